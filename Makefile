@@ -1,0 +1,217 @@
+# Theta — top-level build. GNU Make; see README.md for the commands.
+#
+#   make            build everything (installs missing Debian packages first)
+#   make test       build and run every test binary; last line "N passed, N failed"
+#   make bench      run every benchmark, figures into build/bench/results.json
+#   make bench-AREA run one area's benchmarks (ipc, ecs, clog, quic, ...)
+#   make fuzz-AREA  run that area's libFuzzer targets (FUZZ_SECONDS, default 60)
+#   make demo       start a daemon in a temporary dir and show it working
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SAN=1 ...  ASan + UBSan build (objects go to build-san/)
+#   V=1             show the commands
+
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+SYSUSERSDIR ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+TMPFILESDIR ?= $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null || echo /usr/lib/tmpfiles.d)
+CC         ?= cc
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(SAN),1)
+B := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B := build
+SANFLAGS :=
+endif
+
+# Install missing Debian packages once (stamp); every build target depends on it.
+SETUP_STAMP := build/.setup-stamp
+$(SETUP_STAMP): scripts/setup
+	$(Q)mkdir -p build
+	$(Q)bash scripts/setup
+	$(Q)touch $@
+
+# Libraries each binary links; pkg-config is asked only after setup ran.
+PKGS_COMMON := libsodium json-c libsystemd
+PKGS_THETAD := libngtcp2 libngtcp2_crypto_gnutls gnutls libzstd opus libpulse-simple libpulse
+PKGS_CLIENT := vulkan openxr glfw3 libzstd
+PKGS_TEST   := cmocka
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+WERROR := $(if $(CI),-Werror,)
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=gnu17 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla \
+	-fno-strict-aliasing -D_GNU_SOURCE -pthread -MMD -MP $(WERROR) $(SANFLAGS)
+LDFLAGS_ALL := -pthread $(SANFLAGS)
+
+THETA_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+BASE_CFLAGS += -DTHETA_VERSION='"$(THETA_VERSION)"'
+
+# Include paths enforce the dependency direction: thetad and theta-client see
+# common/ and proto/ and their own tree, never each other.
+INC_COMMON := -Icommon -Iproto -Ischemas
+INC_THETAD := $(INC_COMMON) -Ithetad
+INC_CLIENT := $(INC_COMMON) -Itheta-client
+INC_CTL    := $(INC_COMMON) -Ithetactl
+INC_TEST   := $(INC_COMMON) -Ithetad -Itheta-client -Ithetactl -Itests/lib
+
+rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $(subst *,%,$2),$d))
+
+COMMON_SRC := $(call rwildcard,common,*.c) $(call rwildcard,proto,*.c) $(call rwildcard,schemas,*.c)
+THETAD_SRC := $(filter-out thetad/main.c,$(call rwildcard,thetad,*.c))
+CLIENT_SRC := $(filter-out theta-client/main.c,$(call rwildcard,theta-client,*.c))
+CTL_SRC    := $(filter-out thetactl/main.c,$(call rwildcard,thetactl,*.c))
+TESTLIB_SRC := $(call rwildcard,tests/lib,*.c)
+TEST_SRC   := $(filter-out tests/fuzz/% tests/bench/% tests/lib/%,$(call rwildcard,tests,test_*.c))
+BENCH_SRC  := $(call rwildcard,tests/bench,bench_*.c)
+FUZZ_SRC   := $(call rwildcard,tests/fuzz,fuzz_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB_COMMON := $(B)/lib/libthcommon.a
+LIB_THETAD := $(B)/lib/libthetad.a
+LIB_CLIENT := $(B)/lib/libthclient.a
+LIB_CTL    := $(B)/lib/libthctl.a
+LIB_TEST   := $(B)/lib/libthtest.a
+
+BIN_THETAD := $(B)/bin/thetad
+BIN_CLIENT := $(B)/bin/theta-client
+BIN_CTL    := $(B)/bin/thetactl
+BINS := $(BIN_THETAD) $(BIN_CLIENT) $(BIN_CTL)
+
+TEST_BINS  := $(patsubst %.c,$(B)/%,$(TEST_SRC))
+BENCH_BINS := $(patsubst %.c,$(B)/%,$(BENCH_SRC))
+FUZZ_BINS  := $(patsubst %.c,$(B)/%,$(FUZZ_SRC))
+
+LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ldl
+CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
+
+.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test
+.DEFAULT_GOAL := all
+
+all: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS)
+
+setup: $(SETUP_STAMP)
+
+# Per-tree compile rules: the include path is chosen by where the file lives.
+$(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_THETAD) -c $< -o $@
+$(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CLIENT) -c $< -o $@
+$(B)/obj/thetactl/%.o: thetactl/%.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CTL) -c $< -o $@
+$(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_TEST) -c $< -o $@
+$(B)/obj/%.o: %.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_COMMON) -c $< -o $@
+
+define mklib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(eval $(call mklib,$(LIB_COMMON),$(COMMON_SRC)))
+$(eval $(call mklib,$(LIB_THETAD),$(THETAD_SRC)))
+$(eval $(call mklib,$(LIB_CLIENT),$(CLIENT_SRC)))
+$(eval $(call mklib,$(LIB_CTL),$(CTL_SRC)))
+$(eval $(call mklib,$(LIB_TEST),$(TESTLIB_SRC)))
+
+$(BIN_THETAD): $(B)/obj/thetad/main.o $(LIB_THETAD) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(BIN_CLIENT): $(B)/obj/theta-client/main.o $(LIB_CLIENT) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
+
+# Tests and benchmarks link every library (tests may reach into any module).
+TEST_LINK := $(LIB_TEST) $(LIB_THETAD) $(LIB_CLIENT) $(LIB_CTL) $(LIB_COMMON)
+$(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
+
+test: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS)
+	$(Q)THETA_BUILD=$(B) bash scripts/run-tests $(TEST_BINS)
+
+# make bench-ecs runs tests/bench/ecs/bench_*.c; each prints JSON lines of figures.
+bench: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(BENCH_BINS)
+	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(BENCH_BINS)
+bench-%: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(filter $(B)/tests/bench/$*/%,$(BENCH_BINS))
+	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(filter $(B)/tests/bench/$*/%,$(BENCH_BINS))
+
+# libFuzzer targets: tests/fuzz/AREA/fuzz_*.c, built with clang against the sources they need.
+FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(CFLAGS_PKGS) \
+	-DTHETA_VERSION='"$(THETA_VERSION)"'
+FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(LIBS_ALL)
+fuzz-%: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))
+	$(Q)bash scripts/run-fuzz $(FUZZ_SECONDS) $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))
+fuzz: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+	$(Q)bash scripts/run-fuzz $(FUZZ_SECONDS) $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+demo: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS)
+	$(Q)THETA_BUILD=$(B) bash scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BIN_THETAD) $(DESTDIR)$(SBINDIR)/thetad
+	install -m 0755 $(BIN_CLIENT) $(DESTDIR)$(BINDIR)/theta-client
+	install -m 0755 $(BIN_CTL) $(DESTDIR)$(BINDIR)/thetactl
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/thetad.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service
+	install -m 0644 systemd/thetad.socket $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 systemd/thetad.sysusers $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	for m in docs/man/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/thetad $(DESTDIR)$(BINDIR)/theta-client $(DESTDIR)$(BINDIR)/thetactl
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
+
+clean:
+	rm -rf build-san $(filter-out build/.setup-stamp,$(wildcard build/*))
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,201 @@
+#include "th_loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "th_time.h"
+
+struct th_loop_slot {
+	th_loop_fd_fn fn;
+	void *user_data;
+	uint32_t gen; /* bumped on every add/del so stale events are recognised */
+	bool used;
+};
+
+struct th_loop {
+	int epfd;
+	struct th_loop_slot *slots;
+	unsigned n_slots;
+	unsigned count;
+	bool quit;
+};
+
+int th_loop_create(struct th_loop **out)
+{
+	struct th_loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int r = -errno;
+		free(l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+void th_loop_destroy(struct th_loop **p)
+{
+	if (!p || !*p)
+		return;
+	close((*p)->epfd);
+	free((*p)->slots);
+	free(*p);
+	*p = NULL;
+}
+
+static int th_loop_grow(struct th_loop *l, int fd)
+{
+	if (fd < 0 || fd >= TH_LOOP_MAX_FDS)
+		return -EBADF;
+	if ((unsigned)fd < l->n_slots)
+		return 0;
+	unsigned n = l->n_slots ? l->n_slots : 64;
+	while (n <= (unsigned)fd)
+		n *= 2;
+	struct th_loop_slot *s = realloc(l->slots, n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s + l->n_slots, 0, (n - l->n_slots) * sizeof(*s));
+	l->slots = s;
+	l->n_slots = n;
+	return 0;
+}
+
+static uint64_t th_loop_key(int fd, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint32_t)fd;
+}
+
+int th_loop_add(struct th_loop *l, int fd, uint32_t events, th_loop_fd_fn fn, void *user_data)
+{
+	int r = th_loop_grow(l, fd);
+	if (r < 0)
+		return r;
+	struct th_loop_slot *s = &l->slots[fd];
+	if (s->used)
+		return -EEXIST;
+	s->gen++;
+	struct epoll_event ev = { .events = events, .data.u64 = th_loop_key(fd, s->gen) };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	s->fn = fn;
+	s->user_data = user_data;
+	s->used = true;
+	l->count++;
+	return 0;
+}
+
+int th_loop_mod(struct th_loop *l, int fd, uint32_t events)
+{
+	if (fd < 0 || (unsigned)fd >= l->n_slots || !l->slots[fd].used)
+		return -ENOENT;
+	struct epoll_event ev = { .events = events, .data.u64 = th_loop_key(fd, l->slots[fd].gen) };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+int th_loop_del(struct th_loop *l, int fd)
+{
+	if (fd < 0 || (unsigned)fd >= l->n_slots || !l->slots[fd].used)
+		return -ENOENT;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	struct th_loop_slot *s = &l->slots[fd];
+	s->used = false;
+	s->fn = NULL;
+	s->user_data = NULL;
+	s->gen++;
+	l->count--;
+	return 0;
+}
+
+#define TH_LOOP_BATCH 64
+
+int th_loop_run_once(struct th_loop *l, int timeout_ms)
+{
+	struct epoll_event evs[TH_LOOP_BATCH];
+	int n = epoll_wait(l->epfd, evs, TH_LOOP_BATCH, timeout_ms);
+	int ran = 0;
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		int fd = (int)(uint32_t)evs[i].data.u64;
+		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+		if ((unsigned)fd >= l->n_slots)
+			continue;
+		struct th_loop_slot *s = &l->slots[fd];
+		if (!s->used || s->gen != gen)
+			continue; /* removed (and maybe reused) by an earlier callback */
+		s->fn(l, fd, evs[i].events, s->user_data);
+		ran++;
+	}
+	return ran;
+}
+
+int th_loop_run(struct th_loop *l)
+{
+	while (!l->quit) {
+		int r = th_loop_run_once(l, -1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void th_loop_quit(struct th_loop *l)
+{
+	l->quit = true;
+}
+
+bool th_loop_quitting(const struct th_loop *l)
+{
+	return l->quit;
+}
+
+unsigned th_loop_count(const struct th_loop *l)
+{
+	return l->count;
+}
+
+int th_timerfd_set(int fd, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(first_ns / TH_NS_PER_S), .tv_nsec = (long)(first_ns % TH_NS_PER_S) },
+		.it_interval = { .tv_sec = (time_t)(interval_ns / TH_NS_PER_S),
+				 .tv_nsec = (long)(interval_ns % TH_NS_PER_S) },
+	};
+	if (first_ns == 0 && interval_ns == 0)
+		its.it_value.tv_nsec = 0; /* disarm */
+	else if (first_ns == 0)
+		its.it_value.tv_nsec = 1; /* 0 would disarm: fire at once */
+	if (timerfd_settime(fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int th_timerfd_create(uint64_t first_ns, uint64_t interval_ns)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	int r = th_timerfd_set(fd, first_ns, interval_ns);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+uint64_t th_timerfd_drain(int fd)
+{
+	uint64_t n = 0;
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}

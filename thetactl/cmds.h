@@ -1,0 +1,12 @@
+/* Every thetactl subcommand; the table lives in commands.c. */
+#pragma once
+#include "ctl.h"
+
+int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv);
+
+int ctl_cmd_help(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_log_level(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_reload(struct ctl_ctx *ctx, int argc, char **argv);

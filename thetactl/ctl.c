@@ -1,0 +1,253 @@
+#include "ctl.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+#include "th_buf.h"
+
+int ctl_connect(const char *runtime_dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", runtime_dir);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int ctl_write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	while (len) {
+		ssize_t n = send(fd, b, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int ctl_read_all(int fd, void *p, size_t len)
+{
+	uint8_t *b = p;
+	while (len) {
+		ssize_t n = recv(fd, b, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int ctl_send_frame(int fd, const char *json, size_t len)
+{
+	uint8_t hdr[PROTO_CTL_HEADER_BYTES];
+	if (len == 0 || len > PROTO_CTL_MAX_REQUEST)
+		return -EMSGSIZE;
+	proto_ctl_frame_header(hdr, (uint32_t)len);
+	int r = ctl_write_all(fd, hdr, sizeof(hdr));
+	return r < 0 ? r : ctl_write_all(fd, json, len);
+}
+
+int ctl_recv_frame(int fd, char **out, size_t *len)
+{
+	uint8_t hdr[PROTO_CTL_HEADER_BYTES];
+	size_t flen;
+	int r = ctl_read_all(fd, hdr, sizeof(hdr));
+	if (r < 0)
+		return r;
+	r = proto_ctl_frame_check(hdr, sizeof(hdr), PROTO_CTL_MAX_REPLY, &flen);
+	if (r < 0)
+		return r;
+	uint32_t n = th_get_le32(hdr);
+	char *buf = malloc((size_t)n + 1);
+	if (!buf)
+		return -ENOMEM;
+	r = ctl_read_all(fd, buf, n);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result)
+{
+	int fd = ctl_connect(ctx->runtime_dir);
+	if (fd < 0) {
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			fprintf(stderr,
+				"%s: thetad is not running (no daemon at %s/control.sock); start it with: "
+				"systemctl start thetad\n",
+				ctx->prog, ctx->runtime_dir);
+		else if (fd == -EACCES)
+			fprintf(stderr,
+				"%s: permission denied on %s/control.sock; ask to be added to the 'theta' group\n",
+				ctx->prog, ctx->runtime_dir);
+		else
+			fprintf(stderr, "%s: cannot reach thetad at %s/control.sock: %s\n", ctx->prog,
+				ctx->runtime_dir, strerror(-fd));
+		return CTL_EXIT_ERROR;
+	}
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(req, "args", json_object_get(args));
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	char *reply = NULL;
+	size_t rlen;
+	int r = ctl_send_frame(fd, s, strlen(s));
+	if (r == 0)
+		r = ctl_recv_frame(fd, &reply, &rlen);
+	close(fd);
+	json_object_put(req);
+	if (r < 0) {
+		fprintf(stderr, "%s: lost the connection to thetad during '%s': %s\n", ctx->prog, cmd, strerror(-r));
+		return CTL_EXIT_ERROR;
+	}
+	struct json_object *o = json_tokener_parse(reply), *ok, *res, *err;
+	free(reply);
+	if (!o || !json_object_object_get_ex(o, "ok", &ok)) {
+		fprintf(stderr, "%s: thetad sent a reply that is not valid JSON\n", ctx->prog);
+		json_object_put(o);
+		return CTL_EXIT_ERROR;
+	}
+	if (!json_object_get_boolean(ok)) {
+		const char *e = json_object_object_get_ex(o, "error", &err) ? json_object_get_string(err) : "failed";
+		fprintf(stderr, "%s: %s\n", ctx->prog, e);
+		json_object_put(o);
+		return CTL_EXIT_ERROR;
+	}
+	if (!json_object_object_get_ex(o, "result", &res))
+		res = NULL;
+	*result = json_object_get(res);
+	json_object_put(o);
+	return CTL_EXIT_OK;
+}
+
+void ctl_print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+struct ctl_table {
+	unsigned n_cols, n_rows;
+	char **cells; /* n_rows+1 rows (header first) */
+};
+
+struct ctl_table *ctl_table_new(unsigned n_cols, const char *const *headers)
+{
+	struct ctl_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->n_cols = n_cols;
+	ctl_table_row(t, headers);
+	return t;
+}
+
+void ctl_table_row(struct ctl_table *t, const char *const *cells)
+{
+	char **c = realloc(t->cells, sizeof(char *) * t->n_cols * (t->n_rows + 1));
+	if (!c)
+		return;
+	t->cells = c;
+	for (unsigned i = 0; i < t->n_cols; i++)
+		c[t->n_rows * t->n_cols + i] = strdup(cells[i] ? cells[i] : "-");
+	t->n_rows++;
+}
+
+void ctl_table_print(struct ctl_table *t)
+{
+	size_t w[32] = { 0 };
+	for (unsigned r = 0; r < t->n_rows; r++)
+		for (unsigned i = 0; i < t->n_cols && i < 32; i++) {
+			const char *s = t->cells[r * t->n_cols + i];
+			size_t l = s ? strlen(s) : 0;
+			if (l > w[i])
+				w[i] = l;
+		}
+	for (unsigned r = 0; r < t->n_rows; r++) {
+		for (unsigned i = 0; i < t->n_cols && i < 32; i++) {
+			const char *s = t->cells[r * t->n_cols + i];
+			if (i + 1 == t->n_cols)
+				printf("%s", s ? s : "");
+			else
+				printf("%-*s  ", (int)w[i], s ? s : "");
+		}
+		printf("\n");
+	}
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->n_rows * t->n_cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+void ctl_format_duration(double s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm %02ds", (int)s / 60, (int)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%dh %02dm", (int)s / 3600, ((int)s % 3600) / 60);
+	else
+		snprintf(buf, len, "%dd %02dh", (int)(s / 86400), ((int)s % 86400) / 3600);
+}
+
+void ctl_format_bytes(unsigned long long b, char *buf, size_t len)
+{
+	if (b < 1024)
+		snprintf(buf, len, "%lluB", b);
+	else if (b < 1024 * 1024)
+		snprintf(buf, len, "%.1fKiB", b / 1024.0);
+	else if (b < 1024ull * 1024 * 1024)
+		snprintf(buf, len, "%.1fMiB", b / 1048576.0);
+	else
+		snprintf(buf, len, "%.2fGiB", b / 1073741824.0);
+}
+
+int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s %s: ", ctx->prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s help')\n", ctx->prog);
+	return CTL_EXIT_USAGE;
+}

@@ -1,0 +1,54 @@
+/* thetactl's plumbing: finding the daemon, one request/reply over
+ * control.sock, and printing tables for people or JSON for scripts. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+#define CTL_EXIT_OK    0
+#define CTL_EXIT_ERROR 1
+#define CTL_EXIT_USAGE 2
+
+struct ctl_ctx {
+	const char *runtime_dir; /* --runtime-dir, $THETA_RUNTIME_DIR, /run/thetad */
+	bool json;               /* --json: print machine-readable output */
+	const char *prog;
+};
+
+struct ctl_command {
+	const char *name;
+	const char *args;    /* usage after the name, e.g. "[--json]" */
+	const char *summary; /* one line for `thetactl help` */
+	int (*run)(struct ctl_ctx *ctx, int argc, char **argv);
+};
+
+/* NULL-terminated table (thetactl/commands.c). */
+extern const struct ctl_command ctl_commands[];
+
+/* Sends {"cmd": cmd, "args": args} (args may be NULL; ownership stays with
+ * the caller) and returns the reply's "result" in *result (caller puts).
+ * On failure prints one line to stderr (daemon not running and where we
+ * looked; the daemon's error sentence) and returns CTL_EXIT_ERROR. */
+int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result);
+/* Lower level, for tests: connect to DIR/control.sock; returns fd or -errno. */
+int ctl_connect(const char *runtime_dir);
+int ctl_send_frame(int fd, const char *json, size_t len);
+/* Reads one frame into a malloc'd NUL-terminated buffer. */
+int ctl_recv_frame(int fd, char **out, size_t *len);
+
+/* Prints the JSON value pretty for scripts (--json). */
+void ctl_print_json(struct json_object *o);
+
+/* A table with a header row; columns padded to their widest cell. */
+struct ctl_table;
+struct ctl_table *ctl_table_new(unsigned n_cols, const char *const *headers);
+void ctl_table_row(struct ctl_table *t, const char *const *cells);
+void ctl_table_print(struct ctl_table *t);
+void ctl_table_free(struct ctl_table *t);
+
+/* "1h 02m", "3.2s" */
+void ctl_format_duration(double seconds, char *buf, size_t len);
+void ctl_format_bytes(unsigned long long bytes, char *buf, size_t len);
+int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));

@@ -1,0 +1,77 @@
+#include "srv/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "th_config.h"
+#include "th_log.h"
+#include "th_time.h"
+
+#define F(field) offsetof(struct srv_config, field)
+
+static const struct th_cfg_key srv_config_keys[] = {
+	{ "log_level", TH_CFG_LOGLEVEL, F(log_level), 0, 0, 0, "debug, info, notice, warning, error" },
+	{ "status_interval", TH_CFG_DURATION, F(status_interval_ns), 0, (int64_t)TH_NS_PER_S,
+	  (int64_t)(3600 * TH_NS_PER_S), "how often STATUS= is refreshed" },
+	{ "net.port", TH_CFG_INT, F(port), 0, 0, 65535, "UDP port for peers (0: ephemeral)" },
+	{ "control.query_group", TH_CFG_STRING, F(query_group), sizeof(((struct srv_config *)0)->query_group),
+	  0, 0, "group whose members may run read-only queries" },
+	{ "control.admin_group", TH_CFG_STRING, F(admin_group), sizeof(((struct srv_config *)0)->admin_group),
+	  0, 0, "group whose members may change things" },
+	{ "control.max_connections", TH_CFG_INT, F(control_max_conns), 0, 1, 4096,
+	  "concurrent control connections" },
+	{ "control.idle_timeout", TH_CFG_DURATION, F(control_idle_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
+	  (int64_t)(3600 * TH_NS_PER_S), "a control connection silent this long is closed" },
+	{ "ipc.max_clients", TH_CFG_INT, F(ipc_max_clients), 0, 1, 1024, "concurrent theta-client connections" },
+};
+
+void srv_config_defaults(struct srv_config *c)
+{
+	*c = (struct srv_config){
+		.log_level = LOG_INFO,
+		.port = SRV_DEFAULT_PORT,
+		.query_group = "theta",
+		.admin_group = "theta-admin",
+		.control_max_conns = 256,
+		.control_idle_timeout_ns = 10 * TH_NS_PER_S,
+		.status_interval_ns = 10 * TH_NS_PER_S,
+		.ipc_max_clients = 64,
+	};
+}
+
+int srv_config_load(struct srv_config *c, const char *path, bool optional, char *msg, size_t len)
+{
+	struct th_cfg_error err;
+	int r = th_cfg_load(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), c,
+			    sizeof(*c), path, &err);
+	if (r == -ENOENT) {
+		if (optional)
+			return 0;
+		snprintf(msg, len, "%s: file not found", path);
+		return r;
+	}
+	if (r < 0)
+		th_cfg_error_format(&err, msg, len);
+	return r;
+}
+
+static const char *srv_level_name(int lvl)
+{
+	static const char *const n[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug" };
+	return n[lvl & 7];
+}
+
+void srv_config_print(const struct srv_config *c, void *file)
+{
+	FILE *f = file;
+	fprintf(f, "log_level = %s\n", srv_level_name(c->log_level));
+	fprintf(f, "status_interval = %" PRIu64 "ms\n", c->status_interval_ns / TH_NS_PER_MS);
+	fprintf(f, "\n[net]\nport = %" PRId64 "\n", c->port);
+	fprintf(f, "\n[control]\nquery_group = %s\nadmin_group = %s\nmax_connections = %" PRId64
+		   "\nidle_timeout = %" PRIu64 "ms\n",
+		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);
+	fprintf(f, "\n[ipc]\nmax_clients = %" PRId64 "\n", c->ipc_max_clients);
+}

@@ -1,0 +1,29 @@
+/* thetad's configuration: embedded defaults, optionally overridden by
+ * /etc/theta/thetad.conf (or --config FILE), then by command-line flags. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_CONFIG_DEFAULT_PATH "/etc/theta/thetad.conf"
+#define SRV_DEFAULT_PORT 7450
+
+struct srv_config {
+	int log_level;                 /* log_level = info */
+	int64_t port;                  /* net.port = 7450; 0 = ephemeral */
+	char query_group[64];          /* control.query_group = theta */
+	char admin_group[64];          /* control.admin_group = theta-admin */
+	int64_t control_max_conns;     /* control.max_connections = 256 */
+	uint64_t control_idle_timeout_ns; /* control.idle_timeout = 10s */
+	uint64_t status_interval_ns;   /* status_interval = 10s (STATUS= refresh) */
+	int64_t ipc_max_clients;       /* ipc.max_clients = 64 */
+};
+
+void srv_config_defaults(struct srv_config *c);
+/* Loads `path` over the values already in *c. A missing file is fine when
+ * `optional` is set. On error *c is untouched and msg[len] holds one line
+ * naming the file, line and key. */
+int srv_config_load(struct srv_config *c, const char *path, bool optional, char *msg, size_t len);
+/* Renders the effective configuration as "key = value" lines (for docs and
+ * `thetad --print-config`). */
+void srv_config_print(const struct srv_config *c, void *file);
