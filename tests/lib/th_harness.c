@@ -1,0 +1,341 @@
+#include "th_harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "th_time.h"
+
+const char *th_bin(const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static int next;
+	const char *b = getenv("THETA_BUILD");
+	char *p = buf[next++ & 3];
+	snprintf(p, PATH_MAX, "%s/bin/%s", b && *b ? b : "build", name);
+	return p;
+}
+
+bool th_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+int th_mkdtemp(char *out, size_t len)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(out, len, "%s/theta-test-XXXXXX", t && *t ? t : "/tmp");
+	return mkdtemp(out) ? 0 : -errno;
+}
+
+static int th_rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p) < 0 ? 0 : 0;
+}
+
+void th_rm_rf(const char *dir)
+{
+	if (dir && *dir)
+		nftw(dir, th_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_daemon_prepare(struct th_daemon_proc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	d->notify_fd = -1;
+	int r = th_mkdtemp(d->dir, sizeof(d->dir));
+	if (r < 0)
+		return r;
+	snprintf(d->state_dir, sizeof(d->state_dir), "%s/state", d->dir);
+	snprintf(d->runtime_dir, sizeof(d->runtime_dir), "%s/run", d->dir);
+	snprintf(d->log_path, sizeof(d->log_path), "%s/thetad.log", d->dir);
+	snprintf(d->notify_path, sizeof(d->notify_path), "%s/notify.sock", d->dir);
+	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->notify_fd < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->notify_path);
+	if (bind(d->notify_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const char *const *env,
+		    const int *pass_fds, int n_pass)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		const char *argv[64];
+		int n = 0;
+		argv[n++] = th_bin("thetad");
+		argv[n++] = "--state-dir";
+		argv[n++] = d->state_dir;
+		argv[n++] = "--runtime-dir";
+		argv[n++] = d->runtime_dir;
+		for (int i = 0; args && args[i] && n < 62; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		int log = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log >= 0) {
+			dup2(log, 2);
+			close(log);
+		}
+		setenv("NOTIFY_SOCKET", d->notify_path, 1);
+		unsetenv("JOURNAL_STREAM");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_PID");
+		unsetenv("WATCHDOG_USEC");
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		if (n_pass > 0) {
+			/* Move the fds out of the way, then into 3.. */
+			int tmp[16];
+			for (int i = 0; i < n_pass && i < 16; i++)
+				tmp[i] = fcntl(pass_fds[i], F_DUPFD, 100);
+			for (int i = 0; i < n_pass && i < 16; i++) {
+				dup2(tmp[i], 3 + i);
+				close(tmp[i]);
+			}
+			char buf[32];
+			snprintf(buf, sizeof(buf), "%d", n_pass);
+			setenv("LISTEN_FDS", buf, 1);
+			snprintf(buf, sizeof(buf), "%d", (int)getpid());
+			setenv("LISTEN_PID", buf, 1);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	d->pid = pid;
+	return 0;
+}
+
+static void th_daemon_drain_notify(struct th_daemon_proc *d)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = 0;
+		size_t l = (size_t)n;
+		if (d->notify_len + l + 2 < sizeof(d->notify_log)) {
+			memcpy(d->notify_log + d->notify_len, buf, l);
+			d->notify_len += l;
+			d->notify_log[d->notify_len++] = '\n';
+			d->notify_log[d->notify_len] = 0;
+		}
+	}
+}
+
+bool th_daemon_alive(struct th_daemon_proc *d)
+{
+	return d->pid > 0 && kill(d->pid, 0) == 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
+}
+
+int th_daemon_wait_notify(struct th_daemon_proc *d, const char *needle, int timeout_ms)
+{
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	for (;;) {
+		th_daemon_drain_notify(d);
+		if (strstr(d->notify_log, needle))
+			return 0;
+		if (d->pid > 0) {
+			int st;
+			if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+				d->pid = -1;
+				th_daemon_drain_notify(d);
+				return strstr(d->notify_log, needle) ? 0 : -ECHILD;
+			}
+		}
+		uint64_t now = th_now_ns();
+		if (now >= end)
+			return -ETIMEDOUT;
+		struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
+		poll(&p, 1, 20);
+	}
+}
+
+int th_daemon_start(struct th_daemon_proc *d, const char *const *args)
+{
+	int r = th_daemon_prepare(d);
+	if (r == 0)
+		r = th_daemon_spawn(d, args, NULL, NULL, 0);
+	if (r == 0)
+		r = th_daemon_wait_notify(d, "READY=1", 10000);
+	if (r < 0)
+		fprintf(stderr, "thetad did not become ready (%s); its log:\n%s\n", strerror(-r), th_daemon_log(d));
+	return r;
+}
+
+int th_daemon_wait_exit(struct th_daemon_proc *d, int timeout_ms, int *status)
+{
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	if (d->pid <= 0)
+		return -ECHILD;
+	for (;;) {
+		int st;
+		pid_t p = waitpid(d->pid, &st, WNOHANG);
+		if (p == d->pid) {
+			d->pid = -1;
+			th_daemon_drain_notify(d);
+			if (status)
+				*status = st;
+			return 0;
+		}
+		if (th_now_ns() >= end)
+			return -ETIMEDOUT;
+		th_sleep_ns(5 * TH_NS_PER_MS);
+	}
+}
+
+int th_daemon_stop(struct th_daemon_proc *d, int sig, int timeout_ms, int *status)
+{
+	if (d->pid <= 0)
+		return -ECHILD;
+	kill(d->pid, sig);
+	return th_daemon_wait_exit(d, timeout_ms, status);
+}
+
+void th_daemon_cleanup(struct th_daemon_proc *d)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = -1;
+	}
+	if (d->notify_fd >= 0)
+		close(d->notify_fd);
+	d->notify_fd = -1;
+	if (!getenv("THETA_KEEP_TEST_DIRS"))
+		th_rm_rf(d->dir);
+}
+
+const char *th_daemon_log(struct th_daemon_proc *d)
+{
+	static char buf[65536];
+	buf[0] = 0;
+	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	return buf;
+}
+
+static void th_read_into(int fd, char *buf, size_t cap, size_t *len)
+{
+	char tmp[4096];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+	if (n <= 0)
+		return;
+	size_t room = cap - 1 - *len;
+	size_t c = (size_t)n < room ? (size_t)n : room;
+	memcpy(buf + *len, tmp, c);
+	*len += c;
+	buf[*len] = 0;
+}
+
+int th_run(const char *const *argv, const char *const *env, int uid, char *out, size_t outlen, char *err,
+	   size_t errlen, int timeout_ms)
+{
+	int po[2], pe[2];
+	char dummy_o[1], dummy_e[1];
+	if (!out)
+		out = dummy_o, outlen = 1;
+	if (!err)
+		err = dummy_e, errlen = 1;
+	out[0] = err[0] = 0;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		if (uid >= 0) {
+			if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0)
+				_exit(126);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	size_t ol = 0, el = 0;
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	bool o_open = true, e_open = true;
+	while (o_open || e_open) {
+		struct pollfd p[2] = { { .fd = o_open ? po[0] : -1, .events = POLLIN },
+				       { .fd = e_open ? pe[0] : -1, .events = POLLIN } };
+		int left = (int)((end - th_now_ns()) / TH_NS_PER_MS);
+		if (th_now_ns() >= end) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(p, 2, left) <= 0)
+			continue;
+		if (p[0].revents) {
+			size_t before = ol;
+			th_read_into(po[0], out, outlen, &ol);
+			if (ol == before && !(p[0].revents & POLLIN))
+				o_open = false;
+			else if (ol == before) {
+				char t[256];
+				if (read(po[0], t, sizeof(t)) <= 0)
+					o_open = false;
+			}
+		}
+		if (p[1].revents) {
+			size_t before = el;
+			th_read_into(pe[0], err, errlen, &el);
+			if (el == before && !(p[1].revents & POLLIN))
+				e_open = false;
+			else if (el == before) {
+				char t[256];
+				if (read(pe[0], t, sizeof(t)) <= 0)
+					e_open = false;
+			}
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
+	   size_t errlen)
+{
+	const char *argv[64];
+	int n = 0;
+	argv[n++] = th_bin("thetactl");
+	argv[n++] = "--runtime-dir";
+	argv[n++] = d->runtime_dir;
+	for (int i = 0; args && args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return th_run(argv, NULL, -1, out, outlen, err, errlen, 10000);
+}

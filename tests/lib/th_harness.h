@@ -1,0 +1,58 @@
+/* Integration-test harness: runs the real binaries in temporary directories.
+ * A daemon is started with NOTIFY_SOCKET pointing at a datagram socket the
+ * test owns, so readiness is the real sd_notify protocol, not a sleep. */
+#pragma once
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct th_daemon_proc {
+	pid_t pid;
+	char dir[80];               /* temporary root, removed by th_daemon_cleanup */
+	char state_dir[PATH_MAX];
+	char runtime_dir[PATH_MAX];
+	char log_path[PATH_MAX];    /* the daemon's stderr */
+	char notify_path[96];
+	int notify_fd;
+	char notify_log[16384];     /* every notify message received, '\n'-joined */
+	size_t notify_len;
+};
+
+/* Path of a built binary: $THETA_BUILD/bin/NAME (THETA_BUILD defaults to "build"). */
+const char *th_bin(const char *name);
+bool th_is_root(void);
+int th_mkdtemp(char *out, size_t len);
+void th_rm_rf(const char *dir);
+
+/* Creates dirs and the notify socket (no process yet). dir==NULL: new temp dir. */
+int th_daemon_prepare(struct th_daemon_proc *d);
+/* Starts thetad with --state-dir/--runtime-dir plus extra args (NULL-
+ * terminated, may be NULL) and extra "K=V" environment entries; does not
+ * wait. Fds in pass_fds (n_pass) become 3, 4, ... with LISTEN_FDS/LISTEN_PID
+ * set, as systemd's socket activation does. */
+int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const char *const *env,
+		    const int *pass_fds, int n_pass);
+/* prepare + spawn + wait for READY=1 (10 s). */
+int th_daemon_start(struct th_daemon_proc *d, const char *const *args);
+/* Waits until a notify message contains `needle` (searching everything
+ * received so far too). 0, or -ETIMEDOUT, or -ECHILD if the daemon exited. */
+int th_daemon_wait_notify(struct th_daemon_proc *d, const char *needle, int timeout_ms);
+/* Sends sig and waits (timeout_ms) for exit; *status is the wait status. */
+int th_daemon_stop(struct th_daemon_proc *d, int sig, int timeout_ms, int *status);
+/* Waits for an exit that is expected to happen by itself. */
+int th_daemon_wait_exit(struct th_daemon_proc *d, int timeout_ms, int *status);
+bool th_daemon_alive(struct th_daemon_proc *d);
+/* Kills if still running, closes the notify socket, removes the temp dir. */
+void th_daemon_cleanup(struct th_daemon_proc *d);
+/* Reads the daemon's stderr log (static buffer, NUL-terminated). */
+const char *th_daemon_log(struct th_daemon_proc *d);
+
+/* Runs argv with optional extra env, capturing stdout/stderr (truncated to
+ * the buffers, NUL-terminated). uid >= 0: drop to that uid/gid first (root
+ * only). Returns the exit code, or -errno; 128+sig when killed. */
+int th_run(const char *const *argv, const char *const *env, int uid, char *out, size_t outlen, char *err,
+	   size_t errlen, int timeout_ms);
+/* thetactl --runtime-dir DIR ARGS... */
+int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
+	   size_t errlen);
