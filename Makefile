@@ -200,6 +200,7 @@ install: all
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/thetad.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service
 	install -m 0644 systemd/thetad.socket $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
+	install -m 0644 systemd/thetad-client.socket $(DESTDIR)$(SYSTEMDUNITDIR)/thetad-client.socket
 	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0644 systemd/thetad.sysusers $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
@@ -209,6 +210,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/thetad $(DESTDIR)$(BINDIR)/theta-client $(DESTDIR)$(BINDIR)/thetactl
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad-client.socket
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
 
 clean:

@@ -443,7 +443,10 @@ int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **
 	if (qg != (gid_t)-1 && !d->socket_activated) {
 		char p[PATH_MAX + 16];
 		snprintf(p, sizeof(p), "%s/control.sock", d->runtime_dir);
-		if (chown(p, (uid_t)-1, qg) < 0)
+		struct stat st;
+		/* Under the unit's Group=theta the socket already has the group (and
+		 * the seccomp filter forbids chown): only change what differs. */
+		if (stat(p, &st) == 0 && st.st_gid != qg && chown(p, (uid_t)-1, qg) < 0)
 			th_warn("cannot give %s to group %s: %s", p, d->cfg.query_group, strerror(errno));
 	}
 	struct srv_control_config cc;
