@@ -56,7 +56,8 @@ int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
 	printf("thetad %s, pid %s, up %s\n", jstr(res, "version"), jstr(res, "pid"), up);
 	printf("  state dir:    %s\n", jstr(res, "state_dir"));
 	printf("  runtime dir:  %s\n", jstr(res, "runtime_dir"));
-	printf("  config:       %s\n", jstr(res, "config"));
+	bool present = json_object_object_get_ex(res, "config_present", &v) && json_object_get_boolean(v);
+	printf("  config:       %s%s\n", jstr(res, "config"), present ? "" : " (absent: embedded defaults)");
 	if (json_object_object_get_ex(res, "host_key", &v))
 		printf("  host key:     %s\n", json_object_get_string(v));
 	if (json_object_object_get_ex(res, "cert_fingerprint", &v))

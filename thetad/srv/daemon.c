@@ -226,6 +226,7 @@ static int srv_cmd_status(void *u, const struct srv_ctl_caller *caller, struct j
 	json_object_object_add(o, "state_dir", json_object_new_string(d->state_dir));
 	json_object_object_add(o, "runtime_dir", json_object_new_string(d->runtime_dir));
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
+	json_object_object_add(o, "config_present", json_object_new_boolean(access(d->config_path, F_OK) == 0));
 	json_object_object_add(o, "socket_activated", json_object_new_boolean(d->socket_activated));
 	json_object_object_add(o, "watchdog", json_object_new_boolean(d->watchdog_interval_ns != 0));
 	struct json_object *socks = json_object_new_array();
