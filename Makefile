@@ -68,7 +68,7 @@ INC_CLIENT := $(INC_COMMON) -Itheta-client
 INC_CTL    := $(INC_COMMON) -Ithetactl
 INC_TEST   := $(INC_COMMON) -Ithetad -Itheta-client -Ithetactl -Itests/lib
 
-rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $(subst *,%,$2),$d))
+rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(if $(filter $(subst *,%,$2),$(notdir $d)),$d))
 
 COMMON_SRC := $(call rwildcard,common,*.c) $(call rwildcard,proto,*.c) $(call rwildcard,schemas,*.c)
 THETAD_SRC := $(filter-out thetad/main.c,$(call rwildcard,thetad,*.c))
@@ -182,6 +182,7 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) | $(SETUP
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(LIBS_ALL)
 fuzz-%: $(SETUP_STAMP)
+	$(Q)$(if $(filter tests/fuzz/$*/%,$(FUZZ_SRC)),,echo "no fuzz targets under tests/fuzz/$*" >&2; exit 1)
 	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))
 	$(Q)bash scripts/run-fuzz $(FUZZ_SECONDS) $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))
 fuzz: $(SETUP_STAMP)

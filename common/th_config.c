@@ -43,7 +43,7 @@ static int th_cfg_int(const char *v, int64_t *out)
 {
 	char *end;
 	errno = 0;
-	long long x = strtoll(v, &end, 0);
+	long long x = strtoll(v, &end, 10); /* decimal: "010" is ten, not octal eight */
 	if (errno || end == v)
 		return -EINVAL;
 	int64_t mul = 1;
@@ -65,7 +65,7 @@ static int th_cfg_duration(const char *v, int64_t *out_ns)
 	char *end;
 	errno = 0;
 	double x = strtod(v, &end);
-	if (errno || end == v || x < 0)
+	if (errno || end == v || !(x >= 0)) /* also rejects NaN */
 		return -EINVAL;
 	double mul;
 	if (!strcmp(end, "ns"))
@@ -164,9 +164,16 @@ int th_cfg_parse(const struct th_cfg_key *keys, size_t n_keys, void *out, size_t
 		if (next)
 			*next++ = 0;
 		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
+		/* '#' starts a comment unless it is inside a double-quoted value. */
+		bool quoted = false;
+		for (char *c = line; *c; c++) {
+			if (*c == '"')
+				quoted = !quoted;
+			else if (*c == '#' && !quoted) {
+				*c = 0;
+				break;
+			}
+		}
 		char *s = th_cfg_trim(line);
 		if (!*s)
 			continue;

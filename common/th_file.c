@@ -82,23 +82,27 @@ int th_file_read(const char *path, size_t max, char **out, size_t *out_len)
 		close(fd);
 		return -EFBIG;
 	}
-	/* st_size is a hint (files in /proc lie); the loop below grows to max. */
+	if (max > SIZE_MAX - 2)
+		max = SIZE_MAX - 2;
+	/* st_size is a hint (files in /proc lie); the loop below grows to max.
+	 * The buffer holds max bytes, one more to notice a longer file, and the
+	 * NUL: a file of exactly max bytes is accepted. */
 	size_t cap = (size_t)st.st_size + 4096;
-	if (cap > max + 1)
-		cap = max + 1;
+	if (cap > max + 2)
+		cap = max + 2;
 	buf = malloc(cap);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
 	for (;;) {
+		if (len > max) {
+			free(buf);
+			close(fd);
+			return -EFBIG;
+		}
 		if (len + 1 >= cap) {
-			if (cap > max) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
-			}
-			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
 			char *nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
@@ -142,8 +146,15 @@ int th_mkdir_p(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(buf, mode) < 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return -errno;
+		if (stat(buf, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR; /* an existing file is not the directory asked for */
+	}
 	return 0;
 }
 
