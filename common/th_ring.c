@@ -423,19 +423,29 @@ int th_ring_wait(struct th_ring_cons *c, int64_t timeout_ns)
 	}
 	if (timeout_ns == 0)
 		return 0;
-	if (th_ring_prepare_sleep(c))
-		return 1;
-	struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
-	struct timespec ts, *tsp = NULL;
-	if (timeout_ns > 0) {
-		ts.tv_sec = timeout_ns / (int64_t)TH_NS_PER_S;
-		ts.tv_nsec = timeout_ns % (int64_t)TH_NS_PER_S;
-		tsp = &ts;
+	uint64_t deadline = timeout_ns > 0 ? th_now_ns() + (uint64_t)timeout_ns : 0;
+	for (;;) {
+		if (th_ring_prepare_sleep(c))
+			return 1;
+		struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
+		struct timespec ts, *tsp = NULL;
+		if (deadline) {
+			uint64_t now = th_now_ns();
+			uint64_t left = deadline > now ? deadline - now : 0;
+			ts.tv_sec = (time_t)(left / TH_NS_PER_S);
+			ts.tv_nsec = (long)(left % TH_NS_PER_S);
+			tsp = &ts;
+		}
+		int n = ppoll(c->wake_fd >= 0 ? &pfd : NULL, c->wake_fd >= 0 ? 1 : 0, tsp, NULL);
+		int err = n < 0 ? errno : 0;
+		th_ring_finish_sleep(c, n > 0 && (pfd.revents & POLLIN));
+		if (err && err != EINTR)
+			return -err;
+		if (th_ring_pending(c))
+			return 1;
+		/* A doorbell left over from a cancelled sleep, or a signal:
+		 * sleep again until the deadline. */
+		if (err == EINTR || (deadline && th_now_ns() >= deadline))
+			return 0;
 	}
-	int n = ppoll(c->wake_fd >= 0 ? &pfd : NULL, c->wake_fd >= 0 ? 1 : 0, tsp, NULL);
-	int err = n < 0 ? errno : 0;
-	th_ring_finish_sleep(c, n > 0 && (pfd.revents & POLLIN));
-	if (err && err != EINTR)
-		return -err;
-	return th_ring_pending(c) ? 1 : 0;
 }

@@ -1,0 +1,443 @@
+/* thetad/ipc/server: handshake, round trip, refusals, hostile clients
+ * (scribbler process, bad fds, socket flood, wrong-direction records),
+ * hang-up and backpressure. The server runs on a th_loop in this thread;
+ * test clients speak the protocol directly with th_fdpass and th_ring. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "ipc.h" /* proto/ipc.h */
+#include "ipc/server.h"
+#include "th_err.h"
+#include "th_fdpass.h"
+#include "th_loop.h"
+#include "th_ring.h"
+#include "th_shm.h"
+#include "th_time.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct env {
+	char dir[64];
+	char path[128];
+	struct th_loop *loop;
+	struct ipc_server *srv;
+};
+
+struct tcli {
+	int sock;
+	struct th_shm shm;
+	int bell_c2d, bell_d2c;
+	struct th_ring_prod out;
+	struct th_ring_cons in;
+	uint64_t id;
+	uint32_t refuse_reason;
+	char refuse_detail[PROTO_IPC_MAX_DETAIL + 1];
+};
+
+static void pump(struct env *e, int n)
+{
+	for (int i = 0; i < n; i++)
+		th_loop_run_once(e->loop, 0);
+}
+
+static int env_setup(void **state)
+{
+	struct env *e = calloc(1, sizeof *e);
+	strcpy(e->dir, "/tmp/theta-ipc-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->path, sizeof e->path, "%s/client.sock", e->dir);
+	assert_int_equal(th_loop_create(&e->loop), 0);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, e->path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	struct ipc_config cfg = { .max_queue_msgs = 64, .ring_capacity = 256u * 1024u };
+	assert_int_equal(ipc_server_create(e->loop, fd, &cfg, NULL, &e->srv), 0);
+	*state = e;
+	return 0;
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+	ipc_server_destroy(&e->srv);
+	th_loop_destroy(&e->loop);
+	unlink(e->path);
+	rmdir(e->dir);
+	free(e);
+	return 0;
+}
+
+static int raw_connect(struct env *e)
+{
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, e->path);
+	assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	return s;
+}
+
+/* Pumps the server until the client socket is readable (or 200 rounds). */
+static bool pump_until_readable(struct env *e, int sock)
+{
+	for (int i = 0; i < 200; i++) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		if (poll(&p, 1, 0) > 0)
+			return true;
+		th_loop_run_once(e->loop, 5);
+	}
+	return false;
+}
+
+/* Connects and says hello; 0 with the rings attached, or the refusal. */
+static int tcli_connect(struct env *e, struct tcli *c, uint64_t hash_xor)
+{
+	memset(c, 0, sizeof *c);
+	c->sock = raw_connect(e);
+	struct proto_ipc_hello h = { .pid = (uint32_t)getpid() };
+	strcpy(h.name, "test-client");
+	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
+	int n = proto_ipc_sock_encode(PROTO_IPC_T_HELLO, &h, b, sizeof b);
+	assert_true(n > 0);
+	if (hash_xor) {
+		uint64_t v;
+		memcpy(&v, b + 8, 8);
+		v ^= hash_xor;
+		memcpy(b + 8, &v, 8);
+	}
+	assert_int_equal(th_fdpass_send(c->sock, b, (size_t)n, NULL, 0), 0);
+	assert_true(pump_until_readable(e, c->sock));
+	int fds[3];
+	size_t nfds = 0;
+	n = th_fdpass_recv(c->sock, b, sizeof b, fds, 3, &nfds);
+	assert_true(n > 0);
+	struct proto_ipc_sock_hdr hdr;
+	union proto_ipc_any m;
+	assert_int_equal(proto_ipc_sock_decode(b, (size_t)n, PROTO_IPC_CHAN_SOCK_D2C, &hdr, &m, NULL), 0);
+	if (hdr.type == PROTO_IPC_T_REFUSE) {
+		assert_int_equal(nfds, 0);
+		c->refuse_reason = m.refuse.reason;
+		strcpy(c->refuse_detail, m.refuse.detail);
+		return -EPROTO;
+	}
+	assert_int_equal(hdr.type, PROTO_IPC_T_WELCOME);
+	assert_int_equal(proto_ipc_sock_check(&hdr), 0);
+	assert_int_equal(nfds, 3);
+	assert_int_equal(th_fd_kind(fds[0]), TH_FD_MEMFD);
+	assert_int_equal(th_fd_kind(fds[1]), TH_FD_EVENTFD);
+	assert_int_equal(th_fd_kind(fds[2]), TH_FD_EVENTFD);
+	const struct proto_ipc_welcome *w = &m.welcome;
+	assert_int_equal(w->uid, getuid());
+	assert_int_equal(th_shm_map_received(fds[0], w->shm_size, w->shm_size, &c->shm), 0);
+	c->bell_c2d = fds[1];
+	c->bell_d2c = fds[2];
+	c->id = w->client_id;
+	uint8_t *base = c->shm.base;
+	struct th_ring_geom g1, g2;
+	assert_int_equal(th_ring_read_geom(base + w->c2d_offset, c->shm.size - w->c2d_offset, &g1), 0);
+	assert_int_equal(th_ring_read_geom(base + w->d2c_offset, c->shm.size - w->d2c_offset, &g2), 0);
+	assert_int_equal(g1.capacity, w->c2d_capacity);
+	assert_int_equal(th_ring_prod_init(&c->out, base + w->c2d_offset, th_ring_region_size(&g1), &g1, c->bell_c2d), 0);
+	assert_int_equal(th_ring_cons_init(&c->in, base + w->d2c_offset, th_ring_region_size(&g2), &g2, c->bell_d2c), 0);
+	return 0;
+}
+
+static void tcli_close(struct tcli *c)
+{
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	th_shm_close(&c->shm);
+	if (c->bell_c2d > 0)
+		close(c->bell_c2d);
+	if (c->bell_d2c > 0)
+		close(c->bell_d2c);
+	c->bell_c2d = c->bell_d2c = -1;
+}
+
+static void tcli_ping(struct tcli *c, uint64_t seq)
+{
+	struct proto_ipc_ping p = { .seq = seq, .send_ns = th_now_ns() };
+	uint8_t b[64];
+	int n = proto_ipc_encode_ping(&p, b, sizeof b);
+	assert_int_equal(th_ring_push(&c->out, PROTO_IPC_T_PING, b, (uint32_t)n), 0);
+}
+
+/* Pumps until one record arrives from the daemon. */
+static int tcli_recv(struct env *e, struct tcli *c, struct th_ring_rec *rec, uint8_t *buf)
+{
+	for (int i = 0; i < 500; i++) {
+		int r = th_ring_pop(&c->in, rec, buf, PROTO_IPC_MAX_MSG);
+		if (r != 0)
+			return r;
+		th_loop_run_once(e->loop, 1);
+	}
+	return 0;
+}
+
+static uint8_t rbuf[PROTO_IPC_MAX_MSG];
+
+static void expect_pong(struct env *e, struct tcli *c, uint64_t seq)
+{
+	struct th_ring_rec rec;
+	assert_int_equal(tcli_recv(e, c, &rec, rbuf), 1);
+	assert_int_equal(rec.type, PROTO_IPC_T_PONG);
+	struct proto_ipc_pong p;
+	assert_int_equal(proto_ipc_decode_pong(rbuf, rec.len, &p, NULL), 0);
+	assert_int_equal(p.seq, seq);
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void hello_welcome_and_ping_round_trip(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	assert_int_equal(ipc_server_nclients(e->srv), 1);
+	for (uint64_t i = 1; i <= 100; i++) {
+		tcli_ping(&c, i);
+		expect_pong(e, &c, i);
+	}
+	struct json_object *a = ipc_server_clients_json(e->srv, (uid_t)-1, th_now_ns());
+	assert_int_equal(json_object_array_length(a), 1);
+	struct json_object *o = json_object_array_get_idx(a, 0), *v, *td;
+	assert_true(json_object_object_get_ex(o, "pid", &v));
+	assert_int_equal(json_object_get_int(v), getpid());
+	assert_true(json_object_object_get_ex(o, "name", &v));
+	assert_string_equal(json_object_get_string(v), "test-client");
+	assert_true(json_object_object_get_ex(o, "to_daemon", &td));
+	assert_true(json_object_object_get_ex(td, "records", &v));
+	assert_int_equal(json_object_get_int(v), 100);
+	json_object_put(a);
+	/* Another user's view is empty. */
+	a = ipc_server_clients_json(e->srv, getuid() + 1, th_now_ns());
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	tcli_close(&c);
+}
+
+static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0x55), -EPROTO);
+	assert_int_equal(c.refuse_reason, PROTO_IPC_REFUSE_PROTO_HASH);
+	char ours[32];
+	snprintf(ours, sizeof ours, "%016llx", (unsigned long long)proto_ipc_hash());
+	assert_non_null(strstr(c.refuse_detail, ours));
+	pump(e, 3);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.refused, 1);
+	tcli_close(&c);
+}
+
+static void hang_up_frees_the_client(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	assert_int_equal(ipc_server_nclients(e->srv), 1);
+	close(c.sock);
+	c.sock = -1;
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 0);
+	tcli_close(&c);
+}
+
+static void descriptors_in_hello_drop_the_client(void **state)
+{
+	struct env *e = *state;
+	int s = raw_connect(e);
+	int efd = eventfd(0, EFD_CLOEXEC);
+	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
+	struct proto_ipc_hello h = { .pid = 1 };
+	int n = proto_ipc_sock_encode(PROTO_IPC_T_HELLO, &h, b, sizeof b);
+	assert_int_equal(th_fdpass_send(s, b, (size_t)n, &efd, 1), 0);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 1);
+	close(efd);
+	close(s);
+}
+
+static void garbage_hello_and_socket_flood_drop_the_client(void **state)
+{
+	struct env *e = *state;
+	int s = raw_connect(e);
+	assert_int_equal(send(s, "garbage!garbage!garbage!", 24, 0), 24);
+	pump(e, 5);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 1);
+	close(s);
+	/* After the handshake the socket carries nothing from the client. */
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	for (int i = 0; i < 100; i++)
+		send(c.sock, "flood", 5, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 2);
+	tcli_close(&c);
+}
+
+static void wrong_direction_or_malformed_record_drops_the_client(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	struct proto_ipc_cmd_ack ack = { .client_seq = 1 };
+	uint8_t b[64];
+	int n = proto_ipc_encode_cmd_ack(&ack, b, sizeof b);
+	assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_CMD_ACK, b, (uint32_t)n), 0);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	tcli_close(&c);
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_PING, "short", 5), 0);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 2);
+	tcli_close(&c);
+}
+
+/* A second process scribbles random bytes over client A's live mapping
+ * and rings A's doorbell while client B keeps exchanging pings: A is
+ * dropped and counted, B never misses a pong. */
+static void scribbler_drops_only_its_victim(void **state)
+{
+	struct env *e = *state;
+	struct tcli a, b;
+	assert_int_equal(tcli_connect(e, &a, 0), 0);
+	assert_int_equal(tcli_connect(e, &b, 0), 0);
+	tcli_ping(&a, 1);
+	expect_pong(e, &a, 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t *m = a.shm.base;
+		uint64_t x = 0x2545f4914f6cdd1dull, end = th_now_ns() + 300 * TH_NS_PER_MS;
+		while (th_now_ns() < end) {
+			for (int i = 0; i < 64; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				((volatile uint8_t *)m)[(x >> 11) % a.shm.size] = (uint8_t)x;
+				if (!(x & 7)) /* indices too */
+					*(volatile uint64_t *)(void *)(m + TH_RING_OFF_HEAD) = x >> 3;
+			}
+			uint64_t one = 1;
+			if (write(a.bell_c2d, &one, 8) < 0)
+				break;
+			usleep(100);
+		}
+		_exit(0);
+	}
+	uint64_t seq = 1;
+	int status;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		tcli_ping(&b, ++seq);
+		expect_pong(e, &b, seq);
+	}
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 1);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 1);
+	for (int i = 0; i < 10; i++) {
+		tcli_ping(&b, ++seq);
+		expect_pong(e, &b, seq);
+	}
+	print_message("good client exchanged %llu pings during the scribbling\n", (unsigned long long)seq);
+	tcli_close(&a);
+	tcli_close(&b);
+}
+
+static void full_ring_drops_ephemeral_and_resyncs_reliable(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	/* The client does not read: fill its ring with poses. */
+	struct proto_ipc_pose_update pose = { .qw = 1.0f };
+	for (int i = 0; i < 10000; i++) {
+		pose.entity = (uint64_t)i;
+		assert_int_equal(ipc_server_send(e->srv, c.id, PROTO_IPC_T_POSE_UPDATE, &pose), 0);
+	}
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_true(t.ephemeral_drops > 0);
+	/* Reliable messages queue (64 allowed here), then the client is resynced. */
+	struct proto_ipc_cmd_ack ack = { 0 };
+	for (int i = 0; i < 200; i++) {
+		ack.client_seq = (uint64_t)i;
+		assert_int_equal(ipc_server_send(e->srv, c.id, PROTO_IPC_T_CMD_ACK, &ack), 0);
+	}
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.resyncs, 1);
+	/* Not a client->daemon type: refused. */
+	assert_int_equal(ipc_server_send(e->srv, c.id, PROTO_IPC_T_CMD_SUBMIT, &ack), -EINVAL);
+	assert_int_equal(ipc_server_send(e->srv, 9999, PROTO_IPC_T_CMD_ACK, &ack), -ENOENT);
+	/* The client catches up: poses, then the resync notice. */
+	struct th_ring_rec rec;
+	bool resync = false;
+	for (int i = 0; i < 20000 && !resync; i++) {
+		int r = th_ring_pop(&c.in, &rec, rbuf, sizeof rbuf);
+		if (r == 0) {
+			ipc_server_tick(e->srv, th_now_ns());
+			continue;
+		}
+		assert_int_equal(r, 1);
+		if (rec.type == PROTO_IPC_T_RESYNC_REQUEST) {
+			struct proto_ipc_resync_request rr;
+			assert_int_equal(proto_ipc_decode_resync_request(rbuf, rec.len, &rr, NULL), 0);
+			assert_int_equal(rr.reason, PROTO_IPC_RESYNC_QUEUE_OVERFLOW);
+			resync = true;
+		} else {
+			assert_int_equal(rec.type, PROTO_IPC_T_POSE_UPDATE);
+		}
+	}
+	assert_true(resync);
+	tcli_close(&c);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(hello_welcome_and_ping_round_trip),
+		T(protocol_hash_mismatch_is_refused_with_both_hashes),
+		T(hang_up_frees_the_client),
+		T(descriptors_in_hello_drop_the_client),
+		T(garbage_hello_and_socket_flood_drop_the_client),
+		T(wrong_direction_or_malformed_record_drops_the_client),
+		T(scribbler_drops_only_its_victim),
+		T(full_ring_drops_ephemeral_and_resyncs_reliable),
+	};
+	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);
+}

@@ -1,0 +1,568 @@
+#include "ipc/server.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc.h" /* proto/ipc.h: found through -Iproto */
+#include "srv/metrics.h"
+#include "th_err.h"
+#include "th_fdpass.h"
+#include "th_loop.h"
+#include "th_ring.h"
+#include "th_shm.h"
+#include "th_time.h"
+
+/* The client.sock datagram a client may send: HELLO, nothing else. */
+#define IPC_MAX_IN_DGRAM PROTO_IPC_MAX_SOCK_MSG
+
+enum ipc_state { IPC_HELLO_WAIT, IPC_ACTIVE };
+
+struct ipc_qmsg {
+	struct ipc_qmsg *next;
+	uint16_t type;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct ipc_client {
+	struct ipc_server *s;
+	struct ipc_client *next;
+	uint64_t id;
+	enum ipc_state state;
+	int sock;
+	pid_t pid;
+	uid_t uid;
+	char user[64];
+	char name[PROTO_IPC_MAX_NAME + 1];
+	uint64_t connected_ns, connected_wall_ns;
+	struct th_shm shm;
+	int bell_c2d, bell_d2c; /* c2d: we wait on it; d2c: we ring it */
+	struct th_ring_cons in;
+	struct th_ring_prod out;
+	struct ipc_qmsg *q_head, *q_tail;
+	unsigned q_msgs;
+	size_t q_bytes;
+	bool need_resync;
+	uint64_t last_in_seq;
+	uint64_t frames, resyncs, queued_total;
+	struct proto_ipc_pose_update pose;
+	bool has_pose;
+};
+
+struct ipc_server {
+	struct th_loop *loop;
+	int listen_fd;
+	struct ipc_config cfg;
+	struct ipc_client *clients;
+	unsigned n;
+	uint64_t next_id;
+	struct ipc_totals t;
+	uint64_t *m_clients, *m_conns, *m_refused, *m_viol, *m_drops, *m_resyncs;
+	uint64_t scratch_metric;
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+	uint8_t enc[PROTO_IPC_MAX_MSG];
+};
+
+static void bump(uint64_t *m) { (*m)++; }
+
+static void client_free(struct ipc_client *c)
+{
+	struct ipc_server *s = c->s;
+	if (c->sock >= 0) {
+		th_loop_del(s->loop, c->sock);
+		close(c->sock);
+	}
+	if (c->bell_c2d >= 0) {
+		th_loop_del(s->loop, c->bell_c2d);
+		close(c->bell_c2d);
+	}
+	if (c->bell_d2c >= 0)
+		close(c->bell_d2c);
+	th_shm_close(&c->shm);
+	while (c->q_head) {
+		struct ipc_qmsg *m = c->q_head;
+		c->q_head = m->next;
+		free(m);
+	}
+	free(c);
+}
+
+/* Unlinks and frees; `violation` counts it. */
+static void client_drop(struct ipc_client *c, bool violation)
+{
+	struct ipc_server *s = c->s;
+	for (struct ipc_client **pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->n--;
+	*s->m_clients = s->n;
+	if (violation) {
+		s->t.violations++;
+		bump(s->m_viol);
+	}
+	client_free(c);
+}
+
+/* ---- daemon -> client ---------------------------------------------------- */
+
+static int ring_put(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len)
+{
+	return th_ring_send(&c->out, type, p, len);
+}
+
+/* Moves queued reliable messages into the ring while there is room. */
+static int client_drain_queue(struct ipc_client *c)
+{
+	if (c->need_resync) {
+		struct proto_ipc_resync_request m = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW,
+						      .last_seq = c->last_in_seq };
+		int n = proto_ipc_encode_resync_request(&m, c->s->enc, sizeof c->s->enc);
+		int r = ring_put(c, PROTO_IPC_T_RESYNC_REQUEST, c->s->enc, (uint32_t)n);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+		c->need_resync = false;
+	}
+	while (c->q_head) {
+		struct ipc_qmsg *m = c->q_head;
+		int r = ring_put(c, m->type, m->data, m->len);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0)
+			return r;
+		c->q_head = m->next;
+		if (!c->q_head)
+			c->q_tail = NULL;
+		c->q_msgs--;
+		c->q_bytes -= m->len;
+		free(m);
+	}
+	return 0;
+}
+
+static int client_send(struct ipc_client *c, uint16_t type, const void *msg)
+{
+	struct ipc_server *s = c->s;
+	const struct proto_ipc_desc *d = proto_ipc_desc(type);
+	if (!d || !(d->chan & PROTO_IPC_CHAN_D2C))
+		return -EINVAL;
+	int n = d->encode(msg, s->enc, sizeof s->enc);
+	if (n < 0)
+		return n;
+	int r = client_drain_queue(c);
+	if (r < 0)
+		return r;
+	if (!c->q_head && !c->need_resync) {
+		r = ring_put(c, type, s->enc, (uint32_t)n);
+		if (r != -EAGAIN)
+			return r;
+	}
+	if (d->cls == PROTO_IPC_EPHEMERAL) {
+		th_ring_note_drop(&c->out);
+		s->t.ephemeral_drops++;
+		bump(s->m_drops);
+		return 0;
+	}
+	if (c->need_resync)
+		return 0; /* the client resyncs from a snapshot: this is in it */
+	if (c->q_msgs >= s->cfg.max_queue_msgs || c->q_bytes + (size_t)n > IPC_MAX_QUEUE_BYTES) {
+		while (c->q_head) {
+			struct ipc_qmsg *m = c->q_head;
+			c->q_head = m->next;
+			free(m);
+		}
+		c->q_tail = NULL;
+		c->q_msgs = 0;
+		c->q_bytes = 0;
+		c->need_resync = true;
+		c->resyncs++;
+		s->t.resyncs++;
+		bump(s->m_resyncs);
+		return 0;
+	}
+	struct ipc_qmsg *m = malloc(sizeof *m + (size_t)n);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->type = type;
+	m->len = (uint32_t)n;
+	memcpy(m->data, s->enc, (size_t)n);
+	if (c->q_tail)
+		c->q_tail->next = m;
+	else
+		c->q_head = m;
+	c->q_tail = m;
+	c->q_msgs++;
+	c->q_bytes += (size_t)n;
+	c->queued_total++;
+	return 0;
+}
+
+/* ---- client -> daemon ---------------------------------------------------- */
+
+static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len, uint64_t now)
+{
+	if (proto_ipc_check_chan(type, PROTO_IPC_CHAN_C2D) < 0)
+		return -EPROTO;
+	union proto_ipc_any m;
+	int r = proto_ipc_decode(type, p, len, &m, NULL);
+	if (r < 0)
+		return r;
+	switch (type) {
+	case PROTO_IPC_T_PING: {
+		struct proto_ipc_pong pong = { .seq = m.ping.seq, .send_ns = m.ping.send_ns, .reply_ns = now };
+		return client_send(c, PROTO_IPC_T_PONG, &pong);
+	}
+	case PROTO_IPC_T_CLIENT_INFO:
+		memcpy(c->name, m.client_info.name, sizeof c->name);
+		return 0;
+	case PROTO_IPC_T_FRAME_STATS:
+		c->frames = m.frame_stats.frames;
+		return 0;
+	case PROTO_IPC_T_CMD_SUBMIT: {
+		/* No command log is wired to client commands yet: refuse
+		 * explicitly rather than drop. */
+		struct proto_ipc_cmd_reject rej = { .client_seq = m.cmd_submit.client_seq,
+						    .reason = PROTO_IPC_REJECT_NO_SESSION };
+		snprintf(rej.detail, sizeof rej.detail, "no session is open");
+		c->last_in_seq = m.cmd_submit.client_seq;
+		return client_send(c, PROTO_IPC_T_CMD_REJECT, &rej);
+	}
+	case PROTO_IPC_T_POSE_UPDATE:
+		c->pose = m.pose_update;
+		c->has_pose = true;
+		return 0;
+	default: /* PONG, RESYNC_REQUEST: nothing to do yet */
+		return 0;
+	}
+}
+
+static void on_bell(struct th_loop *loop, int fd, uint32_t events, void *user_data)
+{
+	struct ipc_client *c = user_data;
+	uint64_t now = th_now_ns();
+	th_ring_finish_sleep(&c->in, true);
+	struct th_ring_rec rec;
+	unsigned n = 0;
+	int r = 0;
+	while (n < IPC_BATCH_RECORDS && (r = th_ring_pop(&c->in, &rec, c->s->rec, sizeof c->s->rec)) == 1) {
+		n++;
+		if (handle_record(c, rec.type, c->s->rec, rec.len, now) < 0) {
+			r = -EPROTO;
+			break;
+		}
+	}
+	if (r >= 0)
+		r = client_drain_queue(c);
+	if (r >= 0)
+		r = th_ring_flush(&c->out);
+	if (r == -EPROTO || r == -TH_ECORRUPT || r == -EBADMSG) {
+		client_drop(c, true);
+		return;
+	}
+	/* Announce sleep; if records arrived meanwhile (or the batch was cut
+	 * short), ring our own doorbell so the loop comes back. */
+	if (th_ring_prepare_sleep(&c->in)) {
+		uint64_t one = 1;
+		if (write(c->bell_c2d, &one, sizeof one) < 0 && errno != EAGAIN)
+			client_drop(c, false);
+	}
+}
+
+/* ---- handshake ----------------------------------------------------------- */
+
+static void send_refuse(int sock, uint32_t reason, const char *detail)
+{
+	struct proto_ipc_refuse r = { .reason = reason };
+	snprintf(r.detail, sizeof r.detail, "%s", detail);
+	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
+	int n = proto_ipc_sock_encode(PROTO_IPC_T_REFUSE, &r, b, sizeof b);
+	if (n > 0)
+		th_fdpass_send(sock, b, (size_t)n, NULL, 0);
+}
+
+static int client_setup_rings(struct ipc_client *c)
+{
+	struct ipc_server *s = c->s;
+	struct th_ring_geom g = { .capacity = s->cfg.ring_capacity, .max_record = PROTO_IPC_MAX_MSG };
+	size_t region = th_ring_region_size(&g);
+	size_t off2 = (region + 4095) & ~(size_t)4095;
+	char name[48];
+	snprintf(name, sizeof name, "thetad-ipc-%llu", (unsigned long long)c->id);
+	int r = th_shm_create(name, off2 + region, &c->shm);
+	if (r < 0)
+		return r;
+	uint8_t *b = c->shm.base;
+	c->bell_c2d = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->bell_d2c = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->bell_c2d < 0 || c->bell_d2c < 0)
+		return -errno;
+	if ((r = th_ring_format(b, region, &g)) < 0 || (r = th_ring_format(b + off2, region, &g)) < 0 ||
+	    (r = th_ring_cons_init(&c->in, b, region, &g, c->bell_c2d)) < 0 ||
+	    (r = th_ring_prod_init(&c->out, b + off2, region, &g, c->bell_d2c)) < 0)
+		return r;
+	th_ring_cons_set_spin(&c->in, 0); /* the loop never spins */
+	th_ring_prepare_sleep(&c->in);    /* the client rings when it has records */
+	if ((r = th_loop_add(s->loop, c->bell_c2d, EPOLLIN, on_bell, c)) < 0)
+		return r;
+	struct proto_ipc_welcome w = {
+		.client_id = c->id,
+		.uid = (uint32_t)c->uid,
+		.shm_size = c->shm.size,
+		.c2d_offset = 0,
+		.c2d_capacity = g.capacity,
+		.c2d_max_record = g.max_record,
+		.d2c_offset = (uint32_t)off2,
+		.d2c_capacity = g.capacity,
+		.d2c_max_record = g.max_record,
+		.n_fds = PROTO_IPC_WELCOME_FDS,
+	};
+	uint8_t msg[PROTO_IPC_MAX_SOCK_MSG];
+	int n = proto_ipc_sock_encode(PROTO_IPC_T_WELCOME, &w, msg, sizeof msg);
+	if (n < 0)
+		return n;
+	int fds[3] = { c->shm.fd, c->bell_c2d, c->bell_d2c };
+	return th_fdpass_send(c->sock, msg, (size_t)n, fds, 3);
+}
+
+static void on_sock(struct th_loop *loop, int fd, uint32_t events, void *user_data)
+{
+	struct ipc_client *c = user_data;
+	struct ipc_server *s = c->s;
+	uint8_t b[IPC_MAX_IN_DGRAM];
+	size_t nfds = 0;
+	int r = th_fdpass_recv(fd, b, sizeof b, NULL, 0, &nfds);
+	if (r == -EAGAIN)
+		return;
+	if (r == -EBADMSG || r == -EMSGSIZE || (r > 0 && c->state != IPC_HELLO_WAIT)) {
+		/* Descriptors or truncation, or anything after the handshake. */
+		client_drop(c, true);
+		return;
+	}
+	if (r <= 0) {
+		client_drop(c, false); /* hung up (or the socket failed): free everything */
+		return;
+	}
+	struct proto_ipc_sock_hdr h;
+	union proto_ipc_any m;
+	const char *why = NULL;
+	if (proto_ipc_sock_peek(b, (size_t)r, &h) < 0 || h.type != PROTO_IPC_T_HELLO) {
+		send_refuse(fd, PROTO_IPC_REFUSE_BAD_HELLO, "expected a hello");
+		client_drop(c, true);
+		return;
+	}
+	int ck = proto_ipc_sock_check(&h);
+	if (ck < 0) {
+		char detail[PROTO_IPC_MAX_DETAIL + 1];
+		snprintf(detail, sizeof detail,
+			 "client speaks IPC v%u hash %016llx, daemon speaks v%u hash %016llx", h.version,
+			 (unsigned long long)h.hash, PROTO_IPC_VERSION, (unsigned long long)proto_ipc_hash());
+		send_refuse(fd, ck == -TH_EVERSION ? PROTO_IPC_REFUSE_VERSION : PROTO_IPC_REFUSE_PROTO_HASH,
+			    detail);
+		s->t.refused++;
+		bump(s->m_refused);
+		client_drop(c, false);
+		return;
+	}
+	if (proto_ipc_sock_decode(b, (size_t)r, PROTO_IPC_CHAN_SOCK_C2D, &h, &m, &why) < 0) {
+		send_refuse(fd, PROTO_IPC_REFUSE_BAD_HELLO, why ? why : "malformed hello");
+		client_drop(c, true);
+		return;
+	}
+	memcpy(c->name, m.hello.name, sizeof c->name);
+	if ((r = client_setup_rings(c)) < 0) {
+		send_refuse(fd, PROTO_IPC_REFUSE_INTERNAL, th_strerror(r));
+		client_drop(c, false);
+		return;
+	}
+	c->state = IPC_ACTIVE;
+}
+
+static void on_accept(struct th_loop *loop, int fd, uint32_t events, void *user_data)
+{
+	struct ipc_server *s = user_data;
+	for (int i = 0; i < 16; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cfd < 0)
+			return;
+		s->t.connections++;
+		bump(s->m_conns);
+		struct ucred cr;
+		socklen_t cl = sizeof cr;
+		if (s->n >= s->cfg.max_clients || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+			send_refuse(cfd, PROTO_IPC_REFUSE_TOO_MANY_CLIENTS, "too many clients");
+			s->t.refused++;
+			bump(s->m_refused);
+			close(cfd);
+			continue;
+		}
+		struct ipc_client *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		*c = (struct ipc_client){ .s = s, .id = ++s->next_id, .sock = cfd, .pid = cr.pid, .uid = cr.uid,
+					  .connected_ns = th_now_ns(), .connected_wall_ns = th_wall_ns(),
+					  .bell_c2d = -1, .bell_d2c = -1, .shm = { .fd = -1 } };
+		struct passwd pw, *pwp = NULL;
+		char pwbuf[1024];
+		if (getpwuid_r(cr.uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp)
+			snprintf(c->user, sizeof c->user, "%s", pw.pw_name);
+		else
+			snprintf(c->user, sizeof c->user, "%u", (unsigned)cr.uid);
+		if (th_loop_add(s->loop, cfd, EPOLLIN | EPOLLRDHUP, on_sock, c) < 0) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->n++;
+		*s->m_clients = s->n;
+	}
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+int ipc_server_create(struct th_loop *loop, int listen_fd, const struct ipc_config *cfg,
+		      struct srv_metrics *metrics, struct ipc_server **out)
+{
+	struct ipc_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->listen_fd = listen_fd;
+	s->cfg = cfg ? *cfg : (struct ipc_config){ 0 };
+	if (!s->cfg.max_clients)
+		s->cfg.max_clients = IPC_MAX_CLIENTS_DEFAULT;
+	if (!s->cfg.ring_capacity)
+		s->cfg.ring_capacity = IPC_RING_CAPACITY_DEFAULT;
+	if (!s->cfg.max_queue_msgs)
+		s->cfg.max_queue_msgs = IPC_MAX_QUEUE_MSGS_DEFAULT;
+	struct th_ring_geom g = { .capacity = s->cfg.ring_capacity, .max_record = PROTO_IPC_MAX_MSG };
+	if (th_ring_geom_check(&g) < 0) {
+		free(s);
+		return -EINVAL;
+	}
+	uint64_t *sc = &s->scratch_metric;
+	s->m_clients = metrics ? srv_gauge(metrics, "ipc_clients", "connected theta-clients") : sc;
+	s->m_conns = metrics ? srv_counter(metrics, "ipc_connections", "client.sock connections accepted") : sc;
+	s->m_refused = metrics ? srv_counter(metrics, "ipc_refused", "clients refused at hello (version, hash, limit)") : sc;
+	s->m_viol = metrics ? srv_counter(metrics, "ipc_protocol_violations", "clients dropped for breaking the IPC protocol") : sc;
+	s->m_drops = metrics ? srv_counter(metrics, "ipc_ephemeral_drops", "ephemeral messages dropped on a full ring") : sc;
+	s->m_resyncs = metrics ? srv_counter(metrics, "ipc_resyncs", "clients told to resync after queue overflow") : sc;
+	int r = th_loop_add(loop, listen_fd, EPOLLIN, on_accept, s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void ipc_server_destroy(struct ipc_server **p)
+{
+	if (!p || !*p)
+		return;
+	struct ipc_server *s = *p;
+	while (s->clients)
+		client_drop(s->clients, false);
+	th_loop_del(s->loop, s->listen_fd);
+	close(s->listen_fd);
+	free(s);
+	*p = NULL;
+}
+
+void ipc_server_tick(struct ipc_server *s, uint64_t now_ns)
+{
+	struct ipc_client *c = s->clients;
+	while (c) {
+		struct ipc_client *next = c->next;
+		if (c->state == IPC_HELLO_WAIT && now_ns - c->connected_ns > IPC_HELLO_TIMEOUT_NS) {
+			client_drop(c, false);
+		} else if (c->state == IPC_ACTIVE) {
+			int r = client_drain_queue(c);
+			if (r >= 0)
+				r = th_ring_flush(&c->out);
+			if (r == -TH_ECORRUPT)
+				client_drop(c, true);
+		}
+		c = next;
+	}
+}
+
+unsigned ipc_server_nclients(const struct ipc_server *s)
+{
+	return s->n;
+}
+
+int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg)
+{
+	for (struct ipc_client *c = s->clients; c; c = c->next) {
+		if (c->id != client_id || c->state != IPC_ACTIVE)
+			continue;
+		int r = client_send(c, type, msg);
+		if (r >= 0)
+			r = th_ring_flush(&c->out);
+		if (r == -TH_ECORRUPT) {
+			client_drop(c, true);
+			return 0;
+		}
+		return r < 0 ? r : 0;
+	}
+	return -ENOENT;
+}
+
+void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out)
+{
+	*out = s->t;
+}
+
+static struct json_object *ring_json(const struct th_ring_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "records", json_object_new_int64((int64_t)st->records));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st->bytes));
+	json_object_object_add(o, "wakeups", json_object_new_int64((int64_t)st->wakeups));
+	json_object_object_add(o, "drops", json_object_new_int64((int64_t)st->drops));
+	json_object_object_add(o, "violations", json_object_new_int64((int64_t)st->violations));
+	return o;
+}
+
+struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t only_uid, uint64_t now_ns)
+{
+	struct json_object *a = json_object_new_array();
+	for (const struct ipc_client *c = s->clients; c; c = c->next) {
+		if (only_uid != (uid_t)-1 && c->uid != only_uid)
+			continue;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64((int64_t)c->id));
+		json_object_object_add(o, "pid", json_object_new_int((int)c->pid));
+		json_object_object_add(o, "uid", json_object_new_int64((int64_t)c->uid));
+		json_object_object_add(o, "user", json_object_new_string(c->user));
+		json_object_object_add(o, "name", json_object_new_string(c->name));
+		json_object_object_add(o, "state", json_object_new_string(c->state == IPC_ACTIVE ? "active" : "hello"));
+		json_object_object_add(o, "connected_s",
+				       json_object_new_double((double)(now_ns - c->connected_ns) / 1e9));
+		json_object_object_add(o, "connected_at_unix",
+				       json_object_new_int64((int64_t)(c->connected_wall_ns / TH_NS_PER_S)));
+		json_object_object_add(o, "frames", json_object_new_int64((int64_t)c->frames));
+		json_object_object_add(o, "to_daemon", ring_json(&c->in.stats));
+		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
+		json_object_object_add(o, "queued", json_object_new_int((int)c->q_msgs));
+		json_object_object_add(o, "resyncs", json_object_new_int64((int64_t)c->resyncs));
+		json_object_array_add(a, o);
+	}
+	return a;
+}

@@ -1,0 +1,57 @@
+/* thetad's side of the local IPC (docs/ipc.md): the client.sock listener,
+ * the hello/welcome handshake (user from SO_PEERCRED), one sealed memfd with
+ * a ring pair and two doorbells per client, validation of everything the
+ * client writes, backpressure on the daemon->client ring, and hang-up
+ * handling. A client that breaks the protocol in any way is dropped and
+ * counted (ipc_protocol_violations); the daemon and the other clients carry
+ * on. Runs on the daemon's loop thread. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct th_loop;
+struct srv_metrics;
+struct json_object;
+struct ipc_server;
+
+#define IPC_MAX_CLIENTS_DEFAULT   64u
+#define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
+/* Reliable daemon->client messages waiting for ring space, per client;
+ * past it the queue is discarded and the client told to resync. */
+#define IPC_MAX_QUEUE_MSGS_DEFAULT 1024u
+#define IPC_MAX_QUEUE_BYTES       (8u * 1024u * 1024u)
+/* Records handled per client per loop iteration (fairness). */
+#define IPC_BATCH_RECORDS         1024u
+/* A client must say hello this soon after connecting. */
+#define IPC_HELLO_TIMEOUT_NS      (5ull * 1000 * 1000 * 1000)
+
+struct ipc_config {
+	unsigned max_clients;         /* 0: IPC_MAX_CLIENTS_DEFAULT */
+	uint32_t ring_capacity;       /* per direction; 0: IPC_RING_CAPACITY_DEFAULT */
+	unsigned max_queue_msgs;      /* 0: IPC_MAX_QUEUE_MSGS_DEFAULT */
+};
+
+/* Takes ownership of listen_fd (a listening SOCK_SEQPACKET socket). metrics
+ * may be NULL (tests). */
+int ipc_server_create(struct th_loop *loop, int listen_fd, const struct ipc_config *cfg,
+		      struct srv_metrics *metrics, struct ipc_server **out);
+void ipc_server_destroy(struct ipc_server **p);
+/* Retries queued sends, expires silent handshakes. */
+void ipc_server_tick(struct ipc_server *s, uint64_t now_ns);
+unsigned ipc_server_nclients(const struct ipc_server *s);
+
+/* Sends one message (a daemon->client ring type) to a client. Ephemeral
+ * messages are dropped (counted) when the ring is full; reliable ones queue
+ * up to the bound, past which the client is resynced. 0, -ENOENT (no such
+ * client), -EINVAL (not a daemon->client message, or invalid). */
+int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg);
+
+/* Connected clients as a JSON array; when only_uid != (uid_t)-1 only that
+ * user's clients are listed. */
+struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t only_uid, uint64_t now_ns);
+
+struct ipc_totals {
+	uint64_t connections, refused, violations, ephemeral_drops, resyncs;
+};
+void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out);
