@@ -48,7 +48,8 @@ static int ipc_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 		free(m);
 		return fd;
 	}
-	int r = ipc_server_create(srv_daemon_loop(d), fd, NULL, srv_daemon_metrics(d), &m->server);
+	struct ipc_config cfg = { .max_clients = (unsigned)srv_daemon_config(d)->ipc_max_clients };
+	int r = ipc_server_create(srv_daemon_loop(d), fd, &cfg, srv_daemon_metrics(d), &m->server);
 	if (r < 0) {
 		snprintf(msg, len, "cannot start the client IPC: %s", th_strerror(r));
 		close(fd);
