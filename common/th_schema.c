@@ -1,8 +1,7 @@
 /* Descriptor tables, canonical codec and schema hash generated from the
  * schema X-macro files. To add another schema file (e.g. commands.def) to the
- * hash, generate its struct th_schema_record array the way components are
- * generated below (or include the owner's header that exports it) and add
- * ONE line to schema_sources[]. */
+ * hash, add ONE line to schema_sources[] below naming a function that
+ * renders that file's canonical text (see schemas/README.md). */
 #include "th_schema.h"
 
 #include <errno.h>
@@ -210,47 +209,48 @@ int th_schema_decode(const struct th_schema_record *r, const uint8_t *in, size_t
 
 /* ---- schema hash --------------------------------------------------------- */
 
-/* One schema file's records. Components are built lazily (see above), so a
- * source hands out its table through a function. */
-struct schema_source {
-	const char *name;
-	const struct th_schema_record *(*records)(uint32_t *count);
-};
-
-static const struct th_schema_record *component_source(uint32_t *count)
+/* Canonical text of the component records. */
+static int render_components(struct th_wbuf *b)
 {
+	char line[256];
 	pthread_once(&components_once, components_init);
-	*count = TH_COMP_COUNT;
-	return component_records;
+	const struct th_schema_record *r = component_records;
+	int len = snprintf(line, sizeof line, "source components %u\n", (unsigned)TH_COMP_COUNT);
+	th_wbuf_put(b, line, (size_t)len);
+	for (uint32_t i = 0; i < TH_COMP_COUNT; i++) {
+		len = snprintf(line, sizeof line, "record %s %s %u %u\n", r[i].name, r[i].attrs, r[i].nfields,
+			       r[i].wire_size);
+		th_wbuf_put(b, line, (size_t)len);
+		for (uint32_t k = 0; k < r[i].nfields; k++) {
+			const struct th_field_desc *f = &r[i].fields[k];
+			len = snprintf(line, sizeof line, "field %s %s %u\n", f->name, th_ftype_name(f->type), f->count);
+			th_wbuf_put(b, line, (size_t)len);
+		}
+	}
+	return th_wbuf_error(b);
 }
 
-/* Every schema file the hash covers, in this order. Add a file with one line:
- *   { "commands", th_command_schema_records },
- * where th_command_schema_records has component_source's signature. */
+/* Every schema file the hash covers, in this order. Each source appends its
+ * own canonical text (one line per item, deterministic, no addresses or
+ * locale-dependent output) to the buffer. Add a file with ONE line, e.g.
+ *   { "commands", th_cmd_render },      (and #include "th_cmd.h" above)
+ * The hash then changes, as it must. */
+struct schema_source {
+	const char *name;
+	int (*render)(struct th_wbuf *b);
+};
+
 static const struct schema_source schema_sources[] = {
-	{ "components", component_source },
+	{ "components", render_components },
 };
 
 int th_schema_render(struct th_wbuf *b)
 {
-	char line[256];
 	th_wbuf_put(b, "theta-schema 1\n", 15);
 	for (size_t s = 0; s < sizeof schema_sources / sizeof schema_sources[0]; s++) {
-		uint32_t n;
-		const struct th_schema_record *r = schema_sources[s].records(&n);
-		int len = snprintf(line, sizeof line, "source %s %u\n", schema_sources[s].name, n);
-		th_wbuf_put(b, line, (size_t)len);
-		for (uint32_t i = 0; i < n; i++) {
-			len = snprintf(line, sizeof line, "record %s %s %u %u\n", r[i].name, r[i].attrs,
-				       r[i].nfields, r[i].wire_size);
-			th_wbuf_put(b, line, (size_t)len);
-			for (uint32_t k = 0; k < r[i].nfields; k++) {
-				const struct th_field_desc *f = &r[i].fields[k];
-				len = snprintf(line, sizeof line, "field %s %s %u\n", f->name,
-					       th_ftype_name(f->type), f->count);
-				th_wbuf_put(b, line, (size_t)len);
-			}
-		}
+		int r = schema_sources[s].render(b);
+		if (r < 0)
+			return r;
 	}
 	return th_wbuf_error(b);
 }

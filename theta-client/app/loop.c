@@ -1,0 +1,357 @@
+/* The frame loop (see loop.h). */
+#include "app/loop.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/query.h"
+#include "th_time.h"
+
+struct app {
+	struct app_config cfg;
+	struct sim_world *w;
+	struct sim_sched *sched;
+	struct inp_source *input;
+	struct app_transport *transport;
+	struct app_renderer *renderer;
+	struct inp_state in;
+	struct app_stats stats;
+	uint64_t period_ns;
+	uint64_t frame;
+	uint64_t next_deadline;
+	uint64_t stats_every; /* frames between stats sends */
+	uint64_t transport_errors;
+	uint32_t pose_published_tick;
+	sim_entity user, hand[INP_HANDS];
+	struct sim_query *q_follow, *q_move, *q_tool;
+	bool quit;
+};
+
+/* ---- built-in systems ---------------------------------------------------- */
+
+/* Hands follow their controllers. */
+static void sys_controller_follow(struct sim_ctx *ctx)
+{
+	struct app *a = ctx->user_data;
+	struct sim_iter it;
+	sim_iter_init(&it, ctx->world, a->q_follow);
+	while (sim_iter_next(&it)) {
+		const float (*cp)[3] = sim_iter_field(&it, TH_COMP_CONTROLLER_STATE, TH_F(controller_state, position));
+		const float (*cr)[4] = sim_iter_field(&it, TH_COMP_CONTROLLER_STATE, TH_F(controller_state, rotation));
+		float (*p)[3] = sim_iter_field_mut(&it, TH_COMP_TRANSFORM, TH_F(transform, position));
+		float (*r)[4] = sim_iter_field_mut(&it, TH_COMP_TRANSFORM, TH_F(transform, rotation));
+		for (uint32_t i = 0; i < it.count; i++) {
+			memcpy(p[i], cp[i], sizeof p[i]);
+			memcpy(r[i], cr[i], sizeof r[i]);
+		}
+	}
+}
+
+/* Integrates linear velocity (local, never replicated). */
+static void sys_movement(struct sim_ctx *ctx)
+{
+	struct app *a = ctx->user_data;
+	struct sim_iter it;
+	sim_iter_init(&it, ctx->world, a->q_move);
+	while (sim_iter_next(&it)) {
+		const float (*v)[3] = sim_iter_field(&it, TH_COMP_VELOCITY, TH_F(velocity, linear));
+		float (*p)[3] = sim_iter_field_mut(&it, TH_COMP_TRANSFORM, TH_F(transform, position));
+		for (uint32_t i = 0; i < it.count; i++)
+			for (int k = 0; k < 3; k++)
+				p[i][k] += v[i][k] * ctx->dt;
+	}
+}
+
+/* The editor's input edge: a pulled trigger activates the hand's tool and
+ * the thumbstick adjusts its first parameter. Tools proper come with the
+ * editor issue. Only changed rows are marked, so replication sees real
+ * changes only. */
+static void sys_tool_input(struct sim_ctx *ctx)
+{
+	struct app *a = ctx->user_data;
+	struct sim_iter it;
+	sim_iter_init(&it, ctx->world, a->q_tool);
+	while (sim_iter_next(&it)) {
+		const float *trig = sim_iter_field(&it, TH_COMP_CONTROLLER_STATE, TH_F(controller_state, trigger));
+		const float (*stick)[2] = sim_iter_field(&it, TH_COMP_CONTROLLER_STATE,
+							 TH_F(controller_state, thumbstick));
+		uint32_t *phase = sim_iter_field_mut_untracked(&it, TH_COMP_TOOL_STATE, TH_F(tool_state, phase));
+		float (*params)[4] = sim_iter_field_mut_untracked(&it, TH_COMP_TOOL_STATE, TH_F(tool_state, params));
+		for (uint32_t i = 0; i < it.count; i++) {
+			uint32_t ph = trig[i] > 0.5f;
+			float d = stick[i][1] * ctx->dt;
+			if (ph != phase[i] || d != 0) {
+				phase[i] = ph;
+				params[i][0] += d;
+				sim_iter_mark_changed(&it, TH_COMP_TOOL_STATE, i);
+			}
+		}
+	}
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static int add_systems(struct app *a)
+{
+	uint64_t T = SIM_BIT(TH_COMP_TRANSFORM), V = SIM_BIT(TH_COMP_VELOCITY),
+		 C = SIM_BIT(TH_COMP_CONTROLLER_STATE), TS = SIM_BIT(TH_COMP_TOOL_STATE);
+	struct { struct sim_query **q; uint64_t with; } qs[] = {
+		{ &a->q_follow, C | T }, { &a->q_move, V | T }, { &a->q_tool, C | TS },
+	};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		int r = sim_query_create(a->w, &(struct sim_query_desc){ .with = qs[i].with }, qs[i].q);
+		if (r < 0)
+			return r;
+	}
+	const struct sim_system_desc sys[] = {
+		{ .name = "controller_follow", .stage = SIM_STAGE_SIMULATION, .reads = C, .writes = T,
+		  .fn = sys_controller_follow, .user_data = a },
+		{ .name = "movement", .stage = SIM_STAGE_SIMULATION, .reads = V, .writes = T,
+		  .fn = sys_movement, .user_data = a },
+		{ .name = "tool_input", .stage = SIM_STAGE_EDITOR, .reads = C, .writes = TS,
+		  .fn = sys_tool_input, .user_data = a },
+	};
+	for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
+		int r = sim_sched_add(a->sched, &sys[i], NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_entities(struct app *a)
+{
+	struct th_c_tracked_pose tp = { .head_rotation = { 0, 0, 0, 1 }, .left_rotation = { 0, 0, 0, 1 },
+					.right_rotation = { 0, 0, 0, 1 } };
+	unsigned uc = TH_COMP_TRACKED_POSE;
+	const void *uv[] = { &tp };
+	int r = sim_spawn_with(a->w, 1, &uc, uv, &a->user);
+	if (r < 0)
+		return r;
+	for (int h = 0; h < INP_HANDS; h++) {
+		struct th_c_transform t = { .rotation = { 0, 0, 0, 1 }, .scale = { 1, 1, 1 } };
+		struct th_c_controller_state c = { .rotation = { 0, 0, 0, 1 }, .hand = (uint8_t)h };
+		unsigned comps[3] = { TH_COMP_TRANSFORM, TH_COMP_CONTROLLER_STATE, TH_COMP_TOOL_STATE };
+		const void *vals[3] = { &t, &c, NULL };
+		r = sim_spawn_with(a->w, 3, comps, vals, &a->hand[h]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int app_create(const struct app_config *cfg, struct app **out)
+{
+	struct app_config c = cfg ? *cfg : (struct app_config){ 0 };
+	if (c.rate_hz == 0)
+		c.rate_hz = APP_DEFAULT_RATE_HZ;
+	if (!(c.rate_hz >= APP_MIN_RATE_HZ && c.rate_hz <= APP_MAX_RATE_HZ))
+		return -EINVAL;
+	struct app *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a->cfg = c;
+	a->period_ns = (uint64_t)llround(1e9 / c.rate_hz);
+	a->stats_every = (uint64_t)llround(c.rate_hz); /* about once a second */
+	app_stats_init(&a->stats, (uint32_t)llround(c.rate_hz), a->period_ns);
+	inp_state_init(&a->in);
+	int r = sim_world_create(NULL, &a->w);
+	if (r == 0)
+		r = sim_sched_create(a->w, &(struct sim_sched_config){ .threads = c.threads, .access = c.access },
+				     &a->sched);
+	if (r == 0)
+		r = add_systems(a);
+	if (r == 0)
+		r = add_entities(a);
+	if (r == 0)
+		r = inp_null_create(&a->input);
+	if (r == 0)
+		r = app_null_transport_create(&a->transport);
+	if (r == 0)
+		r = app_null_renderer_create(a->w, &a->renderer);
+	if (r < 0) {
+		app_destroy(&a);
+		return r;
+	}
+	*out = a;
+	return 0;
+}
+
+void app_destroy(struct app **p)
+{
+	struct app *a = p ? *p : NULL;
+	if (!a)
+		return;
+	app_renderer_destroy(&a->renderer);
+	app_transport_destroy(&a->transport);
+	inp_destroy(&a->input);
+	sim_sched_destroy(&a->sched);
+	sim_world_destroy(&a->w);
+	free(a);
+	*p = NULL;
+}
+
+int app_attach(struct app *a, struct inp_source *in, struct app_transport *t, struct app_renderer *r)
+{
+	if (in) {
+		inp_destroy(&a->input);
+		a->input = in;
+	}
+	if (t) {
+		app_transport_destroy(&a->transport);
+		a->transport = t;
+	}
+	if (r) {
+		app_renderer_destroy(&a->renderer);
+		a->renderer = r;
+	}
+	return 0;
+}
+
+struct sim_world *app_world(struct app *a) { return a->w; }
+struct sim_sched *app_sched(struct app *a) { return a->sched; }
+const struct app_config *app_config(const struct app *a) { return &a->cfg; }
+sim_entity app_user_entity(const struct app *a) { return a->user; }
+sim_entity app_hand_entity(const struct app *a, enum inp_hand h) { return h < INP_HANDS ? a->hand[h] : 0; }
+uint64_t app_frames(const struct app *a) { return a->frame; }
+uint64_t app_transport_errors(const struct app *a) { return a->transport_errors; }
+void app_frame_stats(const struct app *a, struct app_frame_stats *out) { app_stats_compute(&a->stats, out); }
+
+/* ---- the frame ----------------------------------------------------------- */
+
+/* Writes this frame's input into the local entities (outside stages). */
+static void apply_input(struct app *a)
+{
+	const struct inp_state *in = &a->in;
+	struct th_c_tracked_pose tp;
+	if (sim_get(a->w, a->user, TH_COMP_TRACKED_POSE, &tp) == 0) {
+		struct th_c_tracked_pose n = tp;
+		const struct inp_pose *src[3] = { &in->head, &in->hand[INP_LEFT].pose, &in->hand[INP_RIGHT].pose };
+		float *pos[3] = { n.head_position, n.left_position, n.right_position };
+		float *rot[3] = { n.head_rotation, n.left_rotation, n.right_rotation };
+		n.valid = 0;
+		for (int k = 0; k < 3; k++) {
+			memcpy(pos[k], src[k]->position, 3 * sizeof(float));
+			memcpy(rot[k], src[k]->rotation, 4 * sizeof(float));
+			if (src[k]->valid)
+				n.valid |= 1u << k;
+		}
+		if (memcmp(&n, &tp, sizeof n) != 0)
+			sim_set(a->w, a->user, TH_COMP_TRACKED_POSE, &n);
+	}
+	for (int h = 0; h < INP_HANDS; h++) {
+		const struct inp_controller *c = &in->hand[h];
+		struct th_c_controller_state cs, old;
+		if (sim_get(a->w, a->hand[h], TH_COMP_CONTROLLER_STATE, &old) < 0)
+			continue;
+		memset(&cs, 0, sizeof cs);
+		memcpy(cs.position, c->pose.position, sizeof cs.position);
+		memcpy(cs.rotation, c->pose.rotation, sizeof cs.rotation);
+		cs.buttons = c->buttons;
+		cs.trigger = c->trigger;
+		cs.grip = c->grip;
+		cs.thumbstick[0] = c->thumbstick[0];
+		cs.thumbstick[1] = c->thumbstick[1];
+		cs.hand = (uint8_t)h;
+		if (memcmp(&cs, &old, sizeof cs) != 0)
+			sim_set(a->w, a->hand[h], TH_COMP_CONTROLLER_STATE, &cs);
+	}
+}
+
+static void publish(struct app *a, uint64_t now)
+{
+	struct app_outgoing o = { .frame = a->frame, .tick = sim_world_tick(a->w) };
+	uint32_t t = sim_changed_tick(a->w, a->user, TH_COMP_TRACKED_POSE);
+	if (t && (a->pose_published_tick == 0 || sim_tick_after(t, a->pose_published_tick)) &&
+	    sim_get(a->w, a->user, TH_COMP_TRACKED_POSE, &o.pose) == 0) {
+		o.has_pose = true;
+		a->pose_published_tick = t;
+	}
+	/* Commands: the editor's outbox joins here (editor issue). */
+	if (app_transport_publish(a->transport, &o, now) < 0)
+		a->transport_errors++;
+}
+
+static void pace(struct app *a)
+{
+	uint64_t now = th_now_ns();
+	if (!a->next_deadline)
+		a->next_deadline = now;
+	a->next_deadline += a->period_ns;
+	if (now >= a->next_deadline) {
+		/* Late: don't try to catch up with a burst of frames. */
+		if (now - a->next_deadline > a->period_ns)
+			a->next_deadline = now;
+		return;
+	}
+	struct timespec ts = { .tv_sec = (time_t)(a->next_deadline / TH_NS_PER_S),
+			       .tv_nsec = (long)(a->next_deadline % TH_NS_PER_S) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+int app_step(struct app *a)
+{
+	uint64_t t0 = th_now_ns();
+	uint64_t time_ns = a->frame * a->period_ns;
+	int r = inp_poll(a->input, time_ns, &a->in);
+	if (r < 0)
+		return r;
+	if (a->in.quit)
+		a->quit = true;
+	apply_input(a);
+	if (app_transport_drain(a->transport, a->w, t0) < 0)
+		a->transport_errors++;
+
+	struct sim_frame_info fi = { .frame = a->frame, .time_ns = time_ns, .dt = (float)(a->period_ns / 1e9) };
+	int sr = sim_sched_run_frame(a->sched, &fi);
+
+	publish(a, th_now_ns());
+	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head };
+	r = app_render(a->renderer, a->w, &view);
+	if (r < 0)
+		return r;
+	uint32_t tick = sim_world_tick(a->w);
+	if (tick > APP_REMOVED_KEEP_TICKS)
+		sim_world_trim_removed(a->w, tick - APP_REMOVED_KEEP_TICKS);
+	sim_world_advance(a->w);
+
+	uint64_t stage_ns[SIM_STAGE_COUNT] = { 0 };
+	for (unsigned st = 0; st < SIM_STAGE_COUNT; st++) {
+		struct sim_timing tm;
+		/* Startup runs once; later frames report 0 for it. */
+		if (sim_sched_stage_timing(a->sched, (enum sim_stage)st, &tm) == 0 &&
+		    (st != SIM_STAGE_STARTUP || a->frame == 0))
+			stage_ns[st] = tm.last_ns;
+	}
+	app_stats_add(&a->stats, th_now_ns() - t0, stage_ns);
+	a->frame++;
+	bool done = a->quit || (a->cfg.max_frames && a->frame >= a->cfg.max_frames);
+	if (a->frame % a->stats_every == 0 || done) {
+		struct app_frame_stats fs;
+		app_stats_compute(&a->stats, &fs);
+		if (app_transport_send_stats(a->transport, &fs, th_now_ns()) < 0)
+			a->transport_errors++;
+	}
+	if (sr < 0)
+		return sr;
+	if (done)
+		return 1;
+	if (!a->cfg.no_pacing)
+		pace(a);
+	return 0;
+}
+
+int app_run(struct app *a, volatile sig_atomic_t *stop)
+{
+	for (;;) {
+		if (stop && *stop)
+			return 0;
+		int r = app_step(a);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+}

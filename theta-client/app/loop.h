@@ -1,0 +1,61 @@
+/* The client's frame loop:
+ *   poll input -> drain the daemon link -> run stages -> publish commands
+ *   and the pose -> render -> pace to the frame rate.
+ * Simulation time advances by exactly one frame period per frame (frame n
+ * runs at n / rate seconds), so a scripted run is deterministic whether or
+ * not it is paced. */
+#pragma once
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/renderer.h"
+#include "app/stats.h"
+#include "app/transport.h"
+#include "inp/input.h"
+#include "sim/sched.h"
+
+#define APP_DEFAULT_RATE_HZ 90.0
+#define APP_MIN_RATE_HZ 1.0
+#define APP_MAX_RATE_HZ 1000.0
+#define APP_REMOVED_KEEP_TICKS 256 /* removal log kept for the link to read */
+
+struct app_config {
+	double rate_hz;        /* 0: APP_DEFAULT_RATE_HZ */
+	bool no_pacing;        /* run frames back to back (tests) */
+	uint64_t max_frames;   /* 0: until quit or stop */
+	const char *runtime_dir; /* for the daemon link; may be NULL */
+	unsigned threads;      /* scheduler pool; 0: online CPUs */
+	enum sim_access_mode access;
+};
+
+struct app;
+
+/* Creates the world, the scheduler, the client's built-in systems and the
+ * local user's entities (head with TrackedPose, two hands). */
+int app_create(const struct app_config *cfg, struct app **out);
+void app_destroy(struct app **p);
+struct sim_world *app_world(struct app *a);
+struct sim_sched *app_sched(struct app *a);
+const struct app_config *app_config(const struct app *a);
+
+/* Hands the loop its input source, transport and renderer (ownership moves
+ * to the app; NULL keeps the null implementation). */
+int app_attach(struct app *a, struct inp_source *in, struct app_transport *t, struct app_renderer *r);
+
+/* The local user's entity (TrackedPose) and hand entities (Transform,
+ * ControllerState, ToolState). */
+sim_entity app_user_entity(const struct app *a);
+sim_entity app_hand_entity(const struct app *a, enum inp_hand h);
+
+/* One frame. 0: go on; 1: stop (input asked to quit, or max_frames
+ * reached); -errno: a failure (e.g. -EACCES for an undeclared component
+ * access in ERROR mode). */
+int app_step(struct app *a);
+/* Frames until app_step stops or *stop becomes non-zero (signal handler). */
+int app_run(struct app *a, volatile sig_atomic_t *stop);
+
+uint64_t app_frames(const struct app *a);
+void app_frame_stats(const struct app *a, struct app_frame_stats *out);
+/* Link errors seen by drain/publish/send_stats. */
+uint64_t app_transport_errors(const struct app *a);

@@ -1,0 +1,185 @@
+/* theta-client: the headset client (ECS simulation, input, rendering).
+ * Exit status: 0 success, 1 error, 2 usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/loop.h"
+#include "inp/script.h"
+#include "th_err.h"
+#include "th_log.h"
+
+#ifndef THETA_VERSION
+#define THETA_VERSION "0.0.0"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: theta-client [OPTION]...\n"
+		"Runs the Theta client: ECS simulation, input, rendering, linked to the local thetad.\n"
+		"\n"
+		"  --headless          no window or headset (offscreen; null renderer for now)\n"
+		"  --script FILE       drive input from a script (docs/scripted-input.md)\n"
+		"  --frames N          stop after N frames (default: run until quit)\n"
+		"  --no-pacing         run frames back to back instead of at the frame rate\n"
+		"  --rate HZ           frame rate, %.0f..%.0f (default %.0f)\n"
+		"  --runtime-dir DIR   where thetad's client socket lives (for the daemon link)\n"
+		"  --help              show this help and exit\n"
+		"  --version           show the version and exit\n",
+		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
+}
+
+/* Where the daemon link plugs in (theta-client/link/): until it exists, or
+ * when it is not wanted, the client runs with the null transport. */
+static int open_transport(const struct app_config *cfg, struct app_transport **out)
+{
+	(void)cfg;
+	return app_null_transport_create(out);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "headless", no_argument, NULL, OPT_HEADLESS },
+		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "no-pacing", no_argument, NULL, OPT_NO_PACING },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	struct app_config cfg = { 0 };
+	const char *script_path = NULL;
+	bool headless = false;
+	int c;
+	th_log_init("theta-client");
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HEADLESS: headless = true; break;
+		case OPT_SCRIPT: script_path = optarg; break;
+		case OPT_FRAMES:
+			if (parse_u64(optarg, &cfg.max_frames) < 0 || cfg.max_frames == 0) {
+				fprintf(stderr, "theta-client: --frames wants a positive integer, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_NO_PACING: cfg.no_pacing = true; break;
+		case OPT_RATE: {
+			char *end;
+			errno = 0;
+			cfg.rate_hz = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(cfg.rate_hz >= APP_MIN_RATE_HZ && cfg.rate_hz <= APP_MAX_RATE_HZ)) {
+				fprintf(stderr, "theta-client: --rate wants a number of Hz in %.0f..%.0f, not '%s'\n",
+					APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, optarg);
+				return 2;
+			}
+			break;
+		}
+		case OPT_RUNTIME_DIR: cfg.runtime_dir = optarg; break;
+		case OPT_HELP: usage(stdout); return 0;
+		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "theta-client: option '%s' needs a value or is unknown\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "theta-client: unknown option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'theta-client --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "theta-client: unexpected argument '%s'\nTry 'theta-client --help'.\n", argv[optind]);
+		return 2;
+	}
+
+	struct inp_source *input = NULL;
+	if (script_path) {
+		struct inp_script *script;
+		struct inp_script_error err;
+		int r = inp_script_load(script_path, &script, &err);
+		if (r < 0) {
+			char msg[256];
+			inp_script_error_format(&err, msg, sizeof msg);
+			if (err.line)
+				th_err("%s: %s", script_path, msg);
+			else
+				th_err("%s", msg);
+			return 1;
+		}
+		r = inp_script_source_create(script, &input);
+		if (r < 0) {
+			th_err("scripted input: %s", th_strerror(r));
+			return 1;
+		}
+	}
+	if (!headless)
+		th_notice("no headset or window renderer yet: running with the null renderer");
+
+	struct app *app;
+	int r = app_create(&cfg, &app);
+	if (r < 0) {
+		th_err("cannot start the client: %s", th_strerror(r));
+		inp_destroy(&input);
+		return 1;
+	}
+	struct app_transport *transport = NULL;
+	r = open_transport(&cfg, &transport);
+	if (r < 0) {
+		th_err("cannot open the daemon link: %s", th_strerror(r));
+		inp_destroy(&input);
+		app_destroy(&app);
+		return 1;
+	}
+	app_attach(app, input, transport, NULL);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	r = app_run(app, &stop_requested);
+	struct app_frame_stats fs;
+	app_frame_stats(app, &fs);
+	printf("theta-client: %" PRIu64 " frames, frame time p50 %.1f us, p99 %.1f us, max %.1f us\n", fs.frames,
+	       fs.frame_p50_ns / 1e3, fs.frame_p99_ns / 1e3, fs.frame_max_ns / 1e3);
+	if (r == -EACCES) {
+		struct sim_violation v;
+		if (sim_sched_last_violation(app_sched(app), &v) == 0)
+			th_err("system '%s' %s component '%s' without declaring it", v.system,
+			       v.write ? "wrote" : "read", sim_component_name(app_world(app), v.comp));
+	} else if (r < 0) {
+		th_err("frame loop failed: %s", th_strerror(r));
+	}
+	app_destroy(&app);
+	return r < 0 ? 1 : 0;
+}
