@@ -1,0 +1,396 @@
+/* Session protocol messages: canonical LE encoding, validating decoders,
+ * HELLO signatures, stream framing. See session.h. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define HELLO_FIXED (2 + 2 + 8 + PROTO_SESS_NONCE_LEN + 8 + 2 + PROTO_SESS_KEY_LEN + PROTO_SESS_SIG_LEN)
+
+const char *proto_sess_err_text(uint64_t code)
+{
+	switch (code) {
+	case PROTO_SESS_OK:
+		return "The session ended normally.";
+	case PROTO_SESS_ERR_WRONG_FINGERPRINT:
+		return "The host's certificate does not match the fingerprint in the invite link.";
+	case PROTO_SESS_ERR_BAD_TOKEN:
+		return "The invite token is not valid for this session.";
+	case PROTO_SESS_ERR_TOKEN_EXPIRED:
+		return "The invite has expired; ask the host for a new one.";
+	case PROTO_SESS_ERR_TOKEN_REUSED:
+		return "This single-use invite has already been used.";
+	case PROTO_SESS_ERR_VERSION:
+		return "The host speaks a different session protocol version.";
+	case PROTO_SESS_ERR_SCHEMA:
+		return "The host uses a different component schema; both daemons need the same Theta version.";
+	case PROTO_SESS_ERR_BAD_SIGNATURE:
+		return "The identity signature in the handshake did not verify.";
+	case PROTO_SESS_ERR_NOT_AUTHORIZED:
+		return "Your role in this session does not allow that.";
+	case PROTO_SESS_ERR_KICKED:
+		return "An admin removed you from the session.";
+	case PROTO_SESS_ERR_NO_SESSION:
+		return "The host has no such session.";
+	case PROTO_SESS_ERR_FULL:
+		return "The session has reached its peer limit.";
+	case PROTO_SESS_ERR_PROTOCOL:
+		return "The other daemon broke the session protocol.";
+	case PROTO_SESS_ERR_HOST_ENDED:
+		return "The host ended the session.";
+	case PROTO_SESS_ERR_LEFT:
+		return "The peer left the session.";
+	case PROTO_SESS_ERR_HANDSHAKE_TIMEOUT:
+		return "The session handshake did not complete in time.";
+	default:
+		return "The connection was closed with an unknown error code.";
+	}
+}
+
+const char *proto_sess_role_name(unsigned role)
+{
+	switch (role) {
+	case PROTO_SESS_ROLE_VIEWER: return "viewer";
+	case PROTO_SESS_ROLE_EDITOR: return "editor";
+	case PROTO_SESS_ROLE_ADMIN: return "admin";
+	default: return "unknown";
+	}
+}
+
+int proto_sess_role_parse(const char *s)
+{
+	if (!strcmp(s, "viewer"))
+		return PROTO_SESS_ROLE_VIEWER;
+	if (!strcmp(s, "editor"))
+		return PROTO_SESS_ROLE_EDITOR;
+	if (!strcmp(s, "admin"))
+		return PROTO_SESS_ROLE_ADMIN;
+	return -EINVAL;
+}
+
+static bool role_ok(unsigned r) { return r >= PROTO_SESS_ROLE_VIEWER && r <= PROTO_SESS_ROLE_ADMIN; }
+
+/* HELLO payload without the signature. */
+static void hello_body(const struct proto_sess_hello *h, struct th_wbuf *w)
+{
+	th_wbuf_u16(w, PROTO_SESS_T_HELLO);
+	th_wbuf_u16(w, h->version);
+	th_wbuf_u64(w, h->schema_hash);
+	th_wbuf_put(w, h->nonce, sizeof(h->nonce));
+	th_wbuf_u64(w, h->caps);
+	th_wbuf_u16(w, h->token_len);
+	if (h->token_len)
+		th_wbuf_put(w, h->token, h->token_len);
+	th_wbuf_put(w, h->identity_key, sizeof(h->identity_key));
+}
+
+static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
+{
+	switch (m->type) {
+	case PROTO_SESS_T_HELLO: {
+		const struct proto_sess_hello *h = &m->u.hello;
+		if (h->token_len > PROTO_SESS_MAX_TOKEN || (h->token_len && !h->token))
+			return -EINVAL;
+		hello_body(h, w);
+		th_wbuf_put(w, h->sig, sizeof(h->sig));
+		return 0;
+	}
+	case PROTO_SESS_T_ACK:
+		if (!role_ok(m->u.ack.role))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, m->u.ack.session_id, PROTO_SESS_ID_LEN);
+		th_wbuf_u8(w, m->u.ack.role);
+		th_wbuf_u64(w, m->u.ack.caps);
+		th_wbuf_put(w, m->u.ack.host_key, PROTO_SESS_KEY_LEN);
+		th_wbuf_u32(w, m->u.ack.peer_id);
+		return 0;
+	case PROTO_SESS_T_MEMBER_JOIN:
+		if (!role_ok(m->u.join.role))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.join.peer_id);
+		th_wbuf_put(w, m->u.join.key, PROTO_SESS_KEY_LEN);
+		th_wbuf_u8(w, m->u.join.role);
+		return 0;
+	case PROTO_SESS_T_MEMBER_LEAVE:
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.mleave.peer_id);
+		th_wbuf_u16(w, m->u.mleave.reason);
+		return 0;
+	case PROTO_SESS_T_ROLE:
+		if (!role_ok(m->u.role.role))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.role.peer_id);
+		th_wbuf_u8(w, m->u.role.role);
+		return 0;
+	case PROTO_SESS_T_KICK:
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.kick.peer_id);
+		th_wbuf_u16(w, m->u.kick.reason);
+		return 0;
+	case PROTO_SESS_T_PING:
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u64(w, m->u.ping.seq);
+		th_wbuf_u64(w, m->u.ping.t_ns);
+		return 0;
+	case PROTO_SESS_T_PONG:
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u64(w, m->u.pong.seq);
+		th_wbuf_u64(w, m->u.pong.echo_t_ns);
+		th_wbuf_u64(w, m->u.pong.t_ns);
+		return 0;
+	case PROTO_SESS_T_LEAVE:
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u16(w, m->u.leave.reason);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int proto_sess_encode(const struct proto_sess_msg *m, struct th_wbuf *w)
+{
+	size_t start = w->len;
+	uint8_t *hdr = th_wbuf_extend(w, PROTO_SESS_FRAME_HDR);
+	if (!hdr)
+		return th_wbuf_error(w);
+	int rv = encode_payload(m, w);
+	if (rv < 0) {
+		w->len = start;
+		return rv;
+	}
+	rv = th_wbuf_error(w);
+	if (rv < 0)
+		return rv;
+	size_t plen = w->len - start - PROTO_SESS_FRAME_HDR;
+	if (plen > PROTO_SESS_MAX_FRAME) {
+		w->len = start;
+		return -EMSGSIZE;
+	}
+	th_put_le32(w->data + start, (uint32_t)plen);
+	return 0;
+}
+
+int proto_sess_hello_version(const uint8_t *p, size_t len)
+{
+	if (len < 4 || th_get_le16(p) != PROTO_SESS_T_HELLO)
+		return -EBADMSG;
+	return th_get_le16(p + 2);
+}
+
+static int decode_hello(struct th_rbuf *r, struct proto_sess_hello *h)
+{
+	int rv = 0;
+	rv |= th_rbuf_u16(r, &h->version);
+	if (rv == 0 && h->version != PROTO_SESS_VERSION)
+		return -EPROTONOSUPPORT;
+	rv |= th_rbuf_u64(r, &h->schema_hash);
+	rv |= th_rbuf_bytes(r, h->nonce, sizeof(h->nonce));
+	rv |= th_rbuf_u64(r, &h->caps);
+	rv |= th_rbuf_u16(r, &h->token_len);
+	if (rv)
+		return -EBADMSG;
+	if (h->token_len > PROTO_SESS_MAX_TOKEN)
+		return -EBADMSG;
+	h->token = NULL;
+	if (h->token_len && th_rbuf_view(r, &h->token, h->token_len) < 0)
+		return -EBADMSG;
+	rv |= th_rbuf_bytes(r, h->identity_key, sizeof(h->identity_key));
+	rv |= th_rbuf_bytes(r, h->sig, sizeof(h->sig));
+	return rv ? -EBADMSG : 0;
+}
+
+int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
+{
+	struct th_rbuf r;
+	struct proto_sess_msg m;
+	memset(&m, 0, sizeof(m));
+	if (len > PROTO_SESS_MAX_FRAME)
+		return -EBADMSG;
+	th_rbuf_init(&r, p, len);
+	if (th_rbuf_u16(&r, &m.type) < 0)
+		return -EBADMSG;
+	int rv = 0;
+	switch (m.type) {
+	case PROTO_SESS_T_HELLO:
+		rv = decode_hello(&r, &m.u.hello);
+		if (rv < 0)
+			return rv;
+		break;
+	case PROTO_SESS_T_ACK:
+		rv |= th_rbuf_bytes(&r, m.u.ack.session_id, PROTO_SESS_ID_LEN);
+		rv |= th_rbuf_u8(&r, &m.u.ack.role);
+		rv |= th_rbuf_u64(&r, &m.u.ack.caps);
+		rv |= th_rbuf_bytes(&r, m.u.ack.host_key, PROTO_SESS_KEY_LEN);
+		rv |= th_rbuf_u32(&r, &m.u.ack.peer_id);
+		if (rv == 0 && !role_ok(m.u.ack.role))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_MEMBER_JOIN:
+		rv |= th_rbuf_u32(&r, &m.u.join.peer_id);
+		rv |= th_rbuf_bytes(&r, m.u.join.key, PROTO_SESS_KEY_LEN);
+		rv |= th_rbuf_u8(&r, &m.u.join.role);
+		if (rv == 0 && !role_ok(m.u.join.role))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_MEMBER_LEAVE:
+		rv |= th_rbuf_u32(&r, &m.u.mleave.peer_id);
+		rv |= th_rbuf_u16(&r, &m.u.mleave.reason);
+		break;
+	case PROTO_SESS_T_ROLE:
+		rv |= th_rbuf_u32(&r, &m.u.role.peer_id);
+		rv |= th_rbuf_u8(&r, &m.u.role.role);
+		if (rv == 0 && !role_ok(m.u.role.role))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_KICK:
+		rv |= th_rbuf_u32(&r, &m.u.kick.peer_id);
+		rv |= th_rbuf_u16(&r, &m.u.kick.reason);
+		break;
+	case PROTO_SESS_T_PING:
+		rv |= th_rbuf_u64(&r, &m.u.ping.seq);
+		rv |= th_rbuf_u64(&r, &m.u.ping.t_ns);
+		break;
+	case PROTO_SESS_T_PONG:
+		rv |= th_rbuf_u64(&r, &m.u.pong.seq);
+		rv |= th_rbuf_u64(&r, &m.u.pong.echo_t_ns);
+		rv |= th_rbuf_u64(&r, &m.u.pong.t_ns);
+		break;
+	case PROTO_SESS_T_LEAVE:
+		rv |= th_rbuf_u16(&r, &m.u.leave.reason);
+		break;
+	default:
+		return -ENOMSG;
+	}
+	if (rv || th_rbuf_left(&r) != 0)
+		return -EBADMSG;
+	*out = m;
+	return 0;
+}
+
+/* context | NUL | binding | HELLO body */
+static int hello_sign_input(const struct proto_sess_hello *h, const uint8_t *binding,
+			    struct th_wbuf *w)
+{
+	if (h->token_len > PROTO_SESS_MAX_TOKEN || (h->token_len && !h->token))
+		return -EINVAL;
+	th_wbuf_put(w, PROTO_SESS_HELLO_CONTEXT, sizeof(PROTO_SESS_HELLO_CONTEXT));
+	th_wbuf_put(w, binding, PROTO_SESS_BINDING_LEN);
+	hello_body(h, w);
+	return th_wbuf_error(w);
+}
+
+int proto_sess_hello_sign(struct proto_sess_hello *h, const uint8_t binding[PROTO_SESS_BINDING_LEN],
+			  const uint8_t seckey[PROTO_SESS_SECKEY_LEN])
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	int rv = hello_sign_input(h, binding, &w);
+	if (rv == 0 && crypto_sign_detached(h->sig, NULL, w.data, w.len, seckey) != 0)
+		rv = -EIO;
+	th_wbuf_fini(&w);
+	return rv;
+}
+
+int proto_sess_hello_verify(const struct proto_sess_hello *h,
+			    const uint8_t binding[PROTO_SESS_BINDING_LEN])
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	int rv = hello_sign_input(h, binding, &w);
+	if (rv == 0 &&
+	    crypto_sign_verify_detached(h->sig, w.data, w.len, h->identity_key) != 0)
+		rv = -EKEYREJECTED;
+	th_wbuf_fini(&w);
+	return rv < 0 && rv != -EKEYREJECTED ? -EKEYREJECTED : rv;
+}
+
+/* ---- framing -------------------------------------------------------------- */
+
+void proto_sess_reasm_init(struct proto_sess_reasm *r, size_t max_frame)
+{
+	memset(r, 0, sizeof(*r));
+	r->max_frame = max_frame ? max_frame : PROTO_SESS_MAX_FRAME;
+}
+
+void proto_sess_reasm_fini(struct proto_sess_reasm *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+static int stash(struct proto_sess_reasm *r, const uint8_t *p, size_t n)
+{
+	if (r->len + n > r->cap) {
+		size_t nc = r->cap ? r->cap : 256;
+		while (nc < r->len + n)
+			nc *= 2;
+		if (nc > r->max_frame + PROTO_SESS_FRAME_HDR)
+			nc = r->max_frame + PROTO_SESS_FRAME_HDR;
+		uint8_t *b = realloc(r->buf, nc);
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = nc;
+	}
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
+	return 0;
+}
+
+int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
+			  int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud)
+{
+	if (r->error)
+		return r->error;
+	while (len > 0) {
+		if (r->len > 0) {
+			if (r->len < PROTO_SESS_FRAME_HDR) {
+				size_t k = PROTO_SESS_FRAME_HDR - r->len;
+				k = k < len ? k : len;
+				if (stash(r, data, k) < 0)
+					return -ENOMEM;
+				data += k;
+				len -= k;
+				if (r->len == PROTO_SESS_FRAME_HDR && th_get_le32(r->buf) > r->max_frame)
+					return r->error = -EMSGSIZE;
+				continue;
+			}
+			size_t flen = th_get_le32(r->buf);
+			if (flen > r->max_frame)
+				return r->error = -EMSGSIZE;
+			size_t total = PROTO_SESS_FRAME_HDR + flen;
+			size_t k = total - r->len;
+			k = k < len ? k : len;
+			if (stash(r, data, k) < 0)
+				return -ENOMEM;
+			data += k;
+			len -= k;
+			if (r->len == total) {
+				r->len = 0;
+				int rv = fn(r->buf + PROTO_SESS_FRAME_HDR, flen, ud);
+				if (rv < 0)
+					return rv;
+			}
+			continue;
+		}
+		if (len < PROTO_SESS_FRAME_HDR)
+			return stash(r, data, len);
+		size_t flen = th_get_le32(data);
+		if (flen > r->max_frame)
+			return r->error = -EMSGSIZE;
+		if (len - PROTO_SESS_FRAME_HDR < flen)
+			return stash(r, data, len);
+		int rv = fn(data + PROTO_SESS_FRAME_HDR, flen, ud);
+		if (rv < 0)
+			return rv;
+		data += PROTO_SESS_FRAME_HDR + flen;
+		len -= PROTO_SESS_FRAME_HDR + flen;
+	}
+	return 0;
+}

@@ -1,0 +1,195 @@
+/* Session protocol between daemons, carried on QUIC streams (see
+ * docs/network.md for the byte layout).
+ *
+ * Framing on every stream: u32 LE payload length, then the payload; a
+ * payload starts with a u16 LE message type. Frames larger than
+ * PROTO_SESS_MAX_FRAME are a protocol violation.
+ *
+ * Control stream (the first bidirectional stream the joiner opens):
+ *   joiner -> host  HELLO   version, schema hash, nonce, capabilities, invite
+ *                           token, Ed25519 identity key, signature over the
+ *                           TLS channel binding (and the fields above)
+ *   host -> joiner  ACK     session id, role, negotiated capabilities, host key,
+ *                           the joiner's peer id
+ *   then MEMBER_JOIN / MEMBER_LEAVE / ROLE / KICK / PING / PONG / LEAVE.
+ * A refusal closes the QUIC connection with an application error code from
+ * enum proto_sess_err; proto_sess_err_text() is the sentence users see.
+ *
+ * Decoders validate everything (exact length, ranges, flag masks) and never
+ * write *out on failure. HELLO's token points into the decoded buffer. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "th_buf.h"
+
+#define PROTO_SESS_VERSION        1
+#define PROTO_SESS_MAX_FRAME      (256u * 1024u) /* payload bytes */
+#define PROTO_SESS_FRAME_HDR      4
+#define PROTO_SESS_NONCE_LEN      24
+#define PROTO_SESS_KEY_LEN        32 /* Ed25519 public key */
+#define PROTO_SESS_SECKEY_LEN     64 /* libsodium Ed25519 secret key */
+#define PROTO_SESS_SIG_LEN        64
+#define PROTO_SESS_ID_LEN         16
+#define PROTO_SESS_MAX_TOKEN      512
+#define PROTO_SESS_BINDING_LEN    32 /* TLS channel binding (RFC 9266) */
+#define PROTO_SESS_HELLO_CONTEXT  "theta/1 session hello"
+
+/* Capability bits (negotiated = intersection). */
+#define PROTO_SESS_CAP_DATAGRAMS  (1ull << 0) /* poses over QUIC datagrams */
+#define PROTO_SESS_CAP_VOICE      (1ull << 1)
+#define PROTO_SESS_CAP_ASSETS     (1ull << 2) /* resumable asset stream */
+#define PROTO_SESS_CAP_ZSTD       (1ull << 3)
+#define PROTO_SESS_CAPS_KNOWN     0xfull
+
+enum proto_sess_type {
+	PROTO_SESS_T_HELLO = 1,
+	PROTO_SESS_T_ACK = 2,
+	PROTO_SESS_T_MEMBER_JOIN = 3,
+	PROTO_SESS_T_MEMBER_LEAVE = 4,
+	PROTO_SESS_T_ROLE = 5,
+	PROTO_SESS_T_KICK = 6,
+	PROTO_SESS_T_PING = 7,
+	PROTO_SESS_T_PONG = 8,
+	PROTO_SESS_T_LEAVE = 9,
+	PROTO_SESS_T_MAX_ = 9,
+};
+
+enum proto_sess_role {
+	PROTO_SESS_ROLE_VIEWER = 1,
+	PROTO_SESS_ROLE_EDITOR = 2,
+	PROTO_SESS_ROLE_ADMIN = 3,
+};
+
+/* QUIC application error codes for refusals and ends; each has a sentence. */
+enum proto_sess_err {
+	PROTO_SESS_OK = 0,
+	PROTO_SESS_ERR_WRONG_FINGERPRINT = 0x101,
+	PROTO_SESS_ERR_BAD_TOKEN = 0x102,
+	PROTO_SESS_ERR_TOKEN_EXPIRED = 0x103,
+	PROTO_SESS_ERR_TOKEN_REUSED = 0x104,
+	PROTO_SESS_ERR_VERSION = 0x105,
+	PROTO_SESS_ERR_SCHEMA = 0x106,
+	PROTO_SESS_ERR_BAD_SIGNATURE = 0x107,
+	PROTO_SESS_ERR_NOT_AUTHORIZED = 0x108,
+	PROTO_SESS_ERR_KICKED = 0x109,
+	PROTO_SESS_ERR_NO_SESSION = 0x10a,
+	PROTO_SESS_ERR_FULL = 0x10b,
+	PROTO_SESS_ERR_PROTOCOL = 0x10c,
+	PROTO_SESS_ERR_HOST_ENDED = 0x10d,
+	PROTO_SESS_ERR_LEFT = 0x10e,
+	PROTO_SESS_ERR_HANDSHAKE_TIMEOUT = 0x10f,
+	PROTO_SESS_ERR_MAX_ = 0x10f,
+};
+
+/* One sentence for an error code (unknown codes get a generic sentence). */
+const char *proto_sess_err_text(uint64_t code);
+const char *proto_sess_role_name(unsigned role);
+/* "viewer" / "editor" / "admin" -> role; -EINVAL otherwise. */
+int proto_sess_role_parse(const char *s);
+
+struct proto_sess_hello {
+	uint16_t version;
+	uint64_t schema_hash;
+	uint8_t nonce[PROTO_SESS_NONCE_LEN];
+	uint64_t caps;
+	const uint8_t *token; /* into the decoded buffer / caller's bytes */
+	uint16_t token_len;
+	uint8_t identity_key[PROTO_SESS_KEY_LEN];
+	uint8_t sig[PROTO_SESS_SIG_LEN];
+};
+
+struct proto_sess_ack {
+	uint8_t session_id[PROTO_SESS_ID_LEN];
+	uint8_t role;
+	uint64_t caps;
+	uint8_t host_key[PROTO_SESS_KEY_LEN];
+	uint32_t peer_id;
+};
+
+struct proto_sess_member_join {
+	uint32_t peer_id;
+	uint8_t key[PROTO_SESS_KEY_LEN];
+	uint8_t role;
+};
+
+struct proto_sess_member_leave {
+	uint32_t peer_id;
+	uint16_t reason; /* enum proto_sess_err (low 16 bits) */
+};
+
+struct proto_sess_role_change {
+	uint32_t peer_id;
+	uint8_t role;
+};
+
+struct proto_sess_kick {
+	uint32_t peer_id;
+	uint16_t reason;
+};
+
+struct proto_sess_ping {
+	uint64_t seq;
+	uint64_t t_ns; /* sender's clock */
+};
+
+struct proto_sess_pong {
+	uint64_t seq;
+	uint64_t echo_t_ns; /* the ping's t_ns, echoed */
+	uint64_t t_ns;      /* responder's clock */
+};
+
+struct proto_sess_leave {
+	uint16_t reason;
+};
+
+struct proto_sess_msg {
+	uint16_t type;
+	union {
+		struct proto_sess_hello hello;
+		struct proto_sess_ack ack;
+		struct proto_sess_member_join join;
+		struct proto_sess_member_leave mleave;
+		struct proto_sess_role_change role;
+		struct proto_sess_kick kick;
+		struct proto_sess_ping ping;
+		struct proto_sess_pong pong;
+		struct proto_sess_leave leave;
+	} u;
+};
+
+/* Appends one frame (length prefix + payload). -EINVAL for values the
+ * decoder would refuse; otherwise th_wbuf_error(w). */
+int proto_sess_encode(const struct proto_sess_msg *m, struct th_wbuf *w);
+/* Decodes one payload (without the length prefix). -EBADMSG malformed,
+ * -EPROTONOSUPPORT a HELLO of another version (read it with
+ * proto_sess_hello_version), -ENOMSG unknown type. */
+int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out);
+/* Version of a HELLO payload, whatever the rest looks like; -EBADMSG if
+ * it is not a HELLO. Lets a host refuse another version cleanly. */
+int proto_sess_hello_version(const uint8_t *p, size_t len);
+
+/* HELLO signature: Ed25519 over
+ *   PROTO_SESS_HELLO_CONTEXT "\0" | binding[32] | HELLO payload without sig
+ * so it proves the key holder is the TLS endpoint of this connection. */
+int proto_sess_hello_sign(struct proto_sess_hello *h, const uint8_t binding[PROTO_SESS_BINDING_LEN],
+			  const uint8_t seckey[PROTO_SESS_SECKEY_LEN]);
+/* 0 or -EKEYREJECTED. */
+int proto_sess_hello_verify(const struct proto_sess_hello *h,
+			    const uint8_t binding[PROTO_SESS_BINDING_LEN]);
+
+/* Splits a stream's bytes into frames. Buffers at most one partial frame. */
+struct proto_sess_reasm {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t max_frame; /* 0: PROTO_SESS_MAX_FRAME */
+	int error;        /* sticky: once framing broke, every feed fails */
+};
+void proto_sess_reasm_init(struct proto_sess_reasm *r, size_t max_frame);
+void proto_sess_reasm_fini(struct proto_sess_reasm *r);
+/* Calls fn(payload, len, ud) for every complete frame in order; stops at
+ * fn's first negative return and returns it. -EMSGSIZE for a frame larger
+ * than max_frame (the stream is then unusable), -ENOMEM. */
+int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
+			  int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud);
