@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "th_cmd.h"
 #include "th_hash.h"
 
 size_t th_ftype_size(unsigned type)
@@ -242,6 +243,7 @@ struct schema_source {
 
 static const struct schema_source schema_sources[] = {
 	{ "components", render_components },
+	{ "commands", th_cmd_render },
 };
 
 int th_schema_render(struct th_wbuf *b)

@@ -10,3 +10,7 @@ int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_log_level(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_reload(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_whoami(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_sessions(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_log_list(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ipc/module.h"
 #include "ipc/server.h"
 #include "srv/control.h"
 #include "srv/daemon.h"
@@ -87,6 +88,12 @@ static int ipc_module_status_line(void *state, char *buf, unsigned len)
 	struct ipc_module *m = state;
 	unsigned n = ipc_server_nclients(m->server);
 	return snprintf(buf, len, "%u client%s", n, n == 1 ? "" : "s");
+}
+
+struct ipc_server *ipc_module_server(void *state)
+{
+	struct ipc_module *m = state;
+	return m ? m->server : NULL;
 }
 
 const struct srv_module ipc_module = {

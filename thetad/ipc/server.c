@@ -64,6 +64,8 @@ struct ipc_server {
 	unsigned n;
 	uint64_t next_id;
 	struct ipc_totals t;
+	struct ipc_callbacks cb;
+	void *cb_user;
 	uint64_t *m_clients, *m_conns, *m_refused, *m_viol, *m_drops, *m_resyncs;
 	uint64_t scratch_metric;
 	uint8_t rec[PROTO_IPC_MAX_MSG];
@@ -106,6 +108,8 @@ static void client_drop(struct ipc_client *c, bool violation)
 	}
 	s->n--;
 	*s->m_clients = s->n;
+	if (c->state == IPC_ACTIVE && s->cb.on_disconnect)
+		s->cb.on_disconnect(s->cb_user, c->id);
 	if (violation) {
 		s->t.violations++;
 		bump(s->m_viol);
@@ -231,8 +235,12 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		c->frames = m.frame_stats.frames;
 		return 0;
 	case PROTO_IPC_T_CMD_SUBMIT: {
-		/* No command log is wired to client commands yet: refuse
-		 * explicitly rather than drop. */
+		if (c->s->cb.on_submit) {
+			c->last_in_seq = m.cmd_submit.client_seq;
+			c->s->cb.on_submit(c->s->cb_user, c->id, c->uid, &m.cmd_submit, now);
+			return 0;
+		}
+		/* No sessions module: refuse explicitly rather than drop. */
 		struct proto_ipc_cmd_reject rej = { .client_seq = m.cmd_submit.client_seq,
 						    .reason = PROTO_IPC_REJECT_NO_SESSION };
 		snprintf(rej.detail, sizeof rej.detail, "no session is open");
@@ -387,6 +395,8 @@ static void on_sock(struct th_loop *loop, int fd, uint32_t events, void *user_da
 		return;
 	}
 	c->state = IPC_ACTIVE;
+	if (s->cb.on_connect)
+		s->cb.on_connect(s->cb_user, c->id, c->uid);
 }
 
 static void on_accept(struct th_loop *loop, int fd, uint32_t events, void *user_data)
@@ -522,6 +532,15 @@ int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, con
 		return r < 0 ? r : 0;
 	}
 	return -ENOENT;
+}
+
+void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *cb, void *user)
+{
+	if (cb)
+		s->cb = *cb;
+	else
+		memset(&s->cb, 0, sizeof s->cb);
+	s->cb_user = user;
 }
 
 void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out)

@@ -14,6 +14,7 @@ struct th_loop;
 struct srv_metrics;
 struct json_object;
 struct ipc_server;
+struct proto_ipc_cmd_submit;
 
 #define IPC_MAX_CLIENTS_DEFAULT   64u
 #define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
@@ -50,6 +51,20 @@ int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, con
 /* Connected clients as a JSON array; when only_uid != (uid_t)-1 only that
  * user's clients are listed. */
 struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t only_uid, uint64_t now_ns);
+
+/* What the owner of the server (the sessions module) hears. All optional. */
+struct ipc_callbacks {
+	/* A client finished its handshake. */
+	void (*on_connect)(void *user, uint64_t client_id, uid_t uid);
+	/* A connected client is gone (hang-up, violation, shutdown). */
+	void (*on_disconnect)(void *user, uint64_t client_id);
+	/* A validated command submit. The owner answers with CMD_ACK or
+	 * CMD_REJECT through ipc_server_send, now or later. Without this
+	 * callback submits are refused with REJECT_NO_SESSION. */
+	void (*on_submit)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_cmd_submit *m,
+			  uint64_t now_ns);
+};
+void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *cb, void *user);
 
 struct ipc_totals {
 	uint64_t connections, refused, violations, ephemeral_drops, resyncs;

@@ -541,6 +541,14 @@ void srv_daemon_destroy(struct srv_daemon **p)
 	*p = NULL;
 }
 
+void *srv_daemon_module_state(struct srv_daemon *d, const char *name)
+{
+	for (int i = 0; i < d->n_modules_started; i++)
+		if (!strcmp(srv_modules[i]->name, name))
+			return d->module_state[i];
+	return NULL;
+}
+
 struct th_loop *srv_daemon_loop(struct srv_daemon *d) { return d->loop; }
 struct srv_control *srv_daemon_control(struct srv_daemon *d) { return d->control; }
 struct srv_metrics *srv_daemon_metrics(struct srv_daemon *d) { return &d->metrics; }

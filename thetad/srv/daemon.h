@@ -40,5 +40,7 @@ const char *srv_daemon_runtime_dir(const struct srv_daemon *d);
  * passed (matched by path basename) or a freshly bound one with `mode`.
  * Returns the fd (caller owns it) or a negative errno. */
 int srv_daemon_listen_unix(struct srv_daemon *d, const char *name, int type, mode_t mode);
+/* The state of a started module by name (for modules started after it), or NULL. */
+void *srv_daemon_module_state(struct srv_daemon *d, const char *name);
 /* Records a listening socket for `thetactl status` ("control", path). */
 void srv_daemon_add_socket_info(struct srv_daemon *d, const char *what, const char *where);

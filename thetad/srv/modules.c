@@ -2,10 +2,12 @@
 
 #include "srv/module.h"
 
-extern const struct srv_module ipc_module; /* thetad/ipc/module.c */
+extern const struct srv_module ipc_module;  /* thetad/ipc/module.c */
+extern const struct srv_module sess_module; /* thetad/sess/module.c: needs ipc */
 
 /* One line per module, in start order; they stop in reverse. */
 const struct srv_module *const srv_modules[] = {
 	&ipc_module,
+	&sess_module,
 	NULL,
 };

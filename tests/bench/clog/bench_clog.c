@@ -1,0 +1,274 @@
+/* Command-log benchmarks (make bench-clog). Prints JSON lines:
+ *   clog.baseline.ed25519_sign_per_s    Ed25519 signatures per second
+ *   clog.baseline.ed25519_verify_per_s  Ed25519 verifications per second
+ *   clog.baseline.fsync_p99_us          p99 of a 256-byte append + fdatasync
+ *   clog.append_durable_per_s           local entries signed, written, synced
+ *                                       and acknowledged per second (goal >= 4x sign)
+ *   clog.integrate_remote_per_s         remote entries verified, ordered,
+ *                                       persisted per second (goal >= 3x verify)
+ *   clog.ack_latency_p99_us             submit -> durable ack, one client
+ *                                       (goal <= 1.5x fsync p99)
+ * plus the three ratios. Files go to a temporary directory under $TMPDIR
+ * (default /var/tmp: a real disk, not tmpfs). Load model and sizes are
+ * printed on '#' lines. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clog/clog.h"
+#include "th_harness.h"
+#include "th_logtest.h"
+#include "th_time.h"
+
+#define AUTHORS 16
+#define PER_AUTHOR 64            /* queued per author between two flushes */
+#define PAYLOAD 64
+#define RUN_NS (1500 * TH_NS_PER_MS)
+#define LAT_SAMPLES 1000
+
+static void figure(const char *name, double v, const char *unit)
+{
+	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
+	fflush(stdout);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double p99_us(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return (double)v[(n * 99) / 100] / 1000.0;
+}
+
+static double bench_sign(void)
+{
+	struct lt_author a;
+	uint8_t h[32] = { 0 }, sig[64];
+	uint64_t n = 0, t0 = th_now_ns(), t;
+	lt_author_init(&a, 1);
+	do {
+		for (int i = 0; i < 64; i++, n++) {
+			h[0] = (uint8_t)n;
+			th_logrec_sign(h, a.kp.sk, sig);
+		}
+	} while ((t = th_now_ns()) - t0 < RUN_NS / 2);
+	return (double)n * 1e9 / (double)(t - t0);
+}
+
+static double bench_verify(void)
+{
+	struct lt_author a;
+	uint8_t h[32] = { 0 }, sig[64];
+	uint64_t n = 0, t0, t;
+	int bad = 0;
+	lt_author_init(&a, 1);
+	th_logrec_sign(h, a.kp.sk, sig);
+	t0 = th_now_ns();
+	do {
+		for (int i = 0; i < 64; i++, n++)
+			bad |= th_logrec_verify(h, a.kp.pk, sig);
+	} while ((t = th_now_ns()) - t0 < RUN_NS / 2);
+	if (bad)
+		fprintf(stderr, "verify failed\n");
+	return (double)n * 1e9 / (double)(t - t0);
+}
+
+static double bench_fsync(const char *dir)
+{
+	char path[512];
+	uint8_t rec[256];
+	uint64_t lat[LAT_SAMPLES];
+	snprintf(path, sizeof(path), "%s/fsync.bin", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	memset(rec, 0x5a, sizeof(rec));
+	for (int i = 0; i < LAT_SAMPLES; i++) {
+		uint64_t t0 = th_now_ns();
+		if (write(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec) || fdatasync(fd) < 0)
+			return -1;
+		lat[i] = th_now_ns() - t0;
+	}
+	close(fd);
+	unlink(path);
+	return p99_us(lat, LAT_SAMPLES);
+}
+
+static const struct clog_config bench_cfg = {
+	.rate_per_s = 1000000000, .rate_burst = 1000000000, .pending_per_source = 65536,
+};
+
+struct acks {
+	uint64_t n;
+	uint64_t when;
+};
+
+static void ack(void *ctx, int status, const struct clog_id *id)
+{
+	struct acks *a = ctx;
+	if (status == 0) {
+		a->n++;
+		a->when = th_now_ns();
+	}
+}
+
+static double bench_append(const char *dir, double *batch_out)
+{
+	char path[512];
+	struct clog *c;
+	struct lt_author au[AUTHORS];
+	uint8_t payload[PAYLOAD];
+	struct acks acks = { 0 };
+	uint64_t req = 0, batches = 0;
+	snprintf(path, sizeof(path), "%s/append", dir);
+	if (clog_open(path, &bench_cfg, NULL, NULL, &c, NULL) < 0)
+		return -1;
+	for (int i = 0; i < AUTHORS; i++)
+		lt_author_init(&au[i], (uint8_t)(0x40 + i));
+	memset(payload, 7, sizeof(payload));
+	uint64_t t0 = th_now_ns(), t;
+	do {
+		for (int k = 0; k < PER_AUTHOR; k++) {
+			for (int i = 0; i < AUTHORS; i++) {
+				int why;
+				struct clog_submit s = {
+					.source = (uint32_t)i, .role = TH_ROLE_EDITOR, .key = &au[i].kp, .req_seq = ++req,
+					.type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY,
+					.scope_id = (uint64_t)(i * 1000 + k), .base = clog_lamport(c), .payload = payload,
+					.payload_len = PAYLOAD, .done = ack, .ctx = &acks,
+				};
+				if (clog_submit_local(c, &s, th_now_ns(), NULL, &why) < 0) {
+					fprintf(stderr, "submit: %s\n", clog_reason_str(why));
+					return -1;
+				}
+			}
+		}
+		if (clog_flush(c, th_now_ns()) < 0)
+			return -1;
+		batches++;
+	} while ((t = th_now_ns()) - t0 < RUN_NS);
+	clog_close(&c);
+	*batch_out = (double)acks.n / (double)batches;
+	return (double)acks.n * 1e9 / (double)(acks.when - t0);
+}
+
+/* Remote: another daemon's author, entries signed once per 256 (its own
+ * group commit), handed over 256 per call, flushed per call. */
+#define REMOTE_TOTAL 65536
+#define REMOTE_CALL 256
+
+static int role_editor(void *user, const uint8_t *pk) { return TH_ROLE_EDITOR; }
+
+static double bench_integrate(const char *dir)
+{
+	const struct clog_callbacks cb = { .role_of = role_editor };
+	char path[512];
+	struct clog *c;
+	struct lt_author r;
+	uint8_t payload[PAYLOAD];
+	struct th_logrec_entry *es = malloc(REMOTE_TOTAL * sizeof(*es));
+	uint8_t h[32];
+	snprintf(path, sizeof(path), "%s/integrate", dir);
+	if (!es || clog_open(path, &bench_cfg, &cb, NULL, &c, NULL) < 0)
+		return -1;
+	lt_author_init(&r, 0x77);
+	memset(payload, 9, sizeof(payload));
+	for (int i = 0; i < REMOTE_TOTAL; i++)
+		lt_entry(&r, (uint64_t)i + 1, (uint64_t)i, payload, PAYLOAD, (i % REMOTE_CALL) == REMOTE_CALL - 1,
+			 &es[i], h);
+	uint64_t n = 0, t0 = th_now_ns();
+	for (int i = 0; i < REMOTE_TOTAL; i += REMOTE_CALL) {
+		int k = clog_integrate_remote(c, 1, &es[i], REMOTE_CALL, th_now_ns());
+		if (k != REMOTE_CALL) {
+			fprintf(stderr, "integrate refused entries (%d)\n", k);
+			return -1;
+		}
+		int f = clog_flush(c, th_now_ns());
+		if (f < 0)
+			return -1;
+		n += (uint64_t)f;
+	}
+	uint64_t t = th_now_ns() - t0;
+	clog_close(&c);
+	free(es);
+	return (double)n * 1e9 / (double)t;
+}
+
+static double bench_ack_latency(const char *dir)
+{
+	char path[512];
+	struct clog *c;
+	struct lt_author a;
+	uint8_t payload[PAYLOAD];
+	uint64_t lat[LAT_SAMPLES];
+	struct acks acks = { 0 };
+	snprintf(path, sizeof(path), "%s/latency", dir);
+	if (clog_open(path, &bench_cfg, NULL, NULL, &c, NULL) < 0)
+		return -1;
+	lt_author_init(&a, 0x55);
+	memset(payload, 3, sizeof(payload));
+	for (int i = 0; i < LAT_SAMPLES; i++) {
+		int why;
+		struct clog_submit s = {
+			.source = 1, .role = TH_ROLE_EDITOR, .key = &a.kp, .req_seq = (uint64_t)i + 1,
+			.type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY, .scope_id = 5,
+			.base = clog_lamport(c), .payload = payload, .payload_len = PAYLOAD, .done = ack, .ctx = &acks,
+		};
+		uint64_t t0 = th_now_ns();
+		if (clog_submit_local(c, &s, t0, NULL, &why) < 0 || clog_flush(c, th_now_ns()) != 1)
+			return -1;
+		lat[i] = acks.when - t0;
+	}
+	clog_close(&c);
+	return p99_us(lat, LAT_SAMPLES);
+}
+
+int main(void)
+{
+	char dir[256];
+	const char *t = getenv("TMPDIR");
+	if (sodium_init() < 0)
+		return 1;
+	if (snprintf(dir, sizeof(dir), "%s/theta-bench-clog-XXXXXX", t && *t ? t : "/var/tmp") >= (int)sizeof(dir))
+		return 1;
+	if (!mkdtemp(dir)) {
+		perror(dir);
+		return 1;
+	}
+	printf("# files in %s; %d authors x %d entries per flush, %d-byte payloads\n", dir, AUTHORS, PER_AUTHOR,
+	       PAYLOAD);
+	double sign = bench_sign();
+	double verify = bench_verify();
+	double fsync_p99 = bench_fsync(dir);
+	double batch = 0;
+	double append = bench_append(dir, &batch);
+	double integ = bench_integrate(dir);
+	double ack_p99 = bench_ack_latency(dir);
+	th_rm_rf(dir);
+	if (fsync_p99 < 0 || append < 0 || integ < 0 || ack_p99 < 0) {
+		fprintf(stderr, "benchmark failed\n");
+		return 1;
+	}
+	printf("# append: %.0f entries per group commit on average\n", batch);
+	figure("clog.baseline.ed25519_sign_per_s", sign, "1/s");
+	figure("clog.baseline.ed25519_verify_per_s", verify, "1/s");
+	figure("clog.baseline.fsync_p99_us", fsync_p99, "us");
+	figure("clog.append_durable_per_s", append, "1/s");
+	figure("clog.integrate_remote_per_s", integ, "1/s");
+	figure("clog.ack_latency_p99_us", ack_p99, "us");
+	figure("clog.append_vs_sign_ratio", append / sign, "x");
+	figure("clog.integrate_vs_verify_ratio", integ / verify, "x");
+	figure("clog.ack_vs_fsync_p99_ratio", ack_p99 / fsync_p99, "x");
+	printf("# goals: append >= 4x sign: %s; integrate >= 3x verify: %s; ack p99 <= 1.5x fsync p99: %s\n",
+	       append >= 4 * sign ? "met" : "NOT met", integ >= 3 * verify ? "met" : "NOT met",
+	       ack_p99 <= 1.5 * fsync_p99 ? "met" : "NOT met");
+	return 0;
+}

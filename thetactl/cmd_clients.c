@@ -1,0 +1,102 @@
+/* thetactl clients: the theta-clients connected to the daemon's client.sock
+ * and their ring figures (daemon's `clients` command, thetad/ipc/module.c).
+ * A caller other than root or the daemon's user sees only its own clients. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "ctl.h"
+
+#define CTL_CLIENTS_COLS 11
+
+static const char *cstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
+}
+
+static long long cint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : 0;
+}
+
+static struct json_object *cobj(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+/* "records/bytes" of one direction. */
+static void fmt_flow(struct json_object *ring, char *buf, size_t len)
+{
+	char b[32];
+	ctl_format_bytes((unsigned long long)cint(ring, "bytes"), b, sizeof b);
+	snprintf(buf, len, "%lld/%s", cint(ring, "records"), b);
+}
+
+/* "to-daemon/to-client" of one counter. */
+static void fmt_pair(struct json_object *c2d, struct json_object *d2c, const char *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%lld/%lld", cint(c2d, k), cint(d2c, k));
+}
+
+int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	int i = ctl_parse_json_flag(ctx, "clients", argc, argv);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	if (i < argc)
+		return ctl_usage_error(ctx, "clients", "unexpected argument '%s'", argv[i]);
+	struct json_object *res;
+	int r = ctl_call(ctx, "clients", NULL, &res);
+	if (r)
+		return r;
+	if (ctx->json) {
+		ctl_print_json(res);
+		json_object_put(res);
+		return CTL_EXIT_OK;
+	}
+	struct json_object *list;
+	if (!json_object_object_get_ex(res, "clients", &list) || !json_object_is_type(list, json_type_array)) {
+		fprintf(stderr, "%s clients: the daemon's reply has no client list\n", ctx->prog);
+		json_object_put(res);
+		return CTL_EXIT_ERROR;
+	}
+	size_t n = json_object_array_length(list);
+	if (n == 0) {
+		printf("no clients connected\n");
+		json_object_put(res);
+		return CTL_EXIT_OK;
+	}
+	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "CONNECTED", "FRAMES",
+							   "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS" };
+	struct ctl_table *t = ctl_table_new(CTL_CLIENTS_COLS, hdr);
+	struct json_object *empty = json_object_new_object();
+	for (size_t k = 0; k < n; k++) {
+		struct json_object *c = json_object_array_get_idx(list, k);
+		struct json_object *c2d = cobj(c, "to_daemon"), *d2c = cobj(c, "to_client");
+		c2d = c2d ? c2d : empty;
+		d2c = d2c ? d2c : empty;
+		char conn[32] = "-", frames[24], up[48], down[48], drops[48], wake[48], viol[48];
+		struct json_object *v;
+		if (json_object_object_get_ex(c, "connected_s", &v))
+			ctl_format_duration(json_object_get_double(v), conn, sizeof conn);
+		snprintf(frames, sizeof frames, "%lld", cint(c, "frames"));
+		fmt_flow(c2d, up, sizeof up);
+		fmt_flow(d2c, down, sizeof down);
+		fmt_pair(c2d, d2c, "drops", drops, sizeof drops);
+		fmt_pair(c2d, d2c, "wakeups", wake, sizeof wake);
+		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
+		const char *row[CTL_CLIENTS_COLS] = { cstr(c, "id"), cstr(c, "pid"), cstr(c, "user"), cstr(c, "name"),
+						      conn, frames, up, down, drops, wake, viol };
+		ctl_table_row(t, row);
+	}
+	ctl_table_print(t);
+	ctl_table_free(t);
+	json_object_put(empty);
+	printf("TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n");
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}

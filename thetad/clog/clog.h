@@ -1,0 +1,185 @@
+/* The signed, durable command log of one session (thetad). See
+ * thetad/clog/README.md and docs/command-log.md.
+ *
+ * Flow: the event loop hands commands in with clog_submit_local() (a local
+ * user's command; the log signs it with that user's key) or
+ * clog_integrate_remote() (entries authored and signed elsewhere). Both check
+ * the registry, roles, guards and conflicts at once and either queue the
+ * entry, returning its id, or refuse it with a reason. clog_flush() writes
+ * everything queued as one batch, fdatasyncs once, and only then reports
+ * each entry durable (done callback, on_durable). Nothing here creates
+ * threads or reads a clock: every call that needs time takes now_ns.
+ *
+ * Durability contract: a done(status 0) or on_durable for an entry happens
+ * only after the batch holding it reached stable storage. After a write or
+ * sync failure the log refuses all further work (-EIO); the owner closes and
+ * reopens it, and recovery decides from the files what survived. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "th_cmd.h"
+#include "th_logrec.h"
+
+/* Defaults (struct clog_config fields left 0). Documented in
+ * docs/command-log.md; every one bounds something a client or peer controls. */
+#define CLOG_SEGMENT_BYTES_DEFAULT (64ull << 20) /* rotate segments at 64 MiB */
+#define CLOG_RATE_PER_S_DEFAULT 200u             /* commands per second per author */
+#define CLOG_RATE_BURST_DEFAULT 1000u            /* token bucket depth per author */
+#define CLOG_PENDING_PER_SOURCE_DEFAULT 1024u    /* queued, not yet durable, per source */
+#define CLOG_PENDING_MAX 65536u                  /* queued entries, all sources */
+#define CLOG_PENDING_BYTES_MAX (64u << 20)       /* queued record bytes, all sources */
+#define CLOG_AUTHORS_MAX 65536u                  /* distinct authors per session */
+#define CLOG_SOURCES_MAX 4096u                   /* distinct sources with queued entries */
+#define CLOG_REMOTE_BATCH_MAX 4096u              /* entries per clog_integrate_remote call */
+#define CLOG_LAMPORT_SKEW_MAX (1ull << 32)       /* a remote lamport at most this far ahead */
+#define CLOG_SCOPES_MAX (1u << 24)               /* conflict-tracked (type, scope) keys */
+
+/* Why an entry was refused. Counted per reason (clog_stats.rejected). */
+enum clog_reason {
+	CLOG_OK = 0,
+	CLOG_R_UNKNOWN_TYPE, /* not in schemas/commands.def */
+	CLOG_R_SCOPE,        /* scope kind or id wrong for the type */
+	CLOG_R_PAYLOAD,      /* above the type's cap or the 64 KiB cap */
+	CLOG_R_MALFORMED,    /* an entry field out of range */
+	CLOG_R_ROLE,         /* author's role below the type's */
+	CLOG_R_REPLAY,       /* sequence number at or below the author's last */
+	CLOG_R_RATE,         /* author's token bucket empty */
+	CLOG_R_PENDING,      /* source (or the whole log) has too much queued */
+	CLOG_R_CONFLICT,     /* reject-strategy type, concurrent entry on the scope */
+	CLOG_R_BAD_SIGNATURE,
+	CLOG_R_UNSIGNED,     /* no signature in the batch covers the entry */
+	CLOG_R_CHAIN,        /* prev link or sequence gap */
+	CLOG_R_ORDER,        /* lamport not above the author's previous */
+	CLOG_R_SKEW,         /* lamport implausibly far ahead */
+	CLOG_R_AUTHORS,      /* too many authors */
+	CLOG_R_GROUP,        /* another entry its signature vouches for was refused */
+	CLOG_R_FAILED,       /* the log had an I/O failure and must be reopened */
+	CLOG_R_COUNT
+};
+const char *clog_reason_str(int reason);
+
+/* How an accepted entry relates to what was already there. */
+enum clog_apply {
+	CLOG_APPLY = 0,       /* no concurrent entry on its (type, scope) */
+	CLOG_APPLY_LWW,       /* concurrent; it is the latest (wins) */
+	CLOG_APPLY_SUPERSEDED,/* concurrent; a later entry already wins (LWW) */
+	CLOG_APPLY_MERGED,    /* concurrent; both apply (merge) */
+};
+
+struct clog_id {
+	uint64_t lamport;
+	uint8_t author[TH_LOGREC_KEY_LEN];
+	uint64_t seq;
+};
+
+/* A durable entry, as reported to the owner. */
+struct clog_event {
+	const struct th_logrec_entry *entry;
+	const uint8_t *hash; /* entry hash */
+	uint32_t source;     /* who handed it in */
+	uint8_t apply;       /* enum clog_apply */
+	bool remote;
+};
+
+struct clog_callbacks {
+	/* Every entry (local or remote) once durable, in log order. */
+	void (*on_durable)(void *user, const struct clog_event *ev);
+	/* A remote entry was refused (local refusals are returned directly). */
+	void (*on_reject)(void *user, uint32_t source, const struct th_logrec_entry *e, int reason);
+	/* Role of a remote author in this session (enum th_role); NULL: none. */
+	int (*role_of)(void *user, const uint8_t author[TH_LOGREC_KEY_LEN]);
+};
+
+struct clog_config {
+	uint64_t segment_bytes;      /* 0: CLOG_SEGMENT_BYTES_DEFAULT */
+	uint32_t rate_per_s;         /* 0: CLOG_RATE_PER_S_DEFAULT */
+	uint32_t rate_burst;         /* 0: CLOG_RATE_BURST_DEFAULT */
+	uint32_t pending_per_source; /* 0: CLOG_PENDING_PER_SOURCE_DEFAULT */
+	bool sign_each;              /* sign every entry, not once per author and batch */
+};
+
+/* A local user's command. */
+struct clog_submit {
+	uint32_t source;            /* connection it came from (pending bound) */
+	uint8_t role;               /* the author's role in this session */
+	const struct th_keypair *key; /* the author's keys (copied) */
+	uint64_t req_seq;           /* client request number, increasing per author */
+	uint16_t type;
+	uint8_t scope_kind;
+	uint64_t scope_id;
+	uint64_t base;              /* lamport the client had integrated */
+	uint64_t time_ns;           /* wall clock to record */
+	const void *payload;
+	uint32_t payload_len;
+	/* Called once: status 0 when durable, negative errno when the log
+	 * failed before it was. */
+	void (*done)(void *ctx, int status, const struct clog_id *id);
+	void *ctx;
+};
+
+/* What recovery found when opening. */
+struct clog_recovery {
+	uint64_t records, segments, authors, batches;
+	uint64_t lamport;
+	bool repaired;          /* a torn final batch was truncated */
+	uint64_t cut_bytes;     /* bytes removed */
+	uint64_t cut_segment, cut_offset;
+	/* When clog_open fails with -TH_ECORRUPT: the first bad record. */
+	uint64_t bad_index, bad_segment, bad_offset;
+	int bad_reason;         /* enum th_logrec_fault */
+};
+
+struct clog_stats {
+	uint64_t lamport;
+	uint64_t entries;         /* durable entries in the log */
+	uint64_t appended_local, appended_remote;
+	uint64_t batches, syncs, bytes_written, signatures, verifies;
+	uint64_t pending, pending_bytes;
+	uint64_t segments, authors;
+	uint64_t rejected[CLOG_R_COUNT];
+	uint64_t conflicts_lww, conflicts_merged, conflicts_rejected, superseded;
+	uint64_t last_sync_ns;    /* duration of the last fdatasync, as measured by caller time */
+};
+
+struct clog;
+
+/* Opens (creating when empty) the log in dir, recovering it: a torn final
+ * batch is truncated (and reported in *rep); any other damage fails with
+ * -TH_ECORRUPT and the first bad record in *rep. */
+int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_callbacks *cb, void *user,
+	      struct clog **out, struct clog_recovery *rep);
+/* Closes; queued entries that were not flushed get done(-ECANCELED). */
+void clog_close(struct clog **c);
+
+/* Checks and queues a local command, assigning its id. 0 and *id, or a
+ * negative errno and *why (enum clog_reason): -TH_EDENIED (role),
+ * -EINVAL (type, scope), -EMSGSIZE (payload), -EALREADY (replay),
+ * -EAGAIN (rate, pending), -ESTALE (conflict), -ENOSPC (authors), -EIO. */
+int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_ns, struct clog_id *id,
+		      int *why);
+
+/* Checks and queues entries authored elsewhere (decoded with
+ * th_logrec_decode, signatures attached). Each author's entries must be in
+ * chain order, and each unsigned one covered by a later signed entry of its
+ * author in the same call. Refused entries go to on_reject. Returns the
+ * number queued, or -E2BIG / -EIO for the whole call. */
+int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
+			  uint64_t now_ns);
+
+/* Whether entries wait for clog_flush. */
+bool clog_has_pending(const struct clog *c);
+/* Writes all queued entries as one batch, one fdatasync, then the callbacks.
+ * Returns the number made durable, or a negative errno (the log is then
+ * failed: every queued entry got done(-EIO)). */
+int clog_flush(struct clog *c, uint64_t now_ns);
+
+/* Durable entries with lamport > since, in total order (lamport, author),
+ * at most max (0: all); cb's negative return stops and is returned.
+ * Returns the number delivered. */
+int clog_entries_since(struct clog *c, uint64_t since, size_t max,
+		       int (*cb)(void *user, const struct th_logrec_entry *e), void *user);
+
+uint64_t clog_lamport(const struct clog *c);
+void clog_get_stats(const struct clog *c, struct clog_stats *out);

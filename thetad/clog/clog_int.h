@@ -1,0 +1,120 @@
+/* Internals shared by clog.c (storage, flush, recovery, catch-up) and
+ * clog_admit.c (registry, roles, guards, conflicts, remote verification).
+ * Only thetad/clog/ includes this. */
+#pragma once
+#include <sodium.h>
+
+#include "clog/clog.h"
+#include "th_buf.h"
+
+struct clog_author {
+	uint8_t pk[TH_LOGREC_KEY_LEN];
+	struct th_logrec_chain chain; /* includes queued entries */
+	uint64_t req_seq;             /* last client request number (local) */
+	uint64_t tokens_milli;        /* token bucket, thousandths of a command */
+	uint64_t tokens_ns;           /* when the bucket was last refilled */
+	uint64_t sign_mark;           /* flush: batch in which it was last signed */
+	int32_t scratch;              /* integrate_remote: last index in the call */
+	bool has_sk;
+	uint8_t sk[TH_LOGREC_SECKEY_LEN];
+};
+
+/* A queued entry: its body lives in clog.pbuf at body_off. */
+struct clog_pend {
+	struct th_logrec_entry e; /* e.payload fixed up from pbuf when used */
+	size_t body_off;
+	uint32_t author;
+	uint32_t source;
+	uint8_t hash[TH_LOGREC_HASH_LEN];
+	uint8_t apply;
+	bool remote;
+	void (*done)(void *ctx, int status, const struct clog_id *id);
+	void *ctx;
+};
+
+/* Catch-up index, sorted by (lamport, author key). */
+struct clog_ix {
+	uint64_t lamport;
+	uint32_t author;
+	uint32_t seg; /* position in clog.segs */
+	uint32_t off;
+	uint32_t len;
+};
+
+struct clog_seg {
+	uint64_t index;
+	int fd; /* read-only, opened on first use; -1 when closed */
+};
+
+/* Conflict key: (type, scope kind, scope id) -> latest entry on it. */
+struct clog_scope {
+	uint64_t scope_id;
+	uint64_t lamport; /* 0: empty slot */
+	uint32_t author;
+	uint16_t type;
+	uint8_t kind;
+};
+
+struct clog_srcslot {
+	uint32_t source;
+	uint32_t pending; /* 0 with used: free for reuse after flush */
+	bool used;
+};
+
+struct clog {
+	char *dir;
+	struct clog_config cfg;
+	struct clog_callbacks cb;
+	void *user;
+	int failed; /* negative errno once a write or sync failed */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+
+	struct clog_author *authors;
+	uint32_t nauthors, acap;
+	uint32_t *aslots; /* author index + 1 */
+	uint32_t naslots;
+
+	struct clog_scope *scopes;
+	uint32_t nscopes, nsslots;
+
+	struct clog_srcslot *srcs; /* CLOG_SOURCES_MAX slots, open addressing */
+
+	struct clog_pend *pend;
+	size_t npend, pcap;
+	struct th_wbuf pbuf; /* queued bodies */
+	uint64_t pending_bytes;
+
+	struct th_wbuf wbuf; /* flush: the batch's records */
+
+	struct clog_ix *ix;
+	size_t nix, ixcap;
+
+	struct clog_seg *segs;
+	size_t nsegs, segcap;
+	int wfd;           /* active (last) segment, read-write */
+	uint64_t wsize;    /* its size */
+	uint64_t last_batch;
+	uint64_t lamport;
+
+	/* integrate_remote scratch, CLOG_REMOTE_BATCH_MAX each */
+	uint8_t (*r_hash)[TH_LOGREC_HASH_LEN];
+	int32_t *r_author, *r_next, *r_cover;
+	int8_t *r_sig;  /* 0 unknown, 1 good, -1 bad */
+	uint8_t *r_why; /* 0 pending, else reason; 255 accepted */
+
+	struct clog_stats st;
+};
+
+/* clog_admit.c */
+struct clog_author *clog_author_get(struct clog *c, const uint8_t *pk, uint32_t *idx);
+struct clog_scope *clog_scope_find(struct clog *c, uint16_t type, uint8_t kind, uint64_t id);
+/* Records an accepted entry as the latest on its key when it is. 0 or -ENOMEM. */
+int clog_scope_note(struct clog *c, uint16_t type, uint8_t kind, uint64_t id, uint64_t lamport, uint32_t author);
+int clog_id_cmp(const struct clog *c, uint64_t la, uint32_t aa, uint64_t lb, uint32_t ab);
+
+/* clog.c */
+/* Appends a checked entry (body encoded from e) to the queue. */
+int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t hash[TH_LOGREC_HASH_LEN],
+	       uint32_t author, uint32_t source, uint8_t apply, bool remote,
+	       void (*done)(void *, int, const struct clog_id *), void *ctx);
+uint32_t *clog_source_pending(struct clog *c, uint32_t source, bool create);

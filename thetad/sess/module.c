@@ -1,0 +1,572 @@
+/* The sessions module: routes theta-client command submits into the signed
+ * command log of the client's session, acknowledges each only once it is
+ * durable, and delivers every integrated entry to every client of the
+ * session as an event. Group commit: submits only queue; one eventfd wakes
+ * the loop once per batch of ready events to flush (one fdatasync) all logs
+ * with queued entries.
+ *
+ * Until sessions between daemons exist (the network module), every local
+ * client works in this daemon's default session, created on first start. */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clog/clog.h"
+#include "id/id.h"
+#include "ipc.h"
+#include "ipc/module.h"
+#include "ipc/server.h"
+#include "sess/module.h"
+#include "sess/sessions.h"
+#include "srv/control.h"
+#include "srv/daemon.h"
+#include "srv/metrics.h"
+#include "srv/module.h"
+#include "th_cmd.h"
+#include "th_err.h"
+#include "th_log.h"
+#include "th_loop.h"
+#include "th_time.h"
+
+#define SESS_LOG_LIST_DEFAULT 1000u
+#define SESS_LOG_LIST_MAX 10000u
+#define SESS_MAX_AUTHORS 4096u
+
+struct sess_client {
+	struct sess_client *next;
+	uint64_t id;
+	uid_t uid;
+	struct sess_session *s;
+	uint64_t last_client_seq; /* replay guard per connection */
+};
+
+struct sess_author {
+	uid_t uid;
+	uint64_t next_req; /* the log's per-author request sequence, this run */
+};
+
+struct sess_ack {
+	struct sess_module *m;
+	uint64_t client_id, client_seq;
+};
+
+struct sess_module {
+	struct srv_daemon *d;
+	struct ipc_server *ipc;
+	struct id_store *ids;
+	const struct th_keypair *host;
+	struct sess_registry reg;
+	struct sess_session *current;
+	int flush_fd;
+	bool flush_armed;
+	struct sess_client *clients;
+	struct sess_author authors[SESS_MAX_AUTHORS];
+	unsigned n_authors;
+	uint64_t event_seq;
+	uint8_t enc[TH_LOGREC_BODY_MAX];
+	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
+};
+
+static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
+{
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* ---- from the log --------------------------------------------------------- */
+
+static void sess_on_durable(void *user, const struct clog_event *ev)
+{
+	struct sess_session *s = user;
+	struct sess_module *m = s->owner;
+	int n = th_logrec_encode(ev->entry, m->enc, sizeof(m->enc));
+	if (n < 0)
+		return;
+	struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_LOG_ENTRY };
+	e.payload_len = (uint32_t)n;
+	e.payload = m->enc;
+	for (struct sess_client *c = m->clients; c; c = c->next) {
+		if (c->s != s)
+			continue;
+		e.seq = ++m->event_seq;
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0)
+			(*m->m_events)++;
+	}
+}
+
+static void sess_on_reject(void *user, uint32_t source, const struct th_logrec_entry *e, int reason)
+{
+	/* Remote entries arrive with the network module. */
+}
+
+static const struct clog_callbacks sess_log_cb = {
+	.on_durable = sess_on_durable,
+	.on_reject = sess_on_reject,
+};
+
+static void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
+			const char *detail)
+{
+	struct proto_ipc_cmd_reject rej = { .client_seq = client_seq, .reason = reason };
+	snprintf(rej.detail, sizeof(rej.detail), "%s", detail);
+	ipc_server_send(m->ipc, client_id, PROTO_IPC_T_CMD_REJECT, &rej);
+	(*m->m_rejects)++;
+}
+
+static void sess_done(void *ctx, int status, const struct clog_id *id)
+{
+	struct sess_ack *a = ctx;
+	struct sess_module *m = a->m;
+	if (status == 0) {
+		struct proto_ipc_cmd_ack ack = { .client_seq = a->client_seq, .lamport = id->lamport,
+						 .log_index = id->seq };
+		if (ipc_server_send(m->ipc, a->client_id, PROTO_IPC_T_CMD_ACK, &ack) == 0)
+			(*m->m_acks)++;
+	} else {
+		char why[128];
+		snprintf(why, sizeof(why), "the log could not store it: %s", th_strerror(status));
+		sess_reject(m, a->client_id, a->client_seq, PROTO_IPC_REJECT_INVALID, why);
+	}
+	free(a);
+}
+
+/* ---- from clients ------------------------------------------------------- */
+
+static uint32_t sess_reject_code(int why)
+{
+	switch (why) {
+	case CLOG_R_UNKNOWN_TYPE:
+		return PROTO_IPC_REJECT_UNKNOWN_TYPE;
+	case CLOG_R_ROLE:
+		return PROTO_IPC_REJECT_DENIED;
+	case CLOG_R_CONFLICT:
+		return PROTO_IPC_REJECT_CONFLICT;
+	case CLOG_R_RATE:
+	case CLOG_R_PENDING:
+		return PROTO_IPC_REJECT_RATE_LIMITED;
+	default:
+		return PROTO_IPC_REJECT_INVALID;
+	}
+}
+
+static uint64_t sess_next_req(struct sess_module *m, uid_t uid)
+{
+	for (unsigned i = 0; i < m->n_authors; i++)
+		if (m->authors[i].uid == uid)
+			return ++m->authors[i].next_req;
+	if (m->n_authors == SESS_MAX_AUTHORS)
+		return 0;
+	m->authors[m->n_authors] = (struct sess_author){ .uid = uid, .next_req = 1 };
+	return m->authors[m->n_authors++].next_req;
+}
+
+static uint8_t sess_local_role(struct sess_module *m, uid_t uid)
+{
+	/* Root and the daemon's own user administer local sessions; every
+	 * other local user edits. Per-member roles come with invites. */
+	return uid == 0 || uid == geteuid() ? TH_ROLE_ADMIN : TH_ROLE_EDITOR;
+}
+
+static void sess_arm_flush(struct sess_module *m)
+{
+	if (m->flush_armed)
+		return;
+	uint64_t one = 1;
+	if (write(m->flush_fd, &one, sizeof(one)) == sizeof(one))
+		m->flush_armed = true;
+}
+
+static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_cmd_submit *msg,
+			   uint64_t now_ns)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = sess_client_find(m, client_id);
+	char detail[160];
+
+	(*m->m_submits)++;
+	if (!c || !c->s || !c->s->log) {
+		snprintf(detail, sizeof(detail), "no session is open%s%s", c && c->s ? ": " : "",
+			 c && c->s ? c->s->error : "");
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_NO_SESSION, detail);
+		return;
+	}
+	if (msg->client_seq <= c->last_client_seq) {
+		(*m->m_replays)++;
+		snprintf(detail, sizeof(detail), "request %" PRIu64 " replayed (last was %" PRIu64 ")",
+			 msg->client_seq, c->last_client_seq);
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
+		return;
+	}
+	c->last_client_seq = msg->client_seq;
+	const struct th_cmd_info *info = msg->cmd_type <= UINT16_MAX ? th_cmd_find((uint16_t)msg->cmd_type) : NULL;
+	if (!info) {
+		snprintf(detail, sizeof(detail), "unknown command type %" PRIu32, msg->cmd_type);
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_UNKNOWN_TYPE, detail);
+		return;
+	}
+	const struct th_keypair *key;
+	int r = id_user_key(m->ids, uid, &key);
+	if (r < 0) {
+		snprintf(detail, sizeof(detail), "no signing key for uid %u: %s", (unsigned)uid, th_strerror(r));
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
+		return;
+	}
+	struct sess_ack *a = malloc(sizeof(*a));
+	uint64_t req = sess_next_req(m, uid);
+	if (!a || !req) {
+		free(a);
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, "daemon is out of memory");
+		return;
+	}
+	*a = (struct sess_ack){ .m = m, .client_id = client_id, .client_seq = msg->client_seq };
+	struct clog_submit sub = {
+		.source = (uint32_t)client_id,
+		.role = sess_local_role(m, uid),
+		.key = key,
+		.req_seq = req,
+		.type = info->id,
+		.scope_kind = info->scope,
+		.scope_id = info->scope == TH_SCOPE_GLOBAL ? 0 : msg->scope,
+		.base = clog_lamport(c->s->log),
+		.time_ns = th_wall_ns(),
+		.payload = msg->payload,
+		.payload_len = msg->payload_len,
+		.done = sess_done,
+		.ctx = a,
+	};
+	struct clog_id id;
+	int why = 0;
+	r = clog_submit_local(c->s->log, &sub, now_ns, &id, &why);
+	if (r < 0) {
+		free(a);
+		sess_reject(m, client_id, msg->client_seq, sess_reject_code(why), clog_reason_str(why));
+		return;
+	}
+	sess_arm_flush(m);
+}
+
+static void sess_on_connect(void *user, uint64_t client_id, uid_t uid)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return; /* its submits will be refused: no session */
+	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = uid, .s = m->current };
+	m->clients = c;
+}
+
+static void sess_on_disconnect(void *user, uint64_t client_id)
+{
+	struct sess_module *m = user;
+	for (struct sess_client **pp = &m->clients; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == client_id) {
+			struct sess_client *c = *pp;
+			*pp = c->next;
+			free(c);
+			return;
+		}
+	}
+}
+
+static const struct ipc_callbacks sess_ipc_cb = {
+	.on_connect = sess_on_connect,
+	.on_disconnect = sess_on_disconnect,
+	.on_submit = sess_on_submit,
+};
+
+/* ---- group commit --------------------------------------------------------- */
+
+static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sess_module *m = user;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	m->flush_armed = false;
+	uint64_t now = th_now_ns();
+	for (unsigned i = 0; i < m->reg.n; i++) {
+		struct sess_session *s = m->reg.s[i];
+		if (!s->log || !clog_has_pending(s->log))
+			continue;
+		int r = clog_flush(s->log, now);
+		(*m->m_flushes)++;
+		if (r < 0) {
+			(*m->m_flush_fail)++;
+			th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(r));
+			clog_close(&s->log);
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/log", s->dir);
+			if (clog_open(path, NULL, &sess_log_cb, s, &s->log, &s->recovery) < 0)
+				snprintf(s->error, sizeof(s->error), "log failed and could not be reopened");
+		}
+	}
+}
+
+/* ---- control commands ----------------------------------------------------- */
+
+static struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen)
+{
+	struct json_object *v;
+	if (args && json_object_object_get_ex(args, "session", &v)) {
+		struct sess_session *s = sess_find(&m->reg, json_object_get_string(v));
+		if (!s)
+			snprintf(err, errlen, "no session '%s' (see thetactl sessions)", json_object_get_string(v));
+		return s;
+	}
+	if (!m->current)
+		snprintf(err, errlen, "no session is open");
+	return m->current;
+}
+
+static void sess_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
+static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			   struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	const struct th_keypair *key;
+	char fpr[TH_KEY_FPR_LEN], name[128];
+	int r = id_user_key(m->ids, caller->uid, &key);
+	if (r < 0) {
+		snprintf(err, errlen, "no key for uid %u: %s", (unsigned)caller->uid, th_strerror(r));
+		return r;
+	}
+	th_key_fingerprint(key->pk, fpr, sizeof(fpr));
+	sess_user_name(caller->uid, name, sizeof(name));
+	*res = json_object_new_object();
+	json_object_object_add(*res, "uid", json_object_new_int((int)caller->uid));
+	json_object_object_add(*res, "user", json_object_new_string(name));
+	json_object_object_add(*res, "key", json_object_new_string(fpr));
+	return 0;
+}
+
+struct sess_list_ctx {
+	struct json_object *arr;
+	uint64_t last;
+};
+
+static int sess_list_entry(void *user, const struct th_logrec_entry *e)
+{
+	struct sess_list_ctx *lc = user;
+	const struct th_cmd_info *info = th_cmd_find(e->type);
+	char fpr[TH_KEY_FPR_LEN];
+	th_key_fingerprint(e->author, fpr, sizeof(fpr));
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "lamport", json_object_new_uint64(e->lamport));
+	json_object_object_add(o, "author", json_object_new_string(fpr));
+	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
+	json_object_object_add(o, "type", json_object_new_string(info ? info->name : "?"));
+	json_object_object_add(o, "type_id", json_object_new_int(e->type));
+	json_object_object_add(o, "scope", json_object_new_string(th_scope_name(e->scope_kind)));
+	json_object_object_add(o, "scope_id", json_object_new_uint64(e->scope_id));
+	json_object_object_add(o, "size", json_object_new_int((int)e->payload_len));
+	json_object_object_add(o, "time_ns", json_object_new_uint64(e->time_ns));
+	json_object_array_add(lc->arr, o);
+	lc->last = e->lamport;
+	return 0;
+}
+
+static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct json_object *v;
+	uint64_t since = 0, max = SESS_LOG_LIST_DEFAULT;
+	if (!s)
+		return -ENOENT;
+	if (!s->log) {
+		snprintf(err, errlen, "session %s: %s", s->id, s->error);
+		return -EIO;
+	}
+	if (args && json_object_object_get_ex(args, "since", &v))
+		since = (uint64_t)json_object_get_int64(v);
+	if (args && json_object_object_get_ex(args, "max", &v)) {
+		int64_t x = json_object_get_int64(v);
+		max = x < 1 ? 1 : x > SESS_LOG_LIST_MAX ? SESS_LOG_LIST_MAX : (uint64_t)x;
+	}
+	struct sess_list_ctx lc = { .arr = json_object_new_array(), .last = since };
+	int r = clog_entries_since(s->log, since, (size_t)max, sess_list_entry, &lc);
+	if (r < 0) {
+		json_object_put(lc.arr);
+		snprintf(err, errlen, "reading the log failed: %s", th_strerror(r));
+		return r;
+	}
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "lamport", json_object_new_uint64(clog_lamport(s->log)));
+	json_object_object_add(*res, "next_since", json_object_new_uint64(lc.last));
+	json_object_object_add(*res, "entries", lc.arr);
+	return 0;
+}
+
+static int sess_cmd_sessions(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			     struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct json_object *arr = json_object_new_array();
+	for (unsigned i = 0; i < m->reg.n; i++) {
+		struct sess_session *s = m->reg.s[i];
+		struct json_object *o = json_object_new_object();
+		unsigned members = 0;
+		for (struct sess_client *c = m->clients; c; c = c->next)
+			members += c->s == s;
+		json_object_object_add(o, "id", json_object_new_string(s->id));
+		json_object_object_add(o, "name", json_object_new_string(s->name));
+		json_object_object_add(o, "created_unix", json_object_new_uint64(s->created_unix));
+		json_object_object_add(o, "role", json_object_new_string("host"));
+		json_object_object_add(o, "state", json_object_new_string(s->log ? "open" : "damaged"));
+		json_object_object_add(o, "clients", json_object_new_int((int)members));
+		if (s->log) {
+			struct clog_stats st;
+			clog_get_stats(s->log, &st);
+			json_object_object_add(o, "entries", json_object_new_uint64(st.entries));
+			json_object_object_add(o, "lamport", json_object_new_uint64(st.lamport));
+			json_object_object_add(o, "authors", json_object_new_uint64(st.authors));
+		} else {
+			json_object_object_add(o, "error", json_object_new_string(s->error));
+		}
+		json_object_object_add(o, "current", json_object_new_boolean(s == m->current));
+		json_object_array_add(arr, o);
+	}
+	*res = json_object_new_object();
+	json_object_object_add(*res, "sessions", arr);
+	return 0;
+}
+
+/* ---- module --------------------------------------------------------------- */
+
+static void sess_report_recovery(const struct sess_session *s)
+{
+	const struct clog_recovery *r = &s->recovery;
+	if (!s->log) {
+		th_err("session %s (%s): %s", s->id, s->name, s->error);
+		return;
+	}
+	if (r->repaired)
+		th_warn("session %s (%s): recovered %" PRIu64 " records; truncated a torn, unacknowledged tail of %" PRIu64
+			" bytes at segment %" PRIu64 " byte %" PRIu64,
+			s->id, s->name, r->records, r->cut_bytes, r->cut_segment, r->cut_offset);
+	else
+		th_info("session %s (%s): %" PRIu64 " records verified in %" PRIu64 " segment(s)", s->id, s->name,
+			r->records, r->segments);
+}
+
+static void sess_module_stop(void *state);
+
+static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsigned len)
+{
+	struct sess_module *m = calloc(1, sizeof(*m));
+	int r;
+	if (!m)
+		return -ENOMEM;
+	m->d = d;
+	m->flush_fd = -1;
+	m->ipc = ipc_module_server(srv_daemon_module_state(d, "ipc"));
+	struct srv_metrics *mx = srv_daemon_metrics(d);
+	m->m_submits = srv_counter(mx, "clog_submits", "commands submitted by local clients");
+	m->m_acks = srv_counter(mx, "clog_acks", "commands acknowledged after they were durable");
+	m->m_rejects = srv_counter(mx, "clog_rejects", "commands refused, with the reason sent back");
+	m->m_replays = srv_counter(mx, "clog_replays", "client requests at or below one already seen");
+	m->m_events = srv_counter(mx, "clog_events_delivered", "log entries delivered to clients");
+	m->m_flushes = srv_counter(mx, "clog_group_commits", "group commits (one fdatasync each)");
+	m->m_flush_fail = srv_counter(mx, "clog_write_failures", "group commits that failed to write");
+	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {
+		snprintf(msg, len, "cannot open the keys under %s/keys: %s", srv_daemon_state_dir(d), th_strerror(r));
+		goto fail;
+	}
+	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m)) < 0) {
+		snprintf(msg, len, "cannot open %s/sessions: %s", srv_daemon_state_dir(d), th_strerror(r));
+		goto fail;
+	}
+	for (unsigned i = 0; i < m->reg.n; i++)
+		sess_report_recovery(m->reg.s[i]);
+	m->current = sess_find(&m->reg, SESS_DEFAULT_NAME);
+	if (!m->current && (r = sess_create(&m->reg, SESS_DEFAULT_NAME, &sess_log_cb, m, &m->current)) < 0) {
+		snprintf(msg, len, "cannot create the default session: %s", th_strerror(r));
+		goto fail;
+	}
+	m->flush_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->flush_fd < 0 || (r = th_loop_add(srv_daemon_loop(d), m->flush_fd, EPOLLIN, sess_on_flush, m)) < 0) {
+		r = m->flush_fd < 0 ? -errno : r;
+		snprintf(msg, len, "cannot create the commit eventfd: %s", th_strerror(r));
+		goto fail;
+	}
+	if (m->ipc)
+		ipc_server_set_callbacks(m->ipc, &sess_ipc_cb, m);
+	struct srv_control *ctl = srv_daemon_control(d);
+	srv_control_register(ctl, "whoami", SRV_CTL_QUERY, sess_cmd_whoami, m);
+	srv_control_register(ctl, "log", SRV_CTL_QUERY, sess_cmd_log, m);
+	srv_control_register(ctl, "sessions", SRV_CTL_QUERY, sess_cmd_sessions, m);
+	*state = m;
+	return 0;
+fail:
+	sess_module_stop(m);
+	return r;
+}
+
+static void sess_module_stop(void *state)
+{
+	struct sess_module *m = state;
+	if (!m)
+		return;
+	if (m->ipc)
+		ipc_server_set_callbacks(m->ipc, NULL, NULL);
+	/* Whatever is queued gets written (and acked) before we go. */
+	uint64_t now = th_now_ns();
+	for (unsigned i = 0; i < m->reg.n; i++)
+		if (m->reg.s[i]->log && clog_has_pending(m->reg.s[i]->log))
+			clog_flush(m->reg.s[i]->log, now);
+	sess_registry_close(&m->reg);
+	if (m->flush_fd >= 0) {
+		th_loop_del(srv_daemon_loop(m->d), m->flush_fd);
+		close(m->flush_fd);
+	}
+	while (m->clients) {
+		struct sess_client *c = m->clients;
+		m->clients = c->next;
+		free(c);
+	}
+	id_store_close(&m->ids);
+	free(m);
+}
+
+static void sess_module_status(void *state, struct json_object *status)
+{
+	struct sess_module *m = state;
+	char fpr[TH_KEY_FPR_LEN];
+	json_object_object_add(status, "sessions", json_object_new_int((int)m->reg.n));
+	if (m->host && th_key_fingerprint(m->host->pk, fpr, sizeof(fpr)) >= 0)
+		json_object_object_add(status, "host_key", json_object_new_string(fpr));
+}
+
+static int sess_module_status_line(void *state, char *buf, unsigned len)
+{
+	struct sess_module *m = state;
+	return snprintf(buf, len, "%u session%s", m->reg.n, m->reg.n == 1 ? "" : "s");
+}
+
+const struct srv_module sess_module = {
+	.name = "sessions",
+	.start = sess_module_start,
+	.stop = sess_module_stop,
+	.status = sess_module_status,
+	.status_line = sess_module_status_line,
+};
