@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sim/query.h"
+#include "th_buf.h"
 #include "th_time.h"
 
 struct app {
@@ -28,6 +29,11 @@ struct app {
 	sim_entity user, hand[INP_HANDS];
 	struct sim_query *q_follow, *q_move, *q_tool;
 	bool quit;
+	/* Outbox: commands and their payload bytes, published in order. */
+	struct app_command outbox[APP_OUTBOX_MAX];
+	uint32_t outbox_off[APP_OUTBOX_MAX];
+	unsigned outbox_n;
+	struct th_wbuf outbox_bytes;
 };
 
 /* ---- built-in systems ---------------------------------------------------- */
@@ -190,6 +196,7 @@ void app_destroy(struct app **p)
 	inp_destroy(&a->input);
 	sim_sched_destroy(&a->sched);
 	sim_world_destroy(&a->w);
+	th_wbuf_fini(&a->outbox_bytes);
 	free(a);
 	*p = NULL;
 }
@@ -270,9 +277,42 @@ static void publish(struct app *a, uint64_t now)
 		o.has_pose = true;
 		a->pose_published_tick = t;
 	}
-	/* Commands: the editor's outbox joins here (editor issue). */
-	if (app_transport_publish(a->transport, &o, now) < 0)
+	/* Payload pointers are fixed up here: the byte buffer may have moved. */
+	for (unsigned i = 0; i < a->outbox_n; i++)
+		a->outbox[i].payload = a->outbox_bytes.data + a->outbox_off[i];
+	o.ncommands = a->outbox_n;
+	o.commands = a->outbox;
+	int r = app_transport_publish(a->transport, &o, now);
+	if (r == 0) {
+		a->outbox_n = 0;
+		th_wbuf_reset(&a->outbox_bytes);
+	} else if (r != -EAGAIN) {
 		a->transport_errors++;
+	}
+}
+
+int app_submit(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len)
+{
+	if (len > APP_COMMAND_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (a->outbox_n == APP_OUTBOX_MAX || a->outbox_bytes.len + len > APP_OUTBOX_MAX_BYTES)
+		return -ENOBUFS;
+	size_t off = a->outbox_bytes.len;
+	th_wbuf_put(&a->outbox_bytes, payload, len);
+	int r = th_wbuf_error(&a->outbox_bytes);
+	if (r < 0) {
+		a->outbox_bytes.len = off;
+		a->outbox_bytes.oom = false;
+		return -ENOBUFS;
+	}
+	a->outbox_off[a->outbox_n] = (uint32_t)off;
+	a->outbox[a->outbox_n++] = (struct app_command){ .type = type, .scope = scope, .len = len };
+	return 0;
+}
+
+unsigned app_outbox_len(const struct app *a)
+{
+	return a->outbox_n;
 }
 
 static void pace(struct app *a)

@@ -55,6 +55,16 @@ int app_step(struct app *a);
 /* Frames until app_step stops or *stop becomes non-zero (signal handler). */
 int app_run(struct app *a, volatile sig_atomic_t *stop);
 
+/* The editor's outbox: commands published with the next frame, in order.
+ * Reliable: when the transport cannot take them (-EAGAIN) they stay for the
+ * next frame. 0, -ENOBUFS (APP_OUTBOX_MAX queued, or the bytes limit),
+ * -EMSGSIZE (payload above APP_COMMAND_MAX_PAYLOAD). */
+#define APP_OUTBOX_MAX 256u
+#define APP_OUTBOX_MAX_BYTES (4u << 20)
+#define APP_COMMAND_MAX_PAYLOAD 65536u
+int app_submit(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len);
+unsigned app_outbox_len(const struct app *a);
+
 uint64_t app_frames(const struct app *a);
 void app_frame_stats(const struct app *a, struct app_frame_stats *out);
 /* Link errors seen by drain/publish/send_stats. */

@@ -16,6 +16,7 @@
  * encoding); the transport copies what it keeps. */
 struct app_command {
 	uint16_t type;
+	uint64_t scope; /* entity, tool or mesh element id; 0 for global commands */
 	uint32_t len;
 	const uint8_t *payload;
 };

@@ -153,6 +153,29 @@ static void null_renderer_counts_drawable_meshes(void **state)
 	app_destroy(&a);
 }
 
+static void outbox_commands_are_published_in_the_next_frame(void **state)
+{
+	struct app_transport *t;
+	struct app *a = make_app(&(struct app_config){ .no_pacing = true, .max_frames = 10 }, NULL, &t);
+	struct app_null_transport *n = (struct app_null_transport *)t;
+	uint8_t payload[16] = { 1, 2, 3 };
+	assert_int_equal(app_submit(a, 3, 42, payload, sizeof payload), 0);
+	assert_int_equal(app_submit(a, 3, 43, payload, 0), 0);
+	assert_int_equal(app_outbox_len(a), 2);
+	assert_int_equal(app_step(a), 0);
+	assert_int_equal(n->commands, 2);
+	assert_int_equal(app_outbox_len(a), 0);
+	/* Bounded: a full outbox and an oversized payload are refused, not lost silently. */
+	for (unsigned i = 0; i < APP_OUTBOX_MAX; i++)
+		assert_int_equal(app_submit(a, 3, i, payload, sizeof payload), 0);
+	assert_int_equal(app_submit(a, 3, 0, payload, sizeof payload), -ENOBUFS);
+	static uint8_t big[APP_COMMAND_MAX_PAYLOAD + 1];
+	assert_int_equal(app_submit(a, 3, 0, big, sizeof big), -EMSGSIZE);
+	assert_int_equal(app_step(a), 0);
+	assert_int_equal(n->commands, 2 + APP_OUTBOX_MAX);
+	app_destroy(&a);
+}
+
 static void bad_rate_is_rejected(void **state)
 {
 	struct app *a = NULL;
@@ -170,6 +193,7 @@ int main(void)
 		cmocka_unit_test(pacing_holds_frames_to_the_rate),
 		cmocka_unit_test(undeclared_access_fails_the_frame),
 		cmocka_unit_test(null_renderer_counts_drawable_meshes),
+		cmocka_unit_test(outbox_commands_are_published_in_the_next_frame),
 		cmocka_unit_test(bad_rate_is_rejected),
 	};
 	return cmocka_run_group_tests_name("app_loop", tests, NULL, NULL);
