@@ -10,6 +10,7 @@
 
 #include "app/loop.h"
 #include "inp/script.h"
+#include "link/link.h"
 #include "th_err.h"
 #include "th_log.h"
 
@@ -18,6 +19,26 @@
 #endif
 
 static volatile sig_atomic_t stop_requested;
+
+/* The daemon link reports here. A refusal for good (protocol mismatch)
+ * stops the client with status 1; an absent daemon is said once. */
+#define CLIENT_START_WAIT_MS 5000 /* a daemon that accepts must answer the hello within */
+static volatile sig_atomic_t link_refused;
+static bool require_daemon;
+
+static void on_link_event(void *user_data, enum link_event ev, const char *msg)
+{
+	(void)user_data;
+	if (ev == LINK_EV_FATAL) {
+		th_err("%s", msg);
+		link_refused = 1;
+		stop_requested = 1;
+	} else if (ev == LINK_EV_CONNECTED) {
+		th_info("%s", msg);
+	} else if (!require_daemon) {
+		th_warn("%s%s", msg, ev == LINK_EV_UNREACHABLE ? " (is thetad running?); frames go on, retrying" : "");
+	}
+}
 
 static void on_signal(int sig)
 {
@@ -37,17 +58,26 @@ static void usage(FILE *f)
 		"  --no-pacing         run frames back to back instead of at the frame rate\n"
 		"  --rate HZ           frame rate, %.0f..%.0f (default %.0f)\n"
 		"  --runtime-dir DIR   where thetad's client socket lives (for the daemon link)\n"
+		"  --require-daemon    exit with an error if thetad cannot be reached at start\n"
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
 }
 
-/* Where the daemon link plugs in (theta-client/link/): until it exists, or
- * when it is not wanted, the client runs with the null transport. */
-static int open_transport(const struct app_config *cfg, struct app_transport **out)
+/* The daemon link (theta-client/link/) when a runtime dir is given
+ * (--runtime-dir or $THETA_RUNTIME_DIR); otherwise the null transport. */
+static int open_transport(const struct app_config *cfg, bool headless, struct link **link,
+			  struct app_transport **out)
 {
-	(void)cfg;
-	return app_null_transport_create(out);
+	const char *dir = cfg->runtime_dir ? cfg->runtime_dir : getenv("THETA_RUNTIME_DIR");
+	if (!dir || !*dir)
+		return app_null_transport_create(out);
+	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
+				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
+	int r = link_create(&lc, link);
+	if (r == 0)
+		*out = link_transport(*link);
+	return r;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -65,7 +95,8 @@ static int parse_u64(const char *s, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION };
+	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
+	       OPT_REQUIRE_DAEMON };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -73,6 +104,7 @@ int main(int argc, char **argv)
 		{ "no-pacing", no_argument, NULL, OPT_NO_PACING },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "require-daemon", no_argument, NULL, OPT_REQUIRE_DAEMON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -106,6 +138,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_RUNTIME_DIR: cfg.runtime_dir = optarg; break;
+		case OPT_REQUIRE_DAEMON: require_daemon = true; break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
 		default:
@@ -153,13 +186,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct app_transport *transport = NULL;
-	r = open_transport(&cfg, &transport);
+	struct link *link = NULL;
+	r = open_transport(&cfg, headless, &link, &transport);
 	if (r < 0) {
 		th_err("cannot open the daemon link: %s", th_strerror(r));
 		inp_destroy(&input);
 		app_destroy(&app);
 		return 1;
 	}
+	/* Start connected when the daemon is there (no wait when it is not). */
+	if (link && (r = link_wait_active(link, CLIENT_START_WAIT_MS, true)) < 0 && (require_daemon || link_refused)) {
+		if (!link_refused)
+			th_err("thetad is not running: cannot connect to %s (%s); start it with 'systemctl start thetad'",
+			       link_socket_path(link), th_strerror(r));
+		link_destroy(&link);
+		inp_destroy(&input);
+		app_destroy(&app);
+		return 1;
+	}
+	require_daemon = false; /* from now on an outage is reported, and survived */
 	app_attach(app, input, transport, NULL);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -172,6 +217,11 @@ int main(int argc, char **argv)
 	app_frame_stats(app, &fs);
 	printf("theta-client: %" PRIu64 " frames, frame time p50 %.1f us, p99 %.1f us, max %.1f us\n", fs.frames,
 	       fs.frame_p50_ns / 1e3, fs.frame_p99_ns / 1e3, fs.frame_max_ns / 1e3);
+	if (link) {
+		char line[512];
+		link_format_summary(link, line, sizeof line);
+		printf("theta-client: link %s\n", line);
+	}
 	if (r == -EACCES) {
 		struct sim_violation v;
 		if (sim_sched_last_violation(app_sched(app), &v) == 0)
@@ -181,5 +231,5 @@ int main(int argc, char **argv)
 		th_err("frame loop failed: %s", th_strerror(r));
 	}
 	app_destroy(&app);
-	return r < 0 ? 1 : 0;
+	return r < 0 || link_refused ? 1 : 0;
 }

@@ -346,7 +346,8 @@ void sim_world_trim_removed(struct sim_world *w, uint32_t upto)
 {
 	size_t n;
 	const struct sim_removal *keep = sim_world_removed_since(w, upto, &n);
-	memmove(w->removed, keep, n * sizeof *keep);
+	if (n) /* memmove's pointers must be valid even for 0 bytes */
+		memmove(w->removed, keep, n * sizeof *keep);
 	w->nremoved = n;
 	w->removed_overflow = false;
 }

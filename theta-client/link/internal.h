@@ -1,0 +1,86 @@
+/* Private to theta-client/link/: the link object shared by link.c
+ * (connection, handshake, liveness) and io.c (ring records both ways). */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "link/link.h"
+#include "th_ring.h"
+#include "th_shm.h"
+
+/* One command kept until the daemon acknowledges or rejects it. */
+struct link_cmd {
+	uint64_t seq;
+	uint64_t scope;
+	uint32_t type;
+	uint32_t len;
+	uint8_t *payload; /* malloc'd copy; NULL when len == 0 */
+	uint64_t sent_gen; /* connection generation it was written in; 0: never */
+	bool done;         /* answered; freed when it reaches the queue's front */
+};
+
+struct link {
+	struct app_transport base; /* first: the frame loop's view */
+	struct link_config cfg;
+	char name[PROTO_IPC_MAX_NAME + 1];
+	char version[PROTO_IPC_MAX_VERSION_STR + 1];
+	struct sockaddr_un addr;
+	enum link_state state;
+	int sock;                 /* client.sock connection; -1 when absent */
+	struct th_shm shm;        /* mapping of the daemon's memfd */
+	int bell_c2d, bell_d2c;   /* c2d: we ring it; d2c: the daemon's for us */
+	struct th_ring_prod out;  /* client -> daemon */
+	struct th_ring_cons in;   /* daemon -> client */
+	uint64_t gen;             /* welcomes so far: the connection generation */
+	uint64_t hello_hash;      /* hash the last hello announced */
+	uint64_t backoff_ns, next_attempt_ns, hello_deadline_ns;
+	uint64_t next_sock_check_ns, next_ping_ns;
+	bool started;             /* first attempt scheduled */
+	bool outage_reported;     /* UNREACHABLE/LOST said once for this outage */
+	int last_err;             /* negative errno of the last failed attempt */
+	int fatal_err;            /* why the link is FATAL */
+
+	/* Commands, oldest first, in a circular array of LINK_MAX_PENDING_CMDS. */
+	struct link_cmd *cmds;
+	uint32_t cmd_head, cmd_count, cmd_live;
+	size_t cmd_bytes;
+	uint64_t next_seq;
+
+	/* Ephemeral slots (newest value wins) and one-shot reliable messages. */
+	struct proto_ipc_pose_update pose[LINK_POSE_PARTS];
+	bool pose_pending[LINK_POSE_PARTS];
+	struct proto_ipc_frame_stats fstats;
+	bool fstats_pending;
+	bool info_pending;
+	bool resync_pending;
+	uint32_t resync_reason;
+	uint64_t last_event_seq;
+	bool ping_pending;
+	bool unflushed;           /* records written since the last flush */
+	uint64_t ping_seq;
+
+	struct link_stats st;
+	char error[LINK_ERROR_MAX];
+	uint8_t enc[PROTO_IPC_MAX_MSG];
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+};
+
+/* link.c */
+/* Drops the connection and mapping, schedules the next attempt; reports
+ * LOST (once per outage) with the formatted reason. */
+void link_lose(struct link *l, uint64_t now_ns, bool violation, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* io.c */
+extern const struct app_transport_ops link_ops;
+/* A welcome was accepted: queue CLIENT_INFO (and a resync after a
+ * reconnect); every pending command will be (re)sent. */
+void link_io_connected(struct link *l, bool reconnect);
+/* Writes what is pending (info, resync, commands, poses, stats, ping) while
+ * the ring has room, then publishes with one flush. 0 or -TH_ECORRUPT
+ * (the link was lost). */
+int link_io_pump(struct link *l, uint64_t now_ns);
+/* Frees every queued command. */
+void link_io_fini(struct link *l);

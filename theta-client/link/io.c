@@ -1,0 +1,448 @@
+/* Ring traffic of the daemon link: the app_transport ops. drain consumes
+ * daemon->client records (validated, copied out by th_ring_pop, decoded by
+ * proto/ipc); publish and send_stats queue what the frame produced and
+ * write what fits into the client->daemon ring with one flush. */
+#include "link/internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "th_err.h"
+
+static struct link_cmd *cmd_at(struct link *l, uint32_t i)
+{
+	return &l->cmds[(l->cmd_head + i) % LINK_MAX_PENDING_CMDS];
+}
+
+/* The pending (unanswered) command with this sequence number, or NULL. The
+ * queue is in increasing seq order. */
+static struct link_cmd *cmd_find(struct link *l, uint64_t seq)
+{
+	uint32_t lo = 0, hi = l->cmd_count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (cmd_at(l, mid)->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == l->cmd_count)
+		return NULL;
+	struct link_cmd *c = cmd_at(l, lo);
+	/* Only a command written on this connection can be answered on it. */
+	return c->seq == seq && !c->done && c->sent_gen == l->gen ? c : NULL;
+}
+
+static void cmd_complete(struct link *l, struct link_cmd *c)
+{
+	c->done = true;
+	free(c->payload);
+	c->payload = NULL;
+	l->cmd_bytes -= c->len;
+	l->cmd_live--;
+	while (l->cmd_count && cmd_at(l, 0)->done) {
+		*cmd_at(l, 0) = (struct link_cmd){ 0 };
+		l->cmd_head = (l->cmd_head + 1) % LINK_MAX_PENDING_CMDS;
+		l->cmd_count--;
+	}
+}
+
+void link_io_fini(struct link *l)
+{
+	for (uint32_t i = 0; i < l->cmd_count; i++)
+		free(cmd_at(l, i)->payload);
+	l->cmd_count = l->cmd_live = 0;
+	l->cmd_bytes = 0;
+}
+
+void link_io_connected(struct link *l, bool reconnect)
+{
+	l->info_pending = true;
+	/* After a reconnect we missed whatever the old daemon sent: ask for a
+	 * resync from the last event we saw. */
+	l->resync_pending = reconnect;
+	l->resync_reason = PROTO_IPC_RESYNC_RECONNECTED;
+	l->ping_pending = false;
+	l->unflushed = false;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+/* Encodes and writes one record (published by the next flush). 0, -EAGAIN
+ * (ring full), -EINVAL (the message breaks a rule), -TH_ECORRUPT (the
+ * daemon broke the ring: the link is dropped). */
+static int send_msg(struct link *l, uint16_t type, const void *msg, uint64_t now_ns)
+{
+	int n = proto_ipc_encode(type, msg, l->enc, sizeof l->enc);
+	if (n < 0)
+		return n;
+	int r = th_ring_send(&l->out, type, l->enc, (uint32_t)n);
+	if (r == 0) {
+		l->st.tx_records++;
+		l->st.tx_bytes += (uint64_t)n;
+		l->unflushed = true;
+		return 0;
+	}
+	if (r == -TH_ECORRUPT) {
+		link_lose(l, now_ns, true, "thetad broke the client->daemon ring (invalid tail); reconnecting");
+		return r;
+	}
+	return r; /* -EAGAIN; -EMSGSIZE cannot happen: max_record was checked */
+}
+
+/* Sends commands not yet written on this connection, oldest first; stops at
+ * the first that does not fit so that order is kept. */
+static int send_commands(struct link *l, uint64_t now_ns)
+{
+	for (uint32_t i = 0; i < l->cmd_count; i++) {
+		struct link_cmd *c = cmd_at(l, i);
+		if (c->done || c->sent_gen == l->gen)
+			continue;
+		struct proto_ipc_cmd_submit m = { .client_seq = c->seq, .cmd_type = c->type, .scope = c->scope,
+						  .payload = c->payload, .payload_len = c->len };
+		int r = send_msg(l, PROTO_IPC_T_CMD_SUBMIT, &m, now_ns);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+		if (c->sent_gen)
+			l->st.cmds_resent++;
+		c->sent_gen = l->gen;
+		l->st.cmds_sent++;
+	}
+	return 0;
+}
+
+int link_io_pump(struct link *l, uint64_t now_ns)
+{
+	if (l->state != LINK_ACTIVE)
+		return 0;
+	int r = 0;
+	if (l->info_pending) {
+		struct proto_ipc_client_info m = { .pid = (uint32_t)getpid(), .mode = l->cfg.mode };
+		memcpy(m.name, l->name, sizeof m.name);
+		memcpy(m.version, l->version, sizeof m.version);
+		r = send_msg(l, PROTO_IPC_T_CLIENT_INFO, &m, now_ns);
+		if (r == 0 || r == -EINVAL)
+			l->info_pending = false;
+		else if (r != -EAGAIN)
+			return r;
+	}
+	if (l->resync_pending && !l->info_pending) {
+		struct proto_ipc_resync_request m = { .reason = l->resync_reason, .last_seq = l->last_event_seq };
+		r = send_msg(l, PROTO_IPC_T_RESYNC_REQUEST, &m, now_ns);
+		if (r == 0)
+			l->resync_pending = false;
+		else if (r != -EAGAIN)
+			return r;
+	}
+	if ((r = send_commands(l, now_ns)) < 0)
+		return r;
+	for (unsigned k = 0; k < LINK_POSE_PARTS; k++) {
+		if (!l->pose_pending[k])
+			continue;
+		r = send_msg(l, PROTO_IPC_T_POSE_UPDATE, &l->pose[k], now_ns);
+		if (r == -EAGAIN)
+			break;
+		if (r == -TH_ECORRUPT)
+			return r;
+		l->pose_pending[k] = false; /* sent, or unsendable (counted below) */
+		if (r < 0)
+			l->st.drops++;
+		else
+			l->st.poses_sent++;
+	}
+	if (l->fstats_pending) {
+		r = send_msg(l, PROTO_IPC_T_FRAME_STATS, &l->fstats, now_ns);
+		if (r == -TH_ECORRUPT)
+			return r;
+		if (r != -EAGAIN)
+			l->fstats_pending = false;
+	}
+	if (now_ns >= l->next_ping_ns) {
+		l->ping_pending = true;
+		l->next_ping_ns = now_ns + l->cfg.ping_interval_ns;
+	}
+	if (l->ping_pending) {
+		struct proto_ipc_ping m = { .seq = l->ping_seq + 1, .send_ns = now_ns };
+		r = send_msg(l, PROTO_IPC_T_PING, &m, now_ns);
+		if (r == -TH_ECORRUPT)
+			return r;
+		if (r == 0) {
+			l->ping_seq++;
+			l->st.pings++;
+			l->ping_pending = false;
+		}
+	}
+	if (!l->unflushed)
+		return 0;
+	l->unflushed = false;
+	r = th_ring_flush(&l->out);
+	if (r == 1)
+		l->st.wakeups++;
+	if (r < 0) {
+		link_lose(l, now_ns, false, "cannot ring thetad's doorbell: %s; reconnecting", th_strerror(r));
+		return -TH_ECORRUPT;
+	}
+	return 0;
+}
+
+int link_ping(struct link *l, uint64_t now_ns)
+{
+	if (l->state != LINK_ACTIVE)
+		return -ENOTCONN;
+	l->ping_pending = true;
+	int r = link_io_pump(l, now_ns);
+	if (r < 0)
+		return -ENOTCONN;
+	return l->ping_pending ? -EAGAIN : 0;
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+/* Handles one validated record; -EPROTO/-EBADMSG when it breaks the
+ * protocol (l->error says how). */
+static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint8_t *p, uint32_t len,
+		  uint64_t now_ns)
+{
+	if (proto_ipc_check_chan(type, PROTO_IPC_CHAN_D2C) < 0) {
+		const struct proto_ipc_desc *d = proto_ipc_desc(type);
+		snprintf(l->error, sizeof l->error, "%s record (type 0x%04x) may not travel daemon->client",
+			 d ? d->name : "unknown", type);
+		return -EPROTO;
+	}
+	union proto_ipc_any m;
+	const char *why = NULL;
+	int r = proto_ipc_decode(type, p, len, &m, &why);
+	if (r < 0) {
+		snprintf(l->error, sizeof l->error, "malformed %s record: %s", proto_ipc_desc(type)->name,
+			 why ? why : "invalid");
+		return r;
+	}
+	switch (type) {
+	case PROTO_IPC_T_PING: {
+		struct proto_ipc_pong pong = { .seq = m.ping.seq, .send_ns = m.ping.send_ns, .reply_ns = now_ns };
+		r = send_msg(l, PROTO_IPC_T_PONG, &pong, now_ns);
+		return r == -TH_ECORRUPT ? r : 0; /* a full ring skips one answer */
+	}
+	case PROTO_IPC_T_PONG:
+		/* Our own send time comes back: trust it only when it could be ours. */
+		if (m.pong.seq >= 1 && m.pong.seq <= l->ping_seq && m.pong.send_ns <= now_ns) {
+			l->st.pongs++;
+			l->st.last_rtt_ns = now_ns - m.pong.send_ns;
+		}
+		return 0;
+	case PROTO_IPC_T_CMD_ACK: {
+		struct link_cmd *c = cmd_find(l, m.cmd_ack.client_seq);
+		if (!c) {
+			l->st.stray_replies++;
+			return 0;
+		}
+		cmd_complete(l, c);
+		l->st.acks++;
+		l->st.last_ack_lamport = m.cmd_ack.lamport;
+		l->st.last_ack_index = m.cmd_ack.log_index;
+		return 0;
+	}
+	case PROTO_IPC_T_CMD_REJECT: {
+		struct link_cmd *c = cmd_find(l, m.cmd_reject.client_seq);
+		if (!c) {
+			l->st.stray_replies++;
+			return 0;
+		}
+		cmd_complete(l, c);
+		l->st.rejects++;
+		l->st.last_reject_reason = m.cmd_reject.reason;
+		memcpy(l->st.last_reject_detail, m.cmd_reject.detail, sizeof l->st.last_reject_detail);
+		return 0;
+	}
+	case PROTO_IPC_T_EVENT:
+		/* The sequence is what a resync resumes from; applying entries
+		 * to the world is the owner's (replication). */
+		l->st.events++;
+		if (m.event.seq > l->last_event_seq)
+			l->last_event_seq = m.event.seq;
+		if (l->cfg.cb.on_event)
+			l->cfg.cb.on_event(l->cfg.user_data, w, &m.event);
+		return 0;
+	case PROTO_IPC_T_POSE_UPDATE:
+		l->st.remote_poses++;
+		if (l->cfg.cb.on_pose)
+			l->cfg.cb.on_pose(l->cfg.user_data, w, &m.pose_update);
+		return 0;
+	case PROTO_IPC_T_RESYNC_REQUEST:
+		/* The daemon discarded messages it could not queue for us: ask
+		 * for the resync from the last event we have. */
+		l->st.resync_requests++;
+		l->resync_pending = true;
+		l->resync_reason = PROTO_IPC_RESYNC_CLIENT_ASKED;
+		return 0;
+	default:
+		snprintf(l->error, sizeof l->error, "unexpected %s record", proto_ipc_desc(type)->name);
+		return -EPROTO;
+	}
+}
+
+static int link_drain(struct app_transport *t, struct sim_world *w, uint64_t now_ns)
+{
+	struct link *l = (struct link *)t;
+	link_poll(l, now_ns);
+	if (l->state != LINK_ACTIVE)
+		return 0;
+	int handled = 0;
+	while (handled < (int)LINK_MAX_DRAIN_RECORDS) {
+		struct th_ring_rec rec;
+		int r = th_ring_pop(&l->in, &rec, l->rec, sizeof l->rec);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			link_lose(l, now_ns, true, "thetad broke the daemon->client ring (%s); reconnecting",
+				  th_strerror(r));
+			return -EPROTO;
+		}
+		l->st.rx_records++;
+		l->st.rx_bytes += rec.len;
+		r = handle(l, w, rec.type, l->rec, rec.len, now_ns);
+		if (r == -TH_ECORRUPT)
+			return -EPROTO; /* lost while answering */
+		if (r < 0) {
+			char why[LINK_ERROR_MAX];
+			memcpy(why, l->error, sizeof why);
+			link_lose(l, now_ns, true, "thetad broke the protocol (%s); reconnecting", why);
+			return -EPROTO;
+		}
+		handled++;
+	}
+	return handled;
+}
+
+static bool finite_n(const float *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return false;
+	return true;
+}
+
+/* Puts the three parts of the tracked pose into their slots; an unsent
+ * older value is replaced (coalesced). */
+static void set_pose(struct link *l, const struct th_c_tracked_pose *tp, uint64_t now_ns)
+{
+	const float *pos[LINK_POSE_PARTS] = { tp->head_position, tp->left_position, tp->right_position };
+	const float *rot[LINK_POSE_PARTS] = { tp->head_rotation, tp->left_rotation, tp->right_rotation };
+	static const uint32_t part[LINK_POSE_PARTS] = { PROTO_IPC_POSE_F_HEAD, PROTO_IPC_POSE_F_LEFT,
+							PROTO_IPC_POSE_F_RIGHT };
+	for (unsigned k = 0; k < LINK_POSE_PARTS; k++) {
+		if (l->pose_pending[k]) {
+			l->st.drops++;
+			if (l->state == LINK_ACTIVE)
+				th_ring_note_drop(&l->out);
+		}
+		if (!finite_n(pos[k], 3) || !finite_n(rot[k], 4)) {
+			l->pose_pending[k] = false; /* the wire refuses NaN: nothing to send */
+			continue;
+		}
+		l->pose[k] = (struct proto_ipc_pose_update){
+			.entity = LINK_POSE_ENTITY_SELF,
+			.t_ns = now_ns,
+			.px = pos[k][0], .py = pos[k][1], .pz = pos[k][2],
+			.qx = rot[k][0], .qy = rot[k][1], .qz = rot[k][2], .qw = rot[k][3],
+			.flags = part[k] | ((tp->valid >> k) & 1u ? PROTO_IPC_POSE_F_TRACKED : 0),
+		};
+		l->pose_pending[k] = true;
+	}
+}
+
+static int link_publish(struct app_transport *t, const struct app_outgoing *o, uint64_t now_ns)
+{
+	struct link *l = (struct link *)t;
+	if (o->ncommands) {
+		/* All of the frame's commands or none, so a retry never duplicates. */
+		uint32_t valid = 0;
+		size_t bytes = 0;
+		for (uint32_t i = 0; i < o->ncommands; i++) {
+			const struct app_command *c = &o->commands[i];
+			if (c->len <= PROTO_IPC_MAX_PAYLOAD && (c->payload || !c->len)) {
+				valid++;
+				bytes += c->len;
+			}
+		}
+		if (l->cmd_count + valid > LINK_MAX_PENDING_CMDS || l->cmd_bytes + bytes > LINK_MAX_PENDING_BYTES) {
+			link_io_pump(l, now_ns);
+			return -EAGAIN;
+		}
+		uint8_t *copies[LINK_MAX_PENDING_CMDS];
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < o->ncommands; i++) {
+			const struct app_command *c = &o->commands[i];
+			if (c->len > PROTO_IPC_MAX_PAYLOAD || (!c->payload && c->len))
+				continue;
+			copies[k] = NULL;
+			if (c->len && !(copies[k] = malloc(c->len))) {
+				while (k--)
+					free(copies[k]);
+				return -EAGAIN;
+			}
+			if (c->len)
+				memcpy(copies[k], c->payload, c->len);
+			k++;
+		}
+		k = 0;
+		for (uint32_t i = 0; i < o->ncommands; i++) {
+			const struct app_command *c = &o->commands[i];
+			if (c->len > PROTO_IPC_MAX_PAYLOAD || (!c->payload && c->len)) {
+				l->st.cmds_invalid++; /* can never be sent: counted, not offered again */
+				continue;
+			}
+			*cmd_at(l, l->cmd_count) = (struct link_cmd){
+				.seq = l->next_seq++, .scope = c->scope, .type = c->type, .len = c->len,
+				.payload = copies[k++],
+			};
+			l->cmd_count++;
+			l->cmd_live++;
+			l->cmd_bytes += c->len;
+			l->st.cmds_submitted++;
+		}
+	}
+	if (o->has_pose)
+		set_pose(l, &o->pose, now_ns);
+	link_io_pump(l, now_ns); /* a lost link keeps everything queued */
+	return 0;
+}
+
+static uint32_t clamp32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
+static int link_send_stats(struct app_transport *t, const struct app_frame_stats *st, uint64_t now_ns)
+{
+	struct link *l = (struct link *)t;
+	if (l->fstats_pending)
+		l->st.drops++;
+	l->fstats = (struct proto_ipc_frame_stats){
+		.frames = st->frames,
+		.frame_p50_ns = clamp32(st->frame_p50_ns),
+		.frame_p99_ns = clamp32(st->frame_p99_ns),
+		.frame_max_ns = clamp32(st->frame_max_ns),
+		.missed = clamp32(st->late_frames),
+	};
+	l->fstats_pending = true;
+	link_io_pump(l, now_ns);
+	return 0;
+}
+
+static void link_ops_destroy(struct app_transport *t)
+{
+	struct link *l = (struct link *)t;
+	link_destroy(&l);
+}
+
+const struct app_transport_ops link_ops = {
+	.drain = link_drain,
+	.publish = link_publish,
+	.send_stats = link_send_stats,
+	.destroy = link_ops_destroy,
+};

@@ -1,0 +1,171 @@
+/* The client's link to its local thetad (docs/ipc.md): client.sock
+ * (SOCK_SEQPACKET) for the hello/welcome handshake and liveness, a sealed
+ * memfd with a ring pair for everything else. This is the real
+ * `struct app_transport` (app/transport.h): the frame loop calls drain and
+ * publish once per frame and the link never blocks it.
+ *
+ * Connection state machine (driven from drain, with the frame's now_ns):
+ *
+ *   IDLE --(backoff deadline: non-blocking connect + HELLO)--> HELLO_SENT
+ *   HELLO_SENT --WELCOME (validated, rings mapped)--> ACTIVE
+ *   HELLO_SENT --REFUSE version/hash/bad hello--> FATAL (the owner stops)
+ *   HELLO_SENT --REFUSE other, timeout, hang-up--> IDLE (backoff)
+ *   ACTIVE --hang-up, broken ring, protocol violation--> IDLE (backoff)
+ *
+ * Backoff runs LINK_BACKOFF_MIN_NS, doubling to LINK_BACKOFF_MAX_NS, and
+ * resets after each welcome. On every welcome the link sends CLIENT_INFO,
+ * (after a reconnect) RESYNC_REQUEST(RECONNECTED), then every command not
+ * yet acknowledged or rejected, in submission order.
+ *
+ * Commands are reliable: publish takes all of a frame's commands or none
+ * (-EAGAIN: the loop offers them again), keeps each until the daemon acks
+ * or rejects it, and resends it after a reconnect (a command too large for
+ * the wire can never be sent: it is counted in cmds_invalid and skipped). Poses and frame stats are
+ * ephemeral: one pending slot each (head, left hand, right hand, stats); a
+ * newer value replaces an unsent one (counted as coalesced).
+ *
+ * Everything the daemon sends is validated like any peer input: the
+ * welcome's descriptors (count, kinds, seals, size), ring offsets and
+ * geometry, every ring index and record (th_ring) and every message
+ * (proto/ipc decoders, direction). A violation drops the mapping and the
+ * link reconnects; the frame loop carries on.
+ *
+ * Library code: it does not log. It reports state changes through
+ * link_callbacks; link_last_error() holds the latest one-line reason. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/transport.h"
+#include "ipc.h" /* proto/ipc.h */
+
+#define LINK_SOCKET_NAME        "client.sock"
+#define LINK_BACKOFF_MIN_NS     (50ull * 1000 * 1000)         /* first retry after a failure */
+#define LINK_BACKOFF_MAX_NS     (2ull * 1000 * 1000 * 1000)   /* retries never wait longer */
+#define LINK_HELLO_TIMEOUT_NS   (2ull * 1000 * 1000 * 1000)   /* welcome or refusal within */
+#define LINK_SOCK_CHECK_NS      (10ull * 1000 * 1000)         /* hang-up check interval */
+#define LINK_PING_INTERVAL_NS   (1ull * 1000 * 1000 * 1000)   /* liveness/RTT probe */
+#define LINK_MAX_PENDING_CMDS   1024u                         /* unacknowledged commands kept */
+#define LINK_MAX_PENDING_BYTES  (8u * 1024u * 1024u)          /* their payload bytes */
+#define LINK_MAX_DRAIN_RECORDS  4096u                         /* records handled per frame */
+#define LINK_MAX_SHM_SIZE       ((size_t)64 << 20)            /* largest memfd we map */
+#define LINK_RING_ALIGN         64u                           /* ring offsets in the memfd */
+#define LINK_POSE_ENTITY_SELF   0u                            /* POSE_UPDATE.entity: this client's user */
+#define LINK_POSE_PARTS         3u                            /* head, left hand, right hand */
+#define LINK_ERROR_MAX          384u
+
+enum link_state {
+	LINK_IDLE,       /* not connected; next attempt at the backoff deadline */
+	LINK_HELLO_SENT, /* connected, waiting for WELCOME or REFUSE */
+	LINK_ACTIVE,     /* rings mapped */
+	LINK_FATAL,      /* refused for good (protocol mismatch): the owner should stop */
+};
+
+enum link_event {
+	LINK_EV_CONNECTED,   /* a welcome was accepted (first time or after a loss) */
+	LINK_EV_UNREACHABLE, /* a connect attempt failed; once per outage */
+	LINK_EV_LOST,        /* an active link went down (hang-up, broken ring, violation) */
+	LINK_EV_FATAL,       /* refused: version/hash mismatch or a hello the daemon rejects */
+};
+
+struct link;
+
+/* How the link reports to its owner (main prints, tests count). msg is one
+ * line without a trailing newline, valid during the call. */
+struct link_callbacks {
+	void (*event)(void *user_data, enum link_event ev, const char *msg);
+	/* Optional: a validated EVENT record (kind PROTO_IPC_EVENT_*; for
+	 * LOG_ENTRY the payload is a th_logrec encoding of a durable entry),
+	 * called from drain with the world the frame loop passed. payload
+	 * is valid during the call. Without it events are only counted. */
+	void (*on_event)(void *user_data, struct sim_world *w, const struct proto_ipc_event *e);
+	/* Optional: another user's validated POSE_UPDATE (entity set by the
+	 * daemon). Without it remote poses are only counted. */
+	void (*on_pose)(void *user_data, struct sim_world *w, const struct proto_ipc_pose_update *p);
+};
+
+struct link_config {
+	const char *runtime_dir; /* required: where client.sock lives */
+	const char *name;        /* HELLO/CLIENT_INFO name; NULL: "theta-client" */
+	const char *version;     /* CLIENT_INFO version; NULL: THETA_VERSION */
+	uint32_t mode;           /* PROTO_IPC_MODE_* */
+	uint64_t backoff_min_ns; /* 0: LINK_BACKOFF_MIN_NS */
+	uint64_t backoff_max_ns; /* 0: LINK_BACKOFF_MAX_NS */
+	uint64_t ping_interval_ns; /* 0: LINK_PING_INTERVAL_NS */
+	/* Tests only: XORed into the protocol hash the hello announces, to
+	 * provoke a refusal. 0 in production. */
+	uint64_t test_hash_xor;
+	struct link_callbacks cb;
+	void *user_data;
+};
+
+/* Cumulative over every connection of this link. */
+struct link_stats {
+	uint64_t attempts;       /* connect() attempts */
+	uint64_t connects;       /* welcomes accepted */
+	uint64_t reconnects;     /* welcomes after a lost link */
+	uint64_t losses;         /* active or handshaking links dropped */
+	uint64_t refusals;       /* REFUSE received */
+	uint64_t violations;     /* daemon broke the protocol (ring, message, welcome) */
+	uint64_t tx_records, tx_bytes; /* client -> daemon ring payload */
+	uint64_t rx_records, rx_bytes; /* daemon -> client ring payload */
+	uint64_t wakeups;        /* doorbell writes to the daemon */
+	uint64_t drops;          /* ephemeral messages replaced before sending (coalesced) */
+	uint64_t poses_sent;     /* POSE_UPDATE records written */
+	uint64_t cmds_submitted; /* commands taken from the frame loop */
+	uint64_t cmds_sent;      /* CMD_SUBMIT records written (resends included) */
+	uint64_t cmds_resent;    /* of those, resends after a reconnect */
+	uint64_t cmds_invalid;   /* commands refused locally (too large) */
+	uint64_t acks, rejects;  /* CMD_ACK / CMD_REJECT for a pending command */
+	uint64_t last_ack_lamport, last_ack_index; /* from the latest CMD_ACK */
+	uint64_t stray_replies;  /* ACK/REJECT for no pending command (ignored) */
+	uint64_t pings, pongs;   /* our probes and their answers */
+	uint64_t events;         /* EVENT records */
+	uint64_t remote_poses;   /* POSE_UPDATE from the daemon (other users) */
+	uint64_t resync_requests; /* RESYNC_REQUEST from the daemon */
+	uint64_t last_rtt_ns;    /* latest ping round trip */
+	uint64_t client_id;      /* from the latest welcome */
+	uint32_t uid;            /* the user the daemon saw (SO_PEERCRED) */
+	uint32_t last_reject_reason; /* PROTO_IPC_REJECT_* */
+	char last_reject_detail[PROTO_IPC_MAX_DETAIL + 1];
+};
+
+/* Creates the link (no I/O: the first connect attempt happens at the first
+ * drain, or in link_wait_active). -EINVAL (no runtime dir, bad mode),
+ * -ENAMETOOLONG (socket path), -ENOMEM. */
+int link_create(const struct link_config *cfg, struct link **out);
+/* NULL-safe; closes everything. Normally called through
+ * app_transport_destroy once the app owns the transport. */
+void link_destroy(struct link **p);
+/* The link as the frame loop's transport (same object: ownership moves with
+ * app_attach, after which the app destroys it). */
+struct app_transport *link_transport(struct link *l);
+
+/* Advances the connection state machine (connect attempts, handshake,
+ * hang-up checks) without blocking. drain calls it; tests may too. */
+void link_poll(struct link *l, uint64_t now_ns);
+/* Blocks up to timeout_ms for the link to become active (start-up only,
+ * never from the frame loop): 0, -TH_EPROTOHASH/-TH_EVERSION/-EPROTO
+ * (refused for good), -ETIMEDOUT, or the connect error of the last attempt
+ * (-ENOENT, -ECONNREFUSED, ...) when the daemon is not there. With
+ * fail_fast, the first failed connect attempt returns at once. */
+int link_wait_active(struct link *l, int timeout_ms, bool fail_fast);
+
+/* Queues a PING now (tests; the link also pings every ping_interval). 0,
+ * -ENOTCONN, -EAGAIN (ring full). */
+int link_ping(struct link *l, uint64_t now_ns);
+
+enum link_state link_get_state(const struct link *l);
+const struct link_stats *link_get_stats(const struct link *l);
+/* Commands taken but not yet acknowledged or rejected. */
+size_t link_pending_commands(const struct link *l);
+/* Client sequence number the next submitted command gets. */
+uint64_t link_next_seq(const struct link *l);
+const char *link_socket_path(const struct link *l);
+/* The latest one-line reason (connect error, refusal, loss); "" if none. */
+const char *link_last_error(const struct link *l);
+/* One summary line of the counters (no trailing newline); the length
+ * snprintf would write. */
+int link_format_summary(const struct link *l, char *buf, size_t len);
+const char *link_state_name(enum link_state s);
