@@ -101,6 +101,7 @@ LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ld
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
 .PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test
+CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
 all: $(SETUP_STAMP)
@@ -189,6 +190,11 @@ fuzz-%: $(SETUP_STAMP)
 fuzz: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 	$(Q)bash scripts/run-fuzz $(FUZZ_SECONDS) $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+# kill -9 of thetad under load, CRASH_ROUNDS times (make test runs 10).
+crash-test: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_crash
+	$(Q)THETA_BUILD=$(B) THETA_CRASH_ROUNDS=$(CRASH_ROUNDS) bash scripts/run-tests $(B)/tests/integration/test_crash
 
 demo: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS)

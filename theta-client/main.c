@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/edits.h"
 #include "app/loop.h"
 #include "inp/script.h"
 #include "link/link.h"
@@ -40,6 +41,36 @@ static void on_link_event(void *user_data, enum link_event ev, const char *msg)
 	}
 }
 
+/* --edits / --print-acks: answers to our commands, counted here. */
+static bool print_acks;
+static uint64_t answered, rejected;
+static struct proto_ipc_cmd_reject first_reject;
+
+static const char *reject_reason_name(uint32_t r)
+{
+	static const char *const names[] = {
+		[PROTO_IPC_REJECT_UNKNOWN_TYPE] = "unknown command type",
+		[PROTO_IPC_REJECT_DENIED] = "not allowed for your role",
+		[PROTO_IPC_REJECT_INVALID] = "invalid",
+		[PROTO_IPC_REJECT_CONFLICT] = "conflicts with a concurrent edit",
+		[PROTO_IPC_REJECT_RATE_LIMITED] = "rate limited",
+		[PROTO_IPC_REJECT_NO_SESSION] = "no session",
+	};
+	return r <= PROTO_IPC_REJECT_MAX && names[r] ? names[r] : "rejected";
+}
+
+static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej)
+{
+	(void)user_data;
+	answered++;
+	if (ack && print_acks) {
+		printf("ack %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ack->client_seq, ack->lamport, ack->log_index);
+		fflush(stdout);
+	}
+	if (rej && rejected++ == 0)
+		first_reject = *rej;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -59,6 +90,9 @@ static void usage(FILE *f)
 		"  --rate HZ           frame rate, %.0f..%.0f (default %.0f)\n"
 		"  --runtime-dir DIR   where thetad's client socket lives (for the daemon link)\n"
 		"  --require-daemon    exit with an error if thetad cannot be reached at start\n"
+		"  --edits N           make N edits (moves of a demo entity), wait until each is\n"
+		"                      answered; exit 0, or 1 naming the first rejection\n"
+		"  --print-acks        print 'ack CLIENT_SEQ LAMPORT AUTHOR_SEQ' for each acknowledged edit\n"
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
@@ -73,6 +107,7 @@ static int open_transport(const struct app_config *cfg, bool headless, struct li
 	if (!dir || !*dir)
 		return app_null_transport_create(out);
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
+				  .cb.on_answer = on_answer,
 				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
 	int r = link_create(&lc, link);
 	if (r == 0)
@@ -96,7 +131,7 @@ static int parse_u64(const char *s, uint64_t *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
-	       OPT_REQUIRE_DAEMON };
+	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -105,6 +140,8 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ "require-daemon", no_argument, NULL, OPT_REQUIRE_DAEMON },
+		{ "edits", required_argument, NULL, OPT_EDITS },
+		{ "print-acks", no_argument, NULL, OPT_PRINT_ACKS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -112,6 +149,7 @@ int main(int argc, char **argv)
 	struct app_config cfg = { 0 };
 	const char *script_path = NULL;
 	bool headless = false;
+	uint64_t n_edits = 0;
 	int c;
 	th_log_init("theta-client");
 	opterr = 0;
@@ -139,6 +177,13 @@ int main(int argc, char **argv)
 		}
 		case OPT_RUNTIME_DIR: cfg.runtime_dir = optarg; break;
 		case OPT_REQUIRE_DAEMON: require_daemon = true; break;
+		case OPT_EDITS:
+			if (parse_u64(optarg, &n_edits) < 0 || n_edits == 0 || n_edits > 100000000) {
+				fprintf(stderr, "theta-client: --edits wants a positive integer, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_PRINT_ACKS: print_acks = true; break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
 		default:
@@ -152,6 +197,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "theta-client: unexpected argument '%s'\nTry 'theta-client --help'.\n", argv[optind]);
+		return 2;
+	}
+	if (n_edits && !cfg.runtime_dir && !getenv("THETA_RUNTIME_DIR")) {
+		fprintf(stderr, "theta-client: --edits needs the daemon: give --runtime-dir DIR\n");
 		return 2;
 	}
 
@@ -212,7 +261,27 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	r = app_run(app, &stop_requested);
+	if (n_edits) {
+		/* Edits go out as fast as the window allows; frames keep running
+		 * through daemon outages (the link resends what was not answered). */
+		struct app_edits ed;
+		app_edits_init(&ed, n_edits, 0, 0);
+		r = 0;
+		while (!stop_requested && !app_edits_done(&ed, answered)) {
+			if ((r = app_edits_pump(&ed, app, answered)) < 0)
+				break;
+			if ((r = app_step(app)) != 0)
+				break;
+		}
+		if (r > 0 && !app_edits_done(&ed, answered))
+			th_err("stopped after %" PRIu64 " frames with %" PRIu64 " of %" PRIu64 " edits answered",
+			       app_frames(app), answered, n_edits);
+		r = r > 0 ? 0 : r;
+		if (!app_edits_done(&ed, answered) && r == 0)
+			r = -EINTR;
+	} else {
+		r = app_run(app, &stop_requested);
+	}
 	struct app_frame_stats fs;
 	app_frame_stats(app, &fs);
 	printf("theta-client: %" PRIu64 " frames, frame time p50 %.1f us, p99 %.1f us, max %.1f us\n", fs.frames,
@@ -230,6 +299,13 @@ int main(int argc, char **argv)
 	} else if (r < 0) {
 		th_err("frame loop failed: %s", th_strerror(r));
 	}
+	if (n_edits) {
+		printf("theta-client: edits %" PRIu64 ", answered %" PRIu64 ", rejected %" PRIu64 "\n", n_edits, answered,
+		       rejected);
+		if (rejected)
+			th_err("edit with request %" PRIu64 " was rejected: %s: %s", first_reject.client_seq,
+			       reject_reason_name(first_reject.reason), first_reject.detail);
+	}
 	app_destroy(&app);
-	return r < 0 || link_refused ? 1 : 0;
+	return r < 0 || link_refused || rejected ? 1 : 0;
 }

@@ -339,3 +339,72 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
 	argv[n] = NULL;
 	return th_run(argv, NULL, -1, out, outlen, err, errlen, 10000);
 }
+
+pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int o = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int e = open(err_path ? err_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (o >= 0)
+			dup2(o, 1);
+		if (e >= 0)
+			dup2(e, 2);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int th_wait_pid(pid_t pid, int timeout_ms, int *status)
+{
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	for (;;) {
+		int st;
+		pid_t p = waitpid(pid, &st, WNOHANG);
+		if (p == pid) {
+			if (status)
+				*status = st;
+			return 0;
+		}
+		if (p < 0)
+			return -errno;
+		if (th_now_ns() >= end)
+			return -ETIMEDOUT;
+		th_sleep_ns(5 * TH_NS_PER_MS);
+	}
+}
+
+char *th_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	size_t n;
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}

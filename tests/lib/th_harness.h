@@ -53,6 +53,14 @@ const char *th_daemon_log(struct th_daemon_proc *d);
  * only). Returns the exit code, or -errno; 128+sig when killed. */
 int th_run(const char *const *argv, const char *const *env, int uid, char *out, size_t outlen, char *err,
 	   size_t errlen, int timeout_ms);
+/* Starts argv in the background with stdout/stderr appended to the given
+ * files (NULL: /dev/null); returns the pid or -errno. */
+pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path);
+/* Waits for pid up to timeout_ms: 0 and *status, or -ETIMEDOUT. */
+int th_wait_pid(pid_t pid, int timeout_ms, int *status);
+/* Reads a whole file into a malloc'd NUL-terminated string (NULL on error). */
+char *th_slurp(const char *path);
+
 /* thetactl --runtime-dir DIR ARGS... */
 int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
 	   size_t errlen);

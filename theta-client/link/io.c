@@ -247,6 +247,8 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		l->st.acks++;
 		l->st.last_ack_lamport = m.cmd_ack.lamport;
 		l->st.last_ack_index = m.cmd_ack.log_index;
+		if (l->cfg.cb.on_answer)
+			l->cfg.cb.on_answer(l->cfg.user_data, &m.cmd_ack, NULL);
 		return 0;
 	}
 	case PROTO_IPC_T_CMD_REJECT: {
@@ -259,6 +261,8 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		l->st.rejects++;
 		l->st.last_reject_reason = m.cmd_reject.reason;
 		memcpy(l->st.last_reject_detail, m.cmd_reject.detail, sizeof l->st.last_reject_detail);
+		if (l->cfg.cb.on_answer)
+			l->cfg.cb.on_answer(l->cfg.user_data, NULL, &m.cmd_reject);
 		return 0;
 	}
 	case PROTO_IPC_T_EVENT:

@@ -83,6 +83,9 @@ struct link_callbacks {
 	/* Optional: another user's validated POSE_UPDATE (entity set by the
 	 * daemon). Without it remote poses are only counted. */
 	void (*on_pose)(void *user_data, struct sim_world *w, const struct proto_ipc_pose_update *p);
+	/* Optional: the daemon answered one of our commands: exactly one of
+	 * ack / rej is non-NULL. Called from drain. */
+	void (*on_answer)(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej);
 };
 
 struct link_config {
