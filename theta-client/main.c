@@ -199,7 +199,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "theta-client: unexpected argument '%s'\nTry 'theta-client --help'.\n", argv[optind]);
 		return 2;
 	}
-	if (n_edits && !cfg.runtime_dir && !getenv("THETA_RUNTIME_DIR")) {
+	const char *env_dir = getenv("THETA_RUNTIME_DIR");
+	if (n_edits && !cfg.runtime_dir && (!env_dir || !*env_dir)) {
 		fprintf(stderr, "theta-client: --edits needs the daemon: give --runtime-dir DIR\n");
 		return 2;
 	}
