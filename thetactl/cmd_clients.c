@@ -8,7 +8,7 @@
 #include "cmds.h"
 #include "ctl.h"
 
-#define CTL_CLIENTS_COLS 11
+#define CTL_CLIENTS_COLS 12
 
 static const char *cstr(struct json_object *o, const char *k)
 {
@@ -71,7 +71,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_OK;
 	}
 	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "CONNECTED", "FRAMES",
-							   "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS" };
+							   "P50/P99 MS", "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS" };
 	struct ctl_table *t = ctl_table_new(CTL_CLIENTS_COLS, hdr);
 	struct json_object *empty = json_object_new_object();
 	for (size_t k = 0; k < n; k++) {
@@ -79,8 +79,11 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		struct json_object *c2d = cobj(c, "to_daemon"), *d2c = cobj(c, "to_client");
 		c2d = c2d ? c2d : empty;
 		d2c = d2c ? d2c : empty;
-		char conn[32] = "-", frames[24], up[48], down[48], drops[48], wake[48], viol[48];
-		struct json_object *v;
+		char conn[32] = "-", frames[24], ft[48] = "-", up[48], down[48], drops[48], wake[48], viol[48];
+		struct json_object *v, *fto = cobj(c, "frame_time"), *p50, *p99;
+		if (fto && json_object_object_get_ex(fto, "p50_us", &p50) && json_object_object_get_ex(fto, "p99_us", &p99))
+			snprintf(ft, sizeof ft, "%.2f/%.2f", json_object_get_double(p50) / 1e3,
+				 json_object_get_double(p99) / 1e3);
 		if (json_object_object_get_ex(c, "connected_s", &v))
 			ctl_format_duration(json_object_get_double(v), conn, sizeof conn);
 		snprintf(frames, sizeof frames, "%lld", cint(c, "frames"));
@@ -90,7 +93,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		fmt_pair(c2d, d2c, "wakeups", wake, sizeof wake);
 		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
 		const char *row[CTL_CLIENTS_COLS] = { cstr(c, "id"), cstr(c, "pid"), cstr(c, "user"), cstr(c, "name"),
-						      conn, frames, up, down, drops, wake, viol };
+						      conn, frames, ft, up, down, drops, wake, viol };
 		ctl_table_row(t, row);
 	}
 	ctl_table_print(t);

@@ -351,6 +351,15 @@ static void thetactl_clients_lists_a_running_client(void **state)
 	assert_string_equal(json_object_get_string(v), "theta-client");
 	assert_true(json_object_object_get_ex(c, "state", &v));
 	assert_string_equal(json_object_get_string(v), "active");
+	/* Frame statistics reported by the client (issue: frame loop). */
+	assert_true(json_object_object_get_ex(c, "frame_time", &v));
+	struct json_object *p50, *p99;
+	assert_true(json_object_object_get_ex(v, "p50_us", &p50));
+	assert_true(json_object_object_get_ex(v, "p99_us", &p99));
+	assert_true(json_object_get_double(p50) > 0);
+	assert_true(json_object_get_double(p99) >= json_object_get_double(p50));
+	assert_true(json_object_object_get_ex(v, "simulation_us", &p50));
+	assert_true(json_object_get_double(p50) > 0);
 	assert_true(json_object_object_get_ex(c, "to_daemon", &v));
 	assert_true(jint(v, "records") > 0);
 	assert_true(jint(v, "bytes") > 0);
@@ -365,6 +374,7 @@ static void thetactl_clients_lists_a_running_client(void **state)
 	snprintf(pids, sizeof pids, " %d ", (int)pid);
 	assert_non_null(strstr(out, "PID"));
 	assert_non_null(strstr(out, "FRAMES"));
+	assert_non_null(strstr(out, "P50/P99 MS"));
 	assert_non_null(strstr(out, "TO-DAEMON"));
 	assert_non_null(strstr(out, pids));
 

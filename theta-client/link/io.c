@@ -432,6 +432,9 @@ static int link_send_stats(struct app_transport *t, const struct app_frame_stats
 		.frame_p99_ns = clamp32(st->frame_p99_ns),
 		.frame_max_ns = clamp32(st->frame_max_ns),
 		.missed = clamp32(st->late_frames),
+		.sim_ns = clamp32(st->stage_mean_ns[SIM_STAGE_SIMULATION]),
+		.render_ns = clamp32(st->stage_mean_ns[SIM_STAGE_RENDER]),
+		.editor_ns = clamp32(st->stage_mean_ns[SIM_STAGE_EDITOR]),
 	};
 	l->fstats_pending = true;
 	link_io_pump(l, now_ns);

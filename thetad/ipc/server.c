@@ -52,6 +52,7 @@ struct ipc_client {
 	bool need_resync;
 	uint64_t last_in_seq;
 	uint64_t frames, resyncs, queued_total;
+	struct proto_ipc_frame_stats fstats; /* the client's latest report */
 	struct proto_ipc_pose_update pose;
 	bool has_pose;
 };
@@ -233,6 +234,7 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		return 0;
 	case PROTO_IPC_T_FRAME_STATS:
 		c->frames = m.frame_stats.frames;
+		c->fstats = m.frame_stats;
 		return 0;
 	case PROTO_IPC_T_CMD_SUBMIT: {
 		if (c->s->cb.on_submit) {
@@ -250,6 +252,8 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 	case PROTO_IPC_T_POSE_UPDATE:
 		c->pose = m.pose_update;
 		c->has_pose = true;
+		if (c->s->cb.on_pose)
+			c->s->cb.on_pose(c->s->cb_user, c->id, c->uid, &m.pose_update, now);
 		return 0;
 	default: /* PONG, RESYNC_REQUEST: nothing to do yet */
 		return 0;
@@ -577,6 +581,15 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		json_object_object_add(o, "connected_at_unix",
 				       json_object_new_int64((int64_t)(c->connected_wall_ns / TH_NS_PER_S)));
 		json_object_object_add(o, "frames", json_object_new_int64((int64_t)c->frames));
+		struct json_object *ft = json_object_new_object();
+		json_object_object_add(ft, "p50_us", json_object_new_double(c->fstats.frame_p50_ns / 1e3));
+		json_object_object_add(ft, "p99_us", json_object_new_double(c->fstats.frame_p99_ns / 1e3));
+		json_object_object_add(ft, "max_us", json_object_new_double(c->fstats.frame_max_ns / 1e3));
+		json_object_object_add(ft, "late_frames", json_object_new_int64(c->fstats.missed));
+		json_object_object_add(ft, "simulation_us", json_object_new_double(c->fstats.sim_ns / 1e3));
+		json_object_object_add(ft, "render_us", json_object_new_double(c->fstats.render_ns / 1e3));
+		json_object_object_add(ft, "editor_us", json_object_new_double(c->fstats.editor_ns / 1e3));
+		json_object_object_add(o, "frame_time", ft);
 		json_object_object_add(o, "to_daemon", ring_json(&c->in.stats));
 		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
 		json_object_object_add(o, "queued", json_object_new_int((int)c->q_msgs));
