@@ -86,8 +86,15 @@ int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const cha
 		argv[n++] = d->state_dir;
 		argv[n++] = "--runtime-dir";
 		argv[n++] = d->runtime_dir;
-		for (int i = 0; args && args[i] && n < 62; i++)
+		bool port = false;
+		for (int i = 0; args && args[i] && n < 60; i++) {
+			port |= !strcmp(args[i], "--port");
 			argv[n++] = args[i];
+		}
+		if (!port) { /* tests never take the real port: several daemons run at once */
+			argv[n++] = "--port";
+			argv[n++] = "0";
+		}
 		argv[n] = NULL;
 		int log = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (log >= 0) {

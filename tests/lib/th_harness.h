@@ -28,7 +28,7 @@ void th_rm_rf(const char *dir);
 /* Creates dirs and the notify socket (no process yet). dir==NULL: new temp dir. */
 int th_daemon_prepare(struct th_daemon_proc *d);
 /* Starts thetad with --state-dir/--runtime-dir plus extra args (NULL-
- * terminated, may be NULL) and extra "K=V" environment entries; does not
+ * terminated, may be NULL; without --port among them, --port 0) and extra "K=V" environment entries; does not
  * wait. Fds in pass_fds (n_pass) become 3, 4, ... with LISTEN_FDS/LISTEN_PID
  * set, as systemd's socket activation does. */
 int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const char *const *env,
