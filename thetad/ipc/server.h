@@ -15,6 +15,7 @@ struct srv_metrics;
 struct json_object;
 struct ipc_server;
 struct proto_ipc_cmd_submit;
+struct proto_ipc_pose_update;
 
 #define IPC_MAX_CLIENTS_DEFAULT   64u
 #define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
@@ -63,6 +64,10 @@ struct ipc_callbacks {
 	 * callback submits are refused with REJECT_NO_SESSION. */
 	void (*on_submit)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_cmd_submit *m,
 			  uint64_t now_ns);
+	/* A validated POSE_UPDATE from a client (ephemeral; the latest is
+	 * also kept per client as before). */
+	void (*on_pose)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_pose_update *m,
+			uint64_t now_ns);
 };
 void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *cb, void *user);
 
