@@ -25,7 +25,8 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-static uint8_t blob_src[PROTO_IPC_MAX_PAYLOAD];
+/* Large enough for the largest blob of any message. */
+static uint8_t blob_src[PROTO_IPC_MAX_EVENT > PROTO_IPC_MAX_PAYLOAD ? PROTO_IPC_MAX_EVENT : PROTO_IPC_MAX_PAYLOAD];
 
 /* Fills a message struct with valid random content; `maxed` puts every
  * string and blob at its limit. */
