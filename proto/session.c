@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
 #include <sodium.h>
+
+#include "th_logrec.h"
 
 #define HELLO_FIXED (2 + 2 + 8 + PROTO_SESS_NONCE_LEN + 8 + 2 + PROTO_SESS_KEY_LEN + PROTO_SESS_SIG_LEN)
 
@@ -148,6 +151,24 @@ static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 		th_wbuf_u16(w, m->type);
 		th_wbuf_u16(w, m->u.leave.reason);
 		return 0;
+	case PROTO_SESS_T_ENTRIES:
+		/* Re-encodes a decoded message (the records are canonical). */
+		if (!m->u.entries.count || m->u.entries.count > PROTO_SESS_ENTRIES_MAX ||
+		    (m->u.entries.flags & ~PROTO_SESS_ENTRIES_F_MORE) || !m->u.entries.recs)
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u8(w, m->u.entries.flags);
+		th_wbuf_u16(w, m->u.entries.count);
+		th_wbuf_put(w, m->u.entries.recs, m->u.entries.recs_len);
+		return 0;
+	case PROTO_SESS_T_SYNC:
+		if (m->u.sync.n > PROTO_SESS_SYNC_MAX || (m->u.sync.n && !m->u.sync.items))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.sync.n);
+		if (m->u.sync.n)
+			th_wbuf_put(w, m->u.sync.items, (size_t)m->u.sync.n * PROTO_SESS_SYNC_ITEM);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -203,6 +224,61 @@ static int decode_hello(struct th_rbuf *r, struct proto_sess_hello *h)
 	rv |= th_rbuf_bytes(r, h->identity_key, sizeof(h->identity_key));
 	rv |= th_rbuf_bytes(r, h->sig, sizeof(h->sig));
 	return rv ? -EBADMSG : 0;
+}
+
+/* One ENTRIES record at r: validates and (when e) decodes it. */
+static int entries_rec(struct th_rbuf *r, struct th_logrec_entry *e)
+{
+	uint32_t blen;
+	const uint8_t *body, *sig = NULL;
+	uint8_t sflag;
+	struct th_logrec_entry tmp;
+	int why;
+	if (th_rbuf_u32(r, &blen) < 0 || blen < TH_LOGREC_FIXED_LEN || blen > TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX ||
+	    th_rbuf_view(r, &body, blen) < 0 || th_rbuf_u8(r, &sflag) < 0 || sflag > 1)
+		return -EBADMSG;
+	if (sflag && th_rbuf_view(r, &sig, TH_LOGREC_SIG_LEN) < 0)
+		return -EBADMSG;
+	if (!e)
+		e = &tmp;
+	if (th_logrec_decode(body, blen, e, &why) < 0)
+		return -EBADMSG;
+	e->has_sig = sflag;
+	if (sig)
+		memcpy(e->sig, sig, TH_LOGREC_SIG_LEN);
+	return 0;
+}
+
+static int decode_entries(struct th_rbuf *r, struct proto_sess_entries *m)
+{
+	if (th_rbuf_u8(r, &m->flags) < 0 || th_rbuf_u16(r, &m->count) < 0)
+		return -EBADMSG;
+	if ((m->flags & ~PROTO_SESS_ENTRIES_F_MORE) || m->count == 0 || m->count > PROTO_SESS_ENTRIES_MAX)
+		return -EBADMSG;
+	m->recs = r->p + r->off;
+	size_t start = r->off;
+	for (unsigned i = 0; i < m->count; i++)
+		if (entries_rec(r, NULL) < 0)
+			return -EBADMSG;
+	m->recs_len = r->off - start;
+	return 0;
+}
+
+static int decode_sync(struct th_rbuf *r, struct proto_sess_sync *m)
+{
+	if (th_rbuf_u32(r, &m->n) < 0 || m->n > PROTO_SESS_SYNC_MAX)
+		return -EBADMSG;
+	m->items = NULL;
+	if (m->n && th_rbuf_view(r, &m->items, (size_t)m->n * PROTO_SESS_SYNC_ITEM) < 0)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const uint8_t *it = m->items + (size_t)i * PROTO_SESS_SYNC_ITEM;
+		if (th_get_le64(it + PROTO_SESS_KEY_LEN) == 0)
+			return -EBADMSG;
+		if (i && memcmp(it - PROTO_SESS_SYNC_ITEM, it, PROTO_SESS_KEY_LEN) >= 0)
+			return -EBADMSG;
+	}
+	return 0;
 }
 
 int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
@@ -264,12 +340,230 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 	case PROTO_SESS_T_LEAVE:
 		rv |= th_rbuf_u16(&r, &m.u.leave.reason);
 		break;
+	case PROTO_SESS_T_ENTRIES:
+		rv = decode_entries(&r, &m.u.entries);
+		break;
+	case PROTO_SESS_T_SYNC:
+		rv = decode_sync(&r, &m.u.sync);
+		break;
 	default:
 		return -ENOMSG;
 	}
 	if (rv || th_rbuf_left(&r) != 0)
 		return -EBADMSG;
 	*out = m;
+	return 0;
+}
+
+/* ---- ENTRIES and SYNC ------------------------------------------------------ */
+
+void proto_sess_entries_iter_init(struct proto_sess_entries_iter *it, const struct proto_sess_entries *m)
+{
+	it->p = m->recs;
+	it->left = m->recs_len;
+}
+
+int proto_sess_entries_next(struct proto_sess_entries_iter *it, struct th_logrec_entry *e)
+{
+	if (!it->left)
+		return 0;
+	struct th_rbuf r;
+	th_rbuf_init(&r, it->p, it->left);
+	if (entries_rec(&r, e) < 0) {
+		it->left = 0;
+		return 0;
+	}
+	it->p += r.off;
+	it->left -= r.off;
+	return 1;
+}
+
+int proto_sess_entries_begin(struct proto_sess_entries_build *b, struct th_wbuf *w, uint8_t flags)
+{
+	if (flags & ~PROTO_SESS_ENTRIES_F_MORE)
+		return -EINVAL;
+	b->w = w;
+	b->start = w->len;
+	b->count = 0;
+	th_wbuf_u32(w, 0);
+	th_wbuf_u16(w, PROTO_SESS_T_ENTRIES);
+	th_wbuf_u8(w, flags);
+	th_wbuf_u16(w, 0);
+	return th_wbuf_error(w);
+}
+
+size_t proto_sess_entries_size(const struct proto_sess_entries_build *b)
+{
+	return b->w->len - b->start - PROTO_SESS_FRAME_HDR;
+}
+
+int proto_sess_entries_add(struct proto_sess_entries_build *b, const struct th_logrec_entry *e)
+{
+	size_t need = 4 + th_logrec_body_len(e) + 1 + (e->has_sig ? TH_LOGREC_SIG_LEN : 0);
+	if (b->count >= PROTO_SESS_ENTRIES_MAX || proto_sess_entries_size(b) + need > PROTO_SESS_MAX_FRAME)
+		return -ENOSPC;
+	size_t at = b->w->len;
+	th_wbuf_u32(b->w, (uint32_t)th_logrec_body_len(e));
+	uint8_t *body = th_wbuf_extend(b->w, th_logrec_body_len(e));
+	if (!body)
+		return th_wbuf_error(b->w);
+	int n = th_logrec_encode(e, body, th_logrec_body_len(e));
+	if (n < 0) {
+		b->w->len = at;
+		return n;
+	}
+	th_wbuf_u8(b->w, e->has_sig ? 1 : 0);
+	if (e->has_sig)
+		th_wbuf_put(b->w, e->sig, TH_LOGREC_SIG_LEN);
+	int rv = th_wbuf_error(b->w);
+	if (rv < 0)
+		return rv;
+	b->count++;
+	return 0;
+}
+
+int proto_sess_entries_end(struct proto_sess_entries_build *b)
+{
+	if (!b->count) {
+		proto_sess_entries_abort(b);
+		return -EINVAL;
+	}
+	int rv = th_wbuf_error(b->w);
+	if (rv < 0)
+		return rv;
+	th_put_le32(b->w->data + b->start, (uint32_t)proto_sess_entries_size(b));
+	th_put_le16(b->w->data + b->start + PROTO_SESS_FRAME_HDR + 3, b->count);
+	return 0;
+}
+
+void proto_sess_entries_abort(struct proto_sess_entries_build *b)
+{
+	if (b->w && b->w->len >= b->start)
+		b->w->len = b->start;
+	b->count = 0;
+}
+
+void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, uint8_t key[PROTO_SESS_KEY_LEN],
+			  uint64_t *seq)
+{
+	const uint8_t *it = m->items + (size_t)i * PROTO_SESS_SYNC_ITEM;
+	memcpy(key, it, PROTO_SESS_KEY_LEN);
+	*seq = th_get_le64(it + PROTO_SESS_KEY_LEN);
+}
+
+int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_KEY_LEN], const uint64_t *seqs,
+			   uint32_t n)
+{
+	if (n > PROTO_SESS_SYNC_MAX)
+		return -E2BIG;
+	for (uint32_t i = 0; i < n; i++)
+		if (!seqs[i] || (i && memcmp(keys[i - 1], keys[i], PROTO_SESS_KEY_LEN) >= 0))
+			return -EINVAL;
+	size_t start = w->len;
+	th_wbuf_u32(w, (uint32_t)(2 + 4 + (size_t)n * PROTO_SESS_SYNC_ITEM));
+	th_wbuf_u16(w, PROTO_SESS_T_SYNC);
+	th_wbuf_u32(w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		th_wbuf_put(w, keys[i], PROTO_SESS_KEY_LEN);
+		th_wbuf_u64(w, seqs[i]);
+	}
+	int rv = th_wbuf_error(w);
+	if (rv < 0 && w->len >= start)
+		w->len = start;
+	return rv;
+}
+
+/* ---- datagrams ------------------------------------------------------------ */
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	return u;
+}
+
+int proto_sess_dgram_encode(const struct proto_sess_dgram *d, uint8_t *out, size_t cap)
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, cap);
+	th_wbuf_u8(&w, d->kind);
+	switch (d->kind) {
+	case PROTO_SESS_DG_PING:
+		th_wbuf_u64(&w, d->seq);
+		th_wbuf_u64(&w, d->t_ns);
+		break;
+	case PROTO_SESS_DG_PONG:
+		th_wbuf_u64(&w, d->seq);
+		th_wbuf_u64(&w, d->echo_t_ns);
+		th_wbuf_u64(&w, d->t_ns);
+		break;
+	case PROTO_SESS_DG_POSE:
+		if (d->flags > PROTO_SESS_POSE_F_ALL) {
+			th_wbuf_fini(&w);
+			return -EINVAL;
+		}
+		th_wbuf_put(&w, d->author, PROTO_SESS_KEY_LEN);
+		th_wbuf_u64(&w, d->t_ns);
+		for (int i = 0; i < 7; i++) {
+			if (!isfinite(d->pose[i])) {
+				th_wbuf_fini(&w);
+				return -EINVAL;
+			}
+			th_wbuf_u32(&w, f32_bits(d->pose[i]));
+		}
+		th_wbuf_u32(&w, d->flags);
+		break;
+	default:
+		th_wbuf_fini(&w);
+		return -EINVAL;
+	}
+	int rv = th_wbuf_error(&w);
+	size_t n = w.len;
+	if (rv == 0)
+		memcpy(out, w.data, n);
+	th_wbuf_fini(&w);
+	return rv < 0 ? -EINVAL : (int)n;
+}
+
+int proto_sess_dgram_decode(const uint8_t *p, size_t len, struct proto_sess_dgram *out)
+{
+	struct th_rbuf r;
+	struct proto_sess_dgram d;
+	int rv = 0;
+	memset(&d, 0, sizeof(d));
+	th_rbuf_init(&r, p, len);
+	if (th_rbuf_u8(&r, &d.kind) < 0)
+		return -EBADMSG;
+	switch (d.kind) {
+	case PROTO_SESS_DG_PING:
+		rv |= th_rbuf_u64(&r, &d.seq);
+		rv |= th_rbuf_u64(&r, &d.t_ns);
+		break;
+	case PROTO_SESS_DG_PONG:
+		rv |= th_rbuf_u64(&r, &d.seq);
+		rv |= th_rbuf_u64(&r, &d.echo_t_ns);
+		rv |= th_rbuf_u64(&r, &d.t_ns);
+		break;
+	case PROTO_SESS_DG_POSE:
+		rv |= th_rbuf_bytes(&r, d.author, PROTO_SESS_KEY_LEN);
+		rv |= th_rbuf_u64(&r, &d.t_ns);
+		for (int i = 0; i < 7 && !rv; i++) {
+			uint32_t u;
+			rv |= th_rbuf_u32(&r, &u);
+			memcpy(&d.pose[i], &u, 4);
+			if (!rv && !isfinite(d.pose[i]))
+				rv = -EBADMSG;
+		}
+		rv |= th_rbuf_u32(&r, &d.flags);
+		if (!rv && d.flags > PROTO_SESS_POSE_F_ALL)
+			rv = -EBADMSG;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (rv || th_rbuf_left(&r))
+		return -EBADMSG;
+	*out = d;
 	return 0;
 }
 

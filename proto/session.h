@@ -53,7 +53,10 @@ enum proto_sess_type {
 	PROTO_SESS_T_PING = 7,
 	PROTO_SESS_T_PONG = 8,
 	PROTO_SESS_T_LEAVE = 9,
-	PROTO_SESS_T_MAX_ = 9,
+	/* commands stream */
+	PROTO_SESS_T_ENTRIES = 10,
+	PROTO_SESS_T_SYNC = 11,
+	PROTO_SESS_T_MAX_ = 11,
 };
 
 enum proto_sess_role {
@@ -144,6 +147,34 @@ struct proto_sess_leave {
 	uint16_t reason;
 };
 
+/* ENTRIES (commands stream, either direction): signed command-log entries.
+ *   u8 flags (bit 0 MORE: the receiver keeps them and integrates together
+ *   with the following ENTRIES; every signature group is complete once a
+ *   message without MORE arrives), u16 count (1..PROTO_SESS_ENTRIES_MAX),
+ *   then count times: u32 body_len, body (th_logrec canonical encoding),
+ *   u8 signed (0/1), sig[64] when signed.
+ * The decoder checks every body with th_logrec_decode; iterate with
+ * proto_sess_entries_next. */
+#define PROTO_SESS_ENTRIES_MAX    4096u
+#define PROTO_SESS_ENTRIES_F_MORE 0x01u
+struct proto_sess_entries {
+	uint8_t flags;
+	uint16_t count;
+	const uint8_t *recs; /* into the decoded buffer */
+	size_t recs_len;
+};
+
+/* SYNC (commands stream): what the sender holds, as its last sequence
+ * number per author; "send me every entry I lack". u32 n (<=
+ * PROTO_SESS_SYNC_MAX), then n times: author key[32], u64 seq (>= 1),
+ * authors strictly increasing by key bytes (canonical, no duplicates). */
+#define PROTO_SESS_SYNC_MAX   4096u
+#define PROTO_SESS_SYNC_ITEM  (PROTO_SESS_KEY_LEN + 8)
+struct proto_sess_sync {
+	uint32_t n;
+	const uint8_t *items; /* n * PROTO_SESS_SYNC_ITEM bytes */
+};
+
 struct proto_sess_msg {
 	uint16_t type;
 	union {
@@ -156,6 +187,8 @@ struct proto_sess_msg {
 		struct proto_sess_ping ping;
 		struct proto_sess_pong pong;
 		struct proto_sess_leave leave;
+		struct proto_sess_entries entries;
+		struct proto_sess_sync sync;
 	} u;
 };
 
@@ -169,6 +202,65 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out);
 /* Version of a HELLO payload, whatever the rest looks like; -EBADMSG if
  * it is not a HELLO. Lets a host refuse another version cleanly. */
 int proto_sess_hello_version(const uint8_t *p, size_t len);
+
+/* ENTRIES: one entry at a time. */
+struct th_logrec_entry;
+struct proto_sess_entries_iter {
+	const uint8_t *p;
+	size_t left;
+};
+void proto_sess_entries_iter_init(struct proto_sess_entries_iter *it, const struct proto_sess_entries *m);
+/* 1 and *e (payload points into the message) or 0 at the end. Only for a
+ * message proto_sess_decode accepted. */
+int proto_sess_entries_next(struct proto_sess_entries_iter *it, struct th_logrec_entry *e);
+
+/* Building an ENTRIES frame in w: begin, add (up to PROTO_SESS_ENTRIES_MAX
+ * entries and PROTO_SESS_MAX_FRAME bytes: -ENOSPC, nothing added), end
+ * (-EINVAL for an empty message). */
+struct proto_sess_entries_build {
+	struct th_wbuf *w;
+	size_t start;
+	uint16_t count;
+};
+int proto_sess_entries_begin(struct proto_sess_entries_build *b, struct th_wbuf *w, uint8_t flags);
+int proto_sess_entries_add(struct proto_sess_entries_build *b, const struct th_logrec_entry *e);
+/* Bytes the message has so far (payload, without the length prefix). */
+size_t proto_sess_entries_size(const struct proto_sess_entries_build *b);
+int proto_sess_entries_end(struct proto_sess_entries_build *b);
+void proto_sess_entries_abort(struct proto_sess_entries_build *b);
+
+/* SYNC items. */
+void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, uint8_t key[PROTO_SESS_KEY_LEN],
+			  uint64_t *seq);
+/* Appends a SYNC frame from n (key, seq) pairs; keys must be strictly
+ * increasing and seq >= 1 (-EINVAL), n <= PROTO_SESS_SYNC_MAX (-E2BIG). */
+int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_KEY_LEN], const uint64_t *seqs,
+			   uint32_t n);
+
+/* QUIC DATAGRAM payloads (unreliable): u8 kind, then
+ *   1 PING  u64 seq, u64 t_ns
+ *   2 PONG  u64 seq, u64 echo_t_ns, u64 t_ns
+ *   3 POSE  u8 author[32], u64 t_ns, f32 px py pz qx qy qz qw (IEEE bits,
+ *           finite), u32 flags (<= PROTO_SESS_POSE_F_ALL)
+ * Heartbeats ride on datagrams so that their losses measure the path's. */
+enum proto_sess_dgram_kind {
+	PROTO_SESS_DG_PING = 1,
+	PROTO_SESS_DG_PONG = 2,
+	PROTO_SESS_DG_POSE = 3,
+};
+#define PROTO_SESS_POSE_F_ALL 15u
+#define PROTO_SESS_DGRAM_MAX  96u /* largest datagram payload we define */
+struct proto_sess_dgram {
+	uint8_t kind;
+	uint64_t seq, t_ns, echo_t_ns;
+	uint8_t author[PROTO_SESS_KEY_LEN];
+	float pose[7];
+	uint32_t flags;
+};
+/* Returns the length written (<= PROTO_SESS_DGRAM_MAX) or -EINVAL. */
+int proto_sess_dgram_encode(const struct proto_sess_dgram *d, uint8_t *out, size_t cap);
+/* -EBADMSG unless exactly one well-formed datagram. */
+int proto_sess_dgram_decode(const uint8_t *p, size_t len, struct proto_sess_dgram *out);
 
 /* HELLO signature: Ed25519 over
  *   PROTO_SESS_HELLO_CONTEXT "\0" | binding[32] | HELLO payload without sig

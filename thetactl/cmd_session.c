@@ -53,13 +53,15 @@ int ctl_cmd_sessions(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_put(res);
 		return CTL_EXIT_OK;
 	}
-	static const char *const hdr[] = { "ID", "NAME", "ROLE", "STATE", "CLIENTS", "ENTRIES", "LAMPORT" };
-	struct ctl_table *t = ctl_table_new(7, hdr);
+	static const char *const hdr[] = { "ID", "NAME", "ROLE", "STATE", "LINK", "PEERS", "CLIENTS", "ENTRIES", "LAMPORT" };
+	struct ctl_table *t = ctl_table_new(9, hdr);
 	if (json_object_object_get_ex(res, "sessions", &arr)) {
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *s = json_object_array_get_idx(arr, k);
+			/* LINK: a member session's connection to its host. */
 			const char *row[] = { jstr(s, "id"), jstr(s, "name"), jstr(s, "role"), jstr(s, "state"),
-					      jstr(s, "clients"), jstr(s, "entries"), jstr(s, "lamport") };
+					      jstr(s, "link_state"), jstr(s, "peers"), jstr(s, "clients"),
+					      jstr(s, "entries"), jstr(s, "lamport") };
 			ctl_table_row(t, row);
 		}
 	}

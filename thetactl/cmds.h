@@ -14,3 +14,10 @@ int ctl_cmd_whoami(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_sessions(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_log_list(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_net.c: sessions between daemons */
+int ctl_cmd_session(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv);

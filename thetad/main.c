@@ -21,6 +21,9 @@ static void usage(FILE *f)
 		"  --config FILE       configuration file (default %s, optional)\n"
 		"  --port N            UDP port for peers (default 7450; 0 = ephemeral)\n"
 		"  --log-level LEVEL   debug, info, notice, warning, error\n"
+		"  --impair SPEC       rehearse a bad network on the UDP port, e.g.\n"
+		"                      loss=10%%,delay=50ms,jitter=10ms,reorder=0.05,dup=0.01 (docs/network.md)\n"
+		"  --peer-timeout D    declare a silent peer lost after D (default 3s)\n"
 		"  --print-config      print the effective configuration and exit\n"
 		"  --version           print the version and exit\n"
 		"  --help              this text\n",
@@ -44,6 +47,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },    { "port", required_argument, NULL, 'p' },
 		{ "log-level", required_argument, NULL, 'l' }, { "print-config", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
+		{ "impair", required_argument, NULL, 'I' },    { "peer-timeout", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	struct srv_daemon_options o = { .port_override = -1, .log_level_override = -1 };
@@ -83,6 +87,12 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			print_config = 1;
+			break;
+		case 'I': /* net.impair */
+			o.impair_override = optarg;
+			break;
+		case 'T': /* net.peer_timeout */
+			o.peer_timeout_override = optarg;
 			break;
 		case 'V':
 			printf("thetad %s\n", THETA_VERSION);

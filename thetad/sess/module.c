@@ -5,8 +5,14 @@
  * the loop once per batch of ready events to flush (one fdatasync) all logs
  * with queued entries.
  *
- * Until sessions between daemons exist (the network module), every local
- * client works in this daemon's default session, created on first start. */
+ * Local clients work in the daemon's current session: the default session
+ * "local" (created on first start), or the one last hosted or joined
+ * (`thetactl session host|join`), remembered in STATE_DIR/sessions/current.
+ * In a member session (a replica of a session hosted by another daemon)
+ * a client's command is signed and made durable here first (local-first:
+ * acked at once, works while the host is unreachable), with the role the
+ * host granted; the net module forwards it to the host and integrates
+ * everyone else's entries through sess_module_integrate. */
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -30,6 +36,7 @@
 #include "srv/module.h"
 #include "th_cmd.h"
 #include "th_err.h"
+#include "th_file.h"
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
@@ -49,6 +56,7 @@ struct sess_client {
 struct sess_author {
 	uid_t uid;
 	uint64_t next_req; /* the log's per-author request sequence, this run */
+	uint64_t tokens_milli, tokens_ns; /* rate limit in member sessions */
 };
 
 struct sess_ack {
@@ -69,8 +77,12 @@ struct sess_module {
 	struct sess_author authors[SESS_MAX_AUTHORS];
 	unsigned n_authors;
 	uint64_t event_seq;
+	uint8_t integrating_role; /* role_of's answer during sess_module_integrate */
+	struct sess_net_hooks net;
+	void *net_user;
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out;
 };
 
 static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
@@ -87,6 +99,9 @@ static void sess_on_durable(void *user, const struct clog_event *ev)
 {
 	struct sess_session *s = user;
 	struct sess_module *m = s->owner;
+	sess_author_note(s, ev->entry->author, ev->entry->seq);
+	if (m->net.durable)
+		m->net.durable(m->net_user, s, ev);
 	int n = th_logrec_encode(ev->entry, m->enc, sizeof(m->enc));
 	if (n < 0)
 		return;
@@ -104,12 +119,25 @@ static void sess_on_durable(void *user, const struct clog_event *ev)
 
 static void sess_on_reject(void *user, uint32_t source, const struct th_logrec_entry *e, int reason)
 {
-	/* Remote entries arrive with the network module. */
+	struct sess_session *s = user;
+	struct sess_module *m = s->owner;
+	if (reason != CLOG_R_REPLAY)
+		(*m->m_remote_rejects)++;
+	if (m->net.rejected)
+		m->net.rejected(m->net_user, s, source, e, reason);
+}
+
+static int sess_role_of(void *user, const uint8_t author[TH_LOGREC_KEY_LEN])
+{
+	struct sess_session *s = user;
+	struct sess_module *m = s->owner;
+	return m->integrating_role;
 }
 
 static const struct clog_callbacks sess_log_cb = {
 	.on_durable = sess_on_durable,
 	.on_reject = sess_on_reject,
+	.role_of = sess_role_of,
 };
 
 static void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
@@ -168,6 +196,31 @@ static uint64_t sess_next_req(struct sess_module *m, uid_t uid)
 	return m->authors[m->n_authors++].next_req;
 }
 
+/* Member sessions: the replica's log takes the host's relays unlimited,
+ * so local users get the log's usual token bucket here. */
+static bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
+{
+	struct sess_author *a = NULL;
+	for (unsigned i = 0; i < m->n_authors && !a; i++)
+		if (m->authors[i].uid == uid)
+			a = &m->authors[i];
+	if (!a)
+		return true; /* sess_next_req registers it */
+	uint64_t cap = (uint64_t)CLOG_RATE_BURST_DEFAULT * 1000;
+	if (!a->tokens_ns) {
+		a->tokens_milli = cap;
+		a->tokens_ns = now;
+	} else if (now > a->tokens_ns) {
+		uint64_t add = (now - a->tokens_ns) / 1000 * CLOG_RATE_PER_S_DEFAULT / 1000;
+		a->tokens_milli = add >= cap - a->tokens_milli ? cap : a->tokens_milli + add;
+		a->tokens_ns = now;
+	}
+	if (a->tokens_milli < 1000)
+		return false;
+	a->tokens_milli -= 1000;
+	return true;
+}
+
 static uint8_t sess_local_role(struct sess_module *m, uid_t uid)
 {
 	/* Root and the daemon's own user administer local sessions; every
@@ -219,6 +272,22 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
 		return;
 	}
+	uint8_t role = sess_local_role(m, uid);
+	if (c->s->role == SESS_ROLE_MEMBER) {
+		/* The host granted this daemon a role; nobody here exceeds it. */
+		if (!c->s->link.granted_role) {
+			sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_NO_SESSION,
+				    "the host has not admitted this daemon to the session yet");
+			return;
+		}
+		if (c->s->link.granted_role < role)
+			role = c->s->link.granted_role;
+		if (!sess_member_rate_ok(m, uid, now_ns)) {
+			sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_RATE_LIMITED,
+				    clog_reason_str(CLOG_R_RATE));
+			return;
+		}
+	}
 	struct sess_ack *a = malloc(sizeof(*a));
 	uint64_t req = sess_next_req(m, uid);
 	if (!a || !req) {
@@ -229,7 +298,7 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	*a = (struct sess_ack){ .m = m, .client_id = client_id, .client_seq = msg->client_seq };
 	struct clog_submit sub = {
 		.source = (uint32_t)client_id,
-		.role = sess_local_role(m, uid),
+		.role = role,
 		.key = key,
 		.req_seq = req,
 		.type = info->id,
@@ -276,10 +345,38 @@ static void sess_on_disconnect(void *user, uint64_t client_id)
 	}
 }
 
+uint64_t sess_entity_of(const uint8_t key[SESS_KEY_LEN])
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | key[i];
+	return v;
+}
+
+static void sess_on_pose(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_pose_update *p,
+			 uint64_t now_ns)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = sess_client_find(m, client_id);
+	const struct th_keypair *key;
+	if (!c || !c->s || id_user_key(m->ids, uid, &key) < 0)
+		return;
+	(*m->m_poses_in)++;
+	/* Other local clients of the session see it too. */
+	struct proto_ipc_pose_update out = *p;
+	out.entity = sess_entity_of(key->pk);
+	for (struct sess_client *o = m->clients; o; o = o->next)
+		if (o != c && o->s == c->s && ipc_server_send(m->ipc, o->id, PROTO_IPC_T_POSE_UPDATE, &out) == 0)
+			(*m->m_poses_out)++;
+	if (m->net.pose)
+		m->net.pose(m->net_user, c->s, key->pk, &out);
+}
+
 static const struct ipc_callbacks sess_ipc_cb = {
 	.on_connect = sess_on_connect,
 	.on_disconnect = sess_on_disconnect,
 	.on_submit = sess_on_submit,
+	.on_pose = sess_on_pose,
 };
 
 /* ---- group commit --------------------------------------------------------- */
@@ -298,6 +395,8 @@ static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *u
 			continue;
 		int r = clog_flush(s->log, now);
 		(*m->m_flushes)++;
+		if (r >= 0 && m->net.flushed)
+			m->net.flushed(m->net_user, s);
 		if (r < 0) {
 			(*m->m_flush_fail)++;
 			th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(r));
@@ -431,8 +530,18 @@ static int sess_cmd_sessions(void *u, const struct srv_ctl_caller *caller, struc
 		json_object_object_add(o, "id", json_object_new_string(s->id));
 		json_object_object_add(o, "name", json_object_new_string(s->name));
 		json_object_object_add(o, "created_unix", json_object_new_uint64(s->created_unix));
-		json_object_object_add(o, "role", json_object_new_string("host"));
+		json_object_object_add(o, "role", json_object_new_string(s->role == SESS_ROLE_MEMBER ? "member" : "host"));
 		json_object_object_add(o, "state", json_object_new_string(s->log ? "open" : "damaged"));
+		json_object_object_add(o, "peers", json_object_new_int(0));
+		if (s->role == SESS_ROLE_MEMBER) {
+			json_object_object_add(o, "host", json_object_new_string(s->link.host));
+			json_object_object_add(o, "host_port", json_object_new_int(s->link.port));
+			if (s->link.granted_role)
+				json_object_object_add(o, "granted_role",
+						       json_object_new_string(th_role_name(s->link.granted_role)));
+		}
+		if (m->net.describe)
+			m->net.describe(m->net_user, s, o);
 		json_object_object_add(o, "clients", json_object_new_int((int)members));
 		if (s->log) {
 			struct clog_stats st;
@@ -449,6 +558,100 @@ static int sess_cmd_sessions(void *u, const struct srv_ctl_caller *caller, struc
 	*res = json_object_new_object();
 	json_object_object_add(*res, "sessions", arr);
 	return 0;
+}
+
+/* ---- for the net module ---------------------------------------------------- */
+
+void sess_module_set_net(void *state, const struct sess_net_hooks *h, void *user)
+{
+	struct sess_module *m = state;
+	if (h)
+		m->net = *h;
+	else
+		memset(&m->net, 0, sizeof(m->net));
+	m->net_user = user;
+}
+
+struct sess_registry *sess_module_registry(void *state)
+{
+	return &((struct sess_module *)state)->reg;
+}
+
+const struct th_keypair *sess_module_host_key(void *state)
+{
+	return ((struct sess_module *)state)->host;
+}
+
+struct sess_session *sess_module_current(void *state)
+{
+	return ((struct sess_module *)state)->current;
+}
+
+void sess_module_set_current(void *state, struct sess_session *s)
+{
+	struct sess_module *m = state;
+	char path[4200];
+	if (m->current == s)
+		return;
+	m->current = s;
+	for (struct sess_client *c = m->clients; c; c = c->next) {
+		c->s = s;
+		/* The client's world belongs to another session now. */
+		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_CLIENT_ASKED };
+		ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &rr);
+	}
+	snprintf(path, sizeof(path), "%s/current", m->reg.root);
+	if (th_file_replace(path, s->id, strlen(s->id), 0600) < 0)
+		th_warn("cannot remember the current session in %s", path);
+}
+
+int sess_module_host(void *state, const char *name, struct sess_session **out)
+{
+	struct sess_module *m = state;
+	return sess_create(&m->reg, name, &sess_log_cb, m, out);
+}
+
+int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char *name,
+		     const struct sess_link *link, struct sess_session **out)
+{
+	struct sess_module *m = state;
+	return sess_create_member(&m->reg, id, name, link, &sess_log_cb, m, out);
+}
+
+int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
+			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns)
+{
+	struct sess_module *m = state;
+	if (!s->log)
+		return -EIO;
+	/* Keep the per-source pending bound for what peers send in bursts
+	 * (catch-up): write out what is queued before taking more. */
+	struct clog_stats st;
+	clog_get_stats(s->log, &st);
+	if (st.pending + n > CLOG_PENDING_PER_SOURCE_DEFAULT / 2 && clog_has_pending(s->log)) {
+		int r = clog_flush(s->log, now_ns);
+		(*m->m_flushes)++;
+		if (r < 0)
+			return r;
+		if (m->net.flushed)
+			m->net.flushed(m->net_user, s);
+	}
+	m->integrating_role = role;
+	int r = clog_integrate_remote(s->log, source, es, n, now_ns);
+	m->integrating_role = TH_ROLE_NONE;
+	if (r > 0) {
+		*m->m_remote_in += (uint64_t)r;
+		sess_arm_flush(m);
+	}
+	return r;
+}
+
+void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p)
+{
+	struct sess_module *m = state;
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		if (c->s == s && ipc_server_send(m->ipc, c->id, PROTO_IPC_T_POSE_UPDATE, p) == 0)
+			(*m->m_poses_out)++;
 }
 
 /* ---- module --------------------------------------------------------------- */
@@ -488,6 +691,10 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_events = srv_counter(mx, "clog_events_delivered", "log entries delivered to clients");
 	m->m_flushes = srv_counter(mx, "clog_group_commits", "group commits (one fdatasync each)");
 	m->m_flush_fail = srv_counter(mx, "clog_write_failures", "group commits that failed to write");
+	m->m_remote_in = srv_counter(mx, "clog_remote_entries", "entries from other daemons queued into a log");
+	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
+	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
+	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
 	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {
 		snprintf(msg, len, "cannot open the keys under %s/keys: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;
@@ -498,10 +705,26 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	}
 	for (unsigned i = 0; i < m->reg.n; i++)
 		sess_report_recovery(m->reg.s[i]);
-	m->current = sess_find(&m->reg, SESS_DEFAULT_NAME);
+	m->current = NULL;
+	for (unsigned i = 0; i < m->reg.n && !m->current; i++)
+		if (m->reg.s[i]->role == SESS_ROLE_HOST && !strcmp(m->reg.s[i]->name, SESS_DEFAULT_NAME))
+			m->current = m->reg.s[i];
 	if (!m->current && (r = sess_create(&m->reg, SESS_DEFAULT_NAME, &sess_log_cb, m, &m->current)) < 0) {
 		snprintf(msg, len, "cannot create the default session: %s", th_strerror(r));
 		goto fail;
+	}
+	{
+		/* The session clients worked in before the restart. */
+		char path[4200], *text = NULL;
+		size_t tl;
+		snprintf(path, sizeof(path), "%s/current", m->reg.root);
+		if (th_file_read(path, SESS_ID_LEN + 1, &text, &tl) == 0) {
+			text[strcspn(text, "\n")] = 0;
+			struct sess_session *cur = sess_find(&m->reg, text);
+			if (cur && !(cur->role == SESS_ROLE_MEMBER && cur->link.left))
+				m->current = cur;
+			free(text);
+		}
 	}
 	m->flush_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->flush_fd < 0 || (r = th_loop_add(srv_daemon_loop(d), m->flush_fd, EPOLLIN, sess_on_flush, m)) < 0) {

@@ -1,6 +1,61 @@
 /* The sessions daemon module: sessions on disk, their command logs, and the
- * path from a client's command submit to a durable, acknowledged entry. */
+ * path from a client's command submit to a durable, acknowledged entry.
+ *
+ * The net module (thetad/net/module.c, started after this one) reaches it
+ * through srv_daemon_module_state(d, "sessions") and the functions below:
+ * it hears every durable entry and every local pose (hooks), hands in
+ * entries from other daemons (sess_module_integrate), hosts and joins
+ * sessions, and delivers remote poses to local clients. */
 #pragma once
+#include <stdint.h>
+
+#include "clog/clog.h"
+#include "sess/sessions.h"
 
 struct srv_module;
+struct json_object;
+struct proto_ipc_pose_update;
 extern const struct srv_module sess_module;
+
+/* Sources (clog_event.source, sess_module_integrate) at or above this are
+ * network peers; below are local client connections. */
+#define SESS_SOURCE_PEER_BASE 0x80000000u
+
+struct sess_net_hooks {
+	/* An entry of session s became durable (local or remote), in log order. */
+	void (*durable)(void *user, struct sess_session *s, const struct clog_event *ev);
+	/* A group commit of s finished (after all its durable() calls). */
+	void (*flushed)(void *user, struct sess_session *s);
+	/* A local client of s sent a pose; author is its user's key. */
+	void (*pose)(void *user, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+		     const struct proto_ipc_pose_update *p);
+	/* A remote entry was refused by s's log. */
+	void (*rejected)(void *user, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
+			 int reason);
+	/* Adds network fields ("peers", "link_state", ...) to a `sessions` row. */
+	void (*describe)(void *user, struct sess_session *s, struct json_object *row);
+};
+
+void sess_module_set_net(void *state, const struct sess_net_hooks *h, void *user);
+struct sess_registry *sess_module_registry(void *state);
+const struct th_keypair *sess_module_host_key(void *state);
+/* The session local clients work in. */
+struct sess_session *sess_module_current(void *state);
+/* Makes s the session local clients work in (existing clients move to it);
+ * remembered across restarts. */
+void sess_module_set_current(void *state, struct sess_session *s);
+/* A new session hosted here. */
+int sess_module_host(void *state, const char *name, struct sess_session **out);
+/* A replica of a session hosted elsewhere (created or re-linked). */
+int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char *name,
+		     const struct sess_link *link, struct sess_session **out);
+/* Entries from another daemon (chain order per author, signature groups
+ * complete). role: what role_of answers for their authors. Queues them
+ * and arms the group commit. Returns the number queued or a negative
+ * errno for the whole call. */
+int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
+			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
+/* A pose of another daemon's user, to every local client of s. */
+void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p);
+/* The entity id poses carry for an author: the key's first 8 bytes, LE. */
+uint64_t sess_entity_of(const uint8_t key[SESS_KEY_LEN]);

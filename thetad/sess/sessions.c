@@ -17,12 +17,50 @@
 struct sess_meta {
 	char name[SESS_NAME_MAX + 1];
 	int64_t created;
+	char role[16];
+	char host[SESS_HOST_MAX + 1];
+	int64_t port;
+	char fp[65];
+	char token[2 * 107 + 1];
+	int64_t granted_role;
+	char host_key[2 * SESS_KEY_LEN + 1];
+	bool left;
 };
 
+#define M(f) offsetof(struct sess_meta, f), sizeof(((struct sess_meta *)0)->f)
 static const struct th_cfg_key sess_meta_keys[] = {
-	{ "name", TH_CFG_STRING, offsetof(struct sess_meta, name), SESS_NAME_MAX + 1, 0, 0, "session name" },
+	{ "name", TH_CFG_STRING, M(name), 0, 0, "session name" },
 	{ "created", TH_CFG_INT, offsetof(struct sess_meta, created), 0, 0, INT64_MAX, "unix time" },
+	{ "role", TH_CFG_STRING, M(role), 0, 0, "host or member" },
+	{ "host", TH_CFG_STRING, M(host), 0, 0, "member: the host's address" },
+	{ "port", TH_CFG_INT, offsetof(struct sess_meta, port), 0, 0, 65535, "member: the host's UDP port" },
+	{ "fp", TH_CFG_STRING, M(fp), 0, 0, "member: the host's certificate fingerprint" },
+	{ "token", TH_CFG_STRING, M(token), 0, 0, "member: the invite token (hex)" },
+	{ "granted_role", TH_CFG_INT, offsetof(struct sess_meta, granted_role), 0, 0, 3, "member: role from the host" },
+	{ "host_key", TH_CFG_STRING, M(host_key), 0, 0, "member: the host's identity key (hex)" },
+	{ "left", TH_CFG_BOOL, offsetof(struct sess_meta, left), 0, 0, 0, "member: left the session" },
 };
+#undef M
+
+static void sess_hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+static int sess_unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
 
 bool sess_name_valid(const char *name)
 {
@@ -48,6 +86,13 @@ static bool sess_id_valid(const char *id)
 	return true;
 }
 
+static void sess_members_load(struct sess_session *s);
+
+static int sess_author_scan(void *user, const struct th_logrec_entry *e)
+{
+	return sess_author_note(user, e->author, e->seq);
+}
+
 static int sess_open_one(struct sess_registry *r, const char *id, const struct clog_callbacks *cb, void *owner,
 			 struct sess_session **out)
 {
@@ -60,11 +105,13 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", r->root, id);
 
-	struct sess_meta meta = { .name = SESS_DEFAULT_NAME };
+	struct sess_meta meta = { .name = SESS_DEFAULT_NAME, .role = "host" };
 	char path[4200];
 	struct th_cfg_error err;
+	sess_unhex(id, s->id_bytes, sizeof(s->id_bytes));
 	snprintf(path, sizeof(path), "%s/session.conf", s->dir);
-	int rc = th_cfg_load(sess_meta_keys, 2, &meta, sizeof(meta), path, &err);
+	int rc = th_cfg_load(sess_meta_keys, sizeof(sess_meta_keys) / sizeof(sess_meta_keys[0]), &meta, sizeof(meta),
+			     path, &err);
 	if (rc < 0 && rc != -ENOENT) {
 		char msg[300];
 		th_cfg_error_format(&err, msg, sizeof(msg));
@@ -72,12 +119,34 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 	}
 	snprintf(s->name, sizeof(s->name), "%s", meta.name);
 	s->created_unix = (uint64_t)meta.created;
+	if (!strcmp(meta.role, "member")) {
+		s->role = SESS_ROLE_MEMBER;
+		snprintf(s->link.host, sizeof(s->link.host), "%s", meta.host);
+		s->link.port = (uint16_t)meta.port;
+		s->link.granted_role = (uint8_t)meta.granted_role;
+		s->link.left = meta.left;
+		if (sess_unhex(meta.fp, s->link.fp, sizeof(s->link.fp)) < 0 ||
+		    sess_unhex(meta.token, s->link.token, sizeof(s->link.token)) < 0 || !meta.port || !meta.host[0])
+			snprintf(s->error, sizeof(s->error), "session.conf of member session %s lacks a valid host link", id);
+		if (meta.host_key[0])
+			sess_unhex(meta.host_key, s->link.host_key, sizeof(s->link.host_key));
+	} else {
+		s->role = SESS_ROLE_HOST;
+		sess_members_load(s);
+	}
 
 	snprintf(path, sizeof(path), "%s/log", s->dir);
 	if ((rc = th_mkdir_p(path, 0700)) < 0) {
 		snprintf(s->error, sizeof(s->error), "cannot create %s: %s", path, th_strerror(rc));
 	} else {
-		rc = clog_open(path, NULL, cb, s, &s->log, &s->recovery);
+		/* Peers hand in whole signature groups (up to a remote batch) at
+		 * once. A replica takes what its host relays without a rate
+		 * limit (the host applied it); its local users are limited by
+		 * the module instead. */
+		struct clog_config lc = { .pending_per_source = CLOG_REMOTE_BATCH_MAX };
+		if (s->role == SESS_ROLE_MEMBER)
+			lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
+		rc = clog_open(path, &lc, cb, s, &s->log, &s->recovery);
 		if (rc == -TH_ECORRUPT)
 			snprintf(s->error, sizeof(s->error),
 				 "log is damaged at record %" PRIu64 " (segment %" PRIu64 ", byte %" PRIu64
@@ -86,6 +155,10 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 				 th_logrec_fault_str(s->recovery.bad_reason), path);
 		else if (rc < 0)
 			snprintf(s->error, sizeof(s->error), "cannot open the log in %s: %s", path, th_strerror(rc));
+		if (s->log && (rc = clog_entries_since(s->log, 0, 0, sess_author_scan, s)) < 0) {
+			snprintf(s->error, sizeof(s->error), "cannot read the log in %s: %s", path, th_strerror(rc));
+			clog_close(&s->log);
+		}
 	}
 	r->s[r->n++] = s;
 	if (out)
@@ -124,6 +197,8 @@ void sess_registry_close(struct sess_registry *r)
 {
 	for (unsigned i = 0; i < r->n; i++) {
 		clog_close(&r->s[i]->log);
+		free(r->s[i]->authors);
+		free(r->s[i]->used_nonces);
 		free(r->s[i]);
 		r->s[i] = NULL;
 	}
@@ -147,8 +222,8 @@ int sess_create(struct sess_registry *r, const char *name, const struct clog_cal
 	int rc = th_mkdir_p(dir, 0700);
 	if (rc < 0)
 		return rc;
-	int n = snprintf(text, sizeof(text), "# thetad session\nname = %s\ncreated = %" PRIu64 "\n", name,
-			 th_wall_ns() / TH_NS_PER_S);
+	int n = snprintf(text, sizeof(text), "# thetad session\nname = %s\ncreated = %" PRIu64 "\nrole = host\n",
+			 name, th_wall_ns() / TH_NS_PER_S);
 	snprintf(conf, sizeof(conf), "%s/session.conf", dir);
 	if ((rc = th_file_replace(conf, text, (size_t)n, 0600)) < 0)
 		return rc;
@@ -168,4 +243,256 @@ struct sess_session *sess_find(struct sess_registry *r, const char *id_or_name)
 		}
 	}
 	return named == 1 ? by_name : NULL;
+}
+
+/* ---- member sessions ------------------------------------------------------ */
+
+int sess_save_conf(const struct sess_session *s)
+{
+	char text[2048], path[4200];
+	int n;
+	if (s->role == SESS_ROLE_MEMBER) {
+		char fp[65], tok[2 * 107 + 1], hk[2 * SESS_KEY_LEN + 1];
+		sess_hex(s->link.fp, sizeof(s->link.fp), fp);
+		sess_hex(s->link.token, sizeof(s->link.token), tok);
+		sess_hex(s->link.host_key, sizeof(s->link.host_key), hk);
+		n = snprintf(text, sizeof(text),
+			     "# thetad session (a replica of a session hosted elsewhere)\nname = %s\ncreated = %" PRIu64
+			     "\nrole = member\nhost = %s\nport = %u\nfp = %s\ntoken = %s\ngranted_role = %u\n"
+			     "host_key = %s\nleft = %s\n",
+			     s->name, s->created_unix, s->link.host, (unsigned)s->link.port, fp, tok,
+			     (unsigned)s->link.granted_role, hk, s->link.left ? "yes" : "no");
+	} else {
+		n = snprintf(text, sizeof(text), "# thetad session\nname = %s\ncreated = %" PRIu64 "\nrole = host\n",
+			     s->name, s->created_unix);
+	}
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/session.conf", s->dir);
+	return th_file_replace(path, text, (size_t)n, 0600);
+}
+
+int sess_create_member(struct sess_registry *r, const uint8_t id[SESS_ID_LEN / 2], const char *name,
+		       const struct sess_link *link, const struct clog_callbacks *cb, void *owner,
+		       struct sess_session **out)
+{
+	char idhex[SESS_ID_LEN + 1];
+	sess_hex(id, SESS_ID_LEN / 2, idhex);
+	if (!sess_name_valid(name))
+		return -EINVAL;
+	struct sess_session *s = NULL;
+	for (unsigned i = 0; i < r->n; i++)
+		if (!strcmp(r->s[i]->id, idhex))
+			s = r->s[i];
+	if (s && s->role != SESS_ROLE_MEMBER)
+		return -EEXIST; /* we host it ourselves */
+	if (!s) {
+		if (r->n == SESS_MAX_SESSIONS)
+			return -ENOSPC;
+		char dir[4200];
+		snprintf(dir, sizeof(dir), "%s/%s", r->root, idhex);
+		int rc = th_mkdir_p(dir, 0700);
+		if (rc < 0)
+			return rc;
+		struct sess_session tmp = { .role = SESS_ROLE_MEMBER, .link = *link,
+					    .created_unix = th_wall_ns() / TH_NS_PER_S };
+		snprintf(tmp.name, sizeof(tmp.name), "%s", name);
+		snprintf(tmp.dir, sizeof(tmp.dir), "%s", dir);
+		if ((rc = sess_save_conf(&tmp)) < 0)
+			return rc;
+		if ((rc = sess_open_one(r, idhex, cb, owner, &s)) < 0)
+			return rc;
+	} else {
+		uint8_t granted = s->link.granted_role;
+		uint8_t hk[SESS_KEY_LEN];
+		memcpy(hk, s->link.host_key, sizeof(hk));
+		s->link = *link;
+		if (!s->link.granted_role)
+			s->link.granted_role = granted;
+		if (!memcmp(s->link.host_key, (uint8_t[SESS_KEY_LEN]){ 0 }, SESS_KEY_LEN))
+			memcpy(s->link.host_key, hk, sizeof(hk));
+		s->link.left = false;
+		int rc = sess_save_conf(s);
+		if (rc < 0)
+			return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ---- members of hosted sessions -------------------------------------------- */
+
+struct sess_member *sess_member_find(struct sess_session *s, const uint8_t key[SESS_KEY_LEN])
+{
+	for (unsigned i = 0; i < s->n_members; i++)
+		if (!memcmp(s->members[i].key, key, SESS_KEY_LEN))
+			return &s->members[i];
+	return NULL;
+}
+
+struct sess_member *sess_member_by_id(struct sess_session *s, uint32_t peer_id)
+{
+	for (unsigned i = 0; i < s->n_members; i++)
+		if (s->members[i].peer_id == peer_id)
+			return &s->members[i];
+	return NULL;
+}
+
+int sess_member_add(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uint8_t role,
+		    struct sess_member **out)
+{
+	struct sess_member *m = sess_member_find(s, key);
+	if (!m) {
+		if (s->n_members == SESS_MAX_MEMBERS)
+			return -ENOSPC;
+		m = &s->members[s->n_members++];
+		memcpy(m->key, key, SESS_KEY_LEN);
+		m->peer_id = ++s->next_peer_id;
+	}
+	m->role = role;
+	m->kicked = false;
+	*out = m;
+	return 0;
+}
+
+bool sess_nonce_used(const struct sess_session *s, const uint8_t nonce[16])
+{
+	for (unsigned i = 0; i < s->n_used; i++)
+		if (!memcmp(s->used_nonces[i], nonce, 16))
+			return true;
+	return false;
+}
+
+int sess_nonce_mark(struct sess_session *s, const uint8_t nonce[16])
+{
+	if (sess_nonce_used(s, nonce))
+		return 0;
+	if (s->n_used == SESS_MAX_USED_NONCES)
+		return -ENOSPC;
+	if (!s->used_nonces) {
+		s->used_nonces = calloc(SESS_MAX_USED_NONCES, 16);
+		if (!s->used_nonces)
+			return -ENOMEM;
+	}
+	memcpy(s->used_nonces[s->n_used++], nonce, 16);
+	return 0;
+}
+
+/* `members` file, one record per line:
+ *   member KEYHEX ROLE PEER_ID     (ROLE 1..3)
+ *   kicked KEYHEX PEER_ID
+ *   used NONCEHEX
+ * Unparseable lines are skipped (the file is ours, written atomically). */
+int sess_members_save(const struct sess_session *s)
+{
+	size_t cap = 64 + (size_t)s->n_members * 100 + (size_t)s->n_used * 40, n = 0;
+	char *text = malloc(cap), path[4200], hex[2 * SESS_KEY_LEN + 1];
+	if (!text)
+		return -ENOMEM;
+	n += (size_t)snprintf(text + n, cap - n, "# thetad session members\n");
+	for (unsigned i = 0; i < s->n_members; i++) {
+		const struct sess_member *m = &s->members[i];
+		sess_hex(m->key, SESS_KEY_LEN, hex);
+		if (m->kicked)
+			n += (size_t)snprintf(text + n, cap - n, "kicked %s %u\n", hex, m->peer_id);
+		else
+			n += (size_t)snprintf(text + n, cap - n, "member %s %u %u\n", hex, m->role, m->peer_id);
+	}
+	for (unsigned i = 0; i < s->n_used; i++) {
+		sess_hex(s->used_nonces[i], 16, hex);
+		n += (size_t)snprintf(text + n, cap - n, "used %s\n", hex);
+	}
+	snprintf(path, sizeof(path), "%s/members", s->dir);
+	int rc = th_file_replace(path, text, n, 0600);
+	free(text);
+	return rc;
+}
+
+static void sess_members_load(struct sess_session *s)
+{
+	char path[4200], *text = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/members", s->dir);
+	if (th_file_read(path, SESS_MEMBERS_FILE_MAX, &text, &len) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char word[16], hex[80];
+		unsigned a = 0, b = 0;
+		uint8_t key[SESS_KEY_LEN];
+		int k = sscanf(line, "%15s %79s %u %u", word, hex, &a, &b);
+		if (k >= 3 && !strcmp(word, "member") && a >= 1 && a <= 3 && b &&
+		    sess_unhex(hex, key, SESS_KEY_LEN) == 0 && s->n_members < SESS_MAX_MEMBERS) {
+			struct sess_member *m = &s->members[s->n_members++];
+			*m = (struct sess_member){ .role = (uint8_t)a, .peer_id = b };
+			memcpy(m->key, key, SESS_KEY_LEN);
+		} else if (k >= 3 && !strcmp(word, "kicked") && a && sess_unhex(hex, key, SESS_KEY_LEN) == 0 &&
+			   s->n_members < SESS_MAX_MEMBERS) {
+			struct sess_member *m = &s->members[s->n_members++];
+			*m = (struct sess_member){ .kicked = true, .peer_id = a };
+			memcpy(m->key, key, SESS_KEY_LEN);
+		} else if (k == 2 && !strcmp(word, "used")) {
+			uint8_t nonce[16];
+			if (sess_unhex(hex, nonce, 16) == 0)
+				sess_nonce_mark(s, nonce);
+		}
+	}
+	for (unsigned i = 0; i < s->n_members; i++)
+		if (s->members[i].peer_id > s->next_peer_id)
+			s->next_peer_id = s->members[i].peer_id;
+	free(text);
+}
+
+/* ---- author vector ---------------------------------------------------------- */
+
+static long sess_author_pos(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN], bool *found)
+{
+	long lo = 0, hi = (long)s->n_authors;
+	while (lo < hi) {
+		long mid = (lo + hi) / 2;
+		int c = memcmp(s->authors[mid].key, key, SESS_KEY_LEN);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+uint64_t sess_author_seq(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN])
+{
+	bool found;
+	long i = sess_author_pos(s, key, &found);
+	return found ? s->authors[i].seq : 0;
+}
+
+int sess_author_note(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uint64_t seq)
+{
+	bool found;
+	long i = sess_author_pos(s, key, &found);
+	if (found) {
+		if (seq > s->authors[i].seq)
+			s->authors[i].seq = seq;
+		return 0;
+	}
+	if (s->n_authors == s->cap_authors) {
+		unsigned nc = s->cap_authors ? s->cap_authors * 2 : 16;
+		if (nc > CLOG_AUTHORS_MAX)
+			return -ENOSPC;
+		struct sess_author_seq *t = realloc(s->authors, nc * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		s->authors = t;
+		s->cap_authors = nc;
+	}
+	memmove(&s->authors[i + 1], &s->authors[i], (s->n_authors - (unsigned)i) * sizeof(*s->authors));
+	memcpy(s->authors[i].key, key, SESS_KEY_LEN);
+	s->authors[i].seq = seq;
+	s->n_authors++;
+	return 0;
 }

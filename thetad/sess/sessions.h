@@ -1,8 +1,17 @@
 /* Sessions this daemon keeps: each is a directory
- * STATE_DIR/sessions/<id>/ holding session.conf (name, creation time) and
- * log/ (the signed command log, thetad/clog). This file owns the on-disk
- * registry and each session's open log; routing clients and peers to
- * sessions is the module's (module.c). */
+ * STATE_DIR/sessions/<id>/ holding session.conf (name, creation time, role
+ * and, for a member, how to reach its host), log/ (the signed command log,
+ * thetad/clog) and, for a hosted session, `members` (who joined with which
+ * role, kicked keys, used single-use invites). This file owns the on-disk
+ * registry, each session's open log, its member table and its per-author
+ * sequence vector; routing clients and peers to sessions is the module's
+ * (module.c), talking to other daemons the net module's (thetad/net).
+ *
+ * Roles of a session on this daemon:
+ *   host    created here (`thetactl session host`, or the default session);
+ *           this daemon orders, persists and relays for its members.
+ *   member  joined from another daemon (`thetactl session join LINK`); a
+ *           replica of the host's log plus this daemon's local entries. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +23,42 @@
 #define SESS_NAME_MAX 64
 #define SESS_MAX_SESSIONS 256 /* sessions one daemon keeps open */
 #define SESS_DEFAULT_NAME "local"
+#define SESS_MAX_MEMBERS 256  /* member keys a hosted session remembers */
+#define SESS_MAX_USED_NONCES 4096 /* single-use invites remembered per session */
+#define SESS_HOST_MAX 300     /* "HOST" of a member's link */
+#define SESS_KEY_LEN 32
+#define SESS_MEMBERS_FILE_MAX (1u << 20)
+#define SESS_REPLICA_RATE 100000000u /* a replica's log: effectively unlimited */
+
+enum sess_role {
+	SESS_ROLE_HOST = 0,
+	SESS_ROLE_MEMBER = 1,
+};
+
+/* A daemon that joined a hosted session (keyed by its identity key). */
+struct sess_member {
+	uint8_t key[SESS_KEY_LEN];
+	uint8_t role;     /* enum th_role; 0 while kicked */
+	bool kicked;      /* refused with KICKED until invited again */
+	uint32_t peer_id; /* stable per key, from 1 */
+};
+
+/* How a member session reaches its host (from the invite link). */
+struct sess_link {
+	char host[SESS_HOST_MAX + 1];
+	uint16_t port;
+	uint8_t fp[32];
+	uint8_t token[107];
+	uint8_t granted_role; /* from the host's ACK; 0 before the first */
+	uint8_t host_key[SESS_KEY_LEN];
+	bool left;            /* `session leave`: do not reconnect */
+};
+
+/* Last sequence number per author in this daemon's log (sorted by key). */
+struct sess_author_seq {
+	uint8_t key[SESS_KEY_LEN];
+	uint64_t seq;
+};
 
 struct sess_session {
 	char id[SESS_ID_LEN + 1];
@@ -24,6 +69,17 @@ struct sess_session {
 	char error[256];        /* why the log is not open */
 	struct clog_recovery recovery;
 	void *owner;            /* the registry's owner (the module) */
+	uint8_t role;           /* enum sess_role */
+	uint8_t id_bytes[SESS_ID_LEN / 2];
+	struct sess_link link;  /* member sessions */
+	struct sess_member members[SESS_MAX_MEMBERS]; /* hosted sessions */
+	unsigned n_members;
+	uint32_t next_peer_id;
+	uint8_t (*used_nonces)[16];
+	unsigned n_used;
+	struct sess_author_seq *authors; /* sorted by key */
+	unsigned n_authors, cap_authors;
+	void *net;              /* the net module's per-session state */
 };
 
 struct sess_registry {
@@ -46,3 +102,28 @@ int sess_create(struct sess_registry *r, const char *name, const struct clog_cal
 struct sess_session *sess_find(struct sess_registry *r, const char *id_or_name);
 /* Checks a session name: 1..64 bytes of [A-Za-z0-9._-]. */
 bool sess_name_valid(const char *name);
+
+/* A member session (replica of a session hosted elsewhere): id is the
+ * host's session id; name as the host calls it is not known, so `name`
+ * is chosen here. Opens the existing one when the id is already here
+ * (updating its link), else creates it. */
+int sess_create_member(struct sess_registry *r, const uint8_t id[SESS_ID_LEN / 2], const char *name,
+		       const struct sess_link *link, const struct clog_callbacks *cb, void *owner,
+		       struct sess_session **out);
+/* Rewrites session.conf (atomically) from s. */
+int sess_save_conf(const struct sess_session *s);
+
+/* Member table of a hosted session (persisted in `members` by
+ * sess_members_save). */
+struct sess_member *sess_member_find(struct sess_session *s, const uint8_t key[SESS_KEY_LEN]);
+struct sess_member *sess_member_by_id(struct sess_session *s, uint32_t peer_id);
+/* Adds (or re-admits, clearing a kick) key with role; -ENOSPC when full. */
+int sess_member_add(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uint8_t role,
+		    struct sess_member **out);
+bool sess_nonce_used(const struct sess_session *s, const uint8_t nonce[16]);
+int sess_nonce_mark(struct sess_session *s, const uint8_t nonce[16]);
+int sess_members_save(const struct sess_session *s);
+
+/* Author vector: the last sequence number of each author in the log. */
+uint64_t sess_author_seq(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN]);
+int sess_author_note(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uint64_t seq);

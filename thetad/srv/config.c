@@ -26,6 +26,10 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "control.idle_timeout", TH_CFG_DURATION, F(control_idle_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
 	  (int64_t)(3600 * TH_NS_PER_S), "a control connection silent this long is closed" },
 	{ "ipc.max_clients", TH_CFG_INT, F(ipc_max_clients), 0, 1, 1024, "concurrent theta-client connections" },
+	{ "net.impair", TH_CFG_STRING, F(net_impair), sizeof(((struct srv_config *)0)->net_impair), 0, 0,
+	  "impairment spec for rehearsals, e.g. loss=10%,delay=50ms" },
+	{ "net.peer_timeout", TH_CFG_DURATION, F(net_peer_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
+	  (int64_t)(3600 * TH_NS_PER_S), "a silent peer is declared lost after this" },
 };
 
 void srv_config_defaults(struct srv_config *c)
@@ -39,6 +43,7 @@ void srv_config_defaults(struct srv_config *c)
 		.control_idle_timeout_ns = 10 * TH_NS_PER_S,
 		.status_interval_ns = 10 * TH_NS_PER_S,
 		.ipc_max_clients = 64,
+		.net_peer_timeout_ns = 3 * TH_NS_PER_S,
 	};
 }
 
@@ -58,6 +63,25 @@ int srv_config_load(struct srv_config *c, const char *path, bool optional, char 
 	return r;
 }
 
+int srv_config_set(struct srv_config *c, const char *key, const char *value, const char *flag, char *msg,
+		   size_t len)
+{
+	struct th_cfg_error err;
+	char text[512];
+	const char *dot = strchr(key, '.');
+	int n = dot ? snprintf(text, sizeof(text), "[%.*s]\n%s = \"%s\"\n", (int)(dot - key), key, dot + 1, value)
+		    : snprintf(text, sizeof(text), "%s = \"%s\"\n", key, value);
+	if (n < 0 || (size_t)n >= sizeof(text) || strchr(value, '\n')) {
+		snprintf(msg, len, "%s: value too long", flag);
+		return -EINVAL;
+	}
+	int r = th_cfg_parse(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), c, sizeof(*c),
+			     text, flag, &err);
+	if (r < 0)
+		snprintf(msg, len, "%s: %s", flag, err.msg);
+	return r;
+}
+
 static const char *srv_level_name(int lvl)
 {
 	static const char *const n[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug" };
@@ -69,7 +93,8 @@ void srv_config_print(const struct srv_config *c, void *file)
 	FILE *f = file;
 	fprintf(f, "log_level = %s\n", srv_level_name(c->log_level));
 	fprintf(f, "status_interval = %" PRIu64 "ms\n", c->status_interval_ns / TH_NS_PER_MS);
-	fprintf(f, "\n[net]\nport = %" PRId64 "\n", c->port);
+	fprintf(f, "\n[net]\nport = %" PRId64 "\nimpair = \"%s\"\npeer_timeout = %" PRIu64 "ms\n", c->port,
+		c->net_impair, c->net_peer_timeout_ns / TH_NS_PER_MS);
 	fprintf(f, "\n[control]\nquery_group = %s\nadmin_group = %s\nmax_connections = %" PRId64
 		   "\nidle_timeout = %" PRIu64 "ms\n",
 		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);

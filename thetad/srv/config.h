@@ -17,6 +17,8 @@ struct srv_config {
 	uint64_t control_idle_timeout_ns; /* control.idle_timeout = 10s */
 	uint64_t status_interval_ns;   /* status_interval = 10s (STATUS= refresh) */
 	int64_t ipc_max_clients;       /* ipc.max_clients = 64 */
+	char net_impair[256];          /* net.impair = "" (off); docs/network.md */
+	uint64_t net_peer_timeout_ns;  /* net.peer_timeout = 3s */
 };
 
 void srv_config_defaults(struct srv_config *c);
@@ -24,6 +26,10 @@ void srv_config_defaults(struct srv_config *c);
  * `optional` is set. On error *c is untouched and msg[len] holds one line
  * naming the file, line and key. */
 int srv_config_load(struct srv_config *c, const char *path, bool optional, char *msg, size_t len);
+/* Sets one key from the command line ("net.peer_timeout", "3s"), checked
+ * like the file's; on error *c is untouched and msg names the flag. */
+int srv_config_set(struct srv_config *c, const char *key, const char *value, const char *flag, char *msg,
+		   size_t len);
 /* Renders the effective configuration as "key = value" lines (for docs and
  * `thetad --print-config`). */
 void srv_config_print(const struct srv_config *c, void *file);

@@ -40,6 +40,7 @@ struct srv_daemon {
 	bool config_explicit;
 	int64_t port_override;
 	int log_level_override;
+	const char *impair_override, *peer_timeout_override;
 	char state_dir[PATH_MAX];
 	char runtime_dir[PATH_MAX];
 	int lock_fd;
@@ -91,6 +92,11 @@ static int srv_load_config(struct srv_daemon *d, struct srv_config *out, char *m
 		c.port = d->port_override;
 	if (d->log_level_override >= 0)
 		c.log_level = d->log_level_override;
+	if (d->impair_override && (r = srv_config_set(&c, "net.impair", d->impair_override, "--impair", msg, len)) < 0)
+		return r;
+	if (d->peer_timeout_override &&
+	    (r = srv_config_set(&c, "net.peer_timeout", d->peer_timeout_override, "--peer-timeout", msg, len)) < 0)
+		return r;
 	*out = c;
 	return 0;
 }
@@ -391,6 +397,8 @@ int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **
 	d->start_ns = th_now_ns();
 	d->port_override = opt->port_override;
 	d->log_level_override = opt->log_level_override;
+	d->impair_override = opt->impair_override;
+	d->peer_timeout_override = opt->peer_timeout_override;
 	d->config_explicit = opt->config_explicit;
 	snprintf(d->config_path, sizeof(d->config_path), "%s",
 		 opt->config_path ? opt->config_path : SRV_CONFIG_DEFAULT_PATH);

@@ -21,6 +21,8 @@ struct srv_daemon_options {
 	bool config_explicit;    /* --config given: the file must exist */
 	int64_t port_override;   /* -1: from config */
 	int log_level_override;  /* -1: from config */
+	const char *impair_override;       /* --impair SPEC; NULL: from config */
+	const char *peer_timeout_override; /* --peer-timeout D; NULL: from config */
 };
 
 /* Fails with a message in msg[len] a person can act on. */

@@ -4,10 +4,12 @@
 
 extern const struct srv_module ipc_module;  /* thetad/ipc/module.c */
 extern const struct srv_module sess_module; /* thetad/sess/module.c: needs ipc */
+extern const struct srv_module net_module;  /* thetad/net/module.c: needs sessions */
 
 /* One line per module, in start order; they stop in reverse. */
 const struct srv_module *const srv_modules[] = {
 	&ipc_module,
 	&sess_module,
+	&net_module,
 	NULL,
 };

@@ -1,6 +1,6 @@
-/* libFuzzer: session protocol decoders (every control message, HELLO's
- * version peek, stream framing) and the invite token parser. A decoded
- * message must re-encode to the same bytes. */
+/* libFuzzer: session protocol decoders (every control and commands-stream
+ * message, HELLO's version peek, DATAGRAM payloads, stream framing) and the
+ * invite token parser. A decoded message must re-encode to the same bytes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "invite.h"
 #include "session.h"
+#include "th_logrec.h"
 
 static int on_frame(const uint8_t *p, size_t len, void *ud)
 {
@@ -29,6 +30,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		th_wbuf_fini(&w);
 	}
 	(void)proto_sess_hello_version(data, size);
+
+	/* datagram payloads: canonical too */
+	struct proto_sess_dgram d;
+	if (proto_sess_dgram_decode(data, size, &d) == 0) {
+		uint8_t out[PROTO_SESS_DGRAM_MAX];
+		int n = proto_sess_dgram_encode(&d, out, sizeof(out));
+		if (n != (int)size || memcmp(out, data, size) != 0)
+			abort();
+	}
+	/* an ENTRIES message iterates to exactly its count */
+	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ENTRIES) {
+		struct proto_sess_entries_iter it;
+		struct th_logrec_entry e;
+		unsigned k = 0;
+		proto_sess_entries_iter_init(&it, &m.u.entries);
+		while (proto_sess_entries_next(&it, &e) == 1)
+			k++;
+		if (k != m.u.entries.count)
+			abort();
+	}
 
 	/* the same bytes as a stream, split at a data-dependent point */
 	struct proto_sess_reasm r;

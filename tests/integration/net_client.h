@@ -1,0 +1,196 @@
+/* A scripted IPC client for the multi-daemon tests and the edit benchmark
+ * (header-only): connects to a daemon's client.sock, speaks the hello /
+ * welcome handshake and the ring protocol directly (as
+ * tests/thetad/ipc/test_server.c does), submits component.write commands,
+ * sends poses, and collects acks, rejects, events and remote poses. */
+#pragma once
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ipc.h" /* proto/ipc.h */
+#include "th_cmd.h"
+#include "th_fdpass.h"
+#include "th_logrec.h"
+#include "th_ring.h"
+#include "th_shm.h"
+#include "th_time.h"
+
+struct nc_client {
+	int sock;
+	struct th_shm shm;
+	int bell_c2d, bell_d2c;
+	struct th_ring_prod out;
+	struct th_ring_cons in;
+	uint64_t id, next_seq;
+	uint64_t acks, rejects, events, poses;
+	uint32_t last_reject_reason;
+	char last_reject[PROTO_IPC_MAX_DETAIL + 1];
+	uint64_t last_event_lamport;
+	struct th_logrec_entry last_event; /* payload not kept */
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+	/* Optional: called for every EVENT with the decoded entry. */
+	void (*on_event)(void *ud, const struct th_logrec_entry *e);
+	void (*on_pose)(void *ud, const struct proto_ipc_pose_update *p);
+	void *ud;
+};
+
+static inline void nc_close(struct nc_client *c)
+{
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	th_shm_close(&c->shm);
+	if (c->bell_c2d >= 0)
+		close(c->bell_c2d);
+	if (c->bell_d2c >= 0)
+		close(c->bell_d2c);
+	c->bell_c2d = c->bell_d2c = -1;
+}
+
+/* 0, or a negative errno (daemon absent, refused, timeout). */
+static inline int nc_connect(struct nc_client *c, const char *runtime_dir, int timeout_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->sock = c->bell_c2d = c->bell_d2c = -1;
+	c->next_seq = 1;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/client.sock", runtime_dir);
+	c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+		nc_close(c);
+		return e;
+	}
+	struct proto_ipc_hello h = { .pid = (uint32_t)getpid() };
+	snprintf(h.name, sizeof(h.name), "net-test");
+	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
+	int n = proto_ipc_sock_encode(PROTO_IPC_T_HELLO, &h, b, sizeof(b));
+	if (n < 0 || th_fdpass_send(c->sock, b, (size_t)n, NULL, 0) < 0) {
+		nc_close(c);
+		return -EIO;
+	}
+	struct pollfd p = { .fd = c->sock, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) <= 0) {
+		nc_close(c);
+		return -ETIMEDOUT;
+	}
+	int fds[3];
+	size_t nfds = 0;
+	n = th_fdpass_recv(c->sock, b, sizeof(b), fds, 3, &nfds);
+	struct proto_ipc_sock_hdr hdr;
+	union proto_ipc_any m;
+	if (n <= 0 || proto_ipc_sock_decode(b, (size_t)n, PROTO_IPC_CHAN_SOCK_D2C, &hdr, &m, NULL) < 0 ||
+	    hdr.type != PROTO_IPC_T_WELCOME || nfds != 3) {
+		th_fd_close_all(fds, nfds);
+		nc_close(c);
+		return -EPROTO;
+	}
+	const struct proto_ipc_welcome *w = &m.welcome;
+	c->bell_c2d = fds[1];
+	c->bell_d2c = fds[2];
+	c->id = w->client_id;
+	struct th_ring_geom g1, g2;
+	if (th_shm_map_received(fds[0], w->shm_size, w->shm_size, &c->shm) < 0) {
+		close(fds[0]);
+		nc_close(c);
+		return -EPROTO;
+	}
+	uint8_t *base = c->shm.base;
+	if (th_ring_read_geom(base + w->c2d_offset, c->shm.size - w->c2d_offset, &g1) < 0 ||
+	    th_ring_read_geom(base + w->d2c_offset, c->shm.size - w->d2c_offset, &g2) < 0 ||
+	    th_ring_prod_init(&c->out, base + w->c2d_offset, th_ring_region_size(&g1), &g1, c->bell_c2d) < 0 ||
+	    th_ring_cons_init(&c->in, base + w->d2c_offset, th_ring_region_size(&g2), &g2, c->bell_d2c) < 0) {
+		nc_close(c);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Submits one component.write on entity `scope`; returns its client_seq
+ * (> 0) or a negative errno (ring full). */
+static inline int64_t nc_submit(struct nc_client *c, uint64_t scope, const void *payload, uint32_t len)
+{
+	struct proto_ipc_cmd_submit s = { .client_seq = c->next_seq, .cmd_type = TH_CMD_COMPONENT_WRITE,
+					  .scope = scope, .payload_len = len, .payload = payload };
+	int n = proto_ipc_encode_cmd_submit(&s, c->rec, sizeof(c->rec));
+	if (n < 0)
+		return n;
+	int r = th_ring_push(&c->out, PROTO_IPC_T_CMD_SUBMIT, c->rec, (uint32_t)n);
+	if (r < 0)
+		return r;
+	return (int64_t)c->next_seq++;
+}
+
+static inline int nc_pose(struct nc_client *c, const struct proto_ipc_pose_update *p)
+{
+	int n = proto_ipc_encode_pose_update(p, c->rec, sizeof(c->rec));
+	if (n < 0)
+		return n;
+	return th_ring_push(&c->out, PROTO_IPC_T_POSE_UPDATE, c->rec, (uint32_t)n);
+}
+
+/* Handles every record waiting (and waits up to timeout_ms for the first).
+ * Returns the number handled or a negative errno (daemon gone). */
+static inline int nc_poll(struct nc_client *c, int timeout_ms)
+{
+	int handled = 0;
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	for (;;) {
+		struct th_ring_rec rec;
+		int r = th_ring_pop(&c->in, &rec, c->rec, sizeof(c->rec));
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			if (handled || th_now_ns() >= end)
+				return handled;
+			uint64_t left = end - th_now_ns();
+			th_ring_wait(&c->in, (int64_t)(left < 5 * TH_NS_PER_MS ? left : 5 * TH_NS_PER_MS));
+			struct pollfd p = { .fd = c->sock, .events = POLLIN };
+			if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+				return -ECONNRESET;
+			continue;
+		}
+		handled++;
+		union proto_ipc_any m;
+		if (proto_ipc_decode(rec.type, c->rec, rec.len, &m, NULL) < 0)
+			return -EPROTO;
+		switch (rec.type) {
+		case PROTO_IPC_T_CMD_ACK:
+			c->acks++;
+			break;
+		case PROTO_IPC_T_CMD_REJECT:
+			c->rejects++;
+			c->last_reject_reason = m.cmd_reject.reason;
+			snprintf(c->last_reject, sizeof(c->last_reject), "%s", m.cmd_reject.detail);
+			break;
+		case PROTO_IPC_T_EVENT: {
+			struct th_logrec_entry e;
+			int why;
+			c->events++;
+			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY &&
+			    th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {
+				c->last_event_lamport = e.lamport;
+				c->last_event = e;
+				c->last_event.payload = NULL;
+				if (c->on_event)
+					c->on_event(c->ud, &e);
+			}
+			break;
+		}
+		case PROTO_IPC_T_POSE_UPDATE:
+			c->poses++;
+			if (c->on_pose)
+				c->on_pose(c->ud, &m.pose_update);
+			break;
+		default:
+			break;
+		}
+	}
+}

@@ -1,0 +1,216 @@
+/* Sessions between daemons under faults, as real processes on loopback:
+ * three daemons editing at once, a member killed with SIGKILL (noticed
+ * within the peer timeout; the host keeps the session), a joiner killed and
+ * restarted mid-session (it rejoins by itself and catches up), and a link
+ * with loss, delay, jitter, reordering and duplication from the impairment
+ * layer plus a partition that heals. Every daemon's log must end identical.
+ * THETA_NET_SOAK=N multiplies the edit counts (default 1). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "net_client.h"
+#include "net_fixture.h"
+#include "session.h"
+
+static int soak = 1;
+
+/* n edits from a fresh client of d, every one acked. */
+static void edit(struct nf_daemon *d, int n, uint64_t entity)
+{
+	struct nc_client c;
+	assert_int_equal(nc_connect(&c, d->p.runtime_dir, 5000), 0);
+	int sent = 0;
+	uint64_t end = th_now_ns() + 30 * TH_NS_PER_S;
+	while ((c.acks + c.rejects < (uint64_t)n) && th_now_ns() < end) {
+		/* A few at a time, so the rate limit's burst is never the issue. */
+		while (sent < n && sent - (int)c.acks < 64) {
+			uint8_t payload[16];
+			memset(payload, sent & 0xff, sizeof(payload));
+			assert_true(nc_submit(&c, entity, payload, sizeof(payload)) > 0);
+			sent++;
+		}
+		assert_true(nc_poll(&c, 50) >= 0);
+	}
+	if (c.rejects)
+		fprintf(stderr, "rejected: %s\n", c.last_reject);
+	assert_int_equal(c.acks, n);
+	nc_close(&c);
+}
+
+static void join(struct nf_daemon *host, struct nf_daemon *d, const char *session)
+{
+	char link[600];
+	nf_invite(host, session, "editor", NULL, link);
+	int rc = nf_join(d, link);
+	if (rc)
+		fprintf(stderr, "join: %s\n", nf_err);
+	assert_int_equal(rc, 0);
+}
+
+static int wait_peers(struct nf_daemon *d, int want, int timeout_ms)
+{
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	while (nf_active_peers(d) != want) {
+		if (th_now_ns() >= end)
+			return -ETIMEDOUT;
+		th_sleep_ns(20 * TH_NS_PER_MS);
+	}
+	return 0;
+}
+
+static void three_daemons_editing_at_once_end_with_identical_logs(void **state)
+{
+	struct nf_daemon a, b, c;
+	char id[33];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_start(&c, NULL, NULL);
+	nf_host(&a, "trio", id);
+	join(&a, &b, "trio");
+	join(&a, &c, "trio");
+	assert_int_equal(wait_peers(&a, 2, 10000), 0);
+	/* Interleaved: each daemon's client edits while the others' entries
+	 * arrive. */
+	for (int round = 0; round < 3; round++) {
+		edit(&a, 10 * soak, 1);
+		edit(&b, 10 * soak, 1);
+		edit(&c, 10 * soak, 2);
+	}
+	struct nf_daemon *all[] = { &a, &b, &c };
+	assert_int_equal(nf_wait_logs_equal(all, 3, id, 90 * soak, NF_WAIT_MS), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+	nf_cleanup(&c);
+}
+
+static void a_member_killed_with_sigkill_is_noticed_within_the_timeout(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33];
+	/* The host's peer timeout: 1.5 s. */
+	nf_start(&a, (const char *const[]){ "--peer-timeout", "1500ms", NULL }, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "studio", id);
+	join(&a, &b, "studio");
+	edit(&b, 5, 1);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 5, NF_WAIT_MS), 0);
+	assert_int_equal(nf_active_peers(&a), 1);
+
+	uint64_t t0 = th_now_ns();
+	nf_kill(&b, SIGKILL);
+	/* Noticed by silence (no goodbye from a killed process): within the
+	 * timeout plus a heartbeat and the polling here, on a loaded machine. */
+	assert_int_equal(wait_peers(&a, 0, 1500 + 3000), 0);
+	assert_true(th_now_ns() - t0 >= 1400 * TH_NS_PER_MS);
+	assert_non_null(strstr(th_daemon_log(&a.p), "lost: silent for"));
+	assert_int_equal(nf_metric(&a, "net_peers_lost"), 1);
+	/* The host keeps the session and its log. */
+	assert_string_equal(nf_session_field(&a, id, "entries"), "5");
+	edit(&a, 3, 1);
+	assert_string_equal(nf_session_field(&a, id, "entries"), "8");
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+static void a_joiner_restarted_mid_session_resumes_and_catches_up(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "studio", id);
+	join(&a, &b, "studio");
+	edit(&a, 10 * soak, 1);
+	edit(&b, 10 * soak, 2);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 20 * soak, NF_WAIT_MS), 0);
+
+	nf_kill(&b, SIGKILL);
+	edit(&a, 30 * soak, 1); /* while B is down */
+	assert_int_equal(nf_spawn(&b), 0);
+	/* B rejoins on its own, catches up, and its clients land in the
+	 * joined session again. */
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 50 * soak, NF_WAIT_MS), 0);
+	assert_string_equal(nf_session_field(&b, id, "link_state"), "active");
+	assert_string_equal(nf_session_field(&b, id, "current"), "true");
+	edit(&b, 10 * soak, 3);
+	edit(&a, 5, 3);
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 60 * soak + 5, NF_WAIT_MS), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+static void a_restarted_host_takes_its_members_back(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], port[16];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
+	nf_host(&a, "studio", id);
+	join(&a, &b, "studio");
+	edit(&b, 5, 1);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 5, NF_WAIT_MS), 0);
+
+	/* The host comes back on the same port, with the same certificate
+	 * and member table; B notices, retries and is admitted again
+	 * without a new invite. */
+	nf_kill(&a, SIGKILL);
+	snprintf(port, sizeof(port), "%u", (unsigned)a.port);
+	a.args[1] = port;
+	edit(&b, 5, 2); /* local-first while the host is away */
+	assert_int_equal(nf_spawn(&a), 0);
+	assert_int_equal(wait_peers(&a, 1, 20000), 0);
+	edit(&a, 5, 3);
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 15, NF_WAIT_MS), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+static void a_bad_link_and_a_healed_partition_end_with_identical_logs(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33];
+	static const char *const imp[] = { "--impair", "loss=10%,delay=50ms,jitter=10ms,reorder=0.05,dup=0.01,seed=7",
+					   "--peer-timeout", "1s", NULL };
+	nf_start(&a, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
+	nf_start(&b, imp, NULL);
+	nf_host(&a, "rough", id);
+	join(&a, &b, "rough");
+	edit(&a, 10 * soak, 1);
+	edit(&b, 10 * soak, 1);
+
+	/* Partition: both sides keep editing; each notices the other gone. */
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
+	edit(&a, 15 * soak, 2);
+	edit(&b, 15 * soak, 2);
+	assert_int_equal(wait_peers(&a, 0, 10000), 0);
+	edit(&b, 5, 3);
+
+	/* Heal: B reconnects with backoff; the SYNC exchange carries what each
+	 * side made meanwhile. */
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 50 * soak + 5, 60000), 0);
+	assert_true(nf_metric(&b, "net_rejoin_attempts") >= 1);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+int main(void)
+{
+	const char *s = getenv("THETA_NET_SOAK");
+	if (s && atoi(s) > 1)
+		soak = atoi(s);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(three_daemons_editing_at_once_end_with_identical_logs, nf_teardown),
+		cmocka_unit_test_teardown(a_member_killed_with_sigkill_is_noticed_within_the_timeout, nf_teardown),
+		cmocka_unit_test_teardown(a_joiner_restarted_mid_session_resumes_and_catches_up, nf_teardown),
+		cmocka_unit_test_teardown(a_restarted_host_takes_its_members_back, nf_teardown),
+		cmocka_unit_test_teardown(a_bad_link_and_a_healed_partition_end_with_identical_logs, nf_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

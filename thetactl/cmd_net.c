@@ -1,0 +1,414 @@
+/* thetactl session host|join|leave, invite, peers, kick, role, impair:
+ * sessions between daemons (docs/network.md). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "ctl.h"
+#include "invite.h"
+#include "session.h"
+
+#define CTL_JOIN_WAIT_DEFAULT_S 20
+#define CTL_JOIN_POLL_US (50 * 1000)
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
+}
+
+/* "90", "90s", "30m", "12h", "7d" -> seconds; -1 if malformed. */
+static long long ctl_parse_secs(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	double mul = 1;
+	if (!strcmp(end, "m"))
+		mul = 60;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else if (!strcmp(end, "d"))
+		mul = 86400;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	return (long long)(v * mul + 0.5);
+}
+
+/* The row of `sessions` for id, or NULL (caller puts *res). */
+static struct json_object *ctl_session_row(const struct ctl_ctx *ctx, const char *id, struct json_object **res)
+{
+	struct json_object *arr;
+	*res = NULL;
+	if (ctl_call(ctx, "sessions", NULL, res))
+		return NULL;
+	if (!json_object_object_get_ex(*res, "sessions", &arr))
+		return NULL;
+	for (size_t k = 0; k < json_object_array_length(arr); k++) {
+		struct json_object *s = json_object_array_get_idx(arr, k);
+		if (!strcmp(jstr(s, "id"), id))
+			return s;
+	}
+	return NULL;
+}
+
+static int ctl_session_host(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
+					      { "json", no_argument, NULL, 'j' }, { 0 } };
+	const char *name = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'j')
+			ctx->json = true;
+		else
+			return ctl_usage_error(ctx, "session host", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctx, "session host", "unexpected argument '%s'", argv[optind]);
+	struct json_object *args = json_object_new_object(), *res;
+	if (name)
+		json_object_object_add(args, "name", json_object_new_string(name));
+	int r = ctl_call(ctx, "session_host", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	if (ctx->json)
+		ctl_print_json(res);
+	else
+		printf("hosting session %s (%s); invite others with: thetactl invite %s --role editor\n",
+		       jstr(res, "session"), jstr(res, "name"), jstr(res, "name"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
+					      { "no-wait", no_argument, NULL, 'W' },
+					      { "timeout", required_argument, NULL, 't' },
+					      { "json", no_argument, NULL, 'j' }, { 0 } };
+	const char *name = NULL;
+	bool wait = true;
+	long long timeout_s = CTL_JOIN_WAIT_DEFAULT_S;
+	int c;
+	optind = 0; /* full reset: options may follow LINK */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'W':
+			wait = false;
+			break;
+		case 't':
+			if ((timeout_s = ctl_parse_secs(optarg)) < 0)
+				return ctl_usage_error(ctx, "session join", "--timeout needs a duration, not '%s'", optarg);
+			break;
+		case 'j':
+			ctx->json = true;
+			break;
+		default:
+			return ctl_usage_error(ctx, "session join", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return ctl_usage_error(ctx, "session join", "give exactly one invite link");
+	const char *link = argv[optind];
+	const char *why = proto_invite_check(link);
+	if (why) {
+		fprintf(stderr, "%s: %s\n", ctx->prog, why);
+		return CTL_EXIT_ERROR;
+	}
+	struct json_object *args = json_object_new_object(), *res;
+	json_object_object_add(args, "link", json_object_new_string(link));
+	if (name)
+		json_object_object_add(args, "name", json_object_new_string(name));
+	int r = ctl_call(ctx, "session_join", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	char id[64];
+	snprintf(id, sizeof(id), "%s", jstr(res, "session"));
+	json_object_put(res);
+	if (!wait) {
+		printf("joining session %s\n", id);
+		return CTL_EXIT_OK;
+	}
+	/* The daemon joins in the background; watch it get there. */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct json_object *all, *row = ctl_session_row(ctx, id, &all);
+		if (!all)
+			return CTL_EXIT_ERROR;
+		const char *st = row ? jstr(row, "link_state") : "-";
+		if (!strcmp(st, "active")) {
+			if (ctx->json)
+				ctl_print_json(row);
+			else
+				printf("joined session %s (%s) hosted at %s:%s as %s\n", id, jstr(row, "name"), jstr(row, "host"),
+				       jstr(row, "host_port"), jstr(row, "granted_role"));
+			json_object_put(all);
+			return CTL_EXIT_OK;
+		}
+		if (!strcmp(st, "failed") || !strcmp(st, "left")) {
+			fprintf(stderr, "%s: %s\n", ctx->prog, row ? jstr(row, "error") : "the join failed");
+			json_object_put(all);
+			return CTL_EXIT_ERROR;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= timeout_s) {
+			struct json_object *e;
+			fprintf(stderr, "%s: the host did not admit us within %lld s%s%s (the daemon keeps trying; see "
+					"thetactl sessions)\n",
+				ctx->prog, timeout_s, row && json_object_object_get_ex(row, "error", &e) ? ": " : "",
+				row && json_object_object_get_ex(row, "error", &e) ? json_object_get_string(e) : "");
+			json_object_put(all);
+			return CTL_EXIT_ERROR;
+		}
+		json_object_put(all);
+		usleep(CTL_JOIN_POLL_US);
+	}
+}
+
+static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 2)
+		return ctl_usage_error(ctx, "session leave", "give at most one SESSION");
+	struct json_object *args = json_object_new_object(), *res;
+	if (argc == 2)
+		json_object_object_add(args, "session", json_object_new_string(argv[1]));
+	int r = ctl_call(ctx, "session_leave", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	printf("session %s: %s\n", jstr(res, "session"), jstr(res, "result"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_session(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return ctl_usage_error(ctx, "session", "say host, join or leave");
+	if (!strcmp(argv[1], "host"))
+		return ctl_session_host(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "join"))
+		return ctl_session_join(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "leave"))
+		return ctl_session_leave(ctx, argc - 1, argv + 1);
+	return ctl_usage_error(ctx, "session", "unknown subcommand '%s' (host, join, leave)", argv[1]);
+}
+
+int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "role", required_argument, NULL, 'r' },
+					      { "expires", required_argument, NULL, 'e' },
+					      { "single-use", no_argument, NULL, '1' },
+					      { "host", required_argument, NULL, 'H' },
+					      { "json", no_argument, NULL, 'j' }, { 0 } };
+	const char *role = "editor", *host = NULL;
+	long long expires = 0;
+	bool single = false;
+	int c;
+	optind = 0; /* full reset: options may follow SESSION */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			role = optarg;
+			if (proto_sess_role_parse(role) < 0)
+				return ctl_usage_error(ctx, "invite", "--role is viewer, editor or admin, not '%s'", role);
+			break;
+		case 'e':
+			if ((expires = ctl_parse_secs(optarg)) < 1)
+				return ctl_usage_error(ctx, "invite", "--expires needs a duration such as 30m, 12h or 7d, not '%s'",
+						       optarg);
+			break;
+		case '1':
+			single = true;
+			break;
+		case 'H':
+			host = optarg;
+			break;
+		case 'j':
+			ctx->json = true;
+			break;
+		default:
+			return ctl_usage_error(ctx, "invite", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 < argc)
+		return ctl_usage_error(ctx, "invite", "unexpected argument '%s'", argv[optind + 1]);
+	struct json_object *args = json_object_new_object(), *res;
+	if (optind < argc)
+		json_object_object_add(args, "session", json_object_new_string(argv[optind]));
+	json_object_object_add(args, "role", json_object_new_string(role));
+	if (expires)
+		json_object_object_add(args, "expires_s", json_object_new_int64(expires));
+	if (single)
+		json_object_object_add(args, "single_use", json_object_new_boolean(1));
+	if (host)
+		json_object_object_add(args, "host", json_object_new_string(host));
+	int r = ctl_call(ctx, "invite", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	if (ctx->json)
+		ctl_print_json(res);
+	else
+		printf("%s\n", jstr(res, "link"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+static void ctl_stream_bytes(struct json_object *p, const char *stream, char *buf, size_t len)
+{
+	struct json_object *b, *s, *v;
+	unsigned long long in = 0, out = 0;
+	if (json_object_object_get_ex(p, "bytes", &b) && json_object_object_get_ex(b, stream, &s)) {
+		if (json_object_object_get_ex(s, "in", &v))
+			in = (unsigned long long)json_object_get_int64(v);
+		if (json_object_object_get_ex(s, "out", &v))
+			out = (unsigned long long)json_object_get_int64(v);
+	}
+	char a[32], o[32];
+	ctl_format_bytes(in, a, sizeof(a));
+	ctl_format_bytes(out, o, sizeof(o));
+	snprintf(buf, len, "%s/%s", a, o);
+}
+
+int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "session", required_argument, NULL, 'S' }, { 0 } };
+	const char *session = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'j')
+			ctx->json = true;
+		else if (c == 'S')
+			session = optarg;
+		else
+			return ctl_usage_error(ctx, "peers", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctx, "peers", "unexpected argument '%s'", argv[optind]);
+	struct json_object *args = json_object_new_object(), *res, *arr;
+	if (session)
+		json_object_object_add(args, "session", json_object_new_string(session));
+	int r = ctl_call(ctx, "peers", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	if (ctx->json) {
+		ctl_print_json(res);
+		json_object_put(res);
+		return CTL_EXIT_OK;
+	}
+	static const char *const hdr[] = { "PEER", "KEY", "ADDRESS", "IS", "ROLE", "STATE", "RTT", "JITTER", "LOSS",
+					   "CONTROL IN/OUT", "COMMANDS IN/OUT", "ASSETS IN/OUT", "DGRAMS IN/OUT" };
+	struct ctl_table *t = ctl_table_new(13, hdr);
+	if (json_object_object_get_ex(res, "peers", &arr)) {
+		for (size_t k = 0; k < json_object_array_length(arr); k++) {
+			struct json_object *p = json_object_array_get_idx(arr, k), *v;
+			char rtt[32] = "-", jit[32] = "-", loss[32] = "-", b[4][48];
+			if (json_object_object_get_ex(p, "rtt_ms", &v))
+				snprintf(rtt, sizeof(rtt), "%.2f ms", json_object_get_double(v));
+			if (json_object_object_get_ex(p, "jitter_ms", &v))
+				snprintf(jit, sizeof(jit), "%.2f ms", json_object_get_double(v));
+			if (json_object_object_get_ex(p, "loss", &v))
+				snprintf(loss, sizeof(loss), "%.1f%%", 100 * json_object_get_double(v));
+			ctl_stream_bytes(p, "control", b[0], sizeof(b[0]));
+			ctl_stream_bytes(p, "commands", b[1], sizeof(b[1]));
+			ctl_stream_bytes(p, "assets", b[2], sizeof(b[2]));
+			ctl_stream_bytes(p, "datagrams", b[3], sizeof(b[3]));
+			const char *row[] = { jstr(p, "peer_id"), jstr(p, "key"), jstr(p, "address"), jstr(p, "is"),
+					      jstr(p, "role"), jstr(p, "state"), rtt, jit, loss, b[0], b[1], b[2], b[3] };
+			ctl_table_row(t, row);
+		}
+	}
+	ctl_table_print(t);
+	ctl_table_free(t);
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 2)
+		return ctl_usage_error(ctx, "kick", "give one PEER (its id or key fingerprint; see thetactl peers)");
+	struct json_object *args = json_object_new_object(), *res;
+	json_object_object_add(args, "peer", json_object_new_string(argv[1]));
+	int r = ctl_call(ctx, "kick", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	printf("peer %s removed from session %s\n", jstr(res, "peer_id"), jstr(res, "session"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 3)
+		return ctl_usage_error(ctx, "role", "give a PEER and a ROLE (viewer, editor, admin)");
+	if (proto_sess_role_parse(argv[2]) < 0)
+		return ctl_usage_error(ctx, "role", "ROLE is viewer, editor or admin, not '%s'", argv[2]);
+	struct json_object *args = json_object_new_object(), *res;
+	json_object_object_add(args, "peer", json_object_new_string(argv[1]));
+	json_object_object_add(args, "role", json_object_new_string(argv[2]));
+	int r = ctl_call(ctx, "role", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	printf("peer %s is now %s in session %s\n", jstr(res, "peer_id"), jstr(res, "role"), jstr(res, "session"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "partition", required_argument, NULL, 'p' }, { 0 } };
+	const char *part = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'p')
+			part = optarg;
+		else
+			return ctl_usage_error(ctx, "impair", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind + 1 < argc || (optind == argc && !part))
+		return ctl_usage_error(ctx, "impair", "give a SPEC (e.g. loss=10%%,delay=50ms,jitter=10ms), 'off', "
+						      "or --partition on|off");
+	struct json_object *args = json_object_new_object(), *res;
+	if (optind < argc)
+		json_object_object_add(args, "spec", json_object_new_string(argv[optind]));
+	if (part)
+		json_object_object_add(args, "partition", json_object_new_string(part));
+	int r = ctl_call(ctx, "impair", args, &res);
+	json_object_put(args);
+	if (r)
+		return r;
+	const char *spec = jstr(res, "spec");
+	printf("impairment: %s\n", *spec ? spec : "off");
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}

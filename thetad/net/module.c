@@ -1,0 +1,834 @@
+/* The net daemon module: thetad's one UDP port, the QUIC endpoint on it
+ * (net_server: incoming members and outgoing joins), the daemon's
+ * certificate, an optional impairment layer in the datagram path, and the
+ * control commands for sessions between daemons (session host/join/leave,
+ * invite, peers, kick, role, impair). The session protocol itself is
+ * net_link.c. Everything runs on the daemon's loop: the socket's fd and one
+ * timerfd armed to the earliest deadline (QUIC timers, heartbeats,
+ * reconnects, impaired datagrams due). See docs/network.md. */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "invite.h"
+#include "net/net_int.h"
+#include "sess/module.h"
+#include "srv/control.h"
+#include "srv/daemon.h"
+#include "srv/metrics.h"
+#include "srv/module.h"
+#include "th_cmd.h"
+#include "th_err.h"
+#include "th_log.h"
+#include "th_loop.h"
+#include "th_time.h"
+
+#define NET_INVITE_EXPIRES_MAX_S (366ull * 24 * 3600) /* an invite lives at most a year */
+
+static const char *const net_refusal_metric[] = {
+	"net_refused_wrong_fingerprint", "net_refused_bad_token", "net_refused_token_expired",
+	"net_refused_token_reused", "net_refused_version", "net_refused_schema",
+	"net_refused_bad_signature", "net_refused_not_authorized", "net_refused_kicked",
+	"net_refused_no_session", "net_refused_full", "net_refused_protocol",
+	"net_refused_host_ended", "net_refused_left", "net_refused_handshake_timeout",
+};
+
+/* ---- the datagram path ------------------------------------------------------ */
+
+static void net_send_one(struct net_mod *nm, const uint8_t *p, size_t len, size_t seg, const struct sockaddr *to,
+			 socklen_t tl)
+{
+	size_t sent = 0;
+	int r = net_udp_send(nm->udp, p, len, seg, to, tl, &sent);
+	if (r < 0)
+		(*nm->m_udp_drops)++; /* QUIC retransmits what mattered */
+}
+
+static void net_flush_out(struct net_mod *nm, uint64_t now)
+{
+	for (int guard = 0; guard < 4096; guard++) {
+		size_t len = 0, seg = 0;
+		struct sockaddr_storage to;
+		socklen_t tl = sizeof(to);
+		int r = net_server_produce(nm->srv, now, nm->txbuf, sizeof(nm->txbuf), nm->imp_out ? 1 : 32, &len, &seg,
+					   &to, &tl);
+		if (r < 0 || len == 0)
+			break;
+		if (nm->imp_out) {
+			const struct sockaddr *local;
+			socklen_t ll;
+			local = net_udp_local(nm->udp, &ll);
+			net_impair_submit(nm->imp_out, nm->txbuf, len, local, ll, (struct sockaddr *)&to, tl, now);
+		} else {
+			net_send_one(nm, nm->txbuf, len, seg, (struct sockaddr *)&to, tl);
+		}
+	}
+	if (nm->imp_out) {
+		struct net_impair_dgram d;
+		while (net_impair_pop(nm->imp_out, now, &d) == 1)
+			net_send_one(nm, d.data, d.len, d.len, (struct sockaddr *)&d.to, d.to_len);
+	}
+}
+
+static void net_arm(struct net_mod *nm, uint64_t now)
+{
+	uint64_t next = net_server_next_expiry(nm->srv);
+	uint64_t t = net_link_next(nm);
+	if (t < next)
+		next = t;
+	if (nm->imp_in && (t = net_impair_next(nm->imp_in)) < next)
+		next = t;
+	if (nm->imp_out && (t = net_impair_next(nm->imp_out)) < next)
+		next = t;
+	if (nm->kick)
+		next = now;
+	if (next == UINT64_MAX) {
+		th_timerfd_set(nm->timer_fd, 0, 0);
+		return;
+	}
+	th_timerfd_set(nm->timer_fd, next > now ? next - now : 1, 0);
+}
+
+static void net_service(struct net_mod *nm)
+{
+	uint64_t now = th_now_ns();
+	nm->in_service = true;
+	for (int round = 0; round < 4; round++) {
+		nm->kick = false;
+		if (nm->imp_in) {
+			struct net_impair_dgram d;
+			while (net_impair_pop(nm->imp_in, now, &d) == 1)
+				net_server_feed(nm->srv, d.data, d.len, (struct sockaddr *)&d.from, d.from_len, now);
+		}
+		net_link_service(nm, now);
+		net_flush_out(nm, now);
+		if (!nm->kick)
+			break;
+	}
+	nm->in_service = false;
+	net_arm(nm, now);
+}
+
+void net_mod_kick(struct net_mod *nm)
+{
+	nm->kick = true;
+	if (!nm->in_service)
+		th_timerfd_set(nm->timer_fd, 1, 0);
+}
+
+static void net_on_udp(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct net_mod *nm = user;
+	struct net_udp_msg msgs[NET_UDP_RX_BATCH];
+	uint64_t now = th_now_ns();
+	for (int rounds = 0; rounds < 8; rounds++) {
+		int n = net_udp_recv(nm->udp, msgs, NET_UDP_RX_BATCH);
+		if (n <= 0)
+			break;
+		const struct sockaddr *local;
+		socklen_t ll;
+		local = net_udp_local(nm->udp, &ll);
+		for (int i = 0; i < n; i++) {
+			if (nm->imp_in)
+				net_impair_submit(nm->imp_in, msgs[i].data, msgs[i].len, (struct sockaddr *)&msgs[i].from,
+						  msgs[i].from_len, local, ll, now);
+			else
+				net_server_feed(nm->srv, msgs[i].data, msgs[i].len, (struct sockaddr *)&msgs[i].from,
+						msgs[i].from_len, now);
+		}
+		if (n < NET_UDP_RX_BATCH)
+			break;
+	}
+	net_service(nm);
+}
+
+static void net_on_timer(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct net_mod *nm = user;
+	th_timerfd_drain(fd);
+	net_service(nm);
+}
+
+/* ---- impairment (operators and tests) ---------------------------------------- */
+
+static int net_set_impair(struct net_mod *nm, const char *spec, char *err, size_t errlen)
+{
+	struct net_impair_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	if (strlen(spec) > NET_IMPAIR_SPEC_MAX || net_impair_parse(spec, &cfg) < 0) {
+		snprintf(err, errlen, "'%s' is not an impairment spec (e.g. loss=10%%,delay=50ms,jitter=10ms,"
+				      "reorder=0.05,dup=0.01,partition=2s-4s)", spec);
+		return -EINVAL;
+	}
+	uint64_t now = th_now_ns();
+	struct net_impair *in = NULL, *out = NULL;
+	if (spec[0]) {
+		struct net_impair_config cin = cfg;
+		cin.seed = cfg.seed ? cfg.seed * 2 + 1 : 2; /* the two directions decide independently */
+		int r = net_impair_create(&cfg, now, &out);
+		if (r == 0)
+			r = net_impair_create(&cin, now, &in);
+		if (r < 0) {
+			net_impair_destroy(&out);
+			snprintf(err, errlen, "cannot apply '%s': %s", spec, th_strerror(r));
+			return r;
+		}
+	}
+	/* Whatever the old layer held is delivered at once, not lost. */
+	struct net_impair_dgram d;
+	if (nm->imp_in)
+		while (net_impair_pop(nm->imp_in, UINT64_MAX, &d) == 1)
+			net_server_feed(nm->srv, d.data, d.len, (struct sockaddr *)&d.from, d.from_len, now);
+	if (nm->imp_out)
+		while (net_impair_pop(nm->imp_out, UINT64_MAX, &d) == 1)
+			net_send_one(nm, d.data, d.len, d.len, (struct sockaddr *)&d.to, d.to_len);
+	net_impair_destroy(&nm->imp_in);
+	net_impair_destroy(&nm->imp_out);
+	nm->imp_in = in;
+	nm->imp_out = out;
+	snprintf(nm->impair_spec, sizeof(nm->impair_spec), "%s", spec);
+	net_mod_kick(nm);
+	return 0;
+}
+
+/* ---- control commands ------------------------------------------------------ */
+
+static const char *jarg(struct json_object *args, const char *k)
+{
+	struct json_object *v;
+	return args && json_object_object_get_ex(args, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen)
+{
+	const char *name = jarg(args, "session");
+	if (!name) {
+		struct sess_session *s = sess_module_current(nm->sess);
+		if (!s)
+			snprintf(err, errlen, "no session is open");
+		return s;
+	}
+	struct sess_session *s = sess_find(sess_module_registry(nm->sess), name);
+	if (!s)
+		snprintf(err, errlen, "no session '%s' (by id, or by a name only one session has; see thetactl sessions)",
+			 name);
+	return s;
+}
+
+static struct sess_session *net_default_session(struct net_mod *nm)
+{
+	struct sess_registry *r = sess_module_registry(nm->sess);
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->s[i]->role == SESS_ROLE_HOST && !strcmp(r->s[i]->name, SESS_DEFAULT_NAME))
+			return r->s[i];
+	return NULL;
+}
+
+static int net_cmd_host(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *name = jarg(args, "name");
+	char gen[SESS_NAME_MAX + 1];
+	if (!name) {
+		uint8_t rnd[4];
+		randombytes_buf(rnd, sizeof(rnd));
+		snprintf(gen, sizeof(gen), "session-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+		name = gen;
+	}
+	if (!sess_name_valid(name)) {
+		snprintf(err, errlen, "'%s' is not a session name (1 to 64 of A-Z a-z 0-9 . _ -)", name);
+		return -EINVAL;
+	}
+	struct sess_session *s;
+	int r = sess_module_host(nm->sess, name, &s);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create session '%s': %s", name, th_strerror(r));
+		return r;
+	}
+	sess_module_set_current(nm->sess, s);
+	th_notice("session %s (%s) created by uid %u; this daemon hosts it", s->id, s->name, (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	return 0;
+}
+
+/* The address an invite names when none is given: the first non-loopback
+ * IPv4 address that is up, else 127.0.0.1. */
+static void net_default_host(char *out, size_t len)
+{
+	struct ifaddrs *ifa = NULL;
+	snprintf(out, len, "127.0.0.1");
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+		    !(i->ifa_flags & IFF_UP))
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, out, (socklen_t)len);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			  struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct sess_session *s = net_pick(nm, args, err, errlen);
+	struct json_object *v;
+	if (!s)
+		return -ENOENT;
+	if (s->role != SESS_ROLE_HOST) {
+		snprintf(err, errlen, "session %s is hosted by another daemon (%s:%u); invites come from its host", s->id,
+			 s->link.host, (unsigned)s->link.port);
+		return -EPERM;
+	}
+	const char *rs = jarg(args, "role");
+	int role = rs ? proto_sess_role_parse(rs) : PROTO_SESS_ROLE_EDITOR;
+	if (role < 0) {
+		snprintf(err, errlen, "'%s' is not a role (viewer, editor, admin)", rs);
+		return -EINVAL;
+	}
+	uint64_t expires_s = 0, expiry = 0;
+	if (args && json_object_object_get_ex(args, "expires_s", &v)) {
+		int64_t x = json_object_get_int64(v);
+		if (x < 1 || (uint64_t)x > NET_INVITE_EXPIRES_MAX_S) {
+			snprintf(err, errlen, "an invite expires after 1 s to 366 days");
+			return -EINVAL;
+		}
+		expires_s = (uint64_t)x;
+		expiry = th_wall_ns() / TH_NS_PER_S + expires_s;
+	}
+	bool single = args && json_object_object_get_ex(args, "single_use", &v) && json_object_get_boolean(v);
+	char host[PROTO_INVITE_MAX_HOST + 1];
+	const char *h = jarg(args, "host");
+	if (h)
+		snprintf(host, sizeof(host), "%s", h);
+	else
+		net_default_host(host, sizeof(host));
+	uint8_t token[PROTO_INVITE_TOKEN_LEN];
+	struct proto_invite_token tok;
+	int r = proto_invite_token_make(s->id_bytes, (unsigned)role, expiry, single, nm->host_key->sk, token, &tok);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot make the token: %s", th_strerror(r));
+		return r;
+	}
+	char link[PROTO_INVITE_MAX_LINK + 1];
+	r = proto_invite_format(host, net_udp_port(nm->udp), nm->cert->fp, token, link, sizeof(link));
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write a link for host '%s': %s", host, th_strerror(r));
+		return r;
+	}
+	th_info("invite to session %s (%s) as %s%s issued by uid %u", s->id, s->name, proto_sess_role_name((unsigned)role),
+		single ? ", single use" : "", (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "link", json_object_new_string(link));
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "role", json_object_new_string(proto_sess_role_name((unsigned)role)));
+	json_object_object_add(*res, "expiry_unix", json_object_new_uint64(expiry));
+	json_object_object_add(*res, "single_use", json_object_new_boolean(single));
+	return 0;
+}
+
+static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *text = jarg(args, "link");
+	struct proto_invite_link link;
+	if (!text) {
+		snprintf(err, errlen, "session join needs an invite link (theta://HOST:PORT/SESSION?fp=...&token=...)");
+		return -EINVAL;
+	}
+	if (proto_invite_parse(text, &link) < 0) {
+		const char *why = proto_invite_check(text);
+		snprintf(err, errlen, "%s", why ? why : "The invite link is malformed.");
+		return -EINVAL;
+	}
+	const char *name = jarg(args, "name");
+	char gen[SESS_NAME_MAX + 1];
+	if (!name) {
+		snprintf(gen, sizeof(gen), "joined-%02x%02x%02x%02x", link.session_id[0], link.session_id[1],
+			 link.session_id[2], link.session_id[3]);
+		name = gen;
+	}
+	if (!sess_name_valid(name)) {
+		snprintf(err, errlen, "'%s' is not a session name (1 to 64 of A-Z a-z 0-9 . _ -)", name);
+		return -EINVAL;
+	}
+	struct sess_link sl;
+	memset(&sl, 0, sizeof(sl));
+	snprintf(sl.host, sizeof(sl.host), "%s", link.host);
+	sl.port = link.port;
+	memcpy(sl.fp, link.fp, sizeof(sl.fp));
+	memcpy(sl.token, link.token, sizeof(sl.token));
+	struct sess_session *s;
+	int r = sess_module_join(nm->sess, link.session_id, name, &sl, &s);
+	if (r == -EEXIST) {
+		snprintf(err, errlen, "this daemon hosts that session itself");
+		return r;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create the replica of the session: %s", th_strerror(r));
+		return r;
+	}
+	struct net_join *j = net_join_of(nm, s);
+	if (j)
+		net_join_leave(nm, j);
+	s->link.left = false;
+	if ((r = net_join_start(nm, s, &j)) < 0) {
+		snprintf(err, errlen, "cannot start joining: %s", th_strerror(r));
+		return r;
+	}
+	sess_module_set_current(nm->sess, s);
+	th_notice("joining session %s at %s:%u (requested by uid %u)", s->id, s->link.host, (unsigned)s->link.port,
+		  (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	return 0;
+}
+
+static int net_cmd_leave(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			 struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct sess_session *s = net_pick(nm, args, err, errlen);
+	if (!s)
+		return -ENOENT;
+	const char *what;
+	if (s->role == SESS_ROLE_MEMBER) {
+		struct net_join *j = net_join_of(nm, s);
+		if (j)
+			net_join_leave(nm, j);
+		s->link.left = true;
+		sess_save_conf(s);
+		what = "left";
+	} else {
+		net_host_end(nm, s, PROTO_SESS_ERR_HOST_ENDED);
+		what = "ended hosting";
+	}
+	struct sess_session *def = net_default_session(nm);
+	if (sess_module_current(nm->sess) == s && def)
+		sess_module_set_current(nm->sess, def);
+	th_notice("session %s (%s): %s (uid %u)", s->id, s->name, what, (unsigned)caller->uid);
+	net_mod_kick(nm);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "result", json_object_new_string(what));
+	return 0;
+}
+
+static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *arr)
+{
+	static const char *const stname[] = { "handshake", "hello", "active", "closed" };
+	char fpr[TH_KEY_FPR_LEN] = "-";
+	struct json_object *o = json_object_new_object(), *b = json_object_new_object();
+	static const char *const stream[NET_ST_COUNT] = { "control", "commands", "assets", "datagrams" };
+	if (c->st >= NC_HELLO || c->incoming == false)
+		th_key_fingerprint(c->key, fpr, sizeof(fpr));
+	json_object_object_add(o, "session", json_object_new_string(c->s ? c->s->id : "-"));
+	json_object_object_add(o, "peer_id", json_object_new_int64(c->peer_id));
+	json_object_object_add(o, "key", json_object_new_string(c->st >= NC_ACTIVE ? fpr : "-"));
+	json_object_object_add(o, "address", json_object_new_string(c->addr));
+	json_object_object_add(o, "is", json_object_new_string(c->incoming ? "member" : "host"));
+	json_object_object_add(o, "role", json_object_new_string(c->role ? th_role_name(c->role) : "-"));
+	json_object_object_add(o, "state", json_object_new_string(c->lost ? "lost" : stname[c->st]));
+	json_object_object_add(o, "rtt_ms", json_object_new_double(c->hb.samples ? c->hb.srtt_ns / 1e6 : 0));
+	json_object_object_add(o, "jitter_ms", json_object_new_double(c->hb.jitter_ns / 1e6));
+	json_object_object_add(o, "loss", json_object_new_double(net_hb_loss(&c->hb, now)));
+	json_object_object_add(o, "connected_s", json_object_new_double((double)(now - c->created_ns) / 1e9));
+	for (int i = 0; i < NET_ST_COUNT; i++) {
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "in", json_object_new_uint64(c->bytes_in[i]));
+		json_object_object_add(x, "out", json_object_new_uint64(c->bytes_out[i]));
+		json_object_object_add(b, stream[i], x);
+	}
+	json_object_object_add(o, "bytes", b);
+	json_object_object_add(o, "entries_in", json_object_new_uint64(c->entries_in));
+	json_object_object_add(o, "entries_out", json_object_new_uint64(c->entries_out));
+	json_object_array_add(arr, o);
+}
+
+static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			 struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	uint64_t now = th_now_ns();
+	struct sess_session *only = NULL;
+	if (jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
+		return -ENOENT;
+	struct json_object *arr = json_object_new_array();
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->st != NC_CLOSED && (!only || c->s == only))
+			net_peer_json(c, now, arr);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "peers", arr);
+	return 0;
+}
+
+/* PEER: a peer id, or a key fingerprint (SHA256:..., a unique prefix of at
+ * least 8 characters after "SHA256:" will do), in a hosted session. */
+static struct sess_member *net_find_member(struct net_mod *nm, const char *peer, struct sess_session **sout,
+					   char *err, size_t errlen)
+{
+	struct sess_registry *r = sess_module_registry(nm->sess);
+	char *end;
+	unsigned long id = strtoul(peer, &end, 10);
+	bool numeric = *peer && !*end;
+	size_t plen = strlen(peer);
+	struct sess_member *hit = NULL;
+	unsigned hits = 0;
+	for (unsigned i = 0; i < r->n; i++) {
+		struct sess_session *s = r->s[i];
+		if (s->role != SESS_ROLE_HOST)
+			continue;
+		for (unsigned k = 0; k < s->n_members; k++) {
+			struct sess_member *mb = &s->members[k];
+			char fpr[TH_KEY_FPR_LEN];
+			th_key_fingerprint(mb->key, fpr, sizeof(fpr));
+			bool match = numeric ? mb->peer_id == id
+					     : (plen >= 15 && !strncmp(fpr, peer, plen)) ||
+						       (plen >= 8 && !strncmp(fpr + 7, peer, plen));
+			if (match) {
+				hit = mb;
+				*sout = s;
+				hits++;
+			}
+		}
+	}
+	if (hits == 1)
+		return hit;
+	snprintf(err, errlen, hits ? "'%s' names more than one peer; use the full key fingerprint"
+				   : "no member '%s' in a session this daemon hosts (see thetactl peers)",
+		 peer);
+	return NULL;
+}
+
+static int net_cmd_kick(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *peer = jarg(args, "peer");
+	struct sess_session *s;
+	if (!peer) {
+		snprintf(err, errlen, "kick needs a PEER (id or key fingerprint)");
+		return -EINVAL;
+	}
+	struct sess_member *mb = net_find_member(nm, peer, &s, err, errlen);
+	if (!mb)
+		return -ENOENT;
+	net_host_kick(nm, s, mb);
+	th_notice("session %s: peer %u kicked by uid %u", s->id, mb->peer_id, (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "peer_id", json_object_new_int64(mb->peer_id));
+	return 0;
+}
+
+static int net_cmd_role(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *peer = jarg(args, "peer"), *rs = jarg(args, "role");
+	struct sess_session *s;
+	int role = rs ? proto_sess_role_parse(rs) : -EINVAL;
+	if (!peer || role < 0) {
+		snprintf(err, errlen, "role needs a PEER and a ROLE (viewer, editor, admin)");
+		return -EINVAL;
+	}
+	struct sess_member *mb = net_find_member(nm, peer, &s, err, errlen);
+	if (!mb)
+		return -ENOENT;
+	mb->role = (uint8_t)role;
+	mb->kicked = false;
+	int r = sess_members_save(s);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot store the member table: %s", th_strerror(r));
+		return r;
+	}
+	net_host_role_changed(nm, s, mb);
+	th_notice("session %s: peer %u is now %s (uid %u)", s->id, mb->peer_id, th_role_name(mb->role),
+		  (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "peer_id", json_object_new_int64(mb->peer_id));
+	json_object_object_add(*res, "role", json_object_new_string(th_role_name(mb->role)));
+	return 0;
+}
+
+static int net_cmd_impair(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			  struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *spec = jarg(args, "spec"), *part = jarg(args, "partition");
+	int r;
+	if (spec && (r = net_set_impair(nm, !strcmp(spec, "off") ? "" : spec, err, errlen)) < 0)
+		return r;
+	if (part) {
+		bool on = !strcmp(part, "on");
+		if (!on && strcmp(part, "off")) {
+			snprintf(err, errlen, "partition is 'on' or 'off'");
+			return -EINVAL;
+		}
+		if (!nm->imp_in && (r = net_set_impair(nm, "loss=0", err, errlen)) < 0)
+			return r;
+		net_impair_set_partition(nm->imp_in, on);
+		net_impair_set_partition(nm->imp_out, on);
+		th_notice("network partition %s (uid %u)", on ? "on" : "off", (unsigned)caller->uid);
+	}
+	if (spec)
+		th_notice("network impairment %s%s (uid %u)", nm->impair_spec[0] ? "set to " : "off",
+			  nm->impair_spec, (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "spec", json_object_new_string(nm->impair_spec));
+	if (nm->imp_in) {
+		struct net_impair_stats a, b;
+		net_impair_get_stats(nm->imp_in, &a);
+		net_impair_get_stats(nm->imp_out, &b);
+		json_object_object_add(*res, "in_dropped", json_object_new_uint64(a.dropped_loss + a.dropped_partition));
+		json_object_object_add(*res, "out_dropped", json_object_new_uint64(b.dropped_loss + b.dropped_partition));
+	}
+	return 0;
+}
+
+/* ---- sessions-module hooks -------------------------------------------------- */
+
+static void net_hook_durable(void *u, struct sess_session *s, const struct clog_event *ev)
+{
+	net_link_on_durable(u, s, ev);
+}
+
+static void net_hook_flushed(void *u, struct sess_session *s)
+{
+	net_link_on_flushed(u, s);
+}
+
+static void net_hook_pose(void *u, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+			  const struct proto_ipc_pose_update *p)
+{
+	net_link_on_pose(u, s, author, p);
+}
+
+static void net_hook_describe(void *u, struct sess_session *s, struct json_object *row)
+{
+	struct net_mod *nm = u;
+	static const char *const jst[] = { "waiting", "connecting", "active", "failed", "left" };
+	json_object_object_add(row, "peers", json_object_new_int((int)net_peers_of(nm, s)));
+	if (s->role != SESS_ROLE_MEMBER)
+		return;
+	struct net_join *j = net_join_of(nm, s);
+	json_object_object_add(row, "link_state", json_object_new_string(j ? jst[j->st] : s->link.left ? "left" : "idle"));
+	if (j && j->code) {
+		json_object_object_add(row, "error_code", json_object_new_uint64(j->code));
+	}
+	if (j && j->error[0])
+		json_object_object_add(row, "error", json_object_new_string(j->error));
+	if (j)
+		json_object_object_add(row, "joins", json_object_new_uint64(j->joins));
+}
+
+static const struct sess_net_hooks net_hooks = {
+	.durable = net_hook_durable,
+	.flushed = net_hook_flushed,
+	.pose = net_hook_pose,
+	.describe = net_hook_describe,
+};
+
+/* ---- module ---------------------------------------------------------------- */
+
+static void net_module_stop(void *state);
+
+static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsigned len)
+{
+	struct net_mod *nm = calloc(1, sizeof(*nm));
+	int r;
+	if (!nm)
+		return -ENOMEM;
+	nm->d = d;
+	nm->timer_fd = -1;
+	nm->lost_after_ns = NET_HB_LOST_DEFAULT_NS;
+	nm->sess = srv_daemon_module_state(d, "sessions");
+	if (!nm->sess || !(nm->host_key = sess_module_host_key(nm->sess))) {
+		snprintf(msg, len, "the net module needs the sessions module");
+		free(nm);
+		return -ENOENT;
+	}
+	struct srv_metrics *mx = srv_daemon_metrics(d);
+	nm->m_refusals = srv_counter(mx, "net_refusals", "joins refused by this host (any reason)");
+	for (unsigned i = 0; i < sizeof(net_refusal_metric) / sizeof(net_refusal_metric[0]); i++)
+		nm->m_refused[i] = srv_counter(mx, net_refusal_metric[i], "joins refused for this reason");
+	nm->m_peers_lost = srv_counter(mx, "net_peers_lost", "peers declared lost after silence");
+	nm->m_joins = srv_counter(mx, "net_joins", "members admitted (host) or admissions (joiner)");
+	nm->m_rejoins = srv_counter(mx, "net_rejoin_attempts", "reconnect attempts of joined sessions");
+	nm->m_entries_in = srv_counter(mx, "net_entries_in", "log entries received from peers");
+	nm->m_entries_out = srv_counter(mx, "net_entries_out", "log entries sent to peers");
+	nm->m_poses_in = srv_counter(mx, "net_poses_in", "pose datagrams received");
+	nm->m_poses_out = srv_counter(mx, "net_poses_out", "pose datagrams sent");
+	nm->m_udp_drops = srv_counter(mx, "net_udp_send_drops", "datagrams the socket would not take");
+	nm->m_protocol = srv_counter(mx, "net_protocol_violations", "peers that broke the session protocol");
+	nm->m_sync_ignored = srv_counter(mx, "net_sync_ignored", "SYNC requests ignored for coming too often");
+
+	const char *e;
+	nm->lost_after_ns = srv_daemon_config(d)->net_peer_timeout_ns;
+	if ((e = getenv("THETAD_TEST_SESSION_VERSION")) && *e)
+		nm->test_version = (uint16_t)strtoul(e, NULL, 10);
+	if ((e = getenv("THETAD_TEST_SCHEMA_XOR")) && *e)
+		nm->test_schema_xor = strtoull(e, NULL, 0);
+	if ((e = getenv("THETAD_TEST_BAD_HELLO_SIG")) && *e == '1')
+		nm->test_bad_sig = true;
+
+	bool created = false;
+	if ((r = net_cert_load_or_create(srv_daemon_state_dir(d), &nm->cert, &created)) < 0) {
+		snprintf(msg, len, "cannot load or create the TLS certificate under %s/%s: %s", srv_daemon_state_dir(d),
+			 NET_CERT_DIR, th_strerror(r));
+		goto fail;
+	}
+	if (created)
+		th_notice("created this daemon's TLS certificate, fingerprint %s", nm->cert->fp_hex);
+	int64_t port = srv_daemon_config(d)->port;
+	if ((r = net_udp_open(NULL, (uint16_t)port, &nm->udp)) < 0) {
+		snprintf(msg, len, "cannot bind UDP port %" PRId64 ": %s%s", port, th_strerror(r),
+			 r == -EADDRINUSE ? " (another daemon uses it; pick another with --port or net.port)" : "");
+		goto fail;
+	}
+	socklen_t ll;
+	const struct sockaddr *local = net_udp_local(nm->udp, &ll);
+	struct net_server_config sc = { .quic = { .keepalive_ns = 0 } };
+	if ((r = net_server_create(&sc, nm->cert->cred, &net_link_server_cb, nm, local, ll, &nm->srv)) < 0) {
+		snprintf(msg, len, "cannot start the QUIC endpoint: %s", th_strerror(r));
+		goto fail;
+	}
+	nm->timer_fd = th_timerfd_create(0, 0);
+	if (nm->timer_fd < 0) {
+		r = nm->timer_fd;
+		snprintf(msg, len, "cannot create the network timer: %s", th_strerror(r));
+		goto fail;
+	}
+	if ((r = th_loop_add(srv_daemon_loop(d), net_udp_fd(nm->udp), EPOLLIN, net_on_udp, nm)) < 0 ||
+	    (r = th_loop_add(srv_daemon_loop(d), nm->timer_fd, EPOLLIN, net_on_timer, nm)) < 0) {
+		snprintf(msg, len, "cannot watch the UDP socket: %s", th_strerror(r));
+		goto fail;
+	}
+	if (*(e = srv_daemon_config(d)->net_impair)) {
+		char why[256];
+		if ((r = net_set_impair(nm, e, why, sizeof(why))) < 0) {
+			snprintf(msg, len, "--impair / net.impair: %s", why);
+			goto fail;
+		}
+		th_warn("network impairment active: %s (for rehearsals; never in production)", e);
+	}
+	char where[96];
+	snprintf(where, sizeof(where), "%s:%u", net_udp_is_dual_stack(nm->udp) ? "[::]" : "0.0.0.0",
+		 (unsigned)net_udp_port(nm->udp));
+	srv_daemon_add_socket_info(d, "udp", where);
+
+	struct srv_control *ctl = srv_daemon_control(d);
+	srv_control_register(ctl, "session_host", SRV_CTL_CHANGE, net_cmd_host, nm);
+	srv_control_register(ctl, "session_join", SRV_CTL_CHANGE, net_cmd_join, nm);
+	srv_control_register(ctl, "session_leave", SRV_CTL_CHANGE, net_cmd_leave, nm);
+	srv_control_register(ctl, "invite", SRV_CTL_CHANGE, net_cmd_invite, nm);
+	srv_control_register(ctl, "peers", SRV_CTL_QUERY, net_cmd_peers, nm);
+	srv_control_register(ctl, "kick", SRV_CTL_CHANGE, net_cmd_kick, nm);
+	srv_control_register(ctl, "role", SRV_CTL_CHANGE, net_cmd_role, nm);
+	srv_control_register(ctl, "impair", SRV_CTL_CHANGE, net_cmd_impair, nm);
+	sess_module_set_net(nm->sess, &net_hooks, nm);
+
+	/* Resume the sessions this daemon had joined. */
+	struct sess_registry *reg = sess_module_registry(nm->sess);
+	for (unsigned i = 0; i < reg->n; i++) {
+		struct sess_session *s = reg->s[i];
+		struct net_join *j;
+		if (s->role == SESS_ROLE_MEMBER && !s->link.left && s->log && !s->error[0] &&
+		    net_join_start(nm, s, &j) == 0)
+			th_info("session %s: rejoining its host %s:%u", s->id, s->link.host, (unsigned)s->link.port);
+	}
+	th_info("UDP port %u, certificate fingerprint %s", (unsigned)net_udp_port(nm->udp), nm->cert->fp_hex);
+	*state = nm;
+	net_mod_kick(nm);
+	return 0;
+fail:
+	net_module_stop(nm);
+	return r;
+}
+
+static void net_module_stop(void *state)
+{
+	struct net_mod *nm = state;
+	if (!nm)
+		return;
+	if (nm->sess)
+		sess_module_set_net(nm->sess, NULL, NULL);
+	/* Say goodbye: members and hosts learn at once rather than by silence. */
+	if (nm->srv) {
+		uint64_t now = th_now_ns();
+		for (struct net_conn *c = nm->conns; c; c = c->next)
+			if (c->q && c->st != NC_CLOSED)
+				net_conn_close(c, PROTO_SESS_ERR_LEFT, "daemon stopping", now);
+		net_impair_destroy(&nm->imp_out); /* the goodbyes go straight out */
+		net_flush_out(nm, now);
+	}
+	while (nm->n_joins)
+		net_join_leave(nm, nm->joins[nm->n_joins - 1]);
+	net_server_destroy(&nm->srv); /* conn_gone frees each net_conn */
+	while (nm->conns) {
+		struct net_conn *c = nm->conns;
+		nm->conns = c->next;
+		net_conn_free(c);
+	}
+	if (nm->timer_fd >= 0) {
+		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
+		close(nm->timer_fd);
+	}
+	if (nm->udp) {
+		th_loop_del(srv_daemon_loop(nm->d), net_udp_fd(nm->udp));
+		net_udp_close(&nm->udp);
+	}
+	net_impair_destroy(&nm->imp_in);
+	net_impair_destroy(&nm->imp_out);
+	net_cert_destroy(&nm->cert);
+	free(nm);
+}
+
+static void net_module_status(void *state, struct json_object *status)
+{
+	struct net_mod *nm = state;
+	unsigned peers = 0;
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		peers += c->st == NC_ACTIVE;
+	json_object_object_add(status, "udp_port", json_object_new_int(net_udp_port(nm->udp)));
+	json_object_object_add(status, "cert_fingerprint", json_object_new_string(nm->cert->fp_hex));
+	json_object_object_add(status, "peers", json_object_new_int((int)peers));
+	if (nm->impair_spec[0])
+		json_object_object_add(status, "impair", json_object_new_string(nm->impair_spec));
+}
+
+static int net_module_status_line(void *state, char *buf, unsigned len)
+{
+	struct net_mod *nm = state;
+	unsigned peers = 0;
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		peers += c->st == NC_ACTIVE;
+	return snprintf(buf, len, "UDP %u, %u peer%s", (unsigned)net_udp_port(nm->udp), peers, peers == 1 ? "" : "s");
+}
+
+const struct srv_module net_module = {
+	.name = "net",
+	.start = net_module_start,
+	.stop = net_module_stop,
+	.status = net_module_status,
+	.status_line = net_module_status_line,
+};

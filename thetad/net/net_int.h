@@ -1,0 +1,160 @@
+/* Internal to the net daemon module (module.c: I/O, loop, control commands;
+ * net_link.c: the session protocol over each connection). Not for other
+ * folders: they use srv_daemon_module_state(d, "net") through nothing. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "net/net_cert.h"
+#include "net/net_impair.h"
+#include "net/net_peer.h"
+#include "net/net_quic.h"
+#include "net/net_server.h"
+#include "net/net_udp.h"
+#include "sess/sessions.h"
+#include "session.h"
+#include "th_buf.h"
+
+struct srv_daemon;
+struct th_logrec_entry;
+struct proto_ipc_pose_update;
+struct clog_event;
+
+/* Limits (each bounds something a peer controls). */
+#define NET_SESS_MAX_PEERS       32u              /* connected members per hosted session */
+#define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
+#define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */
+#define NET_ACC_MAX_BYTES        (16u << 20)
+#define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
+#define NET_SYNC_INTERVAL_NS     (5ull * 1000 * 1000 * 1000) /* member's anti-entropy round */
+#define NET_SYNC_MIN_GAP_NS      (200ull * 1000 * 1000) /* SYNCs closer than this are ignored */
+#define NET_HELLO_TIMEOUT_NS     (10ull * 1000 * 1000 * 1000)
+#define NET_CONNECT_TIMEOUT_NS   (10ull * 1000 * 1000 * 1000)
+#define NET_MAX_JOINS            SESS_MAX_SESSIONS
+
+/* Streams, in the order the joiner opens them (client-initiated
+ * bidirectional ids 0, 4, 8). */
+enum net_stream {
+	NET_ST_CONTROL = 0,
+	NET_ST_COMMANDS = 1,
+	NET_ST_ASSETS = 2,
+	NET_ST_DGRAM = 3, /* not a stream: datagram byte counters */
+	NET_ST_COUNT
+};
+static inline int64_t net_stream_sid(enum net_stream st) { return 4 * (int64_t)st; }
+
+enum net_conn_state {
+	NC_HANDSHAKE,  /* QUIC/TLS handshake */
+	NC_HELLO,      /* joiner: HELLO sent, waiting for ACK; host: waiting for HELLO */
+	NC_ACTIVE,
+	NC_CLOSED,     /* closed or ended; reaped by net_server */
+};
+
+struct net_mod;
+struct net_join;
+
+/* One QUIC connection carrying one membership. */
+struct net_conn {
+	struct net_conn *next;
+	struct net_mod *nm;
+	struct net_quic *q;      /* NULL once net_server reaped it */
+	bool incoming;           /* we host, the peer joined */
+	enum net_conn_state st;
+	struct sess_session *s;  /* host: set by an accepted HELLO */
+	struct net_join *join;   /* joiner side */
+	uint32_t peer_id;        /* host side: the member's id; joiner: ours */
+	uint8_t key[32];         /* the other daemon's identity key */
+	uint8_t role;            /* the member's role (host side) / granted (joiner) */
+	uint64_t caps;
+	uint64_t created_ns, hello_deadline_ns;
+	char addr[64];
+	struct proto_sess_reasm rs[NET_ST_ASSETS + 1];
+	struct th_wbuf pend[NET_ST_ASSETS + 1]; /* written, not yet taken by the stream */
+	bool opened[NET_ST_ASSETS + 1];
+	struct net_hb hb;
+	bool hb_on;
+	/* ENTRIES being built for this peer (relay of durable entries). */
+	struct th_wbuf out;
+	struct proto_sess_entries_build ob;
+	bool ob_open;
+	/* ENTRIES received with MORE, kept until the group is complete. */
+	uint8_t *acc;
+	size_t acc_len, acc_cap;
+	uint32_t acc_n;
+	uint64_t bytes_in[NET_ST_COUNT], bytes_out[NET_ST_COUNT];
+	uint64_t entries_in, entries_out, poses_in, poses_out;
+	uint64_t end_code;       /* app code it ended with (either side) */
+	uint64_t last_sync_rx_ns; /* a SYNC costs a log scan: at most one per NET_SYNC_MIN_GAP_NS */
+	bool lost;               /* declared lost by the heartbeat */
+};
+
+enum net_join_state {
+	NJ_WAIT,       /* backoff before the next attempt */
+	NJ_CONNECTING, /* QUIC + HELLO in progress */
+	NJ_ACTIVE,
+	NJ_FAILED,     /* refused for good: see code/error */
+	NJ_LEFT,
+};
+
+/* A member session's link to its host: reconnects with backoff. */
+struct net_join {
+	struct sess_session *s;
+	struct net_conn *conn;
+	enum net_join_state st;
+	struct net_backoff bo;
+	uint64_t code;           /* last end code (0: none) */
+	char error[256];         /* last failure, one sentence */
+	uint64_t next_sync_ns;
+	uint64_t attempts, joins;
+	uint64_t last_attempt_ns;
+};
+
+struct net_mod {
+	struct srv_daemon *d;
+	void *sess;              /* the sessions module's state */
+	const struct th_keypair *host_key;
+	struct net_cert *cert;
+	struct net_udp *udp;
+	struct net_server *srv;
+	int timer_fd;
+	bool kick;               /* work queued from outside the loop pass */
+	bool in_service;
+	struct net_impair *imp_in, *imp_out;
+	char impair_spec[NET_IMPAIR_SPEC_MAX + 1];
+	uint64_t lost_after_ns;
+	struct net_conn *conns;
+	struct net_join *joins[NET_MAX_JOINS];
+	unsigned n_joins;
+	/* tests only (THETAD_TEST_*): provoke refusals */
+	uint16_t test_version;
+	uint64_t test_schema_xor;
+	bool test_bad_sig;
+	uint8_t txbuf[NET_QUIC_MAX_PKT * 32];
+	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_entries_in, *m_entries_out;
+	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
+	uint64_t *m_refused[PROTO_SESS_ERR_MAX_ - 0x100 + 1];
+};
+
+/* net_link.c */
+extern const struct net_server_callbacks net_link_server_cb;
+void net_link_service(struct net_mod *nm, uint64_t now_ns);   /* timers: heartbeats, joins, syncs */
+uint64_t net_link_next(struct net_mod *nm);                    /* earliest deadline of the above */
+int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join **out);
+void net_join_leave(struct net_mod *nm, struct net_join *j);
+struct net_join *net_join_of(struct net_mod *nm, struct sess_session *s);
+void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code);
+int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t now_ns);
+void net_conn_free(struct net_conn *c);
+unsigned net_peers_of(struct net_mod *nm, struct sess_session *s);
+/* sessions-module hooks */
+void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev);
+void net_link_on_flushed(struct net_mod *nm, struct sess_session *s);
+void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
+		      const struct proto_ipc_pose_update *p);
+/* Sends a ROLE / KICK decision for a member of a hosted session. */
+void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
+void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
+
+/* module.c */
+void net_mod_kick(struct net_mod *nm); /* run a service pass soon */

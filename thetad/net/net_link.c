@@ -1,0 +1,1236 @@
+/* The session protocol between daemons over each QUIC connection (see
+ * docs/network.md): the joiner's HELLO and the host's checks and ACK (or a
+ * refusal as an application close code), membership messages, heartbeats
+ * on DATAGRAM frames, the commands stream (ENTRIES relayed as they become
+ * durable, SYNC for catch-up in both directions), pose datagrams relayed by
+ * the host, lost-peer detection, and the joiner's reconnects with backoff.
+ *
+ * Runs inside net_server's callbacks and the module's service pass; never
+ * destroys a connection itself (net_server reaps, conn_gone frees). */
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "invite.h"
+#include "ipc.h"
+#include "net/net_int.h"
+#include "sess/module.h"
+#include "th_cmd.h"
+#include "th_err.h"
+#include "th_log.h"
+#include "th_logrec.h"
+#include "th_schema.h"
+#include "th_time.h"
+
+#define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_ASSETS)
+#define NET_CATCHUP_CLOSE_AT 1024u /* end a MORE sequence at a closed point past this */
+
+static const char *key_fpr(const uint8_t key[32], char buf[TH_KEY_FPR_LEN])
+{
+	th_key_fingerprint(key, buf, TH_KEY_FPR_LEN);
+	return buf;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static struct net_conn *conn_new(struct net_mod *nm, bool incoming, uint64_t now)
+{
+	struct net_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->nm = nm;
+	c->incoming = incoming;
+	c->created_ns = now;
+	c->hello_deadline_ns = now + NET_HELLO_TIMEOUT_NS;
+	for (int i = 0; i <= NET_ST_ASSETS; i++) {
+		proto_sess_reasm_init(&c->rs[i], 0);
+		th_wbuf_init(&c->pend[i], 0);
+	}
+	th_wbuf_init(&c->out, 0);
+	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+	c->next = nm->conns;
+	nm->conns = c;
+	return c;
+}
+
+void net_conn_free(struct net_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i <= NET_ST_ASSETS; i++) {
+		proto_sess_reasm_fini(&c->rs[i]);
+		th_wbuf_fini(&c->pend[i]);
+	}
+	th_wbuf_fini(&c->out);
+	free(c->acc);
+	free(c);
+}
+
+static void conn_unlink(struct net_mod *nm, struct net_conn *c)
+{
+	for (struct net_conn **pp = &nm->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+}
+
+static bool conn_live(const struct net_conn *c)
+{
+	return c->q && c->st != NC_CLOSED && !net_quic_is_ended(c->q);
+}
+
+static void conn_push(struct net_conn *c)
+{
+	if (!conn_live(c))
+		return;
+	for (int st = 0; st <= NET_ST_ASSETS; st++) {
+		struct th_wbuf *b = &c->pend[st];
+		if (!b->len || !c->opened[st])
+			continue;
+		int n = net_quic_stream_write(c->q, net_stream_sid(st), b->data, b->len, false);
+		if (n <= 0)
+			continue;
+		c->bytes_out[st] += (uint64_t)n;
+		memmove(b->data, b->data + n, b->len - (size_t)n);
+		b->len -= (size_t)n;
+	}
+}
+
+int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t now_ns)
+{
+	if (!c->q || c->st == NC_CLOSED)
+		return 0;
+	c->end_code = code;
+	int r = net_quic_close(c->q, code, why, now_ns);
+	c->st = NC_CLOSED;
+	net_mod_kick(c->nm);
+	return r;
+}
+
+/* Opens our side of stream st (joiner only: the host answers on the
+ * streams the joiner opened). */
+static int conn_open(struct net_conn *c, enum net_stream st)
+{
+	if (c->opened[st])
+		return 0;
+	if (c->incoming)
+		return -EAGAIN; /* wait for the peer to open it */
+	int64_t sid;
+	int r = net_quic_stream_open(c->q, &sid);
+	if (r < 0)
+		return r;
+	if (sid != net_stream_sid(st)) {
+		net_quic_stream_reset(c->q, sid, PROTO_SESS_ERR_PROTOCOL);
+		return -EPROTO;
+	}
+	c->opened[st] = true;
+	return 0;
+}
+
+static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, size_t n)
+{
+	if (!conn_live(c))
+		return;
+	if (!c->incoming && !c->opened[st] && conn_open(c, st) < 0)
+		return;
+	size_t held = 0;
+	for (int i = 0; i <= NET_ST_ASSETS; i++)
+		held += c->pend[i].len;
+	if (held + n > NET_CONN_PENDING_MAX) {
+		/* The peer does not read; it catches up after reconnecting. */
+		th_warn("peer %s: more than %u bytes waiting to be read; closing", c->addr, NET_CONN_PENDING_MAX);
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "peer does not read", th_now_ns());
+		return;
+	}
+	th_wbuf_put(&c->pend[st], p, n);
+	conn_push(c);
+	net_mod_kick(c->nm);
+}
+
+static void conn_send_msg(struct net_conn *c, enum net_stream st, const struct proto_sess_msg *m)
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	if (proto_sess_encode(m, &w) == 0)
+		conn_send(c, st, w.data, w.len);
+	th_wbuf_fini(&w);
+}
+
+static void conn_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
+{
+	uint8_t b[PROTO_SESS_DGRAM_MAX];
+	if (!conn_live(c) || c->st != NC_ACTIVE || !(c->caps & PROTO_SESS_CAP_DATAGRAMS))
+		return;
+	int n = proto_sess_dgram_encode(d, b, sizeof(b));
+	if (n > 0 && net_quic_dgram_send(c->q, b, (size_t)n) == 0) {
+		c->bytes_out[NET_ST_DGRAM] += (uint64_t)n;
+		net_mod_kick(c->nm);
+	}
+}
+
+unsigned net_peers_of(struct net_mod *nm, struct sess_session *s)
+{
+	unsigned n = 0;
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		n += c->s == s && c->st == NC_ACTIVE;
+	return n;
+}
+
+static void refuse(struct net_conn *c, uint64_t code, uint64_t now, const char *detail)
+{
+	struct net_mod *nm = c->nm;
+	(*nm->m_refusals)++;
+	if (code >= 0x101 && code <= PROTO_SESS_ERR_MAX_)
+		(*nm->m_refused[code - 0x101])++;
+	th_warn("refused a join from %s: %s%s%s", c->addr, proto_sess_err_text(code), detail ? " " : "",
+		detail ? detail : "");
+	net_conn_close(c, code, NULL, now);
+}
+
+static void protocol_error(struct net_conn *c, const char *what, uint64_t now)
+{
+	(*c->nm->m_protocol)++;
+	th_warn("peer %s broke the session protocol (%s); closing", c->addr, what);
+	net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, what, now);
+}
+
+/* ---- joiner ------------------------------------------------------------------- */
+
+struct net_join *net_join_of(struct net_mod *nm, struct sess_session *s)
+{
+	for (unsigned i = 0; i < nm->n_joins; i++)
+		if (nm->joins[i]->s == s)
+			return nm->joins[i];
+	return NULL;
+}
+
+static void join_detach(struct net_join *j)
+{
+	if (j->conn) {
+		j->conn->join = NULL;
+		j->conn = NULL;
+	}
+}
+
+static void join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now)
+{
+	join_detach(j);
+	j->code = code;
+	if (code && net_peer_end_permanent(code)) {
+		j->st = NJ_FAILED;
+		snprintf(j->error, sizeof(j->error), "%s", proto_sess_err_text(code));
+		th_warn("session %s: the host %s:%u refused us: %s", j->s->id, j->s->link.host, (unsigned)j->s->link.port,
+			j->error);
+		return;
+	}
+	if (desc)
+		snprintf(j->error, sizeof(j->error), "%s", desc);
+	bool was_active = j->st == NJ_ACTIVE;
+	j->st = NJ_WAIT;
+	uint64_t at = net_backoff_fail(&j->bo, now, randombytes_random());
+	if (was_active)
+		th_warn("session %s: lost the host %s:%u (%s); reconnecting in %.1f s", j->s->id, j->s->link.host,
+			(unsigned)j->s->link.port, j->error, (double)(at - now) / 1e9);
+}
+
+static void join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct sess_session *s = j->s;
+	j->attempts++;
+	j->last_attempt_ns = now;
+	if (j->joins)
+		(*nm->m_rejoins)++;
+	int r = net_udp_resolve(s->link.host, s->link.port, &ss, &sl);
+	if (r < 0) {
+		char d[200];
+		snprintf(d, sizeof(d), "cannot resolve %s: %s", s->link.host, th_strerror(r));
+		join_failed(j, 0, d, now);
+		return;
+	}
+	struct net_conn *c = conn_new(nm, false, now);
+	if (!c) {
+		join_failed(j, 0, "out of memory", now);
+		return;
+	}
+	c->s = s;
+	c->join = j;
+	net_udp_addr_str((struct sockaddr *)&ss, c->addr, sizeof(c->addr));
+	r = net_server_connect(nm->srv, s->link.fp, (struct sockaddr *)&ss, sl, c, now, &c->q);
+	if (r < 0) {
+		conn_unlink(nm, c);
+		net_conn_free(c);
+		char d[200];
+		snprintf(d, sizeof(d), "cannot connect to %s:%u: %s", s->link.host, (unsigned)s->link.port,
+			 th_strerror(r));
+		j->conn = NULL;
+		join_failed(j, 0, d, now);
+		return;
+	}
+	j->conn = c;
+	j->st = NJ_CONNECTING;
+	net_mod_kick(nm);
+}
+
+int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join **out)
+{
+	if (nm->n_joins == NET_MAX_JOINS)
+		return -ENOSPC;
+	struct net_join *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	uint64_t now = th_now_ns();
+	j->s = s;
+	j->st = NJ_WAIT;
+	net_backoff_init(&j->bo, 0, 0, now);
+	nm->joins[nm->n_joins++] = j;
+	s->net = j;
+	*out = j;
+	net_mod_kick(nm);
+	return 0;
+}
+
+void net_join_leave(struct net_mod *nm, struct net_join *j)
+{
+	uint64_t now = th_now_ns();
+	if (j->conn) {
+		struct net_conn *c = j->conn;
+		if (c->st == NC_ACTIVE) {
+			struct proto_sess_msg m = { .type = PROTO_SESS_T_LEAVE };
+			m.u.leave.reason = PROTO_SESS_ERR_LEFT & 0xffff;
+			conn_send_msg(c, NET_ST_CONTROL, &m);
+		}
+		net_conn_close(c, PROTO_SESS_ERR_LEFT, "left", now);
+		join_detach(j);
+	}
+	for (unsigned i = 0; i < nm->n_joins; i++)
+		if (nm->joins[i] == j) {
+			nm->joins[i] = nm->joins[--nm->n_joins];
+			break;
+		}
+	if (j->s->net == j)
+		j->s->net = NULL;
+	free(j);
+}
+
+static void joiner_send_hello(struct net_conn *c, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
+	if (net_quic_channel_binding(c->q, binding) < 0 || conn_open(c, NET_ST_CONTROL) < 0) {
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "no channel binding", now);
+		return;
+	}
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_HELLO };
+	struct proto_sess_hello *h = &m.u.hello;
+	h->version = nm->test_version ? nm->test_version : PROTO_SESS_VERSION;
+	h->schema_hash = th_schema_hash() ^ nm->test_schema_xor;
+	randombytes_buf(h->nonce, sizeof(h->nonce));
+	h->caps = NET_OUR_CAPS;
+	h->token = c->s->link.token;
+	h->token_len = PROTO_INVITE_TOKEN_LEN;
+	memcpy(h->identity_key, nm->host_key->pk, sizeof(h->identity_key));
+	if (proto_sess_hello_sign(h, binding, nm->host_key->sk) < 0) {
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "cannot sign", now);
+		return;
+	}
+	if (nm->test_bad_sig)
+		h->sig[0] ^= 0x01;
+	c->st = NC_HELLO;
+	conn_send_msg(c, NET_ST_CONTROL, &m);
+}
+
+/* Our vector: the last sequence number of every author we hold. */
+static void send_sync(struct net_conn *c)
+{
+	struct sess_session *s = c->s;
+	uint32_t n = s->n_authors > PROTO_SESS_SYNC_MAX ? PROTO_SESS_SYNC_MAX : s->n_authors;
+	uint8_t(*keys)[PROTO_SESS_KEY_LEN] = malloc((size_t)(n ? n : 1) * PROTO_SESS_KEY_LEN);
+	uint64_t *seqs = malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	if (keys && seqs) {
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(keys[i], s->authors[i].key, PROTO_SESS_KEY_LEN);
+			seqs[i] = s->authors[i].seq;
+		}
+		if (proto_sess_sync_encode(&w, (const uint8_t(*)[PROTO_SESS_KEY_LEN])keys, seqs, n) == 0)
+			conn_send(c, NET_ST_COMMANDS, w.data, w.len);
+	}
+	th_wbuf_fini(&w);
+	free(keys);
+	free(seqs);
+}
+
+static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	struct net_join *j = c->join;
+	struct sess_session *s = c->s;
+	if (memcmp(a->session_id, s->id_bytes, sizeof(s->id_bytes)) != 0) {
+		protocol_error(c, "ACK names another session", now);
+		return;
+	}
+	c->st = NC_ACTIVE;
+	c->role = a->role;
+	c->caps = a->caps & NET_OUR_CAPS;
+	c->peer_id = a->peer_id;
+	memcpy(c->key, a->host_key, sizeof(c->key));
+	c->hb_on = true;
+	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+	if (s->link.granted_role != a->role || memcmp(s->link.host_key, a->host_key, SESS_KEY_LEN)) {
+		s->link.granted_role = a->role;
+		memcpy(s->link.host_key, a->host_key, SESS_KEY_LEN);
+		sess_save_conf(s);
+	}
+	(*nm->m_joins)++;
+	if (j) {
+		bool rejoin = j->joins > 0;
+		j->st = NJ_ACTIVE;
+		j->joins++;
+		j->code = 0;
+		j->error[0] = 0;
+		net_backoff_reset(&j->bo);
+		j->next_sync_ns = now + NET_SYNC_INTERVAL_NS;
+		char fpr[TH_KEY_FPR_LEN];
+		th_notice("session %s: %s host %s (%s) as %s, peer %u", s->id, rejoin ? "rejoined" : "joined", c->addr,
+			  key_fpr(a->host_key, fpr), th_role_name(a->role), a->peer_id);
+	}
+	conn_open(c, NET_ST_COMMANDS);
+	conn_open(c, NET_ST_ASSETS);
+	send_sync(c);
+}
+
+/* ---- host --------------------------------------------------------------------- */
+
+static struct net_conn *host_conn_of(struct net_mod *nm, struct sess_session *s, const uint8_t key[32])
+{
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->incoming && c->s == s && c->st == NC_ACTIVE && !memcmp(c->key, key, 32))
+			return c;
+	return NULL;
+}
+
+static void host_broadcast(struct net_mod *nm, struct sess_session *s, struct net_conn *except,
+			   const struct proto_sess_msg *m)
+{
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c != except && c->incoming && c->s == s && c->st == NC_ACTIVE)
+			conn_send_msg(c, NET_ST_CONTROL, m);
+}
+
+static void host_member_gone(struct net_conn *c, uint16_t reason)
+{
+	if (!c->incoming || !c->s || c->st != NC_ACTIVE)
+		return;
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_MEMBER_LEAVE };
+	m.u.mleave.peer_id = c->peer_id;
+	m.u.mleave.reason = reason;
+	host_broadcast(c->nm, c->s, c, &m);
+}
+
+static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	int v = proto_sess_hello_version(p, len);
+	if (v < 0) {
+		refuse(c, PROTO_SESS_ERR_PROTOCOL, now, "(the first message was not a HELLO)");
+		return;
+	}
+	if (v != PROTO_SESS_VERSION) {
+		char d[64];
+		snprintf(d, sizeof(d), "(it speaks version %d, we speak %d)", v, PROTO_SESS_VERSION);
+		refuse(c, PROTO_SESS_ERR_VERSION, now, d);
+		return;
+	}
+	struct proto_sess_msg m;
+	if (proto_sess_decode(p, len, &m) < 0) {
+		refuse(c, PROTO_SESS_ERR_PROTOCOL, now, "(malformed HELLO)");
+		return;
+	}
+	const struct proto_sess_hello *h = &m.u.hello;
+	if (h->schema_hash != th_schema_hash()) {
+		refuse(c, PROTO_SESS_ERR_SCHEMA, now, NULL);
+		return;
+	}
+	struct proto_invite_token tok;
+	if (proto_invite_token_parse(h->token, h->token_len, &tok) < 0) {
+		refuse(c, PROTO_SESS_ERR_BAD_TOKEN, now, "(malformed token)");
+		return;
+	}
+	char idhex[SESS_ID_LEN + 1];
+	for (int i = 0; i < SESS_ID_LEN / 2; i++)
+		snprintf(idhex + 2 * i, 3, "%02x", tok.session_id[i]);
+	struct sess_session *s = sess_find(sess_module_registry(nm->sess), idhex);
+	if (!s || s->role != SESS_ROLE_HOST || strcmp(s->id, idhex) || !s->log) {
+		refuse(c, PROTO_SESS_ERR_NO_SESSION, now, NULL);
+		return;
+	}
+	/* Signature by our host key, checked before the expiry (now 0). */
+	if (proto_invite_token_verify(h->token, h->token_len, nm->host_key->pk, 0, &tok) < 0) {
+		refuse(c, PROTO_SESS_ERR_BAD_TOKEN, now, "(not signed by this host)");
+		return;
+	}
+	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
+	if (net_quic_channel_binding(c->q, binding) < 0 || proto_sess_hello_verify(h, binding) < 0) {
+		refuse(c, PROTO_SESS_ERR_BAD_SIGNATURE, now, NULL);
+		return;
+	}
+	char fpr[TH_KEY_FPR_LEN];
+	key_fpr(h->identity_key, fpr);
+	struct sess_member *mb = sess_member_find(s, h->identity_key);
+	if (mb && mb->kicked) {
+		refuse(c, PROTO_SESS_ERR_KICKED, now, fpr);
+		return;
+	}
+	if (!mb) {
+		uint64_t now_s = th_wall_ns() / TH_NS_PER_S;
+		if (tok.expiry_s && now_s >= tok.expiry_s) {
+			refuse(c, PROTO_SESS_ERR_TOKEN_EXPIRED, now, fpr);
+			return;
+		}
+		if (tok.single_use && sess_nonce_used(s, tok.nonce)) {
+			refuse(c, PROTO_SESS_ERR_TOKEN_REUSED, now, fpr);
+			return;
+		}
+	}
+	/* A member reconnecting before we noticed it was gone: the new
+	 * connection replaces the old. */
+	struct net_conn *old = host_conn_of(nm, s, h->identity_key);
+	if (old) {
+		host_member_gone(old, PROTO_SESS_ERR_LEFT & 0xffff);
+		net_conn_close(old, PROTO_SESS_ERR_LEFT, "replaced by a new connection", now);
+	}
+	if (net_peers_of(nm, s) >= NET_SESS_MAX_PEERS) {
+		refuse(c, PROTO_SESS_ERR_FULL, now, fpr);
+		return;
+	}
+	uint8_t role = mb ? mb->role : tok.role;
+	int r = sess_member_add(s, h->identity_key, role, &mb);
+	if (r == 0 && tok.single_use)
+		r = sess_nonce_mark(s, tok.nonce);
+	if (r == 0)
+		r = sess_members_save(s);
+	if (r < 0) {
+		th_err("session %s: cannot record member %s: %s", s->id, fpr, th_strerror(r));
+		refuse(c, PROTO_SESS_ERR_FULL, now, "(member table)");
+		return;
+	}
+	c->s = s;
+	c->role = mb->role;
+	c->peer_id = mb->peer_id;
+	memcpy(c->key, h->identity_key, sizeof(c->key));
+	c->caps = h->caps & NET_OUR_CAPS;
+	c->st = NC_ACTIVE;
+	c->hb_on = true;
+	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+
+	struct proto_sess_msg ack = { .type = PROTO_SESS_T_ACK };
+	memcpy(ack.u.ack.session_id, s->id_bytes, PROTO_SESS_ID_LEN);
+	ack.u.ack.role = c->role;
+	ack.u.ack.caps = c->caps;
+	memcpy(ack.u.ack.host_key, nm->host_key->pk, PROTO_SESS_KEY_LEN);
+	ack.u.ack.peer_id = c->peer_id;
+	conn_send_msg(c, NET_ST_CONTROL, &ack);
+	/* Everyone learns about everyone. */
+	struct proto_sess_msg mj = { .type = PROTO_SESS_T_MEMBER_JOIN };
+	mj.u.join.peer_id = c->peer_id;
+	memcpy(mj.u.join.key, c->key, PROTO_SESS_KEY_LEN);
+	mj.u.join.role = c->role;
+	host_broadcast(nm, s, c, &mj);
+	for (struct net_conn *o = nm->conns; o; o = o->next) {
+		if (o == c || !o->incoming || o->s != s || o->st != NC_ACTIVE)
+			continue;
+		struct proto_sess_msg x = { .type = PROTO_SESS_T_MEMBER_JOIN };
+		x.u.join.peer_id = o->peer_id;
+		memcpy(x.u.join.key, o->key, PROTO_SESS_KEY_LEN);
+		x.u.join.role = o->role;
+		conn_send_msg(c, NET_ST_CONTROL, &x);
+	}
+	(*nm->m_joins)++;
+	th_notice("session %s (%s): peer %u %s from %s joined as %s", s->id, s->name, c->peer_id, fpr, c->addr,
+		  th_role_name(c->role));
+}
+
+void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
+{
+	uint64_t now = th_now_ns();
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->incoming && c->s == s && c->st != NC_CLOSED)
+			net_conn_close(c, code, NULL, now);
+}
+
+void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
+{
+	uint64_t now = th_now_ns();
+	mb->kicked = true;
+	sess_members_save(s);
+	struct net_conn *c = host_conn_of(nm, s, mb->key);
+	if (c) {
+		struct proto_sess_msg k = { .type = PROTO_SESS_T_KICK };
+		k.u.kick.peer_id = c->peer_id;
+		k.u.kick.reason = PROTO_SESS_ERR_KICKED & 0xffff;
+		conn_send_msg(c, NET_ST_CONTROL, &k);
+		host_member_gone(c, PROTO_SESS_ERR_KICKED & 0xffff);
+		net_conn_close(c, PROTO_SESS_ERR_KICKED, NULL, now);
+	}
+}
+
+void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
+{
+	struct net_conn *c = host_conn_of(nm, s, mb->key);
+	if (c)
+		c->role = mb->role;
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_ROLE };
+	m.u.role.peer_id = mb->peer_id;
+	m.u.role.role = mb->role;
+	host_broadcast(nm, s, NULL, &m);
+}
+
+/* ---- control stream ----------------------------------------------------------- */
+
+static int on_control(const uint8_t *p, size_t len, void *ud)
+{
+	struct net_conn *c = ud;
+	uint64_t now = th_now_ns();
+	if (c->st == NC_CLOSED)
+		return -ECONNABORTED;
+	if (c->incoming && c->st != NC_ACTIVE) {
+		host_on_hello(c, p, len, now);
+		return c->st == NC_ACTIVE ? 0 : -ECONNABORTED;
+	}
+	struct proto_sess_msg m;
+	if (proto_sess_decode(p, len, &m) < 0) {
+		protocol_error(c, "malformed control message", now);
+		return -EPROTO;
+	}
+	if (!c->incoming && c->st == NC_HELLO) {
+		if (m.type != PROTO_SESS_T_ACK) {
+			protocol_error(c, "expected ACK", now);
+			return -EPROTO;
+		}
+		joiner_on_ack(c, &m.u.ack, now);
+		return 0;
+	}
+	switch (m.type) {
+	case PROTO_SESS_T_PING: {
+		struct proto_sess_msg pong = { .type = PROTO_SESS_T_PONG };
+		pong.u.pong.seq = m.u.ping.seq;
+		pong.u.pong.echo_t_ns = m.u.ping.t_ns;
+		pong.u.pong.t_ns = now;
+		conn_send_msg(c, NET_ST_CONTROL, &pong);
+		return 0;
+	}
+	case PROTO_SESS_T_PONG:
+		return 0;
+	case PROTO_SESS_T_LEAVE:
+		if (c->incoming) {
+			th_notice("session %s: peer %u left", c->s->id, c->peer_id);
+			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
+			net_conn_close(c, PROTO_SESS_ERR_LEFT, NULL, now);
+		} else {
+			if (c->join)
+				join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
+			net_conn_close(c, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
+		}
+		return -ECONNABORTED;
+	case PROTO_SESS_T_MEMBER_JOIN:
+	case PROTO_SESS_T_MEMBER_LEAVE:
+		if (c->incoming)
+			break;
+		th_debug("session %s: peer %u %s", c->s->id,
+			 m.type == PROTO_SESS_T_MEMBER_JOIN ? m.u.join.peer_id : m.u.mleave.peer_id,
+			 m.type == PROTO_SESS_T_MEMBER_JOIN ? "is in the session" : "left the session");
+		return 0;
+	case PROTO_SESS_T_ROLE:
+		if (c->incoming)
+			break;
+		if (m.u.role.peer_id == c->peer_id) {
+			c->role = m.u.role.role;
+			c->s->link.granted_role = m.u.role.role;
+			sess_save_conf(c->s);
+			th_notice("session %s: the host made this daemon %s", c->s->id, th_role_name(m.u.role.role));
+		}
+		return 0;
+	case PROTO_SESS_T_KICK:
+		if (c->incoming)
+			break;
+		return 0; /* the close with KICKED follows */
+	default:
+		break;
+	}
+	protocol_error(c, "unexpected control message", now);
+	return -EPROTO;
+}
+
+/* ---- commands stream ---------------------------------------------------------- */
+
+struct catchup {
+	struct net_conn *c;
+	const struct proto_sess_sync *theirs;
+	struct th_wbuf w;
+	struct proto_sess_entries_build b;
+	bool open;
+	uint32_t seq_count; /* entries in the current MORE sequence */
+	uint32_t open_authors;
+	bool *author_open;  /* by index in s->authors */
+	uint64_t sent;
+};
+
+static uint64_t sync_lookup(const struct proto_sess_sync *v, const uint8_t key[32])
+{
+	uint32_t lo = 0, hi = v->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		const uint8_t *it = v->items + (size_t)mid * PROTO_SESS_SYNC_ITEM;
+		int k = memcmp(it, key, PROTO_SESS_KEY_LEN);
+		if (k == 0)
+			return th_get_le64(it + PROTO_SESS_KEY_LEN);
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static long author_index(const struct sess_session *s, const uint8_t key[32])
+{
+	long lo = 0, hi = (long)s->n_authors;
+	while (lo < hi) {
+		long mid = (lo + hi) / 2;
+		int k = memcmp(s->authors[mid].key, key, 32);
+		if (k == 0)
+			return mid;
+		if (k < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void catchup_emit(struct catchup *cu, bool more)
+{
+	if (!cu->open)
+		return;
+	if (more)
+		cu->w.data[cu->b.start + PROTO_SESS_FRAME_HDR + 2] |= PROTO_SESS_ENTRIES_F_MORE;
+	if (proto_sess_entries_end(&cu->b) == 0)
+		conn_send(cu->c, NET_ST_COMMANDS, cu->w.data, cu->w.len);
+	th_wbuf_reset(&cu->w);
+	cu->open = false;
+}
+
+static int catchup_entry(void *user, const struct th_logrec_entry *e)
+{
+	struct catchup *cu = user;
+	struct sess_session *s = cu->c->s;
+	if (e->seq <= sync_lookup(cu->theirs, e->author))
+		return 0;
+	if (!conn_live(cu->c))
+		return -ECONNABORTED;
+	/* A sequence of MORE messages ends where no author has an entry
+	 * waiting for its signature: the receiver integrates then. */
+	if (cu->open && (proto_sess_entries_size(&cu->b) >= NET_RELAY_SPLIT_BYTES ||
+			 (cu->seq_count >= NET_CATCHUP_CLOSE_AT && cu->open_authors == 0)))
+		catchup_emit(cu, cu->open_authors > 0);
+	if (cu->open_authors == 0 && !cu->open)
+		cu->seq_count = 0;
+	if (!cu->open) {
+		if (proto_sess_entries_begin(&cu->b, &cu->w, 0) < 0)
+			return -ENOMEM;
+		cu->open = true;
+	}
+	if (proto_sess_entries_add(&cu->b, e) < 0)
+		return -ENOMEM;
+	long ai = author_index(s, e->author);
+	if (ai >= 0 && cu->author_open) {
+		if (!e->has_sig && !cu->author_open[ai]) {
+			cu->author_open[ai] = true;
+			cu->open_authors++;
+		} else if (e->has_sig && cu->author_open[ai]) {
+			cu->author_open[ai] = false;
+			cu->open_authors--;
+		}
+	}
+	cu->seq_count++;
+	cu->sent++;
+	return 0;
+}
+
+/* The peer says what it holds; send it every entry it lacks, in total
+ * order (which keeps each author's chain in order and every signature
+ * after the entries it covers). */
+static void on_sync(struct net_conn *c, const struct proto_sess_sync *v, uint64_t now)
+{
+	struct sess_session *s = c->s;
+	bool lacks = false;
+	for (unsigned i = 0; i < s->n_authors && !lacks; i++)
+		lacks = s->authors[i].seq > sync_lookup(v, s->authors[i].key);
+	if (lacks && s->log) {
+		struct catchup cu = { .c = c, .theirs = v };
+		th_wbuf_init(&cu.w, 0);
+		cu.author_open = calloc(s->n_authors ? s->n_authors : 1, sizeof(bool));
+		int r = clog_entries_since(s->log, 0, 0, catchup_entry, &cu);
+		catchup_emit(&cu, false);
+		th_wbuf_fini(&cu.w);
+		free(cu.author_open);
+		c->entries_out += cu.sent;
+		*c->nm->m_entries_out += cu.sent;
+		if (r < 0 && r != -ECONNABORTED)
+			th_warn("session %s: catching up peer %s failed: %s", s->id, c->addr, th_strerror(r));
+		else if (cu.sent)
+			th_info("session %s: sent %" PRIu64 " entries to %s to catch up", s->id, cu.sent, c->addr);
+	}
+	/* The host asks back, so that the member pushes what it made while
+	 * apart. */
+	if (c->incoming)
+		send_sync(c);
+}
+
+static int acc_append(struct net_conn *c, const struct proto_sess_entries *e)
+{
+	if (c->acc_n + e->count > NET_ACC_MAX_ENTRIES || c->acc_len + e->recs_len > NET_ACC_MAX_BYTES)
+		return -E2BIG;
+	if (c->acc_len + e->recs_len > c->acc_cap) {
+		size_t nc = c->acc_cap ? c->acc_cap : 65536;
+		while (nc < c->acc_len + e->recs_len)
+			nc *= 2;
+		uint8_t *b = realloc(c->acc, nc);
+		if (!b)
+			return -ENOMEM;
+		c->acc = b;
+		c->acc_cap = nc;
+	}
+	memcpy(c->acc + c->acc_len, e->recs, e->recs_len);
+	c->acc_len += e->recs_len;
+	c->acc_n += e->count;
+	return 0;
+}
+
+static void acc_integrate(struct net_conn *c, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	if (!c->acc_n)
+		return;
+	struct th_logrec_entry *es = malloc(c->acc_n * sizeof(*es));
+	if (es) {
+		struct proto_sess_entries all = { .count = (uint16_t)0, .recs = c->acc, .recs_len = c->acc_len };
+		struct proto_sess_entries_iter it;
+		size_t n = 0;
+		proto_sess_entries_iter_init(&it, &all);
+		while (n < c->acc_n && proto_sess_entries_next(&it, &es[n]) == 1)
+			n++;
+		/* The host trusts its members' role; a member trusts the host,
+		 * which checked everyone's before relaying. */
+		uint8_t role = c->incoming ? c->role : TH_ROLE_ADMIN;
+		uint32_t source = SESS_SOURCE_PEER_BASE + (c->incoming ? c->peer_id : 0);
+		int r = sess_module_integrate(nm->sess, c->s, source, role, es, n, now);
+		if (r < 0)
+			th_warn("session %s: entries from %s not taken: %s", c->s->id, c->addr, th_strerror(r));
+		c->entries_in += n;
+		*nm->m_entries_in += n;
+		free(es);
+	}
+	c->acc_len = 0;
+	c->acc_n = 0;
+}
+
+static int on_commands(const uint8_t *p, size_t len, void *ud)
+{
+	struct net_conn *c = ud;
+	uint64_t now = th_now_ns();
+	struct proto_sess_msg m;
+	if (c->st != NC_ACTIVE)
+		return -ECONNABORTED;
+	if (proto_sess_decode(p, len, &m) < 0) {
+		protocol_error(c, "malformed commands message", now);
+		return -EPROTO;
+	}
+	switch (m.type) {
+	case PROTO_SESS_T_ENTRIES: {
+		int r = acc_append(c, &m.u.entries);
+		if (r == -E2BIG) {
+			/* A signature group longer than we hold: take what we
+			 * have; the rest comes again with the next SYNC. */
+			acc_integrate(c, now);
+			r = acc_append(c, &m.u.entries);
+		}
+		if (r < 0) {
+			protocol_error(c, "ENTRIES too large", now);
+			return -EPROTO;
+		}
+		if (!(m.u.entries.flags & PROTO_SESS_ENTRIES_F_MORE))
+			acc_integrate(c, now);
+		return 0;
+	}
+	case PROTO_SESS_T_SYNC:
+		if (c->last_sync_rx_ns && now - c->last_sync_rx_ns < NET_SYNC_MIN_GAP_NS) {
+			(*c->nm->m_sync_ignored)++;
+			return 0;
+		}
+		c->last_sync_rx_ns = now;
+		on_sync(c, &m.u.sync, now);
+		return 0;
+	default:
+		protocol_error(c, "unexpected commands message", now);
+		return -EPROTO;
+	}
+}
+
+static int on_assets(const uint8_t *p, size_t len, void *ud)
+{
+	/* Reserved: chunked assets are not sent yet (docs/network.md). */
+	return 0;
+}
+
+/* ---- relaying durable entries -------------------------------------------------- */
+
+static void relay_add(struct net_conn *c, const struct th_logrec_entry *e)
+{
+	if (c->ob_open && proto_sess_entries_size(&c->ob) >= NET_RELAY_SPLIT_BYTES) {
+		c->out.data[c->ob.start + PROTO_SESS_FRAME_HDR + 2] |= PROTO_SESS_ENTRIES_F_MORE;
+		if (proto_sess_entries_end(&c->ob) == 0)
+			conn_send(c, NET_ST_COMMANDS, c->out.data, c->out.len);
+		th_wbuf_reset(&c->out);
+		c->ob_open = false;
+	}
+	if (!c->ob_open) {
+		if (proto_sess_entries_begin(&c->ob, &c->out, 0) < 0)
+			return;
+		c->ob_open = true;
+	}
+	if (proto_sess_entries_add(&c->ob, e) == 0) {
+		c->entries_out++;
+		(*c->nm->m_entries_out)++;
+	}
+}
+
+void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev)
+{
+	if (s->role == SESS_ROLE_MEMBER) {
+		/* Our own entries go to the host; the host's come from it. */
+		struct net_join *j = net_join_of(nm, s);
+		if (!ev->remote && j && j->conn && j->conn->st == NC_ACTIVE)
+			relay_add(j->conn, ev->entry);
+		return;
+	}
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->incoming && c->s == s && c->st == NC_ACTIVE && ev->source != SESS_SOURCE_PEER_BASE + c->peer_id)
+			relay_add(c, ev->entry);
+}
+
+void net_link_on_flushed(struct net_mod *nm, struct sess_session *s)
+{
+	/* One group commit: every author's signature is in it, so the
+	 * message closes a group. */
+	for (struct net_conn *c = nm->conns; c; c = c->next) {
+		if (c->s != s || !c->ob_open)
+			continue;
+		if (proto_sess_entries_end(&c->ob) == 0)
+			conn_send(c, NET_ST_COMMANDS, c->out.data, c->out.len);
+		th_wbuf_reset(&c->out);
+		c->ob_open = false;
+	}
+}
+
+/* ---- poses ---------------------------------------------------------------------- */
+
+void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
+		      const struct proto_ipc_pose_update *p)
+{
+	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = p->t_ns, .flags = p->flags };
+	memcpy(d.author, author, 32);
+	d.pose[0] = p->px, d.pose[1] = p->py, d.pose[2] = p->pz;
+	d.pose[3] = p->qx, d.pose[4] = p->qy, d.pose[5] = p->qz, d.pose[6] = p->qw;
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->s == s && c->st == NC_ACTIVE) {
+			conn_dgram(c, &d);
+			c->poses_out++;
+			(*nm->m_poses_out)++;
+		}
+}
+
+static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
+{
+	struct net_mod *nm = c->nm;
+	struct proto_ipc_pose_update p = {
+		.entity = sess_entity_of(d->author), .t_ns = d->t_ns,
+		.px = d->pose[0], .py = d->pose[1], .pz = d->pose[2],
+		.qx = d->pose[3], .qy = d->pose[4], .qz = d->pose[5], .qw = d->pose[6],
+		.flags = d->flags,
+	};
+	c->poses_in++;
+	(*nm->m_poses_in)++;
+	sess_module_deliver_pose(nm->sess, c->s, &p);
+	if (!c->incoming)
+		return;
+	for (struct net_conn *o = nm->conns; o; o = o->next)
+		if (o != c && o->incoming && o->s == c->s && o->st == NC_ACTIVE) {
+			conn_dgram(o, d);
+			o->poses_out++;
+			(*nm->m_poses_out)++;
+		}
+}
+
+/* ---- QUIC callbacks -------------------------------------------------------------- */
+
+static void cb_handshake_done(struct net_quic *q, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c)
+		return;
+	uint64_t now = th_now_ns();
+	if (c->incoming) {
+		c->st = NC_HELLO;
+		return;
+	}
+	joiner_send_hello(c, now);
+}
+
+static void cb_stream_open(struct net_quic *q, int64_t sid, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c)
+		return;
+	if (!c->incoming || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0) {
+		net_quic_stream_reset(q, sid, PROTO_SESS_ERR_PROTOCOL);
+		return;
+	}
+	c->opened[sid / 4] = true;
+	conn_push(c);
+}
+
+static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data, size_t len, bool fin, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c || c->st == NC_CLOSED)
+		return;
+	uint64_t now = th_now_ns();
+	if (sid < 0 || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0)
+		return;
+	int st = (int)(sid / 4);
+	if (c->incoming && !c->opened[st]) {
+		c->opened[st] = true;
+		conn_push(c);
+	}
+	/* Until the handshake is through, only the control stream counts. */
+	if (st != NET_ST_CONTROL && c->st != NC_ACTIVE) {
+		protocol_error(c, "data before the session handshake", now);
+		return;
+	}
+	c->bytes_in[st] += len;
+	net_hb_on_rx(&c->hb, now);
+	static int (*const handler[])(const uint8_t *, size_t, void *) = { on_control, on_commands, on_assets };
+	int r = proto_sess_reasm_feed(&c->rs[st], data, len, handler[st], c);
+	if (r == -EMSGSIZE)
+		protocol_error(c, "frame too large", now);
+}
+
+static void cb_stream_close(struct net_quic *q, int64_t sid, uint64_t app_code, void *ud)
+{
+}
+
+static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c || c->st != NC_ACTIVE)
+		return;
+	uint64_t now = th_now_ns();
+	struct proto_sess_dgram d;
+	c->bytes_in[NET_ST_DGRAM] += len;
+	net_hb_on_rx(&c->hb, now);
+	if (proto_sess_dgram_decode(data, len, &d) < 0)
+		return; /* unreliable and unauthenticated beyond QUIC: drop */
+	switch (d.kind) {
+	case PROTO_SESS_DG_PING: {
+		struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = d.seq, .echo_t_ns = d.t_ns,
+						 .t_ns = now };
+		conn_dgram(c, &pong);
+		break;
+	}
+	case PROTO_SESS_DG_PONG:
+		net_hb_on_pong(&c->hb, d.seq, d.echo_t_ns, now);
+		break;
+	case PROTO_SESS_DG_POSE:
+		on_pose_dgram(c, &d);
+		break;
+	}
+}
+
+static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c)
+		return;
+	uint64_t now = th_now_ns();
+	uint64_t code = c->end_code;
+	char desc[200];
+	net_quic_end_describe(info, desc, sizeof(desc));
+	switch (info->kind) {
+	case NET_QUIC_END_REMOTE_APP:
+	case NET_QUIC_END_LOCAL_APP:
+		code = info->code;
+		break;
+	case NET_QUIC_END_FINGERPRINT:
+		code = PROTO_SESS_ERR_WRONG_FINGERPRINT;
+		break;
+	case NET_QUIC_END_HANDSHAKE_TIMEOUT:
+		code = PROTO_SESS_ERR_HANDSHAKE_TIMEOUT;
+		break;
+	default:
+		break;
+	}
+	c->end_code = code;
+	if (c->incoming) {
+		if (c->st == NC_ACTIVE && c->s) {
+			th_notice("session %s: peer %u (%s) disconnected: %s", c->s->id, c->peer_id, c->addr, desc);
+			host_member_gone(c, (uint16_t)(code & 0xffff));
+		}
+	} else if (c->join && c->join->conn == c) {
+		join_failed(c->join, info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_FINGERPRINT ? code : 0,
+			    desc, now);
+	}
+	c->st = NC_CLOSED;
+}
+
+static void cb_conn_new(struct net_server *srv, struct net_quic *q, void *ud)
+{
+	struct net_mod *nm = ud;
+	uint64_t now = th_now_ns();
+	struct net_conn *c = conn_new(nm, true, now);
+	net_quic_set_user(q, c);
+	if (!c) {
+		net_quic_close(q, PROTO_SESS_ERR_FULL, NULL, now);
+		return;
+	}
+	c->q = q;
+	socklen_t rl;
+	const struct sockaddr *ra = net_quic_remote(q, &rl);
+	net_udp_addr_str(ra, c->addr, sizeof(c->addr));
+}
+
+static void cb_conn_gone(struct net_server *srv, struct net_quic *q, void *ud)
+{
+	struct net_conn *c = ud;
+	if (!c)
+		return;
+	struct net_mod *nm = c->nm;
+	if (c->join && c->join->conn == c)
+		join_failed(c->join, c->end_code, "connection closed", th_now_ns());
+	c->q = NULL;
+	conn_unlink(nm, c);
+	net_conn_free(c);
+}
+
+const struct net_server_callbacks net_link_server_cb = {
+	.quic = {
+		.handshake_done = cb_handshake_done,
+		.stream_open = cb_stream_open,
+		.stream_data = cb_stream_data,
+		.stream_close = cb_stream_close,
+		.datagram = cb_datagram,
+		.ended = cb_ended,
+	},
+	.conn_new = cb_conn_new,
+	.conn_gone = cb_conn_gone,
+};
+
+/* ---- timers ------------------------------------------------------------------------ */
+
+void net_link_service(struct net_mod *nm, uint64_t now)
+{
+	for (struct net_conn *c = nm->conns; c; c = c->next) {
+		if (!conn_live(c))
+			continue;
+		conn_push(c);
+		if (c->st != NC_ACTIVE) {
+			if (c->incoming && now >= c->hello_deadline_ns)
+				refuse(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, now, NULL);
+			continue;
+		}
+		if (!c->hb_on)
+			continue;
+		if (net_hb_lost(&c->hb, now)) {
+			c->lost = true;
+			(*nm->m_peers_lost)++;
+			double silent = (double)(now - c->hb.last_rx_ns) / 1e9;
+			if (c->incoming) {
+				th_warn("session %s: peer %u (%s) lost: silent for %.1f s", c->s->id, c->peer_id, c->addr,
+					silent);
+				host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
+				net_conn_close(c, PROTO_SESS_ERR_LEFT, "silent", now);
+			} else {
+				char d[96];
+				snprintf(d, sizeof(d), "silent for %.1f s", silent);
+				if (c->join)
+					join_failed(c->join, 0, d, now);
+				net_conn_close(c, PROTO_SESS_ERR_LEFT, "silent", now);
+			}
+			continue;
+		}
+		uint64_t seq;
+		if (net_hb_ping_due(&c->hb, now, &seq)) {
+			struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_PING, .seq = seq, .t_ns = now };
+			conn_dgram(c, &d);
+		}
+	}
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		struct net_join *j = nm->joins[i];
+		switch (j->st) {
+		case NJ_WAIT:
+			if (now >= j->bo.next_ns)
+				join_attempt(nm, j, now);
+			break;
+		case NJ_CONNECTING:
+			if (now - j->last_attempt_ns >= NET_CONNECT_TIMEOUT_NS) {
+				struct net_conn *c = j->conn;
+				join_failed(j, 0, "the host did not answer", now);
+				if (c)
+					net_conn_close(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, NULL, now);
+			}
+			break;
+		case NJ_ACTIVE:
+			if (now >= j->next_sync_ns && j->conn) {
+				j->next_sync_ns = now + NET_SYNC_INTERVAL_NS;
+				send_sync(j->conn);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+uint64_t net_link_next(struct net_mod *nm)
+{
+	uint64_t t = UINT64_MAX, x;
+	for (struct net_conn *c = nm->conns; c; c = c->next) {
+		if (!conn_live(c))
+			continue;
+		if (c->st != NC_ACTIVE && c->incoming)
+			x = c->hello_deadline_ns;
+		else if (c->st == NC_ACTIVE && c->hb_on)
+			x = net_hb_next(&c->hb);
+		else
+			continue;
+		if (x < t)
+			t = x;
+	}
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		struct net_join *j = nm->joins[i];
+		x = j->st == NJ_WAIT ? j->bo.next_ns
+		    : j->st == NJ_CONNECTING ? j->last_attempt_ns + NET_CONNECT_TIMEOUT_NS
+		    : j->st == NJ_ACTIVE ? j->next_sync_ns
+		    : UINT64_MAX;
+		if (x < t)
+			t = x;
+	}
+	return t;
+}
