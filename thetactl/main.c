@@ -12,9 +12,12 @@ static void ctl_usage(FILE *f, const char *prog)
 	fprintf(f, "Usage: %s [--runtime-dir DIR] [--json] COMMAND [ARGS...]\n\n", prog);
 	fprintf(f, "Commands:\n");
 	for (const struct ctl_command *c = ctl_commands; c->name; c++) {
-		char left[64];
+		char left[256];
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
-		fprintf(f, "  %-28s %s\n", left, c->summary);
+		if (strlen(left) <= 28)
+			fprintf(f, "  %-28s %s\n", left, c->summary);
+		else
+			fprintf(f, "  %s\n  %-28s %s\n", left, "", c->summary);
 	}
 	fprintf(f, "\nThe daemon is found at DIR/control.sock: --runtime-dir, else $THETA_RUNTIME_DIR,\n"
 		   "else /run/thetad. Exit status: 0 success, 1 error, 2 usage.\n");
