@@ -1,6 +1,8 @@
 /* Edits end to end: theta-client --edits -> ring -> thetad signs, appends
  * durably, acks -> thetactl log / log verify. */
 #include <json-c/json.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "th_harness.h"
+#include "th_time.h"
 
 static char out[1 << 20], err[65536];
 
@@ -108,6 +111,40 @@ static void a_flood_is_rate_limited_and_the_client_names_the_rejection(void **st
 	th_daemon_cleanup(&d);
 }
 
+static void log_follow_streams_new_entries(void **state)
+{
+	struct th_daemon_proc d;
+	assert_int_equal(th_daemon_start(&d, NULL), 0);
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/follow.out", d.dir);
+	const char *argv[] = { th_bin("thetactl"), "--runtime-dir", d.runtime_dir, "log", "--follow", "--json", NULL };
+	pid_t f = th_spawn(argv, NULL, path, NULL);
+	assert_true(f > 0);
+	assert_int_equal(client(&d, "15", false), 0);
+	int lines = 0;
+	for (int i = 0; i < 500 && lines < 15; i++) {
+		th_sleep_ns(20 * TH_NS_PER_MS);
+		char *text = th_slurp(path);
+		lines = 0;
+		for (char *p = text; p && (p = strchr(p, '\n')); p++)
+			lines++;
+		free(text);
+	}
+	assert_int_equal(lines, 15); /* one JSON line per entry, none twice */
+	kill(f, SIGINT);
+	int st;
+	assert_int_equal(th_wait_pid(f, 5000, &st), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	char *text = th_slurp(path);
+	struct json_object *first = json_tokener_parse(text);
+	assert_non_null(first);
+	assert_int_equal(json_object_get_int64(json_object_object_get(first, "lamport")), 1);
+	json_object_put(first);
+	free(text);
+	th_daemon_cleanup(&d);
+}
+
 static void edits_need_a_daemon(void **state)
 {
 	const char *argv[] = { th_bin("theta-client"), "--headless", "--edits", "3", NULL };
@@ -125,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(edits_are_signed_by_the_user_logged_and_verifiable),
 		cmocka_unit_test(a_flood_is_rate_limited_and_the_client_names_the_rejection),
+		cmocka_unit_test(log_follow_streams_new_entries),
 		cmocka_unit_test(edits_need_a_daemon),
 	};
 	return cmocka_run_group_tests_name("edits end to end", tests, NULL, NULL);
