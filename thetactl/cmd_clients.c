@@ -10,18 +10,6 @@
 
 #define CTL_CLIENTS_COLS 12
 
-static const char *cstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
-}
-
-static long long cint(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : 0;
-}
-
 static struct json_object *cobj(struct json_object *o, const char *k)
 {
 	struct json_object *v;
@@ -32,32 +20,22 @@ static struct json_object *cobj(struct json_object *o, const char *k)
 static void fmt_flow(struct json_object *ring, char *buf, size_t len)
 {
 	char b[32];
-	ctl_format_bytes((unsigned long long)cint(ring, "bytes"), b, sizeof b);
-	snprintf(buf, len, "%lld/%s", cint(ring, "records"), b);
+	ctl_format_bytes((unsigned long long)ctl_jint(ring, "bytes"), b, sizeof b);
+	snprintf(buf, len, "%lld/%s", ctl_jint(ring, "records"), b);
 }
 
 /* "to-daemon/to-client" of one counter. */
 static void fmt_pair(struct json_object *c2d, struct json_object *d2c, const char *k, char *buf, size_t len)
 {
-	snprintf(buf, len, "%lld/%lld", cint(c2d, k), cint(d2c, k));
+	snprintf(buf, len, "%lld/%lld", ctl_jint(c2d, k), ctl_jint(d2c, k));
 }
 
 int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	int i = ctl_parse_json_flag(ctx, "clients", argc, argv);
-	if (i < 0)
-		return CTL_EXIT_USAGE;
-	if (i < argc)
-		return ctl_usage_error(ctx, "clients", "unexpected argument '%s'", argv[i]);
 	struct json_object *res;
-	int r = ctl_call(ctx, "clients", NULL, &res);
-	if (r)
+	int r = ctl_query(ctx, "clients", argc, argv, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	struct json_object *list;
 	if (!json_object_object_get_ex(res, "clients", &list) || !json_object_is_type(list, json_type_array)) {
 		fprintf(stderr, "%s clients: the daemon's reply has no client list\n", ctx->prog);
@@ -86,13 +64,13 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 				 json_object_get_double(p99) / 1e3);
 		if (json_object_object_get_ex(c, "connected_s", &v))
 			ctl_format_duration(json_object_get_double(v), conn, sizeof conn);
-		snprintf(frames, sizeof frames, "%lld", cint(c, "frames"));
+		snprintf(frames, sizeof frames, "%lld", ctl_jint(c, "frames"));
 		fmt_flow(c2d, up, sizeof up);
 		fmt_flow(d2c, down, sizeof down);
 		fmt_pair(c2d, d2c, "drops", drops, sizeof drops);
 		fmt_pair(c2d, d2c, "wakeups", wake, sizeof wake);
 		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
-		const char *row[CTL_CLIENTS_COLS] = { cstr(c, "id"), cstr(c, "pid"), cstr(c, "user"), cstr(c, "name"),
+		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), ctl_jstr(c, "pid"), ctl_jstr(c, "user"), ctl_jstr(c, "name"),
 						      conn, frames, ft, up, down, drops, wake, viol };
 		ctl_table_row(t, row);
 	}

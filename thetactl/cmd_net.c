@@ -17,12 +17,6 @@
 #define CTL_JOIN_WAIT_DEFAULT_S 20
 #define CTL_JOIN_POLL_US (50 * 1000)
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
-}
-
 /* "90", "90s", "30m", "12h", "7d" -> seconds; -1 if malformed. */
 static long long ctl_parse_secs(const char *s)
 {
@@ -53,7 +47,7 @@ static struct json_object *ctl_session_row(const struct ctl_ctx *ctx, const char
 		return NULL;
 	for (size_t k = 0; k < json_object_array_length(arr); k++) {
 		struct json_object *s = json_object_array_get_idx(arr, k);
-		if (!strcmp(jstr(s, "id"), id))
+		if (!strcmp(ctl_jstr(s, "id"), id))
 			return s;
 	}
 	return NULL;
@@ -88,7 +82,7 @@ static int ctl_session_host(struct ctl_ctx *ctx, int argc, char **argv)
 		ctl_print_json(res);
 	else
 		printf("hosting session %s (%s); invite others with: thetactl invite %s --role editor\n",
-		       jstr(res, "session"), jstr(res, "name"), jstr(res, "name"));
+		       ctl_jstr(res, "session"), ctl_jstr(res, "name"), ctl_jstr(res, "name"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -141,7 +135,7 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r)
 		return r;
 	char id[64];
-	snprintf(id, sizeof(id), "%s", jstr(res, "session"));
+	snprintf(id, sizeof(id), "%s", ctl_jstr(res, "session"));
 	json_object_put(res);
 	if (!wait) {
 		printf("joining session %s\n", id);
@@ -154,18 +148,18 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 		struct json_object *all, *row = ctl_session_row(ctx, id, &all);
 		if (!all)
 			return CTL_EXIT_ERROR;
-		const char *st = row ? jstr(row, "link_state") : "-";
+		const char *st = row ? ctl_jstr(row, "link_state") : "-";
 		if (!strcmp(st, "active")) {
 			if (ctx->json)
 				ctl_print_json(row);
 			else
-				printf("joined session %s (%s) hosted at %s:%s as %s\n", id, jstr(row, "name"), jstr(row, "host"),
-				       jstr(row, "host_port"), jstr(row, "granted_role"));
+				printf("joined session %s (%s) hosted at %s:%s as %s\n", id, ctl_jstr(row, "name"), ctl_jstr(row, "host"),
+				       ctl_jstr(row, "host_port"), ctl_jstr(row, "granted_role"));
 			json_object_put(all);
 			return CTL_EXIT_OK;
 		}
 		if (!strcmp(st, "failed") || !strcmp(st, "left")) {
-			fprintf(stderr, "%s: %s\n", ctx->prog, row ? jstr(row, "error") : "the join failed");
+			fprintf(stderr, "%s: %s\n", ctx->prog, row ? ctl_jstr(row, "error") : "the join failed");
 			json_object_put(all);
 			return CTL_EXIT_ERROR;
 		}
@@ -195,7 +189,7 @@ static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
-	printf("session %s: %s\n", jstr(res, "session"), jstr(res, "result"));
+	printf("session %s: %s\n", ctl_jstr(res, "session"), ctl_jstr(res, "result"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -270,7 +264,7 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		ctl_print_json(res);
 	else
-		printf("%s\n", jstr(res, "link"));
+		printf("%s\n", ctl_jstr(res, "link"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -338,8 +332,8 @@ int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv)
 			ctl_stream_bytes(p, "commands", b[1], sizeof(b[1]));
 			ctl_stream_bytes(p, "assets", b[2], sizeof(b[2]));
 			ctl_stream_bytes(p, "datagrams", b[3], sizeof(b[3]));
-			const char *row[] = { jstr(p, "peer_id"), jstr(p, "key"), jstr(p, "address"), jstr(p, "is"),
-					      jstr(p, "role"), jstr(p, "state"), rtt, jit, loss, b[0], b[1], b[2], b[3] };
+			const char *row[] = { ctl_jstr(p, "peer_id"), ctl_jstr(p, "key"), ctl_jstr(p, "address"), ctl_jstr(p, "is"),
+					      ctl_jstr(p, "role"), ctl_jstr(p, "state"), rtt, jit, loss, b[0], b[1], b[2], b[3] };
 			ctl_table_row(t, row);
 		}
 	}
@@ -359,7 +353,7 @@ int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
-	printf("peer %s removed from session %s\n", jstr(res, "peer_id"), jstr(res, "session"));
+	printf("peer %s removed from session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -377,7 +371,7 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
-	printf("peer %s is now %s in session %s\n", jstr(res, "peer_id"), jstr(res, "role"), jstr(res, "session"));
+	printf("peer %s is now %s in session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "role"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -407,7 +401,7 @@ int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
-	const char *spec = jstr(res, "spec");
+	const char *spec = ctl_jstr(res, "spec");
 	printf("impairment: %s\n", *spec ? spec : "off");
 	json_object_put(res);
 	return CTL_EXIT_OK;

@@ -12,66 +12,42 @@
 #include "cmds.h"
 #include "ctl.h"
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
-}
-
 int ctl_cmd_whoami(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	int i = ctl_parse_json_flag(ctx, "whoami", argc, argv);
-	if (i < 0)
-		return CTL_EXIT_USAGE;
-	if (i < argc)
-		return ctl_usage_error(ctx, "whoami", "unexpected argument '%s'", argv[i]);
 	struct json_object *res;
-	int r = ctl_call(ctx, "whoami", NULL, &res);
-	if (r)
+	int r = ctl_query(ctx, "whoami", argc, argv, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json)
-		ctl_print_json(res);
-	else
-		printf("%s (uid %s): %s\n", jstr(res, "user"), jstr(res, "uid"), jstr(res, "key"));
+	printf("%s (uid %s): %s\n", ctl_jstr(res, "user"), ctl_jstr(res, "uid"), ctl_jstr(res, "key"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
 
 int ctl_cmd_sessions(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	int i = ctl_parse_json_flag(ctx, "sessions", argc, argv);
-	if (i < 0)
-		return CTL_EXIT_USAGE;
-	if (i < argc)
-		return ctl_usage_error(ctx, "sessions", "unexpected argument '%s'", argv[i]);
-	struct json_object *res, *arr;
-	int r = ctl_call(ctx, "sessions", NULL, &res);
-	if (r)
+	struct json_object *res, *arr = NULL;
+	int r = ctl_query(ctx, "sessions", argc, argv, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	static const char *const hdr[] = { "ID", "NAME", "ROLE", "STATE", "LINK", "PEERS", "CLIENTS", "ENTRIES", "LAMPORT" };
 	struct ctl_table *t = ctl_table_new(9, hdr);
-	if (json_object_object_get_ex(res, "sessions", &arr)) {
+	if (json_object_object_get_ex(res, "sessions", &arr) && json_object_is_type(arr, json_type_array)) {
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *s = json_object_array_get_idx(arr, k);
 			/* LINK: a member session's connection to its host. */
-			const char *row[] = { jstr(s, "id"), jstr(s, "name"), jstr(s, "role"), jstr(s, "state"),
-					      jstr(s, "link_state"), jstr(s, "peers"), jstr(s, "clients"),
-					      jstr(s, "entries"), jstr(s, "lamport") };
+			const char *row[] = { ctl_jstr(s, "id"), ctl_jstr(s, "name"), ctl_jstr(s, "role"), ctl_jstr(s, "state"),
+					      ctl_jstr(s, "link_state"), ctl_jstr(s, "peers"), ctl_jstr(s, "clients"),
+					      ctl_jstr(s, "entries"), ctl_jstr(s, "lamport") };
 			ctl_table_row(t, row);
 		}
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);
-	if (arr)
+	if (arr && json_object_is_type(arr, json_type_array))
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *s = json_object_array_get_idx(arr, k), *e;
 			if (json_object_object_get_ex(s, "error", &e))
-				fprintf(stderr, "session %s: %s\n", jstr(s, "id"), json_object_get_string(e));
+				fprintf(stderr, "session %s: %s\n", ctl_jstr(s, "id"), json_object_get_string(e));
 		}
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -98,15 +74,15 @@ static void ctl_print_entries(struct ctl_ctx *ctx, struct json_object *entries, 
 	for (size_t k = 0; k < n; k++) {
 		struct json_object *e = json_object_array_get_idx(entries, k), *v;
 		char scope[64], when[64] = "-";
-		snprintf(scope, sizeof(scope), "%s:%s", jstr(e, "scope"), jstr(e, "scope_id"));
+		snprintf(scope, sizeof(scope), "%s:%s", ctl_jstr(e, "scope"), ctl_jstr(e, "scope_id"));
 		if (json_object_object_get_ex(e, "time_ns", &v)) {
 			time_t secs = (time_t)(json_object_get_int64(v) / 1000000000);
 			struct tm tm;
 			if (localtime_r(&secs, &tm))
 				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		}
-		const char *row[] = { jstr(e, "lamport"), jstr(e, "author"), jstr(e, "seq"), jstr(e, "type"), scope,
-				      jstr(e, "size"), when };
+		const char *row[] = { ctl_jstr(e, "lamport"), ctl_jstr(e, "author"), ctl_jstr(e, "seq"), ctl_jstr(e, "type"), scope,
+				      ctl_jstr(e, "size"), when };
 		ctl_table_row(t, row);
 	}
 	if (header || n)
@@ -178,8 +154,8 @@ int ctl_cmd_log_list(struct ctl_ctx *ctx, int argc, char **argv)
 			ctl_print_json(res);
 		} else if (json_object_object_get_ex(res, "entries", &entries)) {
 			if (first && !ctx->json)
-				printf("session %s (%s), lamport %s\n", jstr(res, "session"), jstr(res, "name"),
-				       jstr(res, "lamport"));
+				printf("session %s (%s), lamport %s\n", ctl_jstr(res, "session"), ctl_jstr(res, "name"),
+				       ctl_jstr(res, "lamport"));
 			ctl_print_entries(ctx, entries, first);
 		}
 		if (json_object_object_get_ex(res, "next_since", &v))

@@ -2,7 +2,6 @@
 #pragma once
 #include "ctl.h"
 
-int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv);
 
 int ctl_cmd_help(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv);

@@ -1,6 +1,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -250,4 +251,56 @@ int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt,
 	va_end(ap);
 	fprintf(stderr, " (see '%s help')\n", ctx->prog);
 	return CTL_EXIT_USAGE;
+}
+
+int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res)
+{
+	*res = NULL;
+	int i = ctl_parse_json_flag(ctx, cmd, argc, argv);
+	if (i < 0)
+		return CTL_EXIT_USAGE;
+	if (i < argc)
+		return ctl_usage_error(ctx, cmd, "unexpected argument '%s'", argv[i]);
+	struct json_object *r;
+	int rc = ctl_call(ctx, cmd, NULL, &r);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		ctl_print_json(r);
+		json_object_put(r);
+		return CTL_EXIT_OK;
+	}
+	*res = r;
+	return CTL_EXIT_OK;
+}
+
+const char *ctl_jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "-";
+}
+
+long long ctl_jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v) : 0;
+}
+
+/* Parses the only option most commands take, --json; returns the index of
+ * the first operand or -1 after a usage error was printed. */
+int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'j')
+			ctx->json = true;
+		else {
+			ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return optind;
 }

@@ -37,6 +37,17 @@ int ctl_send_frame(int fd, const char *json, size_t len);
 /* Reads one frame into a malloc'd NUL-terminated buffer. */
 int ctl_recv_frame(int fd, char **out, size_t *len);
 
+/* The common shape of a read-only command with no operands: parses
+ * --json, refuses extra arguments, asks the daemon. With --json it prints
+ * the result and sets *res = NULL; otherwise *res is the result to render
+ * (caller puts). Returns the exit status (CTL_EXIT_OK when there is
+ * something or nothing left to do). */
+int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res);
+/* A member of a JSON object as text ("-" when absent) or integer (0). */
+const char *ctl_jstr(struct json_object *o, const char *key);
+long long ctl_jint(struct json_object *o, const char *key);
+int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv);
+
 /* Prints the JSON value pretty for scripts (--json). */
 void ctl_print_json(struct json_object *o);
 
