@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "th_buf.h"
+#include "th_hex.h"
 
 #define SCHEME "theta://"
 #define TOKEN_B64_LEN 143 /* base64url, no padding, of 107 bytes */
@@ -120,32 +121,10 @@ static const char *why_text(enum why w)
 	return "The invite link is malformed.";
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n bytes of hex in s[0..slen). */
 static bool parse_hex(const char *s, size_t slen, uint8_t *out, size_t n, bool lower_only)
 {
-	if (slen != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		if (lower_only && ((s[2 * i] >= 'A' && s[2 * i] <= 'F') ||
-				   (s[2 * i + 1] >= 'A' && s[2 * i + 1] <= 'F')))
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
+	return th_hex_decode(s, slen, out, n, lower_only) == 0;
 }
 
 static bool dns_name_ok(const char *h, size_t n)

@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 
 #include "th_file.h"
+#include "th_hex.h"
 
 /* Backdate validity by a day so peers with slightly slow clocks agree. */
 #define NET_CERT_BACKDATE_S (24 * 3600)
@@ -247,23 +248,7 @@ void net_cert_destroy(struct net_cert **pc)
 
 void net_cert_fp_format(const uint8_t fp[NET_CERT_FP_LEN], char out[NET_CERT_FP_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < NET_CERT_FP_LEN; i++) {
-		out[2 * i] = hex[fp[i] >> 4];
-		out[2 * i + 1] = hex[fp[i] & 15];
-	}
-	out[NET_CERT_FP_HEX_LEN] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	th_hex_encode(fp, NET_CERT_FP_LEN, out);
 }
 
 int net_cert_fp_parse(const char *s, uint8_t fp[NET_CERT_FP_LEN])
@@ -274,8 +259,8 @@ int net_cert_fp_parse(const char *s, uint8_t fp[NET_CERT_FP_LEN])
 	while (n < NET_CERT_FP_LEN) {
 		if (n > 0 && *p == ':')
 			p++;
-		int hi = hexval(p[0]);
-		int lo = hi < 0 ? -1 : hexval(p[1]);
+		int hi = th_hex_digit(p[0]);
+		int lo = hi < 0 ? -1 : th_hex_digit(p[1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		tmp[n++] = (uint8_t)(hi << 4 | lo);

@@ -20,6 +20,7 @@
 #include "sess/module.h"
 #include "th_cmd.h"
 #include "th_err.h"
+#include "th_hex.h"
 #include "th_log.h"
 #include "th_logrec.h"
 #include "th_schema.h"
@@ -464,8 +465,7 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 		return;
 	}
 	char idhex[SESS_ID_LEN + 1];
-	for (int i = 0; i < SESS_ID_LEN / 2; i++)
-		snprintf(idhex + 2 * i, 3, "%02x", tok.session_id[i]);
+	th_hex_encode(tok.session_id, SESS_ID_LEN / 2, idhex);
 	struct sess_session *s = sess_find(sess_module_registry(nm->sess), idhex);
 	if (!s || s->role != SESS_ROLE_HOST || strcmp(s->id, idhex) || !s->log) {
 		refuse(c, PROTO_SESS_ERR_NO_SESSION, now, NULL);

@@ -12,6 +12,7 @@
 #include "th_config.h"
 #include "th_err.h"
 #include "th_file.h"
+#include "th_hex.h"
 #include "th_time.h"
 
 struct sess_meta {
@@ -41,26 +42,6 @@ static const struct th_cfg_key sess_meta_keys[] = {
 	{ "left", TH_CFG_BOOL, offsetof(struct sess_meta, left), 0, 0, 0, "member: left the session" },
 };
 #undef M
-
-static void sess_hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
-static int sess_unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
 
 bool sess_name_valid(const char *name)
 {
@@ -108,7 +89,7 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 	struct sess_meta meta = { .name = SESS_DEFAULT_NAME, .role = "host" };
 	char path[4200];
 	struct th_cfg_error err;
-	sess_unhex(id, s->id_bytes, sizeof(s->id_bytes));
+	th_hex_decode(id, strlen(id), s->id_bytes, sizeof(s->id_bytes), false);
 	snprintf(path, sizeof(path), "%s/session.conf", s->dir);
 	int rc = th_cfg_load(sess_meta_keys, sizeof(sess_meta_keys) / sizeof(sess_meta_keys[0]), &meta, sizeof(meta),
 			     path, &err);
@@ -125,11 +106,11 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 		s->link.port = (uint16_t)meta.port;
 		s->link.granted_role = (uint8_t)meta.granted_role;
 		s->link.left = meta.left;
-		if (sess_unhex(meta.fp, s->link.fp, sizeof(s->link.fp)) < 0 ||
-		    sess_unhex(meta.token, s->link.token, sizeof(s->link.token)) < 0 || !meta.port || !meta.host[0])
+		if (th_hex_decode(meta.fp, strlen(meta.fp), s->link.fp, sizeof(s->link.fp), false) < 0 ||
+		    th_hex_decode(meta.token, strlen(meta.token), s->link.token, sizeof(s->link.token), false) < 0 || !meta.port || !meta.host[0])
 			snprintf(s->error, sizeof(s->error), "session.conf of member session %s lacks a valid host link", id);
 		if (meta.host_key[0])
-			sess_unhex(meta.host_key, s->link.host_key, sizeof(s->link.host_key));
+			th_hex_decode(meta.host_key, strlen(meta.host_key), s->link.host_key, sizeof(s->link.host_key), false);
 	} else {
 		s->role = SESS_ROLE_HOST;
 		sess_members_load(s);
@@ -215,8 +196,7 @@ int sess_create(struct sess_registry *r, const char *name, const struct clog_cal
 	uint8_t raw[SESS_ID_LEN / 2];
 	char id[SESS_ID_LEN + 1];
 	randombytes_buf(raw, sizeof(raw));
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	th_hex_encode(raw, sizeof(raw), id);
 	char dir[4200], conf[4300], text[256];
 	snprintf(dir, sizeof(dir), "%s/%s", r->root, id);
 	int rc = th_mkdir_p(dir, 0700);
@@ -253,9 +233,9 @@ int sess_save_conf(const struct sess_session *s)
 	int n;
 	if (s->role == SESS_ROLE_MEMBER) {
 		char fp[65], tok[2 * 107 + 1], hk[2 * SESS_KEY_LEN + 1];
-		sess_hex(s->link.fp, sizeof(s->link.fp), fp);
-		sess_hex(s->link.token, sizeof(s->link.token), tok);
-		sess_hex(s->link.host_key, sizeof(s->link.host_key), hk);
+		th_hex_encode(s->link.fp, sizeof(s->link.fp), fp);
+		th_hex_encode(s->link.token, sizeof(s->link.token), tok);
+		th_hex_encode(s->link.host_key, sizeof(s->link.host_key), hk);
 		n = snprintf(text, sizeof(text),
 			     "# thetad session (a replica of a session hosted elsewhere)\nname = %s\ncreated = %" PRIu64
 			     "\nrole = member\nhost = %s\nport = %u\nfp = %s\ntoken = %s\ngranted_role = %u\n"
@@ -277,7 +257,7 @@ int sess_create_member(struct sess_registry *r, const uint8_t id[SESS_ID_LEN / 2
 		       struct sess_session **out)
 {
 	char idhex[SESS_ID_LEN + 1];
-	sess_hex(id, SESS_ID_LEN / 2, idhex);
+	th_hex_encode(id, SESS_ID_LEN / 2, idhex);
 	if (!sess_name_valid(name))
 		return -EINVAL;
 	struct sess_session *s = NULL;
@@ -392,14 +372,14 @@ int sess_members_save(const struct sess_session *s)
 	n += (size_t)snprintf(text + n, cap - n, "# thetad session members\n");
 	for (unsigned i = 0; i < s->n_members; i++) {
 		const struct sess_member *m = &s->members[i];
-		sess_hex(m->key, SESS_KEY_LEN, hex);
+		th_hex_encode(m->key, SESS_KEY_LEN, hex);
 		if (m->kicked)
 			n += (size_t)snprintf(text + n, cap - n, "kicked %s %u\n", hex, m->peer_id);
 		else
 			n += (size_t)snprintf(text + n, cap - n, "member %s %u %u\n", hex, m->role, m->peer_id);
 	}
 	for (unsigned i = 0; i < s->n_used; i++) {
-		sess_hex(s->used_nonces[i], 16, hex);
+		th_hex_encode(s->used_nonces[i], 16, hex);
 		n += (size_t)snprintf(text + n, cap - n, "used %s\n", hex);
 	}
 	snprintf(path, sizeof(path), "%s/members", s->dir);
@@ -422,18 +402,18 @@ static void sess_members_load(struct sess_session *s)
 		uint8_t key[SESS_KEY_LEN];
 		int k = sscanf(line, "%15s %79s %u %u", word, hex, &a, &b);
 		if (k >= 3 && !strcmp(word, "member") && a >= 1 && a <= 3 && b &&
-		    sess_unhex(hex, key, SESS_KEY_LEN) == 0 && s->n_members < SESS_MAX_MEMBERS) {
+		    th_hex_decode(hex, strlen(hex), key, SESS_KEY_LEN, false) == 0 && s->n_members < SESS_MAX_MEMBERS) {
 			struct sess_member *m = &s->members[s->n_members++];
 			*m = (struct sess_member){ .role = (uint8_t)a, .peer_id = b };
 			memcpy(m->key, key, SESS_KEY_LEN);
-		} else if (k >= 3 && !strcmp(word, "kicked") && a && sess_unhex(hex, key, SESS_KEY_LEN) == 0 &&
+		} else if (k >= 3 && !strcmp(word, "kicked") && a && th_hex_decode(hex, strlen(hex), key, SESS_KEY_LEN, false) == 0 &&
 			   s->n_members < SESS_MAX_MEMBERS) {
 			struct sess_member *m = &s->members[s->n_members++];
 			*m = (struct sess_member){ .kicked = true, .peer_id = a };
 			memcpy(m->key, key, SESS_KEY_LEN);
 		} else if (k == 2 && !strcmp(word, "used")) {
 			uint8_t nonce[16];
-			if (sess_unhex(hex, nonce, 16) == 0)
+			if (th_hex_decode(hex, strlen(hex), nonce, 16, false) == 0)
 				sess_nonce_mark(s, nonce);
 		}
 	}
