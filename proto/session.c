@@ -90,6 +90,44 @@ static void hello_body(const struct proto_sess_hello *h, struct th_wbuf *w)
 	th_wbuf_put(w, h->identity_key, sizeof(h->identity_key));
 }
 
+bool proto_sess_asset_name_ok(const uint8_t *name, size_t len)
+{
+	if (!name || len < 1 || len > PROTO_SESS_ASSET_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+const char *proto_sess_asset_err_name(unsigned code)
+{
+	switch (code) {
+	case PROTO_SESS_ASSET_E_UNKNOWN: return "unknown asset";
+	case PROTO_SESS_ASSET_E_BUSY: return "busy";
+	case PROTO_SESS_ASSET_E_BAD_OFFSET: return "bad offset";
+	case PROTO_SESS_ASSET_E_REFUSED: return "refused";
+	case PROTO_SESS_ASSET_E_CORRUPT: return "corrupt";
+	case PROTO_SESS_ASSET_E_IO: return "storage error";
+	case PROTO_SESS_ASSET_E_CANCEL: return "cancelled";
+	default: return "unknown error";
+	}
+}
+
+static bool asset_info_ok(const struct proto_sess_asset_info *a)
+{
+	return a->size >= 1 && a->size <= PROTO_SESS_ASSET_MAX_SIZE &&
+	       proto_sess_asset_name_ok(a->name, a->name_len);
+}
+
+static void asset_info_put(struct th_wbuf *w, const struct proto_sess_asset_info *a)
+{
+	th_wbuf_put(w, a->hash, PROTO_SESS_ASSET_HASH_LEN);
+	th_wbuf_u64(w, a->size);
+	th_wbuf_u16(w, a->name_len);
+	th_wbuf_put(w, a->name, a->name_len);
+}
+
 static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 {
 	switch (m->type) {
@@ -168,6 +206,54 @@ static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 		th_wbuf_u32(w, m->u.sync.n);
 		if (m->u.sync.n)
 			th_wbuf_put(w, m->u.sync.items, (size_t)m->u.sync.n * PROTO_SESS_SYNC_ITEM);
+		return 0;
+	case PROTO_SESS_T_ASSET_OFFER:
+		if (!asset_info_ok(&m->u.offer))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		asset_info_put(w, &m->u.offer);
+		return 0;
+	case PROTO_SESS_T_ASSET_LIST:
+		/* Re-encodes a decoded message (its items were validated). */
+		if (m->u.alist.n > PROTO_SESS_ASSET_LIST_MAX || (m->u.alist.n && !m->u.alist.items))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u16(w, m->u.alist.n);
+		if (m->u.alist.n)
+			th_wbuf_put(w, m->u.alist.items, m->u.alist.items_len);
+		return 0;
+	case PROTO_SESS_T_ASSET_GET:
+		if (m->u.aget.offset > PROTO_SESS_ASSET_MAX_SIZE)
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, m->u.aget.hash, PROTO_SESS_ASSET_HASH_LEN);
+		th_wbuf_u64(w, m->u.aget.offset);
+		return 0;
+	case PROTO_SESS_T_ASSET_CHUNK: {
+		const struct proto_sess_asset_chunk *c = &m->u.achunk;
+		if (c->len < 1 || c->len > PROTO_SESS_ASSET_CHUNK || !c->data || c->offset > PROTO_SESS_ASSET_MAX_SIZE ||
+		    c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE)
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, c->hash, PROTO_SESS_ASSET_HASH_LEN);
+		th_wbuf_u64(w, c->offset);
+		th_wbuf_u32(w, c->len);
+		th_wbuf_put(w, c->data, c->len);
+		return 0;
+	}
+	case PROTO_SESS_T_ASSET_DONE:
+		if (m->u.adone.size < 1 || m->u.adone.size > PROTO_SESS_ASSET_MAX_SIZE)
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, m->u.adone.hash, PROTO_SESS_ASSET_HASH_LEN);
+		th_wbuf_u64(w, m->u.adone.size);
+		return 0;
+	case PROTO_SESS_T_ASSET_ERROR:
+		if (m->u.aerr.code < 1 || m->u.aerr.code > PROTO_SESS_ASSET_E_MAX_)
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, m->u.aerr.hash, PROTO_SESS_ASSET_HASH_LEN);
+		th_wbuf_u16(w, m->u.aerr.code);
 		return 0;
 	default:
 		return -EINVAL;
@@ -281,6 +367,29 @@ static int decode_sync(struct th_rbuf *r, struct proto_sess_sync *m)
 	return 0;
 }
 
+static int decode_asset_info(struct th_rbuf *r, struct proto_sess_asset_info *a)
+{
+	if (th_rbuf_bytes(r, a->hash, PROTO_SESS_ASSET_HASH_LEN) < 0 || th_rbuf_u64(r, &a->size) < 0 ||
+	    th_rbuf_u16(r, &a->name_len) < 0 || a->name_len < 1 || a->name_len > PROTO_SESS_ASSET_NAME_MAX ||
+	    th_rbuf_view(r, &a->name, a->name_len) < 0)
+		return -EBADMSG;
+	return asset_info_ok(a) ? 0 : -EBADMSG;
+}
+
+static int decode_asset_list(struct th_rbuf *r, struct proto_sess_asset_list *m)
+{
+	struct proto_sess_asset_info a;
+	if (th_rbuf_u16(r, &m->n) < 0 || m->n > PROTO_SESS_ASSET_LIST_MAX)
+		return -EBADMSG;
+	size_t start = r->off;
+	m->items = m->n ? r->p + r->off : NULL;
+	for (unsigned i = 0; i < m->n; i++)
+		if (decode_asset_info(r, &a) < 0)
+			return -EBADMSG;
+	m->items_len = r->off - start;
+	return 0;
+}
+
 int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 {
 	struct th_rbuf r;
@@ -345,6 +454,42 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 		break;
 	case PROTO_SESS_T_SYNC:
 		rv = decode_sync(&r, &m.u.sync);
+		break;
+	case PROTO_SESS_T_ASSET_OFFER:
+		rv = decode_asset_info(&r, &m.u.offer);
+		break;
+	case PROTO_SESS_T_ASSET_LIST:
+		rv = decode_asset_list(&r, &m.u.alist);
+		break;
+	case PROTO_SESS_T_ASSET_GET:
+		rv |= th_rbuf_bytes(&r, m.u.aget.hash, PROTO_SESS_ASSET_HASH_LEN);
+		rv |= th_rbuf_u64(&r, &m.u.aget.offset);
+		if (rv == 0 && m.u.aget.offset > PROTO_SESS_ASSET_MAX_SIZE)
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_ASSET_CHUNK: {
+		struct proto_sess_asset_chunk *c = &m.u.achunk;
+		rv |= th_rbuf_bytes(&r, c->hash, PROTO_SESS_ASSET_HASH_LEN);
+		rv |= th_rbuf_u64(&r, &c->offset);
+		rv |= th_rbuf_u32(&r, &c->len);
+		if (rv == 0 && (c->len < 1 || c->len > PROTO_SESS_ASSET_CHUNK || c->offset > PROTO_SESS_ASSET_MAX_SIZE ||
+				c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE))
+			rv = -EBADMSG;
+		if (rv == 0 && th_rbuf_view(&r, &c->data, c->len) < 0)
+			rv = -EBADMSG;
+		break;
+	}
+	case PROTO_SESS_T_ASSET_DONE:
+		rv |= th_rbuf_bytes(&r, m.u.adone.hash, PROTO_SESS_ASSET_HASH_LEN);
+		rv |= th_rbuf_u64(&r, &m.u.adone.size);
+		if (rv == 0 && (m.u.adone.size < 1 || m.u.adone.size > PROTO_SESS_ASSET_MAX_SIZE))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_ASSET_ERROR:
+		rv |= th_rbuf_bytes(&r, m.u.aerr.hash, PROTO_SESS_ASSET_HASH_LEN);
+		rv |= th_rbuf_u16(&r, &m.u.aerr.code);
+		if (rv == 0 && (m.u.aerr.code < 1 || m.u.aerr.code > PROTO_SESS_ASSET_E_MAX_))
+			rv = -EBADMSG;
 		break;
 	default:
 		return -ENOMSG;
@@ -471,6 +616,53 @@ int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_K
 	if (rv < 0 && w->len >= start)
 		w->len = start;
 	return rv;
+}
+
+/* ---- asset lists ------------------------------------------------------------ */
+
+int proto_sess_asset_list_encode(struct th_wbuf *w, const struct proto_sess_asset_info *items, uint16_t n)
+{
+	if (n > PROTO_SESS_ASSET_LIST_MAX)
+		return -E2BIG;
+	size_t body = 2 + 2;
+	for (uint16_t i = 0; i < n; i++) {
+		if (!asset_info_ok(&items[i]))
+			return -EINVAL;
+		body += PROTO_SESS_ASSET_INFO_FIXED + items[i].name_len;
+	}
+	size_t start = w->len;
+	th_wbuf_u32(w, (uint32_t)body);
+	th_wbuf_u16(w, PROTO_SESS_T_ASSET_LIST);
+	th_wbuf_u16(w, n);
+	for (uint16_t i = 0; i < n; i++)
+		asset_info_put(w, &items[i]);
+	int rv = th_wbuf_error(w);
+	if (rv < 0 && w->len >= start)
+		w->len = start;
+	return rv;
+}
+
+void proto_sess_asset_list_iter_init(struct proto_sess_asset_list_iter *it, const struct proto_sess_asset_list *m)
+{
+	it->p = m->items;
+	it->left = m->n ? m->items_len : 0;
+}
+
+int proto_sess_asset_list_next(struct proto_sess_asset_list_iter *it, struct proto_sess_asset_info *out)
+{
+	if (!it->left)
+		return 0;
+	struct th_rbuf r;
+	struct proto_sess_asset_info a;
+	th_rbuf_init(&r, it->p, it->left);
+	if (decode_asset_info(&r, &a) < 0) {
+		it->left = 0;
+		return 0;
+	}
+	it->p += r.off;
+	it->left -= r.off;
+	*out = a;
+	return 1;
 }
 
 /* ---- datagrams ------------------------------------------------------------ */

@@ -56,7 +56,14 @@ enum proto_sess_type {
 	/* commands stream */
 	PROTO_SESS_T_ENTRIES = 10,
 	PROTO_SESS_T_SYNC = 11,
-	PROTO_SESS_T_MAX_ = 11,
+	/* assets stream */
+	PROTO_SESS_T_ASSET_OFFER = 12,
+	PROTO_SESS_T_ASSET_LIST = 13,
+	PROTO_SESS_T_ASSET_GET = 14,
+	PROTO_SESS_T_ASSET_CHUNK = 15,
+	PROTO_SESS_T_ASSET_DONE = 16,
+	PROTO_SESS_T_ASSET_ERROR = 17,
+	PROTO_SESS_T_MAX_ = 17,
 };
 
 enum proto_sess_role {
@@ -175,6 +182,71 @@ struct proto_sess_sync {
 	const uint8_t *items; /* n * PROTO_SESS_SYNC_ITEM bytes */
 };
 
+/* Assets stream (either direction; see docs/network.md "Assets"): content
+ * named by its SHA-256, announced with OFFER (one) or LIST (a page of the
+ * sender's catalogue, possibly empty), pulled with GET from an offset, sent
+ * as CHUNKs in order and ended by DONE, refused or cancelled by ERROR.
+ *   OFFER  hash[32], u64 size (1..MAX_SIZE), u16 name_len (1..NAME_MAX),
+ *          name (bytes >= 0x20, not 0x7f)
+ *   LIST   u16 n (0..LIST_MAX), then n OFFER bodies
+ *   GET    hash[32], u64 offset (<= MAX_SIZE)
+ *   CHUNK  hash[32], u64 offset, u32 len (1..CHUNK), bytes[len];
+ *          offset + len <= MAX_SIZE
+ *   DONE   hash[32], u64 size (1..MAX_SIZE)
+ *   ERROR  hash[32], u16 code (enum proto_sess_asset_err) */
+#define PROTO_SESS_ASSET_HASH_LEN 32
+#define PROTO_SESS_ASSET_CHUNK    (64u * 1024)     /* largest CHUNK payload */
+#define PROTO_SESS_ASSET_MAX_SIZE (256ull << 20)   /* largest asset */
+#define PROTO_SESS_ASSET_NAME_MAX 255
+#define PROTO_SESS_ASSET_LIST_MAX 256u             /* items per LIST message */
+#define PROTO_SESS_ASSET_INFO_FIXED (PROTO_SESS_ASSET_HASH_LEN + 8 + 2)
+
+enum proto_sess_asset_err {
+	PROTO_SESS_ASSET_E_UNKNOWN = 1,    /* the sender does not have it (complete) */
+	PROTO_SESS_ASSET_E_BUSY = 2,       /* too many transfers now; ask again later */
+	PROTO_SESS_ASSET_E_BAD_OFFSET = 3, /* offset past the end */
+	PROTO_SESS_ASSET_E_REFUSED = 4,    /* role or limits: will not take / give it */
+	PROTO_SESS_ASSET_E_CORRUPT = 5,    /* the bytes did not hash to the name */
+	PROTO_SESS_ASSET_E_IO = 6,         /* storage failed on the sending side */
+	PROTO_SESS_ASSET_E_CANCEL = 7,     /* receiver: stop sending this */
+	PROTO_SESS_ASSET_E_MAX_ = 7,
+};
+
+struct proto_sess_asset_info {
+	uint8_t hash[PROTO_SESS_ASSET_HASH_LEN];
+	uint64_t size;
+	uint16_t name_len;
+	const uint8_t *name; /* not NUL-terminated; into the decoded buffer */
+};
+
+struct proto_sess_asset_list {
+	uint16_t n;
+	const uint8_t *items; /* n OFFER bodies, validated */
+	size_t items_len;
+};
+
+struct proto_sess_asset_get {
+	uint8_t hash[PROTO_SESS_ASSET_HASH_LEN];
+	uint64_t offset;
+};
+
+struct proto_sess_asset_chunk {
+	uint8_t hash[PROTO_SESS_ASSET_HASH_LEN];
+	uint64_t offset;
+	uint32_t len;
+	const uint8_t *data; /* into the decoded buffer */
+};
+
+struct proto_sess_asset_done {
+	uint8_t hash[PROTO_SESS_ASSET_HASH_LEN];
+	uint64_t size;
+};
+
+struct proto_sess_asset_error {
+	uint8_t hash[PROTO_SESS_ASSET_HASH_LEN];
+	uint16_t code;
+};
+
 struct proto_sess_msg {
 	uint16_t type;
 	union {
@@ -189,6 +261,12 @@ struct proto_sess_msg {
 		struct proto_sess_leave leave;
 		struct proto_sess_entries entries;
 		struct proto_sess_sync sync;
+		struct proto_sess_asset_info offer;
+		struct proto_sess_asset_list alist;
+		struct proto_sess_asset_get aget;
+		struct proto_sess_asset_chunk achunk;
+		struct proto_sess_asset_done adone;
+		struct proto_sess_asset_error aerr;
 	} u;
 };
 
@@ -236,6 +314,21 @@ void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, uint8_t k
  * increasing and seq >= 1 (-EINVAL), n <= PROTO_SESS_SYNC_MAX (-E2BIG). */
 int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_KEY_LEN], const uint64_t *seqs,
 			   uint32_t n);
+
+/* Asset names: 1..PROTO_SESS_ASSET_NAME_MAX bytes, none below 0x20 or 0x7f. */
+bool proto_sess_asset_name_ok(const uint8_t *name, size_t len);
+const char *proto_sess_asset_err_name(unsigned code);
+/* Appends a LIST frame of n (<= PROTO_SESS_ASSET_LIST_MAX) items; -EINVAL
+ * for an item the decoder would refuse, -E2BIG for too many. */
+int proto_sess_asset_list_encode(struct th_wbuf *w, const struct proto_sess_asset_info *items, uint16_t n);
+/* LIST items one at a time (only for a list proto_sess_decode accepted). */
+struct proto_sess_asset_list_iter {
+	const uint8_t *p;
+	size_t left;
+};
+void proto_sess_asset_list_iter_init(struct proto_sess_asset_list_iter *it, const struct proto_sess_asset_list *m);
+/* 1 and *out, or 0 at the end. */
+int proto_sess_asset_list_next(struct proto_sess_asset_list_iter *it, struct proto_sess_asset_info *out);
 
 /* QUIC DATAGRAM payloads (unreliable): u8 kind, then
  *   1 PING  u64 seq, u64 t_ns

@@ -20,3 +20,6 @@ int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_asset.c: a session's assets */
+int ctl_cmd_asset(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv);

@@ -30,6 +30,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "kick", "PEER", "(admin) remove a member from a session this daemon hosts", ctl_cmd_kick },
 	{ "role", "PEER ROLE", "(admin) change a member's role", ctl_cmd_role },
 	{ "impair", "SPEC|off | --partition on|off", "(admin) rehearse a bad network: loss, delay, jitter, partitions", ctl_cmd_impair },
+	{ "assets", "[--session S] [--json]", "a session's assets: hash, name, size, complete / partial N% / missing", ctl_cmd_assets },
+	{ "asset", "put FILE [--session S] [--name N] | get HASH OUT [--session S]", "share a file with a session (chunked, resumable) or copy one out", ctl_cmd_asset },
 	{ "log", "[--session S] [--since N] [--follow] [--json] | verify PATH", "the command log; verify works offline", ctl_cmd_log },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },

@@ -745,6 +745,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	srv_control_register(ctl, "kick", SRV_CTL_CHANGE, net_cmd_kick, nm);
 	srv_control_register(ctl, "role", SRV_CTL_CHANGE, net_cmd_role, nm);
 	srv_control_register(ctl, "impair", SRV_CTL_CHANGE, net_cmd_impair, nm);
+	if ((r = net_assets_start(nm)) < 0) {
+		snprintf(msg, len, "cannot set up asset transfers: %s", th_strerror(r));
+		goto fail;
+	}
 	sess_module_set_net(nm->sess, &net_hooks, nm);
 
 	/* Resume the sessions this daemon had joined. */
@@ -789,6 +793,7 @@ static void net_module_stop(void *state)
 		nm->conns = c->next;
 		net_conn_free(c);
 	}
+	net_assets_stop(nm); /* after the connections: their transfers use the stores */
 	if (nm->timer_fd >= 0) {
 		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
 		close(nm->timer_fd);

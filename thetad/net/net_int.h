@@ -53,6 +53,8 @@ enum net_conn_state {
 
 struct net_mod;
 struct net_join;
+struct net_asset_conn; /* net_asset_io.c */
+struct net_assets;     /* net_asset_io.c */
 
 /* One QUIC connection carrying one membership. */
 struct net_conn {
@@ -87,6 +89,7 @@ struct net_conn {
 	uint64_t end_code;       /* app code it ended with (either side) */
 	uint64_t last_sync_rx_ns; /* a SYNC costs a log scan: at most one per NET_SYNC_MIN_GAP_NS */
 	bool lost;               /* declared lost by the heartbeat */
+	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
 };
 
 enum net_join_state {
@@ -134,6 +137,7 @@ struct net_mod {
 	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_entries_in, *m_entries_out;
 	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
 	uint64_t *m_refused[PROTO_SESS_ERR_MAX_ - 0x100 + 1];
+	struct net_assets *assets; /* stores, counters (net_asset_io.c) */
 };
 
 /* net_link.c */
@@ -155,6 +159,21 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 /* Sends a ROLE / KICK decision for a member of a hosted session. */
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
 void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
+
+/* For net_asset_io.c: queue bytes on a stream (bounded by
+ * NET_CONN_PENDING_MAX), and whether the connection still carries traffic. */
+void net_conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, size_t n);
+bool net_conn_live(const struct net_conn *c);
+
+/* net_asset_io.c: asset stores, transfers per connection, control commands */
+int net_assets_start(struct net_mod *nm);
+void net_assets_stop(struct net_mod *nm);
+void net_assets_conn_active(struct net_conn *c, uint64_t now_ns); /* sends our LIST */
+void net_assets_conn_free(struct net_conn *c);
+/* One assets-stream payload: 0, -EBADMSG malformed, -EPROTO a violation. */
+int net_assets_on_msg(struct net_conn *c, const uint8_t *p, size_t len, uint64_t now_ns);
+void net_assets_service(struct net_conn *c, uint64_t now_ns);
+uint64_t net_assets_next(struct net_conn *c, uint64_t now_ns);
 
 /* module.c */
 void net_mod_kick(struct net_mod *nm); /* run a service pass soon */

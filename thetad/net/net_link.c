@@ -61,6 +61,7 @@ void net_conn_free(struct net_conn *c)
 {
 	if (!c)
 		return;
+	net_assets_conn_free(c);
 	for (int i = 0; i <= NET_ST_ASSETS; i++) {
 		proto_sess_reasm_fini(&c->rs[i]);
 		th_wbuf_fini(&c->pend[i]);
@@ -150,6 +151,16 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 	th_wbuf_put(&c->pend[st], p, n);
 	conn_push(c);
 	net_mod_kick(c->nm);
+}
+
+void net_conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, size_t n)
+{
+	conn_send(c, st, p, n);
+}
+
+bool net_conn_live(const struct net_conn *c)
+{
+	return conn_live(c);
 }
 
 static void conn_send_msg(struct net_conn *c, enum net_stream st, const struct proto_sess_msg *m)
@@ -405,6 +416,7 @@ static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, ui
 	conn_open(c, NET_ST_COMMANDS);
 	conn_open(c, NET_ST_ASSETS);
 	send_sync(c);
+	net_assets_conn_active(c, now);
 }
 
 /* ---- host --------------------------------------------------------------------- */
@@ -555,6 +567,7 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 	(*nm->m_joins)++;
 	th_notice("session %s (%s): peer %u %s from %s joined as %s", s->id, s->name, c->peer_id, fpr, c->addr,
 		  th_role_name(c->role));
+	net_assets_conn_active(c, now);
 }
 
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
@@ -886,7 +899,15 @@ static int on_commands(const uint8_t *p, size_t len, void *ud)
 
 static int on_assets(const uint8_t *p, size_t len, void *ud)
 {
-	/* Reserved: chunked assets are not sent yet (docs/network.md). */
+	struct net_conn *c = ud;
+	uint64_t now = th_now_ns();
+	if (c->st != NC_ACTIVE)
+		return -ECONNABORTED;
+	int r = net_assets_on_msg(c, p, len, now);
+	if (r == -EBADMSG || r == -EPROTO) {
+		protocol_error(c, r == -EBADMSG ? "malformed assets message" : "assets protocol violation", now);
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -1180,6 +1201,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 			struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_PING, .seq = seq, .t_ns = now };
 			conn_dgram(c, &d);
 		}
+		net_assets_service(c, now);
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {
 		struct net_join *j = nm->joins[i];
@@ -1221,6 +1243,8 @@ uint64_t net_link_next(struct net_mod *nm)
 		else
 			continue;
 		if (x < t)
+			t = x;
+		if ((x = net_assets_next(c, th_now_ns())) < t)
 			t = x;
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {

@@ -1,5 +1,5 @@
-/* libFuzzer: session protocol decoders (every control and commands-stream
- * message, HELLO's version peek, DATAGRAM payloads, stream framing) and the
+/* libFuzzer: session protocol decoders (every control, commands-stream and
+ * assets-stream message, HELLO's version peek, DATAGRAM payloads, stream framing) and the
  * invite token parser. A decoded message must re-encode to the same bytes. */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +50,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k != m.u.entries.count)
 			abort();
 	}
+
+	/* an asset LIST iterates to exactly its count, each item valid */
+	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ASSET_LIST) {
+		struct proto_sess_asset_list_iter it;
+		struct proto_sess_asset_info a;
+		unsigned k = 0;
+		proto_sess_asset_list_iter_init(&it, &m.u.alist);
+		while (proto_sess_asset_list_next(&it, &a) == 1) {
+			if (!proto_sess_asset_name_ok(a.name, a.name_len) || !a.size || a.size > PROTO_SESS_ASSET_MAX_SIZE)
+				abort();
+			k++;
+		}
+		if (k != m.u.alist.n)
+			abort();
+	}
+	/* a CHUNK stays inside the largest asset */
+	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ASSET_CHUNK &&
+	    (m.u.achunk.offset + m.u.achunk.len > PROTO_SESS_ASSET_MAX_SIZE || m.u.achunk.len > PROTO_SESS_ASSET_CHUNK))
+		abort();
 
 	/* the same bytes as a stream, split at a data-dependent point */
 	struct proto_sess_reasm r;
