@@ -283,6 +283,56 @@ static void a_single_use_invite_works_once(void **state)
 	nf_cleanup(&c);
 }
 
+static void a_full_session_refuses_one_more_member(void **state)
+{
+	struct nf_daemon a, b, c;
+	char id[33], link[600], conf[64] = "/tmp/theta-maxpeers-XXXXXX";
+	int fd = mkstemp(conf);
+	assert_true(fd >= 0);
+	const char text[] = "[net]\nmax_peers = 1\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	nf_start(&a, (const char *const[]){ "--config", conf, NULL }, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_start(&c, NULL, NULL);
+	nf_host(&a, "studio", id);
+	nf_invite(&a, "studio", "editor", NULL, link);
+	assert_int_equal(nf_join(&b, link), 0);
+	/* "Full" may pass (a member leaves): the joiner keeps trying, and
+	 * thetactl gives up after its timeout naming the reason. */
+	int rc = nf_ctl(&c, (const char *const[]){ "session", "join", link, "--timeout", "3", NULL });
+	assert_int_equal(rc, 1);
+	if (!strstr(nf_err, proto_sess_err_text(PROTO_SESS_ERR_FULL)))
+		fprintf(stderr, "join stderr: %s\n", nf_err);
+	assert_non_null(strstr(nf_err, proto_sess_err_text(PROTO_SESS_ERR_FULL)));
+	assert_int_equal(nf_active_peers(&a), 1);
+	unlink(conf);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+	nf_cleanup(&c);
+}
+
+static void an_invite_to_a_session_the_host_no_longer_has_is_refused(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], link[600], port[16], dir[PATH_MAX + 64];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "studio", id);
+	nf_invite(&a, "studio", "editor", NULL, link);
+	/* The host's operator deletes the session while it is stopped; it
+	 * comes back on the same port with the same certificate. */
+	nf_kill(&a, SIGTERM);
+	snprintf(dir, sizeof(dir), "%s/sessions/%s", a.p.state_dir, id);
+	th_rm_rf(dir);
+	snprintf(port, sizeof(port), "%u", (unsigned)a.port);
+	a.args[1] = port;
+	assert_int_equal(nf_spawn(&a), 0);
+	expect_refusal(&a, &b, link, PROTO_SESS_ERR_NO_SESSION, NULL);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
 static void mismatches_and_bad_signatures_are_refused(void **state)
 {
 	static const struct {
@@ -319,6 +369,8 @@ int main(void)
 		cmocka_unit_test_teardown(a_token_not_signed_by_the_host_is_refused, nf_teardown),
 		cmocka_unit_test_teardown(an_expired_invite_is_refused, nf_teardown),
 		cmocka_unit_test_teardown(a_single_use_invite_works_once, nf_teardown),
+		cmocka_unit_test_teardown(a_full_session_refuses_one_more_member, nf_teardown),
+		cmocka_unit_test_teardown(an_invite_to_a_session_the_host_no_longer_has_is_refused, nf_teardown),
 		cmocka_unit_test_teardown(mismatches_and_bad_signatures_are_refused, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -684,6 +684,7 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 
 	const char *e;
 	nm->lost_after_ns = srv_daemon_config(d)->net_peer_timeout_ns;
+	nm->max_peers = (unsigned)srv_daemon_config(d)->net_max_peers;
 	if ((e = getenv("THETAD_TEST_SESSION_VERSION")) && *e)
 		nm->test_version = (uint16_t)strtoul(e, NULL, 10);
 	if ((e = getenv("THETAD_TEST_SCHEMA_XOR")) && *e)

@@ -22,7 +22,7 @@ struct proto_ipc_pose_update;
 struct clog_event;
 
 /* Limits (each bounds something a peer controls). */
-#define NET_SESS_MAX_PEERS       32u              /* connected members per hosted session */
+#define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
 #define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */
 #define NET_ACC_MAX_BYTES        (16u << 20)
@@ -126,6 +126,7 @@ struct net_mod {
 	struct net_impair *imp_in, *imp_out;
 	char impair_spec[NET_IMPAIR_SPEC_MAX + 1];
 	uint64_t lost_after_ns;
+	unsigned max_peers; /* net.max_peers */
 	struct net_conn *conns;
 	struct net_join *joins[NET_MAX_JOINS];
 	unsigned n_joins;

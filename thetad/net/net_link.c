@@ -239,7 +239,11 @@ static void join_failed(struct net_join *j, uint64_t code, const char *desc, uin
 			j->error);
 		return;
 	}
-	if (desc)
+	/* A refusal that may pass (the session is full, the host is stopping)
+	 * is said in its sentence too; other ends in the transport's words. */
+	if (code >= PROTO_SESS_ERR_WRONG_FINGERPRINT && code <= PROTO_SESS_ERR_MAX_)
+		snprintf(j->error, sizeof(j->error), "%s", proto_sess_err_text(code));
+	else if (desc)
 		snprintf(j->error, sizeof(j->error), "%s", desc);
 	bool was_active = j->st == NJ_ACTIVE;
 	j->st = NJ_WAIT;
@@ -518,7 +522,7 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 		host_member_gone(old, PROTO_SESS_ERR_LEFT & 0xffff);
 		net_conn_close(old, PROTO_SESS_ERR_LEFT, "replaced by a new connection", now);
 	}
-	if (net_peers_of(nm, s) >= NET_SESS_MAX_PEERS) {
+	if (net_peers_of(nm, s) >= nm->max_peers) {
 		refuse(c, PROTO_SESS_ERR_FULL, now, fpr);
 		return;
 	}

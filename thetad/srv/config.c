@@ -30,6 +30,7 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  "impairment spec for rehearsals, e.g. loss=10%,delay=50ms" },
 	{ "net.peer_timeout", TH_CFG_DURATION, F(net_peer_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
 	  (int64_t)(3600 * TH_NS_PER_S), "a silent peer is declared lost after this" },
+	{ "net.max_peers", TH_CFG_INT, F(net_max_peers), 0, 1, 1024, "connected members per hosted session" },
 };
 
 void srv_config_defaults(struct srv_config *c)
@@ -44,6 +45,7 @@ void srv_config_defaults(struct srv_config *c)
 		.status_interval_ns = 10 * TH_NS_PER_S,
 		.ipc_max_clients = 64,
 		.net_peer_timeout_ns = 3 * TH_NS_PER_S,
+		.net_max_peers = 32,
 	};
 }
 
@@ -93,8 +95,8 @@ void srv_config_print(const struct srv_config *c, void *file)
 	FILE *f = file;
 	fprintf(f, "log_level = %s\n", srv_level_name(c->log_level));
 	fprintf(f, "status_interval = %" PRIu64 "ms\n", c->status_interval_ns / TH_NS_PER_MS);
-	fprintf(f, "\n[net]\nport = %" PRId64 "\nimpair = \"%s\"\npeer_timeout = %" PRIu64 "ms\n", c->port,
-		c->net_impair, c->net_peer_timeout_ns / TH_NS_PER_MS);
+	fprintf(f, "\n[net]\nport = %" PRId64 "\nimpair = \"%s\"\npeer_timeout = %" PRIu64 "ms\nmax_peers = %" PRId64 "\n",
+		c->port, c->net_impair, c->net_peer_timeout_ns / TH_NS_PER_MS, c->net_max_peers);
 	fprintf(f, "\n[control]\nquery_group = %s\nadmin_group = %s\nmax_connections = %" PRId64
 		   "\nidle_timeout = %" PRIu64 "ms\n",
 		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);

@@ -19,6 +19,7 @@ struct srv_config {
 	int64_t ipc_max_clients;       /* ipc.max_clients = 64 */
 	char net_impair[256];          /* net.impair = "" (off); docs/network.md */
 	uint64_t net_peer_timeout_ns;  /* net.peer_timeout = 3s */
+	int64_t net_max_peers;         /* net.max_peers = 32 (connected members per hosted session) */
 };
 
 void srv_config_defaults(struct srv_config *c);
