@@ -140,7 +140,7 @@ static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 		return 0;
 	}
 	case PROTO_SESS_T_ACK:
-		if (!role_ok(m->u.ack.role))
+		if (!role_ok(m->u.ack.role) || strnlen(m->u.ack.name, sizeof(m->u.ack.name)) > PROTO_SESS_NAME_MAX)
 			return -EINVAL;
 		th_wbuf_u16(w, m->type);
 		th_wbuf_put(w, m->u.ack.session_id, PROTO_SESS_ID_LEN);
@@ -148,6 +148,7 @@ static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 		th_wbuf_u64(w, m->u.ack.caps);
 		th_wbuf_put(w, m->u.ack.host_key, PROTO_SESS_KEY_LEN);
 		th_wbuf_u32(w, m->u.ack.peer_id);
+		th_wbuf_str16(w, m->u.ack.name);
 		return 0;
 	case PROTO_SESS_T_MEMBER_JOIN:
 		if (!role_ok(m->u.join.role))
@@ -413,6 +414,7 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 		rv |= th_rbuf_u64(&r, &m.u.ack.caps);
 		rv |= th_rbuf_bytes(&r, m.u.ack.host_key, PROTO_SESS_KEY_LEN);
 		rv |= th_rbuf_u32(&r, &m.u.ack.peer_id);
+		rv |= th_rbuf_str16(&r, m.u.ack.name, sizeof(m.u.ack.name));
 		if (rv == 0 && !role_ok(m.u.ack.role))
 			rv = -EBADMSG;
 		break;

@@ -110,12 +110,15 @@ struct proto_sess_hello {
 	uint8_t sig[PROTO_SESS_SIG_LEN];
 };
 
+#define PROTO_SESS_NAME_MAX 64 /* session name in ACK */
+
 struct proto_sess_ack {
 	uint8_t session_id[PROTO_SESS_ID_LEN];
 	uint8_t role;
 	uint64_t caps;
 	uint8_t host_key[PROTO_SESS_KEY_LEN];
 	uint32_t peer_id;
+	char name[PROTO_SESS_NAME_MAX + 1]; /* the host's name for the session (may be empty) */
 };
 
 struct proto_sess_member_join {

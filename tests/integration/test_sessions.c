@@ -41,9 +41,12 @@ static void two_daemons(struct nf_daemon *a, struct nf_daemon *b, char id[33], c
 	nf_start(b, NULL, NULL);
 	nf_host(a, "studio", id);
 	nf_invite(a, "studio", role, NULL, link);
-	if (nf_join(b, link) != 0)
+	int rc = nf_join(b, link);
+	if (rc != 0)
 		fprintf(stderr, "join failed: %s\n%s\n", nf_err, th_daemon_log(&a->p));
-	assert_int_equal(nf_join(b, link), 0);
+	assert_int_equal(rc, 0);
+	/* The member's replica takes the host's name for the session. */
+	assert_string_equal(nf_session_field(b, id, "name"), "studio");
 }
 
 /* ---- end to end ------------------------------------------------------------- */

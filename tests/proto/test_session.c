@@ -79,12 +79,15 @@ static void ack_layout_is_little_endian_and_fixed(void **state)
 	m.u.ack.role = PROTO_SESS_ROLE_ADMIN;
 	m.u.ack.caps = 0x0102030405060708ull;
 	m.u.ack.peer_id = 0xA1B2C3D4;
+	strcpy(m.u.ack.name, "studio");
 	struct th_wbuf w;
 	assert_int_equal(encode(&m, &w), 0);
-	assert_int_equal(w.len, 4 + 2 + 16 + 1 + 8 + 32 + 4);
+	assert_int_equal(w.len, 4 + 2 + 16 + 1 + 8 + 32 + 4 + 2 + 6);
 	assert_int_equal(w.data[4 + 2 + 16], 3);
 	assert_int_equal(w.data[4 + 2 + 16 + 1], 0x08);
-	assert_int_equal(w.data[w.len - 4], 0xD4);
+	assert_int_equal(w.data[w.len - 12], 0xD4);
+	assert_int_equal(w.data[w.len - 8], 6); /* u16 name length */
+	assert_memory_equal(w.data + w.len - 6, "studio", 6);
 	th_wbuf_fini(&w);
 }
 

@@ -361,7 +361,7 @@ static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct jso
 	const char *name = jarg(args, "name");
 	char gen[SESS_NAME_MAX + 1];
 	if (!name) {
-		snprintf(gen, sizeof(gen), "joined-%02x%02x%02x%02x", link.session_id[0], link.session_id[1],
+		snprintf(gen, sizeof(gen), NET_JOINED_NAME_PREFIX "%02x%02x%02x%02x", link.session_id[0], link.session_id[1],
 			 link.session_id[2], link.session_id[3]);
 		name = gen;
 	}

@@ -22,6 +22,7 @@ struct proto_ipc_pose_update;
 struct clog_event;
 
 /* Limits (each bounds something a peer controls). */
+#define NET_JOINED_NAME_PREFIX   "joined-"        /* a replica's name until the host says its own */
 #define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
 #define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */

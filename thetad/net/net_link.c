@@ -399,11 +399,21 @@ static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, ui
 	memcpy(c->key, a->host_key, sizeof(c->key));
 	c->hb_on = true;
 	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+	bool save = false;
 	if (s->link.granted_role != a->role || memcmp(s->link.host_key, a->host_key, SESS_KEY_LEN)) {
 		s->link.granted_role = a->role;
 		memcpy(s->link.host_key, a->host_key, SESS_KEY_LEN);
-		sess_save_conf(s);
+		save = true;
 	}
+	/* A replica named after its id ("joined-…") takes the host's name,
+	 * unless another session here already has it. */
+	if (!strncmp(s->name, NET_JOINED_NAME_PREFIX, strlen(NET_JOINED_NAME_PREFIX)) && sess_name_valid(a->name) &&
+	    !sess_find(sess_module_registry(nm->sess), a->name)) {
+		snprintf(s->name, sizeof(s->name), "%s", a->name);
+		save = true;
+	}
+	if (save)
+		sess_save_conf(s);
 	(*nm->m_joins)++;
 	if (j) {
 		bool rejoin = j->joins > 0;
@@ -552,6 +562,7 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 	ack.u.ack.caps = c->caps;
 	memcpy(ack.u.ack.host_key, nm->host_key->pk, PROTO_SESS_KEY_LEN);
 	ack.u.ack.peer_id = c->peer_id;
+	snprintf(ack.u.ack.name, sizeof(ack.u.ack.name), "%s", s->name);
 	conn_send_msg(c, NET_ST_CONTROL, &ack);
 	/* Everyone learns about everyone. */
 	struct proto_sess_msg mj = { .type = PROTO_SESS_T_MEMBER_JOIN };
