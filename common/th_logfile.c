@@ -329,7 +329,7 @@ static int th_ls_verify(struct th_logscan *s, uint64_t segidx, const uint8_t *d,
 				return err;
 			return th_ls_bad(s, r.index, segidx, pos, err);
 		}
-		size_t body = TH_LOGREC_FIXED_LEN + e->payload_len;
+		size_t body = th_logrec_body_len(e);
 		th_logrec_hash(d + pos + TH_LOGREC_FRAME_LEN, body, r.hash);
 
 		int f = TH_LR_OK;

@@ -21,6 +21,8 @@ enum {
 };
 #undef TH_ENTRY_FIELD
 _Static_assert(TH_LR_FIXED_SUM == TH_LOGREC_FIXED_LEN, "TH_LOGREC_FIXED_LEN != sum of entry field widths");
+/* Version 1 is version 2 without its last field (req, 8 bytes). */
+_Static_assert(TH_LOGREC_FIXED_LEN_V1 + 8 == TH_LOGREC_FIXED_LEN, "version 1 is not a prefix of the encoding");
 #define TH_ENTRY_FIELD(name, type, width, desc) \
 	_Static_assert(sizeof(th_##type) == (width), "width of entry field " #name);
 #include "commands.def"
@@ -80,6 +82,8 @@ static inline void th_lr_get_b32(const uint8_t **p, th_b32 *v) { memcpy(*v, *p, 
 	_Generic((fp), uint8_t *: th_lr_get_u8, uint16_t *: th_lr_get_u16, uint32_t *: th_lr_get_u32, \
 		 uint64_t *: th_lr_get_u64, th_b32 *: th_lr_get_b32)(p, fp)
 
+/* Writes all fields (TH_LOGREC_FIXED_LEN bytes); an older version's body
+ * uses only its prefix, th_logrec_fixed_len(e->version). */
 static void th_lr_put_fixed(const struct th_logrec_entry *e, uint8_t out[TH_LOGREC_FIXED_LEN])
 {
 	uint8_t *p = out;
@@ -90,14 +94,16 @@ static void th_lr_put_fixed(const struct th_logrec_entry *e, uint8_t out[TH_LOGR
 
 int th_logrec_encode(const struct th_logrec_entry *e, uint8_t *out, size_t cap)
 {
+	uint8_t fixed[TH_LOGREC_FIXED_LEN];
 	if (e->payload_len > TH_LOGREC_PAYLOAD_MAX)
 		return -EMSGSIZE;
-	size_t len = th_logrec_body_len(e);
+	size_t len = th_logrec_body_len(e), fl = th_logrec_fixed_len(e->version);
 	if (cap < len)
 		return -ENOBUFS;
-	th_lr_put_fixed(e, out);
+	th_lr_put_fixed(e, fixed);
+	memcpy(out, fixed, fl);
 	if (e->payload_len)
-		memcpy(out + TH_LOGREC_FIXED_LEN, e->payload, e->payload_len);
+		memcpy(out + fl, e->payload, e->payload_len);
 	return (int)len;
 }
 
@@ -111,8 +117,11 @@ static bool th_lr_zero32(const uint8_t *p)
 
 int th_logrec_check_fields(const struct th_logrec_entry *e)
 {
-	if (e->version != TH_LOGREC_VERSION)
+	if (e->version < TH_LOGREC_VERSION_MIN || e->version > TH_LOGREC_VERSION)
 		return TH_LR_BAD_VERSION;
+	/* Version 1 has no request id: one there could not be encoded. */
+	if (e->version == 1 && e->req != 0)
+		return TH_LR_BAD_FIELD;
 	if (e->seq == 0 || e->lamport == 0 || e->lamport > TH_LOGREC_LAMPORT_MAX ||
 	    e->scope_kind >= TH_SCOPE_COUNT)
 		return TH_LR_BAD_FIELD;
@@ -134,21 +143,34 @@ int th_logrec_check_fields(const struct th_logrec_entry *e)
 int th_logrec_decode(const uint8_t *p, size_t len, struct th_logrec_entry *out, int *why)
 {
 	struct th_logrec_entry e = { 0 };
-	const uint8_t *q = p;
+	uint8_t fixed[TH_LOGREC_FIXED_LEN] = { 0 };
+	const uint8_t *q = fixed;
 	int f;
 
-	if (len < TH_LOGREC_FIXED_LEN) {
+	if (len < TH_LOGREC_FIXED_LEN_MIN) {
 		*why = TH_LR_BAD_LENGTH;
 		return -EBADMSG;
 	}
+	/* The version says how long the fixed part is; fields an older
+	 * version lacks read as 0 from the zeroed copy. */
+	if (p[0] < TH_LOGREC_VERSION_MIN || p[0] > TH_LOGREC_VERSION) {
+		*why = TH_LR_BAD_VERSION;
+		return -EBADMSG;
+	}
+	size_t fl = th_logrec_fixed_len(p[0]);
+	if (len < fl) {
+		*why = TH_LR_BAD_LENGTH;
+		return -EBADMSG;
+	}
+	memcpy(fixed, p, fl);
 #define TH_ENTRY_FIELD(name, type, width, desc) TH_LR_GET(&q, &e.name);
 #include "commands.def"
 #undef TH_ENTRY_FIELD
-	if (e.payload_len != len - TH_LOGREC_FIXED_LEN) {
+	if (e.payload_len != len - fl) {
 		*why = TH_LR_BAD_PAYLOAD;
 		return -EBADMSG;
 	}
-	e.payload = e.payload_len ? q : NULL;
+	e.payload = e.payload_len ? p + fl : NULL;
 	f = th_logrec_check_fields(&e);
 	if (f) {
 		*why = f;
@@ -178,7 +200,7 @@ int th_logrec_entry_hash(const struct th_logrec_entry *e, uint8_t out[TH_LOGREC_
 	th_lr_put_fixed(e, fixed);
 	crypto_generichash_init(&st, NULL, 0, TH_LOGREC_HASH_LEN);
 	crypto_generichash_update(&st, th_lr_hash_domain, sizeof(th_lr_hash_domain));
-	crypto_generichash_update(&st, fixed, sizeof(fixed));
+	crypto_generichash_update(&st, fixed, th_logrec_fixed_len(e->version));
 	if (e->payload_len)
 		crypto_generichash_update(&st, e->payload, e->payload_len);
 	crypto_generichash_final(&st, out, TH_LOGREC_HASH_LEN);
@@ -293,7 +315,7 @@ int th_logrec_frame_parse(const uint8_t *p, size_t avail, struct th_logrec_frame
 	f.batch = th_get_le64(p + 8);
 	f.kind = p[16];
 	f.flags = p[17];
-	if (f.body_len < TH_LOGREC_FIXED_LEN || f.body_len > TH_LOGREC_BODY_MAX) {
+	if (f.body_len < TH_LOGREC_FIXED_LEN_MIN || f.body_len > TH_LOGREC_BODY_MAX) {
 		*why = TH_LR_BAD_LENGTH;
 		return -EBADMSG;
 	}
@@ -325,7 +347,7 @@ int th_logrec_record_decode(const uint8_t *p, size_t avail, struct th_logrec_fra
 	size_t body = f.body_len;
 	bool sig = f.flags & TH_LOGREC_F_SIGNED;
 	if (sig) {
-		if (body < TH_LOGREC_FIXED_LEN + TH_LOGREC_SIG_LEN) {
+		if (body < TH_LOGREC_FIXED_LEN_MIN + TH_LOGREC_SIG_LEN) {
 			*why = TH_LR_BAD_LENGTH;
 			return -EBADMSG;
 		}

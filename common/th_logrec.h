@@ -14,6 +14,9 @@
  *             TH_LOGREC_UNSIGNED_RUN_MAX entries later in its author's chain.
  * Chain       entry n of an author has seq n (from 1, no gaps), prev = h of
  *             entry n-1 (zero for n = 1) and a lamport above entry n-1's.
+ * Request id  req names the client command an entry was made for (0: none);
+ *             thetad answers a resend of that command with the entry's id
+ *             instead of a second entry (exactly once, docs/command-log.md).
  *
  * Decoders validate every byte and report a reason (enum th_logrec_fault). */
 #pragma once
@@ -27,7 +30,12 @@ typedef uint32_t th_u32;
 typedef uint64_t th_u64;
 typedef uint8_t th_b32[32];
 
-#define TH_LOGREC_VERSION 1
+/* Encoding written now. Version 1 (before the request id) still decodes:
+ * its fixed part is the first TH_LOGREC_FIXED_LEN_V1 bytes of version 2's,
+ * req reads as 0, and it re-encodes (and hashes) in its own layout, so the
+ * signatures in logs written before stay valid. */
+#define TH_LOGREC_VERSION 2
+#define TH_LOGREC_VERSION_MIN 1
 #define TH_LOGREC_KEY_LEN 32
 #define TH_LOGREC_SECKEY_LEN 64
 #define TH_LOGREC_SIG_LEN 64
@@ -35,7 +43,10 @@ typedef uint8_t th_b32[32];
 /* Largest payload of any entry (the 64 KiB cap). */
 #define TH_LOGREC_PAYLOAD_MAX 65536u
 /* Fixed part of the canonical encoding (sum of the TH_ENTRY_FIELD widths). */
-#define TH_LOGREC_FIXED_LEN 112u
+#define TH_LOGREC_FIXED_LEN 120u
+/* Fixed part of a version-1 entry (no req): the shortest any body can be. */
+#define TH_LOGREC_FIXED_LEN_V1 112u
+#define TH_LOGREC_FIXED_LEN_MIN TH_LOGREC_FIXED_LEN_V1
 /* Longest body of a record: fixed part, payload, signature. */
 #define TH_LOGREC_BODY_MAX (TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX + TH_LOGREC_SIG_LEN)
 /* Most unsigned entries of one author before a signature must cover them. */
@@ -99,10 +110,15 @@ struct th_keypair {
 	uint8_t sk[TH_LOGREC_SECKEY_LEN];
 };
 
+/* Length of the fixed part in encoding `version` (the payload starts there). */
+static inline size_t th_logrec_fixed_len(uint8_t version)
+{
+	return version == 1 ? TH_LOGREC_FIXED_LEN_V1 : TH_LOGREC_FIXED_LEN;
+}
 /* Canonical body length of e (fixed part + payload), without signature. */
 static inline size_t th_logrec_body_len(const struct th_logrec_entry *e)
 {
-	return TH_LOGREC_FIXED_LEN + e->payload_len;
+	return th_logrec_fixed_len(e->version) + e->payload_len;
 }
 /* Writes the canonical body into out; returns its length, -ENOBUFS if cap is
  * too small, -EMSGSIZE for a payload above TH_LOGREC_PAYLOAD_MAX. */
@@ -116,7 +132,7 @@ int th_logrec_check_fields(const struct th_logrec_entry *e);
 
 /* Entry hash over a canonical body. */
 void th_logrec_hash(const uint8_t *body, size_t len, uint8_t out[TH_LOGREC_HASH_LEN]);
-/* Encodes e into scratch (TH_LOGREC_FIXED_LEN + payload) and hashes it. */
+/* Hashes e's canonical body (fixed part and payload, streamed). */
 int th_logrec_entry_hash(const struct th_logrec_entry *e, uint8_t out[TH_LOGREC_HASH_LEN]);
 void th_logrec_sign(const uint8_t hash[TH_LOGREC_HASH_LEN], const uint8_t sk[TH_LOGREC_SECKEY_LEN],
 		    uint8_t sig[TH_LOGREC_SIG_LEN]);

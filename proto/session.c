@@ -321,7 +321,7 @@ static int entries_rec(struct th_rbuf *r, struct th_logrec_entry *e)
 	uint8_t sflag;
 	struct th_logrec_entry tmp;
 	int why;
-	if (th_rbuf_u32(r, &blen) < 0 || blen < TH_LOGREC_FIXED_LEN || blen > TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX ||
+	if (th_rbuf_u32(r, &blen) < 0 || blen < TH_LOGREC_FIXED_LEN_MIN || blen > TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX ||
 	    th_rbuf_view(r, &body, blen) < 0 || th_rbuf_u8(r, &sflag) < 0 || sflag > 1)
 		return -EBADMSG;
 	if (sflag && th_rbuf_view(r, &sig, TH_LOGREC_SIG_LEN) < 0)

@@ -49,9 +49,11 @@ static void encoding_puts_every_field_at_its_documented_offset(void **state)
 	lt_author_init(&a, 1);
 	make_entry(&a, &e, h, false);
 	e.time_ns = 0x1122334455667788ull;
+	e.req = 0x0102030405060708ull;
 	int n = th_logrec_encode(&e, buf, sizeof(buf));
-	assert_int_equal(n, TH_LOGREC_FIXED_LEN + e.payload_len);
-	assert_int_equal(buf[0], 1);                                     /* version */
+	assert_int_equal(TH_LOGREC_FIXED_LEN, 120);
+	assert_int_equal(n, 120 + e.payload_len);
+	assert_int_equal(buf[0], 2);                                     /* version */
 	assert_int_equal(buf[1], TH_SCOPE_ENTITY);                       /* scope_kind */
 	assert_int_equal(th_get_le16(buf + 2), TH_CMD_COMPONENT_WRITE);  /* type */
 	assert_int_equal(th_get_le64(buf + 4), e.lamport);
@@ -62,8 +64,64 @@ static void encoding_puts_every_field_at_its_documented_offset(void **state)
 	assert_memory_equal(buf + 44, a.kp.pk, 32);                      /* author */
 	assert_memory_equal(buf + 76, e.prev, 32);                       /* prev */
 	assert_int_equal(th_get_le32(buf + 108), e.payload_len);
-	assert_memory_equal(buf + 112, e.payload, e.payload_len);
+	assert_int_equal(th_get_le64(buf + 112), 0x0102030405060708ull); /* req */
+	assert_memory_equal(buf + 120, e.payload, e.payload_len);
 	assert_int_equal(th_logrec_encode(&e, buf, 50), -ENOBUFS);
+}
+
+/* Logs written before the request id (version 1: 112-byte fixed part, no
+ * req) still decode, re-encode to the same bytes and keep their hash, so
+ * their signatures verify; a version-1 entry cannot carry a request id. */
+static void version_1_entries_still_decode_and_keep_their_hash(void **state)
+{
+	struct lt_author a;
+	struct th_logrec_entry e, d;
+	uint8_t h[32], h2[32], v1[512], again[512];
+	int why = 0;
+	lt_author_init(&a, 9);
+	make_entry(&a, &e, h, false);
+	/* Byte-for-byte what the version-1 encoder wrote: version 2's first
+	 * 112 bytes with version 1, then the payload. */
+	uint8_t v2[512];
+	int n2 = th_logrec_encode(&e, v2, sizeof(v2));
+	assert_true(n2 > 0);
+	memcpy(v1, v2, 112);
+	v1[0] = 1;
+	memcpy(v1 + 112, e.payload, e.payload_len);
+	size_t n1 = 112 + e.payload_len;
+	assert_int_equal(th_logrec_decode(v1, n1, &d, &why), 0);
+	assert_int_equal(d.version, 1);
+	assert_int_equal(d.req, 0);
+	assert_int_equal(d.payload_len, e.payload_len);
+	assert_memory_equal(d.payload, e.payload, e.payload_len);
+	assert_int_equal(th_logrec_body_len(&d), n1);
+	assert_int_equal(th_logrec_encode(&d, again, sizeof(again)), (int)n1);
+	assert_memory_equal(again, v1, n1);
+	th_logrec_hash(v1, n1, h);
+	assert_int_equal(th_logrec_entry_hash(&d, h2), 0);
+	assert_memory_equal(h, h2, 32);
+	/* Signed as version 1, verified as decoded. */
+	uint8_t sig[64];
+	th_logrec_sign(h, a.kp.sk, sig);
+	assert_int_equal(th_logrec_verify(h2, a.kp.pk, sig), 0);
+	/* A whole record round trips too. */
+	uint8_t rec[1024];
+	struct th_logrec_frame f;
+	d.has_sig = true;
+	memcpy(d.sig, sig, 64);
+	int rn = th_logrec_record_put(rec, sizeof(rec), &d, 1, TH_LOGREC_F_BATCH_END);
+	assert_int_equal(rn, (int)(TH_LOGREC_FRAME_LEN + n1 + 64));
+	assert_int_equal(th_logrec_record_decode(rec, (size_t)rn, &f, &e, &why), rn);
+	assert_int_equal(e.version, 1);
+	/* Version 1 has no req: one set is refused, as is an unknown version. */
+	d.req = 5;
+	assert_int_equal(th_logrec_check_fields(&d), TH_LR_BAD_FIELD);
+	v1[0] = 3;
+	assert_int_equal(th_logrec_decode(v1, n1, &d, &why), -EBADMSG);
+	assert_int_equal(why, TH_LR_BAD_VERSION);
+	/* A version-2 body cut to version 1's length is short. */
+	assert_int_equal(th_logrec_decode(v2, 115, &d, &why), -EBADMSG);
+	assert_int_equal(why, TH_LR_BAD_LENGTH);
 }
 
 static void decode_round_trips_and_hash_matches(void **state)
@@ -102,7 +160,10 @@ static void decode_rejects_each_malformed_field(void **state)
 	assert_int_equal(th_logrec_decode(buf, (size_t)n - 1, &d, &why), -EBADMSG);
 	assert_int_equal(why, TH_LR_BAD_PAYLOAD);
 
-	memcpy(t, buf, (size_t)n), t[0] = 2;
+	memcpy(t, buf, (size_t)n), t[0] = 3;
+	assert_int_equal(th_logrec_decode(t, (size_t)n, &d, &why), -EBADMSG);
+	assert_int_equal(why, TH_LR_BAD_VERSION);
+	memcpy(t, buf, (size_t)n), t[0] = 0;
 	assert_int_equal(th_logrec_decode(t, (size_t)n, &d, &why), -EBADMSG);
 	assert_int_equal(why, TH_LR_BAD_VERSION);
 	memcpy(t, buf, (size_t)n), th_put_le16(t + 2, 0x7777);
@@ -164,6 +225,13 @@ static void signature_verifies_only_for_the_signed_hash_and_key(void **state)
 	/* Every field is covered: lamport. */
 	e.payload = p2, p2[9] ^= 0x20;
 	e.lamport++;
+	th_logrec_entry_hash(&e, h2);
+	assert_int_equal(th_logrec_verify(h2, a.kp.pk, e.sig), -EBADMSG);
+	/* And the request id. */
+	e.lamport--;
+	th_logrec_entry_hash(&e, h2);
+	assert_int_equal(th_logrec_verify(h2, a.kp.pk, e.sig), 0);
+	e.req ^= 1;
 	th_logrec_entry_hash(&e, h2);
 	assert_int_equal(th_logrec_verify(h2, a.kp.pk, e.sig), -EBADMSG);
 }
@@ -265,6 +333,7 @@ static void registry_text_for_the_schema_hash_lists_commands_and_fields(void **s
 	assert_non_null(strstr(t, "command 3 component.write role=editor scope=entity conflict=lww max=65536"));
 	assert_non_null(strstr(t, "entry-field lamport u64 8\n"));
 	assert_non_null(strstr(t, "entry-field author b32 32\n"));
+	assert_non_null(strstr(t, "entry-field payload_len u32 4\nentry-field req u64 8\n"));
 	th_wbuf_fini(&b);
 	/* And it is part of what the handshake's schema hash covers. */
 	th_wbuf_init(&b, 0);
@@ -291,6 +360,7 @@ int main(void)
 		cmocka_unit_test(crc32c_hardware_and_table_paths_agree_at_every_length_and_alignment),
 		cmocka_unit_test(encoding_puts_every_field_at_its_documented_offset),
 		cmocka_unit_test(decode_round_trips_and_hash_matches),
+		cmocka_unit_test(version_1_entries_still_decode_and_keep_their_hash),
 		cmocka_unit_test(decode_rejects_each_malformed_field),
 		cmocka_unit_test(signature_verifies_only_for_the_signed_hash_and_key),
 		cmocka_unit_test(chain_check_names_replay_gap_link_and_order),

@@ -47,6 +47,7 @@ struct link {
 	uint32_t cmd_head, cmd_count, cmd_live;
 	size_t cmd_bytes;
 	uint64_t next_seq;
+	uint64_t nonce;           /* this link instance's CMD_SUBMIT nonce, never 0 */
 
 	/* Ephemeral slots (newest value wins) and one-shot reliable messages. */
 	struct proto_ipc_pose_update pose[LINK_POSE_PARTS];

@@ -103,8 +103,10 @@ static int send_commands(struct link *l, uint64_t now_ns)
 		struct link_cmd *c = cmd_at(l, i);
 		if (c->done || c->sent_gen == l->gen)
 			continue;
-		struct proto_ipc_cmd_submit m = { .client_seq = c->seq, .cmd_type = c->type, .scope = c->scope,
-						  .payload = c->payload, .payload_len = c->len };
+		/* A resend carries the same (nonce, client_seq): the daemon
+		 * recognises an edit it already logged and acks its id. */
+		struct proto_ipc_cmd_submit m = { .client_seq = c->seq, .nonce = l->nonce, .cmd_type = c->type,
+						  .scope = c->scope, .payload = c->payload, .payload_len = c->len };
 		int r = send_msg(l, PROTO_IPC_T_CMD_SUBMIT, &m, now_ns);
 		if (r == -EAGAIN)
 			return 0;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,16 @@ int link_create(const struct link_config *cfg, struct link **out)
 	l->state = LINK_IDLE;
 	l->backoff_ns = l->cfg.backoff_min_ns;
 	l->next_seq = 1;
+	/* Random per instance: (nonce, client_seq) names each command across
+	 * reconnects and daemon restarts, and never repeats for a new client. */
+	if (sodium_init() < 0) {
+		free(l->cmds);
+		free(l);
+		return -ENOSYS;
+	}
+	do
+		randombytes_buf(&l->nonce, sizeof l->nonce);
+	while (l->nonce == 0);
 	*out = l;
 	return 0;
 }
@@ -487,6 +498,7 @@ enum link_state link_get_state(const struct link *l) { return l->state; }
 const struct link_stats *link_get_stats(const struct link *l) { return &l->st; }
 size_t link_pending_commands(const struct link *l) { return l->cmd_live; }
 uint64_t link_next_seq(const struct link *l) { return l->next_seq; }
+uint64_t link_nonce(const struct link *l) { return l->nonce; }
 const char *link_socket_path(const struct link *l) { return l->addr.sun_path; }
 const char *link_last_error(const struct link *l) { return l->error; }
 

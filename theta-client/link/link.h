@@ -20,7 +20,11 @@
  * Commands are reliable: publish takes all of a frame's commands or none
  * (-EAGAIN: the loop offers them again), keeps each until the daemon acks
  * or rejects it, and resends it after a reconnect (a command too large for
- * the wire can never be sent: it is counted in cmds_invalid and skipped). Poses and frame stats are
+ * the wire can never be sent: it is counted in cmds_invalid and skipped).
+ * Every CMD_SUBMIT carries the link's random nonce; a resend keeps nonce and
+ * client sequence number, so the daemon acks an edit it already logged
+ * (before a crash, say) with its existing id instead of logging it twice.
+ * Poses and frame stats are
  * ephemeral: one pending slot each (head, left hand, right hand, stats); a
  * newer value replaces an unsent one (counted as coalesced).
  *
@@ -165,6 +169,10 @@ const struct link_stats *link_get_stats(const struct link *l);
 size_t link_pending_commands(const struct link *l);
 /* Client sequence number the next submitted command gets. */
 uint64_t link_next_seq(const struct link *l);
+/* This link's CMD_SUBMIT nonce (random at link_create, never 0): with the
+ * client sequence number it names a command for the daemon's
+ * exactly-once check, on every resend too. */
+uint64_t link_nonce(const struct link *l);
 const char *link_socket_path(const struct link *l);
 /* The latest one-line reason (connect error, refusal, loss); "" if none. */
 const char *link_last_error(const struct link *l);

@@ -165,11 +165,17 @@ static int clog_rec_record(void *user, const struct th_logscan_rec *r)
 	if (!a)
 		return -ENOSPC;
 	th_logrec_chain_advance(&a->chain, e, r->hash);
+	a->durable_seq = e->seq;
 	if (e->lamport > c->lamport)
 		c->lamport = e->lamport;
 	int rr = clog_scope_note(c, e->type, e->scope_kind, e->scope_id, e->lamport, ai);
 	if (rr < 0)
 		return rr;
+	if (e->req) {
+		if ((rr = clog_req_reserve(c, ai)) < 0)
+			return rr;
+		clog_req_note(c, ai, e->req, e->lamport, e->seq);
+	}
 	return clog_ix_insert(c, e->lamport, ai, (uint32_t)(c->nsegs - 1), (uint32_t)r->offset, r->len);
 }
 
@@ -207,6 +213,7 @@ static void clog_free(struct clog *c)
 			close(c->segs[i].fd);
 	for (uint32_t i = 0; i < c->nauthors; i++)
 		sodium_memzero(c->authors[i].sk, sizeof(c->authors[i].sk));
+	clog_dedupe_free(c);
 	free(c->authors);
 	free(c->aslots);
 	free(c->scopes);
@@ -343,6 +350,8 @@ int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t ha
 	       uint32_t author, uint32_t source, uint8_t apply, bool remote,
 	       void (*done)(void *, int, const struct clog_id *), void *ctx)
 {
+	if (e->req && clog_req_reserve(c, author) < 0)
+		return -ENOMEM;
 	if (c->npend == c->pcap) {
 		size_t n = c->pcap ? c->pcap * 2 : 256;
 		struct clog_pend *t = realloc(c->pend, n * sizeof(*t));
@@ -378,6 +387,8 @@ int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t ha
 	p->done = done;
 	p->ctx = ctx;
 	c->pending_bytes += TH_LOGREC_FRAME_LEN + len + TH_LOGREC_SIG_LEN;
+	/* Remembered while queued, so a resubmit can join it. */
+	clog_req_note(c, author, e->req, e->lamport, e->seq);
 	c->st.pending = c->npend;
 	c->st.pending_bytes = c->pending_bytes;
 	return 0;
@@ -400,11 +411,15 @@ static void clog_complete(struct clog *c, size_t n, int status)
 		/* A copy: a callback that submits may move the queue. */
 		struct clog_pend p = c->pend[i];
 		struct clog_id id;
-		p.e.payload = p.e.payload_len ? c->pbuf.data + p.body_off + TH_LOGREC_FIXED_LEN : NULL;
+		p.e.payload = p.e.payload_len ? c->pbuf.data + p.body_off + th_logrec_fixed_len(p.e.version) : NULL;
 		clog_id_of(&p.e, &id);
 		uint32_t *sp = clog_source_pending(c, p.source, false);
 		if (sp && *sp)
 			(*sp)--;
+		/* Before the callbacks: a resubmit from one of them is answered
+		 * as a duplicate of a durable entry. */
+		if (status == 0)
+			c->authors[p.author].durable_seq = p.e.seq;
 		if (status == 0 && c->cb.on_durable) {
 			struct clog_event ev = {
 				.entry = &p.e, .hash = p.hash, .source = p.source, .apply = p.apply, .remote = p.remote
@@ -413,6 +428,8 @@ static void clog_complete(struct clog *c, size_t n, int status)
 		}
 		if (p.done)
 			p.done(p.ctx, status, &id);
+		if (c->nwaiters)
+			clog_waiters_fire(c, p.author, p.e.seq, status, &id);
 	}
 	size_t end = n < c->npend ? c->pend[n].body_off : c->pbuf.len;
 	if (c->npend > n)

@@ -10,6 +10,12 @@
  * each entry durable (done callback, on_durable). Nothing here creates
  * threads or reads a clock: every call that needs time takes now_ns.
  *
+ * Exactly once: a local command may carry a request id (clog_submit.req,
+ * stored in the entry). A submit whose id is among the author's last
+ * CLOG_DEDUPE_WINDOW ids gets the existing entry's id instead of a new
+ * entry (CLOG_SUBMIT_DUPLICATE when durable, CLOG_SUBMIT_JOINED when still
+ * queued); recovery rebuilds the index from the files.
+ *
  * Durability contract: a done(status 0) or on_durable for an entry happens
  * only after the batch holding it reached stable storage. After a write or
  * sync failure the log refuses all further work (-EIO); the owner closes and
@@ -35,6 +41,13 @@
 #define CLOG_REMOTE_BATCH_MAX 4096u              /* entries per clog_integrate_remote call */
 #define CLOG_LAMPORT_SKEW_MAX (1ull << 32)       /* a remote lamport at most this far ahead */
 #define CLOG_SCOPES_MAX (1u << 24)               /* conflict-tracked (type, scope) keys */
+/* Exactly once: request ids (struct clog_submit.req) remembered per author,
+ * its latest entries that carry one (durable or queued). A resend whose
+ * original is among them is answered with the original's id. 4096 covers
+ * theta-client's whole resend queue (LINK_MAX_PENDING_CMDS, 1024) four
+ * times over: a resend is recognised while fewer than 4096 later entries
+ * of the same user (all its clients together) were logged in between. */
+#define CLOG_DEDUPE_WINDOW 4096u
 
 /* Why an entry was refused. Counted per reason (clog_stats.rejected). */
 enum clog_reason {
@@ -105,7 +118,9 @@ struct clog_submit {
 	uint32_t source;            /* connection it came from (pending bound) */
 	uint8_t role;               /* the author's role in this session */
 	const struct th_keypair *key; /* the author's keys (copied) */
-	uint64_t req_seq;           /* client request number, increasing per author */
+	uint64_t req_seq;           /* daemon's request number, increasing per author */
+	uint64_t req;               /* request id (entry field req), stable across
+				     * resends of one command; 0: none, never deduplicated */
 	uint16_t type;
 	uint8_t scope_kind;
 	uint64_t scope_id;
@@ -140,6 +155,9 @@ struct clog_stats {
 	uint64_t segments, authors;
 	uint64_t rejected[CLOG_R_COUNT];
 	uint64_t conflicts_lww, conflicts_merged, conflicts_rejected, superseded;
+	uint64_t dup_durable;     /* resubmits answered with a durable entry's id */
+	uint64_t dup_joined;      /* resubmits joined to a queued entry */
+	uint64_t dedupe_ids;      /* request ids remembered (all authors) */
 	uint64_t last_sync_ns;    /* duration of the last fdatasync, as measured by caller time */
 };
 
@@ -153,9 +171,21 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 /* Closes; queued entries that were not flushed get done(-ECANCELED). */
 void clog_close(struct clog **c);
 
-/* Checks and queues a local command, assigning its id. 0 and *id, or a
- * negative errno and *why (enum clog_reason): -TH_EDENIED (role),
- * -EINVAL (type, scope), -EMSGSIZE (payload), -EALREADY (replay),
+/* What clog_submit_local did with a command it accepted (*id set). */
+enum clog_submit_result {
+	CLOG_SUBMIT_QUEUED = 0,    /* a new entry; done() once it is durable */
+	CLOG_SUBMIT_JOINED = 1,    /* its request id names a queued entry: no new
+				    * entry; done() with that entry's id once it is durable */
+	CLOG_SUBMIT_DUPLICATE = 2, /* its request id names a durable entry: *id is
+				    * that entry's; done() is not called */
+};
+
+/* Checks and queues a local command, assigning its id. A command whose
+ * request id (s->req != 0) the author used for a remembered entry is
+ * answered with that entry instead (JOINED, DUPLICATE above), before any
+ * other guard: it was admitted once. Returns an enum clog_submit_result
+ * and *id, or a negative errno and *why (enum clog_reason): -TH_EDENIED
+ * (role), -EINVAL (type, scope), -EMSGSIZE (payload), -EALREADY (replay),
  * -EAGAIN (rate, pending), -ESTALE (conflict), -ENOSPC (authors), -EIO. */
 int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_ns, struct clog_id *id,
 		      int *why);

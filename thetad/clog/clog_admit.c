@@ -54,7 +54,7 @@ static int clog_reason_errno(int r)
 
 /* ---- tables ----------------------------------------------------------- */
 
-static uint32_t clog_hash(const struct clog *c, const void *p, size_t n)
+uint32_t clog_hash(const struct clog *c, const void *p, size_t n)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, p, n, c->hkey);
@@ -79,19 +79,27 @@ static int clog_aslots_grow(struct clog *c)
 	return 0;
 }
 
+struct clog_author *clog_author_find(struct clog *c, const uint8_t *pk, uint32_t *idx)
+{
+	if (!c->naslots)
+		return NULL;
+	uint32_t h = clog_hash(c, pk, TH_LOGREC_KEY_LEN) & (c->naslots - 1);
+	while (c->aslots[h]) {
+		struct clog_author *a = &c->authors[c->aslots[h] - 1];
+		if (memcmp(a->pk, pk, TH_LOGREC_KEY_LEN) == 0) {
+			*idx = c->aslots[h] - 1;
+			return a;
+		}
+		h = (h + 1) & (c->naslots - 1);
+	}
+	return NULL;
+}
+
 struct clog_author *clog_author_get(struct clog *c, const uint8_t *pk, uint32_t *idx)
 {
-	if (c->naslots) {
-		uint32_t h = clog_hash(c, pk, TH_LOGREC_KEY_LEN) & (c->naslots - 1);
-		while (c->aslots[h]) {
-			struct clog_author *a = &c->authors[c->aslots[h] - 1];
-			if (memcmp(a->pk, pk, TH_LOGREC_KEY_LEN) == 0) {
-				*idx = c->aslots[h] - 1;
-				return a;
-			}
-			h = (h + 1) & (c->naslots - 1);
-		}
-	}
+	struct clog_author *found = clog_author_find(c, pk, idx);
+	if (found)
+		return found;
 	if (c->nauthors >= CLOG_AUTHORS_MAX)
 		return NULL;
 	if ((c->nauthors + 1) * 2 > c->naslots && clog_aslots_grow(c) < 0)
@@ -282,6 +290,40 @@ static int clog_refuse(struct clog *c, int reason, int *why)
 
 /* ---- local submissions ---------------------------------------------------- */
 
+/* Exactly once: a command whose request id names a remembered entry of its
+ * author was admitted before (this run or an earlier one). It is answered
+ * with that entry, ahead of every guard: a resend after a crash must get
+ * the same answer the first copy got, even when the author's rate, role or
+ * the scope's conflicts would now refuse a new one. 0: not a resubmit. */
+static int clog_dedupe_check(struct clog *c, const struct clog_submit *s, struct clog_id *id, int *why,
+			     uint32_t *ai_out)
+{
+	uint32_t ai;
+	*ai_out = UINT32_MAX;
+	if (!s->req || !s->key || !clog_author_find(c, s->key->pk, &ai))
+		return 0;
+	*ai_out = ai; /* spares submit a second lookup */
+	const struct clog_req *q = clog_req_find(c, ai, s->req);
+	if (!q)
+		return 0;
+	struct clog_id old = { .lamport = q->lamport, .seq = q->seq };
+	memcpy(old.author, s->key->pk, TH_LOGREC_KEY_LEN);
+	if (q->seq <= c->authors[ai].durable_seq) {
+		c->st.dup_durable++;
+		if (id)
+			*id = old;
+		return CLOG_SUBMIT_DUPLICATE;
+	}
+	/* Still queued: told with the first copy, when its batch is durable. */
+	int r = clog_waiter_add(c, ai, q->seq, s->source, s->done, s->ctx);
+	if (r < 0)
+		return clog_refuse(c, CLOG_R_PENDING, why);
+	c->st.dup_joined++;
+	if (id)
+		*id = old;
+	return CLOG_SUBMIT_JOINED;
+}
+
 int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_ns, struct clog_id *id, int *why)
 {
 	const struct th_cmd_info *ci = NULL;
@@ -293,6 +335,7 @@ int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_
 		.time_ns = s->time_ns,
 		.payload_len = s->payload_len,
 		.payload = s->payload,
+		.req = s->req,
 	};
 	uint32_t ai;
 	uint8_t apply;
@@ -300,6 +343,10 @@ int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_
 
 	if (c->failed)
 		return clog_refuse(c, CLOG_R_FAILED, why);
+	uint32_t known;
+	r = clog_dedupe_check(c, s, id, why, &known);
+	if (r != 0)
+		return r;
 	if (s->payload_len > TH_LOGREC_PAYLOAD_MAX)
 		return clog_refuse(c, CLOG_R_PAYLOAD, why);
 	r = clog_check_registry(&e, &ci);
@@ -311,7 +358,13 @@ int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_
 		return clog_refuse(c, CLOG_R_MALFORMED, why);
 	if (c->lamport >= TH_LOGREC_LAMPORT_MAX)
 		return clog_refuse(c, CLOG_R_SKEW, why);
-	struct clog_author *a = clog_author_get(c, s->key->pk, &ai);
+	struct clog_author *a;
+	if (known != UINT32_MAX) {
+		ai = known;
+		a = &c->authors[ai];
+	} else {
+		a = clog_author_get(c, s->key->pk, &ai);
+	}
 	if (!a)
 		return clog_refuse(c, CLOG_R_AUTHORS, why);
 	if (s->req_seq <= a->req_seq)

@@ -17,6 +17,34 @@ struct clog_author {
 	int32_t scratch;              /* integrate_remote: last index in the call */
 	bool has_sk;
 	uint8_t sk[TH_LOGREC_SECKEY_LEN];
+	uint64_t durable_seq;         /* last seq known durable (recovered or flushed) */
+	/* Request ids of its latest entries (clog_dedupe.c): a ring, oldest at
+	 * req_head, grown up to CLOG_DEDUPE_WINDOW; never wraps before full. */
+	struct clog_req *reqs;
+	uint32_t req_head, req_count, req_cap;
+};
+
+/* One remembered request id and the entry it produced. */
+struct clog_req {
+	uint64_t req;
+	uint64_t lamport;
+	uint64_t seq;
+};
+
+/* Request-id table slot: (author, req) -> position in the author's ring. */
+struct clog_rslot {
+	uint64_t req; /* 0: empty (0 is never indexed) */
+	uint32_t author;
+	uint32_t pos;
+};
+
+/* A resubmit joined to a queued entry: told when that entry is. */
+struct clog_waiter {
+	uint64_t seq;
+	uint32_t author;
+	uint32_t source;
+	void (*done)(void *ctx, int status, const struct clog_id *id);
+	void *ctx;
 };
 
 /* A queued entry: its body lives in clog.pbuf at body_off. */
@@ -79,6 +107,11 @@ struct clog {
 
 	struct clog_srcslot *srcs; /* CLOG_SOURCES_MAX slots, open addressing */
 
+	struct clog_rslot *rslots; /* request ids of every author, linear probing */
+	uint32_t nrslots, nreqs;
+	struct clog_waiter *waiters;
+	uint32_t nwaiters, wcap;
+
 	struct clog_pend *pend;
 	size_t npend, pcap;
 	struct th_wbuf pbuf; /* queued bodies */
@@ -106,11 +139,33 @@ struct clog {
 };
 
 /* clog_admit.c */
+/* Keyed SipHash (the log's random key: peers cannot aim at one bucket). */
+uint32_t clog_hash(const struct clog *c, const void *p, size_t n);
+/* The author's entry, created when new (NULL past CLOG_AUTHORS_MAX). */
 struct clog_author *clog_author_get(struct clog *c, const uint8_t *pk, uint32_t *idx);
+/* Lookup only: NULL when the author has no entry here. */
+struct clog_author *clog_author_find(struct clog *c, const uint8_t *pk, uint32_t *idx);
 struct clog_scope *clog_scope_find(struct clog *c, uint16_t type, uint8_t kind, uint64_t id);
 /* Records an accepted entry as the latest on its key when it is. 0 or -ENOMEM. */
 int clog_scope_note(struct clog *c, uint16_t type, uint8_t kind, uint64_t id, uint64_t lamport, uint32_t author);
 int clog_id_cmp(const struct clog *c, uint64_t la, uint32_t aa, uint64_t lb, uint32_t ab);
+
+/* clog_dedupe.c */
+/* Room to remember one more request id of author ai without allocating
+ * in clog_req_note. 0 or -ENOMEM. */
+int clog_req_reserve(struct clog *c, uint32_t ai);
+/* Remembers (req -> lamport, seq) for author ai (req != 0, after a
+ * successful clog_req_reserve), forgetting its oldest past the window. */
+void clog_req_note(struct clog *c, uint32_t ai, uint64_t req, uint64_t lamport, uint64_t seq);
+const struct clog_req *clog_req_find(const struct clog *c, uint32_t ai, uint64_t req);
+/* Attaches a resubmit to the queued entry (ai, seq). 0, -EAGAIN (bounds),
+ * -ENOMEM. */
+int clog_waiter_add(struct clog *c, uint32_t ai, uint64_t seq, uint32_t source,
+		    void (*done)(void *, int, const struct clog_id *), void *ctx);
+/* Tells the waiters of entry (ai, seq) its outcome and drops them. */
+void clog_waiters_fire(struct clog *c, uint32_t ai, uint64_t seq, int status, const struct clog_id *id);
+/* Frees the index (clog_free). */
+void clog_dedupe_free(struct clog *c);
 
 /* clog.c */
 /* Appends a checked entry (body encoded from e) to the queue. */

@@ -12,7 +12,13 @@
  * a client's command is signed and made durable here first (local-first:
  * acked at once, works while the host is unreachable), with the role the
  * host granted; the net module forwards it to the host and integrates
- * everyone else's entries through sess_module_integrate. */
+ * everyone else's entries through sess_module_integrate.
+ *
+ * Exactly once: each submit carries the client link's random nonce and its
+ * client_seq; their hash (sess_req_id) is the entry's request id. A resend
+ * (after a reconnect, or a daemon crash between the fdatasync and the ack)
+ * names an entry the log remembers, and is acked with that entry's id
+ * instead of being logged again (clog, CLOG_DEDUPE_WINDOW). */
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -34,9 +40,11 @@
 #include "srv/daemon.h"
 #include "srv/metrics.h"
 #include "srv/module.h"
+#include "th_buf.h"
 #include "th_cmd.h"
 #include "th_err.h"
 #include "th_file.h"
+#include "th_hash.h"
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
@@ -82,7 +90,7 @@ struct sess_module {
 	void *net_user;
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups;
 };
 
 static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
@@ -149,15 +157,19 @@ static void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t clie
 	(*m->m_rejects)++;
 }
 
+static void sess_ack(struct sess_module *m, uint64_t client_id, uint64_t client_seq, const struct clog_id *id)
+{
+	struct proto_ipc_cmd_ack ack = { .client_seq = client_seq, .lamport = id->lamport, .log_index = id->seq };
+	if (ipc_server_send(m->ipc, client_id, PROTO_IPC_T_CMD_ACK, &ack) == 0)
+		(*m->m_acks)++;
+}
+
 static void sess_done(void *ctx, int status, const struct clog_id *id)
 {
 	struct sess_ack *a = ctx;
 	struct sess_module *m = a->m;
 	if (status == 0) {
-		struct proto_ipc_cmd_ack ack = { .client_seq = a->client_seq, .lamport = id->lamport,
-						 .log_index = id->seq };
-		if (ipc_server_send(m->ipc, a->client_id, PROTO_IPC_T_CMD_ACK, &ack) == 0)
-			(*m->m_acks)++;
+		sess_ack(m, a->client_id, a->client_seq, id);
 	} else {
 		char why[128];
 		snprintf(why, sizeof(why), "the log could not store it: %s", th_strerror(status));
@@ -183,6 +195,17 @@ static uint32_t sess_reject_code(int why)
 	default:
 		return PROTO_IPC_REJECT_INVALID;
 	}
+}
+
+uint64_t sess_req_id(uint64_t nonce, uint64_t client_seq)
+{
+	uint8_t k[16];
+	if (!nonce)
+		return 0;
+	th_put_le64(k, nonce);
+	th_put_le64(k + 8, client_seq);
+	uint64_t h = th_siphash(k, sizeof(k));
+	return h ? h : 1;
 }
 
 static uint64_t sess_next_req(struct sess_module *m, uid_t uid)
@@ -301,6 +324,7 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		.role = role,
 		.key = key,
 		.req_seq = req,
+		.req = sess_req_id(msg->nonce, msg->client_seq),
 		.type = info->id,
 		.scope_kind = info->scope,
 		.scope_id = info->scope == TH_SCOPE_GLOBAL ? 0 : msg->scope,
@@ -319,6 +343,16 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		sess_reject(m, client_id, msg->client_seq, sess_reject_code(why), clog_reason_str(why));
 		return;
 	}
+	if (r == CLOG_SUBMIT_DUPLICATE) {
+		/* Logged before (its ack was lost with a crash or a connection):
+		 * the same answer again, nothing new in the log. */
+		free(a);
+		(*m->m_dups)++;
+		sess_ack(m, client_id, msg->client_seq, &id);
+		return;
+	}
+	if (r == CLOG_SUBMIT_JOINED)
+		(*m->m_dups)++;
 	sess_arm_flush(m);
 }
 
@@ -476,6 +510,7 @@ static int sess_list_entry(void *user, const struct th_logrec_entry *e)
 	json_object_object_add(o, "scope_id", json_object_new_uint64(e->scope_id));
 	json_object_object_add(o, "size", json_object_new_int((int)e->payload_len));
 	json_object_object_add(o, "time_ns", json_object_new_uint64(e->time_ns));
+	json_object_object_add(o, "req", json_object_new_uint64(e->req));
 	json_object_array_add(lc->arr, o);
 	lc->last = e->lamport;
 	return 0;
@@ -695,6 +730,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
+	m->m_dups = srv_counter(mx, "clog_duplicates",
+				"resent commands answered with the entry their first copy made (exactly once)");
 	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {
 		snprintf(msg, len, "cannot open the keys under %s/keys: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;

@@ -57,5 +57,9 @@ int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, 
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */
 void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p);
+/* The request id (entry field req) of a client's command: SipHash-2-4
+ * (project key) of nonce and client_seq, 8 bytes LE each; 0 when nonce is 0
+ * (the client asked for no deduplication), and never 0 otherwise. */
+uint64_t sess_req_id(uint64_t nonce, uint64_t client_seq);
 /* The entity id poses carry for an author: the key's first 8 bytes, LE. */
 uint64_t sess_entity_of(const uint8_t key[SESS_KEY_LEN]);

@@ -139,8 +139,11 @@ static double bench_append(const char *dir, double *batch_out)
 		for (int k = 0; k < PER_AUTHOR; k++) {
 			for (int i = 0; i < AUTHORS; i++) {
 				int why;
+				/* With a request id, as every client command has:
+				 * the exactly-once lookup and index are measured. */
 				struct clog_submit s = {
 					.source = (uint32_t)i, .role = TH_ROLE_EDITOR, .key = &au[i].kp, .req_seq = ++req,
+					.req = req * 0x9e3779b97f4a7c15ull | 1,
 					.type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY,
 					.scope_id = (uint64_t)(i * 1000 + k), .base = clog_lamport(c), .payload = payload,
 					.payload_len = PAYLOAD, .done = ack, .ctx = &acks,
@@ -218,7 +221,7 @@ static double bench_ack_latency(const char *dir)
 	for (int i = 0; i < LAT_SAMPLES; i++) {
 		int why;
 		struct clog_submit s = {
-			.source = 1, .role = TH_ROLE_EDITOR, .key = &a.kp, .req_seq = (uint64_t)i + 1,
+			.source = 1, .role = TH_ROLE_EDITOR, .key = &a.kp, .req_seq = (uint64_t)i + 1, .req = (uint64_t)i + 1,
 			.type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY, .scope_id = 5,
 			.base = clog_lamport(c), .payload = payload, .payload_len = PAYLOAD, .done = ack, .ctx = &acks,
 		};

@@ -946,6 +946,85 @@ static void hostile_records_drop_the_link(void **state)
 	fake_stop(&f);
 }
 
+/* The CMD_SUBMITs the fake daemon finds in the ring: seq and nonce of each. */
+static int fake_submits(struct fake *f, uint64_t *seq, uint64_t *nonce, int cap)
+{
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+	struct th_ring_rec rr;
+	int n = 0;
+	while (th_ring_pop(&f->in, &rr, rec, sizeof rec) == 1) {
+		union proto_ipc_any m;
+		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
+		if (rr.type != PROTO_IPC_T_CMD_SUBMIT || n == cap)
+			continue;
+		seq[n] = m.cmd_submit.client_seq;
+		nonce[n++] = m.cmd_submit.nonce;
+	}
+	return n;
+}
+
+/* Exactly once needs a stable name for each command: every CMD_SUBMIT has
+ * the link's random nonce, and a resend after a reconnect keeps nonce and
+ * client_seq (the daemon acks a command it logged before with that id). */
+static void resends_keep_their_nonce_and_client_seq(void **state)
+{
+	struct fake f;
+	fake_start(&f);
+	struct events ev = { 0 };
+	struct link *l = make_link(f.dir, &ev, 0), *other = make_link(f.dir, &ev, 0);
+	uint64_t nonce = link_nonce(l);
+	assert_true(nonce != 0);
+	assert_true(link_nonce(other) != nonce); /* drawn per instance */
+	link_destroy(&other);
+	uint64_t now = 7000 * TH_NS_PER_S;
+	fake_accept(&f, l, now);
+	struct proto_ipc_welcome w;
+	int fds[3];
+	fake_welcome(&f, &w, fds);
+	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	uint8_t payload[3][4] = { { 1 }, { 2 }, { 3 } };
+	struct app_command cmds[3];
+	for (int i = 0; i < 3; i++)
+		cmds[i] = (struct app_command){ .type = TYPE_UNKNOWN, .len = 4, .payload = payload[i] };
+	struct app_outgoing o = { .ncommands = 3, .commands = cmds };
+	assert_int_equal(app_transport_publish(link_transport(l), &o, now + 1), 0);
+	uint64_t seq[8], non[8];
+	assert_int_equal(fake_submits(&f, seq, non, 8), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(seq[i], (uint64_t)i + 1);
+		assert_int_equal(non[i], nonce);
+	}
+	/* The first is answered; then the daemon goes away unanswering. */
+	uint8_t b[PROTO_IPC_MAX_MSG];
+	struct proto_ipc_cmd_ack ack = { .client_seq = 1, .lamport = 10, .log_index = 1 };
+	int n = proto_ipc_encode_cmd_ack(&ack, b, sizeof b);
+	assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_CMD_ACK, b, (uint32_t)n), 0);
+	assert_int_equal(th_ring_flush(&f.out), 0);
+	assert_int_equal(app_transport_drain(link_transport(l), NULL, now + 2), 1);
+	fake_drop_conn(&f);
+	link_poll(l, now + 2 + LINK_SOCK_CHECK_NS);
+	assert_int_equal(link_get_state(l), LINK_IDLE);
+
+	uint64_t t2 = now + 10 * TH_NS_PER_S;
+	fake_accept(&f, l, t2);
+	fake_welcome(&f, &w, fds);
+	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, t2);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	struct app_outgoing none = { 0 };
+	assert_int_equal(app_transport_publish(link_transport(l), &none, t2 + 1), 0);
+	assert_int_equal(fake_submits(&f, seq, non, 8), 2);
+	assert_int_equal(seq[0], 2);
+	assert_int_equal(seq[1], 3);
+	assert_int_equal(non[0], nonce);
+	assert_int_equal(non[1], nonce);
+	assert_int_equal(link_get_stats(l)->cmds_resent, 2);
+	link_destroy(&l);
+	fake_stop(&f);
+}
+
 /* Backoff in simulated time: 50 ms doubling to 2 s; reset by a welcome. */
 static void backoff_doubles_to_its_cap(void **state)
 {
@@ -1010,6 +1089,7 @@ int main(void)
 	const struct CMUnitTest hostile[] = {
 		cmocka_unit_test_teardown(hostile_welcomes_are_refused_without_leaks, teardown),
 		cmocka_unit_test_teardown(hostile_records_drop_the_link, teardown),
+		cmocka_unit_test_teardown(resends_keep_their_nonce_and_client_seq, teardown),
 		cmocka_unit_test_teardown(backoff_doubles_to_its_cap, teardown),
 		cmocka_unit_test_teardown(bad_configuration_is_refused, teardown),
 	};
