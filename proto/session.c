@@ -48,6 +48,8 @@ const char *proto_sess_err_text(uint64_t code)
 		return "The peer left the session.";
 	case PROTO_SESS_ERR_HANDSHAKE_TIMEOUT:
 		return "The session handshake did not complete in time.";
+	case PROTO_SESS_ERR_NO_PEER:
+		return "The host has no member with that peer id in the session.";
 	default:
 		return "The connection was closed with an unknown error code.";
 	}
@@ -75,6 +77,35 @@ int proto_sess_role_parse(const char *s)
 }
 
 static bool role_ok(unsigned r) { return r >= PROTO_SESS_ROLE_VIEWER && r <= PROTO_SESS_ROLE_ADMIN; }
+
+static bool admin_req_ok(const struct proto_sess_admin_req *a)
+{
+	if (a->op == PROTO_SESS_ADMIN_KICK)
+		return a->role == 0;
+	return a->op == PROTO_SESS_ADMIN_ROLE && role_ok(a->role);
+}
+
+static bool admin_result_ok(const struct proto_sess_admin_result *a)
+{
+	return (a->code == 0 || (a->code >= (PROTO_SESS_ERR_WRONG_FINGERPRINT & 0xffff) &&
+				 a->code <= (PROTO_SESS_ERR_MAX_ & 0xffff))) &&
+	       a->role <= PROTO_SESS_ROLE_ADMIN;
+}
+
+static bool reject_text_ok(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static bool rejected_ok(const struct proto_sess_rejected *r)
+{
+	size_t n = strnlen(r->text, sizeof(r->text));
+	return r->seq >= 1 && r->reason <= PROTO_SESS_REJECT_REASON_MAX && n <= PROTO_SESS_REJECT_TEXT_MAX &&
+	       reject_text_ok(r->text, n);
+}
 
 /* HELLO payload without the signature. */
 static void hello_body(const struct proto_sess_hello *h, struct th_wbuf *w)
@@ -174,6 +205,34 @@ static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 		th_wbuf_u16(w, m->type);
 		th_wbuf_u32(w, m->u.kick.peer_id);
 		th_wbuf_u16(w, m->u.kick.reason);
+		return 0;
+	case PROTO_SESS_T_ADMIN_REQ:
+		if (!admin_req_ok(&m->u.areq))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.areq.req_id);
+		th_wbuf_u8(w, m->u.areq.op);
+		th_wbuf_u32(w, m->u.areq.peer_id);
+		th_wbuf_u8(w, m->u.areq.role);
+		return 0;
+	case PROTO_SESS_T_ADMIN_RESULT:
+		if (!admin_result_ok(&m->u.ares))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_u32(w, m->u.ares.req_id);
+		th_wbuf_u16(w, m->u.ares.code);
+		th_wbuf_u32(w, m->u.ares.peer_id);
+		th_wbuf_u8(w, m->u.ares.role);
+		return 0;
+	case PROTO_SESS_T_REJECTED:
+		if (!rejected_ok(&m->u.rej))
+			return -EINVAL;
+		th_wbuf_u16(w, m->type);
+		th_wbuf_put(w, m->u.rej.author, PROTO_SESS_KEY_LEN);
+		th_wbuf_u64(w, m->u.rej.seq);
+		th_wbuf_u64(w, m->u.rej.lamport);
+		th_wbuf_u16(w, m->u.rej.reason);
+		th_wbuf_str16(w, m->u.rej.text);
 		return 0;
 	case PROTO_SESS_T_PING:
 		th_wbuf_u16(w, m->type);
@@ -439,6 +498,31 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 		rv |= th_rbuf_u32(&r, &m.u.kick.peer_id);
 		rv |= th_rbuf_u16(&r, &m.u.kick.reason);
 		break;
+	case PROTO_SESS_T_ADMIN_REQ:
+		rv |= th_rbuf_u32(&r, &m.u.areq.req_id);
+		rv |= th_rbuf_u8(&r, &m.u.areq.op);
+		rv |= th_rbuf_u32(&r, &m.u.areq.peer_id);
+		rv |= th_rbuf_u8(&r, &m.u.areq.role);
+		if (rv == 0 && !admin_req_ok(&m.u.areq))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_ADMIN_RESULT:
+		rv |= th_rbuf_u32(&r, &m.u.ares.req_id);
+		rv |= th_rbuf_u16(&r, &m.u.ares.code);
+		rv |= th_rbuf_u32(&r, &m.u.ares.peer_id);
+		rv |= th_rbuf_u8(&r, &m.u.ares.role);
+		if (rv == 0 && !admin_result_ok(&m.u.ares))
+			rv = -EBADMSG;
+		break;
+	case PROTO_SESS_T_REJECTED:
+		rv |= th_rbuf_bytes(&r, m.u.rej.author, PROTO_SESS_KEY_LEN);
+		rv |= th_rbuf_u64(&r, &m.u.rej.seq);
+		rv |= th_rbuf_u64(&r, &m.u.rej.lamport);
+		rv |= th_rbuf_u16(&r, &m.u.rej.reason);
+		rv |= th_rbuf_str16(&r, m.u.rej.text, sizeof(m.u.rej.text));
+		if (rv == 0 && !rejected_ok(&m.u.rej))
+			rv = -EBADMSG;
+		break;
 	case PROTO_SESS_T_PING:
 		rv |= th_rbuf_u64(&r, &m.u.ping.seq);
 		rv |= th_rbuf_u64(&r, &m.u.ping.t_ns);
@@ -499,6 +583,48 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 	if (rv || th_rbuf_left(&r) != 0)
 		return -EBADMSG;
 	*out = m;
+	return 0;
+}
+
+/* ---- IPC EVENT_REJECTED payload ------------------------------------------------ */
+
+int proto_sess_rejected_event_encode(const struct proto_sess_rejected *r, uint8_t *out, size_t cap)
+{
+	if (!rejected_ok(r))
+		return -EINVAL;
+	size_t n = strlen(r->text);
+	size_t need = PROTO_SESS_KEY_LEN + 8 + 8 + 4 + 2 + n;
+	if (need > cap)
+		return -ENOSPC;
+	memcpy(out, r->author, PROTO_SESS_KEY_LEN);
+	th_put_le64(out + 32, r->seq);
+	th_put_le64(out + 40, r->lamport);
+	th_put_le32(out + 48, r->reason);
+	th_put_le16(out + 52, (uint16_t)n);
+	memcpy(out + 54, r->text, n);
+	return (int)need;
+}
+
+int proto_sess_rejected_event_decode(const uint8_t *p, size_t len, struct proto_sess_rejected *out)
+{
+	struct proto_sess_rejected r;
+	memset(&r, 0, sizeof(r));
+	if (len < 54 || len > PROTO_SESS_REJECTED_EVENT_MAX)
+		return -EBADMSG;
+	memcpy(r.author, p, PROTO_SESS_KEY_LEN);
+	r.seq = th_get_le64(p + 32);
+	r.lamport = th_get_le64(p + 40);
+	uint32_t reason = th_get_le32(p + 48);
+	uint16_t n = th_get_le16(p + 52);
+	if (reason > PROTO_SESS_REJECT_REASON_MAX || n > PROTO_SESS_REJECT_TEXT_MAX || len != 54u + n ||
+	    !reject_text_ok((const char *)p + 54, n))
+		return -EBADMSG;
+	r.reason = (uint16_t)reason;
+	memcpy(r.text, p + 54, n);
+	r.text[n] = 0;
+	if (!rejected_ok(&r))
+		return -EBADMSG;
+	*out = r;
 	return 0;
 }
 

@@ -11,7 +11,10 @@
  *                           TLS channel binding (and the fields above)
  *   host -> joiner  ACK     session id, role, negotiated capabilities, host key,
  *                           the joiner's peer id
- *   then MEMBER_JOIN / MEMBER_LEAVE / ROLE / KICK / PING / PONG / LEAVE.
+ *   then MEMBER_JOIN / MEMBER_LEAVE / ROLE / KICK / PING / PONG / LEAVE,
+ *   member -> host  ADMIN_REQ    an admin member's kick / role change
+ *   host -> member  ADMIN_RESULT the answer to one ADMIN_REQ
+ *   host -> member  REJECTED     an entry the member relayed was refused
  * A refusal closes the QUIC connection with an application error code from
  * enum proto_sess_err; proto_sess_err_text() is the sentence users see.
  *
@@ -63,7 +66,12 @@ enum proto_sess_type {
 	PROTO_SESS_T_ASSET_CHUNK = 15,
 	PROTO_SESS_T_ASSET_DONE = 16,
 	PROTO_SESS_T_ASSET_ERROR = 17,
-	PROTO_SESS_T_MAX_ = 17,
+	/* control stream, added in the same version (a host that predates them
+	 * treats them as a protocol violation) */
+	PROTO_SESS_T_ADMIN_REQ = 18,
+	PROTO_SESS_T_ADMIN_RESULT = 19,
+	PROTO_SESS_T_REJECTED = 20,
+	PROTO_SESS_T_MAX_ = 20,
 };
 
 enum proto_sess_role {
@@ -90,7 +98,8 @@ enum proto_sess_err {
 	PROTO_SESS_ERR_HOST_ENDED = 0x10d,
 	PROTO_SESS_ERR_LEFT = 0x10e,
 	PROTO_SESS_ERR_HANDSHAKE_TIMEOUT = 0x10f,
-	PROTO_SESS_ERR_MAX_ = 0x10f,
+	PROTO_SESS_ERR_NO_PEER = 0x110, /* ADMIN_RESULT: no such member */
+	PROTO_SESS_ERR_MAX_ = 0x110,
 };
 
 /* One sentence for an error code (unknown codes get a generic sentence). */
@@ -140,6 +149,43 @@ struct proto_sess_role_change {
 struct proto_sess_kick {
 	uint32_t peer_id;
 	uint16_t reason;
+};
+
+/* ADMIN_REQ (member -> host): u32 req_id, u8 op, u32 peer_id (the id the
+ * host announced in MEMBER_JOIN), u8 role (0 for KICK, 1..3 for ROLE). */
+enum proto_sess_admin_op {
+	PROTO_SESS_ADMIN_KICK = 1,
+	PROTO_SESS_ADMIN_ROLE = 2,
+};
+struct proto_sess_admin_req {
+	uint32_t req_id;
+	uint8_t op;
+	uint32_t peer_id;
+	uint8_t role;
+};
+
+/* ADMIN_RESULT (host -> member): u32 req_id, u16 code (0 done, else the
+ * low 16 bits of a proto_sess_err in 0x101..MAX), u32 peer_id, u8 role
+ * (0..3: the member's role now; 0 after a kick or a failure). */
+struct proto_sess_admin_result {
+	uint32_t req_id;
+	uint16_t code;
+	uint32_t peer_id;
+	uint8_t role;
+};
+
+/* REJECTED (host -> member): an entry the member relayed was refused.
+ * author[32], u64 seq (>= 1), u64 lamport, u16 reason (a PROTO_IPC_REJECT_*
+ * code, <= PROTO_SESS_REJECT_REASON_MAX), u16 text_len (<=
+ * PROTO_SESS_REJECT_TEXT_MAX), text (bytes 0x20..0x7e). */
+#define PROTO_SESS_REJECT_REASON_MAX 5u   /* == PROTO_IPC_REJECT_MAX */
+#define PROTO_SESS_REJECT_TEXT_MAX   120u
+struct proto_sess_rejected {
+	uint8_t author[PROTO_SESS_KEY_LEN];
+	uint64_t seq;
+	uint64_t lamport;
+	uint16_t reason;
+	char text[PROTO_SESS_REJECT_TEXT_MAX + 1];
 };
 
 struct proto_sess_ping {
@@ -262,6 +308,9 @@ struct proto_sess_msg {
 		struct proto_sess_ping ping;
 		struct proto_sess_pong pong;
 		struct proto_sess_leave leave;
+		struct proto_sess_admin_req areq;
+		struct proto_sess_admin_result ares;
+		struct proto_sess_rejected rej;
 		struct proto_sess_entries entries;
 		struct proto_sess_sync sync;
 		struct proto_sess_asset_info offer;
@@ -283,6 +332,15 @@ int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out);
 /* Version of a HELLO payload, whatever the rest looks like; -EBADMSG if
  * it is not a HELLO. Lets a host refuse another version cleanly. */
 int proto_sess_hello_version(const uint8_t *p, size_t len);
+
+/* The IPC EVENT_REJECTED payload (proto/ipc_msgs.def): author[32], u64 seq,
+ * u64 lamport, u32 reason (<= PROTO_SESS_REJECT_REASON_MAX), u16 text_len,
+ * text -- the same fields as REJECTED. Encode returns the length written
+ * or -EINVAL (bad field) / -ENOSPC; decode -EBADMSG unless exactly one
+ * well-formed payload. */
+#define PROTO_SESS_REJECTED_EVENT_MAX (PROTO_SESS_KEY_LEN + 8 + 8 + 4 + 2 + PROTO_SESS_REJECT_TEXT_MAX)
+int proto_sess_rejected_event_encode(const struct proto_sess_rejected *r, uint8_t *out, size_t cap);
+int proto_sess_rejected_event_decode(const uint8_t *p, size_t len, struct proto_sess_rejected *out);
 
 /* ENTRIES: one entry at a time. */
 struct th_logrec_entry;

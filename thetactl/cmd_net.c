@@ -337,10 +337,59 @@ int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv)
 			ctl_table_row(t, row);
 		}
 	}
+	/* On a member daemon: the session's other members, as its host announced them. */
+	if (json_object_object_get_ex(res, "members", &arr)) {
+		for (size_t k = 0; k < json_object_array_length(arr); k++) {
+			struct json_object *p = json_object_array_get_idx(arr, k);
+			const char *row[] = { ctl_jstr(p, "peer_id"), ctl_jstr(p, "key"), "-", "member (via host)",
+					      ctl_jstr(p, "role"), "-", "-", "-", "-", "-", "-", "-", "-" };
+			ctl_table_row(t, row);
+		}
+	}
 	ctl_table_print(t);
 	ctl_table_free(t);
 	json_object_put(res);
 	return CTL_EXIT_OK;
+}
+
+/* On a member daemon, kick / role send a request to the session's host and
+ * answer with its id; wait for the host's answer (polling admin_request).
+ * Returns CTL_EXIT_OK with *res replaced by the answer, or CTL_EXIT_ERROR
+ * after printing the host's refusal sentence. */
+#define CTL_ADMIN_POLL_NS   (20ull * 1000 * 1000)
+#define CTL_ADMIN_WAIT_S    15
+
+static int ctl_admin_wait(struct ctl_ctx *ctx, struct json_object **res)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(*res, "request", &v))
+		return CTL_EXIT_OK;
+	int64_t id = json_object_get_int64(v);
+	time_t end = time(NULL) + CTL_ADMIN_WAIT_S;
+	for (;;) {
+		struct json_object *args = json_object_new_object(), *ans;
+		json_object_object_add(args, "id", json_object_new_int64(id));
+		int r = ctl_call(ctx, "admin_request", args, &ans);
+		json_object_put(args);
+		if (r)
+			return r;
+		const char *st = ctl_jstr(ans, "state");
+		if (strcmp(st, "pending")) {
+			json_object_put(*res);
+			*res = ans;
+			if (!strcmp(st, "done") && json_object_object_get_ex(ans, "code", &v) && json_object_get_int(v) == 0)
+				return CTL_EXIT_OK;
+			fprintf(stderr, "thetactl: the host refused: %s\n", ctl_jstr(ans, "error"));
+			return CTL_EXIT_ERROR;
+		}
+		json_object_put(ans);
+		if (time(NULL) > end) {
+			fprintf(stderr, "thetactl: the host did not answer request %" PRId64 "\n", id);
+			return CTL_EXIT_ERROR;
+		}
+		struct timespec ts = { 0, CTL_ADMIN_POLL_NS };
+		nanosleep(&ts, NULL);
+	}
 }
 
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
@@ -353,6 +402,10 @@ int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
+	if ((r = ctl_admin_wait(ctx, &res))) {
+		json_object_put(res);
+		return r;
+	}
 	printf("peer %s removed from session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -371,6 +424,10 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 	json_object_put(args);
 	if (r)
 		return r;
+	if ((r = ctl_admin_wait(ctx, &res))) {
+		json_object_put(res);
+		return r;
+	}
 	printf("peer %s is now %s in session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "role"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;

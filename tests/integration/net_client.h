@@ -38,6 +38,8 @@ struct nc_client {
 	/* Optional: called for every EVENT with the decoded entry. */
 	void (*on_event)(void *ud, const struct th_logrec_entry *e);
 	void (*on_pose)(void *ud, const struct proto_ipc_pose_update *p);
+	/* Optional: called for every EVENT of a kind other than LOG_ENTRY. */
+	void (*on_other_event)(void *ud, uint32_t kind, const uint8_t *payload, uint32_t len);
 	void *ud;
 };
 
@@ -173,6 +175,8 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 		case PROTO_IPC_T_EVENT: {
 			struct th_logrec_entry e;
 			int why;
+			if (m.event.kind != PROTO_IPC_EVENT_LOG_ENTRY && c->on_other_event)
+				c->on_other_event(c->ud, m.event.kind, m.event.payload, m.event.payload_len);
 			c->events++;
 			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY &&
 			    th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {

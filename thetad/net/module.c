@@ -472,11 +472,26 @@ static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct js
 	if (jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
 		return -ENOENT;
 	struct json_object *arr = json_object_new_array();
-	for (struct net_conn *c = nm->conns; c; c = c->next)
-		if (c->st != NC_CLOSED && (!only || c->s == only))
-			net_peer_json(c, now, arr);
+	struct json_object *others = json_object_new_array();
+	for (struct net_conn *c = nm->conns; c; c = c->next) {
+		if (c->st == NC_CLOSED || (only && c->s != only))
+			continue;
+		net_peer_json(c, now, arr);
+		for (unsigned i = 0; !c->incoming && i < c->n_roster; i++) {
+			struct json_object *o = json_object_new_object();
+			char fpr[TH_KEY_FPR_LEN];
+			th_key_fingerprint(c->roster[i].key, fpr, sizeof(fpr));
+			json_object_object_add(o, "session", json_object_new_string(c->s ? c->s->id : "-"));
+			json_object_object_add(o, "peer_id", json_object_new_int64(c->roster[i].peer_id));
+			json_object_object_add(o, "key", json_object_new_string(fpr));
+			json_object_object_add(o, "role", json_object_new_string(th_role_name(c->roster[i].role)));
+			json_object_array_add(others, o);
+		}
+	}
 	*res = json_object_new_object();
 	json_object_object_add(*res, "peers", arr);
+	/* Member daemons: the session's other members, as the host announced them. */
+	json_object_object_add(*res, "members", others);
 	return 0;
 }
 
@@ -518,6 +533,110 @@ static struct sess_member *net_find_member(struct net_mod *nm, const char *peer,
 	return NULL;
 }
 
+/* On a member daemon: PEER names another member of session s (the named or
+ * current one) as the host announced it: its peer id, or its key
+ * fingerprint (same prefix rules as above). Returns the peer id. */
+static int net_find_remote_peer(struct net_mod *nm, struct json_object *args, const char *peer,
+				struct sess_session **sout, char *err, size_t errlen)
+{
+	char why[200];
+	struct sess_session *s = net_pick(nm, args, why, sizeof(why));
+	if (!s || s->role != SESS_ROLE_MEMBER)
+		return -ENOENT;
+	struct net_join *j = net_join_of(nm, s);
+	if (!j || !j->conn || j->conn->st != NC_ACTIVE) {
+		snprintf(err, errlen, "session %s is not connected to its host now; try again once it is", s->id);
+		return -ENOTCONN;
+	}
+	struct net_conn *c = j->conn;
+	char *end;
+	unsigned long id = strtoul(peer, &end, 10);
+	*sout = s;
+	if (*peer && !*end && id <= INT32_MAX)
+		return (int)id; /* the host decides whether it exists */
+	size_t plen = strlen(peer);
+	int hit = -ENOENT;
+	unsigned hits = 0;
+	for (unsigned i = 0; i < c->n_roster; i++) {
+		char fpr[TH_KEY_FPR_LEN];
+		th_key_fingerprint(c->roster[i].key, fpr, sizeof(fpr));
+		if ((plen >= 15 && !strncmp(fpr, peer, plen)) || (plen >= 8 && !strncmp(fpr + 7, peer, plen))) {
+			hit = (int)c->roster[i].peer_id;
+			hits++;
+		}
+	}
+	if (hits == 1)
+		return hit;
+	snprintf(err, errlen, hits ? "'%s' names more than one peer; use the full key fingerprint"
+				   : "no member '%s' in session %s (see thetactl peers)",
+		 peer, s->id);
+	return -ENOENT;
+}
+
+/* Sends an admin request to the host of a joined session; thetactl polls
+ * `admin_request` for the answer. */
+static int net_remote_admin(struct net_mod *nm, const struct srv_ctl_caller *caller, struct json_object *args,
+			    const char *peer, uint8_t op, uint8_t role, struct json_object **res, char *err,
+			    size_t errlen)
+{
+	struct sess_session *s = NULL;
+	char why[256];
+	snprintf(why, sizeof(why), "%s", err); /* the hosted-session lookup's sentence */
+	int id = net_find_remote_peer(nm, args, peer, &s, err, errlen);
+	if (id == -ENOENT && !s) {
+		snprintf(err, errlen, "%s", why);
+		return -ENOENT;
+	}
+	if (id < 0)
+		return id;
+	struct net_admin_req *q;
+	int r = net_admin_request(nm, s, op, (uint32_t)id, role, &q);
+	if (r < 0) {
+		snprintf(err, errlen, "session %s is not connected to its host now; try again once it is", s->id);
+		return r;
+	}
+	th_notice("session %s: asked the host to %s peer %d (uid %u)", s->id,
+		  op == PROTO_SESS_ADMIN_KICK ? "kick" : "change the role of", id, (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "peer_id", json_object_new_int64(id));
+	json_object_object_add(*res, "request", json_object_new_int64(q->id));
+	return 0;
+}
+
+static int net_cmd_admin_request(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+				 struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct json_object *v;
+	int64_t id = args && json_object_object_get_ex(args, "id", &v) ? json_object_get_int64(v) : 0;
+	struct net_admin_req *q = NULL;
+	for (unsigned i = 0; i < NET_ADMIN_REQ_MAX && id > 0; i++)
+		if (nm->reqs[i].id == (uint64_t)id)
+			q = &nm->reqs[i];
+	if (!q) {
+		snprintf(err, errlen, "no admin request %" PRId64 " (answers are kept for the last %u)", id,
+			 NET_ADMIN_REQ_MAX);
+		return -ENOENT;
+	}
+	bool timeout = !q->done && th_now_ns() - q->sent_ns > NET_ADMIN_REQ_TIMEOUT_NS;
+	*res = json_object_new_object();
+	json_object_object_add(*res, "state", json_object_new_string(q->done ? "done" : timeout ? "timeout" : "pending"));
+	json_object_object_add(*res, "session", json_object_new_string(q->sid));
+	json_object_object_add(*res, "peer_id", json_object_new_int64(q->peer_id));
+	json_object_object_add(*res, "op", json_object_new_string(q->op == PROTO_SESS_ADMIN_KICK ? "kick" : "role"));
+	if (q->done) {
+		json_object_object_add(*res, "code", json_object_new_int(q->code));
+		if (q->code)
+			json_object_object_add(*res, "error", json_object_new_string(proto_sess_err_text(q->code)));
+		if (q->role)
+			json_object_object_add(*res, "role", json_object_new_string(th_role_name(q->role)));
+	} else if (timeout) {
+		json_object_object_add(*res, "error", json_object_new_string("The host did not answer in time."));
+	}
+	return 0;
+}
+
 static int net_cmd_kick(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			struct json_object **res, char *err, size_t errlen)
 {
@@ -530,7 +649,7 @@ static int net_cmd_kick(void *u, const struct srv_ctl_caller *caller, struct jso
 	}
 	struct sess_member *mb = net_find_member(nm, peer, &s, err, errlen);
 	if (!mb)
-		return -ENOENT;
+		return net_remote_admin(nm, caller, args, peer, PROTO_SESS_ADMIN_KICK, 0, res, err, errlen);
 	net_host_kick(nm, s, mb);
 	th_notice("session %s: peer %u kicked by uid %u", s->id, mb->peer_id, (unsigned)caller->uid);
 	*res = json_object_new_object();
@@ -552,15 +671,12 @@ static int net_cmd_role(void *u, const struct srv_ctl_caller *caller, struct jso
 	}
 	struct sess_member *mb = net_find_member(nm, peer, &s, err, errlen);
 	if (!mb)
-		return -ENOENT;
-	mb->role = (uint8_t)role;
-	mb->kicked = false;
-	int r = sess_members_save(s);
+		return net_remote_admin(nm, caller, args, peer, PROTO_SESS_ADMIN_ROLE, (uint8_t)role, res, err, errlen);
+	int r = net_host_set_role(nm, s, mb, (uint8_t)role);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot store the member table: %s", th_strerror(r));
 		return r;
 	}
-	net_host_role_changed(nm, s, mb);
 	th_notice("session %s: peer %u is now %s (uid %u)", s->id, mb->peer_id, th_role_name(mb->role),
 		  (unsigned)caller->uid);
 	*res = json_object_new_object();
@@ -623,6 +739,12 @@ static void net_hook_pose(void *u, struct sess_session *s, const uint8_t author[
 	net_link_on_pose(u, s, author, p);
 }
 
+static void net_hook_rejected(void *u, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
+			      int reason)
+{
+	net_link_on_rejected(u, s, source, e, reason);
+}
+
 static void net_hook_describe(void *u, struct sess_session *s, struct json_object *row)
 {
 	struct net_mod *nm = u;
@@ -645,6 +767,7 @@ static const struct sess_net_hooks net_hooks = {
 	.durable = net_hook_durable,
 	.flushed = net_hook_flushed,
 	.pose = net_hook_pose,
+	.rejected = net_hook_rejected,
 	.describe = net_hook_describe,
 };
 
@@ -680,6 +803,12 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_poses_out = srv_counter(mx, "net_poses_out", "pose datagrams sent");
 	nm->m_udp_drops = srv_counter(mx, "net_udp_send_drops", "datagrams the socket would not take");
 	nm->m_protocol = srv_counter(mx, "net_protocol_violations", "peers that broke the session protocol");
+	nm->m_admin_applied = srv_counter(mx, "net_admin_requests_applied", "kicks / role changes admin members asked for");
+	nm->m_admin_refused = srv_counter(mx, "net_admin_requests_refused",
+					  "admin requests refused (not an admin: NOT_AUTHORIZED, or no such peer)");
+	nm->m_rejects_fwd = srv_counter(mx, "net_rejects_forwarded", "refusals of relayed entries sent to members");
+	nm->m_rejects_delivered = srv_counter(mx, "net_rejects_delivered",
+					      "refusals from the host delivered to local clients as EVENT_REJECTED");
 	nm->m_sync_ignored = srv_counter(mx, "net_sync_ignored", "SYNC requests ignored for coming too often");
 
 	const char *e;
@@ -745,6 +874,7 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	srv_control_register(ctl, "peers", SRV_CTL_QUERY, net_cmd_peers, nm);
 	srv_control_register(ctl, "kick", SRV_CTL_CHANGE, net_cmd_kick, nm);
 	srv_control_register(ctl, "role", SRV_CTL_CHANGE, net_cmd_role, nm);
+	srv_control_register(ctl, "admin_request", SRV_CTL_QUERY, net_cmd_admin_request, nm);
 	srv_control_register(ctl, "impair", SRV_CTL_CHANGE, net_cmd_impair, nm);
 	if ((r = net_assets_start(nm)) < 0) {
 		snprintf(msg, len, "cannot set up asset transfers: %s", th_strerror(r));

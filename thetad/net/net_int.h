@@ -33,6 +33,9 @@ struct clog_event;
 #define NET_HELLO_TIMEOUT_NS     (10ull * 1000 * 1000 * 1000)
 #define NET_CONNECT_TIMEOUT_NS   (10ull * 1000 * 1000 * 1000)
 #define NET_MAX_JOINS            SESS_MAX_SESSIONS
+#define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
+#define NET_ADMIN_REQ_MAX        16u              /* admin requests awaiting (or holding) an answer */
+#define NET_ADMIN_REQ_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* no ADMIN_RESULT by then: "timeout" */
 
 /* Streams, in the order the joiner opens them (client-initiated
  * bidirectional ids 0, 4, 8). */
@@ -91,6 +94,27 @@ struct net_conn {
 	uint64_t last_sync_rx_ns; /* a SYNC costs a log scan: at most one per NET_SYNC_MIN_GAP_NS */
 	bool lost;               /* declared lost by the heartbeat */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
+	/* joiner: the other members as the host announced them */
+	struct net_roster_item {
+		uint32_t peer_id;
+		uint8_t key[32];
+		uint8_t role;
+	} roster[NET_ROSTER_MAX];
+	unsigned n_roster;
+};
+
+/* An admin request this member daemon sent its host (thetactl kick / role
+ * on a member), answered by ADMIN_RESULT, polled by `admin_request`. */
+struct net_admin_req {
+	uint32_t id;             /* 0: free slot */
+	struct sess_session *s;  /* only compared, never followed: the session may go */
+	char sid[SESS_ID_LEN + 1];
+	uint8_t op;              /* enum proto_sess_admin_op */
+	uint32_t peer_id;
+	uint8_t role;            /* asked for (ROLE); the answer's role once done */
+	bool done;
+	uint16_t code;           /* the answer: 0 or a proto_sess_err (low 16 bits) */
+	uint64_t sent_ns;
 };
 
 enum net_join_state {
@@ -140,6 +164,9 @@ struct net_mod {
 	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
 	uint64_t *m_refused[PROTO_SESS_ERR_MAX_ - 0x100 + 1];
 	struct net_assets *assets; /* stores, counters (net_asset_io.c) */
+	struct net_admin_req reqs[NET_ADMIN_REQ_MAX];
+	uint32_t next_req_id;
+	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
 };
 
 /* net_link.c */
@@ -161,6 +188,14 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 /* Sends a ROLE / KICK decision for a member of a hosted session. */
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
 void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
+/* Sets a member's role (un-kicks it), stores the table, tells everyone. */
+int net_host_set_role(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint8_t role);
+/* Member side: sends ADMIN_REQ over s's link; *out is the request slot. */
+int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, uint32_t peer_id, uint8_t role,
+		      struct net_admin_req **out);
+/* The host refused an entry source sent (sessions-module hook). */
+void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
+			  int reason);
 
 /* For net_asset_io.c: queue bytes on a stream (bounded by
  * NET_CONN_PENDING_MAX), and whether the connection still carries traffic. */

@@ -609,6 +609,179 @@ void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_membe
 	}
 }
 
+int net_host_set_role(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint8_t role)
+{
+	mb->role = role;
+	mb->kicked = false;
+	int r = sess_members_save(s);
+	if (r < 0)
+		return r;
+	net_host_role_changed(nm, s, mb);
+	return 0;
+}
+
+/* An ADMIN_REQ from member c: only an admin may; applied exactly as the
+ * host's own thetactl kick / role. */
+static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_req *a)
+{
+	struct net_mod *nm = c->nm;
+	struct sess_session *s = c->s;
+	struct proto_sess_msg res = { .type = PROTO_SESS_T_ADMIN_RESULT };
+	res.u.ares.req_id = a->req_id;
+	res.u.ares.peer_id = a->peer_id;
+	struct sess_member *mb = NULL;
+	for (unsigned k = 0; k < s->n_members && !mb; k++)
+		if (s->members[k].peer_id == a->peer_id)
+			mb = &s->members[k];
+	if (c->role != PROTO_SESS_ROLE_ADMIN) {
+		res.u.ares.code = PROTO_SESS_ERR_NOT_AUTHORIZED & 0xffff;
+		(*nm->m_admin_refused)++;
+		th_notice("session %s: peer %u (%s) may not %s peer %u", s->id, c->peer_id, th_role_name(c->role),
+			  a->op == PROTO_SESS_ADMIN_KICK ? "kick" : "change the role of", a->peer_id);
+		conn_send_msg(c, NET_ST_CONTROL, &res);
+		return;
+	}
+	if (!mb) {
+		res.u.ares.code = PROTO_SESS_ERR_NO_PEER & 0xffff;
+		(*nm->m_admin_refused)++;
+		conn_send_msg(c, NET_ST_CONTROL, &res);
+		return;
+	}
+	if (a->op == PROTO_SESS_ADMIN_KICK) {
+		/* Answer first: an admin may kick itself. */
+		conn_send_msg(c, NET_ST_CONTROL, &res);
+		net_host_kick(nm, s, mb);
+		(*nm->m_admin_applied)++;
+		th_notice("session %s: peer %u kicked by admin peer %u", s->id, mb->peer_id, c->peer_id);
+		return;
+	}
+	int r = net_host_set_role(nm, s, mb, a->role);
+	if (r < 0) {
+		th_err("session %s: cannot store the member table: %s", s->id, th_strerror(r));
+		res.u.ares.code = PROTO_SESS_ERR_FULL & 0xffff;
+	} else {
+		res.u.ares.role = mb->role;
+		(*nm->m_admin_applied)++;
+		th_notice("session %s: peer %u is now %s (admin peer %u)", s->id, mb->peer_id, th_role_name(mb->role),
+			  c->peer_id);
+	}
+	conn_send_msg(c, NET_ST_CONTROL, &res);
+}
+
+void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
+			  int reason)
+{
+	if (!e || s->role != SESS_ROLE_HOST || reason == CLOG_R_REPLAY || source <= SESS_SOURCE_PEER_BASE)
+		return;
+	uint32_t peer = source - SESS_SOURCE_PEER_BASE;
+	struct net_conn *c;
+	for (c = nm->conns; c; c = c->next)
+		if (c->incoming && c->s == s && c->st == NC_ACTIVE && c->peer_id == peer)
+			break;
+	if (!c)
+		return;
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_REJECTED };
+	memcpy(m.u.rej.author, e->author, PROTO_SESS_KEY_LEN);
+	m.u.rej.seq = e->seq;
+	m.u.rej.lamport = e->lamport;
+	m.u.rej.reason = (uint16_t)sess_reject_code(reason);
+	snprintf(m.u.rej.text, sizeof(m.u.rej.text), "%s", clog_reason_str(reason));
+	for (char *t = m.u.rej.text; *t; t++)
+		if (*t < 0x20 || *t > 0x7e)
+			*t = '?';
+	conn_send_msg(c, NET_ST_CONTROL, &m);
+	(*nm->m_rejects_fwd)++;
+}
+
+/* ---- member side: roster, admin requests, rejections ---------------------------- */
+
+static void roster_set(struct net_conn *c, uint32_t peer_id, const uint8_t *key, uint8_t role)
+{
+	for (unsigned i = 0; i < c->n_roster; i++)
+		if (c->roster[i].peer_id == peer_id) {
+			if (key)
+				memcpy(c->roster[i].key, key, 32);
+			c->roster[i].role = role;
+			return;
+		}
+	if (!key || c->n_roster >= NET_ROSTER_MAX)
+		return;
+	struct net_roster_item *it = &c->roster[c->n_roster++];
+	it->peer_id = peer_id;
+	memcpy(it->key, key, 32);
+	it->role = role;
+}
+
+static void roster_drop(struct net_conn *c, uint32_t peer_id)
+{
+	for (unsigned i = 0; i < c->n_roster; i++)
+		if (c->roster[i].peer_id == peer_id) {
+			c->roster[i] = c->roster[--c->n_roster];
+			return;
+		}
+}
+
+int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, uint32_t peer_id, uint8_t role,
+		      struct net_admin_req **out)
+{
+	struct net_join *j = net_join_of(nm, s);
+	if (!j || j->st != NJ_ACTIVE || !j->conn || j->conn->st != NC_ACTIVE)
+		return -ENOTCONN;
+	/* A free slot, else the oldest one. */
+	struct net_admin_req *q = NULL;
+	for (unsigned i = 0; i < NET_ADMIN_REQ_MAX; i++) {
+		struct net_admin_req *x = &nm->reqs[i];
+		if (!x->id) {
+			q = x;
+			break;
+		}
+		if (!q || x->sent_ns < q->sent_ns)
+			q = x;
+	}
+	if (++nm->next_req_id == 0)
+		nm->next_req_id = 1;
+	*q = (struct net_admin_req){ .id = nm->next_req_id, .s = s, .op = op, .peer_id = peer_id, .role = role,
+				     .sent_ns = th_now_ns() };
+	snprintf(q->sid, sizeof(q->sid), "%s", s->id);
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_ADMIN_REQ };
+	m.u.areq.req_id = q->id;
+	m.u.areq.op = op;
+	m.u.areq.peer_id = peer_id;
+	m.u.areq.role = op == PROTO_SESS_ADMIN_KICK ? 0 : role;
+	conn_send_msg(j->conn, NET_ST_CONTROL, &m);
+	net_mod_kick(nm);
+	*out = q;
+	return 0;
+}
+
+static void joiner_on_admin_result(struct net_conn *c, const struct proto_sess_admin_result *a)
+{
+	struct net_mod *nm = c->nm;
+	for (unsigned i = 0; i < NET_ADMIN_REQ_MAX; i++) {
+		struct net_admin_req *q = &nm->reqs[i];
+		if (q->id && q->id == a->req_id && q->s == c->s && !q->done) {
+			q->done = true;
+			q->code = a->code;
+			q->role = a->role;
+			return;
+		}
+	}
+	/* An answer nobody waits for any more: ignore it. */
+}
+
+static void joiner_on_rejected(struct net_conn *c, const struct proto_sess_rejected *r)
+{
+	struct net_mod *nm = c->nm;
+	uint8_t ev[PROTO_SESS_REJECTED_EVENT_MAX];
+	int n = proto_sess_rejected_event_encode(r, ev, sizeof(ev));
+	if (n < 0)
+		return;
+	char fpr[TH_KEY_FPR_LEN];
+	th_key_fingerprint(r->author, fpr, sizeof(fpr));
+	th_info("session %s: the host refused entry %" PRIu64 " of %s: %s", c->s->id, r->seq, fpr, r->text);
+	*nm->m_rejects_delivered += sess_module_notify_rejected(nm->sess, c->s, r->author, ev, (size_t)n);
+}
+
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
 {
 	struct net_conn *c = host_conn_of(nm, s, mb->key);
@@ -671,6 +844,10 @@ static int on_control(const uint8_t *p, size_t len, void *ud)
 	case PROTO_SESS_T_MEMBER_LEAVE:
 		if (c->incoming)
 			break;
+		if (m.type == PROTO_SESS_T_MEMBER_JOIN)
+			roster_set(c, m.u.join.peer_id, m.u.join.key, m.u.join.role);
+		else
+			roster_drop(c, m.u.mleave.peer_id);
 		th_debug("session %s: peer %u %s", c->s->id,
 			 m.type == PROTO_SESS_T_MEMBER_JOIN ? m.u.join.peer_id : m.u.mleave.peer_id,
 			 m.type == PROTO_SESS_T_MEMBER_JOIN ? "is in the session" : "left the session");
@@ -683,7 +860,24 @@ static int on_control(const uint8_t *p, size_t len, void *ud)
 			c->s->link.granted_role = m.u.role.role;
 			sess_save_conf(c->s);
 			th_notice("session %s: the host made this daemon %s", c->s->id, th_role_name(m.u.role.role));
+		} else {
+			roster_set(c, m.u.role.peer_id, NULL, m.u.role.role);
 		}
+		return 0;
+	case PROTO_SESS_T_ADMIN_REQ:
+		if (!c->incoming)
+			break;
+		host_on_admin_req(c, &m.u.areq);
+		return c->st == NC_CLOSED ? -ECONNABORTED : 0;
+	case PROTO_SESS_T_ADMIN_RESULT:
+		if (c->incoming)
+			break;
+		joiner_on_admin_result(c, &m.u.ares);
+		return 0;
+	case PROTO_SESS_T_REJECTED:
+		if (c->incoming)
+			break;
+		joiner_on_rejected(c, &m.u.rej);
 		return 0;
 	case PROTO_SESS_T_KICK:
 		if (c->incoming)

@@ -180,7 +180,7 @@ static void sess_done(void *ctx, int status, const struct clog_id *id)
 
 /* ---- from clients ------------------------------------------------------- */
 
-static uint32_t sess_reject_code(int why)
+uint32_t sess_reject_code(int why)
 {
 	switch (why) {
 	case CLOG_R_UNKNOWN_TYPE:
@@ -651,6 +651,25 @@ int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char 
 {
 	struct sess_module *m = state;
 	return sess_create_member(&m->reg, id, name, link, &sess_log_cb, m, out);
+}
+
+unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+				     const uint8_t *payload, size_t len)
+{
+	struct sess_module *m = state;
+	struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_REJECTED, .payload = payload, .payload_len = (uint32_t)len };
+	unsigned n = 0;
+	if (len > PROTO_IPC_MAX_EVENT)
+		return 0;
+	for (struct sess_client *c = m->clients; c; c = c->next) {
+		const struct th_keypair *key;
+		if (c->s != s || id_user_key(m->ids, c->uid, &key) < 0 || memcmp(key->pk, author, SESS_KEY_LEN))
+			continue;
+		e.seq = ++m->event_seq;
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0)
+			n++;
+	}
+	return n;
 }
 
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,

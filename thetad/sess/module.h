@@ -53,6 +53,13 @@ int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char 
  * complete). role: what role_of answers for their authors. Queues them
  * and arms the group commit. Returns the number queued or a negative
  * errno for the whole call. */
+/* Sends an EVENT of kind PROTO_IPC_EVENT_REJECTED (payload as built by
+ * proto_sess_rejected_event_encode) to s's local clients whose user signs
+ * as author; returns how many got it. */
+unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+				     const uint8_t *payload, size_t len);
+/* clog refusal reason -> PROTO_IPC_REJECT_* code. */
+uint32_t sess_reject_code(int why);
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */

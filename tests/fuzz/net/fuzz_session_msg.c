@@ -1,6 +1,6 @@
 /* libFuzzer: session protocol decoders (every control, commands-stream and
- * assets-stream message, HELLO's version peek, DATAGRAM payloads, stream framing) and the
- * invite token parser. A decoded message must re-encode to the same bytes. */
+ * assets-stream message, HELLO's version peek, DATAGRAM payloads, the IPC
+ * EVENT_REJECTED payload, stream framing) and the invite token parser. A decoded message must re-encode to the same bytes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n != (int)size || memcmp(out, data, size) != 0)
 			abort();
 	}
+	/* EVENT_REJECTED payloads: canonical, text printable */
+	struct proto_sess_rejected rj;
+	if (proto_sess_rejected_event_decode(data, size, &rj) == 0) {
+		uint8_t out[PROTO_SESS_REJECTED_EVENT_MAX];
+		int n = proto_sess_rejected_event_encode(&rj, out, sizeof(out));
+		if (n != (int)size || memcmp(out, data, size) != 0 || rj.seq == 0)
+			abort();
+	}
+	/* an admin request is a kick without a role or a role change to a role */
+	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ADMIN_REQ &&
+	    (m.u.areq.op == PROTO_SESS_ADMIN_KICK ? m.u.areq.role != 0
+						  : m.u.areq.role < PROTO_SESS_ROLE_VIEWER || m.u.areq.role > PROTO_SESS_ROLE_ADMIN))
+		abort();
+
 	/* an ENTRIES message iterates to exactly its count */
 	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ENTRIES) {
 		struct proto_sess_entries_iter it;
