@@ -355,32 +355,10 @@ int ctl_cmd_asset(struct ctl_ctx *ctx, int argc, char **argv)
 
 int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { "session", required_argument, NULL, 'S' }, { 0 } };
-	const char *session = NULL;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'S')
-			session = optarg;
-		else
-			return ctl_usage_error(ctx, "assets", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return ctl_usage_error(ctx, "assets", "unexpected argument '%s'", argv[optind]);
-	struct json_object *args = base_args(session), *res, *arr;
-	int r = ctl_call(ctx, "assets", args, &res);
-	json_object_put(args);
-	if (r)
+	struct json_object *res, *arr;
+	int r = ctl_query_session(ctx, "assets", argc, argv, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	static const char *const hdr[] = { "HASH", "NAME", "SIZE", "STATE" };
 	struct ctl_table *t = ctl_table_new(4, hdr);
 	if (json_object_object_get_ex(res, "assets", &arr)) {

@@ -287,34 +287,10 @@ static void ctl_stream_bytes(struct json_object *p, const char *stream, char *bu
 
 int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { "session", required_argument, NULL, 'S' }, { 0 } };
-	const char *session = NULL;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'S')
-			session = optarg;
-		else
-			return ctl_usage_error(ctx, "peers", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return ctl_usage_error(ctx, "peers", "unexpected argument '%s'", argv[optind]);
-	struct json_object *args = json_object_new_object(), *res, *arr;
-	if (session)
-		json_object_object_add(args, "session", json_object_new_string(session));
-	int r = ctl_call(ctx, "peers", args, &res);
-	json_object_put(args);
-	if (r)
+	struct json_object *res, *arr;
+	int r = ctl_query_session(ctx, "peers", argc, argv, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	static const char *const hdr[] = { "PEER", "KEY", "ADDRESS", "IS", "ROLE", "STATE", "RTT", "JITTER", "LOSS",
 					   "CONTROL IN/OUT", "COMMANDS IN/OUT", "ASSETS IN/OUT", "DGRAMS IN/OUT" };
 	struct ctl_table *t = ctl_table_new(13, hdr);

@@ -253,16 +253,33 @@ int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt,
 	return CTL_EXIT_USAGE;
 }
 
-int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res)
+static int ctl_query_args(struct ctl_ctx *ctx, const char *cmd, bool session_flag, int argc, char **argv,
+			  struct json_object **res)
 {
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "session", required_argument, NULL, 'S' }, { 0 } };
+	const char *session = NULL;
+	int c;
 	*res = NULL;
-	int i = ctl_parse_json_flag(ctx, cmd, argc, argv);
-	if (i < 0)
-		return CTL_EXIT_USAGE;
-	if (i < argc)
-		return ctl_usage_error(ctx, cmd, "unexpected argument '%s'", argv[i]);
-	struct json_object *r;
-	int rc = ctl_call(ctx, cmd, NULL, &r);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'j')
+			ctx->json = true;
+		else if (c == 'S' && session_flag)
+			session = optarg;
+		else
+			return ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctx, cmd, "unexpected argument '%s'", argv[optind]);
+	struct json_object *args = NULL, *r;
+	if (session) {
+		args = json_object_new_object();
+		json_object_object_add(args, "session", json_object_new_string(session));
+	}
+	int rc = ctl_call(ctx, cmd, args, &r);
+	json_object_put(args);
 	if (rc)
 		return rc;
 	if (ctx->json) {
@@ -272,6 +289,16 @@ int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struc
 	}
 	*res = r;
 	return CTL_EXIT_OK;
+}
+
+int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res)
+{
+	return ctl_query_args(ctx, cmd, false, argc, argv, res);
+}
+
+int ctl_query_session(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res)
+{
+	return ctl_query_args(ctx, cmd, true, argc, argv, res);
 }
 
 const char *ctl_jstr(struct json_object *o, const char *key)

@@ -43,6 +43,8 @@ int ctl_recv_frame(int fd, char **out, size_t *len);
  * (caller puts). Returns the exit status (CTL_EXIT_OK when there is
  * something or nothing left to do). */
 int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res);
+/* The same for commands that also take [--session S] (passed as args.session). */
+int ctl_query_session(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res);
 /* A member of a JSON object as text ("-" when absent) or integer (0). */
 const char *ctl_jstr(struct json_object *o, const char *key);
 long long ctl_jint(struct json_object *o, const char *key);
