@@ -68,14 +68,10 @@ int ctl_cmd_log_level(struct ctl_ctx *ctx, int argc, char **argv)
 	struct json_object *args = json_object_new_object(), *res;
 	if (i < argc)
 		json_object_object_add(args, "level", json_object_new_string(argv[i]));
-	int r = ctl_call(ctx, "log-level", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_request(ctx, "log-level", args, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json)
-		ctl_print_json(res);
-	else
-		printf("log level: %s\n", ctl_jstr(res, "level"));
+	printf("log level: %s\n", ctl_jstr(res, "level"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

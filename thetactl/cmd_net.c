@@ -74,14 +74,10 @@ static int ctl_session_host(struct ctl_ctx *ctx, int argc, char **argv)
 	struct json_object *args = json_object_new_object(), *res;
 	if (name)
 		json_object_object_add(args, "name", json_object_new_string(name));
-	int r = ctl_call(ctx, "session_host", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_request(ctx, "session_host", args, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json)
-		ctl_print_json(res);
-	else
-		printf("hosting session %s (%s); invite others with: thetactl invite %s --role editor\n",
+	printf("hosting session %s (%s); invite others with: thetactl invite %s --role editor\n",
 		       ctl_jstr(res, "session"), ctl_jstr(res, "name"), ctl_jstr(res, "name"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -185,9 +181,8 @@ static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 	struct json_object *args = json_object_new_object(), *res;
 	if (argc == 2)
 		json_object_object_add(args, "session", json_object_new_string(argv[1]));
-	int r = ctl_call(ctx, "session_leave", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_request(ctx, "session_leave", args, &res);
+	if (r || !res)
 		return r;
 	printf("session %s: %s\n", ctl_jstr(res, "session"), ctl_jstr(res, "result"));
 	json_object_put(res);
@@ -257,14 +252,10 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_object_add(args, "single_use", json_object_new_boolean(1));
 	if (host)
 		json_object_object_add(args, "host", json_object_new_string(host));
-	int r = ctl_call(ctx, "invite", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_request(ctx, "invite", args, &res);
+	if (r || !res)
 		return r;
-	if (ctx->json)
-		ctl_print_json(res);
-	else
-		printf("%s\n", ctl_jstr(res, "link"));
+	printf("%s\n", ctl_jstr(res, "link"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -382,6 +373,11 @@ int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_put(res);
 		return r;
 	}
+	if (ctx->json) {
+		ctl_print_json(res);
+		json_object_put(res);
+		return CTL_EXIT_OK;
+	}
 	printf("peer %s removed from session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -403,6 +399,11 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 	if ((r = ctl_admin_wait(ctx, &res))) {
 		json_object_put(res);
 		return r;
+	}
+	if (ctx->json) {
+		ctl_print_json(res);
+		json_object_put(res);
+		return CTL_EXIT_OK;
 	}
 	printf("peer %s is now %s in session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "role"), ctl_jstr(res, "session"));
 	json_object_put(res);
@@ -430,9 +431,8 @@ int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_object_add(args, "spec", json_object_new_string(argv[optind]));
 	if (part)
 		json_object_object_add(args, "partition", json_object_new_string(part));
-	int r = ctl_call(ctx, "impair", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_request(ctx, "impair", args, &res);
+	if (r || !res)
 		return r;
 	const char *spec = ctl_jstr(res, "spec");
 	printf("impairment: %s\n", *spec ? spec : "off");

@@ -291,6 +291,23 @@ static int ctl_query_args(struct ctl_ctx *ctx, const char *cmd, bool session_fla
 	return CTL_EXIT_OK;
 }
 
+int ctl_request(struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **res)
+{
+	struct json_object *r;
+	*res = NULL;
+	int rc = ctl_call(ctx, cmd, args, &r);
+	json_object_put(args);
+	if (rc)
+		return rc;
+	if (ctx->json) {
+		ctl_print_json(r);
+		json_object_put(r);
+		return CTL_EXIT_OK;
+	}
+	*res = r;
+	return CTL_EXIT_OK;
+}
+
 int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res)
 {
 	return ctl_query_args(ctx, cmd, false, argc, argv, res);

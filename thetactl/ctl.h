@@ -45,6 +45,10 @@ int ctl_recv_frame(int fd, char **out, size_t *len);
 int ctl_query(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res);
 /* The same for commands that also take [--session S] (passed as args.session). */
 int ctl_query_session(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, struct json_object **res);
+/* ctl_call that takes ownership of args (may be NULL) and, with --json,
+ * prints the result itself and sets *res = NULL; otherwise *res is the
+ * result to render (caller puts). Returns the exit status. */
+int ctl_request(struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **res);
 /* A member of a JSON object as text ("-" when absent) or integer (0). */
 const char *ctl_jstr(struct json_object *o, const char *key);
 long long ctl_jint(struct json_object *o, const char *key);

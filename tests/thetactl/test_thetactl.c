@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "th_harness.h"
 
@@ -82,6 +83,25 @@ static void test_bad_log_level_is_refused_by_the_daemon(void **state)
 	th_daemon_cleanup(&d);
 }
 
+static void changes_print_json_when_asked(void **state)
+{
+	struct th_daemon_proc d;
+	assert_int_equal(th_daemon_start(&d, NULL), 0);
+	const char *a[] = { "--json", "log-level", "debug", NULL };
+	assert_int_equal(th_ctl(&d, a, out, sizeof(out), err, sizeof(err)), 0);
+	struct json_object *o = json_tokener_parse(out), *v;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "level", &v));
+	assert_string_equal(json_object_get_string(v), "debug");
+	json_object_put(o);
+	const char *b[] = { "--json", "impair", "off", NULL };
+	assert_int_equal(th_ctl(&d, b, out, sizeof(out), err, sizeof(err)), 0);
+	o = json_tokener_parse(out);
+	assert_non_null(o); /* JSON, not the "impairment: off" sentence */
+	json_object_put(o);
+	th_daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +110,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors_exit_2),
 		cmocka_unit_test(test_help_lists_every_command),
 		cmocka_unit_test(test_bad_log_level_is_refused_by_the_daemon),
+		cmocka_unit_test(changes_print_json_when_asked),
 	};
 	return cmocka_run_group_tests_name("thetactl", tests, NULL, NULL);
 }
