@@ -716,29 +716,29 @@ void proto_sess_entries_abort(struct proto_sess_entries_build *b)
 	b->count = 0;
 }
 
-void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, uint8_t key[PROTO_SESS_KEY_LEN],
-			  uint64_t *seq)
+void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, struct proto_sess_sync_head *out)
 {
 	const uint8_t *it = m->items + (size_t)i * PROTO_SESS_SYNC_ITEM;
-	memcpy(key, it, PROTO_SESS_KEY_LEN);
-	*seq = th_get_le64(it + PROTO_SESS_KEY_LEN);
+	memcpy(out->key, it, PROTO_SESS_KEY_LEN);
+	out->seq = th_get_le64(it + PROTO_SESS_KEY_LEN);
+	memcpy(out->hash, it + PROTO_SESS_KEY_LEN + 8, PROTO_SESS_HASH_LEN);
 }
 
-int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_KEY_LEN], const uint64_t *seqs,
-			   uint32_t n)
+int proto_sess_sync_encode(struct th_wbuf *w, const struct proto_sess_sync_head *heads, uint32_t n)
 {
 	if (n > PROTO_SESS_SYNC_MAX)
 		return -E2BIG;
 	for (uint32_t i = 0; i < n; i++)
-		if (!seqs[i] || (i && memcmp(keys[i - 1], keys[i], PROTO_SESS_KEY_LEN) >= 0))
+		if (!heads[i].seq || (i && memcmp(heads[i - 1].key, heads[i].key, PROTO_SESS_KEY_LEN) >= 0))
 			return -EINVAL;
 	size_t start = w->len;
 	th_wbuf_u32(w, (uint32_t)(2 + 4 + (size_t)n * PROTO_SESS_SYNC_ITEM));
 	th_wbuf_u16(w, PROTO_SESS_T_SYNC);
 	th_wbuf_u32(w, n);
 	for (uint32_t i = 0; i < n; i++) {
-		th_wbuf_put(w, keys[i], PROTO_SESS_KEY_LEN);
-		th_wbuf_u64(w, seqs[i]);
+		th_wbuf_put(w, heads[i].key, PROTO_SESS_KEY_LEN);
+		th_wbuf_u64(w, heads[i].seq);
+		th_wbuf_put(w, heads[i].hash, PROTO_SESS_HASH_LEN);
 	}
 	int rv = th_wbuf_error(w);
 	if (rv < 0 && w->len >= start)

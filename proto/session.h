@@ -27,7 +27,7 @@
 
 #include "th_buf.h"
 
-#define PROTO_SESS_VERSION        1
+#define PROTO_SESS_VERSION        2 /* 2: SYNC carries head hashes */
 #define PROTO_SESS_MAX_FRAME      (256u * 1024u) /* payload bytes */
 #define PROTO_SESS_FRAME_HDR      4
 #define PROTO_SESS_NONCE_LEN      24
@@ -221,11 +221,13 @@ struct proto_sess_entries {
 };
 
 /* SYNC (commands stream): what the sender holds, as its last sequence
- * number per author; "send me every entry I lack". u32 n (<=
- * PROTO_SESS_SYNC_MAX), then n times: author key[32], u64 seq (>= 1),
- * authors strictly increasing by key bytes (canonical, no duplicates). */
+ * number and that entry's hash (the head of the author's chain) per
+ * author; "send me every entry I lack". u32 n (<= PROTO_SESS_SYNC_MAX),
+ * then n times: author key[32], u64 seq (>= 1), head hash[32], authors
+ * strictly increasing by key bytes (canonical, no duplicates). */
 #define PROTO_SESS_SYNC_MAX   4096u
-#define PROTO_SESS_SYNC_ITEM  (PROTO_SESS_KEY_LEN + 8)
+#define PROTO_SESS_HASH_LEN   32
+#define PROTO_SESS_SYNC_ITEM  (PROTO_SESS_KEY_LEN + 8 + PROTO_SESS_HASH_LEN)
 struct proto_sess_sync {
 	uint32_t n;
 	const uint8_t *items; /* n * PROTO_SESS_SYNC_ITEM bytes */
@@ -368,13 +370,17 @@ size_t proto_sess_entries_size(const struct proto_sess_entries_build *b);
 int proto_sess_entries_end(struct proto_sess_entries_build *b);
 void proto_sess_entries_abort(struct proto_sess_entries_build *b);
 
-/* SYNC items. */
-void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, uint8_t key[PROTO_SESS_KEY_LEN],
-			  uint64_t *seq);
-/* Appends a SYNC frame from n (key, seq) pairs; keys must be strictly
- * increasing and seq >= 1 (-EINVAL), n <= PROTO_SESS_SYNC_MAX (-E2BIG). */
-int proto_sess_sync_encode(struct th_wbuf *w, const uint8_t (*keys)[PROTO_SESS_KEY_LEN], const uint64_t *seqs,
-			   uint32_t n);
+/* One author of a SYNC vector. */
+struct proto_sess_sync_head {
+	uint8_t key[PROTO_SESS_KEY_LEN];
+	uint64_t seq;                       /* last sequence number held, >= 1 */
+	uint8_t hash[PROTO_SESS_HASH_LEN];  /* hash of that entry */
+};
+/* Item i (< m->n) of a decoded SYNC. */
+void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, struct proto_sess_sync_head *out);
+/* Appends a SYNC frame from n heads; keys must be strictly increasing and
+ * seq >= 1 (-EINVAL), n <= PROTO_SESS_SYNC_MAX (-E2BIG). */
+int proto_sess_sync_encode(struct th_wbuf *w, const struct proto_sess_sync_head *heads, uint32_t n);
 
 /* Asset names: 1..PROTO_SESS_ASSET_NAME_MAX bytes, none below 0x20 or 0x7f. */
 bool proto_sess_asset_name_ok(const uint8_t *name, size_t len);

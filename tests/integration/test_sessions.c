@@ -343,7 +343,7 @@ static void mismatches_and_bad_signatures_are_refused(void **state)
 		uint64_t code;
 		const char *metric;
 	} cases[] = {
-		{ "THETAD_TEST_SESSION_VERSION=2", PROTO_SESS_ERR_VERSION, "net_refused_version" },
+		{ "THETAD_TEST_SESSION_VERSION=999", PROTO_SESS_ERR_VERSION, "net_refused_version" },
 		{ "THETAD_TEST_SCHEMA_XOR=0x5a", PROTO_SESS_ERR_SCHEMA, "net_refused_schema" },
 		{ "THETAD_TEST_BAD_HELLO_SIG=1", PROTO_SESS_ERR_BAD_SIGNATURE, "net_refused_bad_signature" },
 	};

@@ -132,40 +132,45 @@ static void malformed_entries_are_refused(void **state)
 
 static void sync_vectors_are_sorted_and_positive(void **state)
 {
-	uint8_t keys[3][32];
-	uint64_t seqs[3] = { 5, 1, 99 };
-	for (int i = 0; i < 3; i++)
-		memset(keys[i], i + 1, 32);
+	struct proto_sess_sync_head heads[3] = { { .seq = 5 }, { .seq = 1 }, { .seq = 99 } };
+	for (int i = 0; i < 3; i++) {
+		memset(heads[i].key, i + 1, 32);
+		memset(heads[i].hash, 0xa0 + i, 32);
+	}
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	assert_int_equal(proto_sess_sync_encode(&w, (const uint8_t(*)[32])keys, seqs, 3), 0);
+	assert_int_equal(proto_sess_sync_encode(&w, heads, 3), 0);
 	struct proto_sess_msg m;
 	assert_int_equal(proto_sess_decode(w.data + 4, w.len - 4, &m), 0);
 	assert_int_equal(m.type, PROTO_SESS_T_SYNC);
 	assert_int_equal(m.u.sync.n, 3);
-	uint8_t k[32];
-	uint64_t s;
-	proto_sess_sync_item(&m.u.sync, 2, k, &s);
-	assert_memory_equal(k, keys[2], 32);
-	assert_int_equal(s, 99);
+	struct proto_sess_sync_head h;
+	proto_sess_sync_item(&m.u.sync, 2, &h);
+	assert_memory_equal(h.key, heads[2].key, 32);
+	assert_int_equal(h.seq, 99);
+	assert_memory_equal(h.hash, heads[2].hash, 32);
+	proto_sess_sync_item(&m.u.sync, 0, &h);
+	assert_memory_equal(h.hash, heads[0].hash, 32);
 	struct th_wbuf w2;
 	th_wbuf_init(&w2, 0);
 	assert_int_equal(proto_sess_encode(&m, &w2), 0);
 	assert_memory_equal(w2.data, w.data, w.len);
 	th_wbuf_fini(&w2);
+	/* A truncated item is refused. */
+	assert_int_equal(proto_sess_decode(w.data + 4, w.len - 4 - 1, &m), -EBADMSG);
 	/* Out of order, duplicate or zero entries are refused both ways. */
 	uint8_t *p = w.data + 4;
-	memcpy(p + 6 + 40, keys[0], 32);
+	memcpy(p + 6 + PROTO_SESS_SYNC_ITEM, heads[0].key, 32);
 	assert_int_equal(proto_sess_decode(p, w.len - 4, &m), -EBADMSG);
-	seqs[1] = 0;
-	assert_int_equal(proto_sess_sync_encode(&w, (const uint8_t(*)[32])keys, seqs, 3), -EINVAL);
-	memcpy(keys[1], keys[0], 32);
-	seqs[1] = 1;
-	assert_int_equal(proto_sess_sync_encode(&w, (const uint8_t(*)[32])keys, seqs, 3), -EINVAL);
-	assert_int_equal(proto_sess_sync_encode(&w, NULL, NULL, PROTO_SESS_SYNC_MAX + 1), -E2BIG);
+	heads[1].seq = 0;
+	assert_int_equal(proto_sess_sync_encode(&w, heads, 3), -EINVAL);
+	memcpy(heads[1].key, heads[0].key, 32);
+	heads[1].seq = 1;
+	assert_int_equal(proto_sess_sync_encode(&w, heads, 3), -EINVAL);
+	assert_int_equal(proto_sess_sync_encode(&w, NULL, PROTO_SESS_SYNC_MAX + 1), -E2BIG);
 	/* An empty vector is fine: "I have nothing". */
 	th_wbuf_reset(&w);
-	assert_int_equal(proto_sess_sync_encode(&w, NULL, NULL, 0), 0);
+	assert_int_equal(proto_sess_sync_encode(&w, NULL, 0), 0);
 	assert_int_equal(proto_sess_decode(w.data + 4, w.len - 4, &m), 0);
 	assert_int_equal(m.u.sync.n, 0);
 	th_wbuf_fini(&w);

@@ -366,21 +366,19 @@ static void send_sync(struct net_conn *c)
 {
 	struct sess_session *s = c->s;
 	uint32_t n = s->n_authors > PROTO_SESS_SYNC_MAX ? PROTO_SESS_SYNC_MAX : s->n_authors;
-	uint8_t(*keys)[PROTO_SESS_KEY_LEN] = malloc((size_t)(n ? n : 1) * PROTO_SESS_KEY_LEN);
-	uint64_t *seqs = malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+	struct proto_sess_sync_head *heads = calloc(n ? n : 1, sizeof(*heads));
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	if (keys && seqs) {
+	if (heads) {
 		for (uint32_t i = 0; i < n; i++) {
-			memcpy(keys[i], s->authors[i].key, PROTO_SESS_KEY_LEN);
-			seqs[i] = s->authors[i].seq;
+			memcpy(heads[i].key, s->authors[i].key, PROTO_SESS_KEY_LEN);
+			heads[i].seq = s->authors[i].seq;
 		}
-		if (proto_sess_sync_encode(&w, (const uint8_t(*)[PROTO_SESS_KEY_LEN])keys, seqs, n) == 0)
+		if (proto_sess_sync_encode(&w, heads, n) == 0)
 			conn_send(c, NET_ST_COMMANDS, w.data, w.len);
 	}
 	th_wbuf_fini(&w);
-	free(keys);
-	free(seqs);
+	free(heads);
 }
 
 static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now)
@@ -911,8 +909,11 @@ static uint64_t sync_lookup(const struct proto_sess_sync *v, const uint8_t key[3
 		uint32_t mid = (lo + hi) / 2;
 		const uint8_t *it = v->items + (size_t)mid * PROTO_SESS_SYNC_ITEM;
 		int k = memcmp(it, key, PROTO_SESS_KEY_LEN);
-		if (k == 0)
-			return th_get_le64(it + PROTO_SESS_KEY_LEN);
+		if (k == 0) {
+			struct proto_sess_sync_head h;
+			proto_sess_sync_item(v, mid, &h);
+			return h.seq;
+		}
 		if (k < 0)
 			lo = mid + 1;
 		else
