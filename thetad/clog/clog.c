@@ -66,6 +66,37 @@ static int clog_ix_insert(struct clog *c, uint64_t lamport, uint32_t author, uin
 	return 0;
 }
 
+/* Gives the next position to a record that just became durable: the
+ * append-order index and its author's seq -> position table. */
+static int clog_pos_append(struct clog *c, uint32_t author, uint64_t seq, const uint8_t hash[TH_LOGREC_HASH_LEN],
+			   uint32_t seg, uint32_t off, uint32_t len)
+{
+	struct clog_author *a = &c->authors[author];
+	if (seq != a->durable_seq + 1)
+		return -EPROTO;
+	if (c->npix == c->pixcap) {
+		uint64_t n = c->pixcap ? c->pixcap * 2 : 1024;
+		struct clog_pix *t = realloc(c->pix, n * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		c->pix = t;
+		c->pixcap = n;
+	}
+	if (seq > a->spcap) {
+		uint64_t n = a->spcap ? a->spcap * 2 : 16;
+		uint64_t *t = realloc(a->spos, n * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		a->spos = t;
+		a->spcap = n;
+	}
+	a->spos[seq - 1] = c->npix;
+	a->durable_seq = seq;
+	memcpy(a->durable_hash, hash, TH_LOGREC_HASH_LEN);
+	c->pix[c->npix++] = (struct clog_pix){ .seg = seg, .off = off, .len = len };
+	return 0;
+}
+
 /* ---- segments ------------------------------------------------------------ */
 
 static int clog_seg_add(struct clog *c, uint64_t index)
@@ -132,10 +163,10 @@ static int clog_seg_create(struct clog *c, uint64_t index)
 	return 0;
 }
 
-static int clog_seg_fd(struct clog *c, uint32_t s)
+int clog_seg_fd(struct clog *c, uint32_t s)
 {
-	if (s + 1 == c->nsegs && c->wfd >= 0)
-		return c->wfd;
+	if (s >= c->nsegs)
+		return -EINVAL;
 	if (c->segs[s].fd < 0) {
 		char path[4096];
 		int r = th_logseg_path(c->dir, c->segs[s].index, path, sizeof(path));
@@ -165,10 +196,12 @@ static int clog_rec_record(void *user, const struct th_logscan_rec *r)
 	if (!a)
 		return -ENOSPC;
 	th_logrec_chain_advance(&a->chain, e, r->hash);
-	a->durable_seq = e->seq;
+	int rr = clog_pos_append(c, ai, e->seq, r->hash, (uint32_t)(c->nsegs - 1), (uint32_t)r->offset, r->len);
+	if (rr < 0)
+		return rr;
 	if (e->lamport > c->lamport)
 		c->lamport = e->lamport;
-	int rr = clog_scope_note(c, e->type, e->scope_kind, e->scope_id, e->lamport, ai);
+	rr = clog_scope_note(c, e->type, e->scope_kind, e->scope_id, e->lamport, ai);
 	if (rr < 0)
 		return rr;
 	if (e->req) {
@@ -211,8 +244,11 @@ static void clog_free(struct clog *c)
 	for (size_t i = 0; i < c->nsegs; i++)
 		if (c->segs[i].fd >= 0)
 			close(c->segs[i].fd);
-	for (uint32_t i = 0; i < c->nauthors; i++)
+	clog_cursors_detach(c);
+	for (uint32_t i = 0; i < c->nauthors; i++) {
 		sodium_memzero(c->authors[i].sk, sizeof(c->authors[i].sk));
+		free(c->authors[i].spos);
+	}
 	clog_dedupe_free(c);
 	free(c->authors);
 	free(c->aslots);
@@ -222,6 +258,7 @@ static void clog_free(struct clog *c)
 	th_wbuf_fini(&c->pbuf);
 	th_wbuf_fini(&c->wbuf);
 	free(c->ix);
+	free(c->pix);
 	free(c->segs);
 	free(c->r_hash);
 	free(c->r_author);
@@ -403,9 +440,10 @@ static void clog_id_of(const struct th_logrec_entry *e, struct clog_id *id)
 	memcpy(id->author, e->author, TH_LOGREC_KEY_LEN);
 }
 
-/* Finishes the first n queued entries: callbacks (status 0: durable), then
- * drops them from the queue. Callbacks may queue more. */
-static void clog_complete(struct clog *c, size_t n, int status)
+/* Finishes the first n queued entries: callbacks (status 0: durable, the
+ * first at position pos0), then drops them from the queue. Callbacks may
+ * queue more. */
+static void clog_complete(struct clog *c, size_t n, int status, uint64_t pos0)
 {
 	for (size_t i = 0; i < n; i++) {
 		/* A copy: a callback that submits may move the queue. */
@@ -418,12 +456,13 @@ static void clog_complete(struct clog *c, size_t n, int status)
 			(*sp)--;
 		/* Before the callbacks: a resubmit from one of them is answered
 		 * as a duplicate of a durable entry. */
-		if (status == 0)
-			c->authors[p.author].durable_seq = p.e.seq;
 		if (status == 0 && c->cb.on_durable) {
-			struct clog_event ev = {
-				.entry = &p.e, .hash = p.hash, .source = p.source, .apply = p.apply, .remote = p.remote
-			};
+			struct clog_event ev = { .entry = &p.e,
+						 .hash = p.hash,
+						 .source = p.source,
+						 .apply = p.apply,
+						 .remote = p.remote,
+						 .pos = pos0 + i };
 			c->cb.on_durable(c->user, &ev);
 		}
 		if (p.done)
@@ -450,7 +489,7 @@ static void clog_complete(struct clog *c, size_t n, int status)
 static int clog_fail(struct clog *c, int err)
 {
 	c->failed = err;
-	clog_complete(c, c->npend, -EIO);
+	clog_complete(c, c->npend, -EIO, 0);
 	return err;
 }
 
@@ -512,13 +551,16 @@ int clog_flush(struct clog *c, uint64_t now_ns)
 	if (r < 0)
 		return clog_fail(c, r);
 
-	/* Durable: index, then tell everyone. */
-	uint64_t off = c->wsize;
+	/* Durable: indexes (positions in batch order), then tell everyone. */
+	uint64_t off = c->wsize, pos0 = c->npix;
 	for (size_t i = 0; i < n; i++) {
 		struct clog_pend *p = &c->pend[i];
 		uint32_t len = (uint32_t)(TH_LOGREC_FRAME_LEN + th_logrec_body_len(&p->e) +
 					  (p->e.has_sig ? TH_LOGREC_SIG_LEN : 0));
-		r = clog_ix_insert(c, p->e.lamport, p->author, (uint32_t)(c->nsegs - 1), (uint32_t)off, len);
+		uint32_t seg = (uint32_t)(c->nsegs - 1);
+		r = clog_ix_insert(c, p->e.lamport, p->author, seg, (uint32_t)off, len);
+		if (r == 0)
+			r = clog_pos_append(c, p->author, p->e.seq, p->hash, seg, (uint32_t)off, len);
 		if (r < 0)
 			return clog_fail(c, r);
 		off += len;
@@ -529,7 +571,7 @@ int clog_flush(struct clog *c, uint64_t now_ns)
 	c->st.syncs++;
 	c->st.bytes_written += c->wbuf.len;
 	c->st.lamport = c->lamport;
-	clog_complete(c, n, 0);
+	clog_complete(c, n, 0, pos0);
 	return (int)n;
 }
 
@@ -582,6 +624,47 @@ int clog_entries_since(struct clog *c, uint64_t since, size_t max,
 
 uint64_t clog_lamport(const struct clog *c) { return c->lamport; }
 
+/* ---- positions ------------------------------------------------------------ */
+
+uint64_t clog_count(const struct clog *c) { return c->npix; }
+
+int clog_author_head(const struct clog *c, const uint8_t key[32], uint64_t *seq, uint8_t hash[32])
+{
+	uint32_t ai;
+	const struct clog_author *a = clog_author_find((struct clog *)c, key, &ai);
+	if (!a || a->durable_seq == 0)
+		return -ENOENT;
+	if (seq)
+		*seq = a->durable_seq;
+	if (hash)
+		memcpy(hash, a->durable_hash, TH_LOGREC_HASH_LEN);
+	return 0;
+}
+
+int clog_pos_of(const struct clog *c, const uint8_t key[32], uint64_t seq, uint64_t *pos)
+{
+	uint32_t ai;
+	const struct clog_author *a = clog_author_find((struct clog *)c, key, &ai);
+	if (!a || seq == 0 || seq > a->durable_seq)
+		return -ENOENT;
+	*pos = a->spos[seq - 1];
+	return 0;
+}
+
+int clog_authors_each(const struct clog *c,
+		      int (*cb)(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32]), void *user)
+{
+	for (uint32_t i = 0; i < c->nauthors; i++) {
+		const struct clog_author *a = &c->authors[i];
+		if (a->durable_seq == 0)
+			continue;
+		int r = cb(user, a->pk, a->durable_seq, a->durable_hash);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 void clog_get_stats(const struct clog *c, struct clog_stats *out)
 {
 	*out = c->st;
@@ -596,7 +679,7 @@ void clog_close(struct clog **cp)
 	struct clog *c = cp ? *cp : NULL;
 	if (!c)
 		return;
-	clog_complete(c, c->npend, -ECANCELED);
+	clog_complete(c, c->npend, -ECANCELED, 0);
 	clog_free(c);
 	*cp = NULL;
 }

@@ -94,6 +94,8 @@ struct clog_event {
 	uint32_t source;     /* who handed it in */
 	uint8_t apply;       /* enum clog_apply */
 	bool remote;
+	uint64_t pos;        /* the entry's durable position: 0-based append index in
+			      * this log, survives restarts (recovery rebuilds it) */
 };
 
 struct clog_callbacks {
@@ -213,3 +215,42 @@ int clog_entries_since(struct clog *c, uint64_t since, size_t max,
 
 uint64_t clog_lamport(const struct clog *c);
 void clog_get_stats(const struct clog *c, struct clog_stats *out);
+
+/* ---- positions ------------------------------------------------------------
+ * Every durable entry has a position: its 0-based index in append order in
+ * this log (the order batches were written). Positions never change and
+ * survive restarts; another daemon's log of the same session orders the
+ * same entries differently (compare by per-author seq there). */
+
+/* Durable entries = the next entry's position. */
+uint64_t clog_count(const struct clog *c);
+/* Last durable seq of the author and its entry hash (the chain head);
+ * -ENOENT: no durable entry of that author. Either output may be NULL. */
+int clog_author_head(const struct clog *c, const uint8_t key[32], uint64_t *seq, uint8_t hash[32]);
+/* Position of that author's durable entry seq (>= 1); -ENOENT. */
+int clog_pos_of(const struct clog *c, const uint8_t key[32], uint64_t seq, uint64_t *pos);
+/* cb for every author with a durable entry (last durable seq, its hash),
+ * in no particular order; cb's negative return stops and is returned. */
+int clog_authors_each(const struct clog *c,
+		      int (*cb)(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32]), void *user);
+
+/* Read-ahead window of a cursor: one read brings in at most this many bytes
+ * of consecutive records (at least one record), and a cursor holds one
+ * window. */
+#define CLOG_CURSOR_WINDOW (1u << 20)
+
+struct clog_cursor;
+/* A reader over durable entries in append order from position pos
+ * (0 .. clog_count(c); -ERANGE above). ready(user) is called on the loop
+ * thread (from the clog's poll) when a next() that returned -EAGAIN can make
+ * progress; ready may be NULL when the log has no worker (next() never
+ * returns -EAGAIN then). Close cursors before the log; a cursor outlives
+ * clog_close only to be closed (next() returns -EPIPE). */
+int clog_cursor_open(struct clog *c, uint64_t pos, void (*ready)(void *user), void *user,
+		     struct clog_cursor **out);
+/* 1: *pos and *e set (e's pointers valid until the next call or close); 0:
+ * at the end of the durable log for now (call again after new entries);
+ * -EAGAIN: being read ahead, wait for ready(); -TH_ECORRUPT: the record on
+ * disk is damaged (the cursor stays on it); other negative errno: failure. */
+int clog_cursor_next(struct clog_cursor *cur, uint64_t *pos, struct th_logrec_entry *e);
+void clog_cursor_close(struct clog_cursor **cur);

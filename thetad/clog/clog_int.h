@@ -18,6 +18,11 @@ struct clog_author {
 	bool has_sk;
 	uint8_t sk[TH_LOGREC_SECKEY_LEN];
 	uint64_t durable_seq;         /* last seq known durable (recovered or flushed) */
+	uint8_t durable_hash[TH_LOGREC_HASH_LEN]; /* hash of entry durable_seq */
+	/* Position of each durable entry: spos[seq - 1] (chains start at 1
+	 * with no gaps, so durable_seq entries are filled). */
+	uint64_t *spos;
+	uint64_t spcap;
 	/* Request ids of its latest entries (clog_dedupe.c): a ring, oldest at
 	 * req_head, grown up to CLOG_DEDUPE_WINDOW; never wraps before full. */
 	struct clog_req *reqs;
@@ -64,6 +69,13 @@ struct clog_pend {
 struct clog_ix {
 	uint64_t lamport;
 	uint32_t author;
+	uint32_t seg; /* position in clog.segs */
+	uint32_t off;
+	uint32_t len;
+};
+
+/* Append-order index: position -> where the record lies (12 bytes). */
+struct clog_pix {
 	uint32_t seg; /* position in clog.segs */
 	uint32_t off;
 	uint32_t len;
@@ -122,6 +134,10 @@ struct clog {
 	struct clog_ix *ix;
 	size_t nix, ixcap;
 
+	struct clog_pix *pix; /* one per durable entry, by position */
+	uint64_t npix, pixcap;
+	struct clog_cursor *cursors; /* open cursors (detached by close) */
+
 	struct clog_seg *segs;
 	size_t nsegs, segcap;
 	int wfd;           /* active (last) segment, read-write */
@@ -173,3 +189,9 @@ int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t ha
 	       uint32_t author, uint32_t source, uint8_t apply, bool remote,
 	       void (*done)(void *, int, const struct clog_id *), void *ctx);
 uint32_t *clog_source_pending(struct clog *c, uint32_t source, bool create);
+/* Read-only descriptor of segment s (opened on first use). */
+int clog_seg_fd(struct clog *c, uint32_t s);
+
+/* clog_cursor.c */
+/* Detaches every open cursor (clog_close): their next() fails after. */
+void clog_cursors_detach(struct clog *c);

@@ -69,9 +69,10 @@ static bool sess_id_valid(const char *id)
 
 static void sess_members_load(struct sess_session *s);
 
-static int sess_author_scan(void *user, const struct th_logrec_entry *e)
+static int sess_author_each(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
 {
-	return sess_author_note(user, e->author, e->seq);
+	(void)hash;
+	return sess_author_note(user, key, seq);
 }
 
 static int sess_open_one(struct sess_registry *r, const char *id, const struct clog_callbacks *cb, void *owner,
@@ -136,8 +137,11 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 				 th_logrec_fault_str(s->recovery.bad_reason), path);
 		else if (rc < 0)
 			snprintf(s->error, sizeof(s->error), "cannot open the log in %s: %s", path, th_strerror(rc));
-		if (s->log && (rc = clog_entries_since(s->log, 0, 0, sess_author_scan, s)) < 0) {
-			snprintf(s->error, sizeof(s->error), "cannot read the log in %s: %s", path, th_strerror(rc));
+		/* Authors and their last seq from the log's own table (recovery
+		 * built it), not by reading the entries back. */
+		if (s->log && (rc = clog_authors_each(s->log, sess_author_each, s)) < 0) {
+			snprintf(s->error, sizeof(s->error), "cannot list the authors of the log in %s: %s", path,
+				 th_strerror(rc));
 			clog_close(&s->log);
 		}
 	}
