@@ -51,6 +51,30 @@ static void two_daemons(struct nf_daemon *a, struct nf_daemon *b, char id[33], c
 
 /* ---- end to end ------------------------------------------------------------- */
 
+/* A frame the host cannot queue (its buffer's allocation failed) ends the
+ * connection, counted, instead of silently dropping that frame and every
+ * later one: the member reconnects and catches up, nothing is lost. */
+static void a_frame_the_host_cannot_queue_closes_the_link_and_the_member_catches_up(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], link[600];
+	nf_start(&a, NULL, (const char *const[]){ "THETAD_TEST_QUEUE_FAIL=6", NULL });
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "studio", id);
+	nf_invite(&a, "studio", "editor", NULL, link);
+	assert_int_equal(nf_join(&b, link), 0);
+	for (int i = 0; i < 5; i++)
+		edit(&a, 5, 1);
+	edit(&b, 5, 2);
+	struct nf_daemon *all[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(all, 2, id, 30, NF_WAIT_MS), 0);
+	assert_int_equal(nf_metric(&a, "net_send_failed"), 1);
+	assert_true(nf_metric(&b, "net_rejoin_attempts") >= 1);
+	assert_non_null(strstr(th_daemon_log(&a.p), "cannot queue a frame"));
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
 struct seen {
 	uint64_t events;
 	uint8_t authors[4][32];
@@ -367,6 +391,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(edits_on_both_daemons_end_in_identical_logs_and_reach_every_client, nf_teardown),
 		cmocka_unit_test_teardown(poses_are_relayed_to_the_other_daemons_clients, nf_teardown),
+		cmocka_unit_test_teardown(a_frame_the_host_cannot_queue_closes_the_link_and_the_member_catches_up,
+					  nf_teardown),
 		cmocka_unit_test_teardown(a_viewer_cannot_edit_until_made_editor_and_a_kicked_member_is_told_why, nf_teardown),
 		cmocka_unit_test_teardown(a_wrong_fingerprint_is_refused_by_the_joiner, nf_teardown),
 		cmocka_unit_test_teardown(a_token_not_signed_by_the_host_is_refused, nf_teardown),

@@ -460,6 +460,8 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	json_object_object_add(o, "bytes", b);
 	json_object_object_add(o, "entries_in", json_object_new_uint64(c->entries_in));
 	json_object_object_add(o, "entries_out", json_object_new_uint64(c->entries_out));
+	json_object_object_add(o, "poses_limited", json_object_new_uint64(c->poses_limited));
+	json_object_object_add(o, "poses_refused", json_object_new_uint64(c->poses_refused));
 	json_object_array_add(arr, o);
 }
 
@@ -810,6 +812,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_rejects_delivered = srv_counter(mx, "net_rejects_delivered",
 					      "refusals from the host delivered to local clients as EVENT_REJECTED");
 	nm->m_sync_ignored = srv_counter(mx, "net_sync_ignored", "SYNC requests ignored for coming too often");
+	nm->m_poses_limited = srv_counter(mx, "net_poses_limited", "member pose datagrams over the per-member rate, dropped");
+	nm->m_poses_refused = srv_counter(mx, "net_poses_refused",
+					  "member pose datagrams for an author that is not the member's, dropped");
+	nm->m_send_failed = srv_counter(mx, "net_send_failed", "connections closed because a frame could not be queued");
 
 	const char *e;
 	nm->lost_after_ns = srv_daemon_config(d)->net_peer_timeout_ns;
@@ -820,6 +826,8 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 		nm->test_schema_xor = strtoull(e, NULL, 0);
 	if ((e = getenv("THETAD_TEST_BAD_HELLO_SIG")) && *e == '1')
 		nm->test_bad_sig = true;
+	if ((e = getenv("THETAD_TEST_QUEUE_FAIL")) && *e)
+		nm->test_queue_fail = strtoull(e, NULL, 10);
 
 	bool created = false;
 	if ((r = net_cert_load_or_create(srv_daemon_state_dir(d), &nm->cert, &created)) < 0) {
@@ -925,6 +933,7 @@ static void net_module_stop(void *state)
 		net_conn_free(c);
 	}
 	net_assets_stop(nm); /* after the connections: their transfers use the stores */
+	net_link_stop(nm);
 	if (nm->timer_fd >= 0) {
 		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
 		close(nm->timer_fd);

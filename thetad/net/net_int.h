@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 
 #include "net/net_cert.h"
+#include "net/net_chan.h"
 #include "net/net_impair.h"
 #include "net/net_peer.h"
 #include "net/net_quic.h"
 #include "net/net_server.h"
+#include "net/net_sl_pose.h"
 #include "net/net_udp.h"
 #include "sess/sessions.h"
 #include "session.h"
@@ -36,6 +38,9 @@ struct clog_event;
 #define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
 #define NET_ADMIN_REQ_MAX        16u              /* admin requests awaiting (or holding) an answer */
 #define NET_ADMIN_REQ_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* no ADMIN_RESULT by then: "timeout" */
+#define NET_POSE_RATE_PER_S      1000u            /* pose datagrams a host takes from one member, per second */
+#define NET_POSE_BURST           200u             /* ... and at once */
+#define NET_HOSTED_MAX           SESS_MAX_SESSIONS /* hosted sessions with pose owners */
 
 /* Streams, in the order the joiner opens them (client-initiated
  * bidirectional ids 0, 4, 8). */
@@ -90,6 +95,8 @@ struct net_conn {
 	uint32_t acc_n;
 	uint64_t bytes_in[NET_ST_COUNT], bytes_out[NET_ST_COUNT];
 	uint64_t entries_in, entries_out, poses_in, poses_out;
+	uint64_t poses_limited, poses_refused; /* host: over NET_POSE_RATE_PER_S / not the member's author */
+	struct net_rate pose_rate; /* host: this member's pose datagrams */
 	uint64_t end_code;       /* app code it ended with (either side) */
 	uint64_t last_sync_rx_ns; /* a SYNC costs a log scan: at most one per NET_SYNC_MIN_GAP_NS */
 	bool lost;               /* declared lost by the heartbeat */
@@ -138,8 +145,16 @@ struct net_join {
 	uint64_t last_attempt_ns;
 };
 
+/* Host-side state of one hosted session that outlives its connections. */
+struct net_hosted {
+	char id[SESS_ID_LEN + 1];
+	struct net_pose_owners owners;
+};
+
 struct net_mod {
 	struct srv_daemon *d;
+	uint64_t now; /* now_ns of the callback, hook or service pass being handled */
+	uint64_t wall_off_ns; /* wall clock - monotonic clock, as of the last service pass */
 	void *sess;              /* the sessions module's state */
 	const struct th_keypair *host_key;
 	struct net_cert *cert;
@@ -159,6 +174,7 @@ struct net_mod {
 	uint16_t test_version;
 	uint64_t test_schema_xor;
 	bool test_bad_sig;
+	uint64_t test_queue_fail, test_queued; /* the test_queue_fail-th frame queued fails as if out of memory */
 	uint8_t txbuf[NET_QUIC_MAX_PKT * 32];
 	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_entries_in, *m_entries_out;
 	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
@@ -167,6 +183,8 @@ struct net_mod {
 	struct net_admin_req reqs[NET_ADMIN_REQ_MAX];
 	uint32_t next_req_id;
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
+	uint64_t *m_poses_limited, *m_poses_refused, *m_send_failed;
+	struct net_hosted *hosted[NET_HOSTED_MAX];
 };
 
 /* net_link.c */
@@ -179,6 +197,7 @@ struct net_join *net_join_of(struct net_mod *nm, struct sess_session *s);
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code);
 int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t now_ns);
 void net_conn_free(struct net_conn *c);
+void net_link_stop(struct net_mod *nm); /* after every connection is gone */
 unsigned net_peers_of(struct net_mod *nm, struct sess_session *s);
 /* sessions-module hooks */
 void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev);

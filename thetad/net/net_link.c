@@ -52,6 +52,7 @@ static struct net_conn *conn_new(struct net_mod *nm, bool incoming, uint64_t now
 	}
 	th_wbuf_init(&c->out, 0);
 	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+	net_rate_init(&c->pose_rate, NET_POSE_RATE_PER_S, NET_POSE_BURST);
 	c->next = nm->conns;
 	nm->conns = c;
 	return c;
@@ -133,6 +134,14 @@ static int conn_open(struct net_conn *c, enum net_stream st)
 	return 0;
 }
 
+/* A frame for c could not be queued: never drop it silently. */
+static void conn_send_failed(struct net_conn *c, int err)
+{
+	(*c->nm->m_send_failed)++;
+	th_warn("peer %s: cannot queue a frame (%s); closing the connection", c->addr, th_strerror(err));
+	net_conn_close(c, PROTO_SESS_ERR_LEFT, "cannot queue data for this peer", c->nm->now);
+}
+
 static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, size_t n)
 {
 	if (!conn_live(c))
@@ -145,10 +154,20 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 	if (held + n > NET_CONN_PENDING_MAX) {
 		/* The peer does not read; it catches up after reconnecting. */
 		th_warn("peer %s: more than %u bytes waiting to be read; closing", c->addr, NET_CONN_PENDING_MAX);
-		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "peer does not read", th_now_ns());
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "peer does not read", c->nm->now);
 		return;
 	}
+	if (c->nm->test_queue_fail && ++c->nm->test_queued == c->nm->test_queue_fail)
+		c->pend[st].oom = true; /* as after a failed allocation */
 	th_wbuf_put(&c->pend[st], p, n);
+	int r = th_wbuf_error(&c->pend[st]);
+	if (r < 0) {
+		/* The queue lost a frame (and would refuse every later one):
+		 * the stream is broken from here on, so end the connection;
+		 * the member catches up after reconnecting. */
+		conn_send_failed(c, r);
+		return;
+	}
 	conn_push(c);
 	net_mod_kick(c->nm);
 }
@@ -167,8 +186,11 @@ static void conn_send_msg(struct net_conn *c, enum net_stream st, const struct p
 {
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	if (proto_sess_encode(m, &w) == 0)
+	int r = proto_sess_encode(m, &w);
+	if (r == 0)
 		conn_send(c, st, w.data, w.len);
+	else if (conn_live(c))
+		conn_send_failed(c, r);
 	th_wbuf_fini(&w);
 }
 
@@ -208,6 +230,50 @@ static void protocol_error(struct net_conn *c, const char *what, uint64_t now)
 	(*c->nm->m_protocol)++;
 	th_warn("peer %s broke the session protocol (%s); closing", c->addr, what);
 	net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, what, now);
+}
+
+/* Wall clock minus the monotonic one, taken by the service pass (invite
+ * expiries are wall-clock seconds). */
+static uint64_t wall_offset(struct net_mod *nm)
+{
+	if (!nm->wall_off_ns)
+		nm->wall_off_ns = th_wall_ns() - th_now_ns();
+	return nm->wall_off_ns;
+}
+
+/* ---- hosted sessions ---------------------------------------------------------- */
+
+static struct net_hosted *hosted_of(struct net_mod *nm, const struct sess_session *s, bool create)
+{
+	struct net_hosted **free_slot = NULL;
+	for (unsigned i = 0; i < NET_HOSTED_MAX; i++) {
+		if (nm->hosted[i] && !strcmp(nm->hosted[i]->id, s->id))
+			return nm->hosted[i];
+		if (!nm->hosted[i] && !free_slot)
+			free_slot = &nm->hosted[i];
+	}
+	if (!create || !free_slot || !(*free_slot = calloc(1, sizeof(**free_slot))))
+		return NULL;
+	snprintf((*free_slot)->id, sizeof((*free_slot)->id), "%s", s->id);
+	net_pose_owners_init(&(*free_slot)->owners);
+	return *free_slot;
+}
+
+static void hosted_drop(struct net_mod *nm, const struct sess_session *s)
+{
+	for (unsigned i = 0; i < NET_HOSTED_MAX; i++)
+		if (nm->hosted[i] && !strcmp(nm->hosted[i]->id, s->id)) {
+			free(nm->hosted[i]);
+			nm->hosted[i] = NULL;
+		}
+}
+
+void net_link_stop(struct net_mod *nm)
+{
+	for (unsigned i = 0; i < NET_HOSTED_MAX; i++) {
+		free(nm->hosted[i]);
+		nm->hosted[i] = NULL;
+	}
 }
 
 /* ---- joiner ------------------------------------------------------------------- */
@@ -300,7 +366,7 @@ int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join *
 	struct net_join *j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	uint64_t now = th_now_ns();
+	uint64_t now = nm->now = th_now_ns();
 	j->s = s;
 	j->st = NJ_WAIT;
 	net_backoff_init(&j->bo, 0, 0, now);
@@ -313,7 +379,7 @@ int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join *
 
 void net_join_leave(struct net_mod *nm, struct net_join *j)
 {
-	uint64_t now = th_now_ns();
+	uint64_t now = nm->now = th_now_ns();
 	if (j->conn) {
 		struct net_conn *c = j->conn;
 		if (c->st == NC_ACTIVE) {
@@ -513,7 +579,7 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 		return;
 	}
 	if (!mb) {
-		uint64_t now_s = th_wall_ns() / TH_NS_PER_S;
+		uint64_t now_s = (now + wall_offset(nm)) / TH_NS_PER_S;
 		if (tok.expiry_s && now_s >= tok.expiry_s) {
 			refuse(c, PROTO_SESS_ERR_TOKEN_EXPIRED, now, fpr);
 			return;
@@ -552,6 +618,9 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 	c->caps = h->caps & NET_OUR_CAPS;
 	c->st = NC_ACTIVE;
 	c->hb_on = true;
+	struct net_hosted *hs = hosted_of(nm, s, true);
+	if (hs)
+		net_pose_owners_prove(&hs->owners, c->key, c->peer_id);
 	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
 
 	struct proto_sess_msg ack = { .type = PROTO_SESS_T_ACK };
@@ -585,15 +654,15 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
 {
-	uint64_t now = th_now_ns();
+	uint64_t now = nm->now = th_now_ns();
 	for (struct net_conn *c = nm->conns; c; c = c->next)
 		if (c->incoming && c->s == s && c->st != NC_CLOSED)
 			net_conn_close(c, code, NULL, now);
+	hosted_drop(nm, s);
 }
 
-void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
+static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint64_t now)
 {
-	uint64_t now = th_now_ns();
 	mb->kicked = true;
 	sess_members_save(s);
 	struct net_conn *c = host_conn_of(nm, s, mb->key);
@@ -605,6 +674,11 @@ void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_membe
 		host_member_gone(c, PROTO_SESS_ERR_KICKED & 0xffff);
 		net_conn_close(c, PROTO_SESS_ERR_KICKED, NULL, now);
 	}
+}
+
+void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
+{
+	host_kick(nm, s, mb, nm->now = th_now_ns());
 }
 
 int net_host_set_role(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint8_t role)
@@ -648,7 +722,7 @@ static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_
 	if (a->op == PROTO_SESS_ADMIN_KICK) {
 		/* Answer first: an admin may kick itself. */
 		conn_send_msg(c, NET_ST_CONTROL, &res);
-		net_host_kick(nm, s, mb);
+		host_kick(nm, s, mb, nm->now);
 		(*nm->m_admin_applied)++;
 		th_notice("session %s: peer %u kicked by admin peer %u", s->id, mb->peer_id, c->peer_id);
 		return;
@@ -739,7 +813,7 @@ int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, ui
 	if (++nm->next_req_id == 0)
 		nm->next_req_id = 1;
 	*q = (struct net_admin_req){ .id = nm->next_req_id, .s = s, .op = op, .peer_id = peer_id, .role = role,
-				     .sent_ns = th_now_ns() };
+				     .sent_ns = nm->now = th_now_ns() };
 	snprintf(q->sid, sizeof(q->sid), "%s", s->id);
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_ADMIN_REQ };
 	m.u.areq.req_id = q->id;
@@ -796,7 +870,7 @@ void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct se
 static int on_control(const uint8_t *p, size_t len, void *ud)
 {
 	struct net_conn *c = ud;
-	uint64_t now = th_now_ns();
+	uint64_t now = c->nm->now;
 	if (c->st == NC_CLOSED)
 		return -ECONNABORTED;
 	if (c->incoming && c->st != NC_ACTIVE) {
@@ -1068,7 +1142,7 @@ static void acc_integrate(struct net_conn *c, uint64_t now)
 static int on_commands(const uint8_t *p, size_t len, void *ud)
 {
 	struct net_conn *c = ud;
-	uint64_t now = th_now_ns();
+	uint64_t now = c->nm->now;
 	struct proto_sess_msg m;
 	if (c->st != NC_ACTIVE)
 		return -ECONNABORTED;
@@ -1110,7 +1184,7 @@ static int on_commands(const uint8_t *p, size_t len, void *ud)
 static int on_assets(const uint8_t *p, size_t len, void *ud)
 {
 	struct net_conn *c = ud;
-	uint64_t now = th_now_ns();
+	uint64_t now = c->nm->now;
 	if (c->st != NC_ACTIVE)
 		return -ECONNABORTED;
 	int r = net_assets_on_msg(c, p, len, now);
@@ -1123,28 +1197,51 @@ static int on_assets(const uint8_t *p, size_t len, void *ud)
 
 /* ---- relaying durable entries -------------------------------------------------- */
 
+/* Ends the ENTRIES message being built for c and queues it. */
+static void relay_emit(struct net_conn *c)
+{
+	int r = proto_sess_entries_end(&c->ob);
+	if (r == 0)
+		conn_send(c, NET_ST_COMMANDS, c->out.data, c->out.len);
+	th_wbuf_reset(&c->out);
+	c->ob_open = false;
+	if (r < 0)
+		conn_send_failed(c, r);
+}
+
 static void relay_add(struct net_conn *c, const struct th_logrec_entry *e)
 {
 	if (c->ob_open && proto_sess_entries_size(&c->ob) >= NET_RELAY_SPLIT_BYTES) {
 		c->out.data[c->ob.start + PROTO_SESS_FRAME_HDR + 2] |= PROTO_SESS_ENTRIES_F_MORE;
-		if (proto_sess_entries_end(&c->ob) == 0)
-			conn_send(c, NET_ST_COMMANDS, c->out.data, c->out.len);
+		relay_emit(c);
+	}
+	int r = 0;
+	if (!c->ob_open) {
+		r = proto_sess_entries_begin(&c->ob, &c->out, 0);
+		c->ob_open = r == 0;
+	}
+	if (r == 0)
+		r = proto_sess_entries_add(&c->ob, e);
+	if (r < 0) {
 		th_wbuf_reset(&c->out);
 		c->ob_open = false;
+		conn_send_failed(c, r);
+		return;
 	}
-	if (!c->ob_open) {
-		if (proto_sess_entries_begin(&c->ob, &c->out, 0) < 0)
-			return;
-		c->ob_open = true;
-	}
-	if (proto_sess_entries_add(&c->ob, e) == 0) {
-		c->entries_out++;
-		(*c->nm->m_entries_out)++;
-	}
+	c->entries_out++;
+	(*c->nm->m_entries_out)++;
 }
 
 void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev)
 {
+	nm->now = th_now_ns();
+	if (s->role == SESS_ROLE_HOST) {
+		struct net_hosted *h = hosted_of(nm, s, true);
+		if (h)
+			net_pose_owners_prove(&h->owners, ev->entry->author,
+					      ev->source > SESS_SOURCE_PEER_BASE ? ev->source - SESS_SOURCE_PEER_BASE
+										 : NET_POSE_OWNER_LOCAL);
+	}
 	if (s->role == SESS_ROLE_MEMBER) {
 		/* Our own entries go to the host; the host's come from it. */
 		struct net_join *j = net_join_of(nm, s);
@@ -1159,15 +1256,12 @@ void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struc
 
 void net_link_on_flushed(struct net_mod *nm, struct sess_session *s)
 {
+	nm->now = th_now_ns();
 	/* One group commit: every author's signature is in it, so the
 	 * message closes a group. */
 	for (struct net_conn *c = nm->conns; c; c = c->next) {
-		if (c->s != s || !c->ob_open)
-			continue;
-		if (proto_sess_entries_end(&c->ob) == 0)
-			conn_send(c, NET_ST_COMMANDS, c->out.data, c->out.len);
-		th_wbuf_reset(&c->out);
-		c->ob_open = false;
+		if (c->s == s && c->ob_open)
+			relay_emit(c);
 	}
 }
 
@@ -1177,6 +1271,10 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 		      const struct proto_ipc_pose_update *p)
 {
 	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = p->t_ns, .flags = p->flags };
+	nm->now = th_now_ns();
+	struct net_hosted *h = s->role == SESS_ROLE_HOST ? hosted_of(nm, s, true) : NULL;
+	if (h) /* a local user: this daemon vouches for it */
+		net_pose_owners_prove(&h->owners, author, NET_POSE_OWNER_LOCAL);
 	memcpy(d.author, author, 32);
 	d.pose[0] = p->px, d.pose[1] = p->py, d.pose[2] = p->pz;
 	d.pose[3] = p->qx, d.pose[4] = p->qy, d.pose[5] = p->qz, d.pose[6] = p->qw;
@@ -1188,9 +1286,30 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 		}
 }
 
-static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
+/* The host takes a member's pose only within its rate and for an author
+ * that belongs to it (net_sl_pose.h); each refusal is counted. */
+static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d, uint64_t now)
 {
 	struct net_mod *nm = c->nm;
+	if (!net_rate_take(&c->pose_rate, now)) {
+		c->poses_limited++;
+		(*nm->m_poses_limited)++;
+		return false;
+	}
+	struct net_hosted *h = hosted_of(nm, c->s, true);
+	if (!h || net_pose_owners_check(&h->owners, d->author, c->peer_id) < 0) {
+		c->poses_refused++;
+		(*nm->m_poses_refused)++;
+		return false;
+	}
+	return true;
+}
+
+static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	if (c->incoming && !host_pose_ok(c, d, now))
+		return;
 	struct proto_ipc_pose_update p = {
 		.entity = sess_entity_of(d->author), .t_ns = d->t_ns,
 		.px = d->pose[0], .py = d->pose[1], .pz = d->pose[2],
@@ -1212,12 +1331,12 @@ static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
 
 /* ---- QUIC callbacks -------------------------------------------------------------- */
 
-static void cb_handshake_done(struct net_quic *q, void *ud)
+static void cb_handshake_done(struct net_quic *q, uint64_t now, void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c)
 		return;
-	uint64_t now = th_now_ns();
+	c->nm->now = now;
 	if (c->incoming) {
 		c->st = NC_HELLO;
 		return;
@@ -1225,11 +1344,12 @@ static void cb_handshake_done(struct net_quic *q, void *ud)
 	joiner_send_hello(c, now);
 }
 
-static void cb_stream_open(struct net_quic *q, int64_t sid, void *ud)
+static void cb_stream_open(struct net_quic *q, int64_t sid, uint64_t now, void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c)
 		return;
+	c->nm->now = now;
 	if (!c->incoming || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0) {
 		net_quic_stream_reset(q, sid, PROTO_SESS_ERR_PROTOCOL);
 		return;
@@ -1238,12 +1358,13 @@ static void cb_stream_open(struct net_quic *q, int64_t sid, void *ud)
 	conn_push(c);
 }
 
-static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data, size_t len, bool fin, void *ud)
+static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data, size_t len, bool fin, uint64_t now,
+			   void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c || c->st == NC_CLOSED)
 		return;
-	uint64_t now = th_now_ns();
+	c->nm->now = now;
 	if (sid < 0 || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0)
 		return;
 	int st = (int)(sid / 4);
@@ -1264,16 +1385,16 @@ static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data,
 		protocol_error(c, "frame too large", now);
 }
 
-static void cb_stream_close(struct net_quic *q, int64_t sid, uint64_t app_code, void *ud)
+static void cb_stream_close(struct net_quic *q, int64_t sid, uint64_t app_code, uint64_t now, void *ud)
 {
 }
 
-static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, void *ud)
+static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, uint64_t now, void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c || c->st != NC_ACTIVE)
 		return;
-	uint64_t now = th_now_ns();
+	c->nm->now = now;
 	struct proto_sess_dgram d;
 	c->bytes_in[NET_ST_DGRAM] += len;
 	net_hb_on_rx(&c->hb, now);
@@ -1290,17 +1411,17 @@ static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, voi
 		net_hb_on_pong(&c->hb, d.seq, d.echo_t_ns, now);
 		break;
 	case PROTO_SESS_DG_POSE:
-		on_pose_dgram(c, &d);
+		on_pose_dgram(c, &d, now);
 		break;
 	}
 }
 
-static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, void *ud)
+static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, uint64_t now, void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c)
 		return;
-	uint64_t now = th_now_ns();
+	c->nm->now = now;
 	uint64_t code = c->end_code;
 	char desc[200];
 	net_quic_end_describe(info, desc, sizeof(desc));
@@ -1323,6 +1444,9 @@ static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, v
 		if (c->st == NC_ACTIVE && c->s) {
 			th_notice("session %s: peer %u (%s) disconnected: %s", c->s->id, c->peer_id, c->addr, desc);
 			host_member_gone(c, (uint16_t)(code & 0xffff));
+			struct net_hosted *h = hosted_of(c->nm, c->s, false);
+			if (h)
+				net_pose_owners_release(&h->owners, c->peer_id);
 		}
 	} else if (c->join && c->join->conn == c) {
 		join_failed(c->join, info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_FINGERPRINT ? code : 0,
@@ -1331,10 +1455,10 @@ static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, v
 	c->st = NC_CLOSED;
 }
 
-static void cb_conn_new(struct net_server *srv, struct net_quic *q, void *ud)
+static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now, void *ud)
 {
 	struct net_mod *nm = ud;
-	uint64_t now = th_now_ns();
+	nm->now = now;
 	struct net_conn *c = conn_new(nm, true, now);
 	net_quic_set_user(q, c);
 	if (!c) {
@@ -1347,14 +1471,15 @@ static void cb_conn_new(struct net_server *srv, struct net_quic *q, void *ud)
 	net_udp_addr_str(ra, c->addr, sizeof(c->addr));
 }
 
-static void cb_conn_gone(struct net_server *srv, struct net_quic *q, void *ud)
+static void cb_conn_gone(struct net_server *srv, struct net_quic *q, uint64_t now, void *ud)
 {
 	struct net_conn *c = ud;
 	if (!c)
 		return;
 	struct net_mod *nm = c->nm;
+	nm->now = now;
 	if (c->join && c->join->conn == c)
-		join_failed(c->join, c->end_code, "connection closed", th_now_ns());
+		join_failed(c->join, c->end_code, "connection closed", now);
 	c->q = NULL;
 	conn_unlink(nm, c);
 	net_conn_free(c);
@@ -1377,6 +1502,8 @@ const struct net_server_callbacks net_link_server_cb = {
 
 void net_link_service(struct net_mod *nm, uint64_t now)
 {
+	nm->now = now;
+	nm->wall_off_ns = th_wall_ns() - now;
 	for (struct net_conn *c = nm->conns; c; c = c->next) {
 		if (!conn_live(c))
 			continue;
@@ -1454,7 +1581,7 @@ uint64_t net_link_next(struct net_mod *nm)
 			continue;
 		if (x < t)
 			t = x;
-		if ((x = net_assets_next(c, th_now_ns())) < t)
+		if ((x = net_assets_next(c, nm->now)) < t)
 			t = x;
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {

@@ -57,6 +57,7 @@ struct net_quic {
 	bool server;
 	struct net_quic_callbacks cb;
 	void *ud;
+	uint64_t now; /* now_ns of the feed/produce/close in progress, for the callbacks */
 
 	struct sockaddr_storage local, remote;
 	socklen_t local_len, remote_len;
@@ -184,7 +185,7 @@ static void set_end(struct net_quic *q, enum net_quic_end kind, uint64_t code, c
 	}
 	q->end.reason[n] = '\0';
 	if (q->cb.ended)
-		q->cb.ended(q, &q->end, q->ud);
+		q->cb.ended(q, &q->end, q->now, q->ud);
 }
 
 static uint64_t three_pto(struct net_quic *q)
@@ -208,7 +209,7 @@ static int cb_handshake_completed(ngtcp2_conn *conn, void *ud)
 	q->alpn[p.size] = '\0';
 	q->hs_done = true;
 	if (q->cb.handshake_done)
-		q->cb.handshake_done(q, q->ud);
+		q->cb.handshake_done(q, q->now, q->ud);
 	return 0;
 }
 
@@ -220,7 +221,7 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, u
 	(void)sud;
 	bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
 	if (q->cb.stream_data && !q->ended)
-		q->cb.stream_data(q, sid, data, len, fin, q->ud);
+		q->cb.stream_data(q, sid, data, len, fin, q->now, q->ud);
 	/* The data was consumed: hand the credit back. */
 	ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
 	ngtcp2_conn_extend_max_offset(conn, len);
@@ -236,7 +237,7 @@ static int cb_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
 	if (!stream_new(q, sid))
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (q->cb.stream_open)
-		q->cb.stream_open(q, sid, q->ud);
+		q->cb.stream_open(q, sid, q->now, q->ud);
 	return 0;
 }
 
@@ -249,7 +250,7 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
 		app_code = 0;
 	struct net_stream *s = stream_find(q, sid);
 	if (q->cb.stream_close)
-		q->cb.stream_close(q, sid, app_code, q->ud);
+		q->cb.stream_close(q, sid, app_code, q->now, q->ud);
 	if (s)
 		stream_remove(q, s);
 	if (!ngtcp2_conn_is_local_stream(conn, sid) && ngtcp2_is_bidi_stream(sid))
@@ -299,7 +300,7 @@ static int cb_recv_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *da
 	(void)flags;
 	q->st.dgrams_in++;
 	if (q->cb.datagram && !q->ended)
-		q->cb.datagram(q, data, len, q->ud);
+		q->cb.datagram(q, data, len, q->now, q->ud);
 	return 0;
 }
 
@@ -508,6 +509,7 @@ int net_quic_client_create(const struct net_quic_config *cfg, const struct net_q
 	ngtcp2_transport_params params;
 	fill_callbacks(&callbacks, false);
 	fill_settings(&settings, cfg, now_ns);
+	q->now = now_ns;
 	fill_params(&params, cfg);
 	ngtcp2_path path = make_path(q, (const struct sockaddr *)&q->remote, q->remote_len);
 	if (ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
@@ -565,6 +567,7 @@ int net_quic_server_create(const struct net_quic_config *cfg, const struct net_q
 	ngtcp2_transport_params params;
 	fill_callbacks(&callbacks, true);
 	fill_settings(&settings, cfg, now_ns);
+	q->now = now_ns;
 	fill_params(&params, cfg);
 	if (sp->token && sp->token_len) {
 		settings.token.base = (uint8_t *)sp->token;
@@ -690,6 +693,7 @@ int net_quic_feed(struct net_quic *q, const uint8_t *pkt, size_t len, const stru
 {
 	if (q->finished)
 		return end_errno(q);
+	q->now = now_ns;
 	if (len == 0 || len > NET_QUIC_MAX_RX_PKT || (size_t)from_len > sizeof(struct sockaddr_storage))
 		return 0;
 	q->st.pkts_in++;
@@ -881,6 +885,7 @@ int net_quic_produce(struct net_quic *q, uint64_t now_ns, uint8_t *buf, size_t c
 {
 	if (cap < NET_QUIC_MAX_PKT)
 		return -EINVAL;
+	q->now = now_ns;
 	if (q->stash_len) {
 		memcpy(buf, q->stash, q->stash_len);
 		*len = q->stash_len;
@@ -900,6 +905,7 @@ int net_quic_produce_batch(struct net_quic *q, uint64_t now_ns, uint8_t *buf, si
 	int rv = 0;
 	if (cap < NET_QUIC_MAX_PKT)
 		return -EINVAL;
+	q->now = now_ns;
 	if (q->stash_len) {
 		memcpy(buf, q->stash, q->stash_len);
 		total = segsz = q->stash_len;
@@ -1074,6 +1080,7 @@ int net_quic_close(struct net_quic *q, uint64_t app_code, const char *reason, ui
 {
 	if (q->ended)
 		return -EALREADY;
+	q->now = now_ns;
 	size_t rlen = reason ? strnlen(reason, sizeof(q->ccerr_reason)) : 0;
 	if (rlen)
 		memcpy(q->ccerr_reason, reason, rlen);

@@ -70,19 +70,21 @@ struct net_quic_end_info {
 	char reason[NET_QUIC_REASON_MAX]; /* peer's reason phrase, sanitized */
 };
 
+/* Every callback gets the `now_ns` of the call it runs inside (feed,
+ * produce, close), so the code behind it never reads a clock. */
 struct net_quic_callbacks {
 	/* TLS handshake done, ALPN checked; streams may be opened. */
-	void (*handshake_done)(struct net_quic *q, void *ud);
+	void (*handshake_done)(struct net_quic *q, uint64_t now_ns, void *ud);
 	/* The peer opened stream `sid`. */
-	void (*stream_open)(struct net_quic *q, int64_t sid, void *ud);
+	void (*stream_open)(struct net_quic *q, int64_t sid, uint64_t now_ns, void *ud);
 	/* In-order stream bytes; fin: the peer finished its side. */
 	void (*stream_data)(struct net_quic *q, int64_t sid, const uint8_t *data, size_t len,
-			    bool fin, void *ud);
+			    bool fin, uint64_t now_ns, void *ud);
 	/* Stream fully closed (app_code valid when reset by either side). */
-	void (*stream_close)(struct net_quic *q, int64_t sid, uint64_t app_code, void *ud);
-	void (*datagram)(struct net_quic *q, const uint8_t *data, size_t len, void *ud);
+	void (*stream_close)(struct net_quic *q, int64_t sid, uint64_t app_code, uint64_t now_ns, void *ud);
+	void (*datagram)(struct net_quic *q, const uint8_t *data, size_t len, uint64_t now_ns, void *ud);
 	/* The connection ended (entered closing/draining or died); called once. */
-	void (*ended)(struct net_quic *q, const struct net_quic_end_info *info, void *ud);
+	void (*ended)(struct net_quic *q, const struct net_quic_end_info *info, uint64_t now_ns, void *ud);
 };
 
 /* Zero fields take the defaults above. */

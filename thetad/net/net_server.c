@@ -40,6 +40,7 @@ struct net_server {
 
 	struct conn *conns;
 	unsigned nconns, max_conns, rr;
+	uint64_t now; /* now_ns of the latest feed/produce/connect (for conn_gone) */
 
 	struct stateless sq[NET_SERVER_STATELESS_QUEUE];
 	unsigned sq_head, sq_len;
@@ -93,7 +94,7 @@ static void conn_remove(struct net_server *s, unsigned i)
 {
 	struct net_quic *q = s->conns[i].q;
 	if (s->cb.conn_gone)
-		s->cb.conn_gone(s, q, net_quic_user(q));
+		s->cb.conn_gone(s, q, s->now, net_quic_user(q));
 	net_quic_destroy(&q);
 	s->conns[i] = s->conns[--s->nconns];
 	memset(&s->conns[s->nconns], 0, sizeof(s->conns[0]));
@@ -319,7 +320,7 @@ static void accept_initial(struct net_server *s, const uint8_t *pkt, size_t len,
 	c->initial_dcid_len = hd.dcid.datalen;
 	s->st.accepted++;
 	if (s->cb.conn_new)
-		s->cb.conn_new(s, q, net_quic_user(q));
+		s->cb.conn_new(s, q, now, net_quic_user(q));
 	net_quic_feed(q, pkt, len, from, fl, now);
 }
 
@@ -327,6 +328,7 @@ void net_server_feed(struct net_server *s, const uint8_t *pkt, size_t len,
 		     const struct sockaddr *from, socklen_t from_len, uint64_t now_ns)
 {
 	ngtcp2_version_cid vc;
+	s->now = now_ns;
 	if (len == 0 || len > NET_QUIC_MAX_RX_PKT || (size_t)from_len > sizeof(struct sockaddr_storage)) {
 		s->st.dropped++;
 		return;
@@ -375,6 +377,7 @@ int net_server_produce(struct net_server *s, uint64_t now_ns, uint8_t *buf, size
 		       socklen_t *to_len)
 {
 	*len = 0;
+	s->now = now_ns;
 	if (s->sq_len) {
 		struct stateless *e = &s->sq[s->sq_head];
 		s->sq_head = (s->sq_head + 1) % NET_SERVER_STATELESS_QUEUE;
@@ -437,6 +440,7 @@ int net_server_connect(struct net_server *s, const uint8_t pin[NET_QUIC_FP_LEN],
 {
 	if (s->nconns >= s->max_conns)
 		return -EMFILE;
+	s->now = now_ns;
 	struct net_quic *q;
 	for (int tries = 0;; tries++) {
 		int rv = net_quic_client_create(&s->cfg.quic, &s->cb.quic, ud, pin,

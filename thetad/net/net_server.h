@@ -57,9 +57,10 @@ struct net_server_callbacks {
 	 * initially the server's ud (change it in conn_new). */
 	struct net_quic_callbacks quic;
 	/* An incoming connection was created (its handshake is starting). */
-	void (*conn_new)(struct net_server *s, struct net_quic *q, void *ud);
-	/* A connection (incoming or outgoing) is about to be destroyed. */
-	void (*conn_gone)(struct net_server *s, struct net_quic *q, void *ud);
+	void (*conn_new)(struct net_server *s, struct net_quic *q, uint64_t now_ns, void *ud);
+	/* A connection (incoming or outgoing) is about to be destroyed (now_ns:
+	 * of the produce that reaps it; in net_server_destroy, of the last call). */
+	void (*conn_gone)(struct net_server *s, struct net_quic *q, uint64_t now_ns, void *ud);
 };
 
 struct net_server_stats {

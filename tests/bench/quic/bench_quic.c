@@ -61,16 +61,19 @@ struct side {
 static atomic_bool g_done;
 static uint64_t g_t_end;
 
-static void on_hs(struct net_quic *q, void *ud)
+static void on_hs(struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	struct side *s = ud;
 	(void)q;
 	if (s)
 		s->hs = true;
 }
 
-static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, void *ud)
+static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, uint64_t now_ns,
+		    void *ud)
 {
+	(void)now_ns;
 	struct side *s = ud;
 	(void)q;
 	(void)sid;
@@ -88,8 +91,9 @@ static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t le
 	}
 }
 
-static void on_new(struct net_server *srv, struct net_quic *q, void *ud)
+static void on_new(struct net_server *srv, struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	(void)srv;
 	net_quic_set_user(q, ud);
 }

@@ -47,6 +47,7 @@ struct peer {
 
 	unsigned dgrams, dgram_bad;
 	unsigned stream_closes;
+	unsigned now_wrong; /* callbacks told another time than the simulated clock */
 };
 
 static uint8_t pattern(uint64_t i, uint8_t seed)
@@ -54,17 +55,27 @@ static uint8_t pattern(uint64_t i, uint8_t seed)
 	return (uint8_t)(i * 31u + (i >> 9) * 7u + seed);
 }
 
-static void on_hs(struct net_quic *q, void *ud)
+/* Every callback must be told the simulated time of the call it runs in. */
+static void check_now(struct peer *p, uint64_t now_ns)
+{
+	if (now_ns != *p->now)
+		p->now_wrong++;
+}
+
+static void on_hs(struct net_quic *q, uint64_t now_ns, void *ud)
 {
 	struct peer *p = ud;
 	(void)q;
+	check_now(p, now_ns);
 	p->hs = true;
 }
 
-static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, void *ud)
+static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, uint64_t now_ns,
+		    void *ud)
 {
 	struct peer *p = ud;
 	(void)q;
+	check_now(p, now_ns);
 	if (p->rx_sid < 0)
 		p->rx_sid = sid;
 	if (sid != p->rx_sid) {
@@ -79,10 +90,11 @@ static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t le
 		p->rx_fin = true;
 }
 
-static void on_dgram(struct net_quic *q, const uint8_t *d, size_t len, void *ud)
+static void on_dgram(struct net_quic *q, const uint8_t *d, size_t len, uint64_t now_ns, void *ud)
 {
 	struct peer *p = ud;
 	(void)q;
+	check_now(p, now_ns);
 	/* datagram k: 102 + k%50 bytes, all equal to (uint8_t)k, k in byte 0..1 */
 	if (len < 102) {
 		p->dgram_bad++;
@@ -99,22 +111,24 @@ static void on_dgram(struct net_quic *q, const uint8_t *d, size_t len, void *ud)
 	p->dgrams++;
 }
 
-static void on_close(struct net_quic *q, int64_t sid, uint64_t code, void *ud)
+static void on_close(struct net_quic *q, int64_t sid, uint64_t code, uint64_t now_ns, void *ud)
 {
 	struct peer *p = ud;
 	(void)q;
 	(void)sid;
 	(void)code;
+	check_now(p, now_ns);
 	p->stream_closes++;
 }
 
-static void on_end(struct net_quic *q, const struct net_quic_end_info *e, void *ud)
+static void on_end(struct net_quic *q, const struct net_quic_end_info *e, uint64_t now_ns, void *ud)
 {
 	struct peer *p = ud;
 	(void)q;
+	check_now(p, now_ns);
 	p->ended = true;
 	p->end = *e;
-	p->ended_at = *p->now;
+	p->ended_at = now_ns;
 }
 
 static const struct net_quic_callbacks cbs = {
@@ -253,6 +267,7 @@ static void handshake_completes_with_alpn_theta1_and_equal_channel_bindings(void
 	assert_memory_not_equal(cb1, zero, 32);
 	assert_int_equal(net_quic_peer_fingerprint(w.c.q, fp), 0);
 	assert_memory_equal(fp, w.cert->fp, 32);
+	assert_int_equal(w.c.now_wrong + w.s.now_wrong, 0);
 	world_fini(&w);
 }
 
@@ -368,6 +383,7 @@ static void stream_data_survives_loss_reordering_and_duplication(void **state)
 	/* ngtcp2's RTT estimate reflects the 2 x 10 ms (+-3 ms) delay. */
 	assert_true(qs.min_rtt_ns >= 14 * MS);
 	assert_true(qs.smoothed_rtt_ns >= 14 * MS && qs.smoothed_rtt_ns <= 60 * MS);
+	assert_int_equal(w.c.now_wrong + w.s.now_wrong, 0);
 	world_fini(&w);
 }
 
@@ -424,6 +440,7 @@ static void datagrams_are_delivered_intact_but_may_be_lost(void **state)
 	/* ~10% lost: not all arrive, most do. */
 	assert_true(w.s.dgrams < d.want);
 	assert_true(w.s.dgrams > d.want * 7 / 10);
+	assert_int_equal(w.s.now_wrong, 0);
 	world_fini(&w);
 }
 
@@ -440,6 +457,7 @@ static void idle_connection_times_out_on_both_sides(void **state)
 	assert_int_equal(w.s.end.kind, NET_QUIC_END_IDLE);
 	assert_true(w.c.ended_at - t >= 2 * S - 100 * MS);
 	assert_true(w.c.ended_at - t <= 3 * S);
+	assert_int_equal(w.c.now_wrong + w.s.now_wrong, 0);
 	assert_true(net_quic_is_finished(w.c.q));
 	world_fini(&w);
 }

@@ -40,16 +40,18 @@ struct srv_node {
 	struct cstate in_state; /* shared by all incoming connections */
 };
 
-static void c_hs(struct net_quic *q, void *ud)
+static void c_hs(struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	struct cstate *c = ud;
 	(void)q;
 	if (c)
 		c->hs = true;
 }
 
-static void c_end(struct net_quic *q, const struct net_quic_end_info *e, void *ud)
+static void c_end(struct net_quic *q, const struct net_quic_end_info *e, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	struct cstate *c = ud;
 	(void)q;
 	if (c) {
@@ -58,8 +60,10 @@ static void c_end(struct net_quic *q, const struct net_quic_end_info *e, void *u
 	}
 }
 
-static void c_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, void *ud)
+static void c_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len, bool fin, uint64_t now_ns,
+		   void *ud)
 {
+	(void)now_ns;
 	struct cstate *c = ud;
 	(void)q;
 	(void)sid;
@@ -69,8 +73,9 @@ static void c_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t len
 		c->rx += len;
 }
 
-static void s_new(struct net_server *s, struct net_quic *q, void *ud)
+static void s_new(struct net_server *s, struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	struct srv_node *n = ud;
 	(void)s;
 	(void)q;
@@ -78,8 +83,9 @@ static void s_new(struct net_server *s, struct net_quic *q, void *ud)
 	net_quic_set_user(q, &n->in_state);
 }
 
-static void s_gone(struct net_server *s, struct net_quic *q, void *ud)
+static void s_gone(struct net_server *s, struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	(void)s;
 	(void)q;
 	(void)ud;
@@ -87,8 +93,9 @@ static void s_gone(struct net_server *s, struct net_quic *q, void *ud)
 
 static struct srv_node *g_nodes[4];
 
-static void gone_count(struct net_server *s, struct net_quic *q, void *ud)
+static void gone_count(struct net_server *s, struct net_quic *q, uint64_t now_ns, void *ud)
 {
+	(void)now_ns;
 	(void)q;
 	(void)ud;
 	for (int i = 0; i < 4; i++)
