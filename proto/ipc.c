@@ -459,6 +459,8 @@ const char *proto_ipc_refuse_str(uint32_t reason)
 		return "daemon error";
 	case PROTO_IPC_REFUSE_BAD_HELLO:
 		return "malformed hello";
+	case PROTO_IPC_REFUSE_NOT_MEMBER:
+		return "not a member of the session";
 	default:
 		return "unknown reason";
 	}

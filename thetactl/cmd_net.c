@@ -192,14 +192,21 @@ static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 int ctl_cmd_session(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2)
-		return ctl_usage_error(ctx, "session", "say host, join or leave");
+		return ctl_usage_error(ctx, "session", "say host, join, leave, allow, deny or members");
 	if (!strcmp(argv[1], "host"))
 		return ctl_session_host(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "join"))
 		return ctl_session_join(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "leave"))
 		return ctl_session_leave(ctx, argc - 1, argv + 1);
-	return ctl_usage_error(ctx, "session", "unknown subcommand '%s' (host, join, leave)", argv[1]);
+	if (!strcmp(argv[1], "allow"))
+		return ctl_session_allow(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "deny"))
+		return ctl_session_deny(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "members"))
+		return ctl_session_members(ctx, argc - 1, argv + 1);
+	return ctl_usage_error(ctx, "session", "unknown subcommand '%s' (host, join, leave, allow, deny, members)",
+			       argv[1]);
 }
 
 int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)

@@ -20,6 +20,10 @@ int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_members.c: local users of a session */
+int ctl_session_allow(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_session_deny(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_session_members(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_asset.c: a session's assets */
 int ctl_cmd_asset(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv);

@@ -25,6 +25,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "whoami", "[--json]", "your signing key's fingerprint (created on first use)", ctl_cmd_whoami },
 	{ "sessions", "[--json]", "sessions this daemon keeps", ctl_cmd_sessions },
 	{ "session", "host [--name N] | join LINK [--name N] | leave [SESSION]", "host, join or leave a session between daemons", ctl_cmd_session },
+	{ "session", "allow USER [--role R] | deny USER | members [--session S]", "(admin) the local users who may work in a session", ctl_cmd_session },
 	{ "invite", "[SESSION] [--role viewer|editor|admin] [--expires D] [--single-use] [--host H]", "an invite link to a session this daemon hosts", ctl_cmd_invite },
 	{ "peers", "[--session S] [--json]", "connected daemons: key, address, role, state, RTT, jitter, loss, bytes per stream", ctl_cmd_peers },
 	{ "kick", "PEER", "(admin) remove a member from a session this daemon hosts", ctl_cmd_kick },

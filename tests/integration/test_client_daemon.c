@@ -492,6 +492,11 @@ static void two_users_see_only_their_own_client_and_ring(void **state)
 	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
 	assert_int_equal(chmod(d->dir, 0755), 0);
 	assert_int_equal(chmod(d->runtime_dir, 0755), 0);
+	/* Both users are local members of the session (test_local_members.c
+	 * shows what happens to those who are not). */
+	const char *allow_a[] = { "session", "allow", "65534", NULL }, *allow_b[] = { "session", "allow", "65533", NULL };
+	assert_int_equal(th_ctl(d, allow_a, out, sizeof out, err, sizeof err), 0);
+	assert_int_equal(th_ctl(d, allow_b, out, sizeof out, err, sizeof err), 0);
 
 	pid_t a = spawn_client(d, "a", UID_A, gid);
 	pid_t b = spawn_client(d, "b", UID_B, gid);

@@ -252,6 +252,13 @@ static void on_refuse(struct link *l, const struct proto_ipc_sock_hdr *h, const 
 		l->fatal_err = -EPROTO;
 		fatal(l);
 		return;
+	case PROTO_IPC_REFUSE_NOT_MEMBER:
+		/* The daemon's sentence says who may change that; retrying
+		 * would only repeat it. */
+		set_errorf(l, "thetad refused this client: %s", m->detail);
+		l->fatal_err = -EACCES;
+		fatal(l);
+		return;
 	default:
 		/* Too many clients, an internal error: may pass; retry. */
 		set_errorf(l, "thetad (%s) refused the connection (%s%s%s); retrying", l->addr.sun_path,

@@ -8,7 +8,7 @@
  *
  *   IDLE --(backoff deadline: non-blocking connect + HELLO)--> HELLO_SENT
  *   HELLO_SENT --WELCOME (validated, rings mapped)--> ACTIVE
- *   HELLO_SENT --REFUSE version/hash/bad hello--> FATAL (the owner stops)
+ *   HELLO_SENT --REFUSE version/hash/bad hello/not a member--> FATAL (the owner stops)
  *   HELLO_SENT --REFUSE other, timeout, hang-up--> IDLE (backoff)
  *   ACTIVE --hang-up, broken ring, protocol violation--> IDLE (backoff)
  *
@@ -70,7 +70,8 @@ enum link_event {
 	LINK_EV_CONNECTED,   /* a welcome was accepted (first time or after a loss) */
 	LINK_EV_UNREACHABLE, /* a connect attempt failed; once per outage */
 	LINK_EV_LOST,        /* an active link went down (hang-up, broken ring, violation) */
-	LINK_EV_FATAL,       /* refused: version/hash mismatch or a hello the daemon rejects */
+	LINK_EV_FATAL,       /* refused: version/hash mismatch, a hello the daemon rejects, or
+			      * the user is not a member of the daemon's session */
 };
 
 struct link;
@@ -153,8 +154,8 @@ struct app_transport *link_transport(struct link *l);
  * hang-up checks) without blocking. drain calls it; tests may too. */
 void link_poll(struct link *l, uint64_t now_ns);
 /* Blocks up to timeout_ms for the link to become active (start-up only,
- * never from the frame loop): 0, -TH_EPROTOHASH/-TH_EVERSION/-EPROTO
- * (refused for good), -ETIMEDOUT, or the connect error of the last attempt
+ * never from the frame loop): 0, -TH_EPROTOHASH/-TH_EVERSION/-EPROTO/-EACCES
+ * (refused for good; -EACCES: the user is not a member of the session), -ETIMEDOUT, or the connect error of the last attempt
  * (-ENOENT, -ECONNREFUSED, ...) when the daemon is not there. With
  * fail_fast, the first failed connect attempt returns at once. */
 int link_wait_active(struct link *l, int timeout_ms, bool fail_fast);

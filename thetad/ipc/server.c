@@ -39,6 +39,9 @@ struct ipc_client {
 	int sock;
 	pid_t pid;
 	uid_t uid;
+	gid_t gid;
+	gid_t groups[IPC_MAX_PEER_GROUPS];
+	unsigned n_groups;
 	char user[64];
 	char name[PROTO_IPC_MAX_NAME + 1];
 	uint64_t connected_ns, connected_wall_ns;
@@ -393,6 +396,19 @@ static void on_sock(struct th_loop *loop, int fd, uint32_t events, void *user_da
 		return;
 	}
 	memcpy(c->name, m.hello.name, sizeof c->name);
+	struct ipc_peer peer = { .uid = c->uid, .gid = c->gid, .groups = c->groups, .n_groups = c->n_groups,
+				 .user = c->user };
+	if (s->cb.admit) {
+		uint32_t reason = PROTO_IPC_REFUSE_INTERNAL;
+		char sentence[PROTO_IPC_MAX_DETAIL + 1] = "";
+		if (s->cb.admit(s->cb_user, c->id, &peer, &reason, sentence, sizeof sentence) < 0) {
+			send_refuse(fd, reason, sentence);
+			s->t.refused++;
+			bump(s->m_refused);
+			client_drop(c, false);
+			return;
+		}
+	}
 	if ((r = client_setup_rings(c)) < 0) {
 		send_refuse(fd, PROTO_IPC_REFUSE_INTERNAL, th_strerror(r));
 		client_drop(c, false);
@@ -400,7 +416,7 @@ static void on_sock(struct th_loop *loop, int fd, uint32_t events, void *user_da
 	}
 	c->state = IPC_ACTIVE;
 	if (s->cb.on_connect)
-		s->cb.on_connect(s->cb_user, c->id, c->uid);
+		s->cb.on_connect(s->cb_user, c->id, &peer);
 }
 
 static void on_accept(struct th_loop *loop, int fd, uint32_t events, void *user_data)
@@ -427,8 +443,13 @@ static void on_accept(struct th_loop *loop, int fd, uint32_t events, void *user_
 			continue;
 		}
 		*c = (struct ipc_client){ .s = s, .id = ++s->next_id, .sock = cfd, .pid = cr.pid, .uid = cr.uid,
-					  .connected_ns = th_now_ns(), .connected_wall_ns = th_wall_ns(),
+					  .gid = cr.gid, .connected_ns = th_now_ns(), .connected_wall_ns = th_wall_ns(),
 					  .bell_c2d = -1, .bell_d2c = -1, .shm = { .fd = -1 } };
+		socklen_t gl = sizeof c->groups;
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &gl) == 0)
+			c->n_groups = (unsigned)(gl / sizeof(gid_t));
+		/* ERANGE (more groups than we keep): the first ones are not
+		 * reported, so the client counts as in none of them. */
 		struct passwd pw, *pwp = NULL;
 		char pwbuf[1024];
 		if (getpwuid_r(cr.uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp)
@@ -534,6 +555,19 @@ int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, con
 			return 0;
 		}
 		return r < 0 ? r : 0;
+	}
+	return -ENOENT;
+}
+
+int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail)
+{
+	for (struct ipc_client *c = s->clients; c; c = c->next) {
+		if (c->id != client_id)
+			continue;
+		th_ring_flush(&c->out); /* what was sent before goes first */
+		send_refuse(c->sock, reason, detail);
+		client_drop(c, false);
+		return 0;
 	}
 	return -ENOENT;
 }

@@ -25,6 +25,9 @@ struct proto_ipc_pose_update;
 #define IPC_MAX_QUEUE_BYTES       (8u * 1024u * 1024u)
 /* Records handled per client per loop iteration (fairness). */
 #define IPC_BATCH_RECORDS         1024u
+/* Supplementary groups of a client kept from SO_PEERGROUPS (more are not
+ * looked at). */
+#define IPC_MAX_PEER_GROUPS       64u
 /* A client must say hello this soon after connecting. */
 #define IPC_HELLO_TIMEOUT_NS      (5ull * 1000 * 1000 * 1000)
 
@@ -49,14 +52,33 @@ unsigned ipc_server_nclients(const struct ipc_server *s);
  * client), -EINVAL (not a daemon->client message, or invalid). */
 int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg);
 
+/* Closes a connected client as a refusal: REFUSE(reason, detail) on its
+ * socket, then the hang-up (on_disconnect is called). 0 or -ENOENT. */
+int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail);
+
 /* Connected clients as a JSON array; when only_uid != (uid_t)-1 only that
  * user's clients are listed. */
 struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t only_uid, uint64_t now_ns);
 
+/* Who a client is, from the kernel (SO_PEERCRED, SO_PEERGROUPS), never
+ * from what it says. */
+struct ipc_peer {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	unsigned n_groups;
+	const char *user; /* the uid's name, or the uid in decimal */
+};
+
 /* What the owner of the server (the sessions module) hears. All optional. */
 struct ipc_callbacks {
+	/* A client said a valid hello. Returning a negative errno refuses it:
+	 * *reason (a PROTO_IPC_REFUSE_* code) and why[why_len] (one sentence)
+	 * go back in REFUSE. Without this callback every client is admitted. */
+	int (*admit)(void *user, uint64_t client_id, const struct ipc_peer *peer, uint32_t *reason, char *why,
+		     size_t why_len);
 	/* A client finished its handshake. */
-	void (*on_connect)(void *user, uint64_t client_id, uid_t uid);
+	void (*on_connect)(void *user, uint64_t client_id, const struct ipc_peer *peer);
 	/* A connected client is gone (hang-up, violation, shutdown). */
 	void (*on_disconnect)(void *user, uint64_t client_id);
 	/* A validated command submit. The owner answers with CMD_ACK or

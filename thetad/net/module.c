@@ -252,7 +252,7 @@ static int net_cmd_host(void *u, const struct srv_ctl_caller *caller, struct jso
 		return -EINVAL;
 	}
 	struct sess_session *s;
-	int r = sess_module_host(nm->sess, name, &s);
+	int r = sess_module_host(nm->sess, name, caller->uid, &s);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create session '%s': %s", name, th_strerror(r));
 		return r;
@@ -376,7 +376,7 @@ static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct jso
 	memcpy(sl.fp, link.fp, sizeof(sl.fp));
 	memcpy(sl.token, link.token, sizeof(sl.token));
 	struct sess_session *s;
-	int r = sess_module_join(nm->sess, link.session_id, name, &sl, &s);
+	int r = sess_module_join(nm->sess, link.session_id, name, &sl, caller->uid, &s);
 	if (r == -EEXIST) {
 		snprintf(err, errlen, "this daemon hosts that session itself");
 		return r;

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,8 @@ struct sess_client {
 	struct sess_client *next;
 	uint64_t id;
 	uid_t uid;
+	bool admin; /* root, the daemon's user or the admin group: a member of every session */
+	char user[64];
 	struct sess_session *s;
 	uint64_t last_client_seq; /* replay guard per connection */
 };
@@ -90,7 +93,7 @@ struct sess_module {
 	void *net_user;
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups, *m_not_member;
 };
 
 static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
@@ -244,11 +247,70 @@ static bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 	return true;
 }
 
-static uint8_t sess_local_role(struct sess_module *m, uid_t uid)
+/* ---- local members ---------------------------------------------------------- */
+
+/* Root, the daemon's own user and the admin group (control.admin_group)
+ * administer this daemon: they are members of every session, as admins.
+ * Everyone else is a member of the sessions that list them
+ * (sess_local_role): the creator, and the users an admin allowed. */
+static bool sess_uid_privileged(uid_t uid)
 {
-	/* Root and the daemon's own user administer local sessions; every
-	 * other local user edits. Per-member roles come with invites. */
-	return uid == 0 || uid == geteuid() ? TH_ROLE_ADMIN : TH_ROLE_EDITOR;
+	return uid == 0 || uid == geteuid();
+}
+
+static bool sess_peer_admin(struct sess_module *m, const struct ipc_peer *p)
+{
+	if (sess_uid_privileged(p->uid))
+		return true;
+	const char *name = srv_daemon_config(m->d)->admin_group;
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (!name[0] || getgrnam_r(name, &gr, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	if (p->gid == g->gr_gid)
+		return true;
+	for (unsigned i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+static uint8_t sess_member_role(const struct sess_session *s, uid_t uid, bool admin)
+{
+	return admin ? TH_ROLE_ADMIN : sess_local_role(s, uid);
+}
+
+/* The one sentence a refused client (and thetactl) prints. */
+static void sess_not_member_msg(const struct sess_session *s, const char *user, char *buf, size_t len)
+{
+	snprintf(buf, len, "user %s is not a member of session %s; ask an admin: thetactl session allow %s --role editor",
+		 user, s->name, user);
+}
+
+static void sess_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
+/* Closes the clients in s whose user is not (or no longer) a member. */
+static void sess_close_non_members(struct sess_module *m, struct sess_session *s)
+{
+	struct sess_client *c = m->clients;
+	while (c) {
+		struct sess_client *next = c->next;
+		if (c->s == s && !sess_member_role(s, c->uid, c->admin)) {
+			char why[PROTO_IPC_MAX_DETAIL + 1];
+			sess_not_member_msg(s, c->user, why, sizeof(why));
+			(*m->m_not_member)++;
+			ipc_server_close(m->ipc, c->id, PROTO_IPC_REFUSE_NOT_MEMBER, why); /* frees c */
+		}
+		c = next;
+	}
 }
 
 static void sess_arm_flush(struct sess_module *m)
@@ -295,7 +357,12 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
 		return;
 	}
-	uint8_t role = sess_local_role(m, uid);
+	uint8_t role = sess_member_role(c->s, uid, c->admin);
+	if (!role) {
+		sess_not_member_msg(c->s, c->user, detail, sizeof(detail));
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_DENIED, detail);
+		return;
+	}
 	if (c->s->role == SESS_ROLE_MEMBER) {
 		/* The host granted this daemon a role; nobody here exceeds it. */
 		if (!c->s->link.granted_role) {
@@ -356,13 +423,29 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	sess_arm_flush(m);
 }
 
-static void sess_on_connect(void *user, uint64_t client_id, uid_t uid)
+/* A client works in the current session only if its user is a member. */
+static int sess_admit(void *user, uint64_t client_id, const struct ipc_peer *p, uint32_t *reason, char *why,
+		      size_t why_len)
+{
+	struct sess_module *m = user;
+	struct sess_session *s = m->current;
+	if (!s || sess_member_role(s, p->uid, sess_peer_admin(m, p)))
+		return 0;
+	(*m->m_not_member)++;
+	*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+	sess_not_member_msg(s, p->user, why, why_len);
+	return -EACCES;
+}
+
+static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_peer *p)
 {
 	struct sess_module *m = user;
 	struct sess_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return; /* its submits will be refused: no session */
-	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = uid, .s = m->current };
+	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = p->uid, .admin = sess_peer_admin(m, p),
+				   .s = m->current };
+	snprintf(c->user, sizeof(c->user), "%s", p->user);
 	m->clients = c;
 }
 
@@ -407,6 +490,7 @@ static void sess_on_pose(void *user, uint64_t client_id, uid_t uid, const struct
 }
 
 static const struct ipc_callbacks sess_ipc_cb = {
+	.admit = sess_admit,
 	.on_connect = sess_on_connect,
 	.on_disconnect = sess_on_disconnect,
 	.on_submit = sess_on_submit,
@@ -457,16 +541,6 @@ static struct sess_session *sess_pick(struct sess_module *m, struct json_object 
 	if (!m->current)
 		snprintf(err, errlen, "no session is open");
 	return m->current;
-}
-
-static void sess_user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char tmp[1024];
-	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
-		snprintf(buf, len, "%s", res->pw_name);
-	else
-		snprintf(buf, len, "%u", (unsigned)uid);
 }
 
 static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
@@ -525,6 +599,12 @@ static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct jso
 	uint64_t since = 0, max = SESS_LOG_LIST_DEFAULT;
 	if (!s)
 		return -ENOENT;
+	if (!caller->may_change && !sess_local_role(s, caller->uid)) {
+		char name[64];
+		sess_user_name(caller->uid, name, sizeof(name));
+		sess_not_member_msg(s, name, err, errlen);
+		return -EPERM;
+	}
 	if (!s->log) {
 		snprintf(err, errlen, "session %s: %s", s->id, s->error);
 		return -EIO;
@@ -548,6 +628,144 @@ static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct jso
 	json_object_object_add(*res, "lamport", json_object_new_uint64(clog_lamport(s->log)));
 	json_object_object_add(*res, "next_since", json_object_new_uint64(lc.last));
 	json_object_object_add(*res, "entries", lc.arr);
+	return 0;
+}
+
+/* USER as a name or a decimal uid; 0 and *uid, or -ENOENT with err set. */
+static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, size_t nlen, char *err, size_t errlen)
+{
+	struct json_object *v;
+	const char *u = args && json_object_object_get_ex(args, "user", &v) ? json_object_get_string(v) : NULL;
+	if (!u || !*u) {
+		snprintf(err, errlen, "say which user (a name or a uid)");
+		return -EINVAL;
+	}
+	struct passwd pw, *res = NULL;
+	char tmp[1024], *end;
+	if (getpwnam_r(u, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
+		*uid = res->pw_uid;
+	} else {
+		unsigned long x = strtoul(u, &end, 10);
+		if (*end || end == u || u[0] == '-' || x >= (unsigned long)(uid_t)-1) {
+			snprintf(err, errlen, "no user '%.64s' on this machine", u);
+			return -ENOENT;
+		}
+		*uid = (uid_t)x;
+	}
+	sess_user_name(*uid, name, nlen);
+	return 0;
+}
+
+static int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			  struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct json_object *v;
+	char name[64];
+	uid_t uid;
+	if (!s)
+		return -ENOENT;
+	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	if (r < 0)
+		return r;
+	const char *rs = args && json_object_object_get_ex(args, "role", &v) ? json_object_get_string(v) : "editor";
+	int role = th_role_parse(rs);
+	if (role < TH_ROLE_VIEWER || role > TH_ROLE_ADMIN) {
+		snprintf(err, errlen, "'%.32s' is not a role (viewer, editor, admin)", rs);
+		return -EINVAL;
+	}
+	if (sess_uid_privileged(uid)) {
+		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
+		return -EEXIST;
+	}
+	uint8_t before = sess_local_role(s, uid);
+	if ((r = sess_local_allow(s, uid, (uint8_t)role)) < 0) {
+		snprintf(err, errlen, "session %s already lists %u users, the most it keeps", s->name, SESS_MAX_LOCAL);
+		return r;
+	}
+	if ((r = sess_local_save(s)) < 0) {
+		if (before)
+			sess_local_allow(s, uid, before);
+		else
+			sess_local_deny(s, uid);
+		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
+		return r;
+	}
+	th_notice("session %s (%s): user %s (uid %u) allowed as %s by uid %u", s->id, s->name, name, (unsigned)uid,
+		  th_role_name((unsigned)role), (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "user", json_object_new_string(name));
+	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	json_object_object_add(*res, "role", json_object_new_string(th_role_name((unsigned)role)));
+	return 0;
+}
+
+static int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			 struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	char name[64];
+	uid_t uid;
+	if (!s)
+		return -ENOENT;
+	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	if (r < 0)
+		return r;
+	if (sess_uid_privileged(uid)) {
+		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
+		return -EPERM;
+	}
+	uint8_t before = sess_local_role(s, uid);
+	if (sess_local_deny(s, uid) < 0) {
+		snprintf(err, errlen, "user %s is not a member of session %s", name, s->name);
+		return -ENOENT;
+	}
+	if ((r = sess_local_save(s)) < 0) {
+		sess_local_allow(s, uid, before);
+		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
+		return r;
+	}
+	sess_close_non_members(m, s);
+	th_notice("session %s (%s): user %s (uid %u) denied by uid %u", s->id, s->name, name, (unsigned)uid,
+		  (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "user", json_object_new_string(name));
+	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	return 0;
+}
+
+static int sess_cmd_members(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			    struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	if (!s)
+		return -ENOENT;
+	struct json_object *arr = json_object_new_array();
+	for (unsigned i = 0; i < s->n_locals; i++) {
+		char name[64];
+		unsigned clients = 0;
+		for (struct sess_client *c = m->clients; c; c = c->next)
+			clients += c->s == s && c->uid == s->locals[i].uid;
+		sess_user_name(s->locals[i].uid, name, sizeof(name));
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "user", json_object_new_string(name));
+		json_object_object_add(o, "uid", json_object_new_int64((int64_t)s->locals[i].uid));
+		json_object_object_add(o, "role", json_object_new_string(th_role_name(s->locals[i].role)));
+		json_object_object_add(o, "clients", json_object_new_int((int)clients));
+		json_object_array_add(arr, o);
+	}
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "admin_group", json_object_new_string(srv_daemon_config(m->d)->admin_group));
+	json_object_object_add(*res, "members", arr);
 	return 0;
 }
 
@@ -629,8 +847,11 @@ void sess_module_set_current(void *state, struct sess_session *s)
 	if (m->current == s)
 		return;
 	m->current = s;
-	for (struct sess_client *c = m->clients; c; c = c->next) {
+	for (struct sess_client *c = m->clients; c; c = c->next)
 		c->s = s;
+	/* Users who are not members of the new session lose their clients. */
+	sess_close_non_members(m, s);
+	for (struct sess_client *c = m->clients; c; c = c->next) {
 		/* The client's world belongs to another session now. */
 		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_CLIENT_ASKED };
 		ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &rr);
@@ -640,17 +861,30 @@ void sess_module_set_current(void *state, struct sess_session *s)
 		th_warn("cannot remember the current session in %s", path);
 }
 
-int sess_module_host(void *state, const char *name, struct sess_session **out)
+/* The user who hosted or joined a session is a member of it (as admin,
+ * capped by the role the host grants in a member session) even when it
+ * later leaves the admin group. Root and the daemon's user need no entry. */
+static int sess_add_creator(struct sess_session *s, uid_t creator)
+{
+	if (sess_uid_privileged(creator) || sess_local_role(s, creator) == TH_ROLE_ADMIN)
+		return 0;
+	int r = sess_local_allow(s, creator, TH_ROLE_ADMIN);
+	return r < 0 ? r : sess_local_save(s);
+}
+
+int sess_module_host(void *state, const char *name, uid_t creator, struct sess_session **out)
 {
 	struct sess_module *m = state;
-	return sess_create(&m->reg, name, &sess_log_cb, m, out);
+	int r = sess_create(&m->reg, name, &sess_log_cb, m, out);
+	return r < 0 ? r : sess_add_creator(*out, creator);
 }
 
 int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char *name,
-		     const struct sess_link *link, struct sess_session **out)
+		     const struct sess_link *link, uid_t creator, struct sess_session **out)
 {
 	struct sess_module *m = state;
-	return sess_create_member(&m->reg, id, name, link, &sess_log_cb, m, out);
+	int r = sess_create_member(&m->reg, id, name, link, &sess_log_cb, m, out);
+	return r < 0 ? r : sess_add_creator(*out, creator);
 }
 
 unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
@@ -749,6 +983,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
+	m->m_not_member = srv_counter(mx, "sess_not_member",
+				      "theta-clients refused or closed: their user is not a member of the session");
 	m->m_dups = srv_counter(mx, "clog_duplicates",
 				"resent commands answered with the entry their first copy made (exactly once)");
 	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {
@@ -794,6 +1030,9 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	srv_control_register(ctl, "whoami", SRV_CTL_QUERY, sess_cmd_whoami, m);
 	srv_control_register(ctl, "log", SRV_CTL_QUERY, sess_cmd_log, m);
 	srv_control_register(ctl, "sessions", SRV_CTL_QUERY, sess_cmd_sessions, m);
+	srv_control_register(ctl, "session_allow", SRV_CTL_CHANGE, sess_cmd_allow, m);
+	srv_control_register(ctl, "session_deny", SRV_CTL_CHANGE, sess_cmd_deny, m);
+	srv_control_register(ctl, "session_members", SRV_CTL_QUERY, sess_cmd_members, m);
 	*state = m;
 	return 0;
 fail:

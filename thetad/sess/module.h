@@ -8,6 +8,7 @@
  * sessions, and delivers remote poses to local clients. */
 #pragma once
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "clog/clog.h"
 #include "sess/sessions.h"
@@ -44,11 +45,13 @@ struct sess_session *sess_module_current(void *state);
 /* Makes s the session local clients work in (existing clients move to it);
  * remembered across restarts. */
 void sess_module_set_current(void *state, struct sess_session *s);
-/* A new session hosted here. */
-int sess_module_host(void *state, const char *name, struct sess_session **out);
-/* A replica of a session hosted elsewhere (created or re-linked). */
+/* A new session hosted here; creator (the user who asked) becomes a local
+ * member of it. */
+int sess_module_host(void *state, const char *name, uid_t creator, struct sess_session **out);
+/* A replica of a session hosted elsewhere (created or re-linked); creator
+ * becomes a local member of it. */
 int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char *name,
-		     const struct sess_link *link, struct sess_session **out);
+		     const struct sess_link *link, uid_t creator, struct sess_session **out);
 /* Entries from another daemon (chain order per author, signature groups
  * complete). role: what role_of answers for their authors. Queues them
  * and arms the group commit. Returns the number queued or a negative

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "th_cmd.h"
 #include "th_config.h"
 #include "th_err.h"
 #include "th_file.h"
@@ -68,6 +69,7 @@ static bool sess_id_valid(const char *id)
 }
 
 static void sess_members_load(struct sess_session *s);
+static void sess_local_load(struct sess_session *s);
 
 static int sess_author_each(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
 {
@@ -116,6 +118,7 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 		s->role = SESS_ROLE_HOST;
 		sess_members_load(s);
 	}
+	sess_local_load(s);
 
 	snprintf(path, sizeof(path), "%s/log", s->dir);
 	if ((rc = th_mkdir_p(path, 0700)) < 0) {
@@ -424,6 +427,71 @@ static void sess_members_load(struct sess_session *s)
 	for (unsigned i = 0; i < s->n_members; i++)
 		if (s->members[i].peer_id > s->next_peer_id)
 			s->next_peer_id = s->members[i].peer_id;
+	free(text);
+}
+
+/* ---- local members ------------------------------------------------------------ */
+
+uint8_t sess_local_role(const struct sess_session *s, uid_t uid)
+{
+	for (unsigned i = 0; i < s->n_locals; i++)
+		if (s->locals[i].uid == uid)
+			return s->locals[i].role;
+	return TH_ROLE_NONE;
+}
+
+int sess_local_allow(struct sess_session *s, uid_t uid, uint8_t role)
+{
+	if (role < TH_ROLE_VIEWER || role > TH_ROLE_ADMIN)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->n_locals; i++)
+		if (s->locals[i].uid == uid) {
+			s->locals[i].role = role;
+			return 0;
+		}
+	if (s->n_locals == SESS_MAX_LOCAL)
+		return -ENOSPC;
+	s->locals[s->n_locals++] = (struct sess_local){ .uid = uid, .role = role };
+	return 0;
+}
+
+int sess_local_deny(struct sess_session *s, uid_t uid)
+{
+	for (unsigned i = 0; i < s->n_locals; i++)
+		if (s->locals[i].uid == uid) {
+			s->locals[i] = s->locals[--s->n_locals];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* `local_members` file, one line per user: `user UID ROLE` (ROLE 1..3).
+ * Unparseable lines are skipped (the file is ours, written atomically). */
+int sess_local_save(const struct sess_session *s)
+{
+	char text[64 + SESS_MAX_LOCAL * 32], path[4200];
+	size_t n = (size_t)snprintf(text, sizeof(text), "# thetad local members: user UID ROLE (1 viewer, 2 editor, 3 admin)\n");
+	for (unsigned i = 0; i < s->n_locals; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "user %u %u\n", (unsigned)s->locals[i].uid,
+				      (unsigned)s->locals[i].role);
+	snprintf(path, sizeof(path), "%s/local_members", s->dir);
+	return th_file_replace(path, text, n, 0600);
+}
+
+static void sess_local_load(struct sess_session *s)
+{
+	char path[4200], *text = NULL;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/local_members", s->dir);
+	if (th_file_read(path, SESS_LOCAL_FILE_MAX, &text, &len) < 0)
+		return;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned uid, role;
+		char tail;
+		if (sscanf(line, "user %u %u %c", &uid, &role, &tail) == 2 && uid != (unsigned)-1)
+			sess_local_allow(s, (uid_t)uid, (uint8_t)(role > TH_ROLE_ADMIN ? 0 : role));
+	}
 	free(text);
 }
 

@@ -1,8 +1,9 @@
 /* Sessions this daemon keeps: each is a directory
  * STATE_DIR/sessions/<id>/ holding session.conf (name, creation time, role
  * and, for a member, how to reach its host), log/ (the signed command log,
- * thetad/clog) and, for a hosted session, `members` (who joined with which
- * role, kicked keys, used single-use invites). This file owns the on-disk
+ * thetad/clog), `local_members` (the local users who may work in it, with
+ * their roles) and, for a hosted session, `members` (which daemons joined
+ * with which role, kicked keys, used single-use invites). This file owns the on-disk
  * registry, each session's open log, its member table and its per-author
  * sequence vector; routing clients and peers to sessions is the module's
  * (module.c), talking to other daemons the net module's (thetad/net).
@@ -28,6 +29,8 @@
 #define SESS_HOST_MAX 300     /* "HOST" of a member's link */
 #define SESS_KEY_LEN 32
 #define SESS_MEMBERS_FILE_MAX (1u << 20)
+#define SESS_MAX_LOCAL 256    /* local users a session lists (besides its implicit admins) */
+#define SESS_LOCAL_FILE_MAX (64u << 10)
 #define SESS_REPLICA_RATE 100000000u /* a replica's log: effectively unlimited */
 
 enum sess_role {
@@ -41,6 +44,15 @@ struct sess_member {
 	uint8_t role;     /* enum th_role; 0 while kicked */
 	bool kicked;      /* refused with KICKED until invited again */
 	uint32_t peer_id; /* stable per key, from 1 */
+};
+
+/* A local user who may work in the session on this daemon: its clients
+ * receive the session's events and submit under that user's key with this
+ * role. Root, the daemon's own user and the admin group are members of
+ * every session without being listed (the module decides that). */
+struct sess_local {
+	uid_t uid;
+	uint8_t role; /* enum th_role, 1..3 */
 };
 
 /* How a member session reaches its host (from the invite link). */
@@ -77,6 +89,8 @@ struct sess_session {
 	uint32_t next_peer_id;
 	uint8_t (*used_nonces)[16];
 	unsigned n_used;
+	struct sess_local locals[SESS_MAX_LOCAL]; /* every session */
+	unsigned n_locals;
 	struct sess_author_seq *authors; /* sorted by key */
 	unsigned n_authors, cap_authors;
 	void *net;              /* the net module's per-session state */
@@ -123,6 +137,16 @@ int sess_member_add(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uin
 bool sess_nonce_used(const struct sess_session *s, const uint8_t nonce[16]);
 int sess_nonce_mark(struct sess_session *s, const uint8_t nonce[16]);
 int sess_members_save(const struct sess_session *s);
+
+/* Local members (persisted in `local_members` by sess_local_save). */
+/* The listed role of uid (enum th_role), TH_ROLE_NONE when not listed. */
+uint8_t sess_local_role(const struct sess_session *s, uid_t uid);
+/* Lists uid with role (or changes its role); -ENOSPC when full, -EINVAL
+ * for a role outside viewer..admin. */
+int sess_local_allow(struct sess_session *s, uid_t uid, uint8_t role);
+/* Removes uid from the list; -ENOENT when it was not listed. */
+int sess_local_deny(struct sess_session *s, uid_t uid);
+int sess_local_save(const struct sess_session *s);
 
 /* Author vector: the last sequence number of each author in the log. */
 uint64_t sess_author_seq(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN]);

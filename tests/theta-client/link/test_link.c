@@ -1051,6 +1051,53 @@ static void backoff_doubles_to_its_cap(void **state)
 	rmdir(dir);
 }
 
+/* A user who is not a member of the daemon's session is refused for good:
+ * FATAL with -EACCES and the daemon's sentence, no further attempts; and a
+ * running link closed that way reconnects (to be refused, or admitted). */
+static void not_a_member_is_fatal_with_the_daemons_sentence(void **state)
+{
+	struct fake f;
+	fake_start(&f);
+	struct events ev = { 0 };
+	struct link *l = make_link(f.dir, &ev, 0);
+	uint64_t now = 9000 * TH_NS_PER_S;
+	static const char sentence[] =
+		"user bob is not a member of session studio; ask an admin: thetactl session allow bob --role editor";
+	/* Connected, then closed by the daemon (the user was denied). */
+	fake_accept(&f, l, now);
+	struct proto_ipc_welcome w;
+	int fds[3];
+	fake_welcome(&f, &w, fds);
+	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	struct proto_ipc_refuse r = { .reason = PROTO_IPC_REFUSE_NOT_MEMBER };
+	snprintf(r.detail, sizeof r.detail, "%s", sentence);
+	fake_send(&f, PROTO_IPC_T_REFUSE, &r, NULL, 0);
+	fake_drop_conn(&f);
+	now += LINK_SOCK_CHECK_NS;
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_IDLE);
+	assert_int_equal(ev.n[LINK_EV_LOST], 1);
+	assert_non_null(strstr(link_last_error(l), sentence));
+	/* Refused at the hello: for good. */
+	now += LINK_BACKOFF_MAX_NS;
+	fake_accept(&f, l, now);
+	fake_send(&f, PROTO_IPC_T_REFUSE, &r, NULL, 0);
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_FATAL);
+	assert_int_equal(ev.n[LINK_EV_FATAL], 1);
+	assert_string_equal(ev.last, "thetad refused this client: user bob is not a member of session studio; ask "
+				     "an admin: thetactl session allow bob --role editor");
+	uint64_t attempts = link_get_stats(l)->attempts;
+	link_poll(l, now + 10 * LINK_BACKOFF_MAX_NS);
+	assert_int_equal(link_get_stats(l)->attempts, attempts);
+	assert_int_equal(link_wait_active(l, 0, true), -EACCES);
+	fake_drop_conn(&f);
+	link_destroy(&l);
+	fake_stop(&f);
+}
+
 static void bad_configuration_is_refused(void **state)
 {
 	struct link *l = NULL;
@@ -1091,6 +1138,7 @@ int main(void)
 		cmocka_unit_test_teardown(hostile_records_drop_the_link, teardown),
 		cmocka_unit_test_teardown(resends_keep_their_nonce_and_client_seq, teardown),
 		cmocka_unit_test_teardown(backoff_doubles_to_its_cap, teardown),
+		cmocka_unit_test_teardown(not_a_member_is_fatal_with_the_daemons_sentence, teardown),
 		cmocka_unit_test_teardown(bad_configuration_is_refused, teardown),
 	};
 	int r = cmocka_run_group_tests_name("link_hostile", hostile, NULL, NULL);

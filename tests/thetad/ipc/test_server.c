@@ -425,6 +425,87 @@ static void full_ring_drops_ephemeral_and_resyncs_reliable(void **state)
 	tcli_close(&c);
 }
 
+/* The owner's admit callback sees the kernel's view of the client and can
+ * refuse it with a reason and a sentence; a connected client can be closed
+ * the same way (REFUSE on its socket, then the hang-up). */
+struct admit_log {
+	unsigned admits, connects, disconnects;
+	uid_t uid;
+	char user[64];
+	bool refuse;
+	uint64_t last_id;
+};
+
+static int test_admit(void *user, uint64_t id, const struct ipc_peer *p, uint32_t *reason, char *why, size_t len)
+{
+	struct admit_log *a = user;
+	a->admits++;
+	a->uid = p->uid;
+	snprintf(a->user, sizeof a->user, "%s", p->user);
+	if (!a->refuse)
+		return 0;
+	*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+	snprintf(why, len, "user %s is not a member of session s", p->user);
+	return -EACCES;
+}
+
+static void test_connected(void *user, uint64_t id, const struct ipc_peer *p)
+{
+	struct admit_log *a = user;
+	a->connects++;
+	a->last_id = id;
+}
+
+static void test_gone(void *user, uint64_t id)
+{
+	((struct admit_log *)user)->disconnects++;
+}
+
+static void owner_admits_refuses_and_closes_clients(void **state)
+{
+	struct env *e = *state;
+	struct admit_log a = { .refuse = true };
+	struct ipc_callbacks cb = { .admit = test_admit, .on_connect = test_connected, .on_disconnect = test_gone };
+	ipc_server_set_callbacks(e->srv, &cb, &a);
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), -EPROTO);
+	assert_int_equal(c.refuse_reason, PROTO_IPC_REFUSE_NOT_MEMBER);
+	char want[128];
+	snprintf(want, sizeof want, "user %s is not a member of session s", a.user);
+	assert_string_equal(c.refuse_detail, want);
+	assert_int_equal(a.uid, getuid());
+	assert_int_equal(a.connects, 0);
+	pump(e, 3);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.refused, 1);
+	assert_int_equal(t.violations, 0);
+	close(c.sock); /* a refused client has nothing else open */
+
+	a.refuse = false;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	assert_int_equal(a.connects, 1);
+	assert_int_equal(a.last_id, c.id);
+	assert_int_equal(ipc_server_close(e->srv, c.id, PROTO_IPC_REFUSE_NOT_MEMBER, "you were denied"), 0);
+	assert_int_equal(ipc_server_close(e->srv, c.id, PROTO_IPC_REFUSE_NOT_MEMBER, "twice"), -ENOENT);
+	assert_int_equal(a.disconnects, 1);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
+	size_t nfds = 0;
+	int n = th_fdpass_recv(c.sock, b, sizeof b, NULL, 0, &nfds);
+	assert_true(n > 0);
+	struct proto_ipc_sock_hdr hdr;
+	union proto_ipc_any m;
+	assert_int_equal(proto_ipc_sock_decode(b, (size_t)n, PROTO_IPC_CHAN_SOCK_D2C, &hdr, &m, NULL), 0);
+	assert_int_equal(hdr.type, PROTO_IPC_T_REFUSE);
+	assert_int_equal(m.refuse.reason, PROTO_IPC_REFUSE_NOT_MEMBER);
+	assert_string_equal(m.refuse.detail, "you were denied");
+	assert_int_equal(th_fdpass_recv(c.sock, b, sizeof b, NULL, 0, &nfds), 0); /* then the hang-up */
+	tcli_close(&c);
+	ipc_server_set_callbacks(e->srv, NULL, NULL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 int main(void)
@@ -438,6 +519,7 @@ int main(void)
 		T(wrong_direction_or_malformed_record_drops_the_client),
 		T(scribbler_drops_only_its_victim),
 		T(full_ring_drops_ephemeral_and_resyncs_reliable),
+		T(owner_admits_refuses_and_closes_clients),
 	};
 	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);
 }
