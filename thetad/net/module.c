@@ -816,6 +816,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_poses_refused = srv_counter(mx, "net_poses_refused",
 					  "member pose datagrams for an author that is not the member's, dropped");
 	nm->m_send_failed = srv_counter(mx, "net_send_failed", "connections closed because a frame could not be queued");
+	nm->m_catchup_rounds = srv_counter(mx, "net_catchup_rounds", "catch-up rounds started for peers");
+	nm->m_catchup_entries = srv_counter(mx, "net_catchup_entries", "entries sent to peers by catch-up rounds");
+	nm->m_sync_divergent = srv_counter(mx, "net_sync_divergent",
+					   "authors whose chain differs from a peer's at the same sequence number");
 
 	const char *e;
 	nm->lost_after_ns = srv_daemon_config(d)->net_peer_timeout_ns;

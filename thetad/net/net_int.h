@@ -27,6 +27,7 @@ struct clog_event;
 #define NET_JOINED_NAME_PREFIX   "joined-"        /* a replica's name until the host says its own */
 #define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
+#define NET_CONN_PEND_COMPACT    (64u << 10)      /* written bytes at the front of a queue worth moving out */
 #define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */
 #define NET_ACC_MAX_BYTES        (16u << 20)
 #define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
@@ -64,6 +65,7 @@ struct net_mod;
 struct net_join;
 struct net_asset_conn; /* net_asset_io.c */
 struct net_assets;     /* net_asset_io.c */
+struct net_catchup;    /* net_catchup.c */
 
 /* One QUIC connection carrying one membership. */
 struct net_conn {
@@ -82,6 +84,7 @@ struct net_conn {
 	char addr[64];
 	struct proto_sess_reasm rs[NET_ST_ASSETS + 1];
 	struct th_wbuf pend[NET_ST_ASSETS + 1]; /* written, not yet taken by the stream */
+	size_t pend_off[NET_ST_ASSETS + 1];     /* bytes of pend the stream took (pend[i].len > 0: some wait) */
 	bool opened[NET_ST_ASSETS + 1];
 	struct net_hb hb;
 	bool hb_on;
@@ -98,7 +101,8 @@ struct net_conn {
 	uint64_t poses_limited, poses_refused; /* host: over NET_POSE_RATE_PER_S / not the member's author */
 	struct net_rate pose_rate; /* host: this member's pose datagrams */
 	uint64_t end_code;       /* app code it ended with (either side) */
-	uint64_t last_sync_rx_ns; /* a SYNC costs a log scan: at most one per NET_SYNC_MIN_GAP_NS */
+	uint64_t last_sync_rx_ns; /* SYNCs closer than NET_SYNC_MIN_GAP_NS are ignored */
+	struct net_catchup *cu;  /* the peer's catch-up (net_catchup.c); NULL before its first SYNC */
 	bool lost;               /* declared lost by the heartbeat */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
 	/* joiner: the other members as the host announced them */
@@ -185,6 +189,7 @@ struct net_mod {
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
 	uint64_t *m_poses_limited, *m_poses_refused, *m_send_failed;
 	struct net_hosted *hosted[NET_HOSTED_MAX];
+	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent;
 };
 
 /* net_link.c */

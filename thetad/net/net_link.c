@@ -16,6 +16,7 @@
 
 #include "invite.h"
 #include "ipc.h"
+#include "net/net_catchup.h"
 #include "net/net_int.h"
 #include "sess/module.h"
 #include "th_cmd.h"
@@ -27,7 +28,6 @@
 #include "th_time.h"
 
 #define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_ASSETS)
-#define NET_CATCHUP_CLOSE_AT 1024u /* end a MORE sequence at a closed point past this */
 
 static const char *key_fpr(const uint8_t key[32], char buf[TH_KEY_FPR_LEN])
 {
@@ -63,6 +63,7 @@ void net_conn_free(struct net_conn *c)
 	if (!c)
 		return;
 	net_assets_conn_free(c);
+	net_catchup_destroy(&c->cu);
 	for (int i = 0; i <= NET_ST_ASSETS; i++) {
 		proto_sess_reasm_fini(&c->rs[i]);
 		th_wbuf_fini(&c->pend[i]);
@@ -92,14 +93,23 @@ static void conn_push(struct net_conn *c)
 		return;
 	for (int st = 0; st <= NET_ST_ASSETS; st++) {
 		struct th_wbuf *b = &c->pend[st];
+		size_t *off = &c->pend_off[st];
 		if (!b->len || !c->opened[st])
 			continue;
-		int n = net_quic_stream_write(c->q, net_stream_sid(st), b->data, b->len, false);
+		int n = net_quic_stream_write(c->q, net_stream_sid(st), b->data + *off, b->len - *off, false);
 		if (n <= 0)
 			continue;
 		c->bytes_out[st] += (uint64_t)n;
-		memmove(b->data, b->data + n, b->len - (size_t)n);
-		b->len -= (size_t)n;
+		*off += (size_t)n;
+		if (*off == b->len) {
+			th_wbuf_reset(b);
+			*off = 0;
+		} else if (*off >= NET_CONN_PEND_COMPACT && *off >= b->len - *off) {
+			/* Moves at most what was written before: amortized once per byte. */
+			memmove(b->data, b->data + *off, b->len - *off);
+			b->len -= *off;
+			*off = 0;
+		}
 	}
 }
 
@@ -150,7 +160,7 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 		return;
 	size_t held = 0;
 	for (int i = 0; i <= NET_ST_ASSETS; i++)
-		held += c->pend[i].len;
+		held += c->pend[i].len - c->pend_off[i];
 	if (held + n > NET_CONN_PENDING_MAX) {
 		/* The peer does not read; it catches up after reconnecting. */
 		th_warn("peer %s: more than %u bytes waiting to be read; closing", c->addr, NET_CONN_PENDING_MAX);
@@ -427,7 +437,8 @@ static void joiner_send_hello(struct net_conn *c, uint64_t now)
 	conn_send_msg(c, NET_ST_CONTROL, &m);
 }
 
-/* Our vector: the last sequence number of every author we hold. */
+/* Our vector: the last durable sequence number of every author we hold
+ * and that entry's hash. */
 static void send_sync(struct net_conn *c)
 {
 	struct sess_session *s = c->s;
@@ -435,12 +446,14 @@ static void send_sync(struct net_conn *c)
 	struct proto_sess_sync_head *heads = calloc(n ? n : 1, sizeof(*heads));
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	if (heads) {
+	if (heads && s->log) {
+		uint32_t k = 0;
 		for (uint32_t i = 0; i < n; i++) {
-			memcpy(heads[i].key, s->authors[i].key, PROTO_SESS_KEY_LEN);
-			heads[i].seq = s->authors[i].seq;
+			memcpy(heads[k].key, s->authors[i].key, PROTO_SESS_KEY_LEN);
+			if (clog_author_head(s->log, heads[k].key, &heads[k].seq, heads[k].hash) == 0 && heads[k].seq)
+				k++;
 		}
-		if (proto_sess_sync_encode(&w, heads, n) == 0)
+		if (proto_sess_sync_encode(&w, heads, k) == 0)
 			conn_send(c, NET_ST_COMMANDS, w.data, w.len);
 	}
 	th_wbuf_fini(&w);
@@ -964,126 +977,93 @@ static int on_control(const uint8_t *p, size_t len, void *ud)
 
 /* ---- commands stream ---------------------------------------------------------- */
 
-struct catchup {
-	struct net_conn *c;
-	const struct proto_sess_sync *theirs;
-	struct th_wbuf w;
-	struct proto_sess_entries_build b;
-	bool open;
-	uint32_t seq_count; /* entries in the current MORE sequence */
-	uint32_t open_authors;
-	bool *author_open;  /* by index in s->authors */
-	uint64_t sent;
-};
+/* ---- catch-up (net_catchup.c) ------------------------------------------------- */
 
-static uint64_t sync_lookup(const struct proto_sess_sync *v, const uint8_t key[32])
+static size_t cu_room(void *ud)
 {
-	uint32_t lo = 0, hi = v->n;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		const uint8_t *it = v->items + (size_t)mid * PROTO_SESS_SYNC_ITEM;
-		int k = memcmp(it, key, PROTO_SESS_KEY_LEN);
-		if (k == 0) {
-			struct proto_sess_sync_head h;
-			proto_sess_sync_item(v, mid, &h);
-			return h.seq;
-		}
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-static long author_index(const struct sess_session *s, const uint8_t key[32])
-{
-	long lo = 0, hi = (long)s->n_authors;
-	while (lo < hi) {
-		long mid = (lo + hi) / 2;
-		int k = memcmp(s->authors[mid].key, key, 32);
-		if (k == 0)
-			return mid;
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static void catchup_emit(struct catchup *cu, bool more)
-{
-	if (!cu->open)
-		return;
-	if (more)
-		cu->w.data[cu->b.start + PROTO_SESS_FRAME_HDR + 2] |= PROTO_SESS_ENTRIES_F_MORE;
-	if (proto_sess_entries_end(&cu->b) == 0)
-		conn_send(cu->c, NET_ST_COMMANDS, cu->w.data, cu->w.len);
-	th_wbuf_reset(&cu->w);
-	cu->open = false;
-}
-
-static int catchup_entry(void *user, const struct th_logrec_entry *e)
-{
-	struct catchup *cu = user;
-	struct sess_session *s = cu->c->s;
-	if (e->seq <= sync_lookup(cu->theirs, e->author))
+	struct net_conn *c = ud;
+	if (!conn_live(c) || !c->opened[NET_ST_COMMANDS] || c->pend[NET_ST_COMMANDS].len)
 		return 0;
-	if (!conn_live(cu->c))
-		return -ECONNABORTED;
-	/* A sequence of MORE messages ends where no author has an entry
-	 * waiting for its signature: the receiver integrates then. */
-	if (cu->open && (proto_sess_entries_size(&cu->b) >= NET_RELAY_SPLIT_BYTES ||
-			 (cu->seq_count >= NET_CATCHUP_CLOSE_AT && cu->open_authors == 0)))
-		catchup_emit(cu, cu->open_authors > 0);
-	if (cu->open_authors == 0 && !cu->open)
-		cu->seq_count = 0;
-	if (!cu->open) {
-		if (proto_sess_entries_begin(&cu->b, &cu->w, 0) < 0)
-			return -ENOMEM;
-		cu->open = true;
-	}
-	if (proto_sess_entries_add(&cu->b, e) < 0)
-		return -ENOMEM;
-	long ai = author_index(s, e->author);
-	if (ai >= 0 && cu->author_open) {
-		if (!e->has_sig && !cu->author_open[ai]) {
-			cu->author_open[ai] = true;
-			cu->open_authors++;
-		} else if (e->has_sig && cu->author_open[ai]) {
-			cu->author_open[ai] = false;
-			cu->open_authors--;
-		}
-	}
-	cu->seq_count++;
-	cu->sent++;
-	return 0;
+	return net_quic_stream_writable(c->q, net_stream_sid(NET_ST_COMMANDS));
 }
 
-/* The peer says what it holds; send it every entry it lacks, in total
- * order (which keeps each author's chain in order and every signature
- * after the entries it covers). */
+static int cu_send(void *ud, const uint8_t *p, size_t n)
+{
+	struct net_conn *c = ud;
+	if (!conn_live(c))
+		return -ECONNABORTED;
+	conn_send(c, NET_ST_COMMANDS, p, n);
+	return conn_live(c) ? 0 : -ECONNABORTED;
+}
+
+static void cu_ready(void *ud)
+{
+	struct net_conn *c = ud;
+	net_mod_kick(c->nm);
+}
+
+static const struct net_catchup_ops cu_ops = { .room = cu_room, .send = cu_send };
+
+/* Logs what the engine reports, once each. */
+static void catchup_report(struct net_conn *c, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	struct sess_session *s = c->s;
+	unsigned ev = net_catchup_take_events(c->cu);
+	struct net_catchup_stats st;
+	net_catchup_get_stats(c->cu, &st);
+	if (ev & NET_CU_EV_STARTED)
+		(*nm->m_catchup_rounds)++;
+	uint8_t key[32];
+	uint64_t seq;
+	while (net_catchup_take_divergence(c->cu, key, &seq) == 1) {
+		char fpr[TH_KEY_FPR_LEN];
+		(*nm->m_sync_divergent)++;
+		th_warn("session %s: peer %s holds another entry %" PRIu64 " of author %s than we do (the author "
+			"signed two different entries with one sequence number); that author's entries are no "
+			"longer exchanged with this peer",
+			s->id, c->addr, seq, key_fpr(key, fpr));
+	}
+	if (ev & NET_CU_EV_FAILED)
+		th_warn("session %s: catching up peer %s failed at log position %" PRIu64 ": %s", s->id, c->addr,
+			st.pos, th_strerror(net_catchup_error(c->cu)));
+	if (ev & NET_CU_EV_DONE)
+		th_info("session %s: sent %" PRIu64 " entries to %s to catch up (positions %" PRIu64 "..%" PRIu64
+			", %.2f s)",
+			s->id, st.round_entries, c->addr, st.start_pos, st.pos, (double)(now - st.started_ns) / 1e9);
+}
+
+static void catchup_pump(struct net_conn *c, uint64_t now)
+{
+	if (!c->cu)
+		return;
+	uint64_t before = 0;
+	struct net_catchup_stats st;
+	net_catchup_get_stats(c->cu, &st);
+	before = st.entries;
+	int r = net_catchup_pump(c->cu, now);
+	net_catchup_get_stats(c->cu, &st);
+	c->entries_out += st.entries - before;
+	*c->nm->m_entries_out += st.entries - before;
+	*c->nm->m_catchup_entries += st.entries - before;
+	catchup_report(c, now);
+	if (r == NET_CU_MORE)
+		net_mod_kick(c->nm);
+}
+
+/* The peer says what it holds: a catch-up round streams what it lacks from
+ * the log position where that starts (or the running round takes the
+ * newer vector). */
 static void on_sync(struct net_conn *c, const struct proto_sess_sync *v, uint64_t now)
 {
 	struct sess_session *s = c->s;
-	bool lacks = false;
-	for (unsigned i = 0; i < s->n_authors && !lacks; i++)
-		lacks = s->authors[i].seq > sync_lookup(v, s->authors[i].key);
-	if (lacks && s->log) {
-		struct catchup cu = { .c = c, .theirs = v };
-		th_wbuf_init(&cu.w, 0);
-		cu.author_open = calloc(s->n_authors ? s->n_authors : 1, sizeof(bool));
-		int r = clog_entries_since(s->log, 0, 0, catchup_entry, &cu);
-		catchup_emit(&cu, false);
-		th_wbuf_fini(&cu.w);
-		free(cu.author_open);
-		c->entries_out += cu.sent;
-		*c->nm->m_entries_out += cu.sent;
-		if (r < 0 && r != -ECONNABORTED)
-			th_warn("session %s: catching up peer %s failed: %s", s->id, c->addr, th_strerror(r));
-		else if (cu.sent)
-			th_info("session %s: sent %" PRIu64 " entries to %s to catch up", s->id, cu.sent, c->addr);
+	if (s->log && !c->cu && net_catchup_create(s->log, &cu_ops, cu_ready, c, &c->cu) < 0)
+		th_warn("session %s: cannot catch up peer %s: out of memory", s->id, c->addr);
+	if (c->cu) {
+		int r = net_catchup_on_sync(c->cu, v, now);
+		if (r < 0)
+			th_warn("session %s: cannot catch up peer %s: %s", s->id, c->addr, th_strerror(r));
+		catchup_pump(c, now);
 	}
 	/* The host asks back, so that the member pushes what it made while
 	 * apart. */
@@ -1245,12 +1225,14 @@ void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struc
 	if (s->role == SESS_ROLE_MEMBER) {
 		/* Our own entries go to the host; the host's come from it. */
 		struct net_join *j = net_join_of(nm, s);
-		if (!ev->remote && j && j->conn && j->conn->st == NC_ACTIVE)
+		if (!ev->remote && j && j->conn && j->conn->st == NC_ACTIVE && !net_catchup_active(j->conn->cu))
 			relay_add(j->conn, ev->entry);
 		return;
 	}
+	/* A peer being caught up gets it from the catch-up's cursor. */
 	for (struct net_conn *c = nm->conns; c; c = c->next)
-		if (c->incoming && c->s == s && c->st == NC_ACTIVE && ev->source != SESS_SOURCE_PEER_BASE + c->peer_id)
+		if (c->incoming && c->s == s && c->st == NC_ACTIVE && ev->source != SESS_SOURCE_PEER_BASE + c->peer_id &&
+		    !net_catchup_active(c->cu))
 			relay_add(c, ev->entry);
 }
 
@@ -1533,6 +1515,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 			}
 			continue;
 		}
+		catchup_pump(c, now);
 		uint64_t seq;
 		if (net_hb_ping_due(&c->hb, now, &seq)) {
 			struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_PING, .seq = seq, .t_ns = now };
