@@ -437,7 +437,6 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	static const char *const stname[] = { "handshake", "hello", "active", "closed" };
 	char fpr[TH_KEY_FPR_LEN] = "-";
 	struct json_object *o = json_object_new_object(), *b = json_object_new_object();
-	static const char *const stream[NET_ST_COUNT] = { "control", "commands", "assets", "datagrams" };
 	if (c->st >= NC_HELLO || c->incoming == false)
 		th_key_fingerprint(c->key, fpr, sizeof(fpr));
 	json_object_object_add(o, "session", json_object_new_string(c->s ? c->s->id : "-"));
@@ -451,16 +450,32 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	json_object_object_add(o, "jitter_ms", json_object_new_double(c->hb.jitter_ns / 1e6));
 	json_object_object_add(o, "loss", json_object_new_double(net_hb_loss(&c->hb, now)));
 	json_object_object_add(o, "connected_s", json_object_new_double((double)(now - c->created_ns) / 1e9));
-	for (int i = 0; i < NET_ST_COUNT; i++) {
-		struct json_object *x = json_object_new_object();
-		json_object_object_add(x, "in", json_object_new_uint64(c->bytes_in[i]));
-		json_object_object_add(x, "out", json_object_new_uint64(c->bytes_out[i]));
-		json_object_object_add(b, stream[i], x);
+	/* Bytes per channel (and all datagram channels together as
+	 * "datagrams"), and every counter of every channel. */
+	struct json_object *chs = json_object_new_object();
+	uint64_t dg_in = 0, dg_out = 0;
+	for (unsigned i = 0; i < c->n_ch; i++) {
+		const struct net_chan *ch = &c->ch[i];
+		struct json_object *x = json_object_new_object(), *y = json_object_new_object();
+		json_object_object_add(x, "in", json_object_new_uint64(ch->st[NET_CHAN_BYTES_IN]));
+		json_object_object_add(x, "out", json_object_new_uint64(ch->st[NET_CHAN_BYTES_OUT]));
+		json_object_object_add(b, ch->def->name, x);
+		for (int k = 0; k < NET_CHAN_NSTAT; k++)
+			json_object_object_add(y, net_chan_stat_name[k], json_object_new_uint64(ch->st[k]));
+		json_object_object_add(chs, ch->def->name, y);
+		if (ch->def->type == NET_CHAN_DGRAM) {
+			dg_in += ch->st[NET_CHAN_BYTES_IN];
+			dg_out += ch->st[NET_CHAN_BYTES_OUT];
+		}
 	}
+	struct json_object *dg = json_object_new_object();
+	json_object_object_add(dg, "in", json_object_new_uint64(dg_in));
+	json_object_object_add(dg, "out", json_object_new_uint64(dg_out));
+	json_object_object_add(b, "datagrams", dg);
 	json_object_object_add(o, "bytes", b);
+	json_object_object_add(o, "channels", chs);
 	json_object_object_add(o, "entries_in", json_object_new_uint64(c->entries_in));
 	json_object_object_add(o, "entries_out", json_object_new_uint64(c->entries_out));
-	json_object_object_add(o, "poses_limited", json_object_new_uint64(c->poses_limited));
 	json_object_object_add(o, "poses_refused", json_object_new_uint64(c->poses_refused));
 	json_object_array_add(arr, o);
 }
@@ -812,7 +827,6 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_rejects_delivered = srv_counter(mx, "net_rejects_delivered",
 					      "refusals from the host delivered to local clients as EVENT_REJECTED");
 	nm->m_sync_ignored = srv_counter(mx, "net_sync_ignored", "SYNC requests ignored for coming too often");
-	nm->m_poses_limited = srv_counter(mx, "net_poses_limited", "member pose datagrams over the per-member rate, dropped");
 	nm->m_poses_refused = srv_counter(mx, "net_poses_refused",
 					  "member pose datagrams for an author that is not the member's, dropped");
 	nm->m_send_failed = srv_counter(mx, "net_send_failed", "connections closed because a frame could not be queued");
@@ -850,7 +864,8 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	socklen_t ll;
 	const struct sockaddr *local = net_udp_local(nm->udp, &ll);
 	struct net_server_config sc = { .quic = { .keepalive_ns = 0 } };
-	if ((r = net_server_create(&sc, nm->cert->cred, &net_link_server_cb, nm, local, ll, &nm->srv)) < 0) {
+	if ((r = net_link_start(nm)) < 0 ||
+	    (r = net_server_create(&sc, nm->cert->cred, &net_link_server_cb, nm, local, ll, &nm->srv)) < 0) {
 		snprintf(msg, len, "cannot start the QUIC endpoint: %s", th_strerror(r));
 		goto fail;
 	}

@@ -162,9 +162,10 @@ static size_t op_writable(void *ud)
 {
 	struct net_asset_conn *ac = ud;
 	struct net_conn *c = ac->c;
-	if (!net_conn_live(c) || !c->opened[NET_ST_ASSETS] || c->pend[NET_ST_ASSETS].len)
+	const struct net_chan *ch = &c->ch[NET_ST_ASSETS];
+	if (!net_conn_live(c) || !ch->opened || net_chan_pending(ch))
 		return 0;
-	return net_quic_stream_writable(c->q, net_stream_sid(NET_ST_ASSETS));
+	return net_quic_stream_writable(c->q, ch->def->sid);
 }
 
 static void offer_to_members(struct net_mod *nm, struct sess_session *s, struct net_conn *except,

@@ -27,7 +27,6 @@ struct clog_event;
 #define NET_JOINED_NAME_PREFIX   "joined-"        /* a replica's name until the host says its own */
 #define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
-#define NET_CONN_PEND_COMPACT    (64u << 10)      /* written bytes at the front of a queue worth moving out */
 #define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */
 #define NET_ACC_MAX_BYTES        (16u << 20)
 #define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
@@ -43,16 +42,17 @@ struct clog_event;
 #define NET_POSE_BURST           200u             /* ... and at once */
 #define NET_HOSTED_MAX           SESS_MAX_SESSIONS /* hosted sessions with pose owners */
 
-/* Streams, in the order the joiner opens them (client-initiated
- * bidirectional ids 0, 4, 8). */
+/* The channels net_link registers first (net_link_start), by their index in
+ * nm->chans; the streams in the order the joiner opens them
+ * (client-initiated bidirectional ids 0, 4, 8). Others register after. */
 enum net_stream {
 	NET_ST_CONTROL = 0,
 	NET_ST_COMMANDS = 1,
 	NET_ST_ASSETS = 2,
-	NET_ST_DGRAM = 3, /* not a stream: datagram byte counters */
-	NET_ST_COUNT
+	NET_CH_HEARTBEAT = 3, /* datagrams PING / PONG */
+	NET_CH_POSE = 4,      /* datagrams POSE */
+	NET_CH_BUILTIN
 };
-static inline int64_t net_stream_sid(enum net_stream st) { return 4 * (int64_t)st; }
 
 enum net_conn_state {
 	NC_HANDSHAKE,  /* QUIC/TLS handshake */
@@ -82,10 +82,8 @@ struct net_conn {
 	uint64_t caps;
 	uint64_t created_ns, hello_deadline_ns;
 	char addr[64];
-	struct proto_sess_reasm rs[NET_ST_ASSETS + 1];
-	struct th_wbuf pend[NET_ST_ASSETS + 1]; /* written, not yet taken by the stream */
-	size_t pend_off[NET_ST_ASSETS + 1];     /* bytes of pend the stream took (pend[i].len > 0: some wait) */
-	bool opened[NET_ST_ASSETS + 1];
+	struct net_chan ch[NET_CHAN_MAX]; /* one per registered channel (nm->chans) */
+	unsigned n_ch;
 	struct net_hb hb;
 	bool hb_on;
 	/* ENTRIES being built for this peer (relay of durable entries). */
@@ -96,10 +94,8 @@ struct net_conn {
 	uint8_t *acc;
 	size_t acc_len, acc_cap;
 	uint32_t acc_n;
-	uint64_t bytes_in[NET_ST_COUNT], bytes_out[NET_ST_COUNT];
 	uint64_t entries_in, entries_out, poses_in, poses_out;
-	uint64_t poses_limited, poses_refused; /* host: over NET_POSE_RATE_PER_S / not the member's author */
-	struct net_rate pose_rate; /* host: this member's pose datagrams */
+	uint64_t poses_refused; /* host: not the member's author (over the rate: the pose channel's over_rate) */
 	uint64_t end_code;       /* app code it ended with (either side) */
 	uint64_t last_sync_rx_ns; /* SYNCs closer than NET_SYNC_MIN_GAP_NS are ignored */
 	struct net_catchup *cu;  /* the peer's catch-up (net_catchup.c); NULL before its first SYNC */
@@ -158,6 +154,7 @@ struct net_hosted {
 struct net_mod {
 	struct srv_daemon *d;
 	uint64_t now; /* now_ns of the callback, hook or service pass being handled */
+	struct net_chans chans;  /* registered channels (net_link_start first) */
 	uint64_t wall_off_ns; /* wall clock - monotonic clock, as of the last service pass */
 	void *sess;              /* the sessions module's state */
 	const struct th_keypair *host_key;
@@ -187,7 +184,7 @@ struct net_mod {
 	struct net_admin_req reqs[NET_ADMIN_REQ_MAX];
 	uint32_t next_req_id;
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
-	uint64_t *m_poses_limited, *m_poses_refused, *m_send_failed;
+	uint64_t *m_poses_refused, *m_send_failed;
 	struct net_hosted *hosted[NET_HOSTED_MAX];
 	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent;
 };
@@ -202,6 +199,7 @@ struct net_join *net_join_of(struct net_mod *nm, struct sess_session *s);
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code);
 int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t now_ns);
 void net_conn_free(struct net_conn *c);
+int net_link_start(struct net_mod *nm); /* registers the built-in channels and their metrics */
 void net_link_stop(struct net_mod *nm); /* after every connection is gone */
 unsigned net_peers_of(struct net_mod *nm, struct sess_session *s);
 /* sessions-module hooks */

@@ -19,6 +19,8 @@
 #include "net/net_catchup.h"
 #include "net/net_int.h"
 #include "sess/module.h"
+#include "srv/daemon.h"
+#include "srv/metrics.h"
 #include "th_cmd.h"
 #include "th_err.h"
 #include "th_hex.h"
@@ -46,13 +48,11 @@ static struct net_conn *conn_new(struct net_mod *nm, bool incoming, uint64_t now
 	c->incoming = incoming;
 	c->created_ns = now;
 	c->hello_deadline_ns = now + NET_HELLO_TIMEOUT_NS;
-	for (int i = 0; i <= NET_ST_ASSETS; i++) {
-		proto_sess_reasm_init(&c->rs[i], 0);
-		th_wbuf_init(&c->pend[i], 0);
-	}
+	for (unsigned i = 0; i < nm->chans.n; i++)
+		net_chan_init(&c->ch[i], &nm->chans, i);
+	c->n_ch = nm->chans.n;
 	th_wbuf_init(&c->out, 0);
 	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
-	net_rate_init(&c->pose_rate, NET_POSE_RATE_PER_S, NET_POSE_BURST);
 	c->next = nm->conns;
 	nm->conns = c;
 	return c;
@@ -64,10 +64,8 @@ void net_conn_free(struct net_conn *c)
 		return;
 	net_assets_conn_free(c);
 	net_catchup_destroy(&c->cu);
-	for (int i = 0; i <= NET_ST_ASSETS; i++) {
-		proto_sess_reasm_fini(&c->rs[i]);
-		th_wbuf_fini(&c->pend[i]);
-	}
+	for (unsigned i = 0; i < c->n_ch; i++)
+		net_chan_fini(&c->ch[i]);
 	th_wbuf_fini(&c->out);
 	free(c->acc);
 	free(c);
@@ -91,25 +89,15 @@ static void conn_push(struct net_conn *c)
 {
 	if (!conn_live(c))
 		return;
-	for (int st = 0; st <= NET_ST_ASSETS; st++) {
-		struct th_wbuf *b = &c->pend[st];
-		size_t *off = &c->pend_off[st];
-		if (!b->len || !c->opened[st])
+	for (unsigned i = 0; i < c->n_ch; i++) {
+		struct net_chan *ch = &c->ch[i];
+		size_t len;
+		const uint8_t *p = net_chan_peek(ch, &len);
+		if (!p || !ch->opened)
 			continue;
-		int n = net_quic_stream_write(c->q, net_stream_sid(st), b->data + *off, b->len - *off, false);
-		if (n <= 0)
-			continue;
-		c->bytes_out[st] += (uint64_t)n;
-		*off += (size_t)n;
-		if (*off == b->len) {
-			th_wbuf_reset(b);
-			*off = 0;
-		} else if (*off >= NET_CONN_PEND_COMPACT && *off >= b->len - *off) {
-			/* Moves at most what was written before: amortized once per byte. */
-			memmove(b->data, b->data + *off, b->len - *off);
-			b->len -= *off;
-			*off = 0;
-		}
+		int n = net_quic_stream_write(c->q, ch->def->sid, p, len, false);
+		if (n > 0)
+			net_chan_consume(ch, (size_t)n);
 	}
 }
 
@@ -128,7 +116,7 @@ int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t 
  * streams the joiner opened). */
 static int conn_open(struct net_conn *c, enum net_stream st)
 {
-	if (c->opened[st])
+	if (c->ch[st].opened)
 		return 0;
 	if (c->incoming)
 		return -EAGAIN; /* wait for the peer to open it */
@@ -136,11 +124,11 @@ static int conn_open(struct net_conn *c, enum net_stream st)
 	int r = net_quic_stream_open(c->q, &sid);
 	if (r < 0)
 		return r;
-	if (sid != net_stream_sid(st)) {
+	if (sid != c->ch[st].def->sid) {
 		net_quic_stream_reset(c->q, sid, PROTO_SESS_ERR_PROTOCOL);
 		return -EPROTO;
 	}
-	c->opened[st] = true;
+	c->ch[st].opened = true;
 	return 0;
 }
 
@@ -156,11 +144,11 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 {
 	if (!conn_live(c))
 		return;
-	if (!c->incoming && !c->opened[st] && conn_open(c, st) < 0)
+	if (!c->incoming && !c->ch[st].opened && conn_open(c, st) < 0)
 		return;
 	size_t held = 0;
-	for (int i = 0; i <= NET_ST_ASSETS; i++)
-		held += c->pend[i].len - c->pend_off[i];
+	for (unsigned i = 0; i < c->n_ch; i++)
+		held += net_chan_pending(&c->ch[i]);
 	if (held + n > NET_CONN_PENDING_MAX) {
 		/* The peer does not read; it catches up after reconnecting. */
 		th_warn("peer %s: more than %u bytes waiting to be read; closing", c->addr, NET_CONN_PENDING_MAX);
@@ -168,9 +156,14 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 		return;
 	}
 	if (c->nm->test_queue_fail && ++c->nm->test_queued == c->nm->test_queue_fail)
-		c->pend[st].oom = true; /* as after a failed allocation */
-	th_wbuf_put(&c->pend[st], p, n);
-	int r = th_wbuf_error(&c->pend[st]);
+		c->ch[st].q.b.oom = true; /* as after a failed allocation */
+	int r = net_chan_queue(&c->ch[st], p, n);
+	if (r == -ENOBUFS) {
+		th_warn("peer %s: more than the %s channel holds waiting to be read; closing", c->addr,
+			c->ch[st].def->name);
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "peer does not read", c->nm->now);
+		return;
+	}
 	if (r < 0) {
 		/* The queue lost a frame (and would refuse every later one):
 		 * the stream is broken from here on, so end the connection;
@@ -210,8 +203,9 @@ static void conn_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
 	if (!conn_live(c) || c->st != NC_ACTIVE || !(c->caps & PROTO_SESS_CAP_DATAGRAMS))
 		return;
 	int n = proto_sess_dgram_encode(d, b, sizeof(b));
-	if (n > 0 && net_quic_dgram_send(c->q, b, (size_t)n) == 0) {
-		c->bytes_out[NET_ST_DGRAM] += (uint64_t)n;
+	int ci = net_chans_by_dgram(&c->nm->chans, d->kind);
+	if (n > 0 && ci >= 0 && net_quic_dgram_send(c->q, b, (size_t)n) == 0) {
+		net_chan_sent(&c->ch[ci], (size_t)n);
 		net_mod_kick(c->nm);
 	}
 }
@@ -880,10 +874,9 @@ void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct se
 
 /* ---- control stream ----------------------------------------------------------- */
 
-static int on_control(const uint8_t *p, size_t len, void *ud)
+static int on_control(void *ud, const uint8_t *p, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	uint64_t now = c->nm->now;
 	if (c->st == NC_CLOSED)
 		return -ECONNABORTED;
 	if (c->incoming && c->st != NC_ACTIVE) {
@@ -982,9 +975,10 @@ static int on_control(const uint8_t *p, size_t len, void *ud)
 static size_t cu_room(void *ud)
 {
 	struct net_conn *c = ud;
-	if (!conn_live(c) || !c->opened[NET_ST_COMMANDS] || c->pend[NET_ST_COMMANDS].len)
+	const struct net_chan *ch = &c->ch[NET_ST_COMMANDS];
+	if (!conn_live(c) || !ch->opened || net_chan_pending(ch))
 		return 0;
-	return net_quic_stream_writable(c->q, net_stream_sid(NET_ST_COMMANDS));
+	return net_quic_stream_writable(c->q, ch->def->sid);
 }
 
 static int cu_send(void *ud, const uint8_t *p, size_t n)
@@ -1119,10 +1113,9 @@ static void acc_integrate(struct net_conn *c, uint64_t now)
 	c->acc_n = 0;
 }
 
-static int on_commands(const uint8_t *p, size_t len, void *ud)
+static int on_commands(void *ud, const uint8_t *p, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	uint64_t now = c->nm->now;
 	struct proto_sess_msg m;
 	if (c->st != NC_ACTIVE)
 		return -ECONNABORTED;
@@ -1161,10 +1154,9 @@ static int on_commands(const uint8_t *p, size_t len, void *ud)
 	}
 }
 
-static int on_assets(const uint8_t *p, size_t len, void *ud)
+static int on_assets(void *ud, const uint8_t *p, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	uint64_t now = c->nm->now;
 	if (c->st != NC_ACTIVE)
 		return -ECONNABORTED;
 	int r = net_assets_on_msg(c, p, len, now);
@@ -1268,16 +1260,11 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 		}
 }
 
-/* The host takes a member's pose only within its rate and for an author
- * that belongs to it (net_sl_pose.h); each refusal is counted. */
-static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d, uint64_t now)
+/* The host takes a member's pose only for an author that belongs to it
+ * (net_sl_pose.h), counted when not; the pose channel's rate came first. */
+static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d)
 {
 	struct net_mod *nm = c->nm;
-	if (!net_rate_take(&c->pose_rate, now)) {
-		c->poses_limited++;
-		(*nm->m_poses_limited)++;
-		return false;
-	}
 	struct net_hosted *h = hosted_of(nm, c->s, true);
 	if (!h || net_pose_owners_check(&h->owners, d->author, c->peer_id) < 0) {
 		c->poses_refused++;
@@ -1287,11 +1274,15 @@ static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d, u
 	return true;
 }
 
-static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d, uint64_t now)
+static int on_pose_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now)
 {
+	struct net_conn *c = ud;
 	struct net_mod *nm = c->nm;
-	if (c->incoming && !host_pose_ok(c, d, now))
-		return;
+	struct proto_sess_dgram dg, *d = &dg;
+	if (proto_sess_dgram_decode(data, len, d) < 0)
+		return 0; /* unreliable and unauthenticated beyond QUIC: drop */
+	if (c->incoming && !host_pose_ok(c, d))
+		return 0;
 	struct proto_ipc_pose_update p = {
 		.entity = sess_entity_of(d->author), .t_ns = d->t_ns,
 		.px = d->pose[0], .py = d->pose[1], .pz = d->pose[2],
@@ -1302,13 +1293,68 @@ static void on_pose_dgram(struct net_conn *c, const struct proto_sess_dgram *d, 
 	(*nm->m_poses_in)++;
 	sess_module_deliver_pose(nm->sess, c->s, &p);
 	if (!c->incoming)
-		return;
+		return 0;
 	for (struct net_conn *o = nm->conns; o; o = o->next)
 		if (o != c && o->incoming && o->s == c->s && o->st == NC_ACTIVE) {
 			conn_dgram(o, d);
 			o->poses_out++;
 			(*nm->m_poses_out)++;
 		}
+	return 0;
+}
+
+static int on_heartbeat_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now)
+{
+	struct net_conn *c = ud;
+	struct proto_sess_dgram d;
+	if (proto_sess_dgram_decode(data, len, &d) < 0)
+		return 0; /* unreliable: drop */
+	if (d.kind == PROTO_SESS_DG_PING) {
+		struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = d.seq, .echo_t_ns = d.t_ns,
+						 .t_ns = now };
+		conn_dgram(c, &pong);
+	} else {
+		net_hb_on_pong(&c->hb, d.seq, d.echo_t_ns, now);
+	}
+	return 0;
+}
+
+/* ---- channels ----------------------------------------------------------------------- */
+
+/* The built-in channels, registered first in enum net_stream's order. A new
+ * kind of traffic registers its own net_chan_def after these
+ * (net_chans_register on nm->chans before the endpoint starts). */
+static const struct net_chan_def builtin_chans[NET_CH_BUILTIN] = {
+	[NET_ST_CONTROL] = { .name = "control", .type = NET_CHAN_STREAM, .sid = 0, .before_session = true,
+			     .on_msg = on_control },
+	[NET_ST_COMMANDS] = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 4, .on_msg = on_commands },
+	[NET_ST_ASSETS] = { .name = "assets", .type = NET_CHAN_STREAM, .sid = 8, .on_msg = on_assets },
+	[NET_CH_HEARTBEAT] = { .name = "heartbeat", .type = NET_CHAN_DGRAM,
+			       .dgram_kind = { PROTO_SESS_DG_PING, PROTO_SESS_DG_PONG }, .on_msg = on_heartbeat_dgram },
+	[NET_CH_POSE] = { .name = "pose", .type = NET_CHAN_DGRAM, .dgram_kind = { PROTO_SESS_DG_POSE },
+			  .lim = { .rate_per_s = NET_POSE_RATE_PER_S, .burst = NET_POSE_BURST },
+			  .on_msg = on_pose_dgram },
+};
+
+/* Metric names live as long as the process (the registry keeps pointers). */
+static char chan_metric_name[NET_CHAN_MAX][NET_CHAN_NSTAT][48];
+
+int net_link_start(struct net_mod *nm)
+{
+	nm->chans = (struct net_chans){ 0 };
+	for (unsigned i = 0; i < NET_CH_BUILTIN; i++) {
+		int r = net_chans_register(&nm->chans, &builtin_chans[i]);
+		if (r < 0)
+			return r;
+	}
+	struct srv_metrics *mx = srv_daemon_metrics(nm->d);
+	for (unsigned i = 0; i < nm->chans.n; i++)
+		for (int k = 0; k < NET_CHAN_NSTAT; k++) {
+			snprintf(chan_metric_name[i][k], sizeof(chan_metric_name[i][k]), "net_chan_%s_%s",
+				 nm->chans.def[i]->name, net_chan_stat_name[k]);
+			nm->chans.total[i][k] = srv_counter(mx, chan_metric_name[i][k], "per-channel counter (docs/network.md)");
+		}
+	return 0;
 }
 
 /* ---- QUIC callbacks -------------------------------------------------------------- */
@@ -1332,11 +1378,12 @@ static void cb_stream_open(struct net_quic *q, int64_t sid, uint64_t now, void *
 	if (!c)
 		return;
 	c->nm->now = now;
-	if (!c->incoming || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0) {
+	int i = net_chans_by_sid(&c->nm->chans, sid);
+	if (!c->incoming || i < 0 || (unsigned)i >= c->n_ch) {
 		net_quic_stream_reset(q, sid, PROTO_SESS_ERR_PROTOCOL);
 		return;
 	}
-	c->opened[sid / 4] = true;
+	c->ch[i].opened = true;
 	conn_push(c);
 }
 
@@ -1347,22 +1394,21 @@ static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data,
 	if (!c || c->st == NC_CLOSED)
 		return;
 	c->nm->now = now;
-	if (sid < 0 || sid > net_stream_sid(NET_ST_ASSETS) || sid % 4 != 0)
+	int i = net_chans_by_sid(&c->nm->chans, sid);
+	if (i < 0 || (unsigned)i >= c->n_ch)
 		return;
-	int st = (int)(sid / 4);
-	if (c->incoming && !c->opened[st]) {
-		c->opened[st] = true;
+	struct net_chan *ch = &c->ch[i];
+	if (c->incoming && !ch->opened) {
+		ch->opened = true;
 		conn_push(c);
 	}
 	/* Until the handshake is through, only the control stream counts. */
-	if (st != NET_ST_CONTROL && c->st != NC_ACTIVE) {
+	if (!ch->def->before_session && c->st != NC_ACTIVE) {
 		protocol_error(c, "data before the session handshake", now);
 		return;
 	}
-	c->bytes_in[st] += len;
 	net_hb_on_rx(&c->hb, now);
-	static int (*const handler[])(const uint8_t *, size_t, void *) = { on_control, on_commands, on_assets };
-	int r = proto_sess_reasm_feed(&c->rs[st], data, len, handler[st], c);
+	int r = net_chan_feed_stream(ch, data, len, c->incoming, c, now);
 	if (r == -EMSGSIZE)
 		protocol_error(c, "frame too large", now);
 }
@@ -1377,25 +1423,11 @@ static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, uin
 	if (!c || c->st != NC_ACTIVE)
 		return;
 	c->nm->now = now;
-	struct proto_sess_dgram d;
-	c->bytes_in[NET_ST_DGRAM] += len;
 	net_hb_on_rx(&c->hb, now);
-	if (proto_sess_dgram_decode(data, len, &d) < 0)
-		return; /* unreliable and unauthenticated beyond QUIC: drop */
-	switch (d.kind) {
-	case PROTO_SESS_DG_PING: {
-		struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = d.seq, .echo_t_ns = d.t_ns,
-						 .t_ns = now };
-		conn_dgram(c, &pong);
-		break;
-	}
-	case PROTO_SESS_DG_PONG:
-		net_hb_on_pong(&c->hb, d.seq, d.echo_t_ns, now);
-		break;
-	case PROTO_SESS_DG_POSE:
-		on_pose_dgram(c, &d, now);
-		break;
-	}
+	int i = len ? net_chans_by_dgram(&c->nm->chans, data[0]) : -ENOENT;
+	if (i < 0 || (unsigned)i >= c->n_ch)
+		return; /* a kind nobody registered: unreliable, so drop */
+	net_chan_feed_dgram(&c->ch[i], data, len, c->incoming, c, now);
 }
 
 static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, uint64_t now, void *ud)

@@ -1,11 +1,17 @@
-/* thetad/net/net_chan: the rate limit every channel uses, in simulated time. */
+/* thetad/net/net_chan: the rate limit every channel uses, in simulated
+ * time; the channel table (registration, lookup by stream id and datagram
+ * kind); one channel's reassembly, limits, counters and send queue. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "net/net_chan.h"
+#include "th_buf.h"
 
 #define MS (1000ull * 1000)
 #define T0 (7000 * MS)
@@ -65,9 +71,237 @@ static void zero_rate_means_unlimited(void **state)
 		assert_true(net_rate_take(&r, T0));
 }
 
+/* ---- the table ------------------------------------------------------------ */
+
+struct got {
+	unsigned n;
+	size_t bytes;
+	uint8_t last[64];
+	int ret; /* what the handler returns */
+};
+
+static int on_msg(void *conn, const uint8_t *m, size_t len, uint64_t now)
+{
+	struct got *g = conn;
+	(void)now;
+	g->n++;
+	g->bytes += len;
+	memcpy(g->last, m, len < sizeof(g->last) ? len : sizeof(g->last));
+	return g->ret;
+}
+
+static const struct net_chan_def d_ctl = { .name = "control", .type = NET_CHAN_STREAM, .sid = 0, .on_msg = on_msg };
+static const struct net_chan_def d_cmd = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 4,
+					   .lim = { .max_msg = 100 }, .on_msg = on_msg };
+static const struct net_chan_def d_hb = { .name = "heartbeat", .type = NET_CHAN_DGRAM, .dgram_kind = { 1, 2 },
+					  .on_msg = on_msg };
+static const struct net_chan_def d_pose = { .name = "pose", .type = NET_CHAN_DGRAM, .dgram_kind = { 3 },
+					    .lim = { .max_msg = 60, .rate_per_s = 10, .burst = 2 }, .on_msg = on_msg };
+
+static void channels_are_found_by_stream_id_and_datagram_kind(void **state)
+{
+	struct net_chans t = { 0 };
+	assert_int_equal(net_chans_register(&t, &d_ctl), 0);
+	assert_int_equal(net_chans_register(&t, &d_hb), 1);
+	assert_int_equal(net_chans_register(&t, &d_cmd), 2);
+	assert_int_equal(net_chans_register(&t, &d_pose), 3);
+	assert_int_equal(net_chans_by_sid(&t, 0), 0);
+	assert_int_equal(net_chans_by_sid(&t, 4), 2);
+	assert_int_equal(net_chans_by_sid(&t, 8), -ENOENT);
+	assert_int_equal(net_chans_by_sid(&t, 2), -ENOENT);
+	assert_int_equal(net_chans_by_dgram(&t, 1), 1);
+	assert_int_equal(net_chans_by_dgram(&t, 2), 1);
+	assert_int_equal(net_chans_by_dgram(&t, 3), 3);
+	assert_int_equal(net_chans_by_dgram(&t, 4), -ENOENT);
+	assert_int_equal(net_chans_by_name(&t, "pose"), 3);
+}
+
+static void a_new_channel_cannot_take_a_stream_kind_or_name_in_use(void **state)
+{
+	struct net_chans t = { 0 };
+	assert_int_equal(net_chans_register(&t, &d_ctl), 0);
+	assert_int_equal(net_chans_register(&t, &d_hb), 1);
+	assert_int_equal(net_chans_register(&t, &d_ctl), -EEXIST); /* stream 0 again */
+	struct net_chan_def voice = { .name = "voice", .type = NET_CHAN_DGRAM, .dgram_kind = { 5, 2 }, .on_msg = on_msg };
+	assert_int_equal(net_chans_register(&t, &voice), -EEXIST); /* kind 2 is the heartbeat's */
+	voice.dgram_kind[1] = 6;
+	assert_int_equal(net_chans_register(&t, &voice), 2);
+	struct net_chan_def again = { .name = "voice", .type = NET_CHAN_DGRAM, .dgram_kind = { 7 }, .on_msg = on_msg };
+	assert_int_equal(net_chans_register(&t, &again), -EEXIST);
+	/* Streams come in the order the joiner opens them. */
+	struct net_chan_def snap = { .name = "snapshots", .type = NET_CHAN_STREAM, .sid = 8, .on_msg = on_msg };
+	assert_int_equal(net_chans_register(&t, &snap), -EINVAL);
+	snap.sid = 4;
+	assert_int_equal(net_chans_register(&t, &snap), 3);
+	struct net_chan_def bad = { .name = "x", .type = NET_CHAN_DGRAM, .on_msg = on_msg };
+	assert_int_equal(net_chans_register(&t, &bad), -EINVAL); /* no kind */
+	bad.dgram_kind[0] = 9;
+	bad.on_msg = NULL;
+	assert_int_equal(net_chans_register(&t, &bad), -EINVAL);
+}
+
+static void the_table_is_bounded(void **state)
+{
+	static struct net_chan_def d[NET_CHAN_MAX + 1];
+	static char names[NET_CHAN_MAX + 1][8];
+	struct net_chans t = { 0 };
+	for (unsigned i = 0; i <= NET_CHAN_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%u", i);
+		d[i] = (struct net_chan_def){ .name = names[i], .type = NET_CHAN_DGRAM, .dgram_kind = { (uint8_t)(i + 1) },
+					      .on_msg = on_msg };
+		assert_int_equal(net_chans_register(&t, &d[i]), i < NET_CHAN_MAX ? (int)i : -ENOSPC);
+	}
+}
+
+/* ---- one channel ------------------------------------------------------------ */
+
+static void frame(struct th_wbuf *w, const char *s)
+{
+	size_t n = strlen(s);
+	th_wbuf_u32(w, (uint32_t)n);
+	th_wbuf_put(w, s, n);
+}
+
+static void stream_bytes_reach_the_handler_as_whole_messages_and_are_counted(void **state)
+{
+	struct net_chans t = { 0 };
+	uint64_t total_in = 0, total_msgs = 0;
+	net_chans_register(&t, &d_ctl);
+	t.total[0][NET_CHAN_BYTES_IN] = &total_in;
+	t.total[0][NET_CHAN_MSGS_IN] = &total_msgs;
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	frame(&w, "hello");
+	frame(&w, "world!");
+	struct got g = { 0 };
+	/* One byte at a time: nothing is handed over until a message is whole. */
+	for (size_t i = 0; i < w.len; i++)
+		assert_int_equal(net_chan_feed_stream(&ch, w.data + i, 1, false, &g, T0), 0);
+	assert_int_equal(g.n, 2);
+	assert_memory_equal(g.last, "world!", 6);
+	assert_int_equal(ch.st[NET_CHAN_MSGS_IN], 2);
+	assert_int_equal(ch.st[NET_CHAN_BYTES_IN], w.len);
+	assert_int_equal(total_in, w.len);
+	assert_int_equal(total_msgs, 2);
+	/* The handler's refusal comes back to the caller. */
+	g.ret = -EPROTO;
+	th_wbuf_reset(&w);
+	frame(&w, "bad");
+	assert_int_equal(net_chan_feed_stream(&ch, w.data, w.len, false, &g, T0), -EPROTO);
+	th_wbuf_fini(&w);
+	net_chan_fini(&ch);
+}
+
+static void a_message_over_the_channels_size_limit_breaks_the_stream(void **state)
+{
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d_ctl);
+	net_chans_register(&t, &d_cmd); /* max_msg 100 */
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 1);
+	uint8_t hdr[4];
+	th_put_le32(hdr, 101);
+	struct got g = { 0 };
+	assert_int_equal(net_chan_feed_stream(&ch, hdr, 4, false, &g, T0), -EMSGSIZE);
+	assert_int_equal(ch.st[NET_CHAN_OVER_SIZE], 1);
+	assert_int_equal(g.n, 0);
+	net_chan_fini(&ch);
+}
+
+static void datagrams_over_size_or_rate_are_dropped_and_counted_when_policed(void **state)
+{
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d_pose); /* 60 bytes, 10/s, burst 2 */
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	struct got g = { 0 };
+	uint8_t dg[61] = { 3 };
+	assert_int_equal(net_chan_feed_dgram(&ch, dg, 61, true, &g, T0), 0);
+	assert_int_equal(ch.st[NET_CHAN_OVER_SIZE], 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(net_chan_feed_dgram(&ch, dg, 40, true, &g, T0), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(ch.st[NET_CHAN_OVER_RATE], 3);
+	/* Unpoliced (what a member takes from its host): all of them. */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(net_chan_feed_dgram(&ch, dg, 40, false, &g, T0), 0);
+	assert_int_equal(g.n, 7);
+	assert_int_equal(ch.st[NET_CHAN_MSGS_IN], 7);
+	net_chan_fini(&ch);
+}
+
+static void the_send_queue_gives_bytes_out_in_order_across_partial_writes(void **state)
+{
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d_ctl);
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	uint8_t msg[1000], out[64 * 1000];
+	size_t got = 0;
+	for (int i = 0; i < 64; i++) {
+		memset(msg, i, sizeof(msg));
+		assert_int_equal(net_chan_queue(&ch, msg, sizeof(msg)), 0);
+		/* The transport takes 700 bytes each time. */
+		size_t len;
+		const uint8_t *p = net_chan_peek(&ch, &len);
+		size_t n = len < 700 ? len : 700;
+		memcpy(out + got, p, n);
+		got += n;
+		net_chan_consume(&ch, n);
+	}
+	size_t len;
+	const uint8_t *p;
+	while ((p = net_chan_peek(&ch, &len))) {
+		memcpy(out + got, p, len);
+		got += len;
+		net_chan_consume(&ch, len);
+	}
+	assert_int_equal(got, sizeof(out));
+	for (size_t i = 0; i < sizeof(out); i++)
+		if (out[i] != (uint8_t)(i / 1000))
+			fail_msg("byte %zu is %u", i, out[i]);
+	assert_int_equal(ch.st[NET_CHAN_MSGS_OUT], 64);
+	assert_int_equal(ch.st[NET_CHAN_BYTES_OUT], sizeof(out));
+	assert_int_equal(net_chan_pending(&ch), 0);
+	net_chan_fini(&ch);
+}
+
+static void a_failed_queue_refuses_that_message_only_and_says_so(void **state)
+{
+	struct net_chans t = { 0 };
+	struct net_chan_def small = { .name = "s", .type = NET_CHAN_STREAM, .sid = 0, .lim = { .queue_max = 100 },
+				      .on_msg = on_msg };
+	net_chans_register(&t, &small);
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	uint8_t m[60] = { 1 };
+	assert_int_equal(net_chan_queue(&ch, m, 60), 0);
+	assert_int_equal(net_chan_queue(&ch, m, 60), -ENOBUFS); /* over queue_max */
+	assert_int_equal(net_chan_pending(&ch), 60);
+	/* An allocation failure (as th_wbuf latches it) fails that message... */
+	ch.q.b.oom = true;
+	assert_int_equal(net_chan_queue(&ch, m, 10), -ENOMEM);
+	assert_int_equal(ch.st[NET_CHAN_QUEUE_FAIL], 2);
+	assert_int_equal(net_chan_pending(&ch), 60);
+	/* ...and is not latched: the next one is queued. */
+	assert_int_equal(net_chan_queue(&ch, m, 10), 0);
+	assert_int_equal(net_chan_pending(&ch), 70);
+	net_chan_fini(&ch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(channels_are_found_by_stream_id_and_datagram_kind),
+		cmocka_unit_test(a_new_channel_cannot_take_a_stream_kind_or_name_in_use),
+		cmocka_unit_test(the_table_is_bounded),
+		cmocka_unit_test(stream_bytes_reach_the_handler_as_whole_messages_and_are_counted),
+		cmocka_unit_test(a_message_over_the_channels_size_limit_breaks_the_stream),
+		cmocka_unit_test(datagrams_over_size_or_rate_are_dropped_and_counted_when_policed),
+		cmocka_unit_test(the_send_queue_gives_bytes_out_in_order_across_partial_writes),
+		cmocka_unit_test(a_failed_queue_refuses_that_message_only_and_says_so),
 		cmocka_unit_test(a_burst_passes_then_the_rate_holds),
 		cmocka_unit_test(refused_events_do_not_use_up_the_future),
 		cmocka_unit_test(an_idle_bucket_refills_only_to_its_burst),
