@@ -24,62 +24,10 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "session.h"
+#include "th_hex.h"
 
 #define CTL_ASSET_CHUNK    (44u * 1024)     /* raw bytes per asset_chunk: base64 stays under 64 KiB */
 #define CTL_ASSET_READ     (512u * 1024)    /* bytes per asset_read */
-
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "-";
-}
-
-static uint64_t ju64(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, k, &v) ? (uint64_t)json_object_get_int64(v) : 0;
-}
-
-/* One request on an open connection; prints the daemon's error. */
-static int call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
-		   struct json_object **result)
-{
-	struct json_object *req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	json_object_object_add(req, "args", json_object_get(args));
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	char *reply = NULL;
-	size_t rlen;
-	int r = ctl_send_frame(fd, s, strlen(s));
-	if (r == 0)
-		r = ctl_recv_frame(fd, &reply, &rlen);
-	json_object_put(req);
-	if (r < 0) {
-		fprintf(stderr, "%s: lost the connection to thetad during '%s': %s\n", ctx->prog, cmd, strerror(-r));
-		return CTL_EXIT_ERROR;
-	}
-	struct json_object *o = json_tokener_parse(reply), *ok, *res;
-	free(reply);
-	if (!o || !json_object_object_get_ex(o, "ok", &ok)) {
-		fprintf(stderr, "%s: thetad sent a reply that is not valid JSON\n", ctx->prog);
-		json_object_put(o);
-		return CTL_EXIT_ERROR;
-	}
-	if (!json_object_get_boolean(ok)) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, jstr(o, "error"));
-		json_object_put(o);
-		return CTL_EXIT_ERROR;
-	}
-	*result = json_object_object_get_ex(o, "result", &res) ? json_object_get(res) : NULL;
-	json_object_put(o);
-	return CTL_EXIT_OK;
-}
-
-static void hexify(const uint8_t h[32], char out[65])
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
 
 static int hash_file(int fd, uint64_t size, uint8_t h[32])
 {
@@ -159,7 +107,7 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 		close(fd);
 		return CTL_EXIT_ERROR;
 	}
-	hexify(h, hex);
+	th_hex_encode(h, sizeof(h), hex);
 
 	struct json_object *args = base_args(session), *res = NULL;
 	json_object_object_add(args, "hash", json_object_new_string(hex));
@@ -171,13 +119,11 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 		close(fd);
 		return r;
 	}
-	uint64_t off = ju64(res, "have");
-	bool complete = !strcmp(jstr(res, "state"), "complete");
+	uint64_t off = (uint64_t)ctl_jint(res, "have");
+	bool complete = !strcmp(ctl_jstr(res, "state"), "complete");
 	json_object_put(res);
-	int cfd = ctl_connect(ctx->runtime_dir);
+	int cfd = ctl_open(ctx);
 	if (cfd < 0) {
-		fprintf(stderr, "%s: cannot reach thetad at %s/control.sock: %s\n", ctx->prog, ctx->runtime_dir,
-			strerror(-cfd));
 		close(fd);
 		return CTL_EXIT_ERROR;
 	}
@@ -196,10 +142,10 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_object_add(args, "hash", json_object_new_string(hex));
 		json_object_object_add(args, "offset", json_object_new_int64((int64_t)off));
 		json_object_object_add(args, "data", json_object_new_string(b64));
-		r = call_on(ctx, cfd, "asset_chunk", args, &res);
+		r = ctl_call_on(ctx, cfd, "asset_chunk", args, &res);
 		json_object_put(args);
 		if (r == 0) {
-			uint64_t have = ju64(res, "have");
+			uint64_t have = (uint64_t)ctl_jint(res, "have");
 			json_object_put(res);
 			if (have <= off) {
 				fprintf(stderr, "%s: the daemon took no bytes at offset %" PRIu64 "\n", ctx->prog, off);
@@ -212,7 +158,7 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r == 0) {
 		args = base_args(session);
 		json_object_object_add(args, "hash", json_object_new_string(hex));
-		r = call_on(ctx, cfd, "asset_end", args, &res);
+		r = ctl_call_on(ctx, cfd, "asset_end", args, &res);
 		json_object_put(args);
 	}
 	close(cfd);
@@ -221,8 +167,8 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		ctl_print_json(res);
 	else
-		printf("asset %s (%s, %" PRIu64 " bytes) in session %s: %s\n", hex, jstr(res, "name"), size,
-		       jstr(res, "session"), jstr(res, "shared"));
+		printf("asset %s (%s, %" PRIu64 " bytes) in session %s: %s\n", hex, ctl_jstr(res, "name"), size,
+		       ctl_jstr(res, "session"), ctl_jstr(res, "shared"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -257,19 +203,17 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_object_add(args, "len", json_object_new_int64(CTL_ASSET_READ));
 		if (cfd < 0) {
 			r = ctl_call(ctx, "asset_read", args, &res); /* the first: the usual messages */
-			if (r == 0 && (cfd = ctl_connect(ctx->runtime_dir)) < 0) {
-				fprintf(stderr, "%s: cannot reach thetad: %s\n", ctx->prog, strerror(-cfd));
+			if (r == 0 && (cfd = ctl_open(ctx)) < 0)
 				r = CTL_EXIT_ERROR;
-			}
 		} else {
-			r = call_on(ctx, cfd, "asset_read", args, &res);
+			r = ctl_call_on(ctx, cfd, "asset_read", args, &res);
 		}
 		json_object_put(args);
 		if (r)
 			break;
 		if (!full[0]) {
-			snprintf(full, sizeof(full), "%s", jstr(res, "hash"));
-			size = ju64(res, "size");
+			snprintf(full, sizeof(full), "%s", ctl_jstr(res, "hash"));
+			size = (uint64_t)ctl_jint(res, "size");
 			if (to_stdout) {
 				ofd = STDOUT_FILENO;
 			} else {
@@ -284,7 +228,7 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 				}
 			}
 		}
-		const char *b64 = jstr(res, "data");
+		const char *b64 = ctl_jstr(res, "data");
 		size_t blen = strlen(b64), n = 0;
 		uint8_t *bin = malloc(blen / 4 * 3 + 3);
 		if (!bin || sodium_base642bin(bin, blen / 4 * 3 + 3, b64, blen, NULL, &n, NULL,
@@ -321,7 +265,7 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 		uint8_t h[32];
 		char hex[65];
 		crypto_hash_sha256_final(&st, h);
-		hexify(h, hex);
+		th_hex_encode(h, sizeof(h), hex);
 		if (strcmp(hex, full)) {
 			fprintf(stderr, "%s: the bytes read do not match asset %s\n", ctx->prog, full);
 			r = CTL_EXIT_ERROR;
@@ -365,14 +309,14 @@ int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv)
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *a = json_object_array_get_idx(arr, k);
 			char hash[20], size[32], state[48];
-			snprintf(hash, sizeof(hash), "%.16s", jstr(a, "hash"));
-			ctl_format_bytes(ju64(a, "size"), size, sizeof(size));
-			uint64_t have = ju64(a, "have"), total = ju64(a, "size");
-			if (!strcmp(jstr(a, "state"), "partial") && total)
+			snprintf(hash, sizeof(hash), "%.16s", ctl_jstr(a, "hash"));
+			ctl_format_bytes((uint64_t)ctl_jint(a, "size"), size, sizeof(size));
+			uint64_t have = (uint64_t)ctl_jint(a, "have"), total = (uint64_t)ctl_jint(a, "size");
+			if (!strcmp(ctl_jstr(a, "state"), "partial") && total)
 				snprintf(state, sizeof(state), "partial %d%%", (int)(100.0 * (double)have / (double)total));
 			else
-				snprintf(state, sizeof(state), "%s", jstr(a, "state"));
-			const char *row[] = { hash, jstr(a, "name"), size, state };
+				snprintf(state, sizeof(state), "%s", ctl_jstr(a, "state"));
+			const char *row[] = { hash, ctl_jstr(a, "name"), size, state };
 			ctl_table_row(t, row);
 		}
 	}

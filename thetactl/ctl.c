@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -100,24 +101,60 @@ int ctl_recv_frame(int fd, char **out, size_t *len)
 	return 0;
 }
 
-int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result)
+static void ctl_say_unreachable(const struct ctl_ctx *ctx, int err)
 {
-	int fd = ctl_connect(ctx->runtime_dir);
-	if (fd < 0) {
-		if (fd == -ENOENT || fd == -ECONNREFUSED)
-			fprintf(stderr,
-				"%s: thetad is not running (no daemon at %s/control.sock); start it with: "
-				"systemctl start thetad\n",
-				ctx->prog, ctx->runtime_dir);
-		else if (fd == -EACCES)
-			fprintf(stderr,
-				"%s: permission denied on %s/control.sock; ask to be added to the 'theta' group\n",
-				ctx->prog, ctx->runtime_dir);
-		else
-			fprintf(stderr, "%s: cannot reach thetad at %s/control.sock: %s\n", ctx->prog,
-				ctx->runtime_dir, strerror(-fd));
-		return CTL_EXIT_ERROR;
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		fprintf(stderr,
+			"%s: thetad is not running (no daemon at %s/control.sock); start it with: "
+			"systemctl start thetad\n",
+			ctx->prog, ctx->runtime_dir);
+	else if (err == -EACCES)
+		fprintf(stderr, "%s: permission denied on %s/control.sock; ask to be added to the 'theta' group\n",
+			ctx->prog, ctx->runtime_dir);
+	else if (err == -EAGAIN)
+		fprintf(stderr,
+			"%s: thetad did not accept the connection on %s/control.sock within %u s; it may be stuck "
+			"(see journalctl -u thetad) or busy (try --timeout)\n",
+			ctx->prog, ctx->runtime_dir, ctl_timeout_s(ctx));
+	else
+		fprintf(stderr, "%s: cannot reach thetad at %s/control.sock: %s\n", ctx->prog, ctx->runtime_dir,
+			strerror(-err));
+}
+
+unsigned ctl_timeout_s(const struct ctl_ctx *ctx)
+{
+	return ctx->timeout_s ? ctx->timeout_s : CTL_TIMEOUT_DEFAULT_S;
+}
+
+int ctl_open(const struct ctl_ctx *ctx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", ctx->runtime_dir);
+	int fd = -ENAMETOOLONG;
+	if (n >= 0 && (size_t)n < sizeof(sa.sun_path) && (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fd = -errno;
+	if (fd >= 0) {
+		/* Both bounds are per call: the send timeout also bounds connect()
+		 * on a unix socket whose daemon stopped accepting; the receive
+		 * timeout is the longest silence between two reads of a reply, so
+		 * a long reply that keeps coming never times out. */
+		struct timeval tv = { .tv_sec = (time_t)ctl_timeout_s(ctx) };
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int r = errno == EINPROGRESS ? -EAGAIN : -errno;
+			close(fd);
+			fd = r;
+		}
 	}
+	if (fd < 0)
+		ctl_say_unreachable(ctx, fd);
+	return fd;
+}
+
+int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
+		struct json_object **result)
+{
 	struct json_object *req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	if (args)
@@ -128,8 +165,14 @@ int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *arg
 	int r = ctl_send_frame(fd, s, strlen(s));
 	if (r == 0)
 		r = ctl_recv_frame(fd, &reply, &rlen);
-	close(fd);
 	json_object_put(req);
+	if (r == -EAGAIN || r == -EWOULDBLOCK) {
+		fprintf(stderr,
+			"%s: thetad did not answer '%s' within %u s on %s/control.sock; it may be stuck "
+			"(see journalctl -u thetad) or busy (try --timeout)\n",
+			ctx->prog, cmd, ctl_timeout_s(ctx), ctx->runtime_dir);
+		return CTL_EXIT_ERROR;
+	}
 	if (r < 0) {
 		fprintf(stderr, "%s: lost the connection to thetad during '%s': %s\n", ctx->prog, cmd, strerror(-r));
 		return CTL_EXIT_ERROR;
@@ -152,6 +195,16 @@ int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *arg
 	*result = json_object_get(res);
 	json_object_put(o);
 	return CTL_EXIT_OK;
+}
+
+int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result)
+{
+	int fd = ctl_open(ctx);
+	if (fd < 0)
+		return CTL_EXIT_ERROR;
+	int r = ctl_call_on(ctx, fd, cmd, args, result);
+	close(fd);
+	return r;
 }
 
 void ctl_print_json(struct json_object *o)

@@ -10,9 +10,15 @@ struct json_object;
 #define CTL_EXIT_ERROR 1
 #define CTL_EXIT_USAGE 2
 
+/* How long thetactl waits for the daemon (--timeout SECONDS): to accept the
+ * connection, to take the request, and between two reads of a reply. */
+#define CTL_TIMEOUT_DEFAULT_S 5
+#define CTL_TIMEOUT_MAX_S     86400
+
 struct ctl_ctx {
 	const char *runtime_dir; /* --runtime-dir, $THETA_RUNTIME_DIR, /run/thetad */
 	bool json;               /* --json: print machine-readable output */
+	unsigned timeout_s;      /* --timeout; 0: CTL_TIMEOUT_DEFAULT_S */
 	const char *prog;
 };
 
@@ -31,7 +37,16 @@ extern const struct ctl_command ctl_commands[];
  * On failure prints one line to stderr (daemon not running and where we
  * looked; the daemon's error sentence) and returns CTL_EXIT_ERROR. */
 int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result);
-/* Lower level, for tests: connect to DIR/control.sock; returns fd or -errno. */
+/* Connects to the daemon with ctx's timeout set on the socket; on failure
+ * prints one line (as ctl_call does) and returns -errno. */
+int ctl_open(const struct ctl_ctx *ctx);
+/* One request/reply on a connection from ctl_open, with ctl_call's
+ * messages (a daemon that does not answer in time is one of them). */
+int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
+		struct json_object **result);
+/* The effective --timeout in seconds. */
+unsigned ctl_timeout_s(const struct ctl_ctx *ctx);
+/* Lower level, for tests: connect to DIR/control.sock (no timeout); returns fd or -errno. */
 int ctl_connect(const char *runtime_dir);
 int ctl_send_frame(int fd, const char *json, size_t len);
 /* Reads one frame into a malloc'd NUL-terminated buffer. */
