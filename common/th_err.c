@@ -1,6 +1,6 @@
 #include "th_err.h"
 
-#include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 static const char *const th_err_text[TH_ERR_END - TH_ERR_BASE] = {
@@ -14,8 +14,9 @@ static const char *const th_err_text[TH_ERR_END - TH_ERR_BASE] = {
 
 const char *th_strerror(int err)
 {
-	err = abs(err);
-	if (err > TH_ERR_BASE && err < TH_ERR_END && th_err_text[err - TH_ERR_BASE])
-		return th_err_text[err - TH_ERR_BASE];
-	return strerror(err);
+	/* The magnitude without abs(): -INT_MIN overflows an int. */
+	unsigned u = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+	if (u > TH_ERR_BASE && u < TH_ERR_END && th_err_text[u - TH_ERR_BASE])
+		return th_err_text[u - TH_ERR_BASE];
+	return strerror(u <= INT_MAX ? (int)u : err);
 }

@@ -36,6 +36,25 @@ struct app {
 	struct th_wbuf outbox_bytes;
 };
 
+static uint64_t real_now_ns(void *user)
+{
+	return th_now_ns();
+}
+
+static void real_sleep_until(void *user, uint64_t deadline_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline_ns / TH_NS_PER_S), .tv_nsec = (long)(deadline_ns % TH_NS_PER_S) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static const struct app_clock app_real_clock = { .now_ns = real_now_ns, .sleep_until = real_sleep_until };
+
+static inline uint64_t app_now(const struct app *a)
+{
+	return a->cfg.clock->now_ns(a->cfg.clock->user);
+}
+
 /* ---- built-in systems ---------------------------------------------------- */
 
 /* Hands follow their controllers. */
@@ -159,6 +178,8 @@ int app_create(const struct app_config *cfg, struct app **out)
 	struct app *a = calloc(1, sizeof *a);
 	if (!a)
 		return -ENOMEM;
+	if (!c.clock)
+		c.clock = &app_real_clock;
 	a->cfg = c;
 	a->period_ns = (uint64_t)llround(1e9 / c.rate_hz);
 	a->stats_every = (uint64_t)llround(c.rate_hz); /* about once a second */
@@ -317,7 +338,7 @@ unsigned app_outbox_len(const struct app *a)
 
 static void pace(struct app *a)
 {
-	uint64_t now = th_now_ns();
+	uint64_t now = app_now(a);
 	if (!a->next_deadline)
 		a->next_deadline = now;
 	a->next_deadline += a->period_ns;
@@ -327,15 +348,12 @@ static void pace(struct app *a)
 			a->next_deadline = now;
 		return;
 	}
-	struct timespec ts = { .tv_sec = (time_t)(a->next_deadline / TH_NS_PER_S),
-			       .tv_nsec = (long)(a->next_deadline % TH_NS_PER_S) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	a->cfg.clock->sleep_until(a->cfg.clock->user, a->next_deadline);
 }
 
 int app_step(struct app *a)
 {
-	uint64_t t0 = th_now_ns();
+	uint64_t t0 = app_now(a);
 	uint64_t time_ns = a->frame * a->period_ns;
 	int r = inp_poll(a->input, time_ns, &a->in);
 	if (r < 0)
@@ -349,7 +367,7 @@ int app_step(struct app *a)
 	struct sim_frame_info fi = { .frame = a->frame, .time_ns = time_ns, .dt = (float)(a->period_ns / 1e9) };
 	int sr = sim_sched_run_frame(a->sched, &fi);
 
-	publish(a, th_now_ns());
+	publish(a, app_now(a));
 	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head };
 	r = app_render(a->renderer, a->w, &view);
 	if (r < 0)
@@ -367,13 +385,13 @@ int app_step(struct app *a)
 		    (st != SIM_STAGE_STARTUP || a->frame == 0))
 			stage_ns[st] = tm.last_ns;
 	}
-	app_stats_add(&a->stats, th_now_ns() - t0, stage_ns);
+	app_stats_add(&a->stats, app_now(a) - t0, stage_ns);
 	a->frame++;
 	bool done = a->quit || (a->cfg.max_frames && a->frame >= a->cfg.max_frames);
 	if (a->frame % a->stats_every == 0 || done) {
 		struct app_frame_stats fs;
 		app_stats_compute(&a->stats, &fs);
-		if (app_transport_send_stats(a->transport, &fs, th_now_ns()) < 0)
+		if (app_transport_send_stats(a->transport, &fs, app_now(a)) < 0)
 			a->transport_errors++;
 	}
 	if (sr < 0)

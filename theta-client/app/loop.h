@@ -20,6 +20,15 @@
 #define APP_MAX_RATE_HZ 1000.0
 #define APP_REMOVED_KEEP_TICKS 256 /* removal log kept for the link to read */
 
+/* Where the loop reads the time and waits for a frame's deadline. NULL in
+ * app_config: CLOCK_MONOTONIC and clock_nanosleep. Tests pass a simulated
+ * clock, so pacing is checked without reading a real one. */
+struct app_clock {
+	uint64_t (*now_ns)(void *user);
+	void (*sleep_until)(void *user, uint64_t deadline_ns); /* returns at or after the deadline */
+	void *user;
+};
+
 struct app_config {
 	double rate_hz;        /* 0: APP_DEFAULT_RATE_HZ */
 	bool no_pacing;        /* run frames back to back (tests) */
@@ -27,6 +36,7 @@ struct app_config {
 	const char *runtime_dir; /* for the daemon link; may be NULL */
 	unsigned threads;      /* scheduler pool; 0: online CPUs */
 	enum sim_access_mode access;
+	const struct app_clock *clock; /* NULL: the real monotonic clock */
 };
 
 struct app;

@@ -100,14 +100,97 @@ static void stop_flag_ends_the_run(void **state)
 	app_destroy(&a);
 }
 
-static void pacing_holds_frames_to_the_rate(void **state)
+/* A simulated clock: time moves only when a frame "works" (a system adds
+ * its cost) or the loop sleeps until a deadline. */
+#define SIM_CLOCK_MAX_SLEEPS 64
+
+struct sim_clock {
+	uint64_t now;
+	uint64_t work_ns[32]; /* cost of frame i; 0 past the end */
+	uint64_t frame;
+	uint64_t sleeps[SIM_CLOCK_MAX_SLEEPS]; /* each deadline asked for */
+	uint64_t slept_after[SIM_CLOCK_MAX_SLEEPS]; /* which frame slept */
+	unsigned n_sleeps;
+};
+
+static uint64_t sim_now(void *user)
+{
+	return ((struct sim_clock *)user)->now;
+}
+
+static void sim_sleep_until(void *user, uint64_t deadline)
+{
+	struct sim_clock *c = user;
+	assert_true(deadline > c->now); /* never asked to sleep into the past */
+	if (c->n_sleeps < SIM_CLOCK_MAX_SLEEPS) {
+		c->slept_after[c->n_sleeps] = c->frame - 1;
+		c->sleeps[c->n_sleeps++] = deadline;
+	}
+	c->now = deadline;
+}
+
+static void frame_work(struct sim_ctx *ctx)
+{
+	struct sim_clock *c = ctx->user_data;
+	c->now += c->frame < 32 ? c->work_ns[c->frame] : 0;
+	c->frame++;
+}
+
+static struct app *paced_app(struct sim_clock *c, const struct app_clock *clk, double rate, uint64_t frames)
 {
 	struct app_transport *t;
-	struct app *a = make_app(&(struct app_config){ .rate_hz = 200, .max_frames = 11 }, NULL, &t);
-	uint64_t t0 = th_now_ns();
+	struct app *a = make_app(&(struct app_config){ .rate_hz = rate, .max_frames = frames, .threads = 1,
+						       .clock = clk }, NULL, &t);
+	assert_int_equal(sim_sched_add(app_sched(a), &(struct sim_system_desc){ .name = "work",
+		.stage = SIM_STAGE_SIMULATION, .fn = frame_work, .user_data = c }, NULL), 0);
+	return a;
+}
+
+static void pacing_holds_frames_to_the_rate(void **state)
+{
+	struct sim_clock c = { .now = 7 * TH_NS_PER_S };
+	for (int i = 0; i < 32; i++)
+		c.work_ns[i] = TH_NS_PER_MS; /* 1 ms of work in a 5 ms period */
+	const struct app_clock clk = { .now_ns = sim_now, .sleep_until = sim_sleep_until, .user = &c };
+	uint64_t t0 = c.now;
+	struct app *a = paced_app(&c, &clk, 200, 11);
 	assert_int_equal(app_run(a, NULL), 0);
-	/* 10 paced gaps of 5 ms each at least (sleeping never ends early). */
-	assert_true(th_now_ns() - t0 >= 10 * 5 * TH_NS_PER_MS - TH_NS_PER_MS);
+	assert_int_equal(app_frames(a), 11);
+	/* 10 gaps (the last frame ends the run). The grid starts where frame 0
+	 * ended (t0 + 1 ms); each deadline is one period after the one before,
+	 * whatever the work took. */
+	assert_int_equal(c.n_sleeps, 10);
+	for (unsigned i = 0; i < c.n_sleeps; i++)
+		assert_int_equal(c.sleeps[i], t0 + TH_NS_PER_MS + (i + 1) * 5 * TH_NS_PER_MS);
+	assert_int_equal(c.now, t0 + TH_NS_PER_MS + 10 * 5 * TH_NS_PER_MS + TH_NS_PER_MS);
+	app_destroy(&a);
+}
+
+static void a_late_frame_does_not_cause_a_burst(void **state)
+{
+	struct sim_clock c = { .now = TH_NS_PER_S };
+	for (int i = 0; i < 32; i++)
+		c.work_ns[i] = TH_NS_PER_MS;
+	c.work_ns[3] = 6 * TH_NS_PER_MS;  /* late by less than a period: the next frame catches up */
+	c.work_ns[6] = 17 * TH_NS_PER_MS; /* late by more: the schedule restarts from now */
+	const struct app_clock clk = { .now_ns = sim_now, .sleep_until = sim_sleep_until, .user = &c };
+	uint64_t t0 = c.now;
+	struct app *a = paced_app(&c, &clk, 200, 10);
+	assert_int_equal(app_run(a, NULL), 0);
+	/* In ms after t0: frame 0 ends at 1 (the grid's origin) and sleeps to 6;
+	 * frames 1 and 2 to 11 and 16. Frame 3 (6 ms) ends at 22, 1 ms past its
+	 * deadline 21: no sleep, the grid stays. Frame 4 ends at 23 and sleeps
+	 * to 26, back on the grid; frame 5 to 31. Frame 6 (17 ms) ends at 48,
+	 * 12 ms (more than a period) past 36: no sleep and the grid restarts at
+	 * 48, so frames 7 and 8 sleep to 53 and 58 instead of running back to
+	 * back to make up for it; frame 9 ends the run. */
+	static const uint64_t want_ms[] = { 6, 11, 16, 26, 31, 53, 58 };
+	static const uint64_t want_frame[] = { 0, 1, 2, 4, 5, 7, 8 };
+	assert_int_equal(c.n_sleeps, 7);
+	for (unsigned i = 0; i < 7; i++) {
+		assert_int_equal(c.sleeps[i], t0 + want_ms[i] * TH_NS_PER_MS);
+		assert_int_equal(c.slept_after[i], want_frame[i]);
+	}
 	app_destroy(&a);
 }
 
@@ -191,6 +274,7 @@ int main(void)
 		cmocka_unit_test(max_frames_stops_the_loop),
 		cmocka_unit_test(stop_flag_ends_the_run),
 		cmocka_unit_test(pacing_holds_frames_to_the_rate),
+		cmocka_unit_test(a_late_frame_does_not_cause_a_burst),
 		cmocka_unit_test(undeclared_access_fails_the_frame),
 		cmocka_unit_test(null_renderer_counts_drawable_meshes),
 		cmocka_unit_test(outbox_commands_are_published_in_the_next_frame),
