@@ -34,13 +34,36 @@
 
 #define NET_INVITE_EXPIRES_MAX_S (366ull * 24 * 3600) /* an invite lives at most a year */
 
-static const char *const net_refusal_metric[] = {
-	"net_refused_wrong_fingerprint", "net_refused_bad_token", "net_refused_token_expired",
-	"net_refused_token_reused", "net_refused_version", "net_refused_schema",
-	"net_refused_bad_signature", "net_refused_not_authorized", "net_refused_kicked",
-	"net_refused_no_session", "net_refused_full", "net_refused_protocol",
-	"net_refused_host_ended", "net_refused_left", "net_refused_handshake_timeout",
+/* One counter per refusal code, by code: a code added to proto_sess_err
+ * without a name here is counted as net_refused_other, never a NULL slot. */
+#define NET_REFUSAL_FIRST PROTO_SESS_ERR_WRONG_FINGERPRINT
+#define NET_REFUSAL_CODES (PROTO_SESS_ERR_MAX_ - NET_REFUSAL_FIRST + 1)
+static const char *const net_refusal_metric[NET_REFUSAL_CODES] = {
+	[PROTO_SESS_ERR_WRONG_FINGERPRINT - NET_REFUSAL_FIRST] = "net_refused_wrong_fingerprint",
+	[PROTO_SESS_ERR_BAD_TOKEN - NET_REFUSAL_FIRST] = "net_refused_bad_token",
+	[PROTO_SESS_ERR_TOKEN_EXPIRED - NET_REFUSAL_FIRST] = "net_refused_token_expired",
+	[PROTO_SESS_ERR_TOKEN_REUSED - NET_REFUSAL_FIRST] = "net_refused_token_reused",
+	[PROTO_SESS_ERR_VERSION - NET_REFUSAL_FIRST] = "net_refused_version",
+	[PROTO_SESS_ERR_SCHEMA - NET_REFUSAL_FIRST] = "net_refused_schema",
+	[PROTO_SESS_ERR_BAD_SIGNATURE - NET_REFUSAL_FIRST] = "net_refused_bad_signature",
+	[PROTO_SESS_ERR_NOT_AUTHORIZED - NET_REFUSAL_FIRST] = "net_refused_not_authorized",
+	[PROTO_SESS_ERR_KICKED - NET_REFUSAL_FIRST] = "net_refused_kicked",
+	[PROTO_SESS_ERR_NO_SESSION - NET_REFUSAL_FIRST] = "net_refused_no_session",
+	[PROTO_SESS_ERR_FULL - NET_REFUSAL_FIRST] = "net_refused_full",
+	[PROTO_SESS_ERR_PROTOCOL - NET_REFUSAL_FIRST] = "net_refused_protocol",
+	[PROTO_SESS_ERR_HOST_ENDED - NET_REFUSAL_FIRST] = "net_refused_host_ended",
+	[PROTO_SESS_ERR_LEFT - NET_REFUSAL_FIRST] = "net_refused_left",
+	[PROTO_SESS_ERR_HANDSHAKE_TIMEOUT - NET_REFUSAL_FIRST] = "net_refused_handshake_timeout",
+	[PROTO_SESS_ERR_NO_PEER - NET_REFUSAL_FIRST] = "net_refused_no_peer",
 };
+
+const char *net_refusal_metric_name(uint64_t code)
+{
+	if (code < NET_REFUSAL_FIRST || code > PROTO_SESS_ERR_MAX_)
+		return NULL;
+	const char *n = net_refusal_metric[code - NET_REFUSAL_FIRST];
+	return n ? n : "net_refused_other";
+}
 
 /* ---- the datagram path ------------------------------------------------------ */
 
@@ -809,8 +832,12 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	}
 	struct srv_metrics *mx = srv_daemon_metrics(d);
 	nm->m_refusals = srv_counter(mx, "net_refusals", "joins refused by this host (any reason)");
-	for (unsigned i = 0; i < sizeof(net_refusal_metric) / sizeof(net_refusal_metric[0]); i++)
-		nm->m_refused[i] = srv_counter(mx, net_refusal_metric[i], "joins refused for this reason");
+	/* refuse() bumps m_refused[code - first] for every code in range. */
+	_Static_assert(sizeof(nm->m_refused) / sizeof(nm->m_refused[0]) >= NET_REFUSAL_CODES,
+		       "a refusal counter slot per code");
+	for (uint64_t code = NET_REFUSAL_FIRST; code <= PROTO_SESS_ERR_MAX_; code++)
+		nm->m_refused[code - NET_REFUSAL_FIRST] =
+			srv_counter(mx, net_refusal_metric_name(code), "joins refused for this reason");
 	nm->m_peers_lost = srv_counter(mx, "net_peers_lost", "peers declared lost after silence");
 	nm->m_joins = srv_counter(mx, "net_joins", "members admitted (host) or admissions (joiner)");
 	nm->m_rejoins = srv_counter(mx, "net_rejoin_attempts", "reconnect attempts of joined sessions");

@@ -189,6 +189,10 @@ struct net_mod {
 	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent;
 };
 
+/* module.c: the metric that counts refusals with this code
+ * (net_refused_<reason>); NULL outside the refusal codes. */
+const char *net_refusal_metric_name(uint64_t code);
+
 /* net_link.c */
 extern const struct net_server_callbacks net_link_server_cb;
 void net_link_service(struct net_mod *nm, uint64_t now_ns);   /* timers: heartbeats, joins, syncs */
