@@ -436,6 +436,11 @@ void srv_control_set_config(struct srv_control *c, const struct srv_control_conf
 	srv_ctl_apply_defaults(&c->cfg);
 }
 
+void srv_control_count_denied(struct srv_control *c)
+{
+	(*c->m_denied)++;
+}
+
 unsigned srv_control_connections(const struct srv_control *c)
 {
 	return c->n_conns;

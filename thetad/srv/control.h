@@ -56,5 +56,9 @@ int srv_control_register(struct srv_control *c, const char *name, enum srv_ctl_a
 void srv_control_tick(struct srv_control *c, uint64_t now_ns);
 void srv_control_set_config(struct srv_control *c, const struct srv_control_config *cfg);
 unsigned srv_control_connections(const struct srv_control *c);
+/* For a handler that refuses part of a command for lack of permission
+ * itself (a query whose arguments make it a change): counts it in
+ * control_denied, as the server counts the commands it refuses. */
+void srv_control_count_denied(struct srv_control *c);
 /* Names of registered commands as a JSON array (for `thetactl help`). */
 struct json_object *srv_control_commands(const struct srv_control *c);

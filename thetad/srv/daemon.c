@@ -305,7 +305,9 @@ static int srv_cmd_log_level(void *u, const struct srv_ctl_caller *caller, struc
 			return -EINVAL;
 		}
 		if (!caller->may_change) {
-			snprintf(err, errlen, "changing the log level needs root or the admin group");
+			srv_control_count_denied(d->control);
+			snprintf(err, errlen, "changing the log level needs root or membership of the admin group (caller uid %u)",
+				 (unsigned)caller->uid);
 			return -EPERM;
 		}
 		d->cfg.log_level = l;

@@ -285,6 +285,60 @@ static void test_stale_socket_and_lock_from_a_killed_daemon(void **state)
 	th_daemon_cleanup(&d);
 }
 
+static uint64_t denied_count(struct th_daemon_proc *d)
+{
+	const char *a[] = { "metrics", "--json", NULL };
+	assert_int_equal(th_ctl(d, a, out, sizeof(out), err, sizeof(err)), 0);
+	struct json_object *o = json_tokener_parse(out), *m, *v;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "control_denied", &m) && json_object_object_get_ex(m, "value", &v));
+	uint64_t x = (uint64_t)json_object_get_int64(v);
+	json_object_put(o);
+	return x;
+}
+
+/* log-level is a query that becomes a change with an argument: a caller who
+ * may query but not change reads the level, is refused the change with one
+ * sentence, and the refusal is counted in control_denied like any other. */
+static void test_refused_log_level_change_is_counted_as_denied(void **state)
+{
+	if (!th_is_root())
+		skip(); /* needs root to run thetactl as another uid */
+	struct th_daemon_proc d;
+	assert_int_equal(th_daemon_prepare(&d), 0);
+	char conf[PATH_MAX + 16], sock[PATH_MAX + 16];
+	snprintf(conf, sizeof(conf), "%s/thetad.conf", d.dir);
+	/* uid 65534 runs with gid 65534 (th_run), Debian's nogroup: a query member. */
+	write_file(conf, "[control]\nquery_group = nogroup\n");
+	const char *args[] = { "--config", conf, NULL };
+	assert_int_equal(th_daemon_spawn(&d, args, NULL, NULL, 0), 0);
+	assert_int_equal(th_daemon_wait_notify(&d, "READY=1", 10000), 0);
+	snprintf(sock, sizeof(sock), "%s/control.sock", d.runtime_dir);
+	chmod(d.runtime_dir, 0755);
+	chmod(d.dir, 0755);
+	chmod(sock, 0666); /* the daemon's own check decides, not the socket's mode */
+	uint64_t denied = denied_count(&d);
+
+	const char *get[] = { th_bin("thetactl"), "--runtime-dir", d.runtime_dir, "log-level", NULL };
+	assert_int_equal(th_run(get, NULL, 65534, out, sizeof(out), err, sizeof(err), 10000), 0);
+	assert_non_null(strstr(out, "info"));
+	assert_int_equal(denied_count(&d), denied);
+
+	const char *set[] = { th_bin("thetactl"), "--runtime-dir", d.runtime_dir, "log-level", "debug", NULL };
+	assert_int_equal(th_run(set, NULL, 65534, out, sizeof(out), err, sizeof(err), 10000), 1);
+	assert_non_null(strstr(err, "changing the log level needs root or membership of the admin group"));
+	assert_non_null(strstr(err, "uid 65534"));
+	assert_int_equal(denied_count(&d), denied + 1);
+
+	/* The level did not change; root may change it, and that is no denial. */
+	const char *show[] = { "log-level", NULL }, *change[] = { "log-level", "debug", NULL };
+	assert_int_equal(th_ctl(&d, show, out, sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, "info"));
+	assert_int_equal(th_ctl(&d, change, out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(denied_count(&d), denied + 1);
+	th_daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_no_watchdog_pings_without_watchdog_usec),
 		cmocka_unit_test(test_socket_activation_uses_the_passed_socket),
 		cmocka_unit_test(test_stale_socket_and_lock_from_a_killed_daemon),
+		cmocka_unit_test(test_refused_log_level_change_is_counted_as_denied),
 	};
 	return cmocka_run_group_tests_name("thetad life cycle", tests, NULL, NULL);
 }
