@@ -333,8 +333,8 @@ int th_run(const char *const *argv, const char *const *env, int uid, char *out, 
 	return WEXITSTATUS(st);
 }
 
-int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
-	   size_t errlen)
+int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
+		char *err, size_t errlen)
 {
 	const char *argv[64];
 	int n = 0;
@@ -344,7 +344,13 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
 	for (int i = 0; args && args[i] && n < 63; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	return th_run(argv, NULL, -1, out, outlen, err, errlen, 10000);
+	return th_run(argv, NULL, -1, out, outlen, err, errlen, timeout_ms);
+}
+
+int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
+	   size_t errlen)
+{
+	return th_ctl_wait(d, TH_CTL_TIMEOUT_MS, args, out, outlen, err, errlen);
 }
 
 pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path)

@@ -61,6 +61,11 @@ int th_wait_pid(pid_t pid, int timeout_ms, int *status);
 /* Reads a whole file into a malloc'd NUL-terminated string (NULL on error). */
 char *th_slurp(const char *path);
 
-/* thetactl --runtime-dir DIR ARGS... */
+/* thetactl --runtime-dir DIR ARGS..., killed after TH_CTL_TIMEOUT_MS. */
+#define TH_CTL_TIMEOUT_MS 10000
 int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,
 	   size_t errlen);
+/* The same with another limit, for commands that move a lot of data
+ * (asset put/get of hundreds of MiB on a loaded machine). */
+int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
+		char *err, size_t errlen);

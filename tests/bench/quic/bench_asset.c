@@ -23,6 +23,11 @@
 #include "th_harness.h"
 #include "th_time.h"
 
+/* A put or get of 256 MiB takes ~10 s here unloaded; th_ctl's 10 s limit
+ * killed it on a loaded machine. Generous: a benchmark must not fail for
+ * being slow, it reports how slow. */
+#define BENCH_BULK_CTL_TIMEOUT_MS (600 * 1000)
+
 static char out[1 << 16], err[16384];
 
 static int ctl(struct th_daemon_proc *d, const char *const *args)
@@ -87,7 +92,8 @@ int main(void)
 	close(fd);
 
 	uint64_t t0 = th_now_ns();
-	if (ctl(&a, (const char *const[]){ "asset", "put", file, "--session", "bench", NULL }))
+	if (th_ctl_wait(&a, BENCH_BULK_CTL_TIMEOUT_MS, (const char *const[]){ "asset", "put", file, "--session", "bench", NULL },
+			out, sizeof(out), err, sizeof(err)))
 		fail("asset put failed", &a, &b);
 	uint64_t t1 = th_now_ns();
 	while (!complete_on(&b)) {
@@ -101,7 +107,8 @@ int main(void)
 	if (!h || sscanf(h, "\"hash\": \"%64[0-9a-f]\"", hash) != 1)
 		if (!h || sscanf(h, "\"hash\":\"%64[0-9a-f]\"", hash) != 1)
 			fail("no hash in the assets listing", &a, &b);
-	if (ctl(&b, (const char *const[]){ "asset", "get", hash, got, "--session", "bench", NULL }))
+	if (th_ctl_wait(&b, BENCH_BULK_CTL_TIMEOUT_MS, (const char *const[]){ "asset", "get", hash, got, "--session", "bench", NULL },
+			out, sizeof(out), err, sizeof(err)))
 		fail("asset get failed", &a, &b);
 	uint64_t t3 = th_now_ns();
 	double mbytes = (double)size / 1e6;

@@ -27,7 +27,11 @@
 #define BENCH_WARMUP 20
 #define BENCH_SAMPLES 500
 #define BENCH_GAP_MS 6
-#define BENCH_EDIT_TIMEOUT_NS (5 * TH_NS_PER_S)
+/* Limits that only catch a hang: on a loaded machine a slow edit is a
+ * figure, not a failure. */
+#define BENCH_EDIT_TIMEOUT_NS (30 * TH_NS_PER_S)
+#define BENCH_LINK_TIMEOUT_NS (60 * TH_NS_PER_S)
+#define BENCH_LINK_POLL_NS    (20 * TH_NS_PER_MS)
 
 static char out[65536], err[16384];
 
@@ -70,6 +74,24 @@ static void fail(const char *what, struct th_daemon_proc *a, struct th_daemon_pr
 	exit(1);
 }
 
+/* `session join` returns when the join starts; the link comes up after the
+ * QUIC handshake and the host's ACK. Timing before that measured the join,
+ * and on a loaded machine the first edit waited out its limit. */
+static bool link_active(struct th_daemon_proc *d)
+{
+	if (ctl(d, (const char *const[]){ "peers", "--json", NULL }))
+		return false;
+	struct json_object *o = json_tokener_parse(out), *arr, *v;
+	bool up = false;
+	if (o && json_object_object_get_ex(o, "peers", &arr))
+		for (size_t k = 0; k < json_object_array_length(arr); k++)
+			if (json_object_object_get_ex(json_object_array_get_idx(arr, k), "state", &v) &&
+			    !strcmp(json_object_get_string(v), "active"))
+				up = true;
+	json_object_put(o);
+	return up;
+}
+
 int main(void)
 {
 	static const char *const args[] = { "--port", "0", NULL };
@@ -88,6 +110,9 @@ int main(void)
 	snprintf(link, sizeof(link), "%.*s", (int)strcspn(out, "\n"), out);
 	if (ctl(&b, (const char *const[]){ "session", "join", link, NULL }))
 		fail("join failed", &a, &b);
+	for (uint64_t t0 = th_now_ns(); !link_active(&b); th_sleep_ns(BENCH_LINK_POLL_NS))
+		if (th_now_ns() - t0 > BENCH_LINK_TIMEOUT_NS)
+			fail("the member's link to the host did not come up in 60 s", &a, &b);
 
 	struct nc_client ca, cb;
 	struct watch w = { 0 };
@@ -110,7 +135,7 @@ int main(void)
 				fail("client A lost its daemon", &a, &b);
 			nc_poll(&cb, 0);
 			if (th_now_ns() - t0 > BENCH_EDIT_TIMEOUT_NS)
-				fail("an edit did not arrive within 5 s", &a, &b);
+				fail("an edit did not arrive within 30 s", &a, &b);
 		}
 		uint64_t dt = th_now_ns() - t0;
 		if (i >= BENCH_WARMUP)

@@ -36,6 +36,8 @@
 #define BENCH_RUNS 3
 #define BENCH_GSO_PKTS 32
 #define BENCH_TIMEOUT_NS (30ull * 1000000000ull)
+#define BASELINE_START_ATTEMPTS 5
+#define BASELINE_START_TIMEOUT_NS (10ull * 1000000000ull)
 #define SERVER_BIN "/usr/sbin/gtlsserver"
 #define CLIENT_BIN "/usr/bin/gtlsclient"
 
@@ -228,23 +230,90 @@ static int run_cmd(const char *cmd)
 	return rv == -1 ? -1 : WEXITSTATUS(rv);
 }
 
-static double run_baseline(const char *dir, unsigned port)
+/* The example server has no readiness signal: it is up when its UDP port
+ * shows in /proc/net/udp (bound on 127.0.0.1). */
+static bool udp_port_bound(unsigned port)
+{
+	FILE *f = fopen("/proc/net/udp", "r");
+	char line[512], want[32];
+	bool found = false;
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "0100007F:%04X ", port);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A UDP port nobody holds right now (the kernel's pick for port 0). */
+static unsigned free_udp_port(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof(a);
+	unsigned port = 0;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* Starts gtlsserver on a free port; 0 and *pid, *port once it listens, -1 if
+ * it did not come up in BASELINE_START_ATTEMPTS tries (a port taken between
+ * our pick and its bind makes it exit: pick another). */
+static int start_baseline_server(const char *dir, pid_t *pid, unsigned *port)
+{
+	for (int attempt = 0; attempt < BASELINE_START_ATTEMPTS; attempt++) {
+		unsigned p = free_udp_port();
+		if (!p)
+			continue;
+		pid_t srv = fork();
+		if (srv < 0)
+			return -1;
+		if (srv == 0) {
+			char ps[16], h[512], k[512], c[512];
+			snprintf(ps, sizeof(ps), "%u", p);
+			snprintf(h, sizeof(h), "%s/htdocs", dir);
+			snprintf(k, sizeof(k), "%s/key.pem", dir);
+			snprintf(c, sizeof(c), "%s/cert.pem", dir);
+			int devnull = open("/dev/null", O_WRONLY);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+			execl(SERVER_BIN, SERVER_BIN, "-q", "--htdocs", h, "127.0.0.1", ps, k, c, (char *)NULL);
+			_exit(127);
+		}
+		uint64_t end = th_now_ns() + BASELINE_START_TIMEOUT_NS;
+		bool exited = false;
+		while (!udp_port_bound(p) && th_now_ns() < end) {
+			if (waitpid(srv, NULL, WNOHANG) == srv) {
+				exited = true;
+				break;
+			}
+			usleep(5000);
+		}
+		if (!exited && udp_port_bound(p)) {
+			*pid = srv;
+			*port = p;
+			return 0;
+		}
+		if (!exited) {
+			kill(srv, SIGKILL);
+			waitpid(srv, NULL, 0);
+		}
+		fprintf(stderr, "bench: gtlsserver did not start on port %u (attempt %d)\n", p, attempt + 1);
+	}
+	return -1;
+}
+
+static double run_baseline(const char *dir)
 {
 	char cmd[1024];
-	pid_t srv = fork();
-	if (srv == 0) {
-		char p[16], h[512], k[512], c[512];
-		snprintf(p, sizeof(p), "%u", port);
-		snprintf(h, sizeof(h), "%s/htdocs", dir);
-		snprintf(k, sizeof(k), "%s/key.pem", dir);
-		snprintf(c, sizeof(c), "%s/cert.pem", dir);
-		int devnull = open("/dev/null", 1);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execl(SERVER_BIN, SERVER_BIN, "-q", "--htdocs", h, "127.0.0.1", p, k, c, (char *)NULL);
-		_exit(127);
-	}
-	usleep(300000); /* the example server has no readiness signal */
+	pid_t srv;
+	unsigned port;
+	if (start_baseline_server(dir, &srv, &port) < 0)
+		return 0;
 	snprintf(cmd, sizeof(cmd),
 		 "rm -f %s/dl/blob; " CLIENT_BIN " -q --exit-on-all-streams-close --no-quic-dump "
 		 "--no-http-dump --download %s/dl 127.0.0.1 %u https://127.0.0.1:%u/blob >/dev/null 2>&1",
@@ -320,7 +389,7 @@ int main(void)
 	if (access(SERVER_BIN, X_OK) == 0 && access(CLIENT_BIN, X_OK) == 0 &&
 	    baseline_setup(dir, sizeof(dir)) == 0) {
 		for (int i = 0; i < BENCH_RUNS; i++) {
-			double v = run_baseline(dir, 43000 + (unsigned)(getpid() % 1000) * 10 + (unsigned)i);
+			double v = run_baseline(dir);
 			printf("run %d: ngtcp2 example (gtlsserver/gtlsclient) %.1f MB/s\n", i + 1, v);
 			if (v > base)
 				base = v;
