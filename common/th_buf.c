@@ -7,9 +7,15 @@ void th_wbuf_init(struct th_wbuf *b, size_t max)
 	*b = (struct th_wbuf){ .max = max };
 }
 
+void th_wbuf_init_fixed(struct th_wbuf *b, uint8_t *buf, size_t cap)
+{
+	*b = (struct th_wbuf){ .data = buf, .cap = cap, .borrowed = true };
+}
+
 void th_wbuf_fini(struct th_wbuf *b)
 {
-	free(b->data);
+	if (!b->borrowed)
+		free(b->data);
 	*b = (struct th_wbuf){ 0 };
 }
 
@@ -28,7 +34,15 @@ uint8_t *th_wbuf_extend(struct th_wbuf *b, size_t n)
 		b->overflow = true;
 		return NULL;
 	}
+	if (b->borrowed && !b->data) { /* counting only */
+		b->len += n;
+		return NULL;
+	}
 	if (b->len + n > b->cap) {
+		if (b->borrowed) {
+			b->overflow = true;
+			return NULL;
+		}
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n)
 			cap *= 2;

@@ -37,9 +37,15 @@ struct th_wbuf {
 	size_t max;   /* 0: unlimited; else writes past it latch an error */
 	bool oom;      /* an allocation failed */
 	bool overflow; /* a write went past max */
+	bool borrowed; /* data is the caller's (th_wbuf_init_fixed): never grown or freed */
 };
 
 void th_wbuf_init(struct th_wbuf *b, size_t max);
+/* Writes into the caller's buf[cap] (no allocation); a write past cap
+ * latches overflow (th_wbuf_error: -EMSGSIZE) and writes nothing. With buf
+ * NULL it only counts: len grows, th_wbuf_extend returns NULL without
+ * latching, nothing is written (the size of an encoding). */
+void th_wbuf_init_fixed(struct th_wbuf *b, uint8_t *buf, size_t cap);
 void th_wbuf_fini(struct th_wbuf *b);
 void th_wbuf_reset(struct th_wbuf *b);
 /* Reserves n bytes at the end and returns them, or NULL (and latches). */

@@ -42,53 +42,13 @@ uint64_t proto_ipc_hash(void)
 	return th_siphash(canonical_text, sizeof canonical_text - 1);
 }
 
-/* ---- writer ------------------------------------------------------------ */
+/* ---- writer: th_wbuf over the caller's buffer --------------------------- */
 
-/* Fixed-buffer writer; p == NULL only counts. */
-struct wr {
-	uint8_t *p;
-	size_t cap, off;
-	bool over;
-};
-
-static void wr_bytes(struct wr *w, const void *src, size_t n)
-{
-	if (w->p) {
-		if (n > w->cap - w->off || w->off > w->cap) {
-			w->over = true;
-		} else if (n) {
-			memcpy(w->p + w->off, src, n);
-		}
-	}
-	w->off += n;
-}
-
-static void wr_u16(struct wr *w, uint16_t v)
-{
-	uint8_t b[2];
-	th_put_le16(b, v);
-	wr_bytes(w, b, 2);
-}
-
-static void wr_u32(struct wr *w, uint32_t v)
-{
-	uint8_t b[4];
-	th_put_le32(b, v);
-	wr_bytes(w, b, 4);
-}
-
-static void wr_u64(struct wr *w, uint64_t v)
-{
-	uint8_t b[8];
-	th_put_le64(b, v);
-	wr_bytes(w, b, 8);
-}
-
-static void wr_f32(struct wr *w, float f)
+static void wr_f32(struct th_wbuf *w, float f)
 {
 	uint32_t v;
 	memcpy(&v, &f, sizeof v);
-	wr_u32(w, v);
+	th_wbuf_u32(w, v);
 }
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -136,9 +96,9 @@ static bool str_ok(const char *s, size_t n)
 
 /* ---- encoders ---------------------------------------------------------- */
 
-#define F_U16(n) wr_u16(&w, m->n);
-#define F_U32(n) wr_u32(&w, m->n);
-#define F_U64(n) wr_u64(&w, m->n);
+#define F_U16(n) th_wbuf_u16(&w, m->n);
+#define F_U32(n) th_wbuf_u32(&w, m->n);
+#define F_U64(n) th_wbuf_u64(&w, m->n);
 #define F_F32(n)                  \
 	if (!isfinite(m->n))      \
 		return -EINVAL;   \
@@ -146,33 +106,34 @@ static bool str_ok(const char *s, size_t n)
 #define F_ENUM(n, max)                   \
 	if (m->n > (uint32_t)(max))      \
 		return -EINVAL;          \
-	wr_u32(&w, m->n);
+	th_wbuf_u32(&w, m->n);
 #define F_FLAGS(n, mask)                 \
 	if (m->n & ~(uint32_t)(mask))    \
 		return -EINVAL;          \
-	wr_u32(&w, m->n);
+	th_wbuf_u32(&w, m->n);
 #define F_STR(n, max)                                                  \
 	{                                                              \
 		size_t l_ = strnlen(m->n, sizeof m->n);                \
 		if (l_ > (size_t)(max) || !utf8_valid((const uint8_t *)m->n, l_)) \
 			return -EINVAL;                                \
-		wr_u16(&w, (uint16_t)l_);                              \
-		wr_bytes(&w, m->n, l_);                                \
+		th_wbuf_u16(&w, (uint16_t)l_);                              \
+		th_wbuf_put(&w, m->n, l_);                                \
 	}
 #define F_BLOB(n, max)                                                  \
 	if (m->n##_len > (uint32_t)(max) || (m->n##_len && !m->n))      \
 		return -EINVAL;                                         \
-	wr_u32(&w, m->n##_len);                                         \
-	wr_bytes(&w, m->n, m->n##_len);
+	th_wbuf_u32(&w, m->n##_len);                                         \
+	th_wbuf_put(&w, m->n, m->n##_len);
 #define IPC_CONST(NAME, value)
 #define IPC_MSG(id, NAME, name, cls, chan, ...)                                              \
 	int proto_ipc_encode_##name(const struct proto_ipc_##name *m, uint8_t *buf, size_t cap) \
 	{                                                                                    \
-		struct wr w = { .p = buf, .cap = cap };                                      \
+		struct th_wbuf w;                                                            \
+		th_wbuf_init_fixed(&w, buf, cap);                                            \
 		__VA_ARGS__                                                                  \
-		if (w.over)                                                                  \
+		if (th_wbuf_error(&w) < 0)                                                   \
 			return -ENOBUFS;                                                     \
-		return (int)w.off;                                                           \
+		return (int)w.len;                                                           \
 	}
 #include "ipc_msgs.def"
 #undef IPC_MSG

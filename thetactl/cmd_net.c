@@ -366,25 +366,37 @@ static int ctl_admin_wait(struct ctl_ctx *ctx, struct json_object **res)
 	}
 }
 
+/* kick and role: the request, then (on a member) the host's answer; with
+ * --json the answer is printed here and *res is NULL. */
+static int ctl_admin_change(struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **res)
+{
+	*res = NULL;
+	int r = ctl_call(ctx, cmd, args, res);
+	json_object_put(args);
+	if (r)
+		return r;
+	if ((r = ctl_admin_wait(ctx, res))) {
+		json_object_put(*res);
+		*res = NULL;
+		return r;
+	}
+	if (ctx->json) {
+		ctl_print_json(*res);
+		json_object_put(*res);
+		*res = NULL;
+	}
+	return CTL_EXIT_OK;
+}
+
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 2)
 		return ctl_usage_error(ctx, "kick", "give one PEER (its id or key fingerprint; see thetactl peers)");
 	struct json_object *args = json_object_new_object(), *res;
 	json_object_object_add(args, "peer", json_object_new_string(argv[1]));
-	int r = ctl_call(ctx, "kick", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_admin_change(ctx, "kick", args, &res);
+	if (r || !res)
 		return r;
-	if ((r = ctl_admin_wait(ctx, &res))) {
-		json_object_put(res);
-		return r;
-	}
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	printf("peer %s removed from session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -399,19 +411,9 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 	struct json_object *args = json_object_new_object(), *res;
 	json_object_object_add(args, "peer", json_object_new_string(argv[1]));
 	json_object_object_add(args, "role", json_object_new_string(argv[2]));
-	int r = ctl_call(ctx, "role", args, &res);
-	json_object_put(args);
-	if (r)
+	int r = ctl_admin_change(ctx, "role", args, &res);
+	if (r || !res)
 		return r;
-	if ((r = ctl_admin_wait(ctx, &res))) {
-		json_object_put(res);
-		return r;
-	}
-	if (ctx->json) {
-		ctl_print_json(res);
-		json_object_put(res);
-		return CTL_EXIT_OK;
-	}
 	printf("peer %s is now %s in session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "role"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;

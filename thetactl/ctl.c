@@ -326,22 +326,12 @@ static int ctl_query_args(struct ctl_ctx *ctx, const char *cmd, bool session_fla
 	}
 	if (optind < argc)
 		return ctl_usage_error(ctx, cmd, "unexpected argument '%s'", argv[optind]);
-	struct json_object *args = NULL, *r;
+	struct json_object *args = NULL;
 	if (session) {
 		args = json_object_new_object();
 		json_object_object_add(args, "session", json_object_new_string(session));
 	}
-	int rc = ctl_call(ctx, cmd, args, &r);
-	json_object_put(args);
-	if (rc)
-		return rc;
-	if (ctx->json) {
-		ctl_print_json(r);
-		json_object_put(r);
-		return CTL_EXIT_OK;
-	}
-	*res = r;
-	return CTL_EXIT_OK;
+	return ctl_request(ctx, cmd, args, res);
 }
 
 int ctl_request(struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **res)

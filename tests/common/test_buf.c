@@ -185,6 +185,46 @@ static void wbuf_str16_longer_than_u16_latches_emsgsize(void **state)
 	free(s);
 }
 
+static void fixed_wbuf_writes_into_the_callers_buffer_and_never_past_it(void **state)
+{
+	uint8_t buf[16];
+	memset(buf, 0xee, sizeof buf);
+	struct th_wbuf b;
+	th_wbuf_init_fixed(&b, buf, 10);
+	th_wbuf_u32(&b, 0x04030201u);
+	th_wbuf_u16(&b, 0x0605);
+	assert_int_equal(th_wbuf_error(&b), 0);
+	assert_ptr_equal(b.data, buf);
+	th_wbuf_u64(&b, 1); /* 6 + 8 > 10: refused whole */
+	assert_int_equal(th_wbuf_error(&b), -EMSGSIZE);
+	assert_int_equal(b.len, 6);
+	static const uint8_t want[16] = { 1, 2, 3, 4, 5, 6, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
+	assert_memory_equal(buf, want, sizeof buf);
+	th_wbuf_u8(&b, 7); /* latched: nothing more */
+	assert_int_equal(b.len, 6);
+	th_wbuf_fini(&b); /* the caller's buffer is not freed (ASan would say) */
+	assert_int_equal(buf[0], 1);
+
+	/* A zero-size buffer takes nothing. */
+	th_wbuf_init_fixed(&b, buf, 0);
+	th_wbuf_u8(&b, 9);
+	assert_int_equal(th_wbuf_error(&b), -EMSGSIZE);
+	assert_int_equal(buf[0], 1);
+}
+
+static void fixed_wbuf_without_a_buffer_counts(void **state)
+{
+	struct th_wbuf b;
+	th_wbuf_init_fixed(&b, NULL, 0);
+	th_wbuf_u64(&b, 1);
+	th_wbuf_str16(&b, "abc");
+	th_wbuf_put(&b, "xy", 2);
+	assert_int_equal(th_wbuf_error(&b), 0);
+	assert_int_equal(b.len, 8 + 2 + 3 + 2);
+	assert_null(b.data);
+	th_wbuf_fini(&b);
+}
+
 static void rbuf_short_reads_fail_and_leave_output_untouched(void **state)
 {
 	const uint8_t data[7] = { 1, 2, 3, 4, 5, 6, 7 };
@@ -288,6 +328,8 @@ int main(void)
 		cmocka_unit_test(wbuf_grows_and_keeps_earlier_bytes),
 		cmocka_unit_test(wbuf_write_past_max_latches_emsgsize),
 		cmocka_unit_test(wbuf_str16_longer_than_u16_latches_emsgsize),
+		cmocka_unit_test(fixed_wbuf_writes_into_the_callers_buffer_and_never_past_it),
+		cmocka_unit_test(fixed_wbuf_without_a_buffer_counts),
 		cmocka_unit_test(rbuf_short_reads_fail_and_leave_output_untouched),
 		cmocka_unit_test(rbuf_str16_rejects_nul_truncation_and_small_buffers),
 	};

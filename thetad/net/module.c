@@ -225,7 +225,7 @@ static int net_set_impair(struct net_mod *nm, const char *spec, char *err, size_
 
 /* ---- control commands ------------------------------------------------------ */
 
-static const char *jarg(struct json_object *args, const char *k)
+const char *net_jarg(struct json_object *args, const char *k)
 {
 	struct json_object *v;
 	return args && json_object_object_get_ex(args, k, &v) && json_object_is_type(v, json_type_string)
@@ -233,9 +233,9 @@ static const char *jarg(struct json_object *args, const char *k)
 		       : NULL;
 }
 
-static struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen)
+struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen)
 {
-	const char *name = jarg(args, "session");
+	const char *name = net_jarg(args, "session");
 	if (!name) {
 		struct sess_session *s = sess_module_current(nm->sess);
 		if (!s)
@@ -262,7 +262,7 @@ static int net_cmd_host(void *u, const struct srv_ctl_caller *caller, struct jso
 			struct json_object **res, char *err, size_t errlen)
 {
 	struct net_mod *nm = u;
-	const char *name = jarg(args, "name");
+	const char *name = net_jarg(args, "name");
 	char gen[SESS_NAME_MAX + 1];
 	if (!name) {
 		uint8_t rnd[4];
@@ -319,7 +319,7 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 			 s->link.host, (unsigned)s->link.port);
 		return -EPERM;
 	}
-	const char *rs = jarg(args, "role");
+	const char *rs = net_jarg(args, "role");
 	int role = rs ? proto_sess_role_parse(rs) : PROTO_SESS_ROLE_EDITOR;
 	if (role < 0) {
 		snprintf(err, errlen, "'%s' is not a role (viewer, editor, admin)", rs);
@@ -337,7 +337,7 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 	}
 	bool single = args && json_object_object_get_ex(args, "single_use", &v) && json_object_get_boolean(v);
 	char host[PROTO_INVITE_MAX_HOST + 1];
-	const char *h = jarg(args, "host");
+	const char *h = net_jarg(args, "host");
 	if (h)
 		snprintf(host, sizeof(host), "%s", h);
 	else
@@ -370,7 +370,7 @@ static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct jso
 			struct json_object **res, char *err, size_t errlen)
 {
 	struct net_mod *nm = u;
-	const char *text = jarg(args, "link");
+	const char *text = net_jarg(args, "link");
 	struct proto_invite_link link;
 	if (!text) {
 		snprintf(err, errlen, "session join needs an invite link (theta://HOST:PORT/SESSION?fp=...&token=...)");
@@ -381,7 +381,7 @@ static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct jso
 		snprintf(err, errlen, "%s", why ? why : "The invite link is malformed.");
 		return -EINVAL;
 	}
-	const char *name = jarg(args, "name");
+	const char *name = net_jarg(args, "name");
 	char gen[SESS_NAME_MAX + 1];
 	if (!name) {
 		snprintf(gen, sizeof(gen), NET_JOINED_NAME_PREFIX "%02x%02x%02x%02x", link.session_id[0], link.session_id[1],
@@ -509,7 +509,7 @@ static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct js
 	struct net_mod *nm = u;
 	uint64_t now = th_now_ns();
 	struct sess_session *only = NULL;
-	if (jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
+	if (net_jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
 		return -ENOENT;
 	struct json_object *arr = json_object_new_array();
 	struct json_object *others = json_object_new_array();
@@ -681,7 +681,7 @@ static int net_cmd_kick(void *u, const struct srv_ctl_caller *caller, struct jso
 			struct json_object **res, char *err, size_t errlen)
 {
 	struct net_mod *nm = u;
-	const char *peer = jarg(args, "peer");
+	const char *peer = net_jarg(args, "peer");
 	struct sess_session *s;
 	if (!peer) {
 		snprintf(err, errlen, "kick needs a PEER (id or key fingerprint)");
@@ -702,7 +702,7 @@ static int net_cmd_role(void *u, const struct srv_ctl_caller *caller, struct jso
 			struct json_object **res, char *err, size_t errlen)
 {
 	struct net_mod *nm = u;
-	const char *peer = jarg(args, "peer"), *rs = jarg(args, "role");
+	const char *peer = net_jarg(args, "peer"), *rs = net_jarg(args, "role");
 	struct sess_session *s;
 	int role = rs ? proto_sess_role_parse(rs) : -EINVAL;
 	if (!peer || role < 0) {
@@ -730,7 +730,7 @@ static int net_cmd_impair(void *u, const struct srv_ctl_caller *caller, struct j
 			  struct json_object **res, char *err, size_t errlen)
 {
 	struct net_mod *nm = u;
-	const char *spec = jarg(args, "spec"), *part = jarg(args, "partition");
+	const char *spec = net_jarg(args, "spec"), *part = net_jarg(args, "partition");
 	int r;
 	if (spec && (r = net_set_impair(nm, !strcmp(spec, "off") ? "" : spec, err, errlen)) < 0)
 		return r;

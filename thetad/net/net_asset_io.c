@@ -317,14 +317,6 @@ uint64_t net_assets_next(struct net_conn *c, uint64_t now)
 
 /* ---- control commands ---------------------------------------------------------------- */
 
-static const char *jarg(struct json_object *args, const char *k)
-{
-	struct json_object *v;
-	return args && json_object_object_get_ex(args, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
 static int jint(struct json_object *args, const char *k, int64_t *out)
 {
 	struct json_object *v;
@@ -337,16 +329,9 @@ static int jint(struct json_object *args, const char *k, int64_t *out)
 static struct sess_session *pick(struct net_mod *nm, struct json_object *args, struct sess_assets **st, char *err,
 				 size_t errlen)
 {
-	const char *name = jarg(args, "session");
-	struct sess_session *s = name ? sess_find(sess_module_registry(nm->sess), name) : sess_module_current(nm->sess);
-	if (!s) {
-		if (name)
-			snprintf(err, errlen, "no session '%s' (by id, or by a name only one session has; see thetactl sessions)",
-				 name);
-		else
-			snprintf(err, errlen, "no session is open");
+	struct sess_session *s = net_pick(nm, args, err, errlen);
+	if (!s)
 		return NULL;
-	}
 	if (!(*st = store_of(nm, s))) {
 		snprintf(err, errlen, "the asset store of session %s cannot be opened (see the daemon's log)", s->id);
 		return NULL;
@@ -373,7 +358,7 @@ static const char *store_error(int r)
 
 static int hash_arg(struct json_object *args, uint8_t hash[32], char *err, size_t errlen)
 {
-	const char *h = jarg(args, "hash");
+	const char *h = net_jarg(args, "hash");
 	if (!h || sess_asset_unhex(h, hash) < 0) {
 		snprintf(err, errlen, "hash must be 64 hex digits (the SHA-256 of the asset)");
 		return -EINVAL;
@@ -389,7 +374,7 @@ static int cmd_begin(void *u, const struct srv_ctl_caller *caller, struct json_o
 	struct sess_session *s = pick(nm, args, &st, err, errlen);
 	uint8_t hash[32];
 	int64_t size;
-	const char *name = jarg(args, "name");
+	const char *name = net_jarg(args, "name");
 	if (!s)
 		return -ENOENT;
 	if (hash_arg(args, hash, err, errlen) < 0)
@@ -420,7 +405,7 @@ static int cmd_chunk(void *u, const struct srv_ctl_caller *caller, struct json_o
 	struct sess_session *s = pick(nm, args, &st, err, errlen);
 	uint8_t hash[32];
 	int64_t off;
-	const char *b64 = jarg(args, "data");
+	const char *b64 = net_jarg(args, "data");
 	if (!s)
 		return -ENOENT;
 	if (hash_arg(args, hash, err, errlen) < 0)
@@ -540,7 +525,7 @@ static int cmd_read(void *u, const struct srv_ctl_caller *caller, struct json_ob
 	struct net_mod *nm = u;
 	struct sess_assets *st;
 	struct sess_session *s = pick(nm, args, &st, err, errlen);
-	const char *h = jarg(args, "hash");
+	const char *h = net_jarg(args, "hash");
 	int64_t off = 0, len = NET_ASSET_READ_MAX;
 	const struct sess_asset *a;
 	if (!s)

@@ -192,6 +192,12 @@ struct net_mod {
 /* module.c: the metric that counts refusals with this code
  * (net_refused_<reason>); NULL outside the refusal codes. */
 const char *net_refusal_metric_name(uint64_t code);
+/* Control-command helpers: a string argument (NULL if absent or not a
+ * string); the session args.session names (by id or unique name), else the
+ * current one; NULL with one sentence in err. */
+struct json_object;
+const char *net_jarg(struct json_object *args, const char *k);
+struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen);
 
 /* net_link.c */
 extern const struct net_server_callbacks net_link_server_cb;

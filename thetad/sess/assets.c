@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "th_file.h"
+#include "th_hex.h"
 
 #define REHASH_BUF (1u << 20)
 
@@ -25,38 +26,12 @@ struct sess_assets {
 
 void sess_asset_hex(const uint8_t hash[SESS_ASSET_HASH_LEN], char out[SESS_ASSET_HEX_LEN + 1])
 {
-	static const char dig[] = "0123456789abcdef";
-	for (int i = 0; i < SESS_ASSET_HASH_LEN; i++) {
-		out[2 * i] = dig[hash[i] >> 4];
-		out[2 * i + 1] = dig[hash[i] & 15];
-	}
-	out[SESS_ASSET_HEX_LEN] = 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	th_hex_encode(hash, SESS_ASSET_HASH_LEN, out);
 }
 
 int sess_asset_unhex(const char *hex, uint8_t hash[SESS_ASSET_HASH_LEN])
 {
-	uint8_t h[SESS_ASSET_HASH_LEN];
-	if (!hex || strlen(hex) != SESS_ASSET_HEX_LEN)
-		return -EINVAL;
-	for (int i = 0; i < SESS_ASSET_HASH_LEN; i++) {
-		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return -EINVAL;
-		h[i] = (uint8_t)(a << 4 | b);
-	}
-	memcpy(hash, h, sizeof(h));
-	return 0;
+	return hex ? th_hex_decode(hex, strlen(hex), hash, SESS_ASSET_HASH_LEN, false) : -EINVAL;
 }
 
 bool sess_asset_name_ok(const char *name)
@@ -103,7 +78,7 @@ int sess_assets_lookup(const struct sess_assets *st, const char *hex, const stru
 	if (n < 8 || n > SESS_ASSET_HEX_LEN)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
-		if (hexval(hex[i]) < 0)
+		if (th_hex_digit(hex[i]) < 0)
 			return -EINVAL;
 	const struct sess_asset *hit = NULL;
 	for (unsigned i = 0; i < st->n; i++)
