@@ -131,13 +131,14 @@ static int clog_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Creates segment `index` durably (header synced, directory synced) and
- * makes it the active one. */
-static int clog_seg_create(struct clog *c, uint64_t index)
+/* Creates segment file `index` in dir durably (header synced, directory
+ * synced): *fd is its read-write descriptor. Touches no struct clog, so the
+ * worker runs it when a batch rotates. */
+static int clog_seg_file_create(const char *dir, uint64_t index, int *fdp)
 {
 	char path[4096];
 	uint8_t hdr[TH_LOGSEG_HDR_LEN];
-	int r = th_logseg_path(c->dir, index, path, sizeof(path));
+	int r = th_logseg_path(dir, index, path, sizeof(path));
 	if (r < 0)
 		return r;
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -148,12 +149,22 @@ static int clog_seg_create(struct clog *c, uint64_t index)
 	if (r == 0 && fdatasync(fd) < 0)
 		r = -errno;
 	if (r == 0)
-		r = th_fsync_dir(c->dir);
-	if (r == 0)
-		r = clog_seg_add(c, index);
+		r = th_fsync_dir(dir);
 	if (r < 0) {
 		close(fd);
 		unlink(path);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Makes the created segment `index` (descriptor fd) the active one. */
+static int clog_seg_activate(struct clog *c, uint64_t index, int fd)
+{
+	int r = clog_seg_add(c, index);
+	if (r < 0) {
+		close(fd);
 		return r;
 	}
 	if (c->wfd >= 0)
@@ -161,6 +172,13 @@ static int clog_seg_create(struct clog *c, uint64_t index)
 	c->wfd = fd;
 	c->wsize = TH_LOGSEG_HDR_LEN;
 	return 0;
+}
+
+static int clog_seg_create(struct clog *c, uint64_t index)
+{
+	int fd;
+	int r = clog_seg_file_create(c->dir, index, &fd);
+	return r < 0 ? r : clog_seg_activate(c, index, fd);
 }
 
 int clog_seg_fd(struct clog *c, uint32_t s)
@@ -287,6 +305,7 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 		c->cfg = *cfg;
 	if (cb)
 		c->cb = *cb;
+	c->worker = c->cfg.worker;
 	c->user = user;
 	if (!c->cfg.segment_bytes)
 		c->cfg.segment_bytes = CLOG_SEGMENT_BYTES_DEFAULT;
@@ -493,17 +512,85 @@ static int clog_fail(struct clog *c, int err)
 	return err;
 }
 
-int clog_flush(struct clog *c, uint64_t now_ns)
+/* The I/O of one batch: on a worker thread, or in clog_flush without one. */
+static void clog_commit_run(struct clog_job *j)
+{
+	struct clog_commit *k = (struct clog_commit *)j;
+	int fd = k->fd;
+	uint64_t off = k->off;
+	int r = 0;
+	k->new_fd = -1;
+	if (k->rotate) {
+		r = clog_seg_file_create(k->dir, k->new_index, &k->new_fd);
+		fd = k->new_fd;
+		off = TH_LOGSEG_HDR_LEN;
+	}
+	if (r == 0)
+		r = clog_pwrite_all(fd, k->data, k->len, off);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	k->result = r;
+}
+
+static int clog_commit_start(struct clog *c);
+
+/* Loop side of a finished batch: the new segment, then, when durable,
+ * indexes (positions in batch order) and the callbacks; with a worker the
+ * next batch starts at once with what queued meanwhile. Returns the number
+ * made durable or a negative errno (the log is then failed). */
+static int clog_commit_done(struct clog *c)
+{
+	struct clog_commit *k = &c->commit;
+	size_t n = k->n;
+	int r = k->result;
+	c->inflight = false;
+	if (k->new_fd >= 0) {
+		int rr = clog_seg_activate(c, k->new_index, k->new_fd);
+		k->new_fd = -1;
+		if (r == 0)
+			r = rr;
+	}
+	if (r < 0)
+		return clog_fail(c, r);
+
+	uint64_t off = c->wsize, pos0 = c->npix;
+	for (size_t i = 0; i < n; i++) {
+		struct clog_pend *p = &c->pend[i];
+		uint32_t len = (uint32_t)(TH_LOGREC_FRAME_LEN + th_logrec_body_len(&p->e) +
+					  (p->e.has_sig ? TH_LOGREC_SIG_LEN : 0));
+		uint32_t seg = (uint32_t)(c->nsegs - 1);
+		r = clog_ix_insert(c, p->e.lamport, p->author, seg, (uint32_t)off, len);
+		if (r == 0)
+			r = clog_pos_append(c, p->author, p->e.seq, p->hash, seg, (uint32_t)off, len);
+		if (r < 0)
+			return clog_fail(c, r);
+		off += len;
+	}
+	c->wsize = off;
+	c->last_batch = k->batch;
+	c->st.batches++;
+	c->st.syncs++;
+	c->st.bytes_written += k->len;
+	c->st.lamport = c->lamport;
+	clog_complete(c, n, 0, pos0);
+	if (c->cb.on_batch)
+		c->cb.on_batch(c->user, n);
+	if (c->worker && !c->closing && !c->failed && c->npend)
+		clog_commit_start(c);
+	return (int)n;
+}
+
+static void clog_commit_finish(struct clog_job *j)
+{
+	clog_commit_done(((struct clog_commit *)j)->c);
+}
+
+/* Builds the batch from everything queued (signatures, records) and hands
+ * it to the worker, or writes it here without one. */
+static int clog_commit_start(struct clog *c)
 {
 	size_t n = c->npend;
 	uint64_t batch = c->last_batch + 1;
-	int r;
-
-	(void)now_ns;
-	if (c->failed)
-		return -EIO;
-	if (n == 0)
-		return 0;
 
 	/* Signatures: each local author's last entry of the batch (or every
 	 * one), which vouches for its earlier ones through the chain. */
@@ -538,42 +625,65 @@ int clog_flush(struct clog *c, uint64_t now_ns)
 		th_logrec_frame_put(rec, &f, rec + TH_LOGREC_FRAME_LEN);
 	}
 
+	struct clog_commit *k = &c->commit;
+	*k = (struct clog_commit){
+		.job = { .run = clog_commit_run, .finish = clog_commit_finish },
+		.c = c,
+		.fd = c->wfd,
+		.off = c->wsize,
+		.data = c->wbuf.data,
+		.len = c->wbuf.len,
+		.dir = c->dir,
+		.new_fd = -1,
+		.n = n,
+		.batch = batch,
+	};
 	if (c->wsize > TH_LOGSEG_HDR_LEN && c->wsize + c->wbuf.len > c->cfg.segment_bytes) {
-		r = clog_seg_create(c, c->segs[c->nsegs - 1].index + 1);
-		if (r < 0)
-			return clog_fail(c, r);
-	}
-	if (c->wsize + c->wbuf.len > CLOG_SEGMENT_BYTES_MAX)
+		k->rotate = true;
+		k->new_index = c->segs[c->nsegs - 1].index + 1;
+	} else if (c->wsize + c->wbuf.len > CLOG_SEGMENT_BYTES_MAX) {
 		return clog_fail(c, -EFBIG);
-	r = clog_pwrite_all(c->wfd, c->wbuf.data, c->wbuf.len, c->wsize);
-	if (r == 0 && fdatasync(c->wfd) < 0)
-		r = -errno;
-	if (r < 0)
-		return clog_fail(c, r);
-
-	/* Durable: indexes (positions in batch order), then tell everyone. */
-	uint64_t off = c->wsize, pos0 = c->npix;
-	for (size_t i = 0; i < n; i++) {
-		struct clog_pend *p = &c->pend[i];
-		uint32_t len = (uint32_t)(TH_LOGREC_FRAME_LEN + th_logrec_body_len(&p->e) +
-					  (p->e.has_sig ? TH_LOGREC_SIG_LEN : 0));
-		uint32_t seg = (uint32_t)(c->nsegs - 1);
-		r = clog_ix_insert(c, p->e.lamport, p->author, seg, (uint32_t)off, len);
-		if (r == 0)
-			r = clog_pos_append(c, p->author, p->e.seq, p->hash, seg, (uint32_t)off, len);
-		if (r < 0)
-			return clog_fail(c, r);
-		off += len;
 	}
-	c->wsize = off;
-	c->last_batch = batch;
-	c->st.batches++;
-	c->st.syncs++;
-	c->st.bytes_written += c->wbuf.len;
-	c->st.lamport = c->lamport;
-	clog_complete(c, n, 0, pos0);
-	return (int)n;
+	if (c->worker) {
+		c->inflight = true;
+		clog_worker_submit(c->worker, &k->job, false);
+		return 0;
+	}
+	clog_commit_run(&k->job);
+	return clog_commit_done(c);
 }
+
+int clog_flush(struct clog *c, uint64_t now_ns)
+{
+	(void)now_ns;
+	if (c->failed)
+		return -EIO;
+	if (c->inflight || c->npend == 0)
+		return 0;
+	return clog_commit_start(c);
+}
+
+int clog_drain(struct clog *c)
+{
+	for (;;) {
+		if (c->inflight) {
+			clog_worker_wait(c->worker, &c->commit.job);
+			clog_commit_done(c);
+			continue;
+		}
+		if (c->failed)
+			return -EIO;
+		if (!c->npend)
+			return 0;
+		int r = clog_commit_start(c);
+		if (r < 0)
+			return r;
+	}
+}
+
+int clog_error(const struct clog *c) { return c->failed; }
+
+bool clog_busy(const struct clog *c) { return c->inflight; }
 
 /* ---- catch-up ------------------------------------------------------------- */
 
@@ -679,6 +789,13 @@ void clog_close(struct clog **cp)
 	struct clog *c = cp ? *cp : NULL;
 	if (!c)
 		return;
+	/* The batch in flight ends as it ends (durable: acked and reported;
+	 * failed: -EIO); nothing new starts; the rest is cancelled. */
+	c->closing = true;
+	if (c->inflight) {
+		clog_worker_wait(c->worker, &c->commit.job);
+		clog_commit_done(c);
+	}
 	clog_complete(c, c->npend, -ECANCELED, 0);
 	clog_free(c);
 	*cp = NULL;

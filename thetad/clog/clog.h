@@ -7,8 +7,11 @@
  * the registry, roles, guards and conflicts at once and either queue the
  * entry, returning its id, or refuse it with a reason. clog_flush() writes
  * everything queued as one batch, fdatasyncs once, and only then reports
- * each entry durable (done callback, on_durable). Nothing here creates
- * threads or reads a clock: every call that needs time takes now_ns.
+ * each entry durable (done callback, on_durable). With a clog_worker the
+ * write and fdatasync (and cursor reads) run on its threads and the
+ * results come back on the caller's thread through clog_worker_poll();
+ * the log itself is single-threaded. Nothing here reads a clock: every
+ * call that needs time takes now_ns.
  *
  * Exactly once: a local command may carry a request id (clog_submit.req,
  * stored in the entry). A submit whose id is among the author's last
@@ -105,7 +108,29 @@ struct clog_callbacks {
 	void (*on_reject)(void *user, uint32_t source, const struct th_logrec_entry *e, int reason);
 	/* Role of a remote author in this session (enum th_role); NULL: none. */
 	int (*role_of)(void *user, const uint8_t author[TH_LOGREC_KEY_LEN]);
+	/* A batch of n entries became durable and all its on_durable / done
+	 * callbacks ran (one group commit: every author's signature of the
+	 * batch is in it). Optional. */
+	void (*on_batch)(void *user, size_t n);
 };
+
+/* The I/O worker: threads that run group commits (write + fdatasync,
+ * segment creation) and cursor reads off the event loop. One serves any
+ * number of logs (clog_config.worker); it reports finished work through an
+ * eventfd that the owner's loop polls, and every completion (acks,
+ * on_durable, on_batch, cursor ready) runs on the loop thread inside
+ * clog_worker_poll(). Commits and reads have a thread each, so a catch-up
+ * read never waits behind an fdatasync or delays one. */
+struct clog_worker;
+int clog_worker_create(struct clog_worker **out);
+/* Every log using it must be closed first. */
+void clog_worker_destroy(struct clog_worker **w);
+/* Readable (EPOLLIN) when finished work waits for clog_worker_poll(). */
+int clog_worker_fd(const struct clog_worker *w);
+/* Runs the completions of the work finished so far, in the order it
+ * finished (per log: batches in order). Returns how many, or a negative
+ * errno from reading the fd. */
+int clog_worker_poll(struct clog_worker *w);
 
 struct clog_config {
 	uint64_t segment_bytes;      /* 0: CLOG_SEGMENT_BYTES_DEFAULT */
@@ -113,6 +138,7 @@ struct clog_config {
 	uint32_t rate_burst;         /* 0: CLOG_RATE_BURST_DEFAULT */
 	uint32_t pending_per_source; /* 0: CLOG_PENDING_PER_SOURCE_DEFAULT */
 	bool sign_each;              /* sign every entry, not once per author and batch */
+	struct clog_worker *worker;  /* NULL: clog_flush writes and syncs in the call */
 };
 
 /* A local user's command. */
@@ -170,7 +196,9 @@ struct clog;
  * -TH_ECORRUPT and the first bad record in *rep. */
 int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_callbacks *cb, void *user,
 	      struct clog **out, struct clog_recovery *rep);
-/* Closes; queued entries that were not flushed get done(-ECANCELED). */
+/* Closes. A batch in flight is waited for and completes as it ends
+ * (durable: done(0) and on_durable; failed: done(-EIO)); queued entries
+ * that were not flushed get done(-ECANCELED). */
 void clog_close(struct clog **c);
 
 /* What clog_submit_local did with a command it accepted (*id set). */
@@ -202,10 +230,23 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 
 /* Whether entries wait for clog_flush. */
 bool clog_has_pending(const struct clog *c);
-/* Writes all queued entries as one batch, one fdatasync, then the callbacks.
- * Returns the number made durable, or a negative errno (the log is then
- * failed: every queued entry got done(-EIO)). */
+/* Group commit: all queued entries as one batch, one write, one fdatasync,
+ * then the callbacks. Without a worker it happens in the call: returns the
+ * number made durable, or a negative errno (the log is then failed: every
+ * queued entry got done(-EIO)). With a worker it hands the batch over and
+ * returns 0 at once (also when a batch is already in flight: entries queued
+ * meanwhile form the next batch, which starts as soon as that one is
+ * durable); the callbacks come from clog_worker_poll(), and a failure there
+ * fails the log the same way (clog_error()). -EIO once failed. */
 int clog_flush(struct clog *c, uint64_t now_ns);
+/* Writes everything queued and waits for it, running the callbacks in this
+ * call (shutdown, tests, and back-pressure when a queue bound is near).
+ * Blocks the caller; 0 or -EIO. */
+int clog_drain(struct clog *c);
+/* 0, or the negative errno that failed the log (it must be reopened). */
+int clog_error(const struct clog *c);
+/* Whether a batch is with the worker. */
+bool clog_busy(const struct clog *c);
 
 /* Durable entries with lamport > since, in total order (lamport, author),
  * at most max (0: all); cb's negative return stops and is returned.

@@ -101,6 +101,37 @@ struct clog_srcslot {
 	bool used;
 };
 
+/* A unit of work for the worker (clog_worker.c): run() does the I/O on a
+ * worker thread and touches only the job; finish() runs on the loop thread
+ * from clog_worker_poll() (or from whoever waited for the job). */
+enum { CLOG_JOB_IDLE, CLOG_JOB_QUEUED, CLOG_JOB_RUNNING, CLOG_JOB_DONE };
+struct clog_job {
+	struct clog_job *next;
+	void (*run)(struct clog_job *j);
+	void (*finish)(struct clog_job *j);
+	int state; /* guarded by the worker's lock */
+};
+
+/* One group commit: what the worker writes, and what it reports. */
+struct clog_commit {
+	struct clog_job job;
+	struct clog *c;
+	/* In: */
+	int fd;              /* the active segment; ignored when rotating */
+	uint64_t off;        /* where the batch goes */
+	const uint8_t *data; /* clog.wbuf, untouched while in flight */
+	size_t len;
+	bool rotate;         /* create segment new_index first, write there */
+	uint64_t new_index;
+	const char *dir;
+	/* Out: */
+	int new_fd;          /* the created segment, read-write; -1 */
+	int result;          /* 0 or negative errno */
+	/* Loop side: */
+	size_t n;            /* entries of clog.pend in the batch */
+	uint64_t batch;
+};
+
 struct clog {
 	char *dir;
 	struct clog_config cfg;
@@ -130,6 +161,10 @@ struct clog {
 	uint64_t pending_bytes;
 
 	struct th_wbuf wbuf; /* flush: the batch's records */
+	struct clog_worker *worker; /* NULL: flush writes and syncs in the call */
+	struct clog_commit commit;  /* the batch in flight */
+	bool inflight;              /* commit is with the worker */
+	bool closing;               /* clog_close: start no new batch */
 
 	struct clog_ix *ix;
 	size_t nix, ixcap;
@@ -191,6 +226,13 @@ int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t ha
 uint32_t *clog_source_pending(struct clog *c, uint32_t source, bool create);
 /* Read-only descriptor of segment s (opened on first use). */
 int clog_seg_fd(struct clog *c, uint32_t s);
+
+/* clog_worker.c */
+/* Queues j on the commit thread or the read thread. */
+void clog_worker_submit(struct clog_worker *w, struct clog_job *j, bool read);
+/* Blocks until j (submitted) finished and takes it off the done list:
+ * clog_worker_poll() will not run it; the caller runs j->finish. */
+void clog_worker_wait(struct clog_worker *w, struct clog_job *j);
 
 /* clog_cursor.c */
 /* Detaches every open cursor (clog_close): their next() fails after. */

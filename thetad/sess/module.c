@@ -2,8 +2,10 @@
  * command log of the client's session, acknowledges each only once it is
  * durable, and delivers every integrated entry to every client of the
  * session as an event. Group commit: submits only queue; one eventfd wakes
- * the loop once per batch of ready events to flush (one fdatasync) all logs
- * with queued entries.
+ * the loop once per batch of ready events to hand every log's queued
+ * entries to the clog worker, whose thread writes and fdatasyncs them; the
+ * worker's eventfd brings the results back to the loop (acks, events), and
+ * entries queued while a batch is in flight form the next one.
  *
  * Local clients work in the daemon's current session: the default session
  * "local" (created on first start), or the one last hosted or joined
@@ -84,6 +86,7 @@ struct sess_module {
 	struct sess_session *current;
 	int flush_fd;
 	bool flush_armed;
+	struct clog_worker *worker; /* group commits and log reads of every session */
 	struct sess_client *clients;
 	struct sess_author authors[SESS_MAX_AUTHORS];
 	unsigned n_authors;
@@ -138,6 +141,16 @@ static void sess_on_reject(void *user, uint32_t source, const struct th_logrec_e
 		m->net.rejected(m->net_user, s, source, e, reason);
 }
 
+static void sess_on_batch(void *user, size_t n)
+{
+	struct sess_session *s = user;
+	struct sess_module *m = s->owner;
+	(void)n;
+	(*m->m_flushes)++;
+	if (m->net.flushed)
+		m->net.flushed(m->net_user, s);
+}
+
 static int sess_role_of(void *user, const uint8_t author[TH_LOGREC_KEY_LEN])
 {
 	struct sess_session *s = user;
@@ -149,6 +162,7 @@ static const struct clog_callbacks sess_log_cb = {
 	.on_durable = sess_on_durable,
 	.on_reject = sess_on_reject,
 	.role_of = sess_role_of,
+	.on_batch = sess_on_batch,
 };
 
 static void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
@@ -499,6 +513,17 @@ static const struct ipc_callbacks sess_ipc_cb = {
 
 /* ---- group commit --------------------------------------------------------- */
 
+/* A log that failed a write or sync refuses everything until reopened;
+ * recovery judges from the files what survived. */
+static void sess_log_failed(struct sess_module *m, struct sess_session *s, int err)
+{
+	(*m->m_flush_fail)++;
+	th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(err));
+	clog_close(&s->log);
+	if (sess_log_open(&m->reg, s, &sess_log_cb) < 0)
+		th_err("session %s: the log could not be reopened: %s", s->id, s->error);
+}
+
 static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *user)
 {
 	struct sess_module *m = user;
@@ -511,19 +536,24 @@ static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *u
 		struct sess_session *s = m->reg.s[i];
 		if (!s->log || !clog_has_pending(s->log))
 			continue;
+		/* Hands the batch to the worker (or leaves it for when the
+		 * one in flight is durable). */
 		int r = clog_flush(s->log, now);
-		(*m->m_flushes)++;
-		if (r >= 0 && m->net.flushed)
-			m->net.flushed(m->net_user, s);
-		if (r < 0) {
-			(*m->m_flush_fail)++;
-			th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(r));
-			clog_close(&s->log);
-			char path[4200];
-			snprintf(path, sizeof(path), "%s/log", s->dir);
-			if (clog_open(path, NULL, &sess_log_cb, s, &s->log, &s->recovery) < 0)
-				snprintf(s->error, sizeof(s->error), "log failed and could not be reopened");
-		}
+		if (r < 0)
+			sess_log_failed(m, s, r);
+	}
+}
+
+/* The worker finished group commits or reads: acks, events and cursor
+ * wake-ups run here, on the loop thread. */
+static void sess_on_worker(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sess_module *m = user;
+	clog_worker_poll(m->worker);
+	for (unsigned i = 0; i < m->reg.n; i++) {
+		struct sess_session *s = m->reg.s[i];
+		if (s->log && clog_error(s->log))
+			sess_log_failed(m, s, clog_error(s->log));
 	}
 }
 
@@ -913,16 +943,18 @@ int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, 
 	if (!s->log)
 		return -EIO;
 	/* Keep the per-source pending bound for what peers send in bursts
-	 * (catch-up): write out what is queued before taking more. */
+	 * (catch-up): start writing out what is queued before taking more,
+	 * and when even that would leave no room (a batch in flight plus a
+	 * full queue), wait for the worker: back-pressure on the loop, only
+	 * while the disk is slower than the peers. */
 	struct clog_stats st;
 	clog_get_stats(s->log, &st);
 	if (st.pending + n > CLOG_PENDING_PER_SOURCE_DEFAULT / 2 && clog_has_pending(s->log)) {
 		int r = clog_flush(s->log, now_ns);
-		(*m->m_flushes)++;
+		if (r >= 0 && st.pending + n > CLOG_REMOTE_BATCH_MAX)
+			r = clog_drain(s->log);
 		if (r < 0)
 			return r;
-		if (m->net.flushed)
-			m->net.flushed(m->net_user, s);
 	}
 	m->integrating_role = role;
 	int r = clog_integrate_remote(s->log, source, es, n, now_ns);
@@ -991,7 +1023,12 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot open the keys under %s/keys: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;
 	}
-	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m)) < 0) {
+	if ((r = clog_worker_create(&m->worker)) < 0 ||
+	    (r = th_loop_add(srv_daemon_loop(d), clog_worker_fd(m->worker), EPOLLIN, sess_on_worker, m)) < 0) {
+		snprintf(msg, len, "cannot start the log worker: %s", th_strerror(r));
+		goto fail;
+	}
+	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m, m->worker)) < 0) {
 		snprintf(msg, len, "cannot open %s/sessions: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;
 	}
@@ -1048,11 +1085,14 @@ static void sess_module_stop(void *state)
 	if (m->ipc)
 		ipc_server_set_callbacks(m->ipc, NULL, NULL);
 	/* Whatever is queued gets written (and acked) before we go. */
-	uint64_t now = th_now_ns();
 	for (unsigned i = 0; i < m->reg.n; i++)
-		if (m->reg.s[i]->log && clog_has_pending(m->reg.s[i]->log))
-			clog_flush(m->reg.s[i]->log, now);
+		if (m->reg.s[i]->log)
+			clog_drain(m->reg.s[i]->log);
 	sess_registry_close(&m->reg);
+	if (m->worker) {
+		th_loop_del(srv_daemon_loop(m->d), clog_worker_fd(m->worker));
+		clog_worker_destroy(&m->worker);
+	}
 	if (m->flush_fd >= 0) {
 		th_loop_del(srv_daemon_loop(m->d), m->flush_fd);
 		close(m->flush_fd);

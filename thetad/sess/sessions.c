@@ -77,6 +77,42 @@ static int sess_author_each(void *user, const uint8_t key[32], uint64_t seq, con
 	return sess_author_note(user, key, seq);
 }
 
+int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct clog_callbacks *cb)
+{
+	char path[4200];
+	int rc;
+	s->error[0] = 0;
+	snprintf(path, sizeof(path), "%s/log", s->dir);
+	if ((rc = th_mkdir_p(path, 0700)) < 0) {
+		snprintf(s->error, sizeof(s->error), "cannot create %s: %s", path, th_strerror(rc));
+		return rc;
+	}
+	/* Peers hand in whole signature groups (up to a remote batch) at
+	 * once. A replica takes what its host relays without a rate limit
+	 * (the host applied it); its local users are limited by the module
+	 * instead. */
+	struct clog_config lc = { .pending_per_source = CLOG_REMOTE_BATCH_MAX, .worker = r->worker };
+	if (s->role == SESS_ROLE_MEMBER)
+		lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
+	rc = clog_open(path, &lc, cb, s, &s->log, &s->recovery);
+	if (rc == -TH_ECORRUPT)
+		snprintf(s->error, sizeof(s->error),
+			 "log is damaged at record %" PRIu64 " (segment %" PRIu64 ", byte %" PRIu64
+			 "): %s; `thetactl log verify %s` shows the same",
+			 s->recovery.bad_index, s->recovery.bad_segment, s->recovery.bad_offset,
+			 th_logrec_fault_str(s->recovery.bad_reason), path);
+	else if (rc < 0)
+		snprintf(s->error, sizeof(s->error), "cannot open the log in %s: %s", path, th_strerror(rc));
+	/* Authors and their last seq from the log's own table (recovery
+	 * built it), not by reading the entries back. */
+	if (s->log && (rc = clog_authors_each(s->log, sess_author_each, s)) < 0) {
+		snprintf(s->error, sizeof(s->error), "cannot list the authors of the log in %s: %s", path,
+			 th_strerror(rc));
+		clog_close(&s->log);
+	}
+	return rc < 0 ? rc : 0;
+}
+
 static int sess_open_one(struct sess_registry *r, const char *id, const struct clog_callbacks *cb, void *owner,
 			 struct sess_session **out)
 {
@@ -120,34 +156,7 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 	}
 	sess_local_load(s);
 
-	snprintf(path, sizeof(path), "%s/log", s->dir);
-	if ((rc = th_mkdir_p(path, 0700)) < 0) {
-		snprintf(s->error, sizeof(s->error), "cannot create %s: %s", path, th_strerror(rc));
-	} else {
-		/* Peers hand in whole signature groups (up to a remote batch) at
-		 * once. A replica takes what its host relays without a rate
-		 * limit (the host applied it); its local users are limited by
-		 * the module instead. */
-		struct clog_config lc = { .pending_per_source = CLOG_REMOTE_BATCH_MAX };
-		if (s->role == SESS_ROLE_MEMBER)
-			lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
-		rc = clog_open(path, &lc, cb, s, &s->log, &s->recovery);
-		if (rc == -TH_ECORRUPT)
-			snprintf(s->error, sizeof(s->error),
-				 "log is damaged at record %" PRIu64 " (segment %" PRIu64 ", byte %" PRIu64
-				 "): %s; `thetactl log verify %s` shows the same",
-				 s->recovery.bad_index, s->recovery.bad_segment, s->recovery.bad_offset,
-				 th_logrec_fault_str(s->recovery.bad_reason), path);
-		else if (rc < 0)
-			snprintf(s->error, sizeof(s->error), "cannot open the log in %s: %s", path, th_strerror(rc));
-		/* Authors and their last seq from the log's own table (recovery
-		 * built it), not by reading the entries back. */
-		if (s->log && (rc = clog_authors_each(s->log, sess_author_each, s)) < 0) {
-			snprintf(s->error, sizeof(s->error), "cannot list the authors of the log in %s: %s", path,
-				 th_strerror(rc));
-			clog_close(&s->log);
-		}
-	}
+	sess_log_open(r, s, cb);
 	r->s[r->n++] = s;
 	if (out)
 		*out = s;
@@ -155,9 +164,10 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 }
 
 int sess_registry_open(struct sess_registry *r, const char *state_dir, const struct clog_callbacks *cb,
-		       void *owner)
+		       void *owner, struct clog_worker *worker)
 {
 	memset(r, 0, sizeof(*r));
+	r->worker = worker;
 	if (snprintf(r->root, sizeof(r->root), "%s/sessions", state_dir) >= (int)sizeof(r->root))
 		return -ENAMETOOLONG;
 	int rc = th_mkdir_p(r->root, 0700);

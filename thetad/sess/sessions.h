@@ -100,14 +100,19 @@ struct sess_registry {
 	char root[4096]; /* STATE_DIR/sessions */
 	struct sess_session *s[SESS_MAX_SESSIONS];
 	unsigned n;
+	struct clog_worker *worker; /* every log's group commits and reads */
 };
 
 /* Opens every session under state_dir/sessions (creating the folder),
  * running each log's recovery. A session whose log is damaged stays listed
  * with its error and no log; the others work. Each log's callbacks get the
- * session as user data; session->owner is `owner`. */
+ * session as user data; session->owner is `owner`; worker does every log's
+ * group commits and cursor reads (NULL: in the calls). */
 int sess_registry_open(struct sess_registry *r, const char *state_dir, const struct clog_callbacks *cb,
-		       void *owner);
+		       void *owner, struct clog_worker *worker);
+/* (Re)opens s->log (closed) with the registry's settings: recovery, the
+ * author vector from the log's table; s->error says why not. */
+int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct clog_callbacks *cb);
 void sess_registry_close(struct sess_registry *r);
 /* Creates a new session (random id) with the given name. */
 int sess_create(struct sess_registry *r, const char *name, const struct clog_callbacks *cb, void *owner,
