@@ -100,7 +100,7 @@ FUZZ_BINS  := $(patsubst %.c,$(B)/%,$(FUZZ_SRC))
 LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
-.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test
+.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test catchup-test
 CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
@@ -195,6 +195,12 @@ fuzz: $(SETUP_STAMP)
 crash-test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_crash
 	$(Q)THETA_BUILD=$(B) THETA_CRASH_ROUNDS=$(CRASH_ROUNDS) bash scripts/run-tests $(B)/tests/integration/test_crash
+
+# A member catching up 1 M entries (about 200 MiB) from its host; make test runs 100 k.
+CATCHUP_ENTRIES ?= 1000000
+catchup-test: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_catchup
+	$(Q)THETA_BUILD=$(B) THETA_CATCHUP_ENTRIES=$(CATCHUP_ENTRIES) bash scripts/run-tests $(B)/tests/integration/test_catchup
 
 demo: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS)

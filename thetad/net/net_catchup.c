@@ -225,12 +225,12 @@ static void round_end(struct net_catchup *cu, uint64_t now_ns)
 
 int net_catchup_on_sync(struct net_catchup *cu, const struct proto_sess_sync *v, uint64_t now_ns)
 {
-	if (!cu->cur) {
-		/* A new round: the peer's vector as it says, from scratch. */
-		cu->nv = 0;
-	} else {
-		cu->st.syncs_merged++;
-	}
+	bool inflight = cu->st.last_send_ns &&
+			(now_ns - cu->st.last_send_ns < NET_CATCHUP_SETTLE_NS || (cu->ops->unacked && cu->ops->unacked(cu->ud)));
+	if (cu->cur || inflight)
+		cu->st.syncs_merged++; /* folded into what we know we sent */
+	else
+		cu->nv = 0; /* a new round: the peer's vector as it says */
 	int r = v_merge(cu, v);
 	if (r < 0)
 		return r;
@@ -257,7 +257,7 @@ int net_catchup_on_sync(struct net_catchup *cu, const struct proto_sess_sync *v,
 
 /* Ends the message being built and writes it (the caller made sure the
  * stream had room for it when it was begun). */
-static int emit(struct net_catchup *cu, bool more)
+static int emit(struct net_catchup *cu, bool more, uint64_t now_ns)
 {
 	if (!cu->building)
 		return 0;
@@ -270,6 +270,7 @@ static int emit(struct net_catchup *cu, bool more)
 	if (r == 0) {
 		cu->st.messages++;
 		cu->st.bytes += cu->w.len;
+		cu->st.last_send_ns = now_ns;
 	}
 	th_wbuf_reset(&cu->w);
 	return r;
@@ -277,7 +278,7 @@ static int emit(struct net_catchup *cu, bool more)
 
 /* Adds e when the peer lacks it; ends the message at its size or at a
  * closed point past NET_CATCHUP_CLOSE_AT. */
-static int take(struct net_catchup *cu, const struct th_logrec_entry *e)
+static int take(struct net_catchup *cu, const struct th_logrec_entry *e, uint64_t now_ns)
 {
 	int r = 0;
 	if (div_find(cu, e->author)) {
@@ -319,7 +320,7 @@ static int take(struct net_catchup *cu, const struct th_logrec_entry *e)
 	cu->st.round_entries++;
 	if (proto_sess_entries_size(&cu->b) >= NET_CATCHUP_MSG_BYTES || cu->b.count >= PROTO_SESS_ENTRIES_MAX ||
 	    (cu->seq_count >= NET_CATCHUP_CLOSE_AT && cu->open_authors == 0))
-		return emit(cu, cu->open_authors > 0);
+		return emit(cu, cu->open_authors > 0, now_ns);
 	return 0;
 }
 
@@ -351,7 +352,7 @@ int net_catchup_pump(struct net_catchup *cu, uint64_t now_ns)
 			/* The end of the durable log: what is durable from now on
 			 * is relayed live. A log ends on a batch boundary, where
 			 * every author's signature is written. */
-			if ((r = emit(cu, false)) < 0)
+			if ((r = emit(cu, false, now_ns)) < 0)
 				return fail(cu, r, now_ns);
 			cu->st.rounds_done++;
 			cu->events |= NET_CU_EV_DONE;
@@ -359,7 +360,7 @@ int net_catchup_pump(struct net_catchup *cu, uint64_t now_ns)
 			return NET_CU_IDLE;
 		}
 		cu->st.pos = pos + 1;
-		if ((r = take(cu, &e)) < 0)
+		if ((r = take(cu, &e, now_ns)) < 0)
 			return fail(cu, r, now_ns);
 	}
 	return NET_CU_MORE;

@@ -13,7 +13,11 @@
  * on, and not while a round runs (the cursor reaches them).
  *
  * A SYNC that arrives during a round updates what the peer holds (per
- * author, the larger seq) without restarting. A reconnect starts a new
+ * author, the larger seq) without restarting. So does a SYNC after a round
+ * while what it sent is still in flight (unacknowledged, or sent less than
+ * NET_CATCHUP_SETTLE_NS ago): the peer wrote that SYNC before it had the
+ * tail. Otherwise a new round takes the SYNC as it is (entries the peer
+ * refused are sent again). A reconnect starts a new
  * engine: the peer's first SYNC says where it stands, so a catch-up cut by
  * a lost connection resumes there.
  *
@@ -46,6 +50,7 @@
 #define NET_CATCHUP_PUMP_MAX     8192u        /* entries read per pump call (bounds one loop iteration) */
 #define NET_CATCHUP_AUTHORS_MAX  CLOG_AUTHORS_MAX /* authors in the peer's vector */
 #define NET_CATCHUP_DIVERGED_MAX 64u          /* divergent authors remembered per connection */
+#define NET_CATCHUP_SETTLE_NS    (1000ull * 1000 * 1000) /* sent entries count as in flight this long */
 
 /* The stream the engine writes to. */
 struct net_catchup_ops {
@@ -53,6 +58,8 @@ struct net_catchup_ops {
 	size_t (*room)(void *ud);
 	/* Writes one complete frame (at most room() bytes); 0 or negative errno. */
 	int (*send)(void *ud, const uint8_t *p, size_t n);
+	/* Bytes written that the peer has not acknowledged yet (may be NULL). */
+	size_t (*unacked)(void *ud);
 };
 
 /* What pump says about the round. */
@@ -82,6 +89,7 @@ struct net_catchup_stats {
 	uint64_t start_pos, pos;         /* where it started, where the cursor is */
 	uint64_t round_entries;          /* sent in it */
 	uint64_t started_ns, done_ns;    /* done_ns 0 while it runs */
+	uint64_t last_send_ns;           /* the last message written (0: none) */
 };
 
 struct net_catchup;

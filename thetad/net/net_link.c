@@ -990,13 +990,20 @@ static int cu_send(void *ud, const uint8_t *p, size_t n)
 	return conn_live(c) ? 0 : -ECONNABORTED;
 }
 
+static size_t cu_unacked(void *ud)
+{
+	struct net_conn *c = ud;
+	const struct net_chan *ch = &c->ch[NET_ST_COMMANDS];
+	return conn_live(c) ? net_chan_pending(ch) + net_quic_stream_unacked(c->q, ch->def->sid) : 0;
+}
+
 static void cu_ready(void *ud)
 {
 	struct net_conn *c = ud;
 	net_mod_kick(c->nm);
 }
 
-static const struct net_catchup_ops cu_ops = { .room = cu_room, .send = cu_send };
+static const struct net_catchup_ops cu_ops = { .room = cu_room, .send = cu_send, .unacked = cu_unacked };
 
 /* Logs what the engine reports, once each. */
 static void catchup_report(struct net_conn *c, uint64_t now)

@@ -6,7 +6,8 @@
  * everything, a member with a prefix is caught up from the first position
  * it lacks (nothing before is read), the stream never holds more than its
  * room, every signature arrives in the sequence of the entries it covers,
- * a SYNC during a round updates it without resending, a round cut by a
+ * a SYNC during a round updates it without resending (as does one written
+ * before the member had the round's tail), a round cut by a
  * reconnect resumes where the member stands, entries made durable during a
  * round are sent by it, and a divergent author is reported once and
  * skipped while the others sync. */
@@ -25,6 +26,7 @@
 #include "session.h"
 #include "th_harness.h"
 #include "th_logtest.h"
+#include "th_time.h"
 
 #define NOW 1000000000ull
 #define STREAM_CAP (1u << 20) /* what the fake stream holds unread */
@@ -50,6 +52,7 @@ struct fx {
 	bool dead;       /* room() is 0 */
 	bool fail_send;  /* send fails */
 	unsigned ready_calls;
+	uint64_t now; /* simulated time of the engine's calls */
 	uint64_t frames, more_frames, integrated;
 	uint8_t *acc; /* the member's MORE sequence so far */
 	size_t acc_len, acc_n;
@@ -85,6 +88,7 @@ static int setup(void **state)
 	f->buf = malloc(STREAM_CAP);
 	f->acc = malloc(ACC_MAX);
 	f->room_cap = STREAM_CAP;
+	f->now = NOW;
 	*state = f;
 	return 0;
 }
@@ -243,7 +247,7 @@ static void member_sync(struct fx *f, struct side *s, struct net_catchup *cu)
 	assert_int_equal(proto_sess_sync_encode(&w, v.h, v.n), 0);
 	struct proto_sess_msg m;
 	assert_int_equal(proto_sess_decode(w.data + 4, w.len - 4, &m), 0);
-	assert_int_equal(net_catchup_on_sync(cu, &m.u.sync, NOW), 0);
+	assert_int_equal(net_catchup_on_sync(cu, &m.u.sync, f->now), 0);
 	th_wbuf_fini(&w);
 }
 
@@ -253,7 +257,7 @@ static unsigned run_round(struct fx *f, struct net_catchup *cu, unsigned max_pum
 {
 	unsigned k = 0;
 	for (; k < max_pumps; k++) {
-		int st = net_catchup_pump(cu, NOW + k);
+		int st = net_catchup_pump(cu, f->now += TH_NS_PER_MS);
 		if (st == NET_CU_IDLE)
 			break;
 		if (st == NET_CU_BLOCKED)
@@ -284,6 +288,9 @@ static struct net_catchup *engine(struct fx *f)
 	assert_int_equal(net_catchup_create(f->host.c, &ops, op_ready, f, &cu), 0);
 	return cu;
 }
+
+/* Lets what was sent settle: the next SYNC is taken as it is. */
+static void settle(struct fx *f) { f->now += NET_CATCHUP_SETTLE_NS; }
 
 /* ---- tests ------------------------------------------------------------------------- */
 
@@ -325,6 +332,7 @@ static void a_member_with_a_prefix_is_caught_up_from_the_first_position_it_lacks
 	assert_int_equal(clog_count(f->member.c), 3000);
 	/* The host goes on; the member then lacks positions 3000.. only. */
 	fill(f, &f->host, 900, 300, AUTHORS);
+	settle(f);
 	member_sync(f, &f->member, cu);
 	struct net_catchup_stats st;
 	net_catchup_get_stats(cu, &st);
@@ -362,7 +370,7 @@ static void a_sync_during_a_round_updates_it_without_resending(void **state)
 	struct net_catchup *cu = engine(f);
 	member_sync(f, &f->member, cu);
 	/* Part of the way, the member reads and says where it stands. */
-	while (net_catchup_pump(cu, NOW) != NET_CU_BLOCKED)
+	while (net_catchup_pump(cu, f->now += TH_NS_PER_MS) != NET_CU_BLOCKED)
 		;
 	member_read(f);
 	uint64_t had = clog_count(f->member.c);
@@ -386,7 +394,7 @@ static void a_round_cut_by_a_reconnect_resumes_where_the_member_stands(void **st
 	struct net_catchup *cu = engine(f);
 	member_sync(f, &f->member, cu);
 	for (int i = 0; i < 3; i++) {
-		while (net_catchup_pump(cu, NOW) != NET_CU_BLOCKED)
+		while (net_catchup_pump(cu, f->now += TH_NS_PER_MS) != NET_CU_BLOCKED)
 			;
 		member_read(f);
 	}
@@ -416,13 +424,49 @@ static void entries_made_durable_during_a_round_are_sent_by_it(void **state)
 	fill(f, &f->host, 6000, 300, AUTHORS);
 	struct net_catchup *cu = engine(f);
 	member_sync(f, &f->member, cu);
-	while (net_catchup_pump(cu, NOW) != NET_CU_BLOCKED)
+	while (net_catchup_pump(cu, f->now += TH_NS_PER_MS) != NET_CU_BLOCKED)
 		;
 	fill(f, &f->host, 600, 300, AUTHORS); /* live while the round runs */
 	assert_true(net_catchup_active(cu));
 	run_round(f, cu, 100000);
 	assert_false(net_catchup_active(cu));
 	assert_int_equal(clog_count(f->member.c), 6600);
+	same_heads(&f->host, &f->member);
+	net_catchup_destroy(&cu);
+}
+
+static void a_sync_written_before_the_tail_arrived_resends_nothing(void **state)
+{
+	struct fx *f = *state;
+	fill(f, &f->host, 6000, 300, AUTHORS);
+	struct net_catchup *cu = engine(f);
+	member_sync(f, &f->member, cu);
+	while (net_catchup_pump(cu, f->now += TH_NS_PER_MS) != NET_CU_IDLE)
+		if (f->len > STREAM_CAP / 2)
+			member_read(f);
+	/* The round is over, its tail still in the stream; the member's
+	 * SYNC from before it read the tail starts nothing. */
+	uint64_t had = clog_count(f->member.c);
+	assert_true(had < 6000);
+	member_sync(f, &f->member, cu);
+	assert_false(net_catchup_active(cu));
+	/* The tail is lost (as when the member refused it); once settled,
+	 * a SYNC starts a round that sends just that. */
+	size_t lost = f->len;
+	f->len = 0;
+	f->acc_len = f->acc_n = 0;
+	assert_true(lost > 0);
+	member_sync(f, &f->member, cu);
+	assert_false(net_catchup_active(cu));
+	settle(f);
+	member_sync(f, &f->member, cu);
+	assert_true(net_catchup_active(cu));
+	run_round(f, cu, 100000);
+	struct net_catchup_stats st;
+	net_catchup_get_stats(cu, &st);
+	assert_int_equal(st.rounds, 2);
+	assert_int_equal(st.round_entries, 6000 - had);
+	assert_int_equal(clog_count(f->member.c), 6000);
 	same_heads(&f->host, &f->member);
 	net_catchup_destroy(&cu);
 }
@@ -435,11 +479,11 @@ static void a_failed_send_ends_the_round_with_its_error(void **state)
 	member_sync(f, &f->member, cu);
 	net_catchup_take_events(cu);
 	f->dead = true; /* no room: the round waits */
-	assert_int_equal(net_catchup_pump(cu, NOW), NET_CU_BLOCKED);
+	assert_int_equal(net_catchup_pump(cu, f->now += TH_NS_PER_MS), NET_CU_BLOCKED);
 	assert_true(net_catchup_active(cu));
 	f->dead = false;
 	f->fail_send = true; /* room, but the connection is gone by the send */
-	assert_int_equal(net_catchup_pump(cu, NOW), NET_CU_IDLE);
+	assert_int_equal(net_catchup_pump(cu, f->now += TH_NS_PER_MS), NET_CU_IDLE);
 	assert_false(net_catchup_active(cu));
 	assert_int_equal(net_catchup_take_events(cu), NET_CU_EV_FAILED);
 	assert_int_equal(net_catchup_error(cu), -ECONNABORTED);
@@ -480,6 +524,7 @@ static void a_divergent_author_is_reported_once_and_skipped_while_others_sync(vo
 
 	/* The next round does not report it again. */
 	fill(f, &f->host, 40, 40, 2);
+	settle(f);
 	member_sync(f, &f->member, cu);
 	run_round(f, cu, 100000);
 	net_catchup_take_events(cu);
@@ -521,6 +566,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_round_cut_by_a_reconnect_resumes_where_the_member_stands, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(entries_made_durable_during_a_round_are_sent_by_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_sync_written_before_the_tail_arrived_resends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_failed_send_ends_the_round_with_its_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_divergent_author_is_reported_once_and_skipped_while_others_sync,
 						setup, teardown),

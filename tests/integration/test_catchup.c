@@ -1,0 +1,199 @@
+/* A member that missed a long log catches up with bounded memory on both
+ * sides: the host's log is filled offline through the clog API
+ * (tests/lib/th_logfill.h: 8 authors, 64-byte payloads, about 210 bytes a
+ * record), then a fresh member joins and is caught up by position. The
+ * member's entry count is polled until it matches; then both daemons'
+ * peak resident memory (VmHWM) must stay under a bound that does not grow
+ * with the log's bytes, no connection may have been closed for not
+ * reading, and both logs must hold the same entries (compared offline:
+ * every record valid, every author's chain head equal). Prints the time and memory
+ * figures as JSON lines.
+ *
+ * THETA_CATCHUP_ENTRIES sets the size (default 100 000 for make test;
+ * make catchup-test runs 1 000 000, about 200 MiB). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "clog/clog.h"
+#include "net_fixture.h"
+#include "th_logfill.h"
+
+#define ENTRIES_DEFAULT 100000u
+#define AUTHORS 8u
+#define PAYLOAD 64u
+/* Peak memory each daemon may reach: a fixed part (the process, its
+ * buffers: a QUIC stream's send buffer, a catch-up message, a cursor
+ * window, the member's MORE sequence and its log's pending batch) plus the
+ * log's in-memory indexes (position and per-author seq index), per entry.
+ * The log's records themselves (about 210 bytes each) are never all held. */
+#define HWM_FIXED_KIB    (48u << 10)
+#define HWM_PER_ENTRY_B  48u
+
+static void figure(const char *name, double v, const char *unit)
+{
+	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
+	fflush(stdout);
+}
+
+/* A "Vm...:" field of pid's status in KiB, or 0. */
+static uint64_t vm_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	uint64_t kib = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			kib = strtoull(line + strlen(field), NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+/* Resets pid's VmHWM to its current RSS (proc(5), clear_refs "5"). */
+static int vm_hwm_reset(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	int r = fputs("5", f) < 0 ? -EIO : 0;
+	return fclose(f) < 0 ? -errno : r;
+}
+
+static uint64_t entries_of(struct nf_daemon *d, const char *id)
+{
+	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
+}
+
+struct heads_cmp {
+	struct clog *other;
+	unsigned authors;
+};
+
+static int head_same(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
+{
+	struct heads_cmp *h = user;
+	uint64_t oseq;
+	uint8_t ohash[32];
+	assert_int_equal(clog_author_head(h->other, key, &oseq, ohash), 0);
+	assert_int_equal(oseq, seq);
+	assert_memory_equal(ohash, hash, 32);
+	h->authors++;
+	return 0;
+}
+
+/* Both logs hold the same entries: every record of the member's reads
+ * back valid, and each author's chain has the same length and head hash
+ * (each entry's prev is its predecessor's hash, so equal heads mean equal
+ * chains). */
+static void logs_identical(const char *dir_a, const char *dir_b, uint64_t want)
+{
+	struct clog_config cfg = { 0 };
+	struct clog_callbacks cb = { 0 };
+	struct clog *a, *b;
+	assert_int_equal(clog_open(dir_a, &cfg, &cb, NULL, &a, NULL), 0);
+	assert_int_equal(clog_open(dir_b, &cfg, &cb, NULL, &b, NULL), 0);
+	assert_int_equal(clog_count(a), want);
+	assert_int_equal(clog_count(b), want);
+	struct clog_cursor *cur;
+	assert_int_equal(clog_cursor_open(b, 0, NULL, NULL, &cur), 0);
+	uint64_t n = 0, pos;
+	struct th_logrec_entry e;
+	int r;
+	while ((r = clog_cursor_next(cur, &pos, &e)) == 1)
+		n++;
+	assert_int_equal(r, 0);
+	assert_int_equal(n, want);
+	clog_cursor_close(&cur);
+	struct heads_cmp h = { .other = b };
+	assert_int_equal(clog_authors_each(a, head_same, &h), 0);
+	assert_int_equal(h.authors, AUTHORS);
+	clog_close(&a);
+	clog_close(&b);
+}
+
+static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void **state)
+{
+	uint64_t n = ENTRIES_DEFAULT;
+	const char *e = getenv("THETA_CATCHUP_ENTRIES");
+	if (e && *e)
+		n = strtoull(e, NULL, 10);
+	struct nf_daemon a, b;
+	char id[33], link[600], dir_a[PATH_MAX + 64], dir_b[PATH_MAX + 64];
+	nf_start(&a, NULL, NULL);
+	nf_host(&a, "long", id);
+	nf_kill(&a, SIGTERM);
+
+	uint64_t t0 = th_now_ns(), bytes = 0;
+	snprintf(dir_a, sizeof(dir_a), "%s/sessions/%s/log", a.p.state_dir, id);
+	struct lf_config lc = { .authors = AUTHORS, .entries = n, .payload_len = PAYLOAD, .seed = 0x40 };
+	assert_int_equal(lf_fill(dir_a, &lc, &bytes), 0);
+	double fill_s = (double)(th_now_ns() - t0) / 1e9;
+	assert_int_equal(nf_spawn(&a), 0);
+	nf_read_status(&a);
+	assert_int_equal(entries_of(&a, id), n);
+	/* Opening the log (recovery reads it a segment at a time) is not the
+	 * catch-up: its peak is a figure of its own. */
+	uint64_t open_hwm_a = vm_kib(a.p.pid, "VmHWM:");
+	assert_int_equal(vm_hwm_reset(a.p.pid), 0);
+
+	nf_start(&b, NULL, NULL);
+	uint64_t base_a = vm_kib(a.p.pid, "VmRSS:"), base_b = vm_kib(b.p.pid, "VmRSS:");
+	nf_invite(&a, "long", "editor", NULL, link);
+	uint64_t t1 = th_now_ns();
+	assert_int_equal(nf_join(&b, link), 0);
+	/* Generous: a few thousand entries a second on a loaded machine. */
+	uint64_t deadline = t1 + (120 + n / 2000) * TH_NS_PER_S;
+	uint64_t have = 0;
+	while ((have = entries_of(&b, id)) < n && th_now_ns() < deadline)
+		th_sleep_ns(100 * TH_NS_PER_MS);
+	double catchup_s = (double)(th_now_ns() - t1) / 1e9;
+	if (have != n)
+		fprintf(stderr, "member has %" PRIu64 " of %" PRIu64 " entries; its log:\n%s\n", have, n,
+			th_daemon_log(&b.p));
+	assert_int_equal(have, n);
+
+	uint64_t hwm_a = vm_kib(a.p.pid, "VmHWM:"), hwm_b = vm_kib(b.p.pid, "VmHWM:");
+	uint64_t bound_kib = HWM_FIXED_KIB + n * HWM_PER_ENTRY_B / 1024;
+	figure("catchup.entries", (double)n, "entries");
+	figure("catchup.log_mib", (double)bytes / (1 << 20), "MiB");
+	figure("catchup.fill_s", fill_s, "s");
+	figure("catchup.time_s", catchup_s, "s");
+	figure("catchup.entries_per_s", (double)n / catchup_s, "entries/s");
+	figure("catchup.host_open_vmhwm_mib", (double)open_hwm_a / 1024, "MiB");
+	figure("catchup.host_rss_before_mib", (double)base_a / 1024, "MiB");
+	figure("catchup.member_rss_before_mib", (double)base_b / 1024, "MiB");
+	figure("catchup.host_vmhwm_mib", (double)hwm_a / 1024, "MiB");
+	figure("catchup.member_vmhwm_mib", (double)hwm_b / 1024, "MiB");
+	figure("catchup.vmhwm_bound_mib", (double)bound_kib / 1024, "MiB");
+	figure("catchup.rounds", (double)nf_metric(&a, "net_catchup_rounds"), "rounds");
+	assert_true(hwm_a > 0 && hwm_b > 0);
+	assert_true(hwm_a <= bound_kib);
+	assert_true(hwm_b <= bound_kib);
+	/* One connection did it all: never closed for not reading. */
+	assert_null(strstr(th_daemon_log(&a.p), "does not read"));
+	assert_int_equal(nf_metric(&b, "net_rejoin_attempts"), 0);
+	if (nf_metric(&a, "net_catchup_entries") != n)
+		fprintf(stderr, "host log:\n%s\nmember log:\n%s\n", th_daemon_log(&a.p), th_daemon_log(&b.p));
+	assert_int_equal(nf_metric(&a, "net_catchup_entries"), n);
+
+	nf_kill(&a, SIGTERM);
+	nf_kill(&b, SIGTERM);
+	snprintf(dir_b, sizeof(dir_b), "%s/sessions/%s/log", b.p.state_dir, id);
+	logs_identical(dir_a, dir_b, n);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(a_member_that_missed_a_long_log_catches_up_with_bounded_memory, nf_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,25 @@
+/* Fills a command log offline, through the clog API (clog_submit_local and
+ * group commits), for tests and benchmarks that need a long log quickly:
+ * `authors` authors with deterministic keys (lt_author_init(seed + i)),
+ * entries round-robin, one group commit every `batch` entries (one
+ * signature per author and batch, as the daemon writes them), each a
+ * component.write on one of LF_ENTITIES entities (a scene's worth). Run it on a
+ * session's log directory while no daemon has the log open. */
+#pragma once
+#include <stdint.h>
+
+struct lf_config {
+	unsigned authors;     /* 1..LF_AUTHORS_MAX */
+	uint64_t entries;
+	uint32_t payload_len; /* component.write payload bytes */
+	uint32_t batch;       /* entries per group commit (0: 4096) */
+	uint8_t seed;         /* first author's key seed byte */
+};
+
+#define LF_AUTHORS_MAX 64u
+#define LF_ENTITIES    4096u
+
+/* Appends cfg->entries entries to the log in dir (created when absent).
+ * 0 or negative errno; *bytes (may be NULL): the log's size in bytes of
+ * records written. */
+int lf_fill(const char *dir, const struct lf_config *cfg, uint64_t *bytes);
