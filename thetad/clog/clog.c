@@ -284,6 +284,8 @@ static void clog_free(struct clog *c)
 	free(c->r_cover);
 	free(c->r_sig);
 	free(c->r_why);
+	free(c->r_slots);
+	free(c->r_ht);
 	free(c->dir);
 	free(c);
 }
@@ -317,6 +319,8 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 		c->cfg.rate_burst = CLOG_RATE_BURST_DEFAULT;
 	if (!c->cfg.pending_per_source)
 		c->cfg.pending_per_source = CLOG_PENDING_PER_SOURCE_DEFAULT;
+	if (!c->cfg.authors_max || c->cfg.authors_max > CLOG_AUTHORS_MAX)
+		c->cfg.authors_max = CLOG_AUTHORS_MAX;
 	randombytes_buf(c->hkey, sizeof(c->hkey));
 	th_wbuf_init(&c->pbuf, 0);
 	th_wbuf_init(&c->wbuf, 0);
@@ -328,8 +332,10 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 	c->r_cover = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(int32_t));
 	c->r_sig = malloc(CLOG_REMOTE_BATCH_MAX);
 	c->r_why = malloc(CLOG_REMOTE_BATCH_MAX);
+	c->r_slots = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(*c->r_slots));
+	c->r_ht = calloc(2 * CLOG_REMOTE_BATCH_MAX, sizeof(*c->r_ht));
 	if (!c->dir || !c->srcs || !c->r_hash || !c->r_author || !c->r_next || !c->r_cover || !c->r_sig ||
-	    !c->r_why) {
+	    !c->r_why || !c->r_slots || !c->r_ht) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -402,20 +408,38 @@ fail:
 
 /* ---- queue and flush --------------------------------------------------- */
 
+int clog_queue_room(struct clog *c, size_t n, size_t body_bytes)
+{
+	if (c->npend + n > c->pcap) {
+		size_t cap = c->pcap ? c->pcap : 256;
+		while (cap < c->npend + n)
+			cap *= 2;
+		struct clog_pend *t = realloc(c->pend, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		c->pend = t;
+		c->pcap = cap;
+	}
+	size_t len = c->pbuf.len;
+	if (!th_wbuf_extend(&c->pbuf, body_bytes)) {
+		th_wbuf_reset(&c->pbuf);
+		c->pbuf.len = len;
+		return -ENOMEM;
+	}
+	c->pbuf.len = len;
+	return 0;
+}
+
 int clog_queue(struct clog *c, const struct th_logrec_entry *e, const uint8_t hash[TH_LOGREC_HASH_LEN],
 	       uint32_t author, uint32_t source, uint8_t apply, bool remote,
 	       void (*done)(void *, int, const struct clog_id *), void *ctx)
 {
-	if (e->req && clog_req_reserve(c, author) < 0)
+	/* A remote entry's request id only helps its author's own daemon;
+	 * without room for it here the entry is still logged (unremembered). */
+	if (e->req && clog_req_reserve(c, author) < 0 && !remote)
 		return -ENOMEM;
-	if (c->npend == c->pcap) {
-		size_t n = c->pcap ? c->pcap * 2 : 256;
-		struct clog_pend *t = realloc(c->pend, n * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		c->pend = t;
-		c->pcap = n;
-	}
+	if (clog_queue_room(c, 1, th_logrec_body_len(e)) < 0)
+		return -ENOMEM;
 	size_t off = c->pbuf.len;
 	size_t len = th_logrec_body_len(e);
 	uint8_t *body = th_wbuf_extend(&c->pbuf, len);

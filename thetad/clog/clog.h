@@ -139,6 +139,8 @@ struct clog_config {
 	uint32_t pending_per_source; /* 0: CLOG_PENDING_PER_SOURCE_DEFAULT */
 	bool sign_each;              /* sign every entry, not once per author and batch */
 	struct clog_worker *worker;  /* NULL: clog_flush writes and syncs in the call */
+	uint32_t authors_max;        /* remote authors admitted while the log holds fewer
+				      * authors than this; 0 (or above): CLOG_AUTHORS_MAX */
 };
 
 /* A local user's command. */

@@ -116,7 +116,6 @@ struct clog_author *clog_author_get(struct clog *c, const uint8_t *pk, uint32_t 
 	memset(a, 0, sizeof(*a));
 	memcpy(a->pk, pk, TH_LOGREC_KEY_LEN);
 	a->tokens_milli = (uint64_t)c->cfg.rate_burst * 1000;
-	a->scratch = -1;
 	uint32_t h = clog_hash(c, pk, TH_LOGREC_KEY_LEN) & (c->naslots - 1);
 	while (c->aslots[h])
 		h = (h + 1) & (c->naslots - 1);
@@ -244,8 +243,9 @@ static int clog_check_registry(const struct th_logrec_entry *e, const struct th_
 	return CLOG_OK;
 }
 
-/* Conflict strategy for an entry by author `ai` with (lamport, base):
- * CLOG_OK and *apply, or CLOG_R_CONFLICT. Counts nothing. */
+/* Conflict strategy for an entry by author `ai` (UINT32_MAX: one not
+ * admitted yet, known by e->author) with (lamport, base): CLOG_OK and
+ * *apply, or CLOG_R_CONFLICT. Counts nothing. */
 static int clog_conflict(struct clog *c, const struct th_cmd_info *ci, const struct th_logrec_entry *e,
 			 uint32_t ai, uint8_t *apply)
 {
@@ -254,6 +254,8 @@ static int clog_conflict(struct clog *c, const struct th_cmd_info *ci, const str
 	/* Concurrent: another author wrote the key after what this author saw. */
 	if (!s || s->author == ai || s->lamport <= e->base)
 		return CLOG_OK;
+	int later = e->lamport != s->lamport ? (e->lamport > s->lamport)
+					     : memcmp(e->author, c->authors[s->author].pk, TH_LOGREC_KEY_LEN) > 0;
 	switch (ci->conflict) {
 	case TH_CONFLICT_REJECT:
 		return CLOG_R_CONFLICT;
@@ -261,8 +263,7 @@ static int clog_conflict(struct clog *c, const struct th_cmd_info *ci, const str
 		*apply = CLOG_APPLY_MERGED;
 		return CLOG_OK;
 	default:
-		*apply = clog_id_cmp(c, e->lamport, ai, s->lamport, s->author) > 0 ? CLOG_APPLY_LWW
-										    : CLOG_APPLY_SUPERSEDED;
+		*apply = later ? CLOG_APPLY_LWW : CLOG_APPLY_SUPERSEDED;
 		return CLOG_OK;
 	}
 }
@@ -446,12 +447,34 @@ static int clog_check_remote(struct clog *c, const struct th_logrec_entry *e, ui
 	return clog_conflict(c, ci, e, ai, apply);
 }
 
+/* The call's slot for author pk (created, not admitted, when new). */
+static int32_t clog_rauth_slot(struct clog *c, const struct th_logrec_entry *es, int32_t i, uint32_t *nslots)
+{
+	const uint32_t mask = 2 * CLOG_REMOTE_BATCH_MAX - 1;
+	uint32_t h = clog_hash(c, es[i].author, TH_LOGREC_KEY_LEN) & mask;
+	while (c->r_ht[h]) {
+		int32_t s = (int32_t)c->r_ht[h] - 1;
+		if (memcmp(es[c->r_slots[s].e0].author, es[i].author, TH_LOGREC_KEY_LEN) == 0)
+			return s;
+		h = (h + 1) & mask;
+	}
+	int32_t s = (int32_t)(*nslots)++;
+	uint32_t ai;
+	c->r_ht[h] = (uint32_t)s + 1;
+	c->r_slots[s] = (struct clog_rauth){
+		.ai = clog_author_find(c, es[i].author, &ai) ? (int32_t)ai : -1, .e0 = i, .last = -1, .first_why = -1
+	};
+	return s;
+}
+
 int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
 			  uint64_t now_ns)
 {
-	int32_t *au = c->r_author, *next = c->r_next, *cover = c->r_cover;
+	int32_t *as = c->r_author, *next = c->r_next, *cover = c->r_cover;
 	int8_t *sig = c->r_sig;
 	uint8_t *why = c->r_why;
+	struct clog_rauth *sl = c->r_slots;
+	uint32_t nslots = 0;
 	int accepted = 0;
 
 	if (c->failed)
@@ -459,32 +482,26 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 	if (n > CLOG_REMOTE_BATCH_MAX)
 		return -E2BIG;
 
-	/* Pass 1: authors, hashes, and for each entry the next one by the same
-	 * author in this call. */
+	/* Pass 1: the call's authors (looked up, not created: an author is
+	 * admitted only once a signature of theirs verified and their group
+	 * passed), hashes, and for each entry the next one by the same author
+	 * in this call. */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t ai;
 		why[i] = 0;
 		sig[i] = 0;
 		next[i] = -1;
-		au[i] = -1;
+		as[i] = -1;
 		if (es[i].payload_len > TH_LOGREC_PAYLOAD_MAX || (es[i].payload_len && !es[i].payload)) {
 			why[i] = CLOG_R_PAYLOAD;
 			continue;
 		}
-		struct clog_author *a = clog_author_get(c, es[i].author, &ai);
-		if (!a) {
-			why[i] = CLOG_R_AUTHORS;
-			continue;
-		}
-		au[i] = (int32_t)ai;
+		int32_t s = clog_rauth_slot(c, es, (int32_t)i, &nslots);
+		as[i] = s;
 		th_logrec_entry_hash(&es[i], c->r_hash[i]);
-		if (a->scratch >= 0)
-			next[a->scratch] = (int32_t)i;
-		a->scratch = (int32_t)i;
+		if (sl[s].last >= 0)
+			next[sl[s].last] = (int32_t)i;
+		sl[s].last = (int32_t)i;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (au[i] >= 0)
-			c->authors[au[i]].scratch = -1;
 
 	/* Pass 2 (backwards): which signed entry covers each entry, through
 	 * intact links inside this call. */
@@ -520,14 +537,17 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 			why[i] = CLOG_R_BAD_SIGNATURE;
 			continue;
 		}
-		struct clog_author *a = &c->authors[au[i]];
-		struct th_logrec_chain t = a->chain;
-		int role = c->cb.role_of ? c->cb.role_of(c->user, a->pk) : TH_ROLE_NONE;
+		struct clog_rauth *ra = &sl[as[i]];
+		struct th_logrec_chain t = { 0 };
+		if (ra->ai >= 0)
+			t = c->authors[ra->ai].chain;
+		uint32_t aix = ra->ai >= 0 ? (uint32_t)ra->ai : UINT32_MAX;
+		int role = c->cb.role_of ? c->cb.role_of(c->user, es[i].author) : TH_ROLE_NONE;
 		int bad = CLOG_OK;
-		size_t count = 0, bytes = 0;
+		size_t count = 0, bytes = 0, body = 0;
 		for (int32_t k = (int32_t)i;; k = next[k]) {
 			uint8_t apply;
-			int r = clog_check_remote(c, &es[k], (uint32_t)au[i], &t, role, &apply);
+			int r = clog_check_remote(c, &es[k], aix, &t, role, &apply);
 			if (r) {
 				why[k] = (uint8_t)r;
 				bad = r;
@@ -535,32 +555,47 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 			}
 			th_logrec_chain_advance(&t, &es[k], c->r_hash[k]);
 			count++;
+			body += th_logrec_body_len(&es[k]);
 			bytes += TH_LOGREC_FRAME_LEN + th_logrec_body_len(&es[k]) + (es[k].has_sig ? TH_LOGREC_SIG_LEN : 0);
 			if (k == j)
 				break;
 		}
 		if (!bad && !clog_pending_room(c, source, count, bytes))
 			bad = CLOG_R_PENDING;
+		if (!bad && clog_queue_room(c, count, body) < 0)
+			bad = CLOG_R_PENDING;
+		/* A new author's bucket starts full (rate_burst). */
+		if (!bad && ra->ai < 0 && count > c->cfg.rate_burst)
+			bad = CLOG_R_RATE;
+		if (!bad && ra->ai < 0) {
+			uint32_t ai;
+			if (c->nauthors >= c->cfg.authors_max || !clog_author_get(c, es[i].author, &ai))
+				bad = CLOG_R_AUTHORS;
+			else
+				ra->ai = (int32_t)ai;
+		}
+		struct clog_author *a = ra->ai >= 0 ? &c->authors[ra->ai] : NULL;
 		if (!bad && !clog_take_tokens(c, a, count, now_ns))
 			bad = CLOG_R_RATE;
 		for (int32_t k = (int32_t)i;; k = next[k]) {
 			if (bad) {
 				if (!why[k])
-					why[k] = (uint8_t)(bad == CLOG_R_PENDING || bad == CLOG_R_RATE ? bad : CLOG_R_GROUP);
+					why[k] = (uint8_t)(bad == CLOG_R_PENDING || bad == CLOG_R_RATE ||
+								   bad == CLOG_R_AUTHORS
+							       ? bad
+							       : CLOG_R_GROUP);
 			} else {
 				uint8_t apply;
 				const struct th_cmd_info *ci = th_cmd_find(es[k].type);
-				clog_conflict(c, ci, &es[k], (uint32_t)au[i], &apply);
-				int r = clog_queue(c, &es[k], c->r_hash[k], (uint32_t)au[i], source, apply, true, NULL,
-						   NULL);
-				if (r < 0)
-					return r;
+				clog_conflict(c, ci, &es[k], (uint32_t)ra->ai, &apply);
+				/* Cannot fail: room was made for the whole group. */
+				clog_queue(c, &es[k], c->r_hash[k], (uint32_t)ra->ai, source, apply, true, NULL, NULL);
 				th_logrec_chain_advance(&a->chain, &es[k], c->r_hash[k]);
 				if (es[k].lamport > c->lamport)
 					c->lamport = es[k].lamport;
 				clog_count_apply(c, apply);
 				clog_scope_note(c, es[k].type, es[k].scope_kind, es[k].scope_id, es[k].lamport,
-						(uint32_t)au[i]);
+						(uint32_t)ra->ai);
 				c->st.appended_remote++;
 				why[k] = 255;
 				accepted++;
@@ -570,19 +605,20 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 		}
 	}
 
-	/* Report. Once an author had an entry refused in this call, its later
-	 * entries cannot link to it: they report the first refusal's reason
-	 * (a rate-limited flood counts as rate limiting, not as broken chains).
-	 * Replays do not cascade, so a resent overlapping batch goes through. */
+	/* Report every refused entry. Once an author had an entry refused in
+	 * this call, its later entries cannot link to it: they report the
+	 * first refusal's reason (a rate-limited flood counts as rate limiting,
+	 * not as broken chains). Replays do not cascade, so a resent
+	 * overlapping batch goes through. */
 	for (size_t i = 0; i < n; i++) {
 		if (why[i] == 255)
 			continue;
-		if (au[i] >= 0) {
-			struct clog_author *a = &c->authors[au[i]];
-			if (a->scratch >= 0 && why[i] == CLOG_R_CHAIN)
-				why[i] = (uint8_t)a->scratch;
-			else if (a->scratch < 0 && why[i] != CLOG_R_REPLAY)
-				a->scratch = why[i];
+		if (as[i] >= 0) {
+			struct clog_rauth *ra = &sl[as[i]];
+			if (ra->first_why >= 0 && why[i] == CLOG_R_CHAIN)
+				why[i] = (uint8_t)ra->first_why;
+			else if (ra->first_why < 0 && why[i] != CLOG_R_REPLAY)
+				ra->first_why = why[i];
 		}
 		c->st.rejected[why[i]]++;
 		if (why[i] == CLOG_R_CONFLICT)
@@ -590,8 +626,13 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 		if (c->cb.on_reject)
 			c->cb.on_reject(c->user, source, &es[i], why[i]);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (au[i] >= 0)
-			c->authors[au[i]].scratch = -1;
+	/* Empty the call's author table for the next call. */
+	const uint32_t mask = 2 * CLOG_REMOTE_BATCH_MAX - 1;
+	for (uint32_t s = 0; s < nslots; s++) {
+		uint32_t h = clog_hash(c, es[sl[s].e0].author, TH_LOGREC_KEY_LEN) & mask;
+		while (c->r_ht[h] != s + 1)
+			h = (h + 1) & mask;
+		c->r_ht[h] = 0;
+	}
 	return accepted;
 }

@@ -14,7 +14,6 @@ struct clog_author {
 	uint64_t tokens_milli;        /* token bucket, thousandths of a command */
 	uint64_t tokens_ns;           /* when the bucket was last refilled */
 	uint64_t sign_mark;           /* flush: batch in which it was last signed */
-	int32_t scratch;              /* integrate_remote: last index in the call */
 	bool has_sk;
 	uint8_t sk[TH_LOGREC_SECKEY_LEN];
 	uint64_t durable_seq;         /* last seq known durable (recovered or flushed) */
@@ -79,6 +78,16 @@ struct clog_pix {
 	uint32_t seg; /* position in clog.segs */
 	uint32_t off;
 	uint32_t len;
+};
+
+/* An author named in one clog_integrate_remote call. Unknown ones get no
+ * struct clog_author until a signature of theirs verified and their group
+ * passed every check. */
+struct clog_rauth {
+	int32_t ai;        /* index in clog.authors, -1 while not admitted */
+	int32_t e0;        /* an entry of the call carrying its key */
+	int32_t last;      /* pass 1: its latest entry so far */
+	int16_t first_why; /* report: the reason of its first refusal, -1 none */
 };
 
 struct clog_seg {
@@ -182,7 +191,10 @@ struct clog {
 
 	/* integrate_remote scratch, CLOG_REMOTE_BATCH_MAX each */
 	uint8_t (*r_hash)[TH_LOGREC_HASH_LEN];
-	int32_t *r_author, *r_next, *r_cover;
+	int32_t *r_author; /* the entry's slot in r_slots */
+	int32_t *r_next, *r_cover;
+	struct clog_rauth *r_slots; /* the call's distinct authors */
+	uint32_t *r_ht;             /* 2 * CLOG_REMOTE_BATCH_MAX: slot + 1 by key */
 	int8_t *r_sig;  /* 0 unknown, 1 good, -1 bad */
 	uint8_t *r_why; /* 0 pending, else reason; 255 accepted */
 
@@ -200,6 +212,9 @@ struct clog_scope *clog_scope_find(struct clog *c, uint16_t type, uint8_t kind, 
 /* Records an accepted entry as the latest on its key when it is. 0 or -ENOMEM. */
 int clog_scope_note(struct clog *c, uint16_t type, uint8_t kind, uint64_t id, uint64_t lamport, uint32_t author);
 int clog_id_cmp(const struct clog *c, uint64_t la, uint32_t aa, uint64_t lb, uint32_t ab);
+/* Room for n more queued entries with body_bytes of bodies, so that
+ * clog_queue cannot fail for them (all-or-nothing groups). 0 or -ENOMEM. */
+int clog_queue_room(struct clog *c, size_t n, size_t body_bytes);
 
 /* clog_dedupe.c */
 /* Room to remember one more request id of author ai without allocating
