@@ -254,6 +254,84 @@ static bool th_ls_tail_is_one_batch(const uint8_t *d, size_t len, size_t from, u
 	return true;
 }
 
+static void th_ls_cut_note(struct th_logscan_result *res, const uint8_t pk[TH_LOGREC_KEY_LEN], uint64_t seq)
+{
+	struct th_logscan_cut_author *a = NULL;
+	for (uint32_t i = 0; i < res->cut_nauthors && !a; i++)
+		if (memcmp(res->cut_authors[i].pk, pk, TH_LOGREC_KEY_LEN) == 0)
+			a = &res->cut_authors[i];
+	if (!a) {
+		if (res->cut_nauthors == TH_LOGSCAN_CUT_AUTHORS_MAX) {
+			res->cut_authors_more = true;
+			return;
+		}
+		a = &res->cut_authors[res->cut_nauthors++];
+		memcpy(a->pk, pk, TH_LOGREC_KEY_LEN);
+		a->seq_first = a->seq_last = seq;
+	}
+	if (seq < a->seq_first)
+		a->seq_first = seq;
+	if (seq > a->seq_last)
+		a->seq_last = seq;
+	a->records++;
+}
+
+/* Describes the records in d[from, len), about to be cut: how many, how
+ * many damaged, and per author which seqs. An intact record's author and
+ * seq are trusted; a damaged one's only when its author already has
+ * entries and its seq continues them (a flipped byte in the key or the seq
+ * would otherwise invent an author). */
+static void th_ls_describe_cut(struct th_logscan *s, const uint8_t *d, size_t len, size_t from)
+{
+	struct th_logscan_result *res = &s->res;
+	size_t q = from;
+	res->cut_first = s->next_index;
+	while (q + TH_LOGREC_FRAME_LEN <= len) {
+		if (th_get_le32(d + q) != TH_LOGREC_FRAME_MAGIC) {
+			q++;
+			continue;
+		}
+		uint32_t blen = th_get_le32(d + q + 4);
+		if (blen < TH_LOGREC_FIXED_LEN_MIN || blen > TH_LOGREC_BODY_MAX) {
+			q++;
+			continue;
+		}
+		struct th_logrec_frame f;
+		struct th_logrec_entry e;
+		int why;
+		bool intact = th_logrec_frame_parse(d + q, len - q, &f, &why) > 0;
+		bool decoded = false;
+		size_t avail = len - q - TH_LOGREC_FRAME_LEN < blen ? len - q - TH_LOGREC_FRAME_LEN : blen;
+		uint8_t flags = d[q + 17];
+		size_t body = (flags & TH_LOGREC_F_SIGNED) && avail >= TH_LOGREC_SIG_LEN ? avail - TH_LOGREC_SIG_LEN : avail;
+		if (avail == blen)
+			decoded = th_logrec_decode(d + q + TH_LOGREC_FRAME_LEN, body, &e, &why) == 0;
+		res->cut_records++;
+		if (!intact || !decoded)
+			res->cut_damaged++;
+		const struct th_ls_author *a = decoded ? th_ls_find(s, e.author) : NULL;
+		bool trusted = decoded && (intact ? true : a && e.seq > a->chain.seq);
+		if (!trusted && decoded && !intact) {
+			/* Or continues an author seen intact earlier in the cut. */
+			for (uint32_t i = 0; i < res->cut_nauthors && !trusted; i++)
+				trusted = memcmp(res->cut_authors[i].pk, e.author, TH_LOGREC_KEY_LEN) == 0 &&
+					  e.seq > res->cut_authors[i].seq_last;
+		}
+		if (trusted)
+			th_ls_cut_note(res, e.author, e.seq);
+		else
+			res->cut_unknown++;
+		/* Past an intact record; past a damaged one only when its
+		 * length lands on the next record (or the end). */
+		size_t next = q + TH_LOGREC_FRAME_LEN + blen;
+		if (intact || next == len ||
+		    (next + 4 <= len && th_get_le32(d + next) == TH_LOGREC_FRAME_MAGIC))
+			q = next;
+		else
+			q++;
+	}
+}
+
 static int th_ls_deliver(struct th_logscan *s)
 {
 	for (size_t i = 0; i < s->npend; i++) {
@@ -411,6 +489,7 @@ int th_logscan_segment(struct th_logscan *s, uint64_t index, const uint8_t *d, s
 		 * creation was torn: nothing in it was ever acknowledged. */
 		if (last && len <= TH_LOGSEG_HDR_LEN) {
 			s->res.torn = true;
+			s->res.cut_first = s->next_index;
 			s->res.cut_segment = index;
 			s->res.cut_offset = 0;
 			s->res.cut_bytes = len;
@@ -469,6 +548,7 @@ int th_logscan_segment(struct th_logscan *s, uint64_t index, const uint8_t *d, s
 		s->res.cut_segment = index;
 		s->res.cut_offset = vend;
 		s->res.cut_bytes = len - vend;
+		th_ls_describe_cut(s, d, len, vend);
 		return th_ls_bad(s, base + bad_rec, index, bad_off, reason);
 	}
 	if (corrupt)

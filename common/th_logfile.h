@@ -17,9 +17,13 @@
  * Damage classes (what recovery may do):
  *  - torn: the damage (framing or CRC failures, or a missing end marker) is
  *    confined to the final batch of the final segment, and nothing after
- *    the damage belongs to another batch. The writer acknowledges a batch
- *    only after fdatasync, so such a batch was never acknowledged: recovery
- *    truncates it (cut_segment/cut_offset).
+ *    the damage belongs to another batch. A crash while the batch was
+ *    written leaves exactly this, and the writer acknowledges a batch only
+ *    after fdatasync; but a byte damaged later inside an acknowledged final
+ *    batch looks the same, and one copy cannot tell the two apart. Recovery
+ *    truncates it (cut_segment/cut_offset) and the scan describes what the
+ *    cut held (cut_*), so the owner can say which records may have been
+ *    acknowledged and fetch them from a replica.
  *  - corrupt: anything else (a bad record followed by later batches, a
  *    record whose CRC holds but whose signature, chain or order does not,
  *    a missing segment). Never repaired automatically. */
@@ -45,6 +49,16 @@ void th_logseg_header_put(uint8_t out[TH_LOGSEG_HDR_LEN], uint64_t index);
 int th_logseg_header_parse(const uint8_t *p, size_t len, uint64_t *index);
 /* "dir/%016llx.seg" into out[cap]; -ENAMETOOLONG. */
 int th_logseg_path(const char *dir, uint64_t index, char *out, size_t cap);
+
+/* Authors listed in a description of a cut batch. */
+#define TH_LOGSCAN_CUT_AUTHORS_MAX 16u
+
+/* One author's records in a cut batch, as far as they could be read. */
+struct th_logscan_cut_author {
+	uint8_t pk[TH_LOGREC_KEY_LEN];
+	uint64_t seq_first, seq_last; /* lowest and highest seq found */
+	uint32_t records;
+};
 
 /* A verified record, handed to the scanner's callback in log order. */
 struct th_logscan_rec {
@@ -75,13 +89,23 @@ struct th_logscan_result {
 	uint64_t end_offset;
 	/* ok: everything verified. Otherwise the first bad record: */
 	bool ok;
-	bool torn; /* damage is a torn, unacknowledged final batch */
+	bool torn; /* damage is confined to the final batch (see above) */
 	uint64_t bad_index, bad_segment, bad_offset;
 	int bad_reason; /* enum th_logrec_fault */
 	/* When torn: truncate segment cut_segment to cut_offset bytes (0 means
 	 * remove the segment file) and remove every later segment. */
 	uint64_t cut_segment, cut_offset;
 	uint64_t cut_bytes; /* bytes that truncation drops */
+	/* When torn: what those bytes held, read back as far as they go. The
+	 * cut records would have had record indexes (positions) cut_first
+	 * .. cut_first + cut_records - 1. */
+	uint64_t cut_first;
+	uint32_t cut_records; /* records found (frame magic, plausible length) */
+	uint32_t cut_damaged; /* of which failed their CRC or did not decode */
+	uint32_t cut_unknown; /* of which the author and seq could not be trusted */
+	uint32_t cut_nauthors;
+	bool cut_authors_more; /* more authors than TH_LOGSCAN_CUT_AUTHORS_MAX */
+	struct th_logscan_cut_author cut_authors[TH_LOGSCAN_CUT_AUTHORS_MAX];
 };
 
 /* Scans and verifies the log in dir. Returns 0 when the scan ran (read

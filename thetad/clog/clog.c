@@ -3,6 +3,8 @@
  * catch-up index. Admission lives in clog_admit.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "clog/clog_int.h"
 #include "th_err.h"
 #include "th_file.h"
+#include "th_hex.h"
 #include "th_logfile.h"
 
 /* Segments never exceed this, so offsets fit the index's u32. */
@@ -367,6 +370,13 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 		rp.cut_bytes = res.cut_bytes;
 		rp.cut_segment = res.cut_segment;
 		rp.cut_offset = res.cut_offset;
+		rp.cut_pos = res.cut_first;
+		rp.cut_records = res.cut_records;
+		rp.cut_damaged = res.cut_damaged;
+		rp.cut_unknown = res.cut_unknown;
+		rp.cut_nauthors = res.cut_nauthors;
+		rp.cut_authors_more = res.cut_authors_more;
+		memcpy(rp.cut_authors, res.cut_authors, sizeof(rp.cut_authors));
 	}
 	c->last_batch = res.last_batch;
 	c->st.batches = 0;
@@ -757,6 +767,66 @@ int clog_entries_since(struct clog *c, uint64_t since, size_t max,
 }
 
 uint64_t clog_lamport(const struct clog *c) { return c->lamport; }
+
+/* ---- recovery report ----------------------------------------------------- */
+
+/* Authors named in clog_recovery_describe before "and more". */
+#define CLOG_DESCRIBE_AUTHORS 4u
+
+/* Appends to out[cap] (always terminated), keeping *len. */
+static void clog_putf(char *out, size_t cap, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void clog_putf(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+	if (*len + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
+int clog_recovery_describe(const struct clog_recovery *r, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (cap)
+		out[0] = 0;
+	if (!r->repaired) {
+		clog_putf(out, cap, &n, "%" PRIu64 " records verified in %" PRIu64 " segment(s)", r->records,
+			  r->segments);
+		return (int)n;
+	}
+	if (r->cut_records == 0) {
+		clog_putf(out, cap, &n,
+			  "recovered %" PRIu64 " records; cut %" PRIu64 " bytes at segment %" PRIu64 " byte %" PRIu64
+			  " that held no readable record (a torn write)",
+			  r->records, r->cut_bytes, r->cut_segment, r->cut_offset);
+		return (int)n;
+	}
+	clog_putf(out, cap, &n,
+		  "recovered %" PRIu64 " records; cut the last batch, damaged or torn (%" PRIu64 " bytes at segment %" PRIu64
+		  " byte %" PRIu64 "): %" PRIu32 " record(s) at positions %" PRIu64 "..%" PRIu64,
+		  r->records, r->cut_bytes, r->cut_segment, r->cut_offset, r->cut_records, r->cut_pos,
+		  r->cut_pos + r->cut_records - 1);
+	if (r->cut_damaged)
+		clog_putf(out, cap, &n, ", %" PRIu32 " of them damaged", r->cut_damaged);
+	for (uint32_t i = 0; i < r->cut_nauthors && i < CLOG_DESCRIBE_AUTHORS; i++) {
+		char hex[17];
+		th_hex_encode(r->cut_authors[i].pk, 8, hex);
+		clog_putf(out, cap, &n, "%s author %s seq %" PRIu64 "..%" PRIu64, i ? "," : ";", hex,
+			  r->cut_authors[i].seq_first, r->cut_authors[i].seq_last);
+	}
+	if (r->cut_nauthors > CLOG_DESCRIBE_AUTHORS || r->cut_authors_more)
+		clog_putf(out, cap, &n, " and more authors");
+	if (r->cut_unknown)
+		clog_putf(out, cap, &n, "; %" PRIu32 " record(s) too damaged to name", r->cut_unknown);
+	clog_putf(out, cap, &n,
+		  "; they may have been acknowledged (a damaged last batch cannot be told from a torn write here); "
+		  "only a replica that holds them can restore them");
+	return (int)n;
+}
 
 /* ---- positions ------------------------------------------------------------ */
 

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "th_cmd.h"
+#include "th_logfile.h"
 #include "th_logrec.h"
 
 /* Defaults (struct clog_config fields left 0). Documented in
@@ -168,9 +169,27 @@ struct clog_submit {
 struct clog_recovery {
 	uint64_t records, segments, authors, batches;
 	uint64_t lamport;
-	bool repaired;          /* a torn final batch was truncated */
+	/* The final batch was damaged or torn and was cut (truncated). Locally
+	 * the two cannot be told apart: a crash while it was written (never
+	 * acknowledged) and a byte damaged after it was acknowledged leave the
+	 * same picture. So the cut records MAY have been acknowledged: a
+	 * replica that holds them is the only way back (the author chains say
+	 * what they must hash to). */
+	bool repaired;
 	uint64_t cut_bytes;     /* bytes removed */
 	uint64_t cut_segment, cut_offset;
+	/* The cut range: the records that would have had positions cut_pos ..
+	 * cut_pos + cut_records - 1 (cut_pos == records == clog_count() after
+	 * the open, so entries appended now take those positions again). Per
+	 * author (as far as the bytes could be trusted): the seqs that were
+	 * cut; the author's durable head is now seq_first - 1. */
+	uint64_t cut_pos;
+	uint32_t cut_records;   /* records found in the cut bytes */
+	uint32_t cut_damaged;   /* of which failed their CRC or did not decode */
+	uint32_t cut_unknown;   /* of which the author/seq could not be read */
+	uint32_t cut_nauthors;
+	bool cut_authors_more;  /* more authors than TH_LOGSCAN_CUT_AUTHORS_MAX */
+	struct th_logscan_cut_author cut_authors[TH_LOGSCAN_CUT_AUTHORS_MAX];
 	/* When clog_open fails with -TH_ECORRUPT: the first bad record. */
 	uint64_t bad_index, bad_segment, bad_offset;
 	int bad_reason;         /* enum th_logrec_fault */
@@ -193,11 +212,16 @@ struct clog_stats {
 
 struct clog;
 
-/* Opens (creating when empty) the log in dir, recovering it: a torn final
- * batch is truncated (and reported in *rep); any other damage fails with
+/* Opens (creating when empty) the log in dir, recovering it: a damaged or
+ * torn final batch is truncated (what it held is described in *rep: its
+ * records may have been acknowledged); any other damage fails with
  * -TH_ECORRUPT and the first bad record in *rep. */
 int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_callbacks *cb, void *user,
 	      struct clog **out, struct clog_recovery *rep);
+/* One line (no newline) saying what recovery found and, when it cut the
+ * last batch, which records and that they may have been acknowledged.
+ * Returns its length (truncated to cap - 1). */
+int clog_recovery_describe(const struct clog_recovery *r, char *out, size_t cap);
 /* Closes. A batch in flight is waited for and completes as it ends
  * (durable: done(0) and on_durable; failed: done(-EIO)); queued entries
  * that were not flushed get done(-ECANCELED). */

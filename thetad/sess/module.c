@@ -983,13 +983,12 @@ static void sess_report_recovery(const struct sess_session *s)
 		th_err("session %s (%s): %s", s->id, s->name, s->error);
 		return;
 	}
+	char line[1024];
+	clog_recovery_describe(r, line, sizeof(line));
 	if (r->repaired)
-		th_warn("session %s (%s): recovered %" PRIu64 " records; truncated a torn, unacknowledged tail of %" PRIu64
-			" bytes at segment %" PRIu64 " byte %" PRIu64,
-			s->id, s->name, r->records, r->cut_bytes, r->cut_segment, r->cut_offset);
+		th_warn("session %s (%s): %s", s->id, s->name, line);
 	else
-		th_info("session %s (%s): %" PRIu64 " records verified in %" PRIu64 " segment(s)", s->id, s->name,
-			r->records, r->segments);
+		th_info("session %s (%s): %s", s->id, s->name, line);
 }
 
 static void sess_module_stop(void *state);

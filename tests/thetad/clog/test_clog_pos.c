@@ -1,7 +1,8 @@
 /* Positions and cursors: every durable entry's 0-based append index, the
  * same after a reopen; the per-author seq -> position index and chain
  * heads; cursors across segment rotation and read-ahead windows, at the
- * end of the log, over a damaged record and after the log closed. Real
+ * end of the log, over a damaged record and after the log closed; the cut
+ * range recovery reports when the last batch is damaged or torn. Real
  * files in a temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -356,6 +357,141 @@ static void a_cursor_left_open_fails_after_the_log_closes(void **state)
 	clog_cursor_close(&b);
 }
 
+/* Records of the log as the scanner reads them (offset by record index). */
+static struct offs scan_offsets(struct fx *f)
+{
+	struct offs o = { 0 };
+	struct th_logscan_result res;
+	assert_int_equal(th_logscan_dir(f->dir, &(struct th_logscan_ops){ .record = offs_cb }, &o, &res), 0);
+	return o;
+}
+
+static const struct th_logscan_cut_author *cut_author(const struct clog_recovery *r, const uint8_t *pk)
+{
+	for (uint32_t i = 0; i < r->cut_nauthors; i++)
+		if (memcmp(r->cut_authors[i].pk, pk, 32) == 0)
+			return &r->cut_authors[i];
+	return NULL;
+}
+
+static void a_damaged_last_batch_is_cut_and_described_as_possibly_acknowledged(void **state)
+{
+	struct fx *f = *state;
+	fill(f, 5, 5, 12);  /* batch 1: positions 0..4 */
+	fill(f, 6, 6, 12);  /* batch 2: positions 5..10, acknowledged */
+	assert_int_equal(f->ndurable, 11);
+	struct offs o = scan_offsets(f);
+	assert_int_equal(o.n, 11);
+	char path[512];
+	assert_int_equal(th_logseg_path(f->dir, 1, path, sizeof(path)), 0);
+	/* A byte of position 7's payload, after it was acknowledged. */
+	assert_int_equal(lt_flip_byte(path, o.off[7] + TH_LOGREC_FRAME_LEN + TH_LOGREC_FIXED_LEN + 2, 0x10), 0);
+
+	clog_close(&f->c);
+	struct clog_recovery r;
+	struct clog_callbacks cb = { .on_durable = cb_durable };
+	assert_int_equal(clog_open(f->dir, &f->cfg, &cb, f, &f->c, &r), 0);
+	assert_true(r.repaired);
+	assert_int_equal(r.records, 5);
+	assert_int_equal(clog_count(f->c), 5);
+	assert_int_equal(r.cut_pos, 5);
+	assert_int_equal(r.cut_records, 6);
+	assert_int_equal(r.cut_damaged, 1);
+	assert_int_equal(r.cut_unknown, 0);
+	/* Per author, exactly the seqs batch 2 held, and the head is below. */
+	uint64_t want_first[2] = { UINT64_MAX, UINT64_MAX }, want_last[2] = { 0, 0 };
+	for (uint64_t p = 5; p < 11; p++) {
+		int k = f->seen[p].author0 == f->alice.kp.pk[0] ? 0 : 1;
+		if (f->seen[p].seq < want_first[k])
+			want_first[k] = f->seen[p].seq;
+		if (f->seen[p].seq > want_last[k])
+			want_last[k] = f->seen[p].seq;
+	}
+	assert_int_equal(r.cut_nauthors, 2);
+	const struct th_logscan_cut_author *ca = cut_author(&r, f->alice.kp.pk);
+	const struct th_logscan_cut_author *cb2 = cut_author(&r, f->bob.kp.pk);
+	assert_non_null(ca);
+	assert_non_null(cb2);
+	assert_int_equal(ca->seq_first, want_first[0]);
+	assert_int_equal(ca->seq_last, want_last[0]);
+	assert_int_equal(cb2->seq_first, want_first[1]);
+	assert_int_equal(cb2->seq_last, want_last[1]);
+	uint64_t head;
+	assert_int_equal(clog_author_head(f->c, f->alice.kp.pk, &head, NULL), 0);
+	assert_int_equal(head, ca->seq_first - 1);
+
+	/* The line says what is true: which records, and that they may have
+	 * been acknowledged. */
+	char line[1024];
+	assert_true(clog_recovery_describe(&r, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "6 record(s) at positions 5..10"));
+	assert_non_null(strstr(line, "1 of them damaged"));
+	assert_non_null(strstr(line, "may have been acknowledged"));
+	assert_null(strstr(line, "unacknowledged"));
+	/* Entries appended now take the cut positions again. */
+	submit(f, &f->alice);
+	f->ndurable = 5;
+	assert_int_equal(clog_flush(f->c, NOW), 1);
+	assert_true(f->pos_in_order);
+	/* Truncated at a small cap, still one terminated line. */
+	char small[40];
+	assert_int_equal(clog_recovery_describe(&r, small, sizeof(small)), (int)sizeof(small) - 1);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
+static void a_damaged_author_key_in_the_cut_is_not_named(void **state)
+{
+	struct fx *f = *state;
+	fill(f, 3, 3, 12);
+	fill(f, 4, 4, 12);
+	struct offs o = scan_offsets(f);
+	char path[512];
+	assert_int_equal(th_logseg_path(f->dir, 1, path, sizeof(path)), 0);
+	/* A byte of position 4's author key (entry offset 44). */
+	assert_int_equal(lt_flip_byte(path, o.off[4] + TH_LOGREC_FRAME_LEN + 44 + 5, 0x01), 0);
+	clog_close(&f->c);
+	struct clog_recovery r;
+	struct clog_callbacks cb = { .on_durable = cb_durable };
+	assert_int_equal(clog_open(f->dir, &f->cfg, &cb, f, &f->c, &r), 0);
+	assert_true(r.repaired);
+	assert_int_equal(r.cut_pos, 3);
+	assert_int_equal(r.cut_records, 4);
+	assert_int_equal(r.cut_unknown, 1);
+	uint32_t named = 0;
+	for (uint32_t i = 0; i < r.cut_nauthors; i++) {
+		assert_true(memcmp(r.cut_authors[i].pk, f->alice.kp.pk, 32) == 0 ||
+			    memcmp(r.cut_authors[i].pk, f->bob.kp.pk, 32) == 0);
+		named += r.cut_authors[i].records;
+	}
+	assert_int_equal(named, 3);
+	char line[1024];
+	clog_recovery_describe(&r, line, sizeof(line));
+	assert_non_null(strstr(line, "1 record(s) too damaged to name"));
+}
+
+static void a_torn_write_is_cut_with_what_it_held(void **state)
+{
+	struct fx *f = *state;
+	fill(f, 4, 4, 12);
+	fill(f, 3, 3, 12);
+	struct offs o = scan_offsets(f);
+	char path[512];
+	assert_int_equal(th_logseg_path(f->dir, 1, path, sizeof(path)), 0);
+	/* The crash came in the middle of position 5. */
+	assert_int_equal(lt_truncate(path, o.off[5] + 40), 0);
+	clog_close(&f->c);
+	struct clog_recovery r;
+	struct clog_callbacks cb = { .on_durable = cb_durable };
+	assert_int_equal(clog_open(f->dir, &f->cfg, &cb, f, &f->c, &r), 0);
+	assert_true(r.repaired);
+	assert_int_equal(r.cut_pos, 4);
+	assert_int_equal(r.cut_records, 2); /* one whole, one partial */
+	assert_int_equal(r.cut_damaged, 1);
+	assert_int_equal(r.cut_unknown, 1);
+	assert_int_equal(r.cut_nauthors, 1);
+	assert_int_equal(clog_count(f->c), 4);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -366,6 +502,9 @@ int main(void)
 		T(cursor_at_the_end_sees_entries_appended_later),
 		T(a_damaged_record_is_an_error_not_garbage),
 		T(a_cursor_left_open_fails_after_the_log_closes),
+		T(a_damaged_last_batch_is_cut_and_described_as_possibly_acknowledged),
+		T(a_damaged_author_key_in_the_cut_is_not_named),
+		T(a_torn_write_is_cut_with_what_it_held),
 	};
 	if (sodium_init() < 0)
 		return 1;
