@@ -469,9 +469,11 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	json_object_object_add(o, "is", json_object_new_string(c->incoming ? "member" : "host"));
 	json_object_object_add(o, "role", json_object_new_string(c->role ? th_role_name(c->role) : "-"));
 	json_object_object_add(o, "state", json_object_new_string(c->lost ? "lost" : stname[c->st]));
-	json_object_object_add(o, "rtt_ms", json_object_new_double(c->hb.samples ? c->hb.srtt_ns / 1e6 : 0));
-	json_object_object_add(o, "jitter_ms", json_object_new_double(c->hb.jitter_ns / 1e6));
-	json_object_object_add(o, "loss", json_object_new_double(net_hb_loss(&c->hb, now)));
+	static const struct net_hb none;
+	const struct net_hb *hb = c->sl ? &c->sl->hb : &none;
+	json_object_object_add(o, "rtt_ms", json_object_new_double(hb->samples ? hb->srtt_ns / 1e6 : 0));
+	json_object_object_add(o, "jitter_ms", json_object_new_double(hb->jitter_ns / 1e6));
+	json_object_object_add(o, "loss", json_object_new_double(net_hb_loss(hb, now)));
 	json_object_object_add(o, "connected_s", json_object_new_double((double)(now - c->created_ns) / 1e9));
 	/* Bytes per channel (and all datagram channels together as
 	 * "datagrams"), and every counter of every channel. */

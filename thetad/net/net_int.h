@@ -12,6 +12,7 @@
 #include "net/net_peer.h"
 #include "net/net_quic.h"
 #include "net/net_server.h"
+#include "net/net_sl.h"
 #include "net/net_sl_pose.h"
 #include "net/net_udp.h"
 #include "sess/sessions.h"
@@ -27,12 +28,7 @@ struct clog_event;
 #define NET_JOINED_NAME_PREFIX   "joined-"        /* a replica's name until the host says its own */
 #define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
-#define NET_ACC_MAX_ENTRIES      CLOG_REMOTE_BATCH_MAX /* entries held across MORE messages */
-#define NET_ACC_MAX_BYTES        (16u << 20)
 #define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
-#define NET_SYNC_INTERVAL_NS     (5ull * 1000 * 1000 * 1000) /* member's anti-entropy round */
-#define NET_SYNC_MIN_GAP_NS      (200ull * 1000 * 1000) /* SYNCs closer than this are ignored */
-#define NET_HELLO_TIMEOUT_NS     (10ull * 1000 * 1000 * 1000)
 #define NET_CONNECT_TIMEOUT_NS   (10ull * 1000 * 1000 * 1000)
 #define NET_MAX_JOINS            SESS_MAX_SESSIONS
 #define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
@@ -80,24 +76,19 @@ struct net_conn {
 	uint8_t key[32];         /* the other daemon's identity key */
 	uint8_t role;            /* the member's role (host side) / granted (joiner) */
 	uint64_t caps;
-	uint64_t created_ns, hello_deadline_ns;
+	uint64_t created_ns;
+	struct net_sl *sl;       /* the session layer of this connection (net_sl.h) */
 	char addr[64];
 	struct net_chan ch[NET_CHAN_MAX]; /* one per registered channel (nm->chans) */
 	unsigned n_ch;
-	struct net_hb hb;
-	bool hb_on;
 	/* ENTRIES being built for this peer (relay of durable entries). */
 	struct th_wbuf out;
 	struct proto_sess_entries_build ob;
 	bool ob_open;
-	/* ENTRIES received with MORE, kept until the group is complete. */
-	uint8_t *acc;
-	size_t acc_len, acc_cap;
-	uint32_t acc_n;
 	uint64_t entries_in, entries_out, poses_in, poses_out;
 	uint64_t poses_refused; /* host: not the member's author (over the rate: the pose channel's over_rate) */
 	uint64_t end_code;       /* app code it ended with (either side) */
-	uint64_t last_sync_rx_ns; /* SYNCs closer than NET_SYNC_MIN_GAP_NS are ignored */
+	uint64_t sync_ignored;   /* the session layer's count, as last added to the metric */
 	struct net_catchup *cu;  /* the peer's catch-up (net_catchup.c); NULL before its first SYNC */
 	bool lost;               /* declared lost by the heartbeat */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
@@ -140,7 +131,6 @@ struct net_join {
 	struct net_backoff bo;
 	uint64_t code;           /* last end code (0: none) */
 	char error[256];         /* last failure, one sentence */
-	uint64_t next_sync_ns;
 	uint64_t attempts, joins;
 	uint64_t last_attempt_ns;
 };

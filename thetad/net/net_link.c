@@ -1,12 +1,17 @@
-/* The session protocol between daemons over each QUIC connection (see
- * docs/network.md): the joiner's HELLO and the host's checks and ACK (or a
- * refusal as an application close code), membership messages, heartbeats
- * on DATAGRAM frames, the commands stream (ENTRIES relayed as they become
- * durable, SYNC for catch-up in both directions), pose datagrams relayed by
- * the host, lost-peer detection, and the joiner's reconnects with backoff.
+/* The glue between QUIC connections and the session layer (net_sl.h; see
+ * docs/network.md, "Session layer"): it registers the built-in channels and
+ * dispatches stream messages and datagrams through the table, feeds each
+ * connection's state machine with what arrives, its timers and now_ns,
+ * executes the actions that come out (frames, datagrams, closes, log lines)
+ * and carries out its events against the sessions module: admitting members
+ * and telling everyone, integrating entries, catch-up (net_catchup.c),
+ * rosters, roles, kicks, admin requests and refusals told to authors. Also
+ * what spans connections: relaying durable entries and poses, the joiner's
+ * reconnects with backoff.
  *
- * Runs inside net_server's callbacks and the module's service pass; never
- * destroys a connection itself (net_server reaps, conn_gone frees). */
+ * Runs inside net_server's callbacks (which give now_ns) and the module's
+ * service pass; never destroys a connection itself (net_server reaps,
+ * conn_gone frees). */
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -47,12 +52,10 @@ static struct net_conn *conn_new(struct net_mod *nm, bool incoming, uint64_t now
 	c->nm = nm;
 	c->incoming = incoming;
 	c->created_ns = now;
-	c->hello_deadline_ns = now + NET_HELLO_TIMEOUT_NS;
 	for (unsigned i = 0; i < nm->chans.n; i++)
 		net_chan_init(&c->ch[i], &nm->chans, i);
 	c->n_ch = nm->chans.n;
 	th_wbuf_init(&c->out, 0);
-	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
 	c->next = nm->conns;
 	nm->conns = c;
 	return c;
@@ -67,7 +70,7 @@ void net_conn_free(struct net_conn *c)
 	for (unsigned i = 0; i < c->n_ch; i++)
 		net_chan_fini(&c->ch[i]);
 	th_wbuf_fini(&c->out);
-	free(c->acc);
+	net_sl_destroy(&c->sl);
 	free(c);
 }
 
@@ -218,15 +221,11 @@ unsigned net_peers_of(struct net_mod *nm, struct sess_session *s)
 	return n;
 }
 
-static void refuse(struct net_conn *c, uint64_t code, uint64_t now, const char *detail)
+static void count_refusal(struct net_mod *nm, uint64_t code)
 {
-	struct net_mod *nm = c->nm;
 	(*nm->m_refusals)++;
 	if (code >= 0x101 && code <= PROTO_SESS_ERR_MAX_)
 		(*nm->m_refused[code - 0x101])++;
-	th_warn("refused a join from %s: %s%s%s", c->addr, proto_sess_err_text(code), detail ? " " : "",
-		detail ? detail : "");
-	net_conn_close(c, code, NULL, now);
 }
 
 static void protocol_error(struct net_conn *c, const char *what, uint64_t now)
@@ -244,6 +243,8 @@ static uint64_t wall_offset(struct net_mod *nm)
 		nm->wall_off_ns = th_wall_ns() - th_now_ns();
 	return nm->wall_off_ns;
 }
+
+static void conn_run(struct net_conn *c);
 
 /* ---- hosted sessions ---------------------------------------------------------- */
 
@@ -347,6 +348,20 @@ static void join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
 	c->s = s;
 	c->join = j;
 	net_udp_addr_str((struct sockaddr *)&ss, c->addr, sizeof(c->addr));
+	struct net_sl_config cfg = {
+		.side = NET_SL_JOINER, .pk = nm->host_key->pk, .sk = nm->host_key->sk,
+		.schema_hash = th_schema_hash() ^ nm->test_schema_xor, .version = nm->test_version, .caps = NET_OUR_CAPS,
+		.lost_after_ns = nm->lost_after_ns, .token = s->link.token, .token_len = PROTO_INVITE_TOKEN_LEN,
+		.test_bad_sig = nm->test_bad_sig,
+	};
+	memcpy(cfg.session_id, s->id_bytes, PROTO_SESS_ID_LEN);
+	randombytes_buf(cfg.nonce, sizeof(cfg.nonce));
+	if ((r = net_sl_create(&cfg, now, &c->sl)) < 0) {
+		conn_unlink(nm, c);
+		net_conn_free(c);
+		join_failed(j, 0, "out of memory", now);
+		return;
+	}
 	r = net_server_connect(nm->srv, s->link.fp, (struct sockaddr *)&ss, sl, c, now, &c->q);
 	if (r < 0) {
 		conn_unlink(nm, c);
@@ -386,13 +401,12 @@ void net_join_leave(struct net_mod *nm, struct net_join *j)
 	uint64_t now = nm->now = th_now_ns();
 	if (j->conn) {
 		struct net_conn *c = j->conn;
-		if (c->st == NC_ACTIVE) {
-			struct proto_sess_msg m = { .type = PROTO_SESS_T_LEAVE };
-			m.u.leave.reason = PROTO_SESS_ERR_LEFT & 0xffff;
-			conn_send_msg(c, NET_ST_CONTROL, &m);
+		join_detach(j);
+		if (c->sl) {
+			net_sl_leave(c->sl); /* LEAVE when active, then the close with LEFT */
+			conn_run(c);
 		}
 		net_conn_close(c, PROTO_SESS_ERR_LEFT, "left", now);
-		join_detach(j);
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++)
 		if (nm->joins[i] == j) {
@@ -402,33 +416,6 @@ void net_join_leave(struct net_mod *nm, struct net_join *j)
 	if (j->s->net == j)
 		j->s->net = NULL;
 	free(j);
-}
-
-static void joiner_send_hello(struct net_conn *c, uint64_t now)
-{
-	struct net_mod *nm = c->nm;
-	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
-	if (net_quic_channel_binding(c->q, binding) < 0 || conn_open(c, NET_ST_CONTROL) < 0) {
-		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "no channel binding", now);
-		return;
-	}
-	struct proto_sess_msg m = { .type = PROTO_SESS_T_HELLO };
-	struct proto_sess_hello *h = &m.u.hello;
-	h->version = nm->test_version ? nm->test_version : PROTO_SESS_VERSION;
-	h->schema_hash = th_schema_hash() ^ nm->test_schema_xor;
-	randombytes_buf(h->nonce, sizeof(h->nonce));
-	h->caps = NET_OUR_CAPS;
-	h->token = c->s->link.token;
-	h->token_len = PROTO_INVITE_TOKEN_LEN;
-	memcpy(h->identity_key, nm->host_key->pk, sizeof(h->identity_key));
-	if (proto_sess_hello_sign(h, binding, nm->host_key->sk) < 0) {
-		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "cannot sign", now);
-		return;
-	}
-	if (nm->test_bad_sig)
-		h->sig[0] ^= 0x01;
-	c->st = NC_HELLO;
-	conn_send_msg(c, NET_ST_CONTROL, &m);
 }
 
 /* Our vector: the last durable sequence number of every author we hold
@@ -454,22 +441,17 @@ static void send_sync(struct net_conn *c)
 	free(heads);
 }
 
-static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now)
+/* The session layer took the host's ACK. */
+static void joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now)
 {
 	struct net_mod *nm = c->nm;
 	struct net_join *j = c->join;
 	struct sess_session *s = c->s;
-	if (memcmp(a->session_id, s->id_bytes, sizeof(s->id_bytes)) != 0) {
-		protocol_error(c, "ACK names another session", now);
-		return;
-	}
 	c->st = NC_ACTIVE;
-	c->role = a->role;
-	c->caps = a->caps & NET_OUR_CAPS;
-	c->peer_id = a->peer_id;
-	memcpy(c->key, a->host_key, sizeof(c->key));
-	c->hb_on = true;
-	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
+	c->role = c->sl->role;
+	c->caps = c->sl->caps;
+	c->peer_id = c->sl->peer_id;
+	memcpy(c->key, c->sl->key, sizeof(c->key));
 	bool save = false;
 	if (s->link.granted_role != a->role || memcmp(s->link.host_key, a->host_key, SESS_KEY_LEN)) {
 		s->link.granted_role = a->role;
@@ -493,14 +475,12 @@ static void joiner_on_ack(struct net_conn *c, const struct proto_sess_ack *a, ui
 		j->code = 0;
 		j->error[0] = 0;
 		net_backoff_reset(&j->bo);
-		j->next_sync_ns = now + NET_SYNC_INTERVAL_NS;
 		char fpr[TH_KEY_FPR_LEN];
 		th_notice("session %s: %s host %s (%s) as %s, peer %u", s->id, rejoin ? "rejoined" : "joined", c->addr,
 			  key_fpr(a->host_key, fpr), th_role_name(a->role), a->peer_id);
 	}
 	conn_open(c, NET_ST_COMMANDS);
 	conn_open(c, NET_ST_ASSETS);
-	send_sync(c);
 	net_assets_conn_active(c, now);
 }
 
@@ -532,113 +512,96 @@ static void host_member_gone(struct net_conn *c, uint16_t reason)
 	host_broadcast(c->nm, c->s, c, &m);
 }
 
-static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint64_t now)
+/* What the session layer may ask about the sessions this daemon hosts. */
+static void *hop_session(void *u, const uint8_t id[PROTO_SESS_ID_LEN])
 {
-	struct net_mod *nm = c->nm;
-	int v = proto_sess_hello_version(p, len);
-	if (v < 0) {
-		refuse(c, PROTO_SESS_ERR_PROTOCOL, now, "(the first message was not a HELLO)");
-		return;
-	}
-	if (v != PROTO_SESS_VERSION) {
-		char d[64];
-		snprintf(d, sizeof(d), "(it speaks version %d, we speak %d)", v, PROTO_SESS_VERSION);
-		refuse(c, PROTO_SESS_ERR_VERSION, now, d);
-		return;
-	}
-	struct proto_sess_msg m;
-	if (proto_sess_decode(p, len, &m) < 0) {
-		refuse(c, PROTO_SESS_ERR_PROTOCOL, now, "(malformed HELLO)");
-		return;
-	}
-	const struct proto_sess_hello *h = &m.u.hello;
-	if (h->schema_hash != th_schema_hash()) {
-		refuse(c, PROTO_SESS_ERR_SCHEMA, now, NULL);
-		return;
-	}
-	struct proto_invite_token tok;
-	if (proto_invite_token_parse(h->token, h->token_len, &tok) < 0) {
-		refuse(c, PROTO_SESS_ERR_BAD_TOKEN, now, "(malformed token)");
-		return;
-	}
+	struct net_mod *nm = u;
 	char idhex[SESS_ID_LEN + 1];
-	th_hex_encode(tok.session_id, SESS_ID_LEN / 2, idhex);
+	th_hex_encode(id, SESS_ID_LEN / 2, idhex);
 	struct sess_session *s = sess_find(sess_module_registry(nm->sess), idhex);
-	if (!s || s->role != SESS_ROLE_HOST || strcmp(s->id, idhex) || !s->log) {
-		refuse(c, PROTO_SESS_ERR_NO_SESSION, now, NULL);
-		return;
-	}
-	/* Signature by our host key, checked before the expiry (now 0). */
-	if (proto_invite_token_verify(h->token, h->token_len, nm->host_key->pk, 0, &tok) < 0) {
-		refuse(c, PROTO_SESS_ERR_BAD_TOKEN, now, "(not signed by this host)");
-		return;
-	}
-	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
-	if (net_quic_channel_binding(c->q, binding) < 0 || proto_sess_hello_verify(h, binding) < 0) {
-		refuse(c, PROTO_SESS_ERR_BAD_SIGNATURE, now, NULL);
-		return;
-	}
-	char fpr[TH_KEY_FPR_LEN];
-	key_fpr(h->identity_key, fpr);
-	struct sess_member *mb = sess_member_find(s, h->identity_key);
-	if (mb && mb->kicked) {
-		refuse(c, PROTO_SESS_ERR_KICKED, now, fpr);
-		return;
-	}
-	if (!mb) {
-		uint64_t now_s = (now + wall_offset(nm)) / TH_NS_PER_S;
-		if (tok.expiry_s && now_s >= tok.expiry_s) {
-			refuse(c, PROTO_SESS_ERR_TOKEN_EXPIRED, now, fpr);
-			return;
-		}
-		if (tok.single_use && sess_nonce_used(s, tok.nonce)) {
-			refuse(c, PROTO_SESS_ERR_TOKEN_REUSED, now, fpr);
-			return;
-		}
-	}
-	/* A member reconnecting before we noticed it was gone: the new
-	 * connection replaces the old. */
-	struct net_conn *old = host_conn_of(nm, s, h->identity_key);
-	if (old) {
-		host_member_gone(old, PROTO_SESS_ERR_LEFT & 0xffff);
-		net_conn_close(old, PROTO_SESS_ERR_LEFT, "replaced by a new connection", now);
-	}
-	if (net_peers_of(nm, s) >= nm->max_peers) {
-		refuse(c, PROTO_SESS_ERR_FULL, now, fpr);
-		return;
-	}
-	uint8_t role = mb ? mb->role : tok.role;
-	int r = sess_member_add(s, h->identity_key, role, &mb);
-	if (r == 0 && tok.single_use)
-		r = sess_nonce_mark(s, tok.nonce);
+	if (!s || s->role != SESS_ROLE_HOST || strcmp(s->id, idhex) || !s->log)
+		return NULL;
+	return s;
+}
+
+static int hop_member(void *u, void *sess, const uint8_t key[32], uint8_t *role, bool *kicked, uint32_t *peer_id)
+{
+	(void)u;
+	struct sess_member *mb = sess_member_find(sess, key);
+	if (!mb)
+		return 0;
+	*role = mb->role;
+	*kicked = mb->kicked;
+	*peer_id = mb->peer_id;
+	return 1;
+}
+
+static bool hop_nonce_used(void *u, void *sess, const uint8_t nonce[16])
+{
+	(void)u;
+	return sess_nonce_used(sess, nonce);
+}
+
+static unsigned hop_peers(void *u, void *sess, const uint8_t key[32])
+{
+	struct net_mod *nm = u;
+	unsigned n = 0;
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		n += c->incoming && c->s == sess && c->st == NC_ACTIVE && memcmp(c->key, key, 32) != 0;
+	return n;
+}
+
+static int hop_admit(void *u, void *sess, const uint8_t key[32], uint8_t role, const uint8_t *nonce, uint32_t *peer_id)
+{
+	(void)u;
+	struct sess_session *s = sess;
+	struct sess_member *mb;
+	int r = sess_member_add(s, key, role, &mb);
+	if (r == 0 && nonce)
+		r = sess_nonce_mark(s, nonce);
 	if (r == 0)
 		r = sess_members_save(s);
 	if (r < 0) {
-		th_err("session %s: cannot record member %s: %s", s->id, fpr, th_strerror(r));
-		refuse(c, PROTO_SESS_ERR_FULL, now, "(member table)");
-		return;
+		char fpr[TH_KEY_FPR_LEN];
+		th_err("session %s: cannot record member %s: %s", s->id, key_fpr(key, fpr), th_strerror(r));
+		return r;
+	}
+	*peer_id = mb->peer_id;
+	return 0;
+}
+
+static const char *hop_name(void *u, void *sess)
+{
+	(void)u;
+	return ((struct sess_session *)sess)->name;
+}
+
+static const struct net_sl_host_ops host_ops = {
+	.session = hop_session, .member = hop_member, .nonce_used = hop_nonce_used,
+	.peers = hop_peers, .admit = hop_admit, .name = hop_name,
+};
+
+/* The session layer admitted member c: everyone learns about everyone. */
+static void host_on_admitted(struct net_conn *c, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	struct sess_session *s = c->sl->sess;
+	/* A member reconnecting before we noticed it was gone: the new
+	 * connection replaces the old. */
+	struct net_conn *old = host_conn_of(nm, s, c->sl->key);
+	if (old && old != c) {
+		host_member_gone(old, PROTO_SESS_ERR_LEFT & 0xffff);
+		net_conn_close(old, PROTO_SESS_ERR_LEFT, "replaced by a new connection", now);
 	}
 	c->s = s;
-	c->role = mb->role;
-	c->peer_id = mb->peer_id;
-	memcpy(c->key, h->identity_key, sizeof(c->key));
-	c->caps = h->caps & NET_OUR_CAPS;
+	c->role = c->sl->role;
+	c->peer_id = c->sl->peer_id;
+	memcpy(c->key, c->sl->key, sizeof(c->key));
+	c->caps = c->sl->caps;
 	c->st = NC_ACTIVE;
-	c->hb_on = true;
 	struct net_hosted *hs = hosted_of(nm, s, true);
 	if (hs)
 		net_pose_owners_prove(&hs->owners, c->key, c->peer_id);
-	net_hb_init(&c->hb, 0, nm->lost_after_ns, now);
-
-	struct proto_sess_msg ack = { .type = PROTO_SESS_T_ACK };
-	memcpy(ack.u.ack.session_id, s->id_bytes, PROTO_SESS_ID_LEN);
-	ack.u.ack.role = c->role;
-	ack.u.ack.caps = c->caps;
-	memcpy(ack.u.ack.host_key, nm->host_key->pk, PROTO_SESS_KEY_LEN);
-	ack.u.ack.peer_id = c->peer_id;
-	snprintf(ack.u.ack.name, sizeof(ack.u.ack.name), "%s", s->name);
-	conn_send_msg(c, NET_ST_CONTROL, &ack);
-	/* Everyone learns about everyone. */
 	struct proto_sess_msg mj = { .type = PROTO_SESS_T_MEMBER_JOIN };
 	mj.u.join.peer_id = c->peer_id;
 	memcpy(mj.u.join.key, c->key, PROTO_SESS_KEY_LEN);
@@ -654,8 +617,9 @@ static void host_on_hello(struct net_conn *c, const uint8_t *p, size_t len, uint
 		conn_send_msg(c, NET_ST_CONTROL, &x);
 	}
 	(*nm->m_joins)++;
-	th_notice("session %s (%s): peer %u %s from %s joined as %s", s->id, s->name, c->peer_id, fpr, c->addr,
-		  th_role_name(c->role));
+	char fpr[TH_KEY_FPR_LEN];
+	th_notice("session %s (%s): peer %u %s from %s joined as %s", s->id, s->name, c->peer_id, key_fpr(c->key, fpr),
+		  c->addr, th_role_name(c->role));
 	net_assets_conn_active(c, now);
 }
 
@@ -673,13 +637,11 @@ static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_me
 	mb->kicked = true;
 	sess_members_save(s);
 	struct net_conn *c = host_conn_of(nm, s, mb->key);
-	if (c) {
-		struct proto_sess_msg k = { .type = PROTO_SESS_T_KICK };
-		k.u.kick.peer_id = c->peer_id;
-		k.u.kick.reason = PROTO_SESS_ERR_KICKED & 0xffff;
-		conn_send_msg(c, NET_ST_CONTROL, &k);
+	if (c && c->sl) {
 		host_member_gone(c, PROTO_SESS_ERR_KICKED & 0xffff);
-		net_conn_close(c, PROTO_SESS_ERR_KICKED, NULL, now);
+		nm->now = now;
+		net_sl_kick(c->sl); /* KICK, then the close with KICKED */
+		conn_run(c);
 	}
 }
 
@@ -872,100 +834,160 @@ void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct se
 	host_broadcast(nm, s, NULL, &m);
 }
 
-/* ---- control stream ----------------------------------------------------------- */
+/* ---- the session layer's actions -------------------------------------------------- */
+
+static void on_sync(struct net_conn *c, const struct proto_sess_sync *v, uint64_t now);
+static void send_sync(struct net_conn *c);
+
+_Static_assert(NET_SL_ACC_MAX_ENTRIES <= CLOG_REMOTE_BATCH_MAX, "a group the session layer hands over fits one call");
+
+/* Entries the session layer handed over (whole signature groups). */
+static void integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32_t count, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	struct th_logrec_entry *es = malloc((count ? count : 1) * sizeof(*es));
+	if (!es) {
+		th_warn("session %s: entries from %s not taken: out of memory (they come again with the next SYNC)",
+			c->s->id, c->addr);
+		return;
+	}
+	struct proto_sess_entries all = { .count = 0, .recs = recs, .recs_len = len };
+	struct proto_sess_entries_iter it;
+	size_t n = 0;
+	proto_sess_entries_iter_init(&it, &all);
+	while (n < count && proto_sess_entries_next(&it, &es[n]) == 1)
+		n++;
+	/* The host trusts its members' role; a member trusts the host, which
+	 * checked everyone's before relaying. */
+	uint8_t role = c->incoming ? c->role : TH_ROLE_ADMIN;
+	uint32_t source = SESS_SOURCE_PEER_BASE + (c->incoming ? c->peer_id : 0);
+	int r = sess_module_integrate(nm->sess, c->s, source, role, es, n, now);
+	if (r < 0)
+		th_warn("session %s: entries from %s not taken: %s", c->s->id, c->addr, th_strerror(r));
+	c->entries_in += n;
+	*nm->m_entries_in += n;
+	free(es);
+}
+
+static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t now)
+{
+	struct net_mod *nm = c->nm;
+	const struct proto_sess_msg *m = &a->msg;
+	switch (a->ev) {
+	case NET_SL_EV_ADMITTED:
+		host_on_admitted(c, now);
+		break;
+	case NET_SL_EV_REFUSED:
+		count_refusal(nm, a->code);
+		break;
+	case NET_SL_EV_JOINED:
+		joiner_on_joined(c, &m->u.ack, now);
+		break;
+	case NET_SL_EV_ENTRIES:
+		integrate(c, a->data, a->len, a->count, now);
+		break;
+	case NET_SL_EV_SYNC:
+		on_sync(c, &m->u.sync, now);
+		break;
+	case NET_SL_EV_SYNC_DUE:
+		send_sync(c);
+		break;
+	case NET_SL_EV_MEMBER_JOIN:
+		roster_set(c, m->u.join.peer_id, m->u.join.key, m->u.join.role);
+		th_debug("session %s: peer %u is in the session", c->s->id, m->u.join.peer_id);
+		break;
+	case NET_SL_EV_MEMBER_LEAVE:
+		roster_drop(c, m->u.mleave.peer_id);
+		th_debug("session %s: peer %u left the session", c->s->id, m->u.mleave.peer_id);
+		break;
+	case NET_SL_EV_ROLE:
+		if (m->u.role.peer_id == c->peer_id) {
+			c->role = m->u.role.role;
+			c->s->link.granted_role = m->u.role.role;
+			sess_save_conf(c->s);
+			th_notice("session %s: the host made this daemon %s", c->s->id, th_role_name(m->u.role.role));
+		} else {
+			roster_set(c, m->u.role.peer_id, NULL, m->u.role.role);
+		}
+		break;
+	case NET_SL_EV_LEFT:
+		if (c->incoming) {
+			th_notice("session %s: peer %u left", c->s->id, c->peer_id);
+			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
+		} else if (c->join) {
+			join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
+		}
+		break;
+	case NET_SL_EV_ADMIN_REQ:
+		host_on_admin_req(c, &m->u.areq);
+		break;
+	case NET_SL_EV_ADMIN_RESULT:
+		joiner_on_admin_result(c, &m->u.ares);
+		break;
+	case NET_SL_EV_REJECTED:
+		joiner_on_rejected(c, &m->u.rej);
+		break;
+	case NET_SL_EV_LOST:
+		c->lost = true;
+		(*nm->m_peers_lost)++;
+		if (c->incoming) {
+			th_warn("session %s: peer %u (%s) lost: %s", c->s->id, c->peer_id, c->addr, a->text);
+			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
+		} else if (c->join) {
+			join_failed(c->join, 0, a->text, now);
+		}
+		break;
+	case NET_SL_EV_PROTOCOL:
+		(*nm->m_protocol)++;
+		th_warn("peer %s broke the session protocol (%s); closing", c->addr, a->text);
+		break;
+	}
+}
+
+/* Executes what the session layer asked for; after every call into it. */
+static void conn_run(struct net_conn *c)
+{
+	struct net_mod *nm = c->nm;
+	struct net_sl_action a;
+	uint64_t now = nm->now;
+	while (c->sl && net_sl_poll(c->sl, &a) == 1) {
+		switch (a.kind) {
+		case NET_SL_A_SEND:
+			conn_send(c, (enum net_stream)a.chan, a.data, a.len);
+			break;
+		case NET_SL_A_DGRAM:
+			if (conn_live(c) && net_quic_dgram_send(c->q, a.data, a.len) == 0) {
+				net_chan_sent(&c->ch[NET_CH_HEARTBEAT], a.len);
+				net_mod_kick(nm);
+			}
+			break;
+		case NET_SL_A_CLOSE:
+			net_conn_close(c, a.code, a.text[0] ? a.text : NULL, now);
+			break;
+		case NET_SL_A_LOG: {
+			static const int lv[] = { LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING };
+			th_log(lv[a.level], "peer %s: %s", c->addr, a.text);
+			break;
+		}
+		case NET_SL_A_EVENT:
+			on_event(c, &a, now);
+			break;
+		}
+	}
+	if (c->sl && c->sl->sync_ignored != c->sync_ignored) {
+		*nm->m_sync_ignored += c->sl->sync_ignored - c->sync_ignored;
+		c->sync_ignored = c->sl->sync_ignored;
+	}
+}
 
 static int on_control(void *ud, const uint8_t *p, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	if (c->st == NC_CLOSED)
+	if (c->st == NC_CLOSED || !c->sl)
 		return -ECONNABORTED;
-	if (c->incoming && c->st != NC_ACTIVE) {
-		host_on_hello(c, p, len, now);
-		return c->st == NC_ACTIVE ? 0 : -ECONNABORTED;
-	}
-	struct proto_sess_msg m;
-	if (proto_sess_decode(p, len, &m) < 0) {
-		protocol_error(c, "malformed control message", now);
-		return -EPROTO;
-	}
-	if (!c->incoming && c->st == NC_HELLO) {
-		if (m.type != PROTO_SESS_T_ACK) {
-			protocol_error(c, "expected ACK", now);
-			return -EPROTO;
-		}
-		joiner_on_ack(c, &m.u.ack, now);
-		return 0;
-	}
-	switch (m.type) {
-	case PROTO_SESS_T_PING: {
-		struct proto_sess_msg pong = { .type = PROTO_SESS_T_PONG };
-		pong.u.pong.seq = m.u.ping.seq;
-		pong.u.pong.echo_t_ns = m.u.ping.t_ns;
-		pong.u.pong.t_ns = now;
-		conn_send_msg(c, NET_ST_CONTROL, &pong);
-		return 0;
-	}
-	case PROTO_SESS_T_PONG:
-		return 0;
-	case PROTO_SESS_T_LEAVE:
-		if (c->incoming) {
-			th_notice("session %s: peer %u left", c->s->id, c->peer_id);
-			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
-			net_conn_close(c, PROTO_SESS_ERR_LEFT, NULL, now);
-		} else {
-			if (c->join)
-				join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
-			net_conn_close(c, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
-		}
-		return -ECONNABORTED;
-	case PROTO_SESS_T_MEMBER_JOIN:
-	case PROTO_SESS_T_MEMBER_LEAVE:
-		if (c->incoming)
-			break;
-		if (m.type == PROTO_SESS_T_MEMBER_JOIN)
-			roster_set(c, m.u.join.peer_id, m.u.join.key, m.u.join.role);
-		else
-			roster_drop(c, m.u.mleave.peer_id);
-		th_debug("session %s: peer %u %s", c->s->id,
-			 m.type == PROTO_SESS_T_MEMBER_JOIN ? m.u.join.peer_id : m.u.mleave.peer_id,
-			 m.type == PROTO_SESS_T_MEMBER_JOIN ? "is in the session" : "left the session");
-		return 0;
-	case PROTO_SESS_T_ROLE:
-		if (c->incoming)
-			break;
-		if (m.u.role.peer_id == c->peer_id) {
-			c->role = m.u.role.role;
-			c->s->link.granted_role = m.u.role.role;
-			sess_save_conf(c->s);
-			th_notice("session %s: the host made this daemon %s", c->s->id, th_role_name(m.u.role.role));
-		} else {
-			roster_set(c, m.u.role.peer_id, NULL, m.u.role.role);
-		}
-		return 0;
-	case PROTO_SESS_T_ADMIN_REQ:
-		if (!c->incoming)
-			break;
-		host_on_admin_req(c, &m.u.areq);
-		return c->st == NC_CLOSED ? -ECONNABORTED : 0;
-	case PROTO_SESS_T_ADMIN_RESULT:
-		if (c->incoming)
-			break;
-		joiner_on_admin_result(c, &m.u.ares);
-		return 0;
-	case PROTO_SESS_T_REJECTED:
-		if (c->incoming)
-			break;
-		joiner_on_rejected(c, &m.u.rej);
-		return 0;
-	case PROTO_SESS_T_KICK:
-		if (c->incoming)
-			break;
-		return 0; /* the close with KICKED follows */
-	default:
-		break;
-	}
-	protocol_error(c, "unexpected control message", now);
-	return -EPROTO;
+	int r = net_sl_on_msg(c->sl, NET_SL_CONTROL, p, len, now);
+	conn_run(c);
+	return r < 0 || c->st == NC_CLOSED ? -ECONNABORTED : 0;
 }
 
 /* ---- commands stream ---------------------------------------------------------- */
@@ -1072,93 +1094,14 @@ static void on_sync(struct net_conn *c, const struct proto_sess_sync *v, uint64_
 		send_sync(c);
 }
 
-static int acc_append(struct net_conn *c, const struct proto_sess_entries *e)
-{
-	if (c->acc_n + e->count > NET_ACC_MAX_ENTRIES || c->acc_len + e->recs_len > NET_ACC_MAX_BYTES)
-		return -E2BIG;
-	if (c->acc_len + e->recs_len > c->acc_cap) {
-		size_t nc = c->acc_cap ? c->acc_cap : 65536;
-		while (nc < c->acc_len + e->recs_len)
-			nc *= 2;
-		uint8_t *b = realloc(c->acc, nc);
-		if (!b)
-			return -ENOMEM;
-		c->acc = b;
-		c->acc_cap = nc;
-	}
-	memcpy(c->acc + c->acc_len, e->recs, e->recs_len);
-	c->acc_len += e->recs_len;
-	c->acc_n += e->count;
-	return 0;
-}
-
-static void acc_integrate(struct net_conn *c, uint64_t now)
-{
-	struct net_mod *nm = c->nm;
-	if (!c->acc_n)
-		return;
-	struct th_logrec_entry *es = malloc(c->acc_n * sizeof(*es));
-	if (es) {
-		struct proto_sess_entries all = { .count = (uint16_t)0, .recs = c->acc, .recs_len = c->acc_len };
-		struct proto_sess_entries_iter it;
-		size_t n = 0;
-		proto_sess_entries_iter_init(&it, &all);
-		while (n < c->acc_n && proto_sess_entries_next(&it, &es[n]) == 1)
-			n++;
-		/* The host trusts its members' role; a member trusts the host,
-		 * which checked everyone's before relaying. */
-		uint8_t role = c->incoming ? c->role : TH_ROLE_ADMIN;
-		uint32_t source = SESS_SOURCE_PEER_BASE + (c->incoming ? c->peer_id : 0);
-		int r = sess_module_integrate(nm->sess, c->s, source, role, es, n, now);
-		if (r < 0)
-			th_warn("session %s: entries from %s not taken: %s", c->s->id, c->addr, th_strerror(r));
-		c->entries_in += n;
-		*nm->m_entries_in += n;
-		free(es);
-	}
-	c->acc_len = 0;
-	c->acc_n = 0;
-}
-
 static int on_commands(void *ud, const uint8_t *p, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	struct proto_sess_msg m;
-	if (c->st != NC_ACTIVE)
+	if (c->st != NC_ACTIVE || !c->sl)
 		return -ECONNABORTED;
-	if (proto_sess_decode(p, len, &m) < 0) {
-		protocol_error(c, "malformed commands message", now);
-		return -EPROTO;
-	}
-	switch (m.type) {
-	case PROTO_SESS_T_ENTRIES: {
-		int r = acc_append(c, &m.u.entries);
-		if (r == -E2BIG) {
-			/* A signature group longer than we hold: take what we
-			 * have; the rest comes again with the next SYNC. */
-			acc_integrate(c, now);
-			r = acc_append(c, &m.u.entries);
-		}
-		if (r < 0) {
-			protocol_error(c, "ENTRIES too large", now);
-			return -EPROTO;
-		}
-		if (!(m.u.entries.flags & PROTO_SESS_ENTRIES_F_MORE))
-			acc_integrate(c, now);
-		return 0;
-	}
-	case PROTO_SESS_T_SYNC:
-		if (c->last_sync_rx_ns && now - c->last_sync_rx_ns < NET_SYNC_MIN_GAP_NS) {
-			(*c->nm->m_sync_ignored)++;
-			return 0;
-		}
-		c->last_sync_rx_ns = now;
-		on_sync(c, &m.u.sync, now);
-		return 0;
-	default:
-		protocol_error(c, "unexpected commands message", now);
-		return -EPROTO;
-	}
+	int r = net_sl_on_msg(c->sl, NET_SL_COMMANDS, p, len, now);
+	conn_run(c);
+	return r < 0 || c->st == NC_CLOSED ? -ECONNABORTED : 0;
 }
 
 static int on_assets(void *ud, const uint8_t *p, size_t len, uint64_t now)
@@ -1313,16 +1256,10 @@ static int on_pose_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now
 static int on_heartbeat_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
-	struct proto_sess_dgram d;
-	if (proto_sess_dgram_decode(data, len, &d) < 0)
-		return 0; /* unreliable: drop */
-	if (d.kind == PROTO_SESS_DG_PING) {
-		struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = d.seq, .echo_t_ns = d.t_ns,
-						 .t_ns = now };
-		conn_dgram(c, &pong);
-	} else {
-		net_hb_on_pong(&c->hb, d.seq, d.echo_t_ns, now);
-	}
+	if (!c->sl)
+		return 0;
+	net_sl_on_dgram(c->sl, data, len, now);
+	conn_run(c);
 	return 0;
 }
 
@@ -1372,11 +1309,15 @@ static void cb_handshake_done(struct net_quic *q, uint64_t now, void *ud)
 	if (!c)
 		return;
 	c->nm->now = now;
-	if (c->incoming) {
-		c->st = NC_HELLO;
+	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
+	_Static_assert(NET_QUIC_CHANNEL_BINDING_LEN == PROTO_SESS_BINDING_LEN, "one channel binding");
+	if (!c->sl || net_quic_channel_binding(q, binding) < 0 || (!c->incoming && conn_open(c, NET_ST_CONTROL) < 0)) {
+		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "no channel binding", now);
 		return;
 	}
-	joiner_send_hello(c, now);
+	c->st = NC_HELLO;
+	net_sl_on_handshake(c->sl, binding, now);
+	conn_run(c);
 }
 
 static void cb_stream_open(struct net_quic *q, int64_t sid, uint64_t now, void *ud)
@@ -1414,7 +1355,8 @@ static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data,
 		protocol_error(c, "data before the session handshake", now);
 		return;
 	}
-	net_hb_on_rx(&c->hb, now);
+	if (c->sl)
+		net_sl_on_rx(c->sl, now);
 	int r = net_chan_feed_stream(ch, data, len, c->incoming, c, now);
 	if (r == -EMSGSIZE)
 		protocol_error(c, "frame too large", now);
@@ -1430,7 +1372,8 @@ static void cb_datagram(struct net_quic *q, const uint8_t *data, size_t len, uin
 	if (!c || c->st != NC_ACTIVE)
 		return;
 	c->nm->now = now;
-	net_hb_on_rx(&c->hb, now);
+	if (c->sl)
+		net_sl_on_rx(c->sl, now);
 	int i = len ? net_chans_by_dgram(&c->nm->chans, data[0]) : -ENOENT;
 	if (i < 0 || (unsigned)i >= c->n_ch)
 		return; /* a kind nobody registered: unreliable, so drop */
@@ -1490,6 +1433,13 @@ static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now
 	socklen_t rl;
 	const struct sockaddr *ra = net_quic_remote(q, &rl);
 	net_udp_addr_str(ra, c->addr, sizeof(c->addr));
+	struct net_sl_config cfg = {
+		.side = NET_SL_HOST, .pk = nm->host_key->pk, .sk = nm->host_key->sk, .schema_hash = th_schema_hash(),
+		.caps = NET_OUR_CAPS, .lost_after_ns = nm->lost_after_ns, .wall_offset_ns = wall_offset(nm),
+		.max_peers = nm->max_peers, .host = &host_ops, .host_user = nm,
+	};
+	if (net_sl_create(&cfg, now, &c->sl) < 0)
+		net_conn_close(c, PROTO_SESS_ERR_FULL, "out of memory", now);
 }
 
 static void cb_conn_gone(struct net_server *srv, struct net_quic *q, uint64_t now, void *ud)
@@ -1529,37 +1479,13 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 		if (!conn_live(c))
 			continue;
 		conn_push(c);
-		if (c->st != NC_ACTIVE) {
-			if (c->incoming && now >= c->hello_deadline_ns)
-				refuse(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, now, NULL);
-			continue;
+		if (c->sl && net_sl_next_expiry(c->sl) <= now) {
+			net_sl_on_timer(c->sl, now);
+			conn_run(c);
 		}
-		if (!c->hb_on)
+		if (c->st != NC_ACTIVE || !conn_live(c))
 			continue;
-		if (net_hb_lost(&c->hb, now)) {
-			c->lost = true;
-			(*nm->m_peers_lost)++;
-			double silent = (double)(now - c->hb.last_rx_ns) / 1e9;
-			if (c->incoming) {
-				th_warn("session %s: peer %u (%s) lost: silent for %.1f s", c->s->id, c->peer_id, c->addr,
-					silent);
-				host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
-				net_conn_close(c, PROTO_SESS_ERR_LEFT, "silent", now);
-			} else {
-				char d[96];
-				snprintf(d, sizeof(d), "silent for %.1f s", silent);
-				if (c->join)
-					join_failed(c->join, 0, d, now);
-				net_conn_close(c, PROTO_SESS_ERR_LEFT, "silent", now);
-			}
-			continue;
-		}
 		catchup_pump(c, now);
-		uint64_t seq;
-		if (net_hb_ping_due(&c->hb, now, &seq)) {
-			struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_PING, .seq = seq, .t_ns = now };
-			conn_dgram(c, &d);
-		}
 		net_assets_service(c, now);
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {
@@ -1577,12 +1503,6 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 					net_conn_close(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, NULL, now);
 			}
 			break;
-		case NJ_ACTIVE:
-			if (now >= j->next_sync_ns && j->conn) {
-				j->next_sync_ns = now + NET_SYNC_INTERVAL_NS;
-				send_sync(j->conn);
-			}
-			break;
 		default:
 			break;
 		}
@@ -1593,24 +1513,17 @@ uint64_t net_link_next(struct net_mod *nm)
 {
 	uint64_t t = UINT64_MAX, x;
 	for (struct net_conn *c = nm->conns; c; c = c->next) {
-		if (!conn_live(c))
+		if (!conn_live(c) || !c->sl)
 			continue;
-		if (c->st != NC_ACTIVE && c->incoming)
-			x = c->hello_deadline_ns;
-		else if (c->st == NC_ACTIVE && c->hb_on)
-			x = net_hb_next(&c->hb);
-		else
-			continue;
-		if (x < t)
+		if ((x = net_sl_next_expiry(c->sl)) < t)
 			t = x;
-		if ((x = net_assets_next(c, nm->now)) < t)
+		if (c->st == NC_ACTIVE && (x = net_assets_next(c, nm->now)) < t)
 			t = x;
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {
 		struct net_join *j = nm->joins[i];
 		x = j->st == NJ_WAIT ? j->bo.next_ns
 		    : j->st == NJ_CONNECTING ? j->last_attempt_ns + NET_CONNECT_TIMEOUT_NS
-		    : j->st == NJ_ACTIVE ? j->next_sync_ns
 		    : UINT64_MAX;
 		if (x < t)
 			t = x;
