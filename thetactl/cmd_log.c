@@ -1,12 +1,21 @@
-/* thetactl log verify: offline verification of a command log with the same
- * scanner the daemon's recovery uses (common/th_logfile.h). */
+/* thetactl log: the session's log page by page or followed (asks the
+ * daemon), and `log verify`, offline verification of a command log with the
+ * same scanner the daemon's recovery uses (common/th_logfile.h). */
 #include "cmd_log.h"
 
+#include <getopt.h>
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "cmds.h"
+#include "ctl.h"
 #include "th_err.h"
 #include "th_logfile.h"
 
@@ -63,4 +72,173 @@ int ctl_cmd_log_verify(int argc, char **argv)
 		       " authors, lamport %" PRIu64 "\n",
 		       res.records, res.batches, res.segments, res.authors, res.max_lamport);
 	return 0;
+}
+
+/* ---- thetactl log [--since POS] [--max N] [--follow] [--json] ---------------
+ * Pages by position in the daemon's log (append order, which never changes),
+ * so a page boundary never falls inside anything, and --follow shows every
+ * entry that arrives, whatever its lamport (entries integrated after a heal
+ * carry lower ones). */
+
+#define CTL_LOG_MAX_DEFAULT 1000u
+#define CTL_LOG_FOLLOW_POLL_US (200 * 1000)
+/* The daemon is reading the log from disk: ask again after this, this often. */
+#define CTL_LOG_READ_WAIT_US (5 * 1000)
+#define CTL_LOG_READ_TRIES 2000u
+
+static volatile sig_atomic_t ctl_stop;
+static void ctl_on_sigint(int sig)
+{
+	ctl_stop = 1;
+}
+
+static void ctl_print_entries(struct ctl_ctx *ctx, struct json_object *entries, bool header)
+{
+	size_t n = json_object_array_length(entries);
+	if (ctx->json) {
+		for (size_t k = 0; k < n; k++)
+			printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(entries, k),
+								      JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fflush(stdout);
+		return;
+	}
+	static const char *const hdr[] = { "POS", "LAMPORT", "AUTHOR", "SEQ", "TYPE", "SCOPE", "SIZE", "TIME" };
+	struct ctl_table *t = ctl_table_new(8, hdr);
+	for (size_t k = 0; k < n; k++) {
+		struct json_object *e = json_object_array_get_idx(entries, k), *v;
+		char scope[64], when[64] = "-";
+		snprintf(scope, sizeof(scope), "%s:%s", ctl_jstr(e, "scope"), ctl_jstr(e, "scope_id"));
+		if (json_object_object_get_ex(e, "time_ns", &v)) {
+			time_t secs = (time_t)(json_object_get_int64(v) / 1000000000);
+			struct tm tm;
+			if (localtime_r(&secs, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		}
+		const char *row[] = { ctl_jstr(e, "pos"), ctl_jstr(e, "lamport"), ctl_jstr(e, "author"), ctl_jstr(e, "seq"),
+				      ctl_jstr(e, "type"), scope, ctl_jstr(e, "size"), when };
+		ctl_table_row(t, row);
+	}
+	if (header || n)
+		ctl_table_print(t);
+	ctl_table_free(t);
+	fflush(stdout);
+}
+
+int ctl_cmd_log_list(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },         { "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },  { "session", required_argument, NULL, 'S' },
+		{ "max", required_argument, NULL, 'm' },    { 0 },
+	};
+	bool follow = false, max_given = false;
+	const char *session = NULL;
+	uint64_t since = 0, max = CTL_LOG_MAX_DEFAULT;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'j':
+			ctx->json = true;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'S':
+			session = optarg;
+			break;
+		case 's':
+		case 'm': {
+			unsigned long long x = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || optarg[0] == '-' || (c == 'm' && x == 0))
+				return ctl_usage_error(ctx, "log", "--%s needs a %s, not '%s'", c == 's' ? "since" : "max",
+						       c == 's' ? "position (0 is the first entry)" : "count of at least 1",
+						       optarg);
+			if (c == 's') {
+				since = x;
+			} else {
+				max = x;
+				max_given = true;
+			}
+			break;
+		}
+		default:
+			return ctl_usage_error(ctx, "log", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctx, "log", "unexpected argument '%s' (did you mean 'log verify PATH'?)",
+				       argv[optind]);
+	if (follow) {
+		signal(SIGINT, ctl_on_sigint);
+		signal(SIGTERM, ctl_on_sigint);
+	}
+	/* One page: requests from `since` until `max` entries or the end (the
+	 * daemon ends a request early while it reads the log from disk). */
+	bool first = true;
+	do {
+		struct json_object *page = NULL, *all = json_object_new_array(), *res, *entries, *v;
+		uint64_t got = 0, start = since;
+		bool truncated = false;
+		for (unsigned tries = 0;;) {
+			struct json_object *args = json_object_new_object();
+			json_object_object_add(args, "since", json_object_new_uint64(since));
+			json_object_object_add(args, "max", json_object_new_uint64(max - got));
+			if (session)
+				json_object_object_add(args, "session", json_object_new_string(session));
+			int r = ctl_call(ctx, "log", args, &res);
+			json_object_put(args);
+			if (r) {
+				json_object_put(page);
+				json_object_put(all);
+				return r;
+			}
+			size_t n = 0;
+			if (json_object_object_get_ex(res, "entries", &entries) && json_object_is_type(entries, json_type_array))
+				for (n = 0; n < json_object_array_length(entries); n++)
+					json_object_array_add(all, json_object_get(json_object_array_get_idx(entries, n)));
+			got += n;
+			truncated = json_object_object_get_ex(res, "truncated", &v) && json_object_get_boolean(v);
+			if (json_object_object_get_ex(res, "next_pos", &v))
+				since = json_object_get_uint64(v);
+			bool reading = json_object_object_get_ex(res, "reading", &v) && json_object_get_boolean(v);
+			json_object_put(page);
+			page = res; /* the latest reply: counts, next_pos, truncated */
+			if (!truncated || got >= max || (!reading && n == 0))
+				break;
+			if (n == 0) {
+				if (++tries > CTL_LOG_READ_TRIES)
+					break;
+				usleep(CTL_LOG_READ_WAIT_US);
+			}
+		}
+		json_object_object_add(page, "since", json_object_new_uint64(start));
+		json_object_object_add(page, "entries", all);
+		if (!follow && ctx->json) {
+			ctl_print_json(page); /* next_pos and truncated say where the next page starts */
+		} else {
+			if (first && !ctx->json)
+				printf("session %s (%s), %s entries, lamport %s\n", ctl_jstr(page, "session"),
+				       ctl_jstr(page, "name"), ctl_jstr(page, "count"), ctl_jstr(page, "lamport"));
+			ctl_print_entries(ctx, all, first);
+		}
+		if (!follow && truncated) {
+			char more[160] = "";
+			if (session)
+				snprintf(more, sizeof(more), " --session %s", session);
+			if (max_given)
+				snprintf(more + strlen(more), sizeof(more) - strlen(more), " --max %" PRIu64, max);
+			fprintf(stderr,
+				"thetactl log: listed positions %" PRIu64 " to %" PRIu64 " of %s; the next page: thetactl log --since %" PRIu64 "%s\n",
+				start, since ? since - 1 : 0, ctl_jstr(page, "count"), since, more);
+		}
+		json_object_put(page);
+		first = false;
+		/* A following reader takes a backlog page after page, then polls. */
+		if (follow && !ctl_stop && (!truncated || !got))
+			usleep(CTL_LOG_FOLLOW_POLL_US);
+	} while (follow && !ctl_stop);
+	return CTL_EXIT_OK;
 }

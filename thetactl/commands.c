@@ -33,7 +33,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "impair", "SPEC|off | --partition on|off", "(admin) rehearse a bad network: loss, delay, jitter, partitions", ctl_cmd_impair },
 	{ "assets", "[--session S] [--json]", "a session's assets: hash, name, size, complete / partial N% / missing", ctl_cmd_assets },
 	{ "asset", "put FILE [--session S] [--name N] | get HASH OUT [--session S]", "share a file with a session (chunked, resumable) or copy one out", ctl_cmd_asset },
-	{ "log", "[--session S] [--since N] [--follow] [--json] | verify PATH", "the command log; verify works offline", ctl_cmd_log },
+	{ "log", "[--session S] [--since POS] [--max N] [--follow] [--json] | verify PATH", "the command log by position, page by page or followed; verify works offline", ctl_cmd_log },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },
 	{ NULL, NULL, NULL, NULL },

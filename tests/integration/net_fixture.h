@@ -148,8 +148,15 @@ static inline int nf_join(struct nf_daemon *d, const char *link)
 	return nf_ctl(d, (const char *const[]){ "session", "join", link, "--timeout", "25", NULL });
 }
 
+static inline int nf_line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The log of a session as one line per entry "lamport author seq type
- * scope_id size", in the daemon's order; returns the number of entries. */
+ * scope_id size", sorted (each daemon lists its log in its own append
+ * order, which differs between replicas of one session); returns the
+ * number of entries. */
 static inline int nf_log_text(struct nf_daemon *d, const char *session, char *buf, size_t len)
 {
 	struct json_object *r = nf_ctl_json(d, (const char *const[]){ "log", "--session", session, "--max", "10000",
@@ -162,9 +169,9 @@ static inline int nf_log_text(struct nf_daemon *d, const char *session, char *bu
 		json_object_put(r);
 		return -1;
 	}
-	size_t off = 0;
 	int n = (int)json_object_array_length(arr);
-	for (int k = 0; k < n; k++) {
+	char **lines = calloc((size_t)n + 1, sizeof(char *));
+	for (int k = 0; lines && k < n; k++) {
 		struct json_object *e = json_object_array_get_idx(arr, k), *a, *b, *c, *t, *s, *z;
 		json_object_object_get_ex(e, "lamport", &a);
 		json_object_object_get_ex(e, "author", &b);
@@ -172,12 +179,24 @@ static inline int nf_log_text(struct nf_daemon *d, const char *session, char *bu
 		json_object_object_get_ex(e, "type", &t);
 		json_object_object_get_ex(e, "scope_id", &s);
 		json_object_object_get_ex(e, "size", &z);
-		int w = snprintf(buf + off, len - off, "%s %s %s %s %s %s\n", json_object_get_string(a),
-				 json_object_get_string(b), json_object_get_string(c), json_object_get_string(t),
-				 json_object_get_string(s), json_object_get_string(z));
-		if (w < 0 || (size_t)w >= len - off)
-			break;
-		off += (size_t)w;
+		/* lamport zero-padded so that text order is numeric order */
+		if (asprintf(&lines[k], "%020llu %s %s %s %s %s\n", (unsigned long long)json_object_get_uint64(a),
+			     json_object_get_string(b), json_object_get_string(c), json_object_get_string(t),
+			     json_object_get_string(s), json_object_get_string(z)) < 0)
+			lines[k] = NULL;
+	}
+	size_t off = 0;
+	if (lines) {
+		qsort(lines, (size_t)n, sizeof(char *), nf_line_cmp);
+		for (int k = 0; k < n; k++) {
+			size_t w = lines[k] ? strlen(lines[k]) : 0;
+			if (w && off + w < len) {
+				memcpy(buf + off, lines[k], w + 1);
+				off += w;
+			}
+			free(lines[k]);
+		}
+		free(lines);
 	}
 	json_object_put(r);
 	return n;

@@ -165,7 +165,7 @@ static void acknowledged_edits_survive_sigkill_exactly_once(void **state)
 		struct json_object *page = json_tokener_parse(out), *pe, *ns;
 		assert_non_null(page);
 		assert_true(json_object_object_get_ex(page, "entries", &pe));
-		assert_true(json_object_object_get_ex(page, "next_since", &ns));
+		assert_true(json_object_object_get_ex(page, "next_pos", &ns));
 		size_t k, np = json_object_array_length(pe);
 		for (k = 0; k < np; k++)
 			json_object_array_add(entries, json_object_get(json_object_array_get_idx(pe, k)));

@@ -57,7 +57,11 @@ struct link {
 	bool info_pending;
 	bool resync_pending;
 	uint32_t resync_reason;
-	uint64_t last_event_seq;
+	/* Events: every LOG_ENTRY of session `session` below next_pos was
+	 * delivered. synced: the daemon said on this connection where its
+	 * stream starts (RESYNC FROM/SESSION); events before that are stale. */
+	uint64_t session, next_pos;
+	bool synced;
 	bool ping_pending;
 	bool unflushed;           /* records written since the last flush */
 	uint64_t ping_seq;

@@ -63,10 +63,12 @@ void link_io_fini(struct link *l)
 void link_io_connected(struct link *l, bool reconnect)
 {
 	l->info_pending = true;
-	/* After a reconnect we missed whatever the old daemon sent: ask for a
-	 * resync from the last event we saw. */
-	l->resync_pending = reconnect;
-	l->resync_reason = PROTO_IPC_RESYNC_RECONNECTED;
+	/* On every connection the link says which events it has (none at
+	 * first: the session's whole log follows); the daemon answers where
+	 * its stream starts, and replays from there. */
+	l->resync_pending = true;
+	l->resync_reason = reconnect ? PROTO_IPC_RESYNC_RECONNECTED : PROTO_IPC_RESYNC_CLIENT_ASKED;
+	l->synced = false;
 	l->ping_pending = false;
 	l->unflushed = false;
 }
@@ -136,10 +138,14 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 			return r;
 	}
 	if (l->resync_pending && !l->info_pending) {
-		struct proto_ipc_resync_request m = { .reason = l->resync_reason, .last_seq = l->last_event_seq };
+		struct proto_ipc_resync_request m = { .reason = l->resync_reason, .session = l->session,
+						      .next_pos = l->next_pos };
 		r = send_msg(l, PROTO_IPC_T_RESYNC_REQUEST, &m, now_ns);
-		if (r == 0)
+		if (r == 0) {
 			l->resync_pending = false;
+			l->synced = false; /* until the daemon's answer */
+			l->st.resyncs_sent++;
+		}
 		else if (r != -EAGAIN)
 			return r;
 	}
@@ -268,11 +274,31 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		return 0;
 	}
 	case PROTO_IPC_T_EVENT:
-		/* The sequence is what a resync resumes from; applying entries
-		 * to the world is the owner's (replication). */
+		/* Log entries arrive in position order, each once: the position
+		 * is what a resync resumes from; applying entries to the world
+		 * is the owner's (replication). */
 		l->st.events++;
-		if (m.event.seq > l->last_event_seq)
-			l->last_event_seq = m.event.seq;
+		if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY) {
+			if (m.event.author_len != PROTO_IPC_KEY_LEN) {
+				snprintf(l->error, sizeof l->error, "log entry event at position %" PRIu64 " without its author",
+					 m.event.pos);
+				return -EPROTO;
+			}
+			if (!l->synced || m.event.pos < l->next_pos) {
+				l->st.events_stale++; /* sent before the daemon's answer, or had */
+				return 0;
+			}
+			if (m.event.pos > l->next_pos) {
+				/* A gap: never deliver past it; ask again from what we have. */
+				l->st.events_gaps++;
+				l->synced = false;
+				l->resync_pending = true;
+				l->resync_reason = PROTO_IPC_RESYNC_CLIENT_ASKED;
+				return 0;
+			}
+			l->next_pos = m.event.pos + 1;
+			l->st.log_events++;
+		}
 		if (l->cfg.cb.on_event)
 			l->cfg.cb.on_event(l->cfg.user_data, w, &m.event);
 		return 0;
@@ -282,9 +308,20 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 			l->cfg.cb.on_pose(l->cfg.user_data, w, &m.pose_update);
 		return 0;
 	case PROTO_IPC_T_RESYNC_REQUEST:
-		/* The daemon discarded messages it could not queue for us: ask
-		 * for the resync from the last event we have. */
 		l->st.resync_requests++;
+		if (m.resync_request.reason == PROTO_IPC_RESYNC_FROM ||
+		    m.resync_request.reason == PROTO_IPC_RESYNC_SESSION) {
+			/* Where the daemon's stream starts (at or below what we
+			 * asked for; another session's starts at 0). */
+			l->session = m.resync_request.session;
+			l->next_pos = m.resync_request.next_pos;
+			l->synced = true;
+			if (l->cfg.cb.on_resync)
+				l->cfg.cb.on_resync(l->cfg.user_data, w, &m.resync_request);
+			return 0;
+		}
+		/* The daemon discarded messages it could not queue for us: say
+		 * again which events we have. */
 		l->resync_pending = true;
 		l->resync_reason = PROTO_IPC_RESYNC_CLIENT_ASKED;
 		return 0;

@@ -505,6 +505,8 @@ enum link_state link_get_state(const struct link *l) { return l->state; }
 const struct link_stats *link_get_stats(const struct link *l) { return &l->st; }
 size_t link_pending_commands(const struct link *l) { return l->cmd_live; }
 uint64_t link_next_seq(const struct link *l) { return l->next_seq; }
+uint64_t link_next_pos(const struct link *l) { return l->next_pos; }
+uint64_t link_session(const struct link *l) { return l->session; }
 uint64_t link_nonce(const struct link *l) { return l->nonce; }
 const char *link_socket_path(const struct link *l) { return l->addr.sun_path; }
 const char *link_last_error(const struct link *l) { return l->error; }
@@ -527,7 +529,8 @@ int link_format_summary(const struct link *l, char *buf, size_t len)
 			"%s, connects %" PRIu64 ", reconnects %" PRIu64 ", to daemon %" PRIu64 " records/%" PRIu64
 			" bytes, from daemon %" PRIu64 " records/%" PRIu64 " bytes, drops %" PRIu64
 			", commands %" PRIu64 " (acked %" PRIu64 ", rejected %" PRIu64 ", pending %" PRIu32
-			"), violations %" PRIu64,
+			"), violations %" PRIu64 ", log events %" PRIu64 " (next position %" PRIu64 ")",
 			link_state_name(l->state), s->connects, s->reconnects, s->tx_records, s->tx_bytes, s->rx_records,
-			s->rx_bytes, s->drops, s->cmds_submitted, s->acks, s->rejects, l->cmd_live, s->violations);
+			s->rx_bytes, s->drops, s->cmds_submitted, s->acks, s->rejects, l->cmd_live, s->violations,
+			s->log_events, l->next_pos);
 }

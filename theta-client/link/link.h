@@ -14,8 +14,16 @@
  *
  * Backoff runs LINK_BACKOFF_MIN_NS, doubling to LINK_BACKOFF_MAX_NS, and
  * resets after each welcome. On every welcome the link sends CLIENT_INFO,
- * (after a reconnect) RESYNC_REQUEST(RECONNECTED), then every command not
- * yet acknowledged or rejected, in submission order.
+ * RESYNC_REQUEST (the session and position of the events it has: none at
+ * first, RECONNECTED after a reconnect), then every command not yet
+ * acknowledged or rejected, in submission order.
+ *
+ * Events: the daemon answers each RESYNC_REQUEST with where its stream
+ * starts (RESYNC FROM/SESSION: a session and a position), then sends that
+ * session's log entries in position order. The link delivers each position
+ * once, in order, across reconnects and restarts of either side: events
+ * before the answer or below the next position are counted as stale and
+ * dropped, a gap makes it ask again from what it has.
  *
  * Commands are reliable: publish takes all of a frame's commands or none
  * (-EAGAIN: the loop offers them again), keeps each until the daemon acks
@@ -88,6 +96,12 @@ struct link_callbacks {
 	/* Optional: another user's validated POSE_UPDATE (entity set by the
 	 * daemon). Without it remote poses are only counted. */
 	void (*on_pose)(void *user_data, struct sim_world *w, const struct proto_ipc_pose_update *p);
+	/* Optional: the daemon said where the events that follow start
+	 * (m->reason FROM or SESSION, m->session, m->next_pos). Entries the
+	 * owner applied at or above m->next_pos, or of another session, are
+	 * no longer in this stream (the daemon's log lost them, or the
+	 * session changed): the owner drops them. */
+	void (*on_resync)(void *user_data, struct sim_world *w, const struct proto_ipc_resync_request *m);
 	/* Optional: the daemon answered one of our commands: exactly one of
 	 * ack / rej is non-NULL. Called from drain. */
 	void (*on_answer)(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej);
@@ -130,6 +144,10 @@ struct link_stats {
 	uint64_t stray_replies;  /* ACK/REJECT for no pending command (ignored) */
 	uint64_t pings, pongs;   /* our probes and their answers */
 	uint64_t events;         /* EVENT records */
+	uint64_t log_events;     /* LOG_ENTRY events delivered (each position once, in order) */
+	uint64_t events_stale;   /* LOG_ENTRY events dropped: before the daemon's answer, or had */
+	uint64_t events_gaps;    /* LOG_ENTRY events past a gap (dropped; the link asked again) */
+	uint64_t resyncs_sent;   /* RESYNC_REQUEST records written */
 	uint64_t remote_poses;   /* POSE_UPDATE from the daemon (other users) */
 	uint64_t resync_requests; /* RESYNC_REQUEST from the daemon */
 	uint64_t last_rtt_ns;    /* latest ping round trip */
@@ -168,6 +186,10 @@ enum link_state link_get_state(const struct link *l);
 const struct link_stats *link_get_stats(const struct link *l);
 /* Commands taken but not yet acknowledged or rejected. */
 size_t link_pending_commands(const struct link *l);
+/* The position after the last log entry event delivered, and the session
+ * (RESYNC_REQUEST.session) it belongs to: what the link resumes from. */
+uint64_t link_next_pos(const struct link *l);
+uint64_t link_session(const struct link *l);
 /* Client sequence number the next submitted command gets. */
 uint64_t link_next_seq(const struct link *l);
 /* This link's CMD_SUBMIT nonce (random at link_create, never 0): with the

@@ -53,7 +53,6 @@ struct ipc_client {
 	unsigned q_msgs;
 	size_t q_bytes;
 	bool need_resync;
-	uint64_t last_in_seq;
 	uint64_t frames, resyncs, queued_total;
 	struct proto_ipc_frame_stats fstats; /* the client's latest report */
 	struct proto_ipc_pose_update pose;
@@ -132,8 +131,7 @@ static int ring_put(struct ipc_client *c, uint16_t type, const uint8_t *p, uint3
 static int client_drain_queue(struct ipc_client *c)
 {
 	if (c->need_resync) {
-		struct proto_ipc_resync_request m = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW,
-						      .last_seq = c->last_in_seq };
+		struct proto_ipc_resync_request m = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW };
 		int n = proto_ipc_encode_resync_request(&m, c->s->enc, sizeof c->s->enc);
 		int r = ring_put(c, PROTO_IPC_T_RESYNC_REQUEST, c->s->enc, (uint32_t)n);
 		if (r == -EAGAIN)
@@ -241,7 +239,6 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		return 0;
 	case PROTO_IPC_T_CMD_SUBMIT: {
 		if (c->s->cb.on_submit) {
-			c->last_in_seq = m.cmd_submit.client_seq;
 			c->s->cb.on_submit(c->s->cb_user, c->id, c->uid, &m.cmd_submit, now);
 			return 0;
 		}
@@ -249,7 +246,6 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		struct proto_ipc_cmd_reject rej = { .client_seq = m.cmd_submit.client_seq,
 						    .reason = PROTO_IPC_REJECT_NO_SESSION };
 		snprintf(rej.detail, sizeof rej.detail, "no session is open");
-		c->last_in_seq = m.cmd_submit.client_seq;
 		return client_send(c, PROTO_IPC_T_CMD_REJECT, &rej);
 	}
 	case PROTO_IPC_T_POSE_UPDATE:
@@ -258,7 +254,11 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		if (c->s->cb.on_pose)
 			c->s->cb.on_pose(c->s->cb_user, c->id, c->uid, &m.pose_update, now);
 		return 0;
-	default: /* PONG, RESYNC_REQUEST: nothing to do yet */
+	case PROTO_IPC_T_RESYNC_REQUEST:
+		if (c->s->cb.on_resync)
+			c->s->cb.on_resync(c->s->cb_user, c->id, &m.resync_request, now);
+		return 0;
+	default: /* PONG */
 		return 0;
 	}
 }
@@ -557,6 +557,14 @@ int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, con
 		return r < 0 ? r : 0;
 	}
 	return -ENOENT;
+}
+
+uint32_t ipc_server_room(struct ipc_server *s, uint64_t client_id)
+{
+	for (struct ipc_client *c = s->clients; c; c = c->next)
+		if (c->id == client_id)
+			return c->state == IPC_ACTIVE && !c->q_head && !c->need_resync ? th_ring_prod_space(&c->out) : 0;
+	return 0;
 }
 
 int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail)

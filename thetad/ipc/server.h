@@ -16,6 +16,7 @@ struct json_object;
 struct ipc_server;
 struct proto_ipc_cmd_submit;
 struct proto_ipc_pose_update;
+struct proto_ipc_resync_request;
 
 #define IPC_MAX_CLIENTS_DEFAULT   64u
 #define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
@@ -52,6 +53,12 @@ unsigned ipc_server_nclients(const struct ipc_server *s);
  * client), -EINVAL (not a daemon->client message, or invalid). */
 int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg);
 
+/* Payload bytes one record to the client could carry right now without
+ * queueing (0 while reliable messages wait in its queue, or when there is
+ * no such client): senders that can wait (replay from the log) send only
+ * what fits, so the ring's backpressure holds them back. */
+uint32_t ipc_server_room(struct ipc_server *s, uint64_t client_id);
+
 /* Closes a connected client as a refusal: REFUSE(reason, detail) on its
  * socket, then the hang-up (on_disconnect is called). 0 or -ENOENT. */
 int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail);
@@ -86,6 +93,9 @@ struct ipc_callbacks {
 	 * callback submits are refused with REJECT_NO_SESSION. */
 	void (*on_submit)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_cmd_submit *m,
 			  uint64_t now_ns);
+	/* A validated RESYNC_REQUEST from a client: it wants the session's
+	 * events from m->next_pos. */
+	void (*on_resync)(void *user, uint64_t client_id, const struct proto_ipc_resync_request *m, uint64_t now_ns);
 	/* A validated POSE_UPDATE from a client (ephemeral; the latest is
 	 * also kept per client as before). */
 	void (*on_pose)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_pose_update *m,

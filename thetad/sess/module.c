@@ -55,6 +55,24 @@
 #define SESS_LOG_LIST_DEFAULT 1000u
 #define SESS_LOG_LIST_MAX 10000u
 #define SESS_MAX_AUTHORS 4096u
+/* Replay of a session's log to a client (RESYNC_REQUEST): events one client
+ * gets per loop pass, and how soon a replay blocked on a full ring looks
+ * again (doubling while the client does not read). */
+#define SESS_REPLAY_BATCH 256u
+#define SESS_REPLAY_RETRY_MIN_NS (1ull * 1000 * 1000)
+#define SESS_REPLAY_RETRY_MAX_NS (128ull * 1000 * 1000)
+/* `log` pages: cursors kept between a page and the next (the log reads
+ * ahead on the worker, so a page serves what is read and the next request
+ * continues from the same cursor); closed when unused this long. */
+#define SESS_LOG_READERS 8u
+#define SESS_LOG_READER_IDLE_NS (30ull * 1000 * 1000 * 1000)
+
+struct sess_log_reader {
+	struct sess_session *s; /* NULL: free */
+	struct clog_cursor *cur;
+	uint64_t pos;           /* where the cursor stands */
+	uint64_t used_ns;
+};
 
 struct sess_client {
 	struct sess_client *next;
@@ -64,6 +82,12 @@ struct sess_client {
 	char user[64];
 	struct sess_session *s;
 	uint64_t last_client_seq; /* replay guard per connection */
+	/* Events: the client has (or is sent) every LOG_ENTRY below next_pos.
+	 * Live (no cursor): each entry goes out as it becomes durable.
+	 * Replaying: the cursor reads them from the log, as the ring has room. */
+	uint64_t next_pos;
+	struct clog_cursor *cur;
+	bool stalled; /* the log cannot be read at next_pos: no events until a resync */
 };
 
 struct sess_author {
@@ -87,16 +111,18 @@ struct sess_module {
 	int flush_fd;
 	bool flush_armed;
 	struct clog_worker *worker; /* group commits and log reads of every session */
+	int replay_fd; /* timerfd: the next replay pass */
+	uint64_t replay_retry_ns;
+	struct sess_log_reader readers[SESS_LOG_READERS];
 	struct sess_client *clients;
 	struct sess_author authors[SESS_MAX_AUTHORS];
 	unsigned n_authors;
-	uint64_t event_seq;
 	uint8_t integrating_role; /* role_of's answer during sess_module_integrate */
 	struct sess_net_hooks net;
 	void *net_user;
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups, *m_not_member;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
 };
 
 static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
@@ -107,7 +133,216 @@ static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
 	return NULL;
 }
 
-/* ---- from the log --------------------------------------------------------- */
+/* ---- `log` readers ---------------------------------------------------------- */
+
+static void sess_log_reader_free(struct sess_log_reader *r)
+{
+	clog_cursor_close(&r->cur);
+	r->s = NULL;
+}
+
+/* Closes the readers of s (every reader when s is NULL). */
+static void sess_log_readers_close(struct sess_module *m, struct sess_session *s)
+{
+	for (unsigned i = 0; i < SESS_LOG_READERS; i++)
+		if (m->readers[i].s && (!s || m->readers[i].s == s))
+			sess_log_reader_free(&m->readers[i]);
+}
+
+/* The reader of s standing at pos: the one the previous page left there,
+ * or a new one (in a free slot, else the least recently used). */
+static int sess_log_reader_get(struct sess_module *m, struct sess_session *s, uint64_t pos, uint64_t now,
+			       struct sess_log_reader **out)
+{
+	struct sess_log_reader *pick = NULL;
+	for (unsigned i = 0; i < SESS_LOG_READERS; i++) {
+		struct sess_log_reader *r = &m->readers[i];
+		if (r->s == s && r->pos == pos) {
+			r->used_ns = now;
+			*out = r;
+			return 0;
+		}
+		if (!pick || (pick->s && (!r->s || r->used_ns < pick->used_ns)))
+			pick = r;
+	}
+	if (pick->s)
+		sess_log_reader_free(pick);
+	int rc = clog_cursor_open(s->log, pos, NULL, NULL, &pick->cur);
+	if (rc < 0)
+		return rc;
+	*pick = (struct sess_log_reader){ .s = s, .cur = pick->cur, .pos = pos, .used_ns = now };
+	*out = pick;
+	return 0;
+}
+
+static void sess_module_tick(void *state, unsigned long long now_ns)
+{
+	struct sess_module *m = state;
+	for (unsigned i = 0; i < SESS_LOG_READERS; i++)
+		if (m->readers[i].s && now_ns - m->readers[i].used_ns > SESS_LOG_READER_IDLE_NS)
+			sess_log_reader_free(&m->readers[i]);
+}
+
+/* ---- events and replay -------------------------------------------------------- */
+
+/* The session's tag in RESYNC_REQUEST: its id's first 8 bytes, LE. */
+static uint64_t sess_tag(const struct sess_session *s)
+{
+	return th_get_le64(s->id_bytes);
+}
+
+/* The EVENT for the entry at pos (payload encoded into m->enc). */
+static int sess_event_of(struct sess_module *m, uint64_t pos, const struct th_logrec_entry *e,
+			 struct proto_ipc_event *out)
+{
+	int n = th_logrec_encode(e, m->enc, sizeof(m->enc));
+	if (n < 0)
+		return n;
+	*out = (struct proto_ipc_event){ .kind = PROTO_IPC_EVENT_LOG_ENTRY, .pos = pos, .lamport = e->lamport,
+					 .author = e->author, .author_len = PROTO_IPC_KEY_LEN,
+					 .payload = m->enc, .payload_len = (uint32_t)n };
+	return 0;
+}
+
+static void sess_replay_arm(struct sess_module *m, uint64_t in_ns)
+{
+	if (m->replay_fd >= 0)
+		th_timerfd_set(m->replay_fd, in_ns ? in_ns : 1, 0);
+}
+
+static void sess_cursor_ready(void *user)
+{
+	sess_replay_arm(user, 0);
+}
+
+static void sess_replay_stop(struct sess_client *c)
+{
+	clog_cursor_close(&c->cur);
+}
+
+/* From now on c gets the session's events from pos: live when pos is the
+ * end of the log, else from a cursor (the next replay pass). */
+static void sess_replay_start(struct sess_module *m, struct sess_client *c, uint64_t pos)
+{
+	sess_replay_stop(c);
+	c->next_pos = pos;
+	c->stalled = false;
+	if (!c->s || !c->s->log) {
+		c->stalled = true;
+		return;
+	}
+	if (pos >= clog_count(c->s->log))
+		return;
+	int r = clog_cursor_open(c->s->log, pos, sess_cursor_ready, m, &c->cur);
+	if (r < 0) {
+		th_warn("session %s: cannot read the log from position %" PRIu64 " for client %" PRIu64 ": %s", c->s->id,
+			pos, c->id, th_strerror(r));
+		c->stalled = true;
+		return;
+	}
+	sess_replay_arm(m, 0);
+}
+
+/* Up to SESS_REPLAY_BATCH events to c while its ring has room for the
+ * largest one. Returns 1 when it stopped at the batch limit, 0 when it is
+ * caught up, waits for the cursor or failed, -EAGAIN when the ring is full. */
+static int sess_replay_some(struct sess_module *m, struct sess_client *c)
+{
+	for (unsigned n = 0; n < SESS_REPLAY_BATCH; n++) {
+		if (ipc_server_room(m->ipc, c->id) < PROTO_IPC_MAXSZ_EVENT)
+			return -EAGAIN;
+		uint64_t pos;
+		struct th_logrec_entry e;
+		struct proto_ipc_event ev;
+		int r = clog_cursor_next(c->cur, &pos, &e);
+		if (r == 0) { /* caught up: live from here */
+			sess_replay_stop(c);
+			return 0;
+		}
+		if (r == -EAGAIN)
+			return 0; /* sess_cursor_ready comes back */
+		if (r < 0 || sess_event_of(m, pos, &e, &ev) < 0) {
+			th_warn("session %s: reading the log at position %" PRIu64 " for client %" PRIu64 " failed: %s",
+				c->s->id, c->next_pos, c->id, th_strerror(r < 0 ? r : -EBADMSG));
+			sess_replay_stop(c);
+			c->stalled = true;
+			return 0;
+		}
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &ev) < 0)
+			return 0; /* the client is gone */
+		(*m->m_events)++;
+		(*m->m_replayed)++;
+		c->next_pos = pos + 1;
+	}
+	return 1;
+}
+
+static void sess_on_replay(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sess_module *m = user;
+	bool more = false, blocked = false;
+	th_timerfd_drain(fd);
+	for (struct sess_client *c = m->clients; c; c = c->next) {
+		if (!c->cur)
+			continue;
+		uint64_t before = c->next_pos;
+		int r = sess_replay_some(m, c);
+		more |= r == 1;
+		blocked |= r == -EAGAIN;
+		if (c->next_pos != before)
+			m->replay_retry_ns = SESS_REPLAY_RETRY_MIN_NS;
+	}
+	if (more) {
+		sess_replay_arm(m, 0); /* the loop serves everyone else first */
+	} else if (blocked) {
+		/* No doorbell tells us the client made room: look again soon,
+		 * less often while it does not read. */
+		sess_replay_arm(m, m->replay_retry_ns);
+		if (m->replay_retry_ns < SESS_REPLAY_RETRY_MAX_NS)
+			m->replay_retry_ns *= 2;
+	}
+}
+
+/* The log of s is about to close: its clients' cursors go first and come
+ * back (sess_replay_resume) on the reopened log. */
+static void sess_replay_suspend(struct sess_module *m, struct sess_session *s)
+{
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		if (c->s == s && c->cur) {
+			sess_replay_stop(c);
+			c->stalled = true;
+		}
+}
+
+static void sess_replay_resume(struct sess_module *m, struct sess_session *s)
+{
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		if (c->s == s && c->stalled && s->log)
+			sess_replay_start(m, c, c->next_pos);
+}
+
+/* A client says which events it has (RESYNC_REQUEST): the daemon answers
+ * where the stream starts (RESYNC FROM, or SESSION when the client's
+ * positions belong to another session) and replays from there. */
+static void sess_on_resync(void *user, uint64_t client_id, const struct proto_ipc_resync_request *rq, uint64_t now_ns)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = sess_client_find(m, client_id);
+	if (!c || !c->s)
+		return;
+	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = sess_tag(c->s),
+					      .next_pos = rq->next_pos };
+	if (rq->session && rq->session != a.session) {
+		a.reason = PROTO_IPC_RESYNC_SESSION;
+		a.next_pos = 0;
+	}
+	uint64_t count = c->s->log ? clog_count(c->s->log) : 0;
+	if (a.next_pos > count)
+		a.next_pos = count; /* positions the log no longer has (recovery cut them) */
+	if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &a) < 0)
+		return;
+	sess_replay_start(m, c, a.next_pos);
+}
 
 static void sess_on_durable(void *user, const struct clog_event *ev)
 {
@@ -116,18 +351,22 @@ static void sess_on_durable(void *user, const struct clog_event *ev)
 	sess_author_note(s, ev->entry->author, ev->entry->seq);
 	if (m->net.durable)
 		m->net.durable(m->net_user, s, ev);
-	int n = th_logrec_encode(ev->entry, m->enc, sizeof(m->enc));
-	if (n < 0)
+	struct proto_ipc_event e;
+	if (sess_event_of(m, ev->pos, ev->entry, &e) < 0)
 		return;
-	struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_LOG_ENTRY };
-	e.payload_len = (uint32_t)n;
-	e.payload = m->enc;
+	int size = proto_ipc_encode(PROTO_IPC_T_EVENT, &e, NULL, 0);
 	for (struct sess_client *c = m->clients; c; c = c->next) {
-		if (c->s != s)
+		if (c->s != s || c->cur || c->stalled || ev->pos < c->next_pos)
+			continue; /* replaying (its cursor gets there), or it has it */
+		if (ev->pos > c->next_pos || size < 0 || ipc_server_room(m->ipc, c->id) < (uint32_t)size) {
+			/* A full ring: the rest comes from the log as it drains. */
+			sess_replay_start(m, c, c->next_pos);
 			continue;
-		e.seq = ++m->event_seq;
-		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0)
+		}
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0) {
 			(*m->m_events)++;
+			c->next_pos = ev->pos + 1;
+		}
 	}
 }
 
@@ -459,6 +698,8 @@ static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_pee
 		return; /* its submits will be refused: no session */
 	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = p->uid, .admin = sess_peer_admin(m, p),
 				   .s = m->current };
+	/* Live from the end of the log until the client asks for more. */
+	c->next_pos = c->s && c->s->log ? clog_count(c->s->log) : 0;
 	snprintf(c->user, sizeof(c->user), "%s", p->user);
 	m->clients = c;
 }
@@ -470,6 +711,7 @@ static void sess_on_disconnect(void *user, uint64_t client_id)
 		if ((*pp)->id == client_id) {
 			struct sess_client *c = *pp;
 			*pp = c->next;
+			sess_replay_stop(c);
 			free(c);
 			return;
 		}
@@ -508,6 +750,7 @@ static const struct ipc_callbacks sess_ipc_cb = {
 	.on_connect = sess_on_connect,
 	.on_disconnect = sess_on_disconnect,
 	.on_submit = sess_on_submit,
+	.on_resync = sess_on_resync,
 	.on_pose = sess_on_pose,
 };
 
@@ -519,9 +762,12 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 {
 	(*m->m_flush_fail)++;
 	th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(err));
+	sess_replay_suspend(m, s);
+	sess_log_readers_close(m, s);
 	clog_close(&s->log);
 	if (sess_log_open(&m->reg, s, &sess_log_cb) < 0)
 		th_err("session %s: the log could not be reopened: %s", s->id, s->error);
+	sess_replay_resume(m, s);
 }
 
 static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *user)
@@ -593,18 +839,13 @@ static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct 
 	return 0;
 }
 
-struct sess_list_ctx {
-	struct json_object *arr;
-	uint64_t last;
-};
-
-static int sess_list_entry(void *user, const struct th_logrec_entry *e)
+static struct json_object *sess_entry_json(uint64_t pos, const struct th_logrec_entry *e)
 {
-	struct sess_list_ctx *lc = user;
 	const struct th_cmd_info *info = th_cmd_find(e->type);
 	char fpr[TH_KEY_FPR_LEN];
 	th_key_fingerprint(e->author, fpr, sizeof(fpr));
 	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "pos", json_object_new_uint64(pos));
 	json_object_object_add(o, "lamport", json_object_new_uint64(e->lamport));
 	json_object_object_add(o, "author", json_object_new_string(fpr));
 	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
@@ -615,11 +856,15 @@ static int sess_list_entry(void *user, const struct th_logrec_entry *e)
 	json_object_object_add(o, "size", json_object_new_int((int)e->payload_len));
 	json_object_object_add(o, "time_ns", json_object_new_uint64(e->time_ns));
 	json_object_object_add(o, "req", json_object_new_uint64(e->req));
-	json_object_array_add(lc->arr, o);
-	lc->last = e->lamport;
-	return 0;
+	return o;
 }
 
+/* `log`: a page of the session's log in position order (this daemon's
+ * append order, which never changes): at most `max` entries from position
+ * `since`; "next_pos" is where the next page starts and "truncated" says
+ * whether there is one yet. Entries integrated later (after a heal, with
+ * any lamport) come at higher positions, so following by position misses
+ * none. */
 static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			struct json_object **res, char *err, size_t errlen)
 {
@@ -639,25 +884,56 @@ static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct jso
 		snprintf(err, errlen, "session %s: %s", s->id, s->error);
 		return -EIO;
 	}
-	if (args && json_object_object_get_ex(args, "since", &v))
-		since = (uint64_t)json_object_get_int64(v);
+	if (args && json_object_object_get_ex(args, "since", &v)) {
+		int64_t x = json_object_get_int64(v);
+		since = x < 0 ? 0 : (uint64_t)x;
+	}
 	if (args && json_object_object_get_ex(args, "max", &v)) {
 		int64_t x = json_object_get_int64(v);
 		max = x < 1 ? 1 : x > SESS_LOG_LIST_MAX ? SESS_LOG_LIST_MAX : (uint64_t)x;
 	}
-	struct sess_list_ctx lc = { .arr = json_object_new_array(), .last = since };
-	int r = clog_entries_since(s->log, since, (size_t)max, sess_list_entry, &lc);
-	if (r < 0) {
-		json_object_put(lc.arr);
-		snprintf(err, errlen, "reading the log failed: %s", th_strerror(r));
-		return r;
+	uint64_t count = clog_count(s->log), next = since > count ? count : since;
+	struct json_object *arr = json_object_new_array();
+	bool reading = false;
+	if (next < count) {
+		struct sess_log_reader *rd;
+		int r = sess_log_reader_get(m, s, next, th_now_ns(), &rd);
+		if (r < 0) {
+			json_object_put(arr);
+			snprintf(err, errlen, "cannot read the log of session %s from position %" PRIu64 ": %s", s->id, next,
+				 th_strerror(r));
+			return r;
+		}
+		for (uint64_t n = 0; n < max; n++) {
+			uint64_t pos;
+			struct th_logrec_entry e;
+			r = clog_cursor_next(rd->cur, &pos, &e);
+			if (r != 1)
+				break;
+			json_object_array_add(arr, sess_entry_json(pos, &e));
+			next = rd->pos = pos + 1;
+		}
+		/* -EAGAIN: the next window is being read; the page ends here and
+		 * the next request continues from this reader. */
+		reading = r == -EAGAIN;
+		if (r < 0 && !reading) {
+			json_object_put(arr);
+			sess_log_reader_free(rd);
+			snprintf(err, errlen, "reading the log of session %s at position %" PRIu64 " failed: %s", s->id,
+				 next, th_strerror(r));
+			return r;
+		}
 	}
 	*res = json_object_new_object();
 	json_object_object_add(*res, "session", json_object_new_string(s->id));
 	json_object_object_add(*res, "name", json_object_new_string(s->name));
 	json_object_object_add(*res, "lamport", json_object_new_uint64(clog_lamport(s->log)));
-	json_object_object_add(*res, "next_since", json_object_new_uint64(lc.last));
-	json_object_object_add(*res, "entries", lc.arr);
+	json_object_object_add(*res, "count", json_object_new_uint64(count));
+	json_object_object_add(*res, "since", json_object_new_uint64(since));
+	json_object_object_add(*res, "next_pos", json_object_new_uint64(next));
+	json_object_object_add(*res, "truncated", json_object_new_boolean(next < count));
+	json_object_object_add(*res, "reading", json_object_new_boolean(reading));
+	json_object_object_add(*res, "entries", arr);
 	return 0;
 }
 
@@ -882,9 +1158,12 @@ void sess_module_set_current(void *state, struct sess_session *s)
 	/* Users who are not members of the new session lose their clients. */
 	sess_close_non_members(m, s);
 	for (struct sess_client *c = m->clients; c; c = c->next) {
-		/* The client's world belongs to another session now. */
-		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_CLIENT_ASKED };
-		ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &rr);
+		/* The client's world belongs to another session now: its
+		 * events, from the first. */
+		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_SESSION, .session = sess_tag(s) };
+		sess_replay_stop(c);
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &rr) == 0)
+			sess_replay_start(m, c, 0);
 	}
 	snprintf(path, sizeof(path), "%s/current", m->reg.root);
 	if (th_file_replace(path, s->id, strlen(s->id), 0600) < 0)
@@ -921,7 +1200,8 @@ unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const 
 				     const uint8_t *payload, size_t len)
 {
 	struct sess_module *m = state;
-	struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_REJECTED, .payload = payload, .payload_len = (uint32_t)len };
+	struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_REJECTED, .author = author, .author_len = PROTO_IPC_KEY_LEN,
+				     .payload = payload, .payload_len = (uint32_t)len };
 	unsigned n = 0;
 	if (len > PROTO_IPC_MAX_EVENT)
 		return 0;
@@ -929,7 +1209,6 @@ unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const 
 		const struct th_keypair *key;
 		if (c->s != s || id_user_key(m->ids, c->uid, &key) < 0 || memcmp(key->pk, author, SESS_KEY_LEN))
 			continue;
-		e.seq = ++m->event_seq;
 		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0)
 			n++;
 	}
@@ -1001,6 +1280,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		return -ENOMEM;
 	m->d = d;
 	m->flush_fd = -1;
+	m->replay_fd = -1;
+	m->replay_retry_ns = SESS_REPLAY_RETRY_MIN_NS;
 	m->ipc = ipc_module_server(srv_daemon_module_state(d, "ipc"));
 	struct srv_metrics *mx = srv_daemon_metrics(d);
 	m->m_submits = srv_counter(mx, "clog_submits", "commands submitted by local clients");
@@ -1014,6 +1295,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
+	m->m_replayed = srv_counter(mx, "sess_replayed_events",
+				    "events sent from the log: replays a client asked for, and what a full ring held back");
 	m->m_not_member = srv_counter(mx, "sess_not_member",
 				      "theta-clients refused or closed: their user is not a member of the session");
 	m->m_dups = srv_counter(mx, "clog_duplicates",
@@ -1060,6 +1343,12 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot create the commit eventfd: %s", th_strerror(r));
 		goto fail;
 	}
+	m->replay_fd = th_timerfd_create(0, 0);
+	if (m->replay_fd < 0 || (r = th_loop_add(srv_daemon_loop(d), m->replay_fd, EPOLLIN, sess_on_replay, m)) < 0) {
+		r = m->replay_fd < 0 ? m->replay_fd : r;
+		snprintf(msg, len, "cannot create the replay timer: %s", th_strerror(r));
+		goto fail;
+	}
 	if (m->ipc)
 		ipc_server_set_callbacks(m->ipc, &sess_ipc_cb, m);
 	struct srv_control *ctl = srv_daemon_control(d);
@@ -1087,10 +1376,17 @@ static void sess_module_stop(void *state)
 	for (unsigned i = 0; i < m->reg.n; i++)
 		if (m->reg.s[i]->log)
 			clog_drain(m->reg.s[i]->log);
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		sess_replay_stop(c); /* cursors close before their logs */
+	sess_log_readers_close(m, NULL);
 	sess_registry_close(&m->reg);
 	if (m->worker) {
 		th_loop_del(srv_daemon_loop(m->d), clog_worker_fd(m->worker));
 		clog_worker_destroy(&m->worker);
+	}
+	if (m->replay_fd >= 0) {
+		th_loop_del(srv_daemon_loop(m->d), m->replay_fd);
+		close(m->replay_fd);
 	}
 	if (m->flush_fd >= 0) {
 		th_loop_del(srv_daemon_loop(m->d), m->flush_fd);
@@ -1124,6 +1420,7 @@ const struct srv_module sess_module = {
 	.name = "sessions",
 	.start = sess_module_start,
 	.stop = sess_module_stop,
+	.tick = sess_module_tick,
 	.status = sess_module_status,
 	.status_line = sess_module_status_line,
 };

@@ -859,30 +859,59 @@ static void hostile_records_drop_the_link(void **state)
 	struct app_transport *t = link_transport(l);
 	uint8_t b[PROTO_IPC_MAX_MSG], rec[PROTO_IPC_MAX_MSG];
 	struct th_ring_rec rr;
-	while (th_ring_pop(&f.in, &rr, rec, sizeof rec) == 1)
-		; /* CLIENT_INFO, PING */
+	bool asked = false;
+	while (th_ring_pop(&f.in, &rr, rec, sizeof rec) == 1) { /* CLIENT_INFO, RESYNC_REQUEST, PING */
+		union proto_ipc_any m;
+		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
+		if (rr.type == PROTO_IPC_T_RESYNC_REQUEST) {
+			/* A new link has no events yet: the whole log, please. */
+			assert_int_equal(m.resync_request.reason, PROTO_IPC_RESYNC_CLIENT_ASKED);
+			assert_int_equal(m.resync_request.session, 0);
+			assert_int_equal(m.resync_request.next_pos, 0);
+			asked = true;
+		}
+	}
+	assert_true(asked);
 
-	/* A stray ack, a ping to answer, an event, a resync request. */
+	/* A stray ack, a ping to answer, events around the daemon's answer
+	 * (where its stream starts), a resync request. */
 	struct proto_ipc_cmd_ack ack = { .client_seq = 999 };
 	int n = proto_ipc_encode_cmd_ack(&ack, b, sizeof b);
 	assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_CMD_ACK, b, (uint32_t)n), 0);
 	struct proto_ipc_ping ping = { .seq = 77, .send_ns = 123 };
 	n = proto_ipc_encode_ping(&ping, b, sizeof b);
 	assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_PING, b, (uint32_t)n), 0);
-	struct proto_ipc_event e = { .seq = 9, .kind = 1 };
-	n = proto_ipc_encode_event(&e, b, sizeof b);
-	assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_EVENT, b, (uint32_t)n), 0);
-	struct proto_ipc_resync_request rs = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW, .last_seq = 0 };
+	static const uint8_t author[PROTO_IPC_KEY_LEN] = { 1 };
+	static const uint64_t order[] = { 5, UINT64_MAX, 8, 9, 11 }; /* UINT64_MAX: the answer */
+	for (unsigned i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (order[i] == UINT64_MAX) {
+			struct proto_ipc_resync_request from = { .reason = PROTO_IPC_RESYNC_FROM, .session = 0x77,
+								 .next_pos = 9 };
+			n = proto_ipc_encode_resync_request(&from, b, sizeof b);
+			assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_RESYNC_REQUEST, b, (uint32_t)n), 0);
+			continue;
+		}
+		struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_LOG_ENTRY, .pos = order[i], .lamport = 3,
+					     .author = author, .author_len = sizeof author };
+		n = proto_ipc_encode_event(&e, b, sizeof b);
+		assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_EVENT, b, (uint32_t)n), 0);
+	}
+	struct proto_ipc_resync_request rs = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW };
 	n = proto_ipc_encode_resync_request(&rs, b, sizeof b);
 	assert_int_equal(th_ring_send(&f.out, PROTO_IPC_T_RESYNC_REQUEST, b, (uint32_t)n), 0);
 	assert_int_equal(th_ring_flush(&f.out), 0);
-	assert_int_equal(app_transport_drain(t, NULL, now + 1), 4);
+	assert_int_equal(app_transport_drain(t, NULL, now + 1), 8);
 	assert_int_equal(st->stray_replies, 1);
-	assert_int_equal(st->events, 1);
-	assert_int_equal(st->resync_requests, 1);
+	assert_int_equal(st->events, 4);
+	assert_int_equal(st->log_events, 1);   /* position 9 only */
+	assert_int_equal(st->events_stale, 2); /* 5 before the answer, 8 below it */
+	assert_int_equal(st->events_gaps, 1);  /* 11 after 9 */
+	assert_int_equal(st->resync_requests, 2);
+	assert_int_equal(link_next_pos(l), 10);
+	assert_int_equal(link_session(l), 0x77);
 	struct app_outgoing o = { 0 };
 	assert_int_equal(app_transport_publish(t, &o, now + 2), 0);
-	/* The link answered the ping and asked for the resync from event 9. */
+	/* The link answered the ping and asked for the events from 10. */
 	bool pong = false, resync = false;
 	while (th_ring_pop(&f.in, &rr, rec, sizeof rec) == 1) {
 		union proto_ipc_any m;
@@ -893,7 +922,8 @@ static void hostile_records_drop_the_link(void **state)
 			pong = true;
 		} else if (rr.type == PROTO_IPC_T_RESYNC_REQUEST) {
 			assert_int_equal(m.resync_request.reason, PROTO_IPC_RESYNC_CLIENT_ASKED);
-			assert_int_equal(m.resync_request.last_seq, 9);
+			assert_int_equal(m.resync_request.session, 0x77);
+			assert_int_equal(m.resync_request.next_pos, 10);
 			resync = true;
 		}
 	}
