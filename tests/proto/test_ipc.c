@@ -80,7 +80,8 @@ static void fill_msg(const struct proto_ipc_desc *d, void *msg, bool maxed)
 			break;
 		}
 		case PROTO_IPC_F_BLOB: {
-			uint32_t l = maxed ? f[i].limit : (uint32_t)(rnd() % 300);
+			/* Random lengths up to 299 bytes, within the field's limit. */
+			uint32_t l = maxed ? f[i].limit : (uint32_t)(rnd() % ((f[i].limit < 299 ? f[i].limit : 299) + 1));
 			const uint8_t *src = blob_src;
 			memcpy(p, &src, sizeof src);
 			memcpy((uint8_t *)msg + f[i].len_offset, &l, sizeof l);
@@ -375,8 +376,9 @@ static void every_field_rule_is_enforced(void **state)
 				memcpy(b, enc, (size_t)n);
 				th_put_le32(b + off, f[k].limit + 1);
 				expect_reject(d, b, (size_t)n, "blob too long");
-				th_put_le32(b + off, (uint32_t)(n - off));
-				expect_reject(d, b, (size_t)n, "truncated");
+				/* Within the limit, but the bytes end first. */
+				th_put_le32(b + off, 3);
+				expect_reject(d, b, off + 4 + 2, "truncated");
 				th_put_le32(b + off, UINT32_MAX);
 				expect_reject(d, b, (size_t)n, "blob too long");
 				checked++;
