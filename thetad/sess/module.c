@@ -20,12 +20,13 @@
  * client_seq; their hash (sess_req_id) is the entry's request id. A resend
  * (after a reconnect, or a daemon crash between the fdatasync and the ack)
  * names an entry the log remembers, and is acked with that entry's id
- * instead of being logged again (clog, CLOG_DEDUPE_WINDOW). */
+ * instead of being logged again (clog, CLOG_DEDUPE_WINDOW).
+ *
+ * Events to clients and replay from a position: events.c; who may work in
+ * a session (local members): members.c; their shared state: module_int.h. */
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "ipc/module.h"
 #include "ipc/server.h"
 #include "sess/module.h"
+#include "sess/module_int.h"
 #include "sess/sessions.h"
 #include "srv/control.h"
 #include "srv/daemon.h"
@@ -52,322 +54,12 @@
 #include "th_loop.h"
 #include "th_time.h"
 
-#define SESS_LOG_LIST_DEFAULT 1000u
-#define SESS_LOG_LIST_MAX 10000u
-#define SESS_MAX_AUTHORS 4096u
-/* Replay of a session's log to a client (RESYNC_REQUEST): events one client
- * gets per loop pass, and how soon a replay blocked on a full ring looks
- * again (doubling while the client does not read). */
-#define SESS_REPLAY_BATCH 256u
-#define SESS_REPLAY_RETRY_MIN_NS (1ull * 1000 * 1000)
-#define SESS_REPLAY_RETRY_MAX_NS (128ull * 1000 * 1000)
-/* `log` pages: cursors kept between a page and the next (the log reads
- * ahead on the worker, so a page serves what is read and the next request
- * continues from the same cursor); closed when unused this long. */
-#define SESS_LOG_READERS 8u
-#define SESS_LOG_READER_IDLE_NS (30ull * 1000 * 1000 * 1000)
-
-struct sess_log_reader {
-	struct sess_session *s; /* NULL: free */
-	struct clog_cursor *cur;
-	uint64_t pos;           /* where the cursor stands */
-	uint64_t used_ns;
-};
-
-struct sess_client {
-	struct sess_client *next;
-	uint64_t id;
-	uid_t uid;
-	bool admin; /* root, the daemon's user or the admin group: a member of every session */
-	char user[64];
-	struct sess_session *s;
-	uint64_t last_client_seq; /* replay guard per connection */
-	/* Events: the client has (or is sent) every LOG_ENTRY below next_pos.
-	 * Live (no cursor): each entry goes out as it becomes durable.
-	 * Replaying: the cursor reads them from the log, as the ring has room. */
-	uint64_t next_pos;
-	struct clog_cursor *cur;
-	bool stalled; /* the log cannot be read at next_pos: no events until a resync */
-};
-
-struct sess_author {
-	uid_t uid;
-	uint64_t next_req; /* the log's per-author request sequence, this run */
-	uint64_t tokens_milli, tokens_ns; /* rate limit in member sessions */
-};
-
-struct sess_ack {
-	struct sess_module *m;
-	uint64_t client_id, client_seq;
-};
-
-struct sess_module {
-	struct srv_daemon *d;
-	struct ipc_server *ipc;
-	struct id_store *ids;
-	const struct th_keypair *host;
-	struct sess_registry reg;
-	struct sess_session *current;
-	int flush_fd;
-	bool flush_armed;
-	struct clog_worker *worker; /* group commits and log reads of every session */
-	int replay_fd; /* timerfd: the next replay pass */
-	uint64_t replay_retry_ns;
-	struct sess_log_reader readers[SESS_LOG_READERS];
-	struct sess_client *clients;
-	struct sess_author authors[SESS_MAX_AUTHORS];
-	unsigned n_authors;
-	uint8_t integrating_role; /* role_of's answer during sess_module_integrate */
-	struct sess_net_hooks net;
-	void *net_user;
-	uint8_t enc[TH_LOGREC_BODY_MAX];
-	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
-};
-
-static struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
+struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
 {
 	for (struct sess_client *c = m->clients; c; c = c->next)
 		if (c->id == id)
 			return c;
 	return NULL;
-}
-
-/* ---- `log` readers ---------------------------------------------------------- */
-
-static void sess_log_reader_free(struct sess_log_reader *r)
-{
-	clog_cursor_close(&r->cur);
-	r->s = NULL;
-}
-
-/* Closes the readers of s (every reader when s is NULL). */
-static void sess_log_readers_close(struct sess_module *m, struct sess_session *s)
-{
-	for (unsigned i = 0; i < SESS_LOG_READERS; i++)
-		if (m->readers[i].s && (!s || m->readers[i].s == s))
-			sess_log_reader_free(&m->readers[i]);
-}
-
-/* The reader of s standing at pos: the one the previous page left there,
- * or a new one (in a free slot, else the least recently used). */
-static int sess_log_reader_get(struct sess_module *m, struct sess_session *s, uint64_t pos, uint64_t now,
-			       struct sess_log_reader **out)
-{
-	struct sess_log_reader *pick = NULL;
-	for (unsigned i = 0; i < SESS_LOG_READERS; i++) {
-		struct sess_log_reader *r = &m->readers[i];
-		if (r->s == s && r->pos == pos) {
-			r->used_ns = now;
-			*out = r;
-			return 0;
-		}
-		if (!pick || (pick->s && (!r->s || r->used_ns < pick->used_ns)))
-			pick = r;
-	}
-	if (pick->s)
-		sess_log_reader_free(pick);
-	int rc = clog_cursor_open(s->log, pos, NULL, NULL, &pick->cur);
-	if (rc < 0)
-		return rc;
-	*pick = (struct sess_log_reader){ .s = s, .cur = pick->cur, .pos = pos, .used_ns = now };
-	*out = pick;
-	return 0;
-}
-
-static void sess_module_tick(void *state, unsigned long long now_ns)
-{
-	struct sess_module *m = state;
-	for (unsigned i = 0; i < SESS_LOG_READERS; i++)
-		if (m->readers[i].s && now_ns - m->readers[i].used_ns > SESS_LOG_READER_IDLE_NS)
-			sess_log_reader_free(&m->readers[i]);
-}
-
-/* ---- events and replay -------------------------------------------------------- */
-
-/* The session's tag in RESYNC_REQUEST: its id's first 8 bytes, LE. */
-static uint64_t sess_tag(const struct sess_session *s)
-{
-	return th_get_le64(s->id_bytes);
-}
-
-/* The EVENT for the entry at pos (payload encoded into m->enc). */
-static int sess_event_of(struct sess_module *m, uint64_t pos, const struct th_logrec_entry *e,
-			 struct proto_ipc_event *out)
-{
-	int n = th_logrec_encode(e, m->enc, sizeof(m->enc));
-	if (n < 0)
-		return n;
-	*out = (struct proto_ipc_event){ .kind = PROTO_IPC_EVENT_LOG_ENTRY, .pos = pos, .lamport = e->lamport,
-					 .author = e->author, .author_len = PROTO_IPC_KEY_LEN,
-					 .payload = m->enc, .payload_len = (uint32_t)n };
-	return 0;
-}
-
-static void sess_replay_arm(struct sess_module *m, uint64_t in_ns)
-{
-	if (m->replay_fd >= 0)
-		th_timerfd_set(m->replay_fd, in_ns ? in_ns : 1, 0);
-}
-
-static void sess_cursor_ready(void *user)
-{
-	sess_replay_arm(user, 0);
-}
-
-static void sess_replay_stop(struct sess_client *c)
-{
-	clog_cursor_close(&c->cur);
-}
-
-/* From now on c gets the session's events from pos: live when pos is the
- * end of the log, else from a cursor (the next replay pass). */
-static void sess_replay_start(struct sess_module *m, struct sess_client *c, uint64_t pos)
-{
-	sess_replay_stop(c);
-	c->next_pos = pos;
-	c->stalled = false;
-	if (!c->s || !c->s->log) {
-		c->stalled = true;
-		return;
-	}
-	if (pos >= clog_count(c->s->log))
-		return;
-	int r = clog_cursor_open(c->s->log, pos, sess_cursor_ready, m, &c->cur);
-	if (r < 0) {
-		th_warn("session %s: cannot read the log from position %" PRIu64 " for client %" PRIu64 ": %s", c->s->id,
-			pos, c->id, th_strerror(r));
-		c->stalled = true;
-		return;
-	}
-	sess_replay_arm(m, 0);
-}
-
-/* Up to SESS_REPLAY_BATCH events to c while its ring has room for the
- * largest one. Returns 1 when it stopped at the batch limit, 0 when it is
- * caught up, waits for the cursor or failed, -EAGAIN when the ring is full. */
-static int sess_replay_some(struct sess_module *m, struct sess_client *c)
-{
-	for (unsigned n = 0; n < SESS_REPLAY_BATCH; n++) {
-		if (ipc_server_room(m->ipc, c->id) < PROTO_IPC_MAXSZ_EVENT)
-			return -EAGAIN;
-		uint64_t pos;
-		struct th_logrec_entry e;
-		struct proto_ipc_event ev;
-		int r = clog_cursor_next(c->cur, &pos, &e);
-		if (r == 0) { /* caught up: live from here */
-			sess_replay_stop(c);
-			return 0;
-		}
-		if (r == -EAGAIN)
-			return 0; /* sess_cursor_ready comes back */
-		if (r < 0 || sess_event_of(m, pos, &e, &ev) < 0) {
-			th_warn("session %s: reading the log at position %" PRIu64 " for client %" PRIu64 " failed: %s",
-				c->s->id, c->next_pos, c->id, th_strerror(r < 0 ? r : -EBADMSG));
-			sess_replay_stop(c);
-			c->stalled = true;
-			return 0;
-		}
-		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &ev) < 0)
-			return 0; /* the client is gone */
-		(*m->m_events)++;
-		(*m->m_replayed)++;
-		c->next_pos = pos + 1;
-	}
-	return 1;
-}
-
-static void sess_on_replay(struct th_loop *loop, int fd, uint32_t events, void *user)
-{
-	struct sess_module *m = user;
-	bool more = false, blocked = false;
-	th_timerfd_drain(fd);
-	for (struct sess_client *c = m->clients; c; c = c->next) {
-		if (!c->cur)
-			continue;
-		uint64_t before = c->next_pos;
-		int r = sess_replay_some(m, c);
-		more |= r == 1;
-		blocked |= r == -EAGAIN;
-		if (c->next_pos != before)
-			m->replay_retry_ns = SESS_REPLAY_RETRY_MIN_NS;
-	}
-	if (more) {
-		sess_replay_arm(m, 0); /* the loop serves everyone else first */
-	} else if (blocked) {
-		/* No doorbell tells us the client made room: look again soon,
-		 * less often while it does not read. */
-		sess_replay_arm(m, m->replay_retry_ns);
-		if (m->replay_retry_ns < SESS_REPLAY_RETRY_MAX_NS)
-			m->replay_retry_ns *= 2;
-	}
-}
-
-/* The log of s is about to close: its clients' cursors go first and come
- * back (sess_replay_resume) on the reopened log. */
-static void sess_replay_suspend(struct sess_module *m, struct sess_session *s)
-{
-	for (struct sess_client *c = m->clients; c; c = c->next)
-		if (c->s == s && c->cur) {
-			sess_replay_stop(c);
-			c->stalled = true;
-		}
-}
-
-static void sess_replay_resume(struct sess_module *m, struct sess_session *s)
-{
-	for (struct sess_client *c = m->clients; c; c = c->next)
-		if (c->s == s && c->stalled && s->log)
-			sess_replay_start(m, c, c->next_pos);
-}
-
-/* A client says which events it has (RESYNC_REQUEST): the daemon answers
- * where the stream starts (RESYNC FROM, or SESSION when the client's
- * positions belong to another session) and replays from there. */
-static void sess_on_resync(void *user, uint64_t client_id, const struct proto_ipc_resync_request *rq, uint64_t now_ns)
-{
-	struct sess_module *m = user;
-	struct sess_client *c = sess_client_find(m, client_id);
-	if (!c || !c->s)
-		return;
-	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = sess_tag(c->s),
-					      .next_pos = rq->next_pos };
-	if (rq->session && rq->session != a.session) {
-		a.reason = PROTO_IPC_RESYNC_SESSION;
-		a.next_pos = 0;
-	}
-	uint64_t count = c->s->log ? clog_count(c->s->log) : 0;
-	if (a.next_pos > count)
-		a.next_pos = count; /* positions the log no longer has (recovery cut them) */
-	if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &a) < 0)
-		return;
-	sess_replay_start(m, c, a.next_pos);
-}
-
-static void sess_on_durable(void *user, const struct clog_event *ev)
-{
-	struct sess_session *s = user;
-	struct sess_module *m = s->owner;
-	sess_author_note(s, ev->entry->author, ev->entry->seq);
-	if (m->net.durable)
-		m->net.durable(m->net_user, s, ev);
-	struct proto_ipc_event e;
-	if (sess_event_of(m, ev->pos, ev->entry, &e) < 0)
-		return;
-	int size = proto_ipc_encode(PROTO_IPC_T_EVENT, &e, NULL, 0);
-	for (struct sess_client *c = m->clients; c; c = c->next) {
-		if (c->s != s || c->cur || c->stalled || ev->pos < c->next_pos)
-			continue; /* replaying (its cursor gets there), or it has it */
-		if (ev->pos > c->next_pos || size < 0 || ipc_server_room(m->ipc, c->id) < (uint32_t)size) {
-			/* A full ring: the rest comes from the log as it drains. */
-			sess_replay_start(m, c, c->next_pos);
-			continue;
-		}
-		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0) {
-			(*m->m_events)++;
-			c->next_pos = ev->pos + 1;
-		}
-	}
 }
 
 static void sess_on_reject(void *user, uint32_t source, const struct th_logrec_entry *e, int reason)
@@ -500,72 +192,6 @@ static bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 	return true;
 }
 
-/* ---- local members ---------------------------------------------------------- */
-
-/* Root, the daemon's own user and the admin group (control.admin_group)
- * administer this daemon: they are members of every session, as admins.
- * Everyone else is a member of the sessions that list them
- * (sess_local_role): the creator, and the users an admin allowed. */
-static bool sess_uid_privileged(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
-
-static bool sess_peer_admin(struct sess_module *m, const struct ipc_peer *p)
-{
-	if (sess_uid_privileged(p->uid))
-		return true;
-	const char *name = srv_daemon_config(m->d)->admin_group;
-	struct group gr, *g = NULL;
-	char buf[4096];
-	if (!name[0] || getgrnam_r(name, &gr, buf, sizeof(buf), &g) != 0 || !g)
-		return false;
-	if (p->gid == g->gr_gid)
-		return true;
-	for (unsigned i = 0; i < p->n_groups; i++)
-		if (p->groups[i] == g->gr_gid)
-			return true;
-	return false;
-}
-
-static uint8_t sess_member_role(const struct sess_session *s, uid_t uid, bool admin)
-{
-	return admin ? TH_ROLE_ADMIN : sess_local_role(s, uid);
-}
-
-/* The one sentence a refused client (and thetactl) prints. */
-static void sess_not_member_msg(const struct sess_session *s, const char *user, char *buf, size_t len)
-{
-	snprintf(buf, len, "user %s is not a member of session %s; ask an admin: thetactl session allow %s --role editor",
-		 user, s->name, user);
-}
-
-static void sess_user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char tmp[1024];
-	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
-		snprintf(buf, len, "%s", res->pw_name);
-	else
-		snprintf(buf, len, "%u", (unsigned)uid);
-}
-
-/* Closes the clients in s whose user is not (or no longer) a member. */
-static void sess_close_non_members(struct sess_module *m, struct sess_session *s)
-{
-	struct sess_client *c = m->clients;
-	while (c) {
-		struct sess_client *next = c->next;
-		if (c->s == s && !sess_member_role(s, c->uid, c->admin)) {
-			char why[PROTO_IPC_MAX_DETAIL + 1];
-			sess_not_member_msg(s, c->user, why, sizeof(why));
-			(*m->m_not_member)++;
-			ipc_server_close(m->ipc, c->id, PROTO_IPC_REFUSE_NOT_MEMBER, why); /* frees c */
-		}
-		c = next;
-	}
-}
-
 static void sess_arm_flush(struct sess_module *m)
 {
 	if (m->flush_armed)
@@ -674,20 +300,6 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	if (r == CLOG_SUBMIT_JOINED)
 		(*m->m_dups)++;
 	sess_arm_flush(m);
-}
-
-/* A client works in the current session only if its user is a member. */
-static int sess_admit(void *user, uint64_t client_id, const struct ipc_peer *p, uint32_t *reason, char *why,
-		      size_t why_len)
-{
-	struct sess_module *m = user;
-	struct sess_session *s = m->current;
-	if (!s || sess_member_role(s, p->uid, sess_peer_admin(m, p)))
-		return 0;
-	(*m->m_not_member)++;
-	*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
-	sess_not_member_msg(s, p->user, why, why_len);
-	return -EACCES;
 }
 
 static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_peer *p)
@@ -805,7 +417,7 @@ static void sess_on_worker(struct th_loop *loop, int fd, uint32_t events, void *
 
 /* ---- control commands ----------------------------------------------------- */
 
-static struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen)
+struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen)
 {
 	struct json_object *v;
 	if (args && json_object_object_get_ex(args, "session", &v)) {
@@ -836,242 +448,6 @@ static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct 
 	json_object_object_add(*res, "uid", json_object_new_int((int)caller->uid));
 	json_object_object_add(*res, "user", json_object_new_string(name));
 	json_object_object_add(*res, "key", json_object_new_string(fpr));
-	return 0;
-}
-
-static struct json_object *sess_entry_json(uint64_t pos, const struct th_logrec_entry *e)
-{
-	const struct th_cmd_info *info = th_cmd_find(e->type);
-	char fpr[TH_KEY_FPR_LEN];
-	th_key_fingerprint(e->author, fpr, sizeof(fpr));
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "pos", json_object_new_uint64(pos));
-	json_object_object_add(o, "lamport", json_object_new_uint64(e->lamport));
-	json_object_object_add(o, "author", json_object_new_string(fpr));
-	json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-	json_object_object_add(o, "type", json_object_new_string(info ? info->name : "?"));
-	json_object_object_add(o, "type_id", json_object_new_int(e->type));
-	json_object_object_add(o, "scope", json_object_new_string(th_scope_name(e->scope_kind)));
-	json_object_object_add(o, "scope_id", json_object_new_uint64(e->scope_id));
-	json_object_object_add(o, "size", json_object_new_int((int)e->payload_len));
-	json_object_object_add(o, "time_ns", json_object_new_uint64(e->time_ns));
-	json_object_object_add(o, "req", json_object_new_uint64(e->req));
-	return o;
-}
-
-/* `log`: a page of the session's log in position order (this daemon's
- * append order, which never changes): at most `max` entries from position
- * `since`; "next_pos" is where the next page starts and "truncated" says
- * whether there is one yet. Entries integrated later (after a heal, with
- * any lamport) come at higher positions, so following by position misses
- * none. */
-static int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
-			struct json_object **res, char *err, size_t errlen)
-{
-	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
-	struct json_object *v;
-	uint64_t since = 0, max = SESS_LOG_LIST_DEFAULT;
-	if (!s)
-		return -ENOENT;
-	if (!caller->may_change && !sess_local_role(s, caller->uid)) {
-		char name[64];
-		sess_user_name(caller->uid, name, sizeof(name));
-		sess_not_member_msg(s, name, err, errlen);
-		return -EPERM;
-	}
-	if (!s->log) {
-		snprintf(err, errlen, "session %s: %s", s->id, s->error);
-		return -EIO;
-	}
-	if (args && json_object_object_get_ex(args, "since", &v)) {
-		int64_t x = json_object_get_int64(v);
-		since = x < 0 ? 0 : (uint64_t)x;
-	}
-	if (args && json_object_object_get_ex(args, "max", &v)) {
-		int64_t x = json_object_get_int64(v);
-		max = x < 1 ? 1 : x > SESS_LOG_LIST_MAX ? SESS_LOG_LIST_MAX : (uint64_t)x;
-	}
-	uint64_t count = clog_count(s->log), next = since > count ? count : since;
-	struct json_object *arr = json_object_new_array();
-	bool reading = false;
-	if (next < count) {
-		struct sess_log_reader *rd;
-		int r = sess_log_reader_get(m, s, next, th_now_ns(), &rd);
-		if (r < 0) {
-			json_object_put(arr);
-			snprintf(err, errlen, "cannot read the log of session %s from position %" PRIu64 ": %s", s->id, next,
-				 th_strerror(r));
-			return r;
-		}
-		for (uint64_t n = 0; n < max; n++) {
-			uint64_t pos;
-			struct th_logrec_entry e;
-			r = clog_cursor_next(rd->cur, &pos, &e);
-			if (r != 1)
-				break;
-			json_object_array_add(arr, sess_entry_json(pos, &e));
-			next = rd->pos = pos + 1;
-		}
-		/* -EAGAIN: the next window is being read; the page ends here and
-		 * the next request continues from this reader. */
-		reading = r == -EAGAIN;
-		if (r < 0 && !reading) {
-			json_object_put(arr);
-			sess_log_reader_free(rd);
-			snprintf(err, errlen, "reading the log of session %s at position %" PRIu64 " failed: %s", s->id,
-				 next, th_strerror(r));
-			return r;
-		}
-	}
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "lamport", json_object_new_uint64(clog_lamport(s->log)));
-	json_object_object_add(*res, "count", json_object_new_uint64(count));
-	json_object_object_add(*res, "since", json_object_new_uint64(since));
-	json_object_object_add(*res, "next_pos", json_object_new_uint64(next));
-	json_object_object_add(*res, "truncated", json_object_new_boolean(next < count));
-	json_object_object_add(*res, "reading", json_object_new_boolean(reading));
-	json_object_object_add(*res, "entries", arr);
-	return 0;
-}
-
-/* USER as a name or a decimal uid; 0 and *uid, or -ENOENT with err set. */
-static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, size_t nlen, char *err, size_t errlen)
-{
-	struct json_object *v;
-	const char *u = args && json_object_object_get_ex(args, "user", &v) ? json_object_get_string(v) : NULL;
-	if (!u || !*u) {
-		snprintf(err, errlen, "say which user (a name or a uid)");
-		return -EINVAL;
-	}
-	struct passwd pw, *res = NULL;
-	char tmp[1024], *end;
-	if (getpwnam_r(u, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
-		*uid = res->pw_uid;
-	} else {
-		unsigned long x = strtoul(u, &end, 10);
-		if (*end || end == u || u[0] == '-' || x >= (unsigned long)(uid_t)-1) {
-			snprintf(err, errlen, "no user '%.64s' on this machine", u);
-			return -ENOENT;
-		}
-		*uid = (uid_t)x;
-	}
-	sess_user_name(*uid, name, nlen);
-	return 0;
-}
-
-static int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
-			  struct json_object **res, char *err, size_t errlen)
-{
-	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
-	struct json_object *v;
-	char name[64];
-	uid_t uid;
-	if (!s)
-		return -ENOENT;
-	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
-	if (r < 0)
-		return r;
-	const char *rs = args && json_object_object_get_ex(args, "role", &v) ? json_object_get_string(v) : "editor";
-	int role = th_role_parse(rs);
-	if (role < TH_ROLE_VIEWER || role > TH_ROLE_ADMIN) {
-		snprintf(err, errlen, "'%.32s' is not a role (viewer, editor, admin)", rs);
-		return -EINVAL;
-	}
-	if (sess_uid_privileged(uid)) {
-		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
-		return -EEXIST;
-	}
-	uint8_t before = sess_local_role(s, uid);
-	if ((r = sess_local_allow(s, uid, (uint8_t)role)) < 0) {
-		snprintf(err, errlen, "session %s already lists %u users, the most it keeps", s->name, SESS_MAX_LOCAL);
-		return r;
-	}
-	if ((r = sess_local_save(s)) < 0) {
-		if (before)
-			sess_local_allow(s, uid, before);
-		else
-			sess_local_deny(s, uid);
-		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
-		return r;
-	}
-	th_notice("session %s (%s): user %s (uid %u) allowed as %s by uid %u", s->id, s->name, name, (unsigned)uid,
-		  th_role_name((unsigned)role), (unsigned)caller->uid);
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "user", json_object_new_string(name));
-	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
-	json_object_object_add(*res, "role", json_object_new_string(th_role_name((unsigned)role)));
-	return 0;
-}
-
-static int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
-			 struct json_object **res, char *err, size_t errlen)
-{
-	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
-	char name[64];
-	uid_t uid;
-	if (!s)
-		return -ENOENT;
-	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
-	if (r < 0)
-		return r;
-	if (sess_uid_privileged(uid)) {
-		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
-		return -EPERM;
-	}
-	uint8_t before = sess_local_role(s, uid);
-	if (sess_local_deny(s, uid) < 0) {
-		snprintf(err, errlen, "user %s is not a member of session %s", name, s->name);
-		return -ENOENT;
-	}
-	if ((r = sess_local_save(s)) < 0) {
-		sess_local_allow(s, uid, before);
-		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
-		return r;
-	}
-	sess_close_non_members(m, s);
-	th_notice("session %s (%s): user %s (uid %u) denied by uid %u", s->id, s->name, name, (unsigned)uid,
-		  (unsigned)caller->uid);
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "user", json_object_new_string(name));
-	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
-	return 0;
-}
-
-static int sess_cmd_members(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
-			    struct json_object **res, char *err, size_t errlen)
-{
-	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
-	if (!s)
-		return -ENOENT;
-	struct json_object *arr = json_object_new_array();
-	for (unsigned i = 0; i < s->n_locals; i++) {
-		char name[64];
-		unsigned clients = 0;
-		for (struct sess_client *c = m->clients; c; c = c->next)
-			clients += c->s == s && c->uid == s->locals[i].uid;
-		sess_user_name(s->locals[i].uid, name, sizeof(name));
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "user", json_object_new_string(name));
-		json_object_object_add(o, "uid", json_object_new_int64((int64_t)s->locals[i].uid));
-		json_object_object_add(o, "role", json_object_new_string(th_role_name(s->locals[i].role)));
-		json_object_object_add(o, "clients", json_object_new_int((int)clients));
-		json_object_array_add(arr, o);
-	}
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "admin_group", json_object_new_string(srv_daemon_config(m->d)->admin_group));
-	json_object_object_add(*res, "members", arr);
 	return 0;
 }
 
@@ -1168,17 +544,6 @@ void sess_module_set_current(void *state, struct sess_session *s)
 	snprintf(path, sizeof(path), "%s/current", m->reg.root);
 	if (th_file_replace(path, s->id, strlen(s->id), 0600) < 0)
 		th_warn("cannot remember the current session in %s", path);
-}
-
-/* The user who hosted or joined a session is a member of it (as admin,
- * capped by the role the host grants in a member session) even when it
- * later leaves the admin group. Root and the daemon's user need no entry. */
-static int sess_add_creator(struct sess_session *s, uid_t creator)
-{
-	if (sess_uid_privileged(creator) || sess_local_role(s, creator) == TH_ROLE_ADMIN)
-		return 0;
-	int r = sess_local_allow(s, creator, TH_ROLE_ADMIN);
-	return r < 0 ? r : sess_local_save(s);
 }
 
 int sess_module_host(void *state, const char *name, uid_t creator, struct sess_session **out)
@@ -1414,6 +779,11 @@ static int sess_module_status_line(void *state, char *buf, unsigned len)
 {
 	struct sess_module *m = state;
 	return snprintf(buf, len, "%u session%s", m->reg.n, m->reg.n == 1 ? "" : "s");
+}
+
+static void sess_module_tick(void *state, unsigned long long now_ns)
+{
+	sess_log_readers_expire(state, now_ns);
 }
 
 const struct srv_module sess_module = {

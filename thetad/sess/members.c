@@ -1,0 +1,252 @@
+/* Local members of sessions: who may work in a session on this daemon
+ * (the admit check at a client's hello, closing clients whose user stops
+ * being a member) and the `session_allow`, `session_deny` and
+ * `session_members` control commands. docs/operator.md, "Who may use a
+ * session". */
+#include <grp.h>
+#include <pwd.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "ipc/server.h"
+#include "sess/module_int.h"
+#include "srv/control.h"
+#include "th_err.h"
+#include "th_log.h"
+#include "srv/daemon.h"
+#include "th_cmd.h"
+
+/* ---- local members ---------------------------------------------------------- */
+
+/* Root, the daemon's own user and the admin group (control.admin_group)
+ * administer this daemon: they are members of every session, as admins.
+ * Everyone else is a member of the sessions that list them
+ * (sess_local_role): the creator, and the users an admin allowed. */
+bool sess_uid_privileged(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+bool sess_peer_admin(struct sess_module *m, const struct ipc_peer *p)
+{
+	if (sess_uid_privileged(p->uid))
+		return true;
+	const char *name = srv_daemon_config(m->d)->admin_group;
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (!name[0] || getgrnam_r(name, &gr, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	if (p->gid == g->gr_gid)
+		return true;
+	for (unsigned i = 0; i < p->n_groups; i++)
+		if (p->groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+uint8_t sess_member_role(const struct sess_session *s, uid_t uid, bool admin)
+{
+	return admin ? TH_ROLE_ADMIN : sess_local_role(s, uid);
+}
+
+/* The one sentence a refused client (and thetactl) prints. */
+void sess_not_member_msg(const struct sess_session *s, const char *user, char *buf, size_t len)
+{
+	snprintf(buf, len, "user %s is not a member of session %s; ask an admin: thetactl session allow %s --role editor",
+		 user, s->name, user);
+}
+
+void sess_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
+/* Closes the clients in s whose user is not (or no longer) a member. */
+void sess_close_non_members(struct sess_module *m, struct sess_session *s)
+{
+	struct sess_client *c = m->clients;
+	while (c) {
+		struct sess_client *next = c->next;
+		if (c->s == s && !sess_member_role(s, c->uid, c->admin)) {
+			char why[PROTO_IPC_MAX_DETAIL + 1];
+			sess_not_member_msg(s, c->user, why, sizeof(why));
+			(*m->m_not_member)++;
+			ipc_server_close(m->ipc, c->id, PROTO_IPC_REFUSE_NOT_MEMBER, why); /* frees c */
+		}
+		c = next;
+	}
+}
+
+/* A client works in the current session only if its user is a member. */
+int sess_admit(void *user, uint64_t client_id, const struct ipc_peer *p, uint32_t *reason, char *why,
+		      size_t why_len)
+{
+	struct sess_module *m = user;
+	struct sess_session *s = m->current;
+	if (!s || sess_member_role(s, p->uid, sess_peer_admin(m, p)))
+		return 0;
+	(*m->m_not_member)++;
+	*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+	sess_not_member_msg(s, p->user, why, why_len);
+	return -EACCES;
+}
+
+/* The user who hosted or joined a session is a member of it (as admin,
+ * capped by the role the host grants in a member session) even when it
+ * later leaves the admin group. Root and the daemon's user need no entry. */
+int sess_add_creator(struct sess_session *s, uid_t creator)
+{
+	if (sess_uid_privileged(creator) || sess_local_role(s, creator) == TH_ROLE_ADMIN)
+		return 0;
+	int r = sess_local_allow(s, creator, TH_ROLE_ADMIN);
+	return r < 0 ? r : sess_local_save(s);
+}
+
+/* USER as a name or a decimal uid; 0 and *uid, or -ENOENT with err set. */
+static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, size_t nlen, char *err, size_t errlen)
+{
+	struct json_object *v;
+	const char *u = args && json_object_object_get_ex(args, "user", &v) ? json_object_get_string(v) : NULL;
+	if (!u || !*u) {
+		snprintf(err, errlen, "say which user (a name or a uid)");
+		return -EINVAL;
+	}
+	struct passwd pw, *res = NULL;
+	char tmp[1024], *end;
+	if (getpwnam_r(u, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
+		*uid = res->pw_uid;
+	} else {
+		unsigned long x = strtoul(u, &end, 10);
+		if (*end || end == u || u[0] == '-' || x >= (unsigned long)(uid_t)-1) {
+			snprintf(err, errlen, "no user '%.64s' on this machine", u);
+			return -ENOENT;
+		}
+		*uid = (uid_t)x;
+	}
+	sess_user_name(*uid, name, nlen);
+	return 0;
+}
+
+int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			  struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct json_object *v;
+	char name[64];
+	uid_t uid;
+	if (!s)
+		return -ENOENT;
+	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	if (r < 0)
+		return r;
+	const char *rs = args && json_object_object_get_ex(args, "role", &v) ? json_object_get_string(v) : "editor";
+	int role = th_role_parse(rs);
+	if (role < TH_ROLE_VIEWER || role > TH_ROLE_ADMIN) {
+		snprintf(err, errlen, "'%.32s' is not a role (viewer, editor, admin)", rs);
+		return -EINVAL;
+	}
+	if (sess_uid_privileged(uid)) {
+		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
+		return -EEXIST;
+	}
+	uint8_t before = sess_local_role(s, uid);
+	if ((r = sess_local_allow(s, uid, (uint8_t)role)) < 0) {
+		snprintf(err, errlen, "session %s already lists %u users, the most it keeps", s->name, SESS_MAX_LOCAL);
+		return r;
+	}
+	if ((r = sess_local_save(s)) < 0) {
+		if (before)
+			sess_local_allow(s, uid, before);
+		else
+			sess_local_deny(s, uid);
+		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
+		return r;
+	}
+	th_notice("session %s (%s): user %s (uid %u) allowed as %s by uid %u", s->id, s->name, name, (unsigned)uid,
+		  th_role_name((unsigned)role), (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "user", json_object_new_string(name));
+	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	json_object_object_add(*res, "role", json_object_new_string(th_role_name((unsigned)role)));
+	return 0;
+}
+
+int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			 struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	char name[64];
+	uid_t uid;
+	if (!s)
+		return -ENOENT;
+	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	if (r < 0)
+		return r;
+	if (sess_uid_privileged(uid)) {
+		snprintf(err, errlen, "%s administers this daemon and is a member of every session", name);
+		return -EPERM;
+	}
+	uint8_t before = sess_local_role(s, uid);
+	if (sess_local_deny(s, uid) < 0) {
+		snprintf(err, errlen, "user %s is not a member of session %s", name, s->name);
+		return -ENOENT;
+	}
+	if ((r = sess_local_save(s)) < 0) {
+		sess_local_allow(s, uid, before);
+		snprintf(err, errlen, "cannot write %s/local_members: %s", s->dir, th_strerror(r));
+		return r;
+	}
+	sess_close_non_members(m, s);
+	th_notice("session %s (%s): user %s (uid %u) denied by uid %u", s->id, s->name, name, (unsigned)uid,
+		  (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "user", json_object_new_string(name));
+	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	return 0;
+}
+
+int sess_cmd_members(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			    struct json_object **res, char *err, size_t errlen)
+{
+	struct sess_module *m = u;
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	if (!s)
+		return -ENOENT;
+	struct json_object *arr = json_object_new_array();
+	for (unsigned i = 0; i < s->n_locals; i++) {
+		char name[64];
+		unsigned clients = 0;
+		for (struct sess_client *c = m->clients; c; c = c->next)
+			clients += c->s == s && c->uid == s->locals[i].uid;
+		sess_user_name(s->locals[i].uid, name, sizeof(name));
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "user", json_object_new_string(name));
+		json_object_object_add(o, "uid", json_object_new_int64((int64_t)s->locals[i].uid));
+		json_object_object_add(o, "role", json_object_new_string(th_role_name(s->locals[i].role)));
+		json_object_object_add(o, "clients", json_object_new_int((int)clients));
+		json_object_array_add(arr, o);
+	}
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(s->id));
+	json_object_object_add(*res, "name", json_object_new_string(s->name));
+	json_object_object_add(*res, "admin_group", json_object_new_string(srv_daemon_config(m->d)->admin_group));
+	json_object_object_add(*res, "members", arr);
+	return 0;
+}
