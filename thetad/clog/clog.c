@@ -878,6 +878,36 @@ void clog_get_stats(const struct clog *c, struct clog_stats *out)
 	out->entries = c->nix;
 }
 
+int clog_reopen(struct clog *c, struct clog_recovery *rep)
+{
+	struct clog *fresh;
+	struct clog_config cfg = c->cfg;
+	/* Whatever is in flight ends first; what is queued is cancelled (a
+	 * failed log already told every waiter -EIO). */
+	c->closing = true;
+	if (c->inflight) {
+		clog_worker_wait(c->worker, &c->commit.job);
+		clog_commit_done(c);
+	}
+	clog_complete(c, c->npend, -ECANCELED, 0);
+	c->closing = false;
+	int r = clog_open(c->dir, &cfg, &c->cb, c->user, &fresh, rep);
+	if (r < 0) {
+		if (!c->failed)
+			c->failed = -EIO;
+		return r;
+	}
+	/* The recovered state moves into c (owners keep their pointer); the
+	 * old state goes with fresh. Nothing points into either struct but
+	 * its cursors, which are told the log closed. */
+	clog_cursors_detach(c);
+	struct clog old = *c;
+	*c = *fresh;
+	*fresh = old;
+	clog_free(fresh);
+	return 0;
+}
+
 void clog_close(struct clog **cp)
 {
 	struct clog *c = cp ? *cp : NULL;

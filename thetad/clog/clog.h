@@ -218,6 +218,13 @@ struct clog;
  * -TH_ECORRUPT and the first bad record in *rep. */
 int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_callbacks *cb, void *user,
 	      struct clog **out, struct clog_recovery *rep);
+/* Reopens the log in place after a failure (clog_error()): the batch in
+ * flight ends as in clog_close, queued entries get done(-ECANCELED), open
+ * cursors fail with -EPIPE, and recovery runs again on the files; c stays
+ * the same pointer, so whoever holds it keeps a valid log. Fails with
+ * clog_open's errors (*rep says why), leaving c failed (-EIO to all work)
+ * but readable. */
+int clog_reopen(struct clog *c, struct clog_recovery *rep);
 /* One line (no newline) saying what recovery found and, when it cut the
  * last batch, which records and that they may have been acknowledged.
  * Returns its length (truncated to cap - 1). */

@@ -372,13 +372,26 @@ static const struct ipc_callbacks sess_ipc_cb = {
  * recovery judges from the files what survived. */
 static void sess_log_failed(struct sess_module *m, struct sess_session *s, int err)
 {
+	if (s->log_dead)
+		return;
 	(*m->m_flush_fail)++;
 	th_err("session %s: writing the log failed (%s); reopening it", s->id, th_strerror(err));
+	/* In place: the net module's catch-ups hold this pointer (their
+	 * cursors fail with -EPIPE); the clients' replays and log readers
+	 * close first and come back on the recovered log. */
 	sess_replay_suspend(m, s);
 	sess_log_readers_close(m, s);
-	clog_close(&s->log);
-	if (sess_log_open(&m->reg, s, &sess_log_cb) < 0)
-		th_err("session %s: the log could not be reopened: %s", s->id, s->error);
+	char line[1024];
+	int r = clog_reopen(s->log, &s->recovery);
+	clog_recovery_describe(&s->recovery, line, sizeof(line));
+	if (r < 0) {
+		s->log_dead = true;
+		snprintf(s->error, sizeof(s->error), "the log failed and could not be reopened: %s", th_strerror(r));
+		th_err("session %s: the log could not be reopened (%s); it refuses all work: %s", s->id,
+		       th_strerror(r), line);
+		return;
+	}
+	th_warn("session %s (%s): reopened: %s", s->id, s->name, line);
 	sess_replay_resume(m, s);
 }
 

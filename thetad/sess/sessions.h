@@ -78,7 +78,8 @@ struct sess_session {
 	uint64_t created_unix;
 	char dir[4096];
 	struct clog *log;       /* NULL when the log could not be opened */
-	char error[256];        /* why the log is not open */
+	char error[256];        /* why the log is not open (or is dead) */
+	bool log_dead;          /* the log failed and could not be reopened: it refuses all work */
 	struct clog_recovery recovery;
 	void *owner;            /* the registry's owner (the module) */
 	uint8_t role;           /* enum sess_role */

@@ -154,6 +154,8 @@ static void pump_until(struct fx *f, int *counter, int target)
 	}
 }
 
+static void on_ready(void *user);
+
 static void results_come_only_through_the_worker_fd(void **state)
 {
 	struct fx *f = *state;
@@ -280,10 +282,29 @@ static void an_io_failure_on_the_worker_fails_every_waiter_with_eio(void **state
 				 .type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY, .scope_id = 1 };
 	assert_int_equal(clog_submit_local(f->c, &s, NOW, NULL, &why), -EIO);
 	assert_int_equal(clog_flush(f->c, NOW), -EIO);
-	/* Reopened, recovery keeps the four acknowledged entries. */
-	clog_close(&f->c);
-	assert_int_equal(open_log(f), 0);
+	/* Reopened in place, recovery keeps the four acknowledged entries; a
+	 * holder of the pointer keeps a working log, its cursors are told. */
+	struct clog_cursor *cur;
+	assert_int_equal(clog_cursor_open(f->c, 0, on_ready, f, &cur), 0);
+	struct clog *same = f->c;
+	struct clog_recovery rep;
+	assert_int_equal(clog_reopen(f->c, &rep), 0);
+	assert_ptr_equal(f->c, same);
+	assert_int_equal(clog_error(f->c), 0);
 	assert_int_equal(clog_count(f->c), 4);
+	assert_int_equal(rep.records, 4);
+	uint64_t pos;
+	struct th_logrec_entry e;
+	assert_int_equal(clog_cursor_next(cur, &pos, &e), -EPIPE);
+	clog_cursor_close(&cur);
+	assert_int_equal(submit_len(f, &f->alice, 16), CLOG_SUBMIT_QUEUED);
+	assert_int_equal(clog_drain(f->c), 0);
+	assert_int_equal(f->acks, 5);
+	assert_int_equal(clog_count(f->c), 5);
+	struct th_logscan_result r;
+	assert_int_equal(th_logscan_dir(f->dir, NULL, NULL, &r), 0);
+	assert_true(r.ok);
+	assert_int_equal(r.records, 5);
 }
 
 static void close_with_a_batch_in_flight_completes_it(void **state)
