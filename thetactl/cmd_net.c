@@ -322,6 +322,14 @@ int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);
+	/* A joined session whose link to its host is down says why, one line each. */
+	if (json_object_object_get_ex(res, "links", &arr))
+		for (size_t k = 0; k < json_object_array_length(arr); k++) {
+			struct json_object *l = json_object_array_get_idx(arr, k), *e;
+			if (strcmp(ctl_jstr(l, "state"), "active") && json_object_object_get_ex(l, "error", &e))
+				fprintf(stderr, "session %s: no link to its host %s (%s): %s\n", ctl_jstr(l, "session"),
+					ctl_jstr(l, "host"), ctl_jstr(l, "state"), json_object_get_string(e));
+		}
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

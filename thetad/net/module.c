@@ -27,6 +27,7 @@
 #include "srv/metrics.h"
 #include "srv/module.h"
 #include "th_cmd.h"
+#include "net/net_resolve.h"
 #include "th_err.h"
 #include "th_log.h"
 #include "th_loop.h"
@@ -221,6 +222,72 @@ static int net_set_impair(struct net_mod *nm, const char *spec, char *err, size_
 	snprintf(nm->impair_spec, sizeof(nm->impair_spec), "%s", spec);
 	net_mod_kick(nm);
 	return 0;
+}
+
+static const char *net_join_state_name(enum net_join_state st)
+{
+	static const char *const names[] = { [NJ_WAIT] = "waiting", [NJ_CONNECTING] = "connecting", [NJ_ACTIVE] = "active",
+					     [NJ_FAILED] = "failed", [NJ_LEFT] = "left", [NJ_RESOLVING] = "resolving" };
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) && names[st] ? names[st] : "?";
+}
+
+/* ---- host names of joins ------------------------------------------------------ */
+
+int net_join_address(struct net_mod *nm, struct net_join *j, struct sockaddr_storage *ss, socklen_t *sl, char *why,
+		     size_t whylen)
+{
+	const char *host = j->s->link.host;
+	if (net_resolve_numeric(host, j->s->link.port, ss, sl) == 0)
+		return 0;
+	if (j->looked_up) { /* used once: the next attempt asks again */
+		j->looked_up = false;
+		if (j->lookup_err < 0) {
+			snprintf(why, whylen, "cannot resolve the host name '%s' (%s); retrying", host, j->lookup_why);
+			return j->lookup_err;
+		}
+		*ss = j->lookup_addr;
+		*sl = j->lookup_addr_len;
+		return 0;
+	}
+	if (j->lookup_id)
+		return -EINPROGRESS;
+	uint64_t id;
+	int r = net_resolve_start(nm->resolver, host, j->s->link.port, &id);
+	if (r == -EAGAIN) {
+		snprintf(why, whylen, "too many host names are being looked up at once (%u); retrying",
+			 NET_RESOLVE_MAX_PENDING);
+		return r;
+	}
+	if (r < 0) {
+		snprintf(why, whylen, "cannot look up the host name '%s': %s; retrying", host, th_strerror(r));
+		return r;
+	}
+	j->lookup_id = id;
+	return -EINPROGRESS;
+}
+
+/* On the loop thread: a lookup ended. Its join (if still there) takes the
+ * result on its next attempt, which is due now. */
+static void net_on_resolved(void *user, const struct net_resolve_result *res)
+{
+	struct net_mod *nm = user;
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		struct net_join *j = nm->joins[i];
+		if (j->lookup_id != res->id)
+			continue;
+		j->lookup_id = 0;
+		j->looked_up = true;
+		j->lookup_err = res->err;
+		snprintf(j->lookup_why, sizeof(j->lookup_why), "%s", res->why);
+		j->lookup_addr = res->addr;
+		j->lookup_addr_len = res->addr_len;
+		if (j->st == NJ_RESOLVING) {
+			j->st = NJ_WAIT;
+			j->bo.next_ns = 0;
+		}
+		net_mod_kick(nm);
+		return;
+	}
 }
 
 /* ---- control commands ------------------------------------------------------ */
@@ -534,6 +601,24 @@ static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct js
 	json_object_object_add(*res, "peers", arr);
 	/* Member daemons: the session's other members, as the host announced them. */
 	json_object_object_add(*res, "members", others);
+	/* And each joined session's link to its host, with why it is down. */
+	struct json_object *links = json_object_new_array();
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		const struct net_join *j = nm->joins[i];
+		if (only && j->s != only)
+			continue;
+		struct json_object *o = json_object_new_object();
+		char host[320];
+		snprintf(host, sizeof(host), "%s:%u", j->s->link.host, (unsigned)j->s->link.port);
+		json_object_object_add(o, "session", json_object_new_string(j->s->id));
+		json_object_object_add(o, "host", json_object_new_string(host));
+		json_object_object_add(o, "state", json_object_new_string(net_join_state_name(j->st)));
+		json_object_object_add(o, "attempts", json_object_new_uint64(j->attempts));
+		if (j->error[0])
+			json_object_object_add(o, "error", json_object_new_string(j->error));
+		json_object_array_add(links, o);
+	}
+	json_object_object_add(*res, "links", links);
 	return 0;
 }
 
@@ -790,12 +875,13 @@ static void net_hook_rejected(void *u, struct sess_session *s, uint32_t source, 
 static void net_hook_describe(void *u, struct sess_session *s, struct json_object *row)
 {
 	struct net_mod *nm = u;
-	static const char *const jst[] = { "waiting", "connecting", "active", "failed", "left" };
 	json_object_object_add(row, "peers", json_object_new_int((int)net_peers_of(nm, s)));
 	if (s->role != SESS_ROLE_MEMBER)
 		return;
 	struct net_join *j = net_join_of(nm, s);
-	json_object_object_add(row, "link_state", json_object_new_string(j ? jst[j->st] : s->link.left ? "left" : "idle"));
+	json_object_object_add(row, "link_state", json_object_new_string(j ? net_join_state_name(j->st) : s->link.left ? "left" : "idle"));
+	if (j)
+		json_object_object_add(row, "link_attempts", json_object_new_uint64(j->attempts));
 	if (j && j->code) {
 		json_object_object_add(row, "error_code", json_object_new_uint64(j->code));
 	}
@@ -909,6 +995,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 		snprintf(msg, len, "cannot watch the UDP socket: %s", th_strerror(r));
 		goto fail;
 	}
+	if ((r = net_resolver_create(srv_daemon_loop(d), net_on_resolved, nm, &nm->resolver)) < 0) {
+		snprintf(msg, len, "cannot start the host name resolver: %s", th_strerror(r));
+		goto fail;
+	}
 	if (*(e = srv_daemon_config(d)->net_impair)) {
 		char why[256];
 		if ((r = net_set_impair(nm, e, why, sizeof(why))) < 0) {
@@ -974,6 +1064,7 @@ static void net_module_stop(void *state)
 	}
 	while (nm->n_joins)
 		net_join_leave(nm, nm->joins[nm->n_joins - 1]);
+	net_resolver_destroy(&nm->resolver); /* lookups still running end on their own */
 	net_server_destroy(&nm->srv); /* conn_gone frees each net_conn */
 	while (nm->conns) {
 		struct net_conn *c = nm->conns;

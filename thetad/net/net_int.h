@@ -121,6 +121,7 @@ enum net_join_state {
 	NJ_ACTIVE,
 	NJ_FAILED,     /* refused for good: see code/error */
 	NJ_LEFT,
+	NJ_RESOLVING,  /* the host's name is being looked up (net_resolve.h) */
 };
 
 /* A member session's link to its host: reconnects with backoff. */
@@ -133,6 +134,13 @@ struct net_join {
 	char error[256];         /* last failure, one sentence */
 	uint64_t attempts, joins;
 	uint64_t last_attempt_ns;
+	/* the host name's lookup (module.c net_join_address) */
+	uint64_t lookup_id;            /* outstanding lookup, 0: none */
+	bool looked_up;                /* a result waits for the next attempt */
+	int lookup_err;
+	char lookup_why[160];
+	struct sockaddr_storage lookup_addr;
+	socklen_t lookup_addr_len;
 };
 
 /* Host-side state of one hosted session that outlives its connections. */
@@ -161,6 +169,7 @@ struct net_mod {
 	struct net_conn *conns;
 	struct net_join *joins[NET_MAX_JOINS];
 	unsigned n_joins;
+	struct net_resolver *resolver; /* host names of joins, off the loop */
 	/* tests only (THETAD_TEST_*): provoke refusals */
 	uint16_t test_version;
 	uint64_t test_schema_xor;
@@ -182,6 +191,13 @@ struct net_mod {
 /* module.c: the metric that counts refusals with this code
  * (net_refused_<reason>); NULL outside the refusal codes. */
 const char *net_refusal_metric_name(uint64_t code);
+/* module.c: the host's address for a join attempt. 0 and the address (a
+ * numeric host, or a lookup that finished); -EINPROGRESS: a lookup runs,
+ * the join waits in NJ_RESOLVING and is attempted again when it ends; other
+ * negative errno with one sentence in why (the name does not resolve, too
+ * many lookups at once). Never blocks. */
+int net_join_address(struct net_mod *nm, struct net_join *j, struct sockaddr_storage *ss, socklen_t *sl, char *why,
+		     size_t whylen);
 /* Control-command helpers: a string argument (NULL if absent or not a
  * string); the session args.session names (by id or unique name), else the
  * current one; NULL with one sentence in err. */

@@ -329,15 +329,18 @@ static void join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct sess_session *s = j->s;
+	char why[256];
+	int r = net_join_address(nm, j, &ss, &sl, why, sizeof(why));
+	if (r == -EINPROGRESS) { /* looked up off the loop; attempted again when it ends */
+		j->st = NJ_RESOLVING;
+		return;
+	}
 	j->attempts++;
 	j->last_attempt_ns = now;
 	if (j->joins)
 		(*nm->m_rejoins)++;
-	int r = net_udp_resolve(s->link.host, s->link.port, &ss, &sl);
 	if (r < 0) {
-		char d[200];
-		snprintf(d, sizeof(d), "cannot resolve %s: %s", s->link.host, th_strerror(r));
-		join_failed(j, 0, d, now);
+		join_failed(j, 0, why, now);
 		return;
 	}
 	struct net_conn *c = conn_new(nm, false, now);

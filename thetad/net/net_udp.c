@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdio.h>
@@ -295,22 +294,3 @@ void net_udp_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-int net_udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
-	struct addrinfo *res = NULL;
-	char ps[8];
-	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-	int rv = getaddrinfo(host, ps, &hints, &res);
-	if (rv != 0 || !res)
-		return rv == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH;
-	if ((size_t)res->ai_addrlen > sizeof(*out)) {
-		freeaddrinfo(res);
-		return -EINVAL;
-	}
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	net_udp_unmap(out, len);
-	return 0;
-}

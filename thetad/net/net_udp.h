@@ -52,5 +52,4 @@ int net_udp_send(struct net_udp *u, const uint8_t *buf, size_t len, size_t seg,
 void net_udp_unmap(struct sockaddr_storage *ss, socklen_t *len);
 /* "1.2.3.4:5" / "[::1]:5" */
 void net_udp_addr_str(const struct sockaddr *sa, char *buf, size_t len);
-/* Resolves "HOST" + port (numeric or a DNS name, via getaddrinfo). */
-int net_udp_resolve(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len);
+/* Host names are resolved off the loop: net_resolve.h. */
