@@ -6,6 +6,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "th_hist.h"
 #include "th_time.h"
 
 struct th_loop_slot {
@@ -15,13 +16,81 @@ struct th_loop_slot {
 	bool used;
 };
 
+/* Stall histograms: since creation, and two aligned windows (the one the
+ * latest wake-up fell in, and the one before). */
+struct th_loop_stall {
+	struct th_hist total;
+	struct th_hist win[2];
+	uint64_t win_no[2];   /* window numbers since origin; win[cur] is the latest */
+	unsigned cur;
+	uint64_t origin_ns;
+};
+
 struct th_loop {
 	int epfd;
 	struct th_loop_slot *slots;
 	unsigned n_slots;
 	unsigned count;
 	bool quit;
+	uint64_t (*clock)(void *user);
+	void *clock_user;
+	struct th_loop_stall stall;
 };
+
+uint64_t th_loop_now(const struct th_loop *l)
+{
+	return l->clock ? l->clock(l->clock_user) : th_now_ns();
+}
+
+void th_loop_set_clock(struct th_loop *l, uint64_t (*now_ns)(void *user), void *user)
+{
+	l->clock = now_ns;
+	l->clock_user = user;
+	memset(&l->stall, 0, sizeof(l->stall));
+	l->stall.origin_ns = th_loop_now(l);
+}
+
+static void th_loop_stall_add(struct th_loop_stall *st, uint64_t end_ns, uint64_t busy_ns)
+{
+	th_hist_add(&st->total, busy_ns);
+	uint64_t k = end_ns >= st->origin_ns ? (end_ns - st->origin_ns) / TH_LOOP_STALL_WINDOW_NS : 0;
+	if (k != st->win_no[st->cur]) {
+		unsigned other = st->cur ^ 1;
+		if (k == st->win_no[st->cur] + 1) {
+			st->cur = other; /* the latest becomes the one before */
+		} else {
+			/* A whole window (or more) passed without a wake-up:
+			 * the one before the new one is empty. */
+			th_hist_reset(&st->win[other]);
+			st->win_no[other] = k - 1;
+		}
+		th_hist_reset(&st->win[st->cur]);
+		st->win_no[st->cur] = k;
+	}
+	th_hist_add(&st->win[st->cur], busy_ns);
+}
+
+void th_loop_stall_stats(const struct th_loop *l, uint64_t now_ns, struct th_loop_stall_stats *out)
+{
+	const struct th_loop_stall *st = &l->stall;
+	*out = (struct th_loop_stall_stats){
+		.wakeups = st->total.count,
+		.p999_ns = th_hist_quantile(&st->total, 0.999),
+		.max_ns = st->total.max,
+	};
+	uint64_t k = now_ns >= st->origin_ns ? (now_ns - st->origin_ns) / TH_LOOP_STALL_WINDOW_NS : 0;
+	if (k == 0)
+		return; /* no window has completed yet */
+	const struct th_hist *w = NULL;
+	for (unsigned i = 0; i < 2; i++)
+		if (st->win[i].count && st->win_no[i] == k - 1)
+			w = &st->win[i];
+	if (w) {
+		out->window_wakeups = w->count;
+		out->window_p999_ns = th_hist_quantile(w, 0.999);
+		out->window_max_ns = w->max;
+	}
+}
 
 int th_loop_create(struct th_loop **out)
 {
@@ -34,6 +103,7 @@ int th_loop_create(struct th_loop **out)
 		free(l);
 		return r;
 	}
+	l->stall.origin_ns = th_loop_now(l);
 	*out = l;
 	return 0;
 }
@@ -124,6 +194,7 @@ int th_loop_run_once(struct th_loop *l, int timeout_ms)
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	uint64_t t0 = n > 0 ? th_loop_now(l) : 0;
 	for (int i = 0; i < n; i++) {
 		int fd = (int)(uint32_t)evs[i].data.u64;
 		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
@@ -134,6 +205,10 @@ int th_loop_run_once(struct th_loop *l, int timeout_ms)
 			continue; /* removed (and maybe reused) by an earlier callback */
 		s->fn(l, fd, evs[i].events, s->user_data);
 		ran++;
+	}
+	if (n > 0) {
+		uint64_t t1 = th_loop_now(l);
+		th_loop_stall_add(&l->stall, t1, t1 >= t0 ? t1 - t0 : 0);
 	}
 	return ran;
 }

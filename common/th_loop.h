@@ -29,6 +29,25 @@ void th_loop_quit(struct th_loop *loop);
 bool th_loop_quitting(const struct th_loop *loop);
 unsigned th_loop_count(const struct th_loop *loop);
 
+/* Stalls: how long the loop was busy handling one wake-up (from epoll_wait
+ * returning to the last callback of that batch returning), the time during
+ * which nothing else it watches can be served. Kept since the loop was
+ * created and per aligned window of TH_LOOP_STALL_WINDOW_NS; figures in ns,
+ * quantiles within 12.5 % (th_hist.h), maxima exact. */
+#define TH_LOOP_STALL_WINDOW_NS (5ull * 1000 * 1000 * 1000)
+
+struct th_loop_stall_stats {
+	uint64_t wakeups;          /* since creation */
+	uint64_t p999_ns, max_ns;  /* since creation */
+	uint64_t window_wakeups;   /* in the last complete window (0: none, or the loop slept through it) */
+	uint64_t window_p999_ns, window_max_ns;
+};
+/* now_ns: the loop's clock (th_now_ns unless a test set another). */
+void th_loop_stall_stats(const struct th_loop *loop, uint64_t now_ns, struct th_loop_stall_stats *out);
+/* Tests: the clock the loop measures stalls with (NULL: th_now_ns). */
+void th_loop_set_clock(struct th_loop *loop, uint64_t (*now_ns)(void *user), void *user);
+uint64_t th_loop_now(const struct th_loop *loop);
+
 /* A periodic or one-shot CLOCK_MONOTONIC timerfd; returns the fd (caller
  * registers and closes it). interval 0: one shot. */
 int th_timerfd_create(uint64_t first_ns, uint64_t interval_ns);

@@ -349,6 +349,108 @@ static void timerfd_set_on_bad_fd_fails(void **state)
 	assert_true(th_timerfd_drain(-1) == 0);
 }
 
+/* ---- stalls, on a simulated clock ------------------------------------------ */
+
+struct sim {
+	uint64_t now;
+	uint64_t cost;   /* what the next callback "takes" */
+	int p[2];
+};
+
+static uint64_t sim_now(void *user)
+{
+	return ((struct sim *)user)->now;
+}
+
+static void costly_cb(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sim *s = user;
+	char b[64];
+	while (read(fd, b, sizeof b) > 0)
+		;
+	s->now += s->cost;
+}
+
+/* One wake-up handled at simulated time `at` that takes `cost` ns. */
+static void wake(struct th_loop *l, struct sim *s, uint64_t at, uint64_t cost)
+{
+	s->now = at;
+	s->cost = cost;
+	assert_int_equal(write(s->p[1], "x", 1), 1);
+	assert_int_equal(th_loop_run_once(l, 1000), 1);
+}
+
+static void each_wake_up_is_measured_as_one_stall(void **state)
+{
+	struct th_loop *l = *state;
+	struct sim s = { .now = 1000 * TH_NS_PER_S };
+	make_pipe(s.p);
+	th_loop_set_clock(l, sim_now, &s);
+	assert_int_equal(th_loop_add(l, s.p[0], EPOLLIN, costly_cb, &s), 0);
+	struct th_loop_stall_stats st;
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.wakeups, 0);
+	assert_int_equal(st.max_ns, 0);
+	uint64_t t = s.now + TH_NS_PER_MS;
+	for (int i = 0; i < 1998; i++, t += TH_NS_PER_MS)
+		wake(l, &s, t, 20 * TH_NS_PER_US);
+	wake(l, &s, t, 3 * TH_NS_PER_MS); /* two long ones: p99.9 of 2000 is the 1998th */
+	wake(l, &s, t + TH_NS_PER_MS, 9 * TH_NS_PER_MS);
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.wakeups, 2000);
+	assert_int_equal(st.max_ns, 9 * TH_NS_PER_MS);
+	assert_true(st.p999_ns >= 20 * TH_NS_PER_US && st.p999_ns <= 20 * TH_NS_PER_US * 9 / 8);
+	/* Time spent waiting in epoll is no stall: a wake-up after 1 s idle
+	 * that costs nothing adds nothing. */
+	wake(l, &s, s.now + TH_NS_PER_S, 0);
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.max_ns, 9 * TH_NS_PER_MS);
+	th_loop_del(l, s.p[0]);
+	close(s.p[0]);
+	close(s.p[1]);
+}
+
+static void the_recent_window_forgets_older_stalls(void **state)
+{
+	struct th_loop *l = *state;
+	struct sim s = { .now = 50 * TH_NS_PER_S };
+	make_pipe(s.p);
+	th_loop_set_clock(l, sim_now, &s); /* windows start here */
+	uint64_t w0 = s.now, W = TH_LOOP_STALL_WINDOW_NS;
+	assert_int_equal(th_loop_add(l, s.p[0], EPOLLIN, costly_cb, &s), 0);
+	struct th_loop_stall_stats st;
+	/* Window 0: one 7 ms stall. Nothing is complete yet. */
+	wake(l, &s, w0 + TH_NS_PER_S, 7 * TH_NS_PER_MS);
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.window_wakeups, 0);
+	/* In window 1 the last complete window is 0. */
+	wake(l, &s, w0 + W + TH_NS_PER_S, 2 * TH_NS_PER_MS);
+	wake(l, &s, w0 + W + 2 * TH_NS_PER_S, 1 * TH_NS_PER_MS);
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.window_wakeups, 1);
+	assert_int_equal(st.window_max_ns, 7 * TH_NS_PER_MS);
+	/* Read during window 2: window 1 (2 ms and 1 ms). */
+	th_loop_stall_stats(l, w0 + 2 * W + 1, &st);
+	assert_int_equal(st.window_wakeups, 2);
+	assert_int_equal(st.window_max_ns, 2 * TH_NS_PER_MS);
+	assert_int_equal(st.max_ns, 7 * TH_NS_PER_MS); /* since start: still the 7 ms */
+	/* A window the loop slept through is empty, whatever came before. */
+	th_loop_stall_stats(l, w0 + 3 * W + 1, &st);
+	assert_int_equal(st.window_wakeups, 0);
+	assert_int_equal(st.window_max_ns, 0);
+	/* A wake-up after a gap of several windows: the window before it is empty. */
+	wake(l, &s, w0 + 6 * W + 10, 5 * TH_NS_PER_US);
+	th_loop_stall_stats(l, s.now, &st);
+	assert_int_equal(st.window_wakeups, 0);
+	th_loop_stall_stats(l, w0 + 7 * W, &st);
+	assert_int_equal(st.window_wakeups, 1);
+	assert_int_equal(st.window_max_ns, 5 * TH_NS_PER_US);
+	assert_int_equal(st.wakeups, 4);
+	th_loop_del(l, s.p[0]);
+	close(s.p[0]);
+	close(s.p[1]);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, loop_setup, loop_teardown)
 
 int main(void)
@@ -365,6 +467,8 @@ int main(void)
 		T(one_shot_timer_fires_once),
 		T(periodic_timer_and_loop_quit),
 		cmocka_unit_test(timerfd_set_on_bad_fd_fails),
+		T(each_wake_up_is_measured_as_one_stall),
+		T(the_recent_window_forgets_older_stalls),
 	};
 	return cmocka_run_group_tests_name("th_loop", tests, NULL, NULL);
 }

@@ -63,6 +63,7 @@ struct srv_daemon {
 	void *module_state[SRV_MAX_MODULES];
 	int n_modules_started;
 	uint64_t *m_reloads, *m_reload_failures, *m_uptime;
+	uint64_t *m_loop_wakeups, *m_stall_p999, *m_stall_max, *m_stall_recent_p999, *m_stall_recent_max;
 };
 
 static gid_t srv_group_id(const char *name)
@@ -259,6 +260,13 @@ static int srv_cmd_metrics(void *u, const struct srv_ctl_caller *caller, struct 
 {
 	struct srv_daemon *d = u;
 	*d->m_uptime = (th_now_ns() - d->start_ns) / TH_NS_PER_S;
+	struct th_loop_stall_stats st;
+	th_loop_stall_stats(d->loop, th_loop_now(d->loop), &st);
+	*d->m_loop_wakeups = st.wakeups;
+	*d->m_stall_p999 = st.p999_ns / TH_NS_PER_US;
+	*d->m_stall_max = st.max_ns / TH_NS_PER_US;
+	*d->m_stall_recent_p999 = st.window_p999_ns / TH_NS_PER_US;
+	*d->m_stall_recent_max = st.window_max_ns / TH_NS_PER_US;
 	*res = srv_metrics_to_json(&d->metrics);
 	return 0;
 }
@@ -409,6 +417,16 @@ int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **
 	d->m_reloads = srv_counter(&d->metrics, "daemon_reloads", "successful configuration reloads");
 	d->m_reload_failures = srv_counter(&d->metrics, "daemon_reload_failures", "reloads that kept the old configuration");
 	d->m_uptime = srv_gauge(&d->metrics, "daemon_uptime_seconds", "seconds since start");
+	/* The event loop's stalls (th_loop.h): time spent handling one wake-up. */
+	d->m_loop_wakeups = srv_gauge(&d->metrics, "loop_wakeups", "event loop wake-ups handled since start");
+	d->m_stall_p999 = srv_gauge(&d->metrics, "loop_stall_p999_us",
+				    "p99.9 of the time the event loop spent on one wake-up, since start (us, within 12.5%)");
+	d->m_stall_max = srv_gauge(&d->metrics, "loop_stall_max_us",
+				   "longest time the event loop spent on one wake-up, since start (us)");
+	d->m_stall_recent_p999 = srv_gauge(&d->metrics, "loop_stall_recent_p999_us",
+					   "p99.9 of the loop's time per wake-up in the last complete 5 s window (us)");
+	d->m_stall_recent_max = srv_gauge(&d->metrics, "loop_stall_recent_max_us",
+					  "longest time the loop spent on one wake-up in the last complete 5 s window (us)");
 
 	r = srv_load_config(d, &d->cfg, msg, len);
 	if (r < 0)

@@ -339,6 +339,32 @@ static void test_refused_log_level_change_is_counted_as_denied(void **state)
 	th_daemon_cleanup(&d);
 }
 
+static uint64_t metric_of(struct json_object *o, const char *name)
+{
+	struct json_object *m, *v;
+	if (!json_object_object_get_ex(o, name, &m) || !json_object_object_get_ex(m, "value", &v))
+		fail_msg("no metric %s", name);
+	return (uint64_t)json_object_get_int64(v);
+}
+
+/* The event loop's stall figures are in the metrics (how they are measured:
+ * tests/common/test_loop.c, on a simulated clock). */
+static void test_metrics_include_the_loop_stall_figures(void **state)
+{
+	struct th_daemon_proc d;
+	assert_int_equal(th_daemon_start(&d, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(th_ctl(&d, (const char *const[]){ "status", NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(th_ctl(&d, (const char *const[]){ "metrics", "--json", NULL }, out, sizeof(out), err, sizeof(err)), 0);
+	struct json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_true(metric_of(o, "loop_wakeups") >= 3); /* at least the three requests */
+	assert_true(metric_of(o, "loop_stall_max_us") >= metric_of(o, "loop_stall_p999_us"));
+	assert_true(metric_of(o, "loop_stall_recent_max_us") >= metric_of(o, "loop_stall_recent_p999_us"));
+	json_object_put(o);
+	th_daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_socket_activation_uses_the_passed_socket),
 		cmocka_unit_test(test_stale_socket_and_lock_from_a_killed_daemon),
 		cmocka_unit_test(test_refused_log_level_change_is_counted_as_denied),
+		cmocka_unit_test(test_metrics_include_the_loop_stall_figures),
 	};
 	return cmocka_run_group_tests_name("thetad life cycle", tests, NULL, NULL);
 }
