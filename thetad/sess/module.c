@@ -688,7 +688,9 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot start the log worker: %s", th_strerror(r));
 		goto fail;
 	}
-	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m, m->worker)) < 0) {
+	const struct sess_registry_config rc = { .log_rate_per_s = (uint32_t)srv_daemon_config(d)->clog_rate_per_s,
+						 .log_rate_burst = (uint32_t)srv_daemon_config(d)->clog_rate_burst };
+	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m, m->worker, &rc)) < 0) {
 		snprintf(msg, len, "cannot open %s/sessions: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;
 	}

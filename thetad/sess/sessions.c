@@ -92,8 +92,12 @@ int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct 
 	 * (the host applied it); its local users are limited by the module
 	 * instead. */
 	struct clog_config lc = { .pending_per_source = CLOG_REMOTE_BATCH_MAX, .worker = r->worker };
-	if (s->role == SESS_ROLE_MEMBER)
+	if (s->role == SESS_ROLE_MEMBER) {
 		lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
+	} else { /* config clog.rate_per_s / rate_burst (0: clog's defaults) */
+		lc.rate_per_s = r->cfg.log_rate_per_s;
+		lc.rate_burst = r->cfg.log_rate_burst;
+	}
 	rc = clog_open(path, &lc, cb, s, &s->log, &s->recovery);
 	if (rc == -TH_ECORRUPT)
 		snprintf(s->error, sizeof(s->error),
@@ -164,10 +168,12 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 }
 
 int sess_registry_open(struct sess_registry *r, const char *state_dir, const struct clog_callbacks *cb,
-		       void *owner, struct clog_worker *worker)
+		       void *owner, struct clog_worker *worker, const struct sess_registry_config *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->worker = worker;
+	if (cfg)
+		r->cfg = *cfg;
 	if (snprintf(r->root, sizeof(r->root), "%s/sessions", state_dir) >= (int)sizeof(r->root))
 		return -ENAMETOOLONG;
 	int rc = th_mkdir_p(r->root, 0700);

@@ -97,8 +97,15 @@ struct sess_session {
 	void *net;              /* the net module's per-session state */
 };
 
+/* How the registry opens logs; zero fields: clog's defaults. */
+struct sess_registry_config {
+	uint32_t log_rate_per_s;  /* hosted sessions' per-author rate (config clog.rate_per_s) */
+	uint32_t log_rate_burst;  /* and bucket depth (clog.rate_burst) */
+};
+
 struct sess_registry {
 	char root[4096]; /* STATE_DIR/sessions */
+	struct sess_registry_config cfg;
 	struct sess_session *s[SESS_MAX_SESSIONS];
 	unsigned n;
 	struct clog_worker *worker; /* every log's group commits and reads */
@@ -108,9 +115,10 @@ struct sess_registry {
  * running each log's recovery. A session whose log is damaged stays listed
  * with its error and no log; the others work. Each log's callbacks get the
  * session as user data; session->owner is `owner`; worker does every log's
- * group commits and cursor reads (NULL: in the calls). */
+ * group commits and cursor reads (NULL: in the calls); cfg (NULL: defaults)
+ * how its logs are opened. */
 int sess_registry_open(struct sess_registry *r, const char *state_dir, const struct clog_callbacks *cb,
-		       void *owner, struct clog_worker *worker);
+		       void *owner, struct clog_worker *worker, const struct sess_registry_config *cfg);
 /* (Re)opens s->log (closed) with the registry's settings: recovery, the
  * author vector from the log's table; s->error says why not. */
 int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct clog_callbacks *cb);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "clog/clog.h"
 #include "th_config.h"
 #include "th_log.h"
 #include "th_time.h"
@@ -31,6 +32,10 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "net.peer_timeout", TH_CFG_DURATION, F(net_peer_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
 	  (int64_t)(3600 * TH_NS_PER_S), "a silent peer is declared lost after this" },
 	{ "net.max_peers", TH_CFG_INT, F(net_max_peers), 0, 1, 1024, "connected members per hosted session" },
+	{ "clog.rate_per_s", TH_CFG_INT, F(clog_rate_per_s), 0, 1, 1000000,
+	  "commands per second per author in hosted sessions (taken when a log opens)" },
+	{ "clog.rate_burst", TH_CFG_INT, F(clog_rate_burst), 0, 1, 10000000,
+	  "token bucket depth per author in hosted sessions" },
 };
 
 void srv_config_defaults(struct srv_config *c)
@@ -46,6 +51,8 @@ void srv_config_defaults(struct srv_config *c)
 		.ipc_max_clients = 64,
 		.net_peer_timeout_ns = 3 * TH_NS_PER_S,
 		.net_max_peers = 32,
+		.clog_rate_per_s = CLOG_RATE_PER_S_DEFAULT,
+		.clog_rate_burst = CLOG_RATE_BURST_DEFAULT,
 	};
 }
 
@@ -101,4 +108,5 @@ void srv_config_print(const struct srv_config *c, void *file)
 		   "\nidle_timeout = %" PRIu64 "ms\n",
 		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);
 	fprintf(f, "\n[ipc]\nmax_clients = %" PRId64 "\n", c->ipc_max_clients);
+	fprintf(f, "\n[clog]\nrate_per_s = %" PRId64 "\nrate_burst = %" PRId64 "\n", c->clog_rate_per_s, c->clog_rate_burst);
 }

@@ -20,6 +20,8 @@ struct srv_config {
 	char net_impair[256];          /* net.impair = "" (off); docs/network.md */
 	uint64_t net_peer_timeout_ns;  /* net.peer_timeout = 3s */
 	int64_t net_max_peers;         /* net.max_peers = 32 (connected members per hosted session) */
+	int64_t clog_rate_per_s;       /* clog.rate_per_s = 200 (commands per second per author, hosted sessions) */
+	int64_t clog_rate_burst;       /* clog.rate_burst = 1000 (token bucket depth per author) */
 };
 
 void srv_config_defaults(struct srv_config *c);

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "../../integration/net_client.h"
 #include "th_harness.h"
 
 static char out[65536], err[65536];
@@ -365,6 +366,48 @@ static void test_metrics_include_the_loop_stall_figures(void **state)
 	th_daemon_cleanup(&d);
 }
 
+/* clog.rate_per_s / clog.rate_burst set the per-author token bucket of
+ * hosted sessions: with a bucket of 5, a burst of 40 edits from one author
+ * is mostly refused for rate; with the defaults (1000 deep) none is. */
+static int burst_rejects(const char *conf_text)
+{
+	struct th_daemon_proc d;
+	assert_int_equal(th_daemon_prepare(&d), 0);
+	char conf[PATH_MAX + 16];
+	snprintf(conf, sizeof(conf), "%s/thetad.conf", d.dir);
+	write_file(conf, conf_text);
+	const char *args[] = { "--config", conf, NULL };
+	assert_int_equal(th_daemon_spawn(&d, args, NULL, NULL, 0), 0);
+	assert_int_equal(th_daemon_wait_notify(&d, "READY=1", 10000), 0);
+	assert_int_equal(th_ctl(&d, (const char *const[]){ "session", "host", "--name", "rate", NULL }, out, sizeof(out),
+				err, sizeof(err)),
+			 0);
+	struct nc_client c;
+	assert_int_equal(nc_connect(&c, d.runtime_dir, 5000), 0);
+	for (int i = 0; i < 40; i++) {
+		uint8_t p[8] = { (uint8_t)i };
+		assert_true(nc_submit(&c, 7, p, sizeof(p)) > 0);
+	}
+	uint64_t end = th_now_ns() + 20 * TH_NS_PER_S;
+	while (c.acks + c.rejects < 40 && th_now_ns() < end)
+		assert_true(nc_poll(&c, 100) >= 0);
+	assert_int_equal(c.acks + c.rejects, 40);
+	int rejects = (int)c.rejects;
+	if (rejects)
+		assert_non_null(strstr(c.last_reject, "rate"));
+	nc_close(&c);
+	th_daemon_cleanup(&d);
+	return rejects;
+}
+
+static void test_the_per_author_rate_is_a_config_key(void **state)
+{
+	assert_int_equal(burst_rejects("log_level = info\n"), 0);
+	int r = burst_rejects("[clog]\nrate_per_s = 5\nrate_burst = 5\n");
+	print_message("bucket of 5: %d of 40 refused for rate\n", r);
+	assert_true(r >= 20); /* 5 in the bucket, and 5/s refilled while the 40 arrive */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_stale_socket_and_lock_from_a_killed_daemon),
 		cmocka_unit_test(test_refused_log_level_change_is_counted_as_denied),
 		cmocka_unit_test(test_metrics_include_the_loop_stall_figures),
+		cmocka_unit_test(test_the_per_author_rate_is_a_config_key),
 	};
 	return cmocka_run_group_tests_name("thetad life cycle", tests, NULL, NULL);
 }
