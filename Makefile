@@ -3,7 +3,7 @@
 #   make            build everything (installs missing Debian packages first)
 #   make test       build and run every test binary; last line "N passed, N failed"
 #   make bench      run every benchmark, figures into build/bench/results.json
-#   make bench-AREA run one area's benchmarks (ipc, ecs, clog, quic, ...)
+#   make bench-AREA run one area's benchmarks (ipc, ecs, clog, quic, loop, ...)
 #   make fuzz-AREA  run that area's libFuzzer targets (FUZZ_SECONDS, default 60)
 #   make demo       start a daemon in a temporary dir and show it working
 #   make install    PREFIX=/usr/local DESTDIR=
