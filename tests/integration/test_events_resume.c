@@ -39,6 +39,7 @@ struct seen {
 	uint64_t mismatched;   /* lamport/author beside the payload disagree with it */
 	uint64_t lamport[MAX_SEEN];
 	uint64_t resyncs;
+	uint64_t sessions; /* answers that started another stream */
 };
 
 static void on_log_event(void *user_data, struct sim_world *w, const struct proto_ipc_event *e)
@@ -60,7 +61,14 @@ static void on_log_event(void *user_data, struct sim_world *w, const struct prot
 
 static void on_resync(void *user_data, struct sim_world *w, const struct proto_ipc_resync_request *m)
 {
-	((struct seen *)user_data)->resyncs++;
+	struct seen *s = user_data;
+	s->resyncs++;
+	if (m->reason == PROTO_IPC_RESYNC_SESSION || m->next_pos < s->n) {
+		/* Another session's log (or a shorter one) follows: what the
+		 * owner had is not in it. */
+		s->sessions++;
+		s->n = m->next_pos;
+	}
 }
 
 static int teardown(void **state)
@@ -214,11 +222,57 @@ static void every_event_once_in_position_order_across_restarts_and_reconnects(vo
 	link_destroy(&l);
 }
 
+/* The daemon switches sessions: its clients get the new session's log from
+ * position 0, and the old one's again when it switches back. */
+static void a_session_switch_restarts_the_stream_at_the_new_sessions_start(void **state)
+{
+	struct th_daemon_proc *d = &daemon_proc;
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	d->notify_fd = -1;
+	daemon_used = true;
+	const char *args[] = { "--port", "0", NULL };
+	assert_int_equal(th_daemon_start(d, args), 0);
+	edits(d, "3");
+	struct seen s = { 0 };
+	struct link_config cfg = { .runtime_dir = d->runtime_dir, .name = "switch-test", .mode = PROTO_IPC_MODE_HEADLESS,
+				   .cb = { .on_event = on_log_event, .on_resync = on_resync }, .user_data = &s };
+	struct link *l;
+	assert_int_equal(link_create(&cfg, &l), 0);
+	assert_int_equal(link_wait_active(l, WAIT_MS, false), 0);
+	step_until(l, &s, 3);
+	uint64_t local = link_session(l);
+
+	const char *host[] = { "session", "host", "--name", "studio", NULL };
+	assert_int_equal(th_ctl(d, host, out, sizeof(out), err, sizeof(err)), 0);
+	edits(d, "4");
+	step_until(l, &s, 4); /* positions 0..3 of studio */
+	assert_int_equal(s.sessions, 1);
+	assert_true(link_session(l) != local);
+	assert_int_equal(link_next_pos(l), 4);
+
+	const char *leave[] = { "session", "leave", NULL };
+	assert_int_equal(th_ctl(d, leave, out, sizeof(out), err, sizeof(err)), 0);
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (s.sessions < 2 && th_now_ns() < end) {
+		step(l);
+		th_sleep_ns(TH_NS_PER_MS);
+	}
+	assert_int_equal(s.sessions, 2);
+	step_until(l, &s, 3); /* local's three again */
+	assert_int_equal(link_session(l), local);
+	assert_int_equal(s.out_of_order, 0);
+	assert_int_equal(s.mismatched, 0);
+	assert_int_equal(link_get_stats(l)->events_gaps, 0);
+	link_destroy(&l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(every_event_once_in_position_order_across_restarts_and_reconnects, teardown),
+		cmocka_unit_test_teardown(a_session_switch_restarts_the_stream_at_the_new_sessions_start, teardown),
 	};
 	return cmocka_run_group_tests_name("events_resume", tests, NULL, NULL);
 }

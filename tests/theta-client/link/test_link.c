@@ -958,6 +958,21 @@ static void hostile_records_drop_the_link(void **state)
 	assert_int_equal(app_transport_drain(t, NULL, now + 5 + LINK_BACKOFF_MIN_NS), -EPROTO);
 	assert_int_equal(st->violations, 2);
 
+	/* So does a log entry event without its author beside it. */
+	fake_drop_conn(&f);
+	uint64_t t1 = now + 5 * TH_NS_PER_S;
+	fake_accept(&f, l, t1);
+	fake_welcome(&f, &w, fds);
+	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, t1);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	struct proto_ipc_event anon = { .kind = PROTO_IPC_EVENT_LOG_ENTRY, .pos = 0, .lamport = 1 };
+	n = proto_ipc_encode_event(&anon, b, sizeof b);
+	assert_int_equal(th_ring_push(&f.out, PROTO_IPC_T_EVENT, b, (uint32_t)n), 0);
+	assert_int_equal(app_transport_drain(t, NULL, t1 + 1), -EPROTO);
+	assert_int_equal(st->violations, 3);
+	assert_non_null(strstr(link_last_error(l), "without its author"));
+
 	/* A hang-up (the fake closes) is noticed at the next socket check. */
 	uint64_t t2 = now + 10 * TH_NS_PER_S;
 	fake_drop_conn(&f);
@@ -969,8 +984,8 @@ static void hostile_records_drop_the_link(void **state)
 	fake_drop_conn(&f);
 	link_poll(l, t2 + LINK_SOCK_CHECK_NS);
 	assert_int_equal(link_get_state(l), LINK_IDLE);
-	assert_int_equal(st->violations, 2); /* a hang-up is not a violation */
-	assert_int_equal(st->losses, 3);
+	assert_int_equal(st->violations, 3); /* a hang-up is not a violation */
+	assert_int_equal(st->losses, 4);
 	assert_non_null(strstr(link_last_error(l), "hung up"));
 	link_destroy(&l);
 	fake_stop(&f);
