@@ -961,6 +961,8 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 		nm->test_bad_sig = true;
 	if ((e = getenv("THETAD_TEST_QUEUE_FAIL")) && *e)
 		nm->test_queue_fail = strtoull(e, NULL, 10);
+	if ((e = getenv("THETAD_TEST_POSE_AS_HOST")) && *e == '1')
+		nm->test_pose_as_host = true;
 
 	bool created = false;
 	if ((r = net_cert_load_or_create(srv_daemon_state_dir(d), &nm->cert, &created)) < 0) {

@@ -175,6 +175,8 @@ struct net_mod {
 	uint64_t test_schema_xor;
 	bool test_bad_sig;
 	uint64_t test_queue_fail, test_queued; /* the test_queue_fail-th frame queued fails as if out of memory */
+	bool test_pose_as_host;  /* a member sends its poses under its host's key */
+	struct net_chan_def pose_chan; /* the pose channel as registered (THETAD_TEST_POSE_RATE lowers its rate) */
 	uint8_t txbuf[NET_QUIC_MAX_PKT * 32];
 	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_entries_in, *m_entries_out;
 	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;

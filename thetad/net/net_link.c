@@ -261,6 +261,8 @@ static struct net_hosted *hosted_of(struct net_mod *nm, const struct sess_sessio
 		return NULL;
 	snprintf((*free_slot)->id, sizeof((*free_slot)->id), "%s", s->id);
 	net_pose_owners_init(&(*free_slot)->owners);
+	/* Nobody but this daemon speaks for its own identity. */
+	net_pose_owners_prove(&(*free_slot)->owners, nm->host_key->pk, NET_POSE_OWNER_LOCAL);
 	return *free_slot;
 }
 
@@ -1203,6 +1205,9 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 	if (h) /* a local user: this daemon vouches for it */
 		net_pose_owners_prove(&h->owners, author, NET_POSE_OWNER_LOCAL);
 	memcpy(d.author, author, 32);
+	struct net_join *j = s->role == SESS_ROLE_MEMBER && nm->test_pose_as_host ? net_join_of(nm, s) : NULL;
+	if (j && j->conn && j->conn->st == NC_ACTIVE)
+		memcpy(d.author, j->conn->key, 32); /* tests: a member posing as its host */
 	d.pose[0] = p->px, d.pose[1] = p->py, d.pose[2] = p->pz;
 	d.pose[3] = p->qx, d.pose[4] = p->qy, d.pose[5] = p->qz, d.pose[6] = p->qw;
 	for (struct net_conn *c = nm->conns; c; c = c->next)
@@ -1289,8 +1294,14 @@ static char chan_metric_name[NET_CHAN_MAX][NET_CHAN_NSTAT][48];
 int net_link_start(struct net_mod *nm)
 {
 	nm->chans = (struct net_chans){ 0 };
+	/* Tests: THETAD_TEST_POSE_RATE=N takes N pose datagrams a second (and
+	 * at once) from a member, to see the limit at work. */
+	nm->pose_chan = builtin_chans[NET_CH_POSE];
+	const char *e = getenv("THETAD_TEST_POSE_RATE");
+	if (e && *e)
+		nm->pose_chan.lim.rate_per_s = nm->pose_chan.lim.burst = (uint32_t)strtoul(e, NULL, 10);
 	for (unsigned i = 0; i < NET_CH_BUILTIN; i++) {
-		int r = net_chans_register(&nm->chans, &builtin_chans[i]);
+		int r = net_chans_register(&nm->chans, i == NET_CH_POSE ? &nm->pose_chan : &builtin_chans[i]);
 		if (r < 0)
 			return r;
 	}
