@@ -601,14 +601,15 @@ int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, 
 		return -EIO;
 	/* Keep the per-source pending bound for what peers send in bursts
 	 * (catch-up): start writing out what is queued before taking more,
-	 * and when even that would leave no room (a batch in flight plus a
-	 * full queue), wait for the worker: back-pressure on the loop, only
-	 * while the disk is slower than the peers. */
+	 * and when even that would leave no room (a batch in flight plus
+	 * SESS_LOG_PENDING_PER_SOURCE queued), wait for the worker: the one
+	 * place the loop waits for the disk, only while it is slower than the
+	 * peers. */
 	struct clog_stats st;
 	clog_get_stats(s->log, &st);
 	if (st.pending + n > CLOG_PENDING_PER_SOURCE_DEFAULT / 2 && clog_has_pending(s->log)) {
 		int r = clog_flush(s->log, now_ns);
-		if (r >= 0 && st.pending + n > CLOG_REMOTE_BATCH_MAX)
+		if (r >= 0 && st.pending + n > SESS_LOG_PENDING_PER_SOURCE)
 			r = clog_drain(s->log);
 		if (r < 0)
 			return r;

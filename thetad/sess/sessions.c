@@ -88,10 +88,10 @@ int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct 
 		return rc;
 	}
 	/* Peers hand in whole signature groups (up to a remote batch) at
-	 * once. A replica takes what its host relays without a rate limit
-	 * (the host applied it); its local users are limited by the module
-	 * instead. */
-	struct clog_config lc = { .pending_per_source = CLOG_REMOTE_BATCH_MAX, .worker = r->worker };
+	 * once, and more while a batch syncs. A replica takes what its host
+	 * relays without a rate limit (the host applied it); its local users
+	 * are limited by the module instead. */
+	struct clog_config lc = { .pending_per_source = SESS_LOG_PENDING_PER_SOURCE, .worker = r->worker };
 	if (s->role == SESS_ROLE_MEMBER) {
 		lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
 	} else { /* config clog.rate_per_s / rate_burst (0: clog's defaults) */

@@ -32,6 +32,10 @@
 #define SESS_MAX_LOCAL 256    /* local users a session lists (besides its implicit admins) */
 #define SESS_LOCAL_FILE_MAX (64u << 10)
 #define SESS_REPLICA_RATE 100000000u /* a replica's log: effectively unlimited */
+/* Entries one source (a peer, a client) may have queued in a log, not yet
+ * durable: four whole remote calls, so a peer's burst keeps queueing while
+ * a batch syncs on the worker (16384 entries, within CLOG_PENDING_*_MAX). */
+#define SESS_LOG_PENDING_PER_SOURCE (4u * CLOG_REMOTE_BATCH_MAX)
 
 enum sess_role {
 	SESS_ROLE_HOST = 0,
