@@ -13,10 +13,17 @@
 
 /* ---- actions ---------------------------------------------------------------- */
 
+void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason);
+
+/* The last slot is kept for a CLOSE: an action that finds no room ends the
+ * connection rather than being lost. */
 static struct net_sl_action *act_new(struct net_sl *sl, enum net_sl_act_kind kind)
 {
-	if (sl->n_act == NET_SL_ACTIONS_MAX) {
-		sl->overflow = true;
+	if (sl->n_act >= NET_SL_ACTIONS_MAX - (kind == NET_SL_A_CLOSE ? 0 : 1)) {
+		if (kind != NET_SL_A_CLOSE && !sl->overflow) {
+			sl->overflow = true;
+			net_sl_close(sl, PROTO_SESS_ERR_PROTOCOL, "too many actions at once");
+		}
 		return NULL;
 	}
 	struct net_sl_action *a = &sl->act[sl->n_act];
@@ -109,8 +116,8 @@ void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason)
 {
 	if (sl->st == NET_SL_S_CLOSED)
 		return;
-	struct net_sl_action *a = act_new(sl, NET_SL_A_CLOSE);
 	sl->st = NET_SL_S_CLOSED;
+	struct net_sl_action *a = act_new(sl, NET_SL_A_CLOSE);
 	if (!a)
 		return;
 	a->code = code;
@@ -119,13 +126,6 @@ void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason)
 
 int net_sl_poll(struct net_sl *sl, struct net_sl_action *out)
 {
-	if (sl->overflow && sl->st != NET_SL_S_CLOSED) {
-		/* More actions than one call may make: a bug or a flood; end it
-		 * rather than lose one. The close takes the last slot. */
-		sl->n_act--;
-		sl->overflow = false;
-		net_sl_close(sl, PROTO_SESS_ERR_PROTOCOL, "too many actions at once");
-	}
 	if (sl->next_act == sl->n_act) {
 		sl->n_act = sl->next_act = 0;
 		sl->out.len = 0;

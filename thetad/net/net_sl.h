@@ -29,7 +29,7 @@
 #include "session.h"
 #include "th_buf.h"
 
-#define NET_SL_ACTIONS_MAX     64u   /* actions one call may queue (more: the connection is closed) */
+#define NET_SL_ACTIONS_MAX     64u   /* actions queued between drains (more: the connection is closed) */
 #define NET_SL_TEXT_MAX        200u  /* a log line or close reason */
 #define NET_SL_HELLO_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* host: no HELLO by then: refused */
 #define NET_SL_SYNC_INTERVAL_NS (5ull * 1000 * 1000 * 1000)  /* joiner's anti-entropy round */

@@ -800,6 +800,30 @@ static void a_joiner_that_leaves_says_so_and_the_host_reports_it(void **state)
 	assert_int_equal(g_j->close_code, PROTO_SESS_ERR_LEFT);
 }
 
+static void actions_that_find_no_room_close_the_connection_instead_of_being_lost(void **state)
+{
+	join_with((struct joiner_opts){ 0 });
+	assert_true(run(joined, 5 * S));
+	/* The glue queues more than NET_SL_ACTIONS_MAX without draining. */
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_PONG };
+	for (unsigned i = 0; i < 2 * NET_SL_ACTIONS_MAX; i++)
+		net_sl_send_msg(g_h->sl, NET_SL_CONTROL, &m);
+	struct net_sl_action a;
+	unsigned sends = 0, closes = 0;
+	uint64_t code = 0;
+	while (net_sl_poll(g_h->sl, &a) == 1) {
+		sends += a.kind == NET_SL_A_SEND;
+		if (a.kind == NET_SL_A_CLOSE)
+			closes++, code = a.code;
+	}
+	assert_int_equal(sends, NET_SL_ACTIONS_MAX - 1);
+	assert_int_equal(closes, 1);
+	assert_int_equal(code, PROTO_SESS_ERR_PROTOCOL);
+	assert_false(net_sl_active(g_h->sl));
+	/* Drained: nothing stays behind. */
+	assert_int_equal(net_sl_poll(g_h->sl, &a), 0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -825,6 +849,7 @@ int main(void)
 		T(entries_before_the_handshake_are_a_protocol_error),
 		T(heartbeats_survive_loss_and_a_partition_loses_the_peer_then_it_rejoins_and_resumes),
 		T(a_joiner_that_leaves_says_so_and_the_host_reports_it),
+		T(actions_that_find_no_room_close_the_connection_instead_of_being_lost),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
