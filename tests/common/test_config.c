@@ -337,26 +337,6 @@ static void error_format_omits_unknown_parts(void **state)
 
 /* th_cfg_load */
 
-struct tmpdir {
-	char path[80];
-};
-
-static int dir_setup(void **state)
-{
-	struct tmpdir *d = calloc(1, sizeof(*d));
-	if (!d || th_mkdtemp(d->path, sizeof(d->path)) < 0)
-		return -1;
-	*state = d;
-	return 0;
-}
-
-static int dir_teardown(void **state)
-{
-	struct tmpdir *d = *state;
-	th_rm_rf(d->path);
-	free(d);
-	return 0;
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -365,7 +345,7 @@ static void write_file(const char *path, const void *data, size_t len)
 
 static void load_reads_a_file_and_names_it_in_errors(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	char path[PATH_MAX], want[PATH_MAX + 64], msg[PATH_MAX + 256];
 	struct conf c = defaults;
 	struct th_cfg_error err;
@@ -388,7 +368,7 @@ static void load_reads_a_file_and_names_it_in_errors(void **state)
 
 static void load_missing_file_is_enoent_with_err_untouched(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	char path[PATH_MAX];
 	struct conf c = defaults;
 	struct th_cfg_error err;
@@ -403,7 +383,7 @@ static void load_missing_file_is_enoent_with_err_untouched(void **state)
 
 static void load_refuses_nul_bytes(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	char path[PATH_MAX], want[PATH_MAX + 64], msg[PATH_MAX + 256];
 	struct conf c = defaults;
 	struct th_cfg_error err;
@@ -420,7 +400,7 @@ static void load_refuses_nul_bytes(void **state)
 
 static void load_size_limit_is_one_mib(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	char path[PATH_MAX], want[PATH_MAX + 64], msg[PATH_MAX + 256];
 	struct conf c = defaults;
 	struct th_cfg_error err;
@@ -451,7 +431,7 @@ static void load_size_limit_is_one_mib(void **state)
 
 static void load_directory_is_an_error_not_enoent(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	struct conf c = defaults;
 	struct th_cfg_error err;
 	char msg[PATH_MAX + 256], want[PATH_MAX + 64];
@@ -480,12 +460,12 @@ int main(void)
 		cmocka_unit_test(error_format_omits_unknown_parts),
 	};
 	const struct CMUnitTest load_tests[] = {
-		cmocka_unit_test_setup_teardown(load_reads_a_file_and_names_it_in_errors, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(load_missing_file_is_enoent_with_err_untouched, dir_setup,
-						dir_teardown),
-		cmocka_unit_test_setup_teardown(load_refuses_nul_bytes, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(load_size_limit_is_one_mib, dir_setup, dir_teardown),
-		cmocka_unit_test_setup_teardown(load_directory_is_an_error_not_enoent, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(load_reads_a_file_and_names_it_in_errors, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(load_missing_file_is_enoent_with_err_untouched, th_tmpdir_setup,
+						th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(load_refuses_nul_bytes, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(load_size_limit_is_one_mib, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(load_directory_is_an_error_not_enoent, th_tmpdir_setup, th_tmpdir_teardown),
 	};
 	int r = cmocka_run_group_tests_name("th_cfg_parse", parse_tests, NULL, NULL);
 	r += cmocka_run_group_tests_name("th_cfg_load", load_tests, NULL, NULL);

@@ -19,28 +19,8 @@
 #include "th_file.h"
 #include "th_harness.h"
 
-struct tmpdir {
-	char path[80];
-};
 
-static int dir_setup(void **state)
-{
-	struct tmpdir *d = calloc(1, sizeof(*d));
-	if (!d || th_mkdtemp(d->path, sizeof(d->path)) < 0)
-		return -1;
-	*state = d;
-	return 0;
-}
-
-static int dir_teardown(void **state)
-{
-	struct tmpdir *d = *state;
-	th_rm_rf(d->path);
-	free(d);
-	return 0;
-}
-
-static const char *at(const struct tmpdir *d, const char *name)
+static const char *at(const struct th_tmpdir *d, const char *name)
 {
 	static char buf[4][PATH_MAX];
 	static int i;
@@ -76,7 +56,7 @@ static void expect_content(const char *path, const char *want, size_t want_len)
 
 static void replace_creates_file_with_exact_mode(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "state.bin");
 	struct stat st;
 	mode_t old = umask(077); /* the mode must not depend on the umask */
@@ -92,7 +72,7 @@ static void replace_creates_file_with_exact_mode(void **state)
 
 static void replace_overwrites_and_changes_mode(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "f");
 	struct stat st, st2;
 
@@ -112,7 +92,7 @@ static void replace_overwrites_and_changes_mode(void **state)
 
 static void replace_keeps_old_content_visible_to_open_readers(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "f");
 	char buf[16] = { 0 };
 
@@ -129,14 +109,14 @@ static void replace_keeps_old_content_visible_to_open_readers(void **state)
 
 static void replace_in_missing_directory_fails_cleanly(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	assert_int_equal(th_file_replace(at(d, "nodir/f"), "x", 1, 0644), -ENOENT);
 	assert_int_equal(count_entries(d->path), 0);
 }
 
 static void replace_over_a_directory_fails_and_removes_temp(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "sub");
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(th_file_replace(p, "x", 1, 0644), -EISDIR);
@@ -157,7 +137,7 @@ static void replace_with_too_long_path_is_enametoolong(void **state)
 
 static void read_enforces_max_inclusively(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "ten");
 	char *out = (char *)0x1;
 	size_t len = 12345;
@@ -191,7 +171,7 @@ static void read_enforces_max_inclusively(void **state)
 
 static void read_larger_file_through_several_reallocations(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "big");
 	size_t n = 300000;
 	char *data = malloc(n), *out;
@@ -226,7 +206,7 @@ static void read_file_whose_size_lies(void **state)
 
 static void read_missing_file_is_enoent(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	char *out = NULL;
 	assert_int_equal(th_file_read(at(d, "nope"), 100, &out, NULL), -ENOENT);
 	assert_null(out);
@@ -234,7 +214,7 @@ static void read_missing_file_is_enoent(void **state)
 
 static void mkdir_p_creates_every_component(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "a/b/c");
 	struct stat st;
 	mode_t old = umask(0);
@@ -255,7 +235,7 @@ static void mkdir_p_creates_every_component(void **state)
 
 static void mkdir_p_through_or_onto_a_file_is_enotdir(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	assert_int_equal(th_file_replace(at(d, "file"), "x", 1, 0644), 0);
 	assert_int_equal(th_mkdir_p(at(d, "file/sub"), 0755), -ENOTDIR);
 	assert_int_equal(th_mkdir_p(at(d, "file"), 0755), -ENOTDIR);
@@ -263,7 +243,7 @@ static void mkdir_p_through_or_onto_a_file_is_enotdir(void **state)
 
 static void dir_writable_checks_existence_and_type(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	assert_int_equal(th_dir_writable(d->path), 0);
 	assert_int_equal(th_dir_writable(at(d, "missing")), -ENOENT);
 	assert_int_equal(th_file_replace(at(d, "file"), "x", 1, 0644), 0);
@@ -272,7 +252,7 @@ static void dir_writable_checks_existence_and_type(void **state)
 
 static void dir_writable_refuses_read_only_dir(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	const char *p = at(d, "ro");
 	assert_int_equal(mkdir(p, 0555), 0);
 	assert_int_equal(chmod(p, 0555), 0);
@@ -299,14 +279,14 @@ static void dir_writable_refuses_read_only_dir(void **state)
 
 static void fsync_dir_works_on_dirs_only(void **state)
 {
-	struct tmpdir *d = *state;
+	struct th_tmpdir *d = *state;
 	assert_int_equal(th_fsync_dir(d->path), 0);
 	assert_int_equal(th_fsync_dir(at(d, "missing")), -ENOENT);
 	assert_int_equal(th_file_replace(at(d, "file"), "x", 1, 0644), 0);
 	assert_int_equal(th_fsync_dir(at(d, "file")), -ENOTDIR);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, th_tmpdir_setup, th_tmpdir_teardown)
 
 int main(void)
 {

@@ -38,28 +38,6 @@ static char out[65536], err[65536];
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The test's daemon lives here so that a failed assertion (which leaves
- * the test early) still gets it killed and its directory removed in the
- * teardown: a leftover daemon would hold the test runner's output pipe. */
-static struct th_daemon_proc daemon_proc;
-static bool daemon_used;
-
-static void daemon_release(void)
-{
-	if (daemon_used)
-		th_daemon_cleanup(&daemon_proc);
-	daemon_used = false;
-}
-
-static struct th_daemon_proc *daemon_slot(void)
-{
-	daemon_release();
-	memset(&daemon_proc, 0, sizeof daemon_proc);
-	daemon_proc.pid = -1;
-	daemon_proc.notify_fd = -1;
-	daemon_used = true;
-	return &daemon_proc;
-}
 
 /* Children still running when a test ends early are killed in teardown. */
 #define MAX_CHILDREN 16
@@ -89,7 +67,7 @@ static int teardown(void **state)
 			waitpid(children[i], NULL, 0);
 			children[i] = 0;
 		}
-	daemon_release();
+	th_daemon_slot_release();
 	return 0;
 }
 
@@ -287,7 +265,7 @@ static void daemon_restart(struct th_daemon_proc *d, const char *const *args)
 
 static void headless_client_runs_its_frames_against_the_daemon(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--frames",
 			       "300", "--no-pacing", NULL };
@@ -306,7 +284,7 @@ static void headless_client_runs_its_frames_against_the_daemon(void **state)
 	assert_non_null(strstr(out, "connects 1"));
 	assert_int_equal(metric(d, "ipc_connections"), 2);
 	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 static void without_a_daemon_frames_run_and_it_is_said_once(void **state)
@@ -335,7 +313,7 @@ static void without_a_daemon_frames_run_and_it_is_said_once(void **state)
 
 static void thetactl_clients_lists_a_running_client(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	const char *none[] = { "clients", NULL };
 	assert_int_equal(th_ctl(d, none, out, sizeof out, err, sizeof err), 0);
@@ -386,12 +364,12 @@ static void thetactl_clients_lists_a_running_client(void **state)
 	while (status_clients(d) != 0 && th_now_ns() < end)
 		th_sleep_ns(20 * TH_NS_PER_MS);
 	assert_int_equal(status_clients(d), 0);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 static void client_killed_with_sigkill_is_noticed_and_freed(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	assert_int_equal(status_clients(d), 0);
 	int fds_idle = count_fds(d->pid);
@@ -413,12 +391,12 @@ static void client_killed_with_sigkill_is_noticed_and_freed(void **state)
 	assert_int_equal(metric(d, "ipc_connections"), 1);
 	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
 	assert_true(th_daemon_alive(d));
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 static void client_survives_daemon_sigkill_and_reconnects(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	pid_t pid = spawn_client(d, "survivor", -1, -1);
 	json_object_put(wait_listed(d, pid));
@@ -436,7 +414,7 @@ static void client_survives_daemon_sigkill_and_reconnects(void **state)
 	assert_non_null(p);
 	assert_true(atoi(p + strlen("reconnects ")) >= 1);
 	assert_non_null(strstr(client_output(d, "survivor", "err"), "hung up"));
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* The memfd a client process holds from thetad: "/proc/PID/fd/N", or "". */
@@ -479,7 +457,7 @@ static void two_users_see_only_their_own_client_and_ring(void **state)
 	if (!ng)
 		skip();
 	int gid = (int)ng->gr_gid;
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_prepare(d), 0);
 	char conf[PATH_MAX + 16];
 	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
@@ -550,7 +528,7 @@ static void two_users_see_only_their_own_client_and_ring(void **state)
 	kill(b, SIGTERM);
 	assert_int_equal(wait_exit(a, WAIT_MS), 0);
 	assert_int_equal(wait_exit(b, WAIT_MS), 0);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 int main(void)

@@ -421,3 +421,42 @@ char *th_slurp(const char *path)
 		buf[len] = 0;
 	return buf;
 }
+
+static struct th_daemon_proc th_slot_proc;
+static bool th_slot_used;
+
+void th_daemon_slot_release(void)
+{
+	if (th_slot_used)
+		th_daemon_cleanup(&th_slot_proc);
+	th_slot_used = false;
+}
+
+struct th_daemon_proc *th_daemon_slot(void)
+{
+	th_daemon_slot_release();
+	memset(&th_slot_proc, 0, sizeof(th_slot_proc));
+	th_slot_proc.pid = -1;
+	th_slot_proc.notify_fd = -1;
+	th_slot_used = true;
+	return &th_slot_proc;
+}
+
+int th_tmpdir_setup(void **state)
+{
+	struct th_tmpdir *d = calloc(1, sizeof(*d));
+	if (!d || th_mkdtemp(d->path, sizeof(d->path)) < 0) {
+		free(d);
+		return -1;
+	}
+	*state = d;
+	return 0;
+}
+
+int th_tmpdir_teardown(void **state)
+{
+	struct th_tmpdir *d = *state;
+	th_rm_rf(d->path);
+	free(d);
+	return 0;
+}

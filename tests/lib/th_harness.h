@@ -69,3 +69,19 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
  * (asset put/get of hundreds of MiB on a loaded machine). */
 int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
 		char *err, size_t errlen);
+
+/* A daemon owned by the test fixture: a failed assertion leaves the test
+ * early, and the teardown's th_daemon_slot_release() still kills it and
+ * removes its directory (a leftover daemon would hold the runner's output
+ * pipe). th_daemon_slot() releases the previous one and returns a cleared
+ * th_daemon_proc (pid and notify_fd -1) for th_daemon_prepare/start. */
+struct th_daemon_proc *th_daemon_slot(void);
+void th_daemon_slot_release(void);
+
+/* cmocka setup/teardown of a fresh temporary directory: *state points at a
+ * struct th_tmpdir whose path exists until the teardown removes it. */
+struct th_tmpdir {
+	char path[80];
+};
+int th_tmpdir_setup(void **state);
+int th_tmpdir_teardown(void **state);

@@ -19,6 +19,7 @@
 
 #include "sim/query.h"
 #include "sim/sched.h"
+#include "th_bench.h"
 #include "th_time.h"
 
 #define N 1000000u
@@ -27,27 +28,15 @@
 #define MIXED_RUNS 11
 static const float DT = 1.0f / 90.0f;
 
-static void figure(const char *name, double value, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.1f, \"unit\": \"%s\"}\n", name, value, unit);
-	fflush(stdout);
-}
-
 static void figure_ratio(const char *name, double value)
 {
 	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"ratio\"}\n", name, value);
 	fflush(stdout);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static uint64_t median(uint64_t *v, unsigned n)
 {
-	qsort(v, n, sizeof *v, cmp_u64);
+	qsort(v, n, sizeof *v, th_bench_cmp_u64);
 	return v[n / 2];
 }
 
@@ -185,11 +174,11 @@ static void bench_core(void)
 	}
 	free(ents);
 	double u = (double)median(update, UPDATE_RUNS), b = (double)median(base, UPDATE_RUNS);
-	figure("ecs.create_1m_ns", (double)median(create, STRUCT_RUNS), "ns");
-	figure("ecs.update_1m_ns", u, "ns");
-	figure("ecs.baseline.soa_loop_1m_ns", b, "ns");
+	th_bench_figure("ecs.create_1m_ns", (double)median(create, STRUCT_RUNS), "ns");
+	th_bench_figure("ecs.update_1m_ns", u, "ns");
+	th_bench_figure("ecs.baseline.soa_loop_1m_ns", b, "ns");
 	figure_ratio("ecs.update_vs_soa_ratio", u / b);
-	figure("ecs.destroy_1m_ns", (double)median(destroy, STRUCT_RUNS), "ns");
+	th_bench_figure("ecs.destroy_1m_ns", (double)median(destroy, STRUCT_RUNS), "ns");
 	if (sink == 12345.678)
 		puts("unlikely");
 }
@@ -233,8 +222,8 @@ static void bench_alternatives(void)
 		}
 		sink += t[k].position[0] + st[k].position[1];
 	}
-	figure("ecs.alt.aos_update_1m_ns", (double)median(aos, UPDATE_RUNS), "ns");
-	figure("ecs.alt.sparse_set_update_1m_ns", (double)median(sparse, UPDATE_RUNS), "ns");
+	th_bench_figure("ecs.alt.aos_update_1m_ns", (double)median(aos, UPDATE_RUNS), "ns");
+	th_bench_figure("ecs.alt.sparse_set_update_1m_ns", (double)median(sparse, UPDATE_RUNS), "ns");
 	free(t), free(v), free(t_sparse), free(v_dense_ent), free(st), free(sv);
 	if (sink == 12345.678)
 		puts("unlikely");
@@ -455,9 +444,9 @@ int main(void)
 	bench_alternatives();
 	double sink = 0;
 	uint64_t m1 = bench_mixed(1, &sink);
-	figure("ecs.mixed_7_systems_1m_ns", (double)m1, "ns");
+	th_bench_figure("ecs.mixed_7_systems_1m_ns", (double)m1, "ns");
 	uint64_t m2 = bench_mixed(2, &sink);
-	figure("ecs.mixed_7_systems_1m_2t_ns", (double)m2, "ns");
+	th_bench_figure("ecs.mixed_7_systems_1m_2t_ns", (double)m2, "ns");
 	figure_ratio("ecs.parallel_speedup_2_threads", (double)m1 / (double)m2);
 	if (sink == 12345.678)
 		puts("unlikely");

@@ -13,6 +13,7 @@
  * Figures go to stdout as JSON lines; other lines start with '#'. */
 #include "th_ring.h"
 #include "th_shm.h"
+#include "th_bench.h"
 #include "th_time.h"
 
 #include <errno.h>
@@ -48,21 +49,9 @@ static void pin(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.1f, \"unit\": \"%s\"}\n", name, v, unit);
-	fflush(stdout);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double pct(uint64_t *v, size_t n, double p)
 {
-	qsort(v, n, sizeof *v, cmp_u64);
+	qsort(v, n, sizeof *v, th_bench_cmp_u64);
 	size_t i = (size_t)(p * (double)(n - 1));
 	return (double)v[i];
 }
@@ -415,32 +404,32 @@ int main(void)
 
 	spin_rtt(s);
 	double spin_p50 = pct(s, RTT_N, 0.50);
-	figure("ipc.baseline.spin_rtt_p50_ns", spin_p50, "ns");
+	th_bench_figure("ipc.baseline.spin_rtt_p50_ns", spin_p50, "ns");
 
 	ring_rtt(TH_RING_MAX_SPIN_NS, RTT_N, RTT_WARM, 0, s);
 	double act_p50 = pct(s, RTT_N, 0.50), act_p99 = pct(s, RTT_N, 0.99);
-	figure("ipc.ring.rtt_active_p50_ns", act_p50, "ns");
-	figure("ipc.ring.rtt_active_p99_ns", act_p99, "ns");
+	th_bench_figure("ipc.ring.rtt_active_p50_ns", act_p50, "ns");
+	th_bench_figure("ipc.ring.rtt_active_p99_ns", act_p99, "ns");
 
 	ring_rtt(TH_RING_DEFAULT_SPIN_NS, IDLE_N, 20, IDLE_GAP_NS, s);
 	double idle_p50 = pct(s, IDLE_N, 0.50);
-	figure("ipc.ring.rtt_idle_p50_ns", idle_p50, "ns");
-	figure("ipc.ring.rtt_idle_p99_ns", pct(s, IDLE_N, 0.99), "ns");
+	th_bench_figure("ipc.ring.rtt_idle_p50_ns", idle_p50, "ns");
+	th_bench_figure("ipc.ring.rtt_idle_p99_ns", pct(s, IDLE_N, 0.99), "ns");
 
 	uds_rtt(IDLE_N, 20, IDLE_GAP_NS, s);
 	double uds_p50 = pct(s, IDLE_N, 0.50);
-	figure("ipc.baseline.uds_rtt_p50_ns", uds_p50, "ns");
+	th_bench_figure("ipc.baseline.uds_rtt_p50_ns", uds_p50, "ns");
 	uds_rtt(UDS_B2B_N, 2000, 0, s);
-	figure("ipc.baseline.uds_rtt_b2b_p50_ns", pct(s, UDS_B2B_N, 0.50), "ns");
+	th_bench_figure("ipc.baseline.uds_rtt_b2b_p50_ns", pct(s, UDS_B2B_N, 0.50), "ns");
 
 	double ring_tp = ring_oneway();
-	figure("ipc.ring.oneway_msgs_per_s", ring_tp, "msgs/s");
+	th_bench_figure("ipc.ring.oneway_msgs_per_s", ring_tp, "msgs/s");
 	double uds_tp = uds_oneway();
-	figure("ipc.baseline.uds_oneway_msgs_per_s", uds_tp, "msgs/s");
+	th_bench_figure("ipc.baseline.uds_oneway_msgs_per_s", uds_tp, "msgs/s");
 
-	figure("ipc.ratio.active_rtt_vs_spin", act_p50 / spin_p50, "x");
-	figure("ipc.ratio.idle_rtt_vs_uds", idle_p50 / uds_p50, "x");
-	figure("ipc.ratio.oneway_vs_uds", ring_tp / uds_tp, "x");
+	th_bench_figure("ipc.ratio.active_rtt_vs_spin", act_p50 / spin_p50, "x");
+	th_bench_figure("ipc.ratio.idle_rtt_vs_uds", idle_p50 / uds_p50, "x");
+	th_bench_figure("ipc.ratio.oneway_vs_uds", ring_tp / uds_tp, "x");
 	goal("active rtt p50 <= 3x spin ring", act_p50, "<=", 3 * spin_p50);
 	goal("idle rtt p50 <= 1.1x unix socket (paced)", idle_p50, "<=", 1.1 * uds_p50);
 	goal("one-way msgs/s >= 20x unix socket", ring_tp, ">=", 20 * uds_tp);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../../integration/net_client.h"
+#include "th_bench.h"
 #include "th_harness.h"
 #include "th_time.h"
 
@@ -50,12 +51,6 @@ static char out[1 << 18], err[16384];
 static int ctl(struct th_daemon_proc *d, const char *const *args)
 {
 	return th_ctl(d, args, out, sizeof(out), err, sizeof(err));
-}
-
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.1f, \"unit\": \"%s\"}\n", name, v, unit);
-	fflush(stdout);
 }
 
 static struct th_daemon_proc A, B;
@@ -276,17 +271,17 @@ int main(void)
 	printf("# load: %llu appends in %.1f s; the member caught up %lld entries in %.1f s\n",
 	       (unsigned long long)acks, (double)(tstop - tl) / 1e9, have, (double)(caught_ns - tl) / 1e9);
 
-	figure("loop.stall_p999_us.idle.host", (double)idle_a.p999_us, "us");
-	figure("loop.stall_max_us.idle.host", (double)idle_a.max_us, "us");
-	figure("loop.stall_p999_us.idle.member", (double)idle_b.p999_us, "us");
-	figure("loop.stall_max_us.idle.member", (double)idle_b.max_us, "us");
-	figure("loop.stall_p999_us.load.host", (double)load_a.p999_us, "us");
-	figure("loop.stall_max_us.load.host", (double)load_a.max_us, "us");
-	figure("loop.stall_p999_us.load.member", (double)load_b.p999_us, "us");
-	figure("loop.stall_max_us.load.member", (double)load_b.max_us, "us");
-	figure("loop.load.appends_per_s", rate, "1/s");
-	figure("loop.load.catchup_s", (double)(caught_ns - tl) / 1e9, "s");
-	figure("loop.load.catchup_entries", (double)have, "entries");
+	th_bench_figure("loop.stall_p999_us.idle.host", (double)idle_a.p999_us, "us");
+	th_bench_figure("loop.stall_max_us.idle.host", (double)idle_a.max_us, "us");
+	th_bench_figure("loop.stall_p999_us.idle.member", (double)idle_b.p999_us, "us");
+	th_bench_figure("loop.stall_max_us.idle.member", (double)idle_b.max_us, "us");
+	th_bench_figure("loop.stall_p999_us.load.host", (double)load_a.p999_us, "us");
+	th_bench_figure("loop.stall_max_us.load.host", (double)load_a.max_us, "us");
+	th_bench_figure("loop.stall_p999_us.load.member", (double)load_b.p999_us, "us");
+	th_bench_figure("loop.stall_max_us.load.member", (double)load_b.max_us, "us");
+	th_bench_figure("loop.load.appends_per_s", rate, "1/s");
+	th_bench_figure("loop.load.catchup_s", (double)(caught_ns - tl) / 1e9, "s");
+	th_bench_figure("loop.load.catchup_entries", (double)have, "entries");
 	th_daemon_cleanup(&A);
 	th_daemon_cleanup(&B);
 	return 0;

@@ -21,6 +21,7 @@
 #include <sys/statfs.h>
 
 #include "../../integration/net_client.h"
+#include "th_bench.h"
 #include "th_harness.h"
 #include "th_time.h"
 
@@ -54,12 +55,6 @@ static void on_event(void *ud, const struct th_logrec_entry *e)
 		if (v == w->want)
 			w->seen = true;
 	}
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 static void fail(const char *what, struct th_daemon_proc *a, struct th_daemon_proc *b)
@@ -146,7 +141,7 @@ int main(void)
 		while (th_now_ns() < until)
 			nc_poll(&cb, 1);
 	}
-	qsort(lat, (size_t)n, sizeof(uint64_t), cmp_u64);
+	qsort(lat, (size_t)n, sizeof(uint64_t), th_bench_cmp_u64);
 	struct statfs sf;
 	const char *fs = statfs(a.state_dir, &sf) == 0 && sf.f_type == 0x01021994 ? "tmpfs" : "disk";
 	printf("# %d edits, client on B -> client on A, state dirs on %s (%s)\n", n, a.state_dir, fs);

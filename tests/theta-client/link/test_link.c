@@ -48,28 +48,6 @@ static const char *const daemon_args[] = { "--port", "0", NULL };
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The test's daemon lives here so that a failed assertion (which leaves
- * the test early) still gets it killed and its directory removed in the
- * teardown: a leftover daemon would hold the test runner's output pipe. */
-static struct th_daemon_proc daemon_proc;
-static bool daemon_used;
-
-static void daemon_release(void)
-{
-	if (daemon_used)
-		th_daemon_cleanup(&daemon_proc);
-	daemon_used = false;
-}
-
-static struct th_daemon_proc *daemon_slot(void)
-{
-	daemon_release();
-	memset(&daemon_proc, 0, sizeof daemon_proc);
-	daemon_proc.pid = -1;
-	daemon_proc.notify_fd = -1;
-	daemon_used = true;
-	return &daemon_proc;
-}
 
 struct events {
 	int n[LINK_EV_FATAL + 1];
@@ -211,7 +189,7 @@ static void daemon_restart(struct th_daemon_proc *d)
 
 static void connects_and_answers_ping(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -247,7 +225,7 @@ static void connects_and_answers_ping(void **state)
 	link_destroy(&l);
 	assert_null(l);
 	wait_nclients(d, 0);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* The daemon answers every command exactly once: a valid one is acked
@@ -255,7 +233,7 @@ static void connects_and_answers_ping(void **state)
  * at start), an unknown type is rejected with a reason. */
 static void commands_are_answered_and_leave_the_queue(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -308,14 +286,14 @@ static void commands_are_answered_and_leave_the_queue(void **state)
 	WAIT_FOR(l, st->rejects == 4);
 	assert_int_equal(link_pending_commands(l), 0);
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* The daemon is not running when the client starts: attempts fail (said
  * once), frames go on, commands wait; the daemon comes; all is delivered. */
 static void waits_for_a_daemon_that_is_not_running_yet(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_prepare(d), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -341,7 +319,7 @@ static void waits_for_a_daemon_that_is_not_running_yet(void **state)
 	assert_int_equal(st->reconnects, 0); /* a first connection, not a re-connection */
 	assert_int_equal(link_pending_commands(l), 0);
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* The daemon stops reading (SIGSTOP): the ring fills; poses are coalesced
@@ -349,7 +327,7 @@ static void waits_for_a_daemon_that_is_not_running_yet(void **state)
  * wait and all arrive once the daemon reads again. */
 static void poses_coalesce_and_commands_wait_under_backpressure(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -387,12 +365,12 @@ static void poses_coalesce_and_commands_wait_under_backpressure(void **state)
 	assert_int_equal(st->losses, 0);
 	print_message("backpressure: %" PRIu64 " poses sent, %" PRIu64 " coalesced\n", st->poses_sent, st->drops);
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	const uint64_t x = 0x5a5a000000000001ull;
@@ -420,7 +398,7 @@ static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
 	assert_int_equal(metric(d, "ipc_refused"), 1);
 	wait_nclients(d, 0);
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* kill -9 of thetad while the frame loop runs: frames go on, the link
@@ -428,7 +406,7 @@ static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
  * resends the commands the dead daemon never answered. */
 static void reconnects_after_daemon_sigkill_and_resends(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -477,7 +455,7 @@ static void reconnects_after_daemon_sigkill_and_resends(void **state)
 	assert_int_equal(nclients(d), 1);
 	app_destroy(&a); /* destroys the link */
 	wait_nclients(d, 0);
-	daemon_release();
+	th_daemon_slot_release();
 #undef STEP_UNTIL
 }
 
@@ -486,7 +464,7 @@ static void reconnects_after_daemon_sigkill_and_resends(void **state)
  * (an unpublished record is not a violation). */
 static void client_killed_mid_record_is_freed(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	long long conns = metric(d, "ipc_connections");
 	pid_t pid = fork();
@@ -518,14 +496,14 @@ static void client_killed_mid_record_is_freed(void **state)
 	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
 	link_destroy(&l);
 	assert_true(th_daemon_alive(d));
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* A broken daemon->client ring (a hostile or buggy daemon scribbling its
  * head index): the link drops the mapping, counts it, reconnects. */
 static void broken_ring_drops_the_mapping_and_reconnects(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -542,7 +520,7 @@ static void broken_ring_drops_the_mapping_and_reconnects(void **state)
 	assert_int_equal(st->reconnects, 1);
 	wait_nclients(d, 1); /* the old connection was freed */
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* A second process (same user: it can open our memfd through /proc) writes
@@ -552,7 +530,7 @@ static void broken_ring_drops_the_mapping_and_reconnects(void **state)
  * reconnects with a fresh memfd that the scribbler does not have. */
 static void scribbler_process_cannot_crash_the_link(void **state)
 {
-	struct th_daemon_proc *d = daemon_slot();
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
@@ -600,7 +578,7 @@ static void scribbler_process_cannot_crash_the_link(void **state)
 	WAIT_FOR(l, st->pongs > pongs);
 	assert_true(th_daemon_alive(d));
 	link_destroy(&l);
-	daemon_release();
+	th_daemon_slot_release();
 }
 
 /* ---- a fake, hostile daemon ---------------------------------------------- */
@@ -1160,7 +1138,7 @@ static void bad_configuration_is_refused(void **state)
 
 static int teardown(void **state)
 {
-	daemon_release();
+	th_daemon_slot_release();
 	return 0;
 }
 

@@ -1,0 +1,16 @@
+#include "th_bench.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+void th_bench_figure(const char *name, double value, const char *unit)
+{
+	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, value, unit);
+	fflush(stdout);
+}
+
+int th_bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
