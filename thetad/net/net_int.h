@@ -207,6 +207,22 @@ struct json_object;
 const char *net_jarg(struct json_object *args, const char *k);
 struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen);
 
+#define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_ASSETS) /* offered / granted at most */
+
+/* Shared by net_link.c (the glue) and net_link_join.c (the member side). */
+struct net_conn *net_conn_new(struct net_mod *nm, bool incoming, uint64_t now);
+void net_conn_unlink(struct net_mod *nm, struct net_conn *c);
+int net_conn_open(struct net_conn *c, enum net_stream st);
+void net_conn_send_msg(struct net_conn *c, enum net_stream st, const struct proto_sess_msg *m);
+void net_conn_run(struct net_conn *c); /* executes the session layer's actions */
+void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now);
+void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now);
+void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now);
+void net_roster_set(struct net_conn *c, uint32_t peer_id, const uint8_t *key, uint8_t role);
+void net_roster_drop(struct net_conn *c, uint32_t peer_id);
+void net_joiner_on_admin_result(struct net_conn *c, const struct proto_sess_admin_result *a);
+void net_joiner_on_rejected(struct net_conn *c, const struct proto_sess_rejected *r);
+
 /* net_link.c */
 extern const struct net_server_callbacks net_link_server_cb;
 void net_link_service(struct net_mod *nm, uint64_t now_ns);   /* timers: heartbeats, joins, syncs */

@@ -5,21 +5,19 @@
  * executes the actions that come out (frames, datagrams, closes, log lines)
  * and carries out its events against the sessions module: admitting members
  * and telling everyone, integrating entries, catch-up (net_catchup.c),
- * rosters, roles, kicks, admin requests and refusals told to authors. Also
- * what spans connections: relaying durable entries and poses, the joiner's
- * reconnects with backoff.
+ * roles, kicks, admin requests and refusals told to authors (the member
+ * side of these lives in net_link_join.c). Also what spans connections:
+ * relaying durable entries and poses.
  *
  * Runs inside net_server's callbacks (which give now_ns) and the module's
  * service pass; never destroys a connection itself (net_server reaps,
  * conn_gone frees). */
 #include <errno.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "invite.h"
 #include "ipc.h"
 #include "net/net_catchup.h"
 #include "net/net_int.h"
@@ -34,7 +32,6 @@
 #include "th_schema.h"
 #include "th_time.h"
 
-#define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_ASSETS)
 
 static const char *key_fpr(const uint8_t key[32], char buf[TH_KEY_FPR_LEN])
 {
@@ -44,7 +41,7 @@ static const char *key_fpr(const uint8_t key[32], char buf[TH_KEY_FPR_LEN])
 
 /* ---- connections ------------------------------------------------------------ */
 
-static struct net_conn *conn_new(struct net_mod *nm, bool incoming, uint64_t now)
+struct net_conn *net_conn_new(struct net_mod *nm, bool incoming, uint64_t now)
 {
 	struct net_conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -74,7 +71,7 @@ void net_conn_free(struct net_conn *c)
 	free(c);
 }
 
-static void conn_unlink(struct net_mod *nm, struct net_conn *c)
+void net_conn_unlink(struct net_mod *nm, struct net_conn *c)
 {
 	for (struct net_conn **pp = &nm->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -117,7 +114,7 @@ int net_conn_close(struct net_conn *c, uint64_t code, const char *why, uint64_t 
 
 /* Opens our side of stream st (joiner only: the host answers on the
  * streams the joiner opened). */
-static int conn_open(struct net_conn *c, enum net_stream st)
+int net_conn_open(struct net_conn *c, enum net_stream st)
 {
 	if (c->ch[st].opened)
 		return 0;
@@ -147,7 +144,7 @@ static void conn_send(struct net_conn *c, enum net_stream st, const uint8_t *p, 
 {
 	if (!conn_live(c))
 		return;
-	if (!c->incoming && !c->ch[st].opened && conn_open(c, st) < 0)
+	if (!c->incoming && !c->ch[st].opened && net_conn_open(c, st) < 0)
 		return;
 	size_t held = 0;
 	for (unsigned i = 0; i < c->n_ch; i++)
@@ -188,7 +185,7 @@ bool net_conn_live(const struct net_conn *c)
 	return conn_live(c);
 }
 
-static void conn_send_msg(struct net_conn *c, enum net_stream st, const struct proto_sess_msg *m)
+void net_conn_send_msg(struct net_conn *c, enum net_stream st, const struct proto_sess_msg *m)
 {
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
@@ -244,8 +241,6 @@ static uint64_t wall_offset(struct net_mod *nm)
 	return nm->wall_off_ns;
 }
 
-static void conn_run(struct net_conn *c);
-
 /* ---- hosted sessions ---------------------------------------------------------- */
 
 static struct net_hosted *hosted_of(struct net_mod *nm, const struct sess_session *s, bool create)
@@ -283,146 +278,6 @@ void net_link_stop(struct net_mod *nm)
 	}
 }
 
-/* ---- joiner ------------------------------------------------------------------- */
-
-struct net_join *net_join_of(struct net_mod *nm, struct sess_session *s)
-{
-	for (unsigned i = 0; i < nm->n_joins; i++)
-		if (nm->joins[i]->s == s)
-			return nm->joins[i];
-	return NULL;
-}
-
-static void join_detach(struct net_join *j)
-{
-	if (j->conn) {
-		j->conn->join = NULL;
-		j->conn = NULL;
-	}
-}
-
-static void join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now)
-{
-	join_detach(j);
-	j->code = code;
-	if (code && net_peer_end_permanent(code)) {
-		j->st = NJ_FAILED;
-		snprintf(j->error, sizeof(j->error), "%s", proto_sess_err_text(code));
-		th_warn("session %s: the host %s:%u refused us: %s", j->s->id, j->s->link.host, (unsigned)j->s->link.port,
-			j->error);
-		return;
-	}
-	/* A refusal that may pass (the session is full, the host is stopping)
-	 * is said in its sentence too; other ends in the transport's words. */
-	if (code >= PROTO_SESS_ERR_WRONG_FINGERPRINT && code <= PROTO_SESS_ERR_MAX_)
-		snprintf(j->error, sizeof(j->error), "%s", proto_sess_err_text(code));
-	else if (desc)
-		snprintf(j->error, sizeof(j->error), "%s", desc);
-	bool was_active = j->st == NJ_ACTIVE;
-	j->st = NJ_WAIT;
-	uint64_t at = net_backoff_fail(&j->bo, now, randombytes_random());
-	if (was_active)
-		th_warn("session %s: lost the host %s:%u (%s); reconnecting in %.1f s", j->s->id, j->s->link.host,
-			(unsigned)j->s->link.port, j->error, (double)(at - now) / 1e9);
-}
-
-static void join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct sess_session *s = j->s;
-	char why[256];
-	int r = net_join_address(nm, j, &ss, &sl, why, sizeof(why));
-	if (r == -EINPROGRESS) { /* looked up off the loop; attempted again when it ends */
-		j->st = NJ_RESOLVING;
-		return;
-	}
-	j->attempts++;
-	j->last_attempt_ns = now;
-	if (j->joins)
-		(*nm->m_rejoins)++;
-	if (r < 0) {
-		join_failed(j, 0, why, now);
-		return;
-	}
-	struct net_conn *c = conn_new(nm, false, now);
-	if (!c) {
-		join_failed(j, 0, "out of memory", now);
-		return;
-	}
-	c->s = s;
-	c->join = j;
-	net_udp_addr_str((struct sockaddr *)&ss, c->addr, sizeof(c->addr));
-	struct net_sl_config cfg = {
-		.side = NET_SL_JOINER, .pk = nm->host_key->pk, .sk = nm->host_key->sk,
-		.schema_hash = th_schema_hash() ^ nm->test_schema_xor, .version = nm->test_version, .caps = NET_OUR_CAPS,
-		.lost_after_ns = nm->lost_after_ns, .token = s->link.token, .token_len = PROTO_INVITE_TOKEN_LEN,
-		.test_bad_sig = nm->test_bad_sig,
-	};
-	memcpy(cfg.session_id, s->id_bytes, PROTO_SESS_ID_LEN);
-	randombytes_buf(cfg.nonce, sizeof(cfg.nonce));
-	if ((r = net_sl_create(&cfg, now, &c->sl)) < 0) {
-		conn_unlink(nm, c);
-		net_conn_free(c);
-		join_failed(j, 0, "out of memory", now);
-		return;
-	}
-	r = net_server_connect(nm->srv, s->link.fp, (struct sockaddr *)&ss, sl, c, now, &c->q);
-	if (r < 0) {
-		conn_unlink(nm, c);
-		net_conn_free(c);
-		char d[200];
-		snprintf(d, sizeof(d), "cannot connect to %s:%u: %s", s->link.host, (unsigned)s->link.port,
-			 th_strerror(r));
-		j->conn = NULL;
-		join_failed(j, 0, d, now);
-		return;
-	}
-	j->conn = c;
-	j->st = NJ_CONNECTING;
-	net_mod_kick(nm);
-}
-
-int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join **out)
-{
-	if (nm->n_joins == NET_MAX_JOINS)
-		return -ENOSPC;
-	struct net_join *j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	uint64_t now = nm->now = th_now_ns();
-	j->s = s;
-	j->st = NJ_WAIT;
-	net_backoff_init(&j->bo, 0, 0, now);
-	nm->joins[nm->n_joins++] = j;
-	s->net = j;
-	*out = j;
-	net_mod_kick(nm);
-	return 0;
-}
-
-void net_join_leave(struct net_mod *nm, struct net_join *j)
-{
-	uint64_t now = nm->now = th_now_ns();
-	if (j->conn) {
-		struct net_conn *c = j->conn;
-		join_detach(j);
-		if (c->sl) {
-			net_sl_leave(c->sl); /* LEAVE when active, then the close with LEFT */
-			conn_run(c);
-		}
-		net_conn_close(c, PROTO_SESS_ERR_LEFT, "left", now);
-	}
-	for (unsigned i = 0; i < nm->n_joins; i++)
-		if (nm->joins[i] == j) {
-			nm->joins[i] = nm->joins[--nm->n_joins];
-			break;
-		}
-	if (j->s->net == j)
-		j->s->net = NULL;
-	free(j);
-}
-
 /* Our vector: the last durable sequence number of every author we hold
  * and that entry's hash. */
 static void send_sync(struct net_conn *c)
@@ -446,49 +301,6 @@ static void send_sync(struct net_conn *c)
 	free(heads);
 }
 
-/* The session layer took the host's ACK. */
-static void joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now)
-{
-	struct net_mod *nm = c->nm;
-	struct net_join *j = c->join;
-	struct sess_session *s = c->s;
-	c->st = NC_ACTIVE;
-	c->role = c->sl->role;
-	c->caps = c->sl->caps;
-	c->peer_id = c->sl->peer_id;
-	memcpy(c->key, c->sl->key, sizeof(c->key));
-	bool save = false;
-	if (s->link.granted_role != a->role || memcmp(s->link.host_key, a->host_key, SESS_KEY_LEN)) {
-		s->link.granted_role = a->role;
-		memcpy(s->link.host_key, a->host_key, SESS_KEY_LEN);
-		save = true;
-	}
-	/* A replica named after its id ("joined-…") takes the host's name,
-	 * unless another session here already has it. */
-	if (!strncmp(s->name, NET_JOINED_NAME_PREFIX, strlen(NET_JOINED_NAME_PREFIX)) && sess_name_valid(a->name) &&
-	    !sess_find(sess_module_registry(nm->sess), a->name)) {
-		snprintf(s->name, sizeof(s->name), "%s", a->name);
-		save = true;
-	}
-	if (save)
-		sess_save_conf(s);
-	(*nm->m_joins)++;
-	if (j) {
-		bool rejoin = j->joins > 0;
-		j->st = NJ_ACTIVE;
-		j->joins++;
-		j->code = 0;
-		j->error[0] = 0;
-		net_backoff_reset(&j->bo);
-		char fpr[TH_KEY_FPR_LEN];
-		th_notice("session %s: %s host %s (%s) as %s, peer %u", s->id, rejoin ? "rejoined" : "joined", c->addr,
-			  key_fpr(a->host_key, fpr), th_role_name(a->role), a->peer_id);
-	}
-	conn_open(c, NET_ST_COMMANDS);
-	conn_open(c, NET_ST_ASSETS);
-	net_assets_conn_active(c, now);
-}
-
 /* ---- host --------------------------------------------------------------------- */
 
 static struct net_conn *host_conn_of(struct net_mod *nm, struct sess_session *s, const uint8_t key[32])
@@ -504,7 +316,7 @@ static void host_broadcast(struct net_mod *nm, struct sess_session *s, struct ne
 {
 	for (struct net_conn *c = nm->conns; c; c = c->next)
 		if (c != except && c->incoming && c->s == s && c->st == NC_ACTIVE)
-			conn_send_msg(c, NET_ST_CONTROL, m);
+			net_conn_send_msg(c, NET_ST_CONTROL, m);
 }
 
 static void host_member_gone(struct net_conn *c, uint16_t reason)
@@ -619,7 +431,7 @@ static void host_on_admitted(struct net_conn *c, uint64_t now)
 		x.u.join.peer_id = o->peer_id;
 		memcpy(x.u.join.key, o->key, PROTO_SESS_KEY_LEN);
 		x.u.join.role = o->role;
-		conn_send_msg(c, NET_ST_CONTROL, &x);
+		net_conn_send_msg(c, NET_ST_CONTROL, &x);
 	}
 	(*nm->m_joins)++;
 	char fpr[TH_KEY_FPR_LEN];
@@ -646,7 +458,7 @@ static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_me
 		host_member_gone(c, PROTO_SESS_ERR_KICKED & 0xffff);
 		nm->now = now;
 		net_sl_kick(c->sl); /* KICK, then the close with KICKED */
-		conn_run(c);
+		net_conn_run(c);
 	}
 }
 
@@ -684,18 +496,18 @@ static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_
 		(*nm->m_admin_refused)++;
 		th_notice("session %s: peer %u (%s) may not %s peer %u", s->id, c->peer_id, th_role_name(c->role),
 			  a->op == PROTO_SESS_ADMIN_KICK ? "kick" : "change the role of", a->peer_id);
-		conn_send_msg(c, NET_ST_CONTROL, &res);
+		net_conn_send_msg(c, NET_ST_CONTROL, &res);
 		return;
 	}
 	if (!mb) {
 		res.u.ares.code = PROTO_SESS_ERR_NO_PEER & 0xffff;
 		(*nm->m_admin_refused)++;
-		conn_send_msg(c, NET_ST_CONTROL, &res);
+		net_conn_send_msg(c, NET_ST_CONTROL, &res);
 		return;
 	}
 	if (a->op == PROTO_SESS_ADMIN_KICK) {
 		/* Answer first: an admin may kick itself. */
-		conn_send_msg(c, NET_ST_CONTROL, &res);
+		net_conn_send_msg(c, NET_ST_CONTROL, &res);
 		host_kick(nm, s, mb, nm->now);
 		(*nm->m_admin_applied)++;
 		th_notice("session %s: peer %u kicked by admin peer %u", s->id, mb->peer_id, c->peer_id);
@@ -711,7 +523,7 @@ static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_
 		th_notice("session %s: peer %u is now %s (admin peer %u)", s->id, mb->peer_id, th_role_name(mb->role),
 			  c->peer_id);
 	}
-	conn_send_msg(c, NET_ST_CONTROL, &res);
+	net_conn_send_msg(c, NET_ST_CONTROL, &res);
 }
 
 void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
@@ -735,97 +547,8 @@ void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t s
 	for (char *t = m.u.rej.text; *t; t++)
 		if (*t < 0x20 || *t > 0x7e)
 			*t = '?';
-	conn_send_msg(c, NET_ST_CONTROL, &m);
+	net_conn_send_msg(c, NET_ST_CONTROL, &m);
 	(*nm->m_rejects_fwd)++;
-}
-
-/* ---- member side: roster, admin requests, rejections ---------------------------- */
-
-static void roster_set(struct net_conn *c, uint32_t peer_id, const uint8_t *key, uint8_t role)
-{
-	for (unsigned i = 0; i < c->n_roster; i++)
-		if (c->roster[i].peer_id == peer_id) {
-			if (key)
-				memcpy(c->roster[i].key, key, 32);
-			c->roster[i].role = role;
-			return;
-		}
-	if (!key || c->n_roster >= NET_ROSTER_MAX)
-		return;
-	struct net_roster_item *it = &c->roster[c->n_roster++];
-	it->peer_id = peer_id;
-	memcpy(it->key, key, 32);
-	it->role = role;
-}
-
-static void roster_drop(struct net_conn *c, uint32_t peer_id)
-{
-	for (unsigned i = 0; i < c->n_roster; i++)
-		if (c->roster[i].peer_id == peer_id) {
-			c->roster[i] = c->roster[--c->n_roster];
-			return;
-		}
-}
-
-int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, uint32_t peer_id, uint8_t role,
-		      struct net_admin_req **out)
-{
-	struct net_join *j = net_join_of(nm, s);
-	if (!j || j->st != NJ_ACTIVE || !j->conn || j->conn->st != NC_ACTIVE)
-		return -ENOTCONN;
-	/* A free slot, else the oldest one. */
-	struct net_admin_req *q = NULL;
-	for (unsigned i = 0; i < NET_ADMIN_REQ_MAX; i++) {
-		struct net_admin_req *x = &nm->reqs[i];
-		if (!x->id) {
-			q = x;
-			break;
-		}
-		if (!q || x->sent_ns < q->sent_ns)
-			q = x;
-	}
-	if (++nm->next_req_id == 0)
-		nm->next_req_id = 1;
-	*q = (struct net_admin_req){ .id = nm->next_req_id, .s = s, .op = op, .peer_id = peer_id, .role = role,
-				     .sent_ns = nm->now = th_now_ns() };
-	snprintf(q->sid, sizeof(q->sid), "%s", s->id);
-	struct proto_sess_msg m = { .type = PROTO_SESS_T_ADMIN_REQ };
-	m.u.areq.req_id = q->id;
-	m.u.areq.op = op;
-	m.u.areq.peer_id = peer_id;
-	m.u.areq.role = op == PROTO_SESS_ADMIN_KICK ? 0 : role;
-	conn_send_msg(j->conn, NET_ST_CONTROL, &m);
-	net_mod_kick(nm);
-	*out = q;
-	return 0;
-}
-
-static void joiner_on_admin_result(struct net_conn *c, const struct proto_sess_admin_result *a)
-{
-	struct net_mod *nm = c->nm;
-	for (unsigned i = 0; i < NET_ADMIN_REQ_MAX; i++) {
-		struct net_admin_req *q = &nm->reqs[i];
-		if (q->id && q->id == a->req_id && q->s == c->s && !q->done) {
-			q->done = true;
-			q->code = a->code;
-			q->role = a->role;
-			return;
-		}
-	}
-	/* An answer nobody waits for any more: ignore it. */
-}
-
-static void joiner_on_rejected(struct net_conn *c, const struct proto_sess_rejected *r)
-{
-	struct net_mod *nm = c->nm;
-	uint8_t ev[PROTO_SESS_REJECTED_EVENT_MAX];
-	int n = proto_sess_rejected_event_encode(r, ev, sizeof(ev));
-	if (n < 0)
-		return;
-	char fpr[TH_KEY_FPR_LEN];
-	th_key_fingerprint(r->author, fpr, sizeof(fpr));
-	th_info("session %s: the host refused entry %" PRIu64 " of %s: %s", c->s->id, r->seq, fpr, r->text);
-	*nm->m_rejects_delivered += sess_module_notify_rejected(nm->sess, c->s, r->author, ev, (size_t)n);
 }
 
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
@@ -886,7 +609,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		count_refusal(nm, a->code);
 		break;
 	case NET_SL_EV_JOINED:
-		joiner_on_joined(c, &m->u.ack, now);
+		net_joiner_on_joined(c, &m->u.ack, now);
 		break;
 	case NET_SL_EV_ENTRIES:
 		integrate(c, a->data, a->len, a->count, now);
@@ -898,11 +621,11 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		send_sync(c);
 		break;
 	case NET_SL_EV_MEMBER_JOIN:
-		roster_set(c, m->u.join.peer_id, m->u.join.key, m->u.join.role);
+		net_roster_set(c, m->u.join.peer_id, m->u.join.key, m->u.join.role);
 		th_debug("session %s: peer %u is in the session", c->s->id, m->u.join.peer_id);
 		break;
 	case NET_SL_EV_MEMBER_LEAVE:
-		roster_drop(c, m->u.mleave.peer_id);
+		net_roster_drop(c, m->u.mleave.peer_id);
 		th_debug("session %s: peer %u left the session", c->s->id, m->u.mleave.peer_id);
 		break;
 	case NET_SL_EV_ROLE:
@@ -912,7 +635,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 			sess_save_conf(c->s);
 			th_notice("session %s: the host made this daemon %s", c->s->id, th_role_name(m->u.role.role));
 		} else {
-			roster_set(c, m->u.role.peer_id, NULL, m->u.role.role);
+			net_roster_set(c, m->u.role.peer_id, NULL, m->u.role.role);
 		}
 		break;
 	case NET_SL_EV_LEFT:
@@ -920,17 +643,17 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 			th_notice("session %s: peer %u left", c->s->id, c->peer_id);
 			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
 		} else if (c->join) {
-			join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
+			net_join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
 		}
 		break;
 	case NET_SL_EV_ADMIN_REQ:
 		host_on_admin_req(c, &m->u.areq);
 		break;
 	case NET_SL_EV_ADMIN_RESULT:
-		joiner_on_admin_result(c, &m->u.ares);
+		net_joiner_on_admin_result(c, &m->u.ares);
 		break;
 	case NET_SL_EV_REJECTED:
-		joiner_on_rejected(c, &m->u.rej);
+		net_joiner_on_rejected(c, &m->u.rej);
 		break;
 	case NET_SL_EV_LOST:
 		c->lost = true;
@@ -939,7 +662,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 			th_warn("session %s: peer %u (%s) lost: %s", c->s->id, c->peer_id, c->addr, a->text);
 			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
 		} else if (c->join) {
-			join_failed(c->join, 0, a->text, now);
+			net_join_failed(c->join, 0, a->text, now);
 		}
 		break;
 	case NET_SL_EV_PROTOCOL:
@@ -950,7 +673,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 }
 
 /* Executes what the session layer asked for; after every call into it. */
-static void conn_run(struct net_conn *c)
+void net_conn_run(struct net_conn *c)
 {
 	struct net_mod *nm = c->nm;
 	struct net_sl_action a;
@@ -991,7 +714,7 @@ static int on_control(void *ud, const uint8_t *p, size_t len, uint64_t now)
 	if (c->st == NC_CLOSED || !c->sl)
 		return -ECONNABORTED;
 	int r = net_sl_on_msg(c->sl, NET_SL_CONTROL, p, len, now);
-	conn_run(c);
+	net_conn_run(c);
 	return r < 0 || c->st == NC_CLOSED ? -ECONNABORTED : 0;
 }
 
@@ -1105,7 +828,7 @@ static int on_commands(void *ud, const uint8_t *p, size_t len, uint64_t now)
 	if (c->st != NC_ACTIVE || !c->sl)
 		return -ECONNABORTED;
 	int r = net_sl_on_msg(c->sl, NET_SL_COMMANDS, p, len, now);
-	conn_run(c);
+	net_conn_run(c);
 	return r < 0 || c->st == NC_CLOSED ? -ECONNABORTED : 0;
 }
 
@@ -1267,7 +990,7 @@ static int on_heartbeat_dgram(void *ud, const uint8_t *data, size_t len, uint64_
 	if (!c->sl)
 		return 0;
 	net_sl_on_dgram(c->sl, data, len, now);
-	conn_run(c);
+	net_conn_run(c);
 	return 0;
 }
 
@@ -1325,13 +1048,13 @@ static void cb_handshake_done(struct net_quic *q, uint64_t now, void *ud)
 	c->nm->now = now;
 	uint8_t binding[NET_QUIC_CHANNEL_BINDING_LEN];
 	_Static_assert(NET_QUIC_CHANNEL_BINDING_LEN == PROTO_SESS_BINDING_LEN, "one channel binding");
-	if (!c->sl || net_quic_channel_binding(q, binding) < 0 || (!c->incoming && conn_open(c, NET_ST_CONTROL) < 0)) {
+	if (!c->sl || net_quic_channel_binding(q, binding) < 0 || (!c->incoming && net_conn_open(c, NET_ST_CONTROL) < 0)) {
 		net_conn_close(c, PROTO_SESS_ERR_PROTOCOL, "no channel binding", now);
 		return;
 	}
 	c->st = NC_HELLO;
 	net_sl_on_handshake(c->sl, binding, now);
-	conn_run(c);
+	net_conn_run(c);
 }
 
 static void cb_stream_open(struct net_quic *q, int64_t sid, uint64_t now, void *ud)
@@ -1427,7 +1150,7 @@ static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, u
 				net_pose_owners_release(&h->owners, c->peer_id);
 		}
 	} else if (c->join && c->join->conn == c) {
-		join_failed(c->join, info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_FINGERPRINT ? code : 0,
+		net_join_failed(c->join, info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_FINGERPRINT ? code : 0,
 			    desc, now);
 	}
 	c->st = NC_CLOSED;
@@ -1437,7 +1160,7 @@ static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now
 {
 	struct net_mod *nm = ud;
 	nm->now = now;
-	struct net_conn *c = conn_new(nm, true, now);
+	struct net_conn *c = net_conn_new(nm, true, now);
 	net_quic_set_user(q, c);
 	if (!c) {
 		net_quic_close(q, PROTO_SESS_ERR_FULL, NULL, now);
@@ -1464,9 +1187,9 @@ static void cb_conn_gone(struct net_server *srv, struct net_quic *q, uint64_t no
 	struct net_mod *nm = c->nm;
 	nm->now = now;
 	if (c->join && c->join->conn == c)
-		join_failed(c->join, c->end_code, "connection closed", now);
+		net_join_failed(c->join, c->end_code, "connection closed", now);
 	c->q = NULL;
-	conn_unlink(nm, c);
+	net_conn_unlink(nm, c);
 	net_conn_free(c);
 }
 
@@ -1495,7 +1218,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 		conn_push(c);
 		if (c->sl && net_sl_next_expiry(c->sl) <= now) {
 			net_sl_on_timer(c->sl, now);
-			conn_run(c);
+			net_conn_run(c);
 		}
 		if (c->st != NC_ACTIVE || !conn_live(c))
 			continue;
@@ -1507,12 +1230,12 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 		switch (j->st) {
 		case NJ_WAIT:
 			if (now >= j->bo.next_ns)
-				join_attempt(nm, j, now);
+				net_join_attempt(nm, j, now);
 			break;
 		case NJ_CONNECTING:
 			if (now - j->last_attempt_ns >= NET_CONNECT_TIMEOUT_NS) {
 				struct net_conn *c = j->conn;
-				join_failed(j, 0, "the host did not answer", now);
+				net_join_failed(j, 0, "the host did not answer", now);
 				if (c)
 					net_conn_close(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, NULL, now);
 			}
