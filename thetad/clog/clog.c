@@ -805,6 +805,15 @@ int clog_recovery_describe(const struct clog_recovery *r, char *out, size_t cap)
 			  r->records, r->cut_bytes, r->cut_segment, r->cut_offset);
 		return (int)n;
 	}
+	if (r->cut_never_acked) {
+		clog_putf(out, cap, &n,
+			  "recovered %" PRIu64 " records; cut what the failed write left (%" PRIu64 " bytes at segment %" PRIu64
+			  " byte %" PRIu64 "): %" PRIu32 " record(s) at positions %" PRIu64 "..%" PRIu64
+			  ", never acknowledged (their commands were refused)",
+			  r->records, r->cut_bytes, r->cut_segment, r->cut_offset, r->cut_records, r->cut_pos,
+			  r->cut_pos + r->cut_records - 1);
+		return (int)n;
+	}
 	clog_putf(out, cap, &n,
 		  "recovered %" PRIu64 " records; cut the last batch, damaged or torn (%" PRIu64 " bytes at segment %" PRIu64
 		  " byte %" PRIu64 "): %" PRIu32 " record(s) at positions %" PRIu64 "..%" PRIu64,
@@ -882,6 +891,7 @@ int clog_reopen(struct clog *c, struct clog_recovery *rep)
 {
 	struct clog *fresh;
 	struct clog_config cfg = c->cfg;
+	uint64_t durable = c->npix;
 	/* Whatever is in flight ends first; what is queued is cancelled (a
 	 * failed log already told every waiter -EIO). */
 	c->closing = true;
@@ -891,7 +901,11 @@ int clog_reopen(struct clog *c, struct clog_recovery *rep)
 	}
 	clog_complete(c, c->npend, -ECANCELED, 0);
 	c->closing = false;
-	int r = clog_open(c->dir, &cfg, &c->cb, c->user, &fresh, rep);
+	struct clog_recovery rp;
+	int r = clog_open(c->dir, &cfg, &c->cb, c->user, &fresh, &rp);
+	rp.cut_never_acked = r == 0 && rp.repaired && rp.cut_pos >= durable;
+	if (rep)
+		*rep = rp;
 	if (r < 0) {
 		if (!c->failed)
 			c->failed = -EIO;

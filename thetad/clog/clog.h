@@ -190,6 +190,9 @@ struct clog_recovery {
 	uint32_t cut_nauthors;
 	bool cut_authors_more;  /* more authors than TH_LOGSCAN_CUT_AUTHORS_MAX */
 	struct th_logscan_cut_author cut_authors[TH_LOGSCAN_CUT_AUTHORS_MAX];
+	/* clog_reopen only: the cut lies wholly past what this log had made
+	 * durable, so it is the write that failed, and was never acknowledged. */
+	bool cut_never_acked;
 	/* When clog_open fails with -TH_ECORRUPT: the first bad record. */
 	uint64_t bad_index, bad_segment, bad_offset;
 	int bad_reason;         /* enum th_logrec_fault */
