@@ -172,11 +172,11 @@ int clog_worker_poll(struct clog_worker *w)
 	 * close another log, whose clog_worker_wait then takes its job off
 	 * the done list itself. */
 	pthread_mutex_lock(&w->mu);
-	size_t todo = 0;
+	size_t finished = 0;
 	for (struct clog_job *x = w->dhead; x; x = x->next)
-		todo++;
+		finished++;
 	pthread_mutex_unlock(&w->mu);
-	while (todo--) {
+	while (finished--) {
 		pthread_mutex_lock(&w->mu);
 		struct clog_job *j = w->dhead;
 		if (j) {
