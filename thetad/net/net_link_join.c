@@ -204,8 +204,10 @@ void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, ui
 		th_notice("session %s: %s host %s (%s) as %s, peer %u", s->id, rejoin ? "rejoined" : "joined", c->addr,
 			  key_fpr(a->host_key, fpr), th_role_name(a->role), a->peer_id);
 	}
-	net_conn_open(c, NET_ST_COMMANDS);
-	net_conn_open(c, NET_ST_ASSETS);
+	/* Every registered stream, in the order of their ids (control is open). */
+	for (unsigned i = 0; i < c->n_ch; i++)
+		if (c->ch[i].def->type == NET_CHAN_STREAM && net_conn_open(c, (enum net_stream)i) < 0)
+			break;
 	net_assets_conn_active(c, now);
 }
 
