@@ -448,6 +448,9 @@ int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (RLIMIT_FSIZE) makes a write fail with EFBIG,
+	 * which the log reports; the default action would kill the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->tick_fd = th_timerfd_create(SRV_TICK_NS, SRV_TICK_NS);
 	if (d->signal_fd < 0 || d->tick_fd < 0) {
