@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "th_logrec.h"
+#include "th_payload.h"
 
 static const struct th_cmd_info th_cmd_table[] = {
-#define TH_COMMAND(id_, ENUM, name_, ROLE, SCOPE, CONFLICT, max, payload_) \
-	{ .id = id_, .role = TH_ROLE_##ROLE, .scope = TH_SCOPE_##SCOPE, \
-	  .conflict = TH_CONFLICT_##CONFLICT, .max_payload = max, .name = name_, .payload = payload_ },
+#define TH_COMMAND(id_, ENUM, cname, name_, ROLE, SCOPE, CONFLICT, cap, RULE, FIELDS)             \
+	{ .id = id_, .role = TH_ROLE_##ROLE, .scope = TH_SCOPE_##SCOPE,                      \
+	  .conflict = TH_CONFLICT_##CONFLICT, .max_payload = (cap), .max_encoded = TH_PL_MAXSZ_##ENUM, .name = name_, \
+	  .payload = #FIELDS, .rule = #RULE },
 #include "commands.def"
 #undef TH_COMMAND
 };
@@ -18,8 +20,9 @@ static const struct th_cmd_info th_cmd_table[] = {
 #define TH_CMD_N (sizeof(th_cmd_table) / sizeof(th_cmd_table[0]))
 
 /* Every cap fits the log's payload limit: checked at compile time. */
-#define TH_COMMAND(id_, ENUM, name_, ROLE, SCOPE, CONFLICT, max, payload_) \
-	_Static_assert((max) <= TH_LOGREC_PAYLOAD_MAX, "payload cap of " name_ " too large"); \
+#define TH_COMMAND(id_, ENUM, cname, name_, ROLE, SCOPE, CONFLICT, cap, RULE, FIELDS) \
+	_Static_assert((cap) <= TH_LOGREC_PAYLOAD_MAX, "payload cap of " name_ " too large"); \
+	_Static_assert(TH_PL_MAXSZ_##ENUM <= (cap), "a valid payload of " name_ " exceeds its cap"); \
 	_Static_assert((id_) > 0 && (id_) <= 0xffff, "type id of " name_ " out of range");
 #include "commands.def"
 #undef TH_COMMAND
@@ -76,7 +79,7 @@ int th_role_parse(const char *s)
 __attribute__((format(printf, 2, 3)))
 static void th_cmd_line(struct th_wbuf *b, const char *fmt, ...)
 {
-	char line[512];
+	char line[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -91,11 +94,14 @@ static void th_cmd_line(struct th_wbuf *b, const char *fmt, ...)
 int th_cmd_render(struct th_wbuf *b)
 {
 	th_cmd_line(b, "source commands %u\n", (unsigned)TH_CMD_N);
+	int rv = th_pl_render(b);
+	if (rv < 0)
+		return rv;
 	for (size_t i = 0; i < TH_CMD_N; i++) {
 		const struct th_cmd_info *c = &th_cmd_table[i];
-		th_cmd_line(b, "command %u %s role=%s scope=%s conflict=%s max=%u payload=%s\n",
+		th_cmd_line(b, "command %u %s role=%s scope=%s conflict=%s max=%u rule=%s payload=%s\n",
 			    (unsigned)c->id, c->name, th_role_name(c->role), th_scope_name(c->scope),
-			    th_conflict_name(c->conflict), (unsigned)c->max_payload, c->payload);
+			    th_conflict_name(c->conflict), (unsigned)c->max_payload, c->rule, c->payload);
 	}
 #define TH_ENTRY_FIELD(name, ctype, width, desc) th_cmd_line(b, "entry-field %s %s %u\n", #name, #ctype, (unsigned)(width));
 #include "commands.def"

@@ -1,5 +1,6 @@
 /* Command registry, generated from schemas/commands.def: each command type's
- * id, name, least role, scope kind, conflict strategy and payload cap.
+ * id, name, least role, scope kind, conflict strategy, payload cap and the
+ * largest encoding of its typed payload (th_payload.h).
  * Shared by thetad (role gating, conflict handling) and thetactl (names in
  * `thetactl log`). */
 #pragma once
@@ -32,7 +33,7 @@ enum th_conflict {
 };
 
 enum th_cmd_type {
-#define TH_COMMAND(id, ENUM, name, ROLE, SCOPE, CONFLICT, max, payload) TH_CMD_##ENUM = id,
+#define TH_COMMAND(id, ENUM, cname, name, ROLE, SCOPE, CONFLICT, cap, RULE, FIELDS) TH_CMD_##ENUM = id,
 #include "commands.def"
 #undef TH_COMMAND
 };
@@ -42,9 +43,11 @@ struct th_cmd_info {
 	uint8_t role;     /* enum th_role */
 	uint8_t scope;    /* enum th_scope */
 	uint8_t conflict; /* enum th_conflict */
-	uint32_t max_payload;
+	uint32_t max_payload; /* the log's cap (>= max_encoded) */
+	uint32_t max_encoded; /* largest valid payload encoding (TH_PL_MAXSZ_) */
 	const char *name;
-	const char *payload; /* description of the payload encoding */
+	const char *payload; /* the payload's fields as commands.def spells them */
+	const char *rule;    /* "NO_RULE" or "RULE(fn)" */
 };
 
 /* The registry entry for a type id, or NULL for an unknown type. */
@@ -59,7 +62,8 @@ const char *th_conflict_name(unsigned conflict);
 /* Parses "viewer", "editor", "admin"; -EINVAL otherwise. */
 int th_role_parse(const char *s);
 
-/* Canonical text of commands.def (registry and entry layout) for the schema
- * hash; one line per command and per entry field, see docs/command-log.md.
+/* Canonical text of commands.def (payload constants and items, registry,
+ * entry layout) for the schema hash; one line per constant, item, command
+ * and entry field, see docs/command-log.md.
  * 0 or th_wbuf's error. */
 int th_cmd_render(struct th_wbuf *b);

@@ -12,6 +12,7 @@
 
 #include "th_cmd.h"
 #include "th_hash.h"
+#include "th_id.h"
 
 size_t th_ftype_size(unsigned type)
 {
@@ -244,6 +245,7 @@ struct schema_source {
 static const struct schema_source schema_sources[] = {
 	{ "components", render_components },
 	{ "commands", th_cmd_render },
+	{ "ids", th_id_render },
 };
 
 int th_schema_render(struct th_wbuf *b)

@@ -77,7 +77,7 @@ enum th_comp_index {
 #define TH_SELECT_FACE   1u
 #define TH_SELECT_EDGE   2u
 #define TH_SELECT_VERTEX 3u
-#define TH_SELECT_WHOLE  0xffffffffu
+#define TH_SELECT_WHOLE  0ull /* Selection.element: no element, the whole object */
 
 /* One field of a record: type, element count (1 for TH_FIELD), and its byte
  * offset in the C struct. */

@@ -18,7 +18,9 @@
 #include "th_cmd.h"
 #include "th_fdpass.h"
 #include "th_logrec.h"
+#include "th_payload.h"
 #include "th_ring.h"
+#include "th_schema.h"
 #include "th_shm.h"
 #include "th_time.h"
 
@@ -115,12 +117,13 @@ static inline int nc_connect(struct nc_client *c, const char *runtime_dir, int t
 	return 0;
 }
 
-/* Submits one component.write on entity `scope`; returns its client_seq
- * (> 0) or a negative errno (ring full). */
-static inline int64_t nc_submit(struct nc_client *c, uint64_t scope, const void *payload, uint32_t len)
+/* Submits a command with exactly these payload bytes (a test of the
+ * daemon's checks may send malformed ones); client_seq or -errno. */
+static inline int64_t nc_submit_raw(struct nc_client *c, uint16_t type, uint64_t scope, const void *payload,
+				    uint32_t len)
 {
-	struct proto_ipc_cmd_submit s = { .client_seq = c->next_seq, .cmd_type = TH_CMD_COMPONENT_WRITE,
-					  .scope = scope, .payload_len = len, .payload = payload };
+	struct proto_ipc_cmd_submit s = { .client_seq = c->next_seq, .cmd_type = type, .scope = scope,
+					  .payload_len = len, .payload = payload };
 	int n = proto_ipc_encode_cmd_submit(&s, c->rec, sizeof(c->rec));
 	if (n < 0)
 		return n;
@@ -128,6 +131,36 @@ static inline int64_t nc_submit(struct nc_client *c, uint64_t scope, const void 
 	if (r < 0)
 		return r;
 	return (int64_t)c->next_seq++;
+}
+
+/* Bytes a test can put into one edit: the value of a MeshRef component
+ * (integers only, so any bytes are a valid value). */
+#define NC_EDIT_BYTES 16u
+
+/* Submits one component.write of a MeshRef on entity `scope` whose value is
+ * the first NC_EDIT_BYTES of payload (zero-padded); returns its client_seq
+ * (> 0) or a negative errno (ring full). */
+static inline int64_t nc_submit(struct nc_client *c, uint64_t scope, const void *payload, uint32_t len)
+{
+	uint8_t value[NC_EDIT_BYTES] = { 0 }, pl[64];
+	memcpy(value, payload, len < NC_EDIT_BYTES ? len : NC_EDIT_BYTES);
+	struct th_pl_component_write w = { .component = th_component_id(TH_COMP_MESH_REF), .value = value,
+					   .value_len = NC_EDIT_BYTES };
+	int pn = th_cmd_payload_encode(TH_CMD_COMPONENT_WRITE, &w, pl, sizeof(pl));
+	if (pn < 0)
+		return pn;
+	return nc_submit_raw(c, TH_CMD_COMPONENT_WRITE, scope, pl, (uint32_t)pn);
+}
+
+/* The NC_EDIT_BYTES an entry made by nc_submit carries, or NULL. */
+static inline const uint8_t *nc_edit_bytes(const struct th_logrec_entry *e)
+{
+	struct th_pl_component_write w;
+	if (e->type != TH_CMD_COMPONENT_WRITE ||
+	    th_pl_decode_component_write(e->payload, e->payload_len, &w, NULL) < 0 ||
+	    w.component != th_component_id(TH_COMP_MESH_REF) || w.value_len != NC_EDIT_BYTES)
+		return NULL;
+	return w.value;
 }
 
 static inline int nc_pose(struct nc_client *c, const struct proto_ipc_pose_update *p)

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "app/loop.h"
-#include "th_buf.h"
 #include "th_cmd.h"
+#include "th_payload.h"
 #include "th_schema.h"
 
 void app_edits_init(struct app_edits *e, uint64_t n, uint64_t entity, uint64_t window)
@@ -23,11 +23,14 @@ int app_edits_payload(uint64_t i, uint8_t *out, unsigned cap)
 	t.position[1] = 1.0f;
 	t.position[2] = __builtin_sinf(ang);
 	const struct th_schema_record *rec = th_component_record(TH_COMP_TRANSFORM);
-	if (!rec || cap < 8)
-		return -EINVAL;
-	th_put_le64(out, th_component_id(TH_COMP_TRANSFORM));
-	int n = th_schema_encode(rec, &t, out + 8, cap - 8);
-	return n < 0 ? n : n + 8;
+	uint8_t value[TH_SCHEMA_MAX_VALUE_SIZE];
+	int n = th_schema_encode(rec, &t, value, sizeof value);
+	if (n < 0)
+		return n;
+	struct th_pl_component_write w = {
+		.component = th_component_id(TH_COMP_TRANSFORM), .value = value, .value_len = (uint16_t)n
+	};
+	return th_cmd_payload_encode(TH_CMD_COMPONENT_WRITE, &w, out, cap);
 }
 
 int app_edits_pump(struct app_edits *e, struct app *a, uint64_t answered)

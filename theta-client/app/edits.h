@@ -26,7 +26,8 @@ void app_edits_init(struct app_edits *e, uint64_t n, uint64_t entity, uint64_t w
  * many of this driver's edits were acknowledged or rejected so far.
  * Returns the number queued now, or a negative errno from app_submit. */
 int app_edits_pump(struct app_edits *e, struct app *a, uint64_t answered);
-/* The canonical payload of edit i (component id + Transform value). */
+/* The canonical payload of edit i: a component.write of a Transform value
+ * (th_payload.h); its length, or -ENOBUFS when cap is too small. */
 int app_edits_payload(uint64_t i, uint8_t *out, unsigned cap);
 static inline bool app_edits_done(const struct app_edits *e, uint64_t answered)
 {

@@ -52,6 +52,7 @@
 #include "th_hash.h"
 #include "th_log.h"
 #include "th_loop.h"
+#include "th_payload.h"
 #include "th_time.h"
 
 struct sess_client *sess_client_find(struct sess_module *m, uint64_t id)
@@ -227,6 +228,13 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	if (!info) {
 		snprintf(detail, sizeof(detail), "unknown command type %" PRIu32, msg->cmd_type);
 		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_UNKNOWN_TYPE, detail);
+		return;
+	}
+	/* Only well-formed payloads (schemas/commands.def) are signed into the log. */
+	const char *pwhy = NULL;
+	if (th_cmd_payload_check(info->id, msg->payload, msg->payload_len, &pwhy) < 0) {
+		snprintf(detail, sizeof(detail), "malformed %s payload (%s)", info->name, pwhy ? pwhy : "?");
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
 		return;
 	}
 	const struct th_keypair *key;

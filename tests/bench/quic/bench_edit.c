@@ -50,8 +50,9 @@ static void on_event(void *ud, const struct th_logrec_entry *e)
 {
 	struct watch *w = ud;
 	uint64_t v;
-	if (e->payload_len == 8) {
-		memcpy(&v, e->payload, 8);
+	const uint8_t *b = nc_edit_bytes(e);
+	if (b) {
+		memcpy(&v, b, 8);
 		if (v == w->want)
 			w->seen = true;
 	}

@@ -11,6 +11,8 @@
 #include "app/loop.h"
 #include "app/transport.h"
 #include "th_buf.h"
+#include "th_cmd.h"
+#include "th_payload.h"
 #include "th_schema.h"
 
 static void payload_is_a_canonical_transform_write(void **state)
@@ -18,12 +20,16 @@ static void payload_is_a_canonical_transform_write(void **state)
 	uint8_t p[128];
 	int n = app_edits_payload(90, p, sizeof p);
 	assert_true(n > 8);
-	assert_int_equal(th_get_le64(p), th_component_id(TH_COMP_TRANSFORM));
+	/* What the daemon checks before it signs: a valid component.write. */
+	assert_int_equal(th_cmd_payload_check(TH_CMD_COMPONENT_WRITE, p, (size_t)n, NULL), 0);
+	struct th_pl_component_write w;
+	assert_int_equal(th_pl_decode_component_write(p, (size_t)n, &w, NULL), 0);
+	assert_int_equal(w.component, th_component_id(TH_COMP_TRANSFORM));
 	struct th_c_transform t;
-	assert_int_equal(th_schema_decode(th_component_record(TH_COMP_TRANSFORM), p + 8, (size_t)n - 8, &t), 0);
+	assert_int_equal(th_schema_decode(th_component_record(TH_COMP_TRANSFORM), w.value, w.value_len, &t), 0);
 	assert_true(t.position[2] > 0.99f); /* 90 degrees round the circle */
 	assert_true(t.rotation[3] == 1.0f);
-	assert_int_equal(app_edits_payload(0, p, 4), -EINVAL);
+	assert_int_equal(app_edits_payload(0, p, 4), -ENOBUFS);
 }
 
 static void pump_keeps_at_most_a_window_in_flight(void **state)

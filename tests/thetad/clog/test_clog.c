@@ -368,17 +368,17 @@ static void conflict_strategies_reject_lww_and_merge_with_counters(void **state)
 	struct fx *f = *state;
 	int why = 0;
 	struct clog_stats st;
-	/* Bob creates entity 9; Alice, not having seen it (base 0), too: rejected. */
-	assert_int_equal(submit_as(f, &f->bob, TH_ROLE_EDITOR, TH_CMD_ENTITY_CREATE, TH_SCOPE_ENTITY, 9, 0, 4, NOW, &why,
+	/* Bob sets a role; Alice, not having seen it (base 0), too: rejected. */
+	assert_int_equal(submit_as(f, &f->bob, TH_ROLE_ADMIN, TH_CMD_SESSION_ROLE_SET, TH_SCOPE_GLOBAL, 0, 0, 4, NOW, &why,
 				   NULL),
 			 0);
-	assert_int_equal(submit_as(f, &f->alice, TH_ROLE_EDITOR, TH_CMD_ENTITY_CREATE, TH_SCOPE_ENTITY, 9, 0, 4, NOW,
+	assert_int_equal(submit_as(f, &f->alice, TH_ROLE_ADMIN, TH_CMD_SESSION_ROLE_SET, TH_SCOPE_GLOBAL, 0, 0, 4, NOW,
 				   &why, NULL),
 			 -ESTALE);
 	assert_int_equal(why, CLOG_R_CONFLICT);
 	/* Having seen it (base = its lamport), no conflict. */
-	assert_int_equal(submit_as(f, &f->alice, TH_ROLE_EDITOR, TH_CMD_ENTITY_CREATE, TH_SCOPE_ENTITY, 9, 1, 4, NOW, &why,
-				   NULL),
+	assert_int_equal(submit_as(f, &f->alice, TH_ROLE_ADMIN, TH_CMD_SESSION_ROLE_SET, TH_SCOPE_GLOBAL, 0, 1, 4, NOW,
+				   &why, NULL),
 			 0);
 	/* LWW: concurrent component writes are accepted and counted. */
 	assert_int_equal(submit_as(f, &f->bob, TH_ROLE_EDITOR, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, 9, 0, 8, NOW, &why,
