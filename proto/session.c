@@ -1,323 +1,662 @@
-/* Session protocol messages: canonical LE encoding, validating decoders,
- * HELLO signatures, stream framing. See session.h. */
+/* Session protocol messages, expanded from session_msgs.def: encoders,
+ * validating decoders, names, descriptor tables and the protocol hash; by
+ * hand only what a field kind cannot say: the rules (RULE(fn) in the def),
+ * the signed-entry record of ENTRIES, the incremental ENTRIES builder,
+ * HELLO signatures and stream reassembly. See session.h. */
 #include "session.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <math.h>
 #include <sodium.h>
 
+#include "th_hash.h"
 #include "th_logrec.h"
+#include "th_schema.h"
 
-#define HELLO_FIXED (2 + 2 + 8 + PROTO_SESS_NONCE_LEN + 8 + 2 + PROTO_SESS_KEY_LEN + PROTO_SESS_SIG_LEN)
+/* Every def macro off; each section below turns on the ones it expands. */
+#define SESS_CONST(NAME, value)
+#define SESS_ERR(code, NAME, text)
+#define SESS_ASSET_ERR(code, NAME, text)
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#define SESS_ITEM(iname, RULE, FIELDS)
+#define SESS_RECORD(rname, sname, RULE, FIELDS)
+#define SESS_DGRAM(kind, NAME, FIELDS)
+
+/* Type ids unique and dense from 1, error and asset-error codes dense (the
+ * _MAX_ enums in session.h count them). */
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS) \
+	case (id): { _Static_assert((id) >= 1 && (id) <= PROTO_SESS_T_MAX_, "type id of " #NAME " not dense"); } break;
+#undef SESS_ERR
+#define SESS_ERR(code, NAME, text) \
+	case 0x10000 + (code): { _Static_assert((code) == 0 || ((code) > 0x100 && (code) <= PROTO_SESS_ERR_MAX_), #NAME); } break;
+#undef SESS_ASSET_ERR
+#define SESS_ASSET_ERR(code, NAME, text) \
+	case 0x20000 + (code): { _Static_assert((code) >= 1 && (code) <= PROTO_SESS_ASSET_E_MAX_, #NAME); } break;
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS) case 0x30000 + (kind): break;
+static inline void codes_unique(int t)
+{
+	switch (t) {
+#include "session_msgs.def"
+	}
+}
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#undef SESS_ERR
+#define SESS_ERR(code, NAME, text)
+#undef SESS_ASSET_ERR
+#define SESS_ASSET_ERR(code, NAME, text)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS)
+
+/* ---- names ----------------------------------------------------------------- */
 
 const char *proto_sess_err_text(uint64_t code)
 {
+	(void)codes_unique;
 	switch (code) {
-	case PROTO_SESS_OK:
-		return "The session ended normally.";
-	case PROTO_SESS_ERR_WRONG_FINGERPRINT:
-		return "The host's certificate does not match the fingerprint in the invite link.";
-	case PROTO_SESS_ERR_BAD_TOKEN:
-		return "The invite token is not valid for this session.";
-	case PROTO_SESS_ERR_TOKEN_EXPIRED:
-		return "The invite has expired; ask the host for a new one.";
-	case PROTO_SESS_ERR_TOKEN_REUSED:
-		return "This single-use invite has already been used.";
-	case PROTO_SESS_ERR_VERSION:
-		return "The host speaks a different session protocol version.";
-	case PROTO_SESS_ERR_SCHEMA:
-		return "The host uses a different component schema; both daemons need the same Theta version.";
-	case PROTO_SESS_ERR_BAD_SIGNATURE:
-		return "The identity signature in the handshake did not verify.";
-	case PROTO_SESS_ERR_NOT_AUTHORIZED:
-		return "Your role in this session does not allow that.";
-	case PROTO_SESS_ERR_KICKED:
-		return "An admin removed you from the session.";
-	case PROTO_SESS_ERR_NO_SESSION:
-		return "The host has no such session.";
-	case PROTO_SESS_ERR_FULL:
-		return "The session has reached its peer limit.";
-	case PROTO_SESS_ERR_PROTOCOL:
-		return "The other daemon broke the session protocol.";
-	case PROTO_SESS_ERR_HOST_ENDED:
-		return "The host ended the session.";
-	case PROTO_SESS_ERR_LEFT:
-		return "The peer left the session.";
-	case PROTO_SESS_ERR_HANDSHAKE_TIMEOUT:
-		return "The session handshake did not complete in time.";
-	case PROTO_SESS_ERR_NO_PEER:
-		return "The host has no member with that peer id in the session.";
-	default:
-		return "The connection was closed with an unknown error code.";
+#undef SESS_ERR
+#define SESS_ERR(code_, NAME, text) case (code_): return text;
+#include "session_msgs.def"
+#undef SESS_ERR
+#define SESS_ERR(code, NAME, text)
 	}
-}
-
-const char *proto_sess_role_name(unsigned role)
-{
-	switch (role) {
-	case PROTO_SESS_ROLE_VIEWER: return "viewer";
-	case PROTO_SESS_ROLE_EDITOR: return "editor";
-	case PROTO_SESS_ROLE_ADMIN: return "admin";
-	default: return "unknown";
-	}
-}
-
-int proto_sess_role_parse(const char *s)
-{
-	if (!strcmp(s, "viewer"))
-		return PROTO_SESS_ROLE_VIEWER;
-	if (!strcmp(s, "editor"))
-		return PROTO_SESS_ROLE_EDITOR;
-	if (!strcmp(s, "admin"))
-		return PROTO_SESS_ROLE_ADMIN;
-	return -EINVAL;
-}
-
-static bool role_ok(unsigned r) { return r >= PROTO_SESS_ROLE_VIEWER && r <= PROTO_SESS_ROLE_ADMIN; }
-
-static bool admin_req_ok(const struct proto_sess_admin_req *a)
-{
-	if (a->op == PROTO_SESS_ADMIN_KICK)
-		return a->role == 0;
-	return a->op == PROTO_SESS_ADMIN_ROLE && role_ok(a->role);
-}
-
-static bool admin_result_ok(const struct proto_sess_admin_result *a)
-{
-	return (a->code == 0 || (a->code >= (PROTO_SESS_ERR_WRONG_FINGERPRINT & 0xffff) &&
-				 a->code <= (PROTO_SESS_ERR_MAX_ & 0xffff))) &&
-	       a->role <= PROTO_SESS_ROLE_ADMIN;
-}
-
-static bool reject_text_ok(const char *t, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
-			return false;
-	return true;
-}
-
-static bool rejected_ok(const struct proto_sess_rejected *r)
-{
-	size_t n = strnlen(r->text, sizeof(r->text));
-	return r->seq >= 1 && r->reason <= PROTO_SESS_REJECT_REASON_MAX && n <= PROTO_SESS_REJECT_TEXT_MAX &&
-	       reject_text_ok(r->text, n);
-}
-
-/* HELLO payload without the signature. */
-static void hello_body(const struct proto_sess_hello *h, struct th_wbuf *w)
-{
-	th_wbuf_u16(w, PROTO_SESS_T_HELLO);
-	th_wbuf_u16(w, h->version);
-	th_wbuf_u64(w, h->schema_hash);
-	th_wbuf_put(w, h->nonce, sizeof(h->nonce));
-	th_wbuf_u64(w, h->caps);
-	th_wbuf_u16(w, h->token_len);
-	if (h->token_len)
-		th_wbuf_put(w, h->token, h->token_len);
-	th_wbuf_put(w, h->identity_key, sizeof(h->identity_key));
-}
-
-bool proto_sess_asset_name_ok(const uint8_t *name, size_t len)
-{
-	if (!name || len < 1 || len > PROTO_SESS_ASSET_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (name[i] < 0x20 || name[i] == 0x7f)
-			return false;
-	return true;
+	return "The connection was closed with an unknown error code.";
 }
 
 const char *proto_sess_asset_err_name(unsigned code)
 {
 	switch (code) {
-	case PROTO_SESS_ASSET_E_UNKNOWN: return "unknown asset";
-	case PROTO_SESS_ASSET_E_BUSY: return "busy";
-	case PROTO_SESS_ASSET_E_BAD_OFFSET: return "bad offset";
-	case PROTO_SESS_ASSET_E_REFUSED: return "refused";
-	case PROTO_SESS_ASSET_E_CORRUPT: return "corrupt";
-	case PROTO_SESS_ASSET_E_IO: return "storage error";
-	case PROTO_SESS_ASSET_E_CANCEL: return "cancelled";
-	default: return "unknown error";
+#undef SESS_ASSET_ERR
+#define SESS_ASSET_ERR(code_, NAME, text) case (code_): return text;
+#include "session_msgs.def"
+#undef SESS_ASSET_ERR
+#define SESS_ASSET_ERR(code, NAME, text)
+	}
+	return "unknown error";
+}
+
+const char *proto_sess_type_name(uint16_t type)
+{
+	const struct proto_sess_desc *d = proto_sess_desc(type);
+	return d ? d->name : "?";
+}
+
+static const char *const role_names[] = { "unknown", "viewer", "editor", "admin" };
+_Static_assert(PROTO_SESS_ROLE_ADMIN == 3 && PROTO_SESS_ROLE_VIEWER == 1, "role names");
+
+const char *proto_sess_role_name(unsigned role)
+{
+	return role <= PROTO_SESS_ROLE_ADMIN ? role_names[role] : role_names[0];
+}
+
+int proto_sess_role_parse(const char *s)
+{
+	for (int r = PROTO_SESS_ROLE_VIEWER; r <= PROTO_SESS_ROLE_ADMIN; r++)
+		if (!strcmp(s, role_names[r]))
+			return r;
+	return -EINVAL;
+}
+
+/* ---- field checks ------------------------------------------------------------- */
+
+enum { CH_BYTES, CH_TEXT, CH_PRINTABLE, CH_NAME };
+#define CHARS_BYTES CH_BYTES
+#define CHARS_TEXT CH_TEXT
+#define CHARS_PRINTABLE CH_PRINTABLE
+#define CHARS_NAME CH_NAME
+
+static bool chars_ok(const uint8_t *p, size_t n, int cls)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if ((cls == CH_TEXT && c == 0) || (cls == CH_PRINTABLE && (c < 0x20 || c > 0x7e)) ||
+		    (cls == CH_NAME && (c < 0x20 || c == 0x7f)))
+			return false;
+	}
+	return true;
+}
+
+/* A function, so that a bound of 0 draws no "always true" warning. */
+static bool in_range(unsigned long long v, unsigned long long lo, unsigned long long hi)
+{
+	return v >= lo && v <= hi;
+}
+
+static bool f32s_ok(const float *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(f[i]))
+			return false;
+	return true;
+}
+
+bool proto_sess_asset_name_ok(const uint8_t *name, size_t len)
+{
+	return name && in_range(len, 1, PROTO_SESS_ASSET_NAME_MAX) && chars_ok(name, len, CH_NAME);
+}
+
+/* ---- item parsers (S_ITEMS) -------------------------------------------------------- */
+
+/* One ENTRIES record at r: validates and (when e) decodes it. */
+static int entries_rec(struct th_rbuf *r, struct th_logrec_entry *e)
+{
+	uint32_t blen;
+	const uint8_t *body, *sig = NULL;
+	uint8_t sflag;
+	struct th_logrec_entry tmp;
+	int why;
+	if (th_rbuf_u32(r, &blen) < 0 || blen < TH_LOGREC_FIXED_LEN_MIN || blen > TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX ||
+	    th_rbuf_view(r, &body, blen) < 0 || th_rbuf_u8(r, &sflag) < 0 || sflag > 1)
+		return -EBADMSG;
+	if (sflag && th_rbuf_view(r, &sig, TH_LOGREC_SIG_LEN) < 0)
+		return -EBADMSG;
+	if (!e)
+		e = &tmp;
+	if (th_logrec_decode(body, blen, e, &why) < 0)
+		return -EBADMSG;
+	e->has_sig = sflag;
+	if (sig)
+		memcpy(e->sig, sig, TH_LOGREC_SIG_LEN);
+	return 0;
+}
+
+static int item_entries_rec(struct th_rbuf *r, const char **why)
+{
+	if (entries_rec(r, NULL) == 0)
+		return 0;
+	if (why)
+		*why = "recs: not a valid signed log entry";
+	return -EBADMSG;
+}
+
+/* Body decoders (generated below), for the item parsers. */
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)                                         \
+	static int dec_##sname(struct th_rbuf *r, struct proto_sess_##sname *m, const char **why);    \
+	__attribute__((unused)) static int item_##sname(struct th_rbuf *r, const char **why)          \
+	{                                                                                              \
+		struct proto_sess_##sname tmp;                                                         \
+		return dec_##sname(r, &tmp, why) == 0 ? 0 : -EBADMSG;                                  \
+	}
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE, FIELDS) SESS_MSG(0, iname, iname, iname, 0, RULE, FIELDS)
+#include "session_msgs.def"
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE, FIELDS)
+
+/* count records of item at p[0..len): exactly. */
+static bool items_ok(const uint8_t *p, size_t len, unsigned long long count,
+		     int (*item)(struct th_rbuf *r, const char **why))
+{
+	struct th_rbuf r;
+	if (len && !p)
+		return false;
+	th_rbuf_init(&r, p, len);
+	for (unsigned long long i = 0; i < count; i++)
+		if (item(&r, NULL) < 0)
+			return false;
+	return th_rbuf_left(&r) == 0;
+}
+
+/* ---- rules (RULE(fn) in the def) -------------------------------------------------- */
+
+static const char *sess_sync_ordered(const struct proto_sess_sync *m)
+{
+	for (uint32_t i = 1; i < m->n; i++)
+		if (memcmp(m->items + (size_t)(i - 1) * PROTO_SESS_SYNC_ITEM, m->items + (size_t)i * PROTO_SESS_SYNC_ITEM,
+			   PROTO_SESS_KEY_LEN) >= 0)
+			return "items: authors not strictly increasing";
+	return NULL;
+}
+
+static const char *sess_chunk_inside(const struct proto_sess_asset_chunk *c)
+{
+	return c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE ? "data: past the largest asset" : NULL;
+}
+
+static const char *sess_admin_req_ok(const struct proto_sess_admin_req *a)
+{
+	if (a->op == PROTO_SESS_ADMIN_KICK)
+		return a->role == 0 ? NULL : "role: must be 0 for a kick";
+	return a->role >= PROTO_SESS_ROLE_VIEWER ? NULL : "role: a role change needs a role";
+}
+
+static const char *sess_admin_result_ok(const struct proto_sess_admin_result *a)
+{
+	return a->code == 0 || in_range(a->code, PROTO_SESS_ERR_WRONG_FINGERPRINT, PROTO_SESS_ERR_MAX_)
+		       ? NULL
+		       : "code: not a session error code";
+}
+
+/* ---- encoders: enc_<sname>(), enc_rec_<rname>(), enc_dg_<NAME>() ----------------
+ * Each field checks its value (goto bad) and appends it; the rule runs
+ * last, over fields already known to be well formed. */
+
+static void put_f32s(struct th_wbuf *w, const float *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &f[i], 4);
+		th_wbuf_u32(w, u);
 	}
 }
 
-static bool asset_info_ok(const struct proto_sess_asset_info *a)
+#define S_U8(n) th_wbuf_u8(w, m->n);
+#define S_U16(n) th_wbuf_u16(w, m->n);
+#define S_U32(n) th_wbuf_u32(w, m->n);
+#define S_U64(n) th_wbuf_u64(w, m->n);
+#define S_VERSION(n) th_wbuf_u16(w, m->n);
+#define S_RANGE_(n, lo, hi, put)            \
+	if (!in_range(m->n, (lo), (hi)))    \
+		goto bad;                   \
+	put(w, m->n);
+#define S_RANGE8(n, lo, hi) S_RANGE_(n, lo, hi, th_wbuf_u8)
+#define S_RANGE16(n, lo, hi) S_RANGE_(n, lo, hi, th_wbuf_u16)
+#define S_RANGE32(n, lo, hi) S_RANGE_(n, lo, hi, th_wbuf_u32)
+#define S_RANGE64(n, lo, hi) S_RANGE_(n, lo, hi, th_wbuf_u64)
+#define S_MASK8(n, mask)                         \
+	if (m->n & ~(unsigned long long)(mask))  \
+		goto bad;                        \
+	th_wbuf_u8(w, m->n);
+#define S_MASK32(n, mask)                        \
+	if (m->n & ~(unsigned long long)(mask))  \
+		goto bad;                        \
+	th_wbuf_u32(w, m->n);
+#define S_BYTES(n, len) th_wbuf_put(w, m->n, (len));
+#define S_F32S(n, count)                     \
+	if (!f32s_ok(m->n, (count)))         \
+		goto bad;                    \
+	put_f32s(w, m->n, (count));
+#define S_STR16(n, max, chars)                                                           \
+	{                                                                                \
+		size_t l_ = strnlen(m->n, sizeof m->n);                                  \
+		if (l_ > (max) || !chars_ok((const uint8_t *)m->n, l_, CHARS_##chars))   \
+			goto bad;                                                        \
+		th_wbuf_u16(w, (uint16_t)l_);                                            \
+		th_wbuf_put(w, m->n, l_);                                                \
+	}
+#define S_VIEW16(n, len, lo, hi, chars)                                                          \
+	if (!in_range(m->len, (lo), (hi)) || (m->len && !m->n) || !chars_ok(m->n, m->len, CHARS_##chars)) \
+		goto bad;                                                                        \
+	th_wbuf_u16(w, m->len);                                                                  \
+	th_wbuf_put(w, m->n, m->len);
+#define S_VIEW32(n, len, lo, hi)                                         \
+	if (!in_range(m->len, (lo), (hi)) || (m->len && !m->n))          \
+		goto bad;                                                \
+	th_wbuf_u32(w, m->len);                                          \
+	th_wbuf_put(w, m->n, m->len);
+#define S_ITEMS(n, len, count, ITEM)                                     \
+	if (!items_ok(m->n, m->len, m->count, item_##ITEM))              \
+		goto bad;                                                \
+	th_wbuf_put(w, m->n, m->len);
+#define NO_RULE
+#define RULE(fn)          \
+	if (fn(m))        \
+		goto bad;
+#define ENC_BODY(fname, S, RULE_, FIELDS)                                \
+	static int fname(const S *m, struct th_wbuf *w)                  \
+	{                                                                \
+		size_t start_ = w->len;                                  \
+		FIELDS                                                   \
+		RULE_                                                    \
+		return 0;                                                \
+		goto bad;                                                \
+	bad:                                                             \
+		w->len = start_;                                         \
+		return -EINVAL;                                          \
+	}
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE_, FIELDS) ENC_BODY(enc_##sname, struct proto_sess_##sname, RULE_, FIELDS)
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE_, FIELDS) ENC_BODY(enc_##iname, struct proto_sess_##iname, RULE_, FIELDS)
+#undef SESS_RECORD
+#define SESS_RECORD(rname, sname, RULE_, FIELDS) ENC_BODY(enc_rec_##rname, struct proto_sess_##sname, RULE_, FIELDS)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS) ENC_BODY(enc_dg_##NAME, struct proto_sess_dgram, NO_RULE, FIELDS)
+#include "session_msgs.def"
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE, FIELDS)
+#undef SESS_RECORD
+#define SESS_RECORD(rname, sname, RULE, FIELDS)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS)
+#undef ENC_BODY
+#undef S_U8
+#undef S_U16
+#undef S_U32
+#undef S_U64
+#undef S_VERSION
+#undef S_RANGE_
+#undef S_RANGE8
+#undef S_RANGE16
+#undef S_RANGE32
+#undef S_RANGE64
+#undef S_MASK8
+#undef S_MASK32
+#undef S_BYTES
+#undef S_F32S
+#undef S_STR16
+#undef S_VIEW16
+#undef S_VIEW32
+#undef S_ITEMS
+#undef RULE
+
+/* ---- decoders: dec_<sname>(), dec_rec_<rname>(), dec_dg_<NAME>() ----------------
+ * They fill *m as they go; callers decode into a private copy. */
+
+#define FAIL(text)                     \
+	do {                           \
+		if (why)               \
+			*why = (text); \
+		return -EBADMSG;       \
+	} while (0)
+
+static int get_f32s(struct th_rbuf *r, float *f, size_t n)
 {
-	return a->size >= 1 && a->size <= PROTO_SESS_ASSET_MAX_SIZE &&
-	       proto_sess_asset_name_ok(a->name, a->name_len);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		if (th_rbuf_u32(r, &u) < 0)
+			return -EBADMSG;
+		memcpy(&f[i], &u, 4);
+	}
+	return 0;
 }
 
-static void asset_info_put(struct th_wbuf *w, const struct proto_sess_asset_info *a)
+#define S_INT_(n, T, get)                    \
+	{                                    \
+		T v_;                        \
+		if (get(r, &v_) < 0)         \
+			FAIL(#n ": truncated"); \
+		m->n = v_;                   \
+	}
+#define S_U8(n) S_INT_(n, uint8_t, th_rbuf_u8)
+#define S_U16(n) S_INT_(n, uint16_t, th_rbuf_u16)
+#define S_U32(n) S_INT_(n, uint32_t, th_rbuf_u32)
+#define S_U64(n) S_INT_(n, uint64_t, th_rbuf_u64)
+#define S_VERSION(n)                                 \
+	if (th_rbuf_u16(r, &m->n) < 0)               \
+		FAIL(#n ": truncated");              \
+	if (m->n != PROTO_SESS_VERSION) {            \
+		if (why)                             \
+			*why = #n ": not ours";      \
+		return -EPROTONOSUPPORT;             \
+	}
+#define S_RANGE_(n, lo, hi, T, get)                          \
+	{                                                    \
+		T v_;                                        \
+		if (get(r, &v_) < 0)                         \
+			FAIL(#n ": truncated");              \
+		if (!in_range(v_, (lo), (hi)))               \
+			FAIL(#n ": value out of range");     \
+		m->n = v_;                                   \
+	}
+#define S_RANGE8(n, lo, hi) S_RANGE_(n, lo, hi, uint8_t, th_rbuf_u8)
+#define S_RANGE16(n, lo, hi) S_RANGE_(n, lo, hi, uint16_t, th_rbuf_u16)
+#define S_RANGE32(n, lo, hi) S_RANGE_(n, lo, hi, uint32_t, th_rbuf_u32)
+#define S_RANGE64(n, lo, hi) S_RANGE_(n, lo, hi, uint64_t, th_rbuf_u64)
+#define S_MASK_(n, mask, T, get)                               \
+	{                                                      \
+		T v_;                                          \
+		if (get(r, &v_) < 0)                           \
+			FAIL(#n ": truncated");                \
+		if (v_ & ~(unsigned long long)(mask))          \
+			FAIL(#n ": unknown flag bits");        \
+		m->n = v_;                                     \
+	}
+#define S_MASK8(n, mask) S_MASK_(n, mask, uint8_t, th_rbuf_u8)
+#define S_MASK32(n, mask) S_MASK_(n, mask, uint32_t, th_rbuf_u32)
+#define S_BYTES(n, len)                               \
+	if (th_rbuf_bytes(r, m->n, (len)) < 0)        \
+		FAIL(#n ": truncated");
+#define S_F32S(n, count)                              \
+	if (get_f32s(r, m->n, (count)) < 0)           \
+		FAIL(#n ": truncated");               \
+	if (!f32s_ok(m->n, (count)))                  \
+		FAIL(#n ": not a finite number");
+#define S_STR16(n, max, chars)                                                            \
+	{                                                                                 \
+		uint16_t l_;                                                              \
+		const uint8_t *p_;                                                        \
+		if (th_rbuf_u16(r, &l_) < 0)                                              \
+			FAIL(#n ": truncated");                                           \
+		if (l_ > (max))                                                           \
+			FAIL(#n ": too long");                                            \
+		if (th_rbuf_view(r, &p_, l_) < 0)                                         \
+			FAIL(#n ": truncated");                                           \
+		if (memchr(p_, 0, l_) || !chars_ok(p_, l_, CHARS_##chars))                \
+			FAIL(#n ": a byte outside its character class");                  \
+		memcpy(m->n, p_, l_);                                                     \
+		m->n[l_] = 0;                                                             \
+	}
+#define S_VIEW_(n, len, lo, hi, chars, get)                                 \
+	if (get(r, &m->len) < 0)                                            \
+		FAIL(#n ": truncated");                                     \
+	if (!in_range(m->len, (lo), (hi)))                                  \
+		FAIL(#n ": length out of range");                           \
+	m->n = NULL;                                                        \
+	if (m->len && th_rbuf_view(r, &m->n, m->len) < 0)                   \
+		FAIL(#n ": truncated");                                     \
+	if (!chars_ok(m->n, m->len, chars))                                 \
+		FAIL(#n ": a byte outside its character class");
+#define S_VIEW16(n, len, lo, hi, chars) S_VIEW_(n, len, lo, hi, CHARS_##chars, th_rbuf_u16)
+#define S_VIEW32(n, len, lo, hi) S_VIEW_(n, len, lo, hi, CH_BYTES, th_rbuf_u32)
+#define S_ITEMS(n, len, count, ITEM)                                        \
+	{                                                                   \
+		size_t start_ = r->off;                                     \
+		m->n = m->count ? r->p + r->off : NULL;                     \
+		for (unsigned long long i_ = 0; i_ < m->count; i_++)        \
+			if (item_##ITEM(r, why) < 0)                        \
+				return -EBADMSG;                            \
+		m->len = r->off - start_;                                   \
+	}
+#define RULE(fn)                                \
+	{                                       \
+		const char *r_ = fn(m);         \
+		if (r_)                         \
+			FAIL(r_);               \
+	}
+#define DEC_BODY(fname, S, RULE_, FIELDS)                                        \
+	static int fname(struct th_rbuf *r, S *m, const char **why)              \
+	{                                                                        \
+		FIELDS                                                           \
+		RULE_                                                            \
+		return 0;                                                        \
+	}
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE_, FIELDS) DEC_BODY(dec_##sname, struct proto_sess_##sname, RULE_, FIELDS)
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE_, FIELDS) DEC_BODY(dec_##iname, struct proto_sess_##iname, RULE_, FIELDS)
+#undef SESS_RECORD
+#define SESS_RECORD(rname, sname, RULE_, FIELDS) DEC_BODY(dec_rec_##rname, struct proto_sess_##sname, RULE_, FIELDS)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS) DEC_BODY(dec_dg_##NAME, struct proto_sess_dgram, NO_RULE, FIELDS)
+#include "session_msgs.def"
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#undef SESS_ITEM
+#define SESS_ITEM(iname, RULE, FIELDS)
+#undef SESS_RECORD
+#define SESS_RECORD(rname, sname, RULE, FIELDS)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS)
+#undef DEC_BODY
+#undef S_INT_
+#undef S_U8
+#undef S_U16
+#undef S_U32
+#undef S_U64
+#undef S_VERSION
+#undef S_RANGE_
+#undef S_RANGE8
+#undef S_RANGE16
+#undef S_RANGE32
+#undef S_RANGE64
+#undef S_MASK_
+#undef S_MASK8
+#undef S_MASK32
+#undef S_BYTES
+#undef S_F32S
+#undef S_STR16
+#undef S_VIEW_
+#undef S_VIEW16
+#undef S_VIEW32
+#undef S_ITEMS
+#undef RULE
+
+/* ---- field tables and descriptors -------------------------------------------------- */
+
+#define F_(kind, n, len_off, wire, lo, hi) { PROTO_SESS_F_##kind, #n, offsetof(S, n), (len_off), (wire), (lo), (hi) },
+#define S_U8(n) F_(U8, n, 0, 1, 0, UINT8_MAX)
+#define S_U16(n) F_(U16, n, 0, 2, 0, UINT16_MAX)
+#define S_U32(n) F_(U32, n, 0, 4, 0, UINT32_MAX)
+#define S_U64(n) F_(U64, n, 0, 8, 0, UINT64_MAX)
+#define S_VERSION(n) F_(VERSION, n, 0, 2, PROTO_SESS_VERSION, PROTO_SESS_VERSION)
+#define S_RANGE8(n, lo, hi) F_(RANGE8, n, 0, 1, lo, hi)
+#define S_RANGE16(n, lo, hi) F_(RANGE16, n, 0, 2, lo, hi)
+#define S_RANGE32(n, lo, hi) F_(RANGE32, n, 0, 4, lo, hi)
+#define S_RANGE64(n, lo, hi) F_(RANGE64, n, 0, 8, lo, hi)
+#define S_MASK8(n, mask) F_(MASK8, n, 0, 1, 0, mask)
+#define S_MASK32(n, mask) F_(MASK32, n, 0, 4, 0, mask)
+#define S_BYTES(n, len) F_(BYTES, n, 0, len, len, len)
+#define S_F32S(n, count) F_(F32S, n, 0, 4 * (count), count, count)
+#define S_STR16(n, max, chars) F_(STR16, n, 0, 0, 0, max)
+#define S_VIEW16(n, len, lo, hi, chars) F_(VIEW16, n, offsetof(S, len), 0, lo, hi)
+#define S_VIEW32(n, len, lo, hi) F_(VIEW32, n, offsetof(S, len), 0, lo, hi)
+#define S_ITEMS(n, len, count, ITEM) F_(ITEMS, n, offsetof(S, len), 0, 0, 0)
+/* offsetof needs the struct in scope: each table lives in its own function. */
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)                       \
+	static const struct proto_sess_field *fields_##sname(size_t *n)              \
+	{                                                                            \
+		typedef struct proto_sess_##sname S;                                 \
+		static const struct proto_sess_field f[] = { FIELDS };               \
+		*n = sizeof f / sizeof f[0];                                         \
+		return f;                                                            \
+	}
+#include "session_msgs.def"
+#undef SESS_MSG
+#undef F_
+#undef S_U8
+#undef S_U16
+#undef S_U32
+#undef S_U64
+#undef S_VERSION
+#undef S_RANGE8
+#undef S_RANGE16
+#undef S_RANGE32
+#undef S_RANGE64
+#undef S_MASK8
+#undef S_MASK32
+#undef S_BYTES
+#undef S_F32S
+#undef S_STR16
+#undef S_VIEW16
+#undef S_VIEW32
+#undef S_ITEMS
+
+/* Parameter names must not collide with the member designators. */
+#define SESS_MSG(id_, NAME_, sname_, uname_, STREAM_, RULE_, FIELDS_)                          \
+	{ .type = (id_), .name = #NAME_, .stream = PROTO_SESS_STREAM_##STREAM_,                \
+	  .struct_size = sizeof(struct proto_sess_##sname_), .fields = fields_##sname_ },
+const struct proto_sess_desc proto_sess_descs[] = {
+#include "session_msgs.def"
+};
+#undef SESS_MSG
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+const size_t proto_sess_n_descs = sizeof proto_sess_descs / sizeof proto_sess_descs[0];
+
+const struct proto_sess_desc *proto_sess_desc(uint16_t type)
 {
-	th_wbuf_put(w, a->hash, PROTO_SESS_ASSET_HASH_LEN);
-	th_wbuf_u64(w, a->size);
-	th_wbuf_u16(w, a->name_len);
-	th_wbuf_put(w, a->name, a->name_len);
+	for (size_t i = 0; i < proto_sess_n_descs; i++)
+		if (proto_sess_descs[i].type == type)
+			return &proto_sess_descs[i];
+	return NULL;
 }
+
+int proto_sess_check_stream(uint16_t type, enum proto_sess_stream stream)
+{
+	const struct proto_sess_desc *d = proto_sess_desc(type);
+	return d && d->stream == stream ? 0 : -EPROTO;
+}
+
+/* ---- canonical text and hashes -------------------------------------------------------- */
+
+#undef SESS_CONST
+#undef SESS_ERR
+#undef SESS_ASSET_ERR
+#undef SESS_MSG
+#undef SESS_ITEM
+#undef SESS_RECORD
+#undef SESS_DGRAM
+/* Sentences and C names (sname, uname) are not wire format: left out. */
+#define SESS_CONST(NAME, value) "const " #NAME " " #value "\n"
+#define SESS_ERR(code, NAME, text) "err " #code " " #NAME "\n"
+#define SESS_ASSET_ERR(code, NAME, text) "asset-err " #code " " #NAME "\n"
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS) \
+	"msg " #id " " #NAME " " #STREAM " " #RULE " " #FIELDS "\n"
+#define SESS_ITEM(iname, RULE, FIELDS) "item " #iname " " #RULE " " #FIELDS "\n"
+#define SESS_RECORD(rname, sname, RULE, FIELDS) "record " #rname " " #sname " " #RULE " " #FIELDS "\n"
+#define SESS_DGRAM(kind, NAME, FIELDS) "dgram " #kind " " #NAME " " #FIELDS "\n"
+static const char canonical_text[] =
+	"theta-session\n"
+	"frame u32-length u16-type fields\n"
+	"entries_rec u32-body_len th_logrec-body u8-signed sig[64]-if-signed\n"
+	"hello-sig ed25519 \"" PROTO_SESS_HELLO_CONTEXT "\" NUL binding[32] payload-without-sig\n"
+#include "session_msgs.def"
+	;
+#undef SESS_CONST
+#undef SESS_ERR
+#undef SESS_ASSET_ERR
+#undef SESS_MSG
+#undef SESS_ITEM
+#undef SESS_RECORD
+#undef SESS_DGRAM
+
+const char *proto_sess_canonical_text(void)
+{
+	return canonical_text;
+}
+
+uint64_t proto_sess_hash(void)
+{
+	return th_siphash(canonical_text, sizeof canonical_text - 1);
+}
+
+uint64_t proto_sess_handshake_hash(void)
+{
+	uint8_t b[16];
+	th_put_le64(b, th_schema_hash());
+	th_put_le64(b + 8, proto_sess_hash());
+	return th_siphash(b, sizeof b);
+}
+
+/* ---- messages: frames ------------------------------------------------------------------- */
+
+#define SESS_CONST(NAME, value)
+#define SESS_ERR(code, NAME, text)
+#define SESS_ASSET_ERR(code, NAME, text)
+#define SESS_ITEM(iname, RULE, FIELDS)
+#define SESS_RECORD(rname, sname, RULE, FIELDS)
 
 static int encode_payload(const struct proto_sess_msg *m, struct th_wbuf *w)
 {
 	switch (m->type) {
-	case PROTO_SESS_T_HELLO: {
-		const struct proto_sess_hello *h = &m->u.hello;
-		if (h->token_len > PROTO_SESS_MAX_TOKEN || (h->token_len && !h->token))
-			return -EINVAL;
-		hello_body(h, w);
-		th_wbuf_put(w, h->sig, sizeof(h->sig));
-		return 0;
+#define SESS_DGRAM(kind, NAME, FIELDS)
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS) \
+	case (id): th_wbuf_u16(w, (id)); return enc_##sname(&m->u.uname, w);
+#include "session_msgs.def"
+#undef SESS_MSG
 	}
-	case PROTO_SESS_T_ACK:
-		if (!role_ok(m->u.ack.role) || strnlen(m->u.ack.name, sizeof(m->u.ack.name)) > PROTO_SESS_NAME_MAX)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, m->u.ack.session_id, PROTO_SESS_ID_LEN);
-		th_wbuf_u8(w, m->u.ack.role);
-		th_wbuf_u64(w, m->u.ack.caps);
-		th_wbuf_put(w, m->u.ack.host_key, PROTO_SESS_KEY_LEN);
-		th_wbuf_u32(w, m->u.ack.peer_id);
-		th_wbuf_str16(w, m->u.ack.name);
-		return 0;
-	case PROTO_SESS_T_MEMBER_JOIN:
-		if (!role_ok(m->u.join.role))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.join.peer_id);
-		th_wbuf_put(w, m->u.join.key, PROTO_SESS_KEY_LEN);
-		th_wbuf_u8(w, m->u.join.role);
-		return 0;
-	case PROTO_SESS_T_MEMBER_LEAVE:
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.mleave.peer_id);
-		th_wbuf_u16(w, m->u.mleave.reason);
-		return 0;
-	case PROTO_SESS_T_ROLE:
-		if (!role_ok(m->u.role.role))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.role.peer_id);
-		th_wbuf_u8(w, m->u.role.role);
-		return 0;
-	case PROTO_SESS_T_KICK:
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.kick.peer_id);
-		th_wbuf_u16(w, m->u.kick.reason);
-		return 0;
-	case PROTO_SESS_T_ADMIN_REQ:
-		if (!admin_req_ok(&m->u.areq))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.areq.req_id);
-		th_wbuf_u8(w, m->u.areq.op);
-		th_wbuf_u32(w, m->u.areq.peer_id);
-		th_wbuf_u8(w, m->u.areq.role);
-		return 0;
-	case PROTO_SESS_T_ADMIN_RESULT:
-		if (!admin_result_ok(&m->u.ares))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.ares.req_id);
-		th_wbuf_u16(w, m->u.ares.code);
-		th_wbuf_u32(w, m->u.ares.peer_id);
-		th_wbuf_u8(w, m->u.ares.role);
-		return 0;
-	case PROTO_SESS_T_REJECTED:
-		if (!rejected_ok(&m->u.rej))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, m->u.rej.author, PROTO_SESS_KEY_LEN);
-		th_wbuf_u64(w, m->u.rej.seq);
-		th_wbuf_u64(w, m->u.rej.lamport);
-		th_wbuf_u16(w, m->u.rej.reason);
-		th_wbuf_str16(w, m->u.rej.text);
-		return 0;
-	case PROTO_SESS_T_PING:
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u64(w, m->u.ping.seq);
-		th_wbuf_u64(w, m->u.ping.t_ns);
-		return 0;
-	case PROTO_SESS_T_PONG:
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u64(w, m->u.pong.seq);
-		th_wbuf_u64(w, m->u.pong.echo_t_ns);
-		th_wbuf_u64(w, m->u.pong.t_ns);
-		return 0;
-	case PROTO_SESS_T_LEAVE:
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u16(w, m->u.leave.reason);
-		return 0;
-	case PROTO_SESS_T_ENTRIES:
-		/* Re-encodes a decoded message (the records are canonical). */
-		if (!m->u.entries.count || m->u.entries.count > PROTO_SESS_ENTRIES_MAX ||
-		    (m->u.entries.flags & ~PROTO_SESS_ENTRIES_F_MORE) || !m->u.entries.recs)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u8(w, m->u.entries.flags);
-		th_wbuf_u16(w, m->u.entries.count);
-		th_wbuf_put(w, m->u.entries.recs, m->u.entries.recs_len);
-		return 0;
-	case PROTO_SESS_T_SYNC:
-		if (m->u.sync.n > PROTO_SESS_SYNC_MAX || (m->u.sync.n && !m->u.sync.items))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u32(w, m->u.sync.n);
-		if (m->u.sync.n)
-			th_wbuf_put(w, m->u.sync.items, (size_t)m->u.sync.n * PROTO_SESS_SYNC_ITEM);
-		return 0;
-	case PROTO_SESS_T_ASSET_OFFER:
-		if (!asset_info_ok(&m->u.offer))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		asset_info_put(w, &m->u.offer);
-		return 0;
-	case PROTO_SESS_T_ASSET_LIST:
-		/* Re-encodes a decoded message (its items were validated). */
-		if (m->u.alist.n > PROTO_SESS_ASSET_LIST_MAX || (m->u.alist.n && !m->u.alist.items))
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_u16(w, m->u.alist.n);
-		if (m->u.alist.n)
-			th_wbuf_put(w, m->u.alist.items, m->u.alist.items_len);
-		return 0;
-	case PROTO_SESS_T_ASSET_GET:
-		if (m->u.aget.offset > PROTO_SESS_ASSET_MAX_SIZE)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, m->u.aget.hash, PROTO_SESS_ASSET_HASH_LEN);
-		th_wbuf_u64(w, m->u.aget.offset);
-		return 0;
-	case PROTO_SESS_T_ASSET_CHUNK: {
-		const struct proto_sess_asset_chunk *c = &m->u.achunk;
-		if (c->len < 1 || c->len > PROTO_SESS_ASSET_CHUNK || !c->data || c->offset > PROTO_SESS_ASSET_MAX_SIZE ||
-		    c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, c->hash, PROTO_SESS_ASSET_HASH_LEN);
-		th_wbuf_u64(w, c->offset);
-		th_wbuf_u32(w, c->len);
-		th_wbuf_put(w, c->data, c->len);
-		return 0;
-	}
-	case PROTO_SESS_T_ASSET_DONE:
-		if (m->u.adone.size < 1 || m->u.adone.size > PROTO_SESS_ASSET_MAX_SIZE)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, m->u.adone.hash, PROTO_SESS_ASSET_HASH_LEN);
-		th_wbuf_u64(w, m->u.adone.size);
-		return 0;
-	case PROTO_SESS_T_ASSET_ERROR:
-		if (m->u.aerr.code < 1 || m->u.aerr.code > PROTO_SESS_ASSET_E_MAX_)
-			return -EINVAL;
-		th_wbuf_u16(w, m->type);
-		th_wbuf_put(w, m->u.aerr.hash, PROTO_SESS_ASSET_HASH_LEN);
-		th_wbuf_u16(w, m->u.aerr.code);
-		return 0;
-	default:
-		return -EINVAL;
-	}
+	return -EINVAL;
 }
 
 int proto_sess_encode(const struct proto_sess_msg *m, struct th_wbuf *w)
@@ -350,285 +689,241 @@ int proto_sess_hello_version(const uint8_t *p, size_t len)
 	return th_get_le16(p + 2);
 }
 
-static int decode_hello(struct th_rbuf *r, struct proto_sess_hello *h)
+int proto_sess_decode_why(const uint8_t *p, size_t len, struct proto_sess_msg *out, const char **why)
 {
-	int rv = 0;
-	rv |= th_rbuf_u16(r, &h->version);
-	if (rv == 0 && h->version != PROTO_SESS_VERSION)
-		return -EPROTONOSUPPORT;
-	rv |= th_rbuf_u64(r, &h->schema_hash);
-	rv |= th_rbuf_bytes(r, h->nonce, sizeof(h->nonce));
-	rv |= th_rbuf_u64(r, &h->caps);
-	rv |= th_rbuf_u16(r, &h->token_len);
-	if (rv)
+	struct th_rbuf r;
+	struct proto_sess_msg m;
+	const char *dummy;
+	if (!why)
+		why = &dummy;
+	*why = "truncated type";
+	if (len > PROTO_SESS_MAX_FRAME) {
+		*why = "frame too large";
 		return -EBADMSG;
-	if (h->token_len > PROTO_SESS_MAX_TOKEN)
-		return -EBADMSG;
-	h->token = NULL;
-	if (h->token_len && th_rbuf_view(r, &h->token, h->token_len) < 0)
-		return -EBADMSG;
-	rv |= th_rbuf_bytes(r, h->identity_key, sizeof(h->identity_key));
-	rv |= th_rbuf_bytes(r, h->sig, sizeof(h->sig));
-	return rv ? -EBADMSG : 0;
-}
-
-/* One ENTRIES record at r: validates and (when e) decodes it. */
-static int entries_rec(struct th_rbuf *r, struct th_logrec_entry *e)
-{
-	uint32_t blen;
-	const uint8_t *body, *sig = NULL;
-	uint8_t sflag;
-	struct th_logrec_entry tmp;
-	int why;
-	if (th_rbuf_u32(r, &blen) < 0 || blen < TH_LOGREC_FIXED_LEN_MIN || blen > TH_LOGREC_FIXED_LEN + TH_LOGREC_PAYLOAD_MAX ||
-	    th_rbuf_view(r, &body, blen) < 0 || th_rbuf_u8(r, &sflag) < 0 || sflag > 1)
-		return -EBADMSG;
-	if (sflag && th_rbuf_view(r, &sig, TH_LOGREC_SIG_LEN) < 0)
-		return -EBADMSG;
-	if (!e)
-		e = &tmp;
-	if (th_logrec_decode(body, blen, e, &why) < 0)
-		return -EBADMSG;
-	e->has_sig = sflag;
-	if (sig)
-		memcpy(e->sig, sig, TH_LOGREC_SIG_LEN);
-	return 0;
-}
-
-static int decode_entries(struct th_rbuf *r, struct proto_sess_entries *m)
-{
-	if (th_rbuf_u8(r, &m->flags) < 0 || th_rbuf_u16(r, &m->count) < 0)
-		return -EBADMSG;
-	if ((m->flags & ~PROTO_SESS_ENTRIES_F_MORE) || m->count == 0 || m->count > PROTO_SESS_ENTRIES_MAX)
-		return -EBADMSG;
-	m->recs = r->p + r->off;
-	size_t start = r->off;
-	for (unsigned i = 0; i < m->count; i++)
-		if (entries_rec(r, NULL) < 0)
-			return -EBADMSG;
-	m->recs_len = r->off - start;
-	return 0;
-}
-
-static int decode_sync(struct th_rbuf *r, struct proto_sess_sync *m)
-{
-	if (th_rbuf_u32(r, &m->n) < 0 || m->n > PROTO_SESS_SYNC_MAX)
-		return -EBADMSG;
-	m->items = NULL;
-	if (m->n && th_rbuf_view(r, &m->items, (size_t)m->n * PROTO_SESS_SYNC_ITEM) < 0)
-		return -EBADMSG;
-	for (uint32_t i = 0; i < m->n; i++) {
-		const uint8_t *it = m->items + (size_t)i * PROTO_SESS_SYNC_ITEM;
-		if (th_get_le64(it + PROTO_SESS_KEY_LEN) == 0)
-			return -EBADMSG;
-		if (i && memcmp(it - PROTO_SESS_SYNC_ITEM, it, PROTO_SESS_KEY_LEN) >= 0)
-			return -EBADMSG;
 	}
-	return 0;
-}
-
-static int decode_asset_info(struct th_rbuf *r, struct proto_sess_asset_info *a)
-{
-	if (th_rbuf_bytes(r, a->hash, PROTO_SESS_ASSET_HASH_LEN) < 0 || th_rbuf_u64(r, &a->size) < 0 ||
-	    th_rbuf_u16(r, &a->name_len) < 0 || a->name_len < 1 || a->name_len > PROTO_SESS_ASSET_NAME_MAX ||
-	    th_rbuf_view(r, &a->name, a->name_len) < 0)
+	memset(&m, 0, sizeof m);
+	th_rbuf_init(&r, p, len);
+	if (th_rbuf_u16(&r, &m.type) < 0)
 		return -EBADMSG;
-	return asset_info_ok(a) ? 0 : -EBADMSG;
-}
-
-static int decode_asset_list(struct th_rbuf *r, struct proto_sess_asset_list *m)
-{
-	struct proto_sess_asset_info a;
-	if (th_rbuf_u16(r, &m->n) < 0 || m->n > PROTO_SESS_ASSET_LIST_MAX)
+	int rv;
+	switch (m.type) {
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS) \
+	case (id): rv = dec_##sname(&r, &m.u.uname, why); break;
+#include "session_msgs.def"
+#undef SESS_MSG
+	default:
+		*why = "unknown message type";
+		return -ENOMSG;
+	}
+	if (rv < 0)
+		return rv;
+	if (th_rbuf_left(&r)) {
+		*why = "trailing bytes after the last field";
 		return -EBADMSG;
-	size_t start = r->off;
-	m->items = m->n ? r->p + r->off : NULL;
-	for (unsigned i = 0; i < m->n; i++)
-		if (decode_asset_info(r, &a) < 0)
-			return -EBADMSG;
-	m->items_len = r->off - start;
+	}
+	*out = m;
 	return 0;
 }
 
 int proto_sess_decode(const uint8_t *p, size_t len, struct proto_sess_msg *out)
 {
+	return proto_sess_decode_why(p, len, out, NULL);
+}
+
+/* ---- the IPC EVENT_REJECTED payload ---------------------------------------------------- */
+
+int proto_sess_rejected_event_encode(const struct proto_sess_rejected *r, uint8_t *out, size_t cap)
+{
+	struct th_wbuf w;
+	th_wbuf_init_fixed(&w, out, cap);
+	int rv = enc_rec_rejected_event(r, &w);
+	if (rv == 0)
+		rv = th_wbuf_error(&w);
+	return rv == -EMSGSIZE ? -ENOSPC : rv < 0 ? rv : (int)w.len;
+}
+
+int proto_sess_rejected_event_decode(const uint8_t *p, size_t len, struct proto_sess_rejected *out)
+{
+	struct proto_sess_rejected m;
 	struct th_rbuf r;
-	struct proto_sess_msg m;
-	memset(&m, 0, sizeof(m));
-	if (len > PROTO_SESS_MAX_FRAME)
-		return -EBADMSG;
+	memset(&m, 0, sizeof m);
 	th_rbuf_init(&r, p, len);
-	if (th_rbuf_u16(&r, &m.type) < 0)
-		return -EBADMSG;
-	int rv = 0;
-	switch (m.type) {
-	case PROTO_SESS_T_HELLO:
-		rv = decode_hello(&r, &m.u.hello);
-		if (rv < 0)
-			return rv;
-		break;
-	case PROTO_SESS_T_ACK:
-		rv |= th_rbuf_bytes(&r, m.u.ack.session_id, PROTO_SESS_ID_LEN);
-		rv |= th_rbuf_u8(&r, &m.u.ack.role);
-		rv |= th_rbuf_u64(&r, &m.u.ack.caps);
-		rv |= th_rbuf_bytes(&r, m.u.ack.host_key, PROTO_SESS_KEY_LEN);
-		rv |= th_rbuf_u32(&r, &m.u.ack.peer_id);
-		rv |= th_rbuf_str16(&r, m.u.ack.name, sizeof(m.u.ack.name));
-		if (rv == 0 && !role_ok(m.u.ack.role))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_MEMBER_JOIN:
-		rv |= th_rbuf_u32(&r, &m.u.join.peer_id);
-		rv |= th_rbuf_bytes(&r, m.u.join.key, PROTO_SESS_KEY_LEN);
-		rv |= th_rbuf_u8(&r, &m.u.join.role);
-		if (rv == 0 && !role_ok(m.u.join.role))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_MEMBER_LEAVE:
-		rv |= th_rbuf_u32(&r, &m.u.mleave.peer_id);
-		rv |= th_rbuf_u16(&r, &m.u.mleave.reason);
-		break;
-	case PROTO_SESS_T_ROLE:
-		rv |= th_rbuf_u32(&r, &m.u.role.peer_id);
-		rv |= th_rbuf_u8(&r, &m.u.role.role);
-		if (rv == 0 && !role_ok(m.u.role.role))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_KICK:
-		rv |= th_rbuf_u32(&r, &m.u.kick.peer_id);
-		rv |= th_rbuf_u16(&r, &m.u.kick.reason);
-		break;
-	case PROTO_SESS_T_ADMIN_REQ:
-		rv |= th_rbuf_u32(&r, &m.u.areq.req_id);
-		rv |= th_rbuf_u8(&r, &m.u.areq.op);
-		rv |= th_rbuf_u32(&r, &m.u.areq.peer_id);
-		rv |= th_rbuf_u8(&r, &m.u.areq.role);
-		if (rv == 0 && !admin_req_ok(&m.u.areq))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_ADMIN_RESULT:
-		rv |= th_rbuf_u32(&r, &m.u.ares.req_id);
-		rv |= th_rbuf_u16(&r, &m.u.ares.code);
-		rv |= th_rbuf_u32(&r, &m.u.ares.peer_id);
-		rv |= th_rbuf_u8(&r, &m.u.ares.role);
-		if (rv == 0 && !admin_result_ok(&m.u.ares))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_REJECTED:
-		rv |= th_rbuf_bytes(&r, m.u.rej.author, PROTO_SESS_KEY_LEN);
-		rv |= th_rbuf_u64(&r, &m.u.rej.seq);
-		rv |= th_rbuf_u64(&r, &m.u.rej.lamport);
-		rv |= th_rbuf_u16(&r, &m.u.rej.reason);
-		rv |= th_rbuf_str16(&r, m.u.rej.text, sizeof(m.u.rej.text));
-		if (rv == 0 && !rejected_ok(&m.u.rej))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_PING:
-		rv |= th_rbuf_u64(&r, &m.u.ping.seq);
-		rv |= th_rbuf_u64(&r, &m.u.ping.t_ns);
-		break;
-	case PROTO_SESS_T_PONG:
-		rv |= th_rbuf_u64(&r, &m.u.pong.seq);
-		rv |= th_rbuf_u64(&r, &m.u.pong.echo_t_ns);
-		rv |= th_rbuf_u64(&r, &m.u.pong.t_ns);
-		break;
-	case PROTO_SESS_T_LEAVE:
-		rv |= th_rbuf_u16(&r, &m.u.leave.reason);
-		break;
-	case PROTO_SESS_T_ENTRIES:
-		rv = decode_entries(&r, &m.u.entries);
-		break;
-	case PROTO_SESS_T_SYNC:
-		rv = decode_sync(&r, &m.u.sync);
-		break;
-	case PROTO_SESS_T_ASSET_OFFER:
-		rv = decode_asset_info(&r, &m.u.offer);
-		break;
-	case PROTO_SESS_T_ASSET_LIST:
-		rv = decode_asset_list(&r, &m.u.alist);
-		break;
-	case PROTO_SESS_T_ASSET_GET:
-		rv |= th_rbuf_bytes(&r, m.u.aget.hash, PROTO_SESS_ASSET_HASH_LEN);
-		rv |= th_rbuf_u64(&r, &m.u.aget.offset);
-		if (rv == 0 && m.u.aget.offset > PROTO_SESS_ASSET_MAX_SIZE)
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_ASSET_CHUNK: {
-		struct proto_sess_asset_chunk *c = &m.u.achunk;
-		rv |= th_rbuf_bytes(&r, c->hash, PROTO_SESS_ASSET_HASH_LEN);
-		rv |= th_rbuf_u64(&r, &c->offset);
-		rv |= th_rbuf_u32(&r, &c->len);
-		if (rv == 0 && (c->len < 1 || c->len > PROTO_SESS_ASSET_CHUNK || c->offset > PROTO_SESS_ASSET_MAX_SIZE ||
-				c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE))
-			rv = -EBADMSG;
-		if (rv == 0 && th_rbuf_view(&r, &c->data, c->len) < 0)
-			rv = -EBADMSG;
-		break;
-	}
-	case PROTO_SESS_T_ASSET_DONE:
-		rv |= th_rbuf_bytes(&r, m.u.adone.hash, PROTO_SESS_ASSET_HASH_LEN);
-		rv |= th_rbuf_u64(&r, &m.u.adone.size);
-		if (rv == 0 && (m.u.adone.size < 1 || m.u.adone.size > PROTO_SESS_ASSET_MAX_SIZE))
-			rv = -EBADMSG;
-		break;
-	case PROTO_SESS_T_ASSET_ERROR:
-		rv |= th_rbuf_bytes(&r, m.u.aerr.hash, PROTO_SESS_ASSET_HASH_LEN);
-		rv |= th_rbuf_u16(&r, &m.u.aerr.code);
-		if (rv == 0 && (m.u.aerr.code < 1 || m.u.aerr.code > PROTO_SESS_ASSET_E_MAX_))
-			rv = -EBADMSG;
-		break;
-	default:
-		return -ENOMSG;
-	}
-	if (rv || th_rbuf_left(&r) != 0)
+	if (dec_rec_rejected_event(&r, &m, NULL) < 0 || th_rbuf_left(&r))
 		return -EBADMSG;
 	*out = m;
 	return 0;
 }
 
-/* ---- IPC EVENT_REJECTED payload ------------------------------------------------ */
+/* ---- datagrams ------------------------------------------------------------------------- */
 
-int proto_sess_rejected_event_encode(const struct proto_sess_rejected *r, uint8_t *out, size_t cap)
+int proto_sess_dgram_encode(const struct proto_sess_dgram *d, uint8_t *out, size_t cap)
 {
-	if (!rejected_ok(r))
-		return -EINVAL;
-	size_t n = strlen(r->text);
-	size_t need = PROTO_SESS_KEY_LEN + 8 + 8 + 4 + 2 + n;
-	if (need > cap)
-		return -ENOSPC;
-	memcpy(out, r->author, PROTO_SESS_KEY_LEN);
-	th_put_le64(out + 32, r->seq);
-	th_put_le64(out + 40, r->lamport);
-	th_put_le32(out + 48, r->reason);
-	th_put_le16(out + 52, (uint16_t)n);
-	memcpy(out + 54, r->text, n);
-	return (int)need;
+	struct th_wbuf w;
+	int rv;
+	th_wbuf_init_fixed(&w, out, cap);
+	th_wbuf_u8(&w, d->kind);
+	switch (d->kind) {
+#define SESS_MSG(id, NAME, sname, uname, STREAM, RULE, FIELDS)
+#undef SESS_DGRAM
+#define SESS_DGRAM(kind, NAME, FIELDS) case (kind): rv = enc_dg_##NAME(d, &w); break;
+#include "session_msgs.def"
+#undef SESS_DGRAM
+	default:
+		rv = -EINVAL;
+	}
+	if (rv == 0)
+		rv = th_wbuf_error(&w) < 0 ? -EINVAL : (int)w.len;
+	return rv;
 }
 
-int proto_sess_rejected_event_decode(const uint8_t *p, size_t len, struct proto_sess_rejected *out)
+int proto_sess_dgram_decode(const uint8_t *p, size_t len, struct proto_sess_dgram *out)
 {
-	struct proto_sess_rejected r;
-	memset(&r, 0, sizeof(r));
-	if (len < 54 || len > PROTO_SESS_REJECTED_EVENT_MAX)
+	struct th_rbuf r;
+	struct proto_sess_dgram d;
+	int rv;
+	memset(&d, 0, sizeof d);
+	th_rbuf_init(&r, p, len);
+	if (th_rbuf_u8(&r, &d.kind) < 0)
 		return -EBADMSG;
-	memcpy(r.author, p, PROTO_SESS_KEY_LEN);
-	r.seq = th_get_le64(p + 32);
-	r.lamport = th_get_le64(p + 40);
-	uint32_t reason = th_get_le32(p + 48);
-	uint16_t n = th_get_le16(p + 52);
-	if (reason > PROTO_SESS_REJECT_REASON_MAX || n > PROTO_SESS_REJECT_TEXT_MAX || len != 54u + n ||
-	    !reject_text_ok((const char *)p + 54, n))
+	switch (d.kind) {
+#define SESS_DGRAM(kind, NAME, FIELDS) case (kind): rv = dec_dg_##NAME(&r, &d, NULL); break;
+#include "session_msgs.def"
+#undef SESS_DGRAM
+#undef SESS_MSG
+#undef SESS_CONST
+#undef SESS_ERR
+#undef SESS_ASSET_ERR
+#undef SESS_ITEM
+#undef SESS_RECORD
+	default:
 		return -EBADMSG;
-	r.reason = (uint16_t)reason;
-	memcpy(r.text, p + 54, n);
-	r.text[n] = 0;
-	if (!rejected_ok(&r))
+	}
+	if (rv < 0 || th_rbuf_left(&r))
 		return -EBADMSG;
-	*out = r;
+	*out = d;
 	return 0;
 }
 
-/* ---- ENTRIES and SYNC ------------------------------------------------------ */
+/* ---- SYNC and asset lists: built from their items' encoders --------------------------- */
+
+void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, struct proto_sess_sync_head *out)
+{
+	struct th_rbuf r;
+	th_rbuf_init(&r, m->items + (size_t)i * PROTO_SESS_SYNC_ITEM, PROTO_SESS_SYNC_ITEM);
+	memset(out, 0, sizeof *out);
+	(void)dec_sync_head(&r, out, NULL); /* validated when the message was decoded */
+}
+
+/* Appends the frame of a message whose item list is in items. */
+static int encode_list(struct th_wbuf *w, struct proto_sess_msg *m)
+{
+	int rv = proto_sess_encode(m, w);
+	return rv == -EMSGSIZE ? -E2BIG : rv;
+}
+
+int proto_sess_sync_encode(struct th_wbuf *w, const struct proto_sess_sync_head *heads, uint32_t n)
+{
+	if (n > PROTO_SESS_SYNC_MAX)
+		return -E2BIG;
+	struct th_wbuf items;
+	int rv = 0;
+	th_wbuf_init(&items, 0);
+	for (uint32_t i = 0; i < n && rv == 0; i++)
+		rv = enc_sync_head(&heads[i], &items);
+	if (rv == 0)
+		rv = th_wbuf_error(&items);
+	if (rv == 0) {
+		struct proto_sess_msg m = { .type = PROTO_SESS_T_SYNC,
+					    .u.sync = { .n = n, .items = items.data, .items_len = items.len } };
+		rv = encode_list(w, &m);
+	}
+	th_wbuf_fini(&items);
+	return rv;
+}
+
+int proto_sess_asset_list_encode(struct th_wbuf *w, const struct proto_sess_asset_info *items, uint16_t n)
+{
+	if (n > PROTO_SESS_ASSET_LIST_MAX)
+		return -E2BIG;
+	struct th_wbuf b;
+	int rv = 0;
+	th_wbuf_init(&b, 0);
+	for (uint16_t i = 0; i < n && rv == 0; i++)
+		rv = enc_asset_info(&items[i], &b);
+	if (rv == 0)
+		rv = th_wbuf_error(&b);
+	if (rv == 0) {
+		struct proto_sess_msg m = { .type = PROTO_SESS_T_ASSET_LIST,
+					    .u.alist = { .n = n, .items = b.data, .items_len = b.len } };
+		rv = encode_list(w, &m);
+	}
+	th_wbuf_fini(&b);
+	return rv;
+}
+
+void proto_sess_asset_list_iter_init(struct proto_sess_asset_list_iter *it, const struct proto_sess_asset_list *m)
+{
+	it->p = m->items;
+	it->left = m->n ? m->items_len : 0;
+}
+
+int proto_sess_asset_list_next(struct proto_sess_asset_list_iter *it, struct proto_sess_asset_info *out)
+{
+	if (!it->left)
+		return 0;
+	struct th_rbuf r;
+	struct proto_sess_asset_info a;
+	th_rbuf_init(&r, it->p, it->left);
+	if (dec_asset_info(&r, &a, NULL) < 0) {
+		it->left = 0;
+		return 0;
+	}
+	it->p += r.off;
+	it->left -= r.off;
+	*out = a;
+	return 1;
+}
+
+/* ---- HELLO signatures -------------------------------------------------------------------- */
+
+/* context | NUL | binding | HELLO payload without the signature */
+static int hello_sign_input(const struct proto_sess_hello *h, const uint8_t *binding, struct th_wbuf *w)
+{
+	th_wbuf_put(w, PROTO_SESS_HELLO_CONTEXT, sizeof(PROTO_SESS_HELLO_CONTEXT));
+	th_wbuf_put(w, binding, PROTO_SESS_BINDING_LEN);
+	th_wbuf_u16(w, PROTO_SESS_T_HELLO);
+	if (enc_hello(h, w) < 0)
+		return -EINVAL;
+	int rv = th_wbuf_error(w);
+	if (rv == 0)
+		w->len -= PROTO_SESS_SIG_LEN; /* sig is HELLO's last field */
+	return rv;
+}
+
+int proto_sess_hello_sign(struct proto_sess_hello *h, const uint8_t binding[PROTO_SESS_BINDING_LEN],
+			  const uint8_t seckey[PROTO_SESS_SECKEY_LEN])
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	int rv = hello_sign_input(h, binding, &w);
+	if (rv == 0 && crypto_sign_detached(h->sig, NULL, w.data, w.len, seckey) != 0)
+		rv = -EIO;
+	th_wbuf_fini(&w);
+	return rv;
+}
+
+int proto_sess_hello_verify(const struct proto_sess_hello *h, const uint8_t binding[PROTO_SESS_BINDING_LEN])
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	int rv = hello_sign_input(h, binding, &w);
+	if (rv == 0 && crypto_sign_verify_detached(h->sig, w.data, w.len, h->identity_key) != 0)
+		rv = -EKEYREJECTED;
+	th_wbuf_fini(&w);
+	return rv < 0 ? -EKEYREJECTED : 0;
+}
+
+/* ---- ENTRIES: iteration and the incremental builder --------------------------------------- */
 
 void proto_sess_entries_iter_init(struct proto_sess_entries_iter *it, const struct proto_sess_entries *m)
 {
@@ -705,7 +1000,8 @@ int proto_sess_entries_end(struct proto_sess_entries_build *b)
 	if (rv < 0)
 		return rv;
 	th_put_le32(b->w->data + b->start, (uint32_t)proto_sess_entries_size(b));
-	th_put_le16(b->w->data + b->start + PROTO_SESS_FRAME_HDR + 3, b->count);
+	/* ENTRIES: u16 type, u8 flags, u16 count (session_msgs.def) */
+	th_put_le16(b->w->data + b->start + PROTO_SESS_FRAME_HDR + 2 + 1, b->count);
 	return 0;
 }
 
@@ -714,214 +1010,6 @@ void proto_sess_entries_abort(struct proto_sess_entries_build *b)
 	if (b->w && b->w->len >= b->start)
 		b->w->len = b->start;
 	b->count = 0;
-}
-
-void proto_sess_sync_item(const struct proto_sess_sync *m, uint32_t i, struct proto_sess_sync_head *out)
-{
-	const uint8_t *it = m->items + (size_t)i * PROTO_SESS_SYNC_ITEM;
-	memcpy(out->key, it, PROTO_SESS_KEY_LEN);
-	out->seq = th_get_le64(it + PROTO_SESS_KEY_LEN);
-	memcpy(out->hash, it + PROTO_SESS_KEY_LEN + 8, PROTO_SESS_HASH_LEN);
-}
-
-int proto_sess_sync_encode(struct th_wbuf *w, const struct proto_sess_sync_head *heads, uint32_t n)
-{
-	if (n > PROTO_SESS_SYNC_MAX)
-		return -E2BIG;
-	for (uint32_t i = 0; i < n; i++)
-		if (!heads[i].seq || (i && memcmp(heads[i - 1].key, heads[i].key, PROTO_SESS_KEY_LEN) >= 0))
-			return -EINVAL;
-	size_t start = w->len;
-	th_wbuf_u32(w, (uint32_t)(2 + 4 + (size_t)n * PROTO_SESS_SYNC_ITEM));
-	th_wbuf_u16(w, PROTO_SESS_T_SYNC);
-	th_wbuf_u32(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		th_wbuf_put(w, heads[i].key, PROTO_SESS_KEY_LEN);
-		th_wbuf_u64(w, heads[i].seq);
-		th_wbuf_put(w, heads[i].hash, PROTO_SESS_HASH_LEN);
-	}
-	int rv = th_wbuf_error(w);
-	if (rv < 0 && w->len >= start)
-		w->len = start;
-	return rv;
-}
-
-/* ---- asset lists ------------------------------------------------------------ */
-
-int proto_sess_asset_list_encode(struct th_wbuf *w, const struct proto_sess_asset_info *items, uint16_t n)
-{
-	if (n > PROTO_SESS_ASSET_LIST_MAX)
-		return -E2BIG;
-	size_t body = 2 + 2;
-	for (uint16_t i = 0; i < n; i++) {
-		if (!asset_info_ok(&items[i]))
-			return -EINVAL;
-		body += PROTO_SESS_ASSET_INFO_FIXED + items[i].name_len;
-	}
-	size_t start = w->len;
-	th_wbuf_u32(w, (uint32_t)body);
-	th_wbuf_u16(w, PROTO_SESS_T_ASSET_LIST);
-	th_wbuf_u16(w, n);
-	for (uint16_t i = 0; i < n; i++)
-		asset_info_put(w, &items[i]);
-	int rv = th_wbuf_error(w);
-	if (rv < 0 && w->len >= start)
-		w->len = start;
-	return rv;
-}
-
-void proto_sess_asset_list_iter_init(struct proto_sess_asset_list_iter *it, const struct proto_sess_asset_list *m)
-{
-	it->p = m->items;
-	it->left = m->n ? m->items_len : 0;
-}
-
-int proto_sess_asset_list_next(struct proto_sess_asset_list_iter *it, struct proto_sess_asset_info *out)
-{
-	if (!it->left)
-		return 0;
-	struct th_rbuf r;
-	struct proto_sess_asset_info a;
-	th_rbuf_init(&r, it->p, it->left);
-	if (decode_asset_info(&r, &a) < 0) {
-		it->left = 0;
-		return 0;
-	}
-	it->p += r.off;
-	it->left -= r.off;
-	*out = a;
-	return 1;
-}
-
-/* ---- datagrams ------------------------------------------------------------ */
-
-static uint32_t f32_bits(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	return u;
-}
-
-int proto_sess_dgram_encode(const struct proto_sess_dgram *d, uint8_t *out, size_t cap)
-{
-	struct th_wbuf w;
-	th_wbuf_init(&w, cap);
-	th_wbuf_u8(&w, d->kind);
-	switch (d->kind) {
-	case PROTO_SESS_DG_PING:
-		th_wbuf_u64(&w, d->seq);
-		th_wbuf_u64(&w, d->t_ns);
-		break;
-	case PROTO_SESS_DG_PONG:
-		th_wbuf_u64(&w, d->seq);
-		th_wbuf_u64(&w, d->echo_t_ns);
-		th_wbuf_u64(&w, d->t_ns);
-		break;
-	case PROTO_SESS_DG_POSE:
-		if (d->flags > PROTO_SESS_POSE_F_ALL) {
-			th_wbuf_fini(&w);
-			return -EINVAL;
-		}
-		th_wbuf_put(&w, d->author, PROTO_SESS_KEY_LEN);
-		th_wbuf_u64(&w, d->t_ns);
-		for (int i = 0; i < 7; i++) {
-			if (!isfinite(d->pose[i])) {
-				th_wbuf_fini(&w);
-				return -EINVAL;
-			}
-			th_wbuf_u32(&w, f32_bits(d->pose[i]));
-		}
-		th_wbuf_u32(&w, d->flags);
-		break;
-	default:
-		th_wbuf_fini(&w);
-		return -EINVAL;
-	}
-	int rv = th_wbuf_error(&w);
-	size_t n = w.len;
-	if (rv == 0)
-		memcpy(out, w.data, n);
-	th_wbuf_fini(&w);
-	return rv < 0 ? -EINVAL : (int)n;
-}
-
-int proto_sess_dgram_decode(const uint8_t *p, size_t len, struct proto_sess_dgram *out)
-{
-	struct th_rbuf r;
-	struct proto_sess_dgram d;
-	int rv = 0;
-	memset(&d, 0, sizeof(d));
-	th_rbuf_init(&r, p, len);
-	if (th_rbuf_u8(&r, &d.kind) < 0)
-		return -EBADMSG;
-	switch (d.kind) {
-	case PROTO_SESS_DG_PING:
-		rv |= th_rbuf_u64(&r, &d.seq);
-		rv |= th_rbuf_u64(&r, &d.t_ns);
-		break;
-	case PROTO_SESS_DG_PONG:
-		rv |= th_rbuf_u64(&r, &d.seq);
-		rv |= th_rbuf_u64(&r, &d.echo_t_ns);
-		rv |= th_rbuf_u64(&r, &d.t_ns);
-		break;
-	case PROTO_SESS_DG_POSE:
-		rv |= th_rbuf_bytes(&r, d.author, PROTO_SESS_KEY_LEN);
-		rv |= th_rbuf_u64(&r, &d.t_ns);
-		for (int i = 0; i < 7 && !rv; i++) {
-			uint32_t u;
-			rv |= th_rbuf_u32(&r, &u);
-			memcpy(&d.pose[i], &u, 4);
-			if (!rv && !isfinite(d.pose[i]))
-				rv = -EBADMSG;
-		}
-		rv |= th_rbuf_u32(&r, &d.flags);
-		if (!rv && d.flags > PROTO_SESS_POSE_F_ALL)
-			rv = -EBADMSG;
-		break;
-	default:
-		return -EBADMSG;
-	}
-	if (rv || th_rbuf_left(&r))
-		return -EBADMSG;
-	*out = d;
-	return 0;
-}
-
-/* context | NUL | binding | HELLO body */
-static int hello_sign_input(const struct proto_sess_hello *h, const uint8_t *binding,
-			    struct th_wbuf *w)
-{
-	if (h->token_len > PROTO_SESS_MAX_TOKEN || (h->token_len && !h->token))
-		return -EINVAL;
-	th_wbuf_put(w, PROTO_SESS_HELLO_CONTEXT, sizeof(PROTO_SESS_HELLO_CONTEXT));
-	th_wbuf_put(w, binding, PROTO_SESS_BINDING_LEN);
-	hello_body(h, w);
-	return th_wbuf_error(w);
-}
-
-int proto_sess_hello_sign(struct proto_sess_hello *h, const uint8_t binding[PROTO_SESS_BINDING_LEN],
-			  const uint8_t seckey[PROTO_SESS_SECKEY_LEN])
-{
-	struct th_wbuf w;
-	th_wbuf_init(&w, 0);
-	int rv = hello_sign_input(h, binding, &w);
-	if (rv == 0 && crypto_sign_detached(h->sig, NULL, w.data, w.len, seckey) != 0)
-		rv = -EIO;
-	th_wbuf_fini(&w);
-	return rv;
-}
-
-int proto_sess_hello_verify(const struct proto_sess_hello *h,
-			    const uint8_t binding[PROTO_SESS_BINDING_LEN])
-{
-	struct th_wbuf w;
-	th_wbuf_init(&w, 0);
-	int rv = hello_sign_input(h, binding, &w);
-	if (rv == 0 &&
-	    crypto_sign_verify_detached(h->sig, w.data, w.len, h->identity_key) != 0)
-		rv = -EKEYREJECTED;
-	th_wbuf_fini(&w);
-	return rv < 0 && rv != -EKEYREJECTED ? -EKEYREJECTED : rv;
 }
 
 /* ---- framing -------------------------------------------------------------- */

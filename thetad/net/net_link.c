@@ -1171,7 +1171,8 @@ static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now
 	const struct sockaddr *ra = net_quic_remote(q, &rl);
 	net_udp_addr_str(ra, c->addr, sizeof(c->addr));
 	struct net_sl_config cfg = {
-		.side = NET_SL_HOST, .pk = nm->host_key->pk, .sk = nm->host_key->sk, .schema_hash = th_schema_hash(),
+		.side = NET_SL_HOST, .pk = nm->host_key->pk, .sk = nm->host_key->sk,
+		.schema_hash = proto_sess_handshake_hash(),
 		.caps = NET_OUR_CAPS, .lost_after_ns = nm->lost_after_ns, .wall_offset_ns = wall_offset(nm),
 		.max_peers = nm->max_peers, .host = &host_ops, .host_user = nm,
 	};

@@ -98,7 +98,7 @@ void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
 	net_udp_addr_str((struct sockaddr *)&ss, c->addr, sizeof(c->addr));
 	struct net_sl_config cfg = {
 		.side = NET_SL_JOINER, .pk = nm->host_key->pk, .sk = nm->host_key->sk,
-		.schema_hash = th_schema_hash() ^ nm->test_schema_xor, .version = nm->test_version, .caps = NET_OUR_CAPS,
+		.schema_hash = proto_sess_handshake_hash() ^ nm->test_schema_xor, .version = nm->test_version, .caps = NET_OUR_CAPS,
 		.lost_after_ns = nm->lost_after_ns, .token = s->link.token, .token_len = PROTO_INVITE_TOKEN_LEN,
 		.test_bad_sig = nm->test_bad_sig,
 	};

@@ -1,6 +1,9 @@
-/* libFuzzer: session protocol decoders (every control, commands-stream and
- * assets-stream message, HELLO's version peek, DATAGRAM payloads, the IPC
- * EVENT_REJECTED payload, stream framing) and the invite token parser. A decoded message must re-encode to the same bytes. */
+/* libFuzzer: session protocol decoders generated from proto/session_msgs.def
+ * (every control, commands-stream and assets-stream message, HELLO's
+ * version peek, DATAGRAM payloads, the IPC EVENT_REJECTED payload), stream
+ * framing and the invite token parser. A decoded message must re-encode to
+ * the same bytes and hold every bounded field of its description within
+ * its bounds; a refused one must say why. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,10 +21,35 @@ static int on_frame(const uint8_t *p, size_t len, void *ud)
 	return 0;
 }
 
+/* Every range, mask and version field of the decoded message's description
+ * holds a value within its bounds. */
+static void check_bounds(const struct proto_sess_msg *m)
+{
+	const struct proto_sess_desc *d = proto_sess_desc(m->type);
+	if (!d)
+		abort();
+	size_t n;
+	const struct proto_sess_field *f = d->fields(&n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		if (f[i].kind < PROTO_SESS_F_VERSION || f[i].kind > PROTO_SESS_F_MASK32)
+			continue;
+		memcpy(&v, (const uint8_t *)&m->u + f[i].offset, f[i].wire); /* little-endian host */
+		if (f[i].kind == PROTO_SESS_F_MASK8 || f[i].kind == PROTO_SESS_F_MASK32 ? (v & ~f[i].hi) != 0
+											 : v < f[i].lo || v > f[i].hi)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_sess_msg m;
-	if (proto_sess_decode(data, size, &m) == 0) {
+	const char *why = NULL;
+	int rv = proto_sess_decode_why(data, size, &m, &why);
+	if (rv < 0 && !why)
+		abort(); /* every refusal names its reason */
+	if (rv == 0) {
+		check_bounds(&m);
 		struct th_wbuf w;
 		th_wbuf_init(&w, 0);
 		if (proto_sess_encode(&m, &w) != 0 || w.len != size + 4 ||
