@@ -1154,6 +1154,8 @@ static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, u
 			    desc, now);
 	}
 	c->st = NC_CLOSED;
+	if (c->sl)
+		net_sl_on_ended(c->sl); /* nothing more comes out of it */
 }
 
 static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now, void *ud)
