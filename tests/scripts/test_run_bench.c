@@ -118,11 +118,26 @@ static void a_benchmark_without_a_figure_or_with_an_error_fails_the_run(void **s
 	th_rm_rf(dir);
 }
 
+static void a_figure_line_that_is_not_json_fails_the_run(void **state)
+{
+	char dir[PATH_MAX], log[PATH_MAX + 8];
+	setup_dir(dir, sizeof(dir));
+	write_script(dir, "bench_bad", "echo '{\"name\": \"fake.bad\", \"value\": oops}'");
+	assert_int_equal(run_bench(dir, (const char *const[]){ "bench_ok", "bench_bad", NULL }), 1);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	char *text = th_slurp(log);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "cannot merge the figures"));
+	free(text);
+	th_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_shared_log_keeps_its_first_lines_and_every_line),
 		cmocka_unit_test(a_benchmark_without_a_figure_or_with_an_error_fails_the_run),
+		cmocka_unit_test(a_figure_line_that_is_not_json_fails_the_run),
 	};
 	return cmocka_run_group_tests_name("run-bench", tests, NULL, NULL);
 }
