@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../integration/net_client.h"
+#include "net_client.h"
 #include "th_bench.h"
 #include "th_harness.h"
 #include "th_time.h"

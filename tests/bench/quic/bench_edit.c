@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/statfs.h>
 
-#include "../../integration/net_client.h"
+#include "net_client.h"
 #include "th_bench.h"
 #include "th_harness.h"
 #include "th_time.h"

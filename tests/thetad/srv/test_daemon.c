@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "../../integration/net_client.h"
+#include "net_client.h"
 #include "th_harness.h"
 
 static char out[65536], err[65536];
