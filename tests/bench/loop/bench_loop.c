@@ -19,7 +19,10 @@
  * Figures (us): loop.stall_p999_us.{idle,load}.{host,member},
  * loop.stall_max_us.{idle,load}.{host,member} (goal: max <= 1000 under
  * load); the same for .follow: only windows that began after the catch-up
- * ended (the live appends alone); loop.load.appends_per_s (what A took), loop.load.catchup_s (B's
+ * ended (the live appends alone), with each loop thread's CPU time and
+ * run-queue wait per second over those windows
+ * (loop.follow.{host,member}_loop_{cpu,runqueue_wait}_ms_per_s: a loop that
+ * waits for a CPU stalls however little it has to do); loop.load.appends_per_s (what A took), loop.load.catchup_s (B's
  * join until it held everything A had when the load began),
  * loop.load.catchup_entries. */
 #include <errno.h>
@@ -115,6 +118,39 @@ static long long entries(struct th_daemon_proc *d, const char *id)
 		}
 	json_object_put(o);
 	return n;
+}
+
+/* The loop thread's (the daemon's main thread) time on a CPU and waiting
+ * for one while runnable, from /proc/PID/schedstat (ns). A stall can be the
+ * loop's own work or the scheduler running something else meanwhile on
+ * this shared 2-core machine: the run-queue wait says how much of the
+ * second there was. */
+struct sched_times {
+	uint64_t run_ns, wait_ns, t_ns;
+};
+
+static struct sched_times sched_of(pid_t pid)
+{
+	char path[64];
+	struct sched_times st = { .t_ns = th_now_ns() };
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	FILE *f = fopen(path, "r");
+	unsigned long long run = 0, wait = 0;
+	if (f && fscanf(f, "%llu %llu", &run, &wait) == 2) {
+		st.run_ns = run;
+		st.wait_ns = wait;
+	}
+	if (f)
+		fclose(f);
+	return st;
+}
+
+/* ms per second of the interval from a to b: {on a CPU, waiting for one}. */
+static void sched_rates(struct sched_times a, struct sched_times b, double *run_ms, double *wait_ms)
+{
+	double s = (double)(b.t_ns - a.t_ns) / 1e9;
+	*run_ms = s > 0 ? (double)(b.run_ns - a.run_ns) / 1e6 / s : 0;
+	*wait_ms = s > 0 ? (double)(b.wait_ns - a.wait_ns) / 1e6 / s : 0;
 }
 
 /* ---- load: clients appending at a fixed rate -------------------------------- */
@@ -253,6 +289,7 @@ int main(void)
 		fail("join failed");
 	uint64_t next_sample = tl + BENCH_WINDOW_NS;
 	unsigned follow_samples = 0;
+	struct sched_times sched_a0 = { 0 }, sched_b0 = { 0 };
 	for (;;) {
 		uint64_t now = th_now_ns();
 		if (!caught_ns && entries(&B, id) >= have)
@@ -266,7 +303,10 @@ int main(void)
 			if (caught_ns && now >= caught_ns + 2 * BENCH_WINDOW_NS) {
 				worst(&follow_a, wa);
 				worst(&follow_b, wb);
-				follow_samples++;
+				if (!follow_samples++) {
+					sched_a0 = sched_of(A.pid);
+					sched_b0 = sched_of(B.pid);
+				}
 			}
 			next_sample += BENCH_SAMPLE_NS;
 		}
@@ -276,6 +316,7 @@ int main(void)
 			fail("the member did not catch up in 300 s");
 		th_sleep_ns(50 * TH_NS_PER_MS);
 	}
+	struct sched_times sched_a1 = sched_of(A.pid), sched_b1 = sched_of(B.pid);
 	uint64_t tstop = th_now_ns();
 	uint64_t acks = load_join(ls, &stop);
 	double rate = (double)acks / ((double)(tstop - tl) / 1e9);
@@ -294,6 +335,13 @@ int main(void)
 	th_bench_figure("loop.stall_max_us.follow.host", (double)follow_a.max_us, "us");
 	th_bench_figure("loop.stall_p999_us.follow.member", (double)follow_b.p999_us, "us");
 	th_bench_figure("loop.stall_max_us.follow.member", (double)follow_b.max_us, "us");
+	double run_a, wait_a, run_b, wait_b;
+	sched_rates(sched_a0, sched_a1, &run_a, &wait_a);
+	sched_rates(sched_b0, sched_b1, &run_b, &wait_b);
+	th_bench_figure("loop.follow.host_loop_cpu_ms_per_s", run_a, "ms/s");
+	th_bench_figure("loop.follow.host_loop_runqueue_wait_ms_per_s", wait_a, "ms/s");
+	th_bench_figure("loop.follow.member_loop_cpu_ms_per_s", run_b, "ms/s");
+	th_bench_figure("loop.follow.member_loop_runqueue_wait_ms_per_s", wait_b, "ms/s");
 	th_bench_figure("loop.load.appends_per_s", rate, "1/s");
 	th_bench_figure("loop.load.catchup_s", (double)(caught_ns - tl) / 1e9, "s");
 	th_bench_figure("loop.load.catchup_entries", (double)have, "entries");
