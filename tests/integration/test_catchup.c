@@ -70,53 +70,6 @@ static uint64_t entries_of(struct nf_daemon *d, const char *id)
 	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
 }
 
-struct heads_cmp {
-	struct clog *other;
-	unsigned authors;
-};
-
-static int head_same(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
-{
-	struct heads_cmp *h = user;
-	uint64_t oseq;
-	uint8_t ohash[32];
-	assert_int_equal(clog_author_head(h->other, key, &oseq, ohash), 0);
-	assert_int_equal(oseq, seq);
-	assert_memory_equal(ohash, hash, 32);
-	h->authors++;
-	return 0;
-}
-
-/* Both logs hold the same entries: every record of the member's reads
- * back valid, and each author's chain has the same length and head hash
- * (each entry's prev is its predecessor's hash, so equal heads mean equal
- * chains). */
-static void logs_identical(const char *dir_a, const char *dir_b, uint64_t want)
-{
-	struct clog_config cfg = { 0 };
-	struct clog_callbacks cb = { 0 };
-	struct clog *a, *b;
-	assert_int_equal(clog_open(dir_a, &cfg, &cb, NULL, &a, NULL), 0);
-	assert_int_equal(clog_open(dir_b, &cfg, &cb, NULL, &b, NULL), 0);
-	assert_int_equal(clog_count(a), want);
-	assert_int_equal(clog_count(b), want);
-	struct clog_cursor *cur;
-	assert_int_equal(clog_cursor_open(b, 0, NULL, NULL, &cur), 0);
-	uint64_t n = 0, pos;
-	struct th_logrec_entry e;
-	int r;
-	while ((r = clog_cursor_next(cur, &pos, &e)) == 1)
-		n++;
-	assert_int_equal(r, 0);
-	assert_int_equal(n, want);
-	clog_cursor_close(&cur);
-	struct heads_cmp h = { .other = b };
-	assert_int_equal(clog_authors_each(a, head_same, &h), 0);
-	assert_int_equal(h.authors, AUTHORS);
-	clog_close(&a);
-	clog_close(&b);
-}
-
 static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void **state)
 {
 	uint64_t n = ENTRIES_DEFAULT;
@@ -185,7 +138,7 @@ static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void 
 	nf_kill(&a, SIGTERM);
 	nf_kill(&b, SIGTERM);
 	snprintf(dir_b, sizeof(dir_b), "%s/sessions/%s/log", b.p.state_dir, id);
-	logs_identical(dir_a, dir_b, n);
+	assert_int_equal(lf_logs_same(dir_a, dir_b, n), 0);
 	nf_cleanup(&a);
 	nf_cleanup(&b);
 }

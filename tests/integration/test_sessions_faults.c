@@ -4,7 +4,14 @@
  * restarted mid-session (it rejoins by itself and catches up), and a link
  * with loss, delay, jitter, reordering and duplication from the impairment
  * layer plus a partition that heals. Every daemon's log must end identical.
- * THETA_NET_SOAK=N multiplies the edit counts (default 1). */
+ * THETA_NET_SOAK=N multiplies the edit counts (default 1).
+ *
+ * Two figures under 10 % loss and 20 ms delay on the member's side
+ * (printed as JSON lines, median and max over a few seeds, not asserted:
+ * timings on a loaded machine): how long after a 5 s partition heals the
+ * member is back in sync, and how long a late joiner takes for 3 000
+ * entries (the host's log filled offline). Each run ends with identical
+ * logs, which is asserted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +20,7 @@
 #include "net_client.h"
 #include "net_fixture.h"
 #include "session.h"
+#include "th_logfill.h"
 
 static int soak = 1;
 
@@ -203,6 +211,136 @@ static void a_bad_link_and_a_healed_partition_end_with_identical_logs(void **sta
 	nf_cleanup(&b);
 }
 
+#define FIG_IMPAIR "loss=10%,delay=20ms"
+#define FIG_PARTITION_NS (5 * TH_NS_PER_S)
+#define FIG_LATE_ENTRIES 3000
+#define FIG_LATE_RUNS 5
+#define FIG_HEAL_RUNS 3
+
+static void figure(const char *name, double v, const char *unit)
+{
+	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
+	fflush(stdout);
+}
+
+static uint64_t entries_of(struct nf_daemon *d, const char *id)
+{
+	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
+}
+
+/* Polls until both daemons list `want` entries; the time it took from t0
+ * in seconds, or -1. */
+static double wait_count(struct nf_daemon *a, struct nf_daemon *b, const char *id, uint64_t want, uint64_t t0,
+			 int timeout_ms)
+{
+	uint64_t end = t0 + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	while (th_now_ns() < end) {
+		if ((!a || entries_of(a, id) == want) && entries_of(b, id) == want)
+			return (double)(th_now_ns() - t0) / 1e9;
+		th_sleep_ns(10 * TH_NS_PER_MS);
+	}
+	return -1;
+}
+
+/* One 5 s partition that heals under impairment `imp`: the seconds from
+ * the heal to both logs holding every entry. */
+static double heal(const char *imp)
+{
+	struct nf_daemon a, b;
+	char id[33];
+	nf_start(&a, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
+	nf_start(&b, (const char *const[]){ "--impair", imp, "--peer-timeout", "1s", NULL }, NULL);
+	nf_host(&a, "heal", id);
+	join(&a, &b, "heal");
+	edit(&a, 10, 1);
+	edit(&b, 10, 1);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 20, NF_WAIT_MS), 0);
+
+	/* 5 s apart, both editing; each notices the other gone. */
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
+	uint64_t cut = th_now_ns();
+	edit(&a, 20, 2);
+	edit(&b, 20, 3);
+	while (th_now_ns() - cut < FIG_PARTITION_NS)
+		th_sleep_ns(50 * TH_NS_PER_MS);
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
+	uint64_t healed = th_now_ns();
+	double s = wait_count(&a, &b, id, 60, healed, 60000);
+	assert_true(s >= 0);
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, 60, NF_WAIT_MS), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+	return s;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void a_member_is_back_in_sync_soon_after_a_partition_heals(void **state)
+{
+	double t[FIG_HEAL_RUNS];
+	for (int i = 0; i < FIG_HEAL_RUNS; i++) {
+		char imp[64];
+		snprintf(imp, sizeof(imp), "%s,seed=%d", FIG_IMPAIR, 200 + i);
+		t[i] = heal(imp);
+		fprintf(stderr, "heal %d: back in sync %.3f s after the heal\n", i, t[i]);
+	}
+	qsort(t, FIG_HEAL_RUNS, sizeof(t[0]), cmp_double);
+	figure("net.heal_in_sync_median_s", t[FIG_HEAL_RUNS / 2], "s");
+	figure("net.heal_in_sync_max_s", t[FIG_HEAL_RUNS - 1], "s");
+}
+
+/* One late join of FIG_LATE_ENTRIES under impairment `imp`: the seconds
+ * from `session join` to the member holding them all (*link_up: to the
+ * join command's return, the link active). */
+static double late_join(const char *imp, double *link_up)
+{
+	struct nf_daemon a, b;
+	char id[33], link[600], dir[PATH_MAX + 64], dir_b[PATH_MAX + 64];
+	nf_start(&a, NULL, NULL);
+	nf_host(&a, "late", id);
+	nf_kill(&a, SIGTERM);
+	snprintf(dir, sizeof(dir), "%s/sessions/%s/log", a.p.state_dir, id);
+	struct lf_config lc = { .authors = 3, .entries = FIG_LATE_ENTRIES, .payload_len = 16, .batch = 64, .seed = 0x30 };
+	assert_int_equal(lf_fill(dir, &lc, NULL), 0);
+	assert_int_equal(nf_spawn(&a), 0);
+	nf_read_status(&a);
+	nf_start(&b, (const char *const[]){ "--impair", imp, NULL }, NULL);
+	nf_invite(&a, "late", "editor", NULL, link);
+	uint64_t t0 = th_now_ns();
+	assert_int_equal(nf_join(&b, link), 0);
+	*link_up = (double)(th_now_ns() - t0) / 1e9;
+	double s = wait_count(NULL, &b, id, FIG_LATE_ENTRIES, t0, 60000);
+	assert_true(s >= 0);
+	snprintf(dir_b, sizeof(dir_b), "%s/sessions/%s/log", b.p.state_dir, id);
+	nf_kill(&a, SIGTERM);
+	nf_kill(&b, SIGTERM);
+	assert_int_equal(lf_logs_same(dir, dir_b, FIG_LATE_ENTRIES), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+	return s;
+}
+
+static void a_late_joiner_gets_3000_entries_soon(void **state)
+{
+	double all[FIG_LATE_RUNS], up[FIG_LATE_RUNS];
+	for (int i = 0; i < FIG_LATE_RUNS; i++) {
+		char imp[64];
+		snprintf(imp, sizeof(imp), "%s,seed=%d", FIG_IMPAIR, 100 + i);
+		all[i] = late_join(imp, &up[i]);
+		fprintf(stderr, "late join %d: %.3f s (link up after %.3f s)\n", i, all[i], up[i]);
+	}
+	qsort(all, FIG_LATE_RUNS, sizeof(all[0]), cmp_double);
+	qsort(up, FIG_LATE_RUNS, sizeof(up[0]), cmp_double);
+	figure("net.late_join_3000_median_s", all[FIG_LATE_RUNS / 2], "s");
+	figure("net.late_join_3000_max_s", all[FIG_LATE_RUNS - 1], "s");
+	figure("net.late_join_link_up_median_s", up[FIG_LATE_RUNS / 2], "s");
+}
+
 int main(void)
 {
 	const char *s = getenv("THETA_NET_SOAK");
@@ -214,6 +352,8 @@ int main(void)
 		cmocka_unit_test_teardown(a_joiner_restarted_mid_session_resumes_and_catches_up, nf_teardown),
 		cmocka_unit_test_teardown(a_restarted_host_takes_its_members_back, nf_teardown),
 		cmocka_unit_test_teardown(a_bad_link_and_a_healed_partition_end_with_identical_logs, nf_teardown),
+		cmocka_unit_test_teardown(a_member_is_back_in_sync_soon_after_a_partition_heals, nf_teardown),
+		cmocka_unit_test_teardown(a_late_joiner_gets_3000_entries_soon, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,3 +62,61 @@ int lf_fill(const char *dir, const struct lf_config *cfg, uint64_t *bytes)
 	clog_close(&c);
 	return r < 0 ? r : 0;
 }
+
+/* Every record valid: the number of entries, or the cursor's error. */
+static int64_t lf_read_all(struct clog *c)
+{
+	struct clog_cursor *cur;
+	int r = clog_cursor_open(c, 0, NULL, NULL, &cur);
+	if (r < 0)
+		return r;
+	int64_t n = 0;
+	uint64_t pos;
+	struct th_logrec_entry e;
+	while ((r = clog_cursor_next(cur, &pos, &e)) == 1)
+		n++;
+	clog_cursor_close(&cur);
+	return r < 0 ? r : n;
+}
+
+static int lf_head_same(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
+{
+	struct clog *other = user;
+	uint64_t oseq;
+	uint8_t ohash[32];
+	if (clog_author_head(other, key, &oseq, ohash) < 0 || oseq != seq || memcmp(ohash, hash, 32))
+		return -EBADMSG;
+	return 0;
+}
+
+static int lf_count_author(void *user, const uint8_t key[32], uint64_t seq, const uint8_t hash[32])
+{
+	(*(uint64_t *)user)++;
+	return 0;
+}
+
+int lf_logs_same(const char *dir_a, const char *dir_b, uint64_t want)
+{
+	struct clog_config cfg = { 0 };
+	struct clog_callbacks cb = { 0 };
+	struct clog *a = NULL, *b = NULL;
+	int r = clog_open(dir_a, &cfg, &cb, NULL, &a, NULL);
+	if (r == 0)
+		r = clog_open(dir_b, &cfg, &cb, NULL, &b, NULL);
+	uint64_t na = 0, nb = 0;
+	if (r == 0 && (clog_count(a) != want || clog_count(b) != want))
+		r = -EBADMSG;
+	int64_t ra = r == 0 ? lf_read_all(a) : 0, rb = r == 0 ? lf_read_all(b) : 0;
+	if (r == 0 && (ra < 0 || rb < 0))
+		r = (int)(ra < 0 ? ra : rb);
+	else if (r == 0 && ((uint64_t)ra != want || (uint64_t)rb != want))
+		r = -EBADMSG;
+	if (r == 0)
+		r = clog_authors_each(a, lf_head_same, b);
+	if (r == 0 && (clog_authors_each(a, lf_count_author, &na) < 0 || clog_authors_each(b, lf_count_author, &nb) < 0 ||
+		       na != nb))
+		r = -EBADMSG;
+	clog_close(&a);
+	clog_close(&b);
+	return r;
+}

@@ -23,3 +23,10 @@ struct lf_config {
  * 0 or negative errno; *bytes (may be NULL): the log's size in bytes of
  * records written. */
 int lf_fill(const char *dir, const struct lf_config *cfg, uint64_t *bytes);
+
+/* Whether the logs in dir_a and dir_b (both closed) hold the same entries:
+ * `want` each, every record of both reads back valid, and every author's
+ * chain has the same length and head hash in both (each entry's prev is
+ * its predecessor's hash, so equal heads mean equal chains; the append
+ * order may differ). 0, -EBADMSG when they differ, or the log's error. */
+int lf_logs_same(const char *dir_a, const char *dir_b, uint64_t want);

@@ -980,7 +980,7 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	}
 	socklen_t ll;
 	const struct sockaddr *local = net_udp_local(nm->udp, &ll);
-	struct net_server_config sc = { .quic = { .keepalive_ns = 0 } };
+	struct net_server_config sc = { .quic = { .keepalive_ns = 0, .initial_rtt_ns = NET_INITIAL_RTT_NS } };
 	if ((r = net_link_start(nm)) < 0 ||
 	    (r = net_server_create(&sc, nm->cert->cred, &net_link_server_cb, nm, local, ll, &nm->srv)) < 0) {
 		snprintf(msg, len, "cannot start the QUIC endpoint: %s", th_strerror(r));

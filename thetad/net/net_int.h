@@ -30,6 +30,20 @@ struct clog_event;
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
 #define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
 #define NET_CONNECT_TIMEOUT_NS   (10ull * 1000 * 1000 * 1000)
+/* RTT assumed before the first sample (ngtcp2 and RFC 9002 use 333 ms):
+ * one lost Initial or Handshake packet costs three times this. 50 ms suits
+ * the LAN and regional paths sessions run on; a longer path only sends an
+ * Initial again early, once, then uses its own sample. */
+#define NET_INITIAL_RTT_NS       (50ull * 1000 * 1000)
+/* Rejoining a host that went silent: an attempt that has heard nothing from
+ * the host by max(NET_REJOIN_ATTEMPT_MIN_NS, NET_REJOIN_ATTEMPT_RTTS x the
+ * last RTT) is replaced by a fresh one (whose Initial goes out at once, not
+ * after a doubled retransmission timer), at most NET_REJOIN_BACKOFF_MAX_NS
+ * apart: a healed partition is noticed within about a second. An attempt
+ * the host answers keeps NET_CONNECT_TIMEOUT_NS. */
+#define NET_REJOIN_ATTEMPT_MIN_NS  (500ull * 1000 * 1000)
+#define NET_REJOIN_ATTEMPT_RTTS    8u
+#define NET_REJOIN_BACKOFF_MAX_NS  (250ull * 1000 * 1000)
 #define NET_MAX_JOINS            SESS_MAX_SESSIONS
 #define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
 #define NET_ADMIN_REQ_MAX        16u              /* admin requests awaiting (or holding) an answer */
@@ -134,6 +148,7 @@ struct net_join {
 	char error[256];         /* last failure, one sentence */
 	uint64_t attempts, joins;
 	uint64_t last_attempt_ns;
+	uint64_t srtt_ns;        /* the last connection's smoothed RTT (0: none yet) */
 	/* the host name's lookup (module.c net_join_address) */
 	uint64_t lookup_id;            /* outstanding lookup, 0: none */
 	bool looked_up;                /* a result waits for the next attempt */
@@ -217,6 +232,8 @@ void net_conn_send_msg(struct net_conn *c, enum net_stream st, const struct prot
 void net_conn_run(struct net_conn *c); /* executes the session layer's actions */
 void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now);
 void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now);
+/* How long j's current connect attempt may take (NET_REJOIN_ATTEMPT_*). */
+uint64_t net_join_attempt_limit(const struct net_join *j);
 void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now);
 void net_roster_set(struct net_conn *c, uint32_t peer_id, const uint8_t *key, uint8_t role);
 void net_roster_drop(struct net_conn *c, uint32_t peer_id);

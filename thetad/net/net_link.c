@@ -1236,7 +1236,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 				net_join_attempt(nm, j, now);
 			break;
 		case NJ_CONNECTING:
-			if (now - j->last_attempt_ns >= NET_CONNECT_TIMEOUT_NS) {
+			if (now - j->last_attempt_ns >= net_join_attempt_limit(j)) {
 				struct net_conn *c = j->conn;
 				net_join_failed(j, 0, "the host did not answer", now);
 				if (c)
@@ -1263,7 +1263,7 @@ uint64_t net_link_next(struct net_mod *nm)
 	for (unsigned i = 0; i < nm->n_joins; i++) {
 		struct net_join *j = nm->joins[i];
 		x = j->st == NJ_WAIT ? j->bo.next_ns
-		    : j->st == NJ_CONNECTING ? j->last_attempt_ns + NET_CONNECT_TIMEOUT_NS
+		    : j->st == NJ_CONNECTING ? j->last_attempt_ns + net_join_attempt_limit(j)
 		    : UINT64_MAX;
 		if (x < t)
 			t = x;

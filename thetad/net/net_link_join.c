@@ -46,6 +46,8 @@ static void join_detach(struct net_join *j)
 
 void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now)
 {
+	if (j->conn && j->conn->sl && j->conn->sl->hb.srtt_ns)
+		j->srtt_ns = j->conn->sl->hb.srtt_ns;
 	join_detach(j);
 	j->code = code;
 	if (code && net_peer_end_permanent(code)) {
@@ -63,10 +65,35 @@ void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64
 		snprintf(j->error, sizeof(j->error), "%s", desc);
 	bool was_active = j->st == NJ_ACTIVE;
 	j->st = NJ_WAIT;
+	/* A host that answered before and now does not (a partition, a
+	 * restart) is tried again often; one that refuses, at the usual pace. */
+	j->bo.max_ns = j->joins && !code ? NET_REJOIN_BACKOFF_MAX_NS : NET_BACKOFF_MAX_DEFAULT_NS;
+	if (j->bo.cur_ns > j->bo.max_ns)
+		j->bo.cur_ns = j->bo.max_ns;
 	uint64_t at = net_backoff_fail(&j->bo, now, randombytes_random());
 	if (was_active)
 		th_warn("session %s: lost the host %s:%u (%s); reconnecting in %.1f s", j->s->id, j->s->link.host,
 			(unsigned)j->s->link.port, j->error, (double)(at - now) / 1e9);
+}
+
+/* NET_CONNECT_TIMEOUT_NS, or, rejoining, max(NET_REJOIN_ATTEMPT_MIN_NS,
+ * NET_REJOIN_ATTEMPT_RTTS x the last srtt) while the host has sent nothing
+ * at all on the attempt (a partition: a fresh attempt sends its Initial at
+ * once). */
+uint64_t net_join_attempt_limit(const struct net_join *j)
+{
+	if (!j->joins)
+		return NET_CONNECT_TIMEOUT_NS;
+	if (j->conn && j->conn->q) {
+		struct net_quic_stats st;
+		net_quic_get_stats(j->conn->q, &st);
+		if (st.pkts_in)
+			return NET_CONNECT_TIMEOUT_NS;
+	}
+	uint64_t t = NET_REJOIN_ATTEMPT_RTTS * j->srtt_ns;
+	if (t < NET_REJOIN_ATTEMPT_MIN_NS)
+		t = NET_REJOIN_ATTEMPT_MIN_NS;
+	return t < NET_CONNECT_TIMEOUT_NS ? t : NET_CONNECT_TIMEOUT_NS;
 }
 
 void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
