@@ -214,6 +214,8 @@ static size_t field_wire(const struct proto_sess_field *f, const uint8_t *s)
  * of its width is allowed. */
 static bool out_of_bounds(const struct proto_sess_field *f, uint64_t *v)
 {
+	if (f->kind < PROTO_SESS_F_VERSION || f->kind > PROTO_SESS_F_MASK32)
+		return false;
 	uint64_t top = f->wire == 8 ? UINT64_MAX : (1ull << (8 * f->wire)) - 1;
 	switch (f->kind) {
 	case PROTO_SESS_F_MASK8:
