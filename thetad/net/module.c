@@ -144,6 +144,11 @@ static void net_service(struct net_mod *nm)
 
 void net_mod_kick(struct net_mod *nm)
 {
+	/* Outside a service pass, kick set means the timer is already armed to
+	 * fire at once (here or by net_arm): no second syscall per kick (one
+	 * per durable entry under load). */
+	if (nm->kick && !nm->in_service)
+		return;
 	nm->kick = true;
 	if (!nm->in_service)
 		th_timerfd_set(nm->timer_fd, 1, 0);
