@@ -231,3 +231,31 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 		}
 	}
 }
+
+/* n edits (component.write on `entity`) from a fresh client of the daemon
+ * at runtime_dir, at most `window` unacknowledged at a time (a large window
+ * lets the daemon group many into one commit). The number acknowledged
+ * (n when all were), or a negative errno. */
+static inline int64_t nc_edits(const char *runtime_dir, int n, uint64_t entity, int window, int timeout_ms)
+{
+	struct nc_client c;
+	int r = nc_connect(&c, runtime_dir, 5000);
+	if (r < 0)
+		return r;
+	int sent = 0;
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	while (c.acks + c.rejects < (uint64_t)n && th_now_ns() < end) {
+		while (sent < n && sent - (int)c.acks < window) {
+			uint8_t payload[16];
+			memset(payload, sent & 0xff, sizeof(payload));
+			if (nc_submit(&c, entity, payload, sizeof(payload)) <= 0)
+				break;
+			sent++;
+		}
+		if ((r = nc_poll(&c, 50)) < 0)
+			break;
+	}
+	int64_t acks = (int64_t)c.acks;
+	nc_close(&c);
+	return r < 0 ? r : acks;
+}

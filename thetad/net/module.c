@@ -952,6 +952,8 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_send_failed = srv_counter(mx, "net_send_failed", "connections closed because a frame could not be queued");
 	nm->m_catchup_rounds = srv_counter(mx, "net_catchup_rounds", "catch-up rounds started for peers");
 	nm->m_catchup_entries = srv_counter(mx, "net_catchup_entries", "entries sent to peers by catch-up rounds");
+	nm->m_cut_repaired = srv_counter(mx, "net_cut_repaired",
+					 "logs whose records cut by recovery came back from a peer");
 	nm->m_sync_divergent = srv_counter(mx, "net_sync_divergent",
 					   "authors whose chain differs from a peer's at the same sequence number");
 

@@ -394,3 +394,48 @@ void net_catchup_get_stats(const struct net_catchup *cu, struct net_catchup_stat
 {
 	*out = cu->st;
 }
+
+/* ---- repair of a cut range ------------------------------------------------------------ */
+
+int net_repair_init(struct net_repair *r, const struct clog_recovery *rec, const struct clog *log, uint64_t now_ns)
+{
+	memset(r, 0, sizeof(*r));
+	if (!rec->repaired || !rec->cut_records)
+		return 0;
+	r->cut_pos = rec->cut_pos;
+	r->records = rec->cut_records;
+	uint32_t n = rec->cut_nauthors < TH_LOGSCAN_CUT_AUTHORS_MAX ? rec->cut_nauthors : TH_LOGSCAN_CUT_AUTHORS_MAX;
+	uint32_t watched = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct net_repair_author *a = &r->a[r->n++];
+		memcpy(a->key, rec->cut_authors[i].pk, 32);
+		a->seq_last = rec->cut_authors[i].seq_last;
+		a->records = rec->cut_authors[i].records;
+		watched += a->records;
+		uint64_t head = 0;
+		a->back = clog_author_head(log, a->key, &head, NULL) == 0 && head >= a->seq_last;
+		r->left += !a->back;
+	}
+	r->unwatched = r->records > watched ? r->records - watched : 0;
+	r->started_ns = now_ns;
+	r->active = r->left > 0;
+	return r->active;
+}
+
+int net_repair_note(struct net_repair *r, const uint8_t key[32], uint64_t seq)
+{
+	if (!r->active)
+		return 0;
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct net_repair_author *a = &r->a[i];
+		if (a->back || seq < a->seq_last || memcmp(a->key, key, 32))
+			continue;
+		a->back = true;
+		if (--r->left == 0) {
+			r->active = false;
+			return 1;
+		}
+		return 0;
+	}
+	return 0;
+}

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "clog/clog.h"
+#include "th_logfile.h"
 #include "session.h"
 #include "th_buf.h"
 
@@ -116,3 +117,34 @@ unsigned net_catchup_take_events(struct net_catchup *cu);
 int net_catchup_take_divergence(struct net_catchup *cu, uint8_t key[32], uint64_t *seq);
 int net_catchup_error(const struct net_catchup *cu); /* the last round's failure (negative errno) or 0 */
 void net_catchup_get_stats(const struct net_catchup *cu, struct net_catchup_stats *out);
+
+/* ---- repair of a cut range ---------------------------------------------------------
+ * Recovery cut the last batch of this log (a torn or damaged write: the
+ * records may have been acknowledged). A peer that holds them sends them
+ * back by the ordinary catch-up, since our SYNC heads are behind. This
+ * watch says when every author the cut named has its chain back to the
+ * last seq the cut held for it (the author chains guarantee the bytes: an
+ * entry only chains if it hashes to what its successor names). Records
+ * whose author could not be read, and authors past
+ * TH_LOGSCAN_CUT_AUTHORS_MAX, cannot be watched (reported as such). */
+struct net_repair {
+	bool active;
+	uint64_t cut_pos;        /* the cut records' first position */
+	uint32_t records;        /* records the cut held */
+	uint32_t unwatched;      /* of which the watch cannot tell (unknown author or too many) */
+	uint32_t n, left;        /* authors watched, not back yet */
+	struct net_repair_author {
+		uint8_t key[32];
+		uint64_t seq_last;
+		uint32_t records;
+		bool back;
+	} a[TH_LOGSCAN_CUT_AUTHORS_MAX];
+	uint64_t started_ns;
+};
+
+/* Starts watching what recovery cut from log (already repaired authors
+ * count as back). 1: watching; 0: nothing to watch. */
+int net_repair_init(struct net_repair *r, const struct clog_recovery *rec, const struct clog *log, uint64_t now_ns);
+/* An entry of `key` with `seq` became durable: 1 when that completes the
+ * repair (the watch is then inactive), else 0. */
+int net_repair_note(struct net_repair *r, const uint8_t key[32], uint64_t seq);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/net_catchup.h"
 #include "net/net_cert.h"
 #include "net/net_chan.h"
 #include "net/net_impair.h"
@@ -45,6 +46,7 @@ struct clog_event;
 #define NET_REJOIN_ATTEMPT_RTTS    8u
 #define NET_REJOIN_BACKOFF_MAX_NS  (250ull * 1000 * 1000)
 #define NET_MAX_JOINS            SESS_MAX_SESSIONS
+#define NET_REPAIR_MAX           16u              /* sessions whose cut range is watched for repair */
 #define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
 #define NET_ADMIN_REQ_MAX        16u              /* admin requests awaiting (or holding) an answer */
 #define NET_ADMIN_REQ_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* no ADMIN_RESULT by then: "timeout" */
@@ -202,7 +204,13 @@ struct net_mod {
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
 	uint64_t *m_poses_refused, *m_send_failed;
 	struct net_hosted *hosted[NET_HOSTED_MAX];
-	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent;
+	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent, *m_cut_repaired;
+	/* sessions whose recovery cut records a peer may send back */
+	struct net_repair_slot {
+		struct sess_session *s; /* compared only; cleared when repaired */
+		struct net_repair r;
+	} repairs[NET_REPAIR_MAX];
+	unsigned n_repairs;
 };
 
 /* module.c: the metric that counts refusals with this code

@@ -882,9 +882,53 @@ static void relay_add(struct net_conn *c, const struct th_logrec_entry *e)
 	(*c->nm->m_entries_out)++;
 }
 
+/* Watches the sessions whose recovery cut records (net_repair): a peer's
+ * catch-up sends them back, since our SYNC heads are behind. */
+static void repair_watch_all(struct net_mod *nm)
+{
+	struct sess_registry *reg = sess_module_registry(nm->sess);
+	for (unsigned i = 0; i < reg->n; i++) {
+		struct sess_session *s = reg->s[i];
+		if (!s->log || nm->n_repairs == NET_REPAIR_MAX)
+			continue;
+		struct net_repair_slot *sl = &nm->repairs[nm->n_repairs];
+		if (net_repair_init(&sl->r, &s->recovery, s->log, nm->now) == 1) {
+			sl->s = s;
+			nm->n_repairs++;
+		}
+	}
+}
+
+static void repair_note(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev)
+{
+	for (unsigned i = 0; i < nm->n_repairs; i++) {
+		struct net_repair_slot *sl = &nm->repairs[i];
+		if (sl->s != s || net_repair_note(&sl->r, ev->entry->author, ev->entry->seq) != 1)
+			continue;
+		(*nm->m_cut_repaired)++;
+		/* Records it could not name are counted back by the log's size:
+		 * as many entries as before the cut, or not yet. */
+		uint64_t count = clog_count(s->log), before = sl->r.cut_pos + sl->r.records;
+		char un[200] = "";
+		if (sl->r.unwatched && count >= before)
+			snprintf(un, sizeof(un), "; %u of them could not be named, and the log holds %" PRIu64
+				 " entries again, as before the cut", sl->r.unwatched, count);
+		else if (sl->r.unwatched)
+			snprintf(un, sizeof(un), "; %u of them could not be named and may still be missing (%" PRIu64
+				 " entries, %" PRIu64 " before the cut)", sl->r.unwatched, count, before);
+		th_notice("session %s: the %u records recovery cut at position %" PRIu64 " were repaired from a peer "
+			  "in %.1f s: the chains of the authors named in the cut hold them again%s",
+			  s->id, sl->r.records, sl->r.cut_pos, (double)(nm->now - sl->r.started_ns) / 1e9, un);
+		nm->repairs[i] = nm->repairs[--nm->n_repairs];
+		return;
+	}
+}
+
 void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev)
 {
 	nm->now = th_now_ns();
+	if (nm->n_repairs && ev->remote)
+		repair_note(nm, s, ev);
 	if (s->role == SESS_ROLE_HOST) {
 		struct net_hosted *h = hosted_of(nm, s, true);
 		if (h)
@@ -1035,6 +1079,8 @@ int net_link_start(struct net_mod *nm)
 				 nm->chans.def[i]->name, net_chan_stat_name[k]);
 			nm->chans.total[i][k] = srv_counter(mx, chan_metric_name[i][k], "per-channel counter (docs/network.md)");
 		}
+	nm->now = th_now_ns();
+	repair_watch_all(nm);
 	return 0;
 }
 

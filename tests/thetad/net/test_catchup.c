@@ -10,7 +10,8 @@
  * before the member had the round's tail), a round cut by a
  * reconnect resumes where the member stands, entries made durable during a
  * round are sent by it, and a divergent author is reported once and
- * skipped while the others sync. */
+ * skipped while the others sync; and the watch that says when a range cut
+ * by recovery is back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -554,6 +555,37 @@ static void a_head_with_another_hash_at_our_own_head_is_divergence(void **state)
 	net_catchup_destroy(&cu);
 }
 
+static void a_repair_watch_completes_when_every_cut_author_is_back(void **state)
+{
+	struct fx *f = *state;
+	fill(f, &f->member, 30, 30, 2); /* authors 0, 1: seq 1..15 each */
+	struct clog_recovery rec = { .repaired = true, .cut_pos = 30, .cut_records = 12, .cut_nauthors = 3 };
+	memcpy(rec.cut_authors[0].pk, f->a[0].kp.pk, 32);
+	rec.cut_authors[0].seq_first = 16, rec.cut_authors[0].seq_last = 20, rec.cut_authors[0].records = 5;
+	memcpy(rec.cut_authors[1].pk, f->a[1].kp.pk, 32);
+	rec.cut_authors[1].seq_first = 16, rec.cut_authors[1].seq_last = 19, rec.cut_authors[1].records = 4;
+	memcpy(rec.cut_authors[2].pk, f->a[2].kp.pk, 32);
+	rec.cut_authors[2].seq_first = 1, rec.cut_authors[2].seq_last = 2, rec.cut_authors[2].records = 2;
+	struct net_repair r;
+	assert_int_equal(net_repair_init(&r, &rec, f->member.c, NOW), 1);
+	assert_int_equal(r.left, 3);
+	assert_int_equal(r.unwatched, 1); /* 12 cut, 11 named */
+	assert_int_equal(net_repair_note(&r, f->a[0].kp.pk, 19), 0); /* not its last yet */
+	assert_int_equal(net_repair_note(&r, f->a[0].kp.pk, 20), 0);
+	assert_int_equal(net_repair_note(&r, f->a[2].kp.pk, 2), 0);
+	assert_int_equal(net_repair_note(&r, f->a[0].kp.pk, 21), 0); /* already back */
+	assert_int_equal(net_repair_note(&r, f->a[1].kp.pk, 19), 1);
+	assert_false(r.active);
+	assert_int_equal(net_repair_note(&r, f->a[1].kp.pk, 20), 0);
+	/* Authors whose chain already reaches past the cut count as back;
+	 * nothing cut, nothing watched. */
+	rec.cut_authors[0].seq_last = 10;
+	rec.cut_nauthors = 1;
+	assert_int_equal(net_repair_init(&r, &rec, f->member.c, NOW), 0);
+	rec.repaired = false;
+	assert_int_equal(net_repair_init(&r, &rec, f->member.c, NOW), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +603,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_divergent_author_is_reported_once_and_skipped_while_others_sync,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_head_with_another_hash_at_our_own_head_is_divergence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_repair_watch_completes_when_every_cut_author_is_back, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
