@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -35,35 +36,77 @@
 
 #define NET_INVITE_EXPIRES_MAX_S (366ull * 24 * 3600) /* an invite lives at most a year */
 
-/* One counter per refusal code, by code: a code added to proto_sess_err
- * without a name here is counted as net_refused_other, never a NULL slot. */
+/* One counter per refusal code, named from the protocol's one description
+ * (proto/session_msgs.def): net_refused_<NAME without ERR_, in lower case>,
+ * e.g. net_refused_no_peer for ERR_NO_PEER (0x110). Every code from
+ * NET_REFUSAL_FIRST to PROTO_SESS_ERR_MAX_ has one, so refuse() never bumps
+ * an empty slot. */
 #define NET_REFUSAL_FIRST PROTO_SESS_ERR_WRONG_FINGERPRINT
 #define NET_REFUSAL_CODES (PROTO_SESS_ERR_MAX_ - NET_REFUSAL_FIRST + 1)
-static const char *const net_refusal_metric[NET_REFUSAL_CODES] = {
-	[PROTO_SESS_ERR_WRONG_FINGERPRINT - NET_REFUSAL_FIRST] = "net_refused_wrong_fingerprint",
-	[PROTO_SESS_ERR_BAD_TOKEN - NET_REFUSAL_FIRST] = "net_refused_bad_token",
-	[PROTO_SESS_ERR_TOKEN_EXPIRED - NET_REFUSAL_FIRST] = "net_refused_token_expired",
-	[PROTO_SESS_ERR_TOKEN_REUSED - NET_REFUSAL_FIRST] = "net_refused_token_reused",
-	[PROTO_SESS_ERR_VERSION - NET_REFUSAL_FIRST] = "net_refused_version",
-	[PROTO_SESS_ERR_SCHEMA - NET_REFUSAL_FIRST] = "net_refused_schema",
-	[PROTO_SESS_ERR_BAD_SIGNATURE - NET_REFUSAL_FIRST] = "net_refused_bad_signature",
-	[PROTO_SESS_ERR_NOT_AUTHORIZED - NET_REFUSAL_FIRST] = "net_refused_not_authorized",
-	[PROTO_SESS_ERR_KICKED - NET_REFUSAL_FIRST] = "net_refused_kicked",
-	[PROTO_SESS_ERR_NO_SESSION - NET_REFUSAL_FIRST] = "net_refused_no_session",
-	[PROTO_SESS_ERR_FULL - NET_REFUSAL_FIRST] = "net_refused_full",
-	[PROTO_SESS_ERR_PROTOCOL - NET_REFUSAL_FIRST] = "net_refused_protocol",
-	[PROTO_SESS_ERR_HOST_ENDED - NET_REFUSAL_FIRST] = "net_refused_host_ended",
-	[PROTO_SESS_ERR_LEFT - NET_REFUSAL_FIRST] = "net_refused_left",
-	[PROTO_SESS_ERR_HANDSHAKE_TIMEOUT - NET_REFUSAL_FIRST] = "net_refused_handshake_timeout",
-	[PROTO_SESS_ERR_NO_PEER - NET_REFUSAL_FIRST] = "net_refused_no_peer",
+#define NET_REFUSAL_NAME_MAX 64
+
+static const struct {
+	uint64_t code;
+	const char *name;
+} net_refusal_def[] = {
+/* Only the SESS_ERR lines; the macros' state is restored after. */
+#pragma push_macro("SESS_CONST")
+#pragma push_macro("SESS_ERR")
+#pragma push_macro("SESS_ASSET_ERR")
+#pragma push_macro("SESS_MSG")
+#pragma push_macro("SESS_ITEM")
+#pragma push_macro("SESS_RECORD")
+#pragma push_macro("SESS_DGRAM")
+#undef SESS_CONST
+#undef SESS_ERR
+#undef SESS_ASSET_ERR
+#undef SESS_MSG
+#undef SESS_ITEM
+#undef SESS_RECORD
+#undef SESS_DGRAM
+#define SESS_CONST(...)
+#define SESS_ASSET_ERR(...)
+#define SESS_MSG(...)
+#define SESS_ITEM(...)
+#define SESS_RECORD(...)
+#define SESS_DGRAM(...)
+#define SESS_ERR(code, NAME, text) { (code), #NAME },
+#include "session_msgs.def"
+#pragma pop_macro("SESS_DGRAM")
+#pragma pop_macro("SESS_RECORD")
+#pragma pop_macro("SESS_ITEM")
+#pragma pop_macro("SESS_MSG")
+#pragma pop_macro("SESS_ASSET_ERR")
+#pragma pop_macro("SESS_ERR")
+#pragma pop_macro("SESS_CONST")
 };
+
+static char net_refusal_names[NET_REFUSAL_CODES][NET_REFUSAL_NAME_MAX];
+static pthread_once_t net_refusal_once = PTHREAD_ONCE_INIT;
+
+static void net_refusal_names_init(void)
+{
+	for (size_t i = 0; i < sizeof(net_refusal_def) / sizeof(net_refusal_def[0]); i++) {
+		uint64_t c = net_refusal_def[i].code;
+		if (c < NET_REFUSAL_FIRST || c > PROTO_SESS_ERR_MAX_)
+			continue;
+		const char *n = net_refusal_def[i].name;
+		if (!strncmp(n, "ERR_", 4))
+			n += 4;
+		char *out = net_refusal_names[c - NET_REFUSAL_FIRST];
+		int k = snprintf(out, NET_REFUSAL_NAME_MAX, "net_refused_%s", n);
+		for (int j = 12; j < k && j < NET_REFUSAL_NAME_MAX; j++)
+			out[j] = (char)(out[j] >= 'A' && out[j] <= 'Z' ? out[j] - 'A' + 'a' : out[j]);
+	}
+}
 
 const char *net_refusal_metric_name(uint64_t code)
 {
 	if (code < NET_REFUSAL_FIRST || code > PROTO_SESS_ERR_MAX_)
 		return NULL;
-	const char *n = net_refusal_metric[code - NET_REFUSAL_FIRST];
-	return n ? n : "net_refused_other";
+	pthread_once(&net_refusal_once, net_refusal_names_init);
+	const char *n = net_refusal_names[code - NET_REFUSAL_FIRST];
+	return n[0] ? n : "net_refused_other";
 }
 
 /* ---- the datagram path ------------------------------------------------------ */
