@@ -221,6 +221,12 @@ static inline const char *nf_session_field(struct nf_daemon *d, const char *id, 
 	return val;
 }
 
+/* The `entries` of d's `sessions` row for id (0 if absent). */
+static inline uint64_t nf_entries(struct nf_daemon *d, const char *id)
+{
+	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
+}
+
 /* A counter from `thetactl metrics --json` (0 if absent). */
 static inline uint64_t nf_metric(struct nf_daemon *d, const char *name)
 {

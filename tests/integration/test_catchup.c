@@ -18,6 +18,7 @@
 
 #include "clog/clog.h"
 #include "net_fixture.h"
+#include "th_bench.h"
 #include "th_logfill.h"
 
 #define ENTRIES_DEFAULT 100000u
@@ -30,12 +31,6 @@
  * The log's records themselves (about 210 bytes each) are never all held. */
 #define HWM_FIXED_KIB    (48u << 10)
 #define HWM_PER_ENTRY_B  48u
-
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
-	fflush(stdout);
-}
 
 /* A "Vm...:" field of pid's status in KiB, or 0. */
 static uint64_t vm_kib(pid_t pid, const char *field)
@@ -65,11 +60,6 @@ static int vm_hwm_reset(pid_t pid)
 	return fclose(f) < 0 ? -errno : r;
 }
 
-static uint64_t entries_of(struct nf_daemon *d, const char *id)
-{
-	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
-}
-
 static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void **state)
 {
 	uint64_t n = ENTRIES_DEFAULT;
@@ -89,7 +79,7 @@ static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void 
 	double fill_s = (double)(th_now_ns() - t0) / 1e9;
 	assert_int_equal(nf_spawn(&a), 0);
 	nf_read_status(&a);
-	assert_int_equal(entries_of(&a, id), n);
+	assert_int_equal(nf_entries(&a, id), n);
 	/* Opening the log (recovery reads it a segment at a time) is not the
 	 * catch-up: its peak is a figure of its own. */
 	uint64_t open_hwm_a = vm_kib(a.p.pid, "VmHWM:");
@@ -103,7 +93,7 @@ static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void 
 	/* Generous: a few thousand entries a second on a loaded machine. */
 	uint64_t deadline = t1 + (120 + n / 2000) * TH_NS_PER_S;
 	uint64_t have = 0;
-	while ((have = entries_of(&b, id)) < n && th_now_ns() < deadline)
+	while ((have = nf_entries(&b, id)) < n && th_now_ns() < deadline)
 		th_sleep_ns(100 * TH_NS_PER_MS);
 	double catchup_s = (double)(th_now_ns() - t1) / 1e9;
 	if (have != n)
@@ -113,18 +103,18 @@ static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void 
 
 	uint64_t hwm_a = vm_kib(a.p.pid, "VmHWM:"), hwm_b = vm_kib(b.p.pid, "VmHWM:");
 	uint64_t bound_kib = HWM_FIXED_KIB + n * HWM_PER_ENTRY_B / 1024;
-	figure("catchup.entries", (double)n, "entries");
-	figure("catchup.log_mib", (double)bytes / (1 << 20), "MiB");
-	figure("catchup.fill_s", fill_s, "s");
-	figure("catchup.time_s", catchup_s, "s");
-	figure("catchup.entries_per_s", (double)n / catchup_s, "entries/s");
-	figure("catchup.host_open_vmhwm_mib", (double)open_hwm_a / 1024, "MiB");
-	figure("catchup.host_rss_before_mib", (double)base_a / 1024, "MiB");
-	figure("catchup.member_rss_before_mib", (double)base_b / 1024, "MiB");
-	figure("catchup.host_vmhwm_mib", (double)hwm_a / 1024, "MiB");
-	figure("catchup.member_vmhwm_mib", (double)hwm_b / 1024, "MiB");
-	figure("catchup.vmhwm_bound_mib", (double)bound_kib / 1024, "MiB");
-	figure("catchup.rounds", (double)nf_metric(&a, "net_catchup_rounds"), "rounds");
+	th_bench_figure("catchup.entries", (double)n, "entries");
+	th_bench_figure("catchup.log_mib", (double)bytes / (1 << 20), "MiB");
+	th_bench_figure("catchup.fill_s", fill_s, "s");
+	th_bench_figure("catchup.time_s", catchup_s, "s");
+	th_bench_figure("catchup.entries_per_s", (double)n / catchup_s, "entries/s");
+	th_bench_figure("catchup.host_open_vmhwm_mib", (double)open_hwm_a / 1024, "MiB");
+	th_bench_figure("catchup.host_rss_before_mib", (double)base_a / 1024, "MiB");
+	th_bench_figure("catchup.member_rss_before_mib", (double)base_b / 1024, "MiB");
+	th_bench_figure("catchup.host_vmhwm_mib", (double)hwm_a / 1024, "MiB");
+	th_bench_figure("catchup.member_vmhwm_mib", (double)hwm_b / 1024, "MiB");
+	th_bench_figure("catchup.vmhwm_bound_mib", (double)bound_kib / 1024, "MiB");
+	th_bench_figure("catchup.rounds", (double)nf_metric(&a, "net_catchup_rounds"), "rounds");
 	assert_true(hwm_a > 0 && hwm_b > 0);
 	assert_true(hwm_a <= bound_kib);
 	assert_true(hwm_b <= bound_kib);

@@ -20,6 +20,7 @@
 #include "net_client.h"
 #include "net_fixture.h"
 #include "session.h"
+#include "th_bench.h"
 #include "th_logfill.h"
 
 static int soak = 1;
@@ -217,17 +218,6 @@ static void a_bad_link_and_a_healed_partition_end_with_identical_logs(void **sta
 #define FIG_LATE_RUNS 5
 #define FIG_HEAL_RUNS 3
 
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
-	fflush(stdout);
-}
-
-static uint64_t entries_of(struct nf_daemon *d, const char *id)
-{
-	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
-}
-
 /* Polls until both daemons list `want` entries; the time it took from t0
  * in seconds, or -1. */
 static double wait_count(struct nf_daemon *a, struct nf_daemon *b, const char *id, uint64_t want, uint64_t t0,
@@ -235,7 +225,7 @@ static double wait_count(struct nf_daemon *a, struct nf_daemon *b, const char *i
 {
 	uint64_t end = t0 + (uint64_t)timeout_ms * TH_NS_PER_MS;
 	while (th_now_ns() < end) {
-		if ((!a || entries_of(a, id) == want) && entries_of(b, id) == want)
+		if ((!a || nf_entries(a, id) == want) && nf_entries(b, id) == want)
 			return (double)(th_now_ns() - t0) / 1e9;
 		th_sleep_ns(10 * TH_NS_PER_MS);
 	}
@@ -290,8 +280,8 @@ static void a_member_is_back_in_sync_soon_after_a_partition_heals(void **state)
 		fprintf(stderr, "heal %d: back in sync %.3f s after the heal\n", i, t[i]);
 	}
 	qsort(t, FIG_HEAL_RUNS, sizeof(t[0]), cmp_double);
-	figure("net.heal_in_sync_median_s", t[FIG_HEAL_RUNS / 2], "s");
-	figure("net.heal_in_sync_max_s", t[FIG_HEAL_RUNS - 1], "s");
+	th_bench_figure("net.heal_in_sync_median_s", t[FIG_HEAL_RUNS / 2], "s");
+	th_bench_figure("net.heal_in_sync_max_s", t[FIG_HEAL_RUNS - 1], "s");
 }
 
 /* One late join of FIG_LATE_ENTRIES under impairment `imp`: the seconds
@@ -336,9 +326,9 @@ static void a_late_joiner_gets_3000_entries_soon(void **state)
 	}
 	qsort(all, FIG_LATE_RUNS, sizeof(all[0]), cmp_double);
 	qsort(up, FIG_LATE_RUNS, sizeof(up[0]), cmp_double);
-	figure("net.late_join_3000_median_s", all[FIG_LATE_RUNS / 2], "s");
-	figure("net.late_join_3000_max_s", all[FIG_LATE_RUNS - 1], "s");
-	figure("net.late_join_link_up_median_s", up[FIG_LATE_RUNS / 2], "s");
+	th_bench_figure("net.late_join_3000_median_s", all[FIG_LATE_RUNS / 2], "s");
+	th_bench_figure("net.late_join_3000_max_s", all[FIG_LATE_RUNS - 1], "s");
+	th_bench_figure("net.late_join_link_up_median_s", up[FIG_LATE_RUNS / 2], "s");
 }
 
 int main(void)

@@ -9,7 +9,8 @@
  * a SYNC during a round updates it without resending (as does one written
  * before the member had the round's tail), a round cut by a
  * reconnect resumes where the member stands, entries made durable during a
- * round are sent by it, and a divergent author is reported once and
+ * round are sent by it, a cursor reading ahead on the worker wakes the round
+ * through ready(), and a divergent author is reported once and
  * skipped while the others sync; and the watch that says when a range cut
  * by recovery is back. */
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +557,46 @@ static void a_head_with_another_hash_at_our_own_head_is_divergence(void **state)
 	net_catchup_destroy(&cu);
 }
 
+static void reads_ahead_on_the_worker_wake_the_round_through_ready(void **state)
+{
+	struct fx *f = *state;
+	fill(f, &f->host, 20000, 500, AUTHORS);
+	/* The host's log again, now with an I/O worker: the cursor reads its
+	 * windows off the loop and says so with -EAGAIN, then ready(). */
+	clog_close(&f->host.c);
+	struct clog_worker *w;
+	assert_int_equal(clog_worker_create(&w), 0);
+	struct clog_config cfg = { .worker = w };
+	struct clog_callbacks cb = { .on_reject = on_reject, .role_of = role_of };
+	assert_int_equal(clog_open(f->host.dir, &cfg, &cb, &f->host, &f->host.c, NULL), 0);
+	struct net_catchup *cu = engine(f);
+	member_sync(f, &f->member, cu);
+	unsigned reading = 0;
+	for (int k = 0; k < 200000 && net_catchup_active(cu); k++) {
+		int st = net_catchup_pump(cu, f->now += TH_NS_PER_MS);
+		if (st == NET_CU_BLOCKED)
+			member_read(f);
+		if (st == NET_CU_READING) {
+			reading++;
+			unsigned before = f->ready_calls;
+			struct pollfd p = { .fd = clog_worker_fd(w), .events = POLLIN };
+			while (f->ready_calls == before) {
+				assert_true(poll(&p, 1, 10000) == 1);
+				assert_true(clog_worker_poll(w) >= 0);
+			}
+		}
+	}
+	member_read(f);
+	assert_false(net_catchup_active(cu));
+	assert_true(reading > 0);
+	assert_true(f->ready_calls >= reading);
+	assert_int_equal(clog_count(f->member.c), 20000);
+	same_heads(&f->host, &f->member);
+	net_catchup_destroy(&cu);
+	clog_close(&f->host.c);
+	clog_worker_destroy(&w);
+}
+
 static void a_repair_watch_completes_when_every_cut_author_is_back(void **state)
 {
 	struct fx *f = *state;
@@ -603,6 +645,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_divergent_author_is_reported_once_and_skipped_while_others_sync,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_head_with_another_hash_at_our_own_head_is_divergence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(reads_ahead_on_the_worker_wake_the_round_through_ready, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_repair_watch_completes_when_every_cut_author_is_back, setup,
 						teardown),
