@@ -287,6 +287,7 @@ static void clog_free(struct clog *c)
 	free(c->r_cover);
 	free(c->r_sig);
 	free(c->r_why);
+	free(c->r_detail);
 	free(c->r_slots);
 	free(c->r_ht);
 	free(c->dir);
@@ -335,10 +336,11 @@ int clog_open(const char *dir, const struct clog_config *cfg, const struct clog_
 	c->r_cover = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(int32_t));
 	c->r_sig = malloc(CLOG_REMOTE_BATCH_MAX);
 	c->r_why = malloc(CLOG_REMOTE_BATCH_MAX);
+	c->r_detail = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(*c->r_detail));
 	c->r_slots = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(*c->r_slots));
 	c->r_ht = calloc(2 * CLOG_REMOTE_BATCH_MAX, sizeof(*c->r_ht));
 	if (!c->dir || !c->srcs || !c->r_hash || !c->r_author || !c->r_next || !c->r_cover || !c->r_sig ||
-	    !c->r_why || !c->r_slots || !c->r_ht) {
+	    !c->r_why || !c->r_detail || !c->r_slots || !c->r_ht) {
 		r = -ENOMEM;
 		goto fail;
 	}

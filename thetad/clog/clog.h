@@ -73,6 +73,7 @@ enum clog_reason {
 	CLOG_R_AUTHORS,      /* too many authors */
 	CLOG_R_GROUP,        /* another entry its signature vouches for was refused */
 	CLOG_R_FAILED,       /* the log had an I/O failure and must be reopened */
+	CLOG_R_INVALID,      /* payload refused by clog_config.validate */
 	CLOG_R_COUNT
 };
 const char *clog_reason_str(int reason);
@@ -133,6 +134,11 @@ int clog_worker_fd(const struct clog_worker *w);
  * errno from reading the fd. */
 int clog_worker_poll(struct clog_worker *w);
 
+/* A payload check (th_cmd_payload_check has this shape): 0 when the
+ * payload is well formed for the command type, a negative errno when not,
+ * with *why set to a static text saying what is wrong. */
+typedef int (*clog_validate_fn)(uint16_t type, const uint8_t *payload, size_t len, const char **why);
+
 struct clog_config {
 	uint64_t segment_bytes;      /* 0: CLOG_SEGMENT_BYTES_DEFAULT */
 	uint32_t rate_per_s;         /* 0: CLOG_RATE_PER_S_DEFAULT */
@@ -142,6 +148,9 @@ struct clog_config {
 	struct clog_worker *worker;  /* NULL: clog_flush writes and syncs in the call */
 	uint32_t authors_max;        /* remote authors admitted while the log holds fewer
 				      * authors than this; 0 (or above): CLOG_AUTHORS_MAX */
+	clog_validate_fn validate;   /* every entry's payload, local and remote, once its
+				      * type and cap passed (CLOG_R_INVALID); NULL: payloads
+				      * are only capped, not decoded */
 };
 
 /* A local user's command. */
@@ -252,9 +261,14 @@ enum clog_submit_result {
  * other guard: it was admitted once. Returns an enum clog_submit_result
  * and *id, or a negative errno and *why (enum clog_reason): -TH_EDENIED
  * (role), -EINVAL (type, scope), -EMSGSIZE (payload), -EALREADY (replay),
- * -EAGAIN (rate, pending), -ESTALE (conflict), -ENOSPC (authors), -EIO. */
+ * -EAGAIN (rate, pending), -ESTALE (conflict), -ENOSPC (authors), -EIO,
+ * -EBADMSG (payload refused by clog_config.validate). */
 int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_ns, struct clog_id *id,
 		      int *why);
+/* The validate hook's text for the latest CLOG_R_INVALID refusal: after
+ * clog_submit_local refused with it, and inside on_reject for the entry
+ * reported (static text, or NULL for any other reason). */
+const char *clog_reject_detail(const struct clog *c);
 
 /* Checks and queues entries authored elsewhere (decoded with
  * th_logrec_decode, signatures attached). Each author's entries must be in

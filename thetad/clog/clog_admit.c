@@ -27,6 +27,7 @@ static const char *const clog_reason_text[CLOG_R_COUNT] = {
 	[CLOG_R_AUTHORS] = "too many authors",
 	[CLOG_R_GROUP] = "refused with the entries its signature covers",
 	[CLOG_R_FAILED] = "command log failed",
+	[CLOG_R_INVALID] = "malformed payload",
 };
 
 const char *clog_reason_str(int r)
@@ -48,6 +49,7 @@ static int clog_reason_errno(int r)
 	case CLOG_R_CONFLICT: return -ESTALE;
 	case CLOG_R_AUTHORS: return -ENOSPC;
 	case CLOG_R_FAILED: return -EIO;
+	case CLOG_R_INVALID: return -EBADMSG;
 	}
 	return -EBADMSG;
 }
@@ -243,6 +245,22 @@ static int clog_check_registry(const struct th_logrec_entry *e, const struct th_
 	return CLOG_OK;
 }
 
+/* The owner's payload check (clog_config.validate), after the registry's:
+ * CLOG_OK, or CLOG_R_INVALID with *detail set to the hook's text. */
+static int clog_check_payload(const struct clog *c, const struct th_logrec_entry *e, const char **detail)
+{
+	const char *why = NULL;
+	if (!c->cfg.validate || c->cfg.validate(e->type, e->payload, e->payload_len, &why) >= 0)
+		return CLOG_OK;
+	*detail = why;
+	return CLOG_R_INVALID;
+}
+
+const char *clog_reject_detail(const struct clog *c)
+{
+	return c->detail;
+}
+
 /* Conflict strategy for an entry by author `ai` (UINT32_MAX: one not
  * admitted yet, known by e->author) with (lamport, base): CLOG_OK and
  * *apply, or CLOG_R_CONFLICT. Counts nothing. */
@@ -342,6 +360,7 @@ int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_
 	uint8_t apply;
 	int r;
 
+	c->detail = NULL;
 	if (c->failed)
 		return clog_refuse(c, CLOG_R_FAILED, why);
 	uint32_t known;
@@ -357,6 +376,9 @@ int clog_submit_local(struct clog *c, const struct clog_submit *s, uint64_t now_
 		return clog_refuse(c, CLOG_R_ROLE, why);
 	if (!s->key || (s->payload_len && !s->payload))
 		return clog_refuse(c, CLOG_R_MALFORMED, why);
+	r = clog_check_payload(c, &e, &c->detail);
+	if (r)
+		return clog_refuse(c, r, why);
 	if (c->lamport >= TH_LOGREC_LAMPORT_MAX)
 		return clog_refuse(c, CLOG_R_SKEW, why);
 	struct clog_author *a;
@@ -424,9 +446,9 @@ static int clog_fault_reason(int f)
 }
 
 /* Checks one entry of a signature group against the tentative chain state
- * t; CLOG_OK and *apply, or a reason. */
+ * t; CLOG_OK and *apply, or a reason (*detail for CLOG_R_INVALID). */
 static int clog_check_remote(struct clog *c, const struct th_logrec_entry *e, uint32_t ai,
-			     struct th_logrec_chain *t, int role, uint8_t *apply)
+			     struct th_logrec_chain *t, int role, uint8_t *apply, const char **detail)
 {
 	const struct th_cmd_info *ci = NULL;
 	int f = th_logrec_check_fields(e);
@@ -444,6 +466,9 @@ static int clog_check_remote(struct clog *c, const struct th_logrec_entry *e, ui
 		return CLOG_R_MALFORMED;
 	if (e->lamport > c->lamport && e->lamport - c->lamport > CLOG_LAMPORT_SKEW_MAX)
 		return CLOG_R_SKEW;
+	r = clog_check_payload(c, e, detail);
+	if (r)
+		return r;
 	return clog_conflict(c, ci, e, ai, apply);
 }
 
@@ -489,6 +514,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 	for (size_t i = 0; i < n; i++) {
 		why[i] = 0;
 		sig[i] = 0;
+		c->r_detail[i] = NULL;
 		next[i] = -1;
 		as[i] = -1;
 		if (es[i].payload_len > TH_LOGREC_PAYLOAD_MAX || (es[i].payload_len && !es[i].payload)) {
@@ -547,7 +573,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 		size_t count = 0, bytes = 0, body = 0;
 		for (int32_t k = (int32_t)i;; k = next[k]) {
 			uint8_t apply;
-			int r = clog_check_remote(c, &es[k], aix, &t, role, &apply);
+			int r = clog_check_remote(c, &es[k], aix, &t, role, &apply, &c->r_detail[k]);
 			if (r) {
 				why[k] = (uint8_t)r;
 				bad = r;
@@ -615,17 +641,22 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 			continue;
 		if (as[i] >= 0) {
 			struct clog_rauth *ra = &sl[as[i]];
-			if (ra->first_why >= 0 && why[i] == CLOG_R_CHAIN)
+			if (ra->first_why >= 0 && why[i] == CLOG_R_CHAIN) {
 				why[i] = (uint8_t)ra->first_why;
-			else if (ra->first_why < 0 && why[i] != CLOG_R_REPLAY)
+				c->r_detail[i] = ra->first_detail;
+			} else if (ra->first_why < 0 && why[i] != CLOG_R_REPLAY) {
 				ra->first_why = why[i];
+				ra->first_detail = c->r_detail[i];
+			}
 		}
 		c->st.rejected[why[i]]++;
 		if (why[i] == CLOG_R_CONFLICT)
 			c->st.conflicts_rejected++;
+		c->detail = why[i] == CLOG_R_INVALID ? c->r_detail[i] : NULL;
 		if (c->cb.on_reject)
 			c->cb.on_reject(c->user, source, &es[i], why[i]);
 	}
+	c->detail = NULL;
 	/* Empty the call's author table for the next call. */
 	const uint32_t mask = 2 * CLOG_REMOTE_BATCH_MAX - 1;
 	for (uint32_t s = 0; s < nslots; s++) {

@@ -88,6 +88,7 @@ struct clog_rauth {
 	int32_t e0;        /* an entry of the call carrying its key */
 	int32_t last;      /* pass 1: its latest entry so far */
 	int16_t first_why; /* report: the reason of its first refusal, -1 none */
+	const char *first_detail; /* and its clog_reject_detail() */
 };
 
 struct clog_seg {
@@ -197,6 +198,8 @@ struct clog {
 	uint32_t *r_ht;             /* 2 * CLOG_REMOTE_BATCH_MAX: slot + 1 by key */
 	int8_t *r_sig;  /* 0 unknown, 1 good, -1 bad */
 	uint8_t *r_why; /* 0 pending, else reason; 255 accepted */
+	const char **r_detail; /* the validate hook's text where r_why is CLOG_R_INVALID */
+	const char *detail;    /* clog_reject_detail() */
 
 	struct clog_stats st;
 };

@@ -1,7 +1,9 @@
 /* Admission of entries from other daemons: an author is admitted only after
  * a signature of theirs verified and their group passed every check, so
  * garbage cannot fill the author table; signature groups are accepted or
- * refused whole, with on_reject for every refused entry. Real files. */
+ * refused whole, with on_reject for every refused entry; the owner's
+ * payload check (clog_config.validate) refuses remote groups and local
+ * submits alike. Real files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +29,8 @@ struct fx {
 	struct clog_config cfg;
 	struct lt_author carol, dave, erin;
 	int rejects, by_reason[CLOG_R_COUNT];
+	const char *invalid_detail; /* clog_reject_detail() seen in on_reject */
+	int details_elsewhere;      /* non-NULL details for other reasons */
 	int role;
 	uint8_t payload[16];
 	struct th_logrec_entry *e; /* CLOG_REMOTE_BATCH_MAX */
@@ -38,6 +42,10 @@ static void cb_reject(void *user, uint32_t source, const struct th_logrec_entry 
 	struct fx *f = user;
 	f->rejects++;
 	f->by_reason[reason]++;
+	if (reason == CLOG_R_INVALID)
+		f->invalid_detail = clog_reject_detail(f->c);
+	else if (clog_reject_detail(f->c))
+		f->details_elsewhere++;
 }
 
 static int cb_role(void *user, const uint8_t *pk)
@@ -100,11 +108,13 @@ static uint64_t pending(struct fx *f)
 	return st.pending;
 }
 
-/* a's next entry with the given type, chained and hashed, signed or not. */
-static void mk(struct fx *f, struct lt_author *a, uint64_t lamport, uint16_t type, bool sign, int i)
+/* a's next entry with the given type and payload, chained and hashed,
+ * signed or not. */
+static void mk_pl(struct fx *f, struct lt_author *a, uint64_t lamport, uint16_t type, const uint8_t *pl, bool sign,
+		  int i)
 {
 	struct th_logrec_entry *e = &f->e[i];
-	lt_entry(a, lamport, 500 + (uint64_t)i, f->payload, sizeof(f->payload), false, e, f->h[i]);
+	lt_entry(a, lamport, 500 + (uint64_t)i, pl, sizeof(f->payload), false, e, f->h[i]);
 	e->type = type;
 	th_logrec_entry_hash(e, f->h[i]);
 	memcpy(a->chain.head, f->h[i], 32);
@@ -112,6 +122,26 @@ static void mk(struct fx *f, struct lt_author *a, uint64_t lamport, uint16_t typ
 		th_logrec_sign(f->h[i], a->kp.sk, e->sig);
 		e->has_sig = true;
 	}
+}
+
+static void mk(struct fx *f, struct lt_author *a, uint64_t lamport, uint16_t type, bool sign, int i)
+{
+	mk_pl(f, a, lamport, type, f->payload, sign, i);
+}
+
+/* The test's payload rule: a payload starting with BAD_TAG is malformed. */
+#define BAD_TAG 0xee
+static const char bad_tag_why[] = "tag: refused by the test's rule";
+static int validate_calls;
+
+static int validate_tag(uint16_t type, const uint8_t *p, size_t len, const char **why)
+{
+	validate_calls++;
+	if (type == TH_CMD_COMPONENT_WRITE && len && p[0] == BAD_TAG) {
+		*why = bad_tag_why;
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 static void garbage_from_unknown_keys_admits_no_author(void **state)
@@ -242,6 +272,75 @@ static void a_group_beyond_the_queue_bound_is_refused_whole(void **state)
 	assert_int_equal(f->rejects, 0);
 }
 
+static void a_payload_the_validate_hook_refuses_refuses_its_group_and_local_submits(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t bad[16] = { BAD_TAG };
+	clog_close(&f->c);
+	f->cfg.validate = validate_tag;
+	assert_int_equal(open_log(f), 0);
+	/* carol's group of three carries one malformed payload (the middle
+	 * one); dave's group in the same call is well formed. */
+	int n = 0;
+	struct lt_author carol0 = f->carol;
+	mk(f, &f->carol, 10, TH_CMD_COMPONENT_WRITE, false, n++);
+	mk(f, &f->dave, 11, TH_CMD_COMPONENT_WRITE, true, n++);
+	mk_pl(f, &f->carol, 12, TH_CMD_COMPONENT_WRITE, bad, false, n++);
+	mk(f, &f->carol, 13, TH_CMD_COMPONENT_WRITE, true, n++);
+	reset_counts(f);
+	validate_calls = 0;
+	assert_int_equal(clog_integrate_remote(f->c, 7, f->e, (size_t)n, NOW), 1);
+	assert_true(validate_calls >= 2); /* dave's entry and carol's up to the bad one */
+	assert_int_equal(f->rejects, 3);
+	assert_int_equal(f->by_reason[CLOG_R_INVALID], 1);
+	assert_int_equal(f->by_reason[CLOG_R_GROUP], 2);
+	assert_ptr_equal(f->invalid_detail, bad_tag_why);
+	assert_int_equal(f->details_elsewhere, 0);
+	assert_null(clog_reject_detail(f->c)); /* only while on_reject reports it */
+	struct clog_stats st;
+	clog_get_stats(f->c, &st);
+	assert_int_equal(st.rejected[CLOG_R_INVALID], 1);
+	assert_int_equal(st.rejected[CLOG_R_GROUP], 2);
+	assert_int_equal(pending(f), 1); /* only dave's */
+	assert_int_equal(clog_flush(f->c, NOW), 1);
+	uint64_t seq;
+	assert_int_equal(clog_author_head(f->c, f->carol.kp.pk, &seq, NULL), -ENOENT);
+
+	/* The local path goes through the same hook, before it signs. */
+	struct clog_submit sub = {
+		.source = 1, .role = TH_ROLE_EDITOR, .key = &f->erin.kp, .req_seq = 1,
+		.type = TH_CMD_COMPONENT_WRITE, .scope_kind = TH_SCOPE_ENTITY, .scope_id = 9,
+		.payload = bad, .payload_len = sizeof(bad),
+	};
+	int why = 0;
+	validate_calls = 0;
+	assert_int_equal(clog_submit_local(f->c, &sub, NOW, NULL, &why), -EBADMSG);
+	assert_int_equal(why, CLOG_R_INVALID);
+	assert_int_equal(validate_calls, 1);
+	assert_ptr_equal(clog_reject_detail(f->c), bad_tag_why);
+	assert_string_equal(clog_reason_str(CLOG_R_INVALID), "malformed payload");
+	assert_int_equal(pending(f), 0);
+	sub.payload = f->payload;
+	assert_int_equal(clog_submit_local(f->c, &sub, NOW, NULL, &why), 0);
+	assert_null(clog_reject_detail(f->c));
+	assert_int_equal(clog_flush(f->c, NOW), 1);
+	clog_get_stats(f->c, &st);
+	assert_int_equal(st.rejected[CLOG_R_INVALID], 2);
+
+	/* Without a hook (NULL) the same group is only capped, and goes in. */
+	clog_close(&f->c);
+	f->cfg.validate = NULL;
+	assert_int_equal(open_log(f), 0);
+	f->carol = carol0;
+	n = 0;
+	mk(f, &f->carol, 20, TH_CMD_COMPONENT_WRITE, false, n++);
+	mk_pl(f, &f->carol, 21, TH_CMD_COMPONENT_WRITE, bad, false, n++);
+	mk(f, &f->carol, 22, TH_CMD_COMPONENT_WRITE, true, n++);
+	reset_counts(f);
+	assert_int_equal(clog_integrate_remote(f->c, 7, f->e, (size_t)n, NOW), 3);
+	assert_int_equal(f->rejects, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -250,6 +349,7 @@ int main(void)
 		T(a_full_author_table_refuses_new_authors_group_by_group),
 		T(a_failing_entry_inside_a_group_refuses_the_whole_group_and_reports_each),
 		T(a_group_beyond_the_queue_bound_is_refused_whole),
+		T(a_payload_the_validate_hook_refuses_refuses_its_group_and_local_submits),
 	};
 	if (sodium_init() < 0)
 		return 1;
