@@ -109,7 +109,7 @@ struct net_sl_host_ops {
 struct net_sl_config {
 	enum net_sl_side side;
 	const uint8_t *pk, *sk;      /* this daemon's identity (Ed25519, 32 / 64 bytes) */
-	uint64_t schema_hash;
+	uint64_t schema_hash;        /* HELLO's: proto_sess_handshake_hash() (schema + session protocol) */
 	uint16_t version;            /* 0: PROTO_SESS_VERSION (tests provoke mismatches) */
 	uint64_t caps;               /* offered / granted at most */
 	uint64_t lost_after_ns;      /* 0: NET_HB_LOST_DEFAULT */
