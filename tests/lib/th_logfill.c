@@ -6,19 +6,22 @@
 #include "clog/clog.h"
 #include "th_cmd.h"
 #include "th_logtest.h"
+#include "th_payload.h"
 
 #define LF_BATCH_DEFAULT 4096u
 #define LF_NOW_NS 1000000000ull
 
 int lf_fill(const char *dir, const struct lf_config *cfg, uint64_t *bytes)
 {
-	if (!cfg->authors || cfg->authors > LF_AUTHORS_MAX || cfg->payload_len > TH_LOGREC_PAYLOAD_MAX)
+	if (!cfg->authors || cfg->authors > LF_AUTHORS_MAX || cfg->payload_len < LF_PAYLOAD_MIN ||
+	    cfg->payload_len > TH_PL_MAXSZ_TOOL_STATE)
 		return -EINVAL;
 	uint32_t batch = cfg->batch ? cfg->batch : LF_BATCH_DEFAULT;
 	struct clog_config cc = {
 		.rate_per_s = UINT32_MAX,
 		.rate_burst = UINT32_MAX,
 		.pending_per_source = batch,
+		.validate = th_cmd_payload_check, /* as the daemons that read it check */
 	};
 	struct clog_callbacks cb = { 0 };
 	struct clog *c;
@@ -31,18 +34,24 @@ int lf_fill(const char *dir, const struct lf_config *cfg, uint64_t *bytes)
 		lt_author_init(&a[i], (uint8_t)(cfg->seed + i));
 		req_seq[i] = 0;
 	}
-	uint8_t payload[TH_LOGREC_PAYLOAD_MAX];
+	uint8_t settings[TH_PL_TOOL_SETTINGS_MAX], payload[TH_PL_MAXSZ_TOOL_STATE];
 	for (uint64_t k = 0; k < cfg->entries && r >= 0; k++) {
 		unsigned ai = (unsigned)(k % cfg->authors);
-		memset(payload, (int)(k & 0xff), cfg->payload_len);
+		uint64_t tool = 1 + k % LF_TOOLS;
+		memset(settings, (int)(k & 0xff), cfg->payload_len - LF_PAYLOAD_MIN);
+		struct th_pl_tool_state ts = { .tool = (uint32_t)tool, .settings = settings,
+					       .settings_len = (uint16_t)(cfg->payload_len - LF_PAYLOAD_MIN) };
+		r = th_cmd_payload_encode(TH_CMD_TOOL_STATE, &ts, payload, sizeof(payload));
+		if (r < 0)
+			break;
 		struct clog_submit s = {
 			.source = 1 + ai,
 			.role = TH_ROLE_ADMIN,
 			.key = &a[ai].kp,
 			.req_seq = ++req_seq[ai],
-			.type = TH_CMD_COMPONENT_WRITE,
-			.scope_kind = TH_SCOPE_ENTITY,
-			.scope_id = 1 + k % LF_ENTITIES,
+			.type = TH_CMD_TOOL_STATE,
+			.scope_kind = TH_SCOPE_TOOL,
+			.scope_id = tool,
 			.base = clog_lamport(c),
 			.time_ns = 1700000000000000000ull + k,
 			.payload = payload,

@@ -3,21 +3,23 @@
  * `authors` authors with deterministic keys (lt_author_init(seed + i)),
  * entries round-robin, one group commit every `batch` entries (one
  * signature per author and batch, as the daemon writes them), each a
- * component.write on one of LF_ENTITIES entities (a scene's worth). Run it on a
- * session's log directory while no daemon has the log open. */
+ * well-formed tool.state on one of LF_TOOLS tools (daemons check every
+ * payload a peer sends, so a filled log is one they serve and take). Run it
+ * on a session's log directory while no daemon has the log open. */
 #pragma once
 #include <stdint.h>
 
 struct lf_config {
 	unsigned authors;     /* 1..LF_AUTHORS_MAX */
 	uint64_t entries;
-	uint32_t payload_len; /* component.write payload bytes */
+	uint32_t payload_len; /* tool.state payload bytes, LF_PAYLOAD_MIN..TH_PL_MAXSZ_TOOL_STATE */
 	uint32_t batch;       /* entries per group commit (0: 4096) */
 	uint8_t seed;         /* first author's key seed byte */
 };
 
 #define LF_AUTHORS_MAX 64u
-#define LF_ENTITIES    4096u
+#define LF_TOOLS       4096u
+#define LF_PAYLOAD_MIN 6u /* tool.state: u32 tool, u16 length, no settings */
 
 /* Appends cfg->entries entries to the log in dir (created when absent).
  * 0 or negative errno; *bytes (may be NULL): the log's size in bytes of

@@ -543,7 +543,7 @@ void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t s
 	m.u.rej.seq = e->seq;
 	m.u.rej.lamport = e->lamport;
 	m.u.rej.reason = (uint16_t)sess_reject_code(reason);
-	snprintf(m.u.rej.text, sizeof(m.u.rej.text), "%s", clog_reason_str(reason));
+	sess_reject_text(reason, e->type, clog_reject_detail(s->log), m.u.rej.text, sizeof(m.u.rej.text));
 	for (char *t = m.u.rej.text; *t; t++)
 		if (*t < 0x20 || *t > 0x7e)
 			*t = '?';

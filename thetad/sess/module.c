@@ -146,6 +146,15 @@ uint32_t sess_reject_code(int why)
 	}
 }
 
+void sess_reject_text(int why, uint16_t type, const char *detail, char *out, size_t cap)
+{
+	const struct th_cmd_info *info = th_cmd_find(type);
+	if (why == CLOG_R_INVALID && info)
+		snprintf(out, cap, "malformed %s payload (%s)", info->name, detail ? detail : "?");
+	else
+		snprintf(out, cap, "%s", clog_reason_str(why));
+}
+
 uint64_t sess_req_id(uint64_t nonce, uint64_t client_seq)
 {
 	uint8_t k[16];
@@ -230,13 +239,6 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_UNKNOWN_TYPE, detail);
 		return;
 	}
-	/* Only well-formed payloads (schemas/commands.def) are signed into the log. */
-	const char *pwhy = NULL;
-	if (th_cmd_payload_check(info->id, msg->payload, msg->payload_len, &pwhy) < 0) {
-		snprintf(detail, sizeof(detail), "malformed %s payload (%s)", info->name, pwhy ? pwhy : "?");
-		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_INVALID, detail);
-		return;
-	}
 	const struct th_keypair *key;
 	int r = id_user_key(m->ids, uid, &key);
 	if (r < 0) {
@@ -291,10 +293,14 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	};
 	struct clog_id id;
 	int why = 0;
+	/* The log checks the payload (schemas/commands.def) before it signs:
+	 * the registry's log_validate, the check it makes on every peer's
+	 * entry too. */
 	r = clog_submit_local(c->s->log, &sub, now_ns, &id, &why);
 	if (r < 0) {
 		free(a);
-		sess_reject(m, client_id, msg->client_seq, sess_reject_code(why), clog_reason_str(why));
+		sess_reject_text(why, info->id, clog_reject_detail(c->s->log), detail, sizeof(detail));
+		sess_reject(m, client_id, msg->client_seq, sess_reject_code(why), detail);
 		return;
 	}
 	if (r == CLOG_SUBMIT_DUPLICATE) {
@@ -697,8 +703,17 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot start the log worker: %s", th_strerror(r));
 		goto fail;
 	}
-	const struct sess_registry_config rc = { .log_rate_per_s = (uint32_t)srv_daemon_config(d)->clog_rate_per_s,
-						 .log_rate_burst = (uint32_t)srv_daemon_config(d)->clog_rate_burst };
+	struct sess_registry_config rc = { .log_rate_per_s = (uint32_t)srv_daemon_config(d)->clog_rate_per_s,
+					   .log_rate_burst = (uint32_t)srv_daemon_config(d)->clog_rate_burst,
+					   .log_validate = th_cmd_payload_check };
+	/* Tests: THETAD_TEST_SKIP_PAYLOAD_CHECK=1 makes this daemon's logs take
+	 * any payload (an older or hostile daemon), so a test sees its host
+	 * refuse what it relays. */
+	const char *skip = getenv("THETAD_TEST_SKIP_PAYLOAD_CHECK");
+	if (skip && *skip == '1') {
+		th_warn("THETAD_TEST_SKIP_PAYLOAD_CHECK is set: this daemon does not check command payloads (tests only)");
+		rc.log_validate = NULL;
+	}
 	if ((r = sess_registry_open(&m->reg, srv_daemon_state_dir(d), &sess_log_cb, m, m->worker, &rc)) < 0) {
 		snprintf(msg, len, "cannot open %s/sessions: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;

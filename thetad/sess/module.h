@@ -63,6 +63,9 @@ unsigned sess_module_notify_rejected(void *state, struct sess_session *s, const 
 				     const uint8_t *payload, size_t len);
 /* clog refusal reason -> PROTO_IPC_REJECT_* code. */
 uint32_t sess_reject_code(int why);
+/* The sentence for a refusal of a command of type `type` with clog reason
+ * why; detail: clog_reject_detail() (what the payload check found). */
+void sess_reject_text(int why, uint16_t type, const char *detail, char *out, size_t cap);
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */

@@ -91,7 +91,9 @@ int sess_log_open(struct sess_registry *r, struct sess_session *s, const struct 
 	 * once, and more while a batch syncs. A replica takes what its host
 	 * relays without a rate limit (the host applied it); its local users
 	 * are limited by the module instead. */
-	struct clog_config lc = { .pending_per_source = SESS_LOG_PENDING_PER_SOURCE, .worker = r->worker };
+	struct clog_config lc = { .pending_per_source = SESS_LOG_PENDING_PER_SOURCE,
+				  .worker = r->worker,
+				  .validate = r->cfg.log_validate };
 	if (s->role == SESS_ROLE_MEMBER) {
 		lc.rate_per_s = lc.rate_burst = SESS_REPLICA_RATE;
 	} else { /* config clog.rate_per_s / rate_burst (0: clog's defaults) */

@@ -105,6 +105,7 @@ struct sess_session {
 struct sess_registry_config {
 	uint32_t log_rate_per_s;  /* hosted sessions' per-author rate (config clog.rate_per_s) */
 	uint32_t log_rate_burst;  /* and bucket depth (clog.rate_burst) */
+	clog_validate_fn log_validate; /* every log's payload check (clog_config.validate) */
 };
 
 struct sess_registry {
