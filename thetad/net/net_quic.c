@@ -42,6 +42,7 @@ struct net_stream {
 	uint64_t acked;                /* acknowledged up to here */
 	bool fin_queued, fin_sent, reset;
 	unsigned blocked_gen; /* == q->gen: blocked for this packet */
+	uint64_t held;        /* received bytes the owner has not consumed yet (not credited) */
 };
 
 struct net_dgram {
@@ -71,6 +72,10 @@ struct net_quic {
 
 	struct net_stream *streams[NET_QUIC_MAX_LOCAL_STREAMS];
 	unsigned nstreams, rr; /* round-robin cursor */
+	/* The stream_data callback in progress: its stream and the bytes it
+	 * kept (net_quic_stream_hold). */
+	int64_t rx_sid;
+	size_t rx_hold;
 	unsigned gen;
 
 	struct net_dgram *dq; /* ring */
@@ -137,6 +142,9 @@ static void stream_free_chunks(struct net_stream *s)
 
 static void stream_remove(struct net_quic *q, struct net_stream *s)
 {
+	/* Bytes held on a stream that is gone: the connection gets them back. */
+	if (s->held && q->conn)
+		ngtcp2_conn_extend_max_offset(q->conn, s->held);
 	for (unsigned i = 0; i < q->nstreams; i++) {
 		if (q->streams[i] == s) {
 			q->streams[i] = q->streams[--q->nstreams];
@@ -220,11 +228,24 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, u
 	(void)offset;
 	(void)sud;
 	bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
+	q->rx_sid = sid;
+	q->rx_hold = 0;
 	if (q->cb.stream_data && !q->ended)
 		q->cb.stream_data(q, sid, data, len, fin, q->now, q->ud);
-	/* The data was consumed: hand the credit back. */
-	ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
-	ngtcp2_conn_extend_max_offset(conn, len);
+	size_t keep = q->rx_hold < len ? q->rx_hold : len;
+	q->rx_sid = -1;
+	q->rx_hold = 0;
+	struct net_stream *s = keep ? stream_find(q, sid) : NULL;
+	if (s)
+		s->held += keep;
+	else
+		keep = 0;
+	/* What the owner consumed: hand the credit back. What it kept stays
+	 * charged to both windows until net_quic_stream_consumed. */
+	if (len > keep) {
+		ngtcp2_conn_extend_max_stream_offset(conn, sid, len - keep);
+		ngtcp2_conn_extend_max_offset(conn, len - keep);
+	}
 	return 0;
 }
 
@@ -465,6 +486,7 @@ static struct net_quic *alloc_quic(const struct net_quic_callbacks *cb, void *ud
 	if (cb)
 		q->cb = *cb;
 	q->ud = ud;
+	q->rx_sid = -1;
 	memcpy(&q->local, local, local_len);
 	q->local_len = local_len;
 	memcpy(&q->remote, remote, remote_len);
@@ -1102,6 +1124,35 @@ int net_quic_close(struct net_quic *q, uint64_t app_code, const char *reason, ui
 bool net_quic_is_server(const struct net_quic *q) { return q->server; }
 bool net_quic_handshake_done(const struct net_quic *q) { return q->hs_done; }
 bool net_quic_is_ended(const struct net_quic *q) { return q->ended; }
+
+/* ---- receive flow control ------------------------------------------------- */
+
+void net_quic_stream_hold(struct net_quic *q, int64_t sid, size_t n)
+{
+	if (q->rx_sid == sid)
+		q->rx_hold += n;
+}
+
+int net_quic_stream_consumed(struct net_quic *q, int64_t sid, size_t n)
+{
+	struct net_stream *s = stream_find(q, sid);
+	if (!s)
+		return -ENOENT;
+	if (n > s->held)
+		n = (size_t)s->held;
+	s->held -= n;
+	if (n && !q->ended) {
+		ngtcp2_conn_extend_max_stream_offset(q->conn, sid, n);
+		ngtcp2_conn_extend_max_offset(q->conn, n);
+	}
+	return 0;
+}
+
+size_t net_quic_stream_held(const struct net_quic *q, int64_t sid)
+{
+	const struct net_stream *s = stream_find(q, sid);
+	return s ? (size_t)s->held : 0;
+}
 bool net_quic_is_finished(const struct net_quic *q) { return q->finished; }
 const struct net_quic_end_info *net_quic_end_info(const struct net_quic *q) { return &q->end; }
 const uint8_t *net_quic_cid_key(const struct net_quic *q) { return q->cid_key; }

@@ -10,7 +10,10 @@
  * Streams are bidirectional; written data is buffered here (bounded by
  * NET_QUIC_STREAM_SENDBUF_MAX) until the peer acknowledges it. Received
  * stream data is handed over in order and flow-control credit is returned
- * as soon as the callback returns. Datagrams (RFC 9221) are unreliable and
+ * as soon as the callback returns, except for bytes the owner keeps
+ * (net_quic_stream_hold): those stay charged to the receive windows until
+ * it consumes them, so a receiver that cannot take more stops its sender
+ * after at most the stream window. Datagrams (RFC 9221) are unreliable and
  * queued (bounded, oldest dropped) until the congestion window allows.
  *
  * A client pins the server's certificate by the SHA-256 of its DER
@@ -155,6 +158,17 @@ int net_quic_stream_write(struct net_quic *q, int64_t sid, const void *data, siz
 size_t net_quic_stream_writable(const struct net_quic *q, int64_t sid);
 /* Bytes written but not yet acknowledged. */
 size_t net_quic_stream_unacked(const struct net_quic *q, int64_t sid);
+/* Receive flow control. Inside the stream_data callback of sid: n of the
+ * bytes given are not consumed yet (the owner holds them). They are not
+ * credited back to the peer, so it can send at most the stream window
+ * (NET_QUIC_STREAM_WINDOW) beyond what the owner consumed. Ignored outside
+ * that callback. */
+void net_quic_stream_hold(struct net_quic *q, int64_t sid, size_t n);
+/* n held bytes of sid were consumed: the windows open by n (the next
+ * produce() tells the peer). -ENOENT unknown stream. */
+int net_quic_stream_consumed(struct net_quic *q, int64_t sid, size_t n);
+/* Bytes of sid held and not consumed yet. */
+size_t net_quic_stream_held(const struct net_quic *q, int64_t sid);
 /* Abandons both directions of a stream with an application code. */
 int net_quic_stream_reset(struct net_quic *q, int64_t sid, uint64_t app_code);
 

@@ -38,6 +38,8 @@ struct peer {
 	uint64_t rx_bytes;
 	bool rx_fin, rx_bad;
 	uint8_t seed_expected;
+	bool hold;      /* keep what arrives (net_quic_stream_hold) instead of consuming it */
+	uint64_t held;
 
 	/* sending one stream */
 	int64_t tx_sid;
@@ -74,7 +76,6 @@ static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t le
 		    void *ud)
 {
 	struct peer *p = ud;
-	(void)q;
 	check_now(p, now_ns);
 	if (p->rx_sid < 0)
 		p->rx_sid = sid;
@@ -86,6 +87,10 @@ static void on_data(struct net_quic *q, int64_t sid, const uint8_t *d, size_t le
 		if (d[i] != pattern(p->rx_bytes + i, p->seed_expected))
 			p->rx_bad = true;
 	p->rx_bytes += len;
+	if (p->hold) {
+		net_quic_stream_hold(q, sid, len);
+		p->held += len;
+	}
 	if (fin)
 		p->rx_fin = true;
 }
@@ -572,6 +577,36 @@ static void send_buffer_is_bounded(void **state)
 	world_fini(&w);
 }
 
+/* A receiver that cannot take more keeps the bytes unconsumed: the sender
+ * stops after one stream window, and goes on once they are consumed. */
+static void bytes_the_receiver_holds_stop_the_sender_at_the_stream_window(void **state)
+{
+	struct world w;
+	world_init(&w, NULL, NULL, NULL);
+	world_connect(&w, NULL);
+	w.s.hold = true;
+	struct xfer x = {.w = &w, .c2s = 20u << 20};
+	/* Stalled for 3 s (well inside the 10 s idle timeout: the daemon's
+	 * heartbeats keep a real connection alive however long it waits). */
+	assert_false(sim_run(&w.sim, xfer_done, &x, 3 * S));
+	assert_false(w.c.ended || w.s.ended);
+	assert_false(w.s.rx_bad);
+	assert_int_equal(w.s.rx_bytes, NET_QUIC_STREAM_WINDOW);
+	assert_int_equal(net_quic_stream_held(w.s.q, w.s.rx_sid), NET_QUIC_STREAM_WINDOW);
+	/* The rest waits at the sender (its send buffer is bounded too). */
+	assert_true(w.c.tx_done <= NET_QUIC_STREAM_WINDOW + NET_QUIC_STREAM_SENDBUF_MAX);
+	assert_true(w.c.tx_done < x.c2s);
+	/* Consumed: the window opens and everything arrives. */
+	w.s.hold = false;
+	assert_int_equal(net_quic_stream_consumed(w.s.q, w.s.rx_sid, (size_t)w.s.held), 0);
+	assert_true(sim_run(&w.sim, xfer_done, &x, 60 * S));
+	assert_false(w.s.rx_bad);
+	assert_int_equal(w.s.rx_bytes, x.c2s);
+	assert_int_equal(net_quic_stream_held(w.s.q, w.s.rx_sid), 0);
+	assert_int_equal(net_quic_stream_consumed(w.s.q, 9999, 1), -ENOENT);
+	world_fini(&w);
+}
+
 static void remote_stream_limit_is_enforced(void **state)
 {
 	struct world w;
@@ -605,6 +640,7 @@ int main(void)
 		cmocka_unit_test(stream_write_refuses_after_fin_and_on_unknown_streams),
 		cmocka_unit_test(send_buffer_is_bounded),
 		cmocka_unit_test(remote_stream_limit_is_enforced),
+		cmocka_unit_test(bytes_the_receiver_holds_stop_the_sender_at_the_stream_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
