@@ -1045,9 +1045,11 @@ static int stash(struct proto_sess_reasm *r, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
-			  int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud)
+int proto_sess_reasm_feed_some(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
+			       int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud, size_t *used)
 {
+	const uint8_t *start = data;
+	*used = 0;
 	if (r->error)
 		return r->error;
 	while (len > 0) {
@@ -1059,6 +1061,7 @@ int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_
 					return -ENOMEM;
 				data += k;
 				len -= k;
+				*used = (size_t)(data - start);
 				if (r->len == PROTO_SESS_FRAME_HDR && th_get_le32(r->buf) > r->max_frame)
 					return r->error = -EMSGSIZE;
 				continue;
@@ -1073,6 +1076,7 @@ int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_
 				return -ENOMEM;
 			data += k;
 			len -= k;
+			*used = (size_t)(data - start);
 			if (r->len == total) {
 				r->len = 0;
 				int rv = fn(r->buf + PROTO_SESS_FRAME_HDR, flen, ud);
@@ -1081,13 +1085,23 @@ int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_
 			}
 			continue;
 		}
-		if (len < PROTO_SESS_FRAME_HDR)
-			return stash(r, data, len);
+		if (len < PROTO_SESS_FRAME_HDR) {
+			int rv = stash(r, data, len);
+			if (rv == 0)
+				*used = (size_t)(data - start) + len;
+			return rv;
+		}
 		size_t flen = th_get_le32(data);
 		if (flen > r->max_frame)
 			return r->error = -EMSGSIZE;
-		if (len - PROTO_SESS_FRAME_HDR < flen)
-			return stash(r, data, len);
+		if (len - PROTO_SESS_FRAME_HDR < flen) {
+			int rv = stash(r, data, len);
+			if (rv == 0)
+				*used = (size_t)(data - start) + len;
+			return rv;
+		}
+		/* Taken before fn runs: a stop after this frame keeps what follows. */
+		*used = (size_t)(data - start) + PROTO_SESS_FRAME_HDR + flen;
 		int rv = fn(data + PROTO_SESS_FRAME_HDR, flen, ud);
 		if (rv < 0)
 			return rv;
@@ -1095,4 +1109,11 @@ int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_
 		len -= PROTO_SESS_FRAME_HDR + flen;
 	}
 	return 0;
+}
+
+int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
+			  int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud)
+{
+	size_t used;
+	return proto_sess_reasm_feed_some(r, data, len, fn, ud, &used);
 }

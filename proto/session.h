@@ -351,3 +351,9 @@ void proto_sess_reasm_fini(struct proto_sess_reasm *r);
  * than max_frame (the stream is then unusable), -ENOMEM. */
 int proto_sess_reasm_feed(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
 			  int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud);
+/* As proto_sess_reasm_feed, and *used says how many bytes of data it took:
+ * all of them, or, when fn stopped it (a negative return), those up to the
+ * end of the frame fn was given; the bytes after it are the caller's to feed
+ * again later (a receiver that holds them while it cannot take more). */
+int proto_sess_reasm_feed_some(struct proto_sess_reasm *r, const uint8_t *data, size_t len,
+			       int (*fn)(const uint8_t *payload, size_t len, void *ud), void *ud, size_t *used);

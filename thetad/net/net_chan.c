@@ -110,6 +110,7 @@ void net_chan_init(struct net_chan *ch, const struct net_chans *t, unsigned i)
 	*ch = (struct net_chan){ .def = def, .total = t->total[i] };
 	proto_sess_reasm_init(&ch->rs, def->lim.max_msg);
 	th_wbuf_init(&ch->q.b, 0);
+	th_wbuf_init(&ch->held.b, 0);
 	net_rate_init(&ch->rate, def->lim.rate_per_s, def->lim.burst);
 }
 
@@ -118,6 +119,8 @@ void net_chan_fini(struct net_chan *ch)
 	proto_sess_reasm_fini(&ch->rs);
 	th_wbuf_fini(&ch->q.b);
 	ch->q.head = 0;
+	th_wbuf_fini(&ch->held.b);
+	ch->held.head = 0;
 }
 
 struct feed_ctx {
@@ -143,14 +146,79 @@ static int on_frame(const uint8_t *p, size_t len, void *ud)
 	return deliver(f->ch, p, len, f->police, f->conn, f->now);
 }
 
+size_t net_chan_held(const struct net_chan *ch)
+{
+	return ch->held.b.len - ch->held.head;
+}
+
+/* Appends to the hold, reclaiming the front gap first. */
+static int hold(struct net_chan *ch, const uint8_t *p, size_t n)
+{
+	struct net_chan_queue *h = &ch->held;
+	if (!n)
+		return 0;
+	if (net_chan_held(ch) + n > NET_CHAN_HOLD_MAX)
+		return -ENOBUFS;
+	if (h->head && h->head >= h->b.len / 2) {
+		memmove(h->b.data, h->b.data + h->head, h->b.len - h->head);
+		h->b.len -= h->head;
+		h->head = 0;
+	}
+	size_t before = h->b.len;
+	th_wbuf_put(&h->b, p, n);
+	int r = th_wbuf_error(&h->b);
+	if (r < 0) {
+		h->b.len = before;
+		h->b.oom = h->b.overflow = false;
+	}
+	return r;
+}
+
+/* Feeds bytes to the reassembler; a handler's -EAGAIN pauses the channel
+ * after its message, and *used says how much was taken. */
+static int feed(struct net_chan *ch, const uint8_t *data, size_t len, bool police, void *conn, uint64_t now_ns,
+		size_t *used)
+{
+	struct feed_ctx f = { .ch = ch, .police = police, .conn = conn, .now = now_ns };
+	int r = proto_sess_reasm_feed_some(&ch->rs, data, len, on_frame, &f, used);
+	if (r == -EMSGSIZE)
+		net_chan_count(ch, NET_CHAN_OVER_SIZE, 1);
+	if (r == -EAGAIN) {
+		ch->paused = true;
+		r = 0;
+	}
+	return r;
+}
+
 int net_chan_feed_stream(struct net_chan *ch, const uint8_t *data, size_t len, bool police, void *conn,
 			 uint64_t now_ns)
 {
-	struct feed_ctx f = { .ch = ch, .police = police, .conn = conn, .now = now_ns };
 	net_chan_count(ch, NET_CHAN_BYTES_IN, len);
-	int r = proto_sess_reasm_feed(&ch->rs, data, len, on_frame, &f);
-	if (r == -EMSGSIZE)
-		net_chan_count(ch, NET_CHAN_OVER_SIZE, 1);
+	if (ch->paused)
+		return hold(ch, data, len);
+	size_t used = 0;
+	int r = feed(ch, data, len, police, conn, now_ns, &used);
+	if (r == 0 && ch->paused)
+		r = hold(ch, data + used, len - used);
+	return r;
+}
+
+int net_chan_resume(struct net_chan *ch, bool police, void *conn, uint64_t now_ns, size_t *taken)
+{
+	struct net_chan_queue *h = &ch->held;
+	*taken = 0;
+	ch->paused = false;
+	size_t n = net_chan_held(ch);
+	if (!n)
+		return 0;
+	/* Nothing is appended meanwhile: the hold only grows from
+	 * net_chan_feed_stream, which the transport calls, never a handler. */
+	size_t used = 0;
+	int r = feed(ch, h->b.data + h->head, n, police, conn, now_ns, &used);
+	*taken = used;
+	h->head += used;
+	if (h->head == h->b.len)
+		h->b.len = h->head = 0;
 	return r;
 }
 

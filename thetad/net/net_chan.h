@@ -26,6 +26,10 @@
 #define NET_CHAN_MAX           16u          /* channels one daemon registers */
 #define NET_CHAN_DGRAM_KINDS   4u           /* datagram kinds one channel may cover */
 #define NET_CHAN_QUEUE_DEFAULT (32u << 20)  /* bytes queued on a stream for a peer that does not read */
+/* Received stream bytes a paused channel holds (see "Holding" below): the
+ * transport's receive window bounds them (net_link.c asserts that
+ * NET_QUIC_STREAM_WINDOW fits), this refuses a sender past it. */
+#define NET_CHAN_HOLD_MAX      (4u << 20)
 
 /* A rate limit as a token bucket (GCRA form): on average per_s events a
  * second, up to burst at once. Integer nanoseconds, no floating point. */
@@ -52,9 +56,11 @@ struct net_chan_limits {
 	uint64_t queue_max;  /* stream: bytes queued for the peer; 0: NET_CHAN_QUEUE_DEFAULT */
 };
 
-/* One message for the handler: 0 taken; -EBADMSG malformed or -EPROTO a
- * protocol violation (the caller closes the connection and counts it);
- * -ECONNABORTED the handler closed the connection itself. */
+/* One message for the handler: 0 taken; -EAGAIN taken, but the handler can
+ * take nothing more for now (the channel pauses: what follows is held until
+ * net_chan_resume); -EBADMSG malformed or -EPROTO a protocol violation (the
+ * caller closes the connection and counts it); -ECONNABORTED the handler
+ * closed the connection itself. */
 typedef int (*net_chan_handler)(void *conn, const uint8_t *msg, size_t len, uint64_t now_ns);
 
 struct net_chan_def {
@@ -108,6 +114,10 @@ struct net_chan {
 	struct proto_sess_reasm rs;
 	struct net_chan_queue q;
 	bool opened;
+	/* Holding: received bytes not delivered yet, because the handler said
+	 * -EAGAIN (paused); in arrival order, at most NET_CHAN_HOLD_MAX. */
+	struct net_chan_queue held;
+	bool paused;
 	struct net_rate rate;
 	uint64_t st[NET_CHAN_NSTAT];
 	uint64_t *const *total; /* the table's totals for this channel */
@@ -118,11 +128,24 @@ void net_chan_init(struct net_chan *ch, const struct net_chans *t, unsigned i);
 void net_chan_fini(struct net_chan *ch);
 
 /* Stream bytes in order: every complete message goes to def->on_msg(conn,
- * ...) unless over the rate (police: the host side). Returns 0, the
- * handler's first negative return, or -EMSGSIZE (a frame over max_msg: the
- * stream is unusable, close the connection). */
+ * ...) unless over the rate (police: the host side). While the channel is
+ * paused, or from the message whose handler answered -EAGAIN on, the bytes
+ * are held instead (net_chan_held grows by what was not delivered; the
+ * caller keeps them charged to the sender's flow control). Returns 0 (also
+ * when it paused), the handler's first other negative return, -EMSGSIZE (a
+ * frame over max_msg: the stream is unusable, close the connection), or
+ * -ENOBUFS (more than NET_CHAN_HOLD_MAX held: the sender ignored flow
+ * control, close the connection). */
 int net_chan_feed_stream(struct net_chan *ch, const uint8_t *data, size_t len, bool police, void *conn,
 			 uint64_t now_ns);
+/* Held bytes (received, not delivered yet). */
+size_t net_chan_held(const struct net_chan *ch);
+static inline bool net_chan_paused(const struct net_chan *ch) { return ch->paused; }
+/* Delivers what the channel held, in order, until a handler answers -EAGAIN
+ * again (paused again, the rest still held) or all is delivered. *taken:
+ * bytes that left the hold (credit them back to the sender). Returns 0 or
+ * as net_chan_feed_stream. */
+int net_chan_resume(struct net_chan *ch, bool police, void *conn, uint64_t now_ns, size_t *taken);
 /* One datagram: 0 (taken, or dropped and counted: over size or rate), or
  * the handler's negative return. */
 int net_chan_feed_dgram(struct net_chan *ch, const uint8_t *data, size_t len, bool police, void *conn,

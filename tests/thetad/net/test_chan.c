@@ -291,6 +291,108 @@ static void a_failed_queue_refuses_that_message_only_and_says_so(void **state)
 	net_chan_fini(&ch);
 }
 
+/* The handler takes a message but can take no more (-EAGAIN): what follows
+ * is held, in order, and delivered by resume; a second pause in the middle
+ * of the held bytes keeps the rest. */
+struct seqs {
+	char got[32][8];
+	unsigned n;
+	unsigned pause_at[4]; /* answer -EAGAIN to these message numbers (1-based) */
+};
+
+static int on_seq(void *conn, const uint8_t *m, size_t len, uint64_t now)
+{
+	struct seqs *g = conn;
+	(void)now;
+	assert_true(g->n < 32 && len < 8);
+	memcpy(g->got[g->n], m, len);
+	g->got[g->n][len] = 0;
+	g->n++;
+	for (unsigned i = 0; i < 4; i++)
+		if (g->pause_at[i] == g->n)
+			return -EAGAIN;
+	return 0;
+}
+
+static void a_paused_channel_holds_what_follows_in_order_and_resume_delivers_it(void **state)
+{
+	static const struct net_chan_def d = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 0, .on_msg = on_seq };
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d);
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	char m[8];
+	for (int i = 1; i <= 9; i++) {
+		snprintf(m, sizeof(m), "m%d", i);
+		frame(&w, m);
+	}
+	struct seqs g = { .pause_at = { 2, 5 } };
+	/* All nine in one read, split inside the fourth message's header. */
+	size_t cut = 3 * (4 + 2) + 2;
+	assert_int_equal(net_chan_feed_stream(&ch, w.data, cut, false, &g, T0), 0);
+	assert_true(net_chan_paused(&ch));
+	assert_int_equal(g.n, 2); /* m1, m2 (which paused it) */
+	assert_int_equal(net_chan_held(&ch), cut - 2 * 6);
+	/* More arrives while paused: held behind, nothing delivered. */
+	assert_int_equal(net_chan_feed_stream(&ch, w.data + cut, w.len - cut, false, &g, T0), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(net_chan_held(&ch), w.len - 2 * 6);
+	assert_int_equal(ch.st[NET_CHAN_BYTES_IN], w.len);
+	/* Resume: m3..m5, then m5 pauses it again with m6..m9 still held. */
+	size_t taken;
+	assert_int_equal(net_chan_resume(&ch, false, &g, T0, &taken), 0);
+	assert_int_equal(taken, 3 * 6);
+	assert_int_equal(g.n, 5);
+	assert_true(net_chan_paused(&ch));
+	assert_int_equal(net_chan_held(&ch), 4 * 6);
+	assert_int_equal(net_chan_resume(&ch, false, &g, T0, &taken), 0);
+	assert_int_equal(taken, 4 * 6);
+	assert_false(net_chan_paused(&ch));
+	assert_int_equal(net_chan_held(&ch), 0);
+	assert_int_equal(g.n, 9);
+	for (unsigned i = 0; i < 9; i++) {
+		snprintf(m, sizeof(m), "m%u", i + 1);
+		assert_string_equal(g.got[i], m);
+	}
+	/* Unpaused, bytes go straight through again. */
+	th_wbuf_reset(&w);
+	frame(&w, "m10");
+	assert_int_equal(net_chan_feed_stream(&ch, w.data, w.len, false, &g, T0), 0);
+	assert_int_equal(g.n, 10);
+	assert_int_equal(net_chan_held(&ch), 0);
+	th_wbuf_fini(&w);
+	net_chan_fini(&ch);
+}
+
+static void a_paused_channel_refuses_to_hold_more_than_its_bound(void **state)
+{
+	static const struct net_chan_def d = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 0, .on_msg = on_seq };
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d);
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	struct seqs g = { .pause_at = { 1 } };
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	frame(&w, "m1");
+	assert_int_equal(net_chan_feed_stream(&ch, w.data, w.len, false, &g, T0), 0);
+	assert_true(net_chan_paused(&ch));
+	static uint8_t junk[64 << 10];
+	size_t held = 0;
+	int r = 0;
+	while ((r = net_chan_feed_stream(&ch, junk, sizeof(junk), false, &g, T0)) == 0)
+		held += sizeof(junk);
+	/* A sender that ignores the receive window is refused, not buffered. */
+	assert_int_equal(r, -ENOBUFS);
+	assert_true(held <= NET_CHAN_HOLD_MAX);
+	assert_true(held + sizeof(junk) > NET_CHAN_HOLD_MAX);
+	assert_int_equal(net_chan_held(&ch), held);
+	th_wbuf_fini(&w);
+	net_chan_fini(&ch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +404,8 @@ int main(void)
 		cmocka_unit_test(datagrams_over_size_or_rate_are_dropped_and_counted_when_policed),
 		cmocka_unit_test(the_send_queue_gives_bytes_out_in_order_across_partial_writes),
 		cmocka_unit_test(a_failed_queue_refuses_that_message_only_and_says_so),
+		cmocka_unit_test(a_paused_channel_holds_what_follows_in_order_and_resume_delivers_it),
+		cmocka_unit_test(a_paused_channel_refuses_to_hold_more_than_its_bound),
 		cmocka_unit_test(a_burst_passes_then_the_rate_holds),
 		cmocka_unit_test(refused_events_do_not_use_up_the_future),
 		cmocka_unit_test(an_idle_bucket_refills_only_to_its_burst),
