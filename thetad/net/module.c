@@ -616,6 +616,8 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	json_object_object_add(o, "channels", chs);
 	json_object_object_add(o, "entries_in", json_object_new_uint64(c->entries_in));
 	json_object_object_add(o, "entries_out", json_object_new_uint64(c->entries_out));
+	json_object_object_add(o, "entries_waits", json_object_new_uint64(c->waits));
+	json_object_object_add(o, "entries_waiting", json_object_new_boolean(c->sl && net_sl_entries_waiting(c->sl)));
 	json_object_object_add(o, "poses_refused", json_object_new_uint64(c->poses_refused));
 	json_object_array_add(arr, o);
 }
@@ -908,6 +910,11 @@ static void net_hook_flushed(void *u, struct sess_session *s)
 	net_link_on_flushed(u, s);
 }
 
+static void net_hook_log_room(void *u, struct sess_session *s)
+{
+	net_link_on_log_room(u, s);
+}
+
 static void net_hook_pose(void *u, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
 			  const struct proto_ipc_pose_update *p)
 {
@@ -942,6 +949,7 @@ static void net_hook_describe(void *u, struct sess_session *s, struct json_objec
 static const struct sess_net_hooks net_hooks = {
 	.durable = net_hook_durable,
 	.flushed = net_hook_flushed,
+	.log_room = net_hook_log_room,
 	.pose = net_hook_pose,
 	.rejected = net_hook_rejected,
 	.describe = net_hook_describe,
@@ -999,6 +1007,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 					 "logs whose records cut by recovery came back from a peer");
 	nm->m_sync_divergent = srv_counter(mx, "net_sync_divergent",
 					   "authors whose chain differs from a peer's at the same sequence number");
+	nm->m_backpressure = srv_counter(mx, "net_backpressure",
+					 "times a peer's entries waited for the log to take them (its commands stream paused)");
+	nm->m_member_leaves = srv_counter(mx, "net_member_leaves",
+					  "members the host announced as gone (on a member daemon; one per departure)");
 
 	const char *e;
 	nm->lost_after_ns = srv_daemon_config(d)->net_peer_timeout_ns;

@@ -107,6 +107,13 @@ struct net_conn {
 	uint64_t sync_ignored;   /* the session layer's count, as last added to the metric */
 	struct net_catchup *cu;  /* the peer's catch-up (net_catchup.c); NULL before its first SYNC */
 	bool lost;               /* declared lost by the heartbeat */
+	bool in_run;             /* net_conn_run is executing this connection's actions */
+	/* Backpressure (docs/network.md): the log of c->s could not take a
+	 * group, the session layer keeps it and the commands channel holds
+	 * what follows (its bytes stay charged to the QUIC window); log_room:
+	 * a group commit finished since, retry in the service pass. */
+	bool log_room;
+	uint64_t waits;          /* times this connection's entries had to wait for the log */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
 	/* joiner: the other members as the host announced them */
 	struct net_roster_item {
@@ -211,6 +218,8 @@ struct net_mod {
 		struct net_repair r;
 	} repairs[NET_REPAIR_MAX];
 	unsigned n_repairs;
+	uint64_t *m_backpressure; /* times a peer's entries waited for the log (net_backpressure) */
+	uint64_t *m_member_leaves; /* member side: MEMBER_LEAVE announcements from the host */
 };
 
 /* module.c: the metric that counts refusals with this code
@@ -264,6 +273,9 @@ unsigned net_peers_of(struct net_mod *nm, struct sess_session *s);
 /* sessions-module hooks */
 void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struct clog_event *ev);
 void net_link_on_flushed(struct net_mod *nm, struct sess_session *s);
+/* s's log can take remote entries again (a group commit finished, or the
+ * log was reopened): connections whose entries wait retry in the service pass. */
+void net_link_on_log_room(struct net_mod *nm, struct sess_session *s);
 void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
 		      const struct proto_ipc_pose_update *p);
 /* Sends a ROLE / KICK decision for a member of a hosted session. */

@@ -319,9 +319,11 @@ static void host_broadcast(struct net_mod *nm, struct sess_session *s, struct ne
 			net_conn_send_msg(c, NET_ST_CONTROL, m);
 }
 
+/* The session layer says member c is gone (EV_GONE, once per connection):
+ * the others learn it. */
 static void host_member_gone(struct net_conn *c, uint16_t reason)
 {
-	if (!c->incoming || !c->s || c->st != NC_ACTIVE)
+	if (!c->incoming || !c->s)
 		return;
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_MEMBER_LEAVE };
 	m.u.mleave.peer_id = c->peer_id;
@@ -406,8 +408,10 @@ static void host_on_admitted(struct net_conn *c, uint64_t now)
 	/* A member reconnecting before we noticed it was gone: the new
 	 * connection replaces the old. */
 	struct net_conn *old = host_conn_of(nm, s, c->sl->key);
-	if (old && old != c) {
-		host_member_gone(old, PROTO_SESS_ERR_LEFT & 0xffff);
+	if (old && old != c && old->sl) {
+		net_sl_close(old->sl, PROTO_SESS_ERR_LEFT, "replaced by a new connection");
+		net_conn_run(old); /* EV_GONE (the others hear it), then the close */
+	} else if (old && old != c) {
 		net_conn_close(old, PROTO_SESS_ERR_LEFT, "replaced by a new connection", now);
 	}
 	c->s = s;
@@ -455,9 +459,8 @@ static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_me
 	sess_members_save(s);
 	struct net_conn *c = host_conn_of(nm, s, mb->key);
 	if (c && c->sl) {
-		host_member_gone(c, PROTO_SESS_ERR_KICKED & 0xffff);
 		nm->now = now;
-		net_sl_kick(c->sl); /* KICK, then the close with KICKED */
+		net_sl_kick(c->sl); /* KICK, EV_GONE, then the close with KICKED */
 		net_conn_run(c);
 	}
 }
@@ -569,15 +572,16 @@ static void send_sync(struct net_conn *c);
 
 _Static_assert(NET_SL_ACC_MAX_ENTRIES <= CLOG_REMOTE_BATCH_MAX, "a group the session layer hands over fits one call");
 
-/* Entries the session layer handed over (whole signature groups). */
-static void integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32_t count, uint64_t now)
+/* Entries the session layer handed over (whole signature groups). 0, or
+ * -EAGAIN: the log cannot take them now (nothing taken; the group waits). */
+static int integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32_t count, uint64_t now)
 {
 	struct net_mod *nm = c->nm;
 	struct th_logrec_entry *es = malloc((count ? count : 1) * sizeof(*es));
 	if (!es) {
 		th_warn("session %s: entries from %s not taken: out of memory (they come again with the next SYNC)",
 			c->s->id, c->addr);
-		return;
+		return 0;
 	}
 	struct proto_sess_entries all = { .count = 0, .recs = recs, .recs_len = len };
 	struct proto_sess_entries_iter it;
@@ -590,11 +594,26 @@ static void integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint3
 	uint8_t role = c->incoming ? c->role : TH_ROLE_ADMIN;
 	uint32_t source = SESS_SOURCE_PEER_BASE + (c->incoming ? c->peer_id : 0);
 	int r = sess_module_integrate(nm->sess, c->s, source, role, es, n, now);
+	free(es);
+	if (r == -EAGAIN)
+		return r;
 	if (r < 0)
 		th_warn("session %s: entries from %s not taken: %s", c->s->id, c->addr, th_strerror(r));
 	c->entries_in += n;
 	*nm->m_entries_in += n;
-	free(es);
+	return 0;
+}
+
+/* A group the log cannot take now (or one behind it) waits in the session
+ * layer; on_commands then pauses the commands channel. */
+static void entries_wait(struct net_conn *c, const struct net_sl_action *a)
+{
+	if (!net_sl_entries_waiting(c->sl)) {
+		c->waits++;
+		(*c->nm->m_backpressure)++;
+	}
+	if (net_sl_entries_wait(c->sl, a) < 0)
+		th_warn("session %s: entries from %s cannot wait for the log; closing", c->s->id, c->addr);
 }
 
 static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t now)
@@ -612,7 +631,8 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		net_joiner_on_joined(c, &m->u.ack, now);
 		break;
 	case NET_SL_EV_ENTRIES:
-		integrate(c, a->data, a->len, a->count, now);
+		if (net_sl_entries_waiting(c->sl) || integrate(c, a->data, a->len, a->count, now) == -EAGAIN)
+			entries_wait(c, a);
 		break;
 	case NET_SL_EV_SYNC:
 		on_sync(c, &m->u.sync, now);
@@ -625,6 +645,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		th_debug("session %s: peer %u is in the session", c->s->id, m->u.join.peer_id);
 		break;
 	case NET_SL_EV_MEMBER_LEAVE:
+		(*nm->m_member_leaves)++;
 		net_roster_drop(c, m->u.mleave.peer_id);
 		th_debug("session %s: peer %u left the session", c->s->id, m->u.mleave.peer_id);
 		break;
@@ -639,10 +660,9 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		}
 		break;
 	case NET_SL_EV_LEFT:
-		if (c->incoming) {
+		if (c->incoming)
 			th_notice("session %s: peer %u left", c->s->id, c->peer_id);
-			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
-		} else if (c->join) {
+		else if (c->join) {
 			net_join_failed(c->join, PROTO_SESS_ERR_HOST_ENDED, NULL, now);
 		}
 		break;
@@ -658,10 +678,9 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 	case NET_SL_EV_LOST:
 		c->lost = true;
 		(*nm->m_peers_lost)++;
-		if (c->incoming) {
+		if (c->incoming)
 			th_warn("session %s: peer %u (%s) lost: %s", c->s->id, c->peer_id, c->addr, a->text);
-			host_member_gone(c, PROTO_SESS_ERR_LEFT & 0xffff);
-		} else if (c->join) {
+		else if (c->join) {
 			net_join_failed(c->join, 0, a->text, now);
 		}
 		break;
@@ -669,6 +688,14 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 		(*nm->m_protocol)++;
 		th_warn("peer %s broke the session protocol (%s); closing", c->addr, a->text);
 		break;
+	case NET_SL_EV_GONE: {
+		/* Once per member connection, whatever ended it. */
+		host_member_gone(c, (uint16_t)(a->code & 0xffff));
+		struct net_hosted *h = c->s ? hosted_of(nm, c->s, false) : NULL;
+		if (h)
+			net_pose_owners_release(&h->owners, c->peer_id);
+		break;
+	}
 	}
 }
 
@@ -678,6 +705,8 @@ void net_conn_run(struct net_conn *c)
 	struct net_mod *nm = c->nm;
 	struct net_sl_action a;
 	uint64_t now = nm->now;
+	bool outer = !c->in_run;
+	c->in_run = true;
 	while (c->sl && net_sl_poll(c->sl, &a) == 1) {
 		switch (a.kind) {
 		case NET_SL_A_SEND:
@@ -702,6 +731,8 @@ void net_conn_run(struct net_conn *c)
 			break;
 		}
 	}
+	if (outer)
+		c->in_run = false;
 	if (c->sl && c->sl->sync_ignored != c->sync_ignored) {
 		*nm->m_sync_ignored += c->sl->sync_ignored - c->sync_ignored;
 		c->sync_ignored = c->sl->sync_ignored;
@@ -829,7 +860,46 @@ static int on_commands(void *ud, const uint8_t *p, size_t len, uint64_t now)
 		return -ECONNABORTED;
 	int r = net_sl_on_msg(c->sl, NET_SL_COMMANDS, p, len, now);
 	net_conn_run(c);
-	return r < 0 || c->st == NC_CLOSED ? -ECONNABORTED : 0;
+	if (r < 0 || c->st == NC_CLOSED)
+		return -ECONNABORTED;
+	/* Entries wait for the log: the channel holds what follows. */
+	return c->sl && net_sl_entries_waiting(c->sl) ? -EAGAIN : 0;
+}
+
+/* ---- backpressure: entries that wait for the log --------------------------------- */
+
+_Static_assert(NET_QUIC_STREAM_WINDOW <= NET_CHAN_HOLD_MAX, "a paused channel holds a whole receive window");
+
+void net_link_on_log_room(struct net_mod *nm, struct sess_session *s)
+{
+	for (struct net_conn *c = nm->conns; c; c = c->next)
+		if (c->s == s && c->sl && net_sl_entries_waiting(c->sl)) {
+			c->log_room = true;
+			net_mod_kick(nm);
+		}
+}
+
+/* The log made room: the waiting groups go in again, in order; when all
+ * are taken the commands channel delivers what it held and the QUIC window
+ * opens by what left the hold. */
+static void entries_retry(struct net_conn *c, uint64_t now)
+{
+	c->log_room = false;
+	if (!c->sl || !conn_live(c))
+		return;
+	net_sl_entries_retry(c->sl);
+	net_conn_run(c);
+	if (!c->sl || net_sl_entries_waiting(c->sl) || !conn_live(c))
+		return;
+	struct net_chan *ch = &c->ch[NET_ST_COMMANDS];
+	size_t taken = 0;
+	int r = net_chan_resume(ch, c->incoming, c, now, &taken);
+	if (taken && conn_live(c)) {
+		net_quic_stream_consumed(c->q, ch->def->sid, taken);
+		net_mod_kick(c->nm);
+	}
+	if (r == -EMSGSIZE)
+		protocol_error(c, "frame too large", now);
 }
 
 static int on_assets(void *ud, const uint8_t *p, size_t len, uint64_t now)
@@ -1140,9 +1210,16 @@ static void cb_stream_data(struct net_quic *q, int64_t sid, const uint8_t *data,
 	}
 	if (c->sl)
 		net_sl_on_rx(c->sl, now);
+	size_t held = net_chan_held(ch);
 	int r = net_chan_feed_stream(ch, data, len, c->incoming, c, now);
+	/* What the channel holds is not consumed: it stays charged to the
+	 * stream's window, so the sender stops when the window is used up. */
+	if (net_chan_held(ch) > held)
+		net_quic_stream_hold(q, sid, net_chan_held(ch) - held);
 	if (r == -EMSGSIZE)
 		protocol_error(c, "frame too large", now);
+	else if (r == -ENOBUFS)
+		protocol_error(c, "data past the flow-control window", now);
 }
 
 static void cb_stream_close(struct net_quic *q, int64_t sid, uint64_t app_code, uint64_t now, void *ud)
@@ -1188,20 +1265,20 @@ static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, u
 	}
 	c->end_code = code;
 	if (c->incoming) {
-		if (c->st == NC_ACTIVE && c->s) {
+		if (c->st == NC_ACTIVE && c->s)
 			th_notice("session %s: peer %u (%s) disconnected: %s", c->s->id, c->peer_id, c->addr, desc);
-			host_member_gone(c, (uint16_t)(code & 0xffff));
-			struct net_hosted *h = hosted_of(c->nm, c->s, false);
-			if (h)
-				net_pose_owners_release(&h->owners, c->peer_id);
-		}
 	} else if (c->join && c->join->conn == c) {
 		net_join_failed(c->join, info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_FINGERPRINT ? code : 0,
 			    desc, now);
 	}
+	if (c->sl) {
+		/* A member still in the session: EV_GONE (once; a close the
+		 * session layer made told it already). Nothing more after. */
+		net_sl_on_ended(c->sl, code);
+		if (!c->in_run)
+			net_conn_run(c);
+	}
 	c->st = NC_CLOSED;
-	if (c->sl)
-		net_sl_on_ended(c->sl); /* nothing more comes out of it */
 }
 
 static void cb_conn_new(struct net_server *srv, struct net_quic *q, uint64_t now, void *ud)
@@ -1270,6 +1347,10 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 			net_conn_run(c);
 		}
 		if (c->st != NC_ACTIVE || !conn_live(c))
+			continue;
+		if (c->log_room)
+			entries_retry(c, now);
+		if (!conn_live(c))
 			continue;
 		catchup_pump(c, now);
 		net_assets_service(c, now);

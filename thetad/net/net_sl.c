@@ -15,11 +15,12 @@
 
 void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason);
 
-/* The last slot is kept for a CLOSE: an action that finds no room ends the
+/* Slots kept at the end: the last for a CLOSE, the one before for the
+ * EV_GONE that comes with it. An action that finds no room ends the
  * connection rather than being lost. */
-static struct net_sl_action *act_new(struct net_sl *sl, enum net_sl_act_kind kind)
+static struct net_sl_action *act_new_x(struct net_sl *sl, enum net_sl_act_kind kind, unsigned reserve)
 {
-	if (sl->n_act >= NET_SL_ACTIONS_MAX - (kind == NET_SL_A_CLOSE ? 0 : 1)) {
+	if (sl->n_act + reserve >= NET_SL_ACTIONS_MAX) {
 		if (kind != NET_SL_A_CLOSE && !sl->overflow) {
 			sl->overflow = true;
 			net_sl_close(sl, PROTO_SESS_ERR_PROTOCOL, "too many actions at once");
@@ -33,6 +34,25 @@ static struct net_sl_action *act_new(struct net_sl *sl, enum net_sl_act_kind kin
 	sl->act_off[sl->n_act] = SIZE_MAX;
 	sl->n_act++;
 	return a;
+}
+
+static struct net_sl_action *act_new(struct net_sl *sl, enum net_sl_act_kind kind)
+{
+	return act_new_x(sl, kind, kind == NET_SL_A_CLOSE ? 0 : 2);
+}
+
+/* Host: the admitted member leaves the session, once (the state leaves
+ * ACTIVE right after). */
+static void member_gone(struct net_sl *sl, uint64_t code, const char *why)
+{
+	if (sl->cfg.side != NET_SL_HOST || sl->st != NET_SL_S_ACTIVE)
+		return;
+	struct net_sl_action *a = act_new_x(sl, NET_SL_A_EVENT, 1);
+	if (!a)
+		return;
+	a->ev = NET_SL_EV_GONE;
+	a->code = code;
+	snprintf(a->text, sizeof(a->text), "%s", why ? why : "");
 }
 
 static void sl_log(struct net_sl *sl, enum net_sl_log level, const char *fmt, ...)
@@ -116,6 +136,7 @@ void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason)
 {
 	if (sl->st == NET_SL_S_CLOSED)
 		return;
+	member_gone(sl, code, reason);
 	sl->st = NET_SL_S_CLOSED;
 	struct net_sl_action *a = act_new(sl, NET_SL_A_CLOSE);
 	if (!a)
@@ -170,6 +191,8 @@ void net_sl_destroy(struct net_sl **p)
 	free(sl->acc);
 	while (sl->n_handed)
 		free(sl->handed[--sl->n_handed]);
+	while (sl->n_wait)
+		free(sl->wait[--sl->n_wait].recs);
 	free(sl);
 	*p = NULL;
 }
@@ -467,6 +490,18 @@ static void acc_flush(struct net_sl *sl)
 {
 	if (!sl->acc_n)
 		return;
+	if (sl->n_wait) {
+		/* Groups wait for the log: this one queues behind them. */
+		if (sl->n_wait == NET_SL_WAITING_MAX) {
+			net_sl_close(sl, PROTO_SESS_ERR_LEFT, "too many entry groups waiting for the log");
+			return;
+		}
+		sl->wait[sl->n_wait++] = (struct net_sl_group){ .recs = sl->acc, .len = sl->acc_len, .count = sl->acc_n };
+		sl->acc = NULL;
+		sl->acc_cap = sl->acc_len = 0;
+		sl->acc_n = 0;
+		return;
+	}
 	if (sl->n_handed == NET_SL_HANDED_MAX) {
 		protocol_error(sl, "ENTRIES not drained");
 		return;
@@ -598,9 +633,52 @@ uint64_t net_sl_next_expiry(const struct net_sl *sl)
 	return t;
 }
 
-void net_sl_on_ended(struct net_sl *sl)
+void net_sl_on_ended(struct net_sl *sl, uint64_t code)
 {
+	if (sl->st == NET_SL_S_CLOSED)
+		return;
+	member_gone(sl, code, "connection ended");
 	sl->st = NET_SL_S_CLOSED;
+}
+
+/* ---- backpressure -------------------------------------------------------------------- */
+
+int net_sl_entries_wait(struct net_sl *sl, const struct net_sl_action *a)
+{
+	unsigned i = 0;
+	while (i < sl->n_handed && sl->handed[i] != a->data)
+		i++;
+	if (a->kind != NET_SL_A_EVENT || a->ev != NET_SL_EV_ENTRIES || i == sl->n_handed)
+		return -ENOENT;
+	if (sl->n_wait == NET_SL_WAITING_MAX) {
+		net_sl_close(sl, PROTO_SESS_ERR_LEFT, "too many entry groups waiting for the log");
+		return -ENOSPC;
+	}
+	sl->wait[sl->n_wait++] = (struct net_sl_group){ .recs = sl->handed[i], .len = a->len, .count = a->count };
+	/* Kept here now, not freed with the drain. */
+	memmove(&sl->handed[i], &sl->handed[i + 1], (sl->n_handed - i - 1) * sizeof(sl->handed[0]));
+	sl->n_handed--;
+	return 0;
+}
+
+void net_sl_entries_retry(struct net_sl *sl)
+{
+	/* All or none: a group that has to wait again queues behind the rest. */
+	if (sl->st == NET_SL_S_CLOSED || sl->n_handed + sl->n_wait > NET_SL_HANDED_MAX)
+		return;
+	unsigned k = 0;
+	while (k < sl->n_wait) {
+		struct net_sl_action *a = event(sl, NET_SL_EV_ENTRIES);
+		if (!a)
+			break;
+		a->data = sl->wait[k].recs;
+		a->len = sl->wait[k].len;
+		a->count = sl->wait[k].count;
+		sl->handed[sl->n_handed++] = sl->wait[k].recs;
+		k++;
+	}
+	memmove(&sl->wait[0], &sl->wait[k], (sl->n_wait - k) * sizeof(sl->wait[0]));
+	sl->n_wait -= k;
 }
 
 /* ---- commands from the glue -------------------------------------------------------- */

@@ -16,6 +16,13 @@
  *   then on both: control messages -> events; ENTRIES (MORE kept together,
  *   bounded) -> EV_ENTRIES; SYNC (at most one per NET_SL_SYNC_MIN_GAP_NS)
  *   -> EV_SYNC; heartbeats on datagrams; lost peers; the joiner's SYNC round.
+ *   host: EV_GONE once when an admitted member's connection ends, however.
+ *
+ * Backpressure: a group the log cannot take now goes back to the state
+ * machine (net_sl_entries_wait), which keeps it, and every group after it,
+ * in order until net_sl_entries_retry hands them out again; meanwhile the
+ * glue stops feeding the commands channel (net_chan holds its bytes and the
+ * QUIC window stays charged with them).
  *
  * The host's view of its sessions (which session a token names, members,
  * used nonces, how many peers are connected, admitting a member) is asked
@@ -37,6 +44,7 @@
 #define NET_SL_ACC_MAX_ENTRIES  4096u        /* entries held across MORE messages */
 #define NET_SL_ACC_MAX_BYTES    (16u << 20)
 #define NET_SL_HANDED_MAX       4u           /* ENTRIES buffers handed out by one call */
+#define NET_SL_WAITING_MAX      NET_SL_HANDED_MAX /* groups kept while the log cannot take them */
 
 /* Channels the session layer speaks on (indices of net_link's table). */
 enum net_sl_chan {
@@ -65,6 +73,9 @@ enum net_sl_event {
 	NET_SL_EV_REJECTED,     /* joiner: msg.u.rej */
 	NET_SL_EV_LOST,         /* the peer went silent past lost_after_ns */
 	NET_SL_EV_PROTOCOL,     /* the peer broke the protocol (the CLOSE follows) */
+	NET_SL_EV_GONE,         /* host: the admitted member is gone (code: the close or end code; text);
+				 * once per connection, whatever ended it: LEAVE, lost, kick, a close
+				 * by the glue or for the protocol, the transport's end */
 };
 
 enum net_sl_act_kind {
@@ -145,6 +156,13 @@ struct net_sl {
 	uint32_t acc_n;
 	uint8_t *handed[NET_SL_HANDED_MAX]; /* ENTRIES buffers given with events, freed once drained */
 	unsigned n_handed;
+	/* ENTRIES groups the log could not take yet (net_sl_entries_wait), oldest first */
+	struct net_sl_group {
+		uint8_t *recs;
+		size_t len;
+		uint32_t count;
+	} wait[NET_SL_WAITING_MAX];
+	unsigned n_wait;
 	/* actions of the current call */
 	struct net_sl_action act[NET_SL_ACTIONS_MAX];
 	unsigned n_act, next_act;
@@ -167,8 +185,10 @@ void net_sl_on_dgram(struct net_sl *sl, const uint8_t *p, size_t len, uint64_t n
 void net_sl_on_rx(struct net_sl *sl, uint64_t now_ns);
 void net_sl_on_timer(struct net_sl *sl, uint64_t now_ns);
 uint64_t net_sl_next_expiry(const struct net_sl *sl);
-/* The connection ended (either side); nothing more comes out. */
-void net_sl_on_ended(struct net_sl *sl);
+/* The connection ended (either side, code: its application code or 0):
+ * on the host, EV_GONE for a member that was still in the session (drain
+ * the actions); nothing else comes out any more. */
+void net_sl_on_ended(struct net_sl *sl, uint64_t code);
 
 /* Commands from the glue (host: membership it decided; joiner: LEAVE, admin). */
 void net_sl_send_msg(struct net_sl *sl, unsigned chan, const struct proto_sess_msg *m);
@@ -178,6 +198,19 @@ void net_sl_close(struct net_sl *sl, uint64_t code, const char *reason);
 void net_sl_kick(struct net_sl *sl);
 /* joiner: says LEAVE, then closes with LEFT. */
 void net_sl_leave(struct net_sl *sl);
+
+/* Backpressure. The log cannot take the EV_ENTRIES group of action a now:
+ * the state machine keeps it (called while draining, with the action just
+ * polled). While groups wait, every later group waits behind them (the glue
+ * passes each EV_ENTRIES still in the drain here too, and groups assembled
+ * meanwhile join the queue), so they reach the log in the order they came.
+ * 0, or -ENOENT (a is not a group handed out by this drain), -ENOSPC (more
+ * than NET_SL_WAITING_MAX wait: the connection is closed). */
+int net_sl_entries_wait(struct net_sl *sl, const struct net_sl_action *a);
+static inline bool net_sl_entries_waiting(const struct net_sl *sl) { return sl->n_wait > 0; }
+/* The log has room again: the waiting groups come out as EV_ENTRIES, oldest
+ * first (call between drains). */
+void net_sl_entries_retry(struct net_sl *sl);
 
 /* 1 and *a set (valid until the next call), or 0 when drained. */
 int net_sl_poll(struct net_sl *sl, struct net_sl_action *a);

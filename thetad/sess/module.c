@@ -81,6 +81,8 @@ static void sess_on_batch(void *user, size_t n)
 	(*m->m_flushes)++;
 	if (m->net.flushed)
 		m->net.flushed(m->net_user, s);
+	if (m->net.log_room)
+		m->net.log_room(m->net_user, s);
 }
 
 static int sess_role_of(void *user, const uint8_t author[TH_LOGREC_KEY_LEN])
@@ -409,6 +411,15 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 	sess_replay_resume(m, s);
 }
 
+/* After a failure (reopened or not), entries that waited for the log get
+ * their answer: taken by the reopened log, or its error. */
+static void sess_log_failed_tell(struct sess_module *m, struct sess_session *s, int err)
+{
+	sess_log_failed(m, s, err);
+	if (m->net.log_room)
+		m->net.log_room(m->net_user, s);
+}
+
 static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *user)
 {
 	struct sess_module *m = user;
@@ -425,7 +436,7 @@ static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *u
 		 * one in flight is durable). */
 		int r = clog_flush(s->log, now);
 		if (r < 0)
-			sess_log_failed(m, s, r);
+			sess_log_failed_tell(m, s, r);
 	}
 }
 
@@ -437,8 +448,8 @@ static void sess_on_worker(struct th_loop *loop, int fd, uint32_t events, void *
 	clog_worker_poll(m->worker);
 	for (unsigned i = 0; i < m->reg.n; i++) {
 		struct sess_session *s = m->reg.s[i];
-		if (s->log && clog_error(s->log))
-			sess_log_failed(m, s, clog_error(s->log));
+		if (s->log && clog_error(s->log) && !s->log_dead)
+			sess_log_failed_tell(m, s, clog_error(s->log));
 	}
 }
 
@@ -614,19 +625,27 @@ int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, 
 	if (!s->log)
 		return -EIO;
 	/* Keep the per-source pending bound for what peers send in bursts
-	 * (catch-up): start writing out what is queued before taking more,
-	 * and when even that would leave no room (a batch in flight plus
-	 * SESS_LOG_PENDING_PER_SOURCE queued), wait for the worker: the one
-	 * place the loop waits for the disk, only while it is slower than the
-	 * peers. */
+	 * (catch-up): start writing out what is queued before taking more, and
+	 * when even that leaves no room for the group (a batch in flight plus
+	 * SESS_LOG_PENDING_PER_SOURCE queued, or the byte cap), take nothing:
+	 * the caller keeps the group and comes back after the log_room hook
+	 * (backpressure up to the peer; the loop never waits for the disk). */
 	struct clog_stats st;
 	clog_get_stats(s->log, &st);
-	if (st.pending + n > CLOG_PENDING_PER_SOURCE_DEFAULT / 2 && clog_has_pending(s->log)) {
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += TH_LOGREC_FRAME_LEN + th_logrec_body_len(&es[i]) + TH_LOGREC_SIG_LEN;
+	if ((st.pending + n > CLOG_PENDING_PER_SOURCE_DEFAULT / 2 || st.pending + n > m->remote_queue_max) &&
+	    clog_has_pending(s->log)) {
 		int r = clog_flush(s->log, now_ns);
-		if (r >= 0 && st.pending + n > SESS_LOG_PENDING_PER_SOURCE)
-			r = clog_drain(s->log);
 		if (r < 0)
 			return r;
+		clog_get_stats(s->log, &st);
+		if ((st.pending + n > m->remote_queue_max || st.pending_bytes + bytes > CLOG_PENDING_BYTES_MAX) &&
+		    clog_busy(s->log)) {
+			(*m->m_remote_waits)++;
+			return -EAGAIN;
+		}
 	}
 	m->integrating_role = role;
 	int r = clog_integrate_remote(s->log, source, es, n, now_ns);
@@ -675,6 +694,10 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->flush_fd = -1;
 	m->replay_fd = -1;
 	m->replay_retry_ns = SESS_REPLAY_RETRY_MIN_NS;
+	m->remote_queue_max = SESS_LOG_PENDING_PER_SOURCE;
+	const char *qe = getenv("THETAD_TEST_REMOTE_QUEUE");
+	if (qe && *qe && strtoul(qe, NULL, 10) > 0 && strtoul(qe, NULL, 10) < SESS_LOG_PENDING_PER_SOURCE)
+		m->remote_queue_max = (uint32_t)strtoul(qe, NULL, 10);
 	m->ipc = ipc_module_server(srv_daemon_module_state(d, "ipc"));
 	struct srv_metrics *mx = srv_daemon_metrics(d);
 	m->m_submits = srv_counter(mx, "clog_submits", "commands submitted by local clients");
@@ -686,6 +709,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_flush_fail = srv_counter(mx, "clog_write_failures", "group commits that failed to write");
 	m->m_remote_in = srv_counter(mx, "clog_remote_entries", "entries from other daemons queued into a log");
 	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
+	m->m_remote_waits = srv_counter(mx, "clog_remote_waits",
+					"groups from other daemons not taken yet: the log's queue was full while a batch was written");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
 	m->m_replayed = srv_counter(mx, "sess_replayed_events",

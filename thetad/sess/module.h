@@ -27,6 +27,11 @@ struct sess_net_hooks {
 	void (*durable)(void *user, struct sess_session *s, const struct clog_event *ev);
 	/* A group commit of s finished (after all its durable() calls). */
 	void (*flushed)(void *user, struct sess_session *s);
+	/* s's log may take entries again after sess_module_integrate answered
+	 * -EAGAIN: a group commit finished, or the log failed and was reopened
+	 * (or given up). Runs inside the log's completion: integrate later
+	 * (the net module retries in its service pass), not in this call. */
+	void (*log_room)(void *user, struct sess_session *s);
 	/* A local client of s sent a pose; author is its user's key. */
 	void (*pose)(void *user, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
 		     const struct proto_ipc_pose_update *p);
@@ -52,10 +57,6 @@ int sess_module_host(void *state, const char *name, uid_t creator, struct sess_s
  * becomes a local member of it. */
 int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char *name,
 		     const struct sess_link *link, uid_t creator, struct sess_session **out);
-/* Entries from another daemon (chain order per author, signature groups
- * complete). role: what role_of answers for their authors. Queues them
- * and arms the group commit. Returns the number queued or a negative
- * errno for the whole call. */
 /* Sends an EVENT of kind PROTO_IPC_EVENT_REJECTED (payload as built by
  * proto_sess_rejected_event_encode) to s's local clients whose user signs
  * as author; returns how many got it. */
@@ -66,6 +67,13 @@ uint32_t sess_reject_code(int why);
 /* The sentence for a refusal of a command of type `type` with clog reason
  * why; detail: clog_reject_detail() (what the payload check found). */
 void sess_reject_text(int why, uint16_t type, const char *detail, char *out, size_t cap);
+/* Entries from another daemon (chain order per author, signature groups
+ * complete). role: what role_of answers for their authors. Queues them
+ * and arms the group commit. Returns the number queued, -EAGAIN when the
+ * log cannot take the group now (a batch is being written and the queue
+ * would pass SESS_LOG_PENDING_PER_SOURCE entries or CLOG_PENDING_BYTES_MAX
+ * bytes): nothing was taken, call again after the log_room hook; or
+ * another negative errno for the whole call. Never waits for the disk. */
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */

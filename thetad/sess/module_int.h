@@ -84,11 +84,15 @@ struct sess_module {
 	struct sess_author authors[SESS_MAX_AUTHORS];
 	unsigned n_authors;
 	uint8_t integrating_role; /* role_of's answer during sess_module_integrate */
+	/* Queued entries (a batch in flight included) past which a remote group
+	 * waits (-EAGAIN): SESS_LOG_PENDING_PER_SOURCE; tests lower it with
+	 * THETAD_TEST_REMOTE_QUEUE to see the backpressure at work. */
+	uint32_t remote_queue_max;
 	struct sess_net_hooks net;
 	void *net_user;
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
 };
 
 /* module.c */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "invite.h"
+#include "net/net_chan.h"
 #include "net/net_sl.h"
 #include "session.h"
 #include "th_cmd.h"
@@ -83,6 +84,9 @@ struct world {
 	struct reg reg;
 	uint8_t host_pk[32], host_sk[64];
 	uint64_t dgrams_sent, dgrams_lost;
+	/* a timer of the test's own (the fake log's group commit) */
+	void (*tick)(void);
+	uint64_t tick_at;
 };
 
 static struct world W;
@@ -160,6 +164,48 @@ static const struct net_sl_action *find_ev(const struct ep *e, enum net_sl_event
 static void on_sync_due(struct ep *e);
 static void on_sync(struct ep *e, const struct proto_sess_sync *v);
 
+/* Backpressure (g_flow): the joiner's commands stream goes through a
+ * net_chan as in net_link.c, and its entries into a fake log that, like
+ * sess_module_integrate, answers -EAGAIN while a batch is written and the
+ * group does not fit its queue. */
+static bool g_flow;
+static struct net_chan g_fch;
+static struct net_chans g_fchans;
+static size_t g_max_held;
+static struct {
+	uint32_t cap;            /* queued entries (in flight included) it takes */
+	uint32_t pending, inflight;
+	uint64_t batch_ns;       /* how long a group commit takes */
+	uint64_t next_seq;       /* the seq the next entry must have: each once, in order */
+	unsigned eagain, taken_groups;
+} g_log;
+
+static int log_take(const struct net_sl_action *a)
+{
+	if (g_log.inflight && g_log.pending + a->count > g_log.cap) {
+		g_log.eagain++;
+		return -EAGAIN;
+	}
+	struct proto_sess_entries all = { .count = 0, .recs = a->data, .recs_len = a->len };
+	struct proto_sess_entries_iter it;
+	struct th_logrec_entry en;
+	uint32_t n = 0;
+	proto_sess_entries_iter_init(&it, &all);
+	while (proto_sess_entries_next(&it, &en) == 1) {
+		assert_int_equal(en.seq, g_log.next_seq);
+		g_log.next_seq++;
+		n++;
+	}
+	assert_int_equal(n, a->count);
+	g_log.pending += n;
+	g_log.taken_groups++;
+	if (!g_log.inflight) {
+		g_log.inflight = g_log.pending;
+		W.tick_at = W.now + g_log.batch_ns;
+	}
+	return 0;
+}
+
 static void drain(struct world *w, struct ep *e)
 {
 	struct net_sl_action a;
@@ -190,7 +236,12 @@ static void drain(struct world *w, struct ep *e)
 				on_sync_due(e);
 			else if (a.ev == NET_SL_EV_SYNC)
 				on_sync(e, &a.msg.u.sync);
-			else if (a.ev == NET_SL_EV_ENTRIES)
+			else if (a.ev == NET_SL_EV_ENTRIES && g_flow && !e->host) {
+				if (net_sl_entries_waiting(e->sl) || log_take(&a) == -EAGAIN)
+					assert_int_equal(net_sl_entries_wait(e->sl, &a), 0);
+				else
+					e->entries_in += a.count;
+			} else if (a.ev == NET_SL_EV_ENTRIES)
 				e->entries_in += a.count;
 			break;
 		}
@@ -302,6 +353,7 @@ static void make_entry(struct th_logrec_entry *e, uint64_t seq, bool sign)
 }
 
 static uint64_t g_host_entries = 0; /* the host's log: author g_author seq 1..n */
+static uint64_t g_group = 0;        /* signature groups of this many entries (0: one) */
 static uint64_t g_joiner_has = 0;
 
 static void on_sync_due(struct ep *e)
@@ -317,7 +369,8 @@ static void on_sync_due(struct ep *e)
 }
 
 /* The host sends what the vector lacks, 100 entries a message, MORE until
- * the last (signed) one: one signature group across messages. */
+ * the last (signed) one: one signature group across messages (or one per
+ * g_group entries). */
 static void on_sync(struct ep *e, const struct proto_sess_sync *v)
 {
 	if (!e->host)
@@ -333,11 +386,14 @@ static void on_sync(struct ep *e, const struct proto_sess_sync *v)
 	for (uint64_t s = have + 1; s <= g_host_entries;) {
 		struct proto_sess_entries_build b;
 		th_wbuf_reset(&w);
-		uint64_t last = s + 99 < g_host_entries ? s + 99 : g_host_entries;
-		assert_int_equal(proto_sess_entries_begin(&b, &w, last < g_host_entries ? PROTO_SESS_ENTRIES_F_MORE : 0), 0);
+		uint64_t end = g_group ? ((s - 1) / g_group + 1) * g_group : g_host_entries;
+		if (end > g_host_entries)
+			end = g_host_entries;
+		uint64_t last = s + 99 < end ? s + 99 : end;
+		assert_int_equal(proto_sess_entries_begin(&b, &w, last < end ? PROTO_SESS_ENTRIES_F_MORE : 0), 0);
 		for (; s <= last; s++) {
 			struct th_logrec_entry en;
-			make_entry(&en, s, s == g_host_entries);
+			make_entry(&en, s, s == end);
 			assert_int_equal(proto_sess_entries_add(&b, &en), 0);
 		}
 		assert_int_equal(proto_sess_entries_end(&b), 0);
@@ -408,19 +464,56 @@ static struct ep *connect_joiner(const struct joiner_opts *o, struct ep **host_s
 	return j;
 }
 
+/* net_link.c's on_commands: a group that waits pauses the channel. */
+static int flow_on_msg(void *conn, const uint8_t *m, size_t len, uint64_t now)
+{
+	struct ep *e = conn;
+	int r = net_sl_on_msg(e->sl, NET_SL_COMMANDS, m, len, now);
+	drain(&W, e);
+	if (r < 0)
+		return r;
+	return net_sl_entries_waiting(e->sl) ? -EAGAIN : 0;
+}
+
+/* The batch is durable: the log has room (the log_room hook); the glue
+ * retries the waiting groups, then resumes the channel. */
+static void log_batch_done(void)
+{
+	g_log.pending -= g_log.inflight;
+	g_log.inflight = g_log.pending;
+	W.tick_at = g_log.inflight ? W.now + g_log.batch_ns : UINT64_MAX;
+	struct ep *j = W.eps[1];
+	if (!j->sl || !net_sl_entries_waiting(j->sl))
+		return;
+	net_sl_entries_retry(j->sl);
+	drain(&W, j);
+	if (net_sl_entries_waiting(j->sl))
+		return;
+	size_t taken;
+	assert_int_equal(net_chan_resume(&g_fch, false, j, W.now, &taken), 0);
+}
+
 static void deliver(struct pkt *p)
 {
 	struct ep *e = p->to;
 	if (!e->sl || e->gone)
 		return;
-	if (p->kind == 0)
+	if (p->kind == 0 && g_flow && !e->host && p->chan == NET_SL_COMMANDS) {
+		uint8_t *f = malloc(p->len + 4);
+		th_put_le32(f, (uint32_t)p->len);
+		memcpy(f + 4, p->data, p->len);
+		assert_int_equal(net_chan_feed_stream(&g_fch, f, p->len + 4, false, e, W.now), 0);
+		free(f);
+		if (net_chan_held(&g_fch) > g_max_held)
+			g_max_held = net_chan_held(&g_fch);
+	} else if (p->kind == 0)
 		net_sl_on_msg(e->sl, p->chan, p->data, p->len, W.now);
 	else if (p->kind == 1)
 		net_sl_on_dgram(e->sl, p->data, p->len, W.now);
 	else {
 		e->ended = true;
 		e->end_code = p->code;
-		net_sl_on_ended(e->sl);
+		net_sl_on_ended(e->sl, p->code);
 	}
 	drain(&W, e);
 }
@@ -442,6 +535,8 @@ static bool run(bool (*done)(void), uint64_t for_ns)
 				if (x < next)
 					next = x;
 			}
+		if (W.tick && W.tick_at < next)
+			next = W.tick_at;
 		if (next > W.now)
 			W.now = next;
 		if (W.now >= end && next >= end) {
@@ -469,6 +564,8 @@ static bool run(bool (*done)(void), uint64_t for_ns)
 				drain(&W, e);
 			}
 		}
+		if (W.tick && W.tick_at <= W.now)
+			W.tick();
 	}
 }
 
@@ -490,7 +587,10 @@ static int setup(void **state)
 	uint8_t seed[32] = { 0x11 };
 	crypto_sign_seed_keypair(W.host_pk, W.host_sk, seed);
 	memset(g_binding, 0x42, sizeof(g_binding));
-	g_host_entries = g_joiner_has = 0;
+	g_host_entries = g_joiner_has = g_group = 0;
+	g_flow = false;
+	g_max_held = 0;
+	memset(&g_log, 0, sizeof(g_log));
 	th_keypair_generate(&g_author);
 	memset(g_payload, 'p', sizeof(g_payload));
 	return 0;
@@ -499,6 +599,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	if (g_flow)
+		net_chan_fini(&g_fch);
 	for (unsigned i = 0; i < W.n_q; i++)
 		free(W.q[i].data);
 	for (unsigned i = 0; i < W.n_eps; i++) {
@@ -809,19 +911,198 @@ static void actions_that_find_no_room_close_the_connection_instead_of_being_lost
 	for (unsigned i = 0; i < 2 * NET_SL_ACTIONS_MAX; i++)
 		net_sl_send_msg(g_h->sl, NET_SL_CONTROL, &m);
 	struct net_sl_action a;
-	unsigned sends = 0, closes = 0;
+	unsigned sends = 0, closes = 0, gone = 0;
 	uint64_t code = 0;
 	while (net_sl_poll(g_h->sl, &a) == 1) {
 		sends += a.kind == NET_SL_A_SEND;
+		gone += a.kind == NET_SL_A_EVENT && a.ev == NET_SL_EV_GONE;
 		if (a.kind == NET_SL_A_CLOSE)
 			closes++, code = a.code;
 	}
-	assert_int_equal(sends, NET_SL_ACTIONS_MAX - 1);
+	/* The last two slots: the member's EV_GONE and the CLOSE. */
+	assert_int_equal(sends, NET_SL_ACTIONS_MAX - 2);
+	assert_int_equal(gone, 1);
 	assert_int_equal(closes, 1);
 	assert_int_equal(code, PROTO_SESS_ERR_PROTOCOL);
 	assert_false(net_sl_active(g_h->sl));
 	/* Drained: nothing stays behind. */
 	assert_int_equal(net_sl_poll(g_h->sl, &a), 0);
+}
+
+/* ---- backpressure ------------------------------------------------------------- */
+
+static bool log_has_all(void) { return g_log.next_seq == g_host_entries + 1 && !net_sl_entries_waiting(g_j->sl); }
+
+static void entries_the_log_cannot_take_yet_wait_and_all_arrive_once_in_order(void **state)
+{
+	static const struct net_chan_def d = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 0,
+					       .on_msg = flow_on_msg };
+	g_fchans = (struct net_chans){ 0 };
+	assert_int_equal(net_chans_register(&g_fchans, &d), 0);
+	net_chan_init(&g_fch, &g_fchans, 0);
+	g_flow = true;
+	g_log.cap = 400;
+	g_log.batch_ns = 30 * MS;
+	g_log.next_seq = 251;
+	W.tick = log_batch_done;
+	W.tick_at = UINT64_MAX;
+	/* 2750 entries the joiner lacks, in signature groups of 250: a log
+	 * that takes 400 while a batch is written has to say -EAGAIN often. */
+	g_host_entries = 3000;
+	g_joiner_has = 250;
+	g_group = 250;
+	join_with((struct joiner_opts){ 0 });
+	assert_true(run(log_has_all, 10 * S));
+	assert_int_equal(g_j->entries_in, 2750);
+	assert_int_equal(g_log.taken_groups, 11);
+	assert_true(g_log.eagain >= 5);
+	/* The channel held what came behind a waiting group (nothing reached
+	 * the state machine meanwhile), and holds nothing now. */
+	assert_true(g_max_held > 0);
+	assert_int_equal(net_chan_held(&g_fch), 0);
+	assert_false(net_chan_paused(&g_fch));
+	assert_int_equal(g_h->close_code + g_j->close_code, 0);
+}
+
+static void groups_assembled_while_others_wait_queue_behind_them(void **state)
+{
+	join_with((struct joiner_opts){ 0 });
+	assert_true(run(joined, 5 * S));
+	struct net_sl *sl = g_j->sl;
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	struct net_sl_action a;
+	uint64_t seq = 1;
+	/* Group 1 is handed out and does not fit: it waits. */
+	for (int g = 0; g < 3; g++) {
+		struct proto_sess_entries_build b;
+		th_wbuf_reset(&w);
+		assert_int_equal(proto_sess_entries_begin(&b, &w, 0), 0);
+		for (int k = 0; k < 10; k++, seq++) {
+			struct th_logrec_entry en;
+			make_entry(&en, seq, k == 9);
+			assert_int_equal(proto_sess_entries_add(&b, &en), 0);
+		}
+		assert_int_equal(proto_sess_entries_end(&b), 0);
+		assert_int_equal(net_sl_on_msg(sl, NET_SL_COMMANDS, w.data + 4, w.len - 4, W.now), 0);
+		unsigned handed = 0;
+		while (net_sl_poll(sl, &a) == 1)
+			if (a.kind == NET_SL_A_EVENT && a.ev == NET_SL_EV_ENTRIES) {
+				handed++;
+				assert_int_equal(net_sl_entries_wait(sl, &a), 0);
+			}
+		/* Only the first comes out; the others join the queue at once. */
+		assert_int_equal(handed, g == 0 ? 1 : 0);
+	}
+	assert_true(net_sl_entries_waiting(sl));
+	/* Room: all three, oldest first, each once. */
+	net_sl_entries_retry(sl);
+	uint64_t want = 1;
+	unsigned groups = 0;
+	while (net_sl_poll(sl, &a) == 1) {
+		if (a.kind != NET_SL_A_EVENT || a.ev != NET_SL_EV_ENTRIES)
+			continue;
+		struct proto_sess_entries all = { .recs = a.data, .recs_len = a.len };
+		struct proto_sess_entries_iter it;
+		struct th_logrec_entry en;
+		proto_sess_entries_iter_init(&it, &all);
+		while (proto_sess_entries_next(&it, &en) == 1)
+			assert_int_equal(en.seq, want++);
+		groups++;
+	}
+	assert_int_equal(groups, 3);
+	assert_int_equal(want, 31);
+	assert_false(net_sl_entries_waiting(sl));
+	/* An action that is not a group handed out now cannot wait. */
+	a = (struct net_sl_action){ .kind = NET_SL_A_EVENT, .ev = NET_SL_EV_ENTRIES, .data = w.data };
+	assert_int_equal(net_sl_entries_wait(sl, &a), -ENOENT);
+	th_wbuf_fini(&w);
+}
+
+/* ---- a member leaves once ---------------------------------------------------------- */
+
+static bool h_lost(void) { return find_ev(g_h, NET_SL_EV_LOST) != NULL; }
+
+static void a_lost_member_is_gone_once_even_when_its_connection_then_ends(void **state)
+{
+	join_with((struct joiner_opts){ 0 });
+	assert_true(run(joined, 5 * S));
+	W.heal_at = UINT64_MAX;
+	assert_true(run(h_lost, NET_HB_LOST_DEFAULT_NS + 2 * S));
+	assert_int_equal(count_ev(g_h, NET_SL_EV_GONE), 1);
+	assert_int_equal(find_ev(g_h, NET_SL_EV_GONE)->code, PROTO_SESS_ERR_LEFT);
+	/* The transport ends after our close (net_link.c's ended callback). */
+	net_sl_on_ended(g_h->sl, PROTO_SESS_ERR_LEFT);
+	drain(&W, g_h);
+	assert_true(run(NULL, 2 * S));
+	assert_int_equal(count_ev(g_h, NET_SL_EV_GONE), 1);
+	assert_int_equal(count_ev(g_j, NET_SL_EV_GONE), 0);
+}
+
+enum end_how { END_LEAVE, END_KICK, END_TRANSPORT, END_PROTOCOL, END_BY_GLUE };
+
+static void end_member(enum end_how how, uint64_t want_code)
+{
+	join_with((struct joiner_opts){ 0 });
+	assert_true(run(joined, 5 * S));
+	struct ep *h = g_h;
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_ROLE };
+	m.u.role.peer_id = g_j->sl->peer_id;
+	m.u.role.role = PROTO_SESS_ROLE_ADMIN;
+	switch (how) {
+	case END_LEAVE:
+		net_sl_leave(g_j->sl);
+		drain(&W, g_j);
+		break;
+	case END_KICK:
+		net_sl_kick(h->sl);
+		drain(&W, h);
+		break;
+	case END_TRANSPORT: /* the peer vanished: no close from either side */
+		net_sl_on_ended(h->sl, 0);
+		drain(&W, h);
+		break;
+	case END_PROTOCOL: /* a message a joiner may not send */
+		net_sl_send_msg(g_j->sl, NET_SL_CONTROL, &m);
+		drain(&W, g_j);
+		break;
+	case END_BY_GLUE: /* a reconnect replaces the connection */
+		net_sl_close(h->sl, PROTO_SESS_ERR_LEFT, "replaced by a new connection");
+		drain(&W, h);
+		break;
+	}
+	assert_true(run(NULL, 2 * S));
+	assert_int_equal(count_ev(h, NET_SL_EV_GONE), 1);
+	assert_int_equal(find_ev(h, NET_SL_EV_GONE)->code, want_code);
+	/* Whatever follows (the transport's end, a second close) adds none. */
+	net_sl_close(h->sl, PROTO_SESS_ERR_LEFT, NULL);
+	net_sl_on_ended(h->sl, want_code);
+	drain(&W, h);
+	assert_int_equal(count_ev(h, NET_SL_EV_GONE), 1);
+	assert_int_equal(count_ev(g_j, NET_SL_EV_GONE), 0);
+}
+
+static void a_member_is_gone_once_however_its_connection_ends(void **state)
+{
+	static const struct { enum end_how how; uint64_t code; } cases[] = {
+		{ END_LEAVE, PROTO_SESS_ERR_LEFT },        { END_KICK, PROTO_SESS_ERR_KICKED },
+		{ END_TRANSPORT, 0 },                      { END_PROTOCOL, PROTO_SESS_ERR_PROTOCOL },
+		{ END_BY_GLUE, PROTO_SESS_ERR_LEFT },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		end_member(cases[i].how, cases[i].code);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+static void a_refused_join_is_never_gone(void **state)
+{
+	join_with((struct joiner_opts){ .schema_xor = 1 });
+	assert_refused(PROTO_SESS_ERR_SCHEMA);
+	net_sl_on_ended(g_h->sl, PROTO_SESS_ERR_SCHEMA);
+	drain(&W, g_h);
+	assert_int_equal(count_ev(g_h, NET_SL_EV_GONE), 0);
 }
 
 int main(void)
@@ -850,6 +1131,11 @@ int main(void)
 		T(heartbeats_survive_loss_and_a_partition_loses_the_peer_then_it_rejoins_and_resumes),
 		T(a_joiner_that_leaves_says_so_and_the_host_reports_it),
 		T(actions_that_find_no_room_close_the_connection_instead_of_being_lost),
+		T(entries_the_log_cannot_take_yet_wait_and_all_arrive_once_in_order),
+		T(groups_assembled_while_others_wait_queue_behind_them),
+		T(a_lost_member_is_gone_once_even_when_its_connection_then_ends),
+		T(a_member_is_gone_once_however_its_connection_ends),
+		T(a_refused_join_is_never_gone),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
