@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "th_bench.h"
 #include "th_buf.h"
 #include "th_id.h"
 #include "th_logrec.h"
@@ -70,12 +71,6 @@ static void two_replicas_derive_the_same_ids_from_the_creating_entry(void **stat
 	}
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 /* Different authors, seqs, indices and kinds give different non-zero ids. */
 static void different_entries_indices_and_kinds_give_different_ids(void **state)
 {
@@ -91,7 +86,7 @@ static void different_entries_indices_and_kinds_give_different_ids(void **state)
 				ids[n++] = th_id_derive(TH_ID_MESH_ELEMENT, key, s, i);
 			}
 	}
-	qsort(ids, n, sizeof ids[0], cmp_u64);
+	qsort(ids, n, sizeof ids[0], th_bench_cmp_u64);
 	assert_true(ids[0] != TH_ID_NONE);
 	for (size_t i = 1; i < n; i++)
 		assert_true(ids[i] != ids[i - 1]);

@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "th_bench.h"
 #include "th_harness.h"
 #include "th_time.h"
 
@@ -65,12 +66,6 @@ static void restart(struct th_daemon_proc *d)
 	d->notify_log[0] = 0;
 	assert_int_equal(th_daemon_spawn(d, NULL, NULL, NULL, 0), 0);
 	assert_int_equal(th_daemon_wait_notify(d, "READY=1", 20000), 0);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* By (lamport, seq); client_seq is ignored. */
@@ -203,7 +198,7 @@ static void acknowledged_edits_survive_sigkill_exactly_once(void **state)
 		reqs[mine++] = req;
 	}
 	qsort(ids, mine, sizeof(*ids), cmp_id);
-	qsort(reqs, mine, sizeof(*reqs), cmp_u64);
+	qsort(reqs, mine, sizeof(*reqs), th_bench_cmp_u64);
 	for (size_t k = 1; k < mine; k++)
 		dups += reqs[k] == reqs[k - 1];
 	free(reqs);

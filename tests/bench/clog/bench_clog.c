@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clog/clog.h"
+#include "th_bench.h"
 #include "th_harness.h"
 #include "th_logtest.h"
 #include "th_time.h"
@@ -34,21 +35,9 @@
 #define RUN_NS (1500 * TH_NS_PER_MS)
 #define LAT_SAMPLES 1000
 
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
-	fflush(stdout);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double p99_us(uint64_t *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_u64);
+	qsort(v, n, sizeof(*v), th_bench_cmp_u64);
 	return (double)v[(n * 99) / 100] / 1000.0;
 }
 
@@ -302,19 +291,19 @@ int main(void)
 		return 1;
 	}
 	printf("# append: %.0f entries per group commit on average (%.0f with the worker)\n", batch, wbatch);
-	figure("clog.baseline.ed25519_sign_per_s", sign, "1/s");
-	figure("clog.baseline.ed25519_verify_per_s", verify, "1/s");
-	figure("clog.baseline.fsync_p99_us", fsync_p99, "us");
-	figure("clog.append_durable_per_s", append, "1/s");
-	figure("clog.integrate_remote_per_s", integ, "1/s");
-	figure("clog.ack_latency_p99_us", ack_p99, "us");
-	figure("clog.worker.append_durable_per_s", wappend, "1/s");
-	figure("clog.worker.ack_latency_p99_us", wack_p99, "us");
-	figure("clog.ack_latency_p50_us", ack_p50, "us");
-	figure("clog.worker.ack_latency_p50_us", wack_p50, "us");
-	figure("clog.append_vs_sign_ratio", append / sign, "x");
-	figure("clog.integrate_vs_verify_ratio", integ / verify, "x");
-	figure("clog.ack_vs_fsync_p99_ratio", ack_p99 / fsync_p99, "x");
+	th_bench_figure("clog.baseline.ed25519_sign_per_s", sign, "1/s");
+	th_bench_figure("clog.baseline.ed25519_verify_per_s", verify, "1/s");
+	th_bench_figure("clog.baseline.fsync_p99_us", fsync_p99, "us");
+	th_bench_figure("clog.append_durable_per_s", append, "1/s");
+	th_bench_figure("clog.integrate_remote_per_s", integ, "1/s");
+	th_bench_figure("clog.ack_latency_p99_us", ack_p99, "us");
+	th_bench_figure("clog.worker.append_durable_per_s", wappend, "1/s");
+	th_bench_figure("clog.worker.ack_latency_p99_us", wack_p99, "us");
+	th_bench_figure("clog.ack_latency_p50_us", ack_p50, "us");
+	th_bench_figure("clog.worker.ack_latency_p50_us", wack_p50, "us");
+	th_bench_figure("clog.append_vs_sign_ratio", append / sign, "x");
+	th_bench_figure("clog.integrate_vs_verify_ratio", integ / verify, "x");
+	th_bench_figure("clog.ack_vs_fsync_p99_ratio", ack_p99 / fsync_p99, "x");
 	printf("# goals: append >= 4x sign: %s; integrate >= 3x verify: %s; ack p99 <= 1.5x fsync p99: %s\n",
 	       append >= 4 * sign ? "met" : "NOT met", integ >= 3 * verify ? "met" : "NOT met",
 	       ack_p99 <= 1.5 * fsync_p99 ? "met" : "NOT met");

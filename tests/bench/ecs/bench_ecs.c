@@ -28,12 +28,6 @@
 #define MIXED_RUNS 11
 static const float DT = 1.0f / 90.0f;
 
-static void figure_ratio(const char *name, double value)
-{
-	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"ratio\"}\n", name, value);
-	fflush(stdout);
-}
-
 static uint64_t median(uint64_t *v, unsigned n)
 {
 	qsort(v, n, sizeof *v, th_bench_cmp_u64);
@@ -177,7 +171,7 @@ static void bench_core(void)
 	th_bench_figure("ecs.create_1m_ns", (double)median(create, STRUCT_RUNS), "ns");
 	th_bench_figure("ecs.update_1m_ns", u, "ns");
 	th_bench_figure("ecs.baseline.soa_loop_1m_ns", b, "ns");
-	figure_ratio("ecs.update_vs_soa_ratio", u / b);
+	th_bench_figure("ecs.update_vs_soa_ratio", u / b, "ratio");
 	th_bench_figure("ecs.destroy_1m_ns", (double)median(destroy, STRUCT_RUNS), "ns");
 	if (sink == 12345.678)
 		puts("unlikely");
@@ -447,7 +441,7 @@ int main(void)
 	th_bench_figure("ecs.mixed_7_systems_1m_ns", (double)m1, "ns");
 	uint64_t m2 = bench_mixed(2, &sink);
 	th_bench_figure("ecs.mixed_7_systems_1m_2t_ns", (double)m2, "ns");
-	figure_ratio("ecs.parallel_speedup_2_threads", (double)m1 / (double)m2);
+	th_bench_figure("ecs.parallel_speedup_2_threads", (double)m1 / (double)m2, "ratio");
 	if (sink == 12345.678)
 		puts("unlikely");
 	return 0;

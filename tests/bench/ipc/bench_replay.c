@@ -17,6 +17,7 @@
 #include "app/transport.h"
 #include "link/internal.h"
 #include "link/link.h"
+#include "th_bench.h"
 #include "th_file.h"
 #include "th_harness.h"
 #include "th_logfill.h"
@@ -39,11 +40,6 @@ static void on_event(void *user_data, struct sim_world *w, const struct proto_ip
 	if (e->pos != s->n)
 		s->out_of_order++;
 	s->n++;
-}
-
-static void figure(const char *name, double v, const char *unit)
-{
-	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n", name, v, unit);
 }
 
 /* Drains the link until n events arrived; the seconds it took, or -1. */
@@ -110,9 +106,9 @@ int main(void)
 	}
 	printf("# %u entries (%.1f MiB of records) replayed to one client in %.2f s\n", BENCH_REPLAY_ENTRIES,
 	       (double)bytes / (1 << 20), full);
-	figure("ipc_replay_100k_s", full, "s");
-	figure("ipc_replay_events_per_s", BENCH_REPLAY_ENTRIES / full, "events/s");
-	figure("ipc_replay_mib_per_s", (double)bytes / (1 << 20) / full, "MiB/s");
+	th_bench_figure("ipc_replay_100k_s", full, "s");
+	th_bench_figure("ipc_replay_events_per_s", BENCH_REPLAY_ENTRIES / full, "events/s");
+	th_bench_figure("ipc_replay_mib_per_s", (double)bytes / (1 << 20) / full, "MiB/s");
 
 	/* The client comes back having the first nine tenths. */
 	s.n = BENCH_REPLAY_ENTRIES - BENCH_REPLAY_ENTRIES / 10;
@@ -123,7 +119,7 @@ int main(void)
 		fprintf(stderr, "bench_replay: resume got %" PRIu64 " of %u\n", s.n, BENCH_REPLAY_ENTRIES);
 		goto out;
 	}
-	figure("ipc_resume_10k_after_reconnect_s", tail, "s");
+	th_bench_figure("ipc_resume_10k_after_reconnect_s", tail, "s");
 	rc = 0;
 out:
 	link_destroy(&l);
