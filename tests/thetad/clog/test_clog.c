@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clog/clog.h"
+#include "th_clogtest.h"
 #include "th_err.h"
 #include "th_harness.h"
 #include "th_logfile.h"
@@ -77,8 +78,7 @@ static int open_log(struct fx *f, struct clog_recovery *rep)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	assert_int_equal(th_mkdtemp(f->dir, sizeof(f->dir)), 0);
-	strcat(f->dir, "/log");
+	assert_int_equal(ct_logdir_create(f->dir, sizeof(f->dir)), 0);
 	lt_author_init(&f->alice, 0xa1);
 	lt_author_init(&f->bob, 0xb0);
 	lt_author_init(&f->carol, 0xc0);
@@ -92,9 +92,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	clog_close(&f->c);
-	char *slash = strrchr(f->dir, '/');
-	*slash = 0;
-	th_rm_rf(f->dir);
+	ct_logdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -102,21 +100,14 @@ static int teardown(void **state)
 static int submit_as(struct fx *f, struct lt_author *a, uint8_t role, uint16_t type, uint8_t kind, uint64_t scope,
 		     uint64_t base, uint32_t len, uint64_t now, int *why, struct clog_id *id)
 {
-	struct clog_submit s = {
-		.source = (uint32_t)(a == &f->alice ? 1 : 2),
-		.role = role,
-		.key = &a->kp,
-		.req_seq = ++f->req,
-		.type = type,
-		.scope_kind = kind,
-		.scope_id = scope,
-		.base = base,
-		.time_ns = 1700000000000000000ull,
-		.payload = f->payload,
-		.payload_len = len,
-		.done = done,
-		.ctx = f,
-	};
+	++f->req;
+	struct clog_submit s = ct_write(f->c, a, a == &f->alice ? 1u : 2u, f->req, scope, f->payload, len);
+	s.role = role;
+	s.type = type;
+	s.scope_kind = kind;
+	s.base = base;
+	s.done = done;
+	s.ctx = f;
 	return clog_submit_local(f->c, &s, now, id, why);
 }
 

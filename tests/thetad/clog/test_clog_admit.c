@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clog/clog.h"
+#include "th_clogtest.h"
 #include "th_err.h"
 #include "th_harness.h"
 #include "th_logtest.h"
@@ -63,8 +64,7 @@ static int open_log(struct fx *f)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	assert_int_equal(th_mkdtemp(f->dir, sizeof(f->dir)), 0);
-	strcat(f->dir, "/log");
+	assert_int_equal(ct_logdir_create(f->dir, sizeof(f->dir)), 0);
 	lt_author_init(&f->carol, 0xc0);
 	lt_author_init(&f->dave, 0xd0);
 	lt_author_init(&f->erin, 0xe0);
@@ -80,8 +80,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	clog_close(&f->c);
-	*strrchr(f->dir, '/') = 0;
-	th_rm_rf(f->dir);
+	ct_logdir_remove(f->dir);
 	free(f->e);
 	free(f->h);
 	free(f);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clog/clog.h"
+#include "th_clogtest.h"
 #include "th_err.h"
 #include "th_harness.h"
 #include "th_logfile.h"
@@ -29,7 +30,7 @@ struct answer {
 };
 
 struct fx {
-	char root[256], dir[300];
+	char dir[256];
 	struct clog *c;
 	struct lt_author alice, bob;
 	uint64_t req_seq;
@@ -63,8 +64,7 @@ static int open_log(struct fx *f, struct clog_recovery *rep)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	assert_int_equal(th_mkdtemp(f->root, sizeof(f->root)), 0);
-	snprintf(f->dir, sizeof(f->dir), "%s/log", f->root);
+	assert_int_equal(ct_logdir_create(f->dir, sizeof(f->dir)), 0);
 	lt_author_init(&f->alice, 0xa1);
 	lt_author_init(&f->bob, 0xb0);
 	assert_int_equal(open_log(f, NULL), 0);
@@ -76,7 +76,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	clog_close(&f->c);
-	th_rm_rf(f->root);
+	ct_logdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -85,22 +85,12 @@ static int teardown(void **state)
 static int submit(struct fx *f, struct lt_author *a, uint64_t req, uint64_t scope, struct answer *ans,
 		  struct clog_id *id, int *why)
 {
-	struct clog_submit s = {
-		.source = a == &f->alice ? 1 : 2,
-		.role = TH_ROLE_EDITOR,
-		.key = &a->kp,
-		.req_seq = ++f->req_seq,
-		.req = req,
-		.type = TH_CMD_COMPONENT_WRITE,
-		.scope_kind = TH_SCOPE_ENTITY,
-		.scope_id = scope,
-		.base = clog_lamport(f->c),
-		.time_ns = 1700000000000000000ull,
-		.payload = f->payload,
-		.payload_len = sizeof(f->payload),
-		.done = done,
-		.ctx = ans,
-	};
+	++f->req_seq;
+	struct clog_submit s = ct_write(f->c, a, a == &f->alice ? 1u : 2u, f->req_seq, scope, f->payload,
+					sizeof(f->payload));
+	s.req = req;
+	s.done = done;
+	s.ctx = ans;
 	return clog_submit_local(f->c, &s, NOW, id, why);
 }
 

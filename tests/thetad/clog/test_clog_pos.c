@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clog/clog.h"
+#include "th_clogtest.h"
 #include "th_err.h"
 #include "th_harness.h"
 #include "th_logfile.h"
@@ -69,8 +70,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	f->seen = calloc(MAXE, sizeof(*f->seen));
-	assert_int_equal(th_mkdtemp(f->dir, sizeof(f->dir)), 0);
-	strcat(f->dir, "/log");
+	assert_int_equal(ct_logdir_create(f->dir, sizeof(f->dir)), 0);
 	lt_author_init(&f->alice, 0xa1);
 	lt_author_init(&f->bob, 0xb0);
 	assert_int_not_equal(f->alice.kp.pk[0], f->bob.kp.pk[0]); /* told apart by it */
@@ -89,8 +89,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	clog_close(&f->c);
-	*strrchr(f->dir, '/') = 0;
-	th_rm_rf(f->dir);
+	ct_logdir_remove(f->dir);
 	free(f->seen);
 	free(f);
 	return 0;
@@ -98,19 +97,8 @@ static int teardown(void **state)
 
 static void submit_len(struct fx *f, struct lt_author *a, uint32_t len)
 {
-	struct clog_submit s = {
-		.source = a == &f->alice ? 1u : 2u,
-		.role = TH_ROLE_EDITOR,
-		.key = &a->kp,
-		.req_seq = ++f->req,
-		.type = TH_CMD_COMPONENT_WRITE,
-		.scope_kind = TH_SCOPE_ENTITY,
-		.scope_id = f->req,
-		.base = clog_lamport(f->c),
-		.time_ns = 1700000000000000000ull,
-		.payload = f->payload,
-		.payload_len = len,
-	};
+	++f->req;
+	struct clog_submit s = ct_write(f->c, a, a == &f->alice ? 1u : 2u, f->req, f->req, f->payload, len);
 	struct clog_id id;
 	int why;
 	assert_int_equal(clog_submit_local(f->c, &s, NOW, &id, &why), CLOG_SUBMIT_QUEUED);

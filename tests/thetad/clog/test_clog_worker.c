@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "clog/clog.h"
+#include "th_clogtest.h"
 #include "th_err.h"
 #include "th_harness.h"
 #include "th_logfile.h"
@@ -85,8 +86,7 @@ static int open_log(struct fx *f)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	assert_int_equal(th_mkdtemp(f->dir, sizeof(f->dir)), 0);
-	strcat(f->dir, "/log");
+	assert_int_equal(ct_logdir_create(f->dir, sizeof(f->dir)), 0);
 	lt_author_init(&f->alice, 0xa1);
 	lt_author_init(&f->bob, 0xb0);
 	f->cfg.rate_per_s = 1000000;
@@ -105,29 +105,17 @@ static int teardown(void **state)
 	clog_close(&f->c);
 	clog_worker_destroy(&f->w);
 	assert_null(f->w);
-	*strrchr(f->dir, '/') = 0;
-	th_rm_rf(f->dir);
+	ct_logdir_remove(f->dir);
 	free(f);
 	return 0;
 }
 
 static int submit_len(struct fx *f, struct lt_author *a, uint32_t len)
 {
-	struct clog_submit s = {
-		.source = a == &f->alice ? 1u : 2u,
-		.role = TH_ROLE_EDITOR,
-		.key = &a->kp,
-		.req_seq = ++f->req,
-		.type = TH_CMD_COMPONENT_WRITE,
-		.scope_kind = TH_SCOPE_ENTITY,
-		.scope_id = f->req,
-		.base = clog_lamport(f->c),
-		.time_ns = 1700000000000000000ull,
-		.payload = f->payload,
-		.payload_len = len,
-		.done = done,
-		.ctx = f,
-	};
+	++f->req;
+	struct clog_submit s = ct_write(f->c, a, a == &f->alice ? 1u : 2u, f->req, f->req, f->payload, len);
+	s.done = done;
+	s.ctx = f;
 	struct clog_id id;
 	int why;
 	return clog_submit_local(f->c, &s, NOW, &id, &why);

@@ -27,6 +27,7 @@
 #include "clog/clog.h"
 #include "net/net_catchup.h"
 #include "session.h"
+#include "th_clogtest.h"
 #include "th_harness.h"
 #include "th_logtest.h"
 #include "th_time.h"
@@ -113,19 +114,9 @@ static int teardown(void **state)
 static void submit(struct fx *f, struct side *s, int ai, uint8_t salt)
 {
 	f->payload[0] = salt;
-	struct clog_submit sub = {
-		.source = 1u + (uint32_t)ai,
-		.role = TH_ROLE_EDITOR,
-		.key = &f->a[ai].kp,
-		.req_seq = ++f->req,
-		.type = TH_CMD_COMPONENT_WRITE,
-		.scope_kind = TH_SCOPE_ENTITY,
-		.scope_id = f->req,
-		.base = clog_lamport(s->c),
-		.time_ns = 1700000000000000000ull,
-		.payload = f->payload,
-		.payload_len = 40 + (uint32_t)(f->req % 200),
-	};
+	++f->req;
+	struct clog_submit sub =
+		ct_write(s->c, &f->a[ai], 1u + (uint32_t)ai, f->req, f->req, f->payload, 40 + (uint32_t)(f->req % 200));
 	struct clog_id id;
 	int why;
 	assert_int_equal(clog_submit_local(s->c, &sub, NOW, &id, &why), CLOG_SUBMIT_QUEUED);
