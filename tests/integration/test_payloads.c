@@ -66,22 +66,6 @@ static void malformed_payloads_are_refused_before_signing(void **state)
 	nf_cleanup(&a);
 }
 
-struct rejections {
-	int n, bad;
-	struct proto_sess_rejected last;
-};
-
-static void on_other(void *ud, uint32_t kind, const uint8_t *p, uint32_t len)
-{
-	struct rejections *r = ud;
-	if (kind != PROTO_IPC_EVENT_REJECTED)
-		return;
-	if (proto_sess_rejected_event_decode(p, len, &r->last) < 0)
-		r->bad++;
-	else
-		r->n++;
-}
-
 static void a_host_refuses_a_malformed_payload_its_member_relays(void **state)
 {
 	struct nf_daemon a, b;
@@ -94,10 +78,10 @@ static void a_host_refuses_a_malformed_payload_its_member_relays(void **state)
 	if (rc != 0)
 		fprintf(stderr, "join failed: %s\n", nf_err);
 	assert_int_equal(rc, 0);
-	struct rejections got = { 0 };
+	struct nc_rejections got = { 0 };
 	struct nc_client c;
 	assert_int_equal(nc_connect(&c, b.p.runtime_dir, 5000), 0);
-	c.on_other_event = on_other;
+	c.on_other_event = nc_on_rejected;
 	c.ud = &got;
 
 	/* B does not check: the mesh.patch with an op out of range is signed,

@@ -126,23 +126,6 @@ static void an_editor_members_kick_request_is_refused_as_not_authorized(void **s
 	nf_cleanup(&c);
 }
 
-struct rejections {
-	int n;
-	struct proto_sess_rejected last;
-	int bad;
-};
-
-static void on_other(void *ud, uint32_t kind, const uint8_t *p, uint32_t len)
-{
-	struct rejections *r = ud;
-	if (kind != PROTO_IPC_EVENT_REJECTED)
-		return;
-	if (proto_sess_rejected_event_decode(p, len, &r->last) < 0)
-		r->bad++;
-	else
-		r->n++;
-}
-
 static void an_entry_the_host_refuses_comes_back_to_its_authors_client(void **state)
 {
 	struct nf_daemon a, b;
@@ -150,10 +133,10 @@ static void an_entry_the_host_refuses_comes_back_to_its_authors_client(void **st
 	nf_start(&a, NULL, NULL);
 	nf_host(&a, "studio", id);
 	join_as(&a, &b, "editor");
-	struct rejections got = { 0 };
+	struct nc_rejections got = { 0 };
 	struct nc_client cl;
 	assert_int_equal(nc_connect(&cl, b.p.runtime_dir, 5000), 0);
-	cl.on_other_event = on_other;
+	cl.on_other_event = nc_on_rejected;
 	cl.ud = &got;
 
 	/* Partitioned, B does not learn it became a viewer; its user edits. */

@@ -14,7 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ipc.h" /* proto/ipc.h */
+#include "ipc.h"     /* proto/ipc.h */
+#include "session.h" /* proto/session.h */
 #include "th_cmd.h"
 #include "th_fdpass.h"
 #include "th_logrec.h"
@@ -169,6 +170,26 @@ static inline int nc_pose(struct nc_client *c, const struct proto_ipc_pose_updat
 	if (n < 0)
 		return n;
 	return th_ring_push(&c->out, PROTO_IPC_T_POSE_UPDATE, c->rec, (uint32_t)n);
+}
+
+/* The REJECTED events a client hears (an entry of its author that the host
+ * refused after this daemon had made it durable): counted, the last one
+ * decoded. Set c->on_other_event = nc_on_rejected and c->ud to one. */
+struct nc_rejections {
+	int n;   /* decoded */
+	int bad; /* did not decode */
+	struct proto_sess_rejected last;
+};
+
+static inline void nc_on_rejected(void *ud, uint32_t kind, const uint8_t *payload, uint32_t len)
+{
+	struct nc_rejections *r = ud;
+	if (kind != PROTO_IPC_EVENT_REJECTED)
+		return;
+	if (proto_sess_rejected_event_decode(payload, len, &r->last) < 0)
+		r->bad++;
+	else
+		r->n++;
 }
 
 /* Handles every record waiting (and waits up to timeout_ms for the first).
