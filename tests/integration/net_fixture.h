@@ -70,11 +70,7 @@ static inline void nf_read_status(struct nf_daemon *d)
 /* Spawns (again, for a restart) and waits for READY=1. */
 static inline int nf_spawn(struct nf_daemon *d)
 {
-	d->p.notify_len = 0;
-	d->p.notify_log[0] = 0;
-	int r = th_daemon_spawn(&d->p, d->args, d->env, NULL, 0);
-	if (r == 0)
-		r = th_daemon_wait_notify(&d->p, "READY=1", 15000);
+	int r = th_daemon_respawn(&d->p, d->args, d->env, 15000);
 	if (r < 0)
 		fprintf(stderr, "thetad did not become ready (%s); its log:\n%s\n", strerror(-r), th_daemon_log(&d->p));
 	return r;

@@ -255,10 +255,7 @@ static const char *client_output(struct th_daemon_proc *d, const char *tag, cons
 
 static void daemon_restart(struct th_daemon_proc *d, const char *const *args)
 {
-	d->notify_len = 0;
-	d->notify_log[0] = 0;
-	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
+	assert_int_equal(th_daemon_respawn(d, args, NULL, WAIT_MS), 0);
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -460,16 +457,7 @@ static void two_users_see_only_their_own_client_and_ring(void **state)
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_prepare(d), 0);
 	char conf[PATH_MAX + 16];
-	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
-	FILE *f = fopen(conf, "w");
-	assert_non_null(f);
-	fprintf(f, "[control]\nquery_group = nogroup\n");
-	fclose(f);
-	const char *args[] = { "--port", "0", "--config", conf, NULL };
-	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
-	assert_int_equal(chmod(d->dir, 0755), 0);
-	assert_int_equal(chmod(d->runtime_dir, 0755), 0);
+	assert_int_equal(th_daemon_start_query_group(d, "nogroup", conf, sizeof conf, WAIT_MS), 0);
 	/* Both users are local members of the session (test_local_members.c
 	 * shows what happens to those who are not). */
 	const char *allow_a[] = { "session", "allow", "65534", NULL }, *allow_b[] = { "session", "allow", "65533", NULL };

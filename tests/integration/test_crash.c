@@ -62,10 +62,7 @@ static unsigned env_uint(const char *name, unsigned def)
 
 static void restart(struct th_daemon_proc *d)
 {
-	d->notify_len = 0;
-	d->notify_log[0] = 0;
-	assert_int_equal(th_daemon_spawn(d, NULL, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", 20000), 0);
+	assert_int_equal(th_daemon_respawn(d, NULL, NULL, 20000), 0);
 }
 
 /* By (lamport, seq); client_seq is ignored. */

@@ -29,8 +29,6 @@
 #define MAX_SEEN 4096
 
 static char out[65536], err[65536];
-static struct th_daemon_proc daemon_proc;
-static bool daemon_used;
 
 /* What the link delivered, checked as it arrives. */
 struct seen {
@@ -73,9 +71,7 @@ static void on_resync(void *user_data, struct sim_world *w, const struct proto_i
 
 static int teardown(void **state)
 {
-	if (daemon_used)
-		th_daemon_cleanup(&daemon_proc);
-	daemon_used = false;
+	th_daemon_slot_release();
 	return 0;
 }
 
@@ -157,11 +153,7 @@ static uint64_t log_lamports(struct th_daemon_proc *d, uint64_t *lamport, uint64
 
 static void every_event_once_in_position_order_across_restarts_and_reconnects(void **state)
 {
-	struct th_daemon_proc *d = &daemon_proc;
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	d->notify_fd = -1;
-	daemon_used = true;
+	struct th_daemon_proc *d = th_daemon_slot();
 	const char *args[] = { "--port", "0", NULL };
 	assert_int_equal(th_daemon_start(d, args), 0);
 	edits(d, "100"); /* before the link exists: it gets them from the log */
@@ -187,10 +179,7 @@ static void every_event_once_in_position_order_across_restarts_and_reconnects(vo
 	/* The daemon restarts; entries are made before the link notices. */
 	int st;
 	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &st), 0);
-	d->notify_len = 0;
-	d->notify_log[0] = 0;
-	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
+	assert_int_equal(th_daemon_respawn(d, args, NULL, WAIT_MS), 0);
 	edits(d, "300");
 	step_until(l, &s, 1250);
 	assert_true(link_get_stats(l)->reconnects >= 1);
@@ -226,11 +215,7 @@ static void every_event_once_in_position_order_across_restarts_and_reconnects(vo
  * position 0, and the old one's again when it switches back. */
 static void a_session_switch_restarts_the_stream_at_the_new_sessions_start(void **state)
 {
-	struct th_daemon_proc *d = &daemon_proc;
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	d->notify_fd = -1;
-	daemon_used = true;
+	struct th_daemon_proc *d = th_daemon_slot();
 	const char *args[] = { "--port", "0", NULL };
 	assert_int_equal(th_daemon_start(d, args), 0);
 	edits(d, "3");

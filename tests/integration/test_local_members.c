@@ -34,8 +34,6 @@
 #define SETPRIV "/usr/bin/setpriv"
 
 static char out[65536], err[65536];
-static struct th_daemon_proc daemon_proc;
-static bool daemon_used;
 static pid_t bg_pid = -1;
 static int nogroup = -1;
 static char conf[PATH_MAX];
@@ -47,9 +45,7 @@ static int teardown(void **state)
 		th_wait_pid(bg_pid, WAIT_MS, NULL);
 		bg_pid = -1;
 	}
-	if (daemon_used)
-		th_daemon_cleanup(&daemon_proc);
-	daemon_used = false;
+	th_daemon_slot_release();
 	return 0;
 }
 
@@ -67,22 +63,9 @@ static bool can_run(void)
 
 static struct th_daemon_proc *start_daemon(void)
 {
-	struct th_daemon_proc *d = &daemon_proc;
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
-	d->notify_fd = -1;
-	daemon_used = true;
+	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_prepare(d), 0);
-	snprintf(conf, sizeof(conf), "%s/thetad.conf", d->dir);
-	FILE *f = fopen(conf, "w");
-	assert_non_null(f);
-	fprintf(f, "[control]\nquery_group = nogroup\n");
-	fclose(f);
-	const char *args[] = { "--port", "0", "--config", conf, NULL };
-	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
-	assert_int_equal(chmod(d->dir, 0755), 0);
-	assert_int_equal(chmod(d->runtime_dir, 0755), 0);
+	assert_int_equal(th_daemon_start_query_group(d, "nogroup", conf, sizeof(conf), WAIT_MS), 0);
 	return d;
 }
 
@@ -90,11 +73,8 @@ static void restart_daemon(struct th_daemon_proc *d)
 {
 	int st;
 	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &st), 0);
-	d->notify_len = 0;
-	d->notify_log[0] = 0;
 	const char *args[] = { "--port", "0", "--config", conf, NULL };
-	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
+	assert_int_equal(th_daemon_respawn(d, args, NULL, WAIT_MS), 0);
 }
 
 /* argv as uid (group nogroup, no others) through setpriv; into out/err. */

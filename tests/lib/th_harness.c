@@ -186,6 +186,34 @@ int th_daemon_start(struct th_daemon_proc *d, const char *const *args)
 	return r;
 }
 
+int th_daemon_respawn(struct th_daemon_proc *d, const char *const *args, const char *const *env, int timeout_ms)
+{
+	d->notify_len = 0;
+	d->notify_log[0] = 0;
+	int r = th_daemon_spawn(d, args, env, NULL, 0);
+	return r < 0 ? r : th_daemon_wait_notify(d, "READY=1", timeout_ms);
+}
+
+int th_daemon_start_query_group(struct th_daemon_proc *d, const char *group, char *conf, size_t conf_len,
+				int timeout_ms)
+{
+	if ((size_t)snprintf(conf, conf_len, "%s/thetad.conf", d->dir) >= conf_len)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return -errno;
+	int w = fprintf(f, "[control]\nquery_group = %s\n", group);
+	if (fclose(f) != 0 || w < 0)
+		return -EIO;
+	const char *args[] = { "--port", "0", "--config", conf, NULL };
+	int r = th_daemon_spawn(d, args, NULL, NULL, 0);
+	if (r == 0)
+		r = th_daemon_wait_notify(d, "READY=1", timeout_ms);
+	if (r == 0 && (chmod(d->dir, 0755) < 0 || chmod(d->runtime_dir, 0755) < 0))
+		r = -errno;
+	return r;
+}
+
 int th_daemon_wait_exit(struct th_daemon_proc *d, int timeout_ms, int *status)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;

@@ -33,8 +33,17 @@ int th_daemon_prepare(struct th_daemon_proc *d);
  * set, as systemd's socket activation does. */
 int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const char *const *env,
 		    const int *pass_fds, int n_pass);
+/* Starts d again on the same directories (after a stop or a kill): what
+ * it notified before is forgotten, then spawn and wait for READY=1. */
+int th_daemon_respawn(struct th_daemon_proc *d, const char *const *args, const char *const *env, int timeout_ms);
 /* prepare + spawn + wait for READY=1 (10 s). */
 int th_daemon_start(struct th_daemon_proc *d, const char *const *args);
+/* For tests whose clients run under other uids: writes d->dir/thetad.conf
+ * (its path into conf) making `group` the daemon's query group, spawns the
+ * prepared d with --port 0 --config conf, waits for READY=1 (timeout_ms)
+ * and opens d's dir and runtime dir to other users (0755). */
+int th_daemon_start_query_group(struct th_daemon_proc *d, const char *group, char *conf, size_t conf_len,
+				int timeout_ms);
 /* Waits until a notify message contains `needle` (searching everything
  * received so far too). 0, or -ETIMEDOUT, or -ECHILD if the daemon exited. */
 int th_daemon_wait_notify(struct th_daemon_proc *d, const char *needle, int timeout_ms);

@@ -179,10 +179,7 @@ static void wait_nclients(struct th_daemon_proc *d, int want)
 /* Starts thetad again on the same state and runtime directories. */
 static void daemon_restart(struct th_daemon_proc *d)
 {
-	d->notify_len = 0;
-	d->notify_log[0] = 0;
-	assert_int_equal(th_daemon_spawn(d, daemon_args, NULL, NULL, 0), 0);
-	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
+	assert_int_equal(th_daemon_respawn(d, daemon_args, NULL, WAIT_MS), 0);
 }
 
 /* ---- against a real daemon ----------------------------------------------- */

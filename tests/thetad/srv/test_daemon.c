@@ -277,10 +277,7 @@ static void test_stale_socket_and_lock_from_a_killed_daemon(void **state)
 	assert_int_equal(th_daemon_start(&d, NULL), 0);
 	assert_int_equal(th_daemon_stop(&d, SIGKILL, 5000, &st), 0);
 	/* kill -9 leaves control.sock and thetad.lock behind; a restart copes. */
-	assert_int_equal(th_daemon_spawn(&d, NULL, NULL, NULL, 0), 0);
-	d.notify_len = 0;
-	d.notify_log[0] = 0;
-	assert_int_equal(th_daemon_wait_notify(&d, "READY=1", 10000), 0);
+	assert_int_equal(th_daemon_respawn(&d, NULL, NULL, 10000), 0);
 	const char *a[] = { "status", NULL };
 	assert_int_equal(th_ctl(&d, a, out, sizeof(out), err, sizeof(err)), 0);
 	th_daemon_cleanup(&d);
