@@ -1,5 +1,6 @@
 #include "th_buf.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 void th_wbuf_init(struct th_wbuf *b, size_t max)
@@ -183,4 +184,33 @@ int th_rbuf_str16(struct th_rbuf *r, char *out, size_t cap)
 	out[n] = 0;
 	r->off += n;
 	return 0;
+}
+
+void th_wbuf_f32s(struct th_wbuf *b, const float *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &f[i], sizeof(u));
+		th_wbuf_u32(b, u);
+	}
+}
+
+int th_rbuf_f32s(struct th_rbuf *r, float *f, size_t n)
+{
+	if (n > th_rbuf_left(r) / 4)
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = th_get_le32(r->p + r->off + 4 * i);
+		memcpy(&f[i], &u, sizeof(u));
+	}
+	r->off += 4 * n;
+	return 0;
+}
+
+bool th_f32s_finite(const float *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(f[i]))
+			return false;
+	return true;
 }

@@ -57,6 +57,8 @@ void th_wbuf_u32(struct th_wbuf *b, uint32_t v);
 void th_wbuf_u64(struct th_wbuf *b, uint64_t v);
 /* u16 length + bytes. */
 void th_wbuf_str16(struct th_wbuf *b, const char *s);
+/* n floats, each as its IEEE-754 binary32 bits in a u32. */
+void th_wbuf_f32s(struct th_wbuf *b, const float *f, size_t n);
 /* 0 or -ENOMEM (allocation failed) / -EMSGSIZE (past max). */
 int th_wbuf_error(const struct th_wbuf *b);
 
@@ -83,6 +85,12 @@ int th_rbuf_u64(struct th_rbuf *r, uint64_t *v);
 int th_rbuf_bytes(struct th_rbuf *r, void *out, size_t n);
 /* Points *p at n bytes inside the buffer (no copy). */
 int th_rbuf_view(struct th_rbuf *r, const uint8_t **p, size_t n);
+/* n floats written by th_wbuf_f32s; all of them or, when fewer are left,
+ * -EBADMSG and none. Any bit pattern comes back: see th_f32s_finite. */
+int th_rbuf_f32s(struct th_rbuf *r, float *f, size_t n);
+/* True when none of the n floats is an infinity or a NaN (the check a
+ * decoder makes on floats from outside). */
+bool th_f32s_finite(const float *f, size_t n);
 /* u16 length + bytes, copied NUL-terminated into out[cap]; -EBADMSG if it
  * does not fit, or contains NUL. */
 int th_rbuf_str16(struct th_rbuf *r, char *out, size_t cap);

@@ -4,7 +4,6 @@
 #include "th_payload.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,34 +78,6 @@ static bool text_ok(const char *s, size_t n)
 	return !memchr(s, '\0', n) && th_utf8_valid((const uint8_t *)s, n);
 }
 
-static bool f32s_ok(const float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(f[i]))
-			return false;
-	return true;
-}
-
-static void put_f32s(struct th_wbuf *w, const float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &f[i], 4);
-		th_wbuf_u32(w, u);
-	}
-}
-
-static int get_f32s(struct th_rbuf *r, float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		if (th_rbuf_u32(r, &u) < 0)
-			return -EBADMSG;
-		memcpy(&f[i], &u, 4);
-	}
-	return 0;
-}
-
 /* ---- encoders ------------------------------------------------------------------
  * Each field macro checks its value (goto bad) and appends it. */
 
@@ -122,10 +93,10 @@ static int get_f32s(struct th_rbuf *r, float *f, size_t n)
 		goto bad;                           \
 	th_wbuf_u8(w, m->n);
 #define P_KEY(n) th_wbuf_put(w, m->n, TH_PL_KEY_LEN);
-#define P_F32S(n, count)                     \
-	if (!f32s_ok(m->n, (count)))         \
-		goto bad;                    \
-	put_f32s(w, m->n, (count));
+#define P_F32S(n, count)                    \
+	if (!th_f32s_finite(m->n, (count))) \
+		goto bad;                   \
+	th_wbuf_f32s(w, m->n, (count));
 #define P_COMPONENT(n)              \
 	if (!replicated(m->n))      \
 		goto bad;           \
@@ -230,10 +201,10 @@ static int get_f32s(struct th_rbuf *r, float *f, size_t n)
 #define P_KEY(n)                                           \
 	if (th_rbuf_bytes(r, m->n, TH_PL_KEY_LEN) < 0)     \
 		FAIL(#n ": truncated");
-#define P_F32S(n, count)                            \
-	if (get_f32s(r, m->n, (count)) < 0)         \
-		FAIL(#n ": truncated");             \
-	if (!f32s_ok(m->n, (count)))                \
+#define P_F32S(n, count)                          \
+	if (th_rbuf_f32s(r, m->n, (count)) < 0)   \
+		FAIL(#n ": truncated");           \
+	if (!th_f32s_finite(m->n, (count)))       \
 		FAIL(#n ": not a finite number");
 #define P_COMPONENT(n)                          \
 	if (th_rbuf_u64(r, &m->n) < 0)          \

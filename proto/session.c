@@ -6,7 +6,6 @@
 #include "session.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,14 +126,6 @@ static bool in_range(unsigned long long v, unsigned long long lo, unsigned long 
 	return v >= lo && v <= hi;
 }
 
-static bool f32s_ok(const float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(f[i]))
-			return false;
-	return true;
-}
-
 bool proto_sess_asset_name_ok(const uint8_t *name, size_t len)
 {
 	return name && in_range(len, 1, PROTO_SESS_ASSET_NAME_MAX) && chars_ok(name, len, CH_NAME);
@@ -239,15 +230,6 @@ static const char *sess_admin_result_ok(const struct proto_sess_admin_result *a)
  * Each field checks its value (goto bad) and appends it; the rule runs
  * last, over fields already known to be well formed. */
 
-static void put_f32s(struct th_wbuf *w, const float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &f[i], 4);
-		th_wbuf_u32(w, u);
-	}
-}
-
 #define S_U8(n) th_wbuf_u8(w, m->n);
 #define S_U16(n) th_wbuf_u16(w, m->n);
 #define S_U32(n) th_wbuf_u32(w, m->n);
@@ -270,10 +252,10 @@ static void put_f32s(struct th_wbuf *w, const float *f, size_t n)
 		goto bad;                        \
 	th_wbuf_u32(w, m->n);
 #define S_BYTES(n, len) th_wbuf_put(w, m->n, (len));
-#define S_F32S(n, count)                     \
-	if (!f32s_ok(m->n, (count)))         \
-		goto bad;                    \
-	put_f32s(w, m->n, (count));
+#define S_F32S(n, count)                    \
+	if (!th_f32s_finite(m->n, (count))) \
+		goto bad;                   \
+	th_wbuf_f32s(w, m->n, (count));
 #define S_STR16(n, max, chars)                                                           \
 	{                                                                                \
 		size_t l_ = strnlen(m->n, sizeof m->n);                                  \
@@ -360,17 +342,6 @@ static void put_f32s(struct th_wbuf *w, const float *f, size_t n)
 		return -EBADMSG;       \
 	} while (0)
 
-static int get_f32s(struct th_rbuf *r, float *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-		if (th_rbuf_u32(r, &u) < 0)
-			return -EBADMSG;
-		memcpy(&f[i], &u, 4);
-	}
-	return 0;
-}
-
 #define S_INT_(n, T, get)                    \
 	{                                    \
 		T v_;                        \
@@ -417,10 +388,10 @@ static int get_f32s(struct th_rbuf *r, float *f, size_t n)
 #define S_BYTES(n, len)                               \
 	if (th_rbuf_bytes(r, m->n, (len)) < 0)        \
 		FAIL(#n ": truncated");
-#define S_F32S(n, count)                              \
-	if (get_f32s(r, m->n, (count)) < 0)           \
-		FAIL(#n ": truncated");               \
-	if (!f32s_ok(m->n, (count)))                  \
+#define S_F32S(n, count)                          \
+	if (th_rbuf_f32s(r, m->n, (count)) < 0)   \
+		FAIL(#n ": truncated");           \
+	if (!th_f32s_finite(m->n, (count)))       \
 		FAIL(#n ": not a finite number");
 #define S_STR16(n, max, chars)                                                            \
 	{                                                                                 \

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,6 +321,48 @@ static void rbuf_str16_rejects_nul_truncation_and_small_buffers(void **state)
 	assert_string_equal(out, "");
 }
 
+/* Floats go as their binary32 bits, least significant byte first, NaN and
+ * infinities included (the decoders refuse those with th_f32s_finite); a
+ * short read takes nothing. */
+static void f32s_are_their_bits_in_le_u32s_and_short_reads_take_nothing(void **state)
+{
+	const float in[4] = { 1.0f, -2.5f, INFINITY, NAN };
+	uint8_t b[16];
+	struct th_wbuf w;
+	th_wbuf_init_fixed(&w, b, sizeof b);
+	th_wbuf_f32s(&w, in, 4);
+	assert_int_equal(th_wbuf_error(&w), 0);
+	assert_int_equal(w.len, 16);
+	assert_int_equal(th_get_le32(b), 0x3f800000u);
+	assert_int_equal(th_get_le32(b + 4), 0xc0200000u);
+	assert_int_equal(th_get_le32(b + 8), 0x7f800000u);
+	assert_true(b[0] == 0x00 && b[3] == 0x3f);
+
+	float out[4];
+	struct th_rbuf r;
+	th_rbuf_init(&r, b, sizeof b);
+	assert_int_equal(th_rbuf_f32s(&r, out, 4), 0);
+	assert_memory_equal(out, in, sizeof in);
+	assert_int_equal(th_rbuf_left(&r), 0);
+
+	/* Three and a half floats left: none taken, nothing written. */
+	const float marker[4] = { 7.0f, 7.0f, 7.0f, 7.0f };
+	memcpy(out, marker, sizeof out);
+	th_rbuf_init(&r, b, 14);
+	assert_int_equal(th_rbuf_f32s(&r, out, 4), -EBADMSG);
+	assert_memory_equal(out, marker, sizeof out);
+	assert_int_equal(r.off, 0);
+	assert_int_equal(th_rbuf_f32s(&r, out, 3), 0);
+	assert_int_equal(r.off, 12);
+	assert_int_equal(th_rbuf_f32s(&r, out, (size_t)-1), -EBADMSG); /* a count past any buffer */
+	assert_int_equal(th_rbuf_f32s(&r, out, 0), 0);
+
+	assert_true(th_f32s_finite(in, 2));
+	assert_false(th_f32s_finite(in, 3));
+	assert_false(th_f32s_finite(in + 3, 1));
+	assert_true(th_f32s_finite(in, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +375,7 @@ int main(void)
 		cmocka_unit_test(fixed_wbuf_without_a_buffer_counts),
 		cmocka_unit_test(rbuf_short_reads_fail_and_leave_output_untouched),
 		cmocka_unit_test(rbuf_str16_rejects_nul_truncation_and_small_buffers),
+		cmocka_unit_test(f32s_are_their_bits_in_le_u32s_and_short_reads_take_nothing),
 	};
 	return cmocka_run_group_tests_name("th_buf", tests, NULL, NULL);
 }
