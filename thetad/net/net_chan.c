@@ -194,8 +194,8 @@ int net_chan_feed_stream(struct net_chan *ch, const uint8_t *data, size_t len, b
 			 uint64_t now_ns)
 {
 	net_chan_count(ch, NET_CHAN_BYTES_IN, len);
-	if (ch->paused)
-		return hold(ch, data, len);
+	if (ch->paused || net_chan_held(ch))
+		return hold(ch, data, len); /* behind what is held: order */
 	size_t used = 0;
 	int r = feed(ch, data, len, police, conn, now_ns, &used);
 	if (r == 0 && ch->paused)
@@ -203,12 +203,14 @@ int net_chan_feed_stream(struct net_chan *ch, const uint8_t *data, size_t len, b
 	return r;
 }
 
-int net_chan_resume(struct net_chan *ch, bool police, void *conn, uint64_t now_ns, size_t *taken)
+int net_chan_resume(struct net_chan *ch, size_t max, bool police, void *conn, uint64_t now_ns, size_t *taken)
 {
 	struct net_chan_queue *h = &ch->held;
 	*taken = 0;
 	ch->paused = false;
 	size_t n = net_chan_held(ch);
+	if (max && n > max)
+		n = max;
 	if (!n)
 		return 0;
 	/* Nothing is appended meanwhile: the hold only grows from

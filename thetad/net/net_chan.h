@@ -129,8 +129,8 @@ void net_chan_fini(struct net_chan *ch);
 
 /* Stream bytes in order: every complete message goes to def->on_msg(conn,
  * ...) unless over the rate (police: the host side). While the channel is
- * paused, or from the message whose handler answered -EAGAIN on, the bytes
- * are held instead (net_chan_held grows by what was not delivered; the
+ * paused or still holds bytes, or from the message whose handler answered
+ * -EAGAIN on, the bytes are held instead (net_chan_held grows by what was not delivered; the
  * caller keeps them charged to the sender's flow control). Returns 0 (also
  * when it paused), the handler's first other negative return, -EMSGSIZE (a
  * frame over max_msg: the stream is unusable, close the connection), or
@@ -142,10 +142,11 @@ int net_chan_feed_stream(struct net_chan *ch, const uint8_t *data, size_t len, b
 size_t net_chan_held(const struct net_chan *ch);
 static inline bool net_chan_paused(const struct net_chan *ch) { return ch->paused; }
 /* Delivers what the channel held, in order, until a handler answers -EAGAIN
- * again (paused again, the rest still held) or all is delivered. *taken:
- * bytes that left the hold (credit them back to the sender). Returns 0 or
- * as net_chan_feed_stream. */
-int net_chan_resume(struct net_chan *ch, bool police, void *conn, uint64_t now_ns, size_t *taken);
+ * again (paused again, the rest still held), max bytes were taken (0: no
+ * limit; call again for the rest: while bytes are held, new ones queue
+ * behind them) or all is delivered. *taken: bytes that left the hold
+ * (credit them back to the sender). Returns 0 or as net_chan_feed_stream. */
+int net_chan_resume(struct net_chan *ch, size_t max, bool police, void *conn, uint64_t now_ns, size_t *taken);
 /* One datagram: 0 (taken, or dropped and counted: over size or rate), or
  * the handler's negative return. */
 int net_chan_feed_dgram(struct net_chan *ch, const uint8_t *data, size_t len, bool police, void *conn,

@@ -30,6 +30,7 @@ struct clog_event;
 #define NET_SESS_MAX_PEERS       32u              /* default net.max_peers: connected members per hosted session */
 #define NET_CONN_PENDING_MAX     (32u << 20)      /* stream bytes we hold for a slow peer */
 #define NET_RELAY_SPLIT_BYTES    (192u << 10)     /* start a new ENTRIES message past this */
+#define NET_RESUME_BYTES_PER_PASS (256u << 10)    /* held commands bytes a service pass delivers (backpressure) */
 #define NET_CONNECT_TIMEOUT_NS   (10ull * 1000 * 1000 * 1000)
 /* RTT assumed before the first sample (ngtcp2 and RFC 9002 use 333 ms):
  * one lost Initial or Handshake packet costs three times this. 50 ms suits
@@ -111,7 +112,8 @@ struct net_conn {
 	/* Backpressure (docs/network.md): the log of c->s could not take a
 	 * group, the session layer keeps it and the commands channel holds
 	 * what follows (its bytes stay charged to the QUIC window); log_room:
-	 * a group commit finished since, retry in the service pass. */
+	 * a group commit finished since (or held bytes remain to deliver):
+	 * retry in the service pass. */
 	bool log_room;
 	uint64_t waits;          /* times this connection's entries had to wait for the log */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */

@@ -880,26 +880,36 @@ void net_link_on_log_room(struct net_mod *nm, struct sess_session *s)
 }
 
 /* The log made room: the waiting groups go in again, in order; when all
- * are taken the commands channel delivers what it held and the QUIC window
+ * are taken the commands channel delivers what it held, at most
+ * NET_RESUME_BYTES_PER_PASS a service pass (so one wake-up of the loop
+ * integrates about one group, not a whole window), and the QUIC window
  * opens by what left the hold. */
 static void entries_retry(struct net_conn *c, uint64_t now)
 {
 	c->log_room = false;
 	if (!c->sl || !conn_live(c))
 		return;
-	net_sl_entries_retry(c->sl);
-	net_conn_run(c);
-	if (!c->sl || net_sl_entries_waiting(c->sl) || !conn_live(c))
-		return;
+	if (net_sl_entries_waiting(c->sl)) {
+		net_sl_entries_retry(c->sl);
+		net_conn_run(c);
+		if (!c->sl || net_sl_entries_waiting(c->sl) || !conn_live(c))
+			return;
+	}
 	struct net_chan *ch = &c->ch[NET_ST_COMMANDS];
+	if (!net_chan_paused(ch) && !net_chan_held(ch))
+		return;
 	size_t taken = 0;
-	int r = net_chan_resume(ch, c->incoming, c, now, &taken);
+	int r = net_chan_resume(ch, NET_RESUME_BYTES_PER_PASS, c->incoming, c, now, &taken);
 	if (taken && conn_live(c)) {
 		net_quic_stream_consumed(c->q, ch->def->sid, taken);
 		net_mod_kick(c->nm);
 	}
 	if (r == -EMSGSIZE)
 		protocol_error(c, "frame too large", now);
+	else if (r == 0 && conn_live(c) && net_chan_held(ch) && !net_chan_paused(ch)) {
+		c->log_room = true; /* more held and the log takes it: the next pass goes on */
+		net_mod_kick(c->nm);
+	}
 }
 
 static int on_assets(void *ud, const uint8_t *p, size_t len, uint64_t now)

@@ -342,12 +342,12 @@ static void a_paused_channel_holds_what_follows_in_order_and_resume_delivers_it(
 	assert_int_equal(ch.st[NET_CHAN_BYTES_IN], w.len);
 	/* Resume: m3..m5, then m5 pauses it again with m6..m9 still held. */
 	size_t taken;
-	assert_int_equal(net_chan_resume(&ch, false, &g, T0, &taken), 0);
+	assert_int_equal(net_chan_resume(&ch, 0, false, &g, T0, &taken), 0);
 	assert_int_equal(taken, 3 * 6);
 	assert_int_equal(g.n, 5);
 	assert_true(net_chan_paused(&ch));
 	assert_int_equal(net_chan_held(&ch), 4 * 6);
-	assert_int_equal(net_chan_resume(&ch, false, &g, T0, &taken), 0);
+	assert_int_equal(net_chan_resume(&ch, 0, false, &g, T0, &taken), 0);
 	assert_int_equal(taken, 4 * 6);
 	assert_false(net_chan_paused(&ch));
 	assert_int_equal(net_chan_held(&ch), 0);
@@ -361,6 +361,44 @@ static void a_paused_channel_holds_what_follows_in_order_and_resume_delivers_it(
 	frame(&w, "m10");
 	assert_int_equal(net_chan_feed_stream(&ch, w.data, w.len, false, &g, T0), 0);
 	assert_int_equal(g.n, 10);
+	assert_int_equal(net_chan_held(&ch), 0);
+	th_wbuf_fini(&w);
+	net_chan_fini(&ch);
+}
+
+static void a_resume_takes_at_most_its_budget_and_new_bytes_queue_behind_the_rest(void **state)
+{
+	static const struct net_chan_def d = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 0, .on_msg = on_seq };
+	struct net_chans t = { 0 };
+	net_chans_register(&t, &d);
+	struct net_chan ch;
+	net_chan_init(&ch, &t, 0);
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	char m[8];
+	for (int i = 1; i <= 6; i++) {
+		snprintf(m, sizeof(m), "m%d", i);
+		frame(&w, m);
+	}
+	struct seqs g = { .pause_at = { 1 } };
+	assert_int_equal(net_chan_feed_stream(&ch, w.data, 4 * 6, false, &g, T0), 0);
+	assert_int_equal(net_chan_held(&ch), 3 * 6);
+	/* 8 bytes: m2 and the start of m3 (kept by the reassembler). */
+	size_t taken;
+	assert_int_equal(net_chan_resume(&ch, 8, false, &g, T0, &taken), 0);
+	assert_int_equal(taken, 8);
+	assert_int_equal(g.n, 2);
+	assert_false(net_chan_paused(&ch));
+	/* Not paused, but bytes are still held: what arrives goes behind them. */
+	assert_int_equal(net_chan_feed_stream(&ch, w.data + 4 * 6, 2 * 6, false, &g, T0), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(net_chan_held(&ch), 2 * 6 - 2 + 2 * 6);
+	assert_int_equal(net_chan_resume(&ch, 0, false, &g, T0, &taken), 0);
+	assert_int_equal(g.n, 6);
+	for (unsigned i = 0; i < 6; i++) {
+		snprintf(m, sizeof(m), "m%u", i + 1);
+		assert_string_equal(g.got[i], m);
+	}
 	assert_int_equal(net_chan_held(&ch), 0);
 	th_wbuf_fini(&w);
 	net_chan_fini(&ch);
@@ -405,6 +443,7 @@ int main(void)
 		cmocka_unit_test(the_send_queue_gives_bytes_out_in_order_across_partial_writes),
 		cmocka_unit_test(a_failed_queue_refuses_that_message_only_and_says_so),
 		cmocka_unit_test(a_paused_channel_holds_what_follows_in_order_and_resume_delivers_it),
+		cmocka_unit_test(a_resume_takes_at_most_its_budget_and_new_bytes_queue_behind_the_rest),
 		cmocka_unit_test(a_paused_channel_refuses_to_hold_more_than_its_bound),
 		cmocka_unit_test(a_burst_passes_then_the_rate_holds),
 		cmocka_unit_test(refused_events_do_not_use_up_the_future),

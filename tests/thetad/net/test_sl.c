@@ -490,7 +490,7 @@ static void log_batch_done(void)
 	if (net_sl_entries_waiting(j->sl))
 		return;
 	size_t taken;
-	assert_int_equal(net_chan_resume(&g_fch, false, j, W.now, &taken), 0);
+	assert_int_equal(net_chan_resume(&g_fch, 0, false, j, W.now, &taken), 0);
 }
 
 static void deliver(struct pkt *p)
