@@ -144,6 +144,24 @@ static inline int nf_join(struct nf_daemon *d, const char *link)
 	return nf_ctl(d, (const char *const[]){ "session", "join", link, "--timeout", "25", NULL });
 }
 
+/* nf_join that must succeed: on failure, thetactl's error and the host's
+ * log are printed before the assertion fails. */
+static inline void nf_join_ok(struct nf_daemon *host, struct nf_daemon *d, const char *link)
+{
+	int rc = nf_join(d, link);
+	if (rc != 0)
+		fprintf(stderr, "join failed: %s\nthe host's log:\n%s\n", nf_err, th_daemon_log(&host->p));
+	assert_int_equal(rc, 0);
+}
+
+/* d joins host's session through an invite for role; it must succeed. */
+static inline void nf_invite_join(struct nf_daemon *host, struct nf_daemon *d, const char *session, const char *role)
+{
+	char link[600];
+	nf_invite(host, session, role, NULL, link);
+	nf_join_ok(host, d, link);
+}
+
 static inline int nf_line_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

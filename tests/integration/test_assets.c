@@ -109,16 +109,6 @@ static int wait_state(struct nf_daemon *d, const char *session, const char *hex,
 	return 0;
 }
 
-static void join(struct nf_daemon *host, struct nf_daemon *d, const char *session, const char *role)
-{
-	char link[600];
-	nf_invite(host, session, role, NULL, link);
-	int rc = nf_join(d, link);
-	if (rc)
-		fprintf(stderr, "join: %s\n", nf_err);
-	assert_int_equal(rc, 0);
-}
-
 static void put(struct nf_daemon *d, const char *session, const char *path)
 {
 	int rc = nf_ctl(d, (const char *const[]){ "asset", "put", path, "--session", session, NULL });
@@ -146,7 +136,7 @@ static void a_host_asset_reaches_its_member_byte_identical(void **state)
 	nf_start(&a, NULL, NULL);
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "gallery", id);
-	join(&a, &b, id, "viewer"); /* viewers receive assets too */
+	nf_invite_join(&a, &b, id, "viewer"); /* viewers receive assets too */
 	make_file("statue.glb", 4 * MiB, 1, path, hex);
 	put(&a, id, path);
 	assert_string_equal(asset_state(&a, id, hex, NULL), "complete");
@@ -185,8 +175,8 @@ static void a_member_upload_reaches_the_host_and_the_other_members(void **state)
 	nf_start(&b, NULL, NULL);
 	nf_start(&c, NULL, NULL);
 	nf_host(&a, "workshop", id);
-	join(&a, &b, id, "editor");
-	join(&a, &c, id, "viewer");
+	nf_invite_join(&a, &b, id, "editor");
+	nf_invite_join(&a, &c, id, "viewer");
 	make_file("chair.obj", 1 * MiB + 12345, 2, path, hex);
 	put(&b, id, path);
 	assert_int_equal(wait_state(&a, id, hex, "complete", 10000), 0);
@@ -220,7 +210,7 @@ static void a_download_cut_by_sigkill_resumes_from_the_part_after_restart(void *
 	/* 24 Mbit/s each way: the download takes about two seconds */
 	nf_start(&b, (const char *const[]){ "--impair", "rate=24M", NULL }, NULL);
 	nf_host(&a, "studio", id);
-	join(&a, &b, id, "editor");
+	nf_invite_join(&a, &b, id, "editor");
 	make_file("scene.glb", size, 4, path, hex);
 	put(&a, id, path);
 	uint64_t have = 0, end = th_now_ns() + 20 * TH_NS_PER_S;
@@ -256,7 +246,7 @@ static void corrupted_chunks_never_become_an_asset(void **state)
 	nf_start(&a, NULL, (const char *const[]){ "THETAD_TEST_ASSET_CORRUPT=1", NULL });
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "tampered", id);
-	join(&a, &b, id, "editor");
+	nf_invite_join(&a, &b, id, "editor");
 	make_file("bad.bin", 300000, 5, path, hex);
 	put(&a, id, path);
 	/* every try fails the hash check; the member gives up after the last */

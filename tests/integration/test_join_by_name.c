@@ -45,10 +45,7 @@ static void joining_localhost_by_name_works(void **state)
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "studio", id);
 	invite_as(&a, "studio", "localhost", link);
-	int rc = nf_join(&b, link);
-	if (rc)
-		fprintf(stderr, "join failed: %s\n", nf_err);
-	assert_int_equal(rc, 0);
+	nf_join_ok(&a, &b, link);
 	assert_string_equal(nf_session_field(&b, id, "link_state"), "active");
 	assert_int_equal(nf_active_peers(&a), 1);
 	nf_cleanup(&a);

@@ -69,15 +69,11 @@ static void malformed_payloads_are_refused_before_signing(void **state)
 static void a_host_refuses_a_malformed_payload_its_member_relays(void **state)
 {
 	struct nf_daemon a, b;
-	char id[33], link[600];
+	char id[33];
 	nf_start(&a, NULL, NULL);
 	nf_host(&a, "studio", id);
 	nf_start(&b, NULL, (const char *const[]){ "THETAD_TEST_SKIP_PAYLOAD_CHECK=1", NULL });
-	nf_invite(&a, "studio", "editor", NULL, link);
-	int rc = nf_join(&b, link);
-	if (rc != 0)
-		fprintf(stderr, "join failed: %s\n", nf_err);
-	assert_int_equal(rc, 0);
+	nf_invite_join(&a, &b, "studio", "editor");
 	struct nc_rejections got = { 0 };
 	struct nc_client c;
 	assert_int_equal(nc_connect(&c, b.p.runtime_dir, 5000), 0);

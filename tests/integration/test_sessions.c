@@ -36,15 +36,10 @@ static void edit(struct nf_daemon *d, int n, uint64_t entity)
 
 static void two_daemons(struct nf_daemon *a, struct nf_daemon *b, char id[33], const char *role)
 {
-	char link[600];
 	nf_start(a, NULL, NULL);
 	nf_start(b, NULL, NULL);
 	nf_host(a, "studio", id);
-	nf_invite(a, "studio", role, NULL, link);
-	int rc = nf_join(b, link);
-	if (rc != 0)
-		fprintf(stderr, "join failed: %s\n%s\n", nf_err, th_daemon_log(&a->p));
-	assert_int_equal(rc, 0);
+	nf_invite_join(a, b, "studio", role);
 	/* The member's replica takes the host's name for the session. */
 	assert_string_equal(nf_session_field(b, id, "name"), "studio");
 }

@@ -17,13 +17,8 @@
 
 static void join_as(struct nf_daemon *host, struct nf_daemon *d, const char *role)
 {
-	char link[600];
 	nf_start(d, NULL, NULL);
-	nf_invite(host, "studio", role, NULL, link);
-	int rc = nf_join(d, link);
-	if (rc != 0)
-		fprintf(stderr, "join failed: %s\n", nf_err);
-	assert_int_equal(rc, 0);
+	nf_invite_join(host, d, "studio", role);
 }
 
 /* The key fingerprint the host lists for peer_id ("" when absent). */

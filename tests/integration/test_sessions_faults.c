@@ -48,16 +48,6 @@ static void edit(struct nf_daemon *d, int n, uint64_t entity)
 	nc_close(&c);
 }
 
-static void join(struct nf_daemon *host, struct nf_daemon *d, const char *session)
-{
-	char link[600];
-	nf_invite(host, session, "editor", NULL, link);
-	int rc = nf_join(d, link);
-	if (rc)
-		fprintf(stderr, "join: %s\n", nf_err);
-	assert_int_equal(rc, 0);
-}
-
 static int wait_peers(struct nf_daemon *d, int want, int timeout_ms)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
@@ -77,8 +67,8 @@ static void three_daemons_editing_at_once_end_with_identical_logs(void **state)
 	nf_start(&b, NULL, NULL);
 	nf_start(&c, NULL, NULL);
 	nf_host(&a, "trio", id);
-	join(&a, &b, "trio");
-	join(&a, &c, "trio");
+	nf_invite_join(&a, &b, "trio", "editor");
+	nf_invite_join(&a, &c, "trio", "editor");
 	assert_int_equal(wait_peers(&a, 2, 10000), 0);
 	/* Interleaved: each daemon's client edits while the others' entries
 	 * arrive. */
@@ -102,7 +92,7 @@ static void a_member_killed_with_sigkill_is_noticed_within_the_timeout(void **st
 	nf_start(&a, (const char *const[]){ "--peer-timeout", "1500ms", NULL }, NULL);
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "studio", id);
-	join(&a, &b, "studio");
+	nf_invite_join(&a, &b, "studio", "editor");
 	edit(&b, 5, 1);
 	struct nf_daemon *both[] = { &a, &b };
 	assert_int_equal(nf_wait_logs_equal(both, 2, id, 5, NF_WAIT_MS), 0);
@@ -134,7 +124,7 @@ static void a_joiner_restarted_mid_session_resumes_and_catches_up(void **state)
 	nf_start(&a, NULL, NULL);
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "studio", id);
-	join(&a, &b, "studio");
+	nf_invite_join(&a, &b, "studio", "editor");
 	edit(&a, 10 * soak, 1);
 	edit(&b, 10 * soak, 2);
 	struct nf_daemon *both[] = { &a, &b };
@@ -162,7 +152,7 @@ static void a_restarted_host_takes_its_members_back(void **state)
 	nf_start(&a, NULL, NULL);
 	nf_start(&b, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
 	nf_host(&a, "studio", id);
-	join(&a, &b, "studio");
+	nf_invite_join(&a, &b, "studio", "editor");
 	edit(&b, 5, 1);
 	struct nf_daemon *both[] = { &a, &b };
 	assert_int_equal(nf_wait_logs_equal(both, 2, id, 5, NF_WAIT_MS), 0);
@@ -191,7 +181,7 @@ static void a_bad_link_and_a_healed_partition_end_with_identical_logs(void **sta
 	nf_start(&a, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
 	nf_start(&b, imp, NULL);
 	nf_host(&a, "rough", id);
-	join(&a, &b, "rough");
+	nf_invite_join(&a, &b, "rough", "editor");
 	edit(&a, 10 * soak, 1);
 	edit(&b, 10 * soak, 1);
 
@@ -241,7 +231,7 @@ static double heal(const char *imp)
 	nf_start(&a, (const char *const[]){ "--peer-timeout", "1s", NULL }, NULL);
 	nf_start(&b, (const char *const[]){ "--impair", imp, "--peer-timeout", "1s", NULL }, NULL);
 	nf_host(&a, "heal", id);
-	join(&a, &b, "heal");
+	nf_invite_join(&a, &b, "heal", "editor");
 	edit(&a, 10, 1);
 	edit(&b, 10, 1);
 	struct nf_daemon *both[] = { &a, &b };
