@@ -208,19 +208,6 @@ static long long status_clients(struct th_daemon_proc *d)
 	return n;
 }
 
-static long long metric(struct th_daemon_proc *d, const char *name)
-{
-	const char *args[] = { "metrics", "--json", NULL };
-	assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
-	struct json_object *o = json_tokener_parse(out), *m, *v;
-	assert_non_null(o);
-	long long r = -1;
-	if (json_object_object_get_ex(o, name, &m) && json_object_object_get_ex(m, "value", &v))
-		r = json_object_get_int64(v);
-	json_object_put(o);
-	return r;
-}
-
 static int count_fds(pid_t pid)
 {
 	char p[64];
@@ -279,8 +266,8 @@ static void headless_client_runs_its_frames_against_the_daemon(void **state)
 				"--require-daemon", NULL };
 	assert_int_equal(th_run(argv2, e, -1, out, sizeof out, err, sizeof err, WAIT_MS), 0);
 	assert_non_null(strstr(out, "connects 1"));
-	assert_int_equal(metric(d, "ipc_connections"), 2);
-	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
+	assert_int_equal(th_daemon_metric(d, "ipc_connections"), 2);
+	assert_int_equal(th_daemon_metric(d, "ipc_protocol_violations"), 0);
 	th_daemon_slot_release();
 }
 
@@ -384,9 +371,9 @@ static void client_killed_with_sigkill_is_noticed_and_freed(void **state)
 		th_sleep_ns(20 * TH_NS_PER_MS);
 	assert_int_equal(status_clients(d), 0);
 	assert_int_equal(count_fds(d->pid), fds_idle); /* every descriptor of the client closed */
-	assert_int_equal(metric(d, "ipc_clients"), 0);
-	assert_int_equal(metric(d, "ipc_connections"), 1);
-	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
+	assert_int_equal(th_daemon_metric(d, "ipc_clients"), 0);
+	assert_int_equal(th_daemon_metric(d, "ipc_connections"), 1);
+	assert_int_equal(th_daemon_metric(d, "ipc_protocol_violations"), 0);
 	assert_true(th_daemon_alive(d));
 	th_daemon_slot_release();
 }

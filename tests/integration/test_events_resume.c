@@ -96,19 +96,6 @@ static void step_until(struct link *l, const struct seen *s, uint64_t want)
 	assert_int_equal(s->n, want);
 }
 
-static long long metric(struct th_daemon_proc *d, const char *name)
-{
-	const char *args[] = { "metrics", "--json", NULL };
-	assert_int_equal(th_ctl(d, args, out, sizeof(out), err, sizeof(err)), 0);
-	struct json_object *o = json_tokener_parse(out), *m, *v;
-	assert_non_null(o);
-	long long x = json_object_object_get_ex(o, name, &m) && json_object_object_get_ex(m, "value", &v)
-			      ? (long long)json_object_get_int64(v)
-			      : -1;
-	json_object_put(o);
-	return x;
-}
-
 /* n signed, acknowledged edits from a theta-client process. */
 static void edits(struct th_daemon_proc *d, const char *n)
 {
@@ -165,14 +152,14 @@ static void every_event_once_in_position_order_across_restarts_and_reconnects(vo
 	assert_int_equal(link_create(&cfg, &l), 0);
 	assert_int_equal(link_wait_active(l, WAIT_MS, false), 0);
 	step_until(l, &s, 100);
-	assert_int_equal(metric(d, "sess_replayed_events"), 100);
+	assert_int_equal(th_daemon_metric(d, "sess_replayed_events"), 100);
 
 	/* A reader too slow for 850 live events (more than its ring holds):
 	 * the rest is replayed from the log once it reads again. (Both runs
 	 * together stay within one author's burst of 1000.) */
 	edits(d, "850");
 	step_until(l, &s, 950);
-	assert_true(metric(d, "sess_replayed_events") > 100);
+	assert_true(th_daemon_metric(d, "sess_replayed_events") > 100);
 	uint64_t session = link_session(l);
 	assert_true(session != 0);
 

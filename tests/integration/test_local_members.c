@@ -118,19 +118,6 @@ static int edits_as(struct th_daemon_proc *d, int uid, const char *n)
 	return run_as(uid, argv);
 }
 
-static long long metric(struct th_daemon_proc *d, const char *name)
-{
-	const char *args[] = { "metrics", "--json", NULL };
-	assert_int_equal(ctl_root(d, args), 0);
-	struct json_object *o = json_tokener_parse(out), *m, *v;
-	assert_non_null(o);
-	long long x = json_object_object_get_ex(o, name, &m) && json_object_object_get_ex(m, "value", &v)
-			      ? (long long)json_object_get_int64(v)
-			      : -1;
-	json_object_put(o);
-	return x;
-}
-
 /* The log's entries as uid sees them (rc of thetactl log --json). */
 static int log_as(struct th_daemon_proc *d, int uid, struct json_object **entries)
 {
@@ -186,7 +173,7 @@ static void a_user_works_in_a_session_only_once_an_admin_allows_it(void **state)
 	assert_non_null(strstr(err, refused_b));
 	assert_int_equal(edits_as(d, UID_A, "1"), 1);
 	assert_non_null(strstr(err, "user nobody is not a member of session local"));
-	assert_int_equal(metric(d, "sess_not_member"), 2);
+	assert_int_equal(th_daemon_metric(d, "sess_not_member"), 2);
 	/* Nor can it read the session's log. */
 	struct json_object *entries;
 	assert_true(log_as(d, UID_B, &entries) != 0);
@@ -243,7 +230,7 @@ static void a_user_works_in_a_session_only_once_an_admin_allows_it(void **state)
 	assert_int_equal(edits_as(d, UID_A, "1"), 0);
 	assert_int_equal(edits_as(d, UID_B, "1"), 1);
 	assert_non_null(strstr(err, refused_b));
-	assert_int_equal(metric(d, "sess_not_member"), 1);
+	assert_int_equal(th_daemon_metric(d, "sess_not_member"), 1);
 
 	/* Root and the daemon's own user are members of every session. */
 	const char *deny_root[] = { "session", "deny", "root", NULL };
@@ -320,7 +307,7 @@ static void a_running_client_is_closed_when_its_user_stops_being_a_member(void *
 	assert_int_equal(ctl_root(d, host), 0);
 	client_exits_saying(ep, "user nobody is not a member of session studio; ask an admin: thetactl session allow "
 				"nobody --role editor");
-	assert_int_equal(metric(d, "sess_not_member") >= 2, 1);
+	assert_int_equal(th_daemon_metric(d, "sess_not_member") >= 2, 1);
 	/* The creator (root here) is in it; A once allowed. */
 	const char *allow_studio[] = { "session", "allow", "nobody", "--session", "studio", "--role", "admin", NULL };
 	assert_int_equal(ctl_root(d, allow_studio), 0);

@@ -33,16 +33,6 @@ static int client(struct th_daemon_proc *d, const char *edits)
 	return th_run(argv, NULL, -1, out, sizeof(out), err, sizeof(err), 60000);
 }
 
-static int64_t metric(struct th_daemon_proc *d, const char *name)
-{
-	const char *a[] = { "metrics", "--json", NULL };
-	assert_int_equal(th_ctl(d, a, out, sizeof(out), err, sizeof(err)), 0);
-	struct json_object *o = json_tokener_parse(out);
-	int64_t v = json_object_get_int64(json_object_object_get(json_object_object_get(o, name), "value"));
-	json_object_put(o);
-	return v;
-}
-
 /* Writes path until the file system is full. */
 static void fill(const char *path)
 {
@@ -83,7 +73,7 @@ static void a_failed_group_commit_is_refused_reopened_and_the_log_goes_on(void *
 	/* Forty edits need more than the last page's slack: some batch fails. */
 	assert_int_equal(client(&d, "40"), 1);
 	assert_null(strstr(out, "rejected 0"));
-	assert_true(metric(&d, "clog_write_failures") >= 1);
+	assert_true(th_daemon_metric(&d, "clog_write_failures") >= 1);
 	const char *log = th_daemon_log(&d);
 	assert_non_null(strstr(log, "writing the log failed"));
 	const char *line = strstr(log, "reopened:");
@@ -101,7 +91,7 @@ static void a_failed_group_commit_is_refused_reopened_and_the_log_goes_on(void *
 	assert_non_null(strstr(out, "rejected 0"));
 
 	/* Exactly the acknowledged edits are in the log, and it verifies. */
-	int64_t acks = metric(&d, "clog_acks");
+	int64_t acks = th_daemon_metric(&d, "clog_acks");
 	assert_true(acks >= 30);
 	const char *la[] = { "log", "--json", NULL };
 	assert_int_equal(th_ctl(&d, la, out, sizeof(out), err, sizeof(err)), 0);

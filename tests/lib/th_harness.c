@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "th_time.h"
 
 const char *th_bin(const char *name)
@@ -379,6 +381,29 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
 	   size_t errlen)
 {
 	return th_ctl_wait(d, TH_CTL_TIMEOUT_MS, args, out, outlen, err, errlen);
+}
+
+#define TH_METRICS_OUT 262144
+
+long long th_daemon_metric(struct th_daemon_proc *d, const char *name)
+{
+	static char out[TH_METRICS_OUT], err[4096];
+	const char *args[] = { "metrics", "--json", NULL };
+	int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "thetactl metrics failed (%d): %s\n", rc, err);
+		return -1;
+	}
+	struct json_object *o = json_tokener_parse(out), *m, *v;
+	if (!o) {
+		fprintf(stderr, "thetactl metrics --json printed no JSON object: %.200s\n", out);
+		return -1;
+	}
+	long long x = -1;
+	if (json_object_object_get_ex(o, name, &m) && json_object_object_get_ex(m, "value", &v))
+		x = (long long)json_object_get_int64(v);
+	json_object_put(o);
+	return x;
 }
 
 pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path)

@@ -79,6 +79,11 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
 int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
 		char *err, size_t errlen);
 
+/* The value of metric `name` as `thetactl metrics --json` gives it; -1 when
+ * the daemon has no such metric or thetactl failed (which it prints to
+ * stderr). No metric counts below 0, so an assertion on the value fails. */
+long long th_daemon_metric(struct th_daemon_proc *d, const char *name);
+
 /* A daemon owned by the test fixture: a failed assertion leaves the test
  * early, and the teardown's th_daemon_slot_release() still kills it and
  * removes its directory (a leftover daemon would hold the runner's output

@@ -145,20 +145,6 @@ static struct json_object *daemon_clients(struct th_daemon_proc *d)
 	return list;
 }
 
-static long long metric(struct th_daemon_proc *d, const char *name)
-{
-	static char out[65536], err[4096];
-	const char *args[] = { "metrics", "--json", NULL };
-	assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
-	struct json_object *o = json_tokener_parse(out), *m, *v;
-	assert_non_null(o);
-	long long r = -1;
-	if (json_object_object_get_ex(o, name, &m) && json_object_object_get_ex(m, "value", &v))
-		r = json_object_get_int64(v);
-	json_object_put(o);
-	return r;
-}
-
 static int nclients(struct th_daemon_proc *d)
 {
 	struct json_object *l = daemon_clients(d);
@@ -392,7 +378,7 @@ static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
 	}
 	assert_int_equal(link_get_stats(l)->attempts, attempts);
 	/* The daemon counted the refusal and holds no client for it. */
-	assert_int_equal(metric(d, "ipc_refused"), 1);
+	assert_int_equal(th_daemon_metric(d, "ipc_refused"), 1);
 	wait_nclients(d, 0);
 	link_destroy(&l);
 	th_daemon_slot_release();
@@ -463,7 +449,7 @@ static void client_killed_mid_record_is_freed(void **state)
 {
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
-	long long conns = metric(d, "ipc_connections");
+	long long conns = th_daemon_metric(d, "ipc_connections");
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -481,16 +467,16 @@ static void client_killed_mid_record_is_freed(void **state)
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_int_equal(metric(d, "ipc_connections"), conns + 1);
+	assert_int_equal(th_daemon_metric(d, "ipc_connections"), conns + 1);
 	wait_nclients(d, 0);
-	assert_int_equal(metric(d, "ipc_clients"), 0);
+	assert_int_equal(th_daemon_metric(d, "ipc_clients"), 0);
 	/* The daemon serves the next client as if nothing happened. */
 	struct events ev = { 0 };
 	struct link *l = make_link(d->runtime_dir, &ev, 0);
 	assert_int_equal(link_wait_active(l, WAIT_MS, false), 0);
 	assert_int_equal(link_ping(l, th_now_ns()), 0);
 	WAIT_FOR(l, link_get_stats(l)->pongs >= 1);
-	assert_int_equal(metric(d, "ipc_protocol_violations"), 0);
+	assert_int_equal(th_daemon_metric(d, "ipc_protocol_violations"), 0);
 	link_destroy(&l);
 	assert_true(th_daemon_alive(d));
 	th_daemon_slot_release();
