@@ -213,6 +213,7 @@ static void a_user_works_in_a_session_only_once_an_admin_allows_it(void **state)
 	/* Deny B again; the list (A as editor) survives a restart. */
 	const char *deny_b[] = { "session", "deny", "65533", NULL };
 	assert_int_equal(ctl_root(d, deny_b), 0);
+	assert_non_null(strstr(out, "(uid 65533) is no longer a member; its clients were closed"));
 	assert_int_equal(ctl_root(d, deny_b), 1);
 	assert_non_null(strstr(err, "user 65533 is not a member of session local"));
 	restart_daemon(d);

@@ -138,17 +138,36 @@ static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, siz
 	return 0;
 }
 
+/* The session (--session, else the current one) and the user an allow or
+ * deny names; 0, or negative errno with err set. */
+static int sess_pick_user(struct sess_module *m, struct json_object *args, struct sess_session **s, uid_t *uid,
+			  char name[64], char *err, size_t errlen)
+{
+	*s = sess_pick(m, args, err, errlen);
+	if (!*s)
+		return -ENOENT;
+	return sess_parse_user(args, uid, name, 64, err, errlen);
+}
+
+/* What allow and deny answer: the session and the user. */
+static struct json_object *sess_user_result(const struct sess_session *s, const char *name, uid_t uid)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "session", json_object_new_string(s->id));
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "user", json_object_new_string(name));
+	json_object_object_add(o, "uid", json_object_new_int64((int64_t)uid));
+	return o;
+}
+
 int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			  struct json_object **res, char *err, size_t errlen)
 {
-	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct sess_session *s;
 	struct json_object *v;
 	char name[64];
 	uid_t uid;
-	if (!s)
-		return -ENOENT;
-	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	int r = sess_pick_user(u, args, &s, &uid, name, err, errlen);
 	if (r < 0)
 		return r;
 	const char *rs = args && json_object_object_get_ex(args, "role", &v) ? json_object_get_string(v) : "editor";
@@ -176,11 +195,7 @@ int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_obj
 	}
 	th_notice("session %s (%s): user %s (uid %u) allowed as %s by uid %u", s->id, s->name, name, (unsigned)uid,
 		  th_role_name((unsigned)role), (unsigned)caller->uid);
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "user", json_object_new_string(name));
-	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	*res = sess_user_result(s, name, uid);
 	json_object_object_add(*res, "role", json_object_new_string(th_role_name((unsigned)role)));
 	return 0;
 }
@@ -189,12 +204,10 @@ int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_obje
 			 struct json_object **res, char *err, size_t errlen)
 {
 	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct sess_session *s;
 	char name[64];
 	uid_t uid;
-	if (!s)
-		return -ENOENT;
-	int r = sess_parse_user(args, &uid, name, sizeof(name), err, errlen);
+	int r = sess_pick_user(m, args, &s, &uid, name, err, errlen);
 	if (r < 0)
 		return r;
 	if (sess_uid_privileged(uid)) {
@@ -214,11 +227,7 @@ int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_obje
 	sess_close_non_members(m, s);
 	th_notice("session %s (%s): user %s (uid %u) denied by uid %u", s->id, s->name, name, (unsigned)uid,
 		  (unsigned)caller->uid);
-	*res = json_object_new_object();
-	json_object_object_add(*res, "session", json_object_new_string(s->id));
-	json_object_object_add(*res, "name", json_object_new_string(s->name));
-	json_object_object_add(*res, "user", json_object_new_string(name));
-	json_object_object_add(*res, "uid", json_object_new_int64((int64_t)uid));
+	*res = sess_user_result(s, name, uid);
 	return 0;
 }
 
