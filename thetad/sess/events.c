@@ -238,6 +238,8 @@ void sess_on_durable(void *user, const struct clog_event *ev)
 	struct sess_session *s = user;
 	struct sess_module *m = s->owner;
 	sess_author_note(s, ev->entry->author, ev->entry->seq);
+	if (m->holds && ev->remote)
+		sess_arm_flush(m); /* a held submit's author may be back (hold.c) */
 	if (m->net.durable)
 		m->net.durable(m->net_user, s, ev);
 	struct proto_ipc_event e;

@@ -99,8 +99,8 @@ static const struct clog_callbacks sess_log_cb = {
 	.on_batch = sess_on_batch,
 };
 
-static void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
-			const char *detail)
+void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
+		 const char *detail)
 {
 	struct proto_ipc_cmd_reject rej = { .client_seq = client_seq, .reason = reason };
 	snprintf(rej.detail, sizeof(rej.detail), "%s", detail);
@@ -204,7 +204,7 @@ static bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 	return true;
 }
 
-static void sess_arm_flush(struct sess_module *m)
+void sess_arm_flush(struct sess_module *m)
 {
 	if (m->flush_armed)
 		return;
@@ -269,27 +269,56 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 			return;
 		}
 	}
-	struct sess_ack *a = malloc(sizeof(*a));
-	uint64_t req = sess_next_req(m, uid);
-	if (!a || !req) {
-		free(a);
-		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, "daemon is out of memory");
+	struct sess_cmd cmd = { .client_id = client_id, .client_seq = msg->client_seq, .nonce = msg->nonce,
+				.scope = msg->scope, .uid = uid, .role = role, .type = info->id,
+				.payload = msg->payload, .payload_len = msg->payload_len };
+	/* Its author's last entries were cut and may come back from the
+	 * host: signing now could reuse one of their seqs (hold.c). */
+	if (sess_hold_wants(m, c->s, key->pk)) {
+		sess_hold_add(m, c->s, key->pk, &cmd, now_ns);
 		return;
 	}
-	*a = (struct sess_ack){ .m = m, .client_id = client_id, .client_seq = msg->client_seq };
+	sess_sign(m, c->s, &cmd, now_ns);
+}
+
+void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_cmd *cmd, uint64_t now_ns)
+{
+	char detail[160];
+	const struct th_cmd_info *info = th_cmd_find(cmd->type);
+	const struct th_keypair *key;
+	if (!s->log) {
+		snprintf(detail, sizeof(detail), "no session is open: %s", s->error);
+		sess_reject(m, cmd->client_id, cmd->client_seq, PROTO_IPC_REJECT_NO_SESSION, detail);
+		return;
+	}
+	int r = id_user_key(m->ids, cmd->uid, &key);
+	if (r < 0 || !info) {
+		snprintf(detail, sizeof(detail), "no signing key for uid %u: %s", (unsigned)cmd->uid,
+			 th_strerror(r < 0 ? r : -EINVAL));
+		sess_reject(m, cmd->client_id, cmd->client_seq, PROTO_IPC_REJECT_INVALID, detail);
+		return;
+	}
+	struct sess_ack *a = malloc(sizeof(*a));
+	uint64_t req = sess_next_req(m, cmd->uid);
+	if (!a || !req) {
+		free(a);
+		sess_reject(m, cmd->client_id, cmd->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, "daemon is out of memory");
+		return;
+	}
+	*a = (struct sess_ack){ .m = m, .client_id = cmd->client_id, .client_seq = cmd->client_seq };
 	struct clog_submit sub = {
-		.source = (uint32_t)client_id,
-		.role = role,
+		.source = (uint32_t)cmd->client_id,
+		.role = cmd->role,
 		.key = key,
 		.req_seq = req,
-		.req = sess_req_id(msg->nonce, msg->client_seq),
+		.req = sess_req_id(cmd->nonce, cmd->client_seq),
 		.type = info->id,
 		.scope_kind = info->scope,
-		.scope_id = info->scope == TH_SCOPE_GLOBAL ? 0 : msg->scope,
-		.base = clog_lamport(c->s->log),
+		.scope_id = info->scope == TH_SCOPE_GLOBAL ? 0 : cmd->scope,
+		.base = clog_lamport(s->log),
 		.time_ns = th_wall_ns(),
-		.payload = msg->payload,
-		.payload_len = msg->payload_len,
+		.payload = cmd->payload,
+		.payload_len = cmd->payload_len,
 		.done = sess_done,
 		.ctx = a,
 	};
@@ -298,11 +327,11 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 	/* The log checks the payload (schemas/commands.def) before it signs:
 	 * the registry's log_validate, the check it makes on every peer's
 	 * entry too. */
-	r = clog_submit_local(c->s->log, &sub, now_ns, &id, &why);
+	r = clog_submit_local(s->log, &sub, now_ns, &id, &why);
 	if (r < 0) {
 		free(a);
-		sess_reject_text(why, info->id, clog_reject_detail(c->s->log), detail, sizeof(detail));
-		sess_reject(m, client_id, msg->client_seq, sess_reject_code(why), detail);
+		sess_reject_text(why, info->id, clog_reject_detail(s->log), detail, sizeof(detail));
+		sess_reject(m, cmd->client_id, cmd->client_seq, sess_reject_code(why), detail);
 		return;
 	}
 	if (r == CLOG_SUBMIT_DUPLICATE) {
@@ -310,7 +339,7 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 		 * the same answer again, nothing new in the log. */
 		free(a);
 		(*m->m_dups)++;
-		sess_ack(m, client_id, msg->client_seq, &id);
+		sess_ack(m, cmd->client_id, cmd->client_seq, &id);
 		return;
 	}
 	if (r == CLOG_SUBMIT_JOINED)
@@ -408,6 +437,7 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 		return;
 	}
 	th_warn("session %s (%s): reopened: %s", s->id, s->name, line);
+	sess_hold_start(m, s, th_now_ns());
 	sess_replay_resume(m, s);
 }
 
@@ -428,6 +458,8 @@ static void sess_on_flush(struct th_loop *loop, int fd, uint32_t events, void *u
 		return;
 	m->flush_armed = false;
 	uint64_t now = th_now_ns();
+	if (m->holds)
+		sess_hold_poll(m, now);
 	for (unsigned i = 0; i < m->reg.n; i++) {
 		struct sess_session *s = m->reg.s[i];
 		if (!s->log || !clog_has_pending(s->log))
@@ -694,6 +726,16 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->flush_fd = -1;
 	m->replay_fd = -1;
 	m->replay_retry_ns = SESS_REPLAY_RETRY_MIN_NS;
+	m->hold_wait_ns = SESS_HOLD_WAIT_NS;
+	/* Tests: how long a held submit waits for a host that is not heard
+	 * from, so a test sees the refusal without waiting 10 s or keeps
+	 * holding across a host's restart on a loaded machine. */
+	const char *hw = getenv("THETAD_TEST_HOLD_WAIT_MS");
+	if (hw && *hw) {
+		m->hold_wait_ns = strtoull(hw, NULL, 10) * 1000 * 1000;
+		th_warn("THETAD_TEST_HOLD_WAIT_MS is set: held edits wait %.1f s for the host (tests only)",
+			(double)m->hold_wait_ns / 1e9);
+	}
 	m->remote_queue_max = SESS_LOG_PENDING_PER_SOURCE;
 	const char *qe = getenv("THETAD_TEST_REMOTE_QUEUE");
 	if (qe && *qe && strtoul(qe, NULL, 10) > 0 && strtoul(qe, NULL, 10) < SESS_LOG_PENDING_PER_SOURCE)
@@ -717,6 +759,12 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 				    "events sent from the log: replays a client asked for, and what a full ring held back");
 	m->m_not_member = srv_counter(mx, "sess_not_member",
 				      "theta-clients refused or closed: their user is not a member of the session");
+	m->m_held = srv_counter(mx, "sess_held",
+				"commands held until the entries recovery cut came back from the host (docs/network.md)");
+	m->m_held_refused = srv_counter(mx, "sess_held_refused",
+					"held commands refused: the hold was full or the host was not heard from");
+	m->m_cut_lost = srv_counter(mx, "sess_cut_lost",
+				    "authors whose cut entries the host did not hold either (lost; edits continue)");
 	m->m_dups = srv_counter(mx, "clog_duplicates",
 				"resent commands answered with the entry their first copy made (exactly once)");
 	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {
@@ -743,8 +791,10 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot open %s/sessions: %s", srv_daemon_state_dir(d), th_strerror(r));
 		goto fail;
 	}
-	for (unsigned i = 0; i < m->reg.n; i++)
+	for (unsigned i = 0; i < m->reg.n; i++) {
 		sess_report_recovery(m->reg.s[i]);
+		sess_hold_start(m, m->reg.s[i], th_now_ns());
+	}
 	m->current = NULL;
 	for (unsigned i = 0; i < m->reg.n && !m->current; i++)
 		if (m->reg.s[i]->role == SESS_ROLE_HOST && !strcmp(m->reg.s[i]->name, SESS_DEFAULT_NAME))
@@ -808,6 +858,7 @@ static void sess_module_stop(void *state)
 	for (struct sess_client *c = m->clients; c; c = c->next)
 		sess_replay_stop(c); /* cursors close before their logs */
 	sess_log_readers_close(m, NULL);
+	sess_hold_stop(m);
 	sess_registry_close(&m->reg);
 	if (m->worker) {
 		th_loop_del(srv_daemon_loop(m->d), clog_worker_fd(m->worker));
@@ -847,7 +898,10 @@ static int sess_module_status_line(void *state, char *buf, unsigned len)
 
 static void sess_module_tick(void *state, unsigned long long now_ns)
 {
+	struct sess_module *m = state;
 	sess_log_readers_expire(state, now_ns);
+	if (m->holds)
+		sess_hold_poll(m, now_ns);
 }
 
 const struct srv_module sess_module = {

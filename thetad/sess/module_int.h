@@ -32,6 +32,11 @@ struct proto_ipc_resync_request;
  * continues from the same cursor); closed when unused this long. */
 #define SESS_LOG_READERS 8u
 #define SESS_LOG_READER_IDLE_NS (30ull * 1000 * 1000 * 1000)
+/* Held submits (hold.c): commands one member session holds while the
+ * entries its recovery cut come back from the host, and how long one
+ * waits while the host is not heard from (then it is refused). */
+#define SESS_HOLD_MAX 256u
+#define SESS_HOLD_WAIT_NS (10ull * 1000 * 1000 * 1000)
 
 struct sess_log_reader {
 	struct sess_session *s; /* NULL: free */
@@ -67,6 +72,19 @@ struct sess_ack {
 	uint64_t client_id, client_seq;
 };
 
+/* A client's command past the checks that need its connection: what
+ * signing it takes, now (sess_sign) or after a hold (hold.c). */
+struct sess_cmd {
+	uint64_t client_id, client_seq, nonce, scope;
+	uid_t uid;
+	uint8_t role;
+	uint16_t type;
+	const uint8_t *payload;
+	uint32_t payload_len;
+};
+
+struct sess_hold;
+
 struct sess_module {
 	struct srv_daemon *d;
 	struct ipc_server *ipc;
@@ -90,15 +108,42 @@ struct sess_module {
 	uint32_t remote_queue_max;
 	struct sess_net_hooks net;
 	void *net_user;
+	struct sess_hold *holds; /* member sessions whose cut range is not repaired yet */
+	uint64_t hold_wait_ns;   /* SESS_HOLD_WAIT_NS (tests: THETAD_TEST_HOLD_WAIT_MS) */
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
 	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
+	uint64_t *m_held, *m_held_refused, *m_cut_lost;
 };
 
 /* module.c */
 struct sess_client *sess_client_find(struct sess_module *m, uint64_t id);
 /* The session named by args.session, else the current one; NULL with err set. */
 struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen);
+
+void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
+		 const char *detail);
+/* Signs cmd into s's log and answers the client when it is durable (or
+ * refuses it). */
+void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_cmd *cmd, uint64_t now_ns);
+/* Wakes the loop for a group-commit pass (which releases held submits). */
+void sess_arm_flush(struct sess_module *m);
+
+/* hold.c */
+/* After s's log opened (or reopened): a member session whose recovery cut
+ * entries of authors that are not back holds their local submits. */
+void sess_hold_start(struct sess_module *m, struct sess_session *s, uint64_t now_ns);
+/* Whether a submit by key in s must be held (its author waits for its cut
+ * entries, or has commands held before it). */
+bool sess_hold_wants(struct sess_module *m, struct sess_session *s, const uint8_t key[SESS_KEY_LEN]);
+/* Holds cmd (a copy), or refuses it: the hold is full, or the host has not
+ * been heard from for SESS_HOLD_WAIT_NS. */
+void sess_hold_add(struct sess_module *m, struct sess_session *s, const uint8_t key[SESS_KEY_LEN],
+		   const struct sess_cmd *cmd, uint64_t now_ns);
+/* Signs the held commands that may go now, in order; refuses those that
+ * waited SESS_HOLD_WAIT_NS without word from the host; ends finished holds. */
+void sess_hold_poll(struct sess_module *m, uint64_t now_ns);
+void sess_hold_stop(struct sess_module *m);
 
 /* events.c */
 /* The session's tag in RESYNC_REQUEST: its id's first 8 bytes, LE. */
