@@ -266,6 +266,7 @@ static void clog_free(struct clog *c)
 		if (c->segs[i].fd >= 0)
 			close(c->segs[i].fd);
 	clog_cursors_detach(c);
+	clog_verify_free(c);
 	for (uint32_t i = 0; i < c->nauthors; i++) {
 		sodium_memzero(c->authors[i].sk, sizeof(c->authors[i].sk));
 		free(c->authors[i].spos);
@@ -682,7 +683,7 @@ static int clog_commit_start(struct clog *c)
 	}
 	if (c->worker) {
 		c->inflight = true;
-		clog_worker_submit(c->worker, &k->job, false);
+		clog_worker_submit(c->worker, &k->job, CLOG_WQ_COMMIT);
 		return 0;
 	}
 	clog_commit_run(&k->job);
@@ -902,6 +903,9 @@ int clog_reopen(struct clog *c, struct clog_recovery *rep)
 		clog_commit_done(c);
 	}
 	clog_complete(c, c->npend, -ECANCELED, 0);
+	/* Groups being verified are forgotten: their sources call again and
+	 * the reopened log verifies them anew. */
+	clog_verify_free(c);
 	c->closing = false;
 	struct clog_recovery rp;
 	int r = clog_open(c->dir, &cfg, &c->cb, c->user, &fresh, &rp);

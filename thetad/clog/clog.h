@@ -52,6 +52,22 @@
  * times over: a resend is recognised while fewer than 4096 later entries
  * of the same user (all its clients together) were logged in between. */
 #define CLOG_DEDUPE_WINDOW 4096u
+/* Remote entries verified on the worker (clog_integrate_remote_async): one
+ * part of a group copied for the verify thread holds at most this many
+ * payload bytes (a larger group is verified part by part, one part per
+ * call), so a call copies at most this much on the loop. */
+#define CLOG_VERIFY_BYTES_MAX (1u << 20)
+/* A verified group is admitted at most this many entries per call (whole
+ * signature groups: one larger than this goes in one call), so the loop's
+ * work per wake-up stays bounded; the rest follows after on_verified. */
+#define CLOG_ADMIT_PER_CALL 256u
+/* Groups being verified or verified and not yet taken, per log (one per
+ * source at a time). */
+#define CLOG_VERIFY_JOBS_MAX 4u
+/* A verified group whose source did not come back for it within this long
+ * after another source wanted its slot is dropped (that source's next call
+ * verifies it again). */
+#define CLOG_VERIFY_CLAIM_NS 1000000000ull
 
 /* Why an entry was refused. Counted per reason (clog_stats.rejected). */
 enum clog_reason {
@@ -114,6 +130,11 @@ struct clog_callbacks {
 	 * callbacks ran (one group commit: every author's signature of the
 	 * batch is in it). Optional. */
 	void (*on_batch)(void *user, size_t n);
+	/* clog_integrate_remote_async: a verification of source's group made
+	 * progress on the worker, or a verification slot came free: a call
+	 * that answered -EINPROGRESS may now get further (call again from
+	 * the loop, not inside this callback). Optional. */
+	void (*on_verified)(void *user, uint32_t source);
 };
 
 /* The I/O worker: threads that run group commits (write + fdatasync,
@@ -277,6 +298,28 @@ const char *clog_reject_detail(const struct clog *c);
  * number queued, or -E2BIG / -EIO for the whole call. */
 int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
 			  uint64_t now_ns);
+
+/* clog_integrate_remote with the expensive, pure part off the loop: with
+ * a worker, the entry hashes and signature checks run on its verify thread
+ * and the loop keeps only the cheap, ordered checks (chains, order, roles,
+ * guards, conflicts) and the queueing. The first call for a group copies
+ * it (at most CLOG_VERIFY_BYTES_MAX of payload per call: a larger group
+ * goes part by part) and answers -EINPROGRESS: nothing was taken; call
+ * again with the same entries, unchanged, after on_verified. Once the
+ * whole group is verified, the calls admit it as clog_integrate_remote
+ * would (a forged signature refuses its whole group, on_reject for each
+ * entry), at most CLOG_ADMIT_PER_CALL entries per call, cut between
+ * signature groups (-EINPROGRESS while more remain; entries are queued as
+ * they are admitted); the last one returns the number queued in all. One
+ * group per source at a time (the caller keeps a source's later groups
+ * until this one is taken, which keeps per-author chain order), at most
+ * CLOG_VERIFY_JOBS_MAX sources at once (-EINPROGRESS too: call again
+ * after an on_verified). A different group from a source whose group is
+ * verified replaces it. Without a worker it is clog_integrate_remote.
+ * Returns the number queued, -EINPROGRESS, or -E2BIG / -EIO / -ENOMEM
+ * for the whole call. */
+int clog_integrate_remote_async(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
+				uint64_t now_ns);
 
 /* Whether entries wait for clog_flush. */
 bool clog_has_pending(const struct clog *c);

@@ -495,6 +495,13 @@ static int32_t clog_rauth_slot(struct clog *c, const struct th_logrec_entry *es,
 int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
 			  uint64_t now_ns)
 {
+	return clog_admit_remote(c, source, es, n, now_ns, NULL, NULL);
+}
+
+int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
+		      uint64_t now_ns, const uint8_t (*pre_hash)[TH_LOGREC_HASH_LEN], const int8_t *pre_sig)
+{
+	const uint8_t(*hash)[TH_LOGREC_HASH_LEN] = pre_hash ? pre_hash : (const uint8_t(*)[TH_LOGREC_HASH_LEN])c->r_hash;
 	int32_t *as = c->r_author, *next = c->r_next, *cover = c->r_cover;
 	int8_t *sig = c->r_sig;
 	uint8_t *why = c->r_why;
@@ -513,7 +520,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 	 * in this call. */
 	for (size_t i = 0; i < n; i++) {
 		why[i] = 0;
-		sig[i] = 0;
+		sig[i] = pre_sig ? pre_sig[i] : 0;
 		c->r_detail[i] = NULL;
 		next[i] = -1;
 		as[i] = -1;
@@ -523,7 +530,8 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 		}
 		int32_t s = clog_rauth_slot(c, es, (int32_t)i, &nslots);
 		as[i] = s;
-		th_logrec_entry_hash(&es[i], c->r_hash[i]);
+		if (!pre_hash)
+			th_logrec_entry_hash(&es[i], c->r_hash[i]);
 		if (sl[s].last >= 0)
 			next[sl[s].last] = (int32_t)i;
 		sl[s].last = (int32_t)i;
@@ -541,7 +549,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 		}
 		int32_t j = next[k];
 		if (j >= 0 && !why[j] && es[j].seq == es[k].seq + 1 &&
-		    memcmp(es[j].prev, c->r_hash[k], TH_LOGREC_HASH_LEN) == 0)
+		    memcmp(es[j].prev, hash[k], TH_LOGREC_HASH_LEN) == 0)
 			cover[k] = cover[j];
 	}
 
@@ -556,7 +564,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 			continue;
 		}
 		if (sig[j] == 0) {
-			sig[j] = th_logrec_verify(c->r_hash[j], es[j].author, es[j].sig) == 0 ? 1 : -1;
+			sig[j] = th_logrec_verify(hash[j], es[j].author, es[j].sig) == 0 ? 1 : -1;
 			c->st.verifies++;
 		}
 		if (sig[j] < 0) {
@@ -579,7 +587,7 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 				bad = r;
 				break;
 			}
-			th_logrec_chain_advance(&t, &es[k], c->r_hash[k]);
+			th_logrec_chain_advance(&t, &es[k], hash[k]);
 			count++;
 			body += th_logrec_body_len(&es[k]);
 			bytes += TH_LOGREC_FRAME_LEN + th_logrec_body_len(&es[k]) + (es[k].has_sig ? TH_LOGREC_SIG_LEN : 0);
@@ -615,8 +623,8 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
 				const struct th_cmd_info *ci = th_cmd_find(es[k].type);
 				clog_conflict(c, ci, &es[k], (uint32_t)ra->ai, &apply);
 				/* Cannot fail: room was made for the whole group. */
-				clog_queue(c, &es[k], c->r_hash[k], (uint32_t)ra->ai, source, apply, true, NULL, NULL);
-				th_logrec_chain_advance(&a->chain, &es[k], c->r_hash[k]);
+				clog_queue(c, &es[k], hash[k], (uint32_t)ra->ai, source, apply, true, NULL, NULL);
+				th_logrec_chain_advance(&a->chain, &es[k], hash[k]);
 				if (es[k].lamport > c->lamport)
 					c->lamport = es[k].lamport;
 				clog_count_apply(c, apply);

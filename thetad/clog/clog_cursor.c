@@ -191,7 +191,7 @@ static int clog_window_read(struct clog_cursor *cur)
 	};
 	if (c->worker) {
 		cur->reading = true;
-		clog_worker_submit(c->worker, &cur->rd.job, true);
+		clog_worker_submit(c->worker, &cur->rd.job, CLOG_WQ_READ);
 		return -EAGAIN;
 	}
 	clog_rjob_run(&cur->rd.job);

@@ -142,6 +142,39 @@ struct clog_commit {
 	uint64_t batch;
 };
 
+/* One group of remote entries verified on the worker (clog_verify.c),
+ * part by part: run() hashes the part's entries and checks the signatures
+ * among them, touching only the part (ents[first .. first + count), buf,
+ * hash and sig there). */
+enum { CLOG_V_FREE, CLOG_V_RUNNING, CLOG_V_PART, CLOG_V_DONE };
+struct clog_verify {
+	struct clog_job job;
+	struct clog *c;
+	int state;            /* RUNNING: a part is with the worker; PART: it
+			       * came back, more to copy; DONE: all verified */
+	uint32_t source;
+	size_t n;             /* entries of the group */
+	size_t first, count;  /* the part last handed to the worker */
+	uint64_t unclaimed_ns;/* PART / DONE: when another source first wanted
+			       * the slot (0: not yet) */
+	struct th_logrec_entry *ents; /* the group's fixed fields and signatures */
+	uint8_t *buf;         /* the part's payloads, CLOG_VERIFY_BYTES_MAX */
+	uint8_t (*hash)[TH_LOGREC_HASH_LEN]; /* per entry of the group */
+	int8_t *sig;          /* per entry: 0 unsigned or not checked, 1 good, -1 bad */
+	uint8_t *cut;         /* per entry: 1 when every author's last entry up to
+			       * it is signed (admission may stop after it) */
+	uint32_t checked;     /* signatures the part checked (run) */
+	/* run: the group's authors whose latest entry so far is unsigned
+	 * (2 * CLOG_REMOTE_BATCH_MAX slots, keyed by hkey) */
+	struct clog_vopen { uint32_t e1; bool open; } *open;
+	uint32_t nopen;
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	bool yield;           /* a job that only brings the next admission slice
+			       * back through the fd */
+	size_t admitted;      /* DONE: entries admitted so far */
+	int accepted;         /* and queued of them */
+};
+
 struct clog {
 	char *dir;
 	struct clog_config cfg;
@@ -197,6 +230,8 @@ struct clog {
 	struct clog_rauth *r_slots; /* the call's distinct authors */
 	uint32_t *r_ht;             /* 2 * CLOG_REMOTE_BATCH_MAX: slot + 1 by key */
 	int8_t *r_sig;  /* 0 unknown, 1 good, -1 bad */
+	struct clog_verify *verify[CLOG_VERIFY_JOBS_MAX]; /* allocated when first used */
+	bool verify_starved; /* a source found every verify slot busy */
 	uint8_t *r_why; /* 0 pending, else reason; 255 accepted */
 	const char **r_detail; /* the validate hook's text where r_why is CLOG_R_INVALID */
 	const char *detail;    /* clog_reject_detail() */
@@ -218,6 +253,17 @@ int clog_id_cmp(const struct clog *c, uint64_t la, uint32_t aa, uint64_t lb, uin
 /* Room for n more queued entries with body_bytes of bodies, so that
  * clog_queue cannot fail for them (all-or-nothing groups). 0 or -ENOMEM. */
 int clog_queue_room(struct clog *c, size_t n, size_t body_bytes);
+
+/* Admits remote entries (clog_integrate_remote); hash and sig, when not
+ * NULL, are the entries' hashes and checked signatures (1 good, -1 bad,
+ * for every entry with has_sig) computed from exactly these entries. */
+int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
+		      uint64_t now_ns, const uint8_t (*hash)[TH_LOGREC_HASH_LEN], const int8_t *sig);
+
+/* clog_verify.c */
+/* Waits for the verifications in flight and frees every slot (close,
+ * reopen): no on_verified after. */
+void clog_verify_free(struct clog *c);
 
 /* clog_dedupe.c */
 /* Room to remember one more request id of author ai without allocating
@@ -246,8 +292,10 @@ uint32_t *clog_source_pending(struct clog *c, uint32_t source, bool create);
 int clog_seg_fd(struct clog *c, uint32_t s);
 
 /* clog_worker.c */
-/* Queues j on the commit thread or the read thread. */
-void clog_worker_submit(struct clog_worker *w, struct clog_job *j, bool read);
+/* The worker's threads, one queue each. */
+enum clog_wq { CLOG_WQ_COMMIT, CLOG_WQ_READ, CLOG_WQ_VERIFY, CLOG_WQ_COUNT };
+/* Queues j on thread q. */
+void clog_worker_submit(struct clog_worker *w, struct clog_job *j, enum clog_wq q);
 /* Blocks until j (submitted) finished and takes it off the done list:
  * clog_worker_poll() will not run it; the caller runs j->finish. */
 void clog_worker_wait(struct clog_worker *w, struct clog_job *j);

@@ -1,8 +1,10 @@
-/* The log's I/O worker: two threads, one for group commits (write +
- * fdatasync, segment creation) and one for cursor reads, so a long
- * catch-up read never delays an fdatasync. Jobs are plain descriptions
- * (file descriptor, offset, buffer) built on the loop thread; a thread runs
- * a job's I/O, puts it on the done list and writes the eventfd; the loop
+/* The log's worker: three threads, one for group commits (write +
+ * fdatasync, segment creation), one for cursor reads and one for checking
+ * the signatures of remote entries, so a long catch-up read never delays
+ * an fdatasync and neither waits behind a catch-up's signatures. Jobs are
+ * plain descriptions (file descriptor, offset, buffer; entries copied out)
+ * built on the loop thread; a thread runs a job, puts it on the done list
+ * and writes the eventfd; the loop
  * thread's clog_worker_poll() runs each finished job's completion, in the
  * order the jobs finished. Nothing here touches a struct clog. */
 #include <errno.h>
@@ -12,8 +14,6 @@
 #include <unistd.h>
 
 #include "clog/clog_int.h"
-
-enum { CLOG_Q_COMMIT, CLOG_Q_READ, CLOG_Q_COUNT };
 
 struct clog_wthread {
 	struct clog_worker *w;
@@ -26,7 +26,7 @@ struct clog_worker {
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a queue got a job, or stop */
 	pthread_cond_t done; /* a job finished (clog_worker_wait) */
-	struct clog_wthread th[CLOG_Q_COUNT];
+	struct clog_wthread th[CLOG_WQ_COUNT];
 	struct clog_job *dhead, *dtail; /* finished, not yet polled */
 	int efd;
 	bool stop;
@@ -86,7 +86,7 @@ int clog_worker_create(struct clog_worker **out)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	for (int i = 0; i < CLOG_Q_COUNT; i++) {
+	for (int i = 0; i < CLOG_WQ_COUNT; i++) {
 		w->th[i].w = w;
 		if ((r = pthread_create(&w->th[i].tid, NULL, clog_wthread_main, &w->th[i])) != 0) {
 			clog_worker_destroy(&w);
@@ -109,7 +109,7 @@ void clog_worker_destroy(struct clog_worker **wp)
 	pthread_mutex_unlock(&w->mu);
 	/* Threads finish what is queued first (every log was closed, which
 	 * waited for its jobs, so nothing is). */
-	for (int i = 0; i < CLOG_Q_COUNT; i++)
+	for (int i = 0; i < CLOG_WQ_COUNT; i++)
 		if (w->th[i].started)
 			pthread_join(w->th[i].tid, NULL);
 	pthread_cond_destroy(&w->done);
@@ -122,9 +122,9 @@ void clog_worker_destroy(struct clog_worker **wp)
 
 int clog_worker_fd(const struct clog_worker *w) { return w->efd; }
 
-void clog_worker_submit(struct clog_worker *w, struct clog_job *j, bool read)
+void clog_worker_submit(struct clog_worker *w, struct clog_job *j, enum clog_wq q)
 {
-	struct clog_wthread *t = &w->th[read ? CLOG_Q_READ : CLOG_Q_COMMIT];
+	struct clog_wthread *t = &w->th[q];
 	pthread_mutex_lock(&w->mu);
 	j->state = CLOG_JOB_QUEUED;
 	clog_list_push(&t->head, &t->tail, j);
