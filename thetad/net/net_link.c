@@ -573,7 +573,8 @@ static void send_sync(struct net_conn *c);
 _Static_assert(NET_SL_ACC_MAX_ENTRIES <= CLOG_REMOTE_BATCH_MAX, "a group the session layer hands over fits one call");
 
 /* Entries the session layer handed over (whole signature groups). 0, or
- * -EAGAIN: the log cannot take them now (nothing taken; the group waits). */
+ * -EAGAIN: the log cannot take them now, -EINPROGRESS: their signatures
+ * are being checked on the clog worker (nothing taken; the group waits). */
 static int integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32_t count, uint64_t now)
 {
 	struct net_mod *nm = c->nm;
@@ -595,7 +596,7 @@ static int integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32
 	uint32_t source = SESS_SOURCE_PEER_BASE + (c->incoming ? c->peer_id : 0);
 	int r = sess_module_integrate(nm->sess, c->s, source, role, es, n, now);
 	free(es);
-	if (r == -EAGAIN)
+	if (r == -EAGAIN || r == -EINPROGRESS)
 		return r;
 	if (r < 0)
 		th_warn("session %s: entries from %s not taken: %s", c->s->id, c->addr, th_strerror(r));
@@ -605,10 +606,11 @@ static int integrate(struct net_conn *c, const uint8_t *recs, size_t len, uint32
 }
 
 /* A group the log cannot take now (or one behind it) waits in the session
- * layer; on_commands then pauses the commands channel. */
-static void entries_wait(struct net_conn *c, const struct net_sl_action *a)
+ * layer; on_commands then pauses the commands channel. full: the log's
+ * queue was full (backpressure), not a signature check in progress. */
+static void entries_wait(struct net_conn *c, const struct net_sl_action *a, bool full)
 {
-	if (!net_sl_entries_waiting(c->sl)) {
+	if (full && !net_sl_entries_waiting(c->sl)) {
 		c->waits++;
 		(*c->nm->m_backpressure)++;
 	}
@@ -630,10 +632,12 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 	case NET_SL_EV_JOINED:
 		net_joiner_on_joined(c, &m->u.ack, now);
 		break;
-	case NET_SL_EV_ENTRIES:
-		if (net_sl_entries_waiting(c->sl) || integrate(c, a->data, a->len, a->count, now) == -EAGAIN)
-			entries_wait(c, a);
+	case NET_SL_EV_ENTRIES: {
+		int r = net_sl_entries_waiting(c->sl) ? -EAGAIN : integrate(c, a->data, a->len, a->count, now);
+		if (r == -EAGAIN || r == -EINPROGRESS)
+			entries_wait(c, a, r == -EAGAIN);
 		break;
+	}
 	case NET_SL_EV_SYNC:
 		on_sync(c, &m->u.sync, now);
 		break;

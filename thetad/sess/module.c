@@ -92,11 +92,23 @@ static int sess_role_of(void *user, const uint8_t author[TH_LOGREC_KEY_LEN])
 	return m->integrating_role;
 }
 
+/* A group's signatures were checked on the worker (or a verification slot
+ * came free): the caller that was answered -EINPROGRESS tries again. */
+static void sess_on_verified(void *user, uint32_t source)
+{
+	struct sess_session *s = user;
+	struct sess_module *m = s->owner;
+	(void)source;
+	if (m->net.log_room)
+		m->net.log_room(m->net_user, s);
+}
+
 static const struct clog_callbacks sess_log_cb = {
 	.on_durable = sess_on_durable,
 	.on_reject = sess_on_reject,
 	.role_of = sess_role_of,
 	.on_batch = sess_on_batch,
+	.on_verified = sess_on_verified,
 };
 
 void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
@@ -679,13 +691,20 @@ int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, 
 			return -EAGAIN;
 		}
 	}
+	/* Signatures are checked on the worker: the first calls for a group
+	 * answer -EINPROGRESS (the caller keeps it), the one after the last
+	 * part was checked admits it here, in order. */
 	m->integrating_role = role;
-	int r = clog_integrate_remote(s->log, source, es, n, now_ns);
+	int r = clog_integrate_remote_async(s->log, source, es, n, now_ns);
 	m->integrating_role = TH_ROLE_NONE;
-	if (r > 0) {
+	if (r == -EINPROGRESS)
+		(*m->m_remote_verify_waits)++;
+	if (r > 0)
 		*m->m_remote_in += (uint64_t)r;
+	/* A large group is admitted a slice per call: what went in is
+	 * written meanwhile. */
+	if ((r > 0 || r == -EINPROGRESS) && clog_has_pending(s->log))
 		sess_arm_flush(m);
-	}
 	return r;
 }
 
@@ -751,6 +770,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_flush_fail = srv_counter(mx, "clog_write_failures", "group commits that failed to write");
 	m->m_remote_in = srv_counter(mx, "clog_remote_entries", "entries from other daemons queued into a log");
 	m->m_remote_rejects = srv_counter(mx, "clog_remote_rejects", "entries from other daemons refused (not replays)");
+	m->m_remote_verify_waits = srv_counter(mx, "clog_remote_verify_waits",
+					       "answers to groups from other daemons that waited for their signatures to be checked on the worker");
 	m->m_remote_waits = srv_counter(mx, "clog_remote_waits",
 					"groups from other daemons not taken yet: the log's queue was full while a batch was written");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");

@@ -28,8 +28,9 @@ struct sess_net_hooks {
 	/* A group commit of s finished (after all its durable() calls). */
 	void (*flushed)(void *user, struct sess_session *s);
 	/* s's log may take entries again after sess_module_integrate answered
-	 * -EAGAIN: a group commit finished, or the log failed and was reopened
-	 * (or given up). Runs inside the log's completion: integrate later
+	 * -EAGAIN or -EINPROGRESS: a group commit finished, a group's
+	 * signatures were checked on the worker, or the log failed and was
+	 * reopened (or given up). Runs inside the log's completion: integrate later
 	 * (the net module retries in its service pass), not in this call. */
 	void (*log_room)(void *user, struct sess_session *s);
 	/* A local client of s sent a pose; author is its user's key. */
@@ -72,8 +73,12 @@ void sess_reject_text(int why, uint16_t type, const char *detail, char *out, siz
  * and arms the group commit. Returns the number queued, -EAGAIN when the
  * log cannot take the group now (a batch is being written and the queue
  * would pass SESS_LOG_PENDING_PER_SOURCE entries or CLOG_PENDING_BYTES_MAX
- * bytes): nothing was taken, call again after the log_room hook; or
- * another negative errno for the whole call. Never waits for the disk. */
+ * bytes): nothing was taken, call again after the log_room hook;
+ * -EINPROGRESS while the group's signatures are being checked on the
+ * clog worker (clog_integrate_remote_async): nothing was taken, call
+ * again with the same entries after the log_room hook (the caller holds
+ * the source's later groups behind it); or another negative errno for the
+ * whole call. Never waits for the disk or a signature check. */
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
 /* A member session's host said what it holds (its SYNC): a submit held

@@ -112,7 +112,8 @@ struct sess_module {
 	uint64_t hold_wait_ns;   /* SESS_HOLD_WAIT_NS (tests: THETAD_TEST_HOLD_WAIT_MS) */
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
-	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_poses_in, *m_poses_out, *m_dups, *m_not_member, *m_replayed;
+	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_remote_verify_waits, *m_poses_in, *m_poses_out;
+	uint64_t *m_dups, *m_not_member, *m_replayed;
 	uint64_t *m_held, *m_held_refused, *m_cut_lost;
 };
 
