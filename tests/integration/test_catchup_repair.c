@@ -17,7 +17,13 @@
  * new edit signed after it; host and member logs are identical and no
  * author is divergent; an edit past what the hold takes is refused. And
  * while the host is not heard from for the hold's bound, a held edit is
- * refused with a sentence saying why. */
+ * refused with a sentence saying why; when the host never had the cut
+ * entries, its SYNC lets the held edit go (the loss counted).
+ *
+ * The host's own cut: its client's edits wait until the member is back and
+ * has pushed the cut entries, then are acked with identical logs; with no
+ * member back within the bound the host signs them anyway, says so, and
+ * the returning member's copy is reported divergent (not silent). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -388,6 +394,102 @@ static void a_held_edit_goes_once_the_host_says_it_never_had_the_cut(void **stat
 	nf_cleanup(&b);
 }
 
+/* The host's log is cut: a's client makes the edits, both stop, a's last
+ * batch is damaged and a starts again (on its port) with its member down. */
+static unsigned damaged_host_alone(struct nf_daemon *a, struct nf_daemon *b, const char *const *env_a, char id[33],
+				   char *dir_a, size_t dir_len)
+{
+	char link[600];
+	nf_start(a, NULL, env_a);
+	nf_start(b, NULL, NULL);
+	nf_host(a, "repair", id);
+	nf_invite(a, "repair", "editor", NULL, link);
+	assert_int_equal(nf_join(b, link), 0);
+	assert_int_equal(edits_as(a->p.runtime_dir, 1, FIRST, 1), FIRST);
+	assert_int_equal(edits_as(a->p.runtime_dir, FIRST + 1, BURST, BURST), BURST);
+	struct nf_daemon *both[] = { a, b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, FIRST + BURST, NF_WAIT_MS), 0);
+	nf_kill(b, SIGTERM);
+	nf_kill(a, SIGTERM);
+	snprintf(dir_a, dir_len, "%s/sessions/%s/log", a->p.state_dir, id);
+	unsigned n = flip_last_batch(dir_a);
+	host_back(a);
+	return n;
+}
+
+/* The host's own cut: its members hold the entries and the first to
+ * reconnect pushes them back; the host's local edits wait for that. */
+static void a_hosts_edits_wait_for_a_member_to_bring_its_cut_back(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], dir_a[PATH_MAX + 64], dir_b[PATH_MAX + 64];
+	const char *env_a[] = { "THETAD_TEST_HOLD_WAIT_MS=600000", NULL };
+	unsigned cut = damaged_host_alone(&a, &b, env_a, id, dir_a, sizeof(dir_a));
+
+	struct nc_client y;
+	assert_int_equal(nc_connect(&y, a.p.runtime_dir, 5000), 0);
+	assert_true(submit_as(&y, NONCE, FIRST + BURST, 1, (uint8_t)(FIRST + BURST)) > 0);
+	assert_true(submit_as(&y, NONCE, FIRST + BURST + 1, NEW_SCOPE, 0xab) > 0);
+	wait_metric(&a, "sess_held", 2);
+	assert_true(nc_poll(&y, 0) >= 0);
+	assert_int_equal(y.acks + y.rejects, 0);
+	assert_int_equal(nf_entries(&a, id), FIRST + BURST - cut);
+
+	assert_int_equal(nf_spawn(&b), 0);
+	wait_answers(&y, 2);
+	assert_int_equal(y.acks, 2);
+	struct nf_daemon *both[] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, FIRST + BURST + 1, NF_WAIT_MS), 0);
+	assert_int_equal(entries_of_scope(&a, id, NEW_SCOPE), 1);
+	wait_metric(&a, "net_cut_repaired", 1);
+	assert_int_equal(nf_metric(&a, "clog_duplicates"), 1);
+	assert_int_equal(nf_metric(&a, "sess_hold_expired"), 0);
+	assert_int_equal(nf_metric(&a, "net_sync_divergent"), 0);
+	assert_int_equal(nf_metric(&b, "net_sync_divergent"), 0);
+
+	nc_close(&y);
+	snprintf(dir_b, sizeof(dir_b), "%s/sessions/%s/log", b.p.state_dir, id);
+	nf_kill(&a, SIGTERM);
+	nf_kill(&b, SIGTERM);
+	assert_int_equal(lf_logs_same(dir_a, dir_b, FIRST + BURST + 1), 0);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+/* No member comes back within the bound: the host signs the held edit
+ * (it cannot wait for a member that may never return), says so and counts
+ * it; the member that held the cut then reports the author divergent. */
+static void a_host_signs_held_edits_after_the_bound_and_says_so(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], dir_a[PATH_MAX + 64];
+	const char *env_a[] = { "THETAD_TEST_HOLD_WAIT_MS=300", NULL };
+	damaged_host_alone(&a, &b, env_a, id, dir_a, sizeof(dir_a));
+
+	struct nc_client y;
+	assert_int_equal(nc_connect(&y, a.p.runtime_dir, 5000), 0);
+	assert_true(submit_as(&y, NONCE, FIRST + BURST + 1, NEW_SCOPE, 0xab) > 0);
+	wait_answers(&y, 1);
+	assert_int_equal(y.acks, 1);
+	assert_int_equal(nf_metric(&a, "sess_hold_expired"), 1);
+	const char *log = th_daemon_log(&a.p);
+	if (getenv("THETA_SHOW_LOG") || !strstr(log, "no member sent back the entries recovery cut"))
+		fprintf(stderr, "host log:\n%s\n", log);
+	assert_non_null(strstr(log, "no member sent back the entries recovery cut"));
+
+	assert_int_equal(nf_spawn(&b), 0);
+	uint64_t end = th_now_ns() + 60 * TH_NS_PER_S;
+	while (nf_metric(&a, "net_sync_divergent") + nf_metric(&b, "net_sync_divergent") == 0 && th_now_ns() < end)
+		th_sleep_ns(50 * TH_NS_PER_MS);
+	assert_true(nf_metric(&a, "net_sync_divergent") + nf_metric(&b, "net_sync_divergent") >= 1);
+
+	nc_close(&y);
+	nf_kill(&a, SIGTERM);
+	nf_kill(&b, SIGTERM);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +497,8 @@ int main(void)
 		cmocka_unit_test_teardown(edits_made_before_the_repair_are_held_and_signed_after_it, nf_teardown),
 		cmocka_unit_test_teardown(a_held_edit_is_refused_while_the_host_is_not_heard_from, nf_teardown),
 		cmocka_unit_test_teardown(a_held_edit_goes_once_the_host_says_it_never_had_the_cut, nf_teardown),
+		cmocka_unit_test_teardown(a_hosts_edits_wait_for_a_member_to_bring_its_cut_back, nf_teardown),
+		cmocka_unit_test_teardown(a_host_signs_held_edits_after_the_bound_and_says_so, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

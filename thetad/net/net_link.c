@@ -852,13 +852,12 @@ static void on_sync(struct net_conn *c, const struct proto_sess_sync *v, uint64_
 		catchup_pump(c, now);
 	}
 	/* The host asks back, so that the member pushes what it made while
-	 * apart. A member's sessions module hears what the host holds: a
-	 * local edit held while a cut range is repaired may go once the host
-	 * has nothing more of its author. */
+	 * apart. The sessions module hears what the peer holds: a local edit
+	 * held while a cut range is repaired may go once the peers have
+	 * nothing more of its author. */
 	if (c->incoming)
 		send_sync(c);
-	else
-		sess_module_host_synced(c->nm->sess, s, v, now);
+	sess_module_peer_synced(c->nm->sess, s, c->incoming ? c->peer_id : 0, v, now);
 }
 
 static int on_commands(void *ud, const uint8_t *p, size_t len, uint64_t now)

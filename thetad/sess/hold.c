@@ -1,4 +1,4 @@
-/* Held submits while a member session's cut range is repaired.
+/* Held submits while a session's cut range is repaired from its peers.
  *
  * Recovery may cut the last batch of a log (a torn write or a damaged
  * byte; docs/command-log.md "The cut range"), and those entries may have
@@ -17,7 +17,8 @@
  *     new entry with those seqs splits nothing; logged and counted),
  * and is then signed, in the order the commands came. Records the cut
  * could not name hold every local author until the log is as long as
- * before the cut, or the host's SYNC says it has nothing more of theirs.
+ * before the cut, or the host's SYNC says it has nothing more of theirs (in
+ * a hosted session: until the bound below).
  *
  * Bounds: SESS_HOLD_MAX commands per session (past it a submit is
  * refused); while the host has not been heard from for SESS_HOLD_WAIT_NS
@@ -25,8 +26,18 @@
  * THETAD_TEST_HOLD_WAIT_MS), a command held that long is refused with
  * a sentence saying why, and new ones at once, so a client always gets an
  * answer and never an acknowledgement for an edit that could split the
- * log. A hosted session (or one the member left) holds nothing: no peer
- * is asked for its cut (docs/network.md). */
+ * log.
+ *
+ * A hosted session with members holds the same way: its members hold
+ * what it relayed, and one that has the cut pushes it back when it
+ * reconnects. An author may go once its chain is back, or once every
+ * member has sent a SYNC and none holds more of that author than this
+ * log. The host is the session's authority and a member may never come
+ * back, so after SESS_HOLD_WAIT_NS the held commands are signed anyway
+ * (the risk of a split is logged and counted, sess_hold_expired; a
+ * member that still holds the cut then reports the author divergent).
+ * A session with no peer at all (a host without members, a member that
+ * left) holds nothing: nobody has a copy to wait for (docs/network.md). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,6 +80,10 @@ struct sess_hold {
 	bool peer_full;             /* that SYNC listed as many authors as one can */
 	struct sess_held *q, **qtail;
 	unsigned queued, released;
+	bool host;                  /* a hosted session: members' SYNCs, then the bound */
+	uint32_t heard[SESS_MAX_MEMBERS]; /* host: the members whose SYNC came */
+	unsigned n_heard;
+	uint64_t peer_max[TH_LOGSCAN_CUT_AUTHORS_MAX]; /* host: the most of a[i] a member holds */
 };
 
 static struct sess_hold *hold_of(struct sess_module *m, const struct sess_session *s)
@@ -119,15 +134,33 @@ static bool host_has_no_more(const struct sess_hold *h, const uint8_t key[SESS_K
 	return peer_head(h, key, &ph) == 1 && head >= ph;
 }
 
+/* A hosted session: every member it lists has sent a SYNC. */
+static bool members_all_heard(const struct sess_hold *h)
+{
+	for (unsigned i = 0; i < h->s->n_members; i++) {
+		const struct sess_member *mb = &h->s->members[i];
+		bool heard = mb->kicked;
+		for (unsigned k = 0; k < h->n_heard && !heard; k++)
+			heard = h->heard[k] == mb->peer_id;
+		if (!heard)
+			return false;
+	}
+	return true;
+}
+
 /* Whether a submit by key must wait now (queued commands aside). */
 static bool hold_waits(const struct sess_hold *h, const uint8_t key[SESS_KEY_LEN])
 {
 	uint64_t head = head_of(h->s, key);
-	for (uint32_t i = 0; i < h->n; i++)
-		if (!memcmp(h->a[i].key, key, SESS_KEY_LEN))
-			return head < h->a[i].seq_last && !host_has_no_more(h, key, head);
+	for (uint32_t i = 0; i < h->n; i++) {
+		if (memcmp(h->a[i].key, key, SESS_KEY_LEN))
+			continue;
+		if (h->host)
+			return head < h->a[i].seq_last && !(members_all_heard(h) && head >= h->peer_max[i]);
+		return head < h->a[i].seq_last && !host_has_no_more(h, key, head);
+	}
 	if (h->any && h->s->log && clog_count(h->s->log) < h->before)
-		return !host_has_no_more(h, key, head);
+		return h->host || !host_has_no_more(h, key, head);
 	return false;
 }
 
@@ -152,8 +185,11 @@ static void hold_refuse_silent(struct sess_module *m, const struct sess_cmd *cmd
 void sess_hold_start(struct sess_module *m, struct sess_session *s, uint64_t now_ns)
 {
 	const struct clog_recovery *r = &s->recovery;
-	if (!s->log || s->role != SESS_ROLE_MEMBER || s->link.left || !r->repaired || !r->cut_records ||
-	    r->cut_never_acked || hold_of(m, s))
+	unsigned members = 0;
+	for (unsigned i = 0; i < s->n_members; i++)
+		members += !s->members[i].kicked;
+	bool peers = s->role == SESS_ROLE_MEMBER ? !s->link.left : members > 0;
+	if (!s->log || !peers || !r->repaired || !r->cut_records || r->cut_never_acked || hold_of(m, s))
 		return;
 	struct sess_hold *h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -162,6 +198,7 @@ void sess_hold_start(struct sess_module *m, struct sess_session *s, uint64_t now
 		return;
 	}
 	h->s = s;
+	h->host = s->role == SESS_ROLE_HOST;
 	h->started_ns = now_ns;
 	h->qtail = &h->q;
 	h->before = r->cut_pos + r->cut_records;
@@ -182,10 +219,16 @@ void sess_hold_start(struct sess_module *m, struct sess_session *s, uint64_t now
 	}
 	h->next = m->holds;
 	m->holds = h;
-	th_warn("session %s: edits by the %u author(s) whose entries recovery cut%s wait until the host sends those "
-		"entries back (at most %u commands; refused after %.1f s without word from the host)",
-		s->id, waiting, h->any ? " (and, since some cut records could not be named, every local author)" : "",
-		SESS_HOLD_MAX, (double)m->hold_wait_ns / 1e9);
+	if (h->host)
+		th_warn("session %s: edits by the %u author(s) whose entries recovery cut%s wait until a member sends "
+			"those entries back (at most %u commands; signed anyway after %.1f s)",
+			s->id, waiting, h->any ? " (and, since some cut records could not be named, every local author)" : "",
+			SESS_HOLD_MAX, (double)m->hold_wait_ns / 1e9);
+	else
+		th_warn("session %s: edits by the %u author(s) whose entries recovery cut%s wait until the host sends "
+			"those entries back (at most %u commands; refused after %.1f s without word from the host)",
+			s->id, waiting, h->any ? " (and, since some cut records could not be named, every local author)" : "",
+			SESS_HOLD_MAX, (double)m->hold_wait_ns / 1e9);
 }
 
 bool sess_hold_wants(struct sess_module *m, struct sess_session *s, const uint8_t key[SESS_KEY_LEN])
@@ -206,14 +249,14 @@ void sess_hold_add(struct sess_module *m, struct sess_session *s, const uint8_t 
 	char why[PROTO_IPC_MAX_DETAIL + 1];
 	if (!h)
 		return;
-	if (hold_silent(m, h, now_ns)) {
+	if (!h->host && hold_silent(m, h, now_ns)) {
 		hold_refuse_silent(m, cmd);
 		return;
 	}
 	if (h->queued >= SESS_HOLD_MAX) {
 		snprintf(why, sizeof(why),
 			 "not saved: %u edits already wait while your last edits are recovered from the session's "
-			 "host; send it again once those are answered", SESS_HOLD_MAX);
+			 "%s; send it again once those are answered", SESS_HOLD_MAX, h->host ? "members" : "host");
 		(*m->m_held_refused)++;
 		sess_reject(m, cmd->client_id, cmd->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, why);
 		return;
@@ -250,10 +293,32 @@ static void hold_settle(struct sess_module *m, struct sess_hold *h)
 		char fpr[TH_KEY_FPR_LEN];
 		th_key_fingerprint(a->key, fpr, sizeof(fpr));
 		(*m->m_cut_lost)++;
-		th_warn("session %s: the host holds author %s's entries only up to seq %" PRIu64 ", so seqs %" PRIu64
-			"..%" PRIu64 " that recovery cut are lost (they never reached it); that author's edits "
-			"continue from seq %" PRIu64, h->s->id, fpr, head, head + 1, a->seq_last, head + 1);
+		th_warn("session %s: the %s author %s's entries only up to seq %" PRIu64 ", so seqs %" PRIu64
+			"..%" PRIu64 " that recovery cut are lost (they never reached %s); that author's edits "
+			"continue from seq %" PRIu64, h->s->id, h->host ? "members hold" : "host holds", fpr, head,
+			head + 1, a->seq_last, h->host ? "them" : "it", head + 1);
 	}
+}
+
+/* A hosted session after the bound: not every member was heard, and the
+ * host cannot wait for one that may never come back. */
+static void hold_expire(struct sess_module *m, struct sess_hold *h)
+{
+	unsigned open = 0;
+	for (uint32_t i = 0; i < h->n; i++)
+		if (!h->a[i].settled && hold_waits(h, h->a[i].key)) {
+			h->a[i].settled = true;
+			open++;
+		}
+	if (!open && !h->any)
+		return;
+	h->any = false;
+	for (uint32_t i = 0; i < h->n; i++)
+		h->a[i].seq_last = 0; /* nothing waits any more */
+	(*m->m_hold_expired)++;
+	th_warn("session %s: no member sent back the entries recovery cut within %.1f s; the held edits are signed "
+		"now, and a member that still holds a cut entry will report its author divergent (net_sync_divergent)",
+		h->s->id, (double)m->hold_wait_ns / 1e9);
 }
 
 static bool hold_done(const struct sess_hold *h)
@@ -283,8 +348,10 @@ void sess_hold_poll(struct sess_module *m, uint64_t now_ns)
 {
 	for (struct sess_hold **pp = &m->holds; *pp;) {
 		struct sess_hold *h = *pp;
+		if (h->host && hold_silent(m, h, now_ns))
+			hold_expire(m, h);
 		hold_settle(m, h);
-		bool silent = hold_silent(m, h, now_ns);
+		bool silent = !h->host && hold_silent(m, h, now_ns);
 		for (struct sess_held **ep = &h->q; *ep;) {
 			struct sess_held *e = *ep;
 			/* A log that died meanwhile: sess_sign refuses, saying so. */
@@ -327,12 +394,37 @@ void sess_hold_stop(struct sess_module *m)
 	}
 }
 
-void sess_module_host_synced(void *state, struct sess_session *s, const struct proto_sess_sync *v, uint64_t now_ns)
+/* A hosted session: what member peer_id holds of the cut authors. */
+static void hold_member_synced(struct sess_module *m, struct sess_hold *h, uint32_t peer_id,
+			       const struct proto_sess_sync *v)
+{
+	for (uint32_t i = 0; i < v->n; i++) {
+		struct proto_sess_sync_head hd;
+		proto_sess_sync_item(v, i, &hd);
+		for (uint32_t k = 0; k < h->n; k++)
+			if (!memcmp(h->a[k].key, hd.key, SESS_KEY_LEN) && hd.seq > h->peer_max[k])
+				h->peer_max[k] = hd.seq;
+	}
+	bool known = false;
+	for (unsigned k = 0; k < h->n_heard && !known; k++)
+		known = h->heard[k] == peer_id;
+	/* One listing as many authors as a SYNC can may have left one out. */
+	if (!known && h->n_heard < SESS_MAX_MEMBERS && v->n < PROTO_SESS_SYNC_MAX)
+		h->heard[h->n_heard++] = peer_id;
+	sess_arm_flush(m);
+}
+
+void sess_module_peer_synced(void *state, struct sess_session *s, uint32_t peer_id, const struct proto_sess_sync *v,
+			     uint64_t now_ns)
 {
 	struct sess_module *m = state;
 	struct sess_hold *h = m->holds ? hold_of(m, s) : NULL;
 	if (!h)
 		return;
+	if (h->host) {
+		hold_member_synced(m, h, peer_id, v);
+		return;
+	}
 	struct sess_author_seq *p = v->n ? malloc(v->n * sizeof(*p)) : NULL;
 	if (v->n && !p)
 		return; /* the next SYNC comes within NET_SL_SYNC_INTERVAL_NS */

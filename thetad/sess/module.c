@@ -785,7 +785,9 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->m_held_refused = srv_counter(mx, "sess_held_refused",
 					"held commands refused: the hold was full or the host was not heard from");
 	m->m_cut_lost = srv_counter(mx, "sess_cut_lost",
-				    "authors whose cut entries the host did not hold either (lost; edits continue)");
+				    "authors whose cut entries no peer held either (lost; edits continue)");
+	m->m_hold_expired = srv_counter(mx, "sess_hold_expired",
+					"hosted sessions that signed held edits without hearing every member (split risk)");
 	m->m_dups = srv_counter(mx, "clog_duplicates",
 				"resent commands answered with the entry their first copy made (exactly once)");
 	if ((r = id_store_open(srv_daemon_state_dir(d), &m->ids)) < 0 || (r = id_host_key(m->ids, &m->host)) < 0) {

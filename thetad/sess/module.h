@@ -81,11 +81,13 @@ void sess_reject_text(int why, uint16_t type, const char *detail, char *out, siz
  * whole call. Never waits for the disk or a signature check. */
 int sess_module_integrate(void *state, struct sess_session *s, uint32_t source, uint8_t role,
 			  const struct th_logrec_entry *es, size_t n, uint64_t now_ns);
-/* A member session's host said what it holds (its SYNC): a submit held
- * while the session's cut range is repaired may go once the host has
- * nothing more of its author than this log (thetad/sess/hold.c). */
+/* A peer said what it holds (its SYNC): in a member session the host
+ * (peer_id 0), in a hosted one member peer_id. A submit held while the
+ * session's cut range is repaired may go once the peers have nothing more
+ * of its author than this log (thetad/sess/hold.c). */
 struct proto_sess_sync;
-void sess_module_host_synced(void *state, struct sess_session *s, const struct proto_sess_sync *v, uint64_t now_ns);
+void sess_module_peer_synced(void *state, struct sess_session *s, uint32_t peer_id, const struct proto_sess_sync *v,
+			     uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */
 void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p);
 /* The request id (entry field req) of a client's command: SipHash-2-4

@@ -32,9 +32,9 @@ struct proto_ipc_resync_request;
  * continues from the same cursor); closed when unused this long. */
 #define SESS_LOG_READERS 8u
 #define SESS_LOG_READER_IDLE_NS (30ull * 1000 * 1000 * 1000)
-/* Held submits (hold.c): commands one member session holds while the
- * entries its recovery cut come back from the host, and how long one
- * waits while the host is not heard from (then it is refused). */
+/* Held submits (hold.c): commands one session holds while the entries
+ * its recovery cut come back from a peer, and how long one waits while the
+ * host is not heard from (then a member refuses it; a host signs it). */
 #define SESS_HOLD_MAX 256u
 #define SESS_HOLD_WAIT_NS (10ull * 1000 * 1000 * 1000)
 
@@ -114,7 +114,7 @@ struct sess_module {
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
 	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_remote_verify_waits, *m_poses_in, *m_poses_out;
 	uint64_t *m_dups, *m_not_member, *m_replayed;
-	uint64_t *m_held, *m_held_refused, *m_cut_lost;
+	uint64_t *m_held, *m_held_refused, *m_cut_lost, *m_hold_expired;
 };
 
 /* module.c */
@@ -131,8 +131,8 @@ void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_
 void sess_arm_flush(struct sess_module *m);
 
 /* hold.c */
-/* After s's log opened (or reopened): a member session whose recovery cut
- * entries of authors that are not back holds their local submits. */
+/* After s's log opened (or reopened): a session with peers whose recovery
+ * cut entries of authors that are not back holds their local submits. */
 void sess_hold_start(struct sess_module *m, struct sess_session *s, uint64_t now_ns);
 /* Whether a submit by key in s must be held (its author waits for its cut
  * entries, or has commands held before it). */
