@@ -24,16 +24,6 @@ static uint64_t entries_of(struct nf_daemon *d, const char *id)
 	return strtoull(nf_session_field(d, id, "entries"), NULL, 10);
 }
 
-static void join(struct nf_daemon *host, struct nf_daemon *d, const char *session)
-{
-	char link[600];
-	nf_invite(host, session, "editor", NULL, link);
-	int rc = nf_join(d, link);
-	if (rc)
-		fprintf(stderr, "join: %s\n", nf_err);
-	assert_int_equal(rc, 0);
-}
-
 static void a_member_whose_log_is_slower_than_the_host_is_held_back_and_gets_everything_once(void **state)
 {
 	struct nf_daemon a, b;
@@ -48,7 +38,7 @@ static void a_member_whose_log_is_slower_than_the_host_is_held_back_and_gets_eve
 	nf_read_status(&a);
 
 	nf_start(&b, NULL, (const char *const[]){ "THETAD_TEST_REMOTE_QUEUE=256", NULL });
-	join(&a, &b, "long");
+	nf_invite_join(&a, &b, "long", "editor");
 	uint64_t end = th_now_ns() + 120 * TH_NS_PER_S, have = 0;
 	while ((have = entries_of(&b, id)) < ENTRIES && th_now_ns() < end)
 		th_sleep_ns(100 * TH_NS_PER_MS);
@@ -80,8 +70,8 @@ static void a_lost_member_is_announced_once_to_the_others(void **state)
 	nf_start(&b, NULL, NULL);
 	nf_start(&c, NULL, NULL);
 	nf_host(&a, "trio", id);
-	join(&a, &b, "trio");
-	join(&a, &c, "trio");
+	nf_invite_join(&a, &b, "trio", "editor");
+	nf_invite_join(&a, &c, "trio", "editor");
 	uint64_t end = th_now_ns() + 10 * TH_NS_PER_S;
 	while (nf_active_peers(&a) != 2 && th_now_ns() < end)
 		th_sleep_ns(20 * TH_NS_PER_MS);
