@@ -305,7 +305,9 @@ int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logre
  * guards, conflicts) and the queueing. The first call for a group copies
  * it (at most CLOG_VERIFY_BYTES_MAX of payload per call: a larger group
  * goes part by part) and answers -EINPROGRESS: nothing was taken; call
- * again with the same entries, unchanged, after on_verified. Once the
+ * again with the same entries, unchanged, after on_verified (an entry that
+ * differs from the copy verified makes the call start over with the new
+ * group). Once the
  * whole group is verified, the calls admit it as clog_integrate_remote
  * would (a forged signature refuses its whole group, on_reject for each
  * entry), at most CLOG_ADMIT_PER_CALL entries per call, cut between

@@ -207,12 +207,11 @@ static struct clog_verify *clog_verify_slot(struct clog *c, uint64_t now_ns, int
 	return stale;
 }
 
-/* Admits the verified group's next slice: up to CLOG_ADMIT_PER_CALL
+/* The end of the verified group's next slice: up to CLOG_ADMIT_PER_CALL
  * entries, ending where every author's last entry is signed (so each
  * signature group is whole in one call), or one signature group when it
  * alone is larger. */
-static int clog_verify_admit(struct clog *c, struct clog_verify *v, const struct th_logrec_entry *es,
-			     uint64_t now_ns)
+static size_t clog_verify_slice_end(const struct clog_verify *v)
 {
 	size_t a = v->admitted, b = 0, lim = a + CLOG_ADMIT_PER_CALL;
 	for (size_t i = a; i < v->n; i++) {
@@ -224,8 +223,14 @@ static int clog_verify_admit(struct clog *c, struct clog_verify *v, const struct
 		if (b >= lim)
 			break;
 	}
-	if (!b)
-		b = v->n;
+	return b ? b : v->n;
+}
+
+/* Admits entries v->admitted .. b - 1 of the verified group. */
+static int clog_verify_admit(struct clog *c, struct clog_verify *v, const struct th_logrec_entry *es, size_t b,
+			     uint64_t now_ns)
+{
+	size_t a = v->admitted;
 	int r = clog_admit_remote(c, v->source, es + a, b - a, now_ns,
 				  (const uint8_t(*)[TH_LOGREC_HASH_LEN])(v->hash + a), v->sig + a);
 	if (r < 0) {
@@ -265,10 +270,13 @@ int clog_integrate_remote_async(struct clog *c, uint32_t source, const struct th
 	if (v && v->state == CLOG_V_RUNNING)
 		return -EINPROGRESS;
 	if (v) {
-		/* The same group again? Its last part is compared (earlier
-		 * parts were when the later ones were copied). */
+		/* The same group again? Compared: the part copied last (before
+		 * the next is copied), or the slice about to be admitted, so
+		 * every admitted entry is the one that was verified. */
+		size_t a = v->state == CLOG_V_PART ? v->first : v->admitted;
+		size_t b = v->state == CLOG_V_PART ? v->first + v->count : clog_verify_slice_end(v);
 		bool same = v->n == n;
-		for (size_t i = v->first; same && i < v->first + v->count; i++)
+		for (size_t i = a; same && i < b; i++)
 			same = clog_entry_same(&v->ents[i], &es[i]);
 		if (!same) {
 			clog_verify_release(v);
@@ -277,7 +285,7 @@ int clog_integrate_remote_async(struct clog *c, uint32_t source, const struct th
 			clog_verify_next_part(c, v, es);
 			return -EINPROGRESS;
 		} else {
-			return clog_verify_admit(c, v, es, now_ns);
+			return clog_verify_admit(c, v, es, b, now_ns);
 		}
 	}
 	int err = 0;

@@ -338,6 +338,34 @@ static void a_changed_group_is_verified_again(void **state)
 	assert_int_equal(f->by_reason[CLOG_R_BAD_SIGNATURE], 2);
 }
 
+static void an_entry_changed_between_admission_slices_is_verified_again(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 600;
+	for (size_t i = 0; i < n; i++)
+		mk(f, &f->carol, 10 + i, 16, i % 64 == 63 || i == n - 1, (int)i);
+	assert_int_equal(clog_integrate_remote_async(f->c, 7, f->e, n, NOW), -EINPROGRESS);
+	pump_until(f, 1);
+	assert_int_equal(clog_integrate_remote_async(f->c, 7, f->e, n, NOW), -EINPROGRESS);
+	assert_int_equal(pending(f), CLOG_ADMIT_PER_CALL);
+	pump_until(f, 2);
+	/* A signature in the next slice is not the one verified: the call
+	 * starts over instead of admitting it with the old result. */
+	const size_t bad = CLOG_ADMIT_PER_CALL + 63;
+	f->e[bad].sig[9] ^= 4;
+	int r, calls = 2;
+	while ((r = clog_integrate_remote_async(f->c, 7, f->e, n, NOW)) == -EINPROGRESS)
+		pump_until(f, ++calls);
+	assert_int_equal(r, 0);
+	assert_int_equal(pending(f), CLOG_ADMIT_PER_CALL);
+	/* Every entry refused: the first slice again as replays, the forged
+	 * group for its signature, the rest for not linking to it. */
+	assert_int_equal(f->rejects, (int)n);
+	assert_true(f->by_reason[CLOG_R_BAD_SIGNATURE] >= 64);
+	assert_int_equal(clog_drain(f->c), 0);
+	assert_int_equal(head_seq(f, &f->carol), CLOG_ADMIT_PER_CALL);
+}
+
 static void a_source_waits_for_a_slot_and_a_freed_one_wakes_it(void **state)
 {
 	struct fx *f = *state;
@@ -427,6 +455,7 @@ int main(void)
 		T(a_group_above_the_byte_bound_is_verified_part_by_part),
 		T(a_signature_group_larger_than_a_slice_is_admitted_whole),
 		T(a_changed_group_is_verified_again),
+		T(an_entry_changed_between_admission_slices_is_verified_again),
 		T(a_source_waits_for_a_slot_and_a_freed_one_wakes_it),
 		T(close_with_a_verification_in_flight),
 		T(without_a_worker_it_is_the_synchronous_call),
