@@ -356,7 +356,15 @@ static void client_killed_with_sigkill_is_noticed_and_freed(void **state)
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
 	assert_int_equal(status_clients(d), 0);
+	/* The control connection of the thetactl that just answered may
+	 * still be open for a moment: the idle count is the least seen. */
 	int fds_idle = count_fds(d->pid);
+	for (int i = 0; i < 10; i++) {
+		th_sleep_ns(30 * TH_NS_PER_MS);
+		int n = count_fds(d->pid);
+		if (n < fds_idle)
+			fds_idle = n;
+	}
 	assert_true(fds_idle > 0);
 
 	pid_t pid = spawn_client(d, "doomed", -1, -1);
@@ -367,9 +375,13 @@ static void client_killed_with_sigkill_is_noticed_and_freed(void **state)
 	assert_int_equal(wait_exit(pid, WAIT_MS), 128 + SIGKILL);
 
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	while ((status_clients(d) != 0 || count_fds(d->pid) != fds_idle) && th_now_ns() < end)
+	while (status_clients(d) != 0 && th_now_ns() < end)
 		th_sleep_ns(20 * TH_NS_PER_MS);
 	assert_int_equal(status_clients(d), 0);
+	/* No thetactl runs while the descriptors are counted (its control
+	 * connection would be one more for a moment). */
+	while (count_fds(d->pid) != fds_idle && th_now_ns() < end)
+		th_sleep_ns(20 * TH_NS_PER_MS);
 	assert_int_equal(count_fds(d->pid), fds_idle); /* every descriptor of the client closed */
 	assert_int_equal(th_daemon_metric(d, "ipc_clients"), 0);
 	assert_int_equal(th_daemon_metric(d, "ipc_connections"), 1);
