@@ -157,7 +157,9 @@ int clog_worker_poll(struct clog_worker *w);
 
 /* A payload check (th_cmd_payload_check has this shape): 0 when the
  * payload is well formed for the command type, a negative errno when not,
- * with *why set to a static text saying what is wrong. */
+ * with *why set to a static text saying what is wrong. A pure function of
+ * its arguments, safe on any thread: clog_integrate_remote_async runs it
+ * on the worker's verify thread. */
 typedef int (*clog_validate_fn)(uint16_t type, const uint8_t *payload, size_t len, const char **why);
 
 struct clog_config {

@@ -448,7 +448,8 @@ static int clog_fault_reason(int f)
 /* Checks one entry of a signature group against the tentative chain state
  * t; CLOG_OK and *apply, or a reason (*detail for CLOG_R_INVALID). */
 static int clog_check_remote(struct clog *c, const struct th_logrec_entry *e, uint32_t ai,
-			     struct th_logrec_chain *t, int role, uint8_t *apply, const char **detail)
+			     struct th_logrec_chain *t, int role, uint8_t *apply, const char **detail,
+			     int8_t valid, const char *pre_detail)
 {
 	const struct th_cmd_info *ci = NULL;
 	int f = th_logrec_check_fields(e);
@@ -466,7 +467,12 @@ static int clog_check_remote(struct clog *c, const struct th_logrec_entry *e, ui
 		return CLOG_R_MALFORMED;
 	if (e->lamport > c->lamport && e->lamport - c->lamport > CLOG_LAMPORT_SKEW_MAX)
 		return CLOG_R_SKEW;
-	r = clog_check_payload(c, e, detail);
+	/* valid: the verify thread ran the payload check already. */
+	if (valid < 0) {
+		*detail = pre_detail;
+		return CLOG_R_INVALID;
+	}
+	r = valid > 0 ? CLOG_OK : clog_check_payload(c, e, detail);
 	if (r)
 		return r;
 	return clog_conflict(c, ci, e, ai, apply);
@@ -495,13 +501,14 @@ static int32_t clog_rauth_slot(struct clog *c, const struct th_logrec_entry *es,
 int clog_integrate_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
 			  uint64_t now_ns)
 {
-	return clog_admit_remote(c, source, es, n, now_ns, NULL, NULL);
+	return clog_admit_remote(c, source, es, n, now_ns, NULL);
 }
 
 int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
-		      uint64_t now_ns, const uint8_t (*pre_hash)[TH_LOGREC_HASH_LEN], const int8_t *pre_sig)
+		      uint64_t now_ns, const struct clog_pre *pre)
 {
-	const uint8_t(*hash)[TH_LOGREC_HASH_LEN] = pre_hash ? pre_hash : (const uint8_t(*)[TH_LOGREC_HASH_LEN])c->r_hash;
+	const uint8_t(*hash)[TH_LOGREC_HASH_LEN] = pre ? pre->hash : (const uint8_t(*)[TH_LOGREC_HASH_LEN])c->r_hash;
+	const int8_t *pre_sig = pre ? pre->sig : NULL;
 	int32_t *as = c->r_author, *next = c->r_next, *cover = c->r_cover;
 	int8_t *sig = c->r_sig;
 	uint8_t *why = c->r_why;
@@ -530,7 +537,7 @@ int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_en
 		}
 		int32_t s = clog_rauth_slot(c, es, (int32_t)i, &nslots);
 		as[i] = s;
-		if (!pre_hash)
+		if (!pre)
 			th_logrec_entry_hash(&es[i], c->r_hash[i]);
 		if (sl[s].last >= 0)
 			next[sl[s].last] = (int32_t)i;
@@ -581,7 +588,8 @@ int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_en
 		size_t count = 0, bytes = 0, body = 0;
 		for (int32_t k = (int32_t)i;; k = next[k]) {
 			uint8_t apply;
-			int r = clog_check_remote(c, &es[k], aix, &t, role, &apply, &c->r_detail[k]);
+			int r = clog_check_remote(c, &es[k], aix, &t, role, &apply, &c->r_detail[k],
+						  pre ? pre->valid[k] : 0, pre ? pre->detail[k] : NULL);
 			if (r) {
 				why[k] = (uint8_t)r;
 				bad = r;

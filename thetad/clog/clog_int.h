@@ -161,6 +161,9 @@ struct clog_verify {
 	uint8_t *buf;         /* the part's payloads, CLOG_VERIFY_BYTES_MAX */
 	uint8_t (*hash)[TH_LOGREC_HASH_LEN]; /* per entry of the group */
 	int8_t *sig;          /* per entry: 0 unsigned or not checked, 1 good, -1 bad */
+	int8_t *valid;        /* per entry: the payload check (struct clog_pre) */
+	const char **vdetail;
+	clog_validate_fn validate; /* clog_config.validate, pure: run on the thread */
 	uint8_t *cut;         /* per entry: 1 when every author's last entry up to
 			       * it is signed (admission may stop after it) */
 	uint32_t checked;     /* signatures the part checked (run) */
@@ -254,11 +257,18 @@ int clog_id_cmp(const struct clog *c, uint64_t la, uint32_t aa, uint64_t lb, uin
  * clog_queue cannot fail for them (all-or-nothing groups). 0 or -ENOMEM. */
 int clog_queue_room(struct clog *c, size_t n, size_t body_bytes);
 
-/* Admits remote entries (clog_integrate_remote); hash and sig, when not
- * NULL, are the entries' hashes and checked signatures (1 good, -1 bad,
- * for every entry with has_sig) computed from exactly these entries. */
+/* What the verify thread computed from exactly the entries of a call
+ * (clog_verify.c), one element per entry. */
+struct clog_pre {
+	const uint8_t (*hash)[TH_LOGREC_HASH_LEN];
+	const int8_t *sig;         /* 1 good, -1 bad (every entry with has_sig) */
+	const int8_t *valid;       /* clog_config.validate: 1 passed, -1 refused, 0 not run */
+	const char *const *detail; /* its text where valid is -1 */
+};
+/* Admits remote entries (clog_integrate_remote); pre: NULL, or what the
+ * verify thread computed for them. */
 int clog_admit_remote(struct clog *c, uint32_t source, const struct th_logrec_entry *es, size_t n,
-		      uint64_t now_ns, const uint8_t (*hash)[TH_LOGREC_HASH_LEN], const int8_t *sig);
+		      uint64_t now_ns, const struct clog_pre *pre);
 
 /* clog_verify.c */
 /* Waits for the verifications in flight and frees every slot (close,

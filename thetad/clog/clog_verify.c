@@ -1,7 +1,7 @@
 /* Remote entries verified off the loop (clog_integrate_remote_async): the
- * entry hashes and Ed25519 signature checks of a received group, a pure
- * function of its bytes and its authors' keys, run on the worker's verify
- * thread; the loop then admits the group with the hashes and results
+ * entry hashes, Ed25519 signature checks and payload checks
+ * (clog_config.validate) of a received group, pure functions of its bytes
+ * and its authors' keys, run on the worker's verify thread; the loop then admits the group with the hashes and results
  * (clog_admit_remote), keeping every check that depends on the log's state
  * (chains, order, roles, guards, conflicts) on its own thread and in order.
  *
@@ -59,12 +59,17 @@ static void clog_verify_run(struct clog_job *j)
 	for (size_t i = v->first; i < v->first + v->count; i++) {
 		const struct th_logrec_entry *e = &v->ents[i];
 		v->sig[i] = 0;
+		v->valid[i] = 0;
 		/* Refused by admission before its hash is used. */
 		if (e->payload_len > TH_LOGREC_PAYLOAD_MAX || (e->payload_len && !e->payload)) {
 			v->cut[i] = v->nopen == 0;
 			continue;
 		}
 		th_logrec_entry_hash(e, v->hash[i]);
+		v->valid[i] = 0;
+		v->vdetail[i] = NULL;
+		if (v->validate)
+			v->valid[i] = v->validate(e->type, e->payload, e->payload_len, &v->vdetail[i]) >= 0 ? 1 : -1;
 		if (e->has_sig) {
 			v->sig[i] = th_logrec_verify(v->hash[i], e->author, e->sig) == 0 ? 1 : -1;
 			checked++;
@@ -108,6 +113,8 @@ static void clog_verify_destroy(struct clog_verify *v)
 	free(v->sig);
 	free(v->cut);
 	free(v->open);
+	free(v->valid);
+	free(v->vdetail);
 	free(v);
 }
 
@@ -122,11 +129,14 @@ static struct clog_verify *clog_verify_alloc(struct clog *c)
 	v->sig = malloc(CLOG_REMOTE_BATCH_MAX);
 	v->cut = malloc(CLOG_REMOTE_BATCH_MAX);
 	v->open = malloc(2 * CLOG_REMOTE_BATCH_MAX * sizeof(*v->open));
-	if (!v->ents || !v->buf || !v->hash || !v->sig || !v->cut || !v->open) {
+	v->valid = malloc(CLOG_REMOTE_BATCH_MAX);
+	v->vdetail = malloc(CLOG_REMOTE_BATCH_MAX * sizeof(*v->vdetail));
+	if (!v->ents || !v->buf || !v->hash || !v->sig || !v->cut || !v->open || !v->valid || !v->vdetail) {
 		clog_verify_destroy(v);
 		return NULL;
 	}
 	memcpy(v->hkey, c->hkey, sizeof(v->hkey));
+	v->validate = c->cfg.validate;
 	v->c = c;
 	v->job.run = clog_verify_run;
 	v->job.finish = clog_verify_finish;
@@ -231,8 +241,13 @@ static int clog_verify_admit(struct clog *c, struct clog_verify *v, const struct
 			     uint64_t now_ns)
 {
 	size_t a = v->admitted;
-	int r = clog_admit_remote(c, v->source, es + a, b - a, now_ns,
-				  (const uint8_t(*)[TH_LOGREC_HASH_LEN])(v->hash + a), v->sig + a);
+	const struct clog_pre pre = {
+		.hash = (const uint8_t(*)[TH_LOGREC_HASH_LEN])(v->hash + a),
+		.sig = v->sig + a,
+		.valid = v->valid + a,
+		.detail = (const char *const *)(v->vdetail + a),
+	};
+	int r = clog_admit_remote(c, v->source, es + a, b - a, now_ns, &pre);
 	if (r < 0) {
 		clog_verify_release(v);
 		return r;

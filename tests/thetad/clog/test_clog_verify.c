@@ -4,7 +4,8 @@
  * on_reject for each entry; one source's groups keep their order; a group
  * above CLOG_VERIFY_BYTES_MAX goes part by part and is admitted
  * CLOG_ADMIT_PER_CALL entries a call between signature groups; busy slots make a source
- * wait and a freed one wakes it; close with a verification in flight.
+ * wait and a freed one wakes it; payload checks on the thread too; close
+ * with a verification in flight.
  * Real threads, real files. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ struct fx {
 	struct lt_author carol, dave;
 	int rejects, by_reason[CLOG_R_COUNT];
 	int verified, verified_by[16];
+	const char *detail; /* clog_reject_detail() of the last CLOG_R_INVALID */
 	uint8_t payload[PAYLOAD];
 	struct th_logrec_entry *e; /* CLOG_REMOTE_BATCH_MAX */
 	uint8_t (*h)[32];
@@ -47,6 +50,8 @@ static void cb_reject(void *user, uint32_t source, const struct th_logrec_entry 
 	(void)e;
 	f->rejects++;
 	f->by_reason[reason]++;
+	if (reason == CLOG_R_INVALID)
+		f->detail = clog_reject_detail(f->c);
 }
 
 static int cb_role(void *user, const uint8_t *pk)
@@ -429,6 +434,52 @@ static void close_with_a_verification_in_flight(void **state)
 	assert_int_equal(r, (int)n);
 }
 
+static pthread_t loop_thread;
+static int validated_here, validated_elsewhere;
+
+/* Refuses payloads whose first byte is 0xff. */
+static int check_payload(uint16_t type, const uint8_t *p, size_t len, const char **why)
+{
+	(void)type;
+	if (pthread_equal(pthread_self(), loop_thread))
+		validated_here++;
+	else
+		validated_elsewhere++;
+	if (len && p[0] == 0xff) {
+		*why = "first byte 0xff";
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void payloads_are_checked_on_the_worker_too(void **state)
+{
+	struct fx *f = *state;
+	clog_close(&f->c);
+	f->cfg.validate = check_payload;
+	assert_int_equal(open_log(f), 0);
+	loop_thread = pthread_self();
+	validated_here = validated_elsewhere = 0;
+	/* carol's group of two, the first payload refused; dave's fine. */
+	uint8_t bad[16];
+	memset(bad, 0xff, sizeof(bad));
+	f->payload[0] = 0;
+	int n = 0;
+	lt_entry(&f->carol, 10, 1, bad, sizeof(bad), false, &f->e[n], f->h[n]);
+	n++;
+	mk(f, &f->carol, 11, 16, true, n++);
+	mk(f, &f->dave, 12, 16, true, n++);
+	assert_int_equal(clog_integrate_remote_async(f->c, 7, f->e, (size_t)n, NOW), -EINPROGRESS);
+	pump_until(f, 1);
+	assert_int_equal(clog_integrate_remote_async(f->c, 7, f->e, (size_t)n, NOW), 1);
+	assert_int_equal(f->by_reason[CLOG_R_INVALID], 1);
+	assert_int_equal(f->by_reason[CLOG_R_GROUP], 1);
+	assert_non_null(f->detail);
+	assert_string_equal(f->detail, "first byte 0xff");
+	assert_int_equal(validated_here, 0);
+	assert_int_equal(validated_elsewhere, n);
+}
+
 static void without_a_worker_it_is_the_synchronous_call(void **state)
 {
 	struct fx *f = *state;
@@ -458,6 +509,7 @@ int main(void)
 		T(an_entry_changed_between_admission_slices_is_verified_again),
 		T(a_source_waits_for_a_slot_and_a_freed_one_wakes_it),
 		T(close_with_a_verification_in_flight),
+		T(payloads_are_checked_on_the_worker_too),
 		T(without_a_worker_it_is_the_synchronous_call),
 	};
 	if (sodium_init() < 0)
