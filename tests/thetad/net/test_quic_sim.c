@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,10 @@
 #include <ngtcp2/ngtcp2.h>
 
 #include "net/net_cert.h"
+#include "net/net_int.h"
 #include "net/net_quic.h"
 #include "net_sim.h"
+#include "th_bench.h"
 
 #define S (1000000000ull)
 #define MS (1000000ull)
@@ -622,6 +625,74 @@ static void remote_stream_limit_is_enforced(void **state)
 	world_fini(&w);
 }
 
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A late join's transport part, as the daemon configures QUIC: 10 % loss
+ * and 20 ms delay each way, the handshake, a request (HELLO's part), then
+ * 500 KB back (3 000 entries' catch-up). Seeds differ per run. */
+#define LJ_RUNS 101
+#define LJ_REQ_BYTES 200
+#define LJ_REPLY_BYTES 500000
+
+static bool lj_request_in(void *ud)
+{
+	struct xfer *x = ud;
+	pump(&x->w->c, x->c2s);
+	return x->w->s.rx_fin;
+}
+
+static bool lj_reply_in(void *ud)
+{
+	struct xfer *x = ud;
+	pump(&x->w->s, x->s2c);
+	return x->w->c.rx_fin;
+}
+
+static void print_figure(const char *name, uint64_t *v, int n)
+{
+	char full[96];
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_u64);
+	snprintf(full, sizeof(full), "net.sim_late_join_%s_median_s", name);
+	th_bench_figure(full, (double)v[n / 2] / S, "s");
+	snprintf(full, sizeof(full), "net.sim_late_join_%s_p90_s", name);
+	th_bench_figure(full, (double)v[n * 9 / 10] / S, "s");
+}
+
+static void a_late_join_under_loss_completes_and_prints_its_simulated_time(void **state)
+{
+	static uint64_t hs[LJ_RUNS], xfer[LJ_RUNS], total[LJ_RUNS];
+	for (int i = 0; i < LJ_RUNS; i++) {
+		struct net_impair_config c2s = {.seed = 100 + (uint64_t)i, .loss = 0.10, .delay_ns = 20 * MS};
+		struct net_impair_config s2c = c2s;
+		s2c.seed = 500 + (uint64_t)i;
+		struct world w;
+		world_init(&w, &c2s, &s2c, NULL);
+		w.cfg.initial_rtt_ns = NET_INITIAL_RTT_NS;
+		world_connect(&w, NULL);
+		uint64_t t0 = w.sim.now;
+		assert_true(sim_run(&w.sim, both_hs, &w, 10 * S));
+		hs[i] = w.sim.now - t0;
+		struct xfer x = {.w = &w, .c2s = LJ_REQ_BYTES, .s2c = LJ_REPLY_BYTES};
+		assert_true(sim_run(&w.sim, lj_request_in, &x, 30 * S));
+		uint64_t t1 = w.sim.now;
+		assert_true(sim_run(&w.sim, lj_reply_in, &x, 30 * S));
+		xfer[i] = w.sim.now - t1;
+		total[i] = w.sim.now - t0;
+		assert_false(w.c.rx_bad || w.s.rx_bad);
+		assert_int_equal(w.c.rx_bytes, LJ_REPLY_BYTES);
+		assert_int_equal(w.c.now_wrong + w.s.now_wrong, 0);
+		world_fini(&w);
+	}
+	print_figure("handshake", hs, LJ_RUNS);
+	print_figure("500k", xfer, LJ_RUNS);
+	print_figure("total", total, LJ_RUNS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +712,7 @@ int main(void)
 		cmocka_unit_test(send_buffer_is_bounded),
 		cmocka_unit_test(remote_stream_limit_is_enforced),
 		cmocka_unit_test(bytes_the_receiver_holds_stop_the_sender_at_the_stream_window),
+		cmocka_unit_test(a_late_join_under_loss_completes_and_prints_its_simulated_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
