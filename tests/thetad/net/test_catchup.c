@@ -288,6 +288,32 @@ static void settle(struct fx *f) { f->now += NET_CATCHUP_SETTLE_NS; }
 
 /* ---- tests ------------------------------------------------------------------------- */
 
+/* One pump call is one loop wake-up's share: it reads at most
+ * NET_CATCHUP_PUMP_MAX entries and says MORE when the log goes on. */
+static void one_pump_reads_at_most_its_share_of_the_log(void **state)
+{
+	struct fx *f = *state;
+	fill(f, &f->host, 4 * NET_CATCHUP_PUMP_MAX + 7, 500, AUTHORS);
+	struct net_catchup *cu = engine(f);
+	member_sync(f, &f->member, cu);
+	unsigned more = 0;
+	for (int k = 0; k < 100000 && net_catchup_active(cu); k++) {
+		struct net_catchup_stats a, b;
+		net_catchup_get_stats(cu, &a);
+		int st = net_catchup_pump(cu, f->now += TH_NS_PER_MS);
+		net_catchup_get_stats(cu, &b);
+		assert_true(b.entries + b.skipped - a.entries - a.skipped <= NET_CATCHUP_PUMP_MAX);
+		more += st == NET_CU_MORE;
+		if (st == NET_CU_BLOCKED || st == NET_CU_MORE)
+			member_read(f);
+	}
+	member_read(f);
+	assert_false(net_catchup_active(cu));
+	assert_true(more >= 3);
+	assert_int_equal(clog_count(f->member.c), 4 * NET_CATCHUP_PUMP_MAX + 7);
+	net_catchup_destroy(&cu);
+}
+
 static void a_fresh_member_gets_everything_through_a_bounded_stream(void **state)
 {
 	struct fx *f = *state;
@@ -477,7 +503,10 @@ static void a_failed_send_ends_the_round_with_its_error(void **state)
 	assert_true(net_catchup_active(cu));
 	f->dead = false;
 	f->fail_send = true; /* room, but the connection is gone by the send */
-	assert_int_equal(net_catchup_pump(cu, f->now += TH_NS_PER_MS), NET_CU_IDLE);
+	int st, pumps = 0;
+	while ((st = net_catchup_pump(cu, f->now += TH_NS_PER_MS)) == NET_CU_MORE)
+		assert_true(++pumps < 3000); /* reads up to the first send, a share per pump */
+	assert_int_equal(st, NET_CU_IDLE);
 	assert_false(net_catchup_active(cu));
 	assert_int_equal(net_catchup_take_events(cu), NET_CU_EV_FAILED);
 	assert_int_equal(net_catchup_error(cu), -ECONNABORTED);
@@ -623,6 +652,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_fresh_member_gets_everything_through_a_bounded_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_pump_reads_at_most_its_share_of_the_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_member_with_a_prefix_is_caught_up_from_the_first_position_it_lacks,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(signatures_stay_in_the_sequence_of_the_entries_they_cover, setup,
