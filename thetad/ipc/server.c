@@ -542,13 +542,13 @@ unsigned ipc_server_nclients(const struct ipc_server *s)
 	return s->n;
 }
 
-int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg)
+static int server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg, bool publish)
 {
 	for (struct ipc_client *c = s->clients; c; c = c->next) {
 		if (c->id != client_id || c->state != IPC_ACTIVE)
 			continue;
 		int r = client_send(c, type, msg);
-		if (r >= 0)
+		if (r >= 0 && publish)
 			r = th_ring_flush(&c->out);
 		if (r == -TH_ECORRUPT) {
 			client_drop(c, true);
@@ -557,6 +557,27 @@ int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, con
 		return r < 0 ? r : 0;
 	}
 	return -ENOENT;
+}
+
+int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg)
+{
+	return server_send(s, client_id, type, msg, true);
+}
+
+int ipc_server_send_held(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg)
+{
+	return server_send(s, client_id, type, msg, false);
+}
+
+void ipc_server_flush(struct ipc_server *s)
+{
+	struct ipc_client *c = s->clients;
+	while (c) {
+		struct ipc_client *next = c->next;
+		if (c->state == IPC_ACTIVE && th_ring_flush(&c->out) == -TH_ECORRUPT)
+			client_drop(c, true);
+		c = next;
+	}
 }
 
 uint32_t ipc_server_room(struct ipc_server *s, uint64_t client_id)

@@ -53,6 +53,14 @@ unsigned ipc_server_nclients(const struct ipc_server *s);
  * client), -EINVAL (not a daemon->client message, or invalid). */
 int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg);
 
+/* As ipc_server_send, but the message is published (made visible to the
+ * client, its doorbell rung if it sleeps) only by the next
+ * ipc_server_flush, ipc_server_send or tick: a batch of messages to many
+ * clients then costs one doorbell per client, not one per message. */
+int ipc_server_send_held(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg);
+/* Publishes what every client was sent and held. */
+void ipc_server_flush(struct ipc_server *s);
+
 /* Payload bytes one record to the client could carry right now without
  * queueing (0 while reliable messages wait in its queue, or when there is
  * no such client): senders that can wait (replay from the log) send only

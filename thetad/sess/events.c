@@ -254,7 +254,8 @@ void sess_on_durable(void *user, const struct clog_event *ev)
 			sess_replay_start(m, c, c->next_pos);
 			continue;
 		}
-		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0) {
+		/* Published once per batch, by sess_on_batch. */
+		if (ipc_server_send_held(m->ipc, c->id, PROTO_IPC_T_EVENT, &e) == 0) {
 			(*m->m_events)++;
 			c->next_pos = ev->pos + 1;
 		}

@@ -79,6 +79,9 @@ static void sess_on_batch(void *user, size_t n)
 	struct sess_module *m = s->owner;
 	(void)n;
 	(*m->m_flushes)++;
+	/* The batch's events and acks went out held: one doorbell per client. */
+	if (m->ipc)
+		ipc_server_flush(m->ipc);
 	if (m->net.flushed)
 		m->net.flushed(m->net_user, s);
 	if (m->net.log_room)
@@ -120,10 +123,14 @@ void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq,
 	(*m->m_rejects)++;
 }
 
-static void sess_ack(struct sess_module *m, uint64_t client_id, uint64_t client_seq, const struct clog_id *id)
+/* held: the ack is published with the rest of its batch (sess_on_batch). */
+static void sess_ack(struct sess_module *m, uint64_t client_id, uint64_t client_seq, const struct clog_id *id,
+		     bool held)
 {
 	struct proto_ipc_cmd_ack ack = { .client_seq = client_seq, .lamport = id->lamport, .log_index = id->seq };
-	if (ipc_server_send(m->ipc, client_id, PROTO_IPC_T_CMD_ACK, &ack) == 0)
+	int r = held ? ipc_server_send_held(m->ipc, client_id, PROTO_IPC_T_CMD_ACK, &ack)
+		     : ipc_server_send(m->ipc, client_id, PROTO_IPC_T_CMD_ACK, &ack);
+	if (r == 0)
 		(*m->m_acks)++;
 }
 
@@ -132,7 +139,7 @@ static void sess_done(void *ctx, int status, const struct clog_id *id)
 	struct sess_ack *a = ctx;
 	struct sess_module *m = a->m;
 	if (status == 0) {
-		sess_ack(m, a->client_id, a->client_seq, id);
+		sess_ack(m, a->client_id, a->client_seq, id, true); /* only from a durable batch */
 	} else {
 		char why[128];
 		snprintf(why, sizeof(why), "the log could not store it: %s", th_strerror(status));
@@ -351,7 +358,7 @@ void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_
 		 * the same answer again, nothing new in the log. */
 		free(a);
 		(*m->m_dups)++;
-		sess_ack(m, cmd->client_id, cmd->client_seq, &id);
+		sess_ack(m, cmd->client_id, cmd->client_seq, &id, false);
 		return;
 	}
 	if (r == CLOG_SUBMIT_JOINED)

@@ -506,6 +506,40 @@ static void owner_admits_refuses_and_closes_clients(void **state)
 	ipc_server_set_callbacks(e->srv, NULL, NULL);
 }
 
+/* Held sends stay invisible to a sleeping client until one flush
+ * publishes them all, in order, with one doorbell. */
+static void held_sends_are_published_by_one_flush_with_one_doorbell(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	assert_int_equal(th_ring_prepare_sleep(&c.in), 0);
+	struct proto_ipc_cmd_ack ack = { 0 };
+	for (int i = 0; i < 50; i++) {
+		ack.client_seq = (uint64_t)i;
+		assert_int_equal(ipc_server_send_held(e->srv, c.id, PROTO_IPC_T_CMD_ACK, &ack), 0);
+	}
+	assert_int_equal(ipc_server_send_held(e->srv, 9999, PROTO_IPC_T_CMD_ACK, &ack), -ENOENT);
+	assert_false(th_ring_pending(&c.in));
+	struct pollfd p = { .fd = c.bell_d2c, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 0), 0);
+	ipc_server_flush(e->srv);
+	assert_true(th_ring_pending(&c.in));
+	uint64_t rung = 0;
+	assert_int_equal(read(c.bell_d2c, &rung, sizeof rung), (ssize_t)sizeof rung);
+	assert_int_equal(rung, 1);
+	struct th_ring_rec rec;
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(th_ring_pop(&c.in, &rec, rbuf, sizeof rbuf), 1);
+		assert_int_equal(rec.type, PROTO_IPC_T_CMD_ACK);
+		struct proto_ipc_cmd_ack got;
+		assert_int_equal(proto_ipc_decode_cmd_ack(rbuf, rec.len, &got, NULL), 0);
+		assert_int_equal(got.client_seq, (uint64_t)i);
+	}
+	assert_int_equal(th_ring_pop(&c.in, &rec, rbuf, sizeof rbuf), 0);
+	tcli_close(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 int main(void)
@@ -519,6 +553,7 @@ int main(void)
 		T(wrong_direction_or_malformed_record_drops_the_client),
 		T(scribbler_drops_only_its_victim),
 		T(full_ring_drops_ephemeral_and_resyncs_reliable),
+		T(held_sends_are_published_by_one_flush_with_one_doorbell),
 		T(owner_admits_refuses_and_closes_clients),
 	};
 	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);
