@@ -116,8 +116,14 @@ static void a_member_that_missed_a_long_log_catches_up_with_bounded_memory(void 
 	th_bench_figure("catchup.vmhwm_bound_mib", (double)bound_kib / 1024, "MiB");
 	th_bench_figure("catchup.rounds", (double)nf_metric(&a, "net_catchup_rounds"), "rounds");
 	assert_true(hwm_a > 0 && hwm_b > 0);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer keeps freed memory in quarantine and adds shadow
+	 * memory: peak RSS says nothing about the daemons' bounds there. */
+	fprintf(stderr, "SKIP: memory bound not checked under AddressSanitizer (make SAN=1)\n");
+#else
 	assert_true(hwm_a <= bound_kib);
 	assert_true(hwm_b <= bound_kib);
+#endif
 	/* One connection did it all: never closed for not reading. */
 	assert_null(strstr(th_daemon_log(&a.p), "does not read"));
 	assert_int_equal(nf_metric(&b, "net_rejoin_attempts"), 0);
