@@ -29,6 +29,7 @@
 #include "net/net_sl.h"
 #include "net_sim.h"
 #include "session.h"
+#include "sl_reg.h"
 #include "th_logrec.h"
 #include "th_logtest.h"
 
@@ -79,15 +80,6 @@ struct node {
 };
 
 /* The host's sessions, as net_sl_host_ops answers. */
-struct reg {
-	bool has_session;
-	uint8_t id[PROTO_SESS_ID_LEN];
-	struct { uint8_t key[32]; uint8_t role; bool kicked; uint32_t peer_id; } m[8];
-	unsigned n_m;
-	uint8_t nonces[8][16];
-	unsigned n_nonces;
-	uint32_t next_peer;
-};
 
 struct world {
 	struct sim sim;
@@ -267,36 +259,6 @@ static const struct net_chan_def chan_defs[CH_N] = {
 };
 
 /* ---- the host's sessions -------------------------------------------------------- */
-
-static void *op_session(void *u, const uint8_t id[PROTO_SESS_ID_LEN])
-{
-	struct reg *r = u;
-	return r->has_session && !memcmp(id, r->id, PROTO_SESS_ID_LEN) ? r : NULL;
-}
-
-static int op_member(void *u, void *sess, const uint8_t key[32], uint8_t *role, bool *kicked, uint32_t *peer_id)
-{
-	struct reg *r = u;
-	(void)sess;
-	for (unsigned i = 0; i < r->n_m; i++)
-		if (!memcmp(r->m[i].key, key, 32)) {
-			*role = r->m[i].role;
-			*kicked = r->m[i].kicked;
-			*peer_id = r->m[i].peer_id;
-			return 1;
-		}
-	return 0;
-}
-
-static bool op_nonce_used(void *u, void *sess, const uint8_t nonce[16])
-{
-	struct reg *r = u;
-	(void)sess;
-	for (unsigned i = 0; i < r->n_nonces; i++)
-		if (!memcmp(r->nonces[i], nonce, 16))
-			return true;
-	return false;
-}
 
 /* Members connected on live host connections, other than key. */
 static unsigned op_peers(void *u, void *sess, const uint8_t key[32])
