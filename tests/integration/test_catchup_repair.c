@@ -165,6 +165,25 @@ static int entries_of_scope(struct nf_daemon *d, const char *id, unsigned long l
 	return n;
 }
 
+/* Host a and member b share a session in which `editor` (a or b) makes
+ * FIRST + BURST edits; once both logs hold them, both stop. */
+static void edited_then_stopped(struct nf_daemon *a, struct nf_daemon *b, const char *const *env_a,
+				const char *const *env_b, struct nf_daemon *editor, char id[33])
+{
+	char link[600];
+	nf_start(a, NULL, env_a);
+	nf_start(b, NULL, env_b);
+	nf_host(a, "repair", id);
+	nf_invite(a, "repair", "editor", NULL, link);
+	assert_int_equal(nf_join(b, link), 0);
+	assert_int_equal(edits_as(editor->p.runtime_dir, 1, FIRST, 1), FIRST);
+	assert_int_equal(edits_as(editor->p.runtime_dir, FIRST + 1, BURST, BURST), BURST);
+	struct nf_daemon *both[] = { a, b };
+	assert_int_equal(nf_wait_logs_equal(both, 2, id, FIRST + BURST, NF_WAIT_MS), 0);
+	nf_kill(b, SIGTERM);
+	nf_kill(a, SIGTERM);
+}
+
 /* The pair of the held-edit tests: a member b of a's session makes
  * FIRST + BURST edits (under NONCE), both stop, and every record of b's
  * last batch gets a flipped byte; b starts again with the host down.
@@ -172,25 +191,13 @@ static int entries_of_scope(struct nf_daemon *d, const char *id, unsigned long l
 static unsigned damaged_member_alone(struct nf_daemon *a, struct nf_daemon *b, const char *const *env_b, char id[33],
 				     char *dir_b, size_t dir_len)
 {
-	char link[600];
-	nf_start(a, NULL, NULL);
-	nf_start(b, NULL, env_b);
-	nf_host(a, "repair", id);
-	nf_invite(a, "repair", "editor", NULL, link);
-	assert_int_equal(nf_join(b, link), 0);
-	assert_int_equal(edits_as(b->p.runtime_dir, 1, FIRST, 1), FIRST);
-	assert_int_equal(edits_as(b->p.runtime_dir, FIRST + 1, BURST, BURST), BURST);
-	struct nf_daemon *both[] = { a, b };
-	assert_int_equal(nf_wait_logs_equal(both, 2, id, FIRST + BURST, NF_WAIT_MS), 0);
-	nf_kill(b, SIGTERM);
-	nf_kill(a, SIGTERM);
+	edited_then_stopped(a, b, NULL, env_b, b, id);
 	snprintf(dir_b, dir_len, "%s/sessions/%s/log", b->p.state_dir, id);
 	unsigned n = flip_last_batch(dir_b);
 	assert_int_equal(nf_spawn(b), 0);
 	return n;
 }
 
-/* Starts a again on the port its member knows. */
 static void host_back(struct nf_daemon *a)
 {
 	static char port[16];
@@ -399,18 +406,7 @@ static void a_held_edit_goes_once_the_host_says_it_never_had_the_cut(void **stat
 static unsigned damaged_host_alone(struct nf_daemon *a, struct nf_daemon *b, const char *const *env_a, char id[33],
 				   char *dir_a, size_t dir_len)
 {
-	char link[600];
-	nf_start(a, NULL, env_a);
-	nf_start(b, NULL, NULL);
-	nf_host(a, "repair", id);
-	nf_invite(a, "repair", "editor", NULL, link);
-	assert_int_equal(nf_join(b, link), 0);
-	assert_int_equal(edits_as(a->p.runtime_dir, 1, FIRST, 1), FIRST);
-	assert_int_equal(edits_as(a->p.runtime_dir, FIRST + 1, BURST, BURST), BURST);
-	struct nf_daemon *both[] = { a, b };
-	assert_int_equal(nf_wait_logs_equal(both, 2, id, FIRST + BURST, NF_WAIT_MS), 0);
-	nf_kill(b, SIGTERM);
-	nf_kill(a, SIGTERM);
+	edited_then_stopped(a, b, env_a, NULL, a, id);
 	snprintf(dir_a, dir_len, "%s/sessions/%s/log", a->p.state_dir, id);
 	unsigned n = flip_last_batch(dir_a);
 	host_back(a);
