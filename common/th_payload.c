@@ -21,14 +21,98 @@ _Static_assert(TH_PL_COMPONENTS_MAX <= UINT16_MAX && TH_PL_MESH_OPS_MAX <= UINT1
 
 /* ---- rules -------------------------------------------------------------------- */
 
+static bool zero3(const float p[3])
+{
+	return p[0] == 0 && p[1] == 0 && p[2] == 0;
+}
+
 static const char *th_pl_rule_mesh_op(const struct th_pl_mesh_op *o)
 {
-	if (o->op == TH_PL_MESH_OP_VERTEX_ADD)
-		return o->element ? "element: must be 0 for VERTEX_ADD (the new vertex's id is derived)" : NULL;
-	if (!o->element)
-		return "element: a mesh-element id is required";
-	if (o->op == TH_PL_MESH_OP_REMOVE && (o->position[0] || o->position[1] || o->position[2]))
-		return "position: must be 0 for REMOVE";
+	switch (o->op) {
+	case TH_PL_MESH_OP_VERTEX_ADD:
+		if (o->element)
+			return "element: must be 0 for VERTEX_ADD (the new vertex's id is derived)";
+		return o->arg ? "arg: must be 0 for VERTEX_ADD" : NULL;
+	case TH_PL_MESH_OP_VERTEX_MOVE:
+		if (!o->element)
+			return "element: a mesh-element id is required";
+		return o->arg ? "arg: must be 0 for VERTEX_MOVE" : NULL;
+	case TH_PL_MESH_OP_REMOVE:
+		if (!o->element)
+			return "element: a mesh-element id is required";
+		if (o->arg)
+			return "arg: must be 0 for REMOVE";
+		return zero3(o->position) ? NULL : "position: must be 0 for REMOVE";
+	case TH_PL_MESH_OP_FACE_ADD:
+		if (o->element)
+			return "element: must be 0 for FACE_ADD (the new face's id is derived)";
+		if (o->arg >= TH_PL_MATERIALS_MAX)
+			return "arg: material index out of range";
+		return zero3(o->position) ? NULL : "position: must be 0 for FACE_ADD";
+	case TH_PL_MESH_OP_LOOP:
+		if (!o->element)
+			return "element: a vertex is required";
+		if (o->arg != TH_PL_MESH_REF_ID && o->arg != TH_PL_MESH_REF_LOCAL)
+			return "arg: must be MESH_REF_ID or MESH_REF_LOCAL";
+		return zero3(o->position) ? NULL : "position: must be 0 for LOOP";
+	case TH_PL_MESH_OP_FACE_MATERIAL:
+		if (!o->element)
+			return "element: a face is required";
+		if (o->arg >= TH_PL_MATERIALS_MAX)
+			return "arg: material index out of range";
+		return zero3(o->position) ? NULL : "position: must be 0 for FACE_MATERIAL";
+	}
+	return "op: value out of range";
+}
+
+/* What one op cannot say: faces are a FACE_ADD and its 3..FACE_VERTS_MAX
+ * LOOPs; a local reference names an earlier VERTEX_ADD (by index + 1). */
+static const char *mesh_ops_rule(const struct th_pl_mesh_op *ops, unsigned n)
+{
+	unsigned corners = 0;
+	bool in_face = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct th_pl_mesh_op *o = &ops[i];
+		if (o->op == TH_PL_MESH_OP_LOOP) {
+			if (!in_face)
+				return "ops: a LOOP must follow a FACE_ADD or a LOOP";
+			if (++corners > TH_PL_FACE_VERTS_MAX)
+				return "ops: a face has more than FACE_VERTS_MAX corners";
+			if (o->arg == TH_PL_MESH_REF_LOCAL &&
+			    (o->element > i || ops[o->element - 1].op != TH_PL_MESH_OP_VERTEX_ADD))
+				return "ops: a local reference must name an earlier VERTEX_ADD";
+			continue;
+		}
+		if (in_face && corners < 3)
+			return "ops: a face needs at least 3 corners";
+		in_face = o->op == TH_PL_MESH_OP_FACE_ADD;
+		corners = 0;
+	}
+	if (in_face && corners < 3)
+		return "ops: a face needs at least 3 corners";
+	return NULL;
+}
+
+static const char *th_pl_rule_mesh_patch(const struct th_pl_mesh_patch *m)
+{
+	return mesh_ops_rule(m->ops, m->ops_count);
+}
+
+static const char *th_pl_rule_mesh_create(const struct th_pl_mesh_create *m)
+{
+	if (m->material >= TH_PL_MATERIALS_MAX)
+		return "material: index out of range";
+	return mesh_ops_rule(m->ops, m->ops_count);
+}
+
+static const char *th_pl_rule_material(const struct th_pl_material_set *m)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (m->base_color[i] < 0 || m->base_color[i] > 1)
+			return "base_color: each channel must be in [0, 1]";
+	for (unsigned i = 0; i < 2; i++)
+		if (m->roughness_metallic[i] < 0 || m->roughness_metallic[i] > 1)
+			return "roughness_metallic: must be in [0, 1]";
 	return NULL;
 }
 

@@ -332,7 +332,7 @@ static void registry_text_for_the_schema_hash_lists_commands_and_fields(void **s
 	const char *t = (const char *)b.data;
 	assert_non_null(strstr(t, "command 3 component.write role=editor scope=entity conflict=lww max=65536 rule=NO_RULE "
 				  "payload=P_COMPONENT(component) P_VALUE(value, component)\n"));
-	assert_non_null(strstr(t, "payload-const MESH_OPS_MAX 1024\n"));
+	assert_non_null(strstr(t, "payload-const MESH_OPS_MAX 2048\n"));
 	assert_non_null(strstr(t, "entry-field lamport u64 8\n"));
 	assert_non_null(strstr(t, "entry-field author b32 32\n"));
 	assert_non_null(strstr(t, "entry-field payload_len u32 4\nentry-field req u64 8\n"));

@@ -46,9 +46,29 @@ static void *make_sample(uint16_t type)
 		break;
 	case TH_CMD_MESH_PATCH:
 		sample.mesh_patch.ops_count = 3;
-		sample.mesh_patch.ops[0] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_ADD, 0, { 1, 0, 0 } };
-		sample.mesh_patch.ops[1] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_MOVE, 77, { 0, 1, 0 } };
-		sample.mesh_patch.ops[2] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_REMOVE, 78, { 0, 0, 0 } };
+		sample.mesh_patch.ops[0] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_ADD, 0, 0, { 1, 0, 0 } };
+		sample.mesh_patch.ops[1] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_MOVE, 77, 0, { 0, 1, 0 } };
+		sample.mesh_patch.ops[2] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_REMOVE, 78, 0, { 0, 0, 0 } };
+		break;
+	case TH_CMD_MESH_CREATE:
+		/* A triangle of three new vertices. */
+		sample.mesh_create.transform[6] = 1;
+		for (int i = 7; i < 10; i++)
+			sample.mesh_create.transform[i] = 1;
+		sample.mesh_create.material = 2;
+		sample.mesh_create.ops_count = 7;
+		for (int i = 0; i < 3; i++)
+			sample.mesh_create.ops[i] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_ADD, 0, 0, { (float)i, (float)(i == 2), 0 } };
+		sample.mesh_create.ops[3] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_FACE_ADD, 0, 1, { 0, 0, 0 } };
+		for (int i = 0; i < 3; i++)
+			sample.mesh_create.ops[4 + i] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_LOOP, (uint64_t)i + 1, TH_PL_MESH_REF_LOCAL, { 0, 0, 0 } };
+		break;
+	case TH_CMD_MATERIAL_SET:
+		sample.material_set.index = 3;
+		strcpy(sample.material_set.name, "glass");
+		sample.material_set.base_color[0] = 0.5f;
+		sample.material_set.base_color[3] = 0.25f;
+		sample.material_set.roughness_metallic[0] = 0.1f;
 		break;
 	case TH_CMD_MESH_TRANSFORM:
 		for (int i = 0; i < 4; i++)
@@ -162,8 +182,16 @@ static void ops_none(uint8_t *p, int *n)
 }
 static void ops_more_than_present(uint8_t *p, int *n) { th_put_le16(p, 4); }
 static void add_with_element(uint8_t *p, int *n) { th_put_le64(p + 3, 5); }
-static void move_without_element(uint8_t *p, int *n) { th_put_le64(p + 2 + 21 + 1, 0); }
-static void remove_with_position(uint8_t *p, int *n) { th_put_le32(p + 2 + 42 + 9, 0x3f800000u); }
+static void move_without_element(uint8_t *p, int *n) { th_put_le64(p + 2 + 25 + 1, 0); }
+static void remove_with_position(uint8_t *p, int *n) { th_put_le32(p + 2 + 50 + 13, 0x3f800000u); }
+/* The face of the mesh.create sample loses its third corner. */
+static void face_of_two_corners(uint8_t *p, int *n)
+{
+	th_put_le16(p + 44, 6);
+	*n = 44 + 2 + 6 * 25;
+}
+static void loop_to_a_later_op(uint8_t *p, int *n) { th_put_le64(p + 46 + 25 * 5 + 1, 5); }
+static void colour_above_one(uint8_t *p, int *n) { th_put_le32(p + 1 + 2 + 5, 0x3fc00000u); }
 static void not_affine(uint8_t *p, int *n) { th_put_le32(p + 15 * 4, 0x40000000u); }
 static void settings_too_long(uint8_t *p, int *n) { th_put_le16(p + 4, TH_PL_TOOL_SETTINGS_MAX + 1); }
 
@@ -192,6 +220,10 @@ static void every_field_rule_is_enforced_with_a_reason(void **state)
 	assert_non_null(strstr(refused_after(TH_CMD_MESH_PATCH, move_without_element), "id is required"));
 	assert_non_null(strstr(refused_after(TH_CMD_MESH_PATCH, remove_with_position), "must be 0 for REMOVE"));
 	assert_non_null(strstr(refused_after(TH_CMD_MESH_TRANSFORM, not_affine), "not affine"));
+	assert_string_equal(refused_after(TH_CMD_MESH_CREATE, face_of_two_corners), "ops: a face needs at least 3 corners");
+	assert_string_equal(refused_after(TH_CMD_MESH_CREATE, loop_to_a_later_op),
+			    "ops: a local reference must name an earlier VERTEX_ADD");
+	assert_string_equal(refused_after(TH_CMD_MATERIAL_SET, colour_above_one), "base_color: each channel must be in [0, 1]");
 	assert_string_equal(refused_after(TH_CMD_TOOL_STATE, settings_too_long), "settings: too long");
 	/* entity.create: each component at most once. */
 	uint8_t b[2 + 2 * 26];
@@ -249,7 +281,7 @@ static void the_largest_valid_encoding_is_computed_from_the_fields(void **state)
 	struct th_pl_mesh_patch *mp = make_sample(TH_CMD_MESH_PATCH);
 	mp->ops_count = TH_PL_MESH_OPS_MAX;
 	for (unsigned i = 0; i < TH_PL_MESH_OPS_MAX; i++)
-		mp->ops[i] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_MOVE, i + 1, { 1, 2, 3 } };
+		mp->ops[i] = (struct th_pl_mesh_op){ TH_PL_MESH_OP_VERTEX_MOVE, i + 1, 0, { 1, 2, 3 } };
 	int n = encode(TH_CMD_MESH_PATCH, mp, buf, sizeof buf);
 	assert_int_equal(n, (int)th_cmd_find(TH_CMD_MESH_PATCH)->max_encoded);
 	assert_int_equal(n, TH_PL_MAXSZ_MESH_PATCH);
@@ -283,8 +315,8 @@ static void the_schema_hash_covers_every_payload_field(void **state)
 		assert_non_null(strstr(t, line));
 	}
 	assert_non_null(strstr(t, "payload-item mesh_op rule=RULE(th_pl_rule_mesh_op) fields=P_ENUM8(op, "
-				  "TH_PL_MESH_OP_VERTEX_ADD, TH_PL_MESH_OP_MAX) P_U64(element) P_F32S(position, 3)\n"));
-	assert_non_null(strstr(t, "payload-const MESH_OP_MAX 3\n"));
+				  "TH_PL_MESH_OP_VERTEX_ADD, TH_PL_MESH_OP_MAX) P_U64(element) P_U32(arg) P_F32S(position, 3)\n"));
+	assert_non_null(strstr(t, "payload-const MESH_OP_MAX 6\n"));
 	assert_non_null(strstr(t, "payload=P_U32(tool) P_BYTES(settings, TH_PL_TOOL_SETTINGS_MAX)\n"));
 	/* Retyping one field (tool: u32 -> u64) changes the hash. */
 	char *f = strstr(t, "P_U32(tool)");

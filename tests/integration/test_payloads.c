@@ -42,7 +42,7 @@ static void malformed_payloads_are_refused_before_signing(void **state)
 	assert_string_equal(c.last_reject, "malformed component.write payload (component: not a replicated component id)");
 
 	/* A mesh.patch whose op kind is out of range. */
-	uint8_t patch[2 + 21] = { 0 };
+	uint8_t patch[2 + 25] = { 0 };
 	th_put_le16(patch, 1);
 	patch[2] = TH_PL_MESH_OP_MAX + 1;
 	assert_true(nc_submit_raw(&c, TH_CMD_MESH_PATCH, 77, patch, sizeof patch) > 0);
@@ -82,7 +82,7 @@ static void a_host_refuses_a_malformed_payload_its_member_relays(void **state)
 
 	/* B does not check: the mesh.patch with an op out of range is signed,
 	 * acked and relayed. */
-	uint8_t patch[2 + 21] = { 0 };
+	uint8_t patch[2 + 25] = { 0 };
 	th_put_le16(patch, 1);
 	patch[2] = TH_PL_MESH_OP_MAX + 1;
 	assert_true(nc_submit_raw(&c, TH_CMD_MESH_PATCH, 77, patch, sizeof patch) > 0);
