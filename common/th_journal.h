@@ -26,7 +26,8 @@ static inline size_t th_journal_mark(const struct th_journal *j) { return j->len
 int th_journal_push(struct th_journal *j, uint8_t kind, const void *data, size_t len);
 /* The newest record above `mark`: 1 with *kind, *data (valid until the next
  * push) and *len, after which the record is gone; 0 when the journal is at
- * mark. */
+ * mark; -EBADMSG (nothing popped) when the bytes above mark are not whole
+ * records (a mark that was never this journal's). */
 int th_journal_pop(struct th_journal *j, size_t mark, uint8_t *kind, const uint8_t **data, size_t *len);
 /* Drops everything above mark without reverting it. */
 static inline void th_journal_truncate(struct th_journal *j, size_t mark)

@@ -81,6 +81,7 @@ struct th_mesh_stats {
 	int64_t euler; /* V - E + F */
 };
 
+/* An empty mesh; 0, -EINVAL for id 0 (never a mesh's id), or -ENOMEM. */
 int th_mesh_init(struct th_mesh *m, uint64_t id);
 void th_mesh_fini(struct th_mesh *m);
 /* A deep copy (dst uninitialized); 0 or -ENOMEM. */
@@ -91,8 +92,8 @@ int32_t th_mesh_vert_find(const struct th_mesh *m, uint64_t id);
 int32_t th_mesh_face_find(const struct th_mesh *m, uint64_t id);
 /* Half-edge from vertex slot a to b, or TH_MESH_NONE. */
 int32_t th_mesh_he_find(const struct th_mesh *m, int32_t a, int32_t b);
-/* Ids of face slot f's corners in loop order into ids[cap]; returns n or
- * -ENOBUFS. */
+/* Ids of face slot f's corners in loop order into ids[cap]; returns n,
+ * -ENOBUFS, or -EINVAL when f is not a live face's slot. */
 int th_mesh_face_loop(const struct th_mesh *m, int32_t f, uint64_t *ids, unsigned cap);
 /* The id of the undirected edge between vertices a and b (either order):
  * SipHash-2-4 of the two ids, lower first, never 0. Edges are not stored
