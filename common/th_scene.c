@@ -6,7 +6,9 @@
  * REPLICATED component holding the C structs), meshes in slots of their own;
  * an open-addressing table maps each id to its slot. Slots and tables only
  * grow, so a revert (which only brings back what was there before) never
- * allocates. The canonical encoding sorts ids at encode time (radix sort). */
+ * allocates. The canonical encoding sorts ids at encode time (radix sort)
+ * and keeps each mesh's encoding until that mesh changes, so encoding a
+ * scene again costs the meshes changed since, not all of them. */
 #include "th_scene.h"
 
 #include <errno.h>
@@ -146,8 +148,17 @@ struct scene_entities {
 	struct idmap map;
 };
 
+/* A mesh's canonical encoding, kept until the mesh changes: encoding a
+ * scene re-encodes only the meshes changed since the last time. */
+struct mesh_enc {
+	uint8_t *p;
+	size_t len, cap;
+	bool valid;
+};
+
 struct scene_meshes {
 	struct th_mesh **m; /* per slot; NULL: free */
+	struct mesh_enc *enc; /* per slot */
 	uint32_t *free;
 	uint32_t nfree, nslots, cap, count;
 	struct idmap map;
@@ -193,12 +204,15 @@ static void content_fini(struct scene_content *c)
 		free(e->col[i]);
 	free(e->map.cells);
 	struct scene_meshes *ms = &c->meshes;
-	for (uint32_t i = 0; i < ms->nslots; i++)
+	for (uint32_t i = 0; i < ms->nslots; i++) {
 		if (ms->m[i]) {
 			th_mesh_fini(ms->m[i]);
 			free(ms->m[i]);
 		}
+		free(ms->enc[i].p);
+	}
 	free(ms->m);
+	free(ms->enc);
 	free(ms->free);
 	free(ms->map.cells);
 	memset(c, 0, sizeof *c);
@@ -283,18 +297,21 @@ static int meshes_reserve(struct scene_meshes *ms)
 		cap = TH_SCENE_MESHES_MAX;
 	if (cap <= ms->nslots)
 		return -ENOMEM;
-	if (grow(&ms->m, cap, sizeof *ms->m) || grow(&ms->free, cap, sizeof *ms->free))
+	if (grow(&ms->m, cap, sizeof *ms->m) || grow(&ms->free, cap, sizeof *ms->free) ||
+	    grow(&ms->enc, cap, sizeof *ms->enc))
 		return -ENOMEM;
+	memset(ms->enc + ms->cap, 0, (cap - ms->cap) * sizeof *ms->enc);
 	ms->cap = cap;
 	return 0;
 }
 
-static void meshes_add(struct scene_meshes *ms, struct th_mesh *m)
+static uint32_t meshes_add(struct scene_meshes *ms, struct th_mesh *m)
 {
 	uint32_t slot = ms->nfree ? ms->free[--ms->nfree] : ms->nslots++;
-	ms->m[slot] = m;
+	ms->m[slot] = m; /* its enc is empty: new, or cleared by meshes_destroy */
 	idmap_put(&ms->map, m->id, slot);
 	ms->count++;
+	return slot;
 }
 
 static struct th_mesh *meshes_get(const struct scene_meshes *ms, uint64_t id)
@@ -312,6 +329,8 @@ static void meshes_destroy(struct scene_meshes *ms, uint64_t id)
 	th_mesh_fini(ms->m[slot]);
 	free(ms->m[slot]);
 	ms->m[slot] = NULL;
+	free(ms->enc[slot].p);
+	memset(&ms->enc[slot], 0, sizeof ms->enc[slot]);
 	ms->free[ms->nfree++] = (uint32_t)slot;
 	ms->count--;
 }
@@ -674,9 +693,10 @@ static int apply_mesh_patch(struct th_scene *s, const struct th_logrec_entry *e,
 			    struct th_scene_refusal *r)
 {
 	const struct th_pl_mesh_patch *p = &s->pl.mesh_patch;
-	struct th_mesh *m = meshes_get(&s->c.meshes, e->scope_id);
-	if (!m)
+	int64_t slot = idmap_find(&s->c.meshes.map, e->scope_id);
+	if (slot < 0)
 		return refuse(r, TH_REFUSE_NO_MESH, "scope: no mesh has this id");
+	struct th_mesh *m = s->c.meshes.m[slot];
 	uint64_t created = derive_new_ids(s, e, p->ops, p->ops_count);
 	if ((uint64_t)m->live_verts + m->live_faces + created > TH_MESH_ELEMENTS_MAX)
 		return refuse(r, TH_REFUSE_LIMIT, "ops: the mesh would hold more elements than a mesh may");
@@ -689,6 +709,7 @@ static int apply_mesh_patch(struct th_scene *s, const struct th_logrec_entry *e,
 		return refuse(r, TH_REFUSE_MESH, why ? why : "ops: the patch does not fit the mesh");
 	if (rv < 0)
 		return rv;
+	s->c.meshes.enc[slot].valid = false;
 	changed(s, TH_SCENE_MESH_CHANGED, m->id);
 	return 0;
 }
@@ -827,18 +848,21 @@ void th_scene_revert(struct th_scene *s, struct th_journal *j, size_t mark)
 	uint8_t kind;
 	const uint8_t *d;
 	size_t len;
-	struct th_mesh *last = NULL; /* the mesh of the previous mesh record */
+	struct scene_meshes *ms = &s->c.meshes;
+	int64_t last = -1; /* the slot of the previous mesh record's mesh */
 	while (th_journal_pop(j, mark, &kind, &d, &len) == 1) {
 		if (kind >= 1 && kind <= TH_MESH_REC_MAX) {
 			uint64_t mid = th_mesh_record_mesh(d, len);
-			if (!last || last->id != mid)
-				last = meshes_get(&s->c.meshes, mid);
-			if (last)
-				(void)th_mesh_undo_record(last, kind, d, len);
+			if (last < 0 || ms->m[last]->id != mid)
+				last = idmap_find(&ms->map, mid);
+			if (last >= 0) {
+				(void)th_mesh_undo_record(ms->m[last], kind, d, len);
+				ms->enc[last].valid = false;
+			}
 			continue;
 		}
 		if (kind == REC_MESH_CREATED)
-			last = NULL;
+			last = -1;
 		revert_scene_record(s, kind, d, len);
 	}
 }
@@ -933,12 +957,32 @@ static int encode_entities(const struct th_scene *s, struct th_wbuf *w)
 	return rv;
 }
 
-static int encode_meshes(const struct th_scene *s, struct th_wbuf *w)
+/* The mesh in slot's canonical encoding, from the cache or encoded into it.
+ * The cache is not the scene's content: filling it from an encode of a
+ * const scene changes nothing a reader sees. */
+static const struct mesh_enc *mesh_encoding(const struct scene_meshes *ms, uint32_t slot, int *rv)
 {
-	const struct scene_meshes *ms = &s->c.meshes;
-	th_wbuf_u32(w, ms->count);
+	struct mesh_enc *c = (struct mesh_enc *)&ms->enc[slot];
+	if (c->valid)
+		return c;
+	struct th_wbuf b;
+	th_wbuf_init(&b, 0);
+	b.data = c->p;
+	b.cap = c->cap;
+	*rv = th_mesh_encode(ms->m[slot], &b);
+	c->p = b.data;
+	c->cap = b.cap;
+	c->len = b.len;
+	c->valid = *rv == 0;
+	return *rv ? NULL : c;
+}
+
+/* Calls fn with each mesh's encoding, ascending id. */
+static int each_mesh_encoding(const struct scene_meshes *ms, int (*fn)(void *ud, const uint8_t *p, size_t n),
+			      void *ud)
+{
 	if (!ms->count)
-		return th_wbuf_error(w);
+		return 0;
 	struct sort_item *a = malloc(2 * (size_t)ms->count * sizeof *a);
 	if (!a)
 		return -ENOMEM;
@@ -950,13 +994,29 @@ static int encode_meshes(const struct th_scene *s, struct th_wbuf *w)
 		}
 	struct sort_item *sorted = sort_items(a, a + n, n);
 	int rv = 0;
-	for (size_t k = 0; k < n && rv == 0; k++)
-		rv = th_mesh_encode(ms->m[sorted[k].slot], w);
+	for (size_t k = 0; k < n && rv == 0; k++) {
+		const struct mesh_enc *c = mesh_encoding(ms, sorted[k].slot, &rv);
+		if (c)
+			rv = fn(ud, c->p, c->len);
+	}
 	free(a);
-	return rv ? rv : th_wbuf_error(w);
+	return rv;
 }
 
-int th_scene_encode(const struct th_scene *s, struct th_wbuf *w)
+static int put_piece(void *ud, const uint8_t *p, size_t n)
+{
+	th_wbuf_put(ud, p, n);
+	return th_wbuf_error(ud);
+}
+
+static int hash_piece(void *ud, const uint8_t *p, size_t n)
+{
+	crypto_generichash_update(ud, p, n);
+	return 0;
+}
+
+/* Everything before the first mesh: header, materials, entities, mesh count. */
+static int encode_head(const struct th_scene *s, struct th_wbuf *w)
 {
 	th_wbuf_put(w, SCENE_MAGIC, SCENE_MAGIC_LEN);
 	th_wbuf_u32(w, TH_SCENE_ENCODING_VERSION);
@@ -975,8 +1035,15 @@ int th_scene_encode(const struct th_scene *s, struct th_wbuf *w)
 		th_wbuf_f32s(w, &m->metallic, 1);
 	}
 	int rv = encode_entities(s, w);
+	th_wbuf_u32(w, s->c.meshes.count);
+	return rv ? rv : th_wbuf_error(w);
+}
+
+int th_scene_encode(const struct th_scene *s, struct th_wbuf *w)
+{
+	int rv = encode_head(s, w);
 	if (rv == 0)
-		rv = encode_meshes(s, w);
+		rv = each_mesh_encoding(&s->c.meshes, put_piece, w);
 	return rv ? rv : th_wbuf_error(w);
 }
 
@@ -984,14 +1051,16 @@ int th_scene_hash(const struct th_scene *s, uint8_t out[TH_SCENE_HASH_LEN])
 {
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	int rv = th_scene_encode(s, &w);
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, TH_SCENE_HASH_LEN);
+	crypto_generichash_update(&st, scene_hash_domain, sizeof scene_hash_domain);
+	int rv = encode_head(s, &w);
 	if (rv == 0) {
-		crypto_generichash_state st;
-		crypto_generichash_init(&st, NULL, 0, TH_SCENE_HASH_LEN);
-		crypto_generichash_update(&st, scene_hash_domain, sizeof scene_hash_domain);
 		crypto_generichash_update(&st, w.data, w.len);
-		crypto_generichash_final(&st, out, TH_SCENE_HASH_LEN);
+		rv = each_mesh_encoding(&s->c.meshes, hash_piece, &st);
 	}
+	if (rv == 0)
+		crypto_generichash_final(&st, out, TH_SCENE_HASH_LEN);
 	th_wbuf_fini(&w);
 	return rv;
 }
@@ -1105,8 +1174,17 @@ static int decode_meshes(struct scene_content *c, struct th_rbuf *r, const char 
 			return bad(why, "meshes: ids out of order, repeated or 0");
 		}
 		prev = m->id;
+		uint32_t slot = meshes_add(ms, m);
+		/* The input is this mesh's canonical encoding (th_mesh_decode
+		 * accepts nothing else): keep it as the cache, if memory allows. */
+		struct mesh_enc *ce = &ms->enc[slot];
+		ce->p = malloc(used);
+		if (ce->p) {
+			memcpy(ce->p, r->p + r->off, used);
+			ce->len = ce->cap = used;
+			ce->valid = true;
+		}
 		r->off += used;
-		meshes_add(ms, m);
 	}
 	return 0;
 }

@@ -129,7 +129,9 @@ const struct th_scene_material *th_scene_material(const struct th_scene *s, unsi
 void th_scene_stats(const struct th_scene *s, struct th_scene_stats *out);
 
 /* Canonical encoding appended to w (0 or th_wbuf's error) and the world
- * hash over it. */
+ * hash over it. Both keep each mesh's encoding cached until the mesh
+ * changes (re-encoding only what changed): they read s, but must not run
+ * on one scene from two threads at once. */
 int th_scene_encode(const struct th_scene *s, struct th_wbuf *w);
 int th_scene_hash(const struct th_scene *s, uint8_t out[TH_SCENE_HASH_LEN]);
 /* Replaces s's content with the scene encoded at p[len] (exactly len

@@ -1217,15 +1217,33 @@ static void decoding_round_trips_and_replaces_the_content(void **state)
 	author_init(&a2, 0x66);
 	struct th_journal j;
 	th_journal_init(&j, 0);
+	/* (a vertex of a decoded mesh moves: its encoding must follow) */
+	const struct th_mesh *dm = NULL;
+	cur = 0;
+	assert_true(th_scene_next_mesh(dst, &cur, &dm));
+	uint64_t dv = 0;
+	for (uint32_t i = 0; i < dm->nverts && !dv; i++)
+		dv = dm->verts[i].id;
 	const struct th_logrec_entry *more[] = { mk(&a2, TH_CMD_ENTITY_CREATE, 0), mk_quad(&a2, 5, 0),
-						 mk_material(&a2, 9, "iron", 0) };
-	for (size_t i = 0; i < 3; i++) {
+						 mk_material(&a2, 9, "iron", 0), mk_move(&a2, dm->id, dv, 7, 7) };
+	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
 		ok(src, more[i], NULL);
 		ok(dst, more[i], &j);
 	}
 	hash_of(src, h1);
 	hash_of(dst, h2);
 	assert_memory_equal(h1, h2, 32);
+	/* The encoding carries the move. */
+	struct th_wbuf moved = encoding(dst);
+	struct th_scene *back;
+	assert_int_equal(th_scene_create(&back), 0);
+	assert_int_equal(th_scene_decode(back, moved.data, moved.len, &why), 0);
+	const struct th_mesh *bm = th_scene_mesh(back, dm->id);
+	assert_non_null(bm);
+	int32_t bv = th_mesh_vert_find(bm, dv);
+	assert_true(bv != TH_MESH_NONE && bm->verts[bv].pos[0] == 7 && bm->verts[bv].pos[1] == 7);
+	th_scene_destroy(&back);
+	th_wbuf_fini(&moved);
 	th_scene_revert(dst, &j, 0);
 	assert_encoding(dst, &enc);
 	th_journal_fini(&j);
