@@ -21,8 +21,20 @@
  *   mesh.transform   refused: it carries an intent (a matrix), not results
  *   tool.state, annotation.add, session.rename: no effect on the scene
  *   edit.undo, edit.redo, session.role_set: th_fold's, refused here
+ * Refusals (enum th_refusal); a refused entry changes nothing:
+ *   MALFORMED    the payload does not decode (or an unknown type)
+ *   NOT_SCENE    edit.undo, edit.redo, session.role_set
+ *   INTENT       mesh.transform
+ *   NO_ENTITY    entity.destroy, component.write/remove: no such entity
+ *   NO_MESH      mesh.patch: no such mesh; a MeshRef (entity.create,
+ *                component.write) naming a missing mesh
+ *   NO_COMPONENT component.remove of a component the entity lacks
+ *   EXISTS       entity.create, mesh.create: the derived id is in use
+ *   LIMIT        TH_SCENE_ENTITIES_MAX, TH_SCENE_MESHES_MAX,
+ *                TH_MESH_ELEMENTS_MAX elements in one mesh
+ *   MESH         th_mesh_apply refused the ops (its sentence in why)
  * Every change pushes its inverse to the step's journal; th_scene_revert
- * undoes steps newest first, exactly.
+ * undoes steps newest first, exactly (a mesh.create's mesh is destroyed).
  *
  * Canonical encoding (th_scene_encode), what the world hash covers:
  *   "THSC" u32 version (1)
