@@ -253,6 +253,60 @@ static void an_entry_below_the_window_is_refused_and_changes_nothing(void **stat
 	free(l.v);
 }
 
+/* 25 000 writes through a window of 64: the journal bytes of entries that
+ * left the window are cut off (past 1 MiB) and rollbacks inside the window
+ * still land where they belong. */
+static void the_window_keeps_rolling_back_after_old_journal_bytes_are_cut(void **state)
+{
+	enum { N = 25000, LATE = 30 };
+	size_t c = ff_make(&alice, TH_CMD_ENTITY_CREATE, 0, 1, ff_entity_create(0));
+	uint64_t ent = ff_entity_of(c);
+	size_t *idx = malloc(N * sizeof *idx);
+	for (size_t i = 0; i < N; i++)
+		idx[i] = ff_make(&alice, TH_CMD_COMPONENT_WRITE, ent, 2 + i, ff_component_write((float)i));
+	/* bob wrote at a lamport LATE entries below alice's last */
+	size_t late = ff_make(&bob, TH_CMD_COMPONENT_WRITE, ent, 1 + N - LATE, ff_component_write(-1));
+	size_t last = ff_make(&alice, TH_CMD_ENTITY_DESTROY, ent, 2 + N, ff_empty());
+	struct tf_log l = { 0 }, l2 = { 0 };
+	struct th_fold *f = tf_fold(&l, 64), *g = tf_fold(&l2, 0);
+	tf_fold_all(f, (size_t[]){ c }, 1);
+	tf_fold_all(f, idx, N);
+	struct th_fold_stats st;
+	th_fold_stats(f, &st);
+	assert_int_equal(st.window_entries, 64);
+	assert_true(st.window_bytes < 64 * 1024);
+	assert_int_equal(th_fold_add(f, ff_e(late), late), 0);
+	assert_true(tf_transform(f, ent)->position[0] == (float)(N - 1));
+	assert_int_equal(th_fold_add(f, ff_e(last), last), 0);
+	/* the same set in total order, with the default window */
+	tf_fold_all(g, (size_t[]){ c }, 1);
+	tf_fold_all(g, idx, N - LATE - 1);
+	tf_fold_all(g, (size_t[]){ late }, 1);
+	tf_fold_all(g, idx + N - LATE - 1, LATE + 1);
+	tf_fold_all(g, (size_t[]){ last }, 1);
+	tf_expect_same(f, g);
+	th_fold_stats(f, &st);
+	assert_int_equal(st.rollbacks, 1);
+	assert_int_equal(st.replayed, LATE + 1);
+
+	/* the byte bound holds the window too */
+	struct th_fold_config cb = { .window_bytes = 4096 };
+	memcpy(cb.host_key, host.kp.pk, 32);
+	struct th_fold *b = NULL;
+	assert_int_equal(th_fold_create(&cb, &b), 0);
+	tf_fold_all(b, (size_t[]){ c }, 1);
+	tf_fold_all(b, idx, 200);
+	th_fold_stats(b, &st);
+	assert_true(st.window_bytes <= 4096);
+	assert_true(st.window_entries > 0 && st.window_entries < 200);
+	th_fold_destroy(&b);
+	th_fold_destroy(&f);
+	th_fold_destroy(&g);
+	free(idx);
+	free(l.v);
+	free(l2.v);
+}
+
 /* ---- undo, redo, roles ------------------------------------------------------- */
 
 static void undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back(void **state)
@@ -739,6 +793,7 @@ static void tentatives_show_at_once_and_leave_the_hash_alone(void **state)
 #define PT_ENTRIES 300
 #define PT_SEEDS 4
 #define PT_ORDERS 12
+#define PT_SMALL_WINDOW_ORDERS 3
 #define PT_ENTS_MAX 256
 #define PT_MESHES_MAX 64
 #define PT_ELEMS_MAX 96
@@ -860,6 +915,11 @@ static size_t pt_entry(struct pt_hist *h, unsigned a, uint64_t lamport, bool gra
 	if (r < 93)
 		return ff_make(au, TH_CMD_SESSION_ROLE_SET, 0, lamport,
 			       ff_role(h->au[pt_below(PT_AUTHORS)].kp.pk, (uint8_t)(2 + pt_below(2))));
+	if (r < 95) {
+		memset(&ff_pl, 0, sizeof ff_pl);
+		memcpy(ff_pl.session_rename.name, "studio", 7);
+		return ff_make(au, TH_CMD_SESSION_RENAME, 0, lamport, &ff_pl.session_rename);
+	}
 	return ff_make(au, TH_CMD_TOOL_STATE, 7, lamport, ff_empty());
 }
 
@@ -898,22 +958,61 @@ static int pt_key_cmp(const void *x, const void *y)
 	return memcmp(a->author, b->author, 32);
 }
 
+/* One delivery: the fold, its reports, what it was given. With a small
+ * window an add may be out of reach (-ERANGE): it must change nothing, and
+ * the owner rebuilds, as thetad does from its log: a fold with a window
+ * that covers the set, fed what was delivered, in the same order. */
+struct pt_run {
+	struct th_fold *f;
+	struct tf_log *l;
+	size_t done[PT_ENTRIES];
+	size_t ndone;
+	uint64_t rebuilds;
+};
+
+static void pt_add(struct pt_run *r, size_t i, int want)
+{
+	uint8_t h0[32], d0[32], h1[32], d1[32];
+	bool small = r->rebuilds == 0;
+	if (small) {
+		tf_hash(r->f, h0);
+		th_fold_set_digest(r->f, d0);
+	}
+	int rc = th_fold_add(r->f, ff_e(i), i);
+	if (rc == -ERANGE && want == 0 && small) {
+		tf_hash(r->f, h1);
+		th_fold_set_digest(r->f, d1);
+		assert_memory_equal(h0, h1, 32);
+		assert_memory_equal(d0, d1, 32);
+		th_fold_destroy(&r->f);
+		r->l->n = 0;
+		r->f = tf_fold(r->l, 0);
+		for (size_t k = 0; k < r->ndone; k++)
+			assert_int_equal(th_fold_add(r->f, ff_e(r->done[k]), r->done[k]), 0);
+		r->rebuilds++;
+		rc = th_fold_add(r->f, ff_e(i), i);
+	}
+	assert_int_equal(rc, want);
+	if (rc == 0)
+		r->done[r->ndone++] = i;
+}
+
 /* Delivers the history in order `o`: 0 as generated, 1 and 2 author after
  * author (forward, backward), then random interleavings with duplicates,
  * premature entries (a seq gap: -EPROTO) and, every other one, an author
  * held back to the end (a partition that heals). */
-static void pt_deliver(struct th_fold *f, const struct pt_hist *h, unsigned o)
+static void pt_deliver(struct pt_run *r, const struct pt_hist *h, unsigned o)
 {
 	if (o == 0) {
 		for (size_t i = 0; i < h->n; i++)
-			assert_int_equal(th_fold_add(f, ff_e(h->idx[i]), h->idx[i]), 0);
+			pt_add(r, h->idx[i], 0);
 		return;
 	}
 	if (o <= 2) {
 		for (unsigned k = 0; k < PT_AUTHORS; k++) {
 			unsigned a = o == 1 ? k : PT_AUTHORS - 1 - k;
 			for (size_t i = 0; i < h->nby[a]; i++)
-				assert_int_equal(th_fold_add(f, ff_e(h->by[a][i]), h->by[a][i]), 0);
+				pt_add(r, h->by[a][i], 0);
 		}
 		return;
 	}
@@ -926,16 +1025,11 @@ static void pt_deliver(struct th_fold *f, const struct pt_hist *h, unsigned o)
 			others |= b != held && cur[b] < h->nby[b];
 		if (cur[a] == h->nby[a] || (a == held && others))
 			continue;
-		if (cur[a] && pt_below(10) == 0) {
-			size_t d = h->by[a][pt_below((uint32_t)cur[a])];
-			assert_int_equal(th_fold_add(f, ff_e(d), d), 1);
-		}
-		if (cur[a] + 1 < h->nby[a] && pt_below(20) == 0) {
-			size_t g = h->by[a][cur[a] + 1];
-			assert_int_equal(th_fold_add(f, ff_e(g), g), -EPROTO);
-		}
-		size_t i = h->by[a][cur[a]++];
-		assert_int_equal(th_fold_add(f, ff_e(i), i), 0);
+		if (cur[a] && pt_below(10) == 0)
+			pt_add(r, h->by[a][pt_below((uint32_t)cur[a])], 1);
+		if (cur[a] + 1 < h->nby[a] && pt_below(20) == 0)
+			pt_add(r, h->by[a][cur[a] + 1], -EPROTO);
+		pt_add(r, h->by[a][cur[a]++], 0);
 		left--;
 	}
 }
@@ -974,7 +1068,7 @@ static void pt_check_reports(struct th_fold *f, const struct pt_hist *h, const s
 static void random_histories_converge_in_every_delivery_order(void **state)
 {
 	static struct pt_hist h;
-	uint64_t seen_status[5] = { 0 }, seen_reason[TH_REFUSE_COUNT] = { 0 }, rollbacks = 0;
+	uint64_t seen_status[5] = { 0 }, seen_reason[TH_REFUSE_COUNT] = { 0 }, rollbacks = 0, rebuilds = 0;
 	for (uint64_t seed = 1; seed <= PT_SEEDS; seed++) {
 		pt_generate(&h, seed);
 		size_t sorted[PT_ENTRIES];
@@ -1003,8 +1097,14 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 
 		for (unsigned o = 0; o < PT_ORDERS; o++) {
 			struct tf_log l = { 0 };
-			struct th_fold *f = tf_fold(&l, 0);
-			pt_deliver(f, &h, o);
+			/* the last orders start with a window of 16 entries */
+			static struct pt_run run;
+			memset(&run, 0, sizeof run);
+			run.l = &l;
+			run.f = tf_fold(&l, o + PT_SMALL_WINDOW_ORDERS >= PT_ORDERS ? 16 : 0);
+			pt_deliver(&run, &h, o);
+			rebuilds += run.rebuilds;
+			struct th_fold *f = run.f;
 			tf_expect_same(f, ref);
 			for (size_t i = 0; i < h.n; i++) {
 				const struct th_logrec_entry *e = ff_e(h.idx[i]);
@@ -1039,12 +1139,12 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 	}
 	/* the histories exercised what they are meant to */
 	printf("convergence: %d seeds x %d orders x %d entries; applied %llu refused %llu excluded %llu "
-	       "control %llu; denied %llu, undo-target %llu, mesh %llu; %llu rollbacks\n",
+	       "control %llu; denied %llu, undo-target %llu, mesh %llu; %llu rollbacks, %llu rebuilds\n",
 	       PT_SEEDS, PT_ORDERS, PT_ENTRIES, (unsigned long long)seen_status[TH_FOLD_APPLIED],
 	       (unsigned long long)seen_status[TH_FOLD_REFUSED], (unsigned long long)seen_status[TH_FOLD_EXCLUDED],
 	       (unsigned long long)seen_status[TH_FOLD_CONTROL], (unsigned long long)seen_reason[TH_REFUSE_DENIED],
 	       (unsigned long long)seen_reason[TH_REFUSE_UNDO_TARGET], (unsigned long long)seen_reason[TH_REFUSE_MESH],
-	       (unsigned long long)rollbacks);
+	       (unsigned long long)rollbacks, (unsigned long long)rebuilds);
 	assert_true(seen_status[TH_FOLD_EXCLUDED] > 0);
 	assert_true(seen_status[TH_FOLD_CONTROL] > 0);
 	assert_true(seen_reason[TH_REFUSE_DENIED] > 0);
@@ -1052,6 +1152,7 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 	assert_true(seen_reason[TH_REFUSE_MESH] + seen_reason[TH_REFUSE_NO_MESH] > 0);
 	assert_true(seen_reason[TH_REFUSE_NO_ENTITY] > 0);
 	assert_true(rollbacks > 0);
+	assert_true(rebuilds > 0);
 }
 
 
@@ -1062,6 +1163,8 @@ int main(void)
 						tf_teardown),
 		cmocka_unit_test_setup_teardown(duplicates_gaps_and_broken_chains_change_nothing, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(an_entry_below_the_window_is_refused_and_changes_nothing, tf_setup,
+						tf_teardown),
+		cmocka_unit_test_setup_teardown(the_window_keeps_rolling_back_after_old_journal_bytes_are_cut, tf_setup,
 						tf_teardown),
 		cmocka_unit_test_setup_teardown(undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back, tf_setup,
 						tf_teardown),
