@@ -72,8 +72,9 @@ static size_t win_lower(const struct th_fold *f, const struct th_fold_key *k)
 	size_t lo = 0, hi = f->nwin;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		struct th_fold_key mk = key_of(&W(f, mid)->e);
-		if (th_fold_key_cmp(&mk, k) < 0)
+		const struct th_logrec_entry *e = &W(f, mid)->e;
+		if (e->lamport < k->lamport ||
+		    (e->lamport == k->lamport && memcmp(e->author, k->author, TH_FOLD_KEY_LEN) < 0))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -203,12 +204,12 @@ static void ctl_outcome(const struct th_fold_ctl *c, struct th_fold_outcome *o)
 	o->why = c->why ? c->why : "";
 }
 
-/* Reports what changed since the last report: window entries from index
- * `from` on, and every control record. */
-static void report(struct th_fold *f, size_t from)
+/* Reports what changed since the last report: the control records when
+ * they were recomputed, and window entries from index `from` on. */
+static void report(struct th_fold *f, size_t from, bool ctl)
 {
 	struct th_fold_outcome o;
-	for (size_t i = 0; i < f->nctl; i++) {
+	for (size_t i = 0; ctl && i < f->nctl; i++) {
 		struct th_fold_ctl *c = &f->ctl[i];
 		if (c->status == c->rstatus && c->reason == c->rreason)
 			continue;
@@ -584,25 +585,27 @@ static int add_control(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 		return rc;
 	}
 	ent->status = TH_FOLD_CONTROL;
-	if (rc == 0) {
-		/* no scene change: the entry takes its place with an empty step */
+	size_t q = rc == 1 ? win_lower(f, &k) : f->nwin;
+	if (q == f->nwin) {
+		/* no folded entry changes: the entry takes its place with an
+		 * empty step */
 		ent->mark = p < f->nwin ? W(f, p)->mark : th_journal_mark(&f->j);
 		win_insert(f, p, ent);
 		free(f->excl);
 		f->excl = nx;
 		f->nexcl = nnx;
-		report(f, f->nwin);
+		report(f, f->nwin, true);
 		return 0;
 	}
-	size_t q = win_lower(f, &k);
-	size_t from = q < p ? q : p;
+	/* back to the first entry whose exclusion changed, q; the control
+	 * entry itself takes no step, so entries below q stay as they are */
 	th_fold_tent_off(f, false);
-	if (from < f->nwin) {
-		th_scene_revert(f->scene, &f->j, W(f, from)->mark);
-		f->rollbacks++;
-	}
+	th_scene_revert(f->scene, &f->j, W(f, q)->mark);
+	f->rollbacks++;
 	size_t base = th_journal_mark(&f->j);
+	ent->mark = p <= q ? W(f, p)->mark : base;
 	win_insert(f, p, ent);
+	size_t from = p <= q ? q + 1 : q;
 	struct th_fold_key *ox = f->excl;
 	size_t nox = f->nexcl;
 	f->excl = nx;
@@ -615,19 +618,18 @@ static int add_control(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 		f->excl = ox;
 		f->nexcl = nox;
 		free(nx);
-		ox = NULL;
 		win_remove(f, p);
 		ci = ctl_lower(f, &c.key);
 		memmove(f->ctl + ci, f->ctl + ci + 1, (f->nctl - ci - 1) * sizeof *f->ctl);
 		f->nctl--;
 		ctl_restore(f);
-		recover(f, from);
+		recover(f, q);
 		th_fold_tent_on(f, false);
 		return rc;
 	}
 	free(ox);
 	th_fold_tent_on(f, false);
-	report(f, from);
+	report(f, from < p ? from : p, true);
 	return 0;
 }
 
@@ -650,7 +652,7 @@ static int add_scene(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 		return rc;
 	}
 	th_fold_tent_on(f, false);
-	report(f, p);
+	report(f, p, false);
 	return 0;
 }
 
@@ -770,6 +772,15 @@ void th_fold_destroy(struct th_fold **pf)
 	th_scene_destroy(&f->scene);
 	free(f);
 	*pf = NULL;
+}
+
+void th_fold_set_window(struct th_fold *f, uint32_t entries, size_t bytes)
+{
+	if (!f)
+		return;
+	f->win_max = entries ? entries : TH_FOLD_WINDOW_ENTRIES;
+	f->win_bytes_max = bytes ? bytes : TH_FOLD_WINDOW_BYTES;
+	trim(f);
 }
 
 /* ---- reading ------------------------------------------------------------- */

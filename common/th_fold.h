@@ -102,6 +102,12 @@ void th_fold_destroy(struct th_fold **f);
  * rollback window, see above), -ENOMEM; nothing changes on an error. */
 int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos);
 
+/* New bounds for the rollback window (0: the default), applied at once:
+ * the oldest entries past them leave it. A rebuild from a log can fold with
+ * a window covering the whole log (UINT32_MAX, SIZE_MAX: no undo of an old
+ * entry falls out of reach) and shrink it afterwards. */
+void th_fold_set_window(struct th_fold *f, uint32_t entries, size_t bytes);
+
 const struct th_scene *th_fold_scene(const struct th_fold *f);
 void th_fold_stats(const struct th_fold *f, struct th_fold_stats *out);
 /* The world hash of the folded set (th_scene_hash, tentatives left out). */

@@ -300,6 +300,27 @@ static void the_window_keeps_rolling_back_after_old_journal_bytes_are_cut(void *
 	assert_true(st.window_bytes <= 4096);
 	assert_true(st.window_entries > 0 && st.window_entries < 200);
 	th_fold_destroy(&b);
+
+	/* a rebuild folds with a window covering everything, then shrinks it:
+	 * an undo of the very first write reaches back across all of them */
+	size_t undo = ff_make(&alice, TH_CMD_EDIT_UNDO, 0, 3 + N, ff_target(1, alice.kp.pk));
+	assert_int_equal(th_fold_add(f, ff_e(undo), undo), -ERANGE);
+	struct tf_log l3 = { 0 };
+	struct th_fold *r = tf_fold(&l3, UINT32_MAX);
+	th_fold_set_window(r, UINT32_MAX, SIZE_MAX);
+	tf_fold_all(r, (size_t[]){ c }, 1);
+	tf_fold_all(r, idx, N);
+	tf_fold_all(r, (size_t[]){ late, last, undo }, 3);
+	assert_int_equal(tf_status(r, c, NULL), TH_FOLD_EXCLUDED);
+	th_fold_stats(r, &st);
+	assert_int_equal(st.window_entries, N + 4);
+	th_fold_set_window(r, 64, 0);
+	th_fold_stats(r, &st);
+	assert_int_equal(st.window_entries, 64);
+	assert_int_equal(th_fold_add(g, ff_e(undo), undo), 0);
+	tf_expect_same(r, g);
+	th_fold_destroy(&r);
+	free(l3.v);
 	th_fold_destroy(&f);
 	th_fold_destroy(&g);
 	free(idx);
