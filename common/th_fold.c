@@ -417,23 +417,24 @@ static void ctl_fill(struct th_fold_ctl *c, const struct th_logrec_entry *e, uin
 	c->seq = e->seq;
 	c->pos = pos;
 	c->type = e->type;
-	union th_pl_any pl;
 	const char *why;
 	if (e->type == TH_CMD_EDIT_UNDO || e->type == TH_CMD_EDIT_REDO) {
-		if (th_cmd_payload_decode(e->type, e->payload, e->payload_len, &pl, &why) < 0) {
+		/* edit.undo and edit.redo have the same fields */
+		struct th_pl_edit_undo u;
+		if (th_pl_decode_edit_undo(e->payload, e->payload_len, &u, &why) < 0) {
 			c->bad = true;
 			return;
 		}
-		/* edit_undo and edit_redo have the same fields */
-		c->target.lamport = pl.edit_undo.lamport;
-		memcpy(c->target.author, pl.edit_undo.author, TH_FOLD_KEY_LEN);
+		c->target.lamport = u.lamport;
+		memcpy(c->target.author, u.author, TH_FOLD_KEY_LEN);
 	} else if (e->type == TH_CMD_SESSION_ROLE_SET) {
-		if (th_cmd_payload_decode(e->type, e->payload, e->payload_len, &pl, &why) < 0) {
+		struct th_pl_session_role_set r;
+		if (th_pl_decode_session_role_set(e->payload, e->payload_len, &r, &why) < 0) {
 			c->bad = true;
 			return;
 		}
-		memcpy(c->member, pl.session_role_set.member, TH_FOLD_KEY_LEN);
-		c->role = pl.session_role_set.role;
+		memcpy(c->member, r.member, TH_FOLD_KEY_LEN);
+		c->role = r.role;
 	} else {
 		c->bad = th_cmd_payload_check(e->type, e->payload, e->payload_len, &why) < 0;
 	}

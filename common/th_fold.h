@@ -99,7 +99,12 @@ void th_fold_destroy(struct th_fold **f);
  * caller's log. Returns 0 (folded: outcomes reported), 1 (already in the
  * set: seq at or below its author's folded seq; nothing happens), -EPROTO
  * (seq skips ahead: a hole in the author's chain), -ERANGE (below the
- * rollback window, see above), -ENOMEM; nothing changes on an error. */
+ * rollback window, see above), -ENOMEM; nothing changes on an error.
+ * -EPROTO also for a prev that is not the author's head or a lamport not
+ * above its last; -ENOSPC for a new author past TH_FOLD_AUTHORS_MAX. If
+ * memory runs out again while the scene is put back after a failed replay,
+ * the fold answers -ENOMEM from then on (its owner rebuilds it). Not to be
+ * called from the fold's own callbacks. */
 int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos);
 
 /* New bounds for the rollback window (0: the default), applied at once:
@@ -119,7 +124,8 @@ void th_fold_set_digest(const struct th_fold *f, uint8_t out[32]);
 /* The author's last folded seq (0: none). */
 uint64_t th_fold_author_seq(const struct th_fold *f, const uint8_t author[TH_LOGREC_KEY_LEN]);
 /* Outcome of a folded entry still in the window or in the control state:
- * 0 with *o filled (o->why static), -ENOENT. */
+ * 0 with *o filled (o->why static; o->author points into the fold, valid
+ * until its next change, as in on_outcome), -ENOENT. */
 int th_fold_outcome_of(const struct th_fold *f, uint64_t lamport, const uint8_t author[TH_LOGREC_KEY_LEN],
 		       struct th_fold_outcome *o);
 
