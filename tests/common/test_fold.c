@@ -328,6 +328,110 @@ static void the_window_keeps_rolling_back_after_old_journal_bytes_are_cut(void *
 	free(l2.v);
 }
 
+/* ---- running out of memory ---------------------------------------------------- */
+
+/* malloc, calloc and realloc of the whole binary (libc's underneath), one
+ * of which can be made to fail: the fold and the scene are library code
+ * that must hand back -ENOMEM with nothing changed. Not under ASan, whose
+ * allocator these would bypass. */
+#if !defined(__SANITIZE_ADDRESS__)
+#define TF_CAN_FAIL_ALLOC 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+static long tf_alloc_countdown = -1; /* the allocation that fails: 0 the next one */
+
+static bool tf_alloc_fails(void)
+{
+	if (tf_alloc_countdown < 0)
+		return false;
+	return tf_alloc_countdown-- == 0;
+}
+void *malloc(size_t n) { return tf_alloc_fails() ? NULL : __libc_malloc(n); }
+void *calloc(size_t n, size_t size) { return tf_alloc_fails() ? NULL : __libc_calloc(n, size); }
+void *realloc(void *p, size_t n) { return tf_alloc_fails() ? NULL : __libc_realloc(p, n); }
+#endif
+
+/* A late mesh.create below other mesh creations: the fold reverts them,
+ * and each replay allocates. Whichever allocation fails, the add is
+ * -ENOMEM and the fold is as it was, and folds on as if nothing happened. */
+static void an_allocation_failure_in_a_rollback_changes_nothing(void **state)
+{
+#ifndef TF_CAN_FAIL_ALLOC
+	printf("SKIP: allocation failures are not injected under AddressSanitizer\n");
+#else
+	size_t idx[6];
+	for (int i = 0; i < 6; i++)
+		idx[i] = ff_make(&alice, TH_CMD_MESH_CREATE, 0, 10 + (uint64_t)i, ff_mesh_create((float)i));
+	size_t late = ff_make(&bob, TH_CMD_MESH_CREATE, 0, 11, ff_mesh_create(9));
+	size_t after = ff_make(&bob, TH_CMD_ENTITY_CREATE, 0, 30, ff_entity_create(1));
+	/* an undo of alice's second mesh: a replay from there without it */
+	size_t undo = ff_make(&alice, TH_CMD_EDIT_UNDO, 0, 31, ff_target(11, alice.kp.pk));
+	long failures = 0;
+	for (int which = 0; which < 2; which++) {
+		size_t x = which == 0 ? late : undo;
+		for (long n = 0;; n++) {
+			struct tf_log l = { 0 };
+			struct th_fold *f = tf_fold(&l, 0);
+			tf_fold_all(f, idx, 6);
+			if (which == 1)
+				tf_fold_all(f, (size_t[]){ late, after }, 2);
+			uint8_t h0[32], d0[32], h1[32], d1[32];
+			tf_hash(f, h0);
+			th_fold_set_digest(f, d0);
+			struct th_fold_stats s0, s1;
+			th_fold_stats(f, &s0);
+			size_t reports = l.n;
+			uint64_t seq0 = th_fold_author_seq(f, ff_e(x)->author);
+			tf_alloc_countdown = n;
+			int rc = th_fold_add(f, ff_e(x), x);
+			tf_alloc_countdown = -1;
+			if (rc == 0) {
+				th_fold_destroy(&f);
+				free(l.v);
+				break;
+			}
+			failures++;
+			assert_int_equal(rc, -ENOMEM);
+			tf_hash(f, h1);
+			th_fold_set_digest(f, d1);
+			th_fold_stats(f, &s1);
+			assert_memory_equal(h0, h1, 32);
+			assert_memory_equal(d0, d1, 32);
+			assert_int_equal(s1.entries, s0.entries);
+			assert_int_equal(s1.applied, s0.applied);
+			assert_int_equal(s1.control, s0.control);
+			assert_int_equal(s1.window_entries, s0.window_entries);
+			assert_int_equal(l.n, reports);
+			assert_int_equal(th_fold_author_seq(f, ff_e(x)->author), seq0);
+			struct th_fold_outcome o;
+			assert_int_equal(th_fold_outcome_of(f, ff_e(x)->lamport, ff_e(x)->author, &o), -ENOENT);
+			/* and it folds on */
+			assert_int_equal(th_fold_add(f, ff_e(x), x), 0);
+			if (which == 0)
+				assert_int_equal(th_fold_add(f, ff_e(after), after), 0);
+			else
+				assert_int_equal(tf_status(f, idx[1], NULL), TH_FOLD_EXCLUDED);
+			struct tf_log lc = { 0 };
+			struct th_fold *cmp = tf_fold(&lc, 0);
+			tf_fold_all(cmp, idx, 2);
+			tf_fold_all(cmp, (size_t[]){ late }, 1);
+			tf_fold_all(cmp, idx + 2, 4);
+			tf_fold_all(cmp, (size_t[]){ after }, 1);
+			if (which == 1)
+				tf_fold_all(cmp, (size_t[]){ undo }, 1);
+			tf_expect_same(f, cmp);
+			th_fold_destroy(&cmp);
+			free(lc.v);
+			th_fold_destroy(&f);
+			free(l.v);
+		}
+	}
+	printf("allocation failures injected: %ld, each -ENOMEM with nothing changed\n", failures);
+	assert_true(failures >= 3);
+#endif
+}
+
 /* ---- undo, redo, roles ------------------------------------------------------- */
 
 static void undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back(void **state)
@@ -1186,6 +1290,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_entry_below_the_window_is_refused_and_changes_nothing, tf_setup,
 						tf_teardown),
 		cmocka_unit_test_setup_teardown(the_window_keeps_rolling_back_after_old_journal_bytes_are_cut, tf_setup,
+						tf_teardown),
+		cmocka_unit_test_setup_teardown(an_allocation_failure_in_a_rollback_changes_nothing, tf_setup,
 						tf_teardown),
 		cmocka_unit_test_setup_teardown(undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back, tf_setup,
 						tf_teardown),
