@@ -215,12 +215,14 @@ static void an_entry_below_the_window_is_refused_and_changes_nothing(void **stat
 	struct ff_author late_a;
 	ff_author_init(&late_a, 0x55);
 	size_t idx[10];
+	size_t undo = ff_make(&carol, TH_CMD_EDIT_UNDO, 0, 9, ff_target(3, carol.kp.pk));
 	for (int i = 0; i < 10; i++)
 		idx[i] = ff_make(&alice, TH_CMD_ENTITY_CREATE, 0, 10 + (uint64_t)i, ff_entity_create((float)i));
 	size_t inside = ff_make(&bob, TH_CMD_ENTITY_CREATE, 0, 17, ff_entity_create(50));
 	size_t below = ff_make(&late_a, TH_CMD_ENTITY_CREATE, 0, 12, ff_entity_create(99));
 	struct tf_log l = { 0 };
 	struct th_fold *f = tf_fold(&l, 4);
+	tf_fold_all(f, (size_t[]){ undo }, 1);
 	tf_fold_all(f, idx, 10);
 	struct th_fold_stats st;
 	th_fold_stats(f, &st);
@@ -243,12 +245,15 @@ static void an_entry_below_the_window_is_refused_and_changes_nothing(void **stat
 	struct th_fold_outcome o;
 	assert_int_equal(th_fold_outcome_of(f, ff_e(idx[0])->lamport, alice.kp.pk, &o), -ENOENT);
 	assert_int_equal(th_fold_outcome_of(f, ff_e(idx[9])->lamport, alice.kp.pk, &o), 0);
+	/* the control state stays whole: the undo's outcome is still known */
+	assert_int_equal(th_fold_outcome_of(f, ff_e(undo)->lamport, carol.kp.pk, &o), 0);
+	assert_int_equal(o.status, TH_FOLD_CONTROL);
 	/* one inside the window still rolls back */
 	assert_int_equal(th_fold_add(f, ff_e(inside), 101), 0);
 	th_fold_stats(f, &st);
 	assert_int_equal(st.out_of_window, 1);
 	assert_int_equal(st.rollbacks, 1);
-	assert_int_equal(st.entries, 11);
+	assert_int_equal(st.entries, 12);
 	th_fold_destroy(&f);
 	free(l.v);
 }
