@@ -67,14 +67,20 @@ static size_t author_find(const struct th_fold *f, const uint8_t *key, bool *fou
 static inline struct th_fold_ent *W(const struct th_fold *f, size_t i) { return &f->win[f->lo + i]; }
 
 /* First window index whose key is >= k. */
+static bool ent_below(const struct th_logrec_entry *e, const struct th_fold_key *k)
+{
+	return e->lamport < k->lamport ||
+	       (e->lamport == k->lamport && memcmp(e->author, k->author, TH_FOLD_KEY_LEN) < 0);
+}
+
 static size_t win_lower(const struct th_fold *f, const struct th_fold_key *k)
 {
 	size_t lo = 0, hi = f->nwin;
+	if (hi && ent_below(&W(f, hi - 1)->e, k))
+		return hi; /* the common case: above everything folded */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct th_logrec_entry *e = &W(f, mid)->e;
-		if (e->lamport < k->lamport ||
-		    (e->lamport == k->lamport && memcmp(e->author, k->author, TH_FOLD_KEY_LEN) < 0))
+		if (ent_below(&W(f, mid)->e, k))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -139,7 +145,8 @@ static int win_reserve(struct th_fold *f)
 {
 	if (f->lo + f->nwin < f->cap_win)
 		return 0;
-	if (f->lo > f->nwin) {
+	/* a third or more of the array is entries that left the window */
+	if (f->lo > 0 && f->lo >= f->nwin / 2) {
 		memmove(f->win, f->win + f->lo, f->nwin * sizeof *f->win);
 		f->lo = 0;
 		return 0;
@@ -536,6 +543,12 @@ static void trim(struct th_fold *f)
 		if (f->nwin <= f->win_max && f->ent_bytes + jbytes <= f->win_bytes_max)
 			break;
 		struct th_fold_ent *w = W(f, 0);
+		bool found;
+		size_t ai = author_find(f, w->e.author, &found);
+		if (found && f->authors[ai].seq == w->e.seq && !f->authors[ai].head_ok) {
+			th_logrec_entry_hash(&w->e, f->authors[ai].head);
+			f->authors[ai].head_ok = true;
+		}
 		f->floor = key_of(&w->e);
 		f->has_floor = true;
 		f->ent_bytes -= sizeof *w + w->e.payload_len;
@@ -675,7 +688,9 @@ int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos
 	static const uint8_t zero[TH_LOGREC_HASH_LEN];
 	if (a && e->lamport <= a->lamport)
 		return -EPROTO;
-	if (memcmp(e->prev, a ? a->head : zero, TH_LOGREC_HASH_LEN) != 0)
+	/* The chain is the log's to verify; the fold checks prev where it
+	 * holds the head (seq 1, the first entry after a restore). */
+	if ((!a || a->head_ok) && memcmp(e->prev, a ? a->head : zero, TH_LOGREC_HASH_LEN) != 0)
 		return -EPROTO;
 	if (!a && f->nauthors >= TH_FOLD_AUTHORS_MAX)
 		return -ENOSPC;
@@ -684,9 +699,6 @@ int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos
 		f->out_of_window++;
 		return -ERANGE;
 	}
-	uint8_t head[TH_LOGREC_HASH_LEN];
-	if (th_logrec_entry_hash(e, head) < 0)
-		return -EINVAL;
 	if (win_reserve(f) < 0 ||
 	    (!a && grow((void **)&f->authors, &f->cap_authors, f->nauthors + 1, sizeof *f->authors) < 0))
 		return -ENOMEM;
@@ -717,7 +729,7 @@ int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos
 	}
 	a->seq = e->seq;
 	a->lamport = e->lamport;
-	memcpy(a->head, head, TH_LOGREC_HASH_LEN);
+	a->head_ok = false; /* hashed when asked for, or when it leaves the window */
 	f->entries++;
 	if (pos + 1 > f->next_pos)
 		f->next_pos = pos + 1;
@@ -823,6 +835,22 @@ int th_fold_world_hash(struct th_fold *f, uint8_t out[TH_SCENE_HASH_LEN])
 	return 0;
 }
 
+void th_fold_author_head(const struct th_fold *f, const struct th_fold_author *a, uint8_t out[TH_LOGREC_HASH_LEN])
+{
+	if (!a->head_ok) {
+		/* its last entry is in the window: trim hashes it on the way out */
+		struct th_fold_key k;
+		k.lamport = a->lamport;
+		memcpy(k.author, a->key, TH_FOLD_KEY_LEN);
+		size_t i = win_lower(f, &k);
+		if (i < f->nwin && W(f, i)->e.lamport == k.lamport &&
+		    memcmp(W(f, i)->e.author, k.author, TH_FOLD_KEY_LEN) == 0 &&
+		    th_logrec_entry_hash(&W(f, i)->e, out) == 0)
+			return;
+	}
+	memcpy(out, a->head, TH_LOGREC_HASH_LEN);
+}
+
 void th_fold_set_digest(const struct th_fold *f, uint8_t out[32])
 {
 	crypto_generichash_state st;
@@ -834,7 +862,9 @@ void th_fold_set_digest(const struct th_fold *f, uint8_t out[32])
 		th_put_le64(seq, a->seq);
 		crypto_generichash_update(&st, a->key, TH_FOLD_KEY_LEN);
 		crypto_generichash_update(&st, seq, sizeof seq);
-		crypto_generichash_update(&st, a->head, TH_LOGREC_HASH_LEN);
+		uint8_t head[TH_LOGREC_HASH_LEN];
+		th_fold_author_head(f, a, head);
+		crypto_generichash_update(&st, head, TH_LOGREC_HASH_LEN);
 	}
 	crypto_generichash_final(&st, out, 32);
 }

@@ -100,8 +100,9 @@ void th_fold_destroy(struct th_fold **f);
  * set: seq at or below its author's folded seq; nothing happens), -EPROTO
  * (seq skips ahead: a hole in the author's chain), -ERANGE (below the
  * rollback window, see above), -ENOMEM; nothing changes on an error.
- * -EPROTO also for a prev that is not the author's head or a lamport not
- * above its last; -ENOSPC for a new author past TH_FOLD_AUTHORS_MAX. If
+ * -EPROTO also for a lamport not above the author's last, and for a prev
+ * that differs from the author's head where the fold holds it (zero for
+ * seq 1; after a restore): the chain is the log's to verify. -ENOSPC for a new author past TH_FOLD_AUTHORS_MAX. If
  * memory runs out again while the scene is put back after a failed replay,
  * the fold answers -ENOMEM from then on (its owner rebuilds it). Not to be
  * called from the fold's own callbacks. */

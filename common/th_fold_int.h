@@ -23,7 +23,8 @@ struct th_fold_author {
 	uint8_t key[TH_FOLD_KEY_LEN];
 	uint64_t seq;     /* last folded seq */
 	uint64_t lamport; /* its lamport */
-	uint8_t head[TH_LOGREC_HASH_LEN]; /* th_logrec_entry_hash of it */
+	uint8_t head[TH_LOGREC_HASH_LEN]; /* th_logrec_entry_hash of it, when head_ok */
+	bool head_ok; /* else hashed when asked for (or when it leaves the window) */
 };
 
 /* One entry of the rollback window, in total order. Its scene step's
@@ -105,6 +106,9 @@ struct th_fold {
 };
 
 int th_fold_key_cmp(const struct th_fold_key *a, const struct th_fold_key *b);
+/* The author's head hash into out (hashing its last entry if that has not
+ * been done yet). */
+void th_fold_author_head(const struct th_fold *f, const struct th_fold_author *a, uint8_t out[TH_LOGREC_HASH_LEN]);
 /* Recomputes every control record's outcome and the exclusion set into
  * *excl (allocated, ascending, unique): 0 or -ENOMEM. */
 int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_key **excl, size_t *nexcl);

@@ -52,7 +52,9 @@ static int snap_content(struct th_fold *f, struct th_wbuf *b)
 		th_wbuf_put(b, a->key, TH_FOLD_KEY_LEN);
 		th_wbuf_u64(b, a->seq);
 		th_wbuf_u64(b, a->lamport);
-		th_wbuf_put(b, a->head, TH_LOGREC_HASH_LEN);
+		uint8_t head[TH_LOGREC_HASH_LEN];
+		th_fold_author_head(f, a, head);
+		th_wbuf_put(b, head, TH_LOGREC_HASH_LEN);
 		struct th_fold_key k;
 		k.lamport = a->lamport;
 		memcpy(k.author, a->key, TH_FOLD_KEY_LEN);
@@ -165,6 +167,7 @@ static int restore_authors(struct th_fold *f, struct th_rbuf *r, uint64_t entrie
 		th_rbuf_u64(r, &a->seq);
 		th_rbuf_u64(r, &a->lamport);
 		th_rbuf_bytes(r, a->head, TH_LOGREC_HASH_LEN);
+		a->head_ok = true;
 		if (i > 0 && memcmp(f->authors[i - 1].key, a->key, TH_FOLD_KEY_LEN) >= 0)
 			BAD("the snapshot's authors are not in ascending key order");
 		if (a->seq == 0 || a->seq > TH_LOGREC_LAMPORT_MAX)

@@ -184,7 +184,9 @@ static void duplicates_gaps_and_broken_chains_change_nothing(void **state)
 	assert_int_equal(th_fold_add(f, ff_e(a1), 0), 0);
 	assert_int_equal(th_fold_add(f, ff_e(a3), 2), -EPROTO);
 	assert_int_equal(th_fold_add(f, ff_e(a1), 0), 1);
-	struct th_logrec_entry forged = *ff_e(a2);
+	/* a first entry chains to nothing */
+	size_t b1 = ff_make(&bob, TH_CMD_ENTITY_CREATE, 0, 1, ff_entity_create(0));
+	struct th_logrec_entry forged = *ff_e(b1);
 	forged.prev[0] ^= 1;
 	assert_int_equal(th_fold_add(f, &forged, 1), -EPROTO);
 	forged = *ff_e(a2);
@@ -672,6 +674,10 @@ static void a_restored_snapshot_folds_on_like_the_fold_it_came_from(void **state
 	size_t below = ff_make(&late_a, TH_CMD_ENTITY_CREATE, 0, 2, ff_entity_create(0));
 	assert_int_equal(th_fold_add(g, ff_e(below), 999), -ERANGE);
 
+	/* the restored fold holds every head: a wrong prev is a broken chain */
+	struct th_logrec_entry forged = *ff_e(more[0]);
+	forged.prev[5] ^= 1;
+	assert_int_equal(th_fold_add(g, &forged, more[0]), -EPROTO);
 	for (size_t i = 0; i < m; i++) {
 		assert_int_equal(th_fold_add(f, ff_e(more[i]), more[i]), 0);
 		assert_int_equal(th_fold_add(g, ff_e(more[i]), more[i]), 0);
