@@ -1,8 +1,10 @@
 /* thetactl log: the session's log page by page or followed (asks the
  * daemon), and `log verify`, offline verification of a command log with the
- * same scanner the daemon's recovery uses (common/th_logfile.h). */
+ * same scanner the daemon's recovery uses (common/th_logfile.h), which also
+ * rebuilds the session's scene offline (rebuild.h). */
 #include "cmd_log.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -17,61 +19,129 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "th_err.h"
+#include "rebuild.h"
 #include "th_logfile.h"
 
-int ctl_cmd_log_verify(int argc, char **argv)
+#define CTL_VERIFY_USAGE                                                                                  \
+	"usage: thetactl log verify [--quiet] [--json] [--at N] [--host-key HEX] [--window ENTRIES] PATH\n"
+
+static int ctl_verify_usage(const char *fmt, const char *what)
+{
+	fprintf(stderr, "thetactl log verify: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\n" CTL_VERIFY_USAGE);
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *path = NULL;
-	bool quiet = false;
-	struct th_logscan_result res;
-	struct stat st;
+	bool quiet = false, json = ctx && ctx->json;
+	struct ctl_rebuild rb = { .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
+	uint64_t x;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			quiet = true;
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: thetactl log verify [--quiet] PATH\n"
-			       "Verifies a command log directory (or one segment file) offline:\n"
-			       "checksums, signatures, hash chains and order. Exit 0 when all hold.\n");
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--at") || !strcmp(a, "--window") || !strcmp(a, "--host-key")) {
+			if (i + 1 >= argc)
+				return ctl_verify_usage("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--host-key")) {
+				if (ctl_rebuild_parse_key(v, rb.host) < 0)
+					return ctl_verify_usage("--host-key needs the host's public key as 64 hex digits, not '%s'", v);
+				rb.host_given = true;
+			} else if (!ctl_rebuild_parse_u64(v, &x) || (!strcmp(a, "--window") && (x == 0 || x > UINT32_MAX))) {
+				return ctl_verify_usage(!strcmp(a, "--at") ? "--at needs a position (0 to the log's entry count), not '%s'"
+									  : "--window needs a count of entries from 1 to 4294967295, not '%s'",
+							v);
+			} else if (!strcmp(a, "--at")) {
+				rb.at = x;
+			} else {
+				rb.window = (uint32_t)x;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf(CTL_VERIFY_USAGE
+			       "Verifies a command log directory (or one segment file) offline: checksums,\n"
+			       "signatures, hash chains and order; then folds every verified entry into the\n"
+			       "session's scene and prints its world hash, counts and refusals.\n"
+			       "  --at N          fold only positions 0 to N-1 (the scene as it stood then)\n"
+			       "  --host-key HEX  the session host's public key (default: from the session\n"
+			       "                  directory around the log, else the first entry's author)\n"
+			       "  --window N      rollback window of the fold in entries (default %u)\n"
+			       "  --json          one JSON object; --quiet: print nothing, exit status only\n"
+			       "Exit 0 when every record verifies; 1 a bad record or an error; 2 usage.\n",
+			       TH_FOLD_WINDOW_ENTRIES);
 			return 0;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "thetactl log verify: unknown option '%s'\n", argv[i]);
-			return 2;
+		} else if (a[0] == '-' && a[1]) {
+			return ctl_verify_usage("unknown option '%s'", a);
 		} else if (path) {
-			fprintf(stderr, "thetactl log verify: unexpected argument '%s'\n", argv[i]);
-			return 2;
+			return ctl_verify_usage("unexpected argument '%s'", a);
 		} else {
-			path = argv[i];
+			path = a;
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "usage: thetactl log verify [--quiet] PATH\n");
-		return 2;
+		fprintf(stderr, CTL_VERIFY_USAGE);
+		return CTL_EXIT_USAGE;
 	}
-	if (stat(path, &st) < 0) {
-		perror(path);
-		return 1;
-	}
-	if (S_ISDIR(st.st_mode))
-		r = th_logscan_dir(path, NULL, NULL, &res);
-	else
-		r = th_logscan_file(path, NULL, NULL, &res);
+	rb.path = path;
+	r = ctl_rebuild_run(&rb);
 	if (r < 0) {
-		fprintf(stderr, "thetactl log verify: %s: %s\n", path, th_strerror(r));
-		return 1;
+		fprintf(stderr, "thetactl log verify: %s\n", rb.err);
+		ctl_rebuild_fini(&rb);
+		return CTL_EXIT_ERROR;
 	}
-	if (!res.ok) {
-		printf("record %" PRIu64 " at byte %" PRIu64 ": %s (segment %016" PRIx64 "%s)\n", res.bad_index,
-		       res.bad_offset, th_logrec_fault_str(res.bad_reason), res.bad_segment,
-		       res.torn ? "; unacknowledged torn tail, recovery truncates it" : "");
-		return 1;
+	const struct th_logscan_result *res = &rb.scan;
+	if (!res->ok) {
+		if (json) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "ok", json_object_new_boolean(false));
+			json_object_object_add(o, "bad_index", json_object_new_uint64(res->bad_index));
+			json_object_object_add(o, "bad_segment", json_object_new_uint64(res->bad_segment));
+			json_object_object_add(o, "bad_offset", json_object_new_uint64(res->bad_offset));
+			json_object_object_add(o, "reason", json_object_new_string(th_logrec_fault_str(res->bad_reason)));
+			json_object_object_add(o, "torn", json_object_new_boolean(res->torn));
+			ctl_print_json(o);
+			json_object_put(o);
+		} else {
+			printf("record %" PRIu64 " at byte %" PRIu64 ": %s (segment %016" PRIx64 "%s)\n", res->bad_index,
+			       res->bad_offset, th_logrec_fault_str(res->bad_reason), res->bad_segment,
+			       res->torn ? "; unacknowledged torn tail, recovery truncates it" : "");
+		}
+		ctl_rebuild_fini(&rb);
+		return CTL_EXIT_ERROR;
 	}
-	if (!quiet)
+	r = 0;
+	if (json) {
+		struct json_object *o = json_object_new_object(), *scene = ctl_rebuild_json(&rb);
+		json_object_object_add(o, "ok", json_object_new_boolean(true));
+		json_object_object_add(o, "records", json_object_new_uint64(res->records));
+		json_object_object_add(o, "batches", json_object_new_uint64(res->batches));
+		json_object_object_add(o, "segments", json_object_new_uint64(res->segments));
+		json_object_object_add(o, "authors", json_object_new_uint64(res->authors));
+		json_object_object_add(o, "lamport", json_object_new_uint64(res->max_lamport));
+		if (scene)
+			json_object_object_add(o, "scene", scene);
+		else
+			r = -ENOMEM;
+		if (scene)
+			ctl_print_json(o);
+		json_object_put(o);
+	} else if (!quiet) {
 		printf("ok: %" PRIu64 " records, %" PRIu64 " batches, %" PRIu64 " segments, %" PRIu64
 		       " authors, lamport %" PRIu64 "\n",
-		       res.records, res.batches, res.segments, res.authors, res.max_lamport);
-	return 0;
+		       res->records, res->batches, res->segments, res->authors, res->max_lamport);
+		r = ctl_rebuild_print(&rb);
+	}
+	if (r < 0)
+		fprintf(stderr, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));
+	ctl_rebuild_fini(&rb);
+	return r < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
 
 /* ---- thetactl log [--since POS] [--max N] [--follow] [--json] ---------------

@@ -27,3 +27,5 @@ int ctl_session_members(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_asset.c: a session's assets */
 int ctl_cmd_asset(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_scene.c: the session's scene (live and offline diff) */
+int ctl_cmd_scene(struct ctl_ctx *ctx, int argc, char **argv);

@@ -11,7 +11,7 @@
 static int ctl_cmd_log(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
-		return ctl_cmd_log_verify(argc - 1, argv + 1);
+		return ctl_cmd_log_verify(ctx, argc - 1, argv + 1);
 	return ctl_cmd_log_list(ctx, argc, argv);
 }
 
@@ -33,7 +33,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "impair", "SPEC|off | --partition on|off", "(admin) rehearse a bad network: loss, delay, jitter, partitions", ctl_cmd_impair },
 	{ "assets", "[--session S] [--json]", "a session's assets: hash, name, size, complete / partial N% / missing", ctl_cmd_assets },
 	{ "asset", "put FILE [--session S] [--name N] | get HASH OUT [--session S]", "share a file with a session (chunked, resumable) or copy one out", ctl_cmd_asset },
-	{ "log", "[--session S] [--since POS] [--max N] [--follow] [--json] | verify PATH", "the command log by position, page by page or followed; verify works offline", ctl_cmd_log },
+	{ "log", "[--session S] [--since POS] [--max N] [--follow] [--json] | verify [--at N] [--json] PATH", "the command log by position, page by page or followed; verify (offline) also rebuilds the scene, --at N as it stood at position N", ctl_cmd_log },
+	{ "scene", "[--session S] [--json] | diff A B [--session S | LOGFILE] [--json]", "the session's folded scene: counts, world hash, log position, checkpoint; diff rebuilds two positions offline", ctl_cmd_scene },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },
 	{ NULL, NULL, NULL, NULL },

@@ -58,7 +58,7 @@ static int run(char *out, size_t cap, int argc, char **argv)
 	int saved = dup(1);
 	FILE *tmp = tmpfile();
 	dup2(fileno(tmp), 1);
-	int rc = ctl_cmd_log_verify(argc, argv);
+	int rc = ctl_cmd_log_verify(NULL, argc, argv);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
