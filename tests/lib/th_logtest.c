@@ -21,13 +21,14 @@ void lt_author_init(struct lt_author *a, uint8_t seed_byte)
 	th_keypair_from_seed(seed, &a->kp);
 }
 
-void lt_entry(struct lt_author *a, uint64_t lamport, uint64_t scope_id, const void *payload, uint32_t len,
-	      bool sign, struct th_logrec_entry *e, uint8_t hash[TH_LOGREC_HASH_LEN])
+void lt_entry_cmd(struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t lamport, uint64_t scope_id,
+		  const void *payload, uint32_t len, bool sign, struct th_logrec_entry *e,
+		  uint8_t hash[TH_LOGREC_HASH_LEN])
 {
 	memset(e, 0, sizeof(*e));
 	e->version = TH_LOGREC_VERSION;
-	e->type = TH_CMD_COMPONENT_WRITE;
-	e->scope_kind = TH_SCOPE_ENTITY;
+	e->type = type;
+	e->scope_kind = scope_kind;
 	e->scope_id = scope_id;
 	e->lamport = lamport;
 	e->seq = a->chain.seq + 1;
@@ -43,6 +44,12 @@ void lt_entry(struct lt_author *a, uint64_t lamport, uint64_t scope_id, const vo
 		e->has_sig = true;
 	}
 	th_logrec_chain_advance(&a->chain, e, hash);
+}
+
+void lt_entry(struct lt_author *a, uint64_t lamport, uint64_t scope_id, const void *payload, uint32_t len,
+	      bool sign, struct th_logrec_entry *e, uint8_t hash[TH_LOGREC_HASH_LEN])
+{
+	lt_entry_cmd(a, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, lamport, scope_id, payload, len, sign, e, hash);
 }
 
 void lt_seg_begin(struct lt_seg *s, uint64_t index)

@@ -22,6 +22,11 @@ void lt_author_init(struct lt_author *a, uint8_t seed_byte);
 void lt_entry(struct lt_author *a, uint64_t lamport, uint64_t scope_id, const void *payload, uint32_t len,
 	      bool sign, struct th_logrec_entry *e, uint8_t hash[TH_LOGREC_HASH_LEN]);
 
+/* The same for any command type and scope. */
+void lt_entry_cmd(struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t lamport, uint64_t scope_id,
+		  const void *payload, uint32_t len, bool sign, struct th_logrec_entry *e,
+		  uint8_t hash[TH_LOGREC_HASH_LEN]);
+
 /* A segment being built in memory. */
 struct lt_seg {
 	struct th_wbuf b;
