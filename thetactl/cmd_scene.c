@@ -413,7 +413,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	uint64_t a, b, w;
 	char path[4200];
 	int c;
-	optind = 1;
+	optind = 0; /* glibc: start over, with this optstring's ordering ('-') */
 	opterr = 0;
 	/* Options may follow the operands. */
 	while (optind < argc) {
@@ -458,6 +458,9 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	if (npos < 2)
 		return ctl_usage_error(ctx, "scene diff", "needs two positions: thetactl scene diff " CTL_DIFF_USAGE);
+	if (npos == 2 && ctl_rebuild_parse_u64(pos[0], &a) && !ctl_rebuild_parse_u64(pos[1], &b))
+		return ctl_usage_error(ctx, "scene diff", "needs two positions before the LOGFILE, A and B, not only '%s'",
+				       pos[0]);
 	if (!ctl_rebuild_parse_u64(pos[0], &a) || !ctl_rebuild_parse_u64(pos[1], &b))
 		return ctl_usage_error(ctx, "scene diff", "A and B are log positions (whole numbers), not '%s'",
 				       ctl_rebuild_parse_u64(pos[0], &a) ? pos[1] : pos[0]);

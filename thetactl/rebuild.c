@@ -49,7 +49,7 @@ const char *ctl_host_from_text(int from)
 	case CTL_HOST_KEY_FILE:
 		return "the hosting daemon's keys/host.key";
 	case CTL_HOST_FIRST_AUTHOR:
-		return "the author at position 0 (no session directory around the log)";
+		return "the author at position 0: no session directory around the log";
 	default:
 		return "none (no entry)";
 	}
@@ -199,18 +199,16 @@ static int rb_record(void *user, const struct th_logscan_rec *rec)
 	struct rb_state *st = user;
 	struct ctl_rebuild *rb = st->rb;
 	int r;
+	if (!rb->host_from && rec->index == 0) {
+		memcpy(rb->host, rec->entry.author, sizeof(rb->host));
+		rb->host_from = CTL_HOST_FIRST_AUTHOR;
+	}
 	if (rec->index == rb->mark && !st->stopped && (r = rb_capture(st)) < 0)
 		return r;
 	if (rec->index >= rb->at || st->stopped)
 		return 0;
-	if (!rb->fold) {
-		if (!rb->host_from) {
-			memcpy(rb->host, rec->entry.author, sizeof(rb->host));
-			rb->host_from = CTL_HOST_FIRST_AUTHOR;
-		}
-		if ((r = rb_fold_create(st)) < 0)
-			return r;
-	}
+	if (!rb->fold && (r = rb_fold_create(st)) < 0)
+		return r;
 	r = th_fold_add(rb->fold, &rec->entry, rec->index);
 	if (r == -ERANGE) {
 		st->stopped = st->range = true;

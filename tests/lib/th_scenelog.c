@@ -46,7 +46,8 @@ long sh_add(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_
 	if (len)
 		memcpy(x->payload, payload, len);
 	if (!lamport)
-		lamport = l->lamport + 1;
+		lamport = l->lamport_next ? l->lamport_next : l->lamport + 1;
+	l->lamport_next = 0;
 	if (lamport > l->lamport)
 		l->lamport = lamport;
 	lt_entry_cmd(a, type, scope_kind, lamport, scope_id, x->payload, (uint32_t)len, l->sign, &x->e, x->hash);

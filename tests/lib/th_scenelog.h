@@ -23,6 +23,7 @@ struct sh_log {
 	struct sh_entry *v;
 	size_t n, cap;
 	uint64_t lamport; /* the highest lamport given so far */
+	uint64_t lamport_next; /* when not 0, the next entry's lamport (then 0 again) */
 	bool sign;
 };
 
@@ -37,8 +38,8 @@ struct sh_mesh {
 void sh_init(struct sh_log *l, bool sign);
 void sh_fini(struct sh_log *l);
 
-/* Appends a's next entry (payload copied). lamport 0: one above the
- * highest so far. Returns its index in l->v, or -ENOMEM. */
+/* Appends a's next entry (payload copied). lamport 0: l->lamport_next if
+ * set, else one above the highest so far. Returns its index in l->v, or -ENOMEM. */
 long sh_add(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t scope_id,
 	    const void *payload, size_t len, uint64_t lamport);
 

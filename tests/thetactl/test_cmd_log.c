@@ -80,6 +80,27 @@ static void intact_log_exits_zero(void **state)
 	assert_int_equal(run(out, sizeof(out), 2, argv2), 0);
 }
 
+/* The scene line follows the ok line: these entries' payloads do not
+ * decode, so the fold refuses every one and the scene stays empty. */
+static void verify_rebuilds_the_scene_and_at_limits_it(void **state)
+{
+	struct fx *f = *state;
+	char out[2048];
+	char *argv[] = { "verify", f->dir, NULL };
+	assert_int_equal(run(out, sizeof(out), 2, argv), 0);
+	assert_non_null(strstr(out, "scene at position 4 of 4: world hash "));
+	assert_non_null(strstr(out, "  0 entities, 0 meshes"));
+	assert_non_null(strstr(out, "4 folded: 0 applied, 4 refused"));
+	char *at[] = { "verify", "--at", "2", f->dir, NULL };
+	assert_int_equal(run(out, sizeof(out), 4, at), 0);
+	assert_non_null(strstr(out, "scene at position 2 of 4"));
+	assert_non_null(strstr(out, "2 folded: 0 applied, 2 refused"));
+	char *past[] = { "verify", "--at", "5", f->dir, NULL };
+	assert_int_equal(run(out, sizeof(out), 4, past), 1);
+	char *bad[] = { "verify", "--window", "0", f->dir, NULL };
+	assert_int_equal(run(out, sizeof(out), 4, bad), 2);
+}
+
 static void flipped_byte_names_record_offset_and_reason(void **state)
 {
 	struct fx *f = *state;
@@ -122,6 +143,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(intact_log_exits_zero),
+		T(verify_rebuilds_the_scene_and_at_limits_it),
 		T(flipped_byte_names_record_offset_and_reason),
 		T(truncated_tail_is_reported_too),
 		T(usage_errors_exit_two),
