@@ -14,3 +14,10 @@ int th_bench_cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
+
+void th_bench_figure_goal(const char *name, double value, const char *unit, const char *goal, bool met)
+{
+	printf("{\"name\": \"%s\", \"value\": %.3f, \"unit\": \"%s\", \"goal\": \"%s\", \"met\": %s}\n", name, value, unit,
+	       goal, met ? "true" : "false");
+	fflush(stdout);
+}
