@@ -26,6 +26,15 @@ static void ctl_scene_print(struct json_object *res)
 {
 	struct json_object *cp, *v;
 	printf("session %s (%s)\n", ctl_jstr(res, "session"), ctl_jstr(res, "name"));
+	if (json_object_object_get_ex(res, "state", &v)) {
+		const char *state = json_object_get_string(v);
+		printf("  state:         %s (the log holds %s entries", state, ctl_jstr(res, "log_count"));
+		if (json_object_object_get_ex(res, "rebuild_folded", &v))
+			printf("; %s folded so far", json_object_get_string(v));
+		printf(")\n");
+		if (json_object_object_get_ex(res, "error", &v))
+			printf("  error:         %s\n", json_object_get_string(v));
+	}
 	printf("  world hash:    %s\n", ctl_jstr(res, "world_hash"));
 	printf("  log position:  %s (folded %s: %s applied, %s refused, %s excluded by undo; %s rollbacks, %s rebuilds)\n",
 	       ctl_jstr(res, "log_position"), ctl_jstr(res, "folded"), ctl_jstr(res, "applied"), ctl_jstr(res, "refused"),

@@ -529,6 +529,7 @@ static void fake_answer(struct fake *f, int c)
 			snprintf(f->last_args, sizeof(f->last_args), "%s", json_object_to_json_string(args));
 		k = snprintf(body, sizeof(body),
 			     "{\"ok\": true, \"result\": {\"session\": \"" SESSION_ID "\", \"name\": \"studio\", "
+			     "\"state\": \"live\", \"log_count\": 120, "
 			     "\"entities\": 41, \"meshes\": 7, \"vertices\": 3333, \"faces\": 2222, \"edges\": 5555, "
 			     "\"materials\": 3, \"world_hash\": \"%064d\", \"log_position\": 120, \"folded\": 120, "
 			     "\"applied\": 110, \"refused\": 9, \"excluded\": 1, \"rollbacks\": 4, \"rebuilds\": 0, "
@@ -595,6 +596,7 @@ static void scene_prints_the_daemons_figures(void **state)
 	snprintf(hash, sizeof(hash), "%064d", 7);
 	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", NULL }), 0);
 	assert_non_null(strstr(out, "session " SESSION_ID " (studio)"));
+	assert_non_null(strstr(out, "state:         live (the log holds 120 entries)"));
 	assert_non_null(strstr(out, hash));
 	assert_non_null(strstr(out, "log position:  120 (folded 120: 110 applied, 9 refused, 1 excluded by undo; 4 rollbacks"));
 	assert_non_null(strstr(out, "ENTITIES"));
