@@ -486,7 +486,12 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	rb.at = a > b ? a : b;
 	rb.mark = a > b ? b : a;
 	int r = ctl_rebuild_run(&rb);
-	if (r == 0 && !rb.scan.ok) {
+	if (r == 0 && !rb.scan.ok && rb.scan.torn)
+		fprintf(stderr,
+			"%s scene diff: the log's last batch is incomplete (being written, or torn) from position %" PRIu64
+			"; the positions before it are used\n",
+			ctx->prog, rb.scan.records);
+	else if (r == 0 && !rb.scan.ok) {
 		snprintf(rb.err, sizeof(rb.err),
 			 "%s does not verify (record %" PRIu64 ": %s); thetactl log verify %s says more", path,
 			 rb.scan.bad_index, th_logrec_fault_str(rb.scan.bad_reason), path);

@@ -267,7 +267,7 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 	struct rb_state st = { .rb = rb, .window_entries = rb->window };
 	if ((r = rb_pass(rb, &st, is_dir)) < 0)
 		return r;
-	if (!rb->scan.ok) {
+	if (!rb->scan.ok && !rb->scan.torn) {
 		th_fold_destroy(&rb->fold);
 		return 0;
 	}
@@ -288,7 +288,7 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 		st = (struct rb_state){ .rb = rb, .window_entries = (uint32_t)n + 1, .window_bytes = CTL_REBUILD_FALLBACK_BYTES };
 		if ((r = rb_pass(rb, &st, is_dir)) < 0)
 			return r;
-		if (!rb->scan.ok || st.range) {
+		if ((!rb->scan.ok && !rb->scan.torn) || st.range) {
 			snprintf(rb->err, sizeof(rb->err), "the log changed while it was read; run the command again");
 			return -EAGAIN;
 		}

@@ -57,7 +57,9 @@ struct ctl_rebuild {
 };
 
 /* Runs the rebuild described by rb's inputs. 0: the scan ran (read
- * rb->scan.ok: on a bad log nothing is folded and rb->fold is NULL);
+ * rb->scan.ok: on a bad log nothing is folded and rb->fold is NULL, except
+ * for a torn final batch (rb->scan.torn: a live log being appended looks
+ * the same), where the verified records before it are folded);
  * negative errno with rb->err one sentence: the path could not be read, the
  * host key not found, the fold failed, or at / mark is past the end
  * (-ERANGE). */

@@ -484,6 +484,27 @@ static void diff_errors_are_clear(void **state)
 	assert_one_line(err);
 }
 
+/* A live log being appended ends in an incomplete batch: diff uses the
+ * positions before it and says so; log verify still reports it. */
+static void diff_of_a_log_with_an_incomplete_last_batch(void **state)
+{
+	struct fx *f = *state;
+	char seg[700];
+	struct expect x11;
+	fold_prefix(&f->l, 11, f->a.kp.pk, &x11);
+	snprintf(seg, sizeof(seg), "%s/%016x.seg", f->log, 1);
+	assert_int_equal(lt_truncate(seg, (uint64_t)lt_file_size(seg) - 10), 0);
+	struct json_object *d = ctl_json((const char *[]){ "scene", "diff", "3", "11", f->log, "--json", NULL });
+	assert_string_equal(jget(d, "world_hash_to"), x11.hash);
+	assert_non_null(strstr(err, "last batch is incomplete"));
+	assert_non_null(strstr(err, "from position 11"));
+	json_object_put(d);
+	assert_int_equal(ctl((const char *[]){ "scene", "diff", "3", "12", f->log, NULL }), 1);
+	assert_non_null(strstr(err, "position 12 is past the end of the log (11 entries"));
+	assert_int_equal(ctl((const char *[]){ "log", "verify", f->log, NULL }), 1);
+	assert_non_null(strstr(out, "record 11 at byte"));
+}
+
 /* ---- against a control socket --------------------------------------------- */
 
 /* Answers status, sessions and scene like the daemon; remembers the last
@@ -668,6 +689,7 @@ int main(void)
 		T(an_entry_below_the_window_is_folded_again),
 		T(diff_lists_created_destroyed_and_changed),
 		T(diff_errors_are_clear),
+		T(diff_of_a_log_with_an_incomplete_last_batch),
 		T(scene_prints_the_daemons_figures),
 		T(diff_of_a_session_reads_the_daemons_log),
 	};
