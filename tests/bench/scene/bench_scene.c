@@ -7,8 +7,10 @@
  *   scene.fold_vs_decode_ratio     the first over the second (goal >= 0.5)
  *   scene.snapshot_encode_ms       th_fold_snapshot of 10 k entities + 100 k
  *                                  faces (10 k meshes of 10 quads; goal <= 2 ms)
+ *   scene.snapshot_canonical_ms    th_scene_encode of that scene (no compression)
  *   scene.snapshot_decode_ms       th_fold_restore of that snapshot
  *   scene.baseline.memcpy_ms       memcpy of the scene's canonical bytes
+ *   scene.baseline.zstd_ms         ZSTD_compress (level 3) of those bytes
  *   scene.snapshot_bytes, scene.snapshot_raw_bytes
  *   scene.snapshot_zstd_ratio      canonical scene bytes / snapshot bytes
  *   scene.rollback_us              th_fold_add of one entry that sorts
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "th_bench.h"
 #include "th_cmd.h"
@@ -41,6 +44,7 @@
 #define ROLLBACK_DEPTH 100u
 #define ROLLBACK_DEEP 1000u
 #define ROLLBACK_SAMPLES 31u
+#define BASELINE_ZSTD_LEVEL 3 /* ZSTD_compress of the canonical bytes, for comparison */
 #define GOAL_FOLD_RATIO 0.5
 #define GOAL_ENCODE_MS 2.0
 #define GOAL_ROLLBACK_US 1000.0
@@ -188,7 +192,14 @@ static void bench_snapshot(void)
 	int r = th_scene_encode(th_fold_scene(f), &raw);
 	if (r < 0)
 		die("th_scene_encode", r);
-	uint64_t enc[SNAP_RUNS], dec[SNAP_RUNS], cpy[SNAP_RUNS];
+	uint64_t enc[SNAP_RUNS], dec[SNAP_RUNS], cpy[SNAP_RUNS], canon[SNAP_RUNS];
+	for (unsigned k = 0; k < SNAP_RUNS; k++) {
+		th_wbuf_reset(&raw);
+		uint64_t t0 = th_now_ns();
+		if ((r = th_scene_encode(th_fold_scene(f), &raw)) < 0)
+			die("th_scene_encode", r);
+		canon[k] = th_now_ns() - t0;
+	}
 	uint8_t *dst = malloc(raw.len);
 	if (!dst)
 		die("malloc", -ENOMEM);
@@ -224,12 +235,28 @@ static void bench_snapshot(void)
 		__asm__ __volatile__("" : : "r"(dst) : "memory");
 		cpy[k] = th_now_ns() - t0;
 	}
+	/* zstd alone over the canonical bytes, at the fold's level. */
+	uint64_t zs[SNAP_RUNS];
+	size_t zcap = ZSTD_compressBound(raw.len);
+	uint8_t *z = malloc(zcap);
+	if (!z)
+		die("malloc", -ENOMEM);
+	for (unsigned k = 0; k < SNAP_RUNS; k++) {
+		uint64_t t0 = th_now_ns();
+		size_t zn = ZSTD_compress(z, zcap, raw.data, raw.len, BASELINE_ZSTD_LEVEL);
+		zs[k] = th_now_ns() - t0;
+		if (ZSTD_isError(zn))
+			die("ZSTD_compress", -EIO);
+	}
+	free(z);
 	double enc_ms = (double)median(enc, SNAP_RUNS) / 1e6;
 	printf("# snapshot scene: %llu entities, %llu meshes, %llu faces, %llu vertices; canonical %zu bytes, snapshot %zu bytes\n",
 	       (unsigned long long)ss.entities, (unsigned long long)ss.meshes, (unsigned long long)ss.faces,
 	       (unsigned long long)ss.vertices, raw.len, snap.len);
 	th_bench_figure_goal("scene.snapshot_encode_ms", enc_ms, "ms", "<= 2 ms", enc_ms <= GOAL_ENCODE_MS);
+	th_bench_figure("scene.snapshot_canonical_ms", (double)median(canon, SNAP_RUNS) / 1e6, "ms");
 	th_bench_figure("scene.snapshot_decode_ms", (double)median(dec, SNAP_RUNS) / 1e6, "ms");
+	th_bench_figure("scene.baseline.zstd_ms", (double)median(zs, SNAP_RUNS) / 1e6, "ms");
 	th_bench_figure("scene.baseline.memcpy_ms", (double)median(cpy, SNAP_RUNS) / 1e6, "ms");
 	th_bench_figure("scene.snapshot_bytes", (double)snap.len, "B");
 	th_bench_figure("scene.snapshot_raw_bytes", (double)raw.len, "B");
