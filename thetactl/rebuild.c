@@ -223,6 +223,11 @@ static int rb_record(void *user, const struct th_logscan_rec *rec)
 			 rec->index, fpr, rec->entry.seq);
 		return r;
 	}
+	if (r == -ENOSPC) {
+		snprintf(rb->err, sizeof(rb->err), "position %" PRIu64 ": the log has more than %u authors, the fold's limit",
+			 rec->index, TH_FOLD_AUTHORS_MAX);
+		return r;
+	}
 	if (r < 0) {
 		snprintf(rb->err, sizeof(rb->err), "cannot fold the entry at position %" PRIu64 ": %s", rec->index,
 			 th_strerror(r));
