@@ -957,35 +957,54 @@ static int encode_entities(const struct th_scene *s, struct th_wbuf *w)
 	return rv;
 }
 
-/* The mesh in slot's canonical encoding, from the cache or encoded into it.
- * The cache is not the scene's content: filling it from an encode of a
- * const scene changes nothing a reader sees. */
+/* Bytes of a mesh's canonical encoding (th_mesh.h's layout: every corner
+ * of every face is one live half-edge). */
+static size_t mesh_enc_size(const struct th_mesh *m)
+{
+	return 8 + 4 + (size_t)m->live_verts * 20 + 4 + (size_t)m->live_faces * 14 + (size_t)m->live_hes * 8;
+}
+
+/* The mesh in slot's canonical encoding, from the cache or encoded into it
+ * (a buffer of exactly its size). The cache is not the scene's content:
+ * filling it while encoding a const scene changes nothing a reader sees. */
 static const struct mesh_enc *mesh_encoding(const struct scene_meshes *ms, uint32_t slot, int *rv)
 {
 	struct mesh_enc *c = (struct mesh_enc *)&ms->enc[slot];
 	if (c->valid)
 		return c;
+	size_t want = mesh_enc_size(ms->m[slot]);
+	if (c->cap < want) {
+		uint8_t *p = realloc(c->p, want);
+		if (!p) {
+			*rv = -ENOMEM;
+			return NULL;
+		}
+		c->p = p;
+		c->cap = want;
+	}
 	struct th_wbuf b;
-	th_wbuf_init(&b, 0);
-	b.data = c->p;
-	b.cap = c->cap;
+	th_wbuf_init_fixed(&b, c->p, want);
 	*rv = th_mesh_encode(ms->m[slot], &b);
-	c->p = b.data;
-	c->cap = b.cap;
 	c->len = b.len;
 	c->valid = *rv == 0;
 	return *rv ? NULL : c;
 }
 
-/* Calls fn with each mesh's encoding, ascending id. */
-static int each_mesh_encoding(const struct scene_meshes *ms, int (*fn)(void *ud, const uint8_t *p, size_t n),
-			      void *ud)
+/* Every mesh's encoding, ascending id, into *out (malloc'd; NULL when there
+ * is no mesh), and their total size. */
+static int mesh_pieces(const struct scene_meshes *ms, const struct mesh_enc ***out, size_t *total)
 {
+	*out = NULL;
+	*total = 0;
 	if (!ms->count)
 		return 0;
 	struct sort_item *a = malloc(2 * (size_t)ms->count * sizeof *a);
-	if (!a)
+	const struct mesh_enc **v = malloc((size_t)ms->count * sizeof *v);
+	if (!a || !v) {
+		free(a);
+		free(v);
 		return -ENOMEM;
+	}
 	size_t n = 0;
 	for (uint32_t i = 0; i < ms->nslots; i++)
 		if (ms->m[i]) {
@@ -994,24 +1013,15 @@ static int each_mesh_encoding(const struct scene_meshes *ms, int (*fn)(void *ud,
 		}
 	struct sort_item *sorted = sort_items(a, a + n, n);
 	int rv = 0;
-	for (size_t k = 0; k < n && rv == 0; k++) {
-		const struct mesh_enc *c = mesh_encoding(ms, sorted[k].slot, &rv);
-		if (c)
-			rv = fn(ud, c->p, c->len);
-	}
+	for (size_t k = 0; k < n && rv == 0; k++)
+		if ((v[k] = mesh_encoding(ms, sorted[k].slot, &rv)))
+			*total += v[k]->len;
 	free(a);
-	return rv;
-}
-
-static int put_piece(void *ud, const uint8_t *p, size_t n)
-{
-	th_wbuf_put(ud, p, n);
-	return th_wbuf_error(ud);
-}
-
-static int hash_piece(void *ud, const uint8_t *p, size_t n)
-{
-	crypto_generichash_update(ud, p, n);
+	if (rv < 0) {
+		free(v);
+		return rv;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -1041,10 +1051,18 @@ static int encode_head(const struct th_scene *s, struct th_wbuf *w)
 
 int th_scene_encode(const struct th_scene *s, struct th_wbuf *w)
 {
+	const struct mesh_enc **v;
+	size_t total;
 	int rv = encode_head(s, w);
-	if (rv == 0)
-		rv = each_mesh_encoding(&s->c.meshes, put_piece, w);
-	return rv ? rv : th_wbuf_error(w);
+	if (rv < 0 || (rv = mesh_pieces(&s->c.meshes, &v, &total)) < 0)
+		return rv;
+	uint8_t *p = th_wbuf_extend(w, total);
+	for (uint32_t k = 0; p && k < s->c.meshes.count; k++) {
+		memcpy(p, v[k]->p, v[k]->len);
+		p += v[k]->len;
+	}
+	free(v);
+	return th_wbuf_error(w);
 }
 
 int th_scene_hash(const struct th_scene *s, uint8_t out[TH_SCENE_HASH_LEN])
@@ -1055,12 +1073,15 @@ int th_scene_hash(const struct th_scene *s, uint8_t out[TH_SCENE_HASH_LEN])
 	crypto_generichash_init(&st, NULL, 0, TH_SCENE_HASH_LEN);
 	crypto_generichash_update(&st, scene_hash_domain, sizeof scene_hash_domain);
 	int rv = encode_head(s, &w);
-	if (rv == 0) {
+	const struct mesh_enc **v;
+	size_t total;
+	if (rv == 0 && (rv = mesh_pieces(&s->c.meshes, &v, &total)) == 0) {
 		crypto_generichash_update(&st, w.data, w.len);
-		rv = each_mesh_encoding(&s->c.meshes, hash_piece, &st);
-	}
-	if (rv == 0)
+		for (uint32_t k = 0; k < s->c.meshes.count; k++)
+			crypto_generichash_update(&st, v[k]->p, v[k]->len);
+		free(v);
 		crypto_generichash_final(&st, out, TH_SCENE_HASH_LEN);
+	}
 	th_wbuf_fini(&w);
 	return rv;
 }
