@@ -60,11 +60,70 @@ struct th_mesh_index {
 	uint32_t edges_cap, edges_len;
 	struct he_ring *ring; /* cap_hes */
 	uint32_t *vmark;      /* cap_verts: touched in the patch of this epoch */
+	uint32_t *vdeg;       /* cap_verts: outgoing half-edges (the ring's length) */
 	uint32_t epoch;
 	int32_t *touched;
 	uint32_t ntouched, touched_cap;
 	struct th_journal scratch; /* th_mesh_apply's when the caller gives none */
 };
+
+/* Little-endian stores and loads: a plain copy on a little-endian host
+ * (th_buf.h's byte loops are not always merged into one instruction, and
+ * the encoder and decoder move millions of these). */
+static inline void st16(uint8_t *p, uint16_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 2);
+#else
+	th_put_le16(p, v);
+#endif
+}
+static inline void st32(uint8_t *p, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 4);
+#else
+	th_put_le32(p, v);
+#endif
+}
+static inline void st64(uint8_t *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &v, 8);
+#else
+	th_put_le64(p, v);
+#endif
+}
+static inline uint16_t ld16(const uint8_t *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+#else
+	return th_get_le16(p);
+#endif
+}
+static inline uint32_t ld32(const uint8_t *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+#else
+	return th_get_le32(p);
+#endif
+}
+static inline uint64_t ld64(const uint8_t *p)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+#else
+	return th_get_le64(p);
+#endif
+}
 
 static inline uint64_t mix64(uint64_t x)
 {
@@ -131,11 +190,14 @@ static void ix_remove(struct th_mesh_index *x, uint64_t id)
 	x->ids_len--;
 }
 
-/* Room for `add` more entries at a load of at most 3/4. */
+/* Room for `want` entries at a load of at most 1/2 (linear probing: a
+ * lookup that misses, as every new id and edge does, stays near 2.5 probes). */
+static bool table_fits(uint64_t cap, uint64_t want) { return want * 2 <= cap; }
+
 static uint32_t table_cap(uint32_t cap, uint64_t want)
 {
 	uint64_t c = cap ? cap : IX_MIN_CAP;
-	while (want * 4 > c * 3)
+	while (!table_fits(c, want))
 		c *= 2;
 	return c > UINT32_C(1) << 31 ? 0 : (uint32_t)c;
 }
@@ -143,7 +205,7 @@ static uint32_t table_cap(uint32_t cap, uint64_t want)
 static int ix_reserve(struct th_mesh_index *x, uint32_t add)
 {
 	uint64_t want = (uint64_t)x->ids_len + add;
-	if (x->ids_cap && want * 4 <= (uint64_t)x->ids_cap * 3)
+	if (x->ids_cap && table_fits(x->ids_cap, want))
 		return 0;
 	uint32_t cap = table_cap(x->ids_cap, want);
 	struct ix_id *t = cap ? calloc(cap, sizeof(*t)) : NULL;
@@ -215,7 +277,7 @@ static void edge_remove(struct th_mesh_index *x, int32_t a, int32_t b)
 static int edge_reserve(struct th_mesh_index *x, uint32_t add)
 {
 	uint64_t want = (uint64_t)x->edges_len + add;
-	if (x->edges_cap && want * 4 <= (uint64_t)x->edges_cap * 3)
+	if (x->edges_cap && table_fits(x->edges_cap, want))
 		return 0;
 	uint32_t cap = table_cap(x->edges_cap, want);
 	struct ix_edge *t = cap ? malloc((size_t)cap * sizeof(*t)) : NULL;
@@ -263,6 +325,10 @@ static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
 			return -ENOMEM;
 		memset(mk + m->cap_verts, 0, (size_t)(cap - m->cap_verts) * sizeof(*mk));
 		x->vmark = mk;
+		uint32_t *dg = realloc(x->vdeg, (size_t)cap * sizeof(*dg));
+		if (!dg)
+			return -ENOMEM;
+		x->vdeg = dg;
 		m->cap_verts = cap;
 	}
 	if (needf > m->cap_faces) {
@@ -299,6 +365,7 @@ static int32_t vert_put(struct th_mesh *m, uint64_t id, const float pos[3])
 		s = (int32_t)m->nverts++;
 	}
 	m->verts[s] = (struct th_mesh_vert){ .id = id, .pos = { pos[0], pos[1], pos[2] }, .he = TH_MESH_NONE };
+	m->index->vdeg[s] = 0;
 	ix_insert(m->index, id, s, IX_VERT);
 	m->live_verts++;
 	return s;
@@ -320,6 +387,7 @@ static void ring_push(struct th_mesh *m, int32_t v, int32_t h)
 	if (head != TH_MESH_NONE)
 		r[head].vprev = h;
 	m->verts[v].he = h;
+	m->index->vdeg[v]++;
 }
 
 static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
@@ -332,6 +400,7 @@ static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
 		m->verts[v].he = n;
 	if (n != TH_MESH_NONE)
 		r[n].vprev = p;
+	m->index->vdeg[v]--;
 }
 
 /* A new face over distinct vertex slots vs[n] (face_refusal said yes and
@@ -432,14 +501,10 @@ static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int3
  * half-edge reaches all of them. */
 static bool fan_ok(const struct th_mesh *m, int32_t v)
 {
-	const struct he_ring *r = m->index->ring;
 	int32_t h0 = m->verts[v].he;
 	if (h0 == TH_MESH_NONE)
 		return true;
-	uint32_t k = 0;
-	for (int32_t h = h0; h != TH_MESH_NONE && k <= m->live_hes; h = r[h].vnext)
-		k++;
-	uint32_t c = 1;
+	uint32_t k = m->index->vdeg[v], c = 1;
 	int32_t h = m->hes[m->hes[h0].prev].twin; /* the next face around v */
 	while (h != TH_MESH_NONE && h != h0 && c <= k) {
 		c++;
@@ -478,6 +543,7 @@ void th_mesh_fini(struct th_mesh *m)
 		free(x->edges);
 		free(x->ring);
 		free(x->vmark);
+		free(x->vdeg);
 		free(x->touched);
 		th_journal_fini(&x->scratch);
 		free(x);
@@ -523,7 +589,8 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	    dup_array((void **)&x->ids, sx->ids, sx->ids_cap, sizeof(*x->ids)) ||
 	    dup_array((void **)&x->edges, sx->edges, sx->edges_cap, sizeof(*x->edges)) ||
 	    dup_array((void **)&x->ring, sx->ring, src->cap_hes, sizeof(*x->ring)) ||
-	    dup_array((void **)&x->vmark, sx->vmark, src->cap_verts, sizeof(*x->vmark))) {
+	    dup_array((void **)&x->vmark, sx->vmark, src->cap_verts, sizeof(*x->vmark)) ||
+	    dup_array((void **)&x->vdeg, sx->vdeg, src->cap_verts, sizeof(*x->vdeg))) {
 		th_mesh_fini(&d);
 		return -ENOMEM;
 	}
@@ -558,8 +625,8 @@ int th_mesh_face_loop(const struct th_mesh *m, int32_t f, uint64_t *ids, unsigne
 uint64_t th_mesh_edge_id(uint64_t a, uint64_t b)
 {
 	uint8_t buf[16];
-	th_put_le64(buf, a < b ? a : b);
-	th_put_le64(buf + 8, a < b ? b : a);
+	st64(buf, a < b ? a : b);
+	st64(buf + 8, a < b ? b : a);
 	uint64_t h = th_siphash(buf, sizeof(buf));
 	return h ? h : 1;
 }
@@ -582,8 +649,8 @@ void th_mesh_stats(const struct th_mesh *m, struct th_mesh_stats *out)
 
 static void rec_head(uint8_t *p, const struct th_mesh *m, uint64_t id)
 {
-	th_put_le64(p, m->id);
-	th_put_le64(p + 8, id);
+	st64(p, m->id);
+	st64(p + 8, id);
 }
 
 static void put_pos(uint8_t *p, const float pos[3])
@@ -591,14 +658,14 @@ static void put_pos(uint8_t *p, const float pos[3])
 	for (int i = 0; i < 3; i++) {
 		uint32_t u;
 		memcpy(&u, &pos[i], 4);
-		th_put_le32(p + 4 * i, u);
+		st32(p + 4 * i, u);
 	}
 }
 
 static void get_pos(const uint8_t *p, float pos[3])
 {
 	for (int i = 0; i < 3; i++) {
-		uint32_t u = th_get_le32(p + 4 * i);
+		uint32_t u = ld32(p + 4 * i);
 		memcpy(&pos[i], &u, 4);
 	}
 }
@@ -638,9 +705,9 @@ static void touch(struct th_mesh *m, int32_t v)
 
 static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 {
-	if (len < 16 || th_get_le64(d) != m->id)
+	if (len < 16 || ld64(d) != m->id)
 		return -EINVAL;
-	uint64_t id = th_get_le64(d + 8);
+	uint64_t id = ld64(d + 8);
 	int32_t s;
 	float pos[3];
 	switch (kind) {
@@ -678,13 +745,13 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 	case REC_FACE_REMOVE: {
 		if (len < 22)
 			return -EINVAL;
-		uint32_t material = th_get_le32(d + 16);
-		unsigned n = th_get_le16(d + 20);
+		uint32_t material = ld32(d + 16);
+		unsigned n = ld16(d + 20);
 		int32_t vs[TH_MESH_FACE_VERTS_MAX];
 		if (material >= TH_PL_MATERIALS_MAX || n < 3 || n > TH_MESH_FACE_VERTS_MAX || len != 22 + 8 * (size_t)n)
 			return -EINVAL;
 		for (unsigned k = 0; k < n; k++)
-			if ((vs[k] = ix_find(m->index, th_get_le64(d + 22 + 8 * k), IX_VERT)) == TH_MESH_NONE)
+			if ((vs[k] = ix_find(m->index, ld64(d + 22 + 8 * k), IX_VERT)) == TH_MESH_NONE)
 				return -EINVAL;
 		if (face_refusal(m, id, vs, n))
 			return -EINVAL;
@@ -696,7 +763,7 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 	}
 	case REC_FACE_MATERIAL: {
 		s = ix_find(m->index, id, IX_FACE);
-		uint32_t material = len == 20 ? th_get_le32(d + 16) : 0;
+		uint32_t material = len == 20 ? ld32(d + 16) : 0;
 		if (len != 20 || s == TH_MESH_NONE || material >= TH_PL_MATERIALS_MAX)
 			return -EINVAL;
 		m->faces[s].material = material;
@@ -711,7 +778,7 @@ int th_mesh_undo_record(struct th_mesh *m, uint8_t kind, const uint8_t *data, si
 	return undo(m, kind, data, len);
 }
 
-uint64_t th_mesh_record_mesh(const uint8_t *data, size_t len) { return len >= 8 ? th_get_le64(data) : 0; }
+uint64_t th_mesh_record_mesh(const uint8_t *data, size_t len) { return len >= 8 ? ld64(data) : 0; }
 
 static int op_vert_add(struct th_mesh *m, struct th_journal *j, uint64_t id, const float pos[3], const char **why)
 {
@@ -778,11 +845,11 @@ static int op_remove(struct th_mesh *m, struct th_journal *j, uint64_t id, const
 		return 0;
 	}
 	const struct th_mesh_face *f = &m->faces[s];
-	th_put_le32(rec + 16, f->material);
-	th_put_le16(rec + 20, f->n);
+	st32(rec + 16, f->material);
+	st16(rec + 20, f->n);
 	int32_t h = f->he;
 	for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next)
-		th_put_le64(rec + 22 + 8 * k, m->verts[m->hes[h].vert].id);
+		st64(rec + 22 + 8 * k, m->verts[m->hes[h].vert].id);
 	if ((r = touch_reserve(m->index, f->n)) || (r = th_journal_push(j, REC_FACE_REMOVE, rec, 22 + 8 * (size_t)f->n)))
 		return r;
 	h = f->he;
@@ -845,7 +912,7 @@ static int op_face_material(struct th_mesh *m, struct th_journal *j, uint64_t id
 	if (material >= TH_PL_MATERIALS_MAX)
 		return *why = "arg: material index out of range", -EINVAL;
 	rec_head(rec, m, id);
-	th_put_le32(rec + 16, m->faces[s].material);
+	st32(rec + 16, m->faces[s].material);
 	int r = th_journal_push(j, REC_FACE_MATERIAL, rec, sizeof(rec));
 	if (r)
 		return r;
@@ -977,13 +1044,17 @@ static const char *check(const struct th_mesh *m)
 		if (ix_find(x, e->id, IX_VERT) != (int32_t)v)
 			return "a vertex id is repeated or not indexed";
 		int32_t prev = TH_MESH_NONE;
+		uint32_t deg = 0;
 		for (int32_t h = e->he; h != TH_MESH_NONE; h = x->ring[h].vnext) {
 			if (!slot_ok(h, m->nhes) || m->hes[h].vert != (int32_t)v || x->ring[h].vprev != prev ||
 			    ring_total >= m->live_hes)
 				return "a vertex's outgoing half-edges are inconsistent";
 			ring_total++;
+			deg++;
 			prev = h;
 		}
+		if (deg != x->vdeg[v])
+			return "a vertex's count of outgoing half-edges is wrong";
 	}
 	if (ring_total != m->live_hes)
 		return "a half-edge is missing from its vertex";
@@ -1064,73 +1135,118 @@ int th_mesh_check(const struct th_mesh *m, const char **why)
 struct enc_key {
 	uint64_t id;
 	int32_t slot;
+	uint32_t n; /* a face's corners */
 };
 
-static int key_cmp(const void *a, const void *b)
+#define RADIX_BITS 11u
+#define RADIX_DIGITS (1u << RADIX_BITS)
+
+/* Ascending id. Small arrays by insertion; larger ones by an LSD radix sort
+ * on the id, RADIX_BITS at a time, through tmp[n] (a pass is skipped when
+ * every key has the same digit there). Returns the sorted array: k or tmp. */
+static struct enc_key *sort_keys(struct enc_key *k, struct enc_key *tmp, uint32_t n)
 {
-	uint64_t x = ((const struct enc_key *)a)->id, y = ((const struct enc_key *)b)->id;
-	return x < y ? -1 : x > y;
+	if (n <= ENC_SMALL || !tmp) {
+		for (uint32_t i = 1; i < n; i++) {
+			struct enc_key t = k[i];
+			uint32_t j = i;
+			for (; j > 0 && k[j - 1].id > t.id; j--)
+				k[j] = k[j - 1];
+			k[j] = t;
+		}
+		return k;
+	}
+	uint32_t count[RADIX_DIGITS];
+	for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
+		memset(count, 0, sizeof(count));
+		for (uint32_t i = 0; i < n; i++)
+			count[(k[i].id >> shift) & (RADIX_DIGITS - 1)]++;
+		if (count[(k[0].id >> shift) & (RADIX_DIGITS - 1)] == n)
+			continue;
+		uint32_t sum = 0;
+		for (unsigned d = 0; d < RADIX_DIGITS; d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			tmp[count[(k[i].id >> shift) & (RADIX_DIGITS - 1)]++] = k[i];
+		struct enc_key *t = k;
+		k = tmp;
+		tmp = t;
+	}
+	return k;
 }
 
-static void sort_keys(struct enc_key *k, uint32_t n)
+static uint8_t *put_face(const struct th_mesh *m, const struct th_mesh_face *e, uint8_t *p)
 {
-	if (n > 16) {
-		qsort(k, n, sizeof(*k), key_cmp);
-		return;
-	}
-	for (uint32_t i = 1; i < n; i++) {
-		struct enc_key t = k[i];
-		uint32_t j = i;
-		for (; j > 0 && k[j - 1].id > t.id; j--)
-			k[j] = k[j - 1];
-		k[j] = t;
-	}
+	st64(p, e->id);
+	st32(p + 8, e->material);
+	st16(p + 12, e->n);
+	p += 14;
+	int32_t h = e->he;
+	for (unsigned k = 0; k < e->n; k++, p += 8, h = m->hes[h].next)
+		st64(p, m->verts[m->hes[h].vert].id);
+	return p;
 }
 
+/* Vertices in ascending id; faces too, but a large mesh's faces are written
+ * in slot order, each at the offset its rank gives: their half-edges and
+ * vertices are read where they lie, not in the random order of their ids. */
 int th_mesh_encode(const struct th_mesh *m, struct th_wbuf *w)
 {
 	struct enc_key small[ENC_SMALL];
 	uint32_t most = m->live_verts > m->live_faces ? m->live_verts : m->live_faces;
-	struct enc_key *keys = most <= ENC_SMALL ? small : malloc((size_t)most * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
+	bool large = most > ENC_SMALL;
+	struct enc_key *buf = small, *tmp = NULL, *keys;
+	uint32_t *face_off = NULL;
+	if (large) {
+		buf = malloc(2 * (size_t)most * sizeof(*buf) + (size_t)m->nfaces * sizeof(*face_off));
+		if (!buf)
+			return -ENOMEM;
+		tmp = buf + most;
+		face_off = (uint32_t *)(tmp + most);
+	}
 	size_t size = 8 + 4 + (size_t)m->live_verts * VERT_BYTES + 4 + (size_t)m->live_faces * 14 +
 		      (size_t)m->live_hes * 8;
 	uint8_t *p = th_wbuf_extend(w, size);
 	if (p) {
-		th_put_le64(p, m->id);
-		th_put_le32(p + 8, m->live_verts);
+		st64(p, m->id);
+		st32(p + 8, m->live_verts);
 		p += 12;
 		uint32_t n = 0;
 		for (uint32_t v = 0; v < m->nverts; v++)
 			if (m->verts[v].id)
-				keys[n++] = (struct enc_key){ m->verts[v].id, (int32_t)v };
-		sort_keys(keys, n);
+				buf[n++] = (struct enc_key){ .id = m->verts[v].id, .slot = (int32_t)v };
+		keys = sort_keys(buf, tmp, n);
 		for (uint32_t i = 0; i < n; i++, p += VERT_BYTES) {
 			const struct th_mesh_vert *e = &m->verts[keys[i].slot];
-			th_put_le64(p, e->id);
+			st64(p, e->id);
 			put_pos(p + 8, e->pos);
 		}
-		th_put_le32(p, m->live_faces);
+		st32(p, m->live_faces);
 		p += 4;
 		n = 0;
 		for (uint32_t f = 0; f < m->nfaces; f++)
 			if (m->faces[f].id)
-				keys[n++] = (struct enc_key){ m->faces[f].id, (int32_t)f };
-		sort_keys(keys, n);
-		for (uint32_t i = 0; i < n; i++) {
-			const struct th_mesh_face *e = &m->faces[keys[i].slot];
-			th_put_le64(p, e->id);
-			th_put_le32(p + 8, e->material);
-			th_put_le16(p + 12, e->n);
-			p += 14;
-			int32_t h = e->he;
-			for (unsigned k = 0; k < e->n; k++, p += 8, h = m->hes[h].next)
-				th_put_le64(p, m->verts[m->hes[h].vert].id);
+				buf[n++] = (struct enc_key){ .id = m->faces[f].id, .slot = (int32_t)f, .n = m->faces[f].n };
+		keys = sort_keys(buf, tmp, n);
+		if (!large) {
+			for (uint32_t i = 0; i < n; i++)
+				p = put_face(m, &m->faces[keys[i].slot], p);
+		} else {
+			uint32_t off = 0;
+			for (uint32_t i = 0; i < n; i++) {
+				face_off[keys[i].slot] = off;
+				off += 14 + 8 * keys[i].n;
+			}
+			for (uint32_t f = 0; f < m->nfaces; f++)
+				if (m->faces[f].id)
+					put_face(m, &m->faces[f], p + face_off[f]);
 		}
 	}
-	if (keys != small)
-		free(keys);
+	if (buf != small)
+		free(buf);
 	return th_wbuf_error(w);
 }
 
@@ -1145,7 +1261,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 			*why = "mesh: truncated";
 		return -EBADMSG;
 	}
-	r = th_mesh_init(&d, th_get_le64(p));
+	r = th_mesh_init(&d, ld64(p));
 	if (r == -EINVAL) {
 		if (why)
 			*why = "mesh: id 0";
@@ -1154,7 +1270,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 	if (r)
 		return r;
 	r = -EBADMSG;
-	uint32_t nv = th_get_le32(p + 8);
+	uint32_t nv = ld32(p + 8);
 	if (nv > TH_MESH_ELEMENTS_MAX) {
 		w = "mesh: more than TH_MESH_ELEMENTS_MAX elements";
 		goto fail;
@@ -1168,7 +1284,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 	r = -EBADMSG;
 	uint64_t prev = 0;
 	for (uint32_t i = 0; i < nv; i++, off += VERT_BYTES) {
-		uint64_t id = th_get_le64(p + off);
+		uint64_t id = ld64(p + off);
 		float pos[3];
 		get_pos(p + off + 8, pos);
 		if (id <= prev) {
@@ -1182,7 +1298,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 		vert_put(&d, id, pos);
 		prev = id;
 	}
-	uint32_t nf = th_get_le32(p + off);
+	uint32_t nf = ld32(p + off);
 	off += 4;
 	if ((uint64_t)nf + nv > TH_MESH_ELEMENTS_MAX) {
 		w = "mesh: more than TH_MESH_ELEMENTS_MAX elements";
@@ -1192,7 +1308,17 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 		w = "mesh: faces truncated";
 		goto fail;
 	}
-	if ((r = reserve(&d, 0, nf, 0)))
+	/* Room for every face and corner at once (as many as the bytes hold;
+	 * the loop below validates them). */
+	uint64_t corners = 0;
+	for (size_t o = off, i = 0; i < nf && len - o >= 14; i++) {
+		unsigned n = ld16(p + o + 12);
+		if (n < 3 || n > TH_MESH_FACE_VERTS_MAX || (size_t)n * 8 > len - o - 14)
+			break;
+		corners += n;
+		o += 14 + 8 * (size_t)n;
+	}
+	if ((r = reserve(&d, 0, nf, (uint32_t)corners)))
 		goto fail;
 	r = -EBADMSG;
 	prev = 0;
@@ -1201,9 +1327,9 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 			w = "mesh: faces truncated";
 			goto fail;
 		}
-		uint64_t id = th_get_le64(p + off);
-		uint32_t material = th_get_le32(p + off + 8);
-		unsigned n = th_get_le16(p + off + 12);
+		uint64_t id = ld64(p + off);
+		uint32_t material = ld32(p + off + 8);
+		unsigned n = ld16(p + off + 12);
 		off += 14;
 		if (id <= prev) {
 			w = "mesh: face ids out of order, repeated or 0";
@@ -1223,7 +1349,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 		}
 		int32_t vs[TH_MESH_FACE_VERTS_MAX];
 		for (unsigned k = 0; k < n; k++, off += 8) {
-			if ((vs[k] = ix_find(d.index, th_get_le64(p + off), IX_VERT)) == TH_MESH_NONE) {
+			if ((vs[k] = ix_find(d.index, ld64(p + off), IX_VERT)) == TH_MESH_NONE) {
 				w = "mesh: a face names a missing vertex";
 				goto fail;
 			}

@@ -24,6 +24,17 @@
 
 #define MESH_ID 0x4d455348u
 
+/* xorshift64: the seeded randomness of the property tests. */
+static uint64_t rng;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+
 /* ---- building patches ------------------------------------------------------- */
 
 struct patch {
@@ -938,6 +949,142 @@ static void decode_refuses_what_encode_never_writes(void **state)
 	th_mesh_fini(&a);
 }
 
+/* The encoding of m written the plain way: every live element through the
+ * public queries, sorted with qsort. */
+struct exp_elem {
+	uint64_t id;
+	int32_t slot;
+};
+static int exp_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct exp_elem *)a)->id, y = ((const struct exp_elem *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static struct enc expected_encoding(const struct th_mesh *m)
+{
+	struct exp_elem *e = malloc((m->nverts + m->nfaces + 1) * sizeof(*e));
+	assert_non_null(e);
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	th_wbuf_u64(&w, m->id);
+	unsigned n = 0;
+	for (uint32_t v = 0; v < m->nverts; v++)
+		if (m->verts[v].id)
+			e[n++] = (struct exp_elem){ m->verts[v].id, (int32_t)v };
+	qsort(e, n, sizeof(*e), exp_cmp);
+	th_wbuf_u32(&w, n);
+	for (unsigned i = 0; i < n; i++) {
+		th_wbuf_u64(&w, e[i].id);
+		th_wbuf_f32s(&w, m->verts[e[i].slot].pos, 3);
+	}
+	n = 0;
+	for (uint32_t f = 0; f < m->nfaces; f++)
+		if (m->faces[f].id)
+			e[n++] = (struct exp_elem){ m->faces[f].id, (int32_t)f };
+	qsort(e, n, sizeof(*e), exp_cmp);
+	th_wbuf_u32(&w, n);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t loop[TH_MESH_FACE_VERTS_MAX];
+		int k = th_mesh_face_loop(m, e[i].slot, loop, TH_MESH_FACE_VERTS_MAX);
+		assert_true(k >= 3);
+		th_wbuf_u64(&w, e[i].id);
+		th_wbuf_u32(&w, m->faces[e[i].slot].material);
+		th_wbuf_u16(&w, (uint16_t)k);
+		for (int c = 0; c < k; c++)
+			th_wbuf_u64(&w, loop[c]);
+	}
+	free(e);
+	assert_int_equal(th_wbuf_error(&w), 0);
+	return (struct enc){ w.data, w.len };
+}
+
+static uint64_t scramble(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	return x ? x : 1;
+}
+
+/* A g x g grid of quads (g a multiple of 8), added 8 rows at a time in a
+ * shuffled order, then every third row removed and every sixth added back
+ * (free slots reused); id(i) names the elements. */
+static void grid_row(struct patch *p, unsigned g, unsigned y, uint64_t (*id)(uint64_t), bool add)
+{
+	for (unsigned x = 0; x < g; x++) {
+		unsigned v = y * (g + 1) + x + 1;
+		if (add)
+			p_face(p, id(1000000 + y * g + x), (y + x) % 7, 4,
+			       (uint64_t[]){ id(v), id(v + 1), id(v + g + 2), id(v + g + 1) });
+		else
+			p_remove(p, id(1000000 + y * g + x));
+	}
+}
+
+static void build_big_grid(struct th_mesh *m, unsigned g, uint64_t (*id)(uint64_t))
+{
+	struct patch *p = patch_new();
+	assert_int_equal(th_mesh_init(m, MESH_ID), 0);
+	for (unsigned y = 0; y <= g; y++)
+		for (unsigned x = 0; x <= g; x++)
+			p_vert(p, id(y * (g + 1) + x + 1), (float)x, (float)y, 0);
+	expect_applied(m, p, NULL);
+	unsigned order[8 * 64];
+	assert_true(g % 8 == 0 && g <= 64);
+	for (unsigned band = 0; band < g; band += 8) {
+		for (unsigned i = 0; i < 8 * g; i++)
+			order[i] = band * g + i;
+		for (unsigned i = 8 * g; i-- > 1;) {
+			unsigned k = rn(i + 1), t = order[i];
+			order[i] = order[k];
+			order[k] = t;
+		}
+		for (unsigned i = 0; i < 8 * g; i++) {
+			unsigned x = order[i] % g, y = order[i] / g, v = y * (g + 1) + x + 1;
+			p_face(p, id(1000000 + order[i]), order[i] % 7, 4,
+			       (uint64_t[]){ id(v), id(v + 1), id(v + g + 2), id(v + g + 1) });
+		}
+		expect_applied(m, p, NULL);
+	}
+	for (unsigned y = 0; y < g; y += 3) {
+		grid_row(p, g, y, id, false);
+		expect_applied(m, p, NULL);
+	}
+	for (unsigned y = 0; y < g; y += 6) {
+		grid_row(p, g, y, id, true);
+		expect_applied(m, p, NULL);
+	}
+	free(p);
+}
+
+static uint64_t high_bits_id(uint64_t i) { return i << 44 | 7; }
+
+static void large_meshes_encode_canonically(void **state)
+{
+	uint64_t (*ids[2])(uint64_t) = { scramble, high_bits_id };
+	rng = 0x853c49e6748fea9bull;
+	for (unsigned k = 0; k < 2; k++) {
+		struct th_mesh m, d;
+		build_big_grid(&m, 40, ids[k]);
+		struct th_mesh_stats st;
+		th_mesh_stats(&m, &st);
+		assert_true(st.faces > 1000 && st.faces < 1600);
+		struct enc got = enc_of(&m), want = expected_encoding(&m);
+		assert_true(enc_same(got, want));
+		size_t used;
+		const char *why = NULL;
+		assert_int_equal(th_mesh_decode(&d, got.d, got.len, &used, &why), 0);
+		assert_int_equal(used, got.len);
+		mesh_ok(&d);
+		assert_unchanged(&d, got);
+		free(got.d);
+		free(want.d);
+		th_mesh_fini(&d);
+		th_mesh_fini(&m);
+	}
+}
+
 static void edge_id_is_symmetric_siphash(void **state)
 {
 	uint8_t b[16];
@@ -1191,15 +1338,6 @@ static struct enc ref_encode(const struct ref *r, uint64_t mesh)
 
 /* ---- random op lists -------------------------------------------------------- */
 
-static uint64_t rng;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
 
 static uint64_t next_id;
 
@@ -1615,6 +1753,7 @@ int main(void)
 		cmocka_unit_test(encode_is_canonical_whatever_the_order),
 		cmocka_unit_test(decode_round_trips),
 		cmocka_unit_test(decode_refuses_what_encode_never_writes),
+		cmocka_unit_test(large_meshes_encode_canonically),
 		cmocka_unit_test(edge_id_is_symmetric_siphash),
 		cmocka_unit_test(copy_is_deep),
 		cmocka_unit_test(random_patches_match_a_reference_model),
