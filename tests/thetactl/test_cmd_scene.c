@@ -369,6 +369,34 @@ static void an_entry_below_the_window_is_folded_again(void **state)
 	sh_fini(&l);
 }
 
+/* An undo of an entry more than a window below the top is -ERANGE too: the
+ * rebuild folds again in one window, and the undo stands. */
+static void an_undo_of_an_entry_below_the_window_is_folded_again(void **state)
+{
+	struct fx *f = *state;
+	struct sh_log l;
+	struct lt_author p;
+	char dir[600];
+	lt_author_init(&p, 0x44);
+	sh_init(&l, true);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(sh_entity_create(&l, &p, (float[3]){ (float)i, 0, 0 }, NULL), 0);
+	assert_int_equal(sh_undo(&l, &p, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/old-undo", f->dir);
+	assert_int_equal(sh_write_log(&l, l.n, dir), 0);
+	struct expect x;
+	fold_prefix(&l, l.n, p.kp.pk, &x);
+	assert_int_equal(x.ss.entities, 5);
+	assert_int_equal(x.fs.excluded, 1);
+	struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", "--window", "2", dir, NULL });
+	assert_string_equal(jget(o, "scene.world_hash"), x.hash);
+	assert_string_equal(jget(o, "scene.refolded"), "true");
+	assert_int_equal(jnum(o, "scene.entities"), 5);
+	assert_int_equal(jnum(o, "scene.excluded"), 1);
+	json_object_put(o);
+	sh_fini(&l);
+}
+
 /* ---- scene diff ----------------------------------------------------------- */
 
 static bool list_has_id(struct json_object *d, const char *path, uint64_t id)
@@ -687,6 +715,7 @@ int main(void)
 		T(verify_errors_are_one_sentence_and_exit_non_zero),
 		T(verify_takes_the_host_key_from_the_session_directory),
 		T(an_entry_below_the_window_is_folded_again),
+		T(an_undo_of_an_entry_below_the_window_is_folded_again),
 		T(diff_lists_created_destroyed_and_changed),
 		T(diff_errors_are_clear),
 		T(diff_of_a_log_with_an_incomplete_last_batch),
