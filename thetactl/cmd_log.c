@@ -23,7 +23,7 @@
 #include "th_logfile.h"
 
 #define CTL_VERIFY_USAGE                                                                                  \
-	"usage: thetactl log verify [--quiet] [--json] [--at N] [--host-key HEX] [--window ENTRIES] PATH\n"
+	"usage: thetactl log verify [--quiet] [--json] [--at N] [--refusals] [--host-key HEX] [--window ENTRIES] PATH\n"
 
 static int ctl_verify_usage(const char *fmt, const char *what)
 {
@@ -45,6 +45,8 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			quiet = true;
+		} else if (!strcmp(a, "--refusals")) {
+			rb.outcomes = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--at") || !strcmp(a, "--window") || !strcmp(a, "--host-key")) {
@@ -70,6 +72,7 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			       "signatures, hash chains and order; then folds every verified entry into the\n"
 			       "session's scene and prints its world hash, counts and refusals.\n"
 			       "  --at N          fold only positions 0 to N-1 (the scene as it stood then)\n"
+			       "  --refusals      list the refused entries: position, author, type, reason\n"
 			       "  --host-key HEX  the session host's public key (default: from the session\n"
 			       "                  directory around the log, else the first entry's author)\n"
 			       "  --window N      rollback window of the fold in entries (default %u)\n"
@@ -125,6 +128,8 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_object_add(o, "segments", json_object_new_uint64(res->segments));
 		json_object_object_add(o, "authors", json_object_new_uint64(res->authors));
 		json_object_object_add(o, "lamport", json_object_new_uint64(res->max_lamport));
+		if (scene && rb.outcomes)
+			json_object_object_add(scene, "refusals", ctl_rebuild_refusals_json(&rb));
 		if (scene)
 			json_object_object_add(o, "scene", scene);
 		else
@@ -137,6 +142,8 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 		       " authors, lamport %" PRIu64 "\n",
 		       res->records, res->batches, res->segments, res->authors, res->max_lamport);
 		r = ctl_rebuild_print(&rb);
+		if (r == 0 && rb.outcomes)
+			ctl_rebuild_refusals_print(&rb);
 	}
 	if (r < 0)
 		fprintf(stderr, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));

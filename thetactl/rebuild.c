@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ctl.h"
+#include "th_cmd.h"
 #include "th_err.h"
 #include "th_file.h"
 #include "th_hex.h"
@@ -167,10 +169,36 @@ struct rb_state {
 	bool range;
 };
 
+static void rb_on_outcome(void *ud, const struct th_fold_outcome *o)
+{
+	struct ctl_rebuild *rb = ud;
+	if (o->pos >= rb->out_cap) {
+		size_t cap = rb->out_cap ? rb->out_cap : 1024;
+		while (cap <= o->pos)
+			cap *= 2;
+		struct ctl_outcome *v = realloc(rb->out, cap * sizeof(*v));
+		if (!v) {
+			rb->out_failed = true;
+			return;
+		}
+		memset(v + rb->out_cap, 0, (cap - rb->out_cap) * sizeof(*v));
+		rb->out = v;
+		rb->out_cap = cap;
+	}
+	struct ctl_outcome *x = &rb->out[o->pos];
+	x->status = o->status;
+	x->reason = o->reason;
+	x->type = o->type;
+	x->seq = o->seq;
+	x->why = o->why;
+	memcpy(x->author, o->author, sizeof(x->author));
+}
+
 static int rb_fold_create(struct rb_state *st)
 {
 	struct ctl_rebuild *rb = st->rb;
-	struct th_fold_config c = { .window_entries = st->window_entries, .window_bytes = st->window_bytes };
+	struct th_fold_config c = { .window_entries = st->window_entries, .window_bytes = st->window_bytes,
+				    .on_outcome = rb->outcomes ? rb_on_outcome : NULL, .ud = rb };
 	memcpy(c.host_key, rb->host, sizeof(c.host_key));
 	int r = th_fold_create(&c, &rb->fold);
 	if (r < 0)
@@ -256,6 +284,9 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 	rb->rebuilt = false;
 	rb->err[0] = 0;
 	rb->host_from = 0;
+	rb->out = NULL;
+	rb->out_cap = 0;
+	rb->out_failed = false;
 	th_wbuf_init(&rb->marked, 0);
 	memset(&rb->scan, 0, sizeof(rb->scan));
 	if (stat(rb->path, &sb) < 0) {
@@ -288,6 +319,8 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 		rb->folded_to = 0;
 		rb->have_mark = false;
 		rb->rebuilt = true;
+		if (rb->out)
+			memset(rb->out, 0, rb->out_cap * sizeof(*rb->out));
 		if (rb->host_from == CTL_HOST_FIRST_AUTHOR)
 			rb->host_from = 0;
 		st = (struct rb_state){ .rb = rb, .window_entries = (uint32_t)n + 1, .window_bytes = CTL_REBUILD_FALLBACK_BYTES };
@@ -312,12 +345,19 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 		return r;
 	if (rb->mark != CTL_REBUILD_ALL && !rb->have_mark && (r = rb_capture(&st)) < 0)
 		return r;
+	if (rb->out_failed) {
+		snprintf(rb->err, sizeof(rb->err), "no memory to keep the entries' outcomes");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void ctl_rebuild_fini(struct ctl_rebuild *rb)
 {
 	th_fold_destroy(&rb->fold);
+	free(rb->out);
+	rb->out = NULL;
+	rb->out_cap = 0;
 	th_wbuf_fini(&rb->marked);
 	rb->have_mark = false;
 }
@@ -385,4 +425,54 @@ int ctl_rebuild_print(struct ctl_rebuild *rb)
 	printf("  host key %s (%s)\n", fpr, ctl_host_from_text(rb->host_from));
 	json_object_put(o);
 	return 0;
+}
+
+struct json_object *ctl_rebuild_refusals_json(const struct ctl_rebuild *rb)
+{
+	struct json_object *a = json_object_new_array();
+	char key[2 * TH_LOGREC_KEY_LEN + 1];
+	for (uint64_t p = 0; p < rb->folded_to && p < rb->out_cap; p++) {
+		const struct ctl_outcome *x = &rb->out[p];
+		if (x->status != TH_FOLD_REFUSED)
+			continue;
+		const struct th_cmd_info *ci = th_cmd_find(x->type);
+		struct json_object *o = json_object_new_object();
+		th_hex_encode(x->author, sizeof(x->author), key);
+		json_object_object_add(o, "position", json_object_new_uint64(p));
+		json_object_object_add(o, "author", json_object_new_string(key));
+		json_object_object_add(o, "seq", json_object_new_uint64(x->seq));
+		json_object_object_add(o, "type", json_object_new_string(ci ? ci->name : "?"));
+		json_object_object_add(o, "reason", json_object_new_string(th_refusal_name(x->reason)));
+		json_object_object_add(o, "why", json_object_new_string(x->why ? x->why : ""));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+void ctl_rebuild_refusals_print(const struct ctl_rebuild *rb)
+{
+	static const char *const hdr[] = { "POS", "AUTHOR", "SEQ", "TYPE", "REASON", "WHY" };
+	struct json_object *a = ctl_rebuild_refusals_json(rb);
+	size_t n = json_object_array_length(a);
+	printf("refused entries: %zu\n", n);
+	if (n) {
+		struct ctl_table *t = ctl_table_new(6, hdr);
+		for (size_t k = 0; k < n; k++) {
+			struct json_object *o = json_object_array_get_idx(a, k);
+			uint8_t pk[TH_LOGREC_KEY_LEN];
+			char fpr[TH_KEY_FPR_LEN] = "?";
+			const char *hex = json_object_get_string(json_object_object_get(o, "author"));
+			if (ctl_rebuild_parse_key(hex, pk) == 0)
+				th_key_fingerprint(pk, fpr, sizeof(fpr));
+			const char *row[] = { json_object_get_string(json_object_object_get(o, "position")), fpr,
+					      json_object_get_string(json_object_object_get(o, "seq")),
+					      json_object_get_string(json_object_object_get(o, "type")),
+					      json_object_get_string(json_object_object_get(o, "reason")),
+					      json_object_get_string(json_object_object_get(o, "why")) };
+			ctl_table_row(t, row);
+		}
+		ctl_table_print(t);
+		ctl_table_free(t);
+	}
+	json_object_put(a);
 }

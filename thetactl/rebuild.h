@@ -35,6 +35,16 @@ enum ctl_host_from {
 	CTL_HOST_FIRST_AUTHOR, /* the author at position 0 */
 };
 
+/* The latest outcome of one folded entry (a replay may change it). */
+struct ctl_outcome {
+	uint8_t status; /* enum th_fold_status; 0: none reported */
+	uint8_t reason; /* enum th_refusal */
+	uint16_t type;
+	uint64_t seq;
+	uint8_t author[TH_LOGREC_KEY_LEN];
+	const char *why; /* static */
+};
+
 struct ctl_rebuild {
 	/* in */
 	const char *path;    /* a log directory or one segment file */
@@ -44,6 +54,7 @@ struct ctl_rebuild {
 	bool host_given;
 	uint8_t host[TH_LOGREC_KEY_LEN];
 	uint32_t window;     /* rollback window entries; 0: th_fold's default */
+	bool outcomes;       /* keep each folded entry's latest outcome (rb->out) */
 	/* out */
 	struct th_logscan_result scan;
 	struct th_fold *fold;      /* the scene at min(at, records) */
@@ -53,6 +64,9 @@ struct ctl_rebuild {
 	int host_from;             /* enum ctl_host_from; 0: no entry to take it from */
 	char host_path[4096];      /* the file it came from */
 	bool rebuilt;              /* the -ERANGE fallback ran */
+	struct ctl_outcome *out;   /* with outcomes: by position, folded_to of them */
+	size_t out_cap;
+	bool out_failed;
 	char err[CTL_REBUILD_ERR_LEN];
 };
 
@@ -79,3 +93,7 @@ struct json_object;
 struct json_object *ctl_rebuild_json(struct ctl_rebuild *rb);
 /* The same for people, a few lines on stdout. 0 or negative errno. */
 int ctl_rebuild_print(struct ctl_rebuild *rb);
+/* With rb->outcomes: the refused entries as a JSON array (position, author,
+ * seq, type, reason, why), or a table on stdout. */
+struct json_object *ctl_rebuild_refusals_json(const struct ctl_rebuild *rb);
+void ctl_rebuild_refusals_print(const struct ctl_rebuild *rb);

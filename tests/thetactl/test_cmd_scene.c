@@ -155,6 +155,14 @@ static long long jnum(struct json_object *o, const char *path)
 	return strtoll(s, NULL, 10);
 }
 
+static struct json_object *list_at(struct json_object *d, const char *a, const char *b)
+{
+	struct json_object *x, *y;
+	assert_true(json_object_object_get_ex(d, a, &x));
+	assert_true(json_object_object_get_ex(x, b, &y));
+	return y;
+}
+
 static void assert_one_line(const char *s)
 {
 	assert_non_null(strchr(s, '\n'));
@@ -270,6 +278,41 @@ static void verify_errors_are_one_sentence_and_exit_non_zero(void **state)
 		assert_non_null(strstr(err, "ermission denied"));
 		chmod(path, 0700);
 	}
+}
+
+/* --refusals lists each refused entry with the reason the fold gives. */
+static void verify_refusals_lists_the_refused_entries(void **state)
+{
+	struct fx *f = *state;
+	struct th_fold_config c = { 0 };
+	struct th_fold *fold;
+	memcpy(c.host_key, f->a.kp.pk, 32);
+	assert_int_equal(th_fold_create(&c, &fold), 0);
+	for (size_t i = 0; i < HISTORY; i++)
+		assert_int_equal(th_fold_add(fold, &f->l.v[i].e, i), 0);
+	struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", "--refusals", f->log, NULL });
+	struct json_object *list = list_at(o, "scene", "refusals");
+	assert_int_equal(json_object_array_length(list), 2);
+	const size_t refused[2] = { 7, 10 };
+	const char *types[2] = { "mesh.patch", "edit.undo" };
+	for (size_t k = 0; k < 2; k++) {
+		struct json_object *r = json_object_array_get_idx(list, k);
+		struct th_fold_outcome oc;
+		const struct th_logrec_entry *e = &f->l.v[refused[k]].e;
+		assert_int_equal(th_fold_outcome_of(fold, e->lamport, e->author, &oc), 0);
+		assert_int_equal(oc.status, TH_FOLD_REFUSED);
+		assert_int_equal(jnum(r, "position"), (long long)refused[k]);
+		assert_int_equal(jnum(r, "seq"), (long long)e->seq);
+		assert_string_equal(jget(r, "type"), types[k]);
+		assert_string_equal(jget(r, "reason"), th_refusal_name(oc.reason));
+		assert_string_equal(jget(r, "why"), oc.why);
+	}
+	json_object_put(o);
+	th_fold_destroy(&fold);
+	assert_int_equal(ctl((const char *[]){ "log", "verify", "--refusals", f->log, NULL }), 0);
+	assert_non_null(strstr(out, "refused entries: 2\n"));
+	assert_non_null(strstr(out, "mesh.patch"));
+	assert_non_null(strstr(out, "edit.undo"));
 }
 
 /* The host key from the session directory around the log: a member
@@ -414,13 +457,6 @@ static bool list_has_id(struct json_object *d, const char *path, uint64_t id)
 	return false;
 }
 
-static struct json_object *list_at(struct json_object *d, const char *a, const char *b)
-{
-	struct json_object *x, *y;
-	assert_true(json_object_object_get_ex(d, a, &x));
-	assert_true(json_object_object_get_ex(x, b, &y));
-	return y;
-}
 
 static void diff_lists_created_destroyed_and_changed(void **state)
 {
@@ -713,6 +749,7 @@ int main(void)
 		T(verify_json_carries_the_same_fields),
 		T(verify_at_n_gives_the_hash_of_the_prefix),
 		T(verify_errors_are_one_sentence_and_exit_non_zero),
+		T(verify_refusals_lists_the_refused_entries),
 		T(verify_takes_the_host_key_from_the_session_directory),
 		T(an_entry_below_the_window_is_folded_again),
 		T(an_undo_of_an_entry_below_the_window_is_folded_again),
