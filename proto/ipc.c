@@ -370,6 +370,59 @@ int proto_ipc_sock_decode(const uint8_t *buf, size_t len, enum proto_ipc_chan ch
 	return 0;
 }
 
+/* ---- EVENT_REFUSED payload ---------------------------------------------- */
+
+_Static_assert(PROTO_IPC_REFUSED_SIZE_MAX <= PROTO_IPC_MAX_EVENT, "a refusal fits an EVENT");
+
+static bool refused_text_ok(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			return false;
+	return true;
+}
+
+int proto_ipc_refused_encode(const struct proto_ipc_refused *m, uint8_t *buf, size_t cap)
+{
+	size_t tl = strnlen(m->text, sizeof m->text);
+	if (tl > PROTO_IPC_REFUSED_TEXT_MAX || m->reason >= PROTO_IPC_REFUSAL_MAX || !refused_text_ok(m->text, tl))
+		return -EINVAL;
+	size_t need = PROTO_IPC_KEY_LEN + 8 + 8 + 1 + 2 + tl;
+	if (!buf)
+		return (int)need;
+	if (cap < need)
+		return -ENOBUFS;
+	memcpy(buf, m->author, PROTO_IPC_KEY_LEN);
+	uint8_t *p = buf + PROTO_IPC_KEY_LEN;
+	th_put_le64(p, m->seq);
+	th_put_le64(p + 8, m->lamport);
+	p[16] = m->reason;
+	th_put_le16(p + 17, (uint16_t)tl);
+	memcpy(p + 19, m->text, tl);
+	return (int)need;
+}
+
+int proto_ipc_refused_decode(const uint8_t *p, size_t len, struct proto_ipc_refused *out)
+{
+	struct proto_ipc_refused m;
+	const size_t fixed = PROTO_IPC_KEY_LEN + 8 + 8 + 1 + 2;
+	memset(&m, 0, sizeof m);
+	if (len < fixed)
+		return -EBADMSG;
+	memcpy(m.author, p, PROTO_IPC_KEY_LEN);
+	const uint8_t *q = p + PROTO_IPC_KEY_LEN;
+	m.seq = th_get_le64(q);
+	m.lamport = th_get_le64(q + 8);
+	m.reason = q[16];
+	uint16_t tl = th_get_le16(q + 17);
+	if (m.reason >= PROTO_IPC_REFUSAL_MAX || tl > PROTO_IPC_REFUSED_TEXT_MAX || len != fixed + tl ||
+	    !refused_text_ok((const char *)q + 19, tl))
+		return -EBADMSG;
+	memcpy(m.text, q + 19, tl);
+	*out = m;
+	return 0;
+}
+
 const char *proto_ipc_refuse_str(uint32_t reason)
 {
 	switch (reason) {

@@ -210,5 +210,20 @@ int proto_ipc_sock_check(const struct proto_ipc_sock_hdr *h);
 int proto_ipc_sock_decode(const uint8_t *buf, size_t len, enum proto_ipc_chan chan,
 			  struct proto_ipc_sock_hdr *hdr, union proto_ipc_any *out, const char **why);
 
+/* The EVENT_REFUSED payload (ipc_msgs.def): an entry of the client's user
+ * that the session's fold refused. text is printable ASCII (0x20..0x7e),
+ * at most PROTO_IPC_REFUSED_TEXT_MAX bytes. encode: bytes written, -EINVAL
+ * (a field out of range), -ENOBUFS; decode: 0 or -EBADMSG unless exactly
+ * one well-formed payload. */
+struct proto_ipc_refused {
+	uint8_t author[PROTO_IPC_KEY_LEN];
+	uint64_t seq, lamport;
+	uint8_t reason; /* enum th_refusal */
+	char text[PROTO_IPC_REFUSED_TEXT_MAX + 1];
+};
+#define PROTO_IPC_REFUSED_SIZE_MAX (PROTO_IPC_KEY_LEN + 8 + 8 + 1 + 2 + PROTO_IPC_REFUSED_TEXT_MAX)
+int proto_ipc_refused_encode(const struct proto_ipc_refused *m, uint8_t *buf, size_t cap);
+int proto_ipc_refused_decode(const uint8_t *p, size_t len, struct proto_ipc_refused *out);
+
 /* Human name of a REFUSE reason. */
 const char *proto_ipc_refuse_str(uint32_t reason);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -502,6 +503,125 @@ static void hash_covers_the_canonical_text(void **state)
 	assert_int_not_equal(proto_ipc_hash(), 0);
 }
 
+/* ---- scene messages ------------------------------------------------------ */
+
+static void scene_chunk_fits_a_ring_record(void **state)
+{
+	(void)state;
+	/* A full chunk is no larger than the largest message, which is what
+	 * both rings' max_record hold (thetad/ipc: max_record = MAX_MSG). */
+	assert_true(PROTO_IPC_MAXSZ_SCENE_CHUNK <= PROTO_IPC_MAX_MSG);
+	assert_true(PROTO_IPC_MAXSZ_SCENE_CHUNK <= PROTO_IPC_MAXSZ_EVENT);
+	static uint8_t bytes[PROTO_IPC_SCENE_CHUNK_MAX + 1];
+	uint8_t host[PROTO_IPC_KEY_LEN] = { 7 };
+	struct proto_ipc_scene_chunk c = { .session = 0x1122334455667788ull, .next_pos = 42, .total = 3 * 65536,
+					   .offset = 65536, .host = host, .host_len = sizeof host,
+					   .bytes = bytes, .bytes_len = PROTO_IPC_SCENE_CHUNK_MAX };
+	int n = proto_ipc_encode_scene_chunk(&c, enc, sizeof enc);
+	assert_int_equal(n, PROTO_IPC_MAXSZ_SCENE_CHUNK);
+	struct proto_ipc_scene_chunk d;
+	assert_int_equal(proto_ipc_decode_scene_chunk(enc, (size_t)n, &d, NULL), 0);
+	assert_int_equal(d.session, c.session);
+	assert_int_equal(d.next_pos, 42);
+	assert_int_equal(d.total, c.total);
+	assert_int_equal(d.offset, 65536);
+	assert_int_equal(d.bytes_len, PROTO_IPC_SCENE_CHUNK_MAX);
+	assert_int_equal(d.host_len, PROTO_IPC_KEY_LEN);
+	/* One byte more than a chunk may carry is refused both ways. */
+	c.bytes_len = PROTO_IPC_SCENE_CHUNK_MAX + 1;
+	assert_int_equal(proto_ipc_encode_scene_chunk(&c, enc, sizeof enc), -EINVAL);
+	assert_int_equal(proto_ipc_check_chan(PROTO_IPC_T_SCENE_CHUNK, PROTO_IPC_CHAN_D2C), 0);
+	assert_int_equal(proto_ipc_check_chan(PROTO_IPC_T_SCENE_CHUNK, PROTO_IPC_CHAN_C2D), -EPROTO);
+	assert_int_equal(proto_ipc_desc(PROTO_IPC_T_SCENE_CHUNK)->cls, PROTO_IPC_RELIABLE);
+	/* A snapshot's chunk count and offsets fit the u32 fields. */
+	assert_true((uint64_t)PROTO_IPC_SCENE_SNAPSHOT_MAX <= UINT32_MAX);
+}
+
+static void scene_state_round_trips_and_is_ephemeral(void **state)
+{
+	(void)state;
+	uint8_t h[PROTO_IPC_SCENE_HASH_LEN];
+	for (unsigned i = 0; i < sizeof h; i++)
+		h[i] = (uint8_t)(0xa0 + i);
+	struct proto_ipc_scene_state s = { .next_pos = 1000, .world_hash = h, .world_hash_len = sizeof h, .entities = 12 };
+	int n = proto_ipc_encode_scene_state(&s, enc, sizeof enc);
+	assert_int_equal(n, 8 + 4 + 32 + 4);
+	struct proto_ipc_scene_state d;
+	assert_int_equal(proto_ipc_decode_scene_state(enc, (size_t)n, &d, NULL), 0);
+	assert_int_equal(d.next_pos, 1000);
+	assert_int_equal(d.entities, 12);
+	assert_memory_equal(d.world_hash, h, sizeof h);
+	assert_int_equal(proto_ipc_desc(PROTO_IPC_T_SCENE_STATE)->cls, PROTO_IPC_EPHEMERAL);
+	assert_int_equal(proto_ipc_check_chan(PROTO_IPC_T_SCENE_STATE, PROTO_IPC_CHAN_C2D), 0);
+	assert_int_equal(proto_ipc_check_chan(PROTO_IPC_T_SCENE_STATE, PROTO_IPC_CHAN_D2C), -EPROTO);
+	/* A hash longer than 32 bytes is refused. */
+	uint8_t big[33] = { 0 };
+	s.world_hash = big;
+	s.world_hash_len = sizeof big;
+	assert_int_equal(proto_ipc_encode_scene_state(&s, enc, sizeof enc), -EINVAL);
+}
+
+static void resync_scene_flag_is_checked(void **state)
+{
+	(void)state;
+	struct proto_ipc_resync_request r = { .reason = PROTO_IPC_RESYNC_FROM, .session = 5, .next_pos = 9,
+					      .flags = PROTO_IPC_RESYNC_F_SCENE };
+	int n = proto_ipc_encode_resync_request(&r, enc, sizeof enc);
+	assert_true(n > 0);
+	struct proto_ipc_resync_request d;
+	assert_int_equal(proto_ipc_decode_resync_request(enc, (size_t)n, &d, NULL), 0);
+	assert_int_equal(d.flags, PROTO_IPC_RESYNC_F_SCENE);
+	r.flags = 2; /* no such flag */
+	assert_int_equal(proto_ipc_encode_resync_request(&r, enc, sizeof enc), -EINVAL);
+	th_put_le32(enc + n - 4, 2);
+	assert_int_equal(proto_ipc_decode_resync_request(enc, (size_t)n, &d, NULL), -EBADMSG);
+}
+
+static void refused_payload_round_trips_and_rejects_bad_ones(void **state)
+{
+	(void)state;
+	struct proto_ipc_refused a = { .seq = 17, .lamport = 99, .reason = 2 }, b;
+	memset(a.author, 0x5a, sizeof a.author);
+	snprintf(a.text, sizeof a.text, "entity 12 does not exist");
+	uint8_t buf[PROTO_IPC_REFUSED_SIZE_MAX];
+	int n = proto_ipc_refused_encode(&a, buf, sizeof buf);
+	assert_int_equal(n, 32 + 8 + 8 + 1 + 2 + (int)strlen(a.text));
+	assert_int_equal(proto_ipc_refused_encode(&a, NULL, 0), n);
+	assert_int_equal(proto_ipc_refused_decode(buf, (size_t)n, &b), 0);
+	assert_memory_equal(b.author, a.author, sizeof a.author);
+	assert_int_equal(b.seq, 17);
+	assert_int_equal(b.lamport, 99);
+	assert_int_equal(b.reason, 2);
+	assert_string_equal(b.text, a.text);
+	/* Every shorter prefix and a trailing byte are refused. */
+	for (int k = 0; k < n; k++)
+		assert_int_equal(proto_ipc_refused_decode(buf, (size_t)k, &b), -EBADMSG);
+	uint8_t longer[PROTO_IPC_REFUSED_SIZE_MAX + 1];
+	memcpy(longer, buf, (size_t)n);
+	longer[n] = 'x';
+	assert_int_equal(proto_ipc_refused_decode(longer, (size_t)n + 1, &b), -EBADMSG);
+	/* A reason past the range, a control byte in the text, a text past its bound. */
+	uint8_t bad[PROTO_IPC_REFUSED_SIZE_MAX + 8];
+	memcpy(bad, buf, (size_t)n);
+	bad[32 + 16] = PROTO_IPC_REFUSAL_MAX;
+	assert_int_equal(proto_ipc_refused_decode(bad, (size_t)n, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)n);
+	bad[n - 1] = '\n';
+	assert_int_equal(proto_ipc_refused_decode(bad, (size_t)n, &b), -EBADMSG);
+	memcpy(bad, buf, (size_t)n);
+	th_put_le16(bad + 32 + 17, PROTO_IPC_REFUSED_TEXT_MAX + 1);
+	assert_int_equal(proto_ipc_refused_decode(bad, 32 + 19 + PROTO_IPC_REFUSED_TEXT_MAX + 1, &b), -EBADMSG);
+	a.reason = PROTO_IPC_REFUSAL_MAX;
+	assert_int_equal(proto_ipc_refused_encode(&a, buf, sizeof buf), -EINVAL);
+	a.reason = 1;
+	a.text[0] = '\t';
+	assert_int_equal(proto_ipc_refused_encode(&a, buf, sizeof buf), -EINVAL);
+	a.text[0] = 'e';
+	assert_int_equal(proto_ipc_refused_encode(&a, buf, 10), -ENOBUFS);
+	/* The longest refusal fits an EVENT payload. */
+	assert_true(PROTO_IPC_REFUSED_SIZE_MAX <= PROTO_IPC_MAX_EVENT);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof blob_src; i++)
@@ -519,6 +639,10 @@ int main(void)
 		cmocka_unit_test(hello_frames_round_trip_and_check),
 		cmocka_unit_test(mismatched_version_or_hash_is_named),
 		cmocka_unit_test(hash_covers_the_canonical_text),
+		cmocka_unit_test(scene_chunk_fits_a_ring_record),
+		cmocka_unit_test(scene_state_round_trips_and_is_ephemeral),
+		cmocka_unit_test(resync_scene_flag_is_checked),
+		cmocka_unit_test(refused_payload_round_trips_and_rejects_bad_ones),
 	};
 	return cmocka_run_group_tests_name("proto_ipc", tests, NULL, NULL);
 }
