@@ -10,10 +10,13 @@
 
 #include "app/edits.h"
 #include "app/loop.h"
+#include "app/scene.h"
 #include "inp/script.h"
 #include "link/link.h"
 #include "th_err.h"
+#include "th_hex.h"
 #include "th_log.h"
+#include "th_time.h"
 
 #ifndef THETA_VERSION
 #define THETA_VERSION "0.0.0"
@@ -59,9 +62,15 @@ static const char *reject_reason_name(uint32_t r)
 	return r <= PROTO_IPC_REJECT_MAX && names[r] ? names[r] : "rejected";
 }
 
+/* The scene mirror (app/scene.h), fed by the link. */
+static struct app_scene *scene;
+static struct link *scene_link;
+
 static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej)
 {
 	(void)user_data;
+	if (scene)
+		app_scene_on_answer(scene, ack, rej);
 	answered++;
 	if (ack && print_acks) {
 		printf("ack %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ack->client_seq, ack->lamport, ack->log_index);
@@ -69,6 +78,48 @@ static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, cons
 	}
 	if (rej && rejected++ == 0)
 		first_reject = *rej;
+}
+
+static void on_scene_event(void *user_data, struct sim_world *w, const struct proto_ipc_event *e)
+{
+	(void)user_data;
+	(void)w;
+	if (scene)
+		app_scene_on_event(scene, e, th_now_ns());
+}
+
+static void on_scene_resync(void *user_data, struct sim_world *w, const struct proto_ipc_resync_request *m)
+{
+	(void)user_data;
+	(void)w;
+	if (scene)
+		app_scene_on_resync(scene, m);
+}
+
+static void on_scene_chunk(void *user_data, struct sim_world *w, const struct proto_ipc_scene_chunk *c)
+{
+	(void)user_data;
+	(void)w;
+	if (scene)
+		app_scene_on_chunk(scene, c, th_now_ns());
+}
+
+static void scene_io_resync(void *ud)
+{
+	(void)ud;
+	link_request_resync(scene_link);
+}
+
+static int scene_io_report(void *ud, uint64_t next_pos, const uint8_t hash[TH_SCENE_HASH_LEN], uint32_t entities)
+{
+	(void)ud;
+	return link_scene_state(scene_link, next_pos, hash, entities, th_now_ns()) == 0 ? 0 : -EAGAIN;
+}
+
+static uint64_t scene_io_next_seq(void *ud)
+{
+	(void)ud;
+	return link_next_seq(scene_link);
 }
 
 static void on_signal(int sig)
@@ -107,7 +158,8 @@ static int open_transport(const struct app_config *cfg, bool headless, struct li
 	if (!dir || !*dir)
 		return app_null_transport_create(out);
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
-				  .cb.on_answer = on_answer,
+				  .cb.on_answer = on_answer, .cb.on_event = on_scene_event,
+				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk, .scene = true,
 				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
 	int r = link_create(&lc, link);
 	if (r == 0)
@@ -255,6 +307,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	require_daemon = false; /* from now on an outage is reported, and survived */
+	if (link) {
+		/* The scene mirror sits between the link and the frame loop. */
+		const struct app_scene_io io = { .resync = scene_io_resync, .report = scene_io_report,
+						 .next_seq = scene_io_next_seq };
+		struct app_transport *wrapped;
+		scene_link = link;
+		if ((r = app_scene_create(app_world(app), &io, &scene)) < 0 ||
+		    (r = app_scene_transport(scene, transport, &wrapped)) < 0) {
+			th_err("cannot start the scene mirror: %s", th_strerror(r));
+			app_scene_destroy(&scene);
+			link_destroy(&link);
+			inp_destroy(&input);
+			app_destroy(&app);
+			return 1;
+		}
+		transport = wrapped;
+	}
 	app_attach(app, input, transport, NULL);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -292,6 +361,19 @@ int main(int argc, char **argv)
 		link_format_summary(link, line, sizeof line);
 		printf("theta-client: link %s\n", line);
 	}
+	if (scene) {
+		/* The final state goes to the daemon too (the end of a scripted run). */
+		app_scene_sync(scene, th_now_ns(), true);
+		uint8_t h[TH_SCENE_HASH_LEN];
+		char hex[2 * TH_SCENE_HASH_LEN + 1] = "-";
+		if (app_scene_world_hash(scene, h) == 0)
+			th_hex_encode(h, sizeof h, hex);
+		const struct app_scene_stats *ss = app_scene_stats(scene);
+		printf("theta-client: scene position %" PRIu64 ", world hash %s, %" PRIu32 " entities, %" PRIu64
+		       " snapshots, %" PRIu64 " entries, %" PRIu64 " refused, %" PRIu64 " resyncs\n",
+		       app_scene_next_pos(scene), hex, app_scene_entities(scene), ss->snapshots, ss->entries, ss->refused,
+		       ss->resyncs);
+	}
 	if (r == -EACCES) {
 		struct sim_violation v;
 		if (sim_sched_last_violation(app_sched(app), &v) == 0)
@@ -308,5 +390,6 @@ int main(int argc, char **argv)
 			       reject_reason_name(first_reject.reason), first_reject.detail);
 	}
 	app_destroy(&app);
+	app_scene_destroy(&scene);
 	return r < 0 || link_refused || rejected ? 1 : 0;
 }

@@ -54,6 +54,9 @@ struct link {
 	bool pose_pending[LINK_POSE_PARTS];
 	struct proto_ipc_frame_stats fstats;
 	bool fstats_pending;
+	struct proto_ipc_scene_state sstate;
+	uint8_t sstate_hash[PROTO_IPC_SCENE_HASH_LEN];
+	bool sstate_pending;
 	bool info_pending;
 	bool resync_pending;
 	uint32_t resync_reason;

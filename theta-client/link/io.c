@@ -139,7 +139,8 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 	}
 	if (l->resync_pending && !l->info_pending) {
 		struct proto_ipc_resync_request m = { .reason = l->resync_reason, .session = l->session,
-						      .next_pos = l->next_pos };
+						      .next_pos = l->next_pos,
+						      .flags = l->cfg.scene ? PROTO_IPC_RESYNC_F_SCENE : 0 };
 		r = send_msg(l, PROTO_IPC_T_RESYNC_REQUEST, &m, now_ns);
 		if (r == 0) {
 			l->resync_pending = false;
@@ -172,6 +173,16 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 		if (r != -EAGAIN)
 			l->fstats_pending = false;
 	}
+	if (l->sstate_pending) {
+		r = send_msg(l, PROTO_IPC_T_SCENE_STATE, &l->sstate, now_ns);
+		if (r == -TH_ECORRUPT)
+			return r;
+		if (r != -EAGAIN) {
+			l->sstate_pending = false;
+			if (r == 0)
+				l->st.scene_states++;
+		}
+	}
 	if (now_ns >= l->next_ping_ns) {
 		l->ping_pending = true;
 		l->next_ping_ns = now_ns + l->cfg.ping_interval_ns;
@@ -197,6 +208,28 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 		link_lose(l, now_ns, false, "cannot ring thetad's doorbell: %s; reconnecting", th_strerror(r));
 		return -TH_ECORRUPT;
 	}
+	return 0;
+}
+
+void link_request_resync(struct link *l)
+{
+	l->resync_pending = true;
+	l->resync_reason = PROTO_IPC_RESYNC_CLIENT_ASKED;
+	l->synced = false;
+}
+
+int link_scene_state(struct link *l, uint64_t next_pos, const uint8_t hash[PROTO_IPC_SCENE_HASH_LEN],
+		     uint32_t entities, uint64_t now_ns)
+{
+	if (l->state != LINK_ACTIVE)
+		return -ENOTCONN;
+	if (l->sstate_pending)
+		l->st.drops++;
+	memcpy(l->sstate_hash, hash, sizeof l->sstate_hash);
+	l->sstate = (struct proto_ipc_scene_state){ .next_pos = next_pos, .world_hash = l->sstate_hash,
+						    .world_hash_len = PROTO_IPC_SCENE_HASH_LEN, .entities = entities };
+	l->sstate_pending = true;
+	link_io_pump(l, now_ns);
 	return 0;
 }
 
@@ -301,6 +334,15 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		}
 		if (l->cfg.cb.on_event)
 			l->cfg.cb.on_event(l->cfg.user_data, w, &m.event);
+		return 0;
+	case PROTO_IPC_T_SCENE_CHUNK:
+		if (!l->synced || m.scene_chunk.session != l->session || m.scene_chunk.next_pos != l->next_pos) {
+			l->st.scene_stale++; /* of a snapshot answered before our last request */
+			return 0;
+		}
+		l->st.scene_chunks++;
+		if (l->cfg.cb.on_scene_chunk)
+			l->cfg.cb.on_scene_chunk(l->cfg.user_data, w, &m.scene_chunk);
 		return 0;
 	case PROTO_IPC_T_POSE_UPDATE:
 		l->st.remote_poses++;

@@ -105,6 +105,10 @@ struct link_callbacks {
 	/* Optional: the daemon answered one of our commands: exactly one of
 	 * ack / rej is non-NULL. Called from drain. */
 	void (*on_answer)(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej);
+	/* Optional: a SCENE_CHUNK of the snapshot the last RESYNC answer (with
+	 * the SCENE flag) announced; chunks that arrive before that answer
+	 * are counted as stale and dropped. */
+	void (*on_scene_chunk)(void *user_data, struct sim_world *w, const struct proto_ipc_scene_chunk *c);
 };
 
 struct link_config {
@@ -118,6 +122,9 @@ struct link_config {
 	/* Tests only: XORed into the protocol hash the hello announces, to
 	 * provoke a refusal. 0 in production. */
 	uint64_t test_hash_xor;
+	/* The owner mirrors the scene: every RESYNC_REQUEST carries the SCENE
+	 * flag, so the daemon answers with a snapshot and the events after it. */
+	bool scene;
 	struct link_callbacks cb;
 	void *user_data;
 };
@@ -148,6 +155,9 @@ struct link_stats {
 	uint64_t events_stale;   /* LOG_ENTRY events dropped: before the daemon's answer, or had */
 	uint64_t events_gaps;    /* LOG_ENTRY events past a gap (dropped; the link asked again) */
 	uint64_t resyncs_sent;   /* RESYNC_REQUEST records written */
+	uint64_t scene_chunks;   /* SCENE_CHUNK records delivered */
+	uint64_t scene_stale;    /* SCENE_CHUNK records before the daemon's answer (dropped) */
+	uint64_t scene_states;   /* SCENE_STATE records written */
 	uint64_t remote_poses;   /* POSE_UPDATE from the daemon (other users) */
 	uint64_t resync_requests; /* RESYNC_REQUEST from the daemon */
 	uint64_t last_rtt_ns;    /* latest ping round trip */
@@ -177,6 +187,15 @@ void link_poll(struct link *l, uint64_t now_ns);
  * (-ENOENT, -ECONNREFUSED, ...) when the daemon is not there. With
  * fail_fast, the first failed connect attempt returns at once. */
 int link_wait_active(struct link *l, int timeout_ms, bool fail_fast);
+
+/* The owner wants the daemon's stream again from a fresh start (its
+ * scene mirror cannot go on): a RESYNC_REQUEST goes out with the next
+ * pump; events until the answer are stale. */
+void link_request_resync(struct link *l);
+/* The scene mirror's state for SCENE_STATE (ephemeral: a newer value
+ * replaces an unsent one). 0, -ENOTCONN (not connected: nothing kept). */
+int link_scene_state(struct link *l, uint64_t next_pos, const uint8_t hash[PROTO_IPC_SCENE_HASH_LEN],
+		     uint32_t entities, uint64_t now_ns);
 
 /* Queues a PING now (tests; the link also pings every ping_interval). 0,
  * -ENOTCONN, -EAGAIN (ring full). */
