@@ -928,7 +928,7 @@ static void tentatives_show_at_once_and_leave_the_hash_alone(void **state)
 
 #define PT_AUTHORS 4
 #define PT_ENTRIES 300
-#define PT_SEEDS 4
+#define PT_SEEDS 4 /* THETA_FOLD_SEEDS=N runs seeds FIRST..FIRST+N-1 instead */
 #define PT_ORDERS 12
 #define PT_SMALL_WINDOW_ORDERS 3
 #define PT_ENTS_MAX 256
@@ -1206,7 +1206,13 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 {
 	static struct pt_hist h;
 	uint64_t seen_status[5] = { 0 }, seen_reason[TH_REFUSE_COUNT] = { 0 }, rollbacks = 0, rebuilds = 0;
-	for (uint64_t seed = 1; seed <= PT_SEEDS; seed++) {
+	uint64_t first = 1, nseeds = PT_SEEDS;
+	const char *env = getenv("THETA_FOLD_SEEDS"), *env_first = getenv("THETA_FOLD_FIRST_SEED");
+	if (env && strtoull(env, NULL, 10) > 0)
+		nseeds = strtoull(env, NULL, 10);
+	if (env_first && strtoull(env_first, NULL, 10) > 0)
+		first = strtoull(env_first, NULL, 10);
+	for (uint64_t seed = first; seed < first + nseeds; seed++) {
 		pt_generate(&h, seed);
 		size_t sorted[PT_ENTRIES];
 		memcpy(sorted, h.idx, sizeof sorted);
@@ -1275,9 +1281,10 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 		ff_free_all();
 	}
 	/* the histories exercised what they are meant to */
-	printf("convergence: %d seeds x %d orders x %d entries; applied %llu refused %llu excluded %llu "
+	printf("convergence: %llu seeds from %llu x %d orders x %d entries; applied %llu refused %llu excluded %llu "
 	       "control %llu; denied %llu, undo-target %llu, mesh %llu; %llu rollbacks, %llu rebuilds\n",
-	       PT_SEEDS, PT_ORDERS, PT_ENTRIES, (unsigned long long)seen_status[TH_FOLD_APPLIED],
+	       (unsigned long long)nseeds, (unsigned long long)first, PT_ORDERS, PT_ENTRIES,
+	       (unsigned long long)seen_status[TH_FOLD_APPLIED],
 	       (unsigned long long)seen_status[TH_FOLD_REFUSED], (unsigned long long)seen_status[TH_FOLD_EXCLUDED],
 	       (unsigned long long)seen_status[TH_FOLD_CONTROL], (unsigned long long)seen_reason[TH_REFUSE_DENIED],
 	       (unsigned long long)seen_reason[TH_REFUSE_UNDO_TARGET], (unsigned long long)seen_reason[TH_REFUSE_MESH],
