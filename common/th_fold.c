@@ -109,20 +109,46 @@ static struct th_fold_ctl *ctl_find(const struct th_fold *f, const struct th_fol
 	return NULL;
 }
 
-static bool excluded(const struct th_fold *f, const struct th_fold_key *k)
+/* First index of the exclusion set whose key is >= k. */
+static size_t excl_lower(const struct th_fold *f, const struct th_fold_key *k)
 {
 	size_t lo = 0, hi = f->nexcl;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = th_fold_key_cmp(&f->excl[mid], k);
-		if (c == 0)
-			return true;
-		if (c < 0)
+		if (th_fold_key_cmp(&f->excl[mid].key, k) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return lo;
+}
+
+/* How many standing undos name k. */
+static uint32_t excl_count(const struct th_fold *f, const struct th_fold_key *k)
+{
+	size_t i = excl_lower(f, k);
+	return i < f->nexcl && th_fold_key_cmp(&f->excl[i].key, k) == 0 ? f->excl[i].n : 0;
+}
+
+static bool excluded(const struct th_fold *f, const struct th_fold_key *k) { return excl_count(f, k) > 0; }
+
+/* One more (d = 1) or one fewer (d = -1) standing undo of k; room for a new
+ * key is the caller's to reserve. */
+static void excl_change(struct th_fold *f, const struct th_fold_key *k, int d)
+{
+	size_t i = excl_lower(f, k);
+	bool found = i < f->nexcl && th_fold_key_cmp(&f->excl[i].key, k) == 0;
+	if (d > 0 && found) {
+		f->excl[i].n++;
+	} else if (d > 0) {
+		memmove(f->excl + i + 1, f->excl + i, (f->nexcl - i) * sizeof *f->excl);
+		f->excl[i].key = *k;
+		f->excl[i].n = 1;
+		f->nexcl++;
+	} else if (found && --f->excl[i].n == 0) {
+		memmove(f->excl + i, f->excl + i + 1, (f->nexcl - i - 1) * sizeof *f->excl);
+		f->nexcl--;
+	}
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -211,12 +237,13 @@ static void ctl_outcome(const struct th_fold_ctl *c, struct th_fold_outcome *o)
 	o->why = c->why ? c->why : "";
 }
 
-/* Reports what changed since the last report: the control records when
- * they were recomputed, and window entries from index `from` on. */
-static void report(struct th_fold *f, size_t from, bool ctl)
+/* Reports what changed since the last report: control records from index
+ * cfrom on (SIZE_MAX: none was decided again), window entries from index
+ * `from` on. */
+static void report(struct th_fold *f, size_t from, size_t cfrom)
 {
 	struct th_fold_outcome o;
-	for (size_t i = 0; ctl && i < f->nctl; i++) {
+	for (size_t i = cfrom; i < f->nctl; i++) {
 		struct th_fold_ctl *c = &f->ctl[i];
 		if (c->status == c->rstatus && c->reason == c->rreason)
 			continue;
@@ -251,11 +278,6 @@ static void report(struct th_fold *f, size_t from, bool ctl)
 
 /* ---- control state ------------------------------------------------------- */
 
-struct fold_role {
-	const uint8_t *member;
-	uint8_t role;
-};
-
 static void ctl_set(struct th_fold_ctl *c, uint8_t status, uint8_t reason, const char *why)
 {
 	c->status = status;
@@ -265,20 +287,50 @@ static void ctl_set(struct th_fold_ctl *c, uint8_t status, uint8_t reason, const
 
 static int key_qcmp(const void *a, const void *b) { return th_fold_key_cmp(a, b); }
 
+static bool role_admin(const struct th_fold *f, const struct th_fold_role *roles, size_t n, const uint8_t *key)
+{
+	if (memcmp(key, f->host, TH_FOLD_KEY_LEN) == 0)
+		return true;
+	for (size_t r = 0; r < n; r++)
+		if (memcmp(roles[r].member, key, TH_FOLD_KEY_LEN) == 0)
+			return roles[r].role == TH_ROLE_ADMIN;
+	return false;
+}
+
+/* Sets a member's role in roles[*n] (room for one more is the caller's). */
+static void role_put(struct th_fold_role *roles, size_t *n, const uint8_t *member, uint8_t role)
+{
+	size_t r = 0;
+	while (r < *n && memcmp(roles[r].member, member, TH_FOLD_KEY_LEN) != 0)
+		r++;
+	if (r == *n) {
+		memcpy(roles[r].member, member, TH_FOLD_KEY_LEN);
+		(*n)++;
+	}
+	roles[r].role = role;
+}
+
+/* The outcome of record c given the records before it in the order (roles
+ * in roles[*nroles], admin or not; the records themselves through
+ * ctl_find): the rules of docs/scene.md "Undo and redo". Sets c's status, a
+ * role (role_set; roles has room) and revokes the undo a standing redo
+ * names (returned through *revoked, else NULL). */
+static void ctl_decide(const struct th_fold *f, struct th_fold_ctl *c, struct th_fold_role *roles, size_t *nroles,
+		       struct th_fold_ctl **revoked);
+
 /* Every outcome follows from the control records alone, in key order, so it
- * is the same on every replica whatever else it holds: role_set by an admin
- * at its key sets a role; an undo stands when it names an earlier entry that
- * is not a control entry, of its own author or its author is an admin; a
- * redo revokes a standing undo of its author (or its author is an admin). */
-int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_key **excl_out, size_t *nexcl_out)
+ * is the same on every replica whatever else it holds. Recomputes them all,
+ * the roles at the end of the order and the exclusion set (into *excl_out,
+ * allocated, ascending, unique): 0 or -ENOMEM. */
+int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_excl **excl_out, size_t *nexcl_out)
 {
 	size_t nroles = 0, nundo = 0;
 	for (size_t i = 0; i < f->nctl; i++) {
 		nroles += f->ctl[i].type == TH_CMD_SESSION_ROLE_SET;
 		nundo += f->ctl[i].type == TH_CMD_EDIT_UNDO;
 	}
-	struct fold_role *roles = nroles ? calloc(nroles, sizeof *roles) : NULL;
-	struct th_fold_key *excl = nundo ? malloc(nundo * sizeof *excl) : NULL;
+	struct th_fold_role *roles = nroles ? calloc(nroles, sizeof *roles) : NULL;
+	struct th_fold_excl *excl = nundo ? malloc(nundo * sizeof *excl) : NULL;
 	if ((nroles && !roles) || (nundo && !excl)) {
 		free(roles);
 		free(excl);
@@ -288,92 +340,114 @@ int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_key **excl_out, size
 	for (size_t i = 0; i < f->nctl; i++)
 		f->ctl[i].revoked = false;
 	for (size_t i = 0; i < f->nctl; i++) {
-		struct th_fold_ctl *c = &f->ctl[i];
-		bool admin = memcmp(c->key.author, f->host, TH_FOLD_KEY_LEN) == 0;
-		for (size_t r = 0; r < nr && !admin; r++)
-			if (memcmp(roles[r].member, c->key.author, TH_FOLD_KEY_LEN) == 0)
-				admin = roles[r].role == TH_ROLE_ADMIN;
-		bool own = memcmp(c->key.author, c->target.author, TH_FOLD_KEY_LEN) == 0;
-		if (c->bad) {
-			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_MALFORMED, "the control entry's payload does not decode");
-			continue;
-		}
-		switch (c->type) {
-		case TH_CMD_SESSION_ROLE_SET: {
-			if (!admin) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED, "only an admin may change a member's role");
-				break;
-			}
-			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
-			size_t r = 0;
-			while (r < nr && memcmp(roles[r].member, c->member, TH_FOLD_KEY_LEN) != 0)
-				r++;
-			if (r == nr)
-				roles[nr++].member = c->member;
-			roles[r].role = c->role;
-			break;
-		}
-		case TH_CMD_EDIT_UNDO: {
-			if (th_fold_key_cmp(&c->target, &c->key) >= 0) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET,
-					"the undo names an entry that does not come before it");
-				break;
-			}
-			if (ctl_find(f, &c->target)) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET,
-					"an undo, redo or session entry cannot be undone");
-				break;
-			}
-			if (!own && !admin) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED,
-					"only an admin may undo another author's entry");
-				break;
-			}
-			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
-			break;
-		}
-		case TH_CMD_EDIT_REDO: {
-			if (th_fold_key_cmp(&c->target, &c->key) >= 0) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET,
-					"the redo names an entry that does not come before it");
-				break;
-			}
-			struct th_fold_ctl *u = ctl_find(f, &c->target);
-			if (!u || u->type != TH_CMD_EDIT_UNDO) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET, "the redo names no undo in the set");
-				break;
-			}
-			if (u->status != TH_FOLD_CONTROL) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET, "the redo names an undo that was refused");
-				break;
-			}
-			if (!own && !admin) {
-				ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED, "only an admin may redo another author's undo");
-				break;
-			}
-			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
-			u->revoked = true;
-			break;
-		}
-		default:
-			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
-			break;
-		}
+		struct th_fold_ctl *revoked;
+		ctl_decide(f, &f->ctl[i], roles, &nr, &revoked);
+		if (revoked)
+			revoked->revoked = true;
 	}
 	for (size_t i = 0; i < f->nctl; i++) {
 		const struct th_fold_ctl *c = &f->ctl[i];
-		if (c->type == TH_CMD_EDIT_UNDO && c->status == TH_FOLD_CONTROL && !c->revoked)
-			excl[nx++] = c->target;
+		if (c->type == TH_CMD_EDIT_UNDO && c->status == TH_FOLD_CONTROL && !c->revoked) {
+			excl[nx].key = c->target;
+			excl[nx++].n = 1;
+		}
 	}
-	free(roles);
 	if (nx > 1)
 		qsort(excl, nx, sizeof *excl, key_qcmp);
 	size_t u = 0;
-	for (size_t i = 0; i < nx; i++)
-		if (u == 0 || th_fold_key_cmp(&excl[u - 1], &excl[i]) != 0)
+	for (size_t i = 0; i < nx; i++) {
+		if (u > 0 && th_fold_key_cmp(&excl[u - 1].key, &excl[i].key) == 0)
+			excl[u - 1].n++;
+		else
 			excl[u++] = excl[i];
+	}
+	free(f->roles);
+	f->roles = roles;
+	f->nroles = nr;
+	f->cap_roles = nroles;
+	f->ctl_dirty = false;
 	*excl_out = excl;
 	*nexcl_out = u;
+	return 0;
+}
+
+static void ctl_decide(const struct th_fold *f, struct th_fold_ctl *c, struct th_fold_role *roles, size_t *nroles,
+		       struct th_fold_ctl **revoked)
+{
+	*revoked = NULL;
+	bool admin = role_admin(f, roles, *nroles, c->key.author);
+	bool own = memcmp(c->key.author, c->target.author, TH_FOLD_KEY_LEN) == 0;
+	if (c->bad) {
+		ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_MALFORMED, "the control entry's payload does not decode");
+		return;
+	}
+	switch (c->type) {
+	case TH_CMD_SESSION_ROLE_SET:
+		if (!admin) {
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED, "only an admin may change a member's role");
+			return;
+		}
+		ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
+		role_put(roles, nroles, c->member, c->role);
+		return;
+	case TH_CMD_EDIT_UNDO:
+		if (th_fold_key_cmp(&c->target, &c->key) >= 0)
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET,
+				"the undo names an entry that does not come before it");
+		else if (ctl_find(f, &c->target))
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET, "an undo, redo or session entry cannot be undone");
+		else if (!own && !admin)
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED, "only an admin may undo another author's entry");
+		else
+			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
+		return;
+	case TH_CMD_EDIT_REDO: {
+		if (th_fold_key_cmp(&c->target, &c->key) >= 0) {
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET,
+				"the redo names an entry that does not come before it");
+			return;
+		}
+		struct th_fold_ctl *u = ctl_find(f, &c->target);
+		if (!u || u->type != TH_CMD_EDIT_UNDO)
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET, "the redo names no undo in the set");
+		else if (u->status != TH_FOLD_CONTROL)
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_UNDO_TARGET, "the redo names an undo that was refused");
+		else if (!own && !admin)
+			ctl_set(c, TH_FOLD_REFUSED, TH_REFUSE_DENIED, "only an admin may redo another author's undo");
+		else {
+			ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
+			*revoked = u;
+		}
+		return;
+	}
+	default:
+		ctl_set(c, TH_FOLD_CONTROL, TH_REFUSE_NONE, "");
+		return;
+	}
+}
+
+/* The record at the end of the order decided without walking the others
+ * (nothing after it can change: every rule looks only backwards): its
+ * status, the roles at the end, a revocation. *d is the change to the
+ * standing undos of *k: 1 (an undo stands), -1 (a redo revoked one), 0.
+ * 0 or -ENOMEM with nothing changed. */
+static int ctl_append(struct th_fold *f, struct th_fold_ctl *c, struct th_fold_key *k, int *d)
+{
+	*d = 0;
+	if (c->type == TH_CMD_SESSION_ROLE_SET &&
+	    grow((void **)&f->roles, &f->cap_roles, f->nroles + 1, sizeof *f->roles) < 0)
+		return -ENOMEM;
+	struct th_fold_ctl *u;
+	c->revoked = false;
+	ctl_decide(f, c, f->roles, &f->nroles, &u);
+	if (c->type == TH_CMD_EDIT_UNDO && c->status == TH_FOLD_CONTROL) {
+		*k = c->target;
+		*d = 1;
+	} else if (u && !u->revoked) {
+		u->revoked = true;
+		*k = u->target;
+		*d = -1;
+	}
 	return 0;
 }
 
@@ -389,22 +463,22 @@ static bool may_be_present(const struct th_fold *f, const struct th_fold_key *k)
 /* The smallest key whose exclusion differs between a and b, at or above the
  * floor: 1 with *k, 0 when none; -ERANGE when a change falls on an entry
  * below the floor. */
-static int excl_diff(const struct th_fold *f, const struct th_fold_key *a, size_t na, const struct th_fold_key *b,
+static int excl_diff(const struct th_fold *f, const struct th_fold_excl *a, size_t na, const struct th_fold_excl *b,
 		     size_t nb, struct th_fold_key *k)
 {
 	size_t i = 0, jx = 0;
 	while (i < na || jx < nb) {
 		const struct th_fold_key *d;
 		if (i < na && jx < nb) {
-			int c = th_fold_key_cmp(&a[i], &b[jx]);
+			int c = th_fold_key_cmp(&a[i].key, &b[jx].key);
 			if (c == 0) {
 				i++;
 				jx++;
 				continue;
 			}
-			d = c < 0 ? &a[i++] : &b[jx++];
+			d = c < 0 ? &a[i++].key : &b[jx++].key;
 		} else {
-			d = i < na ? &a[i++] : &b[jx++];
+			d = i < na ? &a[i++].key : &b[jx++].key;
 		}
 		if (f->has_floor && th_fold_key_cmp(d, &f->floor) <= 0) {
 			if (may_be_present(f, d))
@@ -572,6 +646,18 @@ static void trim(struct th_fold *f)
 
 /* ---- adding -------------------------------------------------------------- */
 
+/* Takes the record of key ck out of the control state again after a failed
+ * add: the outcomes as last reported; revocations and roles are recomputed
+ * with the next control entry. */
+static void ctl_unadd(struct th_fold *f, const struct th_fold_key *ck)
+{
+	size_t ci = ctl_lower(f, ck);
+	memmove(f->ctl + ci, f->ctl + ci + 1, (f->nctl - ci - 1) * sizeof *f->ctl);
+	f->nctl--;
+	ctl_restore(f);
+	f->ctl_dirty = true;
+}
+
 static int add_control(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 {
 	if (grow((void **)&f->ctl, &f->cap_ctl, f->nctl + 1, sizeof *f->ctl) < 0)
@@ -583,32 +669,63 @@ static int add_control(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 	f->ctl[ci] = c;
 	f->nctl++;
 
-	struct th_fold_key *nx = NULL, k;
+	/* At the end of the order (arrivals in order, rebuilds) only the new
+	 * record is decided; anywhere else every record is decided again. */
+	struct th_fold_excl *nx = NULL;
+	struct th_fold_key k;
 	size_t nnx = 0;
-	int rc = th_fold_ctl_recompute(f, &nx, &nnx);
-	if (rc == 0) {
-		rc = excl_diff(f, f->excl, f->nexcl, nx, nnx, &k);
-		if (rc == -ERANGE)
-			f->out_of_window++;
+	bool fast = !f->ctl_dirty && ci == f->nctl - 1, below = false;
+	int rc, d = 0;
+	if (fast) {
+		rc = ctl_append(f, &f->ctl[ci], &k, &d);
+		if (rc == 0 && d != 0) {
+			/* the set of excluded keys changes when the first undo of
+			 * k stands or the last one is revoked */
+			uint32_t n = excl_count(f, &k);
+			rc = (d > 0 && n == 0) || (d < 0 && n == 1);
+		}
+		if (rc == 1 && f->has_floor && th_fold_key_cmp(&k, &f->floor) <= 0) {
+			/* an entry out of reach, unless it cannot be in the set */
+			below = true;
+			if (may_be_present(f, &k)) {
+				rc = -ERANGE;
+				f->out_of_window++;
+			}
+		}
+		if (rc >= 0 && d > 0 && grow((void **)&f->excl, &f->cap_excl, f->nexcl + 1, sizeof *f->excl) < 0)
+			rc = -ENOMEM;
+	} else {
+		rc = th_fold_ctl_recompute(f, &nx, &nnx);
+		if (rc == 0) {
+			rc = excl_diff(f, f->excl, f->nexcl, nx, nnx, &k);
+			if (rc == -ERANGE)
+				f->out_of_window++;
+		}
 	}
 	if (rc < 0) {
 		free(nx);
-		memmove(f->ctl + ci, f->ctl + ci + 1, (f->nctl - ci - 1) * sizeof *f->ctl);
-		f->nctl--;
-		ctl_restore(f);
+		ctl_unadd(f, &c.key);
 		return rc;
 	}
+	/* the new exclusion set; the old one kept for a failed replay */
+	struct th_fold_excl *ox = f->excl;
+	size_t nox = f->nexcl, ocap = f->cap_excl;
+	if (!fast) {
+		f->excl = nx;
+		f->nexcl = f->cap_excl = nnx;
+	} else if (d != 0) {
+		excl_change(f, &k, d);
+	}
 	ent->status = TH_FOLD_CONTROL;
-	size_t q = rc == 1 ? win_lower(f, &k) : f->nwin;
+	size_t q = rc == 1 && !below ? win_lower(f, &k) : f->nwin;
 	if (q == f->nwin) {
 		/* no folded entry changes: the entry takes its place with an
 		 * empty step */
 		ent->mark = p < f->nwin ? W(f, p)->mark : th_journal_mark(&f->j);
 		win_insert(f, p, ent);
-		free(f->excl);
-		f->excl = nx;
-		f->nexcl = nnx;
-		report(f, f->nwin, true);
+		if (!fast)
+			free(ox);
+		report(f, f->nwin, fast ? ci : 0);
 		return 0;
 	}
 	/* back to the first entry whose exclusion changed, q; the control
@@ -620,30 +737,29 @@ static int add_control(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 	ent->mark = p <= q ? W(f, p)->mark : base;
 	win_insert(f, p, ent);
 	size_t from = p <= q ? q + 1 : q;
-	struct th_fold_key *ox = f->excl;
-	size_t nox = f->nexcl;
-	f->excl = nx;
-	f->nexcl = nnx;
 	f->hash_ok = false;
 	rc = replay(f, from, p);
 	if (rc < 0) {
 		/* back to the previous set: without the record and its exclusions */
 		th_scene_revert(f->scene, &f->j, base);
-		f->excl = ox;
-		f->nexcl = nox;
-		free(nx);
+		if (!fast) {
+			free(f->excl);
+			f->excl = ox;
+			f->nexcl = nox;
+			f->cap_excl = ocap;
+		} else {
+			excl_change(f, &k, -d);
+		}
 		win_remove(f, p);
-		ci = ctl_lower(f, &c.key);
-		memmove(f->ctl + ci, f->ctl + ci + 1, (f->nctl - ci - 1) * sizeof *f->ctl);
-		f->nctl--;
-		ctl_restore(f);
+		ctl_unadd(f, &c.key);
 		recover(f, q);
 		th_fold_tent_on(f, false);
 		return rc;
 	}
-	free(ox);
+	if (!fast)
+		free(ox);
 	th_fold_tent_on(f, false);
-	report(f, from < p ? from : p, true);
+	report(f, from < p ? from : p, fast ? ci : 0);
 	return 0;
 }
 
@@ -666,7 +782,7 @@ static int add_scene(struct th_fold *f, struct th_fold_ent *ent, size_t p)
 		return rc;
 	}
 	th_fold_tent_on(f, false);
-	report(f, p, false);
+	report(f, p, SIZE_MAX);
 	return 0;
 }
 
@@ -779,6 +895,7 @@ void th_fold_destroy(struct th_fold **pf)
 	free(f->authors);
 	free(f->ctl);
 	free(f->excl);
+	free(f->roles);
 	free(f->tent);
 	th_journal_fini(&f->j);
 	th_journal_fini(&f->tj);

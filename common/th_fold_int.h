@@ -53,7 +53,18 @@ struct th_fold_ctl {
 	const char *why;
 	uint8_t rstatus, rreason; /* as last reported (0: not yet) */
 	const char *rwhy;
-	bool revoked;             /* scratch of the recompute */
+	bool revoked;             /* undo: a standing redo names it */
+};
+
+/* A target of standing undos and how many stand (not revoked). */
+struct th_fold_excl {
+	struct th_fold_key key;
+	uint32_t n;
+};
+
+struct th_fold_role {
+	uint8_t member[TH_FOLD_KEY_LEN];
+	uint8_t role;
 };
 
 struct th_fold_tent {
@@ -90,8 +101,13 @@ struct th_fold {
 
 	struct th_fold_ctl *ctl; /* ascending key */
 	size_t nctl, cap_ctl;
-	struct th_fold_key *excl; /* targets of standing undos, ascending, unique */
-	size_t nexcl;
+	struct th_fold_excl *excl; /* targets of standing undos, ascending key */
+	size_t nexcl, cap_excl;
+	struct th_fold_role *roles; /* at the end of the order */
+	size_t nroles, cap_roles;
+	/* revoked flags and roles may be stale (after a failed add): the next
+	 * control entry recomputes everything */
+	bool ctl_dirty;
 
 	struct th_fold_tent *tent; /* in the order added */
 	size_t ntent, cap_tent;
@@ -109,9 +125,9 @@ int th_fold_key_cmp(const struct th_fold_key *a, const struct th_fold_key *b);
 /* The author's head hash into out (hashing its last entry if that has not
  * been done yet). */
 void th_fold_author_head(const struct th_fold *f, const struct th_fold_author *a, uint8_t out[TH_LOGREC_HASH_LEN]);
-/* Recomputes every control record's outcome and the exclusion set into
- * *excl (allocated, ascending, unique): 0 or -ENOMEM. */
-int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_key **excl, size_t *nexcl);
+/* Recomputes every control record's outcome, the roles at the end and the
+ * exclusion set into *excl (allocated, ascending): 0 or -ENOMEM. */
+int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_excl **excl, size_t *nexcl);
 /* Takes the tentatives off the scene (and puts them back), reporting no
  * change when quiet. */
 void th_fold_tent_off(struct th_fold *f, bool quiet);

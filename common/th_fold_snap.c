@@ -279,13 +279,13 @@ static int restore_ctl(struct th_fold *f, struct th_rbuf *r, const char **why)
 		}
 		f->nctl++;
 	}
-	struct th_fold_key *excl = NULL;
+	struct th_fold_excl *excl = NULL;
 	size_t nexcl = 0;
 	int rc = th_fold_ctl_recompute(f, &excl, &nexcl);
 	if (rc < 0)
 		return rc;
 	f->excl = excl;
-	f->nexcl = nexcl;
+	f->nexcl = f->cap_excl = nexcl;
 	uint64_t ctl_count = 0;
 	for (size_t i = 0; i < f->nctl; i++) {
 		struct th_fold_ctl *c = &f->ctl[i];

@@ -484,6 +484,41 @@ static void undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back(void **s
 	free(l3.v);
 }
 
+/* Two undos of one entry: it stays excluded until both are redone, whether
+ * the records arrive in order (each decided alone) or not (all decided
+ * again). */
+static void an_entry_undone_twice_needs_both_undos_redone(void **state)
+{
+	size_t c = ff_make(&alice, TH_CMD_ENTITY_CREATE, 0, 1, ff_entity_create(1));
+	size_t u1 = ff_make(&alice, TH_CMD_EDIT_UNDO, 0, 2, ff_target(1, alice.kp.pk));
+	size_t u2 = ff_make(&host, TH_CMD_EDIT_UNDO, 0, 3, ff_target(1, alice.kp.pk));
+	size_t r1 = ff_make(&alice, TH_CMD_EDIT_REDO, 0, 4, ff_target(2, alice.kp.pk));
+	size_t r2 = ff_make(&host, TH_CMD_EDIT_REDO, 0, 5, ff_target(3, host.kp.pk));
+	size_t again = ff_make(&alice, TH_CMD_EDIT_REDO, 0, 6, ff_target(2, alice.kp.pk));
+	const size_t orders[3][6] = { { c, u1, u2, r1, r2, again }, { c, u2, r2, u1, r1, again },
+				      { u2, r2, c, u1, r1, again } };
+	for (int o = 0; o < 3; o++) {
+		struct tf_log l = { 0 };
+		struct th_fold *f = tf_fold(&l, 0);
+		for (int i = 0; i < 6; i++) {
+			assert_int_equal(th_fold_add(f, ff_e(orders[o][i]), orders[o][i]), 0);
+			/* with every record up to r1 folded, u2 still stands */
+			size_t have = 0;
+			for (int k = 0; k <= i; k++)
+				have |= (size_t)1 << (orders[o][k] - c);
+			bool has_c = have & 1, su1 = have & 2, su2 = have & 4, sr1 = have & 8, sr2 = have & 16;
+			if (!has_c)
+				continue;
+			bool out = (su1 && !sr1) || (su2 && !sr2);
+			assert_int_equal(tf_status(f, c, NULL), out ? TH_FOLD_EXCLUDED : TH_FOLD_APPLIED);
+			assert_int_equal(th_scene_has_entity(th_fold_scene(f), ff_entity_of(c)), !out);
+		}
+		assert_int_equal(tf_status(f, again, NULL), TH_FOLD_CONTROL);
+		th_fold_destroy(&f);
+		free(l.v);
+	}
+}
+
 static void undo_of_another_authors_edit_needs_an_admin(void **state)
 {
 	size_t c = ff_make(&alice, TH_CMD_ENTITY_CREATE, 0, 1, ff_entity_create(1));
@@ -1314,6 +1349,7 @@ int main(void)
 						tf_teardown),
 		cmocka_unit_test_setup_teardown(undo_of_an_own_edit_makes_it_absent_and_redo_brings_it_back, tf_setup,
 						tf_teardown),
+		cmocka_unit_test_setup_teardown(an_entry_undone_twice_needs_both_undos_redone, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(undo_of_another_authors_edit_needs_an_admin, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(an_undo_may_arrive_before_its_target, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(undo_and_redo_refuse_what_cannot_be_undone, tf_setup, tf_teardown),
