@@ -285,7 +285,10 @@ static void ctl_set(struct th_fold_ctl *c, uint8_t status, uint8_t reason, const
 	c->why = why;
 }
 
-static int key_qcmp(const void *a, const void *b) { return th_fold_key_cmp(a, b); }
+static int excl_qcmp(const void *a, const void *b)
+{
+	return th_fold_key_cmp(&((const struct th_fold_excl *)a)->key, &((const struct th_fold_excl *)b)->key);
+}
 
 static bool role_admin(const struct th_fold *f, const struct th_fold_role *roles, size_t n, const uint8_t *key)
 {
@@ -353,7 +356,7 @@ int th_fold_ctl_recompute(struct th_fold *f, struct th_fold_excl **excl_out, siz
 		}
 	}
 	if (nx > 1)
-		qsort(excl, nx, sizeof *excl, key_qcmp);
+		qsort(excl, nx, sizeof *excl, excl_qcmp);
 	size_t u = 0;
 	for (size_t i = 0; i < nx; i++) {
 		if (u > 0 && th_fold_key_cmp(&excl[u - 1].key, &excl[i].key) == 0)
