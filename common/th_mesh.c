@@ -62,6 +62,7 @@ struct th_mesh_index {
 	uint32_t *vmark;      /* cap_verts: touched in the patch of this epoch */
 	uint32_t *vdeg;       /* cap_verts: outgoing half-edges (the ring's length) */
 	uint32_t epoch;
+	uint32_t boundary; /* live half-edges without a twin */
 	int32_t *touched;
 	uint32_t ntouched, touched_cap;
 	struct th_journal scratch; /* th_mesh_apply's when the caller gives none */
@@ -437,6 +438,9 @@ static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const
 		if (t != TH_MESH_NONE) {
 			m->hes[h[k]].twin = t;
 			m->hes[t].twin = h[k];
+			x->boundary--; /* t's edge has two faces now */
+		} else {
+			x->boundary++;
 		}
 		ring_push(m, a, h[k]);
 	}
@@ -459,8 +463,12 @@ static void face_drop(struct th_mesh *m, int32_t f)
 		struct th_mesh_he *e = &m->hes[h[k]];
 		int32_t a = e->vert, b = m->hes[h[k + 1 == n ? 0 : k + 1]].vert;
 		edge_remove(x, a, b);
-		if (e->twin != TH_MESH_NONE)
+		if (e->twin != TH_MESH_NONE) {
 			m->hes[e->twin].twin = TH_MESH_NONE;
+			x->boundary++; /* the twin is a boundary now */
+		} else {
+			x->boundary--;
+		}
 		ring_del(m, a, h[k]);
 	}
 	for (unsigned k = 0; k < n; k++) {
@@ -583,6 +591,7 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	x->edges_cap = sx->edges_cap;
 	x->edges_len = sx->edges_len;
 	x->epoch = sx->epoch;
+	x->boundary = sx->boundary;
 	if (dup_array((void **)&d.verts, src->verts, src->cap_verts, sizeof(*d.verts)) ||
 	    dup_array((void **)&d.faces, src->faces, src->cap_faces, sizeof(*d.faces)) ||
 	    dup_array((void **)&d.hes, src->hes, src->cap_hes, sizeof(*d.hes)) ||
@@ -633,10 +642,7 @@ uint64_t th_mesh_edge_id(uint64_t a, uint64_t b)
 
 void th_mesh_stats(const struct th_mesh *m, struct th_mesh_stats *out)
 {
-	uint32_t boundary = 0;
-	for (uint32_t h = 0; h < m->nhes; h++)
-		if (m->hes[h].vert != TH_MESH_NONE && m->hes[h].twin == TH_MESH_NONE)
-			boundary++;
+	uint32_t boundary = m->index ? m->index->boundary : 0;
 	uint32_t edges = boundary + (m->live_hes - boundary) / 2;
 	*out = (struct th_mesh_stats){
 		.vertices = m->live_verts, .faces = m->live_faces, .edges = edges, .boundary_edges = boundary,
@@ -1033,7 +1039,7 @@ static const char *check(const struct th_mesh *m)
 		return "the mesh has more than TH_MESH_ELEMENTS_MAX elements";
 	if (x->ids_len != m->live_verts + m->live_faces || x->edges_len != m->live_hes)
 		return "the index does not count the live elements";
-	uint32_t lv = 0, lf = 0, lh = 0, ring_total = 0;
+	uint32_t lv = 0, lf = 0, lh = 0, ring_total = 0, boundary = 0;
 	for (uint32_t v = 0; v < m->nverts; v++) {
 		const struct th_mesh_vert *e = &m->verts[v];
 		if (!e->id)
@@ -1104,9 +1110,12 @@ static const char *check(const struct th_mesh *m)
 			return "a directed edge is repeated or not indexed";
 		if (e->twin != edge_find(x, dest, e->vert))
 			return "a half-edge's twin is wrong";
+		boundary += e->twin == TH_MESH_NONE;
 	}
 	if (lv != m->live_verts || lf != m->live_faces || lh != m->live_hes)
 		return "live counts are wrong";
+	if (boundary != x->boundary)
+		return "the count of boundary half-edges is wrong";
 	if (!free_list_ok(m->free_vert, m->nverts, m->nverts - lv, m->verts, sizeof(*m->verts),
 			  offsetof(struct th_mesh_vert, he), vert_is_free) ||
 	    !free_list_ok(m->free_face, m->nfaces, m->nfaces - lf, m->faces, sizeof(*m->faces),
