@@ -53,14 +53,18 @@ struct he_ring {
 	int32_t vnext, vprev; /* the origin vertex's outgoing half-edges */
 };
 
+struct vert_aux {
+	uint32_t mark; /* touched in the patch of this epoch */
+	uint32_t deg;  /* outgoing half-edges (the ring's length) */
+};
+
 struct th_mesh_index {
 	struct ix_id *ids;
 	uint32_t ids_cap, ids_len;
 	struct ix_edge *edges;
 	uint32_t edges_cap, edges_len;
 	struct he_ring *ring; /* cap_hes */
-	uint32_t *vmark;      /* cap_verts: touched in the patch of this epoch */
-	uint32_t *vdeg;       /* cap_verts: outgoing half-edges (the ring's length) */
+	struct vert_aux *vaux; /* cap_verts */
 	uint32_t epoch;
 	uint32_t boundary; /* live half-edges without a twin */
 	int32_t *touched;
@@ -297,16 +301,19 @@ static int edge_reserve(struct th_mesh_index *x, uint32_t add)
 
 /* ---- slots ------------------------------------------------------------------ */
 
-static uint32_t grown(uint32_t cap, uint64_t need)
+static uint32_t grown(uint32_t cap, uint64_t need, bool exact)
 {
+	if (exact)
+		return (uint32_t)need;
 	uint64_t c = cap ? cap : SLOTS_MIN_CAP;
 	while (c < need)
 		c *= 2;
 	return c > INT32_MAX ? (uint32_t)need : (uint32_t)c;
 }
 
-/* Room for nv more vertices, nf faces and nhe half-edges (slots and index). */
-static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
+/* Room for nv more vertices, nf faces and nhe half-edges (slots and index);
+ * exact: no room to spare in the slot arrays (decode knows its counts). */
+static int reserve_slots(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe, bool exact)
 {
 	struct th_mesh_index *x = m->index;
 	uint32_t vfree = m->nverts - m->live_verts, ffree = m->nfaces - m->live_faces, hfree = m->nhes - m->live_hes;
@@ -316,24 +323,20 @@ static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
 	if (needv > INT32_MAX || needf > INT32_MAX || needh > INT32_MAX)
 		return -ENOMEM;
 	if (needv > m->cap_verts) {
-		uint32_t cap = grown(m->cap_verts, needv);
+		uint32_t cap = grown(m->cap_verts, needv, exact);
 		struct th_mesh_vert *v = realloc(m->verts, (size_t)cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		m->verts = v;
-		uint32_t *mk = realloc(x->vmark, (size_t)cap * sizeof(*mk));
-		if (!mk)
+		struct vert_aux *a = realloc(x->vaux, (size_t)cap * sizeof(*a));
+		if (!a)
 			return -ENOMEM;
-		memset(mk + m->cap_verts, 0, (size_t)(cap - m->cap_verts) * sizeof(*mk));
-		x->vmark = mk;
-		uint32_t *dg = realloc(x->vdeg, (size_t)cap * sizeof(*dg));
-		if (!dg)
-			return -ENOMEM;
-		x->vdeg = dg;
+		memset(a + m->cap_verts, 0, (size_t)(cap - m->cap_verts) * sizeof(*a));
+		x->vaux = a;
 		m->cap_verts = cap;
 	}
 	if (needf > m->cap_faces) {
-		uint32_t cap = grown(m->cap_faces, needf);
+		uint32_t cap = grown(m->cap_faces, needf, exact);
 		struct th_mesh_face *f = realloc(m->faces, (size_t)cap * sizeof(*f));
 		if (!f)
 			return -ENOMEM;
@@ -341,7 +344,7 @@ static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
 		m->cap_faces = cap;
 	}
 	if (needh > m->cap_hes) {
-		uint32_t cap = grown(m->cap_hes, needh);
+		uint32_t cap = grown(m->cap_hes, needh, exact);
 		struct th_mesh_he *h = realloc(m->hes, (size_t)cap * sizeof(*h));
 		if (!h)
 			return -ENOMEM;
@@ -356,6 +359,11 @@ static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
 	return rc ? rc : edge_reserve(x, nhe);
 }
 
+static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
+{
+	return reserve_slots(m, nv, nf, nhe, false);
+}
+
 static int32_t vert_put(struct th_mesh *m, uint64_t id, const float pos[3])
 {
 	int32_t s;
@@ -366,7 +374,7 @@ static int32_t vert_put(struct th_mesh *m, uint64_t id, const float pos[3])
 		s = (int32_t)m->nverts++;
 	}
 	m->verts[s] = (struct th_mesh_vert){ .id = id, .pos = { pos[0], pos[1], pos[2] }, .he = TH_MESH_NONE };
-	m->index->vdeg[s] = 0;
+	m->index->vaux[s].deg = 0;
 	ix_insert(m->index, id, s, IX_VERT);
 	m->live_verts++;
 	return s;
@@ -388,7 +396,7 @@ static void ring_push(struct th_mesh *m, int32_t v, int32_t h)
 	if (head != TH_MESH_NONE)
 		r[head].vprev = h;
 	m->verts[v].he = h;
-	m->index->vdeg[v]++;
+	m->index->vaux[v].deg++;
 }
 
 static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
@@ -401,7 +409,7 @@ static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
 		m->verts[v].he = n;
 	if (n != TH_MESH_NONE)
 		r[n].vprev = p;
-	m->index->vdeg[v]--;
+	m->index->vaux[v].deg--;
 }
 
 /* A new face over distinct vertex slots vs[n] (face_refusal said yes and
@@ -512,7 +520,7 @@ static bool fan_ok(const struct th_mesh *m, int32_t v)
 	int32_t h0 = m->verts[v].he;
 	if (h0 == TH_MESH_NONE)
 		return true;
-	uint32_t k = m->index->vdeg[v], c = 1;
+	uint32_t k = m->index->vaux[v].deg, c = 1;
 	int32_t h = m->hes[m->hes[h0].prev].twin; /* the next face around v */
 	while (h != TH_MESH_NONE && h != h0 && c <= k) {
 		c++;
@@ -550,8 +558,7 @@ void th_mesh_fini(struct th_mesh *m)
 		free(x->ids);
 		free(x->edges);
 		free(x->ring);
-		free(x->vmark);
-		free(x->vdeg);
+		free(x->vaux);
 		free(x->touched);
 		th_journal_fini(&x->scratch);
 		free(x);
@@ -598,8 +605,7 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	    dup_array((void **)&x->ids, sx->ids, sx->ids_cap, sizeof(*x->ids)) ||
 	    dup_array((void **)&x->edges, sx->edges, sx->edges_cap, sizeof(*x->edges)) ||
 	    dup_array((void **)&x->ring, sx->ring, src->cap_hes, sizeof(*x->ring)) ||
-	    dup_array((void **)&x->vmark, sx->vmark, src->cap_verts, sizeof(*x->vmark)) ||
-	    dup_array((void **)&x->vdeg, sx->vdeg, src->cap_verts, sizeof(*x->vdeg))) {
+	    dup_array((void **)&x->vaux, sx->vaux, src->cap_verts, sizeof(*x->vaux))) {
 		th_mesh_fini(&d);
 		return -ENOMEM;
 	}
@@ -703,9 +709,9 @@ static int touch_reserve(struct th_mesh_index *x, unsigned add)
 static void touch(struct th_mesh *m, int32_t v)
 {
 	struct th_mesh_index *x = m->index;
-	if (x->vmark[v] == x->epoch)
+	if (x->vaux[v].mark == x->epoch)
 		return;
-	x->vmark[v] = x->epoch;
+	x->vaux[v].mark = x->epoch;
 	x->touched[x->ntouched++] = v;
 }
 
@@ -950,8 +956,8 @@ int th_mesh_apply(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n
 	}
 	x->ntouched = 0;
 	if (++x->epoch == 0) {
-		if (x->vmark)
-			memset(x->vmark, 0, (size_t)m->cap_verts * sizeof(*x->vmark));
+		for (uint32_t v = 0; v < m->cap_verts; v++)
+			x->vaux[v].mark = 0;
 		x->epoch = 1;
 	}
 	for (unsigned i = 0; i < n && !r; i++) {
@@ -1059,7 +1065,7 @@ static const char *check(const struct th_mesh *m)
 			deg++;
 			prev = h;
 		}
-		if (deg != x->vdeg[v])
+		if (deg != x->vaux[v].deg)
 			return "a vertex's count of outgoing half-edges is wrong";
 	}
 	if (ring_total != m->live_hes)
@@ -1288,7 +1294,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 		w = "mesh: vertices truncated";
 		goto fail;
 	}
-	if ((r = reserve(&d, nv, 0, 0)))
+	if ((r = reserve_slots(&d, nv, 0, 0, true)))
 		goto fail;
 	r = -EBADMSG;
 	uint64_t prev = 0;
@@ -1327,7 +1333,7 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 		corners += n;
 		o += 14 + 8 * (size_t)n;
 	}
-	if ((r = reserve(&d, 0, nf, (uint32_t)corners)))
+	if ((r = reserve_slots(&d, 0, nf, (uint32_t)corners, true)))
 		goto fail;
 	r = -EBADMSG;
 	prev = 0;
