@@ -212,6 +212,23 @@ static const char *sess_chunk_inside(const struct proto_sess_asset_chunk *c)
 	return c->offset + c->len > PROTO_SESS_ASSET_MAX_SIZE ? "data: past the largest asset" : NULL;
 }
 
+static const char *sess_snap_offer_ok(const struct proto_sess_snap_offer *o)
+{
+	if (o->flags & PROTO_SESS_SNAP_F_HAS)
+		return o->size ? NULL : "size: an offered checkpoint has bytes";
+	static const uint8_t zero[PROTO_SESS_SIG_LEN];
+	if (o->size || o->next_pos || memcmp(o->world_hash, zero, sizeof(o->world_hash)) ||
+	    memcmp(o->set_digest, zero, sizeof(o->set_digest)) || memcmp(o->snap_hash, zero, sizeof(o->snap_hash)) ||
+	    memcmp(o->sig, zero, sizeof(o->sig)))
+		return "flags: an offer without a checkpoint carries no checkpoint fields";
+	return NULL;
+}
+
+static const char *sess_snap_chunk_inside(const struct proto_sess_snap_chunk *c)
+{
+	return c->offset + c->len > PROTO_SESS_SNAP_MAX_SIZE ? "data: past the largest snapshot" : NULL;
+}
+
 static const char *sess_admin_req_ok(const struct proto_sess_admin_req *a)
 {
 	if (a->op == PROTO_SESS_ADMIN_KICK)
@@ -892,6 +909,44 @@ int proto_sess_hello_verify(const struct proto_sess_hello *h, const uint8_t bind
 		rv = -EKEYREJECTED;
 	th_wbuf_fini(&w);
 	return rv < 0 ? -EKEYREJECTED : 0;
+}
+
+/* ---- SNAP_OFFER signature ------------------------------------------------------------------ */
+
+static void snap_sign_input(const struct proto_sess_snap_offer *o, uint8_t *out, size_t *n)
+{
+	struct th_wbuf w;
+	th_wbuf_init_fixed(&w, out, *n);
+	th_wbuf_put(&w, PROTO_SESS_SNAP_CONTEXT, sizeof(PROTO_SESS_SNAP_CONTEXT));
+	th_wbuf_put(&w, o->session_id, PROTO_SESS_ID_LEN);
+	th_wbuf_u64(&w, o->next_pos);
+	th_wbuf_put(&w, o->world_hash, PROTO_SESS_SCENE_HASH_LEN);
+	th_wbuf_put(&w, o->set_digest, PROTO_SESS_SCENE_HASH_LEN);
+	th_wbuf_u64(&w, o->size);
+	th_wbuf_put(&w, o->snap_hash, PROTO_SESS_SCENE_HASH_LEN);
+	*n = w.len;
+}
+
+#define SNAP_SIGN_INPUT_MAX (sizeof(PROTO_SESS_SNAP_CONTEXT) + PROTO_SESS_ID_LEN + 8 + 3 * PROTO_SESS_SCENE_HASH_LEN + 8)
+
+int proto_sess_snap_sign(struct proto_sess_snap_offer *o, const uint8_t seckey[PROTO_SESS_SECKEY_LEN])
+{
+	uint8_t in[SNAP_SIGN_INPUT_MAX];
+	size_t n = sizeof(in);
+	if (!(o->flags & PROTO_SESS_SNAP_F_HAS))
+		return -EINVAL;
+	snap_sign_input(o, in, &n);
+	return crypto_sign_detached(o->sig, NULL, in, n, seckey) == 0 ? 0 : -EIO;
+}
+
+int proto_sess_snap_verify(const struct proto_sess_snap_offer *o, const uint8_t host_key[PROTO_SESS_KEY_LEN])
+{
+	uint8_t in[SNAP_SIGN_INPUT_MAX];
+	size_t n = sizeof(in);
+	if (!(o->flags & PROTO_SESS_SNAP_F_HAS))
+		return -EKEYREJECTED;
+	snap_sign_input(o, in, &n);
+	return crypto_sign_verify_detached(o->sig, in, n, host_key) == 0 ? 0 : -EKEYREJECTED;
 }
 
 /* ---- ENTRIES: iteration and the incremental builder --------------------------------------- */

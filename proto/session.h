@@ -182,6 +182,7 @@ enum proto_sess_stream {
 	PROTO_SESS_STREAM_CONTROL = 1,
 	PROTO_SESS_STREAM_COMMANDS = 2,
 	PROTO_SESS_STREAM_ASSETS = 3,
+	PROTO_SESS_STREAM_SNAPSHOT = 4,
 };
 
 enum proto_sess_fkind {
@@ -336,6 +337,18 @@ int proto_sess_hello_sign(struct proto_sess_hello *h, const uint8_t binding[PROT
 /* 0 or -EKEYREJECTED. */
 int proto_sess_hello_verify(const struct proto_sess_hello *h,
 			    const uint8_t binding[PROTO_SESS_BINDING_LEN]);
+
+/* SNAP_OFFER signature (the host's statement about its checkpoint, which
+ * a joiner may keep for offline verification): Ed25519 over
+ *   PROTO_SESS_SNAP_CONTEXT "\0" | session_id[16] | u64 LE next_pos |
+ *   world_hash[32] | set_digest[32] | u64 LE size | snap_hash[32]
+ * (not bound to the connection). Only for an offer with HAS. */
+#define PROTO_SESS_SNAP_CONTEXT "theta/1 scene checkpoint"
+int proto_sess_snap_sign(struct proto_sess_snap_offer *o, const uint8_t seckey[PROTO_SESS_SECKEY_LEN]);
+/* 0 or -EKEYREJECTED (also for an offer without HAS). */
+int proto_sess_snap_verify(const struct proto_sess_snap_offer *o, const uint8_t host_key[PROTO_SESS_KEY_LEN]);
+/* Wire size of a SNAP_CHUNK frame (length prefix included) carrying n bytes. */
+#define PROTO_SESS_SNAP_CHUNK_FRAME(n) (PROTO_SESS_FRAME_HDR + 2 + 8 + 4 + (size_t)(n))
 
 /* Splits a stream's bytes into frames. Buffers at most one partial frame. */
 struct proto_sess_reasm {

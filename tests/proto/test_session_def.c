@@ -128,6 +128,19 @@ static void sample(uint16_t type, struct proto_sess_msg *m)
 	case PROTO_SESS_T_REJECTED:
 		m->u.rej = (struct proto_sess_rejected){ .seq = 2, .lamport = 9, .reason = 1, .text = "denied" };
 		break;
+	case PROTO_SESS_T_SNAP_REQUEST: m->u.sreq.flags = PROTO_SESS_SNAP_F_WANT; break;
+	case PROTO_SESS_T_SNAP_OFFER:
+		m->u.soffer = (struct proto_sess_snap_offer){ .flags = PROTO_SESS_SNAP_F_HAS, .log_count = 90, .next_pos = 80,
+							       .size = 1234 };
+		m->u.soffer.world_hash[0] = 7;
+		break;
+	case PROTO_SESS_T_SNAP_GET: m->u.sget = (struct proto_sess_snap_get){ .next_pos = 80, .offset = 65536 }; break;
+	case PROTO_SESS_T_SNAP_CHUNK:
+		m->u.schunk = (struct proto_sess_snap_chunk){ .offset = 8, .len = sizeof chunk, .data = chunk };
+		break;
+	case PROTO_SESS_T_SNAP_CANCEL:
+		m->u.scancel = (struct proto_sess_snap_cancel){ .code = PROTO_SESS_SNAP_C_REFUSED, .text = "bad signature" };
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
@@ -297,6 +310,18 @@ static void rules_refuse_what_the_fields_alone_allow(void **state)
 	sample(PROTO_SESS_T_ASSET_CHUNK, &m);
 	m.u.achunk.offset = PROTO_SESS_ASSET_MAX_SIZE - 10;
 	assert_int_equal(proto_sess_encode(&m, &w), -EINVAL);
+	sample(PROTO_SESS_T_SNAP_CHUNK, &m);
+	m.u.schunk.offset = PROTO_SESS_SNAP_MAX_SIZE - 10;
+	assert_int_equal(proto_sess_encode(&m, &w), -EINVAL);
+	sample(PROTO_SESS_T_SNAP_OFFER, &m);
+	m.u.soffer.size = 0; /* an offered checkpoint has bytes */
+	assert_int_equal(proto_sess_encode(&m, &w), -EINVAL);
+	m.u.soffer.flags = 0; /* no checkpoint: but a world hash */
+	assert_int_equal(proto_sess_encode(&m, &w), -EINVAL);
+	memset(m.u.soffer.world_hash, 0, sizeof(m.u.soffer.world_hash));
+	m.u.soffer.next_pos = 0;
+	assert_int_equal(proto_sess_encode(&m, &w), 0);
+	th_wbuf_reset(&w);
 	sample(PROTO_SESS_T_REJECTED, &m);
 	strcpy(m.u.rej.text, "tab\there");
 	assert_int_equal(proto_sess_encode(&m, &w), -EINVAL);
