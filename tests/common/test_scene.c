@@ -1253,6 +1253,41 @@ static void decoding_round_trips_and_replaces_the_content(void **state)
 	arena_free();
 }
 
+static void encoding_appends_counts_and_reports_a_short_buffer(void **state)
+{
+	struct th_wbuf enc;
+	struct th_scene *s = populated(&enc);
+	/* Appended after what the buffer holds. */
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	th_wbuf_put(&w, "abc", 3);
+	assert_int_equal(th_scene_encode(s, &w), 0);
+	assert_int_equal(w.len, 3 + enc.len);
+	assert_memory_equal(w.data, "abc", 3);
+	assert_memory_equal(w.data + 3, enc.data, enc.len);
+	/* A counting buffer learns the size; a fixed one too small says so. */
+	struct th_wbuf count;
+	th_wbuf_init_fixed(&count, NULL, 0);
+	assert_int_equal(th_scene_encode(s, &count), 0);
+	assert_int_equal(count.len, enc.len);
+	uint8_t *small = malloc(enc.len - 1);
+	assert_non_null(small);
+	struct th_wbuf fixed;
+	th_wbuf_init_fixed(&fixed, small, enc.len - 1);
+	assert_int_equal(th_scene_encode(s, &fixed), -EMSGSIZE);
+	uint8_t *exact = malloc(enc.len);
+	assert_non_null(exact);
+	th_wbuf_init_fixed(&fixed, exact, enc.len);
+	assert_int_equal(th_scene_encode(s, &fixed), 0);
+	assert_memory_equal(exact, enc.data, enc.len);
+	free(small);
+	free(exact);
+	th_wbuf_fini(&w);
+	th_wbuf_fini(&enc);
+	th_scene_destroy(&s);
+	arena_free();
+}
+
 /* Decoding p is refused with a reason and leaves s as it was. */
 static void refuses(struct th_scene *s, const uint8_t *p, size_t len)
 {
@@ -1423,6 +1458,7 @@ int main(void)
 		cmocka_unit_test(the_world_hash_depends_on_content_not_on_the_path),
 		cmocka_unit_test(many_entities_come_and_go_through_the_id_table),
 		cmocka_unit_test(decoding_round_trips_and_replaces_the_content),
+		cmocka_unit_test(encoding_appends_counts_and_reports_a_short_buffer),
 		cmocka_unit_test(decoding_refuses_truncated_and_corrupted_encodings),
 		cmocka_unit_test(decoding_refuses_out_of_order_duplicated_and_invalid_content),
 	};
