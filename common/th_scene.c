@@ -176,6 +176,7 @@ struct th_scene {
 	void *ud;
 	const struct th_schema_record *rec[TH_COMP_COUNT]; /* REPLICATED ones, else NULL */
 	uint32_t rep_mask; /* bits of the REPLICATED components */
+	uint32_t plain_mask; /* of those, the ones whose C struct is their encoding */
 	/* Scratch of one apply, here rather than on the stack (large). */
 	union th_pl_any pl;
 	uint64_t new_ids[TH_PL_MESH_OPS_MAX];
@@ -337,6 +338,24 @@ static void meshes_destroy(struct scene_meshes *ms, uint64_t id)
 
 /* ---- lifetime and reading -------------------------------------------------- */
 
+/* True when a record's C struct holds exactly its canonical encoding on this
+ * host: little-endian, fields packed in declaration order with no padding.
+ * Encoding such a value is a copy (its floats were checked finite when they
+ * entered the scene). */
+static bool plain(const struct th_schema_record *r)
+{
+	const uint16_t one = 1;
+	if (*(const uint8_t *)&one != 1 || r->c_size != r->wire_size)
+		return false;
+	uint32_t off = 0;
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		if (r->fields[i].offset != off)
+			return false;
+		off += (uint32_t)th_ftype_size(r->fields[i].type) * r->fields[i].count;
+	}
+	return off == r->wire_size;
+}
+
 int th_scene_create(struct th_scene **out)
 {
 	struct th_scene *s = calloc(1, sizeof *s);
@@ -347,6 +366,8 @@ int th_scene_create(struct th_scene **out)
 		if (r && r->kind == TH_KIND_REPLICATED) {
 			s->rec[i] = r;
 			s->rep_mask |= 1u << i;
+			if (plain(r))
+				s->plain_mask |= 1u << i;
 		}
 	}
 	material_default(&s->c.mat[0]);
@@ -945,7 +966,9 @@ static int encode_entities(const struct th_scene *s, struct th_wbuf *w)
 			p += SCENE_ENTITY_MIN_ENC;
 			for (uint32_t m = ents->mask[slot]; m; m &= m - 1) {
 				unsigned c = (unsigned)__builtin_ctz(m);
-				int k2 = th_schema_encode(s->rec[c], comp_at(s, ents, c, slot), p, s->rec[c]->wire_size);
+				const void *v = comp_at(s, ents, c, slot);
+				int k2 = (s->plain_mask & (1u << c)) ? (memcpy(p, v, s->rec[c]->wire_size), (int)s->rec[c]->wire_size)
+								      : th_schema_encode(s->rec[c], v, p, s->rec[c]->wire_size);
 				if (k2 < 0)
 					rv = k2;
 				else
