@@ -515,6 +515,18 @@ static int comp_index(const struct th_scene *s, uint64_t id)
 	return c >= 0 && s->rec[c] ? c : -1;
 }
 
+/* A component value from a payload into its C struct. The payload decoder
+ * checked it (exact size, finite floats): a plain component is a copy. */
+static int payload_value(const struct th_scene *s, unsigned c, const uint8_t *v, size_t len, void *out)
+{
+	if (!(s->plain_mask & (1u << c)))
+		return th_schema_decode(s->rec[c], v, len, out);
+	if (len != s->rec[c]->wire_size)
+		return -EBADMSG;
+	memcpy(out, v, len);
+	return 0;
+}
+
 static int apply_entity_create(struct th_scene *s, const struct th_logrec_entry *e, struct th_journal *j,
 			       struct th_scene_refusal *r)
 {
@@ -530,7 +542,7 @@ static int apply_entity_create(struct th_scene *s, const struct th_logrec_entry 
 	for (unsigned i = 0; i < p->components_count; i++) {
 		const struct th_pl_component_value *cv = &p->components[i];
 		int c = comp_index(s, cv->component);
-		if (c < 0 || th_schema_decode(s->rec[c], cv->value, cv->value_len, s->vals[i]) < 0)
+		if (c < 0 || payload_value(s, (unsigned)c, cv->value, cv->value_len, s->vals[i]) < 0)
 			return refuse(r, TH_REFUSE_MALFORMED, "components: not a REPLICATED component value");
 		const char *bad = refs_bad(s, (unsigned)c, s->vals[i]);
 		if (bad)
@@ -609,7 +621,7 @@ static int apply_component_write(struct th_scene *s, const struct th_logrec_entr
 	if (slot < 0)
 		return refuse(r, TH_REFUSE_NO_ENTITY, "scope: no entity has this id");
 	int c = comp_index(s, p->component);
-	if (c < 0 || th_schema_decode(s->rec[c], p->value, p->value_len, s->vals[0]) < 0)
+	if (c < 0 || payload_value(s, (unsigned)c, p->value, p->value_len, s->vals[0]) < 0)
 		return refuse(r, TH_REFUSE_MALFORMED, "value: not a REPLICATED component value");
 	const char *bad = refs_bad(s, (unsigned)c, s->vals[0]);
 	if (bad)
