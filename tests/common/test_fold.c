@@ -67,7 +67,7 @@ static const struct tf_report *tf_last(const struct tf_log *l, const struct th_l
 	return NULL;
 }
 
-static struct ff_author host, alice, bob, carol;
+static struct lt_author host, alice, bob, carol;
 
 static struct th_fold *tf_fold(struct tf_log *l, uint32_t window)
 {
@@ -81,10 +81,10 @@ static struct th_fold *tf_fold(struct tf_log *l, uint32_t window)
 
 static int tf_setup(void **state)
 {
-	ff_author_init(&host, 0x10);
-	ff_author_init(&alice, 0x20);
-	ff_author_init(&bob, 0x30);
-	ff_author_init(&carol, 0x40);
+	lt_author_init(&host, 0x10);
+	lt_author_init(&alice, 0x20);
+	lt_author_init(&bob, 0x30);
+	lt_author_init(&carol, 0x40);
 	return 0;
 }
 
@@ -214,8 +214,8 @@ static void duplicates_gaps_and_broken_chains_change_nothing(void **state)
 
 static void an_entry_below_the_window_is_refused_and_changes_nothing(void **state)
 {
-	struct ff_author late_a;
-	ff_author_init(&late_a, 0x55);
+	struct lt_author late_a;
+	lt_author_init(&late_a, 0x55);
 	size_t idx[10];
 	size_t undo = ff_make(&carol, TH_CMD_EDIT_UNDO, 0, 9, ff_target(3, carol.kp.pk));
 	for (int i = 0; i < 10; i++)
@@ -704,8 +704,8 @@ static void a_restored_snapshot_folds_on_like_the_fold_it_came_from(void **state
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(th_fold_add(g, ff_e(idx[i]), idx[i]), 1);
 	/* below the frontier: out of reach */
-	struct ff_author late_a;
-	ff_author_init(&late_a, 0x66);
+	struct lt_author late_a;
+	lt_author_init(&late_a, 0x66);
 	size_t below = ff_make(&late_a, TH_CMD_ENTITY_CREATE, 0, 2, ff_entity_create(0));
 	assert_int_equal(th_fold_add(g, ff_e(below), 999), -ERANGE);
 
@@ -907,7 +907,7 @@ static void tentatives_show_at_once_and_leave_the_hash_alone(void **state)
 	uint8_t h0[32], h[32];
 	tf_hash(f, h0);
 
-	struct ff_author me = alice; /* provisional: alice's next seq */
+	struct lt_author me = alice; /* provisional: alice's next seq */
 	size_t t1 = ff_make(&me, TH_CMD_COMPONENT_WRITE, ff_entity_of(c), 5, ff_component_write(42));
 	size_t t2 = ff_make(&me, TH_CMD_ENTITY_CREATE, 0, 6, ff_entity_create(3));
 	struct th_scene_refusal r;
@@ -986,7 +986,7 @@ struct pt_mesh {
 };
 
 struct pt_hist {
-	struct ff_author au[PT_AUTHORS];
+	struct lt_author au[PT_AUTHORS];
 	size_t idx[PT_ENTRIES]; /* ff_made index, in generation order */
 	size_t n;
 	size_t by[PT_AUTHORS][PT_ENTRIES]; /* per author, in seq order */
@@ -1012,7 +1012,7 @@ static void pt_keep(uint64_t *v, unsigned *n, uint64_t id)
  * role changes by anyone (only the host's and an admin's stand). */
 static size_t pt_entry(struct pt_hist *h, unsigned a, uint64_t lamport, bool grant)
 {
-	struct ff_author *au = &h->au[a];
+	struct lt_author *au = &h->au[a];
 	if (grant)
 		return ff_make(au, TH_CMD_SESSION_ROLE_SET, 0, lamport, ff_role(h->au[1].kp.pk, TH_ROLE_ADMIN));
 	unsigned r = pt_below(100);
@@ -1102,17 +1102,17 @@ static void pt_generate(struct pt_hist *h, uint64_t seed)
 	memset(h, 0, sizeof *h);
 	pt_state = seed * 0x9e3779b97f4a7c15ull + 1;
 	for (unsigned a = 0; a < PT_AUTHORS; a++)
-		ff_author_init(&h->au[a], (uint8_t)(0x10 * (a + 1)));
+		lt_author_init(&h->au[a], (uint8_t)(0x10 * (a + 1)));
 	uint64_t know[PT_AUTHORS] = { 0 };
 	for (size_t k = 0; k < PT_ENTRIES; k++) {
 		bool grant = k == PT_ENTRIES / 3;
 		unsigned a = grant ? 0 : pt_below(PT_AUTHORS);
 		if (pt_below(3) == 0) {
 			unsigned b = pt_below(PT_AUTHORS);
-			if (h->au[b].lamport > know[a])
-				know[a] = h->au[b].lamport;
+			if (h->au[b].chain.lamport > know[a])
+				know[a] = h->au[b].chain.lamport;
 		}
-		uint64_t lamport = (h->au[a].lamport > know[a] ? h->au[a].lamport : know[a]) + 1;
+		uint64_t lamport = (h->au[a].chain.lamport > know[a] ? h->au[a].chain.lamport : know[a]) + 1;
 		if (pt_below(4) == 0)
 			lamport += pt_below(3);
 		size_t i = pt_entry(h, a, lamport, grant);

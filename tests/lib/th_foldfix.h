@@ -1,7 +1,8 @@
-/* Entries for the fold's tests and fuzz corpus: authors with deterministic
- * keys whose chains are right (seq, prev, lamport), and the payload of
- * every command the scene folds. Header-only: included by test_fold.c and
- * tests/fuzz/common/fuzz_snapshot.c. */
+/* Entries for the fold's tests: th_logtest.h authors whose chains are right
+ * (seq, prev, lamport above their last), any command type with its typed
+ * payload, and the payloads the fold's cases need (mesh ops with faces,
+ * undo/redo targets, roles) that th_scenelog.h's appenders do not make.
+ * Header-only, over tests/lib's th_logtest.c. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,21 +14,8 @@
 #include "th_id.h"
 #include "th_logrec.h"
 #include "th_payload.h"
+#include "th_logtest.h"
 #include "th_schema.h"
-
-struct ff_author {
-	struct th_keypair kp;
-	uint64_t seq, lamport;
-	uint8_t head[TH_LOGREC_HASH_LEN];
-};
-
-static inline void ff_author_init(struct ff_author *a, uint8_t seed_byte)
-{
-	uint8_t seed[32];
-	memset(seed, seed_byte, sizeof seed);
-	memset(a, 0, sizeof *a);
-	th_keypair_from_seed(seed, &a->kp);
-}
 
 /* Every entry made, owning its payload, until ff_free_all. */
 struct ff_entry {
@@ -48,9 +36,10 @@ static inline void ff_free_all(void)
 
 /* The author's next entry of `type` on scope_id at `lamport` (raised to
  * stay above the author's previous one), payload m (a struct th_pl_*),
- * chained. Returns its index in ff_made (pointers into ff_made move when it
- * grows: use ff_e()). */
-static inline size_t ff_make(struct ff_author *a, uint16_t type, uint64_t scope_id, uint64_t lamport, const void *m)
+ * chained by lt_entry_cmd, unsigned (the fold does not check signatures).
+ * Returns its index in ff_made (pointers into ff_made move when it grows:
+ * use ff_e()). */
+static inline size_t ff_make(struct lt_author *a, uint16_t type, uint64_t scope_id, uint64_t lamport, const void *m)
 {
 	static uint8_t buf[TH_LOGREC_PAYLOAD_MAX];
 	int n = th_cmd_payload_encode(type, m, buf, sizeof buf);
@@ -63,28 +52,16 @@ static inline size_t ff_make(struct ff_author *a, uint16_t type, uint64_t scope_
 			abort();
 	}
 	struct ff_entry *x = &ff_made[ff_nmade];
-	memset(x, 0, sizeof *x);
 	x->payload = malloc(n ? (size_t)n : 1);
 	if (!x->payload)
 		abort();
 	memcpy(x->payload, buf, (size_t)n);
-	if (lamport <= a->lamport)
-		lamport = a->lamport + 1;
-	struct th_logrec_entry *e = &x->e;
-	e->version = TH_LOGREC_VERSION;
-	e->scope_kind = th_cmd_find(type)->scope;
-	e->type = type;
-	e->lamport = lamport;
-	e->seq = a->seq + 1;
-	e->base = a->lamport;
-	e->scope_id = e->scope_kind == TH_SCOPE_GLOBAL ? 0 : scope_id;
-	memcpy(e->author, a->kp.pk, TH_LOGREC_KEY_LEN);
-	memcpy(e->prev, a->head, TH_LOGREC_HASH_LEN);
-	e->payload_len = (uint32_t)n;
-	e->payload = x->payload;
-	th_logrec_entry_hash(e, a->head);
-	a->seq = e->seq;
-	a->lamport = lamport;
+	if (lamport <= a->chain.lamport)
+		lamport = a->chain.lamport + 1;
+	uint8_t scope = th_cmd_find(type)->scope;
+	uint8_t hash[TH_LOGREC_HASH_LEN];
+	lt_entry_cmd(a, type, scope, lamport, scope == TH_SCOPE_GLOBAL ? 0 : scope_id, x->payload, (uint32_t)n, false,
+		     &x->e, hash);
 	return ff_nmade++;
 }
 
