@@ -18,6 +18,17 @@
  * applied op pushes its inverse to a journal, so th_mesh_undo_record can
  * take the mesh back exactly (same ids, same positions, same face loops).
  *
+ * Inside one list the ops apply in order and each must hold at its step:
+ * the element it names exists, the id it creates is unused, a new face's
+ * directed edges are unused (a face may take an edge in the direction of
+ * another face of the list only after that face is removed). The
+ * single-fan rule is checked once, at the end, on the vertices whose faces
+ * the list changed, so a list may pass through a bowtie on its way to a
+ * valid mesh; a list that ends with one (say, removing the middle face of
+ * a boundary fan) is refused. REMOVE of a vertex a face still uses is
+ * refused, never cascaded: payloads carry results, so the author lists the
+ * faces to remove first.
+ *
  * Canonical encoding (th_mesh_encode; the world hash and snapshots use it):
  * independent of the order of operations that built the mesh:
  *   u64 mesh id
