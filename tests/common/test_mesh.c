@@ -777,6 +777,197 @@ static void init_refuses_id_zero(void **state)
 	th_mesh_fini(&m); /* twice is harmless */
 }
 
+/* ---- running out of memory ---------------------------------------------------- */
+
+/* malloc, calloc and realloc of the whole binary (libc's underneath), one
+ * of which can be made to fail: th_mesh is library code that must hand back
+ * -ENOMEM with nothing changed. Not under ASan, whose allocator these would
+ * bypass. */
+#if !defined(__SANITIZE_ADDRESS__)
+#define TM_CAN_FAIL_ALLOC 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+static long tm_alloc_countdown = -1; /* the allocation that fails: 0 the next one */
+static long tm_live;                  /* blocks allocated and not freed */
+
+static bool tm_alloc_fails(void)
+{
+	if (tm_alloc_countdown < 0)
+		return false;
+	return tm_alloc_countdown-- == 0;
+}
+static void *tm_counted(void *p)
+{
+	tm_live += p != NULL;
+	return p;
+}
+void *malloc(size_t n) { return tm_alloc_fails() ? NULL : tm_counted(__libc_malloc(n)); }
+void *calloc(size_t n, size_t size) { return tm_alloc_fails() ? NULL : tm_counted(__libc_calloc(n, size)); }
+void *realloc(void *p, size_t n)
+{
+	if (tm_alloc_fails())
+		return NULL;
+	void *q = __libc_realloc(p, n);
+	tm_live += (!p && q) - (p && !n);
+	return q;
+}
+void free(void *p)
+{
+	tm_live -= p != NULL;
+	__libc_free(p);
+}
+#endif
+
+/* A patch that grows every array and table of a small mesh: new vertices,
+ * lone triangles over them, a roof over the open side of a cube without its
+ * last face, a move and a removal. */
+static void growing_patch(struct patch *p)
+{
+	p->n = 0;
+	for (unsigned t = 0; t < 40; t++) {
+		unsigned a = p_vert(p, 1000 + 3 * t, (float)t, 0, 0);
+		p_vert(p, 1001 + 3 * t, (float)t, 1, 0);
+		p_vert(p, 1002 + 3 * t, (float)t, 0, 1);
+		p_face_begin(p, 5000 + t, t % 3);
+		p_local(p, a);
+		p_local(p, a + 1);
+		p_local(p, a + 2);
+	}
+	unsigned c = p_vert(p, 900, 0.5f, 0.5f, 1.5f);
+	for (unsigned k = 0; k < 4; k++) {
+		p_face_begin(p, 600 + k, 1);
+		p_corner(p, cube_faces[5][k]);
+		p_corner(p, cube_faces[5][(k + 1) % 4]);
+		p_local(p, c);
+	}
+	p_move(p, 3, 7, 7, 7);
+	p_remove(p, 5001);
+}
+
+static void an_allocation_failure_changes_nothing(void **state)
+{
+#ifndef TM_CAN_FAIL_ALLOC
+	printf("SKIP: allocation failures are not injected under AddressSanitizer\n");
+	skip();
+#else
+	/* Under valgrind (or another allocator) nothing can be made to fail. */
+	void *(*volatile alloc)(size_t) = malloc; /* a call the compiler cannot fold away */
+	tm_alloc_countdown = 0;
+	void *probe = alloc(1);
+	tm_alloc_countdown = -1;
+	if (probe) {
+		free(probe);
+		printf("SKIP: allocation failures cannot be injected under this allocator\n");
+		skip();
+	}
+	struct patch *p = patch_new();
+	struct th_mesh m;
+	struct th_journal j;
+	th_journal_init(&j, 0);
+	build_cube(&m, &j, 5);
+	growing_patch(p);
+	const char *why = NULL;
+	assert_int_equal(th_mesh_apply(&m, p->ops, p->n, p->ids, &j, &why), 0);
+	struct enc want = enc_of(&m);
+	th_mesh_fini(&m);
+	th_journal_fini(&j);
+
+	long failures = 0;
+	for (long n = 0;; n++) {
+		long live = tm_live;
+		th_journal_init(&j, 0);
+		build_cube(&m, &j, 5);
+		struct enc before = enc_of(&m);
+		size_t mark = th_journal_mark(&j);
+		tm_alloc_countdown = n;
+		int rc = th_mesh_apply(&m, p->ops, p->n, p->ids, &j, &why);
+		tm_alloc_countdown = -1;
+		if (rc == 0) {
+			assert_unchanged(&m, want);
+			free(before.d);
+			th_mesh_fini(&m);
+			th_journal_fini(&j);
+			break;
+		}
+		failures++;
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(th_journal_mark(&j), mark);
+		assert_unchanged(&m, before);
+		/* It applies on, and undoes back. */
+		assert_int_equal(th_mesh_apply(&m, p->ops, p->n, p->ids, &j, &why), 0);
+		assert_unchanged(&m, want);
+		undo_to(&m, &j, mark);
+		assert_unchanged(&m, before);
+		free(before.d);
+		th_mesh_fini(&m);
+		th_journal_fini(&j);
+		assert_int_equal(tm_live, live); /* nothing leaked on the way */
+	}
+	print_message("apply: %ld allocation failures injected, each -ENOMEM with nothing changed\n", failures);
+	assert_true(failures >= 8);
+
+	/* Decode and copy: -ENOMEM, outputs untouched; encode: -ENOMEM, the
+	 * buffer as it was. */
+	struct th_mesh src;
+	size_t used;
+	assert_int_equal(th_mesh_decode(&src, want.d, want.len, &used, &why), 0);
+	long dfail = 0;
+	for (long n = 0;; n++) {
+		struct th_mesh d;
+		memset(&d, 0x5a, sizeof(d));
+		long live = tm_live;
+		used = 777;
+		tm_alloc_countdown = n;
+		int rc = th_mesh_decode(&d, want.d, want.len, &used, &why);
+		tm_alloc_countdown = -1;
+		if (rc == 0) {
+			assert_unchanged(&d, want);
+			th_mesh_fini(&d);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(used, 777);
+		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(tm_live, live);
+		dfail++;
+	}
+	long cfail = 0;
+	for (long n = 0;; n++) {
+		struct th_mesh d;
+		memset(&d, 0x5a, sizeof(d));
+		long live = tm_live;
+		tm_alloc_countdown = n;
+		int rc = th_mesh_copy(&d, &src);
+		tm_alloc_countdown = -1;
+		if (rc == 0) {
+			assert_unchanged(&d, want);
+			th_mesh_fini(&d);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(tm_live, live);
+		cfail++;
+	}
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	th_wbuf_u32(&w, 42);
+	tm_alloc_countdown = 0;
+	int rc = th_mesh_encode(&src, &w); /* more than ENC_SMALL vertices: it sorts through a buffer */
+	tm_alloc_countdown = -1;
+	assert_int_equal(rc, -ENOMEM);
+	assert_int_equal(w.len, 4);
+	assert_int_equal(th_wbuf_error(&w), 0);
+	th_wbuf_fini(&w);
+	assert_true(dfail >= 5 && cfail >= 5);
+	th_mesh_fini(&src);
+	free(want.d);
+	free(p);
+#endif
+}
+
 /* ---- encoding --------------------------------------------------------------- */
 
 static void encode_is_canonical_whatever_the_order(void **state)
@@ -1750,6 +1941,7 @@ int main(void)
 		cmocka_unit_test(malformed_op_lists_are_refused),
 		cmocka_unit_test(undo_refuses_records_that_do_not_fit),
 		cmocka_unit_test(init_refuses_id_zero),
+		cmocka_unit_test(an_allocation_failure_changes_nothing),
 		cmocka_unit_test(encode_is_canonical_whatever_the_order),
 		cmocka_unit_test(decode_round_trips),
 		cmocka_unit_test(decode_refuses_what_encode_never_writes),
