@@ -15,6 +15,7 @@
 #include "ipc.h"
 #include "ipc/server.h"
 #include "sess/module_int.h"
+#include "sess/scene.h"
 #include "srv/control.h"
 #include "th_err.h"
 #include "th_log.h"
@@ -238,6 +239,7 @@ void sess_on_durable(void *user, const struct clog_event *ev)
 	struct sess_session *s = user;
 	struct sess_module *m = s->owner;
 	sess_author_note(s, ev->entry->author, ev->entry->seq);
+	sess_scene_on_durable(s, ev); /* the fold first: its outcomes go out with the entry */
 	if (m->holds && ev->remote)
 		sess_arm_flush(m); /* a held submit's author may be back (hold.c) */
 	if (m->net.durable)

@@ -40,6 +40,7 @@
 #include "ipc/server.h"
 #include "sess/module.h"
 #include "sess/module_int.h"
+#include "sess/scene.h"
 #include "sess/sessions.h"
 #include "srv/control.h"
 #include "srv/daemon.h"
@@ -445,6 +446,7 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 	 * close first and come back on the recovered log. */
 	sess_replay_suspend(m, s);
 	sess_log_readers_close(m, s);
+	sess_scene_log_suspend(m, s);
 	char line[1024];
 	int r = clog_reopen(s->log, &s->recovery);
 	clog_recovery_describe(&s->recovery, line, sizeof(line));
@@ -458,6 +460,7 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 	th_warn("session %s (%s): reopened: %s", s->id, s->name, line);
 	sess_hold_start(m, s, th_now_ns());
 	sess_replay_resume(m, s);
+	sess_scene_log_reopened(m, s);
 }
 
 /* After a failure (reopened or not), entries that waited for the log get
@@ -639,6 +642,8 @@ int sess_module_host(void *state, const char *name, uid_t creator, struct sess_s
 {
 	struct sess_module *m = state;
 	int r = sess_create(&m->reg, name, &sess_log_cb, m, out);
+	if (r == 0)
+		sess_scene_open(m, *out);
 	return r < 0 ? r : sess_add_creator(*out, creator);
 }
 
@@ -647,6 +652,8 @@ int sess_module_join(void *state, const uint8_t id[SESS_ID_LEN / 2], const char 
 {
 	struct sess_module *m = state;
 	int r = sess_create_member(&m->reg, id, name, link, &sess_log_cb, m, out);
+	if (r == 0)
+		sess_scene_open(m, *out);
 	return r < 0 ? r : sess_add_creator(*out, creator);
 }
 
@@ -852,6 +859,10 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		snprintf(msg, len, "cannot create the commit eventfd: %s", th_strerror(r));
 		goto fail;
 	}
+	struct sess_scene_config sc = { .ckpt_entries = (uint64_t)srv_daemon_config(d)->scene_ckpt_entries,
+					 .ckpt_interval_ns = srv_daemon_config(d)->scene_ckpt_interval_ns };
+	if ((r = sess_scene_start(m, &sc, msg, len)) < 0)
+		goto fail;
 	m->replay_fd = th_timerfd_create(0, 0);
 	if (m->replay_fd < 0 || (r = th_loop_add(srv_daemon_loop(d), m->replay_fd, EPOLLIN, sess_on_replay, m)) < 0) {
 		r = m->replay_fd < 0 ? m->replay_fd : r;
@@ -867,6 +878,7 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	srv_control_register(ctl, "session_allow", SRV_CTL_CHANGE, sess_cmd_allow, m);
 	srv_control_register(ctl, "session_deny", SRV_CTL_CHANGE, sess_cmd_deny, m);
 	srv_control_register(ctl, "session_members", SRV_CTL_QUERY, sess_cmd_members, m);
+	srv_control_register(ctl, "scene", SRV_CTL_QUERY, sess_cmd_scene, m);
 	*state = m;
 	return 0;
 fail:
@@ -888,6 +900,7 @@ static void sess_module_stop(void *state)
 	for (struct sess_client *c = m->clients; c; c = c->next)
 		sess_replay_stop(c); /* cursors close before their logs */
 	sess_log_readers_close(m, NULL);
+	sess_scene_stop(m); /* a last checkpoint of what the drain folded */
 	sess_hold_stop(m);
 	sess_registry_close(&m->reg);
 	if (m->worker) {
@@ -930,6 +943,7 @@ static void sess_module_tick(void *state, unsigned long long now_ns)
 {
 	struct sess_module *m = state;
 	sess_log_readers_expire(state, now_ns);
+	sess_scene_tick(m, now_ns);
 	if (m->holds)
 		sess_hold_poll(m, now_ns);
 }

@@ -84,6 +84,7 @@ struct sess_cmd {
 };
 
 struct sess_hold;
+struct sess_scene_mod;
 
 struct sess_module {
 	struct srv_daemon *d;
@@ -109,6 +110,7 @@ struct sess_module {
 	struct sess_net_hooks net;
 	void *net_user;
 	struct sess_hold *holds; /* member sessions whose cut range is not repaired yet */
+	struct sess_scene_mod *scene; /* every session's scene (scene.c) */
 	uint64_t hold_wait_ns;   /* SESS_HOLD_WAIT_NS (tests: THETAD_TEST_HOLD_WAIT_MS) */
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;

@@ -99,6 +99,7 @@ struct sess_session {
 	struct sess_author_seq *authors; /* sorted by key */
 	unsigned n_authors, cap_authors;
 	void *net;              /* the net module's per-session state */
+	struct sess_scene *scene; /* its folded scene (thetad/sess/scene.c); NULL before it opens */
 };
 
 /* How the registry opens logs; zero fields: clog's defaults. */

@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "clog/clog.h"
+#include "sess/scene.h"
 #include "th_config.h"
 #include "th_log.h"
 #include "th_time.h"
@@ -36,6 +37,10 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  "commands per second per author in hosted sessions (taken when a log opens)" },
 	{ "clog.rate_burst", TH_CFG_INT, F(clog_rate_burst), 0, 1, 10000000,
 	  "token bucket depth per author in hosted sessions" },
+	{ "scene.checkpoint_entries", TH_CFG_INT, F(scene_ckpt_entries), 0, 1, 1000000000,
+	  "a session's scene checkpoint is written after this many folded entries" },
+	{ "scene.checkpoint_interval", TH_CFG_DURATION, F(scene_ckpt_interval_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
+	  (int64_t)(24 * 3600 * TH_NS_PER_S), "and at most this long after the first change since the last one" },
 };
 
 void srv_config_defaults(struct srv_config *c)
@@ -53,6 +58,8 @@ void srv_config_defaults(struct srv_config *c)
 		.net_max_peers = 32,
 		.clog_rate_per_s = CLOG_RATE_PER_S_DEFAULT,
 		.clog_rate_burst = CLOG_RATE_BURST_DEFAULT,
+		.scene_ckpt_entries = SESS_SCENE_CKPT_ENTRIES_DEFAULT,
+		.scene_ckpt_interval_ns = SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS,
 	};
 }
 
@@ -109,4 +116,6 @@ void srv_config_print(const struct srv_config *c, void *file)
 		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);
 	fprintf(f, "\n[ipc]\nmax_clients = %" PRId64 "\n", c->ipc_max_clients);
 	fprintf(f, "\n[clog]\nrate_per_s = %" PRId64 "\nrate_burst = %" PRId64 "\n", c->clog_rate_per_s, c->clog_rate_burst);
+	fprintf(f, "\n[scene]\ncheckpoint_entries = %" PRId64 "\ncheckpoint_interval = %" PRIu64 "ms\n",
+		c->scene_ckpt_entries, c->scene_ckpt_interval_ns / TH_NS_PER_MS);
 }

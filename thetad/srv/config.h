@@ -22,6 +22,8 @@ struct srv_config {
 	int64_t net_max_peers;         /* net.max_peers = 32 (connected members per hosted session) */
 	int64_t clog_rate_per_s;       /* clog.rate_per_s = 200 (commands per second per author, hosted sessions) */
 	int64_t clog_rate_burst;       /* clog.rate_burst = 1000 (token bucket depth per author) */
+	int64_t scene_ckpt_entries;    /* scene.checkpoint_entries = 1000 (folded entries between checkpoints) */
+	uint64_t scene_ckpt_interval_ns; /* scene.checkpoint_interval = 30s (at most this long after a change) */
 };
 
 void srv_config_defaults(struct srv_config *c);
