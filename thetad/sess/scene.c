@@ -67,6 +67,8 @@ struct sess_scene {
 	bool eproto_logged;
 	uint64_t eproto;
 	uint64_t rebuilds;
+	uint64_t build_start_ns, built_ns; /* the last restore or rebuild: start, time to live */
+	bool built;
 	/* The entry whose -ERANGE caused the rebuild: its outcome goes to the
 	 * listeners once it is in. */
 	bool has_cause;
@@ -102,7 +104,7 @@ struct sess_scene_mod {
 	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_encode_p999_us, *m_encode_max_us;
 };
 
-static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns);
+static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool total_order);
 static void sess_scene_out_of_window(struct sess_scene *sc, uint64_t pos, uint64_t now_ns);
 
 static struct sess_scene_mod *sess_scene_mod_of(struct sess_scene *sc)
@@ -281,6 +283,8 @@ static int sess_scene_ckpt_encode(struct sess_scene *sc, struct th_wbuf *w, stru
 	sess_ckpt_header_put(w->data, h);
 	th_hist_add(&sm->encode_ns, th_now_ns() - t0);
 	*sm->m_ckpt_bytes = w->len;
+	*sm->m_encode_p999_us = th_hist_quantile(&sm->encode_ns, 0.999) / 1000;
+	*sm->m_encode_max_us = sm->encode_ns.max / 1000;
 	return 0;
 }
 
@@ -456,6 +460,13 @@ static void sess_scene_cursor_ready(void *user)
 static void sess_scene_go_live(struct sess_scene *sc, uint64_t now_ns)
 {
 	clog_cursor_close(&sc->cur);
+	if (sc->state != SESS_SCENE_LIVE && sc->build_start_ns) {
+		sc->built_ns = th_now_ns() - sc->build_start_ns;
+		sc->built = true;
+		if (sc->next)
+			th_info("session %s: scene live at log position %" PRIu64 " after %.1f ms", sc->s->id, sc->next,
+				(double)sc->built_ns / 1e6);
+	}
 	sc->state = SESS_SCENE_LIVE;
 	sc->live = true;
 	sc->error[0] = 0;
@@ -549,8 +560,6 @@ static bool sess_scene_scan_pass(struct sess_scene *sc, uint64_t now_ns)
 		return false;
 	}
 	sc->next = sc->scan_end;
-	if (sc->scan_end)
-		th_info("session %s: scene rebuilt from %" PRIu64 " log entries", sc->s->id, sc->scan_end);
 	sess_scene_catch_up(sc, now_ns);
 	return false;
 }
@@ -591,8 +600,11 @@ static bool sess_scene_tail_pass(struct sess_scene *sc, uint64_t now_ns)
 	return true;
 }
 
-/* A new fold from position 0 (the old one goes). */
-static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns)
+/* A new fold from position 0 (the old one goes): in position order from
+ * a cursor (the log's read-ahead on the worker), or, after an entry fell
+ * below the rollback window, in total order (each entry read on the loop,
+ * none can fall below it). */
+static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool total_order)
 {
 	struct th_fold_config c;
 	clog_cursor_close(&sc->cur);
@@ -612,13 +624,18 @@ static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns)
 		sess_scene_fail(sc, r, "the fold cannot be created", now_ns);
 		return;
 	}
+	sc->build_start_ns = now_ns;
+	/* Everything is folded again: the next checkpoint counts from the
+	 * last one written. */
+	sc->since_ckpt = 0;
+	if (!total_order) {
+		sess_scene_catch_up(sc, now_ns);
+		return;
+	}
 	sc->state = SESS_SCENE_REBUILDING;
 	sc->scan_end = clog_count(sc->s->log);
 	sc->scan_since = 0;
 	sc->scan_folded = 0;
-	/* Everything is folded again: the next checkpoint counts from the
-	 * last one written. */
-	sc->since_ckpt = 0;
 	sc->pass_wanted = true;
 	sess_scene_arm(sc->m);
 }
@@ -632,7 +649,7 @@ static void sess_scene_out_of_window(struct sess_scene *sc, uint64_t pos, uint64
 	th_info("session %s: the entry at log position %" PRIu64 " sorts below the scene's rollback window; "
 		"rebuilding the scene from the log",
 		sc->s->id, pos);
-	sess_scene_rebuild(sc, now_ns);
+	sess_scene_rebuild(sc, now_ns, true);
 }
 
 static void sess_scene_on_pass(struct th_loop *loop, int fd, uint32_t events, void *user)
@@ -675,7 +692,7 @@ void sess_scene_on_durable(struct sess_session *s, const struct clog_event *ev)
 		/* The host's ACK brought its key before this entry. */
 		uint8_t key[TH_LOGREC_KEY_LEN];
 		if (sess_scene_host_key(sc, key))
-			sess_scene_rebuild(sc, th_now_ns());
+			sess_scene_rebuild(sc, th_now_ns(), false);
 		return;
 	}
 	if (sc->state != SESS_SCENE_LIVE || ev->pos < sc->next)
@@ -711,6 +728,7 @@ void sess_scene_open(struct sess_module *m, struct sess_session *s)
 	sc->s = s;
 	s->scene = sc;
 	uint64_t now = th_now_ns();
+	sc->build_start_ns = now;
 	if (sess_scene_restore(sc)) {
 		sess_scene_catch_up(sc, now);
 		return;
@@ -720,7 +738,7 @@ void sess_scene_open(struct sess_module *m, struct sess_session *s)
 		sc->state = SESS_SCENE_WAITING;
 		return;
 	}
-	sess_scene_rebuild(sc, now);
+	sess_scene_rebuild(sc, now, false);
 }
 
 static void sess_scene_free(struct sess_module *m, struct sess_session *s)
@@ -752,7 +770,7 @@ void sess_scene_log_reopened(struct sess_module *m, struct sess_session *s)
 	(*m->scene->m_rebuilds)++;
 	sc->rebuilds++;
 	sc->has_cause = false;
-	sess_scene_rebuild(sc, th_now_ns());
+	sess_scene_rebuild(sc, th_now_ns(), false);
 }
 
 void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
@@ -771,16 +789,14 @@ void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
 		if (!sc)
 			continue;
 		if (sc->state == SESS_SCENE_FAILED && now_ns >= sc->retry_ns && s->log && !s->log_dead)
-			sess_scene_rebuild(sc, now_ns);
+			sess_scene_rebuild(sc, now_ns, true);
 		else if (sc->state == SESS_SCENE_WAITING && s->log && sess_scene_host_key(sc, key))
-			sess_scene_rebuild(sc, now_ns);
+			sess_scene_rebuild(sc, now_ns, false);
 		else if (sc->state == SESS_SCENE_LIVE && sc->ckpt_due_ns && now_ns >= sc->ckpt_due_ns)
 			sess_scene_checkpoint(sc, now_ns);
 	}
 	*sm->m_fold_p999_us = th_hist_quantile(&sm->fold_ns, 0.999) / 1000;
 	*sm->m_fold_max_us = sm->fold_ns.max / 1000;
-	*sm->m_encode_p999_us = th_hist_quantile(&sm->encode_ns, 0.999) / 1000;
-	*sm->m_encode_max_us = sm->encode_ns.max / 1000;
 }
 
 static void sess_scene_on_writer(struct th_loop *loop, int fd, uint32_t events, void *user)
@@ -981,6 +997,8 @@ int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_obj
 		json_object_object_add(o, "rollbacks", json_object_new_uint64(fs.rollbacks));
 	}
 	json_object_object_add(o, "rebuilds", json_object_new_uint64(sc->rebuilds));
+	if (sc->built)
+		json_object_object_add(o, "built_ms", json_object_new_double((double)sc->built_ns / 1e6));
 	if (sc->state == SESS_SCENE_REBUILDING)
 		json_object_object_add(o, "rebuild_folded", json_object_new_uint64(sc->scan_folded));
 	if (sc->state == SESS_SCENE_FAILED)
