@@ -77,6 +77,7 @@ struct sess_scene {
 	/* Checkpoints. */
 	uint64_t since_ckpt;  /* entries folded since the last checkpoint (or the open) */
 	uint64_t ckpt_due_ns; /* time-driven checkpoint due (0: nothing changed) */
+	uint64_t ckpt_retry_ns; /* after a failure, none before this */
 	bool ckpt_busy;       /* a write is with the writer thread */
 	bool ckpt_fail_logged;
 	bool have_ckpt;
@@ -240,8 +241,7 @@ static void sess_scene_ckpt_done(void *ud, int status, uint64_t next_pos, uint64
 		(*sm->m_ckpt_fail)++;
 		/* Tried again after the interval (or the next N entries). */
 		sc->since_ckpt += next_pos - (sc->have_ckpt && sc->ckpt_pos <= next_pos ? sc->ckpt_pos : 0);
-		if (!sc->ckpt_due_ns)
-			sc->ckpt_due_ns = th_now_ns() + sm->ckpt_interval_ns;
+		sc->ckpt_retry_ns = sc->ckpt_due_ns = th_now_ns() + sm->ckpt_interval_ns;
 		if (!sc->ckpt_fail_logged)
 			th_err("session %s: writing the scene checkpoint of position %" PRIu64 " under %s/%s failed: %s "
 			       "(logged once until one succeeds; restarts replay more of the log meanwhile)",
@@ -308,7 +308,7 @@ static void sess_scene_checkpoint(struct sess_scene *sc, uint64_t now_ns)
 			th_err("session %s: the scene checkpoint of position %" PRIu64 " could not be made: %s (logged once)",
 			       sc->s->id, sc->next, th_strerror(r));
 		sc->ckpt_fail_logged = true;
-		sc->ckpt_due_ns = now_ns + sm->ckpt_interval_ns;
+		sc->ckpt_retry_ns = sc->ckpt_due_ns = now_ns + sm->ckpt_interval_ns;
 		return;
 	}
 	sc->ckpt_busy = true;
@@ -326,7 +326,7 @@ static void sess_scene_after_fold(struct sess_scene *sc, uint64_t now_ns)
 		return;
 	if (!sc->ckpt_due_ns)
 		sc->ckpt_due_ns = now_ns + sm->ckpt_interval_ns;
-	if (sc->since_ckpt >= sm->ckpt_entries)
+	if (sc->since_ckpt >= sm->ckpt_entries && now_ns >= sc->ckpt_retry_ns)
 		sess_scene_checkpoint(sc, now_ns);
 }
 

@@ -32,7 +32,7 @@
 #define SESS_CKPT_SNAPSHOT_MAX (1ull << 30) /* snapshot bytes a file may hold */
 #define SESS_CKPT_LIST_MAX 64u            /* checkpoint files looked at per session */
 #define SESS_CKPT_DIR "checkpoints"
-#define SESS_CKPT_JOBS_MAX 64u            /* writes queued on the writer thread */
+#define SESS_CKPT_JOBS_MAX 256u           /* writes queued on the writer thread (one per session) */
 
 struct sess_ckpt_header {
 	uint8_t session[SESS_CKPT_ID_LEN];
