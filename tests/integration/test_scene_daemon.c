@@ -289,14 +289,27 @@ static void put_bin(const char *path, const char *b, size_t len)
 	close(fd);
 }
 
-static void write_conf(struct nf_daemon *d, char *path, size_t cap)
+/* Restarts d (started by nf_start) with a configuration file whose
+ * [scene] section says interval; conf[cap] holds its path. */
+static void restart_with_conf(struct nf_daemon *d, const char *interval, char *conf, size_t cap)
 {
-	/* A checkpoint every 4 folded entries, none by time in the test. */
-	snprintf(path, cap, "%s/scene.conf", d->p.dir);
-	FILE *f = fopen(path, "w");
+	snprintf(conf, cap, "%s/scene.conf", d->p.dir);
+	FILE *f = fopen(conf, "w");
 	assert_non_null(f);
-	fprintf(f, "[scene]\ncheckpoint_entries = 4\ncheckpoint_interval = \"1h\"\n");
+	fprintf(f, "[scene]\ncheckpoint_entries = 4\ncheckpoint_interval = \"%s\"\n", interval);
 	fclose(f);
+	nf_kill(d, SIGTERM);
+	d->args[2] = "--config";
+	d->args[3] = conf;
+	assert_int_equal(nf_spawn(d), 0);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
 }
 
 static uint64_t ckpt_position(struct json_object *r)
@@ -315,14 +328,9 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	struct nf_daemon a;
 	char id[33], conf[256], hash[65], off[65], path[4400];
 	uint64_t n;
-	/* nf_start's dir exists only after prepare: start with the default
-	 * config first, then restart with the test's. */
+	/* A checkpoint every 4 folded entries, none by time. */
 	nf_start(&a, NULL, NULL);
-	write_conf(&a, conf, sizeof(conf));
-	nf_kill(&a, SIGTERM);
-	a.args[2] = "--config";
-	a.args[3] = conf;
-	assert_int_equal(nf_spawn(&a), 0);
+	restart_with_conf(&a, "1h", conf, sizeof(conf));
 	nf_host(&a, "scene", id);
 
 	struct nc_client c;
@@ -424,6 +432,49 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	json_object_put(r);
 	assert_int_equal(nf_metric(&a, "scene_checkpoint_damaged_total"), 0);
 	free(good);
+	nf_cleanup(&a);
+}
+
+/* The checkpoint folder cannot be made (a file is in its place): every
+ * failure is counted, the first logged, the scene stays live and right;
+ * once the folder can be made, checkpoints are written again. */
+static void a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on(void **state)
+{
+	(void)state;
+	struct nf_daemon a;
+	char id[33], conf[256], path[4400], off[65];
+	uint64_t n;
+	nf_start(&a, NULL, NULL);
+	restart_with_conf(&a, "300ms", conf, sizeof(conf));
+	nf_host(&a, "blocked", id);
+	snprintf(path, sizeof(path), "%s/sessions/%s/checkpoints", a.p.state_dir, id);
+	put_bin(path, "x", 1);
+
+	struct nc_client c;
+	struct seen s = { 0 };
+	struct made q;
+	assert_int_equal(nc_connect(&c, a.p.runtime_dir, 5000), 0);
+	c.on_event = on_event;
+	c.ud = &s;
+	edit_quad(&c, &s, 0, &q);
+	nc_close(&c);
+	/* The first at 4 entries, the next after the interval. */
+	assert_true(metric_wait(&a, "scene_checkpoint_failures_total", 2) >= 2);
+	assert_int_equal(nf_metric(&a, "scene_checkpoint_writes_total"), 0);
+	assert_int_equal(count_of(th_daemon_log(&a.p), "writing the scene checkpoint"), 1);
+	struct json_object *r = scene_wait(&a, id, 7);
+	offline_hash(&a, id, off, &n);
+	assert_string_equal(js(r, "world_hash"), off);
+	assert_int_equal(ckpt_position(r), UINT64_MAX); /* "checkpoint": null */
+	json_object_put(r);
+
+	assert_int_equal(unlink(path), 0);
+	assert_true(metric_wait(&a, "scene_checkpoint_writes_total", 1) >= 1);
+	assert_non_null(strstr(th_daemon_log(&a.p), "scene checkpoints are written again"));
+	r = scene_call(&a, id, NULL, 0);
+	assert_non_null(r);
+	assert_int_equal(ckpt_position(r), 7);
+	json_object_put(r);
 	nf_cleanup(&a);
 }
 
@@ -549,6 +600,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(the_scene_is_folded_and_survives_kill_and_damaged_checkpoints, nf_teardown),
+		cmocka_unit_test_teardown(a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on,
+					  nf_teardown),
 		cmocka_unit_test_teardown(an_unknown_session_is_a_sentence, nf_teardown),
 		cmocka_unit_test_teardown(a_host_and_its_member_reach_the_same_world, nf_teardown),
 		cmocka_unit_test_teardown(entries_below_the_rollback_window_rebuild_the_scene, nf_teardown),

@@ -368,6 +368,43 @@ static bool sess_scene_matches_log(struct clog *log, struct th_fold *f, uint64_t
 	return k.sum == st.entries;
 }
 
+int sess_scene_ckpt_load(const struct th_fold_config *c, const uint8_t *p, size_t len,
+			 const uint8_t session[SESS_CKPT_ID_LEN], struct sess_ckpt_header *h, struct th_fold **out,
+			 const char **why)
+{
+	struct sess_ckpt_header x;
+	const uint8_t *snap;
+	struct th_fold *f = NULL;
+	uint8_t hash[TH_SCENE_HASH_LEN], digest[32];
+	int r = sess_ckpt_parse(p, len, session, &x, &snap, why);
+	if (r < 0)
+		return r;
+	const char *fwhy = NULL;
+	r = th_fold_restore(c, snap, (size_t)x.snapshot_len, &f, &fwhy);
+	if (r < 0) {
+		*why = fwhy ? fwhy : "its snapshot does not restore";
+		return r;
+	}
+	if ((r = th_fold_world_hash(f, hash)) < 0) {
+		th_fold_destroy(&f);
+		return r;
+	}
+	if (memcmp(hash, x.world_hash, sizeof(hash))) {
+		th_fold_destroy(&f);
+		*why = "the world hash of its scene differs from the one in its header";
+		return -EBADMSG;
+	}
+	th_fold_set_digest(f, digest);
+	if (memcmp(digest, x.set_digest, sizeof(digest))) {
+		th_fold_destroy(&f);
+		*why = "the digest of its entry set differs from the one in its header";
+		return -EBADMSG;
+	}
+	*h = x;
+	*out = f;
+	return 0;
+}
+
 static void sess_scene_damaged(struct sess_scene *sc, uint64_t pos, const char *why)
 {
 	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
@@ -391,10 +428,9 @@ static bool sess_scene_restore(struct sess_scene *sc)
 	}
 	int n = sess_ckpt_list(sc->s->dir, pos, SESS_CKPT_LIST_MAX);
 	for (int i = 0; i < n; i++) {
-		uint8_t *buf = NULL, hash[TH_SCENE_HASH_LEN], digest[32];
+		uint8_t *buf = NULL;
 		size_t len;
 		struct sess_ckpt_header h;
-		const uint8_t *snap;
 		const char *why = NULL;
 		struct th_fold_config c;
 		struct th_fold *f = NULL;
@@ -405,22 +441,16 @@ static bool sess_scene_restore(struct sess_scene *sc)
 			sess_scene_damaged(sc, pos[i], text);
 			continue;
 		}
-		if (sess_ckpt_parse(buf, len, sc->s->id_bytes, &h, &snap, &why) < 0) {
-			sess_scene_damaged(sc, pos[i], why);
-		} else if (h.next_pos != pos[i]) {
-			sess_scene_damaged(sc, pos[i], "the position in its header differs from its name");
-		} else if (!sess_scene_config(sc, &c)) {
+		if (!sess_scene_config(sc, &c)) {
 			free(buf);
 			return false; /* waits for the host key */
-		} else if ((r = th_fold_restore(&c, snap, (size_t)h.snapshot_len, &f, &why)) < 0) {
+		}
+		if ((r = sess_scene_ckpt_load(&c, buf, len, sc->s->id_bytes, &h, &f, &why)) < 0) {
 			char text[300];
-			snprintf(text, sizeof(text), "its snapshot does not restore: %s",
-				 r == -EBADMSG && why ? why : th_strerror(r));
+			snprintf(text, sizeof(text), "%s", r == -EBADMSG && why ? why : th_strerror(r));
 			sess_scene_damaged(sc, pos[i], text);
-		} else if (th_fold_world_hash(f, hash) < 0 || memcmp(hash, h.world_hash, sizeof(hash))) {
-			sess_scene_damaged(sc, pos[i], "the world hash of its scene differs from the one in its header");
-		} else if (th_fold_set_digest(f, digest), memcmp(digest, h.set_digest, sizeof(digest))) {
-			sess_scene_damaged(sc, pos[i], "the digest of its entry set differs from the one in its header");
+		} else if (h.next_pos != pos[i]) {
+			sess_scene_damaged(sc, pos[i], "the position in its header differs from its name");
 		} else if (!sess_scene_matches_log(sc->s->log, f, h.next_pos)) {
 			sess_scene_damaged(sc, pos[i], "its entry set is not the log's entries below its position");
 		} else {

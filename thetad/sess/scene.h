@@ -29,9 +29,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sess/scene_ckpt.h"
+
 struct sess_module;
 struct sess_session;
 struct th_fold;
+struct th_fold_config;
+struct sess_ckpt_header;
 struct th_fold_outcome;
 struct th_wbuf;
 struct clog_event;
@@ -91,6 +95,15 @@ void sess_scene_log_reopened(struct sess_module *m, struct sess_session *s);
 void sess_scene_on_durable(struct sess_session *s, const struct clog_event *ev);
 /* Time-driven checkpoints, retries, gauges. */
 void sess_scene_tick(struct sess_module *m, uint64_t now_ns);
+/* A checkpoint file's bytes validated as a restart does: scene_ckpt.h's
+ * checks (magic, version, length, CRC, session), the snapshot restored
+ * with c, its world hash and set digest equal to the header's. 0 with *h
+ * and *out (the restored fold, the caller's), or -EBADMSG with *why (a
+ * static sentence), or another negative errno. The restart then checks the
+ * entry set against the log (thetad/sess/scene.c). */
+int sess_scene_ckpt_load(const struct th_fold_config *c, const uint8_t *p, size_t len,
+			 const uint8_t session[SESS_CKPT_ID_LEN], struct sess_ckpt_header *h, struct th_fold **out,
+			 const char **why);
 /* `scene`: the session's scene in numbers (docs/operator.md). */
 int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_object *args, struct json_object **res,
 		   char *err, size_t errlen);
