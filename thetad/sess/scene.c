@@ -102,7 +102,7 @@ struct sess_scene_mod {
 	struct th_hist fold_ns, encode_ns;
 	uint64_t *m_folded, *m_applied, *m_refused, *m_excluded, *m_rollbacks, *m_rebuilds, *m_eproto, *m_failures;
 	uint64_t *m_ckpt_writes, *m_ckpt_fail, *m_ckpt_damaged, *m_ckpt_restored, *m_ckpt_bytes;
-	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_encode_p999_us, *m_encode_max_us;
+	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_encode_p999_us, *m_encode_max_us, *m_pass_max_us;
 };
 
 static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool total_order);
@@ -707,6 +707,9 @@ static void sess_scene_on_pass(struct th_loop *loop, int fd, uint32_t events, vo
 			more = true;
 		}
 	}
+	uint64_t took = (th_now_ns() - now) / 1000;
+	if (took > *sm->m_pass_max_us)
+		*sm->m_pass_max_us = took;
 	if (more)
 		sess_scene_arm(m); /* the loop serves everything else first */
 }
@@ -914,6 +917,8 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 					 "time on the loop to encode a checkpoint (snapshot, hash), p99.9 (us)");
 	sm->m_encode_max_us = srv_gauge(mx, "scene_checkpoint_encode_max_us",
 					"time on the loop to encode a checkpoint (snapshot, hash), max (us)");
+	sm->m_pass_max_us = srv_gauge(mx, "scene_pass_max_us",
+				      "longest loop pass of a scene rebuild or catch-up (us; its CPU and any wait for one)");
 	m->scene = sm;
 	int r = sess_ckpt_writer_create(&sm->writer);
 	if (r < 0 ||

@@ -124,7 +124,7 @@ int main(void)
 	if (start(&d) < 0)
 		goto out;
 	double rebuild = wait_live(&d);
-	double stall = metric(&d, "loop_stall_max_us");
+	double stall = metric(&d, "loop_stall_max_us"), pass = metric(&d, "scene_pass_max_us");
 	if (rebuild < 0) {
 		fprintf(stderr, "bench_scene_restart: the scene did not become live: %s\n", th_daemon_log(&d));
 		goto out;
@@ -153,6 +153,7 @@ int main(void)
 	       BENCH_SCENE_ENTRIES, rebuild, stall, bytes, restore, restore_stall);
 	th_bench_figure("scene.daemon.rebuild_100k_ms", rebuild, "ms");
 	th_bench_figure("scene.daemon.rebuild_loop_stall_max_us", stall, "us");
+	th_bench_figure("scene.daemon.rebuild_pass_max_us", pass, "us");
 	th_bench_figure("scene.daemon.restore_100k_ms", restore, "ms");
 	th_bench_figure("scene.daemon.restore_loop_stall_max_us", restore_stall, "us");
 	th_bench_figure("scene.daemon.checkpoint_bytes", bytes, "bytes");
