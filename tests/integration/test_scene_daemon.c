@@ -131,6 +131,71 @@ static int offline_record(void *user, const struct th_logscan_rec *r)
 	return 0;
 }
 
+/* The entries of a log, copied, to fold in another order. */
+struct copied {
+	struct th_logrec_entry *e;
+	uint64_t *pos;
+	size_t n, cap;
+};
+
+static int copy_record(void *user, const struct th_logscan_rec *r)
+{
+	struct copied *c = user;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->e = realloc(c->e, c->cap * sizeof(*c->e));
+		c->pos = realloc(c->pos, c->cap * sizeof(*c->pos));
+		assert_non_null(c->e);
+		assert_non_null(c->pos);
+	}
+	c->e[c->n] = r->entry;
+	uint8_t *p = malloc(r->entry.payload_len + 1);
+	assert_non_null(p);
+	memcpy(p, r->entry.payload, r->entry.payload_len);
+	c->e[c->n].payload = p;
+	c->pos[c->n] = r->index;
+	c->n++;
+	return 0;
+}
+
+static int total_order(const void *a, const void *b)
+{
+	const struct th_logrec_entry *x = a, *y = b;
+	if (x->lamport != y->lamport)
+		return x->lamport < y->lamport ? -1 : 1;
+	return memcmp(x->author, y->author, sizeof(x->author));
+}
+
+/* The world hash of d's log of session id folded in total order, sorted
+ * first (no rollback needed), and the number of refusals. */
+static void total_order_hash(struct nf_daemon *d, const char *id, char hex[65], uint64_t *refused)
+{
+	char dir[4300];
+	struct copied c = { 0 };
+	struct th_fold_config fc = { 0 };
+	struct th_fold *f;
+	struct th_logscan_result res;
+	struct th_fold_stats st;
+	uint8_t h[TH_SCENE_HASH_LEN];
+	snprintf(dir, sizeof(dir), "%s/sessions/%s/log", d->p.state_dir, id);
+	assert_int_equal(th_logscan_dir(dir, &(struct th_logscan_ops){ .record = copy_record }, &c, &res), 0);
+	assert_true(res.ok);
+	qsort(c.e, c.n, sizeof(*c.e), total_order);
+	assert_int_equal(th_fold_create(&fc, &f), 0);
+	for (size_t i = 0; i < c.n; i++)
+		assert_int_equal(th_fold_add(f, &c.e[i], i), 0);
+	th_fold_stats(f, &st);
+	assert_int_equal(st.rollbacks, 0);
+	*refused = st.refused;
+	assert_int_equal(th_fold_world_hash(f, h), 0);
+	th_hex_encode(h, sizeof(h), hex);
+	th_fold_destroy(&f);
+	for (size_t i = 0; i < c.n; i++)
+		free((void *)c.e[i].payload);
+	free(c.e);
+	free(c.pos);
+}
+
 /* The world hash (hex) of d's log of session id folded here, from the
  * files; the number of entries into *n. */
 static void offline_hash(struct nf_daemon *d, const char *id, char hex[65], uint64_t *n)
@@ -153,7 +218,10 @@ static void offline_hash(struct nf_daemon *d, const char *id, char hex[65], uint
 
 /* ---- a client that edits --------------------------------------------------------- */
 
+/* The client's own entries among its events (a member's client also
+ * gets what the host relays, in any order with its own). */
 struct seen {
+	char me[TH_KEY_FPR_LEN];
 	uint8_t author[32];
 	uint64_t seq, n;
 };
@@ -161,9 +229,35 @@ struct seen {
 static void on_event(void *ud, const struct th_logrec_entry *e)
 {
 	struct seen *s = ud;
+	char fpr[TH_KEY_FPR_LEN];
+	th_key_fingerprint(e->author, fpr, sizeof(fpr));
+	if (strcmp(fpr, s->me))
+		return;
 	memcpy(s->author, e->author, 32);
 	s->seq = e->seq;
 	s->n++;
+}
+
+/* A client of d that edits as the test's user (whoami: its key). */
+static void editor_connect(struct nf_daemon *d, struct nc_client *c, struct seen *s)
+{
+	int fd = ctl_connect(d->p.runtime_dir);
+	char *reply = NULL;
+	size_t len;
+	const char *rq = "{\"cmd\":\"whoami\"}";
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_send_frame(fd, rq, strlen(rq)), 0);
+	assert_int_equal(ctl_recv_frame(fd, &reply, &len), 0);
+	close(fd);
+	struct json_object *o = json_tokener_parse(reply), *r, *k;
+	free(reply);
+	assert_true(o && json_object_object_get_ex(o, "result", &r) && json_object_object_get_ex(r, "key", &k));
+	memset(s, 0, sizeof(*s));
+	snprintf(s->me, sizeof(s->me), "%s", json_object_get_string(k));
+	json_object_put(o);
+	assert_int_equal(nc_connect(c, d->p.runtime_dir, 5000), 0);
+	c->on_event = on_event;
+	c->ud = s;
 }
 
 /* Submits type/scope/payload m and waits for its ack and its event; the
@@ -334,10 +428,8 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	nf_host(&a, "scene", id);
 
 	struct nc_client c;
-	struct seen s = { 0 };
-	assert_int_equal(nc_connect(&c, a.p.runtime_dir, 5000), 0);
-	c.on_event = on_event;
-	c.ud = &s;
+	struct seen s;
+	editor_connect(&a, &c, &s);
 	struct made q;
 	edit_quad(&c, &s, 0, &q);
 	nc_close(&c);
@@ -451,11 +543,9 @@ static void a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on
 	put_bin(path, "x", 1);
 
 	struct nc_client c;
-	struct seen s = { 0 };
+	struct seen s;
 	struct made q;
-	assert_int_equal(nc_connect(&c, a.p.runtime_dir, 5000), 0);
-	c.on_event = on_event;
-	c.ud = &s;
+	editor_connect(&a, &c, &s);
 	edit_quad(&c, &s, 0, &q);
 	nc_close(&c);
 	/* The first at 4 entries, the next after the interval. */
@@ -505,15 +595,11 @@ static void a_host_and_its_member_reach_the_same_world(void **state)
 	nf_invite_join(&a, &b, id, "editor");
 
 	struct nc_client ca, cb;
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa, sb;
 	struct made qa, qb;
-	assert_int_equal(nc_connect(&ca, a.p.runtime_dir, 5000), 0);
-	ca.on_event = on_event;
-	ca.ud = &sa;
+	editor_connect(&a, &ca, &sa);
 	edit_quad(&ca, &sa, 0, &qa);
-	assert_int_equal(nc_connect(&cb, b.p.runtime_dir, 5000), 0);
-	cb.on_event = on_event;
-	cb.ud = &sb;
+	editor_connect(&b, &cb, &sb);
 	edit_quad(&cb, &sb, 5, &qb);
 	nc_close(&ca);
 	nc_close(&cb);
@@ -555,15 +641,11 @@ static void entries_below_the_rollback_window_rebuild_the_scene(void **state)
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
 
 	struct nc_client ca, cb;
-	struct seen sa = { 0 }, sb = { 0 };
+	struct seen sa, sb;
 	struct made qa, qb;
-	assert_int_equal(nc_connect(&ca, a.p.runtime_dir, 5000), 0);
-	ca.on_event = on_event;
-	ca.ud = &sa;
+	editor_connect(&a, &ca, &sa);
 	edit_quad(&ca, &sa, 0, &qa);
-	assert_int_equal(nc_connect(&cb, b.p.runtime_dir, 5000), 0);
-	cb.on_event = on_event;
-	cb.ud = &sb;
+	editor_connect(&b, &cb, &sb);
 	edit_quad(&cb, &sb, 5, &qb);
 	nc_close(&ca);
 	nc_close(&cb);
@@ -596,6 +678,50 @@ static void entries_below_the_rollback_window_rebuild_the_scene(void **state)
 	nf_cleanup(&b);
 }
 
+/* Both sides edit through a partition, so each folds the other's entries
+ * below its own (rollbacks): the world and the refusals are those of the
+ * entries in total order, folded without any rollback. */
+static void concurrent_edits_fold_to_the_world_of_their_total_order(void **state)
+{
+	(void)state;
+	struct nf_daemon a, b;
+	char id[33], ha[65], hb[65], ho[65];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "concurrent", id);
+	nf_invite_join(&a, &b, id, "editor");
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
+	struct nc_client ca, cb;
+	struct seen sa, sb;
+	struct made qa, qb;
+	editor_connect(&a, &ca, &sa);
+	edit_quad(&ca, &sa, 0, &qa);
+	editor_connect(&b, &cb, &sb);
+	edit_quad(&cb, &sb, 5, &qb);
+	nc_close(&ca);
+	nc_close(&cb);
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
+	struct nf_daemon *ds[2] = { &a, &b };
+	assert_int_equal(nf_wait_logs_equal(ds, 2, id, 14, WAIT_MS), 0);
+	struct json_object *ra = scene_wait(&a, id, 14), *rb = scene_wait(&b, id, 14);
+	snprintf(ha, sizeof(ha), "%s", js(ra, "world_hash"));
+	snprintf(hb, sizeof(hb), "%s", js(rb, "world_hash"));
+	uint64_t refused;
+	total_order_hash(&a, id, ho, &refused);
+	assert_int_equal(refused, 2);
+	assert_true(ju(ra, "rollbacks") + ju(rb, "rollbacks") >= 1);
+	assert_int_equal(ju(ra, "rebuilds"), 0);
+	assert_int_equal(ju(ra, "refused"), 2);
+	assert_int_equal(ju(rb, "refused"), 2);
+	assert_int_equal(ju(ra, "entities"), 2);
+	assert_string_equal(ha, ho);
+	assert_string_equal(hb, ho);
+	json_object_put(ra);
+	json_object_put(rb);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +731,7 @@ int main(void)
 		cmocka_unit_test_teardown(an_unknown_session_is_a_sentence, nf_teardown),
 		cmocka_unit_test_teardown(a_host_and_its_member_reach_the_same_world, nf_teardown),
 		cmocka_unit_test_teardown(entries_below_the_rollback_window_rebuild_the_scene, nf_teardown),
+		cmocka_unit_test_teardown(concurrent_edits_fold_to_the_world_of_their_total_order, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

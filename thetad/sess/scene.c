@@ -1030,6 +1030,8 @@ int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_obj
 		json_object_object_add(o, "excluded", json_object_new_uint64(fs.excluded));
 		json_object_object_add(o, "control", json_object_new_uint64(fs.control));
 		json_object_object_add(o, "rollbacks", json_object_new_uint64(fs.rollbacks));
+		json_object_object_add(o, "window_entries", json_object_new_uint64(fs.window_entries));
+		json_object_object_add(o, "window_bytes", json_object_new_uint64(fs.window_bytes));
 	}
 	json_object_object_add(o, "rebuilds", json_object_new_uint64(sc->rebuilds));
 	if (sc->built)

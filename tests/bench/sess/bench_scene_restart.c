@@ -69,6 +69,24 @@ static double metric(struct th_daemon_proc *d, const char *name)
 	return x;
 }
 
+static double window_bytes = -1, vmrss_kib = -1;
+
+/* The daemon's resident memory now (KiB), or -1. */
+static double rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	double v = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			v = strtod(line + 6, NULL);
+	fclose(f);
+	return v;
+}
+
 /* Waits for the live scene of every entry; its built_ms, or -1. */
 static double wait_live(struct th_daemon_proc *d)
 {
@@ -78,6 +96,8 @@ static double wait_live(struct th_daemon_proc *d)
 		if (r && json_object_object_get_ex(r, "state", &v) && !strcmp(json_object_get_string(v), "live") &&
 		    num(r, "log_position") == BENCH_SCENE_ENTRIES) {
 			double ms = num(r, "built_ms");
+			window_bytes = num(r, "window_bytes");
+			vmrss_kib = rss_kib(d->pid);
 			json_object_put(r);
 			return ms;
 		}
@@ -125,6 +145,7 @@ int main(void)
 		goto out;
 	double rebuild = wait_live(&d);
 	double stall = metric(&d, "loop_stall_max_us"), pass = metric(&d, "scene_pass_max_us");
+	double window = window_bytes, rss = vmrss_kib;
 	if (rebuild < 0) {
 		fprintf(stderr, "bench_scene_restart: the scene did not become live: %s\n", th_daemon_log(&d));
 		goto out;
@@ -154,6 +175,8 @@ int main(void)
 	th_bench_figure("scene.daemon.rebuild_100k_ms", rebuild, "ms");
 	th_bench_figure("scene.daemon.rebuild_loop_stall_max_us", stall, "us");
 	th_bench_figure("scene.daemon.rebuild_pass_max_us", pass, "us");
+	th_bench_figure("scene.daemon.window_mib_100k", window / (1 << 20), "MiB");
+	th_bench_figure("scene.daemon.rss_after_rebuild_mib", rss / 1024, "MiB");
 	th_bench_figure("scene.daemon.restore_100k_ms", restore, "ms");
 	th_bench_figure("scene.daemon.restore_loop_stall_max_us", restore_stall, "us");
 	th_bench_figure("scene.daemon.checkpoint_bytes", bytes, "bytes");
