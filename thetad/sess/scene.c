@@ -1,7 +1,7 @@
 /* Every session's scene: a th_fold per session fed from the log, with
  * checkpoints and restart (scene.h says how the states go). Runs on the
- * loop thread; checkpoint files are written by scene_ckpt.c's writer
- * thread. */
+ * loop thread; checkpoint files are encoded and written by a child
+ * process (scene_ckpt.c, sess_ckpt_fork). */
 #include "sess/scene.h"
 
 #include <errno.h>
@@ -78,13 +78,13 @@ struct sess_scene {
 	uint64_t since_ckpt;  /* entries folded since the last checkpoint (or the open) */
 	uint64_t ckpt_due_ns; /* time-driven checkpoint due (0: nothing changed) */
 	uint64_t ckpt_retry_ns; /* after a failure, none before this */
-	bool ckpt_busy;       /* a write is with the writer thread */
+	struct sess_ckpt_child child; /* the checkpoint being written (pid 0: none) */
+	uint64_t child_start_ns;
 	bool ckpt_fail_logged;
 	bool have_ckpt;
 	uint64_t ckpt_pos, ckpt_wall_ns;
 	uint8_t ckpt_hash[TH_SCENE_HASH_LEN];
 	uint64_t pending_pos;
-	uint8_t pending_hash[TH_SCENE_HASH_LEN];
 };
 
 struct sess_scene_listener {
@@ -95,14 +95,14 @@ struct sess_scene_listener {
 struct sess_scene_mod {
 	uint64_t ckpt_entries, ckpt_interval_ns;
 	uint32_t window_entries; /* the folds' rollback window (0: th_fold's default) */
-	struct sess_ckpt_writer *writer;
+	unsigned children; /* checkpoint children running, all sessions */
 	int pass_fd;
 	bool pass_armed;
 	struct sess_scene_listener listeners[SESS_SCENE_LISTENERS_MAX];
-	struct th_hist fold_ns, encode_ns;
+	struct th_hist fold_ns, fork_ns;
 	uint64_t *m_folded, *m_applied, *m_refused, *m_excluded, *m_rollbacks, *m_rebuilds, *m_eproto, *m_failures;
 	uint64_t *m_ckpt_writes, *m_ckpt_fail, *m_ckpt_damaged, *m_ckpt_restored, *m_ckpt_bytes;
-	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_encode_p999_us, *m_encode_max_us, *m_pass_max_us;
+	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_fork_p999_us, *m_fork_max_us, *m_pass_max_us, *m_ckpt_ms;
 };
 
 static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool total_order);
@@ -231,12 +231,13 @@ static int sess_scene_add(struct sess_scene *sc, const struct th_logrec_entry *e
 
 /* ---- checkpoints ------------------------------------------------------------------ */
 
-static void sess_scene_ckpt_done(void *ud, int status, uint64_t next_pos, uint64_t write_ns)
+static void sess_scene_ckpt_done(struct sess_scene *sc, int status, uint64_t next_pos, uint64_t write_ns)
 {
-	struct sess_scene *sc = ud;
 	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
-	(void)write_ns;
-	sc->ckpt_busy = false;
+	struct sess_ckpt_header h;
+	if (status == 0)
+		status = sess_ckpt_read_header(sc->s->dir, next_pos, &h);
+	*sm->m_ckpt_ms = write_ns / 1000000;
 	if (status < 0) {
 		(*sm->m_ckpt_fail)++;
 		/* Tried again after the interval (or the next N entries). */
@@ -256,15 +257,14 @@ static void sess_scene_ckpt_done(void *ud, int status, uint64_t next_pos, uint64
 	sc->have_ckpt = true;
 	sc->ckpt_pos = next_pos;
 	sc->ckpt_wall_ns = th_wall_ns();
-	memcpy(sc->ckpt_hash, sc->pending_hash, sizeof(sc->ckpt_hash));
+	memcpy(sc->ckpt_hash, h.world_hash, sizeof(sc->ckpt_hash));
+	*sm->m_ckpt_bytes = SESS_CKPT_HEADER_LEN + h.snapshot_len;
 }
 
 /* The checkpoint file's bytes for the live scene (header and snapshot)
- * into *w (initialised here). */
+ * into *w (initialised here): in the checkpoint's child, or at a stop. */
 static int sess_scene_ckpt_encode(struct sess_scene *sc, struct th_wbuf *w, struct sess_ckpt_header *h)
 {
-	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
-	uint64_t t0 = th_now_ns();
 	th_wbuf_init(w, SESS_CKPT_HEADER_LEN + SESS_CKPT_SNAPSHOT_MAX);
 	th_wbuf_extend(w, SESS_CKPT_HEADER_LEN);
 	int r = th_wbuf_error(w);
@@ -281,26 +281,45 @@ static int sess_scene_ckpt_encode(struct sess_scene *sc, struct th_wbuf *w, stru
 	h->next_pos = sc->next;
 	h->snapshot_len = w->len - SESS_CKPT_HEADER_LEN;
 	sess_ckpt_header_put(w->data, h);
-	th_hist_add(&sm->encode_ns, th_now_ns() - t0);
-	*sm->m_ckpt_bytes = w->len;
-	*sm->m_encode_p999_us = th_hist_quantile(&sm->encode_ns, 0.999) / 1000;
-	*sm->m_encode_max_us = sm->encode_ns.max / 1000;
 	return 0;
 }
 
-/* A checkpoint of the live scene, written on the writer thread. */
+static int sess_scene_child_encode(void *ud, struct th_wbuf *file)
+{
+	struct sess_ckpt_header h;
+	return sess_scene_ckpt_encode(ud, file, &h);
+}
+
+/* The checkpoint's child exited. */
+static void sess_scene_on_child(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sess_scene *sc = user;
+	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
+	(void)events;
+	int r = sess_ckpt_reap(&sc->child, false);
+	if (r == -EAGAIN)
+		return; /* not yet (a spurious wake-up) */
+	th_loop_del(loop, fd);
+	sm->children--;
+	sess_scene_ckpt_done(sc, r, sc->pending_pos, th_now_ns() - sc->child_start_ns);
+}
+
+/* A checkpoint of the live scene, encoded and written by a child process
+ * (the loop pays for the fork). */
 static void sess_scene_checkpoint(struct sess_scene *sc, uint64_t now_ns)
 {
 	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
-	if (sc->state != SESS_SCENE_LIVE || sc->ckpt_busy || !sc->since_ckpt)
+	if (sc->state != SESS_SCENE_LIVE || sc->child.pid || !sc->since_ckpt || sm->children >= SESS_CKPT_CHILDREN_MAX)
 		return;
-	struct th_wbuf w;
-	struct sess_ckpt_header h;
-	int r = sess_scene_ckpt_encode(sc, &w, &h);
+	uint64_t t0 = th_now_ns();
+	int r = sess_ckpt_fork(sc->s->dir, sc->next, sess_scene_child_encode, sc, &sc->child);
 	if (r == 0) {
-		r = sess_ckpt_writer_submit(sm->writer, sc->s->dir, h.next_pos, w.data, w.len, sess_scene_ckpt_done, sc);
+		th_hist_add(&sm->fork_ns, th_now_ns() - t0);
+		*sm->m_fork_p999_us = th_hist_quantile(&sm->fork_ns, 0.999) / 1000;
+		*sm->m_fork_max_us = sm->fork_ns.max / 1000;
+		r = th_loop_add(srv_daemon_loop(sc->m->d), sc->child.pidfd, EPOLLIN, sess_scene_on_child, sc);
 		if (r < 0)
-			th_wbuf_fini(&w);
+			sess_ckpt_reap(&sc->child, true);
 	}
 	if (r < 0) {
 		(*sm->m_ckpt_fail)++;
@@ -311,9 +330,9 @@ static void sess_scene_checkpoint(struct sess_scene *sc, uint64_t now_ns)
 		sc->ckpt_retry_ns = sc->ckpt_due_ns = now_ns + sm->ckpt_interval_ns;
 		return;
 	}
-	sc->ckpt_busy = true;
-	sc->pending_pos = h.next_pos;
-	memcpy(sc->pending_hash, h.world_hash, sizeof(sc->pending_hash));
+	sm->children++;
+	sc->child_start_ns = t0;
+	sc->pending_pos = sc->next;
 	sc->since_ckpt = 0;
 	sc->ckpt_due_ns = 0;
 }
@@ -759,6 +778,7 @@ void sess_scene_open(struct sess_module *m, struct sess_session *s)
 	}
 	sc->m = m;
 	sc->s = s;
+	sc->child.pidfd = -1;
 	s->scene = sc;
 	uint64_t now = th_now_ns();
 	sc->build_start_ns = now;
@@ -779,8 +799,13 @@ static void sess_scene_free(struct sess_module *m, struct sess_session *s)
 	struct sess_scene *sc = s->scene;
 	if (!sc)
 		return;
-	if (m->scene && m->scene->writer)
-		sess_ckpt_writer_forget(m->scene->writer, sc);
+	if (sc->child.pid) {
+		/* Its write lands (or fails) first. */
+		th_loop_del(srv_daemon_loop(m->d), sc->child.pidfd);
+		sess_ckpt_reap(&sc->child, true);
+		if (m->scene)
+			m->scene->children--;
+	}
 	clog_cursor_close(&sc->cur);
 	th_fold_destroy(&sc->f);
 	free(sc);
@@ -830,15 +855,6 @@ void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
 	}
 	*sm->m_fold_p999_us = th_hist_quantile(&sm->fold_ns, 0.999) / 1000;
 	*sm->m_fold_max_us = sm->fold_ns.max / 1000;
-}
-
-static void sess_scene_on_writer(struct th_loop *loop, int fd, uint32_t events, void *user)
-{
-	struct sess_module *m = user;
-	(void)loop;
-	(void)fd;
-	(void)events;
-	sess_ckpt_writer_poll(m->scene->writer);
 }
 
 void sess_scene_set_listener(struct sess_module *m, sess_scene_listener_fn *fn, void *ud)
@@ -913,19 +929,16 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 	sm->m_ckpt_bytes = srv_gauge(mx, "scene_checkpoint_bytes", "size of the last scene checkpoint encoded");
 	sm->m_fold_p999_us = srv_gauge(mx, "scene_fold_p999_us", "time to fold one live entry, p99.9 (us)");
 	sm->m_fold_max_us = srv_gauge(mx, "scene_fold_max_us", "time to fold one live entry, max (us)");
-	sm->m_encode_p999_us = srv_gauge(mx, "scene_checkpoint_encode_p999_us",
-					 "time on the loop to encode a checkpoint (snapshot, hash), p99.9 (us)");
-	sm->m_encode_max_us = srv_gauge(mx, "scene_checkpoint_encode_max_us",
-					"time on the loop to encode a checkpoint (snapshot, hash), max (us)");
+	sm->m_fork_p999_us = srv_gauge(mx, "scene_checkpoint_fork_p999_us",
+				       "loop time to start a checkpoint (fork of its child), p99.9 (us)");
+	sm->m_fork_max_us = srv_gauge(mx, "scene_checkpoint_fork_max_us",
+				      "loop time to start a checkpoint (fork of its child), max (us)");
+	sm->m_ckpt_ms = srv_gauge(mx, "scene_checkpoint_last_ms",
+				  "how long the last checkpoint's child took to encode and write it (ms)");
 	sm->m_pass_max_us = srv_gauge(mx, "scene_pass_max_us",
 				      "longest loop pass of a scene rebuild or catch-up (us; its CPU and any wait for one)");
 	m->scene = sm;
-	int r = sess_ckpt_writer_create(&sm->writer);
-	if (r < 0 ||
-	    (r = th_loop_add(srv_daemon_loop(m->d), sess_ckpt_writer_fd(sm->writer), EPOLLIN, sess_scene_on_writer, m)) < 0) {
-		snprintf(msg, len, "cannot start the scene checkpoint writer: %s", th_strerror(r));
-		return r;
-	}
+	int r;
 	sm->pass_fd = th_timerfd_create(0, 0);
 	if (sm->pass_fd < 0 || (r = th_loop_add(srv_daemon_loop(m->d), sm->pass_fd, EPOLLIN, sess_scene_on_pass, m)) < 0) {
 		r = sm->pass_fd < 0 ? sm->pass_fd : r;
@@ -942,14 +955,17 @@ void sess_scene_stop(struct sess_module *m)
 	struct sess_scene_mod *sm = m->scene;
 	if (!sm)
 		return;
-	/* What is with the writer thread lands first; then a last checkpoint
-	 * of each changed live scene, in this call. */
-	if (sm->writer) {
-		th_loop_del(srv_daemon_loop(m->d), sess_ckpt_writer_fd(sm->writer));
-		sess_ckpt_writer_destroy(&sm->writer);
-	}
+	/* A checkpoint being written lands first; then a last one of each
+	 * changed live scene, in this call. */
 	for (unsigned i = 0; i < m->reg.n; i++) {
 		struct sess_scene *sc = m->reg.s[i]->scene;
+		if (sc && sc->child.pid) {
+			th_loop_del(srv_daemon_loop(m->d), sc->child.pidfd);
+			int r = sess_ckpt_reap(&sc->child, true);
+			sm->children--;
+			if (r < 0)
+				sc->since_ckpt++; /* the stop's checkpoint covers it */
+		}
 		if (sc && sc->state == SESS_SCENE_LIVE && sc->since_ckpt) {
 			struct th_wbuf w;
 			struct sess_ckpt_header h;

@@ -22,9 +22,8 @@
  *
  * Checkpoints: every scene.checkpoint_entries folded entries, or
  * scene.checkpoint_interval after the first change since the last one,
- * the snapshot is encoded on the loop and written by a writer thread
- * (tmp, fsync, rename, directory fsync), the newest two kept; one more at
- * a clean stop. docs/operator.md, "Scene checkpoints". */
+ * a child process encodes the snapshot and writes it (tmp, fsync, rename,
+ * directory fsync), the newest two kept; one more at a clean stop. docs/operator.md, "Scene checkpoints". */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +77,7 @@ struct sess_scene_config {
 	uint64_t ckpt_interval_ns; /* 0: SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS */
 };
 
-/* Metrics, the writer thread, the pass timer; then sess_scene_open for
+/* Metrics and the pass timer; then sess_scene_open for
  * each session. */
 int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg, char *msg, unsigned len);
 /* A last checkpoint of each changed live scene, then everything goes

@@ -5,18 +5,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "th_buf.h"
 #include "th_crc32c.h"
 #include "th_file.h"
-#include "th_time.h"
 
 #define SESS_CKPT_PREFIX "ckpt-"
 #define SESS_CKPT_SUFFIX ".thck"
@@ -213,194 +214,95 @@ int sess_ckpt_tidy(const char *dir, uint64_t pos_max)
 	return removed;
 }
 
-/* ---- writer thread ------------------------------------------------------------ */
-
-struct sess_ckpt_job {
-	struct sess_ckpt_job *next;
-	char dir[4096];
-	uint64_t next_pos;
-	uint8_t *file;
-	size_t len;
-	sess_ckpt_done_fn *done;
-	void *ud;
-	int status;
-	uint64_t write_ns;
-};
-
-struct sess_ckpt_writer {
-	pthread_t thread;
-	bool started;
-	int efd;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	/* Guarded by mu: queued (FIFO), the one being written, finished. */
-	struct sess_ckpt_job *queue, **queue_tail, *busy, *done, **done_tail;
-	unsigned queued;
-};
-
-static void *sess_ckpt_thread(void *arg)
+int sess_ckpt_read_header(const char *dir, uint64_t pos, struct sess_ckpt_header *h)
 {
-	struct sess_ckpt_writer *w = arg;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->queue && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->queue)
-			break; /* stopping, nothing left */
-		struct sess_ckpt_job *j = w->queue;
-		w->queue = j->next;
-		if (!w->queue)
-			w->queue_tail = &w->queue;
-		w->queued--;
-		w->busy = j;
-		pthread_mutex_unlock(&w->mu);
-
-		uint64_t t0 = th_now_ns();
-		j->status = sess_ckpt_write(j->dir, j->next_pos, j->file, j->len);
-		j->write_ns = th_now_ns() - t0;
-		free(j->file);
-		j->file = NULL;
-
-		pthread_mutex_lock(&w->mu);
-		w->busy = NULL;
-		j->next = NULL;
-		*w->done_tail = j;
-		w->done_tail = &j->next;
-		pthread_cond_broadcast(&w->cv);
-		uint64_t one = 1;
-		if (write(w->efd, &one, sizeof(one)) < 0) {
-			/* The counter cannot overflow in practice; a failed
-			 * write leaves the completion for the next poll. */
-		}
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	char path[4300];
+	uint8_t b[SESS_CKPT_HEADER_LEN];
+	int r = sess_ckpt_path(dir, pos, path, sizeof(path));
+	if (r < 0)
+		return r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	if (n != (ssize_t)sizeof(b) || memcmp(b, SESS_CKPT_MAGIC, 4))
+		return -EBADMSG;
+	memcpy(h->session, b + 8, SESS_CKPT_ID_LEN);
+	h->next_pos = th_get_le64(b + 24);
+	memcpy(h->world_hash, b + 32, SESS_CKPT_HASH_LEN);
+	memcpy(h->set_digest, b + 64, SESS_CKPT_HASH_LEN);
+	h->snapshot_len = th_get_le64(b + 96);
+	return 0;
 }
 
-int sess_ckpt_writer_create(struct sess_ckpt_writer **out)
+/* ---- writing in a child process -------------------------------------------------- */
+
+/* The child's exit status for errno e (a negative errno): e's value, or
+ * EIO when it does not fit. */
+static int sess_ckpt_exit_code(int e)
 {
-	struct sess_ckpt_writer *w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->queue_tail = &w->queue;
-	w->done_tail = &w->done;
-	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->efd < 0) {
+	return e >= 0 ? 0 : -e < 256 ? -e : EIO;
+}
+
+static void sess_ckpt_child_run(const char *dir, uint64_t next_pos, sess_ckpt_encode_fn *fn, void *ud,
+				pid_t parent)
+{
+	/* Nothing of the daemon's but its memory: the runtime lock, sockets
+	 * and eventfds stay the parent's alone. */
+	close_range(3, ~0u, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(ECHILD);
+	struct th_wbuf w;
+	int r = fn(ud, &w);
+	if (r == 0) {
+		r = sess_ckpt_write(dir, next_pos, w.data, w.len);
+		th_wbuf_fini(&w);
+	}
+	_exit(sess_ckpt_exit_code(r));
+}
+
+int sess_ckpt_fork(const char *dir, uint64_t next_pos, sess_ckpt_encode_fn *fn, void *ud,
+		   struct sess_ckpt_child *c)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		sess_ckpt_child_run(dir, next_pos, fn, ud, parent);
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
 		int r = -errno;
-		free(w);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 		return r;
 	}
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	int r = pthread_create(&w->thread, NULL, sess_ckpt_thread, w);
-	if (r) {
-		close(w->efd);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-		free(w);
-		return -r;
-	}
-	w->started = true;
-	*out = w;
+	c->pid = pid;
+	c->pidfd = fd;
 	return 0;
 }
 
-static void sess_ckpt_free_list(struct sess_ckpt_job *j)
+int sess_ckpt_reap(struct sess_ckpt_child *c, bool block)
 {
-	while (j) {
-		struct sess_ckpt_job *n = j->next;
-		free(j->file);
-		free(j);
-		j = n;
-	}
-}
-
-void sess_ckpt_writer_destroy(struct sess_ckpt_writer **pw)
-{
-	struct sess_ckpt_writer *w = *pw;
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	if (w->started)
-		pthread_join(w->thread, NULL);
-	sess_ckpt_free_list(w->queue);
-	sess_ckpt_free_list(w->done);
-	close(w->efd);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	free(w);
-	*pw = NULL;
-}
-
-int sess_ckpt_writer_fd(const struct sess_ckpt_writer *w)
-{
-	return w->efd;
-}
-
-int sess_ckpt_writer_submit(struct sess_ckpt_writer *w, const char *dir, uint64_t next_pos, uint8_t *file,
-			    size_t len, sess_ckpt_done_fn *done, void *ud)
-{
-	if (strlen(dir) >= sizeof(((struct sess_ckpt_job *)0)->dir))
-		return -ENAMETOOLONG;
-	pthread_mutex_lock(&w->mu);
-	bool full = w->queued >= SESS_CKPT_JOBS_MAX;
-	pthread_mutex_unlock(&w->mu);
-	if (full)
+	int st;
+	if (!c->pid)
+		return -ECHILD;
+	pid_t r = waitpid(c->pid, &st, block ? 0 : WNOHANG);
+	if (r == 0)
 		return -EAGAIN;
-	struct sess_ckpt_job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	snprintf(j->dir, sizeof(j->dir), "%s", dir);
-	j->next_pos = next_pos;
-	j->file = file;
-	j->len = len;
-	j->done = done;
-	j->ud = ud;
-	pthread_mutex_lock(&w->mu);
-	*w->queue_tail = j;
-	w->queue_tail = &j->next;
-	w->queued++;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	return 0;
-}
-
-int sess_ckpt_writer_poll(struct sess_ckpt_writer *w)
-{
-	uint64_t v;
-	if (read(w->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return -errno;
-	pthread_mutex_lock(&w->mu);
-	struct sess_ckpt_job *list = w->done;
-	w->done = NULL;
-	w->done_tail = &w->done;
-	pthread_mutex_unlock(&w->mu);
-	int n = 0;
-	while (list) {
-		struct sess_ckpt_job *j = list;
-		list = j->next;
-		if (j->done)
-			j->done(j->ud, j->status, j->next_pos, j->write_ns);
-		free(j);
-		n++;
-	}
-	return n;
-}
-
-void sess_ckpt_writer_forget(struct sess_ckpt_writer *w, void *ud)
-{
-	pthread_mutex_lock(&w->mu);
-	for (struct sess_ckpt_job *j = w->queue; j; j = j->next)
-		if (j->ud == ud)
-			j->done = NULL;
-	if (w->busy && w->busy->ud == ud)
-		w->busy->done = NULL;
-	for (struct sess_ckpt_job *j = w->done; j; j = j->next)
-		if (j->ud == ud)
-			j->done = NULL;
-	pthread_mutex_unlock(&w->mu);
+	if (r < 0 && errno == EINTR)
+		return -EAGAIN;
+	int res = r < 0                ? -errno
+		  : WIFEXITED(st)      ? -WEXITSTATUS(st)
+		  : WIFSIGNALED(st)    ? -EINTR
+				       : -EIO;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pid = 0;
+	c->pidfd = -1;
+	return res;
 }

@@ -17,7 +17,7 @@
  *
  * This file knows the bytes and the files, not the fold: the caller
  * restores the snapshot and compares the world hash (thetad/sess/scene.c).
- * A writer thread (sess_ckpt_writer) does the file work off the loop. */
+ * A child process (sess_ckpt_fork) encodes and writes it off the loop. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,7 +32,7 @@
 #define SESS_CKPT_SNAPSHOT_MAX (1ull << 30) /* snapshot bytes a file may hold */
 #define SESS_CKPT_LIST_MAX 64u            /* checkpoint files looked at per session */
 #define SESS_CKPT_DIR "checkpoints"
-#define SESS_CKPT_JOBS_MAX 256u           /* writes queued on the writer thread (one per session) */
+#define SESS_CKPT_CHILDREN_MAX 4u         /* checkpoint children at once (all sessions) */
 
 struct sess_ckpt_header {
 	uint8_t session[SESS_CKPT_ID_LEN];
@@ -68,25 +68,34 @@ int sess_ckpt_write(const char *dir, uint64_t next_pos, const uint8_t *file, siz
  * files it removed. */
 int sess_ckpt_tidy(const char *dir, uint64_t pos_max);
 
-/* ---- writer thread ----------------------------------------------------------
- * Writes checkpoints in submission order on its own thread; completions
- * come back on the caller's thread through sess_ckpt_writer_poll (the
- * eventfd sess_ckpt_writer_fd turns readable). */
-struct sess_ckpt_writer;
-typedef void sess_ckpt_done_fn(void *ud, int status, uint64_t next_pos, uint64_t write_ns);
+/* Reads the header of the checkpoint file of position pos (no CRC check:
+ * the file was just written, or sess_ckpt_parse follows). */
+int sess_ckpt_read_header(const char *dir, uint64_t pos, struct sess_ckpt_header *h);
 
-int sess_ckpt_writer_create(struct sess_ckpt_writer **out);
-/* Waits for the queued writes (their completions run in the next poll, or
- * are dropped by destroy). */
-void sess_ckpt_writer_destroy(struct sess_ckpt_writer **w);
-int sess_ckpt_writer_fd(const struct sess_ckpt_writer *w);
-/* Queues a write of file[len] (ownership passes: freed after the write)
- * into dir; done(ud, status, next_pos, write_ns) from a later poll.
- * -EAGAIN when SESS_CKPT_JOBS_MAX writes wait (file not taken), -ENOMEM. */
-int sess_ckpt_writer_submit(struct sess_ckpt_writer *w, const char *dir, uint64_t next_pos, uint8_t *file,
-			    size_t len, sess_ckpt_done_fn *done, void *ud);
-/* Runs the completions of finished writes; returns how many. */
-int sess_ckpt_writer_poll(struct sess_ckpt_writer *w);
-/* Drops the completions not run yet whose ud is ud (its owner goes away);
- * their writes still happen. */
-void sess_ckpt_writer_forget(struct sess_ckpt_writer *w, void *ud);
+/* ---- writing in a child process ----------------------------------------------
+ * Encoding a large scene takes its time (hundreds of ms for 100 k faces:
+ * the snapshot's encoding and zstd, the world hash), and the scene lives
+ * on the loop thread. So a checkpoint is written by a child process, as
+ * Redis saves: fork() gives it the loop's state copy-on-write at that
+ * instant, the loop carries on after the fork alone, and the child
+ * encodes, writes (sess_ckpt_write), and exits with the result. The child
+ * closes every inherited descriptor first (the runtime lock, sockets) and
+ * dies with its parent. */
+struct th_wbuf;
+/* Runs in the child: the whole file's bytes (header put) into file, which
+ * it initialises; 0 or a negative errno. */
+typedef int sess_ckpt_encode_fn(void *ud, struct th_wbuf *file);
+
+struct sess_ckpt_child {
+	int pid;   /* 0: none */
+	int pidfd; /* readable once the child exited; -1: none */
+};
+
+/* Forks the child that writes dir's checkpoint of next_pos with fn(ud).
+ * 0 with *c set (poll c->pidfd), or a negative errno (no child). */
+int sess_ckpt_fork(const char *dir, uint64_t next_pos, sess_ckpt_encode_fn *fn, void *ud,
+		   struct sess_ckpt_child *c);
+/* The child's result once it exited (block: wait for it): 0 when the
+ * checkpoint was written, its negative errno otherwise, -EAGAIN while it
+ * runs (not block). The child is reaped and c cleared then. */
+int sess_ckpt_reap(struct sess_ckpt_child *c, bool block);

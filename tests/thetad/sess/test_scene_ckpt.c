@@ -2,8 +2,9 @@
  * snapshot bytes here; the fold's own are tested in test_scene_daemon):
  * what is written reads back bit for bit, every kind of damage is refused
  * with a sentence, only the newest two are kept, leftovers of a crash and
- * checkpoints past the log's end are tidied away, and the writer thread
- * writes in order and reports back through its eventfd. */
+ * checkpoints past the log's end are tidied away, and a child process
+ * writes one and reports its result, holding none of its parent's
+ * descriptors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "sess/scene_ckpt.h"
+#include "th_buf.h"
 #include "th_harness.h"
 
 struct fx {
@@ -266,78 +268,112 @@ static void a_folder_that_cannot_be_written_fails_the_write(void **state)
 	free(file);
 }
 
-struct done_log {
-	int n;
-	uint64_t pos[16];
-	int status[16];
+/* What the child encodes: a file for next_pos of n bytes, or a failure. */
+struct enc {
+	const struct fx *f;
+	uint64_t pos;
+	size_t n;
+	int fail;
 };
 
-static void on_done(void *ud, int status, uint64_t next_pos, uint64_t write_ns)
+static int encode(void *ud, struct th_wbuf *file)
 {
-	struct done_log *d = ud;
-	(void)write_ns;
-	d->pos[d->n] = next_pos;
-	d->status[d->n] = status;
-	d->n++;
+	struct enc *e = ud;
+	size_t len;
+	if (e->fail)
+		return e->fail;
+	uint8_t *b = make_file(e->f, e->pos, e->n, 7, &len);
+	th_wbuf_init(file, 0);
+	th_wbuf_put(file, b, len);
+	free(b);
+	return th_wbuf_error(file);
 }
 
-static void poll_until(struct sess_ckpt_writer *w, struct done_log *d, int want)
+/* Waits for the child's pidfd, then reaps it; its result. */
+static int wait_child(struct sess_ckpt_child *c)
 {
-	for (int tries = 0; d->n < want && tries < 600; tries++) {
-		struct pollfd p = { .fd = sess_ckpt_writer_fd(w), .events = POLLIN };
-		poll(&p, 1, 100);
-		sess_ckpt_writer_poll(w);
-	}
-	assert_int_equal(d->n, want);
+	struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 60000), 1);
+	int r = sess_ckpt_reap(c, false);
+	assert_int_not_equal(r, -EAGAIN);
+	assert_int_equal(c->pid, 0);
+	assert_int_equal(c->pidfd, -1);
+	return r;
 }
 
-static void the_writer_thread_writes_in_order_and_reports_back(void **state)
+static void a_child_process_writes_the_checkpoint_and_reports_back(void **state)
 {
 	struct fx *f = *state;
-	struct sess_ckpt_writer *w = NULL;
-	struct done_log d = { 0 }, gone = { 0 };
-	assert_int_equal(sess_ckpt_writer_create(&w), 0);
-	for (uint64_t p = 100; p <= 500; p += 100) {
-		size_t len;
-		uint8_t *file = make_file(f, p, 3000, (unsigned)p, &len);
-		assert_int_equal(sess_ckpt_writer_submit(w, f->dir, p, file, len, on_done, &d), 0);
-	}
-	poll_until(w, &d, 5);
-	for (int i = 0; i < 5; i++) {
-		assert_int_equal(d.pos[i], 100 + 100 * (uint64_t)i);
-		assert_int_equal(d.status[i], 0);
-	}
-	uint64_t pos[8];
-	assert_int_equal(sess_ckpt_list(f->dir, pos, 8), 2);
-	assert_int_equal(pos[0], 500);
+	struct sess_ckpt_child c = { .pidfd = -1 };
+	struct enc e = { .f = f, .pos = 300, .n = 200000 };
+	assert_int_equal(sess_ckpt_reap(&c, false), -ECHILD); /* none yet */
+	assert_int_equal(sess_ckpt_fork(f->dir, 300, encode, &e, &c), 0);
+	assert_true(c.pid > 0 && c.pidfd >= 0);
+	assert_int_equal(wait_child(&c), 0);
 
-	/* A failing write reports its errno. */
+	/* Its file is complete and valid; its header reads back alone. */
+	uint8_t *b;
 	size_t len;
-	uint8_t *file = make_file(f, 600, 10, 1, &len);
-	assert_int_equal(sess_ckpt_writer_submit(w, "/nonexistent/theta/dir", 600, file, len, on_done, &d), 0);
-	poll_until(w, &d, 6);
-	assert_true(d.status[5] < 0);
+	struct sess_ckpt_header h;
+	const uint8_t *snap;
+	const char *why;
+	assert_int_equal(sess_ckpt_read(f->dir, 300, &b, &len), 0);
+	assert_int_equal(len, SESS_CKPT_HEADER_LEN + 200000);
+	assert_int_equal(sess_ckpt_parse(b, len, f->session, &h, &snap, &why), 0);
+	free(b);
+	struct sess_ckpt_header hh;
+	assert_int_equal(sess_ckpt_read_header(f->dir, 300, &hh), 0);
+	assert_int_equal(hh.next_pos, 300);
+	assert_int_equal(hh.snapshot_len, 200000);
+	assert_memory_equal(hh.world_hash, h.world_hash, sizeof(h.world_hash));
+	assert_int_equal(sess_ckpt_read_header(f->dir, 301, &hh), -ENOENT);
 
-	/* A forgotten owner hears nothing; the write still happens. */
-	file = make_file(f, 700, 10, 1, &len);
-	assert_int_equal(sess_ckpt_writer_submit(w, f->dir, 700, file, len, on_done, &gone), 0);
-	sess_ckpt_writer_forget(w, &gone);
-	file = make_file(f, 800, 10, 1, &len);
-	assert_int_equal(sess_ckpt_writer_submit(w, f->dir, 800, file, len, on_done, &d), 0);
-	poll_until(w, &d, 7);
-	assert_int_equal(gone.n, 0);
+	/* The encoder's failure is the child's result; nothing is written. */
+	e = (struct enc){ .f = f, .pos = 400, .n = 10, .fail = -ENOMEM };
+	assert_int_equal(sess_ckpt_fork(f->dir, 400, encode, &e, &c), 0);
+	assert_int_equal(wait_child(&c), -ENOMEM);
+	uint64_t pos[8];
+	assert_int_equal(sess_ckpt_list(f->dir, pos, 8), 1);
+
+	/* So is the write's. */
+	e = (struct enc){ .f = f, .pos = 500, .n = 10 };
+	assert_int_equal(sess_ckpt_fork("/nonexistent/theta/dir", 500, encode, &e, &c), 0);
+	assert_int_equal(wait_child(&c), -ENOENT);
+
+	/* Blocking reap; the rotation keeps two. */
+	for (uint64_t p = 600; p < 900; p += 100) {
+		e = (struct enc){ .f = f, .pos = p, .n = 10 };
+		assert_int_equal(sess_ckpt_fork(f->dir, p, encode, &e, &c), 0);
+		assert_int_equal(sess_ckpt_reap(&c, true), 0);
+	}
 	assert_int_equal(sess_ckpt_list(f->dir, pos, 8), 2);
 	assert_int_equal(pos[0], 800);
 	assert_int_equal(pos[1], 700);
+}
 
-	/* Destroy with writes queued: they are done or dropped, nothing leaks. */
-	for (uint64_t p = 900; p < 905; p++) {
-		file = make_file(f, p, 10, 1, &len);
-		assert_int_equal(sess_ckpt_writer_submit(w, f->dir, p, file, len, on_done, &gone), 0);
-	}
-	sess_ckpt_writer_destroy(&w);
-	assert_null(w);
-	sess_ckpt_writer_destroy(&w); /* NULL-safe */
+/* The child holds none of the parent's descriptors: a lock the parent
+ * holds (the daemon's runtime lock) is not kept alive by it. */
+static int lock_fd = -1;
+static int encode_checking_fds(void *ud, struct th_wbuf *file)
+{
+	/* The lock's fd number is not open here. */
+	if (fcntl(lock_fd, F_GETFD) != -1 || errno != EBADF)
+		return -EEXIST;
+	return encode(ud, file);
+}
+
+static void the_child_holds_none_of_the_parents_descriptors(void **state)
+{
+	struct fx *f = *state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/lock", f->dir);
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(lock_fd >= 0);
+	struct sess_ckpt_child c = { .pidfd = -1 };
+	struct enc e = { .f = f, .pos = 10, .n = 10 };
+	assert_int_equal(sess_ckpt_fork(f->dir, 10, encode_checking_fds, &e, &c), 0);
+	assert_int_equal(wait_child(&c), 0);
+	close(lock_fd);
 }
 
 int main(void)
@@ -349,7 +385,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(only_the_newest_two_are_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(leftovers_and_checkpoints_past_the_log_are_tidied, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_folder_that_cannot_be_written_fails_the_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(the_writer_thread_writes_in_order_and_reports_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_child_process_writes_the_checkpoint_and_reports_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_child_holds_none_of_the_parents_descriptors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
