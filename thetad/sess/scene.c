@@ -55,6 +55,7 @@ struct sess_scene {
 	struct th_fold *f;
 	uint8_t state; /* enum sess_scene_state */
 	bool live;     /* outcomes go to the listeners (folding from sess_on_durable) */
+	bool wide;     /* the fold's window covers the whole log (a total-order rebuild) */
 	uint64_t next; /* log positions below are in f (catching-up, live) */
 	/* Rebuilding: entries at positions below scan_end, in total order,
 	 * from lamport scan_since + 1 on (the last pass's final lamport again:
@@ -207,16 +208,19 @@ static int sess_scene_add(struct sess_scene *sc, const struct th_logrec_entry *e
 	}
 	if (r == 1)
 		return 0;
-	if (r == -EPROTO) {
-		/* The log keeps every author's chain in order: this means a bug. */
+	if (r == -EPROTO || r == -ENOSPC) {
+		/* The log keeps every author's chain in order and takes no more
+		 * authors than the fold: this means a bug. */
 		(*sm->m_eproto)++;
 		sc->eproto++;
 		if (!sc->eproto_logged) {
 			char fpr[TH_KEY_FPR_LEN];
 			th_key_fingerprint(e->author, fpr, sizeof(fpr));
-			th_err("session %s: the fold found a hole in the chain of %s before seq %" PRIu64
-			       " (log position %" PRIu64 "); the entry is left out of the scene (logged once)",
-			       sc->s->id, fpr, e->seq, pos);
+			th_err("session %s: the fold refused the entry of %s seq %" PRIu64 " (log position %" PRIu64
+			       "): %s; it is left out of the scene (logged once)",
+			       sc->s->id, fpr, e->seq, pos,
+			       r == -EPROTO ? "its author's chain has a hole or goes back there"
+					    : "more authors than the fold takes");
 			sc->eproto_logged = true;
 		}
 		return 0;
@@ -516,6 +520,10 @@ static void sess_scene_go_live(struct sess_scene *sc, uint64_t now_ns)
 			th_info("session %s: scene live at log position %" PRIu64 " after %.1f ms", sc->s->id, sc->next,
 				(double)sc->built_ns / 1e6);
 	}
+	if (sc->wide) { /* the rebuild is over: the usual window again */
+		th_fold_set_window(sc->f, sess_scene_mod_of(sc)->window_entries, 0);
+		sc->wide = false;
+	}
 	sc->state = SESS_SCENE_LIVE;
 	sc->live = true;
 	sc->error[0] = 0;
@@ -600,8 +608,9 @@ static bool sess_scene_scan_pass(struct sess_scene *sc, uint64_t now_ns)
 		return true;
 	}
 	if (k.err == -ERANGE) {
-		/* Cannot happen in total order; rebuild once more from the start. */
-		sess_scene_out_of_window(sc, k.err_pos, now_ns);
+		/* In total order with a window over the whole log, nothing is
+		 * below it: a fold bug. Tried again later, not in a loop. */
+		sess_scene_fail(sc, k.err, "the fold refused an entry below its window during a rebuild", now_ns);
 		return false;
 	}
 	if (r < 0) {
@@ -659,6 +668,7 @@ static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool tota
 	clog_cursor_close(&sc->cur);
 	th_fold_destroy(&sc->f);
 	sc->live = false;
+	sc->wide = false;
 	sc->next = 0;
 	if (!sc->s->log) {
 		sess_scene_fail(sc, -EIO, "the log is not open", now_ns);
@@ -681,6 +691,10 @@ static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool tota
 		sess_scene_catch_up(sc, now_ns);
 		return;
 	}
+	/* Every entry stays in reach while the whole log is folded again (an
+	 * undo of an old entry: th_fold_set_window), until the scene is live. */
+	th_fold_set_window(sc->f, UINT32_MAX, SIZE_MAX);
+	sc->wide = true;
 	sc->state = SESS_SCENE_REBUILDING;
 	sc->scan_end = clog_count(sc->s->log);
 	sc->scan_since = 0;
@@ -918,8 +932,9 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 				      "folds that rolled a scene back to place an entry below newer ones");
 	sm->m_rebuilds = srv_counter(mx, "scene_rebuilds_total",
 				     "scenes rebuilt from their log (an entry below the rollback window, a reopened log)");
-	sm->m_eproto = srv_counter(mx, "scene_chain_holes_total",
-				   "entries the fold refused for a hole in their author's chain (a bug: logged once)");
+	sm->m_eproto = srv_counter(mx, "scene_left_out_total",
+				   "entries the fold refused for a hole in their author's chain or too many authors "
+				   "(a bug: left out of the scene, logged once)");
 	sm->m_failures = srv_counter(mx, "scene_failures_total", "scenes that could not be built (log unreadable)");
 	sm->m_ckpt_writes = srv_counter(mx, "scene_checkpoint_writes_total", "scene checkpoint files written");
 	sm->m_ckpt_fail = srv_counter(mx, "scene_checkpoint_failures_total", "scene checkpoints that could not be written");
