@@ -1,0 +1,148 @@
+/* The offline scene agrees with the daemon's: a real thetad opens a log of
+ * scene edits by two authors in a session it hosts, and `thetactl scene`
+ * (the daemon's fold) and `thetactl log verify` / `scene diff` (rebuilt
+ * offline from the same files, the host key read from the daemon's
+ * keys/host.key) print the same world hash and counts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "th_harness.h"
+#include "th_scenelog.h"
+#include "th_time.h"
+
+#define WAIT_MS 30000
+#define POLL_MS 50
+
+static char out[1 << 18], err[1 << 14];
+
+static const char *jstr(struct json_object *o, const char *path)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	struct json_object *v = o;
+	for (char *save, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(v, k, &v))
+			return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const *args)
+{
+	int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "thetactl %s: exit %d: %s", args[0], rc, err);
+	assert_int_equal(rc, 0);
+	struct json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	return o;
+}
+
+/* `scene --session studio` once the daemon has folded want entries. */
+static struct json_object *scene_wait(struct th_daemon_proc *d, uint64_t want)
+{
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	for (;;) {
+		const char *args[] = { "--json", "scene", "--session", "studio", NULL };
+		int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
+		struct json_object *o = rc == 0 ? json_tokener_parse(out) : NULL;
+		const char *state = o ? jstr(o, "state") : NULL, *pos = o ? jstr(o, "log_position") : NULL;
+		if (state && !strcmp(state, "live") && pos && strtoull(pos, NULL, 10) == want)
+			return o;
+		json_object_put(o);
+		if (th_now_ns() > end)
+			fail_msg("the daemon's scene did not reach position %llu: %s%s", (unsigned long long)want, out, err);
+		th_sleep_ns((uint64_t)POLL_MS * TH_NS_PER_MS);
+	}
+}
+
+static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	char id[64] = "", logdir[PATH_MAX + 128];
+	assert_int_equal(th_daemon_start(d, NULL), 0);
+	const char *host[] = { "session", "host", "--name", "studio", NULL };
+	assert_int_equal(th_ctl(d, host, out, sizeof(out), err, sizeof(err)), 0);
+	const char *p = strstr(out, "hosting session ");
+	assert_non_null(p);
+	sscanf(p + strlen("hosting session "), "%32[0-9a-f]", id);
+	assert_int_equal(strlen(id), 32);
+	int status;
+	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
+
+	/* Two authors' scene edits, written as the session's log. */
+	struct sh_log l;
+	struct lt_author a, b;
+	struct sh_mesh m;
+	uint64_t e;
+	lt_author_init(&a, 0x11);
+	lt_author_init(&b, 0x22);
+	sh_init(&l, true);
+	assert_int_equal(sh_mesh_strip(&l, &a, 3, 0, 0, &m), 0);
+	assert_int_equal(sh_entity_create(&l, &b, (float[3]){ 1, 2, 3 }, &e), 0);
+	assert_int_equal(sh_vertex_move(&l, &b, &m, 1, (float[3]){ 1, 0, 1 }), 0);
+	assert_int_equal(sh_transform_write(&l, &a, e, (float[3]){ 4, 5, 6 }), 0);
+	assert_int_equal(sh_material(&l, &b, 3, "glass", (float[4]){ 0.5f, 0.5f, 1, 0.3f }), 0);
+	assert_int_equal(sh_undo(&l, &a, 2), 0); /* A undoes B's move: A is no admin, refused */
+	assert_int_equal(sh_undo(&l, &b, 2), 0); /* B undoes its own: stands */
+	assert_int_equal(sh_mesh_strip(&l, &b, 2, 1, 3, NULL), 0);
+	snprintf(logdir, sizeof(logdir), "%s/sessions/%s/log", d->state_dir, id);
+	th_rm_rf(logdir);
+	assert_int_equal(sh_write_log(&l, l.n, logdir), 0);
+	assert_int_equal(th_daemon_respawn(d, NULL, NULL, WAIT_MS), 0);
+
+	struct json_object *live = scene_wait(d, l.n);
+	const char *verify[] = { "log", "verify", "--json", logdir, NULL };
+	struct json_object *off = ctl_json(d, verify);
+	assert_string_equal(jstr(off, "scene.world_hash"), jstr(live, "world_hash"));
+	assert_non_null(strstr(jstr(off, "scene.host_key_source"), "host.key"));
+	static const char *const same[] = { "entities", "meshes", "faces", "vertices", "edges", "materials",
+					    "applied", "refused", "excluded" };
+	for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+		char path[64];
+		snprintf(path, sizeof(path), "scene.%s", same[k]);
+		assert_non_null(jstr(live, same[k]));
+		assert_string_equal(jstr(off, path), jstr(live, same[k]));
+	}
+	assert_string_equal(jstr(live, "refused"), "1");
+	assert_string_equal(jstr(live, "excluded"), "1");
+
+	/* scene diff finds the log through the daemon and ends at its hash. */
+	const char *diff[] = { "--json", "scene", "diff", "0", "8", "--session", "studio", NULL };
+	struct json_object *dj = ctl_json(d, diff);
+	assert_string_equal(jstr(dj, "world_hash_to"), jstr(live, "world_hash"));
+	json_object_put(dj);
+	/* For people: the same hash in the table. */
+	const char *human[] = { "scene", "--session", "studio", NULL };
+	assert_int_equal(th_ctl(d, human, out, sizeof(out), err, sizeof(err)), 0);
+	assert_non_null(strstr(out, jstr(live, "world_hash")));
+	assert_non_null(strstr(out, "state:         live"));
+	json_object_put(live);
+	json_object_put(off);
+	sh_fini(&l);
+}
+
+static int teardown(void **state)
+{
+	th_daemon_slot_release();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(the_offline_rebuild_prints_the_daemons_world_hash, teardown),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
