@@ -1140,7 +1140,40 @@ struct pt_run {
 	size_t done[PT_ENTRIES];
 	size_t ndone;
 	uint64_t rebuilds;
+	uint64_t tokens[4]; /* tentatives shown (0: free) */
+	uint64_t next_token, tentatives;
 };
+
+/* Now and then an optimistic edit (any entry of the history, applied on top)
+ * is shown or dropped: whatever they do, the folded world is untouched. */
+static void pt_tentative(struct pt_run *r, const struct pt_hist *h)
+{
+	unsigned slot = pt_below(4);
+	if (r->tokens[slot]) {
+		if (pt_below(2) == 0) {
+			assert_int_equal(th_fold_tentative_drop(r->f, r->tokens[slot]), 0);
+			r->tokens[slot] = 0;
+		}
+		return;
+	}
+	struct th_scene_refusal why;
+	uint64_t t = ++r->next_token;
+	int rc = th_fold_tentative_add(r->f, t, ff_e(h->idx[pt_below((uint32_t)h->n)]), &why);
+	assert_true(rc == 0 || rc == -EINVAL);
+	if (rc == 0) {
+		r->tokens[slot] = t;
+		r->tentatives++;
+	}
+}
+
+static void pt_drop_tentatives(struct pt_run *r)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (r->tokens[i]) {
+			assert_int_equal(th_fold_tentative_drop(r->f, r->tokens[i]), 0);
+			r->tokens[i] = 0;
+		}
+}
 
 static void pt_add(struct pt_run *r, size_t i, int want)
 {
@@ -1157,6 +1190,7 @@ static void pt_add(struct pt_run *r, size_t i, int want)
 		assert_memory_equal(h0, h1, 32);
 		assert_memory_equal(d0, d1, 32);
 		th_fold_destroy(&r->f);
+		memset(r->tokens, 0, sizeof r->tokens);
 		r->l->n = 0;
 		r->f = tf_fold(r->l, 0);
 		for (size_t k = 0; k < r->ndone; k++)
@@ -1201,9 +1235,18 @@ static void pt_deliver(struct pt_run *r, const struct pt_hist *h, unsigned o)
 			pt_add(r, h->by[a][pt_below((uint32_t)cur[a])], 1);
 		if (cur[a] + 1 < h->nby[a] && pt_below(20) == 0)
 			pt_add(r, h->by[a][cur[a] + 1], -EPROTO);
+		if (o % 3 == 0 && pt_below(6) == 0)
+			pt_tentative(r, h);
 		pt_add(r, h->by[a][cur[a]++], 0);
 		left--;
 	}
+	/* with tentatives shown the world hash is the folded one; dropped,
+	 * the scene is the folded one again */
+	uint8_t shown[32], folded[32];
+	tf_hash(r->f, shown);
+	pt_drop_tentatives(r);
+	assert_int_equal(th_scene_hash(th_fold_scene(r->f), folded), 0);
+	assert_memory_equal(shown, folded, 32);
 }
 
 static int pt_author(const struct pt_hist *h, const uint8_t *key)
@@ -1240,7 +1283,7 @@ static void pt_check_reports(struct th_fold *f, const struct pt_hist *h, const s
 static void random_histories_converge_in_every_delivery_order(void **state)
 {
 	static struct pt_hist h;
-	uint64_t seen_status[5] = { 0 }, seen_reason[TH_REFUSE_COUNT] = { 0 }, rollbacks = 0, rebuilds = 0;
+	uint64_t seen_status[5] = { 0 }, seen_reason[TH_REFUSE_COUNT] = { 0 }, rollbacks = 0, rebuilds = 0, tentatives = 0;
 	uint64_t first = 1, nseeds = PT_SEEDS;
 	const char *env = getenv("THETA_FOLD_SEEDS"), *env_first = getenv("THETA_FOLD_FIRST_SEED");
 	if (env && strtoull(env, NULL, 10) > 0)
@@ -1282,6 +1325,7 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 			run.f = tf_fold(&l, o + PT_SMALL_WINDOW_ORDERS >= PT_ORDERS ? 16 : 0);
 			pt_deliver(&run, &h, o);
 			rebuilds += run.rebuilds;
+			tentatives += run.tentatives;
 			struct th_fold *f = run.f;
 			tf_expect_same(f, ref);
 			for (size_t i = 0; i < h.n; i++) {
@@ -1317,13 +1361,13 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 	}
 	/* the histories exercised what they are meant to */
 	printf("convergence: %llu seeds from %llu x %d orders x %d entries; applied %llu refused %llu excluded %llu "
-	       "control %llu; denied %llu, undo-target %llu, mesh %llu; %llu rollbacks, %llu rebuilds\n",
+	       "control %llu; denied %llu, undo-target %llu, mesh %llu; %llu rollbacks, %llu rebuilds, %llu tentatives\n",
 	       (unsigned long long)nseeds, (unsigned long long)first, PT_ORDERS, PT_ENTRIES,
 	       (unsigned long long)seen_status[TH_FOLD_APPLIED],
 	       (unsigned long long)seen_status[TH_FOLD_REFUSED], (unsigned long long)seen_status[TH_FOLD_EXCLUDED],
 	       (unsigned long long)seen_status[TH_FOLD_CONTROL], (unsigned long long)seen_reason[TH_REFUSE_DENIED],
 	       (unsigned long long)seen_reason[TH_REFUSE_UNDO_TARGET], (unsigned long long)seen_reason[TH_REFUSE_MESH],
-	       (unsigned long long)rollbacks, (unsigned long long)rebuilds);
+	       (unsigned long long)rollbacks, (unsigned long long)rebuilds, (unsigned long long)tentatives);
 	assert_true(seen_status[TH_FOLD_EXCLUDED] > 0);
 	assert_true(seen_status[TH_FOLD_CONTROL] > 0);
 	assert_true(seen_reason[TH_REFUSE_DENIED] > 0);
@@ -1332,6 +1376,7 @@ static void random_histories_converge_in_every_delivery_order(void **state)
 	assert_true(seen_reason[TH_REFUSE_NO_ENTITY] > 0);
 	assert_true(rollbacks > 0);
 	assert_true(rebuilds > 0);
+	assert_true(tentatives > 0);
 }
 
 
