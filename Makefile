@@ -6,6 +6,7 @@
 #   make bench-AREA run one area's benchmarks (ipc, ecs, clog, quic, loop, ...)
 #   make fuzz-AREA  run that area's libFuzzer targets (FUZZ_SECONDS, default 60)
 #   make demo       start a daemon in a temporary dir and show it working
+#   make converge-test  3 daemons, 4 clients, 10 k edits, faults: the same world (slow)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SAN=1 ...  ASan + UBSan build (objects go to build-san/)
 #   V=1             show the commands
@@ -79,6 +80,8 @@ TESTLIB_SRC := $(call rwildcard,tests/lib,*.c)
 TEST_SRC   := $(filter-out tests/fuzz/% tests/bench/% tests/lib/%,$(call rwildcard,tests,test_*.c))
 BENCH_SRC  := $(call rwildcard,tests/bench,bench_*.c)
 FUZZ_SRC   := $(call rwildcard,tests/fuzz,fuzz_*.c)
+# Helpers the demo runs (tests/tools/*.c, linked like tests).
+TOOL_SRC   := $(call rwildcard,tests/tools,*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -96,11 +99,12 @@ BINS := $(BIN_THETAD) $(BIN_CLIENT) $(BIN_CTL)
 TEST_BINS  := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 BENCH_BINS := $(patsubst %.c,$(B)/%,$(BENCH_SRC))
 FUZZ_BINS  := $(patsubst %.c,$(B)/%,$(FUZZ_SRC))
+TOOL_BINS  := $(patsubst %.c,$(B)/%,$(TOOL_SRC))
 
 LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
-.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test catchup-test
+.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test catchup-test converge-test
 CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
@@ -164,7 +168,7 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
 
 test: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS)
 	$(Q)THETA_BUILD=$(B) bash scripts/run-tests $(TEST_BINS)
 
 # make bench-ecs runs tests/bench/ecs/bench_*.c; each prints JSON lines of figures.
@@ -202,8 +206,17 @@ catchup-test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_catchup
 	$(Q)THETA_BUILD=$(B) THETA_CATCHUP_ENTRIES=$(CATCHUP_ENTRIES) bash scripts/run-tests $(B)/tests/integration/test_catchup
 
+# Three daemons and four clients converging at the issue's sizes (10 k
+# edits, a late joiner after 100 k entries); make test runs smaller ones.
+CONVERGE_EDITS ?= 10000
+CONVERGE_LATE_ENTRIES ?= 100000
+converge-test: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_converge
+	$(Q)THETA_BUILD=$(B) THETA_CONVERGE_EDITS=$(CONVERGE_EDITS) THETA_CONVERGE_LATE_ENTRIES=$(CONVERGE_LATE_ENTRIES) \
+		bash scripts/run-tests $(B)/tests/integration/test_converge
+
 demo: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TOOL_BINS)
 	$(Q)THETA_BUILD=$(B) bash scripts/demo
 
 install: all

@@ -32,15 +32,18 @@ struct nc_client {
 	struct th_ring_prod out;
 	struct th_ring_cons in;
 	uint64_t id, next_seq;
-	uint64_t acks, rejects, events, poses;
+	uint64_t acks, rejects, events, poses, overflows;
 	uint32_t last_reject_reason;
 	char last_reject[PROTO_IPC_MAX_DETAIL + 1];
 	uint64_t last_event_lamport;
+	uint64_t next_pos; /* 1 + the position of the last LOG_ENTRY event (0: none yet) */
 	struct th_logrec_entry last_event; /* payload not kept */
 	uint8_t rec[PROTO_IPC_MAX_MSG];
 	/* Optional: called for every EVENT with the decoded entry. */
 	void (*on_event)(void *ud, const struct th_logrec_entry *e);
 	void (*on_pose)(void *ud, const struct proto_ipc_pose_update *p);
+	/* Optional: called for every CMD_ACK. */
+	void (*on_ack)(void *ud, const struct proto_ipc_cmd_ack *a);
 	/* Optional: called for every EVENT of a kind other than LOG_ENTRY. */
 	void (*on_other_event)(void *ud, uint32_t kind, const uint8_t *payload, uint32_t len);
 	void *ud;
@@ -116,6 +119,17 @@ static inline int nc_connect(struct nc_client *c, const char *runtime_dir, int t
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* Asks for the session's events from position next_pos (RESYNC_REQUEST,
+ * CLIENT_ASKED): a client that reconnects says what it has. 0 or -errno. */
+static inline int nc_resync(struct nc_client *c, uint64_t next_pos)
+{
+	struct proto_ipc_resync_request rq = { .reason = PROTO_IPC_RESYNC_CLIENT_ASKED, .next_pos = next_pos };
+	int n = proto_ipc_encode_resync_request(&rq, c->rec, sizeof(c->rec));
+	if (n < 0)
+		return n;
+	return th_ring_push(&c->out, PROTO_IPC_T_RESYNC_REQUEST, c->rec, (uint32_t)n);
 }
 
 /* Submits a command with exactly these payload bytes (a test of the
@@ -220,6 +234,8 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 		switch (rec.type) {
 		case PROTO_IPC_T_CMD_ACK:
 			c->acks++;
+			if (c->on_ack)
+				c->on_ack(c->ud, &m.cmd_ack);
 			break;
 		case PROTO_IPC_T_CMD_REJECT:
 			c->rejects++;
@@ -232,6 +248,8 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 			if (m.event.kind != PROTO_IPC_EVENT_LOG_ENTRY && c->on_other_event)
 				c->on_other_event(c->ud, m.event.kind, m.event.payload, m.event.payload_len);
 			c->events++;
+			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY)
+				c->next_pos = m.event.pos + 1;
 			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY &&
 			    th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {
 				c->last_event_lamport = e.lamport;
@@ -242,6 +260,14 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 			}
 			break;
 		}
+		case PROTO_IPC_T_RESYNC_REQUEST:
+			/* Reliable messages were discarded: say again where we are. */
+			if (m.resync_request.reason == PROTO_IPC_RESYNC_QUEUE_OVERFLOW) {
+				c->overflows++;
+				if ((r = nc_resync(c, c->next_pos)) < 0)
+					return r;
+			}
+			break;
 		case PROTO_IPC_T_POSE_UPDATE:
 			c->poses++;
 			if (c->on_pose)
