@@ -49,6 +49,8 @@
 #include "net_client.h"
 #include "net_fixture.h"
 #include "th_bench.h"
+#include "th_fold.h"
+#include "th_hex.h"
 #include "th_id.h"
 #include "scene_edits.h"
 #include "th_logfill.h"
@@ -70,6 +72,10 @@
 /* Generous: a loaded 2-core machine, impaired links, a rejoin backoff. */
 #define CV_CONVERGE_MS 120000
 #define CV_LIST_PAGE 10000u
+/* A client's fold keeps every entry it heard within reach of a rollback
+ * (entries come in its daemon's position order, not the total order). */
+#define CV_FOLD_WINDOW_ENTRIES (1u << 24)
+#define CV_FOLD_WINDOW_BYTES ((size_t)4 << 30)
 #define CV_CTL_REPLY_MAX (64u << 20)
 
 struct cv_client {
@@ -85,6 +91,8 @@ struct cv_client {
 	uint64_t edits, acks, rejects, reconnects;
 	uint64_t pos_at_down; /* next_pos when its connection last ended */
 	pid_t pid_conn;       /* the daemon process it last connected to */
+	struct th_fold *fold; /* the world its EVENTs fold into */
+	uint64_t fold_errors;
 	unsigned restarts_heard;
 	struct se_model m; /* its picture of the scene, from its EVENTs */
 	/* every acknowledgement: (lamport, seq) of an entry of its user */
@@ -354,10 +362,39 @@ static double cv_wait_converged(struct nf_daemon **ds, int n, const char *id, ui
 	return -1;
 }
 
+static void cv_fold_reset(struct cv_client *k)
+{
+	th_fold_destroy(&k->fold);
+	struct th_fold_config fc = { .window_entries = CV_FOLD_WINDOW_ENTRIES, .window_bytes = CV_FOLD_WINDOW_BYTES };
+	assert_int_equal(th_fold_create(&fc, &k->fold), 0);
+}
+
 static void cv_on_event(void *ud, const struct th_logrec_entry *e)
 {
 	struct cv_client *k = ud;
 	se_model_on_entry(&k->m, e);
+	int r = th_fold_add(k->fold, e, k->c.next_pos - 1);
+	if (r < 0 && k->fold_errors++ < 3)
+		fprintf(stderr, "client %s: its fold refused seq %" PRIu64 " lamport %" PRIu64 ": %s\n", k->name, e->seq,
+			e->lamport, strerror(-r));
+}
+
+/* Whether k's fold holds `count` entries whose world hash is hex. */
+static bool cv_client_hash_is(struct cv_client *k, int64_t count, const char *hex, bool report)
+{
+	struct th_fold_stats st;
+	uint8_t h[TH_SCENE_HASH_LEN];
+	char mine[2 * TH_SCENE_HASH_LEN + 1] = "";
+	th_fold_stats(k->fold, &st);
+	if (th_fold_world_hash(k->fold, h) == 0)
+		th_hex_encode(h, sizeof(h), mine);
+	bool same = (int64_t)st.entries == count && !strcmp(mine, hex) && !k->fold_errors;
+	if (!same && report)
+		fprintf(stderr, "client %s: folded %" PRIu64 " of %lld entries (%" PRIu64 " applied, %" PRIu64
+				" refused, %" PRIu64 " excluded, %" PRIu64 " fold errors), world hash %s, want %s\n",
+			k->name, st.entries, (long long)count, st.applied, st.refused, st.excluded, k->fold_errors, mine,
+			hex);
+	return same;
 }
 
 static void cv_on_ack(void *ud, const struct proto_ipc_cmd_ack *a)
@@ -539,6 +576,7 @@ static void cv_client_init(struct cv_client *k, const char *name, struct nf_daem
 	assert_int_equal(cv_call(d, "whoami", NULL, &r, NULL, 0), 0);
 	assert_true(json_object_object_get_ex(r, "key", &v));
 	se_model_init(&k->m, json_object_get_string(v));
+	cv_fold_reset(k);
 	json_object_put(r);
 }
 
@@ -573,6 +611,7 @@ static bool cv_up(struct cv_client *k)
 		snprintf(fpr, sizeof(fpr), "%s", k->m.fpr);
 		k->restarts_heard++;
 		se_model_init(&k->m, fpr);
+		cv_fold_reset(k);
 		k->next_pos = 0;
 	}
 	k->pid_conn = k->d->p.pid;
@@ -710,14 +749,26 @@ static void cv_listen(struct cv_client **ks, int n, int ms)
 	} while (th_now_ns() < end);
 }
 
-/* Waits until client k has heard count entries (each once). */
+/* The world hash k's fold stands at, in hex ("" when it has none). */
+static void cv_client_hash(struct cv_client *k, char hex[2 * TH_SCENE_HASH_LEN + 1])
+{
+	uint8_t h[TH_SCENE_HASH_LEN];
+	hex[0] = 0;
+	if (th_fold_world_hash(k->fold, h) == 0)
+		th_hex_encode(h, sizeof(h), hex);
+}
+
+/* Waits until every client has heard the log's `count` entries (each
+ * once, every author's in seq order) and folded them into one world. */
 static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t count, int timeout_ms)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	char hash[2 * TH_SCENE_HASH_LEN + 1];
 	for (;;) {
 		bool all = true;
+		cv_client_hash(ks[0], hash);
 		for (int i = 0; i < n; i++)
-			all &= ks[i]->m.heard == count;
+			all &= ks[i]->m.heard == count && cv_client_hash_is(ks[i], (int64_t)count, hash, false);
 		if (all || th_now_ns() >= end)
 			break;
 		cv_listen(ks, n, 20);
@@ -728,8 +779,10 @@ static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t
 			fprintf(stderr, "client %s heard %" PRIu64 " of %" PRIu64 " entries (%" PRIu64
 					" duplicates, %" PRIu64 " gaps, up %d); per author:\n",
 				k->name, k->m.heard, count, k->m.dups, k->m.gaps, k->up);
-			fprintf(stderr, "(it had heard every position below %" PRIu64 " when its last connection ended)\n",
-				k->pos_at_down);
+			fprintf(stderr, "(it had heard every position below %" PRIu64 " when its last connection ended; "
+					"this connection: %" PRIu64 " overflows, %" PRIu64 " position jumps, %" PRIu64
+					" events set aside, next_pos %" PRIu64 ")\n",
+				k->pos_at_down, k->c.overflows, k->c.pos_jumps, k->c.set_aside, k->c.next_pos);
 			for (unsigned j = 0; j < k->m.n_authors; j++) {
 				char fpr[TH_KEY_FPR_LEN];
 				th_key_fingerprint(k->m.authors[j].key, fpr, sizeof(fpr));
@@ -742,6 +795,8 @@ static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t
 		}
 		assert_int_equal(ks[i]->m.heard, count);
 		assert_int_equal(ks[i]->m.gaps, 0);
+		assert_int_equal(ks[i]->c.pos_jumps, 0); /* each stream in position order */
+		assert_true(cv_client_hash_is(ks[i], (int64_t)count, hash, true));
 	}
 }
 
@@ -838,8 +893,8 @@ static void three_daemons_and_four_clients_converge(void **state)
 
 	/* 3. The log grows to `late` entries; then C joins late. */
 	if ((uint64_t)count < late) {
-		cv_edit((struct cv_client *[]){ &a1 }, 1, (unsigned[]){ (unsigned)(late - (uint64_t)count) }, 0,
-			CV_BULK_WINDOW, NULL, NULL);
+		/* a2 and b1 keep reading their events meanwhile */
+		cv_edit(ab, 3, (unsigned[]){ (unsigned)(late - (uint64_t)count), 0, 0 }, 0, CV_BULK_WINDOW, NULL, NULL);
 	}
 	uint64_t t_join = th_now_ns();
 	nf_invite_join(&a, &c, "converge", "editor");
@@ -892,11 +947,25 @@ static void three_daemons_and_four_clients_converge(void **state)
 			fprintf(stderr, " %s %" PRIu64, cv_kind_name[j], k->made[j]);
 		fprintf(stderr, "\n");
 	}
+	/* The fold refused some patches (they named elements another author
+	 * had deleted, or added a face that stood already) and undos stood. */
+	struct th_fold_stats fst;
+	th_fold_stats(a1.fold, &fst);
+	fprintf(stderr, "the world: %" PRIu64 " entries, %" PRIu64 " applied, %" PRIu64 " refused, %" PRIu64
+			" excluded by an undo, %" PRIu64 " control\n",
+		fst.entries, fst.applied, fst.refused, fst.excluded, fst.control);
+	assert_true(fst.refused > 0);
+	assert_true(fst.excluded > 0);
 	th_bench_figure("converge.entries", (double)count, "entries");
 	th_bench_figure("converge.edits", (double)made, "edits");
 	/* Every kind of edit was made, undo and redo included. */
 	for (int j = 0; j < 8; j++)
 		assert_true(a1.made[j] + a2.made[j] + b1.made[j] + c1.made[j] > 0);
+
+	for (int i = 0; i < 4; i++) {
+		th_fold_destroy(&all[i]->fold);
+		free(all[i]->acked);
+	}
 
 	/* Offline: every record valid, every author's chain head equal. */
 	char dir_a[PATH_MAX + 64], dir_b[PATH_MAX + 64], dir_c[PATH_MAX + 64];

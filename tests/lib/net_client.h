@@ -37,6 +37,13 @@ struct nc_client {
 	char last_reject[PROTO_IPC_MAX_DETAIL + 1];
 	uint64_t last_event_lamport;
 	uint64_t next_pos; /* 1 + the position of the last LOG_ENTRY event (0: none yet) */
+	/* After nc_resync, LOG_ENTRY events are set aside until the daemon's
+	 * answer (RESYNC FROM) says where its stream starts: events queued
+	 * before the answer belong to the old stream. */
+	unsigned resyncing; /* requests not answered yet */
+	bool pos_known;
+	uint64_t pos_jumps; /* events whose position was not next_pos (a broken stream) */
+	uint64_t set_aside; /* events dropped while resyncing */
 	struct th_logrec_entry last_event; /* payload not kept */
 	uint8_t rec[PROTO_IPC_MAX_MSG];
 	/* Optional: called for every EVENT with the decoded entry. */
@@ -129,7 +136,10 @@ static inline int nc_resync(struct nc_client *c, uint64_t next_pos)
 	int n = proto_ipc_encode_resync_request(&rq, c->rec, sizeof(c->rec));
 	if (n < 0)
 		return n;
-	return th_ring_push(&c->out, PROTO_IPC_T_RESYNC_REQUEST, c->rec, (uint32_t)n);
+	int r = th_ring_push(&c->out, PROTO_IPC_T_RESYNC_REQUEST, c->rec, (uint32_t)n);
+	if (r >= 0)
+		c->resyncing++;
+	return r;
 }
 
 /* Submits a command with exactly these payload bytes (a test of the
@@ -248,8 +258,16 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 			if (m.event.kind != PROTO_IPC_EVENT_LOG_ENTRY && c->on_other_event)
 				c->on_other_event(c->ud, m.event.kind, m.event.payload, m.event.payload_len);
 			c->events++;
-			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY)
+			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY && c->resyncing) {
+				c->set_aside++;
+				break;
+			}
+			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY) {
+				if (c->pos_known && m.event.pos != c->next_pos)
+					c->pos_jumps++;
+				c->pos_known = true;
 				c->next_pos = m.event.pos + 1;
+			}
 			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY &&
 			    th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {
 				c->last_event_lamport = e.lamport;
@@ -261,11 +279,19 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 			break;
 		}
 		case PROTO_IPC_T_RESYNC_REQUEST:
-			/* Reliable messages were discarded: say again where we are. */
 			if (m.resync_request.reason == PROTO_IPC_RESYNC_QUEUE_OVERFLOW) {
+				/* Reliable messages were discarded: say again where we are. */
 				c->overflows++;
 				if ((r = nc_resync(c, c->next_pos)) < 0)
 					return r;
+			} else if (m.resync_request.reason == PROTO_IPC_RESYNC_FROM && c->resyncing) {
+				c->resyncing--; /* the stream starts here (after the last answer) */
+				c->next_pos = m.resync_request.next_pos;
+				c->pos_known = true;
+			} else if (m.resync_request.reason == PROTO_IPC_RESYNC_SESSION) {
+				c->resyncing = 0; /* another session's events, from next_pos */
+				c->next_pos = m.resync_request.next_pos;
+				c->pos_known = true;
 			}
 			break;
 		case PROTO_IPC_T_POSE_UPDATE:
