@@ -25,7 +25,10 @@
  *      after a stop, offline, every record valid and every author's chain
  *      head equal (tests/lib/th_logfill.h). No edit a daemon acknowledged
  *      may be missing. Every client must have heard every entry of the log
- *      exactly once, in each author's seq order (a client of a restarted
+ *      exactly once, in each author's seq order and each stream in position
+ *      order, and folded them (common/th_fold.h, as theta-client does) into
+ *      one world: the same world hash for all four, with refused patches
+ *      and standing undos among the entries (a client of a restarted
  *      daemon hears the session again from the start: positions heard
  *      before a restart may name other entries after it, when recovery cut
  *      the log's last batch and the log grew again).
