@@ -79,7 +79,6 @@
  * (entries come in its daemon's position order, not the total order). */
 #define CV_FOLD_WINDOW_ENTRIES (1u << 24)
 #define CV_FOLD_WINDOW_BYTES ((size_t)4 << 30)
-#define CV_CTL_REPLY_MAX (64u << 20)
 
 struct cv_client {
 	const char *name;
