@@ -126,6 +126,15 @@ static float cv_coord(struct cv_client *k)
 	return (float)((int)cv_pick(k, 2001) - 1000) / 100.0f; /* -10 .. 10 m, exact in binary32 to 1 cm steps */
 }
 
+/* Every daemon's notify socket read (th_daemon_drain_notify: a daemon
+ * whose STATUS lines nobody reads stalls after about 100 s). */
+static void cv_drain_all(void)
+{
+	for (int i = 0; i < NF_MAX_DAEMONS; i++)
+		if (nf_started[i])
+			th_daemon_drain_notify(&nf_started[i]->p);
+}
+
 /* ---- the control socket ---------------------------------------------------- */
 
 /* One request over d's control.sock without thetactl (no process per poll);
@@ -137,6 +146,7 @@ static int cv_call(struct nf_daemon *d, const char *cmd, struct json_object *arg
 	*res = NULL;
 	if (err && errlen)
 		err[0] = 0;
+	cv_drain_all();
 	int fd = ctl_connect(d->p.runtime_dir);
 	if (fd < 0)
 		return fd;
@@ -717,6 +727,7 @@ static void cv_edit(struct cv_client **ks, int n, const unsigned *quota, uint64_
 		}
 		if (hook)
 			hook_busy = hook(ud, total);
+		cv_drain_all();
 	}
 	/* Every client's answers, before the next phase changes the network
 	 * (an edit a daemon holds, hold.c, is answered when it is signed). */
@@ -729,6 +740,7 @@ static void cv_edit(struct cv_client **ks, int n, const unsigned *quota, uint64_
 			cv_poll(ks[i], 2);
 			busy |= cv_inflight(ks[i]) > 0;
 		}
+		cv_drain_all();
 	}
 	for (int i = 0; i < n; i++) {
 		if (cv_inflight(ks[i]))
@@ -748,6 +760,7 @@ static void cv_listen(struct cv_client **ks, int n, int ms)
 				cv_up(ks[i]);
 			cv_poll(ks[i], 2);
 		}
+		cv_drain_all();
 	} while (th_now_ns() < end);
 }
 

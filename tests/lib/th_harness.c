@@ -132,7 +132,7 @@ int th_daemon_spawn(struct th_daemon_proc *d, const char *const *args, const cha
 	return 0;
 }
 
-static void th_daemon_drain_notify(struct th_daemon_proc *d)
+void th_daemon_drain_notify(struct th_daemon_proc *d)
 {
 	char buf[4096];
 	ssize_t n;
@@ -368,6 +368,7 @@ int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *arg
 {
 	const char *argv[64];
 	int n = 0;
+	th_daemon_drain_notify(d);
 	argv[n++] = th_bin("thetactl");
 	argv[n++] = "--runtime-dir";
 	argv[n++] = d->runtime_dir;

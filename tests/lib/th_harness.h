@@ -52,6 +52,12 @@ int th_daemon_stop(struct th_daemon_proc *d, int sig, int timeout_ms, int *statu
 /* Waits for an exit that is expected to happen by itself. */
 int th_daemon_wait_exit(struct th_daemon_proc *d, int timeout_ms, int *status);
 bool th_daemon_alive(struct th_daemon_proc *d);
+/* Reads every notify message waiting (kept in notify_log while it has
+ * room). thetad sends STATUS= every status_interval (10 s) and its
+ * sd_notify blocks once the socket's queue (net.unix.max_dgram_qlen, 10
+ * datagrams) is full, stalling the daemon: a test that keeps a daemon for
+ * minutes must drain it; th_ctl does on every call. */
+void th_daemon_drain_notify(struct th_daemon_proc *d);
 /* Kills if still running, closes the notify socket, removes the temp dir. */
 void th_daemon_cleanup(struct th_daemon_proc *d);
 /* Reads the daemon's stderr log (static buffer, NUL-terminated). */
