@@ -72,6 +72,9 @@
 #define CV_MEMBER_RATE_PER_S 150u
 #define CV_MEMBER_BURST 400u
 #define CV_CLIENTS 4
+/* Undo and redo name an own entry among the last CV_UNDO_REACH entries
+ * heard (an undo replays everything after its target, everywhere). */
+#define CV_UNDO_REACH 512u
 /* Generous: a loaded 2-core machine, impaired links, a rejoin backoff. */
 #define CV_CONVERGE_MS 120000
 #define CV_LIST_PAGE 10000u
@@ -549,12 +552,15 @@ static int cv_next_edit(struct cv_client *k, uint16_t *type, uint64_t *scope, ui
 		break;
 	case CV_K_UNDO:
 	case CV_K_REDO: {
-		/* undo: one of k's own entries; redo: one of its undos */
+		/* undo: one of k's recent entries; redo: one of its recent undos */
 		bool undo = kind == CV_K_UNDO;
-		unsigned have = undo ? k->m.n_own : k->m.n_undos;
-		const uint64_t *ring = undo ? k->m.own : k->m.undos;
+		uint64_t lamport = se_recent_own(&k->m, !undo, CV_UNDO_REACH, cv_rand(k));
+		if (!lamport) {
+			n = -ENOENT; /* nothing recent enough */
+			break;
+		}
 		*type = undo ? TH_CMD_EDIT_UNDO : TH_CMD_EDIT_REDO;
-		n = se_undo(&k->m, undo, ring[cv_pick(k, have < SE_OWN_MAX ? have : SE_OWN_MAX)], buf, cap);
+		n = se_undo(&k->m, undo, lamport, buf, cap);
 		break;
 	}
 	default:

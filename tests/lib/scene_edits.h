@@ -59,8 +59,10 @@ struct se_model {
 	uint64_t heard, dups, gaps;
 	struct se_mesh meshes[SE_MESHES_MAX];
 	unsigned n_meshes, mesh_next;
-	/* lamports of this user's scene edits and of its undos, rings */
+	/* lamports of this user's scene edits and of its undos, rings, with
+	 * how many entries had been heard when each came (its age) */
 	uint64_t own[SE_OWN_MAX], undos[SE_OWN_MAX];
+	uint64_t own_at[SE_OWN_MAX], undos_at[SE_OWN_MAX];
 	unsigned n_own, n_undos;
 };
 
@@ -182,11 +184,31 @@ static inline int se_model_on_entry(struct se_model *m, const struct th_logrec_e
 		if (me)
 			se_ops_apply(me, e, pl.mesh_patch.ops, pl.mesh_patch.ops_count);
 	}
-	if (mine && e->type == TH_CMD_EDIT_UNDO)
+	if (mine && e->type == TH_CMD_EDIT_UNDO) {
+		m->undos_at[m->n_undos % SE_OWN_MAX] = m->heard;
 		m->undos[m->n_undos++ % SE_OWN_MAX] = e->lamport;
-	else if (mine && e->type != TH_CMD_EDIT_REDO)
+	} else if (mine && e->type != TH_CMD_EDIT_REDO) {
+		m->own_at[m->n_own % SE_OWN_MAX] = m->heard;
 		m->own[m->n_own++ % SE_OWN_MAX] = e->lamport;
+	}
 	return 1;
+}
+
+/* The lamport of one of this user's scene edits (undos false: of its undos)
+ * heard among the last `reach` entries, the pick-th of them modulo their
+ * number (newest first); 0 when there is none. An undo far back makes
+ * every replica replay everything after it: editors undo recent work. */
+static inline uint64_t se_recent_own(const struct se_model *m, bool undos, uint64_t reach, uint64_t pick)
+{
+	const uint64_t *lam = undos ? m->undos : m->own, *at = undos ? m->undos_at : m->own_at;
+	unsigned n = undos ? m->n_undos : m->n_own, have = n < SE_OWN_MAX ? n : SE_OWN_MAX, fit = 0;
+	for (unsigned k = 0; k < have; k++) {
+		unsigned i = (n - 1 - k) % SE_OWN_MAX;
+		if (m->heard - at[i] > reach)
+			break; /* older ones are older still */
+		fit++;
+	}
+	return fit ? lam[(n - 1 - (unsigned)(pick % fit)) % SE_OWN_MAX] : 0;
 }
 
 /* Appends one op to ops[*n] (the caller keeps *n below TH_PL_MESH_OPS_MAX). */
