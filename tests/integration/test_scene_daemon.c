@@ -453,6 +453,20 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	offline_hash(&a, id, off, &n);
 	assert_int_equal(n, 7);
 	assert_string_equal(hash, off);
+	/* thetactl shows the same: `scene` live, `log verify` offline. */
+	r = nf_ctl_json(&a, (const char *const[]){ "scene", "--session", id, "--json", NULL });
+	assert_non_null(r);
+	assert_string_equal(js(r, "world_hash"), hash);
+	assert_int_equal(ju(r, "refused"), 1);
+	json_object_put(r);
+	char logdir[4400];
+	snprintf(logdir, sizeof(logdir), "%s/sessions/%s/log", a.p.state_dir, id);
+	r = nf_ctl_json(&a, (const char *const[]){ "log", "verify", logdir, "--json", NULL });
+	struct json_object *sc;
+	assert_non_null(r);
+	assert_true(json_object_object_get_ex(r, "scene", &sc));
+	assert_string_equal(js(sc, "world_hash"), hash);
+	json_object_put(r);
 	assert_int_equal(nf_metric(&a, "scene_refused_total"), 1);
 	assert_int_equal(nf_metric(&a, "scene_applied_total"), 6);
 

@@ -96,6 +96,7 @@ struct sess_scene_listener {
 struct sess_scene_mod {
 	uint64_t ckpt_entries, ckpt_interval_ns;
 	uint32_t window_entries; /* the folds' rollback window (0: th_fold's default) */
+	bool started;      /* sess_scene_start ran (metrics registered) */
 	unsigned children; /* checkpoint children running, all sessions */
 	int pass_fd;
 	bool pass_armed;
@@ -783,7 +784,7 @@ void sess_scene_on_durable(struct sess_session *s, const struct clog_event *ev)
 
 void sess_scene_open(struct sess_module *m, struct sess_session *s)
 {
-	if (!m->scene || !s->log || s->scene)
+	if (!m->scene || !m->scene->started || !s->log || s->scene)
 		return;
 	struct sess_scene *sc = calloc(1, sizeof(*sc));
 	if (!sc) {
@@ -848,7 +849,7 @@ void sess_scene_log_reopened(struct sess_module *m, struct sess_session *s)
 void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
 {
 	struct sess_scene_mod *sm = m->scene;
-	if (!sm)
+	if (!sm || !sm->started)
 		return;
 	uint8_t key[TH_LOGREC_KEY_LEN];
 	for (unsigned i = 0; i < m->reg.n; i++) {
@@ -873,9 +874,13 @@ void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
 
 void sess_scene_set_listener(struct sess_module *m, sess_scene_listener_fn *fn, void *ud)
 {
+	/* Before sess_scene_start too: the state comes into being here. */
+	if (!m->scene) {
+		if (!(m->scene = calloc(1, sizeof(*m->scene))))
+			return;
+		m->scene->pass_fd = -1;
+	}
 	struct sess_scene_mod *sm = m->scene;
-	if (!sm)
-		return;
 	for (unsigned i = 0; i < SESS_SCENE_LISTENERS_MAX; i++)
 		if (sm->listeners[i].fn && sm->listeners[i].ud == ud) {
 			sm->listeners[i].fn = fn;
@@ -908,7 +913,8 @@ int sess_scene_snapshot(struct sess_session *s, struct th_wbuf *out, uint64_t *n
 
 int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg, char *msg, unsigned len)
 {
-	struct sess_scene_mod *sm = calloc(1, sizeof(*sm));
+	/* A listener may have been set already (sess_scene_set_listener). */
+	struct sess_scene_mod *sm = m->scene ? m->scene : calloc(1, sizeof(*sm));
 	if (!sm)
 		return -ENOMEM;
 	sm->pass_fd = -1;
@@ -960,6 +966,7 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 		snprintf(msg, len, "cannot create the scene timer: %s", th_strerror(r));
 		return r;
 	}
+	sm->started = true;
 	for (unsigned i = 0; i < m->reg.n; i++)
 		sess_scene_open(m, m->reg.s[i]);
 	return 0;

@@ -5,9 +5,9 @@
  * prefix); after a change to the checkpoint or snapshot format, run from
  * the repository root:
  *
- *   make build/lib/libthcommon.a build/lib/libthetad.a
+ *   make build/lib/libthcommon.a build/lib/libthetad.a build/lib/libthtest.a
  *   cc -std=gnu17 -D_GNU_SOURCE -Icommon -Iproto -Ischemas -Ithetad -Itests/lib \
- *      tests/fuzz/sess/gen_corpus.c build/lib/libthetad.a build/lib/libthcommon.a \
+ *      tests/fuzz/sess/gen_corpus.c build/lib/libthtest.a build/lib/libthetad.a build/lib/libthcommon.a \
  *      $(pkg-config --libs libsodium libzstd json-c libsystemd) -lm -o /tmp/gen_ckpt && /tmp/gen_ckpt
  *
  * Every seed starts with the target's mode byte (1: make length and CRC
@@ -49,9 +49,9 @@ int main(void)
 {
 	struct th_fold_config c = { 0 };
 	struct th_fold *f;
-	struct ff_author a, b;
-	ff_author_init(&a, 1);
-	ff_author_init(&b, 2);
+	struct lt_author a, b;
+	lt_author_init(&a, 1);
+	lt_author_init(&b, 2);
 	if (th_fold_create(&c, &f) < 0)
 		abort();
 	write_seed("empty", f);
