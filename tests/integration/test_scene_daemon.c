@@ -384,13 +384,17 @@ static void put_bin(const char *path, const char *b, size_t len)
 }
 
 /* Restarts d (started by nf_start) with a configuration file whose
- * [scene] section says interval; conf[cap] holds its path. */
-static void restart_with_conf(struct nf_daemon *d, const char *interval, char *conf, size_t cap)
+ * [scene] section says interval and fork_elements (0: every checkpoint
+ * by a forked child; a large number: by the writer thread); conf[cap]
+ * holds its path. */
+static void restart_with_conf(struct nf_daemon *d, const char *interval, unsigned fork_elements, char *conf,
+			      size_t cap)
 {
 	snprintf(conf, cap, "%s/scene.conf", d->p.dir);
 	FILE *f = fopen(conf, "w");
 	assert_non_null(f);
-	fprintf(f, "[scene]\ncheckpoint_entries = 4\ncheckpoint_interval = \"%s\"\n", interval);
+	fprintf(f, "[scene]\ncheckpoint_entries = 4\ncheckpoint_interval = \"%s\"\ncheckpoint_fork_elements = %u\n",
+		interval, fork_elements);
 	fclose(f);
 	nf_kill(d, SIGTERM);
 	d->args[2] = "--config";
@@ -422,9 +426,9 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	struct nf_daemon a;
 	char id[33], conf[256], hash[65], off[65], path[4400];
 	uint64_t n;
-	/* A checkpoint every 4 folded entries, none by time. */
+	/* A checkpoint every 4 folded entries, none by time, each by a child. */
 	nf_start(&a, NULL, NULL);
-	restart_with_conf(&a, "1h", conf, sizeof(conf));
+	restart_with_conf(&a, "1h", 0, conf, sizeof(conf));
 	nf_host(&a, "scene", id);
 
 	struct nc_client c;
@@ -469,6 +473,7 @@ static void the_scene_is_folded_and_survives_kill_and_damaged_checkpoints(void *
 	json_object_put(r);
 	assert_int_equal(nf_metric(&a, "scene_refused_total"), 1);
 	assert_int_equal(nf_metric(&a, "scene_applied_total"), 6);
+	assert_true(metric_wait(&a, "scene_checkpoint_fork_max_us", 1) >= 1); /* a child wrote it */
 
 	/* One checkpoint, of the first four entries. */
 	assert_true(metric_wait(&a, "scene_checkpoint_writes_total", 1) >= 1);
@@ -551,7 +556,7 @@ static void a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on
 	char id[33], conf[256], path[4400], off[65];
 	uint64_t n;
 	nf_start(&a, NULL, NULL);
-	restart_with_conf(&a, "300ms", conf, sizeof(conf));
+	restart_with_conf(&a, "300ms", 1000000, conf, sizeof(conf)); /* by the writer thread */
 	nf_host(&a, "blocked", id);
 	snprintf(path, sizeof(path), "%s/sessions/%s/checkpoints", a.p.state_dir, id);
 	put_bin(path, "x", 1);
@@ -566,6 +571,7 @@ static void a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on
 	assert_true(metric_wait(&a, "scene_checkpoint_failures_total", 2) >= 2);
 	assert_int_equal(nf_metric(&a, "scene_checkpoint_writes_total"), 0);
 	assert_int_equal(count_of(th_daemon_log(&a.p), "writing the scene checkpoint"), 1);
+	assert_int_equal(nf_metric(&a, "scene_checkpoint_fork_max_us"), 0); /* the thread wrote them */
 	struct json_object *r = scene_wait(&a, id, 7);
 	offline_hash(&a, id, off, &n);
 	assert_string_equal(js(r, "world_hash"), off);

@@ -860,7 +860,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 		goto fail;
 	}
 	struct sess_scene_config sc = { .ckpt_entries = (uint64_t)srv_daemon_config(d)->scene_ckpt_entries,
-					 .ckpt_interval_ns = srv_daemon_config(d)->scene_ckpt_interval_ns };
+					 .ckpt_interval_ns = srv_daemon_config(d)->scene_ckpt_interval_ns,
+					 .fork_elements = (uint64_t)srv_daemon_config(d)->scene_ckpt_fork_elements };
 	if ((r = sess_scene_start(m, &sc, msg, len)) < 0)
 		goto fail;
 	m->replay_fd = th_timerfd_create(0, 0);

@@ -79,7 +79,9 @@ struct sess_scene {
 	uint64_t since_ckpt;  /* entries folded since the last checkpoint (or the open) */
 	uint64_t ckpt_due_ns; /* time-driven checkpoint due (0: nothing changed) */
 	uint64_t ckpt_retry_ns; /* after a failure, none before this */
-	struct sess_ckpt_child child; /* the checkpoint being written (pid 0: none) */
+	struct sess_ckpt_child child; /* the checkpoint being written by a child (pid 0: none) */
+	bool writing;  /* or by the writer thread */
+	bool fork_next; /* an encode here took longer than SESS_SCENE_INLINE_MAX_NS */
 	uint64_t child_start_ns;
 	bool ckpt_fail_logged;
 	bool have_ckpt;
@@ -97,14 +99,17 @@ struct sess_scene_mod {
 	uint64_t ckpt_entries, ckpt_interval_ns;
 	uint32_t window_entries; /* the folds' rollback window (0: th_fold's default) */
 	bool started;      /* sess_scene_start ran (metrics registered) */
+	uint64_t fork_elements; /* scene elements from which a child writes the checkpoint */
+	struct sess_ckpt_writer *writer;
 	unsigned children; /* checkpoint children running, all sessions */
 	int pass_fd;
 	bool pass_armed;
 	struct sess_scene_listener listeners[SESS_SCENE_LISTENERS_MAX];
-	struct th_hist fold_ns, fork_ns;
+	struct th_hist fold_ns, fork_ns, encode_ns;
 	uint64_t *m_folded, *m_applied, *m_refused, *m_excluded, *m_rollbacks, *m_rebuilds, *m_eproto, *m_failures;
 	uint64_t *m_ckpt_writes, *m_ckpt_fail, *m_ckpt_damaged, *m_ckpt_restored, *m_ckpt_bytes;
 	uint64_t *m_fold_p999_us, *m_fold_max_us, *m_fork_p999_us, *m_fork_max_us, *m_pass_max_us, *m_ckpt_ms;
+	uint64_t *m_encode_p999_us, *m_encode_max_us;
 };
 
 static void sess_scene_rebuild(struct sess_scene *sc, uint64_t now_ns, bool total_order);
@@ -311,20 +316,61 @@ static void sess_scene_on_child(struct th_loop *loop, int fd, uint32_t events, v
 
 /* A checkpoint of the live scene, encoded and written by a child process
  * (the loop pays for the fork). */
+static void sess_scene_writer_done(void *ud, int status, uint64_t next_pos, uint64_t write_ns)
+{
+	struct sess_scene *sc = ud;
+	sc->writing = false;
+	sess_scene_ckpt_done(sc, status, next_pos, write_ns);
+}
+
+/* A small scene's checkpoint: encoded here, written by the writer thread. */
+static int sess_scene_checkpoint_inline(struct sess_scene *sc, uint64_t t0)
+{
+	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
+	struct th_wbuf w;
+	struct sess_ckpt_header h;
+	int r = sess_scene_ckpt_encode(sc, &w, &h);
+	if (r < 0)
+		return r;
+	uint64_t took = th_now_ns() - t0;
+	th_hist_add(&sm->encode_ns, took);
+	*sm->m_encode_p999_us = th_hist_quantile(&sm->encode_ns, 0.999) / 1000;
+	*sm->m_encode_max_us = sm->encode_ns.max / 1000;
+	if (took > SESS_SCENE_INLINE_MAX_NS)
+		sc->fork_next = true; /* too slow for the loop: a child from now on */
+	r = sess_ckpt_writer_submit(sm->writer, sc->s->dir, h.next_pos, w.data, w.len, sess_scene_writer_done, sc);
+	if (r < 0) {
+		th_wbuf_fini(&w);
+		return r;
+	}
+	sc->writing = true;
+	return 0;
+}
+
 static void sess_scene_checkpoint(struct sess_scene *sc, uint64_t now_ns)
 {
 	struct sess_scene_mod *sm = sess_scene_mod_of(sc);
-	if (sc->state != SESS_SCENE_LIVE || sc->child.pid || !sc->since_ckpt || sm->children >= SESS_CKPT_CHILDREN_MAX)
+	if (sc->state != SESS_SCENE_LIVE || sc->child.pid || sc->writing || !sc->since_ckpt)
 		return;
+	struct th_scene_stats ss;
+	th_scene_stats(th_fold_scene(sc->f), &ss);
+	bool here = !sc->fork_next && ss.entities + ss.vertices + ss.faces < sm->fork_elements;
+	if (!here && sm->children >= SESS_CKPT_CHILDREN_MAX)
+		return; /* tried again after the next entry or tick */
 	uint64_t t0 = th_now_ns();
-	int r = sess_ckpt_fork(sc->s->dir, sc->next, sess_scene_child_encode, sc, &sc->child);
-	if (r == 0) {
+	int r;
+	if (here) {
+		r = sess_scene_checkpoint_inline(sc, t0);
+	} else if ((r = sess_ckpt_fork(sc->s->dir, sc->next, sess_scene_child_encode, sc, &sc->child)) == 0) {
+		sm->children++;
 		th_hist_add(&sm->fork_ns, th_now_ns() - t0);
 		*sm->m_fork_p999_us = th_hist_quantile(&sm->fork_ns, 0.999) / 1000;
 		*sm->m_fork_max_us = sm->fork_ns.max / 1000;
 		r = th_loop_add(srv_daemon_loop(sc->m->d), sc->child.pidfd, EPOLLIN, sess_scene_on_child, sc);
-		if (r < 0)
+		if (r < 0) {
 			sess_ckpt_reap(&sc->child, true);
+			sm->children--;
+		}
 	}
 	if (r < 0) {
 		(*sm->m_ckpt_fail)++;
@@ -335,7 +381,6 @@ static void sess_scene_checkpoint(struct sess_scene *sc, uint64_t now_ns)
 		sc->ckpt_retry_ns = sc->ckpt_due_ns = now_ns + sm->ckpt_interval_ns;
 		return;
 	}
-	sm->children++;
 	sc->child_start_ns = t0;
 	sc->pending_pos = sc->next;
 	sc->since_ckpt = 0;
@@ -814,6 +859,8 @@ static void sess_scene_free(struct sess_module *m, struct sess_session *s)
 	struct sess_scene *sc = s->scene;
 	if (!sc)
 		return;
+	if (m->scene && m->scene->writer)
+		sess_ckpt_writer_forget(m->scene->writer, sc);
 	if (sc->child.pid) {
 		/* Its write lands (or fails) first. */
 		th_loop_del(srv_daemon_loop(m->d), sc->child.pidfd);
@@ -872,6 +919,15 @@ void sess_scene_tick(struct sess_module *m, uint64_t now_ns)
 	*sm->m_fold_max_us = sm->fold_ns.max / 1000;
 }
 
+static void sess_scene_on_writer(struct th_loop *loop, int fd, uint32_t events, void *user)
+{
+	struct sess_module *m = user;
+	(void)loop;
+	(void)fd;
+	(void)events;
+	sess_ckpt_writer_poll(m->scene->writer);
+}
+
 void sess_scene_set_listener(struct sess_module *m, sess_scene_listener_fn *fn, void *ud)
 {
 	/* Before sess_scene_start too: the state comes into being here. */
@@ -920,6 +976,7 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 	sm->pass_fd = -1;
 	sm->ckpt_entries = cfg && cfg->ckpt_entries ? cfg->ckpt_entries : SESS_SCENE_CKPT_ENTRIES_DEFAULT;
 	sm->ckpt_interval_ns = cfg && cfg->ckpt_interval_ns ? cfg->ckpt_interval_ns : SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS;
+	sm->fork_elements = cfg ? cfg->fork_elements : SESS_SCENE_FORK_ELEMENTS_DEFAULT;
 	/* Tests: a small rollback window, so that a few late entries make
 	 * the scene rebuild from its log. */
 	const char *we = getenv("THETAD_TEST_SCENE_WINDOW");
@@ -954,12 +1011,21 @@ int sess_scene_start(struct sess_module *m, const struct sess_scene_config *cfg,
 				       "loop time to start a checkpoint (fork of its child), p99.9 (us)");
 	sm->m_fork_max_us = srv_gauge(mx, "scene_checkpoint_fork_max_us",
 				      "loop time to start a checkpoint (fork of its child), max (us)");
+	sm->m_encode_p999_us = srv_gauge(mx, "scene_checkpoint_encode_p999_us",
+					 "loop time to encode a small scene's checkpoint (its writer thread writes it), p99.9 (us)");
+	sm->m_encode_max_us = srv_gauge(mx, "scene_checkpoint_encode_max_us",
+					"loop time to encode a small scene's checkpoint (its writer thread writes it), max (us)");
 	sm->m_ckpt_ms = srv_gauge(mx, "scene_checkpoint_last_ms",
 				  "how long the last checkpoint's child took to encode and write it (ms)");
 	sm->m_pass_max_us = srv_gauge(mx, "scene_pass_max_us",
 				      "longest loop pass of a scene rebuild or catch-up (us; its CPU and any wait for one)");
 	m->scene = sm;
-	int r;
+	int r = sess_ckpt_writer_create(&sm->writer);
+	if (r < 0 ||
+	    (r = th_loop_add(srv_daemon_loop(m->d), sess_ckpt_writer_fd(sm->writer), EPOLLIN, sess_scene_on_writer, m)) < 0) {
+		snprintf(msg, len, "cannot start the scene checkpoint writer: %s", th_strerror(r));
+		return r;
+	}
 	sm->pass_fd = th_timerfd_create(0, 0);
 	if (sm->pass_fd < 0 || (r = th_loop_add(srv_daemon_loop(m->d), sm->pass_fd, EPOLLIN, sess_scene_on_pass, m)) < 0) {
 		r = sm->pass_fd < 0 ? sm->pass_fd : r;
@@ -979,6 +1045,10 @@ void sess_scene_stop(struct sess_module *m)
 		return;
 	/* A checkpoint being written lands first; then a last one of each
 	 * changed live scene, in this call. */
+	if (sm->writer) {
+		th_loop_del(srv_daemon_loop(m->d), sess_ckpt_writer_fd(sm->writer));
+		sess_ckpt_writer_destroy(&sm->writer);
+	}
 	for (unsigned i = 0; i < m->reg.n; i++) {
 		struct sess_scene *sc = m->reg.s[i]->scene;
 		if (sc && sc->child.pid) {

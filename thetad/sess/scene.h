@@ -22,8 +22,10 @@
  *
  * Checkpoints: every scene.checkpoint_entries folded entries, or
  * scene.checkpoint_interval after the first change since the last one,
- * a child process encodes the snapshot and writes it (tmp, fsync, rename,
- * directory fsync), the newest two kept; one more at a clean stop. docs/operator.md, "Scene checkpoints". */
+ * the snapshot is encoded (on the loop for a small scene, then written by
+ * a writer thread; by a forked child for a large one) and written (tmp,
+ * fsync, rename, directory fsync), the newest two kept; one more at a
+ * clean stop. docs/operator.md, "Scene checkpoints". */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +53,12 @@ struct srv_ctl_caller;
 /* A scene whose log could not be read is tried again after this long. */
 #define SESS_SCENE_RETRY_NS (5ull * 1000 * 1000 * 1000)
 #define SESS_SCENE_LISTENERS_MAX 4u
+/* Checkpoints of scenes with fewer elements (entities + vertices + faces)
+ * than this are encoded on the loop and written by a thread; larger ones,
+ * or one whose encode here took more than SESS_SCENE_INLINE_MAX_NS, by a
+ * forked child (config scene.checkpoint_fork_elements). */
+#define SESS_SCENE_FORK_ELEMENTS_DEFAULT 20000u
+#define SESS_SCENE_INLINE_MAX_NS (1000ull * 1000)
 
 /* ---- for the client side (thetad/sess/client_scene.c) ---------------------- */
 
@@ -75,6 +83,7 @@ void sess_scene_set_listener(struct sess_module *m, sess_scene_listener_fn *fn, 
 struct sess_scene_config {
 	uint64_t ckpt_entries;     /* 0: SESS_SCENE_CKPT_ENTRIES_DEFAULT */
 	uint64_t ckpt_interval_ns; /* 0: SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS */
+	uint64_t fork_elements;    /* as given: 0 means a child always */
 };
 
 /* Metrics and the pass timer; then sess_scene_open for

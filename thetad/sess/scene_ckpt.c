@@ -1,14 +1,17 @@
-/* Scene checkpoint files and their writer thread (scene_ckpt.h). */
+/* Scene checkpoint files, the child process and the writer thread that
+ * write them (scene_ckpt.h). */
 #include "sess/scene_ckpt.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +21,7 @@
 #include "th_buf.h"
 #include "th_crc32c.h"
 #include "th_file.h"
+#include "th_time.h"
 
 #define SESS_CKPT_PREFIX "ckpt-"
 #define SESS_CKPT_SUFFIX ".thck"
@@ -305,4 +309,196 @@ int sess_ckpt_reap(struct sess_ckpt_child *c, bool block)
 	c->pid = 0;
 	c->pidfd = -1;
 	return res;
+}
+
+/* ---- writer thread ------------------------------------------------------------ */
+
+struct sess_ckpt_job {
+	struct sess_ckpt_job *next;
+	char dir[4096];
+	uint64_t next_pos;
+	uint8_t *file;
+	size_t len;
+	sess_ckpt_done_fn *done;
+	void *ud;
+	int status;
+	uint64_t write_ns;
+};
+
+struct sess_ckpt_writer {
+	pthread_t thread;
+	bool started;
+	int efd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	/* Guarded by mu: queued (FIFO), the one being written, finished. */
+	struct sess_ckpt_job *queue, **queue_tail, *busy, *done, **done_tail;
+	unsigned queued;
+};
+
+static void *sess_ckpt_thread(void *arg)
+{
+	struct sess_ckpt_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->queue && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->queue)
+			break; /* stopping, nothing left */
+		struct sess_ckpt_job *j = w->queue;
+		w->queue = j->next;
+		if (!w->queue)
+			w->queue_tail = &w->queue;
+		w->queued--;
+		w->busy = j;
+		pthread_mutex_unlock(&w->mu);
+
+		uint64_t t0 = th_now_ns();
+		j->status = sess_ckpt_write(j->dir, j->next_pos, j->file, j->len);
+		j->write_ns = th_now_ns() - t0;
+		free(j->file);
+		j->file = NULL;
+
+		pthread_mutex_lock(&w->mu);
+		w->busy = NULL;
+		j->next = NULL;
+		*w->done_tail = j;
+		w->done_tail = &j->next;
+		pthread_cond_broadcast(&w->cv);
+		uint64_t one = 1;
+		if (write(w->efd, &one, sizeof(one)) < 0) {
+			/* The counter cannot overflow in practice; a failed
+			 * write leaves the completion for the next poll. */
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int sess_ckpt_writer_create(struct sess_ckpt_writer **out)
+{
+	struct sess_ckpt_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->queue_tail = &w->queue;
+	w->done_tail = &w->done;
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->efd < 0) {
+		int r = -errno;
+		free(w);
+		return r;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	int r = pthread_create(&w->thread, NULL, sess_ckpt_thread, w);
+	if (r) {
+		close(w->efd);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w);
+		return -r;
+	}
+	w->started = true;
+	*out = w;
+	return 0;
+}
+
+static void sess_ckpt_free_list(struct sess_ckpt_job *j)
+{
+	while (j) {
+		struct sess_ckpt_job *n = j->next;
+		free(j->file);
+		free(j);
+		j = n;
+	}
+}
+
+void sess_ckpt_writer_destroy(struct sess_ckpt_writer **pw)
+{
+	struct sess_ckpt_writer *w = *pw;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	sess_ckpt_free_list(w->queue);
+	sess_ckpt_free_list(w->done);
+	close(w->efd);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	*pw = NULL;
+}
+
+int sess_ckpt_writer_fd(const struct sess_ckpt_writer *w)
+{
+	return w->efd;
+}
+
+int sess_ckpt_writer_submit(struct sess_ckpt_writer *w, const char *dir, uint64_t next_pos, uint8_t *file,
+			    size_t len, sess_ckpt_done_fn *done, void *ud)
+{
+	if (strlen(dir) >= sizeof(((struct sess_ckpt_job *)0)->dir))
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&w->mu);
+	bool full = w->queued >= SESS_CKPT_JOBS_MAX;
+	pthread_mutex_unlock(&w->mu);
+	if (full)
+		return -EAGAIN;
+	struct sess_ckpt_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	j->next_pos = next_pos;
+	j->file = file;
+	j->len = len;
+	j->done = done;
+	j->ud = ud;
+	pthread_mutex_lock(&w->mu);
+	*w->queue_tail = j;
+	w->queue_tail = &j->next;
+	w->queued++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+int sess_ckpt_writer_poll(struct sess_ckpt_writer *w)
+{
+	uint64_t v;
+	if (read(w->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	pthread_mutex_lock(&w->mu);
+	struct sess_ckpt_job *list = w->done;
+	w->done = NULL;
+	w->done_tail = &w->done;
+	pthread_mutex_unlock(&w->mu);
+	int n = 0;
+	while (list) {
+		struct sess_ckpt_job *j = list;
+		list = j->next;
+		if (j->done)
+			j->done(j->ud, j->status, j->next_pos, j->write_ns);
+		free(j);
+		n++;
+	}
+	return n;
+}
+
+void sess_ckpt_writer_forget(struct sess_ckpt_writer *w, void *ud)
+{
+	pthread_mutex_lock(&w->mu);
+	for (struct sess_ckpt_job *j = w->queue; j; j = j->next)
+		if (j->ud == ud)
+			j->done = NULL;
+	if (w->busy && w->busy->ud == ud)
+		w->busy->done = NULL;
+	for (struct sess_ckpt_job *j = w->done; j; j = j->next)
+		if (j->ud == ud)
+			j->done = NULL;
+	pthread_mutex_unlock(&w->mu);
 }

@@ -17,7 +17,9 @@
  *
  * This file knows the bytes and the files, not the fold: the caller
  * restores the snapshot and compares the world hash (thetad/sess/scene.c).
- * A child process (sess_ckpt_fork) encodes and writes it off the loop. */
+ * A small scene's checkpoint is encoded on the loop and written by a
+ * writer thread (sess_ckpt_writer); a large one is encoded and written by
+ * a child process (sess_ckpt_fork). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +35,7 @@
 #define SESS_CKPT_LIST_MAX 64u            /* checkpoint files looked at per session */
 #define SESS_CKPT_DIR "checkpoints"
 #define SESS_CKPT_CHILDREN_MAX 4u         /* checkpoint children at once (all sessions) */
+#define SESS_CKPT_JOBS_MAX 256u           /* writes queued on the writer thread (one per session) */
 
 struct sess_ckpt_header {
 	uint8_t session[SESS_CKPT_ID_LEN];
@@ -99,3 +102,26 @@ int sess_ckpt_fork(const char *dir, uint64_t next_pos, sess_ckpt_encode_fn *fn, 
  * checkpoint was written, its negative errno otherwise, -EAGAIN while it
  * runs (not block). The child is reaped and c cleared then. */
 int sess_ckpt_reap(struct sess_ckpt_child *c, bool block);
+
+/* ---- writer thread ----------------------------------------------------------
+ * Writes checkpoints in submission order on its own thread; completions
+ * come back on the caller's thread through sess_ckpt_writer_poll (the
+ * eventfd sess_ckpt_writer_fd turns readable). */
+struct sess_ckpt_writer;
+typedef void sess_ckpt_done_fn(void *ud, int status, uint64_t next_pos, uint64_t write_ns);
+
+int sess_ckpt_writer_create(struct sess_ckpt_writer **out);
+/* Waits for the queued writes (their completions run in the next poll, or
+ * are dropped by destroy). */
+void sess_ckpt_writer_destroy(struct sess_ckpt_writer **w);
+int sess_ckpt_writer_fd(const struct sess_ckpt_writer *w);
+/* Queues a write of file[len] (ownership passes: freed after the write)
+ * into dir; done(ud, status, next_pos, write_ns) from a later poll.
+ * -EAGAIN when SESS_CKPT_JOBS_MAX writes wait (file not taken), -ENOMEM. */
+int sess_ckpt_writer_submit(struct sess_ckpt_writer *w, const char *dir, uint64_t next_pos, uint8_t *file,
+			    size_t len, sess_ckpt_done_fn *done, void *ud);
+/* Runs the completions of finished writes; returns how many. */
+int sess_ckpt_writer_poll(struct sess_ckpt_writer *w);
+/* Drops the completions not run yet whose ud is ud (its owner goes away);
+ * their writes still happen. */
+void sess_ckpt_writer_forget(struct sess_ckpt_writer *w, void *ud);

@@ -41,6 +41,8 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  "a session's scene checkpoint is written after this many folded entries" },
 	{ "scene.checkpoint_interval", TH_CFG_DURATION, F(scene_ckpt_interval_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
 	  (int64_t)(24 * 3600 * TH_NS_PER_S), "and at most this long after the first change since the last one" },
+	{ "scene.checkpoint_fork_elements", TH_CFG_INT, F(scene_ckpt_fork_elements), 0, 0, 1000000000,
+	  "a scene with this many elements (entities, vertices, faces) or more is checkpointed by a forked child" },
 };
 
 void srv_config_defaults(struct srv_config *c)
@@ -60,6 +62,7 @@ void srv_config_defaults(struct srv_config *c)
 		.clog_rate_burst = CLOG_RATE_BURST_DEFAULT,
 		.scene_ckpt_entries = SESS_SCENE_CKPT_ENTRIES_DEFAULT,
 		.scene_ckpt_interval_ns = SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS,
+		.scene_ckpt_fork_elements = SESS_SCENE_FORK_ELEMENTS_DEFAULT,
 	};
 }
 
@@ -116,6 +119,6 @@ void srv_config_print(const struct srv_config *c, void *file)
 		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);
 	fprintf(f, "\n[ipc]\nmax_clients = %" PRId64 "\n", c->ipc_max_clients);
 	fprintf(f, "\n[clog]\nrate_per_s = %" PRId64 "\nrate_burst = %" PRId64 "\n", c->clog_rate_per_s, c->clog_rate_burst);
-	fprintf(f, "\n[scene]\ncheckpoint_entries = %" PRId64 "\ncheckpoint_interval = %" PRIu64 "ms\n",
-		c->scene_ckpt_entries, c->scene_ckpt_interval_ns / TH_NS_PER_MS);
+	fprintf(f, "\n[scene]\ncheckpoint_entries = %" PRId64 "\ncheckpoint_interval = %" PRIu64 "ms\ncheckpoint_fork_elements = %" PRId64 "\n",
+		c->scene_ckpt_entries, c->scene_ckpt_interval_ns / TH_NS_PER_MS, c->scene_ckpt_fork_elements);
 }

@@ -24,6 +24,7 @@ struct srv_config {
 	int64_t clog_rate_burst;       /* clog.rate_burst = 1000 (token bucket depth per author) */
 	int64_t scene_ckpt_entries;    /* scene.checkpoint_entries = 1000 (folded entries between checkpoints) */
 	uint64_t scene_ckpt_interval_ns; /* scene.checkpoint_interval = 30s (at most this long after a change) */
+	int64_t scene_ckpt_fork_elements; /* scene.checkpoint_fork_elements = 20000 (a child writes larger scenes) */
 };
 
 void srv_config_defaults(struct srv_config *c);

@@ -2,9 +2,10 @@
  * snapshot bytes here; the fold's own are tested in test_scene_daemon):
  * what is written reads back bit for bit, every kind of damage is refused
  * with a sentence, only the newest two are kept, leftovers of a crash and
- * checkpoints past the log's end are tidied away, and a child process
+ * checkpoints past the log's end are tidied away, a child process
  * writes one and reports its result, holding none of its parent's
- * descriptors. */
+ * descriptors, and the writer thread writes in order and reports back
+ * through its eventfd. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -376,6 +377,80 @@ static void the_child_holds_none_of_the_parents_descriptors(void **state)
 	close(lock_fd);
 }
 
+struct done_log {
+	int n;
+	uint64_t pos[16];
+	int status[16];
+};
+
+static void on_done(void *ud, int status, uint64_t next_pos, uint64_t write_ns)
+{
+	struct done_log *d = ud;
+	(void)write_ns;
+	d->pos[d->n] = next_pos;
+	d->status[d->n] = status;
+	d->n++;
+}
+
+static void poll_until(struct sess_ckpt_writer *w, struct done_log *d, int want)
+{
+	for (int tries = 0; d->n < want && tries < 600; tries++) {
+		struct pollfd p = { .fd = sess_ckpt_writer_fd(w), .events = POLLIN };
+		poll(&p, 1, 100);
+		sess_ckpt_writer_poll(w);
+	}
+	assert_int_equal(d->n, want);
+}
+
+static void the_writer_thread_writes_in_order_and_reports_back(void **state)
+{
+	struct fx *f = *state;
+	struct sess_ckpt_writer *w = NULL;
+	struct done_log d = { 0 }, gone = { 0 };
+	assert_int_equal(sess_ckpt_writer_create(&w), 0);
+	for (uint64_t p = 100; p <= 500; p += 100) {
+		size_t len;
+		uint8_t *file = make_file(f, p, 3000, (unsigned)p, &len);
+		assert_int_equal(sess_ckpt_writer_submit(w, f->dir, p, file, len, on_done, &d), 0);
+	}
+	poll_until(w, &d, 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(d.pos[i], 100 + 100 * (uint64_t)i);
+		assert_int_equal(d.status[i], 0);
+	}
+	uint64_t pos[8];
+	assert_int_equal(sess_ckpt_list(f->dir, pos, 8), 2);
+	assert_int_equal(pos[0], 500);
+
+	/* A failing write reports its errno. */
+	size_t len;
+	uint8_t *file = make_file(f, 600, 10, 1, &len);
+	assert_int_equal(sess_ckpt_writer_submit(w, "/nonexistent/theta/dir", 600, file, len, on_done, &d), 0);
+	poll_until(w, &d, 6);
+	assert_true(d.status[5] < 0);
+
+	/* A forgotten owner hears nothing; the write still happens. */
+	file = make_file(f, 700, 10, 1, &len);
+	assert_int_equal(sess_ckpt_writer_submit(w, f->dir, 700, file, len, on_done, &gone), 0);
+	sess_ckpt_writer_forget(w, &gone);
+	file = make_file(f, 800, 10, 1, &len);
+	assert_int_equal(sess_ckpt_writer_submit(w, f->dir, 800, file, len, on_done, &d), 0);
+	poll_until(w, &d, 7);
+	assert_int_equal(gone.n, 0);
+	assert_int_equal(sess_ckpt_list(f->dir, pos, 8), 2);
+	assert_int_equal(pos[0], 800);
+	assert_int_equal(pos[1], 700);
+
+	/* Destroy with writes queued: they are done or dropped, nothing leaks. */
+	for (uint64_t p = 900; p < 905; p++) {
+		file = make_file(f, p, 10, 1, &len);
+		assert_int_equal(sess_ckpt_writer_submit(w, f->dir, p, file, len, on_done, &gone), 0);
+	}
+	sess_ckpt_writer_destroy(&w);
+	assert_null(w);
+	sess_ckpt_writer_destroy(&w); /* NULL-safe */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_folder_that_cannot_be_written_fails_the_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_child_process_writes_the_checkpoint_and_reports_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_child_holds_none_of_the_parents_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_writer_thread_writes_in_order_and_reports_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
