@@ -14,20 +14,23 @@
  *   2. B is partitioned for 5 s while b1 keeps editing offline (and a1, a2
  *      on the host); the partition heals, edits stop, and the test waits
  *      for A and B to converge: it prints how long that took after the
- *      heal (converge.heal_s, a figure, not an assertion).
+ *      heal (converge.heal_s, a figure, not an assertion): the same log and
+ *      the same world hash on both.
  *   3. a1 fills the log up to THETA_CONVERGE_LATE_ENTRIES entries; then C
  *      joins (the late joiner) and c1 connects to it.
  *   4. All four clients edit; halfway the host A is killed with SIGKILL and
  *      restarted on the same port while b1 and c1 keep editing, a1 and a2
  *      reconnect to it and go on.
- *   5. Every daemon must end with the same log: the same entry count, the
- *      same sorted listing (lamport, author, seq, type, scope, size), and
+ *   5. Every daemon must end with the same log and the same world: the
+ *      same entry count, its scene live and folded to the log's end with
+ *      the same world hash (the `scene` control command), the same sorted
+ *      listing (lamport, author, seq, type, scope, size), and
  *      after a stop, offline, every record valid and every author's chain
  *      head equal (tests/lib/th_logfill.h). No edit a daemon acknowledged
  *      may be missing. Every client must have heard every entry of the log
  *      exactly once, in each author's seq order and each stream in position
  *      order, and folded them (common/th_fold.h, as theta-client does) into
- *      one world: the same world hash for all four, with refused patches
+ *      the daemons' world: the same world hash for all, with refused patches
  *      and standing undos among the entries (a client of a restarted
  *      daemon hears the session again from the start: positions heard
  *      before a restart may name other entries after it, when recovery cut
@@ -310,6 +313,72 @@ static void cv_listing_authors(const struct cv_listing *l, const char *what)
 		fprintf(stderr, "  %s: %" PRIu64 " entries, seq up to %" PRIu64 "\n", fprs[k], n[k], max[k]);
 }
 
+/* The fields of d's `scene` for id that convergence compares. */
+struct cv_scene {
+	char state[24];
+	char hash[2 * TH_SCENE_HASH_LEN + 1];
+	int64_t log_count, log_position, folded, applied, refused, excluded, rollbacks;
+};
+
+static int64_t cv_jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : -1;
+}
+
+static int cv_scene(struct nf_daemon *d, const char *id, struct cv_scene *sc)
+{
+	struct json_object *args = json_object_new_object(), *r, *v;
+	json_object_object_add(args, "session", json_object_new_string(id));
+	char err[256];
+	int rc = cv_call(d, "scene", args, &r, err, sizeof(err));
+	json_object_put(args);
+	memset(sc, 0, sizeof(*sc));
+	if (rc < 0)
+		return rc;
+	snprintf(sc->state, sizeof(sc->state), "%s",
+		 json_object_object_get_ex(r, "state", &v) ? json_object_get_string(v) : "");
+	snprintf(sc->hash, sizeof(sc->hash), "%s",
+		 json_object_object_get_ex(r, "world_hash", &v) ? json_object_get_string(v) : "");
+	sc->log_count = cv_jint(r, "log_count");
+	sc->log_position = cv_jint(r, "log_position");
+	sc->folded = cv_jint(r, "folded");
+	sc->applied = cv_jint(r, "applied");
+	sc->refused = cv_jint(r, "refused");
+	sc->excluded = cv_jint(r, "excluded");
+	sc->rollbacks = cv_jint(r, "rollbacks");
+	json_object_put(r);
+	return 0;
+}
+
+/* Whether every daemon folded all `count` entries of its log into the
+ * same world (the same world hash); *sc gets the first daemon's. */
+static bool cv_scenes_equal(struct nf_daemon **ds, int n, const char *id, int64_t count, struct cv_scene *sc,
+			    bool report)
+{
+	bool same = true;
+	for (int i = 0; i < n; i++) {
+		struct cv_scene x;
+		if (cv_scene(ds[i], id, &x) < 0) {
+			if (report)
+				fprintf(stderr, "daemon %d: no scene\n", i);
+			return false;
+		}
+		if (report)
+			fprintf(stderr, "daemon %d: scene %s, log %lld, position %lld, folded %lld (%lld applied, %lld refused, "
+					"%lld excluded, %lld rollbacks), world hash %s\n",
+				i, x.state, (long long)x.log_count, (long long)x.log_position, (long long)x.folded,
+				(long long)x.applied, (long long)x.refused, (long long)x.excluded, (long long)x.rollbacks,
+				x.hash);
+		if (i == 0)
+			*sc = x;
+		if (strcmp(x.state, "live") || x.log_position != count || x.folded != count || !x.hash[0] ||
+		    strcmp(x.hash, sc->hash))
+			same = false;
+	}
+	return same;
+}
+
 /* ---- convergence ----------------------------------------------------------- */
 
 /* Whether every daemon lists the same entry count (cheap: polled). */
@@ -355,16 +424,18 @@ static bool cv_listings_equal(struct nf_daemon **ds, int n, const char *id, bool
 	return same;
 }
 
-/* Polls until every daemon holds the same log (counts, then the listings).
- * Returns the seconds from t0 to the first poll that saw it, or -1 after
- * printing what differed and the daemons' logs. */
+/* Polls until every daemon holds the same log (counts, then the listings)
+ * and has folded all of it into the same world (*sc: its scene). Returns
+ * the seconds from t0 to the first poll that saw it, or -1 after printing
+ * what differed and the daemons' logs. */
 static double cv_wait_converged(struct nf_daemon **ds, int n, const char *id, uint64_t t0, int timeout_ms,
-				int64_t *count)
+				int64_t *count, struct cv_scene *sc)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
 	for (;;) {
 		uint64_t seen = th_now_ns();
-		if (cv_counts_equal(ds, n, id, count) && cv_listings_equal(ds, n, id, false))
+		if (cv_counts_equal(ds, n, id, count) && cv_scenes_equal(ds, n, id, *count, sc, false) &&
+		    cv_listings_equal(ds, n, id, false))
 			return (double)(seen - t0) / 1e9;
 		if (th_now_ns() >= end)
 			break;
@@ -374,6 +445,7 @@ static double cv_wait_converged(struct nf_daemon **ds, int n, const char *id, ui
 		fprintf(stderr, "daemon %d: %lld entries; its log:\n%s\n", i, (long long)cv_entries(ds[i], id),
 			th_daemon_log(&ds[i]->p));
 	cv_listings_equal(ds, n, id, true);
+	cv_scenes_equal(ds, n, id, *count, sc, true);
 	return -1;
 }
 
@@ -770,24 +842,16 @@ static void cv_listen(struct cv_client **ks, int n, int ms)
 	} while (th_now_ns() < end);
 }
 
-/* The world hash k's fold stands at, in hex ("" when it has none). */
-static void cv_client_hash(struct cv_client *k, char hex[2 * TH_SCENE_HASH_LEN + 1])
-{
-	uint8_t h[TH_SCENE_HASH_LEN];
-	hex[0] = 0;
-	if (th_fold_world_hash(k->fold, h) == 0)
-		th_hex_encode(h, sizeof(h), hex);
-}
-
 /* Waits until every client has heard the log's `count` entries (each
- * once, every author's in seq order) and folded them into one world. */
-static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t count, int timeout_ms)
+ * once, every author's in seq order) and folded them into the daemons'
+ * world (sc->hash). */
+static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t count, const struct cv_scene *sc,
+			  int timeout_ms)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
-	char hash[2 * TH_SCENE_HASH_LEN + 1];
+	const char *hash = sc->hash;
 	for (;;) {
 		bool all = true;
-		cv_client_hash(ks[0], hash);
 		for (int i = 0; i < n; i++)
 			all &= ks[i]->m.heard == count && cv_client_hash_is(ks[i], (int64_t)count, hash, false);
 		if (all || th_now_ns() >= end)
@@ -891,11 +955,12 @@ static void three_daemons_and_four_clients_converge(void **state)
 	struct cv_client *ab[] = { &a1, &a2, &b1 }, *all[] = { &a1, &a2, &b1, &c1 };
 	struct nf_daemon *two[] = { &a, &b }, *three[] = { &a, &b, &c };
 	int64_t count = 0;
+	struct cv_scene sc;
 
 	/* 1. Everyone on A and B edits at once. */
 	unsigned p1 = (unsigned)(edits * 4 / 10);
 	cv_edit(ab, 3, (unsigned[]){ p1 * 3 / 8, p1 * 3 / 8, p1 / 4 }, 0, CV_WINDOW, NULL, NULL);
-	assert_true(cv_wait_converged(two, 2, id, th_now_ns(), CV_CONVERGE_MS, &count) >= 0);
+	assert_true(cv_wait_converged(two, 2, id, th_now_ns(), CV_CONVERGE_MS, &count, &sc) >= 0);
 
 	/* 2. B cut off for 5 s; b1 keeps editing offline, a1 and a2 too. */
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
@@ -906,11 +971,11 @@ static void three_daemons_and_four_clients_converge(void **state)
 		cv_listen(ab, 3, 20);
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
 	uint64_t healed = th_now_ns();
-	double heal_s = cv_wait_converged(two, 2, id, healed, CV_CONVERGE_MS, &count);
+	double heal_s = cv_wait_converged(two, 2, id, healed, CV_CONVERGE_MS, &count, &sc);
 	assert_true(heal_s >= 0);
 	assert_true(nf_metric(&b, "net_rejoin_attempts") >= 1); /* the partition was real */
 	th_bench_figure("converge.heal_s", heal_s, "s");
-	cv_wait_heard(ab, 3, id, (uint64_t)count, CV_CONVERGE_MS);
+	cv_wait_heard(ab, 3, id, (uint64_t)count, &sc, CV_CONVERGE_MS);
 
 	/* 3. The log grows to `late` entries; then C joins late. */
 	if ((uint64_t)count < late) {
@@ -919,11 +984,11 @@ static void three_daemons_and_four_clients_converge(void **state)
 	}
 	uint64_t t_join = th_now_ns();
 	nf_invite_join(&a, &c, "converge", "editor");
-	double join_s = cv_wait_converged(three, 3, id, t_join, CV_CONVERGE_MS + (int)(late / 2), &count);
+	double join_s = cv_wait_converged(three, 3, id, t_join, CV_CONVERGE_MS + (int)(late / 2), &count, &sc);
 	assert_true(join_s >= 0);
 	th_bench_figure("converge.late_join_s", join_s, "s");
 	assert_true((uint64_t)count >= late);
-	cv_wait_heard(all, 4, id, (uint64_t)count, CV_CONVERGE_MS + (int)(late / 2));
+	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, CV_CONVERGE_MS + (int)(late / 2));
 
 	/* 4. Everyone edits; the host dies halfway and comes back. */
 	unsigned p4 = (unsigned)(edits - p1 - p2 * 2);
@@ -933,7 +998,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 	assert_true(kill.killed && kill.back);
 
 	/* 5. Converged: the same log everywhere, every client heard it all. */
-	double back_s = cv_wait_converged(three, 3, id, kill.restarted_ns, CV_CONVERGE_MS, &count);
+	double back_s = cv_wait_converged(three, 3, id, kill.restarted_ns, CV_CONVERGE_MS, &count, &sc);
 	assert_true(back_s >= 0);
 	th_bench_figure("converge.host_restart_s", back_s, "s");
 	struct cv_listing final;
@@ -955,7 +1020,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 		lost += cv_acked_missing(all[i], &final);
 	cv_listing_free(&final);
 	assert_int_equal(lost, 0);
-	cv_wait_heard(all, 4, id, (uint64_t)count, CV_CONVERGE_MS);
+	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, CV_CONVERGE_MS);
 	uint64_t made = 0;
 	for (int i = 0; i < 4; i++) {
 		struct cv_client *k = all[i];
