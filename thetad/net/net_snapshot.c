@@ -294,10 +294,14 @@ void net_snap_installed(struct net_snap *sn, int rc, const char *why, uint64_t n
 
 /* ---- host --------------------------------------------------------------------- */
 
-static void host_on_request(struct net_snap *sn, const struct proto_sess_snap_request *r)
+static void host_on_request(struct net_snap *sn, const struct proto_sess_snap_request *r, uint64_t now_ns)
 {
-	if (sn->st == NET_SNAP_S_OFFERED || sn->st == NET_SNAP_S_SENDING)
-		return; /* one transfer per connection at a time */
+	if (sn->st != NET_SNAP_S_IDLE) {
+		/* One request per connection (a member asks once per join):
+		 * each costs the host a checkpoint's copy, maybe its encoding. */
+		send_cancel(sn, PROTO_SESS_SNAP_C_LIMIT, "one checkpoint request per connection");
+		return;
+	}
 	if (memcmp(r->session_id, sn->cfg.session_id, PROTO_SESS_ID_LEN)) {
 		sn->st = NET_SNAP_S_CANCELLED;
 		send_cancel(sn, PROTO_SESS_SNAP_C_GONE, "this connection belongs to another session");
@@ -342,6 +346,7 @@ static void host_on_request(struct net_snap *sn, const struct proto_sess_snap_re
 	sn->offer = *o;
 	send_msg(sn, &m);
 	sn->st = rc == 0 ? NET_SNAP_S_OFFERED : NET_SNAP_S_CANCELLED;
+	sn->stats.offered_ns = now_ns;
 }
 
 static int host_on_get(struct net_snap *sn, const struct proto_sess_snap_get *g, uint64_t now_ns)
@@ -419,7 +424,7 @@ int net_snap_on_msg(struct net_snap *sn, const uint8_t *p, size_t len, uint64_t 
 	case PROTO_SESS_T_SNAP_REQUEST:
 		if (!host)
 			return -EPROTO;
-		host_on_request(sn, &m.u.sreq);
+		host_on_request(sn, &m.u.sreq, now_ns);
 		return 0;
 	case PROTO_SESS_T_SNAP_GET:
 		if (!host)

@@ -114,6 +114,7 @@ struct net_snap_stats {
 	uint64_t chunks;
 	uint64_t ignored;      /* joiner: chunks after a refusal (the host had not heard the CANCEL yet) */
 	uint64_t started_ns, done_ns; /* REQUEST (joiner) / GET (host) .. install / last chunk */
+	uint64_t offered_ns;          /* host: the OFFER went out */
 };
 
 struct net_snap {

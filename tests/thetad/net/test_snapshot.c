@@ -604,6 +604,22 @@ static void malformed_or_misdirected_messages_are_protocol_errors(void **state)
 	assert_int_equal(a.kind, NET_SNAP_A_SEND);
 	assert_int_equal(th_get_le16(a.data + 4), PROTO_SESS_T_SNAP_CANCEL);
 	th_wbuf_fini(&w);
+	/* a second request on one connection is refused (each costs a copy) */
+	teardown(state);
+	setup_world(1000, 0);
+	start();
+	run_for(1 * S);
+	assert_int_equal(net_snap_state(W.joiner.sn), NET_SNAP_S_INSTALLED);
+	th_wbuf_init(&w, 0);
+	m = (struct proto_sess_msg){ .type = PROTO_SESS_T_SNAP_REQUEST };
+	memcpy(m.u.sreq.session_id, W.sid, sizeof(W.sid));
+	m.u.sreq.flags = PROTO_SESS_SNAP_F_WANT;
+	assert_int_equal(proto_sess_encode(&m, &w), 0);
+	assert_int_equal(net_snap_on_msg(W.host.sn, w.data + 4, w.len - 4, W.now), 0);
+	assert_int_equal(net_snap_poll(W.host.sn, &a), 1);
+	assert_int_equal(th_get_le16(a.data + 4), PROTO_SESS_T_SNAP_CANCEL);
+	assert_int_equal(net_snap_poll(W.host.sn, &a), 0); /* no second offer */
+	th_wbuf_fini(&w);
 	/* and a host config without a key is refused */
 	struct net_snap *x = NULL;
 	struct net_snap_config bad = { .side = NET_SNAP_HOST, .ops = &ops };
