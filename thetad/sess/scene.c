@@ -1163,3 +1163,32 @@ int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_obj
 	*res = o;
 	return 0;
 }
+
+/* ---- verified late join (thetad/sess/scene_join.c) ---------------------------------- */
+
+int sess_scene_install(struct sess_session *s, const uint8_t *snap, size_t len, uint64_t next_pos)
+{
+	struct sess_scene *sc = s->scene;
+	struct th_fold_config c;
+	struct th_fold *f = NULL;
+	const char *why = NULL;
+	(void)next_pos; /* the host's position: this log's positions differ */
+	if (!sc || !s->log)
+		return -ENOENT;
+	if (!sess_scene_config(sc, &c))
+		return -EAGAIN;
+	int r = th_fold_restore(&c, snap, len, &f, &why);
+	if (r < 0)
+		return r;
+	/* Every entry of the log so far is in it (scene_join.c checked): the
+	 * fold goes on from the log's end, and what the log delivers later
+	 * that the snapshot holds is a duplicate for th_fold_add. */
+	clog_cursor_close(&sc->cur);
+	th_fold_destroy(&sc->f);
+	sc->f = f;
+	sc->next = clog_count(s->log);
+	sc->since_ckpt = 0;
+	sc->has_cause = false;
+	sess_scene_catch_up(sc, th_now_ns());
+	return 0;
+}

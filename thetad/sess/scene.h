@@ -115,3 +115,12 @@ int sess_scene_ckpt_load(const struct th_fold_config *c, const uint8_t *p, size_
 /* `scene`: the session's scene in numbers (docs/operator.md). */
 int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_object *args, struct json_object **res,
 		   char *err, size_t errlen);
+
+/* ---- verified late join (thetad/sess/scene_join.c) ---------------------------------- */
+/* member: replaces the session's fold by th_fold_restore of a snapshot the
+ * caller verified (the host's signed checkpoint; every entry of the local
+ * log is in it), then folds on from the end of the local log: entries the
+ * log delivers later that the snapshot holds are duplicates. 0, -ENOENT (no
+ * scene), -EAGAIN (the host key is not known yet), or the restore's error
+ * (nothing changes then). */
+int sess_scene_install(struct sess_session *s, const uint8_t *snap, size_t len, uint64_t next_pos);
