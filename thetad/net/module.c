@@ -944,6 +944,7 @@ static void net_hook_describe(void *u, struct sess_session *s, struct json_objec
 		json_object_object_add(row, "error", json_object_new_string(j->error));
 	if (j)
 		json_object_object_add(row, "joins", json_object_new_uint64(j->joins));
+	net_snaps_describe(nm, s, row);
 }
 
 static const struct sess_net_hooks net_hooks = {
@@ -1137,6 +1138,7 @@ static void net_module_stop(void *state)
 	}
 	net_assets_stop(nm); /* after the connections: their transfers use the stores */
 	net_link_stop(nm);
+	net_snaps_stop(nm);
 	if (nm->timer_fd >= 0) {
 		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
 		close(nm->timer_fd);

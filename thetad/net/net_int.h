@@ -81,6 +81,8 @@ struct net_join;
 struct net_asset_conn; /* net_asset_io.c */
 struct net_assets;     /* net_asset_io.c */
 struct net_catchup;    /* net_catchup.c */
+struct net_snap;       /* net_snapshot.h, driven by net_snapshot_io.c */
+struct net_snaps;      /* net_snapshot_io.c */
 
 /* One QUIC connection carrying one membership. */
 struct net_conn {
@@ -119,6 +121,7 @@ struct net_conn {
 	bool log_room;
 	uint64_t waits;          /* times this connection's entries had to wait for the log */
 	struct net_asset_conn *ax; /* asset transfers (net_asset_io.c); NULL until active */
+	struct net_snap *snap;   /* the late join's checkpoint transfer (net_snapshot_io.c); NULL until asked */
 	/* joiner: the other members as the host announced them */
 	struct net_roster_item {
 		uint32_t peer_id;
@@ -224,6 +227,7 @@ struct net_mod {
 	unsigned n_repairs;
 	uint64_t *m_backpressure; /* times a peer's entries waited for the log (net_backpressure) */
 	uint64_t *m_member_leaves; /* member side: MEMBER_LEAVE announcements from the host */
+	struct net_snaps *snaps;   /* late join: the snapshot channel, counters, member progress (net_snapshot_io.c) */
 };
 
 /* module.c: the metric that counts refusals with this code
@@ -308,6 +312,19 @@ void net_assets_conn_free(struct net_conn *c);
 int net_assets_on_msg(struct net_conn *c, const uint8_t *p, size_t len, uint64_t now_ns);
 void net_assets_service(struct net_conn *c, uint64_t now_ns);
 uint64_t net_assets_next(struct net_conn *c, uint64_t now_ns);
+
+/* net_snapshot_io.c: the verified late join (docs/network.md "Late join") */
+int net_snaps_register(struct net_mod *nm); /* the snapshot channel and counters (net_link_start) */
+void net_snaps_stop(struct net_mod *nm);
+void net_snaps_conn_active(struct net_conn *c, uint64_t now_ns); /* member: asks for the host's checkpoint */
+void net_snaps_conn_free(struct net_conn *c);
+void net_snaps_service(struct net_conn *c, uint64_t now_ns);
+uint64_t net_snaps_next(struct net_conn *c);
+/* host: c's catch-up waits while its checkpoint transfer runs (bounded). */
+bool net_snaps_hold(const struct net_conn *c, uint64_t now_ns);
+/* `sessions`: "sync" (and "state": "syncing N%") of a member session. */
+void net_snaps_describe(struct net_mod *nm, struct sess_session *s, struct json_object *row);
+void net_snaps_session_gone(struct net_mod *nm, struct sess_session *s);
 
 /* module.c */
 void net_mod_kick(struct net_mod *nm); /* run a service pass soon */

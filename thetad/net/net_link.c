@@ -63,6 +63,7 @@ void net_conn_free(struct net_conn *c)
 	if (!c)
 		return;
 	net_assets_conn_free(c);
+	net_snaps_conn_free(c);
 	net_catchup_destroy(&c->cu);
 	for (unsigned i = 0; i < c->n_ch; i++)
 		net_chan_fini(&c->ch[i]);
@@ -761,8 +762,8 @@ static size_t cu_room(void *ud)
 {
 	struct net_conn *c = ud;
 	const struct net_chan *ch = &c->ch[NET_ST_COMMANDS];
-	if (!conn_live(c) || !ch->opened || net_chan_pending(ch))
-		return 0;
+	if (!conn_live(c) || !ch->opened || net_chan_pending(ch) || net_snaps_hold(c, c->nm->now))
+		return 0; /* (a checkpoint transfer goes first) */
 	return net_quic_stream_writable(c->q, ch->def->sid);
 }
 
@@ -1159,6 +1160,9 @@ int net_link_start(struct net_mod *nm)
 		if (r < 0)
 			return r;
 	}
+	int rs = net_snaps_register(nm);
+	if (rs < 0)
+		return rs;
 	struct srv_metrics *mx = srv_daemon_metrics(nm->d);
 	for (unsigned i = 0; i < nm->chans.n; i++)
 		for (int k = 0; k < NET_CHAN_NSTAT; k++) {
@@ -1369,6 +1373,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 			entries_retry(c, now);
 		if (!conn_live(c))
 			continue;
+		net_snaps_service(c, now);
 		catchup_pump(c, now);
 		net_assets_service(c, now);
 	}
@@ -1402,6 +1407,8 @@ uint64_t net_link_next(struct net_mod *nm)
 		if ((x = net_sl_next_expiry(c->sl)) < t)
 			t = x;
 		if (c->st == NC_ACTIVE && (x = net_assets_next(c, nm->now)) < t)
+			t = x;
+		if (c->st == NC_ACTIVE && (x = net_snaps_next(c)) < t)
 			t = x;
 	}
 	for (unsigned i = 0; i < nm->n_joins; i++) {

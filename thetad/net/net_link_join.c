@@ -190,6 +190,7 @@ void net_join_leave(struct net_mod *nm, struct net_join *j)
 		}
 	if (j->s->net == j)
 		j->s->net = NULL;
+	net_snaps_session_gone(nm, j->s);
 	free(j);
 }
 
@@ -236,6 +237,7 @@ void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, ui
 		if (c->ch[i].def->type == NET_CHAN_STREAM && net_conn_open(c, (enum net_stream)i) < 0)
 			break;
 	net_assets_conn_active(c, now);
+	net_snaps_conn_active(c, now);
 }
 
 /* ---- member side: roster, admin requests, rejections ---------------------------- */
