@@ -256,6 +256,20 @@ static void edge_insert(struct th_mesh_index *x, int32_t a, int32_t b, int32_t h
 	x->edges_len++;
 }
 
+/* Inserts a -> b unless it is there already (one probe for the check and
+ * the insert); false when it was. */
+static bool edge_insert_new(struct th_mesh_index *x, int32_t a, int32_t b, int32_t he)
+{
+	uint64_t key = edge_key(a, b);
+	uint32_t mask = x->edges_cap - 1, i = (uint32_t)mix64(key) & mask;
+	for (; x->edges[i].key != EDGE_EMPTY; i = (i + 1) & mask)
+		if (x->edges[i].key == key)
+			return false;
+	x->edges[i] = (struct ix_edge){ .key = key, .he = he };
+	x->edges_len++;
+	return true;
+}
+
 static void edge_remove(struct th_mesh_index *x, int32_t a, int32_t b)
 {
 	uint64_t key = edge_key(a, b);
@@ -413,8 +427,11 @@ static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
 }
 
 /* A new face over distinct vertex slots vs[n] (face_refusal said yes and
- * reserve made room). */
-static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n)
+ * reserve made room). With unchecked_edges (decode: face_shape_refusal
+ * said yes), a directed edge already used stops it halfway and it returns
+ * TH_MESH_NONE: the mesh is then fit only for th_mesh_fini. */
+static int32_t face_put_edges(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n,
+			      bool unchecked_edges)
 {
 	struct th_mesh_index *x = m->index;
 	int32_t h[TH_MESH_FACE_VERTS_MAX];
@@ -441,7 +458,10 @@ static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const
 	}
 	for (unsigned k = 0; k < n; k++) {
 		int32_t a = vs[k], b = vs[k + 1 == n ? 0 : k + 1];
-		edge_insert(x, a, b, h[k]);
+		if (!unchecked_edges)
+			edge_insert(x, a, b, h[k]);
+		else if (!edge_insert_new(x, a, b, h[k]))
+			return TH_MESH_NONE;
 		int32_t t = edge_find(x, b, a);
 		if (t != TH_MESH_NONE) {
 			m->hes[h[k]].twin = t;
@@ -457,6 +477,11 @@ static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const
 	m->live_faces++;
 	m->live_hes += n;
 	return f;
+}
+
+static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n)
+{
+	return face_put_edges(m, id, material, vs, n, false);
 }
 
 static void face_drop(struct th_mesh *m, int32_t f)
@@ -493,8 +518,13 @@ static void face_drop(struct th_mesh *m, int32_t f)
 	m->live_hes -= n;
 }
 
-/* Why a face `id` over vertex slots vs[n] cannot be added now, or NULL. */
-static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
+#define WHY_DIRECTED_EDGE                                                                                           \
+	"a face would repeat a directed edge of another face (faces sharing an edge must run along it in "         \
+	"opposite directions)"
+
+/* Why a face `id` over vertex slots vs[n] cannot be added, its edges aside,
+ * or NULL. */
+static const char *face_shape_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
 {
 	if (n < 3 || n > TH_MESH_FACE_VERTS_MAX)
 		return "a face needs 3 to FACE_VERTS_MAX corners";
@@ -506,10 +536,18 @@ static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int3
 		for (unsigned i = 0; i < k; i++)
 			if (vs[i] == vs[k])
 				return "a face repeats a vertex";
+	return NULL;
+}
+
+/* Why a face `id` over vertex slots vs[n] cannot be added now, or NULL. */
+static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
+{
+	const char *w = face_shape_refusal(m, id, vs, n);
+	if (w)
+		return w;
 	for (unsigned k = 0; k < n; k++)
 		if (edge_find(m->index, vs[k], vs[k + 1 == n ? 0 : k + 1]) != TH_MESH_NONE)
-			return "a face would repeat a directed edge of another face (faces sharing an edge "
-			       "must run along it in opposite directions)";
+			return WHY_DIRECTED_EDGE;
 	return NULL;
 }
 
@@ -1369,12 +1407,15 @@ int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used
 				goto fail;
 			}
 		}
-		if ((w = face_refusal(&d, id, vs, n)))
+		if ((w = face_shape_refusal(&d, id, vs, n)))
 			goto fail;
 		if ((r = reserve(&d, 0, 1, n)))
 			goto fail;
 		r = -EBADMSG;
-		face_put(&d, id, material, vs, n);
+		if (face_put_edges(&d, id, material, vs, n, true) == TH_MESH_NONE) {
+			w = WHY_DIRECTED_EDGE;
+			goto fail;
+		}
 		prev = id;
 	}
 	for (uint32_t v = 0; v < d.nverts; v++) {
