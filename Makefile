@@ -210,10 +210,11 @@ catchup-test: $(SETUP_STAMP)
 # edits, a late joiner after 100 k entries); make test runs smaller ones.
 CONVERGE_EDITS ?= 10000
 CONVERGE_LATE_ENTRIES ?= 100000
+CONVERGE_TIMEOUT ?= 3600
 converge-test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/integration/test_converge
 	$(Q)THETA_BUILD=$(B) THETA_CONVERGE_EDITS=$(CONVERGE_EDITS) THETA_CONVERGE_LATE_ENTRIES=$(CONVERGE_LATE_ENTRIES) \
-		bash scripts/run-tests $(B)/tests/integration/test_converge
+		TEST_TIMEOUT=$(CONVERGE_TIMEOUT) bash scripts/run-tests $(B)/tests/integration/test_converge
 
 demo: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(TOOL_BINS)

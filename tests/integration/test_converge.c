@@ -80,6 +80,8 @@
 #define CV_UNDO_REACH 512u
 /* Generous: a loaded 2-core machine, impaired links, a rejoin backoff. */
 #define CV_CONVERGE_MS 120000
+#define CV_WAIT_PER_ENTRY_US 5000u
+static int cv_wait_ms = CV_CONVERGE_MS; /* every wait's deadline, set from the sizes */
 #define CV_LIST_PAGE 10000u
 /* A client's fold keeps every entry it heard within reach of a rollback
  * (entries come in its daemon's position order, not the total order). */
@@ -781,7 +783,7 @@ static unsigned cv_pump(struct cv_client *k, unsigned budget, unsigned window)
 static void cv_edit(struct cv_client **ks, int n, const unsigned *quota, uint64_t min_ns, unsigned window,
 		    bool (*hook)(void *ud, uint64_t made), void *ud)
 {
-	uint64_t t0 = th_now_ns(), end = t0 + 600 * TH_NS_PER_S;
+	uint64_t t0 = th_now_ns(), end = t0 + 600 * TH_NS_PER_S + (uint64_t)cv_wait_ms * TH_NS_PER_MS;
 	unsigned done[CV_CLIENTS] = { 0 }, total = 0, all = 0;
 	bool hook_busy = hook != NULL;
 	for (int i = 0; i < n; i++)
@@ -809,7 +811,7 @@ static void cv_edit(struct cv_client **ks, int n, const unsigned *quota, uint64_
 	}
 	/* Every client's answers, before the next phase changes the network
 	 * (an edit a daemon holds, hold.c, is answered when it is signed). */
-	uint64_t wait_end = th_now_ns() + (uint64_t)CV_CONVERGE_MS * TH_NS_PER_MS;
+	uint64_t wait_end = th_now_ns() + (uint64_t)cv_wait_ms * TH_NS_PER_MS;
 	for (bool busy = true; busy && th_now_ns() < wait_end;) {
 		busy = false;
 		for (int i = 0; i < n; i++) {
@@ -912,7 +914,10 @@ static bool cv_kill_host(void *ud, uint64_t made)
 	} else if (h->killed && !h->back && th_now_ns() - h->killed_ns >= CV_HOST_DOWN_NS) {
 		/* B and C edited meanwhile; A comes back on its port */
 		h->a->args[1] = h->port;
-		assert_int_equal(nf_spawn(h->a), 0);
+		int r = th_daemon_respawn(&h->a->p, h->a->args, h->a->env, cv_wait_ms); /* recovery of a long log */
+		if (r < 0)
+			fprintf(stderr, "the host did not come back: %s; its log:\n%s\n", strerror(-r), th_daemon_log(&h->a->p));
+		assert_int_equal(r, 0);
 		h->back = true;
 		h->restarted_ns = th_now_ns();
 	}
@@ -926,6 +931,9 @@ static void three_daemons_and_four_clients_converge(void **state)
 	uint64_t seed = env_u64("THETA_CONVERGE_SEED", 1);
 	fprintf(stderr, "edits %" PRIu64 ", late join after %" PRIu64 " entries, seed %" PRIu64 "\n", edits, late,
 		seed);
+	/* Waits grow with the log: a restarted or joining daemon may fold
+	 * it all again (a rebuild), on a loaded machine. */
+	cv_wait_ms = CV_CONVERGE_MS + (int)(late * CV_WAIT_PER_ENTRY_US / 1000);
 
 	/* The host's own users edit faster than the log's default bucket. */
 	static char confdir[80], conf[160];
@@ -960,7 +968,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 	/* 1. Everyone on A and B edits at once. */
 	unsigned p1 = (unsigned)(edits * 4 / 10);
 	cv_edit(ab, 3, (unsigned[]){ p1 * 3 / 8, p1 * 3 / 8, p1 / 4 }, 0, CV_WINDOW, NULL, NULL);
-	assert_true(cv_wait_converged(two, 2, id, th_now_ns(), CV_CONVERGE_MS, &count, &sc) >= 0);
+	assert_true(cv_wait_converged(two, 2, id, th_now_ns(), cv_wait_ms, &count, &sc) >= 0);
 
 	/* 2. B cut off for 5 s; b1 keeps editing offline, a1 and a2 too. */
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
@@ -971,11 +979,11 @@ static void three_daemons_and_four_clients_converge(void **state)
 		cv_listen(ab, 3, 20);
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
 	uint64_t healed = th_now_ns();
-	double heal_s = cv_wait_converged(two, 2, id, healed, CV_CONVERGE_MS, &count, &sc);
+	double heal_s = cv_wait_converged(two, 2, id, healed, cv_wait_ms, &count, &sc);
 	assert_true(heal_s >= 0);
 	assert_true(nf_metric(&b, "net_rejoin_attempts") >= 1); /* the partition was real */
 	th_bench_figure("converge.heal_s", heal_s, "s");
-	cv_wait_heard(ab, 3, id, (uint64_t)count, &sc, CV_CONVERGE_MS);
+	cv_wait_heard(ab, 3, id, (uint64_t)count, &sc, cv_wait_ms);
 
 	/* 3. The log grows to `late` entries; then C joins late. */
 	if ((uint64_t)count < late) {
@@ -984,11 +992,11 @@ static void three_daemons_and_four_clients_converge(void **state)
 	}
 	uint64_t t_join = th_now_ns();
 	nf_invite_join(&a, &c, "converge", "editor");
-	double join_s = cv_wait_converged(three, 3, id, t_join, CV_CONVERGE_MS + (int)(late / 2), &count, &sc);
+	double join_s = cv_wait_converged(three, 3, id, t_join, cv_wait_ms, &count, &sc);
 	assert_true(join_s >= 0);
 	th_bench_figure("converge.late_join_s", join_s, "s");
 	assert_true((uint64_t)count >= late);
-	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, CV_CONVERGE_MS + (int)(late / 2));
+	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, cv_wait_ms);
 
 	/* 4. Everyone edits; the host dies halfway and comes back. */
 	unsigned p4 = (unsigned)(edits - p1 - p2 * 2);
@@ -998,7 +1006,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 	assert_true(kill.killed && kill.back);
 
 	/* 5. Converged: the same log everywhere, every client heard it all. */
-	double back_s = cv_wait_converged(three, 3, id, kill.restarted_ns, CV_CONVERGE_MS, &count, &sc);
+	double back_s = cv_wait_converged(three, 3, id, kill.restarted_ns, cv_wait_ms, &count, &sc);
 	assert_true(back_s >= 0);
 	th_bench_figure("converge.host_restart_s", back_s, "s");
 	struct cv_listing final;
@@ -1020,7 +1028,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 		lost += cv_acked_missing(all[i], &final);
 	cv_listing_free(&final);
 	assert_int_equal(lost, 0);
-	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, CV_CONVERGE_MS);
+	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, cv_wait_ms);
 	uint64_t made = 0;
 	for (int i = 0; i < 4; i++) {
 		struct cv_client *k = all[i];
