@@ -8,7 +8,7 @@
 #include "cmds.h"
 #include "ctl.h"
 
-#define CTL_CLIENTS_COLS 12
+#define CTL_CLIENTS_COLS 13
 
 static struct json_object *cobj(struct json_object *o, const char *k)
 {
@@ -22,6 +22,23 @@ static void fmt_flow(struct json_object *ring, char *buf, size_t len)
 	char b[32];
 	ctl_format_bytes((unsigned long long)ctl_jint(ring, "bytes"), b, sizeof b);
 	snprintf(buf, len, "%lld/%s", ctl_jint(ring, "records"), b);
+}
+
+/* The client's scene mirror beside the daemon's: "match@POS" /
+ * "differs@POS" (same position, the two world hashes compared),
+ * "behind POS/DAEMON_POS", "ahead ...", "-" before its first report. */
+static void fmt_scene(struct json_object *c, char *buf, size_t len)
+{
+	struct json_object *sc = cobj(c, "scene");
+	if (!sc) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	const char *verdict = ctl_jstr(sc, "hash");
+	if (!strcmp(verdict, "match") || !strcmp(verdict, "differs") || !strcmp(verdict, "unknown"))
+		snprintf(buf, len, "%s@%lld", verdict, ctl_jint(sc, "next_pos"));
+	else
+		snprintf(buf, len, "%s %lld/%lld", verdict, ctl_jint(sc, "next_pos"), ctl_jint(sc, "daemon_next_pos"));
 }
 
 /* "to-daemon/to-client" of one counter. */
@@ -49,7 +66,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_OK;
 	}
 	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "CONNECTED", "FRAMES",
-							   "P50/P99 MS", "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS" };
+							   "P50/P99 MS", "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS", "SCENE" };
 	struct ctl_table *t = ctl_table_new(CTL_CLIENTS_COLS, hdr);
 	struct json_object *empty = json_object_new_object();
 	for (size_t k = 0; k < n; k++) {
@@ -57,7 +74,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		struct json_object *c2d = cobj(c, "to_daemon"), *d2c = cobj(c, "to_client");
 		c2d = c2d ? c2d : empty;
 		d2c = d2c ? d2c : empty;
-		char conn[32] = "-", frames[24], ft[48] = "-", up[48], down[48], drops[48], wake[48], viol[48];
+		char conn[32] = "-", frames[24], scene[64], ft[48] = "-", up[48], down[48], drops[48], wake[48], viol[48];
 		struct json_object *v, *fto = cobj(c, "frame_time"), *p50, *p99;
 		if (fto && json_object_object_get_ex(fto, "p50_us", &p50) && json_object_object_get_ex(fto, "p99_us", &p99))
 			snprintf(ft, sizeof ft, "%.2f/%.2f", json_object_get_double(p50) / 1e3,
@@ -70,14 +87,17 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		fmt_pair(c2d, d2c, "drops", drops, sizeof drops);
 		fmt_pair(c2d, d2c, "wakeups", wake, sizeof wake);
 		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
+		fmt_scene(c, scene, sizeof scene);
 		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), ctl_jstr(c, "pid"), ctl_jstr(c, "user"), ctl_jstr(c, "name"),
-						      conn, frames, ft, up, down, drops, wake, viol };
+						      conn, frames, ft, up, down, drops, wake, viol, scene };
 		ctl_table_row(t, row);
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);
 	json_object_put(empty);
-	printf("TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n");
+	printf("TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n"
+	       "SCENE: the client's world hash against the daemon's at the same log position (match/differs), or how far "
+	       "behind it is\n");
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

@@ -258,6 +258,10 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		if (c->s->cb.on_resync)
 			c->s->cb.on_resync(c->s->cb_user, c->id, &m.resync_request, now);
 		return 0;
+	case PROTO_IPC_T_SCENE_STATE:
+		if (c->s->cb.on_scene_state)
+			c->s->cb.on_scene_state(c->s->cb_user, c->id, &m.scene_state);
+		return 0;
 	default: /* PONG */
 		return 0;
 	}
@@ -657,6 +661,8 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
 		json_object_object_add(o, "queued", json_object_new_int((int)c->q_msgs));
 		json_object_object_add(o, "resyncs", json_object_new_int64((int64_t)c->resyncs));
+		if (s->cb.describe && c->state == IPC_ACTIVE)
+			s->cb.describe(s->cb_user, c->id, o);
 		json_object_array_add(a, o);
 	}
 	return a;

@@ -17,6 +17,7 @@ struct ipc_server;
 struct proto_ipc_cmd_submit;
 struct proto_ipc_pose_update;
 struct proto_ipc_resync_request;
+struct proto_ipc_scene_state;
 
 #define IPC_MAX_CLIENTS_DEFAULT   64u
 #define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
@@ -108,6 +109,12 @@ struct ipc_callbacks {
 	 * also kept per client as before). */
 	void (*on_pose)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_pose_update *m,
 			uint64_t now_ns);
+	/* A validated SCENE_STATE: the client's scene mirror reports its
+	 * position, world hash and entity count. */
+	void (*on_scene_state)(void *user, uint64_t client_id, const struct proto_ipc_scene_state *m);
+	/* Adds the owner's fields to a client's row of ipc_server_clients_json
+	 * (`thetactl clients`). */
+	void (*describe)(void *user, uint64_t client_id, struct json_object *row);
 };
 void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *cb, void *user);
 

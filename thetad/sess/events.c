@@ -14,6 +14,7 @@
 
 #include "ipc.h"
 #include "ipc/server.h"
+#include "sess/client_scene.h"
 #include "sess/module_int.h"
 #include "sess/scene.h"
 #include "srv/control.h"
@@ -94,7 +95,7 @@ static int sess_event_of(struct sess_module *m, uint64_t pos, const struct th_lo
 	return 0;
 }
 
-static void sess_replay_arm(struct sess_module *m, uint64_t in_ns)
+void sess_replay_arm(struct sess_module *m, uint64_t in_ns)
 {
 	if (m->replay_fd >= 0)
 		th_timerfd_set(m->replay_fd, in_ns ? in_ns : 1, 0);
@@ -172,6 +173,9 @@ void sess_on_replay(struct th_loop *loop, int fd, uint32_t events, void *user)
 	struct sess_module *m = user;
 	bool more = false, blocked = false;
 	th_timerfd_drain(fd);
+	int sr = sess_cscene_pump(m); /* scene snapshots first: their events follow */
+	more |= sr == 1;
+	blocked |= sr == -EAGAIN;
 	for (struct sess_client *c = m->clients; c; c = c->next) {
 		if (!c->cur)
 			continue;
@@ -220,6 +224,8 @@ void sess_on_resync(void *user, uint64_t client_id, const struct proto_ipc_resyn
 	struct sess_client *c = sess_client_find(m, client_id);
 	if (!c || !c->s)
 		return;
+	if (sess_cscene_resync(m, c, rq))
+		return; /* a snapshot, then its events (client_scene.c) */
 	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = sess_tag(c->s),
 					      .next_pos = rq->next_pos };
 	if (rq->session && rq->session != a.session) {
@@ -249,7 +255,7 @@ void sess_on_durable(void *user, const struct clog_event *ev)
 		return;
 	int size = proto_ipc_encode(PROTO_IPC_T_EVENT, &e, NULL, 0);
 	for (struct sess_client *c = m->clients; c; c = c->next) {
-		if (c->s != s || c->cur || c->stalled || ev->pos < c->next_pos)
+		if (c->s != s || c->cur || c->stalled || ev->pos < c->next_pos || sess_cscene_busy(c))
 			continue; /* replaying (its cursor gets there), or it has it */
 		if (ev->pos > c->next_pos || size < 0 || ipc_server_room(m->ipc, c->id) < (uint32_t)size) {
 			/* A full ring: the rest comes from the log as it drains. */

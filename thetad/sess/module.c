@@ -39,6 +39,7 @@
 #include "ipc/module.h"
 #include "ipc/server.h"
 #include "sess/module.h"
+#include "sess/client_scene.h"
 #include "sess/module_int.h"
 #include "sess/scene.h"
 #include "sess/sessions.h"
@@ -389,6 +390,7 @@ static void sess_on_disconnect(void *user, uint64_t client_id)
 			struct sess_client *c = *pp;
 			*pp = c->next;
 			sess_replay_stop(c);
+			sess_cscene_free(c);
 			free(c);
 			return;
 		}
@@ -429,6 +431,8 @@ static const struct ipc_callbacks sess_ipc_cb = {
 	.on_submit = sess_on_submit,
 	.on_resync = sess_on_resync,
 	.on_pose = sess_on_pose,
+	.on_scene_state = sess_cscene_on_state,
+	.describe = sess_cscene_describe,
 };
 
 /* ---- group commit --------------------------------------------------------- */
@@ -630,6 +634,8 @@ void sess_module_set_current(void *state, struct sess_session *s)
 		 * events, from the first. */
 		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_SESSION, .session = sess_tag(s) };
 		sess_replay_stop(c);
+		if (sess_cscene_switch(m, c))
+			continue; /* a snapshot of the new session, then its events */
 		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &rr) == 0)
 			sess_replay_start(m, c, 0);
 	}
@@ -872,6 +878,7 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	}
 	if (m->ipc)
 		ipc_server_set_callbacks(m->ipc, &sess_ipc_cb, m);
+	sess_cscene_init(m);
 	struct srv_control *ctl = srv_daemon_control(d);
 	srv_control_register(ctl, "whoami", SRV_CTL_QUERY, sess_cmd_whoami, m);
 	srv_control_register(ctl, "log", SRV_CTL_QUERY, sess_cmd_log, m);

@@ -59,6 +59,7 @@ struct sess_client {
 	uint64_t next_pos;
 	struct clog_cursor *cur;
 	bool stalled; /* the log cannot be read at next_pos: no events until a resync */
+	struct sess_cscene *scene; /* scene mirror state (client_scene.c); NULL until it asks */
 };
 
 struct sess_author {
@@ -158,6 +159,8 @@ void sess_on_durable(void *user, const struct clog_event *ev);
  * the log, else replayed from a cursor); stop closes its cursor. */
 void sess_replay_start(struct sess_module *m, struct sess_client *c, uint64_t pos);
 void sess_replay_stop(struct sess_client *c);
+/* Runs the next replay pass (sess_on_replay) in in_ns (0: at once). */
+void sess_replay_arm(struct sess_module *m, uint64_t in_ns);
 /* Around a reopen of s's log: cursors close first and come back after. */
 void sess_replay_suspend(struct sess_module *m, struct sess_session *s);
 void sess_replay_resume(struct sess_module *m, struct sess_session *s);
