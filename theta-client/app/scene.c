@@ -50,6 +50,7 @@ struct app_scene {
 	bool expecting;
 	bool outdated; /* the fold cannot go on: nothing is folded until a fresh snapshot */
 	uint64_t exp_session, exp_pos;
+	uint64_t session; /* of the restored snapshot */
 	uint8_t *buf;
 	uint32_t total, got;
 	uint8_t host[TH_LOGREC_KEY_LEN];
@@ -322,6 +323,10 @@ void app_scene_on_resync(struct app_scene *m, const struct proto_ipc_resync_requ
 	m->buf = NULL;
 	m->got = m->total = 0;
 	m->expecting = (r->flags & PROTO_IPC_RESYNC_F_SCENE) != 0;
+	/* Events without a snapshot: they continue the fold only from where
+	 * it stands (or below: entries it has are taken once). */
+	if (!m->expecting && m->fold && (r->session != m->session || r->next_pos > m->next_pos))
+		m->outdated = true;
 	m->exp_session = r->session;
 	m->exp_pos = r->next_pos;
 }
@@ -346,6 +351,7 @@ static void restore(struct app_scene *m, uint64_t now_ns)
 	th_fold_destroy(&m->fold);
 	m->fold = f;
 	m->outdated = false;
+	m->session = m->exp_session;
 	m->next_pos = m->exp_pos;
 	m->st.snapshots++;
 	m->st.snapshot_bytes += m->total;

@@ -390,6 +390,39 @@ static void entries_below_the_window_ask_for_a_fresh_snapshot(void **state)
 	assert_int_equal(app_scene_entity(f->m, first), SIM_ENTITY_NULL);
 }
 
+static void events_after_an_answer_without_a_snapshot_continue_only_from_the_fold(void **state)
+{
+	struct fx *f = *state;
+	uint64_t e1;
+	assert_int_equal(sh_entity_create(&f->log, &f->alice, (const float[3]){ 1, 0, 0 }, &e1), 0);
+	send_snapshot(f, SMALL_CHUNK);
+	/* Reconnected to a daemon that answers from the fold's own position:
+	 * the entries after it are folded. */
+	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = SESSION_TAG,
+					      .next_pos = f->folded };
+	app_scene_on_resync(f->m, &a);
+	size_t from = f->log.n;
+	assert_int_equal(sh_entity_create(&f->log, &f->alice, (const float[3]){ 2, 0, 0 }, &e1), 0);
+	send_events(f, from);
+	assert_int_equal(app_scene_stats(f->m)->entries, 1);
+	assert_int_equal(app_scene_sync(f->m, 1, false), 0);
+	assert_same_world(f);
+	/* From a later position (entries in between would be missing), or of
+	 * another session: nothing is folded until a snapshot comes. */
+	a.next_pos = f->folded + 1;
+	app_scene_on_resync(f->m, &a);
+	from = f->log.n;
+	assert_int_equal(sh_entity_create(&f->log, &f->alice, (const float[3]){ 3, 0, 0 }, &e1), 0);
+	assert_int_equal(sh_entity_create(&f->log, &f->alice, (const float[3]){ 4, 0, 0 }, &e1), 0);
+	send_events(f, from + 1);
+	assert_int_equal(app_scene_stats(f->m)->entries, 1);
+	assert_int_equal(app_scene_stats(f->m)->stale, 1);
+	send_snapshot(f, SMALL_CHUNK);
+	assert_int_equal(app_scene_sync(f->m, 2, false), 0);
+	assert_same_world(f);
+	assert_int_equal(app_scene_entities(f->m), 4);
+}
+
 static void snapshots_out_of_order_are_refused(void **state)
 {
 	struct fx *f = *state;
@@ -456,6 +489,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(own_edits_show_at_once_and_are_reconciled, setup, teardown),
 		cmocka_unit_test_setup_teardown(tentative_through_the_transport_shows_in_the_same_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(entries_below_the_window_ask_for_a_fresh_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(events_after_an_answer_without_a_snapshot_continue_only_from_the_fold, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(snapshots_out_of_order_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals_are_counted, setup, teardown),
 	};
