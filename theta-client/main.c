@@ -370,9 +370,9 @@ int main(int argc, char **argv)
 			th_hex_encode(h, sizeof h, hex);
 		const struct app_scene_stats *ss = app_scene_stats(scene);
 		printf("theta-client: scene position %" PRIu64 ", world hash %s, %" PRIu32 " entities, %" PRIu64
-		       " snapshots, %" PRIu64 " entries, %" PRIu64 " refused, %" PRIu64 " resyncs\n",
-		       app_scene_next_pos(scene), hex, app_scene_entities(scene), ss->snapshots, ss->entries, ss->refused,
-		       ss->resyncs);
+		       " snapshots (%" PRIu64 " bytes), %" PRIu64 " entries, %" PRIu64 " refused, %" PRIu64 " resyncs\n",
+		       app_scene_next_pos(scene), hex, app_scene_entities(scene), ss->snapshots, ss->snapshot_bytes,
+		       ss->entries, ss->refused, ss->resyncs);
 	}
 	if (r == -EACCES) {
 		struct sim_violation v;

@@ -293,16 +293,95 @@ static void late_client_mirrors_the_scene_across_a_restart(void **state)
 	snprintf(line, sizeof line, "scene position %llu, world hash %s", (unsigned long long)l.n, want);
 	if (!strstr(text, line))
 		fail_msg("theta-client's summary lacks '%s':\n%s", line, text);
-	assert_non_null(strstr(text, " 2 snapshots")); /* one per connection */
+	assert_non_null(strstr(text, " 2 snapshots (")); /* one per connection */
 	free(text);
 	nc_close(&c);
 	sh_fini(&l);
+}
+
+/* A mesh.create of MESH_VERTS free vertices at random positions (bytes
+ * zstd cannot shrink much): payload into buf, its length. */
+#define MESH_VERTS 2000u
+#define BIG_MESHES 48u
+#define BIG_BATCH 4u
+static int random_mesh(uint64_t *rng, uint8_t *buf, size_t cap)
+{
+	static struct th_pl_mesh_create m;
+	memset(&m, 0, sizeof m);
+	static const float ident[10] = { 0, 0, 0, 0, 0, 0, 1, 1, 1, 1 };
+	memcpy(m.transform, ident, sizeof ident);
+	for (unsigned i = 0; i < MESH_VERTS; i++) {
+		m.ops[i].op = TH_PL_MESH_OP_VERTEX_ADD;
+		for (int k = 0; k < 3; k++) {
+			*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+			m.ops[i].position[k] = (float)(*rng >> 40) / (float)(1u << 20);
+		}
+	}
+	m.ops_count = MESH_VERTS;
+	return th_cmd_payload_encode(TH_CMD_MESH_CREATE, &m, buf, cap);
+}
+
+static void a_snapshot_larger_than_the_ring_reaches_a_late_client(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = th_daemon_slot();
+	const char *dargs[] = { "--port", "0", NULL };
+	assert_int_equal(th_daemon_start(d, dargs), 0);
+	struct nc_client c;
+	assert_int_equal(nc_connect(&c, d->runtime_dir, WAIT_MS), 0);
+	static uint8_t pl[PROTO_IPC_MAX_PAYLOAD];
+	uint64_t rng = 42;
+	for (unsigned i = 0; i < BIG_MESHES; i += BIG_BATCH) {
+		for (unsigned k = 0; k < BIG_BATCH; k++) {
+			int n = random_mesh(&rng, pl, sizeof pl);
+			assert_true(n > 0);
+			assert_true(nc_submit_raw(&c, TH_CMD_MESH_CREATE, 0, pl, (uint32_t)n) > 0);
+		}
+		th_ring_flush(&c.out);
+		uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+		while (c.acks + c.rejects < i + BIG_BATCH && th_now_ns() < end)
+			assert_true(nc_poll(&c, 100) >= 0);
+		assert_int_equal(c.rejects, 0);
+		assert_int_equal(c.acks, i + BIG_BATCH);
+	}
+	char cout[PATH_MAX], cerr[PATH_MAX];
+	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
+	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--require-daemon",
+				"--frames", "100000000", NULL };
+	uint64_t t0 = th_now_ns();
+	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
+	assert_true(pid > 0);
+	char hash[65], want[65];
+	uint64_t snaps = 0, pos = 0;
+	wait_match(d, pid, BIG_MESHES, hash, &snaps);
+	double ms = (double)(th_now_ns() - t0) / 1e6;
+	daemon_scene(d, want, &pos);
+	assert_string_equal(hash, want);
+	assert_int_equal(snaps, 1);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	int status;
+	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *text = th_slurp(cout);
+	assert_non_null(text);
+	const char *p = strstr(text, " snapshots (");
+	assert_non_null(p);
+	unsigned long long bytes = strtoull(p + strlen(" snapshots ("), NULL, 10);
+	/* Larger than the daemon->client ring (256 KiB): sent as it drained. */
+	assert_true(bytes > 4ull * 256 * 1024);
+	print_message("late client: a %.1f MiB snapshot (%u meshes of %u vertices) in %.0f ms from its start to the "
+		      "match (printed, not checked)\n",
+		      (double)bytes / (1 << 20), BIG_MESHES, MESH_VERTS, ms);
+	free(text);
+	nc_close(&c);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(late_client_mirrors_the_scene_across_a_restart, teardown),
+		cmocka_unit_test_teardown(a_snapshot_larger_than_the_ring_reaches_a_late_client, teardown),
 	};
 	return cmocka_run_group_tests_name("client_scene", tests, NULL, NULL);
 }
