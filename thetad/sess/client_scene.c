@@ -131,8 +131,10 @@ static int cscene_take(struct sess_module *m, struct sess_client *c)
 	}
 	struct proto_ipc_resync_request a = { .reason = cs->reason, .session = sess_tag(s), .next_pos = pos,
 					      .flags = PROTO_IPC_RESYNC_F_SCENE };
-	if ((r = ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &a)) < 0)
-		return r; /* gone */
+	if ((r = ipc_server_send(m->ipc, c->id, PROTO_IPC_T_RESYNC_REQUEST, &a)) < 0) {
+		cs->phase = CSCENE_IDLE; /* the client is gone */
+		return r;
+	}
 	cs->pos = pos;
 	cs->off = 0;
 	cs->phase = CSCENE_SENDING;
