@@ -112,6 +112,12 @@ static int cscene_take(struct sess_module *m, struct sess_client *c)
 	struct sess_session *s = c->s;
 	if (!s || !s->log || !sess_scene_fold(s))
 		return -EAGAIN;
+	size_t held = 0;
+	for (struct sess_client *o = m->clients; o; o = o->next)
+		if (o->scene && o->scene->phase == CSCENE_SENDING)
+			held += o->scene->snap.len;
+	if (held >= SESS_CSCENE_HELD_MAX)
+		return -EAGAIN;
 	uint64_t pos = 0;
 	th_wbuf_reset(&cs->snap);
 	int r = sess_scene_snapshot(s, &cs->snap, &pos);

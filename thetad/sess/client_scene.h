@@ -36,6 +36,10 @@ struct proto_ipc_resync_request;
 /* A snapshot larger than this is not sent (logged once per session); the
  * client then gets no events until its next request. */
 #define SESS_CSCENE_SNAPSHOT_MAX PROTO_IPC_SCENE_SNAPSHOT_MAX
+/* Snapshot bytes held for all clients being sent one: past it, the next
+ * client's snapshot is made once some of them are out (memory stays within
+ * this plus one snapshot). */
+#define SESS_CSCENE_HELD_MAX ((size_t)256 << 20)
 /* Chunks one client gets per pass (the loop serves everyone else first). */
 #define SESS_CSCENE_CHUNKS_PER_PASS 8u
 
