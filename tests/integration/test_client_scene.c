@@ -282,6 +282,19 @@ static void late_client_mirrors_the_scene_across_a_restart(void **state)
 	assert_true(snaps >= 1); /* counted per connection: the new one got its snapshot */
 	print_message("after the restart: position %llu, world hash %s\n", (unsigned long long)l.n, hash);
 
+	/* The daemon switches to a new session: its (empty) scene is sent, then
+	 * back: the first one's again. */
+	const char *host[] = { "session", "host", "--name", "studio", NULL };
+	assert_int_equal(th_ctl(d, host, out, sizeof out, err, sizeof err), 0);
+	char empty[65];
+	wait_match(d, pid, 0, empty, &snaps);
+	assert_string_not_equal(empty, want);
+	const char *leave[] = { "session", "leave", NULL };
+	assert_int_equal(th_ctl(d, leave, out, sizeof out, err, sizeof err), 0);
+	wait_match(d, pid, l.n, hash, &snaps);
+	assert_string_equal(hash, want);
+	assert_int_equal(snaps, 3); /* this connection: its first, studio's, this one's again */
+
 	/* Stopped, it prints the world it ended with. */
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	int status;
@@ -293,7 +306,7 @@ static void late_client_mirrors_the_scene_across_a_restart(void **state)
 	snprintf(line, sizeof line, "scene position %llu, world hash %s", (unsigned long long)l.n, want);
 	if (!strstr(text, line))
 		fail_msg("theta-client's summary lacks '%s':\n%s", line, text);
-	assert_non_null(strstr(text, " 2 snapshots (")); /* one per connection */
+	assert_non_null(strstr(text, " 4 snapshots (")); /* one per connection, two for the switches */
 	free(text);
 	nc_close(&c);
 	sh_fini(&l);
