@@ -103,6 +103,15 @@ bool sess_cscene_switch(struct sess_module *m, struct sess_client *c)
 	return cscene_start(m, c, PROTO_IPC_RESYNC_SESSION);
 }
 
+unsigned sess_cscene_resync_session(struct sess_module *m, struct sess_session *s)
+{
+	unsigned n = 0;
+	for (struct sess_client *c = m->clients; c; c = c->next)
+		if (c->s == s && c->scene && c->scene->wants && cscene_start(m, c, PROTO_IPC_RESYNC_FROM))
+			n++;
+	return n;
+}
+
 /* Encodes the snapshot and sends the answer: 0 (sending), -EAGAIN (the
  * fold is not ready: later), another negative errno (no snapshot for this
  * client until it asks again). */

@@ -53,6 +53,10 @@ bool sess_cscene_resync(struct sess_module *m, struct sess_client *c, const stru
 /* The session changed under c: true when c mirrors the scene (a snapshot
  * of the new session follows, with reason SESSION), false otherwise. */
 bool sess_cscene_switch(struct sess_module *m, struct sess_client *c);
+/* s's fold was replaced other than by folding entries (a late join's
+ * installed snapshot): every mirroring client of s is sent a fresh
+ * snapshot. Returns how many. */
+unsigned sess_cscene_resync_session(struct sess_module *m, struct sess_session *s);
 /* c waits for or is being sent a snapshot: no live events. */
 bool sess_cscene_busy(const struct sess_client *c);
 /* One sending pass over every client; 1 when someone has more to send at
