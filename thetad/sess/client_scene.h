@@ -16,16 +16,10 @@
 #include <stdint.h>
 
 #include "ipc.h"
+#include "sess/scene.h" /* the session's fold: sess_scene_fold, _snapshot, _set_listener */
 #include "th_fold.h"
 
-struct th_wbuf;
 struct sess_session;
-struct sess_module;
-/* Declared by thetad/sess/scene.h (the session's fold, TEAM.md). */
-struct th_fold *sess_scene_fold(struct sess_session *s);
-int sess_scene_snapshot(struct sess_session *s, struct th_wbuf *out, uint64_t *next_pos);
-void sess_scene_set_listener(struct sess_module *m,
-			     void (*fn)(void *ud, struct sess_session *s, const struct th_fold_outcome *o), void *ud);
 
 struct sess_module;
 struct sess_client;

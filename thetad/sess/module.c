@@ -465,6 +465,7 @@ static void sess_log_failed(struct sess_module *m, struct sess_session *s, int e
 	sess_hold_start(m, s, th_now_ns());
 	sess_replay_resume(m, s);
 	sess_scene_log_reopened(m, s);
+	sess_cscene_resync_session(m, s); /* recovery may have cut what mirrors folded */
 }
 
 /* After a failure (reopened or not), entries that waited for the log get
