@@ -102,10 +102,11 @@ void th_fold_destroy(struct th_fold **f);
  * rollback window, see above), -ENOMEM; nothing changes on an error.
  * -EPROTO also for a lamport not above the author's last, and for a prev
  * that differs from the author's head where the fold holds it (zero for
- * seq 1; after a restore): the chain is the log's to verify. -ENOSPC for a new author past TH_FOLD_AUTHORS_MAX. If
- * memory runs out again while the scene is put back after a failed replay,
- * the fold answers -ENOMEM from then on (its owner rebuilds it). Not to be
- * called from the fold's own callbacks. */
+ * seq 1; after a restore): the chain is the log's to verify. -ENOSPC for
+ * a new author past TH_FOLD_AUTHORS_MAX. If memory runs out again while
+ * the scene is put back after a failed replay, the fold answers -ENOMEM
+ * from then on (its owner rebuilds it). Not to be called from the fold's
+ * own callbacks. */
 int th_fold_add(struct th_fold *f, const struct th_logrec_entry *e, uint64_t pos);
 
 /* New bounds for the rollback window (0: the default), applied at once:
