@@ -31,10 +31,15 @@
  *      exactly once, in each author's seq order and each stream in position
  *      order, and folded them (common/th_fold.h, as theta-client does) into
  *      the daemons' world: the same world hash for all, with refused patches
- *      and standing undos among the entries (a client of a restarted
- *      daemon hears the session again from the start: positions heard
- *      before a restart may name other entries after it, when recovery cut
- *      the log's last batch and the log grew again).
+ *      and standing undos among the entries. A real theta-client on each
+ *      daemon mirrors the scene too (snapshot, then folded entries; it
+ *      reconnects to the restarted host), and `clients` must show every
+ *      client that reports its mirror (SCENE_STATE: the theta-clients and
+ *      the test's four) at the log's end with the daemon's world hash
+ *      ("match"). The test's clients hear a restarted daemon's session
+ *      again from the start: positions heard before a restart may name
+ *      other entries after it, when recovery cut the log's last batch and
+ *      the log grew again.
  *
  * Sizes (environment; make test uses the defaults, make converge-test the
  * issue's full sizes):
@@ -887,6 +892,92 @@ static void cv_wait_heard(struct cv_client **ks, int n, const char *id, uint64_t
 	}
 }
 
+/* ---- theta-client mirrors ---------------------------------------------------------- */
+
+/* A real theta-client per daemon mirrors the scene (a snapshot, then every
+ * folded entry) and reports its world hash (SCENE_STATE), which `clients`
+ * shows beside the daemon's. Started ones are stopped by the teardown. */
+#define CV_MIRRORS 3
+static pid_t cv_mirror_pids[CV_MIRRORS];
+
+static pid_t cv_mirror_start(struct nf_daemon *d)
+{
+	char out[PATH_MAX + 16], err[PATH_MAX + 16];
+	snprintf(out, sizeof(out), "%s/mirror.out", d->p.dir);
+	snprintf(err, sizeof(err), "%s/mirror.err", d->p.dir);
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->p.runtime_dir, "--headless",
+			       "--require-daemon", "--frames", "100000000", NULL };
+	pid_t pid = th_spawn(argv, NULL, out, err);
+	assert_true(pid > 0);
+	for (int i = 0; i < CV_MIRRORS; i++)
+		if (!cv_mirror_pids[i]) {
+			cv_mirror_pids[i] = pid;
+			break;
+		}
+	return pid;
+}
+
+static void cv_mirrors_stop(void)
+{
+	for (int i = 0; i < CV_MIRRORS; i++)
+		if (cv_mirror_pids[i] > 0) {
+			int st;
+			kill(cv_mirror_pids[i], SIGTERM);
+			if (th_wait_pid(cv_mirror_pids[i], 10000, &st) < 0) {
+				kill(cv_mirror_pids[i], SIGKILL);
+				th_wait_pid(cv_mirror_pids[i], 10000, &st);
+			}
+			cv_mirror_pids[i] = 0;
+		}
+}
+
+static int cv_teardown(void **state)
+{
+	cv_mirrors_stop();
+	return nf_teardown(state);
+}
+
+static const char *cv_jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : "";
+}
+
+/* Whether every client of d that reports a scene stands at `count` with
+ * the world hash `hash` (the daemon agreeing: "match"), the mirror and
+ * `want` in all among them. */
+static bool cv_clients_match(struct nf_daemon *d, pid_t mirror, unsigned want, int64_t count, const char *hash,
+			     bool report)
+{
+	unsigned reporting = 0;
+	struct json_object *r, *arr, *v;
+	if (cv_call(d, "clients", NULL, &r, NULL, 0) < 0)
+		return false;
+	bool all = true, seen = false;
+	if (!json_object_object_get_ex(r, "clients", &arr))
+		all = false;
+	for (size_t i = 0; all && i < json_object_array_length(arr); i++) {
+		struct json_object *c = json_object_array_get_idx(arr, i), *scn;
+		if (!json_object_object_get_ex(c, "scene", &scn) || !scn)
+			continue; /* it does not mirror the scene (the test's own clients) */
+		int64_t pid = json_object_object_get_ex(c, "pid", &v) ? json_object_get_int64(v) : 0;
+		int64_t at = json_object_object_get_ex(scn, "next_pos", &v) ? json_object_get_int64(v) : -1;
+		seen |= pid == mirror;
+		reporting++;
+		bool ok = at == count && !strcmp(cv_jstr(scn, "hash"), "match") && !strcmp(cv_jstr(scn, "world_hash"), hash);
+		if (!ok && report)
+			fprintf(stderr, "client pid %lld: scene at %lld, %s, world hash %s (want %lld, %s)\n", (long long)pid,
+				(long long)at, cv_jstr(scn, "hash"), cv_jstr(scn, "world_hash"), (long long)count, hash);
+		all &= ok;
+	}
+	if (!seen && report)
+		fprintf(stderr, "theta-client pid %d reports no scene to its daemon\n", (int)mirror);
+	if (reporting != want && report)
+		fprintf(stderr, "%u clients report a scene, want %u\n", reporting, want);
+	json_object_put(r);
+	return all && seen && reporting == want;
+}
+
 /* ---- the test ------------------------------------------------------------------ */
 
 static uint64_t env_u64(const char *name, uint64_t def)
@@ -964,6 +1055,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 	struct nf_daemon *two[] = { &a, &b }, *three[] = { &a, &b, &c };
 	int64_t count = 0;
 	struct cv_scene sc;
+	pid_t mirror_a = cv_mirror_start(&a), mirror_b = cv_mirror_start(&b), mirror_c = 0;
 
 	/* 1. Everyone on A and B edits at once. */
 	unsigned p1 = (unsigned)(edits * 4 / 10);
@@ -992,6 +1084,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 	}
 	uint64_t t_join = th_now_ns();
 	nf_invite_join(&a, &c, "converge", "editor");
+	mirror_c = cv_mirror_start(&c);
 	double join_s = cv_wait_converged(three, 3, id, t_join, cv_wait_ms, &count, &sc);
 	assert_true(join_s >= 0);
 	th_bench_figure("converge.late_join_s", join_s, "s");
@@ -1029,6 +1122,25 @@ static void three_daemons_and_four_clients_converge(void **state)
 	cv_listing_free(&final);
 	assert_int_equal(lost, 0);
 	cv_wait_heard(all, 4, id, (uint64_t)count, &sc, cv_wait_ms);
+	/* theta-client on each daemon mirrors that world too (it reconnected to
+	 * the restarted host and took a snapshot). */
+	pid_t mirrors[] = { mirror_a, mirror_b, mirror_c };
+	const unsigned reporting[] = { 3, 2, 2 }; /* the mirror, a1 and a2 / b1 / c1 */
+	for (int i = 0; i < 4; i++) { /* the test's clients report their folds (SCENE_STATE) */
+		struct cv_client *k = all[i];
+		uint8_t h[TH_SCENE_HASH_LEN];
+		struct th_scene_stats ss;
+		assert_int_equal(th_fold_world_hash(k->fold, h), 0);
+		th_scene_stats(th_fold_scene(k->fold), &ss);
+		assert_int_equal(nc_scene_state(&k->c, k->c.next_pos, h, (uint32_t)ss.entities), 0);
+	}
+	uint64_t mend = th_now_ns() + (uint64_t)cv_wait_ms * TH_NS_PER_MS;
+	for (int i = 0; i < 3; i++) {
+		while (!cv_clients_match(three[i], mirrors[i], reporting[i], count, sc.hash, false) && th_now_ns() < mend)
+			cv_listen(all, 4, 50);
+		assert_true(cv_clients_match(three[i], mirrors[i], reporting[i], count, sc.hash, true));
+	}
+	cv_mirrors_stop();
 	uint64_t made = 0;
 	for (int i = 0; i < 4; i++) {
 		struct cv_client *k = all[i];
@@ -1080,7 +1192,7 @@ static void three_daemons_and_four_clients_converge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(three_daemons_and_four_clients_converge, nf_teardown),
+		cmocka_unit_test_teardown(three_daemons_and_four_clients_converge, cv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

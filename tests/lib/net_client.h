@@ -188,6 +188,19 @@ static inline const uint8_t *nc_edit_bytes(const struct th_logrec_entry *e)
 	return w.value;
 }
 
+/* Reports the client's mirror of the scene (SCENE_STATE): the world hash
+ * of the entries below next_pos it folded. 0 or -errno (ring full). */
+static inline int nc_scene_state(struct nc_client *c, uint64_t next_pos, const uint8_t hash[PROTO_IPC_SCENE_HASH_LEN],
+				 uint32_t entities)
+{
+	struct proto_ipc_scene_state st = { .next_pos = next_pos, .world_hash = hash,
+					    .world_hash_len = PROTO_IPC_SCENE_HASH_LEN, .entities = entities };
+	int n = proto_ipc_encode_scene_state(&st, c->rec, sizeof(c->rec));
+	if (n < 0)
+		return n;
+	return th_ring_push(&c->out, PROTO_IPC_T_SCENE_STATE, c->rec, (uint32_t)n);
+}
+
 static inline int nc_pose(struct nc_client *c, const struct proto_ipc_pose_update *p)
 {
 	int n = proto_ipc_encode_pose_update(p, c->rec, sizeof(c->rec));
