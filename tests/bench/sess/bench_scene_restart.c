@@ -154,7 +154,7 @@ int main(void)
 	uint64_t end = th_now_ns() + BENCH_WAIT_NS;
 	while (metric(&d, "scene_checkpoint_writes_total") < 1 && th_now_ns() < end)
 		th_sleep_ns(10 * TH_NS_PER_MS);
-	double bytes = metric(&d, "scene_checkpoint_bytes"), encode = metric(&d, "scene_checkpoint_fork_max_us");
+	double bytes = metric(&d, "scene_checkpoint_bytes"), encode = metric(&d, "scene_checkpoint_encode_max_us");
 	if (bytes < 0 || metric(&d, "scene_checkpoint_writes_total") < 1) {
 		fprintf(stderr, "bench_scene_restart: no checkpoint was written\n");
 		goto out;
@@ -180,7 +180,7 @@ int main(void)
 	th_bench_figure("scene.daemon.restore_100k_ms", restore, "ms");
 	th_bench_figure("scene.daemon.restore_loop_stall_max_us", restore_stall, "us");
 	th_bench_figure("scene.daemon.checkpoint_bytes", bytes, "bytes");
-	th_bench_figure("scene.daemon.checkpoint_fork_max_us", encode, "us");
+	th_bench_figure("scene.daemon.checkpoint_encode_max_us", encode, "us");
 	rc = 0;
 out:
 	th_daemon_cleanup(&d);
