@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clog/clog.h"
+#include "sess/client_scene.h"
 #include "sess/scene.h"
 #include "sess/scene_ckpt.h"
 #include "sess/scene_join.h"
@@ -168,9 +169,14 @@ int sess_scene_join_install(struct sess_session *s, const uint8_t *snap, size_t 
 	}
 	th_fold_destroy(&f);
 	r = sess_scene_install(s, snap, len, o->next_pos);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(why, whylen, "the session's scene could not be replaced by the checkpoint: %s", th_strerror(r));
-	return r;
+		return r;
+	}
+	/* clients that mirror the scene see the installed one at once */
+	if (s->owner)
+		sess_cscene_resync_session(s->owner, s);
+	return 0;
 out:
 	th_fold_destroy(&f);
 	return r;
