@@ -40,6 +40,8 @@ struct net_catchup {
 	unsigned ndiv;
 	unsigned events;
 	int error;
+	uint64_t sent_total;      /* entries in our log when the last round ended */
+	uint64_t peer_total;      /* entries the peer's last SYNC said it holds */
 	struct net_catchup_stats st;
 };
 
@@ -221,12 +223,36 @@ static void round_end(struct net_catchup *cu, uint64_t now_ns)
 	cu->building = false;
 	th_wbuf_reset(&cu->w);
 	cu->st.done_ns = now_ns;
+	cu->sent_total = clog_count(cu->log);
+}
+
+/* Entries a SYNC says the peer holds: per author its seq (chains have no
+ * gaps, so that many entries). */
+static uint64_t sync_total(const struct proto_sess_sync *m)
+{
+	uint64_t t = 0;
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct proto_sess_sync_head h;
+		proto_sess_sync_item(m, i, &h);
+		t += h.seq;
+	}
+	return t;
 }
 
 int net_catchup_on_sync(struct net_catchup *cu, const struct proto_sess_sync *v, uint64_t now_ns)
 {
+	/* Still taking in what we sent: the peer holds more than at its last
+	 * SYNC but less than we sent. A slow peer (its log, its verify thread,
+	 * its loop) writes SYNCs before it has the tail; sending the tail
+	 * again would only cost both sides. A peer that made no progress
+	 * since (it refused entries, it lost them) gets a new round. */
+	uint64_t total = sync_total(v);
+	bool taking = cu->st.done_ns && total > cu->peer_total && total < cu->sent_total &&
+		      now_ns - cu->st.done_ns < NET_CATCHUP_PROGRESS_NS;
+	cu->peer_total = total;
 	bool inflight = cu->st.last_send_ns &&
-			(now_ns - cu->st.last_send_ns < NET_CATCHUP_SETTLE_NS || (cu->ops->unacked && cu->ops->unacked(cu->ud)));
+			(taking || now_ns - cu->st.last_send_ns < NET_CATCHUP_SETTLE_NS ||
+			 (cu->ops->unacked && cu->ops->unacked(cu->ud)));
 	if (cu->cur || inflight)
 		cu->st.syncs_merged++; /* folded into what we know we sent */
 	else

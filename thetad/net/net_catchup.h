@@ -15,7 +15,9 @@
  * A SYNC that arrives during a round updates what the peer holds (per
  * author, the larger seq) without restarting. So does a SYNC after a round
  * while what it sent is still in flight (unacknowledged, or sent less than
- * NET_CATCHUP_SETTLE_NS ago): the peer wrote that SYNC before it had the
+ * NET_CATCHUP_SETTLE_NS ago, or the peer's SYNCs show it still taking them
+ * in: more than at its previous SYNC, less than the round sent, within
+ * NET_CATCHUP_PROGRESS_NS): the peer wrote that SYNC before it had the
  * tail. Otherwise a new round takes the SYNC as it is (entries the peer
  * refused are sent again). A reconnect starts a new
  * engine: the peer's first SYNC says where it stands, so a catch-up cut by
@@ -52,6 +54,9 @@
 #define NET_CATCHUP_AUTHORS_MAX  CLOG_AUTHORS_MAX /* authors in the peer's vector */
 #define NET_CATCHUP_DIVERGED_MAX 64u          /* divergent authors remembered per connection */
 #define NET_CATCHUP_SETTLE_NS    (1000ull * 1000 * 1000) /* sent entries count as in flight this long */
+/* ... and as long as the peer's SYNCs show it taking them in, up to this
+ * long after the round ended. */
+#define NET_CATCHUP_PROGRESS_NS  (60ull * 1000 * 1000 * 1000)
 
 /* The stream the engine writes to. */
 struct net_catchup_ops {

@@ -491,6 +491,63 @@ static void a_sync_written_before_the_tail_arrived_resends_nothing(void **state)
 	net_catchup_destroy(&cu);
 }
 
+/* The member reads the frames in the stream's first `keep` bytes (whole
+ * frames only) and leaves the rest in it. */
+static void member_read_some(struct fx *f, size_t keep)
+{
+	size_t off = 0;
+	while (off + 4 <= f->len && off + 4 + th_get_le32(f->buf + off) <= keep)
+		off += 4 + th_get_le32(f->buf + off);
+	size_t rest = f->len - off;
+	uint8_t *tail = malloc(rest ? rest : 1);
+	assert_non_null(tail);
+	memcpy(tail, f->buf + off, rest);
+	f->len = off;
+	member_read(f);
+	memcpy(f->buf + f->len, tail, rest);
+	f->len += rest;
+	free(tail);
+}
+
+static void a_slow_member_still_taking_the_tail_in_gets_nothing_again(void **state)
+{
+	struct fx *f = *state;
+	fill(f, &f->host, 6000, 30, AUTHORS); /* small signature groups: the tail is many sequences */
+	struct net_catchup *cu = engine(f);
+	member_sync(f, &f->member, cu);
+	while (net_catchup_pump(cu, f->now += TH_NS_PER_MS) != NET_CU_IDLE)
+		if (f->len > STREAM_CAP / 2)
+			member_read(f);
+	uint64_t had = clog_count(f->member.c);
+	assert_true(had < 6000);
+	member_sync(f, &f->member, cu);
+	/* Long after the round, the member has taken in part of the tail
+	 * only (a slow log or loop): its SYNC shows progress, so nothing is
+	 * sent again. */
+	settle(f);
+	while (clog_count(f->member.c) == had && f->len >= 4)
+		member_read_some(f, 4 + th_get_le32(f->buf)); /* frame by frame, to the first sequence's end */
+	uint64_t more = clog_count(f->member.c);
+	assert_true(more > had && more < 6000);
+	member_sync(f, &f->member, cu);
+	assert_false(net_catchup_active(cu));
+	/* The rest is lost: the next SYNC shows no progress and a round
+	 * sends exactly what is missing. */
+	f->len = 0;
+	f->acc_len = f->acc_n = 0;
+	settle(f);
+	member_sync(f, &f->member, cu);
+	assert_true(net_catchup_active(cu));
+	run_round(f, cu, 100000);
+	struct net_catchup_stats st;
+	net_catchup_get_stats(cu, &st);
+	assert_int_equal(st.rounds, 2);
+	assert_int_equal(st.round_entries, 6000 - more);
+	assert_int_equal(clog_count(f->member.c), 6000);
+	same_heads(&f->host, &f->member);
+	net_catchup_destroy(&cu);
+}
+
 static void a_failed_send_ends_the_round_with_its_error(void **state)
 {
 	struct fx *f = *state;
@@ -661,6 +718,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_round_cut_by_a_reconnect_resumes_where_the_member_stands, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(entries_made_durable_during_a_round_are_sent_by_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_slow_member_still_taking_the_tail_in_gets_nothing_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_sync_written_before_the_tail_arrived_resends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_failed_send_ends_the_round_with_its_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_divergent_author_is_reported_once_and_skipped_while_others_sync,
