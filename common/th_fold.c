@@ -4,6 +4,7 @@
 #include "th_fold.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "th_cmd.h"
 #include "th_fold_int.h"
 #include "th_payload.h"
+#include "th_sorted.h"
 
 /* Dead bytes at the journal's start (entries dropped from the window)
  * before they are cut off. */
@@ -47,21 +49,8 @@ static bool is_control(uint16_t type)
 
 static size_t author_find(const struct th_fold *f, const uint8_t *key, bool *found)
 {
-	size_t lo = 0, hi = f->nauthors;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(f->authors[mid].key, key, TH_FOLD_KEY_LEN);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return th_sorted_find(f->authors, f->nauthors, sizeof(*f->authors), offsetof(struct th_fold_author, key), key,
+			      TH_FOLD_KEY_LEN, found);
 }
 
 static inline struct th_fold_ent *W(const struct th_fold *f, size_t i) { return &f->win[f->lo + i]; }

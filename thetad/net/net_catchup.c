@@ -1,10 +1,12 @@
 /* Catch-up by position (net_catchup.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/net_catchup.h"
 #include "th_logrec.h"
+#include "th_sorted.h"
 
 #define CU_A_HASH 0x1u /* hash is the peer's head at seq: our entry seq + 1 must chain to it */
 #define CU_A_OPEN 0x2u /* entries of it in the current MORE sequence wait for their signature */
@@ -81,21 +83,8 @@ bool net_catchup_active(const struct net_catchup *cu)
 
 static uint32_t v_pos(const struct net_catchup *cu, const uint8_t key[32], bool *found)
 {
-	uint32_t lo = 0, hi = cu->nv;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int k = memcmp(cu->v[mid].key, key, 32);
-		if (k == 0) {
-			*found = true;
-			return mid;
-		}
-		if (k < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return (uint32_t)th_sorted_find(cu->v, cu->nv, sizeof(*cu->v), offsetof(struct cu_author, key), key,
+					sizeof(cu->v->key), found);
 }
 
 static struct cu_author *v_find(struct net_catchup *cu, const uint8_t key[32])

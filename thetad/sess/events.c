@@ -300,21 +300,12 @@ int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_objec
 			struct json_object **res, char *err, size_t errlen)
 {
 	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
+	struct sess_session *s;
 	struct json_object *v;
 	uint64_t since = 0, max = SESS_LOG_LIST_DEFAULT;
-	if (!s)
-		return -ENOENT;
-	if (!caller->may_change && !sess_local_role(s, caller->uid)) {
-		char name[64];
-		sess_user_name(caller->uid, name, sizeof(name));
-		sess_not_member_msg(s, name, err, errlen);
-		return -EPERM;
-	}
-	if (!s->log) {
-		snprintf(err, errlen, "session %s: %s", s->id, s->error);
-		return -EIO;
-	}
+	int pr = sess_pick_open(m, caller, args, &s, err, errlen);
+	if (pr < 0)
+		return pr;
 	if (args && json_object_object_get_ex(args, "since", &v)) {
 		int64_t x = json_object_get_int64(v);
 		since = x < 0 ? 0 : (uint64_t)x;

@@ -528,6 +528,26 @@ struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, 
 	return m->current;
 }
 
+int sess_pick_open(struct sess_module *m, const struct srv_ctl_caller *caller, struct json_object *args,
+		   struct sess_session **out, char *err, size_t errlen)
+{
+	struct sess_session *s = sess_pick(m, args, err, errlen);
+	if (!s)
+		return -ENOENT;
+	if (!caller->may_change && !sess_local_role(s, caller->uid)) {
+		char name[64];
+		sess_user_name(caller->uid, name, sizeof(name));
+		sess_not_member_msg(s, name, err, errlen);
+		return -EPERM;
+	}
+	if (!s->log) {
+		snprintf(err, errlen, "session %s: %s", s->id, s->error);
+		return -EIO;
+	}
+	*out = s;
+	return 0;
+}
+
 static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			   struct json_object **res, char *err, size_t errlen)
 {

@@ -124,6 +124,11 @@ struct sess_module {
 struct sess_client *sess_client_find(struct sess_module *m, uint64_t id);
 /* The session named by args.session, else the current one; NULL with err set. */
 struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen);
+/* sess_pick for a command that reads the session: the caller must be a member
+ * (or may change the daemon) and its log open. 0, or -ENOENT / -EPERM / -EIO
+ * with err set. */
+int sess_pick_open(struct sess_module *m, const struct srv_ctl_caller *caller, struct json_object *args,
+		   struct sess_session **out, char *err, size_t errlen);
 
 void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq, uint32_t reason,
 		 const char *detail);

@@ -1093,19 +1093,10 @@ int sess_cmd_scene(void *u, const struct srv_ctl_caller *caller, struct json_obj
 		   char *err, size_t errlen)
 {
 	struct sess_module *m = u;
-	struct sess_session *s = sess_pick(m, args, err, errlen);
-	if (!s)
-		return -ENOENT;
-	if (!caller->may_change && !sess_local_role(s, caller->uid)) {
-		char name[64];
-		sess_user_name(caller->uid, name, sizeof(name));
-		sess_not_member_msg(s, name, err, errlen);
-		return -EPERM;
-	}
-	if (!s->log) {
-		snprintf(err, errlen, "session %s: %s", s->id, s->error);
-		return -EIO;
-	}
+	struct sess_session *s;
+	int r = sess_pick_open(m, caller, args, &s, err, errlen);
+	if (r < 0)
+		return r;
 	struct sess_scene *sc = s->scene;
 	if (!sc) {
 		snprintf(err, errlen, "session %s has no scene yet (it is being opened); try again", s->id);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "th_err.h"
 #include "th_file.h"
 #include "th_hex.h"
+#include "th_sorted.h"
 #include "th_time.h"
 
 struct sess_meta {
@@ -517,21 +519,8 @@ static void sess_local_load(struct sess_session *s)
 
 static long sess_author_pos(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN], bool *found)
 {
-	long lo = 0, hi = (long)s->n_authors;
-	while (lo < hi) {
-		long mid = (lo + hi) / 2;
-		int c = memcmp(s->authors[mid].key, key, SESS_KEY_LEN);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return (long)th_sorted_find(s->authors, s->n_authors, sizeof(*s->authors), offsetof(struct sess_author_seq, key),
+				    key, SESS_KEY_LEN, found);
 }
 
 uint64_t sess_author_seq(const struct sess_session *s, const uint8_t key[SESS_KEY_LEN])
