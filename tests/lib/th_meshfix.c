@@ -1,0 +1,194 @@
+/* Fixtures of th_mesh's tests (test_mesh, test_mesh_props): op lists built
+ * op by op, applying them, canonical encodings and the checks every case
+ * makes (refused with the mesh and journal unchanged, applied and valid,
+ * undone to a mark, counts), and the unit cube. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "th_buf.h"
+#include "th_journal.h"
+#include "th_mesh.h"
+#include "th_meshfix.h"
+
+/* xorshift64: the seeded randomness of the property tests. */
+uint64_t mf_rng;
+uint64_t mf_rnd(void)
+{
+	mf_rng ^= mf_rng << 13;
+	mf_rng ^= mf_rng >> 7;
+	mf_rng ^= mf_rng << 17;
+	return mf_rng;
+}
+unsigned mf_rn(unsigned n) { return (unsigned)(mf_rnd() % n); }
+
+/* ---- building patches ------------------------------------------------------- */
+
+struct mf_patch *mf_patch_new(void)
+{
+	struct mf_patch *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	return p;
+}
+
+/* Appends one op; returns its index + 1 (what a local reference names). */
+unsigned mf_p_op(struct mf_patch *p, uint8_t op, uint64_t element, uint32_t arg, float x, float y, float z,
+		     uint64_t new_id)
+{
+	assert_true(p->n < TH_PL_MESH_OPS_MAX);
+	p->ops[p->n] = (struct th_pl_mesh_op){ .op = op, .element = element, .arg = arg, .position = { x, y, z } };
+	p->ids[p->n] = new_id;
+	return ++p->n;
+}
+
+unsigned mf_p_vert(struct mf_patch *p, uint64_t id, float x, float y, float z)
+{
+	return mf_p_op(p, TH_PL_MESH_OP_VERTEX_ADD, 0, 0, x, y, z, id);
+}
+void mf_p_move(struct mf_patch *p, uint64_t id, float x, float y, float z)
+{
+	mf_p_op(p, TH_PL_MESH_OP_VERTEX_MOVE, id, 0, x, y, z, 0);
+}
+void mf_p_remove(struct mf_patch *p, uint64_t id) { mf_p_op(p, TH_PL_MESH_OP_REMOVE, id, 0, 0, 0, 0, 0); }
+void mf_p_material(struct mf_patch *p, uint64_t face, uint32_t m)
+{
+	mf_p_op(p, TH_PL_MESH_OP_FACE_MATERIAL, face, m, 0, 0, 0, 0);
+}
+void mf_p_face_begin(struct mf_patch *p, uint64_t id, uint32_t material)
+{
+	mf_p_op(p, TH_PL_MESH_OP_FACE_ADD, 0, material, 0, 0, 0, id);
+}
+void mf_p_corner(struct mf_patch *p, uint64_t vid) { mf_p_op(p, TH_PL_MESH_OP_LOOP, vid, TH_PL_MESH_REF_ID, 0, 0, 0, 0); }
+void mf_p_local(struct mf_patch *p, unsigned op_index1)
+{
+	mf_p_op(p, TH_PL_MESH_OP_LOOP, op_index1, TH_PL_MESH_REF_LOCAL, 0, 0, 0, 0);
+}
+void mf_p_face(struct mf_patch *p, uint64_t id, uint32_t material, unsigned n, const uint64_t *v)
+{
+	mf_p_face_begin(p, id, material);
+	for (unsigned k = 0; k < n; k++)
+		mf_p_corner(p, v[k]);
+}
+
+int mf_apply(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char **why)
+{
+	int r = th_mesh_apply(m, p->ops, p->n, p->ids, j, why);
+	p->n = 0;
+	return r;
+}
+
+/* ---- encodings and checks --------------------------------------------------- */
+
+struct mf_enc mf_enc_of(const struct th_mesh *m)
+{
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	assert_int_equal(th_mesh_encode(m, &w), 0);
+	return (struct mf_enc){ w.data, w.len };
+}
+
+bool mf_enc_same(struct mf_enc a, struct mf_enc b) { return a.len == b.len && (!a.len || !memcmp(a.d, b.d, a.len)); }
+
+void mf_mesh_ok(const struct th_mesh *m)
+{
+	const char *why = NULL;
+	int r = th_mesh_check(m, &why);
+	if (r)
+		fail_msg("th_mesh_check: %s", why);
+}
+
+void mf_assert_unchanged(const struct th_mesh *m, struct mf_enc before)
+{
+	struct mf_enc now = mf_enc_of(m);
+	assert_true(mf_enc_same(now, before));
+	free(now.d);
+	mf_mesh_ok(m);
+}
+
+void mf_expect_refused(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char *needle)
+{
+	struct mf_enc before = mf_enc_of(m);
+	size_t mark = j ? th_journal_mark(j) : 0;
+	const char *why = NULL;
+	int r = mf_apply(m, p, j, &why);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(why);
+	if (needle && !strstr(why, needle))
+		fail_msg("refused with \"%s\", expected \"%s\"", why, needle);
+	if (j)
+		assert_int_equal(th_journal_mark(j), mark);
+	mf_assert_unchanged(m, before);
+	free(before.d);
+}
+
+void mf_expect_applied(struct th_mesh *m, struct mf_patch *p, struct th_journal *j)
+{
+	const char *why = NULL;
+	int r = mf_apply(m, p, j, &why);
+	if (r)
+		fail_msg("mf_apply: %d (%s)", r, r == -EINVAL ? why : "");
+	mf_mesh_ok(m);
+}
+
+void mf_undo_to(struct th_mesh *m, struct th_journal *j, size_t mark)
+{
+	uint8_t kind;
+	const uint8_t *d;
+	size_t len;
+	while (th_journal_pop(j, mark, &kind, &d, &len) == 1) {
+		assert_int_equal(th_mesh_record_mesh(d, len), m->id);
+		assert_int_equal(th_mesh_undo_record(m, kind, d, len), 0);
+	}
+	assert_int_equal(th_journal_mark(j), mark);
+	mf_mesh_ok(m);
+}
+
+void mf_stats_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f, uint32_t boundary, int64_t euler)
+{
+	struct th_mesh_stats s;
+	th_mesh_stats(m, &s);
+	assert_int_equal(s.vertices, v);
+	assert_int_equal(s.edges, e);
+	assert_int_equal(s.faces, f);
+	assert_int_equal(s.boundary_edges, boundary);
+	assert_int_equal(s.euler, euler);
+	assert_int_equal(s.half_edges, 2 * e - boundary);
+}
+
+/* ---- known meshes ----------------------------------------------------------- */
+
+/* Cube: vertex ids 1..8 (1-4 the bottom, 5-8 the top, as mf_cube_pos), faces
+ * 101..106, counter-clockwise seen from outside. */
+const uint64_t mf_cube_faces[6][4] = {
+	{ 1, 4, 3, 2 }, /* bottom */
+	{ 5, 6, 7, 8 }, /* top */
+	{ 1, 2, 6, 5 }, /* front */
+	{ 3, 4, 8, 7 }, /* back */
+	{ 1, 5, 8, 4 }, /* left */
+	{ 2, 3, 7, 6 }, /* right */
+};
+const float mf_cube_pos[8][3] = {
+	{ 0, 0, 0 }, { 1, 0, 0 }, { 1, 1, 0 }, { 0, 1, 0 }, { 0, 0, 1 }, { 1, 0, 1 }, { 1, 1, 1 }, { 0, 1, 1 },
+};
+
+void mf_add_cube_verts(struct mf_patch *p)
+{
+	for (unsigned i = 0; i < 8; i++)
+		mf_p_vert(p, i + 1, mf_cube_pos[i][0], mf_cube_pos[i][1], mf_cube_pos[i][2]);
+}
+
+void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces)
+{
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(m, MF_MESH_ID), 0);
+	mf_add_cube_verts(p);
+	for (unsigned f = 0; f < nfaces; f++)
+		mf_p_face(p, 101 + f, f, 4, mf_cube_faces[f]);
+	mf_expect_applied(m, p, j);
+	free(p);
+}

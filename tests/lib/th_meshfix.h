@@ -1,0 +1,70 @@
+/* Fixtures of th_mesh's tests (test_mesh, test_mesh_props): op lists built
+ * op by op, applying them, canonical encodings and the checks every case
+ * makes, and the unit cube. The checks fail the running cmocka test. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "th_journal.h"
+#include "th_mesh.h"
+
+#define MF_MESH_ID 0x4d455348u
+
+/* xorshift64: the seeded randomness of the property tests (seed mf_rng). */
+extern uint64_t mf_rng;
+uint64_t mf_rnd(void);
+unsigned mf_rn(unsigned n); /* uniform-ish in [0, n) */
+
+/* ---- building patches ---- */
+
+struct mf_patch {
+	struct th_pl_mesh_op ops[TH_PL_MESH_OPS_MAX];
+	uint64_t ids[TH_PL_MESH_OPS_MAX];
+	unsigned n;
+};
+
+struct mf_patch *mf_patch_new(void); /* zeroed, on the heap (free it) */
+/* Appends one op; returns its index + 1 (what a local reference names). */
+unsigned mf_p_op(struct mf_patch *p, uint8_t op, uint64_t element, uint32_t arg, float x, float y, float z,
+		 uint64_t new_id);
+unsigned mf_p_vert(struct mf_patch *p, uint64_t id, float x, float y, float z);
+void mf_p_move(struct mf_patch *p, uint64_t id, float x, float y, float z);
+void mf_p_remove(struct mf_patch *p, uint64_t id);
+void mf_p_material(struct mf_patch *p, uint64_t face, uint32_t m);
+void mf_p_face_begin(struct mf_patch *p, uint64_t id, uint32_t material);
+void mf_p_corner(struct mf_patch *p, uint64_t vid);        /* a corner by vertex id */
+void mf_p_local(struct mf_patch *p, unsigned op_index1);   /* a corner by local reference */
+void mf_p_face(struct mf_patch *p, uint64_t id, uint32_t material, unsigned n, const uint64_t *v);
+/* th_mesh_apply of the patch's ops; empties the patch. */
+int mf_apply(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char **why);
+
+/* ---- encodings and checks ---- */
+
+struct mf_enc {
+	uint8_t *d;
+	size_t len;
+};
+
+struct mf_enc mf_enc_of(const struct th_mesh *m); /* its canonical encoding (free .d) */
+bool mf_enc_same(struct mf_enc a, struct mf_enc b);
+void mf_mesh_ok(const struct th_mesh *m);                           /* th_mesh_check passes */
+void mf_assert_unchanged(const struct th_mesh *m, struct mf_enc before); /* encodes as before, valid */
+/* Applying p is refused with -EINVAL and a reason containing needle (any
+ * reason when NULL), the mesh and the journal's mark as they were. */
+void mf_expect_refused(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char *needle);
+void mf_expect_applied(struct th_mesh *m, struct mf_patch *p, struct th_journal *j);
+/* Pops and undoes every record above mark; the mesh stays valid. */
+void mf_undo_to(struct th_mesh *m, struct th_journal *j, size_t mark);
+void mf_stats_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f, uint32_t boundary, int64_t euler);
+
+/* ---- the unit cube ---- */
+
+/* Vertex ids 1..8 (1-4 the bottom, 5-8 the top, as mf_cube_pos), faces
+ * 101..106, counter-clockwise seen from outside. */
+extern const uint64_t mf_cube_faces[6][4];
+extern const float mf_cube_pos[8][3];
+void mf_add_cube_verts(struct mf_patch *p);
+/* Initialises m (id MF_MESH_ID) and applies the 8 vertices and the first
+ * nfaces faces in one patch. */
+void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces);
