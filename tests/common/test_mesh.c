@@ -103,9 +103,7 @@ static void removing_a_face_opens_a_boundary_and_undo_closes_it(void **state)
 	mf_undo_to(&m, &j, 0);
 	mf_stats_are(&m, 0, 0, 0, 0, 0);
 	free(closed.d);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 /* Five vertices around 1: triangles (1 2 3), (1 3 4), (1 4 5), a boundary fan. */
@@ -141,9 +139,7 @@ static void bowtie_is_refused_and_changes_nothing(void **state)
 	mf_p_face(p, 13, 0, 3, (uint64_t[]){ 1, 4, 5 });
 	mf_expect_refused(&m, p, &j, "single fan");
 	mf_stats_are(&m, 5, 3, 1, 3, 3);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void a_bowtie_completed_in_the_same_patch_is_accepted(void **state)
@@ -173,9 +169,7 @@ static void removing_the_middle_of_a_boundary_fan_is_refused(void **state)
 	mf_p_remove(p, 12);
 	mf_expect_applied(&m, p, &j);
 	mf_stats_are(&m, 5, 3, 1, 3, 3);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void a_face_repeating_a_directed_edge_is_refused(void **state)
@@ -196,9 +190,7 @@ static void a_face_repeating_a_directed_edge_is_refused(void **state)
 	/* The opposite orientation along 1-2 is the neighbour it may have. */
 	mf_p_face(p, 14, 0, 3, (uint64_t[]){ 2, 1, 4 });
 	mf_expect_applied(&m, p, &j);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void a_face_repeating_a_vertex_is_refused(void **state)
@@ -220,9 +212,7 @@ static void removing_a_used_vertex_is_refused(void **state)
 {
 	struct th_mesh m;
 	struct th_journal j;
-	th_journal_init(&j, 0);
-	mf_build_cube(&m, &j, 1);
-	struct mf_patch *p = mf_patch_new();
+	struct mf_patch *p = mf_cube_setup(&m, &j, 1);
 	mf_p_remove(p, 1);
 	mf_expect_refused(&m, p, &j, "used by a face");
 	/* A free vertex can go; removing it twice cannot. */
@@ -237,9 +227,7 @@ static void removing_a_used_vertex_is_refused(void **state)
 	mf_expect_applied(&m, p, &j);
 	mf_stats_are(&m, 6, 0, 0, 0, 6);
 	mf_undo_to(&m, &j, 0);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void local_references_name_the_patch_vertices(void **state)
@@ -330,9 +318,7 @@ static void id_collisions_are_refused(void **state)
 {
 	struct th_mesh m;
 	struct th_journal j;
-	th_journal_init(&j, 0);
-	mf_build_cube(&m, &j, 2);
-	struct mf_patch *p = mf_patch_new();
+	struct mf_patch *p = mf_cube_setup(&m, &j, 2);
 	mf_p_vert(p, 3, 0, 0, 0); /* a vertex's id */
 	mf_expect_refused(&m, p, &j, "already used");
 	mf_p_vert(p, 101, 0, 0, 0); /* a face's id */
@@ -355,9 +341,7 @@ static void id_collisions_are_refused(void **state)
 	assert_true(th_mesh_vert_find(&m, 102) >= 0);
 	assert_int_equal(th_mesh_face_find(&m, 102), TH_MESH_NONE);
 	mf_undo_to(&m, &j, 0);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void a_failing_patch_reverts_every_earlier_op(void **state)
@@ -374,12 +358,7 @@ static void a_failing_patch_reverts_every_earlier_op(void **state)
 		mf_p_material(p, 101, 200);
 		mf_p_remove(p, 102);
 		unsigned c = mf_p_vert(p, 200, 0.5f, 0.5f, 1.5f);
-		for (unsigned k = 0; k < 4; k++) {
-			mf_p_face_begin(p, 300 + k, 1);
-			mf_p_corner(p, mf_cube_faces[1][k]);
-			mf_p_corner(p, mf_cube_faces[1][(k + 1) % 4]);
-			mf_p_local(p, c);
-		}
+		mf_p_roof(p, 1, 300, c);
 		mf_p_remove(p, 103);
 		mf_p_vert(p, 201, 0, 0, 0);
 		mf_p_remove(p, 999); /* missing */
@@ -390,12 +369,7 @@ static void a_failing_patch_reverts_every_earlier_op(void **state)
 		mf_p_material(p, 101, 200);
 		mf_p_remove(p, 102);
 		c = mf_p_vert(p, 200, 0.5f, 0.5f, 1.5f);
-		for (unsigned k = 0; k < 4; k++) {
-			mf_p_face_begin(p, 300 + k, 1);
-			mf_p_corner(p, mf_cube_faces[1][k]);
-			mf_p_corner(p, mf_cube_faces[1][(k + 1) % 4]);
-			mf_p_local(p, c);
-		}
+		mf_p_roof(p, 1, 300, c);
 		mf_expect_applied(&m, p, jp);
 		mf_stats_are(&m, 9, 16, 9, 0, 2);
 		assert_true(m.verts[th_mesh_vert_find(&m, 1)].pos[0] == 9.0f);
@@ -431,9 +405,7 @@ static void a_full_journal_refuses_and_changes_nothing(void **state)
 	mf_undo_to(&m, &j, mark);
 	mf_assert_unchanged(&m, before);
 	free(before.d);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void move_and_material_undo_exactly(void **state)
@@ -456,9 +428,7 @@ static void move_and_material_undo_exactly(void **state)
 	mf_undo_to(&m, &j, mark);
 	mf_assert_unchanged(&m, before);
 	free(before.d);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
-	free(p);
+	mf_teardown(&m, &j, p);
 }
 
 static void non_finite_positions_and_bad_materials_are_refused(void **state)

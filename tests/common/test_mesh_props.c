@@ -82,14 +82,47 @@ static void growing_patch(struct mf_patch *p)
 		mf_p_local(p, a + 2);
 	}
 	unsigned c = mf_p_vert(p, 900, 0.5f, 0.5f, 1.5f);
-	for (unsigned k = 0; k < 4; k++) {
-		mf_p_face_begin(p, 600 + k, 1);
-		mf_p_corner(p, mf_cube_faces[5][k]);
-		mf_p_corner(p, mf_cube_faces[5][(k + 1) % 4]);
-		mf_p_local(p, c);
-	}
+	mf_p_roof(p, 5, 600, c);
 	mf_p_move(p, 3, 7, 7, 7);
 	mf_p_remove(p, 5001);
+}
+
+/* What fail_in_turn builds: want decoded, or a copy of src. */
+struct alloc_case {
+	struct mf_enc want;
+	const struct th_mesh *src;
+	size_t used;
+};
+static int decode_want(struct th_mesh *d, struct alloc_case *c)
+{
+	const char *why = NULL;
+	return th_mesh_decode(d, c->want.d, c->want.len, &c->used, &why);
+}
+static int copy_src(struct th_mesh *d, struct alloc_case *c) { return th_mesh_copy(d, c->src); }
+
+/* Makes the 1st, 2nd, ... allocation of make fail until it succeeds: each
+ * failure is -ENOMEM with the output and used untouched and nothing leaked;
+ * the success encodes as want. Returns the count of failures. */
+static long fail_in_turn(int (*make)(struct th_mesh *d, struct alloc_case *c), struct alloc_case *c)
+{
+	for (long n = 0;; n++) {
+		struct th_mesh d;
+		memset(&d, 0x5a, sizeof(d));
+		long live = tm_live;
+		c->used = 777;
+		tm_alloc_countdown = n;
+		int rc = make(&d, c);
+		tm_alloc_countdown = -1;
+		if (rc == 0) {
+			mf_assert_unchanged(&d, c->want);
+			th_mesh_fini(&d);
+			return n;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(c->used, 777);
+		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
+		assert_int_equal(tm_live, live);
+	}
 }
 #endif
 
@@ -152,7 +185,7 @@ static void an_allocation_failure_changes_nothing(void **state)
 		th_journal_fini(&j);
 		assert_int_equal(tm_live, live); /* nothing leaked on the way */
 	}
-	print_message("mf_apply: %ld allocation failures injected, each -ENOMEM with nothing changed\n", failures);
+	print_message("apply: %ld allocation failures injected, each -ENOMEM with nothing changed\n", failures);
 	assert_true(failures >= 8);
 
 	/* Decode and copy: -ENOMEM, outputs untouched; encode: -ENOMEM, the
@@ -160,44 +193,9 @@ static void an_allocation_failure_changes_nothing(void **state)
 	struct th_mesh src;
 	size_t used;
 	assert_int_equal(th_mesh_decode(&src, want.d, want.len, &used, &why), 0);
-	long dfail = 0;
-	for (long n = 0;; n++) {
-		struct th_mesh d;
-		memset(&d, 0x5a, sizeof(d));
-		long live = tm_live;
-		used = 777;
-		tm_alloc_countdown = n;
-		int rc = th_mesh_decode(&d, want.d, want.len, &used, &why);
-		tm_alloc_countdown = -1;
-		if (rc == 0) {
-			mf_assert_unchanged(&d, want);
-			th_mesh_fini(&d);
-			break;
-		}
-		assert_int_equal(rc, -ENOMEM);
-		assert_int_equal(used, 777);
-		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
-		assert_int_equal(tm_live, live);
-		dfail++;
-	}
-	long cfail = 0;
-	for (long n = 0;; n++) {
-		struct th_mesh d;
-		memset(&d, 0x5a, sizeof(d));
-		long live = tm_live;
-		tm_alloc_countdown = n;
-		int rc = th_mesh_copy(&d, &src);
-		tm_alloc_countdown = -1;
-		if (rc == 0) {
-			mf_assert_unchanged(&d, want);
-			th_mesh_fini(&d);
-			break;
-		}
-		assert_int_equal(rc, -ENOMEM);
-		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
-		assert_int_equal(tm_live, live);
-		cfail++;
-	}
+	struct alloc_case ac = { .want = want, .src = &src };
+	long dfail = fail_in_turn(decode_want, &ac);
+	long cfail = fail_in_turn(copy_src, &ac);
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
 	th_wbuf_u32(&w, 42);
@@ -627,7 +625,7 @@ static void random_patches_match_a_reference_model(void **state)
 			const char *why = NULL;
 			int rc = th_mesh_apply(&m, p->ops, p->n, p->ids, &j, &why);
 			if ((rc == 0) != want)
-				fail_msg("mesh %u list %u: mf_apply %d (%s), the model says %s", mesh, l, rc,
+				fail_msg("mesh %u list %u: apply %d (%s), the model says %s", mesh, l, rc,
 					 rc ? why : "", want ? "valid" : "invalid");
 			mf_mesh_ok(&m);
 			if (rc) {

@@ -131,7 +131,7 @@ void mf_expect_applied(struct th_mesh *m, struct mf_patch *p, struct th_journal 
 	const char *why = NULL;
 	int r = mf_apply(m, p, j, &why);
 	if (r)
-		fail_msg("mf_apply: %d (%s)", r, r == -EINVAL ? why : "");
+		fail_msg("apply: %d (%s)", r, r == -EINVAL ? why : "");
 	mf_mesh_ok(m);
 }
 
@@ -191,4 +191,28 @@ void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces)
 		mf_p_face(p, 101 + f, f, 4, mf_cube_faces[f]);
 	mf_expect_applied(m, p, j);
 	free(p);
+}
+
+struct mf_patch *mf_cube_setup(struct th_mesh *m, struct th_journal *j, unsigned nfaces)
+{
+	th_journal_init(j, 0);
+	mf_build_cube(m, j, nfaces);
+	return mf_patch_new();
+}
+
+void mf_teardown(struct th_mesh *m, struct th_journal *j, struct mf_patch *p)
+{
+	th_mesh_fini(m);
+	th_journal_fini(j);
+	free(p);
+}
+
+void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned apex)
+{
+	for (unsigned k = 0; k < 4; k++) {
+		mf_p_face_begin(p, first_id + k, 1);
+		mf_p_corner(p, mf_cube_faces[side][k]);
+		mf_p_corner(p, mf_cube_faces[side][(k + 1) % 4]);
+		mf_p_local(p, apex);
+	}
 }

@@ -68,3 +68,12 @@ void mf_add_cube_verts(struct mf_patch *p);
 /* Initialises m (id MF_MESH_ID) and applies the 8 vertices and the first
  * nfaces faces in one patch. */
 void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces);
+
+/* A case's start: an empty journal j, the cube of nfaces faces in m (as
+ * mf_build_cube) and an empty patch; mf_teardown frees all three. */
+struct mf_patch *mf_cube_setup(struct th_mesh *m, struct th_journal *j, unsigned nfaces);
+void mf_teardown(struct th_mesh *m, struct th_journal *j, struct mf_patch *p);
+
+/* Four triangles (ids first_id.., material 1) from each edge of cube face
+ * mf_cube_faces[side] to the apex, a vertex named by local reference. */
+void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned apex);
