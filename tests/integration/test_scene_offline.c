@@ -25,17 +25,6 @@
 
 static char out[1 << 18], err[1 << 14];
 
-static const char *jstr(struct json_object *o, const char *path)
-{
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", path);
-	struct json_object *v = o;
-	for (char *save, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(v, k, &v))
-			return NULL;
-	return json_object_get_string(v);
-}
-
 static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const *args)
 {
 	int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
@@ -55,7 +44,7 @@ static struct json_object *scene_wait(struct th_daemon_proc *d, uint64_t want)
 		const char *args[] = { "--json", "scene", "--session", "studio", NULL };
 		int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
 		struct json_object *o = rc == 0 ? json_tokener_parse(out) : NULL;
-		const char *state = o ? jstr(o, "state") : NULL, *pos = o ? jstr(o, "log_position") : NULL;
+		const char *state = o ? th_json_path(o, "state") : NULL, *pos = o ? th_json_path(o, "log_position") : NULL;
 		if (state && !strcmp(state, "live") && pos && strtoull(pos, NULL, 10) == want)
 			return o;
 		json_object_put(o);
@@ -103,28 +92,28 @@ static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
 	struct json_object *live = scene_wait(d, l.n);
 	const char *verify[] = { "log", "verify", "--json", logdir, NULL };
 	struct json_object *off = ctl_json(d, verify);
-	assert_string_equal(jstr(off, "scene.world_hash"), jstr(live, "world_hash"));
-	assert_non_null(strstr(jstr(off, "scene.host_key_source"), "host.key"));
+	assert_string_equal(th_json_path(off, "scene.world_hash"), th_json_path(live, "world_hash"));
+	assert_non_null(strstr(th_json_path(off, "scene.host_key_source"), "host.key"));
 	static const char *const same[] = { "entities", "meshes", "faces", "vertices", "edges", "materials",
 					    "applied", "refused", "excluded" };
 	for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
 		char path[64];
 		snprintf(path, sizeof(path), "scene.%s", same[k]);
-		assert_non_null(jstr(live, same[k]));
-		assert_string_equal(jstr(off, path), jstr(live, same[k]));
+		assert_non_null(th_json_path(live, same[k]));
+		assert_string_equal(th_json_path(off, path), th_json_path(live, same[k]));
 	}
-	assert_string_equal(jstr(live, "refused"), "1");
-	assert_string_equal(jstr(live, "excluded"), "1");
+	assert_string_equal(th_json_path(live, "refused"), "1");
+	assert_string_equal(th_json_path(live, "excluded"), "1");
 
 	/* scene diff finds the log through the daemon and ends at its hash. */
 	const char *diff[] = { "--json", "scene", "diff", "0", "8", "--session", "studio", NULL };
 	struct json_object *dj = ctl_json(d, diff);
-	assert_string_equal(jstr(dj, "world_hash_to"), jstr(live, "world_hash"));
+	assert_string_equal(th_json_path(dj, "world_hash_to"), th_json_path(live, "world_hash"));
 	json_object_put(dj);
 	/* For people: the same hash in the table. */
 	const char *human[] = { "scene", "--session", "studio", NULL };
 	assert_int_equal(th_ctl(d, human, out, sizeof(out), err, sizeof(err)), 0);
-	assert_non_null(strstr(out, jstr(live, "world_hash")));
+	assert_non_null(strstr(out, th_json_path(live, "world_hash")));
 	assert_non_null(strstr(out, "state:         live"));
 	json_object_put(live);
 	json_object_put(off);

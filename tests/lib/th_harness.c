@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "ctl.h"
 #include "th_time.h"
 
 const char *th_bin(const char *name)
@@ -405,6 +406,50 @@ long long th_daemon_metric(struct th_daemon_proc *d, const char *name)
 		x = (long long)json_object_get_int64(v);
 	json_object_put(o);
 	return x;
+}
+
+struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json)
+{
+	int fd = ctl_connect(d->runtime_dir);
+	char *reply = NULL;
+	size_t len;
+	if (fd < 0)
+		return NULL;
+	if (ctl_send_frame(fd, json, strlen(json)) < 0 || ctl_recv_frame(fd, &reply, &len) < 0) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	struct json_object *o = json_tokener_parse(reply), *v, *res = NULL;
+	free(reply);
+	if (o && json_object_object_get_ex(o, "result", &v))
+		res = json_object_get(v);
+	json_object_put(o);
+	return res;
+}
+
+double th_ctl_metric(struct th_daemon_proc *d, const char *name)
+{
+	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"metrics\",\"args\":{}}"), *m, *v;
+	double x = -1;
+	struct json_object *root = r;
+	if (r && json_object_object_get_ex(r, "metrics", &m))
+		root = m;
+	if (root && json_object_object_get_ex(root, name, &m) && json_object_object_get_ex(m, "value", &v))
+		x = json_object_get_double(v);
+	json_object_put(r);
+	return x;
+}
+
+const char *th_json_path(struct json_object *o, const char *path)
+{
+	char buf[TH_JSON_PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	struct json_object *v = o;
+	for (char *save, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(v, k, &v))
+			return NULL;
+	return json_object_get_string(v);
 }
 
 pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path)

@@ -90,6 +90,19 @@ int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *arg
  * stderr). No metric counts below 0, so an assertion on the value fails. */
 long long th_daemon_metric(struct th_daemon_proc *d, const char *name);
 
+/* One control request (a JSON frame) straight on d's control socket: its
+ * "result" (the caller puts it), NULL on an error reply or a failed call. */
+struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json);
+/* Metric `name`'s value through th_ctl_call; -1 when there is none. */
+double th_ctl_metric(struct th_daemon_proc *d, const char *name);
+
+/* The string value at a dotted path ("a.b.c") in JSON object o (numbers as
+ * their text); NULL where a key is missing. Paths up to TH_JSON_PATH_MAX - 1
+ * characters. */
+#define TH_JSON_PATH_MAX 128
+struct json_object;
+const char *th_json_path(struct json_object *o, const char *path);
+
 /* A daemon owned by the test fixture: a failed assertion leaves the test
  * early, and the teardown's th_daemon_slot_release() still kills it and
  * removes its directory (a leftover daemon would hold the runner's output

@@ -137,20 +137,9 @@ static struct json_object *ctl_json(const char *const *args)
 	return o;
 }
 
-static const char *jget(struct json_object *o, const char *path)
-{
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", path);
-	struct json_object *v = o;
-	for (char *save, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(v, k, &v))
-			return NULL;
-	return json_object_get_string(v);
-}
-
 static long long jnum(struct json_object *o, const char *path)
 {
-	const char *s = jget(o, path);
+	const char *s = th_json_path(o, path);
 	assert_non_null(s);
 	return strtoll(s, NULL, 10);
 }
@@ -167,6 +156,14 @@ static void assert_one_line(const char *s)
 {
 	assert_non_null(strchr(s, '\n'));
 	assert_int_equal(strchr(s, '\n') - s + 1, (long)strlen(s));
+}
+
+/* args asks for position 13 of the fixture's 12-entry log: exit 1, one line that says so. */
+static void assert_past_the_end(const char *const *args)
+{
+	assert_int_equal(ctl(args), 1);
+	assert_non_null(strstr(err, "position 13 is past the end of the log (12 entries"));
+	assert_one_line(err);
 }
 
 /* ---- log verify -------------------------------------------------------- */
@@ -205,9 +202,9 @@ static void verify_json_carries_the_same_fields(void **state)
 	struct json_object *o = ctl_json((const char *[]){ "--json", "log", "verify", f->log, NULL });
 	struct json_object *p = ctl_json((const char *[]){ "log", "verify", "--json", f->log, NULL });
 	assert_string_equal(json_object_to_json_string(o), json_object_to_json_string(p));
-	assert_string_equal(jget(o, "ok"), "true");
+	assert_string_equal(th_json_path(o, "ok"), "true");
 	assert_int_equal(jnum(o, "records"), HISTORY);
-	assert_string_equal(jget(o, "scene.world_hash"), x.hash);
+	assert_string_equal(th_json_path(o, "scene.world_hash"), x.hash);
 	assert_int_equal(jnum(o, "scene.position"), HISTORY);
 	assert_int_equal(jnum(o, "scene.entities"), (long long)x.ss.entities);
 	assert_int_equal(jnum(o, "scene.meshes"), (long long)x.ss.meshes);
@@ -217,7 +214,7 @@ static void verify_json_carries_the_same_fields(void **state)
 	assert_int_equal(jnum(o, "scene.applied"), (long long)x.fs.applied);
 	char key[65];
 	th_hex_encode(f->a.kp.pk, 32, key);
-	assert_string_equal(jget(o, "scene.host_key"), key);
+	assert_string_equal(th_json_path(o, "scene.host_key"), key);
 	json_object_put(o);
 	json_object_put(p);
 }
@@ -234,7 +231,7 @@ static void verify_at_n_gives_the_hash_of_the_prefix(void **state)
 		fold_prefix(&f->l, ns[k], f->a.kp.pk, &x);
 		snprintf(at, sizeof(at), "%zu", ns[k]);
 		struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", "--at", at, f->log, NULL });
-		assert_string_equal(jget(o, "scene.world_hash"), x.hash);
+		assert_string_equal(th_json_path(o, "scene.world_hash"), x.hash);
 		assert_int_equal(jnum(o, "scene.position"), (long long)ns[k]);
 		assert_int_equal(jnum(o, "scene.entities"), (long long)x.ss.entities);
 		assert_int_equal(jnum(o, "records"), HISTORY); /* the whole log still verified */
@@ -251,9 +248,7 @@ static void verify_errors_are_one_sentence_and_exit_non_zero(void **state)
 {
 	struct fx *f = *state;
 	char path[600];
-	assert_int_equal(ctl((const char *[]){ "log", "verify", "--at", "13", f->log, NULL }), 1);
-	assert_non_null(strstr(err, "position 13 is past the end of the log (12 entries"));
-	assert_one_line(err);
+	assert_past_the_end((const char *[]){ "log", "verify", "--at", "13", f->log, NULL });
 	assert_int_equal(ctl((const char *[]){ "log", "verify", "--at", "-1", f->log, NULL }), 2);
 	assert_non_null(strstr(err, "--at needs a position"));
 	assert_int_equal(ctl((const char *[]){ "log", "verify", "--at", NULL }), 2);
@@ -303,9 +298,9 @@ static void verify_refusals_lists_the_refused_entries(void **state)
 		assert_int_equal(oc.status, TH_FOLD_REFUSED);
 		assert_int_equal(jnum(r, "position"), (long long)refused[k]);
 		assert_int_equal(jnum(r, "seq"), (long long)e->seq);
-		assert_string_equal(jget(r, "type"), types[k]);
-		assert_string_equal(jget(r, "reason"), th_refusal_name(oc.reason));
-		assert_string_equal(jget(r, "why"), oc.why);
+		assert_string_equal(th_json_path(r, "type"), types[k]);
+		assert_string_equal(th_json_path(r, "reason"), th_refusal_name(oc.reason));
+		assert_string_equal(th_json_path(r, "why"), oc.why);
 	}
 	json_object_put(o);
 	th_fold_destroy(&fold);
@@ -338,14 +333,14 @@ static void verify_takes_the_host_key_from_the_session_directory(void **state)
 	assert_int_equal(lt_write_file(path, text, (size_t)n), 0);
 	snprintf(path, sizeof(path), "%s/log", dir);
 	struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", path, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), host_b.hash);
-	assert_string_equal(jget(o, "scene.host_key"), key);
-	assert_non_null(strstr(jget(o, "scene.host_key_source"), "session.conf"));
+	assert_string_equal(th_json_path(o, "scene.world_hash"), host_b.hash);
+	assert_string_equal(th_json_path(o, "scene.host_key"), key);
+	assert_non_null(strstr(th_json_path(o, "scene.host_key_source"), "session.conf"));
 	json_object_put(o);
 	/* The same from one segment file of that log. */
 	snprintf(path, sizeof(path), "%s/log/%016x.seg", dir, 1);
 	o = ctl_json((const char *[]){ "log", "verify", "--json", path, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), host_b.hash);
+	assert_string_equal(th_json_path(o, "scene.world_hash"), host_b.hash);
 	json_object_put(o);
 
 	/* A session this daemon hosts: the public line of STATE/keys/host.key. */
@@ -359,13 +354,13 @@ static void verify_takes_the_host_key_from_the_session_directory(void **state)
 	assert_int_equal(lt_write_file(path, text, (size_t)n), 0);
 	snprintf(path, sizeof(path), "%s/log", dir);
 	o = ctl_json((const char *[]){ "log", "verify", "--json", path, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), host_b.hash);
-	assert_non_null(strstr(jget(o, "scene.host_key_source"), "host.key"));
+	assert_string_equal(th_json_path(o, "scene.world_hash"), host_b.hash);
+	assert_non_null(strstr(th_json_path(o, "scene.host_key_source"), "host.key"));
 	json_object_put(o);
 	/* --host-key wins over the directory. */
 	th_hex_encode(f->a.kp.pk, 32, key);
 	o = ctl_json((const char *[]){ "log", "verify", "--json", "--host-key", key, path, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), host_a.hash);
+	assert_string_equal(th_json_path(o, "scene.world_hash"), host_a.hash);
 	json_object_put(o);
 	/* A member session.conf without the host's key is an error, not a guess. */
 	snprintf(path, sizeof(path), "%s/session.conf", dir);
@@ -400,12 +395,12 @@ static void an_entry_below_the_window_is_folded_again(void **state)
 	fold_prefix(&l, l.n, q.kp.pk, &x);
 	assert_int_equal(x.ss.entities, 7);
 	struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", "--window", "2", dir, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), x.hash);
-	assert_string_equal(jget(o, "scene.refolded"), "true");
+	assert_string_equal(th_json_path(o, "scene.world_hash"), x.hash);
+	assert_string_equal(th_json_path(o, "scene.refolded"), "true");
 	json_object_put(o);
 	o = ctl_json((const char *[]){ "log", "verify", "--json", dir, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), x.hash);
-	assert_string_equal(jget(o, "scene.refolded"), "false");
+	assert_string_equal(th_json_path(o, "scene.world_hash"), x.hash);
+	assert_string_equal(th_json_path(o, "scene.refolded"), "false");
 	json_object_put(o);
 	assert_int_equal(ctl((const char *[]){ "log", "verify", "--window", "2", dir, NULL }), 0);
 	assert_non_null(strstr(out, "folded again in one window"));
@@ -432,8 +427,8 @@ static void an_undo_of_an_entry_below_the_window_is_folded_again(void **state)
 	assert_int_equal(x.ss.entities, 5);
 	assert_int_equal(x.fs.excluded, 1);
 	struct json_object *o = ctl_json((const char *[]){ "log", "verify", "--json", "--window", "2", dir, NULL });
-	assert_string_equal(jget(o, "scene.world_hash"), x.hash);
-	assert_string_equal(jget(o, "scene.refolded"), "true");
+	assert_string_equal(th_json_path(o, "scene.world_hash"), x.hash);
+	assert_string_equal(th_json_path(o, "scene.refolded"), "true");
 	assert_int_equal(jnum(o, "scene.entities"), 5);
 	assert_int_equal(jnum(o, "scene.excluded"), 1);
 	json_object_put(o);
@@ -452,7 +447,7 @@ static bool list_has_id(struct json_object *d, const char *path, uint64_t id)
 		if (!json_object_object_get_ex(v, k, &v))
 			return false;
 	for (size_t i = 0; i < json_object_array_length(v); i++)
-		if (!strcmp(jget(json_object_array_get_idx(v, i), "id"), want))
+		if (!strcmp(th_json_path(json_object_array_get_idx(v, i), "id"), want))
 			return true;
 	return false;
 }
@@ -465,8 +460,8 @@ static void diff_lists_created_destroyed_and_changed(void **state)
 	fold_prefix(&f->l, 2, f->a.kp.pk, &x2);
 	fold_prefix(&f->l, 9, f->a.kp.pk, &x9);
 	struct json_object *d = ctl_json((const char *[]){ "scene", "diff", "2", "9", f->log, "--json", NULL });
-	assert_string_equal(jget(d, "world_hash_from"), x2.hash);
-	assert_string_equal(jget(d, "world_hash_to"), x9.hash);
+	assert_string_equal(th_json_path(d, "world_hash_from"), x2.hash);
+	assert_string_equal(th_json_path(d, "world_hash_to"), x9.hash);
 	assert_true(list_has_id(d, "entities.created", f->eb));
 	assert_true(list_has_id(d, "entities.created", f->ea2));
 	assert_int_equal(json_object_array_length(list_at(d, "entities", "created")), 2);
@@ -501,7 +496,7 @@ static void diff_lists_created_destroyed_and_changed(void **state)
 	d = ctl_json((const char *[]){ "scene", "diff", "9", "2", "--json", f->log, NULL });
 	assert_true(list_has_id(d, "entities.destroyed", f->eb));
 	assert_true(list_has_id(d, "meshes.destroyed", f->ma2.mesh));
-	assert_string_equal(jget(d, "world_hash_from"), x9.hash);
+	assert_string_equal(th_json_path(d, "world_hash_from"), x9.hash);
 	json_object_put(d);
 
 	/* Materials: none at 0, "blue" at index 1 at the end. */
@@ -509,8 +504,8 @@ static void diff_lists_created_destroyed_and_changed(void **state)
 	struct json_object *xc = list_at(d, "materials", "changed");
 	assert_int_equal(json_object_array_length(xc), 1);
 	assert_int_equal(jnum(json_object_array_get_idx(xc, 0), "index"), 1);
-	assert_null(jget(json_object_array_get_idx(xc, 0), "before"));
-	assert_string_equal(jget(json_object_array_get_idx(xc, 0), "after.name"), "blue");
+	assert_null(th_json_path(json_object_array_get_idx(xc, 0), "before"));
+	assert_string_equal(th_json_path(json_object_array_get_idx(xc, 0), "after.name"), "blue");
 	json_object_put(d);
 
 	/* For people. */
@@ -528,9 +523,7 @@ static void diff_errors_are_clear(void **state)
 {
 	struct fx *f = *state;
 	char rt[600];
-	assert_int_equal(ctl((const char *[]){ "scene", "diff", "0", "13", f->log, NULL }), 1);
-	assert_non_null(strstr(err, "position 13 is past the end of the log (12 entries"));
-	assert_one_line(err);
+	assert_past_the_end((const char *[]){ "scene", "diff", "0", "13", f->log, NULL });
 	assert_int_equal(ctl((const char *[]){ "scene", "diff", "4", f->log, NULL }), 2);
 	assert_non_null(strstr(err, "needs two positions"));
 	assert_int_equal(ctl((const char *[]){ "scene", "diff", "x", "4", f->log, NULL }), 2);
@@ -559,7 +552,7 @@ static void diff_of_a_log_with_an_incomplete_last_batch(void **state)
 	snprintf(seg, sizeof(seg), "%s/%016x.seg", f->log, 1);
 	assert_int_equal(lt_truncate(seg, (uint64_t)lt_file_size(seg) - 10), 0);
 	struct json_object *d = ctl_json((const char *[]){ "scene", "diff", "3", "11", f->log, "--json", NULL });
-	assert_string_equal(jget(d, "world_hash_to"), x11.hash);
+	assert_string_equal(th_json_path(d, "world_hash_to"), x11.hash);
 	assert_non_null(strstr(err, "last batch is incomplete"));
 	assert_non_null(strstr(err, "from position 11"));
 	json_object_put(d);
@@ -692,7 +685,7 @@ static void scene_prints_the_daemons_figures(void **state)
 	/* --session reaches the daemon; --json prints its reply. */
 	struct json_object *o =
 		ctl_json((const char *[]){ "--runtime-dir", fk.dir, "scene", "--session", "studio", "--json", NULL });
-	assert_string_equal(jget(o, "world_hash"), hash);
+	assert_string_equal(th_json_path(o, "world_hash"), hash);
 	assert_int_equal(jnum(o, "faces"), 2222);
 	assert_non_null(strstr(fk.last_args, "\"session\""));
 	assert_non_null(strstr(fk.last_args, "studio"));
@@ -730,9 +723,9 @@ static void diff_of_a_session_reads_the_daemons_log(void **state)
 	const char *const *forms[] = { by_name, current };
 	for (int k = 0; k < 2; k++) {
 		struct json_object *d = ctl_json(forms[k]);
-		assert_string_equal(jget(d, "world_hash_from"), x4.hash);
-		assert_string_equal(jget(d, "world_hash_to"), x12.hash);
-		assert_non_null(strstr(jget(d, "log"), SESSION_ID "/log"));
+		assert_string_equal(th_json_path(d, "world_hash_from"), x4.hash);
+		assert_string_equal(th_json_path(d, "world_hash_to"), x12.hash);
+		assert_non_null(strstr(th_json_path(d, "log"), SESSION_ID "/log"));
 		json_object_put(d);
 	}
 	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", "diff", "1", "2", "--session", "nope", NULL }), 1);

@@ -26,42 +26,9 @@
 #define BENCH_CKPT_WINDOW 64u          /* unacknowledged submits at a time */
 #define BENCH_WAIT_NS (300ull * TH_NS_PER_S)
 
-static struct json_object *call(struct th_daemon_proc *d, const char *json)
-{
-	int fd = ctl_connect(d->runtime_dir);
-	char *reply = NULL;
-	size_t len;
-	if (fd < 0)
-		return NULL;
-	if (ctl_send_frame(fd, json, strlen(json)) < 0 || ctl_recv_frame(fd, &reply, &len) < 0) {
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	struct json_object *o = json_tokener_parse(reply), *v, *res = NULL;
-	free(reply);
-	if (o && json_object_object_get_ex(o, "result", &v))
-		res = json_object_get(v);
-	json_object_put(o);
-	return res;
-}
-
-static double metric(struct th_daemon_proc *d, const char *name)
-{
-	struct json_object *r = call(d, "{\"cmd\":\"metrics\",\"args\":{}}"), *m, *v;
-	double x = -1;
-	struct json_object *root = r;
-	if (r && json_object_object_get_ex(r, "metrics", &m))
-		root = m;
-	if (root && json_object_object_get_ex(root, name, &m) && json_object_object_get_ex(m, "value", &v))
-		x = json_object_get_double(v);
-	json_object_put(r);
-	return x;
-}
-
 static double scene_num(struct th_daemon_proc *d, const char *key, bool *live)
 {
-	struct json_object *r = call(d, "{\"cmd\":\"scene\",\"args\":{}}"), *v;
+	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}"), *v;
 	double x = -1;
 	*live = r && json_object_object_get_ex(r, "state", &v) && !strcmp(json_object_get_string(v), "live");
 	if (r && json_object_object_get_ex(r, key, &v))
@@ -148,17 +115,17 @@ int main(void)
 	}
 	bool live = false;
 	double faces = -1;
-	while (th_now_ns() < end && metric(&d, "scene_checkpoint_writes_total") < 1)
+	while (th_now_ns() < end && th_ctl_metric(&d, "scene_checkpoint_writes_total") < 1)
 		th_sleep_ns(20 * TH_NS_PER_MS);
 	th_sleep_ns(300 * TH_NS_PER_MS); /* one tick: the fold gauges */
 	/* Before any `scene`: its world hash is computed on the loop. */
-	double stall = metric(&d, "loop_stall_max_us");
+	double stall = th_ctl_metric(&d, "loop_stall_max_us");
 	uint64_t q0 = th_now_ns();
 	faces = scene_num(&d, "faces", &live);
 	double query_ms = (double)(th_now_ns() - q0) / 1e6;
-	double fork_us = metric(&d, "scene_checkpoint_fork_max_us"), bytes = metric(&d, "scene_checkpoint_bytes");
-	double child_ms = metric(&d, "scene_checkpoint_last_ms");
-	double fold_max = metric(&d, "scene_fold_max_us"), fold_p999 = metric(&d, "scene_fold_p999_us");
+	double fork_us = th_ctl_metric(&d, "scene_checkpoint_fork_max_us"), bytes = th_ctl_metric(&d, "scene_checkpoint_bytes");
+	double child_ms = th_ctl_metric(&d, "scene_checkpoint_last_ms");
+	double fold_max = th_ctl_metric(&d, "scene_fold_max_us"), fold_p999 = th_ctl_metric(&d, "scene_fold_p999_us");
 	if (fork_us < 0 || faces < 0) {
 		fprintf(stderr, "bench_scene_checkpoint: no checkpoint was written: %s\n", th_daemon_log(&d));
 		goto out;

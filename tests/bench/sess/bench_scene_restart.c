@@ -29,44 +29,10 @@
 #define BENCH_WAIT_NS (120ull * TH_NS_PER_S)
 #define BENCH_SESSION "00112233445566778899aabbccddeeff"
 
-/* One control request's result (NULL on an error reply). */
-static struct json_object *call(struct th_daemon_proc *d, const char *json)
-{
-	int fd = ctl_connect(d->runtime_dir);
-	char *reply = NULL;
-	size_t len;
-	if (fd < 0)
-		return NULL;
-	if (ctl_send_frame(fd, json, strlen(json)) < 0 || ctl_recv_frame(fd, &reply, &len) < 0) {
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	struct json_object *o = json_tokener_parse(reply), *v, *res = NULL;
-	free(reply);
-	if (o && json_object_object_get_ex(o, "result", &v))
-		res = json_object_get(v);
-	json_object_put(o);
-	return res;
-}
-
 static double num(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : -1;
-}
-
-static double metric(struct th_daemon_proc *d, const char *name)
-{
-	struct json_object *r = call(d, "{\"cmd\":\"metrics\",\"args\":{}}"), *m, *v;
-	double x = -1;
-	struct json_object *root = r;
-	if (r && json_object_object_get_ex(r, "metrics", &m))
-		root = m;
-	if (root && json_object_object_get_ex(root, name, &m) && json_object_object_get_ex(m, "value", &v))
-		x = json_object_get_double(v);
-	json_object_put(r);
-	return x;
 }
 
 static double window_bytes = -1, vmrss_kib = -1;
@@ -92,7 +58,7 @@ static double wait_live(struct th_daemon_proc *d)
 {
 	uint64_t end = th_now_ns() + BENCH_WAIT_NS;
 	while (th_now_ns() < end) {
-		struct json_object *r = call(d, "{\"cmd\":\"scene\",\"args\":{\"session\":\"" BENCH_SESSION "\"}}"), *v;
+		struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{\"session\":\"" BENCH_SESSION "\"}}"), *v;
 		if (r && json_object_object_get_ex(r, "state", &v) && !strcmp(json_object_get_string(v), "live") &&
 		    num(r, "log_position") == BENCH_SCENE_ENTRIES) {
 			double ms = num(r, "built_ms");
@@ -144,7 +110,7 @@ int main(void)
 	if (start(&d) < 0)
 		goto out;
 	double rebuild = wait_live(&d);
-	double stall = metric(&d, "loop_stall_max_us"), pass = metric(&d, "scene_pass_max_us");
+	double stall = th_ctl_metric(&d, "loop_stall_max_us"), pass = th_ctl_metric(&d, "scene_pass_max_us");
 	double window = window_bytes, rss = vmrss_kib;
 	if (rebuild < 0) {
 		fprintf(stderr, "bench_scene_restart: the scene did not become live: %s\n", th_daemon_log(&d));
@@ -152,10 +118,10 @@ int main(void)
 	}
 	/* The rebuild wrote a checkpoint (100 k > scene.checkpoint_entries). */
 	uint64_t end = th_now_ns() + BENCH_WAIT_NS;
-	while (metric(&d, "scene_checkpoint_writes_total") < 1 && th_now_ns() < end)
+	while (th_ctl_metric(&d, "scene_checkpoint_writes_total") < 1 && th_now_ns() < end)
 		th_sleep_ns(10 * TH_NS_PER_MS);
-	double bytes = metric(&d, "scene_checkpoint_bytes"), encode = metric(&d, "scene_checkpoint_encode_max_us");
-	if (bytes < 0 || metric(&d, "scene_checkpoint_writes_total") < 1) {
+	double bytes = th_ctl_metric(&d, "scene_checkpoint_bytes"), encode = th_ctl_metric(&d, "scene_checkpoint_encode_max_us");
+	if (bytes < 0 || th_ctl_metric(&d, "scene_checkpoint_writes_total") < 1) {
 		fprintf(stderr, "bench_scene_restart: no checkpoint was written\n");
 		goto out;
 	}
@@ -163,8 +129,8 @@ int main(void)
 	if (start(&d) < 0)
 		goto out;
 	double restore = wait_live(&d);
-	double restore_stall = metric(&d, "loop_stall_max_us");
-	if (restore < 0 || metric(&d, "scene_checkpoint_restored_total") != 1) {
+	double restore_stall = th_ctl_metric(&d, "loop_stall_max_us");
+	if (restore < 0 || th_ctl_metric(&d, "scene_checkpoint_restored_total") != 1) {
 		fprintf(stderr, "bench_scene_restart: the scene was not restored from its checkpoint: %s\n",
 			th_daemon_log(&d));
 		goto out;
