@@ -604,31 +604,55 @@ static void an_unknown_session_is_a_sentence(void **state)
 	nf_cleanup(&a);
 }
 
+/* a hosts session `name` (its id in id) and b joins it as an editor, both
+ * started with env. */
+static void host_and_member(struct nf_daemon *a, struct nf_daemon *b, const char *const *env, const char *name,
+			    char id[33])
+{
+	nf_start(a, NULL, env);
+	nf_start(b, NULL, env);
+	nf_host(a, name, id);
+	nf_invite_join(a, b, id, "editor");
+}
+
+/* An editor on a and one on b make a quad each (7 entries each, at x 0 and 5). */
+static void both_edit_a_quad(struct nf_daemon *a, struct nf_daemon *b)
+{
+	struct nc_client ca, cb;
+	struct seen sa, sb;
+	struct made qa, qb;
+	editor_connect(a, &ca, &sa);
+	edit_quad(&ca, &sa, 0, &qa);
+	editor_connect(b, &cb, &sb);
+	edit_quad(&cb, &sb, 5, &qb);
+	nc_close(&ca);
+	nc_close(&cb);
+}
+
+/* Waits until a's and b's logs of session id hold the same 14 entries: their
+ * scenes at 14 in *ra and *rb (the caller puts them), world hashes in ha, hb. */
+static void both_at_14(struct nf_daemon *a, struct nf_daemon *b, const char *id, struct json_object **ra,
+		       struct json_object **rb, char ha[65], char hb[65])
+{
+	struct nf_daemon *ds[2] = { a, b };
+	assert_int_equal(nf_wait_logs_equal(ds, 2, id, 14, WAIT_MS), 0);
+	*ra = scene_wait(a, id, 14);
+	*rb = scene_wait(b, id, 14);
+	snprintf(ha, 65, "%s", js(*ra, "world_hash"));
+	snprintf(hb, 65, "%s", js(*rb, "world_hash"));
+}
+
 static void a_host_and_its_member_reach_the_same_world(void **state)
 {
 	(void)state;
 	struct nf_daemon a, b;
 	char id[33], ha[65], hb[65];
-	nf_start(&a, NULL, NULL);
-	nf_start(&b, NULL, NULL);
-	nf_host(&a, "shared", id);
-	nf_invite_join(&a, &b, id, "editor");
+	host_and_member(&a, &b, NULL, "shared", id);
 
-	struct nc_client ca, cb;
-	struct seen sa, sb;
-	struct made qa, qb;
-	editor_connect(&a, &ca, &sa);
-	edit_quad(&ca, &sa, 0, &qa);
-	editor_connect(&b, &cb, &sb);
-	edit_quad(&cb, &sb, 5, &qb);
-	nc_close(&ca);
-	nc_close(&cb);
+	both_edit_a_quad(&a, &b);
 
-	struct nf_daemon *ds[2] = { &a, &b };
-	assert_int_equal(nf_wait_logs_equal(ds, 2, id, 14, WAIT_MS), 0);
-	struct json_object *ra = scene_wait(&a, id, 14), *rb = scene_wait(&b, id, 14);
-	snprintf(ha, sizeof(ha), "%s", js(ra, "world_hash"));
-	snprintf(hb, sizeof(hb), "%s", js(rb, "world_hash"));
+	struct json_object *ra, *rb;
+	both_at_14(&a, &b, id, &ra, &rb, ha, hb);
 	assert_string_equal(ha, hb);
 	assert_int_equal(ju(ra, "entities"), 2);
 	assert_int_equal(ju(rb, "entities"), 2);
@@ -654,21 +678,10 @@ static void entries_below_the_rollback_window_rebuild_the_scene(void **state)
 	struct nf_daemon a, b;
 	char id[33], ha[65], hb[65], off[65];
 	const char *env[] = { "THETAD_TEST_SCENE_WINDOW=2", NULL };
-	nf_start(&a, NULL, env);
-	nf_start(&b, NULL, env);
-	nf_host(&a, "split", id);
-	nf_invite_join(&a, &b, id, "editor");
+	host_and_member(&a, &b, env, "split", id);
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
 
-	struct nc_client ca, cb;
-	struct seen sa, sb;
-	struct made qa, qb;
-	editor_connect(&a, &ca, &sa);
-	edit_quad(&ca, &sa, 0, &qa);
-	editor_connect(&b, &cb, &sb);
-	edit_quad(&cb, &sb, 5, &qb);
-	nc_close(&ca);
-	nc_close(&cb);
+	both_edit_a_quad(&a, &b);
 	struct json_object *ra = scene_wait(&a, id, 7), *rb = scene_wait(&b, id, 7);
 	assert_int_equal(ju(ra, "rebuilds"), 0);
 	assert_int_equal(ju(rb, "rebuilds"), 0);
@@ -676,12 +689,7 @@ static void entries_below_the_rollback_window_rebuild_the_scene(void **state)
 	json_object_put(rb);
 
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
-	struct nf_daemon *ds[2] = { &a, &b };
-	assert_int_equal(nf_wait_logs_equal(ds, 2, id, 14, WAIT_MS), 0);
-	ra = scene_wait(&a, id, 14);
-	rb = scene_wait(&b, id, 14);
-	snprintf(ha, sizeof(ha), "%s", js(ra, "world_hash"));
-	snprintf(hb, sizeof(hb), "%s", js(rb, "world_hash"));
+	both_at_14(&a, &b, id, &ra, &rb, ha, hb);
 	assert_string_equal(ha, hb);
 	assert_true(ju(ra, "rebuilds") >= 1);
 	assert_true(ju(rb, "rebuilds") >= 1);
@@ -706,26 +714,12 @@ static void concurrent_edits_fold_to_the_world_of_their_total_order(void **state
 	(void)state;
 	struct nf_daemon a, b;
 	char id[33], ha[65], hb[65], ho[65];
-	nf_start(&a, NULL, NULL);
-	nf_start(&b, NULL, NULL);
-	nf_host(&a, "concurrent", id);
-	nf_invite_join(&a, &b, id, "editor");
+	host_and_member(&a, &b, NULL, "concurrent", id);
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "on", NULL }), 0);
-	struct nc_client ca, cb;
-	struct seen sa, sb;
-	struct made qa, qb;
-	editor_connect(&a, &ca, &sa);
-	edit_quad(&ca, &sa, 0, &qa);
-	editor_connect(&b, &cb, &sb);
-	edit_quad(&cb, &sb, 5, &qb);
-	nc_close(&ca);
-	nc_close(&cb);
+	both_edit_a_quad(&a, &b);
 	assert_int_equal(nf_ctl(&b, (const char *const[]){ "impair", "--partition", "off", NULL }), 0);
-	struct nf_daemon *ds[2] = { &a, &b };
-	assert_int_equal(nf_wait_logs_equal(ds, 2, id, 14, WAIT_MS), 0);
-	struct json_object *ra = scene_wait(&a, id, 14), *rb = scene_wait(&b, id, 14);
-	snprintf(ha, sizeof(ha), "%s", js(ra, "world_hash"));
-	snprintf(hb, sizeof(hb), "%s", js(rb, "world_hash"));
+	struct json_object *ra, *rb;
+	both_at_14(&a, &b, id, &ra, &rb, ha, hb);
 	uint64_t refused;
 	total_order_hash(&a, id, ho, &refused);
 	assert_int_equal(refused, 2);
