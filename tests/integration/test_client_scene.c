@@ -180,6 +180,19 @@ static bool wait_verdict(struct th_daemon_proc *d, pid_t pid, const char *verdic
 	return false;
 }
 
+/* A headless theta-client on the daemon d, its stdout in cout (d->dir/client.out). */
+static pid_t spawn_client(struct th_daemon_proc *d, char cout[PATH_MAX])
+{
+	char cerr[PATH_MAX];
+	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
+	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--require-daemon",
+				"--frames", "100000000", NULL };
+	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
+	assert_true(pid > 0);
+	return pid;
+}
+
 static void late_client_mirrors_the_scene_across_a_restart(void **state)
 {
 	(void)state;
@@ -222,14 +235,9 @@ static void late_client_mirrors_the_scene_across_a_restart(void **state)
 	assert_true(strlen(h.last.text) > 0);
 
 	/* A theta-client that connects late: a snapshot, then live entries. */
-	char cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--require-daemon",
-				"--frames", "100000000", NULL };
+	char cout[PATH_MAX];
 	uint64_t t0 = th_now_ns();
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
+	pid_t pid = spawn_client(d, cout);
 	char hash[65], want[65];
 	uint64_t snaps = 0, pos = 0;
 	daemon_scene(d, want, &pos);
@@ -357,14 +365,9 @@ static void a_snapshot_larger_than_the_ring_reaches_a_late_client(void **state)
 		assert_int_equal(c.rejects, 0);
 		assert_int_equal(c.acks, i + BIG_BATCH);
 	}
-	char cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--require-daemon",
-				"--frames", "100000000", NULL };
+	char cout[PATH_MAX];
 	uint64_t t0 = th_now_ns();
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
+	pid_t pid = spawn_client(d, cout);
 	char hash[65], want[65];
 	uint64_t snaps = 0, pos = 0;
 	wait_match(d, pid, BIG_MESHES, hash, &snaps);
