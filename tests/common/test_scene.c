@@ -183,6 +183,31 @@ static void ok(struct th_scene *s, const struct th_logrec_entry *e, struct th_jo
 	assert_int_equal(r.code, TH_REFUSE_NONE);
 }
 
+/* An empty scene in *s and author a, seeded with b. */
+static void scene_new(struct th_scene **s, struct author *a, uint8_t b)
+{
+	author_init(a, b);
+	assert_int_equal(th_scene_create(s), 0);
+}
+
+/* Ends a test: the journal j (NULL for none), the scene and the arena freed. */
+static void scene_done(struct th_scene **s, struct th_journal *j)
+{
+	if (j)
+		th_journal_fini(j);
+	th_scene_destroy(s);
+	arena_free();
+}
+
+/* An entity.create by a with Transform t applied (no journal): the entity's id. */
+static uint64_t create_entity_with(struct th_scene *s, struct author *a, const struct th_c_transform *t)
+{
+	add_comp(TH_COMP_TRANSFORM, t);
+	const struct th_logrec_entry *c = mk(a, TH_CMD_ENTITY_CREATE, 0);
+	ok(s, c, NULL);
+	return entity_of(c);
+}
+
 static struct th_wbuf encoding(const struct th_scene *s)
 {
 	struct th_wbuf w;
@@ -348,8 +373,7 @@ static void entity_create_derives_the_id_and_stores_the_components(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 1);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 1);
 	struct events ev = { 0 };
 	th_scene_on_change(s, on_change, &ev);
 	struct th_c_transform t = xf(2.5f);
@@ -412,24 +436,19 @@ static void entity_create_derives_the_id_and_stores_the_components(void **state)
 	refused(s, mk_raw(&a, TH_CMD_ENTITY_CREATE, 0, junk, sizeof junk), NULL, TH_REFUSE_MALFORMED);
 	refused(s, mk_raw(&a, 0x7777, 0, junk, sizeof junk), NULL, TH_REFUSE_MALFORMED);
 	assert_int_equal(ev.n, 0);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, NULL);
 }
 
 static void entity_destroy_and_component_edits_apply_refuse_and_revert(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 2);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 2);
 	struct events ev = { 0 };
 	struct th_journal j;
 	th_journal_init(&j, 0);
 	struct th_c_transform t = xf(1);
-	add_comp(TH_COMP_TRANSFORM, &t);
-	const struct th_logrec_entry *c = mk(&a, TH_CMD_ENTITY_CREATE, 0);
-	ok(s, c, NULL);
-	uint64_t id = entity_of(c);
+	uint64_t id = create_entity_with(s, &a, &t);
 	struct th_wbuf start = encoding(s);
 	th_scene_on_change(s, on_change, &ev);
 
@@ -491,17 +510,14 @@ static void entity_destroy_and_component_edits_apply_refuse_and_revert(void **st
 	th_scene_revert(s, &j, m0); /* nothing above the mark: nothing happens */
 	assert_int_equal(ev.n, 0);
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void materials_are_set_and_reverted(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 3);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 3);
 	struct events ev = { 0 };
 	th_scene_on_change(s, on_change, &ev);
 	struct th_journal j;
@@ -552,17 +568,14 @@ static void materials_are_set_and_reverted(void **state)
 	assert_encoding(s, &start);
 	th_wbuf_fini(&want);
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void control_intent_and_inert_commands(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 4);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 4);
 	struct events ev = { 0 };
 	th_scene_on_change(s, on_change, &ev);
 	struct th_journal j;
@@ -602,17 +615,14 @@ static void control_intent_and_inert_commands(void **state)
 	memset(pl.edit_undo.author, 0x12, TH_PL_KEY_LEN);
 	assert_int_equal(th_scene_apply(s, mk(&a, TH_CMD_EDIT_UNDO, 0), &j, NULL), -EINVAL);
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void mesh_create_makes_an_entity_and_a_mesh_and_reverts_to_nothing(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 5);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 5);
 	struct events ev = { 0 };
 	th_scene_on_change(s, on_change, &ev);
 	struct th_journal j;
@@ -680,9 +690,7 @@ static void mesh_create_makes_an_entity_and_a_mesh_and_reverts_to_nothing(void *
 	ok(s, e, &j);
 	assert_non_null(th_scene_mesh(s, mid));
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void mesh_patch_applies_all_or_nothing_and_reverts_exactly(void **state)
@@ -781,31 +789,26 @@ static void mesh_patch_applies_all_or_nothing_and_reverts_exactly(void **state)
 	assert_int_equal(got->mesh, mid);
 	assert_encoding(s, &start);
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void a_full_journal_refuses_nothing_and_changes_nothing(void **state)
 {
 	struct th_scene *s;
 	struct author a;
-	author_init(&a, 8);
-	assert_int_equal(th_scene_create(&s), 0);
+	scene_new(&s, &a, 8);
 	struct events ev = { 0 };
 	struct th_journal j;
 	/* Room for one 8-byte record (13 bytes with its framing), not two. */
 	th_journal_init(&j, 20);
 	struct th_c_transform t = xf(1);
-	add_comp(TH_COMP_TRANSFORM, &t);
-	const struct th_logrec_entry *c = mk(&a, TH_CMD_ENTITY_CREATE, 0);
-	ok(s, c, NULL);
+	uint64_t id = create_entity_with(s, &a, &t);
 	th_scene_on_change(s, on_change, &ev);
 	struct th_wbuf start = encoding(s);
 	struct th_scene_refusal r;
-	int rv = th_scene_apply(s, mk(&a, TH_CMD_ENTITY_DESTROY, entity_of(c)), &j, &r);
+	int rv = th_scene_apply(s, mk(&a, TH_CMD_ENTITY_DESTROY, id), &j, &r);
 	assert_int_equal(rv, -ENOSPC);
-	rv = th_scene_apply(s, mk_write(&a, entity_of(c), TH_COMP_TRANSFORM, &t), &j, &r);
+	rv = th_scene_apply(s, mk_write(&a, id, TH_COMP_TRANSFORM, &t), &j, &r);
 	assert_int_equal(rv, -ENOSPC);
 	assert_int_equal(th_scene_apply(s, mk_material(&a, 3, "m", 0), &j, &r), -ENOSPC);
 	/* mesh.create pushes two records: the second does not fit. */
@@ -816,9 +819,7 @@ static void a_full_journal_refuses_nothing_and_changes_nothing(void **state)
 	/* One that fits. */
 	ok(s, mk(&a, TH_CMD_ENTITY_CREATE, 0), &j);
 	th_wbuf_fini(&start);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 /* ---- long histories ------------------------------------------------------------ */
@@ -1026,9 +1027,7 @@ static void a_mirror_of_the_notifications_tracks_apply_and_revert(void **state)
 	th_scene_revert(s, &j, 0);
 	assert_int_equal(mir.n, 0);
 	assert_false(mir.bad);
-	th_journal_fini(&j);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, &j);
 }
 
 static void the_world_hash_depends_on_content_not_on_the_path(void **state)
@@ -1284,8 +1283,7 @@ static void encoding_appends_counts_and_reports_a_short_buffer(void **state)
 	free(exact);
 	th_wbuf_fini(&w);
 	th_wbuf_fini(&enc);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, NULL);
 }
 
 /* Decoding p is refused with a reason and leaves s as it was. */
@@ -1335,8 +1333,7 @@ static void decoding_refuses_truncated_and_corrupted_encodings(void **state)
 	free(p);
 	th_scene_destroy(&t);
 	th_wbuf_fini(&enc);
-	th_scene_destroy(&s);
-	arena_free();
+	scene_done(&s, NULL);
 }
 
 static void decoding_refuses_out_of_order_duplicated_and_invalid_content(void **state)
