@@ -96,6 +96,18 @@ static uint32_t take(struct rd *r, unsigned bytes)
 	return v;
 }
 
+/* Up to a byte's worth of the input's next bytes (fewer where it runs out): their length in *len. */
+static const uint8_t *take_bytes(struct rd *r, uint32_t *len)
+{
+	uint32_t n = take(r, 1);
+	n = n > r->n ? (uint32_t)r->n : n;
+	const uint8_t *p = r->p;
+	r->p += n;
+	r->n -= n;
+	*len = n;
+	return p;
+}
+
 static void resync(void *ud) { (void)ud; }
 static int report(void *ud, uint64_t pos, const uint8_t h[TH_SCENE_HASH_LEN], uint32_t n)
 {
@@ -145,11 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct proto_ipc_scene_chunk c = { .session = SESSION, .next_pos = take(&r, 1),
 							   .total = take(&r, 2), .offset = take(&r, 2), .host = host,
 							   .host_len = take(&r, 1) % 33 };
-			c.bytes_len = take(&r, 1);
-			c.bytes_len = c.bytes_len > r.n ? (uint32_t)r.n : c.bytes_len;
-			c.bytes = r.p;
-			r.p += c.bytes_len;
-			r.n -= c.bytes_len;
+			c.bytes = take_bytes(&r, &c.bytes_len);
 			app_scene_on_chunk(m, &c, now);
 			break;
 		}
@@ -161,32 +169,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				e.payload = later[k & 1];
 				e.payload_len = (uint32_t)later_len[k & 1];
 			} else {
-				e.payload_len = take(&r, 1);
-				e.payload_len = e.payload_len > r.n ? (uint32_t)r.n : e.payload_len;
-				e.payload = r.p;
-				r.p += e.payload_len;
-				r.n -= e.payload_len;
+				e.payload = take_bytes(&r, &e.payload_len);
 			}
 			app_scene_on_event(m, &e, now);
 			break;
 		}
 		case 4: { /* a refusal event of input bytes */
 			struct proto_ipc_event e = { .kind = PROTO_IPC_EVENT_REFUSED, .author = host, .author_len = 32 };
-			e.payload_len = take(&r, 1);
-			e.payload_len = e.payload_len > r.n ? (uint32_t)r.n : e.payload_len;
-			e.payload = r.p;
-			r.p += e.payload_len;
-			r.n -= e.payload_len;
+			e.payload = take_bytes(&r, &e.payload_len);
 			app_scene_on_event(m, &e, now);
 			break;
 		}
 		case 5: { /* an own edit of input bytes */
 			struct app_command c = { .type = (uint16_t)take(&r, 2), .scope = take(&r, 4) };
-			c.len = take(&r, 1);
-			c.len = c.len > r.n ? (uint32_t)r.n : c.len;
-			c.payload = r.p;
-			r.p += c.len;
-			r.n -= c.len;
+			c.payload = take_bytes(&r, &c.len);
 			app_scene_tentative(m, token++, &c);
 			break;
 		}
