@@ -193,6 +193,18 @@ static pid_t spawn_client(struct th_daemon_proc *d, char cout[PATH_MAX])
 	return pid;
 }
 
+/* Stops the client pid with SIGTERM (it exits 0): what it printed to cout (the caller frees it). */
+static char *stop_client(pid_t pid, const char *cout)
+{
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	int status;
+	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	char *text = th_slurp(cout);
+	assert_non_null(text);
+	return text;
+}
+
 static void late_client_mirrors_the_scene_across_a_restart(void **state)
 {
 	(void)state;
@@ -304,12 +316,7 @@ static void late_client_mirrors_the_scene_across_a_restart(void **state)
 	assert_int_equal(snaps, 3); /* this connection: its first, studio's, this one's again */
 
 	/* Stopped, it prints the world it ended with. */
-	assert_int_equal(kill(pid, SIGTERM), 0);
-	int status;
-	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	char *text = th_slurp(cout);
-	assert_non_null(text);
+	char *text = stop_client(pid, cout);
 	char line[128];
 	snprintf(line, sizeof line, "scene position %llu, world hash %s", (unsigned long long)l.n, want);
 	if (!strstr(text, line))
@@ -375,12 +382,7 @@ static void a_snapshot_larger_than_the_ring_reaches_a_late_client(void **state)
 	daemon_scene(d, want, &pos);
 	assert_string_equal(hash, want);
 	assert_int_equal(snaps, 1);
-	assert_int_equal(kill(pid, SIGTERM), 0);
-	int status;
-	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	char *text = th_slurp(cout);
-	assert_non_null(text);
+	char *text = stop_client(pid, cout);
 	const char *p = strstr(text, " snapshots (");
 	assert_non_null(p);
 	unsigned long long bytes = strtoull(p + strlen(" snapshots ("), NULL, 10);
