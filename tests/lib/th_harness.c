@@ -559,3 +559,25 @@ int th_tmpdir_teardown(void **state)
 	free(d);
 	return 0;
 }
+
+long long th_session_entries(struct th_daemon_proc *d, const char *id)
+{
+	enum { OUT_MAX = 1 << 18 };
+	char *out = malloc(OUT_MAX), err[4096];
+	long long n = -1;
+	if (!out)
+		return -1;
+	if (th_ctl(d, (const char *const[]){ "sessions", "--json", NULL }, out, OUT_MAX, err, sizeof(err)) == 0) {
+		struct json_object *o = json_tokener_parse(out), *arr, *v;
+		if (o && json_object_object_get_ex(o, "sessions", &arr))
+			for (size_t k = 0; k < json_object_array_length(arr); k++) {
+				struct json_object *s = json_object_array_get_idx(arr, k);
+				if (json_object_object_get_ex(s, "id", &v) && !strcmp(json_object_get_string(v), id) &&
+				    json_object_object_get_ex(s, "entries", &v))
+					n = json_object_get_int64(v);
+			}
+		json_object_put(o);
+	}
+	free(out);
+	return n;
+}

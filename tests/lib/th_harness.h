@@ -90,6 +90,10 @@ int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *arg
  * stderr). No metric counts below 0, so an assertion on the value fails. */
 long long th_daemon_metric(struct th_daemon_proc *d, const char *name);
 
+/* Entries of session id on d as `thetactl sessions --json` lists them; -1
+ * while it is not listed (or thetactl failed). */
+long long th_session_entries(struct th_daemon_proc *d, const char *id);
+
 /* One control request (a JSON frame) straight on d's control socket: its
  * "result" (the caller puts it), NULL on an error reply or a failed call. */
 struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json);

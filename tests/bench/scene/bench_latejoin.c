@@ -70,19 +70,7 @@ static bool scene_field(struct th_daemon_proc *d, const char *id, const char *k,
 
 static long long entries(struct th_daemon_proc *d, const char *id)
 {
-	if (ctl(d, (const char *const[]){ "sessions", "--json", NULL }))
-		return -1;
-	struct json_object *o = json_tokener_parse(out), *arr, *v;
-	long long n = -1;
-	if (o && json_object_object_get_ex(o, "sessions", &arr))
-		for (size_t k = 0; k < json_object_array_length(arr); k++) {
-			struct json_object *s = json_object_array_get_idx(arr, k);
-			if (json_object_object_get_ex(s, "id", &v) && !strcmp(json_object_get_string(v), id) &&
-			    json_object_object_get_ex(s, "entries", &v))
-				n = json_object_get_int64(v);
-		}
-	json_object_put(o);
-	return n;
+	return th_session_entries(d, id);
 }
 
 /* m joins through link; ns until its world hash is hash (and until its

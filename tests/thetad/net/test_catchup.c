@@ -455,6 +455,22 @@ static void entries_made_durable_during_a_round_are_sent_by_it(void **state)
 	net_catchup_destroy(&cu);
 }
 
+/* Once settled, the member's SYNC starts a second round that sends exactly
+ * the `had` entries short of `total` it lacks; then both logs agree. */
+static void second_round_sends_the_rest(struct fx *f, struct net_catchup *cu, uint64_t had, uint64_t total)
+{
+	settle(f);
+	member_sync(f, &f->member, cu);
+	assert_true(net_catchup_active(cu));
+	run_round(f, cu, 100000);
+	struct net_catchup_stats st;
+	net_catchup_get_stats(cu, &st);
+	assert_int_equal(st.rounds, 2);
+	assert_int_equal(st.round_entries, total - had);
+	assert_int_equal(clog_count(f->member.c), total);
+	same_heads(&f->host, &f->member);
+}
+
 static void a_sync_written_before_the_tail_arrived_resends_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -478,16 +494,7 @@ static void a_sync_written_before_the_tail_arrived_resends_nothing(void **state)
 	assert_true(lost > 0);
 	member_sync(f, &f->member, cu);
 	assert_false(net_catchup_active(cu));
-	settle(f);
-	member_sync(f, &f->member, cu);
-	assert_true(net_catchup_active(cu));
-	run_round(f, cu, 100000);
-	struct net_catchup_stats st;
-	net_catchup_get_stats(cu, &st);
-	assert_int_equal(st.rounds, 2);
-	assert_int_equal(st.round_entries, 6000 - had);
-	assert_int_equal(clog_count(f->member.c), 6000);
-	same_heads(&f->host, &f->member);
+	second_round_sends_the_rest(f, cu, had, 6000);
 	net_catchup_destroy(&cu);
 }
 
@@ -535,16 +542,7 @@ static void a_slow_member_still_taking_the_tail_in_gets_nothing_again(void **sta
 	 * sends exactly what is missing. */
 	f->len = 0;
 	f->acc_len = f->acc_n = 0;
-	settle(f);
-	member_sync(f, &f->member, cu);
-	assert_true(net_catchup_active(cu));
-	run_round(f, cu, 100000);
-	struct net_catchup_stats st;
-	net_catchup_get_stats(cu, &st);
-	assert_int_equal(st.rounds, 2);
-	assert_int_equal(st.round_entries, 6000 - more);
-	assert_int_equal(clog_count(f->member.c), 6000);
-	same_heads(&f->host, &f->member);
+	second_round_sends_the_rest(f, cu, more, 6000);
 	net_catchup_destroy(&cu);
 }
 
