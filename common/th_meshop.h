@@ -188,7 +188,9 @@ int th_op_delete(const struct th_mesh *m, const uint64_t *verts, unsigned nv, co
 
 /* ---- move, rotate, scale, duplicate, mirror ------------------------------------ */
 
-/* Row-major 3x4 affine map: p' = M[0..2][0..2] p + M[.][3]. */
+/* Row-major 3x4 affine map: p' = M[0..2][0..2] p + M[.][3]. The
+ * constructors below set all of *a (they do not compose); th_affine_mul
+ * composes. */
 struct th_affine {
 	float m[3][4];
 };
@@ -198,15 +200,19 @@ void th_affine_translate(struct th_affine *a, const float d[3]);
 void th_affine_rotate(struct th_affine *a, const float q[4], const float pivot[3]);
 void th_affine_scale(struct th_affine *a, const float s[3], const float pivot[3]);
 void th_affine_apply(const struct th_affine *a, const float p[3], float out[3]);
+/* out = a after b (p' = a(b(p))); out may be a or b. */
+void th_affine_mul(struct th_affine *out, const struct th_affine *a, const struct th_affine *b);
 
 /* Moves vertices by a (verts NULL: the whole mesh); th_op_vertices_of
  * gives the vertices of faces and edges. A map that folds a face flat or
- * inside out is still applied (it is the user's); a non-finite result or a
- * singular map is refused. */
+ * inside out is still applied (it is the user's); a non-finite result, a
+ * singular map or one that moves no vertex is refused. A vertex the map
+ * leaves in place gets no op. */
 int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, const struct th_affine *a,
 		    struct th_patch *out, const char **why);
 /* The distinct vertex ids of faces and edges (ascending) into out[cap];
- * returns the count, -ENOBUFS or -EINVAL (an element missing). */
+ * returns the count, -ENOBUFS or -EINVAL (an element missing or named
+ * twice). */
 int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned nf, const uint64_t *ea,
 		      const uint64_t *eb, unsigned ne, uint64_t *out, unsigned cap);
 /* Copies faces (n 0: the whole mesh, free vertices too) moved by offset. */

@@ -15,6 +15,7 @@
 #include "th_journal.h"
 #include "th_mesh.h"
 #include "th_meshfix.h"
+#include "th_meshop.h"
 
 /* xorshift64: the seeded randomness of the property tests. */
 uint64_t mf_rng;
@@ -158,6 +159,31 @@ void mf_stats_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f, u
 	assert_int_equal(s.boundary_edges, boundary);
 	assert_int_equal(s.euler, euler);
 	assert_int_equal(s.half_edges, 2 * e - boundary);
+}
+
+/* ---- patches of the mesh operations ------------------------------------------ */
+
+const uint8_t mf_author[32] = { 0x6d, 0x66 };
+
+void mf_patch_applied(struct th_mesh *m, const struct th_patch *p, uint64_t seq, struct th_journal *j)
+{
+	const char *why = NULL;
+	int r = th_patch_apply(m, p, mf_author, seq, j, &why);
+	if (r)
+		fail_msg("th_patch_apply: %d (%s)", r, r == -EINVAL ? why : "");
+	mf_mesh_ok(m);
+}
+
+void mf_patch_round_trip(struct th_mesh *m, const struct th_patch *p, uint64_t seq)
+{
+	struct th_journal j;
+	th_journal_init(&j, 0);
+	struct mf_enc before = mf_enc_of(m);
+	mf_patch_applied(m, p, seq, &j);
+	mf_undo_to(m, &j, 0);
+	mf_assert_unchanged(m, before);
+	free(before.d);
+	th_journal_fini(&j);
 }
 
 /* ---- known meshes ----------------------------------------------------------- */

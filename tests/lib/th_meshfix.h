@@ -58,6 +58,17 @@ void mf_expect_applied(struct th_mesh *m, struct mf_patch *p, struct th_journal 
 void mf_undo_to(struct th_mesh *m, struct th_journal *j, size_t mark);
 void mf_stats_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f, uint32_t boundary, int64_t euler);
 
+/* ---- patches of the mesh operations (th_meshop.h) ---- */
+
+struct th_patch;
+extern const uint8_t mf_author[32]; /* the author th_patch_apply derives ids for */
+/* th_patch_apply of p as entry (mf_author, seq) through j (may be NULL):
+ * fails the test on a refusal; the mesh passes th_mesh_check. */
+void mf_patch_applied(struct th_mesh *m, const struct th_patch *p, uint64_t seq, struct th_journal *j);
+/* p applied to m through a journal of its own and undone: the mesh valid
+ * in between and its encoding after the undo exactly as before. */
+void mf_patch_round_trip(struct th_mesh *m, const struct th_patch *p, uint64_t seq);
+
 /* ---- the unit cube ---- */
 
 /* Vertex ids 1..8 (1-4 the bottom, 5-8 the top, as mf_cube_pos), faces
