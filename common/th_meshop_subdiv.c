@@ -1,0 +1,1012 @@
+/* Face subdivide, Catmull-Clark and weld by distance (th_meshop.h;
+ * docs/mesh-ops.md). Each reads the mesh, computes every result into
+ * scratch arrays first and then appends its ops: faces to reshape removed
+ * (ascending id), vertices moved, vertices added, vertices removed, faces
+ * added. Scratch memory is bounded by the mesh's size (and, for
+ * Catmull-Clark, by TH_MESH_ELEMENTS_MAX for the result). Arithmetic is in
+ * double, summed in ascending id order, so every machine gets the same
+ * bits. */
+#include "th_meshop.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHY_NOMEM "out of memory"
+
+/* ---- shared helpers ------------------------------------------------------- */
+
+struct slot_id {
+	uint64_t id;
+	int32_t slot;
+};
+
+static int slot_id_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct slot_id *)a)->id, y = ((const struct slot_id *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* The live faces (or vertices) of m in ascending id order; NULL on -ENOMEM. */
+static struct slot_id *live_sorted(const struct th_mesh *m, bool faces, uint32_t *count)
+{
+	uint32_t n = faces ? m->live_faces : m->live_verts, k = 0;
+	struct slot_id *s = malloc(((size_t)n + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	uint32_t slots = faces ? m->nfaces : m->nverts;
+	for (uint32_t i = 0; i < slots && k < n; i++) {
+		uint64_t id = faces ? m->faces[i].id : m->verts[i].id;
+		if (id)
+			s[k++] = (struct slot_id){ id, (int32_t)i };
+	}
+	qsort(s, k, sizeof(*s), slot_id_cmp);
+	*count = k;
+	return s;
+}
+
+/* Resolves a set of face (or vertex) ids to slots sorted by id; refuses a
+ * missing element or one named twice. *out is malloc'd on success. */
+static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n, bool faces, struct slot_id **out,
+		       const char **why)
+{
+	if (!n || !ids)
+		return *why = faces ? "no faces given" : "no vertices given", -EINVAL;
+	if (n > (faces ? m->live_faces : m->live_verts))
+		return *why = faces ? "the set names more faces than the mesh has (one is missing or named twice)"
+				    : "the set names more vertices than the mesh has (one is missing or named twice)",
+		       -EINVAL;
+	struct slot_id *s = malloc((size_t)n * sizeof(*s));
+	if (!s)
+		return *why = WHY_NOMEM, -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		int32_t slot = faces ? th_mesh_face_find(m, ids[i]) : th_mesh_vert_find(m, ids[i]);
+		if (slot == TH_MESH_NONE) {
+			free(s);
+			return *why = faces ? "a face of the set does not exist in the mesh"
+					    : "a vertex of the set does not exist in the mesh",
+			       -EINVAL;
+		}
+		s[i] = (struct slot_id){ ids[i], slot };
+	}
+	qsort(s, n, sizeof(*s), slot_id_cmp);
+	for (unsigned i = 1; i < n; i++)
+		if (s[i].id == s[i - 1].id) {
+			free(s);
+			return *why = faces ? "the set names a face twice" : "the set names a vertex twice", -EINVAL;
+		}
+	*out = s;
+	return 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* Open-addressing map u64 key -> u32 value, sized once (keys never 0 after
+ * the +1 the users add). */
+struct u64map {
+	uint64_t *keys;
+	uint32_t *vals;
+	uint32_t mask;
+};
+
+static int u64map_init(struct u64map *t, uint64_t entries)
+{
+	uint64_t cap = 16;
+	while (cap < entries * 2)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		return -ENOMEM;
+	t->keys = calloc(cap, sizeof(*t->keys));
+	t->vals = malloc(cap * sizeof(*t->vals));
+	t->mask = (uint32_t)(cap - 1);
+	if (!t->keys || !t->vals) {
+		free(t->keys);
+		free(t->vals);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void u64map_fini(struct u64map *t)
+{
+	free(t->keys);
+	free(t->vals);
+}
+
+/* The value of key, or inserts val and returns it; *found says which. */
+static uint32_t u64map_get_put(struct u64map *t, uint64_t key, uint32_t val, bool *found)
+{
+	for (uint32_t i = (uint32_t)mix64(key) & t->mask;; i = (i + 1) & t->mask) {
+		if (t->keys[i] == key) {
+			*found = true;
+			return t->vals[i];
+		}
+		if (!t->keys[i]) {
+			t->keys[i] = key;
+			t->vals[i] = val;
+			*found = false;
+			return val;
+		}
+	}
+}
+
+static void to_float3(const double d[3], float f[3])
+{
+	for (int i = 0; i < 3; i++)
+		f[i] = (float)d[i];
+}
+
+static bool same_bits3(const float a[3], const float b[3]) { return memcmp(a, b, 3 * sizeof(float)) == 0; }
+
+/* ---- face subdivide ------------------------------------------------------- */
+
+#define WHY_SUBDIV_CORNERS                                                                                          \
+	"subdividing would give a neighbouring face more than FACE_VERTS_MAX corners (subdivide that face too, "    \
+	"or fewer of its neighbours)"
+
+int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, struct th_patch *out,
+		    const char **why)
+{
+	const char *w = NULL;
+	struct slot_id *sel = NULL, *nb = NULL;
+	uint8_t *fstate = NULL; /* per face slot: 1 selected, 2 neighbour */
+	uint16_t *extra = NULL; /* per face slot: corners a neighbour gains */
+	uint32_t *mid = NULL;   /* per half-edge: the local ref of its midpoint */
+	uint32_t *centre = NULL;
+	uint32_t base = out->n, nnb = 0;
+	int r = resolve_set(m, faces, n, true, &sel, &w);
+	if (r)
+		goto out;
+	fstate = calloc(m->nfaces, 1);
+	extra = calloc(m->nfaces, sizeof(*extra));
+	mid = calloc(m->nhes, sizeof(*mid));
+	centre = malloc((size_t)n * sizeof(*centre));
+	nb = malloc(((size_t)m->live_faces + 1) * sizeof(*nb));
+	if (!fstate || !extra || !mid || !centre || !nb) {
+		w = WHY_NOMEM;
+		r = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++)
+		fstate[sel[i].slot] = 1;
+	/* neighbours outside the set and the corners they gain */
+	for (unsigned i = 0; i < n; i++) {
+		const struct th_mesh_face *f = &m->faces[sel[i].slot];
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) {
+			int32_t t = m->hes[h].twin;
+			if (t == TH_MESH_NONE)
+				continue;
+			int32_t g = m->hes[t].face;
+			if (fstate[g] == 1)
+				continue;
+			if (!fstate[g]) {
+				fstate[g] = 2;
+				nb[nnb++] = (struct slot_id){ m->faces[g].id, g };
+			}
+			if (m->faces[g].n + ++extra[g] > TH_MESH_FACE_VERTS_MAX) {
+				w = WHY_SUBDIV_CORNERS;
+				r = -EINVAL;
+				goto out;
+			}
+		}
+	}
+	/* midpoints (shared across an edge) and centres, face by face */
+	for (unsigned i = 0; i < n; i++) {
+		const struct th_mesh_face *f = &m->faces[sel[i].slot];
+		double c[3] = { 0, 0, 0 };
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) {
+			const float *a = m->verts[m->hes[h].vert].pos;
+			const float *b = m->verts[m->hes[m->hes[h].next].vert].pos;
+			for (int d = 0; d < 3; d++)
+				c[d] += a[d];
+			if (mid[h])
+				continue;
+			double md[3];
+			float mp[3];
+			for (int d = 0; d < 3; d++)
+				md[d] = ((double)a[d] + b[d]) * 0.5;
+			to_float3(md, mp);
+			if ((r = th_patch_vertex_add(out, mp)) < 0)
+				goto out;
+			mid[h] = (uint32_t)r;
+			if (m->hes[h].twin != TH_MESH_NONE)
+				mid[m->hes[h].twin] = (uint32_t)r;
+		}
+		float cp[3];
+		for (int d = 0; d < 3; d++)
+			c[d] /= f->n;
+		to_float3(c, cp);
+		if ((r = th_patch_vertex_add(out, cp)) < 0)
+			goto out;
+		centre[i] = (uint32_t)r;
+	}
+	/* every face reshaped, removed in ascending id order */
+	struct slot_id *all = realloc(nb, ((size_t)nnb + n) * sizeof(*all));
+	if (!all) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nb = all;
+	memcpy(all + nnb, sel, (size_t)n * sizeof(*sel));
+	qsort(all, nnb + n, sizeof(*all), slot_id_cmp);
+	for (uint32_t i = 0; i < nnb + n; i++)
+		if ((r = th_patch_remove(out, all[i].id)) < 0)
+			goto out;
+	for (uint32_t i = 0, si = 0; i < nnb + n; i++) {
+		const struct th_mesh_face *f = &m->faces[all[i].slot];
+		struct th_pref cs[TH_MESH_FACE_VERTS_MAX];
+		int32_t h = f->he;
+		if (fstate[all[i].slot] == 1) {
+			uint32_t cref = centre[si++];
+			int32_t hp = m->hes[h].prev;
+			for (unsigned k = 0; k < f->n; k++, hp = h, h = m->hes[h].next) {
+				cs[0] = th_pref_id(m->verts[m->hes[h].vert].id);
+				cs[1] = th_pref_local(mid[h]);
+				cs[2] = th_pref_local(cref);
+				cs[3] = th_pref_local(mid[hp]);
+				if ((r = th_patch_face_add(out, f->material, cs, 4)) < 0)
+					goto out;
+			}
+			continue;
+		}
+		unsigned k = 0;
+		for (unsigned c = 0; c < f->n; c++, h = m->hes[h].next) {
+			cs[k++] = th_pref_id(m->verts[m->hes[h].vert].id);
+			if (mid[h])
+				cs[k++] = th_pref_local(mid[h]);
+		}
+		if ((r = th_patch_face_add(out, f->material, cs, k)) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (r < 0) {
+		th_patch_truncate(out, base);
+		if (!w)
+			w = r == -E2BIG ? "the subdivision would pass the patch's op limit" : WHY_NOMEM;
+		if (why)
+			*why = w;
+	}
+	free(sel);
+	free(nb);
+	free(fstate);
+	free(extra);
+	free(mid);
+	free(centre);
+	return r;
+}
+
+/* ---- Catmull-Clark ----------------------------------------------------------- */
+
+/* One level of the scratch mesh: vertex positions, faces as corner lists
+ * (vertex indices) with the material each inherits. */
+struct cc_level {
+	uint32_t nv, nf, nc;
+	double *pos;       /* 3 nv */
+	uint32_t *fstart;  /* nf + 1 offsets into corner */
+	uint32_t *corner;  /* nc vertex indices */
+	uint32_t *mat;     /* nf */
+};
+
+struct cc_acc {
+	double fq[3], er[3], bn[3]; /* sums: face points, edge midpoints, boundary neighbours */
+	uint32_t nf, ne, nb;
+};
+
+static void cc_free(struct cc_level *l)
+{
+	free(l->pos);
+	free(l->fstart);
+	free(l->corner);
+	free(l->mat);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cc_alloc(struct cc_level *l, uint32_t nv, uint32_t nf, uint32_t nc)
+{
+	l->nv = nv;
+	l->nf = nf;
+	l->nc = nc;
+	l->pos = malloc((size_t)nv * 3 * sizeof(double) + 1);
+	l->fstart = malloc(((size_t)nf + 1) * sizeof(uint32_t));
+	l->corner = malloc((size_t)nc * sizeof(uint32_t) + 1);
+	l->mat = malloc((size_t)nf * sizeof(uint32_t) + 1);
+	if (!l->pos || !l->fstart || !l->corner || !l->mat) {
+		cc_free(l);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One Catmull-Clark step from a to b (b uninitialised). New vertices: a's
+ * vertices, then a face point per face, then an edge point per edge (in
+ * order of first use); each face of n corners becomes n quads. */
+static int cc_step(const struct cc_level *a, struct cc_level *b)
+{
+	int r = -ENOMEM;
+	struct u64map em = { 0 };
+	uint32_t *cedge = malloc((size_t)a->nc * sizeof(*cedge) + 1);
+	uint32_t *ev = malloc((size_t)a->nc * 2 * sizeof(*ev) + 1);  /* edge ends, 2 per edge */
+	int64_t *ef = malloc((size_t)a->nc * 2 * sizeof(*ef) + 1);   /* edge faces, -1: boundary */
+	struct cc_acc *acc = calloc((size_t)a->nv + 1, sizeof(*acc));
+	double *fp = malloc((size_t)a->nf * 3 * sizeof(*fp) + 1);
+	if (!cedge || !ev || !ef || !acc || !fp || u64map_init(&em, a->nc))
+		goto out;
+	uint32_t ne = 0;
+	for (uint32_t f = 0; f < a->nf; f++) {
+		uint32_t s = a->fstart[f], n = a->fstart[f + 1] - s;
+		double c[3] = { 0, 0, 0 };
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t u = a->corner[s + k], v = a->corner[s + (k + 1 == n ? 0 : k + 1)];
+			for (int d = 0; d < 3; d++)
+				c[d] += a->pos[3 * u + d];
+			uint32_t lo = u < v ? u : v, hi = u < v ? v : u;
+			bool found;
+			uint32_t e = u64map_get_put(&em, ((uint64_t)lo << 32 | hi) + 1, ne, &found);
+			if (!found) {
+				ev[2 * e] = u;
+				ev[2 * e + 1] = v;
+				ef[2 * e] = f;
+				ef[2 * e + 1] = -1;
+				ne++;
+			} else {
+				ef[2 * e + 1] = f;
+			}
+			cedge[s + k] = e;
+		}
+		for (int d = 0; d < 3; d++)
+			fp[3 * f + d] = c[d] / n;
+		for (uint32_t k = 0; k < n; k++) {
+			struct cc_acc *x = &acc[a->corner[s + k]];
+			for (int d = 0; d < 3; d++)
+				x->fq[d] += fp[3 * f + d];
+			x->nf++;
+		}
+	}
+	if ((uint64_t)a->nv + a->nf + ne > UINT32_MAX || (uint64_t)a->nc * 4 > UINT32_MAX)
+		goto out;
+	if ((r = cc_alloc(b, a->nv + a->nf + ne, a->nc, a->nc * 4)))
+		goto out;
+	double *ep = b->pos + 3 * ((size_t)a->nv + a->nf);
+	for (uint32_t e = 0; e < ne; e++) {
+		uint32_t u = ev[2 * e], v = ev[2 * e + 1];
+		double md[3];
+		for (int d = 0; d < 3; d++)
+			md[d] = (a->pos[3 * u + d] + a->pos[3 * v + d]) * 0.5;
+		for (int d = 0; d < 3; d++) {
+			acc[u].er[d] += md[d];
+			acc[v].er[d] += md[d];
+		}
+		acc[u].ne++;
+		acc[v].ne++;
+		if (ef[2 * e + 1] < 0) { /* boundary: the edge point is the midpoint */
+			for (int d = 0; d < 3; d++) {
+				acc[u].bn[d] += a->pos[3 * v + d];
+				acc[v].bn[d] += a->pos[3 * u + d];
+				ep[3 * e + d] = md[d];
+			}
+			acc[u].nb++;
+			acc[v].nb++;
+		} else {
+			const double *f0 = fp + 3 * ef[2 * e], *f1 = fp + 3 * ef[2 * e + 1];
+			for (int d = 0; d < 3; d++)
+				ep[3 * e + d] = (a->pos[3 * u + d] + a->pos[3 * v + d] + f0[d] + f1[d]) * 0.25;
+		}
+	}
+	for (uint32_t v = 0; v < a->nv; v++) {
+		const struct cc_acc *x = &acc[v];
+		const double *s = a->pos + 3 * v;
+		double *o = b->pos + 3 * v;
+		for (int d = 0; d < 3; d++) {
+			if (!x->nf || (x->nb && x->nb != 2)) /* free (kept), or no curve through it */
+				o[d] = s[d];
+			else if (x->nb) /* boundary curve: 1/8, 6/8, 1/8 */
+				o[d] = (x->bn[d] + 6.0 * s[d]) * 0.125;
+			else
+				o[d] = (x->fq[d] / x->nf + 2.0 * (x->er[d] / x->ne) + (x->ne - 3.0) * s[d]) / x->ne;
+		}
+	}
+	memcpy(b->pos + 3 * (size_t)a->nv, fp, (size_t)a->nf * 3 * sizeof(double));
+	uint32_t q = 0, c = 0;
+	for (uint32_t f = 0; f < a->nf; f++) {
+		uint32_t s = a->fstart[f], n = a->fstart[f + 1] - s;
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t kp = k ? k - 1 : n - 1;
+			b->fstart[q] = c;
+			b->mat[q++] = a->mat[f];
+			b->corner[c++] = a->corner[s + k];
+			b->corner[c++] = a->nv + a->nf + cedge[s + k];
+			b->corner[c++] = a->nv + f;
+			b->corner[c++] = a->nv + a->nf + cedge[s + kp];
+		}
+	}
+	b->fstart[q] = c;
+	r = 0;
+out:
+	u64map_fini(&em);
+	free(cedge);
+	free(ev);
+	free(ef);
+	free(acc);
+	free(fp);
+	return r;
+}
+
+int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patch *out, const char **why)
+{
+	const char *w = NULL;
+	uint32_t base = out->n, nv = 0, nf = 0;
+	struct slot_id *vs = NULL, *fs = NULL;
+	int32_t *vidx = NULL;
+	uint32_t *refs = NULL;
+	struct cc_level cur = { 0 }, next = { 0 };
+	int r;
+	if (levels < 1 || levels > TH_OP_CC_LEVELS_MAX) {
+		w = "Catmull-Clark takes 1 to TH_OP_CC_LEVELS_MAX levels";
+		r = -EINVAL;
+		goto out;
+	}
+	if (!m->live_faces) {
+		w = "the mesh has no faces to subdivide";
+		r = -EINVAL;
+		goto out;
+	}
+	/* the result's size: each level, V += F + E, F = corners, corners *= 4 */
+	struct th_mesh_stats st;
+	th_mesh_stats(m, &st);
+	uint64_t pv = m->live_verts, pf = m->live_faces, pc = m->live_hes, pe = st.edges;
+	for (unsigned l = 0; l < levels; l++) {
+		pv += pf + pe;
+		pe = 2 * pe + pc;
+		pf = pc;
+		pc *= 4;
+	}
+	if (pv + pf > TH_MESH_ELEMENTS_MAX) {
+		w = "the subdivided mesh would have more than TH_MESH_ELEMENTS_MAX elements (use fewer levels)";
+		r = -EINVAL;
+		goto out;
+	}
+	r = -ENOMEM;
+	if (!(vs = live_sorted(m, false, &nv)) || !(fs = live_sorted(m, true, &nf)))
+		goto out;
+	if (!(vidx = malloc(((size_t)m->nverts + 1) * sizeof(*vidx))))
+		goto out;
+	if ((r = cc_alloc(&cur, nv, nf, m->live_hes)))
+		goto out;
+	for (uint32_t i = 0; i < nv; i++) {
+		vidx[vs[i].slot] = (int32_t)i;
+		for (int d = 0; d < 3; d++)
+			cur.pos[3 * i + d] = m->verts[vs[i].slot].pos[d];
+	}
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < nf; i++) {
+		const struct th_mesh_face *f = &m->faces[fs[i].slot];
+		cur.fstart[i] = c;
+		cur.mat[i] = f->material;
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next)
+			cur.corner[c++] = (uint32_t)vidx[m->hes[h].vert];
+	}
+	cur.fstart[nf] = c;
+	for (unsigned l = 0; l < levels; l++) {
+		if ((r = cc_step(&cur, &next)))
+			goto out;
+		cc_free(&cur);
+		cur = next;
+		memset(&next, 0, sizeof(next));
+	}
+	/* emit: remove the old faces, move the original vertices, add the new
+	 * ones, add the final faces */
+	for (uint32_t i = 0; i < nf; i++)
+		if ((r = th_patch_remove(out, fs[i].id)) < 0)
+			goto out;
+	for (uint32_t i = 0; i < nv; i++) {
+		float p[3];
+		to_float3(cur.pos + 3 * i, p);
+		if (!same_bits3(p, m->verts[vs[i].slot].pos) && (r = th_patch_vertex_move(out, vs[i].id, p)) < 0)
+			goto out;
+	}
+	if (!(refs = malloc(((size_t)cur.nv - nv + 1) * sizeof(*refs)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = nv; i < cur.nv; i++) {
+		float p[3];
+		to_float3(cur.pos + 3 * i, p);
+		if ((r = th_patch_vertex_add(out, p)) < 0)
+			goto out;
+		refs[i - nv] = (uint32_t)r;
+	}
+	for (uint32_t f = 0; f < cur.nf; f++) {
+		struct th_pref cs[4];
+		for (unsigned k = 0; k < 4; k++) {
+			uint32_t v = cur.corner[cur.fstart[f] + k];
+			cs[k] = v < nv ? th_pref_id(vs[v].id) : th_pref_local(refs[v - nv]);
+		}
+		if ((r = th_patch_face_add(out, cur.mat[f], cs, 4)) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (r < 0) {
+		th_patch_truncate(out, base);
+		if (!w)
+			w = r == -E2BIG ? "the subdivision would pass the patch's op limit" : WHY_NOMEM;
+		if (why)
+			*why = w;
+	}
+	cc_free(&cur);
+	cc_free(&next);
+	free(vs);
+	free(fs);
+	free(vidx);
+	free(refs);
+	return r;
+}
+
+/* ---- weld by distance ---------------------------------------------------------- */
+
+/* Cell coordinates are clamped here: clamping keeps two points within one
+ * cell of each other, so only the cell's crowding changes, never a result. */
+#define WELD_CELL_LIMIT 1125899906842624.0 /* 2^50 */
+
+#define WHY_WELD_DISTANCE "the weld distance must be finite and not negative"
+#define WHY_WELD_REPEAT                                                                                             \
+	"welding would join two corners of one face that are not next to each other (weld a smaller distance or "   \
+	"fewer vertices)"
+#define WHY_WELD_EDGE                                                                                               \
+	"welding would make two faces run along one edge in the same direction (their sides disagree), which is "   \
+	"not manifold"
+#define WHY_WELD_FAN                                                                                                \
+	"welding would make faces meet at a vertex without sharing an edge (a bowtie), which is not manifold"
+
+struct weld_cell {
+	int64_t c[3];
+	int32_t head; /* first candidate in the cell, -1: unused entry */
+};
+
+struct weld_cells {
+	struct weld_cell *t;
+	uint32_t mask;
+};
+
+static uint32_t cell_hash(const int64_t c[3])
+{
+	return (uint32_t)mix64((uint64_t)c[0] * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)c[1] * UINT64_C(0xc2b2ae3d27d4eb4f) ^
+			       (uint64_t)c[2]);
+}
+
+static struct weld_cell *cell_slot(struct weld_cells *w, const int64_t c[3])
+{
+	for (uint32_t i = cell_hash(c) & w->mask;; i = (i + 1) & w->mask) {
+		struct weld_cell *e = &w->t[i];
+		if (e->head < 0 || (e->c[0] == c[0] && e->c[1] == c[1] && e->c[2] == c[2]))
+			return e;
+	}
+}
+
+static void cell_of(const float p[3], double inv, int64_t c[3])
+{
+	for (int d = 0; d < 3; d++) {
+		double t = floor((double)p[d] * inv);
+		if (!(t > -WELD_CELL_LIMIT))
+			t = -WELD_CELL_LIMIT;
+		if (t > WELD_CELL_LIMIT)
+			t = WELD_CELL_LIMIT;
+		c[d] = (int64_t)t;
+	}
+}
+
+static uint32_t uf_find(uint32_t *par, uint32_t i)
+{
+	while (par[i] != i) {
+		par[i] = par[par[i]];
+		i = par[i];
+	}
+	return i;
+}
+
+static double dist2(const float a[3], const float b[3])
+{
+	double s = 0;
+	for (int d = 0; d < 3; d++) {
+		double t = (double)a[d] - b[d];
+		s += t * t;
+	}
+	return s;
+}
+
+/* Clusters of candidates cand[0..n) (ascending id): par[i] = the cluster's
+ * lowest index, each pair within distance joined (single linkage). */
+static int weld_cluster(const struct th_mesh *m, const struct slot_id *cand, uint32_t n, float distance,
+			uint32_t *par)
+{
+	struct weld_cells w;
+	uint64_t cap = 16;
+	while (cap < (uint64_t)n * 2)
+		cap *= 2;
+	int32_t *next = malloc(((size_t)n + 1) * sizeof(*next));
+	w.t = malloc(cap * sizeof(*w.t));
+	w.mask = (uint32_t)(cap - 1);
+	if (!next || !w.t) {
+		free(next);
+		free(w.t);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < cap; i++)
+		w.t[i].head = -1;
+	double inv = distance > 0 ? 1.0 / distance : 1.0, d2max = (double)distance * distance;
+	for (uint32_t i = 0; i < n; i++) {
+		const float *p = m->verts[cand[i].slot].pos;
+		int64_t c[3], q[3];
+		par[i] = i;
+		cell_of(p, inv, c);
+		for (int dx = -1; dx <= 1; dx++)
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dz = -1; dz <= 1; dz++) {
+					q[0] = c[0] + dx;
+					q[1] = c[1] + dy;
+					q[2] = c[2] + dz;
+					const struct weld_cell *e = cell_slot(&w, q);
+					for (int32_t j = e->head; j >= 0; j = next[j]) {
+						uint32_t ri = uf_find(par, i), rj = uf_find(par, (uint32_t)j);
+						if (ri == rj || dist2(p, m->verts[cand[j].slot].pos) > d2max)
+							continue;
+						if (ri < rj)
+							par[rj] = ri;
+						else
+							par[ri] = rj;
+					}
+				}
+		struct weld_cell *e = cell_slot(&w, c);
+		if (e->head < 0)
+			memcpy(e->c, c, sizeof(c));
+		next[i] = e->head;
+		e->head = (int32_t)i;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		par[i] = uf_find(par, i);
+	free(next);
+	free(w.t);
+	return 0;
+}
+
+struct link {
+	int32_t prev, next; /* the corners before and after a vertex in one face */
+};
+
+static int link_prev_cmp(const void *a, const void *b)
+{
+	int32_t x = ((const struct link *)a)->prev, y = ((const struct link *)b)->prev;
+	return x < y ? -1 : x > y;
+}
+
+static int i32_cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Whether the faces around one vertex, given as links sorted by prev (each
+ * directed edge used once), form one fan: a single chain or cycle. */
+static bool links_one_fan(const struct link *l, uint32_t k, int32_t *nexts)
+{
+	if (k <= 1)
+		return true;
+	for (uint32_t i = 0; i < k; i++)
+		nexts[i] = l[i].next;
+	qsort(nexts, k, sizeof(*nexts), i32_cmp);
+	uint32_t start = 0, starts = 0;
+	for (uint32_t i = 0; i < k; i++)
+		if (!bsearch(&l[i].prev, nexts, k, sizeof(*nexts), i32_cmp)) {
+			start = i;
+			starts++;
+		}
+	if (starts > 1)
+		return false;
+	uint32_t seen = 1;
+	for (uint32_t cur = start; seen <= k;) {
+		struct link key = { .prev = l[cur].next };
+		const struct link *nx = bsearch(&key, l, k, sizeof(*l), link_prev_cmp);
+		if (!nx || (uint32_t)(nx - l) == start)
+			break;
+		cur = (uint32_t)(nx - l);
+		seen++;
+	}
+	return seen == k;
+}
+
+/* The rebuilt faces of a weld and the checks that the result stays
+ * manifold. */
+struct weld_faces {
+	uint32_t n, nc;
+	uint32_t *start;    /* n + 1 */
+	int32_t *corner;    /* vertex slots */
+	uint32_t *mat;
+};
+
+struct link_buf {
+	struct link *l;
+	int32_t *nexts;
+	uint32_t k, cap;
+};
+
+static int link_push(struct link_buf *b, int32_t prev, int32_t next)
+{
+	if (b->k == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 64;
+		struct link *nl = realloc(b->l, cap * sizeof(*nl));
+		if (!nl)
+			return -ENOMEM;
+		b->l = nl;
+		int32_t *nn = realloc(b->nexts, cap * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		b->nexts = nn;
+		b->cap = cap;
+	}
+	b->l[b->k++] = (struct link){ prev, next };
+	return 0;
+}
+
+/* The links of the faces the weld keeps around vertex slot v: the mesh's
+ * fan there, walked one way and, from a boundary, the other. */
+static int links_kept(const struct th_mesh *m, const uint8_t *affected, int32_t v, struct link_buf *b)
+{
+	int32_t h0 = m->verts[v].he, h = h0, t = TH_MESH_NONE;
+	uint32_t guard = 0;
+	int r;
+	if (h0 == TH_MESH_NONE)
+		return 0;
+	for (;;) {
+		if (!affected[m->hes[h].face] &&
+		    (r = link_push(b, m->hes[m->hes[h].prev].vert, m->hes[m->hes[h].next].vert)))
+			return r;
+		t = m->hes[m->hes[h].prev].twin;
+		if (t == TH_MESH_NONE || t == h0 || ++guard > m->live_hes)
+			break;
+		h = t;
+	}
+	if (t != TH_MESH_NONE)
+		return 0;
+	for (int32_t u = m->hes[h0].twin; u != TH_MESH_NONE && ++guard <= m->live_hes; u = m->hes[h].twin) {
+		h = m->hes[u].next;
+		if (!affected[m->hes[h].face] &&
+		    (r = link_push(b, m->hes[m->hes[h].prev].vert, m->hes[m->hes[h].next].vert)))
+			return r;
+	}
+	return 0;
+}
+
+/* Every changed vertex's faces must still form one fan: its faces that the
+ * weld keeps (from the mesh) plus the rebuilt ones (from wf). */
+static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, const struct weld_faces *wf,
+			   const int32_t *check, uint32_t ncheck, const char **why)
+{
+	int r = -ENOMEM;
+	struct link_buf b = { 0 };
+	uint32_t *vstart = calloc((size_t)m->nverts + 1, sizeof(*vstart));
+	uint32_t *fill = malloc(((size_t)m->nverts + 1) * sizeof(*fill));
+	uint32_t *inc = malloc((size_t)wf->nc * sizeof(*inc) + 1);   /* corners at each vertex */
+	uint32_t *cface = malloc((size_t)wf->nc * sizeof(*cface) + 1); /* the face of each corner */
+	if (!vstart || !fill || !inc || !cface)
+		goto out;
+	for (uint32_t f = 0; f < wf->n; f++)
+		for (uint32_t c = wf->start[f]; c < wf->start[f + 1]; c++) {
+			cface[c] = f;
+			vstart[wf->corner[c] + 1]++;
+		}
+	for (uint32_t v = 0; v < m->nverts; v++)
+		vstart[v + 1] += vstart[v];
+	memcpy(fill, vstart, (size_t)m->nverts * sizeof(*fill));
+	for (uint32_t c = 0; c < wf->nc; c++)
+		inc[fill[wf->corner[c]]++] = c;
+	for (uint32_t i = 0; i < ncheck; i++) {
+		int32_t v = check[i];
+		b.k = 0;
+		if ((r = links_kept(m, affected, v, &b)))
+			goto out;
+		for (uint32_t x = vstart[v]; x < vstart[v + 1]; x++) {
+			uint32_t c = inc[x], s = wf->start[cface[c]], n = wf->start[cface[c] + 1] - s, kk = c - s;
+			if ((r = link_push(&b, wf->corner[s + (kk ? kk - 1 : n - 1)], wf->corner[s + (kk + 1 == n ? 0 : kk + 1)])))
+				goto out;
+		}
+		qsort(b.l, b.k, sizeof(*b.l), link_prev_cmp);
+		if (!links_one_fan(b.l, b.k, b.nexts)) {
+			*why = WHY_WELD_FAN;
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(vstart);
+	free(fill);
+	free(inc);
+	free(cface);
+	free(b.l);
+	free(b.nexts);
+	return r;
+}
+
+int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float distance, struct th_patch *out,
+	       const char **why)
+{
+	const char *w = NULL;
+	uint32_t base = out->n, nc = 0, naff = 0;
+	struct slot_id *cand = NULL, *aff = NULL;
+	uint32_t *par = NULL;
+	double *sum = NULL;
+	int32_t *tgt = NULL, *check = NULL;
+	uint8_t *affected = NULL, *seen = NULL;
+	struct weld_faces wf = { 0 };
+	struct u64map edges = { 0 };
+	int r;
+	if (!isfinite(distance) || distance < 0) {
+		w = WHY_WELD_DISTANCE;
+		r = -EINVAL;
+		goto out;
+	}
+	if (verts) {
+		if ((r = resolve_set(m, verts, n, false, &cand, &w)))
+			goto out;
+		nc = n;
+	} else if (!(cand = live_sorted(m, false, &nc))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = -ENOMEM;
+	if (!(par = malloc(((size_t)nc + 1) * sizeof(*par))) || weld_cluster(m, cand, nc, distance, par))
+		goto out;
+	/* each cluster's mean (summed in ascending id order) and where every
+	 * vertex slot goes */
+	if (!(sum = calloc(((size_t)nc + 1) * 4, sizeof(*sum))) ||
+	    !(tgt = malloc(((size_t)m->nverts + 1) * sizeof(*tgt))))
+		goto out;
+	for (uint32_t v = 0; v < m->nverts; v++)
+		tgt[v] = (int32_t)v;
+	uint32_t merged = 0;
+	for (uint32_t i = 0; i < nc; i++) {
+		double *s = sum + 4 * (size_t)par[i];
+		for (int d = 0; d < 3; d++)
+			s[d] += m->verts[cand[i].slot].pos[d];
+		s[3] += 1;
+		if (par[i] != i) {
+			tgt[cand[i].slot] = cand[par[i]].slot;
+			merged++;
+		}
+	}
+	if (!merged) { /* nothing within distance: an empty patch */
+		r = 0;
+		goto out;
+	}
+	/* the faces a merged vertex changes, rebuilt over the cluster's vertex */
+	if (!(affected = calloc((size_t)m->nfaces + 1, 1)) ||
+	    !(aff = malloc(((size_t)m->live_faces + 1) * sizeof(*aff))))
+		goto out;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		const struct th_mesh_face *fc = &m->faces[f];
+		if (!fc->id)
+			continue;
+		int32_t h = fc->he;
+		for (unsigned k = 0; k < fc->n; k++, h = m->hes[h].next)
+			if (tgt[m->hes[h].vert] != m->hes[h].vert) {
+				affected[f] = 1;
+				aff[naff++] = (struct slot_id){ fc->id, (int32_t)f };
+				break;
+			}
+	}
+	qsort(aff, naff, sizeof(*aff), slot_id_cmp);
+	uint32_t ncorners = 0;
+	for (uint32_t i = 0; i < naff; i++)
+		ncorners += m->faces[aff[i].slot].n;
+	wf.start = malloc(((size_t)naff + 1) * sizeof(*wf.start));
+	wf.corner = malloc((size_t)ncorners * sizeof(*wf.corner) + 1);
+	wf.mat = malloc(((size_t)naff + 1) * sizeof(*wf.mat));
+	check = malloc((size_t)ncorners * sizeof(*check) + 1);
+	seen = calloc((size_t)m->nverts + 1, 1);
+	if (!wf.start || !wf.corner || !wf.mat || !check || !seen || u64map_init(&edges, ncorners))
+		goto out;
+	uint32_t ncheck = 0;
+	for (uint32_t i = 0; i < naff; i++) {
+		const struct th_mesh_face *fc = &m->faces[aff[i].slot];
+		int32_t *cs = wf.corner + wf.nc, h = fc->he;
+		uint32_t k = 0;
+		for (unsigned c = 0; c < fc->n; c++, h = m->hes[h].next) {
+			int32_t t = tgt[m->hes[h].vert];
+			if (!seen[t]) {
+				seen[t] = 1;
+				check[ncheck++] = t;
+			}
+			if (!k || cs[k - 1] != t)
+				cs[k++] = t;
+		}
+		while (k > 1 && cs[k - 1] == cs[0])
+			k--;
+		if (k < 3) /* collapsed: removed */
+			continue;
+		for (uint32_t a = 1; a < k; a++)
+			for (uint32_t b = 0; b < a; b++)
+				if (cs[a] == cs[b]) {
+					w = WHY_WELD_REPEAT;
+					r = -EINVAL;
+					goto out;
+				}
+		for (uint32_t a = 0; a < k; a++) {
+			int32_t u = cs[a], v = cs[a + 1 == k ? 0 : a + 1];
+			bool found;
+			u64map_get_put(&edges, ((uint64_t)(uint32_t)u << 32 | (uint32_t)v) + 1, 0, &found);
+			int32_t he = th_mesh_he_find(m, u, v);
+			if (found || (he != TH_MESH_NONE && !affected[m->hes[he].face])) {
+				w = WHY_WELD_EDGE;
+				r = -EINVAL;
+				goto out;
+			}
+		}
+		wf.start[wf.n] = wf.nc;
+		wf.mat[wf.n++] = fc->material;
+		wf.nc += k;
+	}
+	wf.start[wf.n] = wf.nc;
+	if ((r = weld_check_fans(m, affected, &wf, check, ncheck, &w)))
+		goto out;
+	/* emit: remove the changed faces, move each cluster's vertex to the
+	 * mean, remove the others, add the rebuilt faces */
+	for (uint32_t i = 0; i < naff; i++)
+		if ((r = th_patch_remove(out, aff[i].id)) < 0)
+			goto out;
+	for (uint32_t i = 0; i < nc; i++) {
+		const double *s = sum + 4 * (size_t)i;
+		if (par[i] != i || s[3] < 2)
+			continue;
+		double md[3] = { s[0] / s[3], s[1] / s[3], s[2] / s[3] };
+		float p[3];
+		to_float3(md, p);
+		if (!same_bits3(p, m->verts[cand[i].slot].pos) && (r = th_patch_vertex_move(out, cand[i].id, p)) < 0)
+			goto out;
+	}
+	for (uint32_t i = 0; i < nc; i++)
+		if (par[i] != i && (r = th_patch_remove(out, cand[i].id)) < 0)
+			goto out;
+	for (uint32_t f = 0; f < wf.n; f++) {
+		struct th_pref cs[TH_MESH_FACE_VERTS_MAX];
+		uint32_t s = wf.start[f], k = wf.start[f + 1] - s;
+		for (uint32_t c = 0; c < k; c++)
+			cs[c] = th_pref_id(m->verts[wf.corner[s + c]].id);
+		if ((r = th_patch_face_add(out, wf.mat[f], cs, k)) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (r < 0) {
+		th_patch_truncate(out, base);
+		if (!w)
+			w = r == -E2BIG ? "the weld would pass the patch's op limit" : WHY_NOMEM;
+		if (why)
+			*why = w;
+	}
+	free(cand);
+	free(aff);
+	free(par);
+	free(sum);
+	free(tgt);
+	free(check);
+	free(affected);
+	free(seen);
+	free(wf.start);
+	free(wf.corner);
+	free(wf.mat);
+	u64map_fini(&edges);
+	return r;
+}
