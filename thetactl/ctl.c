@@ -152,10 +152,11 @@ int ctl_open(const struct ctl_ctx *ctx)
 	return fd;
 }
 
-int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
-		struct json_object **result)
+int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
+	    struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen)
 {
 	struct json_object *req = json_object_new_object();
+	code[0] = 0;
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(req, "args", json_object_get(args));
@@ -167,34 +168,45 @@ int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_
 		r = ctl_recv_frame(fd, &reply, &rlen);
 	json_object_put(req);
 	if (r == -EAGAIN || r == -EWOULDBLOCK) {
-		fprintf(stderr,
-			"%s: thetad did not answer '%s' within %u s on %s/control.sock; it may be stuck "
-			"(see journalctl -u thetad) or busy (try --timeout)\n",
-			ctx->prog, cmd, ctl_timeout_s(ctx), ctx->runtime_dir);
-		return CTL_EXIT_ERROR;
+		snprintf(err, errlen,
+			 "thetad did not answer '%s' within %u s on %s/control.sock; it may be stuck "
+			 "(see journalctl -u thetad) or busy (try --timeout)",
+			 cmd, ctl_timeout_s(ctx), ctx->runtime_dir);
+		return -ETIMEDOUT;
 	}
 	if (r < 0) {
-		fprintf(stderr, "%s: lost the connection to thetad during '%s': %s\n", ctx->prog, cmd, strerror(-r));
-		return CTL_EXIT_ERROR;
+		snprintf(err, errlen, "lost the connection to thetad during '%s': %s", cmd, strerror(-r));
+		return r;
 	}
-	struct json_object *o = json_tokener_parse(reply), *ok, *res, *err;
+	struct json_object *o = json_tokener_parse(reply), *ok, *res, *e;
 	free(reply);
 	if (!o || !json_object_object_get_ex(o, "ok", &ok)) {
-		fprintf(stderr, "%s: thetad sent a reply that is not valid JSON\n", ctx->prog);
+		snprintf(err, errlen, "thetad sent a reply that is not valid JSON");
 		json_object_put(o);
-		return CTL_EXIT_ERROR;
+		return -EBADMSG;
 	}
 	if (!json_object_get_boolean(ok)) {
-		const char *e = json_object_object_get_ex(o, "error", &err) ? json_object_get_string(err) : "failed";
-		fprintf(stderr, "%s: %s\n", ctx->prog, e);
+		snprintf(err, errlen, "%s", json_object_object_get_ex(o, "error", &e) ? json_object_get_string(e) : "failed");
+		if (json_object_object_get_ex(o, "code", &e))
+			snprintf(code, CTL_CODE_LEN, "%s", json_object_get_string(e));
 		json_object_put(o);
-		return CTL_EXIT_ERROR;
+		return 1;
 	}
 	if (!json_object_object_get_ex(o, "result", &res))
 		res = NULL;
 	*result = json_object_get(res);
 	json_object_put(o);
-	return CTL_EXIT_OK;
+	return 0;
+}
+
+int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
+		struct json_object **result)
+{
+	char code[CTL_CODE_LEN], err[1024];
+	if (ctl_ask(ctx, fd, cmd, args, result, code, err, sizeof(err)) == 0)
+		return CTL_EXIT_OK;
+	fprintf(stderr, "%s: %s\n", ctx->prog, err);
+	return CTL_EXIT_ERROR;
 }
 
 int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result)

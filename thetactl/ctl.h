@@ -44,6 +44,13 @@ int ctl_open(const struct ctl_ctx *ctx);
  * messages (a daemon that does not answer in time is one of them). */
 int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
 		struct json_object **result);
+/* ctl_call_on without printing: 0 with *result (caller puts; NULL when the
+ * reply has none), 1 when the daemon refused (its sentence in err, its code
+ * such as "EAGAIN" or "EPERM" in code), or a negative errno when the
+ * exchange failed (a sentence in err). */
+#define CTL_CODE_LEN 16
+int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
+	    struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen);
 /* The effective --timeout in seconds. */
 unsigned ctl_timeout_s(const struct ctl_ctx *ctx);
 /* Lower level, for tests: connect to DIR/control.sock (no timeout); returns fd or -errno. */

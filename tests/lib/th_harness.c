@@ -408,11 +408,13 @@ long long th_daemon_metric(struct th_daemon_proc *d, const char *name)
 	return x;
 }
 
-struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json)
+struct json_object *th_ctl_call_err(struct th_daemon_proc *d, const char *json, char *err, size_t errlen)
 {
 	int fd = ctl_connect(d->runtime_dir);
 	char *reply = NULL;
 	size_t len;
+	if (err && errlen)
+		snprintf(err, errlen, "no answer from the daemon");
 	if (fd < 0)
 		return NULL;
 	if (ctl_send_frame(fd, json, strlen(json)) < 0 || ctl_recv_frame(fd, &reply, &len) < 0) {
@@ -424,8 +426,15 @@ struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json)
 	free(reply);
 	if (o && json_object_object_get_ex(o, "result", &v))
 		res = json_object_get(v);
+	else if (err && errlen)
+		snprintf(err, errlen, "%s", o && json_object_object_get_ex(o, "error", &v) ? json_object_get_string(v) : "");
 	json_object_put(o);
 	return res;
+}
+
+struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json)
+{
+	return th_ctl_call_err(d, json, NULL, 0);
 }
 
 double th_ctl_metric(struct th_daemon_proc *d, const char *name)

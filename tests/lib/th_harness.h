@@ -97,6 +97,8 @@ long long th_session_entries(struct th_daemon_proc *d, const char *id);
 /* One control request (a JSON frame) straight on d's control socket: its
  * "result" (the caller puts it), NULL on an error reply or a failed call. */
 struct json_object *th_ctl_call(struct th_daemon_proc *d, const char *json);
+/* The same with the error reply's sentence in err (may be NULL). */
+struct json_object *th_ctl_call_err(struct th_daemon_proc *d, const char *json, char *err, size_t errlen);
 /* Metric `name`'s value through th_ctl_call; -1 when there is none. */
 double th_ctl_metric(struct th_daemon_proc *d, const char *name);
 

@@ -189,7 +189,7 @@ uint64_t sess_req_id(uint64_t nonce, uint64_t client_seq)
 	return h ? h : 1;
 }
 
-static uint64_t sess_next_req(struct sess_module *m, uid_t uid)
+uint64_t sess_next_req(struct sess_module *m, uid_t uid)
 {
 	for (unsigned i = 0; i < m->n_authors; i++)
 		if (m->authors[i].uid == uid)
@@ -202,7 +202,7 @@ static uint64_t sess_next_req(struct sess_module *m, uid_t uid)
 
 /* Member sessions: the replica's log takes the host's relays unlimited,
  * so local users get the log's usual token bucket here. */
-static bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
+bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 {
 	struct sess_author *a = NULL;
 	for (unsigned i = 0; i < m->n_authors && !a; i++)
@@ -908,6 +908,10 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	srv_control_register(ctl, "session_deny", SRV_CTL_CHANGE, sess_cmd_deny, m);
 	srv_control_register(ctl, "session_members", SRV_CTL_QUERY, sess_cmd_members, m);
 	srv_control_register(ctl, "scene", SRV_CTL_QUERY, sess_cmd_scene, m);
+	/* Query access: the caller's own role in the session decides, as for
+	 * a theta-client's submit (submit.c). */
+	srv_control_register(ctl, "submit", SRV_CTL_QUERY, sess_cmd_submit, m);
+	srv_control_register(ctl, "entry", SRV_CTL_QUERY, sess_cmd_entry, m);
 	*state = m;
 	return 0;
 fail:

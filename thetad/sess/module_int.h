@@ -137,6 +137,18 @@ void sess_reject(struct sess_module *m, uint64_t client_id, uint64_t client_seq,
 void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_cmd *cmd, uint64_t now_ns);
 /* Wakes the loop for a group-commit pass (which releases held submits). */
 void sess_arm_flush(struct sess_module *m);
+/* The log's per-author request number for uid's next submit (0: the author
+ * table is full). */
+uint64_t sess_next_req(struct sess_module *m, uid_t uid);
+/* Member sessions: uid's token bucket (false: over the rate). */
+bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now);
+
+/* submit.c: `submit` (a command signed with the caller's own key) and
+ * `entry` (an entry of the log and its outcome in the scene). */
+int sess_cmd_submit(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+		    struct json_object **res, char *err, size_t errlen);
+int sess_cmd_entry(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+		   struct json_object **res, char *err, size_t errlen);
 
 /* hold.c */
 /* After s's log opened (or reopened): a session with peers whose recovery

@@ -99,7 +99,7 @@ static int srv_ctl_reply_error(struct srv_ctl_conn *cn, int err, const char *msg
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	const char *code = err == -EPERM ? "EPERM" : err == -ENOENT ? "ENOENT" : err == -EINVAL ? "EINVAL"
-		: err == -EMSGSIZE ? "EMSGSIZE" : err == -EBADMSG ? "EBADMSG" : "EIO";
+		: err == -EMSGSIZE ? "EMSGSIZE" : err == -EBADMSG ? "EBADMSG" : err == -EAGAIN ? "EAGAIN" : "EIO";
 	json_object_object_add(o, "code", json_object_new_string(code));
 	int r = srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
