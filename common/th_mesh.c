@@ -18,133 +18,11 @@
 #include <string.h>
 
 #include "th_hash.h"
-
-enum {
-	REC_VERT_ADD = 1,  /* mesh, vertex id */
-	REC_VERT_MOVE,     /* mesh, vertex id, previous position */
-	REC_VERT_REMOVE,   /* mesh, vertex id, position */
-	REC_FACE_ADD,      /* mesh, face id */
-	REC_FACE_REMOVE,   /* mesh, face id, material, u16 n, n vertex ids */
-	REC_FACE_MATERIAL, /* mesh, face id, previous material */
-};
-_Static_assert(REC_FACE_MATERIAL <= TH_MESH_REC_MAX, "record kinds fit th_mesh.h's range");
-
-#define IX_VERT 1u
-#define IX_FACE 2u
-#define IX_MIN_CAP 16u
-#define EDGE_EMPTY UINT64_MAX
-#define SLOTS_MIN_CAP 8u
-#define ENC_SMALL 64u /* elements sorted on the stack by th_mesh_encode */
-#define FACE_MIN_BYTES (8u + 4u + 2u + 3u * 8u)
-#define VERT_BYTES (8u + 12u)
-#define REC_FACE_MAX (8u + 8u + 4u + 2u + 8u * TH_MESH_FACE_VERTS_MAX)
-
-struct ix_id {
-	uint64_t id; /* 0: empty */
-	int32_t slot;
-	uint32_t kind;
-};
-struct ix_edge {
-	uint64_t key; /* origin slot << 32 | dest slot; EDGE_EMPTY: empty */
-	int32_t he;
-	uint32_t unused;
-};
-struct he_ring {
-	int32_t vnext, vprev; /* the origin vertex's outgoing half-edges */
-};
-
-struct vert_aux {
-	uint32_t mark; /* touched in the patch of this epoch */
-	uint32_t deg;  /* outgoing half-edges (the ring's length) */
-};
-
-struct th_mesh_index {
-	struct ix_id *ids;
-	uint32_t ids_cap, ids_len;
-	struct ix_edge *edges;
-	uint32_t edges_cap, edges_len;
-	struct he_ring *ring; /* cap_hes */
-	struct vert_aux *vaux; /* cap_verts */
-	uint32_t epoch;
-	uint32_t boundary; /* live half-edges without a twin */
-	int32_t *touched;
-	uint32_t ntouched, touched_cap;
-	struct th_journal scratch; /* th_mesh_apply's when the caller gives none */
-};
-
-/* Little-endian stores and loads: a plain copy on a little-endian host
- * (th_buf.h's byte loops are not always merged into one instruction, and
- * the encoder and decoder move millions of these). */
-static inline void st16(uint8_t *p, uint16_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 2);
-#else
-	th_put_le16(p, v);
-#endif
-}
-static inline void st32(uint8_t *p, uint32_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 4);
-#else
-	th_put_le32(p, v);
-#endif
-}
-static inline void st64(uint8_t *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 8);
-#else
-	th_put_le64(p, v);
-#endif
-}
-static inline uint16_t ld16(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-#else
-	return th_get_le16(p);
-#endif
-}
-static inline uint32_t ld32(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-#else
-	return th_get_le32(p);
-#endif
-}
-static inline uint64_t ld64(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-#else
-	return th_get_le64(p);
-#endif
-}
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
-static inline uint64_t edge_key(int32_t a, int32_t b) { return (uint64_t)(uint32_t)a << 32 | (uint32_t)b; }
+#include "th_mesh_int.h"
 
 /* ---- id table --------------------------------------------------------------- */
 
-static int32_t ix_find(const struct th_mesh_index *x, uint64_t id, uint32_t kind)
+int32_t th_mesh_i_find(const struct th_mesh_index *x, uint64_t id, uint32_t kind)
 {
 	if (!x || !x->ids_cap || !id)
 		return TH_MESH_NONE;
@@ -327,7 +205,7 @@ static uint32_t grown(uint32_t cap, uint64_t need, bool exact)
 
 /* Room for nv more vertices, nf faces and nhe half-edges (slots and index);
  * exact: no room to spare in the slot arrays (decode knows its counts). */
-static int reserve_slots(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe, bool exact)
+int th_mesh_i_reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe, bool exact)
 {
 	struct th_mesh_index *x = m->index;
 	uint32_t vfree = m->nverts - m->live_verts, ffree = m->nfaces - m->live_faces, hfree = m->nhes - m->live_hes;
@@ -373,12 +251,7 @@ static int reserve_slots(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t n
 	return rc ? rc : edge_reserve(x, nhe);
 }
 
-static int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
-{
-	return reserve_slots(m, nv, nf, nhe, false);
-}
-
-static int32_t vert_put(struct th_mesh *m, uint64_t id, const float pos[3])
+int32_t th_mesh_i_vert_put(struct th_mesh *m, uint64_t id, const float pos[3])
 {
 	int32_t s;
 	if (m->free_vert != TH_MESH_NONE) {
@@ -427,10 +300,10 @@ static void ring_del(struct th_mesh *m, int32_t v, int32_t h)
 }
 
 /* A new face over distinct vertex slots vs[n] (face_refusal said yes and
- * reserve made room). With unchecked_edges (decode: face_shape_refusal
+ * reserve made room). With unchecked_edges (decode: th_mesh_i_face_shape_refusal
  * said yes), a directed edge already used stops it halfway and it returns
  * TH_MESH_NONE: the mesh is then fit only for th_mesh_fini. */
-static int32_t face_put_edges(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n,
+int32_t th_mesh_i_face_put(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n,
 			      bool unchecked_edges)
 {
 	struct th_mesh_index *x = m->index;
@@ -481,7 +354,7 @@ static int32_t face_put_edges(struct th_mesh *m, uint64_t id, uint32_t material,
 
 static int32_t face_put(struct th_mesh *m, uint64_t id, uint32_t material, const int32_t *vs, unsigned n)
 {
-	return face_put_edges(m, id, material, vs, n, false);
+	return th_mesh_i_face_put(m, id, material, vs, n, false);
 }
 
 static void face_drop(struct th_mesh *m, int32_t f)
@@ -518,19 +391,15 @@ static void face_drop(struct th_mesh *m, int32_t f)
 	m->live_hes -= n;
 }
 
-#define WHY_DIRECTED_EDGE                                                                                           \
-	"a face would repeat a directed edge of another face (faces sharing an edge must run along it in "         \
-	"opposite directions)"
-
 /* Why a face `id` over vertex slots vs[n] cannot be added, its edges aside,
  * or NULL. */
-static const char *face_shape_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
+const char *th_mesh_i_face_shape_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
 {
 	if (n < 3 || n > TH_MESH_FACE_VERTS_MAX)
 		return "a face needs 3 to FACE_VERTS_MAX corners";
 	if (!id)
 		return "a new element needs a non-zero id";
-	if (ix_find(m->index, id, 0) != TH_MESH_NONE)
+	if (th_mesh_i_find(m->index, id, 0) != TH_MESH_NONE)
 		return "the id of a new element is already used in the mesh";
 	for (unsigned k = 0; k < n; k++)
 		for (unsigned i = 0; i < k; i++)
@@ -542,7 +411,7 @@ static const char *face_shape_refusal(const struct th_mesh *m, uint64_t id, cons
 /* Why a face `id` over vertex slots vs[n] cannot be added now, or NULL. */
 static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n)
 {
-	const char *w = face_shape_refusal(m, id, vs, n);
+	const char *w = th_mesh_i_face_shape_refusal(m, id, vs, n);
 	if (w)
 		return w;
 	for (unsigned k = 0; k < n; k++)
@@ -553,7 +422,7 @@ static const char *face_refusal(const struct th_mesh *m, uint64_t id, const int3
 
 /* Every face at vertex v forms one fan: rotating around v from one outgoing
  * half-edge reaches all of them. */
-static bool fan_ok(const struct th_mesh *m, int32_t v)
+bool th_mesh_i_fan_ok(const struct th_mesh *m, int32_t v)
 {
 	int32_t h0 = m->verts[v].he;
 	if (h0 == TH_MESH_NONE)
@@ -651,9 +520,9 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	return 0;
 }
 
-int32_t th_mesh_vert_find(const struct th_mesh *m, uint64_t id) { return ix_find(m->index, id, IX_VERT); }
+int32_t th_mesh_vert_find(const struct th_mesh *m, uint64_t id) { return th_mesh_i_find(m->index, id, IX_VERT); }
 
-int32_t th_mesh_face_find(const struct th_mesh *m, uint64_t id) { return ix_find(m->index, id, IX_FACE); }
+int32_t th_mesh_face_find(const struct th_mesh *m, uint64_t id) { return th_mesh_i_find(m->index, id, IX_FACE); }
 
 int32_t th_mesh_he_find(const struct th_mesh *m, int32_t a, int32_t b)
 {
@@ -703,25 +572,6 @@ static void rec_head(uint8_t *p, const struct th_mesh *m, uint64_t id)
 	st64(p + 8, id);
 }
 
-static void put_pos(uint8_t *p, const float pos[3])
-{
-	for (int i = 0; i < 3; i++) {
-		uint32_t u;
-		memcpy(&u, &pos[i], 4);
-		st32(p + 4 * i, u);
-	}
-}
-
-static void get_pos(const uint8_t *p, float pos[3])
-{
-	for (int i = 0; i < 3; i++) {
-		uint32_t u = ld32(p + 4 * i);
-		memcpy(&pos[i], &u, 4);
-	}
-}
-
-static bool finite3(const float p[3]) { return th_f32s_finite(p, 3); }
-
 static bool room_for(const struct th_mesh *m, unsigned add)
 {
 	return (uint64_t)m->live_verts + m->live_faces + add <= TH_MESH_ELEMENTS_MAX;
@@ -762,32 +612,32 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 	float pos[3];
 	switch (kind) {
 	case REC_VERT_ADD:
-		s = ix_find(m->index, id, IX_VERT);
+		s = th_mesh_i_find(m->index, id, IX_VERT);
 		if (len != 16 || s == TH_MESH_NONE || m->verts[s].he != TH_MESH_NONE)
 			return -EINVAL;
 		vert_drop(m, s);
 		return 0;
 	case REC_VERT_MOVE:
-		s = ix_find(m->index, id, IX_VERT);
+		s = th_mesh_i_find(m->index, id, IX_VERT);
 		if (len != 28 || s == TH_MESH_NONE)
 			return -EINVAL;
-		get_pos(d + 16, pos);
-		if (!finite3(pos))
+		th_mesh_i_get_pos(d + 16, pos);
+		if (!th_mesh_i_finite3(pos))
 			return -EINVAL;
 		memcpy(m->verts[s].pos, pos, sizeof(pos));
 		return 0;
 	case REC_VERT_REMOVE: {
-		get_pos(d + 16, pos);
-		if (len != 28 || !id || ix_find(m->index, id, 0) != TH_MESH_NONE || !finite3(pos))
+		th_mesh_i_get_pos(d + 16, pos);
+		if (len != 28 || !id || th_mesh_i_find(m->index, id, 0) != TH_MESH_NONE || !th_mesh_i_finite3(pos))
 			return -EINVAL;
 		int r = reserve(m, 1, 0, 0);
 		if (r)
 			return r;
-		vert_put(m, id, pos);
+		th_mesh_i_vert_put(m, id, pos);
 		return 0;
 	}
 	case REC_FACE_ADD:
-		s = ix_find(m->index, id, IX_FACE);
+		s = th_mesh_i_find(m->index, id, IX_FACE);
 		if (len != 16 || s == TH_MESH_NONE)
 			return -EINVAL;
 		face_drop(m, s);
@@ -801,7 +651,7 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 		if (material >= TH_PL_MATERIALS_MAX || n < 3 || n > TH_MESH_FACE_VERTS_MAX || len != 22 + 8 * (size_t)n)
 			return -EINVAL;
 		for (unsigned k = 0; k < n; k++)
-			if ((vs[k] = ix_find(m->index, ld64(d + 22 + 8 * k), IX_VERT)) == TH_MESH_NONE)
+			if ((vs[k] = th_mesh_i_find(m->index, ld64(d + 22 + 8 * k), IX_VERT)) == TH_MESH_NONE)
 				return -EINVAL;
 		if (face_refusal(m, id, vs, n))
 			return -EINVAL;
@@ -812,7 +662,7 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 		return 0;
 	}
 	case REC_FACE_MATERIAL: {
-		s = ix_find(m->index, id, IX_FACE);
+		s = th_mesh_i_find(m->index, id, IX_FACE);
 		uint32_t material = len == 20 ? ld32(d + 16) : 0;
 		if (len != 20 || s == TH_MESH_NONE || material >= TH_PL_MATERIALS_MAX)
 			return -EINVAL;
@@ -835,9 +685,9 @@ static int op_vert_add(struct th_mesh *m, struct th_journal *j, uint64_t id, con
 	uint8_t rec[16];
 	if (!id)
 		return *why = "a new element needs a non-zero id", -EINVAL;
-	if (ix_find(m->index, id, 0) != TH_MESH_NONE)
+	if (th_mesh_i_find(m->index, id, 0) != TH_MESH_NONE)
 		return *why = "the id of a new element is already used in the mesh", -EINVAL;
-	if (!finite3(pos))
+	if (!th_mesh_i_finite3(pos))
 		return *why = "position: must be finite", -EINVAL;
 	if (!room_for(m, 1))
 		return *why = "the mesh would have more than TH_MESH_ELEMENTS_MAX elements", -EINVAL;
@@ -847,20 +697,20 @@ static int op_vert_add(struct th_mesh *m, struct th_journal *j, uint64_t id, con
 	rec_head(rec, m, id);
 	if ((r = th_journal_push(j, REC_VERT_ADD, rec, sizeof(rec))))
 		return r;
-	vert_put(m, id, pos);
+	th_mesh_i_vert_put(m, id, pos);
 	return 0;
 }
 
 static int op_vert_move(struct th_mesh *m, struct th_journal *j, uint64_t id, const float pos[3], const char **why)
 {
 	uint8_t rec[28];
-	int32_t s = ix_find(m->index, id, IX_VERT);
+	int32_t s = th_mesh_i_find(m->index, id, IX_VERT);
 	if (s == TH_MESH_NONE)
 		return *why = "element: the vertex to move does not exist", -EINVAL;
-	if (!finite3(pos))
+	if (!th_mesh_i_finite3(pos))
 		return *why = "position: must be finite", -EINVAL;
 	rec_head(rec, m, id);
-	put_pos(rec + 16, m->verts[s].pos);
+	th_mesh_i_put_pos(rec + 16, m->verts[s].pos);
 	int r = th_journal_push(j, REC_VERT_MOVE, rec, sizeof(rec));
 	if (r)
 		return r;
@@ -874,10 +724,10 @@ static int op_remove(struct th_mesh *m, struct th_journal *j, uint64_t id, const
 	uint32_t kind = 0;
 	int32_t s = TH_MESH_NONE;
 	if (id) {
-		s = ix_find(m->index, id, IX_VERT);
+		s = th_mesh_i_find(m->index, id, IX_VERT);
 		kind = IX_VERT;
 		if (s == TH_MESH_NONE) {
-			s = ix_find(m->index, id, IX_FACE);
+			s = th_mesh_i_find(m->index, id, IX_FACE);
 			kind = IX_FACE;
 		}
 	}
@@ -888,7 +738,7 @@ static int op_remove(struct th_mesh *m, struct th_journal *j, uint64_t id, const
 	if (kind == IX_VERT) {
 		if (m->verts[s].he != TH_MESH_NONE)
 			return *why = "element: the vertex is used by a face (remove its faces first)", -EINVAL;
-		put_pos(rec + 16, m->verts[s].pos);
+		th_mesh_i_put_pos(rec + 16, m->verts[s].pos);
 		if ((r = th_journal_push(j, REC_VERT_REMOVE, rec, 28)))
 			return r;
 		vert_drop(m, s);
@@ -929,7 +779,7 @@ static int op_face_add(struct th_mesh *m, struct th_journal *j, const struct th_
 		} else if (c->arg != TH_PL_MESH_REF_ID) {
 			return *why = "arg: must be MESH_REF_ID or MESH_REF_LOCAL", -EINVAL;
 		}
-		if ((vs[k] = ix_find(m->index, vid, IX_VERT)) == TH_MESH_NONE)
+		if ((vs[k] = th_mesh_i_find(m->index, vid, IX_VERT)) == TH_MESH_NONE)
 			return *why = "a face corner names a vertex that does not exist", -EINVAL;
 	}
 	const char *w = face_refusal(m, id, vs, n);
@@ -956,7 +806,7 @@ static int op_face_material(struct th_mesh *m, struct th_journal *j, uint64_t id
 			    const char **why)
 {
 	uint8_t rec[20];
-	int32_t s = ix_find(m->index, id, IX_FACE);
+	int32_t s = th_mesh_i_find(m->index, id, IX_FACE);
 	if (s == TH_MESH_NONE)
 		return *why = "element: the face does not exist", -EINVAL;
 	if (material >= TH_PL_MATERIALS_MAX)
@@ -1032,7 +882,7 @@ int th_mesh_apply(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n
 	}
 	for (uint32_t t = 0; t < x->ntouched && !r; t++) {
 		int32_t v = x->touched[t];
-		if (m->verts[v].id && !fan_ok(m, v)) {
+		if (m->verts[v].id && !th_mesh_i_fan_ok(m, v)) {
 			w = "a vertex's faces would not form a single fan (faces may meet at a vertex only "
 			    "through shared edges)";
 			r = -EINVAL;
@@ -1089,9 +939,9 @@ static const char *check(const struct th_mesh *m)
 		if (!e->id)
 			continue;
 		lv++;
-		if (!finite3(e->pos))
+		if (!th_mesh_i_finite3(e->pos))
 			return "a vertex position is not finite";
-		if (ix_find(x, e->id, IX_VERT) != (int32_t)v)
+		if (th_mesh_i_find(x, e->id, IX_VERT) != (int32_t)v)
 			return "a vertex id is repeated or not indexed";
 		int32_t prev = TH_MESH_NONE;
 		uint32_t deg = 0;
@@ -1114,7 +964,7 @@ static const char *check(const struct th_mesh *m)
 		if (!e->id)
 			continue;
 		lf++;
-		if (ix_find(x, e->id, IX_FACE) != (int32_t)f)
+		if (th_mesh_i_find(x, e->id, IX_FACE) != (int32_t)f)
 			return "a face id is repeated, used by a vertex, or not indexed";
 		if (e->n < 3 || e->n > TH_MESH_FACE_VERTS_MAX)
 			return "a face has fewer than 3 or more than FACE_VERTS_MAX corners";
@@ -1168,7 +1018,7 @@ static const char *check(const struct th_mesh *m)
 			  offsetof(struct th_mesh_he, next), he_is_free))
 		return "a free list is broken";
 	for (uint32_t v = 0; v < m->nverts; v++)
-		if (m->verts[v].id && !fan_ok(m, (int32_t)v))
+		if (m->verts[v].id && !th_mesh_i_fan_ok(m, (int32_t)v))
 			return "a vertex's faces do not form a single fan";
 	return NULL;
 }
@@ -1183,254 +1033,3 @@ int th_mesh_check(const struct th_mesh *m, const char **why)
 	return -EINVAL;
 }
 
-/* ---- canonical encoding ----------------------------------------------------- */
-
-struct enc_key {
-	uint64_t id;
-	int32_t slot;
-	uint32_t n; /* a face's corners */
-};
-
-#define RADIX_BITS 11u
-#define RADIX_DIGITS (1u << RADIX_BITS)
-
-/* Ascending id. Small arrays by insertion; larger ones by an LSD radix sort
- * on the id, RADIX_BITS at a time, through tmp[n] (a pass is skipped when
- * every key has the same digit there). Returns the sorted array: k or tmp. */
-static struct enc_key *sort_keys(struct enc_key *k, struct enc_key *tmp, uint32_t n)
-{
-	if (n <= ENC_SMALL || !tmp) {
-		for (uint32_t i = 1; i < n; i++) {
-			struct enc_key t = k[i];
-			uint32_t j = i;
-			for (; j > 0 && k[j - 1].id > t.id; j--)
-				k[j] = k[j - 1];
-			k[j] = t;
-		}
-		return k;
-	}
-	uint32_t count[RADIX_DIGITS];
-	for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
-		memset(count, 0, sizeof(count));
-		for (uint32_t i = 0; i < n; i++)
-			count[(k[i].id >> shift) & (RADIX_DIGITS - 1)]++;
-		if (count[(k[0].id >> shift) & (RADIX_DIGITS - 1)] == n)
-			continue;
-		uint32_t sum = 0;
-		for (unsigned d = 0; d < RADIX_DIGITS; d++) {
-			uint32_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			tmp[count[(k[i].id >> shift) & (RADIX_DIGITS - 1)]++] = k[i];
-		struct enc_key *t = k;
-		k = tmp;
-		tmp = t;
-	}
-	return k;
-}
-
-static uint8_t *put_face(const struct th_mesh *m, const struct th_mesh_face *e, uint8_t *p)
-{
-	st64(p, e->id);
-	st32(p + 8, e->material);
-	st16(p + 12, e->n);
-	p += 14;
-	int32_t h = e->he;
-	for (unsigned k = 0; k < e->n; k++, p += 8, h = m->hes[h].next)
-		st64(p, m->verts[m->hes[h].vert].id);
-	return p;
-}
-
-/* Vertices in ascending id; faces too, but a large mesh's faces are written
- * in slot order, each at the offset its rank gives: their half-edges and
- * vertices are read where they lie, not in the random order of their ids. */
-int th_mesh_encode(const struct th_mesh *m, struct th_wbuf *w)
-{
-	struct enc_key small[ENC_SMALL];
-	uint32_t most = m->live_verts > m->live_faces ? m->live_verts : m->live_faces;
-	bool large = most > ENC_SMALL;
-	struct enc_key *buf = small, *tmp = NULL, *keys;
-	uint32_t *face_off = NULL;
-	if (large) {
-		buf = malloc(2 * (size_t)most * sizeof(*buf) + (size_t)m->nfaces * sizeof(*face_off));
-		if (!buf)
-			return -ENOMEM;
-		tmp = buf + most;
-		face_off = (uint32_t *)(tmp + most);
-	}
-	size_t size = 8 + 4 + (size_t)m->live_verts * VERT_BYTES + 4 + (size_t)m->live_faces * 14 +
-		      (size_t)m->live_hes * 8;
-	uint8_t *p = th_wbuf_extend(w, size);
-	if (p) {
-		st64(p, m->id);
-		st32(p + 8, m->live_verts);
-		p += 12;
-		uint32_t n = 0;
-		for (uint32_t v = 0; v < m->nverts; v++)
-			if (m->verts[v].id)
-				buf[n++] = (struct enc_key){ .id = m->verts[v].id, .slot = (int32_t)v };
-		keys = sort_keys(buf, tmp, n);
-		for (uint32_t i = 0; i < n; i++, p += VERT_BYTES) {
-			const struct th_mesh_vert *e = &m->verts[keys[i].slot];
-			st64(p, e->id);
-			put_pos(p + 8, e->pos);
-		}
-		st32(p, m->live_faces);
-		p += 4;
-		n = 0;
-		for (uint32_t f = 0; f < m->nfaces; f++)
-			if (m->faces[f].id)
-				buf[n++] = (struct enc_key){ .id = m->faces[f].id, .slot = (int32_t)f, .n = m->faces[f].n };
-		keys = sort_keys(buf, tmp, n);
-		if (!large) {
-			for (uint32_t i = 0; i < n; i++)
-				p = put_face(m, &m->faces[keys[i].slot], p);
-		} else {
-			uint32_t off = 0;
-			for (uint32_t i = 0; i < n; i++) {
-				face_off[keys[i].slot] = off;
-				off += 14 + 8 * keys[i].n;
-			}
-			for (uint32_t f = 0; f < m->nfaces; f++)
-				if (m->faces[f].id)
-					put_face(m, &m->faces[f], p + face_off[f]);
-		}
-	}
-	if (buf != small)
-		free(buf);
-	return th_wbuf_error(w);
-}
-
-int th_mesh_decode(struct th_mesh *m, const uint8_t *p, size_t len, size_t *used, const char **why)
-{
-	const char *w = NULL;
-	int r = -EBADMSG;
-	size_t off = 12;
-	struct th_mesh d;
-	if (len < 12) {
-		if (why)
-			*why = "mesh: truncated";
-		return -EBADMSG;
-	}
-	r = th_mesh_init(&d, ld64(p));
-	if (r == -EINVAL) {
-		if (why)
-			*why = "mesh: id 0";
-		return -EBADMSG;
-	}
-	if (r)
-		return r;
-	r = -EBADMSG;
-	uint32_t nv = ld32(p + 8);
-	if (nv > TH_MESH_ELEMENTS_MAX) {
-		w = "mesh: more than TH_MESH_ELEMENTS_MAX elements";
-		goto fail;
-	}
-	if ((uint64_t)nv * VERT_BYTES + 4 > len - off) {
-		w = "mesh: vertices truncated";
-		goto fail;
-	}
-	if ((r = reserve_slots(&d, nv, 0, 0, true)))
-		goto fail;
-	r = -EBADMSG;
-	uint64_t prev = 0;
-	for (uint32_t i = 0; i < nv; i++, off += VERT_BYTES) {
-		uint64_t id = ld64(p + off);
-		float pos[3];
-		get_pos(p + off + 8, pos);
-		if (id <= prev) {
-			w = "mesh: vertex ids out of order, repeated or 0";
-			goto fail;
-		}
-		if (!finite3(pos)) {
-			w = "mesh: a vertex position is not finite";
-			goto fail;
-		}
-		vert_put(&d, id, pos);
-		prev = id;
-	}
-	uint32_t nf = ld32(p + off);
-	off += 4;
-	if ((uint64_t)nf + nv > TH_MESH_ELEMENTS_MAX) {
-		w = "mesh: more than TH_MESH_ELEMENTS_MAX elements";
-		goto fail;
-	}
-	if ((uint64_t)nf * FACE_MIN_BYTES > len - off) {
-		w = "mesh: faces truncated";
-		goto fail;
-	}
-	/* Room for every face and corner at once (as many as the bytes hold;
-	 * the loop below validates them). */
-	uint64_t corners = 0;
-	for (size_t o = off, i = 0; i < nf && len - o >= 14; i++) {
-		unsigned n = ld16(p + o + 12);
-		if (n < 3 || n > TH_MESH_FACE_VERTS_MAX || (size_t)n * 8 > len - o - 14)
-			break;
-		corners += n;
-		o += 14 + 8 * (size_t)n;
-	}
-	if ((r = reserve_slots(&d, 0, nf, (uint32_t)corners, true)))
-		goto fail;
-	r = -EBADMSG;
-	prev = 0;
-	for (uint32_t i = 0; i < nf; i++) {
-		if (len - off < 14) {
-			w = "mesh: faces truncated";
-			goto fail;
-		}
-		uint64_t id = ld64(p + off);
-		uint32_t material = ld32(p + off + 8);
-		unsigned n = ld16(p + off + 12);
-		off += 14;
-		if (id <= prev) {
-			w = "mesh: face ids out of order, repeated or 0";
-			goto fail;
-		}
-		if (material >= TH_PL_MATERIALS_MAX) {
-			w = "mesh: a face material is out of range";
-			goto fail;
-		}
-		if (n < 3 || n > TH_MESH_FACE_VERTS_MAX) {
-			w = "mesh: a face has fewer than 3 or more than FACE_VERTS_MAX corners";
-			goto fail;
-		}
-		if ((size_t)n * 8 > len - off) {
-			w = "mesh: faces truncated";
-			goto fail;
-		}
-		int32_t vs[TH_MESH_FACE_VERTS_MAX];
-		for (unsigned k = 0; k < n; k++, off += 8) {
-			if ((vs[k] = ix_find(d.index, ld64(p + off), IX_VERT)) == TH_MESH_NONE) {
-				w = "mesh: a face names a missing vertex";
-				goto fail;
-			}
-		}
-		if ((w = face_shape_refusal(&d, id, vs, n)))
-			goto fail;
-		if ((r = reserve(&d, 0, 1, n)))
-			goto fail;
-		r = -EBADMSG;
-		if (face_put_edges(&d, id, material, vs, n, true) == TH_MESH_NONE) {
-			w = WHY_DIRECTED_EDGE;
-			goto fail;
-		}
-		prev = id;
-	}
-	for (uint32_t v = 0; v < d.nverts; v++) {
-		if (!fan_ok(&d, (int32_t)v)) {
-			w = "mesh: a vertex's faces do not form a single fan";
-			goto fail;
-		}
-	}
-	*m = d;
-	if (used)
-		*used = off;
-	return 0;
-fail:
-	th_mesh_fini(&d);
-	if (r == -EBADMSG && why)
-		*why = w;
-	return r;
-}
