@@ -48,6 +48,7 @@
 #define TH_FOLD_WINDOW_BYTES (64u << 20)   /* default rollback window, bytes */
 #define TH_FOLD_AUTHORS_MAX 65536u
 #define TH_FOLD_SNAPSHOT_MAGIC 0x31534854u /* "THS1" */
+#define TH_FOLD_SNAPSHOT_VERSION 2u        /* 2: faces carry provenance; 1 is not read */
 #define TH_FOLD_SNAPSHOT_MAX (1u << 30)    /* uncompressed bytes a snapshot may claim */
 
 enum th_fold_status {

@@ -3,7 +3,8 @@
  * validates every byte of one before it builds a fold from it.
  *
  * Header (48 bytes, little-endian):
- *   u32 magic "THS1"  u32 version (1)  u64 content length
+ *   u32 magic "THS1"  u32 version (2: faces carry provenance; 1 is not read)
+ *   u64 content length
  *   BLAKE2b-256 of the content
  * then one zstd frame that states its content size. Content:
  *   host key[32]  u64 next_pos
@@ -27,7 +28,7 @@
 #include "th_fold_int.h"
 #include "th_payload.h"
 
-#define FOLD_SNAP_VERSION 1u
+#define FOLD_SNAP_VERSION TH_FOLD_SNAPSHOT_VERSION
 #define FOLD_SNAP_HDR_LEN 48u
 #define FOLD_SNAP_ZSTD_LEVEL 3
 #define FOLD_SNAP_AUTHOR_LEN (32u + 8u + 8u + 32u)

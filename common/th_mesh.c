@@ -467,6 +467,7 @@ void th_mesh_fini(struct th_mesh *m)
 		free(x->ring);
 		free(x->vaux);
 		free(x->touched);
+		free(x->authors);
 		th_journal_fini(&x->scratch);
 		free(x);
 	}
@@ -506,13 +507,16 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	x->edges_len = sx->edges_len;
 	x->epoch = sx->epoch;
 	x->boundary = sx->boundary;
+	x->nauthors = x->cap_authors = sx->nauthors;
+	x->last_author = sx->last_author;
 	if (dup_array((void **)&d.verts, src->verts, src->cap_verts, sizeof(*d.verts)) ||
 	    dup_array((void **)&d.faces, src->faces, src->cap_faces, sizeof(*d.faces)) ||
 	    dup_array((void **)&d.hes, src->hes, src->cap_hes, sizeof(*d.hes)) ||
 	    dup_array((void **)&x->ids, sx->ids, sx->ids_cap, sizeof(*x->ids)) ||
 	    dup_array((void **)&x->edges, sx->edges, sx->edges_cap, sizeof(*x->edges)) ||
 	    dup_array((void **)&x->ring, sx->ring, src->cap_hes, sizeof(*x->ring)) ||
-	    dup_array((void **)&x->vaux, sx->vaux, src->cap_verts, sizeof(*x->vaux))) {
+	    dup_array((void **)&x->vaux, sx->vaux, src->cap_verts, sizeof(*x->vaux)) ||
+	    dup_array((void **)&x->authors, sx->authors, sx->nauthors, sizeof(*x->authors))) {
 		th_mesh_fini(&d);
 		return -ENOMEM;
 	}
@@ -542,6 +546,78 @@ int th_mesh_face_loop(const struct th_mesh *m, int32_t f, uint64_t *ids, unsigne
 	for (unsigned k = 0; k < n; k++, h = m->hes[h].next)
 		ids[k] = m->verts[m->hes[h].vert].id;
 	return (int)n;
+}
+
+const uint8_t *th_mesh_author(const struct th_mesh *m, uint32_t k)
+{
+	const struct th_mesh_index *x = m->index;
+	return x && k && k <= x->nauthors ? x->authors[k - 1] : NULL;
+}
+
+int th_mesh_face_origin(const struct th_mesh *m, int32_t f, struct th_mesh_origin *out)
+{
+	if (f < 0 || (uint32_t)f >= m->nfaces || !m->faces[f].id)
+		return -EINVAL;
+	const uint8_t *a = th_mesh_author(m, m->faces[f].author);
+	out->lamport = m->faces[f].lamport;
+	if (a)
+		memcpy(out->author, a, TH_MESH_AUTHOR_LEN);
+	else
+		memset(out->author, 0, TH_MESH_AUTHOR_LEN);
+	return 0;
+}
+
+int th_mesh_i_authors_reserve(struct th_mesh_index *x, uint32_t n)
+{
+	if (n <= x->cap_authors)
+		return 0;
+	uint32_t cap = x->cap_authors ? x->cap_authors : AUTHOR_MIN_CAP;
+	while (cap < n)
+		cap *= 2;
+	if (cap > TH_MESH_AUTHORS_MAX)
+		cap = n;
+	void *a = realloc(x->authors, (size_t)cap * sizeof(*x->authors));
+	if (!a)
+		return -ENOMEM;
+	x->authors = a;
+	x->cap_authors = cap;
+	return 0;
+}
+
+static bool key_is_zero(const uint8_t *k)
+{
+	uint8_t acc = 0;
+	for (unsigned i = 0; i < TH_MESH_AUTHOR_LEN; i++)
+		acc |= k[i];
+	return !acc;
+}
+
+/* The author index of key (0 for the zero key), added to the mesh's list
+ * when it is new: 0, -ENOMEM, -ENOSPC (the list is full). */
+static int author_index(struct th_mesh *m, const uint8_t *key, uint32_t *k)
+{
+	struct th_mesh_index *x = m->index;
+	*k = 0;
+	if (key_is_zero(key))
+		return 0;
+	if (x->last_author && !memcmp(x->authors[x->last_author - 1], key, TH_MESH_AUTHOR_LEN)) {
+		*k = x->last_author;
+		return 0;
+	}
+	for (uint32_t i = 0; i < x->nauthors; i++) {
+		if (!memcmp(x->authors[i], key, TH_MESH_AUTHOR_LEN)) {
+			*k = x->last_author = i + 1;
+			return 0;
+		}
+	}
+	if (x->nauthors >= TH_MESH_AUTHORS_MAX)
+		return -ENOSPC;
+	int r = th_mesh_i_authors_reserve(x, x->nauthors + 1);
+	if (r)
+		return r;
+	memcpy(x->authors[x->nauthors++], key, TH_MESH_AUTHOR_LEN);
+	*k = x->last_author = x->nauthors;
+	return 0;
 }
 
 uint64_t th_mesh_edge_id(uint64_t a, uint64_t b)
@@ -643,22 +719,26 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 		face_drop(m, s);
 		return 0;
 	case REC_FACE_REMOVE: {
-		if (len < 22)
+		if (len < REC_FACE_HEAD)
 			return -EINVAL;
-		uint32_t material = ld32(d + 16);
-		unsigned n = ld16(d + 20);
+		uint32_t material = ld32(d + 16), author = ld32(d + 20);
+		uint64_t lamport = ld64(d + 24);
+		unsigned n = ld16(d + 32);
 		int32_t vs[TH_MESH_FACE_VERTS_MAX];
-		if (material >= TH_PL_MATERIALS_MAX || n < 3 || n > TH_MESH_FACE_VERTS_MAX || len != 22 + 8 * (size_t)n)
+		if (material >= TH_PL_MATERIALS_MAX || author > m->index->nauthors || n < 3 ||
+		    n > TH_MESH_FACE_VERTS_MAX || len != REC_FACE_HEAD + 8 * (size_t)n)
 			return -EINVAL;
 		for (unsigned k = 0; k < n; k++)
-			if ((vs[k] = th_mesh_i_find(m->index, ld64(d + 22 + 8 * k), IX_VERT)) == TH_MESH_NONE)
+			if ((vs[k] = th_mesh_i_find(m->index, ld64(d + REC_FACE_HEAD + 8 * k), IX_VERT)) == TH_MESH_NONE)
 				return -EINVAL;
 		if (face_refusal(m, id, vs, n))
 			return -EINVAL;
 		int r = reserve(m, 0, 1, n);
 		if (r)
 			return r;
-		face_put(m, id, material, vs, n);
+		s = face_put(m, id, material, vs, n);
+		m->faces[s].author = author;
+		m->faces[s].lamport = lamport;
 		return 0;
 	}
 	case REC_FACE_MATERIAL: {
@@ -746,11 +826,14 @@ static int op_remove(struct th_mesh *m, struct th_journal *j, uint64_t id, const
 	}
 	const struct th_mesh_face *f = &m->faces[s];
 	st32(rec + 16, f->material);
-	st16(rec + 20, f->n);
+	st32(rec + 20, f->author);
+	st64(rec + 24, f->lamport);
+	st16(rec + 32, f->n);
 	int32_t h = f->he;
 	for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next)
-		st64(rec + 22 + 8 * k, m->verts[m->hes[h].vert].id);
-	if ((r = touch_reserve(m->index, f->n)) || (r = th_journal_push(j, REC_FACE_REMOVE, rec, 22 + 8 * (size_t)f->n)))
+		st64(rec + REC_FACE_HEAD + 8 * k, m->verts[m->hes[h].vert].id);
+	if ((r = touch_reserve(m->index, f->n)) ||
+	    (r = th_journal_push(j, REC_FACE_REMOVE, rec, REC_FACE_HEAD + 8 * (size_t)f->n)))
 		return r;
 	h = f->he;
 	for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next)
@@ -761,7 +844,7 @@ static int op_remove(struct th_mesh *m, struct th_journal *j, uint64_t id, const
 
 /* ops[i] is a FACE_ADD, ops[i + 1 .. i + n] its LOOPs. */
 static int op_face_add(struct th_mesh *m, struct th_journal *j, const struct th_pl_mesh_op *ops, unsigned i,
-		       unsigned n, const uint64_t *new_ids, const char **why)
+		       unsigned n, const uint64_t *new_ids, uint32_t author, uint64_t lamport, const char **why)
 {
 	int32_t vs[TH_MESH_FACE_VERTS_MAX];
 	uint64_t id = new_ids ? new_ids[i] : 0;
@@ -796,7 +879,9 @@ static int op_face_add(struct th_mesh *m, struct th_journal *j, const struct th_
 	rec_head(rec, m, id);
 	if ((r = th_journal_push(j, REC_FACE_ADD, rec, sizeof(rec))))
 		return r;
-	face_put(m, id, ops[i].arg, vs, n);
+	int32_t f = face_put(m, id, ops[i].arg, vs, n);
+	m->faces[f].author = author;
+	m->faces[f].lamport = lamport;
 	for (unsigned k = 0; k < n; k++)
 		touch(m, vs[k]);
 	return 0;
@@ -832,15 +917,33 @@ static void revert(struct th_mesh *m, struct th_journal *j, size_t mark)
 int th_mesh_apply(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n, const uint64_t *new_ids,
 		  struct th_journal *j, const char **why)
 {
+	return th_mesh_apply_origin(m, ops, n, new_ids, NULL, j, why);
+}
+
+int th_mesh_apply_origin(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n, const uint64_t *new_ids,
+			 const struct th_mesh_origin *origin, struct th_journal *j, const char **why)
+{
 	struct th_mesh_index *x = m->index;
 	struct th_journal *jj = j ? j : &x->scratch;
 	size_t mark = th_journal_mark(jj);
 	const char *w = NULL;
 	int r = 0;
+	uint32_t author = 0;
+	uint64_t lamport = origin ? origin->lamport : 0;
 	if (n && !ops) {
 		w = "ops: missing";
 		r = -EINVAL;
 		goto out;
+	}
+	/* The author is looked up (or added) once, before any change: a list
+	 * refused later leaves at most an unused author behind, which the
+	 * encoding does not show. */
+	for (unsigned i = 0; i < n && origin; i++) {
+		if (ops[i].op == TH_PL_MESH_OP_FACE_ADD) {
+			if ((r = author_index(m, origin->author, &author)))
+				goto out;
+			break;
+		}
 	}
 	x->ntouched = 0;
 	if (++x->epoch == 0) {
@@ -864,7 +967,7 @@ int th_mesh_apply(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n
 			unsigned k = 0;
 			while (i + 1 + k < n && ops[i + 1 + k].op == TH_PL_MESH_OP_LOOP && k <= TH_MESH_FACE_VERTS_MAX)
 				k++;
-			r = op_face_add(m, jj, ops, i, k, new_ids, &w);
+			r = op_face_add(m, jj, ops, i, k, new_ids, author, lamport, &w);
 			i += k;
 			break;
 		}
@@ -970,6 +1073,8 @@ static const char *check(const struct th_mesh *m)
 			return "a face has fewer than 3 or more than FACE_VERTS_MAX corners";
 		if (e->material >= TH_PL_MATERIALS_MAX)
 			return "a face material is out of range";
+		if (e->author > x->nauthors)
+			return "a face's author index is out of range";
 		int32_t vs[TH_MESH_FACE_VERTS_MAX];
 		int32_t h = e->he;
 		for (unsigned k = 0; k < e->n; k++) {

@@ -33,11 +33,21 @@
  * independent of the order of operations that built the mesh:
  *   u64 mesh id
  *   u32 vertex count, then per vertex in ascending id: u64 id, f32 x y z
+ *   u32 author count, then each author key (32 bytes) of a live face, in
+ *       ascending byte order, once (the zero key, "unknown", is not listed)
  *   u32 face count, then per face in ascending id: u64 id, u32 material,
+ *       u32 author (0: unknown, k: the k-th key above), u64 lamport,
  *       u16 n, n x u64 vertex id (the loop as created: its first corner
  *       first, counter-clockwise from the front)
  * little-endian, floats as their IEEE-754 bits. No half-edge is encoded:
- * they follow from the faces. */
+ * they follow from the faces.
+ *
+ * Provenance: each face remembers the entry that created it (its FACE_ADD):
+ * the author's key and the entry's lamport, given by th_mesh_apply_origin
+ * (the fold's scene passes the entry's; th_mesh_apply gives the zero
+ * origin, "unknown"). It stays with the face while it lives, and comes
+ * back with it when a REMOVE is undone; FACE_MATERIAL does not change it.
+ * Authors are kept once per mesh (a face holds an index). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +60,10 @@
 #define TH_MESH_FACE_VERTS_MAX TH_PL_FACE_VERTS_MAX
 #define TH_MESH_ELEMENTS_MAX (1u << 22) /* vertices + faces of one mesh */
 #define TH_MESH_NONE (-1)
+#define TH_MESH_AUTHOR_LEN 32 /* an Ed25519 public key (TH_LOGREC_KEY_LEN) */
+/* Distinct authors one mesh keeps (the fold admits at most
+ * TH_FOLD_AUTHORS_MAX authors to a session, the same number). */
+#define TH_MESH_AUTHORS_MAX 65536u
 
 /* Journal record kinds th_mesh_apply pushes: 1..TH_MESH_REC_MAX. Every
  * record starts with the mesh id (u64), so the scene can route it. */
@@ -62,9 +76,11 @@ struct th_mesh_vert {
 };
 struct th_mesh_face {
 	uint64_t id; /* 0: a free slot */
+	uint64_t lamport; /* of the entry that created the face */
 	int32_t he;  /* half-edge of the loop's first corner */
 	uint16_t n;  /* corners */
 	uint32_t material;
+	uint32_t author; /* 0: unknown; else th_mesh_author(m, author) */
 };
 struct th_mesh_he {
 	int32_t vert; /* origin vertex slot; TH_MESH_NONE: a free slot */
@@ -112,6 +128,13 @@ int th_mesh_face_loop(const struct th_mesh *m, int32_t f, uint64_t *ids, unsigne
 uint64_t th_mesh_edge_id(uint64_t a, uint64_t b);
 void th_mesh_stats(const struct th_mesh *m, struct th_mesh_stats *out);
 
+/* Who created a face: the author's key (all zero: unknown) and the
+ * lamport of the entry. */
+struct th_mesh_origin {
+	uint64_t lamport;
+	uint8_t author[TH_MESH_AUTHOR_LEN];
+};
+
 /* Applies ops[0..n-1] in order, all or none. new_ids[i] is the id the
  * element created by op i gets (VERTEX_ADD, FACE_ADD; derived by the caller
  * from the entry, schemas/ids.def), 0 for other ops; a LOOP with
@@ -122,6 +145,16 @@ void th_mesh_stats(const struct th_mesh *m, struct th_mesh_stats *out);
  * -ENOMEM / -ENOSPC (journal full), m and j unchanged. */
 int th_mesh_apply(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n, const uint64_t *new_ids,
 		  struct th_journal *j, const char **why);
+/* th_mesh_apply with the origin every face the ops create gets (NULL: the
+ * zero origin, as th_mesh_apply). -ENOSPC also when the origin's author
+ * would be the mesh's TH_MESH_AUTHORS_MAX + 1st. */
+int th_mesh_apply_origin(struct th_mesh *m, const struct th_pl_mesh_op *ops, unsigned n, const uint64_t *new_ids,
+			 const struct th_mesh_origin *origin, struct th_journal *j, const char **why);
+/* The key of author index k (a face's `author`), NULL for 0 (unknown) or
+ * an index the mesh does not hold. Valid until the mesh next changes. */
+const uint8_t *th_mesh_author(const struct th_mesh *m, uint32_t k);
+/* The origin of face slot f: 0, or -EINVAL when f is not a live face. */
+int th_mesh_face_origin(const struct th_mesh *m, int32_t f, struct th_mesh_origin *out);
 /* Reverts one record that th_mesh_apply pushed for this mesh (kind in
  * 1..TH_MESH_REC_MAX, data as popped from the journal, mesh id first).
  * Records must be undone newest first. 0, or -EINVAL for a record that does
@@ -134,6 +167,8 @@ uint64_t th_mesh_record_mesh(const uint8_t *data, size_t len);
  * 0 or -EINVAL with *why. */
 int th_mesh_check(const struct th_mesh *m, const char **why);
 
+/* The size of m's canonical encoding into *size: 0 or -ENOMEM. */
+int th_mesh_encoded_size(const struct th_mesh *m, size_t *size);
 /* Canonical encoding appended to w; 0 or th_wbuf's error. */
 int th_mesh_encode(const struct th_mesh *m, struct th_wbuf *w);
 /* Builds a mesh (m uninitialized) from its canonical encoding at p[len],

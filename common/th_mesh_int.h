@@ -13,7 +13,7 @@ enum {
 	REC_VERT_MOVE,     /* mesh, vertex id, previous position */
 	REC_VERT_REMOVE,   /* mesh, vertex id, position */
 	REC_FACE_ADD,      /* mesh, face id */
-	REC_FACE_REMOVE,   /* mesh, face id, material, u16 n, n vertex ids */
+	REC_FACE_REMOVE,   /* mesh, face id, material, u32 author, u64 lamport, u16 n, n vertex ids */
 	REC_FACE_MATERIAL, /* mesh, face id, previous material */
 };
 _Static_assert(REC_FACE_MATERIAL <= TH_MESH_REC_MAX, "record kinds fit th_mesh.h's range");
@@ -24,9 +24,12 @@ _Static_assert(REC_FACE_MATERIAL <= TH_MESH_REC_MAX, "record kinds fit th_mesh.h
 #define EDGE_EMPTY UINT64_MAX
 #define SLOTS_MIN_CAP 8u
 #define ENC_SMALL 64u /* elements sorted on the stack by th_mesh_encode */
-#define FACE_MIN_BYTES (8u + 4u + 2u + 3u * 8u)
+#define FACE_HEAD_BYTES (8u + 4u + 4u + 8u + 2u) /* id, material, author, lamport, n */
+#define FACE_MIN_BYTES (FACE_HEAD_BYTES + 3u * 8u)
+#define AUTHOR_MIN_CAP 4u
 #define VERT_BYTES (8u + 12u)
-#define REC_FACE_MAX (8u + 8u + 4u + 2u + 8u * TH_MESH_FACE_VERTS_MAX)
+#define REC_FACE_HEAD (8u + 8u + 4u + 4u + 8u + 2u)
+#define REC_FACE_MAX (REC_FACE_HEAD + 8u * TH_MESH_FACE_VERTS_MAX)
 
 struct ix_id {
 	uint64_t id; /* 0: empty */
@@ -59,6 +62,13 @@ struct th_mesh_index {
 	int32_t *touched;
 	uint32_t ntouched, touched_cap;
 	struct th_journal scratch; /* th_mesh_apply's when the caller gives none */
+	/* Face authors: index k of a face is authors[k - 1]. Appended as
+	 * th_mesh_apply_origin meets them and kept while the mesh lives (undo
+	 * records name them by index); a decoded mesh holds those of its
+	 * faces, in the encoding's order. */
+	uint8_t (*authors)[TH_MESH_AUTHOR_LEN];
+	uint32_t nauthors, cap_authors;
+	uint32_t last_author; /* the index th_mesh_apply_origin found last */
 };
 
 /* Little-endian stores and loads: a plain copy on a little-endian host
@@ -146,6 +156,8 @@ int32_t th_mesh_i_face_put(struct th_mesh *m, uint64_t id, uint32_t material, co
 			   bool unchecked_edges);
 const char *th_mesh_i_face_shape_refusal(const struct th_mesh *m, uint64_t id, const int32_t *vs, unsigned n);
 bool th_mesh_i_fan_ok(const struct th_mesh *m, int32_t v);
+/* Room for `n` authors in all: 0 or -ENOMEM. */
+int th_mesh_i_authors_reserve(struct th_mesh_index *x, uint32_t n);
 
 static inline int reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe)
 {

@@ -669,6 +669,16 @@ static unsigned derive_new_ids(struct th_scene *s, const struct th_logrec_entry 
 	return created;
 }
 
+_Static_assert(TH_MESH_AUTHOR_LEN == TH_LOGREC_KEY_LEN, "a face's author is an entry's author key");
+
+/* The provenance of the faces an entry creates: its author and lamport. */
+static struct th_mesh_origin entry_origin(const struct th_logrec_entry *e)
+{
+	struct th_mesh_origin o = { .lamport = e->lamport };
+	memcpy(o.author, e->author, sizeof o.author);
+	return o;
+}
+
 static int apply_mesh_create(struct th_scene *s, const struct th_logrec_entry *e, struct th_journal *j,
 			     struct th_scene_refusal *r)
 {
@@ -699,7 +709,8 @@ static int apply_mesh_create(struct th_scene *s, const struct th_logrec_entry *e
 	}
 	/* No mesh records: reverting the creation destroys the whole mesh. */
 	const char *why = NULL;
-	rv = th_mesh_apply(m, p->ops, p->ops_count, s->new_ids, NULL, &why);
+	struct th_mesh_origin origin = entry_origin(e);
+	rv = th_mesh_apply_origin(m, p->ops, p->ops_count, s->new_ids, &origin, NULL, &why);
 	if (rv == 0 && (rv = jpush_id(j, REC_MESH_CREATED, mid)) == 0)
 		rv = jpush_id(j, REC_ENTITY_CREATED, eid);
 	if (rv < 0) {
@@ -737,7 +748,8 @@ static int apply_mesh_patch(struct th_scene *s, const struct th_logrec_entry *e,
 	if (rv < 0)
 		return rv;
 	const char *why = NULL;
-	rv = th_mesh_apply(m, p->ops, p->ops_count, s->new_ids, j, &why);
+	struct th_mesh_origin origin = entry_origin(e);
+	rv = th_mesh_apply_origin(m, p->ops, p->ops_count, s->new_ids, &origin, j, &why);
 	if (rv == -EINVAL)
 		return refuse(r, TH_REFUSE_MESH, why ? why : "ops: the patch does not fit the mesh");
 	if (rv < 0)
@@ -992,13 +1004,6 @@ static int encode_entities(const struct th_scene *s, struct th_wbuf *w)
 	return rv;
 }
 
-/* Bytes of a mesh's canonical encoding (th_mesh.h's layout: every corner
- * of every face is one live half-edge). */
-static size_t mesh_enc_size(const struct th_mesh *m)
-{
-	return 8 + 4 + (size_t)m->live_verts * 20 + 4 + (size_t)m->live_faces * 14 + (size_t)m->live_hes * 8;
-}
-
 /* The mesh in slot's canonical encoding, from the cache or encoded into it
  * (a buffer of exactly its size). The cache is not the scene's content:
  * filling it while encoding a const scene changes nothing a reader sees. */
@@ -1007,7 +1012,9 @@ static const struct mesh_enc *mesh_encoding(const struct scene_meshes *ms, uint3
 	struct mesh_enc *c = (struct mesh_enc *)&ms->enc[slot];
 	if (c->valid)
 		return c;
-	size_t want = mesh_enc_size(ms->m[slot]);
+	size_t want;
+	if ((*rv = th_mesh_encoded_size(ms->m[slot], &want)) < 0)
+		return NULL;
 	if (c->cap < want) {
 		uint8_t *p = realloc(c->p, want);
 		if (!p) {

@@ -37,7 +37,7 @@
  * undoes steps newest first, exactly (a mesh.create's mesh is destroyed).
  *
  * Canonical encoding (th_scene_encode), what the world hash covers:
- *   "THSC" u32 version (1)
+ *   "THSC" u32 version (2)
  *   u32 defined materials, per material ascending index: u8 index,
  *       u16 name length + name, f32 base_color[4], f32 roughness, f32 metallic
  *   u32 entities, per entity ascending id: u64 id, u32 component mask (bit
@@ -62,7 +62,8 @@
 #define TH_SCENE_ENTITIES_MAX (1u << 22)
 #define TH_SCENE_MESHES_MAX (1u << 20)
 #define TH_SCENE_MATERIALS TH_PL_MATERIALS_MAX
-#define TH_SCENE_ENCODING_VERSION 1
+/* 2: faces carry provenance (th_mesh.h); 1 is not read. */
+#define TH_SCENE_ENCODING_VERSION 2
 
 /* Why an entry was refused. Stable: shown by thetactl, sent to clients. */
 enum th_refusal {

@@ -582,19 +582,22 @@ static void encode_is_canonical_whatever_the_order(void **state)
 	struct mf_enc ea = mf_enc_of(&a), eb = mf_enc_of(&b);
 	assert_true(mf_enc_same(ea, eb));
 	/* The layout of th_mesh.h. */
-	assert_int_equal(ea.len, 8 + 4 + 8 * 20 + 4 + 6 * (14 + 4 * 8));
+	assert_int_equal(ea.len, 8 + 4 + 8 * 20 + 4 + 4 + 6 * (26 + 4 * 8));
 	assert_int_equal(th_get_le64(ea.d), MF_MESH_ID);
 	assert_int_equal(th_get_le32(ea.d + 8), 8);
 	assert_int_equal(th_get_le64(ea.d + 12), 1);
 	assert_int_equal(th_get_le32(ea.d + 12 + 8), 0);          /* x of vertex 1 */
 	assert_int_equal(th_get_le32(ea.d + 12 + 20 + 8), 0x3f800000); /* x of vertex 2: 1.0f */
-	const uint8_t *f = ea.d + 12 + 160;
+	assert_int_equal(th_get_le32(ea.d + 12 + 160), 0); /* no author: th_mesh_apply's zero origin */
+	const uint8_t *f = ea.d + 12 + 160 + 4;
 	assert_int_equal(th_get_le32(f), 6);
 	assert_int_equal(th_get_le64(f + 4), 101);
-	assert_int_equal(th_get_le32(f + 12), 0);
-	assert_int_equal(th_get_le16(f + 16), 4);
+	assert_int_equal(th_get_le32(f + 12), 0); /* material */
+	assert_int_equal(th_get_le32(f + 16), 0); /* author: unknown */
+	assert_int_equal(th_get_le64(f + 20), 0); /* lamport */
+	assert_int_equal(th_get_le16(f + 28), 4);
 	for (unsigned k = 0; k < 4; k++)
-		assert_int_equal(th_get_le64(f + 18 + 8 * k), mf_cube_faces[0][k]);
+		assert_int_equal(th_get_le64(f + 30 + 8 * k), mf_cube_faces[0][k]);
 	/* A rotated loop is another face: the first corner is kept. */
 	mf_p_remove(p, 101);
 	mf_p_face(p, 101, 0, 4, (uint64_t[]){ 4, 3, 2, 1 });
@@ -636,9 +639,9 @@ static void decode_round_trips(void **state)
 	struct th_mesh e, e2;
 	assert_int_equal(th_mesh_init(&e, 5), 0);
 	struct mf_enc ee = mf_enc_of(&e);
-	assert_int_equal(ee.len, 16);
+	assert_int_equal(ee.len, 20);
 	assert_int_equal(th_mesh_decode(&e2, ee.d, ee.len, &used, &why), 0);
-	assert_int_equal(used, 16);
+	assert_int_equal(used, 20);
 	mf_mesh_ok(&e2);
 	free(ee.d);
 	th_mesh_fini(&e);
@@ -672,7 +675,7 @@ static void decode_refuses_what_encode_never_writes(void **state)
 	mf_build_cube(&a, NULL, 6);
 	struct mf_enc e = mf_enc_of(&a);
 	uint8_t *c = malloc(e.len);
-	const size_t verts = 12, faces = 12 + 8 * 20, face0 = faces + 4;
+	const size_t verts = 12, authors = 12 + 8 * 20, faces = authors + 4, face0 = faces + 4, face1 = face0 + 58;
 	/* Every proper prefix. */
 	for (size_t n = 0; n < e.len; n++)
 		expect_decode_refused(e.d, n, NULL, "a prefix");
@@ -690,18 +693,22 @@ static void decode_refuses_what_encode_never_writes(void **state)
 	MUTATE(th_put_le64(c + verts, 3), "vertex ids");                /* out of order */
 	MUTATE(th_put_le32(c + verts + 8, 0x7fc00000), "finite");       /* NaN */
 	MUTATE(th_put_le32(c + verts + 12, 0x7f800000), "finite");      /* infinity */
+	MUTATE(th_put_le32(c + authors, 1), NULL);                      /* the face count's bytes read as a key */
+	MUTATE(th_put_le32(c + authors, 1u << 20), "AUTHORS_MAX");
+	MUTATE(th_put_le32(c + authors, 1u << 14), "authors truncated");
 	MUTATE(th_put_le32(c + faces, 7), "truncated");
 	MUTATE(th_put_le32(c + faces, 0xffffffffu), NULL);
 	MUTATE(th_put_le64(c + face0, 0), "face ids");
-	MUTATE(th_put_le64(c + face0 + 46, 101), "face ids");           /* face 2 repeats 101 */
+	MUTATE(th_put_le64(c + face1, 101), "face ids");                /* face 2 repeats 101 */
 	MUTATE(th_put_le64(c + face0, 3), "already used");              /* a vertex's id */
 	MUTATE(th_put_le32(c + face0 + 8, TH_PL_MATERIALS_MAX), "material");
-	MUTATE(th_put_le16(c + face0 + 12, 2), NULL);
-	MUTATE(th_put_le16(c + face0 + 12, TH_MESH_FACE_VERTS_MAX + 1), "corners");
-	MUTATE(th_put_le64(c + face0 + 14, 42), "missing vertex");
-	MUTATE(th_put_le64(c + face0 + 14 + 8, 1), "repeats a vertex");
+	MUTATE(th_put_le32(c + face0 + 12, 1), "author");               /* the mesh lists no author */
+	MUTATE(th_put_le16(c + face0 + 24, 2), NULL);
+	MUTATE(th_put_le16(c + face0 + 24, TH_MESH_FACE_VERTS_MAX + 1), "corners");
+	MUTATE(th_put_le64(c + face0 + 26, 42), "missing vertex");
+	MUTATE(th_put_le64(c + face0 + 26 + 8, 1), "repeats a vertex");
 	/* Face 102 (top, 5 6 7 8) turned to 5 8 7 6: same orientation as its neighbours. */
-	MUTATE((th_put_le64(c + face0 + 46 + 14 + 8, 8), th_put_le64(c + face0 + 46 + 14 + 24, 6)), "directed edge");
+	MUTATE((th_put_le64(c + face1 + 26 + 8, 8), th_put_le64(c + face1 + 26 + 24, 6)), "directed edge");
 #undef MUTATE
 	/* A bowtie, written by hand: two triangles sharing vertex 1 only. */
 	struct th_wbuf w;
@@ -712,11 +719,14 @@ static void decode_refuses_what_encode_never_writes(void **state)
 		th_wbuf_u64(&w, i);
 		th_wbuf_f32s(&w, (float[]){ (float)i, 0, 0 }, 3);
 	}
+	th_wbuf_u32(&w, 0); /* authors */
 	th_wbuf_u32(&w, 2);
 	const uint64_t tri[2][3] = { { 1, 2, 3 }, { 1, 4, 5 } };
 	for (unsigned f = 0; f < 2; f++) {
 		th_wbuf_u64(&w, 10 + f);
-		th_wbuf_u32(&w, 0);
+		th_wbuf_u32(&w, 0); /* material */
+		th_wbuf_u32(&w, 0); /* author */
+		th_wbuf_u64(&w, 0); /* lamport */
 		th_wbuf_u16(&w, 3);
 		for (unsigned k = 0; k < 3; k++)
 			th_wbuf_u64(&w, tri[f][k]);
@@ -741,6 +751,27 @@ static int exp_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int key_cmp(const void *a, const void *b) { return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, 32); }
+
+/* The distinct authors of m's live faces in ascending key order into
+ * keys[cap]; returns their count. */
+static unsigned face_authors(const struct th_mesh *m, const uint8_t **keys, unsigned cap)
+{
+	unsigned n = 0;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		const uint8_t *a = m->faces[f].id ? th_mesh_author(m, m->faces[f].author) : NULL;
+		bool seen = !a;
+		for (unsigned i = 0; i < n && !seen; i++)
+			seen = !memcmp(keys[i], a, 32);
+		if (!seen) {
+			assert_true(n < cap);
+			keys[n++] = a;
+		}
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	return n;
+}
+
 static struct mf_enc expected_encoding(const struct th_mesh *m)
 {
 	struct exp_elem *e = malloc((m->nverts + m->nfaces + 1) * sizeof(*e));
@@ -758,6 +789,11 @@ static struct mf_enc expected_encoding(const struct th_mesh *m)
 		th_wbuf_u64(&w, e[i].id);
 		th_wbuf_f32s(&w, m->verts[e[i].slot].pos, 3);
 	}
+	const uint8_t *keys[16];
+	unsigned na = face_authors(m, keys, 16);
+	th_wbuf_u32(&w, na);
+	for (unsigned i = 0; i < na; i++)
+		th_wbuf_put(&w, keys[i], 32);
 	n = 0;
 	for (uint32_t f = 0; f < m->nfaces; f++)
 		if (m->faces[f].id)
@@ -770,6 +806,12 @@ static struct mf_enc expected_encoding(const struct th_mesh *m)
 		assert_true(k >= 3);
 		th_wbuf_u64(&w, e[i].id);
 		th_wbuf_u32(&w, m->faces[e[i].slot].material);
+		const uint8_t *a = th_mesh_author(m, m->faces[e[i].slot].author);
+		uint32_t rank = 0;
+		for (unsigned r = 0; r < na && a && !rank; r++)
+			rank = memcmp(keys[r], a, 32) ? 0 : r + 1;
+		th_wbuf_u32(&w, rank);
+		th_wbuf_u64(&w, m->faces[e[i].slot].lamport);
 		th_wbuf_u16(&w, (uint16_t)k);
 		for (int c = 0; c < k; c++)
 			th_wbuf_u64(&w, loop[c]);
@@ -812,7 +854,15 @@ static void build_big_grid(struct th_mesh *m, unsigned g, uint64_t (*id)(uint64_
 	mf_expect_applied(m, p, NULL);
 	unsigned order[8 * 64];
 	assert_true(g % 8 == 0 && g <= 64);
+	struct th_mesh_origin o = { 0 };
 	for (unsigned band = 0; band < g; band += 8) {
+		/* Each band by another author (the last two by the first two
+		 * again, the third by nobody), at its own lamport. */
+		memset(o.author, 0, sizeof(o.author));
+		if (band / 8 != 2)
+			o.author[band / 8 % 3] = (uint8_t)(0x90 - band);
+		o.lamport = 1000 + band;
+		mf_origin = &o;
 		for (unsigned i = 0; i < 8 * g; i++)
 			order[i] = band * g + i;
 		for (unsigned i = 8 * g; i-- > 1;) {
@@ -827,6 +877,7 @@ static void build_big_grid(struct th_mesh *m, unsigned g, uint64_t (*id)(uint64_
 		}
 		mf_expect_applied(m, p, NULL);
 	}
+	mf_origin = NULL;
 	for (unsigned y = 0; y < g; y += 3) {
 		grid_row(p, g, y, id, false);
 		mf_expect_applied(m, p, NULL);

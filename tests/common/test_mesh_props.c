@@ -403,6 +403,7 @@ static struct mf_enc ref_encode(const struct ref *r, uint64_t mesh)
 		th_wbuf_u64(&w, ids[i]);
 		th_wbuf_f32s(&w, r->pos[ref_vert(r, ids[i])], 3);
 	}
+	th_wbuf_u32(&w, 0); /* authors: th_mesh_apply gives the zero origin */
 	th_wbuf_u32(&w, r->nf);
 	for (unsigned i = 0; i < r->nf; i++)
 		ids[i] = r->f[i].id;
@@ -411,6 +412,8 @@ static struct mf_enc ref_encode(const struct ref *r, uint64_t mesh)
 		const struct ref_face *f = &r->f[ref_face(r, ids[i])];
 		th_wbuf_u64(&w, f->id);
 		th_wbuf_u32(&w, f->material);
+		th_wbuf_u32(&w, 0); /* author: unknown */
+		th_wbuf_u64(&w, 0); /* lamport */
 		th_wbuf_u16(&w, (uint16_t)f->n);
 		for (unsigned k = 0; k < f->n; k++)
 			th_wbuf_u64(&w, f->v[k]);

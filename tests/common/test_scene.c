@@ -283,7 +283,7 @@ static void expect_events(struct events *ev, size_t n, ...)
 static void put_header(struct th_wbuf *w)
 {
 	th_wbuf_put(w, "THSC", 4);
-	th_wbuf_u32(w, 1);
+	th_wbuf_u32(w, 2);
 }
 static void put_material(struct th_wbuf *w, uint8_t idx, const char *name, const float f[6])
 {
@@ -304,8 +304,9 @@ static void put_entity(struct th_wbuf *w, uint64_t id, uint32_t mask, const void
 static void put_empty_mesh(struct th_wbuf *w, uint64_t id)
 {
 	th_wbuf_u64(w, id);
-	th_wbuf_u32(w, 0);
-	th_wbuf_u32(w, 0);
+	th_wbuf_u32(w, 0); /* vertices */
+	th_wbuf_u32(w, 0); /* authors */
+	th_wbuf_u32(w, 0); /* faces */
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -732,6 +733,15 @@ static void mesh_patch_applies_all_or_nothing_and_reverts_exactly(void **state)
 	int32_t nf = th_mesh_face_find(m, element_of(pe, 2));
 	assert_true(nf != TH_MESH_NONE);
 	assert_int_equal(m->faces[nf].material, 1);
+	/* Provenance: the patch's face is b's, at the patch's lamport; the
+	 * quad stays a's, at the mesh.create's. */
+	struct th_mesh_origin o;
+	assert_int_equal(th_mesh_face_origin(m, nf, &o), 0);
+	assert_memory_equal(o.author, b.key, 32);
+	assert_int_equal(o.lamport, pe->lamport);
+	assert_int_equal(th_mesh_face_origin(m, th_mesh_face_find(m, element_of(q, 5)), &o), 0);
+	assert_memory_equal(o.author, a.key, 32);
+	assert_int_equal(o.lamport, q->lamport);
 	struct th_scene_stats st;
 	th_scene_stats(s, &st);
 	assert_int_equal(st.vertices, 5);
@@ -1368,7 +1378,8 @@ static void decoding_refuses_out_of_order_duplicated_and_invalid_content(void **
 	assert_non_null(th_scene_mesh(s, 9));
 
 	CASE((th_wbuf_put(&w, "THSD", 4), th_wbuf_u32(&w, 1), MATS0, th_wbuf_u32(&w, 0), th_wbuf_u32(&w, 0)));
-	CASE((th_wbuf_put(&w, "THSC", 4), th_wbuf_u32(&w, 2), MATS0, th_wbuf_u32(&w, 0), th_wbuf_u32(&w, 0)));
+	CASE((th_wbuf_put(&w, "THSC", 4), th_wbuf_u32(&w, 1), MATS0, th_wbuf_u32(&w, 0), th_wbuf_u32(&w, 0)));
+	CASE((th_wbuf_put(&w, "THSC", 4), th_wbuf_u32(&w, 3), MATS0, th_wbuf_u32(&w, 0), th_wbuf_u32(&w, 0)));
 	/* materials: out of order, repeated, the default missing, too many,
 	 * an empty name, a NUL in a name, NaN, a value above 1 */
 	CASE((put_header(&w), th_wbuf_u32(&w, 3), put_material(&w, 0, "d", default_mat),

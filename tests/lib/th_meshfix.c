@@ -76,9 +76,12 @@ void mf_p_face(struct mf_patch *p, uint64_t id, uint32_t material, unsigned n, c
 		mf_p_corner(p, v[k]);
 }
 
+struct th_mesh_origin *mf_origin;
+
 int mf_apply(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char **why)
 {
-	int r = th_mesh_apply(m, p->ops, p->n, p->ids, j, why);
+	int r = mf_origin ? th_mesh_apply_origin(m, p->ops, p->n, p->ids, mf_origin, j, why)
+			  : th_mesh_apply(m, p->ops, p->n, p->ids, j, why);
 	p->n = 0;
 	return r;
 }

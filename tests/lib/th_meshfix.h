@@ -38,6 +38,9 @@ void mf_p_local(struct mf_patch *p, unsigned op_index1);   /* a corner by local 
 void mf_p_face(struct mf_patch *p, uint64_t id, uint32_t material, unsigned n, const uint64_t *v);
 /* th_mesh_apply of the patch's ops; empties the patch. */
 int mf_apply(struct th_mesh *m, struct mf_patch *p, struct th_journal *j, const char **why);
+/* The origin mf_apply gives the faces it creates (th_mesh_apply_origin);
+ * NULL (the default): th_mesh_apply's zero origin. */
+extern struct th_mesh_origin *mf_origin;
 
 /* ---- encodings and checks ---- */
 

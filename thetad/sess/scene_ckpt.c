@@ -58,7 +58,8 @@ int sess_ckpt_parse(const uint8_t *p, size_t len, const uint8_t session[SESS_CKP
 		return -EBADMSG;
 	}
 	if (th_get_le32(p + 4) != SESS_CKPT_VERSION) {
-		*why = "the checkpoint version is not 1";
+		*why = "the checkpoint is of another format version than this build writes (the scene is rebuilt "
+		       "from the log)";
 		return -EBADMSG;
 	}
 	memcpy(x.session, p + 8, SESS_CKPT_ID_LEN);

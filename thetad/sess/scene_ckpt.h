@@ -26,7 +26,9 @@
 #include <stdint.h>
 
 #define SESS_CKPT_MAGIC "THCK"
-#define SESS_CKPT_VERSION 1u
+/* 2: the scene's faces carry provenance (th_mesh.h). A version-1 file is
+ * not read: the scene is rebuilt from the log. */
+#define SESS_CKPT_VERSION 2u
 #define SESS_CKPT_HEADER_LEN 108u
 #define SESS_CKPT_ID_LEN 16u
 #define SESS_CKPT_HASH_LEN 32u

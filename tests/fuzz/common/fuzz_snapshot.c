@@ -47,7 +47,7 @@ static uint8_t *fz_seal(const uint8_t *content, size_t len, size_t *out_len)
 	if (!p)
 		return NULL;
 	th_put_le32(p, TH_FOLD_SNAPSHOT_MAGIC);
-	th_put_le32(p + 4, 1);
+	th_put_le32(p + 4, TH_FOLD_SNAPSHOT_VERSION);
 	th_put_le64(p + 8, len);
 	crypto_generichash(p + 16, 32, content, len, NULL, 0);
 	size_t z = ZSTD_compress(p + 48, bound, content, len, 1);
