@@ -54,8 +54,7 @@ long sh_add(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_
 	return (long)l->n++;
 }
 
-/* Encodes a payload with th_cmd_payload_encode and appends the entry. */
-static int sh_add_typed(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t scope_id,
+int sh_add_typed(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t scope_id,
 			const void *m)
 {
 	uint8_t *buf = malloc(TH_LOGREC_PAYLOAD_MAX);

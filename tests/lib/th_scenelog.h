@@ -43,6 +43,11 @@ void sh_fini(struct sh_log *l);
 long sh_add(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t scope_id,
 	    const void *payload, size_t len, uint64_t lamport);
 
+/* The same with the payload struct m (union th_pl_any's member for type),
+ * encoded by th_cmd_payload_encode: 0 or negative errno. */
+int sh_add_typed(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t scope_kind, uint64_t scope_id,
+		 const void *m);
+
 /* entity.create with a Transform at pos; the new entity's id in *id. */
 int sh_entity_create(struct sh_log *l, struct lt_author *a, const float pos[3], uint64_t *id);
 /* component.write of entity's Transform (position pos, identity rest). */

@@ -1,0 +1,439 @@
+/* Scene export (th_export.h): the output sink and the export model both
+ * writers share; the formats are th_gltf_write.c and th_obj_write.c. */
+#include "th_export.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "th_export_int.h"
+#include "th_meshop.h"
+
+/* ---- the sink ----------------------------------------------------------- */
+
+int xo_init(struct xo *o, int fd, bool count_only)
+{
+	*o = (struct xo){ .fd = fd, .count_only = count_only };
+	if (count_only)
+		return 0;
+	o->buf = malloc(TH_EXPORT_BUF_BYTES);
+	o->in = malloc(XO_B64_IN);
+	if (!o->buf || !o->in) {
+		xo_fini(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xo_fini(struct xo *o)
+{
+	free(o->buf);
+	free(o->in);
+	o->buf = o->in = NULL;
+}
+
+int xo_flush(struct xo *o)
+{
+	size_t off = 0;
+	while (!o->err && off < o->n) {
+		ssize_t w = write(o->fd, o->buf + off, o->n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			o->err = w < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	o->n = 0;
+	return o->err;
+}
+
+static void xo_raw(struct xo *o, const uint8_t *p, size_t n)
+{
+	o->bytes += n;
+	if (o->count_only || o->err)
+		return;
+	while (n) {
+		size_t room = TH_EXPORT_BUF_BYTES - o->n, k = n < room ? n : room;
+		memcpy(o->buf + o->n, p, k);
+		o->n += k;
+		p += k;
+		n -= k;
+		if (o->n == TH_EXPORT_BUF_BYTES && xo_flush(o))
+			return;
+	}
+}
+
+/* Base64 of in[0..nin) (a multiple of 3 unless final) to the output. */
+static void xo_b64_drain(struct xo *o)
+{
+	uint8_t enc[XO_B64_IN / 3 * 4 + 1];
+	if (!o->nin)
+		return;
+	sodium_bin2base64((char *)enc, sizeof(enc), o->in, o->nin, sodium_base64_VARIANT_ORIGINAL);
+	xo_raw(o, enc, sodium_base64_encoded_len(o->nin, sodium_base64_VARIANT_ORIGINAL) - 1);
+	o->nin = 0;
+}
+
+void xo_put(struct xo *o, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	if (!o->b64) {
+		xo_raw(o, b, n);
+		return;
+	}
+	if (o->count_only) { /* 4 characters per 3 bytes, the last group padded */
+		o->nin += n;
+		o->bytes += o->nin / 3 * 4;
+		o->nin %= 3;
+		return;
+	}
+	while (n) {
+		size_t room = XO_B64_IN - o->nin, k = n < room ? n : room;
+		memcpy(o->in + o->nin, b, k);
+		o->nin += k;
+		b += k;
+		n -= k;
+		if (o->nin == XO_B64_IN)
+			xo_b64_drain(o);
+	}
+}
+
+void xo_b64_begin(struct xo *o)
+{
+	o->b64 = true;
+	o->nin = 0;
+}
+
+void xo_b64_end(struct xo *o)
+{
+	if (o->count_only)
+		o->bytes += o->nin ? 4 : 0;
+	else
+		xo_b64_drain(o);
+	o->nin = 0;
+	o->b64 = false;
+}
+
+void xo_str(struct xo *o, const char *s) { xo_put(o, s, strlen(s)); }
+
+void xo_json_str(struct xo *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	xo_put(o, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+			xo_put(o, e, 2);
+		} else if (*p < 0x20) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			xo_put(o, e, 6);
+		} else {
+			xo_put(o, p, 1);
+		}
+	}
+	xo_put(o, "\"", 1);
+}
+
+void xo_u64(struct xo *o, uint64_t v)
+{
+	char b[24];
+	unsigned i = sizeof(b);
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	xo_put(o, b + i, sizeof(b) - i);
+}
+
+void xo_i64(struct xo *o, int64_t v)
+{
+	if (v < 0) {
+		xo_put(o, "-", 1);
+		xo_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		xo_u64(o, (uint64_t)v);
+	}
+}
+
+void xo_f32(struct xo *o, float v)
+{
+	char b[32];
+	/* The shortest of 6..9 significant digits that reads back as v. */
+	for (int prec = 6; prec <= 9; prec++) {
+		int n = snprintf(b, sizeof(b), "%.*g", prec, (double)v);
+		if (prec == 9 || strtof(b, NULL) == v) {
+			xo_put(o, b, (size_t)n);
+			return;
+		}
+	}
+}
+
+void xo_f32_exact(struct xo *o, float v)
+{
+	char b[40];
+	int n = snprintf(b, sizeof(b), "%.17g", (double)v);
+	xo_put(o, b, (size_t)n);
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int author_add(struct xmodel *x, const uint8_t *key, uint32_t *out)
+{
+	for (uint32_t i = 0; i < x->nauthors; i++) {
+		if (!memcmp(x->authors[i], key, TH_LOGREC_KEY_LEN)) {
+			*out = i + 1;
+			return 0;
+		}
+	}
+	if (x->nauthors >= TH_EXPORT_AUTHORS_MAX)
+		return -ENOSPC;
+	if (x->nauthors == x->cap_authors) {
+		uint32_t cap = x->cap_authors ? 2 * x->cap_authors : 8;
+		void *p = realloc(x->authors, (size_t)cap * sizeof(*x->authors));
+		if (!p)
+			return -ENOMEM;
+		x->authors = p;
+		x->cap_authors = cap;
+	}
+	memcpy(x->authors[x->nauthors++], key, TH_LOGREC_KEY_LEN);
+	*out = x->nauthors;
+	return 0;
+}
+
+void xmodel_unit_quat(const float in[4], float out[4])
+{
+	double l = 0;
+	for (int i = 0; i < 4; i++)
+		l += (double)in[i] * in[i];
+	l = sqrt(l);
+	for (int i = 0; i < 4; i++)
+		out[i] = l > 1e-12 ? (float)(in[i] / l) : (i == 3 ? 1.0f : 0.0f);
+}
+
+void xmodel_face_normal(const struct th_mesh *m, int32_t f, float n[3])
+{
+	if (th_mesh_face_normal(m, f, n, NULL) < 0) {
+		n[0] = n[1] = 0;
+		n[2] = 1;
+	}
+}
+
+/* The faces of xm->m grouped by material (counting sort, slot order kept
+ * within a material), one primitive per material, with counts and bounds. */
+static int mesh_build(struct xmodel *x, struct xmesh *xm)
+{
+	const struct th_mesh *m = xm->m;
+	uint32_t count[TH_SCENE_MATERIALS] = { 0 }, start[TH_SCENE_MATERIALS];
+	xm->order = malloc(((size_t)m->live_faces + 1) * sizeof(*xm->order));
+	if (!xm->order)
+		return -ENOMEM;
+	for (uint32_t f = 0; f < m->nfaces; f++)
+		if (m->faces[f].id)
+			count[m->faces[f].material]++;
+	uint32_t sum = 0, nprims = 0;
+	for (unsigned k = 0; k < TH_SCENE_MATERIALS; k++) {
+		start[k] = sum;
+		sum += count[k];
+		nprims += count[k] > 0;
+	}
+	for (uint32_t f = 0; f < m->nfaces; f++)
+		if (m->faces[f].id)
+			xm->order[start[m->faces[f].material]++] = f;
+	xm->prims = calloc(nprims ? nprims : 1, sizeof(*xm->prims));
+	if (!xm->prims)
+		return -ENOMEM;
+	/* Authors: mesh index -> file index (th_mesh_author is NULL past the list). */
+	uint32_t na = 0;
+	while (th_mesh_author(m, na + 1))
+		na++;
+	xm->amap = calloc((size_t)na + 1, sizeof(*xm->amap));
+	if (!xm->amap)
+		return -ENOMEM;
+	xm->namap = na + 1;
+	uint32_t first = 0;
+	for (unsigned k = 0; k < TH_SCENE_MATERIALS; k++) {
+		if (!count[k])
+			continue;
+		struct xprim *p = &xm->prims[xm->nprims++];
+		*p = (struct xprim){ .material = k, .first = first, .nfaces = count[k] };
+		for (int i = 0; i < 3; i++) {
+			p->min[i] = INFINITY;
+			p->max[i] = -INFINITY;
+		}
+		for (uint32_t i = first; i < first + count[k]; i++) {
+			const struct th_mesh_face *fc = &m->faces[xm->order[i]];
+			p->nverts += fc->n;
+			p->nidx += 3u * (fc->n - 2u);
+			int32_t h = fc->he;
+			for (unsigned c = 0; c < fc->n; c++, h = m->hes[h].next) {
+				const float *v = m->verts[m->hes[h].vert].pos;
+				for (int a = 0; a < 3; a++) {
+					p->min[a] = v[a] < p->min[a] ? v[a] : p->min[a];
+					p->max[a] = v[a] > p->max[a] ? v[a] : p->max[a];
+				}
+			}
+			uint32_t ak = fc->author;
+			if (ak && ak <= na && !xm->amap[ak]) {
+				int r = author_add(x, th_mesh_author(m, ak), &xm->amap[ak]);
+				if (r < 0)
+					return r;
+			}
+		}
+		if (p->nverts > UINT32_MAX || p->nidx > UINT32_MAX)
+			return -EFBIG;
+		if (x->mat_index[k] < 0) {
+			x->mat_index[k] = (int16_t)x->nmats;
+			x->mats[x->nmats++] = (uint16_t)k;
+		}
+		x->faces += count[k];
+		x->triangles += p->nidx / 3;
+		x->corners += p->nverts;
+		first += count[k];
+	}
+	return 0;
+}
+
+int xmodel_build(struct xmodel *x, const struct th_scene *s)
+{
+	*x = (struct xmodel){ .s = s };
+	for (unsigned k = 0; k < TH_SCENE_MATERIALS; k++)
+		x->mat_index[k] = -1;
+	struct th_scene_stats st;
+	th_scene_stats(s, &st);
+	uint64_t *ids = malloc(((size_t)st.entities + 1) * sizeof(*ids));
+	int r = -ENOMEM;
+	if (!ids)
+		return r;
+	size_t cur = 0, n = 0;
+	uint64_t id;
+	while (n < st.entities && th_scene_next_entity(s, &cur, &id))
+		ids[n++] = id;
+	qsort(ids, n, sizeof(*ids), u64_cmp);
+	x->nodes = calloc(n ? n : 1, sizeof(*x->nodes));
+	x->meshes = calloc(n ? n : 1, sizeof(*x->meshes));
+	if (!x->nodes || !x->meshes)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct th_c_transform *t = th_scene_component(s, ids[i], TH_COMP_TRANSFORM);
+		const struct th_c_mesh_ref *mr = th_scene_component(s, ids[i], TH_COMP_MESH_REF);
+		if (!t && !mr)
+			continue;
+		struct xnode *nd = &x->nodes[x->nnodes++];
+		*nd = (struct xnode){ .entity = ids[i], .has_t = t != NULL, .mesh = -1 };
+		if (t)
+			nd->t = *t;
+		const struct th_mesh *m = mr ? th_scene_mesh(s, mr->mesh) : NULL;
+		if (!m || !m->live_faces)
+			continue;
+		nd->material = mr->material;
+		for (uint32_t k = 0; k < x->nmeshes && nd->mesh < 0; k++)
+			if (x->meshes[k].m == m)
+				nd->mesh = (int32_t)k;
+		if (nd->mesh >= 0)
+			continue;
+		struct xmesh *xm = &x->meshes[x->nmeshes];
+		*xm = (struct xmesh){ .m = m };
+		nd->mesh = (int32_t)x->nmeshes++;
+		if ((r = mesh_build(x, xm)) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	free(ids);
+	if (r < 0)
+		xmodel_fini(x);
+	return r;
+}
+
+void xmodel_fini(struct xmodel *x)
+{
+	for (uint32_t k = 0; x->meshes && k < x->nmeshes; k++) {
+		free(x->meshes[k].order);
+		free(x->meshes[k].amap);
+		free(x->meshes[k].prims);
+	}
+	free(x->meshes);
+	free(x->nodes);
+	free(x->authors);
+	*x = (struct xmodel){ 0 };
+}
+
+const struct th_scene_material *xmodel_material(const struct xmodel *x, uint32_t file_index)
+{
+	const struct th_scene_material *m = th_scene_material(x->s, x->mats[file_index]);
+	return m && m->defined ? m : th_scene_material(x->s, 0);
+}
+
+void xmodel_material_name(const struct xmodel *x, uint32_t file_index, char *out, size_t cap)
+{
+	const struct th_scene_material *m = th_scene_material(x->s, x->mats[file_index]);
+	int n = snprintf(out, cap, "m%u", (unsigned)x->mats[file_index]);
+	if (n < 0 || (size_t)n + 1 >= cap || !m || !m->defined || !m->name[0])
+		return;
+	size_t k = (size_t)n;
+	out[k++] = '_';
+	for (const char *p = m->name; *p && k + 1 < cap; p++) {
+		char ch = *p;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+			  ch == '-';
+		out[k++] = ok ? ch : '_';
+	}
+	out[k] = 0;
+}
+
+/* ---- entry point ----------------------------------------------------------- */
+
+enum th_export_format th_export_format_of(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+	if (!dot || strchr(dot, '/'))
+		return 0;
+	if (!strcasecmp(dot, ".glb"))
+		return TH_EXPORT_GLB;
+	if (!strcasecmp(dot, ".gltf"))
+		return TH_EXPORT_GLTF;
+	if (!strcasecmp(dot, ".obj"))
+		return TH_EXPORT_OBJ;
+	return 0;
+}
+
+int th_export_scene(const struct th_scene *s, const struct th_export_config *c, int fd, int mtl_fd,
+		    struct th_export_stats *st)
+{
+	struct th_export_stats z = { 0 };
+	if (!s || !c || fd < 0 || (c->session && strlen(c->session) > TH_EXPORT_NAME_MAX) ||
+	    (c->mtl_name && strlen(c->mtl_name) > TH_EXPORT_NAME_MAX) ||
+	    (c->format != TH_EXPORT_GLB && c->format != TH_EXPORT_GLTF && c->format != TH_EXPORT_OBJ))
+		return -EINVAL;
+	struct xmodel x;
+	int r = xmodel_build(&x, s);
+	if (r < 0)
+		return r;
+	z.nodes = x.nnodes;
+	z.meshes = x.nmeshes;
+	z.materials = x.nmats;
+	z.authors = x.nauthors;
+	z.faces = x.faces;
+	z.triangles = x.triangles;
+	for (uint32_t k = 0; k < x.nmeshes; k++)
+		z.primitives += x.meshes[k].nprims;
+	r = c->format == TH_EXPORT_OBJ ? th_obj_write(&x, c, fd, mtl_fd, &z) : th_gltf_write(&x, c, fd, &z);
+	xmodel_fini(&x);
+	if (r == 0 && st)
+		*st = z;
+	return r;
+}

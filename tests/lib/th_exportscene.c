@@ -1,0 +1,104 @@
+/* The export tests' scene (th_exportscene.h). */
+#include "th_exportscene.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "th_cmd.h"
+#include "th_id.h"
+#include "th_payload.h"
+#include "th_schema.h"
+
+static int material(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4],
+		    float roughness, float metallic)
+{
+	struct th_pl_material_set m = { .index = index, .roughness_metallic = { roughness, metallic } };
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	memcpy(m.base_color, rgba, sizeof(m.base_color));
+	return sh_add_typed(l, a, TH_CMD_MATERIAL_SET, TH_SCOPE_GLOBAL, 0, &m);
+}
+
+/* A regular pentagon of new vertices at z = 1 around (1.5, 3), one face. */
+static int pentagon(struct sh_log *l, struct lt_author *b, const struct sh_mesh *on, uint64_t *face)
+{
+	struct th_pl_mesh_patch *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	unsigned o = 0;
+	for (unsigned k = 0; k < 5; k++) {
+		double t = 2 * M_PI * k / 5;
+		p->ops[o].op = TH_PL_MESH_OP_VERTEX_ADD;
+		p->ops[o].position[0] = (float)(1.5 + cos(t));
+		p->ops[o].position[1] = (float)(3 + sin(t));
+		p->ops[o++].position[2] = 1;
+	}
+	p->ops[o].op = TH_PL_MESH_OP_FACE_ADD;
+	p->ops[o++].arg = 1;
+	for (unsigned k = 0; k < 5; k++) {
+		p->ops[o].op = TH_PL_MESH_OP_LOOP;
+		p->ops[o].arg = TH_PL_MESH_REF_LOCAL;
+		p->ops[o++].element = k + 1;
+	}
+	p->ops_count = (uint16_t)o;
+	uint64_t seq = b->chain.seq + 1;
+	int r = sh_add_typed(l, b, TH_CMD_MESH_PATCH, TH_SCOPE_MESH, on->mesh, p);
+	free(p);
+	*face = th_id_derive(TH_ID_MESH_ELEMENT, b->kp.pk, seq, 5 + 1);
+	return r;
+}
+
+static int transform(struct sh_log *l, struct lt_author *a, uint64_t entity)
+{
+	struct th_c_transform t = {
+		.position = { 5, 0, 0 },
+		.rotation = { 0, 0, (float)sin(M_PI / 4), (float)cos(M_PI / 4) },
+		.scale = { 2, 2, 2 },
+	};
+	uint8_t val[TH_SCHEMA_MAX_VALUE_SIZE];
+	int n = th_schema_encode(th_component_record(TH_COMP_TRANSFORM), &t, val, sizeof(val));
+	if (n < 0)
+		return n;
+	struct th_pl_component_write m = { .component = th_component_id(TH_COMP_TRANSFORM), .value = val,
+					   .value_len = (uint16_t)n };
+	return sh_add_typed(l, a, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, entity, &m);
+}
+
+int xs_build(struct sh_log *l, struct xs_scene *x)
+{
+	int r;
+	lt_author_init(&x->a, 0x41);
+	lt_author_init(&x->b, 0x42);
+	if ((r = sh_mesh_strip(l, &x->a, 3, 0, 0, &x->strip_a)) < 0)
+		return r;
+	x->lamport_a_strip = l->v[l->n - 1].e.lamport;
+	if ((r = material(l, &x->b, 1, "glass", (float[4]){ 0.6f, 0.8f, 1, 0.35f }, 0.05f, 0)) < 0 ||
+	    (r = material(l, &x->b, 2, "brass", (float[4]){ 0.8f, 0.6f, 0.2f, 1 }, 0.3f, 1)) < 0)
+		return r;
+	if ((r = pentagon(l, &x->b, &x->strip_a, &x->pentagon)) < 0)
+		return r;
+	x->lamport_b_patch = l->v[l->n - 1].e.lamport;
+	if ((r = sh_mesh_strip(l, &x->b, 2, 2, 2, &x->strip_b)) < 0)
+		return r;
+	x->lamport_b_strip = l->v[l->n - 1].e.lamport;
+	if ((r = transform(l, &x->a, x->strip_b.entity)) < 0)
+		return r;
+	uint64_t e;
+	return sh_entity_create(l, &x->a, (float[3]){ -1, -1, -1 }, &e);
+}
+
+int xs_big_strips(struct sh_log *l, struct lt_author *a, uint64_t triangles)
+{
+	const unsigned quads = (TH_PL_MESH_OPS_MAX - 2) / 7; /* 2 (q + 1) vertices + 5 q ops */
+	for (uint64_t done = 0, k = 0; done < triangles; k++) {
+		uint64_t left = (triangles - done + 1) / 2;
+		unsigned q = left < quads ? (unsigned)left : quads;
+		int r = sh_mesh_strip(l, a, q, (float)k * 0.01f, (uint32_t)(k % 3), NULL);
+		if (r < 0)
+			return r;
+		done += 2u * q;
+	}
+	return 0;
+}
