@@ -1,0 +1,630 @@
+/* Topology operations (common/th_meshop_topo.c) on known meshes: the unit
+ * cube, plane grids, a cylinder. Every patch is applied as an entry
+ * (th_patch_apply), the mesh checked (th_mesh_check) and counted (vertices,
+ * edges, faces), undone through the journal back to the same canonical
+ * encoding, then applied again for the case to look at. Every refusal gives
+ * its sentence and leaves the patch as it was. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "th_id.h"
+#include "th_journal.h"
+#include "th_mesh.h"
+#include "th_meshfix.h"
+#include "th_meshop.h"
+
+static const uint8_t AUTHOR[32] = { 0x74, 0x6f, 0x70, 0x6f };
+
+/* Top face of the cube (mf_cube_faces[1]) and its neighbours. */
+#define BOTTOM 101u
+#define TOP 102u
+#define FRONT 103u
+#define BACK 104u
+#define LEFT 105u
+#define RIGHT 106u
+
+struct tc {
+	struct th_mesh m;
+	struct th_journal j;
+	struct th_patch p;
+	uint64_t seq; /* the entry the last patch was applied as */
+};
+
+static void tc_begin(struct tc *t)
+{
+	th_journal_init(&t->j, 0);
+	th_patch_init(&t->p);
+	t->seq = 0;
+}
+
+static void tc_cube(struct tc *t)
+{
+	tc_begin(t);
+	mf_build_cube(&t->m, NULL, 6);
+}
+
+/* A w x h grid of unit quads in z = 0 facing +z: vertex (i, j) has id
+ * 1 + i + j (w + 1), face (i, j) id 1000 + i + j w. */
+static uint64_t gv(unsigned w, unsigned i, unsigned j) { return 1 + i + j * (w + 1); }
+static uint64_t gf(unsigned w, unsigned i, unsigned j) { return 1000 + i + j * w; }
+
+static void tc_grid(struct tc *t, unsigned w, unsigned h)
+{
+	tc_begin(t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	for (unsigned j = 0; j <= h; j++)
+		for (unsigned i = 0; i <= w; i++)
+			mf_p_vert(p, gv(w, i, j), (float)i, (float)j, 0);
+	for (unsigned j = 0; j < h; j++)
+		for (unsigned i = 0; i < w; i++) {
+			uint64_t v[4] = { gv(w, i, j), gv(w, i + 1, j), gv(w, i + 1, j + 1), gv(w, i, j + 1) };
+			mf_p_face(p, gf(w, i, j), 3, 4, v);
+		}
+	mf_expect_applied(&t->m, p, NULL);
+	free(p);
+}
+
+static void tc_end(struct tc *t)
+{
+	th_patch_fini(&t->p);
+	th_mesh_fini(&t->m);
+	th_journal_fini(&t->j);
+}
+
+static void counts_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f)
+{
+	struct th_mesh_stats s;
+	th_mesh_stats(m, &s);
+	assert_int_equal(s.vertices, v);
+	assert_int_equal(s.edges, e);
+	assert_int_equal(s.faces, f);
+}
+
+/* Applies t->p as the next entry: the mesh stays valid with the counts
+ * given; undo through the journal gives back the mesh exactly; applied
+ * again, it stays for the case to look at. */
+static void apply_checked(struct tc *t, uint32_t v, uint32_t e, uint32_t f)
+{
+	struct mf_enc before = mf_enc_of(&t->m);
+	size_t mark = th_journal_mark(&t->j);
+	const char *why = NULL;
+	t->seq++;
+	int r = th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why);
+	if (r)
+		fail_msg("th_patch_apply: %d (%s)", r, r == -EINVAL ? why : "");
+	mf_mesh_ok(&t->m);
+	counts_are(&t->m, v, e, f);
+	mf_undo_to(&t->m, &t->j, mark);
+	mf_assert_unchanged(&t->m, before);
+	assert_int_equal(th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why), 0);
+	mf_mesh_ok(&t->m);
+	free(before.d);
+}
+
+/* The id op i of the last applied patch created. */
+static uint64_t made(const struct tc *t, uint32_t i)
+{
+	return th_id_derive(TH_ID_MESH_ELEMENT, AUTHOR, t->seq, i + 1);
+}
+
+static const float *pos_of(const struct tc *t, uint64_t vid)
+{
+	int32_t s = th_mesh_vert_find(&t->m, vid);
+	assert_true(s >= 0);
+	return t->m.verts[s].pos;
+}
+
+static unsigned ops_of(const struct th_patch *p, uint8_t op)
+{
+	unsigned k = 0;
+	for (uint32_t i = 0; i < p->n; i++)
+		k += p->ops[i].op == op;
+	return k;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+	const float *x = a, *y = b;
+	for (int i = 0; i < 3; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+/* The positions of the vertices the patch adds (VERTEX_ADD), as a set, are
+ * want[k] within 1e-6. */
+static void added_at(const struct th_patch *p, const float (*want)[3], unsigned k)
+{
+	float got[64][3], exp[64][3];
+	unsigned n = 0;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (p->ops[i].op == TH_PL_MESH_OP_VERTEX_ADD) {
+			assert_true(n < 64);
+			memcpy(got[n++], p->ops[i].position, sizeof(got[0]));
+		}
+	assert_int_equal(n, k);
+	memcpy(exp, want, k * sizeof(exp[0]));
+	qsort(got, n, sizeof(got[0]), cmp_pos);
+	qsort(exp, n, sizeof(exp[0]), cmp_pos);
+	for (unsigned i = 0; i < n; i++)
+		for (int a = 0; a < 3; a++)
+			if (fabsf(got[i][a] - exp[i][a]) > 1e-6f)
+				fail_msg("new vertex %u: (%g %g %g), expected (%g %g %g)", i, got[i][0], got[i][1],
+					 got[i][2], exp[i][0], exp[i][1], exp[i][2]);
+}
+
+/* A patch holding one op before the refused call: it must still hold one. */
+static void prefill(struct tc *t)
+{
+	th_patch_clear(&t->p);
+	const float o[3] = { 9, 9, 9 };
+	assert_true(th_patch_vertex_add(&t->p, o) > 0);
+}
+
+/* The arguments' order of evaluation is unspecified: the sentence is read
+ * through wp after the call. */
+static void refused(struct tc *t, int r, const char *const *wp, const char *needle)
+{
+	const char *why = *wp;
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(why);
+	if (!strstr(why, needle))
+		fail_msg("refused with \"%s\", expected \"%s\"", why, needle);
+	assert_int_equal(t->p.n, 1);
+}
+
+/* Corners of face id. */
+static unsigned corners_of(const struct tc *t, uint64_t face)
+{
+	int32_t f = th_mesh_face_find(&t->m, face);
+	assert_true(f >= 0);
+	return t->m.faces[f].n;
+}
+
+/* ---- vertices ------------------------------------------------------------------ */
+
+static void vertex_free_adds_a_lone_vertex(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const float at[3] = { 2, 3, 4 };
+	const char *why = NULL;
+	assert_int_equal(th_op_vertex_free(&t.m, at, &t.p, &why), 0);
+	assert_int_equal(t.p.n, 1);
+	apply_checked(&t, 9, 12, 6);
+	assert_memory_equal(pos_of(&t, made(&t, 0)), at, sizeof(at));
+
+	prefill(&t);
+	const float bad[3] = { 0, NAN, 0 };
+	refused(&t, th_op_vertex_free(&t.m, bad, &t.p, &why), &why, "position: must be three finite numbers");
+	tc_end(&t);
+}
+
+static void vertex_on_edge_splits_both_faces(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	assert_int_equal(th_op_vertex_on_edge(&t.m, 1, 2, 0.25f, &t.p, &why), 0);
+	/* The vertex, two removes, two pentagons. */
+	assert_int_equal(t.p.n, 1 + 2 + 2 * 6);
+	apply_checked(&t, 9, 13, 6);
+	const float want[1][3] = { { 0.25f, 0, 0 } };
+	added_at(&t.p, want, 1);
+	assert_int_equal(th_mesh_face_find(&t.m, BOTTOM), TH_MESH_NONE);
+	assert_int_equal(th_mesh_face_find(&t.m, FRONT), TH_MESH_NONE);
+	assert_int_equal(corners_of(&t, made(&t, 3)), 5);
+	assert_int_equal(corners_of(&t, made(&t, 9)), 5);
+	/* The new vertex sits between 1 and 2 in both. */
+	int32_t nv = th_mesh_vert_find(&t.m, made(&t, 0));
+	assert_true(th_mesh_he_find(&t.m, th_mesh_vert_find(&t.m, 1), nv) >= 0);
+	assert_true(th_mesh_he_find(&t.m, nv, th_mesh_vert_find(&t.m, 2)) >= 0);
+	assert_true(th_mesh_he_find(&t.m, nv, th_mesh_vert_find(&t.m, 1)) >= 0);
+
+	prefill(&t);
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, 0, &t.p, &why), &why, "t: must be between 0 and 1");
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, 1, &t.p, &why), &why, "t: must be between 0 and 1");
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, NAN, &t.p, &why), &why, "t: must be between 0 and 1");
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 5, 0.5f, &t.p, &why), &why, "an edge needs two different vertices");
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 3, 0.5f, &t.p, &why), &why, "not joined by an edge");
+	refused(&t, th_op_vertex_on_edge(&t.m, 5, 999, 0.5f, &t.p, &why), &why, "a vertex named does not exist");
+	tc_end(&t);
+}
+
+static void a_face_would_pass_64_corners(void **state)
+{
+	struct tc t;
+	tc_begin(&t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	uint64_t v[64];
+	for (unsigned k = 0; k < 64; k++) {
+		double a = 2 * M_PI * k / 64;
+		v[k] = 1 + k;
+		mf_p_vert(p, v[k], (float)cos(a), (float)sin(a), 0);
+	}
+	mf_p_face(p, 100, 0, 64, v);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	prefill(&t);
+	const char *why = NULL;
+	refused(&t, th_op_vertex_on_edge(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
+	/* A fan of triangles is fine. */
+	th_patch_clear(&t.p);
+	const float c[3] = { 0, 0, 1 };
+	assert_int_equal(th_op_vertex_on_face(&t.m, 100, c, &t.p, &why), 0);
+	apply_checked(&t, 65, 128, 64);
+	tc_end(&t);
+}
+
+static void vertex_on_face_makes_a_fan(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const float at[3] = { 0.25f, 0.5f, 5 }; /* projected onto z = 1 */
+	assert_int_equal(th_op_vertex_on_face(&t.m, TOP, at, &t.p, &why), 0);
+	assert_int_equal(t.p.n, 1 + 1 + 4 * 4);
+	apply_checked(&t, 9, 16, 9);
+	const float want[1][3] = { { 0.25f, 0.5f, 1 } };
+	added_at(&t.p, want, 1);
+	/* Each triangle faces up, as the top did. */
+	for (uint32_t i = 2; i < t.p.n; i += 4) {
+		float n[3];
+		assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, i)), n, NULL), 0);
+		assert_true(fabsf(n[2] - 1) < 1e-6f);
+	}
+
+	prefill(&t);
+	const float out[3] = { 1.5f, 0.5f, 1 }, edge[3] = { 0.5f, 0, 1 }, nan[3] = { NAN, 0, 0 };
+	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, out, &t.p, &why), &why, "must lie inside the face");
+	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, edge, &t.p, &why), &why, "must lie inside the face");
+	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, nan, &t.p, &why), &why, "position: must be three finite");
+	refused(&t, th_op_vertex_on_face(&t.m, TOP, at, &t.p, &why), &why, "face: the face does not exist");
+	tc_end(&t);
+}
+
+/* ---- extrude of faces ----------------------------------------------------------- */
+
+static void extrude_the_cube_top_gives_10_faces_12_vertices(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t top = TOP;
+	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, false, &t.p, &why), 0);
+	/* 4 vertices, the remove, the top again, 4 walls. */
+	assert_int_equal(t.p.n, 4 + 1 + 5 + 4 * 5);
+	apply_checked(&t, 12, 20, 10);
+	const float want[4][3] = { { 0, 0, 2 }, { 1, 0, 2 }, { 1, 1, 2 }, { 0, 1, 2 } };
+	added_at(&t.p, want, 4);
+	/* The new top faces up, each wall outwards, with the top's material. */
+	float n[3], c[3];
+	int32_t f = th_mesh_face_find(&t.m, made(&t, 5));
+	assert_int_equal(th_mesh_face_normal(&t.m, f, n, c), 0);
+	assert_true(fabsf(n[2] - 1) < 1e-6f && fabsf(c[2] - 2) < 1e-6f);
+	assert_int_equal(t.m.faces[f].material, 1);
+	for (uint32_t i = 10; i < t.p.n; i += 5) {
+		f = th_mesh_face_find(&t.m, made(&t, i));
+		assert_int_equal(th_mesh_face_normal(&t.m, f, n, c), 0);
+		double out = n[0] * (c[0] - 0.5) + n[1] * (c[1] - 0.5) + n[2] * (c[2] - 1);
+		assert_true(out > 0.49);
+		assert_int_equal(t.m.faces[f].material, 1);
+	}
+	/* Region mode of one face is the same patch. */
+	struct th_patch q;
+	th_patch_init(&q);
+	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, true, &q, &why), -EINVAL); /* top is gone */
+	uint64_t again = made(&t, 5);
+	assert_int_equal(th_op_extrude_faces(&t.m, &again, 1, NULL, 1, true, &q, &why), 0);
+	th_patch_clear(&t.p);
+	assert_int_equal(th_op_extrude_faces(&t.m, &again, 1, NULL, 1, false, &t.p, &why), 0);
+	assert_int_equal(q.n, t.p.n);
+	assert_memory_equal(q.ops, t.p.ops, q.n * sizeof(*q.ops));
+	apply_checked(&t, 16, 28, 14);
+	th_patch_fini(&q);
+	tc_end(&t);
+}
+
+static void extrude_along_a_free_vector_and_inwards(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t top = TOP;
+	const float dir[3] = { 0.5f, 0, 1 };
+	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, dir, 2, false, &t.p, &why), 0);
+	apply_checked(&t, 12, 20, 10);
+	const float want[4][3] = { { 1, 0, 3 }, { 2, 0, 3 }, { 2, 1, 3 }, { 1, 1, 3 } };
+	added_at(&t.p, want, 4);
+	tc_end(&t);
+
+	tc_cube(&t);
+	const uint64_t right = RIGHT;
+	assert_int_equal(th_op_extrude_faces(&t.m, &right, 1, NULL, -0.5f, true, &t.p, &why), 0);
+	apply_checked(&t, 12, 20, 10);
+	const float in[4][3] = { { 0.5f, 0, 0 }, { 0.5f, 1, 0 }, { 0.5f, 1, 1 }, { 0.5f, 0, 1 } };
+	added_at(&t.p, in, 4);
+	tc_end(&t);
+}
+
+static void region_extrude_of_two_adjacent_cube_faces(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t two[2] = { FRONT, TOP };
+	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, true, &t.p, &why), 0);
+	/* One piece: 6 new vertices, the shared edge 5-6 has no wall. */
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 6);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_FACE_ADD), 2 + 6);
+	apply_checked(&t, 14, 24, 12);
+	/* Along the mean normal (0, -1, 1) / sqrt 2. */
+	float s = (float)(1 / sqrt(2.0));
+	const float want[6][3] = { { 0, -s, s }, { 1, -s, s }, { 1, -s, 1 + s },
+				   { 0, -s, 1 + s }, { 1, 1 - s, 1 + s }, { 0, 1 - s, 1 + s } };
+	added_at(&t.p, want, 6);
+	tc_end(&t);
+
+	/* Each face separately: 8 vertices, 8 walls (two back to back on 5-6). */
+	tc_cube(&t);
+	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, false, &t.p, &why), 0);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 8);
+	apply_checked(&t, 16, 28, 14);
+	tc_end(&t);
+}
+
+static void region_extrude_of_a_plane(void **state)
+{
+	struct tc t;
+	tc_grid(&t, 2, 1);
+	const char *why = NULL;
+	const uint64_t two[2] = { gf(2, 1, 0), gf(2, 0, 0) };
+	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, true, &t.p, &why), 0);
+	/* Walls on the 6 boundary edges; the bottom stays open (a disk). */
+	apply_checked(&t, 12, 19, 8);
+	tc_end(&t);
+
+	/* 3 x 3: the 4 inner vertices move, the 12 on the border are copied. */
+	tc_grid(&t, 3, 3);
+	uint64_t all[9];
+	for (unsigned k = 0; k < 9; k++)
+		all[k] = gf(3, k % 3, k / 3);
+	assert_int_equal(th_op_extrude_faces(&t.m, all, 9, NULL, 1, true, &t.p, &why), 0);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_MOVE), 4);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 12);
+	apply_checked(&t, 28, 48, 21);
+	assert_true(pos_of(&t, gv(3, 1, 1))[2] == 1 && pos_of(&t, gv(3, 2, 2))[2] == 1);
+	assert_true(pos_of(&t, gv(3, 0, 0))[2] == 0);
+	tc_end(&t);
+
+	/* Two faces meeting only at a corner: that vertex gets two copies, so
+	 * the result has no bowtie. */
+	tc_grid(&t, 2, 2);
+	const uint64_t diag[2] = { gf(2, 0, 0), gf(2, 1, 1) };
+	assert_int_equal(th_op_extrude_faces(&t.m, diag, 2, NULL, 1, true, &t.p, &why), 0);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 8);
+	apply_checked(&t, 17, 28, 12);
+	tc_end(&t);
+}
+
+static void extrude_is_the_same_whatever_order_built_the_mesh(void **state)
+{
+	struct tc a, b;
+	tc_cube(&a);
+	tc_begin(&b);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&b.m, MF_MESH_ID), 0);
+	for (unsigned i = 8; i-- > 0;)
+		mf_p_vert(p, i + 1, mf_cube_pos[i][0], mf_cube_pos[i][1], mf_cube_pos[i][2]);
+	for (unsigned f = 6; f-- > 0;)
+		mf_p_face(p, 101 + f, f, 4, mf_cube_faces[f]);
+	mf_expect_applied(&b.m, p, NULL);
+	free(p);
+	const uint64_t three[3] = { TOP, RIGHT, FRONT };
+	const char *why = NULL;
+	assert_int_equal(th_op_extrude_faces(&a.m, three, 3, NULL, 0.5f, true, &a.p, &why), 0);
+	const uint64_t shuffled[3] = { FRONT, TOP, RIGHT };
+	assert_int_equal(th_op_extrude_faces(&b.m, shuffled, 3, NULL, 0.5f, true, &b.p, &why), 0);
+	assert_int_equal(a.p.n, b.p.n);
+	assert_memory_equal(a.p.ops, b.p.ops, a.p.n * sizeof(*a.p.ops));
+	apply_checked(&a, 14, 24, 12);
+	tc_end(&a);
+	tc_end(&b);
+}
+
+static void extrude_faces_refusals(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t top = TOP, missing = 999, twice[2] = { TOP, TOP };
+	const float up[3] = { 0, 0, 1 }, nan[3] = { 0, NAN, 0 }, zero[3] = { 0, 0, 0 };
+	prefill(&t);
+	refused(&t, th_op_extrude_faces(&t.m, &top, 0, NULL, 1, false, &t.p, &why), &why, "give at least one face");
+	refused(&t, th_op_extrude_faces(&t.m, &missing, 1, NULL, 1, false, &t.p, &why), &why,
+		"a face named does not exist");
+	refused(&t, th_op_extrude_faces(&t.m, twice, 2, NULL, 1, true, &t.p, &why), &why, "a face is named twice");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, NAN, false, &t.p, &why), &why, "distance: must be finite");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, 2000, false, &t.p, &why), &why, "at most 1000 metres");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, 0, false, &t.p, &why), &why, "at least 10 micrometres");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, nan, 1, false, &t.p, &why), &why, "dir: must be three finite");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, zero, 1, false, &t.p, &why), &why, "the offset must be");
+	refused(&t, th_op_extrude_faces(&t.m, &top, 1, up, 0, false, &t.p, &why), &why, "the offset must be");
+	const uint64_t all[6] = { 101, 102, 103, 104, 105, 106 };
+	refused(&t, th_op_extrude_faces(&t.m, all, 6, up, 1, true, &t.p, &why), &why, "closed surfaces");
+	const uint64_t sides[4] = { FRONT, BACK, LEFT, RIGHT };
+	refused(&t, th_op_extrude_faces(&t.m, sides, 4, NULL, 1, true, &t.p, &why), &why, "point opposite ways");
+	/* Each side on its own is fine. */
+	th_patch_clear(&t.p);
+	assert_int_equal(th_op_extrude_faces(&t.m, sides, 4, NULL, 1, false, &t.p, &why), 0);
+	apply_checked(&t, 24, 44, 22);
+	/* A patch that may not grow: -E2BIG, left as it was. */
+	prefill(&t);
+	t.p.max = 8;
+	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, false, &t.p, &why), -E2BIG);
+	assert_int_equal(t.p.n, 1);
+	tc_end(&t);
+
+	/* A face with no area has no normal. */
+	tc_begin(&t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 1, 0, 0);
+	mf_p_vert(p, 3, 2, 0, 0);
+	const uint64_t tri[3] = { 1, 2, 3 }, flat = 10;
+	mf_p_face(p, flat, 0, 3, tri);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	prefill(&t);
+	refused(&t, th_op_extrude_faces(&t.m, &flat, 1, NULL, 1, false, &t.p, &why), &why, "has no area");
+	tc_end(&t);
+}
+
+/* ---- extrude of edges ------------------------------------------------------------ */
+
+static void extrude_boundary_edges_of_a_plane(void **state)
+{
+	struct tc t;
+	tc_grid(&t, 1, 1); /* vertices 1 (0 0) 2 (1 0) 3 (0 1) 4 (1 1); face 1 2 4 3 */
+	const char *why = NULL;
+	const float down[3] = { 0, -1, 0 }, up[3] = { 0, 0, 1 };
+	const uint64_t a1[1] = { 2 }, b1[1] = { 1 };
+	assert_int_equal(th_op_extrude_edges(&t.m, a1, b1, 1, down, &t.p, &why), 0);
+	apply_checked(&t, 6, 7, 2);
+	const float want[2][3] = { { 0, -1, 0 }, { 1, -1, 0 } };
+	added_at(&t.p, want, 2);
+	/* The new quad continues the plane: it faces +z too. */
+	float n[3];
+	assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, 2)), n, NULL), 0);
+	assert_true(fabsf(n[2] - 1) < 1e-6f);
+	tc_end(&t);
+
+	/* Two edges meeting at 2 share its new vertex. */
+	tc_grid(&t, 1, 1);
+	const uint64_t a2[2] = { 1, 2 }, b2[2] = { 2, 4 };
+	assert_int_equal(th_op_extrude_edges(&t.m, a2, b2, 2, up, &t.p, &why), 0);
+	apply_checked(&t, 7, 9, 3);
+	tc_end(&t);
+
+	/* All four: an open box. */
+	tc_grid(&t, 1, 1);
+	const uint64_t a4[4] = { 1, 2, 4, 3 }, b4[4] = { 2, 4, 3, 1 };
+	assert_int_equal(th_op_extrude_edges(&t.m, a4, b4, 4, up, &t.p, &why), 0);
+	apply_checked(&t, 8, 12, 5);
+	tc_end(&t);
+}
+
+static void extrude_edges_refusals(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const float up[3] = { 0, 0, 1 }, zero[3] = { 0, 0, 0 }, nan[3] = { NAN, 0, 0 };
+	const uint64_t a[2] = { 1, 2 }, b[2] = { 2, 1 };
+	prefill(&t);
+	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, up, &t.p, &why), &why, "only boundary edges");
+	tc_end(&t);
+
+	tc_grid(&t, 1, 1);
+	prefill(&t);
+	const uint64_t d[1] = { 4 }, x[1] = { 999 };
+	refused(&t, th_op_extrude_edges(&t.m, a, b, 2, up, &t.p, &why), &why, "an edge is named twice");
+	refused(&t, th_op_extrude_edges(&t.m, a, d, 1, up, &t.p, &why), &why, "not joined by an edge");
+	refused(&t, th_op_extrude_edges(&t.m, a, a, 1, up, &t.p, &why), &why, "two different vertices");
+	refused(&t, th_op_extrude_edges(&t.m, a, x, 1, up, &t.p, &why), &why, "a vertex named does not exist");
+	refused(&t, th_op_extrude_edges(&t.m, a, b, 0, up, &t.p, &why), &why, "give at least one edge");
+	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, zero, &t.p, &why), &why, "offset: must be between");
+	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, nan, &t.p, &why), &why, "offset: must be three finite");
+	tc_end(&t);
+}
+
+/* ---- inset ------------------------------------------------------------------------ */
+
+static void inset_the_cube_top(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t top = TOP;
+	assert_int_equal(th_op_inset(&t.m, &top, 1, 0.25f, false, &t.p, &why), 0);
+	apply_checked(&t, 12, 20, 10);
+	const float want[4][3] = { { 0.125f, 0.125f, 1 }, { 0.875f, 0.125f, 1 }, { 0.875f, 0.875f, 1 },
+				   { 0.125f, 0.875f, 1 } };
+	added_at(&t.p, want, 4);
+	/* The inner face and the ring all face up. */
+	for (uint32_t i = 5; i < t.p.n; i += 5) {
+		float n[3];
+		assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, i)), n, NULL), 0);
+		assert_true(fabsf(n[2] - 1) < 1e-6f);
+	}
+	tc_end(&t);
+}
+
+static void region_inset_of_two_faces(void **state)
+{
+	struct tc t;
+	tc_grid(&t, 2, 1);
+	const char *why = NULL;
+	const uint64_t two[2] = { gf(2, 0, 0), gf(2, 1, 0) };
+	assert_int_equal(th_op_inset(&t.m, two, 2, 0.5f, true, &t.p, &why), 0);
+	apply_checked(&t, 12, 19, 8);
+	/* The border moves in evenly: the middle vertices straight in. */
+	const float want[6][3] = { { 0.25f, 0.25f, 0 }, { 1, 0.25f, 0 }, { 1.75f, 0.25f, 0 },
+				   { 0.25f, 0.75f, 0 }, { 1, 0.75f, 0 }, { 1.75f, 0.75f, 0 } };
+	added_at(&t.p, want, 6);
+	tc_end(&t);
+
+	/* Single: each face its own ring. */
+	tc_grid(&t, 2, 1);
+	assert_int_equal(th_op_inset(&t.m, two, 2, 0.5f, false, &t.p, &why), 0);
+	apply_checked(&t, 14, 23, 10);
+	tc_end(&t);
+}
+
+static void inset_refusals(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t top = TOP, all[6] = { 101, 102, 103, 104, 105, 106 };
+	prefill(&t);
+	refused(&t, th_op_inset(&t.m, &top, 1, 0, false, &t.p, &why), &why, "amount: must be between 0 and 1");
+	refused(&t, th_op_inset(&t.m, &top, 1, 1, false, &t.p, &why), &why, "amount: must be between 0 and 1");
+	refused(&t, th_op_inset(&t.m, &top, 1, NAN, false, &t.p, &why), &why, "amount: must be between 0 and 1");
+	refused(&t, th_op_inset(&t.m, all, 6, 0.5f, true, &t.p, &why), &why, "no edge to inset from");
+	refused(&t, th_op_inset(&t.m, all, 0, 0.5f, true, &t.p, &why), &why, "give at least one face");
+	tc_end(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vertex_free_adds_a_lone_vertex),
+		cmocka_unit_test(vertex_on_edge_splits_both_faces),
+		cmocka_unit_test(a_face_would_pass_64_corners),
+		cmocka_unit_test(vertex_on_face_makes_a_fan),
+		cmocka_unit_test(extrude_the_cube_top_gives_10_faces_12_vertices),
+		cmocka_unit_test(extrude_along_a_free_vector_and_inwards),
+		cmocka_unit_test(region_extrude_of_two_adjacent_cube_faces),
+		cmocka_unit_test(region_extrude_of_a_plane),
+		cmocka_unit_test(extrude_is_the_same_whatever_order_built_the_mesh),
+		cmocka_unit_test(extrude_faces_refusals),
+		cmocka_unit_test(extrude_boundary_edges_of_a_plane),
+		cmocka_unit_test(extrude_edges_refusals),
+		cmocka_unit_test(inset_the_cube_top),
+		cmocka_unit_test(region_inset_of_two_faces),
+		cmocka_unit_test(inset_refusals),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
