@@ -5,13 +5,12 @@
  * and leaves the patch as it was.
  *
  * Order of the ops every operation writes: new vertices (VERTEX_ADD, and
- * VERTEX_MOVE of vertices a region extrude carries along), then the REMOVE
- * of the faces it reshapes (ascending id) and of vertices left without a
- * face, then the FACE_ADD of the faces made again (in the ascending order of
- * the faces they replace), then the faces that are new (walls, rings,
- * strips). Faces are removed before any face is added, so a new face may
- * take a directed edge an old one had. Iteration is by ascending id, loops
- * from their first corner, never by slot or hash order. */
+ * VERTEX_MOVE of the vertices a region extrude carries along), then the
+ * REMOVE of the faces it reshapes (ascending id) and of vertices left
+ * without a face (ascending id), then the FACE_ADDs as each operation says
+ * (docs/mesh-ops.md). Faces are removed before any face is added, so a new
+ * face may take a directed edge an old one had. Iteration is by ascending
+ * id, loops from their first corner, never by slot or hash order. */
 #include "th_meshop.h"
 
 #include <errno.h>
@@ -83,6 +82,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* ---- patch writing ------------------------------------------------------------ */
 
 /* A VERTEX_ADD at p (computed in double); its local reference or an error. */
@@ -141,6 +146,35 @@ static inline int32_t he_prev(const struct th_mesh *m, int32_t h) { return m->he
 static inline int32_t he_twin(const struct th_mesh *m, int32_t h) { return m->hes[h].twin; }
 static inline int32_t he_face(const struct th_mesh *m, int32_t h) { return m->hes[h].face; }
 static inline uint64_t vert_id(const struct th_mesh *m, int32_t v) { return m->verts[v].id; }
+
+/* The faces around vertex slot v: how many, and whether they close into a
+ * disk (false: a half-disk on the boundary, or a free vertex). */
+static unsigned fan_size(const struct th_mesh *m, int32_t v, bool *closed)
+{
+	int32_t h0 = m->verts[v].he, h = h0;
+	*closed = false;
+	if (h0 == TH_MESH_NONE)
+		return 0;
+	/* Back to the fan's first face (the one after the boundary gap). */
+	for (uint32_t k = 0; k <= m->live_hes; k++) {
+		int32_t t = he_twin(m, h);
+		if (t == TH_MESH_NONE)
+			break;
+		h = he_next(m, t);
+		if (h == h0) {
+			*closed = true;
+			break;
+		}
+	}
+	unsigned c = 1;
+	for (int32_t s = h; c <= m->live_hes; c++) {
+		int32_t t = he_twin(m, he_prev(m, h));
+		if (t == TH_MESH_NONE || t == s)
+			break;
+		h = t;
+	}
+	return c;
+}
 
 /* Vertex slot of id, -EINVAL with why when missing. */
 static int vert_slot(const struct th_mesh *m, uint64_t id, int32_t *slot, const char **why)
@@ -768,5 +802,433 @@ done:
 	free(ctr);
 	free(cnt);
 	region_fini(&g);
+	return finish(m, out, n0, r, why);
+}
+
+/* ---- loop cut --------------------------------------------------------------------- */
+
+/* An edge the cut crosses: its new vertex at s + t (e - s), s on the side
+ * of the named edge's a. */
+struct cut_edge {
+	int32_t s, e;
+	uint32_t ref;
+};
+/* A quad of the ring, entered through half-edge h (on edge ein) and left
+ * through the opposite one (on edge eout). */
+struct cut_quad {
+	int32_t h;
+	uint32_t ein, eout;
+};
+
+struct cut {
+	struct cut_edge *e;
+	struct cut_quad *q;
+	uint32_t ne, nq, cap;
+};
+
+static int cut_grow(struct cut *c)
+{
+	if (c->ne < c->cap && c->nq < c->cap)
+		return 0;
+	uint32_t cap = c->cap ? 2 * c->cap : 64;
+	struct cut_edge *e = realloc(c->e, cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	c->e = e;
+	struct cut_quad *q = realloc(c->q, cap * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	c->q = q;
+	c->cap = cap;
+	return 0;
+}
+
+/* From half-edge h on crossed edge ei (side s) across quads, each opposite
+ * edge crossed in turn. Stops at a boundary (*end TH_MESH_NONE), at a face
+ * that is not a quad (*end: its half-edge on the last edge crossed), or on
+ * reaching half-edge stop (*closed: the ring came back to the named edge). */
+static int cut_walk(const struct th_mesh *m, struct cut *c, int32_t h, uint32_t ei, int32_t stop, int32_t *end,
+		    bool *closed, const char **why)
+{
+	int32_t s = c->e[ei].s;
+	for (uint32_t k = 0; k <= m->live_hes; k++) {
+		if (m->faces[he_face(m, h)].n != 4) {
+			*end = h;
+			return 0;
+		}
+		int r = cut_grow(c);
+		if (r)
+			return r;
+		int32_t o = he_next(m, he_next(m, h));
+		/* The opposite edge's end beside s (across the quad's side). */
+		int32_t s2 = he_vert(m, h) == s ? he_vert(m, he_next(m, o)) : he_vert(m, o);
+		int32_t e2 = s2 == he_vert(m, o) ? he_vert(m, he_next(m, o)) : he_vert(m, o);
+		struct cut_quad *q = &c->q[c->nq++];
+		*q = (struct cut_quad){ .h = h, .ein = ei };
+		if (o == stop) {
+			q->eout = 0;
+			*closed = true;
+			return 0;
+		}
+		c->e[c->ne] = (struct cut_edge){ .s = s2, .e = e2 };
+		q->eout = ei = c->ne++;
+		h = he_twin(m, o);
+		if (h == TH_MESH_NONE) {
+			*end = TH_MESH_NONE;
+			return 0;
+		}
+		s = s2;
+	}
+	return refuse(why, "the ring of quads does not end (the mesh's links are broken)");
+}
+
+int th_op_loop_cut(const struct th_mesh *m, uint64_t a, uint64_t b, float t, struct th_patch *out,
+		   const char **why)
+{
+	int32_t va, vb;
+	int r;
+	if ((r = vert_slot(m, a, &va, why)) || (r = vert_slot(m, b, &vb, why)))
+		return r;
+	if (va == vb)
+		return refuse(why, "an edge needs two different vertices");
+	if (!(t > 0.0f && t < 1.0f))
+		return refuse(why, "t: must be between 0 and 1 (the fraction of the way along each crossed edge), "
+				   "both excluded");
+	int32_t ha = th_mesh_he_find(m, va, vb), hb = th_mesh_he_find(m, vb, va);
+	if (ha == TH_MESH_NONE && hb == TH_MESH_NONE)
+		return refuse(why, "the two vertices are not joined by an edge");
+	struct cut c = { 0 };
+	uint32_t n0 = out->n;
+	int32_t end[2] = { TH_MESH_NONE, TH_MESH_NONE };
+	uint32_t endref[2] = { 0, 0 };
+	int32_t *gone = NULL;
+	bool closed = false;
+	if ((r = cut_grow(&c)))
+		goto done;
+	c.e[c.ne++] = (struct cut_edge){ .s = va, .e = vb };
+	/* First through the face where a -> b, then the other way. */
+	uint32_t first_end = 0;
+	if (ha != TH_MESH_NONE && (r = cut_walk(m, &c, ha, 0, hb, &end[0], &closed, why)))
+		goto done;
+	first_end = c.nq ? c.q[c.nq - 1].eout : 0;
+	uint32_t nq1 = c.nq;
+	if (!closed && hb != TH_MESH_NONE && (r = cut_walk(m, &c, hb, 0, TH_MESH_NONE, &end[1], &closed, why)))
+		goto done;
+
+	if (!c.nq) {
+		r = refuse(why, "the faces beside the edge are not quads; a loop cut runs through quads");
+		goto done;
+	}
+	/* The edge each end face touches: the last crossed one of its walk. */
+	uint32_t end_edge[2] = { first_end, c.nq > nq1 ? c.q[c.nq - 1].eout : 0 };
+	/* Every face reshaped, once: the quads (a ring crossing itself would
+	 * name one twice) and the faces at the ends. */
+	uint32_t ng = 0;
+	gone = malloc(((size_t)c.nq + 2) * sizeof(*gone));
+	if (!gone) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (uint32_t i = 0; i < c.nq; i++)
+		gone[ng++] = he_face(m, c.q[i].h);
+	qsort(gone, ng, sizeof(*gone), cmp_i32);
+	for (uint32_t i = 1; i < ng; i++) {
+		if (gone[i] == gone[i - 1]) {
+			r = refuse(why, "the ring of quads runs through a quad twice; a loop cut needs a ring that "
+					"crosses each quad once");
+			goto done;
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		if (end[k] == TH_MESH_NONE)
+			continue;
+		unsigned add = 1 + (k == 1 && end[0] != TH_MESH_NONE && he_face(m, end[0]) == he_face(m, end[1]));
+		if (m->faces[he_face(m, end[k])].n + add > TH_MESH_FACE_VERTS_MAX) {
+			r = refuse(why, "the loop cut would give a face at its end more than 64 corners, the most a "
+					"face may have");
+			goto done;
+		}
+		if (k == 0 || end[0] == TH_MESH_NONE || he_face(m, end[0]) != he_face(m, end[1]))
+			gone[ng++] = he_face(m, end[k]);
+	}
+	/* REMOVE in ascending face id. */
+	uint64_t *gid = malloc((size_t)ng * sizeof(*gid));
+	if (!gid) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (uint32_t i = 0; i < ng; i++)
+		gid[i] = m->faces[gone[i]].id;
+	qsort(gid, ng, sizeof(*gid), cmp_u64);
+	for (uint32_t i = 0; i < c.ne && r >= 0; i++) {
+		const float *ps = m->verts[c.e[i].s].pos, *pe = m->verts[c.e[i].e].pos;
+		double p[3];
+		for (int k = 0; k < 3; k++)
+			p[k] = (double)ps[k] + (double)t * ((double)pe[k] - ps[k]);
+		r = add_vert(out, p, why);
+		c.e[i].ref = r > 0 ? (uint32_t)r : 0;
+	}
+	for (uint32_t i = 0; i < ng && r >= 0; i++)
+		r = th_patch_remove(out, gid[i]);
+	free(gid);
+	/* Each quad (q0 q1 q2 q3, entered on q0 q1) becomes (q0 m_in m_out q3)
+	 * and (m_in q1 q2 m_out). */
+	for (uint32_t i = 0; i < c.nq && r >= 0; i++) {
+		int32_t h = c.q[i].h;
+		uint64_t q0 = vert_id(m, he_vert(m, h)), q1 = vert_id(m, he_vert(m, he_next(m, h)));
+		uint64_t q2 = vert_id(m, he_vert(m, he_next(m, he_next(m, h)))), q3 = vert_id(m, he_vert(m, he_prev(m, h)));
+		struct th_pref mi = th_pref_local(c.e[c.q[i].ein].ref), mo = th_pref_local(c.e[c.q[i].eout].ref);
+		uint32_t mat = m->faces[he_face(m, h)].material;
+		struct th_pref x[4] = { th_pref_id(q0), mi, mo, th_pref_id(q3) };
+		struct th_pref y[4] = { mi, th_pref_id(q1), th_pref_id(q2), mo };
+		if ((r = add_face(out, mat, x, 4, why)) >= 0)
+			r = add_face(out, mat, y, 4, why);
+	}
+	/* The faces at the ends gain the new vertex on the crossed edge. */
+	for (int k = 0; k < 2; k++)
+		if (end[k] != TH_MESH_NONE)
+			endref[k] = c.e[end_edge[k]].ref;
+	if (end[0] != TH_MESH_NONE && end[1] != TH_MESH_NONE && he_face(m, end[0]) == he_face(m, end[1])) {
+		if (r >= 0)
+			r = readd_split(m, he_face(m, end[0]), end, endref, 2, out, why);
+	} else {
+		/* In ascending id, as removed. */
+		int k0 = end[0] != TH_MESH_NONE && end[1] != TH_MESH_NONE &&
+			 m->faces[he_face(m, end[0])].id > m->faces[he_face(m, end[1])].id;
+		for (int i = 0; i < 2 && r >= 0; i++) {
+			int k = i ^ k0;
+			if (end[k] != TH_MESH_NONE)
+				r = readd_split(m, he_face(m, end[k]), &end[k], &endref[k], 1, out, why);
+		}
+	}
+done:
+	free(gone);
+	free(c.e);
+	free(c.q);
+	return finish(m, out, n0, r, why);
+}
+
+/* ---- bevel ------------------------------------------------------------------------ */
+
+/* An end w of a bevelled edge: its new vertices slide width along the edge
+ * beside it in F (towards xf) and in G (towards xg). Dissolved: w goes,
+ * its only other face (if any) taking both new vertices instead. */
+struct bev_end {
+	int32_t w, xf, xg;
+	uint32_t rf, rg;
+	bool dissolve;
+};
+/* Edge lo - hi (ascending ids): F holds lo -> hi (hf), G hi -> lo (hg). */
+struct bev {
+	int32_t hf, hg;
+	struct bev_end end[2];
+};
+struct bev_at {
+	int32_t v;
+	uint32_t edge, end;
+};
+
+static int cmp_bev_at(const void *a, const void *b)
+{
+	int32_t x = ((const struct bev_at *)a)->v, y = ((const struct bev_at *)b)->v;
+	return x < y ? -1 : x > y;
+}
+
+static const struct bev_at *bev_find(const struct bev_at *at, unsigned n, int32_t v)
+{
+	struct bev_at k = { .v = v };
+	return bsearch(&k, at, n, sizeof(*at), cmp_bev_at);
+}
+
+static struct th_pref bev_pref(uint32_t ref) { return th_pref_local(ref); }
+
+/* Face slot f made again: each corner at a bevelled edge's end becomes its
+ * new vertex (in F or G), or gains the new vertex on the edge it shares
+ * with F or G (and loses the end when dissolved). */
+static int bev_readd(const struct th_mesh *m, const struct bev *e, const struct bev_at *at, unsigned nat, int32_t f,
+		     struct th_patch *out, const char **why)
+{
+	struct th_pref c[TH_MESH_FACE_VERTS_MAX];
+	unsigned n = 0;
+	int32_t h0 = m->faces[f].he, h = h0;
+	do {
+		int32_t w = he_vert(m, h);
+		const struct bev_at *a = bev_find(at, nat, w);
+		struct th_pref seq[3];
+		unsigned k = 0;
+		if (!a) {
+			seq[k++] = th_pref_id(vert_id(m, w));
+		} else {
+			const struct bev *b = &e[a->edge];
+			const struct bev_end *x = &b->end[a->end];
+			int32_t p = he_vert(m, he_prev(m, h)), q = he_vert(m, he_next(m, h));
+			if (f == he_face(m, b->hf)) {
+				seq[k++] = bev_pref(x->rf);
+			} else if (f == he_face(m, b->hg)) {
+				seq[k++] = bev_pref(x->rg);
+			} else {
+				if (p == x->xf || p == x->xg)
+					seq[k++] = bev_pref(p == x->xf ? x->rf : x->rg);
+				if (!x->dissolve)
+					seq[k++] = th_pref_id(vert_id(m, w));
+				if (q == x->xf || q == x->xg)
+					seq[k++] = bev_pref(q == x->xf ? x->rf : x->rg);
+			}
+		}
+		if (n + k > TH_MESH_FACE_VERTS_MAX)
+			return refuse(why, "the bevel would give a face beside it more than 64 corners, the most a face "
+					   "may have");
+		memcpy(&c[n], seq, k * sizeof(*seq));
+		n += k;
+		h = he_next(m, h);
+	} while (h != h0);
+	return add_face(out, m->faces[f].material, c, n, why);
+}
+
+/* Where end x's new vertex towards slot to goes; refuses a width the edge
+ * cannot hold (half of it when to is a bevelled edge's end too). */
+static int bev_slide(const struct th_mesh *m, const struct bev_at *at, unsigned nat, int32_t w, int32_t to,
+		     double width, double p[3], const char **why)
+{
+	const float *a = m->verts[w].pos, *b = m->verts[to].pos;
+	double d[3];
+	sub3(d, b, a);
+	double l = len3(d), room = bev_find(at, nat, to) ? l / 2 : l;
+	if (!(width < room))
+		return refuse(why, "width: the bevel is wider than an edge its new corners slide along (the edge's "
+				   "length, half of it where both its ends are bevelled)");
+	for (int i = 0; i < 3; i++)
+		p[i] = a[i] + d[i] / l * width;
+	return 0;
+}
+
+int th_op_bevel(const struct th_mesh *m, const uint64_t *a, const uint64_t *b, unsigned n, float width,
+		struct th_patch *out, const char **why)
+{
+	int r = check_length(width, "width: must be between 10 micrometres and 1000 metres", why);
+	if (r)
+		return r;
+	if (!(width > 0))
+		return refuse(why, "width: must be between 10 micrometres and 1000 metres");
+	struct xedge *x = NULL;
+	if ((r = edge_set(m, a, b, n, false, &x, why)))
+		return r;
+	uint32_t n0 = out->n;
+	struct bev *e = calloc(n, sizeof(*e));
+	struct bev_at *at = malloc((size_t)n * 2 * sizeof(*at));
+	int32_t *faces = malloc((size_t)n * 6 * sizeof(*faces));
+	uint64_t *fid = malloc((size_t)n * 6 * sizeof(*fid));
+	int32_t *gone = malloc((size_t)n * 2 * sizeof(*gone));
+	unsigned nat = 0, nf = 0, ng = 0;
+	if (!e || !at || !faces || !fid || !gone) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int32_t lo = th_mesh_vert_find(m, x[i].lo), hi = th_mesh_vert_find(m, x[i].hi);
+		e[i].hf = th_mesh_he_find(m, lo, hi);
+		e[i].hg = th_mesh_he_find(m, hi, lo);
+		at[nat++] = (struct bev_at){ .v = lo, .edge = i, .end = 0 };
+		at[nat++] = (struct bev_at){ .v = hi, .edge = i, .end = 1 };
+	}
+	qsort(at, nat, sizeof(*at), cmp_bev_at);
+	for (unsigned i = 1; i < nat; i++) {
+		if (at[i].v == at[i - 1].v) {
+			r = refuse(why, "edges: two of the edges share a vertex; edges bevelled together must not touch "
+					"(bevel one, then the next)");
+			goto done;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct bev *v = &e[i];
+		int32_t F = he_face(m, v->hf), G = he_face(m, v->hg);
+		/* Per end: the edges beside the bevelled one in F and G, and the
+		 * faces across them. */
+		int32_t hff[2] = { he_prev(m, v->hf), he_next(m, v->hf) };
+		int32_t hgg[2] = { he_next(m, v->hg), he_prev(m, v->hg) };
+		faces[nf++] = F;
+		faces[nf++] = G;
+		for (int k = 0; k < 2; k++) {
+			struct bev_end *d = &v->end[k];
+			d->w = k ? he_vert(m, v->hg) : he_vert(m, v->hf);
+			d->xf = k ? he_vert(m, he_next(m, hff[1])) : he_vert(m, hff[0]);
+			d->xg = k ? he_vert(m, hgg[1]) : he_vert(m, he_next(m, hgg[0]));
+			int32_t tf = he_twin(m, hff[k]), tg = he_twin(m, hgg[k]);
+			int32_t HF = tf != TH_MESH_NONE ? he_face(m, tf) : TH_MESH_NONE;
+			int32_t HG = tg != TH_MESH_NONE ? he_face(m, tg) : TH_MESH_NONE;
+			if (HF == G || HG == F) {
+				r = refuse(why, "edges: the two faces beside an edge also share another edge at its end, "
+						"which a bevel cannot pull apart");
+				goto done;
+			}
+			if (HF != TH_MESH_NONE)
+				faces[nf++] = HF;
+			if (HG != TH_MESH_NONE && HG != HF)
+				faces[nf++] = HG;
+			bool closed;
+			unsigned fan = fan_size(m, d->w, &closed);
+			d->dissolve = closed ? fan == 3 : fan == 2;
+			if (d->dissolve)
+				gone[ng++] = d->w;
+		}
+	}
+	/* New vertices per edge: lo in F, lo in G, hi in F, hi in G. */
+	for (unsigned i = 0; i < n && r >= 0; i++) {
+		for (int k = 0; k < 2 && r >= 0; k++) {
+			struct bev_end *d = &e[i].end[k];
+			double pf[3], pg[3];
+			if ((r = bev_slide(m, at, nat, d->w, d->xf, width, pf, why)) ||
+			    (r = bev_slide(m, at, nat, d->w, d->xg, width, pg, why)))
+				break;
+			r = add_vert(out, pf, why);
+			d->rf = r > 0 ? (uint32_t)r : 0;
+			if (r >= 0)
+				r = add_vert(out, pg, why);
+			d->rg = r > 0 ? (uint32_t)r : 0;
+		}
+	}
+	/* The faces reshaped, once each, by ascending id; then the dissolved
+	 * ends. */
+	qsort(faces, nf, sizeof(*faces), cmp_i32);
+	unsigned k = 0;
+	for (unsigned i = 0; i < nf; i++)
+		if (!k || faces[i] != faces[k - 1])
+			faces[k++] = faces[i];
+	nf = k;
+	for (unsigned i = 0; i < nf; i++)
+		fid[i] = m->faces[faces[i]].id;
+	qsort(fid, nf, sizeof(*fid), cmp_u64);
+	for (unsigned i = 0; i < nf && r >= 0; i++)
+		r = th_patch_remove(out, fid[i]);
+	for (unsigned i = 0; i < ng; i++)
+		fid[nf + i] = vert_id(m, gone[i]);
+	qsort(fid + nf, ng, sizeof(*fid), cmp_u64);
+	for (unsigned i = 0; i < ng && r >= 0; i++)
+		r = th_patch_remove(out, fid[nf + i]);
+	for (unsigned i = 0; i < nf && r >= 0; i++)
+		r = bev_readd(m, e, at, nat, th_mesh_face_find(m, fid[i]), out, why);
+	/* The strips: lo in F, lo, lo in G, hi in G, hi, hi in F (the ends
+	 * left out when dissolved). */
+	for (unsigned i = 0; i < n && r >= 0; i++) {
+		const struct bev_end *u = &e[i].end[0], *v = &e[i].end[1];
+		struct th_pref c[6];
+		unsigned q = 0;
+		c[q++] = bev_pref(u->rf);
+		if (!u->dissolve)
+			c[q++] = th_pref_id(vert_id(m, u->w));
+		c[q++] = bev_pref(u->rg);
+		c[q++] = bev_pref(v->rg);
+		if (!v->dissolve)
+			c[q++] = th_pref_id(vert_id(m, v->w));
+		c[q++] = bev_pref(v->rf);
+		r = add_face(out, m->faces[he_face(m, e[i].hf)].material, c, q, why);
+	}
+done:
+	free(x);
+	free(e);
+	free(at);
+	free(faces);
+	free(fid);
+	free(gone);
 	return finish(m, out, n0, r, why);
 }

@@ -73,6 +73,34 @@ static void tc_grid(struct tc *t, unsigned w, unsigned h)
 	free(p);
 }
 
+/* A closed cylinder of n sides: bottom ring ids 1..n (z 0), top n+1..2n
+ * (z 1), side quads 201.., top cap 301, bottom cap 302. */
+static void tc_cylinder(struct tc *t, unsigned n)
+{
+	tc_begin(t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	for (unsigned z = 0; z < 2; z++)
+		for (unsigned k = 0; k < n; k++) {
+			double a = 2 * M_PI * k / n;
+			mf_p_vert(p, 1 + k + z * n, (float)cos(a), (float)sin(a), (float)z);
+		}
+	for (unsigned k = 0; k < n; k++) {
+		unsigned k1 = (k + 1) % n;
+		uint64_t v[4] = { 1 + k, 1 + k1, 1 + k1 + n, 1 + k + n };
+		mf_p_face(p, 201 + k, 0, 4, v);
+	}
+	uint64_t top[64], bottom[64];
+	for (unsigned k = 0; k < n; k++) {
+		top[k] = 1 + n + k;
+		bottom[k] = n - k;
+	}
+	mf_p_face(p, 301, 1, n, top);
+	mf_p_face(p, 302, 2, n, bottom);
+	mf_expect_applied(&t->m, p, NULL);
+	free(p);
+}
+
 static void tc_end(struct tc *t)
 {
 	th_patch_fini(&t->p);
@@ -607,6 +635,371 @@ static void inset_refusals(void **state)
 	tc_end(&t);
 }
 
+
+/* ---- loop cut --------------------------------------------------------------------- */
+
+static void loop_cut_round_the_cube(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	assert_int_equal(th_op_loop_cut(&t.m, 1, 2, 0.25f, &t.p, &why), 0);
+	/* A closed ring of 4 quads: 4 new vertices, each quad in two. */
+	apply_checked(&t, 12, 20, 10);
+	const float want[4][3] = { { 0.25f, 0, 0 }, { 0.25f, 0, 1 }, { 0.25f, 1, 1 }, { 0.25f, 1, 0 } };
+	added_at(&t.p, want, 4);
+	for (uint32_t i = 0; i < t.m.nfaces; i++)
+		if (t.m.faces[i].id)
+			assert_int_equal(t.m.faces[i].n, 4);
+	/* The same cut named the other way round, at 1 - t: the same geometry. */
+	struct th_patch q;
+	th_patch_init(&q);
+	struct tc u;
+	tc_cube(&u);
+	assert_int_equal(th_op_loop_cut(&u.m, 2, 1, 0.75f, &u.p, &why), 0);
+	added_at(&u.p, want, 4);
+	th_patch_fini(&q);
+	tc_end(&u);
+	tc_end(&t);
+}
+
+static void loop_cut_on_a_cylinder(void **state)
+{
+	struct tc t;
+	tc_cylinder(&t, 8);
+	const char *why = NULL;
+	/* Across a side edge: round the sides, a closed ring of 8 quads. */
+	assert_int_equal(th_op_loop_cut(&t.m, 1, 9, 0.5f, &t.p, &why), 0);
+	apply_checked(&t, 24, 40, 18);
+	for (uint32_t i = 0; i < t.p.n; i++)
+		if (t.p.ops[i].op == TH_PL_MESH_OP_VERTEX_ADD)
+			assert_true(t.p.ops[i].position[2] == 0.5f);
+	assert_int_equal(corners_of(&t, 301), 8);
+	tc_end(&t);
+
+	/* Across a bottom edge: one side quad, stopped by both caps, which
+	 * gain the new vertices. */
+	tc_cylinder(&t, 8);
+	assert_int_equal(th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), 0);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 2);
+	apply_checked(&t, 18, 27, 11);
+	unsigned nine = 0;
+	for (uint32_t i = 0; i < t.m.nfaces; i++)
+		nine += t.m.faces[i].id && t.m.faces[i].n == 9;
+	assert_int_equal(nine, 2);
+	tc_end(&t);
+}
+
+static void loop_cut_stops_at_the_boundary(void **state)
+{
+	struct tc t;
+	tc_grid(&t, 3, 1);
+	const char *why = NULL;
+	assert_int_equal(th_op_loop_cut(&t.m, gv(3, 0, 0), gv(3, 0, 1), 0.5f, &t.p, &why), 0);
+	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 4);
+	apply_checked(&t, 12, 17, 6);
+	const float want[4][3] = { { 0, 0.5f, 0 }, { 1, 0.5f, 0 }, { 2, 0.5f, 0 }, { 3, 0.5f, 0 } };
+	added_at(&t.p, want, 4);
+	tc_end(&t);
+}
+
+static void loop_cut_refusals(void **state)
+{
+	struct tc t;
+	tc_begin(&t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 1, 0, 0);
+	mf_p_vert(p, 3, 0, 1, 0);
+	const uint64_t tri[3] = { 1, 2, 3 };
+	mf_p_face(p, 10, 0, 3, tri);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	const char *why = NULL;
+	prefill(&t);
+	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "not quads");
+	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0, &t.p, &why), &why, "t: must be between 0 and 1");
+	refused(&t, th_op_loop_cut(&t.m, 1, 2, INFINITY, &t.p, &why), &why, "t: must be between 0 and 1");
+	refused(&t, th_op_loop_cut(&t.m, 1, 1, 0.5f, &t.p, &why), &why, "two different vertices");
+	refused(&t, th_op_loop_cut(&t.m, 1, 77, 0.5f, &t.p, &why), &why, "a vertex named does not exist");
+	tc_end(&t);
+
+	/* A quad beside a 64-gon: the cut through the quad would give the
+	 * 64-gon a 65th corner. */
+	tc_begin(&t);
+	p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	uint64_t v[64];
+	for (unsigned k = 0; k < 64; k++) {
+		double a = 2 * M_PI * k / 64;
+		v[k] = 1 + k;
+		mf_p_vert(p, v[k], (float)cos(a), (float)sin(a), 0);
+	}
+	mf_p_vert(p, 100, 2, 0, 0);
+	mf_p_vert(p, 101, 2, 0.5f, 0);
+	mf_p_face(p, 200, 0, 64, v);
+	const uint64_t quad[4] = { 2, 1, 100, 101 };
+	mf_p_face(p, 201, 0, 4, quad);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	prefill(&t);
+	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
+	/* Across the quad's other way it only cuts the quad. */
+	th_patch_clear(&t.p);
+	assert_int_equal(th_op_loop_cut(&t.m, 1, 100, 0.5f, &t.p, &why), 0);
+	apply_checked(&t, 68, 70, 3);
+	tc_end(&t);
+}
+
+/* ---- bevel ------------------------------------------------------------------------- */
+
+static void bevel_a_cube_edge(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t a[1] = { 6 }, b[1] = { 5 };
+	assert_int_equal(th_op_bevel(&t.m, a, b, 1, 0.25f, &t.p, &why), 0);
+	/* The edge's ends become two vertices each; left and right gain one
+	 * corner; a strip between top and front. */
+	apply_checked(&t, 10, 15, 7);
+	const float want[4][3] = { { 0, 0.25f, 1 }, { 0, 0, 0.75f }, { 1, 0.25f, 1 }, { 1, 0, 0.75f } };
+	added_at(&t.p, want, 4);
+	assert_int_equal(th_mesh_vert_find(&t.m, 5), TH_MESH_NONE);
+	assert_int_equal(th_mesh_vert_find(&t.m, 6), TH_MESH_NONE);
+	unsigned five = 0;
+	for (uint32_t i = 0; i < t.m.nfaces; i++)
+		five += t.m.faces[i].id && t.m.faces[i].n == 5;
+	assert_int_equal(five, 2);
+	/* The strip (the last face) faces out between top and front. */
+	uint32_t last = 0;
+	for (uint32_t i = 0; i < t.p.n; i++)
+		if (t.p.ops[i].op == TH_PL_MESH_OP_FACE_ADD)
+			last = i;
+	float n[3];
+	assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, last)), n, NULL), 0);
+	float s = (float)(1 / sqrt(2.0));
+	assert_true(fabsf(n[0]) < 1e-6f && fabsf(n[1] + s) < 1e-6f && fabsf(n[2] - s) < 1e-6f);
+	assert_int_equal(t.m.faces[th_mesh_face_find(&t.m, made(&t, last))].material, 1); /* the top's */
+	tc_end(&t);
+
+	/* Two opposite edges of the top at once. */
+	tc_cube(&t);
+	const uint64_t a2[2] = { 5, 7 }, b2[2] = { 6, 8 };
+	prefill(&t);
+	refused(&t, th_op_bevel(&t.m, a2, b2, 2, 0.5f, &t.p, &why), &why, "wider than an edge");
+	th_patch_clear(&t.p);
+	assert_int_equal(th_op_bevel(&t.m, a2, b2, 2, 0.25f, &t.p, &why), 0);
+	apply_checked(&t, 12, 18, 8);
+	tc_end(&t);
+}
+
+static void bevel_inside_a_plane(void **state)
+{
+	struct tc t;
+	/* Ends inside the grid (four faces each) stay: the strip is a hexagon. */
+	tc_grid(&t, 3, 3);
+	const char *why = NULL;
+	const uint64_t a[1] = { gv(3, 1, 1) }, b[1] = { gv(3, 2, 1) };
+	assert_int_equal(th_op_bevel(&t.m, a, b, 1, 0.25f, &t.p, &why), 0);
+	apply_checked(&t, 20, 29, 10);
+	unsigned six = 0;
+	for (uint32_t i = 0; i < t.m.nfaces; i++)
+		six += t.m.faces[i].id && t.m.faces[i].n == 6;
+	assert_int_equal(six, 1);
+	tc_end(&t);
+
+	/* Ends on the boundary with only the edge's two faces go. */
+	tc_grid(&t, 2, 1);
+	const uint64_t c[1] = { gv(2, 1, 0) }, d[1] = { gv(2, 1, 1) };
+	assert_int_equal(th_op_bevel(&t.m, c, d, 1, 0.25f, &t.p, &why), 0);
+	apply_checked(&t, 8, 10, 3);
+	const float want[4][3] = { { 0.75f, 0, 0 }, { 1.25f, 0, 0 }, { 0.75f, 1, 0 }, { 1.25f, 1, 0 } };
+	added_at(&t.p, want, 4);
+	tc_end(&t);
+}
+
+static void bevel_refusals(void **state)
+{
+	struct tc t;
+	tc_cube(&t);
+	const char *why = NULL;
+	const uint64_t a[2] = { 5, 6 }, b[2] = { 6, 7 }, twice_a[2] = { 5, 6 }, twice_b[2] = { 6, 5 };
+	prefill(&t);
+	refused(&t, th_op_bevel(&t.m, a, b, 2, 0.25f, &t.p, &why), &why, "share a vertex");
+	refused(&t, th_op_bevel(&t.m, twice_a, twice_b, 2, 0.25f, &t.p, &why), &why, "named twice");
+	refused(&t, th_op_bevel(&t.m, a, b, 1, 1, &t.p, &why), &why, "wider than an edge");
+	refused(&t, th_op_bevel(&t.m, a, b, 1, 0, &t.p, &why), &why, "width: must be between");
+	refused(&t, th_op_bevel(&t.m, a, b, 1, -0.25f, &t.p, &why), &why, "width: must be between");
+	refused(&t, th_op_bevel(&t.m, a, b, 1, NAN, &t.p, &why), &why, "width: must be between");
+	refused(&t, th_op_bevel(&t.m, a, b, 0, 0.25f, &t.p, &why), &why, "give at least one edge");
+	const uint64_t c[1] = { 3 };
+	refused(&t, th_op_bevel(&t.m, a, c, 1, 0.25f, &t.p, &why), &why, "not joined by an edge");
+	tc_end(&t);
+
+	tc_grid(&t, 1, 1);
+	prefill(&t);
+	const uint64_t e[1] = { 1 }, f[1] = { 2 };
+	refused(&t, th_op_bevel(&t.m, e, f, 1, 0.25f, &t.p, &why), &why, "on the boundary");
+	tc_end(&t);
+
+	/* Two triangles back to back share two edges at each end. */
+	tc_begin(&t);
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 1, 0, 0);
+	mf_p_vert(p, 3, 0, 1, 0);
+	const uint64_t front[3] = { 1, 2, 3 }, back[3] = { 3, 2, 1 };
+	mf_p_face(p, 10, 0, 3, front);
+	mf_p_face(p, 11, 0, 3, back);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	prefill(&t);
+	refused(&t, th_op_bevel(&t.m, e, f, 1, 0.25f, &t.p, &why), &why, "also share another edge");
+	tc_end(&t);
+}
+
+/* ---- random sequences ------------------------------------------------------------- */
+
+#define RANDOM_SEEDS 64u
+#define RANDOM_STEPS 200u
+#define RANDOM_ELEMENTS_MAX 3000u /* a sequence stops growing its mesh here */
+
+/* A live face's slot, picked at random (-1 when none). */
+static int32_t random_face(const struct th_mesh *m)
+{
+	if (!m->live_faces)
+		return -1;
+	for (;;) {
+		int32_t f = (int32_t)mf_rn(m->nfaces);
+		if (m->faces[f].id)
+			return f;
+	}
+}
+
+/* A random edge (a, b) of a random face; false when the mesh has none. */
+static bool random_edge(const struct th_mesh *m, uint64_t *a, uint64_t *b)
+{
+	int32_t f = random_face(m);
+	if (f < 0)
+		return false;
+	int32_t h = m->faces[f].he;
+	for (unsigned k = mf_rn(m->faces[f].n); k; k--)
+		h = m->hes[h].next;
+	*a = m->verts[m->hes[h].vert].id;
+	*b = m->verts[m->hes[m->hes[h].next].vert].id;
+	return true;
+}
+
+/* A random boundary edge (its face's direction); false when none. */
+static bool random_boundary_edge(const struct th_mesh *m, uint64_t *a, uint64_t *b)
+{
+	if (!m->nhes)
+		return false;
+	uint32_t s = mf_rn(m->nhes);
+	for (uint32_t k = 0; k < m->nhes; k++) {
+		const struct th_mesh_he *h = &m->hes[(s + k) % m->nhes];
+		if (h->vert != TH_MESH_NONE && h->twin == TH_MESH_NONE) {
+			*a = m->verts[h->vert].id;
+			*b = m->verts[m->hes[h->next].vert].id;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One random operation with random parameters: a refusal leaves the patch
+ * empty and says why; a patch applies and leaves a valid mesh. */
+static void random_step(struct tc *t, unsigned *applied)
+{
+	const char *why = NULL;
+	uint64_t ids[4], a[3], b[3];
+	unsigned n = 1 + mf_rn(3);
+	float v[3] = { (float)mf_rn(200) / 100 - 1, (float)mf_rn(200) / 100 - 1, (float)mf_rn(200) / 100 - 1 };
+	float f = (float)mf_rn(100) / 100;
+	int r = -EINVAL;
+	th_patch_clear(&t->p);
+	for (unsigned k = 0; k < n; k++) {
+		int32_t s = random_face(&t->m);
+		ids[k] = s >= 0 ? t->m.faces[s].id : 1;
+		if (!random_edge(&t->m, &a[k], &b[k]))
+			a[k] = b[k] = 1;
+	}
+	switch (mf_rn(9)) {
+	case 0:
+		r = th_op_vertex_on_edge(&t->m, a[0], b[0], f, &t->p, &why);
+		break;
+	case 1: {
+		int32_t s = th_mesh_face_find(&t->m, ids[0]);
+		float c[3] = { 0, 0, 0 };
+		if (s >= 0)
+			th_mesh_face_normal(&t->m, s, NULL, c);
+		r = th_op_vertex_on_face(&t->m, ids[0], c, &t->p, &why);
+		break;
+	}
+	case 2:
+		for (unsigned k = 0; k < n; k++)
+			if (!random_boundary_edge(&t->m, &a[k], &b[k]))
+				a[k] = b[k] = 1;
+		r = th_op_extrude_edges(&t->m, a, b, n, v, &t->p, &why);
+		break;
+	case 3:
+	case 4:
+		r = th_op_extrude_faces(&t->m, ids, n, mf_rn(2) ? v : NULL, f - 0.5f, mf_rn(2), &t->p, &why);
+		break;
+	case 5:
+		r = th_op_inset(&t->m, ids, n, f, mf_rn(2), &t->p, &why);
+		break;
+	case 6:
+		r = th_op_loop_cut(&t->m, a[0], b[0], f, &t->p, &why);
+		break;
+	case 7:
+		r = th_op_bevel(&t->m, a, b, n, f / 32, &t->p, &why);
+		break;
+	default:
+		r = th_op_vertex_free(&t->m, v, &t->p, &why);
+	}
+	if (r) {
+		assert_int_equal(r, -EINVAL);
+		assert_non_null(why);
+		assert_int_equal(t->p.n, 0);
+		return;
+	}
+	t->seq++;
+	r = th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why);
+	if (r)
+		fail_msg("a patch the operation wrote was refused: %s", why);
+	mf_mesh_ok(&t->m);
+	(*applied)++;
+}
+
+static void random_sequences_keep_the_mesh_valid(void **state)
+{
+	unsigned applied = 0;
+	for (unsigned seed = 1; seed <= RANDOM_SEEDS; seed++) {
+		struct tc t;
+		if (seed % 3 == 0)
+			tc_cube(&t);
+		else if (seed % 3 == 1)
+			tc_grid(&t, 3, 2);
+		else
+			tc_cylinder(&t, 6);
+		mf_rng = 0x9e3779b97f4a7c15ull * seed;
+		struct mf_enc start = mf_enc_of(&t.m);
+		for (unsigned k = 0; k < RANDOM_STEPS && t.m.live_verts + t.m.live_faces < RANDOM_ELEMENTS_MAX; k++)
+			random_step(&t, &applied);
+		/* Everything undone through the journal: the mesh it started as. */
+		mf_undo_to(&t.m, &t.j, 0);
+		mf_assert_unchanged(&t.m, start);
+		free(start.d);
+		tc_end(&t);
+	}
+	/* Most steps apply (a sequence that only met refusals tests little). */
+	assert_true(applied > RANDOM_SEEDS * RANDOM_STEPS / 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +1018,14 @@ int main(void)
 		cmocka_unit_test(inset_the_cube_top),
 		cmocka_unit_test(region_inset_of_two_faces),
 		cmocka_unit_test(inset_refusals),
+		cmocka_unit_test(loop_cut_round_the_cube),
+		cmocka_unit_test(loop_cut_on_a_cylinder),
+		cmocka_unit_test(loop_cut_stops_at_the_boundary),
+		cmocka_unit_test(loop_cut_refusals),
+		cmocka_unit_test(bevel_a_cube_edge),
+		cmocka_unit_test(bevel_inside_a_plane),
+		cmocka_unit_test(bevel_refusals),
+		cmocka_unit_test(random_sequences_keep_the_mesh_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
