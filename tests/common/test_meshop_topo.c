@@ -21,8 +21,6 @@
 #include "th_meshfix.h"
 #include "th_meshop.h"
 
-static const uint8_t AUTHOR[32] = { 0x74, 0x6f, 0x70, 0x6f };
-
 /* Top face of the cube (mf_cube_faces[1]) and its neighbours. */
 #define BOTTOM 101u
 #define TOP 102u
@@ -118,30 +116,20 @@ static void counts_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t
 }
 
 /* Applies t->p as the next entry: the mesh stays valid with the counts
- * given; undo through the journal gives back the mesh exactly; applied
- * again, it stays for the case to look at. */
+ * given; undo through a journal gives back the mesh exactly; applied again
+ * (journal t->j), it stays for the case to look at. */
 static void apply_checked(struct tc *t, uint32_t v, uint32_t e, uint32_t f)
 {
-	struct mf_enc before = mf_enc_of(&t->m);
-	size_t mark = th_journal_mark(&t->j);
-	const char *why = NULL;
 	t->seq++;
-	int r = th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why);
-	if (r)
-		fail_msg("th_patch_apply: %d (%s)", r, r == -EINVAL ? why : "");
-	mf_mesh_ok(&t->m);
+	mf_patch_round_trip(&t->m, &t->p, t->seq);
+	mf_patch_applied(&t->m, &t->p, t->seq, &t->j);
 	counts_are(&t->m, v, e, f);
-	mf_undo_to(&t->m, &t->j, mark);
-	mf_assert_unchanged(&t->m, before);
-	assert_int_equal(th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why), 0);
-	mf_mesh_ok(&t->m);
-	free(before.d);
 }
 
 /* The id op i of the last applied patch created. */
 static uint64_t made(const struct tc *t, uint32_t i)
 {
-	return th_id_derive(TH_ID_MESH_ELEMENT, AUTHOR, t->seq, i + 1);
+	return th_id_derive(TH_ID_MESH_ELEMENT, mf_author, t->seq, i + 1);
 }
 
 static const float *pos_of(const struct tc *t, uint64_t vid)
@@ -968,10 +956,7 @@ static void random_step(struct tc *t, unsigned *applied)
 		return;
 	}
 	t->seq++;
-	r = th_patch_apply(&t->m, &t->p, AUTHOR, t->seq, &t->j, &why);
-	if (r)
-		fail_msg("a patch the operation wrote was refused: %s", why);
-	mf_mesh_ok(&t->m);
+	mf_patch_applied(&t->m, &t->p, t->seq, &t->j);
 	(*applied)++;
 }
 
