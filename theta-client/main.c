@@ -11,10 +11,12 @@
 #include "app/edits.h"
 #include "app/loop.h"
 #include "app/scene.h"
+#include "edit/edit.h"
 #include "inp/script.h"
 #include "link/link.h"
 #include "th_err.h"
 #include "th_hex.h"
+#include "th_logrec.h"
 #include "th_log.h"
 #include "th_time.h"
 
@@ -62,15 +64,20 @@ static const char *reject_reason_name(uint32_t r)
 	return r <= PROTO_IPC_REJECT_MAX && names[r] ? names[r] : "rejected";
 }
 
-/* The scene mirror (app/scene.h), fed by the link. */
+/* The scene mirror (app/scene.h), fed by the link, and the editor
+ * (edit/edit.h) that works on it. */
 static struct app_scene *scene;
 static struct link *scene_link;
+static struct edit *editor;
 
 static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej)
 {
 	(void)user_data;
 	if (scene)
 		app_scene_on_answer(scene, ack, rej);
+	if (editor)
+		edit_on_answer(editor, ack ? ack->client_seq : rej->client_seq, rej != NULL, ack ? ack->lamport : 0,
+			       ack ? ack->log_index : 0);
 	answered++;
 	if (ack && print_acks) {
 		printf("ack %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ack->client_seq, ack->lamport, ack->log_index);
@@ -86,6 +93,18 @@ static void on_scene_event(void *user_data, struct sim_world *w, const struct pr
 	(void)w;
 	if (scene)
 		app_scene_on_event(scene, e, th_now_ns());
+	if (!editor)
+		return;
+	if (e->kind == PROTO_IPC_EVENT_LOG_ENTRY) {
+		struct th_logrec_entry entry;
+		int why;
+		if (th_logrec_decode(e->payload, e->payload_len, &entry, &why) == 0)
+			edit_on_entry(editor, &entry);
+	} else if (e->kind == PROTO_IPC_EVENT_REFUSED) {
+		struct proto_ipc_refused rf;
+		if (proto_ipc_refused_decode(e->payload, e->payload_len, &rf) == 0)
+			edit_on_refused(editor, rf.lamport, rf.seq);
+	}
 }
 
 static void on_scene_resync(void *user_data, struct sim_world *w, const struct proto_ipc_resync_request *m)
@@ -122,6 +141,54 @@ static uint64_t scene_io_next_seq(void *ud)
 	return link_next_seq(scene_link);
 }
 
+static void scene_io_sent(void *ud, uint64_t tag, uint64_t seq)
+{
+	(void)ud;
+	if (editor)
+		edit_on_sent(editor, tag, seq);
+}
+
+/* The editor's sink and frame hook: its commands join the frame's outbox. */
+static int editor_submit(void *ud, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag)
+{
+	return app_submit_tagged(ud, type, scope, payload, len, tag);
+}
+
+static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct inp_state *in)
+{
+	(void)a;
+	struct edit *ed = ud;
+	edit_frame(ed, time_ns, in, scene ? app_scene_scene(scene) : NULL);
+	const char *msg = edit_take_message(ed);
+	if (msg)
+		th_warn("%s", msg);
+}
+
+static void print_history(const struct edit *ed, bool all)
+{
+	const struct edit_history *h = edit_history(ed);
+	unsigned edits = 0, undos = 0, redos = 0;
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct edit_hist_entry *e = &h->e[i];
+		edits += e->kind == EDIT_H_EDIT;
+		undos += e->kind == EDIT_H_UNDO;
+		redos += e->kind == EDIT_H_REDO;
+	}
+	const struct edit_stats *st = edit_stats(ed);
+	printf("theta-client: editor: tool %s, %u edits, %u undos, %u redos, %" PRIu64 " commands, %" PRIu64
+	       " previews, %" PRIu64 " refusals\n",
+	       edit_tool_name(edit_tool(ed)), edits, undos, redos, st->commands, st->previews, st->refusals);
+	if (!all)
+		return;
+	for (unsigned i = 0; i < h->n; i++) {
+		char line[256];
+		if (h->e[i].kind == EDIT_H_STATE)
+			continue;
+		edit_hist_format(&h->e[i], line, sizeof line);
+		printf("theta-client: history %s\n", line);
+	}
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -144,6 +211,7 @@ static void usage(FILE *f)
 		"  --edits N           make N edits (moves of a demo entity), wait until each is\n"
 		"                      answered; exit 0, or 1 naming the first rejection\n"
 		"  --print-acks        print 'ack CLIENT_SEQ LAMPORT AUTHOR_SEQ' for each acknowledged edit\n"
+		"  --history           print the editor's history (your edits, undos, redos) at exit\n"
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
@@ -183,7 +251,7 @@ static int parse_u64(const char *s, uint64_t *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
-	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS };
+	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -194,13 +262,14 @@ int main(int argc, char **argv)
 		{ "require-daemon", no_argument, NULL, OPT_REQUIRE_DAEMON },
 		{ "edits", required_argument, NULL, OPT_EDITS },
 		{ "print-acks", no_argument, NULL, OPT_PRINT_ACKS },
+		{ "history", no_argument, NULL, OPT_HISTORY },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
 	struct app_config cfg = { 0 };
 	const char *script_path = NULL;
-	bool headless = false;
+	bool headless = false, history = false;
 	uint64_t n_edits = 0;
 	int c;
 	th_log_init("theta-client");
@@ -236,6 +305,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_PRINT_ACKS: print_acks = true; break;
+		case OPT_HISTORY: history = true; break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
 		default:
@@ -310,11 +380,12 @@ int main(int argc, char **argv)
 	if (link) {
 		/* The scene mirror sits between the link and the frame loop. */
 		const struct app_scene_io io = { .resync = scene_io_resync, .report = scene_io_report,
-						 .next_seq = scene_io_next_seq };
+						 .next_seq = scene_io_next_seq, .sent = scene_io_sent };
 		struct app_transport *wrapped;
 		scene_link = link;
+		const struct edit_config ec = { .sink = { .submit = editor_submit, .ud = app } };
 		if ((r = app_scene_create(app_world(app), &io, &scene)) < 0 ||
-		    (r = app_scene_transport(scene, transport, &wrapped)) < 0) {
+		    (r = app_scene_transport(scene, transport, &wrapped)) < 0 || (r = edit_create(&ec, &editor)) < 0) {
 			th_err("cannot start the scene mirror: %s", th_strerror(r));
 			app_scene_destroy(&scene);
 			link_destroy(&link);
@@ -323,6 +394,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		transport = wrapped;
+		app_set_editor(app, editor_frame, editor);
 	}
 	app_attach(app, input, transport, NULL);
 
@@ -374,6 +446,8 @@ int main(int argc, char **argv)
 		       app_scene_next_pos(scene), hex, app_scene_entities(scene), ss->snapshots, ss->snapshot_bytes,
 		       ss->entries, ss->refused, ss->resyncs);
 	}
+	if (editor)
+		print_history(editor, history);
 	if (r == -EACCES) {
 		struct sim_violation v;
 		if (sim_sched_last_violation(app_sched(app), &v) == 0)
@@ -391,5 +465,6 @@ int main(int argc, char **argv)
 	}
 	app_destroy(&app);
 	app_scene_destroy(&scene);
+	edit_destroy(&editor);
 	return r < 0 || link_refused || rejected ? 1 : 0;
 }

@@ -29,6 +29,8 @@ struct app {
 	sim_entity user, hand[INP_HANDS];
 	struct sim_query *q_follow, *q_move, *q_tool;
 	bool quit;
+	app_editor_fn *editor;
+	void *editor_ud;
 	/* Outbox: commands and their payload bytes, published in order. */
 	struct app_command outbox[APP_OUTBOX_MAX];
 	uint32_t outbox_off[APP_OUTBOX_MAX];
@@ -314,6 +316,17 @@ static void publish(struct app *a, uint64_t now)
 
 int app_submit(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len)
 {
+	return app_submit_tagged(a, type, scope, payload, len, 0);
+}
+
+void app_set_editor(struct app *a, app_editor_fn *fn, void *ud)
+{
+	a->editor = fn;
+	a->editor_ud = ud;
+}
+
+int app_submit_tagged(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag)
+{
 	if (len > APP_COMMAND_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	if (a->outbox_n == APP_OUTBOX_MAX || a->outbox_bytes.len + len > APP_OUTBOX_MAX_BYTES)
@@ -327,7 +340,7 @@ int app_submit(struct app *a, uint16_t type, uint64_t scope, const void *payload
 		return -ENOBUFS;
 	}
 	a->outbox_off[a->outbox_n] = (uint32_t)off;
-	a->outbox[a->outbox_n++] = (struct app_command){ .type = type, .scope = scope, .len = len };
+	a->outbox[a->outbox_n++] = (struct app_command){ .type = type, .scope = scope, .len = len, .tag = tag };
 	return 0;
 }
 
@@ -366,6 +379,8 @@ int app_step(struct app *a)
 
 	struct sim_frame_info fi = { .frame = a->frame, .time_ns = time_ns, .dt = (float)(a->period_ns / 1e9) };
 	int sr = sim_sched_run_frame(a->sched, &fi);
+	if (a->editor)
+		a->editor(a->editor_ud, a, time_ns, &a->in);
 
 	publish(a, app_now(a));
 	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head };

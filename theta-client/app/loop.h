@@ -73,6 +73,17 @@ int app_run(struct app *a, volatile sig_atomic_t *stop);
 #define APP_OUTBOX_MAX_BYTES (4u << 20)
 #define APP_COMMAND_MAX_PAYLOAD 65536u
 int app_submit(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len);
+/* As app_submit, with a tag the command carries to the transport (struct
+ * app_command.tag), so the submitter can learn the sequence number the link
+ * gives it (app_scene_io.sent). */
+int app_submit_tagged(struct app *a, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag);
+
+/* The editor's hook (theta-client/edit/, wired by main): called once per
+ * frame after the stages, before the outbox is published, with the frame's
+ * simulation time and input; what it submits goes out with this frame.
+ * NULL: none. */
+typedef void app_editor_fn(void *ud, struct app *a, uint64_t time_ns, const struct inp_state *in);
+void app_set_editor(struct app *a, app_editor_fn *fn, void *ud);
 unsigned app_outbox_len(const struct app *a);
 
 uint64_t app_frames(const struct app *a);

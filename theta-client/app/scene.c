@@ -604,6 +604,8 @@ static int st_publish(struct app_transport *t, const struct app_outgoing *o, uin
 		const struct app_command *c = &o->commands[i];
 		if (c->len > PROTO_IPC_MAX_PAYLOAD || (!c->payload && c->len))
 			continue;
+		if (c->tag && s->m->io.sent)
+			s->m->io.sent(s->m->io.ud, c->tag, seq);
 		app_scene_tentative(s->m, seq++, c);
 	}
 	if (o->ncommands)

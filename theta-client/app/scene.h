@@ -46,6 +46,9 @@ struct app_scene_io {
 	int (*report)(void *ud, uint64_t next_pos, const uint8_t hash[TH_SCENE_HASH_LEN], uint32_t entities);
 	/* The client sequence number the link gives the next command. */
 	uint64_t (*next_seq)(void *ud);
+	/* Optional: a published command with a tag (app_command.tag) got
+	 * client sequence number seq (the editor's history follows it). */
+	void (*sent)(void *ud, uint64_t tag, uint64_t seq);
 	void *ud;
 };
 

@@ -19,6 +19,7 @@ struct app_command {
 	uint64_t scope; /* entity, tool or mesh element id; 0 for global commands */
 	uint32_t len;
 	const uint8_t *payload;
+	uint64_t tag; /* the submitter's name for it (app_submit_tagged), 0: none */
 };
 
 /* What one frame publishes. */

@@ -1,0 +1,242 @@
+/* Fixtures of the editor's tests: a scene folded in memory (a real
+ * th_fold over chained entries of two authors, th_scenelog.h), an editor
+ * whose sink records every command, and a "daemon" that turns the recorded
+ * commands into the user's log entries and folds them, answering as the
+ * link would (edit_on_sent, edit_on_answer, edit_on_entry). Frames are
+ * driven with an inp_state built here (the right hand's tip, trigger,
+ * buttons). Header-only; each test includes it once. */
+#pragma once
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit/edit.h"
+#include "th_cmd.h"
+#include "th_fold.h"
+#include "th_id.h"
+#include "th_logtest.h"
+#include "th_meshop.h"
+#include "th_payload.h"
+#include "th_scenelog.h"
+
+#define EF_SENT_MAX 256u
+#define EF_FRAME_NS 11111111ull /* 90 Hz */
+
+struct ef_cmd {
+	uint16_t type;
+	uint64_t scope;
+	uint8_t payload[TH_LOGREC_PAYLOAD_MAX];
+	uint32_t len;
+	uint64_t tag;
+};
+
+struct ef {
+	struct lt_author me, other;
+	struct sh_log log;
+	size_t folded;
+	struct th_fold *fold;
+	struct edit *ed;
+	struct ef_cmd *cmds; /* recorded, not yet delivered: cmds[delivered, n) */
+	unsigned n, delivered;
+	uint64_t client_seq;
+	struct inp_state in;
+	uint64_t frame;
+	int fail_submit; /* sink answers this (0: takes it) */
+};
+
+static int ef_submit(void *ud, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag)
+{
+	struct ef *f = ud;
+	if (f->fail_submit)
+		return f->fail_submit;
+	assert_true(f->n < EF_SENT_MAX);
+	struct ef_cmd *c = &f->cmds[f->n++];
+	c->type = type;
+	c->scope = scope;
+	c->len = len;
+	c->tag = tag;
+	memcpy(c->payload, payload, len);
+	return 0;
+}
+
+static inline const struct th_scene *ef_scene(struct ef *f)
+{
+	return th_fold_scene(f->fold);
+}
+
+/* Folds the log's entries not folded yet. */
+static inline void ef_fold(struct ef *f)
+{
+	for (; f->folded < f->log.n; f->folded++) {
+		assert_int_equal(th_fold_add(f->fold, &f->log.v[f->folded].e, f->folded), 0);
+		edit_on_entry(f->ed, &f->log.v[f->folded].e);
+	}
+}
+
+static inline struct ef *ef_new(const struct edit_config *c)
+{
+	struct ef *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->cmds = calloc(EF_SENT_MAX, sizeof *f->cmds);
+	assert_non_null(f->cmds);
+	lt_author_init(&f->me, 0x33);
+	lt_author_init(&f->other, 0x44);
+	sh_init(&f->log, false);
+	struct th_fold_config fc = { 0 };
+	memcpy(fc.host_key, f->other.kp.pk, sizeof fc.host_key);
+	assert_int_equal(th_fold_create(&fc, &f->fold), 0);
+	struct edit_config ec = c ? *c : (struct edit_config){ 0 };
+	ec.sink = (struct edit_sink){ .submit = ef_submit, .ud = f };
+	assert_int_equal(edit_create(&ec, &f->ed), 0);
+	inp_state_init(&f->in);
+	f->in.hand[INP_RIGHT].pose.valid = true;
+	return f;
+}
+
+static inline void ef_free(struct ef *f)
+{
+	edit_destroy(&f->ed);
+	th_fold_destroy(&f->fold);
+	sh_fini(&f->log);
+	free(f->cmds);
+	free(f);
+}
+
+/* The daemon: every recorded command becomes the user's entry (sent, acked,
+ * folded), in order. */
+static inline void ef_deliver(struct ef *f)
+{
+	for (; f->delivered < f->n; f->delivered++) {
+		struct ef_cmd *c = &f->cmds[f->delivered];
+		uint8_t kind = th_cmd_find(c->type)->scope;
+		uint64_t seq = ++f->client_seq;
+		edit_on_sent(f->ed, c->tag, seq);
+		long i = sh_add(&f->log, &f->me, c->type, kind, kind == TH_SCOPE_GLOBAL ? 0 : c->scope, c->payload, c->len,
+				0);
+		assert_true(i >= 0);
+		edit_on_answer(f->ed, seq, false, f->log.v[i].e.lamport, f->log.v[i].e.seq);
+		ef_fold(f);
+	}
+}
+
+/* One frame with the right hand's tip at p, trigger value trig; pressed
+ * buttons of the right and left hands for this frame. */
+static inline void ef_frame(struct ef *f, const float p[3], float trig, uint32_t right_pressed, uint32_t left_pressed)
+{
+	struct inp_controller *r = &f->in.hand[INP_RIGHT], *l = &f->in.hand[INP_LEFT];
+	memcpy(r->pose.position, p, sizeof r->pose.position);
+	r->trigger = trig;
+	r->pressed = right_pressed;
+	r->released = 0;
+	l->pressed = left_pressed;
+	assert_int_equal(edit_frame(f->ed, f->frame++ * EF_FRAME_NS, &f->in, ef_scene(f)), 0);
+	r->pressed = l->pressed = 0;
+}
+
+/* A trigger click at p: press, release. */
+static inline void ef_click(struct ef *f, const float p[3])
+{
+	ef_frame(f, p, 1.0f, 0, 0);
+	ef_frame(f, p, 0.0f, 0, 0);
+}
+
+/* Presses right a n times (next tool). */
+static inline void ef_next_tool(struct ef *f, unsigned n)
+{
+	static const float nowhere[3] = { 100, 100, 100 };
+	for (unsigned i = 0; i < n; i++)
+		ef_frame(f, nowhere, 0, TH_BUTTON_A, 0);
+}
+
+/* A cube of edge `size` centred on the origin of an entity at pos, made by
+ * `by` (mesh.create: 8 vertices, 6 quads), folded. The entity id. */
+static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float pos[3], float size)
+{
+	struct th_patch p;
+	th_patch_init(&p);
+	float h = size / 2;
+	int v[8];
+	for (int i = 0; i < 8; i++) {
+		float q[3] = { (i & 1) ? h : -h, (i & 2) ? h : -h, (i & 4) ? h : -h };
+		v[i] = th_patch_vertex_add(&p, q);
+		assert_true(v[i] > 0);
+	}
+	/* Corners counter-clockwise seen from outside. */
+	static const int quads[6][4] = { { 0, 2, 3, 1 }, { 4, 5, 7, 6 }, { 0, 1, 5, 4 },
+					 { 2, 6, 7, 3 }, { 0, 4, 6, 2 }, { 1, 3, 7, 5 } };
+	for (int q = 0; q < 6; q++) {
+		struct th_pref c[4];
+		for (int k = 0; k < 4; k++)
+			c[k] = th_pref_local((uint32_t)v[quads[q][k]]);
+		assert_int_equal(th_patch_face_add(&p, 0, c, 4), 0);
+	}
+	struct th_pl_mesh_create *mc = calloc(1, sizeof *mc);
+	assert_non_null(mc);
+	memcpy(mc->transform, pos, 3 * sizeof(float));
+	mc->transform[6] = 1;
+	mc->transform[7] = mc->transform[8] = mc->transform[9] = 1;
+	mc->ops_count = (uint16_t)p.n;
+	memcpy(mc->ops, p.ops, p.n * sizeof p.ops[0]);
+	uint8_t *buf = malloc(TH_LOGREC_PAYLOAD_MAX);
+	assert_non_null(buf);
+	int n = th_cmd_payload_encode(TH_CMD_MESH_CREATE, mc, buf, TH_LOGREC_PAYLOAD_MAX);
+	assert_true(n > 0);
+	long i = sh_add(&f->log, by, TH_CMD_MESH_CREATE, TH_SCOPE_GLOBAL, 0, buf, (size_t)n, 0);
+	assert_true(i >= 0);
+	free(buf);
+	free(mc);
+	th_patch_fini(&p);
+	uint64_t id = th_id_derive(TH_ID_ENTITY, f->log.v[i].e.author, f->log.v[i].e.seq, 0);
+	ef_fold(f);
+	assert_true(th_scene_has_entity(ef_scene(f), id));
+	return id;
+}
+
+static inline const struct th_mesh *ef_mesh_of(struct ef *f, uint64_t entity)
+{
+	const struct th_c_mesh_ref *mr = th_scene_component(ef_scene(f), entity, TH_COMP_MESH_REF);
+	assert_non_null(mr);
+	const struct th_mesh *m = th_scene_mesh(ef_scene(f), mr->mesh);
+	assert_non_null(m);
+	return m;
+}
+
+/* The recorded command i decoded (type checked). */
+static inline void ef_decode(struct ef *f, unsigned i, uint16_t type, union th_pl_any *out)
+{
+	assert_true(i < f->n);
+	assert_int_equal(f->cmds[i].type, type);
+	const char *why = NULL;
+	assert_int_equal(th_cmd_payload_decode(type, f->cmds[i].payload, f->cmds[i].len, out, &why), 0);
+}
+
+/* How many recorded commands have this type. */
+static inline unsigned ef_count(const struct ef *f, uint16_t type)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < f->n; i++)
+		n += f->cmds[i].type == type;
+	return n;
+}
+
+/* Flicks the right thumbstick right n times (next option). */
+static inline void ef_next_option(struct ef *f, unsigned n)
+{
+	static const float nowhere[3] = { 100, 100, 100 };
+	for (unsigned i = 0; i < n; i++) {
+		f->in.hand[INP_RIGHT].thumbstick[0] = 1;
+		ef_frame(f, nowhere, 0, 0, 0);
+		f->in.hand[INP_RIGHT].thumbstick[0] = 0;
+		ef_frame(f, nowhere, 0, 0, 0);
+	}
+}
+
+/* The scene's Selection of entity (NULL when it has none). */
+static inline const struct th_c_selection *ef_selection(struct ef *f, uint64_t entity)
+{
+	return th_scene_component(ef_scene(f), entity, TH_COMP_SELECTION);
+}

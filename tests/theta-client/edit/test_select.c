@@ -1,0 +1,144 @@
+/* The select tool and the replicated selection (edit/edit_select.c): a
+ * click picks an object, a face, an edge or a vertex in the tool's mode;
+ * the grip adds and toggles; an empty click clears. The selection reaches
+ * the scene as the entity's Selection component with the user as owner
+ * (once the log has told the client its key), and goes away from the
+ * entity it leaves. */
+#include "edit_fix.h"
+
+static const float at[3] = { 0, 1, -0.5f };
+static const float top[3] = { 0, 1.11f, -0.5f };    /* above the top face */
+static const float front[3] = { 0, 1, -0.39f };     /* in front of the +z face */
+static const float nowhere[3] = { 5, 5, 5 };
+
+static uint64_t my_owner(struct ef *f)
+{
+	return edit_owner_of(f->me.kp.pk);
+}
+
+static void a_face_click_replicates_with_the_user_as_owner(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	ef_next_option(f, 1); /* face */
+	assert_string_equal(edit_option_name(f->ed), "face");
+	ef_click(f, top);
+	const struct edit_selection *s = edit_selection(f->ed);
+	assert_int_equal(s->entity, e);
+	assert_int_equal(s->mode, TH_SELECT_FACE);
+	assert_int_equal(s->n, 1);
+	/* The key is not known yet: the tool state goes out first and its
+	 * entry brings the key back; no Selection was written. */
+	assert_int_equal(edit_owner(f->ed), 0);
+	assert_int_equal(ef_count(f, TH_CMD_COMPONENT_WRITE), 0);
+	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
+	ef_deliver(f);
+	assert_int_equal(edit_owner(f->ed), my_owner(f));
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(ef_count(f, TH_CMD_COMPONENT_WRITE), 1);
+	ef_deliver(f);
+	const struct th_c_selection *sel = ef_selection(f, e);
+	assert_non_null(sel);
+	assert_int_equal(sel->owner, my_owner(f));
+	assert_int_equal(sel->mode, TH_SELECT_FACE);
+	assert_int_equal(sel->element, s->el[0].id);
+	/* Nothing changed: nothing more is written. */
+	unsigned n = f->n;
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(f->n, n);
+	ef_free(f);
+}
+
+static void grip_adds_and_toggles_an_empty_click_clears(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	ef_next_option(f, 1);
+	ef_click(f, top);
+	ef_deliver(f);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	f->in.hand[INP_RIGHT].grip = 1;
+	ef_click(f, front);
+	const struct edit_selection *s = edit_selection(f->ed);
+	assert_int_equal(s->n, 2);
+	uint64_t front_face = s->el[1].id;
+	ef_deliver(f);
+	assert_int_equal(ef_selection(f, e)->element, front_face);
+	/* Again with the grip: the front face leaves the selection. */
+	ef_click(f, front);
+	assert_int_equal(s->n, 1);
+	assert_true(s->el[0].id != front_face);
+	f->in.hand[INP_RIGHT].grip = 0;
+	ef_deliver(f);
+	/* An empty click: cleared, and the Selection leaves the entity. */
+	ef_click(f, nowhere);
+	assert_int_equal(s->entity, 0);
+	assert_int_equal(f->cmds[f->n - 1].type, TH_CMD_COMPONENT_REMOVE);
+	assert_int_equal(f->cmds[f->n - 1].scope, e);
+	ef_deliver(f);
+	assert_null(ef_selection(f, e));
+	ef_free(f);
+}
+
+static void modes_edge_vertex_object(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	const struct th_mesh *m = ef_mesh_of(f, e);
+	ef_next_option(f, 2); /* edge */
+	ef_click(f, (float[3]){ 0, 1.11f, -0.39f });
+	const struct edit_selection *s = edit_selection(f->ed);
+	assert_int_equal(s->mode, TH_SELECT_EDGE);
+	assert_int_equal(s->el[0].id, th_mesh_edge_id(s->el[0].a, s->el[0].b));
+	ef_next_option(f, 1); /* vertex */
+	ef_click(f, (float[3]){ 0.11f, 1.11f, -0.39f });
+	assert_int_equal(s->mode, TH_SELECT_VERTEX);
+	assert_true(th_mesh_vert_find(m, s->el[0].id) >= 0);
+	ef_next_option(f, 1); /* object */
+	assert_string_equal(edit_option_name(f->ed), "object");
+	ef_click(f, at);
+	assert_int_equal(s->mode, TH_SELECT_OBJECT);
+	assert_int_equal(s->n, 0);
+	ef_deliver(f);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	assert_int_equal(ef_selection(f, e)->element, TH_SELECT_WHOLE);
+	assert_int_equal(ef_selection(f, e)->mode, TH_SELECT_OBJECT);
+	ef_free(f);
+}
+
+static void moving_to_another_entity_and_losing_one(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t a = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t b = ef_cube(f, &f->other, (float[3]){ 1, 1, -0.5f }, 0.2f);
+	ef_click(f, at);
+	ef_deliver(f);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	assert_non_null(ef_selection(f, a));
+	ef_click(f, (float[3]){ 1, 1, -0.5f });
+	ef_deliver(f);
+	assert_null(ef_selection(f, a));
+	assert_int_equal(ef_selection(f, b)->owner, my_owner(f));
+	/* Someone else deletes b: the selection goes, nothing is sent for it. */
+	sh_add(&f->log, &f->other, TH_CMD_ENTITY_DESTROY, TH_SCOPE_ENTITY, b, NULL, 0, 0);
+	ef_fold(f);
+	unsigned n = f->n;
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(edit_selection(f->ed)->entity, 0);
+	assert_int_equal(f->n, n);
+	ef_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_face_click_replicates_with_the_user_as_owner),
+		cmocka_unit_test(grip_adds_and_toggles_an_empty_click_clears),
+		cmocka_unit_test(modes_edge_vertex_object),
+		cmocka_unit_test(moving_to_another_entity_and_losing_one),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,151 @@
+/* Private to theta-client/edit/: the editor's state, the tools' interface
+ * and the helpers every tool uses. */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "edit/edit.h"
+#include "edit/edit_palette.h"
+#include "edit/edit_pick.h"
+#include "th_journal.h"
+#include "th_meshop.h"
+#include "th_payload.h"
+
+#define EDIT_GRID_DEFAULT 0.01f    /* 1 cm, as in Blocks */
+#define EDIT_DRAG_MIN 0.001f       /* a drag shorter than 1 mm submits nothing */
+#define EDIT_PRIM_SIZE_DEFAULT 0.2f /* metres: a stamped primitive's size */
+#define EDIT_PRIM_SIZE_MIN 0.02f
+#define EDIT_PRIM_SIZE_MAX 5.0f
+#define EDIT_PRIM_SIZE_STEP 1.25f  /* thumbstick up/down multiplies or divides by it */
+#define EDIT_MIRROR_WELD 0.001f    /* metres, mesh space */
+
+/* This frame's input as the tools see it (the right hand). */
+struct edit_in {
+	uint64_t now_ns;
+	const struct th_scene *sc;
+	bool tracked;
+	float tip[3]; /* the controller's position, world space */
+	float rot[4];
+	bool act_down, act_held, act_up; /* trigger edges and level */
+	bool add;                        /* grip held */
+	unsigned option;                 /* the tool's option */
+	int param;                       /* the tool's parameter (per tool meaning) */
+};
+
+struct edit_tool_ops {
+	uint32_t tool;
+	const char *name;
+	unsigned noptions;
+	const char *const *options;
+	void (*frame)(struct edit *ed, const struct edit_in *in);
+	void (*cancel)(struct edit *ed); /* a drag in progress stops, nothing is sent */
+};
+
+extern const struct edit_tool_ops edit_tool_select, edit_tool_move, edit_tool_primitive, edit_tool_paint,
+	edit_tool_delete, edit_tool_extrude, edit_tool_subdivide, edit_tool_vertex, edit_tool_mirror;
+
+/* A drag's state (the move and extrude tools). */
+struct edit_drag {
+	bool on;
+	uint64_t entity, mesh;
+	float start[3];          /* the tip at the grab, world space */
+	struct th_c_transform xf0; /* the entity's transform at the grab */
+	uint64_t faces[EDIT_SELECT_MAX]; /* extrude: the faces pulled */
+	unsigned nfaces;
+	uint64_t verts[EDIT_SELECT_MAX * 4]; /* move: the vertices moved */
+	unsigned nverts;
+	bool whole;
+	float normal[3]; /* extrude: world direction of the pull */
+	float amount;    /* extrude: distance last previewed */
+};
+
+struct edit_peer {
+	uint64_t owner;
+	uint32_t tool;
+};
+
+struct edit {
+	struct edit_config cfg;
+	uint32_t tool;
+	unsigned option[EDIT_TOOL_MAX + 1];
+	int param[EDIT_TOOL_MAX + 1];
+	bool trig_held, stick_x_armed, stick_y_armed;
+	struct edit_selection sel;
+	bool sel_dirty;            /* to be replicated */
+	uint64_t sel_published;    /* entity whose Selection this user wrote last (0: none) */
+	bool tool_dirty;           /* tool.state to send */
+	struct edit_drag drag;
+	/* Preview: a copy of the dragged mesh, the previewed patch applied
+	 * with its inverse in pv_j so the next frame starts from the copy. */
+	struct edit_preview pv;
+	struct th_mesh pv_mesh;
+	bool pv_mesh_live;
+	struct th_journal pv_j;
+	struct th_patch patch;
+	uint32_t palette_used; /* bit per slot: material.set sent by this client */
+	struct edit_history hist;
+	struct edit_peer peers[EDIT_PEERS_MAX];
+	unsigned npeers;
+	struct edit_stats st;
+	char msg[EDIT_MESSAGE_MAX];
+	bool has_msg;
+	/* Scratch for encoding (large payload structs live here, not on the stack). */
+	union {
+		struct th_pl_mesh_patch patch;
+		struct th_pl_mesh_create create;
+		struct th_pl_component_write cw;
+		struct th_pl_component_remove cr;
+		struct th_pl_material_set mat;
+		struct th_pl_edit_undo undo;
+		struct th_pl_tool_state tool;
+	} pl;
+	uint8_t buf[TH_LOGREC_PAYLOAD_MAX];
+};
+
+/* ---- helpers (edit.c) ---- */
+
+/* A tool's refusal: one sentence, counted. */
+void edit_say(struct edit *ed, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Encodes the payload struct pl of type and hands it to the sink; kind
+ * EDIT_H_* records it in the history with text (0: not an edit: selection,
+ * tool state, materials). 0 or a negative errno (said). */
+int edit_send(struct edit *ed, uint16_t type, uint64_t scope, const void *pl, uint8_t kind, uint64_t target,
+	      const char *text);
+/* mesh.patch of ed->patch on mesh (refused with a sentence when it does
+ * not fit one command). */
+int edit_send_patch(struct edit *ed, uint64_t mesh, const char *text);
+/* mesh.create of ed->patch at xf with material. */
+int edit_send_create(struct edit *ed, const struct th_c_transform *xf, uint32_t material, const char *text);
+/* component.write of the Transform of entity. */
+int edit_send_transform(struct edit *ed, uint64_t entity, const struct th_c_transform *xf, const char *text);
+/* Snaps a world position to the grid (config), in place. */
+void edit_snap_point(const struct edit *ed, float p[3]);
+float edit_snap_length(const struct edit *ed, float d);
+float edit_pick_radius(const struct edit *ed);
+/* "mesh 1a2b3c4d": a short name of an id for history lines. */
+const char *edit_short_id(uint64_t id, char buf[20]);
+
+/* Preview (edit.c): begin copies entity's mesh (and transform); patch shows
+ * ed->patch applied to the copy (the previous preview patch undone first);
+ * end drops it. */
+int edit_preview_begin(struct edit *ed, const struct th_scene *sc, uint64_t entity);
+int edit_preview_patch(struct edit *ed);
+void edit_preview_transform(struct edit *ed, const struct th_c_transform *xf);
+void edit_preview_end(struct edit *ed);
+
+/* ---- selection (edit_select.c) ---- */
+
+void edit_sel_clear(struct edit *ed);
+/* Selects what hit names; add: to the selection of the same entity and
+ * mode (toggling an element already in it), else instead of it. */
+void edit_sel_take(struct edit *ed, const struct edit_hit *hit, bool add);
+bool edit_sel_has(const struct edit *ed, const struct edit_hit *hit);
+/* Drops a selection whose entity or elements are gone from the scene. */
+void edit_sel_validate(struct edit *ed, const struct th_scene *sc);
+/* Replicates the selection (component.write / component.remove of
+ * Selection) when it changed and the user's key is known. */
+void edit_sel_publish(struct edit *ed, const struct th_scene *sc);
+/* The faces / vertices the selection names on entity in mode, into out;
+ * their count (0 when the selection is elsewhere). */
+unsigned edit_sel_ids(const struct edit *ed, uint64_t entity, uint32_t mode, uint64_t *out, unsigned cap);

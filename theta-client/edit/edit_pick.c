@@ -1,0 +1,348 @@
+/* Picking (edit_pick.h): world-space distances from the tip to faces,
+ * edges and vertices of the scene's meshes. */
+#include "edit/edit_pick.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- vectors and the entity transform -------------------------------------------- */
+
+static inline float dot3(const float a[3], const float b[3])
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static inline void sub3(const float a[3], const float b[3], float o[3])
+{
+	o[0] = a[0] - b[0];
+	o[1] = a[1] - b[1];
+	o[2] = a[2] - b[2];
+}
+
+static inline void cross3(const float a[3], const float b[3], float o[3])
+{
+	float x = a[1] * b[2] - a[2] * b[1], y = a[2] * b[0] - a[0] * b[2], z = a[0] * b[1] - a[1] * b[0];
+	o[0] = x;
+	o[1] = y;
+	o[2] = z;
+}
+
+/* v rotated by the unit quaternion q (x y z w); conj: by its inverse. */
+static void quat_rotate(const float q[4], bool conj, const float v[3], float o[3])
+{
+	float u[3] = { conj ? -q[0] : q[0], conj ? -q[1] : q[1], conj ? -q[2] : q[2] }, w = q[3];
+	float t[3], c[3];
+	cross3(u, v, t);
+	for (int k = 0; k < 3; k++)
+		t[k] *= 2.0f;
+	cross3(u, t, c);
+	for (int k = 0; k < 3; k++)
+		o[k] = v[k] + w * t[k] + c[k];
+}
+
+static inline float inv_or_zero(float s)
+{
+	return s != 0.0f ? 1.0f / s : 0.0f;
+}
+
+void edit_xf_dir_to_world(const struct th_c_transform *t, const float l[3], float w[3])
+{
+	float s[3] = { l[0] * t->scale[0], l[1] * t->scale[1], l[2] * t->scale[2] };
+	quat_rotate(t->rotation, false, s, w);
+}
+
+void edit_xf_point_to_world(const struct th_c_transform *t, const float l[3], float w[3])
+{
+	edit_xf_dir_to_world(t, l, w);
+	for (int k = 0; k < 3; k++)
+		w[k] += t->position[k];
+}
+
+void edit_xf_dir_to_local(const struct th_c_transform *t, const float w[3], float l[3])
+{
+	float r[3];
+	quat_rotate(t->rotation, true, w, r);
+	for (int k = 0; k < 3; k++)
+		l[k] = r[k] * inv_or_zero(t->scale[k]);
+}
+
+void edit_xf_point_to_local(const struct th_c_transform *t, const float w[3], float l[3])
+{
+	float d[3];
+	sub3(w, t->position, d);
+	edit_xf_dir_to_local(t, d, l);
+}
+
+void edit_xf_normal_to_world(const struct th_c_transform *t, const float l[3], float w[3])
+{
+	float s[3] = { l[0] * inv_or_zero(t->scale[0]), l[1] * inv_or_zero(t->scale[1]), l[2] * inv_or_zero(t->scale[2]) };
+	quat_rotate(t->rotation, false, s, w);
+	float n = sqrtf(dot3(w, w));
+	if (n > 0)
+		for (int k = 0; k < 3; k++)
+			w[k] /= n;
+}
+
+/* ---- distances --------------------------------------------------------------------- */
+
+/* Closest point to p on segment a-b: its parameter and the squared distance. */
+static float seg_dist2(const float p[3], const float a[3], const float b[3], float *t_out, float q[3])
+{
+	float ab[3], ap[3];
+	sub3(b, a, ab);
+	sub3(p, a, ap);
+	float l2 = dot3(ab, ab), t = l2 > 0 ? dot3(ap, ab) / l2 : 0.0f;
+	t = t < 0 ? 0 : t > 1 ? 1 : t;
+	float d[3];
+	for (int k = 0; k < 3; k++)
+		q[k] = a[k] + t * ab[k];
+	sub3(p, q, d);
+	*t_out = t;
+	return dot3(d, d);
+}
+
+#define FACE_CORNERS TH_MESH_FACE_VERTS_MAX
+
+/* World positions of face slot f's corners; their count (0 on a bad face). */
+static unsigned face_world(const struct th_mesh *m, const struct th_c_transform *t, int32_t f,
+			   float w[FACE_CORNERS][3])
+{
+	unsigned n = 0;
+	int32_t h0 = m->faces[f].he, h = h0;
+	do {
+		if (n == FACE_CORNERS)
+			return 0;
+		edit_xf_point_to_world(t, m->verts[m->hes[h].vert].pos, w[n++]);
+		h = m->hes[h].next;
+	} while (h != h0);
+	return n;
+}
+
+/* Squared distance from p to the polygon w[n] and the closest point. */
+static float poly_dist2(const float p[3], float w[FACE_CORNERS][3], unsigned n, float q[3])
+{
+	float nrm[3] = { 0, 0, 0 }, c[3] = { 0, 0, 0 };
+	for (unsigned i = 0; i < n; i++) {
+		const float *a = w[i], *b = w[(i + 1) % n];
+		nrm[0] += (a[1] - b[1]) * (a[2] + b[2]);
+		nrm[1] += (a[2] - b[2]) * (a[0] + b[0]);
+		nrm[2] += (a[0] - b[0]) * (a[1] + b[1]);
+		for (int k = 0; k < 3; k++)
+			c[k] += a[k] / (float)n;
+	}
+	float len = sqrtf(dot3(nrm, nrm));
+	if (len > 0) {
+		for (int k = 0; k < 3; k++)
+			nrm[k] /= len;
+		float cp[3];
+		sub3(p, c, cp);
+		float h = dot3(cp, nrm), pr[3];
+		for (int k = 0; k < 3; k++)
+			pr[k] = p[k] - h * nrm[k];
+		bool inside = true;
+		for (unsigned i = 0; i < n && inside; i++) {
+			float e[3], v[3], x[3];
+			sub3(w[(i + 1) % n], w[i], e);
+			sub3(pr, w[i], v);
+			cross3(e, v, x);
+			inside = dot3(x, nrm) >= 0;
+		}
+		if (inside) {
+			memcpy(q, pr, sizeof pr);
+			return h * h;
+		}
+	}
+	float best = FLT_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		float t, e[3], d = seg_dist2(p, w[i], w[(i + 1) % n], &t, e);
+		if (d < best) {
+			best = d;
+			memcpy(q, e, sizeof e);
+		}
+	}
+	return best;
+}
+
+/* Whether candidate (d2, id) beats the best so far. */
+static inline bool better(float d2, uint64_t id, float best_d2, uint64_t best_id)
+{
+	return d2 < best_d2 || (d2 == best_d2 && id < best_id);
+}
+
+static int pick_faces(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
+		      struct edit_hit *out)
+{
+	float w[FACE_CORNERS][3];
+	float best = FLT_MAX;
+	uint64_t best_id = UINT64_MAX;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		if (!m->faces[f].id)
+			continue;
+		unsigned n = face_world(m, t, (int32_t)f, w);
+		float q[3], d2;
+		if (n < 3 || (d2 = poly_dist2(tip, w, n, q)) > r2 || !better(d2, m->faces[f].id, best, best_id))
+			continue;
+		best = d2;
+		best_id = m->faces[f].id;
+		*out = (struct edit_hit){ .mode = TH_SELECT_FACE, .element = best_id, .dist = sqrtf(d2) };
+		memcpy(out->point, q, sizeof q);
+	}
+	return best_id != UINT64_MAX;
+}
+
+static int pick_edges(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
+		      struct edit_hit *out)
+{
+	float best = FLT_MAX;
+	uint64_t best_id = UINT64_MAX;
+	for (uint32_t h = 0; h < m->nhes; h++) {
+		const struct th_mesh_he *he = &m->hes[h];
+		if (he->vert == TH_MESH_NONE)
+			continue;
+		int32_t va = he->vert, vb = m->hes[he->next].vert;
+		uint64_t ia = m->verts[va].id, ib = m->verts[vb].id;
+		/* Each undirected edge once: from its lower id, or the only half-edge. */
+		if (ia > ib && he->twin != TH_MESH_NONE)
+			continue;
+		float a[3], b[3], q[3], tt;
+		edit_xf_point_to_world(t, m->verts[va].pos, a);
+		edit_xf_point_to_world(t, m->verts[vb].pos, b);
+		float d2 = seg_dist2(tip, a, b, &tt, q);
+		uint64_t id = th_mesh_edge_id(ia, ib);
+		if (d2 > r2 || !better(d2, id, best, best_id))
+			continue;
+		best = d2;
+		best_id = id;
+		*out = (struct edit_hit){ .mode = TH_SELECT_EDGE, .element = id, .dist = sqrtf(d2),
+					  .a = ia < ib ? ia : ib, .b = ia < ib ? ib : ia };
+		out->t = ia < ib ? tt : 1.0f - tt;
+		memcpy(out->point, q, sizeof q);
+	}
+	return best_id != UINT64_MAX;
+}
+
+static int pick_vertices(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
+			 struct edit_hit *out)
+{
+	float best = FLT_MAX;
+	uint64_t best_id = UINT64_MAX;
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		if (!m->verts[v].id)
+			continue;
+		float w[3], d[3];
+		edit_xf_point_to_world(t, m->verts[v].pos, w);
+		sub3(tip, w, d);
+		float d2 = dot3(d, d);
+		if (d2 > r2 || !better(d2, m->verts[v].id, best, best_id))
+			continue;
+		best = d2;
+		best_id = m->verts[v].id;
+		*out = (struct edit_hit){ .mode = TH_SELECT_VERTEX, .element = best_id, .a = best_id, .dist = sqrtf(d2) };
+		memcpy(out->point, w, sizeof w);
+	}
+	return best_id != UINT64_MAX;
+}
+
+static bool inside_bounds(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3])
+{
+	float lo[3] = { FLT_MAX, FLT_MAX, FLT_MAX }, hi[3] = { -FLT_MAX, -FLT_MAX, -FLT_MAX }, l[3];
+	bool any = false;
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		if (!m->verts[v].id)
+			continue;
+		any = true;
+		for (int k = 0; k < 3; k++) {
+			lo[k] = fminf(lo[k], m->verts[v].pos[k]);
+			hi[k] = fmaxf(hi[k], m->verts[v].pos[k]);
+		}
+	}
+	if (!any)
+		return false;
+	edit_xf_point_to_local(t, tip, l);
+	for (int k = 0; k < 3; k++)
+		if (!(l[k] >= lo[k] && l[k] <= hi[k]))
+			return false;
+	return true;
+}
+
+int edit_pick_mesh(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float radius,
+		   uint32_t mode, struct edit_hit *out)
+{
+	if (!(radius >= 0 && radius <= EDIT_PICK_RADIUS_MAX))
+		return 0;
+	float r2 = radius * radius;
+	struct edit_hit h;
+	int got = 0;
+	switch (mode) {
+	case TH_SELECT_FACE: got = pick_faces(m, t, tip, r2, &h); break;
+	case TH_SELECT_EDGE: got = pick_edges(m, t, tip, r2, &h); break;
+	case TH_SELECT_VERTEX: got = pick_vertices(m, t, tip, r2, &h); break;
+	case TH_SELECT_OBJECT:
+		if (inside_bounds(m, t, tip)) {
+			h = (struct edit_hit){ .dist = 0 };
+			memcpy(h.point, tip, sizeof h.point);
+			got = 1;
+		} else {
+			got = m->live_faces ? pick_faces(m, t, tip, r2, &h) : pick_vertices(m, t, tip, r2, &h);
+		}
+		if (got) {
+			h.mode = TH_SELECT_OBJECT;
+			h.element = TH_SELECT_WHOLE;
+			h.a = h.b = 0;
+		}
+		break;
+	default: return 0;
+	}
+	if (got)
+		*out = h;
+	return got;
+}
+
+bool edit_entity_mesh(const struct th_scene *sc, uint64_t entity, const struct th_c_transform **t,
+		      const struct th_mesh **m)
+{
+	const struct th_c_transform *xf = th_scene_component(sc, entity, TH_COMP_TRANSFORM);
+	const struct th_c_mesh_ref *mr = th_scene_component(sc, entity, TH_COMP_MESH_REF);
+	const struct th_mesh *mesh = mr ? th_scene_mesh(sc, mr->mesh) : NULL;
+	if (!xf || !mesh)
+		return false;
+	*t = xf;
+	*m = mesh;
+	return true;
+}
+
+int edit_pick_entity(const struct th_scene *sc, uint64_t entity, const float tip[3], float radius, uint32_t mode,
+		     struct edit_hit *out)
+{
+	const struct th_c_transform *t;
+	const struct th_mesh *m;
+	struct edit_hit h;
+	if (!sc || !edit_entity_mesh(sc, entity, &t, &m) || !edit_pick_mesh(m, t, tip, radius, mode, &h))
+		return 0;
+	h.entity = entity;
+	h.mesh = m->id;
+	*out = h;
+	return 1;
+}
+
+int edit_pick(const struct th_scene *sc, const float tip[3], float radius, uint32_t mode, struct edit_hit *out)
+{
+	if (!sc)
+		return 0;
+	size_t cur = 0;
+	uint64_t id;
+	struct edit_hit best = { 0 }, h;
+	bool got = false;
+	while (th_scene_next_entity(sc, &cur, &id)) {
+		if (!edit_pick_entity(sc, id, tip, radius, mode, &h))
+			continue;
+		if (!got || h.dist < best.dist || (h.dist == best.dist && h.entity < best.entity)) {
+			best = h;
+			got = true;
+		}
+	}
+	if (got)
+		*out = best;
+	return got;
+}
