@@ -240,3 +240,17 @@ static inline const struct th_c_selection *ef_selection(struct ef *f, uint64_t e
 {
 	return th_scene_component(ef_scene(f), entity, TH_COMP_SELECTION);
 }
+
+/* How many recorded component.writes set component comp. */
+static inline unsigned ef_count_writes(struct ef *f, unsigned comp)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < f->n; i++) {
+		if (f->cmds[i].type != TH_CMD_COMPONENT_WRITE)
+			continue;
+		union th_pl_any pl;
+		ef_decode(f, i, TH_CMD_COMPONENT_WRITE, &pl);
+		n += pl.component_write.component == th_component_id(comp);
+	}
+	return n;
+}

@@ -1,0 +1,93 @@
+/* The move tool (edit/edit_move.c): grab with the trigger, the preview
+ * follows the hand every frame with nothing sent, the release sends one
+ * command (the whole drag), snapped to the grid; a drag under 1 mm, a
+ * grab of nothing and a tool switch mid-drag send nothing. */
+#include "edit_fix.h"
+
+static const float at[3] = { 0, 1, -0.5f };
+
+static void drag_previews_every_frame_and_sends_one_command(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	ef_next_tool(f, 1);
+	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_MOVE);
+	ef_deliver(f); /* the tool.state */
+	unsigned before = f->n;
+	float tip[3] = { 0.05f, 1.05f, -0.45f }; /* inside the cube */
+	ef_frame(f, tip, 1, 0, 0);
+	const struct edit_preview *pv = edit_preview(f->ed);
+	assert_true(pv->active);
+	assert_int_equal(pv->entity, e);
+	/* 30 frames of drag along +x, 1 cm a frame (and a bit, to see the snap). */
+	for (int i = 1; i <= 30; i++) {
+		float p[3] = { tip[0] + 0.0101f * (float)i, tip[1], tip[2] };
+		ef_frame(f, p, 1, 0, 0);
+		assert_float_equal(pv->xf.position[0], at[0] + 0.01f * (float)i, 1e-5);
+		assert_float_equal(pv->xf.position[1], at[1], 1e-6);
+		assert_int_equal(pv->frames, (uint64_t)i);
+		assert_int_equal(ef_count_writes(f, TH_COMP_TRANSFORM), 0);
+	}
+	/* While dragging only the selection went out; the scene is where it was. */
+	assert_int_equal(ef_count_writes(f, TH_COMP_SELECTION), f->n - before);
+	const struct th_c_transform *t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
+	assert_float_equal(t->position[0], at[0], 0);
+	unsigned sel_writes = f->n - before;
+	float end[3] = { tip[0] + 0.303f, tip[1], tip[2] };
+	ef_frame(f, end, 0, 0, 0);
+	assert_false(pv->active);
+	assert_int_equal(f->n, before + sel_writes + 1);
+	union th_pl_any pl;
+	ef_decode(f, f->n - 1, TH_CMD_COMPONENT_WRITE, &pl);
+	assert_int_equal(f->cmds[f->n - 1].scope, e);
+	assert_int_equal(pl.component_write.component, th_component_id(TH_COMP_TRANSFORM));
+	ef_deliver(f);
+	t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
+	assert_float_equal(t->position[0], 0.30f, 1e-5);
+	assert_float_equal(t->position[1], 1.0f, 1e-6);
+	assert_float_equal(t->position[2], -0.5f, 1e-6);
+	const struct edit_history *h = edit_history(f->ed);
+	assert_non_null(strstr(h->e[h->n - 1].text, "move mesh"));
+	assert_int_equal(h->e[h->n - 1].kind, EDIT_H_EDIT);
+	ef_free(f);
+}
+
+static void short_drags_misses_and_switches_send_nothing(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	ef_cube(f, &f->other, at, 0.2f);
+	ef_next_tool(f, 1);
+	ef_deliver(f);
+	/* Nothing at the tip: said, nothing sent. */
+	unsigned n = f->n;
+	ef_frame(f, (float[3]){ 3, 3, 3 }, 1, 0, 0);
+	assert_non_null(strstr(edit_take_message(f->ed), "nothing within"));
+	assert_false(edit_preview(f->ed)->active);
+	ef_frame(f, (float[3]){ 3, 3, 3 }, 0, 0, 0);
+	assert_int_equal(f->n, n);
+	/* A grab moved 0.4 mm: no move. */
+	ef_frame(f, at, 1, 0, 0);
+	ef_frame(f, (float[3]){ at[0] + 0.0004f, at[1], at[2] }, 0, 0, 0);
+	assert_int_equal(ef_count_writes(f, TH_COMP_TRANSFORM), 0);
+	ef_deliver(f);
+	/* A grab, a drag, then right a (next tool): cancelled. */
+	n = f->n;
+	ef_frame(f, at, 1, 0, 0);
+	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, 0, 0);
+	assert_true(edit_preview(f->ed)->active);
+	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, TH_BUTTON_A, 0);
+	assert_false(edit_preview(f->ed)->active);
+	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE) >= 2, 1);
+	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 0, 0, 0);
+	assert_int_equal(ef_count_writes(f, TH_COMP_TRANSFORM), 0);
+	ef_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(drag_previews_every_frame_and_sends_one_command),
+		cmocka_unit_test(short_drags_misses_and_switches_send_nothing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/* The editor's frame (edit/edit.c): right a / b cycle the tools, each
+ * switch and option change announced with one tool.state (tool id, option,
+ * parameter), others' tool.state remembered; the trigger's hysteresis and
+ * a click inside one frame; the delete tool; a sink that fails is said. */
+#include "edit_fix.h"
+
+static const float at[3] = { 0, 1, -0.5f };
+static const float nowhere[3] = { 7, 7, 7 };
+
+static void tools_cycle_and_replicate_with_tool_state(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_SELECT);
+	uint32_t seen[16];
+	unsigned n = 0;
+	do {
+		seen[n++] = edit_tool(f->ed);
+		ef_next_tool(f, 1);
+		union th_pl_any pl;
+		ef_decode(f, f->n - 1, TH_CMD_TOOL_STATE, &pl);
+		assert_int_equal(pl.tool_state.tool, edit_tool(f->ed));
+		assert_int_equal(f->cmds[f->n - 1].scope, edit_tool(f->ed));
+		assert_int_equal(pl.tool_state.settings_len, 3);
+		assert_int_equal(pl.tool_state.settings[0], EDIT_TOOL_SETTINGS_VERSION);
+	} while (edit_tool(f->ed) != EDIT_TOOL_SELECT && n < 16);
+	assert_true(n >= 4);
+	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_SELECT);
+	/* Every tool once, each with a name. */
+	for (unsigned i = 0; i < n; i++) {
+		assert_string_not_equal(edit_tool_name(seen[i]), "?");
+		for (unsigned k = 0; k < i; k++)
+			assert_int_not_equal(seen[i], seen[k]);
+	}
+	/* b goes back. */
+	ef_frame(f, nowhere, 0, TH_BUTTON_B, 0);
+	assert_int_equal(edit_tool(f->ed), seen[n - 1]);
+	assert_int_equal(edit_set_tool(f->ed, 0), -EINVAL);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MAX + 1), -EINVAL);
+	/* An option flick: one tool.state with the option. */
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
+	ef_frame(f, nowhere, 0, 0, 0);
+	unsigned before = f->n;
+	f->in.hand[INP_RIGHT].thumbstick[0] = 0.9f;
+	for (int i = 0; i < 5; i++) /* held: one flick */
+		ef_frame(f, nowhere, 0, 0, 0);
+	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f; /* through the centre to the left: another */
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(edit_option(f->ed), 1); /* armed only back near the centre */
+	f->in.hand[INP_RIGHT].thumbstick[0] = 0;
+	ef_frame(f, nowhere, 0, 0, 0);
+	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f;
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(edit_option(f->ed), 0);
+	assert_int_equal(f->n, before + 2);
+	union th_pl_any pl;
+	ef_decode(f, before, TH_CMD_TOOL_STATE, &pl);
+	assert_int_equal(pl.tool_state.settings[1], 1);
+	ef_free(f);
+}
+
+static void others_tool_state_is_remembered(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint8_t settings[3] = { EDIT_TOOL_SETTINGS_VERSION, 2, 0 };
+	struct th_pl_tool_state ts = { .tool = EDIT_TOOL_PAINT, .settings = settings, .settings_len = 3 };
+	uint8_t buf[64];
+	int len = th_cmd_payload_encode(TH_CMD_TOOL_STATE, &ts, buf, sizeof buf);
+	sh_add(&f->log, &f->other, TH_CMD_TOOL_STATE, TH_SCOPE_TOOL, EDIT_TOOL_PAINT, buf, (size_t)len, 0);
+	ef_fold(f);
+	assert_int_equal(edit_peer_tool(f->ed, edit_owner_of(f->other.kp.pk)), EDIT_TOOL_PAINT);
+	assert_int_equal(edit_peer_tool(f->ed, edit_owner_of(f->me.kp.pk)), 0);
+	ef_free(f);
+}
+
+static void trigger_hysteresis_and_clicks(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	/* 0.5 is neither a press nor, once pressed, a release. */
+	ef_frame(f, at, 0.5f, 0, 0);
+	assert_int_equal(edit_selection(f->ed)->entity, 0);
+	ef_frame(f, at, 0.6f, 0, 0);
+	assert_int_equal(edit_selection(f->ed)->entity, e);
+	ef_frame(f, nowhere, 0.5f, 0, 0); /* still held: no new click */
+	assert_int_equal(edit_selection(f->ed)->entity, e);
+	ef_frame(f, nowhere, 0.4f, 0, 0);
+	ef_frame(f, nowhere, 0.6f, 0, 0); /* a click at nowhere: cleared */
+	assert_int_equal(edit_selection(f->ed)->entity, 0);
+	ef_frame(f, nowhere, 0, 0, 0);
+	/* The trigger button pressed and released within one frame clicks. */
+	ef_frame(f, at, 0, TH_BUTTON_TRIGGER, 0);
+	assert_int_equal(edit_selection(f->ed)->entity, e);
+	/* Tracking lost: no click. */
+	ef_frame(f, nowhere, 0, 0, 0);
+	f->in.hand[INP_RIGHT].pose.valid = false;
+	ef_click(f, nowhere);
+	assert_int_equal(edit_selection(f->ed)->entity, e);
+	ef_free(f);
+}
+
+static void delete_destroys_the_object(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	ef_click(f, at); /* select it */
+	ef_deliver(f);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	assert_non_null(ef_selection(f, e));
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_DELETE), 0);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	unsigned n = f->n;
+	ef_click(f, at);
+	assert_int_equal(f->n, n + 1);
+	assert_int_equal(f->cmds[n].type, TH_CMD_ENTITY_DESTROY);
+	assert_int_equal(f->cmds[n].scope, e);
+	ef_deliver(f);
+	assert_false(th_scene_has_entity(ef_scene(f), e));
+	assert_int_equal(edit_selection(f->ed)->entity, 0);
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(f->n, n + 1); /* no Selection removal for a destroyed entity */
+	/* Undo brings it back. */
+	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_deliver(f);
+	assert_true(th_scene_has_entity(ef_scene(f), e));
+	ef_free(f);
+}
+
+static void a_failing_sink_is_said(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	f->fail_submit = -ENOBUFS;
+	ef_next_tool(f, 1);
+	const char *m = edit_take_message(f->ed);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "outbox is full"));
+	assert_int_equal(edit_stats(f->ed)->send_errors, 1);
+	/* It is tried again next frame. */
+	f->fail_submit = 0;
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
+	ef_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tools_cycle_and_replicate_with_tool_state),
+		cmocka_unit_test(others_tool_state_is_remembered),
+		cmocka_unit_test(trigger_hysteresis_and_clicks),
+		cmocka_unit_test(delete_destroys_the_object),
+		cmocka_unit_test(a_failing_sink_is_said),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
