@@ -1,9 +1,11 @@
 /* The move tool: grab with the trigger (the selection when the tip is on
  * it, else what the tip picks in the tool's mode), drag (the preview
  * follows the hand every frame), release: one command, a component.write of
- * the Transform for a whole object. The drag is snapped to the grid. */
+ * the Transform for a whole object, a mesh.patch (th_op_transform) for
+ * faces, edges and vertices. The drag is snapped to the grid. */
 #include "edit/edit_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,18 +32,59 @@ static bool grab(struct edit *ed, const struct edit_in *in)
 		}
 		edit_sel_take(ed, &hit, false);
 	}
-	if (ed->sel.mode != TH_SELECT_OBJECT) {
-		edit_say(ed, "move: moving faces, edges and vertices comes with the transform operation; "
-			     "grab the whole object (option object)");
-		return false;
-	}
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(in->sc, ed->sel.entity, &t, &m) || edit_preview_begin(ed, in->sc, ed->sel.entity) < 0)
+	if (!edit_entity_mesh(in->sc, ed->sel.entity, &t, &m))
 		return false;
-	ed->drag = (struct edit_drag){ .on = true, .entity = ed->sel.entity, .mesh = m->id, .xf0 = *t, .whole = true };
-	memcpy(ed->drag.start, in->tip, sizeof ed->drag.start);
+	struct edit_drag *d = &ed->drag;
+	*d = (struct edit_drag){ .entity = ed->sel.entity, .mesh = m->id, .xf0 = *t,
+				 .whole = ed->sel.mode == TH_SELECT_OBJECT };
+	if (!d->whole) {
+		uint64_t ids[EDIT_SELECT_MAX], ea[EDIT_SELECT_MAX], eb[EDIT_SELECT_MAX];
+		unsigned n = 0;
+		for (unsigned i = 0; i < ed->sel.n; i++) {
+			ids[n] = ed->sel.el[i].id;
+			ea[n] = ed->sel.el[i].a;
+			eb[n++] = ed->sel.el[i].b;
+		}
+		int nv;
+		if (ed->sel.mode == TH_SELECT_VERTEX) {
+			memcpy(d->verts, ids, n * sizeof ids[0]);
+			nv = (int)n;
+		} else if (ed->sel.mode == TH_SELECT_FACE) {
+			nv = th_op_vertices_of(m, ids, n, NULL, NULL, 0, d->verts, sizeof d->verts / sizeof d->verts[0]);
+		} else {
+			nv = th_op_vertices_of(m, NULL, 0, ea, eb, n, d->verts, sizeof d->verts / sizeof d->verts[0]);
+		}
+		if (nv <= 0) {
+			edit_say(ed, "move: the selection names no vertex of mesh %016llx", (unsigned long long)m->id);
+			return false;
+		}
+		d->nverts = (unsigned)nv;
+	}
+	if (edit_preview_begin(ed, in->sc, ed->sel.entity) < 0)
+		return false;
+	d->on = true;
+	memcpy(d->start, in->tip, sizeof d->start);
 	return true;
+}
+
+/* ed->patch: the drag's vertices moved by the world displacement w, on the
+ * entity's mesh as it is now. */
+static int element_patch(struct edit *ed, const struct th_scene *sc, const float w[3], const char **why)
+{
+	const struct th_c_transform *t;
+	const struct th_mesh *m;
+	if (!edit_entity_mesh(sc, ed->drag.entity, &t, &m) || m->id != ed->drag.mesh) {
+		*why = "the mesh is gone";
+		return -ENOENT;
+	}
+	float l[3];
+	edit_xf_dir_to_local(&ed->drag.xf0, w, l);
+	struct th_affine a;
+	th_affine_translate(&a, l);
+	th_patch_clear(&ed->patch);
+	return th_op_transform(m, ed->drag.verts, ed->drag.nverts, &a, &ed->patch, why);
 }
 
 static void moved_transform(const struct edit *ed, const float d[3], struct th_c_transform *xf)
@@ -62,9 +105,14 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 	drag_delta(ed, in->tip, d);
 	struct th_c_transform xf;
 	moved_transform(ed, d, &xf);
+	const char *why = NULL;
 	if (in->act_held) {
-		if (in->tracked)
+		if (!in->tracked)
+			return;
+		if (ed->drag.whole)
 			edit_preview_transform(ed, &xf);
+		else if (element_patch(ed, in->sc, d, &why) == 0)
+			edit_preview_patch(ed);
 		return;
 	}
 	/* Released: one command for the whole drag. */
@@ -73,9 +121,19 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 	if (sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN)
 		return;
 	char text[EDIT_HISTORY_TEXT], b[20];
-	snprintf(text, sizeof text, "move mesh %s by (%.3f, %.3f, %.3f)", edit_short_id(ed->drag.mesh, b), d[0], d[1],
-		 d[2]);
-	edit_send_transform(ed, ed->drag.entity, &xf, text);
+	if (ed->drag.whole) {
+		snprintf(text, sizeof text, "move mesh %s by (%.3f, %.3f, %.3f)", edit_short_id(ed->drag.mesh, b), d[0],
+			 d[1], d[2]);
+		edit_send_transform(ed, ed->drag.entity, &xf, text);
+		return;
+	}
+	if (element_patch(ed, in->sc, d, &why) < 0) {
+		edit_say(ed, "move: %s", why ? why : "out of memory");
+		return;
+	}
+	snprintf(text, sizeof text, "move %u vert%s of mesh %s by (%.3f, %.3f, %.3f)", ed->drag.nverts,
+		 ed->drag.nverts == 1 ? "ex" : "ices", edit_short_id(ed->drag.mesh, b), d[0], d[1], d[2]);
+	edit_send_patch(ed, ed->drag.mesh, text);
 }
 
 const struct edit_tool_ops edit_tool_move = {

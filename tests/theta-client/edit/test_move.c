@@ -4,6 +4,8 @@
  * grab of nothing and a tool switch mid-drag send nothing. */
 #include "edit_fix.h"
 
+#include <math.h>
+
 static const float at[3] = { 0, 1, -0.5f };
 
 static void drag_previews_every_frame_and_sends_one_command(void **state)
@@ -83,11 +85,59 @@ static void short_drags_misses_and_switches_send_nothing(void **state)
 	ef_free(f);
 }
 
+static void faces_move_as_one_patch_previewed_on_a_copy(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
+	ef_next_option(f, 1); /* face */
+	assert_string_equal(edit_option_name(f->ed), "face");
+	ef_deliver(f);
+	unsigned before = f->n;
+	/* Grab the top face, pull up 5 cm over 10 frames. */
+	float tip[3] = { 0, 1.11f, -0.5f };
+	ef_frame(f, tip, 1, 0, 0);
+	const struct edit_preview *pv = edit_preview(f->ed);
+	assert_true(pv->active && pv->has_mesh);
+	for (int i = 1; i <= 10; i++)
+		ef_frame(f, (float[3]){ tip[0], tip[1] + 0.005f * (float)i, tip[2] }, 1, 0, 0);
+	/* The preview shows the top at 0.15, the scene still at 0.1. */
+	unsigned up = 0;
+	for (uint32_t v = 0; v < pv->m->nverts; v++)
+		if (pv->m->verts[v].id && fabsf(pv->m->verts[v].pos[1] - 0.15f) < 1e-5)
+			up++;
+	assert_int_equal(up, 4);
+	const struct th_mesh *m = ef_mesh_of(f, e);
+	for (uint32_t v = 0; v < m->nverts; v++)
+		if (m->verts[v].id)
+			assert_true(fabsf(m->verts[v].pos[1]) < 0.1f + 1e-6);
+	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 0);
+	ef_frame(f, (float[3]){ tip[0], tip[1] + 0.05f, tip[2] }, 0, 0, 0);
+	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 1);
+	union th_pl_any pl;
+	ef_decode(f, f->n - 1, TH_CMD_MESH_PATCH, &pl);
+	assert_int_equal(pl.mesh_patch.ops_count, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(pl.mesh_patch.ops[i].op, TH_PL_MESH_OP_VERTEX_MOVE);
+	ef_deliver(f);
+	m = ef_mesh_of(f, e);
+	up = 0;
+	for (uint32_t v = 0; v < m->nverts; v++)
+		if (m->verts[v].id && fabsf(m->verts[v].pos[1] - 0.15f) < 1e-5)
+			up++;
+	assert_int_equal(up, 4);
+	const struct edit_history *h = edit_history(f->ed);
+	assert_non_null(strstr(h->e[h->n - 1].text, "move 4 vertices of mesh"));
+	(void)before;
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(drag_previews_every_frame_and_sends_one_command),
 		cmocka_unit_test(short_drags_misses_and_switches_send_nothing),
+		cmocka_unit_test(faces_move_as_one_patch_previewed_on_a_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

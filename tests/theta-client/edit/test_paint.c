@@ -37,8 +37,7 @@ static void first_use_defines_the_material_then_paints(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	ef_next_tool(f, 2);
-	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_PAINT);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PAINT), 0);
 	ef_next_option(f, 11); /* blue */
 	assert_string_equal(edit_option_name(f->ed), "blue");
 	ef_deliver(f);

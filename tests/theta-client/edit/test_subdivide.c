@@ -1,0 +1,50 @@
+/* The subdivide tool (edit/edit_subdiv.c): the face at the tip (or the
+ * selected faces) subdivided, or the whole mesh smoothed (Catmull-Clark),
+ * as one mesh.patch the scene takes. */
+#include "edit_fix.h"
+
+static const float at[3] = { 0, 1, -0.5f };
+static const float top[3] = { 0, 1.11f, -0.5f };
+
+static void a_face_then_the_whole_mesh(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SUBDIVIDE), 0);
+	assert_string_equal(edit_option_name(f->ed), "faces");
+	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
+	ef_deliver(f);
+	unsigned n = f->n;
+	ef_click(f, top);
+	assert_int_equal(f->n, n + 1);
+	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
+	ef_deliver(f);
+	struct th_mesh_stats st;
+	th_mesh_stats(ef_mesh_of(f, e), &st);
+	assert_int_equal(st.faces, 9); /* the top as 4 quads, 5 others */
+	assert_int_equal(st.vertices, 13);
+	ef_next_option(f, 1);
+	assert_string_equal(edit_option_name(f->ed), "smooth");
+	ef_deliver(f);
+	ef_click(f, at);
+	ef_deliver(f);
+	th_mesh_stats(ef_mesh_of(f, e), &st);
+	assert_int_equal(st.euler, 2);
+	assert_true(st.faces > 9 * 3);
+	const char *why = NULL;
+	assert_int_equal(th_mesh_check(ef_mesh_of(f, e), &why), 0);
+	const struct edit_history *h = edit_history(f->ed);
+	assert_non_null(strstr(h->e[h->n - 1].text, "Catmull-Clark, 1 level"));
+	/* Nothing at the tip. */
+	ef_click(f, (float[3]){ 4, 4, 4 });
+	assert_non_null(strstr(edit_take_message(f->ed), "no mesh within"));
+	ef_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_face_then_the_whole_mesh),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,64 @@
+/* The subdivide tool: option "faces": the trigger subdivides the face at
+ * the tip (the selected faces when it is one of them; th_op_subdivide);
+ * option "smooth": Catmull-Clark of the whole mesh at the tip
+ * (th_op_catmull_clark), 1 + parameter levels (1..TH_OP_CC_LEVELS_MAX).
+ * One mesh.patch each; a patch too large for one command is refused with
+ * its size. */
+#include "edit/edit_int.h"
+
+#include <stdio.h>
+
+static const char *const subdiv_options[] = { "faces", "smooth" };
+
+static void subdiv_frame(struct edit *ed, const struct edit_in *in)
+{
+	if (!in->act_down || !in->tracked)
+		return;
+	bool smooth = in->option % 2 == 1;
+	struct edit_hit hit;
+	float r = edit_pick_radius(ed);
+	if (!edit_pick(in->sc, in->tip, r, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit)) {
+		edit_say(ed, "subdivide: no %s within %.0f cm of the controller", smooth ? "mesh" : "face", r * 100);
+		return;
+	}
+	const struct th_c_transform *t;
+	const struct th_mesh *m;
+	if (!edit_entity_mesh(in->sc, hit.entity, &t, &m))
+		return;
+	th_patch_clear(&ed->patch);
+	const char *why = NULL;
+	char text[EDIT_HISTORY_TEXT], b[20];
+	int rv;
+	if (smooth) {
+		int levels = 1 + in->param;
+		levels = levels < 1 ? 1 : levels > (int)TH_OP_CC_LEVELS_MAX ? (int)TH_OP_CC_LEVELS_MAX : levels;
+		rv = th_op_catmull_clark(m, (unsigned)levels, &ed->patch, &why);
+		snprintf(text, sizeof text, "smooth mesh %s (Catmull-Clark, %d level%s)", edit_short_id(m->id, b), levels,
+			 levels == 1 ? "" : "s");
+	} else {
+		uint64_t faces[EDIT_SELECT_MAX];
+		unsigned nf = 0;
+		if (edit_sel_has(ed, &hit) && ed->sel.mode == TH_SELECT_FACE)
+			nf = edit_sel_ids(ed, hit.entity, TH_SELECT_FACE, faces, EDIT_SELECT_MAX);
+		else
+			faces[nf++] = hit.element;
+		rv = th_op_subdivide(m, faces, nf, &ed->patch, &why);
+		snprintf(text, sizeof text, "subdivide %u face%s of mesh %s", nf, nf == 1 ? "" : "s",
+			 edit_short_id(m->id, b));
+	}
+	if (rv == -E2BIG) {
+		edit_say(ed, "subdivide: the result is too large for one edit (more than %u ops): select fewer faces",
+			 (unsigned)TH_PATCH_ENTRY_OPS);
+		return;
+	}
+	if (rv < 0) {
+		edit_say(ed, "subdivide: %s", why ? why : "out of memory");
+		return;
+	}
+	edit_send_patch(ed, m->id, text);
+}
+
+const struct edit_tool_ops edit_tool_subdivide = {
+	.tool = EDIT_TOOL_SUBDIVIDE, .name = "subdivide", .noptions = 2, .options = subdiv_options,
+	.frame = subdiv_frame,
+};
