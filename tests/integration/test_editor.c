@@ -1,0 +1,144 @@
+/* The editor end to end: a real thetad and a real theta-client driven by a
+ * script (docs/scripted-input.md) that switches to the primitive tool,
+ * stamps a cube, subdivides its top face with the subdivide tool and undoes
+ * that with left x. The daemon's scene (`thetactl scene --json`) then holds
+ * the cube as stamped (8 vertices, 6 faces), the log holds the
+ * mesh.create, the mesh.patch and the edit.undo naming it, and the client's
+ * --history lists the three with what each did. Waits poll with generous
+ * deadlines; the script leaves the daemon a second and more to answer each
+ * step (its times are simulation time, paced at 90 Hz). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "th_harness.h"
+#include "th_time.h"
+
+#define WAIT_MS 60000
+
+static char out[1 << 20], err[65536];
+
+static int teardown(void **state)
+{
+	(void)state;
+	th_daemon_slot_release();
+	return 0;
+}
+
+/* Tools cycle with right a in this order: select, move, subdivide,
+ * primitive, paint, delete (docs/editor.md). */
+static const char script[] =
+	"theta-script 1\n"
+	"0s      head  pose      0 1.6 0   0 0 0 1\n"
+	"0s      right pose      0 1 -0.5  0 0 0 1\n"
+	/* select -> move -> subdivide -> primitive */
+	"0.5s    right press     a\n"
+	"0.52s   right release   a\n"
+	"0.6s    right press     a\n"
+	"0.62s   right release   a\n"
+	"0.7s    right press     a\n"
+	"0.72s   right release   a\n"
+	/* stamp a 20 cm cube at (0, 1, -0.5) */
+	"1.5s    right trigger   1\n"
+	"1.6s    right trigger   0\n"
+	/* back to subdivide; the tip 1 cm above the top face */
+	"3s      right press     b\n"
+	"3.02s   right release   b\n"
+	"3.1s    right position  0 1.11 -0.5\n"
+	"3.5s    right trigger   1\n"
+	"3.6s    right trigger   0\n"
+	/* undo it */
+	"5s      left  press     x\n"
+	"5.02s   left  release   x\n"
+	"7s      quit\n";
+
+static struct json_object *scene_json(struct th_daemon_proc *d)
+{
+	const char *args[] = { "scene", "--json", NULL };
+	assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
+	struct json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	return o;
+}
+
+static uint64_t jnum(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_uint64(v);
+}
+
+static void stamp_subdivide_and_undo_reach_the_daemons_scene(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = th_daemon_slot();
+	const char *dargs[] = { "--port", "0", NULL };
+	assert_int_equal(th_daemon_start(d, dargs), 0);
+	char path[PATH_MAX], cout[PATH_MAX], cerr[PATH_MAX];
+	snprintf(path, sizeof path, "%s/edit.script", d->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(script, f);
+	fclose(f);
+	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
+	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
+				"--require-daemon", "--script", path, "--history", NULL };
+	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
+	assert_true(pid > 0);
+	int status;
+	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
+	char *text = th_slurp(cout), *etext = th_slurp(cerr);
+	assert_non_null(text);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("theta-client failed:\n%s\n%s", text, etext ? etext : "");
+	print_message("%s", text);
+
+	/* The client's history: what each did; the subdivision undone. */
+	if (!strstr(text, "stamp a cube (0.20 m) at (0.00, 1.00, -0.50)") ||
+	    !strstr(text, "subdivide 1 face of mesh") || !strstr(text, "): undone") || !strstr(text, "undo #"))
+		fail_msg("theta-client's history is not as scripted:\n%s\n%s", text, etext ? etext : "");
+	assert_non_null(strstr(text, "editor: tool subdivide, 2 edits, 1 undos, 0 redos"));
+	assert_non_null(strstr(text, " entries, 0 refused, ")); /* the scene took every entry */
+
+	/* The daemon's scene: the cube as stamped. */
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	struct json_object *o;
+	for (;;) {
+		o = scene_json(d);
+		if (jnum(o, "faces") == 6 || th_now_ns() > end)
+			break;
+		json_object_put(o);
+		usleep(50 * 1000);
+	}
+	assert_int_equal(jnum(o, "meshes"), 1);
+	assert_int_equal(jnum(o, "faces"), 6);
+	assert_int_equal(jnum(o, "vertices"), 8);
+	json_object_put(o);
+
+	/* The log: the create, the patch and the undo, by this user. */
+	const char *largs[] = { "log", NULL };
+	assert_int_equal(th_ctl(d, largs, out, sizeof out, err, sizeof err), 0);
+	assert_non_null(strstr(out, "mesh.create"));
+	assert_non_null(strstr(out, "mesh.patch"));
+	assert_non_null(strstr(out, "edit.undo"));
+	assert_non_null(strstr(out, "tool.state"));
+	free(text);
+	free(etext);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(stamp_subdivide_and_undo_reach_the_daemons_scene, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
