@@ -220,7 +220,10 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 		    struct th_patch *out, const char **why);
 /* Mirrors the whole mesh about the plane (point, unit normal): the mirrored
  * copy is added with reversed winding and vertices within weld of the plane
- * are shared (moved onto it), so a half model becomes a whole one. */
+ * are shared (moved onto it), so a half model becomes a whole one. The
+ * halves join along boundary edges on the plane; a mesh on both sides of
+ * the plane, a face in it, or an edge on it with faces on both sides is
+ * refused (docs/mesh-ops.md). */
 int th_op_mirror(const struct th_mesh *m, const float point[3], const float normal[3], float weld,
 		 struct th_patch *out, const char **why);
 

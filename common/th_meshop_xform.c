@@ -266,3 +266,596 @@ out:
 	free(es);
 	return r;
 }
+
+/* ---- shared pieces ---------------------------------------------------------------- */
+
+/* Checks a face set: *sorted the ids ascending (free it). */
+static const char *face_set(const struct th_mesh *m, const uint64_t *faces, unsigned n, uint64_t **sorted, int *err)
+{
+	*err = 0;
+	if (n && !faces)
+		return "faces: missing";
+	int r = sorted_set(faces, n, sorted);
+	if (r == -EINVAL)
+		return "faces: a face is named twice";
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (th_mesh_face_find(m, (*sorted)[i]) == TH_MESH_NONE) {
+			free(*sorted);
+			*sorted = NULL;
+			return "faces: a face does not exist in the mesh";
+		}
+	return NULL;
+}
+
+/* Index of id in the ascending ids[n], or -1. */
+static long find_sorted(const uint64_t *ids, uint32_t n, uint64_t id)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ids[lo] == id ? (long)lo : -1;
+}
+
+static bool finite3(const float v[3])
+{
+	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
+}
+
+/* ---- fans: splitting a vertex whose faces would not be one fan -------------------- */
+
+/* The outgoing half-edges of vertex slot v in rotation order (consecutive
+ * ones in faces that share an edge) into hs; *closed when the last and the
+ * first share one too (v is interior). Returns the count. */
+static uint32_t fan_order(const struct th_mesh *m, int32_t v, int32_t *hs, bool *closed)
+{
+	int32_t h0 = m->verts[v].he, h = h0, start = h0;
+	*closed = false;
+	for (;;) { /* back to the boundary, or round to h0 */
+		int32_t t = m->hes[h].twin;
+		if (t == TH_MESH_NONE)
+			break;
+		h = m->hes[t].next;
+		if (h == h0) {
+			*closed = true;
+			break;
+		}
+		start = h;
+	}
+	uint32_t k = 0;
+	h = start;
+	do {
+		hs[k++] = h;
+		int32_t t = m->hes[m->hes[h].prev].twin;
+		h = t;
+	} while (h != TH_MESH_NONE && h != start && k < m->nhes);
+	return k;
+}
+
+struct run {
+	uint64_t min_face;
+	uint32_t start, len;
+};
+
+struct del {
+	const struct th_mesh *m;
+	bool *dead_face;      /* by face slot */
+	uint8_t *dead_vert;   /* by vertex slot */
+	uint32_t *alive;      /* by vertex slot: corners in faces that stay */
+	uint32_t *deg;        /* by vertex slot: corners */
+	uint32_t *corner_new; /* by half-edge: 1 + the new vertex replacing its corner, 0 none */
+	bool *reshaped;       /* by face slot */
+	int32_t *hs;          /* fan_order's scratch */
+	struct run *runs;     /* split_bowtie's scratch */
+	int32_t *new_from;    /* new vertex i: the slot of the vertex it splits from */
+	uint32_t nnew;
+};
+
+/* The per-slot arrays of a struct del for mesh m (0 or -ENOMEM). */
+static int del_alloc(struct del *s, const struct th_mesh *m)
+{
+	memset(s, 0, sizeof(*s));
+	s->m = m;
+	s->dead_face = calloc((size_t)m->nfaces + 1, sizeof(*s->dead_face));
+	s->reshaped = calloc((size_t)m->nfaces + 1, sizeof(*s->reshaped));
+	s->dead_vert = calloc((size_t)m->nverts + 1, sizeof(*s->dead_vert));
+	s->alive = calloc((size_t)m->nverts + 1, sizeof(*s->alive));
+	s->deg = calloc((size_t)m->nverts + 1, sizeof(*s->deg));
+	s->corner_new = calloc((size_t)m->nhes + 1, sizeof(*s->corner_new));
+	s->hs = malloc(((size_t)m->nhes + 1) * sizeof(*s->hs));
+	s->runs = malloc(((size_t)m->nhes + 1) * sizeof(*s->runs));
+	s->new_from = malloc(((size_t)m->nhes + 1) * sizeof(*s->new_from));
+	bool ok = s->dead_face && s->reshaped && s->dead_vert && s->alive && s->deg && s->corner_new && s->hs &&
+		  s->runs && s->new_from;
+	return ok ? 0 : -ENOMEM;
+}
+
+static void del_free(struct del *s)
+{
+	free(s->dead_face);
+	free(s->reshaped);
+	free(s->dead_vert);
+	free(s->alive);
+	free(s->deg);
+	free(s->corner_new);
+	free(s->hs);
+	free(s->runs);
+	free(s->new_from);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+	return x->min_face < y->min_face ? -1 : x->min_face > y->min_face;
+}
+
+/* Vertex slot v keeps the fan (of the faces not marked dead) whose lowest
+ * face id is lowest; every other fan gets a new vertex at the same place
+ * (new_from, corner_new). Delete uses it for the bowties a deletion leaves,
+ * duplicate for the faces of a selection that meet at a vertex only. */
+static void split_bowtie(struct del *s, int32_t v)
+{
+	const struct th_mesh *m = s->m;
+	bool closed;
+	uint32_t k = fan_order(m, v, s->hs, &closed), nr = 0, first = 0;
+	if (closed) { /* start the walk just after a deleted face */
+		while (first < k && !s->dead_face[m->hes[s->hs[first]].face])
+			first++;
+		if (first == k)
+			return;
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		uint32_t at = (first + i) % k;
+		int32_t f = m->hes[s->hs[at]].face;
+		if (s->dead_face[f])
+			continue;
+		bool joins = i > 0 && !s->dead_face[m->hes[s->hs[(first + i - 1) % k]].face];
+		if (!joins)
+			s->runs[nr++] = (struct run){ .min_face = m->faces[f].id, .start = at, .len = 0 };
+		struct run *ru = &s->runs[nr - 1];
+		ru->len++;
+		if (m->faces[f].id < ru->min_face)
+			ru->min_face = m->faces[f].id;
+	}
+	if (nr < 2)
+		return;
+	qsort(s->runs, nr, sizeof(*s->runs), cmp_run);
+	for (uint32_t q = 1; q < nr; q++) {
+		s->new_from[s->nnew++] = v;
+		for (uint32_t i = 0; i < s->runs[q].len; i++) {
+			int32_t h = s->hs[(s->runs[q].start + i) % k];
+			s->corner_new[h] = s->nnew;
+			s->reshaped[m->hes[h].face] = true;
+		}
+	}
+}
+
+/* ---- duplicate ------------------------------------------------------------------ */
+
+/* The copy of vertex slot v at p + offset; -EINVAL for a non-finite one. */
+static int copy_vertex(struct th_patch *out, const float p[3], const float offset[3])
+{
+	float q[3];
+	for (int k = 0; k < 3; k++)
+		q[k] = (float)((double)p[k] + offset[k]);
+	if (!finite3(q))
+		return -EINVAL;
+	int r = th_patch_vertex_add(out, q);
+	return r < 0 ? r : 0;
+}
+
+int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, const float offset[3],
+		    struct th_patch *out, const char **why)
+{
+	if (!finite3(offset))
+		return *why = "offset: must be finite", -EINVAL;
+	uint64_t *fs = NULL, *vs = NULL;
+	uint32_t nf = n, nv = 0, n0 = out->n;
+	struct del s = { .m = m };
+	int r = 0;
+	const char *w = NULL;
+	if (n) {
+		w = face_set(m, faces, n, &fs, &r);
+	} else if (!m->live_verts) {
+		w = "the mesh is empty: there is nothing to duplicate";
+	} else if (!(r = all_ids(m, true, &fs, &nf))) {
+		r = all_ids(m, false, &vs, &nv);
+	}
+	if (w || r)
+		goto out;
+	if (n) {
+		/* the corners of the faces; a corner where selected faces meet at
+		 * the vertex only gets a copy per fan, so the copy has no bowtie */
+		vs = malloc(((size_t)nf * TH_MESH_FACE_VERTS_MAX + 1) * sizeof(*vs));
+		if (!vs || (r = del_alloc(&s, m))) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (uint32_t f = 0; f < m->nfaces; f++)
+			s.dead_face[f] = true;
+		for (uint32_t i = 0; i < nf; i++) {
+			int32_t f = th_mesh_face_find(m, fs[i]);
+			s.dead_face[f] = false;
+			nv += (uint32_t)th_mesh_face_loop(m, f, vs + nv, TH_MESH_FACE_VERTS_MAX);
+		}
+		qsort(vs, nv, sizeof(*vs), cmp_u64);
+		uint32_t u = 0;
+		for (uint32_t i = 0; i < nv; i++)
+			if (!u || vs[i] != vs[u - 1])
+				vs[u++] = vs[i];
+		nv = u;
+		for (uint32_t i = 0; i < nv; i++)
+			split_bowtie(&s, th_mesh_vert_find(m, vs[i]));
+	}
+	/* vertex i's copy is local reference first + i; extra copy k is
+	 * first + nv + k */
+	uint32_t first = n0 + 1;
+	for (uint32_t i = 0; i < nv && !r; i++)
+		r = copy_vertex(out, m->verts[th_mesh_vert_find(m, vs[i])].pos, offset);
+	for (uint32_t k = 0; k < s.nnew && !r; k++)
+		r = copy_vertex(out, m->verts[s.new_from[k]].pos, offset);
+	if (r == -EINVAL)
+		w = "offset: a copied vertex would be at a non-finite position";
+	for (uint32_t i = 0; i < nf && !r; i++) {
+		int32_t f = th_mesh_face_find(m, fs[i]), h = m->faces[f].he;
+		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
+		for (unsigned k = 0; k < m->faces[f].n; k++, h = m->hes[h].next) {
+			uint32_t extra = s.corner_new ? s.corner_new[h] : 0;
+			c[k] = th_pref_local(extra ? first + nv + extra - 1
+						   : first + (uint32_t)find_sorted(vs, nv, m->verts[m->hes[h].vert].id));
+		}
+		r = th_patch_face_add(out, m->faces[f].material, c, m->faces[f].n);
+	}
+	if (w || r)
+		th_patch_truncate(out, n0);
+out:
+	free(fs);
+	free(vs);
+	del_free(&s);
+	if (w)
+		return *why = w, -EINVAL;
+	return r;
+}
+
+/* ---- flip ---------------------------------------------------------------------- */
+
+/* The loop of face slot f reversed, its first corner kept: c0 c(n-1) .. c1. */
+static int reversed_loop(const struct th_mesh *m, int32_t f, struct th_pref *c)
+{
+	uint64_t loop[TH_MESH_FACE_VERTS_MAX];
+	int k = th_mesh_face_loop(m, f, loop, TH_MESH_FACE_VERTS_MAX);
+	for (int t = 0; t < k; t++)
+		c[t] = th_pref_id(loop[t ? k - t : 0]);
+	return k;
+}
+
+int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struct th_patch *out, const char **why)
+{
+	uint64_t *fs = NULL;
+	uint32_t nf = n;
+	int r = 0;
+	const char *w = NULL;
+	bool *in = NULL;
+	if (n)
+		w = face_set(m, faces, n, &fs, &r);
+	else if (!m->live_faces)
+		w = "the mesh has no faces to flip";
+	else
+		r = all_ids(m, true, &fs, &nf);
+	if (w || r)
+		goto out;
+	if (!(in = calloc((size_t)m->nfaces + 1, sizeof(*in)))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < nf; i++)
+		in[th_mesh_face_find(m, fs[i])] = true;
+	/* a flipped face beside an unflipped one would run along their shared
+	 * edge in the same direction */
+	for (uint32_t i = 0; i < nf && !w; i++) {
+		const struct th_mesh_face *f = &m->faces[th_mesh_face_find(m, fs[i])];
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n && !w; k++, h = m->hes[h].next) {
+			int32_t t = m->hes[h].twin;
+			if (t != TH_MESH_NONE && !in[m->hes[t].face])
+				w = "faces: flipping part of a connected piece would turn it against its neighbours "
+				    "(flip whole pieces)";
+		}
+	}
+	uint32_t n0 = out->n;
+	for (uint32_t i = 0; i < nf && !w && !r; i++)
+		r = th_patch_remove(out, fs[i]);
+	for (uint32_t i = 0; i < nf && !w && !r; i++) {
+		int32_t f = th_mesh_face_find(m, fs[i]);
+		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
+		int k = reversed_loop(m, f, c);
+		r = th_patch_face_add(out, m->faces[f].material, c, (unsigned)k);
+	}
+	if (w || r)
+		th_patch_truncate(out, n0);
+out:
+	free(fs);
+	free(in);
+	if (w)
+		return *why = w, -EINVAL;
+	return r;
+}
+
+/* ---- mirror -------------------------------------------------------------------- */
+
+/* Per vertex slot: on the plane (within weld) and shared by both halves. */
+#define MIR_ON 1u
+#define MIR_SHARED 2u
+
+static const char *mirror_plan(const struct th_mesh *m, const double *d, double weld, uint8_t *st)
+{
+	bool above = false, below = false;
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		if (!m->verts[v].id)
+			continue;
+		above |= d[v] > weld;
+		below |= d[v] < -weld;
+		if (fabs(d[v]) <= weld)
+			st[v] = MIR_ON | (m->verts[v].he == TH_MESH_NONE ? MIR_SHARED : 0);
+	}
+	if (above && below)
+		return "the mesh lies on both sides of the mirror plane (move the plane to one side of it, or "
+		       "delete the half across it first)";
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		if (!m->faces[f].id)
+			continue;
+		bool all = true;
+		int32_t h = m->faces[f].he;
+		for (unsigned k = 0; k < m->faces[f].n; k++, h = m->hes[h].next)
+			all &= (st[m->hes[h].vert] & MIR_ON) != 0;
+		if (all)
+			return "a face lies in the mirror plane (delete it first so the halves can join)";
+	}
+	/* the halves join along boundary edges on the plane; a vertex on the
+	 * plane that is on none would join them at a point (a bowtie), so it
+	 * gets a copy */
+	for (uint32_t h = 0; h < m->nhes; h++) {
+		const struct th_mesh_he *e = &m->hes[h];
+		if (e->vert == TH_MESH_NONE || e->twin != TH_MESH_NONE)
+			continue;
+		int32_t b = m->hes[e->next].vert;
+		if ((st[e->vert] & MIR_ON) && (st[b] & MIR_ON)) {
+			st[e->vert] |= MIR_SHARED;
+			st[b] |= MIR_SHARED;
+		}
+	}
+	for (uint32_t h = 0; h < m->nhes; h++) {
+		const struct th_mesh_he *e = &m->hes[h];
+		if (e->vert == TH_MESH_NONE || e->twin == TH_MESH_NONE)
+			continue;
+		if ((st[e->vert] & MIR_SHARED) && (st[m->hes[e->next].vert] & MIR_SHARED))
+			return "an edge on the mirror plane already has faces on both of its sides, so the mirrored "
+			       "half cannot join there";
+	}
+	return NULL;
+}
+
+int th_op_mirror(const struct th_mesh *m, const float point[3], const float normal[3], float weld,
+		 struct th_patch *out, const char **why)
+{
+	if (!finite3(point))
+		return *why = "point: must be finite", -EINVAL;
+	double nn[3] = { normal[0], normal[1], normal[2] };
+	double len = sqrt(nn[0] * nn[0] + nn[1] * nn[1] + nn[2] * nn[2]);
+	if (!finite3(normal) || !(len > 0) || !isfinite(len))
+		return *why = "normal: must be finite and not zero", -EINVAL;
+	if (!isfinite(weld) || weld < 0 || weld > XF_WELD_MAX)
+		return *why = "weld: must be finite, 0 to 1000 metres", -EINVAL;
+	if (!m->live_verts)
+		return *why = "the mesh is empty: there is nothing to mirror", -EINVAL;
+	for (int i = 0; i < 3; i++)
+		nn[i] /= len;
+	uint64_t *vs = NULL, *fs = NULL;
+	uint32_t nv = 0, nf = 0, n0 = out->n;
+	double *d = malloc(((size_t)m->nverts + 1) * sizeof(*d));
+	uint8_t *st = calloc((size_t)m->nverts + 1, 1);
+	uint32_t *ref = calloc((size_t)m->nverts + 1, sizeof(*ref)); /* a copy's local reference, 0 shared */
+	const char *w = NULL;
+	int r = 0;
+	if (!d || !st || !ref || (r = all_ids(m, false, &vs, &nv)) || (r = all_ids(m, true, &fs, &nf)))
+		goto out;
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		const float *p = m->verts[v].pos;
+		d[v] = 0;
+		for (int i = 0; m->verts[v].id && i < 3; i++)
+			d[v] += ((double)p[i] - point[i]) * nn[i];
+	}
+	if ((w = mirror_plan(m, d, weld, st)))
+		goto out;
+	bool adds = false;
+	for (uint32_t i = 0; i < nv && !r && !w; i++) { /* onto the plane */
+		int32_t v = th_mesh_vert_find(m, vs[i]);
+		const float *p = m->verts[v].pos;
+		float q[3];
+		for (int k = 0; k < 3; k++)
+			q[k] = (float)(p[k] - d[v] * nn[k]);
+		if ((st[v] & MIR_ON) && memcmp(p, q, sizeof(q)))
+			r = th_patch_vertex_move(out, vs[i], q);
+	}
+	for (uint32_t i = 0; i < nv && !r && !w; i++) { /* the mirrored copies */
+		int32_t v = th_mesh_vert_find(m, vs[i]);
+		if (st[v] & MIR_SHARED)
+			continue;
+		const float *p = m->verts[v].pos;
+		double k2 = (st[v] & MIR_ON) ? d[v] : 2 * d[v]; /* on the plane: the copy sits on it too */
+		float q[3];
+		for (int k = 0; k < 3; k++)
+			q[k] = (float)(p[k] - k2 * nn[k]);
+		if (!finite3(q)) {
+			w = "a mirrored vertex would be at a non-finite position";
+		} else if ((r = th_patch_vertex_add(out, q)) > 0) {
+			ref[v] = (uint32_t)r;
+			r = 0;
+			adds = true;
+		}
+	}
+	for (uint32_t i = 0; i < nf && !r && !w; i++) {
+		int32_t f = th_mesh_face_find(m, fs[i]);
+		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
+		int k = reversed_loop(m, f, c);
+		for (int t = 0; t < k; t++) {
+			int32_t v = th_mesh_vert_find(m, c[t].v);
+			if (ref[v])
+				c[t] = th_pref_local(ref[v]);
+		}
+		r = th_patch_face_add(out, m->faces[f].material, c, (unsigned)k);
+		adds = true;
+	}
+	if (!r && !w && !adds)
+		w = "every vertex lies on the mirror plane, so the mirror adds nothing";
+out:
+	if (w || r)
+		th_patch_truncate(out, n0);
+	free(vs);
+	free(fs);
+	free(d);
+	free(st);
+	free(ref);
+	if (w)
+		return *why = w, -EINVAL;
+	return r;
+}
+
+/* ---- delete -------------------------------------------------------------------- */
+
+/* Marks what goes: the named vertices, the faces named or using a named
+ * vertex or edge. */
+static const char *delete_mark(const struct th_mesh *m, struct del *s, const uint64_t *verts, unsigned nv,
+			       const uint64_t *ea, const uint64_t *eb, unsigned ne, const uint64_t *fs, unsigned nf,
+			       struct xf_edge *es)
+{
+	for (unsigned i = 0; i < nv; i++) {
+		int32_t v = th_mesh_vert_find(m, verts[i]);
+		if (v == TH_MESH_NONE)
+			return "verts: a vertex does not exist in the mesh";
+		if (s->dead_vert[v])
+			return "verts: a vertex is named twice";
+		s->dead_vert[v] = 1;
+	}
+	for (unsigned i = 0; i < ne; i++) {
+		int32_t a = th_mesh_vert_find(m, ea[i]), b = th_mesh_vert_find(m, eb[i]);
+		bool both = a != TH_MESH_NONE && b != TH_MESH_NONE;
+		int32_t h1 = both ? th_mesh_he_find(m, a, b) : TH_MESH_NONE;
+		int32_t h2 = both ? th_mesh_he_find(m, b, a) : TH_MESH_NONE;
+		if (h1 == TH_MESH_NONE && h2 == TH_MESH_NONE)
+			return "edges: an edge does not exist in the mesh (no face has those two vertices as a side)";
+		if (h1 != TH_MESH_NONE)
+			s->dead_face[m->hes[h1].face] = true;
+		if (h2 != TH_MESH_NONE)
+			s->dead_face[m->hes[h2].face] = true;
+		es[i] = edge_of(ea[i], eb[i]);
+	}
+	qsort(es, ne, sizeof(*es), cmp_edge);
+	for (unsigned i = 1; i < ne; i++)
+		if (!cmp_edge(&es[i], &es[i - 1]))
+			return "edges: an edge is named twice";
+	for (unsigned i = 0; i < nf; i++)
+		s->dead_face[th_mesh_face_find(m, fs[i])] = true;
+	for (uint32_t h = 0; h < m->nhes; h++)
+		if (m->hes[h].vert != TH_MESH_NONE && s->dead_vert[m->hes[h].vert])
+			s->dead_face[m->hes[h].face] = true;
+	return NULL;
+}
+
+static int delete_emit(const struct th_mesh *m, struct del *s, const uint64_t *vids, uint32_t nvid,
+		       const uint64_t *fids, uint32_t nfid, struct th_patch *out)
+{
+	int r = 0;
+	for (uint32_t i = 0; i < nfid && !r; i++) {
+		int32_t f = th_mesh_face_find(m, fids[i]);
+		if (s->dead_face[f] || s->reshaped[f])
+			r = th_patch_remove(out, fids[i]);
+	}
+	for (uint32_t i = 0; i < nvid && !r; i++)
+		if (s->dead_vert[th_mesh_vert_find(m, vids[i])])
+			r = th_patch_remove(out, vids[i]);
+	uint32_t base = out->n + 1; /* new vertex i is local reference base + i */
+	for (uint32_t i = 0; i < s->nnew && r >= 0; i++)
+		r = th_patch_vertex_add(out, m->verts[s->new_from[i]].pos);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < nfid; i++) {
+		int32_t f = th_mesh_face_find(m, fids[i]);
+		if (!s->reshaped[f])
+			continue;
+		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
+		int32_t h = m->faces[f].he;
+		for (unsigned k = 0; k < m->faces[f].n; k++, h = m->hes[h].next)
+			c[k] = s->corner_new[h] ? th_pref_local(base + s->corner_new[h] - 1)
+						: th_pref_id(m->verts[m->hes[h].vert].id);
+		if ((r = th_patch_face_add(out, m->faces[f].material, c, m->faces[f].n)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int th_op_delete(const struct th_mesh *m, const uint64_t *verts, unsigned nv, const uint64_t *ea, const uint64_t *eb,
+		 unsigned ne, const uint64_t *faces, unsigned nf, struct th_patch *out, const char **why)
+{
+	if (!nv && !ne && !nf)
+		return *why = "nothing to delete: name vertices, edges or faces", -EINVAL;
+	if (nv && !verts)
+		return *why = "verts: missing", -EINVAL;
+	if (ne && (!ea || !eb))
+		return *why = "edges: missing", -EINVAL;
+	uint64_t *fs = NULL, *vids = NULL, *fids = NULL;
+	uint32_t nvid = 0, nfid = 0, n0 = out->n;
+	struct del s = { .m = m };
+	struct xf_edge *es = NULL;
+	int r = 0;
+	const char *w = face_set(m, faces, nf, &fs, &r);
+	if (w || r)
+		goto out;
+	es = malloc(((size_t)ne + 1) * sizeof(*es));
+	if (!es || (r = del_alloc(&s, m))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = all_ids(m, false, &vids, &nvid)) || (r = all_ids(m, true, &fids, &nfid)))
+		goto out;
+	if ((w = delete_mark(m, &s, verts, nv, ea, eb, ne, fs, nf, es)))
+		goto out;
+	/* vertices left with no face that had one go too */
+	for (uint32_t h = 0; h < m->nhes; h++) {
+		int32_t v = m->hes[h].vert;
+		if (v == TH_MESH_NONE)
+			continue;
+		s.deg[v]++;
+		s.alive[v] += !s.dead_face[m->hes[h].face];
+	}
+	for (uint32_t v = 0; v < m->nverts; v++)
+		if (m->verts[v].id && m->verts[v].he != TH_MESH_NONE && !s.alive[v])
+			s.dead_vert[v] = 1;
+	/* a vertex left with two or more fans (a bowtie) is split */
+	for (uint32_t i = 0; i < nvid; i++) {
+		int32_t v = th_mesh_vert_find(m, vids[i]);
+		if (!s.dead_vert[v] && m->verts[v].he != TH_MESH_NONE && s.alive[v] < s.deg[v])
+			split_bowtie(&s, v);
+	}
+	r = delete_emit(m, &s, vids, nvid, fids, nfid, out);
+out:
+	free(fs);
+	free(vids);
+	free(fids);
+	free(es);
+	del_free(&s);
+	if (w || r)
+		th_patch_truncate(out, n0);
+	if (w)
+		return *why = w, -EINVAL;
+	return r;
+}

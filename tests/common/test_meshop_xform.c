@@ -282,6 +282,637 @@ static void vertices_of_faces_and_edges(void **state)
 	mf_teardown(&m, &j, fp);
 }
 
+/* ---- helpers for the topology cases ---- */
+
+/* Every face's Newell normal points away from (sign 1) or towards (-1)
+ * the nearer of two centres (one piece each): ca with sign sa, cb with sb. */
+static void pieces_face(const struct th_mesh *m, const float ca[3], int sa, const float cb[3], int sb)
+{
+	for (uint32_t s = 0; s < m->nfaces; s++) {
+		if (!m->faces[s].id)
+			continue;
+		float n[3], fc[3], da = 0, db = 0, d = 0;
+		assert_int_equal(th_mesh_face_normal(m, (int32_t)s, n, fc), 0);
+		for (int i = 0; i < 3; i++) {
+			da += (fc[i] - ca[i]) * (fc[i] - ca[i]);
+			db += (fc[i] - cb[i]) * (fc[i] - cb[i]);
+		}
+		const float *c = da <= db ? ca : cb;
+		int sign = da <= db ? sa : sb;
+		for (int i = 0; i < 3; i++)
+			d += n[i] * (fc[i] - c[i]);
+		assert_true(sign * d > 0);
+	}
+}
+
+static void faces_face(const struct th_mesh *m, const float c[3], int sign)
+{
+	pieces_face(m, c, sign, c, sign);
+}
+
+/* A primitive applied to a fresh mesh as entry (mf_author, 1). */
+static void prim_mesh(struct th_mesh *m, uint32_t kind, uint32_t subdiv)
+{
+	struct th_prim pp;
+	struct th_patch p;
+	const char *why = NULL;
+	th_prim_defaults(&pp, kind);
+	pp.subdiv = subdiv;
+	th_patch_init(&p);
+	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
+	assert_int_equal(th_mesh_init(m, MF_MESH_ID), 0);
+	mf_patch_applied(m, &p, 1, NULL);
+	th_patch_fini(&p);
+}
+
+/* Id of the face whose centre is nearest (x, y, z). */
+static uint64_t face_near(const struct th_mesh *m, float x, float y, float z)
+{
+	uint64_t best = 0;
+	float bd = INFINITY;
+	for (uint32_t s = 0; s < m->nfaces; s++) {
+		float n[3], c[3];
+		if (!m->faces[s].id || th_mesh_face_normal(m, (int32_t)s, n, c))
+			continue;
+		float d = (c[0] - x) * (c[0] - x) + (c[1] - y) * (c[1] - y) + (c[2] - z) * (c[2] - z);
+		if (d < bd)
+			bd = d, best = m->faces[s].id;
+	}
+	return best;
+}
+
+/* Applies p (entry seq) through a journal, checked, undone and applied again. */
+static void apply_checked(struct th_mesh *m, const struct th_patch *p, uint64_t seq)
+{
+	mf_patch_round_trip(m, p, seq);
+	mf_patch_applied(m, p, seq, NULL);
+}
+
+/* ---- duplicate ---- */
+
+static void duplicate_the_whole_cube(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	float off[3] = { 2, 0, 0 };
+	th_patch_init(&p);
+	assert_int_equal(th_op_duplicate(&m, NULL, 0, off, &p, &why), 0);
+	assert_int_equal(p.n, 8 + 6 * 5);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 16, 24, 12, 0, 4);
+	uint64_t ids[TH_PATCH_OPS_MAX / 4096];
+	th_patch_ids(&p, mf_author, 2, ids);
+	for (unsigned v = 0; v < 8; v++) { /* copies in ascending id of the originals */
+		const float *c = mf_cube_pos[v];
+		pos_is(&m, ids[v], c[0] + 2, c[1], c[2]);
+	}
+	pieces_face(&m, (float[3]){ 0.5f, 0.5f, 0.5f }, 1, (float[3]){ 2.5f, 0.5f, 0.5f }, 1);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void duplicate_faces_and_free_vertices(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	float off[3] = { 0, 0, 1 };
+	uint64_t top = 102;
+	th_patch_init(&p);
+	assert_int_equal(th_op_duplicate(&m, &top, 1, off, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 12, 16, 7, 4, 3); /* a loose quad above the cube */
+	th_patch_clear(&p);
+	/* the whole mesh copies a free vertex too */
+	mf_p_vert(fp, 500, 5, 5, 5);
+	mf_expect_applied(&m, fp, &j);
+	assert_int_equal(th_op_duplicate(&m, NULL, 0, off, &p, &why), 0);
+	apply_checked(&m, &p, 3);
+	mf_stats_are(&m, 26, 32, 14, 8, 8);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* Selected faces that meet at a vertex only: the copy gets that vertex
+ * once per fan, so it is valid (no bowtie). */
+static void duplicate_faces_meeting_at_a_point(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_patch p;
+	const char *why = NULL;
+	float off[3] = { 0, 1, 0 };
+	prim_mesh(&m, TH_PRIM_PLANE, 1);
+	uint64_t diag[2] = { face_near(&m, -0.25f, 0, -0.25f), face_near(&m, 0.25f, 0, 0.25f) };
+	th_patch_init(&p);
+	assert_int_equal(th_op_duplicate(&m, diag, 2, off, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 17, 20, 6, 16, 3);
+	th_patch_fini(&p);
+	th_mesh_fini(&m);
+}
+
+static void duplicate_refusals(void **state)
+{
+	(void)state;
+	struct th_mesh m, empty;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct refusal r;
+	const char *why = NULL;
+	float off[3] = { 1, 0, 0 }, nan3[3] = { 0, NAN, 0 }, far[3] = { 3e38f, 0, 0 };
+	uint64_t twice[2] = { 101, 101 }, missing[2] = { 101, 777 };
+	refusal_begin(&r);
+	refused(&r, th_op_duplicate(&m, NULL, 0, nan3, &r.p, &why), &why, "offset: must be finite");
+	refused(&r, th_op_duplicate(&m, twice, 2, off, &r.p, &why), &why, "faces: a face is named twice");
+	refused(&r, th_op_duplicate(&m, missing, 2, off, &r.p, &why), &why, "faces: a face does not exist in the mesh");
+	refused(&r, th_op_duplicate(&m, NULL, 2, off, &r.p, &why), &why, "faces: missing");
+	assert_int_equal(th_mesh_init(&empty, 7), 0);
+	refused(&r, th_op_duplicate(&empty, NULL, 0, off, &r.p, &why), &why,
+		"the mesh is empty: there is nothing to duplicate");
+	th_mesh_fini(&empty);
+	mf_p_vert(fp, 500, 3e38f, 0, 0);
+	mf_expect_applied(&m, fp, &j);
+	refused(&r, th_op_duplicate(&m, NULL, 0, far, &r.p, &why), &why,
+		"offset: a copied vertex would be at a non-finite position");
+	r.p.max = 10;
+	assert_int_equal(th_op_duplicate(&m, NULL, 0, off, &r.p, &why), -E2BIG);
+	assert_int_equal(r.p.n, 1);
+	th_patch_fini(&r.p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* ---- mirror ---- */
+
+static const float X0[3] = { 0, 0, 0 }, XN[3] = { 1, 0, 0 };
+
+static void mirror_a_half_box_welds_it_whole(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	/* the cube without its left side (x = 0): a box open towards -x, one of
+	 * its open corners a little off the plane, within the weld */
+	mf_p_remove(fp, 105);
+	mf_p_move(fp, 1, 0.00005f, 0, 0);
+	mf_expect_applied(&m, fp, &j);
+	mf_stats_are(&m, 8, 12, 5, 4, 1);
+	th_patch_init(&p);
+	assert_int_equal(th_op_mirror(&m, X0, XN, 1e-4f, &p, &why), 0);
+	assert_int_equal(p.ops[0].op, TH_PL_MESH_OP_VERTEX_MOVE); /* vertex 1 onto the plane */
+	assert_int_equal(p.ops[0].element, 1);
+	assert_int_equal(p.ops[1].op, TH_PL_MESH_OP_VERTEX_ADD);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 12, 20, 10, 0, 2); /* closed: the box from x = -1 to 1 */
+	pos_is(&m, 1, 0, 0, 0);
+	faces_face(&m, (float[3]){ 0, 0.5f, 0.5f }, 1);
+	float lo = 0;
+	for (uint32_t v = 0; v < m.nverts; v++)
+		lo = fminf(lo, m.verts[v].pos[0]);
+	assert_float_equal(lo, -1, 1e-6);
+	/* a non-unit normal is the same plane */
+	struct th_patch q;
+	const float n2[3] = { 3, 0, 0 };
+	th_patch_init(&q);
+	th_patch_clear(&p);
+	struct th_mesh half;
+	mf_build_cube(&half, NULL, 6);
+	mf_p_remove(fp, 105);
+	mf_expect_applied(&half, fp, NULL);
+	assert_int_equal(th_op_mirror(&half, X0, XN, 1e-4f, &p, &why), 0);
+	assert_int_equal(th_op_mirror(&half, X0, n2, 1e-4f, &q, &why), 0);
+	assert_int_equal(p.n, q.n);
+	assert_memory_equal(p.ops, q.ops, p.n * sizeof(*p.ops));
+	th_mesh_fini(&half);
+	th_patch_fini(&q);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void mirror_apart_from_the_mesh_is_a_separate_copy(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	const float at[3] = { -1, 0, 0 };
+	th_patch_init(&p);
+	assert_int_equal(th_op_mirror(&m, at, XN, 0.01f, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 16, 24, 12, 0, 4);
+	pieces_face(&m, (float[3]){ 0.5f, 0.5f, 0.5f }, 1, (float[3]){ -2.5f, 0.5f, 0.5f }, 1);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* The cone's apex touches the plane at a point: joining there would be a
+ * bowtie, so the copy gets its own apex. */
+static void mirror_touching_at_a_point_keeps_the_point_apart(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_patch p;
+	const char *why = NULL;
+	const float top[3] = { 0, 0.5f, 0 }, up[3] = { 0, 1, 0 };
+	prim_mesh(&m, TH_PRIM_CONE, 0);
+	th_patch_init(&p);
+	assert_int_equal(th_op_mirror(&m, top, up, 1e-5f, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 34, 64, 34, 0, 4);
+	th_patch_fini(&p);
+	th_mesh_fini(&m);
+}
+
+static void mirror_refusals(void **state)
+{
+	(void)state;
+	struct th_mesh m, empty, wedge;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct refusal r;
+	const char *why = NULL;
+	const float mid[3] = { 0.5f, 0, 0 }, nanp[3] = { NAN, 0, 0 }, zero[3] = { 0, 0, 0 };
+	refusal_begin(&r);
+	refused(&r, th_op_mirror(&m, nanp, XN, 0, &r.p, &why), &why, "point: must be finite");
+	refused(&r, th_op_mirror(&m, X0, zero, 0, &r.p, &why), &why, "normal: must be finite and not zero");
+	refused(&r, th_op_mirror(&m, X0, nanp, 0, &r.p, &why), &why, "normal: must be finite and not zero");
+	refused(&r, th_op_mirror(&m, X0, XN, -1, &r.p, &why), &why, "weld: must be finite, 0 to 1000 metres");
+	refused(&r, th_op_mirror(&m, X0, XN, NAN, &r.p, &why), &why, "weld: must be finite, 0 to 1000 metres");
+	refused(&r, th_op_mirror(&m, mid, XN, 0.01f, &r.p, &why), &why,
+		"the mesh lies on both sides of the mirror plane (move the plane to one side of it, or delete the "
+		"half across it first)");
+	refused(&r, th_op_mirror(&m, X0, XN, 0.01f, &r.p, &why), &why,
+		"a face lies in the mirror plane (delete it first so the halves can join)");
+	assert_int_equal(th_mesh_init(&empty, 7), 0);
+	refused(&r, th_op_mirror(&empty, X0, XN, 0, &r.p, &why), &why, "the mesh is empty: there is nothing to mirror");
+	mf_p_vert(fp, 1, 0, 3, 3);
+	mf_expect_applied(&empty, fp, NULL);
+	refused(&r, th_op_mirror(&empty, X0, XN, 0, &r.p, &why), &why,
+		"every vertex lies on the mirror plane, so the mirror adds nothing");
+	th_mesh_fini(&empty);
+	/* two triangles on either side of an edge on the plane whose ends are on
+	 * boundary edges on the plane too: the copy would give that edge four faces */
+	assert_int_equal(th_mesh_init(&wedge, 8), 0);
+	mf_p_vert(fp, 1, 0, 0, 0);
+	mf_p_vert(fp, 2, 0, 1, 0);
+	mf_p_vert(fp, 3, 0, 2, 0);
+	mf_p_vert(fp, 4, 0, -1, 0);
+	mf_p_vert(fp, 5, 1, 0.5f, 0.5f);
+	mf_p_vert(fp, 6, 1, 0.5f, -0.5f);
+	mf_p_face(fp, 11, 0, 3, (uint64_t[]){ 1, 2, 5 });
+	mf_p_face(fp, 12, 0, 3, (uint64_t[]){ 2, 1, 6 });
+	mf_p_face(fp, 13, 0, 3, (uint64_t[]){ 5, 2, 3 });
+	mf_p_face(fp, 14, 0, 3, (uint64_t[]){ 4, 1, 5 });
+	mf_expect_applied(&wedge, fp, NULL);
+	refused(&r, th_op_mirror(&wedge, X0, XN, 1e-4f, &r.p, &why), &why,
+		"an edge on the mirror plane already has faces on both of its sides, so the mirrored half cannot "
+		"join there");
+	th_mesh_fini(&wedge);
+	th_patch_fini(&r.p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* ---- flip ---- */
+
+static void flip_the_whole_cube_turns_it_inside_out(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	const float c[3] = { 0.5f, 0.5f, 0.5f };
+	th_patch_init(&p);
+	assert_int_equal(th_op_flip(&m, NULL, 0, &p, &why), 0);
+	assert_int_equal(p.n, 6 + 6 * 5);
+	for (unsigned i = 0; i < 6; i++) {
+		assert_int_equal(p.ops[i].op, TH_PL_MESH_OP_REMOVE);
+		assert_int_equal(p.ops[i].element, 101 + i);
+	}
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 8, 12, 6, 0, 2);
+	faces_face(&m, c, -1);
+	for (uint32_t s = 0; s < m.nfaces; s++) /* materials kept, the first corner kept */
+		if (m.faces[s].id) {
+			uint64_t loop[4];
+			assert_int_equal(th_mesh_face_loop(&m, (int32_t)s, loop, 4), 4);
+			unsigned f = (unsigned)m.faces[s].material;
+			assert_true(loop[0] == mf_cube_faces[f][0] && loop[1] == mf_cube_faces[f][3]);
+		}
+	th_patch_clear(&p); /* and back */
+	assert_int_equal(th_op_flip(&m, NULL, 0, &p, &why), 0);
+	apply_checked(&m, &p, 3);
+	faces_face(&m, c, 1);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void flip_whole_pieces_only(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	struct refusal r;
+	const char *why = NULL;
+	float off[3] = { 3, 0, 0 };
+	th_patch_init(&p);
+	assert_int_equal(th_op_duplicate(&m, NULL, 0, off, &p, &why), 0);
+	mf_patch_applied(&m, &p, 2, NULL);
+	th_patch_clear(&p);
+	/* the original cube's six faces: a whole piece */
+	uint64_t orig[6] = { 106, 105, 104, 103, 102, 101 };
+	assert_int_equal(th_op_flip(&m, orig, 6, &p, &why), 0);
+	apply_checked(&m, &p, 3);
+	pieces_face(&m, (float[3]){ 0.5f, 0.5f, 0.5f }, -1, (float[3]){ 3.5f, 0.5f, 0.5f }, 1);
+	refusal_begin(&r);
+	uint64_t copy_face = face_near(&m, 3.5f, 0.5f, 1);
+	refused(&r, th_op_flip(&m, &copy_face, 1, &r.p, &why), &why,
+		"faces: flipping part of a connected piece would turn it against its neighbours (flip whole pieces)");
+	uint64_t twice[2] = { copy_face, copy_face }, missing = 101;
+	refused(&r, th_op_flip(&m, twice, 2, &r.p, &why), &why, "faces: a face is named twice");
+	refused(&r, th_op_flip(&m, &missing, 1, &r.p, &why), &why, "faces: a face does not exist in the mesh");
+	refused(&r, th_op_flip(&m, NULL, 1, &r.p, &why), &why, "faces: missing");
+	struct th_mesh lone;
+	assert_int_equal(th_mesh_init(&lone, 9), 0);
+	mf_p_vert(fp, 1, 0, 0, 0);
+	mf_expect_applied(&lone, fp, NULL);
+	refused(&r, th_op_flip(&lone, NULL, 0, &r.p, &why), &why, "the mesh has no faces to flip");
+	th_mesh_fini(&lone);
+	/* a face with only boundary edges flips alone */
+	struct th_mesh quad;
+	th_patch_clear(&p);
+	mf_build_cube(&quad, NULL, 1);
+	uint64_t bottom = 101;
+	assert_int_equal(th_op_flip(&quad, &bottom, 1, &p, &why), 0);
+	apply_checked(&quad, &p, 2);
+	mf_stats_are(&quad, 8, 4, 1, 4, 5);
+	th_mesh_fini(&quad);
+	th_patch_fini(&r.p);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* ---- delete ---- */
+
+static void delete_a_face_opens_the_cube(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	uint64_t top = 102;
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, NULL, NULL, 0, &top, 1, &p, &why), 0);
+	assert_int_equal(p.n, 1);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 8, 12, 5, 4, 1);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void delete_a_vertex_takes_its_faces(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	uint64_t v7 = 7;
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, &v7, 1, NULL, NULL, 0, NULL, 0, &p, &why), 0);
+	assert_int_equal(p.n, 4); /* top, back, right, then the vertex */
+	assert_int_equal(p.ops[3].element, 7);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 7, 9, 3, 6, 1);
+	assert_int_equal(th_mesh_vert_find(&m, 7), TH_MESH_NONE);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void delete_an_edge_takes_its_two_faces(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	uint64_t a = 2, b = 1; /* either order */
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, &a, &b, 1, NULL, 0, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 8, 11, 4, 6, 1);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+static void delete_removes_vertices_left_dangling_not_free_ones(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct th_patch p;
+	const char *why = NULL;
+	mf_p_vert(fp, 500, 4, 4, 4);
+	mf_expect_applied(&m, fp, &j);
+	uint64_t all[6] = { 101, 102, 103, 104, 105, 106 };
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, NULL, NULL, 0, all, 6, &p, &why), 0);
+	assert_int_equal(p.n, 6 + 8);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 1, 0, 0, 0, 1);
+	assert_int_not_equal(th_mesh_vert_find(&m, 500), TH_MESH_NONE);
+	/* a free vertex goes when it is named */
+	th_patch_clear(&p);
+	uint64_t v = 500;
+	assert_int_equal(th_op_delete(&m, &v, 1, NULL, NULL, 0, NULL, 0, &p, &why), 0);
+	apply_checked(&m, &p, 3);
+	mf_stats_are(&m, 0, 0, 0, 0, 0);
+	th_patch_fini(&p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* Two diagonal quads of a 2 x 2 plane deleted: the centre would join the
+ * other two at a point only, so it is split in two. */
+static void delete_splits_a_bowtie_left_behind(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_patch p;
+	const char *why = NULL;
+	prim_mesh(&m, TH_PRIM_PLANE, 1);
+	mf_stats_are(&m, 9, 12, 4, 8, 1);
+	uint64_t diag[2] = { face_near(&m, -0.25f, 0, -0.25f), face_near(&m, 0.25f, 0, 0.25f) };
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, NULL, NULL, 0, diag, 2, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 8, 8, 2, 8, 2);
+	unsigned at_centre = 0;
+	for (uint32_t v = 0; v < m.nverts; v++)
+		at_centre += m.verts[v].id && m.verts[v].pos[0] == 0 && m.verts[v].pos[2] == 0;
+	assert_int_equal(at_centre, 2);
+	th_mesh_fini(&m);
+	/* two triangles at a UV sphere's pole, apart: one hole through a split pole */
+	prim_mesh(&m, TH_PRIM_UVSPHERE, 0);
+	float ph = 2 * 3.14159265f / 16;
+	uint64_t at_pole[2] = { face_near(&m, 0.05f * cosf(ph / 2), 0.5f, -0.05f * sinf(ph / 2)),
+				face_near(&m, -0.05f * cosf(ph / 2), 0.5f, 0.05f * sinf(ph / 2)) };
+	assert_int_not_equal(at_pole[0], at_pole[1]);
+	th_patch_clear(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, NULL, NULL, 0, at_pole, 2, &p, &why), 0);
+	apply_checked(&m, &p, 2);
+	mf_stats_are(&m, 115, 240, 126, 6, 1);
+	th_patch_fini(&p);
+	th_mesh_fini(&m);
+}
+
+static void delete_refusals(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *fp = mf_cube_setup(&m, &j, 6);
+	struct refusal r;
+	const char *why = NULL;
+	uint64_t v2[2] = { 3, 3 }, vmiss = 99, f2[2] = { 101, 101 }, fmiss = 99;
+	uint64_t ea[2] = { 1, 2 }, eb[2] = { 2, 1 }, da = 1, db = 7, ma = 1, mb = 99;
+	refusal_begin(&r);
+	refused(&r, th_op_delete(&m, NULL, 0, NULL, NULL, 0, NULL, 0, &r.p, &why), &why,
+		"nothing to delete: name vertices, edges or faces");
+	refused(&r, th_op_delete(&m, v2, 2, NULL, NULL, 0, NULL, 0, &r.p, &why), &why, "verts: a vertex is named twice");
+	refused(&r, th_op_delete(&m, &vmiss, 1, NULL, NULL, 0, NULL, 0, &r.p, &why), &why,
+		"verts: a vertex does not exist in the mesh");
+	refused(&r, th_op_delete(&m, NULL, 1, NULL, NULL, 0, NULL, 0, &r.p, &why), &why, "verts: missing");
+	refused(&r, th_op_delete(&m, NULL, 0, ea, NULL, 1, NULL, 0, &r.p, &why), &why, "edges: missing");
+	refused(&r, th_op_delete(&m, NULL, 0, ea, eb, 2, NULL, 0, &r.p, &why), &why, "edges: an edge is named twice");
+	const char *no_edge = "edges: an edge does not exist in the mesh (no face has those two vertices as a side)";
+	refused(&r, th_op_delete(&m, NULL, 0, &da, &db, 1, NULL, 0, &r.p, &why), &why, no_edge);
+	refused(&r, th_op_delete(&m, NULL, 0, &ma, &mb, 1, NULL, 0, &r.p, &why), &why, no_edge);
+	refused(&r, th_op_delete(&m, NULL, 0, NULL, NULL, 0, f2, 2, &r.p, &why), &why, "faces: a face is named twice");
+	refused(&r, th_op_delete(&m, NULL, 0, NULL, NULL, 0, &fmiss, 1, &r.p, &why), &why,
+		"faces: a face does not exist in the mesh");
+	r.p.max = 3;
+	uint64_t v7 = 7;
+	assert_int_equal(th_op_delete(&m, &v7, 1, NULL, NULL, 0, NULL, 0, &r.p, &why), -E2BIG);
+	assert_int_equal(r.p.n, 1);
+	th_patch_fini(&r.p);
+	mf_teardown(&m, &j, fp);
+}
+
+/* Seeded random deletions, duplications, flips and mirrors on random
+ * primitives: each either is refused with a sentence or applies, leaves a
+ * valid mesh and undoes exactly. */
+static uint64_t pick_face(const struct th_mesh *m)
+{
+	for (;;) {
+		uint32_t s = mf_rn(m->nfaces);
+		if (m->faces[s].id)
+			return m->faces[s].id;
+	}
+}
+
+static void random_edits_keep_the_mesh_valid(void **state)
+{
+	(void)state;
+	static const uint32_t kinds[] = { TH_PRIM_CUBE, TH_PRIM_UVSPHERE, TH_PRIM_ICOSPHERE, TH_PRIM_CYLINDER,
+					  TH_PRIM_CONE, TH_PRIM_TORUS, TH_PRIM_PLANE };
+	unsigned applied = 0, refusals = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		mf_rng = seed * 0x9e3779b97f4a7c15ull;
+		struct th_prim pp;
+		struct th_patch p;
+		struct th_mesh m;
+		const char *why = NULL;
+		th_prim_defaults(&pp, kinds[mf_rn(7)]);
+		pp.segments = 3 + mf_rn(10);
+		pp.rings = 3 + mf_rn(5);
+		pp.subdiv = mf_rn(3);
+		th_patch_init(&p);
+		assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
+		assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
+		mf_patch_applied(&m, &p, 1, NULL);
+		for (uint64_t step = 2; step < 8 && m.live_faces; step++) {
+			th_patch_clear(&p);
+			int r;
+			uint64_t fs[8], va[4], vb[4], vs[4];
+			unsigned nf = 1 + mf_rn(m.live_faces < 8 ? m.live_faces : 8), ne = 0, nv = 0;
+			for (unsigned k = 0; k < nf; k++) { /* distinct faces */
+				fs[k] = pick_face(&m);
+				for (unsigned t = 0; t < k; t++)
+					if (fs[t] == fs[k])
+						k--, t = k;
+			}
+			switch (mf_rn(5)) {
+			case 0: { /* delete faces, plus an edge and a vertex of another face */
+				uint64_t loop[TH_MESH_FACE_VERTS_MAX];
+				int n = th_mesh_face_loop(&m, th_mesh_face_find(&m, pick_face(&m)), loop, TH_MESH_FACE_VERTS_MAX);
+				unsigned c = mf_rn((unsigned)n);
+				va[0] = loop[c], vb[0] = loop[(c + 1) % (unsigned)n], ne = mf_rn(2);
+				vs[0] = loop[(c + 2) % (unsigned)n], nv = mf_rn(2);
+				r = th_op_delete(&m, vs, nv, va, vb, ne, fs, nf, &p, &why);
+				break;
+			}
+			case 1: {
+				float off[3] = { 0.1f * mf_rn(5), 0, 0.3f };
+				r = th_op_duplicate(&m, fs, nf, off, &p, &why);
+				break;
+			}
+			case 2:
+				r = th_op_flip(&m, mf_rn(2) ? NULL : fs, mf_rn(2) ? 0 : nf, &p, &why);
+				break;
+			case 3: {
+				float pt[3] = { 0, 0, 0 }, n[3] = { 0, 0, 0 };
+				unsigned axis = mf_rn(3);
+				n[axis] = mf_rn(2) ? 1 : -1;
+				pt[axis] = 0.25f * ((float)mf_rn(9) - 4); /* -1 .. 1 */
+				r = th_op_mirror(&m, pt, n, 1e-4f * mf_rn(3), &p, &why);
+				break;
+			}
+			default: {
+				struct th_affine a;
+				float q[4] = { 0.1f, 0.2f * mf_rn(3), 0.3f, 1 }, c[3] = { 0.5f, 0, 0 };
+				th_affine_rotate(&a, q, c);
+				r = th_op_transform(&m, NULL, 0, &a, &p, &why);
+				break;
+			}
+			}
+			if (r == -EINVAL) {
+				assert_non_null(why);
+				assert_int_equal(p.n, 0);
+				refusals++;
+				continue;
+			}
+			assert_int_equal(r, 0);
+			mf_patch_round_trip(&m, &p, step);
+			mf_patch_applied(&m, &p, step, NULL);
+			applied++;
+		}
+		th_mesh_fini(&m);
+		th_patch_fini(&p);
+	}
+	assert_true(applied > 500);
+	assert_true(refusals > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +923,23 @@ int main(void)
 		cmocka_unit_test(transform_folding_a_face_inside_out_is_still_applied),
 		cmocka_unit_test(transform_refusals),
 		cmocka_unit_test(vertices_of_faces_and_edges),
+		cmocka_unit_test(duplicate_the_whole_cube),
+		cmocka_unit_test(duplicate_faces_and_free_vertices),
+		cmocka_unit_test(duplicate_faces_meeting_at_a_point),
+		cmocka_unit_test(duplicate_refusals),
+		cmocka_unit_test(mirror_a_half_box_welds_it_whole),
+		cmocka_unit_test(mirror_apart_from_the_mesh_is_a_separate_copy),
+		cmocka_unit_test(mirror_touching_at_a_point_keeps_the_point_apart),
+		cmocka_unit_test(mirror_refusals),
+		cmocka_unit_test(flip_the_whole_cube_turns_it_inside_out),
+		cmocka_unit_test(flip_whole_pieces_only),
+		cmocka_unit_test(delete_a_face_opens_the_cube),
+		cmocka_unit_test(delete_a_vertex_takes_its_faces),
+		cmocka_unit_test(delete_an_edge_takes_its_two_faces),
+		cmocka_unit_test(delete_removes_vertices_left_dangling_not_free_ones),
+		cmocka_unit_test(delete_splits_a_bowtie_left_behind),
+		cmocka_unit_test(delete_refusals),
+		cmocka_unit_test(random_edits_keep_the_mesh_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
