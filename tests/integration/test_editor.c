@@ -1,10 +1,11 @@
 /* The editor end to end: a real thetad and a real theta-client driven by a
  * script (docs/scripted-input.md) that switches to the primitive tool,
- * stamps a cube, subdivides its top face with the subdivide tool and undoes
- * that with left x. The daemon's scene (`thetactl scene --json`) then holds
- * the cube as stamped (8 vertices, 6 faces), the log holds the
- * mesh.create, the mesh.patch and the edit.undo naming it, and the client's
- * --history lists the three with what each did. Waits poll with generous
+ * stamps a cube, pulls its top face up 5 cm with the extrude tool and
+ * undoes that with left x. The daemon's scene (`thetactl scene --json`)
+ * shows the extruded cube (10 faces, 12 vertices) and then the cube as
+ * stamped (8 vertices, 6 faces); the log holds the mesh.create, the
+ * mesh.patch and the edit.undo naming it, and the client's --history lists
+ * the three with what each did. Waits poll with generous
  * deadlines; the script leaves the daemon a second and more to answer each
  * step (its times are simulation time, paced at 90 Hz). */
 #include <setjmp.h>
@@ -33,32 +34,44 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Tools cycle with right a in this order: select, move, subdivide,
- * primitive, paint, delete (docs/editor.md). */
+/* Tools cycle with right a in this order: select, move, extrude,
+ * subdivide, vertex, primitive, paint, delete (docs/editor.md). */
 static const char script[] =
 	"theta-script 1\n"
 	"0s      head  pose      0 1.6 0   0 0 0 1\n"
 	"0s      right pose      0 1 -0.5  0 0 0 1\n"
-	/* select -> move -> subdivide -> primitive */
+	/* select -> move -> extrude -> subdivide -> vertex -> primitive */
 	"0.5s    right press     a\n"
 	"0.52s   right release   a\n"
 	"0.6s    right press     a\n"
 	"0.62s   right release   a\n"
 	"0.7s    right press     a\n"
 	"0.72s   right release   a\n"
+	"0.8s    right press     a\n"
+	"0.82s   right release   a\n"
+	"0.9s    right press     a\n"
+	"0.92s   right release   a\n"
 	/* stamp a 20 cm cube at (0, 1, -0.5) */
 	"1.5s    right trigger   1\n"
 	"1.6s    right trigger   0\n"
-	/* back to subdivide; the tip 1 cm above the top face */
+	/* back to extrude (b three times); grab the top face 1 cm above it */
 	"3s      right press     b\n"
 	"3.02s   right release   b\n"
-	"3.1s    right position  0 1.11 -0.5\n"
+	"3.1s    right press     b\n"
+	"3.12s   right release   b\n"
+	"3.2s    right press     b\n"
+	"3.22s   right release   b\n"
+	"3.3s    right position  0 1.11 -0.5\n"
 	"3.5s    right trigger   1\n"
-	"3.6s    right trigger   0\n"
+	/* pull it up 5 cm, release */
+	"3.6s    right position  0 1.13 -0.5\n"
+	"3.7s    right position  0 1.15 -0.5\n"
+	"3.8s    right position  0 1.16 -0.5\n"
+	"3.9s    right trigger   0\n"
 	/* undo it */
-	"5s      left  press     x\n"
-	"5.02s   left  release   x\n"
-	"7s      quit\n";
+	"7s      left  press     x\n"
+	"7.02s   left  release   x\n"
+	"9s      quit\n";
 
 static struct json_object *scene_json(struct th_daemon_proc *d)
 {
@@ -76,7 +89,7 @@ static uint64_t jnum(struct json_object *o, const char *k)
 	return json_object_get_uint64(v);
 }
 
-static void stamp_subdivide_and_undo_reach_the_daemons_scene(void **state)
+static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 {
 	(void)state;
 	struct th_daemon_proc *d = th_daemon_slot();
@@ -94,6 +107,24 @@ static void stamp_subdivide_and_undo_reach_the_daemons_scene(void **state)
 				"--require-daemon", "--script", path, "--history", NULL };
 	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
 	assert_true(pid > 0);
+	/* While it runs: the extruded cube (the undo comes 3 s later). */
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	struct json_object *o;
+	uint64_t faces = 0, verts = 0;
+	for (;;) {
+		o = scene_json(d);
+		struct json_object *v = NULL;
+		if (json_object_object_get_ex(o, "faces", &v)) {
+			faces = jnum(o, "faces");
+			verts = jnum(o, "vertices");
+		}
+		json_object_put(o);
+		if (faces == 10 || th_now_ns() > end || waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		usleep(20 * 1000);
+	}
+	assert_int_equal(faces, 10);
+	assert_int_equal(verts, 12);
 	int status;
 	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
 	char *text = th_slurp(cout), *etext = th_slurp(cerr);
@@ -104,14 +135,14 @@ static void stamp_subdivide_and_undo_reach_the_daemons_scene(void **state)
 
 	/* The client's history: what each did; the subdivision undone. */
 	if (!strstr(text, "stamp a cube (0.20 m) at (0.00, 1.00, -0.50)") ||
-	    !strstr(text, "subdivide 1 face of mesh") || !strstr(text, "): undone") || !strstr(text, "undo #"))
+	    !strstr(text, "extrude 1 face of mesh") || !strstr(text, "by 0.050 m (lamport") ||
+	    !strstr(text, "): undone") || !strstr(text, "undo #"))
 		fail_msg("theta-client's history is not as scripted:\n%s\n%s", text, etext ? etext : "");
-	assert_non_null(strstr(text, "editor: tool subdivide, 2 edits, 1 undos, 0 redos"));
+	assert_non_null(strstr(text, "editor: tool extrude, 2 edits, 1 undos, 0 redos"));
 	assert_non_null(strstr(text, " entries, 0 refused, ")); /* the scene took every entry */
 
 	/* The daemon's scene: the cube as stamped. */
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	struct json_object *o;
+	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
 	for (;;) {
 		o = scene_json(d);
 		if (jnum(o, "faces") == 6 || th_now_ns() > end)
@@ -138,7 +169,7 @@ static void stamp_subdivide_and_undo_reach_the_daemons_scene(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(stamp_subdivide_and_undo_reach_the_daemons_scene, teardown),
+		cmocka_unit_test_teardown(stamp_extrude_and_undo_reach_the_daemons_scene, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

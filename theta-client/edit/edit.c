@@ -13,8 +13,8 @@
 
 /* The tools, in the order right a / b cycles through them. */
 static const struct edit_tool_ops *const tools[] = {
-	&edit_tool_select, &edit_tool_move, &edit_tool_subdivide, &edit_tool_primitive, &edit_tool_paint,
-	&edit_tool_delete,
+	&edit_tool_select, &edit_tool_move, &edit_tool_extrude, &edit_tool_subdivide, &edit_tool_vertex,
+	&edit_tool_primitive, &edit_tool_paint, &edit_tool_delete,
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
