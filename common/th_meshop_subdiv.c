@@ -52,10 +52,10 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 		       const char **why)
 {
 	if (!n || !ids)
-		return *why = faces ? "no faces given" : "no vertices given", -EINVAL;
+		return *why = faces ? "faces: no face given" : "verts: no vertex given", -EINVAL;
 	if (n > (faces ? m->live_faces : m->live_verts))
-		return *why = faces ? "the set names more faces than the mesh has (one is missing or named twice)"
-				    : "the set names more vertices than the mesh has (one is missing or named twice)",
+		return *why = faces ? "faces: the set names more faces than the mesh has (one is missing or named twice)"
+				    : "verts: the set names more vertices than the mesh has (one is missing or named twice)",
 		       -EINVAL;
 	struct slot_id *s = malloc((size_t)n * sizeof(*s));
 	if (!s)
@@ -64,8 +64,8 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 		int32_t slot = faces ? th_mesh_face_find(m, ids[i]) : th_mesh_vert_find(m, ids[i]);
 		if (slot == TH_MESH_NONE) {
 			free(s);
-			return *why = faces ? "a face of the set does not exist in the mesh"
-					    : "a vertex of the set does not exist in the mesh",
+			return *why = faces ? "faces: a face does not exist in the mesh"
+					    : "verts: a vertex does not exist in the mesh",
 			       -EINVAL;
 		}
 		s[i] = (struct slot_id){ ids[i], slot };
@@ -74,7 +74,7 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 	for (unsigned i = 1; i < n; i++)
 		if (s[i].id == s[i - 1].id) {
 			free(s);
-			return *why = faces ? "the set names a face twice" : "the set names a vertex twice", -EINVAL;
+			return *why = faces ? "faces: a face is named twice" : "verts: a vertex is named twice", -EINVAL;
 		}
 	*out = s;
 	return 0;
@@ -150,8 +150,8 @@ static bool same_bits3(const float a[3], const float b[3]) { return memcmp(a, b,
 /* ---- face subdivide ------------------------------------------------------- */
 
 #define WHY_SUBDIV_CORNERS                                                                                          \
-	"subdividing would give a neighbouring face more than FACE_VERTS_MAX corners (subdivide that face too, "    \
-	"or fewer of its neighbours)"
+	"faces: subdividing would give a neighbouring face more than FACE_VERTS_MAX (64) corners (subdivide "    \
+	"that face too, or fewer of its neighbours)"
 
 int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, struct th_patch *out,
 		    const char **why)
@@ -453,7 +453,7 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 	struct cc_level cur = { 0 }, next = { 0 };
 	int r;
 	if (levels < 1 || levels > TH_OP_CC_LEVELS_MAX) {
-		w = "Catmull-Clark takes 1 to TH_OP_CC_LEVELS_MAX levels";
+		w = "levels: Catmull-Clark takes 1 to 4 levels (TH_OP_CC_LEVELS_MAX)";
 		r = -EINVAL;
 		goto out;
 	}
@@ -473,7 +473,7 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 		pc *= 4;
 	}
 	if (pv + pf > TH_MESH_ELEMENTS_MAX) {
-		w = "the subdivided mesh would have more than TH_MESH_ELEMENTS_MAX elements (use fewer levels)";
+		w = "levels: the subdivided mesh would have more than TH_MESH_ELEMENTS_MAX elements (use fewer levels)";
 		r = -EINVAL;
 		goto out;
 	}
@@ -561,7 +561,8 @@ out:
  * cell of each other, so only the cell's crowding changes, never a result. */
 #define WELD_CELL_LIMIT 1125899906842624.0 /* 2^50 */
 
-#define WHY_WELD_DISTANCE "the weld distance must be finite and not negative"
+#define WHY_WELD_DISTANCE "distance: the weld distance must be finite and not negative"
+#define WHY_WELD_NOTHING "distance: no two of the vertices are within the weld distance (nothing to weld)"
 #define WHY_WELD_REPEAT                                                                                             \
 	"welding would join two corners of one face that are not next to each other (weld a smaller distance or "   \
 	"fewer vertices)"
@@ -887,8 +888,9 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 			merged++;
 		}
 	}
-	if (!merged) { /* nothing within distance: an empty patch */
-		r = 0;
+	if (!merged) {
+		w = WHY_WELD_NOTHING;
+		r = -EINVAL;
 		goto out;
 	}
 	/* the faces a merged vertex changes, rebuilt over the cluster's vertex */
