@@ -564,7 +564,7 @@ static void weld_refuses_what_would_not_be_manifold(void **state)
 	th_journal_fini(&j);
 }
 
-static void weld_removes_faces_that_collapse(void **state)
+static void weld_removes_faces_that_collapse_and_folds_short_edges(void **state)
 {
 	struct th_mesh m;
 	struct th_journal j;
@@ -600,9 +600,27 @@ static void weld_removes_faces_that_collapse(void **state)
 	assert_int_equal(th_op_weld(&m, NULL, 0, 0.001f, &q, &why), 0);
 	assert_int_equal(p.n, q.n);
 	assert_memory_equal(p.ops, q.ops, p.n * sizeof(*p.ops));
-	th_patch_fini(&p);
 	th_patch_fini(&q);
 	free(before.d);
+	th_mesh_fini(&m);
+
+	/* a pentagon with a short edge 3-7 becomes a quad (a new id) */
+	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
+	mf_p_vert(mp, 1, 0, 0, 0);
+	mf_p_vert(mp, 2, 1, 0, 0);
+	mf_p_vert(mp, 3, 1, 0, 1);
+	mf_p_vert(mp, 4, 0, 0, 1);
+	mf_p_vert(mp, 7, 0.9996f, 0, 1.0002f);
+	mf_p_face(mp, 10, 4, 5, (uint64_t[]){ 1, 4, 7, 3, 2 });
+	mf_expect_applied(&m, mp, &j);
+	th_patch_clear(&p);
+	assert_int_equal(th_op_weld(&m, NULL, 0, 0.001f, &p, &why), 0);
+	apply_ok(&m, &p, &j, 2);
+	mf_stats_are(&m, 4, 4, 1, 4, 1);
+	assert_int_equal(faces_with(&m, 4, 4), 1);
+	assert_true(th_mesh_face_find(&m, 10) < 0 && th_mesh_vert_find(&m, 7) < 0);
+	pos_near(pos_of(&m, 3), 0.9998, 0, 1.0001);
+	th_patch_fini(&p);
 	free(mp);
 	th_mesh_fini(&m);
 	th_journal_fini(&j);
@@ -648,7 +666,7 @@ int main(void)
 		cmocka_unit_test(catmull_clark_keeps_free_vertices_and_refuses),
 		cmocka_unit_test(weld_two_open_cubes_into_one_box),
 		cmocka_unit_test(weld_refuses_what_would_not_be_manifold),
-		cmocka_unit_test(weld_removes_faces_that_collapse),
+		cmocka_unit_test(weld_removes_faces_that_collapse_and_folds_short_edges),
 		cmocka_unit_test(weld_joins_chains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
