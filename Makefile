@@ -182,8 +182,10 @@ bench-%: $(SETUP_STAMP)
 # libFuzzer targets: tests/fuzz/AREA/fuzz_*.c, built with clang against the sources they need.
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(CFLAGS_PKGS) \
 	-DTHETA_VERSION='"$(THETA_VERSION)"'
-FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC)
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) | $(SETUP_STAMP)
+# Test-library sources without cmocka that fuzz targets share with the tests.
+FUZZ_TESTLIB := tests/lib/th_meshpick.c
+FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) $(FUZZ_TESTLIB)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(LIBS_ALL)
