@@ -111,10 +111,82 @@ static void run_weld(const struct th_mesh *m, struct mp_src *s, struct th_patch 
 	c->r = th_op_weld(m, ids, n, d, out, &c->why);
 }
 
+static float small(struct mp_src *s, float step) { return step * ((float)mp_pick(s, 9) - 4.0f); }
+
+static void run_transform(const struct th_mesh *m, struct mp_src *s, struct th_patch *out, struct mp_call *c)
+{
+	struct th_affine a;
+	float pivot[3] = { small(s, 0.25f), small(s, 0.25f), small(s, 0.25f) };
+	switch (mp_pick(s, 3)) {
+	case 0: {
+		float d[3] = { small(s, 0.125f), small(s, 0.5f), small(s, 0.125f) };
+		th_affine_translate(&a, d);
+		break;
+	}
+	case 1: {
+		float q[4] = { small(s, 0.25f), small(s, 0.25f), small(s, 0.25f), 1.0f };
+		th_affine_rotate(&a, q, pivot);
+		break;
+	}
+	default: {
+		static const float scales[] = { 0.5f, 2.0f, -1.0f, 1.0f, 0.25f };
+		float sc[3];
+		for (int d = 0; d < 3; d++)
+			sc[d] = scales[mp_pick(s, sizeof(scales) / sizeof(scales[0]))];
+		if (mp_pick(s, 16) == 0) { /* singular */
+			sc[mp_pick(s, 3)] = 0.0f;
+			c->must_refuse = true;
+		}
+		th_affine_scale(&a, sc, pivot);
+		break;
+	}
+	}
+	if (mp_pick(s, 32) == 0) { /* not finite */
+		a.m[mp_pick(s, 3)][mp_pick(s, 4)] = mp_pick(s, 2) ? NAN : INFINITY;
+		c->must_refuse = true;
+	}
+	c->euler_delta = 0;
+	uint64_t ids[MP_SET_MAX + 1];
+	switch (mp_pick(s, 3)) {
+	case 0:
+		c->r = th_op_transform(m, NULL, 0, &a, out, &c->why);
+		return;
+	case 1: {
+		unsigned n = pick_set(m, s, false, ids, &c->must_refuse);
+		c->r = th_op_transform(m, ids, n, &a, out, &c->why);
+		return;
+	}
+	default: {
+		/* the vertices of some faces (when there are faces) */
+		uint64_t faces[MP_SET_MAX + 1], verts[MP_SET_MAX * TH_MESH_FACE_VERTS_MAX];
+		if (!m->live_faces) {
+			c->r = th_op_transform(m, NULL, 0, &a, out, &c->why);
+			return;
+		}
+		bool bad = false;
+		unsigned nf = pick_set(m, s, true, faces, &bad);
+		int nv = th_op_vertices_of(m, faces, nf, NULL, NULL, 0, verts, sizeof(verts) / sizeof(verts[0]));
+		if (bad) { /* a missing or repeated face: th_op_vertices_of must refuse it */
+			c->must_refuse = true;
+			c->r = nv == -EINVAL ? -EINVAL : -EIO;
+			c->why = "faces: th_op_vertices_of refused the set";
+			return;
+		}
+		if (nv < 0) { /* -EIO or -ENOBUFS: the caller fails on the code */
+			c->r = nv == -EINVAL ? -EIO : nv;
+			return;
+		}
+		c->r = th_op_transform(m, verts, (unsigned)nv, &a, out, &c->why);
+		return;
+	}
+	}
+}
+
 static const char *const mp_names[MP_OPS] = {
 	[MP_SUBDIVIDE] = "subdivide",
 	[MP_CATMULL_CLARK] = "catmull_clark",
 	[MP_WELD] = "weld",
+	[MP_TRANSFORM] = "transform",
 };
 
 const char *mp_op_name(enum mp_op op) { return op < MP_OPS ? mp_names[op] : "?"; }
@@ -128,6 +200,7 @@ static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 	case MP_CATMULL_CLARK:
 		return m->live_faces && m->live_hes <= face_cap;
 	case MP_WELD:
+	case MP_TRANSFORM:
 		return m->live_verts > 0;
 	default:
 		return false;
@@ -156,6 +229,9 @@ void mp_run(const struct th_mesh *m, struct mp_src *s, uint32_t face_cap, struct
 		break;
 	case MP_CATMULL_CLARK:
 		run_catmull_clark(m, s, face_cap, out, c);
+		break;
+	case MP_TRANSFORM:
+		run_transform(m, s, out, c);
 		break;
 	case MP_WELD:
 	default:
@@ -230,10 +306,21 @@ int mp_start(struct th_mesh *m, uint64_t id, struct mp_src *s)
 	if (r)
 		return r;
 	th_patch_init(&p);
-	switch (mp_pick(s, 4)) {
+	switch (mp_pick(s, 6)) {
 	case 0:
 		r = add_cube(&p, 0, -1);
 		break;
+	case 4:
+	case 5: { /* a small primitive of any kind */
+		struct th_prim pp;
+		th_prim_defaults(&pp, 1 + mp_pick(s, TH_PRIM_MAX));
+		pp.segments = 3 + mp_pick(s, 6);
+		pp.rings = 3 + mp_pick(s, 3);
+		pp.subdiv = pp.kind == TH_PRIM_ICOSPHERE ? mp_pick(s, 2) : mp_pick(s, 3);
+		pp.material = mp_pick(s, 4);
+		r = th_op_primitive(&pp, &p, &why);
+		break;
+	}
 	case 1:
 		r = add_grid(&p, 1 + mp_pick(s, MP_SET_MAX), 1 + mp_pick(s, MP_SET_MAX));
 		break;

@@ -26,6 +26,7 @@ enum mp_op {
 	MP_SUBDIVIDE,     /* keeps it (a refinement) */
 	MP_CATMULL_CLARK, /* keeps it */
 	MP_WELD,          /* any: joining pieces or closing seams changes it */
+	MP_TRANSFORM,     /* keeps it (positions only) */
 	MP_OPS
 };
 
@@ -49,6 +50,7 @@ void mp_run(const struct th_mesh *m, struct mp_src *src, uint32_t face_cap, stru
 	    struct mp_call *call);
 
 /* Start meshes (m uninitialised, id): picked from src among a cube, a plane
- * of quads, two open cubes side by side (coincident vertices to weld) and a
- * cube with a free vertex. 0, or a negative errno. */
+ * of quads, two open cubes side by side (coincident vertices to weld), a
+ * cube with a hole and a free vertex, and small primitives of every kind
+ * (th_op_primitive). 0, or a negative errno. */
 int mp_start(struct th_mesh *m, uint64_t id, struct mp_src *src);
