@@ -572,9 +572,15 @@ out:
 #define WHY_WELD_FAN                                                                                                \
 	"welding would make faces meet at a vertex without sharing an edge (a bowtie), which is not manifold"
 
+/* The spatial hash: cells of a little over twice the weld distance, so the
+ * points within distance of p lie in the 2 x 2 x 2 cells on p's side of
+ * its cell's middle. A cell is named by a 64-bit hash of its coordinates;
+ * two cells sharing one only cost extra distance checks. */
+#define WELD_CELL_SLACK 1.000001
+
 struct weld_cell {
-	int64_t c[3];
-	int32_t head; /* first candidate in the cell, -1: unused entry */
+	uint64_t key;
+	int32_t head; /* first candidate in the cell, -1: an unused entry */
 };
 
 struct weld_cells {
@@ -582,30 +588,38 @@ struct weld_cells {
 	uint32_t mask;
 };
 
-static uint32_t cell_hash(const int64_t c[3])
+static uint64_t cell_key(const int64_t c[3])
 {
-	return (uint32_t)mix64((uint64_t)c[0] * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)c[1] * UINT64_C(0xc2b2ae3d27d4eb4f) ^
-			       (uint64_t)c[2]);
+	return mix64((uint64_t)c[0] * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)c[1] * UINT64_C(0xc2b2ae3d27d4eb4f) ^
+		     (uint64_t)c[2]);
 }
 
-static struct weld_cell *cell_slot(struct weld_cells *w, const int64_t c[3])
+static struct weld_cell *cell_slot(struct weld_cells *w, uint64_t key)
 {
-	for (uint32_t i = cell_hash(c) & w->mask;; i = (i + 1) & w->mask) {
+	for (uint32_t i = (uint32_t)key & w->mask;; i = (i + 1) & w->mask) {
 		struct weld_cell *e = &w->t[i];
-		if (e->head < 0 || (e->c[0] == c[0] && e->c[1] == c[1] && e->c[2] == c[2]))
+		if (e->head < 0 || e->key == key)
 			return e;
 	}
 }
 
-static void cell_of(const float p[3], double inv, int64_t c[3])
+/* p's cell and, per axis, the neighbour to look at too (-1 or 0: the
+ * cells lo .. lo + 1). */
+static void cell_of(const float p[3], double inv, int64_t c[3], int64_t lo[3])
 {
 	for (int d = 0; d < 3; d++) {
-		double t = floor((double)p[d] * inv);
-		if (!(t > -WELD_CELL_LIMIT))
+		double x = (double)p[d] * inv, t = floor(x);
+		bool low = x - t < 0.5;
+		if (!(t > -WELD_CELL_LIMIT)) {
 			t = -WELD_CELL_LIMIT;
-		if (t > WELD_CELL_LIMIT)
+			low = false;
+		}
+		if (t > WELD_CELL_LIMIT) {
 			t = WELD_CELL_LIMIT;
+			low = true;
+		}
 		c[d] = (int64_t)t;
+		lo[d] = c[d] - (low ? 1 : 0);
 	}
 }
 
@@ -638,46 +652,58 @@ static int weld_cluster(const struct th_mesh *m, const struct slot_id *cand, uin
 	while (cap < (uint64_t)n * 2)
 		cap *= 2;
 	int32_t *next = malloc(((size_t)n + 1) * sizeof(*next));
+	int32_t *rank = malloc(((size_t)m->nverts + 1) * sizeof(*rank));
 	w.t = malloc(cap * sizeof(*w.t));
 	w.mask = (uint32_t)(cap - 1);
-	if (!next || !w.t) {
+	if (!next || !rank || !w.t) {
 		free(next);
+		free(rank);
 		free(w.t);
 		return -ENOMEM;
 	}
+	/* visited in slot order (near in space, usually: made together), which
+	 * keeps the cells in cache; the clusters do not depend on the order */
+	for (uint32_t v = 0; v < m->nverts; v++)
+		rank[v] = -1;
+	for (uint32_t i = 0; i < n; i++) {
+		rank[cand[i].slot] = (int32_t)i;
+		par[i] = i;
+	}
 	for (uint64_t i = 0; i < cap; i++)
 		w.t[i].head = -1;
-	double inv = distance > 0 ? 1.0 / distance : 1.0, d2max = (double)distance * distance;
-	for (uint32_t i = 0; i < n; i++) {
-		const float *p = m->verts[cand[i].slot].pos;
-		int64_t c[3], q[3];
-		par[i] = i;
-		cell_of(p, inv, c);
-		for (int dx = -1; dx <= 1; dx++)
-			for (int dy = -1; dy <= 1; dy++)
-				for (int dz = -1; dz <= 1; dz++) {
-					q[0] = c[0] + dx;
-					q[1] = c[1] + dy;
-					q[2] = c[2] + dz;
-					const struct weld_cell *e = cell_slot(&w, q);
-					for (int32_t j = e->head; j >= 0; j = next[j]) {
-						uint32_t ri = uf_find(par, i), rj = uf_find(par, (uint32_t)j);
-						if (ri == rj || dist2(p, m->verts[cand[j].slot].pos) > d2max)
-							continue;
-						if (ri < rj)
-							par[rj] = ri;
-						else
-							par[ri] = rj;
-					}
-				}
-		struct weld_cell *e = cell_slot(&w, c);
-		if (e->head < 0)
-			memcpy(e->c, c, sizeof(c));
+	double inv = distance > 0 ? 1.0 / (2.0 * distance * WELD_CELL_SLACK) : 1.0;
+	double d2max = (double)distance * distance;
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		if (rank[v] < 0)
+			continue;
+		uint32_t i = (uint32_t)rank[v];
+		const float *p = m->verts[v].pos;
+		int64_t c[3], lo[3], q[3];
+		cell_of(p, inv, c, lo);
+		for (int k = 0; k < 8; k++) {
+			q[0] = lo[0] + (k & 1);
+			q[1] = lo[1] + (k >> 1 & 1);
+			q[2] = lo[2] + (k >> 2);
+			const struct weld_cell *e = cell_slot(&w, cell_key(q));
+			for (int32_t j = e->head; j >= 0; j = next[j]) {
+				uint32_t ri = uf_find(par, i), rj = uf_find(par, (uint32_t)j);
+				if (ri == rj || dist2(p, m->verts[cand[j].slot].pos) > d2max)
+					continue;
+				if (ri < rj)
+					par[rj] = ri;
+				else
+					par[ri] = rj;
+			}
+		}
+		uint64_t key = cell_key(c);
+		struct weld_cell *e = cell_slot(&w, key);
+		e->key = key;
 		next[i] = e->head;
 		e->head = (int32_t)i;
 	}
 	for (uint32_t i = 0; i < n; i++)
 		par[i] = uf_find(par, i);
+	free(rank);
 	free(next);
 	free(w.t);
 	return 0;
