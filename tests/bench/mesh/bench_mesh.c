@@ -9,7 +9,10 @@
  * reshapes is added again, so this is per changed face).
  *
  *   mesh.baseline.copy_100k_ms       th_mesh_copy of a 316 x 316 quad grid (99 856 faces)
- *   mesh.subdivide_1k_ms             th_op_subdivide of a 32 x 32 block (1 024 faces) of it
+ *   mesh.extrude_region_1k_ms        th_op_extrude_faces of a 32 x 32 block (1 024 faces) of it
+ *                                    as one region along its normal
+ *   mesh.extrude_region_1k_vs_copy, mesh.extrude_region_1k_apply_ms, ..._bytes_per_face
+ *   mesh.subdivide_1k_ms             th_op_subdivide of the same block
  *   mesh.subdivide_1k_vs_copy        ratio to the copy of that mesh
  *   mesh.subdivide_1k_apply_ms, mesh.subdivide_1k_bytes_per_face
  *   mesh.baseline.copy_10k_ms        a 100 x 100 quad grid
@@ -142,6 +145,11 @@ struct op_args {
 
 typedef int (*op_fn)(const struct th_mesh *m, const struct op_args *a, struct th_patch *out, const char **why);
 
+static int run_extrude(const struct th_mesh *m, const struct op_args *a, struct th_patch *out, const char **why)
+{
+	return th_op_extrude_faces(m, a->ids, a->n, NULL, 0.5f, true, out, why);
+}
+
 static int run_subdivide(const struct th_mesh *m, const struct op_args *a, struct th_patch *out, const char **why)
 {
 	return th_op_subdivide(m, a->ids, a->n, out, why);
@@ -235,6 +243,7 @@ int main(void)
 
 	uint64_t *block = block_ids(&big, GRID_100K, BLOCK_1K);
 	struct op_args sub = { block, BLOCK_1K * BLOCK_1K }, none = { NULL, 0 };
+	bench_op("extrude_region_1k", &big, run_extrude, &sub, copy_big);
 	bench_op("subdivide_1k", &big, run_subdivide, &sub, copy_big);
 	double cc = bench_op("catmull_clark_10k", &mid, run_catmull_clark, &none, copy_mid);
 	double r100 = cc / copy_big;
