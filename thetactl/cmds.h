@@ -29,6 +29,8 @@ int ctl_cmd_asset(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_assets(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_scene.c: the session's scene (live and offline diff) */
 int ctl_cmd_scene(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_export.c: the scene as glTF or OBJ + MTL, written by the daemon */
+int ctl_cmd_export(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_undo.c: undo / redo an entry through the daemon's submit */
 int ctl_cmd_undo(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_redo(struct ctl_ctx *ctx, int argc, char **argv);

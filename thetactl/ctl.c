@@ -16,6 +16,7 @@
 
 #include "ctlproto.h"
 #include "th_buf.h"
+#include "th_fdpass.h"
 
 int ctl_connect(const char *runtime_dir)
 {
@@ -152,8 +153,31 @@ int ctl_open(const struct ctl_ctx *ctx)
 	return fd;
 }
 
+/* The request frame in one sendmsg with the descriptors on its bytes. */
+static int ctl_send_frame_fds(int fd, const char *json, size_t len, const int *fds, size_t n_fds)
+{
+	if (!n_fds)
+		return ctl_send_frame(fd, json, len);
+	if (len == 0 || len > PROTO_CTL_MAX_REQUEST)
+		return -EMSGSIZE;
+	uint8_t *buf = malloc(PROTO_CTL_HEADER_BYTES + len);
+	if (!buf)
+		return -ENOMEM;
+	proto_ctl_frame_header(buf, (uint32_t)len);
+	memcpy(buf + PROTO_CTL_HEADER_BYTES, json, len);
+	int r = th_fdpass_send(fd, buf, PROTO_CTL_HEADER_BYTES + len, fds, n_fds);
+	free(buf);
+	return r;
+}
+
 int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
 	    struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen)
+{
+	return ctl_ask_fds(ctx, fd, cmd, args, NULL, 0, result, code, err, errlen);
+}
+
+int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args, const int *fds,
+		size_t n_fds, struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen)
 {
 	struct json_object *req = json_object_new_object();
 	code[0] = 0;
@@ -163,7 +187,7 @@ int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_obje
 	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	char *reply = NULL;
 	size_t rlen;
-	int r = ctl_send_frame(fd, s, strlen(s));
+	int r = ctl_send_frame_fds(fd, s, strlen(s), fds, n_fds);
 	if (r == 0)
 		r = ctl_recv_frame(fd, &reply, &rlen);
 	json_object_put(req);

@@ -51,6 +51,10 @@ int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_
 #define CTL_CODE_LEN 16
 int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,
 	    struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen);
+/* ctl_ask with descriptors passed on the request (SCM_RIGHTS, at most
+ * TH_FDPASS_MAX_FDS): the daemon uses them for that request only. */
+int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args, const int *fds,
+		size_t n_fds, struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen);
 /* The effective --timeout in seconds. */
 unsigned ctl_timeout_s(const struct ctl_ctx *ctx);
 /* Lower level, for tests: connect to DIR/control.sock (no timeout); returns fd or -errno. */

@@ -908,6 +908,7 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	srv_control_register(ctl, "session_deny", SRV_CTL_CHANGE, sess_cmd_deny, m);
 	srv_control_register(ctl, "session_members", SRV_CTL_QUERY, sess_cmd_members, m);
 	srv_control_register(ctl, "scene", SRV_CTL_QUERY, sess_cmd_scene, m);
+	srv_control_register(ctl, "export", SRV_CTL_QUERY, sess_cmd_export, m);
 	/* Query access: the caller's own role in the session decides, as for
 	 * a theta-client's submit (submit.c). */
 	srv_control_register(ctl, "submit", SRV_CTL_QUERY, sess_cmd_submit, m);

@@ -143,6 +143,10 @@ uint64_t sess_next_req(struct sess_module *m, uid_t uid);
 /* Member sessions: uid's token bucket (false: over the rate). */
 bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now);
 
+/* export.c: `export` (the scene as glTF or OBJ into the descriptors the
+ * caller passed). */
+int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_object *args, struct json_object **res,
+		    char *err, size_t errlen);
 /* submit.c: `submit` (a command signed with the caller's own key) and
  * `entry` (an entry of the log and its outcome in the scene). */
 int sess_cmd_submit(void *u, const struct srv_ctl_caller *caller, struct json_object *args,

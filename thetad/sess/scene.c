@@ -956,6 +956,52 @@ struct th_fold *sess_scene_fold(struct sess_session *s)
 	return s->scene && s->scene->state == SESS_SCENE_LIVE ? s->scene->f : NULL;
 }
 
+uint64_t sess_scene_position(struct sess_session *s)
+{
+	return sess_scene_fold(s) ? s->scene->next : 0;
+}
+
+struct sess_fold_at {
+	struct th_fold *f;
+	struct clog *log;
+	uint64_t at;
+	int err;
+};
+
+static int sess_fold_at_one(void *user, const struct th_logrec_entry *e)
+{
+	struct sess_fold_at *k = user;
+	uint64_t pos;
+	int r = clog_pos_of(k->log, e->author, e->seq, &pos);
+	if (r == 0 && pos < k->at && (r = th_fold_add(k->f, e, pos)) > 0)
+		r = 0;
+	if (r < 0)
+		k->err = r;
+	return r;
+}
+
+int sess_scene_fold_at(struct sess_session *s, uint64_t at, struct th_fold **out)
+{
+	struct th_fold_config c = { 0 };
+	if (!s->scene || !s->log || !sess_scene_host_key(s->scene, c.host_key))
+		return -EAGAIN;
+	if (at > clog_count(s->log))
+		return -ERANGE;
+	struct sess_fold_at k = { .log = s->log, .at = at };
+	int r = th_fold_create(&c, &k.f);
+	if (r < 0)
+		return r;
+	/* In total order nothing falls below the window; keep it whole anyway. */
+	th_fold_set_window(k.f, UINT32_MAX, SIZE_MAX);
+	r = clog_entries_since(s->log, 0, 0, sess_fold_at_one, &k);
+	if (r < 0 || k.err < 0) {
+		th_fold_destroy(&k.f);
+		return k.err < 0 ? k.err : r;
+	}
+	*out = k.f;
+	return 0;
+}
+
 int sess_scene_snapshot(struct sess_session *s, struct th_wbuf *out, uint64_t *next_pos)
 {
 	struct th_fold *f = sess_scene_fold(s);

@@ -66,6 +66,15 @@ struct srv_ctl_caller;
  * rebuilt or caught up (or failed). The pointer changes with a rebuild:
  * fetch it again after each return to the loop, never keep it. */
 struct th_fold *sess_scene_fold(struct sess_session *s);
+/* The log position the live fold covers (every entry below it is in); 0
+ * while not live. */
+uint64_t sess_scene_position(struct sess_session *s);
+/* A new fold of the entries at log positions 0 .. at - 1 (the scene as it
+ * stood at position at), read and folded now, on the caller's thread, in
+ * total order (`thetactl export --at`). 0 with *out (the caller destroys
+ * it), -EAGAIN (no scene or host key yet), -ERANGE (at is past the log's
+ * end), -ENOMEM, or the log's read error. */
+int sess_scene_fold_at(struct sess_session *s, uint64_t at, struct th_fold **out);
 /* th_fold_snapshot of the live scene appended to out, *next_pos the log
  * position it covers (every entry below it is in). -EAGAIN while not live. */
 int sess_scene_snapshot(struct sess_session *s, struct th_wbuf *out, uint64_t *next_pos);

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
 #include "srv/metrics.h"
+#include "th_fdpass.h"
 #include "th_loop.h"
 #include "th_time.h"
 
@@ -25,6 +27,8 @@ struct srv_ctl_conn {
 	struct srv_control *ctl;
 	int fd;
 	struct srv_ctl_caller caller;
+	int fds[SRV_CTL_MAX_FDS]; /* received, for the next request dispatched */
+	unsigned n_fds;
 	uint8_t *in;
 	size_t in_len;
 	uint8_t *out;
@@ -58,6 +62,7 @@ static void srv_ctl_conn_close(struct srv_ctl_conn *cn)
 	}
 	th_loop_del(c->loop, cn->fd);
 	close(cn->fd);
+	th_fd_close_all(cn->fds, SRV_CTL_MAX_FDS);
 	free(cn->in);
 	free(cn->out);
 	free(cn);
@@ -158,7 +163,10 @@ static void srv_ctl_dispatch(struct srv_ctl_conn *cn, const uint8_t *body, size_
 		return;
 	}
 	struct json_object *result = NULL;
-	int r = h->fn(h->user_data, &cn->caller, args, &result, err, sizeof(err));
+	struct srv_ctl_caller caller = cn->caller;
+	memcpy(caller.fds, cn->fds, sizeof(caller.fds));
+	caller.n_fds = cn->n_fds;
+	int r = h->fn(h->user_data, &caller, args, &result, err, sizeof(err));
 	if (r < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s failed: %s", h->name, strerror(-r));
@@ -172,6 +180,47 @@ static void srv_ctl_dispatch(struct srv_ctl_conn *cn, const uint8_t *body, size_
 		json_object_put(o);
 	}
 	json_object_put(req);
+}
+
+/* Reads into cn->in; descriptors that come with the bytes are kept for the
+ * next request (SRV_CTL_MAX_FDS at most: more, a truncated or foreign
+ * control message, are closed and end the connection). Returns recv's
+ * count, or -1 (error or a bad control message), -2 (nothing now). */
+static ssize_t srv_ctl_read(struct srv_ctl_conn *cn, size_t cap)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SRV_CTL_MAX_FDS)];
+	} u;
+	struct iovec iov = { .iov_base = cn->in + cn->in_len, .iov_len = cap - cn->in_len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(cn->fd, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	bool bad = (mh.msg_flags & MSG_CTRUNC) != 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0) || (cm->cmsg_len - CMSG_LEN(0)) % sizeof(int)) {
+			bad = true;
+			continue;
+		}
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (cn->n_fds < SRV_CTL_MAX_FDS) {
+				cn->fds[cn->n_fds++] = fd;
+			} else {
+				close(fd);
+				bad = true;
+			}
+		}
+	}
+	if (bad) {
+		(*cn->ctl->m_bad)++;
+		return -1;
+	}
+	return n;
 }
 
 static void srv_ctl_update_events(struct srv_ctl_conn *cn)
@@ -216,9 +265,7 @@ static void srv_ctl_conn_event(struct th_loop *loop, int fd, uint32_t events, vo
 
 	if (events & EPOLLIN) {
 		const size_t cap = PROTO_CTL_HEADER_BYTES + PROTO_CTL_MAX_REQUEST;
-		ssize_t n = recv(fd, cn->in + cn->in_len, cap - cn->in_len, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			n = -2;
+		ssize_t n = srv_ctl_read(cn, cap);
 		if (n == 0 || n == -1) {
 			srv_ctl_conn_close(cn); /* hang-up, possibly mid-request: nothing to answer */
 			return;
@@ -246,6 +293,8 @@ static void srv_ctl_conn_event(struct th_loop *loop, int fd, uint32_t events, vo
 				break;
 			}
 			srv_ctl_dispatch(cn, cn->in + PROTO_CTL_HEADER_BYTES, flen - PROTO_CTL_HEADER_BYTES);
+			th_fd_close_all(cn->fds, SRV_CTL_MAX_FDS); /* lent to that request only */
+			cn->n_fds = 0;
 			memmove(cn->in, cn->in + flen, cn->in_len - flen);
 			cn->in_len -= flen;
 			if (cn->closing)
@@ -334,6 +383,8 @@ static void srv_ctl_accept(struct th_loop *loop, int fd, uint32_t events, void *
 		}
 		cn->ctl = c;
 		cn->fd = cfd;
+		for (unsigned k = 0; k < SRV_CTL_MAX_FDS; k++)
+			cn->fds[k] = -1;
 		cn->in = in;
 		cn->last_activity_ns = th_now_ns();
 		srv_ctl_identify(c, cn);

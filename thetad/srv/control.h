@@ -23,12 +23,22 @@ enum srv_ctl_access {
 	SRV_CTL_CHANGE,
 };
 
+/* Descriptors a request may carry (SCM_RIGHTS on the bytes of its frame):
+ * `thetactl export` passes the file it opened as the user, and the MTL. */
+#define SRV_CTL_MAX_FDS 2
+
 struct srv_ctl_caller {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
 	bool may_query;
 	bool may_change;
+	/* The descriptors that came with this request (O_CLOEXEC, -1 past
+	 * n_fds), lent to the handler: the server closes them when it returns
+	 * (dup one to keep it). Any that came with an earlier request were
+	 * closed after it. */
+	int fds[SRV_CTL_MAX_FDS];
+	unsigned n_fds;
 };
 
 /* A handler fills *result (a new JSON object the control server frees) or
