@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "ctlproto.h"
 #include "th_buf.h"
+#include "th_fdpass.h"
 #include "th_harness.h"
 
 static struct th_daemon_proc D;
@@ -248,6 +249,65 @@ static void test_pipelined_requests_are_answered_in_order(void **state)
 	close(fd);
 }
 
+/* A request frame sent in one sendmsg with n descriptors on its bytes. */
+static void send_with_fds(int fd, const char *json, const int *fds, size_t n)
+{
+	uint8_t buf[256];
+	size_t len = strlen(json);
+	th_put_le32(buf, (uint32_t)len);
+	memcpy(buf + 4, json, len);
+	assert_int_equal(th_fdpass_send(fd, buf, len + 4, fds, n), 0);
+}
+
+static void test_passed_descriptors_are_lent_to_one_request(void **state)
+{
+	/* A pipe's write end with a status request: the daemon answers and
+	 * closes its copy, so the pipe reaches EOF once ours is closed. */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	int fd = ctl_connect(D.runtime_dir);
+	assert_true(fd >= 0);
+	send_with_fds(fd, "{\"cmd\":\"status\"}", &p[1], 1);
+	struct json_object *o = roundtrip_raw(fd, NULL, 0);
+	assert_true(reply_ok(o));
+	json_object_put(o);
+	close(p[1]);
+	struct pollfd pf = { .fd = p[0], .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 10000), 1);
+	char b;
+	assert_int_equal(read(p[0], &b, 1), 0);
+	close(p[0]);
+	/* The connection carries on. */
+	o = request(fd, "{\"cmd\":\"status\"}");
+	assert_true(reply_ok(o));
+	json_object_put(o);
+	close(fd);
+}
+
+static void test_too_many_descriptors_close_the_connection(void **state)
+{
+	uint64_t bad = metric("control_bad_requests");
+	int p[2], q[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	int fds[3] = { p[1], q[1], p[1] };
+	int fd = ctl_connect(D.runtime_dir);
+	send_with_fds(fd, "{\"cmd\":\"status\"}", fds, 3);
+	assert_true(peer_closed(fd, 10000));
+	close(fd);
+	/* Every descriptor that arrived was closed. */
+	close(p[1]);
+	close(q[1]);
+	char b;
+	assert_int_equal(read(p[0], &b, 1), 0);
+	assert_int_equal(read(q[0], &b, 1), 0);
+	close(p[0]);
+	close(q[0]);
+	assert_true(bad != UINT64_MAX);
+	assert_true(metric("control_bad_requests") > bad);
+	assert_daemon_healthy();
+}
+
 static void test_a_thousand_connections(void **state)
 {
 	enum { N = 1000 };
@@ -325,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_half_request_then_hangup),
 		cmocka_unit_test(test_half_request_then_silence_times_out),
 		cmocka_unit_test(test_pipelined_requests_are_answered_in_order),
+		cmocka_unit_test(test_passed_descriptors_are_lent_to_one_request),
+		cmocka_unit_test(test_too_many_descriptors_close_the_connection),
 		cmocka_unit_test(test_a_thousand_connections),
 		cmocka_unit_test(test_permissions_by_peer_credentials),
 	};
