@@ -82,7 +82,7 @@ static void xo_b64_drain(struct xo *o)
 	o->nin = 0;
 }
 
-void xo_put(struct xo *o, const void *p, size_t n)
+void xo_put_slow(struct xo *o, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	if (!o->b64) {
@@ -166,14 +166,12 @@ void xo_i64(struct xo *o, int64_t v)
 void xo_f32(struct xo *o, float v)
 {
 	char b[32];
-	/* The shortest of 6..9 significant digits that reads back as v. */
-	for (int prec = 6; prec <= 9; prec++) {
-		int n = snprintf(b, sizeof(b), "%.*g", prec, (double)v);
-		if (prec == 9 || strtof(b, NULL) == v) {
-			xo_put(o, b, (size_t)n);
-			return;
-		}
-	}
+	/* 6 significant digits when they read back as v (short text for the
+	 * usual values), else 9, which always do. */
+	int n = snprintf(b, sizeof(b), "%.6g", (double)v);
+	if (strtof(b, NULL) != v)
+		n = snprintf(b, sizeof(b), "%.9g", (double)v);
+	xo_put(o, b, (size_t)n);
 }
 
 void xo_f32_exact(struct xo *o, float v)

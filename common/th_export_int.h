@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "th_export.h"
 #include "th_logrec.h"
@@ -27,7 +28,18 @@ struct xo {
 
 int xo_init(struct xo *o, int fd, bool count_only);
 void xo_fini(struct xo *o);
-void xo_put(struct xo *o, const void *p, size_t n);
+void xo_put_slow(struct xo *o, const void *p, size_t n);
+/* Appends n bytes (the common case, room in the buffer, inline). */
+static inline void xo_put(struct xo *o, const void *p, size_t n)
+{
+	if (!o->b64 && o->buf && !o->err && n <= TH_EXPORT_BUF_BYTES - o->n) {
+		memcpy(o->buf + o->n, p, n);
+		o->n += n;
+		o->bytes += n;
+		return;
+	}
+	xo_put_slow(o, p, n);
+}
 void xo_str(struct xo *o, const char *s);
 void xo_json_str(struct xo *o, const char *s); /* a quoted, escaped JSON string */
 void xo_u64(struct xo *o, uint64_t v);
