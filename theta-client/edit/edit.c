@@ -10,11 +10,12 @@
 #include <string.h>
 
 #include "th_cmd.h"
+#include "th_snap.h"
 
 /* The tools, in the order right a / b cycles through them. */
 static const struct edit_tool_ops *const tools[] = {
 	&edit_tool_select, &edit_tool_move, &edit_tool_extrude, &edit_tool_subdivide, &edit_tool_vertex,
-	&edit_tool_primitive, &edit_tool_paint, &edit_tool_delete,
+	&edit_tool_primitive, &edit_tool_paint, &edit_tool_delete, &edit_tool_mirror,
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
@@ -56,13 +57,13 @@ int edit_create(const struct edit_config *c, struct edit **out)
 	struct edit_config cfg = c ? *c : (struct edit_config){ 0 };
 	if (cfg.first_tool == 0)
 		cfg.first_tool = EDIT_TOOL_SELECT;
+	if (cfg.grid == 0)
+		cfg.grid = TH_SNAP_GRID_DEFAULT;
 	if (!tool_ops(cfg.first_tool) || !(cfg.pick_radius >= 0 && cfg.pick_radius <= EDIT_PICK_RADIUS_MAX) ||
-	    !isfinite(cfg.grid))
+	    !(cfg.grid < 0 || (cfg.grid >= TH_SNAP_GRID_MIN && cfg.grid <= TH_SNAP_GRID_MAX)))
 		return -EINVAL;
 	if (cfg.pick_radius == 0)
 		cfg.pick_radius = EDIT_PICK_RADIUS_DEFAULT;
-	if (cfg.grid == 0)
-		cfg.grid = EDIT_GRID_DEFAULT;
 	struct edit *ed = calloc(1, sizeof *ed);
 	if (!ed)
 		return -ENOMEM;
@@ -187,13 +188,50 @@ float edit_pick_radius(const struct edit *ed)
 
 float edit_snap_length(const struct edit *ed, float d)
 {
-	return ed->cfg.grid > 0 ? roundf(d / ed->cfg.grid) * ed->cfg.grid : d;
+	float v[3] = { d, 0, 0 };
+	const char *why;
+	if (ed->cfg.grid > 0 && th_snap_grid(v, ed->cfg.grid, NULL, v, &why) == 0)
+		return v[0];
+	return d;
 }
 
 void edit_snap_point(const struct edit *ed, float p[3])
 {
-	for (int k = 0; k < 3; k++)
-		p[k] = edit_snap_length(ed, p[k]);
+	const char *why;
+	if (ed->cfg.grid > 0)
+		th_snap_grid(p, ed->cfg.grid, NULL, p, &why);
+}
+
+int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3])
+{
+	float r = ed->cfg.pick_radius, best = r;
+	bool got = false;
+	size_t cur = 0;
+	uint64_t id;
+	while (sc && th_scene_next_entity(sc, &cur, &id)) {
+		const struct th_c_transform *t;
+		const struct th_mesh *m;
+		if (!edit_entity_mesh(sc, id, &t, &m))
+			continue;
+		/* The radius in mesh units (by the largest scale: never wider than asked). */
+		float s = fmaxf(fabsf(t->scale[0]), fmaxf(fabsf(t->scale[1]), fabsf(t->scale[2])));
+		float l[3], w[3], d[3];
+		struct th_snap_hit hit;
+		const char *why;
+		edit_xf_point_to_local(t, p, l);
+		if (s <= 0 || th_snap_mesh(m, l, r / s, TH_SNAP_ALL, &hit, &why) != 1)
+			continue;
+		edit_xf_point_to_world(t, hit.pos, w);
+		for (int k = 0; k < 3; k++)
+			d[k] = w[k] - p[k];
+		float dist = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+		if (dist <= best) {
+			best = dist;
+			memcpy(out, w, sizeof w);
+			got = true;
+		}
+	}
+	return got;
 }
 
 /* ---- previews ------------------------------------------------------------------------- */

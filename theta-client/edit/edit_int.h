@@ -12,7 +12,6 @@
 #include "th_meshop.h"
 #include "th_payload.h"
 
-#define EDIT_GRID_DEFAULT 0.01f    /* 1 cm, as in Blocks */
 #define EDIT_DRAG_MIN 0.001f       /* a drag shorter than 1 mm submits nothing */
 #define EDIT_PRIM_SIZE_DEFAULT 0.2f /* metres: a stamped primitive's size */
 #define EDIT_PRIM_SIZE_MIN 0.02f
@@ -122,6 +121,9 @@ int edit_send_transform(struct edit *ed, uint64_t entity, const struct th_c_tran
 /* Snaps a world position to the grid (config), in place. */
 void edit_snap_point(const struct edit *ed, float p[3]);
 float edit_snap_length(const struct edit *ed, float d);
+/* The nearest vertex, edge midpoint or face centre (th_snap_mesh) of any
+ * mesh within the pick radius of world point p: 1 with *out (world), 0. */
+int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3]);
 float edit_pick_radius(const struct edit *ed);
 /* "mesh 1a2b3c4d": a short name of an id for history lines. */
 const char *edit_short_id(uint64_t id, char buf[20]);

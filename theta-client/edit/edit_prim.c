@@ -1,6 +1,7 @@
 /* The primitive tool: the trigger stamps the option's primitive (cube, UV
  * sphere, icosphere, cylinder, cone, torus, plane; th_op_primitive) as one
- * mesh.create, centred at the tip snapped to the grid. The parameter
+ * mesh.create, centred at the tip snapped to the nearest vertex, edge
+ * midpoint or face centre within reach, else to the grid. The parameter
  * (thumbstick up/down) scales it by EDIT_PRIM_SIZE_STEP a step from
  * EDIT_PRIM_SIZE_DEFAULT. */
 #include "edit/edit_int.h"
@@ -49,9 +50,13 @@ static void prim_frame(struct edit *ed, const struct edit_in *in)
 		return;
 	}
 	struct th_c_transform xf = { .rotation = { 0, 0, 0, 1 }, .scale = { 1, 1, 1 } };
-	for (int k = 0; k < 3; k++)
-		xf.position[k] = in->tip[k];
-	edit_snap_point(ed, xf.position);
+	/* On a vertex, an edge's midpoint or a face's centre near the tip, else
+	 * on the grid. */
+	if (!edit_snap_feature(ed, in->sc, in->tip, xf.position)) {
+		for (int k = 0; k < 3; k++)
+			xf.position[k] = in->tip[k];
+		edit_snap_point(ed, xf.position);
+	}
 	char text[EDIT_HISTORY_TEXT];
 	snprintf(text, sizeof text, "stamp a %s (%.2f m) at (%.2f, %.2f, %.2f)", prim_options[option], s,
 		 xf.position[0], xf.position[1], xf.position[2]);

@@ -4,6 +4,8 @@
  * a click inside one frame; the delete tool; a sink that fails is said. */
 #include "edit_fix.h"
 
+#include <math.h>
+
 static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 7, 7, 7 };
 
@@ -127,6 +129,60 @@ static void delete_destroys_the_object(void **state)
 	ef_free(f);
 }
 
+static void delete_faces_and_vertices(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_DELETE), 0);
+	ef_next_option(f, 1); /* face */
+	ef_deliver(f);
+	ef_click(f, (float[3]){ 0, 1.11f, -0.5f });
+	ef_deliver(f);
+	struct th_mesh_stats st;
+	th_mesh_stats(ef_mesh_of(f, e), &st);
+	assert_int_equal(st.faces, 5);
+	assert_int_equal(st.vertices, 8);
+	ef_next_option(f, 2); /* vertex */
+	ef_deliver(f);
+	ef_click(f, (float[3]){ -0.11f, 0.89f, -0.61f });
+	ef_deliver(f);
+	th_mesh_stats(ef_mesh_of(f, e), &st);
+	assert_int_equal(st.faces, 2); /* the corner's three faces went */
+	const struct edit_history *h = edit_history(f->ed);
+	unsigned k = h->n;
+	while (k-- > 0 && h->e[k].kind != EDIT_H_EDIT)
+		;
+	assert_non_null(strstr(h->e[k].text, "delete 1 vertex of mesh"));
+	const char *why = NULL;
+	assert_int_equal(th_mesh_check(ef_mesh_of(f, e), &why), 0);
+	ef_free(f);
+}
+
+static void a_stamp_snaps_to_a_face_centre_and_bad_configs_are_refused(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
+	ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+	unsigned n = f->n;
+	ef_click(f, (float[3]){ 0.013f, 1.12f, -0.487f }); /* near the top face's centre */
+	union th_pl_any pl;
+	ef_decode(f, n, TH_CMD_MESH_CREATE, &pl);
+	assert_float_equal(pl.mesh_create.transform[0], 0, 1e-6);
+	assert_float_equal(pl.mesh_create.transform[1], 1.1f, 1e-6);
+	assert_float_equal(pl.mesh_create.transform[2], -0.5f, 1e-6);
+	ef_free(f);
+	struct edit *ed;
+	assert_int_equal(edit_create(&(struct edit_config){ .grid = 1e-6f }, &ed), -EINVAL);
+	assert_int_equal(edit_create(&(struct edit_config){ .grid = NAN }, &ed), -EINVAL);
+	assert_int_equal(edit_create(&(struct edit_config){ .pick_radius = -1 }, &ed), -EINVAL);
+	assert_int_equal(edit_create(&(struct edit_config){ .first_tool = 99 }, &ed), -EINVAL);
+	assert_int_equal(edit_create(&(struct edit_config){ .grid = -1 }, &ed), 0);
+	edit_destroy(&ed);
+	assert_null(ed);
+}
+
 static void a_failing_sink_is_said(void **state)
 {
 	struct ef *f = ef_new(NULL);
@@ -150,6 +206,8 @@ int main(void)
 		cmocka_unit_test(others_tool_state_is_remembered),
 		cmocka_unit_test(trigger_hysteresis_and_clicks),
 		cmocka_unit_test(delete_destroys_the_object),
+		cmocka_unit_test(delete_faces_and_vertices),
+		cmocka_unit_test(a_stamp_snaps_to_a_face_centre_and_bad_configs_are_refused),
 		cmocka_unit_test(a_failing_sink_is_said),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
