@@ -138,25 +138,52 @@ static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out)
 	return 0;
 }
 
-/* The ids of every live vertex (faces: false) or face, ascending. */
-static int all_ids(const struct th_mesh *m, bool faces, uint64_t **out, uint32_t *n)
+struct slot_id {
+	uint64_t id;
+	int32_t slot;
+};
+
+static int cmp_slot_pair(const void *a, const void *b)
 {
-	uint32_t cnt = faces ? m->live_faces : m->live_verts, k = 0;
-	uint64_t *s = malloc(((size_t)cnt + 1) * sizeof(*s));
-	if (!s)
+	uint64_t x = ((const struct slot_id *)a)->id, y = ((const struct slot_id *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* The slots of every live vertex (faces: false) or face, in ascending id
+ * order (*out, free it). */
+static int all_slots(const struct th_mesh *m, bool faces, int32_t **out, uint32_t *n)
+{
+	uint32_t cnt = faces ? m->live_faces : m->live_verts, k = 0, ns = faces ? m->nfaces : m->nverts;
+	struct slot_id *p = malloc(((size_t)cnt + 1) * sizeof(*p));
+	int32_t *s = malloc(((size_t)cnt + 1) * sizeof(*s));
+	if (!p || !s) {
+		free(p);
+		free(s);
 		return -ENOMEM;
-	if (faces) {
-		for (uint32_t f = 0; f < m->nfaces; f++)
-			if (m->faces[f].id && k < cnt)
-				s[k++] = m->faces[f].id;
-	} else {
-		for (uint32_t v = 0; v < m->nverts; v++)
-			if (m->verts[v].id && k < cnt)
-				s[k++] = m->verts[v].id;
 	}
-	qsort(s, k, sizeof(*s), cmp_u64);
+	for (uint32_t i = 0; i < ns && k < cnt; i++) {
+		uint64_t id = faces ? m->faces[i].id : m->verts[i].id;
+		if (id)
+			p[k++] = (struct slot_id){ id, (int32_t)i };
+	}
+	qsort(p, k, sizeof(*p), cmp_slot_pair);
+	for (uint32_t i = 0; i < k; i++)
+		s[i] = p[i].slot;
+	free(p);
 	*out = s;
 	*n = k;
+	return 0;
+}
+
+/* The slots of ids[n] (ascending, distinct, every one a live element). */
+static int slots_of(const struct th_mesh *m, bool faces, const uint64_t *ids, uint32_t n, int32_t **out)
+{
+	int32_t *s = malloc(((size_t)n + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		s[i] = faces ? th_mesh_face_find(m, ids[i]) : th_mesh_vert_find(m, ids[i]);
+	*out = s;
 	return 0;
 }
 
@@ -174,34 +201,41 @@ int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, 
 		       -EINVAL;
 	if (verts && !n)
 		return *why = "verts: no vertex to move", -EINVAL;
-	uint64_t *ids;
+	uint64_t *ids = NULL;
+	int32_t *vs = NULL;
 	uint32_t cnt = n;
-	int r = verts ? sorted_set(verts, n, &ids) : all_ids(m, false, &ids, &cnt);
-	if (r == -EINVAL)
-		return *why = "verts: a vertex is named twice", r;
-	if (r < 0)
-		return r;
+	int r = 0;
 	const char *w = NULL;
-	if (!cnt)
-		w = "the mesh has no vertices to move";
-	for (uint32_t i = 0; i < cnt && !w; i++)
-		if (th_mesh_vert_find(m, ids[i]) == TH_MESH_NONE)
-			w = "verts: a vertex does not exist in the mesh";
+	if (verts) {
+		r = sorted_set(verts, n, &ids);
+		if (r == -EINVAL)
+			return *why = "verts: a vertex is named twice", r;
+		for (uint32_t i = 0; !r && i < cnt && !w; i++)
+			if (th_mesh_vert_find(m, ids[i]) == TH_MESH_NONE)
+				w = "verts: a vertex does not exist in the mesh";
+		if (!r && !w)
+			r = slots_of(m, false, ids, cnt, &vs);
+	} else {
+		r = all_slots(m, false, &vs, &cnt);
+		if (!r && !cnt)
+			w = "the mesh has no vertices to move";
+	}
 	uint32_t n0 = out->n, moved = 0;
-	for (uint32_t i = 0; i < cnt && !w && !r; i++) {
-		const float *p = m->verts[th_mesh_vert_find(m, ids[i])].pos;
+	for (uint32_t i = 0; !r && i < cnt && !w; i++) {
+		const struct th_mesh_vert *v = &m->verts[vs[i]];
 		float q[3];
-		th_affine_apply(a, p, q);
+		th_affine_apply(a, v->pos, q);
 		if (!isfinite(q[0]) || !isfinite(q[1]) || !isfinite(q[2]))
 			w = "transform: a vertex would move to a non-finite position";
-		else if (memcmp(p, q, sizeof(q))) {
-			r = th_patch_vertex_move(out, ids[i], q);
+		else if (memcmp(v->pos, q, sizeof(q))) {
+			r = th_patch_vertex_move(out, v->id, q);
 			moved++;
 		}
 	}
 	if (!w && !r && !moved)
 		w = "transform: the map leaves every vertex where it is";
 	free(ids);
+	free(vs);
 	if (w || r)
 		th_patch_truncate(out, n0);
 	if (w)
@@ -212,6 +246,8 @@ int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, 
 int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned nf, const uint64_t *ea,
 		      const uint64_t *eb, unsigned ne, uint64_t *out, unsigned cap)
 {
+	if ((nf && !faces) || (ne && (!ea || !eb)))
+		return -EINVAL;
 	uint64_t *fs = NULL;
 	int r = sorted_set(faces, nf, &fs);
 	if (r < 0)
@@ -258,7 +294,8 @@ int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned n
 		r = -ENOBUFS;
 		goto out;
 	}
-	memcpy(out, all, u * sizeof(*out));
+	if (u)
+		memcpy(out, all, u * sizeof(*out));
 	r = (int)u;
 out:
 	free(fs);
@@ -289,20 +326,6 @@ static const char *face_set(const struct th_mesh *m, const uint64_t *faces, unsi
 			return "faces: a face does not exist in the mesh";
 		}
 	return NULL;
-}
-
-/* Index of id in the ascending ids[n], or -1. */
-static long find_sorted(const uint64_t *ids, uint32_t n, uint64_t id)
-{
-	uint32_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && ids[lo] == id ? (long)lo : -1;
 }
 
 static bool finite3(const float v[3])
@@ -349,14 +372,14 @@ struct del {
 	const struct th_mesh *m;
 	bool *dead_face;      /* by face slot */
 	uint8_t *dead_vert;   /* by vertex slot */
-	uint32_t *alive;      /* by vertex slot: corners in faces that stay */
-	uint32_t *deg;        /* by vertex slot: corners */
 	uint32_t *corner_new; /* by half-edge: 1 + the new vertex replacing its corner, 0 none */
 	bool *reshaped;       /* by face slot */
 	int32_t *hs;          /* fan_order's scratch */
 	struct run *runs;     /* split_bowtie's scratch */
 	int32_t *new_from;    /* new vertex i: the slot of the vertex it splits from */
 	uint32_t nnew;
+	uint64_t *reshaped_ids; /* the faces reshaped marks, in the order marked */
+	uint32_t nreshaped;
 };
 
 /* The per-slot arrays of a struct del for mesh m (0 or -ENOMEM). */
@@ -367,14 +390,13 @@ static int del_alloc(struct del *s, const struct th_mesh *m)
 	s->dead_face = calloc((size_t)m->nfaces + 1, sizeof(*s->dead_face));
 	s->reshaped = calloc((size_t)m->nfaces + 1, sizeof(*s->reshaped));
 	s->dead_vert = calloc((size_t)m->nverts + 1, sizeof(*s->dead_vert));
-	s->alive = calloc((size_t)m->nverts + 1, sizeof(*s->alive));
-	s->deg = calloc((size_t)m->nverts + 1, sizeof(*s->deg));
 	s->corner_new = calloc((size_t)m->nhes + 1, sizeof(*s->corner_new));
 	s->hs = malloc(((size_t)m->nhes + 1) * sizeof(*s->hs));
 	s->runs = malloc(((size_t)m->nhes + 1) * sizeof(*s->runs));
 	s->new_from = malloc(((size_t)m->nhes + 1) * sizeof(*s->new_from));
-	bool ok = s->dead_face && s->reshaped && s->dead_vert && s->alive && s->deg && s->corner_new && s->hs &&
-		  s->runs && s->new_from;
+	s->reshaped_ids = malloc(((size_t)m->nfaces + 1) * sizeof(*s->reshaped_ids));
+	bool ok = s->dead_face && s->reshaped && s->dead_vert && s->corner_new && s->hs && s->runs && s->new_from &&
+		  s->reshaped_ids;
 	return ok ? 0 : -ENOMEM;
 }
 
@@ -383,12 +405,11 @@ static void del_free(struct del *s)
 	free(s->dead_face);
 	free(s->reshaped);
 	free(s->dead_vert);
-	free(s->alive);
-	free(s->deg);
 	free(s->corner_new);
 	free(s->hs);
 	free(s->runs);
 	free(s->new_from);
+	free(s->reshaped_ids);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -433,8 +454,11 @@ static void split_bowtie(struct del *s, int32_t v)
 		s->new_from[s->nnew++] = v;
 		for (uint32_t i = 0; i < s->runs[q].len; i++) {
 			int32_t h = s->hs[(s->runs[q].start + i) % k];
+			int32_t f = m->hes[h].face;
 			s->corner_new[h] = s->nnew;
-			s->reshaped[m->hes[h].face] = true;
+			if (!s->reshaped[f])
+				s->reshaped_ids[s->nreshaped++] = m->faces[f].id;
+			s->reshaped[f] = true;
 		}
 	}
 }
@@ -458,68 +482,82 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 {
 	if (!finite3(offset))
 		return *why = "offset: must be finite", -EINVAL;
-	uint64_t *fs = NULL, *vs = NULL;
+	uint64_t *fs = NULL, *ids = NULL;
+	int32_t *fsl = NULL, *vsl = NULL;
 	uint32_t nf = n, nv = 0, n0 = out->n;
+	uint32_t *ref = NULL; /* by vertex slot: its copy's local reference */
 	struct del s = { .m = m };
 	int r = 0;
 	const char *w = NULL;
 	if (n) {
-		w = face_set(m, faces, n, &fs, &r);
+		if (!(w = face_set(m, faces, n, &fs, &r)) && !r)
+			r = slots_of(m, true, fs, nf, &fsl);
 	} else if (!m->live_verts) {
 		w = "the mesh is empty: there is nothing to duplicate";
-	} else if (!(r = all_ids(m, true, &fs, &nf))) {
-		r = all_ids(m, false, &vs, &nv);
+	} else if (!(r = all_slots(m, true, &fsl, &nf))) {
+		r = all_slots(m, false, &vsl, &nv);
 	}
 	if (w || r)
 		goto out;
+	if (!(ref = calloc((size_t)m->nverts + 1, sizeof(*ref)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (n) {
-		/* the corners of the faces; a corner where selected faces meet at
-		 * the vertex only gets a copy per fan, so the copy has no bowtie */
-		vs = malloc(((size_t)nf * TH_MESH_FACE_VERTS_MAX + 1) * sizeof(*vs));
-		if (!vs || (r = del_alloc(&s, m))) {
+		/* the corners of the faces, ascending id; a corner where selected
+		 * faces meet at the vertex only gets a copy per fan, so the copy
+		 * has no bowtie */
+		ids = malloc(((size_t)nf * TH_MESH_FACE_VERTS_MAX + 1) * sizeof(*ids));
+		if (!ids || (r = del_alloc(&s, m))) {
 			r = -ENOMEM;
 			goto out;
 		}
 		for (uint32_t f = 0; f < m->nfaces; f++)
 			s.dead_face[f] = true;
 		for (uint32_t i = 0; i < nf; i++) {
-			int32_t f = th_mesh_face_find(m, fs[i]);
-			s.dead_face[f] = false;
-			nv += (uint32_t)th_mesh_face_loop(m, f, vs + nv, TH_MESH_FACE_VERTS_MAX);
+			s.dead_face[fsl[i]] = false;
+			nv += (uint32_t)th_mesh_face_loop(m, fsl[i], ids + nv, TH_MESH_FACE_VERTS_MAX);
 		}
-		qsort(vs, nv, sizeof(*vs), cmp_u64);
+		qsort(ids, nv, sizeof(*ids), cmp_u64);
 		uint32_t u = 0;
 		for (uint32_t i = 0; i < nv; i++)
-			if (!u || vs[i] != vs[u - 1])
-				vs[u++] = vs[i];
+			if (!u || ids[i] != ids[u - 1])
+				ids[u++] = ids[i];
 		nv = u;
+		if ((r = slots_of(m, false, ids, nv, &vsl)))
+			goto out;
 		for (uint32_t i = 0; i < nv; i++)
-			split_bowtie(&s, th_mesh_vert_find(m, vs[i]));
+			split_bowtie(&s, vsl[i]);
 	}
 	/* vertex i's copy is local reference first + i; extra copy k is
 	 * first + nv + k */
 	uint32_t first = n0 + 1;
-	for (uint32_t i = 0; i < nv && !r; i++)
-		r = copy_vertex(out, m->verts[th_mesh_vert_find(m, vs[i])].pos, offset);
+	for (uint32_t i = 0; i < nv && !r; i++) {
+		ref[vsl[i]] = first + i;
+		r = copy_vertex(out, m->verts[vsl[i]].pos, offset);
+	}
 	for (uint32_t k = 0; k < s.nnew && !r; k++)
 		r = copy_vertex(out, m->verts[s.new_from[k]].pos, offset);
 	if (r == -EINVAL)
 		w = "offset: a copied vertex would be at a non-finite position";
 	for (uint32_t i = 0; i < nf && !r; i++) {
-		int32_t f = th_mesh_face_find(m, fs[i]), h = m->faces[f].he;
+		const struct th_mesh_face *f = &m->faces[fsl[i]];
+		int32_t h = f->he;
 		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
-		for (unsigned k = 0; k < m->faces[f].n; k++, h = m->hes[h].next) {
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) {
 			uint32_t extra = s.corner_new ? s.corner_new[h] : 0;
-			c[k] = th_pref_local(extra ? first + nv + extra - 1
-						   : first + (uint32_t)find_sorted(vs, nv, m->verts[m->hes[h].vert].id));
+			c[k] = th_pref_local(extra ? first + nv + extra - 1 : ref[m->hes[h].vert]);
 		}
-		r = th_patch_face_add(out, m->faces[f].material, c, m->faces[f].n);
+		r = th_patch_face_add(out, f->material, c, f->n);
 	}
 	if (w || r)
 		th_patch_truncate(out, n0);
 out:
 	free(fs);
-	free(vs);
+	free(ids);
+	free(fsl);
+	free(vsl);
+	free(ref);
 	del_free(&s);
 	if (w)
 		return *why = w, -EINVAL;
@@ -541,16 +579,19 @@ static int reversed_loop(const struct th_mesh *m, int32_t f, struct th_pref *c)
 int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struct th_patch *out, const char **why)
 {
 	uint64_t *fs = NULL;
+	int32_t *fsl = NULL;
 	uint32_t nf = n;
 	int r = 0;
 	const char *w = NULL;
 	bool *in = NULL;
-	if (n)
-		w = face_set(m, faces, n, &fs, &r);
-	else if (!m->live_faces)
+	if (n) {
+		if (!(w = face_set(m, faces, n, &fs, &r)) && !r)
+			r = slots_of(m, true, fs, nf, &fsl);
+	} else if (!m->live_faces) {
 		w = "the mesh has no faces to flip";
-	else
-		r = all_ids(m, true, &fs, &nf);
+	} else {
+		r = all_slots(m, true, &fsl, &nf);
+	}
 	if (w || r)
 		goto out;
 	if (!(in = calloc((size_t)m->nfaces + 1, sizeof(*in)))) {
@@ -558,11 +599,11 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 		goto out;
 	}
 	for (uint32_t i = 0; i < nf; i++)
-		in[th_mesh_face_find(m, fs[i])] = true;
+		in[fsl[i]] = true;
 	/* a flipped face beside an unflipped one would run along their shared
 	 * edge in the same direction */
-	for (uint32_t i = 0; i < nf && !w; i++) {
-		const struct th_mesh_face *f = &m->faces[th_mesh_face_find(m, fs[i])];
+	for (uint32_t i = 0; n && i < nf && !w; i++) {
+		const struct th_mesh_face *f = &m->faces[fsl[i]];
 		int32_t h = f->he;
 		for (unsigned k = 0; k < f->n && !w; k++, h = m->hes[h].next) {
 			int32_t t = m->hes[h].twin;
@@ -573,17 +614,17 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 	}
 	uint32_t n0 = out->n;
 	for (uint32_t i = 0; i < nf && !w && !r; i++)
-		r = th_patch_remove(out, fs[i]);
+		r = th_patch_remove(out, m->faces[fsl[i]].id);
 	for (uint32_t i = 0; i < nf && !w && !r; i++) {
-		int32_t f = th_mesh_face_find(m, fs[i]);
 		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
-		int k = reversed_loop(m, f, c);
-		r = th_patch_face_add(out, m->faces[f].material, c, (unsigned)k);
+		int k = reversed_loop(m, fsl[i], c);
+		r = th_patch_face_add(out, m->faces[fsl[i]].material, c, (unsigned)k);
 	}
 	if (w || r)
 		th_patch_truncate(out, n0);
 out:
 	free(fs);
+	free(fsl);
 	free(in);
 	if (w)
 		return *why = w, -EINVAL;
@@ -659,14 +700,14 @@ int th_op_mirror(const struct th_mesh *m, const float point[3], const float norm
 		return *why = "the mesh is empty: there is nothing to mirror", -EINVAL;
 	for (int i = 0; i < 3; i++)
 		nn[i] /= len;
-	uint64_t *vs = NULL, *fs = NULL;
+	int32_t *vs = NULL, *fs = NULL;
 	uint32_t nv = 0, nf = 0, n0 = out->n;
 	double *d = malloc(((size_t)m->nverts + 1) * sizeof(*d));
 	uint8_t *st = calloc((size_t)m->nverts + 1, 1);
 	uint32_t *ref = calloc((size_t)m->nverts + 1, sizeof(*ref)); /* a copy's local reference, 0 shared */
 	const char *w = NULL;
 	int r = 0;
-	if (!d || !st || !ref || (r = all_ids(m, false, &vs, &nv)) || (r = all_ids(m, true, &fs, &nf)))
+	if (!d || !st || !ref || (r = all_slots(m, false, &vs, &nv)) || (r = all_slots(m, true, &fs, &nf)))
 		goto out;
 	for (uint32_t v = 0; v < m->nverts; v++) {
 		const float *p = m->verts[v].pos;
@@ -678,16 +719,16 @@ int th_op_mirror(const struct th_mesh *m, const float point[3], const float norm
 		goto out;
 	bool adds = false;
 	for (uint32_t i = 0; i < nv && !r && !w; i++) { /* onto the plane */
-		int32_t v = th_mesh_vert_find(m, vs[i]);
+		int32_t v = vs[i];
 		const float *p = m->verts[v].pos;
 		float q[3];
 		for (int k = 0; k < 3; k++)
 			q[k] = (float)(p[k] - d[v] * nn[k]);
 		if ((st[v] & MIR_ON) && memcmp(p, q, sizeof(q)))
-			r = th_patch_vertex_move(out, vs[i], q);
+			r = th_patch_vertex_move(out, m->verts[v].id, q);
 	}
 	for (uint32_t i = 0; i < nv && !r && !w; i++) { /* the mirrored copies */
-		int32_t v = th_mesh_vert_find(m, vs[i]);
+		int32_t v = vs[i];
 		if (st[v] & MIR_SHARED)
 			continue;
 		const float *p = m->verts[v].pos;
@@ -704,15 +745,14 @@ int th_op_mirror(const struct th_mesh *m, const float point[3], const float norm
 		}
 	}
 	for (uint32_t i = 0; i < nf && !r && !w; i++) {
-		int32_t f = th_mesh_face_find(m, fs[i]);
+		const struct th_mesh_face *f = &m->faces[fs[i]];
 		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
-		int k = reversed_loop(m, f, c);
-		for (int t = 0; t < k; t++) {
-			int32_t v = th_mesh_vert_find(m, c[t].v);
-			if (ref[v])
-				c[t] = th_pref_local(ref[v]);
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) { /* c0 c(n-1) .. c1 */
+			int32_t v = m->hes[h].vert;
+			c[k ? f->n - k : 0] = ref[v] ? th_pref_local(ref[v]) : th_pref_id(m->verts[v].id);
 		}
-		r = th_patch_face_add(out, m->faces[f].material, c, (unsigned)k);
+		r = th_patch_face_add(out, f->material, c, f->n);
 		adds = true;
 	}
 	if (!r && !w && !adds)
@@ -732,12 +772,30 @@ out:
 
 /* ---- delete -------------------------------------------------------------------- */
 
+/* What a deletion touches, gathered locally (around the named elements),
+ * so deleting a face of a large mesh costs what that face touches. */
+struct gone {
+	uint64_t *faces; /* ids of the faces removed (deleted or reshaped) */
+	uint64_t *verts; /* ids of the vertices removed */
+	int32_t *cands;  /* slots of the corners of deleted faces */
+	uint32_t nfaces, nverts, ncands;
+	uint8_t *seen;   /* by vertex slot: in cands */
+};
+
+static void kill_face(struct del *s, struct gone *g, int32_t f)
+{
+	if (!s->dead_face[f]) {
+		s->dead_face[f] = true;
+		g->faces[g->nfaces++] = s->m->faces[f].id;
+	}
+}
+
 /* Marks what goes: the named vertices, the faces named or using a named
  * vertex or edge. */
-static const char *delete_mark(const struct th_mesh *m, struct del *s, const uint64_t *verts, unsigned nv,
-			       const uint64_t *ea, const uint64_t *eb, unsigned ne, const uint64_t *fs, unsigned nf,
-			       struct xf_edge *es)
+static const char *delete_mark(struct del *s, struct gone *g, const uint64_t *verts, unsigned nv, const uint64_t *ea,
+			       const uint64_t *eb, unsigned ne, const uint64_t *fs, unsigned nf, struct xf_edge *es)
 {
+	const struct th_mesh *m = s->m;
 	for (unsigned i = 0; i < nv; i++) {
 		int32_t v = th_mesh_vert_find(m, verts[i]);
 		if (v == TH_MESH_NONE)
@@ -745,6 +803,13 @@ static const char *delete_mark(const struct th_mesh *m, struct del *s, const uin
 		if (s->dead_vert[v])
 			return "verts: a vertex is named twice";
 		s->dead_vert[v] = 1;
+		g->verts[g->nverts++] = verts[i];
+		if (m->verts[v].he == TH_MESH_NONE)
+			continue;
+		bool closed;
+		uint32_t k = fan_order(m, v, s->hs, &closed);
+		for (uint32_t t = 0; t < k; t++)
+			kill_face(s, g, m->hes[s->hs[t]].face);
 	}
 	for (unsigned i = 0; i < ne; i++) {
 		int32_t a = th_mesh_vert_find(m, ea[i]), b = th_mesh_vert_find(m, eb[i]);
@@ -754,9 +819,9 @@ static const char *delete_mark(const struct th_mesh *m, struct del *s, const uin
 		if (h1 == TH_MESH_NONE && h2 == TH_MESH_NONE)
 			return "edges: an edge does not exist in the mesh (no face has those two vertices as a side)";
 		if (h1 != TH_MESH_NONE)
-			s->dead_face[m->hes[h1].face] = true;
+			kill_face(s, g, m->hes[h1].face);
 		if (h2 != TH_MESH_NONE)
-			s->dead_face[m->hes[h2].face] = true;
+			kill_face(s, g, m->hes[h2].face);
 		es[i] = edge_of(ea[i], eb[i]);
 	}
 	qsort(es, ne, sizeof(*es), cmp_edge);
@@ -764,34 +829,72 @@ static const char *delete_mark(const struct th_mesh *m, struct del *s, const uin
 		if (!cmp_edge(&es[i], &es[i - 1]))
 			return "edges: an edge is named twice";
 	for (unsigned i = 0; i < nf; i++)
-		s->dead_face[th_mesh_face_find(m, fs[i])] = true;
-	for (uint32_t h = 0; h < m->nhes; h++)
-		if (m->hes[h].vert != TH_MESH_NONE && s->dead_vert[m->hes[h].vert])
-			s->dead_face[m->hes[h].face] = true;
+		kill_face(s, g, th_mesh_face_find(m, fs[i]));
 	return NULL;
 }
 
-static int delete_emit(const struct th_mesh *m, struct del *s, const uint64_t *vids, uint32_t nvid,
-		       const uint64_t *fids, uint32_t nfid, struct th_patch *out)
+static int cmp_slot_id(const void *a, const void *b, void *mesh);
+
+/* Corners of the deleted faces: each goes when it is left with no face,
+ * and is split when it is left with two fans or more. */
+static void delete_cleanup(struct del *s, struct gone *g)
 {
-	int r = 0;
-	for (uint32_t i = 0; i < nfid && !r; i++) {
-		int32_t f = th_mesh_face_find(m, fids[i]);
-		if (s->dead_face[f] || s->reshaped[f])
-			r = th_patch_remove(out, fids[i]);
+	const struct th_mesh *m = s->m;
+	for (uint32_t i = 0; i < g->nfaces; i++) {
+		const struct th_mesh_face *f = &m->faces[th_mesh_face_find(m, g->faces[i])];
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) {
+			int32_t v = m->hes[h].vert;
+			if (!g->seen[v] && !s->dead_vert[v]) {
+				g->seen[v] = 1;
+				g->cands[g->ncands++] = v;
+			}
+		}
 	}
-	for (uint32_t i = 0; i < nvid && !r; i++)
-		if (s->dead_vert[th_mesh_vert_find(m, vids[i])])
-			r = th_patch_remove(out, vids[i]);
+	qsort_r(g->cands, g->ncands, sizeof(*g->cands), cmp_slot_id, (void *)m); /* ascending id */
+	for (uint32_t i = 0; i < g->ncands; i++) {
+		int32_t v = g->cands[i];
+		bool closed, alive = false;
+		uint32_t k = fan_order(m, v, s->hs, &closed);
+		for (uint32_t t = 0; t < k && !alive; t++)
+			alive = !s->dead_face[m->hes[s->hs[t]].face];
+		if (!alive) {
+			s->dead_vert[v] = 1;
+			g->verts[g->nverts++] = m->verts[v].id;
+		} else {
+			split_bowtie(s, v);
+		}
+	}
+}
+
+static int cmp_slot_id(const void *a, const void *b, void *mesh)
+{
+	const struct th_mesh *m = mesh;
+	uint64_t x = m->verts[*(const int32_t *)a].id, y = m->verts[*(const int32_t *)b].id;
+	return x < y ? -1 : x > y;
+}
+
+static int delete_emit(struct del *s, struct gone *g, struct th_patch *out)
+{
+	const struct th_mesh *m = s->m;
+	int r = 0;
+	/* removals: the deleted and the reshaped faces, then the vertices */
+	for (uint32_t i = 0; i < s->nreshaped; i++)
+		g->faces[g->nfaces++] = s->reshaped_ids[i];
+	qsort(g->faces, g->nfaces, sizeof(*g->faces), cmp_u64);
+	qsort(g->verts, g->nverts, sizeof(*g->verts), cmp_u64);
+	qsort(s->reshaped_ids, s->nreshaped, sizeof(*s->reshaped_ids), cmp_u64);
+	for (uint32_t i = 0; i < g->nfaces && !r; i++)
+		r = th_patch_remove(out, g->faces[i]);
+	for (uint32_t i = 0; i < g->nverts && !r; i++)
+		r = th_patch_remove(out, g->verts[i]);
 	uint32_t base = out->n + 1; /* new vertex i is local reference base + i */
 	for (uint32_t i = 0; i < s->nnew && r >= 0; i++)
 		r = th_patch_vertex_add(out, m->verts[s->new_from[i]].pos);
 	if (r < 0)
 		return r;
-	for (uint32_t i = 0; i < nfid; i++) {
-		int32_t f = th_mesh_face_find(m, fids[i]);
-		if (!s->reshaped[f])
-			continue;
+	for (uint32_t i = 0; i < s->nreshaped; i++) {
+		int32_t f = th_mesh_face_find(m, s->reshaped_ids[i]);
 		struct th_pref c[TH_MESH_FACE_VERTS_MAX];
 		int32_t h = m->faces[f].he;
 		for (unsigned k = 0; k < m->faces[f].n; k++, h = m->hes[h].next)
@@ -812,46 +915,36 @@ int th_op_delete(const struct th_mesh *m, const uint64_t *verts, unsigned nv, co
 		return *why = "verts: missing", -EINVAL;
 	if (ne && (!ea || !eb))
 		return *why = "edges: missing", -EINVAL;
-	uint64_t *fs = NULL, *vids = NULL, *fids = NULL;
-	uint32_t nvid = 0, nfid = 0, n0 = out->n;
+	uint64_t *fs = NULL;
+	uint32_t n0 = out->n;
 	struct del s = { .m = m };
+	struct gone g = { 0 };
 	struct xf_edge *es = NULL;
 	int r = 0;
 	const char *w = face_set(m, faces, nf, &fs, &r);
 	if (w || r)
 		goto out;
 	es = malloc(((size_t)ne + 1) * sizeof(*es));
-	if (!es || (r = del_alloc(&s, m))) {
+	/* deleted and reshaped faces are disjoint, as are named and dangling vertices */
+	g.faces = malloc(((size_t)m->nfaces + 1) * sizeof(*g.faces));
+	g.verts = malloc(((size_t)m->nverts + 1) * sizeof(*g.verts));
+	g.cands = malloc(((size_t)m->nverts + 1) * sizeof(*g.cands));
+	g.seen = calloc((size_t)m->nverts + 1, 1);
+	if (!es || !g.faces || !g.verts || !g.cands || !g.seen || (r = del_alloc(&s, m))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = all_ids(m, false, &vids, &nvid)) || (r = all_ids(m, true, &fids, &nfid)))
+	if ((w = delete_mark(&s, &g, verts, nv, ea, eb, ne, fs, nf, es)))
 		goto out;
-	if ((w = delete_mark(m, &s, verts, nv, ea, eb, ne, fs, nf, es)))
-		goto out;
-	/* vertices left with no face that had one go too */
-	for (uint32_t h = 0; h < m->nhes; h++) {
-		int32_t v = m->hes[h].vert;
-		if (v == TH_MESH_NONE)
-			continue;
-		s.deg[v]++;
-		s.alive[v] += !s.dead_face[m->hes[h].face];
-	}
-	for (uint32_t v = 0; v < m->nverts; v++)
-		if (m->verts[v].id && m->verts[v].he != TH_MESH_NONE && !s.alive[v])
-			s.dead_vert[v] = 1;
-	/* a vertex left with two or more fans (a bowtie) is split */
-	for (uint32_t i = 0; i < nvid; i++) {
-		int32_t v = th_mesh_vert_find(m, vids[i]);
-		if (!s.dead_vert[v] && m->verts[v].he != TH_MESH_NONE && s.alive[v] < s.deg[v])
-			split_bowtie(&s, v);
-	}
-	r = delete_emit(m, &s, vids, nvid, fids, nfid, out);
+	delete_cleanup(&s, &g);
+	r = delete_emit(&s, &g, out);
 out:
 	free(fs);
-	free(vids);
-	free(fids);
 	free(es);
+	free(g.faces);
+	free(g.verts);
+	free(g.cands);
+	free(g.seen);
 	del_free(&s);
 	if (w || r)
 		th_patch_truncate(out, n0);

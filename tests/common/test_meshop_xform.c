@@ -279,6 +279,9 @@ static void vertices_of_faces_and_edges(void **state)
 	uint64_t ma[1] = { 1 }, mb[1] = { 77 };
 	assert_int_equal(th_op_vertices_of(&m, NULL, 0, ma, mb, 1, out, 16), -EINVAL);
 	assert_int_equal(th_op_vertices_of(&m, NULL, 0, NULL, NULL, 0, out, 16), 0);
+	assert_int_equal(th_op_vertices_of(&m, NULL, 0, NULL, NULL, 0, NULL, 0), 0);
+	assert_int_equal(th_op_vertices_of(&m, NULL, 2, NULL, NULL, 0, out, 16), -EINVAL);
+	assert_int_equal(th_op_vertices_of(&m, NULL, 0, ea, NULL, 1, out, 16), -EINVAL);
 	mf_teardown(&m, &j, fp);
 }
 
