@@ -222,6 +222,71 @@ void xmodel_unit_quat(const float in[4], float out[4])
 		out[i] = l > 1e-12 ? (float)(in[i] / l) : (i == 3 ? 1.0f : 0.0f);
 }
 
+/* The face's corners in its plane: the two axes other than the normal's
+ * largest, ordered so that the loop turns counter-clockwise. */
+static void project(const struct th_mesh *m, int32_t f, const float n[3], double (*p)[2])
+{
+	int ax = fabsf(n[0]) > fabsf(n[1]) ? (fabsf(n[0]) > fabsf(n[2]) ? 0 : 2) : (fabsf(n[1]) > fabsf(n[2]) ? 1 : 2);
+	int u = (ax + 1) % 3, v = (ax + 2) % 3;
+	bool flip = n[ax] < 0;
+	int32_t h = m->faces[f].he;
+	for (unsigned c = 0; c < m->faces[f].n; c++, h = m->hes[h].next) {
+		const float *q = m->verts[m->hes[h].vert].pos;
+		p[c][0] = flip ? q[v] : q[u];
+		p[c][1] = flip ? q[u] : q[v];
+	}
+}
+
+static double cross2(const double *a, const double *b, const double *c)
+{
+	return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+}
+
+unsigned xmodel_triangulate(const struct th_mesh *m, int32_t f, const float n[3], uint8_t (*tri)[3])
+{
+	unsigned k = m->faces[f].n, t = 0;
+	double p[TH_MESH_FACE_VERTS_MAX][2];
+	uint8_t idx[TH_MESH_FACE_VERTS_MAX];
+	bool convex = true;
+	if (k > 3) {
+		project(m, f, n, p);
+		for (unsigned c = 0; c < k && convex; c++)
+			convex = cross2(p[c], p[(c + 1) % k], p[(c + 2) % k]) >= 0;
+	}
+	if (convex) {
+		for (unsigned c = 1; c + 1 < k; c++, t++)
+			tri[t][0] = 0, tri[t][1] = (uint8_t)c, tri[t][2] = (uint8_t)(c + 1);
+		return t;
+	}
+	for (unsigned c = 0; c < k; c++)
+		idx[c] = (uint8_t)c;
+	unsigned left = k;
+	for (unsigned i = 0, miss = 0; left > 3 && miss < left;) {
+		unsigned a = idx[(i + left - 1) % left], b = idx[i % left], c = idx[(i + 1) % left];
+		bool ear = cross2(p[a], p[b], p[c]) > 0;
+		for (unsigned j = 0; j < left && ear; j++) {
+			unsigned q = idx[j];
+			if (q != a && q != b && q != c && cross2(p[a], p[b], p[q]) >= 0 && cross2(p[b], p[c], p[q]) >= 0 &&
+			    cross2(p[c], p[a], p[q]) >= 0)
+				ear = false;
+		}
+		if (!ear) {
+			i = (i + 1) % left;
+			miss++;
+			continue;
+		}
+		tri[t][0] = (uint8_t)a, tri[t][1] = (uint8_t)b, tri[t][2] = (uint8_t)c;
+		t++;
+		memmove(idx + i % left, idx + i % left + 1, left - i % left - 1);
+		left--;
+		i = i % left;
+		miss = 0;
+	}
+	for (unsigned c = 1; c + 1 < left; c++, t++)
+		tri[t][0] = idx[0], tri[t][1] = idx[c], tri[t][2] = idx[c + 1];
+	return t;
+}
+
 void xmodel_face_normal(const struct th_mesh *m, int32_t f, float n[3])
 {
 	if (th_mesh_face_normal(m, f, n, NULL) < 0) {

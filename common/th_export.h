@@ -5,8 +5,9 @@
  *   glTF: one node per entity with a Transform or a MeshRef (ascending
  *         entity id), its TRS from the Transform; one mesh per scene mesh a
  *         node shows that has faces; one primitive per face material, its
- *         faces fanned into triangles from their first corner, each face's
- *         corners its own vertices (position, flat normal); materials as
+ *         faces as triangles (a fan from the first corner when convex,
+ *         ear-clipped when not), each face's corners its own vertices in
+ *         loop order (position, flat normal); materials as
  *         pbrMetallicRoughness from the scene's table (alpha < 1: BLEND).
  *         Per-face provenance in each primitive's extras, the authors'
  *         fingerprints in the root's extras.

@@ -103,6 +103,11 @@ void xmodel_material_name(const struct xmodel *x, uint32_t file_index, char *out
 /* A quaternion (x, y, z, w) of unit length (the identity for length 0):
  * glTF wants unit rotations. */
 void xmodel_unit_quat(const float in[4], float out[4]);
+/* Face slot f as n - 2 triangles of its corners (0 .. n - 1, loop order)
+ * into tri, counter-clockwise about its normal n: a fan from corner 0
+ * when the face is convex, else ear-clipped in its plane (what cannot be
+ * clipped, a degenerate rest, is fanned). Returns n - 2. */
+unsigned xmodel_triangulate(const struct th_mesh *m, int32_t f, const float n[3], uint8_t (*tri)[3]);
 /* Flat unit normal of face slot f (degenerate: 0 0 1). */
 void xmodel_face_normal(const struct th_mesh *m, int32_t f, float n[3]);
 

@@ -77,19 +77,25 @@ static void put_vertices(struct xo *o, const struct xmesh *xm, const struct xpri
 	}
 }
 
-/* Each face a fan from its first corner: (0, c, c + 1), c = 1 .. n - 2. */
+/* Each face's n - 2 triangles over its n vertices (xmodel_triangulate:
+ * a fan from the first corner when convex, ear-clipped when not). */
 static void put_indices(struct xo *o, const struct xmesh *xm, const struct xprim *p)
 {
 	const struct th_mesh *m = xm->m;
-	uint8_t b[3 * (TH_MESH_FACE_VERTS_MAX - 2) * 4];
+	uint8_t b[3 * (TH_MESH_FACE_VERTS_MAX - 2) * 4], tri[TH_MESH_FACE_VERTS_MAX - 2][3];
 	uint32_t base = 0;
 	for (uint32_t i = p->first; i < p->first + p->nfaces && !o->err; i++) {
-		unsigned n = m->faces[xm->order[i]].n;
+		int32_t f = (int32_t)xm->order[i];
+		unsigned n = m->faces[f].n, t = 3;
+		float nv[3] = { 0, 0, 1 };
+		if (n > 3)
+			xmodel_face_normal(m, f, nv);
+		t = xmodel_triangulate(m, f, nv, tri);
 		uint8_t *q = b;
-		for (unsigned c = 1; c + 1 < n; c++, q += 12) {
-			put_le32(q, base);
-			put_le32(q + 4, base + c);
-			put_le32(q + 8, base + c + 1);
+		for (unsigned c = 0; c < t; c++, q += 12) {
+			put_le32(q, base + tri[c][0]);
+			put_le32(q + 4, base + tri[c][1]);
+			put_le32(q + 8, base + tri[c][2]);
 		}
 		xo_put(o, b, (size_t)(q - b));
 		base += n;

@@ -25,6 +25,8 @@
 #include <sodium.h>
 
 #include "th_buf.h"
+#include "th_cmd.h"
+#include "th_payload.h"
 #include "th_export.h"
 #include "th_exportscene.h"
 #include "th_gltfcheck.h"
@@ -470,6 +472,72 @@ static void an_empty_scene_is_a_valid_file_and_bad_calls_are_refused(void **stat
 	th_scene_destroy(&empty);
 }
 
+/* An L-shaped hexagon (concave at (1, 1)): its triangles stay inside it,
+ * each counter-clockwise about the face's normal, their areas summing to
+ * the L's, and the file still validates. */
+static void a_concave_face_is_ear_clipped_inside_its_outline(void **state)
+{
+	struct fx *f = *state;
+	static const float L[6][2] = { { 0, 0 }, { 2, 0 }, { 2, 1 }, { 1, 1 }, { 1, 2 }, { 0, 2 } };
+	struct th_pl_mesh_create *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->transform[6] = c->transform[7] = c->transform[8] = c->transform[9] = 1;
+	unsigned o = 0;
+	for (unsigned k = 0; k < 6; k++) {
+		c->ops[o].op = TH_PL_MESH_OP_VERTEX_ADD;
+		c->ops[o].position[0] = L[k][0];
+		c->ops[o++].position[1] = L[k][1];
+	}
+	c->ops[o++].op = TH_PL_MESH_OP_FACE_ADD;
+	for (unsigned k = 0; k < 6; k++) {
+		/* Start the loop at corner 2, so a fan from the first corner
+		 * would cross the notch. */
+		c->ops[o].op = TH_PL_MESH_OP_LOOP;
+		c->ops[o].arg = TH_PL_MESH_REF_LOCAL;
+		c->ops[o++].element = (k + 2) % 6 + 1;
+	}
+	c->ops_count = (uint16_t)o;
+	struct sh_log l;
+	struct lt_author a;
+	lt_author_init(&a, 0x61);
+	sh_init(&l, false);
+	assert_int_equal(sh_add_typed(&l, &a, TH_CMD_MESH_CREATE, TH_SCOPE_GLOBAL, 0, c), 0);
+	free(c);
+	struct th_scene *s;
+	assert_int_equal(th_scene_create(&s), 0);
+	struct th_scene_refusal r = { 0 };
+	assert_int_equal(th_scene_apply(s, &l.v[0].e, NULL, &r), 0);
+	th_scene_destroy(&f->s);
+	f->s = s;
+	struct th_export_stats st;
+	struct blob g = export_to(f, TH_EXPORT_GLB, "concave.glb", &st, NULL);
+	assert_int_equal(st.triangles, 4);
+	uint32_t jl = le32(g.d + 12);
+	const uint8_t *bin = g.d + 20 + jl + 8;
+	/* One primitive: 6 vertices (24 bytes each), then 4 triangles. */
+	double area = 0;
+	for (unsigned t = 0; t < 4; t++) {
+		const uint8_t *ix = bin + 6 * 24 + 12 * t;
+		float p[3][2];
+		for (int k = 0; k < 3; k++) {
+			uint32_t v = le32(ix + 4 * k);
+			assert_true(v < 6);
+			p[k][0] = lef(bin + 24 * v);
+			p[k][1] = lef(bin + 24 * v + 4);
+		}
+		double cr = (double)(p[1][0] - p[0][0]) * (p[2][1] - p[0][1]) - (double)(p[1][1] - p[0][1]) * (p[2][0] - p[0][0]);
+		assert_true(cr > 0);
+		/* Inside the L: the centroid is not in the notch [1, 2] x [1, 2]. */
+		double cx = (p[0][0] + p[1][0] + p[2][0]) / 3.0, cy = (p[0][1] + p[1][1] + p[2][1]) / 3.0;
+		assert_false(cx > 1 && cy > 1);
+		area += cr / 2;
+	}
+	assert_true(fabs(area - 3) < 1e-9);
+	validate(f, "concave.glb");
+	free(g.d);
+	sh_fini(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +545,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_gltf_embeds_the_same_buffer_as_base64, setup, teardown),
 		cmocka_unit_test_setup_teardown(obj_keeps_ngons_materials_and_provenance, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_empty_scene_is_a_valid_file_and_bad_calls_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_concave_face_is_ear_clipped_inside_its_outline, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
