@@ -504,6 +504,17 @@ static void extrude_faces_refusals(void **state)
 	free(p);
 	prefill(&t);
 	refused(&t, th_op_extrude_faces(&t.m, &flat, 1, NULL, 1, false, &t.p, &why), &why, "has no area");
+	const float on[3] = { 1, 0, 0 };
+	refused(&t, th_op_vertex_on_face(&t.m, flat, on, &t.p, &why), &why, "no plane to put the vertex on");
+	/* Sets longer than any mesh are refused before they are read. */
+	refused(&t, th_op_extrude_faces(&t.m, &flat, TH_MESH_ELEMENTS_MAX + 1, up, 1, true, &t.p, &why), &why,
+		"more faces than a mesh can hold");
+	refused(&t, th_op_inset(&t.m, &flat, TH_MESH_ELEMENTS_MAX + 1, 0.5f, true, &t.p, &why), &why,
+		"more faces than a mesh can hold");
+	refused(&t, th_op_extrude_edges(&t.m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, up, &t.p, &why), &why,
+		"more edges than a mesh can hold");
+	refused(&t, th_op_bevel(&t.m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, 0.1f, &t.p, &why), &why,
+		"more edges than a mesh can hold");
 	tc_end(&t);
 }
 
