@@ -919,6 +919,13 @@ int th_op_loop_cut(const struct th_mesh *m, uint64_t a, uint64_t b, float t, str
 		r = refuse(why, "the faces beside the edge are not quads; a loop cut runs through quads");
 		goto done;
 	}
+	if (closed && c.nq == 2) {
+		/* Both quads span the same two crossed edges: both cuts would be
+		 * the one edge between their new vertices, with four faces. */
+		r = refuse(why, "the ring is two quads sharing both crossed edges; a cut would give the new edge "
+				"four faces");
+		goto done;
+	}
 	/* The edge each end face touches: the last crossed one of its walk. */
 	uint32_t end_edge[2] = { first_end, c.nq > nq1 ? c.q[c.nq - 1].eout : 0 };
 	/* Every face reshaped, once: the quads (a ring crossing itself would

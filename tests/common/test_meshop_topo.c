@@ -724,6 +724,25 @@ static void loop_cut_refusals(void **state)
 	refused(&t, th_op_loop_cut(&t.m, 1, 77, 0.5f, &t.p, &why), &why, "a vertex named does not exist");
 	tc_end(&t);
 
+	/* Two quads back to back (a tube of two sides): the ring closes after
+	 * two quads that span the same two edges. */
+	tc_begin(&t);
+	p = mf_patch_new();
+	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 1, 0, 0);
+	mf_p_vert(p, 3, 0, 0, 1);
+	mf_p_vert(p, 4, 1, 0, 1);
+	const uint64_t qa[4] = { 1, 2, 4, 3 }, qb[4] = { 2, 1, 3, 4 };
+	mf_p_face(p, 10, 0, 4, qa);
+	mf_p_face(p, 11, 0, 4, qb);
+	mf_expect_applied(&t.m, p, NULL);
+	free(p);
+	prefill(&t);
+	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
+	refused(&t, th_op_loop_cut(&t.m, 1, 3, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
+	tc_end(&t);
+
 	/* A quad beside a 64-gon: the cut through the quad would give the
 	 * 64-gon a 65th corner. */
 	tc_begin(&t);

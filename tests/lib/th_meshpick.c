@@ -8,7 +8,7 @@
 
 #define MP_SET_MAX 8u      /* elements in one picked set */
 #ifndef MP_LOOP_CUT_PICKED
-#define MP_LOOP_CUT_PICKED 0
+#define MP_LOOP_CUT_PICKED 1
 #endif
 #define MP_MISSING_ID UINT64_C(0x6d697373696e6721) /* an id no mesh here holds */
 
