@@ -2,7 +2,8 @@
  * gets from th_mesh_apply_origin, kept through material changes, copies,
  * the canonical encoding and the undo of its REMOVE; the author list the
  * encoding writes (ascending keys, only authors of live faces) and the
- * decoder's refusal of any other list. */
+ * decoder's refusal of any other list; through the fold, a face keeps its
+ * creator across another's removal, its undo, a rollback and a restore. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <cmocka.h>
 
 #include "th_buf.h"
+#include "th_fold.h"
+#include "th_foldfix.h"
 #include "th_journal.h"
 #include "th_mesh.h"
 #include "th_meshfix.h"
@@ -283,6 +286,68 @@ static void many_authors_encode_the_same_whatever_the_order(void **state)
 	th_mesh_fini(&d);
 }
 
+/* Through the fold: B's face, removed by A and brought back by the
+ * host's undo of that removal, is still B's at B's lamport, whatever order
+ * the entries arrive in (a rollback replays them), and after a snapshot's
+ * restore. */
+static void the_fold_keeps_a_face_its_creators_through_undo_and_restore(void **state)
+{
+	(void)state;
+	struct lt_author host, a, b;
+	lt_author_init(&host, 0x71);
+	lt_author_init(&a, 0x72);
+	lt_author_init(&b, 0x73);
+	size_t mc = ff_make(&a, TH_CMD_MESH_CREATE, 0, 10, ff_mesh_create(0));
+	uint64_t mesh = ff_element_of(mc, 0);
+	struct th_pl_mesh_patch *p = ff_patch();
+	p->ops_count = (uint16_t)ff_ngon_ops(p->ops, 3, 5);
+	size_t bp = ff_make(&b, TH_CMD_MESH_PATCH, mesh, 20, p);
+	uint64_t g = ff_element_of(bp, 3 + 1);
+	p = ff_patch();
+	ff_op(&p->ops[0], TH_PL_MESH_OP_REMOVE, g, 0, 0, 0);
+	p->ops_count = 1;
+	size_t rm = ff_make(&a, TH_CMD_MESH_PATCH, mesh, 30, p);
+	size_t un = ff_make(&host, TH_CMD_EDIT_UNDO, 0, 40, ff_target(ff_e(rm)->lamport, ff_e(rm)->author));
+	struct th_fold_config c = { 0 };
+	memcpy(c.host_key, host.kp.pk, 32);
+	struct th_fold *f, *r;
+	assert_int_equal(th_fold_create(&c, &f), 0);
+	/* B's patch arrives after A's removal of its face: the fold rolls back
+	 * and replays the removal on top of it. */
+	const size_t order[] = { mc, rm, bp, un };
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(th_fold_add(f, ff_e(order[i]), i), 0);
+	const struct th_mesh *m = th_scene_mesh(th_fold_scene(f), mesh);
+	assert_non_null(m);
+	assert_int_equal(th_mesh_face_find(m, g), TH_MESH_NONE);
+	/* The host undoes the removal: the face is back. */
+	assert_int_equal(th_fold_add(f, ff_e(un), 3), 0);
+	m = th_scene_mesh(th_fold_scene(f), mesh);
+	struct th_mesh_origin o;
+	int32_t gs = th_mesh_face_find(m, g);
+	assert_true(gs != TH_MESH_NONE);
+	assert_int_equal(th_mesh_face_origin(m, gs, &o), 0);
+	assert_memory_equal(o.author, b.kp.pk, 32);
+	assert_int_equal(o.lamport, ff_e(bp)->lamport);
+	assert_int_equal(th_mesh_face_origin(m, th_mesh_face_find(m, ff_element_of(mc, 4 + 1)), &o), 0);
+	assert_memory_equal(o.author, a.kp.pk, 32);
+	assert_int_equal(o.lamport, ff_e(mc)->lamport);
+	/* A snapshot restores to the same origins. */
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	assert_int_equal(th_fold_snapshot(f, &w), 0);
+	const char *why = NULL;
+	assert_int_equal(th_fold_restore(&c, w.data, w.len, &r, &why), 0);
+	m = th_scene_mesh(th_fold_scene(r), mesh);
+	assert_int_equal(th_mesh_face_origin(m, th_mesh_face_find(m, g), &o), 0);
+	assert_memory_equal(o.author, b.kp.pk, 32);
+	assert_int_equal(o.lamport, ff_e(bp)->lamport);
+	th_wbuf_fini(&w);
+	th_fold_destroy(&r);
+	th_fold_destroy(&f);
+	ff_free_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +356,7 @@ int main(void)
 		cmocka_unit_test(the_encoding_lists_the_authors_of_live_faces_in_key_order),
 		cmocka_unit_test(decode_refuses_any_other_author_list),
 		cmocka_unit_test(many_authors_encode_the_same_whatever_the_order),
+		cmocka_unit_test(the_fold_keeps_a_face_its_creators_through_undo_and_restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
