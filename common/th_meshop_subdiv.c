@@ -28,6 +28,54 @@ static int slot_id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define SORT_SMALL 32u      /* below this many, insertion sort */
+#define SORT_RADIX_BITS 16u /* LSD radix sort of ids: 4 passes of 16 bits */
+
+/* Sorts by id (ids distinct or not): a radix sort for large sets (ids are
+ * spread like hashes, so comparisons sorts pay log n cache misses each);
+ * qsort when the scratch cannot be had. */
+static void sort_by_id(struct slot_id *s, uint32_t n)
+{
+	if (n < SORT_SMALL) {
+		for (uint32_t i = 1; i < n; i++) {
+			struct slot_id x = s[i];
+			uint32_t j = i;
+			for (; j > 0 && s[j - 1].id > x.id; j--)
+				s[j] = s[j - 1];
+			s[j] = x;
+		}
+		return;
+	}
+	struct slot_id *tmp = malloc((size_t)n * sizeof(*tmp));
+	uint32_t *count = malloc(((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
+	if (!tmp || !count) {
+		free(tmp);
+		free(count);
+		qsort(s, n, sizeof(*s), slot_id_cmp);
+		return;
+	}
+	struct slot_id *from = s, *to = tmp;
+	for (unsigned shift = 0; shift < 64; shift += SORT_RADIX_BITS) {
+		memset(count, 0, ((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
+		for (uint32_t i = 0; i < n; i++)
+			count[from[i].id >> shift & 0xffff]++;
+		uint32_t sum = 0;
+		for (uint32_t d = 0; d < (1u << SORT_RADIX_BITS); d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			to[count[from[i].id >> shift & 0xffff]++] = from[i];
+		struct slot_id *t = from;
+		from = to;
+		to = t;
+	}
+	/* an even number of passes: the result is back in s */
+	free(tmp);
+	free(count);
+}
+
 /* The live faces (or vertices) of m in ascending id order; NULL on -ENOMEM. */
 static struct slot_id *live_sorted(const struct th_mesh *m, bool faces, uint32_t *count)
 {
@@ -41,7 +89,7 @@ static struct slot_id *live_sorted(const struct th_mesh *m, bool faces, uint32_t
 		if (id)
 			s[k++] = (struct slot_id){ id, (int32_t)i };
 	}
-	qsort(s, k, sizeof(*s), slot_id_cmp);
+	sort_by_id(s, k);
 	*count = k;
 	return s;
 }
@@ -70,7 +118,7 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 		}
 		s[i] = (struct slot_id){ ids[i], slot };
 	}
-	qsort(s, n, sizeof(*s), slot_id_cmp);
+	sort_by_id(s, n);
 	for (unsigned i = 1; i < n; i++)
 		if (s[i].id == s[i - 1].id) {
 			free(s);
@@ -239,7 +287,7 @@ int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 	}
 	nb = all;
 	memcpy(all + nnb, sel, (size_t)n * sizeof(*sel));
-	qsort(all, nnb + n, sizeof(*all), slot_id_cmp);
+	sort_by_id(all, nnb + n);
 	for (uint32_t i = 0; i < nnb + n; i++)
 		if ((r = th_patch_remove(out, all[i].id)) < 0)
 			goto out;
@@ -733,7 +781,17 @@ static bool links_one_fan(const struct link *l, uint32_t k, int32_t *nexts)
 		return true;
 	for (uint32_t i = 0; i < k; i++)
 		nexts[i] = l[i].next;
-	qsort(nexts, k, sizeof(*nexts), i32_cmp);
+	if (k < SORT_SMALL) {
+		for (uint32_t i = 1; i < k; i++) {
+			int32_t x = nexts[i];
+			uint32_t j = i;
+			for (; j > 0 && nexts[j - 1] > x; j--)
+				nexts[j] = nexts[j - 1];
+			nexts[j] = x;
+		}
+	} else {
+		qsort(nexts, k, sizeof(*nexts), i32_cmp);
+	}
 	uint32_t start = 0, starts = 0;
 	for (uint32_t i = 0; i < k; i++)
 		if (!bsearch(&l[i].prev, nexts, k, sizeof(*nexts), i32_cmp)) {
@@ -849,7 +907,17 @@ static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, con
 			if ((r = link_push(&b, wf->corner[s + (kk ? kk - 1 : n - 1)], wf->corner[s + (kk + 1 == n ? 0 : kk + 1)])))
 				goto out;
 		}
-		qsort(b.l, b.k, sizeof(*b.l), link_prev_cmp);
+		if (b.k < SORT_SMALL) {
+			for (uint32_t x = 1; x < b.k; x++) {
+				struct link y = b.l[x];
+				uint32_t z = x;
+				for (; z > 0 && b.l[z - 1].prev > y.prev; z--)
+					b.l[z] = b.l[z - 1];
+				b.l[z] = y;
+			}
+		} else {
+			qsort(b.l, b.k, sizeof(*b.l), link_prev_cmp);
+		}
 		if (!links_one_fan(b.l, b.k, b.nexts)) {
 			*why = WHY_WELD_FAN;
 			r = -EINVAL;
@@ -935,7 +1003,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 				break;
 			}
 	}
-	qsort(aff, naff, sizeof(*aff), slot_id_cmp);
+	sort_by_id(aff, naff);
 	uint32_t ncorners = 0;
 	for (uint32_t i = 0; i < naff; i++)
 		ncorners += m->faces[aff[i].slot].n;
