@@ -305,6 +305,86 @@ static void run_topo(const struct th_mesh *m, struct mp_src *s, enum mp_op op, s
 	}
 }
 
+static int64_t euler_of(const struct th_mesh *m)
+{
+	struct th_mesh_stats st;
+	th_mesh_stats(m, &st);
+	return st.euler;
+}
+
+static void run_xform(const struct th_mesh *m, struct mp_src *s, enum mp_op op, struct th_patch *out,
+		      struct mp_call *c)
+{
+	uint64_t ids[MP_SET_MAX + 1], a[MP_SET_MAX + 1], b[MP_SET_MAX + 1], v[MP_SET_MAX + 1];
+	c->euler_delta = MP_EULER_ANY;
+	switch (op) {
+	case MP_DUPLICATE: {
+		float off[3] = { small(s, 0.5f), small(s, 0.5f), small(s, 0.5f) };
+		if (mp_pick(s, 32) == 0) {
+			off[mp_pick(s, 3)] = INFINITY;
+			c->must_refuse = true;
+		}
+		if (mp_pick(s, 2) || !m->live_faces) {
+			c->euler_delta = euler_of(m);
+			c->r = th_op_duplicate(m, NULL, 0, off, out, &c->why);
+			return;
+		}
+		unsigned n = pick_set(m, s, true, ids, &c->must_refuse);
+		c->r = th_op_duplicate(m, ids, n, off, out, &c->why);
+		return;
+	}
+	case MP_MIRROR: {
+		/* planes through a corner of the start meshes, an axis or a diagonal */
+		static const float points[][3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 0.5f, 0, 0 }, { 0, 1, 0 }, { 2, 0, 2 } };
+		static const float normals[][3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 }, { 1, 1, 0 }, { -1, 0, 0 } };
+		float pt[3], nm[3];
+		memcpy(pt, points[mp_pick(s, 5)], sizeof(pt));
+		memcpy(nm, normals[mp_pick(s, 5)], sizeof(nm));
+		if (mp_pick(s, 32) == 0) {
+			nm[0] = nm[1] = nm[2] = 0;
+			c->must_refuse = true;
+		}
+		c->r = th_op_mirror(m, pt, nm, mp_distances[mp_pick(s, 4)], out, &c->why);
+		return;
+	}
+	case MP_FLIP: {
+		c->euler_delta = 0;
+		if (mp_pick(s, 2)) {
+			c->r = th_op_flip(m, NULL, 0, out, &c->why);
+			return;
+		}
+		unsigned n = pick_set(m, s, true, ids, &c->must_refuse);
+		c->r = th_op_flip(m, ids, n, out, &c->why);
+		return;
+	}
+	case MP_DELETE:
+	default: {
+		bool bad = false;
+		unsigned nv = 0, ne = 0, nf = 0;
+		switch (mp_pick(s, 4)) {
+		case 0:
+			nv = pick_set(m, s, false, v, &bad);
+			break;
+		case 1:
+			ne = 1 + mp_pick(s, 3);
+			for (unsigned i = 0; i < ne; i++)
+				pick_edge(m, s, false, &a[i], &b[i]);
+			break;
+		case 2:
+			nf = pick_set(m, s, true, ids, &bad);
+			break;
+		default:
+			nf = pick_set(m, s, true, ids, &bad);
+			nv = pick_set(m, s, false, v, &bad);
+			break;
+		}
+		c->must_refuse = bad;
+		c->r = th_op_delete(m, v, nv, a, b, ne, ids, nf, out, &c->why);
+		return;
+	}
+	}
+}
+
 static const char *const mp_names[MP_OPS] = {
 	[MP_SUBDIVIDE] = "subdivide",
 	[MP_CATMULL_CLARK] = "catmull_clark",
@@ -318,6 +398,10 @@ static const char *const mp_names[MP_OPS] = {
 	[MP_INSET] = "inset",
 	[MP_LOOP_CUT] = "loop_cut",
 	[MP_BEVEL] = "bevel",
+	[MP_DUPLICATE] = "duplicate",
+	[MP_MIRROR] = "mirror",
+	[MP_FLIP] = "flip",
+	[MP_DELETE] = "delete",
 };
 
 const char *mp_op_name(enum mp_op op) { return op < MP_OPS ? mp_names[op] : "?"; }
@@ -335,6 +419,12 @@ static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 		return m->live_verts > 0;
 	case MP_VERTEX_FREE:
 		return m->live_verts < 4 * face_cap;
+	case MP_DUPLICATE:
+	case MP_MIRROR:
+		return m->live_verts > 0 && m->live_hes <= face_cap && m->live_verts <= face_cap;
+	case MP_FLIP:
+	case MP_DELETE:
+		return m->live_faces > 0;
 	case MP_VERTEX_ON_EDGE:
 	case MP_VERTEX_ON_FACE:
 	case MP_EXTRUDE_EDGES:
@@ -387,6 +477,12 @@ void mp_run(const struct th_mesh *m, struct mp_src *s, uint32_t face_cap, struct
 	case MP_LOOP_CUT:
 	case MP_BEVEL:
 		run_topo(m, s, op, out, c);
+		break;
+	case MP_DUPLICATE:
+	case MP_MIRROR:
+	case MP_FLIP:
+	case MP_DELETE:
+		run_xform(m, s, op, out, c);
 		break;
 	case MP_WELD:
 	default:

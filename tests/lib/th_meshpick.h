@@ -35,6 +35,10 @@ enum mp_op {
 	MP_INSET,         /* keeps it */
 	MP_LOOP_CUT,      /* keeps it */
 	MP_BEVEL,         /* keeps it */
+	MP_DUPLICATE,     /* the whole mesh: doubles it; some faces: any */
+	MP_MIRROR,        /* any: the halves join along the plane or not */
+	MP_FLIP,          /* keeps it */
+	MP_DELETE,        /* any */
 	MP_OPS
 };
 
