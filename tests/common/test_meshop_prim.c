@@ -139,14 +139,14 @@ static void defaults_are_a_metre_and_sixteen_segments(void **state)
 	assert_true(pp.radius == 0.5f && pp.radius2 == 0 && pp.height == 1);
 	prim(&pp, TH_PRIM_TORUS);
 	assert_true(pp.radius == 0.5f && pp.radius2 == 0.125f && pp.segments == 16 && pp.rings == 8);
-	/* every default builds */
+	/* every default builds and fits one command */
 	for (uint32_t k = TH_PRIM_CUBE; k <= TH_PRIM_MAX; k++) {
 		struct th_patch p;
 		const char *why = NULL;
 		th_patch_init(&p);
 		prim(&pp, k);
 		assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
-		assert_true(p.n > 0);
+		assert_true(th_patch_fits(&p)); /* one command each */
 		th_patch_fini(&p);
 	}
 }

@@ -821,6 +821,44 @@ static void delete_refusals(void **state)
 	mf_teardown(&m, &j, fp);
 }
 
+/* Same mesh, other slots (built in reverse order): the same ops. */
+static void patches_do_not_depend_on_how_the_mesh_was_built(void **state)
+{
+	(void)state;
+	struct th_mesh a, b;
+	mf_build_cube(&a, NULL, 6);
+	mf_build_cube_reversed(&b);
+	const struct th_mesh *ms[2] = { &a, &b };
+	struct th_patch p[2];
+	const char *why = NULL;
+	const float off[3] = { 0, 0, 2 }, at[3] = { -1, 0, 0 };
+	const uint64_t v7 = 7, three[3] = { 104, 101, 106 }, ea = 2, eb = 6;
+	struct th_affine t;
+	th_affine_translate(&t, off);
+	for (int step = 0; step < 6; step++) {
+		for (int k = 0; k < 2; k++) {
+			const struct th_mesh *m = ms[k];
+			th_patch_init(&p[k]);
+			int r = -1;
+			switch (step) {
+			case 0: r = th_op_transform(m, NULL, 0, &t, &p[k], &why); break;
+			case 1: r = th_op_duplicate(m, three, 3, off, &p[k], &why); break;
+			case 2: r = th_op_duplicate(m, NULL, 0, off, &p[k], &why); break;
+			case 3: r = th_op_flip(m, NULL, 0, &p[k], &why); break;
+			case 4: r = th_op_mirror(m, at, XN, 0, &p[k], &why); break;
+			default: r = th_op_delete(m, &v7, 1, &ea, &eb, 1, three, 3, &p[k], &why); break;
+			}
+			assert_int_equal(r, 0);
+		}
+		assert_int_equal(p[0].n, p[1].n);
+		assert_memory_equal(p[0].ops, p[1].ops, p[0].n * sizeof(*p[0].ops));
+		th_patch_fini(&p[0]);
+		th_patch_fini(&p[1]);
+	}
+	th_mesh_fini(&a);
+	th_mesh_fini(&b);
+}
+
 /* Seeded random deletions, duplications, flips and mirrors on random
  * primitives: each either is refused with a sentence or applies, leaves a
  * valid mesh and undoes exactly. */
@@ -942,6 +980,7 @@ int main(void)
 		cmocka_unit_test(delete_removes_vertices_left_dangling_not_free_ones),
 		cmocka_unit_test(delete_splits_a_bowtie_left_behind),
 		cmocka_unit_test(delete_refusals),
+		cmocka_unit_test(patches_do_not_depend_on_how_the_mesh_was_built),
 		cmocka_unit_test(random_edits_keep_the_mesh_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,15 +195,7 @@ static void mesh_snap_ties_are_deterministic(void **state)
 	struct th_snap_hit h;
 	const char *why = NULL;
 	mf_build_cube(&a, NULL, 6);
-	/* the same cube with its vertices and faces added in reverse order */
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&b, MF_MESH_ID), 0);
-	for (int i = 7; i >= 0; i--)
-		mf_p_vert(p, (uint64_t)i + 1, mf_cube_pos[i][0], mf_cube_pos[i][1], mf_cube_pos[i][2]);
-	for (int f = 5; f >= 0; f--)
-		mf_p_face(p, 101 + (uint64_t)f, (uint32_t)f, 4, mf_cube_faces[f]);
-	mf_expect_applied(&b, p, NULL);
-	free(p);
+	mf_build_cube_reversed(&b); /* other slots */
 	const struct th_mesh *ms[2] = { &a, &b };
 	for (int k = 0; k < 2; k++) {
 		float mid[3] = { 0.25f, 0, 0 }; /* as far from vertex 1 as from the midpoint of 1-2 */

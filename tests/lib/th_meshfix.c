@@ -222,6 +222,18 @@ void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces)
 	free(p);
 }
 
+void mf_build_cube_reversed(struct th_mesh *m)
+{
+	struct mf_patch *p = mf_patch_new();
+	assert_int_equal(th_mesh_init(m, MF_MESH_ID), 0);
+	for (unsigned i = 8; i-- > 0;)
+		mf_p_vert(p, i + 1, mf_cube_pos[i][0], mf_cube_pos[i][1], mf_cube_pos[i][2]);
+	for (unsigned f = 6; f-- > 0;)
+		mf_p_face(p, 101 + f, f, 4, mf_cube_faces[f]);
+	mf_expect_applied(m, p, NULL);
+	free(p);
+}
+
 struct mf_patch *mf_cube_setup(struct th_mesh *m, struct th_journal *j, unsigned nfaces)
 {
 	th_journal_init(j, 0);

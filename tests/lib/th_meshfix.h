@@ -82,6 +82,10 @@ void mf_add_cube_verts(struct mf_patch *p);
 /* Initialises m (id MF_MESH_ID) and applies the 8 vertices and the first
  * nfaces faces in one patch. */
 void mf_build_cube(struct th_mesh *m, struct th_journal *j, unsigned nfaces);
+/* The same cube (ids, positions, loops) with its vertices and faces added
+ * in reverse order, so its slots differ: for "the same ops whatever order
+ * built the mesh". */
+void mf_build_cube_reversed(struct th_mesh *m);
 
 /* A case's start: an empty journal j, the cube of nfaces faces in m (as
  * mf_build_cube) and an empty patch; mf_teardown frees all three. */
