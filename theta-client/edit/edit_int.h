@@ -55,6 +55,7 @@ struct edit_drag {
 	uint64_t verts[EDIT_SELECT_MAX * 4]; /* move: the vertices moved */
 	unsigned nverts;
 	bool whole;
+	float rot0[4];   /* move: the controller's rotation at the grab */
 	float normal[3]; /* extrude: world direction of the pull */
 	float amount;    /* extrude: distance last previewed */
 };

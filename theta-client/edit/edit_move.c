@@ -2,13 +2,17 @@
  * it, else what the tip picks in the tool's mode), drag (the preview
  * follows the hand every frame), release: one command, a component.write of
  * the Transform for a whole object, a mesh.patch (th_op_transform) for
- * faces, edges and vertices. The drag is snapped to the grid. */
+ * faces, edges and vertices. The drag is snapped to the grid; a whole
+ * object also turns with the hand about the grab point, snapped to 15
+ * degree steps (th_snap_rotation). */
 #include "edit/edit_int.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "th_snap.h"
 
 static const char *const move_options[] = { "object", "face", "edge", "vertex" };
 
@@ -66,6 +70,7 @@ static bool grab(struct edit *ed, const struct edit_in *in)
 		return false;
 	d->on = true;
 	memcpy(d->start, in->tip, sizeof d->start);
+	memcpy(d->rot0, in->rot, sizeof d->rot0);
 	return true;
 }
 
@@ -87,9 +92,24 @@ static int element_patch(struct edit *ed, const struct th_scene *sc, const float
 	return th_op_transform(m, ed->drag.verts, ed->drag.nverts, &a, &ed->patch, why);
 }
 
-static void moved_transform(const struct edit *ed, const float d[3], struct th_c_transform *xf)
+/* The whole object's transform: turned by the hand's rotation since the
+ * grab (snapped) about the grab point, then moved by d. */
+static void moved_transform(const struct edit *ed, const float rot[4], const float d[3], struct th_c_transform *xf)
 {
-	*xf = ed->drag.xf0;
+	const struct edit_drag *g = &ed->drag;
+	*xf = g->xf0;
+	float inv0[4] = { -g->rot0[0], -g->rot0[1], -g->rot0[2], g->rot0[3] }, q[4], snapped[4];
+	const char *why;
+	edit_quat_mul(rot, inv0, q);
+	if (th_snap_rotation(q, 0, snapped, &why) == 0 && snapped[3] != 1.0f) {
+		float off[3], r[3];
+		for (int k = 0; k < 3; k++)
+			off[k] = g->xf0.position[k] - g->start[k];
+		edit_quat_rotate(snapped, off, r);
+		for (int k = 0; k < 3; k++)
+			xf->position[k] = g->start[k] + r[k];
+		edit_quat_mul(snapped, g->xf0.rotation, xf->rotation);
+	}
 	for (int k = 0; k < 3; k++)
 		xf->position[k] += d[k];
 }
@@ -104,7 +124,7 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 	float d[3];
 	drag_delta(ed, in->tip, d);
 	struct th_c_transform xf;
-	moved_transform(ed, d, &xf);
+	moved_transform(ed, in->rot, d, &xf);
 	const char *why = NULL;
 	if (in->act_held) {
 		if (!in->tracked)
@@ -118,12 +138,13 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 	/* Released: one command for the whole drag. */
 	ed->drag.on = false;
 	edit_preview_end(ed);
-	if (sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN)
+	bool turned = memcmp(xf.rotation, ed->drag.xf0.rotation, sizeof xf.rotation) != 0;
+	if (sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN && !(turned && ed->drag.whole))
 		return;
 	char text[EDIT_HISTORY_TEXT], b[20];
 	if (ed->drag.whole) {
-		snprintf(text, sizeof text, "move mesh %s by (%.3f, %.3f, %.3f)", edit_short_id(ed->drag.mesh, b), d[0],
-			 d[1], d[2]);
+		snprintf(text, sizeof text, "move mesh %s by (%.3f, %.3f, %.3f)%s", edit_short_id(ed->drag.mesh, b), d[0],
+			 d[1], d[2], turned ? " and turn it" : "");
 		edit_send_transform(ed, ed->drag.entity, &xf, text);
 		return;
 	}

@@ -41,6 +41,26 @@ static void quat_rotate(const float q[4], bool conj, const float v[3], float o[3
 		o[k] = v[k] + w * t[k] + c[k];
 }
 
+void edit_quat_rotate(const float q[4], const float v[3], float out[3])
+{
+	quat_rotate(q, false, v, out);
+}
+
+void edit_quat_mul(const float a[4], const float b[4], float out[4])
+{
+	float x = a[3] * b[0] + a[0] * b[3] + a[1] * b[2] - a[2] * b[1];
+	float y = a[3] * b[1] - a[0] * b[2] + a[1] * b[3] + a[2] * b[0];
+	float z = a[3] * b[2] + a[0] * b[1] - a[1] * b[0] + a[2] * b[3];
+	float w = a[3] * b[3] - a[0] * b[0] - a[1] * b[1] - a[2] * b[2];
+	float n = sqrtf(x * x + y * y + z * z + w * w);
+	if (!(n > 0))
+		n = 1;
+	out[0] = x / n;
+	out[1] = y / n;
+	out[2] = z / n;
+	out[3] = w / n;
+}
+
 static inline float inv_or_zero(float s)
 {
 	return s != 0.0f ? 1.0f / s : 0.0f;

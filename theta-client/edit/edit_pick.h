@@ -35,6 +35,9 @@ void edit_xf_point_to_world(const struct th_c_transform *t, const float l[3], fl
 void edit_xf_point_to_local(const struct th_c_transform *t, const float w[3], float l[3]);
 void edit_xf_dir_to_world(const struct th_c_transform *t, const float l[3], float w[3]);
 void edit_xf_dir_to_local(const struct th_c_transform *t, const float w[3], float l[3]);
+/* Quaternions (x y z w): a b (apply b, then a), and v rotated by q. */
+void edit_quat_mul(const float a[4], const float b[4], float out[4]);
+void edit_quat_rotate(const float q[4], const float v[3], float out[3]);
 /* A face normal (mesh space) to world space: inverse-transpose, unit. */
 void edit_xf_normal_to_world(const struct th_c_transform *t, const float l[3], float w[3]);
 

@@ -132,12 +132,49 @@ static void faces_move_as_one_patch_previewed_on_a_copy(void **state)
 	ef_free(f);
 }
 
+static void the_hand_turns_the_object_in_15_degree_steps(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
+	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
+	ef_deliver(f);
+	/* Grab 5 cm right of the centre, turn the hand 50 degrees about +y. */
+	float grab[3] = { at[0] + 0.05f, at[1], at[2] };
+	ef_frame(f, grab, 1, 0, 0);
+	float half = 50.0f * (float)M_PI / 360.0f;
+	float *rot = f->in.hand[INP_RIGHT].pose.rotation;
+	rot[1] = sinf(half);
+	rot[3] = cosf(half);
+	ef_frame(f, grab, 1, 0, 0);
+	const struct edit_preview *pv = edit_preview(f->ed);
+	float want = 45.0f * (float)M_PI / 360.0f;
+	assert_float_equal(pv->xf.rotation[1], sinf(want), 1e-5);
+	assert_float_equal(pv->xf.rotation[3], cosf(want), 1e-5);
+	ef_frame(f, grab, 0, 0, 0);
+	ef_deliver(f);
+	const struct th_c_transform *t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
+	assert_float_equal(t->rotation[1], sinf(want), 1e-5);
+	assert_float_equal(t->rotation[3], cosf(want), 1e-5);
+	/* The centre turned 45 degrees about the grab point: from 5 cm left
+	 * of it to 5 cm at 45 degrees (x -0.0354, z +0.0354). */
+	assert_float_equal(t->position[0], grab[0] - 0.05f * cosf((float)M_PI / 4), 1e-5);
+	assert_float_equal(t->position[2], grab[2] + 0.05f * sinf((float)M_PI / 4), 1e-5);
+	const struct edit_history *h = edit_history(f->ed);
+	unsigned k = h->n;
+	while (k-- > 0 && h->e[k].kind != EDIT_H_EDIT)
+		;
+	assert_non_null(strstr(h->e[k].text, "and turn it"));
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(drag_previews_every_frame_and_sends_one_command),
 		cmocka_unit_test(short_drags_misses_and_switches_send_nothing),
 		cmocka_unit_test(faces_move_as_one_patch_previewed_on_a_copy),
+		cmocka_unit_test(the_hand_turns_the_object_in_15_degree_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
