@@ -71,7 +71,7 @@ int edit_create(const struct edit_config *c, struct edit **out)
 	ed->tool = cfg.first_tool;
 	ed->stick_x_armed = ed->stick_y_armed = true;
 	th_patch_init(&ed->patch);
-	th_journal_init(&ed->pv_j, 0);
+	edit_preview_init(&ed->pv);
 	edit_hist_init(&ed->hist);
 	*out = ed;
 	return 0;
@@ -82,8 +82,7 @@ void edit_destroy(struct edit **p)
 	struct edit *ed = p ? *p : NULL;
 	if (!ed)
 		return;
-	edit_preview_end(ed);
-	th_journal_fini(&ed->pv_j);
+	edit_preview_fini(&ed->pv);
 	th_patch_fini(&ed->patch);
 	free(ed);
 	*p = NULL;
@@ -238,58 +237,29 @@ int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const fl
 
 int edit_preview_begin(struct edit *ed, const struct th_scene *sc, uint64_t entity)
 {
-	edit_preview_end(ed);
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
 	if (!edit_entity_mesh(sc, entity, &t, &m))
 		return -ENOENT;
-	int r = th_mesh_copy(&ed->pv_mesh, m);
-	if (r < 0)
-		return r;
-	ed->pv_mesh_live = true;
-	th_journal_truncate(&ed->pv_j, 0);
-	ed->pv = (struct edit_preview){ .active = true, .entity = entity, .mesh = m->id, .has_mesh = true,
-					.m = &ed->pv_mesh, .xf = *t };
-	return 0;
-}
-
-static void preview_revert(struct edit *ed)
-{
-	uint8_t kind;
-	const uint8_t *d;
-	size_t len;
-	while (th_journal_pop(&ed->pv_j, 0, &kind, &d, &len) == 1)
-		th_mesh_undo_record(&ed->pv_mesh, kind, d, len);
+	return edit_preview_start(&ed->pv, entity, m, t);
 }
 
 int edit_preview_patch(struct edit *ed)
 {
-	if (!ed->pv_mesh_live)
-		return -ENOENT;
-	preview_revert(ed);
-	static const uint8_t nobody[TH_LOGREC_KEY_LEN];
 	const char *why = NULL;
-	int r = th_patch_apply(&ed->pv_mesh, &ed->patch, nobody, 0, &ed->pv_j, &why);
-	ed->pv.frames++;
 	ed->st.previews++;
-	return r;
+	return edit_preview_show(&ed->pv, &ed->patch, &why);
 }
 
 void edit_preview_transform(struct edit *ed, const struct th_c_transform *xf)
 {
-	ed->pv.xf = *xf;
-	ed->pv.frames++;
 	ed->st.previews++;
+	edit_preview_move(&ed->pv, xf);
 }
 
 void edit_preview_end(struct edit *ed)
 {
-	if (ed->pv_mesh_live) {
-		th_mesh_fini(&ed->pv_mesh);
-		ed->pv_mesh_live = false;
-	}
-	th_journal_truncate(&ed->pv_j, 0);
-	ed->pv = (struct edit_preview){ 0 };
+	edit_preview_stop(&ed->pv);
 }
 
 /* ---- tools, options, tool.state ----------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "edit/edit_history.h"
+#include "edit/edit_preview.h"
 #include "inp/input.h"
 #include "th_logrec.h"
 #include "th_mesh.h"
@@ -81,17 +82,6 @@ struct edit_selection {
 	uint32_t mode; /* TH_SELECT_* */
 	unsigned n;    /* elements (0 for an object selection) */
 	struct edit_sel_elem el[EDIT_SELECT_MAX];
-};
-
-/* A drag in progress shown locally (the renderer draws it in place of the
- * entity; others see the final command). */
-struct edit_preview {
-	bool active;
-	uint64_t entity, mesh;
-	bool has_mesh;             /* mesh below is the previewed geometry */
-	const struct th_mesh *m;
-	struct th_c_transform xf;  /* the entity's transform as previewed */
-	uint64_t frames;           /* frames this preview was updated */
 };
 
 struct edit_stats {

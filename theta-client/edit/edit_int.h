@@ -76,12 +76,7 @@ struct edit {
 	uint64_t sel_published;    /* entity whose Selection this user wrote last (0: none) */
 	bool tool_dirty;           /* tool.state to send */
 	struct edit_drag drag;
-	/* Preview: a copy of the dragged mesh, the previewed patch applied
-	 * with its inverse in pv_j so the next frame starts from the copy. */
 	struct edit_preview pv;
-	struct th_mesh pv_mesh;
-	bool pv_mesh_live;
-	struct th_journal pv_j;
 	struct th_patch patch;
 	uint32_t palette_used; /* bit per slot: material.set sent by this client */
 	struct edit_history hist;
