@@ -927,6 +927,7 @@ static void sess_module_stop(void *state)
 		return;
 	if (m->ipc)
 		ipc_server_set_callbacks(m->ipc, NULL, NULL);
+	sess_export_stop(m); /* an unanswered export: thetactl drops its file */
 	/* Whatever is queued gets written (and acked) before we go. */
 	for (unsigned i = 0; i < m->reg.n; i++)
 		if (m->reg.s[i]->log)

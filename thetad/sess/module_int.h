@@ -147,6 +147,8 @@ bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now);
  * caller passed). */
 int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_object *args, struct json_object **res,
 		    char *err, size_t errlen);
+/* Kills and reaps the export children still running (module stop). */
+void sess_export_stop(struct sess_module *m);
 /* submit.c: `submit` (a command signed with the caller's own key) and
  * `entry` (an entry of the log and its outcome in the scene). */
 int sess_cmd_submit(void *u, const struct srv_ctl_caller *caller, struct json_object *args,

@@ -34,6 +34,8 @@ struct srv_ctl_conn {
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
 	uint64_t last_activity_ns;
+	uint64_t id;  /* srv_ctl_caller.conn */
+	bool waiting; /* a handler answers later (SRV_CTL_LATER) */
 	bool closing; /* close once the output is flushed */
 	struct srv_ctl_conn *next;
 };
@@ -47,6 +49,7 @@ struct srv_control {
 	unsigned n_cmds;
 	struct srv_ctl_conn *conns;
 	unsigned n_conns;
+	uint64_t next_id;
 	uint64_t *m_accepted, *m_rejected, *m_requests, *m_bad, *m_oversized, *m_denied, *m_timeouts,
 		*m_unknown, *m_conns;
 };
@@ -166,8 +169,11 @@ static void srv_ctl_dispatch(struct srv_ctl_conn *cn, const uint8_t *body, size_
 	struct srv_ctl_caller caller = cn->caller;
 	memcpy(caller.fds, cn->fds, sizeof(caller.fds));
 	caller.n_fds = cn->n_fds;
+	caller.conn = cn->id;
 	int r = h->fn(h->user_data, &caller, args, &result, err, sizeof(err));
-	if (r < 0) {
+	if (r == SRV_CTL_LATER) {
+		cn->waiting = true;
+	} else if (r < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s failed: %s", h->name, strerror(-r));
 		srv_ctl_reply_error(cn, r, err);
@@ -226,7 +232,7 @@ static ssize_t srv_ctl_read(struct srv_ctl_conn *cn, size_t cap)
 static void srv_ctl_update_events(struct srv_ctl_conn *cn)
 {
 	uint32_t ev = EPOLLRDHUP;
-	if (!cn->closing && cn->out_len - cn->out_off < SRV_CTL_MAX_PENDING_OUT / 2)
+	if (!cn->closing && !cn->waiting && cn->out_len - cn->out_off < SRV_CTL_MAX_PENDING_OUT / 2)
 		ev |= EPOLLIN;
 	if (cn->out_len > cn->out_off)
 		ev |= EPOLLOUT;
@@ -258,12 +264,42 @@ static int srv_ctl_flush(struct srv_ctl_conn *cn)
 	return 0;
 }
 
+/* Answers the whole frames in cn->in, in order, until one is answered
+ * later or the connection is to close. */
+static void srv_ctl_process(struct srv_ctl_conn *cn)
+{
+	struct srv_control *c = cn->ctl;
+	while (!cn->closing && !cn->waiting) {
+		size_t flen;
+		int r = proto_ctl_frame_check(cn->in, cn->in_len, PROTO_CTL_MAX_REQUEST, &flen);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			/* Framing is lost: answer once, then hang up. */
+			if (r == -EMSGSIZE) {
+				(*c->m_oversized)++;
+				srv_ctl_reply_error(cn, r, "request larger than the 65536-byte limit");
+			} else {
+				(*c->m_bad)++;
+				srv_ctl_reply_error(cn, r, "empty request frame");
+			}
+			cn->closing = true;
+			cn->in_len = 0;
+			break;
+		}
+		srv_ctl_dispatch(cn, cn->in + PROTO_CTL_HEADER_BYTES, flen - PROTO_CTL_HEADER_BYTES);
+		th_fd_close_all(cn->fds, SRV_CTL_MAX_FDS); /* lent to that request only */
+		cn->n_fds = 0;
+		memmove(cn->in, cn->in + flen, cn->in_len - flen);
+		cn->in_len -= flen;
+	}
+}
+
 static void srv_ctl_conn_event(struct th_loop *loop, int fd, uint32_t events, void *user_data)
 {
 	struct srv_ctl_conn *cn = user_data;
-	struct srv_control *c = cn->ctl;
 
-	if (events & EPOLLIN) {
+	if ((events & EPOLLIN) && !cn->waiting) {
 		const size_t cap = PROTO_CTL_HEADER_BYTES + PROTO_CTL_MAX_REQUEST;
 		ssize_t n = srv_ctl_read(cn, cap);
 		if (n == 0 || n == -1) {
@@ -274,32 +310,7 @@ static void srv_ctl_conn_event(struct th_loop *loop, int fd, uint32_t events, vo
 			cn->in_len += (size_t)n;
 			cn->last_activity_ns = th_now_ns();
 		}
-		for (;;) {
-			size_t flen;
-			int r = proto_ctl_frame_check(cn->in, cn->in_len, PROTO_CTL_MAX_REQUEST, &flen);
-			if (r == 0)
-				break;
-			if (r < 0) {
-				/* Framing is lost: answer once, then hang up. */
-				if (r == -EMSGSIZE) {
-					(*c->m_oversized)++;
-					srv_ctl_reply_error(cn, r, "request larger than the 65536-byte limit");
-				} else {
-					(*c->m_bad)++;
-					srv_ctl_reply_error(cn, r, "empty request frame");
-				}
-				cn->closing = true;
-				cn->in_len = 0;
-				break;
-			}
-			srv_ctl_dispatch(cn, cn->in + PROTO_CTL_HEADER_BYTES, flen - PROTO_CTL_HEADER_BYTES);
-			th_fd_close_all(cn->fds, SRV_CTL_MAX_FDS); /* lent to that request only */
-			cn->n_fds = 0;
-			memmove(cn->in, cn->in + flen, cn->in_len - flen);
-			cn->in_len -= flen;
-			if (cn->closing)
-				break;
-		}
+		srv_ctl_process(cn);
 	}
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		srv_ctl_conn_close(cn);
@@ -383,6 +394,7 @@ static void srv_ctl_accept(struct th_loop *loop, int fd, uint32_t events, void *
 		}
 		cn->ctl = c;
 		cn->fd = cfd;
+		cn->id = ++c->next_id;
 		for (unsigned k = 0; k < SRV_CTL_MAX_FDS; k++)
 			cn->fds[k] = -1;
 		cn->in = in;
@@ -474,11 +486,40 @@ void srv_control_tick(struct srv_control *c, uint64_t now_ns)
 	struct srv_ctl_conn *cn = c->conns, *next;
 	for (; cn; cn = next) {
 		next = cn->next;
-		if (now_ns - cn->last_activity_ns > c->cfg.idle_timeout_ns) {
+		if (!cn->waiting && now_ns - cn->last_activity_ns > c->cfg.idle_timeout_ns) {
 			(*c->m_timeouts)++;
 			srv_ctl_conn_close(cn);
 		}
 	}
+}
+
+int srv_control_answer(struct srv_control *c, uint64_t conn, int rc, struct json_object *result, const char *err)
+{
+	struct srv_ctl_conn *cn = c->conns;
+	while (cn && cn->id != conn)
+		cn = cn->next;
+	if (!cn || !cn->waiting) {
+		json_object_put(result);
+		return -ENOENT;
+	}
+	cn->waiting = false;
+	cn->last_activity_ns = th_now_ns();
+	if (rc < 0) {
+		json_object_put(result);
+		srv_ctl_reply_error(cn, rc, err && err[0] ? err : "the command failed");
+	} else {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "result", result ? result : json_object_new_object());
+		if (srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+			cn->closing = true;
+		json_object_put(o);
+	}
+	srv_ctl_process(cn); /* requests that came meanwhile */
+	if (srv_ctl_flush(cn) < 0)
+		return 0;
+	srv_ctl_update_events(cn);
+	return 0;
 }
 
 void srv_control_set_config(struct srv_control *c, const struct srv_control_config *cfg)

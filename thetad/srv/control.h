@@ -39,10 +39,18 @@ struct srv_ctl_caller {
 	 * closed after it. */
 	int fds[SRV_CTL_MAX_FDS];
 	unsigned n_fds;
+	uint64_t conn; /* the connection, for srv_control_answer */
 };
 
+/* A handler's return for "the answer comes later": it keeps caller->conn
+ * and calls srv_control_answer once (the connection takes no further
+ * request meanwhile and does not time out; if it closes first, the answer
+ * is dropped). */
+#define SRV_CTL_LATER 1
+
 /* A handler fills *result (a new JSON object the control server frees) or
- * returns a negative errno and writes one sentence into err[errlen]. */
+ * returns a negative errno and writes one sentence into err[errlen], or
+ * returns SRV_CTL_LATER. */
 typedef int (*srv_ctl_fn)(void *user_data, const struct srv_ctl_caller *caller, struct json_object *args,
 			  struct json_object **result, char *err, size_t errlen);
 
@@ -62,6 +70,11 @@ int srv_control_create(struct th_loop *loop, int listen_fd, const struct srv_con
 void srv_control_destroy(struct srv_control **p);
 int srv_control_register(struct srv_control *c, const char *name, enum srv_ctl_access access, srv_ctl_fn fn,
 			 void *user_data);
+/* The answer to a request its handler returned SRV_CTL_LATER for: rc 0 and
+ * result (taken over; NULL: an empty object), or a negative errno and err
+ * (one sentence). 0, or -ENOENT when the connection has closed meanwhile
+ * (result is freed). */
+int srv_control_answer(struct srv_control *c, uint64_t conn, int rc, struct json_object *result, const char *err);
 /* Closes connections idle past the timeout. */
 void srv_control_tick(struct srv_control *c, uint64_t now_ns);
 void srv_control_set_config(struct srv_control *c, const struct srv_control_config *cfg);
