@@ -28,6 +28,7 @@ struct ob {
 	char *why;
 	size_t whylen;
 	unsigned line;
+	unsigned line_len; /* of the line being read, before tokens cut it */
 	/* every v line: position and the object it was declared in */
 	float (*v)[3];
 	uint32_t *v_obj;
@@ -104,7 +105,7 @@ static int number(struct ob *o, const char *line, const char *t, float *out)
 {
 	char *end;
 	if (!t)
-		return fail(o, (unsigned)strlen(line) + 1, "a number is missing");
+		return fail(o, o->line_len + 1, "a number is missing");
 	double x = strtod(t, &end);
 	if (*end || end == t || !isfinite(x) || fabs(x) > 3.4e38)
 		return fail(o, col_of(line, t), "'%.20s' is not a finite number", t);
@@ -128,7 +129,8 @@ static int new_object(struct ob *o, const char *name, bool force)
 }
 
 /* One index of an f corner: 1-based, negative relative to count. */
-static int index_of(struct ob *o, const char *line, const char *s, const char *what, uint64_t count, uint32_t *out)
+static int index_of(struct ob *o, const char *line, const char *s, const char *what, const char *whats, uint64_t count,
+		    uint32_t *out)
 {
 	char *end;
 	long long x = strtoll(s, &end, 10);
@@ -137,7 +139,7 @@ static int index_of(struct ob *o, const char *line, const char *s, const char *w
 	long long i = x < 0 ? (long long)count + x : x - 1;
 	if (x == 0 || i < 0 || (uint64_t)i >= count)
 		return fail(o, col_of(line, s), "%s index %lld names none of the %llu %s so far", what, x,
-			    (unsigned long long)count, what);
+			    (unsigned long long)count, whats);
 	*out = (uint32_t)i;
 	return 0;
 }
@@ -156,14 +158,14 @@ static int face_line(struct ob *o, char *line, size_t at)
 		if (form >= 0 && f != form)
 			return fail(o, col_of(line, t), "corner '%.20s' mixes forms (v, v/vt, v//vn, v/vt/vn) within one face", t);
 		form = f;
-		int r = index_of(o, line, t, "vertex", o->nv, &c[n]);
+		int r = index_of(o, line, t, "vertex", "vertices", o->nv, &c[n]);
 		uint32_t dummy;
 		if (r == 0 && (f & 1))
-			r = index_of(o, line, s1 + 1, "texture coordinate", o->nvt, &dummy);
+			r = index_of(o, line, s1 + 1, "texture coordinate", "texture coordinates", o->nvt, &dummy);
 		if (r == 0 && (f & 2)) {
 			if (!s2[1])
 				return fail(o, col_of(line, s2 + 1), "a normal index is missing after '//'");
-			r = index_of(o, line, s2 + 1, "normal", o->nvn, &dummy);
+			r = index_of(o, line, s2 + 1, "normal", "normals", o->nvn, &dummy);
 		}
 		if (r < 0)
 			return r;
@@ -240,6 +242,7 @@ static int each_line(struct ob *o, const uint8_t *p, size_t len, int (*fn)(struc
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
+		o->line_len = (unsigned)strlen(line);
 		if ((r = fn(o, line)) < 0)
 			break;
 		i = j + 1;
@@ -292,7 +295,7 @@ static int obj_line(struct ob *o, char *line)
 			if (k == 3 || (r = number(o, line, t, &x)) < 0)
 				return k == 3 ? fail(o, col_of(line, t), "a %s line has at most 3 numbers", kw) : r;
 		if (k < (kw[1] == 'n' ? 3u : 1u))
-			return fail(o, (unsigned)strlen(line) + 1, "a %s line needs %s numbers", kw, kw[1] == 'n' ? "3" : "1 to 3");
+			return fail(o, o->line_len + 1, "a %s line needs %s numbers", kw, kw[1] == 'n' ? "3" : "1 to 3");
 		uint64_t *n = kw[1] == 'n' ? &o->nvn : &o->nvt;
 		if (*n == TH_OBJ_VT_MAX)
 			return fail(o, 1, "more than %u %s lines", TH_OBJ_VT_MAX, kw);
@@ -308,7 +311,7 @@ static int obj_line(struct ob *o, char *line)
 	if (!strcmp(kw, "usemtl")) {
 		char *t = token(line, &at);
 		if (!t)
-			return fail(o, (unsigned)strlen(line) + 1, "usemtl needs a material name");
+			return fail(o, o->line_len + 1, "usemtl needs a material name");
 		return material_named(o, line, t, &o->material);
 	}
 	if (!strcmp(kw, "s") || !strcmp(kw, "mtllib") || !strcmp(kw, "l") || !strcmp(kw, "p"))

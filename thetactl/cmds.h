@@ -34,3 +34,5 @@ int ctl_cmd_export(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_undo.c: undo / redo an entry through the daemon's submit */
 int ctl_cmd_undo(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_redo(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_import.c: a glTF / OBJ file as signed commands of the caller */
+int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv);

@@ -36,6 +36,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "log", "[--session S] [--since POS] [--max N] [--follow] [--json] | verify [--at N] [--json] PATH", "the command log by position, page by page or followed; verify (offline) also rebuilds the scene, --at N as it stood at position N", ctl_cmd_log },
 	{ "scene", "[--session S] [--json] | diff A B [--session S | LOGFILE] [--json]", "the session's folded scene: counts, world hash, log position, checkpoint; diff rebuilds two positions offline", ctl_cmd_scene },
 	{ "export", "[--session S] [--at N] [--json] FILE.glb|FILE.gltf|FILE.obj", "the session's scene as glTF 2.0 or OBJ + MTL (FILE.mtl beside), as it stands or as of log position N, with who made each face", ctl_cmd_export },
+	{ "import", "FILE.glb|FILE.gltf|FILE.obj [--session S] [--mtl FILE] [--material-base N] [--dry-run] [--no-wait] [--json]", "a model file as your signed commands: materials, one mesh.create per object and mesh.patch batches; a bad file changes nothing", ctl_cmd_import },
 	{ "undo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "undo an entry (LAMPORT[:AUTHOR] as log lists it), signed as you; prints what the scene made of it", ctl_cmd_undo },
 	{ "redo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "revoke an undo entry, signed as you", ctl_cmd_redo },
 	{ "version", "", "thetactl's version", ctl_cmd_version },

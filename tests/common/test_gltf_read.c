@@ -18,92 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "th_gltffix.h"
 #include "th_model.h"
 
-static const float cube_pos[8][3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 1, 1, 0 }, { 0, 1, 0 },
-				      { 0, 0, 1 }, { 1, 0, 1 }, { 1, 1, 1 }, { 0, 1, 1 } };
-/* Six quads, counter-clockwise from outside, as two triangles each. */
-static const uint32_t cube_quads[6][4] = { { 0, 3, 2, 1 }, { 4, 5, 6, 7 }, { 0, 1, 5, 4 },
-					   { 1, 2, 6, 5 }, { 2, 3, 7, 6 }, { 3, 0, 4, 7 } };
-
-struct file {
-	uint8_t bin[4096];
-	size_t bin_len;
-	char json[16384];
-	uint8_t out[32768];
-	size_t len;
-};
-
-static void put32(uint8_t *p, uint32_t v)
+static int read_glb(struct gf_file *f, struct th_model *m, char *why)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-/* Positions of the cube then its 36 indices of width w (1, 2, 4) into bin. */
-static void cube_bin(struct file *f, unsigned w)
-{
-	memcpy(f->bin, cube_pos, sizeof(cube_pos));
-	size_t at = sizeof(cube_pos);
-	for (unsigned q = 0; q < 6; q++) {
-		const uint32_t *c = cube_quads[q];
-		uint32_t t[6] = { c[0], c[1], c[2], c[0], c[2], c[3] };
-		for (unsigned k = 0; k < 6; k++) {
-			if (w == 1)
-				f->bin[at] = (uint8_t)t[k];
-			else if (w == 2)
-				f->bin[at] = (uint8_t)t[k], f->bin[at + 1] = 0;
-			else
-				put32(f->bin + at, t[k]);
-			at += w;
-		}
-	}
-	f->bin_len = (at + 3) & ~(size_t)3;
-}
-
-/* A .glb of f->json (padded with spaces) and f->bin. */
-static void glb(struct file *f)
-{
-	size_t jl = strlen(f->json), jp = (jl + 3) & ~(size_t)3;
-	uint8_t *p = f->out;
-	put32(p, 0x46546c67u);
-	put32(p + 4, 2);
-	put32(p + 12, (uint32_t)jp);
-	put32(p + 16, 0x4e4f534au);
-	memcpy(p + 20, f->json, jl);
-	memset(p + 20 + jl, ' ', jp - jl);
-	size_t at = 20 + jp;
-	put32(p + at, (uint32_t)f->bin_len);
-	put32(p + at + 4, 0x004e4942u);
-	memcpy(p + at + 8, f->bin, f->bin_len);
-	f->len = at + 8 + f->bin_len;
-	put32(p + 8, (uint32_t)f->len);
-}
-
-static const char *cube_json(unsigned w, const char *node_extra, const char *prim_extra)
-{
-	static char j[8192];
-	unsigned ct = w == 1 ? 5121 : w == 2 ? 5123 : 5125;
-	snprintf(j, sizeof(j),
-		 "{\"asset\":{\"version\":\"2.0\"},\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
-		 "\"nodes\":[{\"name\":\"Box\",\"mesh\":0%s}],"
-		 "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0},\"indices\":1,\"material\":0%s}]}],"
-		 "\"materials\":[{\"name\":\"red\",\"pbrMetallicRoughness\":{\"baseColorFactor\":[1,0,0,0.5],"
-		 "\"metallicFactor\":0.25,\"roughnessFactor\":0.75}}],"
-		 "\"buffers\":[{\"byteLength\":%u}],"
-		 "\"bufferViews\":[{\"buffer\":0,\"byteOffset\":0,\"byteLength\":96},"
-		 "{\"buffer\":0,\"byteOffset\":96,\"byteLength\":%u}],"
-		 "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":8,\"type\":\"VEC3\"},"
-		 "{\"bufferView\":1,\"componentType\":%u,\"count\":36,\"type\":\"SCALAR\"}]}",
-		 node_extra, prim_extra, 96 + 36 * w, 36 * w, ct);
-	return j;
-}
-
-static int read_glb(struct file *f, struct th_model *m, char *why)
-{
-	glb(f);
+	gf_glb(f);
 	return th_gltf_read(f->out, f->len, m, why, TH_MODEL_WHY_LEN);
 }
 
@@ -116,12 +36,12 @@ static void positions_equal(const struct th_model *m, uint32_t v, const float *p
 static void a_glb_cube_with_extras_comes_back_as_six_quads(void **state)
 {
 	(void)state;
-	static struct file f;
+	static struct gf_file f;
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN];
-	cube_bin(&f, 2);
+	gf_cube_bin(&f, 2);
 	snprintf(f.json, sizeof(f.json), "%s",
-		 cube_json(2, ",\"translation\":[1.5,-2,0.25],\"rotation\":[0,0.6,0,0.8],\"scale\":[2,2,3]",
+		 gf_cube_json(2, ",\"translation\":[1.5,-2,0.25],\"rotation\":[0,0.6,0,0.8],\"scale\":[2,2,3]",
 			   ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2,2],\"face_author\":[0,0,0,0,0,0]}}"));
 	if (read_glb(&f, &m, why) < 0)
 		fail_msg("refused: %s", why);
@@ -135,13 +55,13 @@ static void a_glb_cube_with_extras_comes_back_as_six_quads(void **state)
 		/* The quad's corners as written (the loop may start elsewhere). */
 		const uint32_t *c = &m.corners[m.faces[i].first];
 		unsigned s = 0;
-		while (s < 4 && !(m.pos[c[s]][0] == cube_pos[cube_quads[i][0]][0] &&
-				  m.pos[c[s]][1] == cube_pos[cube_quads[i][0]][1] &&
-				  m.pos[c[s]][2] == cube_pos[cube_quads[i][0]][2]))
+		while (s < 4 && !(m.pos[c[s]][0] == gf_cube_pos[gf_cube_quads[i][0]][0] &&
+				  m.pos[c[s]][1] == gf_cube_pos[gf_cube_quads[i][0]][1] &&
+				  m.pos[c[s]][2] == gf_cube_pos[gf_cube_quads[i][0]][2]))
 			s++;
 		assert_true(s < 4);
 		for (unsigned k = 0; k < 4; k++)
-			positions_equal(&m, c[(s + k) % 4], cube_pos[cube_quads[i][k]]);
+			positions_equal(&m, c[(s + k) % 4], gf_cube_pos[gf_cube_quads[i][k]]);
 	}
 	const struct th_model_object *o = &m.objects[0];
 	assert_true(o->position[0] == 1.5f && o->position[1] == -2 && o->position[2] == 0.25f);
@@ -157,12 +77,12 @@ static void a_glb_cube_with_extras_comes_back_as_six_quads(void **state)
 static void every_index_width_reads_and_triangles_stay_without_extras(void **state)
 {
 	(void)state;
-	static struct file f;
+	static struct gf_file f;
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN];
 	for (unsigned w = 1; w <= 4; w *= 2) {
-		cube_bin(&f, w);
-		snprintf(f.json, sizeof(f.json), "%s", cube_json(w, "", ""));
+		gf_cube_bin(&f, w);
+		snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(w, "", ""));
 		if (read_glb(&f, &m, why) < 0)
 			fail_msg("width %u refused: %s", w, why);
 		assert_int_equal(m.n_faces, 12);
@@ -177,10 +97,10 @@ static void unindexed_triangles_in_a_data_uri_are_welded(void **state)
 	(void)state;
 	float tri[36][3];
 	for (unsigned q = 0, n = 0; q < 6; q++) {
-		const uint32_t *c = cube_quads[q];
+		const uint32_t *c = gf_cube_quads[q];
 		uint32_t t[6] = { c[0], c[1], c[2], c[0], c[2], c[3] };
 		for (unsigned k = 0; k < 6; k++, n++)
-			memcpy(tri[n], cube_pos[t[k]], sizeof(tri[0]));
+			memcpy(tri[n], gf_cube_pos[t[k]], sizeof(tri[0]));
 	}
 	char b64[1024], json[4096];
 	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)tri, sizeof(tri), sodium_base64_VARIANT_ORIGINAL);
@@ -206,12 +126,12 @@ static void unindexed_triangles_in_a_data_uri_are_welded(void **state)
 static void a_rotation_in_the_tree_becomes_the_transform_and_a_shear_is_baked(void **state)
 {
 	(void)state;
-	static struct file f;
+	static struct gf_file f;
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN], nodes[512];
-	cube_bin(&f, 2);
+	gf_cube_bin(&f, 2);
 	/* Parent: translation (0,0,5); child: 90 degrees about z as a matrix. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
 	char *at = strstr(f.json, "\"nodes\":[{\"name\":\"Box\",\"mesh\":0}]");
 	assert_non_null(at);
 	snprintf(nodes, sizeof(nodes),
@@ -226,11 +146,11 @@ static void a_rotation_in_the_tree_becomes_the_transform_and_a_shear_is_baked(vo
 	assert_true(fabsf(o->position[2] - 5) < 1e-6f && fabsf(o->position[0]) < 1e-6f);
 	assert_true(fabsf(o->rotation[2] - sqrtf(0.5f)) < 1e-6f && fabsf(o->rotation[3] - sqrtf(0.5f)) < 1e-6f);
 	assert_true(fabsf(o->scale[0] - 1) < 1e-6f);
-	positions_equal(&m, m.corners[m.faces[0].first], cube_pos[cube_quads[0][0]]); /* local positions kept */
+	positions_equal(&m, m.corners[m.faces[0].first], gf_cube_pos[gf_cube_quads[0][0]]); /* local positions kept */
 	th_model_fini(&m);
 
 	/* A shear: x' = x + y. Baked: identity transform, positions sheared. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, ",\"matrix\":[1,0,0,0,1,1,0,0,0,0,1,0,0,0,0,1]", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, ",\"matrix\":[1,0,0,0,1,1,0,0,0,0,1,0,0,0,0,1]", ""));
 	if (read_glb(&f, &m, why) < 0)
 		fail_msg("refused: %s", why);
 	o = &m.objects[0];
@@ -243,7 +163,7 @@ static void a_rotation_in_the_tree_becomes_the_transform_and_a_shear_is_baked(vo
 }
 
 /* Refusals: each a sentence with where; m is empty afterwards. */
-static void refused(struct file *f, bool as_glb, const char *needle)
+static void refused(struct gf_file *f, bool as_glb, const char *needle)
 {
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN] = "";
@@ -261,26 +181,17 @@ static void refused(struct file *f, bool as_glb, const char *needle)
 	assert_null(m.pos);
 }
 
-static void with(struct file *f, const char *from, const char *to)
-{
-	char *at = strstr(f->json, from);
-	assert_non_null(at);
-	char tail[16384];
-	snprintf(tail, sizeof(tail), "%s", at + strlen(from));
-	snprintf(at, sizeof(f->json) - (size_t)(at - f->json), "%s%s", to, tail);
-}
-
 static void bad_files_are_one_sentence_naming_where(void **state)
 {
 	(void)state;
-	static struct file f;
-	cube_bin(&f, 2);
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	glb(&f);
+	static struct gf_file f;
+	gf_cube_bin(&f, 2);
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_glb(&f);
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN];
 	/* The container. */
-	put32(f.out + 8, (uint32_t)f.len + 4);
+	gf_put32(f.out + 8, (uint32_t)f.len + 4);
 	assert_true(th_gltf_read(f.out, f.len, &m, why, sizeof(why)) < 0);
 	assert_non_null(strstr(why, "byte 8: the header says"));
 	assert_true(th_gltf_read(f.out, 17, &m, why, sizeof(why)) < 0);
@@ -291,48 +202,48 @@ static void bad_files_are_one_sentence_naming_where(void **state)
 	snprintf(f.json, sizeof(f.json), "{\"asset\":{\"version\":\"1.0\"}}");
 	refused(&f, false, "only glTF 2.x is read");
 	/* Accessors and views. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	with(&f, "\"count\":8", "\"count\":9");
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_with(&f, "\"count\":8", "\"count\":9");
 	refused(&f, true, "accessor 0: 9 elements from byte 0 run past the end of bufferView 0");
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	with(&f, "\"componentType\":5126", "\"componentType\":5123");
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_with(&f, "\"componentType\":5126", "\"componentType\":5123");
 	refused(&f, true, "accessor 0: componentType must be 5126 (float)");
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	with(&f, "\"byteLength\":72}", "\"byteLength\":900}");
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_with(&f, "\"byteLength\":72}", "\"byteLength\":900}");
 	refused(&f, true, "bufferView 1: bytes 96 to 996 lie past the end of buffer 0");
-	cube_bin(&f, 2);
+	gf_cube_bin(&f, 2);
 	f.bin[96] = 9; /* the first index names vertex 9 of 8 */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
 	refused(&f, true, "mesh 0 primitive 0: index 0 is 9, past the 8 vertices");
-	cube_bin(&f, 2);
+	gf_cube_bin(&f, 2);
 	float nan = NAN;
 	memcpy(f.bin + 4, &nan, 4);
 	refused(&f, true, "accessor 0: vertex 0 has a coordinate that is not a finite number");
 	/* Primitive and node. */
-	cube_bin(&f, 2);
-	with(&f, "\"material\":0", "\"material\":0,\"mode\":1");
+	gf_cube_bin(&f, 2);
+	gf_with(&f, "\"material\":0", "\"material\":0,\"mode\":1");
 	refused(&f, true, "mesh 0 primitive 0: mode 1 is not 4 (triangles)");
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, ",\"children\":[0]", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, ",\"children\":[0]", ""));
 	refused(&f, true, "node 0 appears twice in the node tree");
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, ",\"rotation\":[0,0,0,2]", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, ",\"rotation\":[0,0,0,2]", ""));
 	refused(&f, true, "node 0: rotation is not a unit quaternion");
 	/* Materials. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	with(&f, "\"metallicFactor\":0.25", "\"metallicFactor\":1.25");
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_with(&f, "\"metallicFactor\":0.25", "\"metallicFactor\":1.25");
 	refused(&f, true, "material 0: metallicFactor is not a number from 0 to 1");
 	/* Buffers. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
-	with(&f, "\"buffers\":[{\"byteLength\":168}]", "\"buffers\":[{\"byteLength\":168,\"uri\":\"cube.bin\"}]");
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_with(&f, "\"buffers\":[{\"byteLength\":168}]", "\"buffers\":[{\"byteLength\":168,\"uri\":\"cube.bin\"}]");
 	refused(&f, true, "buffer 0: uri 'cube.bin' is not a base64 data: URI");
 	/* The export's extras. */
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2]}}"));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2]}}"));
 	refused(&f, true, "the faces' triangle counts add up to 10, but there are 12 triangles");
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[3,1,2,2,2,2]}}"));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[3,1,2,2,2,2]}}"));
 	refused(&f, true, "do not form one polygon");
 	/* Not manifold: the same triangle twice. */
-	cube_bin(&f, 2);
+	gf_cube_bin(&f, 2);
 	f.bin[96 + 6] = f.bin[96], f.bin[96 + 8] = f.bin[96 + 2], f.bin[96 + 10] = f.bin[96 + 4];
-	snprintf(f.json, sizeof(f.json), "%s", cube_json(2, "", ""));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
 	refused(&f, true, "object 0 'Box': face");
 	/* Too large. */
 	assert_int_equal(th_gltf_read(f.out, (size_t)TH_MODEL_FILE_MAX + 1, &m, why, sizeof(why)), -E2BIG);

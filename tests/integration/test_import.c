@@ -1,0 +1,359 @@
+/* `thetactl import` into a real daemon: an OBJ with its MTL and a .glb
+ * become the caller's entries (one mesh.create per object, material.set per
+ * material) and the daemon's scene counts them; the geometry the scene
+ * folded (the log's files rebuilt offline) has the file's positions within
+ * 1e-6 and its face count, also for a mesh split across many entries; a bad
+ * file is one sentence and changes nothing; an import is undone like any
+ * edit; with two real uids (root only), an editor's import is undone by
+ * the daemon admin only through --as-host. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <grp.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rebuild.h"
+#include "th_fold.h"
+#include "th_gltffix.h"
+#include "th_harness.h"
+#include "th_mesh.h"
+#include "th_model.h"
+#include "th_scene.h"
+#include "th_time.h"
+
+#define WAIT_MS 30000
+
+static char out[1 << 17], errb[1 << 16], conf[PATH_MAX];
+
+static int teardown(void **state)
+{
+	(void)state;
+	th_daemon_slot_release();
+	return 0;
+}
+
+static struct th_daemon_proc *start_daemon(void)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_start(d, NULL), 0);
+	return d;
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int ctl(struct th_daemon_proc *d, const char *const *args)
+{
+	out[0] = errb[0] = 0;
+	return th_ctl_wait(d, WAIT_MS, args, out, sizeof(out), errb, sizeof(errb));
+}
+
+static long long scene_count(struct th_daemon_proc *d, const char *key)
+{
+	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}"), *v;
+	long long n = r && json_object_object_get_ex(r, key, &v) ? json_object_get_int64(v) : -1;
+	json_object_put(r);
+	return n;
+}
+
+static const char *js(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static unsigned long long ju(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		fail_msg("no \"%s\"", key);
+	return json_object_get_uint64(v);
+}
+
+/* thetactl import PATH --json: its answer (the test fails when it fails). */
+static struct json_object *import_ok(struct th_daemon_proc *d, const char *path)
+{
+	if (ctl(d, (const char *const[]){ "import", path, "--json", NULL }) != 0)
+		fail_msg("import %s failed: %s", path, errb);
+	struct json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_int_equal(ju(o, "refused"), 0);
+	return o;
+}
+
+/* The daemon's log of its current session rebuilt offline. */
+static void rebuild(struct th_daemon_proc *d, struct ctl_rebuild *rb, char *dir, size_t cap)
+{
+	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");
+	assert_non_null(r);
+	snprintf(dir, cap, "%s/sessions/%s/log", d->state_dir, js(r, "session"));
+	json_object_put(r);
+	*rb = (struct ctl_rebuild){ .path = dir, .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
+	if (ctl_rebuild_run(rb) < 0)
+		fail_msg("rebuild: %s", rb->err);
+	assert_non_null(rb->fold);
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+	const float *x = a, *y = b;
+	for (int k = 0; k < 3; k++)
+		if (x[k] != y[k])
+			return x[k] < y[k] ? -1 : 1;
+	return 0;
+}
+
+/* The scene's mesh `id` has exactly the model object's positions (sorted,
+ * each within 1e-6) and faces with the same corner counts. */
+static void mesh_matches(const struct th_scene *sc, uint64_t id, const struct th_model *m, uint32_t oi)
+{
+	const struct th_mesh *me = th_scene_mesh(sc, id);
+	const struct th_model_object *o = &m->objects[oi];
+	assert_non_null(me);
+	assert_int_equal(me->live_verts, o->n_verts);
+	assert_int_equal(me->live_faces, o->n_faces);
+	float(*a)[3] = malloc(((size_t)o->n_verts + 1) * sizeof(*a)), (*b)[3] = malloc(((size_t)o->n_verts + 1) * sizeof(*b));
+	assert_true(a && b);
+	uint32_t n = 0;
+	for (uint32_t v = 0; v < me->nverts; v++)
+		if (me->verts[v].id)
+			memcpy(a[n++], me->verts[v].pos, sizeof(a[0]));
+	memcpy(b, m->pos + o->first_vert, (size_t)o->n_verts * sizeof(b[0]));
+	qsort(a, n, sizeof(a[0]), pos_cmp);
+	qsort(b, n, sizeof(b[0]), pos_cmp);
+	for (uint32_t v = 0; v < n; v++)
+		for (int k = 0; k < 3; k++)
+			assert_true(fabsf(a[v][k] - b[v][k]) <= 1e-6f);
+	unsigned hist_scene[TH_MODEL_FACE_VERTS_MAX + 1] = { 0 }, hist_file[TH_MODEL_FACE_VERTS_MAX + 1] = { 0 };
+	for (uint32_t f = 0; f < me->nfaces; f++)
+		if (me->faces[f].id)
+			hist_scene[me->faces[f].n]++;
+	for (uint32_t f = 0; f < o->n_faces; f++)
+		hist_file[m->faces[o->first_face + f].n]++;
+	assert_memory_equal(hist_scene, hist_file, sizeof(hist_scene));
+	free(a);
+	free(b);
+}
+
+static void read_model(const char *path, const char *mtl, struct th_model *m)
+{
+	char *p = th_slurp(path), *q = mtl ? th_slurp(mtl) : NULL, why[TH_MODEL_WHY_LEN];
+	assert_non_null(p);
+	int r = strstr(path, ".obj") ? th_obj_read((uint8_t *)p, strlen(p), (uint8_t *)q, q ? strlen(q) : 0, m, why, sizeof(why))
+				     : -EINVAL;
+	free(p);
+	free(q);
+	if (r < 0)
+		fail_msg("%s: %s", path, why);
+}
+
+static const char cube_obj[] = "mtllib cube.mtl\no Cube\n"
+			       "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\nv 1 1 1\nv 0 1 1\n"
+			       "usemtl red\nf 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nusemtl blue\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n"
+			       "o Tri\nv 3 0 0.125\nv 4 0 0.125\nv 3 1 0.125\nf -3 -2 -1\n";
+static const char cube_mtl[] = "newmtl red\nKd 1 0 0\nnewmtl blue\nKd 0 0 1\nd 0.5\nPm 1\n";
+
+static void an_obj_and_a_glb_become_the_callers_entries(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = start_daemon();
+	char obj[PATH_MAX], mtl[PATH_MAX], glb[PATH_MAX], dir[4300];
+	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
+	snprintf(mtl, sizeof(mtl), "%s/cube.mtl", d->dir);
+	snprintf(glb, sizeof(glb), "%s/box.glb", d->dir);
+	write_file(obj, cube_obj, strlen(cube_obj));
+	write_file(mtl, cube_mtl, strlen(cube_mtl));
+	struct json_object *o = import_ok(d, obj), *me = th_ctl_call(d, "{\"cmd\":\"whoami\",\"args\":{}}");
+	assert_int_equal(ju(o, "objects"), 2);
+	assert_int_equal(ju(o, "faces"), 7);
+	assert_int_equal(ju(o, "materials"), 2);
+	assert_int_equal(ju(o, "entries"), 4); /* 2 material.set, 2 mesh.create */
+	assert_string_equal(js(o, "author"), js(me, "key"));
+	/* Done means folded: the scene has it all. */
+	assert_int_equal(scene_count(d, "entities"), 2);
+	assert_int_equal(scene_count(d, "faces"), 7);
+	assert_int_equal(scene_count(d, "vertices"), 11);
+	assert_int_equal(scene_count(d, "materials"), 3); /* the default, red, blue */
+	assert_int_equal(scene_count(d, "refused"), 0);
+
+	/* The glb: the export's layout (triangles + face_triangles extras). */
+	static struct gf_file f;
+	gf_cube_bin(&f, 2);
+	snprintf(f.json, sizeof(f.json), "%s",
+		 gf_cube_json(2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2,2]}}"));
+	gf_glb(&f);
+	write_file(glb, f.out, f.len);
+	struct json_object *g = import_ok(d, glb);
+	assert_int_equal(ju(g, "faces"), 6);
+	assert_int_equal(scene_count(d, "faces"), 13);
+	assert_int_equal(scene_count(d, "entities"), 3);
+
+	/* The geometry the scene holds is the file's. */
+	struct ctl_rebuild rb;
+	struct th_model m;
+	rebuild(d, &rb, dir, sizeof(dir));
+	read_model(obj, mtl, &m);
+	struct json_object *objs, *x;
+	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
+	for (uint32_t i = 0; i < 2; i++) {
+		x = json_object_array_get_idx(objs, i);
+		assert_string_equal(js(x, "name"), m.objects[i].name);
+		mesh_matches(th_fold_scene(rb.fold), ju(x, "mesh"), &m, i);
+	}
+	const struct th_scene_material *red = th_scene_material(th_fold_scene(rb.fold), 1);
+	assert_non_null(red);
+	assert_string_equal(red->name, "red");
+	ctl_rebuild_fini(&rb);
+	th_model_fini(&m);
+	json_object_put(g);
+	json_object_put(o);
+	json_object_put(me);
+}
+
+static void a_large_mesh_spans_entries_and_keeps_its_geometry(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = start_daemon();
+	char obj[PATH_MAX], dir[4300];
+	snprintf(obj, sizeof(obj), "%s/grid.obj", d->dir);
+	/* 120 x 120 quads on a bumpy grid: 14 400 faces, 14 641 vertices. */
+	const unsigned n = 120;
+	FILE *fp = fopen(obj, "w");
+	assert_non_null(fp);
+	for (unsigned j = 0; j <= n; j++)
+		for (unsigned i = 0; i <= n; i++)
+			fprintf(fp, "v %u.25 %u.5 %.6f\n", i, j, (double)((i * 7 + j * 3) % 11) / 16.0);
+	for (unsigned j = 0; j < n; j++)
+		for (unsigned i = 0; i < n; i++) {
+			unsigned a = j * (n + 1) + i + 1;
+			fprintf(fp, "f %u %u %u %u\n", a, a + 1, a + n + 2, a + n + 1);
+		}
+	assert_int_equal(fclose(fp), 0);
+	struct json_object *o = import_ok(d, obj), *objs;
+	assert_true(ju(o, "entries") > 10);
+	assert_int_equal(scene_count(d, "faces"), (long long)n * n);
+	assert_int_equal(scene_count(d, "vertices"), (long long)(n + 1) * (n + 1));
+	assert_int_equal(scene_count(d, "applied"), (long long)ju(o, "entries"));
+	struct ctl_rebuild rb;
+	struct th_model m;
+	rebuild(d, &rb, dir, sizeof(dir));
+	read_model(obj, NULL, &m);
+	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
+	mesh_matches(th_fold_scene(rb.fold), ju(json_object_array_get_idx(objs, 0), "mesh"), &m, 0);
+	ctl_rebuild_fini(&rb);
+	th_model_fini(&m);
+	json_object_put(o);
+}
+
+static void a_bad_file_is_one_sentence_and_changes_nothing(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = start_daemon();
+	char obj[PATH_MAX], glb[PATH_MAX];
+	snprintf(obj, sizeof(obj), "%s/bad.obj", d->dir);
+	snprintf(glb, sizeof(glb), "%s/bad.glb", d->dir);
+	/* Fine up to its last face, which repeats the first. */
+	const char *bad = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 1 1 0\nf 1 2 3\nf 2 4 3\nf 1 2 3\n";
+	write_file(obj, bad, strlen(bad));
+	assert_int_equal(ctl(d, (const char *const[]){ "import", obj, NULL }), 1);
+	assert_non_null(strstr(errb, "cannot join the mesh"));
+	assert_non_null(strstr(errb, "nothing was imported"));
+	write_file(obj, "v 0 0 0\nv 1 zero 0\n", 19);
+	assert_int_equal(ctl(d, (const char *const[]){ "import", obj, NULL }), 1);
+	assert_non_null(strstr(errb, "line 2:5: 'zero' is not a finite number"));
+	static struct gf_file f;
+	gf_cube_bin(&f, 2);
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_glb(&f);
+	write_file(glb, f.out, f.len - 8); /* cut short */
+	assert_int_equal(ctl(d, (const char *const[]){ "import", glb, NULL }), 1);
+	assert_non_null(strstr(errb, "byte 8: the header says"));
+	assert_int_equal(ctl(d, (const char *const[]){ "import", "/nonexistent/x.obj", NULL }), 1);
+	assert_non_null(strstr(errb, "cannot read /nonexistent/x.obj"));
+	assert_int_equal(ctl(d, (const char *const[]){ "import", "model.stl", NULL }), 2);
+	assert_int_equal(scene_count(d, "log_count"), 0);
+}
+
+static void an_import_is_undone_like_any_edit(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = start_daemon();
+	char obj[PATH_MAX];
+	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
+	write_file(obj, cube_obj, strlen(cube_obj));
+	struct json_object *o = import_ok(d, obj), *objs;
+	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
+	char spec[128];
+	snprintf(spec, sizeof(spec), "%llu:%s", ju(json_object_array_get_idx(objs, 0), "create"), js(o, "author"));
+	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 0);
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (scene_count(d, "entities") != 1 && th_now_ns() < end)
+		th_sleep_ns(20 * TH_NS_PER_MS);
+	assert_int_equal(scene_count(d, "entities"), 1);
+	assert_int_equal(scene_count(d, "faces"), 1); /* the triangle object is left */
+	json_object_put(o);
+}
+
+static void an_editors_import_is_undone_by_an_admin_as_host(void **state)
+{
+	(void)state;
+	struct group *g = getgrnam("nogroup");
+	if (!th_is_root() || !g || access("/usr/bin/setpriv", X_OK) < 0) {
+		print_message("SKIP: two users need root, /usr/bin/setpriv and group nogroup\n");
+		skip();
+	}
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_prepare(d), 0);
+	assert_int_equal(th_daemon_start_query_group(d, "nogroup", conf, sizeof(conf), WAIT_MS), 0);
+	assert_int_equal(ctl(d, (const char *const[]){ "session", "allow", "nobody", "--role", "editor", NULL }), 0);
+	char obj[PATH_MAX], regid[32];
+	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
+	write_file(obj, cube_obj, strlen(cube_obj));
+	snprintf(regid, sizeof(regid), "--regid=%d", (int)g->gr_gid);
+	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", regid, "--clear-groups", th_bin("thetactl"),
+			       "--runtime-dir", d->runtime_dir, "import", obj, "--json", NULL };
+	out[0] = errb[0] = 0;
+	if (th_run(argv, NULL, -1, out, sizeof(out), errb, sizeof(errb), WAIT_MS) != 0)
+		fail_msg("the editor's import failed: %s", errb);
+	struct json_object *o = json_tokener_parse(out), *objs, *me = th_ctl_call(d, "{\"cmd\":\"whoami\",\"args\":{}}");
+	assert_non_null(o);
+	assert_string_not_equal(js(o, "author"), js(me, "key")); /* the editor's key, not root's */
+	assert_int_equal(scene_count(d, "entities"), 2);
+	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
+	char spec[128];
+	snprintf(spec, sizeof(spec), "%llu:%s", ju(json_object_array_get_idx(objs, 0), "create"), js(o, "author"));
+	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 1);
+	assert_non_null(strstr(errb, "denied"));
+	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, "--as-host", NULL }), 0);
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (scene_count(d, "entities") != 1 && th_now_ns() < end)
+		th_sleep_ns(20 * TH_NS_PER_MS);
+	assert_int_equal(scene_count(d, "entities"), 1);
+	json_object_put(o);
+	json_object_put(me);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(an_obj_and_a_glb_become_the_callers_entries, teardown),
+		cmocka_unit_test_teardown(a_large_mesh_spans_entries_and_keeps_its_geometry, teardown),
+		cmocka_unit_test_teardown(a_bad_file_is_one_sentence_and_changes_nothing, teardown),
+		cmocka_unit_test_teardown(an_import_is_undone_like_any_edit, teardown),
+		cmocka_unit_test_teardown(an_editors_import_is_undone_by_an_admin_as_host, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
