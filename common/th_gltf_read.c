@@ -9,8 +9,10 @@
  * triangle primitives (mode 4) of float VEC3 POSITION accessors with u8 /
  * u16 / u32 indices or none, materials' pbrMetallicRoughness factors, and
  * the export's extras (docs/export.md): a primitive's
- * extras.theta.face_triangles puts the original n-gons back together.
- * Equal positions within a primitive are welded. Not read (refused with a
+ * extras.theta_faces.triangles puts the original n-gons back together.
+ * Equal positions are welded within a primitive, then across the
+ * primitives of one mesh (the export writes a mesh's faces of each
+ * material as a primitive of their own). Not read (refused with a
  * sentence): external buffer files, sparse accessors, other primitive
  * modes, required extensions. */
 #include "th_model.h"
@@ -368,11 +370,11 @@ static int read_primitive(struct gl *g, size_t mi, size_t pi, struct json_object
 	char sub[TH_MODEL_WHY_LEN];
 	if ((r = th_model_weld(g->m, v0, f0, false, sub, sizeof(sub))) < 0)
 		return r == -ENOMEM ? (fail(g, "out of memory"), r) : fail(g, "mesh %zu primitive %zu: %s", mi, pi, sub);
-	struct json_object *ft = array_of(member(member(pr, "extras"), "theta"), "face_triangles");
+	struct json_object *ft = array_of(member(member(pr, "extras"), "theta_faces"), "triangles");
 	if (ft) {
 		size_t n = json_object_array_length(ft);
 		if (n > TH_MODEL_FACES_MAX)
-			return fail(g, "mesh %zu primitive %zu: extras.theta.face_triangles has more than %u entries", mi, pi,
+			return fail(g, "mesh %zu primitive %zu: extras.theta_faces.triangles has more than %u entries", mi, pi,
 				    TH_MODEL_FACES_MAX);
 		uint32_t *counts = malloc((n ? n : 1) * sizeof(uint32_t));
 		if (!counts)
@@ -382,7 +384,7 @@ static int read_primitive(struct gl *g, size_t mi, size_t pi, struct json_object
 			int64_t x = v && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
 			if (x < 1 || x > TH_MODEL_FACE_VERTS_MAX) {
 				free(counts);
-				return fail(g, "mesh %zu primitive %zu: extras.theta.face_triangles[%zu] is not a count of triangles",
+				return fail(g, "mesh %zu primitive %zu: extras.theta_faces.triangles[%zu] is not a count of triangles",
 					    mi, pi, k);
 			}
 			counts[k] = (uint32_t)x;
@@ -390,7 +392,7 @@ static int read_primitive(struct gl *g, size_t mi, size_t pi, struct json_object
 		r = th_model_merge_triangles(g->m, f0, counts, (uint32_t)n, sub, sizeof(sub));
 		free(counts);
 		if (r < 0)
-			return fail(g, "mesh %zu primitive %zu: extras.theta.face_triangles: %s", mi, pi, sub);
+			return fail(g, "mesh %zu primitive %zu: extras.theta_faces.triangles: %s", mi, pi, sub);
 	}
 	return 0;
 }
@@ -557,6 +559,9 @@ static int read_mesh_object(struct gl *g, size_t ni, struct json_object *nd, uin
 	for (size_t p = 0; p < np; p++)
 		if ((r = read_primitive(g, (size_t)mesh, p, json_object_array_get_idx(prims, p), bake)) < 0)
 			return r;
+	char sub[TH_MODEL_WHY_LEN];
+	if (np > 1 && (r = th_model_weld(g->m, o->first_vert, o->first_face, false, sub, sizeof(sub))) < 0)
+		return r == -ENOMEM ? (fail(g, "out of memory"), r) : fail(g, "mesh %llu: %s", (unsigned long long)mesh, sub);
 	return 0;
 }
 

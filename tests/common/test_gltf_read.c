@@ -42,7 +42,7 @@ static void a_glb_cube_with_extras_comes_back_as_six_quads(void **state)
 	gf_cube_bin(&f, 2);
 	snprintf(f.json, sizeof(f.json), "%s",
 		 gf_cube_json(2, ",\"translation\":[1.5,-2,0.25],\"rotation\":[0,0.6,0,0.8],\"scale\":[2,2,3]",
-			   ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2,2],\"face_author\":[0,0,0,0,0,0]}}"));
+			   ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2],\"author\":[0,0,0,0,0,-1],\"lamport\":[7,7,7,7,7,9]}}"));
 	if (read_glb(&f, &m, why) < 0)
 		fail_msg("refused: %s", why);
 	assert_int_equal(m.n_objects, 1);
@@ -236,9 +236,9 @@ static void bad_files_are_one_sentence_naming_where(void **state)
 	gf_with(&f, "\"buffers\":[{\"byteLength\":168}]", "\"buffers\":[{\"byteLength\":168,\"uri\":\"cube.bin\"}]");
 	refused(&f, true, "buffer 0: uri 'cube.bin' is not a base64 data: URI");
 	/* The export's extras. */
-	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2]}}"));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2]}}"));
 	refused(&f, true, "the faces' triangle counts add up to 10, but there are 12 triangles");
-	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta\":{\"face_triangles\":[3,1,2,2,2,2]}}"));
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ",\"extras\":{\"theta_faces\":{\"triangles\":[3,1,2,2,2,2]}}"));
 	refused(&f, true, "do not form one polygon");
 	/* Not manifold: the same triangle twice. */
 	gf_cube_bin(&f, 2);

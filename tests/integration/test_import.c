@@ -5,7 +5,10 @@
  * 1e-6 and its face count, also for a mesh split across many entries; a bad
  * file is one sentence and changes nothing; an import is undone like any
  * edit; with two real uids (root only), an editor's import is undone by
- * the daemon admin only through --as-host. */
+ * the daemon admin only through --as-host; the round trip: the scene
+ * exported (th_export_scene, the export's writer) to .glb, .gltf and .obj
+ * and each imported into a fresh session gives the same geometry: every
+ * entity's world positions within 1e-6 and its faces' corner counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,15 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "rebuild.h"
+#include "th_export.h"
 #include "th_fold.h"
 #include "th_gltffix.h"
 #include "th_harness.h"
 #include "th_mesh.h"
 #include "th_model.h"
 #include "th_scene.h"
+#include "th_schema.h"
 #include "th_time.h"
 
 #define WAIT_MS 30000
@@ -193,7 +199,7 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 	static struct gf_file f;
 	gf_cube_bin(&f, 2);
 	snprintf(f.json, sizeof(f.json), "%s",
-		 gf_cube_json(2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta\":{\"face_triangles\":[2,2,2,2,2,2]}}"));
+		 gf_cube_json(2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2]}}"));
 	gf_glb(&f);
 	write_file(glb, f.out, f.len);
 	struct json_object *g = import_ok(d, glb);
@@ -346,6 +352,160 @@ static void an_editors_import_is_undone_by_an_admin_as_host(void **state)
 	json_object_put(me);
 }
 
+/* ---- round trip ------------------------------------------------------------------------ */
+
+/* What an entity shows: its mesh's positions in world space (sorted) and
+ * how many faces of each corner count. */
+struct shown {
+	float (*pos)[3];
+	uint32_t n;
+	unsigned faces, hist[TH_MODEL_FACE_VERTS_MAX + 1];
+};
+
+static void world(const struct th_c_transform *t, const float *p, float *w)
+{
+	/* v' = q (s * v) q^-1 + t, exact for the identity rotation */
+	float v[3] = { p[0] * t->scale[0], p[1] * t->scale[1], p[2] * t->scale[2] };
+	float x = t->rotation[0], y = t->rotation[1], z = t->rotation[2], qw = t->rotation[3];
+	float c[3] = { y * v[2] - z * v[1], z * v[0] - x * v[2], x * v[1] - y * v[0] };
+	for (int k = 0; k < 3; k++)
+		c[k] += qw * v[k];
+	float d[3] = { y * c[2] - z * c[1], z * c[0] - x * c[2], x * c[1] - y * c[0] };
+	for (int k = 0; k < 3; k++)
+		w[k] = v[k] + 2 * d[k] + t->position[k];
+}
+
+static int shown_cmp(const void *a, const void *b)
+{
+	const struct shown *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	if (x->faces != y->faces)
+		return x->faces < y->faces ? -1 : 1;
+	return x->n ? pos_cmp(x->pos[0], y->pos[0]) : 0;
+}
+
+static size_t shown_of(const struct th_scene *sc, struct shown *res, size_t cap)
+{
+	size_t cur = 0, n = 0;
+	uint64_t id;
+	while (th_scene_next_entity(sc, &cur, &id)) {
+		const struct th_c_mesh_ref *mr = th_scene_component(sc, id, TH_COMP_MESH_REF);
+		const struct th_c_transform *t = th_scene_component(sc, id, TH_COMP_TRANSFORM);
+		const struct th_mesh *me = mr ? th_scene_mesh(sc, mr->mesh) : NULL;
+		if (!me || !me->live_faces)
+			continue;
+		assert_true(n < cap && t);
+		struct shown *s = &res[n++];
+		memset(s, 0, sizeof(*s));
+		s->pos = malloc(((size_t)me->live_verts + 1) * sizeof(*s->pos));
+		assert_non_null(s->pos);
+		for (uint32_t v = 0; v < me->nverts; v++)
+			if (me->verts[v].id)
+				world(t, me->verts[v].pos, s->pos[s->n++]);
+		qsort(s->pos, s->n, sizeof(s->pos[0]), pos_cmp);
+		for (uint32_t f = 0; f < me->nfaces; f++)
+			if (me->faces[f].id) {
+				s->faces++;
+				s->hist[me->faces[f].n]++;
+			}
+	}
+	qsort(res, n, sizeof(res[0]), shown_cmp);
+	return n;
+}
+
+static void same_geometry(const struct th_scene *a, const struct th_scene *b, const char *what)
+{
+	static struct shown sa[16], sb[16];
+	size_t na = shown_of(a, sa, 16), nb = shown_of(b, sb, 16);
+	if (na != nb)
+		fail_msg("%s: %zu objects before, %zu after", what, na, nb);
+	for (size_t i = 0; i < na; i++) {
+		if (sa[i].n != sb[i].n || sa[i].faces != sb[i].faces || memcmp(sa[i].hist, sb[i].hist, sizeof(sa[i].hist)))
+			fail_msg("%s: object %zu: %u vertices, %u faces before; %u, %u after", what, i, sa[i].n, sa[i].faces,
+				 sb[i].n, sb[i].faces);
+		for (uint32_t v = 0; v < sa[i].n; v++)
+			for (int k = 0; k < 3; k++)
+				if (!(fabsf(sa[i].pos[v][k] - sb[i].pos[v][k]) <= 1e-6f))
+					fail_msg("%s: object %zu vertex %u: %g before, %g after", what, i, v, sa[i].pos[v][k],
+						 sb[i].pos[v][k]);
+		free(sa[i].pos);
+		free(sb[i].pos);
+	}
+}
+
+/* A house: a box with a pentagon at each end and a roof of two quads. */
+static const char house_obj[] = "o House\n"
+				"v 0 0 0\nv 2 0 0\nv 2 1.5 0\nv 1 2.5 0\nv 0 1.5 0\n"
+				"v 0 0 -3\nv 2 0 -3\nv 2 1.5 -3\nv 1 2.5 -3\nv 0 1.5 -3\n"
+				"usemtl red\nf 1 2 3 4 5\nf 6 10 9 8 7\n"
+				"usemtl blue\nf 1 6 7 2\nf 2 7 8 3\nf 3 8 9 4\nf 4 9 10 5\nf 5 10 6 1\n";
+
+static void export_import_keeps_the_geometry(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = start_daemon();
+	char path[PATH_MAX], mtl[PATH_MAX], dir[4300], glb[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/house.obj", d->dir);
+	snprintf(mtl, sizeof(mtl), "%s/cube.mtl", d->dir);
+	snprintf(glb, sizeof(glb), "%s/box.glb", d->dir);
+	write_file(path, house_obj, strlen(house_obj));
+	write_file(mtl, cube_mtl, strlen(cube_mtl));
+	json_object_put(import_ok(d, path));
+	snprintf(path, sizeof(path), "%s/cube.obj", d->dir);
+	write_file(path, cube_obj, strlen(cube_obj));
+	json_object_put(import_ok(d, path));
+	static struct gf_file f;
+	gf_cube_bin(&f, 2);
+	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, ",\"translation\":[5,0.5,-2]", ""));
+	gf_glb(&f);
+	write_file(glb, f.out, f.len);
+	json_object_put(import_ok(d, glb));
+	struct ctl_rebuild a;
+	rebuild(d, &a, dir, sizeof(dir));
+	const struct th_scene *sa = th_fold_scene(a.fold);
+
+	static const char *const ext[] = { "glb", "gltf", "obj" };
+	for (unsigned k = 0; k < 3; k++) {
+		char file[PATH_MAX], mfile[PATH_MAX], mname[32], name[32], json[128];
+		snprintf(file, sizeof(file), "%s/rt.%s", d->dir, ext[k]);
+		snprintf(mname, sizeof(mname), "rt_%s.mtl", ext[k]);
+		snprintf(mfile, sizeof(mfile), "%s/%s", d->dir, mname);
+		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int mfd = k == 2 ? open(mfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+		assert_true(fd >= 0 && (k != 2 || mfd >= 0));
+		struct th_export_config ec = { .format = th_export_format_of(file), .mtl_name = k == 2 ? mname : NULL };
+		assert_int_equal(th_export_scene(sa, &ec, fd, mfd, NULL), 0);
+		close(fd);
+		if (mfd >= 0)
+			close(mfd);
+		/* Into a fresh session. */
+		snprintf(name, sizeof(name), "rt-%s", ext[k]);
+		snprintf(json, sizeof(json), "{\"cmd\":\"session_host\",\"args\":{\"name\":\"%s\"}}", name);
+		struct json_object *h = th_ctl_call(d, json);
+		assert_non_null(h);
+		if (ctl(d, (const char *const[]){ "import", file, "--session", name, NULL }) != 0)
+			fail_msg("import of the exported %s failed: %s", ext[k], errb);
+		struct ctl_rebuild b;
+		char bdir[4300];
+		snprintf(bdir, sizeof(bdir), "%s/sessions/%s/log", d->state_dir, js(h, "session"));
+		b = (struct ctl_rebuild){ .path = bdir, .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
+		if (ctl_rebuild_run(&b) < 0)
+			fail_msg("rebuild: %s", b.err);
+		same_geometry(sa, th_fold_scene(b.fold), ext[k]);
+		/* The same face and vertex counts in all (no free vertices here). */
+		struct th_scene_stats st, sta;
+		th_scene_stats(th_fold_scene(b.fold), &st);
+		th_scene_stats(sa, &sta);
+		assert_int_equal(st.faces, sta.faces);
+		assert_int_equal(st.vertices, sta.vertices);
+		assert_int_equal(st.entities, sta.entities);
+		ctl_rebuild_fini(&b);
+		json_object_put(h);
+	}
+	ctl_rebuild_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +514,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_bad_file_is_one_sentence_and_changes_nothing, teardown),
 		cmocka_unit_test_teardown(an_import_is_undone_like_any_edit, teardown),
 		cmocka_unit_test_teardown(an_editors_import_is_undone_by_an_admin_as_host, teardown),
+		cmocka_unit_test_teardown(export_import_keeps_the_geometry, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
