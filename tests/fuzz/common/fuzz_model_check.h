@@ -6,6 +6,7 @@
 #pragma once
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "th_mesh.h"
