@@ -5,10 +5,10 @@
  * 1e-6 and its face count, also for a mesh split across many entries; a bad
  * file is one sentence and changes nothing; an import is undone like any
  * edit; with two real uids (root only), an editor's import is undone by
- * the daemon admin only through --as-host; the round trip: the scene
- * exported (th_export_scene, the export's writer) to .glb, .gltf and .obj
- * and each imported into a fresh session gives the same geometry: every
- * entity's world positions within 1e-6 and its faces' corner counts. */
+ * the daemon admin only through --as-host; the round trip: the session
+ * exported (`thetactl export`) to .glb, .gltf and .obj and each imported
+ * into a fresh session gives the same geometry: every entity's world
+ * positions within 1e-6 and its faces' corner counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,11 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "rebuild.h"
-#include "th_export.h"
 #include "th_fold.h"
 #include "th_gltffix.h"
 #include "th_harness.h"
@@ -465,20 +463,18 @@ static void export_import_keeps_the_geometry(void **state)
 	rebuild(d, &a, dir, sizeof(dir));
 	const struct th_scene *sa = th_fold_scene(a.fold);
 
+	struct json_object *cur = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");
+	char sid[64];
+	snprintf(sid, sizeof(sid), "%s", js(cur, "session"));
+	json_object_put(cur);
 	static const char *const ext[] = { "glb", "gltf", "obj" };
 	for (unsigned k = 0; k < 3; k++) {
-		char file[PATH_MAX], mfile[PATH_MAX], mname[32], name[32], json[128];
+		char file[PATH_MAX], name[32], json[128];
 		snprintf(file, sizeof(file), "%s/rt.%s", d->dir, ext[k]);
-		snprintf(mname, sizeof(mname), "rt_%s.mtl", ext[k]);
-		snprintf(mfile, sizeof(mfile), "%s/%s", d->dir, mname);
-		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int mfd = k == 2 ? open(mfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
-		assert_true(fd >= 0 && (k != 2 || mfd >= 0));
-		struct th_export_config ec = { .format = th_export_format_of(file), .mtl_name = k == 2 ? mname : NULL };
-		assert_int_equal(th_export_scene(sa, &ec, fd, mfd, NULL), 0);
-		close(fd);
-		if (mfd >= 0)
-			close(mfd);
+		/* thetactl export: the daemon writes the session's scene (an OBJ's
+		 * MTL beside it, named by its mtllib line, which import follows). */
+		if (ctl(d, (const char *const[]){ "export", "--session", sid, file, NULL }) != 0)
+			fail_msg("export to %s failed: %s", file, errb);
 		/* Into a fresh session. */
 		snprintf(name, sizeof(name), "rt-%s", ext[k]);
 		snprintf(json, sizeof(json), "{\"cmd\":\"session_host\",\"args\":{\"name\":\"%s\"}}", name);
