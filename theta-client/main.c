@@ -164,7 +164,7 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 		th_warn("%s", msg);
 }
 
-static void print_history(const struct edit *ed, bool all)
+static void print_history(const struct edit *ed, const struct th_scene *sc, bool all)
 {
 	const struct edit_history *h = edit_history(ed);
 	unsigned edits = 0, undos = 0, redos = 0;
@@ -175,9 +175,11 @@ static void print_history(const struct edit *ed, bool all)
 		redos += e->kind == EDIT_H_REDO;
 	}
 	const struct edit_stats *st = edit_stats(ed);
+	unsigned others, sels = edit_selections(ed, sc, &others);
 	printf("theta-client: editor: tool %s, %u edits, %u undos, %u redos, %" PRIu64 " commands, %" PRIu64
-	       " previews, %" PRIu64 " refusals\n",
-	       edit_tool_name(edit_tool(ed)), edits, undos, redos, st->commands, st->previews, st->refusals);
+	       " previews, %" PRIu64 " refusals, %u selections (%u held by others)\n",
+	       edit_tool_name(edit_tool(ed)), edits, undos, redos, st->commands, st->previews, st->refusals, sels,
+	       others);
 	if (!all)
 		return;
 	for (unsigned i = 0; i < h->n; i++) {
@@ -447,7 +449,7 @@ int main(int argc, char **argv)
 		       ss->entries, ss->refused, ss->resyncs);
 	}
 	if (editor)
-		print_history(editor, history);
+		print_history(editor, scene ? app_scene_scene(scene) : NULL, history);
 	if (r == -EACCES) {
 		struct sim_violation v;
 		if (sim_sched_last_violation(app_sched(app), &v) == 0)

@@ -5,7 +5,9 @@
  * shows the extruded cube (10 faces, 12 vertices) and then the cube as
  * stamped (8 vertices, 6 faces); the log holds the mesh.create, the
  * mesh.patch and the edit.undo naming it, and the client's --history lists
- * the three with what each did. Waits poll with generous
+ * the three with what each did. It then selects the cube: the Selection
+ * is in the scene, and a second theta-client watching (no script) ends
+ * with it in its mirror too. Waits poll with generous
  * deadlines; the script leaves the daemon a second and more to answer each
  * step (its times are simulation time, paced at 90 Hz). */
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,7 +74,15 @@ static const char script[] =
 	/* undo it */
 	"7s      left  press     x\n"
 	"7.02s   left  release   x\n"
-	"9s      quit\n";
+	/* back to select (b twice: move, select), select the cube */
+	"8s      right press     b\n"
+	"8.02s   right release   b\n"
+	"8.1s    right press     b\n"
+	"8.12s   right release   b\n"
+	"8.2s    right position  0 1 -0.5\n"
+	"8.5s    right trigger   1\n"
+	"8.6s    right trigger   0\n"
+	"10s     quit\n";
 
 static struct json_object *scene_json(struct th_daemon_proc *d)
 {
@@ -89,12 +100,47 @@ static uint64_t jnum(struct json_object *o, const char *k)
 	return json_object_get_uint64(v);
 }
 
+/* Polls `thetactl clients --json` until the client pid reports its mirror
+ * at position pos matching the daemon's world hash. */
+static void wait_at(struct th_daemon_proc *d, pid_t pid, uint64_t pos)
+{
+	const char *args[] = { "clients", "--json", NULL };
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (th_now_ns() < end) {
+		assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
+		struct json_object *o = json_tokener_parse(out), *list = NULL;
+		bool seen = false;
+		if (o && json_object_object_get_ex(o, "clients", &list))
+			for (size_t i = 0; i < json_object_array_length(list); i++) {
+				struct json_object *c = json_object_array_get_idx(list, i), *sc = NULL, *v = NULL, *h = NULL;
+				if (json_object_object_get_ex(c, "pid", &v) && json_object_get_int64(v) == pid &&
+				    json_object_object_get_ex(c, "scene", &sc) && sc &&
+				    json_object_object_get_ex(sc, "next_pos", &v) && json_object_get_uint64(v) == pos &&
+				    json_object_object_get_ex(sc, "hash", &h) && !strcmp(json_object_get_string(h), "match"))
+					seen = true;
+			}
+		json_object_put(o);
+		if (seen)
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("the watching client never reached position %llu matching the daemon", (unsigned long long)pos);
+}
+
 static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 {
 	(void)state;
 	struct th_daemon_proc *d = th_daemon_slot();
 	const char *dargs[] = { "--port", "0", NULL };
 	assert_int_equal(th_daemon_start(d, dargs), 0);
+	/* The watcher: a client without a script, stopped at the end. */
+	char wout[PATH_MAX], werr[PATH_MAX];
+	snprintf(wout, sizeof wout, "%s/watcher.out", d->dir);
+	snprintf(werr, sizeof werr, "%s/watcher.err", d->dir);
+	const char *wargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
+				"--require-daemon", "--frames", "100000000", NULL };
+	pid_t watcher = th_spawn(wargv, NULL, wout, werr);
+	assert_true(watcher > 0);
 	char path[PATH_MAX], cout[PATH_MAX], cerr[PATH_MAX];
 	snprintf(path, sizeof path, "%s/edit.script", d->dir);
 	FILE *f = fopen(path, "w");
@@ -138,7 +184,8 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	    !strstr(text, "extrude 1 face of mesh") || !strstr(text, "by 0.050 m (lamport") ||
 	    !strstr(text, "): undone") || !strstr(text, "undo #"))
 		fail_msg("theta-client's history is not as scripted:\n%s\n%s", text, etext ? etext : "");
-	assert_non_null(strstr(text, "editor: tool extrude, 2 edits, 1 undos, 0 redos"));
+	assert_non_null(strstr(text, "editor: tool select, 2 edits, 1 undos, 0 redos"));
+	assert_non_null(strstr(text, " 1 selections (0 held by others)")); /* its own */
 	assert_non_null(strstr(text, " entries, 0 refused, ")); /* the scene took every entry */
 
 	/* The daemon's scene: the cube as stamped. */
@@ -162,6 +209,18 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	assert_non_null(strstr(out, "mesh.patch"));
 	assert_non_null(strstr(out, "edit.undo"));
 	assert_non_null(strstr(out, "tool.state"));
+	assert_non_null(strstr(out, "component.write"));
+
+	/* The watcher, once at the log's end, has the selection in its mirror. */
+	uint64_t pos = jnum(scene_json(d), "log_position");
+	wait_at(d, watcher, pos);
+	assert_int_equal(kill(watcher, SIGTERM), 0);
+	assert_int_equal(th_wait_pid(watcher, WAIT_MS, &status), 0);
+	char *wtext = th_slurp(wout);
+	assert_non_null(wtext);
+	if (!strstr(wtext, "0 edits, 0 undos, 0 redos") || !strstr(wtext, " 1 selections ("))
+		fail_msg("the watcher does not see the selection:\n%s", wtext);
+	free(wtext);
 	free(text);
 	free(etext);
 }

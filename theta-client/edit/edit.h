@@ -136,5 +136,8 @@ const char *edit_take_message(struct edit *ed);
  * author key, little-endian. 0 while this client does not know its key. */
 uint64_t edit_owner_of(const uint8_t key[TH_LOGREC_KEY_LEN]);
 uint64_t edit_owner(const struct edit *ed);
+/* Entities of sc with a Selection, and in *of_others (may be NULL) those
+ * whose owner is not this user (all of them while the key is unknown). */
+unsigned edit_selections(const struct edit *ed, const struct th_scene *sc, unsigned *of_others);
 /* The tool another user announced last (tool.state), 0 when unknown. */
 uint32_t edit_peer_tool(const struct edit *ed, uint64_t owner);

@@ -150,6 +150,14 @@ unsigned edit_hist_in_flight(const struct edit_history *h)
 	return n;
 }
 
+unsigned edit_hist_unsettled(const struct edit_history *h)
+{
+	unsigned n = edit_hist_in_flight(h);
+	for (unsigned i = 0; i < h->n && !h->have_key; i++)
+		n += h->e[i].state == EDIT_H_ACKED;
+	return n;
+}
+
 const char *edit_hist_state_name(const struct edit_hist_entry *e)
 {
 	switch (e->state) {

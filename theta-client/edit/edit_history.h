@@ -78,6 +78,9 @@ struct edit_hist_entry *edit_hist_undo_target(struct edit_history *h);
 struct edit_hist_entry *edit_hist_redo_target(struct edit_history *h);
 /* Entries sent or queued and not yet answered. */
 unsigned edit_hist_in_flight(const struct edit_history *h);
+/* Entries that may still teach the key: in flight, or acknowledged while
+ * the key is not known (their log entry event is on its way). */
+unsigned edit_hist_unsettled(const struct edit_history *h);
 
 /* "#TAG text [lamport L seq S] state" into buf; its length. */
 int edit_hist_format(const struct edit_hist_entry *e, char *buf, size_t cap);

@@ -150,7 +150,7 @@ void edit_sel_publish(struct edit *ed, const struct th_scene *sc)
 	if (!owner) {
 		/* Selection.owner is the user's key, which only the log tells: a
 		 * tool.state (the tool in hand) brings it back with its entry. */
-		if (!edit_hist_in_flight(&ed->hist))
+		if (!edit_hist_unsettled(&ed->hist))
 			ed->tool_dirty = true;
 		return;
 	}
@@ -170,6 +170,21 @@ void edit_sel_publish(struct edit *ed, const struct th_scene *sc)
 		return;
 	write_selection(ed, owner);
 	ed->sel_published = ed->sel.entity;
+}
+
+unsigned edit_selections(const struct edit *ed, const struct th_scene *sc, unsigned *of_others)
+{
+	uint64_t me = edit_owner(ed), id;
+	size_t cur = 0;
+	unsigned n = 0, others = 0;
+	while (sc && th_scene_next_entity(sc, &cur, &id)) {
+		const struct th_c_selection *s = th_scene_component(sc, id, TH_COMP_SELECTION);
+		n += s != NULL;
+		others += s && s->owner != me;
+	}
+	if (of_others)
+		*of_others = others;
+	return n;
 }
 
 static void select_frame(struct edit *ed, const struct edit_in *in)

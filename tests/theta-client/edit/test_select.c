@@ -132,6 +132,45 @@ static void moving_to_another_entity_and_losing_one(void **state)
 	ef_free(f);
 }
 
+static void one_tool_state_brings_the_key_and_others_selections_count(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e2 = ef_cube(f, &f->other, (float[3]){ 1, 1, -0.5f }, 0.2f);
+	ef_click(f, at);
+	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
+	/* Acknowledged, its log entry not yet here: no second tool.state. */
+	struct ef_cmd *c = &f->cmds[0];
+	edit_on_sent(f->ed, c->tag, 1);
+	long i = sh_add(&f->log, &f->me, c->type, TH_SCOPE_TOOL, c->scope, c->payload, c->len, 0);
+	edit_on_answer(f->ed, 1, false, f->log.v[i].e.lamport, f->log.v[i].e.seq);
+	f->delivered = 1;
+	f->client_seq = 1;
+	for (int k = 0; k < 5; k++)
+		ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
+	ef_fold(f); /* the entry: the key */
+	ef_frame(f, nowhere, 0, 0, 0);
+	assert_int_equal(ef_count_writes(f, TH_COMP_SELECTION), 1);
+	ef_deliver(f);
+	/* Another user selects the second cube. */
+	struct th_c_selection sel = { .owner = edit_owner_of(f->other.kp.pk), .mode = TH_SELECT_OBJECT };
+	uint8_t value[64];
+	int n = th_schema_encode(th_component_record(TH_COMP_SELECTION), &sel, value, sizeof value);
+	struct th_pl_component_write cw = { .component = th_component_id(TH_COMP_SELECTION), .value = value,
+					    .value_len = (uint16_t)n };
+	uint8_t buf[256];
+	int len = th_cmd_payload_encode(TH_CMD_COMPONENT_WRITE, &cw, buf, sizeof buf);
+	sh_add(&f->log, &f->other, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, e2, buf, (size_t)len, 0);
+	ef_fold(f);
+	unsigned others;
+	assert_int_equal(edit_selections(f->ed, ef_scene(f), &others), 2);
+	assert_int_equal(others, 1);
+	assert_int_equal(ef_selection(f, e2)->owner, edit_owner_of(f->other.kp.pk));
+	assert_int_equal(ef_selection(f, e)->owner, my_owner(f));
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +178,7 @@ int main(void)
 		cmocka_unit_test(grip_adds_and_toggles_an_empty_click_clears),
 		cmocka_unit_test(modes_edge_vertex_object),
 		cmocka_unit_test(moving_to_another_entity_and_losing_one),
+		cmocka_unit_test(one_tool_state_brings_the_key_and_others_selections_count),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
