@@ -3,6 +3,7 @@
  * or returns an error with the patch as it was. Elements are visited in
  * ascending id, so the same mesh and parameters give the same ops. */
 #include "th_meshop.h"
+#include "th_meshop_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -98,11 +99,6 @@ static double affine_det(const struct th_affine *a)
 
 /* ---- id sets ---------------------------------------------------------------------- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* An undirected edge, lower id first. */
 struct xf_edge {
@@ -128,7 +124,7 @@ static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out)
 		return -ENOMEM;
 	if (n)
 		memcpy(s, ids, (size_t)n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_u64);
+	qsort(s, n, sizeof(*s), th_u64_cmp);
 	for (unsigned i = 1; i < n; i++)
 		if (s[i] == s[i - 1]) {
 			free(s);
@@ -138,35 +134,18 @@ static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out)
 	return 0;
 }
 
-struct slot_id {
-	uint64_t id;
-	int32_t slot;
-};
-
-static int cmp_slot_pair(const void *a, const void *b)
-{
-	uint64_t x = ((const struct slot_id *)a)->id, y = ((const struct slot_id *)b)->id;
-	return x < y ? -1 : x > y;
-}
-
 /* The slots of every live vertex (faces: false) or face, in ascending id
  * order (*out, free it). */
 static int all_slots(const struct th_mesh *m, bool faces, int32_t **out, uint32_t *n)
 {
-	uint32_t cnt = faces ? m->live_faces : m->live_verts, k = 0, ns = faces ? m->nfaces : m->nverts;
-	struct slot_id *p = malloc(((size_t)cnt + 1) * sizeof(*p));
-	int32_t *s = malloc(((size_t)cnt + 1) * sizeof(*s));
+	uint32_t k = 0;
+	struct th_slot_id *p = th_mesh_live_sorted(m, faces, &k);
+	int32_t *s = malloc(((size_t)k + 1) * sizeof(*s));
 	if (!p || !s) {
 		free(p);
 		free(s);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < ns && k < cnt; i++) {
-		uint64_t id = faces ? m->faces[i].id : m->verts[i].id;
-		if (id)
-			p[k++] = (struct slot_id){ id, (int32_t)i };
-	}
-	qsort(p, k, sizeof(*p), cmp_slot_pair);
 	for (uint32_t i = 0; i < k; i++)
 		s[i] = p[i].slot;
 	free(p);
@@ -285,7 +264,7 @@ int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned n
 	}
 	if (r)
 		goto out;
-	qsort(all, k, sizeof(*all), cmp_u64);
+	qsort(all, k, sizeof(*all), th_u64_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < k; i++)
 		if (!u || all[i] != all[u - 1])
@@ -518,7 +497,7 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 			s.dead_face[fsl[i]] = false;
 			nv += (uint32_t)th_mesh_face_loop(m, fsl[i], ids + nv, TH_MESH_FACE_VERTS_MAX);
 		}
-		qsort(ids, nv, sizeof(*ids), cmp_u64);
+		qsort(ids, nv, sizeof(*ids), th_u64_cmp);
 		uint32_t u = 0;
 		for (uint32_t i = 0; i < nv; i++)
 			if (!u || ids[i] != ids[u - 1])
@@ -881,9 +860,9 @@ static int delete_emit(struct del *s, struct gone *g, struct th_patch *out)
 	/* removals: the deleted and the reshaped faces, then the vertices */
 	for (uint32_t i = 0; i < s->nreshaped; i++)
 		g->faces[g->nfaces++] = s->reshaped_ids[i];
-	qsort(g->faces, g->nfaces, sizeof(*g->faces), cmp_u64);
-	qsort(g->verts, g->nverts, sizeof(*g->verts), cmp_u64);
-	qsort(s->reshaped_ids, s->nreshaped, sizeof(*s->reshaped_ids), cmp_u64);
+	qsort(g->faces, g->nfaces, sizeof(*g->faces), th_u64_cmp);
+	qsort(g->verts, g->nverts, sizeof(*g->verts), th_u64_cmp);
+	qsort(s->reshaped_ids, s->nreshaped, sizeof(*s->reshaped_ids), th_u64_cmp);
 	for (uint32_t i = 0; i < g->nfaces && !r; i++)
 		r = th_patch_remove(out, g->faces[i]);
 	for (uint32_t i = 0; i < g->nverts && !r; i++)
