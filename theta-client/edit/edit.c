@@ -264,8 +264,11 @@ void edit_preview_end(struct edit *ed)
 
 /* ---- tools, options, tool.state ----------------------------------------------------------- */
 
-static void send_tool_state(struct edit *ed)
+static void send_tool_state(struct edit *ed, uint64_t now_ns)
 {
+	/* Quick changes (a run of flicks) coalesce into the newest state. */
+	if (ed->tool_sent && now_ns - ed->tool_sent_ns < EDIT_TOOL_STATE_MIN_NS)
+		return;
 	static uint8_t settings[3];
 	settings[0] = EDIT_TOOL_SETTINGS_VERSION;
 	settings[1] = (uint8_t)ed->option[ed->tool];
@@ -273,8 +276,11 @@ static void send_tool_state(struct edit *ed)
 	ed->pl.tool = (struct th_pl_tool_state){ .tool = ed->tool, .settings = settings, .settings_len = sizeof settings };
 	char text[64];
 	snprintf(text, sizeof text, "tool %s (%s)", edit_tool_name(ed->tool), edit_option_name(ed));
-	if (edit_send(ed, TH_CMD_TOOL_STATE, ed->tool, &ed->pl.tool, EDIT_H_STATE, 0, text) == 0)
+	if (edit_send(ed, TH_CMD_TOOL_STATE, ed->tool, &ed->pl.tool, EDIT_H_STATE, 0, text) == 0) {
 		ed->tool_dirty = false;
+		ed->tool_sent = true;
+		ed->tool_sent_ns = now_ns;
+	}
 }
 
 static void cancel_tool(struct edit *ed)
@@ -487,6 +493,6 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 	if (sc)
 		edit_sel_publish(ed, sc);
 	if (ed->tool_dirty)
-		send_tool_state(ed);
+		send_tool_state(ed, now_ns);
 	return 0;
 }

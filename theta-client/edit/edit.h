@@ -55,6 +55,7 @@ const char *edit_tool_name(uint32_t tool); /* "select", ...; "?" */
 #define EDIT_STICK_REARM 0.3f         /* back under it before the next flick */
 #define EDIT_MESSAGE_MAX 160u
 #define EDIT_TOOL_SETTINGS_VERSION 1u /* tool.state settings: u8 version, u8 option, u8 param */
+#define EDIT_TOOL_STATE_MIN_NS (200ull * 1000 * 1000) /* tool.state at most this often: changes coalesce */
 
 /* Where commands go. tag names the command in edit_on_sent. 0, or a
  * negative errno (the tool says it could not send). */

@@ -75,6 +75,8 @@ struct edit {
 	bool sel_dirty;            /* to be replicated */
 	uint64_t sel_published;    /* entity whose Selection this user wrote last (0: none) */
 	bool tool_dirty;           /* tool.state to send */
+	bool tool_sent;            /* one went out, at tool_sent_ns */
+	uint64_t tool_sent_ns;
 	struct edit_drag drag;
 	struct edit_preview pv;
 	struct th_patch patch;

@@ -254,3 +254,25 @@ static inline unsigned ef_count_writes(struct ef *f, unsigned comp)
 	}
 	return n;
 }
+
+/* Frames with nothing happening until the tool.state interval has passed
+ * (a coalesced tool.state goes out), then everything delivered. */
+static inline void ef_settle(struct ef *f)
+{
+	static const float nowhere[3] = { 100, 100, 100 };
+	for (uint64_t t = 0; t <= EDIT_TOOL_STATE_MIN_NS; t += EF_FRAME_NS)
+		ef_frame(f, nowhere, 0, 0, 0);
+	ef_deliver(f);
+}
+
+/* The newest recorded tool.state (fails when there is none). */
+static inline void ef_last_tool_state(struct ef *f, struct th_pl_tool_state *out)
+{
+	for (unsigned i = f->n; i-- > 0;)
+		if (f->cmds[i].type == TH_CMD_TOOL_STATE) {
+			const char *why;
+			assert_int_equal(th_pl_decode_tool_state(f->cmds[i].payload, f->cmds[i].len, out, &why), 0);
+			return;
+		}
+	fail_msg("no tool.state was sent");
+}

@@ -117,6 +117,7 @@ static void a_plane_edge_pulled_by_the_hand(void **state)
 	ef_deliver(f);
 	/* The plane (20 cm, facing +y): its +x border at x = 0.1. */
 	float edge[3] = { 0.1f, 1.005f, -0.5f };
+	ef_settle(f);
 	unsigned n = f->n;
 	ef_frame(f, edge, 1, 0, 0);
 	ef_frame(f, (float[3]){ edge[0] + 0.1f, edge[1], edge[2] }, 1, 0, 0);

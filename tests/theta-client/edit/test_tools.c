@@ -18,6 +18,7 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 	do {
 		seen[n++] = edit_tool(f->ed);
 		ef_next_tool(f, 1);
+		ef_settle(f);
 		union th_pl_any pl;
 		ef_decode(f, f->n - 1, TH_CMD_TOOL_STATE, &pl);
 		assert_int_equal(pl.tool_state.tool, edit_tool(f->ed));
@@ -25,6 +26,17 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 		assert_int_equal(pl.tool_state.settings_len, 3);
 		assert_int_equal(pl.tool_state.settings[0], EDIT_TOOL_SETTINGS_VERSION);
 	} while (edit_tool(f->ed) != EDIT_TOOL_SELECT && n < 16);
+	/* Five switches in five frames: the first goes out, the rest coalesce
+	 * into one naming where they ended. */
+	unsigned before = ef_count(f, TH_CMD_TOOL_STATE);
+	ef_next_tool(f, 5);
+	ef_settle(f);
+	assert_true(ef_count(f, TH_CMD_TOOL_STATE) - before <= 2);
+	struct th_pl_tool_state ts;
+	ef_last_tool_state(f, &ts);
+	assert_int_equal(ts.tool, edit_tool(f->ed));
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
+	ef_settle(f);
 	assert_true(n >= 4);
 	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_SELECT);
 	/* Every tool once, each with a name. */
@@ -38,21 +50,23 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 	assert_int_equal(edit_tool(f->ed), seen[n - 1]);
 	assert_int_equal(edit_set_tool(f->ed, 0), -EINVAL);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MAX + 1), -EINVAL);
-	/* An option flick: one tool.state with the option. */
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
-	ef_frame(f, nowhere, 0, 0, 0);
-	unsigned before = f->n;
+	/* Option flicks: one tool.state each (far enough apart). */
+	before = f->n;
 	f->in.hand[INP_RIGHT].thumbstick[0] = 0.9f;
 	for (int i = 0; i < 5; i++) /* held: one flick */
 		ef_frame(f, nowhere, 0, 0, 0);
 	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f; /* through the centre to the left: another */
 	ef_frame(f, nowhere, 0, 0, 0);
 	assert_int_equal(edit_option(f->ed), 1); /* armed only back near the centre */
+	ef_settle(f);
+	assert_int_equal(f->n, before + 1);
 	f->in.hand[INP_RIGHT].thumbstick[0] = 0;
 	ef_frame(f, nowhere, 0, 0, 0);
 	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f;
 	ef_frame(f, nowhere, 0, 0, 0);
 	assert_int_equal(edit_option(f->ed), 0);
+	f->in.hand[INP_RIGHT].thumbstick[0] = 0;
+	ef_settle(f);
 	assert_int_equal(f->n, before + 2);
 	union th_pl_any pl;
 	ef_decode(f, before, TH_CMD_TOOL_STATE, &pl);
