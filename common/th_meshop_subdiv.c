@@ -875,9 +875,10 @@ static int links_kept(const struct th_mesh *m, const uint8_t *affected, int32_t 
 }
 
 /* Every changed vertex's faces must still form one fan: its faces that the
- * weld keeps (from the mesh) plus the rebuilt ones (from wf). */
-static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, const struct weld_faces *wf,
-			   const int32_t *check, uint32_t ncheck, const char **why)
+ * weld keeps (from the mesh; kept[v]: v has one) plus the rebuilt ones
+ * (from wf). */
+static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, const uint8_t *kept,
+			   const struct weld_faces *wf, const int32_t *check, uint32_t ncheck, const char **why)
 {
 	int r = -ENOMEM;
 	struct link_buf b = { 0 };
@@ -900,7 +901,7 @@ static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, con
 	for (uint32_t i = 0; i < ncheck; i++) {
 		int32_t v = check[i];
 		b.k = 0;
-		if ((r = links_kept(m, affected, v, &b)))
+		if (kept[v] && (r = links_kept(m, affected, v, &b)))
 			goto out;
 		for (uint32_t x = vstart[v]; x < vstart[v + 1]; x++) {
 			uint32_t c = inc[x], s = wf->start[cface[c]], n = wf->start[cface[c] + 1] - s, kk = c - s;
@@ -944,7 +945,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	uint32_t *par = NULL;
 	double *sum = NULL;
 	int32_t *tgt = NULL, *check = NULL;
-	uint8_t *affected = NULL, *seen = NULL;
+	uint8_t *affected = NULL, *seen = NULL, *kept = NULL;
 	struct weld_faces wf = { 0 };
 	struct u64map edges = { 0 };
 	int r;
@@ -1004,6 +1005,18 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 			}
 	}
 	sort_by_id(aff, naff);
+	/* the corners of the faces kept: only an edge between two of them can
+	 * be a kept face's */
+	if (!(kept = calloc((size_t)m->nverts + 1, 1)))
+		goto out;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		const struct th_mesh_face *fc = &m->faces[f];
+		if (!fc->id || affected[f])
+			continue;
+		int32_t h = fc->he;
+		for (unsigned k = 0; k < fc->n; k++, h = m->hes[h].next)
+			kept[m->hes[h].vert] = 1;
+	}
 	uint32_t ncorners = 0;
 	for (uint32_t i = 0; i < naff; i++)
 		ncorners += m->faces[aff[i].slot].n;
@@ -1043,7 +1056,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 			int32_t u = cs[a], v = cs[a + 1 == k ? 0 : a + 1];
 			bool found;
 			u64map_get_put(&edges, ((uint64_t)(uint32_t)u << 32 | (uint32_t)v) + 1, 0, &found);
-			int32_t he = th_mesh_he_find(m, u, v);
+			int32_t he = kept[u] && kept[v] ? th_mesh_he_find(m, u, v) : TH_MESH_NONE;
 			if (found || (he != TH_MESH_NONE && !affected[m->hes[he].face])) {
 				w = WHY_WELD_EDGE;
 				r = -EINVAL;
@@ -1055,7 +1068,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		wf.nc += k;
 	}
 	wf.start[wf.n] = wf.nc;
-	if ((r = weld_check_fans(m, affected, &wf, check, ncheck, &w)))
+	if ((r = weld_check_fans(m, affected, kept, &wf, check, ncheck, &w)))
 		goto out;
 	/* emit: remove the changed faces, move each cluster's vertex to the
 	 * mean, remove the others, add the rebuilt faces */
@@ -1100,6 +1113,7 @@ out:
 	free(check);
 	free(affected);
 	free(seen);
+	free(kept);
 	free(wf.start);
 	free(wf.corner);
 	free(wf.mat);
