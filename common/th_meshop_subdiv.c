@@ -7,6 +7,7 @@
  * double, summed in ascending id order, so every machine gets the same
  * bits. */
 #include "th_meshop.h"
+#include "th_meshop_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,86 +18,11 @@
 
 /* ---- shared helpers ------------------------------------------------------- */
 
-struct slot_id {
-	uint64_t id;
-	int32_t slot;
-};
-
-static int slot_id_cmp(const void *a, const void *b)
-{
-	uint64_t x = ((const struct slot_id *)a)->id, y = ((const struct slot_id *)b)->id;
-	return x < y ? -1 : x > y;
-}
-
-#define SORT_SMALL 32u      /* below this many, insertion sort */
-#define SORT_RADIX_BITS 16u /* LSD radix sort of ids: 4 passes of 16 bits */
-
-/* Sorts by id (ids distinct or not): a radix sort for large sets (ids are
- * spread like hashes, so comparisons sorts pay log n cache misses each);
- * qsort when the scratch cannot be had. */
-static void sort_by_id(struct slot_id *s, uint32_t n)
-{
-	if (n < SORT_SMALL) {
-		for (uint32_t i = 1; i < n; i++) {
-			struct slot_id x = s[i];
-			uint32_t j = i;
-			for (; j > 0 && s[j - 1].id > x.id; j--)
-				s[j] = s[j - 1];
-			s[j] = x;
-		}
-		return;
-	}
-	struct slot_id *tmp = malloc((size_t)n * sizeof(*tmp));
-	uint32_t *count = malloc(((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
-	if (!tmp || !count) {
-		free(tmp);
-		free(count);
-		qsort(s, n, sizeof(*s), slot_id_cmp);
-		return;
-	}
-	struct slot_id *from = s, *to = tmp;
-	for (unsigned shift = 0; shift < 64; shift += SORT_RADIX_BITS) {
-		memset(count, 0, ((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
-		for (uint32_t i = 0; i < n; i++)
-			count[from[i].id >> shift & 0xffff]++;
-		uint32_t sum = 0;
-		for (uint32_t d = 0; d < (1u << SORT_RADIX_BITS); d++) {
-			uint32_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			to[count[from[i].id >> shift & 0xffff]++] = from[i];
-		struct slot_id *t = from;
-		from = to;
-		to = t;
-	}
-	/* an even number of passes: the result is back in s */
-	free(tmp);
-	free(count);
-}
-
-/* The live faces (or vertices) of m in ascending id order; NULL on -ENOMEM. */
-static struct slot_id *live_sorted(const struct th_mesh *m, bool faces, uint32_t *count)
-{
-	uint32_t n = faces ? m->live_faces : m->live_verts, k = 0;
-	struct slot_id *s = malloc(((size_t)n + 1) * sizeof(*s));
-	if (!s)
-		return NULL;
-	uint32_t slots = faces ? m->nfaces : m->nverts;
-	for (uint32_t i = 0; i < slots && k < n; i++) {
-		uint64_t id = faces ? m->faces[i].id : m->verts[i].id;
-		if (id)
-			s[k++] = (struct slot_id){ id, (int32_t)i };
-	}
-	sort_by_id(s, k);
-	*count = k;
-	return s;
-}
+#define SORT_SMALL 32u /* below this many, insertion sort */
 
 /* Resolves a set of face (or vertex) ids to slots sorted by id; refuses a
  * missing element or one named twice. *out is malloc'd on success. */
-static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n, bool faces, struct slot_id **out,
+static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n, bool faces, struct th_slot_id **out,
 		       const char **why)
 {
 	if (!n || !ids)
@@ -105,7 +31,7 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 		return *why = faces ? "faces: the set names more faces than the mesh has (one is missing or named twice)"
 				    : "verts: the set names more vertices than the mesh has (one is missing or named twice)",
 		       -EINVAL;
-	struct slot_id *s = malloc((size_t)n * sizeof(*s));
+	struct th_slot_id *s = malloc((size_t)n * sizeof(*s));
 	if (!s)
 		return *why = WHY_NOMEM, -ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
@@ -116,9 +42,9 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 					    : "verts: a vertex does not exist in the mesh",
 			       -EINVAL;
 		}
-		s[i] = (struct slot_id){ ids[i], slot };
+		s[i] = (struct th_slot_id){ ids[i], slot };
 	}
-	sort_by_id(s, n);
+	th_slot_sort(s, n);
 	for (unsigned i = 1; i < n; i++)
 		if (s[i].id == s[i - 1].id) {
 			free(s);
@@ -205,7 +131,7 @@ int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 		    const char **why)
 {
 	const char *w = NULL;
-	struct slot_id *sel = NULL, *nb = NULL;
+	struct th_slot_id *sel = NULL, *nb = NULL;
 	uint8_t *fstate = NULL; /* per face slot: 1 selected, 2 neighbour */
 	uint16_t *extra = NULL; /* per face slot: corners a neighbour gains */
 	uint32_t *mid = NULL;   /* per half-edge: the local ref of its midpoint */
@@ -239,7 +165,7 @@ int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 				continue;
 			if (!fstate[g]) {
 				fstate[g] = 2;
-				nb[nnb++] = (struct slot_id){ m->faces[g].id, g };
+				nb[nnb++] = (struct th_slot_id){ m->faces[g].id, g };
 			}
 			if (m->faces[g].n + ++extra[g] > TH_MESH_FACE_VERTS_MAX) {
 				w = WHY_SUBDIV_CORNERS;
@@ -280,14 +206,14 @@ int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 		centre[i] = (uint32_t)r;
 	}
 	/* every face reshaped, removed in ascending id order */
-	struct slot_id *all = realloc(nb, ((size_t)nnb + n) * sizeof(*all));
+	struct th_slot_id *all = realloc(nb, ((size_t)nnb + n) * sizeof(*all));
 	if (!all) {
 		r = -ENOMEM;
 		goto out;
 	}
 	nb = all;
 	memcpy(all + nnb, sel, (size_t)n * sizeof(*sel));
-	sort_by_id(all, nnb + n);
+	th_slot_sort(all, nnb + n);
 	for (uint32_t i = 0; i < nnb + n; i++)
 		if ((r = th_patch_remove(out, all[i].id)) < 0)
 			goto out;
@@ -495,7 +421,7 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 {
 	const char *w = NULL;
 	uint32_t base = out->n, nv = 0, nf = 0;
-	struct slot_id *vs = NULL, *fs = NULL;
+	struct th_slot_id *vs = NULL, *fs = NULL;
 	int32_t *vidx = NULL;
 	uint32_t *refs = NULL;
 	struct cc_level cur = { 0 }, next = { 0 };
@@ -526,7 +452,7 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 		goto out;
 	}
 	r = -ENOMEM;
-	if (!(vs = live_sorted(m, false, &nv)) || !(fs = live_sorted(m, true, &nf)))
+	if (!(vs = th_mesh_live_sorted(m, false, &nv)) || !(fs = th_mesh_live_sorted(m, true, &nf)))
 		goto out;
 	if (!(vidx = malloc(((size_t)m->nverts + 1) * sizeof(*vidx))))
 		goto out;
@@ -610,6 +536,14 @@ out:
 #define WELD_CELL_LIMIT 1125899906842624.0 /* 2^50 */
 
 #define WHY_WELD_DISTANCE "distance: the weld distance must be finite and not negative"
+/* The pairs of vertices the spatial hash may compare (n vertices): beyond
+ * it the weld distance is large for the mesh (many vertices in a cell) and
+ * the work would grow as n squared, so the weld is refused. */
+#define WELD_PAIRS_PER_VERTEX 256u
+#define WELD_PAIRS_BASE 1000000u
+#define WHY_WELD_CROWDED                                                                                            \
+	"distance: the weld distance is too large for this mesh (too many vertices within it of each other to "  \
+	"compare); weld a smaller distance or fewer vertices"
 #define WHY_WELD_NOTHING "distance: no two of the vertices are within the weld distance (nothing to weld)"
 #define WHY_WELD_REPEAT                                                                                             \
 	"welding would join two corners of one face that are not next to each other (weld a smaller distance or "   \
@@ -692,9 +626,10 @@ static double dist2(const float a[3], const float b[3])
 
 /* Clusters of candidates cand[0..n) (ascending id): par[i] = the cluster's
  * lowest index, each pair within distance joined (single linkage). */
-static int weld_cluster(const struct th_mesh *m, const struct slot_id *cand, uint32_t n, float distance,
-			uint32_t *par)
+static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, uint32_t n, float distance,
+			uint32_t *par, const char **why)
 {
+	uint64_t work = 0, work_max = WELD_PAIRS_PER_VERTEX * (uint64_t)n + WELD_PAIRS_BASE;
 	struct weld_cells w;
 	uint64_t cap = 16;
 	while (cap < (uint64_t)n * 2)
@@ -734,6 +669,13 @@ static int weld_cluster(const struct th_mesh *m, const struct slot_id *cand, uin
 			q[2] = lo[2] + (k >> 2);
 			const struct weld_cell *e = cell_slot(&w, cell_key(q));
 			for (int32_t j = e->head; j >= 0; j = next[j]) {
+				if (++work > work_max) {
+					free(rank);
+					free(next);
+					free(w.t);
+					*why = WHY_WELD_CROWDED;
+					return -EINVAL;
+				}
 				uint32_t ri = uf_find(par, i), rj = uf_find(par, (uint32_t)j);
 				if (ri == rj || dist2(p, m->verts[cand[j].slot].pos) > d2max)
 					continue;
@@ -941,7 +883,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 {
 	const char *w = NULL;
 	uint32_t base = out->n, nc = 0, naff = 0;
-	struct slot_id *cand = NULL, *aff = NULL;
+	struct th_slot_id *cand = NULL, *aff = NULL;
 	uint32_t *par = NULL;
 	double *sum = NULL;
 	int32_t *tgt = NULL, *check = NULL;
@@ -958,13 +900,16 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		if ((r = resolve_set(m, verts, n, false, &cand, &w)))
 			goto out;
 		nc = n;
-	} else if (!(cand = live_sorted(m, false, &nc))) {
+	} else if (!(cand = th_mesh_live_sorted(m, false, &nc))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	r = -ENOMEM;
-	if (!(par = malloc(((size_t)nc + 1) * sizeof(*par))) || weld_cluster(m, cand, nc, distance, par))
+	if (!(par = malloc(((size_t)nc + 1) * sizeof(*par))))
 		goto out;
+	if ((r = weld_cluster(m, cand, nc, distance, par, &w)))
+		goto out;
+	r = -ENOMEM;
 	/* each cluster's mean (summed in ascending id order) and where every
 	 * vertex slot goes */
 	if (!(sum = calloc(((size_t)nc + 1) * 4, sizeof(*sum))) ||
@@ -1000,11 +945,11 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		for (unsigned k = 0; k < fc->n; k++, h = m->hes[h].next)
 			if (tgt[m->hes[h].vert] != m->hes[h].vert) {
 				affected[f] = 1;
-				aff[naff++] = (struct slot_id){ fc->id, (int32_t)f };
+				aff[naff++] = (struct th_slot_id){ fc->id, (int32_t)f };
 				break;
 			}
 	}
-	sort_by_id(aff, naff);
+	th_slot_sort(aff, naff);
 	/* the corners of the faces kept: only an edge between two of them can
 	 * be a kept face's */
 	if (!(kept = calloc((size_t)m->nverts + 1, 1)))

@@ -648,6 +648,22 @@ static void weld_joins_chains(void **state)
 	mf_stats_are(&m, 2, 0, 0, 0, 2);
 	pos_near(pos_of(&m, 10), 1.8, 0, 0);
 	pos_near(pos_of(&m, 60), 10, 0, 0);
+	th_mesh_fini(&m);
+
+	/* a distance the size of the mesh: every vertex would be compared with
+	 * every other (n squared), refused once the comparisons pass the bound */
+	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
+	th_patch_clear(&p);
+	for (unsigned i = 0; i < 3000; i++) {
+		float v[3] = { (float)(i % 60) * 1e-3f, (float)(i / 60) * 1e-3f, 0 };
+		assert_true(th_patch_vertex_add(&p, v) > 0);
+	}
+	apply_ok(&m, &p, &j, 2);
+	th_patch_clear(&p);
+	refused(th_op_weld(&m, NULL, 0, 1e-6f, &p, &why), &why, &p, 0, "nothing to weld");
+	assert_int_equal(th_op_weld(&m, NULL, 0, 1.5e-3f, &p, &why), 0); /* a chain: one cluster */
+	th_patch_clear(&p);
+	refused(th_op_weld(&m, NULL, 0, 1.0f, &p, &why), &why, &p, 0, "too large");
 	th_patch_fini(&p);
 	free(mp);
 	th_mesh_fini(&m);
