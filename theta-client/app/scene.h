@@ -9,7 +9,8 @@
  *
  * Own edits are optimistic: app_scene_tentative applies a submitted command
  * at once (the frame that submits it shows it), token = its client
- * sequence number; the tentative goes when the daemon answers (CMD_REJECT)
+ * sequence number, as an entry of the all-zero author with seq = token (so
+ * what it creates has provisional ids the editor can derive: edit/); the tentative goes when the daemon answers (CMD_REJECT)
  * or the entry it became is folded (CMD_ACK names it; the event for it, in
  * either order). The fold refusing an entry of this user comes as EVENT
  * REFUSED: logged (one line each, the first APP_SCENE_REFUSED_LOG_MAX) and

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "th_cmd.h"
+#include "th_id.h"
 #include "th_snap.h"
 
 /* The tools, in the order right a / b cycles through them. */
@@ -135,6 +136,8 @@ int edit_send(struct edit *ed, uint16_t type, uint64_t scope, const void *pl, ui
 		return r;
 	}
 	ed->st.commands++;
+	if (type == TH_CMD_MESH_CREATE && ed->ncreates < EDIT_PENDING_CREATES)
+		ed->creates[ed->ncreates++] = (struct edit_pending_create){ .tag = tag };
 	return 0;
 }
 
@@ -183,6 +186,37 @@ int edit_send_transform(struct edit *ed, uint64_t entity, const struct th_c_tran
 float edit_pick_radius(const struct edit *ed)
 {
 	return ed->cfg.pick_radius;
+}
+
+bool edit_provisional(const struct edit *ed, uint64_t entity)
+{
+	for (unsigned i = 0; i < ed->ncreates; i++)
+		if (ed->creates[i].entity == entity && entity)
+			return true;
+	return false;
+}
+
+int edit_pick_at(struct edit *ed, const struct edit_in *in, float radius, uint32_t mode, struct edit_hit *out)
+{
+	struct edit_hit h;
+	if (!edit_pick(in->sc, in->tip, radius, mode, &h))
+		return 0;
+	if (edit_provisional(ed, h.entity)) {
+		edit_say(ed, "that mesh is still on its way to the daemon (its ids are not final yet); try again in a moment");
+		return -EAGAIN;
+	}
+	*out = h;
+	return 1;
+}
+
+/* An answered mesh.create's entity has its real id from now on. */
+static void create_settled(struct edit *ed, uint64_t tag)
+{
+	for (unsigned i = 0; i < ed->ncreates; i++)
+		if (ed->creates[i].tag == tag) {
+			ed->creates[i] = ed->creates[--ed->ncreates];
+			return;
+		}
 }
 
 float edit_snap_length(const struct edit *ed, float d)
@@ -403,11 +437,17 @@ int edit_redo(struct edit *ed)
 void edit_on_sent(struct edit *ed, uint64_t tag, uint64_t client_seq)
 {
 	edit_hist_sent(&ed->hist, tag, client_seq);
+	static const uint8_t provisional_author[TH_LOGREC_KEY_LEN];
+	for (unsigned i = 0; i < ed->ncreates; i++)
+		if (ed->creates[i].tag == tag)
+			ed->creates[i].entity = th_id_derive(TH_ID_ENTITY, provisional_author, client_seq, 0);
 }
 
 void edit_on_answer(struct edit *ed, uint64_t client_seq, bool rejected, uint64_t lamport, uint64_t seq)
 {
-	edit_hist_answer(&ed->hist, client_seq, rejected, lamport, seq);
+	struct edit_hist_entry *e = edit_hist_answer(&ed->hist, client_seq, rejected, lamport, seq);
+	if (e)
+		create_settled(ed, e->tag);
 }
 
 void edit_on_refused(struct edit *ed, uint64_t lamport, uint64_t seq)

@@ -16,8 +16,10 @@ static void delete_frame(struct edit *ed, const struct edit_in *in)
 		return;
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
-	if (!edit_pick(in->sc, in->tip, r, in->option, &hit)) {
-		edit_say(ed, "delete: nothing within %.0f cm of the controller", r * 100);
+	int got = edit_pick_at(ed, in, r, in->option, &hit);
+	if (got <= 0) {
+		if (got == 0)
+			edit_say(ed, "delete: nothing within %.0f cm of the controller", r * 100);
 		return;
 	}
 	char text[EDIT_HISTORY_TEXT], b[20];

@@ -25,9 +25,11 @@ static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
 	uint32_t mode = option == EX_EDGES ? TH_SELECT_EDGE : TH_SELECT_FACE;
-	if (!edit_pick(in->sc, in->tip, r, mode, &hit)) {
-		edit_say(ed, "extrude: no %s within %.0f cm of the controller", option == EX_EDGES ? "edge" : "face",
-			 r * 100);
+	int got = edit_pick_at(ed, in, r, mode, &hit);
+	if (got <= 0) {
+		if (got == 0)
+			edit_say(ed, "extrude: no %s within %.0f cm of the controller", option == EX_EDGES ? "edge" : "face",
+				 r * 100);
 		return false;
 	}
 	const struct th_c_transform *t;

@@ -60,6 +60,16 @@ struct edit_drag {
 	float amount;    /* extrude: distance last previewed */
 };
 
+#define EDIT_PENDING_CREATES 64u /* own mesh.creates whose provisional ids are remembered */
+
+/* An own mesh.create not yet answered: the mirror shows it as a tentative
+ * edit (author all zero, seq = its client sequence number: app/scene.h), so
+ * its entity has a provisional id no command may name. */
+struct edit_pending_create {
+	uint64_t tag;
+	uint64_t entity; /* 0 until sent */
+};
+
 struct edit_peer {
 	uint64_t owner;
 	uint32_t tool;
@@ -82,6 +92,8 @@ struct edit {
 	struct th_patch patch;
 	uint32_t palette_used; /* bit per slot: material.set sent by this client */
 	struct edit_history hist;
+	struct edit_pending_create creates[EDIT_PENDING_CREATES];
+	unsigned ncreates;
 	struct edit_peer peers[EDIT_PEERS_MAX];
 	unsigned npeers;
 	struct edit_stats st;
@@ -123,6 +135,11 @@ float edit_snap_length(const struct edit *ed, float d);
  * mesh within the pick radius of world point p: 1 with *out (world), 0. */
 int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3]);
 float edit_pick_radius(const struct edit *ed);
+/* edit_pick for a tool: 1 with *out, 0 nothing within radius, -EAGAIN the
+ * nearest is this user's own creation still on its way to the daemon (its
+ * ids provisional; said). */
+int edit_pick_at(struct edit *ed, const struct edit_in *in, float radius, uint32_t mode, struct edit_hit *out);
+bool edit_provisional(const struct edit *ed, uint64_t entity);
 /* "mesh 1a2b3c4d": a short name of an id for history lines. */
 const char *edit_short_id(uint64_t id, char buf[20]);
 

@@ -17,8 +17,10 @@ static void mirror_frame(struct edit *ed, const struct edit_in *in)
 	float r = edit_pick_radius(ed);
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick(in->sc, in->tip, r, TH_SELECT_OBJECT, &hit) || !edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
-		edit_say(ed, "mirror: no mesh within %.0f cm of the controller", r * 100);
+	int got = edit_pick_at(ed, in, r, TH_SELECT_OBJECT, &hit);
+	if (got <= 0 || !edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
+		if (got == 0)
+			edit_say(ed, "mirror: no mesh within %.0f cm of the controller", r * 100);
 		return;
 	}
 	float p[3] = { in->tip[0], in->tip[1], in->tip[2] }, point[3], normal[3] = { 0, 0, 0 };

@@ -30,8 +30,10 @@ static bool grab(struct edit *ed, const struct edit_in *in)
 	bool on_sel = ed->sel.entity && edit_pick_entity(in->sc, ed->sel.entity, in->tip, r, ed->sel.mode, &hit) &&
 		      edit_sel_has(ed, &hit);
 	if (!on_sel) {
-		if (!edit_pick(in->sc, in->tip, r, in->option, &hit)) {
-			edit_say(ed, "move: nothing within %.0f cm of the controller to grab", r * 100);
+		int got = edit_pick_at(ed, in, r, in->option, &hit);
+		if (got <= 0) {
+			if (got == 0)
+				edit_say(ed, "move: nothing within %.0f cm of the controller to grab", r * 100);
 			return false;
 		}
 		edit_sel_take(ed, &hit, false);

@@ -40,9 +40,11 @@ static void paint_frame(struct edit *ed, const struct edit_in *in)
 	bool whole = in->param & 1;
 	uint32_t material = edit_palette_material(slot);
 	struct edit_hit hit;
-	if (!edit_pick(in->sc, in->tip, edit_pick_radius(ed), whole ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit)) {
-		edit_say(ed, "paint: no %s within %.0f cm of the controller", whole ? "mesh" : "face",
-			 edit_pick_radius(ed) * 100);
+	int got = edit_pick_at(ed, in, edit_pick_radius(ed), whole ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit);
+	if (got <= 0) {
+		if (got == 0)
+			edit_say(ed, "paint: no %s within %.0f cm of the controller", whole ? "mesh" : "face",
+				 edit_pick_radius(ed) * 100);
 		return;
 	}
 	const struct th_c_transform *t;

@@ -193,9 +193,10 @@ static void select_frame(struct edit *ed, const struct edit_in *in)
 		return;
 	struct edit_hit hit;
 	uint32_t mode = in->option;
-	if (edit_pick(in->sc, in->tip, edit_pick_radius(ed), mode, &hit))
+	int got = edit_pick_at(ed, in, edit_pick_radius(ed), mode, &hit);
+	if (got > 0)
 		edit_sel_take(ed, &hit, in->add);
-	else if (!in->add)
+	else if (got == 0 && !in->add)
 		edit_sel_clear(ed);
 }
 

@@ -17,8 +17,11 @@ static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 	bool smooth = in->option % 2 == 1;
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
-	if (!edit_pick(in->sc, in->tip, r, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit)) {
-		edit_say(ed, "subdivide: no %s within %.0f cm of the controller", smooth ? "mesh" : "face", r * 100);
+	int got = edit_pick_at(ed, in, r, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit);
+	if (got <= 0) {
+		if (got == 0)
+			edit_say(ed, "subdivide: no %s within %.0f cm of the controller", smooth ? "mesh" : "face",
+				 r * 100);
 		return;
 	}
 	const struct th_c_transform *t;

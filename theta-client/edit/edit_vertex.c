@@ -24,18 +24,24 @@ static void vertex_frame(struct edit *ed, const struct edit_in *in)
 	char text[EDIT_HISTORY_TEXT], b[20];
 	int rv;
 	th_patch_clear(&ed->patch);
-	if (edit_pick(in->sc, in->tip, r / 2, TH_SELECT_EDGE, &hit) && edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
+	int ge = edit_pick_at(ed, in, r / 2, TH_SELECT_EDGE, &hit), gf = 0;
+	if (ge < 0)
+		return;
+	if (ge > 0 && edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
 		if (hit.t < VERTEX_EDGE_END || hit.t > 1 - VERTEX_EDGE_END) {
 			edit_say(ed, "vertex: the tip is at the edge's end, where a vertex is already");
 			return;
 		}
 		rv = th_op_vertex_on_edge(m, hit.a, hit.b, hit.t, &ed->patch, &why);
 		snprintf(text, sizeof text, "add a vertex on an edge of mesh %s", edit_short_id(m->id, b));
-	} else if (edit_pick(in->sc, in->tip, r, TH_SELECT_FACE, &hit) && edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
+	} else if ((gf = edit_pick_at(ed, in, r, TH_SELECT_FACE, &hit)) > 0 &&
+		   edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
 		float l[3];
 		edit_xf_point_to_local(t, hit.point, l);
 		rv = th_op_vertex_on_face(m, hit.element, l, &ed->patch, &why);
 		snprintf(text, sizeof text, "add a vertex in a face of mesh %s", edit_short_id(m->id, b));
+	} else if (gf < 0) {
+		return;
 	} else if (ed->sel.entity && edit_entity_mesh(in->sc, ed->sel.entity, &t, &m)) {
 		float l[3];
 		edit_xf_point_to_local(t, p, l);

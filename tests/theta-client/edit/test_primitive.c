@@ -86,11 +86,47 @@ static void every_kind_and_the_size_parameter(void **state)
 	ef_free(f);
 }
 
+static void a_stamp_on_its_way_is_not_acted_on(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
+	ef_settle(f);
+	unsigned n = f->n;
+	const float at[3] = { 0, 1, -0.5f };
+	ef_click(f, at);
+	assert_int_equal(f->n, n + 1);
+	/* Sent as client seq 77 and shown as the mirror shows it: a tentative
+	 * with the all-zero author and seq 77. */
+	struct ef_cmd *c = &f->cmds[n];
+	edit_on_sent(f->ed, c->tag, 77);
+	struct th_logrec_entry te = { .version = 2, .type = c->type, .seq = 77, .payload_len = c->len,
+				      .payload = c->payload };
+	struct th_scene_refusal why;
+	assert_int_equal(th_fold_tentative_add(f->fold, 77, &te, &why), 0);
+	static const uint8_t zero[32];
+	uint64_t provisional = th_id_derive(TH_ID_ENTITY, zero, 77, 0);
+	assert_true(th_scene_has_entity(ef_scene(f), provisional));
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
+	ef_click(f, at);
+	assert_int_equal(edit_selection(f->ed)->entity, 0);
+	assert_non_null(strstr(edit_take_message(f->ed), "on its way"));
+	/* Answered and folded: the real entity is selectable. */
+	assert_int_equal(th_fold_tentative_drop(f->fold, 77), 0);
+	f->client_seq = 77;
+	f->delivered = n; /* ef_deliver logs it as the next seq; the tag maps again */
+	ef_deliver(f);
+	ef_click(f, at);
+	assert_int_not_equal(edit_selection(f->ed)->entity, 0);
+	assert_int_not_equal(edit_selection(f->ed)->entity, provisional);
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_cube_at_the_snapped_tip),
 		cmocka_unit_test(every_kind_and_the_size_parameter),
+		cmocka_unit_test(a_stamp_on_its_way_is_not_acted_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
