@@ -502,6 +502,36 @@ static void mirror_a_half_box_welds_it_whole(void **state)
 	mf_teardown(&m, &j, fp);
 }
 
+/* A UV sphere cut along the meridians in x = 0 and mirrored back: the
+ * whole sphere again, closed, every face outwards. */
+static void mirror_a_half_sphere_closes_it(void **state)
+{
+	(void)state;
+	struct th_mesh m;
+	struct th_patch p;
+	const char *why = NULL;
+	prim_mesh(&m, TH_PRIM_UVSPHERE, 0);
+	uint64_t west[128];
+	unsigned n = 0;
+	for (uint32_t s = 0; s < m.nfaces; s++) {
+		float nrm[3], c[3];
+		if (m.faces[s].id && !th_mesh_face_normal(&m, (int32_t)s, nrm, c) && c[0] < 0)
+			west[n++] = m.faces[s].id;
+	}
+	assert_int_equal(n, 64);
+	th_patch_init(&p);
+	assert_int_equal(th_op_delete(&m, NULL, 0, NULL, NULL, 0, west, n, &p, &why), 0);
+	mf_patch_applied(&m, &p, 2, NULL);
+	mf_stats_are(&m, 2 + 7 * 9, 7 * 8 + 9 * 8, 64, 2 * 8, 1); /* a hemisphere: a disk */
+	th_patch_clear(&p);
+	assert_int_equal(th_op_mirror(&m, X0, XN, 1e-4f, &p, &why), 0);
+	apply_checked(&m, &p, 3);
+	mf_stats_are(&m, 114, 240, 128, 0, 2);
+	faces_face(&m, X0, 1);
+	th_patch_fini(&p);
+	th_mesh_fini(&m);
+}
+
 static void mirror_apart_from_the_mesh_is_a_separate_copy(void **state)
 {
 	(void)state;
@@ -969,6 +999,7 @@ int main(void)
 		cmocka_unit_test(duplicate_faces_meeting_at_a_point),
 		cmocka_unit_test(duplicate_refusals),
 		cmocka_unit_test(mirror_a_half_box_welds_it_whole),
+		cmocka_unit_test(mirror_a_half_sphere_closes_it),
 		cmocka_unit_test(mirror_apart_from_the_mesh_is_a_separate_copy),
 		cmocka_unit_test(mirror_touching_at_a_point_keeps_the_point_apart),
 		cmocka_unit_test(mirror_refusals),
