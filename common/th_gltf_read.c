@@ -280,9 +280,19 @@ static int load_materials(struct gl *g)
 		return fail(g, "%zu materials; at most %u are read", n, TH_MODEL_MATERIALS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *mt = json_object_array_get_idx(mats, i), *pbr = member(mt, "pbrMetallicRoughness");
-		struct th_model_material out = { .base_color = { 1, 1, 1, 1 }, .roughness = 1, .metallic = 1 };
+		struct th_model_material out = { .base_color = { 1, 1, 1, 1 }, .roughness = 1, .metallic = 1,
+						 .source_index = TH_MODEL_NO_MATERIAL };
 		double c[4] = { 1, 1, 1, 1 }, x;
+		uint64_t src;
 		material_name(member(mt, "name"), i, out.name, sizeof(out.name));
+		/* A Theta export names the table entry: index and "m<index>_<name>". */
+		if (get_uint(member(mt, "extras"), "theta_material", TH_PL_MATERIALS_MAX - 1, &src) == 0) {
+			char pre[16];
+			int pl = snprintf(pre, sizeof(pre), "m%u_", (unsigned)src);
+			out.source_index = (uint32_t)src;
+			if (!strncmp(out.name, pre, (size_t)pl) && out.name[pl])
+				memmove(out.name, out.name + pl, strlen(out.name + pl) + 1);
+		}
 		if (get_numbers(pbr, "baseColorFactor", 4, c) < 0)
 			return fail(g, "material %zu: baseColorFactor is not 4 numbers", i);
 		for (int k = 0; k < 4; k++) {

@@ -35,6 +35,9 @@ struct th_model_material {
 	char name[TH_MODEL_MATERIAL_NAME_MAX + 1];
 	float base_color[4]; /* each in [0, 1] */
 	float roughness, metallic; /* in [0, 1] */
+	/* The scene table index the file says it came from (a Theta export's
+	 * extras.theta_material), or TH_MODEL_NO_MATERIAL. */
+	uint32_t source_index;
 };
 
 struct th_model_face {

@@ -202,7 +202,8 @@ static int material_named(struct ob *o, const char *line, const char *name, uint
 			*out = i;
 			return 0;
 		}
-	struct th_model_material mt = { .base_color = { 0.8f, 0.8f, 0.8f, 1 }, .roughness = 1, .metallic = 0 };
+	struct th_model_material mt = { .base_color = { 0.8f, 0.8f, 0.8f, 1 }, .roughness = 1, .metallic = 0,
+					.source_index = TH_MODEL_NO_MATERIAL };
 	if (strlen(name) > TH_MODEL_MATERIAL_NAME_MAX)
 		return fail(o, col_of(line, name), "material name '%.20s...' is longer than %u bytes", name,
 			    TH_MODEL_MATERIAL_NAME_MAX);
@@ -334,7 +335,8 @@ static int mtl_line(struct ob *o, char *line)
 		char *t = token(line, &at);
 		if (!t || strlen(t) > TH_MODEL_MATERIAL_NAME_MAX)
 			return fail(o, t ? col_of(line, t) : 1, "newmtl needs a name of 1 to %u bytes", TH_MODEL_MATERIAL_NAME_MAX);
-		struct th_model_material mt = { .base_color = { 0.8f, 0.8f, 0.8f, 1 }, .roughness = 1, .metallic = 0 };
+		struct th_model_material mt = { .base_color = { 0.8f, 0.8f, 0.8f, 1 }, .roughness = 1, .metallic = 0,
+					.source_index = TH_MODEL_NO_MATERIAL };
 		snprintf(mt.name, sizeof(mt.name), "%s", t);
 		r = th_model_material_add(m, &mt, o->why, o->whylen);
 		return r < 0 ? fail(o, 1, "more than %u materials", TH_MODEL_MATERIALS_MAX) : 0;

@@ -69,6 +69,7 @@ struct imp_plan {
 	struct imp_entry *e;
 	uint32_t n_e, cap_e;
 	uint32_t material_base;
+	uint32_t table[TH_MODEL_MATERIALS_MAX]; /* model material -> scene table index */
 };
 
 static int plan_grow(void **p, uint32_t *cap, uint32_t n, size_t size)
@@ -119,7 +120,7 @@ static int plan_entry(struct imp_plan *pl, uint16_t type, uint32_t object, uint3
 
 static uint32_t table_index(const struct imp_plan *pl, uint32_t model_material)
 {
-	return model_material == TH_MODEL_NO_MATERIAL ? 0 : pl->material_base + model_material;
+	return model_material == TH_MODEL_NO_MATERIAL ? 0 : pl->table[model_material];
 }
 
 /* The entries of object oi: faces in o->order, each with its new
@@ -220,7 +221,7 @@ static int plan_encode(const struct imp_plan *pl, const struct th_model *m, uint
 	memset(&u, 0, sizeof(u));
 	if (x->type == TH_CMD_MATERIAL_SET) {
 		const struct th_model_material *mt = &m->materials[x->material];
-		u.s.index = (uint8_t)(pl->material_base + x->material);
+		u.s.index = (uint8_t)pl->table[x->material];
 		if (th_utf8_valid((const uint8_t *)mt->name, strlen(mt->name)))
 			snprintf(u.s.name, sizeof(u.s.name), "%s", mt->name);
 		else
@@ -391,7 +392,7 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 					      { "json", no_argument, NULL, 'j' },
 					      { 0 } };
 	const char *session = NULL, *mtl_path = NULL;
-	bool dry = false, wait = true;
+	bool dry = false, wait = true, base_given = false;
 	unsigned long base = 1;
 	int c;
 	optind = 0;
@@ -407,6 +408,7 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 			break;
 		case 'B':
 			base = strtoul(optarg, &end, 10);
+			base_given = true;
 			if (*end || end == optarg || base > TH_PL_MATERIALS_MAX - 1)
 				return ctl_usage_error(ctx, "import", "--material-base needs a table index from 0 to %u, not '%s'",
 						       TH_PL_MATERIALS_MAX - 1, optarg);
@@ -460,7 +462,16 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "thetactl import: %s: %s; nothing was imported\n", path, sub);
 		goto out;
 	}
-	if (m.n_materials && pl.material_base + m.n_materials > TH_PL_MATERIALS_MAX) {
+	/* A Theta export's materials go back to the table indices they came
+	 * from (unless --material-base says otherwise); others from the base. */
+	bool source = !base_given && m.n_materials;
+	for (uint32_t i = 0; i < m.n_materials && source; i++)
+		for (uint32_t k = 0; k <= i && source; k++)
+			source = m.materials[i].source_index != TH_MODEL_NO_MATERIAL &&
+				 (k == i || m.materials[k].source_index != m.materials[i].source_index);
+	for (uint32_t i = 0; i < m.n_materials; i++)
+		pl.table[i] = source ? m.materials[i].source_index : pl.material_base + i;
+	if (!source && m.n_materials && pl.material_base + m.n_materials > TH_PL_MATERIALS_MAX) {
 		fprintf(stderr, "thetactl import: %s has %u materials; from table index %u only %u fit (see --material-base)\n",
 			path, m.n_materials, pl.material_base, TH_PL_MATERIALS_MAX - pl.material_base);
 		goto out;

@@ -71,6 +71,15 @@ static void a_glb_cube_with_extras_comes_back_as_six_quads(void **state)
 	assert_true(m.materials[0].base_color[3] == 0.5f && m.materials[0].metallic == 0.25f &&
 		    m.materials[0].roughness == 0.75f);
 	assert_non_null(o->order);
+	assert_int_equal(m.materials[0].source_index, TH_MODEL_NO_MATERIAL);
+	th_model_fini(&m);
+
+	/* A Theta export's material names its table entry. */
+	gf_with(&f, "\"name\":\"red\"", "\"name\":\"m7_red\",\"extras\":{\"theta_material\":7}");
+	if (read_glb(&f, &m, why) < 0)
+		fail_msg("refused: %s", why);
+	assert_string_equal(m.materials[0].name, "red");
+	assert_int_equal(m.materials[0].source_index, 7);
 	th_model_fini(&m);
 }
 

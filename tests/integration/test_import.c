@@ -496,6 +496,15 @@ static void export_import_keeps_the_geometry(void **state)
 		assert_int_equal(st.faces, sta.faces);
 		assert_int_equal(st.vertices, sta.vertices);
 		assert_int_equal(st.entities, sta.entities);
+		/* glTF: each material back at its index with its name. */
+		for (unsigned i = 0; k < 2 && i < TH_SCENE_MATERIALS; i++) {
+			const struct th_scene_material *x = th_scene_material(sa, i), *y = th_scene_material(th_fold_scene(b.fold), i);
+			if (!x->defined || i == 0)
+				continue;
+			assert_true(y->defined);
+			assert_string_equal(x->name, y->name);
+			assert_memory_equal(x->base_color, y->base_color, sizeof(x->base_color));
+		}
 		ctl_rebuild_fini(&b);
 		json_object_put(h);
 	}
