@@ -7,9 +7,6 @@
 #include <string.h>
 
 #define MP_SET_MAX 8u      /* elements in one picked set */
-#ifndef MP_LOOP_CUT_PICKED
-#define MP_LOOP_CUT_PICKED 1
-#endif
 #define MP_MISSING_ID UINT64_C(0x6d697373696e6721) /* an id no mesh here holds */
 
 /* ---- picking elements ---------------------------------------------------- */
@@ -430,14 +427,10 @@ static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 	case MP_EXTRUDE_EDGES:
 	case MP_EXTRUDE_FACES:
 	case MP_INSET:
+	case MP_LOOP_CUT:
 	case MP_BEVEL:
 		return m->live_faces && m->live_hes <= face_cap;
-	case MP_LOOP_CUT:
-		/* Left out of the picks while th_op_loop_cut gives a patch that
-		 * th_mesh_apply refuses on a closed ring of two quads (a double
-		 * edge; seeds 1152 and 3743): MP_LOOP_CUT_PICKED 1 puts it back. */
-		return MP_LOOP_CUT_PICKED && m->live_faces && m->live_hes <= face_cap;
-	default:
+default:
 		return false;
 	}
 }
