@@ -95,6 +95,7 @@ static void test_help_and_version(void **state)
 	assert_int_equal(client(a), 0);
 	assert_non_null(strstr(out, "--headless"));
 	assert_non_null(strstr(out, "--no-pacing"));
+	assert_non_null(strstr(out, "--history"));
 	const char *b[] = { "--version", NULL };
 	assert_int_equal(client(b), 0);
 	assert_non_null(strstr(out, THETA_VERSION));

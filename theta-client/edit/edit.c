@@ -501,8 +501,9 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 	int fx = flick(r->thumbstick[0], &ed->stick_x_armed), fy = flick(r->thumbstick[1], &ed->stick_y_armed);
 	if (fx)
 		step_option(ed, fx);
-	if (fy) {
-		ed->param[ed->tool] += fy;
+	int param = ed->param[ed->tool] + fy;
+	if (fy && param >= -EDIT_PARAM_MAX && param <= EDIT_PARAM_MAX) {
+		ed->param[ed->tool] = param;
 		ed->tool_dirty = true;
 	}
 	if (l->pressed & TH_BUTTON_X)

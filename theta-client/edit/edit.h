@@ -54,6 +54,7 @@ const char *edit_tool_name(uint32_t tool); /* "select", ...; "?" */
 #define EDIT_STICK_FLICK 0.7f         /* thumbstick deflection that counts as a flick */
 #define EDIT_STICK_REARM 0.3f         /* back under it before the next flick */
 #define EDIT_MESSAGE_MAX 160u
+#define EDIT_PARAM_MAX 16             /* a tool's parameter stays in [-16, 16] */
 #define EDIT_TOOL_SETTINGS_VERSION 1u /* tool.state settings: u8 version, u8 option, u8 param */
 #define EDIT_TOOL_STATE_MIN_NS (200ull * 1000 * 1000) /* tool.state at most this often: changes coalesce */
 
@@ -101,8 +102,9 @@ void edit_destroy(struct edit **p);
 
 /* One frame: the input's edges are this frame's (inp_state pressed and
  * released), sc the scene as shown (NULL before the first snapshot: only
- * tool switches work). 0, or -ENOMEM. A command the sink refuses is
- * counted and said (edit_take_message), not returned. */
+ * tool switches work). Returns 0: what a tool cannot do (nothing in reach,
+ * an operation refused, a command the sink refuses) is counted and said
+ * (edit_take_message). */
 int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, const struct th_scene *sc);
 
 /* What became of the commands (from the link, through main). */

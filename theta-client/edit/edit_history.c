@@ -14,7 +14,15 @@ void edit_hist_init(struct edit_history *h)
 uint64_t edit_hist_add(struct edit_history *h, uint8_t kind, uint64_t target, const char *text)
 {
 	if (h->n == EDIT_HISTORY_MAX) {
-		memmove(&h->e[0], &h->e[1], (EDIT_HISTORY_MAX - 1) * sizeof h->e[0]);
+		/* The oldest answered state entry (selection, tool, material) goes
+		 * first, so edits stay undoable longest; else the oldest entry. */
+		unsigned k = 0;
+		while (k < h->n && !(h->e[k].kind == EDIT_H_STATE && h->e[k].state != EDIT_H_QUEUED &&
+				     h->e[k].state != EDIT_H_SENT))
+			k++;
+		if (k == h->n)
+			k = 0;
+		memmove(&h->e[k], &h->e[k + 1], (h->n - k - 1) * sizeof h->e[0]);
 		h->n--;
 		h->dropped++;
 	}

@@ -13,7 +13,7 @@
 
 #include "th_logrec.h"
 
-#define EDIT_HISTORY_MAX 1024u   /* entries kept; past it the oldest go */
+#define EDIT_HISTORY_MAX 1024u   /* entries kept; past it the oldest state entry goes, else the oldest */
 #define EDIT_HISTORY_TEXT 96u    /* bytes of one entry's description */
 #define EDIT_HISTORY_RECENT 256u /* folded entries remembered for an ack that comes after them */
 

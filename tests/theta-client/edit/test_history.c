@@ -146,8 +146,16 @@ static void the_key_comes_from_an_entry_folded_before_its_ack(void **state)
 	assert_int_equal(edit_hist_undo_target(h)->tag, tag);
 	/* An answer for someone else's sequence number is not ours. */
 	assert_null(edit_hist_answer(h, 8, false, 50, 2));
-	/* Past the bound the oldest go. */
-	for (unsigned i = 0; i < EDIT_HISTORY_MAX + 5; i++)
+	/* Past the bound answered state entries go first, then the oldest. */
+	uint64_t st = edit_hist_add(h, EDIT_H_STATE, 0, "tool move (object)");
+	edit_hist_find(h, st)->state = EDIT_H_ACKED;
+	for (unsigned i = 0; i < EDIT_HISTORY_MAX - 2; i++)
+		edit_hist_add(h, EDIT_H_EDIT, 0, "x");
+	assert_int_equal(h->n, EDIT_HISTORY_MAX);
+	edit_hist_add(h, EDIT_H_EDIT, 0, "y");
+	assert_null(edit_hist_find(h, st));
+	assert_non_null(edit_hist_find(h, tag));
+	for (unsigned i = 0; i < 5; i++)
 		edit_hist_add(h, EDIT_H_EDIT, 0, "x");
 	assert_int_equal(h->n, EDIT_HISTORY_MAX);
 	assert_int_equal(h->dropped, 6);

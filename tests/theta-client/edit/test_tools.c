@@ -74,6 +74,28 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 	ef_free(f);
 }
 
+static void the_parameter_stays_in_range(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
+	for (int i = 0; i < EDIT_PARAM_MAX + 4; i++) {
+		f->in.hand[INP_RIGHT].thumbstick[1] = 1;
+		ef_frame(f, nowhere, 0, 0, 0);
+		f->in.hand[INP_RIGHT].thumbstick[1] = 0;
+		ef_frame(f, nowhere, 0, 0, 0);
+	}
+	ef_settle(f);
+	struct th_pl_tool_state ts;
+	ef_last_tool_state(f, &ts);
+	assert_int_equal((int8_t)ts.settings[2], EDIT_PARAM_MAX);
+	/* The stamp is as large as a stamp may be. */
+	unsigned n = f->n;
+	ef_click(f, at);
+	assert_int_equal(f->n, n + 1);
+	assert_non_null(strstr(edit_history(f->ed)->e[edit_history(f->ed)->n - 1].text, "(5.00 m)"));
+	ef_free(f);
+}
+
 static void others_tool_state_is_remembered(void **state)
 {
 	struct ef *f = ef_new(NULL);
@@ -217,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tools_cycle_and_replicate_with_tool_state),
+		cmocka_unit_test(the_parameter_stays_in_range),
 		cmocka_unit_test(others_tool_state_is_remembered),
 		cmocka_unit_test(trigger_hysteresis_and_clicks),
 		cmocka_unit_test(delete_destroys_the_object),
