@@ -14,6 +14,7 @@
 
 #include "th_export_int.h"
 #include "th_meshop.h"
+#include "th_meshop_int.h"
 
 /* ---- the sink ----------------------------------------------------------- */
 
@@ -295,27 +296,31 @@ void xmodel_face_normal(const struct th_mesh *m, int32_t f, float n[3])
 	}
 }
 
-/* The faces of xm->m grouped by material (counting sort, slot order kept
- * within a material), one primitive per material, with counts and bounds. */
+/* The faces of xm->m grouped by material (a counting sort of the faces in
+ * ascending id, which it keeps within a material: the order depends only
+ * on the mesh's content, not on the history that laid out its slots), one
+ * primitive per material, with counts and bounds. */
 static int mesh_build(struct xmodel *x, struct xmesh *xm)
 {
 	const struct th_mesh *m = xm->m;
-	uint32_t count[TH_SCENE_MATERIALS] = { 0 }, start[TH_SCENE_MATERIALS];
-	xm->order = malloc(((size_t)m->live_faces + 1) * sizeof(*xm->order));
-	if (!xm->order)
+	uint32_t count[TH_SCENE_MATERIALS] = { 0 }, start[TH_SCENE_MATERIALS], nlive = 0;
+	struct th_slot_id *live = th_mesh_live_sorted(m, true, &nlive);
+	xm->order = malloc(((size_t)nlive + 1) * sizeof(*xm->order));
+	if (!live || !xm->order) {
+		free(live);
 		return -ENOMEM;
-	for (uint32_t f = 0; f < m->nfaces; f++)
-		if (m->faces[f].id)
-			count[m->faces[f].material]++;
+	}
+	for (uint32_t i = 0; i < nlive; i++)
+		count[m->faces[live[i].slot].material]++;
 	uint32_t sum = 0, nprims = 0;
 	for (unsigned k = 0; k < TH_SCENE_MATERIALS; k++) {
 		start[k] = sum;
 		sum += count[k];
 		nprims += count[k] > 0;
 	}
-	for (uint32_t f = 0; f < m->nfaces; f++)
-		if (m->faces[f].id)
-			xm->order[start[m->faces[f].material]++] = f;
+	for (uint32_t i = 0; i < nlive; i++)
+		xm->order[start[m->faces[live[i].slot].material]++] = (uint32_t)live[i].slot;
+	free(live);
 	xm->prims = calloc(nprims ? nprims : 1, sizeof(*xm->prims));
 	if (!xm->prims)
 		return -ENOMEM;

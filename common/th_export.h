@@ -15,6 +15,10 @@
  *         applied), a normal per face, n-gons as they are, usemtl per run of
  *         faces of one material, provenance in comments; the MTL beside.
  *
+ * Deterministic: faces and vertices in ascending id, nodes in ascending
+ * entity id, so the bytes depend only on the scene's canonical content
+ * (th_scene_encode), not on the history that laid out its meshes' slots.
+ *
  * Streamed: the writer makes two passes over the scene (counts and bounds,
  * then the bytes; a .glb's JSON is measured by a dry run first) and holds
  * per mesh only the faces' order by material, never the file. Library

@@ -62,7 +62,7 @@ struct xprim {
 
 struct xmesh {
 	const struct th_mesh *m;
-	uint32_t *order;  /* live face slots grouped by material, slot order within */
+	uint32_t *order;  /* live face slots grouped by material, ascending id within */
 	uint32_t *amap;   /* mesh author index k -> file author index + 1 (0: unknown) */
 	uint32_t namap;
 	struct xprim *prims;

@@ -1,6 +1,7 @@
-/* Helpers the mesh operations share (th_meshop_*.c; not for other
- * callers): elements in ascending id order, the order every operation
- * visits them in (th_meshop.h). */
+/* Helpers the mesh operations share (th_meshop_*.c, and the export's
+ * writers, th_export.c / th_obj_write.c, for files in id order): elements
+ * in ascending id order, the order every operation visits them in
+ * (th_meshop.h). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>

@@ -9,6 +9,7 @@
 
 #include "th_export_int.h"
 #include "th_hex.h"
+#include "th_meshop_int.h"
 
 struct xform {
 	float q[4]; /* unit rotation */
@@ -108,10 +109,11 @@ static void put_header(struct xo *o, const struct xmodel *x, const struct th_exp
 	}
 }
 
-/* One node: its mesh's live vertices (all of them, free ones too) in slot
- * order from *base + 1, then per primitive the usemtl and its faces. */
-static void put_node(struct xo *o, const struct xmodel *x, const struct xnode *nd, uint32_t *vindex,
-		     uint64_t *vbase, uint64_t *nbase)
+/* One node: its mesh's live vertices (all of them, free ones too) in
+ * ascending id from *base + 1, then per primitive the usemtl and its faces.
+ * -ENOMEM when the vertices' order cannot be had. */
+static int put_node(struct xo *o, const struct xmodel *x, const struct xnode *nd, uint32_t *vindex,
+		    uint64_t *vbase, uint64_t *nbase)
 {
 	const struct xmesh *xm = &x->meshes[nd->mesh];
 	const struct th_mesh *m = xm->m;
@@ -126,15 +128,18 @@ static void put_node(struct xo *o, const struct xmodel *x, const struct xnode *n
 	xo_str(o, "\n# theta-mesh ");
 	put_hex64(o, m->id);
 	xo_put(o, "\n", 1);
+	uint32_t nlive = 0;
+	struct th_slot_id *live = th_mesh_live_sorted(m, false, &nlive);
+	if (!live)
+		return -ENOMEM;
 	uint64_t k = *vbase;
-	for (uint32_t v = 0; v < m->nverts; v++) {
-		if (!m->verts[v].id)
-			continue;
+	for (uint32_t i = 0; i < nlive; i++) {
 		float w[3];
-		to_world(&t, m->verts[v].pos, w);
+		to_world(&t, m->verts[live[i].slot].pos, w);
 		put_vec(o, "v", w);
-		vindex[v] = (uint32_t)(++k - *vbase);
+		vindex[live[i].slot] = (uint32_t)(++k - *vbase);
 	}
+	free(live);
 	uint64_t nk = *nbase;
 	for (uint32_t i = 0; i < xm->nprims; i++) {
 		const struct xprim *p = &xm->prims[i];
@@ -168,6 +173,7 @@ static void put_node(struct xo *o, const struct xmodel *x, const struct xnode *n
 	}
 	*vbase = k;
 	*nbase = nk;
+	return 0;
 }
 
 static int put_mtl(const struct xmodel *x, const struct th_export_config *c, int mtl_fd, struct th_export_stats *st)
@@ -216,10 +222,11 @@ int th_obj_write(const struct xmodel *x, const struct th_export_config *c, int f
 	}
 	put_header(&o, x, c);
 	uint64_t vbase = 0, nbase = 0;
-	for (uint32_t i = 0; i < x->nnodes && !o.err; i++)
+	for (uint32_t i = 0; i < x->nnodes && !o.err && r == 0; i++)
 		if (x->nodes[i].mesh >= 0)
-			put_node(&o, x, &x->nodes[i], vindex, &vbase, &nbase);
-	r = xo_flush(&o);
+			r = put_node(&o, x, &x->nodes[i], vindex, &vbase, &nbase);
+	int fr = xo_flush(&o);
+	r = r < 0 ? r : fr;
 	st->bytes = o.bytes;
 	st->vertices = vbase;
 	xo_fini(&o);

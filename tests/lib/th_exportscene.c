@@ -21,32 +21,35 @@ static int material(struct sh_log *l, struct lt_author *a, uint8_t index, const 
 	return sh_add_typed(l, a, TH_CMD_MATERIAL_SET, TH_SCOPE_GLOBAL, 0, &m);
 }
 
-/* A regular pentagon of new vertices at z = 1 around (1.5, 3), one face. */
-static int pentagon(struct sh_log *l, struct lt_author *b, const struct sh_mesh *on, uint64_t *face)
+int xs_ngon(struct sh_log *l, struct lt_author *by, const struct sh_mesh *on, unsigned sides, float cx, float cy,
+	    float z, uint32_t material, uint64_t *face)
 {
+	if (sides < 3 || sides > TH_PL_FACE_VERTS_MAX)
+		return -EINVAL;
 	struct th_pl_mesh_patch *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	unsigned o = 0;
-	for (unsigned k = 0; k < 5; k++) {
-		double t = 2 * M_PI * k / 5;
+	for (unsigned k = 0; k < sides; k++) {
+		double t = 2 * M_PI * k / sides;
 		p->ops[o].op = TH_PL_MESH_OP_VERTEX_ADD;
-		p->ops[o].position[0] = (float)(1.5 + cos(t));
-		p->ops[o].position[1] = (float)(3 + sin(t));
-		p->ops[o++].position[2] = 1;
+		p->ops[o].position[0] = (float)(cx + cos(t));
+		p->ops[o].position[1] = (float)(cy + sin(t));
+		p->ops[o++].position[2] = z;
 	}
 	p->ops[o].op = TH_PL_MESH_OP_FACE_ADD;
-	p->ops[o++].arg = 1;
-	for (unsigned k = 0; k < 5; k++) {
+	p->ops[o++].arg = material;
+	for (unsigned k = 0; k < sides; k++) {
 		p->ops[o].op = TH_PL_MESH_OP_LOOP;
 		p->ops[o].arg = TH_PL_MESH_REF_LOCAL;
 		p->ops[o++].element = k + 1;
 	}
 	p->ops_count = (uint16_t)o;
-	uint64_t seq = b->chain.seq + 1;
-	int r = sh_add_typed(l, b, TH_CMD_MESH_PATCH, TH_SCOPE_MESH, on->mesh, p);
+	uint64_t seq = by->chain.seq + 1;
+	int r = sh_add_typed(l, by, TH_CMD_MESH_PATCH, TH_SCOPE_MESH, on->mesh, p);
 	free(p);
-	*face = th_id_derive(TH_ID_MESH_ELEMENT, b->kp.pk, seq, 5 + 1);
+	if (face)
+		*face = th_id_derive(TH_ID_MESH_ELEMENT, by->kp.pk, seq, sides + 1);
 	return r;
 }
 
@@ -77,7 +80,8 @@ int xs_build(struct sh_log *l, struct xs_scene *x)
 	if ((r = material(l, &x->b, 1, "glass", (float[4]){ 0.6f, 0.8f, 1, 0.35f }, 0.05f, 0)) < 0 ||
 	    (r = material(l, &x->b, 2, "brass", (float[4]){ 0.8f, 0.6f, 0.2f, 1 }, 0.3f, 1)) < 0)
 		return r;
-	if ((r = pentagon(l, &x->b, &x->strip_a, &x->pentagon)) < 0)
+	/* A regular pentagon of new vertices at z = 1 around (1.5, 3). */
+	if ((r = xs_ngon(l, &x->b, &x->strip_a, 5, 1.5f, 3, 1, 1, &x->pentagon)) < 0)
 		return r;
 	x->lamport_b_patch = l->v[l->n - 1].e.lamport;
 	if ((r = sh_mesh_strip(l, &x->b, 2, 2, 2, &x->strip_b)) < 0)

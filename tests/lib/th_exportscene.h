@@ -32,6 +32,12 @@ struct xs_scene {
 /* Appends the history above to l (sh_init'd by the caller). 0 or negative errno. */
 int xs_build(struct sh_log *l, struct xs_scene *x);
 
+/* mesh.patch by `by` of mesh `on`: a regular polygon of `sides` new
+ * vertices at height z around (cx, cy), radius 1, one face of `material`
+ * (its id in *face when face is not NULL). 0 or negative errno. */
+int xs_ngon(struct sh_log *l, struct lt_author *by, const struct sh_mesh *on, unsigned sides, float cx, float cy,
+	    float z, uint32_t material, uint64_t *face);
+
 /* A strip mesh.create of `quads` quads by a on top of l, for scale
  * (the bench's 1 M triangles: several entries of TH_PL_MESH_OPS_MAX ops). */
 int xs_big_strips(struct sh_log *l, struct lt_author *a, uint64_t triangles);
