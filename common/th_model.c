@@ -331,6 +331,8 @@ static int try_face(struct order *w, uint32_t f)
 static void push(struct order *w, uint32_t f)
 {
 	uint32_t cap = w->o->n_faces + 1;
+	if (w->state[f] == 1 || w->state[f] == 2)
+		return; /* queued already, or placed (as a new region's first face) */
 	w->state[f] = 1;
 	w->queue[w->qt] = f;
 	w->qt = (w->qt + 1) % cap;
@@ -424,20 +426,23 @@ static int order_object(const struct th_model *m, struct th_model_object *o, cha
 			progress = false;
 			continue;
 		}
-		/* A new region: the next face that joins. */
+		/* A new region: the next face that joins, looking on from the
+		 * last region's first face (and round to the faces before it). */
 		bool found = false;
-		for (; seed < nf && !found; seed++) {
-			if (w.state[seed] == 2)
+		for (uint32_t step = 0; step < nf && !found; step++) {
+			uint32_t f = (seed + step) % nf;
+			if (w.state[f] == 2)
 				continue;
-			if ((r = try_face(&w, seed)) == -ENOMEM)
+			if ((r = try_face(&w, f)) == -ENOMEM)
 				goto nomem;
 			if (r == 0) {
 				found = true;
-				w.state[seed] = 2;
-				o->order[placed++] = seed;
-				push_neighbours(&w, seed);
+				seed = f;
+				w.state[f] = 2;
+				o->order[placed++] = f;
+				push_neighbours(&w, f);
 			} else {
-				last_bad = seed;
+				last_bad = f;
 			}
 		}
 		if (!found) {

@@ -11,8 +11,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "th_mesh.h"
 #include "th_model.h"
 
 #define CUBE_V                                                                                      \
@@ -158,6 +160,87 @@ static void bad_files_are_refused_with_line_and_column(void **state)
 			 -E2BIG);
 }
 
+/* th_model_order on a closed torus of 24 x 12 quads and two cubes in one
+ * object, faces in a seeded shuffled order (so faces of one piece come
+ * before the faces that join them): added one at a time in the reader's
+ * order, every face joins the mesh validly, and the result is closed. */
+static void faces_in_any_order_join_one_at_a_time(void **state)
+{
+	(void)state;
+	enum { NU = 24, NV = 12, NF = NU * NV + 12 };
+	static char obj[64 * 1024];
+	uint32_t faces[NF][4];
+	size_t n = 0;
+	for (unsigned j = 0; j < NV; j++)
+		for (unsigned i = 0; i < NU; i++)
+			n += (size_t)snprintf(obj + n, sizeof(obj) - n, "v %u %u %u\n", i, j, (i * 31 + j * 17) % 5);
+	static const uint32_t q[6][4] = { { 0, 3, 2, 1 }, { 4, 5, 6, 7 }, { 0, 1, 5, 4 },
+					  { 1, 2, 6, 5 }, { 2, 3, 7, 6 }, { 3, 0, 4, 7 } };
+	for (unsigned c = 0; c < 2; c++)
+		for (unsigned k = 0; k < 8; k++)
+			n += (size_t)snprintf(obj + n, sizeof(obj) - n, "v %u %u %u\n", 100 + c * 10 + (k == 1 || k == 2 || k == 5 || k == 6),
+					      (unsigned)(k == 2 || k == 3 || k == 6 || k == 7), (unsigned)(k >= 4));
+	unsigned nf = 0;
+	for (unsigned j = 0; j < NV; j++)
+		for (unsigned i = 0; i < NU; i++) {
+			uint32_t a = j * NU + i, b = j * NU + (i + 1) % NU, c = ((j + 1) % NV) * NU + (i + 1) % NU,
+				 d = ((j + 1) % NV) * NU + i;
+			uint32_t f[4] = { a, b, c, d };
+			memcpy(faces[nf++], f, sizeof(f));
+		}
+	for (unsigned c = 0; c < 2; c++)
+		for (unsigned k = 0; k < 6; k++) {
+			uint32_t f[4];
+			for (unsigned x = 0; x < 4; x++)
+				f[x] = NU * NV + c * 8 + q[k][x];
+			memcpy(faces[nf++], f, sizeof(f));
+		}
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = nf - 1; i > 0; i--) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		unsigned k = (unsigned)(rng % (i + 1));
+		uint32_t t[4];
+		memcpy(t, faces[i], sizeof(t));
+		memcpy(faces[i], faces[k], sizeof(t));
+		memcpy(faces[k], t, sizeof(t));
+	}
+	for (unsigned i = 0; i < nf; i++)
+		n += (size_t)snprintf(obj + n, sizeof(obj) - n, "f %u %u %u %u\n", faces[i][0] + 1, faces[i][1] + 1,
+				      faces[i][2] + 1, faces[i][3] + 1);
+	struct th_model m;
+	char why[TH_MODEL_WHY_LEN];
+	if (rd(obj, NULL, &m, why) < 0)
+		fail_msg("refused: %s", why);
+	const struct th_model_object *o = &m.objects[0];
+	assert_int_equal(o->n_faces, nf);
+	struct th_mesh mesh;
+	assert_int_equal(th_mesh_init(&mesh, 1), 0);
+	for (uint32_t v = 0; v < o->n_verts; v++) {
+		struct th_pl_mesh_op op = { .op = TH_PL_MESH_OP_VERTEX_ADD };
+		uint64_t id = 1 + v;
+		const char *w;
+		memcpy(op.position, m.pos[o->first_vert + v], sizeof(op.position));
+		assert_int_equal(th_mesh_apply(&mesh, &op, 1, &id, NULL, &w), 0);
+	}
+	for (uint32_t k = 0; k < o->n_faces; k++) {
+		const struct th_model_face *fc = &m.faces[o->first_face + o->order[k]];
+		struct th_pl_mesh_op ops[5] = { { .op = TH_PL_MESH_OP_FACE_ADD } };
+		uint64_t ids[5] = { 1000 + k };
+		for (uint32_t c = 0; c < fc->n; c++)
+			ops[1 + c] = (struct th_pl_mesh_op){ .op = TH_PL_MESH_OP_LOOP,
+							     .element = 1 + m.corners[fc->first + c] - o->first_vert };
+		const char *w = NULL;
+		if (th_mesh_apply(&mesh, ops, 1 + fc->n, ids, NULL, &w) != 0)
+			fail_msg("face %u of the order does not join: %s", k, w);
+	}
+	struct th_mesh_stats st;
+	th_mesh_stats(&mesh, &st);
+	assert_int_equal(st.boundary_edges, 0);
+	assert_int_equal(st.euler, 0 + 2 + 2); /* a torus and two spheres */
+	th_mesh_fini(&mesh);
+	th_model_fini(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +248,7 @@ int main(void)
 		cmocka_unit_test(objects_split_on_o_and_g_with_their_own_and_free_vertices),
 		cmocka_unit_test(equal_positions_weld_into_one_connected_mesh),
 		cmocka_unit_test(materials_come_from_the_mtl_bytes_or_by_name),
+		cmocka_unit_test(faces_in_any_order_join_one_at_a_time),
 		cmocka_unit_test(bad_files_are_refused_with_line_and_column),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
