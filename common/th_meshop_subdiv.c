@@ -559,6 +559,7 @@ out:
  * its cell's middle. A cell is named by a 64-bit hash of its coordinates;
  * two cells sharing one only cost extra distance checks. */
 #define WELD_CELL_SLACK 1.000001
+#define WELD_OCC_BITS_PER_ENTRY 8u
 
 struct weld_cell {
 	uint64_t key;
@@ -568,6 +569,9 @@ struct weld_cell {
 struct weld_cells {
 	struct weld_cell *t;
 	uint32_t mask;
+	uint64_t *occupied; /* a bit per hash value (key >> 32, WELD_OCC_BITS_PER_ENTRY a table entry):
+			     * most cells looked at are empty, and this answers in cache */
+	uint64_t occ_mask;
 };
 
 static uint64_t cell_key(const int64_t c[3])
@@ -638,10 +642,13 @@ static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, 
 	int32_t *rank = malloc(((size_t)m->nverts + 1) * sizeof(*rank));
 	w.t = malloc(cap * sizeof(*w.t));
 	w.mask = (uint32_t)(cap - 1);
-	if (!next || !rank || !w.t) {
+	w.occupied = calloc(cap * WELD_OCC_BITS_PER_ENTRY / 64, sizeof(*w.occupied));
+	w.occ_mask = cap * WELD_OCC_BITS_PER_ENTRY - 1;
+	if (!next || !rank || !w.t || !w.occupied) {
 		free(next);
 		free(rank);
 		free(w.t);
+		free(w.occupied);
 		return -ENOMEM;
 	}
 	/* visited in slot order (near in space, usually: made together), which
@@ -667,12 +674,16 @@ static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, 
 			q[0] = lo[0] + (k & 1);
 			q[1] = lo[1] + (k >> 1 & 1);
 			q[2] = lo[2] + (k >> 2);
-			const struct weld_cell *e = cell_slot(&w, cell_key(q));
+			uint64_t key = cell_key(q), bit = key >> 32 & w.occ_mask;
+			if (!(w.occupied[bit / 64] >> (bit % 64) & 1))
+				continue;
+			const struct weld_cell *e = cell_slot(&w, key);
 			for (int32_t j = e->head; j >= 0; j = next[j]) {
 				if (++work > work_max) {
 					free(rank);
 					free(next);
 					free(w.t);
+					free(w.occupied);
 					*why = WHY_WELD_CROWDED;
 					return -EINVAL;
 				}
@@ -685,7 +696,8 @@ static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, 
 					par[ri] = rj;
 			}
 		}
-		uint64_t key = cell_key(c);
+		uint64_t key = cell_key(c), bit = key >> 32 & w.occ_mask;
+		w.occupied[bit / 64] |= UINT64_C(1) << (bit % 64);
 		struct weld_cell *e = cell_slot(&w, key);
 		e->key = key;
 		next[i] = e->head;
@@ -696,6 +708,7 @@ static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, 
 	free(rank);
 	free(next);
 	free(w.t);
+	free(w.occupied);
 	return 0;
 }
 
@@ -889,7 +902,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	int32_t *tgt = NULL, *check = NULL;
 	uint8_t *affected = NULL, *seen = NULL, *kept = NULL;
 	struct weld_faces wf = { 0 };
-	struct u64map edges = { 0 };
+	struct th_slot_id *ekeys = NULL; /* the rebuilt faces' directed edges */
+	uint32_t nekeys = 0;
 	int r;
 	if (!isfinite(distance) || distance < 0) {
 		w = WHY_WELD_DISTANCE;
@@ -970,7 +984,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	wf.mat = malloc(((size_t)naff + 1) * sizeof(*wf.mat));
 	check = malloc((size_t)ncorners * sizeof(*check) + 1);
 	seen = calloc((size_t)m->nverts + 1, 1);
-	if (!wf.start || !wf.corner || !wf.mat || !check || !seen || u64map_init(&edges, ncorners))
+	if (!wf.start || !wf.corner || !wf.mat || !check || !seen ||
+	    !(ekeys = malloc((size_t)ncorners * sizeof(*ekeys) + 1)))
 		goto out;
 	uint32_t ncheck = 0;
 	for (uint32_t i = 0; i < naff; i++) {
@@ -999,10 +1014,9 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 				}
 		for (uint32_t a = 0; a < k; a++) {
 			int32_t u = cs[a], v = cs[a + 1 == k ? 0 : a + 1];
-			bool found;
-			u64map_get_put(&edges, ((uint64_t)(uint32_t)u << 32 | (uint32_t)v) + 1, 0, &found);
+			ekeys[nekeys++] = (struct th_slot_id){ (uint64_t)(uint32_t)u << 32 | (uint32_t)v, 0 };
 			int32_t he = kept[u] && kept[v] ? th_mesh_he_find(m, u, v) : TH_MESH_NONE;
-			if (found || (he != TH_MESH_NONE && !affected[m->hes[he].face])) {
+			if (he != TH_MESH_NONE && !affected[m->hes[he].face]) {
 				w = WHY_WELD_EDGE;
 				r = -EINVAL;
 				goto out;
@@ -1013,6 +1027,14 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		wf.nc += k;
 	}
 	wf.start[wf.n] = wf.nc;
+	/* two rebuilt faces along one directed edge */
+	th_slot_sort(ekeys, nekeys);
+	for (uint32_t i = 1; i < nekeys; i++)
+		if (ekeys[i].id == ekeys[i - 1].id) {
+			w = WHY_WELD_EDGE;
+			r = -EINVAL;
+			goto out;
+		}
 	if ((r = weld_check_fans(m, affected, kept, &wf, check, ncheck, &w)))
 		goto out;
 	/* emit: remove the changed faces, move each cluster's vertex to the
@@ -1062,6 +1084,6 @@ out:
 	free(wf.start);
 	free(wf.corner);
 	free(wf.mat);
-	u64map_fini(&edges);
+	free(ekeys);
 	return r;
 }
