@@ -4,8 +4,10 @@
  * over control.sock; each glTF file passes the Khronos glTF-Validator
  * with no errors and no warnings (SKIP with the reason when node or the
  * npm package is not installed); counts and per-face provenance read back
- * from the files; --at N exports the scene as it stood at position N; bad
- * requests get one sentence and leave no file behind. */
+ * from the files; --at N exports the scene as it stood at position N
+ * (folded in the writer's child: the daemon answers other requests while
+ * a large one runs, and its bytes are the live export's); bad requests
+ * get one sentence and leave no file behind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,13 +22,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl.h"
+#include "ctlproto.h"
 #include "th_exportscene.h"
+#include "th_fdpass.h"
 #include "th_gltfcheck.h"
 #include "th_harness.h"
 #include "th_logrec.h"
+#include "th_logfile.h"
+#include "th_logtest.h"
 #include "th_time.h"
 
 #define WAIT_MS 30000
@@ -58,12 +66,14 @@ struct fx {
 	struct sh_log l;
 	struct xs_scene x;
 	char dir[PATH_MAX];
+	char logdir[PATH_MAX + 128];
 };
 
-/* A daemon hosting "studio" whose log is the export scene's history. */
-static void start(struct fx *f)
+/* A daemon hosting "studio" whose log is the export scene's history, and
+ * then `big` triangles more of A's strips (xs_big_strips). */
+static void start_big(struct fx *f, uint64_t big)
 {
-	char id[64] = "", logdir[PATH_MAX + 128];
+	char id[64] = "", *logdir = f->logdir;
 	f->d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(f->d, NULL), 0);
 	const char *host[] = { "session", "host", "--name", "studio", NULL };
@@ -76,7 +86,9 @@ static void start(struct fx *f)
 	assert_int_equal(th_daemon_stop(f->d, SIGTERM, WAIT_MS, &status), 0);
 	sh_init(&f->l, true);
 	assert_int_equal(xs_build(&f->l, &f->x), 0);
-	snprintf(logdir, sizeof(logdir), "%s/sessions/%s/log", f->d->state_dir, id);
+	if (big)
+		assert_int_equal(xs_big_strips(&f->l, &f->x.a, big), 0);
+	snprintf(logdir, sizeof(f->logdir), "%s/sessions/%s/log", f->d->state_dir, id);
 	th_rm_rf(logdir);
 	assert_int_equal(sh_write_log(&f->l, f->l.n, logdir), 0);
 	assert_int_equal(th_daemon_respawn(f->d, NULL, NULL, WAIT_MS), 0);
@@ -84,6 +96,8 @@ static void start(struct fx *f)
 	snprintf(f->dir, sizeof(f->dir), "%s/exports", f->d->state_dir);
 	assert_int_equal(mkdir(f->dir, 0700), 0);
 }
+
+static void start(struct fx *f) { start_big(f, 0); }
 
 static int setup(void **state)
 {
@@ -282,6 +296,78 @@ static void at_exports_the_scene_as_it_stood(void **state)
 	scene_wait(f->d, f->l.n);
 }
 
+#define BIG_TRIANGLES 100000u /* a .glb of about 6 MB: far more than a pipe holds */
+
+/* An --at export of the whole (large) log into a pipe the test does not
+ * read yet: the writer (which folds the log in its child) fills the pipe
+ * and waits, so the export cannot be done while the daemon is asked for
+ * its status and the session's scene, and both are answered. Drained, the
+ * pipe holds exactly the bytes of a live export of the same position. */
+static void the_daemon_answers_while_an_at_export_runs(void **state)
+{
+	struct fx *f = *state;
+	start_big(f, BIG_TRIANGLES);
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	int sock = ctl_connect(f->d->runtime_dir);
+	assert_true(sock >= 0);
+	char req[256];
+	uint8_t frame[PROTO_CTL_HEADER_BYTES + sizeof(req)];
+	int n = snprintf(req, sizeof(req),
+			 "{\"cmd\":\"export\",\"args\":{\"session\":\"studio\",\"at\":%zu,\"format\":\"glb\"}}",
+			 f->l.n);
+	proto_ctl_frame_header(frame, (uint32_t)n);
+	memcpy(frame + PROTO_CTL_HEADER_BYTES, req, (size_t)n);
+	assert_int_equal(th_fdpass_send(sock, frame, PROTO_CTL_HEADER_BYTES + (size_t)n, &p[1], 1), 0);
+	close(p[1]);
+	/* The child folded the log and is writing. */
+	struct pollfd pp = { .fd = p[0], .events = POLLIN };
+	assert_int_equal(poll(&pp, 1, WAIT_MS), 1);
+	/* Meanwhile the loop answers. */
+	const char *status[] = { "--json", "status", NULL };
+	if (th_ctl(f->d, status, out, sizeof(out), err, sizeof(err)) != 0)
+		fail_msg("status while an export runs: %s", err);
+	scene_wait(f->d, f->l.n);
+	struct pollfd ps = { .fd = sock, .events = POLLIN };
+	assert_int_equal(poll(&ps, 1, 0), 0); /* the export waits on the pipe */
+	size_t len = 0, cap = 1 << 20;
+	char *got = malloc(cap);
+	assert_non_null(got);
+	for (;;) {
+		if (len == cap)
+			assert_non_null(got = realloc(got, cap *= 2));
+		ssize_t k = read(p[0], got + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		assert_true(k >= 0);
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	close(p[0]);
+	char *reply = NULL;
+	size_t rlen;
+	assert_int_equal(ctl_recv_frame(sock, &reply, &rlen), 0);
+	close(sock);
+	struct json_object *o = json_tokener_parse(reply);
+	assert_non_null(o);
+	const char *ok = th_json_path(o, "ok");
+	if (!ok || strcmp(ok, "true"))
+		fail_msg("the export failed: %s", reply);
+	assert_int_equal(strtoull(th_json_path(o, "result.bytes"), NULL, 10), len);
+	assert_int_equal(strtoull(th_json_path(o, "result.triangles"), NULL, 10), XS_TRIANGLES + BIG_TRIANGLES);
+	json_object_put(o);
+	free(reply);
+	/* The live scene's export at the same position: the same bytes. */
+	json_object_put(export_ok(f, "live.glb", NULL));
+	size_t llen;
+	char *live = slurp(f->dir, "live.glb", &llen);
+	assert_int_equal(llen, len);
+	assert_memory_equal(live, got, len);
+	free(live);
+	free(got);
+}
+
 static void bad_requests_get_one_sentence_and_no_file(void **state)
 {
 	struct fx *f = *state;
@@ -308,6 +394,21 @@ static void bad_requests_get_one_sentence_and_no_file(void **state)
 	const char *nodir[] = { "export", "--session", "studio", path, NULL };
 	assert_int_equal(th_ctl(f->d, nodir, out, sizeof(out), err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "cannot create"));
+	/* A log damaged under the running daemon: the child's rebuild for
+	 * --at reads it, fails, and its sentence comes back. */
+	char seg[PATH_MAX + 192];
+	struct stat sb;
+	th_logseg_path(f->logdir, 1, seg, sizeof(seg));
+	assert_int_equal(stat(seg, &sb), 0);
+	assert_int_equal(lt_flip_byte(seg, (uint64_t)sb.st_size / 2, 0xff), 0);
+	snprintf(path, sizeof(path), "%s/damaged.glb", f->dir);
+	const char *damaged[] = { "export", "--session", "studio", "--at", "2", path, NULL };
+	assert_int_equal(th_ctl(f->d, damaged, out, sizeof(out), err, sizeof(err)), 1);
+	if (!strstr(err, "the scene at position 2 could not be rebuilt: "))
+		fail_msg("no rebuild sentence: %s", err);
+	assert_int_equal(access(path, F_OK), -1);
+	/* The loop still answers. */
+	scene_wait(f->d, f->l.n);
 }
 
 int main(void)
@@ -315,6 +416,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(the_daemon_exports_its_scene_in_every_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(at_exports_the_scene_as_it_stood, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_daemon_answers_while_an_at_export_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_get_one_sentence_and_no_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

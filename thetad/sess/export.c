@@ -12,7 +12,10 @@
  * child exits (the control server holds the request: SRV_CTL_LATER). The
  * child keeps only the output descriptors and a pipe for its figures,
  * dies with the daemon, and at most SESS_EXPORT_CHILDREN_MAX run at once.
- * A rebuild for "at" reads and folds the log on the loop before the fork. */
+ * With "at", the loop only checks the position against the log's length
+ * (a bad one gets its sentence at once); the child reads and folds the
+ * log's first "at" entries itself, so a long log never stalls the loop,
+ * and reports a failed rebuild through its pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -43,9 +46,15 @@
 #define SESS_EXPORT_FD_MTL 4
 #define SESS_EXPORT_FD_PIPE 5
 
-/* What the child reports through its pipe. */
+/* What the child reports through its pipe: rc of the stage it ended in. */
+enum sess_export_stage {
+	SESS_EXPORT_STAGE_WRITE = 0, /* th_export_scene */
+	SESS_EXPORT_STAGE_FOLD,      /* the rebuild of the scene at "at" */
+};
+
 struct sess_export_report {
 	int32_t rc;
+	int32_t stage; /* enum sess_export_stage */
 	struct th_export_stats st;
 };
 
@@ -176,6 +185,9 @@ static void sess_export_done(struct th_loop *loop, int fd, uint32_t events, void
 		rep.rc = -EIO;
 		snprintf(err, sizeof(err), "session %s: the export's process ended without a result (%s)", x->session,
 			 WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "no report");
+	} else if (rep.rc < 0 && rep.stage == SESS_EXPORT_STAGE_FOLD) {
+		snprintf(err, sizeof(err), "session %s: the scene at position %" PRIu64 " could not be rebuilt: %s",
+			 x->session, x->pos, th_strerror(rep.rc));
 	} else if (rep.rc < 0) {
 		sess_export_error(err, sizeof(err), x->session, rep.rc);
 	}
@@ -187,16 +199,28 @@ static void sess_export_done(struct th_loop *loop, int fd, uint32_t events, void
 	sess_export_free(x);
 }
 
-static _Noreturn void sess_export_child(const struct th_scene *scene, const struct th_export_config *c, bool mtl,
-					pid_t parent)
+/* The writer: the live fold's scene as it stood at the fork (f), or, with
+ * at != UINT64_MAX, the scene of the log's positions 0 .. at - 1 folded
+ * here (the log's segments are still open: they are read before the
+ * daemon's descriptors are closed). */
+static _Noreturn void sess_export_child(struct sess_session *s, struct th_fold *f, uint64_t at,
+					const struct th_export_config *c, bool mtl, pid_t parent)
 {
-	/* Nothing of the daemon's but its memory and the three descriptors
-	 * (moved to 3, 4, 5 by the parent's setup below). */
-	close_range(SESS_EXPORT_FD_PIPE + 1, ~0u, 0);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(ECHILD);
 	struct sess_export_report rep = { 0 };
-	rep.rc = th_export_scene(scene, c, SESS_EXPORT_FD_OUT, mtl ? SESS_EXPORT_FD_MTL : -1, &rep.st);
+	if (at != UINT64_MAX) {
+		rep.rc = sess_scene_fold_at(s, at, &f);
+		if (rep.rc < 0) {
+			rep.stage = SESS_EXPORT_STAGE_FOLD;
+			ssize_t w = write(SESS_EXPORT_FD_PIPE, &rep, sizeof(rep));
+			_exit(w == (ssize_t)sizeof(rep) ? 0 : EIO);
+		}
+	}
+	/* Nothing of the daemon's but its memory and the three descriptors
+	 * (moved to 3, 4, 5 by the parent's setup below). */
+	close_range(SESS_EXPORT_FD_PIPE + 1, ~0u, 0);
+	rep.rc = th_export_scene(th_fold_scene(f), c, SESS_EXPORT_FD_OUT, mtl ? SESS_EXPORT_FD_MTL : -1, &rep.st);
 	ssize_t w = write(SESS_EXPORT_FD_PIPE, &rep, sizeof(rep));
 	_exit(w == (ssize_t)sizeof(rep) ? 0 : EIO);
 }
@@ -212,10 +236,12 @@ static void sess_export_place(int fd, int want)
 	}
 }
 
-/* Forks the writer of f's scene; 0 (the answer comes from
+/* Forks the writer of f's scene (at == UINT64_MAX) or of s's scene at
+ * position at (the child folds it); 0 (the answer comes from
  * sess_export_done) or a negative errno with nothing started. */
-static int sess_export_start(struct sess_module *m, const struct srv_ctl_caller *caller, struct th_fold *f,
-			     const struct th_export_config *c, int fd, int mtl_fd, uint64_t pos)
+static int sess_export_start(struct sess_module *m, const struct srv_ctl_caller *caller, struct sess_session *s,
+			     struct th_fold *f, uint64_t at, const struct th_export_config *c, int fd, int mtl_fd,
+			     uint64_t pos)
 {
 	struct sess_export *x = calloc(1, sizeof(*x));
 	int p[2];
@@ -245,7 +271,7 @@ static int sess_export_start(struct sess_module *m, const struct srv_ctl_caller 
 		if (fds[1] >= 0)
 			sess_export_place(fds[1], SESS_EXPORT_FD_MTL);
 		sess_export_place(fds[2], SESS_EXPORT_FD_PIPE);
-		sess_export_child(th_fold_scene(f), c, fds[1] >= 0, parent);
+		sess_export_child(s, f, at, c, fds[1] >= 0, parent);
 	}
 	int r = pid < 0 ? -errno : 0;
 	th_fd_close_all(fds, 3);
@@ -313,7 +339,7 @@ int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_ob
 			 SESS_EXPORT_CHILDREN_MAX);
 		return -EAGAIN;
 	}
-	struct th_fold *own = NULL, *f;
+	struct th_fold *f = NULL;
 	uint64_t pos;
 	if (at == UINT64_MAX) {
 		if (!(f = sess_scene_fold(s))) {
@@ -323,7 +349,7 @@ int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_ob
 		}
 		pos = sess_scene_position(s);
 	} else {
-		r = sess_scene_fold_at(s, at, &own);
+		r = sess_scene_fold_at_check(s, at);
 		if (r == -ERANGE) {
 			snprintf(err, errlen, "session %s: position %" PRIu64 " is past the end of the log (%" PRIu64
 					      " entries)", s->id, at, clog_count(s->log));
@@ -331,16 +357,14 @@ int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_ob
 		}
 		if (r < 0) {
 			snprintf(err, errlen, "session %s: the scene at position %" PRIu64 " could not be rebuilt: %s",
-				 s->id, at, r == -EAGAIN ? "the session's host key is not known yet" : th_strerror(r));
-			return r == -EAGAIN ? r : -EIO;
+				 s->id, at, "the session's host key is not known yet");
+			return r;
 		}
-		f = own;
 		pos = at;
 	}
 	struct th_export_config c = { .format = fmt, .session = s->id, .position = pos, .mtl_name = mtl,
 				      .generator = "Theta " THETA_VERSION };
-	r = sess_export_start(m, caller, f, &c, fd, mtl_fd, pos);
-	th_fold_destroy(&own); /* the child has its copy */
+	r = sess_export_start(m, caller, s, f, at, &c, fd, mtl_fd, pos);
 	if (r < 0) {
 		snprintf(err, errlen, "session %s: the export could not be started: %s", s->id, th_strerror(r));
 		return r;

@@ -980,13 +980,21 @@ static int sess_fold_at_one(void *user, const struct th_logrec_entry *e)
 	return r;
 }
 
+int sess_scene_fold_at_check(struct sess_session *s, uint64_t at)
+{
+	uint8_t key[TH_LOGREC_KEY_LEN];
+	if (!s->scene || !s->log || !sess_scene_host_key(s->scene, key))
+		return -EAGAIN;
+	return at > clog_count(s->log) ? -ERANGE : 0;
+}
+
 int sess_scene_fold_at(struct sess_session *s, uint64_t at, struct th_fold **out)
 {
 	struct th_fold_config c = { 0 };
-	if (!s->scene || !s->log || !sess_scene_host_key(s->scene, c.host_key))
-		return -EAGAIN;
-	if (at > clog_count(s->log))
-		return -ERANGE;
+	int r0 = sess_scene_fold_at_check(s, at);
+	if (r0 < 0)
+		return r0;
+	sess_scene_host_key(s->scene, c.host_key);
 	struct sess_fold_at k = { .log = s->log, .at = at };
 	int r = th_fold_create(&c, &k.f);
 	if (r < 0)

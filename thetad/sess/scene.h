@@ -75,6 +75,10 @@ uint64_t sess_scene_position(struct sess_session *s);
  * it), -EAGAIN (no scene or host key yet), -ERANGE (at is past the log's
  * end), -ENOMEM, or the log's read error. */
 int sess_scene_fold_at(struct sess_session *s, uint64_t at, struct th_fold **out);
+/* What sess_scene_fold_at would refuse before reading anything: -EAGAIN,
+ * -ERANGE, else 0 (cheap: the export checks it on the loop, then folds in
+ * its child). */
+int sess_scene_fold_at_check(struct sess_session *s, uint64_t at);
 /* th_fold_snapshot of the live scene appended to out, *next_pos the log
  * position it covers (every entry below it is in). -EAGAIN while not live. */
 int sess_scene_snapshot(struct sess_session *s, struct th_wbuf *out, uint64_t *next_pos);
