@@ -16,7 +16,7 @@
 /* The tools, in the order right a / b cycles through them. */
 static const struct edit_tool_ops *const tools[] = {
 	&edit_tool_select, &edit_tool_move, &edit_tool_extrude, &edit_tool_subdivide, &edit_tool_vertex,
-	&edit_tool_primitive, &edit_tool_paint, &edit_tool_delete, &edit_tool_mirror,
+	&edit_tool_primitive, &edit_tool_paint, &edit_tool_delete, &edit_tool_mirror, &edit_tool_shape,
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
@@ -34,6 +34,7 @@ const char *edit_tool_name(uint32_t tool)
 		[EDIT_TOOL_SELECT] = "select", [EDIT_TOOL_MOVE] = "move", [EDIT_TOOL_EXTRUDE] = "extrude",
 		[EDIT_TOOL_SUBDIVIDE] = "subdivide", [EDIT_TOOL_VERTEX] = "vertex", [EDIT_TOOL_PRIMITIVE] = "primitive",
 		[EDIT_TOOL_PAINT] = "paint", [EDIT_TOOL_DELETE] = "delete", [EDIT_TOOL_MIRROR] = "mirror",
+		[EDIT_TOOL_SHAPE] = "shape",
 	};
 	return tool <= EDIT_TOOL_MAX && names[tool] ? names[tool] : "?";
 }

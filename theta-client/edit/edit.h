@@ -42,7 +42,8 @@ enum edit_tool {
 	EDIT_TOOL_PAINT,
 	EDIT_TOOL_DELETE,
 	EDIT_TOOL_MIRROR,
-	EDIT_TOOL_MAX = EDIT_TOOL_MIRROR
+	EDIT_TOOL_SHAPE,
+	EDIT_TOOL_MAX = EDIT_TOOL_SHAPE
 };
 const char *edit_tool_name(uint32_t tool); /* "select", ...; "?" */
 

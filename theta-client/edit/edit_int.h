@@ -18,6 +18,24 @@
 #define EDIT_PRIM_SIZE_MAX 5.0f
 #define EDIT_PRIM_SIZE_STEP 1.25f  /* thumbstick up/down multiplies or divides by it */
 #define EDIT_MIRROR_WELD 0.001f    /* metres, mesh space */
+/* The shape tool's parameters (thumbstick up/down, -16..16 steps). */
+#define EDIT_INSET_DEFAULT 0.25f   /* inset: fraction of the way to the face's centre */
+#define EDIT_INSET_STEP 0.05f      /* added per parameter step */
+#define EDIT_INSET_MIN 0.05f
+#define EDIT_INSET_MAX 0.95f
+#define EDIT_LOOP_CUT_END 0.05f    /* a cut at the tip stays this fraction away from the edge's ends */
+#define EDIT_BEVEL_DEFAULT 0.02f   /* bevel: the strip's width, metres */
+#define EDIT_BEVEL_STEP 1.25f      /* multiplied or divided per parameter step */
+#define EDIT_BEVEL_MIN 0.002f
+#define EDIT_BEVEL_MAX 0.5f
+#define EDIT_WELD_DEFAULT 0.001f   /* weld: the distance, metres */
+#define EDIT_WELD_STEP 2.0f        /* multiplied or divided per parameter step */
+#define EDIT_WELD_MIN 0.0001f
+#define EDIT_WELD_MAX 0.1f
+#define EDIT_DUP_STEP_DEFAULT 0.1f /* duplicate by a click: offset along world +x, metres */
+#define EDIT_DUP_STEP_STEP 1.25f   /* multiplied or divided per parameter step */
+#define EDIT_DUP_STEP_MIN 0.01f
+#define EDIT_DUP_STEP_MAX 5.0f
 
 /* This frame's input as the tools see it (the right hand). */
 struct edit_in {
@@ -42,7 +60,8 @@ struct edit_tool_ops {
 };
 
 extern const struct edit_tool_ops edit_tool_select, edit_tool_move, edit_tool_primitive, edit_tool_paint,
-	edit_tool_delete, edit_tool_extrude, edit_tool_subdivide, edit_tool_vertex, edit_tool_mirror;
+	edit_tool_delete, edit_tool_extrude, edit_tool_subdivide, edit_tool_vertex, edit_tool_mirror,
+	edit_tool_shape;
 
 /* A drag's state (the move and extrude tools). */
 struct edit_drag {

@@ -152,6 +152,31 @@ static inline void ef_next_tool(struct ef *f, unsigned n)
 		ef_frame(f, nowhere, 0, TH_BUTTON_A, 0);
 }
 
+/* A mesh.create of patch p (all local references) at pos by `by`, folded.
+ * The entity id. */
+static inline uint64_t ef_create(struct ef *f, struct lt_author *by, const float pos[3], const struct th_patch *p)
+{
+	struct th_pl_mesh_create *mc = calloc(1, sizeof *mc);
+	assert_non_null(mc);
+	memcpy(mc->transform, pos, 3 * sizeof(float));
+	mc->transform[6] = 1;
+	mc->transform[7] = mc->transform[8] = mc->transform[9] = 1;
+	mc->ops_count = (uint16_t)p->n;
+	memcpy(mc->ops, p->ops, p->n * sizeof p->ops[0]);
+	uint8_t *buf = malloc(TH_LOGREC_PAYLOAD_MAX);
+	assert_non_null(buf);
+	int n = th_cmd_payload_encode(TH_CMD_MESH_CREATE, mc, buf, TH_LOGREC_PAYLOAD_MAX);
+	assert_true(n > 0);
+	long i = sh_add(&f->log, by, TH_CMD_MESH_CREATE, TH_SCOPE_GLOBAL, 0, buf, (size_t)n, 0);
+	assert_true(i >= 0);
+	free(buf);
+	free(mc);
+	uint64_t id = th_id_derive(TH_ID_ENTITY, f->log.v[i].e.author, f->log.v[i].e.seq, 0);
+	ef_fold(f);
+	assert_true(th_scene_has_entity(ef_scene(f), id));
+	return id;
+}
+
 /* A cube of edge `size` centred on the origin of an entity at pos, made by
  * `by` (mesh.create: 8 vertices, 6 quads), folded. The entity id. */
 static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float pos[3], float size)
@@ -174,25 +199,8 @@ static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float p
 			c[k] = th_pref_local((uint32_t)v[quads[q][k]]);
 		assert_int_equal(th_patch_face_add(&p, 0, c, 4), 0);
 	}
-	struct th_pl_mesh_create *mc = calloc(1, sizeof *mc);
-	assert_non_null(mc);
-	memcpy(mc->transform, pos, 3 * sizeof(float));
-	mc->transform[6] = 1;
-	mc->transform[7] = mc->transform[8] = mc->transform[9] = 1;
-	mc->ops_count = (uint16_t)p.n;
-	memcpy(mc->ops, p.ops, p.n * sizeof p.ops[0]);
-	uint8_t *buf = malloc(TH_LOGREC_PAYLOAD_MAX);
-	assert_non_null(buf);
-	int n = th_cmd_payload_encode(TH_CMD_MESH_CREATE, mc, buf, TH_LOGREC_PAYLOAD_MAX);
-	assert_true(n > 0);
-	long i = sh_add(&f->log, by, TH_CMD_MESH_CREATE, TH_SCOPE_GLOBAL, 0, buf, (size_t)n, 0);
-	assert_true(i >= 0);
-	free(buf);
-	free(mc);
+	uint64_t id = ef_create(f, by, pos, &p);
 	th_patch_fini(&p);
-	uint64_t id = th_id_derive(TH_ID_ENTITY, f->log.v[i].e.author, f->log.v[i].e.seq, 0);
-	ef_fold(f);
-	assert_true(th_scene_has_entity(ef_scene(f), id));
 	return id;
 }
 
