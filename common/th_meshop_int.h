@@ -14,9 +14,10 @@ struct th_slot_id {
 	int32_t slot;
 };
 
-/* Sorts by id (repeats allowed): insertion sort for a few, an LSD radix
- * sort otherwise (ids are spread like hashes, so a comparison sort pays a
- * cache miss per compare), qsort when its scratch cannot be had. */
+/* Sorts by id (repeats allowed, kept in order): insertion sort for a few,
+ * an LSD radix sort otherwise (ids are spread like hashes, so a comparison
+ * sort pays a cache miss per compare) of 8-bit digits below 16 k elements,
+ * 16-bit ones above, qsort when its scratch cannot be had. */
 void th_slot_sort(struct th_slot_id *s, uint32_t n);
 /* The live faces (faces true) or vertices of m in ascending id order
  * (malloc'd, *count of them); NULL on -ENOMEM. */

@@ -8,7 +8,8 @@
 
 #define SORT_SMALL 32u      /* below this many, insertion sort */
 #define SORT_RADIX_BITS 16u /* LSD radix sort of ids: 4 passes of 16 bits */
-#define SORT_RADIX_MASK ((1u << SORT_RADIX_BITS) - 1)
+#define SORT_RADIX_NARROW 8u /* below SORT_RADIX_WIDE elements: 8 passes of 8 bits */
+#define SORT_RADIX_WIDE 16384u /* (4 passes over 2^16 counters cost more than the elements) */
 
 int th_u64_cmp(const void *a, const void *b)
 {
@@ -35,7 +36,10 @@ void th_slot_sort(struct th_slot_id *s, uint32_t n)
 		return;
 	}
 	struct th_slot_id *tmp = malloc((size_t)n * sizeof(*tmp));
-	uint32_t *count = malloc(((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
+	/* Both widths make an even number of passes (the result ends in s). */
+	const unsigned bits = n < SORT_RADIX_WIDE ? SORT_RADIX_NARROW : SORT_RADIX_BITS;
+	const uint32_t mask = (1u << bits) - 1;
+	uint32_t *count = malloc(((size_t)1 << bits) * sizeof(*count));
 	if (!tmp || !count) {
 		free(tmp);
 		free(count);
@@ -43,18 +47,18 @@ void th_slot_sort(struct th_slot_id *s, uint32_t n)
 		return;
 	}
 	struct th_slot_id *from = s, *to = tmp;
-	for (unsigned shift = 0; shift < 64; shift += SORT_RADIX_BITS) {
-		memset(count, 0, ((size_t)1 << SORT_RADIX_BITS) * sizeof(*count));
+	for (unsigned shift = 0; shift < 64; shift += bits) {
+		memset(count, 0, ((size_t)1 << bits) * sizeof(*count));
 		for (uint32_t i = 0; i < n; i++)
-			count[from[i].id >> shift & SORT_RADIX_MASK]++;
+			count[from[i].id >> shift & mask]++;
 		uint32_t sum = 0;
-		for (uint32_t d = 0; d <= SORT_RADIX_MASK; d++) {
+		for (uint32_t d = 0; d <= mask; d++) {
 			uint32_t c = count[d];
 			count[d] = sum;
 			sum += c;
 		}
 		for (uint32_t i = 0; i < n; i++)
-			to[count[from[i].id >> shift & SORT_RADIX_MASK]++] = from[i];
+			to[count[from[i].id >> shift & mask]++] = from[i];
 		struct th_slot_id *t = from;
 		from = to;
 		to = t;
