@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "th_export_int.h"
+#include "th_ftoa.h"
 #include "th_meshop.h"
 #include "th_meshop_int.h"
 
@@ -166,13 +167,10 @@ void xo_i64(struct xo *o, int64_t v)
 
 void xo_f32(struct xo *o, float v)
 {
-	char b[32];
-	/* 6 significant digits when they read back as v (short text for the
-	 * usual values), else 9, which always do. */
-	int n = snprintf(b, sizeof(b), "%.6g", (double)v);
-	if (strtof(b, NULL) != v)
-		n = snprintf(b, sizeof(b), "%.9g", (double)v);
-	xo_put(o, b, (size_t)n);
+	/* The fewest digits that read back as v (th_ftoa.h: "%.6g"'s text
+	 * wherever that round-trips). */
+	char b[TH_F32_TEXT_MAX];
+	xo_put(o, b, th_f32_text(v, b));
 }
 
 void xo_f32_exact(struct xo *o, float v)
