@@ -18,6 +18,11 @@
 #define EDIT_PRIM_SIZE_MAX 5.0f
 #define EDIT_PRIM_SIZE_STEP 1.25f  /* thumbstick up/down multiplies or divides by it */
 #define EDIT_MIRROR_WELD 0.001f    /* metres, mesh space */
+/* The move tool's rotate and scale options. */
+#define EDIT_SCALE_SNAP 0.05f      /* the scale factor snaps to multiples of it */
+#define EDIT_SCALE_MIN 0.05f       /* and stays within [min, max] */
+#define EDIT_SCALE_MAX 20.0f
+#define EDIT_SCALE_REACH_MIN 0.01f /* metres: a scale grab this close to the centre has no ratio to follow */
 /* The shape tool's parameters (thumbstick up/down, -16..16 steps). */
 #define EDIT_INSET_DEFAULT 0.25f   /* inset: fraction of the way to the face's centre */
 #define EDIT_INSET_STEP 0.05f      /* added per parameter step */
@@ -75,6 +80,9 @@ struct edit_drag {
 	unsigned nverts;
 	bool whole;
 	float rot0[4];   /* move: the controller's rotation at the grab */
+	float pivot[3];  /* move rotate / scale: the vertices' centroid, mesh space */
+	float pivot_w[3]; /* and in world space */
+	float reach0;    /* move scale: the tip's distance from pivot_w at the grab */
 	float normal[3]; /* extrude: world direction of the pull */
 	float amount;    /* extrude: distance last previewed */
 };

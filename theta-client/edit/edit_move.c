@@ -4,7 +4,15 @@
  * the Transform for a whole object, a mesh.patch (th_op_transform) for
  * faces, edges and vertices. The drag is snapped to the grid; a whole
  * object also turns with the hand about the grab point, snapped to 15
- * degree steps (th_snap_rotation). */
+ * degree steps (th_snap_rotation).
+ *
+ * Options "rotate" and "scale" (after the four modes, so scripts keep
+ * their option numbers) act on selected faces, edges or vertices (the
+ * selection when the tip is on it, else the face at the tip) about their
+ * vertices' centroid: rotate follows the hand's rotation since the grab in
+ * 15 degree steps; scale multiplies by the ratio of the tip's distance from
+ * the centroid now to at the grab, snapped to EDIT_SCALE_SNAP. Previewed
+ * every frame, one mesh.patch on release. */
 #include "edit/edit_int.h"
 
 #include <errno.h>
@@ -14,7 +22,9 @@
 
 #include "th_snap.h"
 
-static const char *const move_options[] = { "object", "face", "edge", "vertex" };
+static const char *const move_options[] = { "object", "face", "edge", "vertex", "rotate", "scale" };
+enum { MV_ROTATE = 4, MV_SCALE = 5, MV_N };
+_Static_assert(sizeof move_options / sizeof move_options[0] == MV_N, "one name per option");
 
 /* The world displacement of the drag so far, snapped. */
 static void drag_delta(const struct edit *ed, const float tip[3], float d[3])
@@ -23,14 +33,49 @@ static void drag_delta(const struct edit *ed, const float tip[3], float d[3])
 		d[k] = edit_snap_length(ed, tip[k] - ed->drag.start[k]);
 }
 
-static bool grab(struct edit *ed, const struct edit_in *in)
+/* Rotate / scale: the drag's vertices' centroid (mesh and world) and, for
+ * scale, the tip's distance from it; false (said) when the tip is too close
+ * to the centre to measure a ratio. */
+static bool pivot(struct edit *ed, const struct th_mesh *m, const struct th_c_transform *t, const struct edit_in *in,
+		  unsigned option)
+{
+	struct edit_drag *d = &ed->drag;
+	double c[3] = { 0, 0, 0 };
+	unsigned n = 0;
+	for (unsigned i = 0; i < d->nverts; i++) {
+		int32_t v = th_mesh_vert_find(m, d->verts[i]);
+		if (v == TH_MESH_NONE)
+			continue;
+		for (int k = 0; k < 3; k++)
+			c[k] += m->verts[v].pos[k];
+		n++;
+	}
+	for (int k = 0; k < 3; k++)
+		d->pivot[k] = n ? (float)(c[k] / n) : 0;
+	edit_xf_point_to_world(t, d->pivot, d->pivot_w);
+	float w[3];
+	for (int k = 0; k < 3; k++)
+		w[k] = in->tip[k] - d->pivot_w[k];
+	d->reach0 = sqrtf(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+	if (option == MV_SCALE && d->reach0 < EDIT_SCALE_REACH_MIN) {
+		edit_say(ed, "scale: grab at least %.0f cm from the selection's centre (the hand's distance from it sets "
+			     "the scale)",
+			 EDIT_SCALE_REACH_MIN * 100);
+		return false;
+	}
+	return true;
+}
+
+static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 {
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
-	bool on_sel = ed->sel.entity && edit_pick_entity(in->sc, ed->sel.entity, in->tip, r, ed->sel.mode, &hit) &&
-		      edit_sel_has(ed, &hit);
+	bool turn = option >= MV_ROTATE; /* rotate or scale: elements only, else the face at the tip */
+	uint32_t mode = turn ? TH_SELECT_FACE : option;
+	bool on_sel = ed->sel.entity && !(turn && ed->sel.mode == TH_SELECT_OBJECT) &&
+		      edit_pick_entity(in->sc, ed->sel.entity, in->tip, r, ed->sel.mode, &hit) && edit_sel_has(ed, &hit);
 	if (!on_sel) {
-		int got = edit_pick_at(ed, in, r, in->option, &hit);
+		int got = edit_pick_at(ed, in, r, mode, &hit);
 		if (got <= 0) {
 			if (got == 0)
 				edit_say(ed, "move: nothing within %.0f cm of the controller to grab", r * 100);
@@ -67,6 +112,8 @@ static bool grab(struct edit *ed, const struct edit_in *in)
 			return false;
 		}
 		d->nverts = (unsigned)nv;
+		if (turn && !pivot(ed, m, t, in, option))
+			return false;
 	}
 	if (edit_preview_begin(ed, in->sc, ed->sel.entity) < 0)
 		return false;
@@ -76,21 +123,87 @@ static bool grab(struct edit *ed, const struct edit_in *in)
 	return true;
 }
 
-/* ed->patch: the drag's vertices moved by the world displacement w, on the
- * entity's mesh as it is now. */
-static int element_patch(struct edit *ed, const struct th_scene *sc, const float w[3], const char **why)
+/* The hand's rotation since the grab, snapped to 15 degree steps (world);
+ * its angle in degrees, 0 for none. */
+static float hand_turn(const struct edit *ed, const float rot[4], float snapped[4])
+{
+	const float *r0 = ed->drag.rot0;
+	float inv0[4] = { -r0[0], -r0[1], -r0[2], r0[3] }, q[4];
+	const char *why;
+	edit_quat_mul(rot, inv0, q);
+	if (th_snap_rotation(q, 0, snapped, &why) < 0 || snapped[3] == 1.0f) {
+		snapped[0] = snapped[1] = snapped[2] = 0;
+		snapped[3] = 1;
+		return 0;
+	}
+	float w = fminf(fabsf(snapped[3]), 1.0f);
+	return 2.0f * acosf(w) * 180.0f / (float)M_PI;
+}
+
+/* The scale factor for the tip: its distance from the centroid over the
+ * distance at the grab, snapped, within [EDIT_SCALE_MIN, EDIT_SCALE_MAX]. */
+static float hand_scale(const struct edit *ed, const float tip[3])
+{
+	float w[3];
+	for (int k = 0; k < 3; k++)
+		w[k] = tip[k] - ed->drag.pivot_w[k];
+	float s = sqrtf(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) / ed->drag.reach0;
+	s = roundf(s / EDIT_SCALE_SNAP) * EDIT_SCALE_SNAP;
+	return s < EDIT_SCALE_MIN ? EDIT_SCALE_MIN : s > EDIT_SCALE_MAX ? EDIT_SCALE_MAX : s;
+}
+
+/* The map the drag applies in mesh space: a translation by the world
+ * displacement w (modes), a turn by the hand's snapped rotation (rotate)
+ * or a scale by the hand's distance ratio (scale) about the centroid. false
+ * when it is the identity (nothing to do yet). *amount: degrees or the
+ * factor. */
+static bool drag_map(const struct edit *ed, const struct edit_in *in, unsigned option, const float w[3],
+		     struct th_affine *a, float *amount)
+{
+	const struct edit_drag *d = &ed->drag;
+	if (option == MV_ROTATE) {
+		float q[4];
+		*amount = hand_turn(ed, in->rot, q);
+		if (*amount == 0)
+			return false;
+		/* The world turn in the mesh's frame: conj(R) q R (exact for a uniform scale). */
+		const float *r = d->xf0.rotation;
+		float rc[4] = { -r[0], -r[1], -r[2], r[3] }, t[4], ql[4];
+		edit_quat_mul(q, r, t);
+		edit_quat_mul(rc, t, ql);
+		th_affine_rotate(a, ql, d->pivot);
+		return true;
+	}
+	if (option == MV_SCALE) {
+		*amount = hand_scale(ed, in->tip);
+		if (*amount == 1.0f)
+			return false;
+		float s[3] = { *amount, *amount, *amount };
+		th_affine_scale(a, s, d->pivot);
+		return true;
+	}
+	*amount = sqrtf(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+	float l[3];
+	edit_xf_dir_to_local(&d->xf0, w, l);
+	th_affine_translate(a, l);
+	return true;
+}
+
+/* ed->patch: the drag's vertices moved by the drag's map, on the entity's
+ * mesh as it is now; 1 when empty (the map is the identity). */
+static int element_patch(struct edit *ed, const struct edit_in *in, unsigned option, const float w[3],
+			 float *amount, const char **why)
 {
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(sc, ed->drag.entity, &t, &m) || m->id != ed->drag.mesh) {
+	if (!edit_entity_mesh(in->sc, ed->drag.entity, &t, &m) || m->id != ed->drag.mesh) {
 		*why = "the mesh is gone";
 		return -ENOENT;
 	}
-	float l[3];
-	edit_xf_dir_to_local(&ed->drag.xf0, w, l);
 	struct th_affine a;
-	th_affine_translate(&a, l);
 	th_patch_clear(&ed->patch);
+	if (!drag_map(ed, in, option, w, &a, amount))
+		return 1;
 	return th_op_transform(m, ed->drag.verts, ed->drag.nverts, &a, &ed->patch, why);
 }
 
@@ -118,13 +231,15 @@ static void moved_transform(const struct edit *ed, const float rot[4], const flo
 
 static void move_frame(struct edit *ed, const struct edit_in *in)
 {
+	unsigned option = in->option % MV_N;
 	if (!ed->drag.on) {
 		if (in->act_down && in->tracked)
-			grab(ed, in);
+			grab(ed, in, option);
 		return;
 	}
-	float d[3];
-	drag_delta(ed, in->tip, d);
+	float d[3] = { 0, 0, 0 }, amount = 0;
+	if (option < MV_ROTATE)
+		drag_delta(ed, in->tip, d);
 	struct th_c_transform xf;
 	moved_transform(ed, in->rot, d, &xf);
 	const char *why = NULL;
@@ -133,32 +248,45 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 			return;
 		if (ed->drag.whole)
 			edit_preview_transform(ed, &xf);
-		else if (element_patch(ed, in->sc, d, &why) == 0)
+		else if (element_patch(ed, in, option, d, &amount, &why) >= 0)
 			edit_preview_patch(ed);
 		return;
 	}
 	/* Released: one command for the whole drag. */
 	ed->drag.on = false;
 	edit_preview_end(ed);
-	bool turned = memcmp(xf.rotation, ed->drag.xf0.rotation, sizeof xf.rotation) != 0;
-	if (sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN && !(turned && ed->drag.whole))
-		return;
 	char text[EDIT_HISTORY_TEXT], b[20];
 	if (ed->drag.whole) {
+		bool turned = memcmp(xf.rotation, ed->drag.xf0.rotation, sizeof xf.rotation) != 0;
+		if (sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN && !turned)
+			return;
 		snprintf(text, sizeof text, "move mesh %s by (%.3f, %.3f, %.3f)%s", edit_short_id(ed->drag.mesh, b), d[0],
 			 d[1], d[2], turned ? " and turn it" : "");
 		edit_send_transform(ed, ed->drag.entity, &xf, text);
 		return;
 	}
-	if (element_patch(ed, in->sc, d, &why) < 0) {
-		edit_say(ed, "move: %s", why ? why : "out of memory");
+	if (option < MV_ROTATE && sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < EDIT_DRAG_MIN)
+		return; /* moved less than a millimetre */
+	int r = element_patch(ed, in, option, d, &amount, &why);
+	if (r < 0) {
+		edit_say(ed, "%s: %s", move_options[option < MV_ROTATE ? 0 : option], why ? why : "out of memory");
 		return;
 	}
-	snprintf(text, sizeof text, "move %u vert%s of mesh %s by (%.3f, %.3f, %.3f)", ed->drag.nverts,
-		 ed->drag.nverts == 1 ? "ex" : "ices", edit_short_id(ed->drag.mesh, b), d[0], d[1], d[2]);
+	if (r == 1)
+		return; /* turned less than a step, or scaled by 1 */
+	unsigned n = ed->drag.nverts;
+	const char *vs = n == 1 ? "ex" : "ices";
+	edit_short_id(ed->drag.mesh, b);
+	if (option == MV_ROTATE)
+		snprintf(text, sizeof text, "rotate %u vert%s of mesh %s by %.0f degrees about their centre", n, vs, b,
+			 amount);
+	else if (option == MV_SCALE)
+		snprintf(text, sizeof text, "scale %u vert%s of mesh %s by %.2f about their centre", n, vs, b, amount);
+	else
+		snprintf(text, sizeof text, "move %u vert%s of mesh %s by (%.3f, %.3f, %.3f)", n, vs, b, d[0], d[1], d[2]);
 	edit_send_patch(ed, ed->drag.mesh, text);
 }
 
 const struct edit_tool_ops edit_tool_move = {
-	.tool = EDIT_TOOL_MOVE, .name = "move", .noptions = 4, .options = move_options, .frame = move_frame,
+	.tool = EDIT_TOOL_MOVE, .name = "move", .noptions = MV_N, .options = move_options, .frame = move_frame,
 };
