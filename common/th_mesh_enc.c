@@ -144,10 +144,13 @@ int th_mesh_encode(const struct th_mesh *m, struct th_wbuf *w)
 	uint32_t *face_off = NULL, *amap = amap_small;
 	struct author_key *ak = ak_small;
 	if (nauthors > AUTHORS_SMALL) {
-		amap = malloc(((size_t)nauthors + 1) * sizeof(*amap) + (size_t)nauthors * sizeof(*ak));
+		/* One block: the map, then the keys at their alignment. */
+		size_t al = _Alignof(struct author_key);
+		size_t off = (((size_t)nauthors + 1) * sizeof(*amap) + al - 1) / al * al;
+		amap = malloc(off + (size_t)nauthors * sizeof(*ak));
 		if (!amap)
 			return -ENOMEM;
-		ak = (struct author_key *)(amap + nauthors + 1);
+		ak = (struct author_key *)((char *)amap + off);
 	}
 	author_map(m, amap, ak, &nlisted);
 	if (large) {
