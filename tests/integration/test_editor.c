@@ -212,7 +212,9 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	assert_non_null(strstr(out, "component.write"));
 
 	/* The watcher, once at the log's end, has the selection in its mirror. */
-	uint64_t pos = jnum(scene_json(d), "log_position");
+	o = scene_json(d);
+	uint64_t pos = jnum(o, "log_position");
+	json_object_put(o);
 	wait_at(d, watcher, pos);
 	assert_int_equal(kill(watcher, SIGTERM), 0);
 	assert_int_equal(th_wait_pid(watcher, WAIT_MS, &status), 0);
