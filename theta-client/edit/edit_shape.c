@@ -217,6 +217,23 @@ static void dup_grab(struct edit *ed, const struct edit_in *in)
 	struct edit_drag *d = &ed->drag;
 	*d = (struct edit_drag){ .entity = hit.entity, .mesh = m->id, .xf0 = *t };
 	d->nfaces = edit_sel_ids(ed, hit.entity, TH_SELECT_FACE, d->faces, EDIT_SELECT_MAX);
+	/* A copy too large for one command is refused now, not previewed for
+	 * the whole drag and refused at the release. */
+	const char *why = NULL;
+	float step[3] = { EDIT_DUP_STEP_MIN, 0, 0 }, l[3];
+	edit_xf_dir_to_local(t, step, l);
+	th_patch_clear(&ed->patch);
+	int r = th_op_duplicate(m, d->faces, d->nfaces, l, &ed->patch, &why);
+	if (r == 0 && !th_patch_fits(&ed->patch)) {
+		edit_say(ed, "duplicate: the copy takes %u ops; one edit carries at most %u: select fewer faces",
+			 (unsigned)ed->patch.n, (unsigned)TH_PATCH_ENTRY_OPS);
+		return;
+	}
+	if (r < 0) {
+		edit_say(ed, "duplicate: %s", r == -E2BIG ? "the copy is too large for one edit: select fewer faces"
+					   : why ? why : "out of memory");
+		return;
+	}
 	if (edit_preview_begin(ed, in->sc, hit.entity) < 0)
 		return;
 	d->on = true;

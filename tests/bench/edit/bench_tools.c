@@ -12,8 +12,14 @@
  *                                 this one applied on the copy made at the grab)
  *   edit.extrude_frame_vs_copy    its ratio to the copy (goal: below 1, cheaper than copying)
  *   edit.move_frame_10k_us        one frame of a drag of one face (th_op_transform + show)
+ *   edit.rotate_frame_10k_us      one frame of move's rotate of 256 top faces (the most a selection
+ *                                 holds) about their centroid (th_affine_rotate, th_op_transform + show)
+ *   edit.duplicate_frame_10k_us   one frame of the shape tool's duplicate drag of those 256 faces
+ *                                 (th_op_duplicate + show)
+ *   edit.duplicate_frame_vs_copy  its ratio to the copy (goal: below 1)
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,7 @@
 
 #define BENCH_FRAMES 201
 #define CUBE_CUTS 40u
+#define SEL_FACES 256u /* EDIT_SELECT_MAX: the most faces a selection holds */
 
 static const uint8_t author[32] = { 0xed };
 
@@ -59,6 +66,26 @@ static uint64_t top_face(const struct th_mesh *m, float centre[3])
 		}
 	}
 	return best;
+}
+
+/* The n faces of m facing +y whose centres are nearest the top's centre. */
+static unsigned top_faces(const struct th_mesh *m, uint64_t *out, unsigned n)
+{
+	static uint64_t key[1u << 16];
+	unsigned k = 0;
+	for (uint32_t f = 0; f < m->nfaces && k < sizeof key / sizeof key[0]; f++) {
+		float nrm[3], c[3];
+		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, nrm, c) < 0 || nrm[1] < 0.99f)
+			continue;
+		/* distance (mm^2, 32 bits) above the slot: sorts by distance, then slot */
+		uint64_t d = (uint64_t)((c[0] * c[0] + c[2] * c[2]) * 1e6f);
+		key[k++] = d << 32 | f;
+	}
+	qsort(key, k, sizeof key[0], th_bench_cmp_u64);
+	unsigned got = k < n ? k : n;
+	for (unsigned i = 0; i < got; i++)
+		out[i] = m->faces[(uint32_t)key[i]].id;
+	return got;
 }
 
 int main(void)
@@ -146,6 +173,48 @@ int main(void)
 			die("a move frame", r, why);
 	}
 	th_bench_figure("edit.move_frame_10k_us", median_us(ns, BENCH_FRAMES), "us");
+
+	static uint64_t sel[SEL_FACES], sel_verts[SEL_FACES * 4];
+	unsigned nsel = top_faces(&m, sel, SEL_FACES);
+	int nsv = th_op_vertices_of(&m, sel, nsel, NULL, NULL, 0, sel_verts, SEL_FACES * 4);
+	if (nsel != SEL_FACES || nsv <= 0)
+		die("selecting the top faces", nsv, NULL);
+	double piv[3] = { 0, 0, 0 };
+	for (int i = 0; i < nsv; i++)
+		for (int k = 0; k < 3; k++)
+			piv[k] += m.verts[th_mesh_vert_find(&m, sel_verts[i])].pos[k];
+	float pivot[3] = { (float)(piv[0] / nsv), (float)(piv[1] / nsv), (float)(piv[2] / nsv) };
+	for (unsigned i = 0; i < BENCH_FRAMES; i++) {
+		uint64_t t0 = th_now_ns();
+		float half = (float)(i % 23 + 1) * 15.0f * (float)M_PI / 360.0f;
+		float q[4] = { 0, sinf(half), 0, cosf(half) };
+		struct th_affine a;
+		th_affine_rotate(&a, q, pivot);
+		th_patch_clear(&p);
+		r = th_op_transform(&m, sel_verts, (unsigned)nsv, &a, &p, &why);
+		if (r == 0)
+			r = edit_preview_show(&pv, &p, &why);
+		ns[i] = th_now_ns() - t0;
+		if (r < 0)
+			die("a rotate frame", r, why);
+	}
+	th_bench_figure("edit.rotate_frame_10k_us", median_us(ns, BENCH_FRAMES), "us");
+
+	for (unsigned i = 0; i < BENCH_FRAMES; i++) {
+		uint64_t t0 = th_now_ns();
+		th_patch_clear(&p);
+		r = th_op_duplicate(&m, sel, nsel, (float[3]){ 0.01f * (float)(i + 1), 0, 0 }, &p, &why);
+		if (r == 0)
+			r = edit_preview_show(&pv, &p, &why);
+		ns[i] = th_now_ns() - t0;
+		if (r < 0)
+			die("a duplicate frame", r, why);
+	}
+	double dup = median_us(ns, BENCH_FRAMES);
+	th_bench_figure("edit.duplicate_frame_10k_us", dup, "us");
+	th_bench_figure_goal("edit.duplicate_frame_vs_copy", dup / copy_us, "x", "< 1", dup < copy_us);
+	if (!th_patch_fits(&p))
+		die("the duplicate of a full selection fitting one command", -E2BIG, NULL);
 	edit_preview_fini(&pv);
 	th_mesh_fini(&m);
 	th_patch_fini(&p);

@@ -364,6 +364,38 @@ static void weld_distance_follows_the_parameter(void **state)
 	ef_free(f);
 }
 
+/* A copy too large for one command is refused at the grab, before any
+ * preview: a grid of 1 981 ops, duplicated once (1 981 ops fit), then the
+ * whole mesh again (3 962 do not). */
+static void a_copy_too_large_for_one_edit_is_refused_at_the_grab(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	struct th_prim pp;
+	th_prim_defaults(&pp, TH_PRIM_PLANE);
+	pp.subdiv = 17; /* cuts: 18 x 18 quads */
+	struct th_patch p;
+	th_patch_init(&p);
+	const char *why = NULL;
+	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
+	assert_int_equal(p.n, 19 * 19 + 5 * 18 * 18);
+	uint64_t e = ef_create(f, &f->other, at, &p);
+	th_patch_fini(&p);
+	shape_option(f, 5, "duplicate");
+	const float tip[3] = { 0.01f, 1.01f, -0.5f };
+	ef_click(f, tip);
+	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 1);
+	ef_deliver(f);
+	mesh_is(f, e, 2 * 19 * 19, 2 * 18 * 18);
+	ef_frame(f, tip, 1, 0, 0);
+	assert_false(edit_preview(f->ed)->active);
+	const char *msg = edit_take_message(f->ed);
+	assert_non_null(msg);
+	assert_string_equal(msg, "duplicate: the copy takes 3962 ops; one edit carries at most 2048: select fewer faces");
+	ef_frame(f, (float[3]){ tip[0] + 0.1f, tip[1], tip[2] }, 0, 0, 0);
+	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 1);
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +407,7 @@ int main(void)
 		cmocka_unit_test(bevel_an_edge_and_the_selected_edges),
 		cmocka_unit_test(weld_the_mesh_at_the_tip),
 		cmocka_unit_test(weld_distance_follows_the_parameter),
+		cmocka_unit_test(a_copy_too_large_for_one_edit_is_refused_at_the_grab),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
