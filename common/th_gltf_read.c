@@ -742,13 +742,8 @@ int th_gltf_read(const uint8_t *p, size_t len, struct th_model *m, char *why, si
 			 json_object_get_string(json_object_array_get_idx(req, 0)));
 		goto out;
 	}
-	if ((r = load_buffers(&g)) < 0 || (r = load_materials(&g)) < 0 || (r = read_scene(&g)) < 0)
-		goto out;
-	if (!m->n_objects) {
-		r = fail(&g, "the scene has no node with a mesh: nothing to import");
-		goto out;
-	}
-	r = th_model_order(m, why, whylen);
+	if ((r = load_buffers(&g)) >= 0 && (r = load_materials(&g)) >= 0)
+		r = read_scene(&g);
 out:
 	for (uint32_t i = 0; i < g.n_bufs; i++)
 		free(g.bufs[i]);
@@ -756,7 +751,5 @@ out:
 	free(g.buf_len);
 	free(g.visited);
 	json_object_put(g.root);
-	if (r < 0)
-		th_model_fini(m);
-	return r;
+	return th_model_finish(m, r, "the scene has no node with a mesh", why, whylen);
 }

@@ -25,8 +25,7 @@ void th_model_fini(struct th_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Room for one more of n in *cap (doubling up to max). */
-static int grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size)
+int th_model_grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size)
 {
 	if (n < *cap)
 		return 0;
@@ -43,9 +42,22 @@ static int grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size)
 	return 0;
 }
 
+int th_model_finish(struct th_model *m, int r, const char *empty, char *why, size_t whylen)
+{
+	if (r >= 0 && !m->n_objects) {
+		snprintf(why, whylen, "%s: nothing to import", empty);
+		r = -EINVAL;
+	}
+	if (r >= 0)
+		r = th_model_order(m, why, whylen);
+	if (r < 0)
+		th_model_fini(m);
+	return r;
+}
+
 int th_model_object_add(struct th_model *m, const char *name, char *why, size_t whylen)
 {
-	int r = grow((void **)&m->objects, &m->cap_objects, m->n_objects, TH_MODEL_OBJECTS_MAX, sizeof(*m->objects));
+	int r = th_model_grow((void **)&m->objects, &m->cap_objects, m->n_objects, TH_MODEL_OBJECTS_MAX, sizeof(*m->objects));
 	if (r < 0) {
 		snprintf(why, whylen, r == -E2BIG ? "more than %u objects" : "out of memory", TH_MODEL_OBJECTS_MAX);
 		return r;
@@ -59,7 +71,7 @@ int th_model_object_add(struct th_model *m, const char *name, char *why, size_t 
 
 int th_model_vert_add(struct th_model *m, const float p[3], char *why, size_t whylen)
 {
-	int r = grow((void **)&m->pos, &m->cap_verts, m->n_verts, TH_MODEL_VERTS_MAX, sizeof(*m->pos));
+	int r = th_model_grow((void **)&m->pos, &m->cap_verts, m->n_verts, TH_MODEL_VERTS_MAX, sizeof(*m->pos));
 	if (r < 0) {
 		snprintf(why, whylen, r == -E2BIG ? "more than %u vertices" : "out of memory", TH_MODEL_VERTS_MAX);
 		return r;
@@ -73,7 +85,7 @@ int th_model_vert_add(struct th_model *m, const float p[3], char *why, size_t wh
 int th_model_face_add(struct th_model *m, const uint32_t *corners, uint32_t n, uint32_t material, char *why,
 		      size_t whylen)
 {
-	int r = grow((void **)&m->faces, &m->cap_faces, m->n_faces, TH_MODEL_FACES_MAX, sizeof(*m->faces));
+	int r = th_model_grow((void **)&m->faces, &m->cap_faces, m->n_faces, TH_MODEL_FACES_MAX, sizeof(*m->faces));
 	if (r < 0) {
 		snprintf(why, whylen, r == -E2BIG ? "more than %u faces" : "out of memory", TH_MODEL_FACES_MAX);
 		return r;
@@ -83,7 +95,7 @@ int th_model_face_add(struct th_model *m, const uint32_t *corners, uint32_t n, u
 		return -E2BIG;
 	}
 	while (m->cap_corners < m->n_corners + n) {
-		r = grow((void **)&m->corners, &m->cap_corners, m->cap_corners, TH_MODEL_CORNERS_MAX, sizeof(uint32_t));
+		r = th_model_grow((void **)&m->corners, &m->cap_corners, m->cap_corners, TH_MODEL_CORNERS_MAX, sizeof(uint32_t));
 		if (r < 0) {
 			snprintf(why, whylen, "out of memory");
 			return -ENOMEM;

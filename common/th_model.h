@@ -79,6 +79,15 @@ int th_model_face_add(struct th_model *m, const uint32_t *corners, uint32_t n, u
 /* A material; its index, or -E2BIG. */
 int th_model_material_add(struct th_model *m, const struct th_model_material *mt, char *why, size_t whylen);
 
+/* Room for one more of n elements of size in *p (capacity *cap, doubling
+ * up to max): 0, -E2BIG when n has reached max, -ENOMEM. The readers'
+ * own arrays grow by it too. */
+int th_model_grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size);
+/* A reader's last step with its result r so far: r < 0 empties m; a model
+ * without objects is refused with "<empty>: nothing to import"; else
+ * th_model_order. Returns the result. */
+int th_model_finish(struct th_model *m, int r, const char *empty, char *why, size_t whylen);
+
 /* Welds exactly equal positions (+0 and -0 equal) among the open object's
  * vertices from first_vert on, used by its faces from first_face on (one
  * glTF primitive): corners name the first of equal vertices; vertices no

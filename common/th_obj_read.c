@@ -56,23 +56,6 @@ static int fail(struct ob *o, unsigned col, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	uint32_t c = *cap ? *cap * 2 : 256;
-	if (c > max)
-		c = max;
-	if (c <= n)
-		return -E2BIG;
-	void *q = realloc(*p, (size_t)c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
@@ -121,7 +104,7 @@ static int new_object(struct ob *o, const char *name, bool force)
 		snprintf(o->names[o->nobj - 1], sizeof(o->names[0]), "%s", name);
 		return 0;
 	}
-	int r = grow((void **)&o->names, &o->cap_obj, o->nobj, TH_MODEL_OBJECTS_MAX, sizeof(*o->names));
+	int r = th_model_grow((void **)&o->names, &o->cap_obj, o->nobj, TH_MODEL_OBJECTS_MAX, sizeof(*o->names));
 	if (r < 0)
 		return fail(o, 1, "more than %u objects", TH_MODEL_OBJECTS_MAX);
 	snprintf(o->names[o->nobj++], sizeof(o->names[0]), "%s", name);
@@ -178,10 +161,10 @@ static int face_line(struct ob *o, char *line, size_t at)
 		return fail(o, 1, "a face needs at least 3 corners, this one has %u", n);
 	if (o->nf == TH_MODEL_FACES_MAX || o->nfc > TH_MODEL_CORNERS_MAX - n)
 		return fail(o, 1, "more than %u faces or %u corners", TH_MODEL_FACES_MAX, TH_MODEL_CORNERS_MAX);
-	if (grow((void **)&o->f, &o->cap_f, o->nf, TH_MODEL_FACES_MAX, sizeof(*o->f)) < 0)
+	if (th_model_grow((void **)&o->f, &o->cap_f, o->nf, TH_MODEL_FACES_MAX, sizeof(*o->f)) < 0)
 		return fail(o, 1, "out of memory"), -ENOMEM;
 	while (o->cap_fc < o->nfc + n)
-		if (grow((void **)&o->fc, &o->cap_fc, o->cap_fc, TH_MODEL_CORNERS_MAX, sizeof(uint32_t)) < 0)
+		if (th_model_grow((void **)&o->fc, &o->cap_fc, o->cap_fc, TH_MODEL_CORNERS_MAX, sizeof(uint32_t)) < 0)
 			return fail(o, 1, "out of memory"), -ENOMEM;
 	memcpy(o->fc + o->nfc, c, n * sizeof(uint32_t));
 	o->f[o->nf].first = o->nfc;
@@ -277,7 +260,7 @@ static int obj_line(struct ob *o, char *line)
 		if (o->nv == TH_MODEL_VERTS_MAX)
 			return fail(o, 1, "more than %u vertices", TH_MODEL_VERTS_MAX);
 		uint32_t cap = o->cap_v;
-		if (grow((void **)&o->v, &o->cap_v, o->nv, TH_MODEL_VERTS_MAX, sizeof(*o->v)) < 0)
+		if (th_model_grow((void **)&o->v, &o->cap_v, o->nv, TH_MODEL_VERTS_MAX, sizeof(*o->v)) < 0)
 			return fail(o, 1, "out of memory"), -ENOMEM;
 		if (cap != o->cap_v) {
 			uint32_t *vo = realloc(o->v_obj, (size_t)o->cap_v * sizeof(uint32_t));
@@ -443,21 +426,13 @@ int th_obj_read(const uint8_t *p, size_t len, const uint8_t *mtl, size_t mtl_len
 		snprintf(why, whylen, "the MTL file, %s", sub);
 		goto out;
 	}
-	if ((r = new_object(&o, "object", true)) < 0 || (r = each_line(&o, p, len, obj_line)) < 0 || (r = build(&o)) < 0)
-		goto out;
-	if (!m->n_objects) {
-		snprintf(why, whylen, "the file has no vertices or faces: nothing to import");
-		r = -EINVAL;
-		goto out;
-	}
-	r = th_model_order(m, why, whylen);
+	if ((r = new_object(&o, "object", true)) >= 0 && (r = each_line(&o, p, len, obj_line)) >= 0)
+		r = build(&o);
 out:
 	free(o.v);
 	free(o.v_obj);
 	free(o.fc);
 	free(o.f);
 	free(o.names);
-	if (r < 0)
-		th_model_fini(m);
-	return r;
+	return th_model_finish(m, r, "the file has no vertices or faces", why, whylen);
 }
