@@ -52,6 +52,32 @@ void th_fd_close_all(int *fds, size_t n)
 	}
 }
 
+bool th_fdpass_collect(struct msghdr *mh, int *fds, size_t *n, size_t max)
+{
+	bool bad = false;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0) || (cm->cmsg_len - CMSG_LEN(0)) % sizeof(int)) {
+			bad = true;
+			continue;
+		}
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *d = CMSG_DATA(cm);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, d + i * sizeof(int), sizeof fd);
+			if (*n < max) {
+				fds[(*n)++] = fd;
+			} else {
+				if (fd >= 0)
+					close(fd);
+				bad = true;
+			}
+		}
+	}
+	return !bad;
+}
+
 int th_fdpass_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds)
 {
 	if (max_fds > TH_FDPASS_MAX_FDS || (max_fds && !fds))
@@ -71,27 +97,7 @@ int th_fdpass_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds, si
 
 	int got[TH_FDPASS_MAX_FDS];
 	size_t n_got = 0;
-	bool bad = false;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0) || (cm->cmsg_len - CMSG_LEN(0)) % sizeof(int)) {
-			bad = true;
-			continue;
-		}
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		const unsigned char *d = CMSG_DATA(cm);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, d + i * sizeof(int), sizeof fd);
-			if (n_got < TH_FDPASS_MAX_FDS) {
-				got[n_got++] = fd;
-			} else {
-				if (fd >= 0)
-					close(fd);
-				bad = true;
-			}
-		}
-	}
+	bool bad = !th_fdpass_collect(&mh, got, &n_got, TH_FDPASS_MAX_FDS);
 	int r = n;
 	if (mh.msg_flags & MSG_CTRUNC)
 		r = -EBADMSG;

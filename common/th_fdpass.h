@@ -6,6 +6,7 @@
  * message or more descriptors than the caller accepts fail the call, and
  * every descriptor that did arrive is closed before returning. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TH_FDPASS_MAX_FDS 8 /* most descriptors one message may carry */
@@ -21,6 +22,13 @@ int th_fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t
  * of an unexpected kind or carrying more than max_fds descriptors), -errno.
  * On failure no descriptor stays open and *n_fds is untouched. */
 int th_fdpass_recv(int sock, void *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds);
+/* The descriptors recvmsg(2) put in mh's control messages (a reader of
+ * its own, like the control socket's stream), appended to fds[*n .. max)
+ * (*n counts them); those past max are closed. false when one was closed
+ * or a control message is not SOL_SOCKET / SCM_RIGHTS with a whole number
+ * of ints (mh's MSG_CTRUNC / MSG_TRUNC flags are the caller's to check). */
+struct msghdr;
+bool th_fdpass_collect(struct msghdr *mh, int *fds, size_t *n, size_t max);
 
 enum th_fd_kind {
 	TH_FD_OTHER = 0,

@@ -114,6 +114,18 @@ static int srv_ctl_reply_error(struct srv_ctl_conn *cn, int err, const char *msg
 	return r;
 }
 
+/* {"ok": true, "result": result} (taken; NULL: {}); a reply that does not
+ * fit ends the connection once the rest is sent. */
+static void srv_ctl_reply_ok(struct srv_ctl_conn *cn, struct json_object *result)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "result", result ? result : json_object_new_object());
+	if (srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
+		cn->closing = true;
+	json_object_put(o);
+}
+
 static void srv_ctl_dispatch(struct srv_ctl_conn *cn, const uint8_t *body, size_t len)
 {
 	struct srv_control *c = cn->ctl;
@@ -178,12 +190,7 @@ static void srv_ctl_dispatch(struct srv_ctl_conn *cn, const uint8_t *body, size_
 			snprintf(err, sizeof(err), "%s failed: %s", h->name, strerror(-r));
 		srv_ctl_reply_error(cn, r, err);
 	} else {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		json_object_object_add(o, "result", result ? result : json_object_new_object());
-		if (srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
-			cn->closing = true;
-		json_object_put(o);
+		srv_ctl_reply_ok(cn, result);
 	}
 	json_object_put(req);
 }
@@ -203,25 +210,11 @@ static ssize_t srv_ctl_read(struct srv_ctl_conn *cn, size_t cap)
 	ssize_t n = recvmsg(cn->fd, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	size_t n_fds = cn->n_fds;
 	bool bad = (mh.msg_flags & MSG_CTRUNC) != 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0) || (cm->cmsg_len - CMSG_LEN(0)) % sizeof(int)) {
-			bad = true;
-			continue;
-		}
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (cn->n_fds < SRV_CTL_MAX_FDS) {
-				cn->fds[cn->n_fds++] = fd;
-			} else {
-				close(fd);
-				bad = true;
-			}
-		}
-	}
+	if (!th_fdpass_collect(&mh, cn->fds, &n_fds, SRV_CTL_MAX_FDS))
+		bad = true;
+	cn->n_fds = (unsigned)n_fds;
 	if (bad) {
 		(*cn->ctl->m_bad)++;
 		return -1;
@@ -508,12 +501,7 @@ int srv_control_answer(struct srv_control *c, uint64_t conn, int rc, struct json
 		json_object_put(result);
 		srv_ctl_reply_error(cn, rc, err && err[0] ? err : "the command failed");
 	} else {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		json_object_object_add(o, "result", result ? result : json_object_new_object());
-		if (srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0)
-			cn->closing = true;
-		json_object_put(o);
+		srv_ctl_reply_ok(cn, result);
 	}
 	srv_ctl_process(cn); /* requests that came meanwhile */
 	if (srv_ctl_flush(cn) < 0)
