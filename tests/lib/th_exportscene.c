@@ -3,23 +3,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "th_cmd.h"
 #include "th_id.h"
 #include "th_payload.h"
 #include "th_schema.h"
-
-static int material(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4],
-		    float roughness, float metallic)
-{
-	struct th_pl_material_set m = { .index = index, .roughness_metallic = { roughness, metallic } };
-	snprintf(m.name, sizeof(m.name), "%s", name);
-	memcpy(m.base_color, rgba, sizeof(m.base_color));
-	return sh_add_typed(l, a, TH_CMD_MATERIAL_SET, TH_SCOPE_GLOBAL, 0, &m);
-}
 
 int xs_ngon(struct sh_log *l, struct lt_author *by, const struct sh_mesh *on, unsigned sides, float cx, float cy,
 	    float z, uint32_t material, uint64_t *face)
@@ -60,13 +49,7 @@ static int transform(struct sh_log *l, struct lt_author *a, uint64_t entity)
 		.rotation = { 0, 0, (float)sin(M_PI / 4), (float)cos(M_PI / 4) },
 		.scale = { 2, 2, 2 },
 	};
-	uint8_t val[TH_SCHEMA_MAX_VALUE_SIZE];
-	int n = th_schema_encode(th_component_record(TH_COMP_TRANSFORM), &t, val, sizeof(val));
-	if (n < 0)
-		return n;
-	struct th_pl_component_write m = { .component = th_component_id(TH_COMP_TRANSFORM), .value = val,
-					   .value_len = (uint16_t)n };
-	return sh_add_typed(l, a, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, entity, &m);
+	return sh_transform_write_trs(l, a, entity, &t);
 }
 
 int xs_build(struct sh_log *l, struct xs_scene *x)
@@ -77,8 +60,8 @@ int xs_build(struct sh_log *l, struct xs_scene *x)
 	if ((r = sh_mesh_strip(l, &x->a, 3, 0, 0, &x->strip_a)) < 0)
 		return r;
 	x->lamport_a_strip = l->v[l->n - 1].e.lamport;
-	if ((r = material(l, &x->b, 1, "glass", (float[4]){ 0.6f, 0.8f, 1, 0.35f }, 0.05f, 0)) < 0 ||
-	    (r = material(l, &x->b, 2, "brass", (float[4]){ 0.8f, 0.6f, 0.2f, 1 }, 0.3f, 1)) < 0)
+	if ((r = sh_material_pbr(l, &x->b, 1, "glass", (float[4]){ 0.6f, 0.8f, 1, 0.35f }, 0.05f, 0)) < 0 ||
+	    (r = sh_material_pbr(l, &x->b, 2, "brass", (float[4]){ 0.8f, 0.6f, 0.2f, 1 }, 0.3f, 1)) < 0)
 		return r;
 	/* A regular pentagon of new vertices at z = 1 around (1.5, 3). */
 	if ((r = xs_ngon(l, &x->b, &x->strip_a, 5, 1.5f, 3, 1, 1, &x->pentagon)) < 0)

@@ -100,9 +100,14 @@ int sh_entity_create(struct sh_log *l, struct lt_author *a, const float pos[3], 
 int sh_transform_write(struct sh_log *l, struct lt_author *a, uint64_t entity, const float pos[3])
 {
 	struct th_c_transform t;
-	uint8_t val[TH_SCHEMA_MAX_VALUE_SIZE];
 	sh_transform(pos, &t);
-	int n = th_schema_encode(th_component_record(TH_COMP_TRANSFORM), &t, val, sizeof(val));
+	return sh_transform_write_trs(l, a, entity, &t);
+}
+
+int sh_transform_write_trs(struct sh_log *l, struct lt_author *a, uint64_t entity, const struct th_c_transform *t)
+{
+	uint8_t val[TH_SCHEMA_MAX_VALUE_SIZE];
+	int n = th_schema_encode(th_component_record(TH_COMP_TRANSFORM), t, val, sizeof(val));
 	if (n < 0)
 		return n;
 	struct th_pl_component_write m = { .component = th_component_id(TH_COMP_TRANSFORM), .value = val,
@@ -176,7 +181,13 @@ int sh_vertex_move(struct sh_log *l, struct lt_author *a, const struct sh_mesh *
 
 int sh_material(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4])
 {
-	struct th_pl_material_set m = { .index = index, .roughness_metallic = { 0.5f, 0 } };
+	return sh_material_pbr(l, a, index, name, rgba, 0.5f, 0);
+}
+
+int sh_material_pbr(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4],
+		    float roughness, float metallic)
+{
+	struct th_pl_material_set m = { .index = index, .roughness_metallic = { roughness, metallic } };
 	snprintf(m.name, sizeof(m.name), "%s", name);
 	memcpy(m.base_color, rgba, sizeof(m.base_color));
 	return sh_add_typed(l, a, TH_CMD_MATERIAL_SET, TH_SCOPE_GLOBAL, 0, &m);

@@ -52,6 +52,9 @@ int sh_add_typed(struct sh_log *l, struct lt_author *a, uint16_t type, uint8_t s
 int sh_entity_create(struct sh_log *l, struct lt_author *a, const float pos[3], uint64_t *id);
 /* component.write of entity's Transform (position pos, identity rest). */
 int sh_transform_write(struct sh_log *l, struct lt_author *a, uint64_t entity, const float pos[3]);
+/* The same with the whole Transform t. */
+struct th_c_transform;
+int sh_transform_write_trs(struct sh_log *l, struct lt_author *a, uint64_t entity, const struct th_c_transform *t);
 /* mesh.create: a strip of `quads` quads (2 rows of quads + 1 vertices at
  * x = 0..quads, y = 0 and 1, z = z), faces of material `material`. */
 int sh_mesh_strip(struct sh_log *l, struct lt_author *a, unsigned quads, float z, uint32_t material,
@@ -62,6 +65,9 @@ uint64_t sh_strip_vertex(const struct sh_mesh *m, unsigned k);
 int sh_vertex_move(struct sh_log *l, struct lt_author *a, const struct sh_mesh *m, unsigned k, const float pos[3]);
 /* material.set of entry index. */
 int sh_material(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4]);
+/* The same with its roughness and metallic (sh_material: 0.5, 0). */
+int sh_material_pbr(struct sh_log *l, struct lt_author *a, uint8_t index, const char *name, const float rgba[4],
+		    float roughness, float metallic);
 /* edit.undo of the entry at l->v[target]. */
 int sh_undo(struct sh_log *l, struct lt_author *a, size_t target);
 
