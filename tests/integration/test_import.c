@@ -196,8 +196,7 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 	/* The glb: the export's layout (triangles + face_triangles extras). */
 	static struct gf_file f;
 	gf_cube_bin(&f, 2);
-	snprintf(f.json, sizeof(f.json), "%s",
-		 gf_cube_json(2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2]}}"));
+	gf_cube_json(&f, 2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2]}}");
 	gf_glb(&f);
 	write_file(glb, f.out, f.len);
 	struct json_object *g = import_ok(d, glb);
@@ -280,7 +279,7 @@ static void a_bad_file_is_one_sentence_and_changes_nothing(void **state)
 	assert_non_null(strstr(errb, "line 2:5: 'zero' is not a finite number"));
 	static struct gf_file f;
 	gf_cube_bin(&f, 2);
-	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, "", ""));
+	gf_cube_json(&f, 2, "", "");
 	gf_glb(&f);
 	write_file(glb, f.out, f.len - 8); /* cut short */
 	assert_int_equal(ctl(d, (const char *const[]){ "import", glb, NULL }), 1);
@@ -455,7 +454,7 @@ static void export_import_keeps_the_geometry(void **state)
 	json_object_put(import_ok(d, path));
 	static struct gf_file f;
 	gf_cube_bin(&f, 2);
-	snprintf(f.json, sizeof(f.json), "%s", gf_cube_json(2, ",\"translation\":[5,0.5,-2]", ""));
+	gf_cube_json(&f, 2, ",\"translation\":[5,0.5,-2]", "");
 	gf_glb(&f);
 	write_file(glb, f.out, f.len);
 	json_object_put(import_ok(d, glb));

@@ -61,11 +61,10 @@ void gf_glb(struct gf_file *f)
 	gf_put32(p + 8, (uint32_t)f->len);
 }
 
-const char *gf_cube_json(unsigned w, const char *node_extra, const char *prim_extra)
+void gf_cube_json(struct gf_file *f, unsigned w, const char *node_extra, const char *prim_extra)
 {
-	static char j[8192];
 	unsigned ct = w == 1 ? 5121 : w == 2 ? 5123 : 5125;
-	snprintf(j, sizeof(j),
+	snprintf(f->json, sizeof(f->json),
 		 "{\"asset\":{\"version\":\"2.0\"},\"scene\":0,\"scenes\":[{\"nodes\":[0]}],"
 		 "\"nodes\":[{\"name\":\"Box\",\"mesh\":0%s}],"
 		 "\"meshes\":[{\"primitives\":[{\"attributes\":{\"POSITION\":0},\"indices\":1,\"material\":0%s}]}],"
@@ -77,7 +76,6 @@ const char *gf_cube_json(unsigned w, const char *node_extra, const char *prim_ex
 		 "\"accessors\":[{\"bufferView\":0,\"componentType\":5126,\"count\":8,\"type\":\"VEC3\"},"
 		 "{\"bufferView\":1,\"componentType\":%u,\"count\":36,\"type\":\"SCALAR\"}]}",
 		 node_extra, prim_extra, 96 + 36 * w, 36 * w, ct);
-	return j;
 }
 
 void gf_with(struct gf_file *f, const char *from, const char *to)

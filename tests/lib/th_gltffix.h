@@ -22,8 +22,8 @@ void gf_put32(uint8_t *p, uint32_t v);
 void gf_cube_bin(struct gf_file *f, unsigned w);
 /* A .glb of f->json (padded with spaces) and f->bin into out / len. */
 void gf_glb(struct gf_file *f);
-/* The cube's JSON (static): node "Box" with node_extra after its mesh,
+/* The cube's JSON into f->json: node "Box" with node_extra after its mesh,
  * prim_extra after its primitive's material, one material "red". */
-const char *gf_cube_json(unsigned w, const char *node_extra, const char *prim_extra);
+void gf_cube_json(struct gf_file *f, unsigned w, const char *node_extra, const char *prim_extra);
 /* In f->json, from replaced by to (the test fails when from is absent). */
 void gf_with(struct gf_file *f, const char *from, const char *to);
