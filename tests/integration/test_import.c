@@ -14,42 +14,24 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rebuild.h"
 #include "th_fold.h"
+#include "th_daemontest.h"
 #include "th_gltffix.h"
 #include "th_harness.h"
 #include "th_mesh.h"
 #include "th_model.h"
 #include "th_scene.h"
 #include "th_schema.h"
-#include "th_time.h"
 
-#define WAIT_MS 30000
-
-static char out[1 << 17], errb[1 << 16], conf[PATH_MAX];
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_daemon_slot_release();
-	return 0;
-}
-
-static struct th_daemon_proc *start_daemon(void)
-{
-	struct th_daemon_proc *d = th_daemon_slot();
-	assert_int_equal(th_daemon_start(d, NULL), 0);
-	return d;
-}
+static char out[1 << 17], errb[1 << 16];
 
 static void write_file(const char *path, const void *p, size_t n)
 {
@@ -62,29 +44,7 @@ static void write_file(const char *path, const void *p, size_t n)
 static int ctl(struct th_daemon_proc *d, const char *const *args)
 {
 	out[0] = errb[0] = 0;
-	return th_ctl_wait(d, WAIT_MS, args, out, sizeof(out), errb, sizeof(errb));
-}
-
-static long long scene_count(struct th_daemon_proc *d, const char *key)
-{
-	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}"), *v;
-	long long n = r && json_object_object_get_ex(r, key, &v) ? json_object_get_int64(v) : -1;
-	json_object_put(r);
-	return n;
-}
-
-static const char *js(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-static unsigned long long ju(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		fail_msg("no \"%s\"", key);
-	return json_object_get_uint64(v);
+	return th_ctl_wait(d, DT_WAIT_MS, args, out, sizeof(out), errb, sizeof(errb));
 }
 
 /* thetactl import PATH --json: its answer (the test fails when it fails). */
@@ -94,21 +54,29 @@ static struct json_object *import_ok(struct th_daemon_proc *d, const char *path)
 		fail_msg("import %s failed: %s", path, errb);
 	struct json_object *o = json_tokener_parse(out);
 	assert_non_null(o);
-	assert_int_equal(ju(o, "refused"), 0);
+	assert_int_equal(dt_u64(o, "refused"), 0);
 	return o;
 }
 
-/* The daemon's log of its current session rebuilt offline. */
-static void rebuild(struct th_daemon_proc *d, struct ctl_rebuild *rb, char *dir, size_t cap)
+/* The daemon's log of session sid rebuilt offline (its path in dir). */
+static void rebuild_session(struct th_daemon_proc *d, const char *sid, struct ctl_rebuild *rb, char *dir, size_t cap)
 {
-	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");
-	assert_non_null(r);
-	snprintf(dir, cap, "%s/sessions/%s/log", d->state_dir, js(r, "session"));
-	json_object_put(r);
+	snprintf(dir, cap, "%s/sessions/%s/log", d->state_dir, sid);
 	*rb = (struct ctl_rebuild){ .path = dir, .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
 	if (ctl_rebuild_run(rb) < 0)
 		fail_msg("rebuild: %s", rb->err);
 	assert_non_null(rb->fold);
+}
+
+/* The same of its current session. */
+static void rebuild(struct th_daemon_proc *d, struct ctl_rebuild *rb, char *dir, size_t cap)
+{
+	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");
+	assert_non_null(r);
+	char sid[64];
+	snprintf(sid, sizeof(sid), "%s", dt_str(r, "session"));
+	json_object_put(r);
+	rebuild_session(d, sid, rb, dir, cap);
 }
 
 static int pos_cmp(const void *a, const void *b)
@@ -173,7 +141,7 @@ static const char cube_mtl[] = "newmtl red\nKd 1 0 0\nnewmtl blue\nKd 0 0 1\nd 0
 static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char obj[PATH_MAX], mtl[PATH_MAX], glb[PATH_MAX], dir[4300];
 	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
 	snprintf(mtl, sizeof(mtl), "%s/cube.mtl", d->dir);
@@ -181,17 +149,17 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 	write_file(obj, cube_obj, strlen(cube_obj));
 	write_file(mtl, cube_mtl, strlen(cube_mtl));
 	struct json_object *o = import_ok(d, obj), *me = th_ctl_call(d, "{\"cmd\":\"whoami\",\"args\":{}}");
-	assert_int_equal(ju(o, "objects"), 2);
-	assert_int_equal(ju(o, "faces"), 7);
-	assert_int_equal(ju(o, "materials"), 2);
-	assert_int_equal(ju(o, "entries"), 4); /* 2 material.set, 2 mesh.create */
-	assert_string_equal(js(o, "author"), js(me, "key"));
+	assert_int_equal(dt_u64(o, "objects"), 2);
+	assert_int_equal(dt_u64(o, "faces"), 7);
+	assert_int_equal(dt_u64(o, "materials"), 2);
+	assert_int_equal(dt_u64(o, "entries"), 4); /* 2 material.set, 2 mesh.create */
+	assert_string_equal(dt_str(o, "author"), dt_str(me, "key"));
 	/* Done means folded: the scene has it all. */
-	assert_int_equal(scene_count(d, "entities"), 2);
-	assert_int_equal(scene_count(d, "faces"), 7);
-	assert_int_equal(scene_count(d, "vertices"), 11);
-	assert_int_equal(scene_count(d, "materials"), 3); /* the default, red, blue */
-	assert_int_equal(scene_count(d, "refused"), 0);
+	assert_int_equal(dt_scene_count(d, "entities"), 2);
+	assert_int_equal(dt_scene_count(d, "faces"), 7);
+	assert_int_equal(dt_scene_count(d, "vertices"), 11);
+	assert_int_equal(dt_scene_count(d, "materials"), 3); /* the default, red, blue */
+	assert_int_equal(dt_scene_count(d, "refused"), 0);
 
 	/* The glb: the export's layout (triangles + face_triangles extras). */
 	static struct gf_file f;
@@ -200,9 +168,9 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 	gf_glb(&f);
 	write_file(glb, f.out, f.len);
 	struct json_object *g = import_ok(d, glb);
-	assert_int_equal(ju(g, "faces"), 6);
-	assert_int_equal(scene_count(d, "faces"), 13);
-	assert_int_equal(scene_count(d, "entities"), 3);
+	assert_int_equal(dt_u64(g, "faces"), 6);
+	assert_int_equal(dt_scene_count(d, "faces"), 13);
+	assert_int_equal(dt_scene_count(d, "entities"), 3);
 
 	/* The geometry the scene holds is the file's. */
 	struct ctl_rebuild rb;
@@ -213,8 +181,8 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
 	for (uint32_t i = 0; i < 2; i++) {
 		x = json_object_array_get_idx(objs, i);
-		assert_string_equal(js(x, "name"), m.objects[i].name);
-		mesh_matches(th_fold_scene(rb.fold), ju(x, "mesh"), &m, i);
+		assert_string_equal(dt_str(x, "name"), m.objects[i].name);
+		mesh_matches(th_fold_scene(rb.fold), dt_u64(x, "mesh"), &m, i);
 	}
 	const struct th_scene_material *red = th_scene_material(th_fold_scene(rb.fold), 1);
 	assert_non_null(red);
@@ -229,7 +197,7 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 static void a_large_mesh_spans_entries_and_keeps_its_geometry(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char obj[PATH_MAX], dir[4300];
 	snprintf(obj, sizeof(obj), "%s/grid.obj", d->dir);
 	/* 120 x 120 quads on a bumpy grid: 14 400 faces, 14 641 vertices. */
@@ -246,16 +214,16 @@ static void a_large_mesh_spans_entries_and_keeps_its_geometry(void **state)
 		}
 	assert_int_equal(fclose(fp), 0);
 	struct json_object *o = import_ok(d, obj), *objs;
-	assert_true(ju(o, "entries") > 10);
-	assert_int_equal(scene_count(d, "faces"), (long long)n * n);
-	assert_int_equal(scene_count(d, "vertices"), (long long)(n + 1) * (n + 1));
-	assert_int_equal(scene_count(d, "applied"), (long long)ju(o, "entries"));
+	assert_true(dt_u64(o, "entries") > 10);
+	assert_int_equal(dt_scene_count(d, "faces"), (long long)n * n);
+	assert_int_equal(dt_scene_count(d, "vertices"), (long long)(n + 1) * (n + 1));
+	assert_int_equal(dt_scene_count(d, "applied"), (long long)dt_u64(o, "entries"));
 	struct ctl_rebuild rb;
 	struct th_model m;
 	rebuild(d, &rb, dir, sizeof(dir));
 	read_model(obj, NULL, &m);
 	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
-	mesh_matches(th_fold_scene(rb.fold), ju(json_object_array_get_idx(objs, 0), "mesh"), &m, 0);
+	mesh_matches(th_fold_scene(rb.fold), dt_u64(json_object_array_get_idx(objs, 0), "mesh"), &m, 0);
 	ctl_rebuild_fini(&rb);
 	th_model_fini(&m);
 	json_object_put(o);
@@ -264,7 +232,7 @@ static void a_large_mesh_spans_entries_and_keeps_its_geometry(void **state)
 static void a_bad_file_is_one_sentence_and_changes_nothing(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char obj[PATH_MAX], glb[PATH_MAX];
 	snprintf(obj, sizeof(obj), "%s/bad.obj", d->dir);
 	snprintf(glb, sizeof(glb), "%s/bad.glb", d->dir);
@@ -287,64 +255,49 @@ static void a_bad_file_is_one_sentence_and_changes_nothing(void **state)
 	assert_int_equal(ctl(d, (const char *const[]){ "import", "/nonexistent/x.obj", NULL }), 1);
 	assert_non_null(strstr(errb, "cannot read /nonexistent/x.obj"));
 	assert_int_equal(ctl(d, (const char *const[]){ "import", "model.stl", NULL }), 2);
-	assert_int_equal(scene_count(d, "log_count"), 0);
+	assert_int_equal(dt_scene_count(d, "log_count"), 0);
 }
 
 static void an_import_is_undone_like_any_edit(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char obj[PATH_MAX];
 	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
 	write_file(obj, cube_obj, strlen(cube_obj));
 	struct json_object *o = import_ok(d, obj), *objs;
 	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
 	char spec[128];
-	snprintf(spec, sizeof(spec), "%llu:%s", ju(json_object_array_get_idx(objs, 0), "create"), js(o, "author"));
+	snprintf(spec, sizeof(spec), "%llu:%s", dt_u64(json_object_array_get_idx(objs, 0), "create"), dt_str(o, "author"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 0);
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	while (scene_count(d, "entities") != 1 && th_now_ns() < end)
-		th_sleep_ns(20 * TH_NS_PER_MS);
-	assert_int_equal(scene_count(d, "entities"), 1);
-	assert_int_equal(scene_count(d, "faces"), 1); /* the triangle object is left */
+	dt_wait_scene(d, "entities", 1);
+	assert_int_equal(dt_scene_count(d, "faces"), 1); /* the triangle object is left */
 	json_object_put(o);
 }
 
 static void an_editors_import_is_undone_by_an_admin_as_host(void **state)
 {
 	(void)state;
-	struct group *g = getgrnam("nogroup");
-	if (!th_is_root() || !g || access("/usr/bin/setpriv", X_OK) < 0) {
-		print_message("SKIP: two users need root, /usr/bin/setpriv and group nogroup\n");
-		skip();
-	}
-	struct th_daemon_proc *d = th_daemon_slot();
-	assert_int_equal(th_daemon_prepare(d), 0);
-	assert_int_equal(th_daemon_start_query_group(d, "nogroup", conf, sizeof(conf), WAIT_MS), 0);
+	int gid;
+	struct th_daemon_proc *d = dt_start_two_users(&gid);
 	assert_int_equal(ctl(d, (const char *const[]){ "session", "allow", "nobody", "--role", "editor", NULL }), 0);
-	char obj[PATH_MAX], regid[32];
+	char obj[PATH_MAX];
 	snprintf(obj, sizeof(obj), "%s/cube.obj", d->dir);
 	write_file(obj, cube_obj, strlen(cube_obj));
-	snprintf(regid, sizeof(regid), "--regid=%d", (int)g->gr_gid);
-	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", regid, "--clear-groups", th_bin("thetactl"),
-			       "--runtime-dir", d->runtime_dir, "import", obj, "--json", NULL };
-	out[0] = errb[0] = 0;
-	if (th_run(argv, NULL, -1, out, sizeof(out), errb, sizeof(errb), WAIT_MS) != 0)
+	const char *argv[] = { th_bin("thetactl"), "--runtime-dir", d->runtime_dir, "import", obj, "--json", NULL };
+	if (dt_run_as_other(gid, argv, out, sizeof(out), errb, sizeof(errb)) != 0)
 		fail_msg("the editor's import failed: %s", errb);
 	struct json_object *o = json_tokener_parse(out), *objs, *me = th_ctl_call(d, "{\"cmd\":\"whoami\",\"args\":{}}");
 	assert_non_null(o);
-	assert_string_not_equal(js(o, "author"), js(me, "key")); /* the editor's key, not root's */
-	assert_int_equal(scene_count(d, "entities"), 2);
+	assert_string_not_equal(dt_str(o, "author"), dt_str(me, "key")); /* the editor's key, not root's */
+	assert_int_equal(dt_scene_count(d, "entities"), 2);
 	assert_true(json_object_object_get_ex(o, "objects_made", &objs));
 	char spec[128];
-	snprintf(spec, sizeof(spec), "%llu:%s", ju(json_object_array_get_idx(objs, 0), "create"), js(o, "author"));
+	snprintf(spec, sizeof(spec), "%llu:%s", dt_u64(json_object_array_get_idx(objs, 0), "create"), dt_str(o, "author"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 1);
 	assert_non_null(strstr(errb, "denied"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, "--as-host", NULL }), 0);
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	while (scene_count(d, "entities") != 1 && th_now_ns() < end)
-		th_sleep_ns(20 * TH_NS_PER_MS);
-	assert_int_equal(scene_count(d, "entities"), 1);
+	dt_wait_scene(d, "entities", 1);
 	json_object_put(o);
 	json_object_put(me);
 }
@@ -441,7 +394,7 @@ static const char house_obj[] = "o House\n"
 static void export_import_keeps_the_geometry(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char path[PATH_MAX], mtl[PATH_MAX], dir[4300], glb[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/house.obj", d->dir);
 	snprintf(mtl, sizeof(mtl), "%s/cube.mtl", d->dir);
@@ -458,14 +411,13 @@ static void export_import_keeps_the_geometry(void **state)
 	gf_glb(&f);
 	write_file(glb, f.out, f.len);
 	json_object_put(import_ok(d, glb));
-	struct ctl_rebuild a;
-	rebuild(d, &a, dir, sizeof(dir));
-	const struct th_scene *sa = th_fold_scene(a.fold);
-
 	struct json_object *cur = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");
 	char sid[64];
-	snprintf(sid, sizeof(sid), "%s", js(cur, "session"));
+	snprintf(sid, sizeof(sid), "%s", dt_str(cur, "session"));
 	json_object_put(cur);
+	struct ctl_rebuild a;
+	rebuild_session(d, sid, &a, dir, sizeof(dir));
+	const struct th_scene *sa = th_fold_scene(a.fold);
 	static const char *const ext[] = { "glb", "gltf", "obj" };
 	for (unsigned k = 0; k < 3; k++) {
 		char file[PATH_MAX], name[32], json[128];
@@ -483,10 +435,7 @@ static void export_import_keeps_the_geometry(void **state)
 			fail_msg("import of the exported %s failed: %s", ext[k], errb);
 		struct ctl_rebuild b;
 		char bdir[4300];
-		snprintf(bdir, sizeof(bdir), "%s/sessions/%s/log", d->state_dir, js(h, "session"));
-		b = (struct ctl_rebuild){ .path = bdir, .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
-		if (ctl_rebuild_run(&b) < 0)
-			fail_msg("rebuild: %s", b.err);
+		rebuild_session(d, dt_str(h, "session"), &b, bdir, sizeof(bdir));
 		same_geometry(sa, th_fold_scene(b.fold), ext[k]);
 		/* The same face and vertex counts in all (no free vertices here). */
 		struct th_scene_stats st, sta;
@@ -513,12 +462,12 @@ static void export_import_keeps_the_geometry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(an_obj_and_a_glb_become_the_callers_entries, teardown),
-		cmocka_unit_test_teardown(a_large_mesh_spans_entries_and_keeps_its_geometry, teardown),
-		cmocka_unit_test_teardown(a_bad_file_is_one_sentence_and_changes_nothing, teardown),
-		cmocka_unit_test_teardown(an_import_is_undone_like_any_edit, teardown),
-		cmocka_unit_test_teardown(an_editors_import_is_undone_by_an_admin_as_host, teardown),
-		cmocka_unit_test_teardown(export_import_keeps_the_geometry, teardown),
+		cmocka_unit_test_teardown(an_obj_and_a_glb_become_the_callers_entries, dt_teardown),
+		cmocka_unit_test_teardown(a_large_mesh_spans_entries_and_keeps_its_geometry, dt_teardown),
+		cmocka_unit_test_teardown(a_bad_file_is_one_sentence_and_changes_nothing, dt_teardown),
+		cmocka_unit_test_teardown(an_import_is_undone_like_any_edit, dt_teardown),
+		cmocka_unit_test_teardown(an_editors_import_is_undone_by_an_admin_as_host, dt_teardown),
+		cmocka_unit_test_teardown(export_import_keeps_the_geometry, dt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,6 @@
 
 #include <grp.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +21,13 @@
 
 #include "th_buf.h"
 #include "th_cmd.h"
+#include "th_daemontest.h"
 #include "th_harness.h"
 #include "th_hex.h"
 #include "th_payload.h"
 #include "th_time.h"
 
-#define WAIT_MS 30000
-#define UID_EDITOR 65534 /* nobody */
-
 static char out[1 << 16], errb[1 << 16];
-static char conf[PATH_MAX];
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_daemon_slot_release();
-	return 0;
-}
-
-static struct th_daemon_proc *start_daemon(void)
-{
-	struct th_daemon_proc *d = th_daemon_slot();
-	assert_int_equal(th_daemon_start(d, NULL), 0);
-	return d;
-}
 
 /* The payload of a mesh.create of one triangle at x (hex into hex). */
 static void triangle_hex(float x, char *hex, size_t cap)
@@ -86,28 +68,6 @@ static struct json_object *submit_triangle(struct th_daemon_proc *d, float x)
 	return r;
 }
 
-static const char *js(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
-static long long scene_count(struct th_daemon_proc *d, const char *key)
-{
-	struct json_object *r = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}"), *v;
-	long long n = r && json_object_object_get_ex(r, key, &v) ? json_object_get_int64(v) : -1;
-	json_object_put(r);
-	return n;
-}
-
-static void wait_scene(struct th_daemon_proc *d, const char *key, long long want)
-{
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	while (scene_count(d, key) != want && th_now_ns() < end)
-		th_sleep_ns(20 * TH_NS_PER_MS);
-	assert_int_equal(scene_count(d, key), want);
-}
-
 /* `entry` for lamport by author (hex key or fingerprint prefix). */
 static struct json_object *entry_of(struct th_daemon_proc *d, unsigned long long lamport, const char *author)
 {
@@ -118,11 +78,11 @@ static struct json_object *entry_of(struct th_daemon_proc *d, unsigned long long
 
 static void wait_outcome(struct th_daemon_proc *d, unsigned long long lamport, const char *author, const char *want)
 {
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	uint64_t end = th_now_ns() + (uint64_t)DT_WAIT_MS * TH_NS_PER_MS;
 	char got[64] = "";
 	do {
 		struct json_object *e = entry_of(d, lamport, author);
-		snprintf(got, sizeof(got), "%s", js(e, "outcome"));
+		snprintf(got, sizeof(got), "%s", dt_str(e, "outcome"));
 		json_object_put(e);
 		if (!strcmp(got, want))
 			return;
@@ -137,43 +97,35 @@ static int ctl(struct th_daemon_proc *d, const char *const *args)
 	return th_ctl(d, args, out, sizeof(out), errb, sizeof(errb));
 }
 
-static unsigned long long ju(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		fail_msg("no \"%s\" in the answer", key);
-	return json_object_get_uint64(v);
-}
-
 /* ---- submit ---------------------------------------------------------------- */
 
 static void submit_signs_a_command_with_the_callers_own_key(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	struct json_object *r = submit_triangle(d, 0), *me = th_ctl_call(d, "{\"cmd\":\"whoami\",\"args\":{}}");
 	assert_non_null(me);
-	assert_true(ju(r, "lamport") >= 1);
-	assert_int_equal(ju(r, "seq"), 1);
-	assert_int_equal(strlen(js(r, "author")), 64);
-	assert_string_equal(js(r, "fingerprint"), js(me, "key")); /* the caller's user key, not the host's */
-	assert_string_equal(js(r, "state"), "admitted");
-	wait_scene(d, "meshes", 1);
-	assert_int_equal(scene_count(d, "faces"), 1);
-	wait_outcome(d, ju(r, "lamport"), js(r, "author"), "applied");
+	assert_true(dt_u64(r, "lamport") >= 1);
+	assert_int_equal(dt_u64(r, "seq"), 1);
+	assert_int_equal(strlen(dt_str(r, "author")), 64);
+	assert_string_equal(dt_str(r, "fingerprint"), dt_str(me, "key")); /* the caller's user key, not the host's */
+	assert_string_equal(dt_str(r, "state"), "admitted");
+	dt_wait_scene(d, "meshes", 1);
+	assert_int_equal(dt_scene_count(d, "faces"), 1);
+	wait_outcome(d, dt_u64(r, "lamport"), dt_str(r, "author"), "applied");
 	/* `entry` finds it by a fingerprint prefix too, and names its type. */
 	char prefix[16];
-	snprintf(prefix, sizeof(prefix), "%.12s", js(r, "fingerprint"));
-	struct json_object *e = entry_of(d, ju(r, "lamport"), prefix);
+	snprintf(prefix, sizeof(prefix), "%.12s", dt_str(r, "fingerprint"));
+	struct json_object *e = entry_of(d, dt_u64(r, "lamport"), prefix);
 	assert_non_null(e);
-	assert_string_equal(js(e, "type"), "mesh.create");
-	assert_string_equal(js(e, "author"), js(r, "author"));
+	assert_string_equal(dt_str(e, "type"), "mesh.create");
+	assert_string_equal(dt_str(e, "author"), dt_str(r, "author"));
 	json_object_put(e);
 	/* The next one is seq 2 of the same chain. */
 	struct json_object *r2 = submit_triangle(d, 5);
-	assert_int_equal(ju(r2, "seq"), 2);
-	assert_true(ju(r2, "lamport") > ju(r, "lamport"));
-	wait_scene(d, "meshes", 2);
+	assert_int_equal(dt_u64(r2, "seq"), 2);
+	assert_true(dt_u64(r2, "lamport") > dt_u64(r, "lamport"));
+	dt_wait_scene(d, "meshes", 2);
 	json_object_put(r2);
 	json_object_put(r);
 	json_object_put(me);
@@ -182,7 +134,7 @@ static void submit_signs_a_command_with_the_callers_own_key(void **state)
 static void submit_refusals_are_sentences_and_change_nothing(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	char hex[1024], args[1400], err[512];
 	triangle_hex(0, hex, sizeof(hex));
 	hex[strlen(hex) - 8] = 0; /* four bytes short */
@@ -205,7 +157,7 @@ static void submit_refusals_are_sentences_and_change_nothing(void **state)
 	assert_null(submit_json(d, args, err, sizeof(err)));
 	assert_non_null(strstr(err, "no session 'nosuch'"));
 	/* Nothing reached the log. */
-	assert_int_equal(scene_count(d, "log_count"), 0);
+	assert_int_equal(dt_scene_count(d, "log_count"), 0);
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", "3", NULL }), 1);
 	assert_non_null(strstr(errb, "no entry with lamport 3"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", "x3", NULL }), 2);
@@ -217,22 +169,22 @@ static void submit_refusals_are_sentences_and_change_nothing(void **state)
 static void undo_and_redo_of_ones_own_edit(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = start_daemon();
+	struct th_daemon_proc *d = dt_start();
 	struct json_object *r = submit_triangle(d, 0);
-	wait_scene(d, "meshes", 1);
+	dt_wait_scene(d, "meshes", 1);
 	char spec[128];
-	snprintf(spec, sizeof(spec), "%llu:%.14s", ju(r, "lamport"), js(r, "fingerprint"));
+	snprintf(spec, sizeof(spec), "%llu:%.14s", dt_u64(r, "lamport"), dt_str(r, "fingerprint"));
 	if (ctl(d, (const char *const[]){ "undo", spec, "--json", NULL }) != 0)
 		fail_msg("undo %s: %s", spec, errb);
 	struct json_object *u = json_tokener_parse(out);
 	assert_non_null(u);
-	assert_string_equal(js(u, "outcome"), "control");
-	assert_string_equal(js(u, "target_type"), "mesh.create");
-	wait_scene(d, "meshes", 0);
-	wait_outcome(d, ju(r, "lamport"), js(r, "author"), "excluded");
+	assert_string_equal(dt_str(u, "outcome"), "control");
+	assert_string_equal(dt_str(u, "target_type"), "mesh.create");
+	dt_wait_scene(d, "meshes", 0);
+	wait_outcome(d, dt_u64(r, "lamport"), dt_str(r, "author"), "excluded");
 	/* An undo cannot be undone: redo it instead. */
 	char uspec[128];
-	snprintf(uspec, sizeof(uspec), "%s", js(u, "entry"));
+	snprintf(uspec, sizeof(uspec), "%s", dt_str(u, "entry"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", uspec, NULL }), 1);
 	assert_non_null(strstr(errb, "cannot be undone (to bring back what it undid: thetactl redo ENTRY)"));
 	/* redo names the undo entry, not the original one. */
@@ -240,12 +192,12 @@ static void undo_and_redo_of_ones_own_edit(void **state)
 	assert_non_null(strstr(errb, "is a mesh.create, not an edit.undo"));
 	assert_int_equal(ctl(d, (const char *const[]){ "redo", uspec, NULL }), 0);
 	assert_non_null(strstr(out, "redid"));
-	wait_scene(d, "meshes", 1);
-	wait_outcome(d, ju(r, "lamport"), js(r, "author"), "applied");
+	dt_wait_scene(d, "meshes", 1);
+	wait_outcome(d, dt_u64(r, "lamport"), dt_str(r, "author"), "applied");
 	/* Undo again after the redo: the original entry again. */
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 0);
 	assert_non_null(strstr(out, "undid"));
-	wait_scene(d, "meshes", 0);
+	dt_wait_scene(d, "meshes", 0);
 	json_object_put(u);
 	json_object_put(r);
 }
@@ -292,54 +244,42 @@ static struct json_object *call_as(struct th_daemon_proc *d, int uid, int gid, c
 static void only_the_author_or_an_admin_undoes_an_edit(void **state)
 {
 	(void)state;
-	struct group *g = getgrnam("nogroup");
-	if (!th_is_root() || !g || access("/usr/bin/setpriv", X_OK) < 0) {
-		print_message("SKIP: two users need root, /usr/bin/setpriv and group nogroup\n");
-		skip();
-	}
-	int gid = (int)g->gr_gid;
-	struct th_daemon_proc *d = th_daemon_slot();
-	assert_int_equal(th_daemon_prepare(d), 0);
-	assert_int_equal(th_daemon_start_query_group(d, "nogroup", conf, sizeof(conf), WAIT_MS), 0);
+	int gid;
+	struct th_daemon_proc *d = dt_start_two_users(&gid);
 	char hex[1024], json[1400], err[512];
 	triangle_hex(0, hex, sizeof(hex));
 	snprintf(json, sizeof(json), "{\"cmd\":\"submit\",\"args\":{\"type\":\"mesh.create\",\"payload\":\"%s\"}}", hex);
 	/* Not a member yet: the sentence a client would get. */
-	assert_null(call_as(d, UID_EDITOR, gid, json, err, sizeof(err)));
+	assert_null(call_as(d, DT_UID_OTHER, gid, json, err, sizeof(err)));
 	assert_non_null(strstr(err, "is not a member of session"));
 	assert_int_equal(ctl(d, (const char *const[]){ "session", "allow", "nobody", "--role", "editor", NULL }), 0);
-	struct json_object *theirs = call_as(d, UID_EDITOR, gid, json, err, sizeof(err));
+	struct json_object *theirs = call_as(d, DT_UID_OTHER, gid, json, err, sizeof(err));
 	if (!theirs)
 		fail_msg("the editor's submit was refused: %s", err);
 	struct json_object *mine = submit_triangle(d, 5);
-	assert_string_not_equal(js(theirs, "author"), js(mine, "author"));
-	wait_scene(d, "meshes", 2);
+	assert_string_not_equal(dt_str(theirs, "author"), dt_str(mine, "author"));
+	dt_wait_scene(d, "meshes", 2);
 	/* The editor may not undo the admin's edit: the fold says denied. */
 	char spec[128], undo[1400];
-	snprintf(spec, sizeof(spec), "%llu:%s", ju(mine, "lamport"), js(mine, "fingerprint"));
-	const char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=", "--clear-groups", th_bin("thetactl"),
-			       "--runtime-dir", d->runtime_dir, "undo", spec, NULL };
-	char regid[32];
-	snprintf(regid, sizeof(regid), "--regid=%d", gid);
-	argv[2] = regid;
-	out[0] = errb[0] = 0;
-	assert_int_equal(th_run(argv, NULL, -1, out, sizeof(out), errb, sizeof(errb), WAIT_MS), 1);
+	snprintf(spec, sizeof(spec), "%llu:%s", dt_u64(mine, "lamport"), dt_str(mine, "fingerprint"));
+	const char *argv[] = { th_bin("thetactl"), "--runtime-dir", d->runtime_dir, "undo", spec, NULL };
+	assert_int_equal(dt_run_as_other(gid, argv, out, sizeof(out), errb, sizeof(errb)), 1);
 	assert_non_null(strstr(errb, "the session refused the undo"));
 	assert_non_null(strstr(errb, "denied"));
-	assert_int_equal(scene_count(d, "meshes"), 2);
+	assert_int_equal(dt_scene_count(d, "meshes"), 2);
 	/* The admin's own user key is no session admin either ... */
-	snprintf(spec, sizeof(spec), "%llu:%s", ju(theirs, "lamport"), js(theirs, "fingerprint"));
+	snprintf(spec, sizeof(spec), "%llu:%s", dt_u64(theirs, "lamport"), dt_str(theirs, "fingerprint"));
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, NULL }), 1);
 	assert_non_null(strstr(errb, "denied"));
 	assert_non_null(strstr(errb, "--as-host"));
 	/* ... but signed with the host key, the undo stands. */
 	assert_int_equal(ctl(d, (const char *const[]){ "undo", spec, "--as-host", NULL }), 0);
 	assert_non_null(strstr(out, "undid"));
-	wait_scene(d, "meshes", 1);
-	wait_outcome(d, ju(theirs, "lamport"), js(theirs, "author"), "excluded");
+	dt_wait_scene(d, "meshes", 1);
+	wait_outcome(d, dt_u64(theirs, "lamport"), dt_str(theirs, "author"), "excluded");
 	/* The editor may not sign with the host key. */
 	snprintf(undo, sizeof(undo), "{\"cmd\":\"submit\",\"args\":{\"type\":\"edit.undo\",\"as\":\"host\",\"payload\":\"00\"}}");
-	assert_null(call_as(d, UID_EDITOR, gid, undo, err, sizeof(err)));
+	assert_null(call_as(d, DT_UID_OTHER, gid, undo, err, sizeof(err)));
 	assert_non_null(strstr(err, "needs root or membership of the admin group"));
 	json_object_put(theirs);
 	json_object_put(mine);
@@ -348,10 +288,10 @@ static void only_the_author_or_an_admin_undoes_an_edit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(submit_signs_a_command_with_the_callers_own_key, teardown),
-		cmocka_unit_test_teardown(submit_refusals_are_sentences_and_change_nothing, teardown),
-		cmocka_unit_test_teardown(undo_and_redo_of_ones_own_edit, teardown),
-		cmocka_unit_test_teardown(only_the_author_or_an_admin_undoes_an_edit, teardown),
+		cmocka_unit_test_teardown(submit_signs_a_command_with_the_callers_own_key, dt_teardown),
+		cmocka_unit_test_teardown(submit_refusals_are_sentences_and_change_nothing, dt_teardown),
+		cmocka_unit_test_teardown(undo_and_redo_of_ones_own_edit, dt_teardown),
+		cmocka_unit_test_teardown(only_the_author_or_an_admin_undoes_an_edit, dt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
