@@ -182,20 +182,32 @@ static void refused(struct gf_file *f, bool as_glb, const char *needle)
 	mc_refused(r, why, &m, needle);
 }
 
-/* The cube's JSON with from replaced by to, refused as a .glb. */
-static void refused_with(struct gf_file *f, const char *from, const char *to, const char *needle)
-{
-	gf_cube_json(f, 2, "", "");
-	gf_with(f, from, to);
-	refused(f, true, needle);
-}
-
-/* The cube's JSON with these extras, refused as a .glb. */
-static void refused_json(struct gf_file *f, const char *node_extra, const char *prim_extra, const char *needle)
-{
-	gf_cube_json(f, 2, node_extra, prim_extra);
-	refused(f, true, needle);
-}
+/* The cube's JSON with node / primitive extras and from replaced by to
+ * (no replacement when from is NULL): refused as a .glb with needle. */
+static const struct json_edit {
+	const char *node, *prim, *from, *to, *needle;
+} json_edits[] = {
+	/* Accessors and views. */
+	{ "", "", "\"count\":8", "\"count\":9", "accessor 0: 9 elements from byte 0 run past the end of bufferView 0" },
+	{ "", "", "\"componentType\":5126", "\"componentType\":5123",
+	  "accessor 0: componentType must be 5126 (float)" },
+	{ "", "", "\"byteLength\":72}", "\"byteLength\":900}",
+	  "bufferView 1: bytes 96 to 996 lie past the end of buffer 0" },
+	/* Primitive and node. */
+	{ "", "", "\"material\":0", "\"material\":0,\"mode\":1", "mesh 0 primitive 0: mode 1 is not 4 (triangles)" },
+	{ ",\"children\":[0]", "", NULL, NULL, "node 0 appears twice in the node tree" },
+	{ ",\"rotation\":[0,0,0,2]", "", NULL, NULL, "node 0: rotation is not a unit quaternion" },
+	/* Materials. */
+	{ "", "", "\"metallicFactor\":0.25", "\"metallicFactor\":1.25",
+	  "material 0: metallicFactor is not a number from 0 to 1" },
+	/* Buffers. */
+	{ "", "", "\"buffers\":[{\"byteLength\":168}]", "\"buffers\":[{\"byteLength\":168,\"uri\":\"cube.bin\"}]",
+	  "buffer 0: uri 'cube.bin' is not a base64 data: URI" },
+	/* The export's extras. */
+	{ "", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2]}}", NULL, NULL,
+	  "the faces' triangle counts add up to 10, but there are 12 triangles" },
+	{ "", ",\"extras\":{\"theta_faces\":{\"triangles\":[3,1,2,2,2,2]}}", NULL, NULL, "do not form one polygon" },
+};
 
 static void bad_files_are_one_sentence_naming_where(void **state)
 {
@@ -217,40 +229,27 @@ static void bad_files_are_one_sentence_naming_where(void **state)
 	refused(&f, false, "byte 36: the JSON is not valid");
 	snprintf(f.json, sizeof(f.json), "{\"asset\":{\"version\":\"1.0\"}}");
 	refused(&f, false, "only glTF 2.x is read");
-	/* Accessors and views. */
-	refused_with(&f, "\"count\":8", "\"count\":9",
-		     "accessor 0: 9 elements from byte 0 run past the end of bufferView 0");
-	refused_with(&f, "\"componentType\":5126", "\"componentType\":5123",
-		     "accessor 0: componentType must be 5126 (float)");
-	refused_with(&f, "\"byteLength\":72}", "\"byteLength\":900}",
-		     "bufferView 1: bytes 96 to 996 lie past the end of buffer 0");
+	/* The cube's JSON edited. */
+	for (size_t i = 0; i < sizeof(json_edits) / sizeof(json_edits[0]); i++) {
+		const struct json_edit *e = &json_edits[i];
+		gf_cube_json(&f, 2, e->node, e->prim);
+		if (e->from)
+			gf_with(&f, e->from, e->to);
+		refused(&f, true, e->needle);
+	}
+	/* Its bytes edited. */
 	gf_cube_bin(&f, 2);
+	gf_cube_json(&f, 2, "", "");
 	f.bin[96] = 9; /* the first index names vertex 9 of 8 */
-	refused_json(&f, "", "", "mesh 0 primitive 0: index 0 is 9, past the 8 vertices");
+	refused(&f, true, "mesh 0 primitive 0: index 0 is 9, past the 8 vertices");
 	gf_cube_bin(&f, 2);
 	float nan = NAN;
 	memcpy(f.bin + 4, &nan, 4);
 	refused(&f, true, "accessor 0: vertex 0 has a coordinate that is not a finite number");
-	/* Primitive and node. */
-	gf_cube_bin(&f, 2);
-	refused_with(&f, "\"material\":0", "\"material\":0,\"mode\":1",
-		     "mesh 0 primitive 0: mode 1 is not 4 (triangles)");
-	refused_json(&f, ",\"children\":[0]", "", "node 0 appears twice in the node tree");
-	refused_json(&f, ",\"rotation\":[0,0,0,2]", "", "node 0: rotation is not a unit quaternion");
-	/* Materials. */
-	refused_with(&f, "\"metallicFactor\":0.25", "\"metallicFactor\":1.25",
-		     "material 0: metallicFactor is not a number from 0 to 1");
-	/* Buffers. */
-	refused_with(&f, "\"buffers\":[{\"byteLength\":168}]", "\"buffers\":[{\"byteLength\":168,\"uri\":\"cube.bin\"}]",
-		     "buffer 0: uri 'cube.bin' is not a base64 data: URI");
-	/* The export's extras. */
-	refused_json(&f, "", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2]}}",
-		     "the faces' triangle counts add up to 10, but there are 12 triangles");
-	refused_json(&f, "", ",\"extras\":{\"theta_faces\":{\"triangles\":[3,1,2,2,2,2]}}", "do not form one polygon");
 	/* Not manifold: the same triangle twice. */
 	gf_cube_bin(&f, 2);
 	f.bin[96 + 6] = f.bin[96], f.bin[96 + 8] = f.bin[96 + 2], f.bin[96 + 10] = f.bin[96 + 4];
-	refused_json(&f, "", "", "object 0 'Box': face");
+	refused(&f, true, "object 0 'Box': face");
 	/* Too large. */
 	assert_int_equal(th_gltf_read(f.out, (size_t)TH_MODEL_FILE_MAX + 1, &m, why, sizeof(why)), -E2BIG);
 	assert_non_null(strstr(why, "at most"));
