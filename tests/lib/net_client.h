@@ -32,7 +32,9 @@ struct nc_client {
 	struct th_ring_prod out;
 	struct th_ring_cons in;
 	uint64_t id, next_seq;
-	uint64_t acks, rejects, events, poses, overflows;
+	uint64_t acks, rejects, poses, overflows;
+	uint64_t events;       /* LOG_ENTRY events (the log's entries as they arrive) */
+	uint64_t other_events; /* every other kind: REJECTED, REFUSED (on_other_event hears them) */
 	uint32_t last_reject_reason;
 	char last_reject[PROTO_IPC_MAX_DETAIL + 1];
 	uint64_t last_event_lamport;
@@ -268,21 +270,22 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 		case PROTO_IPC_T_EVENT: {
 			struct th_logrec_entry e;
 			int why;
-			if (m.event.kind != PROTO_IPC_EVENT_LOG_ENTRY && c->on_other_event)
-				c->on_other_event(c->ud, m.event.kind, m.event.payload, m.event.payload_len);
+			if (m.event.kind != PROTO_IPC_EVENT_LOG_ENTRY) {
+				c->other_events++;
+				if (c->on_other_event)
+					c->on_other_event(c->ud, m.event.kind, m.event.payload, m.event.payload_len);
+				break;
+			}
 			c->events++;
-			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY && c->resyncing) {
+			if (c->resyncing) {
 				c->set_aside++;
 				break;
 			}
-			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY) {
-				if (c->pos_known && m.event.pos != c->next_pos)
-					c->pos_jumps++;
-				c->pos_known = true;
-				c->next_pos = m.event.pos + 1;
-			}
-			if (m.event.kind == PROTO_IPC_EVENT_LOG_ENTRY &&
-			    th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {
+			if (c->pos_known && m.event.pos != c->next_pos)
+				c->pos_jumps++;
+			c->pos_known = true;
+			c->next_pos = m.event.pos + 1;
+			if (th_logrec_decode(m.event.payload, m.event.payload_len, &e, &why) == 0) {
 				c->last_event_lamport = e.lamport;
 				c->last_event = e;
 				c->last_event.payload = NULL;
