@@ -74,60 +74,21 @@ struct th_mesh_index {
 /* Little-endian stores and loads: a plain copy on a little-endian host
  * (th_buf.h's byte loops are not always merged into one instruction, and
  * the encoder and decoder move millions of these). */
-static inline void st16(uint8_t *p, uint16_t v)
-{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 2);
+static inline void st16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint16_t ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t ld64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 #else
-	th_put_le16(p, v);
+static inline void st16(uint8_t *p, uint16_t v) { th_put_le16(p, v); }
+static inline void st32(uint8_t *p, uint32_t v) { th_put_le32(p, v); }
+static inline void st64(uint8_t *p, uint64_t v) { th_put_le64(p, v); }
+static inline uint16_t ld16(const uint8_t *p) { return th_get_le16(p); }
+static inline uint32_t ld32(const uint8_t *p) { return th_get_le32(p); }
+static inline uint64_t ld64(const uint8_t *p) { return th_get_le64(p); }
 #endif
-}
-static inline void st32(uint8_t *p, uint32_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 4);
-#else
-	th_put_le32(p, v);
-#endif
-}
-static inline void st64(uint8_t *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(p, &v, 8);
-#else
-	th_put_le64(p, v);
-#endif
-}
-static inline uint16_t ld16(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-#else
-	return th_get_le16(p);
-#endif
-}
-static inline uint32_t ld32(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-#else
-	return th_get_le32(p);
-#endif
-}
-static inline uint64_t ld64(const uint8_t *p)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-#else
-	return th_get_le64(p);
-#endif
-}
 
 static inline uint64_t mix64(uint64_t x)
 {
