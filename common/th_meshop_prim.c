@@ -105,7 +105,9 @@ static int lattice_face(struct th_patch *p, uint32_t material, const uint32_t *l
 	return 0;
 }
 
-static int build_cube(const struct th_prim *pp, struct th_patch *p)
+/* The cube: the lattice's six faces. The plane: the +y face of a lattice
+ * one point thick, at y = 0. */
+static int build_lattice(const struct th_prim *pp, struct th_patch *p, bool plane)
 {
 	unsigned n = pp->subdiv + 1;
 	size_t cnt = (size_t)(n + 1) * (n + 1) * (n + 1);
@@ -115,7 +117,7 @@ static int build_cube(const struct th_prim *pp, struct th_patch *p)
 	int r = 0;
 	unsigned c[3];
 	for (c[0] = 0; c[0] <= n && !r; c[0]++)
-		for (c[1] = 0; c[1] <= n && !r; c[1]++)
+		for (c[1] = plane ? n : 0; c[1] <= n && !r; c[1]++)
 			for (c[2] = 0; c[2] <= n && !r; c[2]++) {
 				bool surface = false;
 				double x[3];
@@ -123,33 +125,15 @@ static int build_cube(const struct th_prim *pp, struct th_patch *p)
 					surface |= c[i] == 0 || c[i] == n;
 					x[i] = pp->size[i] * ((double)c[i] / n - 0.5);
 				}
+				if (plane)
+					x[1] = 0;
 				if (surface)
 					r = vert(p, x[0], x[1], x[2], &lat[lat_at(n, c)]);
 			}
 	for (unsigned a = 0; a < 3 && !r; a++)
 		for (unsigned side = 0; side < 2 && !r; side++)
-			r = lattice_face(p, pp->material, lat, n, a, side);
-	free(lat);
-	return r;
-}
-
-/* The plane: the +y face of a lattice one point thick (y = 0). */
-static int build_plane(const struct th_prim *pp, struct th_patch *p)
-{
-	unsigned n = pp->subdiv + 1;
-	size_t cnt = (size_t)(n + 1) * (n + 1) * (n + 1);
-	uint32_t *lat = calloc(cnt, sizeof(*lat));
-	if (!lat)
-		return -ENOMEM;
-	int r = 0;
-	unsigned c[3];
-	c[1] = n;
-	for (c[0] = 0; c[0] <= n && !r; c[0]++)
-		for (c[2] = 0; c[2] <= n && !r; c[2]++)
-			r = vert(p, pp->size[0] * ((double)c[0] / n - 0.5), 0, pp->size[2] * ((double)c[2] / n - 0.5),
-				 &lat[lat_at(n, c)]);
-	if (!r)
-		r = lattice_face(p, pp->material, lat, n, 1, 1);
+			if (!plane || (a == 1 && side == 1))
+				r = lattice_face(p, pp->material, lat, n, a, side);
 	free(lat);
 	return r;
 }
@@ -483,7 +467,7 @@ int th_op_primitive(const struct th_prim *pp, struct th_patch *out, const char *
 	int r = -EINVAL;
 	switch (pp->kind) {
 	case TH_PRIM_CUBE:
-		r = build_cube(pp, out);
+		r = build_lattice(pp, out, false);
 		break;
 	case TH_PRIM_UVSPHERE:
 		r = build_uvsphere(pp, out);
@@ -501,7 +485,7 @@ int th_op_primitive(const struct th_prim *pp, struct th_patch *out, const char *
 		r = build_torus(pp, out);
 		break;
 	case TH_PRIM_PLANE:
-		r = build_plane(pp, out);
+		r = build_lattice(pp, out, true);
 		break;
 	}
 	if (r < 0) {
