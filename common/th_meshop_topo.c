@@ -12,6 +12,7 @@
  * face may take a directed edge an old one had. Iteration is by ascending
  * id, loops from their first corner, never by slot or hash order. */
 #include "th_meshop.h"
+#include "th_meshop_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -74,12 +75,6 @@ static void cross3(double out[3], const double a[3], const double b[3])
 	out[0] = a[1] * b[2] - a[2] * b[1];
 	out[1] = a[2] * b[0] - a[0] * b[2];
 	out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 static int cmp_i32(const void *a, const void *b)
@@ -190,7 +185,7 @@ static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out, const cha
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, ids, (size_t)n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_u64);
+	qsort(s, n, sizeof(*s), th_u64_cmp);
 	for (unsigned i = 1; i < n; i++) {
 		if (s[i] == s[i - 1]) {
 			free(s);
@@ -347,7 +342,7 @@ static int cmp_xedge(const void *a, const void *b)
 /* Local reference of vertex id's copy: refs[] parallel to ids[n] (sorted). */
 static uint32_t ref_of(const uint64_t *ids, const uint32_t *refs, unsigned n, uint64_t id)
 {
-	const uint64_t *p = bsearch(&id, ids, n, sizeof(*ids), cmp_u64);
+	const uint64_t *p = bsearch(&id, ids, n, sizeof(*ids), th_u64_cmp);
 	return p ? refs[p - ids] : 0;
 }
 
@@ -422,7 +417,7 @@ int th_op_extrude_edges(const struct th_mesh *m, const uint64_t *a, const uint64
 		ends[ne++] = e[i].lo;
 		ends[ne++] = e[i].hi;
 	}
-	qsort(ends, ne, sizeof(*ends), cmp_u64);
+	qsort(ends, ne, sizeof(*ends), th_u64_cmp);
 	unsigned k = 0;
 	for (unsigned i = 0; i < ne; i++)
 		if (!k || ends[i] != ends[k - 1])
@@ -671,6 +666,23 @@ static int region_write(const struct th_mesh *m, struct region *g, bool move_kep
 	return r;
 }
 
+/* region_init, then a refusal (closed) when the faces have no border, then
+ * zeroed sums and counts, one per face (per_face) or per corner. The
+ * caller frees them and the region whatever this returns. */
+static int region_begin(struct region *g, const struct th_mesh *m, const uint64_t *faces, unsigned n, bool joined,
+			bool per_face, double (**sum)[3], uint32_t **cnt, const char *closed, const char **why)
+{
+	int r = region_init(g, m, faces, n, joined, why);
+	if (r)
+		return r;
+	if (!g->nborder)
+		return refuse(why, closed);
+	uint32_t k = per_face ? g->nf : g->nc;
+	*sum = calloc(k, sizeof(**sum));
+	*cnt = calloc(k, sizeof(**cnt));
+	return *sum && *cnt ? 0 : -ENOMEM;
+}
+
 int th_op_extrude_faces(const struct th_mesh *m, const uint64_t *faces, unsigned n, const float *dir,
 			float distance, bool region, struct th_patch *out, const char **why)
 {
@@ -690,23 +702,15 @@ int th_op_extrude_faces(const struct th_mesh *m, const uint64_t *faces, unsigned
 	}
 	struct region g;
 	uint32_t n0 = out->n;
+	/* Each piece's offset: dir * distance, or its faces' mean normal. */
 	double (*off)[3] = NULL;
 	uint32_t *cnt = NULL;
-	int r = region_init(&g, m, faces, n, region, why);
+	int r = region_begin(&g, m, faces, n, region, true, &off, &cnt,
+			     "faces: the faces make closed surfaces with no border, so there are no sides to extrude "
+			     "(move them instead)",
+			     why);
 	if (r)
 		goto done;
-	if (!g.nborder) {
-		r = refuse(why, "faces: the faces make closed surfaces with no border, so there are no sides to "
-				"extrude (move them instead)");
-		goto done;
-	}
-	/* Each piece's offset: dir * distance, or its faces' mean normal. */
-	off = calloc(g.nf, sizeof(*off));
-	cnt = calloc(g.nf, sizeof(*cnt));
-	if (!off || !cnt) {
-		r = -ENOMEM;
-		goto done;
-	}
 	for (uint32_t i = 0; i < g.nf; i++) {
 		uint32_t k = uf_find(g.fup, i);
 		float nf[3];
@@ -758,24 +762,15 @@ int th_op_inset(const struct th_mesh *m, const uint64_t *faces, unsigned n, floa
 				   "both excluded");
 	struct region g;
 	uint32_t n0 = out->n;
-	double (*ctr)[3] = NULL;
-	uint32_t *cnt = NULL;
-	int r = region_init(&g, m, faces, n, region, why);
-	if (r)
-		goto done;
-	if (!g.nborder) {
-		r = refuse(why, "faces: the faces make closed surfaces with no border, so there is no edge to inset "
-				"from");
-		goto done;
-	}
 	/* A new vertex goes amount of the way to the mean centre of the faces
 	 * of its class (one face when single). */
-	ctr = calloc(g.nc, sizeof(*ctr));
-	cnt = calloc(g.nc, sizeof(*cnt));
-	if (!ctr || !cnt) {
-		r = -ENOMEM;
+	double (*ctr)[3] = NULL;
+	uint32_t *cnt = NULL;
+	int r = region_begin(&g, m, faces, n, region, false, &ctr, &cnt,
+			     "faces: the faces make closed surfaces with no border, so there is no edge to inset from",
+			     why);
+	if (r)
 		goto done;
-	}
 	for (uint32_t i = 0; i < g.nf; i++) {
 		double c[3] = { 0, 0, 0 };
 		uint32_t k = g.first[i + 1] - g.first[i];
@@ -966,7 +961,7 @@ int th_op_loop_cut(const struct th_mesh *m, uint64_t a, uint64_t b, float t, str
 	}
 	for (uint32_t i = 0; i < ng; i++)
 		gid[i] = m->faces[gone[i]].id;
-	qsort(gid, ng, sizeof(*gid), cmp_u64);
+	qsort(gid, ng, sizeof(*gid), th_u64_cmp);
 	for (uint32_t i = 0; i < c.ne && r >= 0; i++) {
 		const float *ps = m->verts[c.e[i].s].pos, *pe = m->verts[c.e[i].e].pos;
 		double p[3];
@@ -1204,12 +1199,12 @@ int th_op_bevel(const struct th_mesh *m, const uint64_t *a, const uint64_t *b, u
 	nf = k;
 	for (unsigned i = 0; i < nf; i++)
 		fid[i] = m->faces[faces[i]].id;
-	qsort(fid, nf, sizeof(*fid), cmp_u64);
+	qsort(fid, nf, sizeof(*fid), th_u64_cmp);
 	for (unsigned i = 0; i < nf && r >= 0; i++)
 		r = th_patch_remove(out, fid[i]);
 	for (unsigned i = 0; i < ng; i++)
 		fid[nf + i] = vert_id(m, gone[i]);
-	qsort(fid + nf, ng, sizeof(*fid), cmp_u64);
+	qsort(fid + nf, ng, sizeof(*fid), th_u64_cmp);
 	for (unsigned i = 0; i < ng && r >= 0; i++)
 		r = th_patch_remove(out, fid[nf + i]);
 	for (unsigned i = 0; i < nf && r >= 0; i++)
