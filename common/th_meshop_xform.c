@@ -307,6 +307,27 @@ static const char *face_set(const struct th_mesh *m, const uint64_t *faces, unsi
 	return NULL;
 }
 
+/* The slots of the faces an operation works on (*fsl, *nf; free them): the
+ * n faces named, checked (*fs their ids ascending), or with none named every
+ * live face, refused with the sentence `none` when `empty`. Returns the
+ * refusal or NULL; *err an allocation failure. */
+static const char *face_slots(const struct th_mesh *m, const uint64_t *faces, unsigned n, bool empty,
+			      const char *none, uint64_t **fs, int32_t **fsl, uint32_t *nf, int *err)
+{
+	*err = 0;
+	if (!n) {
+		if (empty)
+			return none;
+		*err = all_slots(m, true, fsl, nf);
+		return NULL;
+	}
+	const char *w = face_set(m, faces, n, fs, err);
+	if (!w && !*err)
+		*err = slots_of(m, true, *fs, n, fsl);
+	*nf = n;
+	return w;
+}
+
 static bool finite3(const float v[3])
 {
 	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
@@ -467,15 +488,10 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 	uint32_t *ref = NULL; /* by vertex slot: its copy's local reference */
 	struct del s = { .m = m };
 	int r = 0;
-	const char *w = NULL;
-	if (n) {
-		if (!(w = face_set(m, faces, n, &fs, &r)) && !r)
-			r = slots_of(m, true, fs, nf, &fsl);
-	} else if (!m->live_verts) {
-		w = "the mesh is empty: there is nothing to duplicate";
-	} else if (!(r = all_slots(m, true, &fsl, &nf))) {
+	const char *w = face_slots(m, faces, n, !m->live_verts, "the mesh is empty: there is nothing to duplicate", &fs,
+				   &fsl, &nf, &r);
+	if (!n && !w && !r)
 		r = all_slots(m, false, &vsl, &nv);
-	}
 	if (w || r)
 		goto out;
 	if (!(ref = calloc((size_t)m->nverts + 1, sizeof(*ref)))) {
@@ -561,16 +577,8 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 	int32_t *fsl = NULL;
 	uint32_t nf = n;
 	int r = 0;
-	const char *w = NULL;
 	bool *in = NULL;
-	if (n) {
-		if (!(w = face_set(m, faces, n, &fs, &r)) && !r)
-			r = slots_of(m, true, fs, nf, &fsl);
-	} else if (!m->live_faces) {
-		w = "the mesh has no faces to flip";
-	} else {
-		r = all_slots(m, true, &fsl, &nf);
-	}
+	const char *w = face_slots(m, faces, n, !m->live_faces, "the mesh has no faces to flip", &fs, &fsl, &nf, &r);
 	if (w || r)
 		goto out;
 	if (!(in = calloc((size_t)m->nfaces + 1, sizeof(*in)))) {
