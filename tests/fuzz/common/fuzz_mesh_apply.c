@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "th_buf.h"
+#include "fuzz_mesh_enc.h"
 #include "th_journal.h"
 #include "th_mesh.h"
 
@@ -26,30 +26,6 @@
 #define FZ_OPS_MAX 16
 #define FZ_OP_BYTES 5
 #define FZ_IDS 40 /* element ids 1..FZ_IDS-1, and 0 */
-
-static void fz_check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-struct fz_enc {
-	uint8_t *d;
-	size_t len;
-};
-
-static struct fz_enc fz_encode(const struct th_mesh *m)
-{
-	struct th_wbuf w;
-	th_wbuf_init(&w, 0);
-	fz_check(th_mesh_encode(m, &w) == 0);
-	return (struct fz_enc){ w.data, w.len };
-}
-
-static bool fz_same(struct fz_enc a, struct fz_enc b)
-{
-	return a.len == b.len && (!a.len || memcmp(a.d, b.d, a.len) == 0);
-}
 
 static void fz_valid(const struct th_mesh *m)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "th_buf.h"
+#include "fuzz_mesh_enc.h"
 #include "th_journal.h"
 #include "th_mesh.h"
 #include "th_meshop.h"
@@ -27,12 +27,6 @@
 #define FZ_STEPS_MAX 12
 #define FZ_FACE_CAP 300u
 #define FZ_MESH_ID 0x66757a7au
-
-static void fz_check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 struct fz_in {
 	const uint8_t *p;
@@ -47,24 +41,6 @@ static uint32_t fz_pick(void *ctx, uint32_t n)
 	for (unsigned i = 0; i < bytes && in->at < in->len; i++)
 		v |= (uint32_t)in->p[in->at++] << (8 * i);
 	return v % n;
-}
-
-struct fz_enc {
-	uint8_t *d;
-	size_t len;
-};
-
-static struct fz_enc fz_encode(const struct th_mesh *m)
-{
-	struct th_wbuf w;
-	th_wbuf_init(&w, 0);
-	fz_check(th_mesh_encode(m, &w) == 0);
-	return (struct fz_enc){ w.data, w.len };
-}
-
-static bool fz_same(struct fz_enc a, struct fz_enc b)
-{
-	return a.len == b.len && (!a.len || memcmp(a.d, b.d, a.len) == 0);
 }
 
 static int64_t fz_euler(const struct th_mesh *m)
