@@ -11,28 +11,19 @@
 
 /* ---- picking elements ---------------------------------------------------- */
 
-/* A random live face's slot (m has faces). */
-static int32_t live_face(const struct th_mesh *m, struct mp_src *s)
+/* A random live face's (faces) or vertex's slot (m has one). */
+static int32_t live_slot(const struct th_mesh *m, struct mp_src *s, bool faces)
 {
-	uint32_t start = mp_pick(s, m->nfaces);
-	for (uint32_t k = 0; k < m->nfaces; k++) {
-		uint32_t f = (start + k) % m->nfaces;
-		if (m->faces[f].id)
-			return (int32_t)f;
+	uint32_t n = faces ? m->nfaces : m->nverts, start = mp_pick(s, n);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t x = (start + k) % n;
+		if (faces ? m->faces[x].id : m->verts[x].id)
+			return (int32_t)x;
 	}
 	return TH_MESH_NONE;
 }
 
-static int32_t live_vert(const struct th_mesh *m, struct mp_src *s)
-{
-	uint32_t start = mp_pick(s, m->nverts);
-	for (uint32_t k = 0; k < m->nverts; k++) {
-		uint32_t v = (start + k) % m->nverts;
-		if (m->verts[v].id)
-			return (int32_t)v;
-	}
-	return TH_MESH_NONE;
-}
+static int32_t live_face(const struct th_mesh *m, struct mp_src *s) { return live_slot(m, s, true); }
 
 /* A set of up to MP_SET_MAX distinct faces (or vertices); now and then one
  * missing or repeated, which sets *bad. Returns the count. */
@@ -41,7 +32,7 @@ static unsigned pick_set(const struct th_mesh *m, struct mp_src *s, bool faces, 
 	uint32_t live = faces ? m->live_faces : m->live_verts;
 	unsigned want = 1 + mp_pick(s, live < MP_SET_MAX ? live : MP_SET_MAX), n = 0;
 	for (unsigned tries = 0; n < want && tries < 4 * MP_SET_MAX; tries++) {
-		int32_t x = faces ? live_face(m, s) : live_vert(m, s);
+		int32_t x = live_slot(m, s, faces);
 		uint64_t id = faces ? m->faces[x].id : m->verts[x].id;
 		bool dup = false;
 		for (unsigned i = 0; i < n; i++)
@@ -407,10 +398,6 @@ const char *mp_op_name(enum mp_op op) { return op < MP_OPS ? mp_names[op] : "?";
 static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 {
 	switch (op) {
-	case MP_SUBDIVIDE:
-		return m->live_faces && m->live_hes <= face_cap;
-	case MP_CATMULL_CLARK:
-		return m->live_faces && m->live_hes <= face_cap;
 	case MP_WELD:
 	case MP_TRANSFORM:
 		return m->live_verts > 0;
@@ -422,16 +409,8 @@ static bool fits(const struct th_mesh *m, enum mp_op op, uint32_t face_cap)
 	case MP_FLIP:
 	case MP_DELETE:
 		return m->live_faces > 0;
-	case MP_VERTEX_ON_EDGE:
-	case MP_VERTEX_ON_FACE:
-	case MP_EXTRUDE_EDGES:
-	case MP_EXTRUDE_FACES:
-	case MP_INSET:
-	case MP_LOOP_CUT:
-	case MP_BEVEL:
+	default: /* subdivide, Catmull-Clark and the other topology operations */
 		return m->live_faces && m->live_hes <= face_cap;
-default:
-		return false;
 	}
 }
 
