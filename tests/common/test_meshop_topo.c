@@ -49,6 +49,38 @@ static void tc_cube(struct tc *t)
 	mf_build_cube(&t->m, NULL, 6);
 }
 
+/* An empty mesh in t and a patch to build it with; tc_built applies it. */
+static struct mf_patch *tc_build(struct tc *t)
+{
+	tc_begin(t);
+	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	return mf_patch_new();
+}
+
+static void tc_built(struct tc *t, struct mf_patch *p)
+{
+	mf_expect_applied(&t->m, p, NULL);
+	free(p);
+}
+
+/* Vertices 1..64 (ids in v) round the unit circle in z = 0, for a 64-gon. */
+static void p_circle64(struct mf_patch *p, uint64_t v[64])
+{
+	for (unsigned k = 0; k < 64; k++) {
+		double a = 2 * M_PI * k / 64;
+		v[k] = 1 + k;
+		mf_p_vert(p, v[k], (float)cos(a), (float)sin(a), 0);
+	}
+}
+
+/* Vertices 1 (0 0 0), 2 (1 0 0), 3 (0 1 0): a triangle's corners. */
+static void p_tri_verts(struct mf_patch *p)
+{
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 1, 0, 0);
+	mf_p_vert(p, 3, 0, 1, 0);
+}
+
 /* A w x h grid of unit quads in z = 0 facing +z: vertex (i, j) has id
  * 1 + i + j (w + 1), face (i, j) id 1000 + i + j w. */
 static uint64_t gv(unsigned w, unsigned i, unsigned j) { return 1 + i + j * (w + 1); }
@@ -56,9 +88,7 @@ static uint64_t gf(unsigned w, unsigned i, unsigned j) { return 1000 + i + j * w
 
 static void tc_grid(struct tc *t, unsigned w, unsigned h)
 {
-	tc_begin(t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	struct mf_patch *p = tc_build(t);
 	for (unsigned j = 0; j <= h; j++)
 		for (unsigned i = 0; i <= w; i++)
 			mf_p_vert(p, gv(w, i, j), (float)i, (float)j, 0);
@@ -67,17 +97,14 @@ static void tc_grid(struct tc *t, unsigned w, unsigned h)
 			uint64_t v[4] = { gv(w, i, j), gv(w, i + 1, j), gv(w, i + 1, j + 1), gv(w, i, j + 1) };
 			mf_p_face(p, gf(w, i, j), 3, 4, v);
 		}
-	mf_expect_applied(&t->m, p, NULL);
-	free(p);
+	tc_built(t, p);
 }
 
 /* A closed cylinder of n sides: bottom ring ids 1..n (z 0), top n+1..2n
  * (z 1), side quads 201.., top cap 301, bottom cap 302. */
 static void tc_cylinder(struct tc *t, unsigned n)
 {
-	tc_begin(t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	struct mf_patch *p = tc_build(t);
 	for (unsigned z = 0; z < 2; z++)
 		for (unsigned k = 0; k < n; k++) {
 			double a = 2 * M_PI * k / n;
@@ -95,8 +122,7 @@ static void tc_cylinder(struct tc *t, unsigned n)
 	}
 	mf_p_face(p, 301, 1, n, top);
 	mf_p_face(p, 302, 2, n, bottom);
-	mf_expect_applied(&t->m, p, NULL);
-	free(p);
+	tc_built(t, p);
 }
 
 static void tc_end(struct tc *t)
@@ -198,6 +224,25 @@ static void refused(struct tc *t, int r, const char *const *wp, const char *need
 	assert_int_equal(t->p.n, 1);
 }
 
+/* Live faces of n corners. */
+static unsigned faces_with(const struct tc *t, uint32_t n)
+{
+	unsigned k = 0;
+	for (uint32_t i = 0; i < t->m.nfaces; i++)
+		k += t->m.faces[i].id && t->m.faces[i].n == n;
+	return k;
+}
+
+/* Every face the patch's ops first, first + step, ... made faces +z. */
+static void made_face_up(const struct tc *t, uint32_t first, uint32_t step)
+{
+	for (uint32_t i = first; i < t->p.n; i += step) {
+		float n[3];
+		assert_int_equal(th_mesh_face_normal(&t->m, th_mesh_face_find(&t->m, made(t, i)), n, NULL), 0);
+		assert_true(fabsf(n[2] - 1) < 1e-6f);
+	}
+}
+
 /* Corners of face id. */
 static unsigned corners_of(const struct tc *t, uint64_t face)
 {
@@ -259,18 +304,11 @@ static void vertex_on_edge_splits_both_faces(void **state)
 static void a_face_would_pass_64_corners(void **state)
 {
 	struct tc t;
-	tc_begin(&t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	struct mf_patch *p = tc_build(&t);
 	uint64_t v[64];
-	for (unsigned k = 0; k < 64; k++) {
-		double a = 2 * M_PI * k / 64;
-		v[k] = 1 + k;
-		mf_p_vert(p, v[k], (float)cos(a), (float)sin(a), 0);
-	}
+	p_circle64(p, v);
 	mf_p_face(p, 100, 0, 64, v);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	prefill(&t);
 	const char *why = NULL;
 	refused(&t, th_op_vertex_on_edge(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
@@ -293,12 +331,7 @@ static void vertex_on_face_makes_a_fan(void **state)
 	apply_checked(&t, 9, 16, 9);
 	const float want[1][3] = { { 0.25f, 0.5f, 1 } };
 	added_at(&t.p, want, 1);
-	/* Each triangle faces up, as the top did. */
-	for (uint32_t i = 2; i < t.p.n; i += 4) {
-		float n[3];
-		assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, i)), n, NULL), 0);
-		assert_true(fabsf(n[2] - 1) < 1e-6f);
-	}
+	made_face_up(&t, 2, 4); /* each triangle, as the top did */
 
 	prefill(&t);
 	const float out[3] = { 1.5f, 0.5f, 1 }, edge[3] = { 0.5f, 0, 1 }, nan[3] = { NAN, 0, 0 };
@@ -438,14 +471,7 @@ static void extrude_is_the_same_whatever_order_built_the_mesh(void **state)
 	struct tc a, b;
 	tc_cube(&a);
 	tc_begin(&b);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&b.m, MF_MESH_ID), 0);
-	for (unsigned i = 8; i-- > 0;)
-		mf_p_vert(p, i + 1, mf_cube_pos[i][0], mf_cube_pos[i][1], mf_cube_pos[i][2]);
-	for (unsigned f = 6; f-- > 0;)
-		mf_p_face(p, 101 + f, f, 4, mf_cube_faces[f]);
-	mf_expect_applied(&b.m, p, NULL);
-	free(p);
+	mf_build_cube_reversed(&b.m);
 	const uint64_t three[3] = { TOP, RIGHT, FRONT };
 	const char *why = NULL;
 	assert_int_equal(th_op_extrude_faces(&a.m, three, 3, NULL, 0.5f, true, &a.p, &why), 0);
@@ -492,16 +518,13 @@ static void extrude_faces_refusals(void **state)
 	tc_end(&t);
 
 	/* A face with no area has no normal. */
-	tc_begin(&t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	struct mf_patch *p = tc_build(&t);
 	mf_p_vert(p, 1, 0, 0, 0);
 	mf_p_vert(p, 2, 1, 0, 0);
 	mf_p_vert(p, 3, 2, 0, 0);
 	const uint64_t tri[3] = { 1, 2, 3 }, flat = 10;
 	mf_p_face(p, flat, 0, 3, tri);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	prefill(&t);
 	refused(&t, th_op_extrude_faces(&t.m, &flat, 1, NULL, 1, false, &t.p, &why), &why, "has no area");
 	const float on[3] = { 1, 0, 0 };
@@ -589,12 +612,7 @@ static void inset_the_cube_top(void **state)
 	const float want[4][3] = { { 0.125f, 0.125f, 1 }, { 0.875f, 0.125f, 1 }, { 0.875f, 0.875f, 1 },
 				   { 0.125f, 0.875f, 1 } };
 	added_at(&t.p, want, 4);
-	/* The inner face and the ring all face up. */
-	for (uint32_t i = 5; i < t.p.n; i += 5) {
-		float n[3];
-		assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, i)), n, NULL), 0);
-		assert_true(fabsf(n[2] - 1) < 1e-6f);
-	}
+	made_face_up(&t, 5, 5); /* the inner face and the ring */
 	tc_end(&t);
 }
 
@@ -647,9 +665,7 @@ static void loop_cut_round_the_cube(void **state)
 	apply_checked(&t, 12, 20, 10);
 	const float want[4][3] = { { 0.25f, 0, 0 }, { 0.25f, 0, 1 }, { 0.25f, 1, 1 }, { 0.25f, 1, 0 } };
 	added_at(&t.p, want, 4);
-	for (uint32_t i = 0; i < t.m.nfaces; i++)
-		if (t.m.faces[i].id)
-			assert_int_equal(t.m.faces[i].n, 4);
+	assert_int_equal(faces_with(&t, 4), t.m.live_faces);
 	/* The same cut named the other way round, at 1 - t: the same geometry. */
 	struct th_patch q;
 	th_patch_init(&q);
@@ -682,10 +698,7 @@ static void loop_cut_on_a_cylinder(void **state)
 	assert_int_equal(th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), 0);
 	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 2);
 	apply_checked(&t, 18, 27, 11);
-	unsigned nine = 0;
-	for (uint32_t i = 0; i < t.m.nfaces; i++)
-		nine += t.m.faces[i].id && t.m.faces[i].n == 9;
-	assert_int_equal(nine, 2);
+	assert_int_equal(faces_with(&t, 9), 2);
 	tc_end(&t);
 }
 
@@ -705,16 +718,11 @@ static void loop_cut_stops_at_the_boundary(void **state)
 static void loop_cut_refusals(void **state)
 {
 	struct tc t;
-	tc_begin(&t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
-	mf_p_vert(p, 1, 0, 0, 0);
-	mf_p_vert(p, 2, 1, 0, 0);
-	mf_p_vert(p, 3, 0, 1, 0);
+	struct mf_patch *p = tc_build(&t);
+	p_tri_verts(p);
 	const uint64_t tri[3] = { 1, 2, 3 };
 	mf_p_face(p, 10, 0, 3, tri);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	const char *why = NULL;
 	prefill(&t);
 	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "not quads");
@@ -726,9 +734,7 @@ static void loop_cut_refusals(void **state)
 
 	/* Two quads back to back (a tube of two sides): the ring closes after
 	 * two quads that span the same two edges. */
-	tc_begin(&t);
-	p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	p = tc_build(&t);
 	mf_p_vert(p, 1, 0, 0, 0);
 	mf_p_vert(p, 2, 1, 0, 0);
 	mf_p_vert(p, 3, 0, 0, 1);
@@ -736,8 +742,7 @@ static void loop_cut_refusals(void **state)
 	const uint64_t qa[4] = { 1, 2, 4, 3 }, qb[4] = { 2, 1, 3, 4 };
 	mf_p_face(p, 10, 0, 4, qa);
 	mf_p_face(p, 11, 0, 4, qb);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	prefill(&t);
 	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
 	refused(&t, th_op_loop_cut(&t.m, 1, 3, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
@@ -745,22 +750,15 @@ static void loop_cut_refusals(void **state)
 
 	/* A quad beside a 64-gon: the cut through the quad would give the
 	 * 64-gon a 65th corner. */
-	tc_begin(&t);
-	p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
+	p = tc_build(&t);
 	uint64_t v[64];
-	for (unsigned k = 0; k < 64; k++) {
-		double a = 2 * M_PI * k / 64;
-		v[k] = 1 + k;
-		mf_p_vert(p, v[k], (float)cos(a), (float)sin(a), 0);
-	}
+	p_circle64(p, v);
 	mf_p_vert(p, 100, 2, 0, 0);
 	mf_p_vert(p, 101, 2, 0.5f, 0);
 	mf_p_face(p, 200, 0, 64, v);
 	const uint64_t quad[4] = { 2, 1, 100, 101 };
 	mf_p_face(p, 201, 0, 4, quad);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	prefill(&t);
 	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
 	/* Across the quad's other way it only cuts the quad. */
@@ -786,10 +784,7 @@ static void bevel_a_cube_edge(void **state)
 	added_at(&t.p, want, 4);
 	assert_int_equal(th_mesh_vert_find(&t.m, 5), TH_MESH_NONE);
 	assert_int_equal(th_mesh_vert_find(&t.m, 6), TH_MESH_NONE);
-	unsigned five = 0;
-	for (uint32_t i = 0; i < t.m.nfaces; i++)
-		five += t.m.faces[i].id && t.m.faces[i].n == 5;
-	assert_int_equal(five, 2);
+	assert_int_equal(faces_with(&t, 5), 2);
 	/* The strip (the last face) faces out between top and front. */
 	uint32_t last = 0;
 	for (uint32_t i = 0; i < t.p.n; i++)
@@ -822,10 +817,7 @@ static void bevel_inside_a_plane(void **state)
 	const uint64_t a[1] = { gv(3, 1, 1) }, b[1] = { gv(3, 2, 1) };
 	assert_int_equal(th_op_bevel(&t.m, a, b, 1, 0.25f, &t.p, &why), 0);
 	apply_checked(&t, 20, 29, 10);
-	unsigned six = 0;
-	for (uint32_t i = 0; i < t.m.nfaces; i++)
-		six += t.m.faces[i].id && t.m.faces[i].n == 6;
-	assert_int_equal(six, 1);
+	assert_int_equal(faces_with(&t, 6), 1);
 	tc_end(&t);
 
 	/* Ends on the boundary with only the edge's two faces go. */
@@ -863,17 +855,12 @@ static void bevel_refusals(void **state)
 	tc_end(&t);
 
 	/* Two triangles back to back share two edges at each end. */
-	tc_begin(&t);
-	struct mf_patch *p = mf_patch_new();
-	assert_int_equal(th_mesh_init(&t.m, MF_MESH_ID), 0);
-	mf_p_vert(p, 1, 0, 0, 0);
-	mf_p_vert(p, 2, 1, 0, 0);
-	mf_p_vert(p, 3, 0, 1, 0);
+	struct mf_patch *p = tc_build(&t);
+	p_tri_verts(p);
 	const uint64_t front[3] = { 1, 2, 3 }, back[3] = { 3, 2, 1 };
 	mf_p_face(p, 10, 0, 3, front);
 	mf_p_face(p, 11, 0, 3, back);
-	mf_expect_applied(&t.m, p, NULL);
-	free(p);
+	tc_built(&t, p);
 	prefill(&t);
 	refused(&t, th_op_bevel(&t.m, e, f, 1, 0.25f, &t.p, &why), &why, "also share another edge");
 	tc_end(&t);
