@@ -86,6 +86,15 @@ static void done(struct built *b)
 	th_patch_fini(&b->p);
 }
 
+/* build and done, for a primitive with nothing more to look at. */
+static void builds(const struct th_prim *pp, uint32_t v, uint32_t e, uint32_t f, uint32_t bnd, int64_t euler,
+		   enum outward how)
+{
+	struct built b;
+	build(&b, pp, v, e, f, bnd, euler, how);
+	done(&b);
+}
+
 static void prim(struct th_prim *pp, uint32_t kind)
 {
 	th_prim_defaults(pp, kind);
@@ -196,8 +205,7 @@ static void uv_sphere_has_poles_rings_and_segments(void **state)
 	on_sphere(&b.m, 2, 1e-5f);
 	done(&b);
 	pp.segments = 3, pp.rings = 2; /* the smallest: two pyramids on a triangle */
-	build(&b, &pp, 5, 9, 6, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 5, 9, 6, 0, 2, OUT_CENTRE);
 	pp.segments = 100, pp.rings = 3;
 	build(&b, &pp, 2 + 2 * 100, 100 * 5, 300, 0, 2, OUT_CENTRE);
 	on_sphere(&b.m, 2, 1e-5f);
@@ -238,16 +246,13 @@ static void cylinder_caps_are_ngons_up_to_the_corner_limit_then_fans(void **stat
 	assert_float_equal(hi[0], 0.3f, 1e-6);
 	done(&b);
 	pp.segments = TH_MESH_FACE_VERTS_MAX; /* still one face per cap */
-	build(&b, &pp, 128, 192, 66, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 128, 192, 66, 0, 2, OUT_CENTRE);
 	pp.segments = TH_MESH_FACE_VERTS_MAX + 1; /* fans: a centre vertex per cap */
 	uint32_t s = pp.segments;
-	build(&b, &pp, 2 * s + 2, 5 * s, 3 * s, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 2 * s + 2, 5 * s, 3 * s, 0, 2, OUT_CENTRE);
 	pp.segments = TH_PRIM_SEGMENTS_MAX;
 	s = pp.segments;
-	build(&b, &pp, 2 * s + 2, 5 * s, 3 * s, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 2 * s + 2, 5 * s, 3 * s, 0, 2, OUT_CENTRE);
 }
 
 static void cone_is_pointed_or_truncated(void **state)
@@ -266,19 +271,16 @@ static void cone_is_pointed_or_truncated(void **state)
 	assert_int_equal(apex, 1);
 	done(&b);
 	pp.segments = 3; /* a tetrahedron */
-	build(&b, &pp, 4, 6, 4, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 4, 6, 4, 0, 2, OUT_CENTRE);
 	pp.segments = 100; /* a fan under the base */
-	build(&b, &pp, 102, 300, 200, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 102, 300, 200, 0, 2, OUT_CENTRE);
 	pp.segments = 16, pp.radius2 = 0.2f; /* truncated: a cylinder's counts */
 	build(&b, &pp, 32, 48, 18, 0, 2, OUT_CENTRE);
 	extent(&b.m, lo, hi);
 	assert_float_equal(hi[0], 0.5f, 1e-6);
 	done(&b);
 	pp.segments = 70;
-	build(&b, &pp, 142, 350, 210, 0, 2, OUT_CENTRE);
-	done(&b);
+	builds(&pp, 142, 350, 210, 0, 2, OUT_CENTRE);
 }
 
 static void torus_has_euler_characteristic_zero(void **state)
@@ -294,11 +296,9 @@ static void torus_has_euler_characteristic_zero(void **state)
 	assert_float_equal(hi[1], 0.125f, 1e-6);
 	done(&b);
 	pp.segments = 3, pp.rings = 3;
-	build(&b, &pp, 9, 18, 9, 0, 0, OUT_TORUS);
-	done(&b);
+	builds(&pp, 9, 18, 9, 0, 0, OUT_TORUS);
 	pp.segments = 40, pp.rings = 12, pp.radius = 3, pp.radius2 = 2.9f;
-	build(&b, &pp, 480, 960, 480, 0, 0, OUT_TORUS);
-	done(&b);
+	builds(&pp, 480, 960, 480, 0, 0, OUT_TORUS);
 }
 
 static void plane_is_a_disk_facing_up(void **state)
