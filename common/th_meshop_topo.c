@@ -213,6 +213,26 @@ int th_op_vertex_free(const struct th_mesh *m, const float pos[3], struct th_pat
 	return finish(m, out, n0, th_patch_vertex_add(out, pos), why);
 }
 
+/* The edge (a, b) and a fraction t along it, checked (why_t: t's refusal):
+ * its ends' slots and its half-edges a -> b and b -> a (one may be
+ * TH_MESH_NONE, not both). */
+static int edge_at(const struct th_mesh *m, uint64_t a, uint64_t b, float t, const char *why_t, int32_t *va,
+		   int32_t *vb, int32_t h[2], const char **why)
+{
+	int r;
+	if ((r = vert_slot(m, a, va, why)) || (r = vert_slot(m, b, vb, why)))
+		return r;
+	if (*va == *vb)
+		return refuse(why, "an edge needs two different vertices");
+	if (!(t > 0.0f && t < 1.0f))
+		return refuse(why, why_t);
+	h[0] = th_mesh_he_find(m, *va, *vb);
+	h[1] = th_mesh_he_find(m, *vb, *va);
+	if (h[0] == TH_MESH_NONE && h[1] == TH_MESH_NONE)
+		return refuse(why, "the two vertices are not joined by an edge");
+	return 0;
+}
+
 /* The loop of face slot f with vertex ins (a local reference) inserted
  * after each corner whose half-edge is one of hs[nh]. */
 static int readd_split(const struct th_mesh *m, int32_t f, const int32_t *hs, const uint32_t *refs, unsigned nh,
@@ -240,17 +260,11 @@ static int readd_split(const struct th_mesh *m, int32_t f, const int32_t *hs, co
 int th_op_vertex_on_edge(const struct th_mesh *m, uint64_t a, uint64_t b, float t, struct th_patch *out,
 			 const char **why)
 {
-	int32_t va, vb;
-	int r;
-	if ((r = vert_slot(m, a, &va, why)) || (r = vert_slot(m, b, &vb, why)))
+	int32_t va, vb, h[2];
+	int r = edge_at(m, a, b, t, "t: must be between 0 and 1 (the fraction of the way from a to b), both excluded",
+			&va, &vb, h, why);
+	if (r)
 		return r;
-	if (va == vb)
-		return refuse(why, "an edge needs two different vertices");
-	if (!(t > 0.0f && t < 1.0f))
-		return refuse(why, "t: must be between 0 and 1 (the fraction of the way from a to b), both excluded");
-	int32_t h[2] = { th_mesh_he_find(m, va, vb), th_mesh_he_find(m, vb, va) };
-	if (h[0] == TH_MESH_NONE && h[1] == TH_MESH_NONE)
-		return refuse(why, "the two vertices are not joined by an edge");
 	/* The edge's faces in ascending id. */
 	if (h[0] != TH_MESH_NONE && h[1] != TH_MESH_NONE &&
 	    m->faces[he_face(m, h[0])].id > m->faces[he_face(m, h[1])].id) {
@@ -880,18 +894,13 @@ static int cut_walk(const struct th_mesh *m, struct cut *c, int32_t h, uint32_t 
 int th_op_loop_cut(const struct th_mesh *m, uint64_t a, uint64_t b, float t, struct th_patch *out,
 		   const char **why)
 {
-	int32_t va, vb;
-	int r;
-	if ((r = vert_slot(m, a, &va, why)) || (r = vert_slot(m, b, &vb, why)))
+	int32_t va, vb, hab[2];
+	int r = edge_at(m, a, b, t,
+			"t: must be between 0 and 1 (the fraction of the way along each crossed edge), both excluded", &va,
+			&vb, hab, why);
+	if (r)
 		return r;
-	if (va == vb)
-		return refuse(why, "an edge needs two different vertices");
-	if (!(t > 0.0f && t < 1.0f))
-		return refuse(why, "t: must be between 0 and 1 (the fraction of the way along each crossed edge), "
-				   "both excluded");
-	int32_t ha = th_mesh_he_find(m, va, vb), hb = th_mesh_he_find(m, vb, va);
-	if (ha == TH_MESH_NONE && hb == TH_MESH_NONE)
-		return refuse(why, "the two vertices are not joined by an edge");
+	int32_t ha = hab[0], hb = hab[1];
 	struct cut c = { 0 };
 	uint32_t n0 = out->n;
 	int32_t end[2] = { TH_MESH_NONE, TH_MESH_NONE };
