@@ -152,14 +152,17 @@ static inline void ef_next_tool(struct ef *f, unsigned n)
 		ef_frame(f, nowhere, 0, TH_BUTTON_A, 0);
 }
 
-/* A mesh.create of patch p (all local references) at pos by `by`, folded.
- * The entity id. */
-static inline uint64_t ef_create(struct ef *f, struct lt_author *by, const float pos[3], const struct th_patch *p)
+/* A mesh.create of patch p (all local references) at pos turned by the
+ * unit quaternion rot (x y z w; NULL: none) by `by`, folded. The entity id. */
+static inline uint64_t ef_create_turned(struct ef *f, struct lt_author *by, const float pos[3], const float rot[4],
+					const struct th_patch *p)
 {
 	struct th_pl_mesh_create *mc = calloc(1, sizeof *mc);
 	assert_non_null(mc);
 	memcpy(mc->transform, pos, 3 * sizeof(float));
 	mc->transform[6] = 1;
+	if (rot)
+		memcpy(mc->transform + 3, rot, 4 * sizeof(float));
 	mc->transform[7] = mc->transform[8] = mc->transform[9] = 1;
 	mc->ops_count = (uint16_t)p->n;
 	memcpy(mc->ops, p->ops, p->n * sizeof p->ops[0]);
@@ -177,9 +180,16 @@ static inline uint64_t ef_create(struct ef *f, struct lt_author *by, const float
 	return id;
 }
 
-/* A cube of edge `size` centred on the origin of an entity at pos, made by
- * `by` (mesh.create: 8 vertices, 6 quads), folded. The entity id. */
-static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float pos[3], float size)
+static inline uint64_t ef_create(struct ef *f, struct lt_author *by, const float pos[3], const struct th_patch *p)
+{
+	return ef_create_turned(f, by, pos, NULL, p);
+}
+
+/* A cube of edge `size` centred on the origin of an entity at pos (turned
+ * by rot, NULL: not), made by `by` (mesh.create: 8 vertices, 6 quads),
+ * folded. The entity id. */
+static inline uint64_t ef_cube_turned(struct ef *f, struct lt_author *by, const float pos[3], const float rot[4],
+				      float size)
 {
 	struct th_patch p;
 	th_patch_init(&p);
@@ -199,9 +209,14 @@ static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float p
 			c[k] = th_pref_local((uint32_t)v[quads[q][k]]);
 		assert_int_equal(th_patch_face_add(&p, 0, c, 4), 0);
 	}
-	uint64_t id = ef_create(f, by, pos, &p);
+	uint64_t id = ef_create_turned(f, by, pos, rot, &p);
 	th_patch_fini(&p);
 	return id;
+}
+
+static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float pos[3], float size)
+{
+	return ef_cube_turned(f, by, pos, NULL, size);
 }
 
 static inline const struct th_mesh *ef_mesh_of(struct ef *f, uint64_t entity)

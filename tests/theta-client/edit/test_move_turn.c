@@ -8,6 +8,8 @@
 
 #include <math.h>
 
+#include "edit/edit_pick.h"
+
 static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 5, 5, 5 };
 
@@ -169,6 +171,44 @@ static void scale_by_the_hands_distance_from_the_centre(void **state)
 	ef_free(f);
 }
 
+/* An entity turned 90 degrees about x: the hand's turn about world y still
+ * turns the face at the world top about world y (in the mesh's frame that
+ * is another axis), so its corners stay in the world plane y = 1.1. */
+static void a_turned_entity_turns_in_world_space(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	float h = sqrtf(0.5f);
+	uint64_t e = ef_cube_turned(f, &f->other, at, (float[4]){ h, 0, 0, h }, 0.2f);
+	move_option(f, 4, "rotate");
+	const float grab[3] = { 0.03f, 1.11f, -0.5f };
+	hand_about_y(f, 0);
+	ef_frame(f, grab, 1, 0, 0);
+	hand_about_y(f, 44);
+	ef_frame(f, grab, 1, 0, 0);
+	ef_frame(f, grab, 0, 0, 0);
+	ef_deliver(f);
+	assert_non_null(strstr(last_edit(f), "rotate 4 vertices of mesh "));
+	const struct th_c_transform *t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
+	const struct th_mesh *m = ef_mesh_of(f, e);
+	float r = 0.1f * sqrtf(2.0f);
+	unsigned on_axes = 0, top = 0;
+	for (uint32_t i = 0; i < m->nverts; i++) {
+		if (!m->verts[i].id)
+			continue;
+		float w[3];
+		edit_xf_point_to_world(t, m->verts[i].pos, w);
+		if (fabsf(w[1] - 1.1f) > 1e-5f)
+			continue;
+		top++;
+		float x = w[0] - at[0], z = w[2] - at[2];
+		on_axes += (fabsf(fabsf(x) - r) < 1e-5f && fabsf(z) < 1e-5f) ||
+			   (fabsf(fabsf(z) - r) < 1e-5f && fabsf(x) < 1e-5f);
+	}
+	assert_int_equal(top, 4);
+	assert_int_equal(on_axes, 4);
+	ef_free(f);
+}
+
 /* Undo of a rotate puts the face back. */
 static void a_rotate_undoes(void **state)
 {
@@ -196,6 +236,7 @@ int main(void)
 		cmocka_unit_test(the_options_keep_the_modes_first),
 		cmocka_unit_test(rotate_the_face_at_the_tip_in_15_degree_steps),
 		cmocka_unit_test(scale_by_the_hands_distance_from_the_centre),
+		cmocka_unit_test(a_turned_entity_turns_in_world_space),
 		cmocka_unit_test(a_rotate_undoes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
