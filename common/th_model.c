@@ -55,13 +55,21 @@ int th_model_finish(struct th_model *m, int r, const char *empty, char *why, siz
 	return r;
 }
 
+/* th_model_grow; on a refusal why says "more than <max> <what>" or "out of memory". */
+static int grow_said(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size, const char *what, char *why,
+		     size_t whylen)
+{
+	int r = th_model_grow(p, cap, n, max, size);
+	if (r < 0)
+		snprintf(why, whylen, r == -E2BIG ? "more than %u %s" : "out of memory", max, what);
+	return r;
+}
+
 int th_model_object_add(struct th_model *m, const char *name, char *why, size_t whylen)
 {
-	int r = th_model_grow((void **)&m->objects, &m->cap_objects, m->n_objects, TH_MODEL_OBJECTS_MAX, sizeof(*m->objects));
-	if (r < 0) {
-		snprintf(why, whylen, r == -E2BIG ? "more than %u objects" : "out of memory", TH_MODEL_OBJECTS_MAX);
+	int r = grow_said((void **)&m->objects, &m->cap_objects, m->n_objects, TH_MODEL_OBJECTS_MAX, sizeof(*m->objects), "objects", why, whylen);
+	if (r < 0)
 		return r;
-	}
 	struct th_model_object *o = &m->objects[m->n_objects++];
 	*o = (struct th_model_object){ .rotation = { 0, 0, 0, 1 }, .scale = { 1, 1, 1 }, .first_vert = m->n_verts,
 				       .first_face = m->n_faces };
@@ -71,11 +79,9 @@ int th_model_object_add(struct th_model *m, const char *name, char *why, size_t 
 
 int th_model_vert_add(struct th_model *m, const float p[3], char *why, size_t whylen)
 {
-	int r = th_model_grow((void **)&m->pos, &m->cap_verts, m->n_verts, TH_MODEL_VERTS_MAX, sizeof(*m->pos));
-	if (r < 0) {
-		snprintf(why, whylen, r == -E2BIG ? "more than %u vertices" : "out of memory", TH_MODEL_VERTS_MAX);
+	int r = grow_said((void **)&m->pos, &m->cap_verts, m->n_verts, TH_MODEL_VERTS_MAX, sizeof(*m->pos), "vertices", why, whylen);
+	if (r < 0)
 		return r;
-	}
 	memcpy(m->pos[m->n_verts], p, sizeof(m->pos[0]));
 	m->n_verts++;
 	m->objects[m->n_objects - 1].n_verts++;
@@ -85,21 +91,18 @@ int th_model_vert_add(struct th_model *m, const float p[3], char *why, size_t wh
 int th_model_face_add(struct th_model *m, const uint32_t *corners, uint32_t n, uint32_t material, char *why,
 		      size_t whylen)
 {
-	int r = th_model_grow((void **)&m->faces, &m->cap_faces, m->n_faces, TH_MODEL_FACES_MAX, sizeof(*m->faces));
-	if (r < 0) {
-		snprintf(why, whylen, r == -E2BIG ? "more than %u faces" : "out of memory", TH_MODEL_FACES_MAX);
+	int r = grow_said((void **)&m->faces, &m->cap_faces, m->n_faces, TH_MODEL_FACES_MAX, sizeof(*m->faces), "faces", why, whylen);
+	if (r < 0)
 		return r;
-	}
 	if (m->n_corners > TH_MODEL_CORNERS_MAX - n) {
 		snprintf(why, whylen, "more than %u face corners", TH_MODEL_CORNERS_MAX);
 		return -E2BIG;
 	}
 	while (m->cap_corners < m->n_corners + n) {
-		r = th_model_grow((void **)&m->corners, &m->cap_corners, m->cap_corners, TH_MODEL_CORNERS_MAX, sizeof(uint32_t));
-		if (r < 0) {
-			snprintf(why, whylen, "out of memory");
-			return -ENOMEM;
-		}
+		r = grow_said((void **)&m->corners, &m->cap_corners, m->cap_corners, TH_MODEL_CORNERS_MAX, sizeof(uint32_t),
+			      "face corners", why, whylen);
+		if (r < 0)
+			return r;
 	}
 	memcpy(m->corners + m->n_corners, corners, n * sizeof(uint32_t));
 	m->faces[m->n_faces++] = (struct th_model_face){ .first = m->n_corners, .n = n, .material = material };
