@@ -81,7 +81,7 @@ int th_model_material_add(struct th_model *m, const struct th_model_material *mt
 
 /* Room for one more of n elements of size in *p (capacity *cap, doubling
  * up to max): 0, -E2BIG when n has reached max, -ENOMEM. The readers'
- * own arrays grow by it too. */
+ * own arrays and thetactl import's plan grow by it too. */
 int th_model_grow(void **p, uint32_t *cap, uint32_t n, uint32_t max, size_t size);
 /* A reader's last step with its result r so far: r < 0 empties m; a model
  * without objects is refused with "<empty>: nothing to import"; else

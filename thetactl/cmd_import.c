@@ -48,6 +48,10 @@
 		 ? (CTL_SUBMIT_PAYLOAD_MAX - CTL_IMPORT_CREATE_HEAD) / CTL_IMPORT_OP_BYTES                         \
 		 : TH_PL_MESH_OPS_MAX)
 #define CTL_IMPORT_MTL_PATH_MAX 4096u
+/* Ops (and entries) of a plan at most: one per vertex, face and corner of
+ * the model, and an entry per object and material on top. */
+#define CTL_IMPORT_PLAN_MAX                                                                                   \
+	(TH_MODEL_VERTS_MAX + TH_MODEL_FACES_MAX + TH_MODEL_CORNERS_MAX + TH_MODEL_OBJECTS_MAX + TH_MODEL_MATERIALS_MAX)
 /* How long import waits for the scene to fold its last entry. */
 #define CTL_IMPORT_WAIT_S 60u
 #define CTL_IMPORT_POLL_US (20 * 1000)
@@ -74,15 +78,7 @@ struct imp_plan {
 
 static int plan_grow(void **p, uint32_t *cap, uint32_t n, size_t size)
 {
-	if (n < *cap)
-		return 0;
-	uint32_t c = *cap ? *cap * 2 : 1024;
-	void *q = realloc(*p, (size_t)c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
+	return th_model_grow(p, cap, n, CTL_IMPORT_PLAN_MAX, size);
 }
 
 static int plan_op(struct imp_plan *pl, struct th_pl_mesh_op op, uint32_t ref_entry, uint32_t ref_op)
