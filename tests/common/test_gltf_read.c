@@ -213,9 +213,7 @@ static void bad_files_are_one_sentence_naming_where(void **state)
 {
 	(void)state;
 	static struct gf_file f;
-	gf_cube_bin(&f, 2);
-	gf_cube_json(&f, 2, "", "");
-	gf_glb(&f);
+	gf_cube_glb(&f, "", "");
 	struct th_model m;
 	char why[TH_MODEL_WHY_LEN];
 	/* The container. */

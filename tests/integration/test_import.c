@@ -163,9 +163,7 @@ static void an_obj_and_a_glb_become_the_callers_entries(void **state)
 
 	/* The glb: the export's layout (triangles + face_triangles extras). */
 	static struct gf_file f;
-	gf_cube_bin(&f, 2);
-	gf_cube_json(&f, 2, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2]}}");
-	gf_glb(&f);
+	gf_cube_glb(&f, ",\"translation\":[5,0,0]", ",\"extras\":{\"theta_faces\":{\"triangles\":[2,2,2,2,2,2]}}");
 	write_file(glb, f.out, f.len);
 	struct json_object *g = import_ok(d, glb);
 	assert_int_equal(dt_u64(g, "faces"), 6);
@@ -246,9 +244,7 @@ static void a_bad_file_is_one_sentence_and_changes_nothing(void **state)
 	assert_int_equal(ctl(d, (const char *const[]){ "import", obj, NULL }), 1);
 	assert_non_null(strstr(errb, "line 2:5: 'zero' is not a finite number"));
 	static struct gf_file f;
-	gf_cube_bin(&f, 2);
-	gf_cube_json(&f, 2, "", "");
-	gf_glb(&f);
+	gf_cube_glb(&f, "", "");
 	write_file(glb, f.out, f.len - 8); /* cut short */
 	assert_int_equal(ctl(d, (const char *const[]){ "import", glb, NULL }), 1);
 	assert_non_null(strstr(errb, "byte 8: the header says"));
@@ -406,9 +402,7 @@ static void export_import_keeps_the_geometry(void **state)
 	write_file(path, cube_obj, strlen(cube_obj));
 	json_object_put(import_ok(d, path));
 	static struct gf_file f;
-	gf_cube_bin(&f, 2);
-	gf_cube_json(&f, 2, ",\"translation\":[5,0.5,-2]", "");
-	gf_glb(&f);
+	gf_cube_glb(&f, ",\"translation\":[5,0.5,-2]", "");
 	write_file(glb, f.out, f.len);
 	json_object_put(import_ok(d, glb));
 	struct json_object *cur = th_ctl_call(d, "{\"cmd\":\"scene\",\"args\":{}}");

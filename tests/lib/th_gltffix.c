@@ -78,6 +78,13 @@ void gf_cube_json(struct gf_file *f, unsigned w, const char *node_extra, const c
 		 node_extra, prim_extra, 96 + 36 * w, 36 * w, ct);
 }
 
+void gf_cube_glb(struct gf_file *f, const char *node_extra, const char *prim_extra)
+{
+	gf_cube_bin(f, 2);
+	gf_cube_json(f, 2, node_extra, prim_extra);
+	gf_glb(f);
+}
+
 void gf_with(struct gf_file *f, const char *from, const char *to)
 {
 	char *at = strstr(f->json, from);

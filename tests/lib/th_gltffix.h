@@ -25,5 +25,7 @@ void gf_glb(struct gf_file *f);
 /* The cube's JSON into f->json: node "Box" with node_extra after its mesh,
  * prim_extra after its primitive's material, one material "red". */
 void gf_cube_json(struct gf_file *f, unsigned w, const char *node_extra, const char *prim_extra);
+/* The three above: the cube with 16-bit indices as a .glb in out / len. */
+void gf_cube_glb(struct gf_file *f, const char *node_extra, const char *prim_extra);
 /* In f->json, from replaced by to (the test fails when from is absent). */
 void gf_with(struct gf_file *f, const char *from, const char *to);
