@@ -16,12 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "th_daemontest.h"
 #include "th_harness.h"
 #include "th_scenelog.h"
-#include "th_time.h"
 
 #define WAIT_MS 30000
-#define POLL_MS 50
 
 static char out[1 << 18], err[1 << 14];
 
@@ -34,24 +33,6 @@ static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const 
 	struct json_object *o = json_tokener_parse(out);
 	assert_non_null(o);
 	return o;
-}
-
-/* `scene --session studio` once the daemon has folded want entries. */
-static struct json_object *scene_wait(struct th_daemon_proc *d, uint64_t want)
-{
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	for (;;) {
-		const char *args[] = { "--json", "scene", "--session", "studio", NULL };
-		int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
-		struct json_object *o = rc == 0 ? json_tokener_parse(out) : NULL;
-		const char *state = o ? th_json_path(o, "state") : NULL, *pos = o ? th_json_path(o, "log_position") : NULL;
-		if (state && !strcmp(state, "live") && pos && strtoull(pos, NULL, 10) == want)
-			return o;
-		json_object_put(o);
-		if (th_now_ns() > end)
-			fail_msg("the daemon's scene did not reach position %llu: %s%s", (unsigned long long)want, out, err);
-		th_sleep_ns((uint64_t)POLL_MS * TH_NS_PER_MS);
-	}
 }
 
 static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
@@ -89,7 +70,7 @@ static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
 	assert_int_equal(sh_write_log(&l, l.n, logdir), 0);
 	assert_int_equal(th_daemon_respawn(d, NULL, NULL, WAIT_MS), 0);
 
-	struct json_object *live = scene_wait(d, l.n);
+	struct json_object *live = dt_scene_at(d, "studio", l.n);
 	const char *verify[] = { "log", "verify", "--json", logdir, NULL };
 	struct json_object *off = ctl_json(d, verify);
 	assert_string_equal(th_json_path(off, "scene.world_hash"), th_json_path(live, "world_hash"));

@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "th_time.h"
@@ -17,6 +19,7 @@
 #define DT_SETPRIV "/usr/bin/setpriv"
 #define DT_ARGS_MAX 32 /* arguments of one dt_run_as_other */
 #define DT_POLL_NS (20 * TH_NS_PER_MS)
+#define DT_OUT_MAX (1u << 18) /* bytes of thetactl's output kept */
 
 static char dt_conf[PATH_MAX];
 
@@ -92,4 +95,22 @@ void dt_wait_scene(struct th_daemon_proc *d, const char *key, long long want)
 	while (dt_scene_count(d, key) != want && th_now_ns() < end)
 		th_sleep_ns(DT_POLL_NS);
 	assert_int_equal(dt_scene_count(d, key), want);
+}
+
+struct json_object *dt_scene_at(struct th_daemon_proc *d, const char *session, uint64_t want)
+{
+	static char out[DT_OUT_MAX], err[DT_OUT_MAX];
+	uint64_t end = th_now_ns() + (uint64_t)DT_WAIT_MS * TH_NS_PER_MS;
+	for (;;) {
+		const char *args[] = { "--json", "scene", "--session", session, NULL };
+		int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
+		struct json_object *o = rc == 0 ? json_tokener_parse(out) : NULL;
+		const char *state = o ? th_json_path(o, "state") : NULL, *pos = o ? th_json_path(o, "log_position") : NULL;
+		if (state && !strcmp(state, "live") && pos && strtoull(pos, NULL, 10) == want)
+			return o;
+		json_object_put(o);
+		if (th_now_ns() > end)
+			fail_msg("the daemon's scene did not reach position %llu: %s%s", (unsigned long long)want, out, err);
+		th_sleep_ns(DT_POLL_NS);
+	}
 }

@@ -4,6 +4,7 @@
  * A failed expectation fails the test. */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include "th_harness.h"
 
@@ -33,3 +34,8 @@ long long dt_scene_count(struct th_daemon_proc *d, const char *key);
 /* Polls dt_scene_count(d, key) until it is want (DT_WAIT_MS at most), then
  * asserts it is. */
 void dt_wait_scene(struct th_daemon_proc *d, const char *key, long long want);
+/* `thetactl --json scene --session session` once the daemon's scene of
+ * that session is live at log position want (DT_WAIT_MS at most; the test
+ * fails with thetactl's last output after that): its answer (the caller
+ * puts it). */
+struct json_object *dt_scene_at(struct th_daemon_proc *d, const char *session, uint64_t want);
