@@ -72,6 +72,10 @@ static inline void th_patch_truncate(struct th_patch *p, uint32_t n)
 	if (n < p->n)
 		p->n = n;
 }
+/* Room for k more ops (one allocation, so an operation that knows its
+ * patch's size appends without growing it op by op): 0, -ENOMEM, or
+ * -E2BIG when n + k would pass max. */
+int th_patch_reserve(struct th_patch *p, uint32_t k);
 /* Appends a VERTEX_ADD; returns its local reference (> 0), -ENOMEM, -E2BIG,
  * or -EINVAL for a non-finite position. */
 int th_patch_vertex_add(struct th_patch *p, const float pos[3]);

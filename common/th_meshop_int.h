@@ -3,10 +3,13 @@
  * in ascending id order, the order every operation visits them in
  * (th_meshop.h). */
 #pragma once
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "th_mesh.h"
+#include "th_meshop.h"
 
 /* An element's id and its slot in the mesh's arrays. */
 struct th_slot_id {
@@ -24,3 +27,38 @@ void th_slot_sort(struct th_slot_id *s, uint32_t n);
 struct th_slot_id *th_mesh_live_sorted(const struct th_mesh *m, bool faces, uint32_t *count);
 /* qsort comparator of uint64_t. */
 int th_u64_cmp(const void *a, const void *b);
+
+/* ---- appending many ops at once ----
+ * An operation that knows how many ops it will append (total) reserves
+ * them once, clipped to what p->max leaves, and then writes each op
+ * straight into the array: th_patch_room says whether k more still fit
+ * under the limit th_patch_begin returned (else the operation fails with
+ * -E2BIG, as op-by-op appends would at the same op). The caller appends
+ * only what th_patch_* would accept: finite positions (th_patch_pos_ok),
+ * nonzero ids, valid local references and materials. */
+int th_patch_begin(struct th_patch *p, uint64_t total, uint32_t *limit);
+
+static inline bool th_patch_room(const struct th_patch *p, uint32_t limit, uint32_t k)
+{
+	return k <= limit - p->n;
+}
+
+static inline bool th_patch_pos_ok(const float v[3])
+{
+	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
+}
+
+static inline struct th_pl_mesh_op *th_patch_put(struct th_patch *p, uint8_t op, uint64_t element, uint32_t arg)
+{
+	struct th_pl_mesh_op *o = &p->ops[p->n++];
+	memset(o, 0, sizeof(*o));
+	o->op = op;
+	o->element = element;
+	o->arg = arg;
+	return o;
+}
+
+static inline void th_patch_put_pos(struct th_patch *p, uint8_t op, uint64_t element, const float pos[3])
+{
+	memcpy(th_patch_put(p, op, element, 0)->position, pos, 3 * sizeof(float));
+}

@@ -64,55 +64,6 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* Open-addressing map u64 key -> u32 value, sized once (keys never 0 after
- * the +1 the users add). */
-struct u64map {
-	uint64_t *keys;
-	uint32_t *vals;
-	uint32_t mask;
-};
-
-static int u64map_init(struct u64map *t, uint64_t entries)
-{
-	uint64_t cap = 16;
-	while (cap < entries * 2)
-		cap *= 2;
-	if (cap > UINT32_MAX)
-		return -ENOMEM;
-	t->keys = calloc(cap, sizeof(*t->keys));
-	t->vals = malloc(cap * sizeof(*t->vals));
-	t->mask = (uint32_t)(cap - 1);
-	if (!t->keys || !t->vals) {
-		free(t->keys);
-		free(t->vals);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void u64map_fini(struct u64map *t)
-{
-	free(t->keys);
-	free(t->vals);
-}
-
-/* The value of key, or inserts val and returns it; *found says which. */
-static uint32_t u64map_get_put(struct u64map *t, uint64_t key, uint32_t val, bool *found)
-{
-	for (uint32_t i = (uint32_t)mix64(key) & t->mask;; i = (i + 1) & t->mask) {
-		if (t->keys[i] == key) {
-			*found = true;
-			return t->vals[i];
-		}
-		if (!t->keys[i]) {
-			t->keys[i] = key;
-			t->vals[i] = val;
-			*found = false;
-			return val;
-		}
-	}
-}
-
 static void to_float3(const double d[3], float f[3])
 {
 	for (int i = 0; i < 3; i++)
@@ -264,12 +215,19 @@ out:
 /* ---- Catmull-Clark ----------------------------------------------------------- */
 
 /* One level of the scratch mesh: vertex positions, faces as corner lists
- * (vertex indices) with the material each inherits. */
+ * (vertex indices) with the material each inherits, and each corner's
+ * twin: the corner whose edge (to the next corner) runs the other way
+ * along the same edge, CC_NO_TWIN on a boundary. Twins replace a hash of
+ * vertex pairs: level 0 takes them from the mesh's half-edges, each step
+ * derives the next level's from its own. */
+#define CC_NO_TWIN UINT32_MAX
+
 struct cc_level {
 	uint32_t nv, nf, nc;
 	double *pos;       /* 3 nv */
 	uint32_t *fstart;  /* nf + 1 offsets into corner */
 	uint32_t *corner;  /* nc vertex indices */
+	uint32_t *twin;    /* nc corner indices */
 	uint32_t *mat;     /* nf */
 };
 
@@ -283,20 +241,26 @@ static void cc_free(struct cc_level *l)
 	free(l->pos);
 	free(l->fstart);
 	free(l->corner);
+	free(l->twin);
 	free(l->mat);
 	memset(l, 0, sizeof(*l));
 }
 
-static int cc_alloc(struct cc_level *l, uint32_t nv, uint32_t nf, uint32_t nc)
+/* pos_only: the positions alone (the last level, emitted from the one
+ * before). */
+static int cc_alloc(struct cc_level *l, uint32_t nv, uint32_t nf, uint32_t nc, bool pos_only)
 {
 	l->nv = nv;
 	l->nf = nf;
 	l->nc = nc;
 	l->pos = malloc((size_t)nv * 3 * sizeof(double) + 1);
+	if (pos_only)
+		return l->pos ? 0 : -ENOMEM;
 	l->fstart = malloc(((size_t)nf + 1) * sizeof(uint32_t));
 	l->corner = malloc((size_t)nc * sizeof(uint32_t) + 1);
+	l->twin = malloc((size_t)nc * sizeof(uint32_t) + 1);
 	l->mat = malloc((size_t)nf * sizeof(uint32_t) + 1);
-	if (!l->pos || !l->fstart || !l->corner || !l->mat) {
+	if (!l->pos || !l->fstart || !l->corner || !l->twin || !l->mat) {
 		cc_free(l);
 		return -ENOMEM;
 	}
@@ -305,39 +269,40 @@ static int cc_alloc(struct cc_level *l, uint32_t nv, uint32_t nf, uint32_t nc)
 
 /* One Catmull-Clark step from a to b (b uninitialised). New vertices: a's
  * vertices, then a face point per face, then an edge point per edge (in
- * order of first use); each face of n corners becomes n quads. */
-static int cc_step(const struct cc_level *a, struct cc_level *b)
+ * order of first use: the corner met first of an edge's one or two);
+ * each face of n corners becomes n quads, quad c (a's corner c: v_k) with
+ * the corners v_k, edge point k, face point, edge point k - 1.
+ * last_cedge non-NULL: b gets its positions only and *last_cedge the edge
+ * of each corner of a (the caller emits b's quads from a). */
+static int cc_step(const struct cc_level *a, struct cc_level *b, uint32_t **last_cedge)
 {
 	int r = -ENOMEM;
-	struct u64map em = { 0 };
 	uint32_t *cedge = malloc((size_t)a->nc * sizeof(*cedge) + 1);
-	uint32_t *ev = malloc((size_t)a->nc * 2 * sizeof(*ev) + 1);  /* edge ends, 2 per edge */
-	int64_t *ef = malloc((size_t)a->nc * 2 * sizeof(*ef) + 1);   /* edge faces, -1: boundary */
+	uint32_t *ev = malloc((size_t)a->nc * 2 * sizeof(*ev) + 1); /* edge ends, 2 per edge */
+	uint32_t *ef = malloc((size_t)a->nc * 2 * sizeof(*ef) + 1); /* edge faces, CC_NO_TWIN: boundary */
 	struct cc_acc *acc = calloc((size_t)a->nv + 1, sizeof(*acc));
 	double *fp = malloc((size_t)a->nf * 3 * sizeof(*fp) + 1);
-	if (!cedge || !ev || !ef || !acc || !fp || u64map_init(&em, a->nc))
+	if (!cedge || !ev || !ef || !acc || !fp)
 		goto out;
 	uint32_t ne = 0;
 	for (uint32_t f = 0; f < a->nf; f++) {
 		uint32_t s = a->fstart[f], n = a->fstart[f + 1] - s;
 		double c[3] = { 0, 0, 0 };
 		for (uint32_t k = 0; k < n; k++) {
-			uint32_t u = a->corner[s + k], v = a->corner[s + (k + 1 == n ? 0 : k + 1)];
+			uint32_t u = a->corner[s + k], t = a->twin[s + k];
 			for (int d = 0; d < 3; d++)
 				c[d] += a->pos[3 * u + d];
-			uint32_t lo = u < v ? u : v, hi = u < v ? v : u;
-			bool found;
-			uint32_t e = u64map_get_put(&em, ((uint64_t)lo << 32 | hi) + 1, ne, &found);
-			if (!found) {
-				ev[2 * e] = u;
-				ev[2 * e + 1] = v;
-				ef[2 * e] = f;
-				ef[2 * e + 1] = -1;
-				ne++;
+			if (t == CC_NO_TWIN || t > s + k) {
+				ev[2 * ne] = u;
+				ev[2 * ne + 1] = a->corner[s + (k + 1 == n ? 0 : k + 1)];
+				ef[2 * ne] = f;
+				ef[2 * ne + 1] = CC_NO_TWIN;
+				cedge[s + k] = ne++;
 			} else {
+				uint32_t e = cedge[t];
 				ef[2 * e + 1] = f;
+				cedge[s + k] = e;
 			}
-			cedge[s + k] = e;
 		}
 		for (int d = 0; d < 3; d++)
 			fp[3 * f + d] = c[d] / n;
@@ -350,7 +315,7 @@ static int cc_step(const struct cc_level *a, struct cc_level *b)
 	}
 	if ((uint64_t)a->nv + a->nf + ne > UINT32_MAX || (uint64_t)a->nc * 4 > UINT32_MAX)
 		goto out;
-	if ((r = cc_alloc(b, a->nv + a->nf + ne, a->nc, a->nc * 4)))
+	if ((r = cc_alloc(b, a->nv + a->nf + ne, a->nc, a->nc * 4, last_cedge != NULL)))
 		goto out;
 	double *ep = b->pos + 3 * ((size_t)a->nv + a->nf);
 	for (uint32_t e = 0; e < ne; e++) {
@@ -364,7 +329,7 @@ static int cc_step(const struct cc_level *a, struct cc_level *b)
 		}
 		acc[u].ne++;
 		acc[v].ne++;
-		if (ef[2 * e + 1] < 0) { /* boundary: the edge point is the midpoint */
+		if (ef[2 * e + 1] == CC_NO_TWIN) { /* boundary: the edge point is the midpoint */
 			for (int d = 0; d < 3; d++) {
 				acc[u].bn[d] += a->pos[3 * v + d];
 				acc[v].bn[d] += a->pos[3 * u + d];
@@ -373,7 +338,7 @@ static int cc_step(const struct cc_level *a, struct cc_level *b)
 			acc[u].nb++;
 			acc[v].nb++;
 		} else {
-			const double *f0 = fp + 3 * ef[2 * e], *f1 = fp + 3 * ef[2 * e + 1];
+			const double *f0 = fp + 3 * (size_t)ef[2 * e], *f1 = fp + 3 * (size_t)ef[2 * e + 1];
 			for (int d = 0; d < 3; d++)
 				ep[3 * e + d] = (a->pos[3 * u + d] + a->pos[3 * v + d] + f0[d] + f1[d]) * 0.25;
 		}
@@ -392,23 +357,45 @@ static int cc_step(const struct cc_level *a, struct cc_level *b)
 		}
 	}
 	memcpy(b->pos + 3 * (size_t)a->nv, fp, (size_t)a->nf * 3 * sizeof(double));
-	uint32_t q = 0, c = 0;
+	if (last_cedge) {
+		*last_cedge = cedge;
+		cedge = NULL;
+		r = 0;
+		goto out;
+	}
+	/* quad c's twins: its corner 1 (edge point k -> face point) and the
+	 * next quad's corner 2, and the other way round; its corner 3 (edge
+	 * point k - 1 -> v_k, half of a's edge cp) and corner 0 of the quad
+	 * of cp's twin (v_k -> the same edge point), both set here; a corner
+	 * 0 with no twin in a has none in b */
+	uint32_t e0 = a->nv + a->nf;
 	for (uint32_t f = 0; f < a->nf; f++) {
 		uint32_t s = a->fstart[f], n = a->fstart[f + 1] - s;
 		for (uint32_t k = 0; k < n; k++) {
-			uint32_t kp = k ? k - 1 : n - 1;
-			b->fstart[q] = c;
-			b->mat[q++] = a->mat[f];
-			b->corner[c++] = a->corner[s + k];
-			b->corner[c++] = a->nv + a->nf + cedge[s + k];
-			b->corner[c++] = a->nv + f;
-			b->corner[c++] = a->nv + a->nf + cedge[s + kp];
+			uint32_t c = s + k, cn = s + (k + 1 == n ? 0 : k + 1), cp = s + (k ? k - 1 : n - 1);
+			uint32_t *q = b->corner + 4 * (size_t)c, *t = b->twin + 4 * (size_t)c;
+			b->fstart[c] = 4 * c;
+			b->mat[c] = a->mat[f];
+			q[0] = a->corner[c];
+			q[1] = e0 + cedge[c];
+			q[2] = a->nv + f;
+			q[3] = e0 + cedge[cp];
+			uint32_t tp = a->twin[cp];
+			t[1] = 4 * cn + 2;
+			t[2] = 4 * cp + 1;
+			if (a->twin[c] == CC_NO_TWIN)
+				t[0] = CC_NO_TWIN;
+			if (tp == CC_NO_TWIN) {
+				t[3] = CC_NO_TWIN;
+			} else { /* both ways: the twin's corner 0 is set here too */
+				t[3] = 4 * tp;
+				b->twin[4 * (size_t)tp] = 4 * c + 3;
+			}
 		}
 	}
-	b->fstart[q] = c;
+	b->fstart[a->nc] = 4 * a->nc;
 	r = 0;
 out:
-	u64map_fini(&em);
 	free(cedge);
 	free(ev);
 	free(ef);
@@ -420,10 +407,12 @@ out:
 int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patch *out, const char **why)
 {
 	const char *w = NULL;
-	uint32_t base = out->n, nv = 0, nf = 0;
+	uint32_t base = out->n, nv = 0, nf = 0, limit;
 	struct th_slot_id *vs = NULL, *fs = NULL;
 	int32_t *vidx = NULL;
-	uint32_t *refs = NULL;
+	uint32_t *hc = NULL; /* per half-edge slot: its corner in level 0 */
+	uint32_t *fidx = NULL;
+	uint32_t *cedge = NULL; /* the last step's edge of each corner of cur */
 	struct cc_level cur = { 0 }, next = { 0 };
 	int r;
 	if (levels < 1 || levels > TH_OP_CC_LEVELS_MAX) {
@@ -454,62 +443,116 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 	r = -ENOMEM;
 	if (!(vs = th_mesh_live_sorted(m, false, &nv)) || !(fs = th_mesh_live_sorted(m, true, &nf)))
 		goto out;
-	if (!(vidx = malloc(((size_t)m->nverts + 1) * sizeof(*vidx))))
+	if (!(vidx = malloc(((size_t)m->nverts + 1) * sizeof(*vidx))) ||
+	    !(hc = malloc(((size_t)m->nhes + 1) * sizeof(*hc))) ||
+	    !(fidx = malloc(((size_t)m->nfaces + 1) * sizeof(*fidx))))
 		goto out;
-	if ((r = cc_alloc(&cur, nv, nf, m->live_hes)))
+	if ((r = cc_alloc(&cur, nv, nf, m->live_hes, false)))
 		goto out;
 	for (uint32_t i = 0; i < nv; i++) {
 		vidx[vs[i].slot] = (int32_t)i;
 		for (int d = 0; d < 3; d++)
 			cur.pos[3 * i + d] = m->verts[vs[i].slot].pos[d];
 	}
+	/* faces in ascending id order, their corners gathered walking the
+	 * faces in slot order (the half-edges in memory order, no chain of
+	 * dependent loads per face): fidx[slot] = the face's rank */
 	uint32_t c = 0;
 	for (uint32_t i = 0; i < nf; i++) {
 		const struct th_mesh_face *f = &m->faces[fs[i].slot];
 		cur.fstart[i] = c;
 		cur.mat[i] = f->material;
-		int32_t h = f->he;
-		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next)
-			cur.corner[c++] = (uint32_t)vidx[m->hes[h].vert];
+		fidx[fs[i].slot] = i;
+		c += f->n;
 	}
 	cur.fstart[nf] = c;
-	for (unsigned l = 0; l < levels; l++) {
-		if ((r = cc_step(&cur, &next)))
+	for (uint32_t fsl = 0; fsl < m->nfaces; fsl++) {
+		const struct th_mesh_face *f = &m->faces[fsl];
+		if (!f->id)
+			continue;
+		uint32_t s = cur.fstart[fidx[fsl]];
+		int32_t h = f->he;
+		for (unsigned k = 0; k < f->n; k++, h = m->hes[h].next) {
+			hc[h] = s + k;
+			cur.corner[s + k] = (uint32_t)vidx[m->hes[h].vert];
+		}
+	}
+	for (uint32_t h = 0; h < m->nhes; h++) {
+		if (m->hes[h].vert == TH_MESH_NONE)
+			continue;
+		int32_t t = m->hes[h].twin;
+		cur.twin[hc[h]] = t == TH_MESH_NONE ? CC_NO_TWIN : hc[t];
+	}
+	free(hc);
+	free(fidx);
+	hc = fidx = NULL;
+	for (unsigned l = 0; l + 1 < levels; l++) {
+		if ((r = cc_step(&cur, &next, NULL)))
 			goto out;
 		cc_free(&cur);
 		cur = next;
 		memset(&next, 0, sizeof(next));
 	}
+	if ((r = cc_step(&cur, &next, &cedge)))
+		goto out;
 	/* emit: remove the old faces, move the original vertices, add the new
-	 * ones, add the final faces */
-	for (uint32_t i = 0; i < nf; i++)
-		if ((r = th_patch_remove(out, fs[i].id)) < 0)
+	 * ones (next's positions), add the final faces: quad c of cur's corner
+	 * c (a FACE_ADD and 4 LOOPs each) */
+	uint64_t total = (uint64_t)nf + next.nv + (uint64_t)cur.nc * 5;
+	if ((r = th_patch_begin(out, total, &limit)))
+		goto out;
+	r = -E2BIG;
+	for (uint32_t i = 0; i < nf; i++) {
+		if (!th_patch_room(out, limit, 1))
 			goto out;
+		th_patch_put(out, TH_PL_MESH_OP_REMOVE, fs[i].id, 0);
+	}
 	for (uint32_t i = 0; i < nv; i++) {
 		float p[3];
-		to_float3(cur.pos + 3 * i, p);
-		if (!same_bits3(p, m->verts[vs[i].slot].pos) && (r = th_patch_vertex_move(out, vs[i].id, p)) < 0)
+		to_float3(next.pos + 3 * i, p);
+		if (same_bits3(p, m->verts[vs[i].slot].pos))
+			continue;
+		if (!th_patch_pos_ok(p)) {
+			r = -EINVAL;
 			goto out;
-	}
-	if (!(refs = malloc(((size_t)cur.nv - nv + 1) * sizeof(*refs)))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (uint32_t i = nv; i < cur.nv; i++) {
-		float p[3];
-		to_float3(cur.pos + 3 * i, p);
-		if ((r = th_patch_vertex_add(out, p)) < 0)
-			goto out;
-		refs[i - nv] = (uint32_t)r;
-	}
-	for (uint32_t f = 0; f < cur.nf; f++) {
-		struct th_pref cs[4];
-		for (unsigned k = 0; k < 4; k++) {
-			uint32_t v = cur.corner[cur.fstart[f] + k];
-			cs[k] = v < nv ? th_pref_id(vs[v].id) : th_pref_local(refs[v - nv]);
 		}
-		if ((r = th_patch_face_add(out, cur.mat[f], cs, 4)) < 0)
+		if (!th_patch_room(out, limit, 1))
 			goto out;
+		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_MOVE, vs[i].id, p);
+	}
+	uint32_t ref0 = out->n + 1; /* the local reference of vertex nv */
+	for (uint32_t i = nv; i < next.nv; i++) {
+		float p[3];
+		to_float3(next.pos + 3 * i, p);
+		if (!th_patch_pos_ok(p)) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (!th_patch_room(out, limit, 1))
+			goto out;
+		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_ADD, 0, p);
+	}
+	uint32_t e0 = cur.nv + cur.nf;
+	for (uint32_t f = 0; f < cur.nf; f++) {
+		uint32_t s = cur.fstart[f], n = cur.fstart[f + 1] - s;
+		if (cur.mat[f] >= TH_PL_MATERIALS_MAX) {
+			r = -EINVAL;
+			goto out;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t q[4] = { cur.corner[s + k], e0 + cedge[s + k], cur.nv + f,
+					  e0 + cedge[s + (k ? k - 1 : n - 1)] };
+			if (!th_patch_room(out, limit, 5))
+				goto out;
+			th_patch_put(out, TH_PL_MESH_OP_FACE_ADD, 0, cur.mat[f]);
+			for (unsigned j = 0; j < 4; j++) {
+				uint32_t v = q[j];
+				if (v < nv)
+					th_patch_put(out, TH_PL_MESH_OP_LOOP, vs[v].id, TH_PL_MESH_REF_ID);
+				else
+					th_patch_put(out, TH_PL_MESH_OP_LOOP, ref0 + (v - nv), TH_PL_MESH_REF_LOCAL);
+			}
+		}
 	}
 	r = 0;
 out:
@@ -525,7 +568,9 @@ out:
 	free(vs);
 	free(fs);
 	free(vidx);
-	free(refs);
+	free(hc);
+	free(fidx);
+	free(cedge);
 	return r;
 }
 

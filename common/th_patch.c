@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "th_id.h"
+#include "th_meshop_int.h"
 
 #define PATCH_CAP_MIN 64u
 
@@ -22,8 +23,7 @@ void th_patch_fini(struct th_patch *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Room for k more ops. */
-static int reserve(struct th_patch *p, uint32_t k)
+int th_patch_reserve(struct th_patch *p, uint32_t k)
 {
 	uint32_t max = p->max ? p->max : TH_PATCH_OPS_MAX;
 	if (k > max || p->n > max - k)
@@ -40,6 +40,18 @@ static int reserve(struct th_patch *p, uint32_t k)
 		return -ENOMEM;
 	p->ops = o;
 	p->cap = (uint32_t)cap;
+	return 0;
+}
+
+int th_patch_begin(struct th_patch *p, uint64_t total, uint32_t *limit)
+{
+	uint32_t max = p->max ? p->max : TH_PATCH_OPS_MAX;
+	uint64_t room = p->n < max ? max - p->n : 0;
+	uint32_t k = (uint32_t)(total < room ? total : room);
+	int r = k ? th_patch_reserve(p, k) : 0;
+	if (r < 0)
+		return r;
+	*limit = p->n + k;
 	return 0;
 }
 
@@ -62,7 +74,7 @@ int th_patch_vertex_add(struct th_patch *p, const float pos[3])
 {
 	if (!finite3(pos))
 		return -EINVAL;
-	int r = reserve(p, 1);
+	int r = th_patch_reserve(p, 1);
 	if (r < 0)
 		return r;
 	memcpy(push(p, TH_PL_MESH_OP_VERTEX_ADD, 0, 0)->position, pos, 3 * sizeof(float));
@@ -73,7 +85,7 @@ int th_patch_vertex_move(struct th_patch *p, uint64_t vertex, const float pos[3]
 {
 	if (!finite3(pos) || !vertex)
 		return -EINVAL;
-	int r = reserve(p, 1);
+	int r = th_patch_reserve(p, 1);
 	if (r < 0)
 		return r;
 	memcpy(push(p, TH_PL_MESH_OP_VERTEX_MOVE, vertex, 0)->position, pos, 3 * sizeof(float));
@@ -84,7 +96,7 @@ int th_patch_remove(struct th_patch *p, uint64_t element)
 {
 	if (!element)
 		return -EINVAL;
-	int r = reserve(p, 1);
+	int r = th_patch_reserve(p, 1);
 	if (r < 0)
 		return r;
 	push(p, TH_PL_MESH_OP_REMOVE, element, 0);
@@ -102,7 +114,7 @@ int th_patch_face_add(struct th_patch *p, uint32_t material, const struct th_pre
 		if (c->local && (c->v > p->n || p->ops[c->v - 1].op != TH_PL_MESH_OP_VERTEX_ADD))
 			return -EINVAL;
 	}
-	int r = reserve(p, n + 1);
+	int r = th_patch_reserve(p, n + 1);
 	if (r < 0)
 		return r;
 	push(p, TH_PL_MESH_OP_FACE_ADD, 0, material);
@@ -115,7 +127,7 @@ int th_patch_face_material(struct th_patch *p, uint64_t face, uint32_t material)
 {
 	if (!face || material >= TH_PL_MATERIALS_MAX)
 		return -EINVAL;
-	int r = reserve(p, 1);
+	int r = th_patch_reserve(p, 1);
 	if (r < 0)
 		return r;
 	push(p, TH_PL_MESH_OP_FACE_MATERIAL, face, material);
