@@ -604,6 +604,9 @@ out:
  * its cell's middle. A cell is named by a 64-bit hash of its coordinates;
  * two cells sharing one only cost extra distance checks. */
 #define WELD_CELL_SLACK 1.000001
+#define WELD_PREFETCH 16 /* candidates ahead: their positions are read in id order, scattered */
+#define WELD_FACE_REPEAT 1 /* a rebuilt face's refusal: two corners made one */
+#define WELD_FACE_EDGE 2   /* a rebuilt face along a kept one's directed edge */
 #define WELD_OCC_BITS_PER_ENTRY 8u
 
 struct weld_cell {
@@ -674,87 +677,101 @@ static double dist2(const float a[3], const float b[3])
 }
 
 /* Clusters of candidates cand[0..n) (ascending id): par[i] = the cluster's
- * lowest index, each pair within distance joined (single linkage). */
+ * lowest index, each pair within distance joined (single linkage). The
+ * candidates are visited in slot order (near in space, usually: made
+ * together), which keeps the cells in cache, and numbered in that order
+ * (k): positions, cell lists and the union-find are indexed by k, so
+ * what one vertex reads lies near what the previous one read. The
+ * clusters do not depend on the order; each is then named by its lowest
+ * candidate index. */
 static int weld_cluster(const struct th_mesh *m, const struct th_slot_id *cand, uint32_t n, float distance,
 			uint32_t *par, const char **why)
 {
+	int r = -ENOMEM;
 	uint64_t work = 0, work_max = WELD_PAIRS_PER_VERTEX * (uint64_t)n + WELD_PAIRS_BASE;
-	struct weld_cells w;
+	struct weld_cells w = { 0 };
 	uint64_t cap = 16;
 	while (cap < (uint64_t)n * 2)
 		cap *= 2;
 	int32_t *next = malloc(((size_t)n + 1) * sizeof(*next));
 	int32_t *rank = malloc(((size_t)m->nverts + 1) * sizeof(*rank));
+	uint32_t *ci = malloc(((size_t)n + 1) * sizeof(*ci));    /* k -> candidate index */
+	uint32_t *kp = malloc(((size_t)n + 1) * sizeof(*kp));    /* union-find over k */
+	float (*pos)[3] = malloc(((size_t)n + 1) * sizeof(*pos)); /* k -> position */
 	w.t = malloc(cap * sizeof(*w.t));
 	w.mask = (uint32_t)(cap - 1);
 	w.occupied = calloc(cap * WELD_OCC_BITS_PER_ENTRY / 64, sizeof(*w.occupied));
 	w.occ_mask = cap * WELD_OCC_BITS_PER_ENTRY - 1;
-	if (!next || !rank || !w.t || !w.occupied) {
-		free(next);
-		free(rank);
-		free(w.t);
-		free(w.occupied);
-		return -ENOMEM;
-	}
-	/* visited in slot order (near in space, usually: made together), which
-	 * keeps the cells in cache; the clusters do not depend on the order */
+	if (!next || !rank || !ci || !kp || !pos || !w.t || !w.occupied)
+		goto out;
 	for (uint32_t v = 0; v < m->nverts; v++)
 		rank[v] = -1;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++)
 		rank[cand[i].slot] = (int32_t)i;
-		par[i] = i;
-	}
+	for (uint32_t v = 0, k = 0; v < m->nverts; v++)
+		if (rank[v] >= 0) {
+			ci[k] = (uint32_t)rank[v];
+			kp[k] = k;
+			memcpy(pos[k++], m->verts[v].pos, sizeof(pos[0]));
+		}
 	for (uint64_t i = 0; i < cap; i++)
 		w.t[i].head = -1;
 	double inv = distance > 0 ? 1.0 / (2.0 * distance * WELD_CELL_SLACK) : 1.0;
 	double d2max = (double)distance * distance;
-	for (uint32_t v = 0; v < m->nverts; v++) {
-		if (rank[v] < 0)
-			continue;
-		uint32_t i = (uint32_t)rank[v];
-		const float *p = m->verts[v].pos;
+	for (uint32_t k = 0; k < n; k++) {
+		const float *p = pos[k];
 		int64_t c[3], lo[3], q[3];
 		cell_of(p, inv, c, lo);
-		for (int k = 0; k < 8; k++) {
-			q[0] = lo[0] + (k & 1);
-			q[1] = lo[1] + (k >> 1 & 1);
-			q[2] = lo[2] + (k >> 2);
+		for (int b = 0; b < 8; b++) {
+			q[0] = lo[0] + (b & 1);
+			q[1] = lo[1] + (b >> 1 & 1);
+			q[2] = lo[2] + (b >> 2);
 			uint64_t key = cell_key(q), bit = key >> 32 & w.occ_mask;
 			if (!(w.occupied[bit / 64] >> (bit % 64) & 1))
 				continue;
 			const struct weld_cell *e = cell_slot(&w, key);
 			for (int32_t j = e->head; j >= 0; j = next[j]) {
 				if (++work > work_max) {
-					free(rank);
-					free(next);
-					free(w.t);
-					free(w.occupied);
 					*why = WHY_WELD_CROWDED;
-					return -EINVAL;
+					r = -EINVAL;
+					goto out;
 				}
-				uint32_t ri = uf_find(par, i), rj = uf_find(par, (uint32_t)j);
-				if (ri == rj || dist2(p, m->verts[cand[j].slot].pos) > d2max)
+				uint32_t ri = uf_find(kp, k), rj = uf_find(kp, (uint32_t)j);
+				if (ri == rj || dist2(p, pos[j]) > d2max)
 					continue;
 				if (ri < rj)
-					par[rj] = ri;
+					kp[rj] = ri;
 				else
-					par[ri] = rj;
+					kp[ri] = rj;
 			}
 		}
 		uint64_t key = cell_key(c), bit = key >> 32 & w.occ_mask;
 		w.occupied[bit / 64] |= UINT64_C(1) << (bit % 64);
 		struct weld_cell *e = cell_slot(&w, key);
 		e->key = key;
-		next[i] = e->head;
-		e->head = (int32_t)i;
+		next[k] = e->head;
+		e->head = (int32_t)k;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		par[i] = uf_find(par, i);
+	/* each cluster by its lowest candidate index (next: reused, per root) */
+	for (uint32_t k = 0; k < n; k++)
+		next[k] = -1;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t root = uf_find(kp, k);
+		if (next[root] < 0 || ci[k] < (uint32_t)next[root])
+			next[root] = (int32_t)ci[k];
+	}
+	for (uint32_t k = 0; k < n; k++)
+		par[ci[k]] = (uint32_t)next[uf_find(kp, k)];
+	r = 0;
+out:
 	free(rank);
 	free(next);
+	free(ci);
+	free(kp);
+	free(pos);
 	free(w.t);
 	free(w.occupied);
-	return 0;
+	return r;
 }
 
 struct link {
@@ -876,38 +893,39 @@ static int links_kept(const struct th_mesh *m, const uint8_t *affected, int32_t 
 
 /* Every changed vertex's faces must still form one fan: its faces that the
  * weld keeps (from the mesh; kept[v]: v has one) plus the rebuilt ones
- * (from wf). */
+ * (from wf). The rebuilt faces' links are bucketed by vertex first, so
+ * each vertex reads its own in one run; the vertices are checked in slot
+ * order (check[v]: changed), and since every directed edge is used once
+ * by now (the checks before), the links' order does not matter. */
 static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, const uint8_t *kept,
-			   const struct weld_faces *wf, const int32_t *check, uint32_t ncheck, const char **why)
+			   const struct weld_faces *wf, const uint8_t *check, const char **why)
 {
 	int r = -ENOMEM;
 	struct link_buf b = { 0 };
-	uint32_t *vstart = calloc((size_t)m->nverts + 1, sizeof(*vstart));
-	uint32_t *fill = malloc(((size_t)m->nverts + 1) * sizeof(*fill));
-	uint32_t *inc = malloc((size_t)wf->nc * sizeof(*inc) + 1);   /* corners at each vertex */
-	uint32_t *cface = malloc((size_t)wf->nc * sizeof(*cface) + 1); /* the face of each corner */
-	if (!vstart || !fill || !inc || !cface)
+	uint32_t *vstart = calloc((size_t)m->nverts + 2, sizeof(*vstart));
+	struct link *wl = malloc((size_t)wf->nc * sizeof(*wl) + 1); /* links by vertex */
+	if (!vstart || !wl)
 		goto out;
-	for (uint32_t f = 0; f < wf->n; f++)
-		for (uint32_t c = wf->start[f]; c < wf->start[f + 1]; c++) {
-			cface[c] = f;
-			vstart[wf->corner[c] + 1]++;
-		}
-	for (uint32_t v = 0; v < m->nverts; v++)
-		vstart[v + 1] += vstart[v];
-	memcpy(fill, vstart, (size_t)m->nverts * sizeof(*fill));
 	for (uint32_t c = 0; c < wf->nc; c++)
-		inc[fill[wf->corner[c]]++] = c;
-	for (uint32_t i = 0; i < ncheck; i++) {
-		int32_t v = check[i];
+		vstart[wf->corner[c] + 2]++;
+	for (uint32_t v = 0; v < m->nverts; v++)
+		vstart[v + 2] += vstart[v + 1];
+	/* vstart[v + 1]: where v's links go next; after the fill, vstart[v] */
+	for (uint32_t f = 0; f < wf->n; f++) {
+		uint32_t s = wf->start[f], n = wf->start[f + 1] - s;
+		for (uint32_t k = 0; k < n; k++)
+			wl[vstart[wf->corner[s + k] + 1]++] =
+				(struct link){ wf->corner[s + (k ? k - 1 : n - 1)], wf->corner[s + (k + 1 == n ? 0 : k + 1)] };
+	}
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		if (!check[v])
+			continue;
 		b.k = 0;
-		if (kept[v] && (r = links_kept(m, affected, v, &b)))
+		if (kept[v] && (r = links_kept(m, affected, (int32_t)v, &b)))
 			goto out;
-		for (uint32_t x = vstart[v]; x < vstart[v + 1]; x++) {
-			uint32_t c = inc[x], s = wf->start[cface[c]], n = wf->start[cface[c] + 1] - s, kk = c - s;
-			if ((r = link_push(&b, wf->corner[s + (kk ? kk - 1 : n - 1)], wf->corner[s + (kk + 1 == n ? 0 : kk + 1)])))
+		for (uint32_t x = vstart[v]; x < vstart[v + 1]; x++)
+			if ((r = link_push(&b, wl[x].prev, wl[x].next)))
 				goto out;
-		}
 		if (b.k < SORT_SMALL) {
 			for (uint32_t x = 1; x < b.k; x++) {
 				struct link y = b.l[x];
@@ -928,9 +946,7 @@ static int weld_check_fans(const struct th_mesh *m, const uint8_t *affected, con
 	r = 0;
 out:
 	free(vstart);
-	free(fill);
-	free(inc);
-	free(cface);
+	free(wl);
 	free(b.l);
 	free(b.nexts);
 	return r;
@@ -940,15 +956,20 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	       const char **why)
 {
 	const char *w = NULL;
-	uint32_t base = out->n, nc = 0, naff = 0;
+	uint32_t base = out->n, nc = 0, naff = 0, limit;
 	struct th_slot_id *cand = NULL, *aff = NULL;
 	uint32_t *par = NULL;
 	double *sum = NULL;
-	int32_t *tgt = NULL, *check = NULL;
+	int32_t *tgt = NULL;
 	uint8_t *affected = NULL, *seen = NULL, *kept = NULL;
 	struct weld_faces wf = { 0 };
 	struct th_slot_id *ekeys = NULL; /* the rebuilt faces' directed edges */
 	uint32_t nekeys = 0;
+	uint32_t *arank = NULL, *aoff = NULL; /* per face slot: rank in aff; per rank: corners before */
+	uint16_t *alen = NULL;                 /* per rank: corners rebuilt, 0 collapsed */
+	uint8_t *aflag = NULL;                 /* per rank: WELD_FACE_REPEAT / _EDGE */
+	int32_t *acorner = NULL;               /* rebuilt corners (slots) at aoff[rank] */
+	uint64_t *aid = NULL, *wid = NULL;     /* their ids; wid: of wf's corners */
 	int r;
 	if (!isfinite(distance) || distance < 0) {
 		w = WHY_WELD_DISTANCE;
@@ -979,6 +1000,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	uint32_t merged = 0;
 	for (uint32_t i = 0; i < nc; i++) {
 		double *s = sum + 4 * (size_t)par[i];
+		if (i + WELD_PREFETCH < nc)
+			__builtin_prefetch(m->verts[cand[i + WELD_PREFETCH].slot].pos);
 		for (int d = 0; d < 3; d++)
 			s[d] += m->verts[cand[i].slot].pos[d];
 		s[3] += 1;
@@ -1021,55 +1044,83 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		for (unsigned k = 0; k < fc->n; k++, h = m->hes[h].next)
 			kept[m->hes[h].vert] = 1;
 	}
-	uint32_t ncorners = 0;
-	for (uint32_t i = 0; i < naff; i++)
-		ncorners += m->faces[aff[i].slot].n;
-	wf.start = malloc(((size_t)naff + 1) * sizeof(*wf.start));
-	wf.corner = malloc((size_t)ncorners * sizeof(*wf.corner) + 1);
-	wf.mat = malloc(((size_t)naff + 1) * sizeof(*wf.mat));
-	check = malloc((size_t)ncorners * sizeof(*check) + 1);
-	seen = calloc((size_t)m->nverts + 1, 1);
-	if (!wf.start || !wf.corner || !wf.mat || !check || !seen ||
-	    !(ekeys = malloc((size_t)ncorners * sizeof(*ekeys) + 1)))
+	/* where each changed face's corners go (ascending id), then the faces
+	 * rebuilt walking them in slot order (the half-edges in memory order),
+	 * each marked with what would refuse it; the first marked in id order
+	 * is the weld's refusal, as if they had been rebuilt in id order */
+	if (!(arank = malloc(((size_t)m->nfaces + 1) * sizeof(*arank))) ||
+	    !(aoff = malloc(((size_t)naff + 1) * sizeof(*aoff))) || !(alen = malloc(((size_t)naff + 1) * sizeof(*alen))) ||
+	    !(aflag = calloc((size_t)naff + 1, 1)))
 		goto out;
-	uint32_t ncheck = 0;
+	uint32_t ncorners = 0;
 	for (uint32_t i = 0; i < naff; i++) {
-		const struct th_mesh_face *fc = &m->faces[aff[i].slot];
-		int32_t *cs = wf.corner + wf.nc, h = fc->he;
+		arank[aff[i].slot] = i;
+		aoff[i] = ncorners;
+		ncorners += m->faces[aff[i].slot].n;
+	}
+	acorner = malloc((size_t)ncorners * sizeof(*acorner) + 1);
+	aid = malloc((size_t)ncorners * sizeof(*aid) + 1);
+	seen = calloc((size_t)m->nverts + 1, 1);
+	if (!acorner || !aid || !seen || !(ekeys = malloc((size_t)ncorners * sizeof(*ekeys) + 1)))
+		goto out;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		if (!affected[f])
+			continue;
+		const struct th_mesh_face *fc = &m->faces[f];
+		uint32_t i = arank[f];
+		int32_t *cs = acorner + aoff[i], h = fc->he;
 		uint32_t k = 0;
 		for (unsigned c = 0; c < fc->n; c++, h = m->hes[h].next) {
 			int32_t t = tgt[m->hes[h].vert];
-			if (!seen[t]) {
-				seen[t] = 1;
-				check[ncheck++] = t;
-			}
+			seen[t] = 1;
 			if (!k || cs[k - 1] != t)
 				cs[k++] = t;
 		}
 		while (k > 1 && cs[k - 1] == cs[0])
 			k--;
+		alen[i] = (uint16_t)(k < 3 ? 0 : k);
 		if (k < 3) /* collapsed: removed */
 			continue;
-		for (uint32_t a = 1; a < k; a++)
+		for (uint32_t a = 1; a < k && !aflag[i]; a++)
 			for (uint32_t b = 0; b < a; b++)
 				if (cs[a] == cs[b]) {
-					w = WHY_WELD_REPEAT;
-					r = -EINVAL;
-					goto out;
+					aflag[i] = WELD_FACE_REPEAT;
+					break;
 				}
+		if (aflag[i])
+			continue;
 		for (uint32_t a = 0; a < k; a++) {
 			int32_t u = cs[a], v = cs[a + 1 == k ? 0 : a + 1];
+			aid[aoff[i] + a] = m->verts[u].id;
 			ekeys[nekeys++] = (struct th_slot_id){ (uint64_t)(uint32_t)u << 32 | (uint32_t)v, 0 };
 			int32_t he = kept[u] && kept[v] ? th_mesh_he_find(m, u, v) : TH_MESH_NONE;
 			if (he != TH_MESH_NONE && !affected[m->hes[he].face]) {
-				w = WHY_WELD_EDGE;
-				r = -EINVAL;
-				goto out;
+				aflag[i] = WELD_FACE_EDGE;
+				break;
 			}
 		}
+	}
+	for (uint32_t i = 0; i < naff; i++)
+		if (aflag[i]) {
+			w = aflag[i] == WELD_FACE_REPEAT ? WHY_WELD_REPEAT : WHY_WELD_EDGE;
+			r = -EINVAL;
+			goto out;
+		}
+	/* the rebuilt faces in ascending id, packed */
+	wf.start = malloc(((size_t)naff + 1) * sizeof(*wf.start));
+	wf.corner = malloc((size_t)ncorners * sizeof(*wf.corner) + 1);
+	wf.mat = malloc(((size_t)naff + 1) * sizeof(*wf.mat));
+	wid = malloc((size_t)ncorners * sizeof(*wid) + 1);
+	if (!wf.start || !wf.corner || !wf.mat || !wid)
+		goto out;
+	for (uint32_t i = 0; i < naff; i++) {
+		if (!alen[i])
+			continue;
+		memcpy(wf.corner + wf.nc, acorner + aoff[i], alen[i] * sizeof(*wf.corner));
+		memcpy(wid + wf.nc, aid + aoff[i], alen[i] * sizeof(*wid));
 		wf.start[wf.n] = wf.nc;
-		wf.mat[wf.n++] = fc->material;
-		wf.nc += k;
+		wf.mat[wf.n++] = m->faces[aff[i].slot].material;
+		wf.nc += alen[i];
 	}
 	wf.start[wf.n] = wf.nc;
 	/* two rebuilt faces along one directed edge */
@@ -1080,13 +1131,19 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 			r = -EINVAL;
 			goto out;
 		}
-	if ((r = weld_check_fans(m, affected, kept, &wf, check, ncheck, &w)))
+	if ((r = weld_check_fans(m, affected, kept, &wf, seen, &w)))
 		goto out;
 	/* emit: remove the changed faces, move each cluster's vertex to the
 	 * mean, remove the others, add the rebuilt faces */
-	for (uint32_t i = 0; i < naff; i++)
-		if ((r = th_patch_remove(out, aff[i].id)) < 0)
+	uint64_t total = (uint64_t)naff + nc + wf.n + wf.nc;
+	if ((r = th_patch_begin(out, total, &limit)))
+		goto out;
+	r = -E2BIG;
+	for (uint32_t i = 0; i < naff; i++) {
+		if (!th_patch_room(out, limit, 1))
 			goto out;
+		th_patch_put(out, TH_PL_MESH_OP_REMOVE, aff[i].id, 0);
+	}
 	for (uint32_t i = 0; i < nc; i++) {
 		const double *s = sum + 4 * (size_t)i;
 		if (par[i] != i || s[3] < 2)
@@ -1094,19 +1151,34 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		double md[3] = { s[0] / s[3], s[1] / s[3], s[2] / s[3] };
 		float p[3];
 		to_float3(md, p);
-		if (!same_bits3(p, m->verts[cand[i].slot].pos) && (r = th_patch_vertex_move(out, cand[i].id, p)) < 0)
+		if (same_bits3(p, m->verts[cand[i].slot].pos))
+			continue;
+		if (!th_patch_pos_ok(p)) {
+			r = -EINVAL;
 			goto out;
+		}
+		if (!th_patch_room(out, limit, 1))
+			goto out;
+		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_MOVE, cand[i].id, p);
 	}
-	for (uint32_t i = 0; i < nc; i++)
-		if (par[i] != i && (r = th_patch_remove(out, cand[i].id)) < 0)
+	for (uint32_t i = 0; i < nc; i++) {
+		if (par[i] == i)
+			continue;
+		if (!th_patch_room(out, limit, 1))
 			goto out;
+		th_patch_put(out, TH_PL_MESH_OP_REMOVE, cand[i].id, 0);
+	}
 	for (uint32_t f = 0; f < wf.n; f++) {
-		struct th_pref cs[TH_MESH_FACE_VERTS_MAX];
 		uint32_t s = wf.start[f], k = wf.start[f + 1] - s;
-		for (uint32_t c = 0; c < k; c++)
-			cs[c] = th_pref_id(m->verts[wf.corner[s + c]].id);
-		if ((r = th_patch_face_add(out, wf.mat[f], cs, k)) < 0)
+		if (wf.mat[f] >= TH_PL_MATERIALS_MAX) {
+			r = -EINVAL;
 			goto out;
+		}
+		if (!th_patch_room(out, limit, k + 1))
+			goto out;
+		th_patch_put(out, TH_PL_MESH_OP_FACE_ADD, 0, wf.mat[f]);
+		for (uint32_t c = 0; c < k; c++)
+			th_patch_put(out, TH_PL_MESH_OP_LOOP, wid[s + c], TH_PL_MESH_REF_ID);
 	}
 	r = 0;
 out:
@@ -1122,7 +1194,6 @@ out:
 	free(par);
 	free(sum);
 	free(tgt);
-	free(check);
 	free(affected);
 	free(seen);
 	free(kept);
@@ -1130,5 +1201,12 @@ out:
 	free(wf.corner);
 	free(wf.mat);
 	free(ekeys);
+	free(arank);
+	free(aoff);
+	free(alen);
+	free(aflag);
+	free(acorner);
+	free(aid);
+	free(wid);
 	return r;
 }
