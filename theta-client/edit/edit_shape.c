@@ -18,7 +18,10 @@
  *              mesh: grab, drag (the copy is previewed where the hand takes
  *              it, snapped), release; a click (a drag under 1 mm) offsets
  *              the copy by EDIT_DUP_STEP_DEFAULT x EDIT_DUP_STEP_STEP^parameter
- *              along world +x (th_op_duplicate).
+ *              along world +x (th_op_duplicate);
+ *   inset region  as inset, the faces as one piece: one ring on the
+ *              region's border (th_op_inset region; appended last so the
+ *              options before it keep their numbers).
  * Lengths are metres in world space, turned into the mesh's units by the
  * entity's largest scale. */
 #include "edit/edit_int.h"
@@ -28,8 +31,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const shape_options[] = { "inset", "loop cut", "bevel", "weld", "flip", "duplicate" };
-enum { SH_INSET, SH_LOOP_CUT, SH_BEVEL, SH_WELD, SH_FLIP, SH_DUPLICATE, SH_N };
+static const char *const shape_options[] = { "inset", "loop cut", "bevel", "weld", "flip", "duplicate",
+					      "inset region" };
+enum { SH_INSET, SH_LOOP_CUT, SH_BEVEL, SH_WELD, SH_FLIP, SH_DUPLICATE, SH_INSET_REGION, SH_N };
 _Static_assert(sizeof shape_options / sizeof shape_options[0] == SH_N, "one name per option");
 
 /* def x step^p within [lo, hi]. */
@@ -102,7 +106,7 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 {
 	uint64_t ids[EDIT_SELECT_MAX], a[EDIT_SELECT_MAX], b[EDIT_SELECT_MAX];
 	const char *op = shape_options[option], *why = NULL;
-	uint32_t mode = option == SH_INSET ? TH_SELECT_FACE
+	uint32_t mode = option == SH_INSET || option == SH_INSET_REGION ? TH_SELECT_FACE
 		      : option == SH_LOOP_CUT || option == SH_BEVEL ? TH_SELECT_EDGE
 								     : TH_SELECT_OBJECT;
 	struct edit_hit hit;
@@ -116,11 +120,14 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 	unsigned n;
 	int r;
 	switch (option) {
-	case SH_INSET: {
+	case SH_INSET:
+	case SH_INSET_REGION: {
 		n = hit_or_selection(ed, &hit, ids, a, b);
 		float amount = inset_amount(in->param);
-		r = th_op_inset(m, ids, n, amount, false, &ed->patch, &why);
-		snprintf(text, sizeof text, "inset %u face%s of mesh %s by %.2f", n, n == 1 ? "" : "s", sid, amount);
+		bool region = option == SH_INSET_REGION;
+		r = th_op_inset(m, ids, n, amount, region, &ed->patch, &why);
+		snprintf(text, sizeof text, "inset %u face%s of mesh %s%s by %.2f", n, n == 1 ? "" : "s", sid,
+			 region ? " as one region" : "", amount);
 		break;
 	}
 	case SH_LOOP_CUT: {

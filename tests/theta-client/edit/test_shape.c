@@ -71,8 +71,9 @@ static void shape_comes_after_mirror(void **state)
 	ef_next_tool(f, 1);
 	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_SHAPE);
 	assert_string_equal(edit_tool_name(EDIT_TOOL_SHAPE), "shape");
-	static const char *const names[] = { "inset", "loop cut", "bevel", "weld", "flip", "duplicate", "inset" };
-	for (unsigned i = 0; i < 7; i++) {
+	static const char *const names[] = { "inset", "loop cut", "bevel", "weld", "flip", "duplicate", "inset region",
+					     "inset" };
+	for (unsigned i = 0; i < 8; i++) {
 		assert_string_equal(edit_option_name(f->ed), names[i]);
 		ef_next_option(f, 1);
 	}
@@ -131,6 +132,34 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 	ef_click(f, nowhere);
 	assert_int_equal(f->n, n);
 	assert_non_null(strstr(edit_take_message(f->ed), "inset: no face within 5 cm"));
+	ef_free(f);
+}
+
+/* The top and front faces as one region: one ring of 6 quads round both. */
+static void inset_region_rings_the_selection_once(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
+	ef_next_option(f, 1); /* face */
+	ef_click(f, top);
+	f->in.hand[INP_RIGHT].grip = 1;
+	ef_click(f, front);
+	f->in.hand[INP_RIGHT].grip = 0;
+	assert_int_equal(edit_selection(f->ed)->n, 2);
+	ef_deliver(f);
+	shape_option(f, 6, "inset region");
+	ef_click(f, top);
+	ef_deliver(f);
+	mesh_is(f, e, 14, 12); /* 6 new corners; 6 - 2 + 2 + 6 faces */
+	assert_non_null(strstr(last_edit(f), "inset 2 faces of mesh "));
+	assert_non_null(strstr(last_edit(f), " as one region by 0.25"));
+	/* The face at the tip alone when nothing is selected there. */
+	ef_frame(f, nowhere, 0, 0, TH_BUTTON_MENU);
+	ef_click(f, (float[3]){ 0, 0.89f, -0.5f });
+	ef_deliver(f);
+	mesh_is(f, e, 18, 16);
+	assert_non_null(strstr(last_edit(f), "inset 1 face of mesh "));
 	ef_free(f);
 }
 
@@ -401,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shape_comes_after_mirror),
 		cmocka_unit_test(inset_the_face_at_the_tip_then_the_selection),
+		cmocka_unit_test(inset_region_rings_the_selection_once),
 		cmocka_unit_test(flip_the_mesh_but_not_part_of_a_piece),
 		cmocka_unit_test(duplicate_follows_the_hand_or_steps_along_x),
 		cmocka_unit_test(loop_cut_at_the_midpoint_or_at_the_tip),
