@@ -968,6 +968,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	uint32_t *arank = NULL, *aoff = NULL; /* per face slot: rank in aff; per rank: corners before */
 	uint16_t *alen = NULL;                 /* per rank: corners rebuilt, 0 collapsed */
 	uint8_t *aflag = NULL;                 /* per rank: WELD_FACE_REPEAT / _EDGE */
+	uint32_t *amat = NULL;                 /* per rank: the face's material */
 	int32_t *acorner = NULL;               /* rebuilt corners (slots) at aoff[rank] */
 	uint64_t *aid = NULL, *wid = NULL;     /* their ids; wid: of wf's corners */
 	int r;
@@ -1050,7 +1051,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	 * is the weld's refusal, as if they had been rebuilt in id order */
 	if (!(arank = malloc(((size_t)m->nfaces + 1) * sizeof(*arank))) ||
 	    !(aoff = malloc(((size_t)naff + 1) * sizeof(*aoff))) || !(alen = malloc(((size_t)naff + 1) * sizeof(*alen))) ||
-	    !(aflag = calloc((size_t)naff + 1, 1)))
+	    !(aflag = calloc((size_t)naff + 1, 1)) || !(amat = malloc(((size_t)naff + 1) * sizeof(*amat))))
 		goto out;
 	uint32_t ncorners = 0;
 	for (uint32_t i = 0; i < naff; i++) {
@@ -1069,6 +1070,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		const struct th_mesh_face *fc = &m->faces[f];
 		uint32_t i = arank[f];
 		int32_t *cs = acorner + aoff[i], h = fc->he;
+		amat[i] = fc->material;
 		uint32_t k = 0;
 		for (unsigned c = 0; c < fc->n; c++, h = m->hes[h].next) {
 			int32_t t = tgt[m->hes[h].vert];
@@ -1119,7 +1121,7 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		memcpy(wf.corner + wf.nc, acorner + aoff[i], alen[i] * sizeof(*wf.corner));
 		memcpy(wid + wf.nc, aid + aoff[i], alen[i] * sizeof(*wid));
 		wf.start[wf.n] = wf.nc;
-		wf.mat[wf.n++] = m->faces[aff[i].slot].material;
+		wf.mat[wf.n++] = amat[i];
 		wf.nc += alen[i];
 	}
 	wf.start[wf.n] = wf.nc;
@@ -1205,6 +1207,7 @@ out:
 	free(aoff);
 	free(alen);
 	free(aflag);
+	free(amat);
 	free(acorner);
 	free(aid);
 	free(wid);
