@@ -166,6 +166,17 @@ static int slots_of(const struct th_mesh *m, bool faces, const uint64_t *ids, ui
 	return 0;
 }
 
+/* An operation's end: after a refusal (w, its sentence) or an error the
+ * patch goes back to its n0 ops. */
+static int xf_end(struct th_patch *out, uint32_t n0, const char *w, int r, const char **why)
+{
+	if (w || r)
+		th_patch_truncate(out, n0);
+	if (w)
+		return *why = w, -EINVAL;
+	return r;
+}
+
 /* ---- transform ----------------------------------------------------------------- */
 
 int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, const struct th_affine *a,
@@ -215,11 +226,7 @@ int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, 
 		w = "transform: the map leaves every vertex where it is";
 	free(ids);
 	free(vs);
-	if (w || r)
-		th_patch_truncate(out, n0);
-	if (w)
-		return *why = w, -EINVAL;
-	return r;
+	return xf_end(out, n0, w, r, why);
 }
 
 int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned nf, const uint64_t *ea,
@@ -545,8 +552,6 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 		}
 		r = th_patch_face_add(out, f->material, c, f->n);
 	}
-	if (w || r)
-		th_patch_truncate(out, n0);
 out:
 	free(fs);
 	free(ids);
@@ -554,9 +559,7 @@ out:
 	free(vsl);
 	free(ref);
 	del_free(&s);
-	if (w)
-		return *why = w, -EINVAL;
-	return r;
+	return xf_end(out, n0, w, r, why);
 }
 
 /* ---- flip ---------------------------------------------------------------------- */
@@ -575,7 +578,7 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 {
 	uint64_t *fs = NULL;
 	int32_t *fsl = NULL;
-	uint32_t nf = n;
+	uint32_t nf = n, n0 = out->n;
 	int r = 0;
 	bool *in = NULL;
 	const char *w = face_slots(m, faces, n, !m->live_faces, "the mesh has no faces to flip", &fs, &fsl, &nf, &r);
@@ -599,7 +602,6 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 				    "(flip whole pieces)";
 		}
 	}
-	uint32_t n0 = out->n;
 	for (uint32_t i = 0; i < nf && !w && !r; i++)
 		r = th_patch_remove(out, m->faces[fsl[i]].id);
 	for (uint32_t i = 0; i < nf && !w && !r; i++) {
@@ -607,15 +609,11 @@ int th_op_flip(const struct th_mesh *m, const uint64_t *faces, unsigned n, struc
 		int k = reversed_loop(m, fsl[i], c);
 		r = th_patch_face_add(out, m->faces[fsl[i]].material, c, (unsigned)k);
 	}
-	if (w || r)
-		th_patch_truncate(out, n0);
 out:
 	free(fs);
 	free(fsl);
 	free(in);
-	if (w)
-		return *why = w, -EINVAL;
-	return r;
+	return xf_end(out, n0, w, r, why);
 }
 
 /* ---- mirror -------------------------------------------------------------------- */
@@ -745,16 +743,12 @@ int th_op_mirror(const struct th_mesh *m, const float point[3], const float norm
 	if (!r && !w && !adds)
 		w = "every vertex lies on the mirror plane, so the mirror adds nothing";
 out:
-	if (w || r)
-		th_patch_truncate(out, n0);
 	free(vs);
 	free(fs);
 	free(d);
 	free(st);
 	free(ref);
-	if (w)
-		return *why = w, -EINVAL;
-	return r;
+	return xf_end(out, n0, w, r, why);
 }
 
 /* ---- delete -------------------------------------------------------------------- */
@@ -933,9 +927,5 @@ out:
 	free(g.cands);
 	free(g.seen);
 	del_free(&s);
-	if (w || r)
-		th_patch_truncate(out, n0);
-	if (w)
-		return *why = w, -EINVAL;
-	return r;
+	return xf_end(out, n0, w, r, why);
 }
