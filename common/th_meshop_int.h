@@ -5,6 +5,7 @@
 #pragma once
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -27,6 +28,11 @@ void th_slot_sort(struct th_slot_id *s, uint32_t n);
 struct th_slot_id *th_mesh_live_sorted(const struct th_mesh *m, bool faces, uint32_t *count);
 /* qsort comparator of uint64_t. */
 int th_u64_cmp(const void *a, const void *b);
+/* A sorted copy of ids[n] (*out, malloc'd, free it; ids may be NULL when n
+ * is 0): 0, -EINVAL when an id repeats, or -ENOMEM. */
+int th_u64_sorted_set(const uint64_t *ids, size_t n, uint64_t **out);
+/* Sorts a[n] ascending and drops repeats; returns how many are left. */
+size_t th_u64_sort_unique(uint64_t *a, size_t n);
 
 /* ---- appending many ops at once ----
  * An operation that knows how many ops it will append (total) reserves

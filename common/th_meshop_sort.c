@@ -3,6 +3,7 @@
  * file shares it. */
 #include "th_meshop_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,33 @@ int th_u64_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+int th_u64_sorted_set(const uint64_t *ids, size_t n, uint64_t **out)
+{
+	uint64_t *s = malloc((n + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (n)
+		memcpy(s, ids, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), th_u64_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == s[i - 1]) {
+			free(s);
+			return -EINVAL;
+		}
+	*out = s;
+	return 0;
+}
+
+size_t th_u64_sort_unique(uint64_t *a, size_t n)
+{
+	qsort(a, n, sizeof(*a), th_u64_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || a[i] != a[u - 1])
+			a[u++] = a[i];
+	return u;
 }
 
 static int slot_id_cmp(const void *a, const void *b)

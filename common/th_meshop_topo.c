@@ -181,19 +181,8 @@ static int vert_slot(const struct th_mesh *m, uint64_t id, int32_t *slot, const 
 /* A sorted copy of ids[n] (n >= 1), refusing a repeat. */
 static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out, const char *why_twice, const char **why)
 {
-	uint64_t *s = malloc((size_t)n * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memcpy(s, ids, (size_t)n * sizeof(*s));
-	qsort(s, n, sizeof(*s), th_u64_cmp);
-	for (unsigned i = 1; i < n; i++) {
-		if (s[i] == s[i - 1]) {
-			free(s);
-			return refuse(why, why_twice);
-		}
-	}
-	*out = s;
-	return 0;
+	int r = th_u64_sorted_set(ids, n, out);
+	return r == -EINVAL ? refuse(why, why_twice) : r;
 }
 
 static int check_length(double l, const char *w, const char **why)
@@ -431,12 +420,7 @@ int th_op_extrude_edges(const struct th_mesh *m, const uint64_t *a, const uint64
 		ends[ne++] = e[i].lo;
 		ends[ne++] = e[i].hi;
 	}
-	qsort(ends, ne, sizeof(*ends), th_u64_cmp);
-	unsigned k = 0;
-	for (unsigned i = 0; i < ne; i++)
-		if (!k || ends[i] != ends[k - 1])
-			ends[k++] = ends[i];
-	ne = k;
+	ne = (unsigned)th_u64_sort_unique(ends, ne);
 	for (unsigned i = 0; i < ne && r >= 0; i++) {
 		const float *p = m->verts[th_mesh_vert_find(m, ends[i])].pos;
 		double q[3] = { p[0] + off[0], p[1] + off[1], p[2] + off[2] };

@@ -116,24 +116,6 @@ static int cmp_edge(const void *a, const void *b)
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
-/* A sorted copy of ids[n] (*out, free it); -EINVAL when one repeats. */
-static int sorted_set(const uint64_t *ids, unsigned n, uint64_t **out)
-{
-	uint64_t *s = malloc(((size_t)n + 1) * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	if (n)
-		memcpy(s, ids, (size_t)n * sizeof(*s));
-	qsort(s, n, sizeof(*s), th_u64_cmp);
-	for (unsigned i = 1; i < n; i++)
-		if (s[i] == s[i - 1]) {
-			free(s);
-			return -EINVAL;
-		}
-	*out = s;
-	return 0;
-}
-
 /* The slots of every live vertex (faces: false) or face, in ascending id
  * order (*out, free it). */
 static int all_slots(const struct th_mesh *m, bool faces, int32_t **out, uint32_t *n)
@@ -197,7 +179,7 @@ int th_op_transform(const struct th_mesh *m, const uint64_t *verts, unsigned n, 
 	int r = 0;
 	const char *w = NULL;
 	if (verts) {
-		r = sorted_set(verts, n, &ids);
+		r = th_u64_sorted_set(verts, n, &ids);
 		if (r == -EINVAL)
 			return *why = "verts: a vertex is named twice", r;
 		for (uint32_t i = 0; !r && i < cnt && !w; i++)
@@ -235,7 +217,7 @@ int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned n
 	if ((nf && !faces) || (ne && (!ea || !eb)))
 		return -EINVAL;
 	uint64_t *fs = NULL;
-	int r = sorted_set(faces, nf, &fs);
+	int r = th_u64_sorted_set(faces, nf, &fs);
 	if (r < 0)
 		return r;
 	size_t max = (size_t)nf * TH_MESH_FACE_VERTS_MAX + 2 * (size_t)ne;
@@ -271,11 +253,7 @@ int th_op_vertices_of(const struct th_mesh *m, const uint64_t *faces, unsigned n
 	}
 	if (r)
 		goto out;
-	qsort(all, k, sizeof(*all), th_u64_cmp);
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++)
-		if (!u || all[i] != all[u - 1])
-			all[u++] = all[i];
+	size_t u = th_u64_sort_unique(all, k);
 	if (u > cap) {
 		r = -ENOBUFS;
 		goto out;
@@ -298,7 +276,7 @@ static const char *face_set(const struct th_mesh *m, const uint64_t *faces, unsi
 	*err = 0;
 	if (n && !faces)
 		return "faces: missing";
-	int r = sorted_set(faces, n, sorted);
+	int r = th_u64_sorted_set(faces, n, sorted);
 	if (r == -EINVAL)
 		return "faces: a face is named twice";
 	if (r < 0) {
@@ -520,12 +498,7 @@ int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 			s.dead_face[fsl[i]] = false;
 			nv += (uint32_t)th_mesh_face_loop(m, fsl[i], ids + nv, TH_MESH_FACE_VERTS_MAX);
 		}
-		qsort(ids, nv, sizeof(*ids), th_u64_cmp);
-		uint32_t u = 0;
-		for (uint32_t i = 0; i < nv; i++)
-			if (!u || ids[i] != ids[u - 1])
-				ids[u++] = ids[i];
-		nv = u;
+		nv = (uint32_t)th_u64_sort_unique(ids, nv);
 		if ((r = slots_of(m, false, ids, nv, &vsl)))
 			goto out;
 		for (uint32_t i = 0; i < nv; i++)
