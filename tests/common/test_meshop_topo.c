@@ -33,14 +33,26 @@ struct tc {
 	struct th_mesh m;
 	struct th_journal j;
 	struct th_patch p;
-	uint64_t seq; /* the entry the last patch was applied as */
+	uint64_t seq;    /* the entry the last patch was applied as */
+	const char *why; /* the operations' sentence */
 };
 
+static void tc_end(struct tc *t)
+{
+	th_patch_fini(&t->p);
+	th_mesh_fini(&t->m);
+	th_journal_fini(&t->j);
+}
+
+/* A fresh journal, patch and sentence; what t held before (t zeroed or
+ * used) finished first. */
 static void tc_begin(struct tc *t)
 {
+	tc_end(t);
 	th_journal_init(&t->j, 0);
 	th_patch_init(&t->p);
 	t->seq = 0;
+	t->why = NULL;
 }
 
 static void tc_cube(struct tc *t)
@@ -125,12 +137,26 @@ static void tc_cylinder(struct tc *t, unsigned n)
 	tc_built(t, p);
 }
 
-static void tc_end(struct tc *t)
+/* A case's fixture (TC_TEST): the cube in a struct tc; a case may build
+ * another mesh in it (tc_grid, tc_cylinder, tc_build). */
+static int tc_setup(void **state)
 {
-	th_patch_fini(&t->p);
-	th_mesh_fini(&t->m);
-	th_journal_fini(&t->j);
+	struct tc *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	tc_cube(t);
+	*state = t;
+	return 0;
 }
+
+static int tc_teardown(void **state)
+{
+	tc_end(*state);
+	free(*state);
+	return 0;
+}
+
+#define TC_TEST(f) cmocka_unit_test_setup_teardown(f, tc_setup, tc_teardown)
 
 static void counts_are(const struct th_mesh *m, uint32_t v, uint32_t e, uint32_t f)
 {
@@ -255,401 +281,358 @@ static unsigned corners_of(const struct tc *t, uint64_t face)
 
 static void vertex_free_adds_a_lone_vertex(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
+	struct tc *t = *state;
 	const float at[3] = { 2, 3, 4 };
-	const char *why = NULL;
-	assert_int_equal(th_op_vertex_free(&t.m, at, &t.p, &why), 0);
-	assert_int_equal(t.p.n, 1);
-	apply_checked(&t, 9, 12, 6);
-	assert_memory_equal(pos_of(&t, made(&t, 0)), at, sizeof(at));
+	assert_int_equal(th_op_vertex_free(&t->m, at, &t->p, &t->why), 0);
+	assert_int_equal(t->p.n, 1);
+	apply_checked(t, 9, 12, 6);
+	assert_memory_equal(pos_of(t, made(t, 0)), at, sizeof(at));
 
-	prefill(&t);
+	prefill(t);
 	const float bad[3] = { 0, NAN, 0 };
-	refused(&t, th_op_vertex_free(&t.m, bad, &t.p, &why), &why, "position: must be three finite numbers");
-	tc_end(&t);
+	refused(t, th_op_vertex_free(&t->m, bad, &t->p, &t->why), &t->why, "position: must be three finite numbers");
 }
 
 static void vertex_on_edge_splits_both_faces(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
-	assert_int_equal(th_op_vertex_on_edge(&t.m, 1, 2, 0.25f, &t.p, &why), 0);
+	struct tc *t = *state;
+	assert_int_equal(th_op_vertex_on_edge(&t->m, 1, 2, 0.25f, &t->p, &t->why), 0);
 	/* The vertex, two removes, two pentagons. */
-	assert_int_equal(t.p.n, 1 + 2 + 2 * 6);
-	apply_checked(&t, 9, 13, 6);
+	assert_int_equal(t->p.n, 1 + 2 + 2 * 6);
+	apply_checked(t, 9, 13, 6);
 	const float want[1][3] = { { 0.25f, 0, 0 } };
-	added_at(&t.p, want, 1);
-	assert_int_equal(th_mesh_face_find(&t.m, BOTTOM), TH_MESH_NONE);
-	assert_int_equal(th_mesh_face_find(&t.m, FRONT), TH_MESH_NONE);
-	assert_int_equal(corners_of(&t, made(&t, 3)), 5);
-	assert_int_equal(corners_of(&t, made(&t, 9)), 5);
+	added_at(&t->p, want, 1);
+	assert_int_equal(th_mesh_face_find(&t->m, BOTTOM), TH_MESH_NONE);
+	assert_int_equal(th_mesh_face_find(&t->m, FRONT), TH_MESH_NONE);
+	assert_int_equal(corners_of(t, made(t, 3)), 5);
+	assert_int_equal(corners_of(t, made(t, 9)), 5);
 	/* The new vertex sits between 1 and 2 in both. */
-	int32_t nv = th_mesh_vert_find(&t.m, made(&t, 0));
-	assert_true(th_mesh_he_find(&t.m, th_mesh_vert_find(&t.m, 1), nv) >= 0);
-	assert_true(th_mesh_he_find(&t.m, nv, th_mesh_vert_find(&t.m, 2)) >= 0);
-	assert_true(th_mesh_he_find(&t.m, nv, th_mesh_vert_find(&t.m, 1)) >= 0);
+	int32_t nv = th_mesh_vert_find(&t->m, made(t, 0));
+	assert_true(th_mesh_he_find(&t->m, th_mesh_vert_find(&t->m, 1), nv) >= 0);
+	assert_true(th_mesh_he_find(&t->m, nv, th_mesh_vert_find(&t->m, 2)) >= 0);
+	assert_true(th_mesh_he_find(&t->m, nv, th_mesh_vert_find(&t->m, 1)) >= 0);
 
-	prefill(&t);
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, 0, &t.p, &why), &why, "t: must be between 0 and 1");
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, 1, &t.p, &why), &why, "t: must be between 0 and 1");
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 6, NAN, &t.p, &why), &why, "t: must be between 0 and 1");
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 5, 0.5f, &t.p, &why), &why, "an edge needs two different vertices");
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 3, 0.5f, &t.p, &why), &why, "not joined by an edge");
-	refused(&t, th_op_vertex_on_edge(&t.m, 5, 999, 0.5f, &t.p, &why), &why, "a vertex named does not exist");
-	tc_end(&t);
+	prefill(t);
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 6, 0, &t->p, &t->why), &t->why, "t: must be between 0 and 1");
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 6, 1, &t->p, &t->why), &t->why, "t: must be between 0 and 1");
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 6, NAN, &t->p, &t->why), &t->why, "t: must be between 0 and 1");
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 5, 0.5f, &t->p, &t->why), &t->why,
+		"an edge needs two different vertices");
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 3, 0.5f, &t->p, &t->why), &t->why, "not joined by an edge");
+	refused(t, th_op_vertex_on_edge(&t->m, 5, 999, 0.5f, &t->p, &t->why), &t->why, "a vertex named does not exist");
 }
 
 static void a_face_would_pass_64_corners(void **state)
 {
-	struct tc t;
-	struct mf_patch *p = tc_build(&t);
+	struct tc *t = *state;
+	struct mf_patch *p = tc_build(t);
 	uint64_t v[64];
 	p_circle64(p, v);
 	mf_p_face(p, 100, 0, 64, v);
-	tc_built(&t, p);
-	prefill(&t);
-	const char *why = NULL;
-	refused(&t, th_op_vertex_on_edge(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_vertex_on_edge(&t->m, 1, 2, 0.5f, &t->p, &t->why), &t->why, "more than 64 corners");
 	/* A fan of triangles is fine. */
-	th_patch_clear(&t.p);
+	th_patch_clear(&t->p);
 	const float c[3] = { 0, 0, 1 };
-	assert_int_equal(th_op_vertex_on_face(&t.m, 100, c, &t.p, &why), 0);
-	apply_checked(&t, 65, 128, 64);
-	tc_end(&t);
+	assert_int_equal(th_op_vertex_on_face(&t->m, 100, c, &t->p, &t->why), 0);
+	apply_checked(t, 65, 128, 64);
 }
 
 static void vertex_on_face_makes_a_fan(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const float at[3] = { 0.25f, 0.5f, 5 }; /* projected onto z = 1 */
-	assert_int_equal(th_op_vertex_on_face(&t.m, TOP, at, &t.p, &why), 0);
-	assert_int_equal(t.p.n, 1 + 1 + 4 * 4);
-	apply_checked(&t, 9, 16, 9);
+	assert_int_equal(th_op_vertex_on_face(&t->m, TOP, at, &t->p, &t->why), 0);
+	assert_int_equal(t->p.n, 1 + 1 + 4 * 4);
+	apply_checked(t, 9, 16, 9);
 	const float want[1][3] = { { 0.25f, 0.5f, 1 } };
-	added_at(&t.p, want, 1);
-	made_face_up(&t, 2, 4); /* each triangle, as the top did */
+	added_at(&t->p, want, 1);
+	made_face_up(t, 2, 4); /* each triangle, as the top did */
 
-	prefill(&t);
+	prefill(t);
 	const float out[3] = { 1.5f, 0.5f, 1 }, edge[3] = { 0.5f, 0, 1 }, nan[3] = { NAN, 0, 0 };
-	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, out, &t.p, &why), &why, "must lie inside the face");
-	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, edge, &t.p, &why), &why, "must lie inside the face");
-	refused(&t, th_op_vertex_on_face(&t.m, BOTTOM, nan, &t.p, &why), &why, "position: must be three finite");
-	refused(&t, th_op_vertex_on_face(&t.m, TOP, at, &t.p, &why), &why, "face: the face does not exist");
-	tc_end(&t);
+	refused(t, th_op_vertex_on_face(&t->m, BOTTOM, out, &t->p, &t->why), &t->why, "must lie inside the face");
+	refused(t, th_op_vertex_on_face(&t->m, BOTTOM, edge, &t->p, &t->why), &t->why, "must lie inside the face");
+	refused(t, th_op_vertex_on_face(&t->m, BOTTOM, nan, &t->p, &t->why), &t->why, "position: must be three finite");
+	refused(t, th_op_vertex_on_face(&t->m, TOP, at, &t->p, &t->why), &t->why, "face: the face does not exist");
 }
 
 /* ---- extrude of faces ----------------------------------------------------------- */
 
 static void extrude_the_cube_top_gives_10_faces_12_vertices(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t top = TOP;
-	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, false, &t.p, &why), 0);
+	assert_int_equal(th_op_extrude_faces(&t->m, &top, 1, NULL, 1, false, &t->p, &t->why), 0);
 	/* 4 vertices, the remove, the top again, 4 walls. */
-	assert_int_equal(t.p.n, 4 + 1 + 5 + 4 * 5);
-	apply_checked(&t, 12, 20, 10);
+	assert_int_equal(t->p.n, 4 + 1 + 5 + 4 * 5);
+	apply_checked(t, 12, 20, 10);
 	const float want[4][3] = { { 0, 0, 2 }, { 1, 0, 2 }, { 1, 1, 2 }, { 0, 1, 2 } };
-	added_at(&t.p, want, 4);
+	added_at(&t->p, want, 4);
 	/* The new top faces up, each wall outwards, with the top's material. */
 	float n[3], c[3];
-	int32_t f = th_mesh_face_find(&t.m, made(&t, 5));
-	assert_int_equal(th_mesh_face_normal(&t.m, f, n, c), 0);
+	int32_t f = th_mesh_face_find(&t->m, made(t, 5));
+	assert_int_equal(th_mesh_face_normal(&t->m, f, n, c), 0);
 	assert_true(fabsf(n[2] - 1) < 1e-6f && fabsf(c[2] - 2) < 1e-6f);
-	assert_int_equal(t.m.faces[f].material, 1);
-	for (uint32_t i = 10; i < t.p.n; i += 5) {
-		f = th_mesh_face_find(&t.m, made(&t, i));
-		assert_int_equal(th_mesh_face_normal(&t.m, f, n, c), 0);
+	assert_int_equal(t->m.faces[f].material, 1);
+	for (uint32_t i = 10; i < t->p.n; i += 5) {
+		f = th_mesh_face_find(&t->m, made(t, i));
+		assert_int_equal(th_mesh_face_normal(&t->m, f, n, c), 0);
 		double out = n[0] * (c[0] - 0.5) + n[1] * (c[1] - 0.5) + n[2] * (c[2] - 1);
 		assert_true(out > 0.49);
-		assert_int_equal(t.m.faces[f].material, 1);
+		assert_int_equal(t->m.faces[f].material, 1);
 	}
 	/* Region mode of one face is the same patch. */
 	struct th_patch q;
 	th_patch_init(&q);
-	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, true, &q, &why), -EINVAL); /* top is gone */
-	uint64_t again = made(&t, 5);
-	assert_int_equal(th_op_extrude_faces(&t.m, &again, 1, NULL, 1, true, &q, &why), 0);
-	th_patch_clear(&t.p);
-	assert_int_equal(th_op_extrude_faces(&t.m, &again, 1, NULL, 1, false, &t.p, &why), 0);
-	assert_int_equal(q.n, t.p.n);
-	assert_memory_equal(q.ops, t.p.ops, q.n * sizeof(*q.ops));
-	apply_checked(&t, 16, 28, 14);
+	assert_int_equal(th_op_extrude_faces(&t->m, &top, 1, NULL, 1, true, &q, &t->why), -EINVAL); /* top is gone */
+	uint64_t again = made(t, 5);
+	assert_int_equal(th_op_extrude_faces(&t->m, &again, 1, NULL, 1, true, &q, &t->why), 0);
+	th_patch_clear(&t->p);
+	assert_int_equal(th_op_extrude_faces(&t->m, &again, 1, NULL, 1, false, &t->p, &t->why), 0);
+	assert_int_equal(q.n, t->p.n);
+	assert_memory_equal(q.ops, t->p.ops, q.n * sizeof(*q.ops));
+	apply_checked(t, 16, 28, 14);
 	th_patch_fini(&q);
-	tc_end(&t);
 }
 
 static void extrude_along_a_free_vector_and_inwards(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t top = TOP;
 	const float dir[3] = { 0.5f, 0, 1 };
-	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, dir, 2, false, &t.p, &why), 0);
-	apply_checked(&t, 12, 20, 10);
+	assert_int_equal(th_op_extrude_faces(&t->m, &top, 1, dir, 2, false, &t->p, &t->why), 0);
+	apply_checked(t, 12, 20, 10);
 	const float want[4][3] = { { 1, 0, 3 }, { 2, 0, 3 }, { 2, 1, 3 }, { 1, 1, 3 } };
-	added_at(&t.p, want, 4);
-	tc_end(&t);
+	added_at(&t->p, want, 4);
 
-	tc_cube(&t);
+	tc_cube(t);
 	const uint64_t right = RIGHT;
-	assert_int_equal(th_op_extrude_faces(&t.m, &right, 1, NULL, -0.5f, true, &t.p, &why), 0);
-	apply_checked(&t, 12, 20, 10);
+	assert_int_equal(th_op_extrude_faces(&t->m, &right, 1, NULL, -0.5f, true, &t->p, &t->why), 0);
+	apply_checked(t, 12, 20, 10);
 	const float in[4][3] = { { 0.5f, 0, 0 }, { 0.5f, 1, 0 }, { 0.5f, 1, 1 }, { 0.5f, 0, 1 } };
-	added_at(&t.p, in, 4);
-	tc_end(&t);
+	added_at(&t->p, in, 4);
 }
 
 static void region_extrude_of_two_adjacent_cube_faces(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t two[2] = { FRONT, TOP };
-	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, true, &t.p, &why), 0);
+	assert_int_equal(th_op_extrude_faces(&t->m, two, 2, NULL, 1, true, &t->p, &t->why), 0);
 	/* One piece: 6 new vertices, the shared edge 5-6 has no wall. */
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 6);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_FACE_ADD), 2 + 6);
-	apply_checked(&t, 14, 24, 12);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 6);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_FACE_ADD), 2 + 6);
+	apply_checked(t, 14, 24, 12);
 	/* Along the mean normal (0, -1, 1) / sqrt 2. */
 	float s = (float)(1 / sqrt(2.0));
 	const float want[6][3] = { { 0, -s, s }, { 1, -s, s }, { 1, -s, 1 + s },
 				   { 0, -s, 1 + s }, { 1, 1 - s, 1 + s }, { 0, 1 - s, 1 + s } };
-	added_at(&t.p, want, 6);
-	tc_end(&t);
+	added_at(&t->p, want, 6);
 
 	/* Each face separately: 8 vertices, 8 walls (two back to back on 5-6). */
-	tc_cube(&t);
-	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, false, &t.p, &why), 0);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 8);
-	apply_checked(&t, 16, 28, 14);
-	tc_end(&t);
+	tc_cube(t);
+	assert_int_equal(th_op_extrude_faces(&t->m, two, 2, NULL, 1, false, &t->p, &t->why), 0);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 8);
+	apply_checked(t, 16, 28, 14);
 }
 
 static void region_extrude_of_a_plane(void **state)
 {
-	struct tc t;
-	tc_grid(&t, 2, 1);
-	const char *why = NULL;
+	struct tc *t = *state;
+	tc_grid(t, 2, 1);
 	const uint64_t two[2] = { gf(2, 1, 0), gf(2, 0, 0) };
-	assert_int_equal(th_op_extrude_faces(&t.m, two, 2, NULL, 1, true, &t.p, &why), 0);
+	assert_int_equal(th_op_extrude_faces(&t->m, two, 2, NULL, 1, true, &t->p, &t->why), 0);
 	/* Walls on the 6 boundary edges; the bottom stays open (a disk). */
-	apply_checked(&t, 12, 19, 8);
-	tc_end(&t);
+	apply_checked(t, 12, 19, 8);
 
 	/* 3 x 3: the 4 inner vertices move, the 12 on the border are copied. */
-	tc_grid(&t, 3, 3);
+	tc_grid(t, 3, 3);
 	uint64_t all[9];
 	for (unsigned k = 0; k < 9; k++)
 		all[k] = gf(3, k % 3, k / 3);
-	assert_int_equal(th_op_extrude_faces(&t.m, all, 9, NULL, 1, true, &t.p, &why), 0);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_MOVE), 4);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 12);
-	apply_checked(&t, 28, 48, 21);
-	assert_true(pos_of(&t, gv(3, 1, 1))[2] == 1 && pos_of(&t, gv(3, 2, 2))[2] == 1);
-	assert_true(pos_of(&t, gv(3, 0, 0))[2] == 0);
-	tc_end(&t);
+	assert_int_equal(th_op_extrude_faces(&t->m, all, 9, NULL, 1, true, &t->p, &t->why), 0);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_MOVE), 4);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 12);
+	apply_checked(t, 28, 48, 21);
+	assert_true(pos_of(t, gv(3, 1, 1))[2] == 1 && pos_of(t, gv(3, 2, 2))[2] == 1);
+	assert_true(pos_of(t, gv(3, 0, 0))[2] == 0);
 
 	/* Two faces meeting only at a corner: that vertex gets two copies, so
 	 * the result has no bowtie. */
-	tc_grid(&t, 2, 2);
+	tc_grid(t, 2, 2);
 	const uint64_t diag[2] = { gf(2, 0, 0), gf(2, 1, 1) };
-	assert_int_equal(th_op_extrude_faces(&t.m, diag, 2, NULL, 1, true, &t.p, &why), 0);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 8);
-	apply_checked(&t, 17, 28, 12);
-	tc_end(&t);
+	assert_int_equal(th_op_extrude_faces(&t->m, diag, 2, NULL, 1, true, &t->p, &t->why), 0);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 8);
+	apply_checked(t, 17, 28, 12);
 }
 
 static void extrude_is_the_same_whatever_order_built_the_mesh(void **state)
 {
-	struct tc a, b;
-	tc_cube(&a);
+	struct tc *a = *state, b = { 0 };
 	tc_begin(&b);
 	mf_build_cube_reversed(&b.m);
 	const uint64_t three[3] = { TOP, RIGHT, FRONT };
-	const char *why = NULL;
-	assert_int_equal(th_op_extrude_faces(&a.m, three, 3, NULL, 0.5f, true, &a.p, &why), 0);
+	assert_int_equal(th_op_extrude_faces(&a->m, three, 3, NULL, 0.5f, true, &a->p, &a->why), 0);
 	const uint64_t shuffled[3] = { FRONT, TOP, RIGHT };
-	assert_int_equal(th_op_extrude_faces(&b.m, shuffled, 3, NULL, 0.5f, true, &b.p, &why), 0);
-	assert_int_equal(a.p.n, b.p.n);
-	assert_memory_equal(a.p.ops, b.p.ops, a.p.n * sizeof(*a.p.ops));
-	apply_checked(&a, 14, 24, 12);
-	tc_end(&a);
+	assert_int_equal(th_op_extrude_faces(&b.m, shuffled, 3, NULL, 0.5f, true, &b.p, &b.why), 0);
+	assert_int_equal(a->p.n, b.p.n);
+	assert_memory_equal(a->p.ops, b.p.ops, a->p.n * sizeof(*a->p.ops));
+	apply_checked(a, 14, 24, 12);
 	tc_end(&b);
 }
 
 static void extrude_faces_refusals(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t top = TOP, missing = 999, twice[2] = { TOP, TOP };
 	const float up[3] = { 0, 0, 1 }, nan[3] = { 0, NAN, 0 }, zero[3] = { 0, 0, 0 };
-	prefill(&t);
-	refused(&t, th_op_extrude_faces(&t.m, &top, 0, NULL, 1, false, &t.p, &why), &why, "give at least one face");
-	refused(&t, th_op_extrude_faces(&t.m, &missing, 1, NULL, 1, false, &t.p, &why), &why,
+	prefill(t);
+	refused(t, th_op_extrude_faces(&t->m, &top, 0, NULL, 1, false, &t->p, &t->why), &t->why,
+		"give at least one face");
+	refused(t, th_op_extrude_faces(&t->m, &missing, 1, NULL, 1, false, &t->p, &t->why), &t->why,
 		"a face named does not exist");
-	refused(&t, th_op_extrude_faces(&t.m, twice, 2, NULL, 1, true, &t.p, &why), &why, "a face is named twice");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, NAN, false, &t.p, &why), &why, "distance: must be finite");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, 2000, false, &t.p, &why), &why, "at most 1000 metres");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, NULL, 0, false, &t.p, &why), &why, "at least 10 micrometres");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, nan, 1, false, &t.p, &why), &why, "dir: must be three finite");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, zero, 1, false, &t.p, &why), &why, "the offset must be");
-	refused(&t, th_op_extrude_faces(&t.m, &top, 1, up, 0, false, &t.p, &why), &why, "the offset must be");
+	refused(t, th_op_extrude_faces(&t->m, twice, 2, NULL, 1, true, &t->p, &t->why), &t->why,
+		"a face is named twice");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, NULL, NAN, false, &t->p, &t->why), &t->why,
+		"distance: must be finite");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, NULL, 2000, false, &t->p, &t->why), &t->why,
+		"at most 1000 metres");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, NULL, 0, false, &t->p, &t->why), &t->why,
+		"at least 10 micrometres");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, nan, 1, false, &t->p, &t->why), &t->why,
+		"dir: must be three finite");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, zero, 1, false, &t->p, &t->why), &t->why, "the offset must be");
+	refused(t, th_op_extrude_faces(&t->m, &top, 1, up, 0, false, &t->p, &t->why), &t->why, "the offset must be");
 	const uint64_t all[6] = { 101, 102, 103, 104, 105, 106 };
-	refused(&t, th_op_extrude_faces(&t.m, all, 6, up, 1, true, &t.p, &why), &why, "closed surfaces");
+	refused(t, th_op_extrude_faces(&t->m, all, 6, up, 1, true, &t->p, &t->why), &t->why, "closed surfaces");
 	const uint64_t sides[4] = { FRONT, BACK, LEFT, RIGHT };
-	refused(&t, th_op_extrude_faces(&t.m, sides, 4, NULL, 1, true, &t.p, &why), &why, "point opposite ways");
+	refused(t, th_op_extrude_faces(&t->m, sides, 4, NULL, 1, true, &t->p, &t->why), &t->why, "point opposite ways");
 	/* Each side on its own is fine. */
-	th_patch_clear(&t.p);
-	assert_int_equal(th_op_extrude_faces(&t.m, sides, 4, NULL, 1, false, &t.p, &why), 0);
-	apply_checked(&t, 24, 44, 22);
+	th_patch_clear(&t->p);
+	assert_int_equal(th_op_extrude_faces(&t->m, sides, 4, NULL, 1, false, &t->p, &t->why), 0);
+	apply_checked(t, 24, 44, 22);
 	/* A patch that may not grow: -E2BIG, left as it was. */
-	prefill(&t);
-	t.p.max = 8;
-	assert_int_equal(th_op_extrude_faces(&t.m, &top, 1, NULL, 1, false, &t.p, &why), -E2BIG);
-	assert_int_equal(t.p.n, 1);
-	tc_end(&t);
+	prefill(t);
+	t->p.max = 8;
+	assert_int_equal(th_op_extrude_faces(&t->m, &top, 1, NULL, 1, false, &t->p, &t->why), -E2BIG);
+	assert_int_equal(t->p.n, 1);
 
 	/* A face with no area has no normal. */
-	struct mf_patch *p = tc_build(&t);
+	struct mf_patch *p = tc_build(t);
 	mf_p_vert(p, 1, 0, 0, 0);
 	mf_p_vert(p, 2, 1, 0, 0);
 	mf_p_vert(p, 3, 2, 0, 0);
 	const uint64_t tri[3] = { 1, 2, 3 }, flat = 10;
 	mf_p_face(p, flat, 0, 3, tri);
-	tc_built(&t, p);
-	prefill(&t);
-	refused(&t, th_op_extrude_faces(&t.m, &flat, 1, NULL, 1, false, &t.p, &why), &why, "has no area");
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_extrude_faces(&t->m, &flat, 1, NULL, 1, false, &t->p, &t->why), &t->why, "has no area");
 	const float on[3] = { 1, 0, 0 };
-	refused(&t, th_op_vertex_on_face(&t.m, flat, on, &t.p, &why), &why, "no plane to put the vertex on");
+	refused(t, th_op_vertex_on_face(&t->m, flat, on, &t->p, &t->why), &t->why, "no plane to put the vertex on");
 	/* Sets longer than any mesh are refused before they are read. */
-	refused(&t, th_op_extrude_faces(&t.m, &flat, TH_MESH_ELEMENTS_MAX + 1, up, 1, true, &t.p, &why), &why,
+	refused(t, th_op_extrude_faces(&t->m, &flat, TH_MESH_ELEMENTS_MAX + 1, up, 1, true, &t->p, &t->why), &t->why,
 		"more faces than a mesh can hold");
-	refused(&t, th_op_inset(&t.m, &flat, TH_MESH_ELEMENTS_MAX + 1, 0.5f, true, &t.p, &why), &why,
+	refused(t, th_op_inset(&t->m, &flat, TH_MESH_ELEMENTS_MAX + 1, 0.5f, true, &t->p, &t->why), &t->why,
 		"more faces than a mesh can hold");
-	refused(&t, th_op_extrude_edges(&t.m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, up, &t.p, &why), &why,
+	refused(t, th_op_extrude_edges(&t->m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, up, &t->p, &t->why), &t->why,
 		"more edges than a mesh can hold");
-	refused(&t, th_op_bevel(&t.m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, 0.1f, &t.p, &why), &why,
+	refused(t, th_op_bevel(&t->m, tri, tri, TH_MESH_ELEMENTS_MAX + 1, 0.1f, &t->p, &t->why), &t->why,
 		"more edges than a mesh can hold");
-	tc_end(&t);
 }
 
 /* ---- extrude of edges ------------------------------------------------------------ */
 
 static void extrude_boundary_edges_of_a_plane(void **state)
 {
-	struct tc t;
-	tc_grid(&t, 1, 1); /* vertices 1 (0 0) 2 (1 0) 3 (0 1) 4 (1 1); face 1 2 4 3 */
-	const char *why = NULL;
+	struct tc *t = *state;
+	tc_grid(t, 1, 1); /* vertices 1 (0 0) 2 (1 0) 3 (0 1) 4 (1 1); face 1 2 4 3 */
 	const float down[3] = { 0, -1, 0 }, up[3] = { 0, 0, 1 };
 	const uint64_t a1[1] = { 2 }, b1[1] = { 1 };
-	assert_int_equal(th_op_extrude_edges(&t.m, a1, b1, 1, down, &t.p, &why), 0);
-	apply_checked(&t, 6, 7, 2);
+	assert_int_equal(th_op_extrude_edges(&t->m, a1, b1, 1, down, &t->p, &t->why), 0);
+	apply_checked(t, 6, 7, 2);
 	const float want[2][3] = { { 0, -1, 0 }, { 1, -1, 0 } };
-	added_at(&t.p, want, 2);
+	added_at(&t->p, want, 2);
 	/* The new quad continues the plane: it faces +z too. */
 	float n[3];
-	assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, 2)), n, NULL), 0);
+	assert_int_equal(th_mesh_face_normal(&t->m, th_mesh_face_find(&t->m, made(t, 2)), n, NULL), 0);
 	assert_true(fabsf(n[2] - 1) < 1e-6f);
-	tc_end(&t);
 
 	/* Two edges meeting at 2 share its new vertex. */
-	tc_grid(&t, 1, 1);
+	tc_grid(t, 1, 1);
 	const uint64_t a2[2] = { 1, 2 }, b2[2] = { 2, 4 };
-	assert_int_equal(th_op_extrude_edges(&t.m, a2, b2, 2, up, &t.p, &why), 0);
-	apply_checked(&t, 7, 9, 3);
-	tc_end(&t);
+	assert_int_equal(th_op_extrude_edges(&t->m, a2, b2, 2, up, &t->p, &t->why), 0);
+	apply_checked(t, 7, 9, 3);
 
 	/* All four: an open box. */
-	tc_grid(&t, 1, 1);
+	tc_grid(t, 1, 1);
 	const uint64_t a4[4] = { 1, 2, 4, 3 }, b4[4] = { 2, 4, 3, 1 };
-	assert_int_equal(th_op_extrude_edges(&t.m, a4, b4, 4, up, &t.p, &why), 0);
-	apply_checked(&t, 8, 12, 5);
-	tc_end(&t);
+	assert_int_equal(th_op_extrude_edges(&t->m, a4, b4, 4, up, &t->p, &t->why), 0);
+	apply_checked(t, 8, 12, 5);
 }
 
 static void extrude_edges_refusals(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const float up[3] = { 0, 0, 1 }, zero[3] = { 0, 0, 0 }, nan[3] = { NAN, 0, 0 };
 	const uint64_t a[2] = { 1, 2 }, b[2] = { 2, 1 };
-	prefill(&t);
-	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, up, &t.p, &why), &why, "only boundary edges");
-	tc_end(&t);
+	prefill(t);
+	refused(t, th_op_extrude_edges(&t->m, a, b, 1, up, &t->p, &t->why), &t->why, "only boundary edges");
 
-	tc_grid(&t, 1, 1);
-	prefill(&t);
+	tc_grid(t, 1, 1);
+	prefill(t);
 	const uint64_t d[1] = { 4 }, x[1] = { 999 };
-	refused(&t, th_op_extrude_edges(&t.m, a, b, 2, up, &t.p, &why), &why, "an edge is named twice");
-	refused(&t, th_op_extrude_edges(&t.m, a, d, 1, up, &t.p, &why), &why, "not joined by an edge");
-	refused(&t, th_op_extrude_edges(&t.m, a, a, 1, up, &t.p, &why), &why, "two different vertices");
-	refused(&t, th_op_extrude_edges(&t.m, a, x, 1, up, &t.p, &why), &why, "a vertex named does not exist");
-	refused(&t, th_op_extrude_edges(&t.m, a, b, 0, up, &t.p, &why), &why, "give at least one edge");
-	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, zero, &t.p, &why), &why, "offset: must be between");
-	refused(&t, th_op_extrude_edges(&t.m, a, b, 1, nan, &t.p, &why), &why, "offset: must be three finite");
-	tc_end(&t);
+	refused(t, th_op_extrude_edges(&t->m, a, b, 2, up, &t->p, &t->why), &t->why, "an edge is named twice");
+	refused(t, th_op_extrude_edges(&t->m, a, d, 1, up, &t->p, &t->why), &t->why, "not joined by an edge");
+	refused(t, th_op_extrude_edges(&t->m, a, a, 1, up, &t->p, &t->why), &t->why, "two different vertices");
+	refused(t, th_op_extrude_edges(&t->m, a, x, 1, up, &t->p, &t->why), &t->why, "a vertex named does not exist");
+	refused(t, th_op_extrude_edges(&t->m, a, b, 0, up, &t->p, &t->why), &t->why, "give at least one edge");
+	refused(t, th_op_extrude_edges(&t->m, a, b, 1, zero, &t->p, &t->why), &t->why, "offset: must be between");
+	refused(t, th_op_extrude_edges(&t->m, a, b, 1, nan, &t->p, &t->why), &t->why, "offset: must be three finite");
 }
 
 /* ---- inset ------------------------------------------------------------------------ */
 
 static void inset_the_cube_top(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t top = TOP;
-	assert_int_equal(th_op_inset(&t.m, &top, 1, 0.25f, false, &t.p, &why), 0);
-	apply_checked(&t, 12, 20, 10);
+	assert_int_equal(th_op_inset(&t->m, &top, 1, 0.25f, false, &t->p, &t->why), 0);
+	apply_checked(t, 12, 20, 10);
 	const float want[4][3] = { { 0.125f, 0.125f, 1 }, { 0.875f, 0.125f, 1 }, { 0.875f, 0.875f, 1 },
 				   { 0.125f, 0.875f, 1 } };
-	added_at(&t.p, want, 4);
-	made_face_up(&t, 5, 5); /* the inner face and the ring */
-	tc_end(&t);
+	added_at(&t->p, want, 4);
+	made_face_up(t, 5, 5); /* the inner face and the ring */
 }
 
 static void region_inset_of_two_faces(void **state)
 {
-	struct tc t;
-	tc_grid(&t, 2, 1);
-	const char *why = NULL;
+	struct tc *t = *state;
+	tc_grid(t, 2, 1);
 	const uint64_t two[2] = { gf(2, 0, 0), gf(2, 1, 0) };
-	assert_int_equal(th_op_inset(&t.m, two, 2, 0.5f, true, &t.p, &why), 0);
-	apply_checked(&t, 12, 19, 8);
+	assert_int_equal(th_op_inset(&t->m, two, 2, 0.5f, true, &t->p, &t->why), 0);
+	apply_checked(t, 12, 19, 8);
 	/* The border moves in evenly: the middle vertices straight in. */
 	const float want[6][3] = { { 0.25f, 0.25f, 0 }, { 1, 0.25f, 0 }, { 1.75f, 0.25f, 0 },
 				   { 0.25f, 0.75f, 0 }, { 1, 0.75f, 0 }, { 1.75f, 0.75f, 0 } };
-	added_at(&t.p, want, 6);
-	tc_end(&t);
+	added_at(&t->p, want, 6);
 
 	/* Single: each face its own ring. */
-	tc_grid(&t, 2, 1);
-	assert_int_equal(th_op_inset(&t.m, two, 2, 0.5f, false, &t.p, &why), 0);
-	apply_checked(&t, 14, 23, 10);
-	tc_end(&t);
+	tc_grid(t, 2, 1);
+	assert_int_equal(th_op_inset(&t->m, two, 2, 0.5f, false, &t->p, &t->why), 0);
+	apply_checked(t, 14, 23, 10);
 }
 
 static void inset_refusals(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t top = TOP, all[6] = { 101, 102, 103, 104, 105, 106 };
-	prefill(&t);
-	refused(&t, th_op_inset(&t.m, &top, 1, 0, false, &t.p, &why), &why, "amount: must be between 0 and 1");
-	refused(&t, th_op_inset(&t.m, &top, 1, 1, false, &t.p, &why), &why, "amount: must be between 0 and 1");
-	refused(&t, th_op_inset(&t.m, &top, 1, NAN, false, &t.p, &why), &why, "amount: must be between 0 and 1");
-	refused(&t, th_op_inset(&t.m, all, 6, 0.5f, true, &t.p, &why), &why, "no edge to inset from");
-	refused(&t, th_op_inset(&t.m, all, 0, 0.5f, true, &t.p, &why), &why, "give at least one face");
-	tc_end(&t);
+	prefill(t);
+	refused(t, th_op_inset(&t->m, &top, 1, 0, false, &t->p, &t->why), &t->why, "amount: must be between 0 and 1");
+	refused(t, th_op_inset(&t->m, &top, 1, 1, false, &t->p, &t->why), &t->why, "amount: must be between 0 and 1");
+	refused(t, th_op_inset(&t->m, &top, 1, NAN, false, &t->p, &t->why), &t->why, "amount: must be between 0 and 1");
+	refused(t, th_op_inset(&t->m, all, 6, 0.5f, true, &t->p, &t->why), &t->why, "no edge to inset from");
+	refused(t, th_op_inset(&t->m, all, 0, 0.5f, true, &t->p, &t->why), &t->why, "give at least one face");
 }
 
 
@@ -657,84 +640,74 @@ static void inset_refusals(void **state)
 
 static void loop_cut_round_the_cube(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
-	assert_int_equal(th_op_loop_cut(&t.m, 1, 2, 0.25f, &t.p, &why), 0);
+	struct tc *t = *state;
+	assert_int_equal(th_op_loop_cut(&t->m, 1, 2, 0.25f, &t->p, &t->why), 0);
 	/* A closed ring of 4 quads: 4 new vertices, each quad in two. */
-	apply_checked(&t, 12, 20, 10);
+	apply_checked(t, 12, 20, 10);
 	const float want[4][3] = { { 0.25f, 0, 0 }, { 0.25f, 0, 1 }, { 0.25f, 1, 1 }, { 0.25f, 1, 0 } };
-	added_at(&t.p, want, 4);
-	assert_int_equal(faces_with(&t, 4), t.m.live_faces);
+	added_at(&t->p, want, 4);
+	assert_int_equal(faces_with(t, 4), t->m.live_faces);
 	/* The same cut named the other way round, at 1 - t: the same geometry. */
 	struct th_patch q;
 	th_patch_init(&q);
-	struct tc u;
+	struct tc u = { 0 };
 	tc_cube(&u);
-	assert_int_equal(th_op_loop_cut(&u.m, 2, 1, 0.75f, &u.p, &why), 0);
+	assert_int_equal(th_op_loop_cut(&u.m, 2, 1, 0.75f, &u.p, &t->why), 0);
 	added_at(&u.p, want, 4);
 	th_patch_fini(&q);
 	tc_end(&u);
-	tc_end(&t);
 }
 
 static void loop_cut_on_a_cylinder(void **state)
 {
-	struct tc t;
-	tc_cylinder(&t, 8);
-	const char *why = NULL;
+	struct tc *t = *state;
+	tc_cylinder(t, 8);
 	/* Across a side edge: round the sides, a closed ring of 8 quads. */
-	assert_int_equal(th_op_loop_cut(&t.m, 1, 9, 0.5f, &t.p, &why), 0);
-	apply_checked(&t, 24, 40, 18);
-	for (uint32_t i = 0; i < t.p.n; i++)
-		if (t.p.ops[i].op == TH_PL_MESH_OP_VERTEX_ADD)
-			assert_true(t.p.ops[i].position[2] == 0.5f);
-	assert_int_equal(corners_of(&t, 301), 8);
-	tc_end(&t);
+	assert_int_equal(th_op_loop_cut(&t->m, 1, 9, 0.5f, &t->p, &t->why), 0);
+	apply_checked(t, 24, 40, 18);
+	for (uint32_t i = 0; i < t->p.n; i++)
+		if (t->p.ops[i].op == TH_PL_MESH_OP_VERTEX_ADD)
+			assert_true(t->p.ops[i].position[2] == 0.5f);
+	assert_int_equal(corners_of(t, 301), 8);
 
 	/* Across a bottom edge: one side quad, stopped by both caps, which
 	 * gain the new vertices. */
-	tc_cylinder(&t, 8);
-	assert_int_equal(th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), 0);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 2);
-	apply_checked(&t, 18, 27, 11);
-	assert_int_equal(faces_with(&t, 9), 2);
-	tc_end(&t);
+	tc_cylinder(t, 8);
+	assert_int_equal(th_op_loop_cut(&t->m, 1, 2, 0.5f, &t->p, &t->why), 0);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 2);
+	apply_checked(t, 18, 27, 11);
+	assert_int_equal(faces_with(t, 9), 2);
 }
 
 static void loop_cut_stops_at_the_boundary(void **state)
 {
-	struct tc t;
-	tc_grid(&t, 3, 1);
-	const char *why = NULL;
-	assert_int_equal(th_op_loop_cut(&t.m, gv(3, 0, 0), gv(3, 0, 1), 0.5f, &t.p, &why), 0);
-	assert_int_equal(ops_of(&t.p, TH_PL_MESH_OP_VERTEX_ADD), 4);
-	apply_checked(&t, 12, 17, 6);
+	struct tc *t = *state;
+	tc_grid(t, 3, 1);
+	assert_int_equal(th_op_loop_cut(&t->m, gv(3, 0, 0), gv(3, 0, 1), 0.5f, &t->p, &t->why), 0);
+	assert_int_equal(ops_of(&t->p, TH_PL_MESH_OP_VERTEX_ADD), 4);
+	apply_checked(t, 12, 17, 6);
 	const float want[4][3] = { { 0, 0.5f, 0 }, { 1, 0.5f, 0 }, { 2, 0.5f, 0 }, { 3, 0.5f, 0 } };
-	added_at(&t.p, want, 4);
-	tc_end(&t);
+	added_at(&t->p, want, 4);
 }
 
 static void loop_cut_refusals(void **state)
 {
-	struct tc t;
-	struct mf_patch *p = tc_build(&t);
+	struct tc *t = *state;
+	struct mf_patch *p = tc_build(t);
 	p_tri_verts(p);
 	const uint64_t tri[3] = { 1, 2, 3 };
 	mf_p_face(p, 10, 0, 3, tri);
-	tc_built(&t, p);
-	const char *why = NULL;
-	prefill(&t);
-	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "not quads");
-	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0, &t.p, &why), &why, "t: must be between 0 and 1");
-	refused(&t, th_op_loop_cut(&t.m, 1, 2, INFINITY, &t.p, &why), &why, "t: must be between 0 and 1");
-	refused(&t, th_op_loop_cut(&t.m, 1, 1, 0.5f, &t.p, &why), &why, "two different vertices");
-	refused(&t, th_op_loop_cut(&t.m, 1, 77, 0.5f, &t.p, &why), &why, "a vertex named does not exist");
-	tc_end(&t);
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_loop_cut(&t->m, 1, 2, 0.5f, &t->p, &t->why), &t->why, "not quads");
+	refused(t, th_op_loop_cut(&t->m, 1, 2, 0, &t->p, &t->why), &t->why, "t: must be between 0 and 1");
+	refused(t, th_op_loop_cut(&t->m, 1, 2, INFINITY, &t->p, &t->why), &t->why, "t: must be between 0 and 1");
+	refused(t, th_op_loop_cut(&t->m, 1, 1, 0.5f, &t->p, &t->why), &t->why, "two different vertices");
+	refused(t, th_op_loop_cut(&t->m, 1, 77, 0.5f, &t->p, &t->why), &t->why, "a vertex named does not exist");
 
 	/* Two quads back to back (a tube of two sides): the ring closes after
 	 * two quads that span the same two edges. */
-	p = tc_build(&t);
+	p = tc_build(t);
 	mf_p_vert(p, 1, 0, 0, 0);
 	mf_p_vert(p, 2, 1, 0, 0);
 	mf_p_vert(p, 3, 0, 0, 1);
@@ -742,15 +715,14 @@ static void loop_cut_refusals(void **state)
 	const uint64_t qa[4] = { 1, 2, 4, 3 }, qb[4] = { 2, 1, 3, 4 };
 	mf_p_face(p, 10, 0, 4, qa);
 	mf_p_face(p, 11, 0, 4, qb);
-	tc_built(&t, p);
-	prefill(&t);
-	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
-	refused(&t, th_op_loop_cut(&t.m, 1, 3, 0.5f, &t.p, &why), &why, "two quads sharing both crossed edges");
-	tc_end(&t);
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_loop_cut(&t->m, 1, 2, 0.5f, &t->p, &t->why), &t->why, "two quads sharing both crossed edges");
+	refused(t, th_op_loop_cut(&t->m, 1, 3, 0.5f, &t->p, &t->why), &t->why, "two quads sharing both crossed edges");
 
 	/* A quad beside a 64-gon: the cut through the quad would give the
 	 * 64-gon a 65th corner. */
-	p = tc_build(&t);
+	p = tc_build(t);
 	uint64_t v[64];
 	p_circle64(p, v);
 	mf_p_vert(p, 100, 2, 0, 0);
@@ -758,112 +730,99 @@ static void loop_cut_refusals(void **state)
 	mf_p_face(p, 200, 0, 64, v);
 	const uint64_t quad[4] = { 2, 1, 100, 101 };
 	mf_p_face(p, 201, 0, 4, quad);
-	tc_built(&t, p);
-	prefill(&t);
-	refused(&t, th_op_loop_cut(&t.m, 1, 2, 0.5f, &t.p, &why), &why, "more than 64 corners");
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_loop_cut(&t->m, 1, 2, 0.5f, &t->p, &t->why), &t->why, "more than 64 corners");
 	/* Across the quad's other way it only cuts the quad. */
-	th_patch_clear(&t.p);
-	assert_int_equal(th_op_loop_cut(&t.m, 1, 100, 0.5f, &t.p, &why), 0);
-	apply_checked(&t, 68, 70, 3);
-	tc_end(&t);
+	th_patch_clear(&t->p);
+	assert_int_equal(th_op_loop_cut(&t->m, 1, 100, 0.5f, &t->p, &t->why), 0);
+	apply_checked(t, 68, 70, 3);
 }
 
 /* ---- bevel ------------------------------------------------------------------------- */
 
 static void bevel_a_cube_edge(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t a[1] = { 6 }, b[1] = { 5 };
-	assert_int_equal(th_op_bevel(&t.m, a, b, 1, 0.25f, &t.p, &why), 0);
+	assert_int_equal(th_op_bevel(&t->m, a, b, 1, 0.25f, &t->p, &t->why), 0);
 	/* The edge's ends become two vertices each; left and right gain one
 	 * corner; a strip between top and front. */
-	apply_checked(&t, 10, 15, 7);
+	apply_checked(t, 10, 15, 7);
 	const float want[4][3] = { { 0, 0.25f, 1 }, { 0, 0, 0.75f }, { 1, 0.25f, 1 }, { 1, 0, 0.75f } };
-	added_at(&t.p, want, 4);
-	assert_int_equal(th_mesh_vert_find(&t.m, 5), TH_MESH_NONE);
-	assert_int_equal(th_mesh_vert_find(&t.m, 6), TH_MESH_NONE);
-	assert_int_equal(faces_with(&t, 5), 2);
+	added_at(&t->p, want, 4);
+	assert_int_equal(th_mesh_vert_find(&t->m, 5), TH_MESH_NONE);
+	assert_int_equal(th_mesh_vert_find(&t->m, 6), TH_MESH_NONE);
+	assert_int_equal(faces_with(t, 5), 2);
 	/* The strip (the last face) faces out between top and front. */
 	uint32_t last = 0;
-	for (uint32_t i = 0; i < t.p.n; i++)
-		if (t.p.ops[i].op == TH_PL_MESH_OP_FACE_ADD)
+	for (uint32_t i = 0; i < t->p.n; i++)
+		if (t->p.ops[i].op == TH_PL_MESH_OP_FACE_ADD)
 			last = i;
 	float n[3];
-	assert_int_equal(th_mesh_face_normal(&t.m, th_mesh_face_find(&t.m, made(&t, last)), n, NULL), 0);
+	assert_int_equal(th_mesh_face_normal(&t->m, th_mesh_face_find(&t->m, made(t, last)), n, NULL), 0);
 	float s = (float)(1 / sqrt(2.0));
 	assert_true(fabsf(n[0]) < 1e-6f && fabsf(n[1] + s) < 1e-6f && fabsf(n[2] - s) < 1e-6f);
-	assert_int_equal(t.m.faces[th_mesh_face_find(&t.m, made(&t, last))].material, 1); /* the top's */
-	tc_end(&t);
+	assert_int_equal(t->m.faces[th_mesh_face_find(&t->m, made(t, last))].material, 1); /* the top's */
 
 	/* Two opposite edges of the top at once. */
-	tc_cube(&t);
+	tc_cube(t);
 	const uint64_t a2[2] = { 5, 7 }, b2[2] = { 6, 8 };
-	prefill(&t);
-	refused(&t, th_op_bevel(&t.m, a2, b2, 2, 0.5f, &t.p, &why), &why, "wider than an edge");
-	th_patch_clear(&t.p);
-	assert_int_equal(th_op_bevel(&t.m, a2, b2, 2, 0.25f, &t.p, &why), 0);
-	apply_checked(&t, 12, 18, 8);
-	tc_end(&t);
+	prefill(t);
+	refused(t, th_op_bevel(&t->m, a2, b2, 2, 0.5f, &t->p, &t->why), &t->why, "wider than an edge");
+	th_patch_clear(&t->p);
+	assert_int_equal(th_op_bevel(&t->m, a2, b2, 2, 0.25f, &t->p, &t->why), 0);
+	apply_checked(t, 12, 18, 8);
 }
 
 static void bevel_inside_a_plane(void **state)
 {
-	struct tc t;
+	struct tc *t = *state;
 	/* Ends inside the grid (four faces each) stay: the strip is a hexagon. */
-	tc_grid(&t, 3, 3);
-	const char *why = NULL;
+	tc_grid(t, 3, 3);
 	const uint64_t a[1] = { gv(3, 1, 1) }, b[1] = { gv(3, 2, 1) };
-	assert_int_equal(th_op_bevel(&t.m, a, b, 1, 0.25f, &t.p, &why), 0);
-	apply_checked(&t, 20, 29, 10);
-	assert_int_equal(faces_with(&t, 6), 1);
-	tc_end(&t);
+	assert_int_equal(th_op_bevel(&t->m, a, b, 1, 0.25f, &t->p, &t->why), 0);
+	apply_checked(t, 20, 29, 10);
+	assert_int_equal(faces_with(t, 6), 1);
 
 	/* Ends on the boundary with only the edge's two faces go. */
-	tc_grid(&t, 2, 1);
+	tc_grid(t, 2, 1);
 	const uint64_t c[1] = { gv(2, 1, 0) }, d[1] = { gv(2, 1, 1) };
-	assert_int_equal(th_op_bevel(&t.m, c, d, 1, 0.25f, &t.p, &why), 0);
-	apply_checked(&t, 8, 10, 3);
+	assert_int_equal(th_op_bevel(&t->m, c, d, 1, 0.25f, &t->p, &t->why), 0);
+	apply_checked(t, 8, 10, 3);
 	const float want[4][3] = { { 0.75f, 0, 0 }, { 1.25f, 0, 0 }, { 0.75f, 1, 0 }, { 1.25f, 1, 0 } };
-	added_at(&t.p, want, 4);
-	tc_end(&t);
+	added_at(&t->p, want, 4);
 }
 
 static void bevel_refusals(void **state)
 {
-	struct tc t;
-	tc_cube(&t);
-	const char *why = NULL;
+	struct tc *t = *state;
 	const uint64_t a[2] = { 5, 6 }, b[2] = { 6, 7 }, twice_a[2] = { 5, 6 }, twice_b[2] = { 6, 5 };
-	prefill(&t);
-	refused(&t, th_op_bevel(&t.m, a, b, 2, 0.25f, &t.p, &why), &why, "share a vertex");
-	refused(&t, th_op_bevel(&t.m, twice_a, twice_b, 2, 0.25f, &t.p, &why), &why, "named twice");
-	refused(&t, th_op_bevel(&t.m, a, b, 1, 1, &t.p, &why), &why, "wider than an edge");
-	refused(&t, th_op_bevel(&t.m, a, b, 1, 0, &t.p, &why), &why, "width: must be between");
-	refused(&t, th_op_bevel(&t.m, a, b, 1, -0.25f, &t.p, &why), &why, "width: must be between");
-	refused(&t, th_op_bevel(&t.m, a, b, 1, NAN, &t.p, &why), &why, "width: must be between");
-	refused(&t, th_op_bevel(&t.m, a, b, 0, 0.25f, &t.p, &why), &why, "give at least one edge");
+	prefill(t);
+	refused(t, th_op_bevel(&t->m, a, b, 2, 0.25f, &t->p, &t->why), &t->why, "share a vertex");
+	refused(t, th_op_bevel(&t->m, twice_a, twice_b, 2, 0.25f, &t->p, &t->why), &t->why, "named twice");
+	refused(t, th_op_bevel(&t->m, a, b, 1, 1, &t->p, &t->why), &t->why, "wider than an edge");
+	refused(t, th_op_bevel(&t->m, a, b, 1, 0, &t->p, &t->why), &t->why, "width: must be between");
+	refused(t, th_op_bevel(&t->m, a, b, 1, -0.25f, &t->p, &t->why), &t->why, "width: must be between");
+	refused(t, th_op_bevel(&t->m, a, b, 1, NAN, &t->p, &t->why), &t->why, "width: must be between");
+	refused(t, th_op_bevel(&t->m, a, b, 0, 0.25f, &t->p, &t->why), &t->why, "give at least one edge");
 	const uint64_t c[1] = { 3 };
-	refused(&t, th_op_bevel(&t.m, a, c, 1, 0.25f, &t.p, &why), &why, "not joined by an edge");
-	tc_end(&t);
+	refused(t, th_op_bevel(&t->m, a, c, 1, 0.25f, &t->p, &t->why), &t->why, "not joined by an edge");
 
-	tc_grid(&t, 1, 1);
-	prefill(&t);
+	tc_grid(t, 1, 1);
+	prefill(t);
 	const uint64_t e[1] = { 1 }, f[1] = { 2 };
-	refused(&t, th_op_bevel(&t.m, e, f, 1, 0.25f, &t.p, &why), &why, "on the boundary");
-	tc_end(&t);
+	refused(t, th_op_bevel(&t->m, e, f, 1, 0.25f, &t->p, &t->why), &t->why, "on the boundary");
 
 	/* Two triangles back to back share two edges at each end. */
-	struct mf_patch *p = tc_build(&t);
+	struct mf_patch *p = tc_build(t);
 	p_tri_verts(p);
 	const uint64_t front[3] = { 1, 2, 3 }, back[3] = { 3, 2, 1 };
 	mf_p_face(p, 10, 0, 3, front);
 	mf_p_face(p, 11, 0, 3, back);
-	tc_built(&t, p);
-	prefill(&t);
-	refused(&t, th_op_bevel(&t.m, e, f, 1, 0.25f, &t.p, &why), &why, "also share another edge");
-	tc_end(&t);
+	tc_built(t, p);
+	prefill(t);
+	refused(t, th_op_bevel(&t->m, e, f, 1, 0.25f, &t->p, &t->why), &t->why, "also share another edge");
 }
 
 /* ---- random sequences ------------------------------------------------------------- */
@@ -981,7 +940,7 @@ static void random_sequences_keep_the_mesh_valid(void **state)
 {
 	unsigned applied = 0;
 	for (unsigned seed = 1; seed <= RANDOM_SEEDS; seed++) {
-		struct tc t;
+		struct tc t = { 0 };
 		if (seed % 3 == 0)
 			tc_cube(&t);
 		else if (seed % 3 == 1)
@@ -1005,28 +964,28 @@ static void random_sequences_keep_the_mesh_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(vertex_free_adds_a_lone_vertex),
-		cmocka_unit_test(vertex_on_edge_splits_both_faces),
-		cmocka_unit_test(a_face_would_pass_64_corners),
-		cmocka_unit_test(vertex_on_face_makes_a_fan),
-		cmocka_unit_test(extrude_the_cube_top_gives_10_faces_12_vertices),
-		cmocka_unit_test(extrude_along_a_free_vector_and_inwards),
-		cmocka_unit_test(region_extrude_of_two_adjacent_cube_faces),
-		cmocka_unit_test(region_extrude_of_a_plane),
-		cmocka_unit_test(extrude_is_the_same_whatever_order_built_the_mesh),
-		cmocka_unit_test(extrude_faces_refusals),
-		cmocka_unit_test(extrude_boundary_edges_of_a_plane),
-		cmocka_unit_test(extrude_edges_refusals),
-		cmocka_unit_test(inset_the_cube_top),
-		cmocka_unit_test(region_inset_of_two_faces),
-		cmocka_unit_test(inset_refusals),
-		cmocka_unit_test(loop_cut_round_the_cube),
-		cmocka_unit_test(loop_cut_on_a_cylinder),
-		cmocka_unit_test(loop_cut_stops_at_the_boundary),
-		cmocka_unit_test(loop_cut_refusals),
-		cmocka_unit_test(bevel_a_cube_edge),
-		cmocka_unit_test(bevel_inside_a_plane),
-		cmocka_unit_test(bevel_refusals),
+		TC_TEST(vertex_free_adds_a_lone_vertex),
+		TC_TEST(vertex_on_edge_splits_both_faces),
+		TC_TEST(a_face_would_pass_64_corners),
+		TC_TEST(vertex_on_face_makes_a_fan),
+		TC_TEST(extrude_the_cube_top_gives_10_faces_12_vertices),
+		TC_TEST(extrude_along_a_free_vector_and_inwards),
+		TC_TEST(region_extrude_of_two_adjacent_cube_faces),
+		TC_TEST(region_extrude_of_a_plane),
+		TC_TEST(extrude_is_the_same_whatever_order_built_the_mesh),
+		TC_TEST(extrude_faces_refusals),
+		TC_TEST(extrude_boundary_edges_of_a_plane),
+		TC_TEST(extrude_edges_refusals),
+		TC_TEST(inset_the_cube_top),
+		TC_TEST(region_inset_of_two_faces),
+		TC_TEST(inset_refusals),
+		TC_TEST(loop_cut_round_the_cube),
+		TC_TEST(loop_cut_on_a_cylinder),
+		TC_TEST(loop_cut_stops_at_the_boundary),
+		TC_TEST(loop_cut_refusals),
+		TC_TEST(bevel_a_cube_edge),
+		TC_TEST(bevel_inside_a_plane),
+		TC_TEST(bevel_refusals),
 		cmocka_unit_test(random_sequences_keep_the_mesh_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
