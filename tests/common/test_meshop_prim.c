@@ -95,10 +95,13 @@ static void builds(const struct th_prim *pp, uint32_t v, uint32_t e, uint32_t f,
 	done(&b);
 }
 
-static void prim(struct th_prim *pp, uint32_t kind)
+/* The defaults of kind. */
+static struct th_prim prim(uint32_t kind)
 {
-	th_prim_defaults(pp, kind);
-	assert_int_equal(pp->kind, kind);
+	struct th_prim pp;
+	th_prim_defaults(&pp, kind);
+	assert_int_equal(pp.kind, kind);
+	return pp;
 }
 
 /* Every vertex within tol of the sphere of radius r about the origin. */
@@ -136,24 +139,23 @@ static void extent_is(const struct th_mesh *m, float x, float y, float z)
 
 static void defaults_are_a_metre_and_sixteen_segments(void **state)
 {
-	(void)state;
 	struct th_prim pp;
-	prim(&pp, TH_PRIM_CUBE);
+	pp = prim(TH_PRIM_CUBE);
 	assert_true(pp.size[0] == 1 && pp.size[1] == 1 && pp.size[2] == 1 && pp.subdiv == 0 && pp.material == 0);
-	prim(&pp, TH_PRIM_UVSPHERE);
+	pp = prim(TH_PRIM_UVSPHERE);
 	assert_true(pp.radius == 0.5f && pp.segments == 16 && pp.rings == 8);
-	prim(&pp, TH_PRIM_ICOSPHERE);
+	pp = prim(TH_PRIM_ICOSPHERE);
 	assert_int_equal(pp.subdiv, 2);
-	prim(&pp, TH_PRIM_CONE);
+	pp = prim(TH_PRIM_CONE);
 	assert_true(pp.radius == 0.5f && pp.radius2 == 0 && pp.height == 1);
-	prim(&pp, TH_PRIM_TORUS);
+	pp = prim(TH_PRIM_TORUS);
 	assert_true(pp.radius == 0.5f && pp.radius2 == 0.125f && pp.segments == 16 && pp.rings == 8);
 	/* every default builds and fits one command */
 	for (uint32_t k = TH_PRIM_CUBE; k <= TH_PRIM_MAX; k++) {
 		struct th_patch p;
 		const char *why = NULL;
 		th_patch_init(&p);
-		prim(&pp, k);
+		pp = prim(k);
 		assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
 		assert_true(th_patch_fits(&p)); /* one command each */
 		th_patch_fini(&p);
@@ -162,10 +164,8 @@ static void defaults_are_a_metre_and_sixteen_segments(void **state)
 
 static void cube_is_six_quads_and_its_size(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_CUBE);
 	struct built b;
-	prim(&pp, TH_PRIM_CUBE);
 	pp.size[0] = 2, pp.size[1] = 0.5f, pp.size[2] = 3;
 	pp.material = 7;
 	build(&b, &pp, 8, 12, 6, 0, 2, OUT_CENTRE);
@@ -179,10 +179,8 @@ static void cube_is_six_quads_and_its_size(void **state)
 
 static void cube_cuts_make_a_grid_on_every_side(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_CUBE);
 	struct built b;
-	prim(&pp, TH_PRIM_CUBE);
 	static const unsigned cuts[] = { 1, 2, 5, TH_PRIM_SUBDIV_MAX };
 	for (unsigned i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		uint32_t n = cuts[i] + 1;
@@ -195,10 +193,8 @@ static void cube_cuts_make_a_grid_on_every_side(void **state)
 
 static void uv_sphere_has_poles_rings_and_segments(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_UVSPHERE);
 	struct built b;
-	prim(&pp, TH_PRIM_UVSPHERE);
 	pp.radius = 2;
 	/* V = 2 + (rings - 1) segments, E = segments (2 rings - 1), F = rings segments */
 	build(&b, &pp, 2 + 7 * 16, 16 * 15, 8 * 16, 0, 2, OUT_CENTRE);
@@ -214,10 +210,8 @@ static void uv_sphere_has_poles_rings_and_segments(void **state)
 
 static void icosphere_levels_quadruple_the_triangles(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_ICOSPHERE);
 	struct built b;
-	prim(&pp, TH_PRIM_ICOSPHERE);
 	pp.radius = 0.25f;
 	for (unsigned l = 0; l <= 5; l++) {
 		uint32_t q = 1u << (2 * l); /* 4^l */
@@ -233,10 +227,8 @@ static void icosphere_levels_quadruple_the_triangles(void **state)
 
 static void cylinder_caps_are_ngons_up_to_the_corner_limit_then_fans(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_CYLINDER);
 	struct built b;
-	prim(&pp, TH_PRIM_CYLINDER);
 	pp.radius = 0.3f, pp.height = 2;
 	build(&b, &pp, 32, 48, 18, 0, 2, OUT_CENTRE);
 	float lo[3], hi[3];
@@ -257,10 +249,8 @@ static void cylinder_caps_are_ngons_up_to_the_corner_limit_then_fans(void **stat
 
 static void cone_is_pointed_or_truncated(void **state)
 {
-	(void)state;
-	struct th_prim pp;
-	struct built b;
-	prim(&pp, TH_PRIM_CONE); /* radius2 0: a point */
+	struct th_prim pp = prim(TH_PRIM_CONE);
+	struct built b; /* radius2 0: a point */
 	build(&b, &pp, 17, 32, 17, 0, 2, OUT_CENTRE);
 	float lo[3], hi[3];
 	extent(&b.m, lo, hi);
@@ -285,10 +275,8 @@ static void cone_is_pointed_or_truncated(void **state)
 
 static void torus_has_euler_characteristic_zero(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_TORUS);
 	struct built b;
-	prim(&pp, TH_PRIM_TORUS);
 	build(&b, &pp, 128, 256, 128, 0, 0, OUT_TORUS);
 	float lo[3], hi[3];
 	extent(&b.m, lo, hi);
@@ -303,10 +291,8 @@ static void torus_has_euler_characteristic_zero(void **state)
 
 static void plane_is_a_disk_facing_up(void **state)
 {
-	(void)state;
-	struct th_prim pp;
+	struct th_prim pp = prim(TH_PRIM_PLANE);
 	struct built b;
-	prim(&pp, TH_PRIM_PLANE);
 	pp.size[0] = 4, pp.size[2] = 2;
 	build(&b, &pp, 4, 4, 1, 4, 1, OUT_UP);
 	extent_is(&b.m, 4, 0, 2);
@@ -324,7 +310,6 @@ static void plane_is_a_disk_facing_up(void **state)
  * other ops still builds (its references start past them). */
 static void a_primitive_appends_after_ops_already_in_the_patch(void **state)
 {
-	(void)state;
 	static const uint32_t kinds[] = { TH_PRIM_CUBE,  TH_PRIM_UVSPHERE, TH_PRIM_ICOSPHERE, TH_PRIM_CYLINDER,
 					  TH_PRIM_CONE,  TH_PRIM_TORUS,    TH_PRIM_PLANE };
 	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -333,7 +318,7 @@ static void a_primitive_appends_after_ops_already_in_the_patch(void **state)
 		struct th_mesh m, m2;
 		const char *why = NULL;
 		float far[3] = { 10, 10, 10 };
-		prim(&pp, kinds[i]);
+		pp = prim(kinds[i]);
 		pp.segments = 80; /* fan caps too */
 		th_patch_init(&p);
 		th_patch_init(&alone);
@@ -361,12 +346,11 @@ static void a_primitive_appends_after_ops_already_in_the_patch(void **state)
 
 static void the_same_parameters_give_the_same_ops(void **state)
 {
-	(void)state;
 	for (uint32_t k = TH_PRIM_CUBE; k <= TH_PRIM_MAX; k++) {
 		struct th_prim pp;
 		struct th_patch a, b;
 		const char *why = NULL;
-		prim(&pp, k);
+		pp = prim(k);
 		th_patch_init(&a);
 		th_patch_init(&b);
 		assert_int_equal(th_op_primitive(&pp, &a, &why), 0);
@@ -412,7 +396,6 @@ static void cuts_big(struct th_prim *p) { p->subdiv = TH_PRIM_SUBDIV_MAX + 1; }
 
 static void bad_parameters_are_refused_with_their_sentence(void **state)
 {
-	(void)state;
 	static const struct bad bads[] = {
 		{ TH_PRIM_CUBE, kind_zero, "kind: not a primitive (cube, UV sphere, icosphere, cylinder, cone, torus or plane)" },
 		{ TH_PRIM_CUBE, kind_big, "kind: not a primitive (cube, UV sphere, icosphere, cylinder, cone, torus or plane)" },
@@ -453,7 +436,7 @@ static void bad_parameters_are_refused_with_their_sentence(void **state)
 	for (unsigned i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		struct th_prim pp;
 		const char *why = NULL;
-		prim(&pp, bads[i].kind);
+		pp = prim(bads[i].kind);
 		bads[i].set(&pp);
 		assert_int_equal(th_op_primitive(&pp, &p, &why), -EINVAL);
 		assert_non_null(why);
@@ -464,7 +447,7 @@ static void bad_parameters_are_refused_with_their_sentence(void **state)
 	/* what a primitive does not use is not checked: a cube ignores its radius */
 	struct th_prim pp;
 	const char *why = NULL;
-	prim(&pp, TH_PRIM_CUBE);
+	pp = prim(TH_PRIM_CUBE);
 	pp.radius = NAN, pp.segments = 0, pp.rings = 0;
 	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
 	th_patch_fini(&p);
@@ -472,18 +455,17 @@ static void bad_parameters_are_refused_with_their_sentence(void **state)
 
 static void a_patch_limit_refuses_with_e2big_and_the_patch_as_it_was(void **state)
 {
-	(void)state;
 	struct th_prim pp;
 	struct th_patch p;
 	const char *why = NULL;
-	prim(&pp, TH_PRIM_UVSPHERE);
+	pp = prim(TH_PRIM_UVSPHERE);
 	th_patch_init(&p);
 	p.max = 100;
 	assert_int_equal(th_op_primitive(&pp, &p, &why), -E2BIG);
 	assert_int_equal(p.n, 0);
 	/* the default cube fits one command; a cube of 64 cuts does not */
 	p.max = TH_PATCH_OPS_MAX;
-	prim(&pp, TH_PRIM_CUBE);
+	pp = prim(TH_PRIM_CUBE);
 	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
 	assert_true(th_patch_fits(&p));
 	th_patch_clear(&p);
