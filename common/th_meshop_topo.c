@@ -681,6 +681,17 @@ static int region_begin(struct region *g, const struct th_mesh *m, const uint64_
 	return *sum && *cnt ? 0 : -ENOMEM;
 }
 
+/* region_begin's counterpart: frees the region, sums and counts, then
+ * finish. */
+static int region_end(const struct th_mesh *m, struct region *g, double (*sum)[3], uint32_t *cnt,
+		      struct th_patch *out, uint32_t n0, int r, const char **why)
+{
+	free(sum);
+	free(cnt);
+	region_fini(g);
+	return finish(m, out, n0, r, why);
+}
+
 int th_op_extrude_faces(const struct th_mesh *m, const uint64_t *faces, unsigned n, const float *dir,
 			float distance, bool region, struct th_patch *out, const char **why)
 {
@@ -746,10 +757,7 @@ int th_op_extrude_faces(const struct th_mesh *m, const uint64_t *faces, unsigned
 	}
 	r = region_write(m, &g, true, out, why);
 done:
-	free(off);
-	free(cnt);
-	region_fini(&g);
-	return finish(m, out, n0, r, why);
+	return region_end(m, &g, off, cnt, out, n0, r, why);
 }
 
 int th_op_inset(const struct th_mesh *m, const uint64_t *faces, unsigned n, float amount, bool region,
@@ -792,10 +800,7 @@ int th_op_inset(const struct th_mesh *m, const uint64_t *faces, unsigned n, floa
 	}
 	r = region_write(m, &g, false, out, why);
 done:
-	free(ctr);
-	free(cnt);
-	region_fini(&g);
-	return finish(m, out, n0, r, why);
+	return region_end(m, &g, ctr, cnt, out, n0, r, why);
 }
 
 /* ---- loop cut --------------------------------------------------------------------- */
