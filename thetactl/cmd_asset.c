@@ -58,26 +58,13 @@ static struct json_object *base_args(const char *session)
 
 static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "session", required_argument, NULL, 'S' },
-					      { "name", required_argument, NULL, 'n' },
-					      { "json", no_argument, NULL, 'j' }, { 0 } };
-	const char *session = NULL, *name = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'S')
-			session = optarg;
-		else if (c == 'n')
-			name = optarg;
-		else if (c == 'j')
-			ctx->json = true;
-		else
-			return ctl_usage_error(ctx, "asset put", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind + 1 != argc)
+	const char *session, *name;
+	int first = ctl_parse_session_opts(ctx, "asset put", argc, argv, "name", &session, &name);
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	if (first + 1 != argc)
 		return ctl_usage_error(ctx, "asset put", "give one FILE");
-	const char *path = argv[optind];
+	const char *path = argv[first];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0) {

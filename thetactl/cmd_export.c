@@ -6,7 +6,6 @@
  * daemon answered. An OBJ gets its MTL beside it (FILE.mtl). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <libgen.h>
@@ -78,29 +77,15 @@ static int ctl_out_commit(struct ctl_out *o)
 
 int ctl_cmd_export(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "session", required_argument, NULL, 'S' },
-					      { "at", required_argument, NULL, 'a' },
-					      { "json", no_argument, NULL, 'j' },
-					      { 0 } };
-	const char *session = NULL, *at_s = NULL;
-	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'S')
-			session = optarg;
-		else if (c == 'a')
-			at_s = optarg;
-		else if (c == 'j')
-			ctx->json = true;
-		else
-			return ctl_usage_error(ctx, "export", "unknown option '%s'", argv[optind - 1]);
-	}
-	if (optind + 1 != argc)
-		return ctl_usage_error(ctx, "export", optind == argc ? "needs FILE.glb, FILE.gltf or FILE.obj"
+	const char *session, *at_s;
+	int first = ctl_parse_session_opts(ctx, "export", argc, argv, "at", &session, &at_s);
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	if (first + 1 != argc)
+		return ctl_usage_error(ctx, "export", first == argc ? "needs FILE.glb, FILE.gltf or FILE.obj"
 								    : "unexpected argument '%s'",
 				       argv[argc - 1]);
-	const char *path = argv[optind];
+	const char *path = argv[first];
 	enum th_export_format fmt = th_export_format_of(path);
 	if (!fmt)
 		return ctl_usage_error(ctx, "export", "'%s' must end in .glb, .gltf or .obj (the format follows the name)",

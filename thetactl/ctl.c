@@ -427,3 +427,31 @@ int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **a
 	}
 	return optind;
 }
+
+int ctl_parse_session_opts(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, const char *name,
+			   const char **session, const char **value)
+{
+	const struct option opts[] = { { "session", required_argument, NULL, 'S' },
+				       { "json", no_argument, NULL, 'j' },
+				       { name, required_argument, NULL, 'v' },
+				       { 0 } };
+	int c;
+	*session = NULL;
+	if (value)
+		*value = NULL;
+	optind = 0; /* a full reset: options may follow the operands (argv is permuted) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'S')
+			*session = optarg;
+		else if (c == 'v' && value)
+			*value = optarg;
+		else if (c == 'j')
+			ctx->json = true;
+		else {
+			ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return optind;
+}

@@ -79,6 +79,13 @@ int ctl_request(struct ctl_ctx *ctx, const char *cmd, struct json_object *args, 
 const char *ctl_jstr(struct json_object *o, const char *key);
 long long ctl_jint(struct json_object *o, const char *key);
 int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv);
+/* Parses the options of a command with operands: --session S, --json and,
+ * when name is not NULL, --NAME VALUE (value may be NULL when name is).
+ * Options may stand anywhere (argv is permuted); *session and *value stay
+ * NULL when not given. Returns the index of the first operand or -1 after a
+ * usage error was printed. */
+int ctl_parse_session_opts(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv, const char *name,
+			   const char **session, const char **value);
 
 /* Prints the JSON value pretty for scripts (--json). */
 void ctl_print_json(struct json_object *o);
