@@ -14,6 +14,7 @@
 
 #include "th_export_int.h"
 #include "th_ftoa.h"
+#include "th_hex.h"
 #include "th_meshop.h"
 #include "th_meshop_int.h"
 
@@ -163,6 +164,16 @@ void xo_i64(struct xo *o, int64_t v)
 	} else {
 		xo_u64(o, (uint64_t)v);
 	}
+}
+
+void xo_hex64(struct xo *o, uint64_t v)
+{
+	uint8_t b[8];
+	char hex[17];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	th_hex_encode(b, sizeof(b), hex);
+	xo_put(o, hex, 16);
 }
 
 void xo_f32(struct xo *o, float v)

@@ -44,6 +44,7 @@ void xo_str(struct xo *o, const char *s);
 void xo_json_str(struct xo *o, const char *s); /* a quoted, escaped JSON string */
 void xo_u64(struct xo *o, uint64_t v);
 void xo_i64(struct xo *o, int64_t v);
+void xo_hex64(struct xo *o, uint64_t v); /* 16 lowercase hex digits, most significant first */
 void xo_f32(struct xo *o, float v);       /* shortest text that reads back as the same float */
 void xo_f32_exact(struct xo *o, float v); /* the float's exact value as a double reads it */
 void xo_b64_begin(struct xo *o);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "th_export_int.h"
-#include "th_hex.h"
 
 #define GLB_MAGIC 0x46546c67u /* "glTF" */
 #define GLB_VERSION 2u
@@ -116,13 +115,8 @@ static void put_binary(struct xo *o, const struct xmodel *x)
 
 static void put_id(struct xo *o, uint64_t id)
 {
-	uint8_t b[8];
-	char hex[17];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(id >> (56 - 8 * i));
-	th_hex_encode(b, sizeof(b), hex);
 	xo_put(o, "\"", 1);
-	xo_put(o, hex, 16);
+	xo_hex64(o, id);
 	xo_put(o, "\"", 1);
 }
 
@@ -169,12 +163,7 @@ static void put_nodes(struct xo *o, const struct xmodel *x)
 		if (i)
 			xo_put(o, ",", 1);
 		xo_str(o, "{\"name\":\"entity ");
-		char hex[17];
-		uint8_t b[8];
-		for (int k = 0; k < 8; k++)
-			b[k] = (uint8_t)(nd->entity >> (56 - 8 * k));
-		th_hex_encode(b, sizeof(b), hex);
-		xo_put(o, hex, 16);
+		xo_hex64(o, nd->entity);
 		xo_str(o, "\"");
 		if (nd->mesh >= 0) {
 			xo_str(o, ",\"mesh\":");

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "th_export_int.h"
-#include "th_hex.h"
 #include "th_meshop_int.h"
 
 struct xform {
@@ -69,16 +68,6 @@ static void put_vec(struct xo *o, const char *tag, const float v[3])
 	xo_put(o, "\n", 1);
 }
 
-static void put_hex64(struct xo *o, uint64_t id)
-{
-	uint8_t b[8];
-	char hex[17];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(id >> (56 - 8 * i));
-	th_hex_encode(b, sizeof(b), hex);
-	xo_put(o, hex, 16);
-}
-
 static void put_header(struct xo *o, const struct xmodel *x, const struct th_export_config *c)
 {
 	xo_str(o, "# ");
@@ -124,9 +113,9 @@ static int put_node(struct xo *o, const struct xmodel *x, const struct xnode *nd
 		memcpy(t.s, nd->t.scale, sizeof(t.s));
 	}
 	xo_str(o, "o entity_");
-	put_hex64(o, nd->entity);
+	xo_hex64(o, nd->entity);
 	xo_str(o, "\n# theta-mesh ");
-	put_hex64(o, m->id);
+	xo_hex64(o, m->id);
 	xo_put(o, "\n", 1);
 	uint32_t nlive = 0;
 	struct th_slot_id *live = th_mesh_live_sorted(m, false, &nlive);
