@@ -58,31 +58,41 @@ int xo_flush(struct xo *o)
 	return o->err;
 }
 
+/* Copies p[0..n) into buf (cap bytes, *used of them filled), calling
+ * full(o) each time buf fills; stops early when full returns nonzero. */
+static void xo_fill(struct xo *o, uint8_t *buf, size_t cap, size_t *used, const uint8_t *p, size_t n,
+		    int (*full)(struct xo *))
+{
+	while (n) {
+		size_t room = cap - *used, k = n < room ? n : room;
+		memcpy(buf + *used, p, k);
+		*used += k;
+		p += k;
+		n -= k;
+		if (*used == cap && full(o))
+			return;
+	}
+}
+
 static void xo_raw(struct xo *o, const uint8_t *p, size_t n)
 {
 	o->bytes += n;
 	if (o->count_only || o->err)
 		return;
-	while (n) {
-		size_t room = TH_EXPORT_BUF_BYTES - o->n, k = n < room ? n : room;
-		memcpy(o->buf + o->n, p, k);
-		o->n += k;
-		p += k;
-		n -= k;
-		if (o->n == TH_EXPORT_BUF_BYTES && xo_flush(o))
-			return;
-	}
+	xo_fill(o, o->buf, TH_EXPORT_BUF_BYTES, &o->n, p, n, xo_flush);
 }
 
-/* Base64 of in[0..nin) (a multiple of 3 unless final) to the output. */
-static void xo_b64_drain(struct xo *o)
+/* Base64 of in[0..nin) (a multiple of 3 unless final) to the output;
+ * returns 0 (an error stays in o->err: later output is dropped). */
+static int xo_b64_drain(struct xo *o)
 {
 	uint8_t enc[XO_B64_IN / 3 * 4 + 1];
 	if (!o->nin)
-		return;
+		return 0;
 	sodium_bin2base64((char *)enc, sizeof(enc), o->in, o->nin, sodium_base64_VARIANT_ORIGINAL);
 	xo_raw(o, enc, sodium_base64_encoded_len(o->nin, sodium_base64_VARIANT_ORIGINAL) - 1);
 	o->nin = 0;
+	return 0;
 }
 
 void xo_put_slow(struct xo *o, const void *p, size_t n)
@@ -98,15 +108,7 @@ void xo_put_slow(struct xo *o, const void *p, size_t n)
 		o->nin %= 3;
 		return;
 	}
-	while (n) {
-		size_t room = XO_B64_IN - o->nin, k = n < room ? n : room;
-		memcpy(o->in + o->nin, b, k);
-		o->nin += k;
-		b += k;
-		n -= k;
-		if (o->nin == XO_B64_IN)
-			xo_b64_drain(o);
-	}
+	xo_fill(o, o->in, XO_B64_IN, &o->nin, b, n, xo_b64_drain);
 }
 
 void xo_b64_begin(struct xo *o)
