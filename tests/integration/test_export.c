@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,35 +30,18 @@
 #include "th_exportscene.h"
 #include "th_fdpass.h"
 #include "th_gltfcheck.h"
+#include "th_daemontest.h"
 #include "th_harness.h"
 #include "th_logrec.h"
 #include "th_logfile.h"
 #include "th_logtest.h"
-#include "th_time.h"
 
 #define WAIT_MS 30000
-#define POLL_MS 50
 
 static char out[1 << 16], err[1 << 14];
 
 /* The scene of `scene --session studio` once the daemon folded want entries. */
-static void scene_wait(struct th_daemon_proc *d, uint64_t want)
-{
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	for (;;) {
-		const char *args[] = { "--json", "scene", "--session", "studio", NULL };
-		int rc = th_ctl(d, args, out, sizeof(out), err, sizeof(err));
-		struct json_object *o = rc == 0 ? json_tokener_parse(out) : NULL;
-		const char *state = o ? th_json_path(o, "state") : NULL, *pos = o ? th_json_path(o, "log_position") : NULL;
-		bool done = state && !strcmp(state, "live") && pos && strtoull(pos, NULL, 10) == want;
-		json_object_put(o);
-		if (done)
-			return;
-		if (th_now_ns() > end)
-			fail_msg("the daemon's scene did not reach position %llu: %s%s", (unsigned long long)want, out, err);
-		th_sleep_ns((uint64_t)POLL_MS * TH_NS_PER_MS);
-	}
-}
+static void scene_wait(struct th_daemon_proc *d, uint64_t want) { json_object_put(dt_scene_at(d, "studio", want)); }
 
 struct fx {
 	struct th_daemon_proc *d;
@@ -73,24 +55,12 @@ struct fx {
  * then `big` triangles more of A's strips (xs_big_strips). */
 static void start_big(struct fx *f, uint64_t big)
 {
-	char id[64] = "", *logdir = f->logdir;
-	f->d = th_daemon_slot();
-	assert_int_equal(th_daemon_start(f->d, NULL), 0);
-	const char *host[] = { "session", "host", "--name", "studio", NULL };
-	assert_int_equal(th_ctl(f->d, host, out, sizeof(out), err, sizeof(err)), 0);
-	const char *p = strstr(out, "hosting session ");
-	assert_non_null(p);
-	sscanf(p + strlen("hosting session "), "%32[0-9a-f]", id);
-	assert_int_equal(strlen(id), 32);
-	int status;
-	assert_int_equal(th_daemon_stop(f->d, SIGTERM, WAIT_MS, &status), 0);
+	f->d = dt_host_stopped("studio", f->logdir, sizeof(f->logdir));
 	sh_init(&f->l, true);
 	assert_int_equal(xs_build(&f->l, &f->x), 0);
 	if (big)
 		assert_int_equal(xs_big_strips(&f->l, &f->x.a, big), 0);
-	snprintf(logdir, sizeof(f->logdir), "%s/sessions/%s/log", f->d->state_dir, id);
-	th_rm_rf(logdir);
-	assert_int_equal(sh_write_log(&f->l, f->l.n, logdir), 0);
+	assert_int_equal(sh_write_log(&f->l, f->l.n, f->logdir), 0);
 	assert_int_equal(th_daemon_respawn(f->d, NULL, NULL, WAIT_MS), 0);
 	scene_wait(f->d, f->l.n);
 	snprintf(f->dir, sizeof(f->dir), "%s/exports", f->d->state_dir);

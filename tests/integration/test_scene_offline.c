@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,17 +36,8 @@ static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const 
 
 static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
 {
-	struct th_daemon_proc *d = th_daemon_slot();
-	char id[64] = "", logdir[PATH_MAX + 128];
-	assert_int_equal(th_daemon_start(d, NULL), 0);
-	const char *host[] = { "session", "host", "--name", "studio", NULL };
-	assert_int_equal(th_ctl(d, host, out, sizeof(out), err, sizeof(err)), 0);
-	const char *p = strstr(out, "hosting session ");
-	assert_non_null(p);
-	sscanf(p + strlen("hosting session "), "%32[0-9a-f]", id);
-	assert_int_equal(strlen(id), 32);
-	int status;
-	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
+	char logdir[PATH_MAX + 128];
+	struct th_daemon_proc *d = dt_host_stopped("studio", logdir, sizeof(logdir));
 
 	/* Two authors' scene edits, written as the session's log. */
 	struct sh_log l;
@@ -65,8 +55,6 @@ static void the_offline_rebuild_prints_the_daemons_world_hash(void **state)
 	assert_int_equal(sh_undo(&l, &a, 2), 0); /* A undoes B's move: A is no admin, refused */
 	assert_int_equal(sh_undo(&l, &b, 2), 0); /* B undoes its own: stands */
 	assert_int_equal(sh_mesh_strip(&l, &b, 2, 1, 3, NULL), 0);
-	snprintf(logdir, sizeof(logdir), "%s/sessions/%s/log", d->state_dir, id);
-	th_rm_rf(logdir);
 	assert_int_equal(sh_write_log(&l, l.n, logdir), 0);
 	assert_int_equal(th_daemon_respawn(d, NULL, NULL, WAIT_MS), 0);
 

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,26 @@ struct th_daemon_proc *dt_start(void)
 {
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, NULL), 0);
+	return d;
+}
+
+struct th_daemon_proc *dt_host_stopped(const char *name, char *logdir, size_t cap)
+{
+	static char out[DT_OUT_MAX], err[DT_OUT_MAX];
+	static const char hosting[] = "hosting session ";
+	char id[64] = "";
+	struct th_daemon_proc *d = dt_start();
+	const char *host[] = { "session", "host", "--name", name, NULL };
+	assert_int_equal(th_ctl(d, host, out, sizeof(out), err, sizeof(err)), 0);
+	const char *p = strstr(out, hosting);
+	assert_non_null(p);
+	sscanf(p + strlen(hosting), "%32[0-9a-f]", id);
+	assert_int_equal(strlen(id), 32);
+	int status;
+	assert_int_equal(th_daemon_stop(d, SIGTERM, DT_WAIT_MS, &status), 0);
+	int n = snprintf(logdir, cap, "%s/sessions/%s/log", d->state_dir, id);
+	assert_true(n > 0 && (size_t)n < cap);
+	th_rm_rf(logdir);
 	return d;
 }
 

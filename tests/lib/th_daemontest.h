@@ -17,6 +17,11 @@ struct json_object;
 int dt_teardown(void **state);
 /* A daemon started in the slot with the default arguments. */
 struct th_daemon_proc *dt_start(void);
+/* For tests that write a session's log themselves: starts the slot's
+ * daemon, hosts a session called name (`thetactl session host --name`),
+ * stops the daemon again and gives that session's log folder, removed, in
+ * logdir (the caller writes a log there and th_daemon_respawn()s). */
+struct th_daemon_proc *dt_host_stopped(const char *name, char *logdir, size_t cap);
 /* For tests with two real uids: a daemon in the slot whose query group is
  * nogroup (its gid in *gid), so DT_UID_OTHER may call it. Skips the test
  * unless run as root with /usr/bin/setpriv and a group nogroup. */
