@@ -18,19 +18,12 @@
 #include <cmocka.h>
 
 #include "th_ftoa.h"
+#include "th_meshfix.h"
 
 #define RANDOM_DEFAULT 2000000ul
 #define MESHLIKE 500000ul
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#define SEED_DEFAULT 0x9e3779b97f4a7c15ull /* of mf_rng (th_meshfix.h's xorshift64) */
 
 static uint32_t bits(float v)
 {
@@ -183,10 +176,10 @@ static void random_bit_patterns_round_trip(void **state)
 	const char *n_s = getenv("THETA_FTOA_RANDOM"), *seed_s = getenv("THETA_FTOA_SEED");
 	unsigned long n = n_s && *n_s ? strtoul(n_s, NULL, 10) : RANDOM_DEFAULT;
 	if (seed_s && *seed_s)
-		rng = strtoull(seed_s, NULL, 0) | 1;
+		mf_rng = strtoull(seed_s, NULL, 0) | 1;
 	checked = six_equal = 0;
 	for (unsigned long i = 0; i < n; i++)
-		check(of_bits((uint32_t)next()));
+		check(of_bits((uint32_t)mf_rnd()));
 	print_message("random: %lu finite values checked, %lu equal to %%.6g (seed %s)\n", checked, six_equal,
 		      seed_s ? seed_s : "default");
 	assert_true(checked > n / 2);
@@ -199,10 +192,10 @@ static void mesh_values_round_trip(void **state)
 	(void)state;
 	checked = six_equal = 0;
 	for (unsigned long i = 0; i < MESHLIKE; i++) {
-		int64_t k = (int64_t)(next() % 2000001) - 1000000;
+		int64_t k = (int64_t)(mf_rnd() % 2000001) - 1000000;
 		check((float)((double)k / 1000.0));
-		check((float)((double)(next() >> 11) / 9007199254740992.0 * 200.0 - 100.0));
-		double x = (double)(next() >> 11) / 9007199254740992.0 * 2 - 1, y = sqrt(1 - x * x);
+		check((float)((double)(mf_rnd() >> 11) / 9007199254740992.0 * 200.0 - 100.0));
+		double x = (double)(mf_rnd() >> 11) / 9007199254740992.0 * 2 - 1, y = sqrt(1 - x * x);
 		check((float)x);
 		check((float)y);
 	}
@@ -212,6 +205,7 @@ static void mesh_values_round_trip(void **state)
 
 int main(void)
 {
+	mf_rng = SEED_DEFAULT;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(known_values_read_as_expected),
 		cmocka_unit_test(powers_and_their_neighbours_round_trip),
