@@ -110,19 +110,6 @@ static struct blob export_to(struct fx *f, enum th_export_format format, const c
 	return b;
 }
 
-static void validate(struct fx *f, const char *name)
-{
-	char path[160], out[8192];
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	int r = gv_validate(path, out, sizeof(out));
-	if (r == -ENOENT) {
-		print_message("SKIP validator for %s: %s\n", name, out);
-		return;
-	}
-	if (r != 0)
-		fail_msg("the glTF validator found issues in %s: %s", name, out);
-}
-
 static struct json_object *jat(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -334,7 +321,7 @@ static void a_glb_holds_the_scene_with_provenance(void **state)
 	assert_true(blen <= bl && bl - blen < 4);
 	check_gltf(f, j, bc + 8, blen);
 	json_object_put(j);
-	validate(f, "scene.glb");
+	gv_assert_valid(f->dir, "scene.glb");
 	free(g.d);
 }
 
@@ -361,7 +348,7 @@ static void a_gltf_embeds_the_same_buffer_as_base64(void **state)
 	assert_memory_equal(bin, g.d + 20 + jl + 8, blen);
 	check_gltf(f, j, bin, blen);
 	json_object_put(j);
-	validate(f, "scene.gltf");
+	gv_assert_valid(f->dir, "scene.gltf");
 	free(bin);
 	free(t.d);
 	free(g.d);
@@ -448,13 +435,13 @@ static void an_empty_scene_is_a_valid_file_and_bad_calls_are_refused(void **stat
 	assert_int_equal(th_export_scene(empty, &c, fd, -1, &st), 0);
 	assert_int_equal(st.meshes, 0);
 	close(fd);
-	validate(f, "empty.glb");
+	gv_assert_valid(f->dir, "empty.glb");
 	snprintf(path, sizeof(path), "%s/empty.gltf", f->dir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	c.format = TH_EXPORT_GLTF;
 	assert_int_equal(th_export_scene(empty, &c, fd, -1, &st), 0);
 	close(fd);
-	validate(f, "empty.gltf");
+	gv_assert_valid(f->dir, "empty.gltf");
 	/* A closed descriptor: write(2)'s error; an unknown format: -EINVAL. */
 	assert_int_equal(th_export_scene(f->s, &c, fd, -1, &st), -EBADF);
 	c.format = 9;
@@ -533,7 +520,7 @@ static void a_concave_face_is_ear_clipped_inside_its_outline(void **state)
 		area += cr / 2;
 	}
 	assert_true(fabs(area - 3) < 1e-9);
-	validate(f, "concave.glb");
+	gv_assert_valid(f->dir, "concave.glb");
 	free(g.d);
 	sh_fini(&l);
 }
@@ -630,7 +617,7 @@ static void the_same_scene_through_other_histories_writes_the_same_bytes(void **
 		export_same(f, other, files[i].fmt, files[i].name);
 		export_same(f, restored, files[i].fmt, files[i].name);
 	}
-	validate(f, "same.glb");
+	gv_assert_valid(f->dir, "same.glb");
 	th_scene_destroy(&other);
 	th_scene_destroy(&restored);
 }

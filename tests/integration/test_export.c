@@ -118,20 +118,6 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 	return b;
 }
 
-static void validate(struct fx *f, const char *name)
-{
-	char path[PATH_MAX + 64], rep[8192];
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	int r = gv_validate(path, rep, sizeof(rep));
-	if (r == -ENOENT) {
-		print_message("SKIP validating %s: %s\n", name, rep);
-		return;
-	}
-	if (r != 0)
-		fail_msg("the glTF validator found issues in %s: %s", name, rep);
-	print_message("validator on %s: %s", name, rep);
-}
-
 static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* The JSON of a .glb (its JSON chunk) or a .gltf. */
@@ -216,7 +202,7 @@ static void the_daemon_exports_its_scene_in_every_format(void **state)
 		json_object_put(j);
 		json_object_put(r);
 		free(b);
-		validate(f, names[k]);
+		gv_assert_valid(f->dir, names[k]);
 	}
 	/* OBJ with its MTL beside it; no temporary file left. */
 	struct json_object *r = export_ok(f, "scene.obj", NULL);
@@ -258,10 +244,10 @@ static void at_exports_the_scene_as_it_stood(void **state)
 	assert_int_equal(by_b, 0);
 	json_object_put(j);
 	free(b);
-	validate(f, "at3.glb");
+	gv_assert_valid(f->dir, "at3.glb");
 	/* Position 0: nothing yet, still a valid file. */
 	json_object_put(export_ok(f, "at0.gltf", "0"));
-	validate(f, "at0.gltf");
+	gv_assert_valid(f->dir, "at0.gltf");
 	/* The live scene did not move. */
 	scene_wait(f->d, f->l.n);
 }

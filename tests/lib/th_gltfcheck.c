@@ -1,12 +1,20 @@
 /* The glTF validator runner (th_gltfcheck.h). */
 #include "th_gltfcheck.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define GV_REPORT_MAX 8192 /* bytes of the validator's report kept */
 
 static char gv_why[256];
 
@@ -81,4 +89,18 @@ int gv_validate(const char *path, char *out, size_t cap)
 	if (!WIFEXITED(st))
 		return -ECHILD;
 	return WEXITSTATUS(st) == 0 ? 0 : WEXITSTATUS(st) == 1 ? 1 : -EIO;
+}
+
+void gv_assert_valid(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64], rep[GV_REPORT_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int r = gv_validate(path, rep, sizeof(rep));
+	if (r == -ENOENT) {
+		print_message("SKIP validating %s: %s\n", name, rep);
+		return;
+	}
+	if (r != 0)
+		fail_msg("the glTF validator found issues in %s: %s", name, rep);
+	print_message("validator on %s: %s", name, rep);
 }

@@ -14,3 +14,7 @@ const char *gv_unavailable(void);
  * out), or negative errno (it could not run; out says why). out holds the
  * validator's JSON line or its error output, NUL-terminated. */
 int gv_validate(const char *path, char *out, size_t cap);
+/* cmocka: fails the test unless dir/name passes the validator (0 errors,
+ * 0 warnings; the report is printed); when the validator cannot run here
+ * it prints a SKIP line with the reason instead. */
+void gv_assert_valid(const char *dir, const char *name);
