@@ -210,6 +210,45 @@ int edit_pick_at(struct edit *ed, const struct edit_in *in, float radius, uint32
 	return 1;
 }
 
+int edit_pick_tool(struct edit *ed, const struct edit_in *in, uint32_t mode, const char *op, struct edit_hit *hit,
+		   const struct th_c_transform **t, const struct th_mesh **m)
+{
+	static const char *const kinds[] = { "mesh", "face", "edge", "vertex" };
+	float r = edit_pick_radius(ed);
+	int got = edit_pick_at(ed, in, r, mode, hit);
+	if (got <= 0 || !edit_entity_mesh(in->sc, hit->entity, t, m)) {
+		if (got == 0)
+			edit_say(ed, "%s: no %s within %.0f cm of the controller", op, kinds[mode & 3], r * 100);
+		return 0;
+	}
+	return 1;
+}
+
+int edit_drag_mesh(const struct edit *ed, const struct th_scene *sc, const struct th_c_transform **t,
+		   const struct th_mesh **m, const char **why)
+{
+	if (!edit_entity_mesh(sc, ed->drag.entity, t, m) || (*m)->id != ed->drag.mesh) {
+		*why = "the mesh is gone";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int edit_op_send(struct edit *ed, const char *op, int rv, const char *why, const char *big, const char *fewer,
+		 uint64_t mesh, const char *text)
+{
+	if (rv == -E2BIG && big) {
+		edit_say(ed, "%s: the %s is too large for one edit (more than %u ops): select fewer%s%s", op, big,
+			 (unsigned)TH_PATCH_ENTRY_OPS, fewer ? " " : "", fewer ? fewer : "");
+		return rv;
+	}
+	if (rv < 0) {
+		edit_say(ed, "%s: %s", op, why ? why : "out of memory");
+		return rv;
+	}
+	return edit_send_patch(ed, mesh, text);
+}
+
 /* An answered mesh.create's entity has its real id from now on. */
 static void create_settled(struct edit *ed, uint64_t tag)
 {

@@ -29,33 +29,17 @@ static void delete_frame(struct edit *ed, const struct edit_in *in)
 		if (!edit_entity_mesh(in->sc, hit.entity, &t, &m))
 			return;
 		uint64_t ids[EDIT_SELECT_MAX], ea[EDIT_SELECT_MAX], eb[EDIT_SELECT_MAX];
-		unsigned n = 0;
-		if (edit_sel_has(ed, &hit) && ed->sel.mode == hit.mode)
-			for (unsigned i = 0; i < ed->sel.n; i++) {
-				ids[n] = ed->sel.el[i].id;
-				ea[n] = ed->sel.el[i].a;
-				eb[n++] = ed->sel.el[i].b;
-			}
-		else {
-			ids[0] = hit.element;
-			ea[0] = hit.a;
-			eb[0] = hit.b;
-			n = 1;
-		}
+		unsigned n = edit_sel_or_hit(ed, &hit, ids, ea, eb);
 		th_patch_clear(&ed->patch);
 		const char *why = NULL;
 		int rv = hit.mode == TH_SELECT_FACE ? th_op_delete(m, NULL, 0, NULL, NULL, 0, ids, n, &ed->patch, &why)
 			 : hit.mode == TH_SELECT_EDGE ? th_op_delete(m, NULL, 0, ea, eb, n, NULL, 0, &ed->patch, &why)
 						       : th_op_delete(m, ids, n, NULL, NULL, 0, NULL, 0, &ed->patch, &why);
-		if (rv < 0) {
-			edit_say(ed, "delete: %s", why ? why : "out of memory");
-			return;
-		}
 		static const char *const one[] = { "object", "face", "edge", "vertex" },
 					 *const many[] = { "objects", "faces", "edges", "vertices" };
 		snprintf(text, sizeof text, "delete %u %s of mesh %s", n, n == 1 ? one[hit.mode] : many[hit.mode],
 			 edit_short_id(m->id, b));
-		edit_send_patch(ed, m->id, text);
+		edit_op_send(ed, "delete", rv, why, NULL, NULL, m->id, text);
 		return;
 	}
 	snprintf(text, sizeof text, "delete mesh %s", edit_short_id(hit.mesh, b));

@@ -23,40 +23,22 @@ static float len3(const float v[3])
 static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 {
 	struct edit_hit hit;
-	float r = edit_pick_radius(ed);
-	uint32_t mode = option == EX_EDGES ? TH_SELECT_EDGE : TH_SELECT_FACE;
-	int got = edit_pick_at(ed, in, r, mode, &hit);
-	if (got <= 0) {
-		if (got == 0)
-			edit_say(ed, "extrude: no %s within %.0f cm of the controller", option == EX_EDGES ? "edge" : "face",
-				 r * 100);
-		return false;
-	}
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(in->sc, hit.entity, &t, &m))
+	if (!edit_pick_tool(ed, in, option == EX_EDGES ? TH_SELECT_EDGE : TH_SELECT_FACE, "extrude", &hit, &t, &m))
 		return false;
 	struct edit_drag *d = &ed->drag;
 	*d = (struct edit_drag){ .entity = hit.entity, .mesh = m->id, .xf0 = *t };
-	bool in_sel = edit_sel_has(ed, &hit) && ed->sel.mode == mode;
 	if (option == EX_EDGES) {
 		/* verts holds the edges' ends as pairs. */
-		unsigned n = 0;
-		if (in_sel)
-			for (unsigned i = 0; i < ed->sel.n; i++) {
-				d->verts[2 * n] = ed->sel.el[i].a;
-				d->verts[2 * n++ + 1] = ed->sel.el[i].b;
-			}
-		else {
-			d->verts[0] = hit.a;
-			d->verts[1] = hit.b;
-			n = 1;
+		uint64_t a[EDIT_SELECT_MAX], b[EDIT_SELECT_MAX];
+		d->nverts = edit_sel_or_hit(ed, &hit, NULL, a, b);
+		for (unsigned i = 0; i < d->nverts; i++) {
+			d->verts[2 * i] = a[i];
+			d->verts[2 * i + 1] = b[i];
 		}
-		d->nverts = n;
 	} else {
-		d->nfaces = in_sel ? edit_sel_ids(ed, hit.entity, TH_SELECT_FACE, d->faces, EDIT_SELECT_MAX) : 0;
-		if (!d->nfaces)
-			d->faces[d->nfaces++] = hit.element;
+		d->nfaces = edit_sel_or_hit(ed, &hit, d->faces, NULL, NULL);
 		/* The pull direction: the faces' mean normal, in world space. */
 		float sum[3] = { 0, 0, 0 };
 		for (unsigned i = 0; i < d->nfaces; i++) {
@@ -86,10 +68,8 @@ static int extrude_patch(struct edit *ed, const struct edit_in *in, unsigned opt
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
 	struct edit_drag *d = &ed->drag;
-	if (!edit_entity_mesh(in->sc, d->entity, &t, &m) || m->id != d->mesh) {
-		*why = "the mesh is gone";
+	if (edit_drag_mesh(ed, in->sc, &t, &m, why) < 0)
 		return -ENOENT;
-	}
 	float w[3];
 	for (int k = 0; k < 3; k++)
 		w[k] = in->tip[k] - d->start[k];

@@ -167,6 +167,21 @@ float edit_pick_radius(const struct edit *ed);
  * ids provisional; said). */
 int edit_pick_at(struct edit *ed, const struct edit_in *in, float radius, uint32_t mode, struct edit_hit *out);
 bool edit_provisional(const struct edit *ed, uint64_t entity);
+/* A tool's pick (edit_pick_at within edit_pick_radius) of the element of
+ * kind mode at the tip and its entity's mesh: 1 with *hit, *t, *m; 0 (said
+ * "OP: no KIND within N cm of the controller" when nothing is there). */
+int edit_pick_tool(struct edit *ed, const struct edit_in *in, uint32_t mode, const char *op, struct edit_hit *hit,
+		   const struct th_c_transform **t, const struct th_mesh **m);
+/* The drag's mesh (ed->drag.entity's, still ed->drag.mesh) into *t, *m: 0, or
+ * -ENOENT with *why "the mesh is gone". */
+int edit_drag_mesh(const struct edit *ed, const struct th_scene *sc, const struct th_c_transform **t,
+		   const struct th_mesh **m, const char **why);
+/* A tool's th_op_* result rv: rv < 0 is said ("OP: WHY", "OP: out of memory"
+ * without one; -E2BIG, when big is not NULL: "OP: the BIG is too large for
+ * one edit (more than TH_PATCH_ENTRY_OPS ops): select fewer[ FEWER]") and
+ * returned; else ed->patch goes out as mesh.patch of mesh with text. */
+int edit_op_send(struct edit *ed, const char *op, int rv, const char *why, const char *big, const char *fewer,
+		 uint64_t mesh, const char *text);
 /* "mesh 1a2b3c4d": a short name of an id for history lines. */
 const char *edit_short_id(uint64_t id, char buf[20]);
 
@@ -193,3 +208,7 @@ void edit_sel_publish(struct edit *ed, const struct th_scene *sc);
 /* The faces / vertices the selection names on entity in mode, into out;
  * their count (0 when the selection is elsewhere). */
 unsigned edit_sel_ids(const struct edit *ed, uint64_t entity, uint32_t mode, uint64_t *out, unsigned cap);
+/* The selected elements of hit's entity in hit's mode when hit is one of
+ * them, else hit alone (at most EDIT_SELECT_MAX): ids into ids, edge ends
+ * into a / b (either may be NULL); their count. */
+unsigned edit_sel_or_hit(const struct edit *ed, const struct edit_hit *hit, uint64_t *ids, uint64_t *a, uint64_t *b);

@@ -14,29 +14,21 @@ static void mirror_frame(struct edit *ed, const struct edit_in *in)
 		return;
 	unsigned axis = in->option % 3;
 	struct edit_hit hit;
-	float r = edit_pick_radius(ed);
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	int got = edit_pick_at(ed, in, r, TH_SELECT_OBJECT, &hit);
-	if (got <= 0 || !edit_entity_mesh(in->sc, hit.entity, &t, &m)) {
-		if (got == 0)
-			edit_say(ed, "mirror: no mesh within %.0f cm of the controller", r * 100);
+	if (!edit_pick_tool(ed, in, TH_SELECT_OBJECT, "mirror", &hit, &t, &m))
 		return;
-	}
 	float p[3] = { in->tip[0], in->tip[1], in->tip[2] }, point[3], normal[3] = { 0, 0, 0 };
 	edit_snap_point(ed, p);
 	edit_xf_point_to_local(t, p, point);
 	normal[axis] = 1;
 	th_patch_clear(&ed->patch);
 	const char *why = NULL;
-	if (th_op_mirror(m, point, normal, EDIT_MIRROR_WELD, &ed->patch, &why) < 0) {
-		edit_say(ed, "mirror: %s", why ? why : "out of memory");
-		return;
-	}
+	int rv = th_op_mirror(m, point, normal, EDIT_MIRROR_WELD, &ed->patch, &why);
 	char text[EDIT_HISTORY_TEXT], b[20];
 	snprintf(text, sizeof text, "mirror mesh %s across its %s plane at %.2f", edit_short_id(m->id, b),
 		 mirror_options[axis], point[axis]);
-	edit_send_patch(ed, m->id, text);
+	edit_op_send(ed, "mirror", rv, why, NULL, NULL, m->id, text);
 }
 
 const struct edit_tool_ops edit_tool_mirror = {

@@ -196,10 +196,8 @@ static int element_patch(struct edit *ed, const struct edit_in *in, unsigned opt
 {
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(in->sc, ed->drag.entity, &t, &m) || m->id != ed->drag.mesh) {
-		*why = "the mesh is gone";
+	if (edit_drag_mesh(ed, in->sc, &t, &m, why) < 0)
 		return -ENOENT;
-	}
 	struct th_affine a;
 	th_patch_clear(&ed->patch);
 	if (!drag_map(ed, in, option, w, &a, amount))

@@ -40,16 +40,9 @@ static void paint_frame(struct edit *ed, const struct edit_in *in)
 	bool whole = in->param & 1;
 	uint32_t material = edit_palette_material(slot);
 	struct edit_hit hit;
-	int got = edit_pick_at(ed, in, edit_pick_radius(ed), whole ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit);
-	if (got <= 0) {
-		if (got == 0)
-			edit_say(ed, "paint: no %s within %.0f cm of the controller", whole ? "mesh" : "face",
-				 edit_pick_radius(ed) * 100);
-		return;
-	}
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(in->sc, hit.entity, &t, &m))
+	if (!edit_pick_tool(ed, in, whole ? TH_SELECT_OBJECT : TH_SELECT_FACE, "paint", &hit, &t, &m))
 		return;
 	th_patch_clear(&ed->patch);
 	unsigned n = 0;
@@ -62,11 +55,7 @@ static void paint_frame(struct edit *ed, const struct edit_in *in)
 			}
 	} else {
 		uint64_t faces[EDIT_SELECT_MAX];
-		unsigned nf = 0;
-		if (edit_sel_has(ed, &hit) && ed->sel.mode == TH_SELECT_FACE)
-			nf = edit_sel_ids(ed, hit.entity, TH_SELECT_FACE, faces, EDIT_SELECT_MAX);
-		else
-			faces[nf++] = hit.element;
+		unsigned nf = edit_sel_or_hit(ed, &hit, faces, NULL, NULL);
 		for (unsigned i = 0; i < nf; i++) {
 			int32_t f = th_mesh_face_find(m, faces[i]);
 			if (f == TH_MESH_NONE || m->faces[f].material == material)

@@ -115,6 +115,30 @@ unsigned edit_sel_ids(const struct edit *ed, uint64_t entity, uint32_t mode, uin
 	return n;
 }
 
+unsigned edit_sel_or_hit(const struct edit *ed, const struct edit_hit *hit, uint64_t *ids, uint64_t *a, uint64_t *b)
+{
+	unsigned n = 0;
+	if (edit_sel_has(ed, hit) && ed->sel.mode == hit->mode)
+		for (; n < ed->sel.n && n < EDIT_SELECT_MAX; n++) {
+			if (ids)
+				ids[n] = ed->sel.el[n].id;
+			if (a)
+				a[n] = ed->sel.el[n].a;
+			if (b)
+				b[n] = ed->sel.el[n].b;
+		}
+	if (!n) {
+		if (ids)
+			ids[0] = hit->element;
+		if (a)
+			a[0] = hit->a;
+		if (b)
+			b[0] = hit->b;
+		n = 1;
+	}
+	return n;
+}
+
 static const char *mode_word(uint32_t mode, unsigned n)
 {
 	static const char *const one[] = { "object", "face", "edge", "vertex" }, *const many[] = { "objects", "faces",

@@ -57,42 +57,6 @@ static float to_mesh_units(const struct th_c_transform *t, float w)
 	return s > 0 ? w / s : 0;
 }
 
-/* The element of kind mode at the tip and its entity's mesh: 1, or 0 (said). */
-static int pick(struct edit *ed, const struct edit_in *in, uint32_t mode, const char *op, struct edit_hit *hit,
-		const struct th_c_transform **t, const struct th_mesh **m)
-{
-	static const char *const kinds[] = { "mesh", "face", "edge", "vertex" };
-	float r = edit_pick_radius(ed);
-	int got = edit_pick_at(ed, in, r, mode, hit);
-	if (got <= 0 || !edit_entity_mesh(in->sc, hit->entity, t, m)) {
-		if (got == 0)
-			edit_say(ed, "%s: no %s within %.0f cm of the controller", op, kinds[mode & 3], r * 100);
-		return 0;
-	}
-	return 1;
-}
-
-/* The selected elements of the hit's entity in the hit's mode when the hit
- * is one of them, else the hit alone: ids (faces) or edge ends in a / b. */
-static unsigned hit_or_selection(const struct edit *ed, const struct edit_hit *hit, uint64_t *ids, uint64_t *a,
-				 uint64_t *b)
-{
-	unsigned n = 0;
-	if (edit_sel_has(ed, hit) && ed->sel.mode == hit->mode)
-		for (unsigned i = 0; i < ed->sel.n; i++, n++) {
-			ids[n] = ed->sel.el[i].id;
-			a[n] = ed->sel.el[i].a;
-			b[n] = ed->sel.el[i].b;
-		}
-	if (!n) {
-		ids[0] = hit->element;
-		a[0] = hit->a;
-		b[0] = hit->b;
-		n = 1;
-	}
-	return n;
-}
-
 /* The vertices this patch removes (a weld's welded-away vertices). */
 static unsigned removed_vertices(const struct th_mesh *m, const struct th_patch *p)
 {
@@ -112,7 +76,7 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!pick(ed, in, mode, op, &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, mode, op, &hit, &t, &m))
 		return;
 	th_patch_clear(&ed->patch);
 	char text[EDIT_HISTORY_TEXT], sid[20];
@@ -122,7 +86,7 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 	switch (option) {
 	case SH_INSET:
 	case SH_INSET_REGION: {
-		n = hit_or_selection(ed, &hit, ids, a, b);
+		n = edit_sel_or_hit(ed, &hit, ids, a, b);
 		float amount = inset_amount(in->param);
 		bool region = option == SH_INSET_REGION;
 		r = th_op_inset(m, ids, n, amount, region, &ed->patch, &why);
@@ -142,7 +106,7 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 		break;
 	}
 	case SH_BEVEL: {
-		n = hit_or_selection(ed, &hit, ids, a, b);
+		n = edit_sel_or_hit(ed, &hit, ids, a, b);
 		float w = stepped(EDIT_BEVEL_DEFAULT, EDIT_BEVEL_STEP, in->param, EDIT_BEVEL_MIN, EDIT_BEVEL_MAX);
 		r = th_op_bevel(m, a, b, n, to_mesh_units(t, w), &ed->patch, &why);
 		snprintf(text, sizeof text, "bevel %u edge%s of mesh %s %.3f m wide", n, n == 1 ? "" : "s", sid, w);
@@ -171,16 +135,7 @@ static void shape_click(struct edit *ed, const struct edit_in *in, unsigned opti
 		break;
 	}
 	}
-	if (r == -E2BIG) {
-		edit_say(ed, "%s: the result is too large for one edit (more than %u ops): select fewer", op,
-			 (unsigned)TH_PATCH_ENTRY_OPS);
-		return;
-	}
-	if (r < 0) {
-		edit_say(ed, "%s: %s", op, why ? why : "out of memory");
-		return;
-	}
-	edit_send_patch(ed, m->id, text);
+	edit_op_send(ed, op, r, why, "result", NULL, m->id, text);
 }
 
 /* ---- duplicate: a drag ------------------------------------------------------------------- */
@@ -204,10 +159,8 @@ static int dup_patch(struct edit *ed, const struct edit_in *in, const float w[3]
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
 	struct edit_drag *d = &ed->drag;
-	if (!edit_entity_mesh(in->sc, d->entity, &t, &m) || m->id != d->mesh) {
-		*why = "the mesh is gone";
+	if (edit_drag_mesh(ed, in->sc, &t, &m, why) < 0)
 		return -ENOENT;
-	}
 	float l[3];
 	edit_xf_dir_to_local(&d->xf0, w, l);
 	th_patch_clear(&ed->patch);
@@ -219,7 +172,7 @@ static void dup_grab(struct edit *ed, const struct edit_in *in)
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!pick(ed, in, TH_SELECT_OBJECT, "duplicate", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, TH_SELECT_OBJECT, "duplicate", &hit, &t, &m))
 		return;
 	struct edit_drag *d = &ed->drag;
 	*d = (struct edit_drag){ .entity = hit.entity, .mesh = m->id, .xf0 = *t };
@@ -271,15 +224,6 @@ static void dup_frame(struct edit *ed, const struct edit_in *in)
 	edit_preview_end(ed);
 	dup_offset(ed, in, w, &by_hand);
 	int r = dup_patch(ed, in, w, &why);
-	if (r == -E2BIG) {
-		edit_say(ed, "duplicate: the copy is too large for one edit (more than %u ops): select fewer faces",
-			 (unsigned)TH_PATCH_ENTRY_OPS);
-		return;
-	}
-	if (r < 0) {
-		edit_say(ed, "duplicate: %s", why ? why : "out of memory");
-		return;
-	}
 	char text[EDIT_HISTORY_TEXT], sid[20], what[48];
 	unsigned n = ed->drag.nfaces;
 	if (n)
@@ -288,7 +232,7 @@ static void dup_frame(struct edit *ed, const struct edit_in *in)
 		snprintf(what, sizeof what, "mesh");
 	snprintf(text, sizeof text, "duplicate %s %s, the copy %s (%.3f, %.3f, %.3f)", what,
 		 edit_short_id(ed->drag.mesh, sid), by_hand ? "moved by" : "one step along x:", w[0], w[1], w[2]);
-	edit_send_patch(ed, ed->drag.mesh, text);
+	edit_op_send(ed, "duplicate", r, why, "copy", "faces", ed->drag.mesh, text);
 }
 
 static void shape_frame(struct edit *ed, const struct edit_in *in)

@@ -16,17 +16,9 @@ static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 		return;
 	bool smooth = in->option % 2 == 1;
 	struct edit_hit hit;
-	float r = edit_pick_radius(ed);
-	int got = edit_pick_at(ed, in, r, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, &hit);
-	if (got <= 0) {
-		if (got == 0)
-			edit_say(ed, "subdivide: no %s within %.0f cm of the controller", smooth ? "mesh" : "face",
-				 r * 100);
-		return;
-	}
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_entity_mesh(in->sc, hit.entity, &t, &m))
+	if (!edit_pick_tool(ed, in, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, "subdivide", &hit, &t, &m))
 		return;
 	th_patch_clear(&ed->patch);
 	const char *why = NULL;
@@ -40,25 +32,12 @@ static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 			 levels == 1 ? "" : "s");
 	} else {
 		uint64_t faces[EDIT_SELECT_MAX];
-		unsigned nf = 0;
-		if (edit_sel_has(ed, &hit) && ed->sel.mode == TH_SELECT_FACE)
-			nf = edit_sel_ids(ed, hit.entity, TH_SELECT_FACE, faces, EDIT_SELECT_MAX);
-		else
-			faces[nf++] = hit.element;
+		unsigned nf = edit_sel_or_hit(ed, &hit, faces, NULL, NULL);
 		rv = th_op_subdivide(m, faces, nf, &ed->patch, &why);
 		snprintf(text, sizeof text, "subdivide %u face%s of mesh %s", nf, nf == 1 ? "" : "s",
 			 edit_short_id(m->id, b));
 	}
-	if (rv == -E2BIG) {
-		edit_say(ed, "subdivide: the result is too large for one edit (more than %u ops): select fewer faces",
-			 (unsigned)TH_PATCH_ENTRY_OPS);
-		return;
-	}
-	if (rv < 0) {
-		edit_say(ed, "subdivide: %s", why ? why : "out of memory");
-		return;
-	}
-	edit_send_patch(ed, m->id, text);
+	edit_op_send(ed, "subdivide", rv, why, "result", "faces", m->id, text);
 }
 
 const struct edit_tool_ops edit_tool_subdivide = {

@@ -52,11 +52,7 @@ static void vertex_frame(struct edit *ed, const struct edit_in *in)
 		edit_say(ed, "vertex: no edge or face within %.0f cm; select a mesh to add a free vertex to", r * 100);
 		return;
 	}
-	if (rv < 0) {
-		edit_say(ed, "vertex: %s", why ? why : "out of memory");
-		return;
-	}
-	edit_send_patch(ed, m->id, text);
+	edit_op_send(ed, "vertex", rv, why, NULL, NULL, m->id, text);
 }
 
 const struct edit_tool_ops edit_tool_vertex = {
