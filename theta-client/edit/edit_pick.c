@@ -184,38 +184,47 @@ static float poly_dist2(const float p[3], float w[FACE_CORNERS][3], unsigned n, 
 	return best;
 }
 
-/* Whether candidate (d2, id) beats the best so far. */
-static inline bool better(float d2, uint64_t id, float best_d2, uint64_t best_id)
+/* The nearest candidate so far (ties: the lowest id). */
+struct nearest {
+	float d2;
+	uint64_t id;
+};
+#define NEAREST_NONE ((struct nearest){ .d2 = FLT_MAX, .id = UINT64_MAX })
+
+/* Whether candidate id at squared distance d2 (point q) is within r2 and
+ * beats the nearest so far: it becomes the nearest and *out its hit
+ * (mode, element, dist, point; the caller adds the rest). */
+static bool nearer(struct nearest *best, float d2, float r2, uint64_t id, uint32_t mode, const float q[3],
+		   struct edit_hit *out)
 {
-	return d2 < best_d2 || (d2 == best_d2 && id < best_id);
+	if (d2 > r2 || !(d2 < best->d2 || (d2 == best->d2 && id < best->id)))
+		return false;
+	*best = (struct nearest){ .d2 = d2, .id = id };
+	*out = (struct edit_hit){ .mode = mode, .element = id, .dist = sqrtf(d2) };
+	memcpy(out->point, q, sizeof out->point);
+	return true;
 }
 
 static int pick_faces(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
 		      struct edit_hit *out)
 {
 	float w[FACE_CORNERS][3];
-	float best = FLT_MAX;
-	uint64_t best_id = UINT64_MAX;
+	struct nearest best = NEAREST_NONE;
 	for (uint32_t f = 0; f < m->nfaces; f++) {
 		if (!m->faces[f].id)
 			continue;
 		unsigned n = face_world(m, t, (int32_t)f, w);
-		float q[3], d2;
-		if (n < 3 || (d2 = poly_dist2(tip, w, n, q)) > r2 || !better(d2, m->faces[f].id, best, best_id))
-			continue;
-		best = d2;
-		best_id = m->faces[f].id;
-		*out = (struct edit_hit){ .mode = TH_SELECT_FACE, .element = best_id, .dist = sqrtf(d2) };
-		memcpy(out->point, q, sizeof q);
+		float q[3];
+		if (n >= 3)
+			nearer(&best, poly_dist2(tip, w, n, q), r2, m->faces[f].id, TH_SELECT_FACE, q, out);
 	}
-	return best_id != UINT64_MAX;
+	return best.id != UINT64_MAX;
 }
 
 static int pick_edges(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
 		      struct edit_hit *out)
 {
-	float best = FLT_MAX;
-	uint64_t best_id = UINT64_MAX;
+	struct nearest best = NEAREST_NONE;
 	for (uint32_t h = 0; h < m->nhes; h++) {
 		const struct th_mesh_he *he = &m->hes[h];
 		if (he->vert == TH_MESH_NONE)
@@ -229,39 +238,29 @@ static int pick_edges(const struct th_mesh *m, const struct th_c_transform *t, c
 		edit_xf_point_to_world(t, m->verts[va].pos, a);
 		edit_xf_point_to_world(t, m->verts[vb].pos, b);
 		float d2 = seg_dist2(tip, a, b, &tt, q);
-		uint64_t id = th_mesh_edge_id(ia, ib);
-		if (d2 > r2 || !better(d2, id, best, best_id))
+		if (!nearer(&best, d2, r2, th_mesh_edge_id(ia, ib), TH_SELECT_EDGE, q, out))
 			continue;
-		best = d2;
-		best_id = id;
-		*out = (struct edit_hit){ .mode = TH_SELECT_EDGE, .element = id, .dist = sqrtf(d2),
-					  .a = ia < ib ? ia : ib, .b = ia < ib ? ib : ia };
+		out->a = ia < ib ? ia : ib;
+		out->b = ia < ib ? ib : ia;
 		out->t = ia < ib ? tt : 1.0f - tt;
-		memcpy(out->point, q, sizeof q);
 	}
-	return best_id != UINT64_MAX;
+	return best.id != UINT64_MAX;
 }
 
 static int pick_vertices(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
 			 struct edit_hit *out)
 {
-	float best = FLT_MAX;
-	uint64_t best_id = UINT64_MAX;
+	struct nearest best = NEAREST_NONE;
 	for (uint32_t v = 0; v < m->nverts; v++) {
 		if (!m->verts[v].id)
 			continue;
 		float w[3], d[3];
 		edit_xf_point_to_world(t, m->verts[v].pos, w);
 		sub3(tip, w, d);
-		float d2 = dot3(d, d);
-		if (d2 > r2 || !better(d2, m->verts[v].id, best, best_id))
-			continue;
-		best = d2;
-		best_id = m->verts[v].id;
-		*out = (struct edit_hit){ .mode = TH_SELECT_VERTEX, .element = best_id, .a = best_id, .dist = sqrtf(d2) };
-		memcpy(out->point, w, sizeof w);
+		if (nearer(&best, dot3(d, d), r2, m->verts[v].id, TH_SELECT_VERTEX, w, out))
+			out->a = m->verts[v].id;
 	}
-	return best_id != UINT64_MAX;
+	return best.id != UINT64_MAX;
 }
 
 static bool inside_bounds(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3])
