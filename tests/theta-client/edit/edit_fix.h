@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@
 
 #define EF_SENT_MAX 256u
 #define EF_FRAME_NS 11111111ull /* 90 Hz */
+
+static const float ef_nowhere[3] = { 100, 100, 100 }; /* far from every test's meshes */
 
 struct ef_cmd {
 	uint16_t type;
@@ -147,9 +150,8 @@ static inline void ef_click(struct ef *f, const float p[3])
 /* Presses right a n times (next tool). */
 static inline void ef_next_tool(struct ef *f, unsigned n)
 {
-	static const float nowhere[3] = { 100, 100, 100 };
 	for (unsigned i = 0; i < n; i++)
-		ef_frame(f, nowhere, 0, TH_BUTTON_A, 0);
+		ef_frame(f, ef_nowhere, 0, TH_BUTTON_A, 0);
 }
 
 /* A mesh.create of patch p (all local references) at pos turned by the
@@ -228,6 +230,68 @@ static inline const struct th_mesh *ef_mesh_of(struct ef *f, uint64_t entity)
 	return m;
 }
 
+/* entity's mesh has verts live vertices and faces live faces and passes
+ * every check; its stats into *st when st is not NULL. */
+static inline void ef_mesh_is(struct ef *f, uint64_t entity, uint32_t verts, uint32_t faces, struct th_mesh_stats *st)
+{
+	struct th_mesh_stats s;
+	const struct th_mesh *m = ef_mesh_of(f, entity);
+	th_mesh_stats(m, &s);
+	assert_int_equal(s.vertices, verts);
+	assert_int_equal(s.faces, faces);
+	const char *why = NULL;
+	assert_int_equal(th_mesh_check(m, &why), 0);
+	if (st)
+		*st = s;
+}
+
+/* The largest coordinate axis of m's live vertices, or 0 when every one is
+ * below 0. */
+static inline float ef_max_coord(const struct th_mesh *m, int axis)
+{
+	float hi = 0;
+	for (uint32_t v = 0; v < m->nverts; v++)
+		if (m->verts[v].id)
+			hi = fmaxf(hi, m->verts[v].pos[axis]);
+	return hi;
+}
+
+/* The entity the log's newest entry created (a mesh.create). */
+static inline uint64_t ef_newest_entity(struct ef *f)
+{
+	assert_true(f->log.n > 0);
+	const struct th_logrec_entry *e = &f->log.v[f->log.n - 1].e;
+	return th_id_derive(TH_ID_ENTITY, e->author, e->seq, 0);
+}
+
+/* The history's newest line, and its newest edit's (fails when none). */
+static inline const char *ef_last_text(struct ef *f)
+{
+	const struct edit_history *h = edit_history(f->ed);
+	assert_true(h->n > 0);
+	return h->e[h->n - 1].text;
+}
+
+static inline const char *ef_last_edit(struct ef *f)
+{
+	const struct edit_history *h = edit_history(f->ed);
+	unsigned k = h->n;
+	while (k-- > 0 && h->e[k].kind != EDIT_H_EDIT)
+		;
+	assert_true(k < h->n);
+	return h->e[k].text;
+}
+
+/* A click at p sends nothing and says a sentence holding words. */
+static inline void ef_refused(struct ef *f, const float p[3], const char *words)
+{
+	unsigned n = f->n;
+	ef_click(f, p);
+	assert_int_equal(f->n, n);
+	const char *msg = edit_take_message(f->ed);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, words));
+}
 /* The recorded command i decoded (type checked). */
 static inline void ef_decode(struct ef *f, unsigned i, uint16_t type, union th_pl_any *out)
 {
@@ -246,16 +310,26 @@ static inline unsigned ef_count(const struct ef *f, uint16_t type)
 	return n;
 }
 
-/* Flicks the right thumbstick right n times (next option). */
+/* Flicks the right thumbstick along axis (0: right, the next option; 1:
+ * up, the parameter up) n times. */
+static inline void ef_flick(struct ef *f, int axis, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		f->in.hand[INP_RIGHT].thumbstick[axis] = 1;
+		ef_frame(f, ef_nowhere, 0, 0, 0);
+		f->in.hand[INP_RIGHT].thumbstick[axis] = 0;
+		ef_frame(f, ef_nowhere, 0, 0, 0);
+	}
+}
+
 static inline void ef_next_option(struct ef *f, unsigned n)
 {
-	static const float nowhere[3] = { 100, 100, 100 };
-	for (unsigned i = 0; i < n; i++) {
-		f->in.hand[INP_RIGHT].thumbstick[0] = 1;
-		ef_frame(f, nowhere, 0, 0, 0);
-		f->in.hand[INP_RIGHT].thumbstick[0] = 0;
-		ef_frame(f, nowhere, 0, 0, 0);
-	}
+	ef_flick(f, 0, n);
+}
+
+static inline void ef_param_up(struct ef *f, unsigned n)
+{
+	ef_flick(f, 1, n);
 }
 
 /* The scene's Selection of entity (NULL when it has none). */
@@ -282,10 +356,27 @@ static inline unsigned ef_count_writes(struct ef *f, unsigned comp)
  * (a coalesced tool.state goes out), then everything delivered. */
 static inline void ef_settle(struct ef *f)
 {
-	static const float nowhere[3] = { 100, 100, 100 };
 	for (uint64_t t = 0; t <= EDIT_TOOL_STATE_MIN_NS; t += EF_FRAME_NS)
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_deliver(f);
+}
+
+/* Tool chosen, one frame far from everything, its tool.state delivered. */
+static inline void ef_use_tool(struct ef *f, uint32_t tool)
+{
+	assert_int_equal(edit_set_tool(f->ed, tool), 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
+	ef_deliver(f);
+}
+
+/* Tool chosen with option o (named name), its tool.state delivered. */
+static inline void ef_tool_option(struct ef *f, uint32_t tool, unsigned o, const char *name)
+{
+	assert_int_equal(edit_set_tool(f->ed, tool), 0);
+	while (edit_option(f->ed) != o)
+		ef_next_option(f, 1);
+	assert_string_equal(edit_option_name(f->ed), name);
+	ef_settle(f);
 }
 
 /* The newest recorded tool.state (fails when there is none). */

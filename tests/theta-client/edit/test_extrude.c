@@ -9,15 +9,12 @@
 
 static const float at[3] = { 0, 1, -0.5f };
 static const float top[3] = { 0, 1.11f, -0.5f };
-static const float nowhere[3] = { 9, 9, 9 };
 
 static void the_cube_top_pulled_up(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_EXTRUDE), 0);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_use_tool(f, EDIT_TOOL_EXTRUDE);
 	unsigned n = f->n;
 	ef_frame(f, top, 1, 0, 0);
 	const struct edit_preview *pv = edit_preview(f->ed);
@@ -30,32 +27,19 @@ static void the_cube_top_pulled_up(void **state)
 		assert_int_equal(st.vertices, 12);
 	}
 	/* The preview's top is at 0.15; the scene's cube is untouched. */
-	float hi = 0;
-	for (uint32_t v = 0; v < pv->m->nverts; v++)
-		if (pv->m->verts[v].id)
-			hi = fmaxf(hi, pv->m->verts[v].pos[1]);
-	assert_float_equal(hi, 0.15f, 1e-5);
+	assert_float_equal(ef_max_coord(pv->m, 1), 0.15f, 1e-5);
 	struct th_mesh_stats st;
-	th_mesh_stats(ef_mesh_of(f, e), &st);
-	assert_int_equal(st.faces, 6);
+	ef_mesh_is(f, e, 8, 6, NULL);
 	assert_int_equal(f->n, n);
 	ef_frame(f, (float[3]){ top[0], top[1] + 0.05f, top[2] }, 0, 0, 0);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
-	const struct th_mesh *m = ef_mesh_of(f, e);
-	th_mesh_stats(m, &st);
-	assert_int_equal(st.faces, 10);
-	assert_int_equal(st.vertices, 12);
+	ef_mesh_is(f, e, 12, 10, &st);
 	assert_int_equal(st.euler, 2);
-	hi = 0;
-	for (uint32_t v = 0; v < m->nverts; v++)
-		if (m->verts[v].id)
-			hi = fmaxf(hi, m->verts[v].pos[1]);
-	assert_float_equal(hi, 0.15f, 1e-5);
-	const struct edit_history *h = edit_history(f->ed);
-	assert_non_null(strstr(h->e[h->n - 1].text, "extrude 1 face of mesh"));
-	assert_non_null(strstr(h->e[h->n - 1].text, "by 0.050 m"));
+	assert_float_equal(ef_max_coord(ef_mesh_of(f, e), 1), 0.15f, 1e-5);
+	assert_non_null(strstr(ef_last_text(f), "extrude 1 face of mesh"));
+	assert_non_null(strstr(ef_last_text(f), "by 0.050 m"));
 	/* A pull of half a millimetre: nothing. */
 	n = f->n;
 	ef_frame(f, (float[3]){ 0, 1.16f, -0.5f }, 1, 0, 0);
@@ -79,7 +63,7 @@ static void a_region_of_selected_faces(void **state)
 	ef_next_option(f, 1);
 	assert_string_equal(edit_option_name(f->ed), "region");
 	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_deliver(f);
 	unsigned n = f->n;
 	ef_frame(f, top, 1, 0, 0);
@@ -92,8 +76,7 @@ static void a_region_of_selected_faces(void **state)
 	/* Two faces moved as one piece: walls only on the region's border (6). */
 	assert_int_equal(st.faces, 6 + 6);
 	assert_int_equal(st.euler, 2);
-	const struct edit_history *h = edit_history(f->ed);
-	assert_non_null(strstr(h->e[h->n - 1].text, "extrude 2 region faces"));
+	assert_non_null(strstr(ef_last_text(f), "extrude 2 region faces"));
 	ef_free(f);
 }
 
@@ -106,8 +89,7 @@ static void a_plane_edge_pulled_by_the_hand(void **state)
 	ef_deliver(f);
 	ef_click(f, at);
 	ef_deliver(f);
-	const struct th_logrec_entry *le = &f->log.v[f->log.n - 1].e;
-	uint64_t e = th_id_derive(TH_ID_ENTITY, le->author, le->seq, 0);
+	uint64_t e = ef_newest_entity(f);
 	struct th_mesh_stats st;
 	th_mesh_stats(ef_mesh_of(f, e), &st);
 	uint32_t faces = st.faces;
@@ -126,12 +108,7 @@ static void a_plane_edge_pulled_by_the_hand(void **state)
 	ef_deliver(f);
 	th_mesh_stats(ef_mesh_of(f, e), &st);
 	assert_int_equal(st.faces, faces + 1);
-	float hi = 0;
-	const struct th_mesh *m = ef_mesh_of(f, e);
-	for (uint32_t v = 0; v < m->nverts; v++)
-		if (m->verts[v].id)
-			hi = fmaxf(hi, m->verts[v].pos[0]);
-	assert_float_equal(hi, 0.2f, 1e-5);
+	assert_float_equal(ef_max_coord(ef_mesh_of(f, e), 0), 0.2f, 1e-5);
 	/* A cube has no boundary edge: said. */
 	ef_cube(f, &f->other, (float[3]){ 2, 1, 0 }, 0.2f);
 	ef_frame(f, (float[3]){ 2.1f, 1.1f, 0 }, 1, 0, 0);

@@ -13,25 +13,6 @@
 static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 5, 5, 5 };
 
-static void move_option(struct ef *f, unsigned o, const char *name)
-{
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
-	while (edit_option(f->ed) != o)
-		ef_next_option(f, 1);
-	assert_string_equal(edit_option_name(f->ed), name);
-	ef_settle(f);
-}
-
-static const char *last_edit(struct ef *f)
-{
-	const struct edit_history *h = edit_history(f->ed);
-	unsigned k = h->n;
-	while (k-- > 0 && h->e[k].kind != EDIT_H_EDIT)
-		;
-	assert_true(k < h->n);
-	return h->e[k].text;
-}
-
 /* Vertices of m at (x, y, z) within 1e-5. */
 static unsigned verts_at(const struct th_mesh *m, float x, float y, float z)
 {
@@ -67,7 +48,7 @@ static void rotate_the_face_at_the_tip_in_15_degree_steps(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	move_option(f, 4, "rotate");
+	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f }; /* above the top face */
 	hand_about_y(f, 0);
 	ef_frame(f, grab, 1, 0, 0);
@@ -103,8 +84,8 @@ static void rotate_the_face_at_the_tip_in_15_degree_steps(void **state)
 	assert_int_equal(verts_at(m, 0.1f, -0.1f, 0.1f), 1); /* the bottom stays */
 	const char *why = NULL;
 	assert_int_equal(th_mesh_check(m, &why), 0);
-	assert_non_null(strstr(last_edit(f), "rotate 4 vertices of mesh "));
-	assert_non_null(strstr(last_edit(f), "by 45 degrees about their centre"));
+	assert_non_null(strstr(ef_last_edit(f), "rotate 4 vertices of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "by 45 degrees about their centre"));
 	/* A turn under half a step sends nothing. */
 	hand_about_y(f, 0);
 	ef_frame(f, grab, 1, 0, 0);
@@ -118,7 +99,7 @@ static void scale_by_the_hands_distance_from_the_centre(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	move_option(f, 5, "scale");
+	ef_tool_option(f, EDIT_TOOL_MOVE, 5, "scale");
 	/* At the face's centre: no ratio to follow; said, nothing sent. */
 	ef_frame(f, (float[3]){ 0, 1.1f, -0.5f }, 1, 0, 0);
 	assert_false(edit_preview(f->ed)->active);
@@ -142,8 +123,8 @@ static void scale_by_the_hands_distance_from_the_centre(void **state)
 	assert_int_equal(verts_at(m, 0.2f, 0.1f, 0.2f) + verts_at(m, -0.2f, 0.1f, 0.2f) + verts_at(m, 0.2f, 0.1f, -0.2f) +
 				 verts_at(m, -0.2f, 0.1f, -0.2f),
 			 4);
-	assert_non_null(strstr(last_edit(f), "scale 4 vertices of mesh "));
-	assert_non_null(strstr(last_edit(f), "by 2.00 about their centre"));
+	assert_non_null(strstr(ef_last_edit(f), "scale 4 vertices of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "by 2.00 about their centre"));
 	const char *why = NULL;
 	assert_int_equal(th_mesh_check(m, &why), 0);
 
@@ -155,15 +136,15 @@ static void scale_by_the_hands_distance_from_the_centre(void **state)
 	ef_click(f, (float[3]){ 1.02f, 1.1f, -0.4f }); /* the top front edge */
 	assert_int_equal(edit_selection(f->ed)->mode, TH_SELECT_EDGE);
 	ef_deliver(f);
-	move_option(f, 5, "scale");
+	ef_tool_option(f, EDIT_TOOL_MOVE, 5, "scale");
 	ef_frame(f, (float[3]){ 1.05f, 1.1f, -0.4f }, 1, 0, 0);
 	ef_frame(f, (float[3]){ 1.025f, 1.1f, -0.4f }, 1, 0, 0);
 	ef_frame(f, (float[3]){ 1.025f, 1.1f, -0.4f }, 0, 0, 0);
 	ef_deliver(f);
 	m = ef_mesh_of(f, e2);
 	assert_int_equal(verts_at(m, 0.05f, 0.1f, 0.1f) + verts_at(m, -0.05f, 0.1f, 0.1f), 2);
-	assert_non_null(strstr(last_edit(f), "scale 2 vertices of mesh "));
-	assert_non_null(strstr(last_edit(f), "by 0.50 about their centre"));
+	assert_non_null(strstr(ef_last_edit(f), "scale 2 vertices of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "by 0.50 about their centre"));
 	/* Nothing at the tip. */
 	ef_frame(f, nowhere, 1, 0, 0);
 	assert_non_null(strstr(edit_take_message(f->ed), "move: nothing within"));
@@ -179,7 +160,7 @@ static void a_turned_entity_turns_in_world_space(void **state)
 	struct ef *f = ef_new(NULL);
 	float h = sqrtf(0.5f);
 	uint64_t e = ef_cube_turned(f, &f->other, at, (float[4]){ h, 0, 0, h }, 0.2f);
-	move_option(f, 4, "rotate");
+	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f };
 	hand_about_y(f, 0);
 	ef_frame(f, grab, 1, 0, 0);
@@ -187,7 +168,7 @@ static void a_turned_entity_turns_in_world_space(void **state)
 	ef_frame(f, grab, 1, 0, 0);
 	ef_frame(f, grab, 0, 0, 0);
 	ef_deliver(f);
-	assert_non_null(strstr(last_edit(f), "rotate 4 vertices of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "rotate 4 vertices of mesh "));
 	const struct th_c_transform *t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
 	const struct th_mesh *m = ef_mesh_of(f, e);
 	float r = 0.1f * sqrtf(2.0f);
@@ -214,7 +195,7 @@ static void a_rotate_undoes(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	move_option(f, 4, "rotate");
+	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f };
 	hand_about_y(f, 0);
 	ef_frame(f, grab, 1, 0, 0);
@@ -223,7 +204,7 @@ static void a_rotate_undoes(void **state)
 	ef_frame(f, grab, 0, 0, 0);
 	ef_deliver(f);
 	assert_int_equal(verts_at(ef_mesh_of(f, e), 0.1f, 0.1f, 0.1f), 0);
-	assert_non_null(strstr(last_edit(f), "by 30 degrees"));
+	assert_non_null(strstr(ef_last_edit(f), "by 30 degrees"));
 	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
 	ef_deliver(f);
 	assert_int_equal(verts_at(ef_mesh_of(f, e), 0.1f, 0.1f, 0.1f), 1);

@@ -37,8 +37,7 @@ static void a_cube_at_the_snapped_tip(void **state)
 			hi = fmaxf(hi, m->verts[v].pos[0]);
 		}
 	assert_float_equal(hi - lo, 0.2f, 1e-5);
-	const struct edit_history *h = edit_history(f->ed);
-	assert_non_null(strstr(h->e[h->n - 1].text, "stamp a cube (0.20 m) at (0.12, 1.21, -0.44)"));
+	assert_non_null(strstr(ef_last_text(f), "stamp a cube (0.20 m) at (0.12, 1.21, -0.44)"));
 	ef_free(f);
 }
 

@@ -11,55 +11,12 @@ static const float top[3] = { 0, 1.11f, -0.5f };   /* above the top face */
 static const float front[3] = { 0, 1, -0.39f };    /* in front of the +z face */
 static const float nowhere[3] = { 5, 5, 5 };
 
-/* The shape tool with option o (0 inset .. 5 duplicate), its tool.state
- * delivered. */
-static void shape_option(struct ef *f, unsigned o, const char *name)
-{
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SHAPE), 0);
-	while (edit_option(f->ed) != o)
-		ef_next_option(f, 1);
-	assert_string_equal(edit_option_name(f->ed), name);
-	ef_settle(f);
-}
-
-/* Thumbstick up n times (the parameter). */
-static void param_up(struct ef *f, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		f->in.hand[INP_RIGHT].thumbstick[1] = 1;
-		ef_frame(f, nowhere, 0, 0, 0);
-		f->in.hand[INP_RIGHT].thumbstick[1] = 0;
-		ef_frame(f, nowhere, 0, 0, 0);
-	}
-}
-
-static const char *last_edit(struct ef *f)
-{
-	const struct edit_history *h = edit_history(f->ed);
-	unsigned k = h->n;
-	while (k-- > 0 && h->e[k].kind != EDIT_H_EDIT)
-		;
-	assert_true(k < h->n);
-	return h->e[k].text;
-}
-
 static unsigned verts_where(const struct th_mesh *m, int axis, float v)
 {
 	unsigned n = 0;
 	for (uint32_t i = 0; i < m->nverts; i++)
 		n += m->verts[i].id && fabsf(m->verts[i].pos[axis] - v) < 1e-5f;
 	return n;
-}
-
-static void mesh_is(struct ef *f, uint64_t e, uint32_t verts, uint32_t faces)
-{
-	struct th_mesh_stats st;
-	const struct th_mesh *m = ef_mesh_of(f, e);
-	th_mesh_stats(m, &st);
-	assert_int_equal(st.vertices, verts);
-	assert_int_equal(st.faces, faces);
-	const char *why = NULL;
-	assert_int_equal(th_mesh_check(m, &why), 0);
 }
 
 /* Right after the tool cycle's old end: every script keeps its meaning. */
@@ -86,13 +43,13 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	shape_option(f, 0, "inset");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 0, "inset");
 	unsigned n = f->n;
 	ef_click(f, top);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
-	mesh_is(f, e, 12, 10);
+	ef_mesh_is(f, e, 12, 10, NULL);
 	/* The inner top face's corners a quarter of the way in: +-0.075. */
 	const struct th_mesh *m = ef_mesh_of(f, e);
 	unsigned inner = 0;
@@ -101,8 +58,8 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 			 fabsf(fabsf(m->verts[i].pos[0]) - 0.075f) < 1e-6f &&
 			 fabsf(fabsf(m->verts[i].pos[2]) - 0.075f) < 1e-6f;
 	assert_int_equal(inner, 4);
-	assert_non_null(strstr(last_edit(f), "inset 1 face of mesh "));
-	assert_non_null(strstr(last_edit(f), " by 0.25"));
+	assert_non_null(strstr(ef_last_edit(f), "inset 1 face of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), " by 0.25"));
 
 	/* Select the front face and the +x face (grip adds); inset both by
 	 * 0.30 (the parameter one step up). */
@@ -114,24 +71,21 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 	f->in.hand[INP_RIGHT].grip = 0;
 	assert_int_equal(edit_selection(f->ed)->n, 2);
 	ef_deliver(f);
-	shape_option(f, 0, "inset");
-	param_up(f, 1);
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 0, "inset");
+	ef_param_up(f, 1);
 	ef_click(f, front);
 	ef_deliver(f);
-	mesh_is(f, e, 20, 18);
-	assert_non_null(strstr(last_edit(f), "inset 2 faces of mesh "));
-	assert_non_null(strstr(last_edit(f), " by 0.30"));
+	ef_mesh_is(f, e, 20, 18, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "inset 2 faces of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), " by 0.30"));
 	/* The parameter stops at EDIT_INSET_MAX. */
-	param_up(f, 15);
+	ef_param_up(f, 15);
 	ef_click(f, (float[3]){ 0, 0.89f, -0.5f }); /* the bottom */
 	ef_deliver(f);
-	assert_non_null(strstr(last_edit(f), " by 0.95"));
-	mesh_is(f, e, 24, 22);
+	assert_non_null(strstr(ef_last_edit(f), " by 0.95"));
+	ef_mesh_is(f, e, 24, 22, NULL);
 	/* Nothing at the tip: said, nothing sent. */
-	n = f->n;
-	ef_click(f, nowhere);
-	assert_int_equal(f->n, n);
-	assert_non_null(strstr(edit_take_message(f->ed), "inset: no face within 5 cm"));
+	ef_refused(f, nowhere, "inset: no face within 5 cm");
 	ef_free(f);
 }
 
@@ -148,18 +102,18 @@ static void inset_region_rings_the_selection_once(void **state)
 	f->in.hand[INP_RIGHT].grip = 0;
 	assert_int_equal(edit_selection(f->ed)->n, 2);
 	ef_deliver(f);
-	shape_option(f, 6, "inset region");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 6, "inset region");
 	ef_click(f, top);
 	ef_deliver(f);
-	mesh_is(f, e, 14, 12); /* 6 new corners; 6 - 2 + 2 + 6 faces */
-	assert_non_null(strstr(last_edit(f), "inset 2 faces of mesh "));
-	assert_non_null(strstr(last_edit(f), " as one region by 0.25"));
+	ef_mesh_is(f, e, 14, 12, NULL); /* 6 new corners; 6 - 2 + 2 + 6 faces */
+	assert_non_null(strstr(ef_last_edit(f), "inset 2 faces of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), " as one region by 0.25"));
 	/* The face at the tip alone when nothing is selected there. */
 	ef_frame(f, nowhere, 0, 0, TH_BUTTON_MENU);
 	ef_click(f, (float[3]){ 0, 0.89f, -0.5f });
 	ef_deliver(f);
-	mesh_is(f, e, 18, 16);
-	assert_non_null(strstr(last_edit(f), "inset 1 face of mesh "));
+	ef_mesh_is(f, e, 18, 16, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "inset 1 face of mesh "));
 	ef_free(f);
 }
 
@@ -182,20 +136,20 @@ static void flip_the_mesh_but_not_part_of_a_piece(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	shape_option(f, 4, "flip");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 4, "flip");
 	assert_true(faces_point(ef_mesh_of(f, e), true));
 	ef_click(f, at);
 	ef_deliver(f);
-	mesh_is(f, e, 8, 6);
+	ef_mesh_is(f, e, 8, 6, NULL);
 	assert_true(faces_point(ef_mesh_of(f, e), false));
-	assert_non_null(strstr(last_edit(f), "flip mesh "));
-	assert_non_null(strstr(last_edit(f), "(every face)"));
+	assert_non_null(strstr(ef_last_edit(f), "flip mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "(every face)"));
 	/* One selected face of the closed cube: refused with the reason. */
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
 	ef_next_option(f, 1);
 	ef_click(f, top);
 	ef_deliver(f);
-	shape_option(f, 4, "flip");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 4, "flip");
 	unsigned n = f->n;
 	ef_click(f, at);
 	assert_int_equal(f->n, n);
@@ -214,7 +168,7 @@ static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	shape_option(f, 5, "duplicate");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
 	/* Grab the cube, drag 30 cm along +x: previewed, nothing sent. */
 	unsigned n = f->n;
 	ef_frame(f, at, 1, 0, 0);
@@ -229,37 +183,37 @@ static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 		assert_int_equal(verts_where(pv->m, 0, 0.1f + 0.01f * (float)i), 4);
 	}
 	assert_int_equal(f->n, n);
-	mesh_is(f, e, 8, 6);
+	ef_mesh_is(f, e, 8, 6, NULL);
 	ef_frame(f, (float[3]){ at[0] + 0.303f, at[1], at[2] }, 0, 0, 0);
 	assert_false(pv->active);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
-	mesh_is(f, e, 16, 12);
+	ef_mesh_is(f, e, 16, 12, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0.4f), 4);
-	assert_non_null(strstr(last_edit(f), "duplicate mesh "));
-	assert_non_null(strstr(last_edit(f), "moved by (0.300, 0.000, 0.000)"));
+	assert_non_null(strstr(ef_last_edit(f), "duplicate mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "moved by (0.300, 0.000, 0.000)"));
 	/* A click: both cubes again, one step (0.10 m x 1.25) along x. */
-	param_up(f, 1);
+	ef_param_up(f, 1);
 	ef_click(f, at);
 	ef_deliver(f);
-	mesh_is(f, e, 32, 24);
+	ef_mesh_is(f, e, 32, 24, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0.525f), 4);
-	assert_non_null(strstr(last_edit(f), "one step along x: (0.125, 0.000, 0.000)"));
+	assert_non_null(strstr(ef_last_edit(f), "one step along x: (0.125, 0.000, 0.000)"));
 	/* The selected face only. */
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
 	ef_next_option(f, 1);
 	ef_click(f, (float[3]){ 0, 1.11f, -0.5f });
 	assert_int_equal(edit_selection(f->ed)->n, 1);
 	ef_deliver(f);
-	shape_option(f, 5, "duplicate");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
 	ef_frame(f, at, 1, 0, 0);
 	ef_frame(f, (float[3]){ at[0], at[1] + 0.2f, at[2] }, 1, 0, 0);
 	ef_frame(f, (float[3]){ at[0], at[1] + 0.2f, at[2] }, 0, 0, 0);
 	ef_deliver(f);
-	mesh_is(f, e, 36, 25);
+	ef_mesh_is(f, e, 36, 25, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 1, 0.3f), 4);
-	assert_non_null(strstr(last_edit(f), "duplicate 1 face of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "duplicate 1 face of mesh "));
 	/* A tool switch mid-drag sends nothing. */
 	ef_frame(f, at, 1, 0, 0);
 	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, 0, 0);
@@ -274,19 +228,19 @@ static void loop_cut_at_the_midpoint_or_at_the_tip(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	shape_option(f, 1, "loop cut");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 1, "loop cut");
 	/* On the top front edge (along x): a ring round the cube at x = 0. */
 	ef_click(f, (float[3]){ 0.02f, 1.1f, -0.4f });
 	ef_deliver(f);
-	mesh_is(f, e, 12, 10);
+	ef_mesh_is(f, e, 12, 10, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0), 4);
-	assert_non_null(strstr(last_edit(f), "loop cut mesh "));
-	assert_non_null(strstr(last_edit(f), "at 0.50 of its length"));
+	assert_non_null(strstr(ef_last_edit(f), "loop cut mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "at 0.50 of its length"));
 	/* Odd parameter: where the tip is, x = 0.07 on the half edge 0..0.1. */
-	param_up(f, 1);
+	ef_param_up(f, 1);
 	ef_click(f, (float[3]){ 0.07f, 1.1f, -0.4f });
 	ef_deliver(f);
-	mesh_is(f, e, 16, 14);
+	ef_mesh_is(f, e, 16, 14, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0.07f), 4);
 	/* Nothing at the tip. */
 	ef_click(f, nowhere);
@@ -298,12 +252,12 @@ static void bevel_an_edge_and_the_selected_edges(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	shape_option(f, 2, "bevel");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 2, "bevel");
 	ef_click(f, (float[3]){ 0.02f, 1.1f, -0.4f }); /* the top front edge */
 	ef_deliver(f);
-	mesh_is(f, e, 10, 7);
-	assert_non_null(strstr(last_edit(f), "bevel 1 edge of mesh "));
-	assert_non_null(strstr(last_edit(f), "0.020 m wide"));
+	ef_mesh_is(f, e, 10, 7, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "bevel 1 edge of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "0.020 m wide"));
 	/* Two bottom edges of a fresh cube, selected (edge mode, grip). */
 	const float at2[3] = { 1, 1, -0.5f };
 	uint64_t e2 = ef_cube(f, &f->other, at2, 0.2f);
@@ -316,10 +270,10 @@ static void bevel_an_edge_and_the_selected_edges(void **state)
 	f->in.hand[INP_RIGHT].grip = 0;
 	assert_int_equal(edit_selection(f->ed)->n, 2);
 	ef_deliver(f);
-	shape_option(f, 2, "bevel");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 2, "bevel");
 	ef_click(f, (float[3]){ 1.02f, 0.9f, -0.4f });
 	ef_deliver(f);
-	assert_non_null(strstr(last_edit(f), "bevel 2 edges of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "bevel 2 edges of mesh "));
 	struct th_mesh_stats st;
 	th_mesh_stats(ef_mesh_of(f, e2), &st);
 	assert_int_equal(st.faces, 8);
@@ -356,19 +310,16 @@ static void weld_the_mesh_at_the_tip(void **state)
 	struct ef *f = ef_new(NULL);
 	const float pos[3] = { 0, 2, -0.5f };
 	uint64_t e = two_quads(f, pos);
-	mesh_is(f, e, 8, 2);
-	shape_option(f, 3, "weld");
+	ef_mesh_is(f, e, 8, 2, NULL);
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 3, "weld");
 	const float tip[3] = { 0.05f, 2.05f, -0.49f };
 	ef_click(f, tip);
 	ef_deliver(f);
-	mesh_is(f, e, 6, 2);
-	assert_non_null(strstr(last_edit(f), "weld the vertices of mesh "));
-	assert_non_null(strstr(last_edit(f), "within 1.0 mm: 2 joined"));
+	ef_mesh_is(f, e, 6, 2, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "weld the vertices of mesh "));
+	assert_non_null(strstr(ef_last_edit(f), "within 1.0 mm: 2 joined"));
 	/* Nothing left to weld: the reason, nothing sent. */
-	unsigned n = f->n;
-	ef_click(f, tip);
-	assert_int_equal(f->n, n);
-	assert_non_null(strstr(edit_take_message(f->ed), "weld: "));
+	ef_refused(f, tip, "weld: ");
 	ef_free(f);
 }
 
@@ -377,7 +328,7 @@ static void weld_distance_follows_the_parameter(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = two_quads(f, (float[3]){ 0, 2, -0.5f });
-	shape_option(f, 3, "weld");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 3, "weld");
 	for (int i = 0; i < 2; i++) {
 		f->in.hand[INP_RIGHT].thumbstick[1] = -1;
 		ef_frame(f, nowhere, 0, 0, 0);
@@ -389,7 +340,7 @@ static void weld_distance_follows_the_parameter(void **state)
 	assert_true(f->n <= n + 1); /* at most the tool.state of the parameter */
 	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 0);
 	assert_non_null(strstr(edit_take_message(f->ed), "weld: "));
-	mesh_is(f, e, 8, 2);
+	ef_mesh_is(f, e, 8, 2, NULL);
 	ef_free(f);
 }
 
@@ -409,12 +360,12 @@ static void a_copy_too_large_for_one_edit_is_refused_at_the_grab(void **state)
 	assert_int_equal(p.n, 19 * 19 + 5 * 18 * 18);
 	uint64_t e = ef_create(f, &f->other, at, &p);
 	th_patch_fini(&p);
-	shape_option(f, 5, "duplicate");
+	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
 	const float tip[3] = { 0.01f, 1.01f, -0.5f };
 	ef_click(f, tip);
 	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 1);
 	ef_deliver(f);
-	mesh_is(f, e, 2 * 19 * 19, 2 * 18 * 18);
+	ef_mesh_is(f, e, 2 * 19 * 19, 2 * 18 * 18, NULL);
 	ef_frame(f, tip, 1, 0, 0);
 	assert_false(edit_preview(f->ed)->active);
 	const char *msg = edit_take_message(f->ed);

@@ -10,19 +10,15 @@ static void a_face_then_the_whole_mesh(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SUBDIVIDE), 0);
+	ef_use_tool(f, EDIT_TOOL_SUBDIVIDE);
 	assert_string_equal(edit_option_name(f->ed), "faces");
-	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
-	ef_deliver(f);
 	unsigned n = f->n;
 	ef_click(f, top);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
 	struct th_mesh_stats st;
-	th_mesh_stats(ef_mesh_of(f, e), &st);
-	assert_int_equal(st.faces, 9); /* the top as 4 quads, 5 others */
-	assert_int_equal(st.vertices, 13);
+	ef_mesh_is(f, e, 13, 9, &st); /* the top as 4 quads, 5 others */
 	ef_next_option(f, 1);
 	assert_string_equal(edit_option_name(f->ed), "smooth");
 	ef_deliver(f);
@@ -33,11 +29,9 @@ static void a_face_then_the_whole_mesh(void **state)
 	assert_true(st.faces > 9 * 3);
 	const char *why = NULL;
 	assert_int_equal(th_mesh_check(ef_mesh_of(f, e), &why), 0);
-	const struct edit_history *h = edit_history(f->ed);
-	assert_non_null(strstr(h->e[h->n - 1].text, "Catmull-Clark, 1 level"));
+	assert_non_null(strstr(ef_last_text(f), "Catmull-Clark, 1 level"));
 	/* Nothing at the tip. */
-	ef_click(f, (float[3]){ 4, 4, 4 });
-	assert_non_null(strstr(edit_take_message(f->ed), "no mesh within"));
+	ef_refused(f, (float[3]){ 4, 4, 4 }, "no mesh within");
 	ef_free(f);
 }
 

@@ -92,7 +92,7 @@ static void the_parameter_stays_in_range(void **state)
 	unsigned n = f->n;
 	ef_click(f, at);
 	assert_int_equal(f->n, n + 1);
-	assert_non_null(strstr(edit_history(f->ed)->e[edit_history(f->ed)->n - 1].text, "(5.00 m)"));
+	assert_non_null(strstr(ef_last_text(f), "(5.00 m)"));
 	ef_free(f);
 }
 

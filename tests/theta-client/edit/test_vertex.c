@@ -4,45 +4,21 @@
 #include "edit_fix.h"
 
 static const float at[3] = { 0, 1, -0.5f };
-static const float nowhere[3] = { 9, 9, 9 };
-
-static void stats(struct ef *f, uint64_t e, uint32_t v, uint32_t fc)
-{
-	struct th_mesh_stats st;
-	const struct th_mesh *m = ef_mesh_of(f, e);
-	th_mesh_stats(m, &st);
-	assert_int_equal(st.vertices, v);
-	assert_int_equal(st.faces, fc);
-	const char *why = NULL;
-	assert_int_equal(th_mesh_check(m, &why), 0);
-}
-
-/* The newest edit's description. */
-static const char *last_edit(struct ef *f)
-{
-	const struct edit_history *h = edit_history(f->ed);
-	for (unsigned i = h->n; i-- > 0;)
-		if (h->e[i].kind == EDIT_H_EDIT)
-			return h->e[i].text;
-	return "";
-}
 
 static void on_an_edge_in_a_face_and_free(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_VERTEX), 0);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_use_tool(f, EDIT_TOOL_VERTEX);
 	/* On the top front edge, a quarter along. */
 	ef_click(f, (float[3]){ -0.05f, 1.1f, -0.4f });
 	ef_deliver(f);
-	stats(f, e, 9, 6);
-	assert_non_null(strstr(last_edit(f), "on an edge"));
+	ef_mesh_is(f, e, 9, 6, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "on an edge"));
 	/* In the bottom face, away from its edges: a fan of triangles. */
 	ef_click(f, (float[3]){ 0.03f, 0.9f, -0.47f });
 	ef_deliver(f);
-	stats(f, e, 10, 9);
+	ef_mesh_is(f, e, 10, 9, NULL);
 	/* Far from everything with nothing selected: said. */
 	ef_click(f, (float[3]){ 0, 1.5f, -0.5f });
 	assert_non_null(strstr(edit_take_message(f->ed), "select a mesh"));
@@ -53,9 +29,9 @@ static void on_an_edge_in_a_face_and_free(void **state)
 	ef_deliver(f);
 	ef_click(f, (float[3]){ 0.004f, 1.503f, -0.5f });
 	ef_deliver(f);
-	stats(f, e, 11, 9);
-	assert_non_null(strstr(last_edit(f), "free vertex"));
-	assert_non_null(strstr(last_edit(f), "(0.00, 1.50, -0.50)"));
+	ef_mesh_is(f, e, 11, 9, NULL);
+	assert_non_null(strstr(ef_last_edit(f), "free vertex"));
+	assert_non_null(strstr(ef_last_edit(f), "(0.00, 1.50, -0.50)"));
 	ef_free(f);
 }
 
