@@ -10,53 +10,14 @@
  * with it in its mirror too. Waits poll with generous
  * deadlines; the script leaves the daemon a second and more to answer each
  * step (its times are simulation time, paced at 90 Hz). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "editor_fixture.h"
 
-#include <json-c/json.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "th_harness.h"
-#include "th_time.h"
-
-#define WAIT_MS 60000
-
-static char out[1 << 20], err[65536];
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_daemon_slot_release();
-	return 0;
-}
-
-/* Tools cycle with right a in this order: select, move, extrude,
+/* After edf_stamp_a_cube (the primitive tool, a cube at (0, 1, -0.5) at
+ * 1.5 s). Tools cycle with right a in this order: select, move, extrude,
  * subdivide, vertex, primitive, paint, delete (docs/editor.md). */
 static const char script[] =
-	"theta-script 1\n"
-	"0s      head  pose      0 1.6 0   0 0 0 1\n"
-	"0s      right pose      0 1 -0.5  0 0 0 1\n"
-	/* select -> move -> extrude -> subdivide -> vertex -> primitive */
-	"0.5s    right press     a\n"
-	"0.52s   right release   a\n"
-	"0.6s    right press     a\n"
-	"0.62s   right release   a\n"
-	"0.7s    right press     a\n"
-	"0.72s   right release   a\n"
-	"0.8s    right press     a\n"
-	"0.82s   right release   a\n"
-	"0.9s    right press     a\n"
-	"0.92s   right release   a\n"
-	/* stamp a 20 cm cube at (0, 1, -0.5) */
-	"1.5s    right trigger   1\n"
-	"1.6s    right trigger   0\n"
 	/* back to extrude (b three times); grab the top face 1 cm above it */
 	"3s      right press     b\n"
 	"3.02s   right release   b\n"
@@ -84,31 +45,15 @@ static const char script[] =
 	"8.6s    right trigger   0\n"
 	"10s     quit\n";
 
-static struct json_object *scene_json(struct th_daemon_proc *d)
-{
-	const char *args[] = { "scene", "--json", NULL };
-	assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
-	struct json_object *o = json_tokener_parse(out);
-	assert_non_null(o);
-	return o;
-}
-
-static uint64_t jnum(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return json_object_get_uint64(v);
-}
-
 /* Polls `thetactl clients --json` until the client pid reports its mirror
  * at position pos matching the daemon's world hash. */
 static void wait_at(struct th_daemon_proc *d, pid_t pid, uint64_t pos)
 {
 	const char *args[] = { "clients", "--json", NULL };
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	uint64_t end = th_now_ns() + (uint64_t)EDF_WAIT_MS * TH_NS_PER_MS;
 	while (th_now_ns() < end) {
-		assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
-		struct json_object *o = json_tokener_parse(out), *list = NULL;
+		assert_int_equal(th_ctl(d, args, edf_out, sizeof edf_out, edf_err, sizeof edf_err), 0);
+		struct json_object *o = json_tokener_parse(edf_out), *list = NULL;
 		bool seen = false;
 		if (o && json_object_object_get_ex(o, "clients", &list))
 			for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -141,28 +86,18 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 				"--require-daemon", "--frames", "100000000", NULL };
 	pid_t watcher = th_spawn(wargv, NULL, wout, werr);
 	assert_true(watcher > 0);
-	char path[PATH_MAX], cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(path, sizeof path, "%s/edit.script", d->dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(script, f);
-	fclose(f);
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
-				"--require-daemon", "--script", path, "--history", NULL };
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
+	char cout[PATH_MAX], cerr[PATH_MAX];
+	pid_t pid = edf_spawn_scripted(d, "edit.script", script, cout, cerr);
 	/* While it runs: the extruded cube (the undo comes 3 s later). */
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	uint64_t end = th_now_ns() + (uint64_t)EDF_WAIT_MS * TH_NS_PER_MS;
 	struct json_object *o;
 	uint64_t faces = 0, verts = 0;
 	for (;;) {
-		o = scene_json(d);
+		o = edf_scene_json(d);
 		struct json_object *v = NULL;
 		if (json_object_object_get_ex(o, "faces", &v)) {
-			faces = jnum(o, "faces");
-			verts = jnum(o, "vertices");
+			faces = dt_u64(o, "faces");
+			verts = dt_u64(o, "vertices");
 		}
 		json_object_put(o);
 		if (faces == 10 || th_now_ns() > end || waitpid(pid, NULL, WNOHANG) == pid)
@@ -171,13 +106,8 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	}
 	assert_int_equal(faces, 10);
 	assert_int_equal(verts, 12);
-	int status;
-	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
-	char *text = th_slurp(cout), *etext = th_slurp(cerr);
-	assert_non_null(text);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", text, etext ? etext : "");
-	print_message("%s", text);
+	char *text, *etext;
+	edf_wait_scripted(pid, cout, cerr, &text, &etext);
 
 	/* The client's history: what each did; the subdivision undone. */
 	if (!strstr(text, "stamp a cube (0.20 m) at (0.00, 1.00, -0.50)") ||
@@ -189,35 +119,30 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	assert_non_null(strstr(text, " entries, 0 refused, ")); /* the scene took every entry */
 
 	/* The daemon's scene: the cube as stamped. */
-	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	for (;;) {
-		o = scene_json(d);
-		if (jnum(o, "faces") == 6 || th_now_ns() > end)
-			break;
-		json_object_put(o);
-		usleep(50 * 1000);
-	}
-	assert_int_equal(jnum(o, "meshes"), 1);
-	assert_int_equal(jnum(o, "faces"), 6);
-	assert_int_equal(jnum(o, "vertices"), 8);
+	dt_wait_scene(d, "faces", 6);
+	o = edf_scene_json(d);
+	assert_int_equal(dt_u64(o, "meshes"), 1);
+	assert_int_equal(dt_u64(o, "faces"), 6);
+	assert_int_equal(dt_u64(o, "vertices"), 8);
 	json_object_put(o);
 
 	/* The log: the create, the patch and the undo, by this user. */
 	const char *largs[] = { "log", NULL };
-	assert_int_equal(th_ctl(d, largs, out, sizeof out, err, sizeof err), 0);
-	assert_non_null(strstr(out, "mesh.create"));
-	assert_non_null(strstr(out, "mesh.patch"));
-	assert_non_null(strstr(out, "edit.undo"));
-	assert_non_null(strstr(out, "tool.state"));
-	assert_non_null(strstr(out, "component.write"));
+	assert_int_equal(th_ctl(d, largs, edf_out, sizeof edf_out, edf_err, sizeof edf_err), 0);
+	assert_non_null(strstr(edf_out, "mesh.create"));
+	assert_non_null(strstr(edf_out, "mesh.patch"));
+	assert_non_null(strstr(edf_out, "edit.undo"));
+	assert_non_null(strstr(edf_out, "tool.state"));
+	assert_non_null(strstr(edf_out, "component.write"));
 
 	/* The watcher, once at the log's end, has the selection in its mirror. */
-	o = scene_json(d);
-	uint64_t pos = jnum(o, "log_position");
+	o = edf_scene_json(d);
+	uint64_t pos = dt_u64(o, "log_position");
 	json_object_put(o);
 	wait_at(d, watcher, pos);
 	assert_int_equal(kill(watcher, SIGTERM), 0);
-	assert_int_equal(th_wait_pid(watcher, WAIT_MS, &status), 0);
+	int status;
+	assert_int_equal(th_wait_pid(watcher, EDF_WAIT_MS, &status), 0);
 	char *wtext = th_slurp(wout);
 	assert_non_null(wtext);
 	if (!strstr(wtext, "0 edits, 0 undos, 0 redos") || !strstr(wtext, " 1 selections ("))
@@ -230,7 +155,7 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(stamp_extrude_and_undo_reach_the_daemons_scene, teardown),
+		cmocka_unit_test_teardown(stamp_extrude_and_undo_reach_the_daemons_scene, dt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,53 +8,14 @@
  * face's corners on the axes through its centre, 0.075 * sqrt 2 from it;
  * the client's --history says what each edit did. Waits poll with generous
  * deadlines; the script leaves the daemon seconds to answer each step. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "editor_fixture.h"
 
-#include <json-c/json.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "th_harness.h"
-#include "th_time.h"
-
-#define WAIT_MS 60000
-
-static char out[1 << 20], err[65536];
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_daemon_slot_release();
-	return 0;
-}
-
-/* Tools cycle with right a: select, move, extrude, subdivide, vertex,
- * primitive, paint, delete, mirror, shape (docs/editor.md). */
+/* After edf_stamp_a_cube (the primitive tool, a cube at (0, 1, -0.5) at
+ * 1.5 s). Tools cycle with right a: select, move, extrude, subdivide,
+ * vertex, primitive, paint, delete, mirror, shape (docs/editor.md). */
 static const char script[] =
-	"theta-script 1\n"
-	"0s      head  pose      0 1.6 0   0 0 0 1\n"
-	"0s      right pose      0 1 -0.5  0 0 0 1\n"
-	/* select -> move -> extrude -> subdivide -> vertex -> primitive */
-	"0.5s    right press     a\n"
-	"0.52s   right release   a\n"
-	"0.6s    right press     a\n"
-	"0.62s   right release   a\n"
-	"0.7s    right press     a\n"
-	"0.72s   right release   a\n"
-	"0.8s    right press     a\n"
-	"0.82s   right release   a\n"
-	"0.9s    right press     a\n"
-	"0.92s   right release   a\n"
-	/* stamp a 20 cm cube at (0, 1, -0.5) */
-	"1.5s    right trigger   1\n"
-	"1.6s    right trigger   0\n"
 	/* primitive -> paint -> delete -> mirror -> shape (option inset) */
 	"3s      right press     a\n"
 	"3.02s   right release   a\n"
@@ -88,22 +49,6 @@ static const char script[] =
 	"7.3s    right trigger   0\n"
 	"10s     quit\n";
 
-static struct json_object *scene_json(struct th_daemon_proc *d)
-{
-	const char *args[] = { "scene", "--json", NULL };
-	assert_int_equal(th_ctl(d, args, out, sizeof out, err, sizeof err), 0);
-	struct json_object *o = json_tokener_parse(out);
-	assert_non_null(o);
-	return o;
-}
-
-static uint64_t jnum(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	return json_object_get_uint64(v);
-}
-
 /* OBJ "v x y z" lines of text within 1e-4 of (x, y, z). */
 static unsigned obj_verts_at(const char *text, double x, double y, double z)
 {
@@ -123,25 +68,9 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 	struct th_daemon_proc *d = th_daemon_slot();
 	const char *dargs[] = { "--port", "0", NULL };
 	assert_int_equal(th_daemon_start(d, dargs), 0);
-	char path[PATH_MAX], cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(path, sizeof path, "%s/shape.script", d->dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(script, f);
-	fclose(f);
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
-				"--require-daemon", "--script", path, "--history", NULL };
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
-	int status;
-	assert_int_equal(th_wait_pid(pid, WAIT_MS, &status), 0);
-	char *text = th_slurp(cout), *etext = th_slurp(cerr);
-	assert_non_null(text);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", text, etext ? etext : "");
-	print_message("%s", text);
+	char cout[PATH_MAX], cerr[PATH_MAX], *text, *etext;
+	pid_t pid = edf_spawn_scripted(d, "shape.script", script, cout, cerr);
+	edf_wait_scripted(pid, cout, cerr, &text, &etext);
 	if (!strstr(text, "stamp a cube (0.20 m) at (0.00, 1.00, -0.50)") ||
 	    !strstr(text, "inset 1 face of mesh") || !strstr(text, "by 0.25 (lamport") ||
 	    !strstr(text, "rotate 4 vertices of mesh") || !strstr(text, "by 45 degrees about their centre (lamport"))
@@ -150,18 +79,11 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 	assert_non_null(strstr(text, " entries, 0 refused, ")); /* the scene took every entry */
 
 	/* The daemon's scene: the inset cube (the rotate keeps the counts). */
-	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
-	struct json_object *o;
-	for (;;) {
-		o = scene_json(d);
-		if (jnum(o, "faces") == 10 || th_now_ns() > end)
-			break;
-		json_object_put(o);
-		usleep(50 * 1000);
-	}
-	assert_int_equal(jnum(o, "meshes"), 1);
-	assert_int_equal(jnum(o, "faces"), 10);
-	assert_int_equal(jnum(o, "vertices"), 12);
+	dt_wait_scene(d, "faces", 10);
+	struct json_object *o = edf_scene_json(d);
+	assert_int_equal(dt_u64(o, "meshes"), 1);
+	assert_int_equal(dt_u64(o, "faces"), 10);
+	assert_int_equal(dt_u64(o, "vertices"), 12);
 	struct json_object *v = NULL;
 	assert_true(json_object_object_get_ex(o, "session", &v));
 	char sid[64];
@@ -172,8 +94,8 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 	char obj[PATH_MAX];
 	snprintf(obj, sizeof obj, "%s/shape.obj", d->dir);
 	const char *eargs[] = { "export", "--session", sid, obj, NULL };
-	if (th_ctl(d, eargs, out, sizeof out, err, sizeof err) != 0)
-		fail_msg("thetactl export failed: %s", err);
+	if (th_ctl(d, eargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
+		fail_msg("thetactl export failed: %s", edf_err);
 	char *otext = th_slurp(obj);
 	assert_non_null(otext);
 	double r = 0.075 * sqrt(2.0);
@@ -186,9 +108,9 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 
 	/* The log: the create and the two patches, by this user. */
 	const char *largs[] = { "log", NULL };
-	assert_int_equal(th_ctl(d, largs, out, sizeof out, err, sizeof err), 0);
-	assert_non_null(strstr(out, "mesh.create"));
-	char *p1 = strstr(out, "mesh.patch");
+	assert_int_equal(th_ctl(d, largs, edf_out, sizeof edf_out, edf_err, sizeof edf_err), 0);
+	assert_non_null(strstr(edf_out, "mesh.create"));
+	char *p1 = strstr(edf_out, "mesh.patch");
 	assert_non_null(p1);
 	assert_non_null(strstr(p1 + 1, "mesh.patch"));
 	free(otext);
@@ -199,7 +121,7 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(inset_and_rotate_reach_the_daemons_scene, teardown),
+		cmocka_unit_test_teardown(inset_and_rotate_reach_the_daemons_scene, dt_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

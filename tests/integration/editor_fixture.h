@@ -1,0 +1,98 @@
+/* Fixtures of the editor's end-to-end tests (test_editor*.c): a real
+ * theta-client driven by a script against a real thetad (th_harness.h;
+ * th_daemontest.h: dt_teardown, dt_u64, dt_wait_scene), and the daemon's
+ * scene as `thetactl scene --json` gives it. Header-only; each test
+ * includes it once. */
+#pragma once
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "th_daemontest.h"
+#include "th_harness.h"
+#include "th_time.h"
+
+#define EDF_WAIT_MS 60000
+
+/* thetactl's stdout and stderr of the last call that used them. */
+static char edf_out[1 << 20], edf_err[65536];
+
+/* The daemon's scene (`thetactl scene --json`); the caller puts it. */
+static inline struct json_object *edf_scene_json(struct th_daemon_proc *d)
+{
+	const char *args[] = { "scene", "--json", NULL };
+	assert_int_equal(th_ctl(d, args, edf_out, sizeof edf_out, edf_err, sizeof edf_err), 0);
+	struct json_object *o = json_tokener_parse(edf_out);
+	assert_non_null(o);
+	return o;
+}
+
+/* The start of every editor script: head and right hand posed, right a
+ * five times (select -> move -> extrude -> subdivide -> vertex ->
+ * primitive), a 20 cm cube stamped at (0, 1, -0.5) (trigger at 1.5 s, off
+ * at 1.6 s). A test's own lines follow, from 3 s on. */
+static const char edf_stamp_a_cube[] =
+	"theta-script 1\n"
+	"0s      head  pose      0 1.6 0   0 0 0 1\n"
+	"0s      right pose      0 1 -0.5  0 0 0 1\n"
+	/* select -> move -> extrude -> subdivide -> vertex -> primitive */
+	"0.5s    right press     a\n"
+	"0.52s   right release   a\n"
+	"0.6s    right press     a\n"
+	"0.62s   right release   a\n"
+	"0.7s    right press     a\n"
+	"0.72s   right release   a\n"
+	"0.8s    right press     a\n"
+	"0.82s   right release   a\n"
+	"0.9s    right press     a\n"
+	"0.92s   right release   a\n"
+	/* stamp a 20 cm cube at (0, 1, -0.5) */
+	"1.5s    right trigger   1\n"
+	"1.6s    right trigger   0\n"
+;
+
+/* A theta-client with --history running edf_stamp_a_cube then script
+ * (written to d->dir/name);
+ * its stdout and stderr go to d->dir/client.out and client.err (paths into
+ * cout, cerr). Its pid. */
+static inline pid_t edf_spawn_scripted(struct th_daemon_proc *d, const char *name, const char *script,
+				       char cout[PATH_MAX], char cerr[PATH_MAX])
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", d->dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(edf_stamp_a_cube, f);
+	fputs(script, f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
+	snprintf(cerr, PATH_MAX, "%s/client.err", d->dir);
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
+				"--require-daemon", "--script", path, "--history", NULL };
+	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* Waits for the scripted client pid to end, which must exit 0: its stdout
+ * (printed) into *text and stderr into *etext (the caller frees both). */
+static inline void edf_wait_scripted(pid_t pid, const char *cout, const char *cerr, char **text, char **etext)
+{
+	int status;
+	assert_int_equal(th_wait_pid(pid, EDF_WAIT_MS, &status), 0);
+	*text = th_slurp(cout);
+	*etext = th_slurp(cerr);
+	assert_non_null(*text);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("theta-client failed:\n%s\n%s", *text, *etext ? *etext : "");
+	print_message("%s", *text);
+}
