@@ -28,6 +28,12 @@
 #define EF_FRAME_NS 11111111ull /* 90 Hz */
 
 static const float ef_nowhere[3] = { 100, 100, 100 }; /* far from every test's meshes */
+/* The tests' cube (ef_new_cube): 20 cm, centred at ef_at; points just
+ * above its top face and in front of its +z face. */
+#define EF_CUBE_SIZE 0.2f
+static const float ef_at[3] = { 0, 1, -0.5f };
+static const float ef_top[3] = { 0, 1.11f, -0.5f };
+static const float ef_front[3] = { 0, 1, -0.39f };
 
 struct ef_cmd {
 	uint16_t type;
@@ -219,6 +225,15 @@ static inline uint64_t ef_cube_turned(struct ef *f, struct lt_author *by, const 
 static inline uint64_t ef_cube(struct ef *f, struct lt_author *by, const float pos[3], float size)
 {
 	return ef_cube_turned(f, by, pos, NULL, size);
+}
+
+/* ef_new(NULL) with the other author's cube (EF_CUBE_SIZE at ef_at, its
+ * entity in *e) folded. */
+static inline struct ef *ef_new_cube(uint64_t *e)
+{
+	struct ef *f = ef_new(NULL);
+	*e = ef_cube(f, &f->other, ef_at, EF_CUBE_SIZE);
+	return f;
 }
 
 static inline const struct th_mesh *ef_mesh_of(struct ef *f, uint64_t entity)

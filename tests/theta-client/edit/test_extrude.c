@@ -7,20 +7,17 @@
 
 #include <math.h>
 
-static const float at[3] = { 0, 1, -0.5f };
-static const float top[3] = { 0, 1.11f, -0.5f };
-
 static void the_cube_top_pulled_up(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_use_tool(f, EDIT_TOOL_EXTRUDE);
 	unsigned n = f->n;
-	ef_frame(f, top, 1, 0, 0);
+	ef_frame(f, ef_top, 1, 0, 0);
 	const struct edit_preview *pv = edit_preview(f->ed);
 	assert_true(pv->active);
 	for (int i = 1; i <= 5; i++) {
-		ef_frame(f, (float[3]){ top[0] + 0.02f, top[1] + 0.01f * (float)i, top[2] }, 1, 0, 0);
+		ef_frame(f, (float[3]){ ef_top[0] + 0.02f, ef_top[1] + 0.01f * (float)i, ef_top[2] }, 1, 0, 0);
 		struct th_mesh_stats st;
 		th_mesh_stats(pv->m, &st);
 		assert_int_equal(st.faces, 10);
@@ -31,7 +28,7 @@ static void the_cube_top_pulled_up(void **state)
 	struct th_mesh_stats st;
 	ef_mesh_is(f, e, 8, 6, NULL);
 	assert_int_equal(f->n, n);
-	ef_frame(f, (float[3]){ top[0], top[1] + 0.05f, top[2] }, 0, 0, 0);
+	ef_frame(f, (float[3]){ ef_top[0], ef_top[1] + 0.05f, ef_top[2] }, 0, 0, 0);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
@@ -50,11 +47,11 @@ static void the_cube_top_pulled_up(void **state)
 
 static void a_region_of_selected_faces(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	/* Select the top and the +z face. */
 	ef_next_option(f, 1);
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	f->in.hand[INP_RIGHT].grip = 1;
 	ef_click(f, (float[3]){ 0, 1, -0.39f });
 	f->in.hand[INP_RIGHT].grip = 0;
@@ -66,9 +63,9 @@ static void a_region_of_selected_faces(void **state)
 	ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_deliver(f);
 	unsigned n = f->n;
-	ef_frame(f, top, 1, 0, 0);
-	ef_frame(f, (float[3]){ top[0], top[1] + 0.05f, top[2] + 0.05f }, 1, 0, 0);
-	ef_frame(f, (float[3]){ top[0], top[1] + 0.05f, top[2] + 0.05f }, 0, 0, 0);
+	ef_frame(f, ef_top, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_top[0], ef_top[1] + 0.05f, ef_top[2] + 0.05f }, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_top[0], ef_top[1] + 0.05f, ef_top[2] + 0.05f }, 0, 0, 0);
 	assert_int_equal(f->n, n + 1);
 	ef_deliver(f);
 	struct th_mesh_stats st;
@@ -87,7 +84,7 @@ static void a_plane_edge_pulled_by_the_hand(void **state)
 	ef_next_option(f, 6);
 	assert_string_equal(edit_option_name(f->ed), "plane");
 	ef_deliver(f);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	ef_deliver(f);
 	uint64_t e = ef_newest_entity(f);
 	struct th_mesh_stats st;

@@ -5,7 +5,6 @@
  * Rejections and refusals put the list right. */
 #include "edit_fix.h"
 
-static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 7, 7, 7 };
 
 static const struct th_c_transform *xf(struct ef *f, uint64_t e)
@@ -16,16 +15,16 @@ static const struct th_c_transform *xf(struct ef *f, uint64_t e)
 /* Moves entity e (move tool in hand) by dx along x. */
 static void drag_x(struct ef *f, float x0, float dx)
 {
-	ef_frame(f, (float[3]){ x0, at[1], at[2] }, 1, 0, 0);
-	ef_frame(f, (float[3]){ x0 + dx, at[1], at[2] }, 1, 0, 0);
-	ef_frame(f, (float[3]){ x0 + dx, at[1], at[2] }, 0, 0, 0);
+	ef_frame(f, (float[3]){ x0, ef_at[1], ef_at[2] }, 1, 0, 0);
+	ef_frame(f, (float[3]){ x0 + dx, ef_at[1], ef_at[2] }, 1, 0, 0);
+	ef_frame(f, (float[3]){ x0 + dx, ef_at[1], ef_at[2] }, 0, 0, 0);
 	ef_deliver(f);
 }
 
 static void undo_and_redo_name_the_users_entries(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	/* Before anything of ours is logged: nothing to undo, said. */
 	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
 	assert_non_null(strstr(edit_take_message(f->ed), "nothing to undo yet"));
@@ -90,8 +89,8 @@ static void undo_and_redo_name_the_users_entries(void **state)
 
 static void a_rejected_undo_leaves_the_edit_standing(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_next_tool(f, 1);
 	ef_deliver(f);
 	drag_x(f, 0, 0.1f);

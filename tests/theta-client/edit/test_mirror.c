@@ -3,17 +3,15 @@
  * one mesh.patch; a plane through the mesh is refused with the reason. */
 #include "edit_fix.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-
 static void a_copy_across_the_plane_at_the_tip(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_use_tool(f, EDIT_TOOL_MIRROR);
 	assert_string_equal(edit_option_name(f->ed), "x");
 	/* Through the middle of the cube: refused, said. */
 	unsigned n = f->n;
-	ef_refused(f, at, "mirror: ");
+	ef_refused(f, ef_at, "mirror: ");
 	/* 4 cm beyond the +x face: a second cube on the far side of x = 0.14. */
 	ef_click(f, (float[3]){ 0.14f, 1, -0.5f });
 	assert_int_equal(f->n, n + 1);

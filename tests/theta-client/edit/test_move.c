@@ -6,12 +6,10 @@
 
 #include <math.h>
 
-static const float at[3] = { 0, 1, -0.5f };
-
 static void drag_previews_every_frame_and_sends_one_command(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_next_tool(f, 1);
 	assert_int_equal(edit_tool(f->ed), EDIT_TOOL_MOVE);
 	ef_deliver(f); /* the tool.state */
@@ -25,15 +23,15 @@ static void drag_previews_every_frame_and_sends_one_command(void **state)
 	for (int i = 1; i <= 30; i++) {
 		float p[3] = { tip[0] + 0.0101f * (float)i, tip[1], tip[2] };
 		ef_frame(f, p, 1, 0, 0);
-		assert_float_equal(pv->xf.position[0], at[0] + 0.01f * (float)i, 1e-5);
-		assert_float_equal(pv->xf.position[1], at[1], 1e-6);
+		assert_float_equal(pv->xf.position[0], ef_at[0] + 0.01f * (float)i, 1e-5);
+		assert_float_equal(pv->xf.position[1], ef_at[1], 1e-6);
 		assert_int_equal(pv->frames, (uint64_t)i);
 		assert_int_equal(ef_count_writes(f, TH_COMP_TRANSFORM), 0);
 	}
 	/* While dragging only the selection went out; the scene is where it was. */
 	assert_int_equal(ef_count_writes(f, TH_COMP_SELECTION), f->n - before);
 	const struct th_c_transform *t = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
-	assert_float_equal(t->position[0], at[0], 0);
+	assert_float_equal(t->position[0], ef_at[0], 0);
 	unsigned sel_writes = f->n - before;
 	float end[3] = { tip[0] + 0.303f, tip[1], tip[2] };
 	ef_frame(f, end, 0, 0, 0);
@@ -56,7 +54,7 @@ static void drag_previews_every_frame_and_sends_one_command(void **state)
 static void short_drags_misses_and_switches_send_nothing(void **state)
 {
 	struct ef *f = ef_new(NULL);
-	ef_cube(f, &f->other, at, 0.2f);
+	ef_cube(f, &f->other, ef_at, 0.2f);
 	ef_next_tool(f, 1);
 	ef_deliver(f);
 	/* Nothing at the tip: said, nothing sent. */
@@ -67,18 +65,18 @@ static void short_drags_misses_and_switches_send_nothing(void **state)
 	ef_frame(f, (float[3]){ 3, 3, 3 }, 0, 0, 0);
 	assert_int_equal(f->n, n);
 	/* A grab moved 0.4 mm: no move. */
-	ef_frame(f, at, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0] + 0.0004f, at[1], at[2] }, 0, 0, 0);
+	ef_frame(f, ef_at, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.0004f, ef_at[1], ef_at[2] }, 0, 0, 0);
 	assert_int_equal(ef_count_writes(f, TH_COMP_TRANSFORM), 0);
 	ef_deliver(f);
 	/* A grab, a drag, then right a (next tool): cancelled. */
 	n = f->n;
-	ef_frame(f, at, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, 0, 0);
+	ef_frame(f, ef_at, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 1, 0, 0);
 	assert_true(edit_preview(f->ed)->active);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, TH_BUTTON_A, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 1, TH_BUTTON_A, 0);
 	assert_false(edit_preview(f->ed)->active);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 0, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 0, 0, 0);
 	ef_settle(f);
 	struct th_pl_tool_state ts;
 	ef_last_tool_state(f, &ts);
@@ -90,8 +88,8 @@ static void short_drags_misses_and_switches_send_nothing(void **state)
 
 static void faces_move_as_one_patch_previewed_on_a_copy(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
 	ef_next_option(f, 1); /* face */
 	assert_string_equal(edit_option_name(f->ed), "face");
@@ -136,13 +134,13 @@ static void faces_move_as_one_patch_previewed_on_a_copy(void **state)
 
 static void the_hand_turns_the_object_in_15_degree_steps(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
 	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
 	ef_deliver(f);
 	/* Grab 5 cm right of the centre, turn the hand 50 degrees about +y. */
-	float grab[3] = { at[0] + 0.05f, at[1], at[2] };
+	float grab[3] = { ef_at[0] + 0.05f, ef_at[1], ef_at[2] };
 	ef_frame(f, grab, 1, 0, 0);
 	float half = 50.0f * (float)M_PI / 360.0f;
 	float *rot = f->in.hand[INP_RIGHT].pose.rotation;

@@ -10,7 +10,6 @@
 
 #include "edit/edit_pick.h"
 
-static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 5, 5, 5 };
 
 /* Vertices of m at (x, y, z) within 1e-5. */
@@ -46,8 +45,8 @@ static void the_options_keep_the_modes_first(void **state)
 
 static void rotate_the_face_at_the_tip_in_15_degree_steps(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f }; /* above the top face */
 	hand_about_y(f, 0);
@@ -97,8 +96,8 @@ static void rotate_the_face_at_the_tip_in_15_degree_steps(void **state)
 
 static void scale_by_the_hands_distance_from_the_centre(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_MOVE, 5, "scale");
 	/* At the face's centre: no ratio to follow; said, nothing sent. */
 	ef_frame(f, (float[3]){ 0, 1.1f, -0.5f }, 1, 0, 0);
@@ -159,7 +158,7 @@ static void a_turned_entity_turns_in_world_space(void **state)
 {
 	struct ef *f = ef_new(NULL);
 	float h = sqrtf(0.5f);
-	uint64_t e = ef_cube_turned(f, &f->other, at, (float[4]){ h, 0, 0, h }, 0.2f);
+	uint64_t e = ef_cube_turned(f, &f->other, ef_at, (float[4]){ h, 0, 0, h }, 0.2f);
 	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f };
 	hand_about_y(f, 0);
@@ -181,7 +180,7 @@ static void a_turned_entity_turns_in_world_space(void **state)
 		if (fabsf(w[1] - 1.1f) > 1e-5f)
 			continue;
 		top++;
-		float x = w[0] - at[0], z = w[2] - at[2];
+		float x = w[0] - ef_at[0], z = w[2] - ef_at[2];
 		on_axes += (fabsf(fabsf(x) - r) < 1e-5f && fabsf(z) < 1e-5f) ||
 			   (fabsf(fabsf(z) - r) < 1e-5f && fabsf(x) < 1e-5f);
 	}
@@ -193,8 +192,8 @@ static void a_turned_entity_turns_in_world_space(void **state)
 /* Undo of a rotate puts the face back. */
 static void a_rotate_undoes(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
 	const float grab[3] = { 0.03f, 1.11f, -0.5f };
 	hand_about_y(f, 0);

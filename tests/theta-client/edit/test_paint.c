@@ -6,9 +6,6 @@
 
 #include "edit/edit_palette.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-static const float top[3] = { 0, 1.11f, -0.5f };
-
 static void palette_has_24_colours_glass_and_metal(void **state)
 {
 	assert_true(EDIT_PALETTE_SLOTS >= 26);
@@ -35,14 +32,14 @@ static void palette_has_24_colours_glass_and_metal(void **state)
 
 static void first_use_defines_the_material_then_paints(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PAINT), 0);
 	ef_next_option(f, 11); /* blue */
 	assert_string_equal(edit_option_name(f->ed), "blue");
 	ef_deliver(f);
 	unsigned n = f->n;
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	assert_int_equal(f->n, n + 2);
 	union th_pl_any pl;
 	ef_decode(f, n, TH_CMD_MATERIAL_SET, &pl);
@@ -59,7 +56,7 @@ static void first_use_defines_the_material_then_paints(void **state)
 	assert_int_equal(m->faces[fs].material, edit_palette_material(11));
 	assert_true(th_scene_material(ef_scene(f), edit_palette_material(11))->defined);
 	/* The same face again: already blue, nothing sent. */
-	ef_refused(f, top, "already blue");
+	ef_refused(f, ef_top, "already blue");
 	/* The whole mesh (stick up: parameter 1): five faces, no second material.set. */
 	f->in.hand[INP_RIGHT].thumbstick[1] = 1;
 	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
@@ -67,7 +64,7 @@ static void first_use_defines_the_material_then_paints(void **state)
 	ef_frame(f, (float[3]){ 9, 9, 9 }, 0, 0, 0);
 	ef_deliver(f);
 	n = f->n;
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(f->n, n + 1);
 	ef_decode(f, n, TH_CMD_MESH_PATCH, &pl);
 	assert_int_equal(pl.mesh_patch.ops_count, 5);
@@ -84,7 +81,7 @@ static void first_use_defines_the_material_then_paints(void **state)
 static void a_material_already_in_the_scene_is_not_sent_again(void **state)
 {
 	struct ef *f = ef_new(NULL);
-	ef_cube(f, &f->other, at, 0.2f);
+	ef_cube(f, &f->other, ef_at, 0.2f);
 	/* Another client defined metal exactly. */
 	struct th_pl_material_set ms;
 	edit_palette_payload(EDIT_PALETTE_METAL, &ms);
@@ -100,7 +97,7 @@ static void a_material_already_in_the_scene_is_not_sent_again(void **state)
 	assert_string_equal(edit_option_name(f->ed), "metal");
 	ef_deliver(f);
 	unsigned n = f->n;
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	/* Nothing at the tip: said. */

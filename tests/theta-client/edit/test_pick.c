@@ -8,8 +8,6 @@
 
 #include "edit/edit_pick.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-
 /* The id of the face of m whose normal (mesh space) is closest to n. */
 static uint64_t face_facing(const struct th_mesh *m, const float n[3])
 {
@@ -30,8 +28,8 @@ static uint64_t face_facing(const struct th_mesh *m, const float n[3])
 
 static void faces_edges_vertices_within_the_radius(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	const struct th_mesh *m = ef_mesh_of(f, e);
 	struct edit_hit h;
 	/* 1 cm above the top face's centre. */
@@ -69,11 +67,11 @@ static void faces_edges_vertices_within_the_radius(void **state)
 
 static void object_inside_or_near(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	struct edit_hit h;
 	/* Inside the cube, farther than the radius from every face. */
-	assert_int_equal(edit_pick(ef_scene(f), at, 0.01f, TH_SELECT_OBJECT, &h), 1);
+	assert_int_equal(edit_pick(ef_scene(f), ef_at, 0.01f, TH_SELECT_OBJECT, &h), 1);
 	assert_int_equal(h.entity, e);
 	assert_int_equal(h.element, TH_SELECT_WHOLE);
 	assert_float_equal(h.dist, 0, 0);

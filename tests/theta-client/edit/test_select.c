@@ -6,9 +6,6 @@
  * entity it leaves. */
 #include "edit_fix.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-static const float top[3] = { 0, 1.11f, -0.5f };    /* above the top face */
-static const float front[3] = { 0, 1, -0.39f };     /* in front of the +z face */
 static const float nowhere[3] = { 5, 5, 5 };
 
 static uint64_t my_owner(struct ef *f)
@@ -18,11 +15,11 @@ static uint64_t my_owner(struct ef *f)
 
 static void a_face_click_replicates_with_the_user_as_owner(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_next_option(f, 1); /* face */
 	assert_string_equal(edit_option_name(f->ed), "face");
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	const struct edit_selection *s = edit_selection(f->ed);
 	assert_int_equal(s->entity, e);
 	assert_int_equal(s->mode, TH_SELECT_FACE);
@@ -51,22 +48,22 @@ static void a_face_click_replicates_with_the_user_as_owner(void **state)
 
 static void grip_adds_and_toggles_an_empty_click_clears(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_next_option(f, 1);
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	ef_deliver(f);
 	ef_frame(f, nowhere, 0, 0, 0);
 	ef_deliver(f);
 	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, front);
+	ef_click(f, ef_front);
 	const struct edit_selection *s = edit_selection(f->ed);
 	assert_int_equal(s->n, 2);
 	uint64_t front_face = s->el[1].id;
 	ef_deliver(f);
 	assert_int_equal(ef_selection(f, e)->element, front_face);
 	/* Again with the grip: the front face leaves the selection. */
-	ef_click(f, front);
+	ef_click(f, ef_front);
 	assert_int_equal(s->n, 1);
 	assert_true(s->el[0].id != front_face);
 	f->in.hand[INP_RIGHT].grip = 0;
@@ -83,8 +80,8 @@ static void grip_adds_and_toggles_an_empty_click_clears(void **state)
 
 static void modes_edge_vertex_object(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	const struct th_mesh *m = ef_mesh_of(f, e);
 	ef_next_option(f, 2); /* edge */
 	ef_click(f, (float[3]){ 0, 1.11f, -0.39f });
@@ -97,7 +94,7 @@ static void modes_edge_vertex_object(void **state)
 	assert_true(th_mesh_vert_find(m, s->el[0].id) >= 0);
 	ef_next_option(f, 1); /* object */
 	assert_string_equal(edit_option_name(f->ed), "object");
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(s->mode, TH_SELECT_OBJECT);
 	assert_int_equal(s->n, 0);
 	ef_deliver(f);
@@ -111,9 +108,9 @@ static void modes_edge_vertex_object(void **state)
 static void moving_to_another_entity_and_losing_one(void **state)
 {
 	struct ef *f = ef_new(NULL);
-	uint64_t a = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t a = ef_cube(f, &f->other, ef_at, 0.2f);
 	uint64_t b = ef_cube(f, &f->other, (float[3]){ 1, 1, -0.5f }, 0.2f);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	ef_deliver(f);
 	ef_frame(f, nowhere, 0, 0, 0);
 	ef_deliver(f);
@@ -134,10 +131,10 @@ static void moving_to_another_entity_and_losing_one(void **state)
 
 static void one_tool_state_brings_the_key_and_others_selections_count(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	uint64_t e2 = ef_cube(f, &f->other, (float[3]){ 1, 1, -0.5f }, 0.2f);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
 	/* Acknowledged, its log entry not yet here: no second tool.state. */
 	struct ef_cmd *c = &f->cmds[0];

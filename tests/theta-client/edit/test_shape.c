@@ -6,9 +6,6 @@
 
 #include <math.h>
 
-static const float at[3] = { 0, 1, -0.5f };
-static const float top[3] = { 0, 1.11f, -0.5f };   /* above the top face */
-static const float front[3] = { 0, 1, -0.39f };    /* in front of the +z face */
 static const float nowhere[3] = { 5, 5, 5 };
 
 static unsigned verts_where(const struct th_mesh *m, int axis, float v)
@@ -41,11 +38,11 @@ static void shape_comes_after_mirror(void **state)
 
 static void inset_the_face_at_the_tip_then_the_selection(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 0, "inset");
 	unsigned n = f->n;
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
@@ -65,7 +62,7 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 	 * 0.30 (the parameter one step up). */
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
 	ef_next_option(f, 1); /* face */
-	ef_click(f, front);
+	ef_click(f, ef_front);
 	f->in.hand[INP_RIGHT].grip = 1;
 	ef_click(f, (float[3]){ 0.11f, 1, -0.5f });
 	f->in.hand[INP_RIGHT].grip = 0;
@@ -73,7 +70,7 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 0, "inset");
 	ef_param_up(f, 1);
-	ef_click(f, front);
+	ef_click(f, ef_front);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 20, 18, NULL);
 	assert_non_null(strstr(ef_last_edit(f), "inset 2 faces of mesh "));
@@ -92,18 +89,18 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 /* The top and front faces as one region: one ring of 6 quads round both. */
 static void inset_region_rings_the_selection_once(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
 	ef_next_option(f, 1); /* face */
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, front);
+	ef_click(f, ef_front);
 	f->in.hand[INP_RIGHT].grip = 0;
 	assert_int_equal(edit_selection(f->ed)->n, 2);
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 6, "inset region");
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 14, 12, NULL); /* 6 new corners; 6 - 2 + 2 + 6 faces */
 	assert_non_null(strstr(ef_last_edit(f), "inset 2 faces of mesh "));
@@ -134,11 +131,11 @@ static bool faces_point(const struct th_mesh *m, bool out)
 
 static void flip_the_mesh_but_not_part_of_a_piece(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 4, "flip");
 	assert_true(faces_point(ef_mesh_of(f, e), true));
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 8, 6, NULL);
 	assert_true(faces_point(ef_mesh_of(f, e), false));
@@ -147,11 +144,11 @@ static void flip_the_mesh_but_not_part_of_a_piece(void **state)
 	/* One selected face of the closed cube: refused with the reason. */
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
 	ef_next_option(f, 1);
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 4, "flip");
 	unsigned n = f->n;
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(f->n, n);
 	const char *msg = edit_take_message(f->ed);
 	assert_non_null(msg);
@@ -166,16 +163,16 @@ static void flip_the_mesh_but_not_part_of_a_piece(void **state)
 
 static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
 	/* Grab the cube, drag 30 cm along +x: previewed, nothing sent. */
 	unsigned n = f->n;
-	ef_frame(f, at, 1, 0, 0);
+	ef_frame(f, ef_at, 1, 0, 0);
 	const struct edit_preview *pv = edit_preview(f->ed);
 	assert_true(pv->active && pv->has_mesh);
 	for (int i = 1; i <= 30; i++) {
-		ef_frame(f, (float[3]){ at[0] + 0.0101f * (float)i, at[1], at[2] }, 1, 0, 0);
+		ef_frame(f, (float[3]){ ef_at[0] + 0.0101f * (float)i, ef_at[1], ef_at[2] }, 1, 0, 0);
 		struct th_mesh_stats st;
 		th_mesh_stats(pv->m, &st);
 		assert_int_equal(st.vertices, 16);
@@ -184,7 +181,7 @@ static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 	}
 	assert_int_equal(f->n, n);
 	ef_mesh_is(f, e, 8, 6, NULL);
-	ef_frame(f, (float[3]){ at[0] + 0.303f, at[1], at[2] }, 0, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.303f, ef_at[1], ef_at[2] }, 0, 0, 0);
 	assert_false(pv->active);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
@@ -195,7 +192,7 @@ static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 	assert_non_null(strstr(ef_last_edit(f), "moved by (0.300, 0.000, 0.000)"));
 	/* A click: both cubes again, one step (0.10 m x 1.25) along x. */
 	ef_param_up(f, 1);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 32, 24, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0.525f), 4);
@@ -207,27 +204,27 @@ static void duplicate_follows_the_hand_or_steps_along_x(void **state)
 	assert_int_equal(edit_selection(f->ed)->n, 1);
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
-	ef_frame(f, at, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0], at[1] + 0.2f, at[2] }, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0], at[1] + 0.2f, at[2] }, 0, 0, 0);
+	ef_frame(f, ef_at, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0], ef_at[1] + 0.2f, ef_at[2] }, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0], ef_at[1] + 0.2f, ef_at[2] }, 0, 0, 0);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 36, 25, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 1, 0.3f), 4);
 	assert_non_null(strstr(ef_last_edit(f), "duplicate 1 face of mesh "));
 	/* A tool switch mid-drag sends nothing. */
-	ef_frame(f, at, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, 0, 0);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 1, TH_BUTTON_B, 0);
+	ef_frame(f, ef_at, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 1, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 1, TH_BUTTON_B, 0);
 	assert_false(edit_preview(f->ed)->active);
-	ef_frame(f, (float[3]){ at[0] + 0.2f, at[1], at[2] }, 0, 0, 0);
+	ef_frame(f, (float[3]){ ef_at[0] + 0.2f, ef_at[1], ef_at[2] }, 0, 0, 0);
 	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), 3);
 	ef_free(f);
 }
 
 static void loop_cut_at_the_midpoint_or_at_the_tip(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 1, "loop cut");
 	/* On the top front edge (along x): a ring round the cube at x = 0. */
 	ef_click(f, (float[3]){ 0.02f, 1.1f, -0.4f });
@@ -250,8 +247,8 @@ static void loop_cut_at_the_midpoint_or_at_the_tip(void **state)
 
 static void bevel_an_edge_and_the_selected_edges(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 2, "bevel");
 	ef_click(f, (float[3]){ 0.02f, 1.1f, -0.4f }); /* the top front edge */
 	ef_deliver(f);
@@ -358,7 +355,7 @@ static void a_copy_too_large_for_one_edit_is_refused_at_the_grab(void **state)
 	const char *why = NULL;
 	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
 	assert_int_equal(p.n, 19 * 19 + 5 * 18 * 18);
-	uint64_t e = ef_create(f, &f->other, at, &p);
+	uint64_t e = ef_create(f, &f->other, ef_at, &p);
 	th_patch_fini(&p);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 5, "duplicate");
 	const float tip[3] = { 0.01f, 1.01f, -0.5f };

@@ -3,17 +3,14 @@
  * as one mesh.patch the scene takes. */
 #include "edit_fix.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-static const float top[3] = { 0, 1.11f, -0.5f };
-
 static void a_face_then_the_whole_mesh(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_use_tool(f, EDIT_TOOL_SUBDIVIDE);
 	assert_string_equal(edit_option_name(f->ed), "faces");
 	unsigned n = f->n;
-	ef_click(f, top);
+	ef_click(f, ef_top);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
@@ -22,7 +19,7 @@ static void a_face_then_the_whole_mesh(void **state)
 	ef_next_option(f, 1);
 	assert_string_equal(edit_option_name(f->ed), "smooth");
 	ef_deliver(f);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	ef_deliver(f);
 	th_mesh_stats(ef_mesh_of(f, e), &st);
 	assert_int_equal(st.euler, 2);

@@ -6,7 +6,6 @@
 
 #include <math.h>
 
-static const float at[3] = { 0, 1, -0.5f };
 static const float nowhere[3] = { 7, 7, 7 };
 
 static void tools_cycle_and_replicate_with_tool_state(void **state)
@@ -90,7 +89,7 @@ static void the_parameter_stays_in_range(void **state)
 	assert_int_equal((int8_t)ts.settings[2], EDIT_PARAM_MAX);
 	/* The stamp is as large as a stamp may be. */
 	unsigned n = f->n;
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(f->n, n + 1);
 	assert_non_null(strstr(ef_last_text(f), "(5.00 m)"));
 	ef_free(f);
@@ -112,12 +111,12 @@ static void others_tool_state_is_remembered(void **state)
 
 static void trigger_hysteresis_and_clicks(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	/* 0.5 is neither a press nor, once pressed, a release. */
-	ef_frame(f, at, 0.5f, 0, 0);
+	ef_frame(f, ef_at, 0.5f, 0, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
-	ef_frame(f, at, 0.6f, 0, 0);
+	ef_frame(f, ef_at, 0.6f, 0, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, e);
 	ef_frame(f, nowhere, 0.5f, 0, 0); /* still held: no new click */
 	assert_int_equal(edit_selection(f->ed)->entity, e);
@@ -126,7 +125,7 @@ static void trigger_hysteresis_and_clicks(void **state)
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
 	ef_frame(f, nowhere, 0, 0, 0);
 	/* The trigger button pressed and released within one frame clicks. */
-	ef_frame(f, at, 0, TH_BUTTON_TRIGGER, 0);
+	ef_frame(f, ef_at, 0, TH_BUTTON_TRIGGER, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, e);
 	/* Tracking lost: no click. */
 	ef_frame(f, nowhere, 0, 0, 0);
@@ -138,9 +137,9 @@ static void trigger_hysteresis_and_clicks(void **state)
 
 static void delete_destroys_the_object(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
-	ef_click(f, at); /* select it */
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
+	ef_click(f, ef_at); /* select it */
 	ef_deliver(f);
 	ef_frame(f, nowhere, 0, 0, 0);
 	ef_deliver(f);
@@ -149,7 +148,7 @@ static void delete_destroys_the_object(void **state)
 	ef_frame(f, nowhere, 0, 0, 0);
 	ef_deliver(f);
 	unsigned n = f->n;
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_ENTITY_DESTROY);
 	assert_int_equal(f->cmds[n].scope, e);
@@ -167,8 +166,8 @@ static void delete_destroys_the_object(void **state)
 
 static void delete_faces_and_vertices(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_DELETE), 0);
 	ef_next_option(f, 1); /* face */
 	ef_deliver(f);
@@ -197,7 +196,7 @@ static void delete_faces_and_vertices(void **state)
 static void a_stamp_snaps_to_a_face_centre_and_bad_configs_are_refused(void **state)
 {
 	struct ef *f = ef_new(NULL);
-	ef_cube(f, &f->other, at, 0.2f);
+	ef_cube(f, &f->other, ef_at, 0.2f);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
 	ef_frame(f, nowhere, 0, 0, 0);
 	ef_deliver(f);

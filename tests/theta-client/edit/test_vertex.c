@@ -3,12 +3,10 @@
  * free in the selected mesh; each one mesh.patch the scene takes. */
 #include "edit_fix.h"
 
-static const float at[3] = { 0, 1, -0.5f };
-
 static void on_an_edge_in_a_face_and_free(void **state)
 {
-	struct ef *f = ef_new(NULL);
-	uint64_t e = ef_cube(f, &f->other, at, 0.2f);
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
 	ef_use_tool(f, EDIT_TOOL_VERTEX);
 	/* On the top front edge, a quarter along. */
 	ef_click(f, (float[3]){ -0.05f, 1.1f, -0.4f });
@@ -24,7 +22,7 @@ static void on_an_edge_in_a_face_and_free(void **state)
 	assert_non_null(strstr(edit_take_message(f->ed), "select a mesh"));
 	/* With the cube selected: a free vertex, snapped. */
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
-	ef_click(f, at);
+	ef_click(f, ef_at);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_VERTEX), 0);
 	ef_deliver(f);
 	ef_click(f, (float[3]){ 0.004f, 1.503f, -0.5f });
