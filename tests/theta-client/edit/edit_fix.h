@@ -376,6 +376,15 @@ static inline void ef_settle(struct ef *f)
 	ef_deliver(f);
 }
 
+/* Everything delivered, one frame far from everything (the editor
+ * replicates its selection in a frame), that delivered too. */
+static inline void ef_publish(struct ef *f)
+{
+	ef_deliver(f);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
+	ef_deliver(f);
+}
+
 /* Tool chosen, one frame far from everything, its tool.state delivered. */
 static inline void ef_use_tool(struct ef *f, uint32_t tool)
 {

@@ -59,9 +59,7 @@ static void a_region_of_selected_faces(void **state)
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_EXTRUDE), 0);
 	ef_next_option(f, 1);
 	assert_string_equal(edit_option_name(f->ed), "region");
-	ef_deliver(f);
-	ef_frame(f, ef_nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_publish(f);
 	unsigned n = f->n;
 	ef_frame(f, ef_top, 1, 0, 0);
 	ef_frame(f, (float[3]){ ef_top[0], ef_top[1] + 0.05f, ef_top[2] + 0.05f }, 1, 0, 0);

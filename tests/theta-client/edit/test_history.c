@@ -5,8 +5,6 @@
  * Rejections and refusals put the list right. */
 #include "edit_fix.h"
 
-static const float nowhere[3] = { 7, 7, 7 };
-
 static const struct th_c_transform *xf(struct ef *f, uint64_t e)
 {
 	return th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
@@ -26,7 +24,7 @@ static void undo_and_redo_name_the_users_entries(void **state)
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
 	/* Before anything of ours is logged: nothing to undo, said. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	assert_non_null(strstr(edit_take_message(f->ed), "nothing to undo yet"));
 	assert_int_equal(ef_count(f, TH_CMD_EDIT_UNDO), 0);
 	ef_next_tool(f, 1); /* move */
@@ -41,7 +39,7 @@ static void undo_and_redo_name_the_users_entries(void **state)
 	uint64_t second_lamport = second->lamport;
 
 	/* Undo: names the second move. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	union th_pl_any pl;
 	ef_decode(f, f->n - 1, TH_CMD_EDIT_UNDO, &pl);
 	assert_int_equal(pl.edit_undo.lamport, second_lamport);
@@ -49,11 +47,11 @@ static void undo_and_redo_name_the_users_entries(void **state)
 	ef_deliver(f);
 	assert_float_equal(xf(f, e)->position[0], 0.1f, 1e-5);
 	/* Undo again: the first move; the cube is back at the start. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	ef_deliver(f);
 	assert_float_equal(xf(f, e)->position[0], 0.0f, 1e-5);
 	/* Redo: names the newest undo (of the first move). */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_Y);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_Y);
 	ef_decode(f, f->n - 1, TH_CMD_EDIT_REDO, &pl);
 	const struct edit_hist_entry *last_undo = NULL;
 	for (unsigned i = 0; i < h->n; i++)
@@ -80,9 +78,9 @@ static void undo_and_redo_name_the_users_entries(void **state)
 	assert_int_equal(st->undos, 2);
 	assert_int_equal(st->redos, 1);
 	/* Nothing left to redo. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_Y);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_Y);
 	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_Y);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_Y);
 	assert_non_null(strstr(edit_take_message(f->ed), "nothing to redo"));
 	ef_free(f);
 }
@@ -94,7 +92,7 @@ static void a_rejected_undo_leaves_the_edit_standing(void **state)
 	ef_next_tool(f, 1);
 	ef_deliver(f);
 	drag_x(f, 0, 0.1f);
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	/* The daemon rejects it (say, rate limited). */
 	struct ef_cmd *c = &f->cmds[f->n - 1];
 	assert_int_equal(c->type, TH_CMD_EDIT_UNDO);
@@ -107,7 +105,7 @@ static void a_rejected_undo_leaves_the_edit_standing(void **state)
 	assert_non_null(target);
 	assert_false(target->undone);
 	/* So the next undo names it again. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	union th_pl_any pl;
 	ef_decode(f, f->n - 1, TH_CMD_EDIT_UNDO, &pl);
 	assert_int_equal(pl.edit_undo.lamport, target->lamport);

@@ -10,8 +10,6 @@
 
 #include "edit/edit_pick.h"
 
-static const float nowhere[3] = { 5, 5, 5 };
-
 /* Vertices of m at (x, y, z) within 1e-5. */
 static unsigned verts_at(const struct th_mesh *m, float x, float y, float z)
 {
@@ -145,9 +143,9 @@ static void scale_by_the_hands_distance_from_the_centre(void **state)
 	assert_non_null(strstr(ef_last_edit(f), "scale 2 vertices of mesh "));
 	assert_non_null(strstr(ef_last_edit(f), "by 0.50 about their centre"));
 	/* Nothing at the tip. */
-	ef_frame(f, nowhere, 1, 0, 0);
+	ef_frame(f, ef_nowhere, 1, 0, 0);
 	assert_non_null(strstr(edit_take_message(f->ed), "move: nothing within"));
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_free(f);
 }
 
@@ -204,7 +202,7 @@ static void a_rotate_undoes(void **state)
 	ef_deliver(f);
 	assert_int_equal(verts_at(ef_mesh_of(f, e), 0.1f, 0.1f, 0.1f), 0);
 	assert_non_null(strstr(ef_last_edit(f), "by 30 degrees"));
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	ef_deliver(f);
 	assert_int_equal(verts_at(ef_mesh_of(f, e), 0.1f, 0.1f, 0.1f), 1);
 	ef_free(f);

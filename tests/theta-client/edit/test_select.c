@@ -6,8 +6,6 @@
  * entity it leaves. */
 #include "edit_fix.h"
 
-static const float nowhere[3] = { 5, 5, 5 };
-
 static uint64_t my_owner(struct ef *f)
 {
 	return edit_owner_of(f->me.kp.pk);
@@ -31,7 +29,7 @@ static void a_face_click_replicates_with_the_user_as_owner(void **state)
 	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
 	ef_deliver(f);
 	assert_int_equal(edit_owner(f->ed), my_owner(f));
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(ef_count(f, TH_CMD_COMPONENT_WRITE), 1);
 	ef_deliver(f);
 	const struct th_c_selection *sel = ef_selection(f, e);
@@ -41,7 +39,7 @@ static void a_face_click_replicates_with_the_user_as_owner(void **state)
 	assert_int_equal(sel->element, s->el[0].id);
 	/* Nothing changed: nothing more is written. */
 	unsigned n = f->n;
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(f->n, n);
 	ef_free(f);
 }
@@ -52,9 +50,7 @@ static void grip_adds_and_toggles_an_empty_click_clears(void **state)
 	struct ef *f = ef_new_cube(&e);
 	ef_next_option(f, 1);
 	ef_click(f, ef_top);
-	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_publish(f);
 	f->in.hand[INP_RIGHT].grip = 1;
 	ef_click(f, ef_front);
 	const struct edit_selection *s = edit_selection(f->ed);
@@ -69,7 +65,7 @@ static void grip_adds_and_toggles_an_empty_click_clears(void **state)
 	f->in.hand[INP_RIGHT].grip = 0;
 	ef_deliver(f);
 	/* An empty click: cleared, and the Selection leaves the entity. */
-	ef_click(f, nowhere);
+	ef_click(f, ef_nowhere);
 	assert_int_equal(s->entity, 0);
 	assert_int_equal(f->cmds[f->n - 1].type, TH_CMD_COMPONENT_REMOVE);
 	assert_int_equal(f->cmds[f->n - 1].scope, e);
@@ -97,9 +93,7 @@ static void modes_edge_vertex_object(void **state)
 	ef_click(f, ef_at);
 	assert_int_equal(s->mode, TH_SELECT_OBJECT);
 	assert_int_equal(s->n, 0);
-	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_publish(f);
 	assert_int_equal(ef_selection(f, e)->element, TH_SELECT_WHOLE);
 	assert_int_equal(ef_selection(f, e)->mode, TH_SELECT_OBJECT);
 	ef_free(f);
@@ -111,9 +105,7 @@ static void moving_to_another_entity_and_losing_one(void **state)
 	uint64_t a = ef_cube(f, &f->other, ef_at, 0.2f);
 	uint64_t b = ef_cube(f, &f->other, (float[3]){ 1, 1, -0.5f }, 0.2f);
 	ef_click(f, ef_at);
-	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_publish(f);
 	assert_non_null(ef_selection(f, a));
 	ef_click(f, (float[3]){ 1, 1, -0.5f });
 	ef_deliver(f);
@@ -123,7 +115,7 @@ static void moving_to_another_entity_and_losing_one(void **state)
 	sh_add(&f->log, &f->other, TH_CMD_ENTITY_DESTROY, TH_SCOPE_ENTITY, b, NULL, 0, 0);
 	ef_fold(f);
 	unsigned n = f->n;
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
 	assert_int_equal(f->n, n);
 	ef_free(f);
@@ -144,10 +136,10 @@ static void one_tool_state_brings_the_key_and_others_selections_count(void **sta
 	f->delivered = 1;
 	f->client_seq = 1;
 	for (int k = 0; k < 5; k++)
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
 	ef_fold(f); /* the entry: the key */
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(ef_count_writes(f, TH_COMP_SELECTION), 1);
 	ef_deliver(f);
 	/* Another user selects the second cube. */

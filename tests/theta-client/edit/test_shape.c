@@ -6,8 +6,6 @@
 
 #include <math.h>
 
-static const float nowhere[3] = { 5, 5, 5 };
-
 static unsigned verts_where(const struct th_mesh *m, int axis, float v)
 {
 	unsigned n = 0;
@@ -82,7 +80,7 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 	assert_non_null(strstr(ef_last_edit(f), " by 0.95"));
 	ef_mesh_is(f, e, 24, 22, NULL);
 	/* Nothing at the tip: said, nothing sent. */
-	ef_refused(f, nowhere, "inset: no face within 5 cm");
+	ef_refused(f, ef_nowhere, "inset: no face within 5 cm");
 	ef_free(f);
 }
 
@@ -106,7 +104,7 @@ static void inset_region_rings_the_selection_once(void **state)
 	assert_non_null(strstr(ef_last_edit(f), "inset 2 faces of mesh "));
 	assert_non_null(strstr(ef_last_edit(f), " as one region by 0.25"));
 	/* The face at the tip alone when nothing is selected there. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_MENU);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_MENU);
 	ef_click(f, (float[3]){ 0, 0.89f, -0.5f });
 	ef_deliver(f);
 	ef_mesh_is(f, e, 18, 16, NULL);
@@ -155,7 +153,7 @@ static void flip_the_mesh_but_not_part_of_a_piece(void **state)
 	assert_non_null(strstr(msg, "flip: "));
 	assert_non_null(strstr(msg, "part of a connected piece"));
 	/* Undo the flip: the cube faces out again. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	ef_deliver(f);
 	assert_true(faces_point(ef_mesh_of(f, e), true));
 	ef_free(f);
@@ -240,7 +238,7 @@ static void loop_cut_at_the_midpoint_or_at_the_tip(void **state)
 	ef_mesh_is(f, e, 16, 14, NULL);
 	assert_int_equal(verts_where(ef_mesh_of(f, e), 0, 0.07f), 4);
 	/* Nothing at the tip. */
-	ef_click(f, nowhere);
+	ef_click(f, ef_nowhere);
 	assert_non_null(strstr(edit_take_message(f->ed), "loop cut: no edge within"));
 	ef_free(f);
 }
@@ -328,9 +326,9 @@ static void weld_distance_follows_the_parameter(void **state)
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 3, "weld");
 	for (int i = 0; i < 2; i++) {
 		f->in.hand[INP_RIGHT].thumbstick[1] = -1;
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 		f->in.hand[INP_RIGHT].thumbstick[1] = 0;
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 	}
 	unsigned n = f->n;
 	ef_click(f, (float[3]){ 0.05f, 2.05f, -0.49f });

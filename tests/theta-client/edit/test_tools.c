@@ -6,8 +6,6 @@
 
 #include <math.h>
 
-static const float nowhere[3] = { 7, 7, 7 };
-
 static void tools_cycle_and_replicate_with_tool_state(void **state)
 {
 	struct ef *f = ef_new(NULL);
@@ -45,7 +43,7 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 			assert_int_not_equal(seen[i], seen[k]);
 	}
 	/* b goes back. */
-	ef_frame(f, nowhere, 0, TH_BUTTON_B, 0);
+	ef_frame(f, ef_nowhere, 0, TH_BUTTON_B, 0);
 	assert_int_equal(edit_tool(f->ed), seen[n - 1]);
 	assert_int_equal(edit_set_tool(f->ed, 0), -EINVAL);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MAX + 1), -EINVAL);
@@ -53,16 +51,16 @@ static void tools_cycle_and_replicate_with_tool_state(void **state)
 	before = f->n;
 	f->in.hand[INP_RIGHT].thumbstick[0] = 0.9f;
 	for (int i = 0; i < 5; i++) /* held: one flick */
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f; /* through the centre to the left: another */
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(edit_option(f->ed), 1); /* armed only back near the centre */
 	ef_settle(f);
 	assert_int_equal(f->n, before + 1);
 	f->in.hand[INP_RIGHT].thumbstick[0] = 0;
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	f->in.hand[INP_RIGHT].thumbstick[0] = -0.9f;
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(edit_option(f->ed), 0);
 	f->in.hand[INP_RIGHT].thumbstick[0] = 0;
 	ef_settle(f);
@@ -79,9 +77,9 @@ static void the_parameter_stays_in_range(void **state)
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
 	for (int i = 0; i < EDIT_PARAM_MAX + 4; i++) {
 		f->in.hand[INP_RIGHT].thumbstick[1] = 1;
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 		f->in.hand[INP_RIGHT].thumbstick[1] = 0;
-		ef_frame(f, nowhere, 0, 0, 0);
+		ef_frame(f, ef_nowhere, 0, 0, 0);
 	}
 	ef_settle(f);
 	struct th_pl_tool_state ts;
@@ -118,19 +116,19 @@ static void trigger_hysteresis_and_clicks(void **state)
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
 	ef_frame(f, ef_at, 0.6f, 0, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, e);
-	ef_frame(f, nowhere, 0.5f, 0, 0); /* still held: no new click */
+	ef_frame(f, ef_nowhere, 0.5f, 0, 0); /* still held: no new click */
 	assert_int_equal(edit_selection(f->ed)->entity, e);
-	ef_frame(f, nowhere, 0.4f, 0, 0);
-	ef_frame(f, nowhere, 0.6f, 0, 0); /* a click at nowhere: cleared */
+	ef_frame(f, ef_nowhere, 0.4f, 0, 0);
+	ef_frame(f, ef_nowhere, 0.6f, 0, 0); /* a click at nowhere: cleared */
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	/* The trigger button pressed and released within one frame clicks. */
 	ef_frame(f, ef_at, 0, TH_BUTTON_TRIGGER, 0);
 	assert_int_equal(edit_selection(f->ed)->entity, e);
 	/* Tracking lost: no click. */
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	f->in.hand[INP_RIGHT].pose.valid = false;
-	ef_click(f, nowhere);
+	ef_click(f, ef_nowhere);
 	assert_int_equal(edit_selection(f->ed)->entity, e);
 	ef_free(f);
 }
@@ -140,12 +138,10 @@ static void delete_destroys_the_object(void **state)
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
 	ef_click(f, ef_at); /* select it */
-	ef_deliver(f);
-	ef_frame(f, nowhere, 0, 0, 0);
-	ef_deliver(f);
+	ef_publish(f);
 	assert_non_null(ef_selection(f, e));
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_DELETE), 0);
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_deliver(f);
 	unsigned n = f->n;
 	ef_click(f, ef_at);
@@ -155,10 +151,10 @@ static void delete_destroys_the_object(void **state)
 	ef_deliver(f);
 	assert_false(th_scene_has_entity(ef_scene(f), e));
 	assert_int_equal(edit_selection(f->ed)->entity, 0);
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(f->n, n + 1); /* no Selection removal for a destroyed entity */
 	/* Undo brings it back. */
-	ef_frame(f, nowhere, 0, 0, TH_BUTTON_X);
+	ef_frame(f, ef_nowhere, 0, 0, TH_BUTTON_X);
 	ef_deliver(f);
 	assert_true(th_scene_has_entity(ef_scene(f), e));
 	ef_free(f);
@@ -198,7 +194,7 @@ static void a_stamp_snaps_to_a_face_centre_and_bad_configs_are_refused(void **st
 	struct ef *f = ef_new(NULL);
 	ef_cube(f, &f->other, ef_at, 0.2f);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_PRIMITIVE), 0);
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	ef_deliver(f);
 	unsigned n = f->n;
 	ef_click(f, (float[3]){ 0.013f, 1.12f, -0.487f }); /* near the top face's centre */
@@ -229,7 +225,7 @@ static void a_failing_sink_is_said(void **state)
 	assert_int_equal(edit_stats(f->ed)->send_errors, 1);
 	/* It is tried again next frame. */
 	f->fail_submit = 0;
-	ef_frame(f, nowhere, 0, 0, 0);
+	ef_frame(f, ef_nowhere, 0, 0, 0);
 	assert_int_equal(ef_count(f, TH_CMD_TOOL_STATE), 1);
 	ef_free(f);
 }
