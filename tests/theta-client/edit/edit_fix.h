@@ -385,6 +385,20 @@ static inline void ef_publish(struct ef *f)
 	ef_deliver(f);
 }
 
+/* The select tool with option o (named name: "face", "edge"), a click at
+ * a, a click at b with the grip held: two elements selected. */
+static inline void ef_select_two(struct ef *f, unsigned o, const char *name, const float a[3], const float b[3])
+{
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
+	ef_next_option(f, o);
+	assert_string_equal(edit_option_name(f->ed), name);
+	ef_click(f, a);
+	f->in.hand[INP_RIGHT].grip = 1;
+	ef_click(f, b);
+	f->in.hand[INP_RIGHT].grip = 0;
+	assert_int_equal(edit_selection(f->ed)->n, 2);
+}
+
 /* Tool chosen, one frame far from everything, its tool.state delivered. */
 static inline void ef_use_tool(struct ef *f, uint32_t tool)
 {

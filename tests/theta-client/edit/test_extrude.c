@@ -50,12 +50,7 @@ static void a_region_of_selected_faces(void **state)
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
 	/* Select the top and the +z face. */
-	ef_next_option(f, 1);
-	ef_click(f, ef_top);
-	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, (float[3]){ 0, 1, -0.39f });
-	f->in.hand[INP_RIGHT].grip = 0;
-	assert_int_equal(edit_selection(f->ed)->n, 2);
+	ef_select_two(f, 1, "face", ef_top, ef_front);
 	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_EXTRUDE), 0);
 	ef_next_option(f, 1);
 	assert_string_equal(edit_option_name(f->ed), "region");

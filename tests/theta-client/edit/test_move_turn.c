@@ -29,6 +29,16 @@ static void hand_about_y(struct ef *f, float deg)
 	rot[3] = cosf(half);
 }
 
+static const float grab[3] = { 0.03f, 1.11f, -0.5f }; /* above the top face */
+
+/* The rotate option, the hand unturned, the trigger pressed at grab. */
+static void rotate_grab(struct ef *f)
+{
+	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
+	hand_about_y(f, 0);
+	ef_frame(f, grab, 1, 0, 0);
+}
+
 static void the_options_keep_the_modes_first(void **state)
 {
 	struct ef *f = ef_new(NULL);
@@ -45,10 +55,7 @@ static void rotate_the_face_at_the_tip_in_15_degree_steps(void **state)
 {
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
-	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
-	const float grab[3] = { 0.03f, 1.11f, -0.5f }; /* above the top face */
-	hand_about_y(f, 0);
-	ef_frame(f, grab, 1, 0, 0);
+	rotate_grab(f);
 	const struct edit_preview *pv = edit_preview(f->ed);
 	assert_true(pv->active && pv->has_mesh);
 	assert_int_equal(edit_selection(f->ed)->mode, TH_SELECT_FACE);
@@ -157,10 +164,7 @@ static void a_turned_entity_turns_in_world_space(void **state)
 	struct ef *f = ef_new(NULL);
 	float h = sqrtf(0.5f);
 	uint64_t e = ef_cube_turned(f, &f->other, ef_at, (float[4]){ h, 0, 0, h }, 0.2f);
-	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
-	const float grab[3] = { 0.03f, 1.11f, -0.5f };
-	hand_about_y(f, 0);
-	ef_frame(f, grab, 1, 0, 0);
+	rotate_grab(f);
 	hand_about_y(f, 44);
 	ef_frame(f, grab, 1, 0, 0);
 	ef_frame(f, grab, 0, 0, 0);
@@ -192,10 +196,7 @@ static void a_rotate_undoes(void **state)
 {
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
-	ef_tool_option(f, EDIT_TOOL_MOVE, 4, "rotate");
-	const float grab[3] = { 0.03f, 1.11f, -0.5f };
-	hand_about_y(f, 0);
-	ef_frame(f, grab, 1, 0, 0);
+	rotate_grab(f);
 	hand_about_y(f, 30);
 	ef_frame(f, grab, 1, 0, 0);
 	ef_frame(f, grab, 0, 0, 0);

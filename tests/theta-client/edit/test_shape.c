@@ -58,13 +58,7 @@ static void inset_the_face_at_the_tip_then_the_selection(void **state)
 
 	/* Select the front face and the +x face (grip adds); inset both by
 	 * 0.30 (the parameter one step up). */
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
-	ef_next_option(f, 1); /* face */
-	ef_click(f, ef_front);
-	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, (float[3]){ 0.11f, 1, -0.5f });
-	f->in.hand[INP_RIGHT].grip = 0;
-	assert_int_equal(edit_selection(f->ed)->n, 2);
+	ef_select_two(f, 1, "face", ef_front, (float[3]){ 0.11f, 1, -0.5f });
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 0, "inset");
 	ef_param_up(f, 1);
@@ -89,13 +83,7 @@ static void inset_region_rings_the_selection_once(void **state)
 {
 	uint64_t e;
 	struct ef *f = ef_new_cube(&e);
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
-	ef_next_option(f, 1); /* face */
-	ef_click(f, ef_top);
-	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, ef_front);
-	f->in.hand[INP_RIGHT].grip = 0;
-	assert_int_equal(edit_selection(f->ed)->n, 2);
+	ef_select_two(f, 1, "face", ef_top, ef_front);
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 6, "inset region");
 	ef_click(f, ef_top);
@@ -256,14 +244,7 @@ static void bevel_an_edge_and_the_selected_edges(void **state)
 	/* Two bottom edges of a fresh cube, selected (edge mode, grip). */
 	const float at2[3] = { 1, 1, -0.5f };
 	uint64_t e2 = ef_cube(f, &f->other, at2, 0.2f);
-	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_SELECT), 0);
-	ef_next_option(f, 2); /* edge */
-	assert_string_equal(edit_option_name(f->ed), "edge");
-	ef_click(f, (float[3]){ 1.02f, 0.9f, -0.4f });
-	f->in.hand[INP_RIGHT].grip = 1;
-	ef_click(f, (float[3]){ 1.02f, 0.9f, -0.6f });
-	f->in.hand[INP_RIGHT].grip = 0;
-	assert_int_equal(edit_selection(f->ed)->n, 2);
+	ef_select_two(f, 2, "edge", (float[3]){ 1.02f, 0.9f, -0.4f }, (float[3]){ 1.02f, 0.9f, -0.6f });
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SHAPE, 2, "bevel");
 	ef_click(f, (float[3]){ 1.02f, 0.9f, -0.4f });
