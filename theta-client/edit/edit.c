@@ -224,6 +224,17 @@ int edit_pick_tool(struct edit *ed, const struct edit_in *in, uint32_t mode, con
 	return 1;
 }
 
+bool edit_drag_begin(struct edit *ed, const struct edit_in *in, uint64_t entity)
+{
+	if (edit_preview_begin(ed, in->sc, entity) < 0)
+		return false;
+	struct edit_drag *d = &ed->drag;
+	d->on = true;
+	memcpy(d->start, in->tip, sizeof d->start);
+	memcpy(d->rot0, in->rot, sizeof d->rot0);
+	return true;
+}
+
 int edit_drag_mesh(const struct edit *ed, const struct th_scene *sc, const struct th_c_transform **t,
 		   const struct th_mesh **m, const char **why)
 {

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 static const char *const extrude_options[] = { "faces", "region", "edges" };
 enum { EX_FACES, EX_REGION, EX_EDGES };
@@ -54,11 +53,7 @@ static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 		}
 		edit_xf_normal_to_world(t, sum, d->normal);
 	}
-	if (edit_preview_begin(ed, in->sc, hit.entity) < 0)
-		return false;
-	d->on = true;
-	memcpy(d->start, in->tip, sizeof d->start);
-	return true;
+	return edit_drag_begin(ed, in, hit.entity);
 }
 
 /* ed->patch for the drag so far on the mesh as it is now; *amount: the

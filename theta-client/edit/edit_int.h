@@ -172,6 +172,10 @@ bool edit_provisional(const struct edit *ed, uint64_t entity);
  * "OP: no KIND within N cm of the controller" when nothing is there). */
 int edit_pick_tool(struct edit *ed, const struct edit_in *in, uint32_t mode, const char *op, struct edit_hit *hit,
 		   const struct th_c_transform **t, const struct th_mesh **m);
+/* A drag's start once ed->drag names what it holds: the preview of entity
+ * begun, the drag on from the tip and the controller's rotation. false
+ * when the preview could not begin (nothing changes then). */
+bool edit_drag_begin(struct edit *ed, const struct edit_in *in, uint64_t entity);
 /* The drag's mesh (ed->drag.entity's, still ed->drag.mesh) into *t, *m: 0, or
  * -ENOENT with *why "the mesh is gone". */
 int edit_drag_mesh(const struct edit *ed, const struct th_scene *sc, const struct th_c_transform **t,

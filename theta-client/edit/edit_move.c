@@ -115,12 +115,7 @@ static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 		if (turn && !pivot(ed, m, t, in, option))
 			return false;
 	}
-	if (edit_preview_begin(ed, in->sc, ed->sel.entity) < 0)
-		return false;
-	d->on = true;
-	memcpy(d->start, in->tip, sizeof d->start);
-	memcpy(d->rot0, in->rot, sizeof d->rot0);
-	return true;
+	return edit_drag_begin(ed, in, ed->sel.entity);
 }
 
 /* The hand's rotation since the grab, snapped to 15 degree steps (world);

@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 static const char *const shape_options[] = { "inset", "loop cut", "bevel", "weld", "flip", "duplicate",
 					      "inset region" };
@@ -194,10 +193,7 @@ static void dup_grab(struct edit *ed, const struct edit_in *in)
 					   : why ? why : "out of memory");
 		return;
 	}
-	if (edit_preview_begin(ed, in->sc, hit.entity) < 0)
-		return;
-	d->on = true;
-	memcpy(d->start, in->tip, sizeof d->start);
+	edit_drag_begin(ed, in, hit.entity);
 }
 
 static void dup_frame(struct edit *ed, const struct edit_in *in)
