@@ -7,6 +7,7 @@
  * double, summed in ascending id order, so every machine gets the same
  * bits. */
 #include "th_meshop.h"
+#include "th_mesh_int.h" /* mix64 */
 #include "th_meshop_int.h"
 
 #include <errno.h>
@@ -15,8 +16,46 @@
 #include <string.h>
 
 #define WHY_NOMEM "out of memory"
+#define WHY_SUBDIV_TOO_BIG "the subdivision would pass the patch's op limit"
+#define WHY_WELD_TOO_BIG "the weld would pass the patch's op limit"
 
 /* ---- shared helpers ------------------------------------------------------- */
+
+/* An op's failure: the patch back to base, *why (when given) w, or else
+ * too_big for -E2BIG and WHY_NOMEM for the rest. */
+static void op_failed(struct th_patch *out, uint32_t base, int r, const char *w, const char *too_big, const char **why)
+{
+	th_patch_truncate(out, base);
+	if (!w)
+		w = r == -E2BIG ? too_big : WHY_NOMEM;
+	if (why)
+		*why = w;
+}
+
+/* After a th_patch_begin: a REMOVE of each of the n elements; false once
+ * past limit. */
+static bool put_removes(struct th_patch *out, uint32_t limit, const struct th_slot_id *e, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!th_patch_room(out, limit, 1))
+			return false;
+		th_patch_put(out, TH_PL_MESH_OP_REMOVE, e[i].id, 0);
+	}
+	return true;
+}
+
+/* After a th_patch_begin: op (VERTEX_ADD or _MOVE) of element at p; false
+ * with *r = -EINVAL for a position th_patch_pos_ok refuses, false (*r
+ * untouched) once past limit. */
+static bool put_pos(struct th_patch *out, uint32_t limit, uint8_t op, uint64_t element, const float p[3], int *r)
+{
+	if (!th_patch_pos_ok(p))
+		return *r = -EINVAL, false;
+	if (!th_patch_room(out, limit, 1))
+		return false;
+	th_patch_put_pos(out, op, element, p);
+	return true;
+}
 
 #define SORT_SMALL 32u /* below this many, insertion sort */
 
@@ -52,16 +91,6 @@ static int resolve_set(const struct th_mesh *m, const uint64_t *ids, unsigned n,
 		}
 	*out = s;
 	return 0;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
 }
 
 static void to_float3(const double d[3], float f[3])
@@ -196,13 +225,8 @@ int th_op_subdivide(const struct th_mesh *m, const uint64_t *faces, unsigned n, 
 	}
 	r = 0;
 out:
-	if (r < 0) {
-		th_patch_truncate(out, base);
-		if (!w)
-			w = r == -E2BIG ? "the subdivision would pass the patch's op limit" : WHY_NOMEM;
-		if (why)
-			*why = w;
-	}
+	if (r < 0)
+		op_failed(out, base, r, w, WHY_SUBDIV_TOO_BIG, why);
 	free(sel);
 	free(nb);
 	free(fstate);
@@ -502,35 +526,22 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 	if ((r = th_patch_begin(out, total, &limit)))
 		goto out;
 	r = -E2BIG;
-	for (uint32_t i = 0; i < nf; i++) {
-		if (!th_patch_room(out, limit, 1))
-			goto out;
-		th_patch_put(out, TH_PL_MESH_OP_REMOVE, fs[i].id, 0);
-	}
+	if (!put_removes(out, limit, fs, nf))
+		goto out;
 	for (uint32_t i = 0; i < nv; i++) {
 		float p[3];
 		to_float3(next.pos + 3 * i, p);
 		if (same_bits3(p, m->verts[vs[i].slot].pos))
 			continue;
-		if (!th_patch_pos_ok(p)) {
-			r = -EINVAL;
+		if (!put_pos(out, limit, TH_PL_MESH_OP_VERTEX_MOVE, vs[i].id, p, &r))
 			goto out;
-		}
-		if (!th_patch_room(out, limit, 1))
-			goto out;
-		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_MOVE, vs[i].id, p);
 	}
 	uint32_t ref0 = out->n + 1; /* the local reference of vertex nv */
 	for (uint32_t i = nv; i < next.nv; i++) {
 		float p[3];
 		to_float3(next.pos + 3 * i, p);
-		if (!th_patch_pos_ok(p)) {
-			r = -EINVAL;
+		if (!put_pos(out, limit, TH_PL_MESH_OP_VERTEX_ADD, 0, p, &r))
 			goto out;
-		}
-		if (!th_patch_room(out, limit, 1))
-			goto out;
-		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_ADD, 0, p);
 	}
 	uint32_t e0 = cur.nv + cur.nf;
 	for (uint32_t f = 0; f < cur.nf; f++) {
@@ -556,13 +567,8 @@ int th_op_catmull_clark(const struct th_mesh *m, unsigned levels, struct th_patc
 	}
 	r = 0;
 out:
-	if (r < 0) {
-		th_patch_truncate(out, base);
-		if (!w)
-			w = r == -E2BIG ? "the subdivision would pass the patch's op limit" : WHY_NOMEM;
-		if (why)
-			*why = w;
-	}
+	if (r < 0)
+		op_failed(out, base, r, w, WHY_SUBDIV_TOO_BIG, why);
 	cc_free(&cur);
 	cc_free(&next);
 	free(vs);
@@ -1141,11 +1147,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	if ((r = th_patch_begin(out, total, &limit)))
 		goto out;
 	r = -E2BIG;
-	for (uint32_t i = 0; i < naff; i++) {
-		if (!th_patch_room(out, limit, 1))
-			goto out;
-		th_patch_put(out, TH_PL_MESH_OP_REMOVE, aff[i].id, 0);
-	}
+	if (!put_removes(out, limit, aff, naff))
+		goto out;
 	for (uint32_t i = 0; i < nc; i++) {
 		const double *s = sum + 4 * (size_t)i;
 		if (par[i] != i || s[3] < 2)
@@ -1155,13 +1158,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 		to_float3(md, p);
 		if (same_bits3(p, m->verts[cand[i].slot].pos))
 			continue;
-		if (!th_patch_pos_ok(p)) {
-			r = -EINVAL;
+		if (!put_pos(out, limit, TH_PL_MESH_OP_VERTEX_MOVE, cand[i].id, p, &r))
 			goto out;
-		}
-		if (!th_patch_room(out, limit, 1))
-			goto out;
-		th_patch_put_pos(out, TH_PL_MESH_OP_VERTEX_MOVE, cand[i].id, p);
 	}
 	for (uint32_t i = 0; i < nc; i++) {
 		if (par[i] == i)
@@ -1184,13 +1182,8 @@ int th_op_weld(const struct th_mesh *m, const uint64_t *verts, unsigned n, float
 	}
 	r = 0;
 out:
-	if (r < 0) {
-		th_patch_truncate(out, base);
-		if (!w)
-			w = r == -E2BIG ? "the weld would pass the patch's op limit" : WHY_NOMEM;
-		if (why)
-			*why = w;
-	}
+	if (r < 0)
+		op_failed(out, base, r, w, WHY_WELD_TOO_BIG, why);
 	free(cand);
 	free(aff);
 	free(par);
