@@ -22,6 +22,51 @@
 
 static const uint8_t author[32] = { 7 };
 
+/* One test's mesh, its journal, a fixture patch (mf_p_*), the op's patch
+ * and the op's reason. */
+struct sd {
+	struct th_mesh m;
+	struct th_journal j;
+	struct mf_patch *mp;
+	struct th_patch p;
+	const char *why;
+};
+
+static void sd_patch(struct sd *t)
+{
+	th_patch_init(&t->p);
+	t->why = NULL;
+}
+
+/* The fixture's cube of six faces (mf_cube_setup), an empty op patch. */
+static void sd_cube(struct sd *t)
+{
+	t->mp = mf_cube_setup(&t->m, &t->j, 6);
+	sd_patch(t);
+}
+
+/* An empty mesh, a journal, empty patches. */
+static void sd_empty(struct sd *t)
+{
+	th_journal_init(&t->j, 0);
+	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+	t->mp = mf_patch_new();
+	sd_patch(t);
+}
+
+/* The mesh emptied (a fresh one), the rest kept. */
+static void sd_remesh(struct sd *t)
+{
+	th_mesh_fini(&t->m);
+	assert_int_equal(th_mesh_init(&t->m, MF_MESH_ID), 0);
+}
+
+static void sd_fini(struct sd *t)
+{
+	th_patch_fini(&t->p);
+	mf_teardown(&t->m, &t->j, t->mp);
+}
+
 /* Applies p (as entry (author, seq)) through j, checks the mesh and returns
  * the journal mark before it. */
 static size_t apply_ok(struct th_mesh *m, const struct th_patch *p, struct th_journal *j, uint64_t seq)
@@ -113,34 +158,30 @@ static void build_grid(struct th_mesh *m, unsigned nx, unsigned nz)
 
 static void subdivide_one_cube_face(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	struct mf_patch *mp = mf_cube_setup(&m, &j, 6);
-	struct mf_enc before = mf_enc_of(&m);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
+	struct sd fx;
+	sd_cube(&fx);
+	struct mf_enc before = mf_enc_of(&fx.m);
 	uint64_t top = 102;
-	assert_int_equal(th_op_subdivide(&m, &top, 1, &p, &why), 0);
-	size_t mark = apply_ok(&m, &p, &j, 1);
+	assert_int_equal(th_op_subdivide(&fx.m, &top, 1, &fx.p, &fx.why), 0);
+	size_t mark = apply_ok(&fx.m, &fx.p, &fx.j, 1);
 	/* 8 + 4 midpoints + 1 centre; 12 + 4 (split) + 4 (spokes); 5 + 4 */
-	mf_stats_are(&m, 13, 20, 9, 0, 2);
+	mf_stats_are(&fx.m, 13, 20, 9, 0, 2);
 	/* the four sides are pentagons now, the bottom untouched */
-	assert_int_equal(corners_of(&m, 101), 4);
+	assert_int_equal(corners_of(&fx.m, 101), 4);
 	unsigned quads = 0, pentagons = 0;
-	for (uint32_t f = 0; f < m.nfaces; f++) {
-		if (!m.faces[f].id)
+	for (uint32_t f = 0; f < fx.m.nfaces; f++) {
+		if (!fx.m.faces[f].id)
 			continue;
-		quads += m.faces[f].n == 4;
-		pentagons += m.faces[f].n == 5;
+		quads += fx.m.faces[f].n == 4;
+		pentagons += fx.m.faces[f].n == 5;
 	}
 	assert_int_equal(quads, 5);
 	assert_int_equal(pentagons, 4);
 	/* the centre of the top at (0.5, 0.5, 1), midpoints on the top's edges */
 	unsigned centres = 0, mids = 0;
-	for (uint32_t v = 0; v < m.nverts; v++) {
-		const float *q = m.verts[v].pos;
-		if (!m.verts[v].id || m.verts[v].id <= 8)
+	for (uint32_t v = 0; v < fx.m.nverts; v++) {
+		const float *q = fx.m.verts[v].pos;
+		if (!fx.m.verts[v].id || fx.m.verts[v].id <= 8)
 			continue;
 		assert_true(q[2] == 1.0f);
 		if (q[0] == 0.5f && q[1] == 0.5f)
@@ -151,136 +192,115 @@ static void subdivide_one_cube_face(void **state)
 	assert_int_equal(centres, 1);
 	assert_int_equal(mids, 4);
 	/* the top's material goes to its quads, the sides keep theirs */
-	for (uint32_t f = 0; f < m.nfaces; f++)
-		if (m.faces[f].id && m.faces[f].n == 4 && m.faces[f].id != 101)
-			assert_int_equal(m.faces[f].material, 1);
-	undo_to(&m, &j, mark, before);
-	th_patch_fini(&p);
+	for (uint32_t f = 0; f < fx.m.nfaces; f++)
+		if (fx.m.faces[f].id && fx.m.faces[f].n == 4 && fx.m.faces[f].id != 101)
+			assert_int_equal(fx.m.faces[f].material, 1);
+	undo_to(&fx.m, &fx.j, mark, before);
 	free(before.d);
-	mf_teardown(&m, &j, mp);
+	sd_fini(&fx);
 }
 
 static void subdivide_whole_cube_and_open_faces(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	struct mf_patch *mp = mf_cube_setup(&m, &j, 6);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
+	struct sd fx;
+	sd_cube(&fx);
 	uint64_t all[6] = { 106, 101, 102, 103, 104, 105 };
-	assert_int_equal(th_op_subdivide(&m, all, 6, &p, &why), 0);
-	apply_ok(&m, &p, &j, 1);
-	mf_stats_are(&m, 26, 48, 24, 0, 2);
-	all_faces_have(&m, 4);
-	th_patch_fini(&p);
-	mf_teardown(&m, &j, mp);
+	assert_int_equal(th_op_subdivide(&fx.m, all, 6, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 1);
+	mf_stats_are(&fx.m, 26, 48, 24, 0, 2);
+	all_faces_have(&fx.m, 4);
+	sd_fini(&fx);
 
 	/* an open box (no top): the side's edge on the hole splits a boundary */
-	mp = mf_cube_setup(&m, &j, 6);
-	th_patch_init(&p);
+	sd_cube(&fx);
 	struct mf_patch *rm = mf_patch_new();
 	mf_p_remove(rm, 102);
-	mf_expect_applied(&m, rm, &j);
+	mf_expect_applied(&fx.m, rm, &fx.j);
 	free(rm);
 	uint64_t side = 103;
-	assert_int_equal(th_op_subdivide(&m, &side, 1, &p, &why), 0);
-	apply_ok(&m, &p, &j, 2);
+	assert_int_equal(th_op_subdivide(&fx.m, &side, 1, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 2);
 	/* 8 + 4 + 1; 5 - 1 + 4; edges 12 + 4 + 4; boundary: 4 + 1 (the top edge split) */
-	mf_stats_are(&m, 13, 20, 8, 5, 1);
+	mf_stats_are(&fx.m, 13, 20, 8, 5, 1);
 	/* the bottom, left and right gain a corner (made again: new ids), the top is gone */
-	assert_true(th_mesh_face_find(&m, 101) < 0);
-	assert_int_equal(faces_with(&m, 5, -1), 3);
-	assert_int_equal(faces_with(&m, 5, 0), 1);
-	assert_int_equal(faces_with(&m, 4, 2), 4);
-	th_patch_fini(&p);
-	mf_teardown(&m, &j, mp);
+	assert_true(th_mesh_face_find(&fx.m, 101) < 0);
+	assert_int_equal(faces_with(&fx.m, 5, -1), 3);
+	assert_int_equal(faces_with(&fx.m, 5, 0), 1);
+	assert_int_equal(faces_with(&fx.m, 4, 2), 4);
+	sd_fini(&fx);
 }
 
 static void subdivide_refusals(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	struct mf_patch *mp = mf_cube_setup(&m, &j, 6);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
+	struct sd fx;
+	sd_cube(&fx);
 	uint64_t missing = 999, twice[2] = { 101, 101 };
-	refused(th_op_subdivide(&m, &missing, 1, &p, &why), &why, &p, 0, "does not exist");
-	refused(th_op_subdivide(&m, twice, 2, &p, &why), &why, &p, 0, "twice");
-	refused(th_op_subdivide(&m, NULL, 0, &p, &why), &why, &p, 0, "no face");
+	refused(th_op_subdivide(&fx.m, &missing, 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "does not exist");
+	refused(th_op_subdivide(&fx.m, twice, 2, &fx.p, &fx.why), &fx.why, &fx.p, 0, "twice");
+	refused(th_op_subdivide(&fx.m, NULL, 0, &fx.p, &fx.why), &fx.why, &fx.p, 0, "no face");
 	/* a full patch: -E2BIG, nothing appended */
-	p.max = 10;
+	fx.p.max = 10;
 	uint64_t top = 102;
-	assert_int_equal(th_op_subdivide(&m, &top, 1, &p, &why), -E2BIG);
-	assert_int_equal(p.n, 0);
-	th_patch_fini(&p);
-	mf_teardown(&m, &j, mp);
+	assert_int_equal(th_op_subdivide(&fx.m, &top, 1, &fx.p, &fx.why), -E2BIG);
+	assert_int_equal(fx.p.n, 0);
+	sd_fini(&fx);
 
 	/* a 62-gon with a triangle on each of two edges: subdividing one
 	 * triangle gives it 63 corners, both would give 64, a third 65 */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	th_journal_init(&j, 0);
-	mp = mf_patch_new();
+	sd_empty(&fx);
 	enum { N = 62 };
 	uint64_t ring[N];
 	for (unsigned i = 0; i < N; i++) {
 		double a = 2 * M_PI * i / N;
-		mf_p_vert(mp, 1 + i, (float)cos(a), (float)sin(a), 0);
+		mf_p_vert(fx.mp, 1 + i, (float)cos(a), (float)sin(a), 0);
 		ring[i] = 1 + i;
 	}
-	mf_p_face(mp, 500, 0, N, ring);
+	mf_p_face(fx.mp, 500, 0, N, ring);
 	for (unsigned t = 0; t < 3; t++) {
 		double a = 2 * M_PI * (t * 2 + 0.5) / N;
-		mf_p_vert(mp, 100 + t, (float)(1.5 * cos(a)), (float)(1.5 * sin(a)), 0);
+		mf_p_vert(fx.mp, 100 + t, (float)(1.5 * cos(a)), (float)(1.5 * sin(a)), 0);
 		uint64_t tri[3] = { 1 + t * 2 + 1, 1 + t * 2, 100 + t };
-		mf_p_face(mp, 600 + t, 0, 3, tri);
+		mf_p_face(fx.mp, 600 + t, 0, 3, tri);
 	}
-	mf_expect_applied(&m, mp, &j);
-	th_patch_init(&p);
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
 	uint64_t two[2] = { 600, 601 }, three[3] = { 600, 601, 602 };
-	assert_int_equal(th_op_subdivide(&m, two, 2, &p, &why), 0);
-	struct mf_enc before = mf_enc_of(&m);
-	size_t mark = apply_ok(&m, &p, &j, 3);
-	assert_int_equal(faces_with(&m, 64, -1), 1);
-	assert_true(th_mesh_face_find(&m, 500) < 0 && th_mesh_face_find(&m, 602) >= 0);
-	undo_to(&m, &j, mark, before);
+	assert_int_equal(th_op_subdivide(&fx.m, two, 2, &fx.p, &fx.why), 0);
+	struct mf_enc before = mf_enc_of(&fx.m);
+	size_t mark = apply_ok(&fx.m, &fx.p, &fx.j, 3);
+	assert_int_equal(faces_with(&fx.m, 64, -1), 1);
+	assert_true(th_mesh_face_find(&fx.m, 500) < 0 && th_mesh_face_find(&fx.m, 602) >= 0);
+	undo_to(&fx.m, &fx.j, mark, before);
 	free(before.d);
-	th_patch_clear(&p);
-	refused(th_op_subdivide(&m, three, 3, &p, &why), &why, &p, 0, "FACE_VERTS_MAX");
-	th_patch_fini(&p);
-	mf_teardown(&m, &j, mp);
+	th_patch_clear(&fx.p);
+	refused(th_op_subdivide(&fx.m, three, 3, &fx.p, &fx.why), &fx.why, &fx.p, 0, "FACE_VERTS_MAX");
+	sd_fini(&fx);
 }
 
 /* ---- Catmull-Clark ---------------------------------------------------------- */
 
 static void catmull_clark_cube(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	struct mf_patch *mp = mf_cube_setup(&m, &j, 6);
-	struct mf_enc before = mf_enc_of(&m);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_catmull_clark(&m, 1, &p, &why), 0);
-	size_t mark = apply_ok(&m, &p, &j, 1);
-	mf_stats_are(&m, 26, 48, 24, 0, 2);
-	all_faces_have(&m, 4);
+	struct sd fx;
+	sd_cube(&fx);
+	struct mf_enc before = mf_enc_of(&fx.m);
+	assert_int_equal(th_op_catmull_clark(&fx.m, 1, &fx.p, &fx.why), 0);
+	size_t mark = apply_ok(&fx.m, &fx.p, &fx.j, 1);
+	mf_stats_are(&fx.m, 26, 48, 24, 0, 2);
+	all_faces_have(&fx.m, 4);
 	/* corners: (Q + 2R + (n - 3) S) / n = 5/9 of the way out from the centre */
 	for (uint64_t v = 1; v <= 8; v++) {
-		const float *q = pos_of(&m, v);
+		const float *q = pos_of(&fx.m, v);
 		pos_near(q, 0.5 + (mf_cube_pos[v - 1][0] - 0.5) * 5 / 9, 0.5 + (mf_cube_pos[v - 1][1] - 0.5) * 5 / 9,
 			 0.5 + (mf_cube_pos[v - 1][2] - 0.5) * 5 / 9);
 	}
 	/* face points stay at face centres; edge points at 3/4 of the corner's offset */
 	unsigned centres = 0, edges = 0;
-	for (uint32_t v = 0; v < m.nverts; v++) {
-		if (!m.verts[v].id || m.verts[v].id <= 8)
+	for (uint32_t v = 0; v < fx.m.nverts; v++) {
+		if (!fx.m.verts[v].id || fx.m.verts[v].id <= 8)
 			continue;
 		unsigned half = 0, off = 0;
 		for (int d = 0; d < 3; d++) {
-			double c = m.verts[v].pos[d] - 0.5;
+			double c = fx.m.verts[v].pos[d] - 0.5;
 			if (fabs(c) < 1e-6)
 				half++;
 			else if (fabs(fabs(c) - 0.5) < 1e-6)
@@ -295,21 +315,20 @@ static void catmull_clark_cube(void **state)
 	assert_int_equal(edges, 12);
 	/* each face's quads keep its material */
 	unsigned per_material[6] = { 0 };
-	for (uint32_t f = 0; f < m.nfaces; f++)
-		if (m.faces[f].id)
-			per_material[m.faces[f].material]++;
+	for (uint32_t f = 0; f < fx.m.nfaces; f++)
+		if (fx.m.faces[f].id)
+			per_material[fx.m.faces[f].material]++;
 	for (unsigned k = 0; k < 6; k++)
 		assert_int_equal(per_material[k], 4);
-	undo_to(&m, &j, mark, before);
+	undo_to(&fx.m, &fx.j, mark, before);
 
-	th_patch_clear(&p);
-	assert_int_equal(th_op_catmull_clark(&m, 2, &p, &why), 0);
-	apply_ok(&m, &p, &j, 2);
-	mf_stats_are(&m, 98, 192, 96, 0, 2);
-	all_faces_have(&m, 4);
-	th_patch_fini(&p);
+	th_patch_clear(&fx.p);
+	assert_int_equal(th_op_catmull_clark(&fx.m, 2, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 2);
+	mf_stats_are(&fx.m, 98, 192, 96, 0, 2);
+	all_faces_have(&fx.m, 4);
 	free(before.d);
-	mf_teardown(&m, &j, mp);
+	sd_fini(&fx);
 }
 
 static int pos_lex_cmp(const void *a, const void *b)
@@ -412,33 +431,26 @@ static void catmull_clark_plane_keeps_its_boundary(void **state)
 
 static void catmull_clark_keeps_free_vertices_and_refuses(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	struct mf_patch *mp = mf_cube_setup(&m, &j, 6);
-	mf_p_vert(mp, 77, 5, 6, 7);
-	mf_expect_applied(&m, mp, &j);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_catmull_clark(&m, 1, &p, &why), 0);
-	apply_ok(&m, &p, &j, 1);
-	mf_stats_are(&m, 27, 48, 24, 0, 3);
-	pos_near(pos_of(&m, 77), 5, 6, 7);
-	th_patch_clear(&p);
-	refused(th_op_catmull_clark(&m, 0, &p, &why), &why, &p, 0, "levels");
-	refused(th_op_catmull_clark(&m, TH_OP_CC_LEVELS_MAX + 1, &p, &why), &why, &p, 0, "levels");
-	p.max = 100;
-	assert_int_equal(th_op_catmull_clark(&m, 1, &p, &why), -E2BIG);
-	assert_int_equal(p.n, 0);
-	th_patch_fini(&p);
-	mf_teardown(&m, &j, mp);
+	struct sd fx;
+	sd_cube(&fx);
+	mf_p_vert(fx.mp, 77, 5, 6, 7);
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	assert_int_equal(th_op_catmull_clark(&fx.m, 1, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 1);
+	mf_stats_are(&fx.m, 27, 48, 24, 0, 3);
+	pos_near(pos_of(&fx.m, 77), 5, 6, 7);
+	th_patch_clear(&fx.p);
+	refused(th_op_catmull_clark(&fx.m, 0, &fx.p, &fx.why), &fx.why, &fx.p, 0, "levels");
+	refused(th_op_catmull_clark(&fx.m, TH_OP_CC_LEVELS_MAX + 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "levels");
+	fx.p.max = 100;
+	assert_int_equal(th_op_catmull_clark(&fx.m, 1, &fx.p, &fx.why), -E2BIG);
+	assert_int_equal(fx.p.n, 0);
+	sd_fini(&fx);
 
 	/* no faces: nothing to subdivide */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	th_patch_init(&p);
-	refused(th_op_catmull_clark(&m, 1, &p, &why), &why, &p, 0, "no faces");
-	th_patch_fini(&p);
-	th_mesh_fini(&m);
+	sd_empty(&fx);
+	refused(th_op_catmull_clark(&fx.m, 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "no faces");
+	sd_fini(&fx);
 }
 
 /* ---- weld ------------------------------------------------------------------- */
@@ -461,213 +473,173 @@ static void add_open_cube(struct mf_patch *mp, uint64_t base, float dx, int skip
 
 static void weld_two_open_cubes_into_one_box(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	th_journal_init(&j, 0);
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	struct mf_patch *mp = mf_patch_new();
-	add_open_cube(mp, 0, 0, 5);      /* without its right side (x = 1) */
-	add_open_cube(mp, 1000, 1, 4);   /* without its left side (x = 1) */
-	mf_expect_applied(&m, mp, &j);
-	mf_stats_are(&m, 16, 24, 10, 8, 2);
-	struct mf_enc before = mf_enc_of(&m);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_weld(&m, NULL, 0, 1e-4f, &p, &why), 0);
-	size_t mark = apply_ok(&m, &p, &j, 1);
+	struct sd fx;
+	sd_empty(&fx);
+	add_open_cube(fx.mp, 0, 0, 5);      /* without its right side (x = 1) */
+	add_open_cube(fx.mp, 1000, 1, 4);   /* without its left side (x = 1) */
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	mf_stats_are(&fx.m, 16, 24, 10, 8, 2);
+	struct mf_enc before = mf_enc_of(&fx.m);
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 1e-4f, &fx.p, &fx.why), 0);
+	size_t mark = apply_ok(&fx.m, &fx.p, &fx.j, 1);
 	/* a closed 2 x 1 x 1 box: 12 vertices, 20 edges, 10 faces */
-	mf_stats_are(&m, 12, 20, 10, 0, 2);
+	mf_stats_are(&fx.m, 12, 20, 10, 0, 2);
 	/* clusters keep their lowest id: cube A's 2, 3, 6, 7; B's 1, 4, 5, 8 go */
-	assert_true(th_mesh_vert_find(&m, 2) >= 0 && th_mesh_vert_find(&m, 7) >= 0);
-	assert_true(th_mesh_vert_find(&m, 1001) < 0 && th_mesh_vert_find(&m, 1008) < 0);
-	assert_true(th_mesh_vert_find(&m, 1002) >= 0);
-	undo_to(&m, &j, mark, before);
+	assert_true(th_mesh_vert_find(&fx.m, 2) >= 0 && th_mesh_vert_find(&fx.m, 7) >= 0);
+	assert_true(th_mesh_vert_find(&fx.m, 1001) < 0 && th_mesh_vert_find(&fx.m, 1008) < 0);
+	assert_true(th_mesh_vert_find(&fx.m, 1002) >= 0);
+	undo_to(&fx.m, &fx.j, mark, before);
 
 	/* the same by a vertex set, with B nudged: the kept vertex goes to the mean */
 	struct mf_patch *mv = mf_patch_new();
 	mf_p_move(mv, 1001, 1.0002f, 0, 0);
-	mf_expect_applied(&m, mv, &j);
+	mf_expect_applied(&fx.m, mv, &fx.j);
 	free(mv);
 	uint64_t set[8] = { 1001, 2, 3, 1004, 6, 1005, 7, 1008 };
-	th_patch_clear(&p);
-	assert_int_equal(th_op_weld(&m, set, 8, 1e-4f, &p, &why), 0);
-	mark = apply_ok(&m, &p, &j, 2);
+	th_patch_clear(&fx.p);
+	assert_int_equal(th_op_weld(&fx.m, set, 8, 1e-4f, &fx.p, &fx.why), 0);
+	mark = apply_ok(&fx.m, &fx.p, &fx.j, 2);
 	/* 1001 too far: three seams close, a slit stays open (a disc) */
-	mf_stats_are(&m, 13, 22, 10, 4, 1);
-	mf_undo_to(&m, &j, mark);
-	th_patch_clear(&p);
-	assert_int_equal(th_op_weld(&m, set, 8, 1e-3f, &p, &why), 0);
-	apply_ok(&m, &p, &j, 3);
-	mf_stats_are(&m, 12, 20, 10, 0, 2);
-	pos_near(pos_of(&m, 2), 1.0001, 0, 0);
-	th_patch_fini(&p);
+	mf_stats_are(&fx.m, 13, 22, 10, 4, 1);
+	mf_undo_to(&fx.m, &fx.j, mark);
+	th_patch_clear(&fx.p);
+	assert_int_equal(th_op_weld(&fx.m, set, 8, 1e-3f, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 3);
+	mf_stats_are(&fx.m, 12, 20, 10, 0, 2);
+	pos_near(pos_of(&fx.m, 2), 1.0001, 0, 0);
 	free(before.d);
-	free(mp);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
+	sd_fini(&fx);
 }
 
 static void weld_refuses_what_would_not_be_manifold(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	th_journal_init(&j, 0);
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	struct mf_patch *mp = mf_patch_new();
-	add_open_cube(mp, 0, 0, -1); /* two whole cubes touching at x = 1: four faces on an edge */
-	add_open_cube(mp, 1000, 1, -1);
-	mf_expect_applied(&m, mp, &j);
-	struct mf_enc before = mf_enc_of(&m);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	refused(th_op_weld(&m, NULL, 0, 1e-4f, &p, &why), &why, &p, 0, "manifold");
-	mf_assert_unchanged(&m, before);
+	struct sd fx;
+	sd_empty(&fx);
+	add_open_cube(fx.mp, 0, 0, -1); /* two whole cubes touching at x = 1: four faces on an edge */
+	add_open_cube(fx.mp, 1000, 1, -1);
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	struct mf_enc before = mf_enc_of(&fx.m);
+	refused(th_op_weld(&fx.m, NULL, 0, 1e-4f, &fx.p, &fx.why), &fx.why, &fx.p, 0, "manifold");
+	mf_assert_unchanged(&fx.m, before);
 	free(before.d);
-	th_mesh_fini(&m);
+	sd_remesh(&fx);
 
 	/* two triangles touching at one corner: a bowtie */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	mf_p_vert(mp, 1, 0, 0, 0);
-	mf_p_vert(mp, 2, 1, 0, 0);
-	mf_p_vert(mp, 3, 0, 1, 0);
-	mf_p_vert(mp, 4, 0, 0, 0);
-	mf_p_vert(mp, 5, -1, 0, 0);
-	mf_p_vert(mp, 6, 0, -1, 0);
-	mf_p_face(mp, 10, 0, 3, (uint64_t[]){ 1, 2, 3 });
-	mf_p_face(mp, 11, 0, 3, (uint64_t[]){ 4, 5, 6 });
-	mf_expect_applied(&m, mp, &j);
-	refused(th_op_weld(&m, NULL, 0, 0, &p, &why), &why, &p, 0, "bowtie");
-	th_mesh_fini(&m);
+	mf_p_vert(fx.mp, 1, 0, 0, 0);
+	mf_p_vert(fx.mp, 2, 1, 0, 0);
+	mf_p_vert(fx.mp, 3, 0, 1, 0);
+	mf_p_vert(fx.mp, 4, 0, 0, 0);
+	mf_p_vert(fx.mp, 5, -1, 0, 0);
+	mf_p_vert(fx.mp, 6, 0, -1, 0);
+	mf_p_face(fx.mp, 10, 0, 3, (uint64_t[]){ 1, 2, 3 });
+	mf_p_face(fx.mp, 11, 0, 3, (uint64_t[]){ 4, 5, 6 });
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	refused(th_op_weld(&fx.m, NULL, 0, 0, &fx.p, &fx.why), &fx.why, &fx.p, 0, "bowtie");
+	sd_remesh(&fx);
 
 	/* a quad whose opposite corners meet */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	mf_p_vert(mp, 1, 0, 0, 0);
-	mf_p_vert(mp, 2, 1, 0, 0);
-	mf_p_vert(mp, 3, 0.00001f, 0, 0.00001f);
-	mf_p_vert(mp, 4, 0, 0, 1);
-	mf_p_face(mp, 10, 0, 4, (uint64_t[]){ 1, 4, 3, 2 });
-	mf_expect_applied(&m, mp, &j);
-	refused(th_op_weld(&m, NULL, 0, 0.001f, &p, &why), &why, &p, 0, "not next to each other");
+	mf_p_vert(fx.mp, 1, 0, 0, 0);
+	mf_p_vert(fx.mp, 2, 1, 0, 0);
+	mf_p_vert(fx.mp, 3, 0.00001f, 0, 0.00001f);
+	mf_p_vert(fx.mp, 4, 0, 0, 1);
+	mf_p_face(fx.mp, 10, 0, 4, (uint64_t[]){ 1, 4, 3, 2 });
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	refused(th_op_weld(&fx.m, NULL, 0, 0.001f, &fx.p, &fx.why), &fx.why, &fx.p, 0, "not next to each other");
 	/* bad distances and sets */
-	refused(th_op_weld(&m, NULL, 0, NAN, &p, &why), &why, &p, 0, "distance");
-	refused(th_op_weld(&m, NULL, 0, -1, &p, &why), &why, &p, 0, "distance");
-	refused(th_op_weld(&m, (uint64_t[]){ 1, 1 }, 2, 1, &p, &why), &why, &p, 0, "twice");
-	refused(th_op_weld(&m, (uint64_t[]){ 1, 99 }, 2, 1, &p, &why), &why, &p, 0, "does not exist");
-	refused(th_op_weld(&m, (uint64_t[]){ 1 }, 0, 1, &p, &why), &why, &p, 0, "no vertex");
+	refused(th_op_weld(&fx.m, NULL, 0, NAN, &fx.p, &fx.why), &fx.why, &fx.p, 0, "distance");
+	refused(th_op_weld(&fx.m, NULL, 0, -1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "distance");
+	refused(th_op_weld(&fx.m, (uint64_t[]){ 1, 1 }, 2, 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "twice");
+	refused(th_op_weld(&fx.m, (uint64_t[]){ 1, 99 }, 2, 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "does not exist");
+	refused(th_op_weld(&fx.m, (uint64_t[]){ 1 }, 0, 1, &fx.p, &fx.why), &fx.why, &fx.p, 0, "no vertex");
 	/* nothing within distance: refused, so a tool can say so */
-	refused(th_op_weld(&m, NULL, 0, 1e-7f, &p, &why), &why, &p, 0, "nothing to weld");
-	th_patch_fini(&p);
-	free(mp);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
+	refused(th_op_weld(&fx.m, NULL, 0, 1e-7f, &fx.p, &fx.why), &fx.why, &fx.p, 0, "nothing to weld");
+	sd_fini(&fx);
 }
 
 static void weld_removes_faces_that_collapse_and_folds_short_edges(void **state)
 {
-	struct th_mesh m;
-	struct th_journal j;
-	th_journal_init(&j, 0);
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	struct mf_patch *mp = mf_patch_new();
+	struct sd fx;
+	sd_empty(&fx);
 	/* a quad and a thin triangle on its edge 2-3, its tip 5 next to 2 */
-	mf_p_vert(mp, 1, 0, 0, 0);
-	mf_p_vert(mp, 2, 1, 0, 0);
-	mf_p_vert(mp, 3, 1, 0, 1);
-	mf_p_vert(mp, 4, 0, 0, 1);
-	mf_p_vert(mp, 5, 1.0005f, 0, 0.0005f);
-	mf_p_face(mp, 10, 0, 4, (uint64_t[]){ 1, 4, 3, 2 });
-	mf_p_face(mp, 11, 2, 3, (uint64_t[]){ 2, 3, 5 });
+	mf_p_vert(fx.mp, 1, 0, 0, 0);
+	mf_p_vert(fx.mp, 2, 1, 0, 0);
+	mf_p_vert(fx.mp, 3, 1, 0, 1);
+	mf_p_vert(fx.mp, 4, 0, 0, 1);
+	mf_p_vert(fx.mp, 5, 1.0005f, 0, 0.0005f);
+	mf_p_face(fx.mp, 10, 0, 4, (uint64_t[]){ 1, 4, 3, 2 });
+	mf_p_face(fx.mp, 11, 2, 3, (uint64_t[]){ 2, 3, 5 });
 	/* and a free vertex on top of 1 */
-	mf_p_vert(mp, 6, 0, 0, 0);
-	mf_expect_applied(&m, mp, &j);
-	struct mf_enc before = mf_enc_of(&m);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_weld(&m, NULL, 0, 0.001f, &p, &why), 0);
-	size_t mark = apply_ok(&m, &p, &j, 1);
-	mf_stats_are(&m, 4, 4, 1, 4, 1);
-	assert_true(th_mesh_face_find(&m, 10) >= 0); /* untouched: it never used 5 */
-	assert_true(th_mesh_vert_find(&m, 5) < 0 && th_mesh_vert_find(&m, 6) < 0);
-	pos_near(pos_of(&m, 2), 1.00025, 0, 0.00025);
-	pos_near(pos_of(&m, 1), 0, 0, 0);
-	undo_to(&m, &j, mark, before);
+	mf_p_vert(fx.mp, 6, 0, 0, 0);
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	struct mf_enc before = mf_enc_of(&fx.m);
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 0.001f, &fx.p, &fx.why), 0);
+	size_t mark = apply_ok(&fx.m, &fx.p, &fx.j, 1);
+	mf_stats_are(&fx.m, 4, 4, 1, 4, 1);
+	assert_true(th_mesh_face_find(&fx.m, 10) >= 0); /* untouched: it never used 5 */
+	assert_true(th_mesh_vert_find(&fx.m, 5) < 0 && th_mesh_vert_find(&fx.m, 6) < 0);
+	pos_near(pos_of(&fx.m, 2), 1.00025, 0, 0.00025);
+	pos_near(pos_of(&fx.m, 1), 0, 0, 0);
+	undo_to(&fx.m, &fx.j, mark, before);
 	/* deterministic: the same ops again */
 	struct th_patch q;
 	th_patch_init(&q);
-	assert_int_equal(th_op_weld(&m, NULL, 0, 0.001f, &q, &why), 0);
-	assert_int_equal(p.n, q.n);
-	assert_memory_equal(p.ops, q.ops, p.n * sizeof(*p.ops));
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 0.001f, &q, &fx.why), 0);
+	assert_int_equal(fx.p.n, q.n);
+	assert_memory_equal(fx.p.ops, q.ops, fx.p.n * sizeof(*fx.p.ops));
 	th_patch_fini(&q);
 	free(before.d);
-	th_mesh_fini(&m);
+	sd_remesh(&fx);
 
 	/* a pentagon with a short edge 3-7 becomes a quad (a new id) */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	mf_p_vert(mp, 1, 0, 0, 0);
-	mf_p_vert(mp, 2, 1, 0, 0);
-	mf_p_vert(mp, 3, 1, 0, 1);
-	mf_p_vert(mp, 4, 0, 0, 1);
-	mf_p_vert(mp, 7, 0.9996f, 0, 1.0002f);
-	mf_p_face(mp, 10, 4, 5, (uint64_t[]){ 1, 4, 7, 3, 2 });
-	mf_expect_applied(&m, mp, &j);
-	th_patch_clear(&p);
-	assert_int_equal(th_op_weld(&m, NULL, 0, 0.001f, &p, &why), 0);
-	apply_ok(&m, &p, &j, 2);
-	mf_stats_are(&m, 4, 4, 1, 4, 1);
-	assert_int_equal(faces_with(&m, 4, 4), 1);
-	assert_true(th_mesh_face_find(&m, 10) < 0 && th_mesh_vert_find(&m, 7) < 0);
-	pos_near(pos_of(&m, 3), 0.9998, 0, 1.0001);
-	th_patch_fini(&p);
-	free(mp);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
+	mf_p_vert(fx.mp, 1, 0, 0, 0);
+	mf_p_vert(fx.mp, 2, 1, 0, 0);
+	mf_p_vert(fx.mp, 3, 1, 0, 1);
+	mf_p_vert(fx.mp, 4, 0, 0, 1);
+	mf_p_vert(fx.mp, 7, 0.9996f, 0, 1.0002f);
+	mf_p_face(fx.mp, 10, 4, 5, (uint64_t[]){ 1, 4, 7, 3, 2 });
+	mf_expect_applied(&fx.m, fx.mp, &fx.j);
+	th_patch_clear(&fx.p);
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 0.001f, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 2);
+	mf_stats_are(&fx.m, 4, 4, 1, 4, 1);
+	assert_int_equal(faces_with(&fx.m, 4, 4), 1);
+	assert_true(th_mesh_face_find(&fx.m, 10) < 0 && th_mesh_vert_find(&fx.m, 7) < 0);
+	pos_near(pos_of(&fx.m, 3), 0.9998, 0, 1.0001);
+	sd_fini(&fx);
 }
 
 /* A chain of vertices each within distance of the next welds into one
  * (single linkage), wherever the chain starts in id order. */
 static void weld_joins_chains(void **state)
 {
-	struct th_mesh m;
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	struct mf_patch *mp = mf_patch_new();
+	struct sd fx;
+	sd_empty(&fx);
 	uint64_t ids[5] = { 50, 10, 40, 20, 30 };
 	for (unsigned i = 0; i < 5; i++)
-		mf_p_vert(mp, ids[i], 0.9f * i, 0, 0);
-	mf_p_vert(mp, 60, 10, 0, 0);
-	mf_expect_applied(&m, mp, NULL);
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_weld(&m, NULL, 0, 1.0f, &p, &why), 0);
-	struct th_journal j;
-	th_journal_init(&j, 0);
-	apply_ok(&m, &p, &j, 1);
-	mf_stats_are(&m, 2, 0, 0, 0, 2);
-	pos_near(pos_of(&m, 10), 1.8, 0, 0);
-	pos_near(pos_of(&m, 60), 10, 0, 0);
-	th_mesh_fini(&m);
+		mf_p_vert(fx.mp, ids[i], 0.9f * i, 0, 0);
+	mf_p_vert(fx.mp, 60, 10, 0, 0);
+	mf_expect_applied(&fx.m, fx.mp, NULL);
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 1.0f, &fx.p, &fx.why), 0);
+	apply_ok(&fx.m, &fx.p, &fx.j, 1);
+	mf_stats_are(&fx.m, 2, 0, 0, 0, 2);
+	pos_near(pos_of(&fx.m, 10), 1.8, 0, 0);
+	pos_near(pos_of(&fx.m, 60), 10, 0, 0);
+	sd_remesh(&fx);
 
 	/* a distance the size of the mesh: every vertex would be compared with
 	 * every other (n squared), refused once the comparisons pass the bound */
-	assert_int_equal(th_mesh_init(&m, MF_MESH_ID), 0);
-	th_patch_clear(&p);
+	th_patch_clear(&fx.p);
 	for (unsigned i = 0; i < 3000; i++) {
 		float v[3] = { (float)(i % 60) * 1e-3f, (float)(i / 60) * 1e-3f, 0 };
-		assert_true(th_patch_vertex_add(&p, v) > 0);
+		assert_true(th_patch_vertex_add(&fx.p, v) > 0);
 	}
-	apply_ok(&m, &p, &j, 2);
-	th_patch_clear(&p);
-	refused(th_op_weld(&m, NULL, 0, 1e-6f, &p, &why), &why, &p, 0, "nothing to weld");
-	assert_int_equal(th_op_weld(&m, NULL, 0, 1.5e-3f, &p, &why), 0); /* a chain: one cluster */
-	th_patch_clear(&p);
-	refused(th_op_weld(&m, NULL, 0, 1.0f, &p, &why), &why, &p, 0, "too large");
-	th_patch_fini(&p);
-	free(mp);
-	th_mesh_fini(&m);
-	th_journal_fini(&j);
+	apply_ok(&fx.m, &fx.p, &fx.j, 2);
+	th_patch_clear(&fx.p);
+	refused(th_op_weld(&fx.m, NULL, 0, 1e-6f, &fx.p, &fx.why), &fx.why, &fx.p, 0, "nothing to weld");
+	assert_int_equal(th_op_weld(&fx.m, NULL, 0, 1.5e-3f, &fx.p, &fx.why), 0); /* a chain: one cluster */
+	th_patch_clear(&fx.p);
+	refused(th_op_weld(&fx.m, NULL, 0, 1.0f, &fx.p, &fx.why), &fx.why, &fx.p, 0, "too large");
+	sd_fini(&fx);
 }
 
 int main(void)
