@@ -1,5 +1,6 @@
 /* Private to th_mesh.c and th_mesh_enc.c: the mesh's index, the
- * little-endian helpers and the internal steps both files use. */
+ * little-endian helpers and the internal steps both files use
+ * (th_meshop_subdiv.c borrows mix64). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
