@@ -60,18 +60,17 @@ static const char edf_stamp_a_cube[] =
 	"1.6s    right trigger   0\n"
 ;
 
-/* A theta-client with --history running edf_stamp_a_cube then script
- * (written to d->dir/name);
- * its stdout and stderr go to d->dir/client.out and client.err (paths into
- * cout, cerr). Its pid. */
-static inline pid_t edf_spawn_scripted(struct th_daemon_proc *d, const char *name, const char *script,
-				       char cout[PATH_MAX], char cerr[PATH_MAX])
+/* A theta-client with --history running head then script (written to
+ * d->dir/name); its stdout and stderr go to d->dir/client.out and
+ * client.err (paths into cout, cerr). Its pid. */
+static inline pid_t edf_spawn_script(struct th_daemon_proc *d, const char *name, const char *head, const char *script,
+				     char cout[PATH_MAX], char cerr[PATH_MAX])
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", d->dir, name);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fputs(edf_stamp_a_cube, f);
+	fputs(head, f);
 	fputs(script, f);
 	assert_int_equal(fclose(f), 0);
 	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
@@ -81,6 +80,13 @@ static inline pid_t edf_spawn_scripted(struct th_daemon_proc *d, const char *nam
 	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
 	assert_true(pid > 0);
 	return pid;
+}
+
+/* edf_spawn_script after edf_stamp_a_cube. */
+static inline pid_t edf_spawn_scripted(struct th_daemon_proc *d, const char *name, const char *script,
+				       char cout[PATH_MAX], char cerr[PATH_MAX])
+{
+	return edf_spawn_script(d, name, edf_stamp_a_cube, script, cout, cerr);
 }
 
 /* Waits for the scripted client pid to end, which must exit 0: its stdout
