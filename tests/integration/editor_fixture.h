@@ -36,25 +36,45 @@ static inline struct json_object *edf_scene_json(struct th_daemon_proc *d)
 	return o;
 }
 
-/* The start of every editor script: head and right hand posed, right a
- * five times (select -> move -> extrude -> subdivide -> vertex ->
- * primitive), a 20 cm cube stamped at (0, 1, -0.5) (trigger at 1.5 s, off
- * at 1.6 s). A test's own lines follow, from 3 s on. */
+/* Right a five times from 0.5 s: select -> move -> extrude -> subdivide
+ * -> vertex -> primitive (docs/editor.md's tool order). */
+#define EDF_TO_PRIMITIVE \
+	"0.5s    right press     a\n" \
+	"0.52s   right release   a\n" \
+	"0.6s    right press     a\n" \
+	"0.62s   right release   a\n" \
+	"0.7s    right press     a\n" \
+	"0.72s   right release   a\n" \
+	"0.8s    right press     a\n" \
+	"0.82s   right release   a\n" \
+	"0.9s    right press     a\n" \
+	"0.92s   right release   a\n"
+
+/* From 3 s, after edf_stamp_a_cube: back to extrude (right b three times:
+ * vertex, subdivide, extrude), grab the top face 1 cm above it and pull it
+ * up 5 cm; released at 3.9 s. */
+#define EDF_EXTRUDE_TOP_5CM \
+	"3s      right press     b\n" \
+	"3.02s   right release   b\n" \
+	"3.1s    right press     b\n" \
+	"3.12s   right release   b\n" \
+	"3.2s    right press     b\n" \
+	"3.22s   right release   b\n" \
+	"3.3s    right position  0 1.11 -0.5\n" \
+	"3.5s    right trigger   1\n" \
+	"3.6s    right position  0 1.13 -0.5\n" \
+	"3.7s    right position  0 1.15 -0.5\n" \
+	"3.8s    right position  0 1.16 -0.5\n" \
+	"3.9s    right trigger   0\n"
+
+/* The start of every editor script: head and right hand posed, the
+ * primitive tool (EDF_TO_PRIMITIVE), a 20 cm cube stamped at (0, 1, -0.5)
+ * (trigger at 1.5 s, off at 1.6 s). A test's own lines follow, from 3 s on. */
 static const char edf_stamp_a_cube[] =
 	"theta-script 1\n"
 	"0s      head  pose      0 1.6 0   0 0 0 1\n"
 	"0s      right pose      0 1 -0.5  0 0 0 1\n"
-	/* select -> move -> extrude -> subdivide -> vertex -> primitive */
-	"0.5s    right press     a\n"
-	"0.52s   right release   a\n"
-	"0.6s    right press     a\n"
-	"0.62s   right release   a\n"
-	"0.7s    right press     a\n"
-	"0.72s   right release   a\n"
-	"0.8s    right press     a\n"
-	"0.82s   right release   a\n"
-	"0.9s    right press     a\n"
-	"0.92s   right release   a\n"
+	EDF_TO_PRIMITIVE
 	/* stamp a 20 cm cube at (0, 1, -0.5) */
 	"1.5s    right trigger   1\n"
 	"1.6s    right trigger   0\n"

@@ -18,20 +18,7 @@
  * 1.5 s). Tools cycle with right a in this order: select, move, extrude,
  * subdivide, vertex, primitive, paint, delete (docs/editor.md). */
 static const char script[] =
-	/* back to extrude (b three times); grab the top face 1 cm above it */
-	"3s      right press     b\n"
-	"3.02s   right release   b\n"
-	"3.1s    right press     b\n"
-	"3.12s   right release   b\n"
-	"3.2s    right press     b\n"
-	"3.22s   right release   b\n"
-	"3.3s    right position  0 1.11 -0.5\n"
-	"3.5s    right trigger   1\n"
-	/* pull it up 5 cm, release */
-	"3.6s    right position  0 1.13 -0.5\n"
-	"3.7s    right position  0 1.15 -0.5\n"
-	"3.8s    right position  0 1.16 -0.5\n"
-	"3.9s    right trigger   0\n"
+	EDF_EXTRUDE_TOP_5CM
 	/* undo it */
 	"7s      left  press     x\n"
 	"7.02s   left  release   x\n"

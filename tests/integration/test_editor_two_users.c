@@ -20,19 +20,7 @@
  * undo it. The test stops this client once the extrude is on A and lets it
  * go on once B's paint is on A. */
 static const char script_a[] =
-	/* primitive -> vertex -> subdivide -> extrude */
-	"3s      right press     b\n"
-	"3.02s   right release   b\n"
-	"3.1s    right press     b\n"
-	"3.12s   right release   b\n"
-	"3.2s    right press     b\n"
-	"3.22s   right release   b\n"
-	"3.3s    right position  0 1.11 -0.5\n"
-	"3.5s    right trigger   1\n"
-	"3.6s    right position  0 1.13 -0.5\n"
-	"3.7s    right position  0 1.15 -0.5\n"
-	"3.8s    right position  0 1.16 -0.5\n"
-	"3.9s    right trigger   0\n"
+	EDF_EXTRUDE_TOP_5CM
 	"8s      left  press     x\n"
 	"8.02s   left  release   x\n"
 	"9s      quit\n";
@@ -44,16 +32,7 @@ static const char script_b[] =
 	"theta-script 1\n"
 	"0s      head  pose      0 1.6 0   0 0 0 1\n"
 	"0s      right pose      0.11 1 -0.5  0 0 0 1\n"
-	"0.5s    right press     a\n"
-	"0.52s   right release   a\n"
-	"0.6s    right press     a\n"
-	"0.62s   right release   a\n"
-	"0.7s    right press     a\n"
-	"0.72s   right release   a\n"
-	"0.8s    right press     a\n"
-	"0.82s   right release   a\n"
-	"0.9s    right press     a\n"
-	"0.92s   right release   a\n"
+	EDF_TO_PRIMITIVE
 	"1s      right press     a\n"
 	"1.02s   right release   a\n"
 	"1.5s    right trigger   1\n"

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh_bench.h"
 #include "th_bench.h"
 #include "th_mesh.h"
 #include "th_meshop.h"
@@ -48,16 +49,12 @@ static const uint8_t author[32] = { 0xbe };
 
 static void die(const char *what, int r, const char *why)
 {
-	fprintf(stderr, "bench_mesh: %s failed (%d%s%s)\n", what, r, why ? ": " : "", why ? why : "");
-	exit(1);
+	mb_die("bench_mesh", what, r, why);
 }
 
 static void apply(struct th_mesh *m, const struct th_patch *p, uint64_t seq)
 {
-	const char *why = NULL;
-	int r = th_patch_apply(m, p, author, seq, NULL, &why);
-	if (r)
-		die("th_patch_apply", r, r == -EINVAL ? why : NULL);
+	mb_apply("bench_mesh", m, p, author, seq);
 }
 
 /* An n x n grid of unit quads in y = 0 (shared vertices), entry seq. */
