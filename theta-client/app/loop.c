@@ -366,6 +366,17 @@ static void pace(struct app *a)
 
 int app_step(struct app *a)
 {
+	/* A renderer that paces (OpenXR) blocks here until the runtime wants
+	 * the next frame; the loop's own sleep is then skipped. */
+	uint64_t display_ns = 0;
+	bool renderer_paced = a->renderer->ops->wait_frame != NULL;
+	if (renderer_paced) {
+		int wr = a->renderer->ops->wait_frame(a->renderer, &display_ns);
+		if (wr < 0)
+			return wr;
+		if (wr > 0)
+			a->quit = true;
+	}
 	uint64_t t0 = app_now(a);
 	uint64_t time_ns = a->frame * a->period_ns;
 	int r = inp_poll(a->input, time_ns, &a->in);
@@ -383,10 +394,13 @@ int app_step(struct app *a)
 		a->editor(a->editor_ud, a, time_ns, &a->in);
 
 	publish(a, app_now(a));
-	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head };
+	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head,
+				 .display_time_ns = display_ns };
 	r = app_render(a->renderer, a->w, &view);
 	if (r < 0)
 		return r;
+	if (r > 0)
+		a->quit = true;
 	uint32_t tick = sim_world_tick(a->w);
 	if (tick > APP_REMOVED_KEEP_TICKS)
 		sim_world_trim_removed(a->w, tick - APP_REMOVED_KEEP_TICKS);
@@ -413,7 +427,7 @@ int app_step(struct app *a)
 		return sr;
 	if (done)
 		return 1;
-	if (!a->cfg.no_pacing)
+	if (!a->cfg.no_pacing && !renderer_paced)
 		pace(a);
 	return 0;
 }

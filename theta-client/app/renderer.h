@@ -13,14 +13,20 @@ struct app_view {
 	uint64_t frame;
 	uint64_t time_ns;
 	struct inp_pose head; /* the viewer */
+	uint64_t display_time_ns; /* from wait_frame (XR), else 0 */
 };
 
 struct app_renderer;
 
 struct app_renderer_ops {
-	/* Draws one frame (and, for the headset, submits it). -errno on a
+	/* Draws one frame (and, for the headset, submits it). 0; 1: stop
+	 * (the window was closed, the headset session ended); -errno on a
 	 * failure the loop must stop for. */
 	int (*render)(struct app_renderer *r, struct sim_world *w, const struct app_view *v);
+	/* Optional: a renderer that owns the frame's pacing (OpenXR's
+	 * xrWaitFrame). The loop calls it at the start of each frame instead
+	 * of sleeping to its own deadline. 0, 1 (stop), -errno. */
+	int (*wait_frame)(struct app_renderer *r, uint64_t *display_time_ns);
 	void (*destroy)(struct app_renderer *r);
 };
 

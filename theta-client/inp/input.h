@@ -5,6 +5,7 @@
 #pragma once
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum inp_hand { INP_LEFT = 0, INP_RIGHT = 1, INP_HANDS = 2 };

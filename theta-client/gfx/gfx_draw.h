@@ -1,0 +1,93 @@
+/* The renderer's core (docs/rendering.md): pipelines, the GPU copies of
+ * meshes, and recording a frame list (gfx_list.h) into one or two views.
+ * Backends (gfx_backend.h) own the images; this owns everything drawn.
+ *
+ * Frames in flight: GFX_FRAMES_IN_FLIGHT slots, each with a command
+ * buffer, a fence and its own host-visible buffers for per-frame data
+ * (instances, overlay vertices). gfx_draw_begin waits for the slot's fence
+ * (so the CPU runs at most two frames ahead of the GPU), then everything is
+ * recorded into that slot's command buffer:
+ *   gfx_draw_begin -> gfx_draw_prepare (uploads) -> gfx_draw_record per
+ *   view -> [backend records copies] -> gfx_draw_submit.
+ *
+ * Meshes: one struct gfx_mesh (CPU, gfx_mesh.h) and one device-local vertex,
+ * index and wire buffer set per mesh key, grown by doubling. prepare
+ * updates each instance's gfx_mesh and copies only its dirty ranges through
+ * a staging ring (vkCmdCopyBuffer regions, then one barrier), or all of it
+ * after a rebuild. Meshes no instance used for GFX_DRAW_EVICT_FRAMES frames
+ * are freed.
+ *
+ * Pipelines (dynamic rendering, colour + depth, 1 sample): lit triangles
+ * (the material table in a storage buffer; flat or smooth by the vertex
+ * normals; tint and marks), marks (selected / hovered faces drawn again
+ * with depth EQUAL and blending), wire lines and points, overlay triangles
+ * and lines. Shaders are GLSL under gfx/shaders/, compiled to SPIR-V by
+ * glslc at build time and embedded (build/gen/gfx/shaders/NAME.spv.h). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vulkan/vulkan.h>
+
+#include "gfx/gfx_list.h"
+#include "gfx/gfx_vk.h"
+
+#define GFX_FRAMES_IN_FLIGHT 2u
+#define GFX_VIEWS_MAX 2u
+#define GFX_DRAW_EVICT_FRAMES 120u
+
+/* One eye (or the window's camera). */
+struct gfx_view {
+	float view[16]; /* world -> eye */
+	float proj[16]; /* eye -> clip (Vulkan) */
+	float eye[3];   /* world position (lighting) */
+};
+
+/* One image to draw into this frame. The colour image arrives in
+ * initial_layout and is left in final_layout, with the barrier recorded. */
+struct gfx_target {
+	VkImage image;
+	VkImageView view;
+	VkExtent2D extent;
+	VkFormat format;
+	VkImageLayout initial_layout; /* UNDEFINED: contents discarded */
+	VkImageLayout final_layout;   /* PRESENT_SRC_KHR, COLOR_ATTACHMENT_OPTIMAL (XR), TRANSFER_SRC_OPTIMAL */
+};
+
+struct gfx_draw_config {
+	VkFormat color_format; /* what the backend's images are */
+	bool srgb_target;      /* the format is *_SRGB: write linear colour */
+};
+
+struct gfx_draw_stats {
+	uint64_t frames;
+	uint64_t uploads_full, uploads_incremental; /* mesh buffer updates */
+	uint64_t bytes_uploaded;
+	uint32_t meshes;          /* GPU copies alive */
+	uint64_t draws;           /* draw calls recorded, last frame */
+	uint64_t triangles;       /* drawn, last frame, all views */
+};
+
+struct gfx_draw;
+
+int gfx_draw_create(struct gfx_vk *vk, const struct gfx_draw_config *c, struct gfx_draw **out);
+void gfx_draw_destroy(struct gfx_draw **p); /* waits for the device */
+
+/* Waits for this slot's previous frame, resets and begins its command
+ * buffer. */
+int gfx_draw_begin(struct gfx_draw *d, VkCommandBuffer *cmd);
+/* Uploads what the list needs (mesh changes, materials, per-frame data),
+ * recorded into cmd before any rendering. 0 or -errno. */
+int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l);
+/* Renders l into t as seen from v (clear, depth, all passes). view_index
+ * < GFX_VIEWS_MAX (each view has its own depth image). */
+int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const struct gfx_target *t,
+		    const struct gfx_view *v, uint32_t view_index);
+/* Ends cmd and submits it: waits for wait (if not VK_NULL_HANDLE) at
+ * wait_stage, signals signal (if any) and the slot's fence; moves to the
+ * next slot. */
+int gfx_draw_submit(struct gfx_draw *d, VkCommandBuffer cmd, VkSemaphore wait, VkPipelineStageFlags2 wait_stage,
+		    VkSemaphore signal);
+/* The fence of the frame submitted last (headless readback waits on it). */
+VkFence gfx_draw_last_fence(const struct gfx_draw *d);
+void gfx_draw_stats(const struct gfx_draw *d, struct gfx_draw_stats *out);
