@@ -70,6 +70,7 @@ struct gfx_headless_config {
 	const char *screenshot;
 	uint64_t shot_frame;
 	uint32_t views; /* 1; 2 renders a stereo pair side by side into one PNG */
+	float ipd;      /* views 2: the eyes are this far apart along the camera's right (metres) */
 };
 int gfx_headless_create(const struct gfx_headless_config *c, struct gfx_backend **out);
 /* The last frame read back (RGBA8, width * views x height), for tests;
