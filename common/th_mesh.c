@@ -444,6 +444,14 @@ bool th_mesh_i_fan_ok(const struct th_mesh *m, int32_t v)
 
 /* ---- lifecycle and queries -------------------------------------------------- */
 
+/* The next of the process-wide versions (th_mesh.version): atomic, as
+ * meshes live on more than one thread. */
+static uint64_t next_version(void)
+{
+	static uint64_t last;
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 int th_mesh_init(struct th_mesh *m, uint64_t id)
 {
 	if (!id)
@@ -453,7 +461,12 @@ int th_mesh_init(struct th_mesh *m, uint64_t id)
 		return -ENOMEM;
 	th_journal_init(&x->scratch, 0);
 	*m = (struct th_mesh){
-		.id = id, .free_vert = TH_MESH_NONE, .free_face = TH_MESH_NONE, .free_he = TH_MESH_NONE, .index = x
+		.id = id,
+		.version = next_version(),
+		.free_vert = TH_MESH_NONE,
+		.free_face = TH_MESH_NONE,
+		.free_he = TH_MESH_NONE,
+		.index = x,
 	};
 	return 0;
 }
@@ -498,6 +511,7 @@ int th_mesh_copy(struct th_mesh *dst, const struct th_mesh *src)
 	d.faces = NULL;
 	d.hes = NULL;
 	d.index = x;
+	d.version = next_version();
 	if (!x)
 		return -ENOMEM;
 	th_journal_init(&x->scratch, 0);
@@ -755,7 +769,10 @@ static int undo(struct th_mesh *m, uint8_t kind, const uint8_t *d, size_t len)
 
 int th_mesh_undo_record(struct th_mesh *m, uint8_t kind, const uint8_t *data, size_t len)
 {
-	return undo(m, kind, data, len);
+	int r = undo(m, kind, data, len);
+	if (!r)
+		m->version = next_version();
+	return r;
 }
 
 uint64_t th_mesh_record_mesh(const uint8_t *data, size_t len) { return len >= 8 ? ld64(data) : 0; }
@@ -994,6 +1011,8 @@ int th_mesh_apply_origin(struct th_mesh *m, const struct th_pl_mesh_op *ops, uns
 out:
 	if (r)
 		revert(m, jj, mark);
+	else
+		m->version = next_version();
 	if (!j)
 		th_journal_truncate(jj, 0);
 	if (r == -EINVAL && why)

@@ -93,6 +93,14 @@ struct th_mesh_he {
  * free ones (id 0, vert TH_MESH_NONE). The rest is the mesh's own. */
 struct th_mesh {
 	uint64_t id;
+	/* Changes on every change of the mesh (th_mesh_apply*, a successful
+	 * th_mesh_undo_record) and nowhere else; a refused list keeps it. The
+	 * values come from one process-wide counter, so no two meshes ever
+	 * hold the same version: th_mesh_init, th_mesh_copy and
+	 * th_mesh_decode give a mesh one of its own. Whoever caches something
+	 * built from a mesh (the renderer's gfx_mesh) compares (pointer,
+	 * version) and rebuilds when either differs. Not encoded. */
+	uint64_t version;
 	struct th_mesh_vert *verts;
 	struct th_mesh_face *faces;
 	struct th_mesh_he *hes;

@@ -3,7 +3,8 @@
  * id collisions, bad references, limits) leaves the mesh's canonical
  * encoding and the journal exactly as they were; undo restores exactly; the
  * canonical encoding does not depend on the order of the ops and decode
- * refuses what encode would not write. test_mesh_props.c holds the seeded
+ * refuses what encode would not write; the version changes with every
+ * change and only then, and no two meshes share one. test_mesh_props.c holds the seeded
  * property test, the Euler tests and the allocation failures. */
 #include <errno.h>
 #include <math.h>
@@ -961,6 +962,55 @@ static void copy_is_deep(void **state)
 	free(p);
 }
 
+/* th_mesh.version: new on every applied list and every undone record, kept
+ * by a refusal, and never shared between meshes (copies included). */
+static void version_changes_with_every_change_and_is_never_shared(void **state)
+{
+	struct th_mesh m, c, e;
+	struct th_journal j;
+	th_journal_init(&j, 0);
+	mf_build_cube(&m, &j, 6);
+	size_t mark = th_journal_mark(&j);
+	uint64_t v0 = m.version;
+	assert_true(v0 != 0);
+	struct mf_patch *p = mf_patch_new();
+	mf_p_move(p, 7, 2, 2, 2);
+	mf_expect_applied(&m, p, &j);
+	uint64_t v1 = m.version;
+	assert_true(v1 != v0);
+	mf_p_remove(p, 3); /* used by faces: refused */
+	mf_expect_refused(&m, p, &j, "used by a face");
+	assert_true(m.version == v1);
+	mf_p_material(p, 104, 3);
+	mf_expect_applied(&m, p, &j);
+	uint64_t v2 = m.version;
+	assert_true(v2 != v1 && v2 != v0);
+	/* Each undone record is a change; the undo of a record that does not
+	 * fit is refused and keeps the version. */
+	uint8_t kind;
+	const uint8_t *d;
+	size_t len;
+	assert_int_equal(th_journal_pop(&j, mark, &kind, &d, &len), 1);
+	assert_int_equal(th_mesh_undo_record(&m, kind, d, len), 0);
+	uint64_t v3 = m.version;
+	assert_true(v3 != v2 && v3 != v1 && v3 != v0);
+	const uint8_t bad[8] = { 0 };
+	assert_int_equal(th_mesh_undo_record(&m, 1, bad, sizeof(bad)), -EINVAL);
+	assert_true(m.version == v3);
+	/* A copy, and a new mesh, have versions of their own. */
+	assert_int_equal(th_mesh_copy(&c, &m), 0);
+	assert_int_equal(th_mesh_init(&e, MF_MESH_ID), 0);
+	assert_true(c.version != m.version && c.version != v0 && c.version != v1 && c.version != v2);
+	assert_true(e.version != m.version && e.version != c.version);
+	uint64_t vm = m.version;
+	mf_p_move(p, 7, 3, 3, 3);
+	mf_expect_applied(&c, p, NULL);
+	assert_true(m.version == vm && c.version != vm);
+	th_mesh_fini(&c);
+	th_mesh_fini(&e);
+	mf_teardown(&m, &j, p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(large_meshes_encode_canonically),
 		cmocka_unit_test(edge_id_is_symmetric_siphash),
 		cmocka_unit_test(copy_is_deep),
+		cmocka_unit_test(version_changes_with_every_change_and_is_never_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
