@@ -37,8 +37,9 @@ struct gfx_vk_config {
 	uint32_t ninstance_exts;
 	const char *const *device_exts;   /* more device extensions (VK_KHR_swapchain) */
 	uint32_t ndevice_exts;
-	/* NULL: by type, discrete > integrated > virtual > cpu, then index;
-	 * else the first device whose name contains this (THETA_GFX_DEVICE). */
+	/* NULL: $THETA_GFX_DEVICE when set, else by type, discrete >
+	 * integrated > virtual > cpu, then index; else the first device whose
+	 * name contains this. */
 	const char *device_name;
 	const struct gfx_vk_hooks *hooks; /* NULL: Vulkan's own calls */
 };
@@ -113,5 +114,25 @@ void gfx_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageAspectFlag
 			   VkImageLayout to, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
 			   VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access);
 
-/* The first of candidates the device supports as a depth attachment. */
+/* The first of D32_SFLOAT, D32_SFLOAT_S8_UINT, D24_UNORM_S8_UINT,
+ * D16_UNORM the device supports as a depth attachment; UNDEFINED if none. */
 VkFormat gfx_vk_depth_format(const struct gfx_vk *vk);
+
+/* The choice of physical device as a pure function (gfx_vk_create calls
+ * it on what the devices report; tests call it on made-up lists). */
+#define GFX_VK_DEVICES_MAX 16u
+struct gfx_vk_device_info {
+	char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+	VkPhysicalDeviceType type;
+	uint32_t api_version;
+	bool graphics_queue;     /* a queue family with GRAPHICS */
+	bool dynamic_rendering;  /* VkPhysicalDeviceVulkan13Features */
+	bool synchronization2;
+	const char *missing_ext; /* the first wanted device extension it lacks, or NULL */
+};
+/* The index of the device to use: the first whose name contains name when
+ * name is not NULL, else the best by type (then the lowest index) among
+ * the usable ones. -ENODEV (no device, no name matches, or none has Vulkan
+ * 1.3) or -ENOTSUP (a feature or extension is missing) with one sentence
+ * in why naming the devices and what they lack. */
+int gfx_vk_pick_device(const struct gfx_vk_device_info *d, uint32_t n, const char *name, char *why, size_t whylen);
