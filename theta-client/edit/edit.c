@@ -420,6 +420,29 @@ static void step_option(struct edit *ed, int dir)
 	ed->tool_dirty = true;
 }
 
+uint32_t edit_tool_mode(const struct edit *ed)
+{
+	const struct edit_tool_ops *t = tool_ops(ed->tool);
+	return t && t->mode ? t->mode(ed->option[ed->tool], ed->param[ed->tool]) : EDIT_MODE_NONE;
+}
+
+const struct edit_hover *edit_hover(const struct edit *ed) { return &ed->hover; }
+
+/* What a trigger press would pick now (no drag on, the tip tracked). */
+static void find_hover(struct edit *ed, const struct edit_in *in)
+{
+	const struct edit_tool_ops *t = tool_ops(ed->tool);
+	struct edit_hover *h = &ed->hover;
+	*h = (struct edit_hover){ .tracked = in->tracked, .tool = ed->tool, .mode = edit_tool_mode(ed) };
+	memcpy(h->tip, in->tip, sizeof h->tip);
+	if (!in->sc || !in->tracked || ed->drag.on || h->mode == EDIT_MODE_NONE)
+		return;
+	if (t->hover)
+		h->hit = t->hover(ed, in, &h->h) == 1;
+	else
+		h->hit = edit_pick(in->sc, in->tip, edit_pick_radius(ed), h->mode, &h->h) == 1;
+}
+
 const struct edit_selection *edit_selection(const struct edit *ed) { return &ed->sel; }
 const struct edit_preview *edit_preview(const struct edit *ed) { return &ed->pv; }
 const struct edit_history *edit_history(const struct edit *ed) { return &ed->hist; }
@@ -586,5 +609,6 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 		edit_sel_publish(ed, sc);
 	if (ed->tool_dirty)
 		send_tool_state(ed, now_ns);
+	find_hover(ed, &ei);
 	return 0;
 }

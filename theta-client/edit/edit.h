@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "edit/edit_history.h"
+#include "edit/edit_pick.h"
 #include "edit/edit_preview.h"
 #include "inp/input.h"
 #include "th_logrec.h"
@@ -87,6 +88,25 @@ struct edit_selection {
 	struct edit_sel_elem el[EDIT_SELECT_MAX];
 };
 
+/* The kind of element a tool works on now (its option and parameter):
+ * TH_SELECT_OBJECT / FACE / EDGE / VERTEX, or EDIT_MODE_NONE for a tool
+ * that picks nothing (primitive). */
+#define EDIT_MODE_NONE 0xffffffffu
+
+/* What the current tool would pick at the right hand's tip this frame
+ * (the renderer's hover highlight and cursor), found at the end of each
+ * edit_frame with the same rules the tool's trigger uses: the mode above,
+ * the pick radius, the move tool's preference for the selection under the
+ * tip, the vertex tool's edge (within half the radius) before the face. */
+struct edit_hover {
+	bool tracked;     /* the right hand's pose is valid this frame */
+	float tip[3];     /* the tool tip (the right controller's position), world space */
+	uint32_t tool;    /* enum edit_tool */
+	uint32_t mode;    /* edit_tool_mode */
+	bool hit;         /* h is what it would pick (entity, mesh, element) */
+	struct edit_hit h;
+};
+
 struct edit_stats {
 	uint64_t commands;  /* handed to the sink */
 	uint64_t send_errors;
@@ -127,6 +147,9 @@ int edit_set_tool(struct edit *ed, uint32_t tool);
 uint32_t edit_tool(const struct edit *ed);
 unsigned edit_option(const struct edit *ed); /* the current tool's option index */
 const char *edit_option_name(const struct edit *ed);
+
+uint32_t edit_tool_mode(const struct edit *ed);
+const struct edit_hover *edit_hover(const struct edit *ed);
 
 const struct edit_selection *edit_selection(const struct edit *ed);
 const struct edit_preview *edit_preview(const struct edit *ed);

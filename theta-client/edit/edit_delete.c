@@ -10,13 +10,19 @@
 
 static const char *const delete_options[] = { "object", "face", "edge", "vertex" };
 
+static uint32_t delete_mode(unsigned option, int param)
+{
+	(void)param;
+	return option; /* the options are the four TH_SELECT_* in order */
+}
+
 static void delete_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
 		return;
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
-	int got = edit_pick_at(ed, in, r, in->option, &hit);
+	int got = edit_pick_at(ed, in, r, delete_mode(in->option, in->param), &hit);
 	if (got <= 0) {
 		if (got == 0)
 			edit_say(ed, "delete: nothing within %.0f cm of the controller", r * 100);
@@ -54,4 +60,5 @@ static void delete_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_delete = {
 	.tool = EDIT_TOOL_DELETE, .name = "delete", .noptions = 4, .options = delete_options, .frame = delete_frame,
+	.mode = delete_mode,
 };

@@ -19,12 +19,18 @@ static float len3(const float v[3])
 	return sqrtf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
 }
 
+static uint32_t extrude_mode(unsigned option, int param)
+{
+	(void)param;
+	return option == EX_EDGES ? TH_SELECT_EDGE : TH_SELECT_FACE;
+}
+
 static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 {
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick_tool(ed, in, option == EX_EDGES ? TH_SELECT_EDGE : TH_SELECT_FACE, "extrude", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, extrude_mode(option, in->param), "extrude", &hit, &t, &m))
 		return false;
 	struct edit_drag *d = &ed->drag;
 	*d = (struct edit_drag){ .entity = hit.entity, .mesh = m->id, .xf0 = *t };
@@ -128,5 +134,5 @@ static void extrude_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_extrude = {
 	.tool = EDIT_TOOL_EXTRUDE, .name = "extrude", .noptions = 3, .options = extrude_options,
-	.frame = extrude_frame,
+	.frame = extrude_frame, .mode = extrude_mode,
 };

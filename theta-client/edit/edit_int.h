@@ -62,6 +62,13 @@ struct edit_tool_ops {
 	const char *const *options;
 	void (*frame)(struct edit *ed, const struct edit_in *in);
 	void (*cancel)(struct edit *ed); /* a drag in progress stops, nothing is sent */
+	/* The element kind the tool picks with this option and parameter
+	 * (TH_SELECT_*); NULL: EDIT_MODE_NONE (picks nothing). */
+	uint32_t (*mode)(unsigned option, int param);
+	/* Optional: what a trigger press would pick at the tip, when that is
+	 * not simply the nearest element of the mode (edit_hover): 1 with *out,
+	 * 0 nothing. Says nothing, changes nothing. */
+	int (*hover)(const struct edit *ed, const struct edit_in *in, struct edit_hit *out);
 };
 
 extern const struct edit_tool_ops edit_tool_select, edit_tool_move, edit_tool_primitive, edit_tool_paint,
@@ -124,6 +131,7 @@ struct edit {
 	struct edit_peer peers[EDIT_PEERS_MAX];
 	unsigned npeers;
 	struct edit_stats st;
+	struct edit_hover hover;
 	char msg[EDIT_MESSAGE_MAX];
 	bool has_msg;
 	/* Scratch for encoding (large payload structs live here, not on the stack). */

@@ -8,6 +8,12 @@
 
 static const char *const mirror_options[] = { "x", "y", "z" };
 
+static uint32_t mirror_mode(unsigned option, int param)
+{
+	(void)option, (void)param;
+	return TH_SELECT_OBJECT;
+}
+
 static void mirror_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
@@ -16,7 +22,7 @@ static void mirror_frame(struct edit *ed, const struct edit_in *in)
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick_tool(ed, in, TH_SELECT_OBJECT, "mirror", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, mirror_mode(in->option, in->param), "mirror", &hit, &t, &m))
 		return;
 	float p[3] = { in->tip[0], in->tip[1], in->tip[2] }, point[3], normal[3] = { 0, 0, 0 };
 	edit_snap_point(ed, p);
@@ -33,4 +39,5 @@ static void mirror_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_mirror = {
 	.tool = EDIT_TOOL_MIRROR, .name = "mirror", .noptions = 3, .options = mirror_options, .frame = mirror_frame,
+	.mode = mirror_mode,
 };

@@ -66,16 +66,36 @@ static bool pivot(struct edit *ed, const struct th_mesh *m, const struct th_c_tr
 	return true;
 }
 
+/* Rotate or scale act on elements only, else on the face at the tip. */
+static uint32_t move_mode(unsigned option, int param)
+{
+	(void)param;
+	return option >= MV_ROTATE ? TH_SELECT_FACE : option;
+}
+
+/* The tip is on the selection (in its mode; not a whole object for rotate
+ * and scale): what a grab takes then, into *hit. */
+static bool on_selection(const struct edit *ed, const struct edit_in *in, unsigned option, struct edit_hit *hit)
+{
+	return ed->sel.entity && !(option >= MV_ROTATE && ed->sel.mode == TH_SELECT_OBJECT) &&
+	       edit_pick_entity(in->sc, ed->sel.entity, in->tip, edit_pick_radius(ed), ed->sel.mode, hit) &&
+	       edit_sel_has(ed, hit);
+}
+
+static int move_hover(const struct edit *ed, const struct edit_in *in, struct edit_hit *out)
+{
+	unsigned option = in->option % MV_N;
+	return on_selection(ed, in, option, out) ||
+	       edit_pick(in->sc, in->tip, edit_pick_radius(ed), move_mode(option, in->param), out);
+}
+
 static bool grab(struct edit *ed, const struct edit_in *in, unsigned option)
 {
 	struct edit_hit hit;
 	float r = edit_pick_radius(ed);
-	bool turn = option >= MV_ROTATE; /* rotate or scale: elements only, else the face at the tip */
-	uint32_t mode = turn ? TH_SELECT_FACE : option;
-	bool on_sel = ed->sel.entity && !(turn && ed->sel.mode == TH_SELECT_OBJECT) &&
-		      edit_pick_entity(in->sc, ed->sel.entity, in->tip, r, ed->sel.mode, &hit) && edit_sel_has(ed, &hit);
-	if (!on_sel) {
-		int got = edit_pick_at(ed, in, r, mode, &hit);
+	bool turn = option >= MV_ROTATE;
+	if (!on_selection(ed, in, option, &hit)) {
+		int got = edit_pick_at(ed, in, r, move_mode(option, in->param), &hit);
 		if (got <= 0) {
 			if (got == 0)
 				edit_say(ed, "move: nothing within %.0f cm of the controller to grab", r * 100);
@@ -282,4 +302,5 @@ static void move_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_move = {
 	.tool = EDIT_TOOL_MOVE, .name = "move", .noptions = MV_N, .options = move_options, .frame = move_frame,
+	.mode = move_mode, .hover = move_hover,
 };

@@ -32,6 +32,13 @@ static int define_slot(struct edit *ed, const struct th_scene *sc, unsigned slot
 	return 0;
 }
 
+/* The parameter's low bit: the face (0) or the whole mesh (1). */
+static uint32_t paint_mode(unsigned option, int param)
+{
+	(void)option;
+	return param & 1 ? TH_SELECT_OBJECT : TH_SELECT_FACE;
+}
+
 static void paint_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
@@ -42,7 +49,7 @@ static void paint_frame(struct edit *ed, const struct edit_in *in)
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick_tool(ed, in, whole ? TH_SELECT_OBJECT : TH_SELECT_FACE, "paint", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, paint_mode(in->option, in->param), "paint", &hit, &t, &m))
 		return;
 	th_patch_clear(&ed->patch);
 	unsigned n = 0;
@@ -80,5 +87,5 @@ static void paint_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_paint = {
 	.tool = EDIT_TOOL_PAINT, .name = "paint", .noptions = EDIT_PALETTE_SLOTS, .options = paint_options,
-	.frame = paint_frame,
+	.frame = paint_frame, .mode = paint_mode,
 };

@@ -211,12 +211,18 @@ unsigned edit_selections(const struct edit *ed, const struct th_scene *sc, unsig
 	return n;
 }
 
+static uint32_t select_mode(unsigned option, int param)
+{
+	(void)param;
+	return option; /* the options are the four TH_SELECT_* in order */
+}
+
 static void select_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
 		return;
 	struct edit_hit hit;
-	uint32_t mode = in->option;
+	uint32_t mode = select_mode(in->option, in->param);
 	int got = edit_pick_at(ed, in, edit_pick_radius(ed), mode, &hit);
 	if (got > 0)
 		edit_sel_take(ed, &hit, in->add);
@@ -226,4 +232,5 @@ static void select_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_select = {
 	.tool = EDIT_TOOL_SELECT, .name = "select", .noptions = 4, .options = select_options, .frame = select_frame,
+	.mode = select_mode,
 };

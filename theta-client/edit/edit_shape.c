@@ -65,13 +65,19 @@ static unsigned removed_vertices(const struct th_mesh *m, const struct th_patch 
 	return n;
 }
 
+static uint32_t shape_mode(unsigned option, int param)
+{
+	(void)param;
+	return option == SH_INSET || option == SH_INSET_REGION ? TH_SELECT_FACE
+	       : option == SH_LOOP_CUT || option == SH_BEVEL  ? TH_SELECT_EDGE
+							      : TH_SELECT_OBJECT;
+}
+
 static void shape_click(struct edit *ed, const struct edit_in *in, unsigned option)
 {
 	uint64_t ids[EDIT_SELECT_MAX], a[EDIT_SELECT_MAX], b[EDIT_SELECT_MAX];
 	const char *op = shape_options[option], *why = NULL;
-	uint32_t mode = option == SH_INSET || option == SH_INSET_REGION ? TH_SELECT_FACE
-		      : option == SH_LOOP_CUT || option == SH_BEVEL ? TH_SELECT_EDGE
-								     : TH_SELECT_OBJECT;
+	uint32_t mode = shape_mode(option, in->param);
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
@@ -171,7 +177,7 @@ static void dup_grab(struct edit *ed, const struct edit_in *in)
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick_tool(ed, in, TH_SELECT_OBJECT, "duplicate", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, shape_mode(SH_DUPLICATE, in->param), "duplicate", &hit, &t, &m))
 		return;
 	struct edit_drag *d = &ed->drag;
 	*d = (struct edit_drag){ .entity = hit.entity, .mesh = m->id, .xf0 = *t };
@@ -244,4 +250,5 @@ static void shape_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_shape = {
 	.tool = EDIT_TOOL_SHAPE, .name = "shape", .noptions = SH_N, .options = shape_options, .frame = shape_frame,
+	.mode = shape_mode,
 };

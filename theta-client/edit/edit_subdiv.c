@@ -10,6 +10,12 @@
 
 static const char *const subdiv_options[] = { "faces", "smooth" };
 
+static uint32_t subdiv_mode(unsigned option, int param)
+{
+	(void)param;
+	return option % 2 == 1 ? TH_SELECT_OBJECT : TH_SELECT_FACE; /* smooth: the whole mesh */
+}
+
 static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
@@ -18,7 +24,7 @@ static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 	struct edit_hit hit;
 	const struct th_c_transform *t;
 	const struct th_mesh *m;
-	if (!edit_pick_tool(ed, in, smooth ? TH_SELECT_OBJECT : TH_SELECT_FACE, "subdivide", &hit, &t, &m))
+	if (!edit_pick_tool(ed, in, subdiv_mode(in->option, in->param), "subdivide", &hit, &t, &m))
 		return;
 	th_patch_clear(&ed->patch);
 	const char *why = NULL;
@@ -42,5 +48,5 @@ static void subdiv_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_subdivide = {
 	.tool = EDIT_TOOL_SUBDIVIDE, .name = "subdivide", .noptions = 2, .options = subdiv_options,
-	.frame = subdiv_frame,
+	.frame = subdiv_frame, .mode = subdiv_mode,
 };

@@ -11,6 +11,22 @@ static const char *const vertex_options[] = { "auto" };
 
 #define VERTEX_EDGE_END 0.02f /* an edge point this near an end is the end's vertex: refused */
 
+/* It adds vertices (on an edge, in a face, or free). */
+static uint32_t vertex_mode(unsigned option, int param)
+{
+	(void)option, (void)param;
+	return TH_SELECT_VERTEX;
+}
+
+/* The edge within half the pick radius, else the face: where the vertex
+ * would go. */
+static int vertex_hover(const struct edit *ed, const struct edit_in *in, struct edit_hit *out)
+{
+	float r = edit_pick_radius(ed);
+	return edit_pick(in->sc, in->tip, r / 2, TH_SELECT_EDGE, out) ||
+	       edit_pick(in->sc, in->tip, r, TH_SELECT_FACE, out);
+}
+
 static void vertex_frame(struct edit *ed, const struct edit_in *in)
 {
 	if (!in->act_down || !in->tracked)
@@ -57,4 +73,5 @@ static void vertex_frame(struct edit *ed, const struct edit_in *in)
 
 const struct edit_tool_ops edit_tool_vertex = {
 	.tool = EDIT_TOOL_VERTEX, .name = "vertex", .noptions = 1, .options = vertex_options, .frame = vertex_frame,
+	.mode = vertex_mode, .hover = vertex_hover,
 };
