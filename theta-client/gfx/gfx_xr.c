@@ -502,7 +502,9 @@ static int xr_begin_frame(struct gfx_backend *b, const struct gfx_view *cam, str
 	if (e)
 		return e;
 	x->begun = true;
-	if (!x->fs.shouldRender || !gfx_xr_state_renders(&x->st))
+	/* The runtime's word on whether the frame is shown (the state
+	 * changes that came with this xrWaitFrame are seen at the next). */
+	if (!x->fs.shouldRender)
 		return 0;
 	bool valid = false;
 	e = locate(x, &valid);

@@ -98,11 +98,6 @@ bool gfx_xr_state_runs_frames(const struct gfx_xr_state *s)
 	return s->running && !s->done;
 }
 
-bool gfx_xr_state_renders(const struct gfx_xr_state *s)
-{
-	return gfx_xr_state_runs_frames(s) && (s->phase == GFX_XR_VISIBLE || s->phase == GFX_XR_FOCUSED);
-}
-
 const char *gfx_xr_phase_name(enum gfx_xr_phase p)
 {
 	static const char *const names[GFX_XR_PHASES] = {

@@ -5,8 +5,8 @@
  *
  *   idle -> ready            begin the session (xrBeginSession)
  *   ready -> synchronized    frames run (wait / begin / end), nothing shown
- *   synchronized -> visible  frames are rendered
- *   visible -> focused       rendered, and the input is ours
+ *   synchronized -> visible  frames are shown (xrWaitFrame's shouldRender)
+ *   visible -> focused       shown, and the input is ours
  *   focused -> visible -> synchronized -> stopping
  *   stopping -> idle         after ending the session (xrEndSession)
  *   idle -> exiting          destroy the session: the client stops (clean)
@@ -79,8 +79,7 @@ int gfx_xr_state_step(struct gfx_xr_state *s, const struct gfx_xr_event *ev, uin
  * GFX_XR_DO_DESTROY, else 0. */
 int gfx_xr_state_tick(struct gfx_xr_state *s, uint64_t now_ns);
 /* Frames run (xrWaitFrame / xrBeginFrame / xrEndFrame) while the session
- * does; they are rendered (layers submitted) while visible or focused. */
+ * does; whether one is rendered is xrWaitFrame's shouldRender. */
 bool gfx_xr_state_runs_frames(const struct gfx_xr_state *s);
-bool gfx_xr_state_renders(const struct gfx_xr_state *s);
 /* "idle", "ready", ..., "loss pending", "exiting"; "?" out of range. */
 const char *gfx_xr_phase_name(enum gfx_xr_phase p);

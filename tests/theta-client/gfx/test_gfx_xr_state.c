@@ -1,7 +1,7 @@
 /* theta-client/gfx/gfx_xr_state.c: the OpenXR session lifecycle as a pure
  * function: every transition (allowed or not) from every phase, loss
- * pending, instance loss, the client's quit and its timeout, and what runs
- * or renders in each phase. */
+ * pending, instance loss, the client's quit and its timeout, and in which
+ * phases frames run. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,7 +69,7 @@ static void phases_have_xr_numbers(void **state)
 	assert_string_equal(gfx_xr_phase_name((enum gfx_xr_phase)42), "?");
 }
 
-static void the_normal_life_begins_renders_ends_and_exits(void **state)
+static void the_normal_life_begins_runs_frames_ends_and_exits(void **state)
 {
 	struct gfx_xr_state s;
 	gfx_xr_state_init(&s);
@@ -78,20 +78,19 @@ static void the_normal_life_begins_renders_ends_and_exits(void **state)
 	assert_false(gfx_xr_state_runs_frames(&s));
 	assert_int_equal(step_phase(&s, GFX_XR_READY), GFX_XR_DO_BEGIN);
 	assert_true(s.running);
-	assert_true(gfx_xr_state_runs_frames(&s));
-	assert_false(gfx_xr_state_renders(&s));
+	assert_true(gfx_xr_state_runs_frames(&s)); /* frames run from the begin on */
 	assert_int_equal(step_phase(&s, GFX_XR_SYNCHRONIZED), 0);
-	assert_false(gfx_xr_state_renders(&s));
+	assert_true(gfx_xr_state_runs_frames(&s));
 	assert_int_equal(step_phase(&s, GFX_XR_VISIBLE), 0);
-	assert_true(gfx_xr_state_renders(&s));
+	assert_true(gfx_xr_state_runs_frames(&s));
 	assert_int_equal(step_phase(&s, GFX_XR_FOCUSED), 0);
-	assert_true(gfx_xr_state_renders(&s));
+	assert_true(gfx_xr_state_runs_frames(&s));
 	/* The runtime walks it down (the user quit from its menu). */
 	assert_int_equal(step_phase(&s, GFX_XR_VISIBLE), 0);
-	assert_true(gfx_xr_state_renders(&s));
-	assert_int_equal(step_phase(&s, GFX_XR_SYNCHRONIZED), 0);
-	assert_false(gfx_xr_state_renders(&s));
 	assert_true(gfx_xr_state_runs_frames(&s));
+	assert_int_equal(step_phase(&s, GFX_XR_SYNCHRONIZED), 0);
+	assert_true(gfx_xr_state_runs_frames(&s));
+	assert_false(s.done);
 	assert_int_equal(step_phase(&s, GFX_XR_STOPPING), GFX_XR_DO_END);
 	assert_false(s.running);
 	assert_false(gfx_xr_state_runs_frames(&s));
@@ -168,7 +167,7 @@ static void out_of_range_events_are_refused(void **state)
 	assert_int_equal(step_phase(&s, GFX_XR_UNKNOWN), -EINVAL);
 	assert_int_equal(gfx_xr_state_step(&s, &(struct gfx_xr_event){ .kind = 99 }, 0), -EINVAL);
 	assert_int_equal(s.phase, GFX_XR_FOCUSED);
-	assert_true(gfx_xr_state_renders(&s));
+	assert_true(gfx_xr_state_runs_frames(&s));
 }
 
 static void loss_pending_while_focused_destroys_without_ending(void **state)
@@ -179,7 +178,7 @@ static void loss_pending_while_focused_destroys_without_ending(void **state)
 	assert_true(s.lost);
 	assert_true(s.done);
 	assert_false(s.running);
-	assert_false(gfx_xr_state_renders(&s));
+	assert_false(gfx_xr_state_runs_frames(&s));
 }
 
 static void instance_loss_destroys_from_any_phase(void **state)
@@ -204,7 +203,7 @@ static void quit_while_running_requests_exit_and_waits_for_exiting(void **state)
 	assert_int_equal(quit_at(&s, 1000), GFX_XR_DO_REQUEST);
 	assert_true(s.exit_requested);
 	assert_int_equal(quit_at(&s, 2000), 0); /* asked once */
-	assert_true(gfx_xr_state_renders(&s));  /* frames go on until the runtime walks down */
+	assert_true(gfx_xr_state_runs_frames(&s));  /* frames go on until the runtime walks down */
 	assert_int_equal(gfx_xr_state_tick(&s, 1000 + GFX_XR_EXIT_TIMEOUT_NS - 1), 0);
 	assert_int_equal(step_phase(&s, GFX_XR_VISIBLE), 0);
 	assert_int_equal(step_phase(&s, GFX_XR_SYNCHRONIZED), 0);
@@ -265,7 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(phases_have_xr_numbers),
-		cmocka_unit_test(the_normal_life_begins_renders_ends_and_exits),
+		cmocka_unit_test(the_normal_life_begins_runs_frames_ends_and_exits),
 		cmocka_unit_test(idle_after_stopping_may_begin_again),
 		cmocka_unit_test(every_transition_from_every_phase),
 		cmocka_unit_test(out_of_range_events_are_refused),
