@@ -6,10 +6,13 @@
  * (its n corners, each with the face's flat normal or the smooth vertex
  * normal, its material and its face slot) and a range of (n - 2) * 3
  * indices (ear clipping, so concave faces draw right). A face whose corner
- * count stays the same is rewritten in place; one that grows moves to the
- * end; freed ranges hold degenerate triangles (all indices equal), so one
- * indexed draw of [0, nindex) draws the mesh. When more than half of the
- * arrays is dead, the next update rebuilds them compactly (full = true).
+ * count stays the same is rewritten in place; one whose count changes (or
+ * a new one) is appended at the end; freed ranges hold degenerate
+ * triangles (all indices equal, a vertex of the range), so one indexed draw
+ * of [0, nindex) draws the mesh. An update that would leave more than half
+ * of either array dead rebuilds both compactly instead (full = true), as
+ * do the first update and a change of `smooth`. Appends grow nv and nindex:
+ * the dirty ranges then reach past the sizes the uploader last saw.
  *
  * Wire (edit modes): one point per vertex slot (wire_pos; free slots put
  * far away and never indexed) and a line list of vertex slots for every
@@ -20,7 +23,10 @@
  * signature of each face (id, corner count, material, corner positions,
  * and for smooth shading the neighbouring faces' normals) with the one it
  * stored, and rewrites only the faces that differ, recording the dirty
- * element ranges the uploader copies. */
+ * element ranges the uploader copies. So a preview's copy of a mesh (same
+ * id, another pointer) costs only the faces the preview changed. The wire's
+ * points are compared and copied on every such update, its edges rebuilt
+ * only when a face's id or corners changed. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,7 +47,8 @@ struct gfx_range {
 struct gfx_face_span {
 	uint32_t first_vertex, nvertex; /* 0, 0: free slot */
 	uint32_t first_index, nindex;
-	uint64_t sig;
+	uint64_t topo; /* hash of the face's id and corner vertex slots; 0: free */
+	uint64_t sig;  /* topo, material, positions, normals; 0: free */
 };
 
 #define GFX_MESH_DIRTY_MAX 64u /* dirty ranges kept; more merge into one covering range */
@@ -70,15 +77,21 @@ struct gfx_mesh {
 	struct gfx_range dirty_v[GFX_MESH_DIRTY_MAX], dirty_index[GFX_MESH_DIRTY_MAX];
 	uint32_t ndirty_v, ndirty_index;
 	bool wire_dirty;
-	/* Counters. */
+	/* Counters: updates that compared (the mesh or its version differed),
+	 * faces written, compact rebuilds. */
 	uint64_t updates, faces_rewritten, rebuilds;
+	/* The update's own scratch (kept to avoid allocating per frame). */
+	uint64_t (*next)[2];       /* by face slot: topo, sig */
+	float (*vnormal)[3];       /* by vertex slot (smooth) */
+	uint32_t cap_next, cap_vnormal;
 };
 
 void gfx_mesh_init(struct gfx_mesh *g, uint64_t id);
 void gfx_mesh_fini(struct gfx_mesh *g);
-/* Brings g up to date with m (same id). 1: something changed (dirty
- * ranges recorded), 0: nothing, -ENOMEM (g keeps its old contents, full
- * set so the next success uploads everything). */
+/* Brings g up to date with m. 1: something changed (dirty ranges or
+ * wire_dirty recorded), 0: nothing (also for another th_mesh with the same
+ * contents), -EINVAL when m->id is not g's id, -ENOMEM (g keeps its old
+ * contents, full set so the next success uploads everything). */
 int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth);
 /* Clears the dirty record (after the uploader copied it). */
 void gfx_mesh_take_dirty(struct gfx_mesh *g);
