@@ -109,7 +109,7 @@ CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
 all: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(XRT_SO) $(XRT_JSON)
 
 setup: $(SETUP_STAMP)
 
@@ -168,8 +168,32 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
 
 test: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS)
-	$(Q)THETA_BUILD=$(B) bash scripts/run-tests $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON)
+	$(Q)THETA_BUILD=$(B) $(XRT_LSAN) bash scripts/run-tests $(TEST_BINS)
+
+# The OpenXR test runtime (tests/xrt/, docs/xr-test-runtime.md): a shared
+# library the Khronos loader opens through XR_RUNTIME_JSON=$(XRT_JSON), with
+# the PNG writer compiled in (position-independent objects under obj/pic/;
+# only xrNegotiateLoaderRuntimeInterface is exported).
+XRT_SRC  := $(call rwildcard,tests/xrt,xrt_*.c) theta-client/gfx/gfx_png.c
+XRT_OBJ  := $(patsubst %.c,$(B)/obj/pic/%.o,$(XRT_SRC))
+XRT_SO   := $(B)/tests/xrt/libtheta_xrt.so
+XRT_JSON := $(B)/tests/xrt/theta_xrt.json
+# Under ASan the loader's one known leak per instance (tests/xrt/lsan.supp)
+# is suppressed for every test: only processes that load the loader match it.
+XRT_LSAN := $(if $(filter 1,$(SAN)),LSAN_OPTIONS="$${LSAN_OPTIONS:+$$LSAN_OPTIONS:}suppressions=$(CURDIR)/tests/xrt/lsan.supp:print_suppressions=0")
+$(B)/obj/pic/%.o: %.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (pic)")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden $(call pc_cflags,vulkan openxr libpng) \
+		-Itheta-client -Itests/xrt -c $< -o $@
+$(XRT_SO): $(XRT_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(call pc_libs,vulkan libpng) -lm
+$(XRT_JSON): $(XRT_SO)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)printf '{\n  "file_format_version": "1.0.0",\n  "runtime": {\n    "name": "Theta test runtime (xrt)",\n    "library_path": "./libtheta_xrt.so"\n  }\n}\n' >$@
 
 # make bench-ecs runs tests/bench/ecs/bench_*.c; each prints JSON lines of figures.
 bench: $(SETUP_STAMP)

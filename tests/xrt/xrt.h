@@ -1,0 +1,314 @@
+/* The OpenXR test runtime's insides (docs/xr-test-runtime.md says what it
+ * does from the outside). One shared library the Khronos loader opens; its
+ * only exported symbol is xrNegotiateLoaderRuntimeInterface, everything else
+ * is reached through the xrGetInstanceProcAddr it hands out.
+ *
+ * Every entry point takes the one runtime lock (xrt_lock) for its whole
+ * run, except xrWaitFrame while it sleeps. Handles are slot numbers plus a
+ * generation in a fixed table, so a stale or made-up handle is
+ * XR_ERROR_HANDLE_INVALID, never a dereference. */
+#pragma once
+#define XR_USE_GRAPHICS_API_VULKAN 1
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <vulkan/vulkan.h>
+#include <openxr/openxr.h>
+#include <openxr/openxr_platform.h>
+
+#define XRT_RUNTIME_NAME "Theta test runtime (xrt)"
+#define XRT_SYSTEM_NAME "Theta test headset"
+#define XRT_SYSTEM_ID 1u
+#define XRT_VENDOR_ID 0x7e7au
+
+/* Limits (named, one place). */
+#define XRT_HANDLES_MAX 1024u       /* live instances + sessions + spaces + swapchains */
+#define XRT_EVENTS_MAX 64u          /* events waiting for xrPollEvent per instance */
+#define XRT_SWAPCHAIN_IMAGES 3u
+#define XRT_LAYERS_MAX 16u
+#define XRT_IMAGE_DIM_MAX 4096u
+#define XRT_ARRAY_MAX 2u            /* array layers of a swapchain image */
+#define XRT_VIEWS 2u                /* PRIMARY_STEREO */
+#define XRT_PATHS_MAX 512u
+#define XRT_CAPTURE_FRAMES_MAX 32u
+#define XRT_VK_EXTS_MAX 128u        /* extension names in a Vulkan create info */
+#define XRT_VK_DEVICES_MAX 16u
+#define XRT_FRAME_PERIOD_NS 11111111ll /* 90 Hz */
+#define XRT_WHY_MAX 256u
+
+enum xrt_kind {
+	XRT_KIND_NONE = 0,
+	XRT_KIND_INSTANCE,
+	XRT_KIND_SESSION,
+	XRT_KIND_SPACE,
+	XRT_KIND_SWAPCHAIN,
+};
+
+/* What XRT_* said, read at xrCreateInstance. */
+struct xrt_config {
+	uint32_t view_w, view_h;
+	float ipd;
+	float fov[4];              /* left, right, up, down: radians */
+	XrVector3f head_pos, head_vel;
+	float head_yaw, head_yaw_rate; /* radians, radians/s */
+	bool unpaced, no_stage, no_hmd;
+	uint64_t exit_after, loss_at;  /* frame numbers, 0: never */
+	char capture_dir[512];
+	uint64_t capture_frames[XRT_CAPTURE_FRAMES_MAX];
+	uint32_t ncapture_frames;
+	char record[512];
+	char vk_device[128];
+};
+
+/* The frame pacer: a pure function of the previous prediction and now. */
+struct xrt_pacer {
+	int64_t period_ns;
+	int64_t last_display_ns; /* 0 before the first frame */
+	bool unpaced;
+};
+
+struct xrt_obj {
+	enum xrt_kind kind;
+	uint32_t slot;
+	uint64_t handle;
+	struct xrt_obj *parent; /* instance for a session, session for spaces and swapchains */
+};
+
+struct xrt_event {
+	uint64_t session;  /* handle */
+	XrSessionState state;
+	XrTime time;
+};
+
+struct xrt_session;
+
+struct xrt_instance {
+	struct xrt_obj base;
+	struct xrt_config cfg;
+	FILE *record;               /* XRT_RECORD, NULL without */
+	char app_name[XR_MAX_APPLICATION_NAME_SIZE];
+	bool enable2;               /* XR_KHR_vulkan_enable2 enabled */
+	bool got_system, got_requirements;
+	VkInstance vk_instance;     /* the one xrGetVulkanGraphicsDevice2KHR was asked about */
+	VkPhysicalDevice vk_phys;   /* and its answer */
+	struct xrt_event events[XRT_EVENTS_MAX];
+	uint32_t ev_head, ev_count;
+	bool ev_overflow;
+	char (*paths)[XR_MAX_PATH_LENGTH]; /* XRT_PATHS_MAX, path n is index n - 1 */
+	uint32_t npaths;
+	struct xrt_session *session;
+	uint32_t next_session_id;
+};
+
+struct xrt_session {
+	struct xrt_obj base;
+	struct xrt_instance *inst;
+	uint32_t id;
+	XrSessionState state;       /* as last queued */
+	bool running, exit_requested, loss_pending;
+	/* The client's Vulkan objects (XrGraphicsBindingVulkan2KHR) and ours on them. */
+	VkInstance vk_instance;
+	VkPhysicalDevice vk_phys;
+	VkDevice device;
+	uint32_t queue_family, queue_index;
+	VkQueue queue;
+	VkPhysicalDeviceMemoryProperties mem;
+	VkCommandPool pool;
+	VkCommandBuffer cmd;
+	VkFence fence;
+	/* Frames. */
+	struct xrt_pacer pacer;
+	uint64_t waited, begun, ended, discarded, errors;
+	bool wait_pending;          /* waited, not begun */
+	bool frame_open;            /* begun, not ended */
+	int64_t t0;                 /* the first predicted display time */
+	uint32_t next_space_id, next_swapchain_id;
+};
+
+struct xrt_space {
+	struct xrt_obj base;
+	struct xrt_session *s;
+	uint32_t id;
+	XrReferenceSpaceType type;
+	XrPosef pose;               /* poseInReferenceSpace */
+};
+
+struct xrt_swapchain {
+	struct xrt_obj base;
+	struct xrt_session *s;
+	uint32_t id;
+	VkFormat format;
+	bool depth, is_static;
+	uint32_t w, h, array;
+	XrSwapchainUsageFlags usage;
+	uint32_t nimages;
+	VkImage images[XRT_SWAPCHAIN_IMAGES];
+	VkDeviceMemory memory[XRT_SWAPCHAIN_IMAGES];
+	uint32_t next;                        /* index the next acquire returns */
+	uint32_t acquired[XRT_SWAPCHAIN_IMAGES]; /* FIFO of acquired indices */
+	uint32_t nacquired;
+	bool head_waited;                     /* the oldest acquired one was waited */
+	uint64_t acquires;                    /* a static swapchain allows one */
+	int32_t last_released;                /* -1 before the first release */
+};
+
+/* Entry points: take the lock, find the handle (XR_ERROR_HANDLE_INVALID
+ * without), name the function for the record; XRT_RETURN unlocks. */
+#define XRT_ENTER_INSTANCE(fn)                            \
+	xrt_lock();                                       \
+	struct xrt_instance *inst = xrt_instance_get(instance); \
+	if (!inst) {                                      \
+		xrt_unlock();                             \
+		return XR_ERROR_HANDLE_INVALID;           \
+	}                                                 \
+	static const char fn_name[] = fn;                 \
+	(void)fn_name
+
+#define XRT_RETURN(r)            \
+	do {                     \
+		XrResult r_ = (r); \
+		xrt_unlock();    \
+		return r_;       \
+	} while (0)
+
+#define XRT_ENTER_SESSION(fn)                                  \
+	xrt_lock();                                            \
+	struct xrt_session *s = xrt_session_get(session);      \
+	if (!s) {                                              \
+		xrt_unlock();                                  \
+		return XR_ERROR_HANDLE_INVALID;                \
+	}                                                      \
+	struct xrt_instance *inst = s->inst;                   \
+	static const char fn_name[] = fn;                      \
+	(void)inst;                                            \
+	(void)fn_name
+
+/* xrt_core.c: the lock, the handle table, the record, refusals. */
+void xrt_lock(void);
+void xrt_unlock(void);
+int xrt_handle_add(struct xrt_obj *o, enum xrt_kind kind, struct xrt_obj *parent);
+void xrt_handle_remove(struct xrt_obj *o);
+struct xrt_obj *xrt_handle_get(uint64_t handle, enum xrt_kind kind);
+/* Every live object whose parent is p, one at a time (NULL when none). */
+struct xrt_obj *xrt_handle_child(const struct xrt_obj *p, enum xrt_kind kind);
+void xrt_record(struct xrt_instance *inst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records "error fn=... result=... why=..." (counted in s->errors when s)
+ * and returns r. */
+XrResult xrt_fail(struct xrt_instance *inst, struct xrt_session *s, const char *fn, XrResult r, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+const char *xrt_result_name(XrResult r);
+const char *xrt_state_name(XrSessionState st);
+const char *xrt_space_name(XrReferenceSpaceType t);
+struct xrt_instance *xrt_last_instance(void);
+void xrt_set_last_instance(struct xrt_instance *inst);
+
+/* xrt_config.c: 0, or -EINVAL with the variable named in why. */
+int xrt_config_read(struct xrt_config *cfg, char *why, size_t whylen);
+
+/* xrt_pose.c: poses and the pacer. */
+XrPosef xrt_pose_identity(void);
+XrPosef xrt_pose_mul(XrPosef a, XrPosef b);         /* a * b: b expressed in a's frame */
+XrPosef xrt_pose_inverse(XrPosef p);
+bool xrt_pose_valid(const XrPosef *p);              /* finite, unit quaternion */
+XrQuaternionf xrt_quat_yaw(float yaw);
+/* Head (VIEW) in STAGE at time t, eye e in STAGE. */
+XrPosef xrt_head_pose(const struct xrt_config *cfg, int64_t t0, XrTime t);
+XrPosef xrt_eye_pose(const struct xrt_config *cfg, int64_t t0, XrTime t, uint32_t eye);
+/* A reference space's origin in STAGE (LOCAL is at the head at t0). */
+XrPosef xrt_space_origin(const struct xrt_config *cfg, int64_t t0, XrReferenceSpaceType type, XrTime t);
+void xrt_pacer_init(struct xrt_pacer *p, int64_t period_ns, bool unpaced);
+/* Sets *wake_ns (sleep until then; <= now_ns: don't) and *display_ns. */
+void xrt_pacer_next(struct xrt_pacer *p, int64_t now_ns, int64_t *wake_ns, int64_t *display_ns);
+int64_t xrt_now_ns(void);
+
+/* The runtime's functions, by file. Names follow the OpenXR ones. */
+XrResult xrt_EnumerateApiLayerProperties(uint32_t cap, uint32_t *count, XrApiLayerProperties *props);
+XrResult xrt_EnumerateInstanceExtensionProperties(const char *layer, uint32_t cap, uint32_t *count,
+						  XrExtensionProperties *props);
+XrResult xrt_CreateInstance(const XrInstanceCreateInfo *ci, XrInstance *out);
+XrResult xrt_DestroyInstance(XrInstance instance);
+XrResult xrt_GetInstanceProperties(XrInstance instance, XrInstanceProperties *props);
+XrResult xrt_PollEvent(XrInstance instance, XrEventDataBuffer *ev);
+XrResult xrt_ResultToString(XrInstance instance, XrResult value, char buffer[XR_MAX_RESULT_STRING_SIZE]);
+XrResult xrt_StructureTypeToString(XrInstance instance, XrStructureType value,
+				   char buffer[XR_MAX_STRUCTURE_NAME_SIZE]);
+XrResult xrt_GetSystem(XrInstance instance, const XrSystemGetInfo *info, XrSystemId *id);
+XrResult xrt_GetSystemProperties(XrInstance instance, XrSystemId id, XrSystemProperties *props);
+XrResult xrt_EnumerateEnvironmentBlendModes(XrInstance instance, XrSystemId id, XrViewConfigurationType vct,
+					    uint32_t cap, uint32_t *count, XrEnvironmentBlendMode *modes);
+XrResult xrt_EnumerateViewConfigurations(XrInstance instance, XrSystemId id, uint32_t cap, uint32_t *count,
+					 XrViewConfigurationType *types);
+XrResult xrt_GetViewConfigurationProperties(XrInstance instance, XrSystemId id, XrViewConfigurationType vct,
+					    XrViewConfigurationProperties *props);
+XrResult xrt_EnumerateViewConfigurationViews(XrInstance instance, XrSystemId id, XrViewConfigurationType vct,
+					     uint32_t cap, uint32_t *count, XrViewConfigurationView *views);
+XrResult xrt_StringToPath(XrInstance instance, const char *str, XrPath *path);
+XrResult xrt_PathToString(XrInstance instance, XrPath path, uint32_t cap, uint32_t *count, char *buf);
+/* Shared by the files: the instance behind a handle, or NULL. */
+struct xrt_instance *xrt_instance_get(XrInstance instance);
+/* XR_ERROR_SYSTEM_INVALID unless id is the system xrGetSystem gave. */
+XrResult xrt_check_system(struct xrt_instance *inst, const char *fn, XrSystemId id);
+/* Queues a state change (and records it); false when the queue is full. */
+void xrt_queue_state(struct xrt_session *s, XrSessionState st);
+
+/* xrt_vulkan.c */
+XrResult xrt_GetVulkanGraphicsRequirements2KHR(XrInstance instance, XrSystemId id,
+					       XrGraphicsRequirementsVulkanKHR *req);
+XrResult xrt_CreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstanceCreateInfoKHR *ci,
+				     VkInstance *out, VkResult *vr);
+XrResult xrt_GetVulkanGraphicsDevice2KHR(XrInstance instance, const XrVulkanGraphicsDeviceGetInfoKHR *info,
+					 VkPhysicalDevice *out);
+XrResult xrt_CreateVulkanDeviceKHR(XrInstance instance, const XrVulkanDeviceCreateInfoKHR *ci, VkDevice *out,
+				   VkResult *vr);
+/* The session's command pool, buffer and fence on the client's device. */
+VkResult xrt_vk_session_init(struct xrt_session *s);
+void xrt_vk_session_fini(struct xrt_session *s);
+/* Records into s->cmd (begun), submits on the client's queue, waits. */
+VkResult xrt_vk_begin(struct xrt_session *s);
+VkResult xrt_vk_submit_wait(struct xrt_session *s);
+/* A memory type index with the bits of req and the flags, or -1. */
+int xrt_vk_memory_type(const struct xrt_session *s, uint32_t type_bits, VkMemoryPropertyFlags flags);
+
+/* xrt_session.c */
+XrResult xrt_CreateSession(XrInstance instance, const XrSessionCreateInfo *ci, XrSession *out);
+XrResult xrt_DestroySession(XrSession session);
+XrResult xrt_BeginSession(XrSession session, const XrSessionBeginInfo *info);
+XrResult xrt_EndSession(XrSession session);
+XrResult xrt_RequestExitSession(XrSession session);
+XrResult xrt_EnumerateReferenceSpaces(XrSession session, uint32_t cap, uint32_t *count, XrReferenceSpaceType *t);
+XrResult xrt_CreateReferenceSpace(XrSession session, const XrReferenceSpaceCreateInfo *ci, XrSpace *out);
+XrResult xrt_GetReferenceSpaceBoundsRect(XrSession session, XrReferenceSpaceType t, XrExtent2Df *bounds);
+XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocation *loc);
+XrResult xrt_DestroySpace(XrSpace space);
+struct xrt_session *xrt_session_get(XrSession session);
+struct xrt_space *xrt_space_get(XrSpace space);
+/* A space's pose in STAGE at t. */
+XrPosef xrt_space_in_stage(const struct xrt_space *sp, XrTime t);
+/* The runtime stops the session (exit requested or XRT_EXIT_AFTER). */
+void xrt_session_stop(struct xrt_session *s);
+void xrt_session_destroy(struct xrt_session *s);
+
+/* xrt_swapchain.c */
+XrResult xrt_EnumerateSwapchainFormats(XrSession session, uint32_t cap, uint32_t *count, int64_t *formats);
+XrResult xrt_CreateSwapchain(XrSession session, const XrSwapchainCreateInfo *ci, XrSwapchain *out);
+XrResult xrt_DestroySwapchain(XrSwapchain swapchain);
+XrResult xrt_EnumerateSwapchainImages(XrSwapchain swapchain, uint32_t cap, uint32_t *count,
+				      XrSwapchainImageBaseHeader *images);
+XrResult xrt_AcquireSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageAcquireInfo *info,
+				   uint32_t *index);
+XrResult xrt_WaitSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageWaitInfo *info);
+XrResult xrt_ReleaseSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageReleaseInfo *info);
+struct xrt_swapchain *xrt_swapchain_get(XrSwapchain swapchain);
+void xrt_swapchain_destroy(struct xrt_swapchain *sc);
+
+/* xrt_frame.c */
+XrResult xrt_WaitFrame(XrSession session, const XrFrameWaitInfo *info, XrFrameState *state);
+XrResult xrt_BeginFrame(XrSession session, const XrFrameBeginInfo *info);
+XrResult xrt_EndFrame(XrSession session, const XrFrameEndInfo *info);
+XrResult xrt_LocateViews(XrSession session, const XrViewLocateInfo *info, XrViewState *state, uint32_t cap,
+			 uint32_t *count, XrView *views);
+
+/* xrt_capture.c: writes view eye's sub-image to the capture directory. */
+XrResult xrt_capture_view(struct xrt_session *s, uint64_t frame, uint32_t eye, const XrSwapchainSubImage *sub);
