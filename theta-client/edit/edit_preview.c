@@ -28,6 +28,7 @@ int edit_preview_start(struct edit_preview *p, uint64_t entity, const struct th_
 	p->entity = entity;
 	p->mesh = m->id;
 	p->has_mesh = true;
+	p->patched = false;
 	p->m = &p->copy;
 	p->xf = *xf;
 	p->frames = 0;
@@ -45,6 +46,7 @@ int edit_preview_show(struct edit_preview *p, const struct th_patch *patch, cons
 		th_mesh_undo_record(&p->copy, kind, d, len);
 	static const uint8_t nobody[TH_LOGREC_KEY_LEN];
 	p->frames++;
+	p->patched = true;
 	return th_patch_apply(&p->copy, patch, nobody, 0, &p->j, why);
 }
 

@@ -17,6 +17,9 @@ struct edit_preview {
 	bool active;
 	uint64_t entity, mesh;
 	bool has_mesh;            /* m is the previewed geometry */
+	bool patched;             /* a patch was shown (else m is the mesh as it was: a
+				   * whole-object drag, which the renderer draws with the
+				   * scene's mesh rather than upload a copy) */
 	const struct th_mesh *m;
 	struct th_c_transform xf; /* the entity's transform as previewed */
 	uint64_t frames;          /* updates since the start */

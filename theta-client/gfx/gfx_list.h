@@ -29,6 +29,8 @@ struct app_avatars;
 struct edit;
 
 #define GFX_MATERIALS 256u
+#define GFX_LIST_CAP_MAX (1u << 26) /* entries of any one array: -ENOMEM past it */
+#define GFX_LIST_EDGE_MEMO 64u      /* others' edge selections whose vertices are remembered */
 
 enum gfx_mark_kind { GFX_MARK_FACE = 1, GFX_MARK_EDGE, GFX_MARK_VERTEX };
 
@@ -70,6 +72,17 @@ struct gfx_list {
 	float metallic[GFX_MATERIALS], roughness[GFX_MATERIALS];
 	float clear[4];
 	uint64_t triangles; /* of the instances' meshes (figures) */
+	/* Private to gfx_list.c: the world's query (SceneEntity + Transform +
+	 * MeshRef; queries belong to the world, so one list serves one world)
+	 * and the vertex ids of edges others selected (a Selection names an
+	 * edge by th_mesh_edge_id only). */
+	struct sim_query *q;
+	const struct sim_world *qw;
+	unsigned scene_comp;
+	struct gfx_edge_memo {
+		uint64_t mesh, element, a, b;
+	} edge[GFX_LIST_EDGE_MEMO];
+	uint32_t nedge, edge_next;
 };
 
 struct gfx_list_input {
