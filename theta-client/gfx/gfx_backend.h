@@ -86,6 +86,18 @@ struct gfx_window_config {
 	const char *screenshot; /* optional: the last presented frame, as PNG, at destroy */
 };
 int gfx_window_create(const struct gfx_window_config *c, struct gfx_backend **out);
+/* With a screenshot configured: the last presented frame (RGBA8, w x h,
+ * waits for it to finish), NULL before one was. For tests. */
+const uint8_t *gfx_window_pixels(struct gfx_backend *b, uint32_t *w, uint32_t *h);
+/* The GLFW window (tests resize, iconify and close it). */
+struct GLFWwindow;
+struct GLFWwindow *gfx_window_glfw(struct gfx_backend *b);
+struct gfx_window_stats {
+	uint64_t presented;  /* images presented */
+	uint64_t skipped;    /* frames with nothing to render (minimised) */
+	uint64_t swapchains; /* swapchains built: 1 + recreations */
+};
+void gfx_window_stats(struct gfx_backend *b, struct gfx_window_stats *out);
 
 /* OpenXR stereo (XR_KHR_vulkan_enable2): -ENXIO when no runtime answers
  * (xrCreateInstance fails: said in one line). gfx_xr.c. */
