@@ -184,6 +184,13 @@ static void destroy_images(struct gfx_window *gw)
 	gw->nimages = 0;
 }
 
+/* After the device went idle every frame is done: nothing to wait for. */
+static void forget_fences(struct gfx_window *gw)
+{
+	for (uint32_t i = 0; i < GFX_FRAMES_IN_FLIGHT; i++)
+		gw->slot[i].fence = VK_NULL_HANDLE;
+}
+
 /* Reads the copy in slot last_shot into pixels (waits for its frame). */
 static int read_shot(struct gfx_window *gw)
 {
@@ -258,6 +265,7 @@ static int build_swapchain(struct gfx_window *gw)
 	VkResult r = vkDeviceWaitIdle(dev);
 	if (r < 0)
 		return gfx_vk_check(vk, r, "vkDeviceWaitIdle");
+	forget_fences(gw);
 	/* The copies of the old images go with them (pixels keep the last). */
 	if (gw->want_shot && gw->last_shot >= 0) {
 		int e = read_shot(gw);
@@ -370,8 +378,11 @@ static void window_detach(struct gfx_backend *b)
 	struct gfx_vk *vk = gw->vk;
 	if (!vk)
 		return;
-	vkDeviceWaitIdle(vk->device);
-	if (gw->want_shot && gw->last_shot >= 0 && !vk->lost)
+	/* The draw's fences may be gone already (it is torn down first): idle
+	 * the device instead of waiting for them. */
+	VkResult r = vkDeviceWaitIdle(vk->device);
+	forget_fences(gw);
+	if (gw->want_shot && gw->last_shot >= 0 && r == VK_SUCCESS)
 		read_shot(gw);
 	destroy_images(gw);
 	if (gw->swapchain != VK_NULL_HANDLE)

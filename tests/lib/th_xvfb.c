@@ -1,0 +1,138 @@
+#include "th_xvfb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "th_harness.h"
+
+#define TH_XVFB_STOP_MS 10000
+
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/bin:/bin";
+	char buf[4096];
+	const char *p = path;
+	while (*p) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > 0 && (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name) < sizeof buf &&
+		    access(buf, X_OK) == 0)
+			return true;
+		p += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+bool th_xvfb_available(void)
+{
+	return on_path("Xvfb");
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int th_xvfb_start(struct th_xvfb *x, const char *screen)
+{
+	memset(x, 0, sizeof *x);
+	x->pid = -1;
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return e;
+	}
+	if (pid == 0) {
+		/* The write end must survive exec: Xvfb writes "N\n" to it when it listens. */
+		int wfd = dup(fds[1]);
+		char fdarg[16];
+		snprintf(fdarg, sizeof fdarg, "%d", wfd);
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2); /* its keymap warnings; a failure shows as no display */
+		}
+		execlp("Xvfb", "Xvfb", "-displayfd", fdarg, "-screen", "0", screen, "-nolisten", "tcp", "-noreset",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char buf[32] = { 0 };
+	size_t got = 0;
+	long long deadline = now_ms() + TH_XVFB_START_MS;
+	int rc = -ETIMEDOUT;
+	while (now_ms() < deadline) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int n = poll(&p, 1, (int)(deadline - now_ms()));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		ssize_t r = read(fds[0], buf + got, sizeof buf - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = -ECHILD; /* Xvfb closed the pipe without a display: it exited */
+			break;
+		}
+		got += (size_t)r;
+		if (memchr(buf, '\n', got)) {
+			rc = 0;
+			break;
+		}
+		if (got == sizeof buf - 1)
+			break;
+	}
+	close(fds[0]);
+	if (rc < 0) {
+		fprintf(stderr, "th_xvfb: Xvfb did not report a display (%s)\n", strerror(-rc));
+		kill(pid, SIGKILL);
+		th_wait_pid(pid, TH_XVFB_STOP_MS, NULL);
+		return rc;
+	}
+	x->pid = pid;
+	x->display = atoi(buf);
+	const char *old = getenv("DISPLAY");
+	if (old) {
+		x->had_display = true;
+		snprintf(x->old_display, sizeof x->old_display, "%s", old);
+	}
+	char d[32];
+	snprintf(d, sizeof d, ":%d", x->display);
+	setenv("DISPLAY", d, 1);
+	unsetenv("WAYLAND_DISPLAY");
+	return 0;
+}
+
+void th_xvfb_stop(struct th_xvfb *x)
+{
+	if (x->pid > 0) {
+		kill(x->pid, SIGTERM);
+		if (th_wait_pid(x->pid, TH_XVFB_STOP_MS, NULL) < 0) {
+			kill(x->pid, SIGKILL);
+			th_wait_pid(x->pid, TH_XVFB_STOP_MS, NULL);
+		}
+	}
+	x->pid = -1;
+	if (x->had_display)
+		setenv("DISPLAY", x->old_display, 1);
+	else
+		unsetenv("DISPLAY");
+}

@@ -1,0 +1,22 @@
+/* A private X server for window tests: Xvfb on a display number it picks
+ * itself (-displayfd, so tests running at once never collide), DISPLAY set
+ * to it, stopped and waited for at the end. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define TH_XVFB_START_MS 20000 /* generous: two loaded cores */
+
+struct th_xvfb {
+	pid_t pid;
+	int display; /* the N of :N */
+	char old_display[64];
+	bool had_display;
+};
+
+/* Whether an Xvfb binary is on PATH (tests print a SKIP line without it). */
+bool th_xvfb_available(void);
+/* 0 (DISPLAY=:N set, WAYLAND_DISPLAY unset), -errno (said on stderr). */
+int th_xvfb_start(struct th_xvfb *x, const char *screen /* "640x480x24" */);
+/* Stops the server and puts DISPLAY back. */
+void th_xvfb_stop(struct th_xvfb *x);
