@@ -96,6 +96,7 @@ struct gfx_window_stats {
 	uint64_t presented;  /* images presented */
 	uint64_t skipped;    /* frames with nothing to render (minimised) */
 	uint64_t swapchains; /* swapchains built: 1 + recreations */
+	uint64_t out_of_date; /* acquires / presents that said OUT_OF_DATE or SUBOPTIMAL */
 };
 void gfx_window_stats(struct gfx_backend *b, struct gfx_window_stats *out);
 

@@ -512,11 +512,14 @@ static int window_begin_frame(struct gfx_backend *b, const struct gfx_view *cam,
 		VkResult r = vkAcquireNextImageKHR(gw->vk->device, gw->swapchain, UINT64_MAX, s->acquired,
 						   VK_NULL_HANDLE, &index);
 		if (r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) {
-			if (r == VK_SUBOPTIMAL_KHR)
+			if (r == VK_SUBOPTIMAL_KHR) {
+				gw->stats.out_of_date++;
 				gw->stale = true; /* present this one, rebuild before the next */
+			}
 			break;
 		}
 		if (r == VK_ERROR_OUT_OF_DATE_KHR && tries + 1 < GFX_WINDOW_ACQUIRE_TRIES) {
+			gw->stats.out_of_date++;
 			gw->stale = true;
 			continue;
 		}
@@ -608,6 +611,7 @@ static int window_end_frame(struct gfx_backend *b, struct gfx_frame *f, VkFence 
 	}
 	gw->cur = (gw->cur + 1) % GFX_FRAMES_IN_FLIGHT;
 	if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR) {
+		gw->stats.out_of_date++;
 		gw->stale = true;
 		r = VK_SUCCESS;
 	}

@@ -31,6 +31,7 @@
 Window glfwGetX11Window(GLFWwindow *window);
 
 #include "gfx/gfx_backend.h"
+#include "gfx/gfx_math.h"
 #include "gfx/gfx_png.h"
 #include "th_harness.h"
 #include "th_xvfb.h"
@@ -41,6 +42,7 @@ Window glfwGetX11Window(GLFWwindow *window);
 #define H1 128u
 #define FRAMES_MAX 400u     /* frames a test waits through for a change */
 #define X_WAIT_MS 10000     /* for an X event the test itself caused */
+#define FOVY 1.0f
 
 static struct th_xvfb xvfb;
 static char tmpdir[256];
@@ -73,20 +75,9 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void rig_open(struct rig *r, uint32_t w, uint32_t h)
+/* The test's command buffers and fences on r->vk. */
+static void rig_gpu_open(struct rig *r)
 {
-	memset(r, 0, sizeof *r);
-	snprintf(r->shot, sizeof r->shot, "%s/window.png", tmpdir);
-	unlink(r->shot);
-	struct gfx_window_config wc = { .width = w, .height = h, .title = "test_gfx_window", .screenshot = r->shot };
-	assert_int_equal(gfx_window_create(&wc, &r->b), 0);
-	assert_string_equal(r->b->name, "window");
-	struct gfx_vk_config vc = { .validation = true };
-	assert_int_equal(r->b->ops->vk_config(r->b, &vc), 0);
-	assert_int_equal(gfx_vk_create(&vc, &r->vk), 0);
-	assert_int_equal(r->b->ops->attach(r->b, r->vk, &r->format, &r->srgb), 0);
-	/* lavapipe's X11 surface offers B8G8R8A8_SRGB: the window must take it. */
-	assert_true(r->srgb);
 	VkCommandPoolCreateInfo pi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
 		.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
@@ -106,15 +97,37 @@ static void rig_open(struct rig *r, uint32_t w, uint32_t h)
 	}
 }
 
+static void rig_gpu_close(struct rig *r)
+{
+	vkDeviceWaitIdle(r->vk->device);
+	for (uint32_t i = 0; i < GFX_FRAMES_IN_FLIGHT; i++)
+		vkDestroyFence(r->vk->device, r->fence[i], NULL);
+	vkDestroyCommandPool(r->vk->device, r->pool, NULL);
+	r->slot = 0;
+}
+
+static void rig_open(struct rig *r, uint32_t w, uint32_t h)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->shot, sizeof r->shot, "%s/window.png", tmpdir);
+	unlink(r->shot);
+	struct gfx_window_config wc = { .width = w, .height = h, .title = "test_gfx_window", .screenshot = r->shot };
+	assert_int_equal(gfx_window_create(&wc, &r->b), 0);
+	assert_string_equal(r->b->name, "window");
+	struct gfx_vk_config vc = { .validation = true };
+	assert_int_equal(r->b->ops->vk_config(r->b, &vc), 0);
+	assert_int_equal(gfx_vk_create(&vc, &r->vk), 0);
+	assert_int_equal(r->b->ops->attach(r->b, r->vk, &r->format, &r->srgb), 0);
+	/* lavapipe's X11 surface offers B8G8R8A8_SRGB: the window must take it. */
+	assert_true(r->srgb);
+	rig_gpu_open(r);
+}
+
 /* Tears everything down; the screenshot is written by destroy. */
 static void rig_close(struct rig *r)
 {
-	if (r->vk) {
-		vkDeviceWaitIdle(r->vk->device);
-		for (uint32_t i = 0; i < GFX_FRAMES_IN_FLIGHT; i++)
-			vkDestroyFence(r->vk->device, r->fence[i], NULL);
-		vkDestroyCommandPool(r->vk->device, r->pool, NULL);
-	}
+	if (r->vk)
+		rig_gpu_close(r);
 	r->b->ops->detach(r->b);
 	uint64_t msgs = r->vk ? r->vk->validation_messages : 0;
 	gfx_vk_destroy(&r->vk);
@@ -164,8 +177,11 @@ static void record_clear(VkCommandBuffer cmd, const struct gfx_target *t)
 /* One frame through the backend: 0 (f->render says whether it drew), 1 stop. */
 static int rig_frame(struct rig *r, struct gfx_frame *f)
 {
+	/* The camera as gfx.c makes it: for the size the backend said last. */
 	struct gfx_view cam;
 	memset(&cam, 0, sizeof cam);
+	gfx_mat4_identity(cam.view);
+	gfx_mat4_perspective(cam.proj, FOVY, (float)r->b->width / (float)r->b->height, 0.1f, 100.0f);
 	int rc = r->b->ops->begin_frame(r->b, &cam, f);
 	assert_true(rc == 0 || rc == 1);
 	if (rc == 1)
@@ -292,6 +308,12 @@ static void a_resize_rebuilds_the_swapchain_at_the_new_size(void **state)
 	}
 	assert_int_equal(r.b->width, W1);
 	assert_int_equal(r.b->height, H1);
+	/* The frame that found the new size had a camera made for the old
+	 * one: the window gave it the new aspect, the same vertical field. */
+	float want[16];
+	gfx_mat4_perspective(want, FOVY, (float)W1 / (float)H1, 0.1f, 100.0f);
+	assert_float_equal(f.view[0].proj[0], want[0], 1e-5);
+	assert_float_equal(f.view[0].proj[5], want[5], 1e-5);
 	/* the frames after it are at the new size */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(rig_frame(&r, &f), 0);
@@ -301,14 +323,50 @@ static void a_resize_rebuilds_the_swapchain_at_the_new_size(void **state)
 	}
 	assert_pattern(&r, W1, H1);
 	struct gfx_window_stats st;
-	gfx_window_stats(&*r.b, &st);
+	gfx_window_stats(r.b, &st);
 	assert_true(st.swapchains >= 2);
+	printf("resize: %llu swapchains, %llu out-of-date or suboptimal results\n", (unsigned long long)st.swapchains,
+	       (unsigned long long)st.out_of_date);
 	/* and back down */
 	glfwSetWindowSize(gfx_window_glfw(r.b), (int)W0, (int)H0);
 	n = 0;
 	while (r.b->width != W0 && n++ < FRAMES_MAX)
 		assert_int_equal(rig_frame(&r, &f), 0);
 	assert_int_equal(rig_frame(&r, &f), 0);
+	assert_pattern(&r, W0, H0);
+	rig_close(&r);
+}
+
+/* What gfx.c does after a device loss: detach, a new context, attach. */
+static void attaches_again_to_a_new_context(void **state)
+{
+	struct rig r;
+	rig_open(&r, W0, H0);
+	struct gfx_frame f;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rig_frame(&r, &f), 0);
+	rig_gpu_close(&r);
+	r.b->ops->detach(r.b);
+	assert_int_equal(r.vk->validation_messages, 0);
+	gfx_vk_destroy(&r.vk);
+	/* the last frame is kept across it */
+	assert_pattern(&r, W0, H0);
+	assert_int_equal(r.b->ops->begin_frame(r.b, NULL, &f), -EINVAL);
+
+	struct gfx_backend *b = r.b;
+	struct gfx_vk_config vc = { .validation = true };
+	assert_int_equal(b->ops->vk_config(b, &vc), 0);
+	assert_int_equal(gfx_vk_create(&vc, &r.vk), 0);
+	VkFormat fmt;
+	bool srgb;
+	assert_int_equal(b->ops->attach(b, r.vk, &fmt, &srgb), 0);
+	assert_int_equal(fmt, r.format);
+	assert_int_equal(b->ops->attach(b, r.vk, &fmt, &srgb), -EBUSY);
+	rig_gpu_open(&r);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rig_frame(&r, &f), 0);
+		assert_true(f.render);
+	}
 	assert_pattern(&r, W0, H0);
 	rig_close(&r);
 }
@@ -480,6 +538,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(presents_frames_and_the_screenshot_is_the_last),
 		cmocka_unit_test(a_resize_rebuilds_the_swapchain_at_the_new_size),
+		cmocka_unit_test(attaches_again_to_a_new_context),
 		cmocka_unit_test(iconified_renders_nothing_until_restored),
 		cmocka_unit_test(the_close_button_stops),
 		cmocka_unit_test(no_display_is_enxio),
