@@ -48,7 +48,7 @@ $(SETUP_STAMP): scripts/setup
 PKGS_COMMON := libsodium json-c libsystemd
 PKGS_THETAD := libngtcp2 libngtcp2_crypto_gnutls gnutls libzstd opus libpulse-simple libpulse
 PKGS_CLIENT := vulkan openxr glfw3 libzstd libpng
-PKGS_TEST   := cmocka
+PKGS_TEST   := cmocka x11
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
