@@ -468,10 +468,9 @@ static int wait_slot(struct gfx_window *gw, struct gfx_window_slot *s)
 	return 0;
 }
 
-static bool minimised(struct gfx_window *gw)
+/* Iconified (X11 keeps the size then) or a framebuffer of size 0. */
+static bool minimised(struct gfx_window *gw, int fw, int fh)
 {
-	int fw = 0, fh = 0;
-	glfwGetFramebufferSize(gw->win, &fw, &fh);
 	return fw <= 0 || fh <= 0 || glfwGetWindowAttrib(gw->win, GLFW_ICONIFIED);
 }
 
@@ -484,13 +483,14 @@ static int window_begin_frame(struct gfx_backend *b, const struct gfx_view *cam,
 	glfwPollEvents();
 	if (glfwWindowShouldClose(gw->win))
 		return 1;
-	if (minimised(gw)) {
+	/* X11 asks the server: a resize is seen here before its event. */
+	int fw = 0, fh = 0;
+	glfwGetFramebufferSize(gw->win, &fw, &fh);
+	if (minimised(gw, fw, fh)) {
 		gw->stats.skipped++;
 		return 0; /* f->render false: nothing drawn, nothing presented */
 	}
 	uint32_t old_w = gw->base.width, old_h = gw->base.height;
-	int fw = 0, fh = 0;
-	glfwGetFramebufferSize(gw->win, &fw, &fh);
 	if (gw->resized || (uint32_t)fw != gw->extent.width || (uint32_t)fh != gw->extent.height)
 		gw->stale = true;
 
