@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1041,6 +1042,31 @@ static void paced_display_times_on_the_grid(void **state)
 #define XT_KEEP_LAVAPIPE 0
 #endif
 
+/* A client slower than the frame period: the runtime skips the slots it
+ * missed, so display times stay on the grid and jump (a lower bound only:
+ * the client sleeps at least 25 ms a frame, more on a loaded machine). */
+#define XT_SLOW_CLIENT_NS 25000000l
+
+static void a_slow_client_skips_slots(void **state)
+{
+	unsetenv("XRT_UNPACED");
+	struct xt x;
+	xt_start(&x, XR_REFERENCE_SPACE_TYPE_STAGE);
+	for (int f = 0; f < 4; f++) {
+		xt_poll(&x);
+		xt_frame(&x);
+		struct timespec ts = {0, XT_SLOW_CLIENT_NS};
+		nanosleep(&ts, NULL);
+	}
+	for (unsigned f = 1; f < x.frames; f++) {
+		assert_int_equal((x.displays[f] - x.displays[0]) % XT_PERIOD_NS, 0);
+		assert_true(x.displays[f] - x.displays[f - 1] >= 3 * XT_PERIOD_NS);
+	}
+	assert_int_equal(xrRequestExitSession(x.session), XR_SUCCESS);
+	xt_run_to_exit(&x);
+	xt_close(&x);
+}
+
 int main(void)
 {
 	void *lvp = XT_KEEP_LAVAPIPE ? dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE) : NULL;
@@ -1052,6 +1078,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_stage_and_loss_pending, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(head_motion_and_spaces, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(paced_display_times_on_the_grid, xt_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(a_slow_client_skips_slots, xt_setup, th_tmpdir_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (lvp)
