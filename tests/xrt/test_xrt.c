@@ -1042,6 +1042,45 @@ static void paced_display_times_on_the_grid(void **state)
 #define XT_KEEP_LAVAPIPE 0
 #endif
 
+/* What a client does after losing its device: the session and the Vulkan
+ * context go, a new context is made through the runtime again, and a new
+ * session on it runs from IDLE. */
+static void a_new_vulkan_context_gets_a_new_session(void **state)
+{
+	setenv("XRT_CAPTURE_DIR", xt_dir, 1);
+	setenv("XRT_CAPTURE_FRAMES", "3", 1);
+	struct xt x;
+	xt_start(&x, XR_REFERENCE_SPACE_TYPE_STAGE);
+	for (int f = 0; f < 2; f++)
+		xt_frame(&x);
+	assert_int_equal(xrDestroySession(x.session), XR_SUCCESS); /* takes its swapchains and space */
+	x.session = XR_NULL_HANDLE;
+	vkDestroyFence(x.dev, x.fence, NULL);
+	vkDestroyCommandPool(x.dev, x.pool, NULL);
+	vkDestroyDevice(x.dev, NULL);
+	PFN_vkDestroyDebugUtilsMessengerEXT rm =
+		(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(x.vi, "vkDestroyDebugUtilsMessengerEXT");
+	rm(x.vi, x.msgr, NULL);
+	vkDestroyInstance(x.vi, NULL);
+	x.nstates = 0;
+	x.frames = 0;
+	xt_vulkan(&x);
+	xt_begin(&x, XR_REFERENCE_SPACE_TYPE_STAGE);
+	assert_int_equal(x.states[0], XR_SESSION_STATE_IDLE);
+	for (int f = 0; f < 3; f++)
+		xt_frame(&x);
+	assert_int_equal(xrRequestExitSession(x.session), XR_SUCCESS);
+	assert_int_equal(xt_poll(&x), XR_SESSION_STATE_STOPPING);
+	assert_int_equal(xrEndSession(x.session), XR_SUCCESS);
+	xt_close(&x);
+	xt_check_png("frame-0003-left.png", (const uint8_t[]){255, 255, 0, 255});
+	char *rec = xt_read_record();
+	xt_assert_line(rec, "destroy_session id=1 waited=2 begun=2 ended=2 discarded=0 errors=0");
+	xt_assert_line(rec, "capture frame=3 eye=1 ");
+	xt_assert_line(rec, "destroy_session id=2 waited=3 begun=3 ended=3 discarded=0 errors=0");
+	free(rec);
+}
+
 /* A client slower than the frame period: the runtime skips the slots it
  * missed, so display times stay on the grid and jump (a lower bound only:
  * the client sleeps at least 25 ms a frame, more on a loaded machine). */
@@ -1079,6 +1118,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(head_motion_and_spaces, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(paced_display_times_on_the_grid, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(a_slow_client_skips_slots, xt_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(a_new_vulkan_context_gets_a_new_session, xt_setup, th_tmpdir_teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (lvp)
