@@ -975,17 +975,24 @@ static void head_motion_and_spaces(void **state)
 	setenv("XRT_HEAD_VEL", "0.9,0,0", 1);
 	setenv("XRT_HEAD_YAW_RATE", "90", 1);
 	setenv("XRT_IPD", "0.07", 1);
+	setenv("XRT_HEAD_YAW", "30", 1);
+	setenv("XRT_FOV", "-40,50,30,-20", 1);
 	struct xt x;
 	xt_start(&x, XR_REFERENCE_SPACE_TYPE_STAGE);
 	for (int f = 0; f < 10; f++)
 		xt_frame(&x);
 	/* Frame 10 is 9 periods (0.1 s) after frame 1: 9 cm along x, 9 degrees of yaw. */
+	assert_float_equal(x.views[0][0].fov.angleLeft, -40 * M_PI / 180, 1e-5);
+	assert_float_equal(x.views[0][1].fov.angleRight, 50 * M_PI / 180, 1e-5);
+	assert_float_equal(x.views[0][1].fov.angleUp, 30 * M_PI / 180, 1e-5);
+	assert_float_equal(x.views[0][0].fov.angleDown, -20 * M_PI / 180, 1e-5);
+	assert_float_equal(2 * atan2(x.views[0][0].pose.orientation.y, x.views[0][0].pose.orientation.w), M_PI / 6, 1e-5);
 	XrView *v = x.views[9];
 	double mx = (v[0].pose.position.x + v[1].pose.position.x) / 2;
 	assert_float_equal(mx, 1.09, 1e-4);
 	assert_float_equal(v[0].pose.position.y, 1.5, 1e-5);
 	double yaw = 2 * atan2(v[0].pose.orientation.y, v[0].pose.orientation.w);
-	assert_float_equal(yaw, 9 * M_PI / 180, 1e-4);
+	assert_float_equal(yaw, 39 * M_PI / 180, 1e-4);
 	double dx = v[1].pose.position.x - v[0].pose.position.x, dz = v[1].pose.position.z - v[0].pose.position.z;
 	assert_float_equal(sqrt(dx * dx + dz * dz), 0.07, 1e-5);
 	assert_true(dz < 0); /* turned left: the right eye moved forward (-Z) */
@@ -1005,9 +1012,13 @@ static void head_motion_and_spaces(void **state)
 	assert_int_equal(xrLocateSpace(local, x.space, x.displays[9], &loc), XR_SUCCESS);
 	assert_float_equal(loc.pose.position.x, 1.0, 1e-5);
 	assert_float_equal(loc.pose.position.y, 1.5, 1e-5);
+	assert_float_equal(2 * atan2(loc.pose.orientation.y, loc.pose.orientation.w), M_PI / 6, 1e-5);
+	/* In LOCAL (turned 30 degrees left): the 9 cm along STAGE's x seen from there. */
 	assert_int_equal(xrLocateSpace(view, local, x.displays[9], &loc), XR_SUCCESS);
-	assert_float_equal(loc.pose.position.x, 0.09, 1e-4);
+	assert_float_equal(loc.pose.position.x, 0.09 * cos(M_PI / 6), 1e-4);
 	assert_float_equal(loc.pose.position.y, 0.0, 1e-5);
+	assert_float_equal(loc.pose.position.z, 0.09 * sin(M_PI / 6), 1e-4);
+	assert_float_equal(2 * atan2(loc.pose.orientation.y, loc.pose.orientation.w), 9 * M_PI / 180, 1e-4);
 	assert_int_equal(xrLocateSpace(view, local, 0, &loc), XR_ERROR_TIME_INVALID);
 	assert_int_equal(xrDestroySpace(view), XR_SUCCESS);
 	assert_int_equal(xrDestroySpace(view), XR_ERROR_HANDLE_INVALID);
