@@ -614,15 +614,22 @@ static void every_core_function_has_a_pointer(void **state)
 	assert_null(fn);
 	assert_int_equal(rr.gipa(inst, "xrNoSuchFunction", &fn), XR_ERROR_FUNCTION_UNSUPPORTED);
 	assert_null(fn);
+	/* Input is not offered: the functions check their handle, then say so. */
 	assert_int_equal(rr.gipa(inst, "xrSyncActions", &fn), XR_SUCCESS);
 	XrActionsSyncInfo si = {.type = XR_TYPE_ACTIONS_SYNC_INFO};
-	assert_int_equal(((PFN_xrSyncActions)fn)(XR_NULL_HANDLE, &si), XR_ERROR_FUNCTION_UNSUPPORTED);
+	assert_int_equal(((PFN_xrSyncActions)fn)(XR_NULL_HANDLE, &si), XR_ERROR_HANDLE_INVALID);
+	assert_int_equal(rr.gipa(inst, "xrCreateActionSet", &fn), XR_SUCCESS);
+	XrActionSetCreateInfo asci = {.type = XR_TYPE_ACTION_SET_CREATE_INFO};
+	XrActionSet set;
+	assert_int_equal(((PFN_xrCreateActionSet)fn)(inst, &asci, &set), XR_ERROR_FUNCTION_UNSUPPORTED);
+	assert_int_equal(rr.gipa(inst, "xrDestroyAction", &fn), XR_SUCCESS);
+	assert_int_equal(((PFN_xrDestroyAction)fn)((XrAction)(uintptr_t)1), XR_ERROR_HANDLE_INVALID);
 	assert_int_equal(rr.gipa(inst, "xrDestroyInstance", &fn), XR_SUCCESS);
 	assert_int_equal(((PFN_xrDestroyInstance)fn)(inst), XR_SUCCESS);
 	assert_int_equal(((PFN_xrDestroyInstance)fn)(inst), XR_ERROR_HANDLE_INVALID);
 	dlclose(so);
 	char *rec = xt_read_record();
-	xt_assert_line(rec, "unsupported fn=xrSyncActions");
+	xt_assert_line(rec, "unsupported fn=xrCreateActionSet");
 	free(rec);
 }
 
@@ -751,6 +758,8 @@ static void session_focused_frames_capture_exit(void **state)
 	setenv("XRT_EXIT_AFTER", "90", 1);
 	struct xt x;
 	xt_start(&x, XR_REFERENCE_SPACE_TYPE_STAGE);
+	XrActionsSyncInfo si = {.type = XR_TYPE_ACTIONS_SYNC_INFO};
+	assert_int_equal(xrSyncActions(x.session, &si), XR_ERROR_FUNCTION_UNSUPPORTED);
 	xt_run_to_exit(&x);
 	assert_int_equal(x.frames, 90);
 	/* Display times one period apart (unpaced), the eyes an IPD apart at head height. */
@@ -782,6 +791,7 @@ static void session_focused_frames_capture_exit(void **state)
 	assert_int_equal(xt_count_lines(rec, "capture frame="), 4);
 	xt_assert_line(rec, "exit_after frame=90");
 	xt_assert_line(rec, "destroy_session id=1 waited=90 begun=90 ended=90 discarded=0 errors=0");
+	xt_assert_line(rec, "unsupported fn=xrSyncActions");
 	assert_false(xt_has_line(rec, "error "));
 	free(rec);
 }
