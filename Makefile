@@ -85,6 +85,16 @@ TOOL_SRC   := $(call rwildcard,tests/tools,*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
+# The renderer's GLSL shaders (theta-client/gfx/shaders/NAME.vert|frag),
+# compiled by glslc into headers embedding the SPIR-V:
+# $(B)/gen/gfx/shaders/NAME.vert.h holds `static const uint32_t
+# gfx_spv_NAME_vert[]`. theta-client objects and tests see them through
+# -I$(B)/gen and wait for them (order-only; -MMD tracks the real includes).
+GLSLC ?= glslc
+SHADER_SRC := $(wildcard theta-client/gfx/shaders/*.vert theta-client/gfx/shaders/*.frag)
+SHADER_HDRS := $(patsubst theta-client/gfx/shaders/%,$(B)/gen/gfx/shaders/%.h,$(SHADER_SRC))
+INC_GEN := -I$(B)/gen
+
 LIB_COMMON := $(B)/lib/libthcommon.a
 LIB_THETAD := $(B)/lib/libthetad.a
 LIB_CLIENT := $(B)/lib/libthclient.a
@@ -118,22 +128,35 @@ $(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_THETAD) -c $< -o $@
-$(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP)
+$(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP) $(SHADER_HDRS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CLIENT) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CLIENT) $(INC_GEN) -c $< -o $@
 $(B)/obj/thetactl/%.o: thetactl/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CTL) -c $< -o $@
-$(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP)
+$(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP) $(SHADER_HDRS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_TEST) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_TEST) $(INC_GEN) -c $< -o $@
 $(B)/obj/%.o: %.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_COMMON) -c $< -o $@
+
+# glslc's dependency file names the shader's includes; each also gets an
+# empty rule (like -MP) so a removed include does not stop the build. A
+# static pattern rule: the headers are explicit targets, so the compile
+# rules above that wait for them are chosen over the generic one.
+$(SHADER_HDRS): $(B)/gen/gfx/shaders/%.h: theta-client/gfx/shaders/% | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GLSLC   $<")
+	$(Q)$(GLSLC) --target-env=vulkan1.3 -O -mfmt=c -MD -MF $@.d -MT $@ -o $@.spv $<
+	$(Q)sed -n 's/^[^:]*: *//p' $@.d | tr ' ' '\n' | sed '/^$$/d; s/$$/:/' >> $@.d
+	$(Q){ echo "/* Generated from $< by glslc: do not edit. */"; echo "#pragma once"; \
+		echo "#include <stdint.h>"; echo "static const uint32_t gfx_spv_$(subst .,_,$*)[] ="; \
+		cat $@.spv; echo ";"; } > $@.tmp && rm -f $@.spv && mv $@.tmp $@
 
 define mklib
 $(1): $(call obj,$(2))
@@ -204,12 +227,12 @@ bench-%: $(SETUP_STAMP)
 	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(filter $(B)/tests/bench/$*/%,$(BENCH_BINS))
 
 # libFuzzer targets: tests/fuzz/AREA/fuzz_*.c, built with clang against the sources they need.
-FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(CFLAGS_PKGS) \
+FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(INC_GEN) $(CFLAGS_PKGS) \
 	-DTHETA_VERSION='"$(THETA_VERSION)"'
 # Test-library sources without cmocka that fuzz targets share with the tests.
 FUZZ_TESTLIB := tests/lib/th_meshpick.c
 FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) $(FUZZ_TESTLIB)
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) | $(SETUP_STAMP)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) | $(SETUP_STAMP) $(SHADER_HDRS)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(LIBS_ALL)
@@ -271,3 +294,4 @@ clean:
 	rm -rf build-san $(filter-out build/.setup-stamp,$(wildcard build/*))
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(wildcard $(B)/gen/gfx/shaders/*.d)

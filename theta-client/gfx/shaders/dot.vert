@@ -1,0 +1,21 @@
+#version 450
+// Wire vertices (edit modes): a square of pc.size pixels per wire position
+// (instance rate; 6 vertices each). Free slots (far away) are dropped.
+#extension GL_GOOGLE_include_directive : require
+#include "frame.glsl"
+
+layout(location = 0) in vec3 in_pos;
+
+const vec2 corner[6] = vec2[](vec2(-1, -1), vec2(1, -1), vec2(1, 1), vec2(-1, -1), vec2(1, 1), vec2(-1, 1));
+
+void main()
+{
+	if (any(greaterThan(abs(in_pos), vec3(1e18)))) {
+		gl_Position = vec4(2.0, 2.0, 2.0, 1.0); /* outside the clip volume */
+		return;
+	}
+	gfx_view_data v = fr.view[pc.view_index];
+	vec4 p = gfx_nudge(v.viewproj * (pc.model * vec4(in_pos, 1.0)), pc.nudge);
+	p.xy += corner[gl_VertexIndex] * pc.size * v.viewport.zw * p.w;
+	gl_Position = p;
+}
