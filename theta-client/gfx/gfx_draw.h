@@ -22,7 +22,8 @@
  * normals; tint and marks), marks (selected / hovered faces drawn again
  * with depth EQUAL and blending), wire lines and points, overlay triangles
  * and lines. Shaders are GLSL under gfx/shaders/, compiled to SPIR-V by
- * glslc at build time and embedded (build/gen/gfx/shaders/NAME.spv.h). */
+ * glslc at build time and embedded (build/gen/gfx/shaders/NAME.vert.h,
+ * gfx_spv_NAME_vert[]). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,7 +81,8 @@ int gfx_draw_begin(struct gfx_draw *d, VkCommandBuffer *cmd);
  * recorded into cmd before any rendering. 0 or -errno. */
 int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l);
 /* Renders l into t as seen from v (clear, depth, all passes). view_index
- * < GFX_VIEWS_MAX (each view has its own depth image). */
+ * < GFX_VIEWS_MAX (each view has its own depth image), each at most once
+ * per frame (-EINVAL); t->format must be the config's color_format. */
 int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const struct gfx_target *t,
 		    const struct gfx_view *v, uint32_t view_index);
 /* Ends cmd and submits it: waits for wait (if not VK_NULL_HANDLE) at
@@ -91,3 +93,13 @@ int gfx_draw_submit(struct gfx_draw *d, VkCommandBuffer cmd, VkSemaphore wait, V
 /* The fence of the frame submitted last (headless readback waits on it). */
 VkFence gfx_draw_last_fence(const struct gfx_draw *d);
 void gfx_draw_stats(const struct gfx_draw *d, struct gfx_draw_stats *out);
+
+/* The lighting the lit pass applies (frame.glsl's gfx_shade, the same
+ * constants): a hemisphere ambient plus one key light, Lambert, on a
+ * linear base colour and a unit world normal. For tests and docs. */
+void gfx_draw_shade(const float base[3], const float n[3], float out[3]);
+
+/* Changes by draw (the implementation's owner):
+ * - gfx_draw_shade added (the lit pass's lighting on the CPU, for tests).
+ * - gfx_draw_record: one record per view index and frame; the shaders'
+ *   headers are build/gen/gfx/shaders/NAME.vert.h. */

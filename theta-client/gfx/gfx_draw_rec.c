@@ -1,0 +1,269 @@
+/* Recording one view of a prepared frame (gfx_draw_record): the target's
+ * layout barriers, the view's depth image, then in one dynamic rendering
+ * pass: the lit instances (one indexed draw each), the marked faces again
+ * (depth EQUAL, the mark as the tint), the wire of edit modes (edges as lines, vertices
+ * as squares), the overlay (triangles, lines) and the edge and vertex
+ * marks as thick segments. */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "gfx/gfx_draw_int.h"
+#include "gfx/gfx_math.h"
+#include "th_log.h"
+
+/* Depth pulled toward the eye (0 near .. 1 far) for what lies on faces:
+ * the wire, the grid, marks. */
+#define GFX_NUDGE_WIRE 2e-4f
+#define GFX_NUDGE_OVERLAY 5e-5f
+#define GFX_WIRE_DOT_PX 6.0f
+static const float wire_edge_color[4] = { 0.02f, 0.02f, 0.02f, 1.0f };
+static const float wire_vertex_color[4] = { 0.95f, 0.55f, 0.05f, 1.0f };
+
+static float srgb_encode(float c)
+{
+	if (c <= 0.0031308f)
+		return c * 12.92f;
+	return 1.055f * powf(c, 1.0f / 2.4f) - 0.055f;
+}
+
+static int depth_image(struct gfx_draw *d, uint32_t view, VkExtent2D e)
+{
+	struct gfx_image *img = &d->depth[view];
+	if (img->image != VK_NULL_HANDLE && img->extent.width == e.width && img->extent.height == e.height)
+		return 0;
+	gfx_draw_retire_image(d, img);
+	return gfx_image_create(d->vk, e, d->depth_format, VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+				VK_IMAGE_ASPECT_DEPTH_BIT, img);
+}
+
+static void target_begin(VkCommandBuffer cmd, const struct gfx_target *t, VkImage depth)
+{
+	/* The colour image: whatever wrote or presented it before is done. */
+	gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, t->initial_layout,
+			      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+			      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT, 0,
+			      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
+			      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_2_COLOR_ATTACHMENT_READ_BIT);
+	/* The view's depth image, shared by the frames in flight: the previous
+	 * frame's depth tests finish before this one clears it. */
+	gfx_cmd_image_barrier(cmd, depth, VK_IMAGE_ASPECT_DEPTH_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
+			      VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
+			      VK_PIPELINE_STAGE_2_EARLY_FRAGMENT_TESTS_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
+			      VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
+			      VK_PIPELINE_STAGE_2_EARLY_FRAGMENT_TESTS_BIT | VK_PIPELINE_STAGE_2_LATE_FRAGMENT_TESTS_BIT,
+			      VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT |
+				      VK_ACCESS_2_DEPTH_STENCIL_ATTACHMENT_READ_BIT);
+}
+
+static void target_end(VkCommandBuffer cmd, const struct gfx_target *t)
+{
+	VkImageLayout to = t->final_layout;
+	if (to == VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)
+		return;
+	VkPipelineStageFlags2 dst = VK_PIPELINE_STAGE_2_NONE;
+	VkAccessFlags2 dst_access = 0;
+	if (to == VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL) {
+		dst = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT;
+		dst_access = VK_ACCESS_2_TRANSFER_READ_BIT;
+	} else if (to == VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL) {
+		dst = VK_PIPELINE_STAGE_2_FRAGMENT_SHADER_BIT;
+		dst_access = VK_ACCESS_2_SHADER_READ_BIT;
+	}
+	gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, to,
+			      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT, dst,
+			      dst_access);
+}
+
+static void push(VkCommandBuffer cmd, const struct gfx_draw *d, const struct gfx_push *p)
+{
+	vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof *p, p);
+}
+
+static void draw_instances(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+{
+	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_LIT]);
+	struct gfx_push p = { .view_index = view };
+	for (uint32_t i = 0; i < d->ninst; i++) {
+		const struct gfx_gpu_mesh *gm = d->inst_mesh[i];
+		if (!gm || gm->g.nindex == 0)
+			continue;
+		const struct gfx_inst *in = &l->inst[i];
+		memcpy(p.model, in->model, sizeof p.model);
+		memcpy(p.color, in->tint, sizeof p.color);
+		p.material = in->material < GFX_MATERIALS ? in->material : 0;
+		push(cmd, d, &p);
+		VkDeviceSize off = 0;
+		vkCmdBindVertexBuffers(cmd, 0, 1, &gm->vbuf.buf, &off);
+		vkCmdBindIndexBuffer(cmd, gm->ibuf.buf, 0, VK_INDEX_TYPE_UINT32);
+		vkCmdDrawIndexed(cmd, gm->g.nindex, 1, 0, 0, 0);
+		d->stats.draws++;
+		d->stats.triangles += gm->g.nindex / 3;
+	}
+}
+
+static void draw_face_marks(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+{
+	if (d->nfmark == 0)
+		return;
+	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_MARK]);
+	struct gfx_push p = { .view_index = view };
+	const struct gfx_gpu_mesh *bound = NULL;
+	for (uint32_t i = 0; i < d->nfmark; i++) {
+		const struct gfx_face_mark *fm = &d->fmark[i];
+		const struct gfx_gpu_mesh *gm = d->inst_mesh[fm->inst];
+		memcpy(p.model, l->inst[fm->inst].model, sizeof p.model);
+		memcpy(p.color, fm->color, sizeof p.color); /* lit.frag's tint */
+		p.material = l->inst[fm->inst].material < GFX_MATERIALS ? l->inst[fm->inst].material : 0;
+		push(cmd, d, &p);
+		if (gm != bound) {
+			VkDeviceSize off = 0;
+			vkCmdBindVertexBuffers(cmd, 0, 1, &gm->vbuf.buf, &off);
+			vkCmdBindIndexBuffer(cmd, gm->ibuf.buf, 0, VK_INDEX_TYPE_UINT32);
+			bound = gm;
+		}
+		vkCmdDrawIndexed(cmd, fm->nindex, 1, fm->first_index, 0, 0);
+		d->stats.draws++;
+	}
+}
+
+static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+{
+	struct gfx_push p = { .view_index = view, .nudge = GFX_NUDGE_WIRE, .size = GFX_WIRE_DOT_PX };
+	for (int pass = 0; pass < 2; pass++) {
+		bool bound = false;
+		for (uint32_t i = 0; i < d->ninst; i++) {
+			const struct gfx_gpu_mesh *gm = d->inst_mesh[i];
+			if (!gm || !l->inst[i].wire || gm->wbuf.buf == VK_NULL_HANDLE)
+				continue;
+			uint32_t n = pass == 0 ? gm->g.nedge_index : gm->g.nwire;
+			if (n == 0)
+				continue;
+			if (!bound) {
+				vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS,
+						  d->pipe[pass == 0 ? GFX_PIPE_WIRE : GFX_PIPE_DOT]);
+				bound = true;
+			}
+			memcpy(p.model, l->inst[i].model, sizeof p.model);
+			memcpy(p.color, pass == 0 ? wire_edge_color : wire_vertex_color, sizeof p.color);
+			push(cmd, d, &p);
+			VkDeviceSize off = 0;
+			vkCmdBindVertexBuffers(cmd, 0, 1, &gm->wbuf.buf, &off);
+			if (pass == 0) {
+				vkCmdBindIndexBuffer(cmd, gm->ebuf.buf, 0, VK_INDEX_TYPE_UINT32);
+				vkCmdDrawIndexed(cmd, n, 1, 0, 0, 0);
+			} else {
+				vkCmdDraw(cmd, 6, n, 0, 0);
+			}
+			d->stats.draws++;
+		}
+	}
+}
+
+static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, uint32_t view)
+{
+	VkBuffer ob = d->slot[d->cur].overlay.buf;
+	struct gfx_push p = { .view_index = view, .nudge = GFX_NUDGE_OVERLAY };
+	gfx_mat4_identity(p.model);
+	if (d->ntri) {
+		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OTRI]);
+		p.material = 1; /* shaded */
+		p.nudge = 0;
+		push(cmd, d, &p);
+		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->tri_off);
+		vkCmdDraw(cmd, d->ntri, 1, 0, 0);
+		d->stats.draws++;
+	}
+	if (d->nline) {
+		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OLINE]);
+		p.material = 0;
+		p.nudge = GFX_NUDGE_OVERLAY;
+		push(cmd, d, &p);
+		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->line_off);
+		vkCmdDraw(cmd, d->nline, 1, 0, 0);
+		d->stats.draws++;
+	}
+	if (d->nseg) {
+		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_SEG]);
+		p.material = 0;
+		p.nudge = GFX_NUDGE_WIRE;
+		push(cmd, d, &p);
+		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->seg_off);
+		vkCmdDraw(cmd, 6, d->nseg, 0, 0);
+		d->stats.draws++;
+	}
+}
+
+int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const struct gfx_target *t,
+		    const struct gfx_view *v, uint32_t view_index)
+{
+	if (!d->recording || !d->prepared || !l || !t || !v || view_index >= GFX_VIEWS_MAX ||
+	    t->extent.width == 0 || t->extent.height == 0 || l->ninst != d->ninst)
+		return -EINVAL;
+	/* One record per view and frame: the view's data lives in the frame
+	 * buffer until the GPU reads it. */
+	if (d->recorded & (1u << view_index))
+		return -EINVAL;
+	if (t->format != d->cfg.color_format) {
+		th_err("gfx: a target of format %d, the pipelines were made for %d", (int)t->format,
+		       (int)d->cfg.color_format);
+		return -EINVAL;
+	}
+	int r = depth_image(d, view_index, t->extent);
+	if (r < 0)
+		return r;
+	d->recorded |= 1u << view_index;
+	struct gfx_slot *s = &d->slot[d->cur];
+	struct gfx_frame_gpu *fr = s->frame.map;
+	struct gfx_view_gpu *vg = &fr->view[view_index];
+	gfx_mat4_mul(vg->viewproj, v->proj, v->view);
+	memcpy(vg->eye, v->eye, sizeof v->eye);
+	vg->eye[3] = 1.0f;
+	vg->viewport[0] = (float)t->extent.width;
+	vg->viewport[1] = (float)t->extent.height;
+	vg->viewport[2] = 1.0f / (float)t->extent.width;
+	vg->viewport[3] = 1.0f / (float)t->extent.height;
+
+	target_begin(cmd, t, d->depth[view_index].image);
+	VkClearValue clear = { .color = { .float32 = { l->clear[0], l->clear[1], l->clear[2], l->clear[3] } } };
+	if (!d->cfg.srgb_target)
+		for (int i = 0; i < 3; i++)
+			clear.color.float32[i] = srgb_encode(l->clear[i]);
+	VkRenderingAttachmentInfo ca = {
+		.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
+		.imageView = t->view,
+		.imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+		.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+		.storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+		.clearValue = clear,
+	};
+	VkRenderingAttachmentInfo da = {
+		.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
+		.imageView = d->depth[view_index].view,
+		.imageLayout = VK_IMAGE_LAYOUT_DEPTH_ATTACHMENT_OPTIMAL,
+		.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+		.storeOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
+		.clearValue = { .depthStencil = { 1.0f, 0 } },
+	};
+	VkRenderingInfo ri = {
+		.sType = VK_STRUCTURE_TYPE_RENDERING_INFO,
+		.renderArea = { { 0, 0 }, t->extent },
+		.layerCount = 1,
+		.colorAttachmentCount = 1,
+		.pColorAttachments = &ca,
+		.pDepthAttachment = &da,
+	};
+	vkCmdBeginRendering(cmd, &ri);
+	VkViewport vp = { 0, 0, (float)t->extent.width, (float)t->extent.height, 0.0f, 1.0f };
+	VkRect2D sc = { { 0, 0 }, t->extent };
+	vkCmdSetViewport(cmd, 0, 1, &vp);
+	vkCmdSetScissor(cmd, 0, 1, &sc);
+	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->layout, 0, 1, &s->set, 0, NULL);
+	draw_instances(d, cmd, l, view_index);
+	draw_face_marks(d, cmd, l, view_index);
+	draw_wire(d, cmd, l, view_index);
+	draw_overlay(d, cmd, view_index);
+	vkCmdEndRendering(cmd);
+	target_end(cmd, t);
+	return 0;
+}
