@@ -1,6 +1,7 @@
 #version 450
 // Wire vertices (edit modes): a square of pc.size pixels per wire position
-// (instance rate; 6 vertices each). Free slots (far away) are dropped.
+// (instance rate; 6 vertices each). Free slots (gfx_mesh puts them at
+// 1e9) are dropped.
 #extension GL_GOOGLE_include_directive : require
 #include "frame.glsl"
 
@@ -10,7 +11,7 @@ const vec2 corner[6] = vec2[](vec2(-1, -1), vec2(1, -1), vec2(1, 1), vec2(-1, -1
 
 void main()
 {
-	if (any(greaterThan(abs(in_pos), vec3(1e18)))) {
+	if (any(greaterThan(abs(in_pos), vec3(1e8)))) {
 		gl_Position = vec4(2.0, 2.0, 2.0, 1.0); /* outside the clip volume */
 		return;
 	}
