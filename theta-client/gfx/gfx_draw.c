@@ -325,11 +325,12 @@ static int make_slot(struct gfx_draw *d, struct gfx_slot *s)
 	r = gfx_vk_check(d->vk, vkCreateFence(dev, &fi, NULL, &s->fence), "vkCreateFence");
 	if (r < 0)
 		return r;
-	r = gfx_buffer_create(d->vk, sizeof(struct gfx_frame_gpu), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true,
-			      &s->frame);
+	/* Device-local: every vertex and fragment reads it (host-visible memory
+	 * of a discrete GPU is across the bus). */
+	r = gfx_buffer_create(d->vk, sizeof(struct gfx_frame_gpu),
+			      VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, &s->frame);
 	if (r < 0)
 		return r;
-	memset(s->frame.map, 0, sizeof(struct gfx_frame_gpu));
 	VkDescriptorSetAllocateInfo dai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
 					    .descriptorPool = d->desc_pool, .descriptorSetCount = 1,
 					    .pSetLayouts = &d->set_layout };
@@ -530,20 +531,40 @@ static int prepare_overlay(struct gfx_draw *d, const struct gfx_list *l)
 	return 0;
 }
 
+void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize off, const void *p, VkDeviceSize size)
+{
+	vkCmdUpdateBuffer(cmd, d->slot[d->cur].frame.buf, off, size, p);
+	VkBufferMemoryBarrier2 b = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER_2,
+		.srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
+		.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
+		.dstStageMask = VK_PIPELINE_STAGE_2_VERTEX_SHADER_BIT | VK_PIPELINE_STAGE_2_FRAGMENT_SHADER_BIT,
+		.dstAccessMask = VK_ACCESS_2_SHADER_STORAGE_READ_BIT,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.buffer = d->slot[d->cur].frame.buf,
+		.offset = off,
+		.size = size,
+	};
+	vkCmdPipelineBarrier2(cmd, &(VkDependencyInfo){ .sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
+							 .bufferMemoryBarrierCount = 1, .pBufferMemoryBarriers = &b });
+}
+
 int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l)
 {
 	if (!d->recording || !l)
 		return -EINVAL;
-	struct gfx_slot *s = &d->slot[d->cur];
-	struct gfx_frame_gpu *fr = s->frame.map;
+	struct gfx_frame_gpu fr = { 0 };
 	float len = sqrtf(key_light[0] * key_light[0] + key_light[1] * key_light[1] + key_light[2] * key_light[2]);
 	for (int i = 0; i < 3; i++)
-		fr->light[i] = key_light[i] / len;
-	fr->light[3] = GFX_KEY_STRENGTH;
-	fr->ambient[0] = GFX_AMBIENT_BELOW;
-	fr->ambient[1] = GFX_AMBIENT_ABOVE;
-	fr->flags[0] = d->cfg.srgb_target ? 0 : 1;
-	memcpy(fr->material, l->material, sizeof fr->material);
+		fr.light[i] = key_light[i] / len;
+	fr.light[3] = GFX_KEY_STRENGTH;
+	fr.ambient[0] = GFX_AMBIENT_BELOW;
+	fr.ambient[1] = GFX_AMBIENT_ABOVE;
+	fr.flags[0] = d->cfg.srgb_target ? 0 : 1;
+	memcpy(fr.material, l->material, sizeof fr.material);
+	VkDeviceSize off = offsetof(struct gfx_frame_gpu, light);
+	gfx_draw_frame_write(d, cmd, off, (const uint8_t *)&fr + off, sizeof fr - off);
 	int r = gfx_draw_grow((void **)&d->inst_mesh, &d->cap_inst_mesh, l->ninst, sizeof *d->inst_mesh);
 	if (r < 0)
 		return r;

@@ -91,7 +91,7 @@ struct gfx_slot {
 	VkCommandBuffer cmd;
 	VkFence fence;
 	uint64_t serial; /* of the frame submitted last from this slot (0: none) */
-	struct gfx_buffer frame; /* struct gfx_frame_gpu, host-visible */
+	struct gfx_buffer frame; /* struct gfx_frame_gpu, device-local, written by vkCmdUpdateBuffer */
 	VkDescriptorSet set;
 	struct gfx_buffer staging; /* this frame's uploads */
 	struct gfx_buffer overlay; /* this frame's overlay triangles, lines, segments */
@@ -155,6 +155,9 @@ struct gfx_draw {
 };
 
 /* gfx_draw.c */
+/* Writes bytes [off, off + size) of the slot's frame buffer in cmd, then
+ * makes them visible to the shaders. */
+void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize off, const void *p, VkDeviceSize size);
 int gfx_draw_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 void gfx_draw_retire_buffer(struct gfx_draw *d, struct gfx_buffer *b);
 void gfx_draw_retire_image(struct gfx_draw *d, struct gfx_image *img);

@@ -6,6 +6,7 @@
  * marks as thick segments. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gfx/gfx_draw_int.h"
@@ -214,15 +215,15 @@ int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_li
 		return r;
 	d->recorded |= 1u << view_index;
 	struct gfx_slot *s = &d->slot[d->cur];
-	struct gfx_frame_gpu *fr = s->frame.map;
-	struct gfx_view_gpu *vg = &fr->view[view_index];
-	gfx_mat4_mul(vg->viewproj, v->proj, v->view);
-	memcpy(vg->eye, v->eye, sizeof v->eye);
-	vg->eye[3] = 1.0f;
-	vg->viewport[0] = (float)t->extent.width;
-	vg->viewport[1] = (float)t->extent.height;
-	vg->viewport[2] = 1.0f / (float)t->extent.width;
-	vg->viewport[3] = 1.0f / (float)t->extent.height;
+	struct gfx_view_gpu vg;
+	gfx_mat4_mul(vg.viewproj, v->proj, v->view);
+	memcpy(vg.eye, v->eye, sizeof v->eye);
+	vg.eye[3] = 1.0f;
+	vg.viewport[0] = (float)t->extent.width;
+	vg.viewport[1] = (float)t->extent.height;
+	vg.viewport[2] = 1.0f / (float)t->extent.width;
+	vg.viewport[3] = 1.0f / (float)t->extent.height;
+	gfx_draw_frame_write(d, cmd, offsetof(struct gfx_frame_gpu, view) + view_index * sizeof vg, &vg, sizeof vg);
 
 	target_begin(cmd, t, d->depth[view_index].image);
 	VkClearValue clear = { .color = { .float32 = { l->clear[0], l->clear[1], l->clear[2], l->clear[3] } } };
