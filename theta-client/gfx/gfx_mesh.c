@@ -16,8 +16,15 @@
 /* The normal of a face or vertex whose own is zero (a degenerate loop). */
 static const float normal_default[3] = { 0, 0, 1 };
 
+/* Signatures: every word goes through its own lane (a bijection keyed by
+ * the word's place), and the lanes are summed, so the corners hash in
+ * parallel rather than as one long chain; a change to one word always
+ * changes the sum. One finaliser per signature. */
 #define SIG_MUL UINT64_C(0x9e3779b97f4a7c15)
-#define SIG_SEED_TOPO UINT64_C(0x746f706f)
+#define SIG_KEY_TOPO UINT64_C(0x632be59bd9b4e019)
+#define SIG_KEY_XY UINT64_C(0x8cb92ba72f3d8dd7)
+#define SIG_KEY_Z UINT64_C(0xd6e8feb86659fd93)
+#define SIG_KEY_N UINT64_C(0xa0761d6478bd642f)
 #define SIG_SEED_FLAT UINT64_C(0x666c6174)
 #define SIG_SEED_SMOOTH UINT64_C(0x736d6f6f)
 
@@ -42,10 +49,10 @@ static int grow(void **p, uint32_t *cap, uint64_t need, size_t size)
 	return 0;
 }
 
-static inline uint64_t sig_add(uint64_t h, uint64_t w)
+static inline uint64_t lane(uint64_t w, uint64_t key)
 {
-	h = (h ^ w) * SIG_MUL;
-	return h ^ (h >> 29);
+	w = (w + key) * SIG_MUL;
+	return w ^ (w >> 31);
 }
 
 static inline uint64_t sig_end(uint64_t h)
@@ -278,23 +285,23 @@ static void face_sig(const struct gfx_mesh *g, const struct th_mesh *m, uint32_t
 		return;
 	}
 	const struct th_mesh_face *fc = &m->faces[f];
-	uint64_t t = sig_add(sig_add(SIG_SEED_TOPO, fc->id), fc->n);
-	uint64_t s = sig_add(smooth ? SIG_SEED_SMOOTH : SIG_SEED_FLAT, fc->material);
+	uint64_t t = lane(fc->id, fc->n), s = lane(fc->material, smooth ? SIG_SEED_SMOOTH : SIG_SEED_FLAT);
 	int32_t h = fc->he;
 	for (unsigned k = 0; k < fc->n; k++, h = m->hes[h].next) {
 		int32_t v = m->hes[h].vert;
 		const float *p = m->verts[v].pos;
-		t = sig_add(t, (uint32_t)v);
-		s = sig_add(s, fpair(p[0], p[1]));
+		uint64_t key = (uint64_t)(k + 1) * SIG_MUL;
+		t += lane((uint32_t)v, key ^ SIG_KEY_TOPO);
+		s += lane(fpair(p[0], p[1]), key ^ SIG_KEY_XY);
 		if (smooth) {
 			const float *nv = g->vnormal[v];
-			s = sig_add(sig_add(s, fpair(p[2], nv[0])), fpair(nv[1], nv[2]));
+			s += lane(fpair(p[2], nv[0]), key ^ SIG_KEY_Z) + lane(fpair(nv[1], nv[2]), key ^ SIG_KEY_N);
 		} else {
-			s = sig_add(s, fbits(p[2]));
+			s += lane(fbits(p[2]), key ^ SIG_KEY_Z);
 		}
 	}
 	out[0] = sig_end(t);
-	out[1] = sig_end(sig_add(s, out[0]));
+	out[1] = sig_end(s ^ out[0]);
 }
 
 /* Writes face slot f's corners at g->v[fv..] and its triangles at
