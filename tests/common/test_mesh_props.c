@@ -19,53 +19,13 @@
 #include "th_hash.h"
 #include "th_journal.h"
 #include "th_mesh.h"
+#include "th_allocfail.h"
 #include "th_meshfix.h"
 
 
 /* ---- running out of memory ---------------------------------------------------- */
 
-/* malloc, calloc and realloc of the whole binary (libc's underneath), one
- * of which can be made to fail: th_mesh is library code that must hand back
- * -ENOMEM with nothing changed. Not under ASan, whose allocator these would
- * bypass. */
-#if !defined(__SANITIZE_ADDRESS__)
-#define TM_CAN_FAIL_ALLOC 1
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
-static long tm_alloc_countdown = -1; /* the allocation that fails: 0 the next one */
-static long tm_live;                  /* blocks allocated and not freed */
-
-static bool tm_alloc_fails(void)
-{
-	if (tm_alloc_countdown < 0)
-		return false;
-	return tm_alloc_countdown-- == 0;
-}
-static void *tm_counted(void *p)
-{
-	tm_live += p != NULL;
-	return p;
-}
-void *malloc(size_t n) { return tm_alloc_fails() ? NULL : tm_counted(__libc_malloc(n)); }
-void *calloc(size_t n, size_t size) { return tm_alloc_fails() ? NULL : tm_counted(__libc_calloc(n, size)); }
-void *realloc(void *p, size_t n)
-{
-	if (tm_alloc_fails())
-		return NULL;
-	void *q = __libc_realloc(p, n);
-	tm_live += (!p && q) - (p && !n);
-	return q;
-}
-void free(void *p)
-{
-	tm_live -= p != NULL;
-	__libc_free(p);
-}
-#endif
-
-#ifdef TM_CAN_FAIL_ALLOC
+#ifdef TH_AF_CAN_FAIL
 /* A patch that grows every array and table of a small mesh: new vertices,
  * lone triangles over them, a roof over the open side of a cube without its
  * last face, a move and a removal. */
@@ -108,11 +68,11 @@ static long fail_in_turn(int (*make)(struct th_mesh *d, struct alloc_case *c), s
 	for (long n = 0;; n++) {
 		struct th_mesh d;
 		memset(&d, 0x5a, sizeof(d));
-		long live = tm_live;
+		long live = th_af_live;
 		c->used = 777;
-		tm_alloc_countdown = n;
+		th_af_countdown = n;
 		int rc = make(&d, c);
-		tm_alloc_countdown = -1;
+		th_af_countdown = -1;
 		if (rc == 0) {
 			mf_assert_unchanged(&d, c->want);
 			th_mesh_fini(&d);
@@ -121,24 +81,19 @@ static long fail_in_turn(int (*make)(struct th_mesh *d, struct alloc_case *c), s
 		assert_int_equal(rc, -ENOMEM);
 		assert_int_equal(c->used, 777);
 		assert_int_equal(d.id, 0x5a5a5a5a5a5a5a5aull);
-		assert_int_equal(tm_live, live);
+		assert_int_equal(th_af_live, live);
 	}
 }
 #endif
 
 static void an_allocation_failure_changes_nothing(void **state)
 {
-#ifndef TM_CAN_FAIL_ALLOC
+#ifndef TH_AF_CAN_FAIL
 	printf("SKIP: allocation failures are not injected under AddressSanitizer\n");
 	skip();
 #else
 	/* Under valgrind (or another allocator) nothing can be made to fail. */
-	void *(*volatile alloc)(size_t) = malloc; /* a call the compiler cannot fold away */
-	tm_alloc_countdown = 0;
-	void *probe = alloc(1);
-	tm_alloc_countdown = -1;
-	if (probe) {
-		free(probe);
+	if (!th_af_works()) {
 		printf("SKIP: allocation failures cannot be injected under this allocator\n");
 		skip();
 	}
@@ -156,14 +111,14 @@ static void an_allocation_failure_changes_nothing(void **state)
 
 	long failures = 0;
 	for (long n = 0;; n++) {
-		long live = tm_live;
+		long live = th_af_live;
 		th_journal_init(&j, 0);
 		mf_build_cube(&m, &j, 5);
 		struct mf_enc before = mf_enc_of(&m);
 		size_t mark = th_journal_mark(&j);
-		tm_alloc_countdown = n;
+		th_af_countdown = n;
 		int rc = th_mesh_apply(&m, p->ops, p->n, p->ids, &j, &why);
-		tm_alloc_countdown = -1;
+		th_af_countdown = -1;
 		if (rc == 0) {
 			mf_assert_unchanged(&m, want);
 			free(before.d);
@@ -183,7 +138,7 @@ static void an_allocation_failure_changes_nothing(void **state)
 		free(before.d);
 		th_mesh_fini(&m);
 		th_journal_fini(&j);
-		assert_int_equal(tm_live, live); /* nothing leaked on the way */
+		assert_int_equal(th_af_live, live); /* nothing leaked on the way */
 	}
 	print_message("apply: %ld allocation failures injected, each -ENOMEM with nothing changed\n", failures);
 	assert_true(failures >= 8);
@@ -199,9 +154,9 @@ static void an_allocation_failure_changes_nothing(void **state)
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
 	th_wbuf_u32(&w, 42);
-	tm_alloc_countdown = 0;
+	th_af_countdown = 0;
 	int rc = th_mesh_encode(&src, &w); /* more than ENC_SMALL vertices: it sorts through a buffer */
-	tm_alloc_countdown = -1;
+	th_af_countdown = -1;
 	assert_int_equal(rc, -ENOMEM);
 	assert_int_equal(w.len, 4);
 	assert_int_equal(th_wbuf_error(&w), 0);

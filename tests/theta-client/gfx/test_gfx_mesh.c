@@ -8,7 +8,8 @@
  * gives 0; and a seeded sequence of random patches, undos, copies and
  * shading changes keeps the incremental build equal to a fresh one up to
  * where the ranges sit, with a shadow "GPU" copy fed only the dirty ranges
- * equal to the arrays. */
+ * equal to the arrays; every allocation failing in turn is -ENOMEM with the
+ * arrays as they were and nothing leaked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "gfx/gfx_mesh.h"
+#include "th_allocfail.h"
 #include "th_journal.h"
 #include "th_mesh.h"
 #include "th_meshfix.h"
@@ -1056,6 +1058,121 @@ static void random_patches_keep_the_incremental_build_equal_to_a_fresh_one(void 
 	th_journal_fini(&j);
 }
 
+/* ---- running out of memory ---------------------------------------------------------- */
+
+/* What must not change when an update fails. */
+struct snap {
+	struct gfx_vertex *v;
+	uint32_t *index;
+	struct gfx_face_span *face;
+	uint32_t nv, nindex, nface, nwire, nedge_index;
+};
+
+static void *dup_of(const void *p, size_t n)
+{
+	void *q = malloc(n + 1);
+	assert_non_null(q);
+	memcpy(q, p, n);
+	return q;
+}
+
+static struct snap snap_of(const struct gfx_mesh *g)
+{
+	return (struct snap){ .v = dup_of(g->v, g->nv * sizeof(*g->v)),
+			      .index = dup_of(g->index, g->nindex * sizeof(*g->index)),
+			      .face = dup_of(g->face, g->nface * sizeof(*g->face)),
+			      .nv = g->nv,
+			      .nindex = g->nindex,
+			      .nface = g->nface,
+			      .nwire = g->nwire,
+			      .nedge_index = g->nedge_index };
+}
+
+static void snap_same(const struct snap *s, const struct gfx_mesh *g)
+{
+	assert_int_equal(g->nv, s->nv);
+	assert_int_equal(g->nindex, s->nindex);
+	assert_int_equal(g->nface, s->nface);
+	assert_int_equal(g->nwire, s->nwire);
+	assert_int_equal(g->nedge_index, s->nedge_index);
+	assert_memory_equal(g->v, s->v, s->nv * sizeof(*g->v));
+	assert_memory_equal(g->index, s->index, s->nindex * sizeof(*g->index));
+	assert_memory_equal(g->face, s->face, s->nface * sizeof(*g->face));
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->v);
+	free(s->index);
+	free(s->face);
+}
+
+static void an_allocation_failure_keeps_the_old_contents(void **state)
+{
+#ifndef TH_AF_CAN_FAIL
+	printf("SKIP: allocation failures are not injected under AddressSanitizer\n");
+	skip();
+#else
+	if (!th_af_works()) {
+		printf("SKIP: allocation failures cannot be injected under this allocator\n");
+		skip();
+	}
+	struct th_mesh small, big;
+	mf_build_cube(&small, NULL, 6);
+	/* The cube grown past every array's first capacity: 16 x 16 quads
+	 * subdivided from its top, smooth. */
+	assert_int_equal(th_mesh_copy(&big, &small), 0);
+	for (unsigned k = 0; k < 4; k++) {
+		struct th_patch tp;
+		const char *why = NULL;
+		uint64_t ids[1024];
+		unsigned n = 0;
+		for (uint32_t f = 0; f < big.nfaces && n < 1024; f++)
+			if (big.faces[f].id)
+				ids[n++] = big.faces[f].id;
+		th_patch_init(&tp);
+		assert_int_equal(th_op_subdivide(&big, ids, n, &tp, &why), 0);
+		mf_patch_applied(&big, &tp, 1 + k, NULL);
+		th_patch_fini(&tp);
+	}
+	assert_true(big.live_faces > 1000);
+	long failures = 0;
+	for (long n = 0;; n++) {
+		struct gfx_mesh g;
+		long live = th_af_live;
+		gfx_mesh_init(&g, MF_MESH_ID);
+		upd(&g, &small, false, 1);
+		gfx_mesh_take_dirty(&g);
+		struct snap before = snap_of(&g);
+		th_af_countdown = n;
+		int r = gfx_mesh_update(&g, &big, true);
+		th_af_countdown = -1;
+		if (r == 1) {
+			mesh_ok(&g, &big, true);
+			snap_free(&before);
+			gfx_mesh_fini(&g);
+			assert_int_equal(th_af_live, live);
+			break;
+		}
+		failures++;
+		assert_int_equal(r, -ENOMEM);
+		snap_same(&before, &g);
+		assert_true(g.full); /* the next success uploads everything */
+		/* The same call again succeeds and is right. */
+		upd(&g, &big, true, 1);
+		assert_true(g.full);
+		mesh_ok(&g, &big, true);
+		snap_free(&before);
+		gfx_mesh_fini(&g);
+		assert_int_equal(th_af_live, live); /* nothing leaked */
+	}
+	print_message("%ld allocation failures injected, each -ENOMEM with the arrays as they were\n", failures);
+	assert_true(failures >= 5);
+	th_mesh_fini(&small);
+	th_mesh_fini(&big);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1071,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(smooth_normals_agree_on_shared_vertices),
 		cmocka_unit_test(an_unchanged_mesh_gives_0),
 		cmocka_unit_test(random_patches_keep_the_incremental_build_equal_to_a_fresh_one),
+		cmocka_unit_test(an_allocation_failure_keeps_the_old_contents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
