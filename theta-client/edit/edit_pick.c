@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- vectors and the entity transform -------------------------------------------- */
@@ -205,19 +206,89 @@ static bool nearer(struct nearest *best, float d2, float r2, uint64_t id, uint32
 	return true;
 }
 
+/* A quick reject in mesh space, before any world transform: the tip in
+ * mesh space and the radius there, r / the smallest |scale| (a mesh-space
+ * distance d is at least d * that scale in the world, so an element
+ * farther than this in mesh space is out of reach), with a margin for
+ * rounding. Off (every element tested exactly) for a zero scale. */
+#define CULL_MARGIN 1.001f
+#define PICK_STACK_VERTS 16384u /* a face pick's outcodes fit on the stack up to this many vertex slots */
+struct cull {
+	bool on;
+	float tip[3];
+	float r;
+};
+
+static struct cull cull_of(const struct th_c_transform *t, const float tip[3], float r2)
+{
+	struct cull c = { 0 };
+	float s = fminf(fabsf(t->scale[0]), fminf(fabsf(t->scale[1]), fabsf(t->scale[2])));
+	if (!(s > 0))
+		return c;
+	c.on = true;
+	c.r = sqrtf(r2) / s * CULL_MARGIN + FLT_EPSILON;
+	edit_xf_point_to_local(t, tip, c.tip);
+	return c;
+}
+
+/* Whether the mesh-space box [lo, hi] is out of reach. */
+static bool culled(const struct cull *c, const float lo[3], const float hi[3])
+{
+	for (int k = 0; k < 3; k++)
+		if (c->tip[k] < lo[k] - c->r || c->tip[k] > hi[k] + c->r)
+			return true;
+	return false;
+}
+
+/* Where a mesh-space point lies against the reach box around the tip:
+ * bit 2k below it on axis k, bit 2k + 1 above. */
+static uint8_t outcode(const struct cull *c, const float p[3])
+{
+	uint8_t o = 0;
+	for (int k = 0; k < 3; k++)
+		o |= (uint8_t)((p[k] < c->tip[k] - c->r) << (2 * k) | (p[k] > c->tip[k] + c->r) << (2 * k + 1));
+	return o;
+}
+
+/* Face slot f is out of reach: all its corners beyond one side of the
+ * reach box (code: each vertex slot's outcode). */
+static bool face_culled(const struct th_mesh *m, const uint8_t *code, int32_t f)
+{
+	int32_t h0 = m->faces[f].he, h = h0;
+	uint8_t all = 0x3f;
+	unsigned n = 0;
+	do {
+		if (n++ == FACE_CORNERS)
+			return false; /* a bad loop: face_world refuses it */
+		all &= code[m->hes[h].vert];
+		h = m->hes[h].next;
+	} while (h != h0 && all);
+	return all != 0;
+}
+
 static int pick_faces(const struct th_mesh *m, const struct th_c_transform *t, const float tip[3], float r2,
 		      struct edit_hit *out)
 {
 	float w[FACE_CORNERS][3];
 	struct nearest best = NEAREST_NONE;
+	struct cull c = cull_of(t, tip, r2);
+	/* The vertices' outcodes once: on the stack for a small mesh, else a
+	 * scratch for this pick (without it every face is tested exactly). */
+	uint8_t small[PICK_STACK_VERTS], *code = NULL;
+	if (c.on && m->nverts)
+		code = m->nverts <= PICK_STACK_VERTS ? small : malloc(m->nverts);
+	for (uint32_t v = 0; code && v < m->nverts; v++)
+		code[v] = outcode(&c, m->verts[v].pos);
 	for (uint32_t f = 0; f < m->nfaces; f++) {
-		if (!m->faces[f].id)
+		if (!m->faces[f].id || (code && face_culled(m, code, (int32_t)f)))
 			continue;
 		unsigned n = face_world(m, t, (int32_t)f, w);
 		float q[3];
 		if (n >= 3)
 			nearer(&best, poly_dist2(tip, w, n, q), r2, m->faces[f].id, TH_SELECT_FACE, q, out);
 	}
+	if (code != small)
+		free(code);
 	return best.id != UINT64_MAX;
 }
 
@@ -225,6 +296,7 @@ static int pick_edges(const struct th_mesh *m, const struct th_c_transform *t, c
 		      struct edit_hit *out)
 {
 	struct nearest best = NEAREST_NONE;
+	struct cull c = cull_of(t, tip, r2);
 	for (uint32_t h = 0; h < m->nhes; h++) {
 		const struct th_mesh_he *he = &m->hes[h];
 		if (he->vert == TH_MESH_NONE)
@@ -234,6 +306,16 @@ static int pick_edges(const struct th_mesh *m, const struct th_c_transform *t, c
 		/* Each undirected edge once: from its lower id, or the only half-edge. */
 		if (ia > ib && he->twin != TH_MESH_NONE)
 			continue;
+		if (c.on) {
+			const float *pa = m->verts[va].pos, *pb = m->verts[vb].pos;
+			float lo[3], hi[3];
+			for (int k = 0; k < 3; k++) {
+				lo[k] = fminf(pa[k], pb[k]);
+				hi[k] = fmaxf(pa[k], pb[k]);
+			}
+			if (culled(&c, lo, hi))
+				continue;
+		}
 		float a[3], b[3], q[3], tt;
 		edit_xf_point_to_world(t, m->verts[va].pos, a);
 		edit_xf_point_to_world(t, m->verts[vb].pos, b);
@@ -251,8 +333,9 @@ static int pick_vertices(const struct th_mesh *m, const struct th_c_transform *t
 			 struct edit_hit *out)
 {
 	struct nearest best = NEAREST_NONE;
+	struct cull c = cull_of(t, tip, r2);
 	for (uint32_t v = 0; v < m->nverts; v++) {
-		if (!m->verts[v].id)
+		if (!m->verts[v].id || (c.on && culled(&c, m->verts[v].pos, m->verts[v].pos)))
 			continue;
 		float w[3], d[3];
 		edit_xf_point_to_world(t, m->verts[v].pos, w);

@@ -119,6 +119,120 @@ static void transform_rotation_and_scale_count(void **state)
 	ef_free(f);
 }
 
+/* The mesh-space reject every pick does first must never drop what is in
+ * reach: over random tips around a cut, turned, stretched cube (and a
+ * flattened one, zero scale: no reject), vertices and edges are what a
+ * plain search of every element finds, and a face is found wherever an
+ * edge is in reach (the face's distance is at most its edges'). */
+static uint32_t rnd_state = 0x9e3779b9u;
+static float rnd(float lo, float hi)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return lo + (hi - lo) * (float)(rnd_state >> 8) / (float)(1u << 24);
+}
+
+static float seg_dist(const float p[3], const float a[3], const float b[3])
+{
+	float ab[3], ap[3], l2 = 0, t = 0, d2 = 0;
+	for (int k = 0; k < 3; k++) {
+		ab[k] = b[k] - a[k];
+		ap[k] = p[k] - a[k];
+		l2 += ab[k] * ab[k];
+		t += ap[k] * ab[k];
+	}
+	t = l2 > 0 ? fminf(fmaxf(t / l2, 0), 1) : 0;
+	for (int k = 0; k < 3; k++) {
+		float d = p[k] - (a[k] + t * ab[k]);
+		d2 += d * d;
+	}
+	return sqrtf(d2);
+}
+
+static void the_quick_reject_keeps_everything_in_reach(void **state)
+{
+	struct th_prim pp;
+	th_prim_defaults(&pp, TH_PRIM_CUBE);
+	pp.size[0] = pp.size[1] = pp.size[2] = 0.2f;
+	pp.subdiv = 3;
+	struct th_patch p;
+	th_patch_init(&p);
+	const char *why = NULL;
+	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
+	struct th_mesh m;
+	static const uint8_t author[32] = { 0x7 };
+	assert_int_equal(th_mesh_init(&m, 0x51c), 0);
+	assert_int_equal(th_patch_apply(&m, &p, author, 1, NULL, &why), 0);
+	th_patch_fini(&p);
+	const struct th_c_transform xfs[2] = {
+		{ .position = { 0.3f, 1, -0.2f }, .rotation = { 0.2f, 0.4f, 0.1f, 0.8888194f }, .scale = { 2.5f, 0.4f, 1.2f } },
+		{ .position = { 0, 1, 0 }, .rotation = { 0, 0, 0, 1 }, .scale = { 1, 0, 1 } },
+	};
+	const float r = 0.05f;
+	unsigned hits[3] = { 0, 0, 0 };
+	for (int x = 0; x < 2; x++) {
+		const struct th_c_transform *t = &xfs[x];
+		for (int i = 0; i < 400; i++) {
+			/* Near a random vertex (within about the radius), or anywhere around. */
+			float tip[3], near = i % 2 ? 0.07f : 0.35f;
+			const float *c = t->position;
+			if (i % 2) {
+				uint32_t v = (uint32_t)rnd(0, (float)m.nverts);
+				float w[3];
+				edit_xf_point_to_world(t, m.verts[v < m.nverts ? v : 0].pos, w);
+				c = w;
+				for (int k = 0; k < 3; k++)
+					tip[k] = c[k] + rnd(-near, near);
+			} else {
+				for (int k = 0; k < 3; k++)
+					tip[k] = c[k] + rnd(-near, near);
+			}
+			/* The nearest vertex and edge by a plain search. */
+			float bv = INFINITY, be = INFINITY;
+			for (uint32_t v = 0; v < m.nverts; v++) {
+				if (!m.verts[v].id)
+					continue;
+				float w[3];
+				edit_xf_point_to_world(t, m.verts[v].pos, w);
+				bv = fminf(bv, seg_dist(tip, w, w));
+			}
+			for (uint32_t h = 0; h < m.nhes; h++) {
+				if (m.hes[h].vert == TH_MESH_NONE)
+					continue;
+				float a[3], b[3];
+				edit_xf_point_to_world(t, m.verts[m.hes[h].vert].pos, a);
+				edit_xf_point_to_world(t, m.verts[m.hes[m.hes[h].next].vert].pos, b);
+				be = fminf(be, seg_dist(tip, a, b));
+			}
+			struct edit_hit hv, he, hf;
+			int gv = edit_pick_mesh(&m, t, tip, r, TH_SELECT_VERTEX, &hv);
+			int ge = edit_pick_mesh(&m, t, tip, r, TH_SELECT_EDGE, &he);
+			int gf = edit_pick_mesh(&m, t, tip, r, TH_SELECT_FACE, &hf);
+			/* Away from the boundary of the radius (rounding), the same answer. */
+			if (fabsf(bv - r) > 1e-5f) {
+				assert_int_equal(gv, bv < r);
+				if (gv)
+					assert_float_equal(hv.dist, bv, 1e-5);
+			}
+			if (fabsf(be - r) > 1e-5f) {
+				assert_int_equal(ge, be < r);
+				if (ge)
+					assert_float_equal(he.dist, be, 1e-5);
+			}
+			if (ge)
+				assert_int_equal(gf, 1);
+			if (gf)
+				assert_true(hf.dist <= be + 1e-5f);
+			hits[0] += gv, hits[1] += ge, hits[2] += gf;
+		}
+	}
+	/* The tips came near enough to test something. */
+	print_message("hits: %u vertices, %u edges, %u faces of 800 tips\n", hits[0], hits[1], hits[2]);
+	assert_true(hits[0] > 50 && hits[1] > 100 && hits[2] > 150);
+	th_mesh_fini(&m);
+}
+
 static void ties_go_to_the_lower_entity_id(void **state)
 {
 	struct ef *f = ef_new(NULL);
@@ -146,6 +260,7 @@ int main(void)
 		cmocka_unit_test(object_inside_or_near),
 		cmocka_unit_test(transform_rotation_and_scale_count),
 		cmocka_unit_test(ties_go_to_the_lower_entity_id),
+		cmocka_unit_test(the_quick_reject_keeps_everything_in_reach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
