@@ -183,12 +183,32 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
+# The GPU benchmark's own shaders (its bare baseline): tests/bench/gfx/shaders/NAME.{vert,frag}
+# -> $(B)/gen/bench/gfx/NAME.{vert,frag}.h holding `static const uint32_t bench_spv_NAME_{vert,frag}[]`.
+BENCH_SHADER_SRC := $(wildcard tests/bench/gfx/shaders/*.vert tests/bench/gfx/shaders/*.frag)
+BENCH_SHADER_HDR := $(patsubst tests/bench/gfx/shaders/%,$(B)/gen/bench/gfx/%.h,$(BENCH_SHADER_SRC))
+$(B)/gen/bench/gfx/%.h: tests/bench/gfx/shaders/% | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GLSLC   $<")
+	$(Q)glslc --target-env=vulkan1.3 -O -mfmt=c -o $@.spv $<
+	$(Q){ echo 'static const uint32_t bench_spv_$(subst .,_,$*)[] ='; cat $@.spv; echo ';'; } >$@.tmp && \
+		rm -f $@.spv && mv $@.tmp $@
+$(call obj,tests/bench/gfx/bench_gfx_gpu.c): $(BENCH_SHADER_HDR)
+$(call obj,tests/bench/gfx/bench_gfx_gpu.c): INC_TEST += -I$(B)/gen
+
 # Tests and benchmarks link every library (tests may reach into any module).
 TEST_LINK := $(LIB_TEST) $(LIB_THETAD) $(LIB_CLIENT) $(LIB_CTL) $(LIB_COMMON)
 $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
+
+# The stereo GPU benchmark for a machine without this build's libraries (scripts/gpu-bench
+# packs it with the Debian packages it needs): linked --as-needed, so it needs only what it calls.
+$(B)/gpu/bench_gfx_gpu: $(B)/obj/tests/bench/gfx/bench_gfx_gpu.o $(TEST_LINK)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(TEST_LINK) $(LIBS_ALL)
 
 test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON)
