@@ -51,9 +51,9 @@
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_mesh.h"
 #include "gfx/gfx_vk.h"
+#include "gfx_bench.h"
 #include "th_bench.h"
 #include "th_mesh.h"
-#include "th_meshop.h"
 #include "th_time.h"
 
 #include "bench/gfx/base.frag.h"
@@ -88,40 +88,10 @@
 #define CPU_FRAMES 2u
 #define ROUNDS_MAX 100u
 #define FRAMES_MAX 1000u
-#define VENDOR_NVIDIA 0x10deu
 #define MESH_ID_BASE 0x77616c6cu
 #define LIST_MATERIAL 1u
 
 static const float clear_linear[4] = { 0.02f, 0.02f, 0.03f, 1.0f };
-static const uint8_t author[32] = { 0x67 };
-
-static void die(const char *what, int r)
-{
-	fprintf(stderr, "bench_gfx_gpu: %s failed (%d: %s)\n", what, r, strerror(r < 0 ? -r : r));
-	exit(1);
-}
-
-static void vk_ok(VkResult r, const char *what)
-{
-	if (r != VK_SUCCESS) {
-		fprintf(stderr, "bench_gfx_gpu: %s: %s\n", what, gfx_vk_result_name(r));
-		exit(1);
-	}
-}
-
-static unsigned env_count(const char *name, unsigned dflt, unsigned max)
-{
-	const char *s = getenv(name);
-	if (!s || !*s)
-		return dflt;
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end || v == 0 || v > max) {
-		fprintf(stderr, "bench_gfx_gpu: %s=%s is not a count in 1..%u\n", name, s, max);
-		exit(2);
-	}
-	return (unsigned)v;
-}
 
 /* ---- devices ------------------------------------------------------------- */
 
@@ -144,13 +114,13 @@ static int list_devices(void)
 				  .apiVersion = VK_API_VERSION_1_3 };
 	VkInstanceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
 	VkInstance inst;
-	vk_ok(vkCreateInstance(&ci, NULL, &inst), "vkCreateInstance");
+	gb_vk_ok(vkCreateInstance(&ci, NULL, &inst), "vkCreateInstance");
 	uint32_t n = 0;
-	vk_ok(vkEnumeratePhysicalDevices(inst, &n, NULL), "vkEnumeratePhysicalDevices");
+	gb_vk_ok(vkEnumeratePhysicalDevices(inst, &n, NULL), "vkEnumeratePhysicalDevices");
 	VkPhysicalDevice pd[16];
 	if (n > 16)
 		n = 16;
-	vk_ok(vkEnumeratePhysicalDevices(inst, &n, pd), "vkEnumeratePhysicalDevices");
+	gb_vk_ok(vkEnumeratePhysicalDevices(inst, &n, pd), "vkEnumeratePhysicalDevices");
 	printf("%u Vulkan device(s)\n", n);
 	for (uint32_t i = 0; i < n; i++) {
 		VkPhysicalDeviceDriverProperties drv = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES };
@@ -180,48 +150,6 @@ static int list_devices(void)
 
 /* ---- the scene ----------------------------------------------------------- */
 
-/* An n x n grid of quads in the plane z = WALL_Z (rippled), facing +z. */
-static void build_wall(struct th_mesh *m, unsigned n, uint64_t id)
-{
-	struct th_patch p;
-	th_patch_init(&p);
-	uint32_t *ref = malloc((size_t)(n + 1) * (n + 1) * sizeof(*ref));
-	int r = th_mesh_init(m, id);
-	if (!ref || r)
-		die("allocating the wall", r ? r : -ENOMEM);
-	r = th_patch_reserve(&p, (n + 1) * (n + 1) + n * n * 5);
-	if (r)
-		die("th_patch_reserve", r);
-	for (unsigned y = 0; y <= n; y++)
-		for (unsigned x = 0; x <= n; x++) {
-			float u = (float)x / (float)n, v = (float)y / (float)n;
-			float q[3] = { (2 * u - 1) * WALL_HALF, EYE_HEIGHT + (2 * v - 1) * WALL_HALF,
-				       WALL_Z + WALL_RIPPLE * sinf(u * WALL_WAVES * 6.2831853f) *
-							cosf(v * WALL_WAVES * 6.2831853f) };
-			r = th_patch_vertex_add(&p, q);
-			if (r < 0)
-				die("th_patch_vertex_add", r);
-			ref[y * (n + 1) + x] = (uint32_t)r;
-		}
-	for (unsigned y = 0; y < n; y++)
-		for (unsigned x = 0; x < n; x++) {
-			unsigned a = y * (n + 1) + x;
-			struct th_pref c[4] = { th_pref_local(ref[a]), th_pref_local(ref[a + 1]),
-						th_pref_local(ref[a + n + 2]), th_pref_local(ref[a + n + 1]) };
-			r = th_patch_face_add(&p, 0, c, 4);
-			if (r < 0)
-				die("th_patch_face_add", r);
-		}
-	const char *why = NULL;
-	r = th_patch_apply(m, &p, author, 1, NULL, &why);
-	if (r) {
-		fprintf(stderr, "bench_gfx_gpu: th_patch_apply: %s\n", why ? why : "");
-		die("building the wall", r);
-	}
-	free(ref);
-	th_patch_fini(&p);
-}
-
 /* The two eyes: at (+-IPD / 2, EYE_HEIGHT, 0), looking down -z. */
 static void eye_views(struct gfx_view v[EYES])
 {
@@ -233,56 +161,6 @@ static void eye_views(struct gfx_view v[EYES])
 		gfx_mat4_perspective_fov(v[e].proj, l * rad, r * rad, FOV_UP * rad, -FOV_DOWN * rad, NEAR_M, FAR_M);
 		memcpy(v[e].eye, pos, sizeof(pos));
 	}
-}
-
-/* ---- timing -------------------------------------------------------------- */
-
-struct timer {
-	VkQueryPool pool;
-	double period_ns;
-	uint64_t mask;
-};
-
-static void timer_init(struct gfx_vk *vk, struct timer *t)
-{
-	uint32_t nq = 0;
-	vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &nq, NULL);
-	VkQueueFamilyProperties *q = calloc(nq, sizeof(*q));
-	if (!q)
-		die("calloc", -ENOMEM);
-	vkGetPhysicalDeviceQueueFamilyProperties(vk->phys, &nq, q);
-	uint32_t bits = vk->queue_family < nq ? q[vk->queue_family].timestampValidBits : 0;
-	free(q);
-	if (!bits || vk->props.limits.timestampPeriod <= 0) {
-		fprintf(stderr, "bench_gfx_gpu: the device's graphics queue has no timestamps\n");
-		exit(1);
-	}
-	t->mask = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
-	t->period_ns = vk->props.limits.timestampPeriod;
-	VkQueryPoolCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-				     .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2 };
-	vk_ok(vkCreateQueryPool(vk->device, &ci, NULL, &t->pool), "vkCreateQueryPool");
-}
-
-static void timer_begin(const struct timer *t, VkCommandBuffer cmd)
-{
-	vkCmdResetQueryPool(cmd, t->pool, 0, 2);
-	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, t->pool, 0);
-}
-
-static void timer_end(const struct timer *t, VkCommandBuffer cmd)
-{
-	vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, t->pool, 1);
-}
-
-/* After the frame's fence: its GPU time in ns. */
-static uint64_t timer_read(struct gfx_vk *vk, const struct timer *t)
-{
-	uint64_t ts[2];
-	vk_ok(vkGetQueryPoolResults(vk->device, t->pool, 0, 2, sizeof(ts), ts, sizeof(ts[0]),
-				    VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
-	      "vkGetQueryPoolResults");
-	return (uint64_t)((double)((ts[1] - ts[0]) & t->mask) * t->period_ns);
 }
 
 /* ---- targets and readback ------------------------------------------------ */
@@ -300,12 +178,12 @@ static void targets_init(struct gfx_vk *vk, struct targets *t)
 					 VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
 					 VK_IMAGE_ASPECT_COLOR_BIT, &t->color[e]);
 		if (r)
-			die("gfx_image_create (colour)", r);
+			gb_die("gfx_image_create (colour)", r);
 	}
 	int r = gfx_buffer_create(vk, (VkDeviceSize)EYE_W * EYE_H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true,
 				  &t->readback);
 	if (r)
-		die("gfx_buffer_create (readback)", r);
+		gb_die("gfx_buffer_create (readback)", r);
 }
 
 static void targets_fini(struct gfx_vk *vk, struct targets *t)
@@ -364,7 +242,7 @@ struct bare {
 	VkCommandPool pool;
 	VkCommandBuffer cmd;
 	VkFence fence;
-	struct timer timer;
+	struct gb_timer timer;
 };
 
 static VkShaderModule shader(VkDevice dev, const uint32_t *code, size_t size)
@@ -372,7 +250,7 @@ static VkShaderModule shader(VkDevice dev, const uint32_t *code, size_t size)
 	VkShaderModuleCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = size,
 					.pCode = code };
 	VkShaderModule m;
-	vk_ok(vkCreateShaderModule(dev, &ci, NULL, &m), "vkCreateShaderModule");
+	gb_vk_ok(vkCreateShaderModule(dev, &ci, NULL, &m), "vkCreateShaderModule");
 	return m;
 }
 
@@ -382,7 +260,7 @@ static void bare_pipeline(struct bare *b)
 	VkPushConstantRange pc = { VK_SHADER_STAGE_VERTEX_BIT, 0, 64 };
 	VkPipelineLayoutCreateInfo lci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
 					   .pushConstantRangeCount = 1, .pPushConstantRanges = &pc };
-	vk_ok(vkCreatePipelineLayout(dev, &lci, NULL, &b->layout), "vkCreatePipelineLayout");
+	gb_vk_ok(vkCreatePipelineLayout(dev, &lci, NULL, &b->layout), "vkCreatePipelineLayout");
 	VkShaderModule vs = shader(dev, bench_spv_base_vert, sizeof(bench_spv_base_vert));
 	VkShaderModule fs = shader(dev, bench_spv_base_frag, sizeof(bench_spv_base_frag));
 	VkPipelineShaderStageCreateInfo st[2] = {
@@ -434,7 +312,7 @@ static void bare_pipeline(struct bare *b)
 					    .pRasterizationState = &rs, .pMultisampleState = &ms,
 					    .pDepthStencilState = &ds, .pColorBlendState = &cb,
 					    .pDynamicState = &dy, .layout = b->layout };
-	vk_ok(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &ci, NULL, &b->pipe), "vkCreateGraphicsPipelines");
+	gb_vk_ok(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &ci, NULL, &b->pipe), "vkCreateGraphicsPipelines");
 	vkDestroyShaderModule(dev, vs, NULL);
 	vkDestroyShaderModule(dev, fs, NULL);
 }
@@ -448,17 +326,17 @@ static void upload(struct gfx_vk *vk, struct gfx_buffer *dst, const void *bytes,
 	if (!r)
 		r = gfx_buffer_create(vk, size, usage | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, dst);
 	if (r)
-		die("gfx_buffer_create (mesh)", r);
+		gb_die("gfx_buffer_create (mesh)", r);
 	memcpy(stage.map, bytes, size);
 	VkCommandBuffer cmd;
 	r = gfx_vk_oneshot_begin(vk, &cmd);
 	if (r)
-		die("gfx_vk_oneshot_begin", r);
+		gb_die("gfx_vk_oneshot_begin", r);
 	VkBufferCopy c = { 0, 0, size };
 	vkCmdCopyBuffer(cmd, stage.buf, dst->buf, 1, &c);
 	r = gfx_vk_oneshot_end(vk, cmd);
 	if (r)
-		die("gfx_vk_oneshot_end", r);
+		gb_die("gfx_vk_oneshot_end", r);
 	gfx_buffer_destroy(vk, &stage);
 }
 
@@ -468,26 +346,26 @@ static void bare_init(struct bare *b, struct gfx_vk *vk)
 	b->vk = vk;
 	b->depth_format = gfx_vk_depth_format(vk);
 	if (b->depth_format == VK_FORMAT_UNDEFINED)
-		die("a depth format", -ENOTSUP);
+		gb_die("a depth format", -ENOTSUP);
 	for (unsigned e = 0; e < EYES; e++) {
 		int r = gfx_image_create(vk, (VkExtent2D){ EYE_W, EYE_H }, b->depth_format,
 					 VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT, VK_IMAGE_ASPECT_DEPTH_BIT,
 					 &b->depth[e]);
 		if (r)
-			die("gfx_image_create (depth)", r);
+			gb_die("gfx_image_create (depth)", r);
 	}
 	bare_pipeline(b);
 	VkCommandPoolCreateInfo pci = { .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
 					.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
 					.queueFamilyIndex = vk->queue_family };
-	vk_ok(vkCreateCommandPool(vk->device, &pci, NULL, &b->pool), "vkCreateCommandPool");
+	gb_vk_ok(vkCreateCommandPool(vk->device, &pci, NULL, &b->pool), "vkCreateCommandPool");
 	VkCommandBufferAllocateInfo ai = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 					   .commandPool = b->pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
 					   .commandBufferCount = 1 };
-	vk_ok(vkAllocateCommandBuffers(vk->device, &ai, &b->cmd), "vkAllocateCommandBuffers");
+	gb_vk_ok(vkAllocateCommandBuffers(vk->device, &ai, &b->cmd), "vkAllocateCommandBuffers");
 	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-	vk_ok(vkCreateFence(vk->device, &fci, NULL, &b->fence), "vkCreateFence");
-	timer_init(vk, &b->timer);
+	gb_vk_ok(vkCreateFence(vk->device, &fci, NULL, &b->fence), "vkCreateFence");
+	gb_timer_init(vk, &b->timer);
 }
 
 /* The mesh's triangles as gfx_mesh made them, into the baseline's buffers. */
@@ -505,7 +383,7 @@ static void bare_fini(struct bare *b)
 {
 	VkDevice dev = b->vk->device;
 	vkDeviceWaitIdle(dev);
-	vkDestroyQueryPool(dev, b->timer.pool, NULL);
+	gb_timer_fini(b->vk, &b->timer);
 	vkDestroyFence(dev, b->fence, NULL);
 	vkDestroyCommandPool(dev, b->pool, NULL);
 	vkDestroyPipeline(dev, b->pipe, NULL);
@@ -523,11 +401,11 @@ static uint64_t bare_frame(struct bare *b, struct targets *t, const struct gfx_v
 			   bool draw)
 {
 	VkCommandBuffer cmd = b->cmd;
-	vk_ok(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
+	gb_vk_ok(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
 	VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 					.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
-	vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
-	timer_begin(&b->timer, cmd);
+	gb_vk_ok(vkBeginCommandBuffer(cmd, &bi), "vkBeginCommandBuffer");
+	gb_timer_begin(&b->timer, cmd);
 	for (unsigned e = 0; e < EYES; e++) {
 		gfx_cmd_image_barrier(cmd, t->color[e].image, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
 				      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
@@ -583,15 +461,15 @@ static uint64_t bare_frame(struct bare *b, struct targets *t, const struct gfx_v
 				      VK_ACCESS_2_TRANSFER_READ_BIT);
 		record_readback(t, cmd);
 	}
-	timer_end(&b->timer, cmd);
-	vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+	gb_timer_end(&b->timer, cmd);
+	gb_vk_ok(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
 	VkCommandBufferSubmitInfo cs = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, .commandBuffer = cmd };
 	VkSubmitInfo2 si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .commandBufferInfoCount = 1,
 			     .pCommandBufferInfos = &cs };
-	vk_ok(vkQueueSubmit2(b->vk->queue, 1, &si, b->fence), "vkQueueSubmit2");
-	vk_ok(vkWaitForFences(b->vk->device, 1, &b->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
-	vk_ok(vkResetFences(b->vk->device, 1, &b->fence), "vkResetFences");
-	return timer_read(b->vk, &b->timer);
+	gb_vk_ok(vkQueueSubmit2(b->vk->queue, 1, &si, b->fence), "vkQueueSubmit2");
+	gb_vk_ok(vkWaitForFences(b->vk->device, 1, &b->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+	gb_vk_ok(vkResetFences(b->vk->device, 1, &b->fence), "vkResetFences");
+	return gb_timer_read(b->vk, &b->timer);
 }
 
 /* ---- the renderer ---------------------------------------------------------- */
@@ -601,7 +479,7 @@ struct proj {
 	struct gfx_draw *d;
 	struct gfx_list list;
 	struct gfx_inst inst;
-	struct timer timer;
+	struct gb_timer timer;
 };
 
 static void proj_init(struct proj *p, struct gfx_vk *vk)
@@ -611,8 +489,8 @@ static void proj_init(struct proj *p, struct gfx_vk *vk)
 	struct gfx_draw_config c = { .color_format = VK_FORMAT_R8G8B8A8_SRGB, .srgb_target = true };
 	int r = gfx_draw_create(vk, &c, &p->d);
 	if (r)
-		die("gfx_draw_create", r);
-	timer_init(vk, &p->timer);
+		gb_die("gfx_draw_create", r);
+	gb_timer_init(vk, &p->timer);
 	p->list.inst = &p->inst;
 	p->list.ninst = p->list.cap_inst = 1;
 	const float grey[4] = { 0.8f, 0.8f, 0.8f, 1.0f };
@@ -633,7 +511,7 @@ static void proj_mesh(struct proj *p, const struct th_mesh *m)
 static void proj_fini(struct proj *p)
 {
 	gfx_draw_destroy(&p->d);
-	vkDestroyQueryPool(p->vk->device, p->timer.pool, NULL);
+	gb_timer_fini(p->vk, &p->timer);
 }
 
 static uint64_t proj_frame(struct proj *p, struct targets *t, const struct gfx_view v[EYES], bool readback)
@@ -641,11 +519,11 @@ static uint64_t proj_frame(struct proj *p, struct targets *t, const struct gfx_v
 	VkCommandBuffer cmd;
 	int r = gfx_draw_begin(p->d, &cmd);
 	if (r)
-		die("gfx_draw_begin", r);
-	timer_begin(&p->timer, cmd);
+		gb_die("gfx_draw_begin", r);
+	gb_timer_begin(&p->timer, cmd);
 	r = gfx_draw_prepare(p->d, cmd, &p->list);
 	if (r)
-		die("gfx_draw_prepare", r);
+		gb_die("gfx_draw_prepare", r);
 	for (unsigned e = 0; e < EYES; e++) {
 		struct gfx_target tg = { .image = t->color[e].image, .view = t->color[e].view,
 					 .extent = { EYE_W, EYE_H }, .format = VK_FORMAT_R8G8B8A8_SRGB,
@@ -654,17 +532,17 @@ static uint64_t proj_frame(struct proj *p, struct targets *t, const struct gfx_v
 									    : VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
 		r = gfx_draw_record(p->d, cmd, &p->list, &tg, &v[e], e);
 		if (r)
-			die("gfx_draw_record", r);
+			gb_die("gfx_draw_record", r);
 	}
 	if (readback)
 		record_readback(t, cmd);
-	timer_end(&p->timer, cmd);
+	gb_timer_end(&p->timer, cmd);
 	r = gfx_draw_submit(p->d, cmd, VK_NULL_HANDLE, VK_PIPELINE_STAGE_2_NONE, VK_NULL_HANDLE);
 	if (r)
-		die("gfx_draw_submit", r);
+		gb_die("gfx_draw_submit", r);
 	VkFence f = gfx_draw_last_fence(p->d);
-	vk_ok(vkWaitForFences(p->vk->device, 1, &f, VK_TRUE, UINT64_MAX), "vkWaitForFences");
-	return timer_read(p->vk, &p->timer);
+	gb_vk_ok(vkWaitForFences(p->vk->device, 1, &f, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+	return gb_timer_read(p->vk, &p->timer);
 }
 
 /* ---- the run ------------------------------------------------------------- */
@@ -673,14 +551,6 @@ struct plan {
 	unsigned rounds, warmup, frames;
 	bool renderer;
 };
-
-static int cmp_u64(const void *a, const void *b) { return th_bench_cmp_u64(a, b); }
-
-static double median_ms(uint64_t *ns, unsigned n)
-{
-	qsort(ns, n, sizeof(*ns), cmp_u64);
-	return (double)ns[n / 2] / 1e6;
-}
 
 struct result {
 	double clear_ms, base_ms, proj_ms, base_min_ms, proj_min_ms, base_cover, proj_cover;
@@ -709,7 +579,7 @@ static void measure(struct bare *b, struct proj *p, struct targets *t, const str
 	unsigned n = pl->rounds * pl->frames;
 	uint64_t *bs = calloc(n, sizeof(*bs)), *ps = calloc(n, sizeof(*ps)), *cs = calloc(n, sizeof(*cs));
 	if (!bs || !ps || !cs)
-		die("calloc", -ENOMEM);
+		gb_die("calloc", -ENOMEM);
 	for (unsigned r = 0; r < pl->rounds; r++) {
 		for (unsigned i = 0; i < pl->warmup + pl->frames; i++) {
 			uint64_t ns = bare_frame(b, t, v, false, false);
@@ -727,11 +597,11 @@ static void measure(struct bare *b, struct proj *p, struct targets *t, const str
 				ps[r * pl->frames + i - pl->warmup] = ns;
 		}
 	}
-	res->clear_ms = median_ms(cs, n);
-	res->base_ms = median_ms(bs, n);
+	res->clear_ms = gb_median_ms(cs, n);
+	res->base_ms = gb_median_ms(bs, n);
 	res->base_min_ms = (double)bs[0] / 1e6;
 	if (pl->renderer) {
-		res->proj_ms = median_ms(ps, n);
+		res->proj_ms = gb_median_ms(ps, n);
 		res->proj_min_ms = (double)ps[0] / 1e6;
 	}
 	free(bs);
@@ -752,27 +622,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	const char *val = getenv("THETA_BENCH_VALIDATION");
-	struct gfx_vk_config vc = { .validation = val && !strcmp(val, "1"), .device_name = getenv("THETA_GFX_DEVICE") };
-	struct gfx_vk *vk;
-	int r = gfx_vk_create(&vc, &vk);
-	if (r)
-		die("gfx_vk_create", r);
-	bool cpu = vk->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
-	const char *dev = vk->props.vendorID == VENDOR_NVIDIA ? "nvidia" : cpu ? "lavapipe" : "gpu";
-	const char *req = getenv("THETA_BENCH_REQUIRE_GPU");
-	if (cpu && req && !strcmp(req, "1")) {
-		fprintf(stderr, "bench_gfx_gpu: the device is %s, a CPU, and THETA_BENCH_REQUIRE_GPU=1\n",
-			vk->props.deviceName);
-		return 1;
-	}
-	struct plan pl = { .rounds = env_count("THETA_BENCH_GPU_ROUNDS", cpu ? CPU_ROUNDS : GPU_ROUNDS, ROUNDS_MAX),
+	gb_prog = "bench_gfx_gpu";
+	struct gfx_vk *vk = gb_context();
+	bool cpu = gb_cpu_device(vk);
+	const char *dev = gb_device_tag(vk);
+	struct plan pl = { .rounds = gb_env_count("THETA_BENCH_GPU_ROUNDS", cpu ? CPU_ROUNDS : GPU_ROUNDS, ROUNDS_MAX),
 			   .warmup = cpu ? CPU_WARMUP : GPU_WARMUP,
-			   .frames = env_count("THETA_BENCH_GPU_FRAMES", cpu ? CPU_FRAMES : GPU_FRAMES, FRAMES_MAX),
+			   .frames = gb_env_count("THETA_BENCH_GPU_FRAMES", cpu ? CPU_FRAMES : GPU_FRAMES, FRAMES_MAX),
 			   .renderer = renderer };
 	printf("device: %s (%s, figures gfx.stereo.%s.*), %u x %u per eye, %u round(s) of %u + %u frames%s%s\n",
 	       vk->props.deviceName, type_name(vk->props.deviceType), dev, EYE_W, EYE_H, pl.rounds, pl.warmup,
-	       pl.frames, vc.validation ? ", validation ON (not comparable)" : "",
+	       pl.frames, vk->validation ? ", validation ON (not comparable)" : "",
 	       renderer ? "" : ", baseline only");
 	struct targets t;
 	targets_init(vk, &t);
@@ -792,12 +652,14 @@ int main(int argc, char **argv)
 	struct th_mesh m[2];
 	for (unsigned s = 0; s < 2; s++) {
 		uint64_t t0 = th_now_ns();
-		build_wall(&m[s], sizes[s].grid, MESH_ID_BASE + s);
+		struct gb_wall wall = { .n = sizes[s].grid, .half = WALL_HALF, .center = { 0, EYE_HEIGHT, WALL_Z },
+					.ripple = WALL_RIPPLE, .waves = WALL_WAVES };
+		gb_wall_build(&m[s], MESH_ID_BASE + s, &wall);
 		struct gfx_mesh g;
 		gfx_mesh_init(&g, m[s].id);
-		r = gfx_mesh_update(&g, &m[s], false);
+		int r = gfx_mesh_update(&g, &m[s], false);
 		if (r < 0)
-			die("gfx_mesh_update", r);
+			gb_die("gfx_mesh_update", r);
 		bare_mesh(&b, &g);
 		printf("%s: %u triangles (%u vertices), built in %.0f ms\n", sizes[s].tag, g.nindex / 3, g.nv,
 		       (double)(th_now_ns() - t0) / 1e6);
@@ -839,11 +701,6 @@ int main(int argc, char **argv)
 	targets_fini(vk, &t);
 	for (unsigned s = 0; s < 2; s++)
 		th_mesh_fini(&m[s]);
-	uint64_t msgs = vk->validation_messages;
-	gfx_vk_destroy(&vk);
-	if (vc.validation && msgs) {
-		fprintf(stderr, "bench_gfx_gpu: %llu validation message(s)\n", (unsigned long long)msgs);
-		return 1;
-	}
+	gb_context_end(&vk);
 	return 0;
 }
