@@ -114,7 +114,7 @@ TOOL_BINS  := $(patsubst %.c,$(B)/%,$(TOOL_SRC))
 LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
-.PHONY: all setup test test-unit bench fuzz demo install uninstall clean crash-test catchup-test converge-test
+.PHONY: all setup test test-unit bench gpu-bench-bins fuzz demo install uninstall clean crash-test catchup-test converge-test
 CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
@@ -203,12 +203,15 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
 
-# The stereo GPU benchmark for a machine without this build's libraries (scripts/gpu-bench
-# packs it with the Debian packages it needs): linked --as-needed, so it needs only what it calls.
-$(B)/gpu/bench_gfx_gpu: $(B)/obj/tests/bench/gfx/bench_gfx_gpu.o $(TEST_LINK)
+# The renderer's benchmarks for a machine without this build's libraries (scripts/gpu-bench packs
+# them with the Debian packages they need): linked --as-needed, so they need only what they call.
+GPU_BENCH_BINS := $(B)/gpu/bench_gfx_gpu $(B)/gpu/bench_gfx_upload $(B)/gpu/bench_gfx_frame
+$(B)/gpu/%: $(B)/obj/tests/bench/gfx/%.o $(TEST_LINK)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(TEST_LINK) $(LIBS_ALL)
+gpu-bench-bins: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(GPU_BENCH_BINS)
 
 test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON)
