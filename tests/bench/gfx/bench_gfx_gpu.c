@@ -90,6 +90,7 @@
 #define FRAMES_MAX 1000u
 #define MESH_ID_BASE 0x77616c6cu
 #define LIST_MATERIAL 1u
+#define LIST_MAX 16u /* devices and queue families --devices shows */
 
 static const float clear_linear[4] = { 0.02f, 0.02f, 0.03f, 1.0f };
 
@@ -117,10 +118,11 @@ static int list_devices(void)
 	gb_vk_ok(vkCreateInstance(&ci, NULL, &inst), "vkCreateInstance");
 	uint32_t n = 0;
 	gb_vk_ok(vkEnumeratePhysicalDevices(inst, &n, NULL), "vkEnumeratePhysicalDevices");
-	VkPhysicalDevice pd[16];
-	if (n > 16)
-		n = 16;
-	gb_vk_ok(vkEnumeratePhysicalDevices(inst, &n, pd), "vkEnumeratePhysicalDevices");
+	VkPhysicalDevice pd[LIST_MAX];
+	if (n > LIST_MAX)
+		n = LIST_MAX;
+	VkResult r = vkEnumeratePhysicalDevices(inst, &n, pd);
+	gb_vk_ok(r == VK_INCOMPLETE ? VK_SUCCESS : r, "vkEnumeratePhysicalDevices");
 	printf("%u Vulkan device(s)\n", n);
 	for (uint32_t i = 0; i < n; i++) {
 		VkPhysicalDeviceDriverProperties drv = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES };
@@ -128,9 +130,9 @@ static int list_devices(void)
 		vkGetPhysicalDeviceProperties2(pd[i], &p);
 		uint32_t nq = 0, bits = 0;
 		vkGetPhysicalDeviceQueueFamilyProperties(pd[i], &nq, NULL);
-		VkQueueFamilyProperties q[16];
-		if (nq > 16)
-			nq = 16;
+		VkQueueFamilyProperties q[LIST_MAX];
+		if (nq > LIST_MAX)
+			nq = LIST_MAX;
 		vkGetPhysicalDeviceQueueFamilyProperties(pd[i], &nq, q);
 		for (uint32_t k = 0; k < nq; k++)
 			if (q[k].queueFlags & VK_QUEUE_GRAPHICS_BIT) {
