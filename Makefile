@@ -183,18 +183,18 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
-# The GPU benchmark's own shaders (its bare baseline): tests/bench/gfx/shaders/NAME.{vert,frag}
-# -> $(B)/gen/bench/gfx/NAME.{vert,frag}.h holding `static const uint32_t bench_spv_NAME_{vert,frag}[]`.
+# The GPU benchmark's own shaders (its bare baseline), the same way: tests/bench/gfx/shaders/NAME.vert
+# -> $(B)/gen/bench/gfx/NAME.vert.h holding `static const uint32_t bench_spv_NAME_vert[]` (-I$(B)/gen).
 BENCH_SHADER_SRC := $(wildcard tests/bench/gfx/shaders/*.vert tests/bench/gfx/shaders/*.frag)
-BENCH_SHADER_HDR := $(patsubst tests/bench/gfx/shaders/%,$(B)/gen/bench/gfx/%.h,$(BENCH_SHADER_SRC))
-$(B)/gen/bench/gfx/%.h: tests/bench/gfx/shaders/% | $(SETUP_STAMP)
+BENCH_SHADER_HDRS := $(patsubst tests/bench/gfx/shaders/%,$(B)/gen/bench/gfx/%.h,$(BENCH_SHADER_SRC))
+$(BENCH_SHADER_HDRS): $(B)/gen/bench/gfx/%.h: tests/bench/gfx/shaders/% | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  GLSLC   $<")
-	$(Q)glslc --target-env=vulkan1.3 -O -mfmt=c -o $@.spv $<
-	$(Q){ echo 'static const uint32_t bench_spv_$(subst .,_,$*)[] ='; cat $@.spv; echo ';'; } >$@.tmp && \
-		rm -f $@.spv && mv $@.tmp $@
-$(call obj,tests/bench/gfx/bench_gfx_gpu.c): $(BENCH_SHADER_HDR)
-$(call obj,tests/bench/gfx/bench_gfx_gpu.c): INC_TEST += -I$(B)/gen
+	$(Q)$(GLSLC) --target-env=vulkan1.3 -O -mfmt=c -o $@.spv $<
+	$(Q){ echo "/* Generated from $< by glslc: do not edit. */"; echo "#pragma once"; \
+		echo "#include <stdint.h>"; echo "static const uint32_t bench_spv_$(subst .,_,$*)[] ="; \
+		cat $@.spv; echo ";"; } > $@.tmp && rm -f $@.spv && mv $@.tmp $@
+$(call obj,tests/bench/gfx/bench_gfx_gpu.c): $(BENCH_SHADER_HDRS)
 
 # Tests and benchmarks link every library (tests may reach into any module).
 TEST_LINK := $(LIB_TEST) $(LIB_THETAD) $(LIB_CLIENT) $(LIB_CTL) $(LIB_COMMON)
