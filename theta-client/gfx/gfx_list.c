@@ -177,18 +177,15 @@ int gfx_list_segment(struct gfx_list *l, const float a[3], const float b[3], uin
 }
 
 /* A box's faces: corners (bit 0 x, bit 1 y, bit 2 z: + when set)
- * counter-clockwise seen from outside, and the shade that makes a solid
- * colour read as a box (the top brightest). */
-static const struct {
-	uint8_t c[4];
-	float shade;
-} box_faces[6] = {
-	{ { 1, 3, 7, 5 }, 0.80f }, /* +x */
-	{ { 0, 4, 6, 2 }, 0.70f }, /* -x */
-	{ { 2, 6, 7, 3 }, 1.00f }, /* +y */
-	{ { 0, 1, 5, 4 }, 0.55f }, /* -y */
-	{ { 4, 5, 7, 6 }, 0.90f }, /* +z */
-	{ { 0, 2, 3, 1 }, 0.75f }, /* -z */
+ * counter-clockwise seen from outside. One flat colour: the overlay's
+ * fragment shader shades triangles by their normal. */
+static const uint8_t box_faces[6][4] = {
+	{ 1, 3, 7, 5 }, /* +x */
+	{ 0, 4, 6, 2 }, /* -x */
+	{ 2, 6, 7, 3 }, /* +y */
+	{ 0, 1, 5, 4 }, /* -y */
+	{ 4, 5, 7, 6 }, /* +z */
+	{ 0, 2, 3, 1 }, /* -z */
 };
 
 int gfx_list_box(struct gfx_list *l, const float model[16], const float half[3], uint32_t rgba)
@@ -200,16 +197,15 @@ int gfx_list_box(struct gfx_list *l, const float model[16], const float half[3],
 	}
 	int r = grow((void **)&l->tri, l->ntri, &l->cap_tri, 36, sizeof *l->tri);
 	for (int f = 0; f < 6 && r == 0; f++) {
-		const uint8_t *c = box_faces[f].c;
-		uint32_t col = shade(rgba, box_faces[f].shade);
-		r = tri(l, w[c[0]], w[c[1]], w[c[2]], col);
+		const uint8_t *c = box_faces[f];
+		r = tri(l, w[c[0]], w[c[1]], w[c[2]], rgba);
 		if (r == 0)
-			r = tri(l, w[c[0]], w[c[2]], w[c[3]], col);
+			r = tri(l, w[c[0]], w[c[2]], w[c[3]], rgba);
 	}
 	return r;
 }
 
-/* The octahedron of radius r at p, its faces shaded like the box's. */
+/* The octahedron of radius r at p, counter-clockwise from outside. */
 static int octahedron(struct gfx_list *l, const float p[3], float r, uint32_t rgba)
 {
 	int rv = grow((void **)&l->tri, l->ntri, &l->cap_tri, 24, sizeof *l->tri);
@@ -219,8 +215,7 @@ static int octahedron(struct gfx_list *l, const float p[3], float r, uint32_t rg
 		/* x, y, z is counter-clockwise from outside when the octant's
 		 * sign product is positive. */
 		bool ccw = (sx > 0) == ((sy > 0) == (sz > 0));
-		uint32_t col = shade(rgba, sy > 0 ? 1.0f : 0.6f);
-		rv = ccw ? tri(l, x, y, z, col) : tri(l, x, z, y, col);
+		rv = ccw ? tri(l, x, y, z, rgba) : tri(l, x, z, y, rgba);
 	}
 	return rv;
 }
