@@ -827,6 +827,9 @@ int gfx_xr_create(const struct gfx_xr_config *c, struct gfx_backend **out)
 	snprintf(ci.applicationInfo.applicationName, sizeof ci.applicationInfo.applicationName, "%s",
 		 c && c->app_name ? c->app_name : "theta-client");
 	snprintf(ci.applicationInfo.engineName, sizeof ci.applicationInfo.engineName, "theta");
+	/* The loader prints its own errors on stderr unless told otherwise;
+	 * one line of ours says it (XR_LOADER_DEBUG set by the user wins). */
+	setenv("XR_LOADER_DEBUG", "none", 0);
 	XrResult r = xrCreateInstance(&ci, &x->instance);
 	if (XR_FAILED(r)) {
 		if (r == XR_ERROR_EXTENSION_NOT_PRESENT)
