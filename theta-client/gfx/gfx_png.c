@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -68,38 +69,34 @@ int gfx_png_write(const char *path, const uint8_t *rgba, uint32_t w, uint32_t h,
 	return 0;
 }
 
-int gfx_png_read(const char *path, uint8_t **rgba, uint32_t *w, uint32_t *h, char *why, size_t whylen)
+int gfx_png_decode(const void *data, size_t len, uint8_t **rgba, uint32_t *w, uint32_t *h, char *why,
+		   size_t whylen)
 {
-	if (!path || !rgba || !w || !h)
-		return say(why, whylen, -EINVAL, "gfx_png_read: missing arguments");
-	FILE *f = fopen(path, "rbe");
-	if (!f) {
-		int e = errno;
-		return say(why, whylen, -e, "%s: cannot open it: %s", path, strerror(e));
-	}
+	if (!data || !rgba || !w || !h)
+		return say(why, whylen, -EINVAL, "gfx_png_decode: missing arguments");
 	png_image img;
 	memset(&img, 0, sizeof(img));
 	img.version = PNG_IMAGE_VERSION;
 	int rc = 0;
 	uint8_t *px = NULL;
-	if (!png_image_begin_read_from_stdio(&img, f)) {
-		rc = say(why, whylen, -EBADMSG, "%s: not a readable PNG: %s", path, img.message);
+	if (!png_image_begin_read_from_memory(&img, data, len)) {
+		rc = say(why, whylen, -EBADMSG, "not a readable PNG: %s", img.message);
 		goto out;
 	}
 	if (img.width == 0 || img.height == 0 || img.width > GFX_PNG_DIM_MAX || img.height > GFX_PNG_DIM_MAX) {
 		rc = say(why, whylen, img.width && img.height ? -EFBIG : -EBADMSG,
-			 "%s: %ux%u pixels is outside 1..%u a side", path, img.width, img.height, GFX_PNG_DIM_MAX);
+			 "%ux%u pixels is outside 1..%u a side", img.width, img.height, GFX_PNG_DIM_MAX);
 		goto out;
 	}
 	img.format = PNG_FORMAT_RGBA;
 	size_t size = (size_t)img.width * img.height * 4u;
 	px = malloc(size);
 	if (!px) {
-		rc = say(why, whylen, -ENOMEM, "%s: no memory for %ux%u pixels", path, img.width, img.height);
+		rc = say(why, whylen, -ENOMEM, "no memory for %ux%u pixels", img.width, img.height);
 		goto out;
 	}
 	if (!png_image_finish_read(&img, NULL, px, (png_int_32)(img.width * 4u), NULL)) {
-		rc = say(why, whylen, -EBADMSG, "%s: damaged PNG: %s", path, img.message);
+		rc = say(why, whylen, -EBADMSG, "damaged PNG: %s", img.message);
 		goto out;
 	}
 	*rgba = px;
@@ -109,7 +106,48 @@ int gfx_png_read(const char *path, uint8_t **rgba, uint32_t *w, uint32_t *h, cha
 out:
 	png_image_free(&img);
 	free(px);
+	return rc;
+}
+
+int gfx_png_read(const char *path, uint8_t **rgba, uint32_t *w, uint32_t *h, char *why, size_t whylen)
+{
+	if (!path || !rgba || !w || !h)
+		return say(why, whylen, -EINVAL, "gfx_png_read: missing arguments");
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		int e = errno;
+		return say(why, whylen, -e, "%s: cannot open it: %s", path, strerror(e));
+	}
+	uint8_t *data = NULL;
+	int rc = 0;
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0) {
+		int e = errno;
+		rc = say(why, whylen, -e, "%s: cannot stat it: %s", path, strerror(e));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = say(why, whylen, -EBADMSG, "%s: not a regular file", path);
+	} else if ((uint64_t)st.st_size > GFX_PNG_FILE_MAX) {
+		rc = say(why, whylen, -EFBIG, "%s: %lld bytes is more than the %u a PNG may have here", path,
+			 (long long)st.st_size, GFX_PNG_FILE_MAX);
+	} else if (!(data = malloc((size_t)st.st_size + 1u))) {
+		rc = say(why, whylen, -ENOMEM, "%s: no memory for %lld bytes", path, (long long)st.st_size);
+	}
+	size_t len = 0;
+	if (rc == 0) {
+		len = fread(data, 1, (size_t)st.st_size + 1u, f);
+		if (ferror(f))
+			rc = say(why, whylen, -EIO, "%s: reading it failed", path);
+		else if (len > (size_t)st.st_size)
+			rc = say(why, whylen, -EFBIG, "%s: it grew while being read", path);
+	}
 	fclose(f);
+	if (rc == 0) {
+		char msg[GFX_PNG_WHY_MAX] = "";
+		rc = gfx_png_decode(data, len, rgba, w, h, msg, sizeof(msg));
+		if (rc < 0)
+			say(why, whylen, rc, "%s: %s", path, msg);
+	}
+	free(data);
 	return rc;
 }
 

@@ -9,7 +9,8 @@
  *
  * Errors are negative errno, with a sentence in why (optional, NULL is
  * fine): -errno of open/rename, -EBADMSG (not a PNG or a damaged one),
- * -EFBIG (wider or taller than GFX_PNG_DIM_MAX), -EINVAL (bad arguments),
+ * -EFBIG (wider or taller than GFX_PNG_DIM_MAX, or a file over
+ * GFX_PNG_FILE_MAX), -EINVAL (bad arguments),
  * -ENOMEM, -EIO (libpng could not write). */
 #pragma once
 #include <stdbool.h>
@@ -18,12 +19,17 @@
 
 #define GFX_PNG_DIM_MAX 8192u  /* per side, what read accepts and write makes */
 #define GFX_PNG_WHY_MAX 160u
+#define GFX_PNG_FILE_MAX (64u << 20) /* bytes gfx_png_read takes from a file */
 
 /* Writes path.tmp, then renames it over path (a reader never sees half a file). */
 int gfx_png_write(const char *path, const uint8_t *rgba, uint32_t w, uint32_t h, char *why, size_t whylen);
 /* Any PNG (palette, grey, 16-bit, with or without alpha) converted to
  * RGBA8; *rgba is malloc'd (free it). Nothing is written on failure. */
 int gfx_png_read(const char *path, uint8_t **rgba, uint32_t *w, uint32_t *h, char *why, size_t whylen);
+/* The same from bytes in memory (what read does after reading the file;
+ * tests/fuzz/gfx/fuzz_png.c). */
+int gfx_png_decode(const void *data, size_t len, uint8_t **rgba, uint32_t *w, uint32_t *h, char *why,
+		   size_t whylen);
 
 /* A pixel is "over" when one of its four channels differs by more than
  * max_diff; the images match when at most max_over_fraction of the pixels

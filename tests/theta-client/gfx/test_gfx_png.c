@@ -131,6 +131,71 @@ static void read_errors_say_why(void **state)
 	free(p);
 }
 
+/* The fuzz corpus's seeds: every colour type comes out as RGBA8. */
+static void reads_every_colour_type(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t w, h;
+	} seeds[] = {
+		{ "rgba_4x4", 4, 4 },	    { "rgb_5x3", 5, 3 },	  { "grey_7x2", 7, 2 },
+		{ "grey_alpha_3x3", 3, 3 }, { "linear16_2x2", 2, 2 }, { "palette_4x4", 4, 4 },
+	};
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "tests/fuzz/gfx/corpus/png/%s.png", seeds[i].name);
+		uint8_t *q = NULL;
+		uint32_t w = 0, h = 0;
+		char why[GFX_PNG_WHY_MAX] = "";
+		int rc = gfx_png_read(path, &q, &w, &h, why, sizeof(why));
+		if (rc != 0)
+			fail_msg("%s: %s", path, why);
+		assert_int_equal(w, seeds[i].w);
+		assert_int_equal(h, seeds[i].h);
+		if (strcmp(seeds[i].name, "palette_4x4") == 0) {
+			/* index i & 3 into black, red, green, blue */
+			static const uint8_t pal[4][4] = { { 0, 0, 0, 255 }, { 255, 0, 0, 255 }, { 0, 255, 0, 255 },
+							   { 0, 0, 255, 255 } };
+			for (int k = 0; k < 16; k++)
+				assert_memory_equal(q + k * 4, pal[k & 3], 4);
+		}
+		if (strcmp(seeds[i].name, "rgb_5x3") == 0)
+			assert_int_equal(q[3], 255); /* opaque without an alpha channel */
+		free(q);
+	}
+}
+
+static void decode_from_memory_and_file_limits(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *p = pattern(9, 5);
+	assert_int_equal(gfx_png_write(f->path, p, 9, 5, NULL, 0), 0);
+	FILE *fp = fopen(f->path, "rb");
+	uint8_t buf[4096];
+	size_t n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	uint8_t *q = NULL;
+	uint32_t w, h;
+	char why[GFX_PNG_WHY_MAX];
+	assert_int_equal(gfx_png_decode(buf, n, &q, &w, &h, why, sizeof(why)), 0);
+	assert_int_equal(w, 9);
+	assert_memory_equal(p, q, 9 * 5 * 4);
+	free(q);
+	q = NULL;
+	assert_int_equal(gfx_png_decode(buf, n / 3, &q, &w, &h, why, sizeof(why)), -EBADMSG);
+	assert_null(q);
+	assert_int_equal(gfx_png_decode(buf, 0, &q, &w, &h, why, sizeof(why)), -EBADMSG);
+
+	/* A file over GFX_PNG_FILE_MAX is refused before it is read (sparse: no disk used). */
+	assert_int_equal(truncate(f->path, (off_t)GFX_PNG_FILE_MAX + 1), 0);
+	assert_int_equal(gfx_png_read(f->path, &q, &w, &h, why, sizeof(why)), -EFBIG);
+	assert_non_null(strstr(why, "more than"));
+	/* A directory is not a PNG. */
+	assert_int_equal(gfx_png_read(f->dir, &q, &w, &h, why, sizeof(why)), -EBADMSG);
+	assert_null(q);
+	free(p);
+}
+
 static void write_refuses_bad_input(void **state)
 {
 	struct fx *f = *state;
@@ -246,6 +311,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_then_read_is_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_converts_grey_to_rgba, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_errors_say_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(reads_every_colour_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(decode_from_memory_and_file_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(write_refuses_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(compare_honours_the_tolerance, setup, teardown),
 		cmocka_unit_test_setup_teardown(golden_update_match_and_mismatch, setup, teardown),
