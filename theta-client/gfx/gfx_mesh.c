@@ -341,6 +341,66 @@ static void kill_span(struct gfx_mesh *g, const struct gfx_face_span *s)
 	g->dead_index += s->nindex;
 }
 
+static void set_key(struct gfx_mesh *g, const struct th_mesh *m, uint32_t f)
+{
+	const struct th_mesh_face *fc = &m->faces[f];
+	g->key[f] = fc->id ? (struct gfx_face_key){ fc->id, fc->material, fc->n } : (struct gfx_face_key){ 0 };
+}
+
+/* Marks the faces around the vertex whose outgoing half-edge is h0 (one
+ * fan: the mesh is manifold). */
+static void mark_fan(uint8_t *mark, const struct th_mesh *m, int32_t h0)
+{
+	int32_t h = h0;
+	for (uint32_t k = 0; k < m->nhes; k++) { /* one way round, to a boundary or back */
+		mark[m->hes[h].face] = 1;
+		int32_t t = m->hes[m->hes[h].prev].twin;
+		if (t == h0)
+			return;
+		if (t == TH_MESH_NONE)
+			break;
+		h = t;
+	}
+	int32_t t = m->hes[h0].twin;
+	for (uint32_t k = 0; k < m->nhes && t != TH_MESH_NONE; k++) { /* and the other way */
+		h = m->hes[t].next;
+		mark[m->hes[h].face] = 1;
+		t = m->hes[h].twin;
+	}
+}
+
+/* Flat, with the last mesh known: signatures of the faces that may have
+ * changed (gfx_mesh.h), the stored ones for the rest. A face whose slot
+ * holds the same (id, n, material) has the same corners by id; when none
+ * of their vertex slots holds another id or position, they are the same
+ * slots at the same places, so the face is what it was. */
+static void quick_sigs(struct gfx_mesh *g, const struct th_mesh *m)
+{
+	memset(g->mark, 0, m->nfaces);
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		const struct th_mesh_face *fc = &m->faces[f];
+		const struct gfx_face_key *k = &g->key[f];
+		if (f >= g->nface || k->id != fc->id || (fc->id && (k->n != fc->n || k->material != fc->material)))
+			g->mark[f] = 1;
+	}
+	for (uint32_t v = 0; v < m->nverts; v++) {
+		const struct th_mesh_vert *mv = &m->verts[v];
+		if (!mv->id || mv->he == TH_MESH_NONE)
+			continue; /* no faces */
+		if (v < g->nwire && g->vid[v] == mv->id && !memcmp(g->wire_pos[v], mv->pos, sizeof(mv->pos)))
+			continue;
+		mark_fan(g->mark, m, mv->he);
+	}
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		if (g->mark[f]) {
+			face_sig(g, m, f, false, g->next[f]);
+		} else {
+			g->next[f][0] = g->face[f].topo;
+			g->next[f][1] = g->face[f].sig;
+		}
+	}
+}
+
 /* Every face again, packed from 0 (the arrays hold room for all). */
 static void rebuild(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 {
@@ -361,6 +421,8 @@ static void rebuild(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 		g->nv += s->nvertex;
 		g->nindex += s->nindex;
 	}
+	for (uint32_t f = 0; f < m->nfaces; f++)
+		set_key(g, m, f);
 	g->nface = m->nfaces;
 	g->dead_v = g->dead_index = 0;
 	g->ndirty_v = g->ndirty_index = 0;
@@ -396,6 +458,8 @@ static void patch_faces(struct gfx_mesh *g, const struct th_mesh *m, uint32_t nf
 			write_face(g, m, f, s->first_vertex, s->first_index, smooth);
 		s->topo = nx[0];
 		s->sig = nx[1];
+		if (f < m->nfaces)
+			set_key(g, m, f);
 	}
 	g->nface = m->nfaces;
 }
@@ -412,6 +476,7 @@ static bool wire_update(struct gfx_mesh *g, const struct th_mesh *m, bool edges)
 			memcpy(g->wire_pos[v], p, sizeof(g->wire_pos[v]));
 			ch = true;
 		}
+		g->vid[v] = m->verts[v].id;
 	}
 	g->nwire = m->nverts;
 	if (edges) {
@@ -450,6 +515,9 @@ void gfx_mesh_fini(struct gfx_mesh *g)
 	free(g->edge_index);
 	free(g->next);
 	free(g->vnormal);
+	free(g->key);
+	free(g->vid);
+	free(g->mark);
 	*g = (struct gfx_mesh){ .id = g->id };
 }
 
@@ -468,10 +536,16 @@ int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 		return -EINVAL;
 	g->updates++;
 	if (grow((void **)&g->next, &g->cap_next, m->nfaces, sizeof(g->next[0])) ||
+	    grow((void **)&g->key, &g->cap_key, m->nfaces, sizeof(g->key[0])) ||
+	    grow((void **)&g->mark, &g->cap_mark, m->nfaces, sizeof(g->mark[0])) ||
+	    grow((void **)&g->vid, &g->cap_vid, m->nverts, sizeof(g->vid[0])) ||
 	    (smooth && grow((void **)&g->vnormal, &g->cap_vnormal, m->nverts, sizeof(g->vnormal[0]))))
 		goto nomem;
+	bool quick = !smooth && !g->smooth && g->known;
 	if (smooth)
 		vertex_normals(g, m);
+	else if (quick)
+		quick_sigs(g, m);
 	/* What changed, and the room it needs. */
 	uint32_t nf = g->nface > m->nfaces ? g->nface : m->nfaces, changed = 0;
 	uint64_t need_v = 0, need_i = 0, free_v = 0, free_i = 0, tot_v = 0, tot_i = 0;
@@ -480,7 +554,8 @@ int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 		static const struct gfx_face_span none;
 		uint64_t nx[2] = { 0, 0 };
 		if (f < m->nfaces) {
-			face_sig(g, m, f, smooth, g->next[f]);
+			if (!quick)
+				face_sig(g, m, f, smooth, g->next[f]);
 			memcpy(nx, g->next[f], sizeof(nx));
 		}
 		unsigned n = nx[1] ? m->faces[f].n : 0;
@@ -512,12 +587,14 @@ int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 	else if (changed)
 		patch_faces(g, m, nf, smooth);
 	bool wire = wire_update(g, m, topo);
+	g->known = true;
 	g->seen = m;
 	g->seen_version = m->version;
 	g->smooth = smooth;
 	return full || changed || wire;
 nomem:
 	g->full = true;
+	g->known = false;
 	g->seen = NULL;
 	return -ENOMEM;
 }

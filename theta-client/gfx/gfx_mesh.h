@@ -23,8 +23,12 @@
  * signature of each face (id, corner count, material, corner positions,
  * and for smooth shading the neighbouring faces' normals) with the one it
  * stored, and rewrites only the faces that differ, recording the dirty
- * element ranges the uploader copies. So a preview's copy of a mesh (same
- * id, another pointer) costs only the faces the preview changed. The wire's
+ * element ranges the uploader copies. Flat, it computes a signature only
+ * for the faces whose slot holds another (id, corner count, material) or
+ * that have a corner whose vertex slot holds another vertex or position
+ * (found through the fans of those vertex slots); the others keep theirs.
+ * So a preview's copy of a mesh (same id, another pointer) costs a pass
+ * over the slots and the faces the preview changed. The wire's
  * points are compared and copied on every such update, its edges rebuilt
  * only when a face's id or corners changed. */
 #pragma once
@@ -49,6 +53,11 @@ struct gfx_face_span {
 	uint32_t first_index, nindex;
 	uint64_t topo; /* hash of the face's id and corner vertex slots; 0: free */
 	uint64_t sig;  /* topo, material, positions, normals; 0: free */
+};
+
+struct gfx_face_key {
+	uint64_t id; /* 0: free */
+	uint32_t material, n;
 };
 
 #define GFX_MESH_DIRTY_MAX 64u /* dirty ranges kept; more merge into one covering range */
@@ -80,10 +89,14 @@ struct gfx_mesh {
 	/* Counters: updates that compared (the mesh or its version differed),
 	 * faces written, compact rebuilds. */
 	uint64_t updates, faces_rewritten, rebuilds;
-	/* The update's own scratch (kept to avoid allocating per frame). */
-	uint64_t (*next)[2];       /* by face slot: topo, sig */
-	float (*vnormal)[3];       /* by vertex slot (smooth) */
-	uint32_t cap_next, cap_vnormal;
+	/* The update's own (kept to avoid allocating per frame). */
+	uint64_t (*next)[2];        /* by face slot: topo, sig */
+	float (*vnormal)[3];        /* by vertex slot (smooth) */
+	struct gfx_face_key *key;   /* by face slot: what its span was built from */
+	uint64_t *vid;              /* by vertex slot: whose position wire_pos holds */
+	uint8_t *mark;              /* by face slot: to compare (flat) */
+	uint32_t cap_next, cap_vnormal, cap_key, cap_vid, cap_mark;
+	bool known;                 /* key, vid and wire_pos describe the mesh seen last */
 };
 
 void gfx_mesh_init(struct gfx_mesh *g, uint64_t id);

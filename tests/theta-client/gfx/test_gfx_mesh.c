@@ -1173,6 +1173,49 @@ static void an_allocation_failure_keeps_the_old_contents(void **state)
 #endif
 }
 
+/* Two meshes of the same id whose vertex slots hold the same positions but
+ * other vertices: the triangle over them is the same, its corners' slots
+ * (the wire's edges) are not. */
+static void another_vertex_in_a_slot_at_the_same_place_is_noticed(void **state)
+{
+	struct th_mesh a, b;
+	struct gfx_mesh g, fresh;
+	struct mf_patch *p = mf_patch_new();
+	const uint64_t tri[3] = { 1, 3, 4 };
+	assert_int_equal(th_mesh_init(&a, MF_MESH_ID), 0);
+	assert_int_equal(th_mesh_init(&b, MF_MESH_ID), 0);
+	/* a: 1 (the corner) in slot 0 and 2 (free, at the same place) in slot
+	 * 1; b the other way round. */
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 2, 0, 0, 0);
+	mf_p_vert(p, 3, 1, 0, 0);
+	mf_p_vert(p, 4, 0, 1, 0);
+	mf_p_face(p, 100, 0, 3, tri);
+	mf_expect_applied(&a, p, NULL);
+	mf_p_vert(p, 2, 0, 0, 0);
+	mf_p_vert(p, 1, 0, 0, 0);
+	mf_p_vert(p, 3, 1, 0, 0);
+	mf_p_vert(p, 4, 0, 1, 0);
+	mf_p_face(p, 100, 0, 3, tri);
+	mf_expect_applied(&b, p, NULL);
+	assert_true(th_mesh_vert_find(&a, 1) != th_mesh_vert_find(&b, 1));
+	assert_int_equal(th_mesh_face_find(&a, 100), th_mesh_face_find(&b, 100));
+	gfx_mesh_init(&g, MF_MESH_ID);
+	upd(&g, &a, false, 1);
+	gfx_mesh_take_dirty(&g);
+	upd(&g, &b, false, 1);
+	assert_true(g.wire_dirty);
+	gfx_mesh_init(&fresh, MF_MESH_ID);
+	upd(&fresh, &b, false, 1);
+	same_up_to_placement(&g, &fresh);
+	mesh_ok(&g, &b, false);
+	gfx_mesh_fini(&fresh);
+	gfx_mesh_fini(&g);
+	th_mesh_fini(&a);
+	th_mesh_fini(&b);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1187,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(more_scattered_faces_than_ranges_merge),
 		cmocka_unit_test(smooth_normals_agree_on_shared_vertices),
 		cmocka_unit_test(an_unchanged_mesh_gives_0),
+		cmocka_unit_test(another_vertex_in_a_slot_at_the_same_place_is_noticed),
 		cmocka_unit_test(random_patches_keep_the_incremental_build_equal_to_a_fresh_one),
 		cmocka_unit_test(an_allocation_failure_keeps_the_old_contents),
 	};
