@@ -215,7 +215,11 @@ static void run(struct xt *t, uint32_t max)
 				assert_int_equal(f.target[v].final_layout, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
 				memcpy(t->eye[v], f.view[v].eye, sizeof t->eye[v]);
 			}
-			assert_int_equal(draw(t, &f), 0);
+			e = draw(t, &f);
+			if (e) {
+				t->end = e;
+				return;
+			}
 			t->rendered++;
 		}
 		t->frames++;
@@ -310,16 +314,14 @@ static uint8_t *capture(const struct xt *t, uint32_t frame, const char *eye)
 	return px;
 }
 
-/* The mean x of the pixels unlike the top-left one's colour (the
- * background) in the rows from a third of the height down to the horizon
- * (the middle: the head looks level), where only the cube is (the grid
- * lies below the horizon). */
-static double cube_x(const uint8_t *px, uint32_t *count)
+/* The mean x of the pixels in rows [y0, y1) unlike the top-left one's
+ * colour (the background); their count in *count. */
+static double mean_x_unlike_background(const uint8_t *px, uint32_t y0, uint32_t y1, uint32_t *count)
 {
 	double sum = 0;
 	uint32_t n = 0;
 	const uint8_t *bg = px;
-	for (uint32_t y = XT_EYE_H / 3; y < XT_EYE_H / 2 - 2; y++)
+	for (uint32_t y = y0; y < y1; y++)
 		for (uint32_t x = 0; x < XT_EYE_W; x++) {
 			const uint8_t *p = px + ((size_t)y * XT_EYE_W + x) * 4;
 			int d = abs(p[0] - bg[0]) + abs(p[1] - bg[1]) + abs(p[2] - bg[2]);
@@ -330,6 +332,14 @@ static double cube_x(const uint8_t *px, uint32_t *count)
 		}
 	*count = n;
 	return n ? sum / n : 0;
+}
+
+/* Where the cube is: the rows from a third of the height down to the
+ * horizon (the middle: the head looks level) hold only the cube (the grid
+ * lies below the horizon). */
+static double cube_x(const uint8_t *px, uint32_t *count)
+{
+	return mean_x_unlike_background(px, XT_EYE_H / 3, XT_EYE_H / 2 - 2, count);
 }
 
 /* ---- tests ----------------------------------------------------------------------------- */
@@ -454,6 +464,53 @@ static void the_client_quitting_asks_the_runtime_and_exits_cleanly(void **state)
 	scene_down(t);
 }
 
+/* What gfx.c does on a device loss: the core, the backend's attachments
+ * and the context go, new ones come; the XR backend makes a new session
+ * on the new device, which runs from IDLE again to its own exit. */
+static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
+{
+	struct xt *t = *state;
+	scene_up(t);
+	renderer_up(t);
+	run(t, 20);
+	assert_int_equal(t->end, 0);
+	t->vk->lose_after = t->vk->checks + 1; /* the next Vulkan call reports VK_ERROR_DEVICE_LOST */
+	run(t, 1);
+	assert_int_equal(t->end, -ENODEV);
+	assert_true(t->vk->lost);
+	gfx_draw_destroy(&t->d);
+	t->b->ops->detach(t->b);
+	uint64_t messages = t->vk->validation_messages;
+	gfx_vk_destroy(&t->vk);
+	assert_int_equal(messages, 0);
+	struct gfx_vk_config vc = { .validation = true };
+	assert_int_equal(t->b->ops->vk_config(t->b, &vc), 0);
+	assert_int_equal(gfx_vk_create(&vc, &t->vk), 0);
+	VkFormat format;
+	bool srgb;
+	assert_int_equal(t->b->ops->attach(t->b, t->vk, &format, &srgb), 0);
+	assert_int_equal(gfx_draw_create(t->vk, &(struct gfx_draw_config){ .color_format = format, .srgb_target = srgb },
+					 &t->d),
+			 0);
+	uint32_t before = t->rendered;
+	run(t, XT_FRAMES_MAX);
+	assert_int_equal(t->end, 1);
+	assert_int_equal(t->rendered - before, XT_FRAMES); /* the new session's own 90 */
+	renderer_down(t, true);
+	char *rec = record(t);
+	print_errors(rec);
+	assert_int_equal(lines(rec, "error "), 0);
+	assert_int_equal(lines(rec, "session id=2"), 1);
+	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
+	assert_int_equal(lines(rec, "state id=2 to=FOCUSED"), 1);
+	assert_int_equal(lines(rec, "end_session id=2"), 1);
+	assert_int_equal(lines(rec, "state id=2 to=EXITING"), 1);
+	assert_int_equal(value(rec, "destroy_session id=2", "errors"), 0);
+	assert_int_equal(lines(rec, "destroy_instance"), 1);
+	free(rec);
+	scene_down(t);
+}
+
 /* fd 2 into a file while f runs; what was written comes back in out. */
 static int with_stderr(int (*f)(struct gfx_backend **), struct gfx_backend **b, char *out, size_t len)
 {
@@ -532,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_session_lost_at_frame_30_stops_with_econnreset, setup, teardown),
 		cmocka_unit_test_setup_teardown(without_a_stage_space_the_local_space_is_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_client_quitting_asks_the_runtime_and_exits_cleanly, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_lost_device_gets_a_new_session_on_the_new_context, setup, teardown),
 		cmocka_unit_test_setup_teardown(without_a_runtime_create_says_so_in_one_line_and_gives_enxio, setup,
 						teardown),
 	};
