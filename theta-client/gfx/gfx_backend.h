@@ -84,6 +84,10 @@ struct gfx_window_config {
 	uint32_t width, height;
 	const char *title;
 	const char *screenshot; /* optional: the last presented frame, as PNG, at destroy */
+	/* Tests (lavapipe's X11 surface never goes out of date): the acquire
+	 * numbered fault_at (1: the first) says VK_ERROR_OUT_OF_DATE_KHR
+	 * without acquiring, and the present after it VK_SUBOPTIMAL_KHR. 0: never. */
+	uint64_t fault_at;
 };
 int gfx_window_create(const struct gfx_window_config *c, struct gfx_backend **out);
 /* With a screenshot configured: the last presented frame (RGBA8, w x h,

@@ -54,7 +54,6 @@ struct gfx_window {
 	GLFWwindow *win;
 	char *screenshot;
 	bool want_shot;
-	bool resized; /* the framebuffer-size callback ran */
 
 	struct gfx_vk *vk;
 	VkSurfaceKHR surface;
@@ -78,6 +77,9 @@ struct gfx_window {
 	bool pixels_fresh; /* pixels hold last_shot's content */
 
 	struct gfx_window_stats stats;
+	uint64_t acquires; /* acquires tried, for fault_at */
+	uint64_t fault_at;
+	bool fault_present; /* the present after the injected acquire says suboptimal */
 };
 
 static const char *const window_device_exts[] = { VK_KHR_SWAPCHAIN_EXTENSION_NAME };
@@ -99,13 +101,6 @@ static void window_glfw_release(void)
 {
 	if (window_glfw_users && --window_glfw_users == 0)
 		glfwTerminate();
-}
-
-static void on_framebuffer_size(GLFWwindow *win, int w, int h)
-{
-	struct gfx_window *gw = glfwGetWindowUserPointer(win);
-	if (gw)
-		gw->resized = true;
 }
 
 static int window_vk_config(struct gfx_backend *b, struct gfx_vk_config *c)
@@ -367,7 +362,6 @@ static int build_swapchain(struct gfx_window *gw)
 	gw->base.width = extent.width;
 	gw->base.height = extent.height;
 	gw->stale = false;
-	gw->resized = false;
 	gw->stats.swapchains++;
 	return 0;
 }
@@ -491,7 +485,10 @@ static int window_begin_frame(struct gfx_backend *b, const struct gfx_view *cam,
 		return 0; /* f->render false: nothing drawn, nothing presented */
 	}
 	uint32_t old_w = gw->base.width, old_h = gw->base.height;
-	if (gw->resized || (uint32_t)fw != gw->extent.width || (uint32_t)fh != gw->extent.height)
+	/* The size polled, not GLFW's framebuffer-size event: X11 answers
+	 * the query before the event arrives, and the event would then ask for
+	 * a second rebuild at the same size. */
+	if ((uint32_t)fw != gw->extent.width || (uint32_t)fh != gw->extent.height)
 		gw->stale = true;
 
 	struct gfx_window_slot *s = &gw->slot[gw->cur];
@@ -509,8 +506,14 @@ static int window_begin_frame(struct gfx_backend *b, const struct gfx_view *cam,
 				return 0;
 			}
 		}
-		VkResult r = vkAcquireNextImageKHR(gw->vk->device, gw->swapchain, UINT64_MAX, s->acquired,
-						   VK_NULL_HANDLE, &index);
+		/* An injected out-of-date acquire acquires nothing, as a real one. */
+		gw->acquires++;
+		VkResult r = gw->acquires == gw->fault_at
+				     ? VK_ERROR_OUT_OF_DATE_KHR
+				     : vkAcquireNextImageKHR(gw->vk->device, gw->swapchain, UINT64_MAX, s->acquired,
+							     VK_NULL_HANDLE, &index);
+		if (gw->acquires == gw->fault_at)
+			gw->fault_present = true;
 		if (r == VK_SUCCESS || r == VK_SUBOPTIMAL_KHR) {
 			if (r == VK_SUBOPTIMAL_KHR) {
 				gw->stats.out_of_date++;
@@ -605,6 +608,10 @@ static int window_end_frame(struct gfx_backend *b, struct gfx_frame *f, VkFence 
 		.pImageIndices = &f->image_index,
 	};
 	VkResult r = vkQueuePresentKHR(gw->vk->queue, &pi);
+	if (r == VK_SUCCESS && gw->fault_present) {
+		gw->fault_present = false;
+		r = VK_SUBOPTIMAL_KHR; /* presented, as a real suboptimal one is */
+	}
 	if (s->shot_recorded) {
 		gw->last_shot = (int)gw->cur;
 		gw->pixels_fresh = false;
@@ -660,6 +667,7 @@ int gfx_window_create(const struct gfx_window_config *c, struct gfx_backend **ou
 	gw->base.ops = &window_ops;
 	gw->base.name = "window";
 	gw->last_shot = -1;
+	gw->fault_at = c ? c->fault_at : 0;
 	uint32_t w = c && c->width ? c->width : GFX_WINDOW_DEFAULT_W;
 	uint32_t h = c && c->height ? c->height : GFX_WINDOW_DEFAULT_H;
 	if (w > GFX_PNG_DIM_MAX || h > GFX_PNG_DIM_MAX) {
@@ -700,8 +708,6 @@ int gfx_window_create(const struct gfx_window_config *c, struct gfx_backend **ou
 		free(gw);
 		return -ENXIO;
 	}
-	glfwSetWindowUserPointer(gw->win, gw);
-	glfwSetFramebufferSizeCallback(gw->win, on_framebuffer_size);
 	int fw = 0, fh = 0;
 	glfwGetFramebufferSize(gw->win, &fw, &fh);
 	gw->base.width = fw > 0 ? (uint32_t)fw : w;
