@@ -220,7 +220,9 @@ test: $(SETUP_STAMP)
 # The OpenXR test runtime (tests/xrt/, docs/xr-test-runtime.md): a shared
 # library the Khronos loader opens through XR_RUNTIME_JSON=$(XRT_JSON), with
 # the PNG writer compiled in (position-independent objects under obj/pic/;
-# only xrNegotiateLoaderRuntimeInterface is exported).
+# only xrNegotiateLoaderRuntimeInterface is exported; --no-undefined: a
+# dependency the runtime's sources grow on the project's libraries fails
+# here, not at the loader's dlopen).
 XRT_SRC  := $(call rwildcard,tests/xrt,xrt_*.c) theta-client/gfx/gfx_png.c
 XRT_OBJ  := $(patsubst %.c,$(B)/obj/pic/%.o,$(XRT_SRC))
 XRT_SO   := $(B)/tests/xrt/libtheta_xrt.so
@@ -236,7 +238,7 @@ $(B)/obj/pic/%.o: %.c | $(SETUP_STAMP)
 $(XRT_SO): $(XRT_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(call pc_libs,vulkan libpng) -lm
+	$(Q)$(CC) -shared -Wl,--no-undefined $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(call pc_libs,vulkan libpng) -lm
 $(XRT_JSON): $(XRT_SO)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)printf '{\n  "file_format_version": "1.0.0",\n  "runtime": {\n    "name": "Theta test runtime (xrt)",\n    "library_path": "./libtheta_xrt.so"\n  }\n}\n' >$@
