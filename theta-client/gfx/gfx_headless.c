@@ -197,6 +197,20 @@ static void hl_after_record(struct gfx_backend *b, VkCommandBuffer cmd, struct g
 				      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
 				      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_2_TRANSFER_WRITE_BIT,
 				      VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT);
+		if (i > 0) {
+			/* The views' rows interleave in the buffer: order the copies
+			 * (synchronization validation counts the ranges as overlapping). */
+			VkMemoryBarrier2 mb = {
+				.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER_2,
+				.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT,
+				.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
+				.dstStageMask = VK_PIPELINE_STAGE_2_COPY_BIT,
+				.dstAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
+			};
+			vkCmdPipelineBarrier2(cmd, &(VkDependencyInfo){ .sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
+									 .memoryBarrierCount = 1,
+									 .pMemoryBarriers = &mb });
+		}
 		VkBufferImageCopy copy = {
 			.bufferOffset = (VkDeviceSize)i * b->width * 4u,
 			.bufferRowLength = b->width * f->nviews,

@@ -191,6 +191,14 @@ static const char *missing_instance_ext(const char *const *want, uint32_t nwant,
 	return miss;
 }
 
+/* THETA_GFX_SYNC_VALIDATION=1: the layer's synchronization validation too
+ * (hazards between commands and submissions; slower). */
+static bool sync_validation(void)
+{
+	const char *e = getenv("THETA_GFX_SYNC_VALIDATION");
+	return e && strcmp(e, "1") == 0;
+}
+
 static int create_instance(struct gfx_vk *vk, const struct gfx_vk_config *c)
 {
 	uint32_t api = 0;
@@ -214,6 +222,8 @@ static int create_instance(struct gfx_vk *vk, const struct gfx_vk_config *c)
 			return -ENOTSUP;
 		}
 		exts[n++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+		if (sync_validation())
+			exts[n++] = VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME;
 	}
 	const char *miss = missing_instance_ext(exts, n, c->validation ? GFX_VK_LAYER : NULL);
 	if (miss) {
@@ -231,6 +241,16 @@ static int create_instance(struct gfx_vk *vk, const struct gfx_vk_config *c)
 	};
 	VkDebugUtilsMessengerCreateInfoEXT mi;
 	messenger_info(vk, &mi);
+	static const VkValidationFeatureEnableEXT sync_enable[] = {
+		VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT,
+	};
+	VkValidationFeaturesEXT vf = {
+		.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+		.enabledValidationFeatureCount = 1,
+		.pEnabledValidationFeatures = sync_enable,
+	};
+	if (c->validation && sync_validation())
+		mi.pNext = &vf;
 	VkInstanceCreateInfo ci = {
 		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
 		.pNext = c->validation ? &mi : NULL, /* messages of create/destroy themselves */

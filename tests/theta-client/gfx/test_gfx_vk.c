@@ -99,6 +99,37 @@ static void messenger_counts_a_deliberate_error(void **state)
 	done(&vk);
 }
 
+/* Two copies into the same bytes with no barrier between: a write-after-
+ * write hazard that only synchronization validation sees. */
+static uint64_t messages_of_a_hazard(void)
+{
+	struct gfx_vk *vk = make_validated();
+	struct gfx_buffer a, c;
+	assert_int_equal(gfx_buffer_create(vk, 64, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true, &a), 0);
+	assert_int_equal(gfx_buffer_create(vk, 64, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &c), 0);
+	VkCommandBuffer cmd;
+	assert_int_equal(gfx_vk_oneshot_begin(vk, &cmd), 0);
+	vkCmdCopyBuffer(cmd, a.buf, c.buf, 1, &(VkBufferCopy){ .size = 64 });
+	vkCmdCopyBuffer(cmd, a.buf, c.buf, 1, &(VkBufferCopy){ .size = 64 });
+	assert_int_equal(gfx_vk_oneshot_end(vk, cmd), 0);
+	gfx_buffer_destroy(vk, &a);
+	gfx_buffer_destroy(vk, &c);
+	uint64_t n = vk->validation_messages;
+	vk->validation_messages = 0;
+	done(&vk);
+	return n;
+}
+
+static void sync_validation_on_request(void **state)
+{
+	unsetenv("THETA_GFX_SYNC_VALIDATION");
+	assert_int_equal(messages_of_a_hazard(), 0);
+	setenv("THETA_GFX_SYNC_VALIDATION", "1", 1);
+	uint64_t n = messages_of_a_hazard();
+	unsetenv("THETA_GFX_SYNC_VALIDATION");
+	assert_true(n >= 1);
+}
+
 static void device_by_name_and_refusals(void **state)
 {
 	struct gfx_vk *vk = make_validated();
@@ -404,6 +435,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(context_is_vulkan_13_with_validation),
 		cmocka_unit_test(messenger_counts_a_deliberate_error),
+		cmocka_unit_test(sync_validation_on_request),
 		cmocka_unit_test(device_by_name_and_refusals),
 		cmocka_unit_test(pick_ranks_by_type_then_index),
 		cmocka_unit_test(buffers_copy_through_device_memory),
