@@ -80,3 +80,6 @@ struct gfx_renderer_stats {
 /* r must be one gfx_renderer_create made (not the null renderer): 0 or -EINVAL. */
 int gfx_renderer_stats(struct app_renderer *r, struct gfx_renderer_stats *out);
 const char *gfx_renderer_backend(struct app_renderer *r); /* "headless", "window", "xr", "null" */
+/* Headless: the last frame read back (RGBA8 sRGB, *w x *h; two views side
+ * by side), NULL for other backends or before a frame (tests). */
+const uint8_t *gfx_renderer_pixels(struct app_renderer *r, uint32_t *w, uint32_t *h);
