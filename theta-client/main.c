@@ -3,15 +3,18 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/avatars.h"
 #include "app/edits.h"
 #include "app/loop.h"
 #include "app/scene.h"
 #include "edit/edit.h"
+#include "gfx/gfx.h"
 #include "inp/script.h"
 #include "link/link.h"
 #include "th_err.h"
@@ -69,6 +72,15 @@ static const char *reject_reason_name(uint32_t r)
 static struct app_scene *scene;
 static struct link *scene_link;
 static struct edit *editor;
+static struct app_avatars *avatars; /* the other users' heads and hands, for the renderer */
+
+static void on_pose(void *user_data, struct sim_world *w, const struct proto_ipc_pose_update *p)
+{
+	(void)user_data;
+	(void)w;
+	if (avatars)
+		app_avatars_on_pose(avatars, p, th_now_ns());
+}
 
 static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej)
 {
@@ -158,6 +170,8 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 {
 	(void)a;
 	struct edit *ed = ud;
+	if (avatars)
+		app_avatars_expire(avatars, th_now_ns());
 	edit_frame(ed, time_ns, in, scene ? app_scene_scene(scene) : NULL);
 	const char *msg = edit_take_message(ed);
 	if (msg)
@@ -191,6 +205,75 @@ static void print_history(const struct edit *ed, const struct th_scene *sc, bool
 	}
 }
 
+/* One line about the renderer at the end (stdout, like the others). */
+static void print_renderer(struct app_renderer *r)
+{
+	struct gfx_renderer_stats st;
+	if (gfx_renderer_stats(r, &st) < 0)
+		return;
+	printf("theta-client: renderer %s, %" PRIu64 " frames drawn, %" PRIu64 " skipped, %" PRIu64
+	       " rebuilds, %" PRIu64 " validation messages, %" PRIu64 " full and %" PRIu64 " incremental mesh uploads (%"
+	       PRIu64 " bytes), %" PRIu64 " triangles in the last frame\n",
+	       gfx_renderer_backend(r), st.frames, st.skipped, st.rebuilds, st.validation_messages, st.uploads_full,
+	       st.uploads_incremental, st.bytes_uploaded, st.triangles);
+}
+
+#define CLIENT_SIZE_MAX 16384u
+static int parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+	char *end;
+	errno = 0;
+	unsigned long a = strtoul(s, &end, 10);
+	if (errno || end == s || (*end != 'x' && *end != 'X'))
+		return -EINVAL;
+	const char *t = end + 1;
+	unsigned long b = strtoul(t, &end, 10);
+	if (errno || end == t || *end || a < 16 || b < 16 || a > CLIENT_SIZE_MAX || b > CLIENT_SIZE_MAX)
+		return -EINVAL;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
+static int parse_vec3(const char *s, float v[3], const char **rest)
+{
+	char *end;
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		double d = strtod(s, &end);
+		if (errno || end == s || !isfinite(d) || fabs(d) > 1e4)
+			return -EINVAL;
+		v[i] = (float)d;
+		s = end;
+		if (i < 2) {
+			if (*s != ',')
+				return -EINVAL;
+			s++;
+		}
+	}
+	*rest = s;
+	return 0;
+}
+
+static int parse_camera(const char *s, struct gfx_options *o)
+{
+	if (strcmp(s, "auto") == 0) {
+		o->camera = GFX_CAMERA_AUTO;
+		return 0;
+	}
+	if (strcmp(s, "head") == 0) {
+		o->camera = GFX_CAMERA_HEAD;
+		return 0;
+	}
+	const char *rest;
+	if (parse_vec3(s, o->eye, &rest) < 0 || *rest != ':' || parse_vec3(rest + 1, o->target, &rest) < 0 || *rest)
+		return -EINVAL;
+	if (o->eye[0] == o->target[0] && o->eye[1] == o->target[1] && o->eye[2] == o->target[2])
+		return -EINVAL;
+	o->camera = GFX_CAMERA_FIXED;
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -203,7 +286,17 @@ static void usage(FILE *f)
 		"Usage: theta-client [OPTION]...\n"
 		"Runs the Theta client: ECS simulation, input, rendering, linked to the local thetad.\n"
 		"\n"
-		"  --headless          no window or headset (offscreen; null renderer for now)\n"
+		"  --headless          no window or headset: render offscreen (--renderer headless)\n"
+		"  --renderer NAME     auto (default: OpenXR, else a window), xr, window, headless,\n"
+		"                      or null (simulation only, nothing drawn)\n"
+		"  --screenshot FILE   write the last frame (headless, window) as a PNG\n"
+		"  --shot-frame N      headless: write frame N instead of the last\n"
+		"  --size WxH          window or image size in pixels (default 1280x720; headless 640x360)\n"
+		"  --camera SPEC       auto (frame the scene), head (the tracked head), or\n"
+		"                      EX,EY,EZ:TX,TY,TZ (an eye looking at a target, metres)\n"
+		"  --stereo            headless: two eyes side by side (--ipd M, default 0.063)\n"
+		"  --no-grid           do not draw the ground grid\n"
+		"  --validation        enable the Vulkan validation layer (THETA_GFX_VALIDATION=1)\n"
 		"  --script FILE       drive input from a script (docs/scripted-input.md)\n"
 		"  --frames N          stop after N frames (default: run until quit)\n"
 		"  --no-pacing         run frames back to back instead of at the frame rate\n"
@@ -229,7 +322,8 @@ static int open_transport(const struct app_config *cfg, bool headless, struct li
 		return app_null_transport_create(out);
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
 				  .cb.on_answer = on_answer, .cb.on_event = on_scene_event,
-				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk, .scene = true,
+				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk,
+				  .cb.on_pose = on_pose, .scene = true,
 				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
 	int r = link_create(&lc, link);
 	if (r == 0)
@@ -253,7 +347,8 @@ static int parse_u64(const char *s, uint64_t *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
-	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY };
+	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
+	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_VALIDATION, OPT_LOSE_DEVICE_AT };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -265,13 +360,24 @@ int main(int argc, char **argv)
 		{ "edits", required_argument, NULL, OPT_EDITS },
 		{ "print-acks", no_argument, NULL, OPT_PRINT_ACKS },
 		{ "history", no_argument, NULL, OPT_HISTORY },
+		{ "renderer", required_argument, NULL, OPT_RENDERER },
+		{ "screenshot", required_argument, NULL, OPT_SCREENSHOT },
+		{ "shot-frame", required_argument, NULL, OPT_SHOT_FRAME },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "camera", required_argument, NULL, OPT_CAMERA },
+		{ "stereo", no_argument, NULL, OPT_STEREO },
+		{ "ipd", required_argument, NULL, OPT_IPD },
+		{ "no-grid", no_argument, NULL, OPT_NO_GRID },
+		{ "validation", no_argument, NULL, OPT_VALIDATION },
+		{ "lose-device-at", required_argument, NULL, OPT_LOSE_DEVICE_AT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
 	struct app_config cfg = { 0 };
 	const char *script_path = NULL;
-	bool headless = false, history = false;
+	bool headless = false, history = false, renderer_given = false;
+	struct gfx_options go = { 0 };
 	uint64_t n_edits = 0;
 	int c;
 	th_log_init("theta-client");
@@ -308,6 +414,56 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PRINT_ACKS: print_acks = true; break;
 		case OPT_HISTORY: history = true; break;
+		case OPT_RENDERER:
+			if (gfx_renderer_parse(optarg, &go.kind) < 0) {
+				fprintf(stderr, "theta-client: --renderer wants auto, xr, window, headless or null, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			renderer_given = true;
+			break;
+		case OPT_SCREENSHOT: go.screenshot = optarg; break;
+		case OPT_SHOT_FRAME:
+			if (parse_u64(optarg, &go.shot_frame) < 0 || go.shot_frame == 0) {
+				fprintf(stderr, "theta-client: --shot-frame wants a positive frame number, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_SIZE:
+			if (parse_size(optarg, &go.width, &go.height) < 0) {
+				fprintf(stderr, "theta-client: --size wants WIDTHxHEIGHT in pixels (16..%u each), not '%s'\n",
+					CLIENT_SIZE_MAX, optarg);
+				return 2;
+			}
+			break;
+		case OPT_CAMERA:
+			if (parse_camera(optarg, &go) < 0) {
+				fprintf(stderr, "theta-client: --camera wants auto, head or EX,EY,EZ:TX,TY,TZ (an eye and a "
+						"different target, metres), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_STEREO: go.stereo_views = 2; break;
+		case OPT_IPD: {
+			char *end;
+			errno = 0;
+			double v = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(v > 0.0 && v <= 0.2)) {
+				fprintf(stderr, "theta-client: --ipd wants metres in (0, 0.2], not '%s'\n", optarg);
+				return 2;
+			}
+			go.ipd = (float)v;
+			break;
+		}
+		case OPT_NO_GRID: go.no_grid = true; break;
+		case OPT_VALIDATION: go.validation = true; break;
+		case OPT_LOSE_DEVICE_AT:
+			if (parse_u64(optarg, &go.lose_device_at) < 0 || go.lose_device_at == 0) {
+				fprintf(stderr, "theta-client: --lose-device-at wants a positive frame number, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
 		default:
@@ -349,8 +505,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!headless)
-		th_notice("no headset or window renderer yet: running with the null renderer");
+	if (!renderer_given)
+		go.kind = headless ? GFX_RENDERER_HEADLESS : GFX_RENDERER_AUTO;
+	if (go.screenshot && (go.kind == GFX_RENDERER_NULL || go.kind == GFX_RENDERER_XR)) {
+		fprintf(stderr, "theta-client: --screenshot needs the headless or window renderer, not %s\n",
+			gfx_renderer_kind_name(go.kind));
+		return 2;
+	}
 
 	struct app *app;
 	int r = app_create(&cfg, &app);
@@ -386,10 +547,11 @@ int main(int argc, char **argv)
 		struct app_transport *wrapped;
 		scene_link = link;
 		const struct edit_config ec = { .sink = { .submit = editor_submit, .ud = app } };
-		if ((r = app_scene_create(app_world(app), &io, &scene)) < 0 ||
+		if ((r = app_scene_create(app_world(app), &io, &scene)) < 0 || (r = app_avatars_create(&avatars)) < 0 ||
 		    (r = app_scene_transport(scene, transport, &wrapped)) < 0 || (r = edit_create(&ec, &editor)) < 0) {
 			th_err("cannot start the scene mirror: %s", th_strerror(r));
 			app_scene_destroy(&scene);
+			app_avatars_destroy(&avatars);
 			link_destroy(&link);
 			inp_destroy(&input);
 			app_destroy(&app);
@@ -399,6 +561,20 @@ int main(int argc, char **argv)
 		app_set_editor(app, editor_frame, editor);
 	}
 	app_attach(app, input, transport, NULL);
+	/* The renderer reads the scene mirror and the editor: both outlive it
+	 * (app_destroy destroys it first). */
+	struct app_renderer *renderer = NULL;
+	const struct gfx_sources gs = { .scene = scene, .ed = editor, .avatars = avatars };
+	if ((r = gfx_renderer_create(&go, app_world(app), &gs, &renderer)) < 0) {
+		if (r != -ENXIO && r != -ENODEV)
+			th_err("cannot start the renderer: %s", th_strerror(r));
+		app_destroy(&app);
+		app_scene_destroy(&scene);
+		app_avatars_destroy(&avatars);
+		edit_destroy(&editor);
+		return 1;
+	}
+	app_attach(app, NULL, NULL, renderer);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -450,6 +626,7 @@ int main(int argc, char **argv)
 	}
 	if (editor)
 		print_history(editor, scene ? app_scene_scene(scene) : NULL, history);
+	print_renderer(renderer);
 	if (r == -EACCES) {
 		struct sim_violation v;
 		if (sim_sched_last_violation(app_sched(app), &v) == 0)
@@ -467,6 +644,7 @@ int main(int argc, char **argv)
 	}
 	app_destroy(&app);
 	app_scene_destroy(&scene);
+	app_avatars_destroy(&avatars);
 	edit_destroy(&editor);
 	return r < 0 || link_refused || rejected ? 1 : 0;
 }

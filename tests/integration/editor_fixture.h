@@ -95,7 +95,7 @@ static inline pid_t edf_spawn_script(struct th_daemon_proc *d, const char *name,
 	assert_int_equal(fclose(f), 0);
 	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
 	snprintf(cerr, PATH_MAX, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null",
 				"--require-daemon", "--script", path, "--history", NULL };
 	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
 	assert_true(pid > 0);

@@ -228,7 +228,7 @@ static pid_t spawn_client(struct th_daemon_proc *d, const char *tag, int uid, in
 	char op[PATH_MAX], ep[PATH_MAX];
 	snprintf(op, sizeof op, "%s/client-%s.out", d->dir, tag);
 	snprintf(ep, sizeof ep, "%s/client-%s.err", d->dir, tag);
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--frames",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--frames",
 			       "2700", NULL };
 	return spawn_bg(argv, uid, gid, op, ep);
 }
@@ -251,7 +251,7 @@ static void headless_client_runs_its_frames_against_the_daemon(void **state)
 {
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_start(d, daemon_args), 0);
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--frames",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--frames",
 			       "300", "--no-pacing", NULL };
 	assert_int_equal(th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, WAIT_MS), 0);
 	assert_non_null(strstr(out, "theta-client: 300 frames"));
@@ -262,7 +262,7 @@ static void headless_client_runs_its_frames_against_the_daemon(void **state)
 	char env[PATH_MAX + 32];
 	snprintf(env, sizeof env, "THETA_RUNTIME_DIR=%s", d->runtime_dir);
 	const char *e[] = { env, NULL };
-	const char *argv2[] = { th_bin("theta-client"), "--headless", "--frames", "90", "--no-pacing",
+	const char *argv2[] = { th_bin("theta-client"), "--headless", "--renderer", "null", "--frames", "90", "--no-pacing",
 				"--require-daemon", NULL };
 	assert_int_equal(th_run(argv2, e, -1, out, sizeof out, err, sizeof err, WAIT_MS), 0);
 	assert_non_null(strstr(out, "connects 1"));
@@ -276,14 +276,14 @@ static void without_a_daemon_frames_run_and_it_is_said_once(void **state)
 	char dir[PATH_MAX];
 	assert_int_equal(th_mkdtemp(dir, sizeof dir), 0);
 	/* Paced, half a second: several connect attempts, one message. */
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", dir, "--headless", "--frames", "45", NULL };
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", dir, "--headless", "--renderer", "null", "--frames", "45", NULL };
 	assert_int_equal(th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, WAIT_MS), 0);
 	assert_non_null(strstr(out, "theta-client: 45 frames"));
 	assert_non_null(strstr(out, "link idle, connects 0"));
 	assert_int_equal(count_lines_with(err, "cannot connect"), 1);
 	assert_non_null(strstr(err, dir));
 
-	const char *argv2[] = { th_bin("theta-client"), "--runtime-dir", dir, "--headless", "--frames", "45",
+	const char *argv2[] = { th_bin("theta-client"), "--runtime-dir", dir, "--headless", "--renderer", "null", "--frames", "45",
 				"--require-daemon", NULL };
 	assert_int_equal(th_run(argv2, NULL, -1, out, sizeof out, err, sizeof err, WAIT_MS), 1);
 	char sock[PATH_MAX + 16];

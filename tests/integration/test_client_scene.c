@@ -186,7 +186,7 @@ static pid_t spawn_client(struct th_daemon_proc *d, char cout[PATH_MAX])
 	char cerr[PATH_MAX];
 	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
 	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--require-daemon",
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--require-daemon",
 				"--frames", "100000000", NULL };
 	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
 	assert_true(pid > 0);

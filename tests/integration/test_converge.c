@@ -905,7 +905,7 @@ static pid_t cv_mirror_start(struct nf_daemon *d)
 	char out[PATH_MAX + 16], err[PATH_MAX + 16];
 	snprintf(out, sizeof(out), "%s/mirror.out", d->p.dir);
 	snprintf(err, sizeof(err), "%s/mirror.err", d->p.dir);
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->p.runtime_dir, "--headless",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->p.runtime_dir, "--headless", "--renderer", "null",
 			       "--require-daemon", "--frames", "100000000", NULL };
 	pid_t pid = th_spawn(argv, NULL, out, err);
 	assert_true(pid > 0);

@@ -69,7 +69,7 @@ static void stamp_extrude_and_undo_reach_the_daemons_scene(void **state)
 	char wout[PATH_MAX], werr[PATH_MAX];
 	snprintf(wout, sizeof wout, "%s/watcher.out", d->dir);
 	snprintf(werr, sizeof werr, "%s/watcher.err", d->dir);
-	const char *wargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless",
+	const char *wargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null",
 				"--require-daemon", "--frames", "100000000", NULL };
 	pid_t watcher = th_spawn(wargv, NULL, wout, werr);
 	assert_true(watcher > 0);

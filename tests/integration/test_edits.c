@@ -19,7 +19,7 @@ static char out[1 << 20], err[65536];
 
 static int client(struct th_daemon_proc *d, const char *edits, bool pacing)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--edits", edits,
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--edits", edits,
 			       pacing ? NULL : "--no-pacing", NULL };
 	return th_run(argv, NULL, -1, out, sizeof(out), err, sizeof(err), 60000);
 }
@@ -147,11 +147,11 @@ static void log_follow_streams_new_entries(void **state)
 
 static void edits_need_a_daemon(void **state)
 {
-	const char *argv[] = { th_bin("theta-client"), "--headless", "--edits", "3", NULL };
+	const char *argv[] = { th_bin("theta-client"), "--headless", "--renderer", "null", "--edits", "3", NULL };
 	const char *env[] = { "THETA_RUNTIME_DIR=", NULL };
 	assert_int_equal(th_run(argv, env, -1, out, sizeof(out), err, sizeof(err), 10000), 2);
 	assert_non_null(strstr(err, "--runtime-dir"));
-	const char *argv2[] = { th_bin("theta-client"), "--headless", "--runtime-dir", "/nonexistent/theta", "--edits",
+	const char *argv2[] = { th_bin("theta-client"), "--headless", "--renderer", "null", "--runtime-dir", "/nonexistent/theta", "--edits",
 				"3", "--require-daemon", NULL };
 	assert_int_equal(th_run(argv2, NULL, -1, out, sizeof(out), err, sizeof(err), 10000), 1);
 	assert_non_null(strstr(err, "systemctl start thetad"));

@@ -99,7 +99,7 @@ static void step_until(struct link *l, const struct seen *s, uint64_t want)
 /* n signed, acknowledged edits from a theta-client process. */
 static void edits(struct th_daemon_proc *d, const char *n)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--no-pacing",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--no-pacing",
 			       "--require-daemon", "--edits", n, NULL };
 	int rc = th_run(argv, NULL, -1, out, sizeof(out), err, sizeof(err), WAIT_MS);
 	if (rc != 0)

@@ -113,7 +113,7 @@ static int ctl_root(struct th_daemon_proc *d, const char *const *args)
 /* theta-client --edits N as uid. */
 static int edits_as(struct th_daemon_proc *d, int uid, const char *n)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--no-pacing",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--no-pacing",
 			       "--require-daemon", "--edits", n, NULL };
 	return run_as(uid, argv);
 }
@@ -245,7 +245,7 @@ static void a_user_works_in_a_session_only_once_an_admin_allows_it(void **state)
 /* Starts a long-running client as uid; returns when the daemon lists it. */
 static void spawn_client_as(struct th_daemon_proc *d, int uid, const char *err_path)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--frames",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--frames",
 			       "1000000", NULL };
 	const char *buf[64];
 	bg_pid = th_spawn(as_user(uid, argv, buf, 64), NULL, NULL, err_path);

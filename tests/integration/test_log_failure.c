@@ -28,7 +28,7 @@ static char out[1 << 20], err[65536];
 
 static int client(struct th_daemon_proc *d, const char *edits)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--edits", edits,
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null", "--edits", edits,
 			       "--no-pacing", NULL };
 	return th_run(argv, NULL, -1, out, sizeof(out), err, sizeof(err), 60000);
 }

@@ -159,7 +159,7 @@ static void pages_of_100_list_all_3000_entries_once(void **state)
 /* n acknowledged edits from a theta-client of d's current session. */
 static void edits(struct nf_daemon *d, const char *n)
 {
-	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->p.runtime_dir, "--headless", "--no-pacing",
+	const char *argv[] = { th_bin("theta-client"), "--runtime-dir", d->p.runtime_dir, "--headless", "--renderer", "null", "--no-pacing",
 			       "--require-daemon", "--edits", n, NULL };
 	int rc = th_run(argv, NULL, -1, out, sizeof(out), err, sizeof(err), WAIT_MS);
 	if (rc)

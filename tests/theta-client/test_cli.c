@@ -24,7 +24,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int client(const char *const *args)
+static int client_env(const char *const *args, const char *const *env)
 {
 	const char *argv[32];
 	int n = 0;
@@ -32,13 +32,74 @@ static int client(const char *const *args)
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
+	return th_run(argv, env, -1, out, sizeof(out), err, sizeof(err), 60000);
+}
+
+static int client(const char *const *args)
+{
 	const char *env[] = { "THETA_RUNTIME_DIR=", NULL };
-	return th_run(argv, env, -1, out, sizeof(out), err, sizeof(err), 30000);
+	return client_env(args, env);
+}
+
+/* No headset runtime (the loader finds none), no display, no --headless:
+ * nothing to show on, said in one line that names the way out. */
+static void test_nothing_to_show_on_is_said(void **state)
+{
+	char xr[PATH_MAX + 32];
+	snprintf(xr, sizeof xr, "XR_RUNTIME_JSON=%s/no-runtime.json", dir);
+	const char *env[] = { "THETA_RUNTIME_DIR=", "DISPLAY=", "WAYLAND_DISPLAY=", xr, NULL };
+	const char *a[] = { "--frames", "3", "--no-pacing", NULL };
+	assert_int_equal(client_env(a, env), 1);
+	assert_non_null(strstr(err, "nothing to show the scene on"));
+	assert_non_null(strstr(err, "--headless"));
+	/* The same forced to OpenXR: the runtime's absence is the error. */
+	const char *b[] = { "--renderer", "xr", "--frames", "3", NULL };
+	assert_int_equal(client_env(b, env), 1);
+	assert_non_null(strstr(err, "OpenXR"));
+}
+
+/* --headless renders offscreen with Vulkan (lavapipe here) and writes the
+ * last frame as a PNG; validation on, and not one message. */
+static void test_headless_writes_a_screenshot(void **state)
+{
+	char png[PATH_MAX + 16];
+	snprintf(png, sizeof png, "%s/shot.png", dir);
+	const char *a[] = { "--headless", "--frames", "4", "--no-pacing", "--size", "96x54", "--validation",
+			    "--screenshot", png, NULL };
+	assert_int_equal(client(a), 0);
+	assert_non_null(strstr(out, "renderer headless, 4 frames drawn"));
+	assert_non_null(strstr(out, " 0 validation messages"));
+	FILE *f = fopen(png, "rb");
+	assert_non_null(f);
+	unsigned char sig[8] = { 0 };
+	assert_int_equal(fread(sig, 1, sizeof sig, f), sizeof sig);
+	fclose(f);
+	assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", sizeof sig);
+}
+
+static void test_renderer_usage_errors_exit_2(void **state)
+{
+	const char *a[] = { "--renderer", "vulkan", NULL };
+	assert_int_equal(client(a), 2);
+	assert_non_null(strstr(err, "--renderer wants auto, xr, window, headless or null"));
+	const char *b[] = { "--renderer", "null", "--screenshot", "x.png", NULL };
+	assert_int_equal(client(b), 2);
+	assert_non_null(strstr(err, "--screenshot needs the headless or window renderer"));
+	const char *c[] = { "--size", "8x8", NULL };
+	assert_int_equal(client(c), 2);
+	const char *d[] = { "--camera", "1,2,3:1,2,3", NULL };
+	assert_int_equal(client(d), 2);
+	const char *e[] = { "--camera", "1,2:0,0,0", NULL };
+	assert_int_equal(client(e), 2);
+	const char *g[] = { "--shot-frame", "0", NULL };
+	assert_int_equal(client(g), 2);
+	const char *h[] = { "--ipd", "0.5", NULL };
+	assert_int_equal(client(h), 2);
 }
 
 static void test_headless_frames_run_and_summarise(void **state)
 {
-	const char *a[] = { "--headless", "--frames", "30", "--no-pacing", NULL };
+	const char *a[] = { "--headless", "--renderer", "null", "--frames", "30", "--no-pacing", NULL };
 	assert_int_equal(client(a), 0);
 	assert_non_null(strstr(out, "30 frames"));
 	assert_non_null(strstr(out, "p99"));
@@ -51,7 +112,7 @@ static void test_script_drives_the_client(void **state)
 	FILE *f = fopen(path, "w");
 	fputs("theta-script 1\n0s head pose 0 1.6 0 0 0 0 1\n100ms right trigger 0.8\n", f);
 	fclose(f);
-	const char *a[] = { "--headless", "--script", path, "--frames", "20", "--no-pacing", NULL };
+	const char *a[] = { "--headless", "--renderer", "null", "--script", path, "--frames", "20", "--no-pacing", NULL };
 	assert_int_equal(client(a), 0);
 	assert_non_null(strstr(out, "20 frames"));
 }
@@ -63,7 +124,7 @@ static void test_bad_script_names_file_line_and_column(void **state)
 	FILE *f = fopen(path, "w");
 	fputs("theta-script 1\n0s head pose 0 1.6 0 0 0 0 1\n100ms right trigger lots\n", f);
 	fclose(f);
-	const char *a[] = { "--headless", "--script", path, "--frames", "5", "--no-pacing", NULL };
+	const char *a[] = { "--headless", "--renderer", "null", "--script", path, "--frames", "5", "--no-pacing", NULL };
 	assert_int_equal(client(a), 1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "line 3, column 21"));
@@ -71,7 +132,7 @@ static void test_bad_script_names_file_line_and_column(void **state)
 
 static void test_missing_script_is_an_error(void **state)
 {
-	const char *a[] = { "--headless", "--script", "/nonexistent/x.script", "--frames", "5", NULL };
+	const char *a[] = { "--headless", "--renderer", "null", "--script", "/nonexistent/x.script", "--frames", "5", NULL };
 	assert_int_equal(client(a), 1);
 	assert_non_null(strstr(err, "/nonexistent/x.script"));
 }
@@ -96,6 +157,8 @@ static void test_help_and_version(void **state)
 	assert_non_null(strstr(out, "--headless"));
 	assert_non_null(strstr(out, "--no-pacing"));
 	assert_non_null(strstr(out, "--history"));
+	assert_non_null(strstr(out, "--renderer"));
+	assert_non_null(strstr(out, "--screenshot"));
 	const char *b[] = { "--version", NULL };
 	assert_int_equal(client(b), 0);
 	assert_non_null(strstr(out, THETA_VERSION));
@@ -110,6 +173,9 @@ int main(void)
 		cmocka_unit_test(test_missing_script_is_an_error),
 		cmocka_unit_test(test_usage_errors_exit_2),
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_renderer_usage_errors_exit_2),
+		cmocka_unit_test(test_nothing_to_show_on_is_said),
+		cmocka_unit_test(test_headless_writes_a_screenshot),
 	};
 	return cmocka_run_group_tests_name("theta-client command line", tests, setup, teardown);
 }
