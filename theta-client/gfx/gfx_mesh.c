@@ -369,12 +369,13 @@ static void mark_fan(uint8_t *mark, const struct th_mesh *m, int32_t h0)
 	}
 }
 
-/* Flat, with the last mesh known: signatures of the faces that may have
- * changed (gfx_mesh.h), the stored ones for the rest. A face whose slot
- * holds the same (id, n, material) has the same corners by id; when none
- * of their vertex slots holds another id or position, they are the same
- * slots at the same places, so the face is what it was. */
-static void quick_sigs(struct gfx_mesh *g, const struct th_mesh *m)
+/* With the last mesh known (and, smooth, its vertex normals): signatures
+ * of the faces that may have changed (gfx_mesh.h), the stored ones for the
+ * rest. A face whose slot holds the same (id, n, material) has the same
+ * corners by id; when none of their vertex slots holds another id,
+ * position or normal, they are the same slots at the same places with the
+ * same normals, so the face is what it was. */
+static void quick_sigs(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 {
 	memset(g->mark, 0, m->nfaces);
 	for (uint32_t f = 0; f < m->nfaces; f++) {
@@ -387,13 +388,14 @@ static void quick_sigs(struct gfx_mesh *g, const struct th_mesh *m)
 		const struct th_mesh_vert *mv = &m->verts[v];
 		if (!mv->id || mv->he == TH_MESH_NONE)
 			continue; /* no faces */
-		if (v < g->nwire && g->vid[v] == mv->id && !memcmp(g->wire_pos[v], mv->pos, sizeof(mv->pos)))
+		if (v < g->nwire && g->vid[v] == mv->id && !memcmp(g->wire_pos[v], mv->pos, sizeof(mv->pos)) &&
+		    (!smooth || !memcmp(g->vnormal[v], g->vnormal_last[v], sizeof(g->vnormal[v]))))
 			continue;
 		mark_fan(g->mark, m, mv->he);
 	}
 	for (uint32_t f = 0; f < m->nfaces; f++) {
 		if (g->mark[f]) {
-			face_sig(g, m, f, false, g->next[f]);
+			face_sig(g, m, f, smooth, g->next[f]);
 		} else {
 			g->next[f][0] = g->face[f].topo;
 			g->next[f][1] = g->face[f].sig;
@@ -515,6 +517,7 @@ void gfx_mesh_fini(struct gfx_mesh *g)
 	free(g->edge_index);
 	free(g->next);
 	free(g->vnormal);
+	free(g->vnormal_last);
 	free(g->key);
 	free(g->vid);
 	free(g->mark);
@@ -539,13 +542,16 @@ int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 	    grow((void **)&g->key, &g->cap_key, m->nfaces, sizeof(g->key[0])) ||
 	    grow((void **)&g->mark, &g->cap_mark, m->nfaces, sizeof(g->mark[0])) ||
 	    grow((void **)&g->vid, &g->cap_vid, m->nverts, sizeof(g->vid[0])) ||
-	    (smooth && grow((void **)&g->vnormal, &g->cap_vnormal, m->nverts, sizeof(g->vnormal[0]))))
+	    (smooth && (grow((void **)&g->vnormal, &g->cap_vnormal, m->nverts, sizeof(g->vnormal[0])) ||
+			grow((void **)&g->vnormal_last, &g->cap_vnormal_last, m->nverts, sizeof(g->vnormal_last[0])))))
 		goto nomem;
-	bool quick = !smooth && !g->smooth && g->known;
+	/* Known: the last update succeeded with this shading (smooth: its
+	 * normals are in vnormal_last). */
+	bool quick = g->known && smooth == g->smooth;
 	if (smooth)
 		vertex_normals(g, m);
-	else if (quick)
-		quick_sigs(g, m);
+	if (quick)
+		quick_sigs(g, m, smooth);
 	/* What changed, and the room it needs. */
 	uint32_t nf = g->nface > m->nfaces ? g->nface : m->nfaces, changed = 0;
 	uint64_t need_v = 0, need_i = 0, free_v = 0, free_i = 0, tot_v = 0, tot_i = 0;
@@ -587,6 +593,14 @@ int gfx_mesh_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth)
 	else if (changed)
 		patch_faces(g, m, nf, smooth);
 	bool wire = wire_update(g, m, topo);
+	if (smooth) { /* these normals are the next update's last */
+		float (*t)[3] = g->vnormal;
+		uint32_t c = g->cap_vnormal;
+		g->vnormal = g->vnormal_last;
+		g->cap_vnormal = g->cap_vnormal_last;
+		g->vnormal_last = t;
+		g->cap_vnormal_last = c;
+	}
 	g->known = true;
 	g->seen = m;
 	g->seen_version = m->version;

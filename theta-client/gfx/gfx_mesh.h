@@ -23,10 +23,11 @@
  * signature of each face (id, corner count, material, corner positions,
  * and for smooth shading the neighbouring faces' normals) with the one it
  * stored, and rewrites only the faces that differ, recording the dirty
- * element ranges the uploader copies. Flat, it computes a signature only
- * for the faces whose slot holds another (id, corner count, material) or
- * that have a corner whose vertex slot holds another vertex or position
- * (found through the fans of those vertex slots); the others keep theirs.
+ * element ranges the uploader copies. It computes a signature only for
+ * the faces whose slot holds another (id, corner count, material) or that
+ * have a corner whose vertex slot holds another vertex, position or (for
+ * smooth shading, after computing every vertex normal) normal, found
+ * through the fans of those vertex slots; the others keep theirs.
  * So a preview's copy of a mesh (same id, another pointer) costs a pass
  * over the slots and the faces the preview changed. The wire's
  * points are compared and copied on every such update, its edges rebuilt
@@ -92,10 +93,11 @@ struct gfx_mesh {
 	/* The update's own (kept to avoid allocating per frame). */
 	uint64_t (*next)[2];        /* by face slot: topo, sig */
 	float (*vnormal)[3];        /* by vertex slot (smooth) */
+	float (*vnormal_last)[3];   /* the last smooth update's */
 	struct gfx_face_key *key;   /* by face slot: what its span was built from */
 	uint64_t *vid;              /* by vertex slot: whose position wire_pos holds */
 	uint8_t *mark;              /* by face slot: to compare (flat) */
-	uint32_t cap_next, cap_vnormal, cap_key, cap_vid, cap_mark;
+	uint32_t cap_next, cap_vnormal, cap_vnormal_last, cap_key, cap_vid, cap_mark;
 	bool known;                 /* key, vid and wire_pos describe the mesh seen last */
 };
 

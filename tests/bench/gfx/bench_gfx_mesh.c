@@ -42,8 +42,8 @@
 #define TORUS_RINGS 200u
 #define EDIT_FACES 1000u
 /* An update's floor is a pass over every face and vertex slot (flat,
- * what gfx.mesh.compare_copy_ms measures; smooth adds the vertex normals
- * and every face's signature), a full build's is also writing every face:
+ * what gfx.mesh.compare_copy_ms measures; smooth adds every vertex
+ * normal), a full build's is also writing every face:
  * an edit of 1 % of the faces should cost at most a third of a full build. */
 #define GOAL_RATIO 0.33
 
