@@ -516,6 +516,69 @@ static void edit_uploads_only_what_changed(void **state)
 	expect_rgb(c, x, y, want, 3, "face painted back");
 }
 
+/* Replaces cube face side (fixture index) by a pyramid of material-1
+ * triangles to an apex 0.5 out along the face's normal. */
+static void add_roof(struct th_mesh *m, unsigned side, uint64_t apex_id, uint64_t first_face)
+{
+	struct face_geo g = face_geo(side, 0.5f, 0.5f);
+	struct mf_patch *p = mf_patch_new();
+	mf_p_remove(p, 101 + side);
+	unsigned apex = mf_p_vert(p, apex_id, g.centre[0] + 0.5f + g.n[0] * 0.5f, g.centre[1] + 0.5f + g.n[1] * 0.5f,
+				  g.centre[2] + 0.5f + g.n[2] * 0.5f);
+	mf_p_roof(p, side, first_face, apex);
+	const char *why = NULL;
+	int r = mf_apply(m, p, NULL, &why);
+	free(p);
+	if (r < 0)
+		fail_msg("roof on side %u: %s", side, why ? why : "?");
+}
+
+static void grown_mesh_is_uploaded_and_drawn(void **state)
+{
+	struct ctx *c = *state;
+	struct th_mesh m;
+	mf_build_cube(&m, NULL, 6);
+	c->inst[0].mesh = &m;
+	c->inst[0].mesh_key = CUBE_KEY + 1;
+	render(c);
+	/* Points inside where the pyramids will be (on +x, +y, +z), seen
+	 * beside the cube: background now. */
+	static const float inside[3][3] = { { 0.9f, -0.05f, -0.05f }, { -0.05f, 0.9f, -0.05f },
+					    { -0.05f, -0.05f, 0.92f } };
+	int x, y;
+	for (int k = 0; k < 3; k++) {
+		project(&c->view, inside[k], &x, &y);
+		expect_rgb(c, x, y, clear_color, 1, "beside the cube");
+	}
+	struct gfx_draw_stats a, b;
+	gfx_draw_stats(c->d, &a);
+	/* One roof: the new faces are appended, sent as dirty ranges. */
+	add_roof(&m, 5, 901, 1001);
+	render(c);
+	gfx_draw_stats(c->d, &b);
+	assert_int_equal(b.uploads_full, a.uploads_full);
+	assert_int_equal(b.uploads_incremental, a.uploads_incremental + 1);
+	project(&c->view, inside[0], &x, &y);
+	const uint8_t *p = pixel(c, x, y);
+	if (!(p[1] > p[0] && p[1] > p[2]))
+		fail_msg("the pyramid (material 1, green) at (%d, %d): %u %u %u", x, y, p[0], p[1], p[2]);
+	/* Two more: past the buffers' first capacity, so they grow and the
+	 * whole mesh goes up again, still drawn right. */
+	add_roof(&m, 3, 902, 1011);
+	add_roof(&m, 1, 903, 1021);
+	render(c);
+	gfx_draw_stats(c->d, &a);
+	assert_int_equal(a.uploads_full, b.uploads_full + 1);
+	for (int k = 0; k < 3; k++) {
+		project(&c->view, inside[k], &x, &y);
+		p = pixel(c, x, y);
+		if (!(p[1] > p[0] && p[1] > p[2]))
+			fail_msg("pyramid %d (material 1) at (%d, %d): %u %u %u", k, x, y, p[0], p[1], p[2]);
+	}
+	c->inst[0].mesh = &c->cube;
+	th_mesh_fini(&m);
+}
+
 static void two_views_each_get_their_own_image(void **state)
 {
 	struct ctx *c = *state;
@@ -636,6 +699,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(wire_draws_edges_and_vertices, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(overlay_triangles_and_lines, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(edit_uploads_only_what_changed, case_setup, case_teardown),
+		cmocka_unit_test_setup_teardown(grown_mesh_is_uploaded_and_drawn, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(two_views_each_get_their_own_image, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(a_view_recorded_twice_in_a_frame_is_refused, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(unorm_target_matches_srgb_target, case_setup, case_teardown),
