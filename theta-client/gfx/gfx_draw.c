@@ -19,9 +19,10 @@
 #include "gfx/shaders/wire.vert.h"
 #include "th_log.h"
 
-/* The lighting of frame.glsl's gfx_shade (docs/rendering.md, "Drawing"):
- * towards the key light (above, in front, to the right), its strength, and
- * the hemisphere ambient from below to above. */
+/* The lighting of frame.glsl's gfx_shade, the same constants
+ * (docs/rendering.md, "Drawing"; test_gfx_draw compares pixels with
+ * gfx_draw_shade): towards the key light (above, in front, to the right),
+ * its strength, and the hemisphere ambient from below to above. */
 static const float key_light[3] = { 0.35f, 0.85f, 0.40f };
 #define GFX_KEY_STRENGTH 0.65f
 #define GFX_AMBIENT_BELOW 0.20f
@@ -149,11 +150,16 @@ static int make_pipeline(struct gfx_draw *d, const struct pipe_desc *p, VkPipeli
 		r = shader_module(d, p->fs, p->fs_size, &fs);
 	if (r < 0)
 		goto out;
+	/* frame.glsl's GFX_ENCODE_SRGB: a UNORM target gets sRGB from the shader. */
+	uint32_t encode = d->cfg.srgb_target ? 0 : 1;
+	VkSpecializationMapEntry se = { .constantID = 0, .offset = 0, .size = sizeof encode };
+	VkSpecializationInfo spec = { .mapEntryCount = 1, .pMapEntries = &se, .dataSize = sizeof encode,
+				      .pData = &encode };
 	VkPipelineShaderStageCreateInfo stages[2] = {
 		{ .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_VERTEX_BIT,
 		  .module = vs, .pName = "main" },
 		{ .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
-		  .module = fs, .pName = "main" },
+		  .module = fs, .pName = "main", .pSpecializationInfo = &spec },
 	};
 	VkPipelineVertexInputStateCreateInfo vi = {
 		.sType = VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO,
@@ -284,8 +290,7 @@ static int make_layouts(struct gfx_draw *d)
 {
 	VkDevice dev = d->vk->device;
 	VkDescriptorSetLayoutBinding b = { .binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-					   .descriptorCount = 1,
-					   .stageFlags = VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT };
+					   .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_VERTEX_BIT };
 	VkDescriptorSetLayoutCreateInfo sl = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
 					       .bindingCount = 1, .pBindings = &b };
 	int r = gfx_vk_check(d->vk, vkCreateDescriptorSetLayout(dev, &sl, NULL, &d->set_layout),
@@ -325,8 +330,8 @@ static int make_slot(struct gfx_draw *d, struct gfx_slot *s)
 	r = gfx_vk_check(d->vk, vkCreateFence(dev, &fi, NULL, &s->fence), "vkCreateFence");
 	if (r < 0)
 		return r;
-	/* Device-local: every vertex and fragment reads it (host-visible memory
-	 * of a discrete GPU is across the bus). */
+	/* Device-local: every vertex reads it (host-visible memory of a
+	 * discrete GPU is across the bus). */
 	r = gfx_buffer_create(d->vk, sizeof(struct gfx_frame_gpu),
 			      VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, &s->frame);
 	if (r < 0)
@@ -538,7 +543,7 @@ void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize 
 		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER_2,
 		.srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
 		.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
-		.dstStageMask = VK_PIPELINE_STAGE_2_VERTEX_SHADER_BIT | VK_PIPELINE_STAGE_2_FRAGMENT_SHADER_BIT,
+		.dstStageMask = VK_PIPELINE_STAGE_2_VERTEX_SHADER_BIT,
 		.dstAccessMask = VK_ACCESS_2_SHADER_STORAGE_READ_BIT,
 		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
@@ -554,17 +559,7 @@ int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_l
 {
 	if (!d->recording || !l)
 		return -EINVAL;
-	struct gfx_frame_gpu fr = { 0 };
-	float len = sqrtf(key_light[0] * key_light[0] + key_light[1] * key_light[1] + key_light[2] * key_light[2]);
-	for (int i = 0; i < 3; i++)
-		fr.light[i] = key_light[i] / len;
-	fr.light[3] = GFX_KEY_STRENGTH;
-	fr.ambient[0] = GFX_AMBIENT_BELOW;
-	fr.ambient[1] = GFX_AMBIENT_ABOVE;
-	fr.flags[0] = d->cfg.srgb_target ? 0 : 1;
-	memcpy(fr.material, l->material, sizeof fr.material);
-	VkDeviceSize off = offsetof(struct gfx_frame_gpu, light);
-	gfx_draw_frame_write(d, cmd, off, (const uint8_t *)&fr + off, sizeof fr - off);
+	gfx_draw_frame_write(d, cmd, 0, l->material, sizeof(struct gfx_frame_gpu));
 	int r = gfx_draw_grow((void **)&d->inst_mesh, &d->cap_inst_mesh, l->ninst, sizeof *d->inst_mesh);
 	if (r < 0)
 		return r;

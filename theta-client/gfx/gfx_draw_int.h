@@ -21,32 +21,21 @@
 #define GFX_DRAW_FENCE_TIMEOUT_NS 20000000000ull /* a frame slower than 20 s: the GPU hangs */
 #define GFX_DRAW_MIN_ELEMS 64u               /* smallest mesh buffer, elements */
 
-/* The push constants of every pipeline (frame.glsl's gfx_push). */
+/* The push constants of every pipeline (frame.glsl's gfx_push): the
+ * model -> clip matrix of the view, three vec4 the pipeline reads its own
+ * way (frame.glsl says which), a colour. */
 struct gfx_push {
-	float model[16];
+	float mvp[16];
+	float nm[3][4];
 	float color[4];
-	uint32_t material;
-	uint32_t view_index;
-	float nudge;
-	float size;
 };
-_Static_assert(sizeof(struct gfx_push) == 96, "frame.glsl's gfx_push");
+_Static_assert(sizeof(struct gfx_push) == 128, "frame.glsl's gfx_push (128 bytes: every device has them)");
 
 /* The frame's storage buffer (frame.glsl's gfx_frame, std430). */
-struct gfx_view_gpu {
-	float viewproj[16];
-	float eye[4];
-	float viewport[4];
-};
 struct gfx_frame_gpu {
-	struct gfx_view_gpu view[GFX_VIEWS_MAX];
-	float light[4];
-	float ambient[4];
-	uint32_t flags[4];
 	float material[GFX_MATERIALS][4];
 };
-_Static_assert(sizeof(struct gfx_view_gpu) == 96, "frame.glsl's gfx_view_data");
-_Static_assert(GFX_VIEWS_MAX == 2 && GFX_MATERIALS == 256, "frame.glsl's arrays");
+_Static_assert(GFX_MATERIALS == 256, "frame.glsl's material table");
 
 /* One thick segment or dot (edge and vertex marks; seg.vert, instance rate). */
 struct gfx_seg {

@@ -81,18 +81,53 @@ static void push(VkCommandBuffer cmd, const struct gfx_draw *d, const struct gfx
 	vkCmdPushConstants(cmd, d->layout, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof *p, p);
 }
 
-static void draw_instances(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+/* The inverse transpose of m's upper 3x3 (normals model -> world) into
+ * nm's columns; a singular matrix gives its own 3x3 (normalised later). */
+static void normal_matrix(const float m[16], float nm[3][4])
+{
+	float a = m[0], b = m[4], c = m[8], dd = m[1], e = m[5], f = m[9], g = m[2], h = m[6], i = m[10];
+	float A = e * i - f * h, B = -(dd * i - f * g), C = dd * h - e * g;
+	float det = a * A + b * B + c * C;
+	if (fabsf(det) < 1e-20f) {
+		for (int k = 0; k < 3; k++)
+			for (int r = 0; r < 3; r++)
+				nm[k][r] = m[k * 4 + r];
+		return;
+	}
+	float s = 1.0f / det;
+	/* The cofactor matrix over det is the inverse transpose. Column k, row r. */
+	nm[0][0] = A * s;
+	nm[0][1] = B * s;
+	nm[0][2] = C * s;
+	nm[1][0] = -(b * i - c * h) * s;
+	nm[1][1] = (a * i - c * g) * s;
+	nm[1][2] = -(a * h - b * g) * s;
+	nm[2][0] = (b * f - c * e) * s;
+	nm[2][1] = -(a * f - c * dd) * s;
+	nm[2][2] = (a * e - b * dd) * s;
+}
+
+/* The lit pass's push constants for instance in and this view. */
+static void lit_push(struct gfx_push *p, const float vp[16], const struct gfx_inst *in, const float color[4])
+{
+	gfx_mat4_mul(p->mvp, vp, in->model);
+	normal_matrix(in->model, p->nm);
+	uint32_t mat = in->material < GFX_MATERIALS ? in->material : 0;
+	memcpy(&p->nm[0][3], &mat, sizeof mat); /* mesh.vert: floatBitsToUint */
+	p->nm[1][3] = p->nm[2][3] = 0;
+	memcpy(p->color, color, sizeof p->color);
+}
+
+static void draw_instances(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const float vp[16])
 {
 	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_LIT]);
-	struct gfx_push p = { .view_index = view };
+	struct gfx_push p;
 	for (uint32_t i = 0; i < d->ninst; i++) {
 		const struct gfx_gpu_mesh *gm = d->inst_mesh[i];
 		if (!gm || gm->g.nindex == 0)
 			continue;
 		const struct gfx_inst *in = &l->inst[i];
-		memcpy(p.model, in->model, sizeof p.model);
-		memcpy(p.color, in->tint, sizeof p.color);
-		p.material = in->material < GFX_MATERIALS ? in->material : 0;
+		lit_push(&p, vp, in, in->tint);
 		push(cmd, d, &p);
 		VkDeviceSize off = 0;
 		vkCmdBindVertexBuffers(cmd, 0, 1, &gm->vbuf.buf, &off);
@@ -103,19 +138,18 @@ static void draw_instances(struct gfx_draw *d, VkCommandBuffer cmd, const struct
 	}
 }
 
-static void draw_face_marks(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+static void draw_face_marks(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const float vp[16])
 {
 	if (d->nfmark == 0)
 		return;
 	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_MARK]);
-	struct gfx_push p = { .view_index = view };
+	struct gfx_push p;
 	const struct gfx_gpu_mesh *bound = NULL;
 	for (uint32_t i = 0; i < d->nfmark; i++) {
 		const struct gfx_face_mark *fm = &d->fmark[i];
 		const struct gfx_gpu_mesh *gm = d->inst_mesh[fm->inst];
-		memcpy(p.model, l->inst[fm->inst].model, sizeof p.model);
-		memcpy(p.color, fm->color, sizeof p.color); /* lit.frag's tint */
-		p.material = l->inst[fm->inst].material < GFX_MATERIALS ? l->inst[fm->inst].material : 0;
+		/* The same matrix as the lit pass (depth EQUAL); the mark as the tint. */
+		lit_push(&p, vp, &l->inst[fm->inst], fm->color);
 		push(cmd, d, &p);
 		if (gm != bound) {
 			VkDeviceSize off = 0;
@@ -128,9 +162,24 @@ static void draw_face_marks(struct gfx_draw *d, VkCommandBuffer cmd, const struc
 	}
 }
 
-static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, uint32_t view)
+/* Push constants of the unlit pipelines: nm[0] = (pull, size, 1 / w, 1 / h). */
+static void flat_push(struct gfx_push *p, const float mvp[16], float pull, float size, VkExtent2D e,
+		      const float color[4])
 {
-	struct gfx_push p = { .view_index = view, .nudge = GFX_NUDGE_WIRE, .size = GFX_WIRE_DOT_PX };
+	memset(p, 0, sizeof *p);
+	memcpy(p->mvp, mvp, sizeof p->mvp);
+	p->nm[0][0] = pull;
+	p->nm[0][1] = size;
+	p->nm[0][2] = 1.0f / (float)e.width;
+	p->nm[0][3] = 1.0f / (float)e.height;
+	if (color)
+		memcpy(p->color, color, sizeof p->color);
+}
+
+static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l, const float vp[16],
+		      VkExtent2D e)
+{
+	struct gfx_push p;
 	for (int pass = 0; pass < 2; pass++) {
 		bool bound = false;
 		for (uint32_t i = 0; i < d->ninst; i++) {
@@ -145,8 +194,10 @@ static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_
 						  d->pipe[pass == 0 ? GFX_PIPE_WIRE : GFX_PIPE_DOT]);
 				bound = true;
 			}
-			memcpy(p.model, l->inst[i].model, sizeof p.model);
-			memcpy(p.color, pass == 0 ? wire_edge_color : wire_vertex_color, sizeof p.color);
+			float mvp[16];
+			gfx_mat4_mul(mvp, vp, l->inst[i].model);
+			flat_push(&p, mvp, GFX_NUDGE_WIRE, GFX_WIRE_DOT_PX, e,
+				  pass == 0 ? wire_edge_color : wire_vertex_color);
 			push(cmd, d, &p);
 			VkDeviceSize off = 0;
 			vkCmdBindVertexBuffers(cmd, 0, 1, &gm->wbuf.buf, &off);
@@ -161,15 +212,14 @@ static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_
 	}
 }
 
-static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, uint32_t view)
+static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, const float vp[16], VkExtent2D e)
 {
 	VkBuffer ob = d->slot[d->cur].overlay.buf;
-	struct gfx_push p = { .view_index = view, .nudge = GFX_NUDGE_OVERLAY };
-	gfx_mat4_identity(p.model);
+	struct gfx_push p;
 	if (d->ntri) {
 		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OTRI]);
-		p.material = 1; /* shaded */
-		p.nudge = 0;
+		flat_push(&p, vp, 0, 0, e, NULL);
+		p.nm[1][0] = 1; /* shaded */
 		push(cmd, d, &p);
 		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->tri_off);
 		vkCmdDraw(cmd, d->ntri, 1, 0, 0);
@@ -177,8 +227,7 @@ static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, uint32_t view)
 	}
 	if (d->nline) {
 		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OLINE]);
-		p.material = 0;
-		p.nudge = GFX_NUDGE_OVERLAY;
+		flat_push(&p, vp, GFX_NUDGE_OVERLAY, 0, e, NULL);
 		push(cmd, d, &p);
 		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->line_off);
 		vkCmdDraw(cmd, d->nline, 1, 0, 0);
@@ -186,8 +235,7 @@ static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, uint32_t view)
 	}
 	if (d->nseg) {
 		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_SEG]);
-		p.material = 0;
-		p.nudge = GFX_NUDGE_WIRE;
+		flat_push(&p, vp, GFX_NUDGE_WIRE, 0, e, NULL);
 		push(cmd, d, &p);
 		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->seg_off);
 		vkCmdDraw(cmd, 6, d->nseg, 0, 0);
@@ -201,8 +249,7 @@ int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_li
 	if (!d->recording || !d->prepared || !l || !t || !v || view_index >= GFX_VIEWS_MAX ||
 	    t->extent.width == 0 || t->extent.height == 0 || l->ninst != d->ninst)
 		return -EINVAL;
-	/* One record per view and frame: the view's data lives in the frame
-	 * buffer until the GPU reads it. */
+	/* One record per view and frame (each view has one depth image). */
 	if (d->recorded & (1u << view_index))
 		return -EINVAL;
 	if (t->format != d->cfg.color_format) {
@@ -215,15 +262,8 @@ int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_li
 		return r;
 	d->recorded |= 1u << view_index;
 	struct gfx_slot *s = &d->slot[d->cur];
-	struct gfx_view_gpu vg;
-	gfx_mat4_mul(vg.viewproj, v->proj, v->view);
-	memcpy(vg.eye, v->eye, sizeof v->eye);
-	vg.eye[3] = 1.0f;
-	vg.viewport[0] = (float)t->extent.width;
-	vg.viewport[1] = (float)t->extent.height;
-	vg.viewport[2] = 1.0f / (float)t->extent.width;
-	vg.viewport[3] = 1.0f / (float)t->extent.height;
-	gfx_draw_frame_write(d, cmd, offsetof(struct gfx_frame_gpu, view) + view_index * sizeof vg, &vg, sizeof vg);
+	float vp[16];
+	gfx_mat4_mul(vp, v->proj, v->view);
 
 	target_begin(cmd, t, d->depth[view_index].image);
 	VkClearValue clear = { .color = { .float32 = { l->clear[0], l->clear[1], l->clear[2], l->clear[3] } } };
@@ -255,15 +295,15 @@ int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_li
 		.pDepthAttachment = &da,
 	};
 	vkCmdBeginRendering(cmd, &ri);
-	VkViewport vp = { 0, 0, (float)t->extent.width, (float)t->extent.height, 0.0f, 1.0f };
+	VkViewport port = { 0, 0, (float)t->extent.width, (float)t->extent.height, 0.0f, 1.0f };
 	VkRect2D sc = { { 0, 0 }, t->extent };
-	vkCmdSetViewport(cmd, 0, 1, &vp);
+	vkCmdSetViewport(cmd, 0, 1, &port);
 	vkCmdSetScissor(cmd, 0, 1, &sc);
 	vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->layout, 0, 1, &s->set, 0, NULL);
-	draw_instances(d, cmd, l, view_index);
-	draw_face_marks(d, cmd, l, view_index);
-	draw_wire(d, cmd, l, view_index);
-	draw_overlay(d, cmd, view_index);
+	draw_instances(d, cmd, l, vp);
+	draw_face_marks(d, cmd, l, vp);
+	draw_wire(d, cmd, l, vp, t->extent);
+	draw_overlay(d, cmd, vp, t->extent);
 	vkCmdEndRendering(cmd);
 	target_end(cmd, t);
 	return 0;

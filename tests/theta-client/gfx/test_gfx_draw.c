@@ -335,6 +335,26 @@ static void material_zero_faces_use_the_instances_material(void **state)
 	expect_rgb(c, x, y, want, 3, "material-0 face");
 }
 
+static void open_mesh_is_lit_alike_from_behind(void **state)
+{
+	struct ctx *c = *state;
+	/* Only the fixture's first face: z = 0, facing -z, material 0. The
+	 * camera at +z sees its back, lit as if it faced the camera. */
+	struct th_mesh m;
+	mf_build_cube(&m, NULL, 1);
+	c->inst[0].mesh = &m;
+	c->inst[0].mesh_key = CUBE_KEY + 2;
+	render(c);
+	const float centre[3] = { 0, 0, -0.5f }, toward[3] = { 0, 0, 1 };
+	float want[3];
+	shaded(c, c->inst[0].material, toward, want);
+	int x, y;
+	project(&c->view, centre, &x, &y);
+	expect_rgb(c, x, y, want, 3, "the back of an open face");
+	c->inst[0].mesh = &c->cube;
+	th_mesh_fini(&m);
+}
+
 static void smooth_shading_varies_across_a_face(void **state)
 {
 	struct ctx *c = *state;
@@ -691,6 +711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flat_faces_have_their_material_shaded_evenly, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(material_zero_faces_use_the_instances_material, case_setup,
 						case_teardown),
+		cmocka_unit_test_setup_teardown(open_mesh_is_lit_alike_from_behind, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(smooth_shading_varies_across_a_face, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(tint_blends_the_whole_object, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(marked_face_has_the_mark_colour, case_setup, case_teardown),

@@ -1,7 +1,7 @@
 #version 450
-// Wire vertices (edit modes): a square of pc.size pixels per wire position
-// (instance rate; 6 vertices each). Free slots (gfx_mesh puts them at
-// 1e9) are dropped.
+// Wire vertices (edit modes): a square of pc.nm[0].y pixels per wire
+// position (instance rate; 6 vertices each). Free slots (gfx_mesh puts
+// them at 1e9) are dropped.
 #extension GL_GOOGLE_include_directive : require
 #include "frame.glsl"
 
@@ -15,8 +15,7 @@ void main()
 		gl_Position = vec4(2.0, 2.0, 2.0, 1.0); /* outside the clip volume */
 		return;
 	}
-	gfx_view_data v = fr.view[pc.view_index];
-	vec4 p = gfx_nudge(v.viewproj * (pc.model * vec4(in_pos, 1.0)), pc.nudge);
-	p.xy += corner[gl_VertexIndex] * pc.size * v.viewport.zw * p.w;
+	vec4 p = gfx_nudge(pc.mvp * vec4(in_pos, 1.0), pc.nm[0].x);
+	p.xy += corner[gl_VertexIndex] * pc.nm[0].y * pc.nm[0].zw * p.w;
 	gl_Position = p;
 }

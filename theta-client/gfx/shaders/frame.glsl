@@ -1,51 +1,56 @@
-// What every shader of gfx_draw.c shares: the frame's storage buffer (one per
-// frame slot, written by the CPU before submit) and the push constants
-// (struct gfx_push in gfx_draw.c, 96 bytes). Included, not compiled alone.
+// What every shader of gfx_draw.c shares. Included, not compiled alone.
+//
+// The push constants (struct gfx_push in gfx_draw_int.h, 128 bytes): the
+// model -> clip matrix of this view, three vec4 whose meaning depends on the
+// pipeline, and a colour:
+//   mesh.vert / lit.frag: nm = the normal matrix's columns (model -> world),
+//     nm[0].w the instance's material (its bits); color = the tint (rgb,
+//     strength in a), or a marked face's colour;
+//   wire, dot, seg, overlay: nm[0] = (depth pull, dot size in pixels,
+//     1 / width, 1 / height), nm[1].x = 1: shade (overlay triangles);
+//     color = the colour (wire, dot).
+layout(push_constant) uniform gfx_push {
+	mat4 mvp;
+	vec4 nm[3];
+	vec4 color;
+} pc;
 
-struct gfx_view_data {
-	mat4 viewproj;  // world -> clip
-	vec4 eye;       // xyz: world position
-	vec4 viewport;  // width, height, 1 / width, 1 / height (pixels)
-};
-
+// The material table (one per frame slot): base colours, linear rgba.
 layout(std430, set = 0, binding = 0) readonly buffer gfx_frame {
-	gfx_view_data view[2];
-	vec4 light;          // xyz: towards the key light (unit), w: key strength
-	vec4 ambient;        // x: ambient below, y: ambient above
-	uvec4 flags;         // x: 1 = encode sRGB in the shader (UNORM target)
-	vec4 material[256];  // base colours, linear rgba
+	vec4 material[256];
 } fr;
 
-layout(push_constant) uniform gfx_push {
-	mat4 model;       // object -> world
-	vec4 color;       // lit: tint (rgb, strength in a); else the colour
-	uint material;    // lit: the instance's material; overlay triangles: 1 = shade
-	uint view_index;  // into fr.view
-	float nudge;      // clip-space depth pulled toward the eye (lines, dots)
-	float size;       // wire dots: pixels
-} pc;
+// 1: the target is UNORM, the shader encodes sRGB (set at pipeline creation).
+layout(constant_id = 0) const uint GFX_ENCODE_SRGB = 0u;
 
 vec3 gfx_encode(vec3 c)
 {
-	if (fr.flags.x == 0u)
+	if (GFX_ENCODE_SRGB == 0u)
 		return c;
 	vec3 lo = c * 12.92;
 	vec3 hi = 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055;
 	return mix(hi, lo, lessThanEqual(c, vec3(0.0031308)));
 }
 
-// The one lighting model (docs/rendering.md, "Drawing"): a hemisphere
-// ambient from below to above plus one directional key light, Lambert.
+// The one lighting model (docs/rendering.md, "Drawing"; gfx_draw_shade in
+// gfx_draw.c is the same on the CPU, and test_gfx_draw compares the two): a
+// hemisphere ambient from below to above plus one directional key light
+// (above, in front, to the right), Lambert.
+const vec3 GFX_KEY_DIR = vec3(0.35, 0.85, 0.40); // normalised below
+const float GFX_KEY_STRENGTH = 0.65;
+const float GFX_AMBIENT_BELOW = 0.20;
+const float GFX_AMBIENT_ABOVE = 0.40;
+
 vec3 gfx_shade(vec3 base, vec3 n)
 {
-	float amb = mix(fr.ambient.x, fr.ambient.y, n.y * 0.5 + 0.5);
-	float key = max(dot(n, fr.light.xyz), 0.0) * fr.light.w;
+	float amb = mix(GFX_AMBIENT_BELOW, GFX_AMBIENT_ABOVE, n.y * 0.5 + 0.5);
+	float key = max(dot(n, normalize(GFX_KEY_DIR)), 0.0) * GFX_KEY_STRENGTH;
 	return base * (amb + key);
 }
 
-// Pulls a clip position toward the eye by `nudge` in depth (0 near .. 1 far).
-vec4 gfx_nudge(vec4 p, float nudge)
+// Pulls a clip position toward the eye by `pull` in depth (0 near .. 1 far).
+vec4 gfx_nudge(vec4 p, float pull)
 {
-	p.z = max(p.z - nudge * p.w, 0.0);
+	p.z = max(p.z - pull * p.w, 0.0);
 	return p;
 }

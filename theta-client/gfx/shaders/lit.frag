@@ -5,17 +5,16 @@
 #extension GL_GOOGLE_include_directive : require
 #include "frame.glsl"
 
-layout(location = 0) in vec3 in_to_eye;
-layout(location = 1) in vec3 in_wnormal;
-layout(location = 2) flat in vec4 in_base;
+layout(location = 0) in vec3 in_wnormal;
+layout(location = 1) flat in vec4 in_base;
 
 layout(location = 0) out vec4 out_color;
 
 void main()
 {
+	// Both sides lit alike: seen from behind, the normal turns to the eye.
 	vec3 n = normalize(in_wnormal);
-	// Both sides lit alike: a face seen from behind turns its normal to the eye.
-	if (dot(n, in_to_eye) < 0.0)
+	if (!gl_FrontFacing)
 		n = -n;
 	vec3 c = gfx_shade(in_base.rgb, n);
 	c = mix(c, pc.color.rgb, pc.color.a);

@@ -14,5 +14,5 @@ void main()
 {
 	out_color = in_color;
 	out_wpos = in_pos;
-	gl_Position = gfx_nudge(fr.view[pc.view_index].viewproj * vec4(in_pos, 1.0), pc.nudge);
+	gl_Position = gfx_nudge(pc.mvp * vec4(in_pos, 1.0), pc.nm[0].x);
 }

@@ -8,6 +8,5 @@ layout(location = 0) in vec3 in_pos;
 
 void main()
 {
-	vec4 p = fr.view[pc.view_index].viewproj * (pc.model * vec4(in_pos, 1.0));
-	gl_Position = gfx_nudge(p, pc.nudge);
+	gl_Position = gfx_nudge(pc.mvp * vec4(in_pos, 1.0), pc.nm[0].x);
 }
