@@ -95,15 +95,17 @@ static void normal_matrix(const float m[16], float nm[3][4])
 		return;
 	}
 	float s = 1.0f / det;
-	/* The cofactor matrix over det is the inverse transpose. Column k, row r. */
+	/* The cofactor matrix over det is the inverse transpose: column k holds
+	 * the cofactors C(0, k), C(1, k), C(2, k) of rows 0 a b c, 1 dd e f,
+	 * 2 g h i. */
 	nm[0][0] = A * s;
-	nm[0][1] = B * s;
-	nm[0][2] = C * s;
-	nm[1][0] = -(b * i - c * h) * s;
+	nm[0][1] = -(b * i - c * h) * s;
+	nm[0][2] = (b * f - c * e) * s;
+	nm[1][0] = B * s;
 	nm[1][1] = (a * i - c * g) * s;
-	nm[1][2] = -(a * h - b * g) * s;
-	nm[2][0] = (b * f - c * e) * s;
-	nm[2][1] = -(a * f - c * dd) * s;
+	nm[1][2] = -(a * f - c * dd) * s;
+	nm[2][0] = C * s;
+	nm[2][1] = -(a * h - b * g) * s;
 	nm[2][2] = (a * e - b * dd) * s;
 }
 

@@ -335,6 +335,50 @@ static void material_zero_faces_use_the_instances_material(void **state)
 	expect_rgb(c, x, y, want, 3, "material-0 face");
 }
 
+static void turned_and_stretched_instances_are_lit_by_their_turned_normals(void **state)
+{
+	struct ctx *c = *state;
+	/* Turned 70 degrees about y and 40 about x, stretched 1.4 x 0.7 x 1.1
+	 * along its own axes, the cube centred first. */
+	const float t[3] = { 0.1f, 0.0f, -0.1f }, s[3] = { 1.4f, 0.7f, 1.1f }, centre_t[3] = { -0.5f, -0.5f, -0.5f };
+	const float qy[4] = { 0, sinf(0.611f), 0, cosf(0.611f) }, qx[4] = { sinf(0.349f), 0, 0, cosf(0.349f) };
+	float q[4] = { /* qy * qx */
+		qy[3] * qx[0] + qy[0] * qx[3] + qy[1] * qx[2] - qy[2] * qx[1],
+		qy[3] * qx[1] - qy[0] * qx[2] + qy[1] * qx[3] + qy[2] * qx[0],
+		qy[3] * qx[2] + qy[0] * qx[1] - qy[1] * qx[0] + qy[2] * qx[3],
+		qy[3] * qx[3] - qy[0] * qx[0] - qy[1] * qx[1] - qy[2] * qx[2],
+	};
+	const float q0[4] = { 0, 0, 0, 1 };
+	float trs[16], centre[16], rot[16];
+	gfx_mat4_trs(trs, t, q, s);
+	gfx_mat4_trs(centre, centre_t, q0, NULL);
+	gfx_mat4_mul(c->inst[0].model, trs, centre);
+	gfx_mat4_trs(rot, t, q, NULL);
+	render(c);
+	unsigned checked = 0;
+	for (unsigned f = 0; f < 6; f++) {
+		struct face_geo g = face_geo(f, 0.5f, 0.5f);
+		/* The local face centre (fixture coordinates) to world; its normal
+		 * turned by the rotation alone (scaling along the cube's own axes
+		 * keeps a face's normal). */
+		float local[3] = { g.centre[0] + 0.5f, g.centre[1] + 0.5f, g.centre[2] + 0.5f }, w[3], n[3];
+		gfx_mat4_apply_point(c->inst[0].model, local, w);
+		for (int r = 0; r < 3; r++)
+			n[r] = rot[r] * g.n[0] + rot[4 + r] * g.n[1] + rot[8 + r] * g.n[2];
+		float to_eye[3] = { eye_pos[0] - w[0], eye_pos[1] - w[1], eye_pos[2] - w[2] };
+		float len = sqrtf(to_eye[0] * to_eye[0] + to_eye[1] * to_eye[1] + to_eye[2] * to_eye[2]);
+		if ((n[0] * to_eye[0] + n[1] * to_eye[1] + n[2] * to_eye[2]) / len < 0.3f)
+			continue; /* seen edge on or from behind */
+		float want[3];
+		shaded(c, f, n, want);
+		int x, y;
+		project(&c->view, w, &x, &y);
+		expect_rgb(c, x, y, want, 3, "face of the turned cube");
+		checked++;
+	}
+	assert_true(checked >= 2);
+}
+
 static void open_mesh_is_lit_alike_from_behind(void **state)
 {
 	struct ctx *c = *state;
@@ -710,6 +754,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(background_is_the_clear_colour, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(flat_faces_have_their_material_shaded_evenly, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(material_zero_faces_use_the_instances_material, case_setup,
+						case_teardown),
+		cmocka_unit_test_setup_teardown(turned_and_stretched_instances_are_lit_by_their_turned_normals, case_setup,
 						case_teardown),
 		cmocka_unit_test_setup_teardown(open_mesh_is_lit_alike_from_behind, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(smooth_shading_varies_across_a_face, case_setup, case_teardown),
