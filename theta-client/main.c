@@ -296,6 +296,7 @@ static void usage(FILE *f)
 		"                      EX,EY,EZ:TX,TY,TZ (an eye looking at a target, metres)\n"
 		"  --stereo            headless: two eyes side by side (--ipd M, default 0.063)\n"
 		"  --no-grid           do not draw the ground grid\n"
+		"  --shading MODE      flat, smooth, or mesh (each object's own setting; default)\n"
 		"  --validation        enable the Vulkan validation layer (THETA_GFX_VALIDATION=1)\n"
 		"  --script FILE       drive input from a script (docs/scripted-input.md)\n"
 		"  --frames N          stop after N frames (default: run until quit)\n"
@@ -348,7 +349,7 @@ int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
 	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
-	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_VALIDATION, OPT_LOSE_DEVICE_AT };
+	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -368,6 +369,7 @@ int main(int argc, char **argv)
 		{ "stereo", no_argument, NULL, OPT_STEREO },
 		{ "ipd", required_argument, NULL, OPT_IPD },
 		{ "no-grid", no_argument, NULL, OPT_NO_GRID },
+		{ "shading", required_argument, NULL, OPT_SHADING },
 		{ "validation", no_argument, NULL, OPT_VALIDATION },
 		{ "lose-device-at", required_argument, NULL, OPT_LOSE_DEVICE_AT },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -456,6 +458,18 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_NO_GRID: go.no_grid = true; break;
+		case OPT_SHADING:
+			if (strcmp(optarg, "flat") == 0)
+				go.shading = GFX_SHADING_FLAT;
+			else if (strcmp(optarg, "smooth") == 0)
+				go.shading = GFX_SHADING_SMOOTH;
+			else if (strcmp(optarg, "mesh") == 0)
+				go.shading = GFX_SHADING_MESH;
+			else {
+				fprintf(stderr, "theta-client: --shading wants flat, smooth or mesh, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case OPT_VALIDATION: go.validation = true; break;
 		case OPT_LOSE_DEVICE_AT:
 			if (parse_u64(optarg, &go.lose_device_at) < 0 || go.lose_device_at == 0) {

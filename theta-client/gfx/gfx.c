@@ -298,6 +298,9 @@ static int gfx_render(struct app_renderer *base, struct sim_world *w, const stru
 	int r = gfx_list_build(&g->list, &in);
 	if (r < 0)
 		return r;
+	if (g->o.shading != GFX_SHADING_MESH)
+		for (uint32_t i = 0; i < g->list.ninst; i++)
+			g->list.inst[i].smooth = g->o.shading == GFX_SHADING_SMOOTH;
 	r = draw_frame(g, v);
 	if (r == -ENODEV || (r < 0 && g->vk && g->vk->lost)) {
 		g->st.skipped++;

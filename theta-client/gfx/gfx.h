@@ -36,6 +36,12 @@ enum gfx_renderer_kind {
 int gfx_renderer_parse(const char *s, enum gfx_renderer_kind *out);
 const char *gfx_renderer_kind_name(enum gfx_renderer_kind k);
 
+enum gfx_shading {
+	GFX_SHADING_MESH = 0, /* each MeshRef's flags (GFX_MESHREF_SMOOTH) */
+	GFX_SHADING_FLAT,
+	GFX_SHADING_SMOOTH,
+};
+
 enum gfx_camera_mode {
 	GFX_CAMERA_AUTO = 0, /* window / headless: frame every instance from the front, above */
 	GFX_CAMERA_HEAD,     /* the local user's head pose (app_view.head) */
@@ -49,6 +55,7 @@ struct gfx_options {
 	uint64_t shot_frame;      /* headless: that frame instead of the last */
 	bool validation;          /* VK_LAYER_KHRONOS_validation (THETA_GFX_VALIDATION=1 too) */
 	bool no_grid;
+	enum gfx_shading shading;
 	enum gfx_camera_mode camera;
 	float eye[3], target[3];  /* GFX_CAMERA_FIXED */
 	float fovy;               /* radians; 0: 60 degrees */

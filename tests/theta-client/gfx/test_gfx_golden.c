@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gfx/gfx.h"
+#include "app/avatars.h"
 #include "gfx/gfx_list.h"
 #include "th_gfxscene.h"
 #include "th_golden.h"
@@ -32,11 +33,13 @@ static struct gfx_options base_options(void)
 
 /* Renders FRAMES frames of s with o; the last frame's pixels copied to
  * *px (w x h). The renderer's stats in *st. */
+static const struct app_avatars *the_avatars; /* the test's, or NULL */
+
 static uint8_t *render(struct gs *s, const struct gfx_options *o, uint32_t frames, uint32_t *w, uint32_t *h,
 		       struct gfx_renderer_stats *st)
 {
 	struct app_renderer *r = NULL;
-	const struct gfx_sources src = { .scene = s->scene };
+	const struct gfx_sources src = { .scene = s->scene, .avatars = the_avatars };
 	assert_int_equal(gfx_renderer_create(o, s->w, &src, &r), 0);
 	assert_string_equal(gfx_renderer_backend(r), "headless");
 	for (uint32_t f = 0; f < frames; f++) {
@@ -106,6 +109,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	the_avatars = NULL;
 	struct gs *s = *state;
 	gs_fini(s);
 	free(s);
@@ -212,6 +216,72 @@ static void the_grid(void **state)
 	check("gfx_grid", s, &o);
 }
 
+/* Flat and smooth shading of one sphere: the same outline, different
+ * insides (the flat one shows its facets). */
+static void flat_and_smooth_shading(void **state)
+{
+	struct gs *s = *state;
+	struct th_prim pp;
+	th_prim_defaults(&pp, TH_PRIM_UVSPHERE);
+	pp.radius = 0.4f;
+	pp.segments = 16;
+	pp.rings = 10;
+	assert_int_equal(gs_primitive(s, &s->a, &pp, (const float[3]){ 0, 0.4f, 0 }, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(gs_sync(s), 0);
+	struct gfx_options o = base_options();
+	o.no_grid = true;
+	o.shading = GFX_SHADING_FLAT;
+	uint32_t w, h;
+	struct gfx_renderer_stats st;
+	uint8_t *flat = render(s, &o, FRAMES, &w, &h, &st);
+	th_golden_check("gfx_sphere_flat", flat, w, h, &TH_GOLDEN_TOLERANCE);
+	o.shading = GFX_SHADING_SMOOTH;
+	uint8_t *smooth = render(s, &o, FRAMES, &w, &h, &st);
+	th_golden_check("gfx_sphere_smooth", smooth, w, h, &TH_GOLDEN_TOLERANCE);
+	size_t differ = 0;
+	for (size_t i = 0; i < (size_t)w * h * 4; i++)
+		differ += abs(flat[i] - smooth[i]) > 8;
+	assert_true(differ > 500);
+	free(flat);
+	free(smooth);
+}
+
+/* Two other users on the grid: head boxes and hands in their own hues. */
+static void the_grid_and_avatars(void **state)
+{
+	struct gs *s = *state;
+	assert_int_equal(gs_sync(s), 0);
+	struct app_avatars *av;
+	assert_int_equal(app_avatars_create(&av), 0);
+	static const struct {
+		uint64_t entity;
+		uint32_t part;
+		float p[3];
+	} poses[] = {
+		{ 0x1111, PROTO_IPC_POSE_F_HEAD, { -0.5f, 1.1f, -0.6f } },
+		{ 0x1111, PROTO_IPC_POSE_F_LEFT, { -0.75f, 0.8f, -0.45f } },
+		{ 0x1111, PROTO_IPC_POSE_F_RIGHT, { -0.25f, 0.8f, -0.45f } },
+		{ 0x2222, PROTO_IPC_POSE_F_HEAD, { 0.55f, 1.2f, -0.3f } },
+		{ 0x2222, PROTO_IPC_POSE_F_RIGHT, { 0.35f, 0.9f, -0.1f } },
+	};
+	for (size_t i = 0; i < sizeof poses / sizeof poses[0]; i++) {
+		struct proto_ipc_pose_update u = { .entity = poses[i].entity, .t_ns = 1000 + i,
+						   .px = poses[i].p[0], .py = poses[i].p[1], .pz = poses[i].p[2],
+						   .qw = 1, .flags = poses[i].part | PROTO_IPC_POSE_F_TRACKED };
+		assert_int_equal(app_avatars_on_pose(av, &u, 1000 + i), 0);
+	}
+	assert_int_equal(app_avatars_count(av), 2);
+	the_avatars = av;
+	struct gfx_options o = base_options();
+	o.eye[0] = 0.2f;
+	o.eye[1] = 1.5f;
+	o.eye[2] = 2.0f;
+	o.target[1] = 0.7f;
+	check("gfx_grid_avatars", s, &o);
+	the_avatars = NULL;
+	app_avatars_destroy(&av);
+}
+
 /* A device loss in the middle: the renderer is rebuilt, the world is not
  * touched, and the next frames look as before. */
 static void a_lost_device_is_rebuilt(void **state)
@@ -242,6 +312,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(two_users_selections, setup, teardown),
 		cmocka_unit_test_setup_teardown(stereo_eyes_differ_by_the_ipd, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_grid, setup, teardown),
+		cmocka_unit_test_setup_teardown(flat_and_smooth_shading, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_grid_and_avatars, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_device_is_rebuilt, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("gfx golden images", tests, NULL, NULL);
