@@ -217,7 +217,7 @@ static int create_instance(struct gfx_vk *vk, const struct gfx_vk_config *c)
 		exts[n++] = c->instance_exts[i];
 	if (c->validation) {
 		if (!has_layer(GFX_VK_LAYER)) {
-			th_err("gfx: validation asked for but %s is not installed (Debian: vulkan-validationlayers)",
+			th_err("gfx: validation was asked for, but %s is not installed (Debian: vulkan-validationlayers)",
 			       GFX_VK_LAYER);
 			return -ENOTSUP;
 		}

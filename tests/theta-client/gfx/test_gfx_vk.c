@@ -170,6 +170,27 @@ static void device_by_name_and_refusals(void **state)
 	assert_null(vk);
 }
 
+/* Validation asked for where the layer is not installed: one line, -ENOTSUP.
+ * VK_LAYER_PATH replaces the loader's search path for explicit layers. */
+static void missing_layer_is_said(void **state)
+{
+	const char *old = getenv("VK_LAYER_PATH");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("VK_LAYER_PATH", "/nonexistent/theta-no-layers", 1);
+	struct gfx_vk *vk = NULL;
+	int rc = gfx_vk_create(&(struct gfx_vk_config){ .validation = true }, &vk);
+	if (saved) {
+		setenv("VK_LAYER_PATH", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("VK_LAYER_PATH");
+	}
+	assert_int_equal(rc, -ENOTSUP);
+	assert_null(vk);
+	vk = make_validated(); /* and it is found again */
+	done(&vk);
+}
+
 static void pick_ranks_by_type_then_index(void **state)
 {
 	struct gfx_vk_device_info d[4] = {
@@ -437,6 +458,7 @@ int main(void)
 		cmocka_unit_test(messenger_counts_a_deliberate_error),
 		cmocka_unit_test(sync_validation_on_request),
 		cmocka_unit_test(device_by_name_and_refusals),
+		cmocka_unit_test(missing_layer_is_said),
 		cmocka_unit_test(pick_ranks_by_type_then_index),
 		cmocka_unit_test(buffers_copy_through_device_memory),
 		cmocka_unit_test(image_clears_and_reads_back),
