@@ -13,10 +13,11 @@
 #include "gfx/gfx_math.h"
 #include "th_log.h"
 
-/* Depth pulled toward the eye (0 near .. 1 far) for what lies on faces:
- * the wire, the grid, marks. */
-#define GFX_NUDGE_WIRE 2e-4f
-#define GFX_NUDGE_OVERLAY 5e-5f
+/* What lies on faces is pulled toward the eye by this fraction of its
+ * distance (frame.glsl's gfx_nudge): the wire and marks 4 mm a metre, the
+ * grid 1 mm a metre. */
+#define GFX_NUDGE_WIRE 0.004f
+#define GFX_NUDGE_OVERLAY 0.001f
 #define GFX_WIRE_DOT_PX 6.0f
 static const float wire_edge_color[4] = { 0.02f, 0.02f, 0.02f, 1.0f };
 static const float wire_vertex_color[4] = { 0.95f, 0.55f, 0.05f, 1.0f };

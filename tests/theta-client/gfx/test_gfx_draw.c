@@ -501,6 +501,16 @@ static void wire_draws_edges_and_vertices(void **state)
 	expect_rgb(c, x, y, orange, 2, "wire vertex");
 	project(&c->view, mid67, &x, &y);
 	expect_near(c, x, y, 1, near_black, 4, "wire edge");
+	/* A hidden edge (1-4, at the back) stays hidden: pulled toward the eye
+	 * by a fraction of its distance, not through the cube. */
+	const float mid14[3] = { -0.5f, 0.0f, -0.5f };
+	project(&c->view, mid14, &x, &y);
+	for (int dy = -1; dy <= 1; dy++)
+		for (int dx = -1; dx <= 1; dx++) {
+			const uint8_t *q = pixel(c, x + dx, y + dy);
+			if (q[0] < 40 && q[1] < 40 && q[2] < 40)
+				fail_msg("a hidden wire edge shows at (%d, %d)", x + dx, y + dy);
+		}
 	/* Away from edges the face shows. */
 	struct face_geo g = face_geo(5, 0.5f, 0.5f);
 	float s[3];

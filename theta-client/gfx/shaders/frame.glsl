@@ -6,7 +6,8 @@
 //   mesh.vert / lit.frag: nm = the normal matrix's columns (model -> world),
 //     nm[0].w the instance's material (its bits); color = the tint (rgb,
 //     strength in a), or a marked face's colour;
-//   wire, dot, seg, overlay: nm[0] = (depth pull, dot size in pixels,
+//   wire, dot, seg, overlay: nm[0] = (depth pull (a fraction of the
+//     distance), dot size in pixels,
 //     1 / width, 1 / height), nm[1].x = 1: shade (overlay triangles);
 //     color = the colour (wire, dot).
 layout(push_constant) uniform gfx_push {
@@ -48,9 +49,12 @@ vec3 gfx_shade(vec3 base, vec3 n)
 	return base * (amb + key);
 }
 
-// Pulls a clip position toward the eye by `pull` in depth (0 near .. 1 far).
+// Pulls a clip position toward the eye by the fraction `pull` of its
+// distance, in depth only: with depth d = z / w (0 near .. 1 far, far >>
+// near), moving a point to (1 - pull) of its distance gives about
+// d - pull * (1 - d), whatever the near plane is.
 vec4 gfx_nudge(vec4 p, float pull)
 {
-	p.z = max(p.z - pull * p.w, 0.0);
+	p.z = max(p.z - pull * (p.w - p.z), 0.0);
 	return p;
 }
