@@ -511,6 +511,39 @@ static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
 	scene_down(t);
 }
 
+/* The whole client: theta-client --renderer xr (gfx.c choosing the
+ * backend, the loop paced by xrWaitFrame) until the runtime ends the
+ * session after 90 frames; no daemon (the link retries, frames go on). */
+static void theta_client_renders_in_the_headset_until_the_runtime_ends_the_session(void **state)
+{
+	struct xt *t = *state;
+	const char *argv[] = { th_bin("theta-client"), "--renderer", "xr", "--validation", "--runtime-dir", t->dir, NULL };
+	static char out[1 << 14], err[1 << 16];
+	int rc = th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, 120000);
+	if (rc != 0)
+		fprintf(stderr, "theta-client exit %d:\n%s", rc, err);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(err, "OpenXR: the session ended"));
+	const char *stats = strstr(out, "renderer xr,"); /* the summary on stdout */
+	assert_non_null(stats);
+	assert_non_null(strstr(stats, " 0 validation messages"));
+	char *rec = record(t);
+	assert_clean_exit(rec);
+	assert_int_equal(lines(rec, "state id=1 to=FOCUSED"), 1);
+	assert_int_equal(lines(rec, "layer frame="), XT_FRAMES);
+	free(rec);
+	uint8_t *left = capture(t, XT_FRAMES, "left"), *right = capture(t, XT_FRAMES, "right");
+	/* No scene without a daemon: the grid, below the horizon, in each eye. */
+	uint32_t nl = 0, nr = 0, above = 0;
+	mean_x_unlike_background(left, XT_EYE_H / 2 + 2, XT_EYE_H, &nl);
+	mean_x_unlike_background(right, XT_EYE_H / 2 + 2, XT_EYE_H, &nr);
+	mean_x_unlike_background(left, 0, XT_EYE_H / 2 - 2, &above);
+	assert_true(nl > XT_EYE_W && nr > XT_EYE_W);
+	assert_int_equal(above, 0);
+	free(left);
+	free(right);
+}
+
 /* fd 2 into a file while f runs; what was written comes back in out. */
 static int with_stderr(int (*f)(struct gfx_backend **), struct gfx_backend **b, char *out, size_t len)
 {
@@ -590,6 +623,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(without_a_stage_space_the_local_space_is_used, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_client_quitting_asks_the_runtime_and_exits_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_device_gets_a_new_session_on_the_new_context, setup, teardown),
+		cmocka_unit_test_setup_teardown(theta_client_renders_in_the_headset_until_the_runtime_ends_the_session,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(without_a_runtime_create_says_so_in_one_line_and_gives_enxio, setup,
 						teardown),
 	};
