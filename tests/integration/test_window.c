@@ -1,0 +1,121 @@
+/* theta-client in a window, as a person on a desktop starts it: on a
+ * private Xvfb with no OpenXR runtime the automatic choice is the window;
+ * it renders with the validation layer on and not one message, writes its
+ * screenshot from the presented image, and that image is what the
+ * headless renderer draws of the same frames. SKIP without Xvfb. */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gfx/gfx_png.h"
+#include "th_golden.h"
+#include "th_harness.h"
+#include "th_xvfb.h"
+
+#define RUN_MS 60000
+#define SIZE "160x96"
+
+static struct th_xvfb xvfb;
+static char dir[PATH_MAX];
+static char out[65536], err[65536];
+
+/* No runtime manifest anywhere: the loader finds no OpenXR runtime. */
+static const char *const no_xr_env[] = { "XR_RUNTIME_JSON=/nonexistent/openxr_runtime.json", "THETA_RUNTIME_DIR=",
+					 NULL };
+
+static int client(const char *const *args)
+{
+	const char *argv[32];
+	int n = 0;
+	argv[n++] = th_bin("theta-client");
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return th_run(argv, no_xr_env, -1, out, sizeof out, err, sizeof err, RUN_MS);
+}
+
+static uint8_t *read_png(const char *path, uint32_t *w, uint32_t *h)
+{
+	uint8_t *px = NULL;
+	char why[GFX_PNG_WHY_MAX];
+	if (gfx_png_read(path, &px, w, h, why, sizeof why) < 0)
+		fail_msg("%s: %s", path, why);
+	return px;
+}
+
+static void auto_shows_the_scene_in_a_window_like_headless(void **state)
+{
+	char win_png[PATH_MAX + 16], head_png[PATH_MAX + 16];
+	snprintf(win_png, sizeof win_png, "%s/window.png", dir);
+	snprintf(head_png, sizeof head_png, "%s/headless.png", dir);
+
+	const char *a[] = { "--frames", "4", "--no-pacing", "--size", SIZE, "--validation", "--screenshot", win_png,
+			    NULL };
+	int rc = client(a);
+	if (rc != 0)
+		fail_msg("theta-client exited %d: %s", rc, err);
+	assert_non_null(strstr(out, "renderer window, 4 frames drawn"));
+	assert_non_null(strstr(out, " 0 validation messages"));
+
+	const char *b[] = { "--headless", "--frames", "4", "--no-pacing", "--size", SIZE, "--validation",
+			    "--screenshot", head_png, NULL };
+	rc = client(b);
+	if (rc != 0)
+		fail_msg("theta-client --headless exited %d: %s", rc, err);
+	assert_non_null(strstr(out, "renderer headless, 4 frames drawn"));
+
+	uint32_t ww, wh, hw, hh;
+	uint8_t *wpx = read_png(win_png, &ww, &wh);
+	uint8_t *hpx = read_png(head_png, &hw, &hh);
+	assert_int_equal(ww, 160);
+	assert_int_equal(wh, 96);
+	assert_int_equal(hw, ww);
+	assert_int_equal(hh, wh);
+	/* The same camera, size and sRGB encoding: the same picture, to the
+	 * tolerance goldens get (the window's is BGRA swizzled back). */
+	struct gfx_png_compare_result cr;
+	if (!gfx_png_compare(wpx, hpx, ww, wh, &TH_GOLDEN_TOLERANCE, &cr)) {
+		char why[256];
+		gfx_png_compare_describe(&cr, &TH_GOLDEN_TOLERANCE, why, sizeof why);
+		fail_msg("the window's screenshot differs from the headless one: %s", why);
+	}
+	/* and it is not an empty picture: more than one colour */
+	bool varied = false;
+	for (size_t i = 1; i < (size_t)ww * wh && !varied; i++)
+		varied = memcmp(wpx + i * 4, wpx, 4) != 0;
+	assert_true(varied);
+	free(wpx);
+	free(hpx);
+}
+
+static int group_setup(void **state)
+{
+	if (th_mkdtemp(dir, sizeof dir) < 0)
+		return -1;
+	return th_xvfb_start(&xvfb, "640x480x24") < 0 ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	th_xvfb_stop(&xvfb);
+	th_rm_rf(dir);
+	return 0;
+}
+
+int main(void)
+{
+	if (!th_xvfb_available()) {
+		printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window test needs an X server\n");
+		return 0;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(auto_shows_the_scene_in_a_window_like_headless),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
