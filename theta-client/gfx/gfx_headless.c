@@ -101,12 +101,17 @@ static int collect(struct headless *h)
 	if (h->vk->lost)
 		return -ENODEV;
 	int rc;
-	if (h->pending_fence)
-		rc = gfx_vk_check(h->vk,
-				  vkWaitForFences(h->vk->device, 1, &h->pending_fence, VK_TRUE, GFX_HEADLESS_WAIT_NS),
-				  "vkWaitForFences (headless readback)");
-	else
+	if (h->pending_fence) {
+		VkResult r = vkWaitForFences(h->vk->device, 1, &h->pending_fence, VK_TRUE, GFX_HEADLESS_WAIT_NS);
+		if (r == VK_TIMEOUT) {
+			th_err("gfx: headless: frame %llu did not finish in %llu s", (unsigned long long)h->pending_frame,
+			       GFX_HEADLESS_WAIT_NS / 1000000000ull);
+			return -ETIMEDOUT;
+		}
+		rc = gfx_vk_check(h->vk, r, "vkWaitForFences (headless readback)");
+	} else {
 		rc = gfx_vk_check(h->vk, vkQueueWaitIdle(h->vk->queue), "vkQueueWaitIdle (headless readback)");
+	}
 	if (rc < 0)
 		return rc;
 	memcpy(h->pixels, h->rb[h->pending_slot].map, frame_bytes(h));
