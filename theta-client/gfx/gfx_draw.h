@@ -3,27 +3,31 @@
  * Backends (gfx_backend.h) own the images; this owns everything drawn.
  *
  * Frames in flight: GFX_FRAMES_IN_FLIGHT slots, each with a command
- * buffer, a fence and its own host-visible buffers for per-frame data
- * (instances, overlay vertices). gfx_draw_begin waits for the slot's fence
+ * buffer, a fence and its own buffers for per-frame data (the material
+ * table, written in the command buffer; staging and overlay vertices,
+ * host-visible). gfx_draw_begin waits for the slot's fence
  * (so the CPU runs at most two frames ahead of the GPU), then everything is
  * recorded into that slot's command buffer:
  *   gfx_draw_begin -> gfx_draw_prepare (uploads) -> gfx_draw_record per
  *   view -> [backend records copies] -> gfx_draw_submit.
  *
  * Meshes: one struct gfx_mesh (CPU, gfx_mesh.h) and one device-local vertex,
- * index and wire buffer set per mesh key, grown by doubling. prepare
+ * index and wire buffer set per (mesh key, smooth), grown by doubling
+ * (a replaced buffer is destroyed once the frames using it finished). prepare
  * updates each instance's gfx_mesh and copies only its dirty ranges through
  * a staging ring (vkCmdCopyBuffer regions, then one barrier), or all of it
  * after a rebuild. Meshes no instance used for GFX_DRAW_EVICT_FRAMES frames
  * are freed.
  *
- * Pipelines (dynamic rendering, colour + depth, 1 sample): lit triangles
- * (the material table in a storage buffer; flat or smooth by the vertex
- * normals; tint and marks), marks (selected / hovered faces drawn again
- * with depth EQUAL and blending), wire lines and points, overlay triangles
- * and lines. Shaders are GLSL under gfx/shaders/, compiled to SPIR-V by
- * glslc at build time and embedded (build/gen/gfx/shaders/NAME.vert.h,
- * gfx_spv_NAME_vert[]). */
+ * Pipelines (dynamic rendering, colour + depth, 1 sample, no culling):
+ * lit triangles (one indexed draw per instance, the model-to-clip and
+ * normal matrices in push constants, the material table in a storage
+ * buffer; flat or smooth by the vertex normals; the tint), marked faces
+ * (selected / hovered: the face's indices drawn again with depth EQUAL,
+ * the mark as the tint), wire lines and vertex squares, overlay triangles
+ * and lines, thick segments and dots for edge and vertex marks. Shaders
+ * are GLSL under gfx/shaders/, compiled to SPIR-V by glslc at build time
+ * and embedded (build/gen/gfx/shaders/NAME.vert.h, gfx_spv_NAME_vert[]). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
