@@ -57,6 +57,7 @@ struct xt {
 	float eye[GFX_VIEWS_MAX][3]; /* the last rendered frame's eyes */
 	uint64_t last_display_ns;
 	bool display_time_grew;
+	uint64_t display_ns[XT_FRAMES_MAX]; /* what wait_frame gave each frame that was drawn */
 };
 
 static void runtime_env(const struct xt *t)
@@ -209,6 +210,8 @@ static void run(struct xt *t, uint32_t max)
 		if (f.render) {
 			assert_int_equal(f.nviews, 2);
 			assert_int_equal(f.display_time_ns, display_ns);
+			if (t->rendered < XT_FRAMES_MAX)
+				t->display_ns[t->rendered] = display_ns;
 			for (uint32_t v = 0; v < 2; v++) {
 				assert_int_equal(f.target[v].extent.width, XT_EYE_W);
 				assert_int_equal(f.target[v].extent.height, XT_EYE_H);
@@ -373,6 +376,15 @@ static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void
 	assert_int_equal(lines(rec, want), 1);
 	assert_int_equal(lines(rec, "layer frame="), XT_FRAMES);
 	assert_int_equal(lines(rec, "view frame="), 2 * XT_FRAMES);
+	/* The predicted display time went from xrWaitFrame to the loop
+	 * (wait_frame) and back into xrEndFrame, frame by frame. */
+	for (uint32_t i = 0; i < XT_FRAMES; i++) {
+		char wait[48], end[48];
+		snprintf(wait, sizeof wait, "wait frame=%u ", i + 1);
+		snprintf(end, sizeof end, "end frame=%u ", i + 1);
+		assert_int_equal(value(rec, wait, "display_ns"), (long long)t->display_ns[i]);
+		assert_int_equal(value(rec, end, "display_ns"), (long long)t->display_ns[i]);
+	}
 	free(rec);
 
 	/* What the runtime got: the goldens, and the eyes differ by the IPD:
