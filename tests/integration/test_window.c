@@ -2,7 +2,9 @@
  * private Xvfb with no OpenXR runtime the automatic choice is the window;
  * it renders with the validation layer on and not one message, writes its
  * screenshot from the presented image, and that image is what the
- * headless renderer draws of the same frames. SKIP without Xvfb. */
+ * headless renderer draws of the same frames; the window manager's close
+ * button (WM_DELETE_WINDOW, sent by this test as a window manager would:
+ * Xvfb has none) ends the client cleanly. SKIP without Xvfb. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
 
 #include "gfx/gfx_png.h"
 #include "th_golden.h"
@@ -19,6 +26,8 @@
 #include "th_xvfb.h"
 
 #define RUN_MS 60000
+#define FIND_MS 30000 /* the client's window appearing, on a loaded machine */
+#define FIND_POLL_MS 50
 #define SIZE "160x96"
 
 static struct th_xvfb xvfb;
@@ -94,6 +103,80 @@ static void auto_shows_the_scene_in_a_window_like_headless(void **state)
 	free(hpx);
 }
 
+/* The top-level window named name, or None. */
+static Window find_named(Display *dpy, const char *name)
+{
+	Window root = DefaultRootWindow(dpy), parent, *kids = NULL, found = None;
+	unsigned n = 0;
+	if (!XQueryTree(dpy, root, &root, &parent, &kids, &n))
+		return None;
+	for (unsigned i = 0; i < n && found == None; i++) {
+		char *wm_name = NULL;
+		if (XFetchName(dpy, kids[i], &wm_name) && wm_name) {
+			if (strcmp(wm_name, name) == 0)
+				found = kids[i];
+			XFree(wm_name);
+		}
+	}
+	if (kids)
+		XFree(kids);
+	return found;
+}
+
+static void closing_the_window_ends_the_client(void **state)
+{
+	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
+	snprintf(out_path, sizeof out_path, "%s/close.out", dir);
+	snprintf(err_path, sizeof err_path, "%s/close.err", dir);
+	/* No --frames: it runs until something stops it. */
+	const char *argv[] = { th_bin("theta-client"), "--size", SIZE, "--validation", NULL };
+	pid_t pid = th_spawn(argv, no_xr_env, out_path, err_path);
+	assert_true(pid > 0);
+	Display *dpy = XOpenDisplay(NULL);
+	assert_non_null(dpy);
+	Window win = None;
+	for (int waited = 0; win == None && waited < FIND_MS; waited += FIND_POLL_MS) {
+		win = find_named(dpy, "Theta");
+		if (win == None) {
+			int st;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				char *e = th_slurp(err_path);
+				fail_msg("theta-client exited before its window appeared: %s", e ? e : "");
+			}
+			nanosleep(&(struct timespec){ 0, FIND_POLL_MS * 1000000L }, NULL);
+		}
+	}
+	if (win == None) {
+		kill(pid, SIGKILL);
+		th_wait_pid(pid, RUN_MS, NULL);
+		fail_msg("no window named Theta appeared in %d ms", FIND_MS);
+	}
+	XEvent ev = { 0 };
+	ev.xclient.type = ClientMessage;
+	ev.xclient.window = win;
+	ev.xclient.message_type = XInternAtom(dpy, "WM_PROTOCOLS", False);
+	ev.xclient.format = 32;
+	ev.xclient.data.l[0] = (long)XInternAtom(dpy, "WM_DELETE_WINDOW", False);
+	ev.xclient.data.l[1] = CurrentTime;
+	assert_true(XSendEvent(dpy, win, False, NoEventMask, &ev) != 0);
+	XSync(dpy, False);
+	int st = 0;
+	if (th_wait_pid(pid, RUN_MS, &st) < 0) {
+		kill(pid, SIGKILL);
+		th_wait_pid(pid, RUN_MS, NULL);
+		fail_msg("theta-client did not stop in %d ms after its window was closed", RUN_MS);
+	}
+	XCloseDisplay(dpy);
+	char *o = th_slurp(out_path), *e = th_slurp(err_path);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("theta-client ended with status %d after its window was closed: %s", st, e ? e : "");
+	assert_non_null(o);
+	assert_non_null(strstr(o, "renderer window,"));
+	assert_non_null(strstr(o, " 0 validation messages"));
+	free(o);
+	free(e);
+}
+
 static int group_setup(void **state)
 {
 	if (th_mkdtemp(dir, sizeof dir) < 0)
@@ -116,6 +199,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(auto_shows_the_scene_in_a_window_like_headless),
+		cmocka_unit_test(closing_the_window_ends_the_client),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
