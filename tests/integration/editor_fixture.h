@@ -83,8 +83,20 @@ static const char edf_stamp_a_cube[] =
 /* A theta-client with --history running head then script (written to
  * d->dir/name); its stdout and stderr go to d->dir/client.out and
  * client.err (paths into cout, cerr). Its pid. */
+static inline pid_t edf_spawn_script_with(struct th_daemon_proc *d, const char *name, const char *head,
+					  const char *script, const char *const *extra, char cout[PATH_MAX],
+					  char cerr[PATH_MAX]);
 static inline pid_t edf_spawn_script(struct th_daemon_proc *d, const char *name, const char *head, const char *script,
 				     char cout[PATH_MAX], char cerr[PATH_MAX])
+{
+	return edf_spawn_script_with(d, name, head, script, NULL, cout, cerr);
+}
+
+/* The same with more options after the fixture's (extra: NULL-terminated;
+ * a later --renderer overrides the fixture's null renderer). */
+static inline pid_t edf_spawn_script_with(struct th_daemon_proc *d, const char *name, const char *head,
+					  const char *script, const char *const *extra, char cout[PATH_MAX],
+					  char cerr[PATH_MAX])
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", d->dir, name);
@@ -95,8 +107,14 @@ static inline pid_t edf_spawn_script(struct th_daemon_proc *d, const char *name,
 	assert_int_equal(fclose(f), 0);
 	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
 	snprintf(cerr, PATH_MAX, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer", "null",
-				"--require-daemon", "--script", path, "--history", NULL };
+	const char *cargv[48] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--headless", "--renderer",
+				  "null", "--require-daemon", "--script", path, "--history" };
+	unsigned n = 10;
+	for (unsigned i = 0; extra && extra[i]; i++) {
+		assert_true(n < 47);
+		cargv[n++] = extra[i];
+	}
+	cargv[n] = NULL;
 	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
 	assert_true(pid > 0);
 	return pid;
