@@ -78,38 +78,6 @@ static void test_headless_writes_a_screenshot(void **state)
 	assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", sizeof sig);
 }
 
-/* The headset path through the loop: the real Khronos loader finds the
- * project's test runtime, the session runs to FOCUSED, xrWaitFrame paces
- * (no --no-pacing; the runtime runs unpaced), the runtime ends the session
- * after 90 frames and the client stops cleanly, nothing refused. */
-static void test_openxr_session_ends_the_run(void **state)
-{
-	const char *b = getenv("THETA_BUILD");
-	char xr[PATH_MAX + 64], rec[PATH_MAX + 32], recpath[PATH_MAX + 16];
-	snprintf(xr, sizeof xr, "XR_RUNTIME_JSON=%s/%s/tests/xrt/theta_xrt.json", getenv("PWD") ? getenv("PWD") : ".",
-		 b && *b ? b : "build");
-	snprintf(recpath, sizeof recpath, "%s/xr.rec", dir);
-	snprintf(rec, sizeof rec, "XRT_RECORD=%s", recpath);
-	const char *env[] = { "THETA_RUNTIME_DIR=", "DISPLAY=", xr, rec, "XRT_UNPACED=1", "XRT_EXIT_AFTER=90", NULL };
-	const char *a[] = { "--frames", "1000", "--validation", NULL };
-	assert_int_equal(client_env(a, env), 0);
-	assert_non_null(strstr(out, "renderer xr, 91 frames drawn"));
-	assert_non_null(strstr(out, " 0 validation messages"));
-	FILE *f = fopen(recpath, "r");
-	assert_non_null(f);
-	char line[512];
-	bool focused = false, exited = false, clean = false;
-	while (fgets(line, sizeof line, f)) {
-		focused |= strstr(line, "to=FOCUSED") != NULL;
-		exited |= strstr(line, "to=EXITING") != NULL;
-		clean |= strstr(line, "destroy_session") && strstr(line, "errors=0");
-	}
-	fclose(f);
-	assert_true(focused);
-	assert_true(exited);
-	assert_true(clean);
-}
-
 static void test_renderer_usage_errors_exit_2(void **state)
 {
 	const char *a[] = { "--renderer", "vulkan", NULL };
@@ -211,7 +179,6 @@ int main(void)
 		cmocka_unit_test(test_renderer_usage_errors_exit_2),
 		cmocka_unit_test(test_nothing_to_show_on_is_said),
 		cmocka_unit_test(test_headless_writes_a_screenshot),
-		cmocka_unit_test(test_openxr_session_ends_the_run),
 	};
 	return cmocka_run_group_tests_name("theta-client command line", tests, setup, teardown);
 }
