@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <vulkan/vulkan.h>
 #define XR_USE_GRAPHICS_API_VULKAN
@@ -30,8 +29,8 @@
 #define GFX_XR_SPACES_MAX 16u         /* reference space types read */
 #define GFX_XR_BLEND_MAX 8u           /* environment blend modes read */
 #define GFX_XR_EVENTS_PER_POLL 64u    /* events handled per frame (the rest wait for the next) */
-#define GFX_XR_IDLE_WAIT_NS 10000000ull /* the loop's pace while no session runs */
-#define GFX_XR_IMAGE_WAIT_NS 1000000000ll /* xrWaitSwapchainImage's timeout */
+#define GFX_XR_IDLE_WAIT_NS (10 * TH_NS_PER_MS) /* the loop's pace while no session runs */
+#define GFX_XR_IMAGE_WAIT_NS ((XrDuration)TH_NS_PER_S) /* xrWaitSwapchainImage's timeout */
 #define GFX_XR_EXIT_FRAMES_MAX 1000u  /* frames run while a session ends at detach */
 #define GFX_XR_NEAR 0.05f             /* metres */
 #define GFX_XR_FAR 200.0f
@@ -255,7 +254,7 @@ static void say_end(struct gfx_xr *x)
 		th_err("OpenXR: the runtime lost the session (%s): stopping", x->runtime);
 	else if (x->st.timed_out)
 		th_warn("OpenXR: the runtime did not end the session within %llu s of the request: stopping anyway",
-			(unsigned long long)(GFX_XR_EXIT_TIMEOUT_NS / 1000000000ull));
+			(unsigned long long)(GFX_XR_EXIT_TIMEOUT_NS / TH_NS_PER_S));
 	else
 		th_info("OpenXR: the session ended");
 }
@@ -320,13 +319,6 @@ static int pump(struct gfx_xr *x)
 	return session_over(x);
 }
 
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* ---- frames ------------------------------------------------------------------- */
 
 static int close_open_frame(struct gfx_xr *x);
@@ -348,7 +340,7 @@ static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 		return e;
 	x->paced = true;
 	if (!gfx_xr_state_runs_frames(&x->st)) {
-		sleep_ns(GFX_XR_IDLE_WAIT_NS); /* no session running: nothing paces the loop */
+		th_sleep_ns(GFX_XR_IDLE_WAIT_NS); /* no session running: nothing paces the loop */
 		return 0;
 	}
 	XrFrameWaitInfo wi = { .type = XR_TYPE_FRAME_WAIT_INFO };
@@ -413,7 +405,7 @@ static int acquire(struct gfx_xr *x, struct gfx_xr_eye *eye)
 	XrResult r = xrWaitSwapchainImage(eye->swapchain, &wi);
 	if (r == XR_TIMEOUT_EXPIRED) {
 		th_err("OpenXR: xrWaitSwapchainImage: the runtime kept the image past %lld ms",
-		       (long long)(GFX_XR_IMAGE_WAIT_NS / 1000000));
+		       (long long)(GFX_XR_IMAGE_WAIT_NS / (XrDuration)TH_NS_PER_MS));
 		return -ETIMEDOUT;
 	}
 	return xr_check(r, "xrWaitSwapchainImage");

@@ -25,8 +25,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "th_time.h"
+
 /* How long a requested exit may take before the client stops anyway. */
-#define GFX_XR_EXIT_TIMEOUT_NS (5ull * 1000000000ull)
+#define GFX_XR_EXIT_TIMEOUT_NS (5 * TH_NS_PER_S)
 
 /* The same numbers as XrSessionState (checked in gfx_xr.c). */
 enum gfx_xr_phase {
