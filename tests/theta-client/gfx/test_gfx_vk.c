@@ -122,10 +122,11 @@ static uint64_t messages_of_a_hazard(void)
 
 static void sync_validation_on_request(void **state)
 {
-	setenv("THETA_GFX_SYNC_VALIDATION", "0", 1);
+	unsetenv("THETA_GFX_SYNC_VALIDATION");
 	assert_int_equal(messages_of_a_hazard(), 0);
-	unsetenv("THETA_GFX_SYNC_VALIDATION"); /* the default: on */
+	setenv("THETA_GFX_SYNC_VALIDATION", "1", 1);
 	uint64_t n = messages_of_a_hazard();
+	unsetenv("THETA_GFX_SYNC_VALIDATION");
 	assert_true(n >= 1);
 }
 
