@@ -556,11 +556,11 @@ static void theta_client_renders_in_the_headset_until_the_runtime_ends_the_sessi
 	free(right);
 }
 
-/* fd 2 into a file while f runs; what was written comes back in out. */
-static int with_stderr(int (*f)(struct gfx_backend **), struct gfx_backend **b, char *out, size_t len)
+/* fd 2 into the file `path` while f runs; what was written comes back in out. */
+static int with_stderr(const char *path, int (*f)(struct gfx_backend **), struct gfx_backend **b, char *out,
+		       size_t len)
 {
-	char path[] = "/tmp/theta-test-xr-err-XXXXXX";
-	int fd = mkstemp(path);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	fflush(stderr);
 	int saved = dup(2);
@@ -606,8 +606,9 @@ static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **
 	snprintf(path, sizeof path, "%s/no-such-runtime.json", t->dir);
 	setenv("XR_RUNTIME_JSON", path, 1);
 	struct gfx_backend *b = NULL;
-	char err[4096];
-	assert_int_equal(with_stderr(create_xr, &b, err, sizeof err), -ENXIO);
+	char err[4096], errpath[PATH_MAX + 16];
+	snprintf(errpath, sizeof errpath, "%s/stderr", t->dir);
+	assert_int_equal(with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
 	assert_null(b);
 	fprintf(stderr, "said: %s", err);
 	assert_int_equal(count_lines(err, NULL), 1); /* the loader's own lines too */
@@ -616,7 +617,7 @@ static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **
 	/* A runtime without a headset: the same, in its own words. */
 	runtime_env(t);
 	setenv("XRT_NO_HMD", "1", 1);
-	assert_int_equal(with_stderr(create_xr, &b, err, sizeof err), -ENXIO);
+	assert_int_equal(with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
 	assert_null(b);
 	fprintf(stderr, "said: %s", err);
 	assert_int_equal(count_lines(err, NULL), 1);
