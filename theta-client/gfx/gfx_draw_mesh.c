@@ -12,15 +12,11 @@
 #include "gfx/gfx_draw_int.h"
 #include "th_log.h"
 
+/* Fibonacci hashing of (key, smooth): the table takes the low bits of the
+ * product's high half. */
 static uint32_t slot_hash(uint64_t key, bool smooth)
 {
-	uint64_t x = key * 2 + (smooth ? 1 : 0);
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (uint32_t)x;
+	return (uint32_t)(((key * 2 + (smooth ? 1 : 0)) * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 static int table_rebuild(struct gfx_draw *d, uint32_t cap)

@@ -653,6 +653,43 @@ static void grown_mesh_is_uploaded_and_drawn(void **state)
 	th_mesh_fini(&m);
 }
 
+static void many_meshes_one_draw_each(void **state)
+{
+	struct ctx *c = *state;
+	/* 12 x 12 small cubes, each under a key of its own (the cache's table
+	 * grows past its first size), two of them sharing one key. */
+	enum { N = 12 };
+	struct gfx_inst *in = calloc(N * N, sizeof *in);
+	assert_non_null(in);
+	const float q[4] = { 0, 0, 0, 1 }, sc[3] = { 0.1f, 0.1f, 0.1f };
+	for (unsigned k = 0; k < N * N; k++) {
+		cube_inst(&in[k], &c->cube);
+		in[k].mesh_key = 1000 + (k == N * N - 1 ? 0 : k);
+		const float t[3] = { -1.2f + 0.2f * (float)(k % N), -0.05f, -1.2f + 0.2f * (float)(k / N) };
+		gfx_mat4_trs(in[k].model, t, q, sc);
+	}
+	c->l.inst = in;
+	c->l.ninst = N * N;
+	render(c);
+	struct gfx_draw_stats st;
+	gfx_draw_stats(c->d, &st);
+	assert_int_equal(st.draws, N * N);
+	assert_int_equal(st.triangles, 12 * N * N);
+	assert_true(st.meshes >= N * N - 1);
+	/* The top of a cube in the middle of the grid (y up: the fixture's back
+	 * face, material 3). */
+	const unsigned k = N / 2 * N + N / 2;
+	const float top[3] = { in[k].model[12] + 0.05f, in[k].model[13] + 0.1f, in[k].model[14] + 0.05f };
+	const float up[3] = { 0, 1, 0 };
+	float want[3];
+	shaded(c, 3, up, want);
+	int x, y;
+	project(&c->view, top, &x, &y);
+	expect_rgb(c, x, y, want, 3, "top of a small cube");
+	c->l.inst = c->inst;
+	free(in);
+}
+
 static void two_views_each_get_their_own_image(void **state)
 {
 	struct ctx *c = *state;
@@ -777,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(overlay_triangles_and_lines, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(edit_uploads_only_what_changed, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(grown_mesh_is_uploaded_and_drawn, case_setup, case_teardown),
+		cmocka_unit_test_setup_teardown(many_meshes_one_draw_each, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(two_views_each_get_their_own_image, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(a_view_recorded_twice_in_a_frame_is_refused, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(unorm_target_matches_srgb_target, case_setup, case_teardown),
