@@ -23,7 +23,7 @@
  * (docs/rendering.md, "Drawing"; test_gfx_draw compares pixels with
  * gfx_draw_shade): towards the key light (above, in front, to the right),
  * its strength, and the hemisphere ambient from below to above. */
-static const float key_light[3] = { 0.35f, 0.85f, 0.40f };
+static const float key_light[3] = { 0.25f, 0.85f, 0.46f }; /* +x and +z faces apart */
 #define GFX_KEY_STRENGTH 0.65f
 #define GFX_AMBIENT_BELOW 0.20f
 #define GFX_AMBIENT_ABOVE 0.40f
@@ -290,7 +290,7 @@ static int make_layouts(struct gfx_draw *d)
 {
 	VkDevice dev = d->vk->device;
 	VkDescriptorSetLayoutBinding b = { .binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-					   .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_VERTEX_BIT };
+					   .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT };
 	VkDescriptorSetLayoutCreateInfo sl = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
 					       .bindingCount = 1, .pBindings = &b };
 	int r = gfx_vk_check(d->vk, vkCreateDescriptorSetLayout(dev, &sl, NULL, &d->set_layout),
@@ -330,7 +330,7 @@ static int make_slot(struct gfx_draw *d, struct gfx_slot *s)
 	r = gfx_vk_check(d->vk, vkCreateFence(dev, &fi, NULL, &s->fence), "vkCreateFence");
 	if (r < 0)
 		return r;
-	/* Device-local: every vertex reads it (host-visible memory of a
+	/* Device-local: every lit fragment reads it (host-visible memory of a
 	 * discrete GPU is across the bus). */
 	r = gfx_buffer_create(d->vk, sizeof(struct gfx_frame_gpu),
 			      VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, &s->frame);
@@ -543,7 +543,7 @@ void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize 
 		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER_2,
 		.srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
 		.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
-		.dstStageMask = VK_PIPELINE_STAGE_2_VERTEX_SHADER_BIT,
+		.dstStageMask = VK_PIPELINE_STAGE_2_FRAGMENT_SHADER_BIT,
 		.dstAccessMask = VK_ACCESS_2_SHADER_STORAGE_READ_BIT,
 		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,

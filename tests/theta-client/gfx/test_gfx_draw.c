@@ -318,6 +318,11 @@ static void flat_faces_have_their_material_shaded_evenly(void **state)
 	gfx_draw_shade(grey, gt.n, top);
 	gfx_draw_shade(grey, gs.n, side);
 	assert_true(top[0] > side[0]);
+	/* And the sides facing +x and +z differ too (a cube's corner reads). */
+	struct face_geo gz = face_geo(1, 0.5f, 0.5f);
+	float front[3];
+	gfx_draw_shade(grey, gz.n, front);
+	assert_true(fabsf(front[0] - side[0]) > 0.05f);
 }
 
 static void material_zero_faces_use_the_instances_material(void **state)
@@ -550,6 +555,33 @@ static void overlay_triangles_and_lines(void **state)
 	const float lm[3] = { 0, 1.2f, 0 };
 	project(&c->view, lm, &x, &y);
 	expect_near(c, x, y, 1, wlin, 2, "overlay line");
+}
+
+static void a_line_running_behind_the_eye_is_clipped_not_lost(void **state)
+{
+	struct ctx *c = *state;
+	/* A line from between the camera and the cube to behind the camera
+	 * (as a grid line under the viewer runs): its visible part lies in
+	 * front of the cube and shows over it. */
+	uint32_t white = gfx_rgba8(1, 1, 1, 1);
+	const float off[3] = { 0.12f, -0.12f, 0.0f };
+	float a[3], b[3];
+	for (int i = 0; i < 3; i++) {
+		a[i] = 0.55f * eye_pos[i] + off[i];
+		b[i] = 1.5f * eye_pos[i] + off[i];
+	}
+	memcpy(c->line[0].pos, a, sizeof a);
+	memcpy(c->line[1].pos, b, sizeof b);
+	c->line[0].rgba = c->line[1].rgba = white;
+	c->l.nline = 2;
+	render(c);
+	const float wlin[3] = { 1, 1, 1 };
+	int x, y;
+	project(&c->view, a, &x, &y);
+	const uint8_t *p = pixel(c, x, y);
+	if (p[0] == enc8(clear_color[0]) && p[1] == enc8(clear_color[1]))
+		fail_msg("the line's start (%d, %d) should lie over the cube", x, y);
+	expect_near(c, x, y, 1, wlin, 2, "a line running behind the eye, over the cube");
 }
 
 static void edit_uploads_only_what_changed(void **state)
@@ -812,6 +844,8 @@ int main(void)
 						case_teardown),
 		cmocka_unit_test_setup_teardown(wire_draws_edges_and_vertices, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(overlay_triangles_and_lines, case_setup, case_teardown),
+		cmocka_unit_test_setup_teardown(a_line_running_behind_the_eye_is_clipped_not_lost, case_setup,
+						case_teardown),
 		cmocka_unit_test_setup_teardown(edit_uploads_only_what_changed, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(grown_mesh_is_uploaded_and_drawn, case_setup, case_teardown),
 		cmocka_unit_test_setup_teardown(many_meshes_one_draw_each, case_setup, case_teardown),

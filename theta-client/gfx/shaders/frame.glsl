@@ -16,7 +16,8 @@ layout(push_constant) uniform gfx_push {
 	vec4 color;
 } pc;
 
-// The material table (one per frame slot): base colours, linear rgba.
+// The material table (one per frame slot): base colours, linear rgba,
+// read by lit.frag.
 layout(std430, set = 0, binding = 0) readonly buffer gfx_frame {
 	vec4 material[256];
 } fr;
@@ -37,7 +38,7 @@ vec3 gfx_encode(vec3 c)
 // gfx_draw.c is the same on the CPU, and test_gfx_draw compares the two): a
 // hemisphere ambient from below to above plus one directional key light
 // (above, in front, to the right), Lambert.
-const vec3 GFX_KEY_DIR = vec3(0.35, 0.85, 0.40); // normalised below
+const vec3 GFX_KEY_DIR = vec3(0.25, 0.85, 0.46); // normalised below
 const float GFX_KEY_STRENGTH = 0.65;
 const float GFX_AMBIENT_BELOW = 0.20;
 const float GFX_AMBIENT_ABOVE = 0.40;
@@ -52,9 +53,11 @@ vec3 gfx_shade(vec3 base, vec3 n)
 // Pulls a clip position toward the eye by the fraction `pull` of its
 // distance, in depth only: with depth d = z / w (0 near .. 1 far, far >>
 // near), moving a point to (1 - pull) of its distance gives about
-// d - pull * (1 - d), whatever the near plane is.
+// d - pull * (1 - d), whatever the near plane is. Linear in the clip
+// coordinates and unclamped, so lines with an end behind the eye still
+// clip right.
 vec4 gfx_nudge(vec4 p, float pull)
 {
-	p.z = max(p.z - pull * (p.w - p.z), 0.0);
+	p.z -= pull * (p.w - p.z);
 	return p;
 }

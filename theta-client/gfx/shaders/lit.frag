@@ -6,7 +6,7 @@
 #include "frame.glsl"
 
 layout(location = 0) in vec3 in_wnormal;
-layout(location = 1) flat in vec4 in_base;
+layout(location = 1) flat in uint in_material;
 
 layout(location = 0) out vec4 out_color;
 
@@ -16,7 +16,7 @@ void main()
 	vec3 n = normalize(in_wnormal);
 	if (!gl_FrontFacing)
 		n = -n;
-	vec3 c = gfx_shade(in_base.rgb, n);
+	vec3 c = gfx_shade(fr.material[in_material].rgb, n);
 	c = mix(c, pc.color.rgb, pc.color.a);
 	out_color = vec4(gfx_encode(c), 1.0);
 }
