@@ -22,7 +22,6 @@
  * after_record and moved to PRESENT_SRC_KHR; the copy of the last frame
  * presented is what gfx_window_pixels returns and destroy writes. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
