@@ -103,6 +103,14 @@ static void auto_shows_the_scene_in_a_window_like_headless(void **state)
 	free(hpx);
 }
 
+/* path's text into buf (cut to fit; empty when unreadable). */
+static void slurp_into(char *buf, size_t len, const char *path)
+{
+	char *t = th_slurp(path);
+	snprintf(buf, len, "%s", t ? t : "");
+	free(t);
+}
+
 /* The top-level window named name, or None. */
 static Window find_named(Display *dpy, const char *name)
 {
@@ -140,8 +148,8 @@ static void closing_the_window_ends_the_client(void **state)
 		if (win == None) {
 			int st;
 			if (waitpid(pid, &st, WNOHANG) == pid) {
-				char *e = th_slurp(err_path);
-				fail_msg("theta-client exited before its window appeared: %s", e ? e : "");
+				slurp_into(err, sizeof err, err_path);
+				fail_msg("theta-client exited before its window appeared: %s", err);
 			}
 			nanosleep(&(struct timespec){ 0, FIND_POLL_MS * 1000000L }, NULL);
 		}
@@ -167,14 +175,12 @@ static void closing_the_window_ends_the_client(void **state)
 		fail_msg("theta-client did not stop in %d ms after its window was closed", RUN_MS);
 	}
 	XCloseDisplay(dpy);
-	char *o = th_slurp(out_path), *e = th_slurp(err_path);
+	slurp_into(out, sizeof out, out_path);
+	slurp_into(err, sizeof err, err_path);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("theta-client ended with status %d after its window was closed: %s", st, e ? e : "");
-	assert_non_null(o);
-	assert_non_null(strstr(o, "renderer window,"));
-	assert_non_null(strstr(o, " 0 validation messages"));
-	free(o);
-	free(e);
+		fail_msg("theta-client ended with status %d after its window was closed: %s", st, err);
+	assert_non_null(strstr(out, "renderer window,"));
+	assert_non_null(strstr(out, " 0 validation messages"));
 }
 
 static int group_setup(void **state)
