@@ -55,6 +55,33 @@ static int merge_exts(const char *const *names, uint32_t n, const char *const *e
 	return (int)m;
 }
 
+/* What xrCreateVulkanInstanceKHR and xrCreateVulkanDeviceKHR check alike:
+ * the system, no flags, a pfnGetInstanceProcAddr and a create info. */
+static XrResult check_create(struct xrt_instance *inst, const char *fn_name, XrSystemId id, XrFlags64 flags,
+			     PFN_vkGetInstanceProcAddr gipa, const void *vk_ci)
+{
+	XrResult r = xrt_check_system(inst, fn_name, id);
+	if (r != XR_SUCCESS)
+		return r;
+	if (flags != 0 || !gipa || !vk_ci)
+		return xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
+				"createFlags is not 0, or pfnGetInstanceProcAddr or vulkanCreateInfo is NULL.");
+	return XR_SUCCESS;
+}
+
+/* The client's extension names plus the runtime's (extra), into names
+ * (XRT_VK_EXTS_MAX of them); *n their count. */
+static XrResult with_exts(struct xrt_instance *inst, const char *fn_name, const char *const *client, uint32_t nclient,
+			  const char *const *extra, uint32_t nextra, const char **names, uint32_t *n)
+{
+	int m = merge_exts(client, nclient, extra, nextra, names);
+	if (m < 0)
+		return xrt_fail(inst, NULL, fn_name, XR_ERROR_LIMIT_REACHED, "more than %u Vulkan extensions.",
+				XRT_VK_EXTS_MAX);
+	*n = (uint32_t)m;
+	return XR_SUCCESS;
+}
+
 XrResult xrt_CreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstanceCreateInfoKHR *ci,
 				     VkInstance *out, VkResult *vr)
 {
@@ -62,12 +89,10 @@ XrResult xrt_CreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstance
 	if (!ci || ci->type != XR_TYPE_VULKAN_INSTANCE_CREATE_INFO_KHR || !out || !vr)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "createInfo is NULL or not XR_TYPE_VULKAN_INSTANCE_CREATE_INFO_KHR, or an output is NULL."));
-	XrResult r = xrt_check_system(inst, fn_name, ci->systemId);
+	XrResult r = check_create(inst, fn_name, ci->systemId, ci->createFlags, ci->pfnGetInstanceProcAddr,
+				  ci->vulkanCreateInfo);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	if (ci->createFlags != 0 || !ci->pfnGetInstanceProcAddr || !ci->vulkanCreateInfo)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
-				    "createFlags is not 0, or pfnGetInstanceProcAddr or vulkanCreateInfo is NULL."));
 	const VkInstanceCreateInfo *vci = ci->vulkanCreateInfo;
 	if (vci->sType != VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
@@ -85,16 +110,16 @@ XrResult xrt_CreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstance
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_RUNTIME_FAILURE,
 				    "pfnGetInstanceProcAddr gave no vkCreateInstance."));
 	const char *names[XRT_VK_EXTS_MAX];
-	int n = merge_exts(vci->ppEnabledExtensionNames, vci->enabledExtensionCount, xrt_vk_instance_exts,
-			   sizeof xrt_vk_instance_exts / sizeof xrt_vk_instance_exts[0], names);
-	if (n < 0)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_LIMIT_REACHED, "more than %u Vulkan extensions.",
-				    XRT_VK_EXTS_MAX));
+	uint32_t n = 0;
+	r = with_exts(inst, fn_name, vci->ppEnabledExtensionNames, vci->enabledExtensionCount, xrt_vk_instance_exts,
+		      sizeof xrt_vk_instance_exts / sizeof xrt_vk_instance_exts[0], names, &n);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	VkInstanceCreateInfo mine = *vci;
-	mine.enabledExtensionCount = (uint32_t)n;
+	mine.enabledExtensionCount = n;
 	mine.ppEnabledExtensionNames = n ? names : NULL;
 	*vr = create(&mine, ci->vulkanAllocator, out);
-	xrt_record(inst, "vk_instance result=%d exts=%d", (int)*vr, n);
+	xrt_record(inst, "vk_instance result=%d exts=%u", (int)*vr, n);
 	XRT_RETURN(XR_SUCCESS);
 }
 
@@ -163,12 +188,10 @@ XrResult xrt_CreateVulkanDeviceKHR(XrInstance instance, const XrVulkanDeviceCrea
 	if (!ci || ci->type != XR_TYPE_VULKAN_DEVICE_CREATE_INFO_KHR || !out || !vr)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "createInfo is NULL or not XR_TYPE_VULKAN_DEVICE_CREATE_INFO_KHR, or an output is NULL."));
-	XrResult r = xrt_check_system(inst, fn_name, ci->systemId);
+	XrResult r = check_create(inst, fn_name, ci->systemId, ci->createFlags, ci->pfnGetInstanceProcAddr,
+				  ci->vulkanCreateInfo);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	if (ci->createFlags != 0 || !ci->pfnGetInstanceProcAddr || !ci->vulkanCreateInfo)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
-				    "createFlags is not 0, or pfnGetInstanceProcAddr or vulkanCreateInfo is NULL."));
 	if (!inst->vk_phys || ci->vulkanPhysicalDevice != inst->vk_phys)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "vulkanPhysicalDevice is not the one xrGetVulkanGraphicsDevice2KHR returned."));
@@ -181,16 +204,16 @@ XrResult xrt_CreateVulkanDeviceKHR(XrInstance instance, const XrVulkanDeviceCrea
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_RUNTIME_FAILURE,
 				    "pfnGetInstanceProcAddr gave no vkCreateDevice."));
 	const char *names[XRT_VK_EXTS_MAX];
-	int n = merge_exts(dci->ppEnabledExtensionNames, dci->enabledExtensionCount, xrt_vk_device_exts,
-			   sizeof xrt_vk_device_exts / sizeof xrt_vk_device_exts[0], names);
-	if (n < 0)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_LIMIT_REACHED, "more than %u Vulkan extensions.",
-				    XRT_VK_EXTS_MAX));
+	uint32_t n = 0;
+	r = with_exts(inst, fn_name, dci->ppEnabledExtensionNames, dci->enabledExtensionCount, xrt_vk_device_exts,
+		      sizeof xrt_vk_device_exts / sizeof xrt_vk_device_exts[0], names, &n);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	VkDeviceCreateInfo mine = *dci;
-	mine.enabledExtensionCount = (uint32_t)n;
+	mine.enabledExtensionCount = n;
 	mine.ppEnabledExtensionNames = n ? names : NULL;
 	*vr = create(ci->vulkanPhysicalDevice, &mine, ci->vulkanAllocator, out);
-	xrt_record(inst, "vk_device result=%d exts=%d", (int)*vr, n);
+	xrt_record(inst, "vk_device result=%d exts=%u", (int)*vr, n);
 	XRT_RETURN(XR_SUCCESS);
 }
 
