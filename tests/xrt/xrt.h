@@ -155,15 +155,19 @@ struct xrt_swapchain {
 };
 
 /* Entry points: take the lock, find the handle (XR_ERROR_HANDLE_INVALID
- * without), name the function for the record; XRT_RETURN unlocks. */
-#define XRT_ENTER_INSTANCE(fn)                            \
-	xrt_lock();                                       \
-	struct xrt_instance *inst = xrt_instance_get(instance); \
-	if (!inst) {                                      \
-		xrt_unlock();                             \
-		return XR_ERROR_HANDLE_INVALID;           \
-	}                                                 \
-	static const char fn_name[] = fn;                 \
+ * without), name the function for the record; XRT_RETURN unlocks.
+ * XRT_ENTER_HANDLE is the first part: var of type T from get(handle). */
+#define XRT_ENTER_HANDLE(T, var, get, handle) \
+	xrt_lock();                           \
+	T *var = get(handle);                 \
+	if (!var) {                           \
+		xrt_unlock();                 \
+		return XR_ERROR_HANDLE_INVALID; \
+	}
+
+#define XRT_ENTER_INSTANCE(fn)                                                  \
+	XRT_ENTER_HANDLE(struct xrt_instance, inst, xrt_instance_get, instance) \
+	static const char fn_name[] = fn;                                       \
 	(void)fn_name
 
 #define XRT_RETURN(r)            \
@@ -173,16 +177,11 @@ struct xrt_swapchain {
 		return r_;       \
 	} while (0)
 
-#define XRT_ENTER_SESSION(fn)                                  \
-	xrt_lock();                                            \
-	struct xrt_session *s = xrt_session_get(session);      \
-	if (!s) {                                              \
-		xrt_unlock();                                  \
-		return XR_ERROR_HANDLE_INVALID;                \
-	}                                                      \
-	struct xrt_instance *inst = s->inst;                   \
-	static const char fn_name[] = fn;                      \
-	(void)inst;                                            \
+#define XRT_ENTER_SESSION(fn)                                               \
+	XRT_ENTER_HANDLE(struct xrt_session, s, xrt_session_get, session)   \
+	struct xrt_instance *inst = s->inst;                                \
+	static const char fn_name[] = fn;                                   \
+	(void)inst;                                                         \
 	(void)fn_name
 
 /* xrt_core.c: the lock, the handle table, the record, refusals. */

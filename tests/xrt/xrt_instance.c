@@ -138,12 +138,7 @@ XrResult xrt_CreateInstance(const XrInstanceCreateInfo *ci, XrInstance *out)
 
 XrResult xrt_DestroyInstance(XrInstance instance)
 {
-	xrt_lock();
-	struct xrt_instance *inst = xrt_instance_get(instance);
-	if (!inst) {
-		xrt_unlock();
-		return XR_ERROR_HANDLE_INVALID;
-	}
+	XRT_ENTER_HANDLE(struct xrt_instance, inst, xrt_instance_get, instance)
 	if (inst->session)
 		xrt_session_destroy(inst->session);
 	xrt_record(inst, "destroy_instance");

@@ -298,14 +298,8 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 
 XrResult xrt_DestroySpace(XrSpace space)
 {
-	xrt_lock();
-	struct xrt_space *sp = xrt_space_get(space);
-	if (!sp) {
-		xrt_unlock();
-		return XR_ERROR_HANDLE_INVALID;
-	}
+	XRT_ENTER_HANDLE(struct xrt_space, sp, xrt_space_get, space)
 	xrt_handle_remove(&sp->base);
 	free(sp);
-	xrt_unlock();
-	return XR_SUCCESS;
+	XRT_RETURN(XR_SUCCESS);
 }

@@ -256,15 +256,10 @@ void xrt_swapchain_destroy(struct xrt_swapchain *sc)
 	free(sc);
 }
 
-#define XRT_ENTER_SWAPCHAIN(fn)                                      \
-	xrt_lock();                                                  \
-	struct xrt_swapchain *sc = xrt_swapchain_get(swapchain);     \
-	if (!sc) {                                                   \
-		xrt_unlock();                                        \
-		return XR_ERROR_HANDLE_INVALID;                      \
-	}                                                            \
-	struct xrt_session *s = sc->s;                               \
-	struct xrt_instance *inst = s->inst;                         \
+#define XRT_ENTER_SWAPCHAIN(fn)                                                 \
+	XRT_ENTER_HANDLE(struct xrt_swapchain, sc, xrt_swapchain_get, swapchain) \
+	struct xrt_session *s = sc->s;                                          \
+	struct xrt_instance *inst = s->inst;                                    \
 	static const char fn_name[] = fn
 
 XrResult xrt_DestroySwapchain(XrSwapchain swapchain)
