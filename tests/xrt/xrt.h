@@ -197,6 +197,12 @@ void xrt_record(struct xrt_instance *inst, const char *fmt, ...) __attribute__((
  * and returns r. */
 XrResult xrt_fail(struct xrt_instance *inst, struct xrt_session *s, const char *fn, XrResult r, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The two-call idiom of the enumerating calls: count given, the array too
+ * when cap > 0; sets *count = n; cap 0 (a size query) or at least n, else
+ * XR_ERROR_SIZE_INSUFFICIENT naming cap_name. XR_SUCCESS: when cap > 0 the
+ * caller fills the n elements. */
+XrResult xrt_two_call(struct xrt_instance *inst, struct xrt_session *s, const char *fn, uint32_t cap,
+		      uint32_t *count, const void *array, uint32_t n, const char *cap_name);
 const char *xrt_result_name(XrResult r);
 const char *xrt_state_name(XrSessionState st);
 const char *xrt_space_name(XrReferenceSpaceType t);

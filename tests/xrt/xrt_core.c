@@ -91,6 +91,17 @@ XrResult xrt_fail(struct xrt_instance *inst, struct xrt_session *s, const char *
 	return r;
 }
 
+XrResult xrt_two_call(struct xrt_instance *inst, struct xrt_session *s, const char *fn, uint32_t cap,
+		      uint32_t *count, const void *array, uint32_t n, const char *cap_name)
+{
+	if (!count || (cap && !array))
+		return xrt_fail(inst, s, fn, XR_ERROR_VALIDATION_FAILURE, "a NULL output array.");
+	*count = n;
+	if (cap && cap < n)
+		return xrt_fail(inst, s, fn, XR_ERROR_SIZE_INSUFFICIENT, "%s %u < %u.", cap_name, cap, n);
+	return XR_SUCCESS;
+}
+
 const char *xrt_result_name(XrResult r)
 {
 	switch (r) {

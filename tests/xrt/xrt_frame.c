@@ -265,12 +265,9 @@ XrResult xrt_LocateViews(XrSession session, const XrViewLocateInfo *info, XrView
 	struct xrt_space *sp = xrt_space_get(info->space);
 	if (!sp || sp->s != s)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_HANDLE_INVALID, "the space is not a live one of this session."));
-	*count = XRT_VIEWS;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < XRT_VIEWS)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "viewCapacityInput %u < %u.", cap,
-				    XRT_VIEWS));
+	XrResult r = xrt_two_call(inst, s, fn_name, cap, count, views, XRT_VIEWS, "viewCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	for (uint32_t v = 0; v < XRT_VIEWS; v++)
 		if (views[v].type != XR_TYPE_VIEW)
 			XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "views[%u].type is not XR_TYPE_VIEW.",

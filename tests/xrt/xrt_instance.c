@@ -281,8 +281,13 @@ XrResult xrt_GetSystemProperties(XrInstance instance, XrSystemId id, XrSystemPro
 	XRT_RETURN(XR_SUCCESS);
 }
 
-static XrResult check_vct(struct xrt_instance *inst, const char *fn, XrViewConfigurationType vct)
+/* The system, then the view configuration (PRIMARY_STEREO only). */
+static XrResult check_system_vct(struct xrt_instance *inst, const char *fn, XrSystemId id,
+				 XrViewConfigurationType vct)
 {
+	XrResult r = xrt_check_system(inst, fn, id);
+	if (r != XR_SUCCESS)
+		return r;
 	if (vct != XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO)
 		return xrt_fail(inst, NULL, fn, XR_ERROR_VIEW_CONFIGURATION_TYPE_UNSUPPORTED,
 				"view configuration %d is not offered (only PRIMARY_STEREO).", (int)vct);
@@ -293,16 +298,12 @@ XrResult xrt_EnumerateEnvironmentBlendModes(XrInstance instance, XrSystemId id, 
 					    uint32_t cap, uint32_t *count, XrEnvironmentBlendMode *modes)
 {
 	XRT_ENTER_INSTANCE("xrEnumerateEnvironmentBlendModes");
-	XrResult r = xrt_check_system(inst, fn_name, id);
-	if (r == XR_SUCCESS)
-		r = check_vct(inst, fn_name, vct);
+	XrResult r = check_system_vct(inst, fn_name, id, vct);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	if (!count || (cap && !modes))
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
-	*count = 1;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
+	r = xrt_two_call(inst, NULL, fn_name, cap, count, modes, 1, "environmentBlendModeCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	modes[0] = XR_ENVIRONMENT_BLEND_MODE_OPAQUE;
 	XRT_RETURN(XR_SUCCESS);
 }
@@ -314,11 +315,10 @@ XrResult xrt_EnumerateViewConfigurations(XrInstance instance, XrSystemId id, uin
 	XrResult r = xrt_check_system(inst, fn_name, id);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	if (!count || (cap && !types))
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
-	*count = 1;
-	if (cap)
-		types[0] = XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO;
+	r = xrt_two_call(inst, NULL, fn_name, cap, count, types, 1, "viewConfigurationTypeCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
+	types[0] = XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO;
 	XRT_RETURN(XR_SUCCESS);
 }
 
@@ -326,9 +326,7 @@ XrResult xrt_GetViewConfigurationProperties(XrInstance instance, XrSystemId id, 
 					    XrViewConfigurationProperties *props)
 {
 	XRT_ENTER_INSTANCE("xrGetViewConfigurationProperties");
-	XrResult r = xrt_check_system(inst, fn_name, id);
-	if (r == XR_SUCCESS)
-		r = check_vct(inst, fn_name, vct);
+	XrResult r = check_system_vct(inst, fn_name, id, vct);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
 	if (!props || props->type != XR_TYPE_VIEW_CONFIGURATION_PROPERTIES)
@@ -343,19 +341,12 @@ XrResult xrt_EnumerateViewConfigurationViews(XrInstance instance, XrSystemId id,
 					     uint32_t cap, uint32_t *count, XrViewConfigurationView *views)
 {
 	XRT_ENTER_INSTANCE("xrEnumerateViewConfigurationViews");
-	XrResult r = xrt_check_system(inst, fn_name, id);
-	if (r == XR_SUCCESS)
-		r = check_vct(inst, fn_name, vct);
+	XrResult r = check_system_vct(inst, fn_name, id, vct);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	if (!count || (cap && !views))
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
-	*count = XRT_VIEWS;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < XRT_VIEWS)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "viewCapacityInput %u < %u.", cap,
-				    XRT_VIEWS));
+	r = xrt_two_call(inst, NULL, fn_name, cap, count, views, XRT_VIEWS, "viewCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	for (uint32_t i = 0; i < XRT_VIEWS; i++) {
 		if (views[i].type != XR_TYPE_VIEW_CONFIGURATION_VIEW)
 			XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
@@ -429,12 +420,9 @@ XrResult xrt_PathToString(XrInstance instance, XrPath path, uint32_t cap, uint32
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output."));
 	const char *s = inst->paths[path - 1];
 	uint32_t need = (uint32_t)strlen(s) + 1;
-	*count = need;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < need)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "bufferCapacityInput %u < %u.", cap,
-				    need));
+	XrResult r = xrt_two_call(inst, NULL, fn_name, cap, count, buf, need, "bufferCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	memcpy(buf, s, need);
 	XRT_RETURN(XR_SUCCESS);
 }

@@ -209,13 +209,9 @@ XrResult xrt_EnumerateReferenceSpaces(XrSession session, uint32_t cap, uint32_t 
 	static const XrReferenceSpaceType all[] = {XR_REFERENCE_SPACE_TYPE_VIEW, XR_REFERENCE_SPACE_TYPE_LOCAL,
 						   XR_REFERENCE_SPACE_TYPE_STAGE};
 	uint32_t n = inst->cfg.no_stage ? 2 : 3;
-	if (!count || (cap && !t))
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
-	*count = n;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < n)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "spaceCapacityInput %u < %u.", cap, n));
+	XrResult r = xrt_two_call(inst, s, fn_name, cap, count, t, n, "spaceCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	memcpy(t, all, n * sizeof all[0]);
 	XRT_RETURN(XR_SUCCESS);
 }

@@ -35,16 +35,12 @@ static bool format_supported(const struct xrt_session *s, const struct xrt_forma
 XrResult xrt_EnumerateSwapchainFormats(XrSession session, uint32_t cap, uint32_t *count, int64_t *formats)
 {
 	XRT_ENTER_SESSION("xrEnumerateSwapchainFormats");
-	if (!count || (cap && !formats))
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < XRT_NFORMATS; i++)
 		n += format_supported(s, &xrt_formats[i]);
-	*count = n;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < n)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "formatCapacityInput %u < %u.", cap, n));
+	XrResult r = xrt_two_call(inst, s, fn_name, cap, count, formats, n, "formatCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	n = 0;
 	for (uint32_t i = 0; i < XRT_NFORMATS; i++)
 		if (format_supported(s, &xrt_formats[i]))
@@ -275,14 +271,9 @@ XrResult xrt_EnumerateSwapchainImages(XrSwapchain swapchain, uint32_t cap, uint3
 				      XrSwapchainImageBaseHeader *images)
 {
 	XRT_ENTER_SWAPCHAIN("xrEnumerateSwapchainImages");
-	if (!count || (cap && !images))
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "a NULL output array."));
-	*count = sc->nimages;
-	if (cap == 0)
-		XRT_RETURN(XR_SUCCESS);
-	if (cap < sc->nimages)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SIZE_INSUFFICIENT, "imageCapacityInput %u < %u.", cap,
-				    sc->nimages));
+	XrResult r = xrt_two_call(inst, s, fn_name, cap, count, images, sc->nimages, "imageCapacityInput");
+	if (r != XR_SUCCESS || cap == 0)
+		XRT_RETURN(r);
 	XrSwapchainImageVulkanKHR *vi = (XrSwapchainImageVulkanKHR *)images;
 	for (uint32_t i = 0; i < sc->nimages; i++)
 		if (vi[i].type != XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR)
