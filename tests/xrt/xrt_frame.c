@@ -6,6 +6,14 @@
 
 #include "xrt.h"
 
+/* The frame calls run while the session runs or its loss is pending. */
+static XrResult check_frames_run(struct xrt_session *s, const char *fn)
+{
+	if (!s->running && !s->loss_pending)
+		return xrt_fail(s->inst, s, fn, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running.");
+	return XR_SUCCESS;
+}
+
 XrResult xrt_WaitFrame(XrSession session, const XrFrameWaitInfo *info, XrFrameState *state)
 {
 	XRT_ENTER_SESSION("xrWaitFrame");
@@ -13,8 +21,9 @@ XrResult xrt_WaitFrame(XrSession session, const XrFrameWaitInfo *info, XrFrameSt
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "frameWaitInfo is not XR_TYPE_FRAME_WAIT_INFO, or frameState is NULL or not "
 				    "XR_TYPE_FRAME_STATE."));
-	if (!s->running && !s->loss_pending)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running."));
+	XrResult r = check_frames_run(s, fn_name);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	if (s->wait_pending)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_CALL_ORDER_INVALID,
 				    "xrWaitFrame again before xrBeginFrame (a runtime would block here for ever)."));
@@ -35,7 +44,7 @@ XrResult xrt_WaitFrame(XrSession session, const XrFrameWaitInfo *info, XrFrameSt
 	state->shouldRender = render ? XR_TRUE : XR_FALSE;
 	xrt_record(inst, "wait frame=%llu display_ns=%lld period_ns=%lld render=%d", (unsigned long long)(s->ended + 1),
 		   (long long)display, (long long)s->pacer.period_ns, render);
-	XrResult r = s->loss_pending ? XR_SESSION_LOSS_PENDING : XR_SUCCESS;
+	r = s->loss_pending ? XR_SESSION_LOSS_PENDING : XR_SUCCESS;
 	xrt_unlock();
 	struct timespec ts = {.tv_sec = wake / 1000000000ll, .tv_nsec = wake % 1000000000ll};
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
@@ -49,8 +58,9 @@ XrResult xrt_BeginFrame(XrSession session, const XrFrameBeginInfo *info)
 	if (info && info->type != XR_TYPE_FRAME_BEGIN_INFO)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "frameBeginInfo is not XR_TYPE_FRAME_BEGIN_INFO."));
-	if (!s->running && !s->loss_pending)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running."));
+	XrResult r = check_frames_run(s, fn_name);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	if (!s->wait_pending)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_CALL_ORDER_INVALID,
 				    "xrBeginFrame without a xrWaitFrame before it."));
@@ -209,8 +219,9 @@ XrResult xrt_EndFrame(XrSession session, const XrFrameEndInfo *info)
 	if (!info || info->type != XR_TYPE_FRAME_END_INFO)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "frameEndInfo is NULL or not XR_TYPE_FRAME_END_INFO."));
-	if (!s->running && !s->loss_pending)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running."));
+	XrResult r = check_frames_run(s, fn_name);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	if (!s->frame_open)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_CALL_ORDER_INVALID,
 				    "xrEndFrame without a xrBeginFrame before it."));
@@ -226,7 +237,7 @@ XrResult xrt_EndFrame(XrSession session, const XrFrameEndInfo *info)
 	if (info->layerCount && !info->layers)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "layers is NULL."));
 	for (uint32_t i = 0; i < info->layerCount; i++) {
-		XrResult r = check_layer(s, fn_name, info->layers[i], i);
+		r = check_layer(s, fn_name, info->layers[i], i);
 		if (r != XR_SUCCESS)
 			XRT_RETURN(r);
 	}

@@ -156,6 +156,16 @@ XrResult xrt_BeginSession(XrSession session, const XrSessionBeginInfo *info)
 	XRT_RETURN(XR_SUCCESS);
 }
 
+/* xrRequestExitSession and xrEndSession: a session lost or not running. */
+static XrResult check_running(struct xrt_session *s, const char *fn)
+{
+	if (s->loss_pending)
+		return XR_SESSION_LOSS_PENDING;
+	if (!s->running)
+		return xrt_fail(s->inst, s, fn, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running.");
+	return XR_SUCCESS;
+}
+
 void xrt_session_stop(struct xrt_session *s)
 {
 	if (s->state == XR_SESSION_STATE_FOCUSED)
@@ -169,10 +179,9 @@ void xrt_session_stop(struct xrt_session *s)
 XrResult xrt_RequestExitSession(XrSession session)
 {
 	XRT_ENTER_SESSION("xrRequestExitSession");
-	if (s->loss_pending)
-		XRT_RETURN(XR_SESSION_LOSS_PENDING);
-	if (!s->running)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running."));
+	XrResult r = check_running(s, fn_name);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	xrt_record(inst, "request_exit id=%u", s->id);
 	s->exit_requested = true;
 	xrt_session_stop(s);
@@ -182,10 +191,9 @@ XrResult xrt_RequestExitSession(XrSession session)
 XrResult xrt_EndSession(XrSession session)
 {
 	XRT_ENTER_SESSION("xrEndSession");
-	if (s->loss_pending)
-		XRT_RETURN(XR_SESSION_LOSS_PENDING);
-	if (!s->running)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_RUNNING, "the session is not running."));
+	XrResult r = check_running(s, fn_name);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	if (s->state != XR_SESSION_STATE_STOPPING)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_SESSION_NOT_STOPPING, "the session is %s, not STOPPING.",
 				    xrt_state_name(s->state)));
