@@ -135,6 +135,19 @@ static struct gfx_xr *to_xr(struct gfx_backend *b)
 
 /* ---- Vulkan through the runtime (XR_KHR_vulkan_enable2) ------------------------- */
 
+/* 0, or says which failed, the OpenXR call or the Vulkan one it made. */
+static int xr_vk_check(XrResult r, const char *what, VkResult vr, const char *vk_what)
+{
+	int e = xr_check(r, what);
+	if (e)
+		return e;
+	if (vr != VK_SUCCESS) {
+		th_err("OpenXR: %s: %s: %s", what, vk_what, gfx_vk_result_name(vr));
+		return gfx_vk_errno(vr) ? gfx_vk_errno(vr) : -EIO;
+	}
+	return 0;
+}
+
 static int hook_instance(void *ud, const VkInstanceCreateInfo *ci, VkInstance *out)
 {
 	struct gfx_xr *x = ud;
@@ -146,15 +159,11 @@ static int hook_instance(void *ud, const VkInstanceCreateInfo *ci, VkInstance *o
 	};
 	VkResult vr = VK_SUCCESS;
 	VkInstance inst = VK_NULL_HANDLE;
-	int e = xr_check(x->create_vk_instance(x->instance, &info, &inst, &vr), "xrCreateVulkanInstanceKHR");
-	if (e)
-		return e;
-	if (vr != VK_SUCCESS) {
-		th_err("OpenXR: xrCreateVulkanInstanceKHR: vkCreateInstance: %s", gfx_vk_result_name(vr));
-		return gfx_vk_errno(vr) ? gfx_vk_errno(vr) : -EIO;
-	}
-	*out = inst;
-	return 0;
+	XrResult r = x->create_vk_instance(x->instance, &info, &inst, &vr); /* sets vr */
+	int e = xr_vk_check(r, "xrCreateVulkanInstanceKHR", vr, "vkCreateInstance");
+	if (!e)
+		*out = inst;
+	return e;
 }
 
 static int hook_physical(void *ud, VkInstance inst, VkPhysicalDevice *out)
@@ -189,15 +198,11 @@ static int hook_device(void *ud, VkPhysicalDevice pd, const VkDeviceCreateInfo *
 	};
 	VkResult vr = VK_SUCCESS;
 	VkDevice dev = VK_NULL_HANDLE;
-	int e = xr_check(x->create_vk_device(x->instance, &info, &dev, &vr), "xrCreateVulkanDeviceKHR");
-	if (e)
-		return e;
-	if (vr != VK_SUCCESS) {
-		th_err("OpenXR: xrCreateVulkanDeviceKHR: vkCreateDevice: %s", gfx_vk_result_name(vr));
-		return gfx_vk_errno(vr) ? gfx_vk_errno(vr) : -EIO;
-	}
-	*out = dev;
-	return 0;
+	XrResult r = x->create_vk_device(x->instance, &info, &dev, &vr); /* sets vr */
+	int e = xr_vk_check(r, "xrCreateVulkanDeviceKHR", vr, "vkCreateDevice");
+	if (!e)
+		*out = dev;
+	return e;
 }
 
 /* ---- the session ----------------------------------------------------------------- */
@@ -323,6 +328,12 @@ static int pump(struct gfx_xr *x)
 
 static int close_open_frame(struct gfx_xr *x);
 
+/* The predicted display time as the loop takes it (0: none). */
+static uint64_t display_ns(const XrFrameState *fs)
+{
+	return fs->predictedDisplayTime > 0 ? (uint64_t)fs->predictedDisplayTime : 0;
+}
+
 static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 {
 	struct gfx_xr *x = to_xr(b);
@@ -330,7 +341,7 @@ static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 	if (!x->session)
 		return x->st.done ? session_over(x) : -ENODEV;
 	if (x->waited) { /* already waited for this frame */
-		*display_time_ns = x->fs.predictedDisplayTime > 0 ? (uint64_t)x->fs.predictedDisplayTime : 0;
+		*display_time_ns = display_ns(&x->fs);
 		return 0;
 	}
 	int e = close_open_frame(x);
@@ -350,7 +361,7 @@ static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 		return e;
 	x->fs = fs;
 	x->waited = true;
-	*display_time_ns = fs.predictedDisplayTime > 0 ? (uint64_t)fs.predictedDisplayTime : 0;
+	*display_time_ns = display_ns(&fs);
 	return 0;
 }
 
@@ -474,6 +485,17 @@ static int close_open_frame(struct gfx_xr *x)
 	return e ? e : e2;
 }
 
+/* xrBeginFrame for the frame waited for (XR_FRAME_DISCARDED is a success). */
+static int begin_xr_frame(struct gfx_xr *x)
+{
+	x->waited = false;
+	XrFrameBeginInfo bi = { .type = XR_TYPE_FRAME_BEGIN_INFO };
+	int e = xr_check(xrBeginFrame(x->session, &bi), "xrBeginFrame");
+	if (!e)
+		x->begun = true;
+	return e;
+}
+
 static int xr_begin_frame(struct gfx_backend *b, const struct gfx_view *cam, struct gfx_frame *f)
 {
 	struct gfx_xr *x = to_xr(b);
@@ -487,13 +509,10 @@ static int xr_begin_frame(struct gfx_backend *b, const struct gfx_view *cam, str
 	x->paced = false;
 	if (!x->waited) /* no session running: nothing to draw into */
 		return 0;
-	x->waited = false;
-	f->display_time_ns = x->fs.predictedDisplayTime > 0 ? (uint64_t)x->fs.predictedDisplayTime : 0;
-	XrFrameBeginInfo bi = { .type = XR_TYPE_FRAME_BEGIN_INFO };
-	int e = xr_check(xrBeginFrame(x->session, &bi), "xrBeginFrame"); /* XR_FRAME_DISCARDED is a success */
+	f->display_time_ns = display_ns(&x->fs);
+	int e = begin_xr_frame(x);
 	if (e)
 		return e;
-	x->begun = true;
 	/* The runtime's word on whether the frame is shown (the state
 	 * changes that came with this xrWaitFrame are seen at the next). */
 	if (!x->fs.shouldRender)
@@ -590,6 +609,16 @@ static int pick_space(struct gfx_xr *x)
 	return xr_check(xrCreateReferenceSpace(x->session, &ci, &x->space), "xrCreateReferenceSpace");
 }
 
+/* A swapchain's image count as this backend takes it: 1 to GFX_XR_IMAGES_MAX. */
+static int image_count_ok(uint32_t n)
+{
+	if (n == 0 || n > GFX_XR_IMAGES_MAX) {
+		th_err("OpenXR: the runtime's swapchain has %u images (1 to %u accepted)", n, GFX_XR_IMAGES_MAX);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int make_swapchain(struct gfx_xr *x, struct gfx_xr_eye *eye)
 {
 	XrSwapchainCreateInfo ci = {
@@ -608,23 +637,19 @@ static int make_swapchain(struct gfx_xr *x, struct gfx_xr_eye *eye)
 		return e;
 	uint32_t n = 0;
 	e = xr_check(xrEnumerateSwapchainImages(eye->swapchain, 0, &n, NULL), "xrEnumerateSwapchainImages");
+	if (!e)
+		e = image_count_ok(n);
 	if (e)
 		return e;
-	if (n == 0 || n > GFX_XR_IMAGES_MAX) {
-		th_err("OpenXR: the runtime's swapchain has %u images (1 to %u accepted)", n, GFX_XR_IMAGES_MAX);
-		return -EPROTO;
-	}
 	XrSwapchainImageVulkan2KHR img[GFX_XR_IMAGES_MAX];
 	for (uint32_t i = 0; i < n; i++)
 		img[i] = (XrSwapchainImageVulkan2KHR){ .type = XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR };
 	e = xr_check(xrEnumerateSwapchainImages(eye->swapchain, n, &n, (XrSwapchainImageBaseHeader *)img),
 		     "xrEnumerateSwapchainImages");
+	if (!e)
+		e = image_count_ok(n);
 	if (e)
 		return e;
-	if (n == 0 || n > GFX_XR_IMAGES_MAX) {
-		th_err("OpenXR: the runtime's swapchain has %u images (1 to %u accepted)", n, GFX_XR_IMAGES_MAX);
-		return -EPROTO;
-	}
 	for (uint32_t i = 0; i < n; i++) {
 		eye->image[i] = img[i].image;
 		eye->nimages = i + 1;
@@ -688,12 +713,7 @@ static void end_session(struct gfx_xr *x)
 		x->paced = false;
 		if (!x->waited)
 			continue;
-		x->waited = false;
-		XrFrameBeginInfo bi = { .type = XR_TYPE_FRAME_BEGIN_INFO };
-		if (xr_check(xrBeginFrame(x->session, &bi), "xrBeginFrame"))
-			return;
-		x->begun = true;
-		if (end_xr_frame(x, false))
+		if (begin_xr_frame(x) || end_xr_frame(x, false))
 			return;
 	}
 }
