@@ -139,33 +139,48 @@ static void scene_down(struct xt *t)
 
 /* ---- the backend as gfx.c drives it --------------------------------------------- */
 
-static void renderer_up(struct xt *t)
+/* A Vulkan context the runtime makes, the backend attached to it, the
+ * core on it (what gfx.c builds, and builds again after a device loss). */
+static void context_up(struct xt *t, VkFormat *format, bool *srgb)
 {
-	assert_int_equal(gfx_xr_create(&(struct gfx_xr_config){ .app_name = "theta-client" }, &t->b), 0);
-	assert_string_equal(t->b->name, "xr");
-	assert_int_equal(t->b->width, XT_EYE_W);
-	assert_int_equal(t->b->height, XT_EYE_H);
 	struct gfx_vk_config vc = { .validation = true };
 	assert_int_equal(t->b->ops->vk_config(t->b, &vc), 0);
 	assert_non_null(vc.hooks); /* the runtime makes the instance and the device */
 	assert_int_equal(gfx_vk_create(&vc, &t->vk), 0);
-	VkFormat format = VK_FORMAT_UNDEFINED;
-	bool srgb = false;
-	assert_int_equal(t->b->ops->attach(t->b, t->vk, &format, &srgb), 0);
-	assert_int_equal(format, VK_FORMAT_R8G8B8A8_SRGB); /* the runtime's first offer */
-	assert_true(srgb);
-	assert_int_equal(gfx_draw_create(t->vk, &(struct gfx_draw_config){ .color_format = format, .srgb_target = srgb },
+	assert_int_equal(t->b->ops->attach(t->b, t->vk, format, srgb), 0);
+	assert_int_equal(gfx_draw_create(t->vk, &(struct gfx_draw_config){ .color_format = *format, .srgb_target = *srgb },
 					 &t->d),
 			 0);
 }
 
-static void renderer_down(struct xt *t, bool detach)
+/* The core, the backend's attachment (detach) and the context go; their
+ * validation messages. */
+static uint64_t context_down(struct xt *t, bool detach)
 {
 	gfx_draw_destroy(&t->d);
 	if (detach)
 		t->b->ops->detach(t->b);
 	uint64_t messages = t->vk->validation_messages;
 	gfx_vk_destroy(&t->vk);
+	return messages;
+}
+
+static void renderer_up(struct xt *t)
+{
+	assert_int_equal(gfx_xr_create(&(struct gfx_xr_config){ .app_name = "theta-client" }, &t->b), 0);
+	assert_string_equal(t->b->name, "xr");
+	assert_int_equal(t->b->width, XT_EYE_W);
+	assert_int_equal(t->b->height, XT_EYE_H);
+	VkFormat format = VK_FORMAT_UNDEFINED;
+	bool srgb = false;
+	context_up(t, &format, &srgb);
+	assert_int_equal(format, VK_FORMAT_R8G8B8A8_SRGB); /* the runtime's first offer */
+	assert_true(srgb);
+}
+
+static void renderer_down(struct xt *t, bool detach)
+{
+	uint64_t messages = context_down(t, detach);
 	t->b->ops->destroy(t->b);
 	t->b = NULL;
 	assert_int_equal(messages, 0);
@@ -234,6 +249,14 @@ static void run(struct xt *t, uint32_t max)
 	}
 }
 
+/* The scene, the renderer, then frames as run() runs them. */
+static void start(struct xt *t, uint32_t max)
+{
+	scene_up(t);
+	renderer_up(t);
+	run(t, max);
+}
+
 /* ---- the runtime's record ------------------------------------------------------------ */
 
 static char *record(const struct xt *t)
@@ -287,11 +310,17 @@ static void print_errors(const char *rec)
 	}
 }
 
-/* A clean exit: the runtime's walk down, xrEndSession, no refused call. */
-static void assert_clean_exit(const char *rec)
+/* No call the runtime refused (those it did are printed). */
+static void assert_no_errors(const char *rec)
 {
 	print_errors(rec);
 	assert_int_equal(lines(rec, "error "), 0);
+}
+
+/* A clean exit: the runtime's walk down, xrEndSession, no refused call. */
+static void assert_clean_exit(const char *rec)
+{
+	assert_no_errors(rec);
 	assert_int_equal(lines(rec, "unsupported "), 0);
 	assert_int_equal(lines(rec, "state id=1 to=STOPPING"), 1);
 	assert_int_equal(lines(rec, "end_session id=1"), 1);
@@ -350,9 +379,7 @@ static double cube_x(const uint8_t *px, uint32_t *count)
 static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void **state)
 {
 	struct xt *t = *state;
-	scene_up(t);
-	renderer_up(t);
-	run(t, XT_FRAMES_MAX);
+	start(t, XT_FRAMES_MAX);
 	assert_int_equal(t->end, 1); /* the session ended: stop */
 	assert_int_equal(t->rendered, XT_FRAMES);
 	assert_true(t->display_time_grew);
@@ -414,9 +441,7 @@ static void a_session_lost_at_frame_30_stops_with_econnreset(void **state)
 	struct xt *t = *state;
 	setenv("XRT_LOSS_AT", "30", 1);
 	setenv("XRT_EXIT_AFTER", "0", 1);
-	scene_up(t);
-	renderer_up(t);
-	run(t, XT_FRAMES_MAX);
+	start(t, XT_FRAMES_MAX);
 	assert_int_equal(t->end, -ECONNRESET);
 	assert_int_equal(t->rendered, 30);
 	/* A later frame says the same, without touching the runtime. */
@@ -424,8 +449,7 @@ static void a_session_lost_at_frame_30_stops_with_econnreset(void **state)
 	assert_int_equal(t->b->ops->wait_frame(t->b, &ns), -ECONNRESET);
 	renderer_down(t, true);
 	char *rec = record(t);
-	print_errors(rec);
-	assert_int_equal(lines(rec, "error "), 0);
+	assert_no_errors(rec);
 	assert_int_equal(lines(rec, "state id=1 to=LOSS_PENDING"), 1);
 	assert_int_equal(lines(rec, "end_session"), 0); /* a lost session is destroyed, not ended */
 	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
@@ -440,9 +464,7 @@ static void without_a_stage_space_the_local_space_is_used(void **state)
 	struct xt *t = *state;
 	setenv("XRT_NO_STAGE", "1", 1);
 	setenv("XRT_EXIT_AFTER", "3", 1);
-	scene_up(t);
-	renderer_up(t);
-	run(t, XT_FRAMES_MAX);
+	start(t, XT_FRAMES_MAX);
 	assert_int_equal(t->end, 1);
 	assert_int_equal(t->rendered, 3);
 	/* LOCAL is STAGE moved to the head's start: the eyes at the origin. */
@@ -462,9 +484,7 @@ static void the_client_quitting_asks_the_runtime_and_exits_cleanly(void **state)
 {
 	struct xt *t = *state;
 	setenv("XRT_EXIT_AFTER", "0", 1); /* the runtime would go on for ever */
-	scene_up(t);
-	renderer_up(t);
-	run(t, 20);
+	start(t, 20);
 	assert_int_equal(t->end, 0);
 	assert_int_equal(t->rendered, 20);
 	renderer_down(t, true); /* detach: xrRequestExitSession, empty frames to exiting */
@@ -482,36 +502,23 @@ static void the_client_quitting_asks_the_runtime_and_exits_cleanly(void **state)
 static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
 {
 	struct xt *t = *state;
-	scene_up(t);
-	renderer_up(t);
-	run(t, 20);
+	start(t, 20);
 	assert_int_equal(t->end, 0);
 	t->vk->lose_after = t->vk->checks + 1; /* the next Vulkan call reports VK_ERROR_DEVICE_LOST */
 	run(t, 1);
 	assert_int_equal(t->end, -ENODEV);
 	assert_true(t->vk->lost);
-	gfx_draw_destroy(&t->d);
-	t->b->ops->detach(t->b);
-	uint64_t messages = t->vk->validation_messages;
-	gfx_vk_destroy(&t->vk);
-	assert_int_equal(messages, 0);
-	struct gfx_vk_config vc = { .validation = true };
-	assert_int_equal(t->b->ops->vk_config(t->b, &vc), 0);
-	assert_int_equal(gfx_vk_create(&vc, &t->vk), 0);
+	assert_int_equal(context_down(t, true), 0);
 	VkFormat format;
 	bool srgb;
-	assert_int_equal(t->b->ops->attach(t->b, t->vk, &format, &srgb), 0);
-	assert_int_equal(gfx_draw_create(t->vk, &(struct gfx_draw_config){ .color_format = format, .srgb_target = srgb },
-					 &t->d),
-			 0);
+	context_up(t, &format, &srgb);
 	uint32_t before = t->rendered;
 	run(t, XT_FRAMES_MAX);
 	assert_int_equal(t->end, 1);
 	assert_int_equal(t->rendered - before, XT_FRAMES); /* the new session's own 90 */
 	renderer_down(t, true);
 	char *rec = record(t);
-	print_errors(rec);
-	assert_int_equal(lines(rec, "error "), 0);
+	assert_no_errors(rec);
 	assert_int_equal(lines(rec, "session id=2"), 1);
 	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
 	assert_int_equal(lines(rec, "state id=2 to=FOCUSED"), 1);
