@@ -33,6 +33,7 @@
 #include "th_golden.h"
 #include "th_harness.h"
 #include "th_meshop.h"
+#include "th_xrt.h"
 
 #define XT_FRAMES 90u          /* frames the runtime lets run before it ends the session */
 #define XT_FRAMES_MAX 2000u    /* the loop's bound (a runtime that never ends) */
@@ -62,12 +63,9 @@ struct xt {
 
 static void runtime_env(const struct xt *t)
 {
-	const char *build = getenv("THETA_BUILD");
 	char json[PATH_MAX];
-	snprintf(json, sizeof json, "%s/tests/xrt/theta_xrt.json", build && *build ? build : "build");
-	char abs[PATH_MAX];
-	assert_non_null(realpath(json, abs)); /* make test builds the runtime first */
-	setenv("XR_RUNTIME_JSON", abs, 1);
+	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0); /* make test builds the runtime first */
+	setenv("XR_RUNTIME_JSON", json, 1);
 	setenv("XRT_RECORD", t->record, 1);
 	setenv("XRT_CAPTURE_DIR", t->captures, 1);
 	setenv("XRT_UNPACED", "1", 1); /* the same images on every run, no sleeping */
@@ -266,22 +264,6 @@ static char *record(const struct xt *t)
 	return rec;
 }
 
-/* Lines that start with prefix (a word and maybe pairs). */
-static unsigned lines(const char *rec, const char *prefix)
-{
-	unsigned n = 0;
-	size_t len = strlen(prefix);
-	for (const char *p = rec; *p;) {
-		if (strncmp(p, prefix, len) == 0)
-			n++;
-		const char *nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return n;
-}
-
 /* The value of key= on the first line starting with prefix; -1 if none. */
 static long long value(const char *rec, const char *prefix, const char *key)
 {
@@ -314,20 +296,20 @@ static void print_errors(const char *rec)
 static void assert_no_errors(const char *rec)
 {
 	print_errors(rec);
-	assert_int_equal(lines(rec, "error "), 0);
+	assert_int_equal(th_xrt_lines(rec, "error "), 0);
 }
 
 /* A clean exit: the runtime's walk down, xrEndSession, no refused call. */
 static void assert_clean_exit(const char *rec)
 {
 	assert_no_errors(rec);
-	assert_int_equal(lines(rec, "unsupported "), 0);
-	assert_int_equal(lines(rec, "state id=1 to=STOPPING"), 1);
-	assert_int_equal(lines(rec, "end_session id=1"), 1);
-	assert_int_equal(lines(rec, "state id=1 to=EXITING"), 1);
-	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "unsupported "), 0);
+	assert_int_equal(th_xrt_lines(rec, "state id=1 to=STOPPING"), 1);
+	assert_int_equal(th_xrt_lines(rec, "end_session id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "state id=1 to=EXITING"), 1);
+	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
 	assert_int_equal(value(rec, "destroy_session id=1", "errors"), 0);
-	assert_int_equal(lines(rec, "destroy_instance"), 1);
+	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1);
 }
 
 /* ---- the eye images ------------------------------------------------------------------ */
@@ -392,17 +374,17 @@ static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void
 
 	char *rec = record(t);
 	assert_clean_exit(rec);
-	assert_int_equal(lines(rec, "state id=1 to=FOCUSED"), 1);
-	assert_int_equal(lines(rec, "space id=1 type=STAGE"), 1);
-	assert_int_equal(lines(rec, "begin_session id=1"), 1);
-	assert_int_equal(lines(rec, "request_exit"), 0); /* the runtime ended it, not the client */
+	assert_int_equal(th_xrt_lines(rec, "state id=1 to=FOCUSED"), 1);
+	assert_int_equal(th_xrt_lines(rec, "space id=1 type=STAGE"), 1);
+	assert_int_equal(th_xrt_lines(rec, "begin_session id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "request_exit"), 0); /* the runtime ended it, not the client */
 	assert_int_equal(value(rec, "destroy_session id=1", "ended"), XT_FRAMES);
 	assert_int_equal(value(rec, "destroy_session id=1", "discarded"), 0);
 	char want[64];
 	snprintf(want, sizeof want, "end frame=%u layers=1", XT_FRAMES);
-	assert_int_equal(lines(rec, want), 1);
-	assert_int_equal(lines(rec, "layer frame="), XT_FRAMES);
-	assert_int_equal(lines(rec, "view frame="), 2 * XT_FRAMES);
+	assert_int_equal(th_xrt_lines(rec, want), 1);
+	assert_int_equal(th_xrt_lines(rec, "layer frame="), XT_FRAMES);
+	assert_int_equal(th_xrt_lines(rec, "view frame="), 2 * XT_FRAMES);
 	/* The predicted display time went from xrWaitFrame to the loop
 	 * (wait_frame) and back into xrEndFrame, frame by frame. */
 	for (uint32_t i = 0; i < XT_FRAMES; i++) {
@@ -450,11 +432,11 @@ static void a_session_lost_at_frame_30_stops_with_econnreset(void **state)
 	renderer_down(t, true);
 	char *rec = record(t);
 	assert_no_errors(rec);
-	assert_int_equal(lines(rec, "state id=1 to=LOSS_PENDING"), 1);
-	assert_int_equal(lines(rec, "end_session"), 0); /* a lost session is destroyed, not ended */
-	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
-	assert_int_equal(lines(rec, "destroy_instance"), 1);
-	assert_int_equal(lines(rec, "end frame=31"), 0);
+	assert_int_equal(th_xrt_lines(rec, "state id=1 to=LOSS_PENDING"), 1);
+	assert_int_equal(th_xrt_lines(rec, "end_session"), 0); /* a lost session is destroyed, not ended */
+	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1);
+	assert_int_equal(th_xrt_lines(rec, "end frame=31"), 0);
 	free(rec);
 	scene_down(t);
 }
@@ -474,8 +456,8 @@ static void without_a_stage_space_the_local_space_is_used(void **state)
 	renderer_down(t, true);
 	char *rec = record(t);
 	assert_clean_exit(rec);
-	assert_int_equal(lines(rec, "space id=1 type=LOCAL"), 1);
-	assert_int_equal(lines(rec, "space id=1 type=STAGE"), 0);
+	assert_int_equal(th_xrt_lines(rec, "space id=1 type=LOCAL"), 1);
+	assert_int_equal(th_xrt_lines(rec, "space id=1 type=STAGE"), 0);
 	free(rec);
 	scene_down(t);
 }
@@ -490,8 +472,8 @@ static void the_client_quitting_asks_the_runtime_and_exits_cleanly(void **state)
 	renderer_down(t, true); /* detach: xrRequestExitSession, empty frames to exiting */
 	char *rec = record(t);
 	assert_clean_exit(rec);
-	assert_int_equal(lines(rec, "request_exit id=1"), 1);
-	assert_int_equal(lines(rec, "layer frame="), 20); /* frames after the request have no layer */
+	assert_int_equal(th_xrt_lines(rec, "request_exit id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "layer frame="), 20); /* frames after the request have no layer */
 	free(rec);
 	scene_down(t);
 }
@@ -519,13 +501,13 @@ static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
 	renderer_down(t, true);
 	char *rec = record(t);
 	assert_no_errors(rec);
-	assert_int_equal(lines(rec, "session id=2"), 1);
-	assert_int_equal(lines(rec, "destroy_session id=1"), 1);
-	assert_int_equal(lines(rec, "state id=2 to=FOCUSED"), 1);
-	assert_int_equal(lines(rec, "end_session id=2"), 1);
-	assert_int_equal(lines(rec, "state id=2 to=EXITING"), 1);
+	assert_int_equal(th_xrt_lines(rec, "session id=2"), 1);
+	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
+	assert_int_equal(th_xrt_lines(rec, "state id=2 to=FOCUSED"), 1);
+	assert_int_equal(th_xrt_lines(rec, "end_session id=2"), 1);
+	assert_int_equal(th_xrt_lines(rec, "state id=2 to=EXITING"), 1);
 	assert_int_equal(value(rec, "destroy_session id=2", "errors"), 0);
-	assert_int_equal(lines(rec, "destroy_instance"), 1);
+	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1);
 	free(rec);
 	scene_down(t);
 }
@@ -548,8 +530,8 @@ static void theta_client_renders_in_the_headset_until_the_runtime_ends_the_sessi
 	assert_non_null(strstr(stats, " 0 validation messages"));
 	char *rec = record(t);
 	assert_clean_exit(rec);
-	assert_int_equal(lines(rec, "state id=1 to=FOCUSED"), 1);
-	assert_int_equal(lines(rec, "layer frame="), XT_FRAMES);
+	assert_int_equal(th_xrt_lines(rec, "state id=1 to=FOCUSED"), 1);
+	assert_int_equal(th_xrt_lines(rec, "layer frame="), XT_FRAMES);
 	free(rec);
 	uint8_t *left = capture(t, XT_FRAMES, "left"), *right = capture(t, XT_FRAMES, "right");
 	/* No scene without a daemon: the grid, below the horizon, in each eye. */
@@ -630,7 +612,7 @@ static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **
 	assert_int_equal(count_lines(err, NULL), 1);
 	assert_int_equal(count_lines(err, "no headset is connected"), 1);
 	char *rec = record(t);
-	assert_int_equal(lines(rec, "destroy_instance"), 1); /* nothing left behind */
+	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1); /* nothing left behind */
 	free(rec);
 }
 

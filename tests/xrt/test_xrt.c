@@ -24,6 +24,7 @@
 
 #include "gfx/gfx_png.h"
 #include "th_harness.h"
+#include "th_xrt.h"
 
 #define XT_FRAMES_MAX 200   /* a session that never stops fails after this many */
 #define XT_STATES_MAX 64
@@ -54,16 +55,14 @@ static int xt_setup(void **state)
 	snprintf(xt_record, sizeof xt_record, "%s/record", t->path);
 	for (size_t i = 0; i < sizeof xt_vars / sizeof xt_vars[0]; i++)
 		unsetenv(xt_vars[i]);
-	const char *b = getenv("THETA_BUILD");
-	char json[PATH_MAX], rel[PATH_MAX];
-	snprintf(rel, sizeof rel, "%s/tests/xrt/theta_xrt.json", b ? b : "build");
-	if (!realpath(rel, json)) {
-		fprintf(stderr, "test_xrt: %s is missing: build it with make (it is part of make test)\n", rel);
+	char json[PATH_MAX];
+	if (th_xrt_path("theta_xrt.json", json, sizeof json)) {
+		fprintf(stderr, "test_xrt: tests/xrt/theta_xrt.json is missing from the build: build it with make (it is "
+				"part of make test)\n");
 		return -1;
 	}
 	setenv("XR_RUNTIME_JSON", json, 1);
-	snprintf(rel, sizeof rel, "%s/tests/xrt/libtheta_xrt.so", b ? b : "build");
-	if (!realpath(rel, xt_so))
+	if (th_xrt_path("libtheta_xrt.so", xt_so, sizeof xt_so))
 		return -1;
 	setenv("XRT_RECORD", xt_record, 1);
 	setenv("XRT_UNPACED", "1", 1);
@@ -83,16 +82,7 @@ static char *xt_read_record(void)
 	return buf;
 }
 
-static unsigned xt_count_lines(const char *rec, const char *prefix)
-{
-	unsigned n = 0;
-	size_t len = strlen(prefix);
-	for (const char *p = rec; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		n += strncmp(p, prefix, len) == 0;
-	return n;
-}
-
-static bool xt_has_line(const char *rec, const char *prefix) { return xt_count_lines(rec, prefix) > 0; }
+static bool xt_has_line(const char *rec, const char *prefix) { return th_xrt_lines(rec, prefix) > 0; }
 
 #define XT_RECORD_SHOWN 3000 /* the tail of the record a failure prints */
 
@@ -782,13 +772,13 @@ static void session_focused_frames_capture_exit(void **state)
 	char *rec = xt_read_record();
 	xt_assert_line(rec, "instance app=test_xrt api=1.");
 	xt_assert_line(rec, "state id=1 to=FOCUSED");
-	assert_int_equal(xt_count_lines(rec, "end frame="), 90);
-	assert_int_equal(xt_count_lines(rec, "view frame="), 180);
+	assert_int_equal(th_xrt_lines(rec, "end frame="), 90);
+	assert_int_equal(th_xrt_lines(rec, "view frame="), 180);
 	xt_assert_line(rec, "layer frame=90 index=0 type=PROJECTION space=1 views=2");
 	xt_assert_line(rec, "view frame=1 layer=0 eye=0 swapchain=1 image=0 array=0 rect=0,0,320,180 "
 				     "pos=-0.0320,1.6000,0.0000 quat=0.0000,0.0000,0.0000,1.0000");
 	xt_assert_line(rec, "view frame=2 layer=0 eye=1 swapchain=2 image=1 ");
-	assert_int_equal(xt_count_lines(rec, "capture frame="), 4);
+	assert_int_equal(th_xrt_lines(rec, "capture frame="), 4);
 	xt_assert_line(rec, "exit_after frame=90");
 	xt_assert_line(rec, "destroy_session id=1 waited=90 begun=90 ended=90 discarded=0 errors=0");
 	xt_assert_line(rec, "unsupported fn=xrSyncActions");
