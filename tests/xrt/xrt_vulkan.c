@@ -69,6 +69,16 @@ static XrResult check_create(struct xrt_instance *inst, const char *fn_name, XrS
 	return XR_SUCCESS;
 }
 
+/* The Vulkan function name from the client's pfnGetInstanceProcAddr. */
+static XrResult vk_proc(struct xrt_instance *inst, const char *fn_name, PFN_vkGetInstanceProcAddr gipa, VkInstance vi,
+			const char *name, PFN_vkVoidFunction *out)
+{
+	*out = gipa(vi, name);
+	if (!*out)
+		return xrt_fail(inst, NULL, fn_name, XR_ERROR_RUNTIME_FAILURE, "pfnGetInstanceProcAddr gave no %s.", name);
+	return XR_SUCCESS;
+}
+
 /* The client's extension names plus the runtime's (extra), into names
  * (XRT_VK_EXTS_MAX of them); *n their count. */
 static XrResult with_exts(struct xrt_instance *inst, const char *fn_name, const char *const *client, uint32_t nclient,
@@ -104,11 +114,11 @@ XrResult xrt_CreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstance
 				    "Vulkan apiVersion %u.%u is outside the graphics requirements (1.1 to 1.3).",
 				    VK_API_VERSION_MAJOR(vci->pApplicationInfo->apiVersion),
 				    VK_API_VERSION_MINOR(vci->pApplicationInfo->apiVersion)));
-	PFN_vkCreateInstance create =
-		(PFN_vkCreateInstance)ci->pfnGetInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance");
-	if (!create)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_RUNTIME_FAILURE,
-				    "pfnGetInstanceProcAddr gave no vkCreateInstance."));
+	PFN_vkCreateInstance create;
+	r = vk_proc(inst, fn_name, ci->pfnGetInstanceProcAddr, VK_NULL_HANDLE, "vkCreateInstance",
+		    (PFN_vkVoidFunction *)&create);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	const char *names[XRT_VK_EXTS_MAX];
 	uint32_t n = 0;
 	r = with_exts(inst, fn_name, vci->ppEnabledExtensionNames, vci->enabledExtensionCount, xrt_vk_instance_exts,
@@ -199,10 +209,11 @@ XrResult xrt_CreateVulkanDeviceKHR(XrInstance instance, const XrVulkanDeviceCrea
 	if (dci->sType != VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "vulkanCreateInfo->sType is not VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO."));
-	PFN_vkCreateDevice create = (PFN_vkCreateDevice)ci->pfnGetInstanceProcAddr(inst->vk_instance, "vkCreateDevice");
-	if (!create)
-		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_RUNTIME_FAILURE,
-				    "pfnGetInstanceProcAddr gave no vkCreateDevice."));
+	PFN_vkCreateDevice create;
+	r = vk_proc(inst, fn_name, ci->pfnGetInstanceProcAddr, inst->vk_instance, "vkCreateDevice",
+		    (PFN_vkVoidFunction *)&create);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	const char *names[XRT_VK_EXTS_MAX];
 	uint32_t n = 0;
 	r = with_exts(inst, fn_name, dci->ppEnabledExtensionNames, dci->enabledExtensionCount, xrt_vk_device_exts,
