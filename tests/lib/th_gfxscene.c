@@ -67,26 +67,35 @@ static int fold_new(struct gs *s)
 	return 0;
 }
 
-static int send_snapshot(struct gs *s)
+int gs_send_snapshot(struct app_scene *m, struct th_fold *fold, uint64_t session, uint64_t next_pos,
+		     const uint8_t host[32], uint32_t chunk, uint64_t now_ns)
 {
 	struct th_wbuf w;
 	th_wbuf_init(&w, 0);
-	int r = th_fold_snapshot(s->fold, &w);
+	int r = th_fold_snapshot(fold, &w);
 	if (r < 0) {
 		th_wbuf_fini(&w);
 		return r;
 	}
-	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = GS_SESSION,
-					      .next_pos = s->folded, .flags = PROTO_IPC_RESYNC_F_SCENE };
-	app_scene_on_resync(s->scene, &a);
-	for (size_t off = 0; off < w.len; off += GS_CHUNK) {
-		uint32_t len = w.len - off < GS_CHUNK ? (uint32_t)(w.len - off) : GS_CHUNK;
-		struct proto_ipc_scene_chunk c = { .session = GS_SESSION, .next_pos = s->folded, .total = (uint32_t)w.len,
-						   .offset = (uint32_t)off, .host = s->host.kp.pk, .host_len = 32,
+	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = session,
+					      .next_pos = next_pos, .flags = PROTO_IPC_RESYNC_F_SCENE };
+	app_scene_on_resync(m, &a);
+	for (size_t off = 0; off < w.len; off += chunk) {
+		uint32_t len = w.len - off < chunk ? (uint32_t)(w.len - off) : chunk;
+		struct proto_ipc_scene_chunk c = { .session = session, .next_pos = next_pos, .total = (uint32_t)w.len,
+						   .offset = (uint32_t)off, .host = host, .host_len = 32,
 						   .bytes = w.data + off, .bytes_len = len };
-		app_scene_on_chunk(s->scene, &c, ++s->now_ns);
+		app_scene_on_chunk(m, &c, now_ns);
 	}
 	th_wbuf_fini(&w);
+	return 0;
+}
+
+static int send_snapshot(struct gs *s)
+{
+	int r = gs_send_snapshot(s->scene, s->fold, GS_SESSION, s->folded, s->host.kp.pk, GS_CHUNK, ++s->now_ns);
+	if (r < 0)
+		return r;
 	s->delivered = s->folded;
 	s->snapshot_sent = true;
 	return app_scene_ready(s->scene) ? 0 : -EPROTO;
@@ -198,4 +207,35 @@ int gs_select(struct gs *s, struct lt_author *by, uint64_t entity, uint32_t mode
 	struct th_pl_component_write m = { .component = th_component_id(TH_COMP_SELECTION), .value = val,
 					   .value_len = (uint16_t)n };
 	return sh_add_typed(&s->log, by, TH_CMD_COMPONENT_WRITE, TH_SCOPE_ENTITY, entity, &m);
+}
+
+int gs_cube(struct gs *s, struct lt_author *by, const float pos[3], float size, uint64_t *entity, uint64_t *mesh)
+{
+	struct th_prim pp;
+	th_prim_defaults(&pp, TH_PRIM_CUBE);
+	pp.size[0] = pp.size[1] = pp.size[2] = size;
+	return gs_primitive(s, by, &pp, pos, NULL, 0, entity, mesh);
+}
+
+int gs_create(struct gs **out)
+{
+	struct gs *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	int r = gs_init(s);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void gs_destroy(struct gs **p)
+{
+	if (!*p)
+		return;
+	gs_fini(*p);
+	free(*p);
+	*p = NULL;
 }

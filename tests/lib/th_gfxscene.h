@@ -31,6 +31,10 @@ struct gs {
 
 int gs_init(struct gs *s);
 void gs_fini(struct gs *s);
+/* gs_init of a new struct gs (a cmocka state); gs_destroy: gs_fini, free
+ * and *p = NULL (a NULL one is fine). */
+int gs_create(struct gs **out);
+void gs_destroy(struct gs **p);
 /* Folds the new entries and hands them to the mirror (the first time as a
  * snapshot), then app_scene_sync. */
 int gs_sync(struct gs *s);
@@ -38,6 +42,14 @@ int gs_sync(struct gs *s);
  * faces of `material`; the new entity and mesh ids (either may be NULL). */
 int gs_primitive(struct gs *s, struct lt_author *by, const struct th_prim *pp, const float pos[3],
 		 const float rot[4], uint32_t material, uint64_t *entity, uint64_t *mesh);
+/* gs_primitive of a cube of edge `size` (faces of material 0, no turn). */
+int gs_cube(struct gs *s, struct lt_author *by, const float pos[3], float size, uint64_t *entity, uint64_t *mesh);
+/* Hands fold's snapshot to mirror m as the link does: the RESYNC_REQUEST
+ * answer with the SCENE flag (session, next_pos), then the snapshot in
+ * chunks of `chunk` bytes from host key `host`, each at now_ns. 0 or the
+ * fold's negative errno (whether m took it: app_scene_ready). */
+int gs_send_snapshot(struct app_scene *m, struct th_fold *fold, uint64_t session, uint64_t next_pos,
+		     const uint8_t host[32], uint32_t chunk, uint64_t now_ns);
 /* mesh.patch of mesh by `by` with patch p (made against the fold's mesh). */
 int gs_patch(struct gs *s, struct lt_author *by, uint64_t mesh, const struct th_patch *p);
 /* The fold's current mesh (what an operation reads to make a patch). */

@@ -21,6 +21,7 @@
 #include "th_buf.h"
 #include "th_cmd.h"
 #include "th_fold.h"
+#include "th_gfxscene.h"
 #include "th_hash.h"
 #include "th_logrec.h"
 #include "th_logtest.h"
@@ -109,20 +110,7 @@ static void daemon_fold(struct fx *f)
 static void send_snapshot(struct fx *f, uint32_t chunk)
 {
 	daemon_fold(f);
-	struct th_wbuf w;
-	th_wbuf_init(&w, 0);
-	assert_int_equal(th_fold_snapshot(f->daemon, &w), 0);
-	struct proto_ipc_resync_request a = { .reason = PROTO_IPC_RESYNC_FROM, .session = SESSION_TAG,
-					      .next_pos = f->folded, .flags = PROTO_IPC_RESYNC_F_SCENE };
-	app_scene_on_resync(f->m, &a);
-	for (size_t off = 0; off < w.len; off += chunk) {
-		uint32_t len = w.len - off < chunk ? (uint32_t)(w.len - off) : chunk;
-		struct proto_ipc_scene_chunk c = { .session = SESSION_TAG, .next_pos = f->folded, .total = (uint32_t)w.len,
-						   .offset = (uint32_t)off, .host = f->host.kp.pk, .host_len = 32,
-						   .bytes = w.data + off, .bytes_len = len };
-		app_scene_on_chunk(f->m, &c, 1);
-	}
-	th_wbuf_fini(&w);
+	assert_int_equal(gs_send_snapshot(f->m, f->daemon, SESSION_TAG, f->folded, f->host.kp.pk, chunk, 1), 0);
 }
 
 /* Log entries [from, log.n) as the link delivers them, then the daemon folds them too. */

@@ -69,10 +69,7 @@ static void check(const char *name, struct gs *s, const struct gfx_options *o)
 static void cube(struct gs *s, struct lt_author *by, const float pos[3], float size, uint64_t *entity,
 		 uint64_t *mesh)
 {
-	struct th_prim pp;
-	th_prim_defaults(&pp, TH_PRIM_CUBE);
-	pp.size[0] = pp.size[1] = pp.size[2] = size;
-	assert_int_equal(gs_primitive(s, by, &pp, pos, NULL, 0, entity, mesh), 0);
+	assert_int_equal(gs_cube(s, by, pos, size, entity, mesh), 0);
 }
 
 /* The face of m whose centre is highest (a cube's top). */
@@ -100,19 +97,17 @@ static uint64_t top_face(const struct th_mesh *m)
 
 static int setup(void **state)
 {
-	struct gs *s = calloc(1, sizeof *s);
-	assert_non_null(s);
-	assert_int_equal(gs_init(s), 0);
+	struct gs *s = NULL;
+	int r = gs_create(&s);
 	*state = s;
-	return 0;
+	return r;
 }
 
 static int teardown(void **state)
 {
 	the_avatars = NULL;
 	struct gs *s = *state;
-	gs_fini(s);
-	free(s);
+	gs_destroy(&s);
 	return 0;
 }
 

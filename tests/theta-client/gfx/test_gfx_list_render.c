@@ -46,11 +46,8 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	assert_non_null(f);
 	assert_int_equal(gs_init(&f->s), 0);
-	struct th_prim pp;
-	th_prim_defaults(&pp, TH_PRIM_CUBE);
-	pp.size[0] = pp.size[1] = pp.size[2] = CUBE;
-	assert_int_equal(gs_primitive(&f->s, &f->s.a, &pp, at_a, NULL, 0, &f->ea, &f->ma), 0);
-	assert_int_equal(gs_primitive(&f->s, &f->s.b, &pp, at_b, NULL, 0, &f->eb, &f->mb), 0);
+	assert_int_equal(gs_cube(&f->s, &f->s.a, at_a, CUBE, &f->ea, &f->ma), 0);
+	assert_int_equal(gs_cube(&f->s, &f->s.b, at_b, CUBE, &f->eb, &f->mb), 0);
 	assert_int_equal(gs_sync(&f->s), 0);
 	assert_int_equal(app_avatars_create(&f->av), 0);
 	gfx_list_init(&f->l);
