@@ -56,4 +56,20 @@ static inline bool th_af_works(void)
 	free(probe);
 	return probe == NULL;
 }
+#else
+/* Nothing can be made to fail here (th_af_unavailable says so); the
+ * counters exist so that a test's body compiles the same. */
+static long th_af_countdown __attribute__((unused)) = -1;
+static long th_af_live __attribute__((unused));
 #endif
+
+/* Why no allocation failure can be injected in this binary (for a test's
+ * SKIP line), or NULL when one can. */
+static inline const char *th_af_unavailable(void)
+{
+#ifdef TH_AF_CAN_FAIL
+	return th_af_works() ? NULL : "allocation failures cannot be injected under this allocator";
+#else
+	return "allocation failures are not injected under AddressSanitizer";
+#endif
+}

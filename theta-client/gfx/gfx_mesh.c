@@ -238,7 +238,7 @@ void gfx_triangulate(const float (*pts)[3], unsigned n, uint32_t *tri)
 
 /* ---- faces ---------------------------------------------------------------------- */
 
-static unsigned face_corners(const struct th_mesh *m, uint32_t f, int32_t *vs, float (*pts)[3])
+unsigned gfx_face_corners(const struct th_mesh *m, uint32_t f, int32_t *vs, float (*pts)[3])
 {
 	unsigned n = m->faces[f].n;
 	int32_t h = m->faces[f].he;
@@ -264,7 +264,7 @@ static void vertex_normals(struct gfx_mesh *g, const struct th_mesh *m)
 	for (uint32_t f = 0; f < m->nfaces; f++) {
 		if (!face_live(m, f))
 			continue;
-		unsigned n = face_corners(m, f, vs, pts);
+		unsigned n = gfx_face_corners(m, f, vs, pts);
 		newell((const float (*)[3])pts, n, nrm);
 		for (unsigned k = 0; k < n; k++) {
 			float *o = g->vnormal[vs[k]];
@@ -312,7 +312,7 @@ static void write_face(struct gfx_mesh *g, const struct th_mesh *m, uint32_t f, 
 	float pts[FACE_MAX][3], nrm[3];
 	uint32_t tri[TRI_MAX];
 	const struct th_mesh_face *fc = &m->faces[f];
-	unsigned n = face_corners(m, f, vs, pts);
+	unsigned n = gfx_face_corners(m, f, vs, pts);
 	newell((const float (*)[3])pts, n, nrm);
 	triangulate((const float (*)[3])pts, n, nrm, tri);
 	normalize_or_default(nrm);

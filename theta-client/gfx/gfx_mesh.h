@@ -116,3 +116,6 @@ void gfx_mesh_take_dirty(struct gfx_mesh *g);
  * of local corner indices to tri. Always succeeds (a degenerate loop falls
  * back to a fan). */
 void gfx_triangulate(const float (*pts)[3], unsigned n, uint32_t *tri);
+/* Face slot f's loop in m (a live face): its vertex slots to vs and their
+ * positions to pts (each TH_MESH_FACE_VERTS_MAX long); returns the count. */
+unsigned gfx_face_corners(const struct th_mesh *m, uint32_t f, int32_t *vs, float (*pts)[3]);

@@ -131,17 +131,6 @@ static void triangles_fill_loop(const float (*p)[3], unsigned n, const uint32_t 
 		fail_msg("triangle areas sum to %g, the loop's area is %g", sum, area);
 }
 
-static unsigned corners(const struct th_mesh *m, uint32_t f, int32_t *vs, float (*pts)[3])
-{
-	unsigned n = m->faces[f].n;
-	int32_t h = m->faces[f].he;
-	for (unsigned k = 0; k < n; k++, h = m->hes[h].next) {
-		vs[k] = m->hes[h].vert;
-		memcpy(pts[k], m->verts[vs[k]].pos, sizeof(pts[k]));
-	}
-	return n;
-}
-
 /* g describes m: a span per live face slot with the face's corners (in loop
  * order, its slot and material), triangles over its own corners; spans
  * apart; every index in range; every index outside a span degenerate; the
@@ -165,7 +154,7 @@ static void mesh_check(const struct gfx_mesh *g, const struct th_mesh *m, bool s
 			assert_int_equal(s->nindex, 0);
 			continue;
 		}
-		unsigned n = corners(m, f, vs, pts);
+		unsigned n = gfx_face_corners(m, f, vs, pts);
 		assert_int_equal(s->nvertex, n);
 		assert_int_equal(s->nindex, (n - 2) * 3);
 		assert_true(s->first_vertex + n <= g->nv && s->first_index + s->nindex <= g->nindex);
@@ -756,7 +745,7 @@ static void smooth_normals_agree_on_shared_vertices(void **state)
 	for (uint32_t f = 0; f < m.nfaces; f++) {
 		int32_t vs[TH_MESH_FACE_VERTS_MAX];
 		float pts[TH_MESH_FACE_VERTS_MAX][3];
-		unsigned n = corners(&m, f, vs, pts);
+		unsigned n = gfx_face_corners(&m, f, vs, pts);
 		for (unsigned k = 0; k < n; k++) {
 			const float *nv = g.v[g.face[f].first_vertex + k].normal;
 			if (has[vs[k]])
@@ -1109,12 +1098,9 @@ static void snap_free(struct snap *s)
 
 static void an_allocation_failure_keeps_the_old_contents(void **state)
 {
-#ifndef TH_AF_CAN_FAIL
-	printf("SKIP: allocation failures are not injected under AddressSanitizer\n");
-	skip();
-#else
-	if (!th_af_works()) {
-		printf("SKIP: allocation failures cannot be injected under this allocator\n");
+	const char *no_af = th_af_unavailable();
+	if (no_af) {
+		printf("SKIP: %s\n", no_af);
 		skip();
 	}
 	struct th_mesh small, big;
@@ -1170,7 +1156,6 @@ static void an_allocation_failure_keeps_the_old_contents(void **state)
 	assert_true(failures >= 5);
 	th_mesh_fini(&small);
 	th_mesh_fini(&big);
-#endif
 }
 
 /* Two meshes of the same id whose vertex slots hold the same positions but
