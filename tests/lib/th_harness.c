@@ -364,6 +364,18 @@ int th_run(const char *const *argv, const char *const *env, int uid, char *out, 
 	return WEXITSTATUS(st);
 }
 
+int th_run_bin(const char *name, const char *const *args, const char *const *env, char *out, size_t outlen, char *err,
+	       size_t errlen, int timeout_ms)
+{
+	const char *argv[TH_RUN_ARGS_MAX + 2];
+	int n = 0;
+	argv[n++] = th_bin(name);
+	for (int i = 0; args && args[i] && n <= TH_RUN_ARGS_MAX; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return th_run(argv, env, -1, out, outlen, err, errlen, timeout_ms);
+}
+
 int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
 		char *err, size_t errlen)
 {

@@ -68,6 +68,11 @@ const char *th_daemon_log(struct th_daemon_proc *d);
  * only). Returns the exit code, or -errno; 128+sig when killed. */
 int th_run(const char *const *argv, const char *const *env, int uid, char *out, size_t outlen, char *err,
 	   size_t errlen, int timeout_ms);
+/* th_run of the built binary `name` (th_bin) with args (NULL-terminated,
+ * the first TH_RUN_ARGS_MAX of them), as this uid. */
+#define TH_RUN_ARGS_MAX 30
+int th_run_bin(const char *name, const char *const *args, const char *const *env, char *out, size_t outlen, char *err,
+	       size_t errlen, int timeout_ms);
 /* Starts argv in the background with stdout/stderr appended to the given
  * files (NULL: /dev/null); returns the pid or -errno. */
 pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path);

@@ -27,13 +27,7 @@ static int teardown(void **state)
 
 static int client_env(const char *const *args, const char *const *env)
 {
-	const char *argv[32];
-	int n = 0;
-	argv[n++] = th_bin("theta-client");
-	for (int i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	return th_run(argv, env, -1, out, sizeof(out), err, sizeof(err), 60000);
+	return th_run_bin("theta-client", args, env, out, sizeof(out), err, sizeof(err), 60000);
 }
 
 static int client(const char *const *args)

@@ -57,16 +57,9 @@ static void die(const char *what, int r, const char *why)
 
 static void build(struct th_mesh *m)
 {
-	struct th_prim pp;
 	struct th_patch p;
-	const char *why = NULL;
-	th_prim_defaults(&pp, TH_PRIM_TORUS);
-	pp.segments = TORUS_SEGMENTS;
-	pp.rings = TORUS_RINGS;
 	th_patch_init(&p);
-	int r = th_mesh_init(m, 0x67667821u);
-	if (r || (r = th_op_primitive(&pp, &p, &why)))
-		die("building the torus", r, why);
+	mb_torus(prog, m, 0x67667821u, TORUS_SEGMENTS, TORUS_RINGS, &p);
 	mb_apply(prog, m, &p, author, 1);
 	mb_apply(prog, m, &p, author, 2);
 	th_patch_fini(&p);
@@ -74,8 +67,7 @@ static void build(struct th_mesh *m)
 
 static double median_ms(uint64_t *ns)
 {
-	qsort(ns, BENCH_RUNS, sizeof(*ns), th_bench_cmp_u64);
-	return ns[BENCH_RUNS / 2] / 1e6;
+	return th_bench_median_ms(ns, BENCH_RUNS);
 }
 
 static uint64_t timed_update(struct gfx_mesh *g, const struct th_mesh *m, bool smooth, int want)
