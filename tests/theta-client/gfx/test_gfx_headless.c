@@ -17,6 +17,7 @@
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_png.h"
+#include "th_gfxclear.h"
 #include "th_golden.h"
 #include "th_harness.h"
 
@@ -123,37 +124,7 @@ static int frame(struct rig *r, const struct paint *p, uint32_t npaint, struct g
 	for (uint32_t v = 0; v < f->nviews; v++) {
 		const struct gfx_target *t = &f->target[v];
 		const struct paint *pv = &p[v < npaint ? v : 0];
-		gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, t->initial_layout,
-				      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-				      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_2_COPY_BIT,
-				      0, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
-				      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
-		VkRenderingAttachmentInfo ca = {
-			.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
-			.imageView = t->view,
-			.imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-			.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
-			.storeOp = VK_ATTACHMENT_STORE_OP_STORE,
-		};
-		memcpy(ca.clearValue.color.float32, pv->bg, sizeof(pv->bg));
-		VkRenderingInfo ri = {
-			.sType = VK_STRUCTURE_TYPE_RENDERING_INFO,
-			.renderArea = { { 0, 0 }, t->extent },
-			.layerCount = 1,
-			.colorAttachmentCount = 1,
-			.pColorAttachments = &ca,
-		};
-		vkCmdBeginRendering(cmd, &ri);
-		VkClearAttachment clr = { .aspectMask = VK_IMAGE_ASPECT_COLOR_BIT, .colorAttachment = 0 };
-		memcpy(clr.clearValue.color.float32, pv->fg, sizeof(pv->fg));
-		VkClearRect rect = { .rect = pv->rect, .baseArrayLayer = 0, .layerCount = 1 };
-		if (pv->rect.extent.width)
-			vkCmdClearAttachments(cmd, 1, &clr, 1, &rect);
-		vkCmdEndRendering(cmd);
-		gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-				      t->final_layout, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
-				      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_2_COPY_BIT,
-				      VK_ACCESS_2_TRANSFER_READ_BIT);
+		gc_record_clear(cmd, t, pv->bg, pv->fg, pv->rect);
 	}
 	r->b->ops->after_record(r->b, cmd, f);
 	assert_int_equal(vkEndCommandBuffer(cmd), VK_SUCCESS);
