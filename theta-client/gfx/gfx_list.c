@@ -13,6 +13,7 @@
 #include "edit/edit.h"
 #include "gfx/gfx_math.h"
 #include "sim/query.h"
+#include "th_array.h"
 #include "th_hash.h"
 
 /* Highlights. Tints are (rgb, strength); marks' alpha is their blend. */
@@ -22,6 +23,7 @@
 #define GFX_MARK_FACE_ALPHA 0.45f
 #define GFX_MARK_HOVER_FACE_ALPHA 0.35f
 #define GFX_CLEAR_RGB 0.015f, 0.017f, 0.022f
+#define GROW_MIN 64u /* entries an array starts with */
 
 /* The ground grid on y = 0. */
 #define GFX_GRID_MAJOR 5      /* 1 m lines from -5 m to 5 m */
@@ -78,21 +80,7 @@ void gfx_list_fini(struct gfx_list *l)
 /* Room for `more` entries of size `size` in *arr (count n, capacity *cap). */
 static int grow(void **arr, uint32_t n, uint32_t *cap, uint32_t more, size_t size)
 {
-	if (more > GFX_LIST_CAP_MAX - n)
-		return -ENOMEM;
-	if (n + more <= *cap)
-		return 0;
-	uint32_t c = *cap ? *cap : 64;
-	while (c < n + more)
-		c *= 2;
-	if (c > GFX_LIST_CAP_MAX)
-		c = GFX_LIST_CAP_MAX;
-	void *p = realloc(*arr, (size_t)c * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
+	return th_array_grow(arr, cap, (uint64_t)n + more, GROW_MIN, GFX_LIST_CAP_MAX, size);
 }
 
 /* ---- colours ------------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gfx/gfx_mesh.h"
+#include "th_array.h"
 
 #define FACE_MAX TH_MESH_FACE_VERTS_MAX
 #define TRI_MAX ((FACE_MAX - 2) * 3)
@@ -32,21 +33,7 @@ static const float normal_default[3] = { 0, 0, 1 };
 
 static int grow(void **p, uint32_t *cap, uint64_t need, size_t size)
 {
-	if (need <= *cap)
-		return 0;
-	if (need > UINT32_MAX)
-		return -ENOMEM;
-	uint64_t c = *cap ? *cap : GROW_MIN;
-	while (c < need)
-		c *= 2;
-	if (c > UINT32_MAX)
-		c = UINT32_MAX;
-	void *q = realloc(*p, (size_t)c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = (uint32_t)c;
-	return 0;
+	return th_array_grow(p, cap, need, GROW_MIN, UINT32_MAX, size);
 }
 
 static inline uint64_t lane(uint64_t w, uint64_t key)
