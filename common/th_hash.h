@@ -15,3 +15,16 @@ static inline uint64_t th_siphash_str(const char *s)
 {
 	return th_siphash(s, strlen(s));
 }
+
+/* The 64-bit finalizer of MurmurHash3 (fmix64): every input bit reaches
+ * every output bit; a bijection, 0 -> 0. For in-memory tables and
+ * signatures, never for names that other programs derive. */
+static inline uint64_t th_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}

@@ -8,6 +8,7 @@
 
 #include "gfx/gfx_mesh.h"
 #include "th_array.h"
+#include "th_hash.h"
 
 #define FACE_MAX TH_MESH_FACE_VERTS_MAX
 #define TRI_MAX ((FACE_MAX - 2) * 3)
@@ -44,11 +45,7 @@ static inline uint64_t lane(uint64_t w, uint64_t key)
 
 static inline uint64_t sig_end(uint64_t h)
 {
-	h ^= h >> 33;
-	h *= UINT64_C(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64_C(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
+	h = th_mix64(h);
 	return h ? h : 1; /* 0 is a free slot's */
 }
 
