@@ -9,9 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
+
+#include "th_file.h"
 
 #define TH_GOLDEN_DIR_DEFAULT "tests/golden"
 
@@ -29,24 +30,6 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char p[PATH_MAX];
-	if ((size_t)snprintf(p, sizeof(p), "%s", dir) >= sizeof(p))
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static const char *default_out_dir(char *buf, size_t len)
 {
 	const char *b = getenv("THETA_BUILD");
@@ -58,7 +41,7 @@ static const char *default_out_dir(char *buf, size_t len)
 static int write_actual(const char *out_dir, const char *name, const uint8_t *rgba, uint32_t w, uint32_t h,
 			const uint8_t *want, uint8_t max_diff, char *actual, size_t alen)
 {
-	int rc = mkdir_p(out_dir);
+	int rc = th_mkdir_p(out_dir, 0755);
 	if (rc < 0)
 		return rc;
 	snprintf(actual, alen, "%s/%s.actual.png", out_dir, name);
@@ -95,7 +78,7 @@ int th_golden_compare(const char *golden_dir, const char *out_dir, const char *n
 
 	const char *upd = getenv("THETA_UPDATE_GOLDENS");
 	if (upd && strcmp(upd, "1") == 0) {
-		int rc = mkdir_p(golden_dir);
+		int rc = th_mkdir_p(golden_dir, 0755);
 		if (rc == 0)
 			rc = gfx_png_write(golden, rgba, w, h, msg, sizeof(msg));
 		if (rc < 0)
