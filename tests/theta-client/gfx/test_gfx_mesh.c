@@ -57,6 +57,14 @@ static void upd(struct gfx_mesh *g, const struct th_mesh *m, bool smooth, int wa
 		fail_msg("gfx_mesh_update: %d, expected %d", r, want);
 }
 
+/* m: a primitive (prim_mesh), g: its first build. */
+static void built(struct th_mesh *m, struct gfx_mesh *g, uint32_t kind, void (*tweak)(struct th_prim *), bool smooth)
+{
+	prim_mesh(m, kind, tweak);
+	gfx_mesh_init(g, MF_MESH_ID);
+	upd(g, m, smooth, 1);
+}
+
 static void vsub(const float *a, const float *b, double *o)
 {
 	for (int k = 0; k < 3; k++)
@@ -237,9 +245,7 @@ static void primitives_give_the_known_counts(void **state)
 	for (unsigned i = 0; i < 2; i++) {
 		struct th_mesh m;
 		struct gfx_mesh g;
-		prim_mesh(&m, k[i].kind, i ? cylinder16 : NULL);
-		gfx_mesh_init(&g, MF_MESH_ID);
-		upd(&g, &m, false, 1);
+		built(&m, &g, k[i].kind, i ? cylinder16 : NULL, false);
 		assert_int_equal(g.nv, k[i].nv);
 		assert_int_equal(g.nindex, k[i].nindex);
 		assert_int_equal(g.nwire, k[i].nwire);
@@ -283,9 +289,7 @@ static void every_triangle_lies_in_its_face(void **state)
 			struct th_mesh m;
 			struct gfx_mesh g;
 			uint64_t tv, ti;
-			prim_mesh(&m, kinds[i], kinds[i] == TH_PRIM_UVSPHERE ? sphere : NULL);
-			gfx_mesh_init(&g, MF_MESH_ID);
-			upd(&g, &m, smooth, 1);
+			built(&m, &g, kinds[i], kinds[i] == TH_PRIM_UVSPHERE ? sphere : NULL, smooth);
 			count_faces(&m, &tv, &ti);
 			assert_int_equal(g.nv, tv);
 			assert_int_equal(g.nindex, ti);
@@ -521,9 +525,7 @@ static void smooth_shading_rewrites_the_faces_whose_normals_changed(void **state
 {
 	struct th_mesh m;
 	struct gfx_mesh g, fresh;
-	prim_mesh(&m, TH_PRIM_CUBE, cube4);
-	gfx_mesh_init(&g, MF_MESH_ID);
-	upd(&g, &m, true, 1);
+	built(&m, &g, TH_PRIM_CUBE, cube4, true);
 	mesh_ok(&g, &m, true);
 	gfx_mesh_take_dirty(&g);
 	struct gfx_vertex *v0 = malloc(g.nv * sizeof(*v0));
@@ -639,9 +641,7 @@ static void many_removals_compact(void **state)
 {
 	struct th_mesh m;
 	struct gfx_mesh g;
-	prim_mesh(&m, TH_PRIM_PLANE, grid);
-	gfx_mesh_init(&g, MF_MESH_ID);
-	upd(&g, &m, false, 1);
+	built(&m, &g, TH_PRIM_PLANE, grid, false);
 	uint64_t tv, ti;
 	uint32_t nf = count_faces(&m, &tv, &ti), removed = 0;
 	assert_true(nf >= 64);
@@ -695,9 +695,7 @@ static void more_scattered_faces_than_ranges_merge(void **state)
 {
 	struct th_mesh m;
 	struct gfx_mesh g;
-	prim_mesh(&m, TH_PRIM_PLANE, grid17);
-	gfx_mesh_init(&g, MF_MESH_ID);
-	upd(&g, &m, false, 1);
+	built(&m, &g, TH_PRIM_PLANE, grid17, false);
 	gfx_mesh_take_dirty(&g);
 	/* Every other face slot gets a material: more faces apart from each
 	 * other than GFX_MESH_DIRTY_MAX ranges. */
@@ -733,9 +731,7 @@ static void smooth_normals_agree_on_shared_vertices(void **state)
 {
 	struct th_mesh m;
 	struct gfx_mesh g;
-	prim_mesh(&m, TH_PRIM_ICOSPHERE, NULL);
-	gfx_mesh_init(&g, MF_MESH_ID);
-	upd(&g, &m, true, 1);
+	built(&m, &g, TH_PRIM_ICOSPHERE, NULL, true);
 	mesh_ok(&g, &m, true);
 	/* Every corner of a vertex carries one normal, close to the sphere's. */
 	float (*seen)[3] = calloc(m.nverts, sizeof(*seen));
