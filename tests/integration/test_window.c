@@ -30,8 +30,6 @@
 #define FIND_POLL_MS 50
 #define SIZE "160x96"
 
-static struct th_xvfb xvfb;
-static char dir[PATH_MAX];
 static char out[65536], err[65536];
 
 /* No runtime manifest anywhere: the loader finds no OpenXR runtime. */
@@ -61,8 +59,8 @@ static uint8_t *read_png(const char *path, uint32_t *w, uint32_t *h)
 static void auto_shows_the_scene_in_a_window_like_headless(void **state)
 {
 	char win_png[PATH_MAX + 16], head_png[PATH_MAX + 16];
-	snprintf(win_png, sizeof win_png, "%s/window.png", dir);
-	snprintf(head_png, sizeof head_png, "%s/headless.png", dir);
+	snprintf(win_png, sizeof win_png, "%s/window.png", th_xvfb_dir());
+	snprintf(head_png, sizeof head_png, "%s/headless.png", th_xvfb_dir());
 
 	const char *a[] = { "--frames", "4", "--no-pacing", "--size", SIZE, "--validation", "--screenshot", win_png,
 			    NULL };
@@ -134,8 +132,8 @@ static Window find_named(Display *dpy, const char *name)
 static void closing_the_window_ends_the_client(void **state)
 {
 	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
-	snprintf(out_path, sizeof out_path, "%s/close.out", dir);
-	snprintf(err_path, sizeof err_path, "%s/close.err", dir);
+	snprintf(out_path, sizeof out_path, "%s/close.out", th_xvfb_dir());
+	snprintf(err_path, sizeof err_path, "%s/close.err", th_xvfb_dir());
 	/* No --frames: it runs until something stops it. */
 	const char *argv[] = { th_bin("theta-client"), "--size", SIZE, "--validation", NULL };
 	pid_t pid = th_spawn(argv, no_xr_env, out_path, err_path);
@@ -183,29 +181,11 @@ static void closing_the_window_ends_the_client(void **state)
 	assert_non_null(strstr(out, " 0 validation messages"));
 }
 
-static int group_setup(void **state)
-{
-	if (th_mkdtemp(dir, sizeof dir) < 0)
-		return -1;
-	return th_xvfb_start(&xvfb, "640x480x24") < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_xvfb_stop(&xvfb);
-	th_rm_rf(dir);
-	return 0;
-}
-
 int main(void)
 {
-	if (!th_xvfb_available()) {
-		printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window test needs an X server\n");
-		return 0;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(auto_shows_the_scene_in_a_window_like_headless),
 		cmocka_unit_test(closing_the_window_ends_the_client),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return th_xvfb_run_group(tests);
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,4 +136,34 @@ void th_xvfb_stop(struct th_xvfb *x)
 		setenv("DISPLAY", x->old_display, 1);
 	else
 		unsetenv("DISPLAY");
+}
+
+static struct th_xvfb group_xvfb;
+static char group_dir[PATH_MAX];
+
+int th_xvfb_group_setup(void **state)
+{
+	if (th_mkdtemp(group_dir, sizeof group_dir) < 0)
+		return -1;
+	return th_xvfb_start(&group_xvfb, TH_XVFB_SCREEN) < 0 ? -1 : 0;
+}
+
+int th_xvfb_group_teardown(void **state)
+{
+	th_xvfb_stop(&group_xvfb);
+	th_rm_rf(group_dir);
+	return 0;
+}
+
+const char *th_xvfb_dir(void)
+{
+	return group_dir;
+}
+
+bool th_xvfb_skip(void)
+{
+	if (th_xvfb_available())
+		return false;
+	printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window tests need an X server\n");
+	return true;
 }

@@ -20,3 +20,18 @@ bool th_xvfb_available(void);
 int th_xvfb_start(struct th_xvfb *x, const char *screen /* "640x480x24" */);
 /* Stops the server and puts DISPLAY back. */
 void th_xvfb_stop(struct th_xvfb *x);
+
+/* A window test binary's group fixture: a temporary directory
+ * (th_xvfb_dir(), removed by the teardown) and a private Xvfb with a
+ * TH_XVFB_SCREEN screen for the whole group. */
+#define TH_XVFB_SCREEN "640x480x24"
+int th_xvfb_group_setup(void **state);
+int th_xvfb_group_teardown(void **state);
+/* The fixture's temporary directory (between setup and teardown). */
+const char *th_xvfb_dir(void);
+/* True after printing the SKIP line when Xvfb is not installed. */
+bool th_xvfb_skip(void);
+/* main's return: cmocka's group run of the array tests under the fixture,
+ * or 0 after the SKIP line (the caller includes cmocka.h). */
+#define th_xvfb_run_group(tests) \
+	(th_xvfb_skip() ? 0 : cmocka_run_group_tests(tests, th_xvfb_group_setup, th_xvfb_group_teardown))

@@ -49,8 +49,6 @@ Window glfwGetX11Window(GLFWwindow *window);
 #define X_WAIT_MS 10000     /* for an X event the test itself caused */
 #define FOVY 1.0f
 
-static struct th_xvfb xvfb;
-static char tmpdir[256];
 
 /* The test's own frame recording (the draw core is tested elsewhere): two
  * slots with a command buffer and a fence each, as gfx_draw has. A frame
@@ -114,7 +112,7 @@ static void rig_gpu_close(struct rig *r)
 static void rig_open_faulty(struct rig *r, uint32_t w, uint32_t h, uint64_t fault_at)
 {
 	memset(r, 0, sizeof *r);
-	snprintf(r->shot, sizeof r->shot, "%s/window.png", tmpdir);
+	snprintf(r->shot, sizeof r->shot, "%s/window.png", th_xvfb_dir());
 	unlink(r->shot);
 	struct gfx_window_config wc = {
 		.width = w, .height = h, .title = "test_gfx_window", .screenshot = r->shot, .fault_at = fault_at
@@ -664,26 +662,8 @@ static void draws_a_cube_like_the_golden_before_and_after_a_resize(void **state)
 	rig_close(&r);
 }
 
-static int group_setup(void **state)
-{
-	if (th_mkdtemp(tmpdir, sizeof tmpdir) < 0)
-		return -1;
-	return th_xvfb_start(&xvfb, "640x480x24") < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_xvfb_stop(&xvfb);
-	th_rm_rf(tmpdir);
-	return 0;
-}
-
 int main(void)
 {
-	if (!th_xvfb_available()) {
-		printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window tests need an X server\n");
-		return 0;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(no_display_is_enxio),
 		cmocka_unit_test(presents_frames_and_the_screenshot_is_the_last),
@@ -694,5 +674,5 @@ int main(void)
 		cmocka_unit_test(the_close_button_stops),
 		cmocka_unit_test(draws_a_cube_like_the_golden_before_and_after_a_resize),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return th_xvfb_run_group(tests);
 }

@@ -28,8 +28,6 @@
 #define GH 180u
 #define FRAMES 3u
 
-static struct th_xvfb xvfb;
-static char dir[PATH_MAX];
 
 static void a_lost_device_in_a_window_is_rebuilt_and_looks_as_headless(void **state)
 {
@@ -42,7 +40,7 @@ static void a_lost_device_in_a_window_is_rebuilt_and_looks_as_headless(void **st
 	uint32_t entities = app_scene_entities(s->scene);
 
 	char shot[PATH_MAX + 16];
-	snprintf(shot, sizeof shot, "%s/window.png", dir);
+	snprintf(shot, sizeof shot, "%s/window.png", th_xvfb_dir());
 	struct gfx_options o = { .kind = GFX_RENDERER_WINDOW,
 				 .width = GW,
 				 .height = GH,
@@ -98,29 +96,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int group_setup(void **state)
-{
-	if (th_mkdtemp(dir, sizeof dir) < 0)
-		return -1;
-	return th_xvfb_start(&xvfb, "640x480x24") < 0 ? -1 : 0;
-}
-
-static int group_teardown(void **state)
-{
-	th_xvfb_stop(&xvfb);
-	th_rm_rf(dir);
-	return 0;
-}
-
 int main(void)
 {
-	if (!th_xvfb_available()) {
-		printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window tests need an X server\n");
-		return 0;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_lost_device_in_a_window_is_rebuilt_and_looks_as_headless, setup,
 						teardown),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return th_xvfb_run_group(tests);
 }
