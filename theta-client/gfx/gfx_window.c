@@ -30,6 +30,7 @@
 
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_png.h"
+#include "gfx/gfx_readback.h"
 #include "th_log.h"
 
 #define GFX_WINDOW_IMAGES_MAX 8u       /* swapchain images we keep handles for */
@@ -564,24 +565,8 @@ static void window_after_record(struct gfx_backend *b, VkCommandBuffer cmd, stru
 		return;
 	struct gfx_window_slot *s = &gw->slot[gw->cur];
 	VkImage img = f->target[0].image;
-	VkBufferImageCopy region = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { gw->extent.width, gw->extent.height, 1 },
-	};
-	vkCmdCopyImageToBuffer(cmd, img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, s->shot.buf, 1, &region);
-	VkMemoryBarrier2 host = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER_2,
-		.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT,
-		.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
-		.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT,
-		.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT,
-	};
-	VkDependencyInfo dep = {
-		.sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
-		.memoryBarrierCount = 1,
-		.pMemoryBarriers = &host,
-	};
-	vkCmdPipelineBarrier2(cmd, &dep);
+	gfx_readback_copy(cmd, img, gw->extent, s->shot.buf, 0, 0);
+	gfx_readback_host_barrier(cmd, s->shot.buf);
 	gfx_cmd_image_barrier(cmd, img, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
 			      VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_PIPELINE_STAGE_2_COPY_BIT, 0,
 			      VK_PIPELINE_STAGE_2_NONE, 0);
