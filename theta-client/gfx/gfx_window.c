@@ -186,6 +186,22 @@ static void forget_fences(struct gfx_window *gw)
 		gw->slot[i].fence = VK_NULL_HANDLE;
 }
 
+/* Waits for a frame's fence (VK_NULL_HANDLE: nothing to wait for); what
+ * names the frame in the message of a hung device. */
+static int wait_fence(struct gfx_window *gw, VkFence fence, const char *what)
+{
+	if (fence == VK_NULL_HANDLE)
+		return 0;
+	VkResult r = vkWaitForFences(gw->vk->device, 1, &fence, VK_TRUE, GFX_WINDOW_FENCE_TIMEOUT_NS);
+	if (r == VK_TIMEOUT) {
+		th_err("window: %s did not finish in %llu s", what, GFX_WINDOW_FENCE_TIMEOUT_NS / 1000000000ull);
+		return -EIO;
+	}
+	if (r < 0)
+		return gfx_vk_check(gw->vk, r, "vkWaitForFences");
+	return 0;
+}
+
 /* Reads the copy in slot last_shot into pixels (waits for its frame). */
 static int read_shot(struct gfx_window *gw)
 {
@@ -194,16 +210,9 @@ static int read_shot(struct gfx_window *gw)
 	if (gw->pixels_fresh)
 		return 0;
 	struct gfx_window_slot *s = &gw->slot[gw->last_shot];
-	if (s->fence != VK_NULL_HANDLE) {
-		VkResult r = vkWaitForFences(gw->vk->device, 1, &s->fence, VK_TRUE, GFX_WINDOW_FENCE_TIMEOUT_NS);
-		if (r == VK_TIMEOUT) {
-			th_err("window: the screenshot's frame did not finish in %llu s",
-			       GFX_WINDOW_FENCE_TIMEOUT_NS / 1000000000ull);
-			return -EIO;
-		}
-		if (r < 0)
-			return gfx_vk_check(gw->vk, r, "vkWaitForFences");
-	}
+	int e = wait_fence(gw, s->fence, "the screenshot's frame");
+	if (e < 0)
+		return e;
 	uint32_t w = s->shot_extent.width, h = s->shot_extent.height;
 	size_t bytes = (size_t)w * h * 4;
 	if (w != gw->pixels_w || h != gw->pixels_h || !gw->pixels) {
@@ -449,15 +458,9 @@ static int window_attach(struct gfx_backend *b, struct gfx_vk *vk, VkFormat *col
  * screenshot buffer are free after it). */
 static int wait_slot(struct gfx_window *gw, struct gfx_window_slot *s)
 {
-	if (s->fence == VK_NULL_HANDLE)
-		return 0;
-	VkResult r = vkWaitForFences(gw->vk->device, 1, &s->fence, VK_TRUE, GFX_WINDOW_FENCE_TIMEOUT_NS);
-	if (r == VK_TIMEOUT) {
-		th_err("window: a frame did not finish in %llu s", GFX_WINDOW_FENCE_TIMEOUT_NS / 1000000000ull);
-		return -EIO;
-	}
-	if (r < 0)
-		return gfx_vk_check(gw->vk, r, "vkWaitForFences");
+	int e = wait_fence(gw, s->fence, "a frame");
+	if (e < 0)
+		return e;
 	s->fence = VK_NULL_HANDLE;
 	return 0;
 }
