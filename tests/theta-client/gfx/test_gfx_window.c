@@ -36,6 +36,7 @@ Window glfwGetX11Window(GLFWwindow *window);
 #include "gfx/gfx_draw.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_png.h"
+#include "th_gfxclear.h"
 #include "th_golden.h"
 #include "th_harness.h"
 #include "th_meshfix.h"
@@ -146,44 +147,6 @@ static void rig_close(struct rig *r)
 	assert_int_equal(msgs, 0);
 }
 
-static void record_clear(VkCommandBuffer cmd, const struct gfx_target *t)
-{
-	gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, t->initial_layout,
-			      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
-			      VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT);
-	VkRenderingAttachmentInfo ca = {
-		.sType = VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
-		.imageView = t->view,
-		.imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-		.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
-		.storeOp = VK_ATTACHMENT_STORE_OP_STORE,
-		.clearValue.color.float32 = { BACK[0], BACK[1], BACK[2], BACK[3] },
-	};
-	VkRenderingInfo ri = {
-		.sType = VK_STRUCTURE_TYPE_RENDERING_INFO,
-		.renderArea = { { 0, 0 }, t->extent },
-		.layerCount = 1,
-		.colorAttachmentCount = 1,
-		.pColorAttachments = &ca,
-	};
-	vkCmdBeginRendering(cmd, &ri);
-	VkClearAttachment mark = {
-		.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT,
-		.colorAttachment = 0,
-		.clearValue.color.float32 = { MARK[0], MARK[1], MARK[2], MARK[3] },
-	};
-	VkClearRect rect = { { { 0, 0 }, { t->extent.width / 2, t->extent.height / 2 } }, 0, 1 };
-	vkCmdClearAttachments(cmd, 1, &mark, 1, &rect);
-	vkCmdEndRendering(cmd);
-	VkAccessFlags2 dst_access = t->final_layout == VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL ? VK_ACCESS_2_TRANSFER_READ_BIT : 0;
-	VkPipelineStageFlags2 dst_stage = t->final_layout == VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
-						  ? VK_PIPELINE_STAGE_2_COPY_BIT
-						  : VK_PIPELINE_STAGE_2_NONE;
-	gfx_cmd_image_barrier(cmd, t->image, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-			      t->final_layout, VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT,
-			      VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT, dst_stage, dst_access);
-}
-
 /* One frame through the backend: 0 (f->render says whether it drew), 1 stop. */
 static int rig_frame(struct rig *r, struct gfx_frame *f)
 {
@@ -210,7 +173,8 @@ static int rig_frame(struct rig *r, struct gfx_frame *f)
 		VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 						.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
 		assert_int_equal(vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
-		record_clear(cmd, &f->target[0]);
+		const struct gfx_target *t = &f->target[0];
+		gc_record_clear(cmd, t, BACK, MARK, (VkRect2D){ { 0, 0 }, { t->extent.width / 2, t->extent.height / 2 } });
 		r->b->ops->after_record(r->b, cmd, f);
 		assert_int_equal(vkEndCommandBuffer(cmd), VK_SUCCESS);
 		VkSemaphoreSubmitInfo wait = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
