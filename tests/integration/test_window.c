@@ -38,13 +38,7 @@ static const char *const no_xr_env[] = { "XR_RUNTIME_JSON=/nonexistent/openxr_ru
 
 static int client(const char *const *args)
 {
-	const char *argv[32];
-	int n = 0;
-	argv[n++] = th_bin("theta-client");
-	for (int i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	return th_run(argv, no_xr_env, -1, out, sizeof out, err, sizeof err, RUN_MS);
+	return th_run_bin("theta-client", args, no_xr_env, out, sizeof out, err, sizeof err, RUN_MS);
 }
 
 static uint8_t *read_png(const char *path, uint32_t *w, uint32_t *h)
