@@ -32,10 +32,7 @@
 static void a_lost_device_in_a_window_is_rebuilt_and_looks_as_headless(void **state)
 {
 	struct gs *s = *state;
-	struct th_prim pp;
-	th_prim_defaults(&pp, TH_PRIM_CUBE);
-	pp.size[0] = pp.size[1] = pp.size[2] = 0.7f;
-	assert_int_equal(gs_primitive(s, &s->a, &pp, (const float[3]){ 0, 0.35f, 0 }, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(gs_cube(s, &s->a, (const float[3]){ 0, 0.35f, 0 }, 0.7f, NULL, NULL), 0);
 	assert_int_equal(gs_sync(s), 0);
 	uint32_t entities = app_scene_entities(s->scene);
 
@@ -81,18 +78,16 @@ static void a_lost_device_in_a_window_is_rebuilt_and_looks_as_headless(void **st
 
 static int setup(void **state)
 {
-	struct gs *s = calloc(1, sizeof *s);
-	assert_non_null(s);
-	assert_int_equal(gs_init(s), 0);
+	struct gs *s = NULL;
+	int r = gs_create(&s);
 	*state = s;
-	return 0;
+	return r;
 }
 
 static int teardown(void **state)
 {
 	struct gs *s = *state;
-	gs_fini(s);
-	free(s);
+	gs_destroy(&s);
 	return 0;
 }
 
