@@ -17,6 +17,7 @@
 #include "gfx/shaders/overlay.vert.h"
 #include "gfx/shaders/seg.vert.h"
 #include "gfx/shaders/wire.vert.h"
+#include "th_array.h"
 #include "th_log.h"
 
 /* The lighting of frame.glsl's gfx_shade, the same constants
@@ -34,19 +35,7 @@ static const float key_light[3] = { 0.25f, 0.85f, 0.46f }; /* +x and +z faces ap
 
 int gfx_draw_grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
 {
-	if (need <= *cap)
-		return 0;
-	uint64_t n = *cap ? *cap : 16;
-	while (n < need)
-		n *= 2;
-	if (n > UINT32_MAX)
-		n = UINT32_MAX;
-	void *q = realloc(*p, (size_t)n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = (uint32_t)n;
-	return 0;
+	return th_array_grow(p, cap, need, GFX_DRAW_GROW_MIN, UINT32_MAX, elem);
 }
 
 static int retire(struct gfx_draw *d, const struct gfx_buffer *b, const struct gfx_image *img)

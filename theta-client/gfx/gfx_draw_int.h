@@ -20,6 +20,7 @@
 #define GFX_DRAW_MESHES_MAX (1u << 20)       /* GPU meshes alive */
 #define GFX_DRAW_FENCE_TIMEOUT_NS 20000000000ull /* a frame slower than 20 s: the GPU hangs */
 #define GFX_DRAW_MIN_ELEMS 64u               /* smallest mesh buffer, elements */
+#define GFX_DRAW_GROW_MIN 16u                /* smallest CPU array (th_array_grow), elements */
 
 /* The push constants of every pipeline (frame.glsl's gfx_push): the
  * model -> clip matrix of the view, three vec4 the pipeline reads its own
@@ -147,6 +148,7 @@ struct gfx_draw {
 /* Writes bytes [off, off + size) of the slot's frame buffer in cmd, then
  * makes them visible to the shaders. */
 void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize off, const void *p, VkDeviceSize size);
+/* th_array_grow from GFX_DRAW_GROW_MIN elements: 0 or -ENOMEM. */
 int gfx_draw_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 void gfx_draw_retire_buffer(struct gfx_draw *d, struct gfx_buffer *b);
 void gfx_draw_retire_image(struct gfx_draw *d, struct gfx_image *img);
