@@ -13,6 +13,7 @@
 #include "gfx/gfx_list.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_vk.h"
+#include "th_hash.h"
 #include "th_log.h"
 #include "th_schema.h"
 
@@ -25,11 +26,15 @@
 #define GFX_NEAR 0.05f
 #define GFX_FAR 200.0f
 #define GFX_MIN_RADIUS 0.25f /* the auto camera frames at least this much */
-#define GFX_BOUNDS_CACHE 64u /* meshes whose bounds are remembered */
+#define GFX_BOUNDS_MIN 64u       /* slots of the bounds table at least */
+#define GFX_BOUNDS_MAX (1u << 20) /* and at most */
 
+/* The auto camera's memory of each mesh's box, by mesh id (open
+ * addressing): a mesh's vertices are read again only when it changed. */
 struct gfx_bounds_entry {
+	uint64_t id; /* 0: a free slot */
 	const struct th_mesh *m;
-	uint64_t id, version;
+	uint64_t version;
 	float lo[3], hi[3];
 	bool empty;
 };
@@ -47,8 +52,8 @@ struct gfx_renderer {
 	uint32_t losses_in_row;
 	uint64_t frame;
 	struct gfx_renderer_stats st;
-	struct gfx_bounds_entry bounds[GFX_BOUNDS_CACHE];
-	unsigned bounds_next;
+	struct gfx_bounds_entry *bounds;
+	uint32_t bounds_cap, bounds_used;
 };
 
 static const struct app_renderer_ops gfx_ops;
@@ -145,15 +150,32 @@ static int rebuild(struct gfx_renderer *g)
 
 /* ---- the camera ------------------------------------------------------------------ */
 
-static const struct gfx_bounds_entry *mesh_bounds(struct gfx_renderer *g, const struct th_mesh *m)
+/* A table with room for `need` meshes at half load, emptied (the boxes
+ * are taken again as they are asked for). false: no memory (no cache). */
+static bool bounds_reset(struct gfx_renderer *g, uint32_t need)
 {
-	for (unsigned i = 0; i < GFX_BOUNDS_CACHE; i++) {
-		struct gfx_bounds_entry *b = &g->bounds[i];
-		if (b->m == m && b->id == m->id && b->version == m->version)
-			return b;
+	uint32_t cap = GFX_BOUNDS_MIN;
+	while (cap < 2 * (uint64_t)need && cap < GFX_BOUNDS_MAX)
+		cap *= 2;
+	if (cap != g->bounds_cap) {
+		struct gfx_bounds_entry *e = calloc(cap, sizeof *e);
+		if (!e)
+			return false;
+		free(g->bounds);
+		g->bounds = e;
+		g->bounds_cap = cap;
+	} else {
+		memset(g->bounds, 0, cap * sizeof *g->bounds);
 	}
-	struct gfx_bounds_entry *b = &g->bounds[g->bounds_next++ % GFX_BOUNDS_CACHE];
-	*b = (struct gfx_bounds_entry){ .m = m, .id = m->id, .version = m->version, .empty = true };
+	g->bounds_used = 0;
+	return true;
+}
+
+static void bounds_of(const struct th_mesh *m, struct gfx_bounds_entry *b)
+{
+	b->m = m;
+	b->version = m->version;
+	b->empty = true;
 	for (int k = 0; k < 3; k++) {
 		b->lo[k] = FLT_MAX;
 		b->hi[k] = -FLT_MAX;
@@ -167,7 +189,34 @@ static const struct gfx_bounds_entry *mesh_bounds(struct gfx_renderer *g, const 
 			b->hi[k] = fmaxf(b->hi[k], m->verts[i].pos[k]);
 		}
 	}
-	return b;
+}
+
+/* The box of m, from the table when m has not changed since. */
+static const struct gfx_bounds_entry *mesh_bounds(struct gfx_renderer *g, const struct th_mesh *m,
+						  struct gfx_bounds_entry *scratch)
+{
+	if (!g->bounds_cap || 2 * (uint64_t)(g->bounds_used + 1) > g->bounds_cap) {
+		/* Full of meshes that may be gone: start again, sized for today's. */
+		if (!bounds_reset(g, g->list.ninst + 1)) {
+			bounds_of(m, scratch);
+			return scratch;
+		}
+	}
+	uint32_t mask = g->bounds_cap - 1;
+	for (uint32_t i = (uint32_t)th_mix64(m->id) & mask;; i = (i + 1) & mask) {
+		struct gfx_bounds_entry *b = &g->bounds[i];
+		if (b->id == m->id) {
+			if (b->m != m || b->version != m->version)
+				bounds_of(m, b);
+			return b;
+		}
+		if (b->id == 0) {
+			b->id = m->id;
+			g->bounds_used++;
+			bounds_of(m, b);
+			return b;
+		}
+	}
 }
 
 /* The auto camera: every instance's box, seen from the front, above. */
@@ -179,7 +228,8 @@ static void auto_camera(struct gfx_renderer *g, float eye[3], float target[3])
 		const struct gfx_inst *in = &g->list.inst[i];
 		if (!in->mesh)
 			continue;
-		const struct gfx_bounds_entry *b = mesh_bounds(g, in->mesh);
+		struct gfx_bounds_entry scratch;
+		const struct gfx_bounds_entry *b = mesh_bounds(g, in->mesh, &scratch);
 		if (b->empty)
 			continue;
 		for (int c = 0; c < 8; c++) {
@@ -251,8 +301,9 @@ static void right_tip(struct gfx_renderer *g, struct gfx_list_input *in)
 
 static int draw_frame(struct gfx_renderer *g, const struct app_view *v)
 {
-	struct gfx_view cam;
-	camera(g, v, &cam);
+	struct gfx_view cam = { 0 };
+	if (!g->be->own_views)
+		camera(g, v, &cam);
 	struct gfx_frame f = { 0 };
 	f.display_time_ns = v->display_time_ns;
 	int r = g->be->ops->begin_frame(g->be, &cam, &f);
@@ -328,6 +379,7 @@ static void gfx_destroy(struct app_renderer *base)
 	if (g->be)
 		g->be->ops->destroy(g->be);
 	gfx_list_fini(&g->list);
+	free(g->bounds);
 	free(g);
 }
 

@@ -60,6 +60,7 @@ struct gfx_backend {
 	const struct gfx_backend_ops *ops;
 	const char *name; /* "headless", "window", "xr" */
 	uint32_t width, height; /* the view's size (XR: the recommended one) */
+	bool own_views;         /* XR: the eyes come from the runtime; begin_frame ignores cam */
 };
 
 /* Headless: renders into its own images (RGBA8 sRGB); writes the frame

@@ -827,6 +827,7 @@ int gfx_xr_create(const struct gfx_xr_config *c, struct gfx_backend **out)
 		return -ENOMEM;
 	x->base.ops = &xr_ops;
 	x->base.name = "xr";
+	x->base.own_views = true;
 	x->hooks = (struct gfx_vk_hooks){ .create_instance = hook_instance, .physical_device = hook_physical,
 					  .create_device = hook_device, .ud = x };
 	const char *exts[] = { XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME };
