@@ -23,6 +23,7 @@
 #include "gfx/gfx_list.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_mesh.h"
+#include "gfx/gfx_readback.h"
 #include "gfx/gfx_vk.h"
 #include "th_meshfix.h"
 
@@ -175,18 +176,9 @@ static void render_views(struct ctx *c, struct gfx_draw *d, struct rt *rts, cons
 			.final_layout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
 		};
 		assert_int_equal(gfx_draw_record(d, cmd, &c->l, &t, &views[i], i), 0);
-		VkBufferImageCopy bc = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-					 .imageExtent = { W, H, 1 } };
-		vkCmdCopyImageToBuffer(cmd, rts[i].img.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rts[i].rb.buf, 1,
-				       &bc);
+		gfx_readback_copy(cmd, rts[i].img.image, (VkExtent2D){ W, H }, rts[i].rb.buf, 0, 0);
+		gfx_readback_host_barrier(cmd, rts[i].rb.buf);
 	}
-	VkMemoryBarrier2 mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER_2,
-				.srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
-				.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
-				.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT,
-				.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT };
-	vkCmdPipelineBarrier2(cmd, &(VkDependencyInfo){ .sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
-							 .memoryBarrierCount = 1, .pMemoryBarriers = &mb });
 	assert_int_equal(gfx_draw_submit(d, cmd, VK_NULL_HANDLE, 0, VK_NULL_HANDLE), 0);
 	VkFence f = gfx_draw_last_fence(d);
 	assert_int_equal(vkWaitForFences(c->vk->device, 1, &f, VK_TRUE, UINT64_MAX), VK_SUCCESS);
