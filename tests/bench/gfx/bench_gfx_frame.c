@@ -218,7 +218,7 @@ static void through_renderer(struct bench *b, const char *dev)
 		exit(1);
 	}
 	char name[96];
-	double th = gb_median_ms(thread, FRAMES), wl = gb_median_ms(wall, FRAMES);
+	double th = th_bench_median_ms(thread, FRAMES), wl = th_bench_median_ms(wall, FRAMES);
 	snprintf(name, sizeof(name), "gfx.frame.%s.renderer_cpu_thread_ms", dev);
 	th_bench_figure_goal(name, th, "ms", "<= 11.1 ms", th <= BUDGET_MS);
 	snprintf(name, sizeof(name), "gfx.frame.%s.renderer_wall_ms", dev);
@@ -237,10 +237,8 @@ int main(void)
 	double scene_ms = (double)(th_now_ns() - t0) / 1e6;
 	b.vk = gb_context();
 	const char *dev = gb_device_tag(b.vk);
-	struct gfx_draw_config dc = { .color_format = VK_FORMAT_R8G8B8A8_SRGB, .srgb_target = true };
-	int r = gfx_draw_create(b.vk, &dc, &b.d);
-	if (r)
-		gb_die("gfx_draw_create", r);
+	b.d = gb_draw_create(b.vk);
+	int r;
 	for (unsigned e = 0; e < 2; e++)
 		if ((r = gfx_image_create(b.vk, (VkExtent2D){ VIEW_W, VIEW_H }, VK_FORMAT_R8G8B8A8_SRGB,
 					  VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_IMAGE_ASPECT_COLOR_BIT, &b.color[e])))
@@ -273,17 +271,17 @@ int main(void)
 		return 1;
 	}
 	char name[96];
-	double med = gb_median_ms(total, FRAMES), max = (double)total[FRAMES - 1] / 1e6;
+	double med = th_bench_median_ms(total, FRAMES), max = (double)total[FRAMES - 1] / 1e6;
 	snprintf(name, sizeof(name), "gfx.frame.%s.cpu_100k_ms", dev);
 	th_bench_figure_goal(name, med, "ms", "<= 11.1 ms", med <= BUDGET_MS);
 	snprintf(name, sizeof(name), "gfx.frame.%s.cpu_100k_thread_ms", dev);
-	th_bench_figure(name, gb_median_ms(thread, FRAMES), "ms");
+	th_bench_figure(name, th_bench_median_ms(thread, FRAMES), "ms");
 	snprintf(name, sizeof(name), "gfx.frame.%s.cpu_100k_max_ms", dev);
 	th_bench_figure(name, max, "ms");
 	double part_ms[PARTS];
 	for (unsigned p = 0; p < PARTS; p++) {
 		snprintf(name, sizeof(name), "gfx.frame.%s.%s_ms", dev, part_name[p]);
-		part_ms[p] = gb_median_ms(parts[p], FRAMES);
+		part_ms[p] = th_bench_median_ms(parts[p], FRAMES);
 		th_bench_figure(name, part_ms[p], "ms");
 	}
 	printf("\nCPU per frame on %s, %llu triangles, stereo (median of %u frames):\n", b.vk->props.deviceName,
@@ -291,7 +289,7 @@ int main(void)
 	for (unsigned p = 0; p < PARTS; p++)
 		printf("  %-8s %7.3f ms\n", part_name[p], part_ms[p]);
 	printf("  total    %7.3f ms (max %.3f; this thread's CPU %.3f; budget %.1f ms)\n", med, max,
-	       gb_median_ms(thread, FRAMES), BUDGET_MS);
+	       th_bench_median_ms(thread, FRAMES), BUDGET_MS);
 
 	gfx_draw_destroy(&b.d);
 	for (unsigned e = 0; e < 2; e++)

@@ -488,10 +488,7 @@ static void proj_init(struct proj *p, struct gfx_vk *vk)
 {
 	memset(p, 0, sizeof(*p));
 	p->vk = vk;
-	struct gfx_draw_config c = { .color_format = VK_FORMAT_R8G8B8A8_SRGB, .srgb_target = true };
-	int r = gfx_draw_create(vk, &c, &p->d);
-	if (r)
-		gb_die("gfx_draw_create", r);
+	p->d = gb_draw_create(vk);
 	gb_timer_init(vk, &p->timer);
 	p->list.inst = &p->inst;
 	p->list.ninst = p->list.cap_inst = 1;
@@ -599,11 +596,11 @@ static void measure(struct bare *b, struct proj *p, struct targets *t, const str
 				ps[r * pl->frames + i - pl->warmup] = ns;
 		}
 	}
-	res->clear_ms = gb_median_ms(cs, n);
-	res->base_ms = gb_median_ms(bs, n);
+	res->clear_ms = th_bench_median_ms(cs, n);
+	res->base_ms = th_bench_median_ms(bs, n);
 	res->base_min_ms = (double)bs[0] / 1e6;
 	if (pl->renderer) {
-		res->proj_ms = gb_median_ms(ps, n);
+		res->proj_ms = th_bench_median_ms(ps, n);
 		res->proj_min_ms = (double)ps[0] / 1e6;
 	}
 	free(bs);

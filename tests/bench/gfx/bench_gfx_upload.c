@@ -139,16 +139,16 @@ static struct figures summarize(struct sample *s, unsigned n)
 	struct figures f;
 	for (unsigned i = 0; i < n; i++)
 		v[i] = s[i].cpu_ns;
-	f.cpu_ms = gb_median_ms(v, n);
+	f.cpu_ms = th_bench_median_ms(v, n);
 	for (unsigned i = 0; i < n; i++)
 		v[i] = s[i].thread_ns;
-	f.thread_ms = gb_median_ms(v, n);
+	f.thread_ms = th_bench_median_ms(v, n);
 	for (unsigned i = 0; i < n; i++)
 		v[i] = s[i].gpu_ns;
-	f.gpu_ms = gb_median_ms(v, n);
+	f.gpu_ms = th_bench_median_ms(v, n);
 	for (unsigned i = 0; i < n; i++)
 		v[i] = s[i].bytes;
-	qsort(v, n, sizeof(*v), gb_cmp_u64);
+	qsort(v, n, sizeof(*v), th_bench_cmp_u64);
 	f.kib = (double)v[n / 2] / 1024.0;
 	free(v);
 	return f;
@@ -173,11 +173,8 @@ int main(void)
 	struct bench b = { 0 };
 	b.vk = gb_context();
 	const char *dev = gb_device_tag(b.vk);
-	struct gfx_draw_config dc = { .color_format = VK_FORMAT_R8G8B8A8_SRGB, .srgb_target = true };
-	int r = gfx_draw_create(b.vk, &dc, &b.d);
-	if (r)
-		gb_die("gfx_draw_create", r);
-	r = gfx_image_create(b.vk, (VkExtent2D){ VIEW_W, VIEW_H }, VK_FORMAT_R8G8B8A8_SRGB,
+	b.d = gb_draw_create(b.vk);
+	int r = gfx_image_create(b.vk, (VkExtent2D){ VIEW_W, VIEW_H }, VK_FORMAT_R8G8B8A8_SRGB,
 			     VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_IMAGE_ASPECT_COLOR_BIT, &b.color);
 	if (r)
 		gb_die("gfx_image_create", r);

@@ -1,7 +1,7 @@
 /* What the renderer's benchmarks (tests/bench/gfx/bench_gfx_*.c) share:
  * ending the run on a failed step, counts from the environment, the device
- * tag figures are named by, GPU timestamps (vkCmdWriteTimestamp), medians,
- * the thread's CPU clock and the rippled wall of quads they draw. */
+ * tag figures are named by, GPU timestamps (vkCmdWriteTimestamp), the
+ * thread's CPU clock and the rippled wall of quads they draw. */
 #pragma once
 #include <errno.h>
 #include <math.h>
@@ -12,6 +12,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include "gfx/gfx_draw.h"
 #include "gfx/gfx_vk.h"
 #include "th_bench.h"
 #include "th_mesh.h"
@@ -158,7 +159,19 @@ static inline uint64_t gb_timer_read(struct gfx_vk *vk, const struct gb_timer *t
 	return (uint64_t)((double)((ts[1] - ts[0]) & t->mask) * t->period_ns);
 }
 
-/* ---- clocks and medians ---------------------------------------------------- */
+/* The renderer every benchmark measures: sRGB colour targets, encoded by
+ * the format (what the window and headless backends draw into). */
+static inline struct gfx_draw *gb_draw_create(struct gfx_vk *vk)
+{
+	struct gfx_draw_config dc = { .color_format = VK_FORMAT_R8G8B8A8_SRGB, .srgb_target = true };
+	struct gfx_draw *d;
+	int r = gfx_draw_create(vk, &dc, &d);
+	if (r)
+		gb_die("gfx_draw_create", r);
+	return d;
+}
+
+/* ---- clocks ---------------------------------------------------------------- */
 
 /* This thread's CPU time (ns): what the frame's own work cost, whatever
  * else the two shared cores ran meanwhile. */
@@ -167,18 +180,6 @@ static inline uint64_t gb_thread_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline int gb_cmp_u64(const void *a, const void *b)
-{
-	return th_bench_cmp_u64(a, b);
-}
-
-/* Sorts ns[n] and returns its median in ms. */
-static inline double gb_median_ms(uint64_t *ns, unsigned n)
-{
-	qsort(ns, n, sizeof(*ns), gb_cmp_u64);
-	return (double)ns[n / 2] / 1e6;
 }
 
 /* ---- the wall ---------------------------------------------------------------- */
