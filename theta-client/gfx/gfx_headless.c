@@ -12,6 +12,7 @@
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_png.h"
+#include "gfx/gfx_readback.h"
 #include "th_log.h"
 
 #define GFX_HEADLESS_FORMAT VK_FORMAT_R8G8B8A8_SRGB
@@ -216,28 +217,10 @@ static void hl_after_record(struct gfx_backend *b, VkCommandBuffer cmd, struct g
 									 .memoryBarrierCount = 1,
 									 .pMemoryBarriers = &mb });
 		}
-		VkBufferImageCopy copy = {
-			.bufferOffset = (VkDeviceSize)i * b->width * 4u,
-			.bufferRowLength = b->width * f->nviews,
-			.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-			.imageExtent = { b->width, b->height, 1 },
-		};
-		vkCmdCopyImageToBuffer(cmd, h->img[i].image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rb->buf, 1, &copy);
+		gfx_readback_copy(cmd, h->img[i].image, (VkExtent2D){ b->width, b->height }, rb->buf,
+				  (VkDeviceSize)i * b->width * 4u, b->width * f->nviews);
 	}
-	VkBufferMemoryBarrier2 bb = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER_2,
-		.srcStageMask = VK_PIPELINE_STAGE_2_COPY_BIT,
-		.srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
-		.dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT,
-		.dstAccessMask = VK_ACCESS_2_HOST_READ_BIT,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.buffer = rb->buf,
-		.size = VK_WHOLE_SIZE,
-	};
-	vkCmdPipelineBarrier2(cmd, &(VkDependencyInfo){ .sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
-							 .bufferMemoryBarrierCount = 1,
-							 .pBufferMemoryBarriers = &bb });
+	gfx_readback_host_barrier(cmd, rb->buf);
 }
 
 static int hl_end_frame(struct gfx_backend *b, struct gfx_frame *f, VkFence fence)
