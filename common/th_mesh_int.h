@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "th_buf.h"
+#include "th_hash.h"
 #include "th_mesh.h"
 
 enum {
@@ -91,15 +92,7 @@ static inline uint32_t ld32(const uint8_t *p) { return th_get_le32(p); }
 static inline uint64_t ld64(const uint8_t *p) { return th_get_le64(p); }
 #endif
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
+static inline uint64_t mix64(uint64_t x) { return th_mix64(x); }
 
 static inline uint64_t edge_key(int32_t a, int32_t b) { return (uint64_t)(uint32_t)a << 32 | (uint32_t)b; }
 
