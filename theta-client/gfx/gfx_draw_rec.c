@@ -215,34 +215,34 @@ static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_
 	}
 }
 
-static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, const float vp[16], VkExtent2D e)
+/* One draw of the slot's overlay buffer from off: pipeline, push
+ * constants, vertices x instances. */
+static void overlay_draw(struct gfx_draw *d, VkCommandBuffer cmd, enum gfx_pipe pipe, const struct gfx_push *p,
+			 const VkDeviceSize *off, uint32_t vertices, uint32_t instances)
 {
 	VkBuffer ob = d->slot[d->cur].overlay.buf;
+	vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[pipe]);
+	push(cmd, d, p);
+	vkCmdBindVertexBuffers(cmd, 0, 1, &ob, off);
+	vkCmdDraw(cmd, vertices, instances, 0, 0);
+	d->stats.draws++;
+}
+
+static void draw_overlay(struct gfx_draw *d, VkCommandBuffer cmd, const float vp[16], VkExtent2D e)
+{
 	struct gfx_push p;
 	if (d->ntri) {
-		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OTRI]);
 		flat_push(&p, vp, 0, 0, e, NULL);
 		p.nm[1][0] = 1; /* shaded */
-		push(cmd, d, &p);
-		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->tri_off);
-		vkCmdDraw(cmd, d->ntri, 1, 0, 0);
-		d->stats.draws++;
+		overlay_draw(d, cmd, GFX_PIPE_OTRI, &p, &d->tri_off, d->ntri, 1);
 	}
 	if (d->nline) {
-		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_OLINE]);
 		flat_push(&p, vp, GFX_NUDGE_OVERLAY, 0, e, NULL);
-		push(cmd, d, &p);
-		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->line_off);
-		vkCmdDraw(cmd, d->nline, 1, 0, 0);
-		d->stats.draws++;
+		overlay_draw(d, cmd, GFX_PIPE_OLINE, &p, &d->line_off, d->nline, 1);
 	}
 	if (d->nseg) {
-		vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, d->pipe[GFX_PIPE_SEG]);
 		flat_push(&p, vp, GFX_NUDGE_WIRE, 0, e, NULL);
-		push(cmd, d, &p);
-		vkCmdBindVertexBuffers(cmd, 0, 1, &ob, &d->seg_off);
-		vkCmdDraw(cmd, 6, d->nseg, 0, 0);
-		d->stats.draws++;
+		overlay_draw(d, cmd, GFX_PIPE_SEG, &p, &d->seg_off, 6, d->nseg);
 	}
 }
 
