@@ -10,13 +10,13 @@
 #include <string.h>
 
 #include "gfx/gfx_draw_int.h"
+#include "th_hash.h"
 #include "th_log.h"
 
-/* Fibonacci hashing of (key, smooth): the table takes the low bits of the
- * product's high half. */
+/* (key, smooth) through th_mix64: the table takes the low bits. */
 static uint32_t slot_hash(uint64_t key, bool smooth)
 {
-	return (uint32_t)(((key * 2 + (smooth ? 1 : 0)) * 0x9e3779b97f4a7c15ull) >> 32);
+	return (uint32_t)th_mix64(key * 2 + (smooth ? 1 : 0));
 }
 
 static int table_rebuild(struct gfx_draw *d, uint32_t cap)
