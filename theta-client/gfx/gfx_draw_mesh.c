@@ -230,29 +230,30 @@ static void flush_ranges(struct upload *u, VkBuffer dst)
 	u->nreg = 0;
 }
 
+/* Copies src's n elements of `size` bytes into dst: all of them when full,
+ * else only the dirty ranges. */
+static void upload_array(struct upload *u, VkBuffer dst, const void *src, uint32_t n, size_t size, bool full,
+			 const struct gfx_range *dirty, uint32_t ndirty)
+{
+	if (full) {
+		add_range(u, src, 0, n, size);
+	} else {
+		for (uint32_t i = 0; i < ndirty; i++)
+			add_range(u, src, dirty[i].first, dirty[i].count, size);
+	}
+	flush_ranges(u, dst);
+}
+
 static void record_mesh(struct upload *u, struct gfx_gpu_mesh *gm)
 {
 	struct gfx_draw *d = u->d;
 	const struct gfx_mesh *g = &gm->g;
-	if (gm->up_full) {
-		add_range(u, g->v, 0, g->nv, sizeof *g->v);
-	} else {
-		for (uint32_t i = 0; i < g->ndirty_v; i++)
-			add_range(u, g->v, g->dirty_v[i].first, g->dirty_v[i].count, sizeof *g->v);
-	}
-	flush_ranges(u, gm->vbuf.buf);
-	if (gm->up_full) {
-		add_range(u, g->index, 0, g->nindex, sizeof *g->index);
-	} else {
-		for (uint32_t i = 0; i < g->ndirty_index; i++)
-			add_range(u, g->index, g->dirty_index[i].first, g->dirty_index[i].count, sizeof *g->index);
-	}
-	flush_ranges(u, gm->ibuf.buf);
+	upload_array(u, gm->vbuf.buf, g->v, g->nv, sizeof *g->v, gm->up_full, g->dirty_v, g->ndirty_v);
+	upload_array(u, gm->ibuf.buf, g->index, g->nindex, sizeof *g->index, gm->up_full, g->dirty_index,
+		     g->ndirty_index);
 	if (gm->up_wire) {
-		add_range(u, g->wire_pos, 0, g->nwire, sizeof *g->wire_pos);
-		flush_ranges(u, gm->wbuf.buf);
-		add_range(u, g->edge_index, 0, g->nedge_index, sizeof *g->edge_index);
-		flush_ranges(u, gm->ebuf.buf);
+		upload_array(u, gm->wbuf.buf, g->wire_pos, g->nwire, sizeof *g->wire_pos, true, NULL, 0);
+		upload_array(u, gm->ebuf.buf, g->edge_index, g->nedge_index, sizeof *g->edge_index, true, NULL, 0);
 		gm->wire_stale = false;
 	}
 	if (gm->up_full)
