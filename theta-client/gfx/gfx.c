@@ -335,10 +335,12 @@ static int gfx_render(struct app_renderer *base, struct sim_world *w, const stru
 	struct gfx_renderer *g = (struct gfx_renderer *)base;
 	uint64_t t0 = mono_ns();
 	g->frame++;
-	if (!g->vk) { /* a rebuild failed once: try again each frame until the limit */
+	if (!g->vk) { /* a rebuild failed: try again each frame until the limit */
 		int r = rebuild(g);
-		if (r < 0)
-			return r;
+		if (r < 0) {
+			g->st.skipped++;
+			return g->losses_in_row > GFX_REBUILDS_MAX ? r : 0;
+		}
 	}
 	if (g->o.lose_device_at && g->frame == g->o.lose_device_at)
 		g->vk->lose_after = g->vk->checks + 1;
