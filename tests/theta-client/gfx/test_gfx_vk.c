@@ -122,6 +122,12 @@ static uint64_t messages_of_a_hazard(void)
 
 static void sync_validation_on_request(void **state)
 {
+#if defined(__SANITIZE_ADDRESS__)
+	/* The 1.3.239 layer leaks about 3 KiB per instance with synchronization
+	 * validation; scripts/run-tests leaves it off under ASan for the same reason. */
+	print_message("SKIP: synchronization validation under ASan (the validation layer's own leak)\n");
+	skip();
+#endif
 	unsetenv("THETA_GFX_SYNC_VALIDATION");
 	assert_int_equal(messages_of_a_hazard(), 0);
 	setenv("THETA_GFX_SYNC_VALIDATION", "1", 1);
