@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "th_harness.h"
+#include "th_time.h"
 
 #define TH_XVFB_STOP_MS 10000
 
@@ -36,13 +36,6 @@ static bool on_path(const char *name)
 bool th_xvfb_available(void)
 {
 	return on_path("Xvfb");
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int th_xvfb_start(struct th_xvfb *x, const char *screen)
@@ -77,11 +70,12 @@ int th_xvfb_start(struct th_xvfb *x, const char *screen)
 	close(fds[1]);
 	char buf[32] = { 0 };
 	size_t got = 0;
-	long long deadline = now_ms() + TH_XVFB_START_MS;
+	uint64_t deadline = th_now_ns() + (uint64_t)TH_XVFB_START_MS * TH_NS_PER_MS;
 	int rc = -ETIMEDOUT;
-	while (now_ms() < deadline) {
+	for (uint64_t now; (now = th_now_ns()) < deadline;) {
+		/* At least 1 ms: a negative timeout would make poll wait forever. */
 		struct pollfd p = { .fd = fds[0], .events = POLLIN };
-		int n = poll(&p, 1, (int)(deadline - now_ms()));
+		int n = poll(&p, 1, (int)((deadline - now) / TH_NS_PER_MS) + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
