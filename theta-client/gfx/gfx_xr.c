@@ -277,7 +277,12 @@ static int step(struct gfx_xr *x, const struct gfx_xr_event *ev)
 {
 	enum gfx_xr_phase from = x->st.phase;
 	int what = gfx_xr_state_step(&x->st, ev, th_now_ns());
-	if (what == -EPROTO || what == -EINVAL) {
+	if (what == -EINVAL) { /* a state number outside XrSessionState's */
+		th_err("OpenXR: the runtime moved the session from %s to state %d, which OpenXR 1.0 does not define",
+		       gfx_xr_phase_name(from), (int)ev->phase);
+		return -EPROTO;
+	}
+	if (what == -EPROTO) {
 		th_err("OpenXR: the runtime moved the session from %s to %s, which the OpenXR lifecycle does not allow",
 		       gfx_xr_phase_name(from), gfx_xr_phase_name(ev->phase));
 		return -EPROTO;
