@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,6 +39,7 @@ Window glfwGetX11Window(GLFWwindow *window);
 #include "th_golden.h"
 #include "th_harness.h"
 #include "th_meshfix.h"
+#include "th_time.h"
 #include "th_xvfb.h"
 
 #define W0 160u
@@ -71,13 +71,6 @@ struct rig {
 	uint32_t slot;
 	char shot[300];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The test's command buffers and fences on r->vk. */
 static void rig_gpu_open(struct rig *r)
@@ -409,8 +402,8 @@ static void wm_set_state(struct wm *m, long state)
  * rendering meanwhile (GLFW sends on its own connection). */
 static bool wm_wait(struct wm *m, struct rig *r, bool (*pred)(struct wm *, XEvent *))
 {
-	long long deadline = now_ms() + X_WAIT_MS;
-	while (now_ms() < deadline) {
+	uint64_t deadline = th_now_ns() + (uint64_t)X_WAIT_MS * TH_NS_PER_MS;
+	while (th_now_ns() < deadline) {
 		while (XPending(m->dpy)) {
 			XEvent ev;
 			XNextEvent(m->dpy, &ev);
@@ -494,9 +487,9 @@ static void the_close_button_stops(void **state)
 	ev.xclient.data.l[1] = CurrentTime;
 	assert_true(XSendEvent(m.dpy, m.win, False, NoEventMask, &ev) != 0);
 	XSync(m.dpy, False);
-	long long deadline = now_ms() + X_WAIT_MS;
+	uint64_t deadline = th_now_ns() + (uint64_t)X_WAIT_MS * TH_NS_PER_MS;
 	int rc = 0;
-	while (rc == 0 && now_ms() < deadline)
+	while (rc == 0 && th_now_ns() < deadline)
 		rc = rig_frame(&r, &f);
 	assert_int_equal(rc, 1);
 	/* and it stays stopped */
