@@ -1,8 +1,8 @@
 /* Reading a rendered colour image back to the CPU: the copy of the whole
  * image into a host-visible buffer (gfx_buffer_create(..., true, ...)) and
  * the barrier that makes the copy's writes visible to the host once the
- * frame's fence has signalled. The window's screenshot records both; the
- * headless backend's readback records the same pair (its own code today). */
+ * frame's fence has signalled. The window's screenshot and the headless
+ * backend's readback both record this pair. */
 #pragma once
 #include <stdint.h>
 
