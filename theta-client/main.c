@@ -3,11 +3,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/avatars.h"
 #include "app/edits.h"
@@ -274,6 +278,30 @@ static int parse_camera(const char *s, struct gfx_options *o)
 	return 0;
 }
 
+/* The screenshot is written when the client stops: a path it could never
+ * be written to is said now, before any frame, not after the run. 0 or
+ * -errno with the sentence's reason in *why. */
+static int check_screenshot_path(const char *path, const char **why)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*why = "it is a directory";
+		return -EISDIR;
+	}
+	char copy[PATH_MAX];
+	if ((size_t)snprintf(copy, sizeof copy, "%s", path) >= sizeof copy) {
+		*why = strerror(ENAMETOOLONG);
+		return -ENAMETOOLONG;
+	}
+	const char *d = dirname(copy);
+	if (access(d, W_OK | X_OK) < 0) {
+		int e = errno;
+		*why = strerror(e);
+		return -e;
+	}
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -524,6 +552,11 @@ int main(int argc, char **argv)
 	if (go.screenshot && (go.kind == GFX_RENDERER_NULL || go.kind == GFX_RENDERER_XR)) {
 		fprintf(stderr, "theta-client: --screenshot needs the headless or window renderer, not %s\n",
 			gfx_renderer_kind_name(go.kind));
+		return 2;
+	}
+	const char *shot_why;
+	if (go.screenshot && check_screenshot_path(go.screenshot, &shot_why) < 0) {
+		fprintf(stderr, "theta-client: --screenshot %s cannot be written: %s\n", go.screenshot, shot_why);
 		return 2;
 	}
 

@@ -72,6 +72,22 @@ static void test_headless_writes_a_screenshot(void **state)
 	assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", sizeof sig);
 }
 
+/* A screenshot path that can never be written (no such folder, a folder
+ * itself) is a usage error said before the run, not a line after it and
+ * a status of 0. */
+static void test_unwritable_screenshot_exits_2(void **state)
+{
+	char png[PATH_MAX + 32];
+	snprintf(png, sizeof png, "%s/no-such-dir/shot.png", dir);
+	const char *a[] = { "--headless", "--frames", "2", "--no-pacing", "--size", "32x32", "--screenshot", png, NULL };
+	assert_int_equal(client(a), 2);
+	assert_non_null(strstr(err, "--screenshot"));
+	assert_non_null(strstr(err, "cannot be written: No such file or directory"));
+	const char *b[] = { "--headless", "--frames", "2", "--no-pacing", "--size", "32x32", "--screenshot", dir, NULL };
+	assert_int_equal(client(b), 2);
+	assert_non_null(strstr(err, "it is a directory"));
+}
+
 static void test_renderer_usage_errors_exit_2(void **state)
 {
 	static const struct {
@@ -173,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_renderer_usage_errors_exit_2),
 		cmocka_unit_test(test_nothing_to_show_on_is_said),
 		cmocka_unit_test(test_headless_writes_a_screenshot),
+		cmocka_unit_test(test_unwritable_screenshot_exits_2),
 	};
 	return cmocka_run_group_tests_name("theta-client command line", tests, setup, teardown);
 }
