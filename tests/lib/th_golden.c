@@ -79,7 +79,9 @@ int th_golden_compare(const char *golden_dir, const char *out_dir, const char *n
 	const char *upd = getenv("THETA_UPDATE_GOLDENS");
 	if (upd && strcmp(upd, "1") == 0) {
 		int rc = th_mkdir_p(golden_dir, 0755);
-		if (rc == 0)
+		if (rc < 0)
+			snprintf(msg, sizeof(msg), "%s: cannot make the folder: %s", golden_dir, strerror(-rc));
+		else
 			rc = gfx_png_write(golden, rgba, w, h, msg, sizeof(msg));
 		if (rc < 0)
 			snprintf(why, whylen, "cannot write the golden: %s", msg);
