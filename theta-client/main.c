@@ -554,6 +554,19 @@ int main(int argc, char **argv)
 			gfx_renderer_kind_name(go.kind));
 		return 2;
 	}
+	if (go.kind != GFX_RENDERER_HEADLESS && (go.shot_frame || go.stereo_views)) {
+		fprintf(stderr, "theta-client: %s is for the headless renderer (--headless), not %s\n",
+			go.shot_frame ? "--shot-frame" : "--stereo", gfx_renderer_kind_name(go.kind));
+		return 2;
+	}
+	if (go.shot_frame && !go.screenshot) {
+		fprintf(stderr, "theta-client: --shot-frame picks the frame --screenshot FILE writes: give --screenshot\n");
+		return 2;
+	}
+	if (go.ipd > 0 && go.stereo_views != 2) {
+		fprintf(stderr, "theta-client: --ipd sets the eyes' distance of --stereo: give --stereo\n");
+		return 2;
+	}
 	const char *shot_why;
 	if (go.screenshot && check_screenshot_path(go.screenshot, &shot_why) < 0) {
 		fprintf(stderr, "theta-client: --screenshot %s cannot be written: %s\n", go.screenshot, shot_why);

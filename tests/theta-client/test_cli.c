@@ -102,6 +102,10 @@ static void test_renderer_usage_errors_exit_2(void **state)
 		{ { "--shot-frame", "0" }, NULL },
 		{ { "--ipd", "0.5" }, NULL },
 		{ { "--shading", "phong" }, NULL },
+		{ { "--renderer", "window", "--stereo" }, "--stereo is for the headless renderer" },
+		{ { "--renderer", "null", "--shot-frame", "3" }, "--shot-frame is for the headless renderer" },
+		{ { "--headless", "--shot-frame", "3" }, "give --screenshot" },
+		{ { "--headless", "--ipd", "0.06" }, "give --stereo" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(client(bad[i].args), 2);
