@@ -277,6 +277,58 @@ static void the_grid_and_avatars(void **state)
 	app_avatars_destroy(&av);
 }
 
+/* The box of the pixels unlike the top-left corner's (the background);
+ * false when there are none. */
+static bool foreground_box(const uint8_t *px, uint32_t w, uint32_t h, uint32_t box[4])
+{
+	box[0] = w;
+	box[1] = h;
+	box[2] = box[3] = 0;
+	bool any = false;
+	for (uint32_t y = 0; y < h; y++)
+		for (uint32_t x = 0; x < w; x++) {
+			const uint8_t *q = px + ((size_t)y * w + x) * 4;
+			if (abs(q[0] - px[0]) + abs(q[1] - px[1]) + abs(q[2] - px[2]) < 24)
+				continue;
+			any = true;
+			box[0] = x < box[0] ? x : box[0];
+			box[1] = y < box[1] ? y : box[1];
+			box[2] = x > box[2] ? x : box[2];
+			box[3] = y > box[3] ? y : box[3];
+		}
+	return any;
+}
+
+/* The auto camera (the default of --headless and the window) frames what
+ * there is wherever it stands: a small cube far from the origin, then a
+ * large one beside it, each time whole (off the image's edges) and large
+ * in the image (not a speck), about its middle. */
+static void the_auto_camera_frames_the_scene(void **state)
+{
+	struct gs *s = *state;
+	struct gfx_options o = base_options();
+	o.camera = GFX_CAMERA_AUTO;
+	o.no_grid = true;
+	static const struct {
+		float pos[3], size;
+	} cubes[] = { { { 6.0f, 0.1f, -5.0f }, 0.2f }, { { 4.0f, 1.5f, -5.0f }, 3.0f } };
+	for (size_t c = 0; c < sizeof cubes / sizeof cubes[0]; c++) {
+		cube(s, &s->a, cubes[c].pos, cubes[c].size, NULL, NULL);
+		assert_int_equal(gs_sync(s), 0);
+		uint32_t w, h, box[4];
+		struct gfx_renderer_stats st;
+		uint8_t *px = render(s, &o, FRAMES, &w, &h, &st);
+		assert_true(foreground_box(px, w, h, box));
+		if (box[0] == 0 || box[1] == 0 || box[2] == w - 1 || box[3] == h - 1 || box[3] - box[1] < h / 3)
+			fail_msg("scene %zu: the drawn box (%u,%u)-(%u,%u) of %ux%u is cut off or small", c, box[0],
+				 box[1], box[2], box[3], w, h);
+		double cx = 0.5 * (box[0] + box[2]), cy = 0.5 * (box[1] + box[3]);
+		if (fabs(cx - 0.5 * w) > 0.2 * w || fabs(cy - 0.5 * h) > 0.2 * h)
+			fail_msg("scene %zu: the drawn box's middle (%.0f, %.0f) is far from the image's", c, cx, cy);
+		free(px);
+	}
+}
+
 /* A device loss in the middle: the renderer is rebuilt, the world is not
  * touched, and the next frames look as before. */
 static void a_lost_device_is_rebuilt(void **state)
@@ -310,6 +362,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(flat_and_smooth_shading, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_grid_and_avatars, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_device_is_rebuilt, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_auto_camera_frames_the_scene, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("gfx golden images", tests, NULL, NULL);
 }
