@@ -15,6 +15,7 @@
 #define GFX_VK_LAYER "VK_LAYER_KHRONOS_validation"
 #define GFX_VK_LVP_SO "libvulkan_lvp.so"
 #define GFX_VK_EXTS_MAX 32u
+#define GFX_VK_EXTS_OURS 2u /* the instance extensions gfx_vk adds (validation) */
 #define GFX_VK_QUEUE_FAMILIES_MAX 32u
 #define GFX_VK_MESSAGE_MAX 2048u
 /* How long a one-shot submission may take before it is called hung. */
@@ -212,8 +213,10 @@ static int create_instance(struct gfx_vk *vk, const struct gfx_vk_config *c)
 	}
 	const char *exts[GFX_VK_EXTS_MAX];
 	uint32_t n = 0;
-	if (c->ninstance_exts + 1 > GFX_VK_EXTS_MAX) {
-		th_err("gfx: %u instance extensions asked for, at most %u", c->ninstance_exts, GFX_VK_EXTS_MAX - 1);
+	/* Room for ours too: debug utils and validation features. */
+	if (c->ninstance_exts > GFX_VK_EXTS_MAX - GFX_VK_EXTS_OURS) {
+		th_err("gfx: %u instance extensions asked for, at most %u", c->ninstance_exts,
+		       GFX_VK_EXTS_MAX - GFX_VK_EXTS_OURS);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < c->ninstance_exts; i++)

@@ -174,6 +174,22 @@ static void device_by_name_and_refusals(void **state)
 				       &vk),
 			 -ENOTSUP);
 	assert_null(vk);
+	/* More than fit beside the two validation adds (debug utils, and
+	 * validation features with THETA_GFX_SYNC_VALIDATION=1): refused
+	 * before anything is written past the list. */
+	const char *many[31];
+	for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+		many[i] = "VK_THETA_no_such_extension";
+	int rc = gfx_vk_create(&(struct gfx_vk_config){ .validation = true, .instance_exts = many,
+						       .ninstance_exts = 31 },
+			       &vk);
+	assert_int_equal(rc, -EINVAL);
+	assert_null(vk);
+	assert_int_equal(gfx_vk_create(&(struct gfx_vk_config){ .validation = true, .instance_exts = many,
+								 .ninstance_exts = 30 },
+				       &vk),
+			 -ENOTSUP); /* fits: refused only for the names */
+	assert_null(vk);
 }
 
 /* Validation asked for where the layer is not installed: one line, -ENOTSUP.
