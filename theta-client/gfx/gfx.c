@@ -108,7 +108,7 @@ static void teardown(struct gfx_renderer *g)
 
 static int setup(struct gfx_renderer *g)
 {
-	struct gfx_vk_config c = { .validation = g->o.validation, .device_name = getenv("THETA_GFX_DEVICE") };
+	struct gfx_vk_config c = { .validation = g->o.validation }; /* gfx_vk reads THETA_GFX_DEVICE */
 	int r = g->be->ops->vk_config(g->be, &c);
 	if (r < 0)
 		return r;
