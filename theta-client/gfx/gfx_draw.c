@@ -525,9 +525,13 @@ static int prepare_overlay(struct gfx_draw *d, const struct gfx_list *l)
 	return 0;
 }
 
-void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize off, const void *p, VkDeviceSize size)
+/* The frame's materials into the slot's frame buffer in cmd, then made
+ * visible to the fragment shaders. */
+static void frame_write(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_list *l)
 {
-	vkCmdUpdateBuffer(cmd, d->slot[d->cur].frame.buf, off, size, p);
+	VkDeviceSize size = sizeof(struct gfx_frame_gpu);
+	_Static_assert(sizeof(struct gfx_frame_gpu) == sizeof(l->material), "gfx_list's material table is the frame's");
+	vkCmdUpdateBuffer(cmd, d->slot[d->cur].frame.buf, 0, size, l->material);
 	VkBufferMemoryBarrier2 b = {
 		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER_2,
 		.srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
@@ -537,7 +541,7 @@ void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize 
 		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.buffer = d->slot[d->cur].frame.buf,
-		.offset = off,
+		.offset = 0,
 		.size = size,
 	};
 	vkCmdPipelineBarrier2(cmd, &(VkDependencyInfo){ .sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
@@ -548,7 +552,7 @@ int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_l
 {
 	if (!d->recording || !l)
 		return -EINVAL;
-	gfx_draw_frame_write(d, cmd, 0, l->material, sizeof(struct gfx_frame_gpu));
+	frame_write(d, cmd, l);
 	int r = gfx_draw_grow((void **)&d->inst_mesh, &d->cap_inst_mesh, l->ninst, sizeof *d->inst_mesh);
 	if (r < 0)
 		return r;

@@ -137,7 +137,7 @@ struct gfx_draw {
 	VkDeviceSize tri_off, line_off, seg_off; /* in the slot's overlay buffer */
 	uint32_t ntri, nline;
 	bool prepared;
-	uint32_t recorded; /* bit v: view v recorded this frame (its data is in the frame buffer) */
+	uint32_t recorded; /* bit v: view v recorded this frame (each view once: it has one depth image) */
 	VkBufferCopy *regions;
 	uint32_t cap_regions;
 
@@ -145,9 +145,6 @@ struct gfx_draw {
 };
 
 /* gfx_draw.c */
-/* Writes bytes [off, off + size) of the slot's frame buffer in cmd, then
- * makes them visible to the shaders. */
-void gfx_draw_frame_write(struct gfx_draw *d, VkCommandBuffer cmd, VkDeviceSize off, const void *p, VkDeviceSize size);
 /* th_array_grow from GFX_DRAW_GROW_MIN elements: 0 or -ENOMEM. */
 int gfx_draw_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 void gfx_draw_retire_buffer(struct gfx_draw *d, struct gfx_buffer *b);
