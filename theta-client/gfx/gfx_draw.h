@@ -15,8 +15,9 @@
  * index and wire buffer set per (mesh key, smooth), grown by doubling
  * (a replaced buffer is destroyed once the frames using it finished). prepare
  * updates each instance's gfx_mesh and copies only its dirty ranges through
- * a staging ring (vkCmdCopyBuffer regions, then one barrier), or all of it
- * after a rebuild. Meshes no instance used for GFX_DRAW_EVICT_FRAMES frames
+ * the slot's staging buffer (one barrier before the copies, as earlier
+ * frames may still read the buffers, vkCmdCopyBuffer regions, one barrier
+ * after), or all of it after a rebuild. Meshes no instance used for GFX_DRAW_EVICT_FRAMES frames
  * are freed.
  *
  * Pipelines (dynamic rendering, colour + depth, 1 sample, no culling):
