@@ -302,6 +302,19 @@ static void golden_update_match_and_mismatch(void **state)
 	assert_non_null(strstr(why, "is 16x8 but the image is 8x16"));
 
 	assert_int_equal(th_golden_compare(gdir, odir, "../escape", p, 16, 8, &t, why, sizeof(why)), -EINVAL);
+
+	/* An update whose golden folder cannot be made (under a file) says so. */
+	snprintf(path, sizeof(path), "%s/a-file", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	snprintf(gdir, sizeof(gdir), "%s/a-file/golden", f->dir);
+	setenv("THETA_UPDATE_GOLDENS", "1", 1);
+	int rc = th_golden_compare(gdir, odir, "pat", p, 16, 8, &t, why, sizeof(why));
+	unsetenv("THETA_UPDATE_GOLDENS");
+	assert_true(rc < 0);
+	assert_non_null(strstr(why, "cannot make the folder"));
+	assert_non_null(strstr(why, gdir));
 	free(p);
 }
 
