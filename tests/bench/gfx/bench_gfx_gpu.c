@@ -21,8 +21,9 @@
  * waited for alone (no overlap), validation off. Rounds alternate
  * baseline and renderer so clock changes hit both; the figure is the
  * median frame of all rounds. Before timing, one frame of each is read
- * back: both must cover the same pixels (a renderer that draws nothing
- * must not look fast).
+ * back: each must cover COVER_MIN of the first eye's pixels and the two
+ * within COVER_DIFF of each other (a renderer that draws nothing must not
+ * look fast).
  *
  * The device is gfx_vk's choice, by type (discrete first; THETA_GFX_DEVICE
  * names one). Figures are named by device kind: gfx.stereo.DEV.*, DEV =
@@ -611,6 +612,7 @@ static void measure(struct bare *b, struct proj *p, struct targets *t, const str
 int main(int argc, char **argv)
 {
 	bool renderer = true;
+	gb_prog = "bench_gfx_gpu";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--devices"))
 			return list_devices();
@@ -621,7 +623,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	gb_prog = "bench_gfx_gpu";
 	struct gfx_vk *vk = gb_context();
 	bool cpu = gb_cpu_device(vk);
 	const char *dev = gb_device_tag(vk);

@@ -218,6 +218,13 @@ int main(void)
 	for (unsigned i = 0; i < FULLS; i++) {
 		show(&b, &full[i]);
 		fs[i] = frame(&b);
+		/* At least the triangles' indices: a full upload that copied
+		 * less would look fast. */
+		if (fs[i].bytes < 2ull * 3 * GRID * GRID * sizeof(uint32_t)) {
+			fprintf(stderr, "bench_gfx_upload: full upload %u copied %llu bytes, less than the mesh's indices\n",
+				i, (unsigned long long)fs[i].bytes);
+			return 1;
+		}
 	}
 	struct figures fe = summarize(es, EDITS), ff = summarize(fs, FULLS);
 	print(dev, "edit_1k", &fe);
