@@ -149,14 +149,19 @@ $(B)/obj/%.o: %.c | $(SETUP_STAMP)
 # empty rule (like -MP) so a removed include does not stop the build. A
 # static pattern rule: the headers are explicit targets, so the compile
 # rules above that wait for them are chosen over the generic one.
-$(SHADER_HDRS): $(B)/gen/gfx/shaders/%.h: theta-client/gfx/shaders/% | $(SETUP_STAMP)
+# $(call spv_header,PREFIX): the recipe, for these and the benchmark's
+# shaders below; the array is PREFIX_NAME_vert.
+define spv_header
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  GLSLC   $<")
 	$(Q)$(GLSLC) --target-env=vulkan1.3 -O -mfmt=c -MD -MF $@.d -MT $@ -o $@.spv $<
 	$(Q)sed -n 's/^[^:]*: *//p' $@.d | tr ' ' '\n' | sed '/^$$/d; s/$$/:/' >> $@.d
 	$(Q){ echo "/* Generated from $< by glslc: do not edit. */"; echo "#pragma once"; \
-		echo "#include <stdint.h>"; echo "static const uint32_t gfx_spv_$(subst .,_,$*)[] ="; \
+		echo "#include <stdint.h>"; echo "static const uint32_t $(1)_$(subst .,_,$*)[] ="; \
 		cat $@.spv; echo ";"; } > $@.tmp && rm -f $@.spv && mv $@.tmp $@
+endef
+$(SHADER_HDRS): $(B)/gen/gfx/shaders/%.h: theta-client/gfx/shaders/% | $(SETUP_STAMP)
+	$(call spv_header,gfx_spv)
 
 define mklib
 $(1): $(call obj,$(2))
@@ -183,17 +188,12 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
-# The GPU benchmark's own shaders (its bare baseline), the same way: tests/bench/gfx/shaders/NAME.vert
+# The GPU benchmark's own shaders (its bare baseline), the same way (spv_header): tests/bench/gfx/shaders/NAME.vert
 # -> $(B)/gen/bench/gfx/NAME.vert.h holding `static const uint32_t bench_spv_NAME_vert[]` (-I$(B)/gen).
 BENCH_SHADER_SRC := $(wildcard tests/bench/gfx/shaders/*.vert tests/bench/gfx/shaders/*.frag)
 BENCH_SHADER_HDRS := $(patsubst tests/bench/gfx/shaders/%,$(B)/gen/bench/gfx/%.h,$(BENCH_SHADER_SRC))
 $(BENCH_SHADER_HDRS): $(B)/gen/bench/gfx/%.h: tests/bench/gfx/shaders/% | $(SETUP_STAMP)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  GLSLC   $<")
-	$(Q)$(GLSLC) --target-env=vulkan1.3 -O -mfmt=c -o $@.spv $<
-	$(Q){ echo "/* Generated from $< by glslc: do not edit. */"; echo "#pragma once"; \
-		echo "#include <stdint.h>"; echo "static const uint32_t bench_spv_$(subst .,_,$*)[] ="; \
-		cat $@.spv; echo ";"; } > $@.tmp && rm -f $@.spv && mv $@.tmp $@
+	$(call spv_header,bench_spv)
 $(call obj,tests/bench/gfx/bench_gfx_gpu.c): $(BENCH_SHADER_HDRS)
 
 # Tests and benchmarks link every library (tests may reach into any module).
@@ -319,4 +319,4 @@ clean:
 	rm -rf build-san $(filter-out build/.setup-stamp,$(wildcard build/*))
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
--include $(wildcard $(B)/gen/gfx/shaders/*.d)
+-include $(wildcard $(B)/gen/gfx/shaders/*.d $(B)/gen/bench/gfx/*.d)
