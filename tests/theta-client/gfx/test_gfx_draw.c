@@ -746,6 +746,14 @@ static void a_view_recorded_twice_in_a_frame_is_refused(void **state)
 				.final_layout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL };
 	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &t, &c->view, 0), -EINVAL); /* before prepare */
 	assert_int_equal(gfx_draw_prepare(c->d, cmd, &c->l), 0);
+	/* A target the pipelines were not made for, or of no size: refused,
+	 * and the view stays free for a good one. */
+	struct gfx_target bad = t;
+	bad.format = t.format == VK_FORMAT_R8G8B8A8_UNORM ? VK_FORMAT_B8G8R8A8_UNORM : VK_FORMAT_R8G8B8A8_UNORM;
+	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &bad, &c->view, 0), -EINVAL);
+	bad = t;
+	bad.extent.height = 0;
+	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &bad, &c->view, 0), -EINVAL);
 	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &t, &c->view, 0), 0);
 	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &t, &c->view, 0), -EINVAL);
 	assert_int_equal(gfx_draw_record(c->d, cmd, &c->l, &t, &c->view, GFX_VIEWS_MAX), -EINVAL);
