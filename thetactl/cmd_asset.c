@@ -171,7 +171,7 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 		if (c == 'S')
 			session = optarg;
 		else
-			return ctl_usage_error(ctx, "asset get", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "asset get", argv);
 	}
 	if (optind + 2 != argc)
 		return ctl_usage_error(ctx, "asset get", "give a HASH (or a prefix of 8+ digits) and an OUT file ('-': stdout)");

@@ -419,7 +419,7 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		default:
-			return ctl_usage_error(ctx, "import", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "import", argv);
 		}
 	}
 	if (optind + 1 != argc)

@@ -80,7 +80,7 @@ static int ctl_undo_run(struct ctl_ctx *ctx, const char *name, int argc, char **
 		else if (c == 'j')
 			ctx->json = true;
 		else
-			return ctl_usage_error(ctx, name, "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, name, argv);
 	}
 	if (optind + 1 != argc)
 		return ctl_usage_error(ctx, name, optind == argc ? "needs ENTRY (LAMPORT[:AUTHOR] as thetactl log lists it)"

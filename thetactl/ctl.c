@@ -342,6 +342,20 @@ int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt,
 	return CTL_EXIT_USAGE;
 }
 
+int ctl_option_error(const struct ctl_ctx *ctx, const char *cmd, char **argv)
+{
+	/* getopt_long (opterr 0) sets optopt to a known long option's value
+	 * when its argument is missing or one was given to a flag; to 0 for
+	 * an unknown one. */
+	const char *a = argv[optind - 1];
+	if (optopt && !strncmp(a, "--", 2)) {
+		const char *eq = strchr(a, '=');
+		if (eq)
+			return ctl_usage_error(ctx, cmd, "option '%.*s' takes no value", (int)(eq - a), a);
+		return ctl_usage_error(ctx, cmd, "option '%s' needs a value", a);
+	}
+	return ctl_usage_error(ctx, cmd, "unknown option '%s'", a);
+}
 static int ctl_query_args(struct ctl_ctx *ctx, const char *cmd, bool session_flag, int argc, char **argv,
 			  struct json_object **res)
 {
@@ -421,7 +435,7 @@ int ctl_parse_json_flag(struct ctl_ctx *ctx, const char *cmd, int argc, char **a
 		if (c == 'j')
 			ctx->json = true;
 		else {
-			ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			ctl_option_error(ctx, cmd, argv);
 			return -1;
 		}
 	}
@@ -449,7 +463,7 @@ int ctl_parse_session_opts(struct ctl_ctx *ctx, const char *cmd, int argc, char 
 		else if (c == 'j')
 			ctx->json = true;
 		else {
-			ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			ctl_option_error(ctx, cmd, argv);
 			return -1;
 		}
 	}

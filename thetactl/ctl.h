@@ -102,3 +102,7 @@ void ctl_format_duration(double seconds, char *buf, size_t len);
 void ctl_format_bytes(unsigned long long bytes, char *buf, size_t len);
 int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The usage error for getopt_long's '?' (opterr 0): "option '--X' needs a
+ * value", "option '--X' takes no value" or "unknown option 'X'". Returns
+ * CTL_EXIT_USAGE. */
+int ctl_option_error(const struct ctl_ctx *ctx, const char *cmd, char **argv);

@@ -66,6 +66,16 @@ static void test_usage_errors_exit_2(void **state)
 	const char *subopt[] = { th_bin("thetactl"), "status", "--bogus", NULL };
 	assert_int_equal(th_run(subopt, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
 	assert_non_null(strstr(err, "unknown option '--bogus'"));
+	/* A known option without its value, or a flag given one, says so. */
+	const char *noval[] = { th_bin("thetactl"), "export", "out.glb", "--at", NULL };
+	assert_int_equal(th_run(noval, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "option '--at' needs a value"));
+	const char *flagval[] = { th_bin("thetactl"), "import", "--dry-run=yes", "in.obj", NULL };
+	assert_int_equal(th_run(flagval, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "option '--dry-run' takes no value"));
+	const char *unk2[] = { th_bin("thetactl"), "undo", "--bogus", "1", NULL };
+	assert_int_equal(th_run(unk2, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "unknown option '--bogus'"));
 	const char *extra[] = { th_bin("thetactl"), "status", "extra", NULL };
 	assert_int_equal(th_run(extra, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
 }
