@@ -40,7 +40,7 @@ size_t th_u64_sort_unique(uint64_t *a, size_t n);
  * straight into the array: th_patch_room says whether k more still fit
  * under the limit th_patch_begin returned (else the operation fails with
  * -E2BIG, as op-by-op appends would at the same op). The caller appends
- * only what th_patch_* would accept: finite positions (th_patch_pos_ok),
+ * only what th_patch_* would accept: finite positions (th_finite3),
  * nonzero ids, valid local references and materials. */
 int th_patch_begin(struct th_patch *p, uint64_t total, uint32_t *limit);
 
@@ -49,7 +49,9 @@ static inline bool th_patch_room(const struct th_patch *p, uint32_t limit, uint3
 	return k <= limit - p->n;
 }
 
-static inline bool th_patch_pos_ok(const float v[3])
+/* Whether the three floats are finite (positions, directions, offsets:
+ * what th_patch_* and the operations check). */
+static inline bool th_finite3(const float v[3])
 {
 	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
 }

@@ -45,11 +45,11 @@ static bool put_removes(struct th_patch *out, uint32_t limit, const struct th_sl
 }
 
 /* After a th_patch_begin: op (VERTEX_ADD or _MOVE) of element at p; false
- * with *r = -EINVAL for a position th_patch_pos_ok refuses, false (*r
+ * with *r = -EINVAL for a position th_finite3 refuses, false (*r
  * untouched) once past limit. */
 static bool put_pos(struct th_patch *out, uint32_t limit, uint8_t op, uint64_t element, const float p[3], int *r)
 {
-	if (!th_patch_pos_ok(p))
+	if (!th_finite3(p))
 		return *r = -EINVAL, false;
 	if (!th_patch_room(out, limit, 1))
 		return false;

@@ -49,11 +49,6 @@ static int refuse(const char **why, const char *w)
 	return -EINVAL;
 }
 
-static bool finite3(const float v[3])
-{
-	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
-}
-
 static double len3(const double v[3])
 {
 	return sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
@@ -89,7 +84,7 @@ static int cmp_i32(const void *a, const void *b)
 static int add_vert(struct th_patch *out, const double p[3], const char **why)
 {
 	float f[3] = { (float)p[0], (float)p[1], (float)p[2] };
-	if (!finite3(f))
+	if (!th_finite3(f))
 		return refuse(why, WHY_NOT_FINITE);
 	return th_patch_vertex_add(out, f);
 }
@@ -97,7 +92,7 @@ static int add_vert(struct th_patch *out, const double p[3], const char **why)
 static int move_vert(struct th_patch *out, uint64_t id, const double p[3], const char **why)
 {
 	float f[3] = { (float)p[0], (float)p[1], (float)p[2] };
-	if (!finite3(f))
+	if (!th_finite3(f))
 		return refuse(why, WHY_NOT_FINITE);
 	return th_patch_vertex_move(out, id, f);
 }
@@ -196,7 +191,7 @@ static int check_length(double l, const char *w, const char **why)
 
 int th_op_vertex_free(const struct th_mesh *m, const float pos[3], struct th_patch *out, const char **why)
 {
-	if (!pos || !finite3(pos))
+	if (!pos || !th_finite3(pos))
 		return refuse(why, "position: must be three finite numbers");
 	uint32_t n0 = out->n;
 	return finish(m, out, n0, th_patch_vertex_add(out, pos), why);
@@ -286,7 +281,7 @@ int th_op_vertex_on_face(const struct th_mesh *m, uint64_t face, const float pos
 	int32_t f = face ? th_mesh_face_find(m, face) : TH_MESH_NONE;
 	if (f < 0)
 		return refuse(why, "face: the face does not exist in the mesh");
-	if (!pos || !finite3(pos))
+	if (!pos || !th_finite3(pos))
 		return refuse(why, "position: must be three finite numbers");
 	float nf[3], cf[3];
 	if (th_mesh_face_normal(m, f, nf, cf))
@@ -398,7 +393,7 @@ static int edge_set(const struct th_mesh *m, const uint64_t *a, const uint64_t *
 int th_op_extrude_edges(const struct th_mesh *m, const uint64_t *a, const uint64_t *b, unsigned n,
 			const float offset[3], struct th_patch *out, const char **why)
 {
-	if (!offset || !finite3(offset))
+	if (!offset || !th_finite3(offset))
 		return refuse(why, "offset: must be three finite numbers");
 	double off[3] = { offset[0], offset[1], offset[2] };
 	int r = check_length(len3(off), "offset: must be between 10 micrometres and 1000 metres long", why);
@@ -699,7 +694,7 @@ int th_op_extrude_faces(const struct th_mesh *m, const uint64_t *faces, unsigned
 		return refuse(why, "distance: must be finite and at most 1000 metres either way");
 	double d0[3] = { 0, 0, 0 };
 	if (dir) {
-		if (!finite3(dir))
+		if (!th_finite3(dir))
 			return refuse(why, "dir: must be three finite numbers");
 		for (int i = 0; i < 3; i++)
 			d0[i] = (double)dir[i] * distance;

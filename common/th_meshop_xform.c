@@ -313,11 +313,6 @@ static const char *face_slots(const struct th_mesh *m, const uint64_t *faces, un
 	return w;
 }
 
-static bool finite3(const float v[3])
-{
-	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
-}
-
 /* ---- fans: splitting a vertex whose faces would not be one fan -------------------- */
 
 /* The outgoing half-edges of vertex slot v in rotation order (consecutive
@@ -456,7 +451,7 @@ static int copy_vertex(struct th_patch *out, const float p[3], const float offse
 	float q[3];
 	for (int k = 0; k < 3; k++)
 		q[k] = (float)((double)p[k] + offset[k]);
-	if (!finite3(q))
+	if (!th_finite3(q))
 		return -EINVAL;
 	int r = th_patch_vertex_add(out, q);
 	return r < 0 ? r : 0;
@@ -465,7 +460,7 @@ static int copy_vertex(struct th_patch *out, const float p[3], const float offse
 int th_op_duplicate(const struct th_mesh *m, const uint64_t *faces, unsigned n, const float offset[3],
 		    struct th_patch *out, const char **why)
 {
-	if (!finite3(offset))
+	if (!th_finite3(offset))
 		return *why = "offset: must be finite", -EINVAL;
 	uint64_t *fs = NULL, *ids = NULL;
 	int32_t *fsl = NULL, *vsl = NULL;
@@ -646,11 +641,11 @@ static const char *mirror_plan(const struct th_mesh *m, const double *d, double 
 int th_op_mirror(const struct th_mesh *m, const float point[3], const float normal[3], float weld,
 		 struct th_patch *out, const char **why)
 {
-	if (!finite3(point))
+	if (!th_finite3(point))
 		return *why = "point: must be finite", -EINVAL;
 	double nn[3] = { normal[0], normal[1], normal[2] };
 	double len = sqrt(nn[0] * nn[0] + nn[1] * nn[1] + nn[2] * nn[2]);
-	if (!finite3(normal) || !(len > 0) || !isfinite(len))
+	if (!th_finite3(normal) || !(len > 0) || !isfinite(len))
 		return *why = "normal: must be finite and not zero", -EINVAL;
 	if (!isfinite(weld) || weld < 0 || weld > XF_WELD_MAX)
 		return *why = "weld: must be finite, 0 to 1000 metres", -EINVAL;
@@ -694,7 +689,7 @@ int th_op_mirror(const struct th_mesh *m, const float point[3], const float norm
 		float q[3];
 		for (int k = 0; k < 3; k++)
 			q[k] = (float)(p[k] - k2 * nn[k]);
-		if (!finite3(q)) {
+		if (!th_finite3(q)) {
 			w = "a mirrored vertex would be at a non-finite position";
 		} else if ((r = th_patch_vertex_add(out, q)) > 0) {
 			ref[v] = (uint32_t)r;

@@ -65,14 +65,9 @@ static struct th_pl_mesh_op *push(struct th_patch *p, uint8_t op, uint64_t eleme
 	return o;
 }
 
-static bool finite3(const float v[3])
-{
-	return isfinite(v[0]) && isfinite(v[1]) && isfinite(v[2]);
-}
-
 int th_patch_vertex_add(struct th_patch *p, const float pos[3])
 {
-	if (!finite3(pos))
+	if (!th_finite3(pos))
 		return -EINVAL;
 	int r = th_patch_reserve(p, 1);
 	if (r < 0)
@@ -83,7 +78,7 @@ int th_patch_vertex_add(struct th_patch *p, const float pos[3])
 
 int th_patch_vertex_move(struct th_patch *p, uint64_t vertex, const float pos[3])
 {
-	if (!finite3(pos) || !vertex)
+	if (!th_finite3(pos) || !vertex)
 		return -EINVAL;
 	int r = th_patch_reserve(p, 1);
 	if (r < 0)
