@@ -227,6 +227,9 @@ static void bad_files_are_one_sentence_naming_where(void **state)
 	refused(&f, false, "byte 36: the JSON is not valid");
 	snprintf(f.json, sizeof(f.json), "{\"asset\":{\"version\":\"1.0\"}}");
 	refused(&f, false, "only glTF 2.x is read");
+	/* Valid, but no node holds a mesh (th_model_finish's refusal). */
+	snprintf(f.json, sizeof(f.json), "{\"asset\":{\"version\":\"2.0\"},\"nodes\":[{\"name\":\"empty\"}]}");
+	refused(&f, false, "the scene has no node with a mesh: nothing to import");
 	/* The cube's JSON edited. */
 	for (size_t i = 0; i < sizeof(json_edits) / sizeof(json_edits[0]); i++) {
 		const struct json_edit *e = &json_edits[i];
