@@ -105,8 +105,10 @@ static int new_object(struct ob *o, const char *name, bool force)
 		return 0;
 	}
 	int r = th_model_grow((void **)&o->names, &o->cap_obj, o->nobj, TH_MODEL_OBJECTS_MAX, sizeof(*o->names));
-	if (r < 0)
+	if (r == -E2BIG)
 		return fail(o, 1, "more than %u objects", TH_MODEL_OBJECTS_MAX);
+	if (r < 0)
+		return fail(o, 1, "out of memory"), -ENOMEM;
 	snprintf(o->names[o->nobj++], sizeof(o->names[0]), "%s", name);
 	return 0;
 }
