@@ -29,9 +29,13 @@
  * printed; on lavapipe the GPU's work (the other core) is slower than
  * 90 Hz and the wall clock there includes waiting for it.
  *
+ * The baseline, measured in the same run: prepare + record + submit of an
+ * empty list on the same renderer and views (the frame's floor).
+ *
  * Figures (DEV as gfx_bench.h): gfx.frame.DEV.cpu_100k_ms (goal <= 11.1
  * ms), .cpu_100k_thread_ms, .cpu_100k_max_ms, the median of each part:
- * .sync_ms, .list_ms, .prepare_ms, .record_ms, .submit_ms; through gfx.c:
+ * .sync_ms, .list_ms, .prepare_ms, .record_ms, .submit_ms;
+ * .baseline_empty_ms; through gfx.c:
  * .renderer_cpu_thread_ms (goal <= 11.1 ms), .renderer_wall_ms. */
 #include <errno.h>
 #include <stdio.h>
@@ -124,6 +128,41 @@ static void views(struct bench *b)
 	}
 }
 
+/* The renderer's part of a frame from list l: prepare, record both eyes,
+ * submit (t[P_PREPARE..P_SUBMIT], wall clock), then the wait for it. */
+static void draw(struct bench *b, const struct gfx_list *l, uint64_t t[PARTS])
+{
+	uint64_t t2 = th_now_ns();
+	VkCommandBuffer cmd;
+	int r;
+	if ((r = gfx_draw_begin(b->d, &cmd)))
+		gb_die("gfx_draw_begin", r);
+	if ((r = gfx_draw_prepare(b->d, cmd, l)))
+		gb_die("gfx_draw_prepare", r);
+	uint64_t t3 = th_now_ns();
+	for (unsigned e = 0; e < 2; e++) {
+		struct gfx_target tg = { .image = b->color[e].image, .view = b->color[e].view,
+					 .extent = { VIEW_W, VIEW_H }, .format = VK_FORMAT_R8G8B8A8_SRGB,
+					 .initial_layout = VK_IMAGE_LAYOUT_UNDEFINED,
+					 .final_layout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
+		if ((r = gfx_draw_record(b->d, cmd, l, &tg, &b->view[e], e)))
+			gb_die("gfx_draw_record", r);
+	}
+	uint64_t t4 = th_now_ns();
+	if ((r = gfx_draw_submit(b->d, cmd, VK_NULL_HANDLE, VK_PIPELINE_STAGE_2_NONE, VK_NULL_HANDLE)))
+		gb_die("gfx_draw_submit", r);
+	uint64_t t5 = th_now_ns();
+	t[P_PREPARE] = t3 - t2;
+	t[P_RECORD] = t4 - t3;
+	t[P_SUBMIT] = t5 - t4;
+}
+
+static void wait_frame(struct bench *b)
+{
+	VkFence f = gfx_draw_last_fence(b->d);
+	gb_vk_ok(vkWaitForFences(b->vk->device, 1, &f, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+}
+
 /* One frame; t[PARTS] and *thread get its parts' wall times and the
  * thread's CPU time. */
 static void frame(struct bench *b, uint64_t t[PARTS], uint64_t *thread)
@@ -141,32 +180,29 @@ static void frame(struct bench *b, uint64_t t[PARTS], uint64_t *thread)
 	if ((r = gfx_list_build(&b->list, &b->in)))
 		gb_die("gfx_list_build", r);
 	uint64_t t2 = th_now_ns();
-	VkCommandBuffer cmd;
-	if ((r = gfx_draw_begin(b->d, &cmd)))
-		gb_die("gfx_draw_begin", r);
-	if ((r = gfx_draw_prepare(b->d, cmd, &b->list)))
-		gb_die("gfx_draw_prepare", r);
-	uint64_t t3 = th_now_ns();
-	for (unsigned e = 0; e < 2; e++) {
-		struct gfx_target tg = { .image = b->color[e].image, .view = b->color[e].view,
-					 .extent = { VIEW_W, VIEW_H }, .format = VK_FORMAT_R8G8B8A8_SRGB,
-					 .initial_layout = VK_IMAGE_LAYOUT_UNDEFINED,
-					 .final_layout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
-		if ((r = gfx_draw_record(b->d, cmd, &b->list, &tg, &b->view[e], e)))
-			gb_die("gfx_draw_record", r);
-	}
-	uint64_t t4 = th_now_ns();
-	if ((r = gfx_draw_submit(b->d, cmd, VK_NULL_HANDLE, VK_PIPELINE_STAGE_2_NONE, VK_NULL_HANDLE)))
-		gb_die("gfx_draw_submit", r);
-	uint64_t t5 = th_now_ns();
+	draw(b, &b->list, t);
 	*thread = gb_thread_ns() - c0;
 	t[P_SYNC] = t1 - t0;
 	t[P_LIST] = t2 - t1;
-	t[P_PREPARE] = t3 - t2;
-	t[P_RECORD] = t4 - t3;
-	t[P_SUBMIT] = t5 - t4;
-	VkFence f = gfx_draw_last_fence(b->d);
-	gb_vk_ok(vkWaitForFences(b->vk->device, 1, &f, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+	wait_frame(b);
+}
+
+/* The baseline, in the same run: the renderer's part of a frame with
+ * nothing to draw (both eyes cleared; no grid), its floor at this size. */
+static double empty_frames(struct bench *b)
+{
+	struct gfx_list empty;
+	gfx_list_init(&empty);
+	static uint64_t total[FRAMES];
+	uint64_t t[PARTS];
+	for (unsigned i = 0; i < WARMUP + FRAMES; i++) {
+		draw(b, &empty, t);
+		wait_frame(b);
+		if (i >= WARMUP)
+			total[i - WARMUP] = t[P_PREPARE] + t[P_RECORD] + t[P_SUBMIT];
+	}
+	gfx_list_fini(&empty);
+	return th_bench_median_ms(total, FRAMES);
 }
 
 /* The frames through gfx.c (the pieces' context is gone by then). */
@@ -290,6 +326,11 @@ int main(void)
 		printf("  %-8s %7.3f ms\n", part_name[p], part_ms[p]);
 	printf("  total    %7.3f ms (max %.3f; this thread's CPU %.3f; budget %.1f ms)\n", med, max,
 	       th_bench_median_ms(thread, FRAMES), BUDGET_MS);
+
+	double empty = empty_frames(&b);
+	snprintf(name, sizeof(name), "gfx.frame.%s.baseline_empty_ms", dev);
+	th_bench_figure(name, empty, "ms");
+	printf("  baseline %7.3f ms (prepare + record + submit of an empty list, same run)\n", empty);
 
 	gfx_draw_destroy(&b.d);
 	for (unsigned e = 0; e < 2; e++)
