@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -641,6 +642,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	const time_t started = time(NULL); /* a screenshot older than this is not this run's */
 	if (n_edits) {
 		/* Edits go out as fast as the window allows; frames keep running
 		 * through daemon outages (the link resends what was not answered). */
@@ -702,9 +704,18 @@ int main(int argc, char **argv)
 			th_err("edit with request %" PRIu64 " was rejected: %s: %s", first_reject.client_seq,
 			       reject_reason_name(first_reject.reason), first_reject.detail);
 	}
-	app_destroy(&app);
+	app_destroy(&app); /* the renderer writes the screenshot here */
 	app_scene_destroy(&scene);
 	app_avatars_destroy(&avatars);
 	edit_destroy(&editor);
-	return r < 0 || link_refused || rejected ? 1 : 0;
+	bool shot_missing = false;
+	if (go.screenshot) {
+		struct stat st;
+		if (stat(go.screenshot, &st) < 0 || st.st_mtime < started) {
+			th_err("the screenshot %s was not written (no frame was drawn, or the lines above say why)",
+			       go.screenshot);
+			shot_missing = true;
+		}
+	}
+	return r < 0 || link_refused || rejected || shot_missing ? 1 : 0;
 }
