@@ -31,6 +31,9 @@ struct app {
 	bool quit;
 	app_editor_fn *editor;
 	void *editor_ud;
+	app_input_fn *filter;
+	void *filter_ud;
+	float nav_position[3], nav_rotation[4], nav_scale;
 	/* Outbox: commands and their payload bytes, published in order. */
 	struct app_command outbox[APP_OUTBOX_MAX];
 	uint32_t outbox_off[APP_OUTBOX_MAX];
@@ -187,6 +190,8 @@ int app_create(const struct app_config *cfg, struct app **out)
 	a->stats_every = (uint64_t)llround(c.rate_hz); /* about once a second */
 	app_stats_init(&a->stats, (uint32_t)llround(c.rate_hz), a->period_ns);
 	inp_state_init(&a->in);
+	a->nav_rotation[3] = 1;
+	a->nav_scale = 1;
 	int r = sim_world_create(NULL, &a->w);
 	if (r == 0)
 		r = sim_sched_create(a->w, &(struct sim_sched_config){ .threads = c.threads, .access = c.access },
@@ -349,6 +354,24 @@ unsigned app_outbox_len(const struct app *a)
 	return a->outbox_n;
 }
 
+void app_set_input_filter(struct app *a, app_input_fn *fn, void *ud)
+{
+	a->filter = fn;
+	a->filter_ud = ud;
+}
+
+void app_set_nav(struct app *a, const float position[3], const float rotation[4], float scale)
+{
+	memcpy(a->nav_position, position, sizeof a->nav_position);
+	memcpy(a->nav_rotation, rotation, sizeof a->nav_rotation);
+	a->nav_scale = scale;
+}
+
+struct inp_source *app_input(struct app *a)
+{
+	return a->input;
+}
+
 static void pace(struct app *a)
 {
 	uint64_t now = app_now(a);
@@ -382,6 +405,8 @@ int app_step(struct app *a)
 	int r = inp_poll(a->input, time_ns, &a->in);
 	if (r < 0)
 		return r;
+	if (a->filter)
+		a->filter(a->filter_ud, a, time_ns, &a->in);
 	if (a->in.quit)
 		a->quit = true;
 	apply_input(a);
@@ -395,7 +420,9 @@ int app_step(struct app *a)
 
 	publish(a, app_now(a));
 	struct app_view view = { .frame = a->frame, .time_ns = time_ns, .head = a->in.head,
-				 .display_time_ns = display_ns };
+				 .display_time_ns = display_ns, .nav_scale = a->nav_scale };
+	memcpy(view.nav_position, a->nav_position, sizeof view.nav_position);
+	memcpy(view.nav_rotation, a->nav_rotation, sizeof view.nav_rotation);
 	r = app_render(a->renderer, a->w, &view);
 	if (r < 0)
 		return r;

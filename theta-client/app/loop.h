@@ -86,6 +86,18 @@ typedef void app_editor_fn(void *ud, struct app *a, uint64_t time_ns, const stru
 void app_set_editor(struct app *a, app_editor_fn *fn, void *ud);
 unsigned app_outbox_len(const struct app *a);
 
+/* The input filter (wired by main): called once per frame right after the
+ * input is polled, before it is written into the local entities, with the
+ * input to change in place (the desktop mapping, edit/edit_desk.h; the
+ * world grab, app/nav.h). NULL: none. */
+typedef void app_input_fn(void *ud, struct app *a, uint64_t time_ns, struct inp_state *in);
+void app_set_input_filter(struct app *a, app_input_fn *fn, void *ud);
+/* The stage -> world transform handed to the renderer (app_view.nav_*),
+ * identity until set. */
+void app_set_nav(struct app *a, const float position[3], const float rotation[4], float scale);
+/* The input source attached (main asks it for haptics). */
+struct inp_source *app_input(struct app *a);
+
 uint64_t app_frames(const struct app *a);
 void app_frame_stats(const struct app *a, struct app_frame_stats *out);
 /* Link errors seen by drain/publish/send_stats. */

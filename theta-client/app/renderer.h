@@ -14,6 +14,11 @@ struct app_view {
 	uint64_t time_ns;
 	struct inp_pose head; /* the viewer */
 	uint64_t display_time_ns; /* from wait_frame (XR), else 0 */
+	/* Stage -> world (app/nav.h's transform, app_set_nav): the runtime's
+	 * eye views are in stage space; world = position + rotation * (scale * stage). */
+	float nav_position[3];
+	float nav_rotation[4];
+	float nav_scale; /* 0 (a view zero-initialised): the identity */
 };
 
 struct app_renderer;

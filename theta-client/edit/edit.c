@@ -420,6 +420,45 @@ static void step_option(struct edit *ed, int dir)
 	ed->tool_dirty = true;
 }
 
+unsigned edit_options(const struct edit *ed)
+{
+	const struct edit_tool_ops *t = tool_ops(ed->tool);
+	return t ? t->noptions : 0;
+}
+
+int edit_set_option(struct edit *ed, unsigned option)
+{
+	const struct edit_tool_ops *t = tool_ops(ed->tool);
+	if (!t || option >= t->noptions)
+		return -EINVAL;
+	if (ed->option[ed->tool] == option)
+		return 0;
+	if (ed->drag.on)
+		cancel_tool(ed);
+	ed->option[ed->tool] = option;
+	ed->tool_dirty = true;
+	return 0;
+}
+
+void edit_step_option(struct edit *ed, int dir)
+{
+	if (dir)
+		step_option(ed, dir);
+}
+
+static void step_param(struct edit *ed, int dir)
+{
+	int param = ed->param[ed->tool] + (dir > 0 ? 1 : -1);
+	if (dir && param >= -EDIT_PARAM_MAX && param <= EDIT_PARAM_MAX) {
+		ed->param[ed->tool] = param;
+		ed->tool_dirty = true;
+	}
+}
+
+void edit_step_param(struct edit *ed, int dir) { step_param(ed, dir); }
+int edit_param(const struct edit *ed) { return ed->param[ed->tool]; }
+void edit_clear_selection(struct edit *ed) { edit_sel_clear(ed); }
+
 uint32_t edit_tool_mode(const struct edit *ed)
 {
 	const struct edit_tool_ops *t = tool_ops(ed->tool);
@@ -575,11 +614,8 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 	int fx = flick(r->thumbstick[0], &ed->stick_x_armed), fy = flick(r->thumbstick[1], &ed->stick_y_armed);
 	if (fx)
 		step_option(ed, fx);
-	int param = ed->param[ed->tool] + fy;
-	if (fy && param >= -EDIT_PARAM_MAX && param <= EDIT_PARAM_MAX) {
-		ed->param[ed->tool] = param;
-		ed->tool_dirty = true;
-	}
+	if (fy)
+		step_param(ed, fy);
 	if (l->pressed & TH_BUTTON_X)
 		edit_undo(ed);
 	if (l->pressed & TH_BUTTON_Y)

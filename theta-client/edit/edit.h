@@ -146,6 +146,17 @@ int edit_redo(struct edit *ed);
 int edit_set_tool(struct edit *ed, uint32_t tool);
 uint32_t edit_tool(const struct edit *ed);
 unsigned edit_option(const struct edit *ed); /* the current tool's option index */
+unsigned edit_options(const struct edit *ed); /* how many the current tool has (0: none) */
+/* The current tool's option (the UI's colour palette: the paint tool's
+ * option is the palette slot) and a step through its options / parameter
+ * as a thumbstick flick does (dir > 0: next / up). Announced with
+ * tool.state like the flicks. 0 or -EINVAL (no such option). */
+int edit_set_option(struct edit *ed, unsigned option);
+void edit_step_option(struct edit *ed, int dir);
+void edit_step_param(struct edit *ed, int dir);
+int edit_param(const struct edit *ed); /* the current tool's parameter */
+/* Drops the local selection (what left menu does). */
+void edit_clear_selection(struct edit *ed);
 const char *edit_option_name(const struct edit *ed);
 
 uint32_t edit_tool_mode(const struct edit *ed);

@@ -17,7 +17,9 @@ struct inp_pose {
 };
 
 struct inp_controller {
-	struct inp_pose pose;
+	struct inp_pose pose; /* the grip: where the hand holds the controller (the tool tip) */
+	struct inp_pose aim;  /* the pointing ray: origin, and -Z of the rotation is its direction
+			       * (OpenXR's aim pose); valid false when the source has no ray */
 	uint32_t buttons;  /* TH_BUTTON_* held now */
 	uint32_t pressed;  /* went down since the previous poll */
 	uint32_t released; /* went up since the previous poll */
@@ -26,11 +28,41 @@ struct inp_controller {
 	float thumbstick[2]; /* [-1, 1] */
 };
 
+/* Interaction profile path (OpenXR), "/interaction_profiles/khr/simple_controller";
+ * "" while none is active. */
+#define INP_PROFILE_MAX 96u
+
+/* The desktop's raw devices (GLFW), this frame. The desktop mapping
+ * (edit/edit_desk.h) turns them into a camera, a mouse ray and tool
+ * commands; sources without a desktop leave present false. */
+#define INP_DESK_KEYS_MAX 32u
+enum inp_mouse_button { INP_MOUSE_LEFT = 1u << 0, INP_MOUSE_RIGHT = 1u << 1, INP_MOUSE_MIDDLE = 1u << 2 };
+enum inp_key_mod { INP_MOD_SHIFT = 1u << 0, INP_MOD_CTRL = 1u << 1, INP_MOD_ALT = 1u << 2 };
+struct inp_key {
+	int key;      /* GLFW_KEY_* (printable keys are their upper-case ASCII) */
+	uint32_t mods; /* INP_MOD_* held when it went down */
+};
+struct inp_desktop {
+	bool present;       /* a window feeds this */
+	bool focused;
+	uint32_t width, height; /* the window's framebuffer, pixels */
+	double cursor[2];   /* pixels from the window's top left */
+	bool cursor_inside;
+	uint32_t buttons, pressed, released; /* INP_MOUSE_* */
+	uint32_t mods;      /* INP_MOD_* held now */
+	double scroll;      /* wheel steps since the previous poll (up positive) */
+	unsigned nkeys;     /* keys that went down since the previous poll, in order (repeats included) */
+	struct inp_key keys[INP_DESK_KEYS_MAX];
+	uint64_t keys_dropped; /* past INP_DESK_KEYS_MAX in one frame */
+};
+
 struct inp_state {
 	struct inp_pose head;
 	struct inp_controller hand[INP_HANDS];
 	bool quit;       /* the source asks the client to stop */
 	uint64_t events; /* input events consumed so far */
+	char profile[INP_HANDS][INP_PROFILE_MAX]; /* OpenXR: the active interaction profile of each hand */
+	struct inp_desktop desk;
 };
 
 /* Identity pose, no buttons, nothing valid. */
@@ -74,3 +106,11 @@ static inline void inp_destroy(struct inp_source **p)
 
 /* A source with no devices: the state stays at rest (tests, servers). */
 int inp_null_create(struct inp_source **out);
+
+/* Haptic pulses the editor asks for (theta-client main.c): what each means. */
+#define INP_PULSE_SNAP_AMPLITUDE 0.3f
+#define INP_PULSE_SNAP_NS (10ull * 1000 * 1000)
+#define INP_PULSE_SELECT_AMPLITUDE 0.5f
+#define INP_PULSE_SELECT_NS (20ull * 1000 * 1000)
+#define INP_PULSE_REFUSED_AMPLITUDE 1.0f
+#define INP_PULSE_REFUSED_NS (80ull * 1000 * 1000)

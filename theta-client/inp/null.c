@@ -10,7 +10,7 @@ void inp_state_init(struct inp_state *s)
 	memset(s, 0, sizeof *s);
 	s->head.rotation[3] = 1;
 	for (int h = 0; h < INP_HANDS; h++)
-		s->hand[h].pose.rotation[3] = 1;
+		s->hand[h].pose.rotation[3] = s->hand[h].aim.rotation[3] = 1;
 }
 
 static int null_poll(struct inp_source *src, uint64_t time_ns, struct inp_state *st)

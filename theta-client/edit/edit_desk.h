@@ -1,0 +1,69 @@
+/* The desktop editor (docs/desktop.md): the same tools as in the headset,
+ * driven by a mouse ray instead of a controller, with an orbit camera and
+ * keyboard shortcuts for every tool. A pure function of the frame's input
+ * (inp_state.desk, from inp/inp_desk.h or a test), the scene and the time.
+ *
+ * Each frame, before the input reaches the entities and the editor
+ * (theta-client main.c's input filter), edit_desk_frame:
+ *   - moves the orbit camera: right drag orbits about the target, middle
+ *     drag (or shift + right drag) pans, the wheel zooms (the distance stays
+ *     in [EDIT_DESK_DIST_MIN, EDIT_DESK_DIST_MAX]); F frames the selection
+ *     (or everything); the camera is written to in->head (tracked), so the
+ *     renderer's head camera shows it and the user's head is published;
+ *   - casts the mouse ray (the camera's fovy and the window's size) into the
+ *     scene (edit_ray.h) and writes in->hand[INP_RIGHT] as a virtual
+ *     controller: aim = the ray; pose = the ray's hit on the scene for the
+ *     current tool's mode (or a point EDIT_DESK_REACH metres along it when
+ *     nothing is hit), and while the left button is held after a press, the
+ *     ray's crossing of the plane through the grabbed point facing the
+ *     camera, so drags move the tip in that plane; trigger = left button
+ *     (1 or 0), grip = ctrl or shift held (add to the selection);
+ *   - applies the keyboard shortcuts (edit_desk_keys below) through the
+ *     editor's API: tools, options, parameters, undo, redo, clear the
+ *     selection; and reports what is the UI's (the overlay toggle).
+ * The left hand stays untracked. */
+#pragma once
+#include <stdint.h>
+
+#include "edit/edit.h"
+#include "edit/edit_ray.h"
+#include "inp/input.h"
+#include "th_scene.h"
+
+#define EDIT_DESK_DIST_MIN 0.2f
+#define EDIT_DESK_DIST_MAX 200.0f
+#define EDIT_DESK_REACH 2.0f
+
+struct edit_desk_config {
+	float fovy;         /* radians, the renderer's; 0: 60 degrees */
+	float target[3];    /* where the camera looks first; all 0: (0, 0.8, 0) */
+	float distance;     /* 0: 3 m */
+	float yaw, pitch;   /* radians; the camera starts in front (+Z), above */
+};
+
+/* What a frame asks of others than the editor. */
+enum edit_desk_action {
+	EDIT_DESK_TOGGLE_OVERLAY = 1u << 0,
+	EDIT_DESK_QUIT = 1u << 1, /* ctrl+Q */
+};
+
+struct edit_desk;
+
+int edit_desk_create(const struct edit_desk_config *c, struct edit_desk **out);
+void edit_desk_destroy(struct edit_desk **p);
+
+/* Does nothing (returns 0) when in->desk.present is false. ed and sc may be
+ * NULL (no editor / no scene yet: camera only). Returns EDIT_DESK_* flags. */
+unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state *in, struct edit *ed,
+			 struct edit_rays *rays, const struct th_scene *sc);
+
+/* The camera now (world space). */
+void edit_desk_camera(const struct edit_desk *d, float eye[3], float target[3], float up[3]);
+
+/* The shortcuts, for --help and docs/desktop.md (one source of truth). */
+struct edit_desk_key {
+	const char *keys; /* "1".."9", "Ctrl+Z", ... as a person reads them */
+	const char *what;
+};
+extern const struct edit_desk_key edit_desk_keys[];
+extern const unsigned edit_desk_nkeys;

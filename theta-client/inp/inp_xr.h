@@ -1,0 +1,60 @@
+/* OpenXR input (docs/input.md, "OpenXR"): one action set for both hands —
+ * grip and aim poses, trigger (value and click), squeeze, thumbstick (vector
+ * and click), A/B/X/Y and menu, and a haptic output — with suggested
+ * bindings for khr/simple_controller, oculus/touch_controller,
+ * valve/index_controller, htc/vive_controller and
+ * microsoft/motion_controller.
+ *
+ * The renderer's OpenXR backend (gfx/gfx_xr.c) owns the instance and the
+ * session; it hands them to this source as they come and go, so input and
+ * frames share one session (the only way OpenXR allows):
+ *
+ *   xrCreateInstance      -> inp_xr_bind_instance  (action set, actions, suggested bindings)
+ *   xrCreateSession+space -> inp_xr_bind_session   (attach, action spaces, VIEW space)
+ *   xrPollEvent           -> inp_xr_event          (INTERACTION_PROFILE_CHANGED: reread profiles)
+ *   xrWaitFrame           -> inp_xr_frame          (predicted display time, whether focused)
+ *   xrDestroySession      -> inp_xr_unbind_session (before it)
+ *   xrDestroyInstance     -> inp_xr_unbind_instance (before it)
+ *
+ * poll (the loop, after wait_frame) calls xrSyncActions and locates the
+ * grip and aim spaces and the VIEW space in the session's stage space at
+ * the predicted display time: inp_state head, hand[].pose (grip),
+ * hand[].aim, buttons with pressed/released edges, trigger, grip (squeeze),
+ * thumbstick, and profile[] (xrGetCurrentInteractionProfile). While the
+ * session is not focused (or not bound) the hands are untracked and at rest.
+ * The tools never see OpenXR: they read the input state the loop also
+ * writes into TrackedPose and ControllerState.
+ *
+ * Haptics: inp_haptic -> xrApplyHapticFeedback (XrHapticVibration, the
+ * runtime's frequency) on that hand's subaction path. */
+#pragma once
+#include <stdint.h>
+
+#include <openxr/openxr.h>
+
+#include "inp/input.h"
+
+/* Profiles with suggested bindings, in the order suggested. */
+#define INP_XR_PROFILES 5u
+extern const char *const inp_xr_profiles[INP_XR_PROFILES];
+
+/* A source not bound to any instance yet (its hands stay untracked). */
+int inp_xr_create(struct inp_source **out);
+
+/* Sources made by inp_xr_create only. Negative errno; each OpenXR failure
+ * is said in one line (th_err) naming the call and the XrResult. */
+int inp_xr_bind_instance(struct inp_source *src, XrInstance instance);
+int inp_xr_bind_session(struct inp_source *src, XrSession session, XrSpace stage);
+void inp_xr_event(struct inp_source *src, const XrEventDataBuffer *ev);
+void inp_xr_frame(struct inp_source *src, XrTime predicted_display_time, bool focused);
+void inp_xr_unbind_session(struct inp_source *src);
+void inp_xr_unbind_instance(struct inp_source *src);
+
+struct inp_xr_stats {
+	uint64_t syncs;          /* xrSyncActions that returned XR_SUCCESS */
+	uint64_t unfocused;      /* polls while not focused (or unbound) */
+	uint64_t profile_changes; /* INTERACTION_PROFILE_CHANGED events */
+	uint64_t haptics;        /* pulses applied */
+	uint64_t errors;         /* OpenXR calls that failed (said) */
+};
+void inp_xr_stats(struct inp_source *src, struct inp_xr_stats *out);
