@@ -414,7 +414,7 @@ static int open_backend(const struct gfx_options *o, struct gfx_backend **out)
 					.title = "Theta", .screenshot = o->screenshot };
 	if (o->kind == GFX_RENDERER_WINDOW)
 		return gfx_window_create(&wc, out);
-	struct gfx_xr_config xc = { .app_name = "theta-client" };
+	struct gfx_xr_config xc = { .app_name = "theta-client", .input = o->xr_input };
 	if (o->kind == GFX_RENDERER_XR) {
 		int r = gfx_xr_create(&xc, out);
 		if (r == -ENXIO)
@@ -508,4 +508,20 @@ const uint8_t *gfx_renderer_pixels(struct app_renderer *r, uint32_t *w, uint32_t
 	if (!g->be || strcmp(g->be->name, "headless") != 0)
 		return NULL;
 	return gfx_headless_pixels(g->be, w, h);
+}
+
+struct GLFWwindow *gfx_renderer_glfw(struct app_renderer *r)
+{
+	if (!is_gfx(r))
+		return NULL;
+	struct gfx_renderer *g = (struct gfx_renderer *)r;
+	if (!g->be || strcmp(g->be->name, "window") != 0)
+		return NULL;
+	return gfx_window_glfw(g->be);
+}
+
+void gfx_renderer_follow_head(struct app_renderer *r)
+{
+	if (is_gfx(r))
+		((struct gfx_renderer *)r)->o.camera = GFX_CAMERA_HEAD;
 }

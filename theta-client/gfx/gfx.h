@@ -22,6 +22,8 @@
 struct app_scene;
 struct app_avatars;
 struct edit;
+struct inp_source;
+struct ui;
 
 #define GFX_REBUILDS_MAX 3u
 
@@ -62,6 +64,7 @@ struct gfx_options {
 	uint32_t stereo_views;    /* headless: 2 renders two eyes side by side (IPD below) */
 	float ipd;                /* metres; 0: 0.063 */
 	uint64_t lose_device_at;  /* tests: inject a device loss at that frame (0: never) */
+	struct inp_source *xr_input; /* optional: an inp_xr source the OpenXR backend binds (gfx_xr_config.input) */
 };
 
 /* What the renderer reads each frame besides the world (all may be NULL
@@ -70,6 +73,7 @@ struct gfx_sources {
 	const struct app_scene *scene;
 	const struct edit *ed;
 	const struct app_avatars *avatars;
+	const struct ui *ui; /* the panels (ui_world_mesh / ui_screen_mesh), drawn last */
 };
 
 /* Creates the renderer chosen by o->kind (see above). -ENXIO: nothing to
@@ -87,6 +91,12 @@ struct gfx_renderer_stats {
 /* r must be one gfx_renderer_create made (not the null renderer): 0 or -EINVAL. */
 int gfx_renderer_stats(struct app_renderer *r, struct gfx_renderer_stats *out);
 const char *gfx_renderer_backend(struct app_renderer *r); /* "headless", "window", "xr", "null" */
+/* The window backend's GLFW window (for the desktop input), NULL for others. */
+struct GLFWwindow;
+struct GLFWwindow *gfx_renderer_glfw(struct app_renderer *r);
+/* The camera follows the local user's head from now on (the desktop
+ * editor's orbit camera arrives as the head pose). */
+void gfx_renderer_follow_head(struct app_renderer *r);
 /* Headless: the last frame read back (RGBA8 sRGB, *w x *h; two views side
  * by side), NULL for other backends or before a frame (tests). */
 const uint8_t *gfx_renderer_pixels(struct app_renderer *r, uint32_t *w, uint32_t *h);

@@ -109,5 +109,9 @@ void gfx_window_stats(struct gfx_backend *b, struct gfx_window_stats *out);
  * (xrCreateInstance fails: said in one line). gfx_xr.c. */
 struct gfx_xr_config {
 	const char *app_name;
+	/* Optional: an inp_xr_create source (inp/inp_xr.h) this backend binds
+	 * to its instance and session as they come and go (bind/unbind, events,
+	 * the frame's predicted display time). It must outlive the backend. */
+	struct inp_source *input;
 };
 int gfx_xr_create(const struct gfx_xr_config *c, struct gfx_backend **out);
