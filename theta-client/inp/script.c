@@ -478,6 +478,9 @@ static int script_poll(struct inp_source *src, uint64_t time_ns, struct inp_stat
 		default: apply_pose(&c->pose, ev); break;
 		}
 	}
+	/* A scripted controller points where its grip does (-Z of its rotation). */
+	for (int h = 0; h < INP_HANDS; h++)
+		st->hand[h].aim = st->hand[h].pose;
 	st->events += (uint64_t)applied;
 	return applied;
 }

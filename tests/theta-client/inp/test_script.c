@@ -160,6 +160,10 @@ static void source_replays_events_at_their_time(void **state)
 	assert_true(st.head.valid && st.head.position[1] == 1.6f);
 	assert_true(st.hand[INP_LEFT].pose.valid);
 	assert_false(st.hand[INP_RIGHT].pose.valid);
+	/* A scripted controller aims where its grip is. */
+	assert_true(st.hand[INP_LEFT].aim.valid && st.hand[INP_LEFT].aim.position[0] == -0.2f &&
+		    st.hand[INP_LEFT].aim.position[2] == -0.3f && st.hand[INP_LEFT].aim.rotation[3] == 1.0f);
+	assert_false(st.hand[INP_RIGHT].aim.valid);
 	assert_int_equal(inp_poll(src, 9999999, &st), 0);
 	assert_int_equal(inp_poll(src, 10000000, &st), 2);
 	assert_true(st.hand[INP_RIGHT].trigger == 0.75f);
