@@ -70,10 +70,16 @@ void edit_rays_destroy(struct edit_rays **p);
 
 /* What r points at: 1 with *out (entity, mesh, mode, element, a, b; dist:
  * world metres from the origin to the hit on the surface; point: that hit,
- * world space), 0 nothing. OBJECT and FACE: the first face the ray crosses.
- * EDGE / VERTEX: of the first face crossed, its edge / vertex nearest the
- * hit point when within the tolerance, else nothing (0). Trees are built
- * or updated on demand (-ENOMEM when one cannot be: nothing picked). */
+ * world space), 0 nothing. OBJECT and FACE: the first face the ray crosses
+ * (either side of it). EDGE / VERTEX: of the first face crossed, its edge /
+ * vertex nearest the ray in angle (seen from the origin; ties: the lower
+ * id) when within the tolerance, else nothing (0); an edge's t is where
+ * along a -> b that nearest direction meets it. An entity with a zero
+ * scale component is hit where its flattened faces lie. Trees are built
+ * or updated on demand (-ENOMEM when one cannot be: nothing picked).
+ * -EINVAL (out untouched): a non-finite origin or direction, a zero
+ * direction, max_dist below 0 or not finite, tolerance below 0 or past
+ * 1.5 rad, an unknown mode. */
 int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct edit_ray *r, struct edit_hit *out);
 /* The nearest point where r crosses the plane through p with normal n
  * (world space): 1 with *out, 0 parallel or behind the origin. For drags. */

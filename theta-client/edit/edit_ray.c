@@ -1,0 +1,310 @@
+/* Ray picking over the scene (edit_ray.h): each entity's ray in its mesh's
+ * space, the nearest face crossed, then the edge or vertex of that face
+ * nearest the ray in angle. */
+#include "edit/edit_ray.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit/edit_ray_int.h"
+
+#define RAY_TOLERANCE_DEFAULT 0.01f /* radians */
+#define RAY_TOLERANCE_MAX 1.5f      /* radians: below a right angle */
+#define RAY_PARALLEL_EPS 1e-6f      /* |n . d| / (|n| |d|) under this: the ray runs along the plane */
+
+struct edit_rays {
+	struct edit_rays_stats st;
+};
+
+static inline float dot3(const float a[3], const float b[3])
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static inline void sub3(const float a[3], const float b[3], float o[3])
+{
+	o[0] = a[0] - b[0];
+	o[1] = a[1] - b[1];
+	o[2] = a[2] - b[2];
+}
+
+static inline void cross3(const float a[3], const float b[3], float o[3])
+{
+	float x = a[1] * b[2] - a[2] * b[1], y = a[2] * b[0] - a[0] * b[2], z = a[0] * b[1] - a[1] * b[0];
+	o[0] = x;
+	o[1] = y;
+	o[2] = z;
+}
+
+static inline float len3(const float a[3])
+{
+	return sqrtf(dot3(a, a));
+}
+
+static bool finite3(const float a[3])
+{
+	return isfinite(a[0]) && isfinite(a[1]) && isfinite(a[2]);
+}
+
+int edit_rays_create(struct edit_rays **out)
+{
+	struct edit_rays *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	*out = c;
+	return 0;
+}
+
+void edit_rays_destroy(struct edit_rays **p)
+{
+	if (!p || !*p)
+		return;
+	free(*p);
+	*p = NULL;
+}
+
+void edit_rays_stats(const struct edit_rays *c, struct edit_rays_stats *out)
+{
+	*out = c->st;
+}
+
+/* ---- one entity --------------------------------------------------------------------- */
+
+/* The nearest face of m (shown with xf) the world ray o + t d crosses for
+ * t in [0, tmax]: 1 with *face and *t, 0 none, or a negative errno. */
+static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struct th_c_transform *xf,
+		       const float o[3], const float d[3], float tmax, uint64_t *face, float *t)
+{
+	float pt[3];
+	bool flat = xf->scale[0] == 0.0f || xf->scale[1] == 0.0f || xf->scale[2] == 0.0f;
+	if (!flat) {
+		/* Mesh space: the same line, the same parameter (the map is affine). */
+		float ol[3], dl[3];
+		edit_xf_point_to_local(xf, o, ol);
+		edit_xf_dir_to_local(xf, d, dl);
+		(void)c;
+		return edit_mesh_raycast_brute(m, ol, dl, tmax, face, t, pt);
+	}
+	/* A zero scale has no inverse: the flattened faces in world space. */
+	float best = 0.0f, w[EDIT_RAY_FACE_CORNERS][3], ti;
+	uint64_t id = 0;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		if (!m->faces[f].id)
+			continue;
+		unsigned n = edit_ray_face_corners(m, (int32_t)f, w);
+		for (unsigned k = 0; k < n; k++)
+			edit_xf_point_to_world(xf, w[k], w[k]);
+		if (n < 3 || !edit_ray_poly(w, n, o, d, tmax, &ti))
+			continue;
+		if (!id || ti < best || (ti == best && m->faces[f].id < id)) {
+			best = ti;
+			id = m->faces[f].id;
+		}
+	}
+	if (!id)
+		return 0;
+	*face = id;
+	*t = best;
+	return 1;
+}
+
+/* ---- edges and vertices of the face hit --------------------------------------------- */
+
+/* The angle between unit vectors u and v. */
+static float angle_unit(const float u[3], const float v[3])
+{
+	float x[3];
+	cross3(u, v, x);
+	return atan2f(len3(x), dot3(u, v));
+}
+
+/* The angle between the unit ray direction d and the point p seen from o
+ * (a right angle's worth more when p is the origin itself: never picked
+ * by that alone). */
+static float angle_to(const float o[3], const float d[3], const float p[3])
+{
+	float w[3];
+	sub3(p, o, w);
+	float l = len3(w);
+	if (!(l > 0))
+		return (float)M_PI;
+	for (int k = 0; k < 3; k++)
+		w[k] /= l;
+	return angle_unit(d, w);
+}
+
+/* The smallest angle between d and the directions from o to the points of
+ * segment a-b, and where along a -> b (*s in [0, 1]) it is reached: the
+ * segment seen as an arc of the sphere of directions around o. */
+static float angle_to_segment(const float o[3], const float d[3], const float a[3], const float b[3], float *s)
+{
+	float ea = angle_to(o, d, a), eb = angle_to(o, d, b);
+	float end = ea <= eb ? ea : eb;
+	*s = ea <= eb ? 0.0f : 1.0f;
+	float pa[3], pb[3], n[3], e[3];
+	sub3(a, o, pa);
+	sub3(b, o, pb);
+	cross3(pa, pb, n);
+	float nl = len3(n);
+	if (!(nl > 0))
+		return end; /* seen end-on, or through the origin */
+	for (int k = 0; k < 3; k++)
+		n[k] /= nl;
+	float dn = dot3(d, n), p[3];
+	for (int k = 0; k < 3; k++)
+		p[k] = d[k] - dn * n[k];
+	float pl = len3(p);
+	if (!(pl > 0))
+		return end;
+	for (int k = 0; k < 3; k++)
+		p[k] /= pl;
+	/* The foot p of d on the arc's great circle: inside the arc when it
+	 * lies between pa and pb going round n. */
+	float x[3];
+	cross3(pa, p, x);
+	if (dot3(x, n) < 0)
+		return end;
+	cross3(p, pb, x);
+	if (dot3(x, n) < 0)
+		return end;
+	float in = asinf(fminf(1.0f, fabsf(dn)));
+	if (!(in < end))
+		return end;
+	/* Where the line a + s (b - a) meets direction p. */
+	sub3(pb, pa, e);
+	float y[3];
+	cross3(e, p, y);
+	float den = dot3(y, n);
+	cross3(pa, p, x);
+	float sv = den != 0.0f ? -dot3(x, n) / den : 0.0f;
+	*s = sv < 0 ? 0 : sv > 1 ? 1 : sv;
+	return in;
+}
+
+/* The edge (EDGE) or vertex (VERTEX) of face fid of m nearest the world
+ * ray in angle, within tol: 1 with out's mode, element, a, b, t; else 0. */
+static int element_of_face(const struct th_mesh *m, const struct th_c_transform *xf, uint64_t fid,
+			   const float o[3], const float d[3], float tol, uint32_t mode, struct edit_hit *out)
+{
+	int32_t f = th_mesh_face_find(m, fid);
+	uint64_t ids[EDIT_RAY_FACE_CORNERS];
+	float w[EDIT_RAY_FACE_CORNERS][3];
+	if (f == TH_MESH_NONE)
+		return 0;
+	int n = th_mesh_face_loop(m, f, ids, EDIT_RAY_FACE_CORNERS);
+	if (n < 3 || edit_ray_face_corners(m, f, w) != (unsigned)n)
+		return 0;
+	for (int k = 0; k < n; k++)
+		edit_xf_point_to_world(xf, w[k], w[k]);
+	float best = FLT_MAX;
+	uint64_t best_id = 0;
+	for (int k = 0; k < n; k++) {
+		float ang, s = 0;
+		uint64_t id, ia = ids[k], ib = ids[(k + 1) % n];
+		if (mode == TH_SELECT_VERTEX) {
+			ang = angle_to(o, d, w[k]);
+			id = ia;
+		} else {
+			ang = angle_to_segment(o, d, w[k], w[(k + 1) % n], &s);
+			id = th_mesh_edge_id(ia, ib);
+		}
+		if (ang > tol || ang > best || (ang == best && id >= best_id))
+			continue;
+		best = ang;
+		best_id = id;
+		out->element = id;
+		if (mode == TH_SELECT_VERTEX) {
+			out->a = ia;
+			out->b = 0;
+			out->t = 0;
+		} else {
+			out->a = ia < ib ? ia : ib;
+			out->b = ia < ib ? ib : ia;
+			out->t = ia < ib ? s : 1.0f - s;
+		}
+	}
+	if (!best_id)
+		return 0;
+	out->mode = mode;
+	return 1;
+}
+
+/* ---- the scene ----------------------------------------------------------------------- */
+
+int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct edit_ray *r, struct edit_hit *out)
+{
+	if (!c || !r || !out)
+		return -EINVAL;
+	float tmax = r->max_dist == 0.0f ? EDIT_RAY_MAX_DIST : r->max_dist;
+	float tol = r->tolerance == 0.0f ? RAY_TOLERANCE_DEFAULT : r->tolerance;
+	float dl = len3(r->dir);
+	if (!finite3(r->origin) || !finite3(r->dir) || !(dl > 0) || !isfinite(dl) || !(tmax > 0) ||
+	    !isfinite(tmax) || !(tol > 0 && tol <= RAY_TOLERANCE_MAX) || r->mode > TH_SELECT_VERTEX)
+		return -EINVAL;
+	float d[3] = { r->dir[0] / dl, r->dir[1] / dl, r->dir[2] / dl };
+	c->st.queries++;
+	if (!sc)
+		return 0;
+	size_t cur = 0;
+	uint64_t id, best_entity = 0, best_face = 0;
+	float best_t = tmax;
+	const struct th_mesh *best_m = NULL;
+	const struct th_c_transform *best_xf = NULL;
+	int err = 0;
+	while (th_scene_next_entity(sc, &cur, &id)) {
+		const struct th_c_transform *xf;
+		const struct th_mesh *m;
+		if (!edit_entity_mesh(sc, id, &xf, &m) || !m->live_faces)
+			continue;
+		uint64_t face;
+		float t;
+		/* tmax shrinks to the nearest so far; a tie still comes back (<=). */
+		int got = entity_cast(c, m, xf, r->origin, d, best_t, &face, &t);
+		if (got < 0) {
+			err = got;
+			continue;
+		}
+		if (!got || (best_m && (t > best_t || (t == best_t && id > best_entity))))
+			continue;
+		best_t = t;
+		best_entity = id;
+		best_face = face;
+		best_m = m;
+		best_xf = xf;
+	}
+	if (!best_m)
+		return err;
+	struct edit_hit h = { .entity = best_entity, .mesh = best_m->id, .dist = best_t };
+	for (int k = 0; k < 3; k++)
+		h.point[k] = r->origin[k] + best_t * d[k];
+	if (r->mode == TH_SELECT_OBJECT) {
+		h.mode = TH_SELECT_OBJECT;
+		h.element = TH_SELECT_WHOLE;
+	} else if (r->mode == TH_SELECT_FACE) {
+		h.mode = TH_SELECT_FACE;
+		h.element = best_face;
+	} else if (!element_of_face(best_m, best_xf, best_face, r->origin, d, tol, r->mode, &h)) {
+		return 0;
+	}
+	*out = h;
+	return 1;
+}
+
+int edit_ray_plane(const struct edit_ray *r, const float p[3], const float n[3], float out[3])
+{
+	float nl = len3(n), dl = len3(r->dir);
+	float den = dot3(n, r->dir);
+	if (!(nl > 0) || !(dl > 0) || !finite3(r->origin) || !finite3(p) || !(fabsf(den) > RAY_PARALLEL_EPS * nl * dl))
+		return 0;
+	float w[3];
+	sub3(p, r->origin, w);
+	float s = dot3(n, w) / den;
+	if (!(s >= 0) || !isfinite(s))
+		return 0;
+	for (int k = 0; k < 3; k++)
+		out[k] = r->origin[k] + s * r->dir[k];
+	return 1;
+}
