@@ -95,6 +95,18 @@ SHADER_SRC := $(wildcard theta-client/gfx/shaders/*.vert theta-client/gfx/shader
 SHADER_HDRS := $(patsubst theta-client/gfx/shaders/%,$(B)/gen/gfx/shaders/%.h,$(SHADER_SRC))
 INC_GEN := -I$(B)/gen
 
+# The UI's font atlas (docs/ui.md, "Text"): tools/ui-font/ui_font_gen, a
+# build-time program linked with FreeType (libfreetype-dev), rasterises
+# Debian's DejaVuSans.ttf (fonts-dejavu-core) into $(UI_FONT_HDR), which
+# defines the client's struct ui_font; theta-client objects and tests wait
+# for it as for the shader headers (order-only). The font is a prerequisite
+# only when it exists, so a missing one gets the generator's own sentence;
+# the Makefile is one too (UI_FONT_PX).
+UI_FONT_TTF ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+UI_FONT_PX  := 16
+UI_FONT_GEN := $(B)/tools/ui-font/ui_font_gen
+UI_FONT_HDR := $(B)/gen/ui/ui_font_atlas.h
+
 LIB_COMMON := $(B)/lib/libthcommon.a
 LIB_THETAD := $(B)/lib/libthetad.a
 LIB_CLIENT := $(B)/lib/libthclient.a
@@ -128,7 +140,7 @@ $(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_THETAD) -c $< -o $@
-$(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP) $(SHADER_HDRS)
+$(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP) $(SHADER_HDRS) $(UI_FONT_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CLIENT) $(INC_GEN) -c $< -o $@
@@ -136,7 +148,7 @@ $(B)/obj/thetactl/%.o: thetactl/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_CTL) -c $< -o $@
-$(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP) $(SHADER_HDRS)
+$(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP) $(SHADER_HDRS) $(UI_FONT_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_TEST) $(INC_GEN) -c $< -o $@
@@ -162,6 +174,17 @@ define spv_header
 endef
 $(SHADER_HDRS): $(B)/gen/gfx/shaders/%.h: theta-client/gfx/shaders/% | $(SETUP_STAMP)
 	$(call spv_header,gfx_spv)
+
+# Built without the sanitizers: it runs at build time only.
+$(UI_FONT_GEN): tools/ui-font/ui_font_gen.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu17 -Wall -Wextra -Wshadow -Wvla $(WERROR) -O2 $(call pc_cflags,freetype2) -o $@ $< \
+		$(call pc_libs,freetype2)
+$(UI_FONT_HDR): $(UI_FONT_GEN) $(wildcard $(UI_FONT_TTF)) Makefile
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(UI_FONT_GEN) $(UI_FONT_TTF) $(UI_FONT_PX) $@
 
 define mklib
 $(1): $(call obj,$(2))

@@ -119,3 +119,9 @@ struct ui_mesh ui_screen_mesh(const struct ui *u);
 /* The text a panel shows now, one line per row (tests read it). NULL for a
  * hidden panel. */
 const char *ui_panel_text(const struct ui *u, enum ui_panel p);
+
+/* The centre of panel p's button (or colour swatch) named label ("move",
+ * "undo", "red", ...) as the last ui_frame placed it: world metres in the
+ * headset, window pixels (z 0) on the desktop; where a test or a script
+ * points. 0, or -ENOENT (no such button, or the panel is not shown). */
+int ui_button_centre(const struct ui *u, enum ui_panel p, const char *label, float out[3]);

@@ -22,5 +22,7 @@ struct ui_font {
 };
 
 const struct ui_font *ui_font(void);
+/* The glyph of character c ('?' for one outside 32..126). */
+const struct ui_glyph *ui_font_glyph(const struct ui_font *f, unsigned char c);
 /* Width in pixels of s at the atlas size (no wrapping). */
 uint32_t ui_font_text_width(const struct ui_font *f, const char *s);

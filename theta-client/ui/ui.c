@@ -1,0 +1,394 @@
+/* The editor's panels (ui.h, docs/ui.md): each frame the panels' content
+ * is built (ui_panels.c), placed (above the left grip and in front of the
+ * head in the headset, along the window's edges on the desktop),
+ * hit-tested with the right aim ray or the cursor, a press applied through
+ * the editor's API and consumed, and the triangles built (ui_mesh.c). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit/edit.h"
+#include "edit/edit_pick.h"
+#include "ui/ui_int.h"
+
+#define UI_DESK_DEFAULT_W 1280u /* the width of a desktop input that gives no window size */
+
+static const float up_axis[3] = { 0, 1, 0 };
+
+static float dot3(const float a[3], const float b[3])
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void cross3(const float a[3], const float b[3], float out[3])
+{
+	float r[3] = { a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0] };
+	memcpy(out, r, sizeof r);
+}
+
+/* v with y dropped, unit; fallback when it is (nearly) vertical. */
+static void level(const float v[3], const float fallback[3], float out[3])
+{
+	float l = sqrtf(v[0] * v[0] + v[2] * v[2]);
+	if (!(l > 1e-4f)) {
+		memcpy(out, fallback, 3 * sizeof(float));
+		return;
+	}
+	out[0] = v[0] / l;
+	out[1] = 0;
+	out[2] = v[2] / l;
+}
+
+/* p's corner at c, its pixels along right and down (unit) at s metres. */
+static void place_world(struct ui_pane *p, const float c[3], const float right[3], const float down[3], float s)
+{
+	for (int k = 0; k < 3; k++) {
+		p->o[k] = c[k];
+		p->ax[k] = right[k] * s;
+		p->ay[k] = down[k] * s;
+	}
+	p->placed = true;
+}
+
+static void place_px(struct ui_pane *p, float x, float y)
+{
+	p->o[0] = roundf(x);
+	p->o[1] = roundf(y);
+	p->o[2] = 0;
+	p->ax[0] = 1;
+	p->ax[1] = p->ax[2] = 0;
+	p->ay[1] = 1;
+	p->ay[0] = p->ay[2] = 0;
+	p->placed = true;
+}
+
+/* The headset: tools, colours and history side by side above the left
+ * grip, facing the head (upright, turned about the vertical only); the
+ * inspector to the right and below the gaze, the overlay above it, both
+ * UI_HEAD_DIST in front of the head (its heading, level). */
+static void place_headset(struct ui *u, const struct inp_state *in)
+{
+	const float *head = in->head.position;
+	const float s = UI_M_PER_PX;
+	const float down[3] = { 0, -1, 0 };
+	const struct inp_pose *grip = &in->hand[INP_LEFT].pose;
+	if (grip->valid) {
+		const float *a = grip->position;
+		float n[3], right[3];
+		level((const float[3]){ head[0] - a[0], 0, head[2] - a[2] }, (const float[3]){ 0, 0, 1 }, n);
+		cross3(up_axis, n, right);
+		static const int row[] = { UI_PANEL_TOOLS, UI_PANEL_COLOURS, UI_PANEL_HISTORY };
+		float w = 2 * UI_PANEL_GAP, h = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			w += u->pane[row[i]].w;
+			h = fmaxf(h, u->pane[row[i]].h);
+		}
+		float x = -w / 2;
+		for (unsigned i = 0; i < 3; i++) {
+			struct ui_pane *p = &u->pane[row[i]];
+			float c[3];
+			for (int k = 0; k < 3; k++)
+				c[k] = a[k] + up_axis[k] * (UI_HAND_LIFT + h * s) + right[k] * x * s;
+			if (u->visible[row[i]])
+				place_world(p, c, right, down, s);
+			x += p->w + UI_PANEL_GAP;
+		}
+	}
+	float fwd[3], f[3], right[3];
+	edit_quat_rotate(in->head.rotation, (const float[3]){ 0, 0, -1 }, fwd);
+	level(fwd, (const float[3]){ 0, 0, -1 }, f);
+	cross3(f, up_axis, right);
+	struct {
+		int which;
+		float right, up;
+	} const at[] = {
+		{ UI_PANEL_INSPECTOR, UI_INSPECTOR_RIGHT, -UI_INSPECTOR_DOWN },
+		{ UI_PANEL_OVERLAY, 0, UI_OVERLAY_UP },
+	};
+	for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
+		struct ui_pane *p = &u->pane[at[i].which];
+		if (!u->visible[at[i].which])
+			continue;
+		float c[3];
+		for (int k = 0; k < 3; k++)
+			c[k] = head[k] + f[k] * UI_HEAD_DIST + right[k] * (at[i].right - p->w * s / 2) +
+			       up_axis[k] * (at[i].up + p->h * s / 2);
+		place_world(p, c, right, down, s);
+	}
+}
+
+/* The desktop: tools and colours down the left edge, history and the
+ * inspector down the right, the overlay at the top in the middle. */
+static void place_desktop(struct ui *u, const struct inp_state *in)
+{
+	float w = (float)(in->desk.width ? in->desk.width : UI_DESK_DEFAULT_W);
+	struct ui_pane *p = u->pane;
+	float left = UI_MARGIN, right_hist = w - UI_MARGIN - p[UI_PANEL_HISTORY].w;
+	float right_insp = w - UI_MARGIN - p[UI_PANEL_INSPECTOR].w;
+	float y_left = UI_MARGIN, y_right = UI_MARGIN;
+	if (u->visible[UI_PANEL_TOOLS]) {
+		place_px(&p[UI_PANEL_TOOLS], left, y_left);
+		y_left += p[UI_PANEL_TOOLS].h + UI_PANEL_GAP;
+	}
+	if (u->visible[UI_PANEL_COLOURS])
+		place_px(&p[UI_PANEL_COLOURS], left, y_left);
+	if (u->visible[UI_PANEL_HISTORY]) {
+		place_px(&p[UI_PANEL_HISTORY], right_hist, y_right);
+		y_right += p[UI_PANEL_HISTORY].h + UI_PANEL_GAP;
+	}
+	if (u->visible[UI_PANEL_INSPECTOR])
+		place_px(&p[UI_PANEL_INSPECTOR], right_insp, y_right);
+	if (u->visible[UI_PANEL_OVERLAY])
+		place_px(&p[UI_PANEL_OVERLAY], (w - p[UI_PANEL_OVERLAY].w) / 2, UI_MARGIN);
+}
+
+static void lay_out(struct ui *u, const struct edit *ed, const struct ui_frame_in *fi, const struct inp_state *in)
+{
+	ui_panels_build(u, ed, fi);
+	for (int i = 0; i < UI_PANELS; i++)
+		u->pane[i].placed = false;
+	if (u->desktop)
+		place_desktop(u, in);
+	else
+		place_headset(u, in);
+}
+
+/* The item of p with a press at panel pixel (x, y), or -1. */
+static int item_at(const struct ui_pane *p, float x, float y)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct ui_item *it = &p->it[i];
+		if (it->press != UI_PRESS_NONE && x >= it->x && x <= it->x + it->w && y >= it->y && y <= it->y + it->h)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The right hand's pointing ray: the aim pose, or the grip pose when the
+ * source gives no aim. false when neither is tracked. */
+static bool aim_ray(const struct inp_state *in, float o[3], float d[3])
+{
+	const struct inp_controller *r = &in->hand[INP_RIGHT];
+	const struct inp_pose *ray = r->aim.valid ? &r->aim : r->pose.valid ? &r->pose : NULL;
+	if (!ray)
+		return false;
+	memcpy(o, ray->position, 3 * sizeof(float));
+	edit_quat_rotate(ray->rotation, (const float[3]){ 0, 0, -1 }, d);
+	return true;
+}
+
+static void hit_test(struct ui *u, const struct inp_state *in)
+{
+	u->hover_panel = u->hover_item = -1;
+	if (u->desktop) {
+		if (!in->desk.present || !in->desk.cursor_inside)
+			return;
+		float cx = (float)in->desk.cursor[0], cy = (float)in->desk.cursor[1];
+		/* The overlay is laid last and on top: the last panel hit wins. */
+		for (int i = 0; i < UI_PANELS; i++) {
+			const struct ui_pane *p = &u->pane[i];
+			float x = cx - p->o[0], y = cy - p->o[1];
+			if (p->placed && x >= 0 && y >= 0 && x <= p->w && y <= p->h) {
+				u->hover_panel = i;
+				u->hover_at[0] = x;
+				u->hover_at[1] = y;
+			}
+		}
+	} else {
+		float o[3], d[3], best = UI_RAY_MAX;
+		if (!aim_ray(in, o, d))
+			return;
+		for (int i = 0; i < UI_PANELS; i++) {
+			const struct ui_pane *p = &u->pane[i];
+			if (!p->placed)
+				continue;
+			float n[3], rel[3];
+			cross3(p->ax, p->ay, n);
+			float den = dot3(d, n);
+			if (fabsf(den) < 1e-12f)
+				continue;
+			for (int k = 0; k < 3; k++)
+				rel[k] = p->o[k] - o[k];
+			float t = dot3(rel, n) / den;
+			if (!(t >= 0 && t < best))
+				continue;
+			float q[3];
+			for (int k = 0; k < 3; k++)
+				q[k] = o[k] + d[k] * t - p->o[k];
+			float x = dot3(q, p->ax) / dot3(p->ax, p->ax), y = dot3(q, p->ay) / dot3(p->ay, p->ay);
+			if (x < 0 || y < 0 || x > p->w || y > p->h)
+				continue;
+			best = t;
+			u->hover_panel = i;
+			u->hover_at[0] = x;
+			u->hover_at[1] = y;
+		}
+	}
+	if (u->hover_panel >= 0)
+		u->hover_item = item_at(&u->pane[u->hover_panel], u->hover_at[0], u->hover_at[1]);
+}
+
+static unsigned apply(struct ui *u, struct edit *ed, const struct ui_item *it)
+{
+	if (it->press == UI_PRESS_OVERLAY) {
+		u->visible[UI_PANEL_OVERLAY] = !u->visible[UI_PANEL_OVERLAY];
+		return UI_ACT_OVERLAY;
+	}
+	if (!ed)
+		return UI_ACT_REFUSED;
+	switch (it->press) {
+	case UI_PRESS_TOOL:
+		return edit_set_tool(ed, it->arg) == 0 ? UI_ACT_TOOL : UI_ACT_REFUSED;
+	case UI_PRESS_COLOUR: {
+		unsigned a = 0;
+		if (edit_tool(ed) != EDIT_TOOL_PAINT) {
+			if (edit_set_tool(ed, EDIT_TOOL_PAINT) != 0)
+				return UI_ACT_REFUSED;
+			a |= UI_ACT_TOOL;
+		}
+		return a | (edit_set_option(ed, it->arg) == 0 ? UI_ACT_COLOUR : UI_ACT_REFUSED);
+	}
+	case UI_PRESS_UNDO:
+		return edit_undo(ed) == 0 ? UI_ACT_UNDO : UI_ACT_REFUSED;
+	case UI_PRESS_REDO:
+		return edit_redo(ed) == 0 ? UI_ACT_REDO : UI_ACT_REFUSED;
+	}
+	return 0;
+}
+
+/* Clears the right trigger and the left mouse button from the input. */
+static void consume(struct inp_state *in)
+{
+	struct inp_controller *r = &in->hand[INP_RIGHT];
+	r->trigger = 0;
+	r->buttons &= ~TH_BUTTON_TRIGGER;
+	r->pressed &= ~TH_BUTTON_TRIGGER;
+	r->released &= ~TH_BUTTON_TRIGGER;
+	in->desk.buttons &= ~(uint32_t)INP_MOUSE_LEFT;
+	in->desk.pressed &= ~(uint32_t)INP_MOUSE_LEFT;
+	in->desk.released &= ~(uint32_t)INP_MOUSE_LEFT;
+}
+
+int ui_frame(struct ui *u, uint64_t now_ns, struct inp_state *in, struct edit *ed, const struct ui_frame_in *fi,
+	     struct ui_frame_out *out)
+{
+	struct ui_frame_out o = { .hover_panel = -1 };
+	static const struct ui_frame_in none;
+	if (!u || !in)
+		return -EINVAL;
+	if (!fi)
+		fi = &none;
+	u->desktop = fi->desktop;
+	lay_out(u, ed, fi, in);
+	hit_test(u, in);
+
+	/* The press: the trigger (with the editor's hysteresis, or its
+	 * click) in the headset, the left button on the desktop. */
+	bool now, press;
+	if (u->desktop) {
+		now = in->desk.buttons & INP_MOUSE_LEFT;
+		press = !u->down && (now || (in->desk.pressed & INP_MOUSE_LEFT));
+	} else {
+		const struct inp_controller *r = &in->hand[INP_RIGHT];
+		bool click = r->buttons & TH_BUTTON_TRIGGER;
+		now = u->down ? (r->trigger > EDIT_TRIGGER_UP || click) : (r->trigger >= EDIT_TRIGGER_DOWN || click);
+		press = !u->down && (now || (r->pressed & TH_BUTTON_TRIGGER));
+		if (in->hand[INP_LEFT].pressed & TH_BUTTON_THUMBSTICK) {
+			u->visible[UI_PANEL_OVERLAY] = !u->visible[UI_PANEL_OVERLAY];
+			o.actions |= UI_ACT_OVERLAY;
+		}
+	}
+	u->down = now;
+	if (press && u->hover_panel >= 0) {
+		u->captured = true;
+		if (u->hover_item >= 0)
+			o.actions |= apply(u, ed, &u->pane[u->hover_panel].it[u->hover_item]);
+	}
+	if (u->captured) {
+		consume(in);
+		o.consumed = true;
+		if (!now)
+			u->captured = false;
+	}
+	if (o.actions) {
+		/* What the press changed (the lit tool, the history, a panel
+		 * shown or hidden) shows this frame. */
+		lay_out(u, ed, fi, in);
+		hit_test(u, in);
+	}
+	o.hover = u->hover_panel >= 0;
+	o.hover_panel = u->hover_panel;
+	int rc = ui_mesh_build(u);
+	if (out)
+		*out = o;
+	(void)now_ns;
+	return rc;
+}
+
+int ui_create(struct ui **out)
+{
+	struct ui *u = calloc(1, sizeof *u);
+	if (!u)
+		return -ENOMEM;
+	for (int i = 0; i < UI_PANELS; i++)
+		u->visible[i] = i != UI_PANEL_OVERLAY;
+	u->hover_panel = u->hover_item = -1;
+	*out = u;
+	return 0;
+}
+
+void ui_destroy(struct ui **p)
+{
+	if (!p || !*p)
+		return;
+	free((*p)->world.v);
+	free((*p)->screen.v);
+	free(*p);
+	*p = NULL;
+}
+
+void ui_set_visible(struct ui *u, enum ui_panel p, bool on)
+{
+	if (u && (unsigned)p < UI_PANELS)
+		u->visible[p] = on;
+}
+
+bool ui_visible(const struct ui *u, enum ui_panel p)
+{
+	return u && (unsigned)p < UI_PANELS && u->visible[p];
+}
+
+struct ui_mesh ui_world_mesh(const struct ui *u)
+{
+	return u ? (struct ui_mesh){ u->world.v, u->world.n } : (struct ui_mesh){ 0 };
+}
+
+struct ui_mesh ui_screen_mesh(const struct ui *u)
+{
+	return u ? (struct ui_mesh){ u->screen.v, u->screen.n } : (struct ui_mesh){ 0 };
+}
+
+const char *ui_panel_text(const struct ui *u, enum ui_panel p)
+{
+	if (!ui_visible(u, p))
+		return NULL;
+	return u->pane[p].text;
+}
+
+int ui_button_centre(const struct ui *u, enum ui_panel p, const char *label, float out[3])
+{
+	if (!u || (unsigned)p >= UI_PANELS || !label || !u->pane[p].placed)
+		return -ENOENT;
+	const struct ui_pane *pn = &u->pane[p];
+	for (unsigned i = 0; i < pn->n; i++) {
+		const struct ui_item *it = &pn->it[i];
+		if (it->press == UI_PRESS_NONE || strcmp(it->label, label) != 0)
+			continue;
+		float x = it->x + it->w / 2, y = it->y + it->h / 2;
+		for (int k = 0; k < 3; k++)
+			out[k] = pn->o[k] + x * pn->ax[k] + y * pn->ay[k];
+		return 0;
+	}
+	return -ENOENT;
+}
