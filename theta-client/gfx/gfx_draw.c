@@ -2,7 +2,7 @@
  * layouts, the pipelines, built once at create and failing there), the
  * ring of frame slots, the frame's storage buffer and overlay data, and
  * submission. The GPU mesh cache is gfx_draw_mesh.c, recording a view
- * gfx_draw_rec.c. */
+ * gfx_draw_rec.c, the UI (its atlas, layout and draws) gfx_draw_ui.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,8 @@
 #include "gfx/shaders/overlay.frag.h"
 #include "gfx/shaders/overlay.vert.h"
 #include "gfx/shaders/seg.vert.h"
+#include "gfx/shaders/ui.frag.h"
+#include "gfx/shaders/ui.vert.h"
 #include "gfx/shaders/wire.vert.h"
 #include "th_array.h"
 #include "th_log.h"
@@ -122,6 +124,8 @@ struct pipe_desc {
 	VkCompareOp depth_op;
 	bool depth_write;
 	bool blend;
+	bool no_depth_test;      /* the UI: drawn over everything */
+	VkPipelineLayout layout; /* VK_NULL_HANDLE: d->layout */
 };
 
 static int shader_module(struct gfx_draw *d, const uint32_t *code, size_t size, VkShaderModule *out)
@@ -172,7 +176,7 @@ static int make_pipeline(struct gfx_draw *d, const struct pipe_desc *p, VkPipeli
 						    .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT };
 	VkPipelineDepthStencilStateCreateInfo ds = {
 		.sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO,
-		.depthTestEnable = VK_TRUE,
+		.depthTestEnable = p->no_depth_test ? VK_FALSE : VK_TRUE,
 		.depthWriteEnable = p->depth_write,
 		.depthCompareOp = p->depth_op,
 	};
@@ -211,7 +215,7 @@ static int make_pipeline(struct gfx_draw *d, const struct pipe_desc *p, VkPipeli
 		.pDepthStencilState = &ds,
 		.pColorBlendState = &cb,
 		.pDynamicState = &dy,
-		.layout = d->layout,
+		.layout = p->layout != VK_NULL_HANDLE ? p->layout : d->layout,
 	};
 	r = gfx_vk_check(d->vk, vkCreateGraphicsPipelines(d->vk->device, VK_NULL_HANDLE, 1, &ci, NULL, out),
 			 "vkCreateGraphicsPipelines");
@@ -251,6 +255,12 @@ static int make_pipelines(struct gfx_draw *d)
 		{ 2, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(struct gfx_seg, rgba) },
 		{ 3, 0, VK_FORMAT_R32_SFLOAT, offsetof(struct gfx_seg, width) },
 	};
+	static const VkVertexInputBindingDescription b_ui = { 0, sizeof(struct ui_vertex), VK_VERTEX_INPUT_RATE_VERTEX };
+	static const VkVertexInputAttributeDescription a_ui[] = {
+		{ 0, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(struct ui_vertex, pos) },
+		{ 1, 0, VK_FORMAT_R32G32_SFLOAT, offsetof(struct ui_vertex, uv) },
+		{ 2, 0, VK_FORMAT_R8G8B8A8_UNORM, offsetof(struct ui_vertex, rgba) },
+	};
 	const struct pipe_desc desc[GFX_PIPES] = {
 		[GFX_PIPE_LIT] = { SPV(mesh_vert), SPV(lit_frag), VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, &b_mesh, a_mesh,
 				   3, VK_COMPARE_OP_LESS, true, false },
@@ -266,6 +276,8 @@ static int make_pipelines(struct gfx_draw *d)
 				     a_over, 2, VK_COMPARE_OP_LESS_OR_EQUAL, false, true },
 		[GFX_PIPE_SEG] = { SPV(seg_vert), SPV(overlay_frag), VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, &b_seg, a_seg,
 				   4, VK_COMPARE_OP_LESS_OR_EQUAL, false, true },
+		[GFX_PIPE_UI] = { SPV(ui_vert), SPV(ui_frag), VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, &b_ui, a_ui, 3,
+				  VK_COMPARE_OP_ALWAYS, false, true, .no_depth_test = true, .layout = d->ui_layout },
 	};
 	for (unsigned i = 0; i < GFX_PIPES; i++) {
 		int r = make_pipeline(d, &desc[i], &d->pipe[i]);
@@ -357,6 +369,8 @@ int gfx_draw_create(struct gfx_vk *vk, const struct gfx_draw_config *c, struct g
 	}
 	r = make_layouts(d);
 	if (r == 0)
+		r = gfx_draw_ui_create(d);
+	if (r == 0)
 		r = make_pipelines(d);
 	for (unsigned i = 0; r == 0 && i < GFX_FRAMES_IN_FLIGHT; i++)
 		r = make_slot(d, &d->slot[i]);
@@ -394,6 +408,7 @@ void gfx_draw_destroy(struct gfx_draw **p)
 	for (unsigned i = 0; i < GFX_PIPES; i++)
 		if (d->pipe[i] != VK_NULL_HANDLE)
 			vkDestroyPipeline(dev, d->pipe[i], NULL);
+	gfx_draw_ui_destroy(d);
 	if (d->layout != VK_NULL_HANDLE)
 		vkDestroyPipelineLayout(dev, d->layout, NULL);
 	if (d->desc_pool != VK_NULL_HANDLE)
@@ -439,6 +454,7 @@ int gfx_draw_begin(struct gfx_draw *d, VkCommandBuffer *cmd)
 	d->recorded = 0;
 	d->stats.draws = 0;
 	d->stats.triangles = 0;
+	d->stats.ui_triangles = 0;
 	gfx_draw_meshes_evict(d);
 	*cmd = s->cmd;
 	return 0;
@@ -489,7 +505,8 @@ static int prepare_mark(struct gfx_draw *d, const struct gfx_list *l, const stru
 }
 
 /* The overlay and marks of this frame into the slot's overlay buffer:
- * triangles, lines, then segments (edge and vertex marks, in world space). */
+ * triangles, lines, segments (edge and vertex marks, in world space), then
+ * the UI's world and screen vertices. */
 static int prepare_overlay(struct gfx_draw *d, const struct gfx_list *l)
 {
 	d->nseg = 0;
@@ -507,7 +524,10 @@ static int prepare_overlay(struct gfx_draw *d, const struct gfx_list *l)
 	d->tri_off = 0;
 	d->line_off = d->tri_off + (VkDeviceSize)l->ntri * vsz;
 	d->seg_off = d->line_off + (VkDeviceSize)l->nline * vsz;
-	VkDeviceSize total = d->seg_off + (VkDeviceSize)d->nseg * sizeof(struct gfx_seg);
+	VkDeviceSize usz = sizeof(struct ui_vertex);
+	d->ui_world_off = d->seg_off + (VkDeviceSize)d->nseg * sizeof(struct gfx_seg);
+	d->ui_screen_off = d->ui_world_off + (VkDeviceSize)d->ui_nworld * usz;
+	VkDeviceSize total = d->ui_screen_off + (VkDeviceSize)d->ui_nscreen * usz;
 	if (total == 0)
 		return 0;
 	struct gfx_slot *s = &d->slot[d->cur];
@@ -522,6 +542,7 @@ static int prepare_overlay(struct gfx_draw *d, const struct gfx_list *l)
 		memcpy(p + d->line_off, l->line, (size_t)l->nline * vsz);
 	if (d->nseg)
 		memcpy(p + d->seg_off, d->seg, (size_t)d->nseg * sizeof(struct gfx_seg));
+	gfx_draw_ui_write(d, l, p);
 	return 0;
 }
 
@@ -558,6 +579,9 @@ int gfx_draw_prepare(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_l
 		return r;
 	d->ninst = l->ninst;
 	r = gfx_draw_meshes_prepare(d, cmd, l);
+	if (r < 0)
+		return r;
+	r = gfx_draw_ui_prepare(d, l);
 	if (r < 0)
 		return r;
 	r = prepare_overlay(d, l);

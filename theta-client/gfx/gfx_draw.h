@@ -72,6 +72,8 @@ struct gfx_draw_stats {
 	uint32_t meshes;          /* GPU copies alive */
 	uint64_t draws;           /* draw calls recorded, last frame */
 	uint64_t triangles;       /* drawn, last frame, all views */
+	uint64_t ui_triangles;    /* the UI's, last frame, all views */
+	uint64_t atlas_uploads;   /* the UI font atlas copied to the GPU (once per context and font) */
 };
 
 struct gfx_draw;

@@ -21,6 +21,7 @@
 #define GFX_DRAW_FENCE_TIMEOUT_NS 20000000000ull /* a frame slower than 20 s: the GPU hangs */
 #define GFX_DRAW_MIN_ELEMS 64u               /* smallest mesh buffer, elements */
 #define GFX_DRAW_GROW_MIN 16u                /* smallest CPU array (th_array_grow), elements */
+#define GFX_DRAW_ATLAS_DIM_MAX 8192u         /* the UI font atlas's width and height at most */
 
 /* The push constants of every pipeline (frame.glsl's gfx_push): the
  * model -> clip matrix of the view, three vec4 the pipeline reads its own
@@ -95,6 +96,7 @@ enum gfx_pipe {
 	GFX_PIPE_OTRI,    /* overlay triangles */
 	GFX_PIPE_OLINE,   /* overlay lines */
 	GFX_PIPE_SEG,     /* thick segments and dots */
+	GFX_PIPE_UI,      /* the UI's triangles: the atlas, alpha blended, no depth test (its own layout) */
 	GFX_PIPES
 };
 
@@ -106,6 +108,19 @@ struct gfx_draw {
 	VkDescriptorPool desc_pool;
 	VkPipelineLayout layout;
 	VkPipeline pipe[GFX_PIPES];
+
+	/* The UI (gfx_draw_ui.c): set 1 of ui_layout is the font atlas (a
+	 * combined image sampler), set 0 and the push constants as layout. */
+	VkDescriptorSetLayout ui_set_layout;
+	VkDescriptorPool ui_pool;
+	VkPipelineLayout ui_layout;
+	VkSampler ui_sampler;
+	VkDescriptorSet ui_set;
+	struct gfx_image atlas;         /* R8_UNORM, SHADER_READ_ONLY_OPTIMAL once uploaded */
+	const struct ui_font *atlas_of; /* the font atlas holds (NULL: none yet) */
+	const struct ui_font *atlas_refused; /* a font found unusable (said once) */
+	uint32_t ui_nworld, ui_nscreen; /* this frame's vertices (0 without an atlas) */
+	VkDeviceSize ui_world_off, ui_screen_off; /* in the slot's overlay buffer */
 
 	struct gfx_slot slot[GFX_FRAMES_IN_FLIGHT];
 	uint32_t cur;        /* the slot begin uses */
@@ -153,6 +168,21 @@ void gfx_draw_retire_image(struct gfx_draw *d, struct gfx_image *img);
  * with at least `size` bytes, grown by doubling up to `max`. */
 int gfx_draw_slot_buffer(struct gfx_draw *d, struct gfx_buffer *b, VkDeviceSize size, VkDeviceSize max,
 			 VkBufferUsageFlags usage, const char *what);
+
+/* gfx_draw_ui.c */
+/* The UI's layouts, sampler and descriptor set (before the pipelines). */
+int gfx_draw_ui_create(struct gfx_draw *d);
+void gfx_draw_ui_destroy(struct gfx_draw *d);
+/* Uploads l->ui.font's atlas when it is not the one uploaded (the first
+ * time in this context), validates the meshes and sets this frame's
+ * vertex counts. 0 or -errno; an atlas that is not one (no pixels, a
+ * side 0 or over GFX_DRAW_ATLAS_DIM_MAX) is said once and the UI not drawn. */
+int gfx_draw_ui_prepare(struct gfx_draw *d, const struct gfx_list *l);
+/* The UI's vertices of this frame into p (the overlay buffer) from off. */
+void gfx_draw_ui_write(struct gfx_draw *d, const struct gfx_list *l, uint8_t *p);
+/* The world mesh with vp, then on view 0 the screen mesh in e's pixels. */
+void gfx_draw_ui_record(struct gfx_draw *d, VkCommandBuffer cmd, const float vp[16], VkExtent2D e,
+			uint32_t view_index);
 
 /* gfx_draw_mesh.c */
 void gfx_draw_meshes_free(struct gfx_draw *d);

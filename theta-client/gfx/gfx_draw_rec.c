@@ -2,8 +2,9 @@
  * layout barriers, the view's depth image, then in one dynamic rendering
  * pass: the lit instances (one indexed draw each), the marked faces again
  * (depth EQUAL, the mark as the tint), the wire of edit modes (edges as lines, vertices
- * as squares), the overlay (triangles, lines) and the edge and vertex
- * marks as thick segments. */
+ * as squares), the overlay (triangles, lines), the edge and vertex
+ * marks as thick segments, and last the UI (gfx_draw_ui.c: no depth test,
+ * so panels show over the scene). */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -307,6 +308,7 @@ int gfx_draw_record(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_li
 	draw_face_marks(d, cmd, l, vp);
 	draw_wire(d, cmd, l, vp, t->extent);
 	draw_overlay(d, cmd, vp, t->extent);
+	gfx_draw_ui_record(d, cmd, vp, t->extent, view_index);
 	vkCmdEndRendering(cmd);
 	target_end(cmd, t);
 	return 0;

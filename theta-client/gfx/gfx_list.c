@@ -480,6 +480,7 @@ int gfx_list_build(struct gfx_list *l, const struct gfx_list_input *in)
 {
 	l->ninst = l->nmark = l->ntri = l->nline = 0;
 	l->triangles = 0;
+	l->ui = in->ui;
 	static const float clear[4] = { GFX_CLEAR_RGB, 1.0f };
 	memcpy(l->clear, clear, sizeof l->clear);
 	materials(l, in->scene);

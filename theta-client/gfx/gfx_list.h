@@ -23,6 +23,8 @@
 
 #include "sim/world.h"
 #include "th_mesh.h"
+#include "ui/ui.h"
+#include "ui/ui_font.h"
 
 struct app_scene;
 struct app_avatars;
@@ -59,6 +61,24 @@ struct gfx_overlay_vertex {
 	uint32_t rgba; /* r in the low byte */
 };
 
+/* The UI's triangles (ui/ui.h: ui_world_mesh, ui_screen_mesh) and the font
+ * atlas they sample (ui/ui_font.h), drawn after everything else in their
+ * own pipeline (ui.vert / ui.frag: alpha blended, no depth test). uv is
+ * normalised over the atlas (0..1, v down the rows); rgba is sRGB. The
+ * world mesh (metres) is drawn in every view with that view's
+ * view-projection; the screen mesh (the target's pixels, y down, z 0) on
+ * view 0 only, through an orthographic projection over the target's
+ * extent. The arrays are the caller's and must live until the frame is
+ * recorded (gfx_draw_prepare copies them). Without a font nothing of the
+ * UI is drawn. A count that is not a multiple of 3 drops the last partial
+ * triangle; past GFX_UI_VERTICES_MAX vertices a mesh is cut there. */
+#define GFX_UI_VERTICES_MAX (1u << 21)
+struct gfx_list_ui {
+	struct ui_mesh world;
+	struct ui_mesh screen;
+	const struct ui_font *font;
+};
+
 struct gfx_list {
 	struct gfx_inst *inst;
 	uint32_t ninst, cap_inst;
@@ -71,6 +91,7 @@ struct gfx_list {
 	float material[GFX_MATERIALS][4]; /* base colours, linear rgba */
 	float metallic[GFX_MATERIALS], roughness[GFX_MATERIALS];
 	float clear[4];
+	struct gfx_list_ui ui; /* the panels: gfx_list_input's, as given */
 	uint64_t triangles; /* of the instances' meshes (figures) */
 	/* Private to gfx_list.c: the world's query (SceneEntity + Transform +
 	 * MeshRef; queries belong to the world, so one list serves one world)
@@ -93,6 +114,7 @@ struct gfx_list_input {
 	bool grid;
 	float right_tip[3];                /* the right hand's tool tip (cursor, hover) */
 	bool right_valid;
+	struct gfx_list_ui ui;             /* the UI to draw last (zero: none) */
 };
 
 void gfx_list_init(struct gfx_list *l);
