@@ -5,8 +5,9 @@
  * on lavapipe with the validation layer on, like gfx.c drives them:
  * screen panels in pixels (y down) on view 0 only, world panels in both
  * eyes with each eye's view-projection, over the scene whatever its depth,
- * alpha blended in linear light; the atlas uploaded once per context and
- * again after a device-loss rebuild; goldens tests/golden/ui_*.png
+ * alpha blended in linear light, a UNORM target giving the same bytes; the
+ * atlas uploaded once per context and again after a device-loss rebuild;
+ * goldens tests/golden/ui_*.png
  * (THETA_UPDATE_GOLDENS=1 regenerates them: look at them). Not one
  * validation message is allowed. */
 #include <setjmp.h>
@@ -643,6 +644,59 @@ static void a_device_loss_rebuild_uploads_the_atlas_again(void **state)
 	ctx_close(c);
 }
 
+/* A UNORM target (the shader encodes sRGB itself): the same bytes for the
+ * opaque screen panel and its text as the headless sRGB image. */
+static void a_unorm_target_gives_the_same_panel(void **state)
+{
+	(void)state;
+	struct ctx *c = ctx_open(1);
+	screen_panel(c);
+	list_ui(c, &c->font);
+	assert_int_equal(frame(c), 0);
+	size_t sz = (size_t)W * H * 4;
+	uint8_t *srgb = malloc(sz);
+	assert_non_null(srgb);
+	memcpy(srgb, pixels(c), sz);
+
+	struct gfx_draw *d = NULL;
+	assert_int_equal(gfx_draw_create(c->vk, &(struct gfx_draw_config){ .color_format = VK_FORMAT_R8G8B8A8_UNORM },
+					 &d),
+			 0);
+	struct gfx_image img;
+	struct gfx_buffer rb;
+	assert_int_equal(gfx_image_create(c->vk, (VkExtent2D){ W, H }, VK_FORMAT_R8G8B8A8_UNORM,
+					  VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+					  VK_IMAGE_ASPECT_COLOR_BIT, &img),
+			 0);
+	assert_int_equal(gfx_buffer_create(c->vk, sz, VK_BUFFER_USAGE_TRANSFER_DST_BIT, true, &rb), 0);
+	VkCommandBuffer cmd;
+	assert_int_equal(gfx_draw_begin(d, &cmd), 0);
+	assert_int_equal(gfx_draw_prepare(d, cmd, &c->l), 0);
+	struct gfx_target t = { .image = img.image, .view = img.view, .extent = { W, H },
+				.format = VK_FORMAT_R8G8B8A8_UNORM, .initial_layout = VK_IMAGE_LAYOUT_UNDEFINED,
+				.final_layout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL };
+	assert_int_equal(gfx_draw_record(d, cmd, &c->l, &t, &c->cam, 0), 0);
+	gfx_readback_copy(cmd, img.image, (VkExtent2D){ W, H }, rb.buf, 0, 0);
+	gfx_readback_host_barrier(cmd, rb.buf);
+	assert_int_equal(gfx_draw_submit(d, cmd, VK_NULL_HANDLE, 0, VK_NULL_HANDLE), 0);
+	VkFence f = gfx_draw_last_fence(d);
+	assert_int_equal(vkWaitForFences(c->vk->device, 1, &f, VK_TRUE, UINT64_MAX), VK_SUCCESS);
+	const uint8_t *u = rb.map;
+	unsigned differ = 0;
+	for (size_t i = 0; i < sz; i++)
+		if (abs((int)u[i] - (int)srgb[i]) > 1)
+			differ++;
+	assert_int_equal(differ, 0);
+	struct gfx_draw_stats st;
+	gfx_draw_stats(d, &st);
+	assert_int_equal(st.atlas_uploads, 1); /* its own, in the same context */
+	gfx_draw_destroy(&d);
+	gfx_image_destroy(c->vk, &img);
+	gfx_buffer_destroy(c->vk, &rb);
+	free(srgb);
+	ctx_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -652,6 +706,7 @@ int main(void)
 		cmocka_unit_test(the_atlas_is_uploaded_once),
 		cmocka_unit_test(a_bad_atlas_draws_no_ui),
 		cmocka_unit_test(a_device_loss_rebuild_uploads_the_atlas_again),
+		cmocka_unit_test(a_unorm_target_gives_the_same_panel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
