@@ -40,6 +40,7 @@ struct app_nav {
 	struct app_xform xf; /* stage -> world */
 	/* private */
 	bool grabbing, wait_release, stick_armed;
+	bool anchored;              /* grab_* hold this grab's anchor (false after a hand lost tracking) */
 	struct app_xform grab_xf;   /* the transform when the grab began */
 	float grab_mid[3], grab_vec[3]; /* the hands' midpoint and left->right, stage space, then */
 };
