@@ -244,6 +244,11 @@ static void grab_rotates_about_the_vertical(void **state)
 	r.hand[INP_LEFT][1] -= 0.2f;
 	frame(&r);
 	assert_true(fabsf(yaw_of_quat(r.nav.xf.rotation) + (float)M_PI / 2) < EPS);
+	/* One hand straight above the other: no direction to turn by. */
+	memcpy(r.hand[INP_RIGHT], r.hand[INP_LEFT], sizeof r.hand[INP_LEFT]);
+	r.hand[INP_RIGHT][1] += 0.3f;
+	frame(&r);
+	assert_true(fabsf(yaw_of_quat(r.nav.xf.rotation) + (float)M_PI / 2) < EPS);
 }
 
 static void grab_scales_about_the_midpoint(void **state)
