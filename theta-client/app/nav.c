@@ -181,15 +181,19 @@ static unsigned grab_update(struct app_nav *n, const float mid[3], const float v
 			reanchor = true;
 		}
 		x.scale = s;
-	} else
+	} else {
+		x.scale = n->xf.scale; /* held where it is */
 		reanchor = true;
+	}
 
 	if (hlen(n->grab_vec) >= APP_NAV_MIN_SPAN && hlen(vec) >= APP_NAV_MIN_SPAN) {
 		float turn = yaw_of(vec) - yaw_of(n->grab_vec), q[4];
 		yaw_quat(-turn, q);
 		quat_mul(n->grab_xf.rotation, q, x.rotation);
-	} else
+	} else {
+		memcpy(x.rotation, n->xf.rotation, sizeof x.rotation);
 		reanchor = true;
+	}
 
 	float held[3];
 	app_xform_point(&n->grab_xf, n->grab_mid, held);

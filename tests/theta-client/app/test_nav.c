@@ -284,6 +284,12 @@ static void grab_scales_about_the_midpoint(void **state)
 	assert_true(fabsf(r.nav.xf.scale - 4.0f) < 1e-3f);
 	app_xform_point(&r.nav.xf, mid, w);
 	assert_near3(w, w0, EPS);
+	/* Hands closer than any span to measure: the scale holds. */
+	place_hands(&r, mid, 0.01f, 0.3f);
+	frame(&r);
+	assert_true(fabsf(r.nav.xf.scale - 4.0f) < 1e-3f);
+	app_xform_point(&r.nav.xf, mid, w);
+	assert_near3(w, w0, EPS);
 }
 
 static void scale_clamps_and_comes_back_at_once(void **state)
