@@ -5,7 +5,15 @@
  * lifecycle in gfx_xr_state.c, a stage space (local when the runtime has
  * none), one swapchain per eye, and per frame xrWaitFrame (wait_frame, the
  * loop's pacing), xrBeginFrame + xrLocateViews + acquire (begin_frame) and
- * release + xrEndFrame with one projection layer (end_frame). */
+ * release + xrEndFrame with one projection layer (end_frame).
+ *
+ * With gfx_xr_config.input (an inp_xr source) the controllers share the
+ * instance and the session (inp/inp_xr.h): bound after xrCreateInstance and
+ * after each session's space (so a device-loss rebuild rebinds to the new
+ * session), every polled event passed on, each xrWaitFrame's predicted
+ * display time and focus handed over, unbound before xrDestroySession and
+ * xrDestroyInstance. Input that fails to bind is said in one line and the
+ * headset renders without it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +28,7 @@
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_xr_state.h"
+#include "inp/inp_xr.h"
 #include "th_log.h"
 #include "th_time.h"
 
@@ -61,6 +70,7 @@ struct gfx_xr {
 	PFN_xrGetVulkanGraphicsDevice2KHR graphics_device;
 	PFN_xrCreateVulkanDeviceKHR create_vk_device;
 	struct gfx_vk_hooks hooks;
+	struct inp_source *input; /* bound to the instance (NULL: none, or binding it failed) */
 
 	struct gfx_vk *vk; /* attached */
 	XrSession session;
@@ -223,6 +233,8 @@ static void drop_session(struct gfx_xr *x)
 		memset(eye, 0, sizeof *eye);
 		eye->cfg = cfg;
 	}
+	if (x->input && x->session)
+		inp_xr_unbind_session(x->input); /* its spaces go before the session */
 	if (x->space)
 		xrDestroySpace(x->space);
 	if (x->session)
@@ -307,6 +319,8 @@ static int pump(struct gfx_xr *x)
 		int e = xr_check(r, "xrPollEvent");
 		if (e)
 			return e;
+		if (x->input)
+			inp_xr_event(x->input, &ev);
 		if (ev.type == XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED) {
 			const XrEventDataSessionStateChanged *sc = (const XrEventDataSessionStateChanged *)&ev;
 			if (sc->session != x->session || !x->session)
@@ -355,6 +369,8 @@ static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 	if (e)
 		return e;
 	x->paced = true;
+	if (x->input)
+		inp_xr_frame(x->input, 0, false); /* until this frame's wait says otherwise */
 	if (!gfx_xr_state_runs_frames(&x->st)) {
 		th_sleep_ns(GFX_XR_IDLE_WAIT_NS); /* no session running: nothing paces the loop */
 		return 0;
@@ -364,6 +380,8 @@ static int xr_wait_frame(struct gfx_backend *b, uint64_t *display_time_ns)
 	e = xr_check(xrWaitFrame(x->session, &wi, &fs), "xrWaitFrame");
 	if (e)
 		return e;
+	if (x->input)
+		inp_xr_frame(x->input, fs.predictedDisplayTime, x->st.phase == GFX_XR_FOCUSED);
 	x->fs = fs;
 	x->waited = true;
 	*display_time_ns = display_ns(&fs);
@@ -665,6 +683,14 @@ static int make_swapchain(struct gfx_xr *x, struct gfx_xr_eye *eye)
 	return 0;
 }
 
+/* The controllers on this session (a failure was said by inp_xr; the
+ * headset renders without them). */
+static void bind_input_session(struct gfx_xr *x)
+{
+	if (x->input && inp_xr_bind_session(x->input, x->session, x->space) < 0)
+		th_warn("OpenXR: the controllers are off for this session (the runtime refused their actions)");
+}
+
 static int xr_vk_config(struct gfx_backend *b, struct gfx_vk_config *c)
 {
 	c->hooks = &to_xr(b)->hooks;
@@ -689,6 +715,8 @@ static int xr_attach(struct gfx_backend *b, struct gfx_vk *vk, VkFormat *color_f
 	int e = xr_check(xrCreateSession(x->instance, &ci, &x->session), "xrCreateSession");
 	if (!e)
 		e = pick_space(x);
+	if (!e)
+		bind_input_session(x);
 	if (!e)
 		e = pick_format(x, srgb);
 	for (uint32_t i = 0; !e && i < GFX_XR_EYES; i++)
@@ -738,6 +766,8 @@ static void xr_destroy(struct gfx_backend *b)
 {
 	struct gfx_xr *x = to_xr(b);
 	xr_detach(b);
+	if (x->input)
+		inp_xr_unbind_instance(x->input);
 	if (x->instance)
 		xrDestroyInstance(x->instance);
 	free(x);
@@ -827,6 +857,10 @@ static int open_system(struct gfx_xr *x)
 
 int gfx_xr_create(const struct gfx_xr_config *c, struct gfx_backend **out)
 {
+	if (c && c->input && !inp_xr_is(c->input)) {
+		th_err("OpenXR: the input handed to the backend (%s) is not an OpenXR source", c->input->name);
+		return -EINVAL;
+	}
 	struct gfx_xr *x = calloc(1, sizeof *x);
 	if (!x)
 		return -ENOMEM;
@@ -867,6 +901,13 @@ int gfx_xr_create(const struct gfx_xr_config *c, struct gfx_backend **out)
 		xrDestroyInstance(x->instance);
 		free(x);
 		return e;
+	}
+	if (c && c->input) {
+		if (inp_xr_bind_instance(c->input, x->instance) == 0)
+			x->input = c->input;
+		else
+			th_warn("OpenXR: the controllers are off (%s refused their actions): rendering without them",
+				x->runtime);
 	}
 	th_info("OpenXR: %s, eyes %ux%u", x->runtime, x->base.width, x->base.height);
 	*out = &x->base;

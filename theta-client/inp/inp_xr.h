@@ -25,9 +25,19 @@
  * The tools never see OpenXR: they read the input state the loop also
  * writes into TrackedPose and ControllerState.
  *
+ * A profile the runtime refuses (xrSuggestInteractionProfileBindings
+ * fails) is said in one line and skipped; the others still bind. A failing
+ * call during poll is said once (again only when another call or result
+ * fails) and counted; poll then leaves the hands at rest and returns 0.
+ *
  * Haptics: inp_haptic -> xrApplyHapticFeedback (XrHapticVibration, the
- * runtime's frequency) on that hand's subaction path. */
+ * runtime's frequency; duration 0: the runtime's shortest pulse) on that
+ * hand's subaction path: 0, -EINVAL (amplitude outside [0, 1], duration past
+ * INP_XR_HAPTIC_MAX_NS), -ENOTCONN (no session), -EAGAIN (not focused: the
+ * runtime ignored it), or the call's failure. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openxr/openxr.h>
@@ -38,8 +48,31 @@
 #define INP_XR_PROFILES 5u
 extern const char *const inp_xr_profiles[INP_XR_PROFILES];
 
+/* The action set's actions (docs/input.md lists them, and its bindings
+ * table is checked against inp_xr_bindings by the tests). */
+#define INP_XR_ACTIONS 14u
+struct inp_xr_action {
+	const char *name;      /* XrActionCreateInfo.actionName */
+	const char *localized;
+	XrActionType type;
+	uint32_t button;       /* the TH_BUTTON_* a boolean action holds; 0 for the others */
+};
+extern const struct inp_xr_action inp_xr_actions[INP_XR_ACTIONS];
+struct inp_xr_binding {
+	uint8_t action;   /* index into inp_xr_actions */
+	const char *path; /* "/user/hand/left/input/x/click" */
+};
+/* Profile p's (index into inp_xr_profiles) suggested bindings; NULL and 0
+ * past the last. */
+const struct inp_xr_binding *inp_xr_bindings(unsigned profile, size_t *n);
+
+/* The longest pulse inp_haptic takes (longer: -EINVAL). */
+#define INP_XR_HAPTIC_MAX_NS (10ull * 1000 * 1000 * 1000)
+
 /* A source not bound to any instance yet (its hands stay untracked). */
 int inp_xr_create(struct inp_source **out);
+/* Whether src was made by inp_xr_create (the backend binds only those). */
+bool inp_xr_is(const struct inp_source *src);
 
 /* Sources made by inp_xr_create only. Negative errno; each OpenXR failure
  * is said in one line (th_err) naming the call and the XrResult. */
@@ -56,5 +89,6 @@ struct inp_xr_stats {
 	uint64_t profile_changes; /* INTERACTION_PROFILE_CHANGED events */
 	uint64_t haptics;        /* pulses applied */
 	uint64_t errors;         /* OpenXR calls that failed (said) */
+	uint32_t profiles_suggested; /* profiles whose bindings the runtime took */
 };
 void inp_xr_stats(struct inp_source *src, struct inp_xr_stats *out);
