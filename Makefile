@@ -246,7 +246,8 @@ test: $(SETUP_STAMP)
 # only xrNegotiateLoaderRuntimeInterface is exported; --no-undefined: a
 # dependency the runtime's sources grow on the project's libraries fails
 # here, not at the loader's dlopen).
-XRT_SRC  := $(call rwildcard,tests/xrt,xrt_*.c) theta-client/gfx/gfx_png.c
+XRT_SRC  := $(call rwildcard,tests/xrt,xrt_*.c) theta-client/gfx/gfx_png.c theta-client/inp/script.c \
+	theta-client/inp/null.c common/th_file.c
 XRT_OBJ  := $(patsubst %.c,$(B)/obj/pic/%.o,$(XRT_SRC))
 XRT_SO   := $(B)/tests/xrt/libtheta_xrt.so
 XRT_JSON := $(B)/tests/xrt/theta_xrt.json
@@ -257,7 +258,7 @@ $(B)/obj/pic/%.o: %.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (pic)")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden $(call pc_cflags,vulkan openxr libpng) \
-		-Itheta-client -Itests/xrt -c $< -o $@
+		$(INC_COMMON) -Itheta-client -Itests/xrt -c $< -o $@
 $(XRT_SO): $(XRT_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")

@@ -18,6 +18,8 @@
 #include <openxr/openxr.h>
 #include <openxr/openxr_platform.h>
 
+#include "inp/input.h"
+
 #define XRT_RUNTIME_NAME "Theta test runtime (xrt)"
 #define XRT_SYSTEM_NAME "Theta test headset"
 #define XRT_SYSTEM_ID 1u
@@ -37,6 +39,13 @@
 #define XRT_VK_DEVICES_MAX 16u
 #define XRT_FRAME_PERIOD_NS 11111111ll /* 90 Hz */
 #define XRT_WHY_MAX 256u
+#define XRT_ACTION_SETS_MAX 32u     /* live action sets per instance */
+#define XRT_ACTIONS_MAX 256u        /* live actions per instance */
+#define XRT_SUBACTIONS_MAX 4u       /* subaction paths of an action */
+#define XRT_BINDINGS_MAX 256u       /* suggested bindings per profile */
+#define XRT_PROFILES 5u             /* interaction profiles offered */
+#define XRT_HANDS 2u
+#define XRT_CLICK_THRESHOLD 0.5f    /* a boolean action bound to a value */
 
 enum xrt_kind {
 	XRT_KIND_NONE = 0,
@@ -44,6 +53,58 @@ enum xrt_kind {
 	XRT_KIND_SESSION,
 	XRT_KIND_SPACE,
 	XRT_KIND_SWAPCHAIN,
+	XRT_KIND_ACTION_SET,
+	XRT_KIND_ACTION,
+};
+
+/* Interaction profiles (xrt_profile.c): an index into the five, or these. */
+#define XRT_PROFILE_NONE (-1)    /* no controllers / XR_NULL_PATH */
+#define XRT_PROFILE_UNKNOWN (-2) /* not a profile this runtime offers */
+
+enum xrt_comp {
+	XRT_COMP_CLICK = 0,
+	XRT_COMP_TOUCH,
+	XRT_COMP_VALUE,
+	XRT_COMP_FORCE,
+	XRT_COMP_X,
+	XRT_COMP_Y,
+	XRT_COMP_POSE,
+	XRT_COMPS,
+	XRT_COMP_VECTOR = XRT_COMPS, /* x and y of an identifier, for a vector2f action */
+	XRT_COMP_HAPTIC,             /* /output/haptic */
+};
+
+/* What the scripted controller feeds an identifier. */
+enum xrt_src { XRT_SRC_NONE = 0, XRT_SRC_TRIGGER, XRT_SRC_SELECT, XRT_SRC_SQUEEZE, XRT_SRC_STICK, XRT_SRC_BUTTON, XRT_SRC_POSE };
+
+struct xrt_ident {
+	const char *name, *lname; /* "trigger", "Trigger" */
+	uint8_t hands;            /* bit 0 left, bit 1 right */
+	uint16_t comps;           /* 1 << enum xrt_comp */
+	uint8_t src;              /* enum xrt_src */
+	uint32_t button;          /* TH_BUTTON_* for XRT_SRC_BUTTON */
+	bool output;              /* under /output (haptic) */
+};
+
+struct xrt_profile {
+	const char *path, *lname;
+	const struct xrt_ident *idents;
+	uint32_t nidents;
+};
+
+/* One suggested binding: the action (handle), the hand, the identifier in
+ * its profile and the component (-1: the identifier alone). */
+struct xrt_binding {
+	uint64_t action;
+	uint8_t hand;
+	uint8_t ident;
+	int8_t comp;
+};
+
+/* One hand's scripted values, as a sync reads them. */
+struct xrt_hand_input {
+	float trigger, grip, stick[2];
+	uint32_t buttons; /* TH_BUTTON_*: held, or pressed since the sync before */
 };
 
 /* What XRT_* said, read at xrCreateInstance. */
@@ -60,6 +121,11 @@ struct xrt_config {
 	uint32_t ncapture_frames;
 	char record[512];
 	char vk_device[128];
+	int profile;                   /* XRT_PROFILE: index, or XRT_PROFILE_NONE */
+	uint64_t switch_frame;         /* XRT_PROFILE_SWITCH, 0: never */
+	int switch_profile;
+	uint64_t unfocus_from, unfocus_to; /* XRT_UNFOCUSED, 0: never */
+	char input[512];               /* XRT_INPUT */
 };
 
 /* The frame pacer: a pure function of the previous prediction and now. */
@@ -77,9 +143,55 @@ struct xrt_obj {
 };
 
 struct xrt_event {
+	XrStructureType type; /* SESSION_STATE_CHANGED or INTERACTION_PROFILE_CHANGED */
 	uint64_t session;  /* handle */
 	XrSessionState state;
 	XrTime time;
+};
+
+/* XRT_INPUT (xrt_input.c): the script's text (parsed again when a lookup
+ * goes back in time), and a replaying source for lookups by time. */
+struct xrt_script {
+	char *text;
+	size_t len;
+	size_t events;
+	uint64_t duration_ns;
+	bool has_head, has_quit;
+	uint64_t first_head_ns, quit_ns;
+	struct inp_source *pose_src; /* NULL after a failed re-parse */
+	struct inp_state pose_st;
+	uint64_t pose_t;             /* script time pose_src was polled to */
+};
+
+struct xrt_action_set {
+	struct xrt_obj base;         /* parent: the instance */
+	struct xrt_instance *inst;
+	char name[XR_MAX_ACTION_SET_NAME_SIZE];
+	char lname[XR_MAX_LOCALIZED_ACTION_SET_NAME_SIZE];
+	uint32_t priority;
+	bool ever_attached;          /* no more actions */
+	uint64_t attached_to;        /* the session's handle, 0: none */
+};
+
+/* An action's state after a sync: slot 0 left, 1 right, 2 both (no
+ * subaction path). */
+#define XRT_SLOTS 3u
+struct xrt_action_state {
+	bool active, changed, b;
+	float f;
+	XrVector2f v;
+	XrTime last_change;
+};
+
+struct xrt_action {
+	struct xrt_obj base;         /* parent: the set */
+	struct xrt_action_set *set;
+	char name[XR_MAX_ACTION_NAME_SIZE];
+	char lname[XR_MAX_LOCALIZED_ACTION_NAME_SIZE];
+	XrActionType type;
+	uint32_t nsub;
+	XrPath sub[XRT_SUBACTIONS_MAX];
+	struct xrt_action_state st[XRT_SLOTS];
 };
 
 struct xrt_session;
@@ -100,6 +212,12 @@ struct xrt_instance {
 	uint32_t npaths;
 	struct xrt_session *session;
 	uint32_t next_session_id;
+	struct xrt_script *script;  /* XRT_INPUT, NULL without */
+	struct xrt_action_set *sets[XRT_ACTION_SETS_MAX];
+	struct xrt_action *actions[XRT_ACTIONS_MAX];
+	bool any_attached;          /* no more suggested bindings */
+	struct xrt_binding *bindings[XRT_PROFILES]; /* the last suggestion per profile */
+	uint32_t nbindings[XRT_PROFILES];
 };
 
 struct xrt_session {
@@ -125,14 +243,25 @@ struct xrt_session {
 	bool frame_open;            /* begun, not ended */
 	int64_t t0;                 /* the first predicted display time */
 	uint32_t next_space_id, next_swapchain_id;
+	/* Input. */
+	bool attached;
+	int hw_profile;             /* the controllers the runtime has (XRT_PROFILE, then the switch) */
+	int profile;                /* current: hw_profile if suggested, else XRT_PROFILE_NONE */
+	struct inp_source *sync_src; /* the script replayed for xrSyncActions */
+	struct inp_state sync_st;
+	bool sync_focused;          /* the last sync was focused */
+	uint64_t syncs, focused_syncs;
+	bool script_quit;
 };
 
 struct xrt_space {
 	struct xrt_obj base;
 	struct xrt_session *s;
 	uint32_t id;
-	XrReferenceSpaceType type;
-	XrPosef pose;               /* poseInReferenceSpace */
+	XrReferenceSpaceType type;  /* 0 for an action space */
+	XrPosef pose;               /* poseInReferenceSpace / poseInActionSpace */
+	uint64_t action;            /* an action space's pose action (handle) */
+	int hand;                   /* its subaction: -1 none, 0 left, 1 right, 2 another user path */
 };
 
 struct xrt_swapchain {
@@ -221,6 +350,7 @@ XrQuaternionf xrt_quat_yaw(float yaw);
 /* Head (VIEW) in STAGE at time t, eye e in STAGE. */
 XrPosef xrt_head_pose(const struct xrt_config *cfg, int64_t t0, XrTime t);
 XrPosef xrt_eye_pose(const struct xrt_config *cfg, int64_t t0, XrTime t, uint32_t eye);
+XrPosef xrt_eye_of_head(const struct xrt_config *cfg, XrPosef head, uint32_t eye);
 /* A reference space's origin in STAGE (LOCAL is at the head at t0). */
 XrPosef xrt_space_origin(const struct xrt_config *cfg, int64_t t0, XrReferenceSpaceType type, XrTime t);
 void xrt_pacer_init(struct xrt_pacer *p, int64_t period_ns, bool unpaced);
@@ -257,6 +387,74 @@ struct xrt_instance *xrt_instance_get(XrInstance instance);
 XrResult xrt_check_system(struct xrt_instance *inst, const char *fn, XrSystemId id);
 /* Queues a state change (and records it); false when the queue is full. */
 void xrt_queue_state(struct xrt_session *s, XrSessionState st);
+/* Queues XrEventDataInteractionProfileChanged for s. */
+void xrt_queue_profile_changed(struct xrt_session *s);
+
+/* xrt_profile.c: pure tables and lookups. */
+const struct xrt_profile *xrt_profile(int index); /* NULL unless 0..XRT_PROFILES-1 */
+/* "vendor/name", "/interaction_profiles/vendor/name" or "none". */
+int xrt_profile_find(const char *name);
+const char *xrt_hand_name(int hand);
+int xrt_hand_of_path(const char *path); /* 0, 1, or -1 */
+bool xrt_top_level_path(const char *path);
+/* A binding path of profile into *b (action left 0): 0, or -1 with why. */
+int xrt_binding_parse(int profile, const char *path, struct xrt_binding *b, char *why, size_t whylen);
+/* The component an action of type reads through b, or -1 (not applicable). */
+int xrt_binding_component(int profile, const struct xrt_binding *b, XrActionType type);
+float xrt_component_read(int profile, const struct xrt_binding *b, int comp, const struct xrt_hand_input *in);
+XrVector2f xrt_component_vector(int profile, const struct xrt_binding *b, const struct xrt_hand_input *in);
+/* The full path of b's component comp (-1 or HAPTIC: the identifier's). */
+int xrt_binding_path(int profile, const struct xrt_binding *b, int comp, char *out, size_t len);
+int xrt_source_name(int profile, const char *path, XrInputSourceLocalizedNameFlags which, char *out, size_t len);
+
+/* xrt_input.c: the script and what it moves. */
+/* Loads cfg->input into inst->script: 0, or -1 with why (one line). */
+int xrt_script_open(struct xrt_instance *inst, char *why, size_t whylen);
+void xrt_script_close(struct xrt_instance *inst);
+/* Script time of XrTime t in session s (0 before t0). */
+uint64_t xrt_script_time(const struct xrt_session *s, XrTime t);
+/* The head in STAGE at t; false while the script says it is lost. */
+bool xrt_input_head(const struct xrt_session *s, XrTime t, XrPosef *out);
+/* A hand's grip (= aim) pose in STAGE at t; false while untracked. */
+bool xrt_input_hand(const struct xrt_session *s, XrTime t, int hand, XrPosef *out);
+/* The session's sync source (at xrBeginSession) and its sampling. */
+int xrt_input_session_begin(struct xrt_session *s);
+void xrt_input_session_end(struct xrt_session *s);
+void xrt_input_sample(struct xrt_session *s, XrTime t, struct xrt_hand_input in[XRT_HANDS]);
+/* After xrEndFrame's frame: the script's quit, XRT_UNFOCUSED, XRT_PROFILE_SWITCH. */
+void xrt_input_end_frame(struct xrt_session *s, uint64_t frame);
+
+/* xrt_action.c */
+XrResult xrt_CreateActionSet(XrInstance instance, const XrActionSetCreateInfo *ci, XrActionSet *out);
+XrResult xrt_DestroyActionSet(XrActionSet set);
+XrResult xrt_CreateAction(XrActionSet set, const XrActionCreateInfo *ci, XrAction *out);
+XrResult xrt_DestroyAction(XrAction action);
+XrResult xrt_SuggestInteractionProfileBindings(XrInstance instance, const XrInteractionProfileSuggestedBinding *sb);
+XrResult xrt_AttachSessionActionSets(XrSession session, const XrSessionActionSetsAttachInfo *info);
+XrResult xrt_GetCurrentInteractionProfile(XrSession session, XrPath user, XrInteractionProfileState *st);
+XrResult xrt_SyncActions(XrSession session, const XrActionsSyncInfo *info);
+XrResult xrt_GetActionStateBoolean(XrSession session, const XrActionStateGetInfo *gi, XrActionStateBoolean *st);
+XrResult xrt_GetActionStateFloat(XrSession session, const XrActionStateGetInfo *gi, XrActionStateFloat *st);
+XrResult xrt_GetActionStateVector2f(XrSession session, const XrActionStateGetInfo *gi, XrActionStateVector2f *st);
+XrResult xrt_GetActionStatePose(XrSession session, const XrActionStateGetInfo *gi, XrActionStatePose *st);
+XrResult xrt_EnumerateBoundSourcesForAction(XrSession session, const XrBoundSourcesForActionEnumerateInfo *info,
+					    uint32_t cap, uint32_t *count, XrPath *sources);
+XrResult xrt_GetInputSourceLocalizedName(XrSession session, const XrInputSourceLocalizedNameGetInfo *info,
+					 uint32_t cap, uint32_t *count, char *buf);
+XrResult xrt_ApplyHapticFeedback(XrSession session, const XrHapticActionInfo *info, const XrHapticBaseHeader *h);
+XrResult xrt_StopHapticFeedback(XrSession session, const XrHapticActionInfo *info);
+XrResult xrt_CreateActionSpace(XrSession session, const XrActionSpaceCreateInfo *ci, XrSpace *out);
+struct xrt_action *xrt_action_get(XrAction action);
+/* Frees every action set and action and the bindings (xrDestroyInstance). */
+void xrt_actions_free(struct xrt_instance *inst);
+/* The hand an action space is located by (its subaction hand, or the first
+ * bound one), or -1 when its action is not active there. */
+int xrt_action_space_hand(const struct xrt_space *sp);
+/* Re-chooses the current profile (attach, the switch); queues the event. */
+void xrt_profile_update(struct xrt_session *s);
+/* Interns a path string (the runtime's own): its XrPath, or XR_NULL_PATH when full. */
+XrPath xrt_path_intern(struct xrt_instance *inst, const char *str);
+const char *xrt_path_string(const struct xrt_instance *inst, XrPath p); /* NULL when not a path */
 
 /* xrt_vulkan.c */
 XrResult xrt_GetVulkanGraphicsRequirements2KHR(XrInstance instance, XrSystemId id,
@@ -289,8 +487,11 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 XrResult xrt_DestroySpace(XrSpace space);
 struct xrt_session *xrt_session_get(XrSession session);
 struct xrt_space *xrt_space_get(XrSpace space);
-/* A space's pose in STAGE at t. */
+/* A space's pose in STAGE at t (tracked or not). */
 XrPosef xrt_space_in_stage(const struct xrt_space *sp, XrTime t);
+/* The same, false when the space is not located (a lost head, an inactive
+ * or untracked action space). */
+bool xrt_space_locate(const struct xrt_space *sp, XrTime t, XrPosef *out);
 /* The runtime stops the session (exit requested or XRT_EXIT_AFTER). */
 void xrt_session_stop(struct xrt_session *s);
 void xrt_session_destroy(struct xrt_session *s);

@@ -114,6 +114,61 @@ static int parse_frames(struct xrt_config *cfg, const char *v, char *why, size_t
 	return 0;
 }
 
+#define XRT_PROFILES_HELP "khr/simple_controller, oculus/touch_controller, valve/index_controller, " \
+	"htc/vive_controller, microsoft/motion_controller or none"
+
+/* XRT_PROFILE, XRT_PROFILE_SWITCH, XRT_UNFOCUSED, XRT_INPUT. */
+static int read_input(struct xrt_config *cfg, char *why, size_t whylen)
+{
+	const char *v = getenv("XRT_PROFILE");
+	cfg->profile = 0; /* khr/simple_controller */
+	if (v && *v) {
+		cfg->profile = xrt_profile_find(v);
+		if (cfg->profile == XRT_PROFILE_UNKNOWN) {
+			snprintf(why, whylen, "XRT_PROFILE=%s: expected " XRT_PROFILES_HELP, v);
+			return -EINVAL;
+		}
+	}
+	if ((v = getenv("XRT_PROFILE_SWITCH")) && *v) {
+		char num[32];
+		const char *colon = strchr(v, ':');
+		size_t n = colon ? (size_t)(colon - v) : 0;
+		if (!colon || n == 0 || n >= sizeof num) {
+			snprintf(why, whylen, "XRT_PROFILE_SWITCH=%s: expected FRAME:PROFILE", v);
+			return -EINVAL;
+		}
+		memcpy(num, v, n);
+		num[n] = '\0';
+		if (parse_u64(num, &cfg->switch_frame) || cfg->switch_frame == 0) {
+			snprintf(why, whylen, "XRT_PROFILE_SWITCH=%s: '%s' is not a frame number (1 or more)", v, num);
+			return -EINVAL;
+		}
+		cfg->switch_profile = xrt_profile_find(colon + 1);
+		if (cfg->switch_profile == XRT_PROFILE_UNKNOWN) {
+			snprintf(why, whylen, "XRT_PROFILE_SWITCH=%s: the profile must be " XRT_PROFILES_HELP, v);
+			return -EINVAL;
+		}
+	}
+	if ((v = getenv("XRT_UNFOCUSED")) && *v) {
+		char from[32];
+		const char *comma = strchr(v, ',');
+		size_t n = comma ? (size_t)(comma - v) : strlen(v);
+		bool ok = n > 0 && n < sizeof from;
+		if (ok) {
+			memcpy(from, v, n);
+			from[n] = '\0';
+			ok = parse_u64(from, &cfg->unfocus_from) == 0 && cfg->unfocus_from > 0 &&
+			     (!comma || parse_u64(comma + 1, &cfg->unfocus_to) == 0) &&
+			     (cfg->unfocus_to == 0 || cfg->unfocus_to > cfg->unfocus_from);
+		}
+		if (!ok) {
+			snprintf(why, whylen, "XRT_UNFOCUSED=%s: expected FROM or FROM,TO frame numbers (0 < FROM < TO)", v);
+			return -EINVAL;
+		}
+	}
+	return copy_string("XRT_INPUT", cfg->input, sizeof cfg->input, why, whylen);
+}
+
 int xrt_config_read(struct xrt_config *cfg, char *why, size_t whylen)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -209,5 +264,5 @@ int xrt_config_read(struct xrt_config *cfg, char *why, size_t whylen)
 	v = getenv("XRT_CAPTURE_FRAMES");
 	if (parse_frames(cfg, v && *v ? v : "1", why, whylen))
 		return -EINVAL;
-	return 0;
+	return read_input(cfg, why, whylen);
 }

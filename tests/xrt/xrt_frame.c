@@ -256,6 +256,8 @@ XrResult xrt_EndFrame(XrSession session, const XrFrameEndInfo *info)
 		xrt_record(inst, "exit_after frame=%llu", (unsigned long long)frame);
 		xrt_session_stop(s);
 	}
+	if (!s->loss_pending)
+		xrt_input_end_frame(s, frame);
 	XRT_RETURN(XR_SUCCESS);
 }
 
@@ -283,12 +285,16 @@ XrResult xrt_LocateViews(XrSession session, const XrViewLocateInfo *info, XrView
 		if (views[v].type != XR_TYPE_VIEW)
 			XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE, "views[%u].type is not XR_TYPE_VIEW.",
 					    v));
-	XrPosef base = xrt_pose_inverse(xrt_space_in_stage(sp, info->displayTime));
+	XrPosef base_pose, head;
+	bool located = xrt_space_locate(sp, info->displayTime, &base_pose);
+	located &= xrt_input_head(s, info->displayTime, &head);
+	XrPosef base = xrt_pose_inverse(base_pose);
 	for (uint32_t v = 0; v < XRT_VIEWS; v++) {
-		views[v].pose = xrt_pose_mul(base, xrt_eye_pose(&inst->cfg, s->t0, info->displayTime, v));
+		views[v].pose = xrt_pose_mul(base, xrt_eye_of_head(&inst->cfg, head, v));
 		views[v].fov = (XrFovf){inst->cfg.fov[0], inst->cfg.fov[1], inst->cfg.fov[2], inst->cfg.fov[3]};
 	}
-	state->viewStateFlags = XR_VIEW_STATE_ORIENTATION_VALID_BIT | XR_VIEW_STATE_POSITION_VALID_BIT |
-				XR_VIEW_STATE_ORIENTATION_TRACKED_BIT | XR_VIEW_STATE_POSITION_TRACKED_BIT;
+	state->viewStateFlags = located ? XR_VIEW_STATE_ORIENTATION_VALID_BIT | XR_VIEW_STATE_POSITION_VALID_BIT |
+						  XR_VIEW_STATE_ORIENTATION_TRACKED_BIT | XR_VIEW_STATE_POSITION_TRACKED_BIT
+					: 0;
 	XRT_RETURN(XR_SUCCESS);
 }

@@ -57,6 +57,7 @@ XrResult xrt_EnumerateInstanceExtensionProperties(const char *layer, uint32_t ca
 
 static XrResult instance_free(struct xrt_instance *inst, XrResult r)
 {
+	xrt_script_close(inst);
 	if (inst->record)
 		fclose(inst->record);
 	free(inst->paths);
@@ -87,6 +88,11 @@ XrResult xrt_CreateInstance(const XrInstanceCreateInfo *ci, XrInstance *out)
 				strerror(errno));
 			return instance_free(inst, XR_ERROR_INITIALIZATION_FAILED);
 		}
+	}
+	if (xrt_script_open(inst, why, sizeof why)) {
+		fprintf(stderr, "theta test runtime: %s\n", why);
+		xrt_record(inst, "error fn=%s result=XR_ERROR_INITIALIZATION_FAILED why=%s", fn, why);
+		return instance_free(inst, XR_ERROR_INITIALIZATION_FAILED);
 	}
 	XrResult r = XR_SUCCESS;
 	if (ci->type != XR_TYPE_INSTANCE_CREATE_INFO)
@@ -141,6 +147,7 @@ XrResult xrt_DestroyInstance(XrInstance instance)
 	XRT_ENTER_HANDLE(struct xrt_instance, inst, xrt_instance_get, instance)
 	if (inst->session)
 		xrt_session_destroy(inst->session);
+	xrt_actions_free(inst);
 	xrt_record(inst, "destroy_instance");
 	xrt_handle_remove(&inst->base);
 	if (xrt_last_instance() == inst)
@@ -176,8 +183,14 @@ XrResult xrt_PollEvent(XrInstance instance, XrEventDataBuffer *ev)
 	struct xrt_event e = inst->events[inst->ev_head];
 	inst->ev_head = (inst->ev_head + 1) % XRT_EVENTS_MAX;
 	inst->ev_count--;
-	XrEventDataSessionStateChanged *sc = (XrEventDataSessionStateChanged *)ev;
 	memset(ev, 0, sizeof *ev);
+	if (e.type == XR_TYPE_EVENT_DATA_INTERACTION_PROFILE_CHANGED) {
+		XrEventDataInteractionProfileChanged *pc = (XrEventDataInteractionProfileChanged *)ev;
+		pc->type = XR_TYPE_EVENT_DATA_INTERACTION_PROFILE_CHANGED;
+		pc->session = (XrSession)(uintptr_t)e.session;
+		XRT_RETURN(XR_SUCCESS);
+	}
+	XrEventDataSessionStateChanged *sc = (XrEventDataSessionStateChanged *)ev;
 	sc->type = XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED;
 	sc->session = (XrSession)(uintptr_t)e.session;
 	sc->state = e.state;
@@ -185,20 +198,31 @@ XrResult xrt_PollEvent(XrInstance instance, XrEventDataBuffer *ev)
 	XRT_RETURN(XR_SUCCESS);
 }
 
-void xrt_queue_state(struct xrt_session *s, XrSessionState st)
+static void queue_event(struct xrt_session *s, XrStructureType type, XrSessionState st)
 {
 	struct xrt_instance *inst = s->inst;
-	s->state = st;
-	xrt_record(inst, "state id=%u to=%s", s->id, xrt_state_name(st));
 	if (inst->ev_count == XRT_EVENTS_MAX) {
 		inst->ev_overflow = true;
 		return;
 	}
 	struct xrt_event *e = &inst->events[(inst->ev_head + inst->ev_count) % XRT_EVENTS_MAX];
+	e->type = type;
 	e->session = s->base.handle;
 	e->state = st;
 	e->time = xrt_now_ns();
 	inst->ev_count++;
+}
+
+void xrt_queue_state(struct xrt_session *s, XrSessionState st)
+{
+	s->state = st;
+	xrt_record(s->inst, "state id=%u to=%s", s->id, xrt_state_name(st));
+	queue_event(s, XR_TYPE_EVENT_DATA_SESSION_STATE_CHANGED, st);
+}
+
+void xrt_queue_profile_changed(struct xrt_session *s)
+{
+	queue_event(s, XR_TYPE_EVENT_DATA_INTERACTION_PROFILE_CHANGED, XR_SESSION_STATE_UNKNOWN);
 }
 
 XrResult xrt_ResultToString(XrInstance instance, XrResult value, char buffer[XR_MAX_RESULT_STRING_SIZE])
@@ -397,16 +421,10 @@ XrResult xrt_StringToPath(XrInstance instance, const char *str, XrPath *path)
 	if (!path_ok(str))
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_PATH_FORMAT_INVALID, "'%.64s' is not a well-formed path.",
 				    str));
-	for (uint32_t i = 0; i < inst->npaths; i++) {
-		if (strcmp(inst->paths[i], str) == 0) {
-			*path = i + 1;
-			XRT_RETURN(XR_SUCCESS);
-		}
-	}
-	if (inst->npaths == XRT_PATHS_MAX)
+	XrPath p = xrt_path_intern(inst, str);
+	if (p == XR_NULL_PATH)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_PATH_COUNT_EXCEEDED, "more than %u paths.", XRT_PATHS_MAX));
-	snprintf(inst->paths[inst->npaths], XR_MAX_PATH_LENGTH, "%s", str);
-	*path = ++inst->npaths;
+	*path = p;
 	XRT_RETURN(XR_SUCCESS);
 }
 

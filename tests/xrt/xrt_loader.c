@@ -1,10 +1,7 @@
 /* What the Khronos loader sees: xrNegotiateLoaderRuntimeInterface (the only
  * exported symbol) and the xrGetInstanceProcAddr it returns, which answers
- * every core OpenXR 1.0 function: the 1.0.20 loader fills its dispatch
- * table with them and calls through it without checking for NULL, so the
- * core functions this runtime does not implement (input, a later issue)
- * get a function that records the call and returns
- * XR_ERROR_FUNCTION_UNSUPPORTED. */
+ * every core OpenXR 1.0 function (the 1.0.20 loader fills its dispatch
+ * table with them and calls through it without checking for NULL). */
 #include <string.h>
 
 #include "xrt.h"
@@ -37,53 +34,6 @@ struct xrt_negotiate_runtime_request {
 	XrVersion runtime_api_version;
 	PFN_xrGetInstanceProcAddr get_instance_proc_addr;
 };
-
-/* The input functions check their handle like the rest (a session or an
- * instance that is not live is XR_ERROR_HANDLE_INVALID; so is every action
- * set and action, since this runtime never makes one), record the call,
- * and return XR_ERROR_FUNCTION_UNSUPPORTED. */
-static XrResult xrt_unsupported(uint64_t handle, enum xrt_kind kind, const char *name)
-{
-	xrt_lock();
-	struct xrt_instance *inst = NULL;
-	struct xrt_obj *o = kind == XRT_KIND_NONE ? NULL : xrt_handle_get(handle, kind);
-	if (o && kind == XRT_KIND_SESSION)
-		inst = ((struct xrt_session *)o)->inst;
-	else if (o)
-		inst = (struct xrt_instance *)o;
-	xrt_record(inst ? inst : xrt_last_instance(), "unsupported fn=%s", name);
-	xrt_unlock();
-	return o ? XR_ERROR_FUNCTION_UNSUPPORTED : XR_ERROR_HANDLE_INVALID;
-}
-
-#define XRT_UNSUPPORTED(name, kind, params) \
-	static XrResult XRAPI_CALL xrt_##name params { return xrt_unsupported((uint64_t)(uintptr_t)a, kind, "xr" #name); }
-
-#define S XRT_KIND_SESSION
-#define I XRT_KIND_INSTANCE
-#define A XRT_KIND_NONE /* an action set or action: none exist */
-XRT_UNSUPPORTED(CreateActionSpace, S, (XrSession a, const XrActionSpaceCreateInfo *b, XrSpace *c))
-XRT_UNSUPPORTED(CreateActionSet, I, (XrInstance a, const XrActionSetCreateInfo *b, XrActionSet *c))
-XRT_UNSUPPORTED(DestroyActionSet, A, (XrActionSet a))
-XRT_UNSUPPORTED(CreateAction, A, (XrActionSet a, const XrActionCreateInfo *b, XrAction *c))
-XRT_UNSUPPORTED(DestroyAction, A, (XrAction a))
-XRT_UNSUPPORTED(SuggestInteractionProfileBindings, I, (XrInstance a, const XrInteractionProfileSuggestedBinding *b))
-XRT_UNSUPPORTED(AttachSessionActionSets, S, (XrSession a, const XrSessionActionSetsAttachInfo *b))
-XRT_UNSUPPORTED(GetCurrentInteractionProfile, S, (XrSession a, XrPath b, XrInteractionProfileState *c))
-XRT_UNSUPPORTED(GetActionStateBoolean, S, (XrSession a, const XrActionStateGetInfo *b, XrActionStateBoolean *c))
-XRT_UNSUPPORTED(GetActionStateFloat, S, (XrSession a, const XrActionStateGetInfo *b, XrActionStateFloat *c))
-XRT_UNSUPPORTED(GetActionStateVector2f, S, (XrSession a, const XrActionStateGetInfo *b, XrActionStateVector2f *c))
-XRT_UNSUPPORTED(GetActionStatePose, S, (XrSession a, const XrActionStateGetInfo *b, XrActionStatePose *c))
-XRT_UNSUPPORTED(SyncActions, S, (XrSession a, const XrActionsSyncInfo *b))
-XRT_UNSUPPORTED(EnumerateBoundSourcesForAction, S,
-		(XrSession a, const XrBoundSourcesForActionEnumerateInfo *b, uint32_t c, uint32_t *d, XrPath *e))
-XRT_UNSUPPORTED(GetInputSourceLocalizedName, S,
-		(XrSession a, const XrInputSourceLocalizedNameGetInfo *b, uint32_t c, uint32_t *d, char *e))
-XRT_UNSUPPORTED(ApplyHapticFeedback, S, (XrSession a, const XrHapticActionInfo *b, const XrHapticBaseHeader *c))
-XRT_UNSUPPORTED(StopHapticFeedback, S, (XrSession a, const XrHapticActionInfo *b))
-#undef S
-#undef I
-#undef A
 
 static XrResult XRAPI_CALL xrt_GetInstanceProcAddr(XrInstance instance, const char *name, PFN_xrVoidFunction *fn);
 

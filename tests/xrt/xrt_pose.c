@@ -68,11 +68,16 @@ XrPosef xrt_head_pose(const struct xrt_config *cfg, int64_t t0, XrTime t)
 	return p;
 }
 
-XrPosef xrt_eye_pose(const struct xrt_config *cfg, int64_t t0, XrTime t, uint32_t eye)
+XrPosef xrt_eye_of_head(const struct xrt_config *cfg, XrPosef head, uint32_t eye)
 {
 	XrPosef off = xrt_pose_identity();
 	off.position.x = (eye == 0 ? -0.5f : 0.5f) * cfg->ipd;
-	return xrt_pose_mul(xrt_head_pose(cfg, t0, t), off);
+	return xrt_pose_mul(head, off);
+}
+
+XrPosef xrt_eye_pose(const struct xrt_config *cfg, int64_t t0, XrTime t, uint32_t eye)
+{
+	return xrt_eye_of_head(cfg, xrt_head_pose(cfg, t0, t), eye);
 }
 
 XrPosef xrt_space_origin(const struct xrt_config *cfg, int64_t t0, XrReferenceSpaceType type, XrTime t)

@@ -1,5 +1,6 @@
 /* Sessions (create, begin, request exit, end, destroy and the state events
  * they queue) and reference spaces. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,9 @@ XrResult xrt_CreateSession(XrInstance instance, const XrSessionCreateInfo *ci, X
 		XRT_RETURN(XR_ERROR_LIMIT_REACHED);
 	}
 	xrt_pacer_init(&s->pacer, XRT_FRAME_PERIOD_NS, inst->cfg.unpaced);
+	s->hw_profile = inst->cfg.profile;
+	s->profile = XRT_PROFILE_NONE;
+	inp_state_init(&s->sync_st);
 	s->id = ++inst->next_session_id;
 	inst->session = s;
 	xrt_record(inst, "session id=%u", s->id);
@@ -100,6 +104,9 @@ void xrt_session_destroy(struct xrt_session *s)
 		free(o);
 	}
 	xrt_vk_session_fini(s);
+	xrt_input_session_end(s);
+	xrt_record(s->inst, "syncs id=%u count=%llu focused=%llu", s->id, (unsigned long long)s->syncs,
+		   (unsigned long long)s->focused_syncs);
 	xrt_record(s->inst,
 		   "destroy_session id=%u waited=%llu begun=%llu ended=%llu discarded=%llu errors=%llu", s->id,
 		   (unsigned long long)s->waited, (unsigned long long)s->begun, (unsigned long long)s->ended,
@@ -150,7 +157,10 @@ XrResult xrt_BeginSession(XrSession session, const XrSessionBeginInfo *info)
 	s->frame_open = false;
 	s->waited = s->begun = s->ended = s->discarded = 0;
 	s->t0 = 0;
+	s->script_quit = false;
 	xrt_pacer_init(&s->pacer, XRT_FRAME_PERIOD_NS, inst->cfg.unpaced);
+	if (xrt_input_session_begin(s) < 0)
+		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_RUNTIME_FAILURE, "out of memory replaying XRT_INPUT."));
 	xrt_record(inst, "begin_session id=%u config=PRIMARY_STEREO", s->id);
 	xrt_queue_state(s, XR_SESSION_STATE_SYNCHRONIZED);
 	XRT_RETURN(XR_SUCCESS);
@@ -265,9 +275,37 @@ XrResult xrt_GetReferenceSpaceBoundsRect(XrSession session, XrReferenceSpaceType
 	XRT_RETURN(XR_SPACE_BOUNDS_UNAVAILABLE);
 }
 
+bool xrt_space_locate(const struct xrt_space *sp, XrTime t, XrPosef *out)
+{
+	const struct xrt_session *s = sp->s;
+	XrPosef origin = xrt_pose_identity();
+	bool located = true;
+	if (sp->type == XR_REFERENCE_SPACE_TYPE_VIEW) {
+		located = xrt_input_head(s, t, &origin);
+	} else if (sp->type == XR_REFERENCE_SPACE_TYPE_LOCAL) {
+		/* LOCAL: the head's position and yaw at t0 (script time 0). */
+		const struct xrt_script *sc = s->inst->script;
+		if (sc && sc->has_head && sc->first_head_ns == 0) {
+			xrt_input_head(s, s->t0 > 0 ? s->t0 : t, &origin);
+			XrQuaternionf q = origin.orientation;
+			float yaw = atan2f(2.0f * (q.w * q.y + q.x * q.z), 1.0f - 2.0f * (q.x * q.x + q.y * q.y));
+			origin.orientation = xrt_quat_yaw(yaw);
+		} else {
+			origin = xrt_space_origin(&s->inst->cfg, s->t0, sp->type, t);
+		}
+	} else if (sp->type == 0) {
+		int h = xrt_action_space_hand(sp);
+		located = h >= 0 && xrt_input_hand(s, t, h, &origin);
+	}
+	*out = xrt_pose_mul(origin, sp->pose);
+	return located;
+}
+
 XrPosef xrt_space_in_stage(const struct xrt_space *sp, XrTime t)
 {
-	return xrt_pose_mul(xrt_space_origin(&sp->s->inst->cfg, sp->s->t0, sp->type, t), sp->pose);
+	XrPosef p;
+	xrt_space_locate(sp, t, &p);
+	return p;
 }
 
 XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocation *loc)
@@ -288,9 +326,14 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 				    "location is NULL or not XR_TYPE_SPACE_LOCATION."));
 	if (time <= 0)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_TIME_INVALID, "time %lld is not a time.", (long long)time));
-	loc->pose = xrt_pose_mul(xrt_pose_inverse(xrt_space_in_stage(bs, time)), xrt_space_in_stage(sp, time));
-	loc->locationFlags = XR_SPACE_LOCATION_ORIENTATION_VALID_BIT | XR_SPACE_LOCATION_POSITION_VALID_BIT |
-			     XR_SPACE_LOCATION_ORIENTATION_TRACKED_BIT | XR_SPACE_LOCATION_POSITION_TRACKED_BIT;
+	XrPosef a, b;
+	bool located = xrt_space_locate(sp, time, &a);
+	located &= xrt_space_locate(bs, time, &b);
+	loc->pose = located ? xrt_pose_mul(xrt_pose_inverse(b), a) : xrt_pose_identity();
+	loc->locationFlags = located ? XR_SPACE_LOCATION_ORIENTATION_VALID_BIT | XR_SPACE_LOCATION_POSITION_VALID_BIT |
+					       XR_SPACE_LOCATION_ORIENTATION_TRACKED_BIT |
+					       XR_SPACE_LOCATION_POSITION_TRACKED_BIT
+				     : 0;
 	for (XrBaseOutStructure *n = loc->next; n; n = n->next) {
 		if (n->type == XR_TYPE_SPACE_VELOCITY) {
 			XrSpaceVelocity *v = (XrSpaceVelocity *)n;

@@ -1,0 +1,203 @@
+/* The scripted controllers and head (XRT_INPUT, a theta-script replayed by
+ * the client's own parser and source, theta-client/inp/script.c): poses by
+ * time for xrLocateSpace / xrLocateViews, values and buttons for
+ * xrSyncActions, and what happens after a frame (the script's quit,
+ * XRT_UNFOCUSED, XRT_PROFILE_SWITCH). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inp/script.h"
+#include "th_file.h"
+#include "xrt.h"
+
+/* Without a script the hands rest here (STAGE, metres). */
+#define XRT_REST_HAND_X 0.2f
+#define XRT_REST_HAND_Y 1.2f
+#define XRT_REST_HAND_Z (-0.3f)
+
+static int source_from_text(const struct xrt_script *sc, struct inp_source **out, struct inp_script_error *err)
+{
+	struct inp_script *parsed;
+	int r = inp_script_parse(sc->text, sc->len, &parsed, err);
+	if (r < 0)
+		return r;
+	return inp_script_source_create(parsed, out);
+}
+
+int xrt_script_open(struct xrt_instance *inst, char *why, size_t whylen)
+{
+	const char *path = inst->cfg.input;
+	if (!path[0])
+		return 0;
+	struct xrt_script *sc = calloc(1, sizeof *sc);
+	if (!sc) {
+		snprintf(why, whylen, "XRT_INPUT=%s: out of memory", path);
+		return -1;
+	}
+	int r = th_file_read(path, INP_SCRIPT_MAX_BYTES, &sc->text, &sc->len);
+	if (r < 0) {
+		snprintf(why, whylen, "XRT_INPUT=%s: cannot read it: %s", path,
+			 r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+		free(sc);
+		return -1;
+	}
+	struct inp_script *parsed;
+	struct inp_script_error err;
+	r = inp_script_parse(sc->text, sc->len, &parsed, &err);
+	if (r < 0) {
+		char msg[XRT_WHY_MAX];
+		if (r == -EBADMSG)
+			inp_script_error_format(&err, msg, sizeof msg);
+		else
+			snprintf(msg, sizeof msg, "%s", strerror(-r));
+		snprintf(why, whylen, "XRT_INPUT=%s: %s", path, msg);
+		free(sc->text);
+		free(sc);
+		return -1;
+	}
+	sc->events = inp_script_count(parsed);
+	sc->duration_ns = inp_script_duration_ns(parsed);
+	for (size_t i = 0; i < sc->events; i++) {
+		const struct inp_script_event *ev = inp_script_event(parsed, i);
+		if (ev->kind == INP_EV_QUIT && !sc->has_quit) {
+			sc->has_quit = true;
+			sc->quit_ns = ev->time_ns;
+		} else if (ev->kind != INP_EV_QUIT && ev->target == INP_TARGET_HEAD && !sc->has_head) {
+			sc->has_head = true;
+			sc->first_head_ns = ev->time_ns;
+		}
+	}
+	if (inp_script_source_create(parsed, &sc->pose_src) < 0) {
+		snprintf(why, whylen, "XRT_INPUT=%s: out of memory", path);
+		free(sc->text);
+		free(sc);
+		return -1;
+	}
+	inp_state_init(&sc->pose_st);
+	inst->script = sc;
+	xrt_record(inst, "script path=%s events=%zu duration_ns=%llu", path, sc->events,
+		   (unsigned long long)sc->duration_ns);
+	return 0;
+}
+
+void xrt_script_close(struct xrt_instance *inst)
+{
+	struct xrt_script *sc = inst->script;
+	if (!sc)
+		return;
+	inp_destroy(&sc->pose_src);
+	free(sc->text);
+	free(sc);
+	inst->script = NULL;
+}
+
+uint64_t xrt_script_time(const struct xrt_session *s, XrTime t)
+{
+	return s->t0 > 0 && t > s->t0 ? (uint64_t)(t - s->t0) : 0;
+}
+
+/* The script's state at script time st (re-parsed when st goes back). */
+static const struct inp_state *pose_state(struct xrt_script *sc, uint64_t st)
+{
+	if (sc->pose_src && st < sc->pose_t)
+		inp_destroy(&sc->pose_src);
+	if (!sc->pose_src) {
+		inp_state_init(&sc->pose_st);
+		sc->pose_t = 0;
+		if (source_from_text(sc, &sc->pose_src, NULL) < 0)
+			return NULL;
+	}
+	inp_poll(sc->pose_src, st, &sc->pose_st);
+	sc->pose_t = st;
+	return &sc->pose_st;
+}
+
+static XrPosef pose_of(const struct inp_pose *p)
+{
+	XrPosef o;
+	o.position = (XrVector3f){p->position[0], p->position[1], p->position[2]};
+	o.orientation = (XrQuaternionf){p->rotation[0], p->rotation[1], p->rotation[2], p->rotation[3]};
+	return o;
+}
+
+bool xrt_input_head(const struct xrt_session *s, XrTime t, XrPosef *out)
+{
+	struct xrt_script *sc = s->inst->script;
+	uint64_t st = xrt_script_time(s, t);
+	if (!sc || !sc->has_head || st < sc->first_head_ns) {
+		*out = xrt_head_pose(&s->inst->cfg, s->t0, t);
+		return true;
+	}
+	const struct inp_state *ps = pose_state(sc, st);
+	if (!ps) {
+		*out = xrt_head_pose(&s->inst->cfg, s->t0, t);
+		return false;
+	}
+	*out = pose_of(&ps->head);
+	return ps->head.valid;
+}
+
+bool xrt_input_hand(const struct xrt_session *s, XrTime t, int hand, XrPosef *out)
+{
+	struct xrt_script *sc = s->inst->script;
+	*out = xrt_pose_identity();
+	if (!sc) {
+		out->position = (XrVector3f){hand ? XRT_REST_HAND_X : -XRT_REST_HAND_X, XRT_REST_HAND_Y, XRT_REST_HAND_Z};
+		return true;
+	}
+	const struct inp_state *ps = pose_state(sc, xrt_script_time(s, t));
+	if (!ps)
+		return false;
+	*out = pose_of(&ps->hand[hand].pose);
+	return ps->hand[hand].pose.valid;
+}
+
+int xrt_input_session_begin(struct xrt_session *s)
+{
+	inp_destroy(&s->sync_src);
+	inp_state_init(&s->sync_st);
+	if (!s->inst->script)
+		return 0;
+	return source_from_text(s->inst->script, &s->sync_src, NULL);
+}
+
+void xrt_input_session_end(struct xrt_session *s) { inp_destroy(&s->sync_src); }
+
+void xrt_input_sample(struct xrt_session *s, XrTime t, struct xrt_hand_input in[XRT_HANDS])
+{
+	memset(in, 0, XRT_HANDS * sizeof in[0]);
+	if (!s->sync_src)
+		return;
+	inp_poll(s->sync_src, xrt_script_time(s, t), &s->sync_st);
+	for (uint32_t h = 0; h < XRT_HANDS; h++) {
+		const struct inp_controller *c = &s->sync_st.hand[h];
+		in[h].trigger = c->trigger;
+		in[h].grip = c->grip;
+		in[h].stick[0] = c->thumbstick[0];
+		in[h].stick[1] = c->thumbstick[1];
+		/* A press released again before this sync still shows once. */
+		in[h].buttons = c->buttons | c->pressed;
+	}
+}
+
+void xrt_input_end_frame(struct xrt_session *s, uint64_t frame)
+{
+	struct xrt_instance *inst = s->inst;
+	const struct xrt_config *cfg = &inst->cfg;
+	struct xrt_script *sc = inst->script;
+	if (sc && sc->has_quit && !s->script_quit &&
+	    xrt_script_time(s, s->pacer.last_display_ns) >= sc->quit_ns) {
+		s->script_quit = true;
+		xrt_record(inst, "script_quit frame=%llu", (unsigned long long)frame);
+		xrt_session_stop(s);
+	}
+	if (cfg->unfocus_from && frame == cfg->unfocus_from && s->state == XR_SESSION_STATE_FOCUSED)
+		xrt_queue_state(s, XR_SESSION_STATE_VISIBLE);
+	if (cfg->unfocus_to && frame == cfg->unfocus_to && s->state == XR_SESSION_STATE_VISIBLE)
+		xrt_queue_state(s, XR_SESSION_STATE_FOCUSED);
+	if (cfg->switch_frame && frame == cfg->switch_frame) {
+		s->hw_profile = cfg->switch_profile;
+		xrt_profile_update(s);
+	}
+}
