@@ -63,57 +63,80 @@ static void place_px(struct ui_pane *p, float x, float y)
 	p->placed = true;
 }
 
-/* The headset: tools, colours and history side by side above the left
- * grip, facing the head (upright, turned about the vertical only); the
- * inspector to the right and below the gaze, the overlay above it, both
- * UI_HEAD_DIST in front of the head (its heading, level). */
+static void unit3(float v[3])
+{
+	float l = sqrtf(dot3(v, v));
+	if (l > 0)
+		for (int k = 0; k < 3; k++)
+			v[k] /= l;
+}
+
+/* The headset: tools and colours side by side above the left grip, tilted
+ * to face the head (their rows level); history, inspector and overlay
+ * UI_HEAD_DIST in front of the head along its level heading, upright:
+ * history left and below the gaze, the inspector right and below, the
+ * overlay above (docs/ui.md, "Layout"). */
 static void place_headset(struct ui *u, const struct inp_state *in)
 {
 	const float *head = in->head.position;
-	const float s = UI_M_PER_PX;
-	const float down[3] = { 0, -1, 0 };
 	const struct inp_pose *grip = &in->hand[INP_LEFT].pose;
 	if (grip->valid) {
+		const float s = UI_M_PER_PX_HAND;
 		const float *a = grip->position;
-		float n[3], right[3];
-		level((const float[3]){ head[0] - a[0], 0, head[2] - a[2] }, (const float[3]){ 0, 0, 1 }, n);
-		cross3(up_axis, n, right);
-		static const int row[] = { UI_PANEL_TOOLS, UI_PANEL_COLOURS, UI_PANEL_HISTORY };
-		float w = 2 * UI_PANEL_GAP, h = 0;
-		for (unsigned i = 0; i < 3; i++) {
+		static const int row[] = { UI_PANEL_TOOLS, UI_PANEL_COLOURS };
+		float w = UI_PANEL_GAP, h = 0;
+		for (unsigned i = 0; i < 2; i++) {
 			w += u->pane[row[i]].w;
 			h = fmaxf(h, u->pane[row[i]].h);
 		}
+		/* The middle of the row's bottom edge, and the way to the head. */
+		float b[3] = { a[0], a[1] + UI_HAND_LIFT, a[2] };
+		float n[3] = { head[0] - b[0], head[1] - (b[1] + h * s / 2), head[2] - b[2] }, right[3], pup[3], down[3];
+		float lvl[3];
+		level(n, (const float[3]){ 0, 0, 1 }, lvl);
+		cross3(up_axis, lvl, right);
+		if (!(dot3(n, n) > 1e-8f))
+			memcpy(n, lvl, sizeof n);
+		unit3(n);
+		cross3(n, right, pup);
+		unit3(pup);
+		for (int k = 0; k < 3; k++)
+			down[k] = -pup[k];
 		float x = -w / 2;
-		for (unsigned i = 0; i < 3; i++) {
+		for (unsigned i = 0; i < 2; i++) {
 			struct ui_pane *p = &u->pane[row[i]];
 			float c[3];
 			for (int k = 0; k < 3; k++)
-				c[k] = a[k] + up_axis[k] * (UI_HAND_LIFT + h * s) + right[k] * x * s;
+				c[k] = b[k] + pup[k] * h * s + right[k] * x * s;
 			if (u->visible[row[i]])
 				place_world(p, c, right, down, s);
 			x += p->w + UI_PANEL_GAP;
 		}
 	}
+	const float s = UI_M_PER_PX_HEAD;
+	const float down[3] = { 0, -1, 0 };
 	float fwd[3], f[3], right[3];
 	edit_quat_rotate(in->head.rotation, (const float[3]){ 0, 0, -1 }, fwd);
 	level(fwd, (const float[3]){ 0, 0, -1 }, f);
 	cross3(f, up_axis, right);
+	/* Each panel's centre across, and its top edge (below the gaze) or
+	 * bottom edge (above it) up from the eyes. */
 	struct {
 		int which;
-		float right, up;
+		float across, edge;
+		bool below;
 	} const at[] = {
-		{ UI_PANEL_INSPECTOR, UI_INSPECTOR_RIGHT, -UI_INSPECTOR_DOWN },
-		{ UI_PANEL_OVERLAY, 0, UI_OVERLAY_UP },
+		{ UI_PANEL_HISTORY, -UI_HEAD_SIDE, -UI_HEAD_BELOW, true },
+		{ UI_PANEL_INSPECTOR, UI_HEAD_SIDE, -UI_HEAD_BELOW, true },
+		{ UI_PANEL_OVERLAY, 0, UI_HEAD_ABOVE, false },
 	};
 	for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
 		struct ui_pane *p = &u->pane[at[i].which];
 		if (!u->visible[at[i].which])
 			continue;
-		float c[3];
+		float top = at[i].below ? at[i].edge : at[i].edge + p->h * s, c[3];
 		for (int k = 0; k < 3; k++)
-			c[k] = head[k] + f[k] * UI_HEAD_DIST + right[k] * (at[i].right - p->w * s / 2) +
-			       up_axis[k] * (at[i].up + p->h * s / 2);
+			c[k] = head[k] + f[k] * UI_HEAD_DIST + right[k] * (at[i].across - p->w * s / 2) + up_axis[k] * top;
 		place_world(p, c, right, down, s);
 	}
 }

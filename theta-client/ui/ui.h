@@ -16,8 +16,8 @@
  * font rasterised by FreeType at build time, ui_font.h), which the renderer
  * draws last, without depth test, alpha blended.
  *
- * In the headset (desktop false) the tools, colours and history panels
- * float above the left controller (its grip pose, facing the head); the
+ * In the headset (desktop false) the tools and colours panels float above
+ * the left controller (its grip pose, facing the head); the history, the
  * inspector and the overlay in front of the head; they are hit by the right
  * controller's aim ray and the trigger presses what it hits. On the desktop
  * (desktop true) the same panels are laid out in window pixels (tools and

@@ -22,12 +22,13 @@
 #define UI_PANEL_GAP 12.0f      /* between neighbouring panels */
 
 /* Headset placement (docs/ui.md, "Layout"). */
-#define UI_M_PER_PX 0.0006f    /* metres per panel pixel: the 16 px font is 1 cm tall */
+#define UI_M_PER_PX_HAND 0.0005f /* metres per panel pixel on the hand: the 16 px font 8 mm tall */
+#define UI_M_PER_PX_HEAD 0.0007f /* in front of the head (farther: the same angle, about 1 degree) */
 #define UI_HAND_LIFT 0.06f     /* the hand panels' bottom edge above the left grip, metres */
-#define UI_HEAD_DIST 0.7f      /* the inspector and overlay in front of the head */
-#define UI_INSPECTOR_RIGHT 0.22f
-#define UI_INSPECTOR_DOWN 0.12f
-#define UI_OVERLAY_UP 0.16f
+#define UI_HEAD_DIST 0.7f      /* history, inspector and overlay in front of the head */
+#define UI_HEAD_SIDE 0.2f      /* history's centre left of the gaze, the inspector's right */
+#define UI_HEAD_BELOW 0.08f    /* their top edges below the eyes */
+#define UI_HEAD_ABOVE 0.12f    /* the overlay's bottom edge above them */
 #define UI_RAY_MAX 10.0f       /* metres: panels farther along the ray are not hit */
 #define UI_DOT 8.0f            /* the ray's dot on a panel, panel pixels */
 /* Desktop placement: window pixels from its edges. */

@@ -38,6 +38,15 @@ static float button_h(const struct ui_font *f)
 	return (float)f->line_height + 8;
 }
 
+/* A string's length after appending what snprintf said it wrote (k) into
+ * a buffer of cap bytes: truncation stops at the end. */
+static size_t advance(size_t len, int k, size_t cap)
+{
+	if (k < 0)
+		return len;
+	return len + (size_t)k >= cap ? cap - 1 : len + (size_t)k;
+}
+
 static void text_line(struct ui_pane *p, const char *s)
 {
 	size_t len = strlen(s);
@@ -143,10 +152,13 @@ static void button_line(struct ui_pane *p, const struct ui_item *const *b, unsig
 	char line[2 * UI_LABEL_MAX + 16];
 	size_t len = 0;
 	line[0] = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (b[i])
-			len += (size_t)snprintf(line + len, sizeof line - len, "%s[%s%s]", len ? " " : "",
-						b[i]->lit ? "*" : "", b[i]->label);
+	for (unsigned i = 0; i < n && len < sizeof line - 1; i++) {
+		if (!b[i])
+			continue;
+		int k = snprintf(line + len, sizeof line - len, "%s[%s%s]", len ? " " : "", b[i]->lit ? "*" : "",
+				 b[i]->label);
+		len = advance(len, k, sizeof line);
+	}
 	text_line(p, line);
 }
 
@@ -202,8 +214,9 @@ static void colours(struct ui *u, const struct edit *ed)
 			it->rgba = ui_rgba(srgb8(pe->rgba[0]), srgb8(pe->rgba[1]), srgb8(pe->rgba[2]),
 					   (unsigned)lrintf(fmaxf(pe->rgba[3], 0.5f) * 255));
 			snprintf(it->label, sizeof it->label, "%s", pe->name);
-			len += (size_t)snprintf(line + len, sizeof line - len, "%s%s%s%s", c ? " " : "",
-						it->lit ? "[*" : "[", pe->name, "]");
+			int k = snprintf(line + len, sizeof line - len, "%s%s%s]", c ? " " : "", it->lit ? "[*" : "[",
+					 pe->name);
+			len = advance(len, k, sizeof line);
 		}
 		if (c == UI_SWATCH_COLUMNS - 1 || s == EDIT_PALETTE_SLOTS - 1) {
 			text_line(l.p, line);
@@ -360,9 +373,11 @@ static void overlay(struct ui *u, const struct ui_status *st)
 	size_t len = 0;
 	unsigned ns = st->nspeaking < UI_SPEAKERS_MAX ? st->nspeaking : UI_SPEAKERS_MAX;
 	names[0] = 0;
-	for (unsigned i = 0; i < ns && len < sizeof names; i++)
-		len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", i ? ", " : "", (int)UI_NAME_MAX,
-					st->speaking[i]);
+	for (unsigned i = 0; i < ns && len < sizeof names - 1; i++) {
+		int k = snprintf(names + len, sizeof names - len, "%s%.*s", i ? ", " : "", (int)UI_NAME_MAX,
+				 st->speaking[i]);
+		len = advance(len, k, sizeof names);
+	}
 	row(&l, UI_IT_TEXT, "speaking: %s", ns ? names : "nobody");
 	row(&l, UI_IT_TEXT, "log position %" PRIu64, st->log_pos);
 	end(&l);

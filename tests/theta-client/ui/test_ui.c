@@ -298,26 +298,41 @@ static void headset_panels_float_above_the_left_hand_facing_the_head(void **stat
 	assert_false(t->out.hover); /* no aim ray yet */
 	assert_int_equal(ui_screen_mesh(t->u).n, 0);
 	mesh_inside(ui_world_mesh(t->u), (const float[3]){ -1, 0.9f, -1.2f }, (const float[3]){ 0.6f, 2.2f, 0.3f });
-	float sel[3], red[3], undo[3], sel2[3];
+	float sel[3], red[3], undo[3], sel2[3], insp[3];
 	centre(t, UI_PANEL_TOOLS, "select", sel);
 	centre(t, UI_PANEL_COLOURS, "red", red);
-	centre(t, UI_PANEL_HISTORY, "undo", undo);
 	/* Above the grip, within arm's reach of it. */
-	for (const float *c = sel; c; c = c == sel ? red : c == red ? undo : NULL) {
+	for (const float *c = sel; c; c = c == sel ? red : NULL) {
 		assert_true(c[1] > grip_at[1] + 0.06f);
-		assert_true(fabsf(c[0] - grip_at[0]) < 0.4f && fabsf(c[2] - grip_at[2]) < 0.4f);
+		assert_true(fabsf(c[0] - grip_at[0]) < 0.25f && fabsf(c[2] - grip_at[2]) < 0.25f);
 	}
-	/* Tools, colours, history from left to right as the head sees them:
-	 * the panels' row is square to the head's line of sight. */
+	/* Tools, then colours, left to right as the head sees them: the
+	 * panels' row is level and square to the head's line of sight. */
 	float toward[3] = { head_at[0] - grip_at[0], 0, head_at[2] - grip_at[2] };
 	float rx = toward[2], rz = -toward[0]; /* up x toward: the head's right */
-	float ps = sel[0] * rx + sel[2] * rz, pr = red[0] * rx + red[2] * rz, pu = undo[0] * rx + undo[2] * rz;
-	assert_true(ps < pr && pr < pu);
-	assert_float_equal((red[0] - sel[0]) * toward[0] + (red[2] - sel[2]) * toward[2], 0, 1e-4);
-	/* Upright: the tools go down the panel. */
+	assert_true(sel[0] * rx + sel[2] * rz < red[0] * rx + red[2] * rz);
+	/* Tilted to face the head (below the eyes, a lectern): the tools go
+	 * down the panel in one column, toward the head as they go down. */
 	centre(t, UI_PANEL_TOOLS, "move", sel2);
 	assert_true(sel2[1] < sel[1]);
-	assert_float_equal(sel2[0], sel[0], 1e-5);
+	assert_float_equal((sel2[0] - sel[0]) * rx + (sel2[2] - sel[2]) * rz, 0, 1e-5);
+	float d1 = hypotf(sel[0] - head_at[0], sel[2] - head_at[2]), d2 = hypotf(sel2[0] - head_at[0], sel2[2] - head_at[2]);
+	assert_true(d2 < d1);
+	/* History left and inspector right, below the gaze, 0.7 m ahead. */
+	centre(t, UI_PANEL_HISTORY, "undo", undo);
+	assert_true(undo[0] < head_at[0] - 0.05f);
+	assert_true(undo[1] < head_at[1] - 0.08f);
+	assert_float_equal(undo[2], head_at[2] - 0.7f, 1e-5);
+	/* Turning the head turns them along: looking along -x, history is
+	 * now on the -z side (the left). */
+	float turn[4] = { 0, sinf((float)M_PI / 4), 0, cosf((float)M_PI / 4) };
+	memcpy(t->f->in.head.rotation, turn, sizeof turn);
+	uf_frame(t, ef_nowhere, 0, 0);
+	centre(t, UI_PANEL_HISTORY, "undo", insp);
+	assert_float_equal(insp[0], head_at[0] - 0.7f, 1e-5);
+	assert_true(insp[2] > head_at[2] + 0.05f);
+	memcpy(t->f->in.head.rotation, (const float[4]){ 0, 0, 0, 1 }, sizeof turn);
+	uf_frame(t, ef_nowhere, 0, 0);
 	/* The inspector in front of the head, a little right and low. */
 	assert_null(ui_panel_text(t->u, UI_PANEL_OVERLAY)); /* hidden until toggled */
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "nothing selected"));
@@ -419,9 +434,11 @@ static void the_aim_ray_presses_a_tool_and_the_editor_never_sees_it(void **state
 	uf_frame(t, ef_top, 0, 0);
 	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_SELECT);
 	/* The panel's background: consumed, nothing pressed. */
-	float sel[3];
+	float sel[3], move[3], above[3];
 	centre(t, UI_PANEL_TOOLS, "select", sel);
-	float above[3] = { sel[0], sel[1] + 0.018f, sel[2] }; /* on the title row (30 px up) */
+	centre(t, UI_PANEL_TOOLS, "move", move);
+	for (int k = 0; k < 3; k++)
+		above[k] = 2 * sel[k] - move[k]; /* a button's pitch above select: the title row */
 	uf_aim(t, above);
 	uf_frame(t, ef_top, 1, 0);
 	assert_true(t->out.consumed);
@@ -551,6 +568,16 @@ static void the_overlay_toggles_and_shows_the_figures(void **state)
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "peers 3"));
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "speaking: ada, grace"));
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "log position 1234"));
+	/* Too many words for the panel: cut at its edge, marked. */
+	t->st.nspeaking = UI_SPEAKERS_MAX + 5; /* more than it holds: the first UI_SPEAKERS_MAX */
+	for (unsigned i = 0; i < UI_SPEAKERS_MAX; i++)
+		memset(t->st.speaking[i], 'w', UI_NAME_MAX); /* not terminated: 32 bytes at most */
+	uf_frame(t, ef_nowhere, 0, 0);
+	const char *sp = strstr(ui_panel_text(t->u, UI_PANEL_OVERLAY), "speaking: www");
+	assert_non_null(sp);
+	const char *eol = strchr(sp, '\n');
+	assert_true(eol - sp > 20 && eol - sp < 60);
+	assert_memory_equal(eol - 2, "..", 2);
 	t->st.rtt_us = 0;
 	t->st.peers = -1;
 	t->st.nspeaking = 0;
