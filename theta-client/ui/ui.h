@@ -8,8 +8,9 @@
  *   history    the user's newest own edits, undos and redos (edit_history.h)
  *              with their state, and Undo / Redo buttons
  *   overlay    frame time p50/p99, RTT to the host, peers, who is speaking,
- *              the log position; toggled (left thumbstick click; the
- *              desktop's key, edit_desk.h)
+ *              the log position; hidden at first, toggled by the tools
+ *              panel's overlay button, the left thumbstick click (headset)
+ *              and the desktop's key (edit_desk.h; main calls ui_set_visible)
  *
  * Layout and hit-testing are pure code (no clock, no GPU); what to draw is
  * a triangle list (struct ui_mesh) textured from one font atlas (a real
@@ -19,7 +20,8 @@
  * In the headset (desktop false) the tools and colours panels float above
  * the left controller (its grip pose, facing the head); the history, the
  * inspector and the overlay in front of the head; they are hit by the right
- * controller's aim ray and the trigger presses what it hits. On the desktop
+ * controller's aim ray (its grip pose's -Z when the source gives no aim)
+ * and the trigger presses what it hits. On the desktop
  * (desktop true) the same panels are laid out in window pixels (tools and
  * colours down the left side, history and inspector down the right, the
  * overlay at the top) and the cursor and the left button press them.
@@ -27,7 +29,8 @@
  * A press that lands on a panel is the UI's: ui_frame clears the right
  * hand's trigger (the value, and TH_BUTTON_TRIGGER held, pressed and
  * released) and the desktop's left button from the input until it is
- * released, so the tool under it never sees it. */
+ * released, so the tool under it never sees it. A press that went down off
+ * the panels stays the tool's until released. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -104,7 +107,10 @@ void ui_destroy(struct ui **p);
 /* One frame, after the input is in world space and before edit_frame:
  * hit-tests, applies presses to ed (edit_set_tool, edit_set_option, edit_undo,
  * edit_redo), clears what it consumed from *in, and lays out the panels for
- * ui_world_mesh / ui_screen_mesh. 0 or -ENOMEM. */
+ * ui_world_mesh / ui_screen_mesh. ed may be NULL (presses of its buttons
+ * are UI_ACT_REFUSED), fi may be NULL (no scene, no status, the headset).
+ * 0, -EINVAL (u or in NULL), or -ENOMEM (the triangles could not grow: the
+ * rest of that frame's panels is not drawn; the presses were applied). */
 int ui_frame(struct ui *u, uint64_t now_ns, struct inp_state *in, struct edit *ed, const struct ui_frame_in *fi,
 	     struct ui_frame_out *out);
 
