@@ -12,7 +12,8 @@
 #include "edit/edit_pick.h"
 #include "ui/ui_int.h"
 
-#define UI_DESK_DEFAULT_W 1280u /* the width of a desktop input that gives no window size */
+#define UI_DESK_DEFAULT_W 1280u /* the size of a desktop input that gives none */
+#define UI_DESK_DEFAULT_H 720u
 
 static const float up_axis[3] = { 0, 1, 0 };
 
@@ -141,29 +142,44 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 	}
 }
 
+/* Panels stacked down from the top of the window, x in from the left
+ * edge or the right one; one that would pass the bottom starts a new
+ * column beside the previous one (unless it is the column's first). */
+struct ui_stack {
+	float x, y, colw;
+	bool from_right;
+};
+
+static void stack(struct ui *u, struct ui_stack *st, int which, float win_w, float win_h)
+{
+	struct ui_pane *p = &u->pane[which];
+	if (!u->visible[which])
+		return;
+	if (st->y > UI_MARGIN && st->y + p->h > win_h - UI_MARGIN) {
+		st->x += st->colw + UI_PANEL_GAP;
+		st->y = UI_MARGIN;
+		st->colw = 0;
+	}
+	place_px(p, st->from_right ? win_w - st->x - p->w : st->x, st->y);
+	st->y += p->h + UI_PANEL_GAP;
+	st->colw = fmaxf(st->colw, p->w);
+}
+
 /* The desktop: tools and colours down the left edge, history and the
- * inspector down the right, the overlay at the top in the middle. */
+ * inspector down the right (a small window: in more columns), the overlay
+ * at the top in the middle. */
 static void place_desktop(struct ui *u, const struct inp_state *in)
 {
 	float w = (float)(in->desk.width ? in->desk.width : UI_DESK_DEFAULT_W);
-	struct ui_pane *p = u->pane;
-	float left = UI_MARGIN, right_hist = w - UI_MARGIN - p[UI_PANEL_HISTORY].w;
-	float right_insp = w - UI_MARGIN - p[UI_PANEL_INSPECTOR].w;
-	float y_left = UI_MARGIN, y_right = UI_MARGIN;
-	if (u->visible[UI_PANEL_TOOLS]) {
-		place_px(&p[UI_PANEL_TOOLS], left, y_left);
-		y_left += p[UI_PANEL_TOOLS].h + UI_PANEL_GAP;
-	}
-	if (u->visible[UI_PANEL_COLOURS])
-		place_px(&p[UI_PANEL_COLOURS], left, y_left);
-	if (u->visible[UI_PANEL_HISTORY]) {
-		place_px(&p[UI_PANEL_HISTORY], right_hist, y_right);
-		y_right += p[UI_PANEL_HISTORY].h + UI_PANEL_GAP;
-	}
-	if (u->visible[UI_PANEL_INSPECTOR])
-		place_px(&p[UI_PANEL_INSPECTOR], right_insp, y_right);
+	float h = (float)(in->desk.height ? in->desk.height : UI_DESK_DEFAULT_H);
+	struct ui_stack left = { .x = UI_MARGIN, .y = UI_MARGIN };
+	struct ui_stack right = { .x = UI_MARGIN, .y = UI_MARGIN, .from_right = true };
+	stack(u, &left, UI_PANEL_TOOLS, w, h);
+	stack(u, &left, UI_PANEL_COLOURS, w, h);
+	stack(u, &right, UI_PANEL_HISTORY, w, h);
+	stack(u, &right, UI_PANEL_INSPECTOR, w, h);
 	if (u->visible[UI_PANEL_OVERLAY])
-		place_px(&p[UI_PANEL_OVERLAY], (w - p[UI_PANEL_OVERLAY].w) / 2, UI_MARGIN);
+		place_px(&u->pane[UI_PANEL_OVERLAY], (w - u->pane[UI_PANEL_OVERLAY].w) / 2, UI_MARGIN);
 }
 
 static void lay_out(struct ui *u, const struct edit *ed, const struct ui_frame_in *fi, const struct inp_state *in)

@@ -375,6 +375,15 @@ static void desktop_panels_line_the_window_edges(void **state)
 	float undo2[3];
 	centre(t, UI_PANEL_HISTORY, "undo", undo2);
 	assert_float_equal(undo2[0] - undo[0], 640, 1e-3);
+	/* A short window: colours beside the tools, not under them. */
+	t->f->in.desk.width = 640;
+	t->f->in.desk.height = 360;
+	uf_desk(t, 320, 180, false);
+	centre(t, UI_PANEL_COLOURS, "red", red);
+	centre(t, UI_PANEL_TOOLS, "select", sel);
+	assert_true(red[0] > sel[0] + 65 && red[1] < 100); /* past the tools' right edge, at the top */
+	centre(t, UI_PANEL_HISTORY, "undo", undo);
+	assert_true(undo[0] > 320);
 	/* Pixel-aligned text: every vertex on whole pixels. */
 	struct ui_mesh m = ui_screen_mesh(t->u);
 	for (uint32_t i = 0; i < m.n; i++)
