@@ -57,6 +57,60 @@ static bool str_ok(const char *s, size_t n)
 	return !memchr(s, '\0', n) && th_utf8_valid((const uint8_t *)s, n);
 }
 
+static bool path_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* F_PATH's rule on n bytes (already valid UTF-8 without NUL). */
+static bool path_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (s[0] != '/' || s[n - 1] == '/')
+		return false;
+	bool only_dots = true;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == '/') {
+			if (s[i - 1] == '/' || only_dots)
+				return false; /* an empty component, or ".", ".." */
+			only_dots = true;
+		} else if (!path_char(s[i])) {
+			return false;
+		} else if (s[i] != '.') {
+			only_dots = false;
+		}
+	}
+	return !only_dots;
+}
+
+/* F_LIST's rule on n bytes (already valid UTF-8 without NUL). */
+static bool list_ok(const char *s, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (s[0] == '\n' || s[n - 1] == '\n')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' && s[i - 1] == '\n')
+			return false; /* an empty name */
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool proto_ipc_path_valid(const char *s, size_t n)
+{
+	return str_ok(s, n) && path_ok(s, n);
+}
+
+bool proto_ipc_list_valid(const char *s, size_t n)
+{
+	return str_ok(s, n) && list_ok(s, n);
+}
+
 /* ---- encoders ---------------------------------------------------------- */
 
 #define F_U16(n) th_wbuf_u16(&w, m->n);
@@ -87,6 +141,16 @@ static bool str_ok(const char *s, size_t n)
 		return -EINVAL;                                         \
 	th_wbuf_u32(&w, m->n##_len);                                         \
 	th_wbuf_put(&w, m->n, m->n##_len);
+#define F_RULE_STR(n, max, rule)                                                          \
+	{                                                                                 \
+		size_t l_ = strnlen(m->n, sizeof m->n);                                   \
+		if (l_ > (size_t)(max) || !th_utf8_valid((const uint8_t *)m->n, l_) || !rule(m->n, l_)) \
+			return -EINVAL;                                                   \
+		th_wbuf_u16(&w, (uint16_t)l_);                                            \
+		th_wbuf_put(&w, m->n, l_);                                                \
+	}
+#define F_PATH(n, max) F_RULE_STR(n, max, path_ok)
+#define F_LIST(n, max) F_RULE_STR(n, max, list_ok)
 #define IPC_CONST(NAME, value)
 #define IPC_MSG(id, NAME, name, cls, chan, ...)                                              \
 	int proto_ipc_encode_##name(const struct proto_ipc_##name *m, uint8_t *buf, size_t cap) \
@@ -108,6 +172,9 @@ static bool str_ok(const char *s, size_t n)
 #undef F_FLAGS
 #undef F_STR
 #undef F_BLOB
+#undef F_PATH
+#undef F_LIST
+#undef F_RULE_STR
 
 /* ---- decoders ---------------------------------------------------------- */
 
@@ -176,6 +243,14 @@ static int rd_f32(struct th_rbuf *r, float *f)
 		if (th_rbuf_view(&r, &m.n, m.n##_len) < 0)         \
 			FAIL(#n ": truncated");                    \
 	}
+#define F_PATH(n, max)                                             \
+	F_STR(n, max)                                              \
+	if (!path_ok(m.n, strlen(m.n)))                            \
+		FAIL(#n ": not a path of [a-z0-9._-] components");
+#define F_LIST(n, max)                                             \
+	F_STR(n, max)                                              \
+	if (!list_ok(m.n, strlen(m.n)))                            \
+		FAIL(#n ": not a list of names (one per line, no control characters)");
 #define IPC_CONST(NAME, value)
 #define IPC_MSG(id, NAME, name, cls, chan, ...)                                                 \
 	int proto_ipc_decode_##name(const uint8_t *buf, size_t len, struct proto_ipc_##name *out, \
@@ -201,6 +276,8 @@ static int rd_f32(struct th_rbuf *r, float *f)
 #undef F_FLAGS
 #undef F_STR
 #undef F_BLOB
+#undef F_PATH
+#undef F_LIST
 
 /* ---- field tables ------------------------------------------------------ */
 
@@ -212,6 +289,8 @@ static int rd_f32(struct th_rbuf *r, float *f)
 #define F_FLAGS(n, mask) { PROTO_IPC_F_FLAGS, #n, offsetof(S, n), 0, (mask) },
 #define F_STR(n, max) { PROTO_IPC_F_STR, #n, offsetof(S, n), 0, (max) },
 #define F_BLOB(n, max) { PROTO_IPC_F_BLOB, #n, offsetof(S, n), offsetof(S, n##_len), (max) },
+#define F_PATH(n, max) { PROTO_IPC_F_PATH, #n, offsetof(S, n), 0, (max) },
+#define F_LIST(n, max) { PROTO_IPC_F_LIST, #n, offsetof(S, n), 0, (max) },
 #define IPC_CONST(NAME, value)
 /* offsetof needs the struct in scope: each table lives in its own function. */
 #define IPC_MSG(id, NAME, name, cls, chan, ...)                                       \
@@ -232,6 +311,8 @@ static int rd_f32(struct th_rbuf *r, float *f)
 #undef F_FLAGS
 #undef F_STR
 #undef F_BLOB
+#undef F_PATH
+#undef F_LIST
 
 /* ---- descriptor table -------------------------------------------------- */
 
@@ -421,6 +502,56 @@ int proto_ipc_refused_decode(const uint8_t *p, size_t len, struct proto_ipc_refu
 	memcpy(m.text, q + 19, tl);
 	*out = m;
 	return 0;
+}
+
+const char *proto_ipc_input_source_str(uint32_t source)
+{
+	switch (source) {
+	case PROTO_IPC_INPUT_NONE:
+		return "none";
+	case PROTO_IPC_INPUT_DESKTOP:
+		return "desktop";
+	case PROTO_IPC_INPUT_OPENXR:
+		return "openxr";
+	case PROTO_IPC_INPUT_SCRIPT:
+		return "script";
+	default:
+		return "unknown";
+	}
+}
+
+const char *proto_ipc_sinfo_host_str(uint32_t host)
+{
+	switch (host) {
+	case PROTO_IPC_SINFO_HOST_NONE:
+		return "none";
+	case PROTO_IPC_SINFO_HOST_LOCAL:
+		return "local";
+	case PROTO_IPC_SINFO_HOST_REMOTE:
+		return "remote";
+	case PROTO_IPC_SINFO_HOST_UNKNOWN:
+		return "unknown";
+	default:
+		return "invalid";
+	}
+}
+
+int proto_ipc_list_next(const char **cursor, char *name, size_t cap)
+{
+	const char *p = *cursor;
+	if (!*p)
+		return 0;
+	size_t n = strcspn(p, "\n");
+	if (n == 0 || cap == 0)
+		return -EINVAL;
+	size_t k = n < cap - 1 ? n : cap - 1;
+	/* Cut at a character boundary: never half a UTF-8 sequence. */
+	while (k < n && k > 0 && ((unsigned char)p[k] & 0xc0) == 0x80)
+		k--;
+	memcpy(name, p, k);
+	name[k] = '\0';
+	*cursor = p[n] == '\n' ? p + n + 1 : p + n;
+	return 1;
 }
 
 const char *proto_ipc_refuse_str(uint32_t reason)

@@ -44,6 +44,9 @@ enum proto_ipc_type {
 #define F_FLAGS(n, mask) uint32_t n;
 #define F_STR(n, max) char n[(max) + 1];
 #define F_BLOB(n, max) const uint8_t *n; uint32_t n##_len;
+/* F_PATH and F_LIST are strings with stricter rules (ipc_msgs.def). */
+#define F_PATH(n, max) F_STR(n, max)
+#define F_LIST(n, max) F_STR(n, max)
 #define IPC_MSG(id, NAME, name, cls, chan, ...) struct proto_ipc_##name { __VA_ARGS__ };
 #include "ipc_msgs.def"
 #undef IPC_MSG
@@ -88,6 +91,8 @@ enum {
 #undef F_FLAGS
 #undef F_STR
 #undef F_BLOB
+#undef F_PATH
+#undef F_LIST
 
 #define IPC_MSG(id, NAME, name, cls, chan, ...) char NAME[PROTO_IPC_MAXSZ_##NAME];
 union proto_ipc_maxsz_u {
@@ -134,6 +139,8 @@ enum proto_ipc_fkind {
 	PROTO_IPC_F_FLAGS,
 	PROTO_IPC_F_STR,
 	PROTO_IPC_F_BLOB,
+	PROTO_IPC_F_PATH, /* a string: "" or an OpenXR-style path */
+	PROTO_IPC_F_LIST, /* a string: "" or names separated by '\n' */
 };
 
 /* One field of a message struct, for generic code (tests, fuzzers, dumps). */
@@ -227,3 +234,17 @@ int proto_ipc_refused_decode(const uint8_t *p, size_t len, struct proto_ipc_refu
 
 /* Human name of a REFUSE reason. */
 const char *proto_ipc_refuse_str(uint32_t reason);
+
+/* The rules of F_PATH and F_LIST (ipc_msgs.def) on n bytes of s, UTF-8
+ * without NUL included: what the encoders and decoders enforce. */
+bool proto_ipc_path_valid(const char *s, size_t n);
+bool proto_ipc_list_valid(const char *s, size_t n);
+/* Walks an F_LIST value: copies the next name into name[cap] (cut at a
+ * character boundary to fit) and moves *cursor past it. 1: a name, 0: the
+ * end, -EINVAL: an empty name (a list that is not valid) or cap 0. */
+int proto_ipc_list_next(const char **cursor, char *name, size_t cap);
+
+/* "none", "desktop", "openxr", "script" (INPUT_*); "unknown" otherwise. */
+const char *proto_ipc_input_source_str(uint32_t source);
+/* "none", "local", "remote", "unknown" (SINFO_HOST_*); "invalid" otherwise. */
+const char *proto_ipc_sinfo_host_str(uint32_t host);

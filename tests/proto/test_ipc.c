@@ -80,6 +80,32 @@ static void fill_msg(const struct proto_ipc_desc *d, void *msg, bool maxed)
 			}
 			break;
 		}
+		case PROTO_IPC_F_PATH: {
+			/* "/ab.c/d-e_f...": components of at least two bytes,
+			 * each starting with a letter. */
+			size_t l = maxed ? f[i].limit : rnd() % (f[i].limit + 1);
+			static const char tail[] = "abcxyz0189._-";
+			l = l == 1 ? 2 : l;
+			for (size_t k = 0; k < l; k++) {
+				bool start = k == 0 || (k % 8 == 0 && k + 2 < l);
+				p[k] = start ? '/' : p[k - 1] == '/' ? (uint8_t)('a' + rnd() % 26)
+								      : (uint8_t)tail[rnd() % (sizeof tail - 1)];
+			}
+			p[l] = 0;
+			break;
+		}
+		case PROTO_IPC_F_LIST: {
+			/* Names of letters (one "é" at the start) one per line. */
+			size_t l = maxed ? f[i].limit : rnd() % (f[i].limit + 1);
+			for (size_t k = 0; k < l; k++)
+				p[k] = k % 7 == 6 && k + 1 < l ? '\n' : (uint8_t)('a' + rnd() % 26);
+			p[l] = 0;
+			if (!maxed && l >= 2) {
+				p[0] = 0xc3;
+				p[1] = 0xa9;
+			}
+			break;
+		}
 		case PROTO_IPC_F_BLOB: {
 			/* Random lengths up to 299 bytes, within the field's limit. */
 			uint32_t l = maxed ? f[i].limit : (uint32_t)(rnd() % ((f[i].limit < 299 ? f[i].limit : 299) + 1));
@@ -113,6 +139,8 @@ static void assert_msg_equal(const struct proto_ipc_desc *d, const void *a, cons
 			assert_memory_equal(pa, pb, 4);
 			break;
 		case PROTO_IPC_F_STR:
+		case PROTO_IPC_F_PATH:
+		case PROTO_IPC_F_LIST:
 			assert_string_equal((const char *)pa, (const char *)pb);
 			break;
 		case PROTO_IPC_F_BLOB: {
@@ -146,6 +174,8 @@ static size_t wire_offset(const struct proto_ipc_desc *d, const void *msg, size_
 			off += 8;
 			break;
 		case PROTO_IPC_F_STR:
+		case PROTO_IPC_F_PATH:
+		case PROTO_IPC_F_LIST:
 			off += 2 + strlen((const char *)p);
 			break;
 		case PROTO_IPC_F_BLOB: {
@@ -312,8 +342,10 @@ static void every_field_rule_is_enforced(void **state)
 		const struct proto_ipc_field *f = d->fields(&nf);
 		for (size_t k = 0; k < nf; k++) {
 			fill_msg(d, &msg_a, false);
-			if (f[k].kind == PROTO_IPC_F_STR) /* a known length: 3 ASCII bytes */
+			if (f[k].kind == PROTO_IPC_F_STR || f[k].kind == PROTO_IPC_F_LIST) /* a known length: 3 ASCII bytes */
 				strcpy((char *)&msg_a + f[k].offset, "abc");
+			if (f[k].kind == PROTO_IPC_F_PATH)
+				strcpy((char *)&msg_a + f[k].offset, "/ab");
 			if (f[k].kind == PROTO_IPC_F_BLOB) {
 				uint32_t three = 3;
 				memcpy((uint8_t *)&msg_a + f[k].len_offset, &three, 4);
@@ -347,7 +379,9 @@ static void every_field_rule_is_enforced(void **state)
 				expect_reject(d, b, (size_t)n, "unknown flag bits");
 				checked++;
 				break;
-			case PROTO_IPC_F_STR: {
+			case PROTO_IPC_F_STR:
+			case PROTO_IPC_F_PATH:
+			case PROTO_IPC_F_LIST: {
 				/* Too long (with the bytes present). */
 				size_t l = (size_t)f[k].limit + 1, m = 0;
 				memcpy(b, enc, off);
@@ -368,8 +402,26 @@ static void every_field_rule_is_enforced(void **state)
 				}
 				/* Length past the end. */
 				memcpy(b, enc, (size_t)n);
-				th_put_le16(b + off, (uint16_t)(n - off));
-				expect_reject(d, b, (size_t)n, "truncated");
+				if ((size_t)n - off <= f[k].limit) {
+					th_put_le16(b + off, (uint16_t)(n - off));
+					expect_reject(d, b, (size_t)n, "truncated");
+				}
+				/* Within the limit, but the bytes end first. */
+				expect_reject(d, b, off + 2 + 2, "truncated");
+				/* The stricter kinds' own rules (3 bytes each). */
+				static const char *const bad_path[] = { "abc", "/a/", "//a", "/A1", "/..", "/a ", "/\xc3\xa9",
+									"/a\n", "/./" };
+				static const char *const bad_list[] = { "\nab", "ab\n", "a\n\n", "a\tb", "a\x7f" "b", "\x1b[m",
+									"\r\na" };
+				const char *const *bad_rule = f[k].kind == PROTO_IPC_F_PATH ? bad_path : bad_list;
+				size_t n_bad = f[k].kind == PROTO_IPC_F_PATH ? sizeof bad_path / sizeof bad_path[0]
+					       : f[k].kind == PROTO_IPC_F_LIST ? sizeof bad_list / sizeof bad_list[0] : 0;
+				for (size_t j = 0; j < n_bad; j++) {
+					memcpy(b, enc, (size_t)n);
+					memcpy(b + off + 2, bad_rule[j], 3);
+					expect_reject(d, b, (size_t)n, f[k].kind == PROTO_IPC_F_PATH ? "not a path" : "not a list");
+					checked++;
+				}
 				checked++;
 				break;
 			}
