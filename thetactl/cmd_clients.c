@@ -8,7 +8,7 @@
 #include "cmds.h"
 #include "ctl.h"
 
-#define CTL_CLIENTS_COLS 13
+#define CTL_CLIENTS_COLS 14
 
 static struct json_object *cobj(struct json_object *o, const char *k)
 {
@@ -41,6 +41,44 @@ static void fmt_scene(struct json_object *c, char *buf, size_t len)
 		snprintf(buf, len, "%s %lld/%lld", verdict, ctl_jint(sc, "next_pos"), ctl_jint(sc, "daemon_next_pos"));
 }
 
+/* An interaction profile path shortened for the table: its last component
+ * without "_controller" ("/interaction_profiles/oculus/touch_controller"
+ * -> "touch"), "-" when empty. */
+static void short_profile(const char *path, char *buf, size_t len)
+{
+	static const char suffix[] = "_controller";
+	const char *last = strrchr(path, '/');
+	last = last ? last + 1 : path;
+	size_t n = strlen(last), sl = sizeof suffix - 1;
+	if (n > sl && !strcmp(last + n - sl, suffix))
+		n -= sl;
+	if (n == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*s", (int)n, last);
+}
+
+/* The client's input: its source, and for OpenXR (or any source reporting
+ * a profile) "LEFT/RIGHT" shortened: "openxr touch/touch", "desktop";
+ * "-" before its first INPUT_INFO. */
+static void fmt_input(struct json_object *c, char *buf, size_t len)
+{
+	struct json_object *in = cobj(c, "input");
+	if (!in) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	const char *src = ctl_jstr(in, "source"), *left = ctl_jstr(in, "left"), *right = ctl_jstr(in, "right");
+	if (strcmp(src, "openxr") && !*left && !*right) {
+		snprintf(buf, len, "%s", src);
+		return;
+	}
+	char l[64], r[64];
+	short_profile(left, l, sizeof l);
+	short_profile(right, r, sizeof r);
+	snprintf(buf, len, "%s %s/%s", src, l, r);
+}
+
 /* "to-daemon/to-client" of one counter. */
 static void fmt_pair(struct json_object *c2d, struct json_object *d2c, const char *k, char *buf, size_t len)
 {
@@ -65,7 +103,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_put(res);
 		return CTL_EXIT_OK;
 	}
-	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "CONNECTED", "FRAMES",
+	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "INPUT", "CONNECTED", "FRAMES",
 							   "P50/P99 MS", "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS", "SCENE" };
 	struct ctl_table *t = ctl_table_new(CTL_CLIENTS_COLS, hdr);
 	struct json_object *empty = json_object_new_object();
@@ -74,7 +112,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		struct json_object *c2d = cobj(c, "to_daemon"), *d2c = cobj(c, "to_client");
 		c2d = c2d ? c2d : empty;
 		d2c = d2c ? d2c : empty;
-		char conn[32] = "-", frames[24], scene[64], ft[48] = "-", up[48], down[48], drops[48], wake[48], viol[48];
+		char conn[32] = "-", input[160], frames[24], scene[64], ft[48] = "-", up[48], down[48], drops[48], wake[48], viol[48];
 		struct json_object *v, *fto = cobj(c, "frame_time"), *p50, *p99;
 		if (fto && json_object_object_get_ex(fto, "p50_us", &p50) && json_object_object_get_ex(fto, "p99_us", &p99))
 			snprintf(ft, sizeof ft, "%.2f/%.2f", json_object_get_double(p50) / 1e3,
@@ -88,14 +126,16 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		fmt_pair(c2d, d2c, "wakeups", wake, sizeof wake);
 		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
 		fmt_scene(c, scene, sizeof scene);
+		fmt_input(c, input, sizeof input);
 		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), ctl_jstr(c, "pid"), ctl_jstr(c, "user"), ctl_jstr(c, "name"),
-						      conn, frames, ft, up, down, drops, wake, viol, scene };
+						      input, conn, frames, ft, up, down, drops, wake, viol, scene };
 		ctl_table_row(t, row);
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);
 	json_object_put(empty);
-	printf("TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n"
+	printf("INPUT: the client's input source and its left/right interaction profiles (--json: the full paths)\n"
+	       "TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n"
 	       "SCENE: the client's world hash against the daemon's at the same log position (match/differs), or how far "
 	       "behind it is\n");
 	json_object_put(res);

@@ -58,6 +58,13 @@ struct link {
 	uint8_t sstate_hash[PROTO_IPC_SCENE_HASH_LEN];
 	bool sstate_pending;
 	bool info_pending;
+	/* INPUT_INFO: the newest value the owner set (input_set: ever), and
+	 * whether this connection still lacks it. */
+	struct proto_ipc_input_info input;
+	bool input_set, input_pending;
+	/* SESSION_INFO: the newest one taken on this connection. */
+	struct link_session_info sinfo;
+	bool sinfo_valid;
 	bool resync_pending;
 	uint32_t resync_reason;
 	/* Events: every LOG_ENTRY of session `session` below next_pos was
@@ -92,3 +99,15 @@ void link_io_connected(struct link *l, bool reconnect);
 int link_io_pump(struct link *l, uint64_t now_ns);
 /* Frees every queued command. */
 void link_io_fini(struct link *l);
+/* Encodes and writes one record (published by the next flush). 0, -EAGAIN
+ * (ring full), -EINVAL (the message breaks a rule), -TH_ECORRUPT (the link
+ * was lost). */
+int link_io_send(struct link *l, uint16_t type, const void *msg, uint64_t now_ns);
+
+/* info.c: INPUT_INFO out, SESSION_INFO in. */
+/* Writes INPUT_INFO when this connection lacks the newest value. 0,
+ * -EAGAIN (ring full: pending still), -TH_ECORRUPT. */
+int link_info_pump(struct link *l, uint64_t now_ns);
+/* A decoded SESSION_INFO: checked (-EPROTO with l->error set when its
+ * fields contradict each other), unpacked, kept, told to the owner. */
+int link_info_on_session(struct link *l, const struct proto_ipc_session_info *m, uint64_t now_ns);

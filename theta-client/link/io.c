@@ -69,16 +69,17 @@ void link_io_connected(struct link *l, bool reconnect)
 	l->resync_pending = true;
 	l->resync_reason = reconnect ? PROTO_IPC_RESYNC_RECONNECTED : PROTO_IPC_RESYNC_CLIENT_ASKED;
 	l->synced = false;
+	l->input_pending = l->input_set; /* a new daemon connection knows nothing of us */
+	l->sinfo_valid = false;
 	l->ping_pending = false;
 	l->unflushed = false;
 }
 
 /* ---- sending ------------------------------------------------------------- */
 
-/* Encodes and writes one record (published by the next flush). 0, -EAGAIN
- * (ring full), -EINVAL (the message breaks a rule), -TH_ECORRUPT (the
- * daemon broke the ring: the link is dropped). */
-static int send_msg(struct link *l, uint16_t type, const void *msg, uint64_t now_ns)
+/* link_io_send (internal.h); -TH_ECORRUPT when the daemon broke the ring:
+ * the link is dropped. */
+int link_io_send(struct link *l, uint16_t type, const void *msg, uint64_t now_ns)
 {
 	int n = proto_ipc_encode(type, msg, l->enc, sizeof l->enc);
 	if (n < 0)
@@ -109,7 +110,7 @@ static int send_commands(struct link *l, uint64_t now_ns)
 		 * recognises an edit it already logged and acks its id. */
 		struct proto_ipc_cmd_submit m = { .client_seq = c->seq, .nonce = l->nonce, .cmd_type = c->type,
 						  .scope = c->scope, .payload = c->payload, .payload_len = c->len };
-		int r = send_msg(l, PROTO_IPC_T_CMD_SUBMIT, &m, now_ns);
+		int r = link_io_send(l, PROTO_IPC_T_CMD_SUBMIT, &m, now_ns);
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0)
@@ -131,7 +132,7 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 		struct proto_ipc_client_info m = { .pid = (uint32_t)getpid(), .mode = l->cfg.mode };
 		memcpy(m.name, l->name, sizeof m.name);
 		memcpy(m.version, l->version, sizeof m.version);
-		r = send_msg(l, PROTO_IPC_T_CLIENT_INFO, &m, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_CLIENT_INFO, &m, now_ns);
 		if (r == 0 || r == -EINVAL)
 			l->info_pending = false;
 		else if (r != -EAGAIN)
@@ -141,7 +142,7 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 		struct proto_ipc_resync_request m = { .reason = l->resync_reason, .session = l->session,
 						      .next_pos = l->next_pos,
 						      .flags = l->cfg.scene ? PROTO_IPC_RESYNC_F_SCENE : 0 };
-		r = send_msg(l, PROTO_IPC_T_RESYNC_REQUEST, &m, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_RESYNC_REQUEST, &m, now_ns);
 		if (r == 0) {
 			l->resync_pending = false;
 			l->synced = false; /* until the daemon's answer */
@@ -150,12 +151,14 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 		else if (r != -EAGAIN)
 			return r;
 	}
+	if (!l->info_pending && (r = link_info_pump(l, now_ns)) < 0 && r != -EAGAIN)
+		return r;
 	if ((r = send_commands(l, now_ns)) < 0)
 		return r;
 	for (unsigned k = 0; k < LINK_POSE_PARTS; k++) {
 		if (!l->pose_pending[k])
 			continue;
-		r = send_msg(l, PROTO_IPC_T_POSE_UPDATE, &l->pose[k], now_ns);
+		r = link_io_send(l, PROTO_IPC_T_POSE_UPDATE, &l->pose[k], now_ns);
 		if (r == -EAGAIN)
 			break;
 		if (r == -TH_ECORRUPT)
@@ -167,14 +170,14 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 			l->st.poses_sent++;
 	}
 	if (l->fstats_pending) {
-		r = send_msg(l, PROTO_IPC_T_FRAME_STATS, &l->fstats, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_FRAME_STATS, &l->fstats, now_ns);
 		if (r == -TH_ECORRUPT)
 			return r;
 		if (r != -EAGAIN)
 			l->fstats_pending = false;
 	}
 	if (l->sstate_pending) {
-		r = send_msg(l, PROTO_IPC_T_SCENE_STATE, &l->sstate, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_SCENE_STATE, &l->sstate, now_ns);
 		if (r == -TH_ECORRUPT)
 			return r;
 		if (r != -EAGAIN) {
@@ -189,7 +192,7 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 	}
 	if (l->ping_pending) {
 		struct proto_ipc_ping m = { .seq = l->ping_seq + 1, .send_ns = now_ns };
-		r = send_msg(l, PROTO_IPC_T_PING, &m, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_PING, &m, now_ns);
 		if (r == -TH_ECORRUPT)
 			return r;
 		if (r == 0) {
@@ -268,7 +271,7 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 	switch (type) {
 	case PROTO_IPC_T_PING: {
 		struct proto_ipc_pong pong = { .seq = m.ping.seq, .send_ns = m.ping.send_ns, .reply_ns = now_ns };
-		r = send_msg(l, PROTO_IPC_T_PONG, &pong, now_ns);
+		r = link_io_send(l, PROTO_IPC_T_PONG, &pong, now_ns);
 		return r == -TH_ECORRUPT ? r : 0; /* a full ring skips one answer */
 	}
 	case PROTO_IPC_T_PONG:
@@ -349,6 +352,8 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		if (l->cfg.cb.on_pose)
 			l->cfg.cb.on_pose(l->cfg.user_data, w, &m.pose_update);
 		return 0;
+	case PROTO_IPC_T_SESSION_INFO:
+		return link_info_on_session(l, &m.session_info, now_ns);
 	case PROTO_IPC_T_RESYNC_REQUEST:
 		l->st.resync_requests++;
 		if (m.resync_request.reason == PROTO_IPC_RESYNC_FROM ||

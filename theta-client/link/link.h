@@ -84,6 +84,26 @@ enum link_event {
 
 struct link;
 
+/* The newest SESSION_INFO (docs/ipc.md), checked and unpacked for the
+ * overlay (ui_status in ui/ui.h has the same bounds). */
+#define LINK_SPEAKERS_MAX     8u  /* speaker names kept; speaking counts them all */
+#define LINK_SPEAKER_NAME_MAX 32u /* bytes of a name with its NUL (cut to fit) */
+struct link_session_info {
+	uint64_t session;      /* the session's tag (RESYNC_REQUEST.session); 0: none open */
+	char name[PROTO_IPC_MAX_NAME + 1]; /* the session's name; "" when none */
+	uint32_t host;         /* PROTO_IPC_SINFO_HOST_*: where the session's host is */
+	int64_t rtt_us;        /* to the host: 0 when this daemon hosts it, -1 unknown
+				* (no session, not linked to the host, no sample yet) */
+	uint32_t peers;        /* daemons connected to this one for the session */
+	uint64_t log_pos;      /* entries in this daemon's log of the session */
+	uint32_t speaking;     /* users speaking now (0 until voice exists) */
+	unsigned nspeakers;    /* names in speakers[], at most LINK_SPEAKERS_MAX and speaking */
+	char speakers[LINK_SPEAKERS_MAX][LINK_SPEAKER_NAME_MAX];
+	uint64_t received_ns;  /* now_ns of the drain that took it */
+	uint64_t seq;          /* SESSION_INFO records this link took so far: a new value
+				* when a newer one arrived */
+};
+
 /* How the link reports to its owner (main prints, tests count). msg is one
  * line without a trailing newline, valid during the call. */
 struct link_callbacks {
@@ -109,6 +129,9 @@ struct link_callbacks {
 	 * the SCENE flag) announced; chunks that arrive before that answer
 	 * are counted as stale and dropped. */
 	void (*on_scene_chunk)(void *user_data, struct sim_world *w, const struct proto_ipc_scene_chunk *c);
+	/* Optional: a validated SESSION_INFO arrived (the same as
+	 * link_session_info answers from now on). Called from drain. */
+	void (*on_session_info)(void *user_data, const struct link_session_info *si);
 };
 
 struct link_config {
@@ -158,6 +181,8 @@ struct link_stats {
 	uint64_t scene_chunks;   /* SCENE_CHUNK records delivered */
 	uint64_t scene_stale;    /* SCENE_CHUNK records before the daemon's answer (dropped) */
 	uint64_t scene_states;   /* SCENE_STATE records written */
+	uint64_t inputs_sent;    /* INPUT_INFO records written */
+	uint64_t session_infos;  /* SESSION_INFO records taken */
 	uint64_t remote_poses;   /* POSE_UPDATE from the daemon (other users) */
 	uint64_t resync_requests; /* RESYNC_REQUEST from the daemon */
 	uint64_t last_rtt_ns;    /* latest ping round trip */
@@ -196,6 +221,23 @@ void link_request_resync(struct link *l);
  * replaces an unsent one). 0, -ENOTCONN (not connected: nothing kept). */
 int link_scene_state(struct link *l, uint64_t next_pos, const uint8_t hash[PROTO_IPC_SCENE_HASH_LEN],
 		     uint32_t entities, uint64_t now_ns);
+
+/* Where this client's input comes from and the active OpenXR interaction
+ * profile of each hand, for the daemon (INPUT_INFO; `thetactl clients`
+ * shows it). source: PROTO_IPC_INPUT_*; left, right: "" or NULL while no
+ * profile is active, else a path such as
+ * "/interaction_profiles/oculus/touch_controller" (inp_state.profile[]).
+ * The link keeps the newest value and sends it after every welcome and
+ * whenever it changes; the same value again sends nothing, so calling this
+ * every frame costs a comparison. Works in any state (kept until the next
+ * welcome). 0, or -EINVAL (source out of range, a profile that is not a
+ * path or longer than PROTO_IPC_MAX_PROFILE bytes: nothing changes). */
+int link_set_input(struct link *l, uint32_t source, const char *left, const char *right, uint64_t now_ns);
+/* The newest SESSION_INFO the daemon sent on this connection (it sends one
+ * soon after the welcome, then on change, at most about once a second).
+ * 0 with *out filled, or -ENODATA (not connected, or none yet on this
+ * connection: the overlay shows "unknown"). */
+int link_session_info(const struct link *l, struct link_session_info *out);
 
 /* Queues a PING now (tests; the link also pings every ping_interval). 0,
  * -ENOTCONN, -EAGAIN (ring full). */

@@ -57,6 +57,8 @@ struct ipc_client {
 	struct proto_ipc_frame_stats fstats; /* the client's latest report */
 	struct proto_ipc_pose_update pose;
 	bool has_pose;
+	struct proto_ipc_input_info input; /* the client's latest INPUT_INFO */
+	bool has_input;
 };
 
 struct ipc_server {
@@ -232,6 +234,10 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 	}
 	case PROTO_IPC_T_CLIENT_INFO:
 		memcpy(c->name, m.client_info.name, sizeof c->name);
+		return 0;
+	case PROTO_IPC_T_INPUT_INFO:
+		c->input = m.input_info; /* the decoder checked source and both paths */
+		c->has_input = true;
 		return 0;
 	case PROTO_IPC_T_FRAME_STATS:
 		c->frames = m.frame_stats.frames;
@@ -657,6 +663,16 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		json_object_object_add(ft, "render_us", json_object_new_double(c->fstats.render_ns / 1e3));
 		json_object_object_add(ft, "editor_us", json_object_new_double(c->fstats.editor_ns / 1e3));
 		json_object_object_add(o, "frame_time", ft);
+		if (c->has_input) {
+			struct json_object *in = json_object_new_object();
+			json_object_object_add(in, "source",
+					       json_object_new_string(proto_ipc_input_source_str(c->input.source)));
+			json_object_object_add(in, "left", json_object_new_string(c->input.left));
+			json_object_object_add(in, "right", json_object_new_string(c->input.right));
+			json_object_object_add(o, "input", in);
+		} else {
+			json_object_object_add(o, "input", NULL); /* no INPUT_INFO yet */
+		}
 		json_object_object_add(o, "to_daemon", ring_json(&c->in.stats));
 		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
 		json_object_object_add(o, "queued", json_object_new_int((int)c->q_msgs));

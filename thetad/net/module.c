@@ -947,6 +947,21 @@ static void net_hook_describe(void *u, struct sess_session *s, struct json_objec
 	net_snaps_describe(nm, s, row);
 }
 
+static void net_hook_link_info(void *u, struct sess_session *s, struct sess_link_info *out)
+{
+	struct net_mod *nm = u;
+	*out = (struct sess_link_info){ .peers = net_peers_of(nm, s) };
+	if (s->role != SESS_ROLE_MEMBER)
+		return;
+	struct net_join *j = net_join_of(nm, s);
+	const struct net_conn *c = j && j->st == NJ_ACTIVE ? j->conn : NULL;
+	if (!c || c->st != NC_ACTIVE || c->lost)
+		return;
+	out->host_linked = true;
+	if (c->sl && c->sl->hb.samples)
+		out->host_rtt_ns = c->sl->hb.srtt_ns;
+}
+
 static const struct sess_net_hooks net_hooks = {
 	.durable = net_hook_durable,
 	.flushed = net_hook_flushed,
@@ -954,6 +969,7 @@ static const struct sess_net_hooks net_hooks = {
 	.pose = net_hook_pose,
 	.rejected = net_hook_rejected,
 	.describe = net_hook_describe,
+	.link_info = net_hook_link_info,
 };
 
 /* ---- module ---------------------------------------------------------------- */

@@ -979,6 +979,7 @@ static void sess_module_tick(void *state, unsigned long long now_ns)
 	struct sess_module *m = state;
 	sess_log_readers_expire(state, now_ns);
 	sess_scene_tick(m, now_ns);
+	sess_cinfo_tick(m, now_ns);
 	if (m->holds)
 		sess_hold_poll(m, now_ns);
 }

@@ -7,6 +7,7 @@
  * entries from other daemons (sess_module_integrate), hosts and joins
  * sessions, and delivers remote poses to local clients. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +22,13 @@ extern const struct srv_module sess_module;
 /* Sources (clog_event.source, sess_module_integrate) at or above this are
  * network peers; below are local client connections. */
 #define SESS_SOURCE_PEER_BASE 0x80000000u
+
+/* What the net module knows of a session's links (SESSION_INFO). */
+struct sess_link_info {
+	unsigned peers;       /* daemons connected for the session (a member: its host) */
+	bool host_linked;     /* a member session: linked to its host now */
+	uint64_t host_rtt_ns; /* then its smoothed round trip (0: no sample yet) */
+};
 
 struct sess_net_hooks {
 	/* An entry of session s became durable (local or remote), in log order. */
@@ -41,6 +49,8 @@ struct sess_net_hooks {
 			 int reason);
 	/* Adds network fields ("peers", "link_state", ...) to a `sessions` row. */
 	void (*describe)(void *user, struct sess_session *s, struct json_object *row);
+	/* Fills *out for s (SESSION_INFO to its local clients). */
+	void (*link_info)(void *user, struct sess_session *s, struct sess_link_info *out);
 };
 
 void sess_module_set_net(void *state, const struct sess_net_hooks *h, void *user);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "clog/clog.h"
+#include "sess/client_info.h"
 #include "sess/module.h"
 #include "sess/sessions.h"
 
@@ -60,6 +61,7 @@ struct sess_client {
 	struct clog_cursor *cur;
 	bool stalled; /* the log cannot be read at next_pos: no events until a resync */
 	struct sess_cscene *scene; /* scene mirror state (client_scene.c); NULL until it asks */
+	struct sess_cinfo info;    /* its last SESSION_INFO (client_info.c) */
 };
 
 struct sess_author {
