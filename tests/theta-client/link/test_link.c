@@ -8,7 +8,8 @@
  *
  * Group "hostile": a fake daemon in this process sends welcomes and ring
  * records that break the rules; the link must refuse each one, count it,
- * leak nothing and carry on. Backoff is checked in simulated time. */
+ * leak nothing and carry on. Backoff is checked in simulated time. INPUT_INFO
+ * and SESSION_INFO against the fake too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -952,6 +953,186 @@ static void hostile_records_drop_the_link(void **state)
 	fake_stop(&f);
 }
 
+/* The INPUT_INFO records the fake daemon finds in the ring (the last into *last). */
+static int fake_inputs(struct fake *f, struct proto_ipc_input_info *last)
+{
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+	struct th_ring_rec rr;
+	int n = 0;
+	while (th_ring_pop(&f->in, &rr, rec, sizeof rec) == 1) {
+		union proto_ipc_any m;
+		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
+		if (rr.type == PROTO_IPC_T_INPUT_INFO) {
+			*last = m.input_info;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void fake_session_info(struct fake *f, const struct proto_ipc_session_info *si)
+{
+	uint8_t b[PROTO_IPC_MAXSZ_SESSION_INFO];
+	int n = proto_ipc_encode_session_info(si, b, sizeof b);
+	assert_true(n > 0);
+	assert_int_equal(th_ring_push(&f->out, PROTO_IPC_T_SESSION_INFO, b, (uint32_t)n), 0);
+}
+
+struct sinfo_seen {
+	int calls;
+	struct link_session_info last;
+};
+
+static void on_sinfo(void *user_data, const struct link_session_info *si)
+{
+	struct sinfo_seen *s = user_data;
+	s->calls++;
+	s->last = *si;
+}
+
+/* INPUT_INFO: kept from before the connection, sent after the welcome,
+ * again only on change, again on every welcome; bad profiles refused
+ * locally. SESSION_INFO: unpacked, kept per connection, told to the owner;
+ * fields that contradict each other break the protocol. */
+static void input_and_session_info_with_a_fake_daemon(void **state)
+{
+	struct fake f;
+	fake_start(&f);
+	struct sinfo_seen seen = { 0 };
+	struct link_config cfg = { .runtime_dir = f.dir, .name = "test-link", .mode = PROTO_IPC_MODE_XR,
+				   .cb = { .on_session_info = on_sinfo }, .user_data = &seen };
+	struct link *l;
+	assert_int_equal(link_create(&cfg, &l), 0);
+	const struct link_stats *st = link_get_stats(l);
+	struct app_transport *t = link_transport(l);
+	const char *touch = "/interaction_profiles/oculus/touch_controller";
+	const char *index = "/interaction_profiles/valve/index_controller";
+	uint64_t now = 5000 * TH_NS_PER_S;
+	/* Set before any connection: kept. Bad values change nothing. */
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, index, now), 0);
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_MAX + 1, "", "", now), -EINVAL);
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, "/interaction_profiles/Oculus", "", now), -EINVAL);
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, "oculus/touch_controller", "", now), -EINVAL);
+	static char longp[PROTO_IPC_MAX_PROFILE + 2];
+	longp[0] = '/';
+	memset(longp + 1, 'a', PROTO_IPC_MAX_PROFILE);
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, longp, "", now), -EINVAL);
+	struct link_session_info si;
+	assert_int_equal(link_session_info(l, &si), -ENODATA);
+
+	fake_accept(&f, l, now);
+	struct proto_ipc_welcome w;
+	int fds[3];
+	fake_welcome(&f, &w, fds);
+	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	struct app_outgoing o = { 0 };
+	assert_int_equal(app_transport_publish(t, &o, now + 1), 0);
+	struct proto_ipc_input_info in;
+	assert_int_equal(fake_inputs(&f, &in), 1);
+	assert_int_equal(in.source, PROTO_IPC_INPUT_OPENXR);
+	assert_string_equal(in.left, touch);
+	assert_string_equal(in.right, index);
+	/* The same value every frame sends nothing; a change sends one. */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, index, now + 2), 0);
+	assert_int_equal(fake_inputs(&f, &in), 0);
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, NULL, now + 3), 0);
+	assert_int_equal(fake_inputs(&f, &in), 1);
+	assert_string_equal(in.right, "");
+	assert_int_equal(st->inputs_sent, 2);
+
+	/* A SESSION_INFO: unpacked for the overlay. */
+	assert_int_equal(link_session_info(l, &si), -ENODATA);
+	struct proto_ipc_session_info m = { .session = 0x77, .host = PROTO_IPC_SINFO_HOST_REMOTE, .rtt_us = 2500,
+					    .peers = 1, .log_pos = 42, .speaking = 3 };
+	snprintf(m.name, sizeof m.name, "studio");
+	snprintf(m.speakers, sizeof m.speakers, "alice\nbob");
+	fake_session_info(&f, &m);
+	assert_int_equal(app_transport_drain(t, NULL, now + 4), 1);
+	assert_int_equal(link_session_info(l, &si), 0);
+	assert_int_equal(si.session, 0x77);
+	assert_string_equal(si.name, "studio");
+	assert_int_equal(si.host, PROTO_IPC_SINFO_HOST_REMOTE);
+	assert_int_equal(si.rtt_us, 2500);
+	assert_int_equal(si.peers, 1);
+	assert_int_equal(si.log_pos, 42);
+	assert_int_equal(si.speaking, 3);
+	assert_int_equal(si.nspeakers, 2);
+	assert_string_equal(si.speakers[0], "alice");
+	assert_string_equal(si.speakers[1], "bob");
+	assert_int_equal(si.received_ns, now + 4);
+	assert_int_equal(si.seq, 1);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.last.rtt_us, 2500);
+	/* Hosted here: RTT 0; a member without its host: unknown (-1). More
+	 * names than fit are counted, not kept. */
+	m.host = PROTO_IPC_SINFO_HOST_LOCAL;
+	m.rtt_us = 0;
+	m.speaking = 12;
+	char names[PROTO_IPC_MAX_SPEAKERS + 1] = "";
+	for (int i = 0; i < 10; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%suser%d", i ? "\n" : "", i);
+	snprintf(m.speakers, sizeof m.speakers, "%s", names);
+	fake_session_info(&f, &m);
+	assert_int_equal(app_transport_drain(t, NULL, now + 5), 1);
+	assert_int_equal(link_session_info(l, &si), 0);
+	assert_int_equal(si.rtt_us, 0);
+	assert_int_equal(si.speaking, 12);
+	assert_int_equal(si.nspeakers, LINK_SPEAKERS_MAX);
+	assert_string_equal(si.speakers[LINK_SPEAKERS_MAX - 1], "user7");
+	m.host = PROTO_IPC_SINFO_HOST_UNKNOWN;
+	m.speaking = 0;
+	m.speakers[0] = '\0';
+	fake_session_info(&f, &m);
+	assert_int_equal(app_transport_drain(t, NULL, now + 6), 1);
+	assert_int_equal(seen.calls, 3);
+	assert_int_equal(seen.last.rtt_us, -1);
+	assert_int_equal(link_session_info(l, &si), 0);
+	assert_int_equal(si.rtt_us, -1);
+	assert_int_equal(si.seq, 3);
+	assert_int_equal(si.nspeakers, 0);
+	assert_int_equal(st->session_infos, 3);
+	assert_int_equal(st->violations, 0);
+
+	/* Fields that contradict each other: each drops the connection. */
+	struct proto_ipc_session_info bad[3] = {
+		{ .session = 0x77, .host = PROTO_IPC_SINFO_HOST_LOCAL, .rtt_us = 7 },  /* an RTT to itself */
+		{ .session = 0, .host = PROTO_IPC_SINFO_HOST_LOCAL },                 /* a host of no session */
+		{ .session = 0x77, .host = PROTO_IPC_SINFO_HOST_LOCAL, .speaking = 1 }, /* two names, one speaker */
+	};
+	snprintf(bad[2].speakers, sizeof bad[2].speakers, "alice\nbob");
+	static const char *const why[3] = { "RTT", "host state", "more speakers" };
+	uint64_t tb = now + 10 * TH_NS_PER_S;
+	for (int i = 0; i < 3; i++) {
+		if (i) { /* reconnect */
+			fake_drop_conn(&f);
+			tb += 10 * TH_NS_PER_S;
+			fake_accept(&f, l, tb);
+			fake_welcome(&f, &w, fds);
+			fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+			link_poll(l, tb);
+			assert_int_equal(link_get_state(l), LINK_ACTIVE);
+			/* A new connection: no SESSION_INFO yet; the input again. */
+			assert_int_equal(link_session_info(l, &si), -ENODATA);
+			assert_int_equal(app_transport_publish(t, &o, tb + 1), 0);
+			assert_int_equal(fake_inputs(&f, &in), 1);
+			assert_string_equal(in.left, touch);
+			assert_string_equal(in.right, "");
+		}
+		fake_session_info(&f, &bad[i]);
+		assert_int_equal(app_transport_drain(t, NULL, tb + 2), -EPROTO);
+		assert_int_equal(link_get_state(l), LINK_IDLE);
+		assert_int_equal(st->violations, (uint64_t)i + 1);
+		assert_non_null(strstr(link_last_error(l), why[i]));
+		assert_int_equal(link_session_info(l, &si), -ENODATA);
+	}
+	assert_int_equal(seen.calls, 3);
+	link_destroy(&l);
+	fake_stop(&f);
+}
+
 /* The CMD_SUBMITs the fake daemon finds in the ring: seq and nonce of each. */
 static int fake_submits(struct fake *f, uint64_t *seq, uint64_t *nonce, int cap)
 {
@@ -1146,6 +1327,7 @@ int main(void)
 		cmocka_unit_test_teardown(backoff_doubles_to_its_cap, teardown),
 		cmocka_unit_test_teardown(not_a_member_is_fatal_with_the_daemons_sentence, teardown),
 		cmocka_unit_test_teardown(bad_configuration_is_refused, teardown),
+		cmocka_unit_test_teardown(input_and_session_info_with_a_fake_daemon, teardown),
 	};
 	int r = cmocka_run_group_tests_name("link_hostile", hostile, NULL, NULL);
 	r += cmocka_run_group_tests_name("link_daemon", daemon, NULL, NULL);

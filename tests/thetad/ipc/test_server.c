@@ -9,6 +9,7 @@
 
 #include "ipc.h" /* proto/ipc.h */
 #include "ipc/server.h"
+#include "th_buf.h"
 #include "th_err.h"
 #include "th_fdpass.h"
 #include "th_loop.h"
@@ -540,6 +541,153 @@ static void held_sends_are_published_by_one_flush_with_one_doorbell(void **state
 	tcli_close(&c);
 }
 
+/* ---- INPUT_INFO ------------------------------------------------------------ */
+
+static void tcli_input(struct tcli *c, uint32_t source, const char *left, const char *right)
+{
+	struct proto_ipc_input_info m = { .source = source };
+	snprintf(m.left, sizeof m.left, "%s", left);
+	snprintf(m.right, sizeof m.right, "%s", right);
+	uint8_t b[PROTO_IPC_MAXSZ_INPUT_INFO];
+	int n = proto_ipc_encode_input_info(&m, b, sizeof b);
+	assert_true(n > 0);
+	assert_int_equal(th_ring_push(&c->out, PROTO_IPC_T_INPUT_INFO, b, (uint32_t)n), 0);
+}
+
+/* The "input" object of client id in the server's list (NULL: null);
+ * "source", "left", "right" copied out. */
+static bool listed_input(struct env *e, uint64_t id, char src[16], char left[256], char right[256])
+{
+	struct json_object *a = ipc_server_clients_json(e->srv, (uid_t)-1, th_now_ns()), *in = NULL;
+	bool found = false, has = false;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *o = json_object_array_get_idx(a, i), *v;
+		assert_true(json_object_object_get_ex(o, "id", &v));
+		if ((uint64_t)json_object_get_int64(v) != id)
+			continue;
+		found = true;
+		/* The key is always there: null until the client reports. */
+		assert_true(json_object_object_get_ex(o, "input", &in));
+		if (in) {
+			has = true;
+			assert_true(json_object_object_get_ex(in, "source", &v));
+			snprintf(src, 16, "%s", json_object_get_string(v));
+			assert_true(json_object_object_get_ex(in, "left", &v));
+			snprintf(left, 256, "%s", json_object_get_string(v));
+			assert_true(json_object_object_get_ex(in, "right", &v));
+			snprintf(right, 256, "%s", json_object_get_string(v));
+		}
+	}
+	assert_true(found);
+	json_object_put(a);
+	return has;
+}
+
+static void input_info_is_kept_and_listed_per_client(void **state)
+{
+	struct env *e = *state;
+	struct tcli a, b;
+	char src[16], left[256], right[256];
+	assert_int_equal(tcli_connect(e, &a, 0), 0);
+	assert_int_equal(tcli_connect(e, &b, 0), 0);
+	assert_false(listed_input(e, a.id, src, left, right));
+	tcli_input(&a, PROTO_IPC_INPUT_OPENXR, "/interaction_profiles/oculus/touch_controller",
+		   "/interaction_profiles/valve/index_controller");
+	tcli_ping(&a, 1);
+	expect_pong(e, &a, 1); /* records are handled in order: the info came first */
+	assert_true(listed_input(e, a.id, src, left, right));
+	assert_string_equal(src, "openxr");
+	assert_string_equal(left, "/interaction_profiles/oculus/touch_controller");
+	assert_string_equal(right, "/interaction_profiles/valve/index_controller");
+	assert_false(listed_input(e, b.id, src, left, right)); /* b said nothing */
+	/* A newer report replaces the older one. */
+	tcli_input(&a, PROTO_IPC_INPUT_DESKTOP, "", "");
+	tcli_input(&b, PROTO_IPC_INPUT_SCRIPT, "", "");
+	tcli_ping(&a, 2);
+	expect_pong(e, &a, 2);
+	tcli_ping(&b, 3);
+	expect_pong(e, &b, 3);
+	assert_true(listed_input(e, a.id, src, left, right));
+	assert_string_equal(src, "desktop");
+	assert_string_equal(left, "");
+	assert_string_equal(right, "");
+	assert_true(listed_input(e, b.id, src, left, right));
+	assert_string_equal(src, "script");
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 0);
+	tcli_close(&a);
+	tcli_close(&b);
+}
+
+/* INPUT_INFO bytes that break its rules, and a SESSION_INFO (daemon ->
+ * client only) from a client: each drops that client, counted. */
+static void bad_input_info_drops_the_client(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	uint8_t b[64];
+	static const char *const bad_left[] = { "/interaction_profiles/Oculus", "interaction_profiles/x", "/a//b",
+						"/a\x1b[2J" };
+	for (size_t i = 0; i < sizeof bad_left / sizeof bad_left[0]; i++) {
+		assert_int_equal(tcli_connect(e, &c, 0), 0);
+		size_t l = strlen(bad_left[i]);
+		th_put_le32(b, PROTO_IPC_INPUT_OPENXR);
+		th_put_le16(b + 4, (uint16_t)l);
+		memcpy(b + 6, bad_left[i], l);
+		th_put_le16(b + 6 + l, 0);
+		assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_INPUT_INFO, b, (uint32_t)(8 + l)), 0);
+		pump(e, 5);
+		assert_int_equal(ipc_server_nclients(e->srv), 0);
+		tcli_close(&c);
+	}
+	/* A source past the last. */
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	th_put_le32(b, PROTO_IPC_INPUT_MAX + 1);
+	th_put_le16(b + 4, 0);
+	th_put_le16(b + 6, 0);
+	assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_INPUT_INFO, b, 8), 0);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	tcli_close(&c);
+	/* SESSION_INFO travels daemon -> client only. */
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	struct proto_ipc_session_info si = { .host = PROTO_IPC_SINFO_HOST_NONE };
+	int n = proto_ipc_encode_session_info(&si, b, sizeof b);
+	assert_true(n > 0);
+	assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_SESSION_INFO, b, (uint32_t)n), 0);
+	pump(e, 5);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 6);
+	tcli_close(&c);
+}
+
+/* The daemon's SESSION_INFO reaches the client as sent (ephemeral: sent at
+ * once while the ring has room). */
+static void session_info_reaches_the_client(void **state)
+{
+	struct env *e = *state;
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	struct proto_ipc_session_info si = { .session = 0x1234, .host = PROTO_IPC_SINFO_HOST_REMOTE, .rtt_us = 4321,
+					     .peers = 1, .log_pos = 99 };
+	snprintf(si.name, sizeof si.name, "studio");
+	assert_true(ipc_server_room(e->srv, c.id) >= PROTO_IPC_MAXSZ_SESSION_INFO);
+	assert_int_equal(ipc_server_send(e->srv, c.id, PROTO_IPC_T_SESSION_INFO, &si), 0);
+	struct th_ring_rec rec;
+	assert_int_equal(tcli_recv(e, &c, &rec, rbuf), 1);
+	assert_int_equal(rec.type, PROTO_IPC_T_SESSION_INFO);
+	struct proto_ipc_session_info d;
+	assert_int_equal(proto_ipc_decode_session_info(rbuf, rec.len, &d, NULL), 0);
+	assert_int_equal(d.session, 0x1234);
+	assert_int_equal(d.rtt_us, 4321);
+	assert_int_equal(d.log_pos, 99);
+	assert_string_equal(d.name, "studio");
+	tcli_close(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 int main(void)
@@ -555,6 +703,9 @@ int main(void)
 		T(full_ring_drops_ephemeral_and_resyncs_reliable),
 		T(held_sends_are_published_by_one_flush_with_one_doorbell),
 		T(owner_admits_refuses_and_closes_clients),
+		T(input_info_is_kept_and_listed_per_client),
+		T(bad_input_info_drops_the_client),
+		T(session_info_reaches_the_client),
 	};
 	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);
 }

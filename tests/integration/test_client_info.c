@@ -1,0 +1,238 @@
+/* INPUT_INFO and SESSION_INFO end to end: a real client link
+ * (theta-client/link, in this process) to real thetad processes, read back
+ * through the real thetactl.
+ *
+ * - The profiles a client sets show in `thetactl clients --json` (full
+ *   paths) and in its INPUT column (shortened), change when the client's
+ *   change, and come back after the daemon is killed and restarted (the
+ *   link sends them on every welcome).
+ * - The daemon's SESSION_INFO reaches the link: a session hosted here (RTT
+ *   0, name, peers 0), its log position after an edit.
+ * - Two daemons: a member's client sees its host REMOTE with a measured RTT
+ *   and one peer; the host's client sees the member as a peer; an edit made
+ *   on the host moves the member's log position.
+ * Nothing asserts a timing: every wait polls with a generous deadline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/transport.h"
+#include "ipc.h"
+#include "link/link.h"
+#include "net_fixture.h"
+#include "th_buf.h"
+#include "th_harness.h"
+#include "th_time.h"
+
+#define WAIT_MS 30000 /* a loaded 2-core machine */
+
+static const char *const touch = "/interaction_profiles/oculus/touch_controller";
+static const char *const index_p = "/interaction_profiles/valve/index_controller";
+
+/* One frame's worth of link work, as the frame loop does it. */
+static void step(struct link *l)
+{
+	struct app_transport *t = link_transport(l);
+	app_transport_drain(t, NULL, th_now_ns());
+	struct app_outgoing o = { 0 };
+	app_transport_publish(t, &o, th_now_ns());
+}
+
+/* Runs frames (about 1 ms apart) until cond or WAIT_MS. */
+#define WAIT_FOR(l, cond)                                                          \
+	do {                                                                       \
+		uint64_t end_ = th_now_ns() + WAIT_MS * TH_NS_PER_MS;              \
+		while (!(cond) && th_now_ns() < end_) {                            \
+			step(l);                                                   \
+			th_sleep_ns(TH_NS_PER_MS);                                 \
+		}                                                                  \
+		assert_true(cond);                                                 \
+	} while (0)
+
+static struct link *make_link(const char *runtime_dir)
+{
+	struct link_config cfg = { .runtime_dir = runtime_dir, .name = "info-link", .mode = PROTO_IPC_MODE_XR };
+	struct link *l;
+	assert_int_equal(link_create(&cfg, &l), 0);
+	return l;
+}
+
+static char out[65536], err[8192];
+
+/* Our client's "input" in `thetactl clients --json` on d (copied into
+ * src/left/right); false while the daemon lists it without one. */
+static bool ctl_input(struct th_daemon_proc *d, char src[16], char left[256], char right[256])
+{
+	assert_int_equal(th_ctl(d, (const char *const[]){ "clients", "--json", NULL }, out, sizeof out, err, sizeof err), 0);
+	struct json_object *o = json_tokener_parse(out), *list, *c, *in;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "clients", &list));
+	assert_int_equal(json_object_array_length(list), 1);
+	c = json_object_array_get_idx(list, 0);
+	bool has = json_object_object_get_ex(c, "input", &in) && in;
+	if (has) {
+		snprintf(src, 16, "%s", th_json_path(in, "source"));
+		snprintf(left, 256, "%s", th_json_path(in, "left"));
+		snprintf(right, 256, "%s", th_json_path(in, "right"));
+	}
+	json_object_put(o);
+	return has;
+}
+
+/* Frames until `thetactl clients --json` shows (source, left, right). */
+static void wait_ctl_input(struct th_daemon_proc *d, struct link *l, const char *src, const char *left,
+			   const char *right)
+{
+	char s[16] = "", a[256] = "", b[256] = "";
+	uint64_t end = th_now_ns() + WAIT_MS * TH_NS_PER_MS;
+	while (th_now_ns() < end) {
+		if (ctl_input(d, s, a, b) && !strcmp(s, src) && !strcmp(a, left) && !strcmp(b, right))
+			return;
+		for (int i = 0; i < 20; i++) {
+			step(l);
+			th_sleep_ns(TH_NS_PER_MS);
+		}
+	}
+	fail_msg("clients shows input %s %s %s, expected %s %s %s", s, a, b, src, left, right);
+}
+
+/* annotation.add (0x0040) of `text`; waits for its ack. */
+static void annotate(struct link *l, const char *text)
+{
+	const struct link_stats *st = link_get_stats(l);
+	uint64_t acks = st->acks, rejects = st->rejects;
+	uint8_t note[2 + 64];
+	size_t n = strlen(text);
+	th_put_le16(note, (uint16_t)n);
+	memcpy(note + 2, text, n);
+	struct app_command c = { .type = 0x0040, .scope = 1, .len = (uint32_t)(2 + n), .payload = note };
+	struct app_outgoing o = { .ncommands = 1, .commands = &c };
+	assert_int_equal(app_transport_publish(link_transport(l), &o, th_now_ns()), 0);
+	WAIT_FOR(l, st->acks + st->rejects > acks + rejects);
+	if (st->rejects > rejects)
+		fail_msg("annotation rejected: %s", st->last_reject_detail);
+}
+
+static void profiles_show_in_clients_and_session_info_arrives(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_start(d, (const char *const[]){ "--port", "0", NULL }), 0);
+	struct link *l = make_link(d->runtime_dir);
+	/* Set before the link connects: sent after the welcome. */
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, index_p, th_now_ns()), 0);
+	assert_int_equal(link_wait_active(l, WAIT_MS, false), 0);
+	wait_ctl_input(d, l, "openxr", touch, index_p);
+	/* The table: a column for people, the profiles shortened. */
+	assert_int_equal(th_ctl(d, (const char *const[]){ "clients", NULL }, out, sizeof out, err, sizeof err), 0);
+	assert_non_null(strstr(out, "INPUT"));
+	assert_non_null(strstr(out, "openxr touch/index"));
+
+	/* The daemon's view of the session: hosted here ("local", opened at
+	 * start), RTT 0, nobody connected, an empty log. */
+	struct link_session_info si;
+	WAIT_FOR(l, link_session_info(l, &si) == 0);
+	assert_int_equal(si.host, PROTO_IPC_SINFO_HOST_LOCAL);
+	assert_int_equal(si.rtt_us, 0);
+	assert_int_equal(si.peers, 0);
+	assert_int_not_equal(si.session, 0);
+	assert_string_equal(si.name, "local");
+	assert_int_equal(si.speaking, 0);
+	assert_int_equal(si.nspeakers, 0);
+	assert_int_equal(si.session, link_session(l));
+	uint64_t pos0 = si.log_pos;
+
+	/* An edit: the log position the overlay shows follows (on change, at
+	 * most once a second). */
+	annotate(l, "hello");
+	WAIT_FOR(l, link_session_info(l, &si) == 0 && si.log_pos == pos0 + 1);
+	printf("session info: %llu records taken\n", (unsigned long long)link_get_stats(l)->session_infos);
+
+	/* The right controller goes away; then the desktop takes over. */
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, "", th_now_ns()), 0);
+	wait_ctl_input(d, l, "openxr", touch, "");
+	assert_int_equal(th_ctl(d, (const char *const[]){ "clients", NULL }, out, sizeof out, err, sizeof err), 0);
+	assert_non_null(strstr(out, "openxr touch/-"));
+	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_DESKTOP, NULL, NULL, th_now_ns()), 0);
+	wait_ctl_input(d, l, "desktop", "", "");
+
+	/* kill -9 and a restart: the new daemon hears the input again on the
+	 * welcome, and sends the session's info again (same position). */
+	const struct link_stats *st = link_get_stats(l);
+	uint64_t connects = st->connects, seq = si.seq;
+	int status;
+	assert_int_equal(th_daemon_stop(d, SIGKILL, 10000, &status), 0);
+	assert_int_equal(th_daemon_respawn(d, (const char *const[]){ "--port", "0", NULL }, NULL, 15000), 0);
+	WAIT_FOR(l, st->connects > connects && link_get_state(l) == LINK_ACTIVE);
+	wait_ctl_input(d, l, "desktop", "", "");
+	WAIT_FOR(l, link_session_info(l, &si) == 0 && si.seq > seq);
+	assert_int_equal(si.log_pos, pos0 + 1);
+	assert_int_equal(si.host, PROTO_IPC_SINFO_HOST_LOCAL);
+	assert_int_equal(st->violations, 0);
+	link_destroy(&l);
+	th_daemon_slot_release();
+}
+
+static void a_member_sees_its_hosts_rtt_and_peers(void **state)
+{
+	(void)state;
+	struct nf_daemon a, b;
+	char id[33];
+	nf_start(&a, NULL, NULL);
+	nf_start(&b, NULL, NULL);
+	nf_host(&a, "studio", id);
+	nf_invite_join(&a, &b, "studio", "editor");
+	struct link *la = make_link(a.p.runtime_dir), *lb = make_link(b.p.runtime_dir);
+	assert_int_equal(link_wait_active(la, WAIT_MS, false), 0);
+	assert_int_equal(link_wait_active(lb, WAIT_MS, false), 0);
+
+	/* The member: linked to its host, with the RTT the net module measures. */
+	struct link_session_info sa, sb;
+	WAIT_FOR(lb, link_session_info(lb, &sb) == 0 && sb.host == PROTO_IPC_SINFO_HOST_REMOTE && sb.peers == 1);
+	assert_true(sb.rtt_us > 0);
+	assert_string_equal(sb.name, "studio");
+	/* The host: the member is its peer. */
+	WAIT_FOR(la, link_session_info(la, &sa) == 0 && sa.peers == 1);
+	assert_int_equal(sa.host, PROTO_IPC_SINFO_HOST_LOCAL);
+	assert_int_equal(sa.rtt_us, 0);
+	assert_string_equal(sa.name, "studio");
+	assert_int_equal(sa.session, sb.session);
+	printf("member's RTT to its host on loopback: %lld us\n", (long long)sb.rtt_us);
+
+	/* An edit on the host reaches the member's log: its position moves. */
+	uint64_t pos = sb.log_pos;
+	annotate(la, "from the host");
+	WAIT_FOR(lb, link_session_info(lb, &sb) == 0 && sb.log_pos >= pos + 1);
+	/* The host goes away: the member's client learns the RTT is unknown. */
+	nf_kill(&a, SIGKILL);
+	WAIT_FOR(lb, link_session_info(lb, &sb) == 0 && sb.host == PROTO_IPC_SINFO_HOST_UNKNOWN);
+	assert_int_equal(sb.rtt_us, -1);
+	assert_int_equal(sb.peers, 0);
+	link_destroy(&la);
+	link_destroy(&lb);
+	nf_cleanup(&a);
+	nf_cleanup(&b);
+}
+
+static int teardown(void **state)
+{
+	th_daemon_slot_release();
+	return nf_teardown(state);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(profiles_show_in_clients_and_session_info_arrives, teardown),
+		cmocka_unit_test_teardown(a_member_sees_its_hosts_rtt_and_peers, teardown),
+	};
+	return cmocka_run_group_tests_name("client_info", tests, NULL, NULL);
+}
