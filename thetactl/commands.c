@@ -19,7 +19,7 @@ static int ctl_cmd_log(struct ctl_ctx *ctx, int argc, char **argv)
 const struct ctl_command ctl_commands[] = {
 	{ "status", "[--json]", "the daemon: version, pid, uptime, directories, sockets, counts", ctl_cmd_status },
 	{ "metrics", "[--json]", "every counter and gauge the daemon keeps", ctl_cmd_metrics },
-	{ "clients", "[--json]", "connected theta-clients: pid, user, frames, ring figures", ctl_cmd_clients },
+	{ "clients", "[--json]", "connected theta-clients: pid, user, input (interaction profiles), frames, ring figures", ctl_cmd_clients },
 	{ "log-level", "[LEVEL]", "show or (admin) set the daemon's log level", ctl_cmd_log_level },
 	{ "reload", "", "(admin) re-read the configuration file, like SIGHUP", ctl_cmd_reload },
 	{ "whoami", "[--json]", "your signing key's fingerprint (created on first use)", ctl_cmd_whoami },
