@@ -693,6 +693,17 @@ static void the_cursor_clicks_panels_on_the_desktop(void **state)
 	assert_false(t->out.hover);
 	assert_int_equal(t->f->in.desk.buttons & INP_MOUSE_LEFT, INP_MOUSE_LEFT);
 	uf_desk(t, 640, 360, false);
+	/* Panels over each other (a 640-pixel window: the colours column
+	 * under the overlay at (320, 40)): the overlay, drawn last, takes the
+	 * press. */
+	t->f->in.desk.width = 640;
+	t->f->in.desk.height = 360;
+	uf_desk(t, 320, 180, false);
+	uf_desk(t, 320, 40, true);
+	assert_int_equal(t->out.hover_panel, UI_PANEL_OVERLAY);
+	assert_true(t->out.consumed);
+	assert_int_equal(t->out.actions, 0);
+	uf_desk(t, 320, 40, false);
 	/* The cursor outside the window hovers nothing. */
 	t->f->in.desk.cursor_inside = false;
 	t->fi.sc = ef_scene(t->f);
