@@ -89,7 +89,9 @@ enum ui_action {
 	UI_ACT_UNDO = 1u << 2,
 	UI_ACT_REDO = 1u << 3,
 	UI_ACT_OVERLAY = 1u << 4, /* the overlay was toggled */
-	UI_ACT_REFUSED = 1u << 5, /* a button said no (nothing to undo, ...) */
+	UI_ACT_REFUSED = 1u << 5, /* a button said no (nothing to undo, ...); an undo or redo the
+				   * editor refused is also one of its refusals (edit_stats.refusals
+				   * grows, edit_take_message says why): pulse once for both */
 };
 
 struct ui_frame_out {
