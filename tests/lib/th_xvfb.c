@@ -15,7 +15,8 @@
 
 #define TH_XVFB_STOP_MS 10000
 
-static bool on_path(const char *name)
+/* Whether name is an executable on PATH; its path into buf when given. */
+static bool find_on_path(const char *name, char *found, size_t foundlen)
 {
 	const char *path = getenv("PATH");
 	if (!path)
@@ -26,11 +27,19 @@ static bool on_path(const char *name)
 		const char *end = strchr(p, ':');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		if (n > 0 && (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name) < sizeof buf &&
-		    access(buf, X_OK) == 0)
+		    access(buf, X_OK) == 0) {
+			if (found)
+				snprintf(found, foundlen, "%s", buf);
 			return true;
+		}
 		p += n + (end ? 1 : 0);
 	}
 	return false;
+}
+
+static bool on_path(const char *name)
+{
+	return find_on_path(name, NULL, 0);
 }
 
 bool th_xvfb_available(void)
@@ -159,5 +168,43 @@ bool th_xvfb_skip(void)
 	if (th_xvfb_available())
 		return false;
 	printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window tests need an X server\n");
+	return true;
+}
+
+const char *th_xdotool(void)
+{
+	static char path[PATH_MAX];
+	return find_on_path("xdotool", path, sizeof path) ? path : NULL;
+}
+
+int th_xdo(const char *const *args)
+{
+	const char *tool = th_xdotool();
+	if (!tool)
+		return -ENOENT;
+	const char *argv[TH_XDO_ARGS_MAX + 2] = { tool };
+	unsigned n = 0;
+	while (args[n] && n < TH_XDO_ARGS_MAX) {
+		argv[n + 1] = args[n];
+		n++;
+	}
+	char out[256], err[1024];
+	int rc = th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, TH_XDO_TIMEOUT_MS);
+	if (rc != 0) {
+		fprintf(stderr, "th_xdo: xdotool");
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, " %s", args[i]);
+		fprintf(stderr, " -> %d: %s\n", rc, err);
+	}
+	return rc;
+}
+
+bool th_xdo_skip(void)
+{
+	if (th_xvfb_skip())
+		return true;
+	if (th_xdotool())
+		return false;
+	printf("SKIP: xdotool is not installed (apt-get install xdotool): the desktop input tests send real X input with it\n");
 	return true;
 }

@@ -35,3 +35,14 @@ bool th_xvfb_skip(void);
  * or 0 after the SKIP line (the caller includes cmocka.h). */
 #define th_xvfb_run_group(tests) \
 	(th_xvfb_skip() ? 0 : cmocka_run_group_tests(tests, th_xvfb_group_setup, th_xvfb_group_teardown))
+
+/* xdotool (real X input through XTEST, to the display in $DISPLAY): its
+ * path, or NULL when it is not installed (tests print a SKIP line). */
+#define TH_XDO_TIMEOUT_MS 20000
+#define TH_XDO_ARGS_MAX 64
+const char *th_xdotool(void);
+/* Runs xdotool with args (NULL-terminated, at most TH_XDO_ARGS_MAX): 0, or
+ * its exit status / -errno after printing the command and its stderr. */
+int th_xdo(const char *const *args);
+/* True after printing the SKIP line when Xvfb or xdotool is not installed. */
+bool th_xdo_skip(void);
