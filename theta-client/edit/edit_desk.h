@@ -34,11 +34,21 @@
 #define EDIT_DESK_DIST_MAX 200.0f
 #define EDIT_DESK_REACH 2.0f
 
+#define EDIT_DESK_PITCH_DEFAULT 0.35f   /* radians above the horizontal */
+#define EDIT_DESK_PITCH_MAX 1.55f       /* the orbit stops short of straight up / down */
+#define EDIT_DESK_ORBIT_RAD_PER_PX 0.01f
+#define EDIT_DESK_ZOOM_STEP 0.85f       /* the distance is multiplied by this per wheel step up */
+#define EDIT_DESK_PICK_PX 6.0f          /* edges and vertices within this many pixels of the cursor */
+#define EDIT_DESK_TWIST_RAD_PER_PX 0.01f /* move's rotate option: a horizontal drag turns about the view axis */
+#define EDIT_DESK_FRAME_MARGIN 1.15f    /* F: the bounding sphere fills the view's height over this */
+
 struct edit_desk_config {
 	float fovy;         /* radians, the renderer's; 0: 60 degrees */
 	float target[3];    /* where the camera looks first; all 0: (0, 0.8, 0) */
 	float distance;     /* 0: 3 m */
-	float yaw, pitch;   /* radians; the camera starts in front (+Z), above */
+	/* Radians: yaw about +Y (0: the camera in front, on +Z of the target),
+	 * pitch above the horizontal (0: EDIT_DESK_PITCH_DEFAULT, above). */
+	float yaw, pitch;
 };
 
 /* What a frame asks of others than the editor. */
@@ -60,10 +70,29 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 /* The camera now (world space). */
 void edit_desk_camera(const struct edit_desk *d, float eye[3], float target[3], float up[3]);
 
-/* The shortcuts, for --help and docs/desktop.md (one source of truth). */
+/* The shortcuts, for --help and docs/desktop.md (one source of truth):
+ * edit_desk_frame dispatches the key rows from this table, and the mouse
+ * rows (key 0) say what the mouse does. */
+enum edit_desk_cmd {
+	EDIT_DESK_CMD_MOUSE = 0, /* a mouse row: documentation only */
+	EDIT_DESK_CMD_TOOL,      /* arg: enum edit_tool */
+	EDIT_DESK_CMD_TOOL_STEP, /* arg: +1 next / -1 previous tool */
+	EDIT_DESK_CMD_OPTION,    /* arg: +1 / -1 */
+	EDIT_DESK_CMD_PARAM,     /* arg: +1 / -1 */
+	EDIT_DESK_CMD_UNDO,
+	EDIT_DESK_CMD_REDO,
+	EDIT_DESK_CMD_CLEAR,     /* clear the selection */
+	EDIT_DESK_CMD_FRAME,     /* frame the selection (or everything) */
+	EDIT_DESK_CMD_OVERLAY,   /* EDIT_DESK_TOGGLE_OVERLAY */
+	EDIT_DESK_CMD_QUIT,      /* EDIT_DESK_QUIT */
+};
 struct edit_desk_key {
 	const char *keys; /* "1".."9", "Ctrl+Z", ... as a person reads them */
 	const char *what;
+	int key;          /* GLFW_KEY_* (input.h's inp_key.key); 0: a mouse row */
+	uint32_t mods;    /* INP_MOD_* that must be held, exactly */
+	uint8_t cmd;      /* enum edit_desk_cmd */
+	int8_t arg;
 };
 extern const struct edit_desk_key edit_desk_keys[];
 extern const unsigned edit_desk_nkeys;
