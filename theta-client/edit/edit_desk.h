@@ -13,11 +13,18 @@
  *   - casts the mouse ray (the camera's fovy and the window's size) into the
  *     scene (edit_ray.h) and writes in->hand[INP_RIGHT] as a virtual
  *     controller: aim = the ray; pose = the ray's hit on the scene for the
- *     current tool's mode (or a point EDIT_DESK_REACH metres along it when
- *     nothing is hit), and while the left button is held after a press, the
- *     ray's crossing of the plane through the grabbed point facing the
- *     camera, so drags move the tip in that plane; trigger = left button
- *     (1 or 0), grip = ctrl or shift held (add to the selection);
+ *     current tool's mode (an edge's point nearest the surface hit, a
+ *     vertex; the surface for objects, faces, the vertex tool and an edge or
+ *     vertex mode with none within EDIT_DESK_PICK_PX), or a point
+ *     EDIT_DESK_REACH metres along it when nothing is hit (the primitive
+ *     tool: the ray's crossing of the plane through the target facing the
+ *     camera), and while the left button is held after a press (its release
+ *     frame included), the ray's crossing of the plane through the grabbed
+ *     point facing the camera, so drags move the tip in that plane; the
+ *     pose's rotation is the camera's (move's rotate option: turned about
+ *     the view axis by the drag); trigger = left button (1 or 0), grip =
+ *     ctrl or shift held (add to the selection); the pose is untracked
+ *     while the cursor is outside the window and no drag is on;
  *   - applies the keyboard shortcuts (edit_desk_keys below) through the
  *     editor's API: tools, options, parameters, undo, redo, clear the
  *     selection; and reports what is the UI's (the overlay toggle).
