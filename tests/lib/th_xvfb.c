@@ -179,6 +179,12 @@ const char *th_xdotool(void)
 
 int th_xdo(const char *const *args)
 {
+	char out[256];
+	return th_xdo_out(args, out, sizeof out);
+}
+
+int th_xdo_out(const char *const *args, char *out, size_t outlen)
+{
 	const char *tool = th_xdotool();
 	if (!tool)
 		return -ENOENT;
@@ -188,8 +194,8 @@ int th_xdo(const char *const *args)
 		argv[n + 1] = args[n];
 		n++;
 	}
-	char out[256], err[1024];
-	int rc = th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, TH_XDO_TIMEOUT_MS);
+	char err[1024];
+	int rc = th_run(argv, NULL, -1, out, outlen, err, sizeof err, TH_XDO_TIMEOUT_MS);
 	if (rc != 0) {
 		fprintf(stderr, "th_xdo: xdotool");
 		for (unsigned i = 0; i < n; i++)

@@ -3,6 +3,7 @@
  * to it, stopped and waited for at the end. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #define TH_XVFB_START_MS 20000 /* generous: two loaded cores */
@@ -44,5 +45,7 @@ const char *th_xdotool(void);
 /* Runs xdotool with args (NULL-terminated, at most TH_XDO_ARGS_MAX): 0, or
  * its exit status / -errno after printing the command and its stderr. */
 int th_xdo(const char *const *args);
+/* The same with its stdout (cut to fit, NUL-terminated) into out. */
+int th_xdo_out(const char *const *args, char *out, size_t outlen);
 /* True after printing the SKIP line when Xvfb or xdotool is not installed. */
 bool th_xdo_skip(void);
