@@ -125,6 +125,7 @@ struct xrt_config {
 	uint64_t switch_frame;         /* XRT_PROFILE_SWITCH, 0: never */
 	int switch_profile;
 	uint64_t unfocus_from, unfocus_to; /* XRT_UNFOCUSED, 0: never */
+	int reject_profile;            /* XRT_REJECT_PROFILE: index, or XRT_PROFILE_NONE */
 	char input[512];               /* XRT_INPUT */
 };
 

@@ -268,6 +268,9 @@ XrResult xrt_SuggestInteractionProfileBindings(XrInstance instance, const XrInte
 	if (prof < 0)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_PATH_UNSUPPORTED,
 				    "interactionProfile %.128s is not one this runtime offers.", pp));
+	if (prof == inst->cfg.reject_profile)
+		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_PATH_UNSUPPORTED,
+				    "interactionProfile %.128s is refused (XRT_REJECT_PROFILE).", pp));
 	if (sb->countSuggestedBindings == 0 || !sb->suggestedBindings)
 		XRT_RETURN(xrt_fail(inst, NULL, fn_name, XR_ERROR_VALIDATION_FAILURE, "no suggested bindings."));
 	if (sb->countSuggestedBindings > XRT_BINDINGS_MAX)

@@ -116,8 +116,10 @@ static int parse_frames(struct xrt_config *cfg, const char *v, char *why, size_t
 
 #define XRT_PROFILES_HELP "khr/simple_controller, oculus/touch_controller, valve/index_controller, " \
 	"htc/vive_controller, microsoft/motion_controller or none"
+#define XRT_PROFILES_ONE_HELP "khr/simple_controller, oculus/touch_controller, valve/index_controller, " \
+	"htc/vive_controller or microsoft/motion_controller"
 
-/* XRT_PROFILE, XRT_PROFILE_SWITCH, XRT_UNFOCUSED, XRT_INPUT. */
+/* XRT_PROFILE, XRT_PROFILE_SWITCH, XRT_UNFOCUSED, XRT_REJECT_PROFILE, XRT_INPUT. */
 static int read_input(struct xrt_config *cfg, char *why, size_t whylen)
 {
 	const char *v = getenv("XRT_PROFILE");
@@ -163,6 +165,14 @@ static int read_input(struct xrt_config *cfg, char *why, size_t whylen)
 		}
 		if (!ok) {
 			snprintf(why, whylen, "XRT_UNFOCUSED=%s: expected FROM or FROM,TO frame numbers (0 < FROM < TO)", v);
+			return -EINVAL;
+		}
+	}
+	cfg->reject_profile = XRT_PROFILE_NONE;
+	if ((v = getenv("XRT_REJECT_PROFILE")) && *v) {
+		cfg->reject_profile = xrt_profile_find(v);
+		if (cfg->reject_profile < 0) {
+			snprintf(why, whylen, "XRT_REJECT_PROFILE=%s: expected " XRT_PROFILES_ONE_HELP, v);
 			return -EINVAL;
 		}
 	}
