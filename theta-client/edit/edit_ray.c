@@ -15,8 +15,20 @@
 #define RAY_TOLERANCE_MAX 1.5f      /* radians: below a right angle */
 #define RAY_PARALLEL_EPS 1e-6f      /* |n . d| / (|n| |d|) under this: the ray runs along the plane */
 
+#define CACHE_MIN 16u /* table slots at first; the table stays at most half full */
+
+/* One mesh's tree, by mesh id (open addressing, linear probes). */
+struct entry {
+	uint64_t mesh; /* 0: free */
+	struct edit_bvh *bvh;
+	uint64_t seen; /* the query that last used it */
+};
+
 struct edit_rays {
 	struct edit_rays_stats st;
+	struct entry *tab;
+	uint32_t cap, n;
+	uint64_t query;
 };
 
 static inline float dot3(const float a[3], const float b[3])
@@ -62,13 +74,114 @@ void edit_rays_destroy(struct edit_rays **p)
 {
 	if (!p || !*p)
 		return;
-	free(*p);
+	struct edit_rays *c = *p;
+	for (uint32_t i = 0; i < c->cap; i++)
+		edit_bvh_destroy(&c->tab[i].bvh);
+	free(c->tab);
+	free(c);
 	*p = NULL;
 }
 
 void edit_rays_stats(const struct edit_rays *c, struct edit_rays_stats *out)
 {
 	*out = c->st;
+	out->trees = c->n;
+}
+
+/* ---- the cache ------------------------------------------------------------------------ */
+
+static inline uint32_t slot_of(uint64_t id, uint32_t cap)
+{
+	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+/* Moves every entry kept (keep, or all) into a table of cap slots: 0 or
+ * -ENOMEM (the table as it was). Entries left behind lose their tree. */
+static int cache_rehash(struct edit_rays *c, uint32_t cap, bool only_seen)
+{
+	struct entry *tab = calloc(cap, sizeof *tab);
+	if (!tab)
+		return -ENOMEM;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->cap; i++) {
+		struct entry *e = &c->tab[i];
+		if (!e->mesh)
+			continue;
+		if (only_seen && e->seen != c->query) {
+			edit_bvh_destroy(&e->bvh);
+			continue;
+		}
+		uint32_t k = slot_of(e->mesh, cap);
+		while (tab[k].mesh)
+			k = (k + 1) & (cap - 1);
+		tab[k] = *e;
+		n++;
+	}
+	free(c->tab);
+	c->tab = tab;
+	c->cap = cap;
+	c->n = n;
+	return 0;
+}
+
+/* The entry of mesh id, added when missing; NULL when it cannot be. */
+static struct entry *cache_get(struct edit_rays *c, uint64_t id)
+{
+	if (c->cap) {
+		for (uint32_t k = slot_of(id, c->cap);; k = (k + 1) & (c->cap - 1)) {
+			if (c->tab[k].mesh == id)
+				return &c->tab[k];
+			if (!c->tab[k].mesh)
+				break;
+		}
+	}
+	if ((c->n + 1) * 2 > c->cap && (c->cap > UINT32_MAX / 4 ||
+					 cache_rehash(c, c->cap ? c->cap * 2 : CACHE_MIN, false) < 0))
+		return NULL;
+	uint32_t k = slot_of(id, c->cap);
+	while (c->tab[k].mesh)
+		k = (k + 1) & (c->cap - 1);
+	c->tab[k] = (struct entry){ .mesh = id };
+	c->n++;
+	return &c->tab[k];
+}
+
+/* Drops the trees of meshes this query did not meet (gone from the scene,
+ * or no entity shows them any more). */
+static void cache_sweep(struct edit_rays *c)
+{
+	uint32_t stale = 0;
+	for (uint32_t i = 0; i < c->cap; i++)
+		stale += c->tab[i].mesh && c->tab[i].seen != c->query;
+	if (stale)
+		cache_rehash(c, c->cap, true);
+}
+
+/* m's tree, brought up to date: NULL when it cannot be (out of memory). */
+static const struct edit_bvh *tree_of(struct edit_rays *c, const struct th_mesh *m)
+{
+	struct entry *e = cache_get(c, m->id);
+	if (!e)
+		return NULL;
+	e->seen = c->query;
+	if (!e->bvh) {
+		if (edit_bvh_build(m, &e->bvh) < 0)
+			return NULL;
+		c->st.builds++;
+		return e->bvh;
+	}
+	struct edit_bvh_info bi;
+	edit_bvh_info(e->bvh, &bi);
+	if (bi.version == m->version)
+		return e->bvh;
+	int r = edit_bvh_update(e->bvh, m);
+	if (r < 0)
+		return NULL;
+	if (r)
+		c->st.rebuilds++;
+	else
+		c->st.refits++;
+	return e->bvh;
 }
 
 /* ---- one entity --------------------------------------------------------------------- */
@@ -85,7 +198,11 @@ static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struc
 		float ol[3], dl[3];
 		edit_xf_point_to_local(xf, o, ol);
 		edit_xf_dir_to_local(xf, d, dl);
-		(void)c;
+		const struct edit_bvh *b = tree_of(c, m);
+		if (b)
+			return edit_bvh_raycast(b, m, ol, dl, tmax, face, t, pt);
+		/* No tree (out of memory): every face, the same answer. */
+		c->st.brute++;
 		return edit_mesh_raycast_brute(m, ol, dl, tmax, face, t, pt);
 	}
 	/* A zero scale has no inverse: the flattened faces in world space. */
@@ -246,8 +363,11 @@ int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct ed
 		return -EINVAL;
 	float d[3] = { r->dir[0] / dl, r->dir[1] / dl, r->dir[2] / dl };
 	c->st.queries++;
-	if (!sc)
+	c->query++;
+	if (!sc) {
+		cache_sweep(c);
 		return 0;
+	}
 	size_t cur = 0;
 	uint64_t id, best_entity = 0, best_face = 0;
 	float best_t = tmax;
@@ -275,6 +395,7 @@ int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct ed
 		best_m = m;
 		best_xf = xf;
 	}
+	cache_sweep(c);
 	if (!best_m)
 		return err;
 	struct edit_hit h = { .entity = best_entity, .mesh = best_m->id, .dist = best_t };

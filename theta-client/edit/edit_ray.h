@@ -36,7 +36,8 @@ void edit_bvh_destroy(struct edit_bvh **p);
 
 /* The nearest face the ray (mesh space; dir need not be unit) crosses at
  * parameter t in [0, tmax]: 1 with *face, *t (in units of dir) and point
- * (mesh space), 0 none. Faces are polygons (triangulated by a fan from
+ * (mesh space), 0 none, -ESTALE when m changed since b last followed it
+ * (edit_bvh_update first). Faces are polygons (triangulated by a fan from
  * their first vertex for the test; exact for convex faces). */
 int edit_bvh_raycast(const struct edit_bvh *b, const struct th_mesh *m, const float origin[3], const float dir[3],
 		     float tmax, uint64_t *face, float *t, float point[3]);
@@ -76,7 +77,8 @@ void edit_rays_destroy(struct edit_rays **p);
  * id) when within the tolerance, else nothing (0); an edge's t is where
  * along a -> b that nearest direction meets it. An entity with a zero
  * scale component is hit where its flattened faces lie. Trees are built
- * or updated on demand (-ENOMEM when one cannot be: nothing picked).
+ * or updated on demand; a mesh whose tree cannot be (out of memory) is
+ * tested face by face, with the same answer.
  * -EINVAL (out untouched): a non-finite origin or direction, a zero
  * direction, max_dist below 0 or not finite, tolerance below 0 or past
  * 1.5 rad, an unknown mode. */
@@ -88,6 +90,7 @@ int edit_ray_plane(const struct edit_ray *r, const float p[3], const float n[3],
 struct edit_rays_stats {
 	uint64_t queries;
 	uint64_t builds, refits, rebuilds; /* trees built fresh, refitted, rebuilt after topology changes */
+	uint64_t brute; /* meshes tested face by face because their tree could not be built (out of memory) */
 	uint32_t trees;                    /* alive (meshes gone from the scene are dropped) */
 };
 void edit_rays_stats(const struct edit_rays *c, struct edit_rays_stats *out);

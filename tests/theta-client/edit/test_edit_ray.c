@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "edit/edit_ray.h"
+#include "th_allocfail.h"
 #include "th_meshfix.h"
 
 /* ---- the reference: world space, double precision ------------------------------ */
@@ -527,6 +528,76 @@ static void random_rays_against_the_reference(void **state)
 	ef_free(f);
 }
 
+
+/* The cache: a tree per mesh built on first use, refitted when the mesh's
+ * vertices move (the ray sees the moved faces), kept while nothing
+ * changes, dropped with the entity; out of memory at any allocation of a
+ * query still gives the same answer (face by face). */
+static void the_cache_follows_the_scene(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	struct edit_rays *c = rays_new();
+	struct sh_mesh strip;
+	assert_int_equal(sh_mesh_strip(&f->log, &f->other, 4, -2, 0, &strip), 0);
+	ef_fold(f);
+	uint64_t cube = cube_at(f, (float[3]){ 10, 0, 0 }, 0.2f);
+	struct edit_ray r = { .origin = { 0.5f, 0.5f, 3 }, .dir = { 0, 0, -1 }, .mode = TH_SELECT_FACE };
+	struct edit_hit h, h0;
+	struct edit_rays_stats st;
+	assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h0), 1);
+	assert_int_equal(h0.entity, strip.entity);
+	assert_float_equal(h0.dist, 5, 1e-5);
+	edit_rays_stats(c, &st);
+	assert_int_equal(st.builds, 2); /* the strip's and the cube's */
+	assert_int_equal(st.trees, 2);
+	assert_int_equal(st.refits + st.rebuilds + st.brute, 0);
+	assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+	edit_rays_stats(c, &st);
+	assert_int_equal(st.builds, 2);
+	assert_int_equal(st.refits, 0);
+	/* The first quad's top corners (vertices 5 and 0 + quads + 1) pulled
+	 * 1 m towards the ray's origin: the quad leans, the hit comes nearer. */
+	assert_int_equal(sh_vertex_move(&f->log, &f->other, &strip, 5, (float[3]){ 0, 1, -1 }), 0);
+	assert_int_equal(sh_vertex_move(&f->log, &f->other, &strip, 6, (float[3]){ 1, 1, -1 }), 0);
+	ef_fold(f);
+	assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+	assert_int_equal(h.element, h0.element);
+	assert_float_equal(h.dist, 4.5f, 1e-5);
+	edit_rays_stats(c, &st);
+	assert_int_equal(st.refits, 1);
+	assert_int_equal(st.builds, 2);
+	/* The cube's entity destroyed: its tree dropped at the next query. */
+	assert_true(sh_add(&f->log, &f->other, TH_CMD_ENTITY_DESTROY, TH_SCOPE_ENTITY, cube, NULL, 0, 0) >= 0);
+	ef_fold(f);
+	assert_false(th_scene_has_entity(ef_scene(f), cube));
+	assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+	edit_rays_stats(c, &st);
+	assert_int_equal(st.trees, 1);
+	assert_int_equal(st.queries, 4);
+	edit_rays_destroy(&c);
+#ifdef TH_AF_CAN_FAIL
+	/* Every allocation of a first query failing in turn. */
+	bool brute = false;
+	for (long k = 0; k < 64; k++) {
+		struct edit_rays *d = rays_new();
+		long live = th_af_live;
+		th_af_countdown = k;
+		int got = edit_raycast(d, ef_scene(f), &r, &h0);
+		th_af_countdown = -1;
+		assert_int_equal(got, 1);
+		assert_int_equal(h0.element, h.element);
+		assert_true(h0.dist == h.dist);
+		edit_rays_stats(d, &st);
+		brute |= st.brute > 0;
+		assert_true(th_af_live >= live);
+		edit_rays_destroy(&d);
+		assert_true(th_af_live <= live);
+	}
+	assert_true(brute);
+#endif
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +608,7 @@ int main(void)
 		cmocka_unit_test(empty_scenes_and_refused_rays),
 		cmocka_unit_test(the_plane),
 		cmocka_unit_test(random_rays_against_the_reference),
+		cmocka_unit_test(the_cache_follows_the_scene),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
