@@ -190,7 +190,18 @@ struct edit_bvh {
 	uint64_t version;
 };
 
-static void box_empty(float lo[3], float hi[3])
+/* Positions and slab distances are never NaN here: plain compares, inlined. */
+static inline float minf(float a, float b)
+{
+	return a < b ? a : b;
+}
+
+static inline float maxf(float a, float b)
+{
+	return a > b ? a : b;
+}
+
+static inline void box_empty(float lo[3], float hi[3])
 {
 	for (int k = 0; k < 3; k++) {
 		lo[k] = FLT_MAX;
@@ -198,11 +209,11 @@ static void box_empty(float lo[3], float hi[3])
 	}
 }
 
-static void box_add(float lo[3], float hi[3], const float a[3], const float b[3])
+static inline void box_add(float lo[3], float hi[3], const float a[3], const float b[3])
 {
 	for (int k = 0; k < 3; k++) {
-		lo[k] = fminf(lo[k], a[k]);
-		hi[k] = fmaxf(hi[k], b[k]);
+		lo[k] = minf(lo[k], a[k]);
+		hi[k] = maxf(hi[k], b[k]);
 	}
 }
 
@@ -406,8 +417,8 @@ static void tree_refit(struct tree *t, const struct th_mesh *m)
 		} else {
 			const struct node *a = &t->nodes[nd->first], *c = &t->nodes[nd->first + 1];
 			for (int k = 0; k < 3; k++) {
-				nd->lo[k] = fminf(a->lo[k], c->lo[k]);
-				nd->hi[k] = fmaxf(a->hi[k], c->hi[k]);
+				nd->lo[k] = minf(a->lo[k], c->lo[k]);
+				nd->hi[k] = maxf(a->hi[k], c->hi[k]);
 			}
 		}
 	}
@@ -428,8 +439,8 @@ static inline float ray_box(const struct ray *r, const float lo[3], const float 
 	float tn = 0.0f, tf = r->id ? r->t : r->tmax;
 	for (int k = 0; k < 3; k++) {
 		float a = (lo[k] - r->o[k]) * r->inv[k], b = (hi[k] - r->o[k]) * r->inv[k];
-		tn = fmaxf(tn, fminf(a, b));
-		tf = fminf(tf, fmaxf(a, b));
+		tn = maxf(tn, minf(a, b));
+		tf = minf(tf, maxf(a, b));
 	}
 	float slack = BVH_SLACK * (fabsf(tn) + fabsf(tf)) + FLT_MIN;
 	return tn <= tf + slack ? tn : INFINITY;
@@ -493,7 +504,7 @@ int edit_bvh_raycast(const struct edit_bvh *b, const struct th_mesh *m, const fl
 		r.o[k] = origin[k];
 		r.d[k] = dir[k];
 		float inv = dir[k] != 0.0f ? 1.0f / dir[k] : INV_DIR_MAX;
-		r.inv[k] = fminf(INV_DIR_MAX, fmaxf(-INV_DIR_MAX, inv));
+		r.inv[k] = minf(INV_DIR_MAX, maxf(-INV_DIR_MAX, inv));
 	}
 	tree_cast(&b->main, m, &r);
 	tree_cast(&b->side, m, &r);

@@ -1,0 +1,283 @@
+/* Ray picking benchmarks (make bench-input): one mesh of about 100 k faces
+ * (a cube cut 64 times per edge, every quad subdivided: 6 x 65 x 65 x 4 =
+ * 101 400 quads), with the baselines measured in the same run.
+ *
+ *   input.ray_bvh_100k_per_s        rays per second through the tree (edit_bvh_raycast), random
+ *                                   rays from 3 m around at points inside the mesh's box
+ *   input.ray_brute_100k_per_s      the same rays (the first BRUTE_RAYS) testing every face
+ *                                   (edit_mesh_raycast_brute): the baseline
+ *   input.ray_bvh_vs_brute          their ratio (goal: at least 100 times)
+ *   input.bvh_build_100k_ms         edit_bvh_build of the whole mesh (median)
+ *   input.bvh_refit_1k_ms           edit_bvh_update after 1024 faces of the top moved up or down
+ *                                   (th_op_transform of their vertices): the refit (median)
+ *   input.bvh_refit_vs_build        its ratio to the build (goal: under 0.1)
+ *   input.bvh_extrude_1k_ms         edit_bvh_update after those 1024 faces were extruded one by
+ *                                   one (4 096 side quads added, the caps moved): the side tree
+ *   input.bvh_extrude_undo_1k_ms    edit_bvh_update after that extrude was undone (faces removed)
+ *   input.ray_bvh_after_edits_per_s rays per second through the tree after those edits (main tree
+ *                                   with dead faces, and the side tree)
+ *
+ * Every answer the tree gives for the first BRUTE_RAYS rays is checked
+ * against the brute force's; a difference fails the benchmark. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit/edit_ray.h"
+#include "th_bench.h"
+#include "th_journal.h"
+#include "th_mesh.h"
+#include "th_meshop.h"
+#include "th_time.h"
+
+#define CUBE_CUTS 64u
+#define BVH_RAYS 20000u
+#define BRUTE_RAYS 200u
+#define ROUNDS 5u
+#define BUILDS 5u
+#define REFITS 21u
+#define EXTRUDES 7u
+#define EDIT_FACES 1024u
+
+static const uint8_t author[32] = { 0xb0 };
+
+static void die(const char *what, int r, const char *why)
+{
+	fprintf(stderr, "bench_input: %s failed (%d%s%s)\n", what, r, why ? ": " : "", why ? why : "");
+	exit(1);
+}
+
+static double median_ms(uint64_t *ns, unsigned n)
+{
+	return th_bench_median_ms(ns, n);
+}
+
+static uint64_t rng = 0x1234567887654321ull;
+static float frand(float lo, float hi)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return lo + (hi - lo) * (float)(rng >> 40) / (float)(1u << 24);
+}
+
+struct rays {
+	float o[BVH_RAYS][3], d[BVH_RAYS][3];
+};
+
+/* From a sphere of radius 3 m around the centre at points inside the box
+ * (half a metre each way). */
+static void make_rays(struct rays *r)
+{
+	for (unsigned i = 0; i < BVH_RAYS; i++) {
+		float o[3], l;
+		do {
+			for (int k = 0; k < 3; k++)
+				o[k] = frand(-1, 1);
+			l = sqrtf(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
+		} while (l < 0.1f || l > 1);
+		for (int k = 0; k < 3; k++) {
+			r->o[i][k] = o[k] / l * 3;
+			r->d[i][k] = frand(-0.5f, 0.5f) - r->o[i][k];
+		}
+	}
+}
+
+static void apply(struct th_mesh *m, const struct th_patch *p, uint64_t seq, struct th_journal *j)
+{
+	const char *why = NULL;
+	int r = th_patch_apply(m, p, author, seq, j, &why);
+	if (r < 0)
+		die("th_patch_apply", r, why);
+}
+
+static void undo_all(struct th_mesh *m, struct th_journal *j)
+{
+	uint8_t kind;
+	const uint8_t *d;
+	size_t len;
+	while (th_journal_pop(j, 0, &kind, &d, &len) == 1)
+		if (th_mesh_undo_record(m, kind, d, len) < 0)
+			die("th_mesh_undo_record", -EINVAL, NULL);
+}
+
+/* BVH_RAYS rays through b, rounds times: the median rays per second; hits
+ * counted in *hits. */
+static double bvh_rate(const struct edit_bvh *b, const struct th_mesh *m, const struct rays *rs, unsigned *hits)
+{
+	static uint64_t ns[ROUNDS];
+	for (unsigned k = 0; k < ROUNDS; k++) {
+		unsigned h = 0;
+		uint64_t t0 = th_now_ns();
+		for (unsigned i = 0; i < BVH_RAYS; i++) {
+			uint64_t face;
+			float t, p[3];
+			int r = edit_bvh_raycast(b, m, rs->o[i], rs->d[i], EDIT_RAY_MAX_DIST, &face, &t, p);
+			if (r < 0)
+				die("edit_bvh_raycast", r, NULL);
+			h += (unsigned)r;
+		}
+		ns[k] = th_now_ns() - t0;
+		*hits = h;
+	}
+	return BVH_RAYS / (median_ms(ns, ROUNDS) / 1e3);
+}
+
+/* The first BRUTE_RAYS rays face by face: rays per second, each answer
+ * checked against the tree's. */
+static double brute_rate(const struct edit_bvh *b, const struct th_mesh *m, const struct rays *rs)
+{
+	uint64_t t0 = th_now_ns();
+	static uint64_t face[BRUTE_RAYS];
+	static float tt[BRUTE_RAYS];
+	static int got[BRUTE_RAYS];
+	for (unsigned i = 0; i < BRUTE_RAYS; i++) {
+		float p[3];
+		got[i] = edit_mesh_raycast_brute(m, rs->o[i], rs->d[i], EDIT_RAY_MAX_DIST, &face[i], &tt[i], p);
+	}
+	uint64_t ns = th_now_ns() - t0;
+	for (unsigned i = 0; i < BRUTE_RAYS; i++) {
+		uint64_t f = 0;
+		float t = 0, p[3];
+		int r = edit_bvh_raycast(b, m, rs->o[i], rs->d[i], EDIT_RAY_MAX_DIST, &f, &t, p);
+		if (r != got[i] || (r && (f != face[i] || t != tt[i])))
+			die("the tree's answer differs from the brute force's", -EPROTO, NULL);
+	}
+	return BRUTE_RAYS / ((double)ns / 1e9);
+}
+
+/* The EDIT_FACES faces facing +y nearest the top's centre; their count. */
+static unsigned top_faces(const struct th_mesh *m, uint64_t *out)
+{
+	static uint64_t key[1u << 17];
+	unsigned k = 0;
+	for (uint32_t f = 0; f < m->nfaces && k < sizeof key / sizeof key[0]; f++) {
+		float n[3], c[3];
+		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, n, c) < 0 || n[1] < 0.99f)
+			continue;
+		uint64_t d = (uint64_t)((c[0] * c[0] + c[2] * c[2]) * 1e8f);
+		key[k++] = d << 32 | f;
+	}
+	qsort(key, k, sizeof key[0], th_bench_cmp_u64);
+	unsigned got = k < EDIT_FACES ? k : EDIT_FACES;
+	for (unsigned i = 0; i < got; i++)
+		out[i] = m->faces[(uint32_t)key[i]].id;
+	return got;
+}
+
+int main(void)
+{
+	struct th_prim pp;
+	th_prim_defaults(&pp, TH_PRIM_CUBE);
+	pp.subdiv = CUBE_CUTS;
+	struct th_patch p;
+	th_patch_init(&p);
+	const char *why = NULL;
+	int r = th_op_primitive(&pp, &p, &why);
+	if (r < 0)
+		die("th_op_primitive", r, why);
+	struct th_mesh m;
+	if ((r = th_mesh_init(&m, 0xb1b1)) < 0)
+		die("th_mesh_init", r, NULL);
+	apply(&m, &p, 1, NULL);
+	uint64_t *all = malloc(m.live_faces * sizeof *all);
+	unsigned na = 0;
+	if (!all)
+		die("malloc", -ENOMEM, NULL);
+	for (uint32_t f = 0; f < m.nfaces; f++)
+		if (m.faces[f].id)
+			all[na++] = m.faces[f].id;
+	th_patch_clear(&p);
+	if ((r = th_op_subdivide(&m, all, na, &p, &why)) < 0)
+		die("th_op_subdivide", r, why);
+	apply(&m, &p, 2, NULL);
+	free(all);
+	fprintf(stderr, "bench_input: a cube of %u faces, %u vertices\n", m.live_faces, m.live_verts);
+
+	static uint64_t ns[REFITS];
+	struct edit_bvh *b = NULL;
+	for (unsigned i = 0; i < BUILDS; i++) {
+		edit_bvh_destroy(&b);
+		uint64_t t0 = th_now_ns();
+		if ((r = edit_bvh_build(&m, &b)) < 0)
+			die("edit_bvh_build", r, NULL);
+		ns[i] = th_now_ns() - t0;
+	}
+	double build_ms = median_ms(ns, BUILDS);
+	struct edit_bvh_info bi;
+	edit_bvh_info(b, &bi);
+	fprintf(stderr, "bench_input: the tree: %u nodes, %u leaves, depth %u\n", bi.nodes, bi.leaves, bi.depth);
+
+	static struct rays rs;
+	make_rays(&rs);
+	unsigned hits = 0;
+	double bvh = bvh_rate(b, &m, &rs, &hits);
+	double brute = brute_rate(b, &m, &rs);
+	fprintf(stderr, "bench_input: %u of %u rays hit\n", hits, BVH_RAYS);
+	th_bench_figure("input.ray_bvh_100k_per_s", bvh, "rays/s");
+	th_bench_figure("input.ray_brute_100k_per_s", brute, "rays/s");
+	th_bench_figure_goal("input.ray_bvh_vs_brute", bvh / brute, "x", ">= 100", bvh / brute >= 100);
+	th_bench_figure("input.bvh_build_100k_ms", build_ms, "ms");
+
+	/* Refits: the top's 1024 faces up, then down, ... */
+	static uint64_t sel[EDIT_FACES], verts[EDIT_FACES * 4];
+	unsigned ns_sel = top_faces(&m, sel);
+	int nv = th_op_vertices_of(&m, sel, ns_sel, NULL, NULL, 0, verts, EDIT_FACES * 4);
+	if (ns_sel != EDIT_FACES || nv <= 0)
+		die("selecting the top faces", nv, NULL);
+	for (unsigned i = 0; i < REFITS; i++) {
+		struct th_affine a;
+		th_affine_translate(&a, (float[3]){ 0, i % 2 ? -0.05f : 0.05f, 0 });
+		th_patch_clear(&p);
+		if ((r = th_op_transform(&m, verts, (unsigned)nv, &a, &p, &why)) < 0)
+			die("th_op_transform", r, why);
+		apply(&m, &p, 10 + i, NULL);
+		uint64_t t0 = th_now_ns();
+		r = edit_bvh_update(b, &m);
+		ns[i] = th_now_ns() - t0;
+		if (r != 0)
+			die("a refit", r, NULL);
+	}
+	double refit_ms = median_ms(ns, REFITS);
+	th_bench_figure("input.bvh_refit_1k_ms", refit_ms, "ms");
+	th_bench_figure_goal("input.bvh_refit_vs_build", refit_ms / build_ms, "x", "< 0.1", refit_ms < build_ms / 10);
+
+	/* Extrudes of those faces (each on its own), and their undo. */
+	static uint64_t ex_ns[EXTRUDES], undo_ns[EXTRUDES];
+	struct th_journal j;
+	th_journal_init(&j, 0);
+	for (unsigned i = 0; i < EXTRUDES; i++) {
+		th_patch_clear(&p);
+		if ((r = th_op_extrude_faces(&m, sel, ns_sel, NULL, 0.02f, false, &p, &why)) < 0)
+			die("th_op_extrude_faces", r, why);
+		apply(&m, &p, 100 + i, &j);
+		uint64_t t0 = th_now_ns();
+		r = edit_bvh_update(b, &m);
+		ex_ns[i] = th_now_ns() - t0;
+		if (r != 1)
+			die("the update after an extrude", r, NULL);
+		if (i + 1 < EXTRUDES) {
+			undo_all(&m, &j);
+			t0 = th_now_ns();
+			r = edit_bvh_update(b, &m);
+			undo_ns[i] = th_now_ns() - t0;
+			if (r != 1)
+				die("the update after an undo", r, NULL);
+		}
+	}
+	th_bench_figure("input.bvh_extrude_1k_ms", median_ms(ex_ns, EXTRUDES), "ms");
+	th_bench_figure("input.bvh_extrude_undo_1k_ms", median_ms(undo_ns, EXTRUDES - 1), "ms");
+	edit_bvh_info(b, &bi);
+	fprintf(stderr, "bench_input: after the edits: %u faces, %u nodes\n", bi.faces, bi.nodes);
+	double after = bvh_rate(b, &m, &rs, &hits);
+	brute_rate(b, &m, &rs); /* checks the answers */
+	th_bench_figure("input.ray_bvh_after_edits_per_s", after, "rays/s");
+
+	th_journal_fini(&j);
+	edit_bvh_destroy(&b);
+	th_patch_fini(&p);
+	th_mesh_fini(&m);
+	return 0;
+}
