@@ -16,6 +16,8 @@
 #include "th_hash.h"
 #include "th_log.h"
 #include "th_schema.h"
+#include "ui/ui.h"
+#include "ui/ui_font.h"
 
 #define GFX_DEFAULT_W 1280u
 #define GFX_DEFAULT_H 720u
@@ -97,6 +99,11 @@ static uint64_t mono_ns(void)
 
 static void teardown(struct gfx_renderer *g)
 {
+	if (g->draw) {
+		struct gfx_draw_stats ds;
+		gfx_draw_stats(g->draw, &ds);
+		g->st.ui_atlas_uploads += ds.atlas_uploads; /* the next context uploads it again */
+	}
 	gfx_draw_destroy(&g->draw); /* waits for the device */
 	if (g->be && g->vk)
 		g->be->ops->detach(g->be);
@@ -348,6 +355,12 @@ static int gfx_render(struct app_renderer *base, struct sim_world *w, const stru
 	struct gfx_list_input in = { .w = w, .scene = g->src.scene, .ed = g->src.ed, .avatars = g->src.avatars,
 				     .grid = !g->o.no_grid };
 	right_tip(g, &in);
+	if (g->src.ui) { /* the panels: the headset's in every view, the desktop's on a window / headless */
+		in.ui.world = ui_world_mesh(g->src.ui);
+		if (!g->be->own_views)
+			in.ui.screen = ui_screen_mesh(g->src.ui);
+		in.ui.font = ui_font();
+	}
 	int r = gfx_list_build(&g->list, &in);
 	if (r < 0)
 		return r;
@@ -489,6 +502,7 @@ int gfx_renderer_stats(struct app_renderer *r, struct gfx_renderer_stats *out)
 		out->uploads_incremental = ds.uploads_incremental;
 		out->bytes_uploaded = ds.bytes_uploaded;
 		out->triangles = ds.triangles;
+		out->ui_atlas_uploads += ds.atlas_uploads;
 	}
 	return 0;
 }

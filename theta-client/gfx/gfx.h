@@ -86,6 +86,7 @@ struct gfx_renderer_stats {
 	uint64_t validation_messages;
 	uint64_t uploads_full, uploads_incremental, bytes_uploaded;
 	uint64_t triangles; /* last frame */
+	uint64_t ui_atlas_uploads; /* the UI's font atlas copied to the GPU: once per context */
 	double cpu_ms_last; /* list + record + submit of the last frame */
 };
 /* r must be one gfx_renderer_create made (not the null renderer): 0 or -EINVAL. */

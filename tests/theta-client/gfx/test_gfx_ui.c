@@ -5,29 +5,27 @@
  * on lavapipe with the validation layer on, like gfx.c drives them:
  * screen panels in pixels (y down) on view 0 only, world panels in both
  * eyes with each eye's view-projection, over the scene whatever its depth,
- * alpha blended in linear light, a UNORM target giving the same bytes; the
- * atlas uploaded once per context and again after a device-loss rebuild;
- * goldens tests/golden/ui_*.png
- * (THETA_UPDATE_GOLDENS=1 regenerates them: look at them). Not one
- * validation message is allowed. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
+ * alpha blended in linear light, a UNORM target giving the same bytes,
+ * minified text box filtered; the atlas uploaded once per context and
+ * again after a device-loss rebuild. Then the whole renderer (gfx.h) with
+ * the real UI (ui.h over a real editor, the build's DejaVu Sans atlas)
+ * through gfx_sources.ui: the desktop's panels, the headset's in both
+ * eyes, a device loss. Goldens tests/golden/ui_*.png (THETA_UPDATE_GOLDENS=1
+ * regenerates them: look at them). Not one validation message is allowed. */
+#include "../edit/edit_fix.h"
+
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include <math.h>
-
+#include "app/renderer.h"
+#include "gfx/gfx.h"
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_draw.h"
 #include "gfx/gfx_list.h"
 #include "gfx/gfx_math.h"
 #include "gfx/gfx_readback.h"
 #include "gfx/gfx_vk.h"
+#include "th_gfxscene.h"
 #include "th_golden.h"
 #include "th_meshfix.h"
 #include "ui/ui.h"
@@ -47,8 +45,12 @@
 #define GLYPH_H (GLYPH_ROWS * GLYPH_SCALE)
 #define GLYPH_PITCH (GLYPH_W + 2u) /* a free column each side: linear filtering never reaches a neighbour */
 #define WHITE_SIDE 4u
-#define ATLAS_W 128u
+#define ATLAS_W 160u
 #define ATLAS_H 16u
+/* A stripe pattern beside the glyphs: every third column covered. */
+#define STRIPE_X 118u
+#define STRIPE_W 30u
+#define STRIPE_H 6u
 
 static const char glyph_chars[] = "THEAUNDOR";
 static const char *const glyph_bits[][GLYPH_ROWS] = {
@@ -63,7 +65,8 @@ static const char *const glyph_bits[][GLYPH_ROWS] = {
 	{ "####.", "#...#", "#...#", "####.", "#.#..", "#..#.", "#...#" }, /* R */
 };
 _Static_assert(sizeof glyph_bits / sizeof glyph_bits[0] == sizeof glyph_chars - 1, "a bitmap per glyph");
-_Static_assert(WHITE_SIDE + (sizeof glyph_chars - 1) * GLYPH_PITCH <= ATLAS_W, "the glyphs fit the atlas");
+_Static_assert(WHITE_SIDE + (sizeof glyph_chars - 1) * GLYPH_PITCH < STRIPE_X - 1, "the glyphs fit the atlas");
+_Static_assert(STRIPE_X + STRIPE_W + 1 <= ATLAS_W, "the stripes fit the atlas");
 
 static uint8_t atlas_px[ATLAS_W * ATLAS_H];
 
@@ -98,6 +101,9 @@ static void font_make(struct ui_font *f)
 				if (glyph_bits[g][y / GLYPH_SCALE][x / GLYPH_SCALE] == '#')
 					atlas_px[(1 + y) * ATLAS_W + gx + x] = 255;
 	}
+	for (uint32_t y = 0; y < STRIPE_H; y++)
+		for (uint32_t x = 0; x < STRIPE_W; x += 3)
+			atlas_px[(1 + y) * ATLAS_W + STRIPE_X + x] = 255;
 }
 
 /* ---- building ui_mesh triangles ---------------------------------------------- */
@@ -644,6 +650,39 @@ static void a_device_loss_rebuild_uploads_the_atlas_again(void **state)
 	ctx_close(c);
 }
 
+/* Text seen smaller than its atlas (a far world panel) is box filtered
+ * over each pixel's footprint: stripes of every third texel drawn at a
+ * third of their size give every pixel a third of the coverage, where one
+ * tap at the pixel's centre would find none. At one texel a pixel the
+ * stripes stay sharp. */
+static void minified_text_is_box_filtered(void **state)
+{
+	(void)state;
+	struct ctx *c = ctx_open(1);
+	solid(&c->screen, &screen_frame, &c->font, 0, 0, W, 40, PANEL_RGBA);
+	const float uv[4] = { (float)STRIPE_X / ATLAS_W, 1.0f / ATLAS_H, (float)(STRIPE_X + STRIPE_W) / ATLAS_W,
+			      (float)(1 + STRIPE_H) / ATLAS_H };
+	const float small[4] = { 10, 10, 10 + STRIPE_W / 3, 10 + STRIPE_H };
+	const float full[4] = { 40, 10, 40 + STRIPE_W, 10 + STRIPE_H };
+	quad(&c->screen, &screen_frame, small, uv, TEXT_RGBA);
+	quad(&c->screen, &screen_frame, full, uv, TEXT_RGBA);
+	list_ui(c, &c->font);
+	assert_int_equal(frame(c), 0);
+	uint32_t third = 0;
+	for (int k = 0; k < 3; k++) {
+		float t = dec((uint8_t)(TEXT_RGBA >> (8 * k))), p = dec((uint8_t)(PANEL_RGBA >> (8 * k)));
+		third |= (uint32_t)enc8(t / 3.0f + p * (2.0f / 3.0f)) << (8 * k);
+	}
+	for (uint32_t y = 10; y < 10 + STRIPE_H; y++) {
+		for (uint32_t x = 10; x < 10 + STRIPE_W / 3; x++)
+			assert_px(px_at(c, 0, x, y), third, 3, "a third of the stripes' coverage", x, y);
+		for (uint32_t x = 0; x < STRIPE_W; x++)
+			assert_px(px_at(c, 0, 40 + x, y), x % 3 == 0 ? TEXT_RGBA : PANEL_RGBA, 1, "a stripe at 1:1",
+				  40 + x, y);
+	}
+	ctx_close(c);
+}
+
 /* A UNORM target (the shader encodes sRGB itself): the same bytes for the
  * opaque screen panel and its text as the headless sRGB image. */
 static void a_unorm_target_gives_the_same_panel(void **state)
@@ -697,6 +736,221 @@ static void a_unorm_target_gives_the_same_panel(void **state)
 	ctx_close(c);
 }
 
+/* ---- the renderer with the real UI ------------------------------------------ */
+
+#define RW 1280u
+#define RH 720u
+#define RFRAMES 3u
+#define CROP_W 320u
+#define CROP_H 180u
+
+static const float head_pos[3] = { 0, 1.6f, 0.3f };
+static const float grip_pos[3] = { -0.25f, 1.1f, -0.1f };
+
+struct rui {
+	struct gs *s;   /* the renderer's world and scene (a cube) */
+	struct ef *f;   /* the editor the panels show */
+	struct ui *u;
+	struct ui_status st;
+	struct ui_frame_in fi;
+	struct ui_frame_out out;
+};
+
+static struct rui *rui_new(bool desktop)
+{
+	struct rui *t = calloc(1, sizeof *t);
+	assert_non_null(t);
+	assert_int_equal(gs_create(&t->s), 0);
+	assert_int_equal(gs_cube(t->s, &t->s->a, (const float[3]){ 0, 1.0f, -0.5f }, 0.3f, NULL, NULL), 0);
+	assert_int_equal(gs_sync(t->s), 0);
+	t->f = ef_new(NULL);
+	assert_int_equal(ui_create(&t->u), 0);
+	t->st.rtt_us = -1;
+	t->st.peers = -1;
+	t->fi.status = &t->st;
+	t->fi.desktop = desktop;
+	struct inp_state *in = &t->f->in;
+	memcpy(in->head.position, head_pos, sizeof head_pos);
+	in->head.valid = true;
+	if (desktop) {
+		in->desk.present = in->desk.focused = true;
+		in->desk.width = RW;
+		in->desk.height = RH;
+	} else {
+		memcpy(in->hand[INP_LEFT].pose.position, grip_pos, sizeof grip_pos);
+		in->hand[INP_LEFT].pose.valid = true;
+	}
+	return t;
+}
+
+static void rui_free(struct rui *t)
+{
+	ui_destroy(&t->u);
+	ef_free(t->f);
+	gs_destroy(&t->s);
+	free(t);
+}
+
+static struct gfx_options rui_options(void)
+{
+	return (struct gfx_options){ .kind = GFX_RENDERER_HEADLESS, .width = RW, .height = RH, .validation = true,
+				     .camera = GFX_CAMERA_FIXED, .eye = { 0.6f, 1.5f, 0.6f },
+				     .target = { 0, 1.0f, -0.5f } };
+}
+
+/* frames frames of main.c's order (ui_frame, then the renderer), the UI
+ * given to the renderer or not; the last frame's pixels (a copy: *w x *h)
+ * and the renderer's stats. */
+static uint8_t *rui_render(struct rui *t, const struct gfx_options *o, bool with_ui, uint32_t frames, uint32_t *w,
+			   uint32_t *h, struct gfx_renderer_stats *st)
+{
+	struct app_renderer *r = NULL;
+	const struct gfx_sources src = { .scene = t->s->scene, .ui = with_ui ? t->u : NULL };
+	assert_int_equal(gfx_renderer_create(o, t->s->w, &src, &r), 0);
+	for (uint32_t i = 0; i < frames; i++) {
+		uint64_t now = (uint64_t)i * EF_FRAME_NS;
+		t->fi.sc = ef_scene(t->f);
+		assert_int_equal(ui_frame(t->u, now, &t->f->in, t->f->ed, &t->fi, &t->out), 0);
+		struct app_view v = { .frame = i, .time_ns = now };
+		assert_int_equal(app_render(r, t->s->w, &v), 0);
+	}
+	const uint8_t *p = gfx_renderer_pixels(r, w, h);
+	assert_non_null(p);
+	uint8_t *copy = malloc((size_t)*w * *h * 4);
+	assert_non_null(copy);
+	memcpy(copy, p, (size_t)*w * *h * 4);
+	assert_int_equal(gfx_renderer_stats(r, st), 0);
+	app_renderer_destroy(&r);
+	assert_int_equal(st->validation_messages, 0);
+	return copy;
+}
+
+/* The cw x ch rectangle of px (w wide) from (x0, y0). */
+static uint8_t *crop(const uint8_t *px, uint32_t w, uint32_t x0, uint32_t y0, uint32_t cw, uint32_t ch)
+{
+	uint8_t *o = malloc((size_t)cw * ch * 4);
+	assert_non_null(o);
+	for (uint32_t y = 0; y < ch; y++)
+		memcpy(o + (size_t)y * cw * 4, px + ((size_t)(y0 + y) * w + x0) * 4, (size_t)cw * 4);
+	return o;
+}
+
+/* Pixels of [x0, x1) x [y0, y1) (px w wide) light in all three channels
+ * (the UI's text is 232 grey). */
+static unsigned light_pixels(const uint8_t *px, uint32_t w, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1)
+{
+	unsigned n = 0;
+	for (uint32_t y = y0; y < y1; y++)
+		for (uint32_t x = x0; x < x1; x++) {
+			const uint8_t *p = px + ((size_t)y * w + x) * 4;
+			n += p[0] >= 200 && p[1] >= 200 && p[2] >= 200;
+		}
+	return n;
+}
+
+/* The desktop's panels on the headless renderer, through gfx_sources.ui:
+ * the tools and colours at the top left, the history at the top right,
+ * with their text; nothing there without the UI. The atlas is copied once
+ * in three frames. */
+static void desktop_panels_through_the_renderer(void **state)
+{
+	(void)state;
+	struct rui *t = rui_new(true);
+	struct gfx_options o = rui_options();
+	uint32_t w, h;
+	struct gfx_renderer_stats st;
+	uint8_t *bare = rui_render(t, &o, false, RFRAMES, &w, &h, &st);
+	assert_int_equal(st.ui_atlas_uploads, 0);
+	uint8_t *px = rui_render(t, &o, true, RFRAMES, &w, &h, &st);
+	assert_int_equal(w, RW);
+	assert_int_equal(h, RH);
+	assert_int_equal(st.ui_atlas_uploads, 1);
+	float sel[3], undo[3];
+	assert_int_equal(ui_button_centre(t->u, UI_PANEL_TOOLS, "select", sel), 0);
+	assert_int_equal(ui_button_centre(t->u, UI_PANEL_HISTORY, "undo", undo), 0);
+	/* The buttons' words (left-aligned in them): light pixels across the
+	 * buttons' rows, none there in the bare frame. */
+	uint32_t sx = (uint32_t)sel[0], sy = (uint32_t)sel[1], ux = (uint32_t)undo[0], uy = (uint32_t)undo[1];
+	assert_true(sx >= 50 && sy >= 10 && ux >= 90 && uy >= 10 && ux + 90 <= RW && uy + 10 <= RH);
+	assert_true(light_pixels(px, w, sx - 50, sy - 10, sx + 50, sy + 10) >= 20);
+	assert_true(light_pixels(px, w, ux - 90, uy - 10, ux + 90, uy + 10) >= 15);
+	assert_int_equal(light_pixels(bare, w, sx - 50, sy - 10, sx + 50, sy + 10), 0);
+	assert_int_equal(light_pixels(bare, w, ux - 90, uy - 10, ux + 90, uy + 10), 0);
+	uint8_t *left = crop(px, w, 0, 0, CROP_W, CROP_H), *right = crop(px, w, RW - CROP_W, 0, CROP_W, CROP_H);
+	th_golden_check("ui_desktop_left", left, CROP_W, CROP_H, &TH_GOLDEN_TOLERANCE);
+	th_golden_check("ui_desktop_right", right, CROP_W, CROP_H, &TH_GOLDEN_TOLERANCE);
+	free(left);
+	free(right);
+	free(px);
+	free(bare);
+	rui_free(t);
+}
+
+/* The headset's panels (above the left grip) in both headless stereo
+ * eyes, looked at from the head; the desktop's list is empty. */
+static void headset_panels_in_both_eyes_through_the_renderer(void **state)
+{
+	(void)state;
+	struct rui *t = rui_new(false);
+	/* Where the tools panel will be: one frame of the UI alone places it. */
+	t->fi.sc = ef_scene(t->f);
+	assert_int_equal(ui_frame(t->u, 0, &t->f->in, t->f->ed, &t->fi, &t->out), 0);
+	assert_int_equal(ui_screen_mesh(t->u).n, 0);
+	assert_true(ui_world_mesh(t->u).n > 0);
+	float sel[3];
+	assert_int_equal(ui_button_centre(t->u, UI_PANEL_TOOLS, "select", sel), 0);
+	struct gfx_options o = rui_options();
+	o.width = CROP_W / 2;
+	o.height = CROP_H;
+	o.stereo_views = 2;
+	o.fovy = 0.22f;
+	memcpy(o.eye, head_pos, sizeof o.eye);
+	memcpy(o.target, sel, sizeof o.target);
+	o.target[1] -= 0.03f; /* the panel's upper rows */
+	uint32_t w, h;
+	struct gfx_renderer_stats st;
+	uint8_t *bare = rui_render(t, &o, false, RFRAMES, &w, &h, &st);
+	uint8_t *px = rui_render(t, &o, true, RFRAMES, &w, &h, &st);
+	assert_int_equal(w, CROP_W);
+	assert_int_equal(st.ui_atlas_uploads, 1);
+	for (uint32_t v = 0; v < 2; v++) {
+		uint32_t x0 = v * (CROP_W / 2), x1 = x0 + CROP_W / 2;
+		unsigned changed = 0;
+		for (uint32_t y = 0; y < h; y++)
+			for (uint32_t x = x0; x < x1; x++)
+				changed += memcmp(px + ((size_t)y * w + x) * 4, bare + ((size_t)y * w + x) * 4, 3) != 0;
+		assert_true(changed > 2000);                                     /* the panels */
+		assert_true(light_pixels(px, w, x0, 0, x1, h) >= 100);         /* their words */
+		assert_int_equal(light_pixels(bare, w, x0, 0, x1, h), 0);
+	}
+	th_golden_check("ui_headset_stereo", px, w, h, &TH_GOLDEN_TOLERANCE);
+	free(px);
+	free(bare);
+	rui_free(t);
+}
+
+/* A device loss at frame 2: the renderer rebuilds, the new context gets
+ * the atlas again, and the last frame is the same as without the loss. */
+static void a_device_loss_through_the_renderer_uploads_the_atlas_again(void **state)
+{
+	(void)state;
+	struct rui *t = rui_new(true);
+	struct gfx_options o = rui_options();
+	uint32_t w, h;
+	struct gfx_renderer_stats st;
+	uint8_t *want = rui_render(t, &o, true, RFRAMES + 1, &w, &h, &st);
+	assert_int_equal(st.rebuilds, 0);
+	assert_int_equal(st.ui_atlas_uploads, 1);
+	o.lose_device_at = 2;
+	uint8_t *px = rui_render(t, &o, true, RFRAMES + 1, &w, &h, &st);
+	assert_int_equal(st.rebuilds, 1);
+	assert_int_equal(st.ui_atlas_uploads, 2);
+	assert_memory_equal(px, want, (size_t)w * h * 4);
+	free(px);
+	free(want);
+	rui_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +961,10 @@ int main(void)
 		cmocka_unit_test(a_bad_atlas_draws_no_ui),
 		cmocka_unit_test(a_device_loss_rebuild_uploads_the_atlas_again),
 		cmocka_unit_test(a_unorm_target_gives_the_same_panel),
+		cmocka_unit_test(minified_text_is_box_filtered),
+		cmocka_unit_test(desktop_panels_through_the_renderer),
+		cmocka_unit_test(headset_panels_in_both_eyes_through_the_renderer),
+		cmocka_unit_test(a_device_loss_through_the_renderer_uploads_the_atlas_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
