@@ -17,6 +17,16 @@
  *   input.ray_bvh_after_edits_per_s rays per second through the tree after those edits (main tree
  *                                   with dead faces, and the side tree)
  *
+ * And a scene (th_scene, entries folded by th_scene_apply): SCENE_ENTITIES
+ * strips of STRIP_QUADS quads, each entity turned, stretched and placed at
+ * random in a 10 m box, rays from 8 m around into it:
+ *
+ *   input.raycast_scene_first_ms    the first edit_raycast (every entity's tree built)
+ *   input.raycast_scene_per_s       edit_raycast per second after that (FACE mode)
+ *   input.raycast_scene_brute_per_s the baseline: each entity's ray into mesh space and every
+ *                                   face tested (edit_mesh_raycast_brute), nearest kept
+ *   input.raycast_scene_vs_brute    their ratio
+ *
  * Every answer the tree gives for the first BRUTE_RAYS rays is checked
  * against the brute force's; a difference fails the benchmark. */
 #include <errno.h>
@@ -27,6 +37,9 @@
 
 #include "edit/edit_ray.h"
 #include "th_bench.h"
+#include "th_logtest.h"
+#include "th_scene.h"
+#include "th_scenelog.h"
 #include "th_journal.h"
 #include "th_mesh.h"
 #include "th_meshop.h"
@@ -40,6 +53,10 @@
 #define REFITS 21u
 #define EXTRUDES 7u
 #define EDIT_FACES 1024u
+#define SCENE_ENTITIES 200u
+#define STRIP_QUADS 100u
+#define SCENE_RAYS 5000u
+#define SCENE_BRUTE_RAYS 100u
 
 static const uint8_t author[32] = { 0xb0 };
 
@@ -167,6 +184,145 @@ static unsigned top_faces(const struct th_mesh *m, uint64_t *out)
 	return got;
 }
 
+/* ---- a scene ---------------------------------------------------------------------- */
+
+static void scene_apply_all(struct th_scene *sc, struct sh_log *l, size_t *done)
+{
+	for (; *done < l->n; (*done)++) {
+		struct th_scene_refusal why = { 0 };
+		int r = th_scene_apply(sc, &l->v[*done].e, NULL, &why);
+		if (r < 0)
+			die("th_scene_apply", r, why.why);
+	}
+}
+
+/* The baseline: every face of every entity (edit_raycast's answer without trees). */
+static int scene_brute(const struct th_scene *sc, const uint64_t *ents, unsigned n, const float o[3],
+		       const float d[3], uint64_t *entity, uint64_t *face, float *dist)
+{
+	int got = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct th_c_transform *xf;
+		const struct th_mesh *m;
+		if (!edit_entity_mesh(sc, ents[i], &xf, &m))
+			continue;
+		float ol[3], dl[3], t, p[3];
+		uint64_t f;
+		edit_xf_point_to_local(xf, o, ol);
+		edit_xf_dir_to_local(xf, d, dl);
+		if (!edit_mesh_raycast_brute(m, ol, dl, got ? *dist : EDIT_RAY_MAX_DIST, &f, &t, p))
+			continue;
+		if (got && (t > *dist || (t == *dist && ents[i] > *entity)))
+			continue;
+		got = 1;
+		*entity = ents[i];
+		*face = f;
+		*dist = t;
+	}
+	return got;
+}
+
+static void bench_scene(void)
+{
+	struct lt_author a;
+	lt_author_init(&a, 0x5c);
+	struct sh_log l;
+	sh_init(&l, false);
+	struct th_scene *sc;
+	if (th_scene_create(&sc) < 0)
+		die("th_scene_create", -ENOMEM, NULL);
+	static uint64_t ents[SCENE_ENTITIES];
+	size_t done = 0;
+	for (unsigned i = 0; i < SCENE_ENTITIES; i++) {
+		struct sh_mesh sm;
+		int r = sh_mesh_strip(&l, &a, STRIP_QUADS, 0, 0, &sm);
+		if (r < 0)
+			die("sh_mesh_strip", r, NULL);
+		ents[i] = sm.entity;
+		struct th_c_transform xf = { .scale = { frand(0.005f, 0.03f), frand(0.2f, 2), 1 } };
+		float q[4], n;
+		do {
+			for (int k = 0; k < 4; k++)
+				q[k] = frand(-1, 1);
+			n = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+		} while (n < 0.1f || n > 1);
+		for (int k = 0; k < 4; k++)
+			xf.rotation[k] = q[k] / n;
+		for (int k = 0; k < 3; k++)
+			xf.position[k] = frand(-5, 5);
+		if ((r = sh_transform_write_trs(&l, &a, sm.entity, &xf)) < 0)
+			die("sh_transform_write_trs", r, NULL);
+	}
+	scene_apply_all(sc, &l, &done);
+	static float o[SCENE_RAYS][3], d[SCENE_RAYS][3];
+	for (unsigned i = 0; i < SCENE_RAYS; i++) {
+		float v[3], len;
+		do {
+			for (int k = 0; k < 3; k++)
+				v[k] = frand(-1, 1);
+			len = sqrtf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+		} while (len < 0.1f || len > 1);
+		for (int k = 0; k < 3; k++) {
+			o[i][k] = v[k] / len * 8;
+			d[i][k] = frand(-5, 5) - o[i][k];
+		}
+	}
+	struct edit_rays *c;
+	if (edit_rays_create(&c) < 0)
+		die("edit_rays_create", -ENOMEM, NULL);
+	struct edit_ray r = { .mode = TH_SELECT_FACE };
+	struct edit_hit h;
+	memcpy(r.origin, o[0], sizeof r.origin);
+	memcpy(r.dir, d[0], sizeof r.dir);
+	uint64_t t0 = th_now_ns();
+	if (edit_raycast(c, sc, &r, &h) < 0)
+		die("edit_raycast", -EINVAL, NULL);
+	th_bench_figure("input.raycast_scene_first_ms", (double)(th_now_ns() - t0) / 1e6, "ms");
+	static uint64_t ns[ROUNDS];
+	unsigned hits = 0;
+	for (unsigned k = 0; k < ROUNDS; k++) {
+		hits = 0;
+		t0 = th_now_ns();
+		for (unsigned i = 0; i < SCENE_RAYS; i++) {
+			memcpy(r.origin, o[i], sizeof r.origin);
+			memcpy(r.dir, d[i], sizeof r.dir);
+			int got = edit_raycast(c, sc, &r, &h);
+			if (got < 0)
+				die("edit_raycast", got, NULL);
+			hits += (unsigned)got;
+		}
+		ns[k] = th_now_ns() - t0;
+	}
+	double fast = SCENE_RAYS / (median_ms(ns, ROUNDS) / 1e3);
+	t0 = th_now_ns();
+	static int bgot[SCENE_BRUTE_RAYS];
+	static uint64_t be[SCENE_BRUTE_RAYS], bf[SCENE_BRUTE_RAYS];
+	static float bd[SCENE_BRUTE_RAYS];
+	for (unsigned i = 0; i < SCENE_BRUTE_RAYS; i++) {
+		float dl = sqrtf(d[i][0] * d[i][0] + d[i][1] * d[i][1] + d[i][2] * d[i][2]);
+		float du[3] = { d[i][0] / dl, d[i][1] / dl, d[i][2] / dl };
+		bgot[i] = scene_brute(sc, ents, SCENE_ENTITIES, o[i], du, &be[i], &bf[i], &bd[i]);
+	}
+	double slow = SCENE_BRUTE_RAYS / ((double)(th_now_ns() - t0) / 1e9);
+	for (unsigned i = 0; i < SCENE_BRUTE_RAYS; i++) {
+		memcpy(r.origin, o[i], sizeof r.origin);
+		memcpy(r.dir, d[i], sizeof r.dir);
+		int got = edit_raycast(c, sc, &r, &h);
+		if (got != bgot[i] || (got && (h.entity != be[i] || h.element != bf[i] || h.dist != bd[i])))
+			die("edit_raycast's answer differs from the baseline's", -EPROTO, NULL);
+	}
+	struct edit_rays_stats st;
+	edit_rays_stats(c, &st);
+	fprintf(stderr, "bench_input: a scene of %u entities, %u faces; %u of %u rays hit; %u trees\n",
+		SCENE_ENTITIES, SCENE_ENTITIES * STRIP_QUADS, hits, SCENE_RAYS, st.trees);
+	th_bench_figure("input.raycast_scene_per_s", fast, "rays/s");
+	th_bench_figure("input.raycast_scene_brute_per_s", slow, "rays/s");
+	th_bench_figure("input.raycast_scene_vs_brute", fast / slow, "x");
+	edit_rays_destroy(&c);
+	th_scene_destroy(&sc);
+	sh_fini(&l);
+}
+
 int main(void)
 {
 	struct th_prim pp;
@@ -279,5 +435,6 @@ int main(void)
 	edit_bvh_destroy(&b);
 	th_patch_fini(&p);
 	th_mesh_fini(&m);
+	bench_scene();
 	return 0;
 }
