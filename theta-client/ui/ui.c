@@ -204,6 +204,14 @@ static int item_at(const struct ui_pane *p, float x, float y)
 	return -1;
 }
 
+static bool pressable(const struct ui_pane *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->it[i].press != UI_PRESS_NONE)
+			return true;
+	return false;
+}
+
 /* The right hand's pointing ray: the aim pose, or the grip pose when the
  * source gives no aim. false when neither is tracked. */
 static bool aim_ray(const struct inp_state *in, float o[3], float d[3])
@@ -240,7 +248,10 @@ static void hit_test(struct ui *u, const struct inp_state *in)
 			return;
 		for (int i = 0; i < UI_PANELS; i++) {
 			const struct ui_pane *p = &u->pane[i];
-			if (!p->placed)
+			/* The ray is not the tool (the tip is): it crosses the
+			 * panels without a button (inspector, overlay) as if
+			 * they were not there, so they never take a press. */
+			if (!p->placed || !pressable(p))
 				continue;
 			float n[3], rel[3];
 			cross3(p->ax, p->ay, n);

@@ -21,7 +21,8 @@
  * the left controller (its grip pose, facing the head); the history, the
  * inspector and the overlay in front of the head; they are hit by the right
  * controller's aim ray (its grip pose's -Z when the source gives no aim)
- * and the trigger presses what it hits. On the desktop
+ * and the trigger presses what it hits; the ray passes through panels
+ * without buttons (inspector, overlay). On the desktop
  * (desktop true) the same panels are laid out in window pixels (tools and
  * colours down the left side, history and inspector down the right, the
  * overlay at the top) and the cursor and the left button press them.

@@ -454,6 +454,17 @@ static void the_aim_ray_presses_a_tool_and_the_editor_never_sees_it(void **state
 	assert_int_equal(t->out.actions, 0);
 	uf_frame(t, ef_top, 0, 0);
 	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_SELECT);
+	/* The ray through the inspector (no buttons): the press is the
+	 * tool's, as if the panel were not there. */
+	assert_int_equal(edit_set_tool(t->f->ed, EDIT_TOOL_SELECT), 0);
+	edit_clear_selection(t->f->ed);
+	const float inspector_at[3] = { head_at[0] + 0.2f, head_at[1] - 0.1f, head_at[2] - 0.7f };
+	uf_aim(t, inspector_at);
+	uf_frame(t, ef_top, 1, 0);
+	assert_false(t->out.hover);
+	assert_false(t->out.consumed);
+	uf_frame(t, ef_top, 0, 0);
+	assert_int_equal(edit_selection(t->f->ed)->entity, e);
 	/* Without an aim pose the grip's -z points. */
 	uf_aim(t, c);
 	struct inp_controller *r = &t->f->in.hand[INP_RIGHT];
@@ -693,6 +704,13 @@ static void the_cursor_clicks_panels_on_the_desktop(void **state)
 	assert_false(t->out.hover);
 	assert_int_equal(t->f->in.desk.buttons & INP_MOUSE_LEFT, INP_MOUSE_LEFT);
 	uf_desk(t, 640, 360, false);
+	/* On the desktop a panel without buttons still takes the click (it
+	 * covers the scene under the cursor). */
+	centre(t, UI_PANEL_HISTORY, "undo", c);
+	uf_desk(t, c[0], c[1] + 60, true); /* on the inspector, under the history */
+	assert_int_equal(t->out.hover_panel, UI_PANEL_INSPECTOR);
+	assert_true(t->out.consumed);
+	uf_desk(t, c[0], c[1] + 60, false);
 	/* Panels over each other (a 640-pixel window: the colours column
 	 * under the overlay at (320, 40)): the overlay, drawn last, takes the
 	 * press. */
