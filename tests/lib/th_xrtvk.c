@@ -1,7 +1,17 @@
 #include "th_xrtvk.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Under ASan the Vulkan loader's dlclose of lavapipe at vkDestroyInstance
+ * turns lavapipe's live allocations into "leaks" of an unmapped module
+ * (as gfx_vk does): keep it mapped for the process. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TH_XRTVK_KEEP_LAVAPIPE 1
+#else
+#define TH_XRTVK_KEEP_LAVAPIPE 0
+#endif
 
 #define TH_XRTVK_QUEUE_FAMILIES_MAX 16u
 
@@ -26,6 +36,11 @@ static int fail(char *why, size_t len, const char *what, long code)
 int th_xrtvk_open(XrInstance inst, XrSystemId sys, struct th_xrtvk *vk, char *why, size_t len)
 {
 	memset(vk, 0, sizeof *vk);
+	if (TH_XRTVK_KEEP_LAVAPIPE) {
+		void *lvp = dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE);
+		if (lvp)
+			dlclose(lvp); /* RTLD_NODELETE: it stays mapped */
+	}
 	PFN_xrGetVulkanGraphicsRequirements2KHR reqs;
 	PFN_xrCreateVulkanInstanceKHR mkinst;
 	PFN_xrGetVulkanGraphicsDevice2KHR getdev;

@@ -965,15 +965,6 @@ static void paced_display_times_on_the_grid(void **state)
 	xt_close(&x);
 }
 
-/* Under ASan the Vulkan loader's dlclose of lavapipe at vkDestroyInstance
- * turns lavapipe's live allocations into "leaks" of an unmapped module
- * (as gfx_vk does): keep it mapped. */
-#if defined(__SANITIZE_ADDRESS__)
-#define XT_KEEP_LAVAPIPE 1
-#else
-#define XT_KEEP_LAVAPIPE 0
-#endif
-
 /* What a client does after losing its device: the session and the Vulkan
  * context go, a new context is made through the runtime again, and a new
  * session on it runs from IDLE. */
@@ -1034,7 +1025,6 @@ static void a_slow_client_skips_slots(void **state)
 
 int main(void)
 {
-	void *lvp = XT_KEEP_LAVAPIPE ? dlopen("libvulkan_lvp.so", RTLD_NOW | RTLD_NODELETE) : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_core_function_has_a_pointer, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(instance_system_views_and_strings, xt_setup, th_tmpdir_teardown),
@@ -1046,8 +1036,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_slow_client_skips_slots, xt_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(a_new_vulkan_context_gets_a_new_session, xt_setup, th_tmpdir_teardown),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (lvp)
-		dlclose(lvp); /* RTLD_NODELETE: it stays mapped */
-	return rc;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
