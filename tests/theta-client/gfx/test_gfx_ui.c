@@ -9,13 +9,15 @@
  * minified text box filtered; the atlas uploaded once per context and
  * again after a device-loss rebuild. Then the whole renderer (gfx.h) with
  * the real UI (ui.h over a real editor, the build's DejaVu Sans atlas)
- * through gfx_sources.ui: the desktop's panels, the headset's in both
- * eyes, a device loss. Goldens tests/golden/ui_*.png (THETA_UPDATE_GOLDENS=1
+ * through gfx_sources.ui: the desktop's panels (headless, and in a window
+ * on a private Xvfb), the headset's in both eyes, a device loss. Goldens tests/golden/ui_*.png (THETA_UPDATE_GOLDENS=1
  * regenerates them: look at them). Not one validation message is allowed. */
 #include "../edit/edit_fix.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "app/renderer.h"
 #include "gfx/gfx.h"
@@ -28,6 +30,7 @@
 #include "th_gfxscene.h"
 #include "th_golden.h"
 #include "th_meshfix.h"
+#include "th_xvfb.h"
 #include "ui/ui.h"
 #include "ui/ui_font.h"
 
@@ -799,8 +802,9 @@ static struct gfx_options rui_options(void)
 }
 
 /* frames frames of main.c's order (ui_frame, then the renderer), the UI
- * given to the renderer or not; the last frame's pixels (a copy: *w x *h)
- * and the renderer's stats. */
+ * given to the renderer or not; the last frame's pixels (a copy: *w x *h;
+ * a window's from its screenshot, written at destroy) and the renderer's
+ * stats. */
 static uint8_t *rui_render(struct rui *t, const struct gfx_options *o, bool with_ui, uint32_t frames, uint32_t *w,
 			   uint32_t *h, struct gfx_renderer_stats *st)
 {
@@ -814,14 +818,23 @@ static uint8_t *rui_render(struct rui *t, const struct gfx_options *o, bool with
 		struct app_view v = { .frame = i, .time_ns = now };
 		assert_int_equal(app_render(r, t->s->w, &v), 0);
 	}
-	const uint8_t *p = gfx_renderer_pixels(r, w, h);
-	assert_non_null(p);
-	uint8_t *copy = malloc((size_t)*w * *h * 4);
-	assert_non_null(copy);
-	memcpy(copy, p, (size_t)*w * *h * 4);
+	uint8_t *copy = NULL;
+	if (o->kind == GFX_RENDERER_HEADLESS) {
+		const uint8_t *p = gfx_renderer_pixels(r, w, h);
+		assert_non_null(p);
+		copy = malloc((size_t)*w * *h * 4);
+		assert_non_null(copy);
+		memcpy(copy, p, (size_t)*w * *h * 4);
+	}
 	assert_int_equal(gfx_renderer_stats(r, st), 0);
 	app_renderer_destroy(&r);
 	assert_int_equal(st->validation_messages, 0);
+	if (!copy) {
+		char why[GFX_PNG_WHY_MAX];
+		if (!o->screenshot || gfx_png_read(o->screenshot, &copy, w, h, why, sizeof why) < 0)
+			fail_msg("the window's screenshot %s: %s", o->screenshot ? o->screenshot : "(none)",
+				 o->screenshot ? why : "not asked for");
+	}
 	return copy;
 }
 
@@ -884,6 +897,44 @@ static void desktop_panels_through_the_renderer(void **state)
 	free(px);
 	free(bare);
 	rui_free(t);
+}
+
+/* The same desktop panels in a real window (GLFW on a private Xvfb, the
+ * swapchain's format and present): the presented image's corners match
+ * the headless goldens. SKIP without Xvfb. */
+static void desktop_panels_in_a_window_look_as_headless(void **state)
+{
+	(void)state;
+	if (!th_xvfb_available()) {
+		printf("SKIP: Xvfb is not installed (apt-get install xvfb): the window case needs an X server\n");
+		skip();
+	}
+	struct th_xvfb x;
+	assert_int_equal(th_xvfb_start(&x, "1280x800x24"), 0);
+	char dir[] = "/tmp/test_gfx_ui.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char shot[PATH_MAX];
+	snprintf(shot, sizeof shot, "%s/window.png", dir);
+	struct rui *t = rui_new(true);
+	struct gfx_options o = rui_options();
+	o.kind = GFX_RENDERER_WINDOW;
+	o.screenshot = shot;
+	uint32_t w, h;
+	struct gfx_renderer_stats st;
+	uint8_t *px = rui_render(t, &o, true, RFRAMES, &w, &h, &st);
+	assert_int_equal(w, RW);
+	assert_int_equal(h, RH);
+	assert_int_equal(st.ui_atlas_uploads, 1);
+	uint8_t *left = crop(px, w, 0, 0, CROP_W, CROP_H), *right = crop(px, w, RW - CROP_W, 0, CROP_W, CROP_H);
+	th_golden_check("ui_desktop_left", left, CROP_W, CROP_H, &TH_GOLDEN_TOLERANCE);
+	th_golden_check("ui_desktop_right", right, CROP_W, CROP_H, &TH_GOLDEN_TOLERANCE);
+	free(left);
+	free(right);
+	free(px);
+	rui_free(t);
+	unlink(shot);
+	rmdir(dir);
+	th_xvfb_stop(&x);
 }
 
 /* The headset's panels (above the left grip) in both headless stereo
@@ -963,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(a_unorm_target_gives_the_same_panel),
 		cmocka_unit_test(minified_text_is_box_filtered),
 		cmocka_unit_test(desktop_panels_through_the_renderer),
+		cmocka_unit_test(desktop_panels_in_a_window_look_as_headless),
 		cmocka_unit_test(headset_panels_in_both_eyes_through_the_renderer),
 		cmocka_unit_test(a_device_loss_through_the_renderer_uploads_the_atlas_again),
 	};
