@@ -10,13 +10,16 @@
  * again after a device-loss rebuild. Then the whole renderer (gfx.h) with
  * the real UI (ui.h over a real editor, the build's DejaVu Sans atlas)
  * through gfx_sources.ui: the desktop's panels (headless, and in a window
- * on a private Xvfb), the headset's in both eyes, a device loss. Goldens tests/golden/ui_*.png (THETA_UPDATE_GOLDENS=1
- * regenerates them: look at them). Not one validation message is allowed. */
+ * on a private Xvfb), the headset's in both eyes (headless stereo, and
+ * OpenXR through the test runtime), a device loss. Goldens
+ * tests/golden/ui_*.png (THETA_UPDATE_GOLDENS=1 regenerates them: look at
+ * them). Not one validation message is allowed. */
 #include "../edit/edit_fix.h"
 
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/renderer.h"
@@ -29,7 +32,9 @@
 #include "gfx/gfx_vk.h"
 #include "th_gfxscene.h"
 #include "th_golden.h"
+#include "th_harness.h"
 #include "th_meshfix.h"
+#include "th_xrt.h"
 #include "th_xvfb.h"
 #include "ui/ui.h"
 #include "ui/ui_font.h"
@@ -980,6 +985,99 @@ static void headset_panels_in_both_eyes_through_the_renderer(void **state)
 	rui_free(t);
 }
 
+/* The headset's panels through the OpenXR backend and the test runtime
+ * (the real loader): the runtime's captures of both eyes (each eye's own
+ * view-projection from xrLocateViews) show them, the same frames without
+ * the UI do not. */
+#define XR_FRAMES 3u
+static uint8_t *xr_eye(const char *dir, const char *eye, uint32_t *w, uint32_t *h)
+{
+	char path[PATH_MAX + 32], why[GFX_PNG_WHY_MAX];
+	snprintf(path, sizeof path, "%s/frame-%04u-%s.png", dir, XR_FRAMES, eye);
+	uint8_t *px = NULL;
+	if (gfx_png_read(path, &px, w, h, why, sizeof why) < 0)
+		fail_msg("%s: %s", path, why);
+	return px;
+}
+
+static void xr_run(struct rui *t, bool with_ui, const char *dir)
+{
+	setenv("XRT_CAPTURE_DIR", dir, 1);
+	struct gfx_options o = { .kind = GFX_RENDERER_XR, .validation = true };
+	struct app_renderer *r = NULL;
+	const struct gfx_sources src = { .scene = t->s->scene, .ui = with_ui ? t->u : NULL };
+	assert_int_equal(gfx_renderer_create(&o, t->s->w, &src, &r), 0);
+	assert_string_equal(gfx_renderer_backend(r), "xr");
+	assert_non_null(r->ops->wait_frame);
+	for (uint32_t i = 0; i < XR_FRAMES; i++) {
+		uint64_t dt = 0;
+		assert_int_equal(r->ops->wait_frame(r, &dt), 0);
+		t->fi.sc = ef_scene(t->f);
+		assert_int_equal(ui_frame(t->u, dt, &t->f->in, t->f->ed, &t->fi, &t->out), 0);
+		struct app_view v = { .frame = i, .time_ns = dt, .display_time_ns = dt };
+		assert_int_equal(app_render(r, t->s->w, &v), 0);
+	}
+	struct gfx_renderer_stats st;
+	assert_int_equal(gfx_renderer_stats(r, &st), 0);
+	app_renderer_destroy(&r);
+	assert_int_equal(st.validation_messages, 0);
+	assert_int_equal(st.ui_atlas_uploads, with_ui ? 1 : 0);
+}
+
+static void headset_panels_in_both_xr_eyes(void **state)
+{
+	(void)state;
+	char json[PATH_MAX], dir[PATH_MAX], ui_dir[PATH_MAX + 8], bare_dir[PATH_MAX + 8];
+	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0); /* make test builds the runtime */
+	assert_int_equal(th_mkdtemp(dir, sizeof dir), 0);
+	snprintf(ui_dir, sizeof ui_dir, "%s/ui", dir);
+	snprintf(bare_dir, sizeof bare_dir, "%s/bare", dir);
+	assert_int_equal(mkdir(ui_dir, 0700), 0);
+	assert_int_equal(mkdir(bare_dir, 0700), 0);
+	setenv("XR_RUNTIME_JSON", json, 1);
+	setenv("XRT_UNPACED", "1", 1);
+	char frames[16];
+	snprintf(frames, sizeof frames, "%u", XR_FRAMES);
+	setenv("XRT_CAPTURE_FRAMES", frames, 1);
+	setenv("XRT_FOV", "-30,30,18,-18", 1); /* square pixels at 320 x 180 */
+	const char *unset[] = { "XRT_INPUT", "XRT_EXIT_AFTER", "XRT_LOSS_AT", "XRT_HEAD_POS", "XRT_HEAD_YAW",
+				"XRT_VIEW_SIZE", "XRT_RECORD", "XRT_NO_STAGE", "XRT_NO_HMD", "XRT_UNFOCUSED" };
+	for (size_t i = 0; i < sizeof unset / sizeof *unset; i++)
+		unsetenv(unset[i]);
+	struct rui *t = rui_new(false);
+	/* The runtime's head (its default: 1.6 m up, looking down -z), the left grip in front of it. */
+	const float head[3] = { 0, 1.6f, 0 }, grip[3] = { -0.3f, 1.5f, -0.6f };
+	memcpy(t->f->in.head.position, head, sizeof head);
+	memcpy(t->f->in.hand[INP_LEFT].pose.position, grip, sizeof grip);
+	xr_run(t, true, ui_dir);
+	xr_run(t, false, bare_dir);
+	uint32_t w, h, bw, bh;
+	uint8_t *eye[2], *bare[2];
+	static const char *const names[2] = { "left", "right" };
+	for (int e = 0; e < 2; e++) {
+		eye[e] = xr_eye(ui_dir, names[e], &w, &h);
+		bare[e] = xr_eye(bare_dir, names[e], &bw, &bh);
+		assert_int_equal(w, bw);
+		assert_int_equal(h, bh);
+		unsigned changed = 0;
+		for (size_t i = 0; i < (size_t)w * h; i++)
+			changed += memcmp(eye[e] + i * 4, bare[e] + i * 4, 3) != 0;
+		assert_true(changed > (unsigned)(w * h / 20)); /* the panels */
+		assert_true(light_pixels(eye[e], w, 0, 0, w, h) >= 50); /* their words */
+		assert_int_equal(light_pixels(bare[e], w, 0, 0, w, h), 0);
+	}
+	assert_memory_not_equal(eye[0], eye[1], (size_t)w * h * 4); /* two eyes, two views */
+	th_golden_check("ui_xr_left", eye[0], w, h, &TH_GOLDEN_TOLERANCE);
+	for (int e = 0; e < 2; e++) {
+		free(eye[e]);
+		free(bare[e]);
+	}
+	unsetenv("XRT_CAPTURE_DIR");
+	unsetenv("XRT_FOV");
+	rui_free(t);
+	th_rm_rf(dir);
+}
+
 /* A device loss at frame 2: the renderer rebuilds, the new context gets
  * the atlas again, and the last frame is the same as without the loss. */
 static void a_device_loss_through_the_renderer_uploads_the_atlas_again(void **state)
@@ -1016,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(desktop_panels_through_the_renderer),
 		cmocka_unit_test(desktop_panels_in_a_window_look_as_headless),
 		cmocka_unit_test(headset_panels_in_both_eyes_through_the_renderer),
+		cmocka_unit_test(headset_panels_in_both_xr_eyes),
 		cmocka_unit_test(a_device_loss_through_the_renderer_uploads_the_atlas_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
