@@ -28,6 +28,7 @@ static const char *const xi_vars[] = {
 	"XRT_VIEW_SIZE", "XRT_IPD",        "XRT_FOV",          "XRT_HEAD_POS",       "XRT_HEAD_YAW",   "XRT_HEAD_VEL",
 	"XRT_HEAD_YAW_RATE", "XRT_EXIT_AFTER", "XRT_LOSS_AT",  "XRT_NO_STAGE",       "XRT_NO_HMD",     "XRT_CAPTURE_DIR",
 	"XRT_CAPTURE_FRAMES", "XRT_VK_DEVICE", "XRT_PROFILE",  "XRT_PROFILE_SWITCH", "XRT_INPUT",      "XRT_UNFOCUSED",
+	"XRT_REJECT_PROFILE",
 };
 
 static char xi_dir[80];
@@ -471,10 +472,15 @@ static void each_profile_binds_and_refuses_a_wrong_path(void **state)
 /* Binding rules a conformant runtime checks, and the call order. */
 static void bindings_and_call_order_refused(void **state)
 {
+	setenv("XRT_REJECT_PROFILE", "valve/index_controller", 1);
 	struct xi x;
 	xi_open(&x);
 	struct xi_binding b = {XI_TRIGGER, R "/input/trigger/value"};
 	assert_int_equal(xi_suggest(&x, "/interaction_profiles/acme/wand", &b, 1), XR_ERROR_PATH_UNSUPPORTED);
+	/* A runtime without the Index (XRT_REJECT_PROFILE) refuses a good binding of it. */
+	assert_int_equal(xi_suggest(&x, "/interaction_profiles/valve/index_controller", &b, 1),
+			 XR_ERROR_PATH_UNSUPPORTED);
+	assert_int_equal(xi_suggest(&x, "/interaction_profiles/oculus/touch_controller", &b, 1), XR_SUCCESS);
 	b.path = "/user/head/input/trigger/value";
 	assert_int_equal(xi_suggest(&x, "/interaction_profiles/oculus/touch_controller", &b, 1),
 			 XR_ERROR_PATH_UNSUPPORTED);
@@ -550,6 +556,10 @@ static void bindings_and_call_order_refused(void **state)
 	xi_assert_line(rec, "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED "
 			    "why=binding 0: /user/hand/right/input/select/click: action 'left-only' has no subaction "
 			    "path /user/hand/right.");
+	xi_assert_line(rec, "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED "
+			    "why=interactionProfile /interaction_profiles/valve/index_controller is refused "
+			    "(XRT_REJECT_PROFILE).");
+	xi_assert_line(rec, "bindings profile=/interaction_profiles/oculus/touch_controller count=1");
 	xi_assert_line(rec, "syncs id=1 count=1 focused=0");
 	free(rec);
 }
@@ -873,6 +883,10 @@ static void a_bad_script_or_profile_is_one_line(void **state)
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
 	assert_int_equal(n, 1);
 	unsetenv("XRT_PROFILE_SWITCH");
+	setenv("XRT_REJECT_PROFILE", "none", 1); /* a profile, not the absence of one */
+	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
+	assert_int_equal(n, 1);
+	unsetenv("XRT_REJECT_PROFILE");
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_SUCCESS);
 	assert_int_equal(n, 0);
 }

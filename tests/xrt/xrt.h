@@ -253,6 +253,8 @@ struct xrt_session {
 	bool sync_focused;          /* the last sync was focused */
 	uint64_t syncs, focused_syncs;
 	bool script_quit;
+	bool local_known;           /* local_origin is LOCAL's pose in STAGE (scripted head at t0) */
+	XrPosef local_origin;
 };
 
 struct xrt_space {

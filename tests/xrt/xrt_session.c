@@ -158,6 +158,7 @@ XrResult xrt_BeginSession(XrSession session, const XrSessionBeginInfo *info)
 	s->waited = s->begun = s->ended = s->discarded = 0;
 	s->t0 = 0;
 	s->script_quit = false;
+	s->local_known = false;
 	xrt_pacer_init(&s->pacer, XRT_FRAME_PERIOD_NS, inst->cfg.unpaced);
 	if (xrt_input_session_begin(s) < 0)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_RUNTIME_FAILURE, "out of memory replaying XRT_INPUT."));
@@ -286,10 +287,16 @@ bool xrt_space_locate(const struct xrt_space *sp, XrTime t, XrPosef *out)
 		/* LOCAL: the head's position and yaw at t0 (script time 0). */
 		const struct xrt_script *sc = s->inst->script;
 		if (sc && sc->has_head && sc->first_head_ns == 0) {
-			xrt_input_head(s, s->t0 > 0 ? s->t0 : t, &origin);
-			XrQuaternionf q = origin.orientation;
-			float yaw = atan2f(2.0f * (q.w * q.y + q.x * q.z), 1.0f - 2.0f * (q.x * q.x + q.y * q.y));
-			origin.orientation = xrt_quat_yaw(yaw);
+			/* Kept: a lookup at t0 after later ones would replay the script from its start. */
+			struct xrt_session *ms = sp->s;
+			if (!ms->local_known) {
+				xrt_input_head(s, s->t0 > 0 ? s->t0 : t, &ms->local_origin);
+				XrQuaternionf q = ms->local_origin.orientation;
+				float yaw = atan2f(2.0f * (q.w * q.y + q.x * q.z), 1.0f - 2.0f * (q.x * q.x + q.y * q.y));
+				ms->local_origin.orientation = xrt_quat_yaw(yaw);
+				ms->local_known = true;
+			}
+			origin = ms->local_origin;
 		} else {
 			origin = xrt_space_origin(&s->inst->cfg, s->t0, sp->type, t);
 		}
