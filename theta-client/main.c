@@ -17,12 +17,19 @@
 #include "app/avatars.h"
 #include "app/edits.h"
 #include "app/loop.h"
+#include "app/nav.h"
 #include "app/scene.h"
 #include "edit/edit.h"
+#include "edit/edit_desk.h"
+#include "edit/edit_ray.h"
 #include "gfx/gfx.h"
+#include "inp/inp_desk.h"
+#include "inp/inp_xr.h"
 #include "inp/script.h"
+#include "ui/ui.h"
 #include "link/link.h"
 #include "th_err.h"
+#include "th_hash.h"
 #include "th_hex.h"
 #include "th_logrec.h"
 #include "th_log.h"
@@ -171,16 +178,167 @@ static int editor_submit(void *ud, uint16_t type, uint64_t scope, const void *pa
 	return app_submit_tagged(ud, type, scope, payload, len, tag);
 }
 
-static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct inp_state *in)
+/* ---- input: the world grab or the desktop editor, the panels, haptics ----
+ *
+ * Per frame (docs/input.md): the source's poses (stage space) go through
+ * the input filter — the desktop editor (a window: camera, mouse ray,
+ * shortcuts) or the world grab (every other source) — so the entities and
+ * everything after see world space; then the editor hook runs the panels
+ * (which take the presses that land on them) before the tools. Haptic
+ * pulses follow what happened: a snap turn, a selection the user changed,
+ * an edit refused. */
+enum client_input_kind { CI_NONE = 0, CI_SCRIPT, CI_XR, CI_DESKTOP };
+static const char *const client_input_names[] = { "none", "script", "openxr", "desktop" };
+
+static struct client_input {
+	enum client_input_kind kind;
+	struct app *app;
+	struct edit_desk *desk;
+	struct edit_rays *rays;
+	struct app_nav nav;
+	struct ui *ui;
+	struct ui_status status;
+	unsigned desk_flags;  /* edit_desk_frame's, for the editor hook */
+	uint64_t sel_sig;     /* the selection last frame (haptic on a change) */
+	uint64_t refusals;    /* edit_stats' last frame */
+	uint64_t pulses, pulses_unsupported, snaps;
+	char profile[INP_HANDS][INP_PROFILE_MAX];
+} ci;
+
+static void pulse(enum inp_hand hand, float amplitude, uint64_t duration_ns)
 {
+	int r = inp_haptic(app_input(ci.app), hand, amplitude, duration_ns);
+	if (r == 0)
+		ci.pulses++;
+	else
+		ci.pulses_unsupported++;
+}
+
+static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_state *in)
+{
+	(void)ud;
 	(void)a;
+	const struct th_scene *sc = scene ? app_scene_scene(scene) : NULL;
+	if (ci.kind == CI_DESKTOP) {
+		ci.desk_flags |= edit_desk_frame(ci.desk, time_ns, in, editor, ci.rays, sc);
+		if (ci.desk_flags & EDIT_DESK_QUIT)
+			in->quit = true;
+		return;
+	}
+	unsigned ev = app_nav_frame(&ci.nav, time_ns, in);
+	app_set_nav(ci.app, ci.nav.xf.position, ci.nav.xf.rotation, ci.nav.xf.scale);
+	if (ev & APP_NAV_SNAPPED) {
+		ci.snaps++;
+		pulse(INP_LEFT, INP_PULSE_SNAP_AMPLITUDE, INP_PULSE_SNAP_NS);
+	}
+}
+
+/* What the user holds now, as one number: a change is a pulse. */
+static uint64_t selection_signature(const struct edit_selection *s)
+{
+	uint64_t h = th_mix64(s->entity ^ ((uint64_t)s->mode << 56) ^ s->n);
+	for (unsigned i = 0; i < s->n; i++)
+		h = th_mix64(h ^ s->el[i].id);
+	return s->entity ? h : 0;
+}
+
+static void fill_status(struct app *a)
+{
+	struct app_frame_stats fs;
+	app_frame_stats(a, &fs);
+	ci.status.frame_p50_ms = fs.frame_p50_ns / 1e6;
+	ci.status.frame_p99_ms = fs.frame_p99_ns / 1e6;
+	ci.status.log_pos = scene ? app_scene_next_pos(scene) : 0;
+	ci.status.linked = scene_link && link_get_state(scene_link) == LINK_ACTIVE;
+	if (!ci.status.linked) {
+		ci.status.rtt_us = -1;
+		ci.status.peers = -1;
+	}
+}
+
+static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct inp_state *in_)
+{
 	struct edit *ed = ud;
 	if (avatars)
 		app_avatars_expire(avatars, th_now_ns());
-	edit_frame(ed, time_ns, in, scene ? app_scene_scene(scene) : NULL);
+	const struct th_scene *sc = scene ? app_scene_scene(scene) : NULL;
+	struct inp_state in = *in_; /* the panels take what lands on them */
+	if (ci.ui) {
+		if (ci.desk_flags & EDIT_DESK_TOGGLE_OVERLAY)
+			ui_set_visible(ci.ui, UI_PANEL_OVERLAY, !ui_visible(ci.ui, UI_PANEL_OVERLAY));
+		fill_status(a);
+		struct ui_frame_out uo;
+		const struct ui_frame_in fi = { .sc = sc, .status = &ci.status, .desktop = ci.kind == CI_DESKTOP };
+		if (ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo) == 0 && (uo.actions & UI_ACT_REFUSED))
+			pulse(INP_RIGHT, INP_PULSE_REFUSED_AMPLITUDE, INP_PULSE_REFUSED_NS);
+	}
+	ci.desk_flags = 0;
+	edit_frame(ed, time_ns, &in, sc);
 	const char *msg = edit_take_message(ed);
 	if (msg)
 		th_warn("%s", msg);
+	const struct edit_stats *st = edit_stats(ed);
+	if (st->refusals > ci.refusals)
+		pulse(INP_RIGHT, INP_PULSE_REFUSED_AMPLITUDE, INP_PULSE_REFUSED_NS);
+	ci.refusals = st->refusals;
+	uint64_t sig = selection_signature(edit_selection(ed));
+	if (sig != ci.sel_sig && sig)
+		pulse(INP_RIGHT, INP_PULSE_SELECT_AMPLITUDE, INP_PULSE_SELECT_NS);
+	ci.sel_sig = sig;
+	if (memcmp(ci.profile, in_->profile, sizeof ci.profile) != 0) {
+		memcpy(ci.profile, in_->profile, sizeof ci.profile);
+		for (int h = 0; h < INP_HANDS; h++)
+			th_info("%s hand: %s", h == INP_LEFT ? "left" : "right",
+				ci.profile[h][0] ? ci.profile[h] : "no interaction profile");
+	}
+}
+
+/* After the renderer is chosen: the source that goes with it. xr is the
+ * unbound OpenXR source handed to the renderer (NULL when none was). */
+static int choose_input(struct app *a, struct app_renderer *r, struct inp_source **script, struct inp_source **xr,
+			bool camera_given)
+{
+	ci.app = a;
+	app_nav_init(&ci.nav);
+	struct inp_source *src = NULL;
+	int e = 0;
+	if (*script) {
+		src = *script;
+		*script = NULL;
+		ci.kind = CI_SCRIPT;
+	} else if (strcmp(gfx_renderer_backend(r), "xr") == 0 && *xr) {
+		src = *xr;
+		*xr = NULL;
+		ci.kind = CI_XR;
+	} else if (gfx_renderer_glfw(r)) {
+		if ((e = inp_desk_create(gfx_renderer_glfw(r), &src)) < 0 ||
+		    (e = edit_desk_create(&(struct edit_desk_config){ 0 }, &ci.desk)) < 0)
+			return e;
+		ci.kind = CI_DESKTOP;
+		if (!camera_given)
+			gfx_renderer_follow_head(r);
+	}
+	if ((e = edit_rays_create(&ci.rays)) < 0)
+		return e;
+	app_attach(a, src, NULL, NULL);
+	app_set_input_filter(a, input_filter, NULL);
+	return 0;
+}
+
+static void client_input_destroy(void)
+{
+	edit_desk_destroy(&ci.desk);
+	edit_rays_destroy(&ci.rays);
+	ui_destroy(&ci.ui);
+}
+
+static void print_input(void)
+{
+	printf("theta-client: input %s, profiles %s %s, %" PRIu64 " haptic pulses (%" PRIu64
+	       " the source could not give), %" PRIu64 " snap turns, world scale %.2f\n",
+	       client_input_names[ci.kind], ci.profile[INP_LEFT][0] ? ci.profile[INP_LEFT] : "-",
+	       ci.profile[INP_RIGHT][0] ? ci.profile[INP_RIGHT] : "-", ci.pulses, ci.pulses_unsupported, ci.snaps,
+	       ci.kind == CI_DESKTOP ? 1.0 : ci.nav.xf.scale);
 }
 
 static void print_history(const struct edit *ed, const struct th_scene *sc, bool all)
@@ -340,6 +498,10 @@ static void usage(FILE *f)
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
+	fprintf(f, "\nIn a window (no headset), the desktop editor (docs/desktop.md):\n");
+	for (unsigned i = 0; i < edit_desk_nkeys; i++)
+		fprintf(f, "  %-18s  %s\n", edit_desk_keys[i].keys, edit_desk_keys[i].what);
+	fprintf(f, "\nIn the headset: docs/input.md (controllers, panels, moving the world).\n");
 }
 
 /* The daemon link (theta-client/link/) when a runtime dir is given
@@ -407,7 +569,7 @@ int main(int argc, char **argv)
 	};
 	struct app_config cfg = { 0 };
 	const char *script_path = NULL;
-	bool headless = false, history = false, renderer_given = false;
+	bool headless = false, history = false, renderer_given = false, camera_given = false;
 	struct gfx_options go = { 0 };
 	uint64_t n_edits = 0;
 	int c;
@@ -468,6 +630,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_CAMERA:
+			camera_given = true;
 			if (parse_camera(optarg, &go) < 0) {
 				fprintf(stderr, "theta-client: --camera wants auto, head or EX,EY,EZ:TX,TY,TZ (an eye and a "
 						"different target, metres), not '%s'\n", optarg);
@@ -621,21 +784,35 @@ int main(int argc, char **argv)
 		transport = wrapped;
 		app_set_editor(app, editor_frame, editor);
 	}
-	app_attach(app, input, transport, NULL);
-	/* The renderer reads the scene mirror and the editor: both outlive it
-	 * (app_destroy destroys it first). */
+	app_attach(app, NULL, transport, NULL);
+	/* The OpenXR input goes with an OpenXR renderer: the backend binds it
+	 * to its instance and session (inp/inp_xr.h). */
+	struct inp_source *xr_input = NULL;
+	if (!input && (go.kind == GFX_RENDERER_AUTO || go.kind == GFX_RENDERER_XR) &&
+	    (r = inp_xr_create(&xr_input)) < 0) {
+		th_err("cannot start the OpenXR input: %s", th_strerror(r));
+		goto fail;
+	}
+	go.xr_input = xr_input;
+	if (editor && (r = ui_create(&ci.ui)) < 0) {
+		th_err("cannot start the panels: %s", th_strerror(r));
+		goto fail;
+	}
+	/* The renderer reads the scene mirror, the editor and the panels: they
+	 * outlive it (app_destroy destroys it first). */
 	struct app_renderer *renderer = NULL;
-	const struct gfx_sources gs = { .scene = scene, .ed = editor, .avatars = avatars };
+	const struct gfx_sources gs = { .scene = scene, .ed = editor, .avatars = avatars, .ui = ci.ui };
 	if ((r = gfx_renderer_create(&go, app_world(app), &gs, &renderer)) < 0) {
 		if (r != -ENXIO && r != -ENODEV)
 			th_err("cannot start the renderer: %s", th_strerror(r));
-		app_destroy(&app);
-		app_scene_destroy(&scene);
-		app_avatars_destroy(&avatars);
-		edit_destroy(&editor);
-		return 1;
+		goto fail;
 	}
 	app_attach(app, NULL, NULL, renderer);
+	if ((r = choose_input(app, renderer, &input, &xr_input, camera_given)) < 0) {
+		th_err("cannot start the input: %s", th_strerror(r));
+		goto fail;
+	}
+	inp_destroy(&xr_input); /* the renderer is not OpenXR: its source goes unused */
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -704,7 +881,9 @@ int main(int argc, char **argv)
 			th_err("edit with request %" PRIu64 " was rejected: %s: %s", first_reject.client_seq,
 			       reject_reason_name(first_reject.reason), first_reject.detail);
 	}
+	print_input();
 	app_destroy(&app); /* the renderer writes the screenshot here */
+	client_input_destroy();
 	app_scene_destroy(&scene);
 	app_avatars_destroy(&avatars);
 	edit_destroy(&editor);
@@ -718,4 +897,14 @@ int main(int argc, char **argv)
 		}
 	}
 	return r < 0 || link_refused || rejected || shot_missing ? 1 : 0;
+
+fail:
+	app_destroy(&app); /* the renderer first: the OpenXR source must outlive it */
+	inp_destroy(&xr_input);
+	inp_destroy(&input);
+	client_input_destroy();
+	app_scene_destroy(&scene);
+	app_avatars_destroy(&avatars);
+	edit_destroy(&editor);
+	return 1;
 }

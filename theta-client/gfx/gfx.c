@@ -306,6 +306,29 @@ static void right_tip(struct gfx_renderer *g, struct gfx_list_input *in)
 	}
 }
 
+/* The runtime's eye views are in the stage; the world is where the user
+ * moved it (app/nav.h): world = position + rotation * (scale * stage), so
+ * each view gains the world -> stage map and each eye its world place. */
+static void views_to_world(const struct app_view *v, struct gfx_frame *f)
+{
+	if (v->nav_scale <= 0)
+		return;
+	float tr[16], inv[16];
+	gfx_mat4_trs(tr, v->nav_position, v->nav_rotation, NULL);
+	gfx_mat4_rigid_inverse(inv, tr);
+	for (int c = 0; c < 4; c++)
+		for (int r = 0; r < 3; r++)
+			inv[c * 4 + r] /= v->nav_scale;
+	for (uint32_t i = 0; i < f->nviews; i++) {
+		float view[16];
+		gfx_mat4_mul(view, f->view[i].view, inv);
+		memcpy(f->view[i].view, view, sizeof view);
+		float scaled[3] = { f->view[i].eye[0] * v->nav_scale, f->view[i].eye[1] * v->nav_scale,
+				    f->view[i].eye[2] * v->nav_scale };
+		gfx_mat4_apply_point(tr, scaled, f->view[i].eye);
+	}
+}
+
 static int draw_frame(struct gfx_renderer *g, const struct app_view *v)
 {
 	struct gfx_view cam = { 0 };
@@ -316,6 +339,8 @@ static int draw_frame(struct gfx_renderer *g, const struct app_view *v)
 	int r = g->be->ops->begin_frame(g->be, &cam, &f);
 	if (r != 0)
 		return r;
+	if (g->be->own_views)
+		views_to_world(v, &f);
 	if (!f.render) {
 		g->st.skipped++;
 		return g->be->ops->end_frame(g->be, &f, VK_NULL_HANDLE);
