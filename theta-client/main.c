@@ -189,6 +189,8 @@ static int editor_submit(void *ud, uint16_t type, uint64_t scope, const void *pa
  * an edit refused. */
 enum client_input_kind { CI_NONE = 0, CI_SCRIPT, CI_XR, CI_DESKTOP };
 static const char *const client_input_names[] = { "none", "script", "openxr", "desktop" };
+static const uint32_t client_input_sources[] = { PROTO_IPC_INPUT_NONE, PROTO_IPC_INPUT_SCRIPT, PROTO_IPC_INPUT_OPENXR,
+						 PROTO_IPC_INPUT_DESKTOP };
 
 static struct client_input {
 	enum client_input_kind kind;
@@ -250,10 +252,19 @@ static void fill_status(struct app *a)
 	ci.status.frame_p99_ms = fs.frame_p99_ns / 1e6;
 	ci.status.log_pos = scene ? app_scene_next_pos(scene) : 0;
 	ci.status.linked = scene_link && link_get_state(scene_link) == LINK_ACTIVE;
-	if (!ci.status.linked) {
+	struct link_session_info si;
+	if (!scene_link || link_session_info(scene_link, &si) < 0) {
 		ci.status.rtt_us = -1;
 		ci.status.peers = -1;
+		ci.status.nspeaking = 0;
+		return;
 	}
+	ci.status.rtt_us = si.rtt_us;
+	ci.status.peers = si.peers > INT32_MAX ? INT32_MAX : (int32_t)si.peers;
+	_Static_assert(LINK_SPEAKERS_MAX <= UI_SPEAKERS_MAX && LINK_SPEAKER_NAME_MAX <= UI_NAME_MAX,
+		       "the overlay holds what the link keeps");
+	ci.status.nspeaking = si.nspeakers;
+	memcpy(ci.status.speaking, si.speakers, sizeof si.speakers);
 }
 
 static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct inp_state *in_)
@@ -269,8 +280,9 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 		fill_status(a);
 		struct ui_frame_out uo;
 		const struct ui_frame_in fi = { .sc = sc, .status = &ci.status, .desktop = ci.kind == CI_DESKTOP };
-		if (ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo) == 0 && (uo.actions & UI_ACT_REFUSED))
-			pulse(INP_RIGHT, INP_PULSE_REFUSED_AMPLITUDE, INP_PULSE_REFUSED_NS);
+		/* A refused press (nothing to undo) is also the editor's refusal:
+		 * one pulse, from the count below. */
+		ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo);
 	}
 	ci.desk_flags = 0;
 	edit_frame(ed, time_ns, &in, sc);
@@ -285,6 +297,9 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 	if (sig != ci.sel_sig && sig)
 		pulse(INP_RIGHT, INP_PULSE_SELECT_AMPLITUDE, INP_PULSE_SELECT_NS);
 	ci.sel_sig = sig;
+	if (scene_link)
+		link_set_input(scene_link, client_input_sources[ci.kind], in_->profile[INP_LEFT], in_->profile[INP_RIGHT],
+			       th_now_ns());
 	if (memcmp(ci.profile, in_->profile, sizeof ci.profile) != 0) {
 		memcpy(ci.profile, in_->profile, sizeof ci.profile);
 		for (int h = 0; h < INP_HANDS; h++)
