@@ -498,6 +498,7 @@ static void usage(FILE *f)
 		"                      EX,EY,EZ:TX,TY,TZ (an eye looking at a target, metres)\n"
 		"  --stereo            headless: two eyes side by side (--ipd M, default 0.063)\n"
 		"  --no-grid           do not draw the ground grid\n"
+		"  --no-ui             no panels (tools, colours, inspector, history, overlay)\n"
 		"  --shading MODE      flat, smooth, or mesh (each object's own setting; default)\n"
 		"  --validation        enable the Vulkan validation layer (THETA_GFX_VALIDATION=1)\n"
 		"  --script FILE       drive input from a script (docs/scripted-input.md)\n"
@@ -555,7 +556,7 @@ int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
 	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
-	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT };
+	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT, OPT_NO_UI };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -575,6 +576,7 @@ int main(int argc, char **argv)
 		{ "stereo", no_argument, NULL, OPT_STEREO },
 		{ "ipd", required_argument, NULL, OPT_IPD },
 		{ "no-grid", no_argument, NULL, OPT_NO_GRID },
+		{ "no-ui", no_argument, NULL, OPT_NO_UI },
 		{ "shading", required_argument, NULL, OPT_SHADING },
 		{ "validation", no_argument, NULL, OPT_VALIDATION },
 		{ "lose-device-at", required_argument, NULL, OPT_LOSE_DEVICE_AT },
@@ -584,7 +586,7 @@ int main(int argc, char **argv)
 	};
 	struct app_config cfg = { 0 };
 	const char *script_path = NULL;
-	bool headless = false, history = false, renderer_given = false, camera_given = false;
+	bool headless = false, history = false, renderer_given = false, camera_given = false, no_ui = false;
 	struct gfx_options go = { 0 };
 	uint64_t n_edits = 0;
 	int c;
@@ -665,6 +667,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_NO_GRID: go.no_grid = true; break;
+		case OPT_NO_UI: no_ui = true; break;
 		case OPT_SHADING:
 			if (strcmp(optarg, "flat") == 0)
 				go.shading = GFX_SHADING_FLAT;
@@ -809,7 +812,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	go.xr_input = xr_input;
-	if (editor && (r = ui_create(&ci.ui)) < 0) {
+	if (editor && !no_ui && (r = ui_create(&ci.ui)) < 0) {
 		th_err("cannot start the panels: %s", th_strerror(r));
 		goto fail;
 	}
