@@ -300,12 +300,13 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 	if (scene_link)
 		link_set_input(scene_link, client_input_sources[ci.kind], in_->profile[INP_LEFT], in_->profile[INP_RIGHT],
 			       th_now_ns());
-	if (memcmp(ci.profile, in_->profile, sizeof ci.profile) != 0) {
-		memcpy(ci.profile, in_->profile, sizeof ci.profile);
-		for (int h = 0; h < INP_HANDS; h++)
-			th_info("%s hand: %s", h == INP_LEFT ? "left" : "right",
-				ci.profile[h][0] ? ci.profile[h] : "no interaction profile");
-	}
+	/* The summary names the last profile each hand had (a session that
+	 * ended leaves none). */
+	for (int h = 0; h < INP_HANDS; h++)
+		if (in_->profile[h][0] && strcmp(ci.profile[h], in_->profile[h]) != 0) {
+			memcpy(ci.profile[h], in_->profile[h], sizeof ci.profile[h]);
+			th_info("%s hand: %s", h == INP_LEFT ? "left" : "right", ci.profile[h]);
+		}
 }
 
 /* After the renderer is chosen: the source that goes with it. xr is the
