@@ -8,6 +8,7 @@
 #include <GLFW/glfw3.h>
 
 #include "edit/edit_desk.h"
+#include "th_meshop.h"
 #include "th_schema.h"
 
 #define DESK_FOVY_DEFAULT 1.0471976f /* 60 degrees */
@@ -341,8 +342,11 @@ static bool vertex_world(const struct th_scene *sc, uint64_t entity, uint64_t id
  * primitive tool: where the ray crosses the plane through the camera's
  * target facing it, so a stamp lands at the depth the view is about). */
 static void ray_tip(struct edit_desk *d, const float origin[3], const float dir[3], float tolerance,
-		    struct edit *ed, struct edit_rays *rays, const struct th_scene *sc, float tip[3])
+		    struct edit *ed, struct edit_rays *rays, const struct th_scene *sc, float tip[3],
+		    struct edit_hit *surface)
 {
+	if (surface)
+		surface->entity = 0;
 	uint32_t mode = ed ? edit_tool_mode(ed) : TH_SELECT_FACE;
 	bool element = (mode == TH_SELECT_EDGE || mode == TH_SELECT_VERTEX) && edit_tool(ed) != EDIT_TOOL_VERTEX;
 	struct edit_ray r = { .tolerance = tolerance, .mode = element ? mode : TH_SELECT_FACE };
@@ -366,6 +370,8 @@ static void ray_tip(struct edit_desk *d, const float origin[3], const float dir[
 	r.mode = TH_SELECT_FACE;
 	if (sc && rays && edit_raycast(rays, sc, &r, &h) == 1) {
 		memcpy(tip, h.point, 3 * sizeof *tip);
+		if (surface)
+			*surface = h;
 		return;
 	}
 	float fwd[3];
@@ -374,6 +380,34 @@ static void ray_tip(struct edit_desk *d, const float origin[3], const float dir[
 		return;
 	for (int k = 0; k < 3; k++)
 		tip[k] = origin[k] + EDIT_DESK_REACH * dir[k];
+}
+
+/* The plane a drag from a press on face hit moves in: facing the camera,
+ * except for extrude's faces and region, which pull along the face's
+ * normal: the plane holding that normal that faces the camera most, so the
+ * tip follows the mouse along the normal as the screen shows it (the
+ * camera's when it looks along the normal, within EDIT_DESK_NORMAL_VIEW). */
+static void drag_plane(const struct edit_desk *d, const struct edit *ed, const struct th_scene *sc,
+		       const struct edit_hit *hit, float plane_n[3])
+{
+	camera_axes(d, NULL, NULL, plane_n);
+	const struct th_c_transform *t;
+	const struct th_mesh *m;
+	if (!ed || !sc || !hit->entity || edit_tool(ed) != EDIT_TOOL_EXTRUDE || edit_tool_mode(ed) != TH_SELECT_FACE ||
+	    !edit_entity_mesh(sc, hit->entity, &t, &m))
+		return;
+	int32_t f = th_mesh_face_find(m, hit->element);
+	float ln[3], c[3], n[3];
+	if (f < 0 || th_mesh_face_normal(m, f, ln, c) < 0)
+		return;
+	edit_xf_normal_to_world(t, ln, n);
+	float along = dot3(plane_n, n), p[3];
+	for (int k = 0; k < 3; k++)
+		p[k] = plane_n[k] - along * n[k];
+	if (sqrtf(dot3(p, p)) < EDIT_DESK_NORMAL_VIEW)
+		return;
+	normalize3(p);
+	memcpy(plane_n, p, sizeof p);
 }
 
 static bool twisting(const struct edit *ed)
@@ -411,9 +445,10 @@ static void virtual_controller(struct edit_desk *d, struct inp_state *in, struct
 	 * where the tip is this frame. */
 	bool ending = d->grabbing && !(k->buttons & INP_MOUSE_LEFT);
 	if (!d->grabbing && (k->pressed & INP_MOUSE_LEFT)) {
-		ray_tip(d, d->eye, dir, r.tolerance, ed, rays, sc, d->tip);
+		struct edit_hit hit;
+		ray_tip(d, d->eye, dir, r.tolerance, ed, rays, sc, d->tip, &hit);
 		memcpy(d->grab_point, d->tip, sizeof d->grab_point);
-		camera_axes(d, NULL, NULL, d->grab_normal);
+		drag_plane(d, ed, sc, &hit, d->grab_normal);
 		memcpy(d->grab_cursor, k->cursor, sizeof d->grab_cursor);
 		d->grabbing = (k->buttons & INP_MOUSE_LEFT) != 0;
 	} else if (d->grabbing) {
@@ -421,7 +456,7 @@ static void virtual_controller(struct edit_desk *d, struct inp_state *in, struct
 		if (edit_ray_plane(&r, d->grab_point, d->grab_normal, p) == 1)
 			memcpy(d->tip, p, sizeof d->tip);
 	} else {
-		ray_tip(d, d->eye, dir, r.tolerance, ed, rays, sc, d->tip);
+		ray_tip(d, d->eye, dir, r.tolerance, ed, rays, sc, d->tip, NULL);
 	}
 	memcpy(c->pose.position, d->tip, sizeof c->pose.position);
 	memcpy(c->pose.rotation, d->q, sizeof c->pose.rotation);

@@ -20,7 +20,10 @@
  *     tool: the ray's crossing of the plane through the target facing the
  *     camera), and while the left button is held after a press (its release
  *     frame included), the ray's crossing of the plane through the grabbed
- *     point facing the camera, so drags move the tip in that plane; the
+ *     point facing the camera, so drags move the tip in that plane (the
+ *     extrude tool's faces and region: the plane holding the grabbed face's
+ *     normal that faces the camera most, so the pull follows the mouse
+ *     along the normal as the screen shows it); the
  *     pose's rotation is the camera's (move's rotate option: turned about
  *     the view axis by the drag); trigger = left button (1 or 0), grip =
  *     ctrl or shift held (add to the selection); the pose is untracked
@@ -48,6 +51,9 @@
 #define EDIT_DESK_PICK_PX 6.0f          /* edges and vertices within this many pixels of the cursor */
 #define EDIT_DESK_TWIST_RAD_PER_PX 0.01f /* move's rotate option: a horizontal drag turns about the view axis */
 #define EDIT_DESK_FRAME_MARGIN 1.15f    /* F: the bounding sphere fills the view's height over this */
+/* Extrude's drag plane holds the face's normal unless the view is within
+ * asin(this) of it (about 6 degrees): then it faces the camera. */
+#define EDIT_DESK_NORMAL_VIEW 0.1f
 
 struct edit_desk_config {
 	float fovy;         /* radians, the renderer's; 0: 60 degrees */

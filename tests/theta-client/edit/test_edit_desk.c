@@ -2,8 +2,9 @@
  * (edit_fix.h: a folded log, the recording sink): the orbit camera's math
  * (orbit, pan, zoom, clamps, F), the camera written as the head, the mouse
  * ray turned into the virtual right controller (aim = the ray; the tip on
- * the face, edge or vertex under the cursor; a miss), drags on the plane
- * facing the camera (an extrude pulled up by the mouse), shift-click adding
+ * the face, edge or vertex under the cursor; a miss), drags (a move on the
+ * plane facing the camera, extrudes along the face's normal as the mouse
+ * goes, the release frame ending them), shift-click adding
  * to the selection, a primitive stamped at the view's depth, every keyboard
  * shortcut through the editor, and docs/desktop.md listing every row of
  * edit_desk_keys. */
@@ -418,14 +419,87 @@ static void shift_click_adds_to_the_selection(void **state)
 	df_free(t);
 }
 
-static void a_drag_moves_the_tip_on_the_plane_facing_the_camera(void **state)
+/* The camera's unit forward, right and up now. */
+static void df_axes(struct df *t, float eye[3], float fwd[3], float right[3], float up[3])
+{
+	float target[3];
+	edit_desk_camera(t->d, eye, target, up);
+	sub3(target, eye, fwd);
+	float l = len3(fwd);
+	for (int k = 0; k < 3; k++)
+		fwd[k] /= l;
+	right[0] = fwd[1] * up[2] - fwd[2] * up[1];
+	right[1] = fwd[2] * up[0] - fwd[0] * up[2];
+	right[2] = fwd[0] * up[1] - fwd[1] * up[0];
+}
+
+/* Where the ray through cursor c crosses the plane through p with normal n. */
+static void df_cross(struct df *t, const double c[2], const float p[3], const float n[3], float out[3])
+{
+	float eye[3], fwd[3], right[3], up[3], dir[3], rel[3];
+	df_axes(t, eye, fwd, right, up);
+	float f = 0.5f * (float)H / tanf(0.5f * t->fovy), x = (float)(c[0] - W / 2.0) / f, y = (float)(H / 2.0 - c[1]) / f;
+	for (int k = 0; k < 3; k++)
+		dir[k] = fwd[k] + x * right[k] + y * up[k];
+	sub3(p, eye, rel);
+	float s = dot(rel, n) / dot(dir, n);
+	for (int k = 0; k < 3; k++)
+		out[k] = eye[k] + s * dir[k];
+}
+
+static void a_move_drag_keeps_the_tip_on_the_plane_facing_the_camera(void **state)
+{
+	uint64_t e;
+	struct df *t = df_cube(&e);
+	struct ef *f = t->f;
+	ef_use_tool(f, EDIT_TOOL_MOVE);
+	assert_string_equal(edit_option_name(f->ed), "object");
+	const struct inp_controller *r = &f->in.hand[INP_RIGHT];
+	const float front_mid[3] = { 0, 1.0f, -0.4f };
+	double c[2];
+	df_project(t, front_mid, c);
+	df_move(t, c[0], c[1]);
+	unsigned n = f->n;
+	df_press(t, INP_MOUSE_LEFT);
+	float grab[3], eye[3], fwd[3], right[3], up[3];
+	memcpy(grab, r->pose.position, sizeof grab);
+	for (int k = 0; k < 3; k++)
+		assert_float_equal(grab[k], front_mid[k], 2e-3);
+	df_axes(t, eye, fwd, right, up);
+	double to[2] = { c[0] + 50, c[1] - 30 };
+	for (int i = 1; i <= 5; i++) {
+		df_move(t, c[0] + 10 * i, c[1] - 6 * i);
+		float d[3];
+		sub3(r->pose.position, grab, d);
+		assert_float_equal(dot(d, fwd), 0, 1e-4);
+	}
+	/* The tip is where the ray crosses that plane; the rotation is the
+	 * camera's, so the object does not turn. */
+	float want[3];
+	df_cross(t, to, grab, fwd, want);
+	for (int k = 0; k < 3; k++)
+		assert_float_equal(r->pose.position[k], want[k], 1e-4);
+	df_release(t, INP_MOUSE_LEFT);
+	assert_true(ef_count(f, TH_CMD_COMPONENT_WRITE) >= 1);
+	assert_true(f->n > n);
+	ef_deliver(f);
+	const struct th_c_transform *tr = th_scene_component(ef_scene(f), e, TH_COMP_TRANSFORM);
+	assert_non_null(tr);
+	for (int k = 0; k < 3; k++)
+		assert_float_equal(tr->position[k], ef_at[k] + roundf((want[k] - grab[k]) * 100) / 100, 1e-4);
+	assert_float_equal(tr->rotation[3], 1.0f, 1e-5);
+	df_free(t);
+}
+
+static void an_extrude_drag_pulls_along_the_normal_as_the_mouse_goes(void **state)
 {
 	uint64_t e;
 	struct df *t = df_cube(&e);
 	struct ef *f = t->f;
 	ef_use_tool(f, EDIT_TOOL_EXTRUDE);
 	const struct inp_controller *r = &f->in.hand[INP_RIGHT];
-	/* Grab the top face's middle and pull the mouse 60 px up. */
+	/* The top face's middle, 60 px up: the tip moves in the vertical plane
+	 * through the grab facing the camera (it holds the normal, +y). */
 	const float top_mid[3] = { 0, 1.1f, -0.5f };
 	double c[2];
 	df_project(t, top_mid, c);
@@ -433,40 +507,53 @@ static void a_drag_moves_the_tip_on_the_plane_facing_the_camera(void **state)
 	unsigned n = f->n;
 	df_press(t, INP_MOUSE_LEFT);
 	assert_true(edit_preview(f->ed)->active);
-	float grab[3], eye[3], target[3], fwd[3];
+	float grab[3];
 	memcpy(grab, r->pose.position, sizeof grab);
 	for (int k = 0; k < 3; k++)
 		assert_float_equal(grab[k], top_mid[k], 2e-3);
-	edit_desk_camera(t->d, eye, target, NULL);
-	sub3(target, eye, fwd);
-	float l = len3(fwd);
-	for (int k = 0; k < 3; k++)
-		fwd[k] /= l;
 	for (int i = 1; i <= 6; i++) {
-		/* Sideways too: the tip leaves the surface, staying on the plane. */
 		df_move(t, c[0] + 2 * i, c[1] - 10 * i);
-		float d[3];
-		sub3(r->pose.position, grab, d);
-		assert_float_equal(dot(d, fwd), 0, 1e-4);
+		assert_float_equal(r->pose.position[2], grab[2], 1e-4);
 	}
-	/* 60 px at the grab's depth, along the view's up: the tip's height
-	 * grew by that times the up vector's y. */
-	float depth = dot((float[3]){ grab[0] - eye[0], grab[1] - eye[1], grab[2] - eye[2] }, fwd);
-	float per_px = 2.0f * depth * tanf(0.5f * t->fovy) / (float)H, up_y = cosf(0.35f);
-	assert_float_equal(r->pose.position[1] - grab[1], 60 * per_px * up_y, 1e-3);
+	float want[3];
+	df_cross(t, (double[2]){ c[0] + 12, c[1] - 60 }, grab, (float[3]){ 0, 0, 1 }, want);
+	for (int k = 0; k < 3; k++)
+		assert_float_equal(r->pose.position[k], want[k], 1e-4);
+	/* The release frame ends the drag where the tip is. */
 	df_release(t, INP_MOUSE_LEFT);
 	assert_int_equal(f->n, n + 1);
 	assert_int_equal(f->cmds[n].type, TH_CMD_MESH_PATCH);
 	ef_deliver(f);
 	ef_mesh_is(f, e, 12, 10, NULL);
-	/* The pull along the normal, snapped to the 1 cm grid. */
 	float pulled = ef_max_coord(ef_mesh_of(f, e), 1) - 0.1f;
-	assert_float_equal(pulled, roundf(60 * per_px * up_y * 100) / 100, 1e-4);
+	assert_true(pulled >= 0.02f);
+	assert_float_equal(pulled, roundf((want[1] - grab[1]) * 100) / 100, 1e-4);
 	/* After the release the tip is on the surface again. */
 	df_move(t, c[0], c[1] + 40);
-	float d[3];
+	float eye[3], d[3];
+	edit_desk_camera(t->d, eye, NULL, NULL);
 	sub3(r->pose.position, eye, d);
 	assert_true(len3(d) < 1.0f);
+
+	/* The front face, seen from above: the mouse going down pulls it
+	 * towards the camera (the plane is horizontal, through the grab). */
+	const float front_mid[3] = { 0.03f, 1.0f, -0.4f };
+	df_project(t, front_mid, c);
+	df_move(t, c[0], c[1]);
+	n = f->n;
+	df_press(t, INP_MOUSE_LEFT);
+	memcpy(grab, r->pose.position, sizeof grab);
+	assert_float_equal(grab[2], -0.4f, 1e-4);
+	df_move(t, c[0], c[1] + 40);
+	df_cross(t, (double[2]){ c[0], c[1] + 40 }, grab, (float[3]){ 0, 1, 0 }, want);
+	assert_float_equal(r->pose.position[1], grab[1], 1e-4);
+	assert_float_equal(r->pose.position[2], want[2], 1e-4);
+	assert_true(want[2] - grab[2] > 0.02f);
+	df_release(t, INP_MOUSE_LEFT);
+	assert_int_equal(f->n, n + 1);
+	ef_deliver(f);
+	ef_mesh_is(f, e, 16, 14, NULL);
+	assert_float_equal(ef_max_coord(ef_mesh_of(f, e), 2) - 0.1f, roundf((want[2] - grab[2]) * 100) / 100, 1e-4);
 	df_free(t);
 }
 
@@ -709,7 +796,8 @@ int main(void)
 		cmocka_unit_test(the_ray_puts_the_tip_on_the_face_under_the_cursor),
 		cmocka_unit_test(edges_and_vertices_put_the_tip_on_the_element),
 		cmocka_unit_test(shift_click_adds_to_the_selection),
-		cmocka_unit_test(a_drag_moves_the_tip_on_the_plane_facing_the_camera),
+		cmocka_unit_test(a_move_drag_keeps_the_tip_on_the_plane_facing_the_camera),
+		cmocka_unit_test(an_extrude_drag_pulls_along_the_normal_as_the_mouse_goes),
 		cmocka_unit_test(a_primitive_lands_at_the_view_depth),
 		cmocka_unit_test(without_a_desktop_nothing_is_touched),
 		cmocka_unit_test(number_keys_and_tab_choose_tools),
