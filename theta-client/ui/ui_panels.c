@@ -244,6 +244,16 @@ static const char *mode_name(uint32_t mode)
 	return "?";
 }
 
+static const char *mode_plural(uint32_t mode)
+{
+	switch (mode) {
+	case TH_SELECT_FACE: return "faces";
+	case TH_SELECT_EDGE: return "edges";
+	case TH_SELECT_VERTEX: return "vertices";
+	}
+	return "elements";
+}
+
 /* Who made face id of m: "you", "unknown", or the key's first bytes. */
 static void face_author(const struct th_mesh *m, uint64_t id, const struct edit_history *h, char *out, size_t cap)
 {
@@ -300,8 +310,7 @@ static void inspector(struct ui *u, const struct edit *ed, const struct th_scene
 	if (s->mode == TH_SELECT_OBJECT || !s->n)
 		row(&l, UI_IT_TEXT, "whole object");
 	else
-		row(&l, UI_IT_TEXT, "%u %s%s selected", s->n, mode_name(s->mode),
-		    s->n == 1 ? "" : s->mode == TH_SELECT_VERTEX ? "es" : "s");
+		row(&l, UI_IT_TEXT, "%u %s selected", s->n, s->n == 1 ? mode_name(s->mode) : mode_plural(s->mode));
 	if (s->mode == TH_SELECT_FACE && s->n) {
 		char who[UI_LABEL_MAX];
 		face_author(m, s->el[0].id, edit_history(ed), who, sizeof who);

@@ -664,6 +664,17 @@ static void the_inspector_names_entity_counts_and_the_faces_author(void **state)
 	f->in.hand[INP_RIGHT].grip = 0;
 	uf_frame(t, ef_nowhere, 0, 0);
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "2 faces selected"));
+	/* Vertices: the plural is the word's. */
+	ef_tool_option(f, EDIT_TOOL_SELECT, 3, "vertex");
+	const float corner[3] = { 0.1f, 0.9f, -0.4f }, corner2[3] = { -0.1f, 0.9f, -0.4f };
+	uf_frame(t, corner, 1, 0);
+	uf_frame(t, corner, 0, 0);
+	f->in.hand[INP_RIGHT].grip = 1;
+	uf_frame(t, corner2, 1, 0);
+	uf_frame(t, corner2, 0, 0);
+	f->in.hand[INP_RIGHT].grip = 0;
+	uf_frame(t, ef_nowhere, 0, 0);
+	assert_true(has(t->u, UI_PANEL_INSPECTOR, "2 vertices selected"));
 	/* The whole object. */
 	ef_tool_option(f, EDIT_TOOL_SELECT, 0, "object");
 	uf_frame(t, ef_top, 1, 0);
