@@ -22,6 +22,7 @@
 #define GFX_DRAW_MIN_ELEMS 64u               /* smallest mesh buffer, elements */
 #define GFX_DRAW_GROW_MIN 16u                /* smallest CPU array (th_array_grow), elements */
 #define GFX_DRAW_ATLAS_DIM_MAX 8192u         /* the UI font atlas's width and height at most */
+#define GFX_DRAW_ATLAS_LEVELS 4u             /* its mip levels: to 1/8 (glyphs 2 texels apart bleed past that) */
 
 /* The push constants of every pipeline (frame.glsl's gfx_push): the
  * model -> clip matrix of the view, three vec4 the pipeline reads its own

@@ -7,7 +7,12 @@
  *
  * The atlas is copied once per context (a one-shot transfer the first
  * frame that has a font; a device-loss rebuild makes a new core and so
- * copies it again) and again only if a frame names another font. */
+ * copies it again) and again only if a frame names another font. It has
+ * GFX_DRAW_ATLAS_LEVELS mip levels, each the 2 x 2 box mean of the one
+ * above (made here, on the CPU), sampled trilinearly: text seen smaller
+ * than the atlas (world panels from afar) greys out evenly instead of
+ * breaking up; text on whole pixels at the atlas's size (the desktop's)
+ * samples level 0 at texel centres, exactly. */
 #include <errno.h>
 #include <string.h>
 
@@ -50,17 +55,17 @@ int gfx_draw_ui_create(struct gfx_draw *d)
 	r = gfx_vk_check(d->vk, vkAllocateDescriptorSets(dev, &dai, &d->ui_set), "vkAllocateDescriptorSets");
 	if (r < 0)
 		return r;
-	/* Linear: world panels are seen at any size; screen text lies on whole
-	 * pixels and samples texel centres, so it comes out exact. */
+	/* Trilinear: world panels are seen at any size; screen text lies on
+	 * whole pixels and samples level 0's texel centres, so it comes out exact. */
 	VkSamplerCreateInfo si = {
 		.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
 		.magFilter = VK_FILTER_LINEAR,
 		.minFilter = VK_FILTER_LINEAR,
-		.mipmapMode = VK_SAMPLER_MIPMAP_MODE_NEAREST,
+		.mipmapMode = VK_SAMPLER_MIPMAP_MODE_LINEAR,
 		.addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
 		.addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
 		.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-		.maxLod = 0.0f,
+		.maxLod = (float)(GFX_DRAW_ATLAS_LEVELS - 1),
 	};
 	return gfx_vk_check(d->vk, vkCreateSampler(dev, &si, NULL, &d->ui_sampler), "vkCreateSampler");
 }
@@ -85,8 +90,36 @@ void gfx_draw_ui_destroy(struct gfx_draw *d)
 	d->ui_set = VK_NULL_HANDLE;
 }
 
-/* f's coverage into a new R8 image (one-shot transfer: staging buffer,
- * copy, then SHADER_READ_ONLY for the fragment shader), bound to ui_set. */
+/* The levels of an atlas w x h: the atlas, then halvings (a side rounds
+ * down, never below 1) while a side is at least 2, at most
+ * GFX_DRAW_ATLAS_LEVELS. */
+static uint32_t atlas_levels(uint32_t w, uint32_t h)
+{
+	uint32_t n = 1;
+	while (n < GFX_DRAW_ATLAS_LEVELS && (w > 1 || h > 1)) {
+		w = w > 1 ? w / 2 : 1;
+		h = h > 1 ? h / 2 : 1;
+		n++;
+	}
+	return n;
+}
+
+/* Level src (sw x sh, rows packed) halved into dst: each texel the mean of
+ * the 2 x 2 block above it (clamped at an odd edge), rounded. */
+static void halve(const uint8_t *src, uint32_t sw, uint32_t sh, uint8_t *dst, uint32_t dw, uint32_t dh)
+{
+	for (uint32_t y = 0; y < dh; y++)
+		for (uint32_t x = 0; x < dw; x++) {
+			uint32_t x0 = 2 * x < sw ? 2 * x : sw - 1, y0 = 2 * y < sh ? 2 * y : sh - 1;
+			uint32_t x1 = x0 + 1 < sw ? x0 + 1 : x0, y1 = y0 + 1 < sh ? y0 + 1 : y0;
+			uint32_t s = src[y0 * sw + x0] + src[y0 * sw + x1] + src[y1 * sw + x0] + src[y1 * sw + x1];
+			dst[y * dw + x] = (uint8_t)((s + 2) / 4);
+		}
+}
+
+/* f's coverage and its halvings into a new R8 image (one-shot transfer:
+ * staging buffer, a copy per level, then SHADER_READ_ONLY for the
+ * fragment shader), bound to ui_set. */
 static int atlas_upload(struct gfx_draw *d, const struct ui_font *f)
 {
 	if (!f->pixels || f->width == 0 || f->height == 0 || f->width > GFX_DRAW_ATLAS_DIM_MAX ||
@@ -104,28 +137,39 @@ static int atlas_upload(struct gfx_draw *d, const struct ui_font *f)
 		d->atlas_of = NULL;
 	}
 	VkExtent2D e = { f->width, f->height };
-	VkDeviceSize size = (VkDeviceSize)f->width * f->height;
+	uint32_t levels = atlas_levels(f->width, f->height);
+	VkBufferImageCopy c[GFX_DRAW_ATLAS_LEVELS];
+	VkDeviceSize size = 0;
+	for (uint32_t i = 0, w = f->width, h = f->height; i < levels; i++) {
+		c[i] = (VkBufferImageCopy){
+			.bufferOffset = size,
+			.bufferRowLength = 0, /* tightly packed rows, top down */
+			.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, i, 0, 1 },
+			.imageExtent = { w, h, 1 },
+		};
+		size += (VkDeviceSize)w * h;
+		w = w > 1 ? w / 2 : 1;
+		h = h > 1 ? h / 2 : 1;
+	}
 	struct gfx_buffer st = { 0 };
-	int r = gfx_image_create(d->vk, e, VK_FORMAT_R8_UNORM,
-				 VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_IMAGE_ASPECT_COLOR_BIT,
-				 &d->atlas);
+	int r = gfx_image_create_levels(d->vk, e, VK_FORMAT_R8_UNORM,
+					VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+					VK_IMAGE_ASPECT_COLOR_BIT, levels, &d->atlas);
 	if (r == 0)
 		r = gfx_buffer_create(d->vk, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, true, &st);
 	VkCommandBuffer cmd = VK_NULL_HANDLE;
 	if (r == 0)
 		r = gfx_vk_oneshot_begin(d->vk, &cmd);
 	if (r == 0) {
-		memcpy(st.map, f->pixels, (size_t)size);
+		uint8_t *p = st.map;
+		memcpy(p, f->pixels, (size_t)f->width * f->height);
+		for (uint32_t i = 1; i < levels; i++)
+			halve(p + c[i - 1].bufferOffset, c[i - 1].imageExtent.width, c[i - 1].imageExtent.height,
+			      p + c[i].bufferOffset, c[i].imageExtent.width, c[i].imageExtent.height);
 		gfx_cmd_image_barrier(cmd, d->atlas.image, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
 				      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_PIPELINE_STAGE_2_NONE, 0,
 				      VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT);
-		VkBufferImageCopy c = {
-			.bufferOffset = 0,
-			.bufferRowLength = 0, /* tightly packed rows, top down */
-			.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-			.imageExtent = { f->width, f->height, 1 },
-		};
-		vkCmdCopyBufferToImage(cmd, st.buf, d->atlas.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &c);
+		vkCmdCopyBufferToImage(cmd, st.buf, d->atlas.image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, levels, c);
 		gfx_cmd_image_barrier(cmd, d->atlas.image, VK_IMAGE_ASPECT_COLOR_BIT,
 				      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
 				      VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,

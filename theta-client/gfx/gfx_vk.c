@@ -711,29 +711,41 @@ void gfx_buffer_destroy(struct gfx_vk *vk, struct gfx_buffer *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int gfx_image_view_create(struct gfx_vk *vk, VkImage image, VkFormat format, VkImageAspectFlags aspect,
-			  VkImageView *out)
+static int view_create(struct gfx_vk *vk, VkImage image, VkFormat format, VkImageAspectFlags aspect,
+		       uint32_t levels, VkImageView *out)
 {
 	VkImageViewCreateInfo vi = {
 		.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
 		.image = image,
 		.viewType = VK_IMAGE_VIEW_TYPE_2D,
 		.format = format,
-		.subresourceRange = { .aspectMask = aspect, .levelCount = 1, .layerCount = 1 },
+		.subresourceRange = { .aspectMask = aspect, .levelCount = levels, .layerCount = 1 },
 	};
 	return gfx_vk_check(vk, vkCreateImageView(vk->device, &vi, NULL, out), "vkCreateImageView");
+}
+
+int gfx_image_view_create(struct gfx_vk *vk, VkImage image, VkFormat format, VkImageAspectFlags aspect,
+			  VkImageView *out)
+{
+	return view_create(vk, image, format, aspect, 1, out);
 }
 
 int gfx_image_create(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkImageUsageFlags usage,
 		     VkImageAspectFlags aspect, struct gfx_image *out)
 {
+	return gfx_image_create_levels(vk, extent, format, usage, aspect, 1, out);
+}
+
+int gfx_image_create_levels(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkImageUsageFlags usage,
+			    VkImageAspectFlags aspect, uint32_t levels, struct gfx_image *out)
+{
 	VkImageFormatProperties fp;
 	VkResult r = vkGetPhysicalDeviceImageFormatProperties(vk->phys, format, VK_IMAGE_TYPE_2D,
 							      VK_IMAGE_TILING_OPTIMAL, usage, 0, &fp);
 	if (r != VK_SUCCESS || extent.width == 0 || extent.height == 0 || extent.width > fp.maxExtent.width ||
-	    extent.height > fp.maxExtent.height) {
-		th_err("gfx: %s cannot make a %ux%u image of format %d with usage 0x%x", vk->props.deviceName,
-		       extent.width, extent.height, (int)format, usage);
+	    extent.height > fp.maxExtent.height || levels == 0 || levels > fp.maxMipLevels) {
+		th_err("gfx: %s cannot make a %ux%u image of format %d with usage 0x%x and %u level(s)",
+		       vk->props.deviceName, extent.width, extent.height, (int)format, usage, levels);
 		return r == VK_ERROR_FORMAT_NOT_SUPPORTED ? -ENOTSUP : -EINVAL;
 	}
 	struct gfx_image img = { .format = format, .extent = extent };
@@ -742,7 +754,7 @@ int gfx_image_create(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkIm
 		.imageType = VK_IMAGE_TYPE_2D,
 		.format = format,
 		.extent = { extent.width, extent.height, 1 },
-		.mipLevels = 1,
+		.mipLevels = levels,
 		.arrayLayers = 1,
 		.samples = VK_SAMPLE_COUNT_1_BIT,
 		.tiling = VK_IMAGE_TILING_OPTIMAL,
@@ -759,7 +771,7 @@ int gfx_image_create(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkIm
 	if (rc == 0)
 		rc = gfx_vk_check(vk, vkBindImageMemory(vk->device, img.image, img.mem, 0), "vkBindImageMemory");
 	if (rc == 0)
-		rc = gfx_image_view_create(vk, img.image, format, aspect, &img.view);
+		rc = view_create(vk, img.image, format, aspect, levels, &img.view);
 	if (rc < 0) {
 		gfx_image_destroy(vk, &img);
 		return rc;
@@ -857,7 +869,7 @@ void gfx_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageAspectFlag
 		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.image = image,
-		.subresourceRange = { .aspectMask = aspect, .levelCount = 1, .layerCount = 1 },
+		.subresourceRange = { .aspectMask = aspect, .levelCount = VK_REMAINING_MIP_LEVELS, .layerCount = 1 },
 	};
 	VkDependencyInfo di = {
 		.sType = VK_STRUCTURE_TYPE_DEPENDENCY_INFO,

@@ -89,7 +89,7 @@ int gfx_buffer_create(struct gfx_vk *vk, VkDeviceSize size, VkBufferUsageFlags u
 		      struct gfx_buffer *out);
 void gfx_buffer_destroy(struct gfx_vk *vk, struct gfx_buffer *b); /* zeroes *b; a zero one is fine */
 
-/* A 2D image (one level; layers 1) with a view of aspect. */
+/* A 2D image (one level unless made with levels; layers 1) with a view of aspect. */
 struct gfx_image {
 	VkImage image;
 	VkDeviceMemory mem;
@@ -99,6 +99,10 @@ struct gfx_image {
 };
 int gfx_image_create(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkImageUsageFlags usage,
 		     VkImageAspectFlags aspect, struct gfx_image *out);
+/* The same with `levels` mip levels (1 .. what the format allows), the
+ * view over all of them (the UI's font atlas). */
+int gfx_image_create_levels(struct gfx_vk *vk, VkExtent2D extent, VkFormat format, VkImageUsageFlags usage,
+			    VkImageAspectFlags aspect, uint32_t levels, struct gfx_image *out);
 void gfx_image_destroy(struct gfx_vk *vk, struct gfx_image *img);
 /* A view of an image someone else owns (swapchain images). */
 int gfx_image_view_create(struct gfx_vk *vk, VkImage image, VkFormat format, VkImageAspectFlags aspect,
@@ -109,7 +113,7 @@ int gfx_image_view_create(struct gfx_vk *vk, VkImage image, VkFormat format, VkI
 int gfx_vk_oneshot_begin(struct gfx_vk *vk, VkCommandBuffer *cmd);
 int gfx_vk_oneshot_end(struct gfx_vk *vk, VkCommandBuffer cmd);
 
-/* One synchronization2 image barrier, whole image, one level and layer. */
+/* One synchronization2 image barrier, whole image: every level, one layer. */
 void gfx_cmd_image_barrier(VkCommandBuffer cmd, VkImage image, VkImageAspectFlags aspect, VkImageLayout from,
 			   VkImageLayout to, VkPipelineStageFlags2 src_stage, VkAccessFlags2 src_access,
 			   VkPipelineStageFlags2 dst_stage, VkAccessFlags2 dst_access);

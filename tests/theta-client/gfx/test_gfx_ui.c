@@ -6,7 +6,7 @@
  * screen panels in pixels (y down) on view 0 only, world panels in both
  * eyes with each eye's view-projection, over the scene whatever its depth,
  * alpha blended in linear light, a UNORM target giving the same bytes,
- * minified text box filtered; the atlas uploaded once per context and
+ * minified text greyed out evenly (mip levels); the atlas uploaded once per context and
  * again after a device-loss rebuild. Then the whole renderer (gfx.h) with
  * the real UI (ui.h over a real editor, the build's DejaVu Sans atlas)
  * through gfx_sources.ui: the desktop's panels (headless, and in a window
@@ -658,12 +658,13 @@ static void a_device_loss_rebuild_uploads_the_atlas_again(void **state)
 	ctx_close(c);
 }
 
-/* Text seen smaller than its atlas (a far world panel) is box filtered
- * over each pixel's footprint: stripes of every third texel drawn at a
- * third of their size give every pixel a third of the coverage, where one
- * tap at the pixel's centre would find none. At one texel a pixel the
- * stripes stay sharp. */
-static void minified_text_is_box_filtered(void **state)
+/* Text seen smaller than its atlas (a far world panel) greys out evenly
+ * (the atlas's mip levels, sampled trilinearly): stripes of every third
+ * texel drawn at a third of their size give every pixel part of the
+ * coverage, about a third on the whole, where one tap of level 0 at the
+ * pixel's centre would find none. At one texel a pixel the stripes stay
+ * sharp. */
+static void minified_text_greys_out_evenly(void **state)
 {
 	(void)state;
 	struct ctx *c = ctx_open(1);
@@ -676,14 +677,24 @@ static void minified_text_is_box_filtered(void **state)
 	quad(&c->screen, &screen_frame, full, uv, TEXT_RGBA);
 	list_ui(c, &c->font);
 	assert_int_equal(frame(c), 0);
-	uint32_t third = 0;
-	for (int k = 0; k < 3; k++) {
-		float t = dec((uint8_t)(TEXT_RGBA >> (8 * k))), p = dec((uint8_t)(PANEL_RGBA >> (8 * k)));
-		third |= (uint32_t)enc8(t / 3.0f + p * (2.0f / 3.0f)) << (8 * k);
+	/* Coverage back from the red channel (blended in linear light), inside
+	 * the quad (its edge pixels' footprints reach past the stripes). */
+	float t = dec((uint8_t)TEXT_RGBA), p = dec((uint8_t)PANEL_RGBA);
+	for (uint32_t y = 11; y < 10 + STRIPE_H - 1; y++) {
+		float sum = 0;
+		for (uint32_t x = 11; x < 10 + STRIPE_W / 3 - 1; x++) {
+			float cov = (dec(px_at(c, 0, x, y)[0]) - p) / (t - p);
+			if (cov < 0.15f || cov > 0.55f)
+				fail_msg("a minified stripe pixel at (%u, %u) has coverage %.2f, not about a third", x, y,
+					 (double)cov);
+			sum += cov;
+		}
+		float mean = sum / (STRIPE_W / 3 - 2);
+		if (mean < 0.25f || mean > 0.42f)
+			fail_msg("row %u of the minified stripes has mean coverage %.2f, not about a third", y,
+				 (double)mean);
 	}
 	for (uint32_t y = 10; y < 10 + STRIPE_H; y++) {
-		for (uint32_t x = 10; x < 10 + STRIPE_W / 3; x++)
-			assert_px(px_at(c, 0, x, y), third, 3, "a third of the stripes' coverage", x, y);
 		for (uint32_t x = 0; x < STRIPE_W; x++)
 			assert_px(px_at(c, 0, 40 + x, y), x % 3 == 0 ? TEXT_RGBA : PANEL_RGBA, 1, "a stripe at 1:1",
 				  40 + x, y);
@@ -976,7 +987,7 @@ static void headset_panels_in_both_eyes_through_the_renderer(void **state)
 			for (uint32_t x = x0; x < x1; x++)
 				changed += memcmp(px + ((size_t)y * w + x) * 4, bare + ((size_t)y * w + x) * 4, 3) != 0;
 		assert_true(changed > 2000);                                     /* the panels */
-		assert_true(light_pixels(px, w, x0, 0, x1, h) >= 100);         /* their words */
+		assert_true(light_pixels(px, w, x0, 0, x1, h) >= 30);          /* their words */
 		assert_int_equal(light_pixels(bare, w, x0, 0, x1, h), 0);
 	}
 	th_golden_check("ui_headset_stereo", px, w, h, &TH_GOLDEN_TOLERANCE);
@@ -1110,7 +1121,7 @@ int main(void)
 		cmocka_unit_test(a_bad_atlas_draws_no_ui),
 		cmocka_unit_test(a_device_loss_rebuild_uploads_the_atlas_again),
 		cmocka_unit_test(a_unorm_target_gives_the_same_panel),
-		cmocka_unit_test(minified_text_is_box_filtered),
+		cmocka_unit_test(minified_text_greys_out_evenly),
 		cmocka_unit_test(desktop_panels_through_the_renderer),
 		cmocka_unit_test(desktop_panels_in_a_window_look_as_headless),
 		cmocka_unit_test(headset_panels_in_both_eyes_through_the_renderer),
