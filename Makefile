@@ -228,7 +228,7 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 
 # The renderer's benchmarks for a machine without this build's libraries (scripts/gpu-bench packs
 # them with the Debian packages they need): linked --as-needed, so they need only what they call.
-GPU_BENCH_BINS := $(B)/gpu/bench_gfx_gpu $(B)/gpu/bench_gfx_upload $(B)/gpu/bench_gfx_frame
+GPU_BENCH_BINS := $(B)/gpu/bench_gfx_gpu $(B)/gpu/bench_gfx_upload $(B)/gpu/bench_gfx_frame $(B)/gpu/bench_gfx_ui
 $(B)/gpu/%: $(B)/obj/tests/bench/gfx/%.o $(TEST_LINK)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
