@@ -557,6 +557,43 @@ static void an_extrude_drag_pulls_along_the_normal_as_the_mouse_goes(void **stat
 	df_free(t);
 }
 
+static void moves_rotate_turns_about_the_view_axis_with_the_mouse(void **state)
+{
+	uint64_t e;
+	struct df *t = df_cube(&e);
+	struct ef *f = t->f;
+	assert_int_equal(edit_set_tool(f->ed, EDIT_TOOL_MOVE), 0);
+	while (strcmp(edit_option_name(f->ed), "rotate") != 0)
+		edit_step_option(f->ed, 1);
+	ef_settle(f);
+	const struct inp_controller *r = &f->in.hand[INP_RIGHT];
+	double c[2];
+	df_project(t, (float[3]){ 0, 1.0f, -0.4f }, c);
+	df_move(t, c[0], c[1]);
+	float q0[4];
+	memcpy(q0, r->pose.rotation, sizeof q0);
+	unsigned n = f->n;
+	df_press(t, INP_MOUSE_LEFT);
+	/* 79 px right: 0.79 rad (45.3 degrees) clockwise about the view axis. */
+	df_move(t, c[0] + 79, c[1]);
+	float eye[3], fwd[3], right[3], up[3], turn[4], q0c[4] = { -q0[0], -q0[1], -q0[2], q0[3] };
+	df_axes(t, eye, fwd, right, up);
+	edit_quat_mul(r->pose.rotation, q0c, turn);
+	float s = sqrtf(turn[0] * turn[0] + turn[1] * turn[1] + turn[2] * turn[2]);
+	assert_float_equal(2 * atan2f(s, turn[3]), 79 * EDIT_DESK_TWIST_RAD_PER_PX, 1e-4);
+	/* About the view's forward axis: clockwise as the camera sees it. */
+	for (int k = 0; k < 3; k++)
+		assert_float_equal(turn[k] / s, fwd[k], 1e-4);
+	unsigned patches = ef_count(f, TH_CMD_MESH_PATCH);
+	df_release(t, INP_MOUSE_LEFT);
+	assert_true(f->n > n);
+	assert_int_equal(ef_count(f, TH_CMD_MESH_PATCH), patches + 1);
+	ef_deliver(f);
+	assert_non_null(strstr(ef_last_edit(f), "rotate 4 vertices of mesh"));
+	assert_non_null(strstr(ef_last_edit(f), "by 45 degrees"));
+	df_free(t);
+}
+
 static void a_primitive_lands_at_the_view_depth(void **state)
 {
 	struct df *t = df_new(ef_new(NULL), &(struct edit_desk_config){ .target = { 0.5f, 1.0f, -1.0f } });
@@ -798,6 +835,7 @@ int main(void)
 		cmocka_unit_test(shift_click_adds_to_the_selection),
 		cmocka_unit_test(a_move_drag_keeps_the_tip_on_the_plane_facing_the_camera),
 		cmocka_unit_test(an_extrude_drag_pulls_along_the_normal_as_the_mouse_goes),
+		cmocka_unit_test(moves_rotate_turns_about_the_view_axis_with_the_mouse),
 		cmocka_unit_test(a_primitive_lands_at_the_view_depth),
 		cmocka_unit_test(without_a_desktop_nothing_is_touched),
 		cmocka_unit_test(number_keys_and_tab_choose_tools),
