@@ -154,6 +154,8 @@ static void profiles_show_in_clients_and_session_info_arrives(void **state)
 	annotate(l, "hello");
 	WAIT_FOR(l, link_session_info(l, &si) == 0 && si.log_pos == pos0 + 1);
 	printf("session info: %llu records taken\n", (unsigned long long)link_get_stats(l)->session_infos);
+	/* The daemon counts what it sent: at least what the link took. */
+	assert_true(th_daemon_metric(d, "sess_session_infos") >= (long long)link_get_stats(l)->session_infos);
 
 	/* The right controller goes away; then the desktop takes over. */
 	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, "", th_now_ns()), 0);

@@ -7,6 +7,9 @@
 #include "ipc/server.h"
 #include "sess/module_int.h"
 
+/* A session's name always fits the message (so every one can be sent). */
+_Static_assert(SESS_NAME_MAX <= PROTO_IPC_MAX_NAME, "session names fit SESSION_INFO.name");
+
 void sess_cinfo_build(const struct sess_session *s, const struct sess_link_info *li,
 		      struct proto_ipc_session_info *out)
 {
@@ -82,7 +85,10 @@ void sess_cinfo_tick(struct sess_module *m, uint64_t now_ns)
 		if (ipc_server_room(m->ipc, c->id) < PROTO_IPC_MAXSZ_SESSION_INFO)
 			continue; /* a full ring (or a queue): the next tick tries again */
 		uint64_t id = c->id;
-		if (ipc_server_send(m->ipc, id, PROTO_IPC_T_SESSION_INFO, &cur) == 0 && (c = sess_client_find(m, id)))
+		if (ipc_server_send(m->ipc, id, PROTO_IPC_T_SESSION_INFO, &cur) < 0)
+			continue;
+		(*m->m_session_infos)++;
+		if ((c = sess_client_find(m, id)))
 			sess_cinfo_sent(&c->info, &cur, now_ns);
 	}
 }

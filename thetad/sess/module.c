@@ -817,6 +817,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 					"groups from other daemons not taken yet: the log's queue was full while a batch was written");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
+	m->m_session_infos = srv_counter(mx, "sess_session_infos",
+					 "SESSION_INFO messages sent to local clients (on change, at most once a second each)");
 	m->m_replayed = srv_counter(mx, "sess_replayed_events",
 				    "events sent from the log: replays a client asked for, and what a full ring held back");
 	m->m_not_member = srv_counter(mx, "sess_not_member",

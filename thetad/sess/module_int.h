@@ -118,7 +118,7 @@ struct sess_module {
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
 	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_remote_verify_waits, *m_poses_in, *m_poses_out;
-	uint64_t *m_dups, *m_not_member, *m_replayed;
+	uint64_t *m_dups, *m_not_member, *m_replayed, *m_session_infos;
 	uint64_t *m_held, *m_held_refused, *m_cut_lost, *m_hold_expired;
 };
 
