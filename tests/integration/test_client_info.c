@@ -11,6 +11,9 @@
  * - Two daemons: a member's client sees its host REMOTE with a measured RTT
  *   and one peer; the host's client sees the member as a peer; an edit made
  *   on the host moves the member's log position.
+ * - The theta-client binary: in the headset (the OpenXR test runtime) its
+ *   interaction profiles show in `clients` and follow a profile change; a
+ *   scripted client shows "script".
  * Nothing asserts a timing: every wait polls with a generous deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +24,10 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "app/transport.h"
 #include "ipc.h"
@@ -30,6 +36,7 @@
 #include "th_buf.h"
 #include "th_harness.h"
 #include "th_time.h"
+#include "th_xrt.h"
 
 #define WAIT_MS 30000 /* a loaded 2-core machine */
 
@@ -223,8 +230,121 @@ static void a_member_sees_its_hosts_rtt_and_peers(void **state)
 	nf_cleanup(&b);
 }
 
+/* ---- the theta-client binary ------------------------------------------------ */
+
+static pid_t client_pid = -1; /* killed by the teardown if a test stops early */
+
+static pid_t start_client(const char *const *argv, const char *const *env, const char *dir)
+{
+	char o[PATH_MAX + 32], e[PATH_MAX + 32];
+	snprintf(o, sizeof o, "%s/client.out", dir);
+	snprintf(e, sizeof e, "%s/client.err", dir);
+	client_pid = th_spawn(argv, env, o, e);
+	assert_true(client_pid > 0);
+	return client_pid;
+}
+
+/* SIGTERM, then its exit status (0: a clean stop); its stderr on failure. */
+static int stop_client(const char *dir)
+{
+	int st = 0;
+	kill(client_pid, SIGTERM);
+	int r = th_wait_pid(client_pid, WAIT_MS, &st);
+	if (r < 0) {
+		kill(client_pid, SIGKILL);
+		th_wait_pid(client_pid, WAIT_MS, &st);
+	}
+	client_pid = -1;
+	int rc = r < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (rc != 0) {
+		char e[PATH_MAX + 32];
+		snprintf(e, sizeof e, "%s/client.err", dir);
+		char *text = th_slurp(e);
+		fprintf(stderr, "theta-client exit %d:\n%s\n", rc, text ? text : "");
+		free(text);
+	}
+	return rc;
+}
+
+/* `thetactl clients --json` until the only client's input is (src, left,
+ * right), or WAIT_MS. */
+static void wait_listed(struct th_daemon_proc *d, const char *src, const char *left, const char *right)
+{
+	char s[16] = "", a[256] = "", b[256] = "";
+	uint64_t end = th_now_ns() + WAIT_MS * TH_NS_PER_MS;
+	while (th_now_ns() < end) {
+		assert_int_equal(th_ctl(d, (const char *const[]){ "clients", "--json", NULL }, out, sizeof out, err,
+					sizeof err), 0);
+		struct json_object *o = json_tokener_parse(out), *list, *in;
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "clients", &list));
+		if (json_object_array_length(list) == 1 &&
+		    json_object_object_get_ex(json_object_array_get_idx(list, 0), "input", &in) && in) {
+			snprintf(s, sizeof s, "%s", th_json_path(in, "source"));
+			snprintf(a, sizeof a, "%s", th_json_path(in, "left"));
+			snprintf(b, sizeof b, "%s", th_json_path(in, "right"));
+		}
+		json_object_put(o);
+		if (!strcmp(s, src) && !strcmp(a, left) && !strcmp(b, right))
+			return;
+		th_sleep_ns(50 * TH_NS_PER_MS);
+	}
+	fail_msg("clients shows input '%s' '%s' '%s', expected '%s' '%s' '%s'", s, a, b, src, left, right);
+}
+
+/* theta-client in the headset (the OpenXR test runtime through the real
+ * loader): the runtime's controllers are Touch, then Index after frame 150
+ * (the interaction-profile-changed event); `thetactl clients` follows. */
+static void a_headset_client_shows_its_interaction_profiles(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_start(d, (const char *const[]){ "--port", "0", NULL }), 0);
+	char json[PATH_MAX], rt[PATH_MAX + 32];
+	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0); /* make test builds the runtime */
+	snprintf(rt, sizeof rt, "XR_RUNTIME_JSON=%s", json);
+	const char *env[] = { rt, "XRT_PROFILE=oculus/touch_controller", "XRT_PROFILE_SWITCH=150:valve/index_controller",
+			      NULL };
+	const char *argv[] = { th_bin("theta-client"), "--renderer", "xr", "--validation", "--runtime-dir",
+			       d->runtime_dir, NULL };
+	start_client(argv, env, d->dir);
+	wait_listed(d, "openxr", touch, touch);
+	wait_listed(d, "openxr", index_p, index_p);
+	assert_int_equal(th_ctl(d, (const char *const[]){ "clients", NULL }, out, sizeof out, err, sizeof err), 0);
+	assert_non_null(strstr(out, "openxr index/index"));
+	assert_int_equal(stop_client(d->dir), 0);
+	th_daemon_slot_release();
+}
+
+/* A scripted client (no headset): "script", no profiles. */
+static void a_scripted_client_shows_script(void **state)
+{
+	(void)state;
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_start(d, (const char *const[]){ "--port", "0", NULL }), 0);
+	char script[PATH_MAX + 32];
+	snprintf(script, sizeof script, "%s/idle.script", d->dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fputs("theta-script 1\n0s head pose 0 1.6 0 0 0 0 1\n", f);
+	fclose(f);
+	const char *argv[] = { th_bin("theta-client"), "--renderer", "null", "--script", script, "--runtime-dir",
+			       d->runtime_dir, NULL };
+	start_client(argv, NULL, d->dir);
+	wait_listed(d, "script", "", "");
+	assert_int_equal(th_ctl(d, (const char *const[]){ "clients", NULL }, out, sizeof out, err, sizeof err), 0);
+	assert_non_null(strstr(out, " script "));
+	assert_int_equal(stop_client(d->dir), 0);
+	th_daemon_slot_release();
+}
+
 static int teardown(void **state)
 {
+	if (client_pid > 0) {
+		kill(client_pid, SIGKILL);
+		th_wait_pid(client_pid, WAIT_MS, NULL);
+		client_pid = -1;
+	}
 	th_daemon_slot_release();
 	return nf_teardown(state);
 }
@@ -235,6 +355,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(profiles_show_in_clients_and_session_info_arrives, teardown),
 		cmocka_unit_test_teardown(a_member_sees_its_hosts_rtt_and_peers, teardown),
+		cmocka_unit_test_teardown(a_headset_client_shows_its_interaction_profiles, teardown),
+		cmocka_unit_test_teardown(a_scripted_client_shows_script, teardown),
 	};
 	return cmocka_run_group_tests_name("client_info", tests, NULL, NULL);
 }
