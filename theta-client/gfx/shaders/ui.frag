@@ -1,7 +1,8 @@
 #version 450
-// The UI's colour: the vertex colour (sRGB, decoded to linear so an sRGB
-// target stores it back unchanged) with its alpha times the font atlas's
-// coverage (solid areas sample the atlas's white texel). Alpha blended.
+// The UI's colour: the vertex colour (sRGB, decoded to linear by ui.vert
+// so an sRGB target stores it back unchanged) with its alpha times the
+// font atlas's coverage (solid areas sample the atlas's white texel).
+// Alpha blended.
 // The atlas is mipmapped and sampled trilinearly (gfx_draw_ui.c): text
 // seen smaller than the atlas greys out instead of breaking up; text on
 // whole pixels at the atlas's size samples level 0 at texel centres.
@@ -15,15 +16,8 @@ layout(location = 1) in vec4 in_color;
 
 layout(location = 0) out vec4 out_color;
 
-vec3 srgb_decode(vec3 c)
-{
-	vec3 lo = c / 12.92;
-	vec3 hi = pow((c + 0.055) / 1.055, vec3(2.4));
-	return mix(hi, lo, lessThanEqual(c, vec3(0.04045)));
-}
-
 void main()
 {
 	float coverage = texture(ui_atlas, in_uv).r;
-	out_color = vec4(gfx_encode(srgb_decode(in_color.rgb)), in_color.a * coverage);
+	out_color = vec4(gfx_encode(in_color.rgb), in_color.a * coverage);
 }
