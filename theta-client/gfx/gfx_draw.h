@@ -26,7 +26,9 @@
  * buffer; flat or smooth by the vertex normals; the tint), marked faces
  * (selected / hovered: the face's indices drawn again with depth EQUAL,
  * the mark as the tint), wire lines and vertex squares, overlay triangles
- * and lines, thick segments and dots for edge and vertex marks. Shaders
+ * and lines, thick segments and dots for edge and vertex marks, and last
+ * the UI's panels (gfx_list.ui: the font atlas as a sampled image, no depth
+ * test, alpha blended; gfx_draw_ui.c, docs/rendering.md "The UI"). Shaders
  * are GLSL under gfx/shaders/, compiled to SPIR-V by glslc at build time
  * and embedded (build/gen/gfx/shaders/NAME.vert.h, gfx_spv_NAME_vert[]). */
 #pragma once
@@ -106,7 +108,10 @@ void gfx_draw_stats(const struct gfx_draw *d, struct gfx_draw_stats *out);
  * linear base colour and a unit world normal. For tests and docs. */
 void gfx_draw_shade(const float base[3], const float n[3], float out[3]);
 
-/* Changes by draw (the implementation's owner):
+/* Changes by uidraw (issue 13): gfx_draw_stats.ui_triangles and
+ * .atlas_uploads; the UI drawn from the list (gfx_list.ui).
+ *
+ * Changes by draw (the implementation's owner):
  * - gfx_draw_shade added (the lit pass's lighting on the CPU, for tests).
  * - gfx_draw_record: one record per view index and frame; the shaders'
  *   headers are build/gen/gfx/shaders/NAME.vert.h. */
