@@ -426,7 +426,7 @@ static void virtual_controller(struct edit_desk *d, struct inp_state *in, struct
 	c->grip = (k->mods & (INP_MOD_CTRL | INP_MOD_SHIFT)) ? 1.0f : 0.0f;
 	c->buttons = c->pressed = c->released = 0;
 	c->thumbstick[0] = c->thumbstick[1] = 0;
-	if (k->width == 0 || k->height == 0) {
+	if (k->width == 0 || k->height == 0 || !isfinite(k->cursor[0]) || !isfinite(k->cursor[1])) {
 		c->pose.valid = c->aim.valid = false;
 		d->grabbing = false;
 		return;
@@ -484,6 +484,8 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 	 * frame, for buttons that were already down then. */
 	double dx = d->have_cursor ? k->cursor[0] - d->last_cursor[0] : 0;
 	double dy = d->have_cursor ? k->cursor[1] - d->last_cursor[1] : 0;
+	if (!isfinite(dx) || !isfinite(dy))
+		dx = dy = 0;
 	uint32_t held = k->buttons & d->last_buttons;
 	if ((held & INP_MOUSE_MIDDLE) || ((held & INP_MOUSE_RIGHT) && (k->mods & INP_MOD_SHIFT)))
 		pan(d, dx, dy, k->height);

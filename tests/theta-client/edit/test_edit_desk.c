@@ -370,6 +370,11 @@ static void edges_and_vertices_put_the_tip_on_the_element(void **state)
 	df_move(t, c[0] - 3, c[1] + 2);
 	for (int k = 0; k < 3; k++)
 		assert_float_equal(r->pose.position[k], corner[k], 1e-5);
+	/* 30 px inside the face from it: no vertex that close, the tip is
+	 * where the ray meets the face. */
+	df_move(t, c[0] - 30, c[1] + 30);
+	assert_float_equal(r->pose.position[2], -0.4f, 1e-5);
+	assert_true(r->pose.position[0] < 0.09f && r->pose.position[1] < 1.09f);
 	df_click_at(t, (double[2]){ c[0] - 3, c[1] + 2 });
 	const struct edit_selection *sel = edit_selection(f->ed);
 	assert_int_equal(sel->n, 1);
@@ -640,6 +645,22 @@ static void without_a_desktop_nothing_is_touched(void **state)
 	edit_desk_frame(t->d, 0, &t->f->in, NULL, t->rays, NULL);
 	assert_int_equal(edit_desk_create(&(struct edit_desk_config){ .fovy = NAN }, &(struct edit_desk *){ 0 }),
 			 -EINVAL);
+	/* Garbage from a source: a cursor that is no number, a wheel of
+	 * infinite steps, more keys than a frame holds. The camera stays
+	 * finite, the tip untracked. */
+	struct inp_desktop *k = &t->f->in.desk;
+	k->cursor[0] = NAN;
+	k->buttons = INP_MOUSE_RIGHT;
+	k->scroll = INFINITY;
+	k->nkeys = 1000;
+	edit_desk_frame(t->d, 0, &t->f->in, t->f->ed, t->rays, ef_scene(t->f));
+	edit_desk_frame(t->d, 0, &t->f->in, t->f->ed, t->rays, ef_scene(t->f));
+	float eye[3];
+	edit_desk_camera(t->d, eye, NULL, NULL);
+	for (int i = 0; i < 3; i++)
+		assert_true(isfinite(eye[i]));
+	assert_false(t->f->in.hand[INP_RIGHT].pose.valid);
+	assert_false(t->f->in.hand[INP_RIGHT].aim.valid);
 	df_free(t);
 }
 
