@@ -591,6 +591,14 @@ void edit_on_entry(struct edit *ed, const struct th_logrec_entry *e)
 
 /* ---- the frame ----------------------------------------------------------------------------------- */
 
+/* The trigger: analog with hysteresis, or the click button. */
+bool edit_trigger_held(bool was_held, const struct inp_controller *c)
+{
+	bool click = (c->buttons | c->pressed) & TH_BUTTON_TRIGGER;
+	return was_held ? (c->trigger > EDIT_TRIGGER_UP || (c->buttons & TH_BUTTON_TRIGGER))
+			: (c->trigger >= EDIT_TRIGGER_DOWN || click);
+}
+
 /* A thumbstick axis as flicks: +1 / -1 once per deflection past the flick
  * threshold, re-armed near the centre. */
 static int flick(float v, bool *armed)
@@ -623,10 +631,7 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 	if (l->pressed & TH_BUTTON_MENU)
 		edit_sel_clear(ed);
 
-	/* The trigger: analog with hysteresis, or the click button. */
-	bool click = (r->buttons | r->pressed) & TH_BUTTON_TRIGGER;
-	bool held = ed->trig_held ? (r->trigger > EDIT_TRIGGER_UP || (r->buttons & TH_BUTTON_TRIGGER))
-				  : (r->trigger >= EDIT_TRIGGER_DOWN || click);
+	bool held = edit_trigger_held(ed->trig_held, r);
 	struct edit_in ei = { .now_ns = now_ns, .sc = sc, .tracked = r->pose.valid, .act_held = held,
 			      .act_down = held && !ed->trig_held, .act_up = !held && ed->trig_held,
 			      .add = r->grip >= EDIT_GRIP_HELD || (r->buttons & TH_BUTTON_GRIP),

@@ -170,6 +170,11 @@ float edit_snap_length(const struct edit *ed, float d);
  * mesh within the pick radius of world point p: 1 with *out (world), 0. */
 int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3]);
 float edit_pick_radius(const struct edit *ed);
+/* Whether the trigger of c is held this frame, given whether it was held
+ * the frame before: the value with hysteresis (EDIT_TRIGGER_DOWN / _UP) or
+ * the click (a press and release inside one poll counts as down now). The
+ * editor's rule, shared by the ray's reach (edit_reach.c). */
+bool edit_trigger_held(bool was_held, const struct inp_controller *c);
 /* edit_pick for a tool: 1 with *out, 0 nothing within radius, -EAGAIN the
  * nearest is this user's own creation still on its way to the daemon (its
  * ids provisional; said). */

@@ -414,6 +414,17 @@ bool edit_entity_mesh(const struct th_scene *sc, uint64_t entity, const struct t
 	return true;
 }
 
+bool edit_vertex_world(const struct th_scene *sc, uint64_t entity, uint64_t vertex, float out[3])
+{
+	const struct th_c_transform *t;
+	const struct th_mesh *m;
+	int32_t v;
+	if (!sc || !edit_entity_mesh(sc, entity, &t, &m) || (v = th_mesh_vert_find(m, vertex)) < 0)
+		return false;
+	edit_xf_point_to_world(t, m->verts[v].pos, out);
+	return true;
+}
+
 int edit_pick_entity(const struct th_scene *sc, uint64_t entity, const float tip[3], float radius, uint32_t mode,
 		     struct edit_hit *out)
 {

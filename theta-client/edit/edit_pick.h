@@ -60,3 +60,6 @@ int edit_pick_entity(const struct th_scene *sc, uint64_t entity, const float tip
 /* The entity's Transform and mesh: true when it has both. */
 bool edit_entity_mesh(const struct th_scene *sc, uint64_t entity, const struct th_c_transform **t,
 		      const struct th_mesh **m);
+/* Where vertex id vertex of entity's mesh is, world space: true, or false
+ * (out untouched) when the entity, its mesh or the vertex is gone. */
+bool edit_vertex_world(const struct th_scene *sc, uint64_t entity, uint64_t vertex, float out[3]);

@@ -11,6 +11,7 @@
 #include "app/avatars.h"
 #include "app/scene.h"
 #include "edit/edit.h"
+#include "edit/edit_reach.h"
 #include "gfx/gfx_math.h"
 #include "sim/query.h"
 #include "th_array.h"
@@ -498,6 +499,8 @@ int gfx_list_build(struct gfx_list *l, const struct gfx_list_input *in)
 		const float *rgb = tool_rgb[tool <= EDIT_TOOL_MAX ? tool : 0];
 		if (tip)
 			r = octahedron(l, tip, GFX_CURSOR_RADIUS, gfx_rgba8(rgb[0], rgb[1], rgb[2], 1));
+		if (r == 0 && in->reach && in->reach->reaching)
+			r = gfx_list_segment(l, in->reach->origin, in->reach->tip, gfx_rgba8(rgb[0], rgb[1], rgb[2], 1));
 	}
 	return r;
 }

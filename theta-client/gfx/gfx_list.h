@@ -16,7 +16,9 @@
  * space): the ground grid (1 m lines over 10 m, 10 cm minor lines near the
  * centre), other users' avatars (head box with a visor, hand boxes, from
  * their TrackedPose as app_avatars mirrors them), the tool cursor (a small
- * octahedron at the right hand, coloured by tool). */
+ * octahedron at the right hand, coloured by tool), and while the ray
+ * reaches (edit/edit_reach.h) a line in the tool's colour from the aim's
+ * origin to the tip it moved. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +31,7 @@
 struct app_scene;
 struct app_avatars;
 struct edit;
+struct edit_reach;
 
 #define GFX_MATERIALS 256u
 #define GFX_LIST_CAP_MAX (1u << 26) /* entries of any one array: -ENOMEM past it */
@@ -114,6 +117,7 @@ struct gfx_list_input {
 	bool grid;
 	float right_tip[3];                /* the right hand's tool tip (cursor, hover) */
 	bool right_valid;
+	const struct edit_reach *reach;    /* NULL: none; with ed, reaching: the ray is drawn */
 	struct gfx_list_ui ui;             /* the UI to draw last (zero: none) */
 };
 

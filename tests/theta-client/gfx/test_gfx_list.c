@@ -2,7 +2,7 @@
  * the real scene mirror (tests/lib/th_gfxscene: a real fold of two users'
  * entries), the editor's preview, selection and hover, others' selections
  * in their owners' colours, the wire in edit modes, the materials, the
- * grid, avatars from app_avatars and the tool cursor. */
+ * grid, avatars from app_avatars, the tool cursor and the reaching ray. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include "app/avatars.h"
 #include "edit/edit.h"
+#include "edit/edit_reach.h"
 #include "gfx/gfx_list.h"
 #include "gfx/gfx_math.h"
 #include "th_cmd.h"
@@ -444,6 +445,43 @@ static void the_own_replicated_selection_is_not_drawn_twice(void **state)
 	color_is(f->l.mark[0].color, ca);
 }
 
+/* While the aim ray reaches (edit_reach), one line in the tool's colour
+ * from the aim's origin to the tip; none while it does not. */
+static void the_reaching_ray_is_a_line_from_the_aim_to_the_tip(void **state)
+{
+	struct fx *f = *state;
+	struct edit_rays *rays;
+	assert_int_equal(edit_rays_create(&rays), 0);
+	struct edit_reach reach;
+	edit_reach_init(&reach);
+	struct inp_controller *r = &f->in.hand[INP_RIGHT];
+	/* The hand 1 m in front of cube a's +z face, the aim straight at it (-Z). */
+	const float hand[3] = { at_a[0], at_a[1], at_a[2] + 1.0f };
+	memcpy(r->pose.position, hand, sizeof hand);
+	r->aim = r->pose;
+	r->aim.valid = true;
+	assert_true(edit_reach_frame(&reach, &f->in, f->ed, rays, app_scene_scene(f->s.scene)));
+	struct gfx_list_input in = { .w = f->s.w, .scene = f->s.scene, .ed = f->ed, .reach = &reach,
+				     .right_valid = true };
+	memcpy(in.right_tip, r->pose.position, sizeof in.right_tip);
+	assert_int_equal(gfx_list_build(&f->l, &in), 0);
+	assert_int_equal(f->l.nline, 2);
+	for (int k = 0; k < 3; k++) {
+		assert_float_equal(f->l.line[0].pos[k], hand[k], 1e-6);
+		assert_float_equal(f->l.line[1].pos[k], reach.tip[k], 1e-6);
+	}
+	assert_float_equal(reach.tip[2], at_a[2] + CUBE / 2, 1e-4); /* on the face */
+	assert_int_equal(f->l.line[0].rgba, f->l.tri[0].rgba); /* the cursor's colour */
+	/* Aimed away: no reach, no line. */
+	memcpy(r->pose.position, hand, sizeof hand);
+	r->aim.rotation[1] = 1; /* turned half a turn about +y: -Z looks along +z */
+	r->aim.rotation[3] = 0;
+	assert_false(edit_reach_frame(&reach, &f->in, f->ed, rays, app_scene_scene(f->s.scene)));
+	assert_int_equal(gfx_list_build(&f->l, &in), 0);
+	assert_int_equal(f->l.nline, 0);
+	edit_rays_destroy(&rays);
+}
+
 static void a_drag_shows_the_preview(void **state)
 {
 	struct fx *f = *state;
@@ -628,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(others_selections_show_in_their_owners_colours, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_editor_selection_hover_and_wire, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_own_replicated_selection_is_not_drawn_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_reaching_ray_is_a_line_from_the_aim_to_the_tip, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_drag_shows_the_preview, setup, teardown),
 		cmocka_unit_test_setup_teardown(avatars_are_boxes_in_their_owners_colour, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_grid_lies_on_the_floor, setup, teardown),
