@@ -63,7 +63,8 @@ bool edit_reach_frame(struct edit_reach *r, struct inp_state *in, const struct e
 		set_tip(r, &c->pose, c->aim.valid ? c->aim.position : hand, tip);
 		return true;
 	}
-	if ((held && was) || !ed || !rays || !sc || !c->pose.valid || !c->aim.valid)
+	/* A press made at the hand stays there, its release frame included. */
+	if (was || !ed || !rays || !sc || !c->pose.valid || !c->aim.valid)
 		return false;
 	uint32_t mode = reach_mode(ed);
 	struct edit_hit h;
