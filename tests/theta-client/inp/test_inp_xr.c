@@ -587,6 +587,38 @@ static void a_rebuilt_context_rebinds_the_controllers(void **state)
 	free(rec);
 }
 
+/* ---- session loss ---------------------------------------------------------------------- */
+
+/* The runtime loses the session (LOSS_PENDING after frame 5): the backend
+ * destroys it, the source's spaces going first; the hands are at rest (A
+ * let go), pulses have no session, and nothing was asked of the lost one. */
+static void a_lost_session_leaves_the_hands_at_rest(void **state)
+{
+	struct xi *t = *state;
+	script(t, "theta-script 1\n0s right pose 0.25 1.15 -0.35 0.1 0.2 0.3 0.9\n0s right press a\n");
+	setenv("XRT_LOSS_AT", "5", 1);
+	up(t);
+	run(t, XI_FRAMES_MAX);
+	assert_int_equal(t->end, -ECONNRESET);
+	assert_true(t->frames >= 5 && t->frames < 10);
+	assert_int_equal(t->at[5].hand[INP_RIGHT].buttons, TH_BUTTON_A);
+	assert_pose(&t->at[5].hand[INP_RIGHT].pose, right_pos, right_q);
+	assert_int_equal(inp_poll(t->src, 0, &t->in), 1);
+	assert_false(t->in.hand[INP_RIGHT].pose.valid);
+	assert_false(t->in.head.valid);
+	assert_int_equal(t->in.hand[INP_RIGHT].released, TH_BUTTON_A);
+	assert_string_equal(t->in.profile[INP_RIGHT], "");
+	assert_int_equal(inp_haptic(t->src, INP_RIGHT, 0.5f, INP_PULSE_SELECT_NS), -ENOTCONN);
+	struct inp_xr_stats st;
+	inp_xr_stats(t->src, &st);
+	assert_int_equal(st.errors, 0);
+	down(t);
+	char *rec = record(t);
+	assert_no_errors(rec);
+	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
+	free(rec);
+}
+
 /* ---- refusals ------------------------------------------------------------------------ */
 
 /* fd 2 into t->err while f runs; what was written comes back in out. */
@@ -738,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_profile_change_is_seen_and_no_controllers_read_as_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(poses_are_in_the_backends_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_rebuilt_context_rebinds_the_controllers, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_lost_session_leaves_the_hands_at_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_refused_profile_is_said_in_one_line_and_the_others_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_input_that_is_not_openxr_is_refused_in_one_line, setup, teardown),
 	};
