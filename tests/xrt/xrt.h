@@ -126,6 +126,7 @@ struct xrt_config {
 	int switch_profile;
 	uint64_t unfocus_from, unfocus_to; /* XRT_UNFOCUSED, 0: never */
 	int reject_profile;            /* XRT_REJECT_PROFILE: index, or XRT_PROFILE_NONE */
+	uint64_t garbage_from;         /* XRT_GARBAGE, 0: never */
 	char input[512];               /* XRT_INPUT */
 };
 
@@ -426,6 +427,15 @@ void xrt_input_session_end(struct xrt_session *s);
 void xrt_input_sample(struct xrt_session *s, XrTime t, struct xrt_hand_input in[XRT_HANDS]);
 /* After xrEndFrame's frame: the script's quit, XRT_UNFOCUSED, XRT_PROFILE_SWITCH. */
 void xrt_input_end_frame(struct xrt_session *s, uint64_t frame);
+
+/* XRT_GARBAGE: after frame garbage_from a broken runtime's values, a
+ * different kind each frame (XRT_GARBAGE_KINDS): xrSyncActions's float and
+ * vector states and xrLocateSpace's action and VIEW poses (still flagged
+ * valid). -1 while the values are the script's. */
+#define XRT_GARBAGE_KINDS 4u
+int xrt_garbage_kind(const struct xrt_session *s);
+void xrt_garbage_pose(int kind, XrPosef *p);
+void xrt_garbage_state(int kind, XrActionType type, struct xrt_action_state *st);
 
 /* xrt_action.c */
 XrResult xrt_CreateActionSet(XrInstance instance, const XrActionSetCreateInfo *ci, XrActionSet *out);

@@ -505,8 +505,10 @@ XrResult xrt_SyncActions(XrSession session, const XrActionsSyncInfo *info)
 			    both->v.x * both->v.x + both->v.y * both->v.y)
 				both->v = now[h].v;
 		}
-		for (uint32_t k = 0; k < XRT_SLOTS; k++)
+		for (uint32_t k = 0; k < XRT_SLOTS; k++) {
+			xrt_garbage_state(xrt_garbage_kind(s), a->type, &now[k]);
 			state_update(&a->st[k], &now[k], a->type, t);
+		}
 	}
 	s->syncs++;
 	s->sync_focused = focused;

@@ -4,6 +4,7 @@
  * xrSyncActions, and what happens after a frame (the script's quit,
  * XRT_UNFOCUSED, XRT_PROFILE_SWITCH). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +201,34 @@ void xrt_input_end_frame(struct xrt_session *s, uint64_t frame)
 		s->hw_profile = cfg->switch_profile;
 		xrt_profile_update(s);
 	}
+}
+
+int xrt_garbage_kind(const struct xrt_session *s)
+{
+	uint64_t from = s->inst->cfg.garbage_from;
+	return from && s->ended >= from ? (int)(s->ended % XRT_GARBAGE_KINDS) : -1;
+}
+
+void xrt_garbage_pose(int kind, XrPosef *p)
+{
+	XrQuaternionf *q = &p->orientation;
+	switch (kind) {
+	case 0: p->position.y = NAN; break;
+	case 1: *q = (XrQuaternionf){ 0, 0, 0, 0 }; break;
+	case 2: p->position.x = INFINITY; break;
+	case 3: *q = (XrQuaternionf){ 2 * q->x, 2 * q->y, 2 * q->z, 2 * q->w }; break; /* usable, not unit */
+	default: break;
+	}
+}
+
+void xrt_garbage_state(int kind, XrActionType type, struct xrt_action_state *st)
+{
+	static const float f[XRT_GARBAGE_KINDS] = { NAN, 7.0f, -3.0f, 0 };
+	static const XrVector2f v[XRT_GARBAGE_KINDS] = { { NAN, NAN }, { 7.0f, -7.0f }, { -INFINITY, INFINITY }, { 0, 0 } };
+	if (!st->active || kind < 0 || kind >= (int)XRT_GARBAGE_KINDS - 1)
+		return; /* the last kind leaves the values alone */
+	if (type == XR_ACTION_TYPE_FLOAT_INPUT)
+		st->f = f[kind];
+	else if (type == XR_ACTION_TYPE_VECTOR2F_INPUT)
+		st->v = v[kind];
 }

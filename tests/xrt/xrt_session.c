@@ -337,6 +337,8 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 	bool located = xrt_space_locate(sp, time, &a);
 	located &= xrt_space_locate(bs, time, &b);
 	loc->pose = located ? xrt_pose_mul(xrt_pose_inverse(b), a) : xrt_pose_identity();
+	if (located && (sp->type == 0 || sp->type == XR_REFERENCE_SPACE_TYPE_VIEW))
+		xrt_garbage_pose(xrt_garbage_kind(s), &loc->pose);
 	loc->locationFlags = located ? XR_SPACE_LOCATION_ORIENTATION_VALID_BIT | XR_SPACE_LOCATION_POSITION_VALID_BIT |
 					       XR_SPACE_LOCATION_ORIENTATION_TRACKED_BIT |
 					       XR_SPACE_LOCATION_POSITION_TRACKED_BIT

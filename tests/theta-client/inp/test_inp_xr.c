@@ -63,7 +63,7 @@ static void runtime_env(const struct xi *t)
 	setenv("XRT_UNPACED", "1", 1);
 	setenv("XRT_EXIT_AFTER", "20", 1);
 	setenv("XRT_PROFILE", "oculus/touch_controller", 1);
-	const char *unset[] = { "XRT_INPUT", "XRT_PROFILE_SWITCH", "XRT_UNFOCUSED", "XRT_REJECT_PROFILE", "XRT_LOSS_AT",
+	const char *unset[] = { "XRT_INPUT", "XRT_PROFILE_SWITCH", "XRT_UNFOCUSED", "XRT_REJECT_PROFILE", "XRT_LOSS_AT", "XRT_GARBAGE",
 				"XRT_NO_STAGE", "XRT_NO_HMD", "XRT_CAPTURE_DIR", "XRT_HEAD_POS", "XR_LOADER_DEBUG" };
 	for (size_t i = 0; i < sizeof unset / sizeof *unset; i++)
 		unsetenv(unset[i]);
@@ -619,6 +619,67 @@ static void a_lost_session_leaves_the_hands_at_rest(void **state)
 	free(rec);
 }
 
+/* ---- a runtime's garbage ------------------------------------------------------------------ */
+
+/* XRT_GARBAGE=4: from frame 5 on the runtime's poses (flagged valid) and
+ * values are those of a broken runtime, a different kind each frame
+ * (docs/xr-test-runtime.md): a NaN or infinite position and a zero-length
+ * quaternion are untracked, a quaternion of length 2 is normalised, values
+ * past their ranges are clamped and NaN reads as rest. Nothing outside the
+ * ranges reaches the state, and none of it is a failed call. */
+static void a_runtimes_garbage_never_reaches_the_state(void **state)
+{
+	struct xi *t = *state;
+	script(t, "theta-script 1\n"
+		  "0s head pose 0.1 1.7 0.05 0 0.258819 0 0.9659258\n"
+		  "0s right pose 0.25 1.15 -0.35 0.1 0.2 0.3 0.9\n"
+		  "0s right trigger 0.8\n"
+		  "0s right thumbstick 0.5 -0.25\n"
+		  "0s right press a\n");
+	setenv("XRT_GARBAGE", "4", 1);
+	up(t);
+	run(t, 14);
+	assert_int_equal(t->end, 0);
+	/* frame k's poll sees k - 1 ended frames: garbage of kind (k - 1) % 4 once k - 1 >= 4 */
+	static const struct {
+		bool tracked;
+		float trigger, stick[2];
+	} want[4] = { { false, 0, { 0, 0 } },  /* NaN */
+		      { false, 1, { 1, -1 } }, /* zero quaternion; 7, (7, -7) */
+		      { false, 0, { -1, 1 } }, /* infinite position; -3, (-inf, inf) */
+		      { true, 0.8f, { 0.5f, -0.25f } } }; /* a quaternion of length 2; the script's values */
+	for (uint32_t k = 2; k <= 14; k++) {
+		const struct inp_state *s = &t->at[k];
+		const struct inp_controller *r = &s->hand[INP_RIGHT];
+		unsigned kind = k - 1 >= 4 ? (k - 1) % 4 : 3;
+		fprintf(stderr, "frame %u kind %u: tracked %d trigger %.2f stick %.2f %.2f\n", k, kind, r->pose.valid,
+			r->trigger, r->thumbstick[0], r->thumbstick[1]);
+		assert_int_equal(r->pose.valid, want[kind].tracked);
+		assert_int_equal(r->aim.valid, want[kind].tracked);
+		assert_int_equal(s->head.valid, want[kind].tracked);
+		if (want[kind].tracked) {
+			assert_pose(&r->pose, right_pos, right_q);
+			assert_pose(&r->aim, right_pos, right_q);
+			assert_pose(&s->head, head_pos, head_q);
+		}
+		assert_true(r->trigger >= 0 && r->trigger <= 1);
+		assert_true(r->grip >= 0 && r->grip <= 1);
+		assert_float_equal(r->trigger, want[kind].trigger, XI_EPS);
+		for (int i = 0; i < 2; i++) {
+			assert_true(r->thumbstick[i] >= -1 && r->thumbstick[i] <= 1);
+			assert_float_equal(r->thumbstick[i], want[kind].stick[i], XI_EPS);
+		}
+		assert_true(r->buttons & TH_BUTTON_A); /* booleans have no garbage */
+	}
+	struct inp_xr_stats st;
+	inp_xr_stats(t->src, &st);
+	assert_int_equal(st.errors, 0);
+	down(t);
+	char *rec = record(t);
+	assert_no_errors(rec);
+	free(rec);
+}
+
 /* ---- refusals ------------------------------------------------------------------------ */
 
 /* fd 2 into t->err while f runs; what was written comes back in out. */
@@ -771,6 +832,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(poses_are_in_the_backends_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_rebuilt_context_rebinds_the_controllers, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_session_leaves_the_hands_at_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_runtimes_garbage_never_reaches_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_refused_profile_is_said_in_one_line_and_the_others_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_input_that_is_not_openxr_is_refused_in_one_line, setup, teardown),
 	};
