@@ -28,7 +28,7 @@ static const char *const xi_vars[] = {
 	"XRT_VIEW_SIZE", "XRT_IPD",        "XRT_FOV",          "XRT_HEAD_POS",       "XRT_HEAD_YAW",   "XRT_HEAD_VEL",
 	"XRT_HEAD_YAW_RATE", "XRT_EXIT_AFTER", "XRT_LOSS_AT",  "XRT_NO_STAGE",       "XRT_NO_HMD",     "XRT_CAPTURE_DIR",
 	"XRT_CAPTURE_FRAMES", "XRT_VK_DEVICE", "XRT_PROFILE",  "XRT_PROFILE_SWITCH", "XRT_INPUT",      "XRT_UNFOCUSED",
-	"XRT_REJECT_PROFILE", "XRT_GARBAGE",
+	"XRT_REJECT_PROFILE", "XRT_GARBAGE", "XRT_FAIL_INPUT",
 };
 
 static char xi_dir[80];
@@ -892,6 +892,11 @@ static void a_bad_script_or_profile_is_one_line(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(lines, "theta test runtime: XRT_GARBAGE=0: expected a frame number (1 or more)\n");
 	unsetenv("XRT_GARBAGE");
+	setenv("XRT_FAIL_INPUT", "soon", 1);
+	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
+	assert_int_equal(n, 1);
+	assert_string_equal(lines, "theta test runtime: XRT_FAIL_INPUT=soon: expected a frame number (1 or more)\n");
+	unsetenv("XRT_FAIL_INPUT");
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_SUCCESS);
 	assert_int_equal(n, 0);
 }

@@ -127,6 +127,7 @@ struct xrt_config {
 	uint64_t unfocus_from, unfocus_to; /* XRT_UNFOCUSED, 0: never */
 	int reject_profile;            /* XRT_REJECT_PROFILE: index, or XRT_PROFILE_NONE */
 	uint64_t garbage_from;         /* XRT_GARBAGE, 0: never */
+	uint64_t fail_input_from;      /* XRT_FAIL_INPUT, 0: never */
 	char input[512];               /* XRT_INPUT */
 };
 
@@ -434,6 +435,8 @@ void xrt_input_end_frame(struct xrt_session *s, uint64_t frame);
  * valid). -1 while the values are the script's. */
 #define XRT_GARBAGE_KINDS 4u
 int xrt_garbage_kind(const struct xrt_session *s);
+/* XRT_FAIL_INPUT: whether xrSyncActions and xrLocateSpace fail now. */
+bool xrt_input_failing(const struct xrt_session *s);
 void xrt_garbage_pose(int kind, XrPosef *p);
 void xrt_garbage_state(int kind, XrActionType type, struct xrt_action_state *st);
 

@@ -475,6 +475,8 @@ XrResult xrt_SyncActions(XrSession session, const XrActionsSyncInfo *info)
 	}
 	if (s->loss_pending)
 		XRT_RETURN(XR_SESSION_LOSS_PENDING);
+	if (xrt_input_failing(s))
+		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_RUNTIME_FAILURE, "XRT_FAIL_INPUT (a broken runtime)."));
 	bool focused = s->state == XR_SESSION_STATE_FOCUSED;
 	XrTime t = s->pacer.last_display_ns;
 	struct xrt_hand_input in[XRT_HANDS];

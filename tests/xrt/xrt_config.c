@@ -119,7 +119,8 @@ static int parse_frames(struct xrt_config *cfg, const char *v, char *why, size_t
 #define XRT_PROFILES_ONE_HELP "khr/simple_controller, oculus/touch_controller, valve/index_controller, " \
 	"htc/vive_controller or microsoft/motion_controller"
 
-/* XRT_PROFILE, XRT_PROFILE_SWITCH, XRT_UNFOCUSED, XRT_REJECT_PROFILE, XRT_GARBAGE, XRT_INPUT. */
+/* XRT_PROFILE, XRT_PROFILE_SWITCH, XRT_UNFOCUSED, XRT_REJECT_PROFILE, XRT_GARBAGE,
+ * XRT_FAIL_INPUT, XRT_INPUT. */
 static int read_input(struct xrt_config *cfg, char *why, size_t whylen)
 {
 	const char *v = getenv("XRT_PROFILE");
@@ -178,6 +179,10 @@ static int read_input(struct xrt_config *cfg, char *why, size_t whylen)
 	}
 	if ((v = getenv("XRT_GARBAGE")) && *v && (parse_u64(v, &cfg->garbage_from) || cfg->garbage_from == 0)) {
 		snprintf(why, whylen, "XRT_GARBAGE=%s: expected a frame number (1 or more)", v);
+		return -EINVAL;
+	}
+	if ((v = getenv("XRT_FAIL_INPUT")) && *v && (parse_u64(v, &cfg->fail_input_from) || cfg->fail_input_from == 0)) {
+		snprintf(why, whylen, "XRT_FAIL_INPUT=%s: expected a frame number (1 or more)", v);
 		return -EINVAL;
 	}
 	return copy_string("XRT_INPUT", cfg->input, sizeof cfg->input, why, whylen);

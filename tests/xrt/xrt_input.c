@@ -232,3 +232,9 @@ void xrt_garbage_state(int kind, XrActionType type, struct xrt_action_state *st)
 	else if (type == XR_ACTION_TYPE_VECTOR2F_INPUT)
 		st->v = v[kind];
 }
+
+bool xrt_input_failing(const struct xrt_session *s)
+{
+	uint64_t from = s->inst->cfg.fail_input_from;
+	return from && s->ended >= from;
+}

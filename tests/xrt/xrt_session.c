@@ -333,6 +333,8 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 				    "location is NULL or not XR_TYPE_SPACE_LOCATION."));
 	if (time <= 0)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_TIME_INVALID, "time %lld is not a time.", (long long)time));
+	if (xrt_input_failing(s))
+		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_RUNTIME_FAILURE, "XRT_FAIL_INPUT (a broken runtime)."));
 	XrPosef a, b;
 	bool located = xrt_space_locate(sp, time, &a);
 	located &= xrt_space_locate(bs, time, &b);

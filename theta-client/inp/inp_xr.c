@@ -187,10 +187,16 @@ struct xr_src {
 
 	uint32_t buttons[INP_HANDS]; /* as the last poll gave them (edges; the loop's filter may rewrite the state) */
 	struct inp_xr_stats st;
-	/* The last failure said: the same call failing the same way again is
-	 * counted, not said (a broken runtime would say it every frame). */
-	const char *said_call;
-	XrResult said_result;
+	/* The failures said: a call failing the same way again is counted, not
+	 * said (a broken runtime would say it every frame, and two calls
+	 * failing in turn would each be said again if only the last one were
+	 * remembered). Past INP_XR_SAID_MAX kinds one line says the rest are
+	 * counted. */
+	struct {
+		const char *call;
+		XrResult result;
+	} said[INP_XR_SAID_MAX];
+	unsigned nsaid; /* INP_XR_SAID_MAX + 1: the "counted" line was said */
 };
 
 static struct xr_src *to_src(struct inp_source *s)
@@ -230,11 +236,19 @@ static int xr_check(struct xr_src *s, XrResult r, const char *call)
 	if (XR_SUCCEEDED(r))
 		return 0;
 	s->st.errors++;
-	if (s->said_call != call || s->said_result != r) {
+	unsigned n = s->nsaid < INP_XR_SAID_MAX ? s->nsaid : INP_XR_SAID_MAX;
+	for (unsigned i = 0; i < n; i++)
+		if (s->said[i].result == r && strcmp(s->said[i].call, call) == 0)
+			return xr_errno(r);
+	if (s->nsaid < INP_XR_SAID_MAX) {
 		char name[XR_MAX_RESULT_STRING_SIZE];
 		th_err("OpenXR input: %s: %s", call, result_name(s, r, name));
-		s->said_call = call;
-		s->said_result = r;
+		s->said[s->nsaid].call = call;
+		s->said[s->nsaid].result = r;
+		s->nsaid++;
+	} else if (s->nsaid == INP_XR_SAID_MAX) {
+		th_err("OpenXR input: more calls fail in other ways: counted (inp_xr_stats errors), not said");
+		s->nsaid++;
 	}
 	return xr_errno(r);
 }
@@ -386,7 +400,7 @@ void inp_xr_unbind_instance(struct inp_source *src)
 	memset(s->hand, 0, sizeof s->hand);
 	s->profiles = 0;
 	s->instance = XR_NULL_HANDLE;
-	s->said_call = NULL;
+	s->nsaid = 0;
 }
 
 void inp_xr_event(struct inp_source *src, const XrEventDataBuffer *ev)

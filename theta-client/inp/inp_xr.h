@@ -27,8 +27,10 @@
  *
  * A profile the runtime refuses (xrSuggestInteractionProfileBindings
  * fails) is said in one line and skipped; the others still bind. A failing
- * call during poll is said once (again only when another call or result
- * fails) and counted; poll then leaves the hands at rest and returns 0.
+ * call during poll is counted and said once per call and result (the
+ * first INP_XR_SAID_MAX such; then one line says the rest are only
+ * counted) until the instance is unbound; poll then leaves what it could not read untracked
+ * and at rest.
  *
  * Haptics: inp_haptic -> xrApplyHapticFeedback (XrHapticVibration, the
  * runtime's frequency; duration 0: the runtime's shortest pulse) on that
@@ -65,6 +67,9 @@ struct inp_xr_binding {
 /* Profile p's (index into inp_xr_profiles) suggested bindings; NULL and 0
  * past the last. */
 const struct inp_xr_binding *inp_xr_bindings(unsigned profile, size_t *n);
+
+/* Kinds of failing call (call, result) said per instance; later kinds are counted only. */
+#define INP_XR_SAID_MAX 16u
 
 /* The longest pulse inp_haptic takes (longer: -EINVAL). */
 #define INP_XR_HAPTIC_MAX_NS (10ull * 1000 * 1000 * 1000)

@@ -63,7 +63,7 @@ static void runtime_env(const struct xi *t)
 	setenv("XRT_UNPACED", "1", 1);
 	setenv("XRT_EXIT_AFTER", "20", 1);
 	setenv("XRT_PROFILE", "oculus/touch_controller", 1);
-	const char *unset[] = { "XRT_INPUT", "XRT_PROFILE_SWITCH", "XRT_UNFOCUSED", "XRT_REJECT_PROFILE", "XRT_LOSS_AT", "XRT_GARBAGE",
+	const char *unset[] = { "XRT_INPUT", "XRT_PROFILE_SWITCH", "XRT_UNFOCUSED", "XRT_REJECT_PROFILE", "XRT_LOSS_AT", "XRT_GARBAGE", "XRT_FAIL_INPUT",
 				"XRT_NO_STAGE", "XRT_NO_HMD", "XRT_CAPTURE_DIR", "XRT_HEAD_POS", "XR_LOADER_DEBUG" };
 	for (size_t i = 0; i < sizeof unset / sizeof *unset; i++)
 		unsetenv(unset[i]);
@@ -756,6 +756,46 @@ static void a_refused_profile_is_said_in_one_line_and_the_others_bind(void **sta
 	free(rec);
 }
 
+static int run_14(struct xi *t)
+{
+	run(t, 14);
+	return t->end;
+}
+
+/* XRT_FAIL_INPUT=4: from frame 5 on xrSyncActions and xrLocateSpace (the
+ * head) fail every frame, in turn. Each is said once, not once a frame;
+ * every failure is counted; the hands are at rest, A let go once. */
+static void calls_failing_every_frame_are_said_once_each(void **state)
+{
+	struct xi *t = *state;
+	script(t, "theta-script 1\n0s right pose 0.25 1.15 -0.35 0.1 0.2 0.3 0.9\n0s right press a\n");
+	setenv("XRT_FAIL_INPUT", "4", 1);
+	up(t);
+	char err[8192];
+	assert_int_equal(with_stderr(t, run_14, err, sizeof err), 0);
+	fprintf(stderr, "said: %s", err);
+	assert_int_equal(count_lines(err, "OpenXR input: xrSyncActions: XR_ERROR_RUNTIME_FAILURE"), 1);
+	assert_int_equal(count_lines(err, "OpenXR input: xrLocateSpace: XR_ERROR_RUNTIME_FAILURE"), 1);
+	assert_int_equal(count_lines(err, NULL), 2);
+	assert_int_equal(t->at[4].hand[INP_RIGHT].buttons, TH_BUTTON_A);
+	assert_true(t->at[4].hand[INP_RIGHT].pose.valid);
+	assert_int_equal(t->at[5].hand[INP_RIGHT].released, TH_BUTTON_A);
+	for (uint32_t k = 5; k <= 14; k++) {
+		assert_false(t->at[k].hand[INP_RIGHT].pose.valid);
+		assert_false(t->at[k].head.valid);
+		assert_int_equal(t->at[k].hand[INP_RIGHT].buttons, 0);
+	}
+	struct inp_xr_stats st;
+	inp_xr_stats(t->src, &st);
+	assert_int_equal(st.errors, 2 * 10); /* frames 5 to 14, two calls each */
+	down(t);
+	char *rec = record(t);
+	assert_int_equal(th_xrt_lines(rec, "error fn=xrSyncActions result=XR_ERROR_RUNTIME_FAILURE"), 10);
+	assert_int_equal(th_xrt_lines(rec, "error fn=xrLocateSpace result=XR_ERROR_RUNTIME_FAILURE"), 10);
+	assert_int_equal(th_xrt_lines(rec, "error "), 20);
+	free(rec);
+}
+
 static int create_null_input(struct xi *t)
 {
 	struct inp_source *null = NULL;
@@ -834,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_lost_session_leaves_the_hands_at_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_runtimes_garbage_never_reaches_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_refused_profile_is_said_in_one_line_and_the_others_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(calls_failing_every_frame_are_said_once_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_input_that_is_not_openxr_is_refused_in_one_line, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
