@@ -439,6 +439,9 @@ int xrt_garbage_kind(const struct xrt_session *s);
 bool xrt_input_failing(const struct xrt_session *s);
 void xrt_garbage_pose(int kind, XrPosef *p);
 void xrt_garbage_state(int kind, XrActionType type, struct xrt_action_state *st);
+/* The profile xrGetCurrentInteractionProfile names while garbage is on:
+ * no OpenXR path (upper case, a space). */
+#define XRT_GARBAGE_PROFILE "/interaction_profiles/Broken Vendor/controller"
 
 /* xrt_action.c */
 XrResult xrt_CreateActionSet(XrInstance instance, const XrActionSetCreateInfo *ci, XrActionSet *out);

@@ -381,6 +381,8 @@ XrResult xrt_GetCurrentInteractionProfile(XrSession session, XrPath user, XrInte
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_ACTIONSET_NOT_ATTACHED,
 				    "no action sets are attached to the session yet."));
 	st->interactionProfile = profile_path(inst, s->profile);
+	if (s->profile >= 0 && xrt_garbage_kind(s) >= 0)
+		st->interactionProfile = xrt_path_intern(inst, XRT_GARBAGE_PROFILE);
 	XRT_RETURN(XR_SUCCESS);
 }
 

@@ -6,8 +6,8 @@
  *
  * Every value the runtime gives is checked before it reaches inp_state:
  * poses must be finite with a non-zero rotation (normalised here), values
- * are clamped to their ranges (NaN reads as rest), path strings are cut to
- * INP_PROFILE_MAX. A control a profile has only as a click reads 1 or 0 as
+ * are clamped to their ranges (NaN reads as rest), a profile path must be
+ * a well-formed OpenXR path shorter than INP_PROFILE_MAX. A control a profile has only as a click reads 1 or 0 as
  * its value; one it has only as a value clicks with hysteresis
  * (INP_XR_CLICK_ON / INP_XR_CLICK_OFF), so TH_BUTTON_TRIGGER and
  * TH_BUTTON_GRIP mean the same on every profile. */
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc.h"
 #include "th_log.h"
 #include "th_schema.h"
 
@@ -230,25 +231,36 @@ static const char *result_name(struct xr_src *s, XrResult r, char name[XR_MAX_RE
 	return name;
 }
 
+/* Counts a failure (call, result); true when it is to be said now: the
+ * first time, and while fewer than INP_XR_SAID_MAX kinds were. */
+static bool say_failure(struct xr_src *s, const char *call, XrResult r)
+{
+	s->st.errors++;
+	unsigned n = s->nsaid < INP_XR_SAID_MAX ? s->nsaid : INP_XR_SAID_MAX;
+	for (unsigned i = 0; i < n; i++)
+		if (s->said[i].result == r && strcmp(s->said[i].call, call) == 0)
+			return false;
+	if (s->nsaid < INP_XR_SAID_MAX) {
+		s->said[s->nsaid].call = call;
+		s->said[s->nsaid].result = r;
+		s->nsaid++;
+		return true;
+	}
+	if (s->nsaid == INP_XR_SAID_MAX) {
+		th_err("OpenXR input: more calls fail in other ways: counted (inp_xr_stats errors), not said");
+		s->nsaid++;
+	}
+	return false;
+}
+
 /* 0, or says the failure (call, result) once and gives its errno. */
 static int xr_check(struct xr_src *s, XrResult r, const char *call)
 {
 	if (XR_SUCCEEDED(r))
 		return 0;
-	s->st.errors++;
-	unsigned n = s->nsaid < INP_XR_SAID_MAX ? s->nsaid : INP_XR_SAID_MAX;
-	for (unsigned i = 0; i < n; i++)
-		if (s->said[i].result == r && strcmp(s->said[i].call, call) == 0)
-			return xr_errno(r);
-	if (s->nsaid < INP_XR_SAID_MAX) {
+	if (say_failure(s, call, r)) {
 		char name[XR_MAX_RESULT_STRING_SIZE];
 		th_err("OpenXR input: %s: %s", call, result_name(s, r, name));
-		s->said[s->nsaid].call = call;
-		s->said[s->nsaid].result = r;
-		s->nsaid++;
-	} else if (s->nsaid == INP_XR_SAID_MAX) {
-		th_err("OpenXR input: more calls fail in other ways: counted (inp_xr_stats errors), not said");
-		s->nsaid++;
 	}
 	return xr_errno(r);
 }
@@ -430,7 +442,10 @@ void inp_xr_stats(struct inp_source *src, struct inp_xr_stats *out)
 /* ---- poll ------------------------------------------------------------------------ */
 
 /* Each hand's current interaction profile ("" for none, or one the
- * runtime names with a path it cannot spell). */
+ * runtime names with a path it cannot spell, or with one that is no
+ * OpenXR path of fewer than INP_PROFILE_MAX characters: the profile goes
+ * on to the log, the daemon (INPUT_INFO checks it the same way) and
+ * thetactl). */
 static void read_profiles(struct xr_src *s)
 {
 	s->profiles_stale = false;
@@ -446,11 +461,15 @@ static void read_profiles(struct xr_src *s)
 		if (xr_check(s, xrPathToString(s->instance, ps.interactionProfile, sizeof buf, &n, buf), "xrPathToString"))
 			continue;
 		buf[sizeof buf - 1] = 0;
-		if (strlen(buf) >= INP_PROFILE_MAX) {
-			s->st.errors++;
-			continue; /* longer than any profile this source suggests */
+		size_t len = strlen(buf);
+		if (len >= INP_PROFILE_MAX || !proto_ipc_path_valid(buf, len)) {
+			if (say_failure(s, "a profile's path", XR_SUCCESS))
+				th_err("OpenXR input: the runtime names the %s hand's interaction profile with a path of %zu "
+				       "bytes that is no OpenXR path of at most %u characters: read as none",
+				       h == INP_LEFT ? "left" : "right", len, INP_PROFILE_MAX - 1);
+			continue;
 		}
-		memcpy(s->profile[h], buf, strlen(buf) + 1);
+		memcpy(s->profile[h], buf, len + 1);
 	}
 }
 

@@ -756,6 +756,43 @@ static void a_refused_profile_is_said_in_one_line_and_the_others_bind(void **sta
 	free(rec);
 }
 
+/* XRT_GARBAGE with a profile switch after it: the runtime names the new
+ * profile with no OpenXR path. It reads as none (the log, the daemon and
+ * thetactl never see it), said in one line. */
+static int run_12(struct xi *t)
+{
+	run(t, 12);
+	return t->end;
+}
+
+static void a_profile_with_a_malformed_path_reads_as_none(void **state)
+{
+	struct xi *t = *state;
+	script(t, "theta-script 1\n0s right pose 0.25 1.15 -0.35 0.1 0.2 0.3 0.9\n");
+	setenv("XRT_GARBAGE", "3", 1);
+	setenv("XRT_PROFILE_SWITCH", "5:valve/index_controller", 1);
+	up(t);
+	char err[4096];
+	assert_int_equal(with_stderr(t, run_12, err, sizeof err), 0);
+	fprintf(stderr, "said: %s", err);
+	assert_int_equal(count_lines(err, NULL), 1);
+	assert_int_equal(count_lines(err, "OpenXR input: the runtime names the left hand's interaction profile with a "
+					  "path of 46 bytes that is no OpenXR path of at most 95 characters: read as none"),
+			 1);
+	assert_string_equal(t->at[4].profile[INP_RIGHT], "/interaction_profiles/oculus/touch_controller");
+	for (uint32_t k = 7; k <= 12; k++)
+		for (int h = 0; h < INP_HANDS; h++)
+			assert_string_equal(t->at[k].profile[h], "");
+	struct inp_xr_stats st;
+	inp_xr_stats(t->src, &st);
+	assert_int_equal(st.profile_changes, 2);
+	assert_int_equal(st.errors, 2); /* both hands */
+	down(t);
+	char *rec = record(t);
+	assert_no_errors(rec);
+	free(rec);
+}
+
 static int run_14(struct xi *t)
 {
 	run(t, 14);
@@ -873,6 +910,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_rebuilt_context_rebinds_the_controllers, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_lost_session_leaves_the_hands_at_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_runtimes_garbage_never_reaches_the_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_profile_with_a_malformed_path_reads_as_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_refused_profile_is_said_in_one_line_and_the_others_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(calls_failing_every_frame_are_said_once_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(an_input_that_is_not_openxr_is_refused_in_one_line, setup, teardown),
