@@ -878,14 +878,26 @@ static void a_bad_script_or_profile_is_one_line(void **state)
 	setenv("XRT_UNFOCUSED", "7,3", 1);
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
 	assert_int_equal(n, 1);
+	assert_string_equal(lines, "theta test runtime: XRT_UNFOCUSED=7,3: expected FROM or FROM,TO frame numbers "
+				   "(0 < FROM < TO)\n");
 	unsetenv("XRT_UNFOCUSED");
 	setenv("XRT_PROFILE_SWITCH", "0:none", 1);
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
 	assert_int_equal(n, 1);
+	assert_string_equal(lines, "theta test runtime: XRT_PROFILE_SWITCH=0:none: '0' is not a frame number (1 or more)\n");
+	setenv("XRT_PROFILE_SWITCH", "5:acme/wand", 1);
+	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
+	assert_int_equal(n, 1);
+	assert_string_equal(lines, "theta test runtime: XRT_PROFILE_SWITCH=5:acme/wand: the profile must be "
+				   "khr/simple_controller, oculus/touch_controller, valve/index_controller, "
+				   "htc/vive_controller, microsoft/motion_controller or none\n");
 	unsetenv("XRT_PROFILE_SWITCH");
 	setenv("XRT_REJECT_PROFILE", "none", 1); /* a profile, not the absence of one */
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
 	assert_int_equal(n, 1);
+	assert_string_equal(lines, "theta test runtime: XRT_REJECT_PROFILE=none: expected khr/simple_controller, "
+				   "oculus/touch_controller, valve/index_controller, htc/vive_controller or "
+				   "microsoft/motion_controller\n");
 	unsetenv("XRT_REJECT_PROFILE");
 	setenv("XRT_GARBAGE", "0", 1);
 	assert_int_equal(xi_create_capturing(lines, sizeof lines, &n), XR_ERROR_INITIALIZATION_FAILED);
