@@ -279,7 +279,10 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 			ui_set_visible(ci.ui, UI_PANEL_OVERLAY, !ui_visible(ci.ui, UI_PANEL_OVERLAY));
 		fill_status(a);
 		struct ui_frame_out uo;
-		const struct ui_frame_in fi = { .sc = sc, .status = &ci.status, .desktop = ci.kind == CI_DESKTOP };
+		const struct ui_frame_in fi = { .sc = sc,
+						.status = &ci.status,
+						.desktop = ci.kind == CI_DESKTOP,
+						.world_scale = ci.kind == CI_DESKTOP ? 1.0f : ci.nav.xf.scale };
 		/* A refused press (nothing to undo) is also the editor's refusal:
 		 * one pulse, from the count below. */
 		ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo);

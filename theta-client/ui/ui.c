@@ -81,8 +81,9 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 {
 	const float *head = in->head.position;
 	const struct inp_pose *grip = &in->hand[INP_LEFT].pose;
+	const float ws = u->scale; /* the world's scale: panels keep their size to the user */
 	if (grip->valid) {
-		const float s = UI_M_PER_PX_HAND;
+		const float s = UI_M_PER_PX_HAND * ws;
 		const float *a = grip->position;
 		static const int row[] = { UI_PANEL_TOOLS, UI_PANEL_COLOURS };
 		float w = UI_PANEL_GAP, h = 0;
@@ -91,7 +92,7 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 			h = fmaxf(h, u->pane[row[i]].h);
 		}
 		/* The middle of the row's bottom edge, and the way to the head. */
-		float b[3] = { a[0], a[1] + UI_HAND_LIFT, a[2] };
+		float b[3] = { a[0], a[1] + UI_HAND_LIFT * ws, a[2] };
 		float n[3] = { head[0] - b[0], head[1] - (b[1] + h * s / 2), head[2] - b[2] }, right[3], pup[3], down[3];
 		float lvl[3];
 		level(n, (const float[3]){ 0, 0, 1 }, lvl);
@@ -114,7 +115,7 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 			x += p->w + UI_PANEL_GAP;
 		}
 	}
-	const float s = UI_M_PER_PX_HEAD;
+	const float s = UI_M_PER_PX_HEAD * ws;
 	const float down[3] = { 0, -1, 0 };
 	float fwd[3], f[3], right[3];
 	edit_quat_rotate(in->head.rotation, (const float[3]){ 0, 0, -1 }, fwd);
@@ -127,9 +128,9 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 		float across, edge;
 		bool below;
 	} const at[] = {
-		{ UI_PANEL_HISTORY, -UI_HEAD_SIDE, -UI_HEAD_BELOW, true },
-		{ UI_PANEL_INSPECTOR, UI_HEAD_SIDE, -UI_HEAD_BELOW, true },
-		{ UI_PANEL_OVERLAY, 0, UI_HEAD_ABOVE, false },
+		{ UI_PANEL_HISTORY, -UI_HEAD_SIDE * ws, -UI_HEAD_BELOW * ws, true },
+		{ UI_PANEL_INSPECTOR, UI_HEAD_SIDE * ws, -UI_HEAD_BELOW * ws, true },
+		{ UI_PANEL_OVERLAY, 0, UI_HEAD_ABOVE * ws, false },
 	};
 	for (unsigned i = 0; i < sizeof at / sizeof at[0]; i++) {
 		struct ui_pane *p = &u->pane[at[i].which];
@@ -137,7 +138,8 @@ static void place_headset(struct ui *u, const struct inp_state *in)
 			continue;
 		float top = at[i].below ? at[i].edge : at[i].edge + p->h * s, c[3];
 		for (int k = 0; k < 3; k++)
-			c[k] = head[k] + f[k] * UI_HEAD_DIST + right[k] * (at[i].across - p->w * s / 2) + up_axis[k] * top;
+			c[k] = head[k] + f[k] * UI_HEAD_DIST * ws + right[k] * (at[i].across - p->w * s / 2) +
+			       up_axis[k] * top;
 		place_world(p, c, right, down, s);
 	}
 }
@@ -243,7 +245,7 @@ static void hit_test(struct ui *u, const struct inp_state *in)
 			}
 		}
 	} else {
-		float o[3], d[3], best = UI_RAY_MAX;
+		float o[3], d[3], best = UI_RAY_MAX * u->scale;
 		if (!aim_ray(in, o, d))
 			return;
 		for (int i = 0; i < UI_PANELS; i++) {
@@ -330,6 +332,7 @@ int ui_frame(struct ui *u, uint64_t now_ns, struct inp_state *in, struct edit *e
 	if (!fi)
 		fi = &none;
 	u->desktop = fi->desktop;
+	u->scale = fi->world_scale > 0 && isfinite(fi->world_scale) ? fi->world_scale : 1.0f;
 	lay_out(u, ed, fi, in);
 	hit_test(u, in);
 

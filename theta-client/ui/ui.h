@@ -82,6 +82,10 @@ struct ui_frame_in {
 	const struct th_scene *sc; /* may be NULL (no scene yet) */
 	const struct ui_status *status;
 	bool desktop;
+	/* The headset: world metres per stage metre (app/nav.h's scale), so
+	 * the panels keep their size and distance to the user however the
+	 * world was scaled. 0: 1. */
+	float world_scale;
 };
 
 enum ui_action {

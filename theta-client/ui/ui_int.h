@@ -67,6 +67,7 @@ struct ui {
 	bool visible[UI_PANELS];
 	struct ui_pane pane[UI_PANELS];
 	bool desktop;
+	float scale; /* ui_frame_in.world_scale: what the headset's metres are multiplied by */
 	/* The trigger (headset) or left button (desktop): down with the
 	 * editor's hysteresis, and whether this press is the UI's. */
 	bool down, captured;

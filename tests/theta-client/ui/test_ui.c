@@ -356,6 +356,37 @@ static void headset_panels_float_above_the_left_hand_facing_the_head(void **stat
 	uf_free(t);
 }
 
+/* A world scaled by the grab (app/nav.h): stage metres are world_scale
+ * world metres, and the panels grow with them so the user sees them as
+ * before: the same gaps, twice as many world metres at scale 2. */
+static void the_panels_keep_their_size_to_the_user_when_the_world_is_scaled(void **state)
+{
+	struct uf *t = uf_new(false, NULL);
+	float sel[2][3], mv[2][3], undo[2][3];
+	for (int i = 0; i < 2; i++) {
+		t->fi.world_scale = i ? 2.0f : 0.0f; /* 0: 1 */
+		uf_frame(t, ef_nowhere, 0, 0);
+		centre(t, UI_PANEL_TOOLS, "select", sel[i]);
+		centre(t, UI_PANEL_TOOLS, "move", mv[i]);
+		centre(t, UI_PANEL_HISTORY, "undo", undo[i]);
+	}
+	float gap[2];
+	for (int i = 0; i < 2; i++)
+		gap[i] = sqrtf((sel[i][0] - mv[i][0]) * (sel[i][0] - mv[i][0]) + (sel[i][1] - mv[i][1]) * (sel[i][1] - mv[i][1]) +
+			       (sel[i][2] - mv[i][2]) * (sel[i][2] - mv[i][2]));
+	assert_true(gap[0] > 0.005f);
+	assert_float_equal(gap[1], 2 * gap[0], 1e-4);
+	assert_true(sel[1][1] - grip_at[1] > 2 * 0.06f); /* lifted twice as far above the grip */
+	assert_float_equal(undo[0][2], head_at[2] - 0.7f, 1e-5);
+	assert_float_equal(undo[1][2], head_at[2] - 1.4f, 1e-5);
+	/* And the ray still presses them there. */
+	uf_aim(t, mv[1]);
+	uf_frame(t, ef_nowhere, 1, 0);
+	uf_frame(t, ef_nowhere, 0, 0);
+	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_MOVE);
+	uf_free(t);
+}
+
 static void desktop_panels_line_the_window_edges(void **state)
 {
 	struct uf *t = uf_new(true, NULL);
@@ -766,6 +797,7 @@ int main(void)
 		cmocka_unit_test(the_atlas_is_dejavu_sans_rasterised_by_freetype),
 		cmocka_unit_test(the_generator_is_deterministic_and_says_what_is_wrong),
 		cmocka_unit_test(headset_panels_float_above_the_left_hand_facing_the_head),
+		cmocka_unit_test(the_panels_keep_their_size_to_the_user_when_the_world_is_scaled),
 		cmocka_unit_test(desktop_panels_line_the_window_edges),
 		cmocka_unit_test(the_aim_ray_presses_a_tool_and_the_editor_never_sees_it),
 		cmocka_unit_test(a_colour_swatch_picks_paint_with_that_colour),
