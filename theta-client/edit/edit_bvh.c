@@ -153,7 +153,7 @@ int edit_mesh_raycast_brute(const struct th_mesh *m, const float origin[3], cons
 #define REF_DEAD UINT32_MAX
 #define WHERE_NONE UINT32_MAX
 #define WHERE_SIDE 0x80000000u
-#define INV_DIR_MAX 1e30f
+#define INV_DIR_MAX FLT_MAX /* 1 / d of a denormal d; an axis with d 0 is ray.along */
 
 struct node {
 	float lo[3], hi[3];
@@ -428,16 +428,27 @@ static void tree_refit(struct tree *t, const struct th_mesh *m)
 
 struct ray {
 	float o[3], d[3], inv[3], tmax;
+	bool along[3]; /* d[k] is 0: the ray stays in the plane o[k] */
 	float t;     /* the nearest so far */
 	uint64_t id; /* its face, 0 none */
 };
 
 /* Where the ray enters the box (within the slack), or +inf if it misses it
- * or enters past the nearest so far. */
+ * or enters past the nearest so far. An axis the ray does not move along
+ * is inside or out (with the slack, relative to the coordinates) at any
+ * distance: a large stand-in for 1 / 0 would end the slab at that times
+ * the origin's distance to its side, short of a far hit (a mesh-space ray
+ * through a tiny scale meets the faces at t of 1e30). */
 static inline float ray_box(const struct ray *r, const float lo[3], const float hi[3])
 {
 	float tn = 0.0f, tf = r->id ? r->t : r->tmax;
 	for (int k = 0; k < 3; k++) {
+		if (r->along[k]) {
+			float sk = BVH_SLACK * (fabsf(lo[k]) + fabsf(hi[k])) + FLT_MIN;
+			if (r->o[k] < lo[k] - sk || r->o[k] > hi[k] + sk)
+				return INFINITY;
+			continue;
+		}
 		float a = (lo[k] - r->o[k]) * r->inv[k], b = (hi[k] - r->o[k]) * r->inv[k];
 		tn = maxf(tn, minf(a, b));
 		tf = minf(tf, maxf(a, b));
@@ -503,6 +514,7 @@ int edit_bvh_raycast(const struct edit_bvh *b, const struct th_mesh *m, const fl
 	for (int k = 0; k < 3; k++) {
 		r.o[k] = origin[k];
 		r.d[k] = dir[k];
+		r.along[k] = dir[k] == 0.0f;
 		float inv = dir[k] != 0.0f ? 1.0f / dir[k] : INV_DIR_MAX;
 		r.inv[k] = minf(INV_DIR_MAX, maxf(-INV_DIR_MAX, inv));
 	}

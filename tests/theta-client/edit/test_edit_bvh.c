@@ -274,6 +274,53 @@ static void a_refit_follows_moved_faces(void **state)
 	th_mesh_fini(&m);
 }
 
+/* Rays along the axes through every vertex of a cut cube: each runs in
+ * the planes of the boxes around the faces at that vertex (a direction
+ * component exactly 0, the origin exactly on a box's side), the case
+ * where a slab test dividing by a stand-in for 0 cuts the box short. The
+ * tree answers as the brute force does, bit for bit, and the rays down
+ * onto the top all hit it. */
+static void axis_rays_in_the_planes_of_the_boxes(void **state)
+{
+	struct th_mesh m;
+	cut_cube(&m, 6);
+	struct edit_bvh *b;
+	assert_int_equal(edit_bvh_build(&m, &b), 0);
+	unsigned rays = 0, hits = 0, top = 0, top_hits = 0;
+	for (uint32_t v = 0; v < m.nverts; v++) {
+		if (!m.verts[v].id)
+			continue;
+		const float *p = m.verts[v].pos;
+		for (int ax = 0; ax < 3; ax++) {
+			for (int sgn = -1; sgn <= 1; sgn += 2) {
+				float o[3] = { p[0], p[1], p[2] }, d[3] = { 0, 0, 0 };
+				o[ax] = -3.0f * (float)sgn;
+				d[ax] = (float)sgn;
+				uint64_t fa = 0, fb = 0;
+				float ta = -1, tb = -1, pa[3], pb[3];
+				int ra = edit_bvh_raycast(b, &m, o, d, EDIT_RAY_MAX_DIST, &fa, &ta, pa);
+				int rb = edit_mesh_raycast_brute(&m, o, d, EDIT_RAY_MAX_DIST, &fb, &tb, pb);
+				if (ra != rb || fa != fb || ta != tb)
+					fail_msg("vertex %u along axis %d (%+d): tree %d face %" PRIx64 " t %.9g, brute %d face %" PRIx64
+						 " t %.9g",
+						 v, ax, sgn, ra, fa, ta, rb, fb, tb);
+				rays++;
+				hits += ra == 1;
+				if (ax == 1 && sgn < 0 && p[1] > 0.49f) {
+					top++;
+					top_hits += ra == 1;
+				}
+			}
+		}
+	}
+	assert_true(rays > 0);
+	assert_true(top > 0);
+	assert_int_equal(top_hits, top);
+	assert_true(hits * 2 > rays);
+	edit_bvh_destroy(&b);
+	th_mesh_fini(&m);
+}
+
 static void added_faces_go_to_a_side_tree_then_a_full_build(void **state)
 {
 	struct th_mesh m;
@@ -479,6 +526,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_meshes_through_random_operations),
 		cmocka_unit_test(a_refit_follows_moved_faces),
+		cmocka_unit_test(axis_rays_in_the_planes_of_the_boxes),
 		cmocka_unit_test(added_faces_go_to_a_side_tree_then_a_full_build),
 		cmocka_unit_test(empty_meshes_and_meshes_emptied),
 		cmocka_unit_test(out_of_memory_leaves_the_tree_as_it_was),
