@@ -14,6 +14,10 @@
 #define RAY_TOLERANCE_DEFAULT 0.01f /* radians */
 #define RAY_TOLERANCE_MAX 1.5f      /* radians: below a right angle */
 #define RAY_PARALLEL_EPS 1e-6f      /* |n . d| / (|n| |d|) under this: the ray runs along the plane */
+/* A mesh-space direction (unit world direction / scale) shorter or longer
+ * than these is made unit before the face tests (entity_cast). */
+#define RAY_LOCAL_DIR_MIN 1e-4f
+#define RAY_LOCAL_DIR_MAX 1e4f
 
 #define CACHE_MIN 16u /* table slots at first; the table stays at most half full */
 
@@ -186,6 +190,17 @@ static const struct edit_bvh *tree_of(struct edit_rays *c, const struct th_mesh 
 
 /* ---- one entity --------------------------------------------------------------------- */
 
+/* The length of a, without overflow or underflow in its square (a mesh-
+ * space direction through a scale of 1e-30 or 1e30). */
+static float len3_scaled(const float a[3])
+{
+	float m = fmaxf(fabsf(a[0]), fmaxf(fabsf(a[1]), fabsf(a[2])));
+	if (!(m > 0) || !isfinite(m))
+		return m;
+	float b[3] = { a[0] / m, a[1] / m, a[2] / m };
+	return m * len3(b);
+}
+
 /* The nearest face of m (shown with xf) the world ray o + t d crosses for
  * t in [0, tmax]: 1 with *face and *t, 0 none, or a negative errno. */
 static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struct th_c_transform *xf,
@@ -194,18 +209,38 @@ static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struc
 	float pt[3];
 	bool flat = xf->scale[0] == 0.0f || xf->scale[1] == 0.0f || xf->scale[2] == 0.0f;
 	if (!flat) {
-		/* Mesh space: the same line, the same parameter (the map is affine). */
-		float ol[3], dl[3];
+		/* Mesh space: the same line (the map is affine) with the same
+		 * parameter, its direction d / scale. Past a scale of 1e-4 or 1e4
+		 * that direction is made unit instead (the parameter then is the
+		 * world one times its length l): the face test's products of it
+		 * would overflow or underflow (nothing hit at a scale of 1e-20). */
+		float ol[3], dl[3], tl = 0.0f, l = 1.0f;
 		edit_xf_point_to_local(xf, o, ol);
 		edit_xf_dir_to_local(xf, d, dl);
-		const struct edit_bvh *b = tree_of(c, m);
-		if (b)
-			return edit_bvh_raycast(b, m, ol, dl, tmax, face, t, pt);
-		/* No tree (out of memory): every face, the same answer. */
-		c->st.brute++;
-		return edit_mesh_raycast_brute(m, ol, dl, tmax, face, t, pt);
+		float dlen = len3_scaled(dl);
+		if (!(dlen >= RAY_LOCAL_DIR_MIN && dlen <= RAY_LOCAL_DIR_MAX))
+			l = dlen;
+		/* A scale so small its inverse overflows: tested flattened below. */
+		if (l > 0 && isfinite(l) && finite3(ol) && finite3(dl)) {
+			if (l != 1.0f)
+				for (int k = 0; k < 3; k++)
+					dl[k] /= l;
+			const struct edit_bvh *b = tree_of(c, m);
+			int got;
+			if (b) {
+				got = edit_bvh_raycast(b, m, ol, dl, tmax * l, face, &tl, pt);
+			} else {
+				/* No tree (out of memory): every face, the same answer. */
+				c->st.brute++;
+				got = edit_mesh_raycast_brute(m, ol, dl, tmax * l, face, &tl, pt);
+			}
+			if (got == 1)
+				*t = l == 1.0f ? tl : fminf(tl / l, tmax);
+			return got;
+		}
 	}
-	/* A zero scale has no inverse: the flattened faces in world space. */
+	/* A zero scale (or one whose inverse overflows) has no usable inverse:
+	 * the flattened faces in world space. */
 	float best = 0.0f, w[EDIT_RAY_FACE_CORNERS][3], ti;
 	uint64_t id = 0;
 	for (uint32_t f = 0; f < m->nfaces; f++) {
@@ -379,8 +414,8 @@ int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct ed
 		const struct th_mesh *m;
 		if (!edit_entity_mesh(sc, id, &xf, &m) || !m->live_faces)
 			continue;
-		uint64_t face;
-		float t;
+		uint64_t face = 0;
+		float t = 0.0f;
 		/* tmax shrinks to the nearest so far; a tie still comes back (<=). */
 		int got = entity_cast(c, m, xf, r->origin, d, best_t, &face, &t);
 		if (got < 0) {

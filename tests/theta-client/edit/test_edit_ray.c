@@ -283,6 +283,57 @@ static void rotation_and_non_uniform_scale(void **state)
 	ef_free(f);
 }
 
+/* Extreme scales a peer may send (any finite float): a 20 cm cube at the
+ * origin squashed along y by a tiny but non-zero factor is the same thin
+ * square a zero scale makes, hit where it lies; one blown up or shrunk
+ * uniformly is hit at its (scaled) side. Seen from above, along the
+ * squashed axis, and from the side of the blown-up one. */
+static void tiny_and_huge_scales(void **state)
+{
+	struct ef *f = ef_new(NULL);
+	struct edit_rays *c = rays_new();
+	uint64_t e = cube_at(f, (float[3]){ 0, 0, 0 }, 0.2f);
+	static const float squash[] = { 1e-5f, 1e-12f, 1e-20f, 1e-25f, 1e-30f, 1e-37f, 1e-40f };
+	struct edit_hit h;
+	for (unsigned i = 0; i < sizeof squash / sizeof squash[0]; i++) {
+		struct th_c_transform t = identity;
+		t.scale[1] = squash[i];
+		assert_int_equal(sh_transform_write_trs(&f->log, &f->other, e, &t), 0);
+		ef_fold(f);
+		struct edit_ray r = { .origin = { 0.05f, 2, 0.05f }, .dir = { 0, -1, 0 }, .mode = TH_SELECT_FACE };
+		assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+		assert_int_equal(h.entity, e);
+		assert_float_equal(h.dist, 2, 1e-4);
+		assert_float_equal(h.point[1], 0, 1e-4);
+		r.origin[0] = 0.2f;
+		assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 0);
+		/* Tilted, so the mesh-space ray is nearly along the squashed axis. */
+		r = (struct edit_ray){ .origin = { 0, 1, 0 }, .dir = { 0.03f, -1, 0.02f }, .mode = TH_SELECT_FACE };
+		assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+		assert_float_equal(h.point[0], 0.03f, 1e-4);
+		assert_float_equal(h.point[2], 0.02f, 1e-4);
+	}
+	static const float uniform[] = { 1e-6f, 1e6f, 1e12f, 1e18f, 1e24f, 1e30f };
+	for (unsigned i = 0; i < sizeof uniform / sizeof uniform[0]; i++) {
+		float s = uniform[i];
+		struct th_c_transform t = identity;
+		t.scale[0] = t.scale[1] = t.scale[2] = s;
+		assert_int_equal(sh_transform_write_trs(&f->log, &f->other, e, &t), 0);
+		ef_fold(f);
+		/* From 1 m (or one cube side, when larger) outside its +z face. */
+		float gap = fmaxf(1.0f, 0.2f * s), face = 0.1f * s;
+		struct edit_ray r = { .origin = { 0.05f * s, 0.02f * s, face + gap }, .dir = { 0, 0, -1 },
+				      .max_dist = fminf(2 * gap, 3e38f), .mode = TH_SELECT_FACE };
+		assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 1);
+		assert_int_equal(h.entity, e);
+		assert_float_equal(h.dist / gap, 1, 1e-4);
+		r.origin[0] = 0.2f * s;
+		assert_int_equal(edit_raycast(c, ef_scene(f), &r, &h), 0);
+	}
+	edit_rays_destroy(&c);
+	ef_free(f);
+}
+
 /* The vertex at (0.1, 0.1, 0.1) of a 20 cm cube at the origin, from (1, 1, 1)
  * minus a small offset in x: the ray aims just inside the top face. */
 static void edges_and_vertices_within_the_tolerance(void **state)
@@ -604,6 +655,7 @@ int main(void)
 		cmocka_unit_test(the_nearest_face_of_a_cube),
 		cmocka_unit_test(the_nearest_of_several_entities_and_ties),
 		cmocka_unit_test(rotation_and_non_uniform_scale),
+		cmocka_unit_test(tiny_and_huge_scales),
 		cmocka_unit_test(edges_and_vertices_within_the_tolerance),
 		cmocka_unit_test(empty_scenes_and_refused_rays),
 		cmocka_unit_test(the_plane),
