@@ -273,6 +273,40 @@ static void the_generator_is_deterministic_and_says_what_is_wrong(void **state)
 	assert_int_equal(run_gen(dir, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "2", out, err, sizeof err), 1);
 	assert_non_null(strstr(err, "pixel size must be a whole number from 6 to 96"));
 	assert_int_equal(access(out, F_OK), -1);
+	/* A font whose names (its 'name' table, UTF-16 and Mac Roman) hold
+	 * a quote and the end of a comment: they reach the header's string
+	 * and comment as '?', so the header neither breaks nor runs code. */
+	size_t nf;
+	char *font = slurp("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", &nf);
+	static const char plain[] = "DejaVu Sans", crafted[] = "DejaVu\"*/ns";
+	unsigned patched = 0;
+	for (size_t i = 0; i + 2 * (sizeof plain - 1) <= nf; i++) {
+		for (int wide = 0; wide < 2; wide++) {
+			size_t step = wide ? 2 : 1, k = 0;
+			while (k < sizeof plain - 1 && font[i + k * step + (step - 1)] == plain[k] && (!wide || !font[i + 2 * k]))
+				k++;
+			if (k < sizeof plain - 1)
+				continue;
+			for (k = 0; k < sizeof plain - 1; k++)
+				font[i + k * step + (step - 1)] = crafted[k];
+			patched++;
+		}
+	}
+	assert_true(patched >= 2);
+	char crafted_path[PATH_MAX + 16];
+	snprintf(crafted_path, sizeof crafted_path, "%s/crafted.ttf", dir);
+	FILE *cf = fopen(crafted_path, "wb");
+	assert_non_null(cf);
+	assert_int_equal(fwrite(font, 1, nf, cf), nf);
+	assert_int_equal(fclose(cf), 0);
+	free(font);
+	assert_int_equal(run_gen(dir, crafted_path, "16", out, err, sizeof err), 0);
+	a = slurp(out, &na);
+	assert_non_null(strstr(a, "#define UI_FONT_ATLAS_FONT \"DejaVu???ns Book\"\n"));
+	assert_null(strstr(a, "\"*/"));
+	/* The comment is the header's first: it ends where the generator ends it. */
+	assert_ptr_equal(strstr(a, "*/"), strstr(a, " * do not edit. */") + strlen(" * do not edit. "));
+	free(a);
 	th_rm_rf(dir);
 }
 
