@@ -258,6 +258,15 @@ static void make_leaf(struct build *b, uint32_t ni, uint32_t first, uint32_t cou
 		b->t->ref_leaf[i] = ni;
 }
 
+/* The bin of centre coordinate c: clamped as a float before it becomes an
+ * int (an extent under 1e-37 makes scale infinite, and 0 * inf is NaN,
+ * whose conversion to int is undefined); the same for both passes. */
+static inline int bin_of(float c, float lo, float scale)
+{
+	float x = (c - lo) * scale;
+	return x >= (float)BVH_BINS ? (int)BVH_BINS - 1 : x > 0.0f ? (int)x : 0;
+}
+
 static void build_node(struct build *b, uint32_t ni, uint32_t first, uint32_t count, uint32_t depth)
 {
 	struct tree *t = b->t;
@@ -295,8 +304,7 @@ static void build_node(struct build *b, uint32_t ni, uint32_t first, uint32_t co
 			box_empty(blo[k], bhi[k]);
 		float scale = (float)BVH_BINS / ext;
 		for (uint32_t i = first; i < first + count; i++) {
-			int k = (int)((b->p[i].c[axis] - clo[axis]) * scale);
-			k = k < 0 ? 0 : k >= (int)BVH_BINS ? (int)BVH_BINS - 1 : k;
+			int k = bin_of(b->p[i].c[axis], clo[axis], scale);
 			bc[k]++;
 			box_add(blo[k], bhi[k], b->p[i].lo, b->p[i].hi);
 		}
@@ -334,8 +342,7 @@ static void build_node(struct build *b, uint32_t ni, uint32_t first, uint32_t co
 		/* Partition: bins up to split on the left. */
 		uint32_t i = first, j = first + count;
 		while (i < j) {
-			int k = (int)((b->p[i].c[axis] - clo[axis]) * scale);
-			k = k < 0 ? 0 : k >= (int)BVH_BINS ? (int)BVH_BINS - 1 : k;
+			int k = bin_of(b->p[i].c[axis], clo[axis], scale);
 			if (k <= split) {
 				i++;
 			} else {
