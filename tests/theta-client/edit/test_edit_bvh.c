@@ -240,6 +240,7 @@ static void a_refit_follows_moved_faces(void **state)
 	assert_int_equal(edit_bvh_raycast(b, &m, o, d, 10, &face, &t, pt), 1);
 	assert_int_equal(face, top_face(&m));
 	assert_float_equal(t, 2.5f, 1e-5);
+	const uint64_t lifted = face;
 	/* The top face's corners lifted 1 m. */
 	uint64_t verts[8];
 	int nv = th_op_vertices_of(&m, &face, 1, NULL, NULL, 0, verts, 8);
@@ -258,6 +259,7 @@ static void a_refit_follows_moved_faces(void **state)
 	assert_int_equal(after.version, m.version);
 	assert_int_equal(edit_bvh_raycast(b, &m, o, d, 10, &face, &t, pt), 1);
 	assert_int_equal(face, top_face(&m) ? face : 0);
+	assert_int_equal(face, lifted); /* the same face, met 1 m sooner */
 	assert_float_equal(t, 1.5f, 1e-5);
 	uint64_t rs = 99;
 	same_as_brute(b, &m, &rs, 500);
