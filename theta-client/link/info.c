@@ -63,6 +63,11 @@ int link_info_on_session(struct link *l, const struct proto_ipc_session_info *m,
 			 proto_ipc_sinfo_host_str(m->host));
 		return -EPROTO;
 	}
+	if (m->host == PROTO_IPC_SINFO_HOST_REMOTE && m->rtt_us == 0) {
+		/* rtt_us 0 is what link_session_info says for "hosted here". */
+		snprintf(l->error, sizeof l->error, "SESSION_INFO has a remote host without an RTT");
+		return -EPROTO;
+	}
 	struct link_session_info si = {
 		.session = m->session,
 		.host = m->host,

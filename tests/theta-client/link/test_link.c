@@ -1097,15 +1097,16 @@ static void input_and_session_info_with_a_fake_daemon(void **state)
 	assert_int_equal(st->violations, 0);
 
 	/* Fields that contradict each other: each drops the connection. */
-	struct proto_ipc_session_info bad[3] = {
+	struct proto_ipc_session_info bad[4] = {
 		{ .session = 0x77, .host = PROTO_IPC_SINFO_HOST_LOCAL, .rtt_us = 7 },  /* an RTT to itself */
 		{ .session = 0, .host = PROTO_IPC_SINFO_HOST_LOCAL },                 /* a host of no session */
 		{ .session = 0x77, .host = PROTO_IPC_SINFO_HOST_LOCAL, .speaking = 1 }, /* two names, one speaker */
+		{ .session = 0x77, .host = PROTO_IPC_SINFO_HOST_REMOTE },              /* remote, but no RTT */
 	};
 	snprintf(bad[2].speakers, sizeof bad[2].speakers, "alice\nbob");
-	static const char *const why[3] = { "RTT", "host state", "more speakers" };
+	static const char *const why[4] = { "RTT", "host state", "more speakers", "remote host without an RTT" };
 	uint64_t tb = now + 10 * TH_NS_PER_S;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (i) { /* reconnect */
 			fake_drop_conn(&f);
 			tb += 10 * TH_NS_PER_S;
