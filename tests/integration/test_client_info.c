@@ -7,7 +7,10 @@
  *   change, and come back after the daemon is killed and restarted (the
  *   link sends them on every welcome).
  * - The daemon's SESSION_INFO reaches the link: a session hosted here (RTT
- *   0, name, peers 0), its log position after an edit.
+ *   0, name, peers 0), its log position after an edit; none while nothing
+ *   changes, and at most one a second (counted against the span the test
+ *   measured, an upper bound that load cannot break) while edits change
+ *   the position at every tick.
  * - Two daemons: a member's client sees its host REMOTE with a measured RTT
  *   and one peer; the host's client sees the member as a peer; an edit made
  *   on the host moves the member's log position.
@@ -32,6 +35,7 @@
 #include "app/transport.h"
 #include "ipc.h"
 #include "link/link.h"
+#include "sess/client_info.h"
 #include "net_fixture.h"
 #include "th_buf.h"
 #include "th_harness.h"
@@ -163,6 +167,38 @@ static void profiles_show_in_clients_and_session_info_arrives(void **state)
 	printf("session info: %llu records taken\n", (unsigned long long)link_get_stats(l)->session_infos);
 	/* The daemon counts what it sent: at least what the link took. */
 	assert_true(th_daemon_metric(d, "sess_session_infos") >= (long long)link_get_stats(l)->session_infos);
+
+	/* Nothing changes: nothing is sent, however many ticks pass (the
+	 * daemon ticks every 250 ms). Then the count is exactly what it sent. */
+	const struct link_stats *lst = link_get_stats(l);
+	uint64_t quiet = lst->session_infos;
+	for (uint64_t end = th_now_ns() + 2 * SESS_CINFO_INTERVAL_NS; th_now_ns() < end;) {
+		step(l);
+		th_sleep_ns(TH_NS_PER_MS);
+	}
+	assert_int_equal(lst->session_infos, quiet);
+	assert_int_equal(th_daemon_metric(d, "sess_session_infos"), (long long)quiet);
+	/* Edits every ~100 ms for a few seconds: the position changes at every
+	 * tick, yet at most one SESSION_INFO a second goes out (the first at
+	 * once: +1; +1 more for the tick's clock against ours), and the last
+	 * change still arrives. The bound is an upper one: a slow machine only
+	 * makes the span longer. */
+	enum { RATE_EDITS = 24 };
+	uint64_t t0 = th_now_ns(), before = lst->session_infos;
+	for (int i = 0; i < RATE_EDITS; i++) {
+		annotate(l, "tick");
+		for (uint64_t end = th_now_ns() + 100 * TH_NS_PER_MS; th_now_ns() < end;) {
+			step(l);
+			th_sleep_ns(TH_NS_PER_MS);
+		}
+	}
+	WAIT_FOR(l, link_session_info(l, &si) == 0 && si.log_pos == pos0 + 1 + RATE_EDITS);
+	uint64_t span = th_now_ns() - t0, got = lst->session_infos - before;
+	printf("session info: %llu records for %d edits in %.1f s\n", (unsigned long long)got, RATE_EDITS,
+	       (double)span / 1e9);
+	assert_true(got >= 1);
+	assert_true(got <= span / SESS_CINFO_INTERVAL_NS + 2);
+	pos0 += RATE_EDITS;
 
 	/* The right controller goes away; then the desktop takes over. */
 	assert_int_equal(link_set_input(l, PROTO_IPC_INPUT_OPENXR, touch, "", th_now_ns()), 0);
