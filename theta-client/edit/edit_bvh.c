@@ -166,6 +166,7 @@ struct tree {
 	uint32_t *refs, *ref_leaf; /* face slot and leaf node of each ref */
 	uint8_t *dirty;            /* per node: a leaf to refit */
 	uint32_t nnodes, nrefs, leaves, depth, live;
+	uint32_t cap_nodes, cap_dirty; /* allocated */
 };
 
 struct he_snap {
@@ -396,6 +397,15 @@ static int tree_build(const struct th_mesh *m, const uint32_t *slots, uint32_t n
 	struct build b = { .t = t, .p = p };
 	t->nnodes = 1;
 	build_node(&b, 0, 0, n, 0);
+	/* 2 n - 1 nodes were the worst case; leaves of up to BVH_LEAF_FACES
+	 * faces use about a third of them: the rest is given back (a shrink
+	 * that fails keeps the larger block). */
+	struct node *nodes = realloc(t->nodes, (size_t)t->nnodes * sizeof *nodes);
+	uint8_t *dirty = realloc(t->dirty, t->nnodes);
+	t->nodes = nodes ? nodes : t->nodes;
+	t->dirty = dirty ? dirty : t->dirty;
+	t->cap_nodes = nodes ? t->nnodes : 2 * n - 1;
+	t->cap_dirty = dirty ? t->nnodes : 2 * n - 1;
 	for (uint32_t i = 0; i < n; i++)
 		t->refs[i] = p[i].slot;
 	t->nrefs = t->live = n;
@@ -542,7 +552,8 @@ static int grow(void **p, uint32_t *cap, uint32_t n, size_t sz)
 {
 	if (n <= *cap)
 		return 0;
-	uint32_t c = *cap ? *cap : 64;
+	/* The first room (a build) is what the mesh has; growth doubles. */
+	uint32_t c = *cap ? *cap : n > 64 ? n : 64;
 	while (c < n)
 		c = c > UINT32_MAX / 2 ? n : c * 2;
 	void *q = realloc(*p, (size_t)c * sz);
@@ -802,6 +813,20 @@ int edit_bvh_update(struct edit_bvh *b, const struct th_mesh *m)
 	tree_refit(&b->side, m);
 	snapshot(b, m);
 	return ret;
+}
+
+/* What tree_build allocated for t. */
+static uint64_t tree_bytes(const struct tree *t)
+{
+	return (uint64_t)t->cap_nodes * sizeof(struct node) + (uint64_t)t->cap_dirty * sizeof t->dirty[0] +
+	       (uint64_t)t->nrefs * (sizeof t->refs[0] + sizeof t->ref_leaf[0]);
+}
+
+uint64_t edit_bvh_bytes(const struct edit_bvh *b)
+{
+	return sizeof *b + tree_bytes(&b->main) + tree_bytes(&b->side) + (uint64_t)b->where_cap * sizeof b->where[0] +
+	       (uint64_t)b->cap_v * sizeof b->vpos[0] + (uint64_t)b->cap_h * sizeof b->hes[0] +
+	       (uint64_t)b->cap_f * sizeof b->faces[0];
 }
 
 void edit_bvh_info(const struct edit_bvh *b, struct edit_bvh_info *out)

@@ -50,6 +50,9 @@ struct edit_bvh_info {
 	uint64_t version; /* th_mesh.version it matches */
 };
 void edit_bvh_info(const struct edit_bvh *b, struct edit_bvh_info *out);
+/* The memory b holds: its trees, its snapshot of the mesh and its face map
+ * (what is allocated, room to grow included). */
+uint64_t edit_bvh_bytes(const struct edit_bvh *b);
 
 /* ---- the scene ----------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
  *                                   (edit_mesh_raycast_brute): the baseline
  *   input.ray_bvh_vs_brute          their ratio (goal: at least 100 times)
  *   input.bvh_build_100k_ms         edit_bvh_build of the whole mesh (median)
+ *   input.bvh_bytes_per_face        the memory that tree holds (edit_bvh_bytes) per face
  *   input.bvh_refit_1k_ms           edit_bvh_update after 1024 faces of the top moved up or down
  *                                   (th_op_transform of their vertices): the refit (median)
  *   input.bvh_refit_vs_build        its ratio to the build (goal: under 0.1)
@@ -376,6 +377,9 @@ int main(void)
 	th_bench_figure("input.ray_brute_100k_per_s", brute, "rays/s");
 	th_bench_figure_goal("input.ray_bvh_vs_brute", bvh / brute, "x", ">= 100", bvh / brute >= 100);
 	th_bench_figure("input.bvh_build_100k_ms", build_ms, "ms");
+	uint64_t bytes = edit_bvh_bytes(b);
+	fprintf(stderr, "bench_input: the tree holds %llu bytes for %u faces\n", (unsigned long long)bytes, bi.faces);
+	th_bench_figure("input.bvh_bytes_per_face", (double)bytes / bi.faces, "bytes");
 
 	/* Refits: the top's 1024 faces up, then down, ... */
 	static uint64_t sel[EDIT_FACES], verts[EDIT_FACES * 4];

@@ -127,6 +127,8 @@ static void info_matches(const struct edit_bvh *b, const struct th_mesh *m)
 	assert_true(bi.leaves <= bi.nodes);
 	assert_true(m->live_faces == 0 || bi.leaves > 0);
 	assert_true(bi.depth <= 64);
+	/* At least its refs and leaf links, and the snapshot of every slot. */
+	assert_true(edit_bvh_bytes(b) >= (uint64_t)bi.faces * 8 + (uint64_t)m->nverts * 12 + (uint64_t)m->nhes * 8);
 }
 
 static void apply(struct th_mesh *m, const struct th_patch *p, uint64_t seq, struct th_journal *j)
