@@ -18,6 +18,9 @@
  * than these is made unit before the face tests (entity_cast). */
 #define RAY_LOCAL_DIR_MIN 1e-4f
 #define RAY_LOCAL_DIR_MAX 1e4f
+/* The smallest scale the mesh-space test takes: a smaller one (0 included)
+ * is this, 1e-30 (origins up to 1e8 m away stay finite in mesh space). */
+#define RAY_SCALE_FLAT 1e-30f
 
 #define CACHE_MIN 16u /* table slots at first; the table stays at most half full */
 
@@ -207,20 +210,27 @@ static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struc
 		       const float o[3], const float d[3], float tmax, uint64_t *face, float *t)
 {
 	float pt[3];
-	bool flat = xf->scale[0] == 0.0f || xf->scale[1] == 0.0f || xf->scale[2] == 0.0f;
-	if (!flat) {
+	/* A scale of 0 (or one too small to invert) on an axis is taken as
+	 * RAY_SCALE_FLAT there: the faces lie within 1e-31 m of where they
+	 * flatten to, and the mesh-space tree still serves. */
+	struct th_c_transform x = *xf;
+	for (int k = 0; k < 3; k++)
+		if (fabsf(x.scale[k]) < RAY_SCALE_FLAT)
+			x.scale[k] = copysignf(RAY_SCALE_FLAT, x.scale[k]);
+	{
 		/* Mesh space: the same line (the map is affine) with the same
 		 * parameter, its direction d / scale. Past a scale of 1e-4 or 1e4
 		 * that direction is made unit instead (the parameter then is the
 		 * world one times its length l): the face test's products of it
 		 * would overflow or underflow (nothing hit at a scale of 1e-20). */
 		float ol[3], dl[3], tl = 0.0f, l = 1.0f;
-		edit_xf_point_to_local(xf, o, ol);
-		edit_xf_dir_to_local(xf, d, dl);
+		edit_xf_point_to_local(&x, o, ol);
+		edit_xf_dir_to_local(&x, d, dl);
 		float dlen = len3_scaled(dl);
 		if (!(dlen >= RAY_LOCAL_DIR_MIN && dlen <= RAY_LOCAL_DIR_MAX))
 			l = dlen;
-		/* A scale so small its inverse overflows: tested flattened below. */
+		/* An origin so far that its mesh-space place overflows (past
+		 * 1e8 m from a flattened entity): tested in world space below. */
 		if (l > 0 && isfinite(l) && finite3(ol) && finite3(dl)) {
 			if (l != 1.0f)
 				for (int k = 0; k < 3; k++)
@@ -239,8 +249,7 @@ static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struc
 			return got;
 		}
 	}
-	/* A zero scale (or one whose inverse overflows) has no usable inverse:
-	 * the flattened faces in world space. */
+	/* Every face in world space, with the entity's own transform. */
 	float best = 0.0f, w[EDIT_RAY_FACE_CORNERS][3], ti;
 	uint64_t id = 0;
 	for (uint32_t f = 0; f < m->nfaces; f++) {

@@ -79,8 +79,8 @@ void edit_rays_destroy(struct edit_rays **p);
  * vertex nearest the ray in angle (seen from the origin; ties: the lower
  * id) when within the tolerance, else nothing (0); an edge's t is where
  * along a -> b that nearest direction meets it. An entity with a zero
- * scale component (or one whose inverse overflows) is hit where its
- * flattened faces lie. Trees are built
+ * scale component is hit where its flattened faces lie (the component
+ * taken as 1e-30); any finite scale is hit where it is. Trees are built
  * or updated on demand; a mesh whose tree cannot be (out of memory) is
  * tested face by face, with the same answer.
  * -EINVAL (out untouched): a non-finite origin or direction, a zero

@@ -284,8 +284,8 @@ static void rotation_and_non_uniform_scale(void **state)
 }
 
 /* Extreme scales a peer may send (any finite float): a 20 cm cube at the
- * origin squashed along y by a tiny but non-zero factor is the same thin
- * square a zero scale makes, hit where it lies; one blown up or shrunk
+ * origin squashed along y by a tiny factor (or 0) is a thin square, hit
+ * where it lies; one blown up or shrunk
  * uniformly is hit at its (scaled) side. Seen from above, along the
  * squashed axis, and from the side of the blown-up one. */
 static void tiny_and_huge_scales(void **state)
@@ -293,8 +293,36 @@ static void tiny_and_huge_scales(void **state)
 	struct ef *f = ef_new(NULL);
 	struct edit_rays *c = rays_new();
 	uint64_t e = cube_at(f, (float[3]){ 0, 0, 0 }, 0.2f);
-	static const float squash[] = { 1e-5f, 1e-12f, 1e-20f, 1e-25f, 1e-30f, 1e-37f, 1e-40f };
+	static const float squash[] = { 1e-5f, 1e-12f, 1e-20f, 1e-25f, 1e-30f, 1e-37f, 1e-40f, 0.0f, -0.0f };
 	struct edit_hit h;
+	/* A zero scale goes through the mesh's tree like any other (built
+	 * once, then kept), not face by face each query. */
+	{
+		struct th_c_transform t = identity;
+		t.scale[1] = 0;
+		assert_int_equal(sh_transform_write_trs(&f->log, &f->other, e, &t), 0);
+		ef_fold(f);
+		struct edit_rays *c0 = rays_new();
+		struct edit_ray r = { .origin = { 0.05f, 2, 0.05f }, .dir = { 0, -1, 0 }, .mode = TH_SELECT_FACE };
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(edit_raycast(c0, ef_scene(f), &r, &h), 1);
+			assert_float_equal(h.dist, 2, 1e-5);
+		}
+		struct edit_rays_stats st;
+		edit_rays_stats(c0, &st);
+		assert_int_equal(st.trees, 1);
+		assert_int_equal(st.builds, 1);
+		assert_int_equal(st.brute, 0);
+		/* From 1e9 m away its mesh-space origin would overflow: the
+		 * faces in world space answer. */
+		r.origin[1] = 1e9f;
+		r.max_dist = 2e9f;
+		assert_int_equal(edit_raycast(c0, ef_scene(f), &r, &h), 1);
+		assert_float_equal(h.dist / 1e9f, 1, 1e-6);
+		r.origin[0] = 0.2f;
+		assert_int_equal(edit_raycast(c0, ef_scene(f), &r, &h), 0);
+		edit_rays_destroy(&c0);
+	}
 	for (unsigned i = 0; i < sizeof squash / sizeof squash[0]; i++) {
 		struct th_c_transform t = identity;
 		t.scale[1] = squash[i];
