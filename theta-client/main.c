@@ -313,33 +313,37 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 }
 
 /* After the renderer is chosen: the source that goes with it. xr is the
- * unbound OpenXR source handed to the renderer (NULL when none was). */
+ * unbound OpenXR source handed to the renderer (NULL when none was). A
+ * source is the app's as soon as it is chosen or made, so a failure after
+ * it leaves nothing for the caller to free but what it still holds. */
 static int choose_input(struct app *a, struct app_renderer *r, struct inp_source **script, struct inp_source **xr,
 			bool camera_given)
 {
 	ci.app = a;
 	app_nav_init(&ci.nav);
-	struct inp_source *src = NULL;
-	int e = 0;
+	int e = edit_rays_create(&ci.rays);
+	if (e < 0)
+		return e;
+	struct GLFWwindow *win = gfx_renderer_glfw(r);
 	if (*script) {
-		src = *script;
+		app_attach(a, *script, NULL, NULL);
 		*script = NULL;
 		ci.kind = CI_SCRIPT;
 	} else if (strcmp(gfx_renderer_backend(r), "xr") == 0 && *xr) {
-		src = *xr;
+		app_attach(a, *xr, NULL, NULL);
 		*xr = NULL;
 		ci.kind = CI_XR;
-	} else if (gfx_renderer_glfw(r)) {
-		if ((e = inp_desk_create(gfx_renderer_glfw(r), &src)) < 0 ||
-		    (e = edit_desk_create(&(struct edit_desk_config){ 0 }, &ci.desk)) < 0)
+	} else if (win) {
+		struct inp_source *desk;
+		if ((e = inp_desk_create(win, &desk)) < 0)
+			return e;
+		app_attach(a, desk, NULL, NULL);
+		if ((e = edit_desk_create(&(struct edit_desk_config){ 0 }, &ci.desk)) < 0)
 			return e;
 		ci.kind = CI_DESKTOP;
 		if (!camera_given)
 			gfx_renderer_follow_head(r);
 	}
-	if ((e = edit_rays_create(&ci.rays)) < 0)
-		return e;
-	app_attach(a, src, NULL, NULL);
 	app_set_input_filter(a, input_filter, NULL);
 	return 0;
 }
