@@ -200,6 +200,8 @@ static struct client_input {
 	struct app_nav nav;
 	struct ui *ui;
 	struct ui_status status;
+	bool frames_due;       /* the overlay's frame figures are to be made (fill_status) */
+	uint64_t frames_at_ns; /* when they were */
 	unsigned desk_flags;  /* edit_desk_frame's, for the editor hook */
 	uint64_t sel_sig;     /* the selection last frame (haptic on a change) */
 	uint64_t refusals;    /* edit_stats' last frame */
@@ -244,12 +246,24 @@ static uint64_t selection_signature(const struct edit_selection *s)
 	return s->entity ? h : 0;
 }
 
-static void fill_status(struct app *a)
+/* The overlay's frame figures: app_frame_stats sorts the whole stats
+ * window (APP_STATS_WINDOW frames, about 70 us here), so they are made
+ * only while the overlay is shown, at most this often (at once when it
+ * has just been shown again). */
+#define CLIENT_STATUS_FRAMES_EVERY_NS 250000000ull
+
+static void fill_status(struct app *a, uint64_t time_ns)
 {
-	struct app_frame_stats fs;
-	app_frame_stats(a, &fs);
-	ci.status.frame_p50_ms = fs.frame_p50_ns / 1e6;
-	ci.status.frame_p99_ms = fs.frame_p99_ns / 1e6;
+	if (!ui_visible(ci.ui, UI_PANEL_OVERLAY)) {
+		ci.frames_due = true;
+	} else if (ci.frames_due || time_ns - ci.frames_at_ns >= CLIENT_STATUS_FRAMES_EVERY_NS) {
+		struct app_frame_stats fs;
+		app_frame_stats(a, &fs);
+		ci.status.frame_p50_ms = fs.frame_p50_ns / 1e6;
+		ci.status.frame_p99_ms = fs.frame_p99_ns / 1e6;
+		ci.frames_at_ns = time_ns;
+		ci.frames_due = false;
+	}
 	ci.status.log_pos = scene ? app_scene_next_pos(scene) : 0;
 	ci.status.linked = scene_link && link_get_state(scene_link) == LINK_ACTIVE;
 	struct link_session_info si;
@@ -277,7 +291,7 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 	if (ci.ui) {
 		if (ci.desk_flags & EDIT_DESK_TOGGLE_OVERLAY)
 			ui_set_visible(ci.ui, UI_PANEL_OVERLAY, !ui_visible(ci.ui, UI_PANEL_OVERLAY));
-		fill_status(a);
+		fill_status(a, time_ns);
 		struct ui_frame_out uo;
 		const struct ui_frame_in fi = { .sc = sc,
 						.status = &ci.status,
