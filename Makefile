@@ -226,15 +226,24 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
 
-# The renderer's benchmarks for a machine without this build's libraries (scripts/gpu-bench packs
-# them with the Debian packages they need): linked --as-needed, so they need only what they call.
+# The renderer's benchmarks and render tests for a machine without this build's libraries
+# (scripts/gpu-bench packs them with the Debian packages they need and the OpenXR test runtime):
+# linked --as-needed, so they need only what they call.
 GPU_BENCH_BINS := $(B)/gpu/bench_gfx_gpu $(B)/gpu/bench_gfx_upload $(B)/gpu/bench_gfx_frame $(B)/gpu/bench_gfx_ui
-$(B)/gpu/%: $(B)/obj/tests/bench/gfx/%.o $(TEST_LINK)
+GPU_TEST_BINS := $(B)/gpu/test_gfx_ui $(B)/gpu/test_gfx_draw $(B)/gpu/test_gfx_golden
+$(B)/gpu/bench_gfx_%: $(B)/obj/tests/bench/gfx/bench_gfx_%.o $(TEST_LINK)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(TEST_LINK) $(LIBS_ALL)
+$(B)/gpu/test_gfx_%: $(B)/obj/tests/theta-client/gfx/test_gfx_%.o $(TEST_LINK)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
+# Their objects are the tests' and benchmarks' own: kept (not removed as intermediates).
+.SECONDARY: $(patsubst $(B)/gpu/%,$(B)/obj/tests/bench/gfx/%.o,$(GPU_BENCH_BINS)) \
+	$(patsubst $(B)/gpu/%,$(B)/obj/tests/theta-client/gfx/%.o,$(GPU_TEST_BINS))
 gpu-bench-bins: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(GPU_BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory $(GPU_BENCH_BINS) $(GPU_TEST_BINS) $(XRT_SO) $(XRT_JSON)
 
 test: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON)

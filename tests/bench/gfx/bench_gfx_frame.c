@@ -32,10 +32,25 @@
  * The baseline, measured in the same run: prepare + record + submit of an
  * empty list on the same renderer and views (the frame's floor).
  *
+ * The panels (ui/ui.h), in the same run: the same frames (sync, list,
+ * prepare, record, submit) into two headset-sized eyes of EYE_W x EYE_H,
+ * one with the headset's panels and one without, alternating frame by
+ * frame (so clock changes hit both). The panels are the real UI's
+ * (ui_frame over a real editor that has selected a cube, every panel shown,
+ * the overlay's figures filled; the left grip in front of the left eye):
+ * ui_frame's CPU time is part of the frame with them, and both frames'
+ * GPU time is the difference of two timestamps, before prepare's copies
+ * and after the second eye. Before timing, the panels' vertices are
+ * checked to be in the left eye's view (a UI outside it would cost the
+ * GPU nothing).
+ *
  * Figures (DEV as gfx_bench.h): gfx.frame.DEV.cpu_100k_ms (goal <= 11.1
  * ms), .cpu_100k_thread_ms, .cpu_100k_max_ms, the median of each part:
  * .sync_ms, .list_ms, .prepare_ms, .record_ms, .submit_ms;
- * .baseline_empty_ms; through gfx.c:
+ * .baseline_empty_ms; the panels: .ui_frame_ms (ui_frame alone),
+ * .ui_cpu_with_ms / .ui_cpu_without_ms (the frame's CPU, wall clock),
+ * .ui_thread_with_ms / .ui_thread_without_ms (this thread's CPU),
+ * .ui_gpu_with_ms / .ui_gpu_without_ms, .ui_triangles; through gfx.c:
  * .renderer_cpu_thread_ms (goal <= 11.1 ms), .renderer_wall_ms. */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +67,8 @@
 #include "th_meshop.h"
 #include "th_schema.h"
 #include "th_time.h"
+#include "ui/ui.h"
+#include "ui/ui_font.h"
 
 #define CUBES 171u        /* x 588 triangles = 100 548 */
 #define CUBE_CUTS 6u      /* cuts per edge: 7 x 7 quads a side */
@@ -69,6 +86,16 @@
 #define BUDGET_MS 11.1
 #define FRAME_NS (TH_NS_PER_S / 90) /* the frame loop's default rate */
 #define MOVE_DZ 0.05f /* metres a remote user moves a cube each frame */
+/* The panels' frames: headset-sized eyes (bench_gfx_gpu's), fewer frames
+ * on a CPU device (a frame there takes a fifth of a second). */
+#define EYE_W 2064u
+#define EYE_H 2208u
+#define UI_WARMUP 10u
+#define UI_FRAMES 100u /* of each kind */
+#define UI_WARMUP_CPU 2u
+#define UI_FRAMES_CPU 8u
+#define UI_IN_VIEW 0.9 /* at least this fraction of the panels' vertices in the left eye's view */
+static const float ui_grip[3] = { -0.2f, 1.3f, -0.4f }; /* the left grip: its panels in view */
 
 enum part { P_SYNC, P_LIST, P_PREPARE, P_RECORD, P_SUBMIT, PARTS };
 static const char *const part_name[PARTS] = { "sync", "list", "prepare", "record", "submit" };
@@ -84,6 +111,14 @@ struct bench {
 	uint64_t entity[CUBES];
 	float pos[CUBES][3];
 	uint64_t moves;
+	/* The panels' part */
+	struct gfx_image eye[2];
+	struct gfx_view eye_view[2];
+	struct ui *ui;
+	struct edit *ed;
+	struct inp_state inp;
+	struct ui_status status;
+	uint64_t ui_now;
 };
 
 static void scene(struct bench *b)
@@ -128,26 +163,39 @@ static void views(struct bench *b)
 	}
 }
 
+/* Where a frame goes: two colour images of one size, their views, and
+ * GPU timestamps around the frame's commands (timer NULL: none). */
+struct eyes {
+	const struct gfx_image *color;
+	const struct gfx_view *view;
+	VkExtent2D extent;
+	const struct gb_timer *timer;
+};
+
 /* The renderer's part of a frame from list l: prepare, record both eyes,
  * submit (t[P_PREPARE..P_SUBMIT], wall clock), then the wait for it. */
-static void draw(struct bench *b, const struct gfx_list *l, uint64_t t[PARTS])
+static void draw_into(struct bench *b, const struct gfx_list *l, const struct eyes *to, uint64_t t[PARTS])
 {
 	uint64_t t2 = th_now_ns();
 	VkCommandBuffer cmd;
 	int r;
 	if ((r = gfx_draw_begin(b->d, &cmd)))
 		gb_die("gfx_draw_begin", r);
+	if (to->timer)
+		gb_timer_begin(to->timer, cmd);
 	if ((r = gfx_draw_prepare(b->d, cmd, l)))
 		gb_die("gfx_draw_prepare", r);
 	uint64_t t3 = th_now_ns();
 	for (unsigned e = 0; e < 2; e++) {
-		struct gfx_target tg = { .image = b->color[e].image, .view = b->color[e].view,
-					 .extent = { VIEW_W, VIEW_H }, .format = VK_FORMAT_R8G8B8A8_SRGB,
+		struct gfx_target tg = { .image = to->color[e].image, .view = to->color[e].view,
+					 .extent = to->extent, .format = VK_FORMAT_R8G8B8A8_SRGB,
 					 .initial_layout = VK_IMAGE_LAYOUT_UNDEFINED,
 					 .final_layout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
-		if ((r = gfx_draw_record(b->d, cmd, l, &tg, &b->view[e], e)))
+		if ((r = gfx_draw_record(b->d, cmd, l, &tg, &to->view[e], e)))
 			gb_die("gfx_draw_record", r);
 	}
+	if (to->timer)
+		gb_timer_end(to->timer, cmd);
 	uint64_t t4 = th_now_ns();
 	if ((r = gfx_draw_submit(b->d, cmd, VK_NULL_HANDLE, VK_PIPELINE_STAGE_2_NONE, VK_NULL_HANDLE)))
 		gb_die("gfx_draw_submit", r);
@@ -157,15 +205,24 @@ static void draw(struct bench *b, const struct gfx_list *l, uint64_t t[PARTS])
 	t[P_SUBMIT] = t5 - t4;
 }
 
+static void draw(struct bench *b, const struct gfx_list *l, uint64_t t[PARTS])
+{
+	const struct eyes to = { .color = b->color, .view = b->view, .extent = { VIEW_W, VIEW_H } };
+	draw_into(b, l, &to, t);
+}
+
 static void wait_frame(struct bench *b)
 {
 	VkFence f = gfx_draw_last_fence(b->d);
 	gb_vk_ok(vkWaitForFences(b->vk->device, 1, &f, VK_TRUE, UINT64_MAX), "vkWaitForFences");
 }
 
-/* One frame; t[PARTS] and *thread get its parts' wall times and the
- * thread's CPU time. */
-static void frame(struct bench *b, uint64_t t[PARTS], uint64_t *thread)
+/* One frame into `to` (NULL: the VIEW_W x VIEW_H pair); with ui, the
+ * panels' ui_frame (its wall time in *ui_ns) and the UI in the list.
+ * t[PARTS] and *thread get its parts' wall times and the thread's CPU
+ * time (ui_frame's included). */
+static void frame_with(struct bench *b, const struct eyes *to, bool ui, uint64_t t[PARTS], uint64_t *thread,
+		       uint64_t *ui_ns)
 {
 	/* User b's next move (the entry made, not yet folded or heard). */
 	unsigned k = (unsigned)(b->moves++ % CUBES);
@@ -176,15 +233,184 @@ static void frame(struct bench *b, uint64_t t[PARTS], uint64_t *thread)
 	uint64_t c0 = gb_thread_ns(), t0 = th_now_ns();
 	if ((r = gs_sync(&b->s)))
 		gb_die("gs_sync", r);
-	uint64_t t1 = th_now_ns();
+	uint64_t t1 = th_now_ns(), tu = t1;
+	b->in.ui = (struct gfx_list_ui){ 0 };
+	if (ui) {
+		struct ui_frame_in fi = { .sc = app_scene_scene(b->s.scene), .status = &b->status };
+		struct ui_frame_out out;
+		b->ui_now += FRAME_NS;
+		if ((r = ui_frame(b->ui, b->ui_now, &b->inp, b->ed, &fi, &out)))
+			gb_die("ui_frame", r);
+		b->in.ui = (struct gfx_list_ui){ .world = ui_world_mesh(b->ui), .font = ui_font() };
+		tu = th_now_ns();
+	}
 	if ((r = gfx_list_build(&b->list, &b->in)))
 		gb_die("gfx_list_build", r);
 	uint64_t t2 = th_now_ns();
-	draw(b, &b->list, t);
+	if (to)
+		draw_into(b, &b->list, to, t);
+	else
+		draw(b, &b->list, t);
 	*thread = gb_thread_ns() - c0;
 	t[P_SYNC] = t1 - t0;
-	t[P_LIST] = t2 - t1;
+	t[P_LIST] = t2 - tu;
+	if (ui_ns)
+		*ui_ns = tu - t1;
 	wait_frame(b);
+}
+
+static void frame(struct bench *b, uint64_t t[PARTS], uint64_t *thread)
+{
+	frame_with(b, NULL, false, t, thread, NULL);
+}
+
+/* ---- the panels ---------------------------------------------------------------- */
+
+/* The real UI over a real editor on this scene: the editor's select tool
+ * takes the first cube (its tip on the cube's front face, a trigger
+ * click), every panel is shown, the overlay has figures and two speakers;
+ * the head between the eyes, the left grip in front of the left eye, the
+ * right aim ray pointing at the history panel (a hover). */
+static void ui_setup(struct bench *b)
+{
+	struct edit_config ec = { 0 };
+	int r;
+	if ((r = edit_create(&ec, &b->ed)))
+		gb_die("edit_create", r);
+	if ((r = ui_create(&b->ui)))
+		gb_die("ui_create", r);
+	struct inp_state *in = &b->inp;
+	inp_state_init(in);
+	in->head.position[1] = EYE_HEIGHT;
+	in->head.valid = true;
+	memcpy(in->hand[INP_LEFT].pose.position, ui_grip, sizeof ui_grip);
+	in->hand[INP_LEFT].pose.valid = true;
+	struct inp_pose *tip = &in->hand[INP_RIGHT].pose;
+	tip->position[0] = b->pos[0][0];
+	tip->position[1] = b->pos[0][1];
+	tip->position[2] = b->pos[0][2] + CUBE_SIZE / 2;
+	tip->valid = true;
+	const struct th_scene *sc = app_scene_scene(b->s.scene);
+	for (unsigned i = 0; i < 2; i++) { /* press, release */
+		in->hand[INP_RIGHT].trigger = i ? 0.0f : 1.0f;
+		in->hand[INP_RIGHT].buttons = i ? 0 : TH_BUTTON_TRIGGER;
+		in->hand[INP_RIGHT].pressed = i ? 0 : TH_BUTTON_TRIGGER;
+		in->hand[INP_RIGHT].released = i ? TH_BUTTON_TRIGGER : 0;
+		b->ui_now += FRAME_NS;
+		if ((r = edit_frame(b->ed, b->ui_now, in, sc)))
+			gb_die("edit_frame", r);
+	}
+	in->hand[INP_RIGHT].released = 0;
+	if (!edit_selection(b->ed)->entity) {
+		fprintf(stderr, "bench_gfx_frame: the editor did not select the first cube\n");
+		exit(1);
+	}
+	/* The right hand near the body, its ray up and ahead (the history panel). */
+	const float hand[3] = { 0.2f, 1.2f, -0.2f }, q[4] = { 0.2588f, 0, 0, 0.9659f }; /* 30 degrees up */
+	memcpy(tip->position, hand, sizeof hand);
+	memcpy(tip->rotation, q, sizeof q);
+	in->hand[INP_RIGHT].aim = *tip;
+	ui_set_visible(b->ui, UI_PANEL_OVERLAY, true);
+	b->status = (struct ui_status){ .frame_p50_ms = 4.2, .frame_p99_ms = 7.9, .rtt_us = 12400, .peers = 2,
+					.log_pos = 1234, .linked = true, .nspeaking = 2 };
+	snprintf(b->status.speaking[0], UI_NAME_MAX, "alice");
+	snprintf(b->status.speaking[1], UI_NAME_MAX, "bob");
+	for (unsigned e = 0; e < 2; e++) {
+		if ((r = gfx_image_create(b->vk, (VkExtent2D){ EYE_W, EYE_H }, VK_FORMAT_R8G8B8A8_SRGB,
+					  VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_IMAGE_ASPECT_COLOR_BIT, &b->eye[e])))
+			gb_die("gfx_image_create", r);
+		b->eye_view[e] = b->view[e];
+		gfx_mat4_perspective(b->eye_view[e].proj, FOVY, (float)EYE_W / EYE_H, 0.05f, 100.0f);
+	}
+}
+
+/* The fraction of the panels' vertices inside the left eye's view. */
+static double ui_in_view(const struct bench *b, struct ui_mesh m)
+{
+	float vp[16];
+	gfx_mat4_mul(vp, b->eye_view[0].proj, b->eye_view[0].view);
+	uint32_t in = 0;
+	for (uint32_t i = 0; i < m.n; i++) {
+		const float *p = m.v[i].pos;
+		float c[4];
+		for (int k = 0; k < 4; k++)
+			c[k] = vp[k] * p[0] + vp[4 + k] * p[1] + vp[8 + k] * p[2] + vp[12 + k];
+		in += c[3] > 0 && fabsf(c[0]) <= c[3] && fabsf(c[1]) <= c[3] && c[2] >= 0 && c[2] <= c[3];
+	}
+	return m.n ? (double)in / m.n : 0;
+}
+
+static void ui_frames(struct bench *b, const char *dev)
+{
+	ui_setup(b);
+	struct gb_timer timer;
+	gb_timer_init(b->vk, &timer);
+	const struct eyes to = { .color = b->eye, .view = b->eye_view, .extent = { EYE_W, EYE_H }, .timer = &timer };
+	bool cpu = gb_cpu_device(b->vk);
+	unsigned warm = cpu ? UI_WARMUP_CPU : UI_WARMUP, n = cpu ? UI_FRAMES_CPU : UI_FRAMES;
+	static uint64_t cpu_ns[2][UI_FRAMES], thread_ns[2][UI_FRAMES], gpu_ns[2][UI_FRAMES], ui_ns[UI_FRAMES];
+	uint64_t t[PARTS], th, un = 0;
+	uint64_t ui_tris = 0;
+	for (unsigned i = 0; i < warm + n; i++)
+		for (unsigned with = 0; with < 2; with++) {
+			frame_with(b, &to, with, t, &th, &un);
+			uint64_t g = gb_timer_read(b->vk, &timer);
+			if (i == 0 && with) { /* the panels are there and in view */
+				struct ui_mesh m = ui_world_mesh(b->ui);
+				double f = ui_in_view(b, m);
+				struct gfx_draw_stats st;
+				gfx_draw_stats(b->d, &st);
+				ui_tris = st.ui_triangles;
+				printf("\npanels: %u vertices (%u triangles), %.0f %% of them in the left eye's view, "
+				       "%llu UI triangles drawn (both eyes)\n",
+				       m.n, m.n / 3, 100 * f, (unsigned long long)st.ui_triangles);
+				if (f < UI_IN_VIEW || st.ui_triangles < 2ull * (m.n / 3) || m.n < 3) {
+					fprintf(stderr, "bench_gfx_frame: the panels are not drawn in view\n");
+					exit(1);
+				}
+			}
+			if (i < warm)
+				continue;
+			uint64_t total = 0;
+			for (unsigned p = 0; p < PARTS; p++)
+				total += t[p];
+			cpu_ns[with][i - warm] = total + (with ? un : 0);
+			thread_ns[with][i - warm] = th;
+			gpu_ns[with][i - warm] = g;
+			if (with)
+				ui_ns[i - warm] = un;
+		}
+	gb_timer_fini(b->vk, &timer);
+	double uf = th_bench_median_ms(ui_ns, n), c[2], tt[2], gg[2];
+	for (unsigned w = 0; w < 2; w++) {
+		c[w] = th_bench_median_ms(cpu_ns[w], n);
+		tt[w] = th_bench_median_ms(thread_ns[w], n);
+		gg[w] = th_bench_median_ms(gpu_ns[w], n);
+	}
+	char name[96];
+	static const char *const kind[2] = { "without", "with" };
+	snprintf(name, sizeof(name), "gfx.frame.%s.ui_frame_ms", dev);
+	th_bench_figure(name, uf, "ms");
+	for (unsigned w = 0; w < 2; w++) {
+		snprintf(name, sizeof(name), "gfx.frame.%s.ui_cpu_%s_ms", dev, kind[w]);
+		th_bench_figure(name, c[w], "ms");
+		snprintf(name, sizeof(name), "gfx.frame.%s.ui_thread_%s_ms", dev, kind[w]);
+		th_bench_figure(name, tt[w], "ms");
+		snprintf(name, sizeof(name), "gfx.frame.%s.ui_gpu_%s_ms", dev, kind[w]);
+		th_bench_figure(name, gg[w], "ms");
+	}
+	snprintf(name, sizeof(name), "gfx.frame.%s.ui_triangles", dev);
+	th_bench_figure(name, (double)ui_tris, "triangles");
+	printf("frame with / without the panels, 2 x %u x %u, %llu triangles (median of %u of each, alternating):\n"
+	       "  CPU (wall)      %7.3f / %7.3f ms (ui_frame %.3f ms of it)\n"
+	       "  CPU (thread)    %7.3f / %7.3f ms\n"
+	       "  GPU             %7.3f / %7.3f ms\n",
+	       EYE_W, EYE_H, (unsigned long long)b->list.triangles, n, c[1], c[0], uf, tt[1], tt[0], gg[1], gg[0]);
+	for (unsigned e = 0; e < 2; e++)
+		gfx_image_destroy(b->vk, &b->eye[e]);
+	b->in.ui = (struct gfx_list_ui){ 0 };
+	ui_destroy(&b->ui);
+	edit_destroy(&b->ed);
 }
 
 /* The baseline, in the same run: the renderer's part of a frame with
@@ -331,6 +557,8 @@ int main(void)
 	snprintf(name, sizeof(name), "gfx.frame.%s.baseline_empty_ms", dev);
 	th_bench_figure(name, empty, "ms");
 	printf("  baseline %7.3f ms (prepare + record + submit of an empty list, same run)\n", empty);
+
+	ui_frames(&b, dev);
 
 	gfx_draw_destroy(&b.d);
 	for (unsigned e = 0; e < 2; e++)
