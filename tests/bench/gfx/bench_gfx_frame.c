@@ -50,7 +50,9 @@
  * .baseline_empty_ms; the panels: .ui_frame_ms (ui_frame alone),
  * .ui_cpu_with_ms / .ui_cpu_without_ms (the frame's CPU, wall clock),
  * .ui_thread_with_ms / .ui_thread_without_ms (this thread's CPU),
- * .ui_gpu_with_ms / .ui_gpu_without_ms, .ui_triangles; through gfx.c:
+ * .ui_gpu_with_ms / .ui_gpu_without_ms, .ui_triangles (both eyes),
+ * .ui_pixels_left (the left eye's pixels under the panels' triangles, an
+ * overlap counted each time: the fragments they shade); through gfx.c:
  * .renderer_cpu_thread_ms (goal <= 11.1 ms), .renderer_wall_ms. */
 #include <errno.h>
 #include <stdio.h>
@@ -324,19 +326,34 @@ static void ui_setup(struct bench *b)
 	}
 }
 
-/* The fraction of the panels' vertices inside the left eye's view. */
-static double ui_in_view(const struct bench *b, struct ui_mesh m)
+/* The fraction of the panels' vertices inside the left eye's view, and
+ * in *px the pixels their triangles cover there (the sum of the areas of
+ * those wholly in view: text over a panel counts twice, as it is shaded
+ * twice). */
+static double ui_in_view(const struct bench *b, struct ui_mesh m, double *px)
 {
 	float vp[16];
 	gfx_mat4_mul(vp, b->eye_view[0].proj, b->eye_view[0].view);
 	uint32_t in = 0;
+	double area = 0, s[3][2];
+	bool tri_in = true;
 	for (uint32_t i = 0; i < m.n; i++) {
 		const float *p = m.v[i].pos;
 		float c[4];
 		for (int k = 0; k < 4; k++)
 			c[k] = vp[k] * p[0] + vp[4 + k] * p[1] + vp[8 + k] * p[2] + vp[12 + k];
-		in += c[3] > 0 && fabsf(c[0]) <= c[3] && fabsf(c[1]) <= c[3] && c[2] >= 0 && c[2] <= c[3];
+		bool v = c[3] > 0 && fabsf(c[0]) <= c[3] && fabsf(c[1]) <= c[3] && c[2] >= 0 && c[2] <= c[3];
+		in += v;
+		tri_in = (i % 3 == 0 || tri_in) && v;
+		if (v) {
+			s[i % 3][0] = (c[0] / c[3] + 1) * 0.5 * EYE_W;
+			s[i % 3][1] = (c[1] / c[3] + 1) * 0.5 * EYE_H;
+		}
+		if (i % 3 == 2 && tri_in)
+			area += fabs((s[1][0] - s[0][0]) * (s[2][1] - s[0][1]) - (s[2][0] - s[0][0]) * (s[1][1] - s[0][1])) /
+				2;
 	}
+	*px = area;
 	return m.n ? (double)in / m.n : 0;
 }
 
@@ -351,19 +368,22 @@ static void ui_frames(struct bench *b, const char *dev)
 	static uint64_t cpu_ns[2][UI_FRAMES], thread_ns[2][UI_FRAMES], gpu_ns[2][UI_FRAMES], ui_ns[UI_FRAMES];
 	uint64_t t[PARTS], th, un = 0;
 	uint64_t ui_tris = 0;
+	double ui_px = 0;
 	for (unsigned i = 0; i < warm + n; i++)
 		for (unsigned with = 0; with < 2; with++) {
 			frame_with(b, &to, with, t, &th, &un);
 			uint64_t g = gb_timer_read(b->vk, &timer);
 			if (i == 0 && with) { /* the panels are there and in view */
 				struct ui_mesh m = ui_world_mesh(b->ui);
-				double f = ui_in_view(b, m);
+				double f = ui_in_view(b, m, &ui_px);
 				struct gfx_draw_stats st;
 				gfx_draw_stats(b->d, &st);
 				ui_tris = st.ui_triangles;
 				printf("\npanels: %u vertices (%u triangles), %.0f %% of them in the left eye's view, "
-				       "%llu UI triangles drawn (both eyes)\n",
-				       m.n, m.n / 3, 100 * f, (unsigned long long)st.ui_triangles);
+				       "%llu UI triangles drawn (both eyes); their triangles cover %.0f pixels of the "
+				       "left eye (%.1f %% of it, overlaps counted each time)\n",
+				       m.n, m.n / 3, 100 * f, (unsigned long long)st.ui_triangles, ui_px,
+				       100 * ui_px / ((double)EYE_W * EYE_H));
 				if (f < UI_IN_VIEW || st.ui_triangles < 2ull * (m.n / 3) || m.n < 3) {
 					fprintf(stderr, "bench_gfx_frame: the panels are not drawn in view\n");
 					exit(1);
@@ -401,6 +421,8 @@ static void ui_frames(struct bench *b, const char *dev)
 	}
 	snprintf(name, sizeof(name), "gfx.frame.%s.ui_triangles", dev);
 	th_bench_figure(name, (double)ui_tris, "triangles");
+	snprintf(name, sizeof(name), "gfx.frame.%s.ui_pixels_left", dev);
+	th_bench_figure(name, ui_px, "px");
 	printf("frame with / without the panels, 2 x %u x %u, %llu triangles (median of %u of each, alternating):\n"
 	       "  CPU (wall)      %7.3f / %7.3f ms (ui_frame %.3f ms of it)\n"
 	       "  CPU (thread)    %7.3f / %7.3f ms\n"
