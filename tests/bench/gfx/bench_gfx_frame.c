@@ -94,8 +94,8 @@
 #define EYE_H 2208u
 #define UI_WARMUP 10u
 #define UI_FRAMES 100u /* of each kind */
-#define UI_WARMUP_CPU 2u
-#define UI_FRAMES_CPU 8u
+#define UI_WARMUP_CPU 1u
+#define UI_FRAMES_CPU 4u
 #define UI_IN_VIEW 0.9 /* at least this fraction of the panels' vertices in the left eye's view */
 static const float ui_grip[3] = { -0.2f, 1.3f, -0.4f }; /* the left grip: its panels in view */
 
