@@ -421,6 +421,38 @@ static void the_panels_keep_their_size_to_the_user_when_the_world_is_scaled(void
 	uf_free(t);
 }
 
+/* Whether two of the desktop's panels overlap: their backgrounds are the
+ * list's solid quads (the white texel) larger than 40 px each way (a
+ * button is 27 px high, a framed swatch 32 px). */
+static bool desktop_panels_overlap(const struct ui *u)
+{
+	struct ui_mesh m = ui_screen_mesh(u);
+	const struct ui_font *f = ui_font();
+	float r[UI_PANELS][4];
+	unsigned n = 0;
+	for (uint32_t i = 0; i + 6 <= m.n; i += 6) {
+		const struct ui_vertex *v = &m.v[i];
+		float w = v[2].pos[0] - v[0].pos[0], h = v[2].pos[1] - v[0].pos[1];
+		if (v[0].uv[0] != f->white_uv[0] || v[2].uv[0] != f->white_uv[0] || w <= 40 || h <= 40)
+			continue;
+		assert_true(n < UI_PANELS);
+		r[n][0] = v[0].pos[0];
+		r[n][1] = v[0].pos[1];
+		r[n][2] = v[2].pos[0];
+		r[n][3] = v[2].pos[1];
+		n++;
+	}
+	unsigned shown = 0;
+	for (int p = 0; p < UI_PANELS; p++)
+		shown += ui_visible(u, (enum ui_panel)p);
+	assert_int_equal(n, shown);
+	for (unsigned a = 0; a < n; a++)
+		for (unsigned b = a + 1; b < n; b++)
+			if (r[a][0] < r[b][2] && r[b][0] < r[a][2] && r[a][1] < r[b][3] && r[b][1] < r[a][3])
+				return true;
+	return false;
+}
+
 static void desktop_panels_line_the_window_edges(void **state)
 {
 	struct uf *t = uf_new(true, NULL);
@@ -453,6 +485,19 @@ static void desktop_panels_line_the_window_edges(void **state)
 	struct ui_mesh m = ui_screen_mesh(t->u);
 	for (uint32_t i = 0; i < m.n; i++)
 		assert_float_equal(m.v[i].pos[0], roundf(m.v[i].pos[0]), 1e-3);
+	/* docs/ui.md's widths at 720 px high: the panels apart from 550 px
+	 * wide, the overlay (when shown) clear of the history from 1140. */
+	t->f->in.desk.height = 720;
+	static const struct {
+		unsigned w;
+		bool overlay, overlap;
+	} widths[] = { { 550, false, false }, { 540, false, true }, { 1140, true, false }, { 1130, true, true } };
+	for (unsigned i = 0; i < sizeof widths / sizeof widths[0]; i++) {
+		t->f->in.desk.width = widths[i].w;
+		ui_set_visible(t->u, UI_PANEL_OVERLAY, widths[i].overlay);
+		uf_desk(t, 0, 0, false);
+		assert_int_equal(desktop_panels_overlap(t->u), widths[i].overlap);
+	}
 	uf_free(t);
 }
 
