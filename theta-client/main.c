@@ -352,14 +352,27 @@ static int choose_input(struct app *a, struct app_renderer *r, struct inp_source
 		if ((e = inp_desk_create(win, &desk)) < 0)
 			return e;
 		app_attach(a, desk, NULL, NULL);
+		ci.kind = CI_DESKTOP;
 		if ((e = edit_desk_create(&(struct edit_desk_config){ 0 }, &ci.desk)) < 0)
 			return e;
-		ci.kind = CI_DESKTOP;
 		if (!camera_given)
 			gfx_renderer_follow_head(r);
 	}
 	app_set_input_filter(a, input_filter, NULL);
 	return 0;
+}
+
+/* Before app_destroy, which destroys the renderer before the input (the
+ * OpenXR source must outlive the renderer): the desktop source's callbacks
+ * are on the renderer's window, which must outlive it (inp/inp_desk.h), so
+ * it goes first, replaced by a null source. Without the memory for one it
+ * goes after the window as before (GLFW is terminated by then, and its
+ * calls on the window return at once). */
+static void client_input_release_window(struct app *a)
+{
+	struct inp_source *none;
+	if (ci.kind == CI_DESKTOP && inp_null_create(&none) == 0)
+		app_attach(a, none, NULL, NULL);
 }
 
 static void client_input_destroy(void)
@@ -922,6 +935,7 @@ int main(int argc, char **argv)
 			       reject_reason_name(first_reject.reason), first_reject.detail);
 	}
 	print_input();
+	client_input_release_window(app);
 	app_destroy(&app); /* the renderer writes the screenshot here */
 	client_input_destroy();
 	app_scene_destroy(&scene);
@@ -939,6 +953,7 @@ int main(int argc, char **argv)
 	return r < 0 || link_refused || rejected || shot_missing ? 1 : 0;
 
 fail:
+	client_input_release_window(app);
 	app_destroy(&app); /* the renderer first: the OpenXR source must outlive it */
 	inp_destroy(&xr_input);
 	inp_destroy(&input);
