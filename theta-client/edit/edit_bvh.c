@@ -10,26 +10,7 @@
 
 #include "edit/edit_ray.h"
 #include "edit/edit_ray_int.h"
-
-static inline float dot3(const float a[3], const float b[3])
-{
-	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static inline void sub3(const float a[3], const float b[3], float o[3])
-{
-	o[0] = a[0] - b[0];
-	o[1] = a[1] - b[1];
-	o[2] = a[2] - b[2];
-}
-
-static inline void cross3(const float a[3], const float b[3], float o[3])
-{
-	float x = a[1] * b[2] - a[2] * b[1], y = a[2] * b[0] - a[0] * b[2], z = a[0] * b[1] - a[1] * b[0];
-	o[0] = x;
-	o[1] = y;
-	o[2] = z;
-}
+#include "edit/edit_vec.h"
 
 /* ---- the polygon test ------------------------------------------------------------ */
 
@@ -41,23 +22,23 @@ static inline void cross3(const float a[3], const float b[3], float o[3])
 static float tri_hit(const float a[3], const float b[3], const float c[3], const float o[3], const float d[3])
 {
 	float e1[3], e2[3], p[3], s[3], q[3];
-	sub3(b, a, e1);
-	sub3(c, a, e2);
-	cross3(d, e2, p);
-	float det = dot3(e1, p);
-	float lim = TRI_DEGENERATE * TRI_DEGENERATE * dot3(e1, e1) * dot3(e2, e2) * dot3(d, d);
+	edit_sub3(b, a, e1);
+	edit_sub3(c, a, e2);
+	edit_cross3(d, e2, p);
+	float det = edit_dot3(e1, p);
+	float lim = TRI_DEGENERATE * TRI_DEGENERATE * edit_dot3(e1, e1) * edit_dot3(e2, e2) * edit_dot3(d, d);
 	if (!(det * det > lim) || !isfinite(det))
 		return -1.0f;
 	float inv = 1.0f / det;
-	sub3(o, a, s);
-	float u = dot3(s, p) * inv;
+	edit_sub3(o, a, s);
+	float u = edit_dot3(s, p) * inv;
 	if (!(u >= 0.0f && u <= 1.0f))
 		return -1.0f;
-	cross3(s, e1, q);
-	float v = dot3(d, q) * inv;
+	edit_cross3(s, e1, q);
+	float v = edit_dot3(d, q) * inv;
 	if (!(v >= 0.0f && u + v <= 1.0f))
 		return -1.0f;
-	float t = dot3(e2, q) * inv;
+	float t = edit_dot3(e2, q) * inv;
 	return t >= 0.0f ? t : -1.0f;
 }
 

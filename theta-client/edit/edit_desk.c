@@ -8,6 +8,7 @@
 #include <GLFW/glfw3.h>
 
 #include "edit/edit_desk.h"
+#include "edit/edit_vec.h"
 #include "th_meshop.h"
 #include "th_schema.h"
 
@@ -77,8 +78,6 @@ const unsigned edit_desk_nkeys = sizeof edit_desk_keys / sizeof edit_desk_keys[0
 
 /* ---- small vector helpers ------------------------------------------------------------------------ */
 
-static float dot3(const float a[3], const float b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-
 static void axis_angle(const float axis[3], float angle, float q[4])
 {
 	float s = sinf(0.5f * angle);
@@ -90,7 +89,7 @@ static void axis_angle(const float axis[3], float angle, float q[4])
 
 static void normalize3(float v[3])
 {
-	float l = sqrtf(dot3(v, v));
+	float l = sqrtf(edit_dot3(v, v));
 	if (l > 0)
 		for (int k = 0; k < 3; k++)
 			v[k] /= l;
@@ -306,10 +305,10 @@ static void look_rotation(const float dir[3], const float cam_q[4], float q[4])
 	float from[3];
 	edit_quat_rotate(cam_q, mz, from);
 	/* The shortest turn from the camera's forward to dir, after the camera's rotation. */
-	float c = dot3(from, dir);
+	float c = edit_dot3(from, dir);
 	float axis[3] = { from[1] * dir[2] - from[2] * dir[1], from[2] * dir[0] - from[0] * dir[2],
 			  from[0] * dir[1] - from[1] * dir[0] };
-	float s = sqrtf(dot3(axis, axis));
+	float s = sqrtf(edit_dot3(axis, axis));
 	if (s < 1e-7f) {
 		memcpy(q, cam_q, 4 * sizeof *q);
 		return;
@@ -361,7 +360,7 @@ static void ray_tip(struct edit_desk *d, const float origin[3], const float dir[
 			float ab[3] = { b[0] - a[0], b[1] - a[1], b[2] - a[2] }, ap[3];
 			for (int k = 0; k < 3; k++)
 				ap[k] = h.point[k] - a[k];
-			float l2 = dot3(ab, ab), t = l2 > 0 ? clampf(dot3(ap, ab) / l2, 0, 1) : 0;
+			float l2 = edit_dot3(ab, ab), t = l2 > 0 ? clampf(edit_dot3(ap, ab) / l2, 0, 1) : 0;
 			for (int k = 0; k < 3; k++)
 				tip[k] = a[k] + t * ab[k];
 			return;
@@ -401,10 +400,10 @@ static void drag_plane(const struct edit_desk *d, const struct edit *ed, const s
 	if (f < 0 || th_mesh_face_normal(m, f, ln, c) < 0)
 		return;
 	edit_xf_normal_to_world(t, ln, n);
-	float along = dot3(plane_n, n), p[3];
+	float along = edit_dot3(plane_n, n), p[3];
 	for (int k = 0; k < 3; k++)
 		p[k] = plane_n[k] - along * n[k];
-	if (sqrtf(dot3(p, p)) < EDIT_DESK_NORMAL_VIEW)
+	if (sqrtf(edit_dot3(p, p)) < EDIT_DESK_NORMAL_VIEW)
 		return;
 	normalize3(p);
 	memcpy(plane_n, p, sizeof p);

@@ -7,37 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit/edit_vec.h"
+
 /* ---- vectors and the entity transform -------------------------------------------- */
-
-static inline float dot3(const float a[3], const float b[3])
-{
-	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static inline void sub3(const float a[3], const float b[3], float o[3])
-{
-	o[0] = a[0] - b[0];
-	o[1] = a[1] - b[1];
-	o[2] = a[2] - b[2];
-}
-
-static inline void cross3(const float a[3], const float b[3], float o[3])
-{
-	float x = a[1] * b[2] - a[2] * b[1], y = a[2] * b[0] - a[0] * b[2], z = a[0] * b[1] - a[1] * b[0];
-	o[0] = x;
-	o[1] = y;
-	o[2] = z;
-}
 
 /* v rotated by the unit quaternion q (x y z w); conj: by its inverse. */
 static void quat_rotate(const float q[4], bool conj, const float v[3], float o[3])
 {
 	float u[3] = { conj ? -q[0] : q[0], conj ? -q[1] : q[1], conj ? -q[2] : q[2] }, w = q[3];
 	float t[3], c[3];
-	cross3(u, v, t);
+	edit_cross3(u, v, t);
 	for (int k = 0; k < 3; k++)
 		t[k] *= 2.0f;
-	cross3(u, t, c);
+	edit_cross3(u, t, c);
 	for (int k = 0; k < 3; k++)
 		o[k] = v[k] + w * t[k] + c[k];
 }
@@ -91,7 +73,7 @@ void edit_xf_dir_to_local(const struct th_c_transform *t, const float w[3], floa
 void edit_xf_point_to_local(const struct th_c_transform *t, const float w[3], float l[3])
 {
 	float d[3];
-	sub3(w, t->position, d);
+	edit_sub3(w, t->position, d);
 	edit_xf_dir_to_local(t, d, l);
 }
 
@@ -99,7 +81,7 @@ void edit_xf_normal_to_world(const struct th_c_transform *t, const float l[3], f
 {
 	float s[3] = { l[0] * inv_or_zero(t->scale[0]), l[1] * inv_or_zero(t->scale[1]), l[2] * inv_or_zero(t->scale[2]) };
 	quat_rotate(t->rotation, false, s, w);
-	float n = sqrtf(dot3(w, w));
+	float n = sqrtf(edit_dot3(w, w));
 	if (n > 0)
 		for (int k = 0; k < 3; k++)
 			w[k] /= n;
@@ -111,16 +93,16 @@ void edit_xf_normal_to_world(const struct th_c_transform *t, const float l[3], f
 static float seg_dist2(const float p[3], const float a[3], const float b[3], float *t_out, float q[3])
 {
 	float ab[3], ap[3];
-	sub3(b, a, ab);
-	sub3(p, a, ap);
-	float l2 = dot3(ab, ab), t = l2 > 0 ? dot3(ap, ab) / l2 : 0.0f;
+	edit_sub3(b, a, ab);
+	edit_sub3(p, a, ap);
+	float l2 = edit_dot3(ab, ab), t = l2 > 0 ? edit_dot3(ap, ab) / l2 : 0.0f;
 	t = t < 0 ? 0 : t > 1 ? 1 : t;
 	float d[3];
 	for (int k = 0; k < 3; k++)
 		q[k] = a[k] + t * ab[k];
-	sub3(p, q, d);
+	edit_sub3(p, q, d);
 	*t_out = t;
-	return dot3(d, d);
+	return edit_dot3(d, d);
 }
 
 #define FACE_CORNERS TH_MESH_FACE_VERTS_MAX
@@ -152,22 +134,22 @@ static float poly_dist2(const float p[3], float w[FACE_CORNERS][3], unsigned n, 
 		for (int k = 0; k < 3; k++)
 			c[k] += a[k] / (float)n;
 	}
-	float len = sqrtf(dot3(nrm, nrm));
+	float len = sqrtf(edit_dot3(nrm, nrm));
 	if (len > 0) {
 		for (int k = 0; k < 3; k++)
 			nrm[k] /= len;
 		float cp[3];
-		sub3(p, c, cp);
-		float h = dot3(cp, nrm), pr[3];
+		edit_sub3(p, c, cp);
+		float h = edit_dot3(cp, nrm), pr[3];
 		for (int k = 0; k < 3; k++)
 			pr[k] = p[k] - h * nrm[k];
 		bool inside = true;
 		for (unsigned i = 0; i < n && inside; i++) {
 			float e[3], v[3], x[3];
-			sub3(w[(i + 1) % n], w[i], e);
-			sub3(pr, w[i], v);
-			cross3(e, v, x);
-			inside = dot3(x, nrm) >= 0;
+			edit_sub3(w[(i + 1) % n], w[i], e);
+			edit_sub3(pr, w[i], v);
+			edit_cross3(e, v, x);
+			inside = edit_dot3(x, nrm) >= 0;
 		}
 		if (inside) {
 			memcpy(q, pr, sizeof pr);
@@ -339,8 +321,8 @@ static int pick_vertices(const struct th_mesh *m, const struct th_c_transform *t
 			continue;
 		float w[3], d[3];
 		edit_xf_point_to_world(t, m->verts[v].pos, w);
-		sub3(tip, w, d);
-		if (nearer(&best, dot3(d, d), r2, m->verts[v].id, TH_SELECT_VERTEX, w, out))
+		edit_sub3(tip, w, d);
+		if (nearer(&best, edit_dot3(d, d), r2, m->verts[v].id, TH_SELECT_VERTEX, w, out))
 			out->a = m->verts[v].id;
 	}
 	return best.id != UINT64_MAX;

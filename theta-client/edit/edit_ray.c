@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "edit/edit_ray_int.h"
+#include "edit/edit_vec.h"
 
 #define RAY_TOLERANCE_DEFAULT 0.01f /* radians */
 #define RAY_TOLERANCE_MAX 1.5f      /* radians: below a right angle */
@@ -38,29 +39,9 @@ struct edit_rays {
 	uint64_t query;
 };
 
-static inline float dot3(const float a[3], const float b[3])
-{
-	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static inline void sub3(const float a[3], const float b[3], float o[3])
-{
-	o[0] = a[0] - b[0];
-	o[1] = a[1] - b[1];
-	o[2] = a[2] - b[2];
-}
-
-static inline void cross3(const float a[3], const float b[3], float o[3])
-{
-	float x = a[1] * b[2] - a[2] * b[1], y = a[2] * b[0] - a[0] * b[2], z = a[0] * b[1] - a[1] * b[0];
-	o[0] = x;
-	o[1] = y;
-	o[2] = z;
-}
-
 static inline float len3(const float a[3])
 {
-	return sqrtf(dot3(a, a));
+	return sqrtf(edit_dot3(a, a));
 }
 
 static bool finite3(const float a[3])
@@ -278,8 +259,8 @@ static int entity_cast(struct edit_rays *c, const struct th_mesh *m, const struc
 static float angle_unit(const float u[3], const float v[3])
 {
 	float x[3];
-	cross3(u, v, x);
-	return atan2f(len3(x), dot3(u, v));
+	edit_cross3(u, v, x);
+	return atan2f(len3(x), edit_dot3(u, v));
 }
 
 /* The angle between the unit ray direction d and the point p seen from o
@@ -288,7 +269,7 @@ static float angle_unit(const float u[3], const float v[3])
 static float angle_to(const float o[3], const float d[3], const float p[3])
 {
 	float w[3];
-	sub3(p, o, w);
+	edit_sub3(p, o, w);
 	float l = len3(w);
 	if (!(l > 0))
 		return (float)M_PI;
@@ -306,15 +287,15 @@ static float angle_to_segment(const float o[3], const float d[3], const float a[
 	float end = ea <= eb ? ea : eb;
 	*s = ea <= eb ? 0.0f : 1.0f;
 	float pa[3], pb[3], n[3], e[3];
-	sub3(a, o, pa);
-	sub3(b, o, pb);
-	cross3(pa, pb, n);
+	edit_sub3(a, o, pa);
+	edit_sub3(b, o, pb);
+	edit_cross3(pa, pb, n);
 	float nl = len3(n);
 	if (!(nl > 0))
 		return end; /* seen end-on, or through the origin */
 	for (int k = 0; k < 3; k++)
 		n[k] /= nl;
-	float dn = dot3(d, n), p[3];
+	float dn = edit_dot3(d, n), p[3];
 	for (int k = 0; k < 3; k++)
 		p[k] = d[k] - dn * n[k];
 	float pl = len3(p);
@@ -325,22 +306,22 @@ static float angle_to_segment(const float o[3], const float d[3], const float a[
 	/* The foot p of d on the arc's great circle: inside the arc when it
 	 * lies between pa and pb going round n. */
 	float x[3];
-	cross3(pa, p, x);
-	if (dot3(x, n) < 0)
+	edit_cross3(pa, p, x);
+	if (edit_dot3(x, n) < 0)
 		return end;
-	cross3(p, pb, x);
-	if (dot3(x, n) < 0)
+	edit_cross3(p, pb, x);
+	if (edit_dot3(x, n) < 0)
 		return end;
 	float in = asinf(fminf(1.0f, fabsf(dn)));
 	if (!(in < end))
 		return end;
 	/* Where the line a + s (b - a) meets direction p. */
-	sub3(pb, pa, e);
+	edit_sub3(pb, pa, e);
 	float y[3];
-	cross3(e, p, y);
-	float den = dot3(y, n);
-	cross3(pa, p, x);
-	float sv = den != 0.0f ? -dot3(x, n) / den : 0.0f;
+	edit_cross3(e, p, y);
+	float den = edit_dot3(y, n);
+	edit_cross3(pa, p, x);
+	float sv = den != 0.0f ? -edit_dot3(x, n) / den : 0.0f;
 	*s = sv < 0 ? 0 : sv > 1 ? 1 : sv;
 	return in;
 }
@@ -461,12 +442,12 @@ int edit_raycast(struct edit_rays *c, const struct th_scene *sc, const struct ed
 int edit_ray_plane(const struct edit_ray *r, const float p[3], const float n[3], float out[3])
 {
 	float nl = len3(n), dl = len3(r->dir);
-	float den = dot3(n, r->dir);
+	float den = edit_dot3(n, r->dir);
 	if (!(nl > 0) || !(dl > 0) || !finite3(r->origin) || !finite3(p) || !(fabsf(den) > RAY_PARALLEL_EPS * nl * dl))
 		return 0;
 	float w[3];
-	sub3(p, r->origin, w);
-	float s = dot3(n, w) / den;
+	edit_sub3(p, r->origin, w);
+	float s = edit_dot3(n, w) / den;
 	if (!(s >= 0) || !isfinite(s))
 		return 0;
 	for (int k = 0; k < 3; k++)
