@@ -264,38 +264,10 @@ static char *record(const struct xt *t)
 	return rec;
 }
 
-/* The value of key= on the first line starting with prefix; -1 if none. */
-static long long value(const char *rec, const char *prefix, const char *key)
-{
-	size_t len = strlen(prefix);
-	for (const char *p = rec; *p;) {
-		const char *nl = strchr(p, '\n');
-		if (strncmp(p, prefix, len) == 0) {
-			char k[64];
-			snprintf(k, sizeof k, " %s=", key);
-			const char *v = strstr(p, k);
-			if (v && (!nl || v < nl))
-				return strtoll(v + strlen(k), NULL, 10);
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return -1;
-}
-
-static void print_errors(const char *rec)
-{
-	for (const char *p = rec; (p = strstr(p, "error fn=")) != NULL; p++) {
-		const char *nl = strchr(p, '\n');
-		fprintf(stderr, "runtime: %.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
-	}
-}
-
 /* No call the runtime refused (those it did are printed). */
 static void assert_no_errors(const char *rec)
 {
-	print_errors(rec);
+	th_xrt_print_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "error "), 0);
 }
 
@@ -308,7 +280,7 @@ static void assert_clean_exit(const char *rec)
 	assert_int_equal(th_xrt_lines(rec, "end_session id=1"), 1);
 	assert_int_equal(th_xrt_lines(rec, "state id=1 to=EXITING"), 1);
 	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
-	assert_int_equal(value(rec, "destroy_session id=1", "errors"), 0);
+	assert_int_equal(th_xrt_value(rec, "destroy_session id=1", "errors"), 0);
 	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1);
 }
 
@@ -378,8 +350,8 @@ static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void
 	assert_int_equal(th_xrt_lines(rec, "space id=1 type=STAGE"), 1);
 	assert_int_equal(th_xrt_lines(rec, "begin_session id=1"), 1);
 	assert_int_equal(th_xrt_lines(rec, "request_exit"), 0); /* the runtime ended it, not the client */
-	assert_int_equal(value(rec, "destroy_session id=1", "ended"), XT_FRAMES);
-	assert_int_equal(value(rec, "destroy_session id=1", "discarded"), 0);
+	assert_int_equal(th_xrt_value(rec, "destroy_session id=1", "ended"), XT_FRAMES);
+	assert_int_equal(th_xrt_value(rec, "destroy_session id=1", "discarded"), 0);
 	char want[64];
 	snprintf(want, sizeof want, "end frame=%u layers=1", XT_FRAMES);
 	assert_int_equal(th_xrt_lines(rec, want), 1);
@@ -391,8 +363,8 @@ static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void
 		char wait[48], end[48];
 		snprintf(wait, sizeof wait, "wait frame=%u ", i + 1);
 		snprintf(end, sizeof end, "end frame=%u ", i + 1);
-		assert_int_equal(value(rec, wait, "display_ns"), (long long)t->display_ns[i]);
-		assert_int_equal(value(rec, end, "display_ns"), (long long)t->display_ns[i]);
+		assert_int_equal(th_xrt_value(rec, wait, "display_ns"), (long long)t->display_ns[i]);
+		assert_int_equal(th_xrt_value(rec, end, "display_ns"), (long long)t->display_ns[i]);
 	}
 	free(rec);
 
@@ -506,7 +478,7 @@ static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
 	assert_int_equal(th_xrt_lines(rec, "state id=2 to=FOCUSED"), 1);
 	assert_int_equal(th_xrt_lines(rec, "end_session id=2"), 1);
 	assert_int_equal(th_xrt_lines(rec, "state id=2 to=EXITING"), 1);
-	assert_int_equal(value(rec, "destroy_session id=2", "errors"), 0);
+	assert_int_equal(th_xrt_value(rec, "destroy_session id=2", "errors"), 0);
 	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1);
 	free(rec);
 	scene_down(t);

@@ -32,3 +32,30 @@ unsigned th_xrt_lines(const char *rec, const char *prefix)
 	}
 	return n;
 }
+
+long long th_xrt_value(const char *rec, const char *prefix, const char *key)
+{
+	size_t len = strlen(prefix);
+	char k[64];
+	snprintf(k, sizeof k, " %s=", key);
+	for (const char *p = rec; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (strncmp(p, prefix, len) == 0) {
+			const char *v = strstr(p, k);
+			if (v && (!nl || v < nl))
+				return strtoll(v + strlen(k), NULL, 10);
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return -1;
+}
+
+void th_xrt_print_errors(const char *rec)
+{
+	for (const char *p = rec; (p = strstr(p, "error fn=")) != NULL; p++) {
+		const char *nl = strchr(p, '\n');
+		fprintf(stderr, "runtime: %.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
+	}
+}

@@ -9,3 +9,9 @@
 int th_xrt_path(const char *name, char *out, size_t len);
 /* How many lines of a runtime record start with prefix. */
 unsigned th_xrt_lines(const char *rec, const char *prefix);
+/* The number after " key=" on the first line of rec starting with prefix;
+ * -1 when no such line has that key. */
+long long th_xrt_value(const char *rec, const char *prefix, const char *key);
+/* Each "error fn=..." line of rec to stderr as "runtime: LINE" (what a
+ * failing test shows of the calls the runtime refused). */
+void th_xrt_print_errors(const char *rec);

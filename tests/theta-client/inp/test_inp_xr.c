@@ -189,33 +189,10 @@ static char *record(const struct xi *t)
 	return rec;
 }
 
-/* The value of key= on the first line starting with prefix; -1 if none. */
-static long long value(const char *rec, const char *prefix, const char *key)
-{
-	size_t len = strlen(prefix);
-	for (const char *p = rec; *p;) {
-		const char *nl = strchr(p, '\n');
-		if (strncmp(p, prefix, len) == 0) {
-			char k[64];
-			snprintf(k, sizeof k, " %s=", key);
-			const char *v = strstr(p, k);
-			if (v && (!nl || v < nl))
-				return strtoll(v + strlen(k), NULL, 10);
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return -1;
-}
-
 /* No call the runtime refused or lacked (those it did are printed). */
 static void assert_no_errors(const char *rec)
 {
-	for (const char *p = rec; (p = strstr(p, "error fn=")) != NULL; p++) {
-		const char *nl = strchr(p, '\n');
-		fprintf(stderr, "runtime: %.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
-	}
+	th_xrt_print_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "error "), 0);
 	assert_int_equal(th_xrt_lines(rec, "unsupported "), 0);
 }
@@ -365,12 +342,12 @@ static void each_profile_binds_and_its_controls_arrive(void **state)
 		snprintf(line, sizeof line, "haptic id=1 hand=right amplitude=%.3f duration_ns=%llu ",
 			 INP_PULSE_SELECT_AMPLITUDE, (unsigned long long)INP_PULSE_SELECT_NS);
 		assert_int_equal(th_xrt_lines(rec, line), 1);
-		assert_int_equal(value(rec, line, "frame"), 4);
+		assert_int_equal(th_xrt_value(rec, line, "frame"), 4);
 		assert_int_equal(th_xrt_lines(rec, "haptic id=1 hand=left amplitude=1.000 duration_ns=-1 "), 1);
 		assert_int_equal(th_xrt_lines(rec, "haptic "), 2);
 		/* Synced every focused frame, once each; none after the runtime
 		 * began to end the session. */
-		assert_int_equal(value(rec, "syncs id=1", "count"), (long long)st.syncs);
+		assert_int_equal(th_xrt_value(rec, "syncs id=1", "count"), (long long)st.syncs);
 		assert_true(st.syncs >= ALL_RELEASE_FRAME - 1 && st.syncs < frames);
 		assert_int_equal(st.syncs + st.unfocused, frames);
 		assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
