@@ -33,6 +33,7 @@
 #include "th_golden.h"
 #include "th_harness.h"
 #include "th_meshop.h"
+#include "th_stderr.h"
 #include "th_xrt.h"
 
 #define XT_FRAMES 90u          /* frames the runtime lets run before it ends the session */
@@ -517,47 +518,9 @@ static void theta_client_renders_in_the_headset_until_the_runtime_ends_the_sessi
 	free(right);
 }
 
-/* fd 2 into the file `path` while f runs; what was written comes back in out. */
-static int with_stderr(const char *path, int (*f)(struct gfx_backend **), struct gfx_backend **b, char *out,
-		       size_t len)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	int saved = dup(2);
-	assert_true(saved >= 0);
-	assert_true(dup2(fd, 2) >= 0);
-	int r = f(b);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	ssize_t n = pread(fd, out, len - 1, 0);
-	out[n > 0 ? n : 0] = 0;
-	close(fd);
-	unlink(path);
-	return r;
-}
-
-static int create_xr(struct gfx_backend **b)
+static int create_xr(void *b)
 {
 	return gfx_xr_create(&(struct gfx_xr_config){ .app_name = "theta-client" }, b);
-}
-
-static unsigned count_lines(const char *s, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *p = s; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		char line[1024];
-		snprintf(line, sizeof line, "%.*s", (int)(l < sizeof line ? l : sizeof line - 1), p);
-		if (!needle || strstr(line, needle))
-			n++;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return n;
 }
 
 static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **state)
@@ -569,20 +532,20 @@ static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **
 	struct gfx_backend *b = NULL;
 	char err[4096], errpath[PATH_MAX + 16];
 	snprintf(errpath, sizeof errpath, "%s/stderr", t->dir);
-	assert_int_equal(with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
+	assert_int_equal(th_with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
 	assert_null(b);
 	fprintf(stderr, "said: %s", err);
-	assert_int_equal(count_lines(err, NULL), 1); /* the loader's own lines too */
-	assert_int_equal(count_lines(err, "OpenXR: no runtime answered (xrCreateInstance: XR_ERROR_"), 1);
+	assert_int_equal(th_count_lines(err, NULL), 1); /* the loader's own lines too */
+	assert_int_equal(th_count_lines(err, "OpenXR: no runtime answered (xrCreateInstance: XR_ERROR_"), 1);
 
 	/* A runtime without a headset: the same, in its own words. */
 	runtime_env(t);
 	setenv("XRT_NO_HMD", "1", 1);
-	assert_int_equal(with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
+	assert_int_equal(th_with_stderr(errpath, create_xr, &b, err, sizeof err), -ENXIO);
 	assert_null(b);
 	fprintf(stderr, "said: %s", err);
-	assert_int_equal(count_lines(err, NULL), 1);
-	assert_int_equal(count_lines(err, "no headset is connected"), 1);
+	assert_int_equal(th_count_lines(err, NULL), 1);
+	assert_int_equal(th_count_lines(err, "no headset is connected"), 1);
 	char *rec = record(t);
 	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1); /* nothing left behind */
 	free(rec);

@@ -31,6 +31,7 @@
 #include "inp/inp_xr.h"
 #include "th_harness.h"
 #include "th_schema.h"
+#include "th_stderr.h"
 #include "th_xrt.h"
 
 #define XI_PERIOD_NS 11111111ull /* the runtime's 90 Hz */
@@ -659,44 +660,9 @@ static void a_runtimes_garbage_never_reaches_the_state(void **state)
 
 /* ---- refusals ------------------------------------------------------------------------ */
 
-/* fd 2 into t->err while f runs; what was written comes back in out. */
-static int with_stderr(struct xi *t, int (*f)(struct xi *), char *out, size_t len)
+static int create_backend(void *arg)
 {
-	int fd = open(t->err, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	int saved = dup(2);
-	assert_true(saved >= 0);
-	assert_true(dup2(fd, 2) >= 0);
-	int r = f(t);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	ssize_t n = pread(fd, out, len - 1, 0);
-	out[n > 0 ? n : 0] = 0;
-	close(fd);
-	return r;
-}
-
-static unsigned count_lines(const char *s, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *p = s; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		char line[1024];
-		snprintf(line, sizeof line, "%.*s", (int)(l < sizeof line ? l : sizeof line - 1), p);
-		if (!needle || strstr(line, needle))
-			n++;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return n;
-}
-
-static int create_backend(struct xi *t)
-{
+	struct xi *t = arg;
 	return gfx_xr_create(&(struct gfx_xr_config){ .app_name = "theta-client", .input = t->src }, &t->b);
 }
 
@@ -707,11 +673,11 @@ static void a_refused_profile_is_said_in_one_line_and_the_others_bind(void **sta
 	setenv("XRT_PROFILE", "valve/index_controller", 1);
 	assert_int_equal(inp_xr_create(&t->src), 0);
 	char err[4096];
-	assert_int_equal(with_stderr(t, create_backend, err, sizeof err), 0);
+	assert_int_equal(th_with_stderr(t->err, create_backend, t, err, sizeof err), 0);
 	fprintf(stderr, "said: %s", err);
-	assert_int_equal(count_lines(err, NULL), 2); /* the refusal and the backend's "OpenXR: RUNTIME, eyes ..." */
-	assert_int_equal(count_lines(err, "OpenXR: Theta test runtime (xrt), eyes "), 1);
-	assert_int_equal(count_lines(err, "OpenXR input: the runtime refused the bindings for "
+	assert_int_equal(th_count_lines(err, NULL), 2); /* the refusal and the backend's "OpenXR: RUNTIME, eyes ..." */
+	assert_int_equal(th_count_lines(err, "OpenXR: Theta test runtime (xrt), eyes "), 1);
+	assert_int_equal(th_count_lines(err, "OpenXR input: the runtime refused the bindings for "
 					  "/interaction_profiles/valve/index_controller (xrSuggestInteractionProfileBindings: "
 					  "XR_ERROR_PATH_UNSUPPORTED): those controllers will not work"),
 			 1);
@@ -736,8 +702,9 @@ static void a_refused_profile_is_said_in_one_line_and_the_others_bind(void **sta
 /* XRT_GARBAGE with a profile switch after it: the runtime names the new
  * profile with no OpenXR path. It reads as none (the log, the daemon and
  * thetactl never see it), said in one line. */
-static int run_12(struct xi *t)
+static int run_12(void *arg)
 {
+	struct xi *t = arg;
 	run(t, 12);
 	return t->end;
 }
@@ -750,10 +717,10 @@ static void a_profile_with_a_malformed_path_reads_as_none(void **state)
 	setenv("XRT_PROFILE_SWITCH", "5:valve/index_controller", 1);
 	up(t);
 	char err[4096];
-	assert_int_equal(with_stderr(t, run_12, err, sizeof err), 0);
+	assert_int_equal(th_with_stderr(t->err, run_12, t, err, sizeof err), 0);
 	fprintf(stderr, "said: %s", err);
-	assert_int_equal(count_lines(err, NULL), 1);
-	assert_int_equal(count_lines(err, "OpenXR input: the runtime names the left hand's interaction profile with a "
+	assert_int_equal(th_count_lines(err, NULL), 1);
+	assert_int_equal(th_count_lines(err, "OpenXR input: the runtime names the left hand's interaction profile with a "
 					  "path of 46 bytes that is no OpenXR path of at most 95 characters: read as none"),
 			 1);
 	assert_string_equal(t->at[4].profile[INP_RIGHT], "/interaction_profiles/oculus/touch_controller");
@@ -770,8 +737,9 @@ static void a_profile_with_a_malformed_path_reads_as_none(void **state)
 	free(rec);
 }
 
-static int run_14(struct xi *t)
+static int run_14(void *arg)
 {
+	struct xi *t = arg;
 	run(t, 14);
 	return t->end;
 }
@@ -786,11 +754,11 @@ static void calls_failing_every_frame_are_said_once_each(void **state)
 	setenv("XRT_FAIL_INPUT", "4", 1);
 	up(t);
 	char err[8192];
-	assert_int_equal(with_stderr(t, run_14, err, sizeof err), 0);
+	assert_int_equal(th_with_stderr(t->err, run_14, t, err, sizeof err), 0);
 	fprintf(stderr, "said: %s", err);
-	assert_int_equal(count_lines(err, "OpenXR input: xrSyncActions: XR_ERROR_RUNTIME_FAILURE"), 1);
-	assert_int_equal(count_lines(err, "OpenXR input: xrLocateSpace: XR_ERROR_RUNTIME_FAILURE"), 1);
-	assert_int_equal(count_lines(err, NULL), 2);
+	assert_int_equal(th_count_lines(err, "OpenXR input: xrSyncActions: XR_ERROR_RUNTIME_FAILURE"), 1);
+	assert_int_equal(th_count_lines(err, "OpenXR input: xrLocateSpace: XR_ERROR_RUNTIME_FAILURE"), 1);
+	assert_int_equal(th_count_lines(err, NULL), 2);
 	assert_int_equal(t->at[4].hand[INP_RIGHT].buttons, TH_BUTTON_A);
 	assert_true(t->at[4].hand[INP_RIGHT].pose.valid);
 	assert_int_equal(t->at[5].hand[INP_RIGHT].released, TH_BUTTON_A);
@@ -810,8 +778,9 @@ static void calls_failing_every_frame_are_said_once_each(void **state)
 	free(rec);
 }
 
-static int create_null_input(struct xi *t)
+static int create_null_input(void *arg)
 {
+	struct xi *t = arg;
 	struct inp_source *null = NULL;
 	assert_int_equal(inp_null_create(&null), 0);
 	assert_false(inp_xr_is(null));
@@ -824,10 +793,10 @@ static void an_input_that_is_not_openxr_is_refused_in_one_line(void **state)
 {
 	struct xi *t = *state;
 	char err[4096];
-	assert_int_equal(with_stderr(t, create_null_input, err, sizeof err), -EINVAL);
+	assert_int_equal(th_with_stderr(t->err, create_null_input, t, err, sizeof err), -EINVAL);
 	assert_null(t->b);
-	assert_int_equal(count_lines(err, NULL), 1);
-	assert_int_equal(count_lines(err, "the input handed to the backend (null) is not an OpenXR source"), 1);
+	assert_int_equal(th_count_lines(err, NULL), 1);
+	assert_int_equal(th_count_lines(err, "the input handed to the backend (null) is not an OpenXR source"), 1);
 }
 
 /* ---- docs/input.md ---------------------------------------------------------------------- */
