@@ -257,3 +257,40 @@ void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned ap
 		mf_p_local(p, apex);
 	}
 }
+
+struct top_key {
+	float d;
+	uint32_t slot;
+	float c[3];
+};
+
+static int top_key_cmp(const void *a, const void *b)
+{
+	const struct top_key *x = a, *y = b;
+	if (x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+unsigned mf_top_faces(const struct th_mesh *m, unsigned n, uint64_t *ids, float (*centres)[3])
+{
+	struct top_key *key = malloc((m->nfaces ? m->nfaces : 1) * sizeof *key);
+	if (!key)
+		return 0;
+	unsigned k = 0;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		float nrm[3], c[3];
+		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, nrm, c) < 0 || nrm[1] < MF_TOP_NORMAL_Y)
+			continue;
+		key[k++] = (struct top_key){ .d = c[0] * c[0] + c[2] * c[2], .slot = f, .c = { c[0], c[1], c[2] } };
+	}
+	qsort(key, k, sizeof key[0], top_key_cmp);
+	unsigned got = k < n ? k : n;
+	for (unsigned i = 0; i < got; i++) {
+		ids[i] = m->faces[key[i].slot].id;
+		if (centres)
+			memcpy(centres[i], key[i].c, sizeof key[i].c);
+	}
+	free(key);
+	return got;
+}

@@ -95,3 +95,13 @@ void mf_teardown(struct th_mesh *m, struct th_journal *j, struct mf_patch *p);
 /* Four triangles (ids first_id.., material 1) from each edge of cube face
  * mf_cube_faces[side] to the apex, a vertex named by local reference. */
 void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned apex);
+
+/* ---- the top of a mesh (the ray and tool tests and benchmarks) ---- */
+
+#define MF_TOP_NORMAL_Y 0.99f /* a face whose unit normal's y is at least this faces +y */
+
+/* The ids of at most n live faces of m facing +y whose centres are nearest
+ * the y axis (x^2 + z^2), nearest first, ties by slot; their count (0 when
+ * m has none, or out of memory). centres (may be NULL) gets each one's
+ * centre. Fails no test (benchmarks use it too). */
+unsigned mf_top_faces(const struct th_mesh *m, unsigned n, uint64_t *ids, float (*centres)[3]);

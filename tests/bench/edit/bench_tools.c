@@ -28,6 +28,7 @@
 #include "edit/edit_preview.h"
 #include "th_bench.h"
 #include "th_mesh.h"
+#include "th_meshfix.h"
 #include "th_meshop.h"
 #include "th_time.h"
 
@@ -49,45 +50,6 @@ static double median_us(uint64_t *ns, unsigned n)
 	return (double)ns[n / 2] / 1e3;
 }
 
-/* The id of the face of m facing +y whose centre is nearest the top's centre. */
-static uint64_t top_face(const struct th_mesh *m, float centre[3])
-{
-	uint64_t best = 0;
-	float bd = 1e9f;
-	for (uint32_t f = 0; f < m->nfaces; f++) {
-		float n[3], c[3];
-		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, n, c) < 0 || n[1] < 0.99f)
-			continue;
-		float d = c[0] * c[0] + c[2] * c[2];
-		if (d < bd) {
-			bd = d;
-			best = m->faces[f].id;
-			memcpy(centre, c, sizeof c);
-		}
-	}
-	return best;
-}
-
-/* The n faces of m facing +y whose centres are nearest the top's centre. */
-static unsigned top_faces(const struct th_mesh *m, uint64_t *out, unsigned n)
-{
-	static uint64_t key[1u << 16];
-	unsigned k = 0;
-	for (uint32_t f = 0; f < m->nfaces && k < sizeof key / sizeof key[0]; f++) {
-		float nrm[3], c[3];
-		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, nrm, c) < 0 || nrm[1] < 0.99f)
-			continue;
-		/* distance (mm^2, 32 bits) above the slot: sorts by distance, then slot */
-		uint64_t d = (uint64_t)((c[0] * c[0] + c[2] * c[2]) * 1e6f);
-		key[k++] = d << 32 | f;
-	}
-	qsort(key, k, sizeof key[0], th_bench_cmp_u64);
-	unsigned got = k < n ? k : n;
-	for (unsigned i = 0; i < got; i++)
-		out[i] = m->faces[(uint32_t)key[i]].id;
-	return got;
-}
-
 int main(void)
 {
 	struct th_prim pp;
@@ -106,11 +68,11 @@ int main(void)
 	th_mesh_stats(&m, &st);
 	fprintf(stderr, "bench_tools: a cube of %u faces, %u vertices\n", st.faces, st.vertices);
 	struct th_c_transform xf = { .position = { 0, 1, 0 }, .rotation = { 0, 0, 0, 1 }, .scale = { 1, 1, 1 } };
-	float c[3];
-	uint64_t face = top_face(&m, c);
-	if (!face)
+	float c[1][3];
+	uint64_t face = 0;
+	if (!mf_top_faces(&m, 1, &face, c))
 		die("finding the top face", -ENOENT, NULL);
-	float tip[3] = { c[0], c[1] + 1.01f, c[2] };
+	float tip[3] = { c[0][0], c[0][1] + 1.01f, c[0][2] };
 	static uint64_t ns[BENCH_FRAMES];
 
 	for (unsigned i = 0; i < BENCH_FRAMES; i++) {
@@ -175,7 +137,7 @@ int main(void)
 	th_bench_figure("edit.move_frame_10k_us", median_us(ns, BENCH_FRAMES), "us");
 
 	static uint64_t sel[SEL_FACES], sel_verts[SEL_FACES * 4];
-	unsigned nsel = top_faces(&m, sel, SEL_FACES);
+	unsigned nsel = mf_top_faces(&m, SEL_FACES, sel, NULL);
 	int nsv = th_op_vertices_of(&m, sel, nsel, NULL, NULL, 0, sel_verts, SEL_FACES * 4);
 	if (nsel != SEL_FACES || nsv <= 0)
 		die("selecting the top faces", nsv, NULL);

@@ -43,6 +43,7 @@
 #include "th_scenelog.h"
 #include "th_journal.h"
 #include "th_mesh.h"
+#include "th_meshfix.h"
 #include "th_meshop.h"
 #include "th_time.h"
 
@@ -164,25 +165,6 @@ static double brute_rate(const struct edit_bvh *b, const struct th_mesh *m, cons
 			die("the tree's answer differs from the brute force's", -EPROTO, NULL);
 	}
 	return BRUTE_RAYS / ((double)ns / 1e9);
-}
-
-/* The EDIT_FACES faces facing +y nearest the top's centre; their count. */
-static unsigned top_faces(const struct th_mesh *m, uint64_t *out)
-{
-	static uint64_t key[1u << 17];
-	unsigned k = 0;
-	for (uint32_t f = 0; f < m->nfaces && k < sizeof key / sizeof key[0]; f++) {
-		float n[3], c[3];
-		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, n, c) < 0 || n[1] < 0.99f)
-			continue;
-		uint64_t d = (uint64_t)((c[0] * c[0] + c[2] * c[2]) * 1e8f);
-		key[k++] = d << 32 | f;
-	}
-	qsort(key, k, sizeof key[0], th_bench_cmp_u64);
-	unsigned got = k < EDIT_FACES ? k : EDIT_FACES;
-	for (unsigned i = 0; i < got; i++)
-		out[i] = m->faces[(uint32_t)key[i]].id;
-	return got;
 }
 
 /* ---- a scene ---------------------------------------------------------------------- */
@@ -383,7 +365,7 @@ int main(void)
 
 	/* Refits: the top's 1024 faces up, then down, ... */
 	static uint64_t sel[EDIT_FACES], verts[EDIT_FACES * 4];
-	unsigned ns_sel = top_faces(&m, sel);
+	unsigned ns_sel = mf_top_faces(&m, EDIT_FACES, sel, NULL);
 	int nv = th_op_vertices_of(&m, sel, ns_sel, NULL, NULL, 0, verts, EDIT_FACES * 4);
 	if (ns_sel != EDIT_FACES || nv <= 0)
 		die("selecting the top faces", nv, NULL);

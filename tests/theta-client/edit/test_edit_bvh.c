@@ -212,19 +212,9 @@ static void cut_cube(struct th_mesh *m, unsigned cuts)
 /* The face of m facing +y nearest the top's centre. */
 static uint64_t top_face(const struct th_mesh *m)
 {
-	uint64_t best = 0;
-	float bd = INFINITY;
-	for (uint32_t f = 0; f < m->nfaces; f++) {
-		float n[3], c[3];
-		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, n, c) < 0 || n[1] < 0.99f)
-			continue;
-		float d = c[0] * c[0] + c[2] * c[2];
-		if (d < bd) {
-			bd = d;
-			best = m->faces[f].id;
-		}
-	}
-	return best;
+	uint64_t id = 0;
+	mf_top_faces(m, 1, &id, NULL);
+	return id;
 }
 
 static void a_refit_follows_moved_faces(void **state)
