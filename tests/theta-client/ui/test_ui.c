@@ -111,6 +111,17 @@ static void uf_frame(struct uf *t, const float tip[3], float trig, uint32_t left
 	f->in.hand[INP_LEFT].pressed = 0;
 }
 
+/* A trigger click (press, release) at `at`, the grip held through it when
+ * add (the editor's "add to the selection"). */
+static void uf_tap(struct uf *t, const float at[3], bool add)
+{
+	struct inp_controller *r = &t->f->in.hand[INP_RIGHT];
+	r->grip = add ? 1.0f : 0.0f;
+	uf_frame(t, at, 1, 0);
+	uf_frame(t, at, 0, 0);
+	r->grip = 0;
+}
+
 /* The desktop: the cursor at (x, y), the left button held or not. */
 static void uf_desk(struct uf *t, float x, float y, bool left)
 {
@@ -415,8 +426,7 @@ static void the_panels_keep_their_size_to_the_user_when_the_world_is_scaled(void
 	assert_float_equal(undo[1][2], head_at[2] - 1.4f, 1e-5);
 	/* And the ray still presses them there. */
 	uf_aim(t, mv[1]);
-	uf_frame(t, ef_nowhere, 1, 0);
-	uf_frame(t, ef_nowhere, 0, 0);
+	uf_tap(t, ef_nowhere, false);
 	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_MOVE);
 	uf_free(t);
 }
@@ -607,8 +617,7 @@ static void a_colour_swatch_picks_paint_with_that_colour(void **state)
 	uf_aim(t, (const float[3]){ 2, 1, -3 });
 	ef_deliver(t->f);
 	unsigned n = t->f->n;
-	uf_frame(t, ef_top, 1, 0);
-	uf_frame(t, ef_top, 0, 0);
+	uf_tap(t, ef_top, false);
 	assert_true(t->f->n > n);
 	ef_deliver(t->f);
 	const struct th_mesh *m = ef_mesh_of(t->f, e);
@@ -739,8 +748,7 @@ static void the_inspector_names_entity_counts_and_the_faces_author(void **state)
 	/* A face of the other user's cube. */
 	ef_tool_option(f, EDIT_TOOL_SELECT, 1, "face");
 	uf_aim(t, (const float[3]){ 2, 1, -3 });
-	uf_frame(t, ef_top, 1, 0);
-	uf_frame(t, ef_top, 0, 0);
+	uf_tap(t, ef_top, false);
 	ef_deliver(f);
 	uf_frame(t, ef_nowhere, 0, 0);
 	char line[64];
@@ -761,34 +769,25 @@ static void the_inspector_names_entity_counts_and_the_faces_author(void **state)
 	ef_deliver(f);
 	ef_tool_option(f, EDIT_TOOL_SELECT, 1, "face");
 	const float new_top[3] = { 0, 1.16f, -0.5f };
-	uf_frame(t, new_top, 1, 0);
-	uf_frame(t, new_top, 0, 0);
+	uf_tap(t, new_top, false);
 	ef_deliver(f);
 	uf_frame(t, ef_nowhere, 0, 0);
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "10 faces, 20 edges, 12 vertices"));
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "author you (lamport"));
 	/* Two faces: the count says so. */
-	f->in.hand[INP_RIGHT].grip = 1;
-	uf_frame(t, ef_front, 1, 0);
-	uf_frame(t, ef_front, 0, 0);
-	f->in.hand[INP_RIGHT].grip = 0;
+	uf_tap(t, ef_front, true);
 	uf_frame(t, ef_nowhere, 0, 0);
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "2 faces selected"));
 	/* Vertices: the plural is the word's. */
 	ef_tool_option(f, EDIT_TOOL_SELECT, 3, "vertex");
 	const float corner[3] = { 0.1f, 0.9f, -0.4f }, corner2[3] = { -0.1f, 0.9f, -0.4f };
-	uf_frame(t, corner, 1, 0);
-	uf_frame(t, corner, 0, 0);
-	f->in.hand[INP_RIGHT].grip = 1;
-	uf_frame(t, corner2, 1, 0);
-	uf_frame(t, corner2, 0, 0);
-	f->in.hand[INP_RIGHT].grip = 0;
+	uf_tap(t, corner, false);
+	uf_tap(t, corner2, true);
 	uf_frame(t, ef_nowhere, 0, 0);
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "2 vertices selected"));
 	/* The whole object. */
 	ef_tool_option(f, EDIT_TOOL_SELECT, 0, "object");
-	uf_frame(t, ef_top, 1, 0);
-	uf_frame(t, ef_top, 0, 0);
+	uf_tap(t, ef_top, false);
 	uf_frame(t, ef_nowhere, 0, 0);
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "whole object"));
 	assert_true(has(t->u, UI_PANEL_INSPECTOR, "select a face to see its author"));
