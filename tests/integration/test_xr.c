@@ -64,12 +64,9 @@ struct xt {
 
 static void runtime_env(const struct xt *t)
 {
-	char json[PATH_MAX];
-	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0); /* make test builds the runtime first */
-	setenv("XR_RUNTIME_JSON", json, 1);
-	setenv("XRT_RECORD", t->record, 1);
+	/* make test builds the runtime first; unpaced: the same images on every run, no sleeping */
+	assert_int_equal(th_xrt_env(t->record), 0);
 	setenv("XRT_CAPTURE_DIR", t->captures, 1);
-	setenv("XRT_UNPACED", "1", 1); /* the same images on every run, no sleeping */
 	char v[64];
 	snprintf(v, sizeof v, "%ux%u", XT_EYE_W, XT_EYE_H);
 	setenv("XRT_VIEW_SIZE", v, 1);
@@ -81,10 +78,6 @@ static void runtime_env(const struct xt *t)
 	setenv("XRT_EXIT_AFTER", v, 1);
 	snprintf(v, sizeof v, "1,%u", XT_FRAMES);
 	setenv("XRT_CAPTURE_FRAMES", v, 1);
-	unsetenv("XRT_LOSS_AT");
-	unsetenv("XRT_NO_STAGE");
-	unsetenv("XRT_NO_HMD");
-	unsetenv("XR_LOADER_DEBUG");
 }
 
 static int setup(void **state)

@@ -18,6 +18,30 @@ int th_xrt_path(const char *name, char *out, size_t len)
 	return 0;
 }
 
+/* What the runtime reads (tests/xrt/xrt_config.c, docs/xr-test-runtime.md)
+ * and the loader's debug switch: a test starts from none of them. */
+static const char *const th_xrt_vars[] = {
+	"XRT_VIEW_SIZE",      "XRT_IPD",        "XRT_FOV",         "XRT_HEAD_POS",       "XRT_HEAD_YAW",
+	"XRT_HEAD_VEL",       "XRT_HEAD_YAW_RATE", "XRT_UNPACED",  "XRT_EXIT_AFTER",     "XRT_LOSS_AT",
+	"XRT_NO_STAGE",       "XRT_NO_HMD",     "XRT_CAPTURE_DIR", "XRT_CAPTURE_FRAMES", "XRT_RECORD",
+	"XRT_VK_DEVICE",      "XRT_PROFILE",    "XRT_PROFILE_SWITCH", "XRT_INPUT",       "XRT_UNFOCUSED",
+	"XRT_REJECT_PROFILE", "XRT_GARBAGE",    "XRT_FAIL_INPUT",  "XR_LOADER_DEBUG",
+};
+
+int th_xrt_env(const char *record)
+{
+	for (size_t i = 0; i < sizeof th_xrt_vars / sizeof th_xrt_vars[0]; i++)
+		unsetenv(th_xrt_vars[i]);
+	char json[PATH_MAX];
+	int e = th_xrt_path("theta_xrt.json", json, sizeof json);
+	if (e)
+		return e;
+	setenv("XR_RUNTIME_JSON", json, 1);
+	setenv("XRT_RECORD", record, 1);
+	setenv("XRT_UNPACED", "1", 1);
+	return 0;
+}
+
 unsigned th_xrt_lines(const char *rec, const char *prefix)
 {
 	unsigned n = 0;

@@ -7,6 +7,12 @@
  * THETA_BUILD is unset or empty) into out: 0, or -errno when it is not
  * there (make and make test build it). */
 int th_xrt_path(const char *name, char *out, size_t len);
+/* This process's environment readied for a runtime of its own: every
+ * XRT_* variable the runtime reads and XR_LOADER_DEBUG unset, then
+ * XR_RUNTIME_JSON naming the built theta_xrt.json, XRT_RECORD=record and
+ * XRT_UNPACED=1 (frames as fast as the test asks). 0, or -errno when
+ * the runtime is not built (th_xrt_path). */
+int th_xrt_env(const char *record);
 /* How many lines of a runtime record start with prefix. */
 unsigned th_xrt_lines(const char *rec, const char *prefix);
 /* The number after " key=" on the first line of rec starting with prefix;

@@ -33,14 +33,6 @@
 #define XT_H 180u
 #define XT_PERIOD_NS 11111111ll
 #define XT_SRGB_RED_LEFT 0
-#define XT_RECORD_MAX (1u << 20)
-
-static const char *const xt_vars[] = {
-	"XRT_VIEW_SIZE",  "XRT_IPD",          "XRT_FOV",      "XRT_HEAD_POS",   "XRT_HEAD_YAW",
-	"XRT_HEAD_VEL",   "XRT_HEAD_YAW_RATE", "XRT_UNPACED", "XRT_EXIT_AFTER", "XRT_LOSS_AT",
-	"XRT_NO_STAGE",   "XRT_NO_HMD",       "XRT_CAPTURE_DIR", "XRT_CAPTURE_FRAMES", "XRT_RECORD",
-	"XRT_VK_DEVICE",
-};
 
 static char xt_dir[80];
 static char xt_record[160];
@@ -53,31 +45,20 @@ static int xt_setup(void **state)
 	struct th_tmpdir *t = *state;
 	snprintf(xt_dir, sizeof xt_dir, "%s", t->path);
 	snprintf(xt_record, sizeof xt_record, "%s/record", t->path);
-	for (size_t i = 0; i < sizeof xt_vars / sizeof xt_vars[0]; i++)
-		unsetenv(xt_vars[i]);
-	char json[PATH_MAX];
-	if (th_xrt_path("theta_xrt.json", json, sizeof json)) {
+	if (th_xrt_env(xt_record)) {
 		fprintf(stderr, "test_xrt: tests/xrt/theta_xrt.json is missing from the build: build it with make (it is "
 				"part of make test)\n");
 		return -1;
 	}
-	setenv("XR_RUNTIME_JSON", json, 1);
 	if (th_xrt_path("libtheta_xrt.so", xt_so, sizeof xt_so))
 		return -1;
-	setenv("XRT_RECORD", xt_record, 1);
-	setenv("XRT_UNPACED", "1", 1);
 	return 0;
 }
 
 static char *xt_read_record(void)
 {
-	FILE *f = fopen(xt_record, "r");
-	assert_non_null(f);
-	char *buf = calloc(1, XT_RECORD_MAX);
+	char *buf = th_slurp(xt_record);
 	assert_non_null(buf);
-	size_t n = fread(buf, 1, XT_RECORD_MAX - 1, f);
-	buf[n] = '\0';
-	fclose(f);
 	return buf;
 }
 

@@ -20,16 +20,8 @@
 #include "th_xrtvk.h"
 
 #define XI_PERIOD_NS 11111111ll
-#define XI_RECORD_MAX (1u << 20)
 #define XI_BINDINGS_MAX 32
 #define XI_EPS 1e-5
-
-static const char *const xi_vars[] = {
-	"XRT_VIEW_SIZE", "XRT_IPD",        "XRT_FOV",          "XRT_HEAD_POS",       "XRT_HEAD_YAW",   "XRT_HEAD_VEL",
-	"XRT_HEAD_YAW_RATE", "XRT_EXIT_AFTER", "XRT_LOSS_AT",  "XRT_NO_STAGE",       "XRT_NO_HMD",     "XRT_CAPTURE_DIR",
-	"XRT_CAPTURE_FRAMES", "XRT_VK_DEVICE", "XRT_PROFILE",  "XRT_PROFILE_SWITCH", "XRT_INPUT",      "XRT_UNFOCUSED",
-	"XRT_REJECT_PROFILE", "XRT_GARBAGE", "XRT_FAIL_INPUT",
-};
 
 static char xi_dir[80];
 static char xi_record[160];
@@ -41,28 +33,17 @@ static int xi_setup(void **state)
 	struct th_tmpdir *t = *state;
 	snprintf(xi_dir, sizeof xi_dir, "%s", t->path);
 	snprintf(xi_record, sizeof xi_record, "%s/record", t->path);
-	for (size_t i = 0; i < sizeof xi_vars / sizeof xi_vars[0]; i++)
-		unsetenv(xi_vars[i]);
-	char json[512];
-	if (th_xrt_path("theta_xrt.json", json, sizeof json)) {
+	if (th_xrt_env(xi_record)) {
 		fprintf(stderr, "test_xrt_input: tests/xrt/theta_xrt.json is missing from the build: build it with make\n");
 		return -1;
 	}
-	setenv("XR_RUNTIME_JSON", json, 1);
-	setenv("XRT_RECORD", xi_record, 1);
-	setenv("XRT_UNPACED", "1", 1);
 	return 0;
 }
 
 static char *xi_read_record(void)
 {
-	FILE *f = fopen(xi_record, "r");
-	assert_non_null(f);
-	char *buf = calloc(1, XI_RECORD_MAX);
+	char *buf = th_slurp(xi_record);
 	assert_non_null(buf);
-	size_t n = fread(buf, 1, XI_RECORD_MAX - 1, f);
-	buf[n] = '\0';
-	fclose(f);
 	return buf;
 }
 

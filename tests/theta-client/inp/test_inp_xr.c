@@ -57,17 +57,9 @@ struct xi {
 
 static void runtime_env(const struct xi *t)
 {
-	char json[PATH_MAX];
-	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0); /* make test builds the runtime first */
-	setenv("XR_RUNTIME_JSON", json, 1);
-	setenv("XRT_RECORD", t->record, 1);
-	setenv("XRT_UNPACED", "1", 1);
+	assert_int_equal(th_xrt_env(t->record), 0); /* make test builds the runtime first */
 	setenv("XRT_EXIT_AFTER", "20", 1);
 	setenv("XRT_PROFILE", "oculus/touch_controller", 1);
-	const char *unset[] = { "XRT_INPUT", "XRT_PROFILE_SWITCH", "XRT_UNFOCUSED", "XRT_REJECT_PROFILE", "XRT_LOSS_AT", "XRT_GARBAGE", "XRT_FAIL_INPUT",
-				"XRT_NO_STAGE", "XRT_NO_HMD", "XRT_CAPTURE_DIR", "XRT_HEAD_POS", "XR_LOADER_DEBUG" };
-	for (size_t i = 0; i < sizeof unset / sizeof *unset; i++)
-		unsetenv(unset[i]);
 }
 
 static int setup(void **state)
