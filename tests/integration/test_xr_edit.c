@@ -491,13 +491,12 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 	 * the candidate frames of each capture. */
 	struct xe_aims a;
 	aims(&a);
-	char script[PATH_MAX], record[PATH_MAX], eyes[PATH_MAX], json[PATH_MAX];
+	char script[PATH_MAX], record[PATH_MAX], eyes[PATH_MAX];
 	snprintf(script, sizeof script, "%s/xr.script", d->dir);
 	snprintf(record, sizeof record, "%s/record", d->dir);
 	snprintf(eyes, sizeof eyes, "%s/eyes", d->dir);
 	assert_int_equal(mkdir(eyes, 0700), 0);
 	write_script(script, &a);
-	assert_int_equal(th_xrt_path("theta_xrt.json", json, sizeof json), 0);
 	struct xe_window win[] = {
 		{ .what = "the panels' capture", .from = XE_T_CUBE, .to = XE_T_REDO },
 		{ .what = "the painted capture", .from = XE_T_AWAY, .to = XE_T_UNDO },
@@ -515,19 +514,12 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 	char size[32], ipd[32];
 	snprintf(size, sizeof size, "%ux%u", XE_EYE_W, XE_EYE_H);
 	snprintf(ipd, sizeof ipd, "%.3f", (double)XE_IPD);
-	setenv("XR_RUNTIME_JSON", json, 1);
+	assert_int_equal(th_xrt_env(record), 0); /* make test builds the runtime */
+	unsetenv("XRT_UNPACED"); /* paced at 90 Hz: the script runs in real time, as the daemon does */
 	setenv("XRT_PROFILE", "oculus/touch_controller", 1);
 	setenv("XRT_INPUT", script, 1);
-	setenv("XRT_RECORD", record, 1);
 	setenv("XRT_CAPTURE_DIR", eyes, 1);
 	setenv("XRT_CAPTURE_FRAMES", frames, 1);
-	unsetenv("XRT_UNPACED"); /* paced at 90 Hz: the script runs in real time, as the daemon does */
-	static const char *const defaults[] = { "XRT_EXIT_AFTER", "XRT_LOSS_AT", "XRT_NO_STAGE", "XRT_NO_HMD",
-						"XRT_UNFOCUSED", "XRT_PROFILE_SWITCH", "XRT_HEAD_POS", "XRT_HEAD_YAW",
-						"XRT_HEAD_VEL", "XRT_HEAD_YAW_RATE", "XRT_FOV", "XRT_REJECT_PROFILE",
-						"XR_LOADER_DEBUG" };
-	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-		unsetenv(defaults[i]);
 	setenv("XRT_VIEW_SIZE", size, 1);
 	setenv("XRT_IPD", ipd, 1);
 
