@@ -84,11 +84,6 @@ struct xt {
 	XrSystemId sys;
 	PFN_xrGetVulkanGraphicsRequirements2KHR reqs;
 	struct th_xrtvk vk;
-	VkInstance vi;
-	VkPhysicalDevice pd;
-	VkDevice dev;
-	uint32_t qfam;
-	VkQueue q;
 	VkCommandPool pool;
 	VkCommandBuffer cmd;
 	VkFence fence;
@@ -137,52 +132,38 @@ static void xt_vulkan(struct xt *x)
 	char why[200];
 	if (th_xrtvk_open(x->inst, x->sys, &x->vk, why, sizeof why))
 		fail_msg("%s", why);
-	x->vi = x->vk.vi;
-	x->pd = x->vk.pd;
-	x->dev = x->vk.dev;
-	x->qfam = x->vk.qfam;
-	x->q = x->vk.q;
-	assert_non_null(x->pd);
+	assert_non_null(x->vk.pd);
 	VkCommandPoolCreateInfo pci = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
 		.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-		.queueFamilyIndex = x->qfam,
+		.queueFamilyIndex = x->vk.qfam,
 	};
-	assert_int_equal(vkCreateCommandPool(x->dev, &pci, NULL, &x->pool), VK_SUCCESS);
+	assert_int_equal(vkCreateCommandPool(x->vk.dev, &pci, NULL, &x->pool), VK_SUCCESS);
 	VkCommandBufferAllocateInfo ai = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = x->pool,
 		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
 		.commandBufferCount = 1,
 	};
-	assert_int_equal(vkAllocateCommandBuffers(x->dev, &ai, &x->cmd), VK_SUCCESS);
+	assert_int_equal(vkAllocateCommandBuffers(x->vk.dev, &ai, &x->cmd), VK_SUCCESS);
 	VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-	assert_int_equal(vkCreateFence(x->dev, &fci, NULL, &x->fence), VK_SUCCESS);
+	assert_int_equal(vkCreateFence(x->vk.dev, &fci, NULL, &x->fence), VK_SUCCESS);
 }
 
 /* The Vulkan context goes (after its session): no validation message came. */
 static void xt_vulkan_close(struct xt *x)
 {
-	if (x->dev) {
-		vkDestroyFence(x->dev, x->fence, NULL);
-		vkDestroyCommandPool(x->dev, x->pool, NULL);
+	if (x->vk.dev) {
+		vkDestroyFence(x->vk.dev, x->fence, NULL);
+		vkDestroyCommandPool(x->vk.dev, x->pool, NULL);
 	}
-	th_xrtvk_close(&x->vk);
-	x->vi = VK_NULL_HANDLE;
-	x->dev = VK_NULL_HANDLE;
+	th_xrtvk_close(&x->vk); /* x->vk.vi and .dev are null after */
 	assert_int_equal(x->vk.messages, 0);
 }
 
 static XrResult xt_create_session(struct xt *x)
 {
-	XrGraphicsBindingVulkan2KHR gb = {
-		.type = XR_TYPE_GRAPHICS_BINDING_VULKAN2_KHR,
-		.instance = x->vi,
-		.physicalDevice = x->pd,
-		.device = x->dev,
-		.queueFamilyIndex = x->qfam,
-		.queueIndex = 0,
-	};
+	XrGraphicsBindingVulkan2KHR gb = th_xrtvk_binding(&x->vk);
 	XrSessionCreateInfo sci = {.type = XR_TYPE_SESSION_CREATE_INFO, .next = &gb, .systemId = x->sys};
 	return xrCreateSession(x->inst, &sci, &x->session);
 }
@@ -293,9 +274,9 @@ static void xt_clear(struct xt *x, VkImage img, uint32_t layer, const float c[4]
 			     NULL, 0, NULL, 1, &b);
 	assert_int_equal(vkEndCommandBuffer(x->cmd), VK_SUCCESS);
 	VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &x->cmd};
-	assert_int_equal(vkQueueSubmit(x->q, 1, &si, x->fence), VK_SUCCESS);
-	assert_int_equal(vkWaitForFences(x->dev, 1, &x->fence, VK_TRUE, UINT64_MAX), VK_SUCCESS);
-	assert_int_equal(vkResetFences(x->dev, 1, &x->fence), VK_SUCCESS);
+	assert_int_equal(vkQueueSubmit(x->vk.q, 1, &si, x->fence), VK_SUCCESS);
+	assert_int_equal(vkWaitForFences(x->vk.dev, 1, &x->fence, VK_TRUE, UINT64_MAX), VK_SUCCESS);
+	assert_int_equal(vkResetFences(x->vk.dev, 1, &x->fence), VK_SUCCESS);
 }
 
 static void xt_start(struct xt *x, XrReferenceSpaceType space)
