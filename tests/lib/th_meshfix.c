@@ -3,6 +3,7 @@
  * makes (refused with the mesh and journal unchanged, applied and valid,
  * undone to a mark, counts), and the unit cube. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,24 @@ uint64_t mf_rnd(void)
 	return mf_rng;
 }
 unsigned mf_rn(unsigned n) { return (unsigned)(mf_rnd() % n); }
+float mf_frand(float lo, float hi) { return lo + (hi - lo) * (float)(mf_rnd() >> 40) / (float)(1u << 24); }
+
+static void rand_unit(float *v, unsigned n)
+{
+	float len;
+	do {
+		float l2 = 0;
+		for (unsigned k = 0; k < n; k++) {
+			v[k] = mf_frand(-1, 1);
+			l2 += v[k] * v[k];
+		}
+		len = sqrtf(l2);
+	} while (len < MF_RAND_LEN_MIN || len > 1);
+	for (unsigned k = 0; k < n; k++)
+		v[k] /= len;
+}
+void mf_rand_dir(float v[3]) { rand_unit(v, 3); }
+void mf_rand_quat(float q[4]) { rand_unit(q, 4); }
 
 /* ---- building patches ------------------------------------------------------- */
 

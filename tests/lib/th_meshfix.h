@@ -15,6 +15,13 @@
 extern uint64_t mf_rng;
 uint64_t mf_rnd(void);
 unsigned mf_rn(unsigned n); /* uniform-ish in [0, n) */
+float mf_frand(float lo, float hi); /* uniform-ish in [lo, hi): 24 bits of mf_rnd */
+/* A unit vector (mf_rand_dir) or unit quaternion x y z w (mf_rand_quat) of
+ * uniform-ish direction: points of [-1, 1]^3 (^4) drawn with mf_frand until
+ * one's length is within [MF_RAND_LEN_MIN, 1], divided by that length. */
+#define MF_RAND_LEN_MIN 0.1f
+void mf_rand_dir(float v[3]);
+void mf_rand_quat(float q[4]);
 
 /* ---- building patches ---- */
 

@@ -73,14 +73,7 @@ static double median_ms(uint64_t *ns, unsigned n)
 	return th_bench_median_ms(ns, n);
 }
 
-static uint64_t rng = 0x1234567887654321ull;
-static float frand(float lo, float hi)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return lo + (hi - lo) * (float)(rng >> 40) / (float)(1u << 24);
-}
+#define RNG_SEED 0x1234567887654321ull /* mf_rng's */
 
 struct rays {
 	float o[BVH_RAYS][3], d[BVH_RAYS][3];
@@ -91,15 +84,11 @@ struct rays {
 static void make_rays(struct rays *r)
 {
 	for (unsigned i = 0; i < BVH_RAYS; i++) {
-		float o[3], l;
-		do {
-			for (int k = 0; k < 3; k++)
-				o[k] = frand(-1, 1);
-			l = sqrtf(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
-		} while (l < 0.1f || l > 1);
+		float o[3];
+		mf_rand_dir(o);
 		for (int k = 0; k < 3; k++) {
-			r->o[i][k] = o[k] / l * 3;
-			r->d[i][k] = frand(-0.5f, 0.5f) - r->o[i][k];
+			r->o[i][k] = o[k] * 3;
+			r->d[i][k] = mf_frand(-0.5f, 0.5f) - r->o[i][k];
 		}
 	}
 }
@@ -222,32 +211,21 @@ static void bench_scene(void)
 		if (r < 0)
 			die("sh_mesh_strip", r, NULL);
 		ents[i] = sm.entity;
-		struct th_c_transform xf = { .scale = { frand(0.005f, 0.03f), frand(0.2f, 2), 1 } };
-		float q[4], n;
-		do {
-			for (int k = 0; k < 4; k++)
-				q[k] = frand(-1, 1);
-			n = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-		} while (n < 0.1f || n > 1);
-		for (int k = 0; k < 4; k++)
-			xf.rotation[k] = q[k] / n;
+		struct th_c_transform xf = { .scale = { mf_frand(0.005f, 0.03f), mf_frand(0.2f, 2), 1 } };
+		mf_rand_quat(xf.rotation);
 		for (int k = 0; k < 3; k++)
-			xf.position[k] = frand(-5, 5);
+			xf.position[k] = mf_frand(-5, 5);
 		if ((r = sh_transform_write_trs(&l, &a, sm.entity, &xf)) < 0)
 			die("sh_transform_write_trs", r, NULL);
 	}
 	scene_apply_all(sc, &l, &done);
 	static float o[SCENE_RAYS][3], d[SCENE_RAYS][3];
 	for (unsigned i = 0; i < SCENE_RAYS; i++) {
-		float v[3], len;
-		do {
-			for (int k = 0; k < 3; k++)
-				v[k] = frand(-1, 1);
-			len = sqrtf(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
-		} while (len < 0.1f || len > 1);
+		float v[3];
+		mf_rand_dir(v);
 		for (int k = 0; k < 3; k++) {
-			o[i][k] = v[k] / len * 8;
-			d[i][k] = frand(-5, 5) - o[i][k];
+			o[i][k] = v[k] * 8;
+			d[i][k] = mf_frand(-5, 5) - o[i][k];
 		}
 	}
 	struct edit_rays *c;
@@ -308,6 +286,7 @@ static void bench_scene(void)
 
 int main(void)
 {
+	mf_rng = RNG_SEED;
 	struct th_prim pp;
 	th_prim_defaults(&pp, TH_PRIM_CUBE);
 	pp.subdiv = CUBE_CUTS;

@@ -93,23 +93,6 @@ static uint64_t prim_entity(struct ef *f, uint32_t kind, const struct th_c_trans
 	return e;
 }
 
-static float frand(float lo, float hi)
-{
-	return lo + (hi - lo) * (float)(mf_rnd() >> 40) / (float)(1u << 24);
-}
-
-static void random_rotation(float q[4])
-{
-	float n = 0;
-	do {
-		for (int k = 0; k < 4; k++)
-			q[k] = frand(-1, 1);
-		n = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-	} while (n < 0.1f || n > 1);
-	for (int k = 0; k < 4; k++)
-		q[k] /= n;
-}
-
 static const struct th_c_transform identity = { .rotation = { 0, 0, 0, 1 }, .scale = { 1, 1, 1 } };
 
 static uint64_t cube_at(struct ef *f, const float pos[3], float size)
@@ -511,12 +494,12 @@ static void random_rays_against_the_reference(void **state)
 		struct th_c_transform *t = &xfs[i];
 		*t = identity;
 		for (int k = 0; k < 3; k++) {
-			t->position[k] = frand(-1.5f, 1.5f);
-			t->scale[k] = frand(0.3f, 1.5f);
+			t->position[k] = mf_frand(-1.5f, 1.5f);
+			t->scale[k] = mf_frand(0.3f, 1.5f);
 		}
 		if (i == 2)
 			t->scale[1] = -t->scale[1]; /* a mirror */
-		random_rotation(t->rotation);
+		mf_rand_quat(t->rotation);
 		ents[i] = prim_entity(f, kinds[i], t);
 	}
 	const struct th_scene *sc = ef_scene(f);
@@ -525,19 +508,19 @@ static void random_rays_against_the_reference(void **state)
 		/* From a sphere of radius 5 towards a point near a random entity. */
 		float o[3], aim[3], d[3];
 		for (int k = 0; k < 3; k++)
-			o[k] = frand(-1, 1);
+			o[k] = mf_frand(-1, 1);
 		float ol = sqrtf(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]) + 1e-6f;
 		const struct th_c_transform *at = &xfs[mf_rn(RANDOM_ENTITIES)];
 		for (int k = 0; k < 3; k++) {
 			o[k] = o[k] / ol * 5;
-			aim[k] = at->position[k] + frand(-0.8f, 0.8f);
+			aim[k] = at->position[k] + mf_frand(-0.8f, 0.8f);
 			d[k] = aim[k] - o[k];
 		}
 		float dl = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
 		uint32_t mode = mf_rn(2) ? TH_SELECT_FACE : TH_SELECT_OBJECT;
 		struct edit_ray r = { .origin = { o[0], o[1], o[2] }, .dir = { d[0], d[1], d[2] }, .mode = mode };
 		if (i % 7 == 0)
-			r.max_dist = frand(3, 6);
+			r.max_dist = mf_frand(3, 6);
 		double tmax = r.max_dist ? r.max_dist : EDIT_RAY_MAX_DIST;
 		double od[3] = { o[0], o[1], o[2] }, dd[3] = { d[0] / dl, d[1] / dl, d[2] / dl };
 		/* The reference over every face of every entity: the nearest
