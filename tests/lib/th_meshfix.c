@@ -277,6 +277,21 @@ void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned ap
 	}
 }
 
+int mf_prim_mesh(struct th_mesh *m, uint64_t id, const struct th_prim *pp, const uint8_t author[32],
+		 const char **why)
+{
+	const char *w = NULL;
+	struct th_patch p;
+	th_patch_init(&p);
+	int r = th_op_primitive(pp, &p, &w);
+	if (r >= 0 && (r = th_mesh_init(m, id)) >= 0 && (r = th_patch_apply(m, &p, author, 1, NULL, &w)) < 0)
+		th_mesh_fini(m);
+	th_patch_fini(&p);
+	if (why)
+		*why = w;
+	return r < 0 ? r : 0;
+}
+
 struct top_key {
 	float d;
 	uint32_t slot;

@@ -103,6 +103,15 @@ void mf_teardown(struct th_mesh *m, struct th_journal *j, struct mf_patch *p);
  * mf_cube_faces[side] to the apex, a vertex named by local reference. */
 void mf_p_roof(struct mf_patch *p, unsigned side, uint64_t first_id, unsigned apex);
 
+/* ---- primitives ---- */
+
+struct th_prim;
+/* A mesh (id) of the primitive pp (th_op_primitive) applied as entry
+ * (author, 1): 0, or a negative errno with *why (may be NULL) saying why,
+ * m then holding nothing to free. Fails no test (benchmarks use it too). */
+int mf_prim_mesh(struct th_mesh *m, uint64_t id, const struct th_prim *pp, const uint8_t author[32],
+		 const char **why);
+
 /* ---- the top of a mesh (the ray and tool tests and benchmarks) ---- */
 
 #define MF_TOP_NORMAL_Y 0.99f /* a face whose unit normal's y is at least this faces +y */

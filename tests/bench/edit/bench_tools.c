@@ -55,15 +55,13 @@ int main(void)
 	struct th_prim pp;
 	th_prim_defaults(&pp, TH_PRIM_CUBE);
 	pp.subdiv = CUBE_CUTS;
+	const char *why = NULL;
+	struct th_mesh m;
+	int r = mf_prim_mesh(&m, 0x10c0be, &pp, author, &why);
+	if (r < 0)
+		die("building the cube", r, why);
 	struct th_patch p;
 	th_patch_init(&p);
-	const char *why = NULL;
-	int r = th_op_primitive(&pp, &p, &why);
-	if (r < 0)
-		die("th_op_primitive", r, why);
-	struct th_mesh m;
-	if ((r = th_mesh_init(&m, 0x10c0be)) < 0 || (r = th_patch_apply(&m, &p, author, 1, NULL, &why)) < 0)
-		die("building the cube", r, why);
 	struct th_mesh_stats st;
 	th_mesh_stats(&m, &st);
 	fprintf(stderr, "bench_tools: a cube of %u faces, %u vertices\n", st.faces, st.vertices);

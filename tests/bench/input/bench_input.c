@@ -290,16 +290,13 @@ int main(void)
 	struct th_prim pp;
 	th_prim_defaults(&pp, TH_PRIM_CUBE);
 	pp.subdiv = CUBE_CUTS;
+	const char *why = NULL;
+	struct th_mesh m;
+	int r = mf_prim_mesh(&m, 0xb1b1, &pp, author, &why);
+	if (r < 0)
+		die("building the cube", r, why);
 	struct th_patch p;
 	th_patch_init(&p);
-	const char *why = NULL;
-	int r = th_op_primitive(&pp, &p, &why);
-	if (r < 0)
-		die("th_op_primitive", r, why);
-	struct th_mesh m;
-	if ((r = th_mesh_init(&m, 0xb1b1)) < 0)
-		die("th_mesh_init", r, NULL);
-	apply(&m, &p, 1, NULL);
 	uint64_t *all = malloc(m.live_faces * sizeof *all);
 	unsigned na = 0;
 	if (!all)

@@ -200,13 +200,7 @@ static void cut_cube(struct th_mesh *m, unsigned cuts)
 	struct th_prim pp;
 	th_prim_defaults(&pp, TH_PRIM_CUBE);
 	pp.subdiv = cuts;
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
-	assert_int_equal(th_mesh_init(m, MESH_ID), 0);
-	apply(m, &p, 1, NULL);
-	th_patch_fini(&p);
+	assert_int_equal(mf_prim_mesh(m, MESH_ID, &pp, author, NULL), 0);
 }
 
 /* The face of m facing +y nearest the top's centre. */

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "edit/edit_pick.h"
+#include "th_meshfix.h"
 
 /* The id of the face of m whose normal (mesh space) is closest to n. */
 static uint64_t face_facing(const struct th_mesh *m, const float n[3])
@@ -156,15 +157,9 @@ static void the_quick_reject_keeps_everything_in_reach(void **state)
 	th_prim_defaults(&pp, TH_PRIM_CUBE);
 	pp.size[0] = pp.size[1] = pp.size[2] = 0.2f;
 	pp.subdiv = 3;
-	struct th_patch p;
-	th_patch_init(&p);
-	const char *why = NULL;
-	assert_int_equal(th_op_primitive(&pp, &p, &why), 0);
 	struct th_mesh m;
 	static const uint8_t author[32] = { 0x7 };
-	assert_int_equal(th_mesh_init(&m, 0x51c), 0);
-	assert_int_equal(th_patch_apply(&m, &p, author, 1, NULL, &why), 0);
-	th_patch_fini(&p);
+	assert_int_equal(mf_prim_mesh(&m, 0x51c, &pp, author, NULL), 0);
 	const struct th_c_transform xfs[2] = {
 		{ .position = { 0.3f, 1, -0.2f }, .rotation = { 0.2f, 0.4f, 0.1f, 0.8888194f }, .scale = { 2.5f, 0.4f, 1.2f } },
 		{ .position = { 0, 1, 0 }, .rotation = { 0, 0, 0, 1 }, .scale = { 1, 0, 1 } },
