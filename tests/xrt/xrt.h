@@ -506,6 +506,10 @@ XrResult xrt_LocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocati
 XrResult xrt_DestroySpace(XrSpace space);
 struct xrt_session *xrt_session_get(XrSession session);
 struct xrt_space *xrt_space_get(XrSpace space);
+/* A new space of s, registered, with its id and the rest zero (the
+ * caller fills type, pose and an action space's fields): XR_SUCCESS, or
+ * XR_ERROR_OUT_OF_MEMORY / XR_ERROR_LIMIT_REACHED (said for fn). */
+XrResult xrt_space_new(struct xrt_session *s, const char *fn, struct xrt_space **out);
 /* A space's pose in STAGE at t (tracked or not). */
 XrPosef xrt_space_in_stage(const struct xrt_space *sp, XrTime t);
 /* The same, false when the space is not located (a lost head, an inactive

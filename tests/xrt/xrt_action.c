@@ -801,15 +801,10 @@ XrResult xrt_CreateActionSpace(XrSession session, const XrActionSpaceCreateInfo 
 	if (!xrt_pose_valid(&ci->poseInActionSpace))
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_POSE_INVALID,
 				    "poseInActionSpace has a non-unit orientation or a non-finite value."));
-	struct xrt_space *sp = calloc(1, sizeof *sp);
-	if (!sp)
-		XRT_RETURN(XR_ERROR_OUT_OF_MEMORY);
-	if (xrt_handle_add(&sp->base, XRT_KIND_SPACE, &s->base)) {
-		free(sp);
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_LIMIT_REACHED, "more than %u handles.", XRT_HANDLES_MAX));
-	}
-	sp->s = s;
-	sp->id = ++s->next_space_id;
+	struct xrt_space *sp;
+	XrResult r = xrt_space_new(s, fn_name, &sp);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	sp->type = 0;
 	sp->pose = ci->poseInActionSpace;
 	sp->action = a->base.handle;

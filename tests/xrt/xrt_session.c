@@ -235,6 +235,21 @@ XrResult xrt_EnumerateReferenceSpaces(XrSession session, uint32_t cap, uint32_t 
 	XRT_RETURN(XR_SUCCESS);
 }
 
+XrResult xrt_space_new(struct xrt_session *s, const char *fn, struct xrt_space **out)
+{
+	struct xrt_space *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return XR_ERROR_OUT_OF_MEMORY;
+	if (xrt_handle_add(&sp->base, XRT_KIND_SPACE, &s->base)) {
+		free(sp);
+		return xrt_fail(s->inst, s, fn, XR_ERROR_LIMIT_REACHED, "more than %u handles.", XRT_HANDLES_MAX);
+	}
+	sp->s = s;
+	sp->id = ++s->next_space_id;
+	*out = sp;
+	return XR_SUCCESS;
+}
+
 XrResult xrt_CreateReferenceSpace(XrSession session, const XrReferenceSpaceCreateInfo *ci, XrSpace *out)
 {
 	XRT_ENTER_SESSION("xrCreateReferenceSpace");
@@ -247,15 +262,10 @@ XrResult xrt_CreateReferenceSpace(XrSession session, const XrReferenceSpaceCreat
 	if (!xrt_pose_valid(&ci->poseInReferenceSpace))
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_POSE_INVALID,
 				    "poseInReferenceSpace has a non-unit orientation or a non-finite value."));
-	struct xrt_space *sp = calloc(1, sizeof *sp);
-	if (!sp)
-		XRT_RETURN(XR_ERROR_OUT_OF_MEMORY);
-	if (xrt_handle_add(&sp->base, XRT_KIND_SPACE, &s->base)) {
-		free(sp);
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_LIMIT_REACHED, "more than %u handles.", XRT_HANDLES_MAX));
-	}
-	sp->s = s;
-	sp->id = ++s->next_space_id;
+	struct xrt_space *sp;
+	XrResult r = xrt_space_new(s, fn_name, &sp);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	sp->type = ci->referenceSpaceType;
 	sp->pose = ci->poseInReferenceSpace;
 	xrt_record(inst, "space id=%u type=%s", sp->id, xrt_space_name(sp->type));
