@@ -522,55 +522,75 @@ XrResult xrt_SyncActions(XrSession session, const XrActionsSyncInfo *info)
 	XRT_RETURN(XR_SUCCESS);
 }
 
-/* The action and the slot a get-info asks for: XR_SUCCESS, or the error. */
-static XrResult get_action(struct xrt_session *s, const char *fn, const XrActionStateGetInfo *gi, XrActionType type,
-			   const void *out, XrStructureType out_type, struct xrt_action **a, int *slot)
+/* The live action of s's instance behind handle, of the given type (any
+ * for XR_ACTION_TYPE_MAX_ENUM; and, when attached, with its set attached
+ * to s): XR_SUCCESS, or the error
+ * (said for fn). */
+static XrResult session_action(struct xrt_session *s, const char *fn, XrAction handle, XrActionType type, bool attached,
+			       struct xrt_action **out)
 {
 	struct xrt_instance *inst = s->inst;
-	if (!gi || gi->type != XR_TYPE_ACTION_STATE_GET_INFO || !out || ((const XrBaseOutStructure *)out)->type != out_type)
-		return xrt_fail(inst, s, fn, XR_ERROR_VALIDATION_FAILURE,
-				"getInfo is NULL or not XR_TYPE_ACTION_STATE_GET_INFO, or the state is NULL or of the wrong type.");
-	*a = xrt_action_get(gi->action);
-	if (!*a || (*a)->set->inst != inst)
+	struct xrt_action *a = xrt_action_get(handle);
+	if (!a || a->set->inst != inst)
 		return xrt_fail(inst, s, fn, XR_ERROR_HANDLE_INVALID, "the action is not a live one of this instance.");
-	if ((*a)->type != type)
-		return xrt_fail(inst, s, fn, XR_ERROR_ACTION_TYPE_MISMATCH, "action '%s' is %s.", (*a)->name,
-				type_name((*a)->type));
-	if ((*a)->set->attached_to != s->base.handle)
+	if (type != XR_ACTION_TYPE_MAX_ENUM && a->type != type)
+		return xrt_fail(inst, s, fn, XR_ERROR_ACTION_TYPE_MISMATCH, "action '%s' is %s, not %s.", a->name,
+				type_name(a->type), type_name(type));
+	if (attached && a->set->attached_to != s->base.handle)
 		return xrt_fail(inst, s, fn, XR_ERROR_ACTIONSET_NOT_ATTACHED,
-				"action '%s''s set '%s' is not attached to this session.", (*a)->name, (*a)->set->name);
-	*slot = XRT_SLOT_BOTH;
-	if (gi->subactionPath != XR_NULL_PATH) {
-		const char *p = xrt_path_string(inst, gi->subactionPath);
-		if (!p)
-			return xrt_fail(inst, s, fn, XR_ERROR_PATH_INVALID, "subactionPath was not made by xrStringToPath.");
-		bool has = false;
-		for (uint32_t i = 0; i < (*a)->nsub; i++)
-			has |= (*a)->sub[i] == gi->subactionPath;
-		if (!has)
-			return xrt_fail(inst, s, fn, XR_ERROR_PATH_UNSUPPORTED,
-					"action '%s' was not created with subaction path %.128s.", (*a)->name, p);
-		*slot = xrt_hand_of_path(p); /* -1: another user path, never bound */
-	}
+				"action '%s''s set '%s' is not attached to this session.", a->name, a->set->name);
+	*out = a;
+	return XR_SUCCESS;
+}
+
+/* The hand of a's subaction path path (not XR_NULL_PATH) into *hand, -1
+ * for another user path: XR_SUCCESS, or the error (said for fn) when path
+ * was not made by xrStringToPath or a was not created with it. */
+static XrResult subaction_hand(struct xrt_session *s, const char *fn, const struct xrt_action *a, XrPath path, int *hand)
+{
+	struct xrt_instance *inst = s->inst;
+	const char *p = xrt_path_string(inst, path);
+	if (!p)
+		return xrt_fail(inst, s, fn, XR_ERROR_PATH_INVALID, "subactionPath was not made by xrStringToPath.");
+	bool has = false;
+	for (uint32_t i = 0; i < a->nsub; i++)
+		has |= a->sub[i] == path;
+	if (!has)
+		return xrt_fail(inst, s, fn, XR_ERROR_PATH_UNSUPPORTED, "action '%s' was not created with subaction path %.128s.",
+				a->name, p);
+	*hand = xrt_hand_of_path(p);
 	return XR_SUCCESS;
 }
 
 static const struct xrt_action_state rest_state;
 
-static const struct xrt_action_state *slot_state(const struct xrt_action *a, int slot)
+/* The state of the action a get-info asks for, of its subaction path's
+ * hand (both hands without one; at rest for another user path, never
+ * bound): XR_SUCCESS, or the error. */
+static XrResult get_state(struct xrt_session *s, const char *fn, const XrActionStateGetInfo *gi, XrActionType type,
+			  const void *out, XrStructureType out_type, const struct xrt_action_state **v)
 {
-	return slot < 0 ? &rest_state : &a->st[slot];
+	if (!gi || gi->type != XR_TYPE_ACTION_STATE_GET_INFO || !out || ((const XrBaseOutStructure *)out)->type != out_type)
+		return xrt_fail(s->inst, s, fn, XR_ERROR_VALIDATION_FAILURE,
+				"getInfo is NULL or not XR_TYPE_ACTION_STATE_GET_INFO, or the state is NULL or of the wrong type.");
+	struct xrt_action *a;
+	XrResult r = session_action(s, fn, gi->action, type, true, &a);
+	if (r != XR_SUCCESS)
+		return r;
+	int slot = XRT_SLOT_BOTH;
+	if (gi->subactionPath != XR_NULL_PATH && (r = subaction_hand(s, fn, a, gi->subactionPath, &slot)) != XR_SUCCESS)
+		return r;
+	*v = slot < 0 ? &rest_state : &a->st[slot];
+	return XR_SUCCESS;
 }
 
 XrResult xrt_GetActionStateBoolean(XrSession session, const XrActionStateGetInfo *gi, XrActionStateBoolean *st)
 {
 	XRT_ENTER_SESSION("xrGetActionStateBoolean");
-	struct xrt_action *a;
-	int slot;
-	XrResult r = get_action(s, fn_name, gi, XR_ACTION_TYPE_BOOLEAN_INPUT, st, XR_TYPE_ACTION_STATE_BOOLEAN, &a, &slot);
+	const struct xrt_action_state *v;
+	XrResult r = get_state(s, fn_name, gi, XR_ACTION_TYPE_BOOLEAN_INPUT, st, XR_TYPE_ACTION_STATE_BOOLEAN, &v);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	const struct xrt_action_state *v = slot_state(a, slot);
 	st->currentState = v->b;
 	st->changedSinceLastSync = v->changed;
 	st->lastChangeTime = v->last_change;
@@ -581,12 +601,10 @@ XrResult xrt_GetActionStateBoolean(XrSession session, const XrActionStateGetInfo
 XrResult xrt_GetActionStateFloat(XrSession session, const XrActionStateGetInfo *gi, XrActionStateFloat *st)
 {
 	XRT_ENTER_SESSION("xrGetActionStateFloat");
-	struct xrt_action *a;
-	int slot;
-	XrResult r = get_action(s, fn_name, gi, XR_ACTION_TYPE_FLOAT_INPUT, st, XR_TYPE_ACTION_STATE_FLOAT, &a, &slot);
+	const struct xrt_action_state *v;
+	XrResult r = get_state(s, fn_name, gi, XR_ACTION_TYPE_FLOAT_INPUT, st, XR_TYPE_ACTION_STATE_FLOAT, &v);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	const struct xrt_action_state *v = slot_state(a, slot);
 	st->currentState = v->f;
 	st->changedSinceLastSync = v->changed;
 	st->lastChangeTime = v->last_change;
@@ -597,12 +615,10 @@ XrResult xrt_GetActionStateFloat(XrSession session, const XrActionStateGetInfo *
 XrResult xrt_GetActionStateVector2f(XrSession session, const XrActionStateGetInfo *gi, XrActionStateVector2f *st)
 {
 	XRT_ENTER_SESSION("xrGetActionStateVector2f");
-	struct xrt_action *a;
-	int slot;
-	XrResult r = get_action(s, fn_name, gi, XR_ACTION_TYPE_VECTOR2F_INPUT, st, XR_TYPE_ACTION_STATE_VECTOR2F, &a, &slot);
+	const struct xrt_action_state *v;
+	XrResult r = get_state(s, fn_name, gi, XR_ACTION_TYPE_VECTOR2F_INPUT, st, XR_TYPE_ACTION_STATE_VECTOR2F, &v);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	const struct xrt_action_state *v = slot_state(a, slot);
 	st->currentState = v->v;
 	st->changedSinceLastSync = v->changed;
 	st->lastChangeTime = v->last_change;
@@ -613,12 +629,11 @@ XrResult xrt_GetActionStateVector2f(XrSession session, const XrActionStateGetInf
 XrResult xrt_GetActionStatePose(XrSession session, const XrActionStateGetInfo *gi, XrActionStatePose *st)
 {
 	XRT_ENTER_SESSION("xrGetActionStatePose");
-	struct xrt_action *a;
-	int slot;
-	XrResult r = get_action(s, fn_name, gi, XR_ACTION_TYPE_POSE_INPUT, st, XR_TYPE_ACTION_STATE_POSE, &a, &slot);
+	const struct xrt_action_state *v;
+	XrResult r = get_state(s, fn_name, gi, XR_ACTION_TYPE_POSE_INPUT, st, XR_TYPE_ACTION_STATE_POSE, &v);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
-	st->isActive = slot_state(a, slot)->active;
+	st->isActive = v->active;
 	XRT_RETURN(XR_SUCCESS);
 }
 
@@ -628,25 +643,15 @@ static XrResult haptic_hands(struct xrt_session *s, const char *fn, const XrHapt
 	struct xrt_instance *inst = s->inst;
 	if (!info || info->type != XR_TYPE_HAPTIC_ACTION_INFO)
 		return xrt_fail(inst, s, fn, XR_ERROR_VALIDATION_FAILURE, "hapticActionInfo is NULL or not XR_TYPE_HAPTIC_ACTION_INFO.");
-	struct xrt_action *a = xrt_action_get(info->action);
-	if (!a || a->set->inst != inst)
-		return xrt_fail(inst, s, fn, XR_ERROR_HANDLE_INVALID, "the action is not a live one of this instance.");
-	if (a->type != XR_ACTION_TYPE_VIBRATION_OUTPUT)
-		return xrt_fail(inst, s, fn, XR_ERROR_ACTION_TYPE_MISMATCH, "action '%s' is %s, not VIBRATION_OUTPUT.", a->name,
-				type_name(a->type));
-	if (a->set->attached_to != s->base.handle)
-		return xrt_fail(inst, s, fn, XR_ERROR_ACTIONSET_NOT_ATTACHED,
-				"action '%s''s set '%s' is not attached to this session.", a->name, a->set->name);
+	struct xrt_action *a;
+	XrResult r = session_action(s, fn, info->action, XR_ACTION_TYPE_VIBRATION_OUTPUT, true, &a);
+	if (r != XR_SUCCESS)
+		return r;
 	uint32_t want = 3u;
 	if (info->subactionPath != XR_NULL_PATH) {
-		const char *p = xrt_path_string(inst, info->subactionPath);
-		bool has = false;
-		for (uint32_t i = 0; i < a->nsub; i++)
-			has |= a->sub[i] == info->subactionPath;
-		if (!p || !has)
-			return xrt_fail(inst, s, fn, p ? XR_ERROR_PATH_UNSUPPORTED : XR_ERROR_PATH_INVALID,
-					"action '%s' was not created with that subaction path.", a->name);
-		int h = xrt_hand_of_path(p);
+		int h;
+		if ((r = subaction_hand(s, fn, a, info->subactionPath, &h)) != XR_SUCCESS)
+			return r;
 		want = h < 0 ? 0 : 1u << h;
 	}
 	*mask = 0;
@@ -716,12 +721,10 @@ XrResult xrt_EnumerateBoundSourcesForAction(XrSession session, const XrBoundSour
 	if (!info || info->type != XR_TYPE_BOUND_SOURCES_FOR_ACTION_ENUMERATE_INFO)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "enumerateInfo is NULL or not XR_TYPE_BOUND_SOURCES_FOR_ACTION_ENUMERATE_INFO."));
-	struct xrt_action *a = xrt_action_get(info->action);
-	if (!a || a->set->inst != inst)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_HANDLE_INVALID, "the action is not a live one of this instance."));
-	if (a->set->attached_to != s->base.handle)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_ACTIONSET_NOT_ATTACHED,
-				    "action '%s''s set '%s' is not attached to this session.", a->name, a->set->name));
+	struct xrt_action *a;
+	XrResult r = session_action(s, fn_name, info->action, XR_ACTION_TYPE_MAX_ENUM, true, &a);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	XrPath found[XRT_BINDINGS_MAX];
 	uint32_t n = 0;
 	for (uint32_t i = 0; s->profile >= 0 && i < inst->nbindings[s->profile]; i++) {
@@ -741,7 +744,7 @@ XrResult xrt_EnumerateBoundSourcesForAction(XrSession session, const XrBoundSour
 		if (!dup)
 			found[n++] = p;
 	}
-	XrResult r = xrt_two_call(inst, s, fn_name, cap, count, sources, n, "sourceCapacityInput");
+	r = xrt_two_call(inst, s, fn_name, cap, count, sources, n, "sourceCapacityInput");
 	if (r != XR_SUCCESS || cap == 0)
 		XRT_RETURN(r);
 	memcpy(sources, found, n * sizeof found[0]);
@@ -779,22 +782,14 @@ XrResult xrt_CreateActionSpace(XrSession session, const XrActionSpaceCreateInfo 
 	if (!ci || ci->type != XR_TYPE_ACTION_SPACE_CREATE_INFO || !out)
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_VALIDATION_FAILURE,
 				    "createInfo is NULL or not XR_TYPE_ACTION_SPACE_CREATE_INFO, or space is NULL."));
-	struct xrt_action *a = xrt_action_get(ci->action);
-	if (!a || a->set->inst != inst)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_HANDLE_INVALID, "the action is not a live one of this instance."));
-	if (a->type != XR_ACTION_TYPE_POSE_INPUT)
-		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_ACTION_TYPE_MISMATCH, "action '%s' is %s, not POSE_INPUT.", a->name,
-				    type_name(a->type)));
+	struct xrt_action *a;
+	XrResult r = session_action(s, fn_name, ci->action, XR_ACTION_TYPE_POSE_INPUT, false, &a);
+	if (r != XR_SUCCESS)
+		XRT_RETURN(r);
 	int hand = -1;
 	if (ci->subactionPath != XR_NULL_PATH) {
-		const char *p = xrt_path_string(inst, ci->subactionPath);
-		bool has = false;
-		for (uint32_t i = 0; i < a->nsub; i++)
-			has |= a->sub[i] == ci->subactionPath;
-		if (!p || !has)
-			XRT_RETURN(xrt_fail(inst, s, fn_name, p ? XR_ERROR_PATH_UNSUPPORTED : XR_ERROR_PATH_INVALID,
-					    "action '%s' was not created with that subaction path.", a->name));
-		hand = xrt_hand_of_path(p);
+		if ((r = subaction_hand(s, fn_name, a, ci->subactionPath, &hand)) != XR_SUCCESS)
+			XRT_RETURN(r);
 		if (hand < 0)
 			hand = 2;
 	}
@@ -802,7 +797,7 @@ XrResult xrt_CreateActionSpace(XrSession session, const XrActionSpaceCreateInfo 
 		XRT_RETURN(xrt_fail(inst, s, fn_name, XR_ERROR_POSE_INVALID,
 				    "poseInActionSpace has a non-unit orientation or a non-finite value."));
 	struct xrt_space *sp;
-	XrResult r = xrt_space_new(s, fn_name, &sp);
+	r = xrt_space_new(s, fn_name, &sp);
 	if (r != XR_SUCCESS)
 		XRT_RETURN(r);
 	sp->type = 0;
