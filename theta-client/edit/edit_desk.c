@@ -15,6 +15,9 @@
 #define DESK_FOVY_DEFAULT 1.0471976f /* 60 degrees */
 #define DESK_DIST_DEFAULT 3.0f
 #define DESK_FRAME_RADIUS_MIN 0.05f  /* F on a point still backs off a little */
+/* Pixels from the window's corner a cursor may be (outside it in a drag);
+ * one further, or no number, is a source's garbage: there is no cursor. */
+#define DESK_CURSOR_MAX 1e6
 
 struct edit_desk {
 	float fovy;
@@ -288,6 +291,12 @@ static unsigned apply_key(struct edit_desk *d, const struct inp_key *k, struct e
 
 /* ---- the mouse ray and the virtual controller ---------------------------------------------------- */
 
+/* False for NaN too. */
+static bool cursor_known(const struct inp_desktop *k)
+{
+	return fabs(k->cursor[0]) <= DESK_CURSOR_MAX && fabs(k->cursor[1]) <= DESK_CURSOR_MAX;
+}
+
 /* The ray through the cursor (pixels from the top left of a w x h view). */
 static void cursor_ray(const struct edit_desk *d, const struct inp_desktop *k, float dir[3])
 {
@@ -425,7 +434,7 @@ static void virtual_controller(struct edit_desk *d, struct inp_state *in, struct
 	c->grip = (k->mods & (INP_MOD_CTRL | INP_MOD_SHIFT)) ? 1.0f : 0.0f;
 	c->buttons = c->pressed = c->released = 0;
 	c->thumbstick[0] = c->thumbstick[1] = 0;
-	if (k->width == 0 || k->height == 0 || !isfinite(k->cursor[0]) || !isfinite(k->cursor[1])) {
+	if (k->width == 0 || k->height == 0 || !cursor_known(k)) {
 		c->pose.valid = c->aim.valid = false;
 		d->grabbing = false;
 		return;
@@ -481,10 +490,9 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 	unsigned flags = 0;
 	/* The camera: drags move it by the cursor's motion since the last
 	 * frame, for buttons that were already down then. */
-	double dx = d->have_cursor ? k->cursor[0] - d->last_cursor[0] : 0;
-	double dy = d->have_cursor ? k->cursor[1] - d->last_cursor[1] : 0;
-	if (!isfinite(dx) || !isfinite(dy))
-		dx = dy = 0;
+	bool known = cursor_known(k);
+	double dx = d->have_cursor && known ? k->cursor[0] - d->last_cursor[0] : 0;
+	double dy = d->have_cursor && known ? k->cursor[1] - d->last_cursor[1] : 0;
 	uint32_t held = k->buttons & d->last_buttons;
 	if ((held & INP_MOUSE_MIDDLE) || ((held & INP_MOUSE_RIGHT) && (k->mods & INP_MOD_SHIFT)))
 		pan(d, dx, dy, k->height);
@@ -492,8 +500,9 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 		orbit(d, dx, dy);
 	if (k->scroll != 0 && isfinite(k->scroll))
 		zoom(d, k->scroll);
-	memcpy(d->last_cursor, k->cursor, sizeof d->last_cursor);
-	d->have_cursor = true;
+	if (known)
+		memcpy(d->last_cursor, k->cursor, sizeof d->last_cursor);
+	d->have_cursor = known;
 	d->last_buttons = k->buttons;
 
 	for (unsigned i = 0; i < k->nkeys && i < INP_DESK_KEYS_MAX; i++)

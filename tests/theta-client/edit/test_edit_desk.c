@@ -664,6 +664,35 @@ static void without_a_desktop_nothing_is_touched(void **state)
 	df_free(t);
 }
 
+/* A cursor no screen has (finite as a double, past a float's range: a
+ * source's garbage) during an orbit and a pan: the camera stays finite and
+ * where it was, the tip untracked; back on the window, no jump from it. */
+static void a_cursor_beyond_any_screen_moves_nothing(void **state)
+{
+	struct df *t = df_new(ef_new(NULL), NULL);
+	const struct inp_controller *c = &t->f->in.hand[INP_RIGHT];
+	float e0[3], t0[3], e1[3], t1[3];
+	edit_desk_camera(t->d, e0, t0, NULL);
+	df_press(t, INP_MOUSE_RIGHT);
+	df_move(t, 1e39, -1e39);
+	assert_false(c->pose.valid);
+	assert_false(c->aim.valid);
+	df_move(t, W / 2.0, H / 2.0);
+	assert_true(c->aim.valid);
+	df_release(t, INP_MOUSE_RIGHT);
+	df_press(t, INP_MOUSE_MIDDLE);
+	df_move(t, -1e300, 1e300);
+	df_move(t, W / 2.0, H / 2.0);
+	df_release(t, INP_MOUSE_MIDDLE);
+	edit_desk_camera(t->d, e1, t1, NULL);
+	for (int k = 0; k < 3; k++) {
+		assert_true(isfinite(e1[k]) && isfinite(t1[k]));
+		assert_float_equal(e1[k], e0[k], 1e-6);
+		assert_float_equal(t1[k], t0[k], 1e-6);
+	}
+	df_free(t);
+}
+
 /* ---- the shortcuts -------------------------------------------------------------------------------- */
 
 static void number_keys_and_tab_choose_tools(void **state)
@@ -859,6 +888,7 @@ int main(void)
 		cmocka_unit_test(moves_rotate_turns_about_the_view_axis_with_the_mouse),
 		cmocka_unit_test(a_primitive_lands_at_the_view_depth),
 		cmocka_unit_test(without_a_desktop_nothing_is_touched),
+		cmocka_unit_test(a_cursor_beyond_any_screen_moves_nothing),
 		cmocka_unit_test(number_keys_and_tab_choose_tools),
 		cmocka_unit_test(arrows_step_the_option_and_the_parameter),
 		cmocka_unit_test(ctrl_z_undoes_ctrl_y_redoes_escape_clears),
