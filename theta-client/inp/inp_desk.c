@@ -176,17 +176,23 @@ static int desk_poll(struct inp_source *src, uint64_t time_ns, struct inp_state 
 static void desk_destroy(struct inp_source *src)
 {
 	struct inp_desk *d = (struct inp_desk *)src;
-	/* Put back what was there when ours are still the ones installed. */
-	if (glfwSetKeyCallback(d->win, d->prev_key) != on_key)
-		glfwSetKeyCallback(d->win, on_key);
-	if (glfwSetMouseButtonCallback(d->win, d->prev_button) != on_button)
-		glfwSetMouseButtonCallback(d->win, on_button);
-	if (glfwSetCursorPosCallback(d->win, d->prev_cursor) != on_cursor)
-		glfwSetCursorPosCallback(d->win, on_cursor);
-	if (glfwSetCursorEnterCallback(d->win, d->prev_enter) != on_enter)
-		glfwSetCursorEnterCallback(d->win, on_enter);
-	if (glfwSetScrollCallback(d->win, d->prev_scroll) != on_scroll)
-		glfwSetScrollCallback(d->win, on_scroll);
+	/* Put back what was there when ours are still the ones installed;
+	 * one installed after ours stays. */
+	GLFWkeyfun key = glfwSetKeyCallback(d->win, d->prev_key);
+	if (key != on_key)
+		glfwSetKeyCallback(d->win, key);
+	GLFWmousebuttonfun button = glfwSetMouseButtonCallback(d->win, d->prev_button);
+	if (button != on_button)
+		glfwSetMouseButtonCallback(d->win, button);
+	GLFWcursorposfun cursor = glfwSetCursorPosCallback(d->win, d->prev_cursor);
+	if (cursor != on_cursor)
+		glfwSetCursorPosCallback(d->win, cursor);
+	GLFWcursorenterfun enter = glfwSetCursorEnterCallback(d->win, d->prev_enter);
+	if (enter != on_enter)
+		glfwSetCursorEnterCallback(d->win, enter);
+	GLFWscrollfun scroll = glfwSetScrollCallback(d->win, d->prev_scroll);
+	if (scroll != on_scroll)
+		glfwSetScrollCallback(d->win, scroll);
 	for (unsigned i = 0; i < INP_DESK_WINDOWS_MAX; i++)
 		if (desk_windows[i] == d)
 			desk_windows[i] = NULL;

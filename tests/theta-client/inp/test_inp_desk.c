@@ -305,6 +305,24 @@ static void a_second_source_on_the_window_is_refused(void **state)
 	assert_null(s);
 }
 
+static void later_scroll_cb(GLFWwindow *w, double x, double y) { (void)w, (void)x, (void)y; }
+
+/* Destroyed, the source puts back the callbacks it found, and leaves one
+ * installed after its own where it is. */
+static void destroying_puts_back_the_callbacks(void **state)
+{
+	struct rig *r = *state;
+	glfwSetScrollCallback(r->win, later_scroll_cb);
+	inp_destroy(&r->src);
+	assert_ptr_equal(glfwSetKeyCallback(r->win, prev_key_cb), prev_key_cb);
+	assert_ptr_equal(glfwSetMouseButtonCallback(r->win, NULL), NULL);
+	assert_ptr_equal(glfwSetScrollCallback(r->win, NULL), later_scroll_cb);
+	/* A new source on the window works as the first did. */
+	assert_int_equal(inp_desk_create(r->win, &r->src), 0);
+	xdo((const char *[]){ "mousemove", "--window", r->wid, "60", "50", NULL });
+	assert_true(rig_wait(r, cursor_at, (double[2]){ 60, 50 }));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keys_arrive_in_order_with_their_modifiers, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_frame_keeps_32_keys_and_counts_the_rest, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_second_source_on_the_window_is_refused, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(destroying_puts_back_the_callbacks, rig_setup, rig_teardown),
 	};
 	if (th_xdo_skip())
 		return 0;
