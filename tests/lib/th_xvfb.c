@@ -72,7 +72,10 @@ int th_xvfb_start(struct th_xvfb *x, const char *screen)
 			dup2(devnull, 1);
 			dup2(devnull, 2); /* its keymap warnings; a failure shows as no display */
 		}
-		execlp("Xvfb", "Xvfb", "-displayfd", fdarg, "-screen", "0", screen, "-nolisten", "tcp", "-noreset",
+		/* -r: no key auto-repeat. A key xdotool holds longer than the
+		 * server's repeat delay (660 ms: a stalled xdotool on a loaded
+		 * machine) would otherwise repeat, adding presses no test sent. */
+		execlp("Xvfb", "Xvfb", "-displayfd", fdarg, "-screen", "0", screen, "-nolisten", "tcp", "-noreset", "-r",
 		       (char *)NULL);
 		_exit(127);
 	}
