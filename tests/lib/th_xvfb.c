@@ -197,6 +197,10 @@ int th_xdo_out(const char *const *args, char *out, size_t outlen)
 		argv[n + 1] = args[n];
 		n++;
 	}
+	if (args[n]) {
+		fprintf(stderr, "th_xdo: more than %u arguments for xdotool\n", TH_XDO_ARGS_MAX);
+		return -E2BIG;
+	}
 	char err[1024];
 	int rc = th_run(argv, NULL, -1, out, outlen, err, sizeof err, TH_XDO_TIMEOUT_MS);
 	if (rc != 0) {

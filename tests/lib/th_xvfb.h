@@ -43,7 +43,8 @@ bool th_xvfb_skip(void);
 #define TH_XDO_ARGS_MAX 64
 const char *th_xdotool(void);
 /* Runs xdotool with args (NULL-terminated, at most TH_XDO_ARGS_MAX): 0, or
- * its exit status / -errno after printing the command and its stderr. */
+ * its exit status / -errno after printing the command and its stderr
+ * (-E2BIG for more arguments: nothing is sent). */
 int th_xdo(const char *const *args);
 /* The same with its stdout (cut to fit, NUL-terminated) into out. */
 int th_xdo_out(const char *const *args, char *out, size_t outlen);

@@ -310,6 +310,21 @@ static void a_second_source_on_the_window_is_refused(void **state)
 	assert_null(s);
 }
 
+/* th_xdo sends all of a command or none: past TH_XDO_ARGS_MAX it refuses
+ * (a cut one would send less input than the test means). */
+static void xdo_refuses_more_arguments_than_it_holds(void **state)
+{
+	struct rig *r = *state;
+	const char *args[TH_XDO_ARGS_MAX + 2] = { "key" };
+	for (unsigned i = 1; i <= TH_XDO_ARGS_MAX; i++)
+		args[i] = "d";
+	rig_poll(r);
+	rig_reset(r);
+	assert_int_equal(th_xdo(args), -E2BIG);
+	rig_poll(r);
+	assert_int_equal(r->nkeys, 0);
+}
+
 static void later_scroll_cb(GLFWwindow *w, double x, double y) { (void)w, (void)x, (void)y; }
 
 /* Destroyed, the source puts back the callbacks it found, and leaves one
@@ -338,6 +353,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_frame_keeps_32_keys_and_counts_the_rest, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_second_source_on_the_window_is_refused, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(destroying_puts_back_the_callbacks, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(xdo_refuses_more_arguments_than_it_holds, rig_setup, rig_teardown),
 	};
 	if (th_xdo_skip())
 		return 0;
