@@ -693,6 +693,35 @@ static void a_cursor_beyond_any_screen_moves_nothing(void **state)
 	df_free(t);
 }
 
+/* A window of no size (minimised): no ray and no tip, and a middle drag
+ * pans nothing (a pixel has no size); the size back, both are tracked. */
+static void a_window_of_no_size_has_no_ray(void **state)
+{
+	struct df *t = df_new(ef_new(NULL), NULL);
+	struct inp_desktop *k = &t->f->in.desk;
+	const struct inp_controller *c = &t->f->in.hand[INP_RIGHT];
+	float t0[3], t1[3], e1[3];
+	edit_desk_camera(t->d, NULL, t0, NULL);
+	k->width = k->height = 0;
+	df_press(t, INP_MOUSE_MIDDLE);
+	df_move(t, W / 2.0 + 50, H / 2.0 + 50);
+	assert_false(c->pose.valid);
+	assert_false(c->aim.valid);
+	assert_true(t->f->in.head.valid);
+	edit_desk_camera(t->d, e1, t1, NULL);
+	for (int i = 0; i < 3; i++) {
+		assert_true(isfinite(e1[i]));
+		assert_float_equal(t1[i], t0[i], 0);
+	}
+	df_release(t, INP_MOUSE_MIDDLE);
+	k->width = W;
+	k->height = H;
+	df_frame(t);
+	assert_true(c->pose.valid);
+	assert_true(c->aim.valid);
+	df_free(t);
+}
+
 /* ---- the shortcuts -------------------------------------------------------------------------------- */
 
 static void number_keys_and_tab_choose_tools(void **state)
@@ -889,6 +918,7 @@ int main(void)
 		cmocka_unit_test(a_primitive_lands_at_the_view_depth),
 		cmocka_unit_test(without_a_desktop_nothing_is_touched),
 		cmocka_unit_test(a_cursor_beyond_any_screen_moves_nothing),
+		cmocka_unit_test(a_window_of_no_size_has_no_ray),
 		cmocka_unit_test(number_keys_and_tab_choose_tools),
 		cmocka_unit_test(arrows_step_the_option_and_the_parameter),
 		cmocka_unit_test(ctrl_z_undoes_ctrl_y_redoes_escape_clears),
