@@ -53,7 +53,7 @@ struct inp_desktop {
 	double scroll;      /* wheel steps since the previous poll (up positive) */
 	unsigned nkeys;     /* keys that went down since the previous poll, in order (repeats included) */
 	struct inp_key keys[INP_DESK_KEYS_MAX];
-	uint64_t keys_dropped; /* past INP_DESK_KEYS_MAX in one frame */
+	uint64_t keys_dropped; /* keys past INP_DESK_KEYS_MAX in a frame, counted since the source began */
 };
 
 struct inp_state {
