@@ -22,6 +22,7 @@
 #include "edit/edit.h"
 #include "edit/edit_desk.h"
 #include "edit/edit_ray.h"
+#include "edit/edit_reach.h"
 #include "gfx/gfx.h"
 #include "inp/inp_desk.h"
 #include "inp/inp_xr.h"
@@ -198,6 +199,7 @@ static struct client_input {
 	struct edit_desk *desk;
 	struct edit_rays *rays;
 	struct app_nav nav;
+	struct edit_reach reach; /* the right controller's ray, when the tip reaches nothing */
 	struct ui *ui;
 	struct ui_status status;
 	bool frames_due;       /* the overlay's frame figures are to be made (fill_status) */
@@ -235,6 +237,7 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 		ci.snaps++;
 		pulse(INP_LEFT, INP_PULSE_SNAP_AMPLITUDE, INP_PULSE_SNAP_NS);
 	}
+	edit_reach_frame(&ci.reach, in, editor, ci.rays, sc);
 }
 
 /* What the user holds now, as one number: a change is a pulse. */
@@ -335,6 +338,7 @@ static int choose_input(struct app *a, struct app_renderer *r, struct inp_source
 {
 	ci.app = a;
 	app_nav_init(&ci.nav);
+	edit_reach_init(&ci.reach);
 	int e = edit_rays_create(&ci.rays);
 	if (e < 0)
 		return e;
@@ -854,7 +858,8 @@ int main(int argc, char **argv)
 	/* The renderer reads the scene mirror, the editor and the panels: they
 	 * outlive it (app_destroy destroys it first). */
 	struct app_renderer *renderer = NULL;
-	const struct gfx_sources gs = { .scene = scene, .ed = editor, .avatars = avatars, .ui = ci.ui };
+	const struct gfx_sources gs = { .scene = scene, .ed = editor, .avatars = avatars, .ui = ci.ui,
+				       .reach = &ci.reach };
 	if ((r = gfx_renderer_create(&go, app_world(app), &gs, &renderer)) < 0) {
 		if (r != -ENXIO && r != -ENODEV)
 			th_err("cannot start the renderer: %s", th_strerror(r));

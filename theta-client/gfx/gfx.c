@@ -378,6 +378,7 @@ static int gfx_render(struct app_renderer *base, struct sim_world *w, const stru
 		g->vk->lose_after = g->vk->checks + 1;
 
 	struct gfx_list_input in = { .w = w, .scene = g->src.scene, .ed = g->src.ed, .avatars = g->src.avatars,
+				     .reach = g->src.reach,
 				     .grid = !g->o.no_grid };
 	right_tip(g, &in);
 	if (g->src.ui) { /* the panels: the headset's in every view, the desktop's on a window / headless */

@@ -24,6 +24,7 @@ struct app_avatars;
 struct edit;
 struct inp_source;
 struct ui;
+struct edit_reach;
 
 #define GFX_REBUILDS_MAX 3u
 
@@ -74,6 +75,7 @@ struct gfx_sources {
 	const struct edit *ed;
 	const struct app_avatars *avatars;
 	const struct ui *ui; /* the panels (ui_world_mesh / ui_screen_mesh), drawn last */
+	const struct edit_reach *reach; /* the controller's ray while it reaches (edit/edit_reach.h) */
 };
 
 /* Creates the renderer chosen by o->kind (see above). -ENXIO: nothing to
