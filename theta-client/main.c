@@ -200,6 +200,8 @@ static struct client_input {
 	struct edit_rays *rays;
 	struct app_nav nav;
 	struct edit_reach reach; /* the right controller's ray, when the tip reaches nothing */
+	bool ui_hover;           /* the ray or cursor was on a panel last frame */
+	bool input_refused;      /* link_set_input said no once (said once) */
 	struct ui *ui;
 	struct ui_status status;
 	bool frames_due;       /* the overlay's frame figures are to be made (fill_status) */
@@ -237,7 +239,9 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 		ci.snaps++;
 		pulse(INP_LEFT, INP_PULSE_SNAP_AMPLITUDE, INP_PULSE_SNAP_NS);
 	}
-	edit_reach_frame(&ci.reach, in, editor, ci.rays, sc);
+	/* The ray on a panel (last frame) is the panel's: no reach begins
+	 * through it (one under way goes on until its release). */
+	edit_reach_frame(&ci.reach, in, ci.ui_hover ? NULL : editor, ci.rays, sc);
 }
 
 /* What the user holds now, as one number: a change is a pulse. */
@@ -302,7 +306,7 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 						.world_scale = ci.kind == CI_DESKTOP ? 1.0f : ci.nav.xf.scale };
 		/* A refused press (nothing to undo) is also the editor's refusal:
 		 * one pulse, from the count below. */
-		ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo);
+		ci.ui_hover = ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo) == 0 && uo.hover;
 	}
 	ci.desk_flags = 0;
 	edit_frame(ed, time_ns, &in, sc);
@@ -317,9 +321,14 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 	if (sig != ci.sel_sig && sig)
 		pulse(INP_RIGHT, INP_PULSE_SELECT_AMPLITUDE, INP_PULSE_SELECT_NS);
 	ci.sel_sig = sig;
-	if (scene_link)
-		link_set_input(scene_link, client_input_sources[ci.kind], in_->profile[INP_LEFT], in_->profile[INP_RIGHT],
-			       th_now_ns());
+	if (scene_link &&
+	    link_set_input(scene_link, client_input_sources[ci.kind], in_->profile[INP_LEFT], in_->profile[INP_RIGHT],
+			   th_now_ns()) < 0 &&
+	    !ci.input_refused) {
+		ci.input_refused = true;
+		th_warn("the input's interaction profiles cannot be sent to thetad (not OpenXR paths): "
+			"thetactl clients will not show them");
+	}
 	/* The summary names the last profile each hand had (a session that
 	 * ended leaves none). */
 	for (int h = 0; h < INP_HANDS; h++)

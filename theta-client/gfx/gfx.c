@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gfx/gfx.h"
+#include "edit/edit.h"
 #include "gfx/gfx_backend.h"
 #include "gfx/gfx_draw.h"
 #include "gfx/gfx_list.h"
@@ -293,6 +294,15 @@ static void camera(struct gfx_renderer *g, const struct app_view *v, struct gfx_
 
 static void right_tip(struct gfx_renderer *g, struct gfx_list_input *in)
 {
+	if (g->src.ed) {
+		/* The tip the editor used this frame, and whether the hand was
+		 * tracked (ControllerState has no flag: a cursor that left the
+		 * desktop window leaves its last point there). */
+		const struct edit_hover *h = edit_hover(g->src.ed);
+		in->right_valid = h->tracked;
+		memcpy(in->right_tip, h->tip, sizeof in->right_tip);
+		return;
+	}
 	struct sim_iter it;
 	sim_iter_init(&it, g->w, g->hands);
 	while (sim_iter_next(&it)) {
