@@ -36,6 +36,20 @@ static inline struct json_object *edf_scene_json(struct th_daemon_proc *d)
 	return o;
 }
 
+/* Session sid exported as OBJ (`thetactl export`, world space) into d's
+ * dir as name: its text; the caller frees it. */
+static inline char *edf_export_obj(struct th_daemon_proc *d, const char *sid, const char *name)
+{
+	char obj[PATH_MAX];
+	snprintf(obj, sizeof obj, "%s/%s", d->dir, name);
+	const char *args[] = { "export", "--session", sid, obj, NULL };
+	if (th_ctl(d, args, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
+		fail_msg("thetactl export failed: %s", edf_err);
+	char *t = th_slurp(obj);
+	assert_non_null(t);
+	return t;
+}
+
 /* Right a five times from 0.5 s: select -> move -> extrude -> subdivide
  * -> vertex -> primitive (docs/editor.md's tool order). */
 #define EDF_TO_PRIMITIVE \

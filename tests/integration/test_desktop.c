@@ -209,19 +209,6 @@ static void key(const char *k)
 
 static char sid[64];
 
-/* The session as OBJ (world space); the caller frees it. */
-static char *export_obj(struct th_daemon_proc *d)
-{
-	char obj[PATH_MAX];
-	snprintf(obj, sizeof obj, "%s/desk.obj", d->dir);
-	const char *eargs[] = { "export", "--session", sid, obj, NULL };
-	if (th_ctl(d, eargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
-		fail_msg("thetactl export failed: %s", edf_err);
-	char *t = th_slurp(obj);
-	assert_non_null(t);
-	return t;
-}
-
 /* Materials the OBJ's faces use. */
 static unsigned obj_materials(const char *text)
 {
@@ -249,7 +236,7 @@ static void wait_materials(struct th_daemon_proc *d, unsigned want)
 	uint64_t end = th_now_ns() + (uint64_t)STEP_MS * TH_NS_PER_MS;
 	unsigned n;
 	do {
-		char *t = export_obj(d);
+		char *t = edf_export_obj(d, sid, "desk.obj");
 		n = obj_materials(t);
 		free(t);
 		if (n == want)
@@ -369,7 +356,7 @@ static void extrude_paint_and_undo_with_mouse_and_keys(void **state)
 	wait_pixel(grown, grown0, false, "the preview pulled up");
 	xdo((const char *[]){ "mouseup", "1", NULL });
 	dt_wait_scene(d, "faces", 10);
-	char *obj = export_obj(d);
+	char *obj = edf_export_obj(d, sid, "desk.obj");
 	if (fabs(obj_top(obj) - (1.1 + pull)) > 0.0051)
 		fail_msg("the top is at %.4f, not %.4f (pulled %.3f m by %d px):\n%s", obj_top(obj), 1.1 + pull, pull,
 			 PULL_PX, obj);

@@ -91,13 +91,7 @@ static void inset_and_rotate_reach_the_daemons_scene(void **state)
 	json_object_put(o);
 
 	/* Where the vertices are: the session exported as OBJ (world space). */
-	char obj[PATH_MAX];
-	snprintf(obj, sizeof obj, "%s/shape.obj", d->dir);
-	const char *eargs[] = { "export", "--session", sid, obj, NULL };
-	if (th_ctl(d, eargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
-		fail_msg("thetactl export failed: %s", edf_err);
-	char *otext = th_slurp(obj);
-	assert_non_null(otext);
+	char *otext = edf_export_obj(d, sid, "shape.obj");
 	double r = 0.075 * sqrt(2.0);
 	unsigned inner = obj_verts_at(otext, r, 1.1, -0.5) + obj_verts_at(otext, -r, 1.1, -0.5) +
 			 obj_verts_at(otext, 0, 1.1, -0.5 + r) + obj_verts_at(otext, 0, 1.1, -0.5 - r);
