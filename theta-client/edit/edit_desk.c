@@ -329,20 +329,6 @@ static void look_rotation(const float dir[3], const float cam_q[4], float q[4])
 	edit_quat_mul(turn, cam_q, q);
 }
 
-/* A world position of the vertex id of entity's mesh; false when gone. */
-static bool vertex_world(const struct th_scene *sc, uint64_t entity, uint64_t id, float out[3])
-{
-	const struct th_c_transform *t;
-	const struct th_mesh *m;
-	if (!edit_entity_mesh(sc, entity, &t, &m))
-		return false;
-	int32_t v = th_mesh_vert_find(m, id);
-	if (v < 0)
-		return false;
-	edit_xf_point_to_world(t, m->verts[v].pos, out);
-	return true;
-}
-
 /* Where the tip goes for a ray that is not dragging: on the element the
  * tool's mode picks (an edge's nearest point to the hit, a vertex), on the
  * surface for the other modes, the vertex tool and a miss of the element;
@@ -363,9 +349,10 @@ static void ray_tip(struct edit_desk *d, const float origin[3], const float dir[
 	struct edit_hit h;
 	if (sc && rays && element && edit_raycast(rays, sc, &r, &h) == 1) {
 		float a[3], b[3];
-		if (mode == TH_SELECT_VERTEX && vertex_world(sc, h.entity, h.a, tip))
+		if (mode == TH_SELECT_VERTEX && edit_vertex_world(sc, h.entity, h.a, tip))
 			return;
-		if (mode == TH_SELECT_EDGE && vertex_world(sc, h.entity, h.a, a) && vertex_world(sc, h.entity, h.b, b)) {
+		if (mode == TH_SELECT_EDGE && edit_vertex_world(sc, h.entity, h.a, a) &&
+		    edit_vertex_world(sc, h.entity, h.b, b)) {
 			float ab[3] = { b[0] - a[0], b[1] - a[1], b[2] - a[2] }, ap[3];
 			for (int k = 0; k < 3; k++)
 				ap[k] = h.point[k] - a[k];
