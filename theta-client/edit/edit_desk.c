@@ -307,7 +307,8 @@ static void cursor_ray(const struct edit_desk *d, const struct inp_desktop *k, f
 	normalize3(dir);
 }
 
-/* A rotation whose -Z is dir (unit), +Y as near the world's up as it can. */
+/* A rotation whose -Z is dir (unit): the camera's turned the shortest way
+ * onto dir, so its +Y stays near the camera's up. */
 static void look_rotation(const float dir[3], const float cam_q[4], float q[4])
 {
 	static const float mz[3] = { 0, 0, -1 };
