@@ -39,6 +39,7 @@
 #include "net_fixture.h"
 #include "th_buf.h"
 #include "th_harness.h"
+#include "th_link.h"
 #include "th_time.h"
 #include "th_xrt.h"
 
@@ -47,25 +48,8 @@
 static const char *const touch = "/interaction_profiles/oculus/touch_controller";
 static const char *const index_p = "/interaction_profiles/valve/index_controller";
 
-/* One frame's worth of link work, as the frame loop does it. */
-static void step(struct link *l)
-{
-	struct app_transport *t = link_transport(l);
-	app_transport_drain(t, NULL, th_now_ns());
-	struct app_outgoing o = { 0 };
-	app_transport_publish(t, &o, th_now_ns());
-}
-
 /* Runs frames (about 1 ms apart) until cond or WAIT_MS. */
-#define WAIT_FOR(l, cond)                                                          \
-	do {                                                                       \
-		uint64_t end_ = th_now_ns() + WAIT_MS * TH_NS_PER_MS;              \
-		while (!(cond) && th_now_ns() < end_) {                            \
-			step(l);                                                   \
-			th_sleep_ns(TH_NS_PER_MS);                                 \
-		}                                                                  \
-		assert_true(cond);                                                 \
-	} while (0)
+#define WAIT_FOR(l, cond) TH_LINK_WAIT_FOR(l, cond, WAIT_MS)
 
 static struct link *make_link(const char *runtime_dir)
 {
@@ -107,7 +91,7 @@ static void wait_ctl_input(struct th_daemon_proc *d, struct link *l, const char 
 		if (ctl_input(d, s, a, b) && !strcmp(s, src) && !strcmp(a, left) && !strcmp(b, right))
 			return;
 		for (int i = 0; i < 20; i++) {
-			step(l);
+			th_link_step(l);
 			th_sleep_ns(TH_NS_PER_MS);
 		}
 	}
@@ -173,7 +157,7 @@ static void profiles_show_in_clients_and_session_info_arrives(void **state)
 	const struct link_stats *lst = link_get_stats(l);
 	uint64_t quiet = lst->session_infos;
 	for (uint64_t end = th_now_ns() + 2 * SESS_CINFO_INTERVAL_NS; th_now_ns() < end;) {
-		step(l);
+		th_link_step(l);
 		th_sleep_ns(TH_NS_PER_MS);
 	}
 	assert_int_equal(lst->session_infos, quiet);
@@ -188,7 +172,7 @@ static void profiles_show_in_clients_and_session_info_arrives(void **state)
 	for (int i = 0; i < RATE_EDITS; i++) {
 		annotate(l, "tick");
 		for (uint64_t end = th_now_ns() + 100 * TH_NS_PER_MS; th_now_ns() < end;) {
-			step(l);
+			th_link_step(l);
 			th_sleep_ns(TH_NS_PER_MS);
 		}
 	}

@@ -22,6 +22,7 @@
 #include "link/internal.h"
 #include "link/link.h"
 #include "th_harness.h"
+#include "th_link.h"
 #include "th_logrec.h"
 #include "th_time.h"
 
@@ -75,19 +76,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void step(struct link *l)
-{
-	struct app_transport *t = link_transport(l);
-	app_transport_drain(t, NULL, th_now_ns());
-	struct app_outgoing o = { 0 };
-	app_transport_publish(t, &o, th_now_ns());
-}
-
 static void step_until(struct link *l, const struct seen *s, uint64_t want)
 {
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
 	while (s->n < want && th_now_ns() < end) {
-		step(l);
+		th_link_step(l);
 		th_sleep_ns(TH_NS_PER_MS);
 	}
 	if (s->n != want)
@@ -181,7 +174,7 @@ static void every_event_once_in_position_order_across_restarts_and_reconnects(vo
 
 	/* Nothing more comes; what came is the log, in its order. */
 	for (int i = 0; i < 200; i++)
-		step(l);
+		th_link_step(l);
 	assert_int_equal(s.n, 1550);
 	assert_int_equal(s.out_of_order, 0);
 	assert_int_equal(s.mismatched, 0);
@@ -227,7 +220,7 @@ static void a_session_switch_restarts_the_stream_at_the_new_sessions_start(void 
 	assert_int_equal(th_ctl(d, leave, out, sizeof(out), err, sizeof(err)), 0);
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
 	while (s.sessions < 2 && th_now_ns() < end) {
-		step(l);
+		th_link_step(l);
 		th_sleep_ns(TH_NS_PER_MS);
 	}
 	assert_int_equal(s.sessions, 2);

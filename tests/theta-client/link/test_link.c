@@ -39,6 +39,7 @@
 #include "th_err.h"
 #include "th_fdpass.h"
 #include "th_harness.h"
+#include "th_link.h"
 #include "th_logrec.h"
 #include "th_ring.h"
 #include "th_shm.h"
@@ -87,24 +88,7 @@ static struct link *make_link(const char *runtime_dir, struct events *ev, uint64
 	return l;
 }
 
-/* One frame's worth of link work, as the frame loop does it. */
-static void step(struct link *l)
-{
-	struct app_transport *t = link_transport(l);
-	app_transport_drain(t, NULL, th_now_ns());
-	struct app_outgoing o = { 0 };
-	app_transport_publish(t, &o, th_now_ns());
-}
-
-#define WAIT_FOR(l, cond)                                                          \
-	do {                                                                       \
-		uint64_t end_ = th_now_ns() + WAIT_MS * TH_NS_PER_MS;              \
-		while (!(cond) && th_now_ns() < end_) {                            \
-			step(l);                                                   \
-			th_sleep_ns(TH_NS_PER_MS);                                 \
-		}                                                                  \
-		assert_true(cond);                                                 \
-	} while (0)
+#define WAIT_FOR(l, cond) TH_LINK_WAIT_FOR(l, cond, WAIT_MS)
 
 /* n commands of a type no daemon knows (rejected, never logged). */
 #define TYPE_UNKNOWN 0xffffu
@@ -286,7 +270,7 @@ static void waits_for_a_daemon_that_is_not_running_yet(void **state)
 	assert_int_equal(submit(l, 2, 0x20), 0);
 	uint64_t end = th_now_ns() + 300 * TH_NS_PER_MS;
 	while (th_now_ns() < end) {
-		step(l);
+		th_link_step(l);
 		th_sleep_ns(TH_NS_PER_MS);
 	}
 	assert_int_equal(link_get_state(l), LINK_IDLE);
@@ -374,7 +358,7 @@ static void protocol_hash_mismatch_is_refused_with_both_hashes(void **state)
 	/* A refused link stays down: no retry loop against an incompatible daemon. */
 	uint64_t attempts = link_get_stats(l)->attempts;
 	for (int i = 0; i < 50; i++) {
-		step(l);
+		th_link_step(l);
 		th_sleep_ns(TH_NS_PER_MS);
 	}
 	assert_int_equal(link_get_stats(l)->attempts, attempts);
@@ -545,7 +529,7 @@ static void scribbler_process_cannot_crash_the_link(void **state)
 	}
 	uint64_t end = th_now_ns() + WAIT_MS * TH_NS_PER_MS;
 	while (st->losses == 0 && th_now_ns() < end) {
-		step(l);
+		th_link_step(l);
 		link_ping(l, th_now_ns()); /* keep records flowing both ways */
 		th_sleep_ns(100 * TH_NS_PER_US);
 	}
