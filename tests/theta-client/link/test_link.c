@@ -646,6 +646,19 @@ static void fake_send(struct fake *f, uint16_t type, const void *msg, const int 
 	assert_int_equal(th_fdpass_send(f->conn, b, (size_t)n, fds, nfds), 0);
 }
 
+/* The link connected to the fake at now: its hello accepted, a
+ * well-formed welcome sent, and the link active after one poll. */
+static void fake_connect(struct fake *f, struct link *l, uint64_t now)
+{
+	fake_accept(f, l, now);
+	struct proto_ipc_welcome w;
+	int fds[3];
+	fake_welcome(f, &w, fds);
+	fake_send(f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+	link_poll(l, now);
+	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+}
+
 enum mutation {
 	M_NONE,
 	M_NO_FDS,
@@ -794,13 +807,7 @@ static void hostile_records_drop_the_link(void **state)
 	struct events ev = { 0 };
 	struct link *l = make_link(f.dir, &ev, 0);
 	uint64_t now = 5000 * TH_NS_PER_S;
-	fake_accept(&f, l, now);
-	struct proto_ipc_welcome w;
-	int fds[3];
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, now);
 	const struct link_stats *st = link_get_stats(l);
 	struct app_transport *t = link_transport(l);
 	uint8_t b[PROTO_IPC_MAX_MSG], rec[PROTO_IPC_MAX_MSG];
@@ -890,11 +897,7 @@ static void hostile_records_drop_the_link(void **state)
 	/* It reconnects after the shortest backoff, not before. */
 	link_poll(l, now + 3 + LINK_BACKOFF_MIN_NS - 1);
 	assert_int_equal(link_get_state(l), LINK_IDLE);
-	fake_accept(&f, l, now + 3 + LINK_BACKOFF_MIN_NS);
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now + 4 + LINK_BACKOFF_MIN_NS);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, now + 3 + LINK_BACKOFF_MIN_NS);
 	assert_int_equal(st->reconnects, 1);
 
 	/* A malformed record (a PONG two bytes short) breaks it too. */
@@ -907,11 +910,7 @@ static void hostile_records_drop_the_link(void **state)
 	/* So does a log entry event without its author beside it. */
 	fake_drop_conn(&f);
 	uint64_t t1 = now + 5 * TH_NS_PER_S;
-	fake_accept(&f, l, t1);
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, t1);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, t1);
 	struct proto_ipc_event anon = { .kind = PROTO_IPC_EVENT_LOG_ENTRY, .pos = 0, .lamport = 1 };
 	n = proto_ipc_encode_event(&anon, b, sizeof b);
 	assert_int_equal(th_ring_push(&f.out, PROTO_IPC_T_EVENT, b, (uint32_t)n), 0);
@@ -922,11 +921,7 @@ static void hostile_records_drop_the_link(void **state)
 	/* A hang-up (the fake closes) is noticed at the next socket check. */
 	uint64_t t2 = now + 10 * TH_NS_PER_S;
 	fake_drop_conn(&f);
-	fake_accept(&f, l, t2);
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, t2);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, t2);
 	fake_drop_conn(&f);
 	link_poll(l, t2 + LINK_SOCK_CHECK_NS);
 	assert_int_equal(link_get_state(l), LINK_IDLE);
@@ -1004,13 +999,7 @@ static void input_and_session_info_with_a_fake_daemon(void **state)
 	struct link_session_info si;
 	assert_int_equal(link_session_info(l, &si), -ENODATA);
 
-	fake_accept(&f, l, now);
-	struct proto_ipc_welcome w;
-	int fds[3];
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, now);
 	struct app_outgoing o = { 0 };
 	assert_int_equal(app_transport_publish(t, &o, now + 1), 0);
 	struct proto_ipc_input_info in;
@@ -1094,11 +1083,7 @@ static void input_and_session_info_with_a_fake_daemon(void **state)
 		if (i) { /* reconnect */
 			fake_drop_conn(&f);
 			tb += 10 * TH_NS_PER_S;
-			fake_accept(&f, l, tb);
-			fake_welcome(&f, &w, fds);
-			fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-			link_poll(l, tb);
-			assert_int_equal(link_get_state(l), LINK_ACTIVE);
+			fake_connect(&f, l, tb);
 			/* A new connection: no SESSION_INFO yet; the input again. */
 			assert_int_equal(link_session_info(l, &si), -ENODATA);
 			assert_int_equal(app_transport_publish(t, &o, tb + 1), 0);
@@ -1149,13 +1134,7 @@ static void resends_keep_their_nonce_and_client_seq(void **state)
 	assert_true(link_nonce(other) != nonce); /* drawn per instance */
 	link_destroy(&other);
 	uint64_t now = 7000 * TH_NS_PER_S;
-	fake_accept(&f, l, now);
-	struct proto_ipc_welcome w;
-	int fds[3];
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, now);
 	uint8_t payload[3][4] = { { 1 }, { 2 }, { 3 } };
 	struct app_command cmds[3];
 	for (int i = 0; i < 3; i++)
@@ -1180,11 +1159,7 @@ static void resends_keep_their_nonce_and_client_seq(void **state)
 	assert_int_equal(link_get_state(l), LINK_IDLE);
 
 	uint64_t t2 = now + 10 * TH_NS_PER_S;
-	fake_accept(&f, l, t2);
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, t2);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, t2);
 	struct app_outgoing none = { 0 };
 	assert_int_equal(app_transport_publish(link_transport(l), &none, t2 + 1), 0);
 	assert_int_equal(fake_submits(&f, seq, non, 8), 2);
@@ -1236,13 +1211,7 @@ static void not_a_member_is_fatal_with_the_daemons_sentence(void **state)
 	static const char sentence[] =
 		"user bob is not a member of session studio; ask an admin: thetactl session allow bob --role editor";
 	/* Connected, then closed by the daemon (the user was denied). */
-	fake_accept(&f, l, now);
-	struct proto_ipc_welcome w;
-	int fds[3];
-	fake_welcome(&f, &w, fds);
-	fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
+	fake_connect(&f, l, now);
 	struct proto_ipc_refuse r = { .reason = PROTO_IPC_REFUSE_NOT_MEMBER };
 	snprintf(r.detail, sizeof r.detail, "%s", sentence);
 	fake_send(&f, PROTO_IPC_T_REFUSE, &r, NULL, 0);
