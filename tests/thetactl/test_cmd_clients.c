@@ -10,80 +10,19 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include "ctlproto.h"
+#include "th_ctlfake.h"
 #include "th_harness.h"
 
 static char out[65536], err[8192];
 
-/* A control.sock that answers every request with one canned reply. */
-struct canned {
-	char dir[PATH_MAX];
-	int lfd;
-	const char *reply;
-	atomic_bool stop;
-	pthread_t thr;
-};
-
-static void *canned_run(void *arg)
+/* The control.sock's answer to every request: the canned reply (ud). */
+static int canned(void *ud, const char *req, char *body, size_t cap)
 {
-	struct canned *c = arg;
-	while (!atomic_load(&c->stop)) {
-		struct pollfd p = { .fd = c->lfd, .events = POLLIN };
-		if (poll(&p, 1, 20) <= 0)
-			continue;
-		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		uint8_t req[4096];
-		size_t have = 0, frame = 0;
-		while (have < sizeof req) {
-			ssize_t n = recv(fd, req + have, sizeof req - have, 0);
-			if (n <= 0)
-				break;
-			have += (size_t)n;
-			if (proto_ctl_frame_check(req, have, sizeof req, &frame) != 0)
-				break;
-		}
-		uint8_t hdr[PROTO_CTL_HEADER_BYTES];
-		size_t n = strlen(c->reply);
-		proto_ctl_frame_header(hdr, (uint32_t)n);
-		send(fd, hdr, sizeof hdr, MSG_NOSIGNAL);
-		send(fd, c->reply, n, MSG_NOSIGNAL);
-		close(fd);
-	}
-	return NULL;
-}
-
-static void canned_start(struct canned *c, const char *reply)
-{
-	memset(c, 0, sizeof *c);
-	c->reply = reply;
-	assert_int_equal(th_mkdtemp(c->dir, sizeof c->dir), 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/control.sock", c->dir);
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(c->lfd >= 0);
-	assert_int_equal(bind(c->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(c->lfd, 8), 0);
-	assert_int_equal(pthread_create(&c->thr, NULL, canned_run, c), 0);
-}
-
-static void canned_stop(struct canned *c)
-{
-	atomic_store(&c->stop, true);
-	pthread_join(c->thr, NULL);
-	close(c->lfd);
-	th_rm_rf(c->dir);
+	return snprintf(body, cap, "%s", (const char *)ud);
 }
 
 /* One client row: id, name and its "input" member (JSON text, or NULL to
@@ -150,8 +89,8 @@ static void input_column_shortens_profiles(void **state)
 	assert_non_null(fixture);
 	json_object_put(fixture);
 
-	struct canned c;
-	canned_start(&c, reply);
+	struct th_ctlfake c;
+	th_ctlfake_start(&c, canned, reply);
 	const char *argv[] = { th_bin("thetactl"), "--runtime-dir", c.dir, "clients", NULL };
 	assert_int_equal(th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, 10000), 0);
 	assert_non_null(strstr(out, "INPUT"));
@@ -183,7 +122,7 @@ static void input_column_shortens_profiles(void **state)
 	assert_string_equal(th_json_path(x, "input.right"), profiles[2][0]);
 	assert_string_equal(th_json_path(x, "input.source"), "openxr");
 	json_object_put(o);
-	canned_stop(&c);
+	th_ctlfake_stop(&c);
 }
 
 int main(void)

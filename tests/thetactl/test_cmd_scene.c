@@ -15,18 +15,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
 #include "th_buf.h"
 #include "th_fold.h"
+#include "th_ctlfake.h"
 #include "th_harness.h"
 #include "th_hex.h"
 #include "th_id.h"
@@ -567,45 +563,35 @@ static void diff_of_a_log_with_an_incomplete_last_batch(void **state)
 /* Answers status, sessions and scene like the daemon; remembers the last
  * scene request's arguments. */
 struct fake {
-	char dir[256], state_dir[512];
-	int lfd;
-	atomic_bool stop;
-	pthread_t thr;
+	struct th_ctlfake ctl;
+	char state_dir[512];
 	char last_args[512];
 	bool refuse_scene;
 };
 
-static void fake_answer(struct fake *f, int c)
+static int fake_answer(void *ud, const char *req, char *body, size_t cap)
 {
-	uint8_t hdr[PROTO_CTL_HEADER_BYTES];
-	char req[4096], body[2048];
-	ssize_t n = recv(c, hdr, sizeof(hdr), MSG_WAITALL);
-	if (n != (ssize_t)sizeof(hdr))
-		return;
-	uint32_t len = th_get_le32(hdr);
-	if (len >= sizeof(req) || recv(c, req, len, MSG_WAITALL) != (ssize_t)len)
-		return;
-	req[len] = 0;
+	struct fake *f = ud;
 	struct json_object *r = json_tokener_parse(req), *cmd = NULL, *args = NULL;
 	if (!r || !json_object_object_get_ex(r, "cmd", &cmd)) {
 		json_object_put(r);
-		return;
+		return -1;
 	}
 	const char *name = json_object_get_string(cmd);
 	int k;
 	if (!strcmp(name, "status")) {
-		k = snprintf(body, sizeof(body), "{\"ok\": true, \"result\": {\"state_dir\": \"%s\"}}", f->state_dir);
+		k = snprintf(body, cap, "{\"ok\": true, \"result\": {\"state_dir\": \"%s\"}}", f->state_dir);
 	} else if (!strcmp(name, "sessions")) {
-		k = snprintf(body, sizeof(body),
+		k = snprintf(body, cap,
 			     "{\"ok\": true, \"result\": {\"sessions\": [{\"id\": \"ffeeddccbbaa99887766554433221100\", "
 			     "\"name\": \"other\", \"current\": false}, {\"id\": \"" SESSION_ID "\", \"name\": \"studio\", "
 			     "\"current\": true}]}}");
 	} else if (!strcmp(name, "scene") && f->refuse_scene) {
-		k = snprintf(body, sizeof(body), "{\"ok\": false, \"error\": \"no session 'nope' on this daemon\"}");
+		k = snprintf(body, cap, "{\"ok\": false, \"error\": \"no session 'nope' on this daemon\"}");
 	} else if (!strcmp(name, "scene")) {
 		if (json_object_object_get_ex(r, "args", &args))
 			snprintf(f->last_args, sizeof(f->last_args), "%s", json_object_to_json_string(args));
-		k = snprintf(body, sizeof(body),
+		k = snprintf(body, cap,
 			     "{\"ok\": true, \"result\": {\"session\": \"" SESSION_ID "\", \"name\": \"studio\", "
 			     "\"state\": \"live\", \"log_count\": 120, "
 			     "\"entities\": 41, \"meshes\": 7, \"vertices\": 3333, \"faces\": 2222, \"edges\": 5555, "
@@ -614,56 +600,22 @@ static void fake_answer(struct fake *f, int c)
 			     "\"checkpoint\": {\"position\": 90, \"world_hash\": \"%064d\", \"age_s\": 12.5}}}",
 			     7, 9);
 	} else {
-		k = snprintf(body, sizeof(body), "{\"ok\": false, \"error\": \"unknown command\"}");
+		k = snprintf(body, cap, "{\"ok\": false, \"error\": \"unknown command\"}");
 	}
 	json_object_put(r);
-	proto_ctl_frame_header(hdr, (uint32_t)k);
-	send(c, hdr, sizeof(hdr), MSG_NOSIGNAL);
-	send(c, body, (size_t)k, MSG_NOSIGNAL);
-}
-
-static void *fake_run(void *arg)
-{
-	struct fake *f = arg;
-	while (!atomic_load(&f->stop)) {
-		struct pollfd p = { .fd = f->lfd, .events = POLLIN };
-		if (poll(&p, 1, 20) <= 0)
-			continue;
-		int c = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
-			continue;
-		/* One connection may carry several requests (ctl_open + ctl_call_on). */
-		for (int i = 0; i < 8; i++) {
-			struct pollfd q = { .fd = c, .events = POLLIN };
-			if (poll(&q, 1, 2000) <= 0 || (q.revents & (POLLHUP | POLLERR)))
-				break;
-			fake_answer(f, c);
-		}
-		close(c);
-	}
-	return NULL;
+	return k;
 }
 
 static void fake_start(struct fake *f, const char *state_dir)
 {
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(th_mkdtemp(f->dir, sizeof(f->dir)), 0);
 	snprintf(f->state_dir, sizeof(f->state_dir), "%s", state_dir);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", f->dir);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 16), 0);
-	assert_int_equal(pthread_create(&f->thr, NULL, fake_run, f), 0);
+	th_ctlfake_start(&f->ctl, fake_answer, f);
 }
 
 static void fake_stop(struct fake *f)
 {
-	atomic_store(&f->stop, true);
-	pthread_join(f->thr, NULL);
-	close(f->lfd);
-	th_rm_rf(f->dir);
+	th_ctlfake_stop(&f->ctl);
 }
 
 static void scene_prints_the_daemons_figures(void **state)
@@ -672,7 +624,7 @@ static void scene_prints_the_daemons_figures(void **state)
 	fake_start(&fk, "/nonexistent");
 	char hash[65];
 	snprintf(hash, sizeof(hash), "%064d", 7);
-	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", NULL }), 0);
+	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.ctl.dir, "scene", NULL }), 0);
 	assert_non_null(strstr(out, "session " SESSION_ID " (studio)"));
 	assert_non_null(strstr(out, "state:         live (the log holds 120 entries)"));
 	assert_non_null(strstr(out, hash));
@@ -684,7 +636,7 @@ static void scene_prints_the_daemons_figures(void **state)
 	assert_non_null(strstr(out, "checkpoint:    position 90, 12.5s old"));
 	/* --session reaches the daemon; --json prints its reply. */
 	struct json_object *o =
-		ctl_json((const char *[]){ "--runtime-dir", fk.dir, "scene", "--session", "studio", "--json", NULL });
+		ctl_json((const char *[]){ "--runtime-dir", fk.ctl.dir, "scene", "--session", "studio", "--json", NULL });
 	assert_string_equal(th_json_path(o, "world_hash"), hash);
 	assert_int_equal(jnum(o, "faces"), 2222);
 	assert_non_null(strstr(fk.last_args, "\"session\""));
@@ -692,10 +644,10 @@ static void scene_prints_the_daemons_figures(void **state)
 	json_object_put(o);
 	/* The daemon's refusal is the one line. */
 	fk.refuse_scene = true;
-	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", "--session", "nope", NULL }), 1);
+	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.ctl.dir, "scene", "--session", "nope", NULL }), 1);
 	assert_non_null(strstr(err, "no session 'nope' on this daemon"));
 	assert_one_line(err);
-	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", "--bogus", NULL }), 2);
+	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.ctl.dir, "scene", "--bogus", NULL }), 2);
 	fake_stop(&fk);
 }
 
@@ -718,8 +670,8 @@ static void diff_of_a_session_reads_the_daemons_log(void **state)
 	fold_prefix(&f->l, HISTORY, f->b.kp.pk, &x12);
 	struct fake fk;
 	fake_start(&fk, state_dir);
-	const char *const by_name[] = { "--runtime-dir", fk.dir, "scene", "diff", "4", "12", "--session", "studio", "--json", NULL };
-	const char *const current[] = { "--runtime-dir", fk.dir, "--json", "scene", "diff", "4", "12", NULL };
+	const char *const by_name[] = { "--runtime-dir", fk.ctl.dir, "scene", "diff", "4", "12", "--session", "studio", "--json", NULL };
+	const char *const current[] = { "--runtime-dir", fk.ctl.dir, "--json", "scene", "diff", "4", "12", NULL };
 	const char *const *forms[] = { by_name, current };
 	for (int k = 0; k < 2; k++) {
 		struct json_object *d = ctl_json(forms[k]);
@@ -728,7 +680,7 @@ static void diff_of_a_session_reads_the_daemons_log(void **state)
 		assert_non_null(strstr(th_json_path(d, "log"), SESSION_ID "/log"));
 		json_object_put(d);
 	}
-	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.dir, "scene", "diff", "1", "2", "--session", "nope", NULL }), 1);
+	assert_int_equal(ctl((const char *[]){ "--runtime-dir", fk.ctl.dir, "scene", "diff", "1", "2", "--session", "nope", NULL }), 1);
 	assert_non_null(strstr(err, "unknown session 'nope'"));
 	assert_one_line(err);
 	fake_stop(&fk);
