@@ -144,18 +144,26 @@ static bool cursor_at(const struct rig *r, const void *arg)
 	return r->st.desk.cursor_inside && r->st.desk.cursor[0] == c[0] && r->st.desk.cursor[1] == c[1];
 }
 
+/* The pointer moved to window pixel (x, y), and seen there. */
+static void rig_move(struct rig *r, int x, int y)
+{
+	char xs[16], ys[16];
+	snprintf(xs, sizeof xs, "%d", x);
+	snprintf(ys, sizeof ys, "%d", y);
+	xdo((const char *[]){ "mousemove", "--window", r->wid, xs, ys, NULL });
+	assert_true(rig_wait(r, cursor_at, (double[2]){ x, y }));
+}
+
 static void the_pointer_moves_inside_the_window(void **state)
 {
 	struct rig *r = *state;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "40", "30", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 40, 30 }));
+	rig_move(r, 40, 30);
 	const struct inp_desktop *k = &r->st.desk;
 	assert_true(k->present);
 	assert_int_equal(k->width, WIN_W);
 	assert_int_equal(k->height, WIN_H);
 	uint64_t events = r->st.events;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "250", "199", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 250, 199 }));
+	rig_move(r, 250, 199);
 	assert_true(r->st.events > events);
 	/* Out of the window (the screen is larger): no longer inside. */
 	xdo((const char *[]){ "mousemove", "600", "450", NULL });
@@ -177,8 +185,7 @@ static bool seen_buttons(const struct rig *r, const void *arg)
 static void buttons_press_and_release(void **state)
 {
 	struct rig *r = *state;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "100", "100", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 100, 100 }));
+	rig_move(r, 100, 100);
 	rig_reset(r);
 	xdo((const char *[]){ "mousedown", "1", NULL });
 	assert_true(rig_wait(r, seen_buttons, (uint32_t[3]){ INP_MOUSE_LEFT, 0, INP_MOUSE_LEFT }));
@@ -209,8 +216,7 @@ static bool scrolled(const struct rig *r, const void *arg)
 static void the_wheel_counts_steps_up_positive(void **state)
 {
 	struct rig *r = *state;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "120", "80", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 120, 80 }));
+	rig_move(r, 120, 80);
 	rig_reset(r);
 	xdo((const char *[]){ "click", "4", NULL });
 	assert_true(rig_wait(r, scrolled, (double[1]){ 1 }));
@@ -232,8 +238,7 @@ static bool nkeys_at_least(const struct rig *r, const void *arg)
 static void keys_arrive_in_order_with_their_modifiers(void **state)
 {
 	struct rig *r = *state;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "10", "10", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 10, 10 }));
+	rig_move(r, 10, 10);
 	rig_reset(r);
 	/* The private server repeats no key (th_xvfb.c: -r), so the keys
 	 * counted below are the keys sent, however slowly xdotool runs. */
@@ -281,8 +286,7 @@ static void keys_arrive_in_order_with_their_modifiers(void **state)
 static void a_frame_keeps_32_keys_and_counts_the_rest(void **state)
 {
 	struct rig *r = *state;
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "12", "12", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 12, 12 }));
+	rig_move(r, 12, 12);
 	rig_poll(r);
 	/* 40 presses of b..., all in the server before the one pump. */
 	const char *args[48] = { "key", "--delay", "1" };
@@ -339,8 +343,7 @@ static void destroying_puts_back_the_callbacks(void **state)
 	assert_ptr_equal(glfwSetScrollCallback(r->win, NULL), later_scroll_cb);
 	/* A new source on the window works as the first did. */
 	assert_int_equal(inp_desk_create(r->win, &r->src), 0);
-	xdo((const char *[]){ "mousemove", "--window", r->wid, "60", "50", NULL });
-	assert_true(rig_wait(r, cursor_at, (double[2]){ 60, 50 }));
+	rig_move(r, 60, 50);
 }
 
 int main(void)
