@@ -1,6 +1,7 @@
 /* The desktop editor (edit/edit_desk.c) on a real scene and a real editor
  * (edit_fix.h: a folded log, the recording sink): the orbit camera's math
- * (orbit, pan, zoom, clamps, F), the camera written as the head, the mouse
+ * (orbit, pan, zoom, clamps, F; a cursor that is no number or past any
+ * screen, a window of no size), the camera written as the head, the mouse
  * ray turned into the virtual right controller (aim = the ray; the tip on
  * the face, edge or vertex under the cursor; a miss), drags (a move on the
  * plane facing the camera, extrudes along the face's normal as the mouse

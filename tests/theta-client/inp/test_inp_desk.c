@@ -3,7 +3,9 @@
  * and keyboard): pointer motion and entering the window, the three
  * buttons pressed and released, the wheel, keys with their modifiers and
  * in their order, modifiers held, more keys in one frame than a frame
- * keeps, and the callbacks that were on the window before still called.
+ * keeps, the callbacks that were on the window before still called and
+ * put back when the source goes (one installed after it left in place),
+ * and th_xdo refusing a command longer than it holds.
  * SKIPs with one line when Xvfb or xdotool is not installed.
  *
  * This test pumps GLFW's events itself (in theta-client the window
