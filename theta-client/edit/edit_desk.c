@@ -493,8 +493,11 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 	d->have_cursor = known;
 	d->last_buttons = k->buttons;
 
-	for (unsigned i = 0; i < k->nkeys && i < INP_DESK_KEYS_MAX; i++)
-		flags |= apply_key(d, &k->keys[i], ed, sc);
+	/* Two O's in one frame (a slow frame, a repeat) show and hide again. */
+	for (unsigned i = 0; i < k->nkeys && i < INP_DESK_KEYS_MAX; i++) {
+		unsigned a = apply_key(d, &k->keys[i], ed, sc);
+		flags = (flags ^ (a & EDIT_DESK_TOGGLE_OVERLAY)) | (a & ~EDIT_DESK_TOGGLE_OVERLAY);
+	}
 	camera_update(d);
 
 	memcpy(in->head.position, d->eye, sizeof in->head.position);

@@ -66,7 +66,7 @@ struct edit_desk_config {
 
 /* What a frame asks of others than the editor. */
 enum edit_desk_action {
-	EDIT_DESK_TOGGLE_OVERLAY = 1u << 0,
+	EDIT_DESK_TOGGLE_OVERLAY = 1u << 0, /* O typed an odd number of times this frame */
 	EDIT_DESK_QUIT = 1u << 1, /* ctrl+Q */
 };
 

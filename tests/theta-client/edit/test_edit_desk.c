@@ -841,6 +841,24 @@ static void o_toggles_the_overlay_and_ctrl_q_quits(void **state)
 	df_free(t);
 }
 
+/* O twice in one frame (a slow frame, or O held and repeating) shows and
+ * hides again: no toggle; three times, one. Ctrl+Q among them still quits. */
+static void o_typed_twice_in_a_frame_toggles_twice(void **state)
+{
+	struct df *t = df_new(ef_new(NULL), NULL);
+	struct inp_desktop *k = &t->f->in.desk;
+	k->keys[0] = k->keys[1] = (struct inp_key){ .key = GLFW_KEY_O };
+	k->nkeys = 2;
+	df_frame(t);
+	assert_int_equal(t->flags, 0);
+	k->keys[0] = k->keys[1] = k->keys[3] = (struct inp_key){ .key = GLFW_KEY_O };
+	k->keys[2] = (struct inp_key){ .key = GLFW_KEY_Q, .mods = INP_MOD_CTRL };
+	k->nkeys = 4;
+	df_frame(t);
+	assert_int_equal(t->flags, EDIT_DESK_TOGGLE_OVERLAY | EDIT_DESK_QUIT);
+	df_free(t);
+}
+
 /* Every key row has a key no other row has (with its modifiers), and every
  * tool has its key. */
 static void the_table_has_one_row_per_key_and_a_key_per_tool(void **state)
@@ -924,6 +942,7 @@ int main(void)
 		cmocka_unit_test(arrows_step_the_option_and_the_parameter),
 		cmocka_unit_test(ctrl_z_undoes_ctrl_y_redoes_escape_clears),
 		cmocka_unit_test(o_toggles_the_overlay_and_ctrl_q_quits),
+		cmocka_unit_test(o_typed_twice_in_a_frame_toggles_twice),
 		cmocka_unit_test(the_table_has_one_row_per_key_and_a_key_per_tool),
 		cmocka_unit_test(docs_desktop_lists_every_row),
 	};
