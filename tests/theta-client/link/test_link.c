@@ -646,6 +646,19 @@ static void fake_send(struct fake *f, uint16_t type, const void *msg, const int 
 	assert_int_equal(th_fdpass_send(f->conn, b, (size_t)n, fds, nfds), 0);
 }
 
+/* The next record the fake daemon finds in the ring from the link, decoded
+ * (it must be well formed): false when the ring is empty. */
+static bool fake_next(struct fake *f, uint16_t *type, union proto_ipc_any *m)
+{
+	uint8_t rec[PROTO_IPC_MAX_MSG];
+	struct th_ring_rec rr;
+	if (th_ring_pop(&f->in, &rr, rec, sizeof rec) != 1)
+		return false;
+	assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, m, NULL), 0);
+	*type = rr.type;
+	return true;
+}
+
 /* The link connected to the fake at now: its hello accepted, a
  * well-formed welcome sent, and the link active after one poll. */
 static void fake_connect(struct fake *f, struct link *l, uint64_t now)
@@ -810,13 +823,12 @@ static void hostile_records_drop_the_link(void **state)
 	fake_connect(&f, l, now);
 	const struct link_stats *st = link_get_stats(l);
 	struct app_transport *t = link_transport(l);
-	uint8_t b[PROTO_IPC_MAX_MSG], rec[PROTO_IPC_MAX_MSG];
-	struct th_ring_rec rr;
+	uint8_t b[PROTO_IPC_MAX_MSG];
 	bool asked = false;
-	while (th_ring_pop(&f.in, &rr, rec, sizeof rec) == 1) { /* CLIENT_INFO, RESYNC_REQUEST, PING */
-		union proto_ipc_any m;
-		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
-		if (rr.type == PROTO_IPC_T_RESYNC_REQUEST) {
+	uint16_t type;
+	union proto_ipc_any m;
+	while (fake_next(&f, &type, &m)) { /* CLIENT_INFO, RESYNC_REQUEST, PING */
+		if (type == PROTO_IPC_T_RESYNC_REQUEST) {
 			/* A new link has no events yet: the whole log, please. */
 			assert_int_equal(m.resync_request.reason, PROTO_IPC_RESYNC_CLIENT_ASKED);
 			assert_int_equal(m.resync_request.session, 0);
@@ -866,14 +878,12 @@ static void hostile_records_drop_the_link(void **state)
 	assert_int_equal(app_transport_publish(t, &o, now + 2), 0);
 	/* The link answered the ping and asked for the events from 10. */
 	bool pong = false, resync = false;
-	while (th_ring_pop(&f.in, &rr, rec, sizeof rec) == 1) {
-		union proto_ipc_any m;
-		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
-		if (rr.type == PROTO_IPC_T_PONG) {
+	while (fake_next(&f, &type, &m)) {
+		if (type == PROTO_IPC_T_PONG) {
 			assert_int_equal(m.pong.seq, 77);
 			assert_int_equal(m.pong.send_ns, 123);
 			pong = true;
-		} else if (rr.type == PROTO_IPC_T_RESYNC_REQUEST) {
+		} else if (type == PROTO_IPC_T_RESYNC_REQUEST) {
 			assert_int_equal(m.resync_request.reason, PROTO_IPC_RESYNC_CLIENT_ASKED);
 			assert_int_equal(m.resync_request.session, 0x77);
 			assert_int_equal(m.resync_request.next_pos, 10);
@@ -935,13 +945,11 @@ static void hostile_records_drop_the_link(void **state)
 /* The INPUT_INFO records the fake daemon finds in the ring (the last into *last). */
 static int fake_inputs(struct fake *f, struct proto_ipc_input_info *last)
 {
-	uint8_t rec[PROTO_IPC_MAX_MSG];
-	struct th_ring_rec rr;
 	int n = 0;
-	while (th_ring_pop(&f->in, &rr, rec, sizeof rec) == 1) {
-		union proto_ipc_any m;
-		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
-		if (rr.type == PROTO_IPC_T_INPUT_INFO) {
+	uint16_t type;
+	union proto_ipc_any m;
+	while (fake_next(f, &type, &m)) {
+		if (type == PROTO_IPC_T_INPUT_INFO) {
 			*last = m.input_info;
 			n++;
 		}
@@ -1106,13 +1114,11 @@ static void input_and_session_info_with_a_fake_daemon(void **state)
 /* The CMD_SUBMITs the fake daemon finds in the ring: seq and nonce of each. */
 static int fake_submits(struct fake *f, uint64_t *seq, uint64_t *nonce, int cap)
 {
-	uint8_t rec[PROTO_IPC_MAX_MSG];
-	struct th_ring_rec rr;
 	int n = 0;
-	while (th_ring_pop(&f->in, &rr, rec, sizeof rec) == 1) {
-		union proto_ipc_any m;
-		assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, &m, NULL), 0);
-		if (rr.type != PROTO_IPC_T_CMD_SUBMIT || n == cap)
+	uint16_t type;
+	union proto_ipc_any m;
+	while (fake_next(f, &type, &m)) {
+		if (type != PROTO_IPC_T_CMD_SUBMIT || n == cap)
 			continue;
 		seq[n] = m.cmd_submit.client_seq;
 		nonce[n++] = m.cmd_submit.nonce;
