@@ -251,13 +251,6 @@ static void start(struct xt *t, uint32_t max)
 
 /* ---- the runtime's record ------------------------------------------------------------ */
 
-static char *record(const struct xt *t)
-{
-	char *rec = th_slurp(t->record);
-	assert_non_null(rec);
-	return rec;
-}
-
 /* No call the runtime refused (those it did are printed). */
 static void assert_no_errors(const char *rec)
 {
@@ -338,7 +331,7 @@ static void the_session_reaches_focused_submits_90_frames_and_exits_cleanly(void
 	assert_float_equal(t->eye[0][1], XT_HEAD_Y, 1e-4); /* stage space: the floor at 0 */
 	renderer_down(t, true);
 
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_clean_exit(rec);
 	assert_int_equal(th_xrt_lines(rec, "state id=1 to=FOCUSED"), 1);
 	assert_int_equal(th_xrt_lines(rec, "space id=1 type=STAGE"), 1);
@@ -396,7 +389,7 @@ static void a_session_lost_at_frame_30_stops_with_econnreset(void **state)
 	uint64_t ns;
 	assert_int_equal(t->b->ops->wait_frame(t->b, &ns), -ECONNRESET);
 	renderer_down(t, true);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "state id=1 to=LOSS_PENDING"), 1);
 	assert_int_equal(th_xrt_lines(rec, "end_session"), 0); /* a lost session is destroyed, not ended */
@@ -420,7 +413,7 @@ static void without_a_stage_space_the_local_space_is_used(void **state)
 	assert_float_equal(t->eye[0][1], 0, 1e-5);
 	assert_float_equal(t->eye[1][0], XT_IPD / 2, 1e-5);
 	renderer_down(t, true);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_clean_exit(rec);
 	assert_int_equal(th_xrt_lines(rec, "space id=1 type=LOCAL"), 1);
 	assert_int_equal(th_xrt_lines(rec, "space id=1 type=STAGE"), 0);
@@ -436,7 +429,7 @@ static void the_client_quitting_asks_the_runtime_and_exits_cleanly(void **state)
 	assert_int_equal(t->end, 0);
 	assert_int_equal(t->rendered, 20);
 	renderer_down(t, true); /* detach: xrRequestExitSession, empty frames to exiting */
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_clean_exit(rec);
 	assert_int_equal(th_xrt_lines(rec, "request_exit id=1"), 1);
 	assert_int_equal(th_xrt_lines(rec, "layer frame="), 20); /* frames after the request have no layer */
@@ -465,7 +458,7 @@ static void a_lost_device_gets_a_new_session_on_the_new_context(void **state)
 	assert_int_equal(t->end, 1);
 	assert_int_equal(t->rendered - before, XT_FRAMES); /* the new session's own 90 */
 	renderer_down(t, true);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "session id=2"), 1);
 	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
@@ -494,7 +487,7 @@ static void theta_client_renders_in_the_headset_until_the_runtime_ends_the_sessi
 	const char *stats = strstr(out, "renderer xr,"); /* the summary on stdout */
 	assert_non_null(stats);
 	assert_non_null(strstr(stats, " 0 validation messages"));
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_clean_exit(rec);
 	assert_int_equal(th_xrt_lines(rec, "state id=1 to=FOCUSED"), 1);
 	assert_int_equal(th_xrt_lines(rec, "layer frame="), XT_FRAMES);
@@ -539,7 +532,7 @@ static void without_a_runtime_create_says_so_in_one_line_and_gives_enxio(void **
 	fprintf(stderr, "said: %s", err);
 	assert_int_equal(th_count_lines(err, NULL), 1);
 	assert_int_equal(th_count_lines(err, "no headset is connected"), 1);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_int_equal(th_xrt_lines(rec, "destroy_instance"), 1); /* nothing left behind */
 	free(rec);
 }

@@ -1,10 +1,17 @@
 #include "th_xrt.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
+
+#include "th_harness.h"
 
 int th_xrt_path(const char *name, char *out, size_t len)
 {
@@ -40,6 +47,14 @@ int th_xrt_env(const char *record)
 	setenv("XRT_RECORD", record, 1);
 	setenv("XRT_UNPACED", "1", 1);
 	return 0;
+}
+
+char *th_xrt_read(const char *path)
+{
+	char *rec = th_slurp(path);
+	if (!rec)
+		fail_msg("the runtime left no record at %s", path);
+	return rec;
 }
 
 unsigned th_xrt_lines(const char *rec, const char *prefix)

@@ -13,6 +13,9 @@ int th_xrt_path(const char *name, char *out, size_t len);
  * XRT_UNPACED=1 (frames as fast as the test asks). 0, or -errno when
  * the runtime is not built (th_xrt_path). */
 int th_xrt_env(const char *record);
+/* The runtime's record at path (malloc'd, NUL-terminated); the test
+ * fails, naming path, when there is none. */
+char *th_xrt_read(const char *path);
 /* How many lines of a runtime record start with prefix. */
 unsigned th_xrt_lines(const char *rec, const char *prefix);
 /* The number after " key=" on the first line of rec starting with prefix;

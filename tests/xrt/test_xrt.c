@@ -55,13 +55,6 @@ static int xt_setup(void **state)
 	return 0;
 }
 
-static char *xt_read_record(void)
-{
-	char *buf = th_slurp(xt_record);
-	assert_non_null(buf);
-	return buf;
-}
-
 static bool xt_has_line(const char *rec, const char *prefix) { return th_xrt_lines(rec, prefix) > 0; }
 
 #define XT_RECORD_SHOWN 3000 /* the tail of the record a failure prints */
@@ -502,7 +495,7 @@ static void every_core_function_has_a_pointer(void **state)
 	assert_int_equal(((PFN_xrDestroyInstance)fn)(inst), XR_SUCCESS);
 	assert_int_equal(((PFN_xrDestroyInstance)fn)(inst), XR_ERROR_HANDLE_INVALID);
 	dlclose(so);
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "action_set name=direct priority=0");
 	xt_assert_line(rec, "action set=direct name=press type=BOOLEAN_INPUT subactions=0");
 	free(rec);
@@ -595,7 +588,7 @@ static void instance_system_views_and_strings(void **state)
 	/* A malformed variable: no instance. */
 	setenv("XRT_IPD", "wide", 1);
 	assert_true(XR_FAILED(xt_create_instance(&inst, NULL)));
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "error fn=xrGetSystem result=XR_ERROR_FORM_FACTOR_UNAVAILABLE");
 	free(rec);
 }
@@ -652,7 +645,7 @@ static void session_focused_frames_capture_exit(void **state)
 	snprintf(path, sizeof path, "%s/frame-0002-left.png", xt_dir);
 	assert_int_equal(access(path, F_OK), -1);
 
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "instance app=test_xrt api=1.");
 	xt_assert_line(rec, "state id=1 to=FOCUSED");
 	assert_int_equal(th_xrt_lines(rec, "end frame="), 90);
@@ -793,7 +786,7 @@ static void call_order_and_validation_errors(void **state)
 	assert_int_equal(xt_poll(&x), XR_SESSION_STATE_EXITING);
 	xt_close(&x);
 
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "error fn=xrBeginFrame result=XR_ERROR_CALL_ORDER_INVALID why=xrBeginFrame without");
 	xt_assert_line(rec, "error fn=xrEndFrame result=XR_ERROR_SWAPCHAIN_RECT_INVALID why=layer 0 view 1's "
 				     "imageRect 0,0,321,180 is outside the 320 x 180 swapchain image.");
@@ -844,7 +837,7 @@ static void no_stage_and_loss_pending(void **state)
 	x.sc[0] = x.sc[1] = XR_NULL_HANDLE; /* destroyed with their session */
 	x.space = XR_NULL_HANDLE;
 	xt_close(&x);
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "state id=2 to=LOSS_PENDING");
 	xt_assert_line(rec, "destroy_session id=2 waited=4 begun=3 ended=3 ");
 	free(rec);
@@ -953,7 +946,7 @@ static void a_new_vulkan_context_gets_a_new_session(void **state)
 	assert_int_equal(xrEndSession(x.session), XR_SUCCESS);
 	xt_close(&x);
 	xt_check_png("frame-0003-left.png", (const uint8_t[]){255, 255, 0, 255});
-	char *rec = xt_read_record();
+	char *rec = th_xrt_read(xt_record);
 	xt_assert_line(rec, "destroy_session id=1 waited=2 begun=2 ended=2 discarded=0 errors=0");
 	xt_assert_line(rec, "capture frame=3 eye=1 ");
 	xt_assert_line(rec, "destroy_session id=2 waited=3 begun=3 ended=3 discarded=0 errors=0");

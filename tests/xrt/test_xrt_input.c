@@ -40,13 +40,6 @@ static int xi_setup(void **state)
 	return 0;
 }
 
-static char *xi_read_record(void)
-{
-	char *buf = th_slurp(xi_record);
-	assert_non_null(buf);
-	return buf;
-}
-
 #define xi_assert_line(rec, prefix)                                                       \
 	do {                                                                              \
 		if (th_xrt_lines(rec, prefix) == 0) {                                     \
@@ -432,7 +425,7 @@ static void each_profile_binds_and_refuses_a_wrong_path(void **state)
 		assert_int_equal(xrGetInputSourceLocalizedName(x.session, &li, sizeof name, &len, name), XR_SUCCESS);
 		assert_string_equal(name, i == 0 ? "Right Hand Select Click" : "Right Hand Trigger Value");
 		xi_close(&x);
-		char *rec = xi_read_record();
+		char *rec = th_xrt_read(xi_record);
 		char want[300];
 		snprintf(want, sizeof want,
 			 "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED why=binding %u: %s",
@@ -528,7 +521,7 @@ static void bindings_and_call_order_refused(void **state)
 	assert_false(bs.isActive);
 	assert_int_equal(xi_sync(&x), XR_SESSION_NOT_FOCUSED);
 	xi_close(&x);
-	char *rec = xi_read_record();
+	char *rec = th_xrt_read(xi_record);
 	xi_assert_line(rec, "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED "
 			    "why=interactionProfile /interaction_profiles/acme/wand is not one this runtime offers.");
 	xi_assert_line(rec, "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED "
@@ -701,7 +694,7 @@ static void script_drives_states_edges_and_poses(void **state)
 	assert_int_equal(xrEndSession(x.session), XR_SUCCESS);
 	xi_close(&x);
 
-	char *rec = xi_read_record();
+	char *rec = th_xrt_read(xi_record);
 	xi_assert_line(rec, "script path=");
 	xi_assert_line(rec, "haptic id=1 hand=right amplitude=0.500 duration_ns=20000000 frequency=0 frame=9");
 	xi_assert_line(rec, "haptic id=1 hand=left amplitude=1.000 duration_ns=-1 frequency=160 frame=9");
@@ -736,7 +729,7 @@ static void an_unsuggested_profile_leaves_input_inactive(void **state)
 	XrHapticActionInfo hi = {.type = XR_TYPE_HAPTIC_ACTION_INFO, .action = x.act[XI_HAPTIC]};
 	assert_int_equal(xrApplyHapticFeedback(x.session, &hi, (XrHapticBaseHeader *)&vib), XR_SUCCESS);
 	xi_close(&x);
-	char *rec = xi_read_record();
+	char *rec = th_xrt_read(xi_record);
 	xi_assert_line(rec, "profile id=1 hand=left path=none");
 	assert_int_equal(th_xrt_lines(rec, "haptic "), 0);
 	free(rec);
@@ -784,7 +777,7 @@ static void profile_switch_and_unfocused_frames(void **state)
 	assert_true(xi_vec(&x, XI_STICK, 0).isActive);
 	assert_int_equal(xrApplyHapticFeedback(x.session, &hi, (XrHapticBaseHeader *)&vib), XR_SUCCESS);
 	xi_close(&x);
-	char *rec = xi_read_record();
+	char *rec = th_xrt_read(xi_record);
 	xi_assert_line(rec, "profile id=1 hand=left path=/interaction_profiles/khr/simple_controller");
 	xi_assert_line(rec, "profile id=1 hand=left path=/interaction_profiles/microsoft/motion_controller");
 	xi_assert_line(rec, "haptic id=1 hand=right amplitude=0.500 duration_ns=1000000 frequency=0 frame=9");

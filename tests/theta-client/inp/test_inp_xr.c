@@ -175,13 +175,6 @@ static void run(struct xi *t, uint32_t max)
 
 /* ---- the record ------------------------------------------------------------------ */
 
-static char *record(const struct xi *t)
-{
-	char *rec = th_slurp(t->record);
-	assert_non_null(rec);
-	return rec;
-}
-
 /* No call the runtime refused or lacked (those it did are printed). */
 static void assert_no_errors(const char *rec)
 {
@@ -323,7 +316,7 @@ static void each_profile_binds_and_its_controls_arrive(void **state)
 		uint32_t frames = t->frames;
 		down(t);
 
-		char *rec = record(t);
+		char *rec = th_xrt_read(t->record);
 		assert_no_errors(rec);
 		assert_int_equal(th_xrt_lines(rec, "attach id=1 sets=1"), 1);
 		char line[256];
@@ -401,7 +394,7 @@ static void edges_come_once_and_values_click_with_hysteresis(void **state)
 	assert_false(t->at[5].hand[INP_LEFT].pose.valid);
 	assert_int_equal(t->at[5].hand[INP_LEFT].buttons, 0);
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	free(rec);
 }
@@ -453,7 +446,7 @@ static void unfocused_hands_are_untracked_and_at_rest(void **state)
 	assert_int_equal(st.haptics, 0);
 	assert_true(st.unfocused >= 1 + (last - first + 1));
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "haptic "), 0);
 	free(rec);
@@ -477,7 +470,7 @@ static void a_profile_change_is_seen_and_no_controllers_read_as_none(void **stat
 	inp_xr_stats(t->src, &st);
 	assert_int_equal(st.profile_changes, 2); /* at attach, and the switch */
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "profile id=1 hand=right path=/interaction_profiles/valve/index_controller"), 1);
 	free(rec);
@@ -515,7 +508,7 @@ static void poses_are_in_the_backends_space(void **state)
 	assert_pose(&t->at[3].hand[INP_RIGHT].pose, (const float[3]){ 0.2f, 1.2f - 1.6f, -0.3f }, left_q);
 	assert_pose(&t->at[3].head, (const float[3]){ 0, 0, 0 }, left_q);
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "space id=1 type=LOCAL"), 1);
 	free(rec);
@@ -548,7 +541,7 @@ static void a_rebuilt_context_rebinds_the_controllers(void **state)
 	assert_int_equal(t->at[2].hand[INP_RIGHT].pressed, TH_BUTTON_A);
 	assert_int_equal(t->pulse_rc[0], 0);
 	down(t); /* detach asks the runtime to end the session */
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "attach id=1 sets=1"), 1);
 	assert_int_equal(th_xrt_lines(rec, "attach id=2 sets=1"), 1);
@@ -583,7 +576,7 @@ static void a_lost_session_leaves_the_hands_at_rest(void **state)
 	inp_xr_stats(t->src, &st);
 	assert_int_equal(st.errors, 0);
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "destroy_session id=1"), 1);
 	free(rec);
@@ -645,7 +638,7 @@ static void a_runtimes_garbage_never_reaches_the_state(void **state)
 	inp_xr_stats(t->src, &st);
 	assert_int_equal(st.errors, 0);
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	free(rec);
 }
@@ -683,7 +676,7 @@ static void a_refused_profile_is_said_in_one_line_and_the_others_bind(void **sta
 	assert_string_equal(t->at[4].profile[INP_RIGHT], "");
 	assert_false(t->at[4].hand[INP_RIGHT].pose.valid);
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_int_equal(th_xrt_lines(rec, "error fn=xrSuggestInteractionProfileBindings result=XR_ERROR_PATH_UNSUPPORTED"),
 			 1);
 	assert_int_equal(th_xrt_lines(rec, "error "), 1); /* nothing else was refused */
@@ -724,7 +717,7 @@ static void a_profile_with_a_malformed_path_reads_as_none(void **state)
 	assert_int_equal(st.profile_changes, 2);
 	assert_int_equal(st.errors, 2); /* both hands */
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_no_errors(rec);
 	free(rec);
 }
@@ -763,7 +756,7 @@ static void calls_failing_every_frame_are_said_once_each(void **state)
 	inp_xr_stats(t->src, &st);
 	assert_int_equal(st.errors, 2 * 10); /* frames 5 to 14, two calls each */
 	down(t);
-	char *rec = record(t);
+	char *rec = th_xrt_read(t->record);
 	assert_int_equal(th_xrt_lines(rec, "error fn=xrSyncActions result=XR_ERROR_RUNTIME_FAILURE"), 10);
 	assert_int_equal(th_xrt_lines(rec, "error fn=xrLocateSpace result=XR_ERROR_RUNTIME_FAILURE"), 10);
 	assert_int_equal(th_xrt_lines(rec, "error "), 20);
