@@ -421,19 +421,22 @@ static void project_left(const float p[3], int *u, int *v)
 	*v = (int)lroundf(XE_EYE_H / 2.0f - f * y / -z);
 }
 
-/* Pixels in a 7 x 7 box around (u, v) that are red (the palette's red
- * lit: red well above green and blue). */
-static unsigned red_pixels(const uint8_t *px, int u, int v)
+/* Pixels in a 7 x 7 box around (u, v) of the eye that is(pixel) says yes to. */
+static unsigned box_pixels(const uint8_t *px, int u, int v, bool (*is)(const uint8_t *c))
 {
 	unsigned n = 0;
 	for (int y = v - 3; y <= v + 3; y++)
 		for (int x = u - 3; x <= u + 3; x++) {
 			assert_true(x >= 0 && y >= 0 && x < (int)XE_EYE_W && y < (int)XE_EYE_H);
-			const uint8_t *c = px + ((size_t)y * XE_EYE_W + (size_t)x) * 4;
-			n += c[0] > 2 * c[1] && c[0] > 2 * c[2] && c[0] > 80;
+			n += is(px + ((size_t)y * XE_EYE_W + (size_t)x) * 4);
 		}
 	return n;
 }
+
+/* The palette's red lit: red well above green and blue. */
+static bool is_red(const uint8_t *c) { return c[0] > 2 * c[1] && c[0] > 2 * c[2] && c[0] > 80; }
+
+static unsigned red_pixels(const uint8_t *px, int u, int v) { return box_pixels(px, u, v, is_red); }
 
 /* An eye a check failed on, kept for a person to look at:
  * $THETA_BUILD/golden/NAME.actual.png (build/ by default). */
@@ -446,20 +449,15 @@ static void keep(const char *name, const uint8_t *px)
 		fprintf(stderr, "the eye is in %s\n", path);
 }
 
-/* Pixels in the box that are the cube's light grey (lit, unpainted). */
-static unsigned grey_pixels(const uint8_t *px, int u, int v)
+/* The cube's light grey (lit, unpainted). */
+static bool is_grey(const uint8_t *c)
 {
-	unsigned n = 0;
-	for (int y = v - 3; y <= v + 3; y++)
-		for (int x = u - 3; x <= u + 3; x++) {
-			assert_true(x >= 0 && y >= 0 && x < (int)XE_EYE_W && y < (int)XE_EYE_H);
-			const uint8_t *c = px + ((size_t)y * XE_EYE_W + (size_t)x) * 4;
-			int lo = c[0] < c[1] ? (c[0] < c[2] ? c[0] : c[2]) : (c[1] < c[2] ? c[1] : c[2]);
-			int hi = c[0] > c[1] ? (c[0] > c[2] ? c[0] : c[2]) : (c[1] > c[2] ? c[1] : c[2]);
-			n += lo > 160 && hi - lo < 24;
-		}
-	return n;
+	int lo = c[0] < c[1] ? (c[0] < c[2] ? c[0] : c[2]) : (c[1] < c[2] ? c[1] : c[2]);
+	int hi = c[0] > c[1] ? (c[0] > c[2] ? c[0] : c[2]) : (c[1] > c[2] ? c[1] : c[2]);
+	return lo > 160 && hi - lo < 24;
 }
+
+static unsigned grey_pixels(const uint8_t *px, int u, int v) { return box_pixels(px, u, v, is_grey); }
 
 static unsigned count(const char *s, const char *needle)
 {
