@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "th_harness.h"
+#include "th_stderr.h"
 #include "th_xrt.h"
 #include "th_xrtvk.h"
 
@@ -788,33 +789,28 @@ static void profile_switch_and_unfocused_frames(void **state)
 
 /* ---- errors in the environment ------------------------------------------ */
 
+static int xi_instance_result(void *x)
+{
+	return (int)xi_instance(x);
+}
+
 /* xrCreateInstance with stderr in a file: its result, and the runtime's
  * lines ("theta test runtime: ...") into lines. */
 static XrResult xi_create_capturing(char *lines, size_t len, unsigned *nlines)
 {
-	char path[200];
+	char path[200], said[4096];
 	snprintf(path, sizeof path, "%s/stderr", xi_dir);
-	fflush(stderr);
-	int saved = dup(2);
-	FILE *f = fopen(path, "w+");
-	assert_non_null(f);
-	dup2(fileno(f), 2);
 	struct xi x;
-	XrResult r = xi_instance(&x);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	char line[512];
+	XrResult r = (XrResult)th_with_stderr(path, xi_instance_result, &x, said, sizeof said);
 	*nlines = 0;
 	lines[0] = '\0';
-	while (fgets(line, sizeof line, f)) {
+	char *save = NULL;
+	for (char *line = strtok_r(said, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "theta test runtime: ", 20))
 			continue;
 		(*nlines)++;
-		snprintf(lines + strlen(lines), len - strlen(lines), "%s", line);
+		snprintf(lines + strlen(lines), len - strlen(lines), "%s\n", line);
 	}
-	fclose(f);
 	if (r == XR_SUCCESS)
 		xrDestroyInstance(x.inst);
 	return r;
