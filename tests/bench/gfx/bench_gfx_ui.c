@@ -139,6 +139,26 @@ static void figure(const char *dev, const char *name, double v, const char *unit
 	th_bench_figure(n, v, unit);
 }
 
+/* One view's figures: its frame without and with the UI, CPU and GPU, and
+ * the UI's vertices (where: "desktop" or "headset"). */
+static void view_figures(const char *dev, const char *where, double base_cpu, double ui_cpu, double base_gpu,
+			 double ui_gpu, uint32_t vertices)
+{
+	const struct {
+		const char *what, *unit;
+		double v;
+	} f[] = {
+		{ "baseline_cpu_ms", "ms", base_cpu }, { "cpu_ms", "ms", ui_cpu },
+		{ "baseline_gpu_ms", "ms", base_gpu }, { "gpu_ms", "ms", ui_gpu },
+		{ "vertices", "vertices", vertices },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s_%s", where, f[i].what);
+		figure(dev, name, f[i].v, f[i].unit);
+	}
+}
+
 int main(void)
 {
 	gb_prog = "bench_gfx_ui";
@@ -186,11 +206,7 @@ int main(void)
 	gfx_draw_stats(b.d, &ds);
 	if (ds.atlas_uploads != 1 || ds.ui_triangles != sm.n / 3)
 		gb_die("the desktop's UI was not drawn as given", -EIO);
-	figure(dev, "desktop_baseline_cpu_ms", base_cpu, "ms");
-	figure(dev, "desktop_cpu_ms", ui_cpu, "ms");
-	figure(dev, "desktop_baseline_gpu_ms", base_gpu, "ms");
-	figure(dev, "desktop_gpu_ms", ui_gpu, "ms");
-	figure(dev, "desktop_vertices", sm.n, "vertices");
+	view_figures(dev, "desktop", base_cpu, ui_cpu, base_gpu, ui_gpu, sm.n);
 	figure(dev, "atlas_first_prepare_ms", (double)first_prep / 1e6, "ms");
 	figure(dev, "steady_prepare_ms", steady_prep, "ms");
 
@@ -213,11 +229,7 @@ int main(void)
 	gfx_draw_stats(b.d, &ds);
 	if (ds.ui_triangles != 2 * (wm.n / 3))
 		gb_die("the headset's UI was not drawn as given", -EIO);
-	figure(dev, "headset_baseline_cpu_ms", base_cpu, "ms");
-	figure(dev, "headset_cpu_ms", ui_cpu, "ms");
-	figure(dev, "headset_baseline_gpu_ms", base_gpu, "ms");
-	figure(dev, "headset_gpu_ms", ui_gpu, "ms");
-	figure(dev, "headset_vertices", wm.n, "vertices");
+	view_figures(dev, "headset", base_cpu, ui_cpu, base_gpu, ui_gpu, wm.n);
 
 	gfx_list_fini(&l);
 	ui_destroy(&b.u);
