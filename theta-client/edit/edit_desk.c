@@ -256,7 +256,7 @@ static void frame_view(struct edit_desk *d, const struct edit *ed, const struct 
 
 static unsigned apply_key(struct edit_desk *d, const struct inp_key *k, struct edit *ed, const struct th_scene *sc)
 {
-	uint32_t mods = k->mods & (INP_MOD_SHIFT | INP_MOD_CTRL | INP_MOD_ALT);
+	uint32_t mods = k->mods & (INP_MOD_SHIFT | INP_MOD_CTRL | INP_MOD_ALT | INP_MOD_SUPER);
 	for (unsigned i = 0; i < edit_desk_nkeys; i++) {
 		const struct edit_desk_key *e = &edit_desk_keys[i];
 		if (e->cmd == EDIT_DESK_CMD_MOUSE || e->key != k->key || e->mods != mods)

@@ -50,7 +50,7 @@ static struct inp_desk *desk_of(GLFWwindow *win)
 static uint32_t mods_of(int glfw_mods)
 {
 	return ((glfw_mods & GLFW_MOD_SHIFT) ? INP_MOD_SHIFT : 0) | ((glfw_mods & GLFW_MOD_CONTROL) ? INP_MOD_CTRL : 0) |
-	       ((glfw_mods & GLFW_MOD_ALT) ? INP_MOD_ALT : 0);
+	       ((glfw_mods & GLFW_MOD_ALT) ? INP_MOD_ALT : 0) | ((glfw_mods & GLFW_MOD_SUPER) ? INP_MOD_SUPER : 0);
 }
 
 static void on_key(GLFWwindow *win, int key, int scancode, int action, int mods)
@@ -158,7 +158,8 @@ static int desk_poll(struct inp_source *src, uint64_t time_ns, struct inp_state 
 	k->released = d->released;
 	k->mods = (key_down(d->win, GLFW_KEY_LEFT_SHIFT, GLFW_KEY_RIGHT_SHIFT) ? INP_MOD_SHIFT : 0) |
 		  (key_down(d->win, GLFW_KEY_LEFT_CONTROL, GLFW_KEY_RIGHT_CONTROL) ? INP_MOD_CTRL : 0) |
-		  (key_down(d->win, GLFW_KEY_LEFT_ALT, GLFW_KEY_RIGHT_ALT) ? INP_MOD_ALT : 0);
+		  (key_down(d->win, GLFW_KEY_LEFT_ALT, GLFW_KEY_RIGHT_ALT) ? INP_MOD_ALT : 0) |
+		  (key_down(d->win, GLFW_KEY_LEFT_SUPER, GLFW_KEY_RIGHT_SUPER) ? INP_MOD_SUPER : 0);
 	k->scroll = d->scroll;
 	k->nkeys = d->nkeys;
 	memcpy(k->keys, d->keys, d->nkeys * sizeof d->keys[0]);

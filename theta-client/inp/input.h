@@ -37,7 +37,12 @@ struct inp_controller {
  * commands; sources without a desktop leave present false. */
 #define INP_DESK_KEYS_MAX 32u
 enum inp_mouse_button { INP_MOUSE_LEFT = 1u << 0, INP_MOUSE_RIGHT = 1u << 1, INP_MOUSE_MIDDLE = 1u << 2 };
-enum inp_key_mod { INP_MOD_SHIFT = 1u << 0, INP_MOD_CTRL = 1u << 1, INP_MOD_ALT = 1u << 2 };
+enum inp_key_mod {
+	INP_MOD_SHIFT = 1u << 0,
+	INP_MOD_CTRL = 1u << 1,
+	INP_MOD_ALT = 1u << 2,
+	INP_MOD_SUPER = 1u << 3, /* the Windows / Command key */
+};
 struct inp_key {
 	int key;      /* GLFW_KEY_* (printable keys are their upper-case ASCII) */
 	uint32_t mods; /* INP_MOD_* held when it went down */

@@ -841,6 +841,24 @@ static void o_toggles_the_overlay_and_ctrl_q_quits(void **state)
 	df_free(t);
 }
 
+/* Super (the Windows / Command key) is a modifier like the others: with
+ * it held a key is no shortcut (Super+3 is not the extrude tool). */
+static void a_key_with_super_held_is_no_shortcut(void **state)
+{
+	struct df *t = df_new(ef_new(NULL), NULL);
+	df_key(t, GLFW_KEY_2, 0);
+	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_MOVE);
+	df_key(t, GLFW_KEY_3, INP_MOD_SUPER);
+	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_MOVE);
+	df_key(t, GLFW_KEY_TAB, INP_MOD_SUPER);
+	assert_int_equal(edit_tool(t->f->ed), EDIT_TOOL_MOVE);
+	df_key(t, GLFW_KEY_O, INP_MOD_SUPER);
+	assert_int_equal(t->flags, 0);
+	df_key(t, GLFW_KEY_Q, INP_MOD_CTRL | INP_MOD_SUPER);
+	assert_int_equal(t->flags, 0);
+	df_free(t);
+}
+
 /* O twice in one frame (a slow frame, or O held and repeating) shows and
  * hides again: no toggle; three times, one. Ctrl+Q among them still quits. */
 static void o_typed_twice_in_a_frame_toggles_twice(void **state)
@@ -943,6 +961,7 @@ int main(void)
 		cmocka_unit_test(ctrl_z_undoes_ctrl_y_redoes_escape_clears),
 		cmocka_unit_test(o_toggles_the_overlay_and_ctrl_q_quits),
 		cmocka_unit_test(o_typed_twice_in_a_frame_toggles_twice),
+		cmocka_unit_test(a_key_with_super_held_is_no_shortcut),
 		cmocka_unit_test(the_table_has_one_row_per_key_and_a_key_per_tool),
 		cmocka_unit_test(docs_desktop_lists_every_row),
 	};

@@ -285,6 +285,33 @@ static void keys_arrive_in_order_with_their_modifiers(void **state)
 	assert_true(r->st.desk.focused);
 }
 
+/* Super held is a modifier of the key, and of the ones held now. */
+static void super_is_a_modifier(void **state)
+{
+	struct rig *r = *state;
+	rig_move(r, 14, 14);
+	rig_reset(r);
+	xdo((const char *[]){ "keydown", "super", "key", "2", NULL });
+	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	bool two = false;
+	while (!two && th_now_ns() < end) {
+		rig_poll(r);
+		for (unsigned i = 0; i < r->nkeys && !two; i++)
+			if (r->keys[i].key == GLFW_KEY_2) {
+				assert_int_equal(r->keys[i].mods, INP_MOD_SUPER);
+				two = true;
+			}
+	}
+	assert_true(two);
+	assert_int_equal(r->st.desk.mods, INP_MOD_SUPER);
+	xdo((const char *[]){ "keyup", "super", NULL });
+	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	do
+		rig_poll(r);
+	while (r->st.desk.mods && th_now_ns() < end);
+	assert_int_equal(r->st.desk.mods, 0);
+}
+
 static void a_frame_keeps_32_keys_and_counts_the_rest(void **state)
 {
 	struct rig *r = *state;
@@ -355,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(buttons_press_and_release, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(the_wheel_counts_steps_up_positive, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(keys_arrive_in_order_with_their_modifiers, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(super_is_a_modifier, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_frame_keeps_32_keys_and_counts_the_rest, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_second_source_on_the_window_is_refused, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(destroying_puts_back_the_callbacks, rig_setup, rig_teardown),
