@@ -244,15 +244,17 @@ static void write_script(const char *path, const struct xe_aims *a)
 	pose(f, XE_T_FACE, "right", tip, xe_down);
 	flick(f, XE_T_FACE + 0.1, "right", 1);
 	pull(f, XE_T_SELECT);
-	/* a twice (move, extrude), then pull the selected face 5 cm up. */
+	/* a twice (move, extrude), then pull the selected face 5 cm up. The
+	 * presses are 0.3 s apart: two in one frame would be one tool step, so
+	 * a client frame as slow as 0.25 s on a loaded machine still steps twice. */
 	for (int k = 0; k < 2; k++)
-		fprintf(f, "%.3fs right press a\n%.3fs right release a\n", XE_T_EXTRUDE + 0.1 * k,
-			XE_T_EXTRUDE + 0.1 * k + 0.02);
-	value(f, XE_T_EXTRUDE + 0.4, "right", "trigger", 1);
+		fprintf(f, "%.3fs right press a\n%.3fs right release a\n", XE_T_EXTRUDE + 0.3 * k,
+			XE_T_EXTRUDE + 0.3 * k + 0.02);
+	value(f, XE_T_EXTRUDE + 0.7, "right", "trigger", 1);
 	for (int k = 1; k <= 3; k++)
-		position(f, XE_T_EXTRUDE + 0.4 + 0.1 * k,
+		position(f, XE_T_EXTRUDE + 0.7 + 0.1 * k,
 			 "right", (const float[3]){ tip[0], tip[1] + XE_PULL * (k == 3 ? 1.0f : 0.4f * (float)k), tip[2] });
-	value(f, XE_T_EXTRUDE + 0.8, "right", "trigger", 0);
+	value(f, XE_T_EXTRUDE + 1.1, "right", "trigger", 0);
 	/* Red from the colour panel, then paint the face; the tip leaves it
 	 * (no hover tint on it), the ray off the panels. */
 	pose(f, XE_T_RED, "right", pf, a->red);
