@@ -287,24 +287,32 @@ static int make_pipelines(struct gfx_draw *d)
 	return 0;
 }
 
-static int make_layouts(struct gfx_draw *d)
+int gfx_draw_set_layout(struct gfx_draw *d, VkDescriptorType type, VkDescriptorSetLayout *out)
 {
-	VkDevice dev = d->vk->device;
-	VkDescriptorSetLayoutBinding b = { .binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-					   .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT };
+	VkDescriptorSetLayoutBinding b = { .binding = 0, .descriptorType = type, .descriptorCount = 1,
+					   .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT };
 	VkDescriptorSetLayoutCreateInfo sl = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
 					       .bindingCount = 1, .pBindings = &b };
-	int r = gfx_vk_check(d->vk, vkCreateDescriptorSetLayout(dev, &sl, NULL, &d->set_layout),
-			     "vkCreateDescriptorSetLayout");
-	if (r < 0)
-		return r;
+	return gfx_vk_check(d->vk, vkCreateDescriptorSetLayout(d->vk->device, &sl, NULL, out),
+			    "vkCreateDescriptorSetLayout");
+}
+
+int gfx_draw_pipeline_layout(struct gfx_draw *d, const VkDescriptorSetLayout *sets, uint32_t n,
+			     VkPipelineLayout *out)
+{
 	VkPushConstantRange pr = { VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
 				   sizeof(struct gfx_push) };
 	VkPipelineLayoutCreateInfo pl = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-					  .setLayoutCount = 1, .pSetLayouts = &d->set_layout,
+					  .setLayoutCount = n, .pSetLayouts = sets,
 					  .pushConstantRangeCount = 1, .pPushConstantRanges = &pr };
-	r = gfx_vk_check(d->vk, vkCreatePipelineLayout(dev, &pl, NULL, &d->layout), "vkCreatePipelineLayout");
-	if (r < 0)
+	return gfx_vk_check(d->vk, vkCreatePipelineLayout(d->vk->device, &pl, NULL, out), "vkCreatePipelineLayout");
+}
+
+static int make_layouts(struct gfx_draw *d)
+{
+	VkDevice dev = d->vk->device;
+	int r = gfx_draw_set_layout(d, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, &d->set_layout);
+	if (r < 0 || (r = gfx_draw_pipeline_layout(d, &d->set_layout, 1, &d->layout)) < 0)
 		return r;
 	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, GFX_FRAMES_IN_FLIGHT };
 	VkDescriptorPoolCreateInfo dp = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,

@@ -165,6 +165,15 @@ struct gfx_draw {
 int gfx_draw_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
 void gfx_draw_retire_buffer(struct gfx_draw *d, struct gfx_buffer *b);
 void gfx_draw_retire_image(struct gfx_draw *d, struct gfx_image *img);
+/* A descriptor set layout of one binding (0, `type`, the fragment stage)
+ * into *out: 0 or gfx_vk_check's error. */
+int gfx_draw_set_layout(struct gfx_draw *d, VkDescriptorType type, VkDescriptorSetLayout *out);
+/* A pipeline layout over sets[n] with every pipeline's push constants
+ * (struct gfx_push, vertex and fragment): layouts made here are compatible
+ * for the leading sets they share, so set 0 bound with one stays bound under the
+ * other. 0 or gfx_vk_check's error. */
+int gfx_draw_pipeline_layout(struct gfx_draw *d, const VkDescriptorSetLayout *sets, uint32_t n,
+			     VkPipelineLayout *out);
 /* A host-visible buffer of the slot (not in use: its fence was waited)
  * with at least `size` bytes, grown by doubling up to `max`. */
 int gfx_draw_slot_buffer(struct gfx_draw *d, struct gfx_buffer *b, VkDeviceSize size, VkDeviceSize max,

@@ -24,24 +24,14 @@ _Static_assert(sizeof(struct ui_vertex) == 24, "ui.vert's inputs (pos, uv, rgba)
 int gfx_draw_ui_create(struct gfx_draw *d)
 {
 	VkDevice dev = d->vk->device;
-	VkDescriptorSetLayoutBinding b = { .binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-					   .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT };
-	VkDescriptorSetLayoutCreateInfo sl = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-					       .bindingCount = 1, .pBindings = &b };
-	int r = gfx_vk_check(d->vk, vkCreateDescriptorSetLayout(dev, &sl, NULL, &d->ui_set_layout),
-			     "vkCreateDescriptorSetLayout");
+	int r = gfx_draw_set_layout(d, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, &d->ui_set_layout);
 	if (r < 0)
 		return r;
-	/* Set 0 as every other pipeline has it, so the frame's set bound with
-	 * d->layout stays bound when set 1 is bound with this one. */
+	/* Set 0 as every other pipeline has it (and the same push constants),
+	 * so the frame's set bound with d->layout stays bound when set 1 is
+	 * bound with this one. */
 	VkDescriptorSetLayout sets[2] = { d->set_layout, d->ui_set_layout };
-	VkPushConstantRange pr = { VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
-				   sizeof(struct gfx_push) };
-	VkPipelineLayoutCreateInfo pl = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-					  .setLayoutCount = 2, .pSetLayouts = sets,
-					  .pushConstantRangeCount = 1, .pPushConstantRanges = &pr };
-	r = gfx_vk_check(d->vk, vkCreatePipelineLayout(dev, &pl, NULL, &d->ui_layout), "vkCreatePipelineLayout");
-	if (r < 0)
+	if ((r = gfx_draw_pipeline_layout(d, sets, 2, &d->ui_layout)) < 0)
 		return r;
 	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1 };
 	VkDescriptorPoolCreateInfo dp = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1,
