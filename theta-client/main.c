@@ -235,6 +235,10 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 	}
 	unsigned ev = app_nav_frame(&ci.nav, time_ns, in);
 	app_set_nav(ci.app, ci.nav.xf.position, ci.nav.xf.rotation, ci.nav.xf.scale);
+	/* The pick radius stays the same distance from the hand at any world
+	 * size (the desktop keeps 1). */
+	if (editor)
+		edit_set_reach_scale(editor, ci.nav.xf.scale);
 	if (ev & APP_NAV_SNAPPED) {
 		ci.snaps++;
 		pulse(INP_LEFT, INP_PULSE_SNAP_AMPLITUDE, INP_PULSE_SNAP_NS);

@@ -70,6 +70,7 @@ int edit_create(const struct edit_config *c, struct edit **out)
 	if (!ed)
 		return -ENOMEM;
 	ed->cfg = cfg;
+	ed->reach_scale = 1;
 	ed->tool = cfg.first_tool;
 	ed->stick_x_armed = ed->stick_y_armed = true;
 	th_patch_init(&ed->patch);
@@ -184,9 +185,14 @@ int edit_send_transform(struct edit *ed, uint64_t entity, const struct th_c_tran
 	return edit_send(ed, TH_CMD_COMPONENT_WRITE, entity, &ed->pl.cw, EDIT_H_EDIT, 0, text);
 }
 
+void edit_set_reach_scale(struct edit *ed, float scale)
+{
+	ed->reach_scale = isfinite(scale) && scale > 0 ? scale : 1.0f;
+}
+
 float edit_pick_radius(const struct edit *ed)
 {
-	return ed->cfg.pick_radius;
+	return fminf(ed->cfg.pick_radius * ed->reach_scale, EDIT_PICK_RADIUS_MAX);
 }
 
 bool edit_provisional(const struct edit *ed, uint64_t entity)
@@ -288,7 +294,7 @@ void edit_snap_point(const struct edit *ed, float p[3])
 
 int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3])
 {
-	float r = ed->cfg.pick_radius, best = r;
+	float r = edit_pick_radius(ed), best = r;
 	bool got = false;
 	size_t cur = 0;
 	uint64_t id;

@@ -69,7 +69,7 @@ struct edit_sink {
 
 struct edit_config {
 	struct edit_sink sink;
-	float pick_radius;  /* metres; 0: EDIT_PICK_RADIUS_DEFAULT */
+	float pick_radius;  /* metres at world scale 1 (edit_set_reach_scale); 0: EDIT_PICK_RADIUS_DEFAULT */
 	float grid;         /* snapping step for positions, metres; 0: the default (1 cm); < 0: off */
 	uint32_t first_tool; /* 0: EDIT_TOOL_SELECT */
 };
@@ -120,6 +120,14 @@ struct edit;
 
 int edit_create(const struct edit_config *c, struct edit **out);
 void edit_destroy(struct edit **p);
+
+/* The world grab's scale (app/nav.h: world = position + rotation * (scale *
+ * stage)): the pick radius the tools use is edit_config.pick_radius times
+ * scale (at most EDIT_PICK_RADIUS_MAX), so it stays the same distance from
+ * the user's hand however large the world is shown. A scale that is not
+ * finite or not above 0 means 1 (what a new editor has; the desktop keeps
+ * it). */
+void edit_set_reach_scale(struct edit *ed, float scale);
 
 /* One frame: the input's edges are this frame's (inp_state pressed and
  * released), sc the scene as shown (NULL before the first snapshot: only

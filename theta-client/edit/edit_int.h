@@ -111,6 +111,7 @@ struct edit_peer {
 
 struct edit {
 	struct edit_config cfg;
+	float reach_scale; /* edit_set_reach_scale's: cfg.pick_radius is multiplied by it */
 	uint32_t tool;
 	unsigned option[EDIT_TOOL_MAX + 1];
 	int param[EDIT_TOOL_MAX + 1];
@@ -169,6 +170,8 @@ float edit_snap_length(const struct edit *ed, float d);
 /* The nearest vertex, edge midpoint or face centre (th_snap_mesh) of any
  * mesh within the pick radius of world point p: 1 with *out (world), 0. */
 int edit_snap_feature(const struct edit *ed, const struct th_scene *sc, const float p[3], float out[3]);
+/* edit_config.pick_radius times edit_set_reach_scale's scale (at most
+ * EDIT_PICK_RADIUS_MAX): what every tool, the hover and the reach use. */
 float edit_pick_radius(const struct edit *ed);
 /* Whether the trigger of c is held this frame, given whether it was held
  * the frame before: the value with hysteresis (EDIT_TRIGGER_DOWN / _UP) or

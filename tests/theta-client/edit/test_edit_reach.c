@@ -2,7 +2,8 @@
  * editor (edit_fix.h: a folded log, the recording sink): the right
  * controller's aim ray moves the tip onto a far face (a press selects it,
  * a nearer mesh hides one behind it), onto an edge or a vertex; a mesh
- * within the pick radius of the hand wins over the ray; a drag that began
+ * within the pick radius of the hand (which follows the world scale) wins
+ * over the ray; a drag that began
  * while reaching keeps its offset from the hand (the move follows the hand
  * one to one) through its release frame, then the tip is the hand's again;
  * a press at the hand stays there; the primitive tool never reaches; an
@@ -178,6 +179,35 @@ static void a_near_tip_wins_over_the_ray(void **state)
 	rf_frame(t, off, at_c, 0);
 	assert_false(t->reached);
 	rf_frame(t, off, at_c, 0);
+	assert_true(t->reached);
+	assert_int_equal(t->reach.h.entity, t->ec);
+	rf_free(t);
+}
+
+/* The pick radius follows the world scale (edit_set_reach_scale): the hand
+ * 8 cm in front of a's +z face, aimed at c, has nothing within 5 cm at
+ * scale 1 and reaches c; at scale 2 (10 cm) a's face is near and the hand
+ * keeps the tip. */
+static void nothing_near_follows_the_world_scale(void **state)
+{
+	(void)state;
+	struct rf *t = rf_new();
+	ef_next_option(t->f, 1); /* faces */
+	const struct edit_hit front = pick_at(t, ef_front, TH_SELECT_FACE);
+	const float near8[3] = { 0, 1, FACE_Z + 0.08f };
+	rf_frame(t, near8, at_c, 0);
+	assert_true(t->reached);
+	assert_int_equal(t->reach.h.entity, t->ec);
+	edit_set_reach_scale(t->f->ed, 2);
+	rf_frame(t, near8, at_c, 0);
+	assert_false(t->reached);
+	tip_is(t, near8[0], near8[1], near8[2]);
+	const struct edit_hover *hv = edit_hover(t->f->ed);
+	assert_true(hv->hit);
+	assert_int_equal(hv->h.entity, t->ea);
+	assert_int_equal(hv->h.element, front.element);
+	edit_set_reach_scale(t->f->ed, 1);
+	rf_frame(t, near8, at_c, 0);
 	assert_true(t->reached);
 	assert_int_equal(t->reach.h.entity, t->ec);
 	rf_free(t);
@@ -381,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_ray_picks_a_far_face_and_a_press_selects_it),
 		cmocka_unit_test(a_near_tip_wins_over_the_ray),
+		cmocka_unit_test(nothing_near_follows_the_world_scale),
 		cmocka_unit_test(a_drag_keeps_the_offset_and_the_release_returns),
 		cmocka_unit_test(edges_and_vertices_put_the_tip_on_the_element),
 		cmocka_unit_test(the_primitive_tool_never_reaches),

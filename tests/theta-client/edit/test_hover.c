@@ -1,7 +1,8 @@
 /* What the renderer shows at the tool tip (edit_hover, edit_tool_mode):
  * each frame the editor finds what the current tool would pick at the
  * right hand's tip, by the rules its trigger uses, and the tool's element
- * kind follows its option and parameter. */
+ * kind follows its option and parameter; the pick radius follows the
+ * world scale. */
 #include "edit_fix.h"
 
 static const float top_edge[3] = { 0, 1.11f, -0.41f };  /* near the top face's +z edge */
@@ -159,6 +160,48 @@ static void the_move_tool_hovers_the_selection_under_the_tip_and_nothing_while_d
 	ef_free(f);
 }
 
+/* The world grab's scale (edit_set_reach_scale): the pick radius is the
+ * configured one times it, so a face 8 cm from the tip is out of the 5 cm
+ * default at scale 1 and within it at scale 2 (10 cm); a scale that is no
+ * number or not above 0 is 1 again. The click picks what the hover shows. */
+static void the_pick_radius_follows_the_world_scale(void **state)
+{
+	(void)state;
+	uint64_t e;
+	struct ef *f = ef_new_cube(&e);
+	ef_next_option(f, 1);
+	assert_string_equal(edit_option_name(f->ed), "face");
+	const float above[3] = { 0, 1 + EF_CUBE_SIZE / 2 + 0.08f, -0.5f }; /* 8 cm over the top face */
+	assert_false(hover_at(f, above)->hit);
+	edit_set_reach_scale(f->ed, 2);
+	const struct edit_hover *h = hover_at(f, above);
+	assert_true(h->hit);
+	assert_int_equal(h->h.entity, e);
+	assert_int_equal(h->h.mode, TH_SELECT_FACE);
+	assert_float_equal(h->h.dist, 0.08f, 1e-4);
+	const uint64_t top = h->h.element;
+	ef_click(f, above);
+	const struct edit_selection *s = edit_selection(f->ed);
+	assert_int_equal(s->entity, e);
+	assert_int_equal(s->n, 1);
+	assert_int_equal(s->el[0].id, top);
+	/* 12 cm is past 10 cm. */
+	const float higher[3] = { 0, 1 + EF_CUBE_SIZE / 2 + 0.12f, -0.5f };
+	assert_false(hover_at(f, higher)->hit);
+	static const float no_scale[] = { 0, -2, NAN, INFINITY };
+	for (unsigned i = 0; i < sizeof no_scale / sizeof no_scale[0]; i++) {
+		edit_set_reach_scale(f->ed, 2);
+		assert_true(hover_at(f, above)->hit);
+		edit_set_reach_scale(f->ed, no_scale[i]);
+		assert_false(hover_at(f, above)->hit);
+		assert_true(hover_at(f, ef_top)->hit); /* 1 cm: the default radius */
+	}
+	/* A huge scale stops at EDIT_PICK_RADIUS_MAX (the pick takes no more). */
+	edit_set_reach_scale(f->ed, 1e9f);
+	assert_true(hover_at(f, higher)->hit);
+	ef_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +209,7 @@ int main(void)
 		cmocka_unit_test(tool_modes_follow_options_and_parameters),
 		cmocka_unit_test(the_vertex_tool_hovers_the_edge_before_the_face),
 		cmocka_unit_test(the_move_tool_hovers_the_selection_under_the_tip_and_nothing_while_dragging),
+		cmocka_unit_test(the_pick_radius_follows_the_world_scale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
