@@ -206,7 +206,7 @@ static struct client_input {
 	struct ui_status status;
 	bool frames_due;       /* the overlay's frame figures are to be made (fill_status) */
 	uint64_t frames_at_ns; /* when they were */
-	unsigned desk_flags;  /* edit_desk_frame's, for the editor hook */
+	unsigned desk_flags;  /* this frame's edit_desk_frame flags, for the editor hook (it takes them) */
 	uint64_t sel_sig;     /* the selection last frame (haptic on a change) */
 	uint64_t refusals;    /* edit_stats' last frame */
 	uint64_t pulses, pulses_unsupported, snaps;
@@ -228,7 +228,9 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 	(void)a;
 	const struct th_scene *sc = scene ? app_scene_scene(scene) : NULL;
 	if (ci.kind == CI_DESKTOP) {
-		ci.desk_flags |= edit_desk_frame(ci.desk, time_ns, in, editor, ci.rays, sc);
+		/* This frame's alone: without an editor no hook takes them, and
+		 * an O typed twice in the frame is already no toggle (edit_desk.h). */
+		ci.desk_flags = edit_desk_frame(ci.desk, time_ns, in, editor, ci.rays, sc);
 		if (ci.desk_flags & EDIT_DESK_QUIT)
 			in->quit = true;
 		return;
@@ -299,8 +301,10 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 		app_avatars_expire(avatars, th_now_ns());
 	const struct th_scene *sc = scene ? app_scene_scene(scene) : NULL;
 	struct inp_state in = *in_; /* the panels take what lands on them */
+	unsigned desk_flags = ci.desk_flags; /* taken: a toggle acts once */
+	ci.desk_flags = 0;
 	if (ci.ui) {
-		if (ci.desk_flags & EDIT_DESK_TOGGLE_OVERLAY)
+		if (desk_flags & EDIT_DESK_TOGGLE_OVERLAY)
 			ui_set_visible(ci.ui, UI_PANEL_OVERLAY, !ui_visible(ci.ui, UI_PANEL_OVERLAY));
 		fill_status(a, time_ns);
 		struct ui_frame_out uo;
@@ -312,7 +316,6 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 		 * one pulse, from the count below. */
 		ci.ui_hover = ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo) == 0 && uo.hover;
 	}
-	ci.desk_flags = 0;
 	edit_frame(ed, time_ns, &in, sc);
 	const char *msg = edit_take_message(ed);
 	if (msg)
