@@ -210,6 +210,7 @@ static struct client_input {
 	uint64_t sel_sig;     /* the selection last frame (haptic on a change) */
 	uint64_t refusals;    /* edit_stats' last frame */
 	uint64_t pulses, pulses_unsupported, snaps;
+	uint64_t keys_dropped; /* the desktop's inp_state.desk.keys_dropped (since the source began) */
 	char profile[INP_HANDS][INP_PROFILE_MAX];
 } ci;
 
@@ -231,6 +232,7 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 		/* This frame's alone: without an editor no hook takes them, and
 		 * an O typed twice in the frame is already no toggle (edit_desk.h). */
 		ci.desk_flags = edit_desk_frame(ci.desk, time_ns, in, editor, ci.rays, sc);
+		ci.keys_dropped = in->desk.keys_dropped;
 		if (ci.desk_flags & EDIT_DESK_QUIT)
 			in->quit = true;
 		return;
@@ -405,10 +407,14 @@ static void client_input_destroy(void)
 static void print_input(void)
 {
 	printf("theta-client: input %s, profiles %s %s, %" PRIu64 " haptic pulses (%" PRIu64
-	       " the source could not give), %" PRIu64 " snap turns, world scale %.2f\n",
+	       " the source could not give), %" PRIu64 " snap turns, world scale %.2f",
 	       client_input_names[ci.kind], ci.profile[INP_LEFT][0] ? ci.profile[INP_LEFT] : "-",
 	       ci.profile[INP_RIGHT][0] ? ci.profile[INP_RIGHT] : "-", ci.pulses, ci.pulses_unsupported, ci.snaps,
 	       ci.kind == CI_DESKTOP ? 1.0 : ci.nav.xf.scale);
+	/* Keys past INP_DESK_KEYS_MAX in one frame, which no shortcut saw. */
+	if (ci.kind == CI_DESKTOP)
+		printf(", %" PRIu64 " keys dropped", ci.keys_dropped);
+	printf("\n");
 }
 
 static void print_history(const struct edit *ed, const struct th_scene *sc, bool all)
