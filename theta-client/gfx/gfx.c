@@ -321,8 +321,11 @@ static void right_tip(struct gfx_renderer *g, struct gfx_list_input *in)
  * each view gains the world -> stage map and each eye its world place. */
 static void views_to_world(const struct app_view *v, struct gfx_frame *f)
 {
-	if (v->nav_scale <= 0)
+	if (!(v->nav_scale > 0) || !isfinite(v->nav_scale)) /* 0: a view zero-initialised, the identity */
 		return;
+	for (int k = 0; k < 4; k++)
+		if (!isfinite(v->nav_rotation[k]) || (k < 3 && !isfinite(v->nav_position[k])))
+			return;
 	float tr[16], inv[16];
 	gfx_mat4_trs(tr, v->nav_position, v->nav_rotation, NULL);
 	gfx_mat4_rigid_inverse(inv, tr);
