@@ -202,6 +202,7 @@ static struct client_input {
 	struct edit_reach reach; /* the right controller's ray, when the tip reaches nothing */
 	bool ui_hover;           /* the ray or cursor was on a panel last frame */
 	bool input_refused;      /* link_set_input said no once (said once) */
+	bool ui_short;           /* ui_frame could not build the panels' triangles (said once) */
 	struct ui *ui;
 	struct ui_status status;
 	bool frames_due;       /* the overlay's frame figures are to be made (fill_status) */
@@ -309,14 +310,21 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 		if (desk_flags & EDIT_DESK_TOGGLE_OVERLAY)
 			ui_set_visible(ci.ui, UI_PANEL_OVERLAY, !ui_visible(ci.ui, UI_PANEL_OVERLAY));
 		fill_status(a, time_ns);
-		struct ui_frame_out uo;
+		struct ui_frame_out uo = { .hover_panel = -1 };
 		const struct ui_frame_in fi = { .sc = sc,
 						.status = &ci.status,
 						.desktop = ci.kind == CI_DESKTOP,
 						.world_scale = ci.kind == CI_DESKTOP ? 1.0f : ci.nav.xf.scale };
 		/* A refused press (nothing to undo) is also the editor's refusal:
 		 * one pulse, from the count below. */
-		ci.ui_hover = ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo) == 0 && uo.hover;
+		/* -ENOMEM still hit-tested and applied the press (ui.h): the
+		 * hover holds; only the panels' drawing is short, said once. */
+		int ur = ui_frame(ci.ui, time_ns, &in, ed, &fi, &uo);
+		ci.ui_hover = uo.hover;
+		if (ur < 0 && !ci.ui_short) {
+			ci.ui_short = true;
+			th_warn("the panels could not be drawn in full (%s): some of them are missing", strerror(-ur));
+		}
 	}
 	edit_frame(ed, time_ns, &in, sc);
 	const char *msg = edit_take_message(ed);
