@@ -154,3 +154,83 @@ static inline void edf_wait_scripted(pid_t pid, const char *cout, const char *ce
 		fail_msg("theta-client failed:\n%s\n%s", *text, *etext ? *etext : "");
 	print_message("%s", *text);
 }
+
+/* Occurrences of needle in s (a log's records, say). */
+static inline unsigned edf_count(const char *s, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A cube of half-size half centred on c, as an OBJ file at path (faces
+ * outward; v index = 1 + x + 2y + 4z). */
+static inline void edf_write_cube(const char *path, const float c[3], float half)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "o cube\n");
+	for (int i = 0; i < 8; i++)
+		fprintf(f, "v %.4f %.4f %.4f\n", (double)(c[0] + (i & 1 ? half : -half)),
+			(double)(c[1] + (i & 2 ? half : -half)), (double)(c[2] + (i & 4 ? half : -half)));
+	fprintf(f, "f 1 5 7 3\n"  /* -x */
+		   "f 2 4 8 6\n"  /* +x */
+		   "f 1 2 6 5\n"  /* -y */
+		   "f 3 7 8 4\n"  /* +y */
+		   "f 1 3 4 2\n"  /* -z */
+		   "f 5 6 8 7\n"); /* +z */
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A daemon started (--port 0) holding that cube (`thetactl import` of
+ * d->dir/cube.obj), once its scene has the cube's 6 faces. */
+static inline struct th_daemon_proc *edf_daemon_with_cube(const float c[3], float half)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	const char *dargs[] = { "--port", "0", NULL };
+	assert_int_equal(th_daemon_start(d, dargs), 0);
+	char cube[PATH_MAX];
+	snprintf(cube, sizeof cube, "%s/cube.obj", d->dir);
+	edf_write_cube(cube, c, half);
+	const char *iargs[] = { "import", cube, NULL };
+	if (th_ctl(d, iargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
+		fail_msg("thetactl import: %s%s", edf_out, edf_err);
+	dt_wait_scene(d, "faces", 6);
+	return d;
+}
+
+/* A script line posing hand (head, left, right) at t seconds. */
+static inline void edf_pose(FILE *f, double t, const char *hand, const float p[3], const float q[4])
+{
+	fprintf(f, "%.3fs %s pose %.6f %.6f %.6f %.8f %.8f %.8f %.8f\n", t, hand, (double)p[0], (double)p[1],
+		(double)p[2], (double)q[0], (double)q[1], (double)q[2], (double)q[3]);
+}
+
+/* A theta-client --renderer xr --validation --history on the runtime the
+ * environment names (th_xrt.h), linked to d; its stdout and stderr go to
+ * d->dir/client.out and client.err (paths into cout, cerr). Its pid. */
+static inline pid_t edf_spawn_xr(struct th_daemon_proc *d, char cout[PATH_MAX], char cerr[PATH_MAX])
+{
+	snprintf(cout, PATH_MAX, "%s/client.out", d->dir);
+	snprintf(cerr, PATH_MAX, "%s/client.err", d->dir);
+	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--renderer", "xr",
+				"--validation", "--require-daemon", "--history", NULL };
+	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* The ended client's (status from th_wait_pid) stdout (printed) into
+ * *text and stderr into *etext, the caller frees both; the test fails
+ * unless it exited 0. */
+static inline void edf_client_ended(int status, const char *cout, const char *cerr, char **text, char **etext)
+{
+	*text = th_slurp(cout);
+	*etext = th_slurp(cerr);
+	assert_non_null(*text);
+	assert_non_null(*etext);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("theta-client failed:\n%s\n%s", *text, *etext);
+	print_message("%s", *text);
+}

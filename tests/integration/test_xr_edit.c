@@ -196,13 +196,7 @@ static void aims(struct xe_aims *a)
 	probe_down(&p);
 }
 
-#define Q4(q) (double)(q)[0], (double)(q)[1], (double)(q)[2], (double)(q)[3]
 #define P3(p) (double)(p)[0], (double)(p)[1], (double)(p)[2]
-
-static void pose(FILE *f, double t, const char *hand, const float p[3], const float q[4])
-{
-	fprintf(f, "%.3fs %s pose %.6f %.6f %.6f %.8f %.8f %.8f %.8f\n", t, hand, P3(p), Q4(q));
-}
 
 static void position(FILE *f, double t, const char *hand, const float p[3])
 {
@@ -235,13 +229,13 @@ static void write_script(const char *path, const struct xe_aims *a)
 	const float tip[3] = { XE_CUBE_X, XE_TOP + 0.01f, XE_CUBE_Z };
 	const float tip2[3] = { XE_CUBE_X, XE_TOP + XE_PULL + 0.01f, XE_CUBE_Z };
 	fprintf(f, "theta-script 1\n");
-	pose(f, 0, "head", xe_head, xe_head_rot);
-	pose(f, 0, "left", xe_left, (const float[4]){ 0, 0, 0, 1 });
+	edf_pose(f, 0, "head", xe_head, xe_head_rot);
+	edf_pose(f, 0, "left", xe_left, (const float[4]){ 0, 0, 0, 1 });
 	/* Redo with nothing to redo: refused. */
-	pose(f, 0, "right", pf, a->redo);
+	edf_pose(f, 0, "right", pf, a->redo);
 	pull(f, XE_T_REDO);
 	/* The select tool's face option (thumbstick right), the top face. */
-	pose(f, XE_T_FACE, "right", tip, xe_down);
+	edf_pose(f, XE_T_FACE, "right", tip, xe_down);
 	flick(f, XE_T_FACE + 0.1, "right", 1);
 	pull(f, XE_T_SELECT);
 	/* a twice (move, extrude), then pull the selected face 5 cm up. The
@@ -257,15 +251,15 @@ static void write_script(const char *path, const struct xe_aims *a)
 	value(f, XE_T_EXTRUDE + 1.1, "right", "trigger", 0);
 	/* Red from the colour panel, then paint the face; the tip leaves it
 	 * (no hover tint on it), the ray off the panels. */
-	pose(f, XE_T_RED, "right", pf, a->red);
+	edf_pose(f, XE_T_RED, "right", pf, a->red);
 	pull(f, XE_T_RED + 0.3);
-	pose(f, XE_T_PAINT, "right", tip2, xe_down);
+	edf_pose(f, XE_T_PAINT, "right", tip2, xe_down);
 	pull(f, XE_T_PAINT + 0.3);
-	pose(f, XE_T_AWAY, "right", pf, xe_down);
+	edf_pose(f, XE_T_AWAY, "right", pf, xe_down);
 	/* Undo from the history panel. */
-	pose(f, XE_T_UNDO - 0.3, "right", pf, a->undo);
+	edf_pose(f, XE_T_UNDO - 0.3, "right", pf, a->undo);
 	pull(f, XE_T_UNDO);
-	pose(f, XE_T_UNDO + 0.15, "right", pf, xe_down);
+	edf_pose(f, XE_T_UNDO + 0.15, "right", pf, xe_down);
 	/* Snap right and back. */
 	flick(f, XE_T_SNAP1, "left", 1);
 	flick(f, XE_T_SNAP2, "left", -1);
@@ -281,26 +275,6 @@ static void write_script(const char *path, const struct xe_aims *a)
 	value(f, XE_T_GRAB + 0.5, "left", "grip", 0);
 	value(f, XE_T_GRAB + 0.5, "right", "grip", 0);
 	fprintf(f, "%.3fs quit\n", XE_T_QUIT);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* A 20 cm cube at the cube's place, as an OBJ file (faces outward). */
-static void write_cube(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "o cube\n");
-	for (int i = 0; i < 8; i++)
-		fprintf(f, "v %.4f %.4f %.4f\n", (double)(XE_CUBE_X + (i & 1 ? XE_CUBE_HALF : -XE_CUBE_HALF)),
-			(double)(XE_CUBE_Y + (i & 2 ? XE_CUBE_HALF : -XE_CUBE_HALF)),
-			(double)(XE_CUBE_Z + (i & 4 ? XE_CUBE_HALF : -XE_CUBE_HALF)));
-	/* v index = 1 + x + 2y + 4z */
-	fprintf(f, "f 1 5 7 3\n"  /* -x */
-		   "f 2 4 8 6\n"  /* +x */
-		   "f 1 2 6 5\n"  /* -y */
-		   "f 3 7 8 4\n"  /* +y */
-		   "f 1 3 4 2\n"  /* -z */
-		   "f 5 6 8 7\n"); /* +z */
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -326,33 +300,11 @@ static unsigned pulses(const char *rec, const char *hand, const char *amplitude,
 	return n;
 }
 
-/* The script time frame showed (its predicted display time minus the first
- * frame's, from the record's wait lines), seconds; -1 when not recorded. */
-static double frame_time(const char *rec, long frame)
-{
-	long long t0 = -1, t = -1;
-	for (const char *p = rec; *p;) {
-		long n;
-		long long ns;
-		if (sscanf(p, "wait frame=%ld display_ns=%lld ", &n, &ns) == 2) {
-			if (n == 1)
-				t0 = ns;
-			if (n == frame)
-				t = ns;
-		}
-		const char *nl = strchr(p, '\n');
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	return t0 < 0 || t < 0 ? -1 : (double)(t - t0) / 1e9;
-}
-
 /* A capture (or a pulse) at frame shows script time in [from, to): the
  * client kept up with the runtime's 90 Hz closely enough. */
 static void assert_shows(const char *rec, const char *what, long frame, double from, double to)
 {
-	double t = frame_time(rec, frame);
+	double t = th_xrt_frame_time(rec, frame);
 	if (!(t >= from && t < to))
 		fail_msg("%s: frame %ld is at script time %.3f s, not in [%.3f, %.3f) s (the client fell behind the "
 			 "runtime's frames)",
@@ -382,7 +334,7 @@ static void window_choose(struct xe_window *w, const char *rec)
 	size_t n = 0;
 	w->chosen = -1;
 	for (unsigned k = XE_CANDIDATES; k-- > 0;) { /* earliest frame first */
-		double t = frame_time(rec, w->frame[k]);
+		double t = th_xrt_frame_time(rec, w->frame[k]);
 		if (t >= w->from && t < w->to) {
 			w->chosen = w->frame[k];
 			return;
@@ -461,31 +413,13 @@ static bool is_grey(const uint8_t *c)
 
 static unsigned grey_pixels(const uint8_t *px, int u, int v) { return box_pixels(px, u, v, is_grey); }
 
-static unsigned count(const char *s, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
 /* ---- the test ---------------------------------------------------------------------- */
 
 static void pick_extrude_paint_undo_in_the_headset(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = th_daemon_slot();
-	const char *dargs[] = { "--port", "0", NULL };
-	assert_int_equal(th_daemon_start(d, dargs), 0);
-
 	/* The scene: the cube. */
-	char cube[PATH_MAX];
-	snprintf(cube, sizeof cube, "%s/cube.obj", d->dir);
-	write_cube(cube);
-	const char *iargs[] = { "import", cube, NULL };
-	if (th_ctl(d, iargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
-		fail_msg("thetactl import: %s%s", edf_out, edf_err);
-	dt_wait_scene(d, "faces", 6);
+	struct th_daemon_proc *d = edf_daemon_with_cube((const float[3]){ XE_CUBE_X, XE_CUBE_Y, XE_CUBE_Z }, XE_CUBE_HALF);
 
 	/* The runtime: Touch controllers moved by the script, the record, and
 	 * the candidate frames of each capture. */
@@ -524,12 +458,7 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 	setenv("XRT_IPD", ipd, 1);
 
 	char cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--renderer", "xr",
-				"--validation", "--require-daemon", "--history", NULL };
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
+	pid_t pid = edf_spawn_xr(d, cout, cerr);
 	/* While it runs, the daemon knows its input: OpenXR, Touch on both hands. */
 	int status;
 	bool reaped = false, listed = false;
@@ -546,12 +475,8 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 	}
 	if (!reaped)
 		assert_int_equal(th_wait_pid(pid, XE_WAIT_MS, &status), 0);
-	char *text = th_slurp(cout), *etext = th_slurp(cerr);
-	assert_non_null(text);
-	assert_non_null(etext);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", text, etext);
-	print_message("%s", text);
+	char *text, *etext;
+	edf_client_ended(status, cout, cerr, &text, &etext);
 
 	/* The client: the session ran to the script's end with the Touch
 	 * profile on both hands, the renderer clean. */
@@ -584,15 +509,15 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 	json_object_put(o);
 	const char *largs[] = { "log", NULL };
 	assert_int_equal(th_ctl(d, largs, edf_out, sizeof edf_out, edf_err, sizeof edf_err), 0);
-	assert_int_equal(count(edf_out, "mesh.create"), 1);
-	assert_int_equal(count(edf_out, "mesh.patch"), 2);
-	assert_int_equal(count(edf_out, "edit.undo"), 1);
-	assert_int_equal(count(edf_out, "edit.redo"), 0);
+	assert_int_equal(edf_count(edf_out, "mesh.create"), 1);
+	assert_int_equal(edf_count(edf_out, "mesh.patch"), 2);
+	assert_int_equal(edf_count(edf_out, "edit.undo"), 1);
+	assert_int_equal(edf_count(edf_out, "edit.redo"), 0);
 
 	/* The runtime's record: a clean session, the Touch profile, and the
 	 * pulses main.c asked for. */
-	char *rec = th_slurp(record);
-	assert_non_null(rec);
+	char *rec = th_xrt_read(record);
+	th_xrt_print_errors(rec);
 	assert_int_equal(th_xrt_lines(rec, "error "), 0);
 	assert_int_equal(th_xrt_lines(rec, "profile id=1 hand=right path=/interaction_profiles/oculus/touch_controller"), 1);
 	assert_int_equal(th_xrt_lines(rec, "script_quit "), 1);

@@ -52,24 +52,18 @@ static const float xr_right[4] = { 0, -0.70710678f, 0, 0.70710678f }; /* -Z turn
 #define XR_T_DROP 4.8   /* ... released */
 #define XR_T_QUIT 6.0
 
-static void pose(FILE *f, double t, const char *hand, const float p[3], const float q[4])
-{
-	fprintf(f, "%.3fs %s pose %.6f %.6f %.6f %.8f %.8f %.8f %.8f\n", t, hand, (double)p[0], (double)p[1],
-		(double)p[2], (double)q[0], (double)q[1], (double)q[2], (double)q[3]);
-}
-
 static void write_script(const char *path)
 {
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f, "theta-script 1\n");
-	pose(f, 0, "head", (const float[3]){ 0, 1.6f, 0 }, xr_ahead);
-	pose(f, 0, "left", (const float[3]){ -0.25f, 1.25f, -0.35f }, xr_ahead);
+	edf_pose(f, 0, "head", (const float[3]){ 0, 1.6f, 0 }, xr_ahead);
+	edf_pose(f, 0, "left", (const float[3]){ -0.25f, 1.25f, -0.35f }, xr_ahead);
 	/* Into empty space: the select tool's press picks nothing. */
-	pose(f, 0, "right", xr_hand, xr_right);
+	edf_pose(f, 0, "right", xr_hand, xr_right);
 	fprintf(f, "%.3fs right trigger 1\n%.3fs right trigger 0\n", XR_T_EMPTY, XR_T_EMPTY + 0.1);
 	/* At the cube: selected by the ray. */
-	pose(f, XR_T_AIM, "right", xr_hand, xr_ahead);
+	edf_pose(f, XR_T_AIM, "right", xr_hand, xr_ahead);
 	fprintf(f, "%.3fs right trigger 1\n%.3fs right trigger 0\n", XR_T_SELECT, XR_T_SELECT + 0.1);
 	/* The move tool; grab through the ray and drag 10 cm to the right. */
 	fprintf(f, "%.3fs right press a\n%.3fs right release a\n", XR_T_MOVE, XR_T_MOVE + 0.02);
@@ -80,32 +74,6 @@ static void write_script(const char *path)
 	fprintf(f, "%.3fs right trigger 0\n", XR_T_DROP);
 	fprintf(f, "%.3fs quit\n", XR_T_QUIT);
 	assert_int_equal(fclose(f), 0);
-}
-
-/* The cube at its place, as an OBJ file (faces outward). */
-static void write_cube(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "o cube\n");
-	for (int i = 0; i < 8; i++)
-		fprintf(f, "v %.4f %.4f %.4f\n", (double)(XR_CUBE_X + (i & 1 ? XR_CUBE_HALF : -XR_CUBE_HALF)),
-			(double)(XR_CUBE_Y + (i & 2 ? XR_CUBE_HALF : -XR_CUBE_HALF)),
-			(double)(XR_CUBE_Z + (i & 4 ? XR_CUBE_HALF : -XR_CUBE_HALF)));
-	/* v index = 1 + x + 2y + 4z */
-	fprintf(f, "f 1 5 7 3\nf 2 4 8 6\nf 1 2 6 5\nf 3 7 8 4\nf 1 3 4 2\nf 5 6 8 7\n");
-	assert_int_equal(fclose(f), 0);
-}
-
-/* The script time frame showed (its predicted display time minus the
- * first frame's, from the record's wait lines), seconds; -1 when not
- * recorded. */
-static double frame_time(const char *rec, long long frame)
-{
-	char at[64];
-	snprintf(at, sizeof at, "wait frame=%lld ", frame);
-	long long t0 = th_xrt_value(rec, "wait frame=1 ", "display_ns"), t = th_xrt_value(rec, at, "display_ns");
-	return frame < 0 || t0 < 0 || t < 0 ? -1 : (double)(t - t0) / 1e9;
 }
 
 /* How many vertices of the OBJ text are within 2 mm of the cube's corners
@@ -123,29 +91,11 @@ static unsigned corners_at(const char *obj, double dx)
 	return n;
 }
 
-static unsigned count(const char *s, const char *needle)
-{
-	unsigned n = 0;
-	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
 static void the_ray_selects_and_drags_a_far_cube(void **state)
 {
 	(void)state;
-	struct th_daemon_proc *d = th_daemon_slot();
-	const char *dargs[] = { "--port", "0", NULL };
-	assert_int_equal(th_daemon_start(d, dargs), 0);
-
 	/* The scene: the cube, 1.7 m ahead. */
-	char cube[PATH_MAX];
-	snprintf(cube, sizeof cube, "%s/cube.obj", d->dir);
-	write_cube(cube);
-	const char *iargs[] = { "import", cube, NULL };
-	if (th_ctl(d, iargs, edf_out, sizeof edf_out, edf_err, sizeof edf_err) != 0)
-		fail_msg("thetactl import: %s%s", edf_out, edf_err);
-	dt_wait_scene(d, "faces", 6);
+	struct th_daemon_proc *d = edf_daemon_with_cube((const float[3]){ XR_CUBE_X, XR_CUBE_Y, XR_CUBE_Z }, XR_CUBE_HALF);
 	struct json_object *o = edf_scene_json(d);
 	struct json_object *v = NULL;
 	assert_true(json_object_object_get_ex(o, "session", &v));
@@ -167,20 +117,11 @@ static void the_ray_selects_and_drags_a_far_cube(void **state)
 	setenv("XRT_VIEW_SIZE", "160x90", 1);
 
 	char cout[PATH_MAX], cerr[PATH_MAX];
-	snprintf(cout, sizeof cout, "%s/client.out", d->dir);
-	snprintf(cerr, sizeof cerr, "%s/client.err", d->dir);
-	const char *cargv[] = { th_bin("theta-client"), "--runtime-dir", d->runtime_dir, "--renderer", "xr",
-				"--validation", "--require-daemon", "--history", NULL };
-	pid_t pid = th_spawn(cargv, NULL, cout, cerr);
-	assert_true(pid > 0);
+	pid_t pid = edf_spawn_xr(d, cout, cerr);
 	int status;
 	assert_int_equal(th_wait_pid(pid, XR_WAIT_MS, &status), 0);
-	char *text = th_slurp(cout), *etext = th_slurp(cerr);
-	assert_non_null(text);
-	assert_non_null(etext);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", text, etext);
-	print_message("%s", text);
+	char *text, *etext;
+	edf_client_ended(status, cout, cerr, &text, &etext);
 
 	/* The client: the session ran to the script's end on Touch, clean. */
 	assert_non_null(strstr(etext, "OpenXR: the session ended"));
@@ -204,7 +145,7 @@ static void the_ray_selects_and_drags_a_far_cube(void **state)
 	assert_int_equal(th_xrt_lines(rec, "script_quit "), 1);
 	const char *sel = "haptic id=1 hand=right amplitude=0.500 duration_ns=20000000 ";
 	long long f_select = th_xrt_value(rec, sel, "frame");
-	double t_select = frame_time(rec, f_select);
+	double t_select = th_xrt_frame_time(rec, f_select);
 	print_message("haptic pulses: %u selection, first at frame %lld (script time %.3f s); %u in all\n",
 		      th_xrt_lines(rec, sel), f_select, t_select, th_xrt_lines(rec, "haptic id=1 "));
 	assert_int_equal(th_xrt_lines(rec, sel), 1);
@@ -234,7 +175,7 @@ static void the_ray_selects_and_drags_a_far_cube(void **state)
 	print_message("%s", edf_out);
 	/* The Selection (at the aimed press) and the Transform (at the drop),
 	 * both of the one entity. */
-	assert_int_equal(count(edf_out, "component.write"), 2);
+	assert_int_equal(edf_count(edf_out, "component.write"), 2);
 	char scope[2][64];
 	const char *w = edf_out;
 	for (int k = 0; k < 2; k++) {

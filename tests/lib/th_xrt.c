@@ -98,3 +98,11 @@ void th_xrt_print_errors(const char *rec)
 		fprintf(stderr, "runtime: %.*s\n", (int)(nl ? nl - p : (long)strlen(p)), p);
 	}
 }
+
+double th_xrt_frame_time(const char *rec, long long frame)
+{
+	char at[64];
+	snprintf(at, sizeof at, "wait frame=%lld ", frame);
+	long long t0 = th_xrt_value(rec, "wait frame=1 ", "display_ns"), t = th_xrt_value(rec, at, "display_ns");
+	return frame < 0 || t0 < 0 || t < 0 ? -1 : (double)(t - t0) / 1e9;
+}

@@ -21,6 +21,10 @@ unsigned th_xrt_lines(const char *rec, const char *prefix);
 /* The number after " key=" on the first line of rec starting with prefix;
  * -1 when no such line has that key. */
 long long th_xrt_value(const char *rec, const char *prefix, const char *key);
+/* The script time frame showed: its predicted display time minus the
+ * first frame's (the record's "wait frame=N display_ns=" lines), seconds;
+ * -1 when either is not recorded. */
+double th_xrt_frame_time(const char *rec, long long frame);
 /* Each "error fn=..." line of rec to stderr as "runtime: LINE" (what a
  * failing test shows of the calls the runtime refused). */
 void th_xrt_print_errors(const char *rec);
