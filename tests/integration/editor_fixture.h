@@ -141,20 +141,6 @@ static inline pid_t edf_spawn_scripted(struct th_daemon_proc *d, const char *nam
 	return edf_spawn_script(d, name, edf_stamp_a_cube, script, cout, cerr);
 }
 
-/* Waits for the scripted client pid to end, which must exit 0: its stdout
- * (printed) into *text and stderr into *etext (the caller frees both). */
-static inline void edf_wait_scripted(pid_t pid, const char *cout, const char *cerr, char **text, char **etext)
-{
-	int status;
-	assert_int_equal(th_wait_pid(pid, EDF_WAIT_MS, &status), 0);
-	*text = th_slurp(cout);
-	*etext = th_slurp(cerr);
-	assert_non_null(*text);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", *text, *etext ? *etext : "");
-	print_message("%s", *text);
-}
-
 /* Occurrences of needle in s (a log's records, say). */
 static inline unsigned edf_count(const char *s, const char *needle)
 {
@@ -222,15 +208,23 @@ static inline pid_t edf_spawn_xr(struct th_daemon_proc *d, char cout[PATH_MAX], 
 }
 
 /* The ended client's (status from th_wait_pid) stdout (printed) into
- * *text and stderr into *etext, the caller frees both; the test fails
- * unless it exited 0. */
+ * *text and stderr into *etext (NULL when it left none), the caller frees
+ * both; the test fails unless it exited 0. */
 static inline void edf_client_ended(int status, const char *cout, const char *cerr, char **text, char **etext)
 {
 	*text = th_slurp(cout);
 	*etext = th_slurp(cerr);
 	assert_non_null(*text);
-	assert_non_null(*etext);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("theta-client failed:\n%s\n%s", *text, *etext);
+		fail_msg("theta-client failed:\n%s\n%s", *text, *etext ? *etext : "");
 	print_message("%s", *text);
+}
+
+/* Waits for the scripted client pid to end, which must exit 0: its stdout
+ * (printed) into *text and stderr into *etext (the caller frees both). */
+static inline void edf_wait_scripted(pid_t pid, const char *cout, const char *cerr, char **text, char **etext)
+{
+	int status;
+	assert_int_equal(th_wait_pid(pid, EDF_WAIT_MS, &status), 0);
+	edf_client_ended(status, cout, cerr, text, etext);
 }

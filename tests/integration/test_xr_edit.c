@@ -477,6 +477,7 @@ static void pick_extrude_paint_undo_in_the_headset(void **state)
 		assert_int_equal(th_wait_pid(pid, XE_WAIT_MS, &status), 0);
 	char *text, *etext;
 	edf_client_ended(status, cout, cerr, &text, &etext);
+	assert_non_null(etext);
 
 	/* The client: the session ran to the script's end with the Touch
 	 * profile on both hands, the renderer clean. */

@@ -122,6 +122,7 @@ static void the_ray_selects_and_drags_a_far_cube(void **state)
 	assert_int_equal(th_wait_pid(pid, XR_WAIT_MS, &status), 0);
 	char *text, *etext;
 	edf_client_ended(status, cout, cerr, &text, &etext);
+	assert_non_null(etext);
 
 	/* The client: the session ran to the script's end on Touch, clean. */
 	assert_non_null(strstr(etext, "OpenXR: the session ended"));
