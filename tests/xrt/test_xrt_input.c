@@ -708,6 +708,56 @@ static void script_drives_states_edges_and_poses(void **state)
 	free(rec);
 }
 
+/* A trigger pull and a thumbstick flick that end before the next sync (a
+ * client frame slower than them) still show once, at their farthest, and
+ * are let go at the sync after; a value that moved and stays shows where it
+ * is. Frames are 11.1 ms apart: the pull (20-21 ms) and the flick (24-25
+ * ms) fall between the syncs of frames 2 and 3 (11.1 and 22.2 ms) and 3
+ * and 4 (22.2 and 33.3 ms). */
+static void a_pull_shorter_than_a_frame_still_shows_once(void **state)
+{
+	char path[200];
+	xi_write("short.script",
+		 "theta-script 1\n"
+		 "0s    right pose  0.2 1.1 -0.4  0 0 0 1\n"
+		 "0s    left  pose  -0.2 1.2 -0.3  0 0 0 1\n"
+		 "20ms  right trigger 1\n"
+		 "21ms  right trigger 0\n"
+		 "24ms  left  thumbstick 1 0\n"
+		 "25ms  left  thumbstick 0 0\n"
+		 "40ms  right trigger 0.9\n"
+		 "41ms  right trigger 0.6\n"
+		 "1s    quit\n",
+		 path, sizeof path);
+	setenv("XRT_INPUT", path, 1);
+	setenv("XRT_PROFILE", "/interaction_profiles/oculus/touch_controller", 1);
+	struct xi x;
+	xi_open(&x);
+	const struct xi_profile *touch = &xi_profiles[1];
+	assert_int_equal(xi_suggest(&x, "/interaction_profiles/oculus/touch_controller", touch->b, xi_count(touch)),
+			 XR_SUCCESS);
+	xi_session(&x);
+	assert_int_equal(xi_attach(&x), XR_SUCCESS);
+	for (int f = 1; f <= 2; f++)
+		assert_int_equal(xi_frame(&x), XR_SUCCESS);
+	assert_float_equal(xi_float(&x, XI_TRIGGER, 1).currentState, 0, 0);
+	assert_int_equal(xi_frame(&x), XR_SUCCESS); /* 22.2 ms: the pull of 20-21 ms */
+	assert_float_equal(xi_float(&x, XI_TRIGGER, 1).currentState, 1, XI_EPS);
+	assert_true(xi_bool(&x, XI_SELECT, -1).currentState);
+	assert_float_equal(xi_vec(&x, XI_STICK, 0).currentState.x, 0, 0);
+	assert_int_equal(xi_frame(&x), XR_SUCCESS); /* 33.3 ms: let go; the flick of 24-25 ms */
+	assert_float_equal(xi_float(&x, XI_TRIGGER, 1).currentState, 0, 0);
+	assert_true(xi_float(&x, XI_TRIGGER, 1).changedSinceLastSync);
+	assert_float_equal(xi_vec(&x, XI_STICK, 0).currentState.x, 1, XI_EPS);
+	assert_int_equal(xi_frame(&x), XR_SUCCESS); /* 44.4 ms: the stick back; 0.9 then 0.6 stays: 0.6 */
+	assert_float_equal(xi_vec(&x, XI_STICK, 0).currentState.x, 0, 0);
+	assert_float_equal(xi_float(&x, XI_TRIGGER, 1).currentState, 0.6, XI_EPS);
+	assert_int_equal(xi_frame(&x), XR_SUCCESS);
+	assert_float_equal(xi_float(&x, XI_TRIGGER, 1).currentState, 0.6, XI_EPS);
+	assert_false(xi_float(&x, XI_TRIGGER, 1).changedSinceLastSync);
+	xi_close(&x);
+}
+
 /* XRT_PROFILE names controllers the application has no bindings for:
  * no current profile, no event, everything inactive, no haptics. */
 static void an_unsuggested_profile_leaves_input_inactive(void **state)
@@ -892,6 +942,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(an_unsuggested_profile_leaves_input_inactive, xi_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(profile_switch_and_unfocused_frames, xi_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(a_bad_script_or_profile_is_one_line, xi_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(a_pull_shorter_than_a_frame_still_shows_once, xi_setup, th_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

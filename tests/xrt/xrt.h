@@ -102,6 +102,8 @@ struct xrt_binding {
 };
 
 /* One hand's scripted values, as a sync reads them. */
+#define XRT_SAMPLE_STEP_NS 1000000ull         /* a sync replays the script since the last one in 1 ms steps */
+#define XRT_SAMPLE_SPAN_NS (10ull * 1000000000) /* ... over at most the last 10 s of the gap */
 struct xrt_hand_input {
 	float trigger, grip, stick[2];
 	uint32_t buttons; /* TH_BUTTON_*: held, or pressed since the sync before */
@@ -252,6 +254,8 @@ struct xrt_session {
 	int profile;                /* current: hw_profile if suggested, else XRT_PROFILE_NONE */
 	struct inp_source *sync_src; /* the script replayed for xrSyncActions */
 	struct inp_state sync_st;
+	uint64_t sync_t;             /* script time the last sync replayed to */
+	struct xrt_hand_input sync_last[XRT_HANDS]; /* what it reported */
 	bool sync_focused;          /* the last sync was focused */
 	uint64_t syncs, focused_syncs;
 	bool script_quit;

@@ -158,6 +158,8 @@ int xrt_input_session_begin(struct xrt_session *s)
 {
 	inp_destroy(&s->sync_src);
 	inp_state_init(&s->sync_st);
+	s->sync_t = 0;
+	memset(s->sync_last, 0, sizeof s->sync_last);
 	if (!s->inst->script)
 		return 0;
 	return source_from_text(s->inst->script, &s->sync_src, NULL);
@@ -165,20 +167,63 @@ int xrt_input_session_begin(struct xrt_session *s)
 
 void xrt_input_session_end(struct xrt_session *s) { inp_destroy(&s->sync_src); }
 
+/* A value that left what the last sync reported and came back before this
+ * one (a trigger pull shorter than a slow frame) still shows once: its
+ * farthest point. v: now; last: the last sync's; far: the farthest seen
+ * between them. */
+static float came_back(float v, float last, float far)
+{
+	return v == last && far != last ? far : v;
+}
+
+static void farthest(float *far, float v, float last)
+{
+	if (fabsf(v - last) > fabsf(*far - last))
+		*far = v;
+}
+
 void xrt_input_sample(struct xrt_session *s, XrTime t, struct xrt_hand_input in[XRT_HANDS])
 {
 	memset(in, 0, XRT_HANDS * sizeof in[0]);
 	if (!s->sync_src)
 		return;
-	inp_poll(s->sync_src, xrt_script_time(s, t), &s->sync_st);
+	/* The script is replayed up to now in steps of XRT_SAMPLE_STEP_NS, so
+	 * what it held between two syncs is seen (at most the last
+	 * XRT_SAMPLE_SPAN_NS of a long gap). */
+	uint64_t to = xrt_script_time(s, t), u = s->sync_t;
+	if (u > to) /* a sync at an earlier time: the script does not go back */
+		u = to;
+	if (to - u > XRT_SAMPLE_SPAN_NS)
+		u = to - XRT_SAMPLE_SPAN_NS;
+	struct xrt_hand_input far[XRT_HANDS];
+	uint32_t pressed[XRT_HANDS] = { 0 };
+	memcpy(far, s->sync_last, sizeof far);
+	do {
+		u = to - u > XRT_SAMPLE_STEP_NS ? u + XRT_SAMPLE_STEP_NS : to;
+		inp_poll(s->sync_src, u, &s->sync_st);
+		for (uint32_t h = 0; h < XRT_HANDS; h++) {
+			const struct inp_controller *c = &s->sync_st.hand[h];
+			const struct xrt_hand_input *l = &s->sync_last[h];
+			pressed[h] |= c->pressed;
+			farthest(&far[h].trigger, c->trigger, l->trigger);
+			farthest(&far[h].grip, c->grip, l->grip);
+			for (int k = 0; k < 2; k++)
+				farthest(&far[h].stick[k], c->thumbstick[k], l->stick[k]);
+		}
+	} while (u < to);
+	if (to > s->sync_t)
+		s->sync_t = to;
 	for (uint32_t h = 0; h < XRT_HANDS; h++) {
 		const struct inp_controller *c = &s->sync_st.hand[h];
-		in[h].trigger = c->trigger;
-		in[h].grip = c->grip;
-		in[h].stick[0] = c->thumbstick[0];
-		in[h].stick[1] = c->thumbstick[1];
+		const struct xrt_hand_input *l = &s->sync_last[h];
+		in[h].trigger = came_back(c->trigger, l->trigger, far[h].trigger);
+		in[h].grip = came_back(c->grip, l->grip, far[h].grip);
+		for (int k = 0; k < 2; k++)
+			in[h].stick[k] = came_back(c->thumbstick[k], l->stick[k], far[h].stick[k]);
 		/* A press released again before this sync still shows once. */
-		in[h].buttons = c->buttons | c->pressed;
+		in[h].buttons = c->buttons | pressed[h];
+		s->sync_last[h] = in[h];
+		s->sync_last[h].buttons = c->buttons;
 	}
 }
 
