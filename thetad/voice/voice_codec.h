@@ -17,6 +17,12 @@
 #define VOICE_BITRATE_MAX        64000
 /* An encoded frame this short is a DTX marker: nothing is sent for it. */
 #define VOICE_DTX_BYTES_MAX      2u
+/* Opus makes in-band FEC only while it expects loss, and at up to 5 % only
+ * when the bitrate suffices at the current bandwidth (at 24 kbit/s it does
+ * not at fullband); above 5 % it narrows the bandwidth until FEC fits. With
+ * FEC on, the expected loss never goes below this, so FEC is always there
+ * (the first losses of a burst are recovered too). */
+#define VOICE_FEC_LOSS_MIN_PCT   6u
 
 struct voice_enc_config {
 	unsigned frame_ms;   /* 10 or 20; 0: VOICE_FRAME_MS_DEFAULT */
@@ -31,7 +37,8 @@ struct voice_enc;
 int voice_enc_create(const struct voice_enc_config *cfg, struct voice_enc **out);
 void voice_enc_destroy(struct voice_enc **p);
 unsigned voice_enc_frame_samples(const struct voice_enc *e);
-/* The link's measured loss, 0..100 (sets the FEC's expected loss). */
+/* The link's measured loss, 0..100 (sets the FEC's expected loss; with FEC
+ * on at least VOICE_FEC_LOSS_MIN_PCT, above 100 taken as 100). */
 void voice_enc_set_loss(struct voice_enc *e, unsigned pct);
 /* Encodes one frame of voice_enc_frame_samples() samples into out[cap]:
  * the packet's length, 0 for a DTX frame (send nothing), -EINVAL, -EIO
@@ -42,8 +49,9 @@ struct voice_dec;
 int voice_dec_create(struct voice_dec **out);
 void voice_dec_destroy(struct voice_dec **p);
 /* Each writes `samples` samples (a whole frame: 480 or 960) into pcm and
- * returns how many, or -EBADMSG (a packet the decoder refuses: the frame is
- * concealed instead and counted by the caller), -EINVAL. */
+ * returns how many, or -EBADMSG (a packet the decoder refuses, or one whose
+ * duration is not `samples`: pcm holds the frame concealed instead; the
+ * caller counts it), -EINVAL (nothing written). */
 int voice_dec_frame(struct voice_dec *d, const uint8_t *pkt, size_t len, int16_t *pcm, unsigned samples);
 /* The frame before `next` recovered from next's in-band FEC (falls back to
  * concealment when next carries none: returns -ENODATA after concealing). */
