@@ -35,6 +35,27 @@ bool th_is_root(void)
 	return geteuid() == 0;
 }
 
+bool th_find_on_path(const char *name, char *found, size_t foundlen)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/bin:/bin";
+	char buf[4096];
+	const char *p = path;
+	while (*p) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > 0 && (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name) < sizeof buf &&
+		    access(buf, X_OK) == 0) {
+			if (found)
+				snprintf(found, foundlen, "%s", buf);
+			return true;
+		}
+		p += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
 int th_mkdtemp(char *out, size_t len)
 {
 	const char *t = getenv("TMPDIR");

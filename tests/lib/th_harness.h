@@ -22,6 +22,9 @@ struct th_daemon_proc {
 /* Path of a built binary: $THETA_BUILD/bin/NAME (THETA_BUILD defaults to "build"). */
 const char *th_bin(const char *name);
 bool th_is_root(void);
+/* Whether name is an executable on $PATH (/usr/bin:/bin without one); its
+ * path into found (may be NULL) when it is. */
+bool th_find_on_path(const char *name, char *found, size_t foundlen);
 int th_mkdtemp(char *out, size_t len);
 void th_rm_rf(const char *dir);
 

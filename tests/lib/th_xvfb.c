@@ -15,31 +15,9 @@
 
 #define TH_XVFB_STOP_MS 10000
 
-/* Whether name is an executable on PATH; its path into buf when given. */
-static bool find_on_path(const char *name, char *found, size_t foundlen)
-{
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/bin:/bin";
-	char buf[4096];
-	const char *p = path;
-	while (*p) {
-		const char *end = strchr(p, ':');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n > 0 && (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name) < sizeof buf &&
-		    access(buf, X_OK) == 0) {
-			if (found)
-				snprintf(found, foundlen, "%s", buf);
-			return true;
-		}
-		p += n + (end ? 1 : 0);
-	}
-	return false;
-}
-
 static bool on_path(const char *name)
 {
-	return find_on_path(name, NULL, 0);
+	return th_find_on_path(name, NULL, 0);
 }
 
 bool th_xvfb_available(void)
@@ -177,7 +155,7 @@ bool th_xvfb_skip(void)
 const char *th_xdotool(void)
 {
 	static char path[PATH_MAX];
-	return find_on_path("xdotool", path, sizeof path) ? path : NULL;
+	return th_find_on_path("xdotool", path, sizeof path) ? path : NULL;
 }
 
 int th_xdo(const char *const *args)
