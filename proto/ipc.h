@@ -114,7 +114,9 @@ union proto_ipc_any {
 /* Largest client.sock datagram (header + the largest socket message). */
 #define PROTO_IPC_MAX_SOCK_MSG   512u
 /* Descriptors passed with WELCOME: the memfd, the client->daemon doorbell
- * (client writes, daemon waits) and the daemon->client doorbell. */
+ * (client writes, daemon waits; it rings for both client->daemon rings, the
+ * main one and the voice one) and the daemon->client doorbell (the main
+ * ring's; the client polls its voice ring without one). */
 #define PROTO_IPC_WELCOME_FDS    3u
 
 enum proto_ipc_class {
@@ -128,7 +130,14 @@ enum proto_ipc_chan {
 	PROTO_IPC_CHAN_BOTH = 3,     /* ring, either direction */
 	PROTO_IPC_CHAN_SOCK_C2D = 4, /* client.sock, client -> daemon */
 	PROTO_IPC_CHAN_SOCK_D2C = 8, /* client.sock, daemon -> client */
+	PROTO_IPC_CHAN_VC2D = 16,    /* voice ring, client -> daemon */
+	PROTO_IPC_CHAN_VD2C = 32,    /* voice ring, daemon -> client */
 };
+
+/* The largest record of either voice ring (its max_record). */
+#define PROTO_IPC_VOICE_MAX_RECORD                                                         \
+	((uint32_t)(PROTO_IPC_MAXSZ_VOICE_OUT > PROTO_IPC_MAXSZ_VOICE_PCM ? PROTO_IPC_MAXSZ_VOICE_OUT \
+									   : PROTO_IPC_MAXSZ_VOICE_PCM))
 
 enum proto_ipc_fkind {
 	PROTO_IPC_F_U16,
@@ -196,7 +205,8 @@ int proto_ipc_encode(uint16_t type, const void *msg, uint8_t *buf, size_t cap);
 int proto_ipc_decode(uint16_t type, const uint8_t *buf, size_t len, union proto_ipc_any *out,
 		     const char **why);
 /* 0 if a message of `type` may travel on `chan` (one of C2D, D2C,
- * SOCK_C2D, SOCK_D2C), -EPROTO otherwise (unknown type included). */
+ * SOCK_C2D, SOCK_D2C, VC2D, VD2C), -EPROTO otherwise (unknown type
+ * included). */
 int proto_ipc_check_chan(uint16_t type, enum proto_ipc_chan chan);
 
 /* ---- client.sock framing ------------------------------------------------ */

@@ -77,6 +77,7 @@ int link_info_on_session(struct link *l, const struct proto_ipc_session_info *m,
 		.peers = m->peers,
 		.log_pos = m->log_pos,
 		.speaking = m->speaking,
+		.voice = m->voice,
 		.received_ns = now_ns,
 		.seq = l->sinfo.seq + 1,
 	};

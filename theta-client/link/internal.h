@@ -1,6 +1,7 @@
 /* Private to theta-client/link/: the link object shared by link.c
  * (connection, handshake, liveness) and io.c (ring records both ways). */
 #pragma once
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,6 +77,25 @@ struct link {
 	bool unflushed;           /* records written since the last flush */
 	uint64_t ping_seq;
 
+	/* VOICE_STATE: the newest flags the owner set (voice_set: ever), and
+	 * whether this connection still lacks them. Main thread only. */
+	uint32_t voice_flags;
+	bool voice_set, voice_pending;
+
+	/* Voice rings: used by the audio threads and (un)mapped by the frame
+	 * loop, all under vlock. voice_on: the rings below are attached to
+	 * the current mapping. voice_fault (atomic): an audio thread found the
+	 * daemon breaking a voice ring; the frame loop's next poll drops the
+	 * connection. */
+	pthread_mutex_t vlock;
+	bool voice_on;
+	struct th_ring_prod vout;  /* client -> daemon: VOICE_PCM */
+	struct th_ring_cons vin;   /* daemon -> client: VOICE_OUT */
+	struct link_voice_stats vst;
+	uint8_t venc[PROTO_IPC_VOICE_MAX_RECORD];
+	uint8_t vrec[PROTO_IPC_VOICE_MAX_RECORD];
+	int voice_fault;
+
 	struct link_stats st;
 	char error[LINK_ERROR_MAX];
 	uint8_t enc[PROTO_IPC_MAX_MSG];
@@ -87,6 +107,12 @@ struct link {
  * LOST (once per outage) with the formatted reason. */
 void link_lose(struct link *l, uint64_t now_ns, bool violation, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Checks one ring of a welcome (offset aligned and inside the mapping,
+ * geometry valid and equal to the ring's header): 0 or -EPROTO with
+ * l->error set. */
+int link_check_ring(struct link *l, const char *which, uint32_t off, uint32_t capacity, uint32_t max_record,
+		    struct th_ring_geom *g);
 
 /* io.c */
 extern const struct app_transport_ops link_ops;
@@ -103,6 +129,20 @@ void link_io_fini(struct link *l);
  * (ring full), -EINVAL (the message breaks a rule), -TH_ECORRUPT (the link
  * was lost). */
 int link_io_send(struct link *l, uint16_t type, const void *msg, uint64_t now_ns);
+
+/* voice.c */
+/* Attaches the voice rings of an accepted welcome (l->shm mapped): 0 or
+ * -EPROTO with l->error set. Takes the voice lock. */
+int link_voice_attach(struct link *l, const struct proto_ipc_welcome *w);
+/* Detaches them (before the mapping goes); takes the voice lock, so no
+ * audio thread is inside a voice ring when it returns. */
+void link_voice_detach(struct link *l);
+/* Writes VOICE_STATE when this connection lacks the newest flags. 0,
+ * -EAGAIN (ring full: pending still), -TH_ECORRUPT. */
+int link_voice_pump(struct link *l, uint64_t now_ns);
+/* Frame loop: an audio thread found a voice ring broken: drops the
+ * connection (a violation). */
+void link_voice_poll(struct link *l, uint64_t now_ns);
 
 /* info.c: INPUT_INFO out, SESSION_INFO in. */
 /* Writes INPUT_INFO when this connection lacks the newest value. 0,

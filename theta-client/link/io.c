@@ -70,6 +70,7 @@ void link_io_connected(struct link *l, bool reconnect)
 	l->resync_reason = reconnect ? PROTO_IPC_RESYNC_RECONNECTED : PROTO_IPC_RESYNC_CLIENT_ASKED;
 	l->synced = false;
 	l->input_pending = l->input_set; /* a new daemon connection knows nothing of us */
+	l->voice_pending = l->voice_set;
 	l->sinfo_valid = false;
 	l->ping_pending = false;
 	l->unflushed = false;
@@ -152,6 +153,8 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 			return r;
 	}
 	if (!l->info_pending && (r = link_info_pump(l, now_ns)) < 0 && r != -EAGAIN)
+		return r;
+	if (!l->info_pending && (r = link_voice_pump(l, now_ns)) < 0 && r != -EAGAIN)
 		return r;
 	if ((r = send_commands(l, now_ns)) < 0)
 		return r;

@@ -50,6 +50,7 @@ static void drop_connection(struct link *l)
 	if (l->sock >= 0)
 		close(l->sock);
 	l->sock = -1;
+	link_voice_detach(l); /* no audio thread is in a voice ring after this */
 	th_shm_close(&l->shm);
 	int bells[2] = { l->bell_c2d, l->bell_d2c };
 	th_fd_close_all(bells, 2);
@@ -146,8 +147,7 @@ static void attempt(struct link *l, uint64_t now_ns)
 
 /* ---- welcome ------------------------------------------------------------- */
 
-/* Checks one ring's placement and header; 0 or -EPROTO with l->error set. */
-static int check_ring(struct link *l, const char *which, uint32_t off, uint32_t capacity, uint32_t max_record,
+int link_check_ring(struct link *l, const char *which, uint32_t off, uint32_t capacity, uint32_t max_record,
 		      struct th_ring_geom *g)
 {
 	*g = (struct th_ring_geom){ .capacity = capacity, .max_record = max_record };
@@ -203,8 +203,8 @@ static int accept_welcome(struct link *l, const struct proto_ipc_welcome *w, int
 	fds[1] = fds[2] = -1;
 
 	struct th_ring_geom gc, gd;
-	if ((r = check_ring(l, "client->daemon", w->c2d_offset, w->c2d_capacity, w->c2d_max_record, &gc)) < 0 ||
-	    (r = check_ring(l, "daemon->client", w->d2c_offset, w->d2c_capacity, w->d2c_max_record, &gd)) < 0)
+	if ((r = link_check_ring(l, "client->daemon", w->c2d_offset, w->c2d_capacity, w->c2d_max_record, &gc)) < 0 ||
+	    (r = link_check_ring(l, "daemon->client", w->d2c_offset, w->d2c_capacity, w->d2c_max_record, &gd)) < 0)
 		goto fail;
 	size_t sc = th_ring_region_size(&gc), sd = th_ring_region_size(&gd);
 	if ((uint64_t)w->c2d_offset < (uint64_t)w->d2c_offset + sd && (uint64_t)w->d2c_offset < (uint64_t)w->c2d_offset + sc) {
@@ -226,6 +226,8 @@ static int accept_welcome(struct link *l, const struct proto_ipc_welcome *w, int
 		r = -EPROTO;
 		goto fail;
 	}
+	if ((r = link_voice_attach(l, w)) < 0)
+		goto fail; /* l->error says why; the descriptors are l's now */
 	return 0;
 fail:
 	th_fd_close_all(fds, 3);
@@ -389,7 +391,8 @@ void link_poll(struct link *l, uint64_t now_ns)
 		poll_hello(l, now_ns);
 		break;
 	case LINK_ACTIVE:
-		if (now_ns >= l->next_sock_check_ns) {
+		link_voice_poll(l, now_ns);
+		if (l->state == LINK_ACTIVE && now_ns >= l->next_sock_check_ns) {
 			l->next_sock_check_ns = now_ns + LINK_SOCK_CHECK_NS;
 			check_socket(l, now_ns);
 		}
@@ -471,12 +474,14 @@ int link_create(const struct link_config *cfg, struct link **out)
 	}
 	l->sock = l->bell_c2d = l->bell_d2c = -1;
 	l->shm = (struct th_shm){ .fd = -1 };
+	pthread_mutex_init(&l->vlock, NULL);
 	l->state = LINK_IDLE;
 	l->backoff_ns = l->cfg.backoff_min_ns;
 	l->next_seq = 1;
 	/* Random per instance: (nonce, client_seq) names each command across
 	 * reconnects and daemon restarts, and never repeats for a new client. */
 	if (sodium_init() < 0) {
+		pthread_mutex_destroy(&l->vlock);
 		free(l->cmds);
 		free(l);
 		return -ENOSYS;
@@ -495,6 +500,7 @@ void link_destroy(struct link **p)
 	struct link *l = *p;
 	drop_connection(l);
 	link_io_fini(l);
+	pthread_mutex_destroy(&l->vlock);
 	free(l->cmds);
 	free(l);
 	*p = NULL;

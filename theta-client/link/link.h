@@ -42,6 +42,14 @@
  * (proto/ipc decoders, direction). A violation drops the mapping and the
  * link reconnects; the frame loop carries on.
  *
+ * Voice (docs/ipc.md "Voice rings"): the memfd holds a second ring pair for
+ * 10 ms PCM chunks, written and read by the client's audio threads through
+ * link_voice_send / link_voice_recv while the frame loop runs the link.
+ * Those two take the link's voice lock, which the frame loop takes too
+ * whenever it maps or unmaps the rings, so an audio thread never touches a
+ * mapping that is gone; while there is none they answer -ENOTCONN.
+ * VOICE_STATE (link_set_voice) is kept and sent again after every welcome.
+ *
  * Library code: it does not log. It reports state changes through
  * link_callbacks; link_last_error() holds the latest one-line reason. */
 #pragma once
@@ -96,9 +104,10 @@ struct link_session_info {
 				* (no session, not linked to the host, no sample yet) */
 	uint32_t peers;        /* daemons connected to this one for the session */
 	uint64_t log_pos;      /* entries in this daemon's log of the session */
-	uint32_t speaking;     /* users speaking now (0 until voice exists) */
+	uint32_t speaking;     /* users speaking now */
 	unsigned nspeakers;    /* names in speakers[], at most LINK_SPEAKERS_MAX and speaking */
 	char speakers[LINK_SPEAKERS_MAX][LINK_SPEAKER_NAME_MAX];
+	uint32_t voice;        /* PROTO_IPC_VINFO_F_*: this client's voice as the daemon sees it */
 	uint64_t received_ns;  /* now_ns of the drain that took it */
 	uint64_t seq;          /* SESSION_INFO records this link took so far: a new value
 				* when a newer one arrived */
@@ -238,6 +247,41 @@ int link_set_input(struct link *l, uint32_t source, const char *left, const char
  * 0 with *out filled, or -ENODATA (not connected, or none yet on this
  * connection: the overlay shows "unknown"). */
 int link_session_info(const struct link *l, struct link_session_info *out);
+
+/* ---- voice ---------------------------------------------------------------
+ * Thread-safe: called from the audio threads while the frame loop runs the
+ * link (one capture thread may send while one playback thread receives).
+ * The audio threads must be stopped before link_destroy. */
+
+/* One 10 ms microphone chunk (PROTO_IPC_VOICE_SAMPLES mono samples at
+ * 48 kHz; t_ns: CLOCK_MONOTONIC capture time of its first sample) onto the
+ * voice ring, published at once (the daemon's doorbell rung if it sleeps).
+ * 0, -ENOTCONN (not connected: dropped, not counted), -ENOBUFS (ring full:
+ * dropped, counted in voice_drops). */
+int link_voice_send(struct link *l, uint32_t seq, uint64_t t_ns, const int16_t pcm[480]);
+/* The next chunk for the speakers (PROTO_IPC_VOICE_SAMPLES stereo frames,
+ * L R interleaved; *t_ns the daemon's time of the mix, may be NULL). 1: one
+ * chunk, 0: none waiting, -ENOTCONN (not connected). A chunk that breaks the
+ * protocol (wrong type or size, a broken ring) counts a violation, answers
+ * -ENOTCONN, and the frame loop's next drain reconnects. */
+int link_voice_recv(struct link *l, int16_t stereo[960], uint64_t *t_ns);
+/* Main thread: the client's VOICE_STATE flags (PROTO_IPC_VOICE_F_*; ON
+ * while its audio is open). Kept; sent on change and again after every
+ * welcome (never before the first call). 0, -EINVAL (unknown bits: nothing
+ * changes). */
+int link_set_voice(struct link *l, uint32_t flags, uint64_t now_ns);
+
+/* Voice counters, copied under the voice lock (any thread). */
+struct link_voice_stats {
+	uint64_t sent;        /* VOICE_PCM chunks written */
+	uint64_t drops;       /* chunks dropped on a full voice ring */
+	uint64_t not_conn;    /* chunks offered while not connected */
+	uint64_t received;    /* VOICE_OUT chunks taken */
+	uint64_t violations;  /* voice records that broke the protocol */
+	uint64_t states_sent; /* VOICE_STATE records written */
+	uint64_t maps;        /* times the voice rings were mapped (welcomes) */
+};
+void link_voice_stats(struct link *l, struct link_voice_stats *out);
 
 /* Queues a PING now (tests; the link also pings every ping_interval). 0,
  * -ENOTCONN, -EAGAIN (ring full). */

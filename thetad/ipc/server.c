@@ -18,6 +18,21 @@
 #include "th_ring.h"
 #include "th_shm.h"
 #include "th_time.h"
+#include "voice/voice_engine.h"
+
+/* The wire's voice flags and chunk sizes are the voice pipeline's. */
+_Static_assert(PROTO_IPC_VOICE_F_ON == VOICE_CL_ON && PROTO_IPC_VOICE_F_MUTED == VOICE_CL_MUTED &&
+		       PROTO_IPC_VOICE_F_PTT == VOICE_CL_PTT && PROTO_IPC_VOICE_F_TALK == VOICE_CL_TALK &&
+		       PROTO_IPC_VOICE_F_ALL == VOICE_CL_ALL,
+	       "VOICE_STATE flags are VOICE_CL_*");
+_Static_assert(PROTO_IPC_VINFO_F_ON == VOICE_INFO_ON && PROTO_IPC_VINFO_F_MUTED == VOICE_INFO_MUTED &&
+		       PROTO_IPC_VINFO_F_ADMIN_MUTED == VOICE_INFO_ADMIN_MUTED &&
+		       PROTO_IPC_VINFO_F_SENDING == VOICE_INFO_SENDING,
+	       "SESSION_INFO.voice flags are VOICE_INFO_*");
+_Static_assert(PROTO_IPC_VOICE_SAMPLES == VOICE_CHUNK_SAMPLES &&
+		       PROTO_IPC_VOICE_PCM_BYTES == VOICE_CHUNK_SAMPLES * 2 &&
+		       PROTO_IPC_VOICE_OUT_BYTES == VOICE_CHUNK_SAMPLES * 4,
+	       "voice chunks are 10 ms of s16: mono in, stereo out");
 
 /* The client.sock datagram a client may send: HELLO, nothing else. */
 #define IPC_MAX_IN_DGRAM PROTO_IPC_MAX_SOCK_MSG
@@ -59,6 +74,11 @@ struct ipc_client {
 	bool has_pose;
 	struct proto_ipc_input_info input; /* the client's latest INPUT_INFO */
 	bool has_input;
+	struct th_ring_cons vin;  /* voice ring, client -> daemon (VOICE_PCM) */
+	struct th_ring_prod vout; /* voice ring, daemon -> client (VOICE_OUT) */
+	uint32_t voice_flags;     /* the latest VOICE_STATE */
+	bool has_voice;
+	uint64_t voice_in, voice_out, voice_drops;
 };
 
 struct ipc_server {
@@ -71,7 +91,10 @@ struct ipc_server {
 	struct ipc_totals t;
 	struct ipc_callbacks cb;
 	void *cb_user;
+	struct ipc_voice_callbacks vcb;
+	void *vcb_user;
 	uint64_t *m_clients, *m_conns, *m_refused, *m_viol, *m_drops, *m_resyncs;
+	uint64_t *m_voice_in, *m_voice_out, *m_voice_drops;
 	uint64_t scratch_metric;
 	uint8_t rec[PROTO_IPC_MAX_MSG];
 	uint8_t enc[PROTO_IPC_MAX_MSG];
@@ -115,6 +138,8 @@ static void client_drop(struct ipc_client *c, bool violation)
 	*s->m_clients = s->n;
 	if (c->state == IPC_ACTIVE && s->cb.on_disconnect)
 		s->cb.on_disconnect(s->cb_user, c->id);
+	if (c->state == IPC_ACTIVE && s->vcb.on_disconnect)
+		s->vcb.on_disconnect(s->vcb_user, c->id);
 	if (violation) {
 		s->t.violations++;
 		bump(s->m_viol);
@@ -268,22 +293,57 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		if (c->s->cb.on_scene_state)
 			c->s->cb.on_scene_state(c->s->cb_user, c->id, &m.scene_state);
 		return 0;
+	case PROTO_IPC_T_VOICE_STATE:
+		c->voice_flags = m.voice_state.flags; /* the decoder checked the mask */
+		c->has_voice = true;
+		if (c->s->vcb.on_voice_state)
+			c->s->vcb.on_voice_state(c->s->vcb_user, c->id, c->uid, &m.voice_state, now);
+		return 0;
 	default: /* PONG */
 		return 0;
 	}
+}
+
+/* A record of the client's voice ring: VOICE_PCM of exactly one chunk,
+ * nothing else. */
+static int handle_voice_record(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len, uint64_t now)
+{
+	if (proto_ipc_check_chan(type, PROTO_IPC_CHAN_VC2D) < 0)
+		return -EPROTO;
+	struct proto_ipc_voice_pcm m;
+	if (proto_ipc_decode_voice_pcm(p, len, &m, NULL) < 0 || m.pcm_len != PROTO_IPC_VOICE_PCM_BYTES)
+		return -EPROTO;
+	c->voice_in++;
+	c->s->t.voice_in++;
+	bump(c->s->m_voice_in);
+	if (c->s->vcb.on_voice_pcm)
+		c->s->vcb.on_voice_pcm(c->s->vcb_user, c->id, &m, now);
+	return 0;
 }
 
 static void on_bell(struct th_loop *loop, int fd, uint32_t events, void *user_data)
 {
 	struct ipc_client *c = user_data;
 	uint64_t now = th_now_ns();
+	/* One doorbell for both client->daemon rings: both announce sleep
+	 * on it, so both wake up (the second read finds the eventfd empty). */
 	th_ring_finish_sleep(&c->in, true);
+	th_ring_finish_sleep(&c->vin, true);
 	struct th_ring_rec rec;
 	unsigned n = 0;
 	int r = 0;
 	while (n < IPC_BATCH_RECORDS && (r = th_ring_pop(&c->in, &rec, c->s->rec, sizeof c->s->rec)) == 1) {
 		n++;
 		if (handle_record(c, rec.type, c->s->rec, rec.len, now) < 0) {
+			r = -EPROTO;
+			break;
+		}
+	}
+	n = 0;
+	while (r >= 0 && n < IPC_VOICE_BATCH_RECORDS &&
+	       (r = th_ring_pop(&c->vin, &rec, c->s->rec, sizeof c->s->rec)) == 1) {
+		n++;
+		if (handle_voice_record(c, rec.type, c->s->rec, rec.len, now) < 0) {
 			r = -EPROTO;
 			break;
 		}
@@ -296,9 +356,11 @@ static void on_bell(struct th_loop *loop, int fd, uint32_t events, void *user_da
 		client_drop(c, true);
 		return;
 	}
-	/* Announce sleep; if records arrived meanwhile (or the batch was cut
-	 * short), ring our own doorbell so the loop comes back. */
-	if (th_ring_prepare_sleep(&c->in)) {
+	/* Announce sleep on both rings; if records arrived meanwhile (or a
+	 * batch was cut short), ring our own doorbell so the loop comes back. */
+	int again = th_ring_prepare_sleep(&c->in);
+	again |= th_ring_prepare_sleep(&c->vin);
+	if (again) {
 		uint64_t one = 1;
 		if (write(c->bell_c2d, &one, sizeof one) < 0 && errno != EAGAIN)
 			client_drop(c, false);
@@ -317,15 +379,22 @@ static void send_refuse(int sock, uint32_t reason, const char *detail)
 		th_fdpass_send(sock, b, (size_t)n, NULL, 0);
 }
 
+#define IPC_PAGE_ROUND(n) (((n) + 4095) & ~(size_t)4095)
+
+/* One memfd: the main ring pair, then the voice ring pair, each ring on
+ * its own pages. */
 static int client_setup_rings(struct ipc_client *c)
 {
 	struct ipc_server *s = c->s;
 	struct th_ring_geom g = { .capacity = s->cfg.ring_capacity, .max_record = PROTO_IPC_MAX_MSG };
-	size_t region = th_ring_region_size(&g);
-	size_t off2 = (region + 4095) & ~(size_t)4095;
+	struct th_ring_geom gv = { .capacity = PROTO_IPC_VOICE_RING_CAPACITY, .max_record = PROTO_IPC_VOICE_MAX_RECORD };
+	size_t region = th_ring_region_size(&g), vregion = th_ring_region_size(&gv);
+	size_t off2 = IPC_PAGE_ROUND(region);
+	size_t offv1 = off2 + IPC_PAGE_ROUND(region);
+	size_t offv2 = offv1 + IPC_PAGE_ROUND(vregion);
 	char name[48];
 	snprintf(name, sizeof name, "thetad-ipc-%llu", (unsigned long long)c->id);
-	int r = th_shm_create(name, off2 + region, &c->shm);
+	int r = th_shm_create(name, offv2 + vregion, &c->shm);
 	if (r < 0)
 		return r;
 	uint8_t *b = c->shm.base;
@@ -335,10 +404,15 @@ static int client_setup_rings(struct ipc_client *c)
 		return -errno;
 	if ((r = th_ring_format(b, region, &g)) < 0 || (r = th_ring_format(b + off2, region, &g)) < 0 ||
 	    (r = th_ring_cons_init(&c->in, b, region, &g, c->bell_c2d)) < 0 ||
-	    (r = th_ring_prod_init(&c->out, b + off2, region, &g, c->bell_d2c)) < 0)
+	    (r = th_ring_prod_init(&c->out, b + off2, region, &g, c->bell_d2c)) < 0 ||
+	    (r = th_ring_format(b + offv1, vregion, &gv)) < 0 || (r = th_ring_format(b + offv2, vregion, &gv)) < 0 ||
+	    (r = th_ring_cons_init(&c->vin, b + offv1, vregion, &gv, c->bell_c2d)) < 0 ||
+	    (r = th_ring_prod_init(&c->vout, b + offv2, vregion, &gv, -1)) < 0)
 		return r;
 	th_ring_cons_set_spin(&c->in, 0); /* the loop never spins */
+	th_ring_cons_set_spin(&c->vin, 0);
 	th_ring_prepare_sleep(&c->in);    /* the client rings when it has records */
+	th_ring_prepare_sleep(&c->vin);   /* on the same doorbell */
 	if ((r = th_loop_add(s->loop, c->bell_c2d, EPOLLIN, on_bell, c)) < 0)
 		return r;
 	struct proto_ipc_welcome w = {
@@ -352,6 +426,12 @@ static int client_setup_rings(struct ipc_client *c)
 		.d2c_capacity = g.capacity,
 		.d2c_max_record = g.max_record,
 		.n_fds = PROTO_IPC_WELCOME_FDS,
+		.vc2d_offset = (uint32_t)offv1,
+		.vc2d_capacity = gv.capacity,
+		.vc2d_max_record = gv.max_record,
+		.vd2c_offset = (uint32_t)offv2,
+		.vd2c_capacity = gv.capacity,
+		.vd2c_max_record = gv.max_record,
 	};
 	uint8_t msg[PROTO_IPC_MAX_SOCK_MSG];
 	int n = proto_ipc_sock_encode(PROTO_IPC_T_WELCOME, &w, msg, sizeof msg);
@@ -507,6 +587,9 @@ int ipc_server_create(struct th_loop *loop, int listen_fd, const struct ipc_conf
 	s->m_viol = metrics ? srv_counter(metrics, "ipc_protocol_violations", "clients dropped for breaking the IPC protocol") : sc;
 	s->m_drops = metrics ? srv_counter(metrics, "ipc_ephemeral_drops", "ephemeral messages dropped on a full ring") : sc;
 	s->m_resyncs = metrics ? srv_counter(metrics, "ipc_resyncs", "clients told to resync after queue overflow") : sc;
+	s->m_voice_in = metrics ? srv_counter(metrics, "ipc_voice_in", "microphone chunks (VOICE_PCM) taken from clients") : sc;
+	s->m_voice_out = metrics ? srv_counter(metrics, "ipc_voice_out", "speaker chunks (VOICE_OUT) put on clients' voice rings") : sc;
+	s->m_voice_drops = metrics ? srv_counter(metrics, "ipc_voice_drops", "speaker chunks dropped on a full voice ring") : sc;
 	int r = th_loop_add(loop, listen_fd, EPOLLIN, on_accept, s);
 	if (r < 0) {
 		free(s);
@@ -620,6 +703,65 @@ void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *
 	s->cb_user = user;
 }
 
+void ipc_server_set_voice(struct ipc_server *s, const struct ipc_voice_callbacks *cb, void *user)
+{
+	if (cb)
+		s->vcb = *cb;
+	else
+		memset(&s->vcb, 0, sizeof s->vcb);
+	s->vcb_user = user;
+}
+
+static struct ipc_client *find_active(const struct ipc_server *s, uint64_t client_id)
+{
+	for (struct ipc_client *c = s->clients; c; c = c->next)
+		if (c->id == client_id && c->state == IPC_ACTIVE)
+			return c;
+	return NULL;
+}
+
+int ipc_server_send_voice(struct ipc_server *s, uint64_t client_id, const struct proto_ipc_voice_out *m)
+{
+	struct ipc_client *c = find_active(s, client_id);
+	if (!c)
+		return -ENOENT;
+	if (m->pcm_len != PROTO_IPC_VOICE_OUT_BYTES)
+		return -EINVAL;
+	int n = proto_ipc_encode_voice_out(m, s->enc, sizeof s->enc);
+	if (n < 0)
+		return n;
+	int r = th_ring_send(&c->vout, PROTO_IPC_T_VOICE_OUT, s->enc, (uint32_t)n);
+	if (r == -EAGAIN) {
+		th_ring_note_drop(&c->vout);
+		c->voice_drops++;
+		s->t.voice_drops++;
+		bump(s->m_voice_drops);
+		return -ENOBUFS;
+	}
+	if (r == -TH_ECORRUPT) {
+		client_drop(c, true); /* the client broke its voice ring's tail */
+		return -ENOENT;
+	}
+	if (r < 0)
+		return r;
+	th_ring_flush(&c->vout); /* no doorbell: only publishes */
+	c->voice_out++;
+	s->t.voice_out++;
+	bump(s->m_voice_out);
+	return 0;
+}
+
+int ipc_server_voice_state(const struct ipc_server *s, uint64_t client_id, uint32_t *flags)
+{
+	const struct ipc_client *c = find_active(s, client_id);
+	if (!c)
+		return -ENOENT;
+	if (!c->has_voice)
+		return -ENODATA;
+	*flags = c->voice_flags;
+	return 0;
+}
+
 void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out)
 {
 	*out = s->t;
@@ -675,6 +817,16 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		}
 		json_object_object_add(o, "to_daemon", ring_json(&c->in.stats));
 		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
+		if (c->has_voice) {
+			struct json_object *v = json_object_new_object();
+			json_object_object_add(v, "flags", json_object_new_int64(c->voice_flags));
+			json_object_object_add(v, "chunks_in", json_object_new_int64((int64_t)c->voice_in));
+			json_object_object_add(v, "chunks_out", json_object_new_int64((int64_t)c->voice_out));
+			json_object_object_add(v, "drops", json_object_new_int64((int64_t)c->voice_drops));
+			json_object_object_add(o, "voice", v);
+		} else {
+			json_object_object_add(o, "voice", NULL); /* no VOICE_STATE yet */
+		}
 		json_object_object_add(o, "queued", json_object_new_int((int)c->q_msgs));
 		json_object_object_add(o, "resyncs", json_object_new_int64((int64_t)c->resyncs));
 		if (s->cb.describe && c->state == IPC_ACTIVE)

@@ -18,6 +18,9 @@ struct proto_ipc_cmd_submit;
 struct proto_ipc_pose_update;
 struct proto_ipc_resync_request;
 struct proto_ipc_scene_state;
+struct proto_ipc_voice_pcm;
+struct proto_ipc_voice_state;
+struct proto_ipc_voice_out;
 
 #define IPC_MAX_CLIENTS_DEFAULT   64u
 #define IPC_RING_CAPACITY_DEFAULT (256u * 1024u)
@@ -30,6 +33,8 @@ struct proto_ipc_scene_state;
 /* Supplementary groups of a client kept from SO_PEERGROUPS (more are not
  * looked at). */
 #define IPC_MAX_PEER_GROUPS       64u
+/* Voice records handled per client per wake-up (the rest on the next). */
+#define IPC_VOICE_BATCH_RECORDS   64u
 /* A client must say hello this soon after connecting. */
 #define IPC_HELLO_TIMEOUT_NS      (5ull * 1000 * 1000 * 1000)
 
@@ -118,7 +123,35 @@ struct ipc_callbacks {
 };
 void ipc_server_set_callbacks(struct ipc_server *s, const struct ipc_callbacks *cb, void *user);
 
+/* The voice rings (docs/ipc.md "Voice rings"): each client's memfd holds a
+ * second ring pair, PROTO_IPC_VOICE_RING_CAPACITY bytes each way. The
+ * client's VOICE_PCM chunks arrive on its voice ring (drained with the main
+ * ring on the same doorbell); VOICE_STATE on its main ring. What the voice
+ * module hears, on the loop thread. All optional. */
+struct ipc_voice_callbacks {
+	/* A validated VOICE_PCM: m->pcm is exactly PROTO_IPC_VOICE_PCM_BYTES
+	 * of s16 little-endian mono, valid during the call (a client that
+	 * sends another size is dropped as a violation). */
+	void (*on_voice_pcm)(void *user, uint64_t client_id, const struct proto_ipc_voice_pcm *m, uint64_t now_ns);
+	/* A validated VOICE_STATE (flags PROTO_IPC_VOICE_F_*). */
+	void (*on_voice_state)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_voice_state *m,
+			       uint64_t now_ns);
+	/* A connected client is gone (after ipc_callbacks.on_disconnect). */
+	void (*on_disconnect)(void *user, uint64_t client_id);
+};
+void ipc_server_set_voice(struct ipc_server *s, const struct ipc_voice_callbacks *cb, void *user);
+/* Puts one chunk for the client's speakers onto its voice ring and
+ * publishes it (no doorbell: the client polls that ring from its playback
+ * thread). m->pcm must be exactly PROTO_IPC_VOICE_OUT_BYTES. When the ring
+ * is full the chunk is dropped and counted (ipc_voice_drops). 0, -ENOENT
+ * (no such client), -EINVAL (a malformed chunk), -ENOBUFS (dropped). */
+int ipc_server_send_voice(struct ipc_server *s, uint64_t client_id, const struct proto_ipc_voice_out *m);
+/* The client's latest VOICE_STATE flags: 0 with *flags set, -ENODATA
+ * (none on this connection yet), -ENOENT (no such client). */
+int ipc_server_voice_state(const struct ipc_server *s, uint64_t client_id, uint32_t *flags);
+
 struct ipc_totals {
 	uint64_t connections, refused, violations, ephemeral_drops, resyncs;
+	uint64_t voice_in, voice_out, voice_drops; /* VOICE_PCM taken, VOICE_OUT sent, dropped */
 };
 void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out);

@@ -551,126 +551,7 @@ static void scribbler_process_cannot_crash_the_link(void **state)
 
 /* ---- a fake, hostile daemon ---------------------------------------------- */
 
-struct fake {
-	char dir[64];
-	char path[128];
-	int lfd, conn;
-	struct th_shm shm;
-	int bells[2];
-	uint32_t off2;
-	struct th_ring_geom g;
-	struct th_ring_prod out; /* daemon -> client */
-	struct th_ring_cons in;  /* client -> daemon */
-};
-
-static void fake_start(struct fake *f)
-{
-	memset(f, 0, sizeof *f);
-	f->conn = f->bells[0] = f->bells[1] = -1;
-	f->shm.fd = -1;
-	strcpy(f->dir, "/tmp/theta-link-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/client.sock", f->dir);
-	f->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	strcpy(sa.sun_path, f->path);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-	assert_int_equal(listen(f->lfd, 8), 0);
-}
-
-static void fake_drop_conn(struct fake *f)
-{
-	if (f->conn >= 0)
-		close(f->conn);
-	f->conn = -1;
-	th_shm_close(&f->shm);
-	th_fd_close_all(f->bells, 2);
-}
-
-static void fake_stop(struct fake *f)
-{
-	fake_drop_conn(f);
-	close(f->lfd);
-	unlink(f->path);
-	rmdir(f->dir);
-}
-
-/* Lets the link connect and reads its hello. */
-static void fake_accept(struct fake *f, struct link *l, uint64_t now)
-{
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_HELLO_SENT);
-	f->conn = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(f->conn >= 0);
-	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
-	size_t n = 0;
-	int r = th_fdpass_recv(f->conn, b, sizeof b, NULL, 0, &n);
-	assert_true(r > 0);
-	struct proto_ipc_sock_hdr h;
-	union proto_ipc_any m;
-	assert_int_equal(proto_ipc_sock_decode(b, (size_t)r, PROTO_IPC_CHAN_SOCK_C2D, &h, &m, NULL), 0);
-	assert_int_equal(h.type, PROTO_IPC_T_HELLO);
-	assert_int_equal(proto_ipc_sock_check(&h), 0);
-	assert_int_equal(m.hello.pid, getpid());
-}
-
-/* A well-formed welcome the way thetad builds one. */
-static void fake_welcome(struct fake *f, struct proto_ipc_welcome *w, int fds[3])
-{
-	f->g = (struct th_ring_geom){ .capacity = 256 * 1024, .max_record = PROTO_IPC_MAX_MSG };
-	size_t region = th_ring_region_size(&f->g);
-	f->off2 = (uint32_t)((region + 4095) & ~(size_t)4095);
-	assert_int_equal(th_shm_create("fake-ipc", f->off2 + region, &f->shm), 0);
-	uint8_t *b = f->shm.base;
-	assert_int_equal(th_ring_format(b, region, &f->g), 0);
-	assert_int_equal(th_ring_format(b + f->off2, region, &f->g), 0);
-	f->bells[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	f->bells[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	assert_int_equal(th_ring_cons_init(&f->in, b, region, &f->g, f->bells[0]), 0);
-	assert_int_equal(th_ring_prod_init(&f->out, b + f->off2, region, &f->g, f->bells[1]), 0);
-	*w = (struct proto_ipc_welcome){ .client_id = 42, .uid = getuid(), .shm_size = f->shm.size,
-					 .c2d_offset = 0, .c2d_capacity = f->g.capacity,
-					 .c2d_max_record = f->g.max_record, .d2c_offset = f->off2,
-					 .d2c_capacity = f->g.capacity, .d2c_max_record = f->g.max_record,
-					 .n_fds = 3 };
-	fds[0] = f->shm.fd;
-	fds[1] = f->bells[0];
-	fds[2] = f->bells[1];
-}
-
-static void fake_send(struct fake *f, uint16_t type, const void *msg, const int *fds, size_t nfds)
-{
-	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
-	int n = proto_ipc_sock_encode(type, msg, b, sizeof b);
-	assert_true(n > 0);
-	assert_int_equal(th_fdpass_send(f->conn, b, (size_t)n, fds, nfds), 0);
-}
-
-/* The next record the fake daemon finds in the ring from the link, decoded
- * (it must be well formed): false when the ring is empty. */
-static bool fake_next(struct fake *f, uint16_t *type, union proto_ipc_any *m)
-{
-	uint8_t rec[PROTO_IPC_MAX_MSG];
-	struct th_ring_rec rr;
-	if (th_ring_pop(&f->in, &rr, rec, sizeof rec) != 1)
-		return false;
-	assert_int_equal(proto_ipc_decode(rr.type, rec, rr.len, m, NULL), 0);
-	*type = rr.type;
-	return true;
-}
-
-/* The link connected to the fake at now: its hello accepted, a
- * well-formed welcome sent, and the link active after one poll. */
-static void fake_connect(struct fake *f, struct link *l, uint64_t now)
-{
-	fake_accept(f, l, now);
-	struct proto_ipc_welcome w;
-	int fds[3];
-	fake_welcome(f, &w, fds);
-	fake_send(f, PROTO_IPC_T_WELCOME, &w, fds, 3);
-	link_poll(l, now);
-	assert_int_equal(link_get_state(l), LINK_ACTIVE);
-}
+#include "link_fake.h"
 
 enum mutation {
 	M_NONE,
@@ -685,6 +566,10 @@ enum mutation {
 	M_GARBAGE,
 	M_OTHER_HASH,
 	M_HELLO_BACK,
+	M_VOICE_OUTSIDE,
+	M_VOICE_OVERLAP,
+	M_VOICE_SMALL_RECORD,
+	M_VOICE_HUGE_RECORD,
 	M_COUNT
 };
 
@@ -692,6 +577,8 @@ static const char *const mutation_name[M_COUNT] = {
 	"valid", "no descriptors", "pipes instead of eventfds", "unsealed memfd", "size lie",
 	"ring outside the memfd", "overlapping rings", "ring header disagrees", "max_record too small",
 	"garbage datagram", "welcome with another hash", "a HELLO back",
+	"voice ring outside the memfd", "voice ring over the main ring", "voice max_record too small for a chunk",
+	"voice max_record larger than a chunk",
 };
 
 static void hostile_welcomes_are_refused_without_leaks(void **state)
@@ -772,6 +659,32 @@ static void hostile_welcomes_are_refused_without_leaks(void **state)
 			uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
 			int n = proto_ipc_sock_encode(PROTO_IPC_T_HELLO, &h, b, sizeof b);
 			assert_int_equal(th_fdpass_send(f.conn, b, (size_t)n, NULL, 0), 0);
+			break;
+		}
+		case M_VOICE_OUTSIDE:
+			w.vd2c_offset = (uint32_t)f.shm.size - 512;
+			fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+			break;
+		case M_VOICE_OVERLAP: {
+			/* A consistent voice ring header, inside the main d2c ring. */
+			assert_int_equal(th_ring_format((uint8_t *)f.shm.base + f.off2 + 4096,
+							th_ring_region_size(&f.gv), &f.gv), 0);
+			w.vc2d_offset = f.off2 + 4096;
+			fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
+			break;
+		}
+		case M_VOICE_SMALL_RECORD:
+		case M_VOICE_HUGE_RECORD: {
+			bool small = m == M_VOICE_SMALL_RECORD;
+			struct th_ring_geom g = { .capacity = f.gv.capacity,
+						  .max_record = small ? PROTO_IPC_MAXSZ_VOICE_PCM - 8 : 8192 };
+			uint32_t off = small ? f.voff1 : f.voff2;
+			assert_int_equal(th_ring_format((uint8_t *)f.shm.base + off, th_ring_region_size(&g), &g), 0);
+			if (small)
+				w.vc2d_max_record = g.max_record;
+			else
+				w.vd2c_max_record = g.max_record;
+			fake_send(&f, PROTO_IPC_T_WELCOME, &w, fds, 3);
 			break;
 		}
 		case M_COUNT:
