@@ -18,8 +18,11 @@
 #define VOICE_JB_MIN_MS       0u     /* target delay bounds, beyond one frame */
 #define VOICE_JB_MAX_MS       200u
 #define VOICE_JB_START_MS     20u    /* target delay before any measurement */
+#define VOICE_JB_LIMIT_MS     500u   /* a configured max_ms is clamped to this */
 /* A talkspurt ends when no frame came for this long (DTX or silence). */
 #define VOICE_JB_IDLE_MS      100u
+/* Arrivals the target is measured over (5 s of 20 ms frames). */
+#define VOICE_JB_HIST         256u
 
 struct voice_jb_config {
 	unsigned min_ms, max_ms, start_ms; /* 0: the defaults above */
@@ -41,29 +44,48 @@ struct voice_jb_out {
 	uint8_t flags;        /* VOICE_PKT_F_* of the frame (FRAME / FEC) */
 };
 
+/* frames_in: every valid put (dup, late and too_far are among them);
+ * played / fec / concealed: frames of the stream given as FRAME, recovered
+ * from FEC, or lost to the listener (concealed or skipped); inserted: 10 ms
+ * CONCEALs given while waiting for a frame (the delay grew), not frames of
+ * the stream. */
 struct voice_jb_stats {
 	uint64_t frames_in, dup, late, too_far, played, fec, concealed, talkspurts;
-	uint32_t target_ms, depth_ms; /* target delay; buffered audio now */
+	uint64_t inserted;
+	uint32_t target_ms, depth_ms; /* target delay beyond one frame; buffered audio now */
 	uint32_t jitter_us;           /* smoothed inter-arrival jitter (RFC 3550 style) */
 };
 
 struct voice_jb {
 	struct voice_jb_config cfg;
+	/* private: frames by seq % VOICE_JB_SLOTS; seq and ts are kept
+	 * unwrapped (64-bit, continued from the stream's first frame). */
 	struct voice_jb_slot {
 		bool used;
-		uint32_t seq, ts;
 		uint8_t flags;
 		uint16_t len;
 		uint16_t samples;
+		int64_t xseq, xts;
 		uint8_t data[VOICE_OPUS_MAX];
 	} slot[VOICE_JB_SLOTS];
-	/* playout state (private) */
-	bool playing;
-	uint32_t next_seq, next_ts;
-	uint64_t base_ns;      /* local time of ts 0 (arrival clock minus the target) */
+	unsigned held;           /* slots used */
+	bool have_ref;           /* next_seq / pos continue a stream */
+	bool playing;            /* in a talkspurt: pos and offset_ns place the playout */
+	bool started;            /* this talkspurt gave its first frame */
+	int64_t next_seq;        /* the next frame to give */
+	int64_t pos;             /* its first sample (unwrapped ts) */
+	int64_t offset_ns;       /* sample pos plays at ts_ns(pos) + offset_ns */
+	int64_t delay_ns;        /* delay beyond the fastest arrival and one frame */
+	int64_t pending_ns;      /* growth still to insert */
+	int64_t wait_ns;         /* grown while waiting with nothing held */
+	int64_t cursor_ns;       /* where the audio given so far ends */
+	uint64_t played_bits;    /* bit i: seq next_seq-1-i was given as FRAME */
+	unsigned last_samples;
 	uint64_t last_arrival_ns;
 	int64_t transit_prev_ns;
-	uint32_t target_ms_q8; /* fixed point */
+	int64_t jitter_q4_ns;    /* RFC 3550 jitter, times 16 */
+	int64_t hist[VOICE_JB_HIST]; /* transit of recent arrivals */
+	unsigned hist_n, hist_i;
 	uint8_t last_out[VOICE_OPUS_MAX];
 	struct voice_jb_stats st;
 };
@@ -76,7 +98,11 @@ void voice_jb_init(struct voice_jb *jb, const struct voice_jb_config *cfg);
  * too_far, dropped); -EINVAL. */
 int voice_jb_put(struct voice_jb *jb, uint32_t seq, uint32_t ts, unsigned samples, uint8_t flags,
 		 const uint8_t *data, size_t len, uint64_t now_ns);
-/* What to play next, when the next frame is due at now_ns: 1 and *out filled,
- * 0 nothing due yet (call again at the next tick). */
+/* What to play next at now_ns. Call it every tick (VOICE_CHUNK_MS) until
+ * it returns 0 or gives SILENT; each 1 gives one piece, in playout order:
+ * FRAME / FEC / CONCEAL: decode out->samples samples now (a CONCEAL of
+ * VOICE_CHUNK_SAMPLES may be inserted while the delay grows); SILENT: the
+ * speaker is silent now, nothing to decode. 0: nothing more is due (what
+ * was given still covers now). */
 int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out);
 void voice_jb_stats(const struct voice_jb *jb, uint64_t now_ns, struct voice_jb_stats *out);
