@@ -72,6 +72,7 @@ struct voice_jb {
 	bool have_ref;           /* next_seq / pos continue a stream */
 	bool playing;            /* in a talkspurt: pos and offset_ns place the playout */
 	bool started;            /* this talkspurt gave its first frame */
+	bool fresh;              /* nothing given since the stream began */
 	int64_t next_seq;        /* the next frame to give */
 	int64_t pos;             /* its first sample (unwrapped ts) */
 	int64_t offset_ns;       /* sample pos plays at ts_ns(pos) + offset_ns */
