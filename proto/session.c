@@ -231,6 +231,15 @@ static const char *sess_snap_chunk_inside(const struct proto_sess_snap_chunk *c)
 
 static const char *sess_admin_req_ok(const struct proto_sess_admin_req *a)
 {
+	static const uint8_t zero[PROTO_SESS_KEY_LEN];
+	bool speaker = memcmp(a->speaker, zero, sizeof(zero)) != 0;
+	if (a->op == PROTO_SESS_ADMIN_MUTE || a->op == PROTO_SESS_ADMIN_UNMUTE) {
+		if (a->role)
+			return "role: must be 0 for a mute";
+		return speaker != (a->peer_id != 0) ? NULL : "speaker: a mute names a speaker key or a peer id, not both";
+	}
+	if (speaker)
+		return "speaker: only a mute names a speaker";
 	if (a->op == PROTO_SESS_ADMIN_KICK)
 		return a->role == 0 ? NULL : "role: must be 0 for a kick";
 	return a->role >= PROTO_SESS_ROLE_VIEWER ? NULL : "role: a role change needs a role";

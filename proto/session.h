@@ -169,6 +169,11 @@ struct proto_sess_dgram {
 	uint8_t author[PROTO_SESS_KEY_LEN];
 	float pose[7];
 	uint32_t flags;
+	/* VOICE (seq above, on the wire as a u32) */
+	uint32_t ts;
+	uint8_t vflags;
+	const uint8_t *opus; /* points into the decoded datagram */
+	uint16_t opus_len;
 };
 #undef SESS_CONST
 #undef SESS_ERR

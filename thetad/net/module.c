@@ -672,16 +672,23 @@ static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct js
 	return 0;
 }
 
+bool net_fpr_match(const uint8_t key[32], const char *str)
+{
+	char fpr[TH_KEY_FPR_LEN];
+	size_t plen = strlen(str);
+	th_key_fingerprint(key, fpr, sizeof(fpr));
+	return (plen >= 15 && !strncmp(fpr, str, plen)) || (plen >= 8 && !strncmp(fpr + 7, str, plen));
+}
+
 /* PEER: a peer id, or a key fingerprint (SHA256:..., a unique prefix of at
  * least 8 characters after "SHA256:" will do), in a hosted session. */
-static struct sess_member *net_find_member(struct net_mod *nm, const char *peer, struct sess_session **sout,
+struct sess_member *net_find_member(struct net_mod *nm, const char *peer, struct sess_session **sout,
 					   char *err, size_t errlen)
 {
 	struct sess_registry *r = sess_module_registry(nm->sess);
 	char *end;
 	unsigned long id = strtoul(peer, &end, 10);
 	bool numeric = *peer && !*end;
-	size_t plen = strlen(peer);
 	struct sess_member *hit = NULL;
 	unsigned hits = 0;
 	for (unsigned i = 0; i < r->n; i++) {
@@ -692,9 +699,7 @@ static struct sess_member *net_find_member(struct net_mod *nm, const char *peer,
 			struct sess_member *mb = &s->members[k];
 			char fpr[TH_KEY_FPR_LEN];
 			th_key_fingerprint(mb->key, fpr, sizeof(fpr));
-			bool match = numeric ? mb->peer_id == id
-					     : (plen >= 15 && !strncmp(fpr, peer, plen)) ||
-						       (plen >= 8 && !strncmp(fpr + 7, peer, plen));
+			bool match = numeric ? mb->peer_id == id : net_fpr_match(mb->key, peer);
 			if (match) {
 				hit = mb;
 				*sout = s;
@@ -713,8 +718,8 @@ static struct sess_member *net_find_member(struct net_mod *nm, const char *peer,
 /* On a member daemon: PEER names another member of session s (the named or
  * current one) as the host announced it: its peer id, or its key
  * fingerprint (same prefix rules as above). Returns the peer id. */
-static int net_find_remote_peer(struct net_mod *nm, struct json_object *args, const char *peer,
-				struct sess_session **sout, char *err, size_t errlen)
+int net_find_remote_peer(struct net_mod *nm, struct json_object *args, const char *peer, struct sess_session **sout,
+			 char *err, size_t errlen)
 {
 	char why[200];
 	struct sess_session *s = net_pick(nm, args, why, sizeof(why));
@@ -731,13 +736,10 @@ static int net_find_remote_peer(struct net_mod *nm, struct json_object *args, co
 	*sout = s;
 	if (*peer && !*end && id <= INT32_MAX)
 		return (int)id; /* the host decides whether it exists */
-	size_t plen = strlen(peer);
 	int hit = -ENOENT;
 	unsigned hits = 0;
 	for (unsigned i = 0; i < c->n_roster; i++) {
-		char fpr[TH_KEY_FPR_LEN];
-		th_key_fingerprint(c->roster[i].key, fpr, sizeof(fpr));
-		if ((plen >= 15 && !strncmp(fpr, peer, plen)) || (plen >= 8 && !strncmp(fpr + 7, peer, plen))) {
+		if (net_fpr_match(c->roster[i].key, peer)) {
 			hit = (int)c->roster[i].peer_id;
 			hits++;
 		}
@@ -767,7 +769,7 @@ static int net_remote_admin(struct net_mod *nm, const struct srv_ctl_caller *cal
 	if (id < 0)
 		return id;
 	struct net_admin_req *q;
-	int r = net_admin_request(nm, s, op, (uint32_t)id, role, &q);
+	int r = net_admin_request(nm, s, op, (uint32_t)id, role, NULL, &q);
 	if (r < 0) {
 		snprintf(err, errlen, "session %s is not connected to its host now; try again once it is", s->id);
 		return r;
@@ -801,7 +803,9 @@ static int net_cmd_admin_request(void *u, const struct srv_ctl_caller *caller, s
 	json_object_object_add(*res, "state", json_object_new_string(q->done ? "done" : timeout ? "timeout" : "pending"));
 	json_object_object_add(*res, "session", json_object_new_string(q->sid));
 	json_object_object_add(*res, "peer_id", json_object_new_int64(q->peer_id));
-	json_object_object_add(*res, "op", json_object_new_string(q->op == PROTO_SESS_ADMIN_KICK ? "kick" : "role"));
+	static const char *const ops[] = { [PROTO_SESS_ADMIN_KICK] = "kick", [PROTO_SESS_ADMIN_ROLE] = "role",
+					   [PROTO_SESS_ADMIN_MUTE] = "mute", [PROTO_SESS_ADMIN_UNMUTE] = "unmute" };
+	json_object_object_add(*res, "op", json_object_new_string(q->op <= PROTO_SESS_ADMIN_UNMUTE && ops[q->op] ? ops[q->op] : "?"));
 	if (q->done) {
 		json_object_object_add(*res, "code", json_object_new_int(q->code));
 		if (q->code)
@@ -1103,6 +1107,7 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	srv_control_register(ctl, "role", SRV_CTL_CHANGE, net_cmd_role, nm);
 	srv_control_register(ctl, "admin_request", SRV_CTL_QUERY, net_cmd_admin_request, nm);
 	srv_control_register(ctl, "impair", SRV_CTL_CHANGE, net_cmd_impair, nm);
+	net_voice_ctl_register(nm);
 	if ((r = net_assets_start(nm)) < 0) {
 		snprintf(msg, len, "cannot set up asset transfers: %s", th_strerror(r));
 		goto fail;
@@ -1155,6 +1160,7 @@ static void net_module_stop(void *state)
 	net_assets_stop(nm); /* after the connections: their transfers use the stores */
 	net_link_stop(nm);
 	net_snaps_stop(nm);
+	net_voice_stop(nm);
 	if (nm->timer_fd >= 0) {
 		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
 		close(nm->timer_fd);

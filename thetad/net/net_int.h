@@ -83,6 +83,8 @@ struct net_assets;     /* net_asset_io.c */
 struct net_catchup;    /* net_catchup.c */
 struct net_snap;       /* net_snapshot.h, driven by net_snapshot_io.c */
 struct net_snaps;      /* net_snapshot_io.c */
+struct net_voices;     /* net_voice.c */
+struct net_voice_sess; /* net_voice.h */
 
 /* One QUIC connection carrying one membership. */
 struct net_conn {
@@ -137,8 +139,9 @@ struct net_admin_req {
 	uint32_t id;             /* 0: free slot */
 	struct sess_session *s;  /* only compared, never followed: the session may go */
 	char sid[SESS_ID_LEN + 1];
-	uint8_t op;              /* enum proto_sess_admin_op */
+	uint8_t op;              /* PROTO_SESS_ADMIN_* */
 	uint32_t peer_id;
+	uint8_t speaker[32];     /* MUTE / UNMUTE of one speaker (peer_id 0) */
 	uint8_t role;            /* asked for (ROLE); the answer's role once done */
 	bool done;
 	uint16_t code;           /* the answer: 0 or a proto_sess_err (low 16 bits) */
@@ -228,6 +231,7 @@ struct net_mod {
 	uint64_t *m_backpressure; /* times a peer's entries waited for the log (net_backpressure) */
 	uint64_t *m_member_leaves; /* member side: MEMBER_LEAVE announcements from the host */
 	struct net_snaps *snaps;   /* late join: the snapshot channel, counters, member progress (net_snapshot_io.c) */
+	struct net_voices *voice;  /* the voice channel, speaker tables, hooks (net_voice.c) */
 };
 
 /* module.c: the metric that counts refusals with this code
@@ -247,7 +251,7 @@ struct json_object;
 const char *net_jarg(struct json_object *args, const char *k);
 struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char *err, size_t errlen);
 
-#define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_ASSETS) /* offered / granted at most */
+#define NET_OUR_CAPS (PROTO_SESS_CAP_DATAGRAMS | PROTO_SESS_CAP_VOICE | PROTO_SESS_CAP_ASSETS) /* offered / granted at most */
 
 /* Shared by net_link.c (the glue) and net_link_join.c (the member side). */
 struct net_conn *net_conn_new(struct net_mod *nm, bool incoming, uint64_t now);
@@ -291,9 +295,12 @@ void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct se
 void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
 /* Sets a member's role (un-kicks it), stores the table, tells everyone. */
 int net_host_set_role(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint8_t role);
-/* Member side: sends ADMIN_REQ over s's link; *out is the request slot. */
+/* Member side: sends ADMIN_REQ over s's link; *out is the request slot.
+ * speaker: the key a MUTE / UNMUTE names (NULL: none, all zero). */
 int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, uint32_t peer_id, uint8_t role,
-		      struct net_admin_req **out);
+		      const uint8_t *speaker, struct net_admin_req **out);
+/* The host-side state of hosted session s (pose owners), made when create. */
+struct net_hosted *net_hosted_of(struct net_mod *nm, const struct sess_session *s, bool create);
 /* The host refused an entry source sent (sessions-module hook). */
 void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
 			  int reason);
@@ -326,5 +333,37 @@ bool net_snaps_hold(const struct net_conn *c, uint64_t now_ns);
 void net_snaps_describe(struct net_mod *nm, struct sess_session *s, struct json_object *row);
 void net_snaps_session_gone(struct net_mod *nm, struct sess_session *s);
 
+/* net_voice.c: voice between daemons (docs/network.md "Voice"; net/module.h for the voice module) */
+int net_voice_register(struct net_mod *nm); /* the voice channel and counters (net_link_start) */
+void net_voice_stop(struct net_mod *nm);
+void net_voice_conn_active(struct net_conn *c); /* names and mutes for a new member / our host */
+void net_voice_session_gone(struct net_mod *nm, const struct sess_session *s);
+void net_voice_on_name(struct net_conn *c, const struct proto_sess_voice_name *m);
+void net_voice_on_mute(struct net_conn *c, const struct proto_sess_voice_mute *m);
+int net_voice_host_mute(struct net_mod *nm, struct sess_session *s, const uint8_t *key, uint32_t peer, bool muted,
+			unsigned *n);
+struct net_voice_sess *net_voice_table(struct net_mod *nm, const struct sess_session *s); /* NULL: none yet */
+bool net_voice_test_on(const struct net_mod *nm);
+size_t net_voice_test_log(const struct net_mod *nm, uint64_t *total, const uint8_t **speaker, uint32_t *seq,
+			  uint16_t *len, uint8_t *first, size_t i);
+unsigned net_voice_test_raw(struct net_mod *nm, struct sess_session *s, const uint8_t *b, size_t n);
+/* net_voice_ctl.c: mute / unmute and (tests) voice_test */
+void net_voice_ctl_register(struct net_mod *nm);
+/* Host: an admin member's MUTE / UNMUTE (its role was checked); answers it
+ * with res (ADMIN_RESULT). member_known: a peer_id it names is a member. */
+void net_voice_admin_req(struct net_conn *c, const struct proto_sess_admin_req *a, struct proto_sess_msg *res,
+			 bool member_known);
+
 /* module.c */
 void net_mod_kick(struct net_mod *nm); /* run a service pass soon */
+/* PEER (a peer id or key fingerprint prefix) in a session this daemon hosts. */
+struct sess_member *net_find_member(struct net_mod *nm, const char *peer, struct sess_session **sout, char *err,
+				    size_t errlen);
+/* On a member daemon: PEER among the members its host announced in the named
+ * or current session; the peer id, or -ENOENT (with *sout NULL: not a member
+ * session), -ENOTCONN. */
+int net_find_remote_peer(struct net_mod *nm, struct json_object *args, const char *peer, struct sess_session **sout,
+			 char *err, size_t errlen);
+/* Whether str names key: "SHA256:..." of at least 15 characters or the part
+ * after "SHA256:" of at least 8 (as kick's PEER). */
+bool net_fpr_match(const uint8_t key[32], const char *str);

@@ -244,7 +244,7 @@ static uint64_t wall_offset(struct net_mod *nm)
 
 /* ---- hosted sessions ---------------------------------------------------------- */
 
-static struct net_hosted *hosted_of(struct net_mod *nm, const struct sess_session *s, bool create)
+struct net_hosted *net_hosted_of(struct net_mod *nm, const struct sess_session *s, bool create)
 {
 	struct net_hosted **free_slot = NULL;
 	for (unsigned i = 0; i < NET_HOSTED_MAX; i++) {
@@ -421,7 +421,7 @@ static void host_on_admitted(struct net_conn *c, uint64_t now)
 	memcpy(c->key, c->sl->key, sizeof(c->key));
 	c->caps = c->sl->caps;
 	c->st = NC_ACTIVE;
-	struct net_hosted *hs = hosted_of(nm, s, true);
+	struct net_hosted *hs = net_hosted_of(nm, s, true);
 	if (hs)
 		net_pose_owners_prove(&hs->owners, c->key, c->peer_id);
 	struct proto_sess_msg mj = { .type = PROTO_SESS_T_MEMBER_JOIN };
@@ -443,6 +443,7 @@ static void host_on_admitted(struct net_conn *c, uint64_t now)
 	th_notice("session %s (%s): peer %u %s from %s joined as %s", s->id, s->name, c->peer_id, key_fpr(c->key, fpr),
 		  c->addr, th_role_name(c->role));
 	net_assets_conn_active(c, now);
+	net_voice_conn_active(c);
 }
 
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
@@ -452,6 +453,7 @@ void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
 		if (c->incoming && c->s == s && c->st != NC_CLOSED)
 			net_conn_close(c, code, NULL, now);
 	hosted_drop(nm, s);
+	net_voice_session_gone(nm, s);
 }
 
 static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint64_t now)
@@ -499,8 +501,15 @@ static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_
 		res.u.ares.code = PROTO_SESS_ERR_NOT_AUTHORIZED & 0xffff;
 		(*nm->m_admin_refused)++;
 		th_notice("session %s: peer %u (%s) may not %s peer %u", s->id, c->peer_id, th_role_name(c->role),
-			  a->op == PROTO_SESS_ADMIN_KICK ? "kick" : "change the role of", a->peer_id);
+			  a->op == PROTO_SESS_ADMIN_KICK   ? "kick"
+			  : a->op == PROTO_SESS_ADMIN_ROLE ? "change the role of"
+							   : "mute or unmute a speaker of",
+			  a->peer_id);
 		net_conn_send_msg(c, NET_ST_CONTROL, &res);
+		return;
+	}
+	if (a->op == PROTO_SESS_ADMIN_MUTE || a->op == PROTO_SESS_ADMIN_UNMUTE) {
+		net_voice_admin_req(c, a, &res, mb != NULL);
 		return;
 	}
 	if (!mb) {
@@ -680,6 +689,12 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 	case NET_SL_EV_REJECTED:
 		net_joiner_on_rejected(c, &m->u.rej);
 		break;
+	case NET_SL_EV_VOICE_NAME:
+		net_voice_on_name(c, &m->u.vname);
+		break;
+	case NET_SL_EV_VOICE_MUTE:
+		net_voice_on_mute(c, &m->u.vmute);
+		break;
 	case NET_SL_EV_LOST:
 		c->lost = true;
 		(*nm->m_peers_lost)++;
@@ -696,7 +711,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 	case NET_SL_EV_GONE: {
 		/* Once per member connection, whatever ended it. */
 		host_member_gone(c, (uint16_t)(a->code & 0xffff));
-		struct net_hosted *h = c->s ? hosted_of(nm, c->s, false) : NULL;
+		struct net_hosted *h = c->s ? net_hosted_of(nm, c->s, false) : NULL;
 		if (h)
 			net_pose_owners_release(&h->owners, c->peer_id);
 		break;
@@ -1018,7 +1033,7 @@ void net_link_on_durable(struct net_mod *nm, struct sess_session *s, const struc
 	if (nm->n_repairs && ev->remote)
 		repair_note(nm, s, ev);
 	if (s->role == SESS_ROLE_HOST) {
-		struct net_hosted *h = hosted_of(nm, s, true);
+		struct net_hosted *h = net_hosted_of(nm, s, true);
 		if (h)
 			net_pose_owners_prove(&h->owners, ev->entry->author,
 					      ev->source > SESS_SOURCE_PEER_BASE ? ev->source - SESS_SOURCE_PEER_BASE
@@ -1056,7 +1071,7 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 {
 	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = p->t_ns, .flags = p->flags };
 	nm->now = th_now_ns();
-	struct net_hosted *h = s->role == SESS_ROLE_HOST ? hosted_of(nm, s, true) : NULL;
+	struct net_hosted *h = s->role == SESS_ROLE_HOST ? net_hosted_of(nm, s, true) : NULL;
 	if (h) /* a local user: this daemon vouches for it */
 		net_pose_owners_prove(&h->owners, author, NET_POSE_OWNER_LOCAL);
 	memcpy(d.author, author, 32);
@@ -1078,7 +1093,7 @@ void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t 
 static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d)
 {
 	struct net_mod *nm = c->nm;
-	struct net_hosted *h = hosted_of(nm, c->s, true);
+	struct net_hosted *h = net_hosted_of(nm, c->s, true);
 	if (!h || net_pose_owners_check(&h->owners, d->author, c->peer_id) < 0) {
 		c->poses_refused++;
 		(*nm->m_poses_refused)++;
@@ -1161,7 +1176,7 @@ int net_link_start(struct net_mod *nm)
 			return r;
 	}
 	int rs = net_snaps_register(nm);
-	if (rs < 0)
+	if (rs < 0 || (rs = net_voice_register(nm)) < 0)
 		return rs;
 	struct srv_metrics *mx = srv_daemon_metrics(nm->d);
 	for (unsigned i = 0; i < nm->chans.n; i++)

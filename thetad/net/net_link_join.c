@@ -191,6 +191,7 @@ void net_join_leave(struct net_mod *nm, struct net_join *j)
 	if (j->s->net == j)
 		j->s->net = NULL;
 	net_snaps_session_gone(nm, j->s);
+	net_voice_session_gone(nm, j->s);
 	free(j);
 }
 
@@ -238,6 +239,7 @@ void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, ui
 			break;
 	net_assets_conn_active(c, now);
 	net_snaps_conn_active(c, now);
+	net_voice_conn_active(c);
 }
 
 /* ---- member side: roster, admin requests, rejections ---------------------------- */
@@ -269,7 +271,7 @@ void net_roster_drop(struct net_conn *c, uint32_t peer_id)
 }
 
 int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, uint32_t peer_id, uint8_t role,
-		      struct net_admin_req **out)
+		      const uint8_t *speaker, struct net_admin_req **out)
 {
 	struct net_join *j = net_join_of(nm, s);
 	if (!j || j->st != NJ_ACTIVE || !j->conn || j->conn->st != NC_ACTIVE)
@@ -290,11 +292,15 @@ int net_admin_request(struct net_mod *nm, struct sess_session *s, uint8_t op, ui
 	*q = (struct net_admin_req){ .id = nm->next_req_id, .s = s, .op = op, .peer_id = peer_id, .role = role,
 				     .sent_ns = nm->now = th_now_ns() };
 	snprintf(q->sid, sizeof(q->sid), "%s", s->id);
+	if (speaker)
+		memcpy(q->speaker, speaker, sizeof(q->speaker));
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_ADMIN_REQ };
 	m.u.areq.req_id = q->id;
 	m.u.areq.op = op;
 	m.u.areq.peer_id = peer_id;
-	m.u.areq.role = op == PROTO_SESS_ADMIN_KICK ? 0 : role;
+	m.u.areq.role = op == PROTO_SESS_ADMIN_ROLE ? role : 0;
+	if (speaker)
+		memcpy(m.u.areq.speaker, speaker, sizeof(m.u.areq.speaker));
 	net_conn_send_msg(j->conn, NET_ST_CONTROL, &m);
 	net_mod_kick(nm);
 	*out = q;

@@ -449,6 +449,12 @@ static int on_control(struct net_sl *sl, const uint8_t *p, size_t len, uint64_t 
 	case PROTO_SESS_T_REJECTED:
 		ev = host ? 0 : NET_SL_EV_REJECTED;
 		break;
+	case PROTO_SESS_T_VOICE_NAME:
+		ev = NET_SL_EV_VOICE_NAME;
+		break;
+	case PROTO_SESS_T_VOICE_MUTE:
+		ev = host ? 0 : NET_SL_EV_VOICE_MUTE;
+		break;
 	case PROTO_SESS_T_KICK:
 		if (host)
 			break;

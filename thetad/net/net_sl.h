@@ -71,6 +71,8 @@ enum net_sl_event {
 	NET_SL_EV_ADMIN_REQ,    /* host: msg.u.areq from a member (its role is the connection's) */
 	NET_SL_EV_ADMIN_RESULT, /* joiner: msg.u.ares */
 	NET_SL_EV_REJECTED,     /* joiner: msg.u.rej */
+	NET_SL_EV_VOICE_NAME,   /* either side: msg.u.vname (the host checks who may name the speaker) */
+	NET_SL_EV_VOICE_MUTE,   /* joiner: msg.u.vmute */
 	NET_SL_EV_LOST,         /* the peer went silent past lost_after_ns */
 	NET_SL_EV_PROTOCOL,     /* the peer broke the protocol (the CLOSE follows) */
 	NET_SL_EV_GONE,         /* host: the admitted member is gone (code: the close or end code; text);
