@@ -43,7 +43,7 @@ static void admin_requests_and_results_round_trip_with_a_fixed_layout(void **sta
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_ADMIN_REQ }, d;
 	m.u.areq = (struct proto_sess_admin_req){ .req_id = 0x01020304, .op = PROTO_SESS_ADMIN_ROLE, .peer_id = 7,
 						  .role = PROTO_SESS_ROLE_VIEWER };
-	assert_int_equal(round_trip(&m, &d), 2 + 4 + 1 + 4 + 1);
+	assert_int_equal(round_trip(&m, &d), 2 + 4 + 1 + 4 + 1 + 32); /* speaker: zero but for a mute */
 	assert_memory_equal(&d.u.areq, &m.u.areq, sizeof(m.u.areq));
 	m.u.areq = (struct proto_sess_admin_req){ .req_id = 9, .op = PROTO_SESS_ADMIN_KICK, .peer_id = 3 };
 	round_trip(&m, &d);
@@ -79,20 +79,24 @@ static void invalid_admin_messages_are_refused_both_ways(void **state)
 	m.u.areq.role = 4;
 	assert_int_equal(encode(&m, &w), -EINVAL);
 	th_wbuf_fini(&w);
-	m.u.areq.op = 3;
+	m.u.areq.op = PROTO_SESS_ADMIN_UNMUTE + 1;
 	m.u.areq.role = 1;
 	assert_int_equal(encode(&m, &w), -EINVAL);
 	th_wbuf_fini(&w);
 
-	/* type 18, req 1, op, peer 1, role */
-	uint8_t p[12] = { PROTO_SESS_T_ADMIN_REQ, 0, 1, 0, 0, 0, PROTO_SESS_ADMIN_ROLE, 1, 0, 0, 0, 0 };
-	assert_int_equal(proto_sess_decode(p, 12, &d), -EBADMSG); /* role 0 */
+	/* type 18, req 1, op, peer 1, role, speaker[32] */
+	uint8_t p[44] = { PROTO_SESS_T_ADMIN_REQ, 0, 1, 0, 0, 0, PROTO_SESS_ADMIN_ROLE, 1, 0, 0, 0, 0 };
+	assert_int_equal(proto_sess_decode(p, 44, &d), -EBADMSG); /* role 0 */
 	p[11] = 2;
-	assert_int_equal(proto_sess_decode(p, 12, &d), 0);
+	assert_int_equal(proto_sess_decode(p, 44, &d), 0);
+	assert_int_equal(proto_sess_decode(p, 12, &d), -EBADMSG); /* the old layout, without a speaker */
 	p[6] = 0;
-	assert_int_equal(proto_sess_decode(p, 12, &d), -EBADMSG); /* op 0 */
+	assert_int_equal(proto_sess_decode(p, 44, &d), -EBADMSG); /* op 0 */
 	p[6] = PROTO_SESS_ADMIN_KICK;
-	assert_int_equal(proto_sess_decode(p, 12, &d), -EBADMSG); /* kick with a role */
+	assert_int_equal(proto_sess_decode(p, 44, &d), -EBADMSG); /* kick with a role */
+	p[11] = 0;
+	p[20] = 1;
+	assert_int_equal(proto_sess_decode(p, 44, &d), -EBADMSG); /* kick naming a speaker */
 
 	/* type 19, req 1, code, peer 1, role */
 	uint8_t q[13] = { PROTO_SESS_T_ADMIN_RESULT, 0, 1, 0, 0, 0, 0x08, 0x01, 1, 0, 0, 0, 0 };

@@ -141,6 +141,14 @@ static void sample(uint16_t type, struct proto_sess_msg *m)
 	case PROTO_SESS_T_SNAP_CANCEL:
 		m->u.scancel = (struct proto_sess_snap_cancel){ .code = PROTO_SESS_SNAP_C_REFUSED, .text = "bad signature" };
 		break;
+	case PROTO_SESS_T_VOICE_NAME:
+		m->u.vname = (struct proto_sess_voice_name){ .name = "Ada Lovelace" };
+		memset(m->u.vname.speaker, 5, sizeof m->u.vname.speaker);
+		break;
+	case PROTO_SESS_T_VOICE_MUTE:
+		m->u.vmute = (struct proto_sess_voice_mute){ .muted = 1 };
+		memset(m->u.vmute.speaker, 6, sizeof m->u.vmute.speaker);
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
@@ -368,7 +376,7 @@ static void datagrams_and_the_rejected_event_come_from_the_description_too(void 
 	struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = 1, .echo_t_ns = 2, .t_ns = 3 };
 	assert_int_equal(proto_sess_dgram_encode(&pong, b, sizeof b), 25);
 	assert_int_equal(proto_sess_dgram_encode(&pong, b, 24), -EINVAL); /* does not fit */
-	b[0] = 4;
+	b[0] = 5; /* no such kind */
 	assert_int_equal(proto_sess_dgram_decode(b, 25, &out), -EBADMSG);
 
 	struct proto_sess_rejected r = { .seq = 3, .lamport = 4, .reason = 2, .text = "conflicts" }, ro;

@@ -75,11 +75,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n != (int)size || memcmp(out, data, size) != 0 || rj.seq == 0)
 			abort();
 	}
-	/* an admin request is a kick without a role or a role change to a role */
-	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ADMIN_REQ &&
-	    (m.u.areq.op == PROTO_SESS_ADMIN_KICK ? m.u.areq.role != 0
-						  : m.u.areq.role < PROTO_SESS_ROLE_VIEWER || m.u.areq.role > PROTO_SESS_ROLE_ADMIN))
-		abort();
+	/* an admin request is a kick without a role, a role change to a role, or
+	 * a mute without a role naming a speaker or a peer (not both) */
+	static const uint8_t zero_key[PROTO_SESS_KEY_LEN];
+	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ADMIN_REQ) {
+		bool speaker = memcmp(m.u.areq.speaker, zero_key, sizeof zero_key) != 0;
+		bool mute = m.u.areq.op == PROTO_SESS_ADMIN_MUTE || m.u.areq.op == PROTO_SESS_ADMIN_UNMUTE;
+		if (mute ? m.u.areq.role != 0 || speaker == (m.u.areq.peer_id != 0)
+			 : speaker || (m.u.areq.op == PROTO_SESS_ADMIN_KICK
+					       ? m.u.areq.role != 0
+					       : m.u.areq.role < PROTO_SESS_ROLE_VIEWER || m.u.areq.role > PROTO_SESS_ROLE_ADMIN))
+			abort();
+	}
 
 	/* an ENTRIES message iterates to exactly its count */
 	if (proto_sess_decode(data, size, &m) == 0 && m.type == PROTO_SESS_T_ENTRIES) {
