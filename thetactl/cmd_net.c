@@ -1,4 +1,4 @@
-/* thetactl session host|join|leave, invite, peers, kick, role, impair:
+/* thetactl session host|join|leave, invite, peers, kick, role, mute, unmute, impair:
  * sessions between daemons (docs/network.md). */
 #include <getopt.h>
 #include <inttypes.h>
@@ -425,6 +425,56 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 	printf("peer %s is now %s in session %s\n", ctl_jstr(res, "peer_id"), ctl_jstr(res, "role"), ctl_jstr(res, "session"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
+}
+
+/* mute / unmute WHO [--session S]: on the host, or (an admin member) asked
+ * of the host like kick. */
+static int ctl_mute(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = { { "session", required_argument, NULL, 's' }, { 0 } };
+	const char *session = NULL;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 's')
+			session = optarg;
+		else
+			return ctl_usage_error(ctx, cmd, "unknown option %s", argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return ctl_usage_error(ctx, cmd,
+				       "give one WHO: a speaker's name (as thetactl voice shows it), a key fingerprint, or a "
+				       "member PEER (all its speakers)");
+	const char *who = argv[optind];
+	struct json_object *args = json_object_new_object(), *res;
+	json_object_object_add(args, "who", json_object_new_string(who));
+	if (session)
+		json_object_object_add(args, "session", json_object_new_string(session));
+	int r = ctl_admin_change(ctx, cmd, args, &res);
+	if (r || !res)
+		return r;
+	const char *done = !strcmp(cmd, "mute") ? "muted" : "unmuted";
+	struct json_object *v;
+	if (json_object_object_get_ex(res, "state", &v)) /* a member's request, answered by the host */
+		printf("the host %s %s in session %s\n", done, who, ctl_jstr(res, "session"));
+	else if (json_object_object_get_ex(res, "peer_id", &v))
+		printf("every speaker of peer %s %s in session %s\n", ctl_jstr(res, "peer_id"), done, ctl_jstr(res, "session"));
+	else
+		printf("speaker %s (%s) %s in session %s\n", json_object_object_get_ex(res, "name", &v) ? ctl_jstr(res, "name") : who,
+		       ctl_jstr(res, "speaker"), done, ctl_jstr(res, "session"));
+	json_object_put(res);
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_mute(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_mute(ctx, "mute", argc, argv);
+}
+
+int ctl_cmd_unmute(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_mute(ctx, "unmute", argc, argv);
 }
 
 int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv)

@@ -19,6 +19,8 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_peers(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_mute(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_unmute(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_members.c: local users of a session */
 int ctl_session_allow(struct ctl_ctx *ctx, int argc, char **argv);

@@ -30,6 +30,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "peers", "[--session S] [--json]", "connected daemons: key, address, role, state, RTT, jitter, loss, bytes per stream", ctl_cmd_peers },
 	{ "kick", "PEER", "(admin) remove a member from a session this daemon hosts", ctl_cmd_kick },
 	{ "role", "PEER ROLE", "(admin) change a member's role", ctl_cmd_role },
+	{ "mute", "WHO [--session S]", "(admin) silence a speaker (name or key fingerprint) or every speaker of a member PEER for the whole session", ctl_cmd_mute },
+	{ "unmute", "WHO [--session S]", "(admin) let a muted speaker or member be heard again", ctl_cmd_unmute },
 	{ "impair", "SPEC|off | --partition on|off", "(admin) rehearse a bad network: loss, delay, jitter, partitions", ctl_cmd_impair },
 	{ "assets", "[--session S] [--json]", "a session's assets: hash, name, size, complete / partial N% / missing", ctl_cmd_assets },
 	{ "asset", "put FILE [--session S] [--name N] | get HASH OUT [--session S]", "share a file with a session (chunked, resumable) or copy one out", ctl_cmd_asset },
