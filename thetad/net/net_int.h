@@ -56,6 +56,9 @@ struct clog_event;
 #define NET_POSE_RATE_PER_S      1000u            /* pose datagrams a host takes from one member, per second */
 #define NET_POSE_BURST           200u             /* ... and at once */
 #define NET_HOSTED_MAX           SESS_MAX_SESSIONS /* hosted sessions with pose owners */
+/* Largest heartbeat or pose datagram taken (a POSE is 73 bytes, a PONG 25):
+ * PROTO_SESS_DGRAM_MAX is sized for voice. */
+#define NET_SMALL_DGRAM_MAX      96u
 
 /* The channels net_link registers first (net_link_start), by their index in
  * nm->chans; the streams in the order the joiner opens them

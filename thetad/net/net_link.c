@@ -1152,9 +1152,10 @@ static const struct net_chan_def builtin_chans[NET_CH_BUILTIN] = {
 	[NET_ST_COMMANDS] = { .name = "commands", .type = NET_CHAN_STREAM, .sid = 4, .on_msg = on_commands },
 	[NET_ST_ASSETS] = { .name = "assets", .type = NET_CHAN_STREAM, .sid = 8, .on_msg = on_assets },
 	[NET_CH_HEARTBEAT] = { .name = "heartbeat", .type = NET_CHAN_DGRAM,
-			       .dgram_kind = { PROTO_SESS_DG_PING, PROTO_SESS_DG_PONG }, .on_msg = on_heartbeat_dgram },
+			       .dgram_kind = { PROTO_SESS_DG_PING, PROTO_SESS_DG_PONG },
+			       .lim = { .max_msg = NET_SMALL_DGRAM_MAX }, .on_msg = on_heartbeat_dgram },
 	[NET_CH_POSE] = { .name = "pose", .type = NET_CHAN_DGRAM, .dgram_kind = { PROTO_SESS_DG_POSE },
-			  .lim = { .rate_per_s = NET_POSE_RATE_PER_S, .burst = NET_POSE_BURST },
+			  .lim = { .max_msg = NET_SMALL_DGRAM_MAX, .rate_per_s = NET_POSE_RATE_PER_S, .burst = NET_POSE_BURST },
 			  .on_msg = on_pose_dgram },
 };
 

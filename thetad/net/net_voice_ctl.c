@@ -164,11 +164,15 @@ void net_voice_admin_req(struct net_conn *c, const struct proto_sess_admin_req *
 		(*nm->m_admin_refused)++;
 	} else {
 		(*nm->m_admin_applied)++;
-		char fpr[TH_KEY_FPR_LEN] = "";
-		if (!a->peer_id)
+		char fpr[TH_KEY_FPR_LEN];
+		if (a->peer_id) {
+			th_notice("session %s: every speaker of peer %u %s by admin peer %u", c->s->id, a->peer_id,
+				  muted ? "muted" : "unmuted", c->peer_id);
+		} else {
 			th_key_fingerprint(a->speaker, fpr, sizeof(fpr));
-		th_notice("session %s: %s %s%s%.0u %s by admin peer %u", c->s->id, a->peer_id ? "every speaker of" : "speaker",
-			  fpr, a->peer_id ? "peer " : "", a->peer_id, muted ? "muted" : "unmuted", c->peer_id);
+			th_notice("session %s: speaker %s %s by admin peer %u", c->s->id, fpr, muted ? "muted" : "unmuted",
+				  c->peer_id);
+		}
 	}
 	net_conn_send_msg(c, NET_ST_CONTROL, res);
 }
