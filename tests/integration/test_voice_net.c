@@ -305,6 +305,30 @@ static void an_admin_mutes_a_speaker_and_the_relay_stops(void **state)
 	assert_true(nf_metric(&a, "net_admin_requests_applied") >= 2);
 }
 
+/* The loss the voice module gets for FEC: the heartbeats' over the session's links. */
+static void the_sessions_loss_is_measured_for_the_voice_module(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33];
+	pair(&a, &b, "editor", id);
+	struct json_object *r = vt(&a, "\"op\":\"received\"");
+	assert_int_equal(jget(r, "loss_pct"), 0);
+	json_object_put(r);
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "impair", "loss=30%,seed=7", NULL }), 0);
+	int64_t pct = 0;
+	uint64_t end = th_now_ns() + VN_WAIT_NS;
+	while (th_now_ns() < end && pct == 0) {
+		th_sleep_ns(100 * TH_NS_PER_MS);
+		r = vt(&a, "\"op\":\"received\"");
+		pct = jget(r, "loss_pct");
+		json_object_put(r);
+	}
+	/* 30 % each way (pings are judged a few at a time: anything from one lost ping up). */
+	assert_true(pct >= 1 && pct <= 100);
+	fprintf(stderr, "loss_pct under 30 %% loss each way, a few seconds in: %lld\n", (long long)pct);
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "impair", "off", NULL }), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +337,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_flood_is_dropped_beside_a_speaker_who_is_heard_and_bad_datagrams_are_counted,
 					  nf_teardown),
 		cmocka_unit_test_teardown(an_admin_mutes_a_speaker_and_the_relay_stops, nf_teardown),
+		cmocka_unit_test_teardown(the_sessions_loss_is_measured_for_the_voice_module, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ struct net_voice_hooks {
 };
 /* h NULL: no hooks (the module stops). */
 void net_module_set_voice(void *state, const struct net_voice_hooks *h, void *user);
-/* A local speaker's frame (d->kind PROTO_SESS_DG_VOICE, author = the speaker): host -> every member,
+/* A local speaker's frame (sent as kind PROTO_SESS_DG_VOICE, author = the speaker): host -> every member,
  * member -> its host. 0, -ENOTCONN (no peer to send it to), -EMSGSIZE (does not encode: opus_len
  * 0 or over PROTO_SESS_VOICE_OPUS_MAX, unknown vflags), -EPERM (admin-muted). */
 int net_module_send_voice(void *state, struct sess_session *s, const struct proto_sess_dgram *d);

@@ -5,7 +5,6 @@
  * links measure. Runs on the daemon's loop. */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +190,9 @@ int net_module_send_voice(void *state, struct sess_session *s, const struct prot
 {
 	struct net_mod *nm = state;
 	uint8_t b[PROTO_SESS_DGRAM_MAX];
-	int n = d->kind == PROTO_SESS_DG_VOICE ? proto_sess_dgram_encode(d, b, sizeof(b)) : -EINVAL;
+	struct proto_sess_dgram v0 = *d;
+	v0.kind = PROTO_SESS_DG_VOICE;
+	int n = proto_sess_dgram_encode(&v0, b, sizeof(b));
 	if (n < 0)
 		return -EMSGSIZE;
 	nm->now = th_now_ns();
@@ -281,10 +282,7 @@ unsigned net_module_loss_pct(void *state, struct sess_session *s)
 			if (p > worst)
 				worst = p;
 		}
-	/* A lost ping is a loss either way: one direction's share. */
-	double one_way = worst >= 1 ? 1 : 1 - sqrt(1 - worst);
-	unsigned pct = (unsigned)ceil(one_way * 100 - 1e-9);
-	return pct > 100 ? 100 : pct;
+	return net_voice_loss_pct(worst);
 }
 
 /* ---- control messages (net_link.c's on_event) ------------------------------------- */

@@ -81,3 +81,6 @@ bool net_voice_peer_muted(const struct net_voice_sess *v, uint32_t peer);
 int net_voice_mute_peer(struct net_voice_sess *v, uint32_t peer, bool muted);
 /* Speakers whose name is exactly name: the count, *out the first. */
 unsigned net_voice_by_name(struct net_voice_sess *v, const char *name, struct net_voice_speaker **out);
+/* One direction's loss in percent, rounded up, from the heartbeats'
+ * round-trip loss (0..1): 1 - sqrt(1 - p). */
+unsigned net_voice_loss_pct(double rt_loss);

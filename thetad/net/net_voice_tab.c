@@ -1,6 +1,7 @@
 /* A session's speaker table and the host's checks of a member's voice
  * frame (net_voice.h). No I/O. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,4 +118,14 @@ unsigned net_voice_by_name(struct net_voice_sess *v, const char *name, struct ne
 			hits++;
 		}
 	return hits;
+}
+
+unsigned net_voice_loss_pct(double rt_loss)
+{
+	if (!(rt_loss > 0)) /* NaN too */
+		return 0;
+	/* A ping is lost if either direction lost it: 1 - p = (1 - q)^2. */
+	double one_way = rt_loss >= 1 ? 1 : 1 - sqrt(1 - rt_loss);
+	unsigned pct = (unsigned)ceil(one_way * 100 - 1e-9);
+	return pct > 100 ? 100 : pct;
 }

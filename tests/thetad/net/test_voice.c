@@ -165,6 +165,17 @@ static void speakers_are_found_by_name(void **state)
 	assert_int_equal(net_voice_by_name(&v, "", &sp), 0); /* unnamed speakers are not "" */
 }
 
+static void loss_is_one_directions_share_of_the_round_trips(void **state)
+{
+	assert_int_equal(net_voice_loss_pct(0), 0);
+	assert_int_equal(net_voice_loss_pct(-1), 0);
+	assert_int_equal(net_voice_loss_pct(1), 100);
+	assert_int_equal(net_voice_loss_pct(0.0975), 5); /* 5 % each way */
+	assert_int_equal(net_voice_loss_pct(0.19), 10);
+	assert_int_equal(net_voice_loss_pct(0.01), 1);   /* rounded up: FEC errs on the safe side */
+	assert_int_equal(net_voice_loss_pct(1.0 / 64), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +184,7 @@ int main(void)
 		cmocka_unit_test_setup(an_admin_mute_stops_a_speaker_or_a_whole_member, setup),
 		cmocka_unit_test_setup(the_table_is_bounded_and_keeps_muted_speakers, setup),
 		cmocka_unit_test_setup(speakers_are_found_by_name, setup),
+		cmocka_unit_test(loss_is_one_directions_share_of_the_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
