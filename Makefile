@@ -48,9 +48,19 @@ $(SETUP_STAMP): scripts/setup
 PKGS_COMMON := libsodium json-c libsystemd
 PKGS_THETAD := libngtcp2 libngtcp2_crypto_gnutls gnutls libzstd opus libpulse-simple libpulse
 PKGS_CLIENT := vulkan openxr glfw3 libzstd libpng
-PKGS_TEST   := cmocka x11
+PKGS_TEST   := cmocka x11 speexdsp
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+# thetad's C++ (thetad/**/*.cc: the shim over webrtc-audio-processing's voice
+# detection, docs/voice.md "Who is speaking"), compiled with $(CXX) and linked
+# with libstdc++. Without the library (scripts/setup installs it) the shim is
+# left out and thetad builds with the energy detector only.
+CXX        ?= g++
+PKGS_WEBRTC := webrtc-audio-processing
+HAVE_WEBRTC := $(shell $(PKG_CONFIG) --exists $(PKGS_WEBRTC) 2>/dev/null && echo 1)
+THETAD_CXX_SRC := $(if $(HAVE_WEBRTC),$(shell find thetad -name '*.cc' 2>/dev/null))
+WEBRTC_DEFS := $(if $(HAVE_WEBRTC),-DVOICE_HAVE_WEBRTC=1)
+WEBRTC_LIBS := $(if $(HAVE_WEBRTC),$(call pc_libs,$(PKGS_WEBRTC)) -lstdc++)
 
 WERROR := $(if $(CI),-Werror,)
 CFLAGS ?= -O2 -g
@@ -123,7 +133,7 @@ BENCH_BINS := $(patsubst %.c,$(B)/%,$(BENCH_SRC))
 FUZZ_BINS  := $(patsubst %.c,$(B)/%,$(FUZZ_SRC))
 TOOL_BINS  := $(patsubst %.c,$(B)/%,$(TOOL_SRC))
 
-LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) -lm -ldl
+LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) $(WEBRTC_LIBS) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
 .PHONY: all setup test test-unit bench gpu-bench-bins fuzz demo install uninstall clean crash-test catchup-test converge-test
@@ -139,7 +149,17 @@ setup: $(SETUP_STAMP)
 $(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_THETAD) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(INC_THETAD) -c $< -o $@
+# thetad's C++; the library's headers are system headers (-isystem): their
+# warnings are not ours.
+CXXFLAGS ?= -O2 -g
+BASE_CXXFLAGS := -std=gnu++14 -Wall -Wextra -Wno-unused-parameter -Wshadow -fno-exceptions -fno-rtti \
+	-fno-strict-aliasing -D_GNU_SOURCE -pthread -MMD -MP $(WERROR) $(SANFLAGS)
+$(B)/obj/thetad/%.o: thetad/%.cc | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) $(BASE_CXXFLAGS) $(CXXFLAGS) $(patsubst -I%,-isystem %,$(call pc_cflags,$(PKGS_WEBRTC))) $(INC_THETAD) \
+		-c $< -o $@
 $(B)/obj/theta-client/%.o: theta-client/%.c | $(SETUP_STAMP) $(SHADER_HDRS) $(UI_FONT_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
@@ -151,7 +171,7 @@ $(B)/obj/thetactl/%.o: thetactl/%.c | $(SETUP_STAMP)
 $(B)/obj/tests/%.o: tests/%.c | $(SETUP_STAMP) $(SHADER_HDRS) $(UI_FONT_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(INC_TEST) $(INC_GEN) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(INC_TEST) $(INC_GEN) -c $< -o $@
 $(B)/obj/%.o: %.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
@@ -194,6 +214,7 @@ $(1): $(call obj,$(2))
 endef
 $(eval $(call mklib,$(LIB_COMMON),$(COMMON_SRC)))
 $(eval $(call mklib,$(LIB_THETAD),$(THETAD_SRC)))
+$(LIB_THETAD): $(patsubst %.cc,$(B)/obj/%.o,$(THETAD_CXX_SRC))
 $(eval $(call mklib,$(LIB_CLIENT),$(CLIENT_SRC)))
 $(eval $(call mklib,$(LIB_CTL),$(CTL_SRC)))
 $(eval $(call mklib,$(LIB_TEST),$(TESTLIB_SRC)))
@@ -290,10 +311,12 @@ FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefin
 # Test-library sources without cmocka that fuzz targets share with the tests.
 FUZZ_TESTLIB := tests/lib/th_meshpick.c
 FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) $(FUZZ_TESTLIB)
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) | $(SETUP_STAMP) $(SHADER_HDRS)
+# thetad's C++ objects come from the normal build (not instrumented).
+FUZZ_CXX_OBJ := $(patsubst %.cc,build/obj/%.o,$(THETAD_CXX_SRC))
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) | $(SETUP_STAMP) $(SHADER_HDRS)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRC) $(LIBS_ALL)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEBRTC_DEFS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) $(LIBS_ALL)
 fuzz-%: $(SETUP_STAMP)
 	$(Q)$(if $(filter tests/fuzz/$*/%,$(FUZZ_SRC)),,echo "no fuzz targets under tests/fuzz/$*" >&2; exit 1)
 	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))

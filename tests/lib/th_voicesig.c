@@ -178,8 +178,9 @@ static void vs_noise(const struct th_vs_config *c, struct vs_rng *r, double *out
 	}
 	double rms = sqrt(sum2 / (double)n), want = pow(10.0, c->noise_dbfs / 20.0) * 32768.0;
 	double k = rms > 0 ? want / rms : 0;
+	double step = pow(10.0, c->noise_step_db / 20.0);
 	for (size_t i = 0; i < n; i++)
-		out[i] += w[i] * k;
+		out[i] += w[i] * k * (i >= n / 2u ? step : 1.0);
 	if (c->noise == TH_VS_NOISE_CLICKS) {
 		size_t clen = (size_t)VS_CLICK_MS * TH_VS_RATE / 1000u;
 		size_t clicks = n / TH_VS_RATE * VS_CLICKS_PER_S;

@@ -34,6 +34,7 @@ struct th_vs_config {
 	double speech_dbfs;          /* RMS over the voiced samples; 0: -26 */
 	enum th_vs_noise noise;
 	double noise_dbfs;           /* the noise's RMS (clicks not counted) */
+	double noise_step_db;        /* from halfway through, the noise is this much louder */
 	double f0_hz;                /* mean pitch; 0: 120 */
 	bool no_speech;              /* noise only (every label 0) */
 };
