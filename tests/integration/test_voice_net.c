@@ -305,6 +305,88 @@ static void an_admin_mutes_a_speaker_and_the_relay_stops(void **state)
 	assert_true(nf_metric(&a, "net_admin_requests_applied") >= 2);
 }
 
+/* Whether d's speaker table names speaker hex `name`. */
+static bool has_name(struct nf_daemon *d, const char *hex, const char *name)
+{
+	struct json_object *r = vt(d, "\"op\":\"received\""), *arr, *v;
+	bool hit = false;
+	assert_true(json_object_object_get_ex(r, "speakers", &arr));
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i);
+		json_object_object_get_ex(s, "key", &v);
+		if (strcmp(json_object_get_string(v), hex))
+			continue;
+		json_object_object_get_ex(s, "name", &v);
+		hit = !strcmp(json_object_get_string(v), name);
+	}
+	json_object_put(r);
+	return hit;
+}
+
+static bool wait_name(struct nf_daemon *d, const char *hex, const char *name)
+{
+	uint64_t end = th_now_ns() + VN_WAIT_NS;
+	while (th_now_ns() < end) {
+		if (has_name(d, hex, name))
+			return true;
+		th_sleep_ns(20 * TH_NS_PER_MS);
+	}
+	return false;
+}
+
+/* Host A, members B and C: what B says reaches C through A, names too (C
+ * joins after B named itself), an editor's mute is refused, and a mute by
+ * the host reaches every member. */
+static void the_host_relays_a_members_voice_and_name_to_the_other_members(void **state)
+{
+	struct nf_daemon a, b, c;
+	char id[33], bkey[65], ckey[65];
+	pair(&a, &b, "editor", id);
+	struct json_object *r = vt(&b, "\"op\":\"name\",\"name\":\"bob\"");
+	assert_int_equal(jget(r, "rc"), 0);
+	json_object_put(r);
+	assert_int_equal(send_frames(&b, "self", 1, 1, "sent"), 1);
+	assert_true(wait_received(&a, NULL, 1));
+	first_speaker(&a, bkey);
+	assert_true(wait_name(&a, bkey, "bob"));
+	nf_start(&c, NULL, vn_env);
+	nf_invite_join(&a, &c, "voice", "editor");
+	assert_true(wait_name(&c, bkey, "bob")); /* told on joining */
+	/* C's frames reach B, B's reach C: each through A. */
+	assert_int_equal(send_frames(&c, "self", 10, 1, "sent"), 10);
+	assert_true(wait_received(&a, NULL, 11));
+	assert_true(wait_received(&b, NULL, 10));
+	first_speaker(&b, ckey);
+	assert_string_not_equal(ckey, bkey);
+	assert_int_equal(received(&b, ckey, NULL), 10);
+	assert_int_equal(send_frames(&b, "self", 10, 2, "sent"), 10);
+	assert_true(wait_received(&c, bkey, 10));
+	assert_true(wait_metric(&a, "net_voice_relayed", 20));
+	/* A name C gives itself reaches B. */
+	r = vt(&c, "\"op\":\"name\",\"name\":\"carol\"");
+	json_object_put(r);
+	assert_true(wait_name(&b, ckey, "carol"));
+	/* An editor member's mute is refused by the host, with its sentence. */
+	assert_int_equal(nf_ctl(&c, (const char *const[]){ "mute", "bob", NULL }), 1);
+	assert_non_null(strstr(nf_err, "the host refused: Your role in this session does not allow that."));
+	assert_int_equal(speaker_muted(&a, bkey), 0);
+	/* C may not name itself as B: the host keeps bob (so does A's table). */
+	char req[200];
+	snprintf(req, sizeof(req), "\"op\":\"name\",\"speaker\":\"%s\",\"name\":\"mallory\"", bkey);
+	json_object_put(vt(&c, "%s", req));
+	assert_true(wait_metric(&a, "net_voice_names_refused", 1));
+	assert_true(has_name(&a, bkey, "bob"));
+	/* The host's mute reaches both members; C no longer hears bob. */
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "mute", "bob", NULL }), 0);
+	assert_true(wait_muted(&c, bkey, 1));
+	assert_true(wait_muted(&b, bkey, 1));
+	int64_t heard = received(&c, bkey, NULL);
+	assert_int_equal(send_frames(&b, "self", 3, 20, "eperm"), 3);
+	assert_int_equal(send_frames(&c, "self", 1, 11, "sent"), 1); /* a marker behind it */
+	assert_true(wait_received(&b, ckey, 11));
+	assert_int_equal(received(&c, bkey, NULL), heard);
+}
+
 /* The loss the voice module gets for FEC: the heartbeats' over the session's links. */
 static void the_sessions_loss_is_measured_for_the_voice_module(void **state)
 {
@@ -337,6 +419,7 @@ int main(void)
 		cmocka_unit_test_teardown(a_flood_is_dropped_beside_a_speaker_who_is_heard_and_bad_datagrams_are_counted,
 					  nf_teardown),
 		cmocka_unit_test_teardown(an_admin_mutes_a_speaker_and_the_relay_stops, nf_teardown),
+		cmocka_unit_test_teardown(the_host_relays_a_members_voice_and_name_to_the_other_members, nf_teardown),
 		cmocka_unit_test_teardown(the_sessions_loss_is_measured_for_the_voice_module, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
