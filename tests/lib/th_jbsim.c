@@ -26,6 +26,9 @@ struct sim {
 	int *period_k;       /* frame sent in that period, -1 in a gap */
 	unsigned *k_period;  /* period of frame k */
 	uint8_t *given;      /* per frame: given as FRAME, FEC or CONCEAL */
+	uint8_t (*pkt)[VOICE_OPUS_MAX]; /* per frame: what was sent */
+	uint16_t *pkt_len;
+	uint8_t *pkt_flags;
 	bool have_end;
 	uint32_t end_ts;     /* where the last stream piece ended */
 };
@@ -85,6 +88,11 @@ static int frame_at(const struct sim *m, uint32_t ts)
 	return p < m->periods ? m->period_k[p] : -1;
 }
 
+static bool same_packet(const struct sim *m, const struct voice_jb_out *o, unsigned k)
+{
+	return o->data && o->len == m->pkt_len[k] && o->flags == m->pkt_flags[k] && !memcmp(o->data, m->pkt[k], o->len);
+}
+
 static void check_piece(struct sim *m, const struct voice_jb_out *o, bool inserted, uint64_t now)
 {
 	struct th_jbsim_result *r = m->res;
@@ -100,35 +108,21 @@ static void check_piece(struct sim *m, const struct voice_jb_out *o, bool insert
 	m->end_ts = o->ts + o->samples;
 	int k = frame_at(m, o->ts);
 	switch (o->kind) {
-	case VOICE_JB_FRAME: {
+	case VOICE_JB_FRAME:
 		r->frames++;
-		uint32_t seq, ts;
-		if (o->len != SIM_PAYLOAD || !o->data) {
-			violation(m, "a FRAME of %zu bytes", o->len);
-			return;
-		}
-		memcpy(&seq, o->data, 4);
-		memcpy(&ts, o->data + 4, 4);
-		if (ts != o->ts || k < 0 || seq != m->cfg->seq0 + (uint32_t)k || o->samples != m->cfg->frame_samples) {
-			violation(m, "FRAME ts %u carries seq %u ts %u", o->ts, seq, ts);
+		if (k < 0 || !same_packet(m, o, (unsigned)k) || o->samples != m->cfg->frame_samples) {
+			violation(m, "FRAME at ts %u (%u samples) is not the frame sent there", o->ts, o->samples);
 			return;
 		}
 		break;
-	}
-	case VOICE_JB_FEC: {
+	case VOICE_JB_FEC:
 		r->fec++;
-		uint32_t seq = 0, ts = 0;
-		if (o->len == SIM_PAYLOAD && o->data) {
-			memcpy(&seq, o->data, 4);
-			memcpy(&ts, o->data + 4, 4);
-		}
-		if (k < 0 || seq != m->cfg->seq0 + (uint32_t)k + 1 || ts != o->ts + o->samples ||
-		    o->samples != m->cfg->frame_samples) {
-			violation(m, "FEC at ts %u (%u samples) from seq %u ts %u", o->ts, o->samples, seq, ts);
+		if (k < 0 || (unsigned)k + 1 >= m->res->sent || !same_packet(m, o, (unsigned)k + 1) ||
+		    m->k_period[k + 1] != m->k_period[k] + 1 || o->samples != m->cfg->frame_samples) {
+			violation(m, "FEC at ts %u (%u samples) is not from the next frame sent", o->ts, o->samples);
 			return;
 		}
 		break;
-	}
 	case VOICE_JB_CONCEAL:
 		r->conceal++;
 		if (o->samples != m->cfg->frame_samples)
@@ -171,6 +165,8 @@ static void tick(struct sim *m, struct voice_jb *jb, uint64_t now)
 			break;
 		}
 		check_piece(m, &o, jb->st.inserted != ins, now);
+		if (m->cfg->on_piece)
+			m->cfg->on_piece(m->cfg->user, now, &o, jb->st.inserted != ins);
 	}
 	struct voice_jb_stats st;
 	voice_jb_stats(jb, now, &st);
@@ -190,25 +186,42 @@ int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res)
 	m.period_k = calloc(m.periods + 1, sizeof(*m.period_k));
 	m.k_period = calloc(m.periods + 1, sizeof(*m.k_period));
 	m.given = calloc(m.periods + 1, 1);
+	m.pkt = calloc(m.periods + 1, sizeof(*m.pkt));
+	m.pkt_len = calloc(m.periods + 1, sizeof(*m.pkt_len));
+	m.pkt_flags = calloc(m.periods + 1, 1);
 	struct arrival *arr = calloc(2 * (size_t)m.periods + 1, sizeof(*arr));
 	struct voice_jb *jb = malloc(sizeof(*jb));
-	if (!m.period_k || !m.k_period || !m.given || !arr || !jb) {
-		free(m.period_k);
-		free(m.k_period);
-		free(m.given);
-		free(arr);
-		free(jb);
-		return -ENOMEM;
+	int rc = 0;
+	if (!m.period_k || !m.k_period || !m.given || !m.pkt || !m.pkt_len || !m.pkt_flags || !arr || !jb) {
+		rc = -ENOMEM;
+		goto out;
 	}
 	uint64_t seed = cfg->seed ? cfg->seed : 1;
 	unsigned k = 0, na = 0;
 	for (unsigned p = 0; p < m.periods; p++) {
 		uint64_t t = (uint64_t)p * frame_ms;
 		bool talking = !cfg->gap_ms || t % (cfg->talk_ms + cfg->gap_ms) < cfg->talk_ms;
+		int len = SIM_PAYLOAD;
+		uint8_t flags = VOICE_PKT_F_SPEECH;
+		if (cfg->payload) {
+			len = cfg->payload(cfg->user, p, m.pkt[k], VOICE_OPUS_MAX, &flags);
+			if (len < 0 || len > (int)VOICE_OPUS_MAX) {
+				rc = -EIO;
+				goto out;
+			}
+			talking = len > 0;
+		} else {
+			uint32_t seq = cfg->seq0 + k, ts = ts_of_period(&m, p);
+			memcpy(m.pkt[k], &seq, 4);
+			memcpy(m.pkt[k] + 4, &ts, 4);
+			memset(m.pkt[k] + 8, 0x5a, SIM_PAYLOAD - 8);
+		}
 		if (!talking) {
 			m.period_k[p] = -1;
 			continue;
 		}
+		m.pkt_len[k] = (uint16_t)len;
+		m.pkt_flags[k] = flags;
 		m.period_k[p] = (int)k;
 		m.k_period[k] = p;
 		bool lost = in_list(cfg->lose, cfg->n_lose, k) ||
@@ -245,22 +258,18 @@ int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res)
 	}
 	for (uint64_t now = SIM_T0 + SIM_TICK_PHASE; now < end; now += VOICE_CHUNK_MS * SIM_MS) {
 		for (; ai < na && arr[ai].t_ns <= now; ai++) {
-			uint8_t pl[SIM_PAYLOAD] = { 0 };
 			unsigned fk = arr[ai].k;
 			uint32_t seq = cfg->seq0 + fk, ts = ts_of_period(&m, m.k_period[fk]);
-			memcpy(pl, &seq, 4);
-			memcpy(pl + 4, &ts, 4);
-			memset(pl + 8, 0x5a, sizeof(pl) - 8);
 			res->puts++;
-			int rc = voice_jb_put(jb, seq, ts, cfg->frame_samples, VOICE_PKT_F_SPEECH, pl, sizeof(pl),
+			int pr = voice_jb_put(jb, seq, ts, cfg->frame_samples, m.pkt_flags[fk], m.pkt[fk], m.pkt_len[fk],
 					      arr[ai].t_ns);
-			if (rc == 0)
+			if (pr == 0)
 				res->put_ok++;
-			else if (rc == -EALREADY)
+			else if (pr == -EALREADY)
 				res->put_dup++;
-			else if (rc == -ETIME)
+			else if (pr == -ETIME)
 				res->put_late++;
-			else if (rc == -ERANGE)
+			else if (pr == -ERANGE)
 				res->put_far++;
 			else
 				res->put_other++;
@@ -278,10 +287,14 @@ int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res)
 		res->concealed_pct = 100.0 * (double)res->st.concealed / (double)res->sent;
 		res->fec_pct = 100.0 * (double)res->st.fec / (double)res->sent;
 	}
+out:
 	free(m.period_k);
 	free(m.k_period);
 	free(m.given);
+	free(m.pkt);
+	free(m.pkt_len);
+	free(m.pkt_flags);
 	free(arr);
 	free(jb);
-	return 0;
+	return rc;
 }

@@ -6,7 +6,9 @@
  * every VOICE_CHUNK_MS and pulls until 0 or SILENT, as the engine does.
  * Every piece given is checked against what was sent (order, continuity,
  * FEC from the true successor, no frame twice) and the figures a jitter
- * buffer is judged by are summed. */
+ * buffer is judged by are summed. Frames carry a synthetic payload (seq,
+ * ts) unless `payload` makes them (real Opus: its FEC decides what a FEC
+ * piece recovers; see bench_voice_jb). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +37,12 @@ struct th_jbsim_config {
 	/* called after every tick with the stats and whether the speaker was
 	 * silent at that tick (SILENT given); may be NULL */
 	void (*on_tick)(void *user, uint64_t now_ns, const struct voice_jb_stats *st, bool silent);
+	/* the frame of the sender's period (frame_samples each, from 0):
+	 * its length (0: DTX, nothing sent; talk_ms / gap_ms are then not
+	 * used) and flags; negative fails the run (-EIO); may be NULL */
+	int (*payload)(void *user, unsigned period, uint8_t *buf, size_t cap, uint8_t *flags);
+	/* every piece given but SILENT (inserted: a wait, not a frame) */
+	void (*on_piece)(void *user, uint64_t now_ns, const struct voice_jb_out *o, bool inserted);
 	void *user;
 };
 
@@ -50,5 +58,5 @@ struct th_jbsim_result {
 	char first_violation[160];
 };
 
-/* 0, or -ENOMEM. */
+/* 0, -ENOMEM, -EIO (payload failed). */
 int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res);

@@ -319,6 +319,8 @@ static int give(struct voice_jb *jb, struct voice_jb_out *out, enum voice_jb_kin
 		out->flags = s->flags;
 	}
 	jb->cursor_ns = ts_ns(jb->pos) + jb->offset_ns + samples_ns(samples);
+	if (s)
+		jb->last_flags = s->flags;
 	jb->pos += samples;
 	jb->last_samples = samples;
 	jb->started = true;
@@ -387,7 +389,7 @@ int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out)
 		struct voice_jb_slot *next = slot_of(jb, jb->next_seq + 1);
 		if (next && next->xts > jb->pos) {
 			int64_t gap = next->xts - jb->pos;
-			if (gap == VOICE_CHUNK_SAMPLES || gap == VOICE_FRAME_SAMPLES_MAX) {
+			if (gap == next->samples) {
 				/* lost, and its successor carries it */
 				give(jb, out, VOICE_JB_FEC, next, (unsigned)gap);
 				advance(jb, false);
@@ -395,7 +397,8 @@ int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out)
 				jb->wait_ns = 0;
 				return 1;
 			}
-			/* lost where a DTX gap ends: start at its successor */
+			/* lost next to a DTX gap (before or after it: the
+			 * successor's FEC is of neither): start at the successor */
 			jb->st.concealed++;
 			advance(jb, false);
 			end_spurt(jb);
@@ -409,8 +412,11 @@ int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out)
 			return 1;
 		}
 		/* nothing here: the frame is late or lost, or the speaker
-		 * went silent; wait (the delay grows) until it is idle */
-		if (!jb->started || now_ns - jb->last_arrival_ns >= (uint64_t)VOICE_JB_IDLE_MS * NS_PER_MS ||
+		 * went silent. After speech, wait (the delay grows) until it
+		 * is idle; after a frame without speech (the last before DTX,
+		 * comfort noise) the silence begins now. */
+		if (!jb->started || !(jb->last_flags & VOICE_PKT_F_SPEECH) ||
+		    now_ns - jb->last_arrival_ns >= (uint64_t)VOICE_JB_IDLE_MS * NS_PER_MS ||
 		    jb->delay_ns + CHUNK_NS > max_delay_ns(jb)) {
 			end_spurt(jb);
 			out->kind = VOICE_JB_SILENT;

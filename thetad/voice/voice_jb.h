@@ -82,6 +82,7 @@ struct voice_jb {
 	int64_t cursor_ns;       /* where the audio given so far ends */
 	uint64_t played_bits;    /* bit i: seq next_seq-1-i was given as FRAME */
 	unsigned last_samples;
+	uint8_t last_flags;      /* of the last piece given */
 	uint64_t last_arrival_ns;
 	int64_t transit_prev_ns;
 	int64_t jitter_q4_ns;    /* RFC 3550 jitter, times 16 */

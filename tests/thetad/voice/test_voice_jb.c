@@ -315,7 +315,8 @@ static void the_pull_contract(void **state)
 	assert_int_equal(o.flags, 0);
 	assert_memory_equal(o.data, PKT, sizeof(PKT));
 	assert_int_equal(o.len, sizeof(PKT));
-	assert_int_equal(voice_jb_put(&jb, 9, 1000 + 960 * 2, 960, 0, PKT, sizeof(PKT), T0 + 40 * MS), 0);
+	assert_int_equal(voice_jb_put(&jb, 9, 1000 + 960 * 2, 960, VOICE_PKT_F_SPEECH, PKT, sizeof(PKT), T0 + 40 * MS),
+			 0);
 	/* the frame covers the next tick: nothing more is due */
 	assert_int_equal(voice_jb_get(&jb, due, &o), 0);
 	assert_int_equal(voice_jb_get(&jb, due + 10 * MS, &o), 0);
@@ -331,8 +332,8 @@ static void the_pull_contract(void **state)
 	assert_int_equal(st.depth_ms, 0);
 	/* a copy of a played frame is a duplicate, an unplayed one late */
 	assert_int_equal(voice_jb_put(&jb, 8, 1960, 960, 0, PKT, sizeof(PKT), due + 46 * MS), -EALREADY);
-	/* nothing comes: the buffer waits (10 ms concealments), then the
-	 * speaker is silent */
+	/* nothing comes after speech: the buffer waits (10 ms
+	 * concealments), then the speaker is silent */
 	unsigned waits = 0;
 	uint64_t t = due + 60 * MS;
 	for (; t < due + 400 * MS; t += 10 * MS) {
@@ -350,6 +351,18 @@ static void the_pull_contract(void **state)
 	assert_int_equal(st.inserted, waits);
 	/* given back in silence */
 	assert_true(st.target_ms <= VOICE_JB_START_MS);
+	/* after a frame without speech (comfort noise before DTX) the
+	 * silence begins at once */
+	t += 500 * MS;
+	assert_int_equal(voice_jb_put(&jb, 10, 1000 + 960 * 40, 960, 0, PKT, sizeof(PKT), t), 0);
+	unsigned frames = 0;
+	for (uint64_t end = t + 300 * MS; t < end; t += 10 * MS)
+		while (voice_jb_get(&jb, t, &o) == 1 && o.kind != VOICE_JB_SILENT)
+			frames += o.kind == VOICE_JB_FRAME;
+	assert_int_equal(frames, 1);
+	voice_jb_stats(&jb, t, &st);
+	assert_int_equal(st.inserted, waits);
+	assert_int_equal(st.talkspurts, 2);
 }
 
 static void bad_frames_are_refused(void **state)
