@@ -66,6 +66,9 @@ const struct edit_desk_key edit_desk_keys[] = {
 	{ "F", "frame the selected entity (or everything) in the view", GLFW_KEY_F, 0, EDIT_DESK_CMD_FRAME, 0 },
 	{ "O", "show / hide the overlay (frame time, RTT, peers, log position)", GLFW_KEY_O, 0,
 	  EDIT_DESK_CMD_OVERLAY, 0 },
+	{ "M", "mute / unmute your microphone (docs/voice.md)", GLFW_KEY_M, 0, EDIT_DESK_CMD_MUTE, 0 },
+	{ "V (held)", "push-to-talk (with --ptt): the others hear you while it is held", GLFW_KEY_V, 0,
+	  EDIT_DESK_CMD_TALK, 0 },
 	{ "Ctrl+Q", "quit", GLFW_KEY_Q, INP_MOD_CTRL, EDIT_DESK_CMD_QUIT, 0 },
 	{ "Left click", "the tool acts on what is under the cursor (the controller's trigger)", 0, 0,
 	  EDIT_DESK_CMD_MOUSE, 0 },
@@ -264,6 +267,8 @@ static unsigned apply_key(struct edit_desk *d, const struct inp_key *k, struct e
 		switch (e->cmd) {
 		case EDIT_DESK_CMD_OVERLAY: return EDIT_DESK_TOGGLE_OVERLAY;
 		case EDIT_DESK_CMD_QUIT: return EDIT_DESK_QUIT;
+		case EDIT_DESK_CMD_MUTE: return k->repeat ? 0 : EDIT_DESK_TOGGLE_MUTE;
+		case EDIT_DESK_CMD_TALK: return 0; /* held, not typed: edit_desk_frame */
 		case EDIT_DESK_CMD_FRAME: frame_view(d, ed, sc); return 0;
 		default: break;
 		}
@@ -493,11 +498,18 @@ unsigned edit_desk_frame(struct edit_desk *d, uint64_t now_ns, struct inp_state 
 	d->have_cursor = known;
 	d->last_buttons = k->buttons;
 
-	/* Two O's in one frame (a slow frame, a repeat) show and hide again. */
+	/* Two O's in one frame (a slow frame, a repeat) show and hide again;
+	 * two M's mute and unmute. */
+	const unsigned toggles = EDIT_DESK_TOGGLE_OVERLAY | EDIT_DESK_TOGGLE_MUTE;
 	for (unsigned i = 0; i < k->nkeys && i < INP_DESK_KEYS_MAX; i++) {
 		unsigned a = apply_key(d, &k->keys[i], ed, sc);
-		flags = (flags ^ (a & EDIT_DESK_TOGGLE_OVERLAY)) | (a & ~EDIT_DESK_TOGGLE_OVERLAY);
+		flags = (flags ^ (a & toggles)) | (a & ~toggles);
 	}
+	for (unsigned i = 0; i < edit_desk_nkeys; i++)
+		if (edit_desk_keys[i].cmd == EDIT_DESK_CMD_TALK)
+			for (unsigned j = 0; j < k->nheld && j < INP_DESK_HELD_MAX; j++)
+				if (k->held[j] == edit_desk_keys[i].key)
+					flags |= EDIT_DESK_TALK;
 	camera_update(d);
 
 	memcpy(in->head.position, d->eye, sizeof in->head.position);

@@ -30,7 +30,8 @@
  *     while the cursor is outside the window and no drag is on;
  *   - applies the keyboard shortcuts (edit_desk_keys below) through the
  *     editor's API: tools, options, parameters, undo, redo, clear the
- *     selection; and reports what is the UI's (the overlay toggle).
+ *     selection; and reports what is the UI's (the overlay toggle) and the
+ *     voice's (the mute toggle, push-to-talk held).
  * The left hand stays untracked. */
 #pragma once
 #include <stdint.h>
@@ -68,6 +69,8 @@ struct edit_desk_config {
 enum edit_desk_action {
 	EDIT_DESK_TOGGLE_OVERLAY = 1u << 0, /* O typed an odd number of times this frame */
 	EDIT_DESK_QUIT = 1u << 1, /* ctrl+Q */
+	EDIT_DESK_TOGGLE_MUTE = 1u << 2, /* M pressed an odd number of times this frame (repeats ignored) */
+	EDIT_DESK_TALK = 1u << 3, /* V held now, whatever the modifiers (push-to-talk) */
 };
 
 struct edit_desk;
@@ -98,6 +101,8 @@ enum edit_desk_cmd {
 	EDIT_DESK_CMD_FRAME,     /* frame the selection (or everything) */
 	EDIT_DESK_CMD_OVERLAY,   /* EDIT_DESK_TOGGLE_OVERLAY */
 	EDIT_DESK_CMD_QUIT,      /* EDIT_DESK_QUIT */
+	EDIT_DESK_CMD_MUTE,      /* EDIT_DESK_TOGGLE_MUTE */
+	EDIT_DESK_CMD_TALK,      /* EDIT_DESK_TALK while held (inp_desktop.held) */
 };
 struct edit_desk_key {
 	const char *keys; /* "1".."9", "Ctrl+Z", ... as a person reads them */

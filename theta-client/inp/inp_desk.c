@@ -28,6 +28,8 @@ struct inp_desk {
 	unsigned nkeys;
 	struct inp_key keys[INP_DESK_KEYS_MAX];
 	uint64_t keys_dropped;
+	unsigned nheld;
+	int held[INP_DESK_HELD_MAX];
 	uint64_t events;
 	/* Chained. */
 	GLFWkeyfun prev_key;
@@ -53,16 +55,32 @@ static uint32_t mods_of(int glfw_mods)
 	       ((glfw_mods & GLFW_MOD_ALT) ? INP_MOD_ALT : 0) | ((glfw_mods & GLFW_MOD_SUPER) ? INP_MOD_SUPER : 0);
 }
 
+/* GLFW releases every key held when the window loses the focus, so a
+ * key's press and release always pair up here. */
+static void track_held(struct inp_desk *d, int key, int action)
+{
+	unsigned i = 0;
+	while (i < d->nheld && d->held[i] != key)
+		i++;
+	if (action == GLFW_PRESS && i == d->nheld && d->nheld < INP_DESK_HELD_MAX)
+		d->held[d->nheld++] = key;
+	else if (action == GLFW_RELEASE && i < d->nheld)
+		d->held[i] = d->held[--d->nheld];
+}
+
 static void on_key(GLFWwindow *win, int key, int scancode, int action, int mods)
 {
 	struct inp_desk *d = desk_of(win);
 	if (d) {
 		if ((action == GLFW_PRESS || action == GLFW_REPEAT) && key != GLFW_KEY_UNKNOWN) {
 			if (d->nkeys < INP_DESK_KEYS_MAX)
-				d->keys[d->nkeys++] = (struct inp_key){ .key = key, .mods = mods_of(mods) };
+				d->keys[d->nkeys++] = (struct inp_key){ .key = key, .mods = mods_of(mods),
+									.repeat = action == GLFW_REPEAT };
 			else
 				d->keys_dropped++;
 		}
+		if (key != GLFW_KEY_UNKNOWN)
+			track_held(d, key, action);
 		d->events++;
 		if (d->prev_key)
 			d->prev_key(win, key, scancode, action, mods);
@@ -164,6 +182,8 @@ static int desk_poll(struct inp_source *src, uint64_t time_ns, struct inp_state 
 	k->nkeys = d->nkeys;
 	memcpy(k->keys, d->keys, d->nkeys * sizeof d->keys[0]);
 	k->keys_dropped += d->keys_dropped;
+	k->nheld = k->focused ? d->nheld : 0;
+	memcpy(k->held, d->held, k->nheld * sizeof d->held[0]);
 	uint64_t n = d->events;
 	st->events += n;
 	d->pressed = d->released = 0;

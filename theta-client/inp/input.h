@@ -36,6 +36,7 @@ struct inp_controller {
  * (edit/edit_desk.h) turns them into a camera, a mouse ray and tool
  * commands; sources without a desktop leave present false. */
 #define INP_DESK_KEYS_MAX 32u
+#define INP_DESK_HELD_MAX 8u /* keys held down at once that are reported (held[]) */
 enum inp_mouse_button { INP_MOUSE_LEFT = 1u << 0, INP_MOUSE_RIGHT = 1u << 1, INP_MOUSE_MIDDLE = 1u << 2 };
 enum inp_key_mod {
 	INP_MOD_SHIFT = 1u << 0,
@@ -46,6 +47,7 @@ enum inp_key_mod {
 struct inp_key {
 	int key;      /* GLFW_KEY_* (printable keys are their upper-case ASCII) */
 	uint32_t mods; /* INP_MOD_* held when it went down */
+	bool repeat;  /* the key repeating while held, not a new press */
 };
 struct inp_desktop {
 	bool present;       /* a window feeds this */
@@ -59,6 +61,10 @@ struct inp_desktop {
 	unsigned nkeys;     /* keys that went down since the previous poll, in order (repeats included) */
 	struct inp_key keys[INP_DESK_KEYS_MAX];
 	uint64_t keys_dropped; /* keys past INP_DESK_KEYS_MAX in a frame, counted since the source began */
+	/* Keys held down now (GLFW_KEY_*, the first INP_DESK_HELD_MAX pressed;
+	 * none while the window is not focused): push-to-talk. */
+	unsigned nheld;
+	int held[INP_DESK_HELD_MAX];
 };
 
 struct inp_state {

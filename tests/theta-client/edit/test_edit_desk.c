@@ -841,6 +841,41 @@ static void o_toggles_the_overlay_and_ctrl_q_quits(void **state)
 	df_free(t);
 }
 
+/* M mutes and unmutes (a repeat of it held does nothing; twice in a frame
+ * is no toggle); V acts while held, with any modifiers, and not while
+ * only typed. */
+static void m_toggles_mute_and_v_held_talks(void **state)
+{
+	struct df *t = df_new(ef_new(NULL), NULL);
+	struct inp_desktop *k = &t->f->in.desk;
+	df_key(t, GLFW_KEY_M, 0);
+	assert_int_equal(t->flags, EDIT_DESK_TOGGLE_MUTE);
+	k->keys[0] = (struct inp_key){ .key = GLFW_KEY_M, .repeat = true };
+	k->nkeys = 1;
+	df_frame(t);
+	assert_int_equal(t->flags, 0);
+	k->keys[0] = k->keys[1] = (struct inp_key){ .key = GLFW_KEY_M };
+	k->nkeys = 2;
+	df_frame(t);
+	assert_int_equal(t->flags, 0);
+	df_key(t, GLFW_KEY_M, INP_MOD_CTRL);
+	assert_int_equal(t->flags, 0);
+	/* V typed but not held (released within the frame): no talk. */
+	df_key(t, GLFW_KEY_V, 0);
+	assert_int_equal(t->flags, 0);
+	k->held[0] = GLFW_KEY_LEFT_SHIFT;
+	k->held[1] = GLFW_KEY_V;
+	k->nheld = 2;
+	df_frame(t);
+	assert_int_equal(t->flags, EDIT_DESK_TALK);
+	df_key(t, GLFW_KEY_M, 0); /* V still held */
+	assert_int_equal(t->flags, EDIT_DESK_TALK | EDIT_DESK_TOGGLE_MUTE);
+	k->nheld = 1;
+	df_frame(t);
+	assert_int_equal(t->flags, 0);
+	df_free(t);
+}
+
 /* Super (the Windows / Command key) is a modifier like the others: with
  * it held a key is no shortcut (Super+3 is not the extrude tool). */
 static void a_key_with_super_held_is_no_shortcut(void **state)
@@ -960,6 +995,7 @@ int main(void)
 		cmocka_unit_test(arrows_step_the_option_and_the_parameter),
 		cmocka_unit_test(ctrl_z_undoes_ctrl_y_redoes_escape_clears),
 		cmocka_unit_test(o_toggles_the_overlay_and_ctrl_q_quits),
+		cmocka_unit_test(m_toggles_mute_and_v_held_talks),
 		cmocka_unit_test(o_typed_twice_in_a_frame_toggles_twice),
 		cmocka_unit_test(a_key_with_super_held_is_no_shortcut),
 		cmocka_unit_test(the_table_has_one_row_per_key_and_a_key_per_tool),

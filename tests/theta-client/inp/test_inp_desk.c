@@ -251,8 +251,10 @@ static void keys_arrive_in_order_with_their_modifiers(void **state)
 	xdo((const char *[]){ "key", "a", "ctrl+z", "shift+Tab", "Escape", "Left", "1", "ctrl+shift+z", NULL });
 	assert_true(rig_wait(r, nkeys_at_least, (unsigned[1]){ 7 }));
 	static const struct inp_key want[] = {
-		{ GLFW_KEY_A, 0 },	   { GLFW_KEY_Z, INP_MOD_CTRL }, { GLFW_KEY_TAB, INP_MOD_SHIFT }, { GLFW_KEY_ESCAPE, 0 },
-		{ GLFW_KEY_LEFT, 0 }, { GLFW_KEY_1, 0 },		 { GLFW_KEY_Z, INP_MOD_CTRL | INP_MOD_SHIFT },
+		{ .key = GLFW_KEY_A },	  { .key = GLFW_KEY_Z, .mods = INP_MOD_CTRL },
+		{ .key = GLFW_KEY_TAB, .mods = INP_MOD_SHIFT }, { .key = GLFW_KEY_ESCAPE },
+		{ .key = GLFW_KEY_LEFT }, { .key = GLFW_KEY_1 },
+		{ .key = GLFW_KEY_Z, .mods = INP_MOD_CTRL | INP_MOD_SHIFT },
 	};
 	/* The modifier keys themselves are keys too: compare what is not one. */
 	unsigned j = 0;
@@ -283,6 +285,43 @@ static void keys_arrive_in_order_with_their_modifiers(void **state)
 	while (r->st.desk.mods && th_now_ns() < end);
 	assert_int_equal(r->st.desk.mods, 0);
 	assert_true(r->st.desk.focused);
+}
+
+static bool held_has(const struct rig *r, const void *arg)
+{
+	int key = *(const int *)arg;
+	for (unsigned i = 0; i < r->st.desk.nheld; i++)
+		if (r->st.desk.held[i] == key)
+			return true;
+	return false;
+}
+
+static bool held_lacks(const struct rig *r, const void *arg)
+{
+	return !held_has(r, arg);
+}
+
+/* A key held down is in held[] from its press to its release (V is
+ * push-to-talk); its press is no repeat. */
+static void a_key_held_is_held_until_released(void **state)
+{
+	struct rig *r = *state;
+	rig_move(r, 12, 12);
+	rig_reset(r);
+	const int v = GLFW_KEY_V;
+	xdo((const char *[]){ "keydown", "v", NULL });
+	assert_true(rig_wait(r, held_has, &v));
+	bool pressed = false;
+	for (unsigned i = 0; i < r->nkeys; i++)
+		if (r->keys[i].key == v) {
+			pressed = true;
+			assert_false(r->keys[i].repeat);
+		}
+	assert_true(pressed);
+	rig_poll(r); /* still held a poll later */
+	assert_true(held_has(r, &v));
+	xdo((const char *[]){ "keyup", "v", NULL });
+	assert_true(rig_wait(r, held_lacks, &v));
 }
 
 /* Super held is a modifier of the key, and of the ones held now. */
@@ -383,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_wheel_counts_steps_up_positive, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(keys_arrive_in_order_with_their_modifiers, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(super_is_a_modifier, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(a_key_held_is_held_until_released, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_frame_keeps_32_keys_and_counts_the_rest, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(a_second_source_on_the_window_is_refused, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(destroying_puts_back_the_callbacks, rig_setup, rig_teardown),
