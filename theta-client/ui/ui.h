@@ -7,7 +7,8 @@
  *              the selected face ("you" or the first bytes of the key)
  *   history    the user's newest own edits, undos and redos (edit_history.h)
  *              with their state, and Undo / Redo buttons
- *   overlay    frame time p50/p99, RTT to the host, peers, who is speaking,
+ *   overlay    frame time p50/p99, RTT to the host, peers, the voice (off,
+ *              open, muted, push-to-talk; heard), who is speaking,
  *              the log position; hidden at first, toggled by the tools
  *              panel's overlay button, the left thumbstick click (headset)
  *              and the desktop's key (edit_desk.h; main calls ui_set_visible)
@@ -68,6 +69,15 @@ struct ui_mesh {
  * scene). Unknown values: rtt_us < 0, and so on as below. */
 #define UI_SPEAKERS_MAX 8u
 #define UI_NAME_MAX 32u
+/* ui_status.voice: the client's voice (docs/voice.md, "The client"). */
+enum ui_voice {
+	UI_VOICE_ON = 1u << 0,          /* the audio is open */
+	UI_VOICE_MUTED = 1u << 1,       /* the user muted the microphone */
+	UI_VOICE_PTT = 1u << 2,         /* push-to-talk mode */
+	UI_VOICE_TALK = 1u << 3,        /* push-to-talk held */
+	UI_VOICE_ADMIN_MUTED = 1u << 4, /* an admin of the session muted this user */
+	UI_VOICE_SENDING = 1u << 5,     /* the daemon sends this user's voice now */
+};
 struct ui_status {
 	double frame_p50_ms, frame_p99_ms;
 	int64_t rtt_us;       /* to the session's host; < 0 unknown (or this daemon is the host: 0) */
@@ -76,6 +86,7 @@ struct ui_status {
 	bool linked;          /* a daemon is there */
 	unsigned nspeaking;
 	char speaking[UI_SPEAKERS_MAX][UI_NAME_MAX];
+	uint32_t voice;       /* UI_VOICE_*; 0: voice off */
 };
 
 struct ui_frame_in {

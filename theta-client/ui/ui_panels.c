@@ -350,6 +350,24 @@ static void history(struct ui *u, const struct edit *ed)
 	end(&l);
 }
 
+/* The overlay's voice row. */
+static const char *voice_line(uint32_t v)
+{
+	if (!(v & UI_VOICE_ON))
+		return "voice off";
+	bool sending = v & UI_VOICE_SENDING;
+	if (v & UI_VOICE_ADMIN_MUTED)
+		return "voice: muted by an admin";
+	if (v & UI_VOICE_MUTED)
+		return "voice: muted";
+	if (v & UI_VOICE_PTT) {
+		if (!(v & UI_VOICE_TALK))
+			return "voice: push-to-talk, not talking";
+		return sending ? "voice: push-to-talk, talking, heard" : "voice: push-to-talk, talking";
+	}
+	return sending ? "voice: open, heard" : "voice: open";
+}
+
 static void overlay(struct ui *u, const struct ui_status *st)
 {
 	struct ui_lay l;
@@ -387,6 +405,7 @@ static void overlay(struct ui *u, const struct ui_status *st)
 				 st->speaking[i]);
 		len = advance(len, k, sizeof names);
 	}
+	row(&l, UI_IT_TEXT, "%s", voice_line(st->voice));
 	row(&l, UI_IT_TEXT, "speaking: %s", ns ? names : "nobody");
 	row(&l, UI_IT_TEXT, "log position %" PRIu64, st->log_pos);
 	end(&l);

@@ -707,6 +707,28 @@ static void the_overlay_toggles_and_shows_the_figures(void **state)
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "peers 3"));
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "speaking: ada, grace"));
 	assert_true(has(t->u, UI_PANEL_OVERLAY, "log position 1234"));
+	/* The voice row follows the client's state and the daemon's. */
+	assert_true(has(t->u, UI_PANEL_OVERLAY, "voice off"));
+	static const struct {
+		uint32_t v;
+		const char *line;
+	} voice[] = {
+		{ UI_VOICE_ON, "voice: open\n" },
+		{ UI_VOICE_ON | UI_VOICE_SENDING, "voice: open, heard" },
+		{ UI_VOICE_ON | UI_VOICE_MUTED | UI_VOICE_SENDING, "voice: muted\n" },
+		{ UI_VOICE_ON | UI_VOICE_MUTED | UI_VOICE_ADMIN_MUTED, "voice: muted by an admin" },
+		{ UI_VOICE_ON | UI_VOICE_ADMIN_MUTED | UI_VOICE_PTT | UI_VOICE_TALK, "voice: muted by an admin" },
+		{ UI_VOICE_ON | UI_VOICE_PTT, "voice: push-to-talk, not talking" },
+		{ UI_VOICE_ON | UI_VOICE_PTT | UI_VOICE_TALK, "voice: push-to-talk, talking\n" },
+		{ UI_VOICE_ON | UI_VOICE_PTT | UI_VOICE_TALK | UI_VOICE_SENDING, "voice: push-to-talk, talking, heard" },
+		{ UI_VOICE_MUTED | UI_VOICE_PTT, "voice off" },
+	};
+	for (unsigned i = 0; i < sizeof voice / sizeof voice[0]; i++) {
+		t->st.voice = voice[i].v;
+		uf_frame(t, ef_nowhere, 0, 0);
+		assert_non_null(strstr(ui_panel_text(t->u, UI_PANEL_OVERLAY), voice[i].line));
+	}
+	t->st.voice = 0;
 	/* Too many words for the panel: cut at its edge, marked. */
 	t->st.nspeaking = UI_SPEAKERS_MAX + 5; /* more than it holds: the first UI_SPEAKERS_MAX */
 	for (unsigned i = 0; i < UI_SPEAKERS_MAX; i++)
