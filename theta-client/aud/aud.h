@@ -5,7 +5,8 @@
  * sink named) plays 10 ms stereo chunks that `fetch` returns. Each stream
  * has its own thread (libpulse's simple API, 10 ms buffers); neither touches
  * the frame loop. The gate decides what leaves: while it is closed (muted,
- * or push-to-talk released) no chunk is handed to `captured` at all. */
+ * or push-to-talk released) no chunk is handed to `captured` at all. The
+ * gate starts closed. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,11 +18,20 @@
 /* Playback chunks held before the oldest are dropped (bounds the latency a
  * stalled sink could build up). */
 #define AUD_PLAY_BACKLOG_MS 60u
+/* The playback thread asks `fetch` this often while nothing is waiting. */
+#define AUD_PLAY_POLL_NS 2000000u
+/* A chunk that comes after the playback stream ran dry is an underrun when
+ * the one before it ended less than this long ago (a longer gap is the
+ * daemon sending nothing: silence between talkspurts). */
+#define AUD_PLAY_GAP_MS 100u
 
 struct aud_io {
 	/* Capture thread: one chunk of AUD_CHUNK_SAMPLES mono samples; seq +1
 	 * per chunk captured (gaps: chunks not handed over), t_ns its first
-	 * sample's capture time (CLOCK_MONOTONIC, from the stream's latency). */
+	 * sample's capture time (CLOCK_MONOTONIC): the stream's sample count
+	 * anchored where a read returned earliest relative to it over the last
+	 * half second (pa_simple_get_latency is no anchor: on a null sink's
+	 * monitor it starts at 0.7 s and decays to 0). */
 	void (*captured)(void *user, uint32_t seq, uint64_t t_ns, const int16_t *pcm);
 	/* Playback thread: fills one chunk of AUD_CHUNK_SAMPLES stereo frames
 	 * (L R interleaved) and returns 1, or returns 0 when none is waiting. */
@@ -32,21 +42,30 @@ struct aud_config {
 	const char *server;  /* NULL: libpulse's default ($PULSE_SERVER, the user's) */
 	const char *source;  /* NULL: the default microphone */
 	const char *sink;    /* NULL: the default speakers */
-	unsigned latency_ms; /* 0: AUD_LATENCY_MS_DEFAULT */
+	unsigned latency_ms; /* 10..200; 0: AUD_LATENCY_MS_DEFAULT. Capture: fragsize; playback:
+			      * tlength = this + one chunk, prebuf = minreq = one chunk */
 	const char *app_name; /* NULL: "theta-client" */
 	bool capture, playback; /* which streams to open (both false: both) */
 };
 
 struct aud_stats {
+	/* captured = sent + gated (+ 1 while one is being handed over) */
 	uint64_t chunks_captured, chunks_sent, chunks_gated;
-	uint64_t chunks_played, chunks_silence, chunks_dropped, underruns;
-	uint32_t capture_latency_us, playback_latency_us;
+	/* played: written to the stream; dropped: the oldest beyond
+	 * AUD_PLAY_BACKLOG_MS; underruns: as AUD_PLAY_GAP_MS says */
+	uint64_t chunks_played, chunks_dropped, underruns;
+	uint32_t capture_latency_us, playback_latency_us; /* pa_simple_get_latency, last chunk */
+	/* A stream the server ended (it quit, or the device went away): its
+	 * thread stopped; the other goes on. */
+	bool capture_failed, playback_failed;
 };
 
 struct aud;
 /* Connects the streams and starts their threads. On failure err[] holds one
  * sentence ("no PulseAudio server at unix:/run/user/1000/pulse/native: ...",
- * "no such source: mic2") and nothing runs. */
+ * "no such source: mic2 (on the PulseAudio server at ...)") and nothing
+ * runs: -ECONNREFUSED (no server), -ENOENT (no such source / sink),
+ * -EACCES, -EINVAL (bad config, missing callback), -ENOMEM, -EIO. */
 int aud_open(const struct aud_config *cfg, const struct aud_io *io, void *user, struct aud **out, char *err,
 	     size_t errlen);
 void aud_close(struct aud **p);
