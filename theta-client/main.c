@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "app/loop.h"
 #include "app/nav.h"
 #include "app/scene.h"
+#include "aud/aud.h"
+#include "aud/aud_voice.h"
 #include "edit/edit.h"
 #include "edit/edit_desk.h"
 #include "edit/edit_ray.h"
@@ -224,6 +227,138 @@ static void pulse(enum inp_hand hand, float amplitude, uint64_t duration_ns)
 		ci.pulses_unsupported++;
 }
 
+/* ---- voice (docs/voice.md, "The client") ----
+ *
+ * aud's two threads move PCM between PulseAudio and the link's voice rings
+ * (link_voice_send / link_voice_recv are thread-safe); the frame loop turns
+ * keys and buttons into mute and push-to-talk (aud_voice.h), closes or
+ * opens the capture gate and sends the flags on change (link_set_voice,
+ * which the link sends again after every welcome). */
+#define CLIENT_VOICE_WHY_MAX 160u
+static struct client_voice {
+	struct aud *aud;      /* NULL: voice off */
+	struct link *link;
+	struct aud_voice ctl;
+	atomic_uint_least64_t sent, refused; /* chunks the link took / did not (not connected, ring full) */
+	bool admin_muted;     /* the daemon said so last (said once a change) */
+	char off[CLIENT_VOICE_WHY_MAX]; /* why it is off, for the summary */
+} cv;
+
+static void voice_captured(void *user, uint32_t seq, uint64_t t_ns, const int16_t *pcm)
+{
+	(void)user;
+	if (link_voice_send(cv.link, seq, t_ns, pcm) == 0)
+		atomic_fetch_add_explicit(&cv.sent, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&cv.refused, 1, memory_order_relaxed);
+}
+
+static int voice_fetch(void *user, int16_t *stereo)
+{
+	(void)user;
+	return link_voice_recv(cv.link, stereo, NULL) == 1;
+}
+
+/* The gate first: a mute closes it before the daemon hears of it. */
+static void voice_publish(uint64_t now_ns)
+{
+	aud_set_gate(cv.aud, aud_voice_gate(&cv.ctl));
+	link_set_voice(cv.link, aud_voice_flags(&cv.ctl), now_ns);
+}
+
+/* want: 1 --voice, 0 --no-voice, -1 the renderer's default (default_on).
+ * 0 (voice on, or off with cv.off saying why), or -errno after saying why
+ * (--voice asked and the audio could not open). */
+static int voice_start(int want, bool default_on, const struct aud_config *ac, bool ptt, bool muted)
+{
+	if (want == 0) {
+		snprintf(cv.off, sizeof cv.off, "--no-voice");
+		return 0;
+	}
+	if (want < 0 && !default_on) {
+		snprintf(cv.off, sizeof cv.off, "headless: --voice turns it on");
+		return 0;
+	}
+	if (!scene_link) {
+		snprintf(cv.off, sizeof cv.off, "no daemon link");
+		return 0;
+	}
+	cv.link = scene_link;
+	char err[256];
+	const struct aud_io io = { .captured = voice_captured, .fetch = voice_fetch };
+	int r = aud_open(ac, &io, NULL, &cv.aud, err, sizeof err);
+	if (r < 0) {
+		if (want > 0) {
+			th_err("voice: %s", err);
+			return r;
+		}
+		th_warn("voice is off: %s", err);
+		snprintf(cv.off, sizeof cv.off, "no audio: %s", err);
+		return 0;
+	}
+	aud_voice_init(&cv.ctl, true, ptt, muted);
+	voice_publish(th_now_ns());
+	th_info("voice on: %s%s", ptt ? "push-to-talk (hold V, or the right thumbstick in the headset)" : "open microphone",
+		muted ? ", muted (M, or the right thumbstick click, unmutes)" : "");
+	return 0;
+}
+
+/* Once a frame: the keys (desktop) or the right thumbstick click
+ * (headset, script), and what the daemon says of an admin's mute. */
+static void voice_frame(const struct inp_state *in, unsigned desk_flags)
+{
+	if (!cv.aud)
+		return;
+	struct aud_voice_input vi;
+	if (ci.kind == CI_DESKTOP)
+		vi = (struct aud_voice_input){ .toggle_mute = desk_flags & EDIT_DESK_TOGGLE_MUTE,
+					       .talk = desk_flags & EDIT_DESK_TALK };
+	else
+		aud_voice_headset(&cv.ctl, in, &vi);
+	bool was_muted = cv.ctl.muted;
+	if (aud_voice_apply(&cv.ctl, &vi))
+		voice_publish(th_now_ns());
+	if (cv.ctl.muted != was_muted)
+		th_info("microphone %s", cv.ctl.muted ? "muted" : "unmuted");
+	struct link_session_info si;
+	bool am = link_session_info(cv.link, &si) == 0 && (si.voice & PROTO_IPC_VINFO_F_ADMIN_MUTED);
+	if (am != cv.admin_muted) {
+		cv.admin_muted = am;
+		if (am)
+			th_warn("an admin of the session muted you: the others do not hear you");
+		else
+			th_info("an admin of the session unmuted you");
+	}
+}
+
+/* The overlay's voice row (ui.h's UI_VOICE_*); vinfo: SESSION_INFO's voice. */
+static uint32_t voice_status(uint32_t vinfo)
+{
+	if (!cv.aud)
+		return 0;
+	return UI_VOICE_ON | (cv.ctl.muted ? UI_VOICE_MUTED : 0) | (cv.ctl.ptt ? UI_VOICE_PTT : 0) |
+	       (cv.ctl.talk ? UI_VOICE_TALK : 0) | ((vinfo & PROTO_IPC_VINFO_F_ADMIN_MUTED) ? UI_VOICE_ADMIN_MUTED : 0) |
+	       ((vinfo & PROTO_IPC_VINFO_F_SENDING) ? UI_VOICE_SENDING : 0);
+}
+
+static void print_voice(void)
+{
+	if (!cv.aud) {
+		printf("theta-client: voice off (%s)\n", cv.off[0] ? cv.off : "not started");
+		return;
+	}
+	struct aud_stats st;
+	aud_get_stats(cv.aud, &st);
+	printf("theta-client: voice: %" PRIu64 " chunks sent, %" PRIu64 " played, %" PRIu64 " underruns, %" PRIu64
+	       " gated, %" PRIu64 " dropped, %" PRIu64 " not taken by the link\n",
+	       (uint64_t)atomic_load(&cv.sent), st.chunks_played, st.underruns, st.chunks_gated, st.chunks_dropped,
+	       (uint64_t)atomic_load(&cv.refused));
+	if (st.capture_failed || st.playback_failed)
+		th_warn("voice: PulseAudio ended the %s stream during the run",
+			st.capture_failed && st.playback_failed ? "capture and playback" :
+			st.capture_failed ? "capture" : "playback");
+}
+
 static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_state *in)
 {
 	(void)ud;
@@ -234,10 +369,12 @@ static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_s
 		 * an O typed twice in the frame is already no toggle (edit_desk.h). */
 		ci.desk_flags = edit_desk_frame(ci.desk, time_ns, in, editor, ci.rays, sc);
 		ci.keys_dropped = in->desk.keys_dropped;
+		voice_frame(in, ci.desk_flags);
 		if (ci.desk_flags & EDIT_DESK_QUIT)
 			in->quit = true;
 		return;
 	}
+	voice_frame(in, 0);
 	unsigned ev = app_nav_frame(&ci.nav, time_ns, in);
 	app_set_nav(ci.app, ci.nav.xf.position, ci.nav.xf.rotation, ci.nav.xf.scale);
 	/* The pick radius stays the same distance from the hand at any world
@@ -284,11 +421,13 @@ static void fill_status(struct app *a, uint64_t time_ns)
 	ci.status.linked = scene_link && link_get_state(scene_link) == LINK_ACTIVE;
 	struct link_session_info si;
 	if (!scene_link || link_session_info(scene_link, &si) < 0) {
+		ci.status.voice = voice_status(0);
 		ci.status.rtt_us = -1;
 		ci.status.peers = -1;
 		ci.status.nspeaking = 0;
 		return;
 	}
+	ci.status.voice = voice_status(si.voice);
 	ci.status.rtt_us = si.rtt_us;
 	ci.status.peers = si.peers > INT32_MAX ? INT32_MAX : (int32_t)si.peers;
 	_Static_assert(LINK_SPEAKERS_MAX <= UI_SPEAKERS_MAX && LINK_SPEAKER_NAME_MAX <= UI_NAME_MAX,
@@ -580,6 +719,12 @@ static void usage(FILE *f)
 		"                      answered; exit 0, or 1 naming the first rejection\n"
 		"  --print-acks        print 'ack CLIENT_SEQ LAMPORT AUTHOR_SEQ' for each acknowledged edit\n"
 		"  --history           print the editor's history (your edits, undos, redos) at exit\n"
+		"  --voice, --no-voice voice on or off (default: on with a headset or a window,\n"
+		"                      off for --headless and --renderer null; docs/voice.md)\n"
+		"  --voice-source NAME the PulseAudio source to capture (default: the default one)\n"
+		"  --voice-sink NAME   the PulseAudio sink to play to (default: the default one)\n"
+		"  --ptt               push-to-talk: heard only while V (or the right thumbstick) is held\n"
+		"  --mute              start with the microphone muted (M, or the right thumbstick, unmutes)\n"
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
@@ -625,7 +770,8 @@ int main(int argc, char **argv)
 {
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
 	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
-	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT, OPT_NO_UI };
+	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT, OPT_NO_UI,
+	       OPT_VOICE, OPT_NO_VOICE, OPT_VOICE_SOURCE, OPT_VOICE_SINK, OPT_PTT, OPT_MUTE };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -649,6 +795,12 @@ int main(int argc, char **argv)
 		{ "shading", required_argument, NULL, OPT_SHADING },
 		{ "validation", no_argument, NULL, OPT_VALIDATION },
 		{ "lose-device-at", required_argument, NULL, OPT_LOSE_DEVICE_AT },
+		{ "voice", no_argument, NULL, OPT_VOICE },
+		{ "no-voice", no_argument, NULL, OPT_NO_VOICE },
+		{ "voice-source", required_argument, NULL, OPT_VOICE_SOURCE },
+		{ "voice-sink", required_argument, NULL, OPT_VOICE_SINK },
+		{ "ptt", no_argument, NULL, OPT_PTT },
+		{ "mute", no_argument, NULL, OPT_MUTE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
@@ -658,6 +810,10 @@ int main(int argc, char **argv)
 	bool headless = false, history = false, renderer_given = false, camera_given = false, no_ui = false;
 	struct gfx_options go = { 0 };
 	uint64_t n_edits = 0;
+	int voice = -1; /* --voice 1, --no-voice 0, neither -1 */
+	struct aud_config voice_cfg = { 0 };
+	bool ptt = false, start_muted = false;
+	const char *voice_opt = NULL; /* the first option that needs the voice */
 	int c;
 	th_log_init("theta-client");
 	opterr = 0;
@@ -757,6 +913,29 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_VOICE: voice = 1; break;
+		case OPT_NO_VOICE: voice = 0; break;
+		case OPT_VOICE_SOURCE:
+		case OPT_VOICE_SINK:
+			if (!*optarg) {
+				fprintf(stderr, "theta-client: --voice-%s wants a PulseAudio %s name\n",
+					c == OPT_VOICE_SOURCE ? "source" : "sink", c == OPT_VOICE_SOURCE ? "source" : "sink");
+				return 2;
+			}
+			if (c == OPT_VOICE_SOURCE)
+				voice_cfg.source = optarg;
+			else
+				voice_cfg.sink = optarg;
+			voice_opt = voice_opt ? voice_opt : c == OPT_VOICE_SOURCE ? "--voice-source" : "--voice-sink";
+			break;
+		case OPT_PTT:
+			ptt = true;
+			voice_opt = voice_opt ? voice_opt : "--ptt";
+			break;
+		case OPT_MUTE:
+			start_muted = true;
+			voice_opt = voice_opt ? voice_opt : "--mute";
+			break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
 		default:
@@ -775,6 +954,20 @@ int main(int argc, char **argv)
 	const char *env_dir = getenv("THETA_RUNTIME_DIR");
 	if (n_edits && !cfg.runtime_dir && (!env_dir || !*env_dir)) {
 		fprintf(stderr, "theta-client: --edits needs the daemon: give --runtime-dir DIR\n");
+		return 2;
+	}
+
+	if (!renderer_given)
+		go.kind = headless ? GFX_RENDERER_HEADLESS : GFX_RENDERER_AUTO;
+	/* Voice: on with a headset or a window (auto is one of them). */
+	const bool voice_default = go.kind != GFX_RENDERER_HEADLESS && go.kind != GFX_RENDERER_NULL;
+	if (voice_opt && (voice == 0 || (voice < 0 && !voice_default))) {
+		fprintf(stderr, "theta-client: %s is for the voice, which is off %s: %s\n", voice_opt,
+			voice == 0 ? "(--no-voice)" : "with this renderer", voice == 0 ? "drop --no-voice" : "add --voice");
+		return 2;
+	}
+	if (voice > 0 && !cfg.runtime_dir && (!env_dir || !*env_dir)) {
+		fprintf(stderr, "theta-client: --voice needs the daemon: give --runtime-dir DIR\n");
 		return 2;
 	}
 
@@ -798,8 +991,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!renderer_given)
-		go.kind = headless ? GFX_RENDERER_HEADLESS : GFX_RENDERER_AUTO;
 	if (go.screenshot && (go.kind == GFX_RENDERER_NULL || go.kind == GFX_RENDERER_XR)) {
 		fprintf(stderr, "theta-client: --screenshot needs the headless or window renderer, not %s\n",
 			gfx_renderer_kind_name(go.kind));
@@ -901,6 +1092,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	inp_destroy(&xr_input); /* the renderer is not OpenXR: its source goes unused */
+	if ((r = voice_start(voice, voice_default, &voice_cfg, ptt, start_muted)) < 0)
+		goto fail;
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -970,6 +1163,8 @@ int main(int argc, char **argv)
 			       reject_reason_name(first_reject.reason), first_reject.detail);
 	}
 	print_input();
+	print_voice();
+	aud_close(&cv.aud); /* its threads use the link, which goes with the app */
 	client_input_release_window(app);
 	app_destroy(&app); /* the renderer writes the screenshot here */
 	client_input_destroy();
@@ -988,6 +1183,7 @@ int main(int argc, char **argv)
 	return r < 0 || link_refused || rejected || shot_missing ? 1 : 0;
 
 fail:
+	aud_close(&cv.aud);
 	client_input_release_window(app);
 	app_destroy(&app); /* the renderer first: the OpenXR source must outlive it */
 	inp_destroy(&xr_input);
