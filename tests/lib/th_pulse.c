@@ -224,6 +224,45 @@ static int start_keepers(struct th_pulse *p, const struct sink_spec *sk, unsigne
 	return 0;
 }
 
+static int parse_sinks(const char *const *sinks, struct sink_spec *sk, unsigned *n)
+{
+	unsigned i = 0;
+	for (; sinks && sinks[i]; i++)
+		if (i >= TH_PULSE_SINKS_MAX || parse_sink(sinks[i], sk[i].name, sizeof sk[i].name, &sk[i].channels) < 0) {
+			fprintf(stderr, "th_pulse: sink \"%s\" is not NAME:CHANNELS (1..%d channels, at most %d sinks)\n",
+				sinks[i], TH_PULSE_CHANNELS_MAX, TH_PULSE_SINKS_MAX);
+			return -EINVAL;
+		}
+	*n = i;
+	return 0;
+}
+
+int th_pulse_attach(struct th_pulse *p, const char *server, const char *const *sinks)
+{
+	memset(p, 0, sizeof *p);
+	p->pid = -1;
+	if (strlen(server) >= sizeof p->server) {
+		fprintf(stderr, "th_pulse: server %s: too long\n", server);
+		return -ENAMETOOLONG;
+	}
+	snprintf(p->server, sizeof p->server, "%s", server);
+	snprintf(p->env, sizeof p->env, "PULSE_SERVER=%s", p->server);
+	struct sink_spec sk[TH_PULSE_SINKS_MAX];
+	unsigned n;
+	int rc = parse_sinks(sinks, sk, &n);
+	if (rc < 0)
+		return rc;
+	uint64_t end = th_now_ns() + (uint64_t)TH_PULSE_START_MS * TH_NS_PER_MS;
+	rc = pulse_ping(p->server);
+	if (rc == 0)
+		rc = start_keepers(p, sk, n, end);
+	if (rc < 0) {
+		fprintf(stderr, "th_pulse: cannot use the PulseAudio server at %s (%s)\n", p->server, strerror(-rc));
+		th_pulse_stop(p);
+	}
+	return rc;
+}
+
 int th_pulse_start(struct th_pulse *p, const char *dir, const char *const *sinks)
 {
 	memset(p, 0, sizeof *p);
@@ -247,15 +286,11 @@ int th_pulse_start(struct th_pulse *p, const char *dir, const char *const *sinks
 		return e;
 	}
 	struct sink_spec sk[TH_PULSE_SINKS_MAX];
-	unsigned n_sinks = 0;
-	for (; sinks && sinks[n_sinks]; n_sinks++)
-		if (n_sinks >= TH_PULSE_SINKS_MAX ||
-		    parse_sink(sinks[n_sinks], sk[n_sinks].name, sizeof sk[n_sinks].name, &sk[n_sinks].channels) < 0) {
-			fprintf(stderr, "th_pulse: sink \"%s\" is not NAME:CHANNELS (1..%d channels, at most %d sinks)\n",
-				sinks[n_sinks], TH_PULSE_CHANNELS_MAX, TH_PULSE_SINKS_MAX);
-			return -EINVAL;
-		}
-	int rc = write_script(p, script, sk, n_sinks);
+	unsigned n_sinks;
+	int rc = parse_sinks(sinks, sk, &n_sinks);
+	if (rc < 0)
+		return rc;
+	rc = write_script(p, script, sk, n_sinks);
 	if (rc < 0)
 		return rc;
 	char bin[PATH_MAX];

@@ -47,7 +47,12 @@ bool th_pulse_skip(void);
  * 0, or -errno after saying why on stderr (the server's log with it);
  * -EINVAL for a malformed sink entry. */
 int th_pulse_start(struct th_pulse *p, const char *dir, const char *const *sinks);
-/* SIGTERM, wait up to TH_PULSE_STOP_MS, then SIGKILL. Safe when stopped. */
+/* For a server started elsewhere (scripts/demo starts its own): its
+ * keepers on the named sinks' monitors, as th_pulse_start has; pid stays
+ * -1, so th_pulse_stop only stops them. 0 or -errno (said on stderr). */
+int th_pulse_attach(struct th_pulse *p, const char *server, const char *const *sinks);
+/* Stops the keepers, then the server (when this started it): SIGTERM,
+ * wait up to TH_PULSE_STOP_MS, then SIGKILL. Safe when stopped. */
 void th_pulse_stop(struct th_pulse *p);
 /* Whether the server still runs (reaps it when it exited). */
 bool th_pulse_alive(struct th_pulse *p);
