@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define SIM_MS        1000000ull
-#define SIM_T0        (5000 * SIM_MS)   /* the receiver's clock at the first frame */
+#define SIM_T0        TH_JBSIM_T0_NS
 #define SIM_TICK_PHASE (3 * SIM_MS)     /* ticks do not line up with frames */
 #define SIM_DRAIN_MS  1000u             /* ticks after the sender stopped */
 #define SIM_PAYLOAD   40u               /* bytes of one frame: seq, ts, filler */
@@ -236,6 +236,9 @@ int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res)
 				uint64_t t_ns = SIM_T0 + p * m.frame_ns + cfg->base_ms * SIM_MS + jit;
 				if (in_list(cfg->hold, cfg->n_hold, k))
 					t_ns += cfg->hold_ms * SIM_MS;
+				uint64_t stall = SIM_T0 + cfg->stall_at_ms * SIM_MS;
+				if (cfg->stall_ms && t_ns >= stall && t_ns < stall + cfg->stall_ms * SIM_MS)
+					t_ns = stall + cfg->stall_ms * SIM_MS;
 				arr[na++] = (struct arrival){ t_ns, k };
 				if (c)
 					res->dups_sent++;

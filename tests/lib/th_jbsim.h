@@ -15,6 +15,9 @@
 
 #include "voice/voice_jb.h"
 
+/* The receiver's clock when the sender's first period begins. */
+#define TH_JBSIM_T0_NS (5000ull * 1000 * 1000)
+
 struct th_jbsim_config {
 	unsigned frame_samples;   /* 480 or 960 */
 	uint64_t duration_ms;     /* how long the sender runs */
@@ -33,6 +36,9 @@ struct th_jbsim_config {
 	unsigned n_lose;
 	const unsigned *hold;
 	unsigned n_hold, hold_ms;
+	/* the network stalls: what would arrive from stall_at_ms (after the
+	 * first period) for stall_ms arrives when the stall ends */
+	unsigned stall_at_ms, stall_ms;
 	struct voice_jb_config jb;
 	/* called after every tick with the stats and whether the speaker was
 	 * silent at that tick (SILENT given); may be NULL */

@@ -138,7 +138,10 @@ static void end_spurt(struct voice_jb *jb)
 	jb->pending_ns = 0;
 }
 
-/* A talkspurt starts at the lowest frame held (held > 0). */
+/* A talkspurt starts at the lowest frame held (held > 0), unless frames
+ * came so late (a network stall) that even max_ms would play them late:
+ * those go, and it starts at the first that max_ms still plays in time, or
+ * at the newest. */
 static void anchor(struct voice_jb *jb, uint64_t now_ns)
 {
 	struct voice_jb_slot *start = NULL;
@@ -147,7 +150,20 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 		if (s->used && (!start || s->xseq < start->xseq))
 			start = s;
 	}
-	/* frames between the last given and this one never came */
+	int64_t fastest;
+	int64_t want = measured_delay_ns(jb, &fastest);
+	int64_t lo = (int64_t)jb->cfg.min_ms * NS_PER_MS, hi = max_delay_ns(jb);
+	for (int64_t x = start->xseq + 1; x < jb->next_seq + (int64_t)VOICE_JB_SLOTS; x++) {
+		if (ts_ns(start->xts) + fastest + samples_ns(start->samples) + hi >= (int64_t)now_ns)
+			break;
+		struct voice_jb_slot *later = slot_of(jb, x);
+		if (later) {
+			slot_free(jb, start); /* counted below as skipped */
+			start = later;
+		}
+	}
+	/* frames between the last given and this one never came (or came
+	 * too late) */
 	int64_t skipped = start->xseq - jb->next_seq;
 	if (skipped > 0) {
 		jb->st.concealed += (uint64_t)skipped;
@@ -156,9 +172,6 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 	jb->next_seq = start->xseq;
 	jb->pos = start->xts;
 
-	int64_t fastest;
-	int64_t want = measured_delay_ns(jb, &fastest);
-	int64_t lo = (int64_t)jb->cfg.min_ms * NS_PER_MS, hi = max_delay_ns(jb);
 	if (want < 0)
 		want = (int64_t)jb->cfg.start_ms * NS_PER_MS;
 	/* grow at once, shrink by at most VOICE_JB_SHRINK_MS per talkspurt */
@@ -179,7 +192,10 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 		jb->offset_ns += not_before - due;
 		want += not_before - due;
 	}
-	jb->delay_ns = want;
+	/* a lone frame later than max_ms still plays (the path may have
+	 * grown for good: the arrivals measured will show it), late; the
+	 * target stays within max_ms */
+	jb->delay_ns = want < hi ? want : hi;
 	jb->pending_ns = 0;
 	jb->wait_ns = 0;
 	jb->playing = true;

@@ -173,6 +173,50 @@ static void the_delay_is_bounded_by_max_ms(void **state)
 	assert_true(r.put_late >= 2);
 }
 
+struct late_pieces {
+	uint64_t after_ns;  /* pieces given from then on */
+	uint64_t max_delay_ns, n;
+};
+
+static void piece_delay(void *user, uint64_t now_ns, const struct voice_jb_out *o, bool inserted)
+{
+	struct late_pieces *lp = user;
+	if (now_ns < lp->after_ns || inserted || (o->kind != VOICE_JB_FRAME && o->kind != VOICE_JB_FEC))
+		return;
+	uint64_t sent = TH_JBSIM_T0_NS + (uint64_t)o->ts * 1000000000ull / VOICE_RATE;
+	if (now_ns - sent > lp->max_delay_ns)
+		lp->max_delay_ns = now_ns - sent;
+	lp->n++;
+}
+
+static void after_a_network_stall_the_delay_comes_back_within_max_ms(void **state)
+{
+	/* 1 s of frames held back by the network and delivered at once:
+	 * mid-talkspurt (50 frames), and across a talkspurt's start (the one
+	 * starting at 5 s: 25 frames). Those later than max_ms would play go;
+	 * afterwards no frame plays later than the path, its jitter, one
+	 * frame, max_ms and a tick. */
+	static const struct {
+		unsigned at, stalled;
+	} cases[] = { { 1000, 50 }, { 4500, 25 } };
+	for (unsigned i = 0; i < 2; i++) {
+		struct late_pieces lp = { .after_ns = TH_JBSIM_T0_NS + (cases[i].at + 1000 + 100) * MS };
+		struct th_jbsim_result r = run(i ? "1 s stall at a talkspurt's start" : "1 s stall in speech",
+					       (struct th_jbsim_config){ .frame_samples = 960, .duration_ms = 12000,
+									 .talk_ms = 4000, .gap_ms = 1000,
+									 .base_ms = 10, .jitter_ms = 10,
+									 .stall_at_ms = cases[i].at, .stall_ms = 1000,
+									 .jb = { .max_ms = 100 }, .seed = 17,
+									 .on_piece = piece_delay, .user = &lp });
+		printf("  after it: %llu frames, the latest %.1f ms after sending\n", (unsigned long long)lp.n,
+		       (double)lp.max_delay_ns / 1e6);
+		assert_true(lp.n > 100);
+		assert_true(lp.max_delay_ns <= (10 + 10 + 20 + 100 + VOICE_CHUNK_MS) * MS);
+		assert_true(r.st.concealed >= cases[i].stalled - 100 / 20 - 2);
+		assert_int_equal(r.frames + r.fec + r.st.concealed, r.sent);
+	}
+}
+
 struct trace {
 	uint32_t max_first, last_first, at_end;
 	uint64_t switch_ns, spurts;
@@ -206,7 +250,7 @@ static void the_delay_grows_with_jitter_and_shrinks_in_silence_only(void **state
 	struct th_jbsim_config c = { .frame_samples = 960, .duration_ms = 60000, .talk_ms = 2000, .gap_ms = 500,
 				     .jitter_ms = 60, .switch_ms = 20000, .jitter2_ms = 0, .base_ms = 10,
 				     .loss_permille = 20, .seed = 21, .on_tick = trace_tick, .user = &t };
-	t.switch_ns = 5000 * MS + 20000 * MS; /* th_jbsim's clock starts at 5 s */
+	t.switch_ns = TH_JBSIM_T0_NS + 20000 * MS;
 	struct th_jbsim_result r = run("60 ms jitter, then none", c);
 	printf("  target: up to %u ms in the jitter, %u ms when it stopped, %u ms at the end\n", t.max_first,
 	       t.last_first, t.at_end);
@@ -430,6 +474,7 @@ int main(void)
 		cmocka_unit_test(duplicates_are_dropped_and_counted),
 		cmocka_unit_test(a_frame_after_its_playout_is_late_and_the_delay_grows),
 		cmocka_unit_test(the_delay_is_bounded_by_max_ms),
+		cmocka_unit_test(after_a_network_stall_the_delay_comes_back_within_max_ms),
 		cmocka_unit_test(the_delay_grows_with_jitter_and_shrinks_in_silence_only),
 		cmocka_unit_test(dtx_gaps_are_silence_not_loss),
 		cmocka_unit_test(a_talkspurts_lost_first_frame_counts_as_concealed),
