@@ -69,8 +69,14 @@ struct voice_engine_out {
 	 * audible to that listener. */
 	void (*play)(void *user, uint64_t client_id, const int16_t *stereo, uint64_t t_ns);
 	/* Who is speaking changed, or a client's own voice state (its
-	 * VOICE_INFO_* flags) did: SESSION_INFO is due. */
+	 * VOICE_INFO_* flags) did: SESSION_INFO is due. Checked at the end of
+	 * each voice_engine_tick, called at most once per tick. */
 	void (*changed)(void *user);
+	/* Optional (NULL: the *_ns totals stay 0): the calling thread's CPU
+	 * time now, e.g. CLOCK_THREAD_CPUTIME_ID read by the module. The
+	 * engine reads no clock itself; it calls this around encoding,
+	 * decoding and mixing to fill encode_ns, decode_ns and mix_ns. */
+	uint64_t (*cpu_now)(void *user);
 };
 
 /* Per speaker, for `thetactl voice` and the metrics. */
@@ -89,7 +95,11 @@ struct voice_engine_totals {
 	uint64_t chunks_in, frames_encoded, frames_dtx, packets_out, packets_in, bytes_in, bytes_out;
 	uint64_t frames_decoded, frames_fec, frames_concealed, frames_late, chunks_played;
 	uint64_t bad_packets, flood_drops, unknown_client, fifo_overruns;
-	uint64_t encode_ns, decode_ns, mix_ns; /* CPU time spent, for voice.cpu_per_speaker */
+	uint64_t speakers_full;  /* a speaker refused: VOICE_SPEAKERS_MAX slots in use */
+	uint64_t echo_drops;     /* a frame from elsewhere for a key that speaks here */
+	uint64_t encode_errors;  /* the encoder failed (-EIO): the frame is not sent */
+	/* CPU time spent, for voice.cpu_per_speaker: through out.cpu_now, 0 without it. */
+	uint64_t encode_ns, decode_ns, mix_ns;
 };
 
 /* Client voice info (SESSION_INFO.voice, == PROTO_IPC_VINFO_F_*). */
@@ -118,10 +128,12 @@ uint32_t voice_engine_client_info(const struct voice_engine *e, uint64_t client_
  * -EINVAL (wrong length). */
 int voice_engine_capture(struct voice_engine *e, uint64_t client_id, uint32_t seq, uint64_t t_ns,
 			 const int16_t *pcm, size_t samples, uint64_t now_ns);
-/* A frame from another daemon (ownership already checked by net). 0;
- * -EBADMSG malformed Opus, -EMSGSIZE, -EDQUOT the speaker floods, -EALREADY,
- * -ETIME, -ERANGE from the jitter buffer; -ENOSPC too many speakers. All
- * counted; nothing else changes. */
+/* A frame from another daemon (ownership already checked by net). 0 (also
+ * for an admin-muted speaker's frame, dropped and counted); -EBADMSG
+ * malformed Opus or flags, -EMSGSIZE, -EDQUOT the speaker floods,
+ * -EALREADY, -ETIME, -ERANGE from the jitter buffer; -ENOSPC too many
+ * speakers; -EEXIST the key speaks from a local client here (an echo);
+ * -ENOMEM. All counted; nothing else changes. */
 int voice_engine_packet(struct voice_engine *e, const struct voice_packet *p, uint64_t now_ns);
 /* A speaker's display name (from the session; keys without one show their
  * fingerprint). */
