@@ -115,7 +115,12 @@ void voice_engine_destroy(struct voice_engine **e);
 /* The session changed: every speaker and listener goes. */
 void voice_engine_reset(struct voice_engine *e);
 
-/* A local client is linked (it listens, and speaks as `speaker`). -ENOSPC. */
+/* A local client is linked (it listens, and speaks as `speaker`). It starts
+ * with no VOICE_CL_* flags: neither heard nor played to until
+ * voice_engine_client_state says VOICE_CL_ON. A second local client of the
+ * same key listens; the first one speaks (the next takes over when it
+ * goes). Linking a known client again updates its name. -ENOSPC (every
+ * listener or speaker slot taken), -EINVAL, -ENOMEM. */
 int voice_engine_client(struct voice_engine *e, uint64_t client_id, const uint8_t speaker[VOICE_KEY_LEN],
 			const char *name, uint64_t now_ns);
 void voice_engine_client_gone(struct voice_engine *e, uint64_t client_id);
@@ -124,8 +129,10 @@ int voice_engine_client_state(struct voice_engine *e, uint64_t client_id, uint32
 /* What SESSION_INFO says to that client: VOICE_INFO_* flags (0: unknown client). */
 uint32_t voice_engine_client_info(const struct voice_engine *e, uint64_t client_id);
 /* One microphone chunk (VOICE_CHUNK_SAMPLES) of a local client; seq +1 per
- * chunk (a gap: chunks the client lost), t_ns its capture time. -ENOENT,
- * -EINVAL (wrong length). */
+ * chunk (a gap: chunks the client lost), t_ns its capture time. 0 (also
+ * while its gate is closed: the chunk goes nowhere); -ENOENT (counted as
+ * unknown_client), -EINVAL (wrong length), -EDQUOT (the client sends faster
+ * than VOICE_FLOOD_FACTOR times real time: dropped, counted). */
 int voice_engine_capture(struct voice_engine *e, uint64_t client_id, uint32_t seq, uint64_t t_ns,
 			 const int16_t *pcm, size_t samples, uint64_t now_ns);
 /* A frame from another daemon (ownership already checked by net). 0 (also
@@ -149,7 +156,9 @@ void voice_engine_set_loss(struct voice_engine *e, unsigned pct);
 /* Every VOICE_CHUNK_MS: playout, mix, play(). */
 void voice_engine_tick(struct voice_engine *e, uint64_t now_ns);
 
-/* Speakers now known, at most max into out; returns how many there are. */
+/* Speakers now known (local ones, remote ones heard within
+ * VOICE_SPEAKER_IDLE_MS, and admin-muted ones), at most max into out;
+ * returns how many there are. */
 unsigned voice_engine_speakers(const struct voice_engine *e, struct voice_speaker_stats *out, unsigned max,
 			       uint64_t now_ns);
 /* The names of those speaking now, '\n'-separated into buf (as
