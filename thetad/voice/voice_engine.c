@@ -744,6 +744,14 @@ static const int16_t *remote_chunk(struct voice_engine *e, struct voice_spk *s, 
 	const int16_t *pcm = s->pcm + s->pcm_pos;
 	s->pcm_pos += VOICE_CHUNK_SAMPLES;
 	s->pcm_len -= VOICE_CHUNK_SAMPLES;
+	if (s->pcm_len > VOICE_FRAME_SAMPLES_MAX) {
+		/* A late tick got more than one frame ahead: what the listener
+		 * can no longer hear in time goes, so the delay does not grow. */
+		unsigned drop = s->pcm_len - VOICE_FRAME_SAMPLES_MAX;
+		s->pcm_pos += drop;
+		s->pcm_len -= drop;
+		e->tot.samples_skipped += drop;
+	}
 	return pcm;
 }
 

@@ -98,6 +98,7 @@ struct voice_engine_totals {
 	uint64_t speakers_full;  /* a speaker refused: VOICE_SPEAKERS_MAX slots in use */
 	uint64_t echo_drops;     /* a frame from elsewhere for a key that speaks here */
 	uint64_t encode_errors;  /* the encoder failed (-EIO): the frame is not sent */
+	uint64_t samples_skipped; /* decoded audio a late tick could no longer play in time */
 	/* CPU time spent, for voice.cpu_per_speaker: through out.cpu_now, 0 without it. */
 	uint64_t encode_ns, decode_ns, mix_ns;
 };
@@ -153,7 +154,10 @@ void voice_engine_pose(struct voice_engine *e, uint64_t entity, const struct voi
 void voice_engine_admin_mute(struct voice_engine *e, const uint8_t speaker[VOICE_KEY_LEN], bool muted);
 /* The measured loss on the links (0..100): FEC strength. */
 void voice_engine_set_loss(struct voice_engine *e, unsigned pct);
-/* Every VOICE_CHUNK_MS: playout, mix, play(). */
+/* Every VOICE_CHUNK_MS: playout, mix, play() (one chunk per listener at
+ * most). A late tick plays what is due and skips what is more than a frame
+ * behind (samples_skipped), so a stall of the voice thread does not add to
+ * the delay. */
 void voice_engine_tick(struct voice_engine *e, uint64_t now_ns);
 
 /* Speakers now known (local ones, remote ones heard within

@@ -343,6 +343,48 @@ static void with_10_ms_frames(void **state)
 	a_tone_spoken_at_one_daemon_is_heard_at_the_other(10);
 }
 
+static void a_late_tick_does_not_add_to_the_delay(void **state)
+{
+	struct rig *r = rig_new(20);
+	rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 1, 2, 2, "bob", 0)->on = false;
+	rig_run(r, 1000);
+	struct voice_engine_totals t0, t1;
+	voice_engine_totals(r->n[1].e, &t0);
+	assert_int_equal(t0.samples_skipped, 0);
+	/* Bob's voice thread stalls for 80 ms: frames arrive, no tick runs. */
+	for (unsigned i = 0; i < 8; i++) {
+		/* Capture and deliver as usual; tick only alice's daemon. */
+		struct src *s = &r->n[0].src[0];
+		int16_t pcm[VOICE_CHUNK_SAMPLES];
+		make_chunk(s, pcm);
+		assert_int_equal(voice_engine_capture(r->n[0].e, s->id, s->seq++, r->now, pcm, VOICE_CHUNK_SAMPLES, r->now),
+				 0);
+		unsigned keep = 0;
+		for (unsigned k = 0; k < r->qn; k++) {
+			if (r->q[k].at <= r->now) {
+				voice_engine_packet(r->n[1].e, &r->q[k].p, r->now);
+			} else {
+				r->q[keep] = r->q[k];
+				r->q[keep].p.data = r->q[keep].data;
+				keep++;
+			}
+		}
+		r->qn = keep;
+		voice_engine_tick(r->n[0].e, r->now);
+		r->now += TICK;
+	}
+	unsigned plays = rec_of(&r->n[1], 2)->plays;
+	rig_run(r, 1000);
+	voice_engine_totals(r->n[1].e, &t1);
+	printf("  after an 80 ms stall: %" PRIu64 " samples skipped\n", t1.samples_skipped);
+	assert_true(t1.samples_skipped > 0);
+	/* One chunk a tick from then on, and alice still heard. */
+	assert_true(rec_of(&r->n[1], 2)->plays - plays >= 98);
+	assert_hears(rec_of(&r->n[1], 2), 440, "after the stall");
+	rig_free(r);
+}
+
 static void both_talk_and_each_hears_the_other(void **state)
 {
 	struct rig *r = rig_new(20);
@@ -863,6 +905,7 @@ int main(void)
 		cmocka_unit_test(with_20_ms_frames),
 		cmocka_unit_test(with_10_ms_frames),
 		cmocka_unit_test(both_talk_and_each_hears_the_other),
+		cmocka_unit_test(a_late_tick_does_not_add_to_the_delay),
 		cmocka_unit_test(mute_and_push_to_talk_close_the_gate),
 		cmocka_unit_test(an_admin_mute_stops_a_speaker_here_and_there),
 		cmocka_unit_test(a_flooding_speaker_is_dropped_and_counted_and_the_others_are_unaffected),
