@@ -130,7 +130,16 @@ static void on_changed(void *user)
 	n->changed++;
 }
 
-static const struct voice_engine_out rig_out = { .packet = on_packet, .play = on_play, .changed = on_changed };
+/* A CPU clock that moves 1 µs a reading: the engine reads no clock of its own. */
+static uint64_t fake_cpu_ns;
+static uint64_t on_cpu_now(void *user)
+{
+	return fake_cpu_ns += 1000;
+}
+
+static const struct voice_engine_out rig_out = {
+	.packet = on_packet, .play = on_play, .changed = on_changed, .cpu_now = on_cpu_now
+};
 
 static void key_of(uint8_t key[VOICE_KEY_LEN], uint8_t who)
 {
@@ -327,6 +336,11 @@ static void a_tone_spoken_at_one_daemon_is_heard_at_the_other(unsigned frame_ms)
 	assert_int_equal(tb.bad_packets + tb.flood_drops + tb.frames_late, 0);
 	assert_true(tb.frames_decoded > 150u / (frame_ms / VOICE_CHUNK_MS));
 	assert_int_equal(tb.chunks_played, rc->plays);
+	/* CPU time is what the module's clock said around each stage. */
+	assert_int_equal(ta.encode_ns, 1000 * ta.frames_encoded);
+	assert_int_equal(tb.decode_ns, 1000 * (tb.frames_decoded + tb.frames_fec + tb.frames_concealed));
+	assert_true(tb.mix_ns >= 1000 * 150);
+	assert_int_equal(tb.encode_ns, 0);
 	/* Nothing came back: bob is silent, and alice does not hear herself. */
 	assert_int_equal(rec_of(&r->n[0], 1)->plays, 0);
 	assert_int_equal(tb.packets_out, 0);
