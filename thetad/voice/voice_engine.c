@@ -507,6 +507,7 @@ static int stream_open(struct voice_engine *e, struct voice_spk *s, uint64_t now
 	if (rv < 0)
 		return rv;
 	voice_jb_init(&s->jb, &e->cfg.jb);
+	s->jb_concealed = 0;
 	bucket_init(&s->bucket, now_ns);
 	s->stream = true;
 	s->seq_init = false;
@@ -564,6 +565,7 @@ int voice_engine_packet(struct voice_engine *e, const struct voice_packet *p, ui
 	if (rv == -ERANGE && ++s->range_run >= VOICE_RESYNC_FRAMES) {
 		/* Far from the stream frame after frame: the speaker started over. */
 		voice_jb_init(&s->jb, &e->cfg.jb);
+		s->jb_concealed = 0;
 		s->seq_init = false;
 		s->received = 0;
 		s->snap_n = s->snap_head = 0;
@@ -691,14 +693,29 @@ static void decode_piece(struct voice_engine *e, struct voice_spk *s, const stru
 		}
 		break;
 	default:
+		/* A lost frame is counted by the jitter buffer (stream_count);
+		 * audio it inserts while its delay grows is no frame of the
+		 * stream. */
 		rv = voice_dec_plc(s->dec, pcm, o->samples);
-		e->tot.frames_concealed++;
-		s->concealed++;
 		break;
 	}
 	cpu_add(e, t0, &e->tot.decode_ns);
 	if (rv == -EINVAL || rv == -EIO)
 		memset(pcm, 0, o->samples * sizeof(int16_t));
+}
+
+/* Frames of the stream the jitter buffer found lost (concealed or
+ * skipped) since the last look. */
+static void stream_count(struct voice_engine *e, struct voice_spk *s, uint64_t now_ns)
+{
+	struct voice_jb_stats js;
+	voice_jb_stats(&s->jb, now_ns, &js);
+	if (js.concealed > s->jb_concealed) {
+		uint64_t d = js.concealed - s->jb_concealed;
+		e->tot.frames_concealed += d;
+		s->concealed += d;
+	}
+	s->jb_concealed = js.concealed;
 }
 
 /* The next 10 ms of a remote speaker, or NULL while it is silent. The
@@ -730,6 +747,7 @@ static const int16_t *remote_chunk(struct voice_engine *e, struct voice_spk *s, 
 		if ((o.kind == VOICE_JB_FRAME || o.kind == VOICE_JB_FEC) && (o.flags & VOICE_PKT_F_SPEECH))
 			s->speaking_until_ns = now_ns + VOICE_SPEAKING_HOLD_MS * VOICE_NS_PER_MS;
 	}
+	stream_count(e, s, now_ns);
 	if (!s->pcm_len || s->admin_muted) {
 		s->pcm_pos = s->pcm_len = 0;
 		return NULL;

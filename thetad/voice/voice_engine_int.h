@@ -56,6 +56,7 @@ struct voice_spk {
 	struct voice_dec *dec;
 	struct voice_bucket bucket;
 	unsigned range_run;
+	uint64_t jb_concealed;     /* the jitter buffer's concealed count, as last seen */
 	bool seq_init;
 	uint64_t seq_base, seq_max; /* extended (wrap-counted) sequence numbers */
 	uint64_t received;

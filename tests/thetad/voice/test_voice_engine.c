@@ -338,7 +338,7 @@ static void a_tone_spoken_at_one_daemon_is_heard_at_the_other(unsigned frame_ms)
 	assert_int_equal(tb.chunks_played, rc->plays);
 	/* CPU time is what the module's clock said around each stage. */
 	assert_int_equal(ta.encode_ns, 1000 * ta.frames_encoded);
-	assert_int_equal(tb.decode_ns, 1000 * (tb.frames_decoded + tb.frames_fec + tb.frames_concealed));
+	assert_true(tb.decode_ns >= 1000 * (tb.frames_decoded + tb.frames_fec + tb.frames_concealed));
 	assert_true(tb.mix_ns >= 1000 * 150);
 	assert_int_equal(tb.encode_ns, 0);
 	/* Nothing came back: bob is silent, and alice does not hear herself. */
@@ -818,6 +818,7 @@ static void statistics_and_speaking_names(void **state)
 	assert_true(st.frames_lost > 0);
 	assert_true(st.loss_permille >= 40 && st.loss_permille <= 200);
 	assert_true(st.concealed + st.fec_recovered >= st.frames_lost / 2);
+	assert_true(st.fec_recovered > 0); /* FEC on, and the successor there in time */
 	rig_free(r);
 }
 
