@@ -8,6 +8,7 @@
 #include "voice/voice_engine_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,6 +628,14 @@ void voice_engine_pose(struct voice_engine *e, uint64_t entity, const struct voi
 	}
 	slot->t_ns = now_ns;
 	slot->pose = *head;
+	/* A pose that is not finite is no pose: the speaker is centred, and
+	 * nothing not finite reaches the mixer. */
+	for (unsigned i = 0; i < 3; i++)
+		if (!isfinite(head->p[i]) || fabsf(head->p[i]) > VOICE_POSE_MAX_M)
+			slot->pose.valid = false;
+	for (unsigned i = 0; i < 4; i++)
+		if (!isfinite(head->q[i]))
+			slot->pose.valid = false;
 }
 
 void voice_engine_admin_mute(struct voice_engine *e, const uint8_t speaker[VOICE_KEY_LEN], bool muted)

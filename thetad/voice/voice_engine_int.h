@@ -17,6 +17,9 @@
 #define VOICE_JB_PIECES_MAX   8u
 /* Head poses remembered (every user of the session: speakers and listeners). */
 #define VOICE_POSES_MAX (VOICE_SPEAKERS_MAX + VOICE_LISTENERS_MAX)
+/* A head position farther than this from the origin is taken as no pose
+ * (metres; keeps the panning arithmetic finite). */
+#define VOICE_POSE_MAX_M      1.0e6f
 /* Flood limit: a token bucket in samples, refilled at VOICE_FLOOD_FACTOR
  * times real time, holding at most this much audio (a burst after a stall). */
 #define VOICE_FLOOD_BURST_MS  1000u

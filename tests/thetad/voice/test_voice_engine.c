@@ -737,6 +737,15 @@ static void a_speaker_on_the_listeners_left_is_louder_on_the_left(void **state)
 	rr = tone_amp(rc, 1, 440, VOICE_RATE);
 	printf("  bob turned round: L %.0f R %.0f\n", l, rr);
 	assert_true(l > 2 * rr);
+	/* A pose that is not finite is no pose: alice is centred. */
+	struct voice_pose bad = left;
+	bad.p[0] = NAN;
+	voice_engine_pose(r->n[1].e, ea, &bad, r->now);
+	rig_run(r, 1500);
+	l = tone_amp(rc, 0, 440, VOICE_RATE);
+	rr = tone_amp(rc, 1, 440, VOICE_RATE);
+	printf("  alice's pose not finite: L %.0f R %.0f\n", l, rr);
+	assert_true(l > TONE_AMP * 0.25 && fabs(l - rr) < l * 0.05);
 	rig_free(r);
 }
 
