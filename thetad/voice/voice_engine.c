@@ -352,11 +352,8 @@ int voice_engine_client_state(struct voice_engine *e, uint64_t client_id, uint32
 	return 0;
 }
 
-uint32_t voice_engine_client_info(const struct voice_engine *e, uint64_t client_id)
+static uint32_t client_info(const struct voice_engine *e, const struct voice_client *c)
 {
-	const struct voice_client *c = e ? client_find_c(e, client_id) : NULL;
-	if (!c)
-		return 0;
 	uint32_t v = 0;
 	if (c->flags & VOICE_CL_ON)
 		v |= VOICE_INFO_ON;
@@ -367,6 +364,12 @@ uint32_t voice_engine_client_info(const struct voice_engine *e, uint64_t client_
 	if (voice_client_gate_open(e, c))
 		v |= VOICE_INFO_SENDING;
 	return v;
+}
+
+uint32_t voice_engine_client_info(const struct voice_engine *e, uint64_t client_id)
+{
+	const struct voice_client *c = e ? client_find_c(e, client_id) : NULL;
+	return c ? client_info(e, c) : 0;
 }
 
 static void send_frame(struct voice_engine *e, struct voice_client *c, uint64_t now_ns)
@@ -902,7 +905,7 @@ void voice_engine_tick(struct voice_engine *e, uint64_t now_ns)
 		struct voice_client *c = &e->cl[i];
 		if (!c->used)
 			continue;
-		uint32_t info = voice_engine_client_info(e, c->id);
+		uint32_t info = client_info(e, c);
 		if (info != c->info) {
 			c->info = info;
 			changed = true;
