@@ -175,7 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int16_t pcm[VOICE_CHUNK_SAMPLES];
 			uint8_t how = u8(&r);
 			for (unsigned i = 0; i < VOICE_CHUNK_SAMPLES; i++, phase++)
-				pcm[i] = how & 1 ? (int16_t)(how * 97u * i) : (int16_t)(8000.0 * sin(0.06 * (double)phase));
+				pcm[i] = how & 1 ? (int16_t)(how * 97u * i)
+						 : (int16_t)(8000.0 * sin(0.06 * (double)phase));
 			if (how & 2)
 				cseq[c % CLIENTS] += u8(&r);
 			int rv = voice_engine_capture(f.e, c, cseq[c % CLIENTS]++, f.now, pcm, VOICE_CHUNK_SAMPLES,
