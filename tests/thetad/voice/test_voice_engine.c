@@ -886,6 +886,13 @@ static void bad_calls_are_refused(void **state)
 	assert_int_equal(voice_engine_create(&bad, &rig_out, NULL, &x), -EINVAL);
 	assert_null(x);
 	voice_engine_destroy(&x);
+	/* The default detector (webrtc where built, else energy) and defaults everywhere. */
+	struct voice_engine_config dflt = { .enc.complexity = -1 };
+	assert_int_equal(voice_engine_create(&dflt, &rig_out, NULL, &x), 0);
+	voice_engine_destroy(&x);
+	assert_int_equal(voice_engine_create(NULL, &rig_out, NULL, &x), 0);
+	voice_engine_destroy(&x);
+	assert_null(x);
 
 	/* The tables are bounded: listeners, then speakers. */
 	for (unsigned i = 2; i <= VOICE_LISTENERS_MAX; i++) {
