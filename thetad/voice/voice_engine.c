@@ -566,8 +566,10 @@ int voice_engine_packet(struct voice_engine *e, const struct voice_packet *p, ui
 		return -EDQUOT;
 	}
 	int rv = voice_jb_put(&s->jb, p->seq, p->ts, (unsigned)samples, p->flags, p->data, p->len, now_ns);
-	if (rv == -ERANGE && ++s->range_run >= VOICE_RESYNC_FRAMES) {
-		/* Far from the stream frame after frame: the speaker started over. */
+	bool refused = rv == -ERANGE || rv == -EALREADY;
+	if (refused && ++s->range_run >= VOICE_RESYNC_FRAMES) {
+		/* Far from the stream, or already played, frame after frame with
+		 * none taken between: the speaker's daemon started over. */
 		voice_jb_init(&s->jb, &e->cfg.jb);
 		s->jb_concealed = 0;
 		s->seq_init = false;
@@ -576,7 +578,7 @@ int voice_engine_packet(struct voice_engine *e, const struct voice_packet *p, ui
 		s->pcm_len = s->pcm_pos = 0;
 		rv = voice_jb_put(&s->jb, p->seq, p->ts, (unsigned)samples, p->flags, p->data, p->len, now_ns);
 	}
-	if (rv != -ERANGE)
+	if (rv != -ERANGE && rv != -EALREADY)
 		s->range_run = 0;
 	if (rv == 0 || rv == -ETIME) {
 		count_received(s, p->seq);

@@ -23,8 +23,9 @@
 /* Flood limit: a token bucket in samples, refilled at VOICE_FLOOD_FACTOR
  * times real time, holding at most this much audio (a burst after a stall). */
 #define VOICE_FLOOD_BURST_MS  1000u
-/* Frames in a row the jitter buffer refuses as impossibly far before the
- * stream is taken as restarted (the speaker's daemon restarted). */
+/* Frames in a row the jitter buffer refuses as impossibly far or already
+ * played before the stream is taken as restarted (the speaker's daemon
+ * restarted, its seq and ts began anew). */
 #define VOICE_RESYNC_FRAMES   8u
 /* Loss is measured over this many one-second windows. */
 #define VOICE_LOSS_WINDOW_S   5u

@@ -71,7 +71,7 @@ struct rig {
 	struct wire *q;
 	unsigned qn;
 	unsigned loss_pct;
-	uint64_t delay_ns;
+	uint64_t delay_ns, jitter_ns; /* each packet: delay plus 0..jitter */
 	uint32_t rng;
 	uint64_t sent, lost;
 	int last_rv[NODES];
@@ -95,7 +95,8 @@ static void on_packet(void *user, const struct voice_packet *p)
 	}
 	assert_true(r->qn < WIRE_MAX);
 	struct wire *w = &r->q[r->qn++];
-	w->at = r->now + r->delay_ns;
+	uint64_t wide = (uint64_t)rnd(r) << 24 | rnd(r);
+	w->at = r->now + r->delay_ns + (r->jitter_ns ? wide % (r->jitter_ns + 1) : 0);
 	w->to = 1 - n->idx;
 	w->p = *p;
 	memcpy(w->data, p->data, p->len);
@@ -396,6 +397,54 @@ static void a_late_tick_does_not_add_to_the_delay(void **state)
 	/* One chunk a tick from then on, and alice still heard. */
 	assert_true(rec_of(&r->n[1], 2)->plays - plays >= 98);
 	assert_hears(rec_of(&r->n[1], 2), 440, "after the stall");
+	rig_free(r);
+}
+
+static void jitter_and_reordering_on_the_way_are_absorbed(void **state)
+{
+	struct rig *r = rig_new(20);
+	r->jitter_ns = 50 * MS;
+	rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 1, 2, 2, "bob", 0)->on = false;
+	rig_run(r, 4000);
+	struct voice_speaker_stats st;
+	speaker_stats(r->n[1].e, 1, &st, r->now);
+	printf("  0..50 ms jitter: %" PRIu64 " frames, %" PRIu64 " late, %" PRIu64 " concealed, %" PRIu64
+	       " fec; jitter %u us, target %u ms, depth %u ms\n",
+	       st.packets, st.late, st.concealed, st.fec_recovered, st.jitter_us, st.jb_target_ms, st.jb_depth_ms);
+	assert_int_equal(st.frames_lost, 0);
+	assert_true(st.jitter_us > 1000);
+	assert_true(st.jb_target_ms >= 20 && st.jb_target_ms <= VOICE_JB_MAX_MS);
+	/* The buffer grew to the jitter: the last two seconds play whole. */
+	assert_true(st.late + st.concealed < st.packets / 10);
+	assert_hears(rec_of(&r->n[1], 2), 440, "through the jitter");
+	rig_free(r);
+}
+
+static void a_speaker_whose_daemon_restarted_is_heard_again(void **state)
+{
+	struct rig *r = rig_new(20);
+	rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 1, 2, 2, "bob", 0)->on = false;
+	rig_run(r, 1000);
+	/* Alice's daemon starts over mid-sentence: her seq and ts begin anew. */
+	voice_engine_destroy(&r->n[0].e);
+	struct voice_engine_config cfg = config(20);
+	assert_int_equal(voice_engine_create(&cfg, &rig_out, &r->n[0], &r->n[0].e), 0);
+	uint8_t ka[VOICE_KEY_LEN];
+	key_of(ka, 1);
+	assert_int_equal(voice_engine_client(r->n[0].e, 1, ka, "alice", r->now), 0);
+	assert_int_equal(voice_engine_client_state(r->n[0].e, 1, VOICE_CL_ON, r->now), 0);
+	r->n[0].src[0].seq = 0;
+	rig_run(r, 500);
+	unsigned before = rec_of(&r->n[1], 2)->plays;
+	rig_run(r, 1500);
+	struct voice_speaker_stats st;
+	speaker_stats(r->n[1].e, 1, &st, r->now);
+	printf("  restarted: %u chunks in 1.5 s; %" PRIu64 " frames, %" PRIu64 " dropped, %" PRIu64 " late\n",
+	       rec_of(&r->n[1], 2)->plays - before, st.packets, st.dropped, st.late);
+	assert_true(rec_of(&r->n[1], 2)->plays - before >= 145);
+	assert_hears(rec_of(&r->n[1], 2), 440, "after her daemon restarted");
 	rig_free(r);
 }
 
@@ -938,6 +987,8 @@ int main(void)
 		cmocka_unit_test(with_10_ms_frames),
 		cmocka_unit_test(both_talk_and_each_hears_the_other),
 		cmocka_unit_test(a_late_tick_does_not_add_to_the_delay),
+		cmocka_unit_test(jitter_and_reordering_on_the_way_are_absorbed),
+		cmocka_unit_test(a_speaker_whose_daemon_restarted_is_heard_again),
 		cmocka_unit_test(mute_and_push_to_talk_close_the_gate),
 		cmocka_unit_test(an_admin_mute_stops_a_speaker_here_and_there),
 		cmocka_unit_test(a_flooding_speaker_is_dropped_and_counted_and_the_others_are_unaffected),
