@@ -136,7 +136,7 @@ TOOL_BINS  := $(patsubst %.c,$(B)/%,$(TOOL_SRC))
 LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) $(WEBRTC_LIBS) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
 
-.PHONY: all setup test test-unit bench gpu-bench-bins fuzz demo install uninstall clean crash-test catchup-test converge-test
+.PHONY: all setup test test-unit bench bench-voice gpu-bench-bins fuzz demo install uninstall clean crash-test catchup-test converge-test
 CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
@@ -299,11 +299,16 @@ $(XRT_JSON): $(XRT_SO)
 
 # make bench-ecs runs tests/bench/ecs/bench_*.c; each prints JSON lines of figures.
 bench: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(BENCH_BINS)
 bench-%: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(filter $(B)/tests/bench/$*/%,$(BENCH_BINS))
 	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(filter $(B)/tests/bench/$*/%,$(BENCH_BINS))
+# make bench-voice: every tests/bench/voice/bench_*.c; bench_voice_e2e's
+# baseline is tests/tools/pcm_relay (docs/voice.md, "Figures").
+bench-voice: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/tools/pcm_relay $(filter $(B)/tests/bench/voice/%,$(BENCH_BINS))
+	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(filter $(B)/tests/bench/voice/%,$(BENCH_BINS))
 
 # libFuzzer targets: tests/fuzz/AREA/fuzz_*.c, built with clang against the sources they need.
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(INC_GEN) $(CFLAGS_PKGS) \
