@@ -221,8 +221,7 @@ static unsigned drain_fetch(struct aud *a)
 static void *playback_main(void *arg)
 {
 	struct aud *a = arg;
-	/* When what was written so far has played out (estimated from the
-	 * writes: each adds one chunk after the later of now and this). */
+	/* When what was written so far has played out. */
 	uint64_t play_end = 0, last_chunk_end = 0;
 	bool playing = false;
 	while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
@@ -245,13 +244,20 @@ static void *playback_main(void *arg)
 		a->q_head = (a->q_head + 1) % AUD_PLAY_QUEUE;
 		a->q_len--;
 		atomic_fetch_add_explicit(&a->chunks_played, 1, memory_order_relaxed);
-		play_end = (play_end > now ? play_end : now) + AUD_CHUNK_NS;
-		last_chunk_end = play_end;
-		playing = true;
+		/* When what was written runs out: the stream's latency now (what
+		 * it holds, plus the sink's own) says it; without one, a chunk
+		 * after the later of now and the last estimate. */
 		pa_usec_t lat = pa_simple_get_latency(a->play, &e);
-		if (lat != (pa_usec_t)-1)
+		uint64_t after = th_now_ns();
+		if (lat != (pa_usec_t)-1) {
 			atomic_store_explicit(&a->playback_latency_us, lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat,
 					      memory_order_relaxed);
+			play_end = after + (uint64_t)lat * TH_NS_PER_US;
+		} else {
+			play_end = (play_end > now ? play_end : now) + AUD_CHUNK_NS;
+		}
+		last_chunk_end = play_end;
+		playing = true;
 	}
 	release(a);
 	return NULL;
@@ -350,13 +356,14 @@ int aud_open(const struct aud_config *cfg, const struct aud_io *io, void *user, 
 	if (want_play) {
 		const pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = AUD_RATE, .channels = 2 };
 		/* tlength: what the stream holds before a write blocks (the
-		 * latency plus the chunk being written); playback starts as soon
-		 * as one chunk is there, and the server asks for one chunk at a
-		 * time. */
+		 * latency plus the chunk being written); playback starts (and
+		 * starts again after running dry) once the latency's whole
+		 * chunks are there, at least one; the server asks for one chunk
+		 * at a time. */
 		const uint32_t bytes_per_ms = (AUD_RATE / 1000u) * 4u;
+		const uint32_t pre = (lat_ms / 10u) * AUD_STEREO_BYTES;
 		const pa_buffer_attr ba = { .maxlength = (uint32_t)-1, .tlength = lat_ms * bytes_per_ms + AUD_STEREO_BYTES,
-					    .prebuf = AUD_STEREO_BYTES, .minreq = AUD_STEREO_BYTES,
-					    .fragsize = (uint32_t)-1 };
+					    .prebuf = pre, .minreq = AUD_STEREO_BYTES, .fragsize = (uint32_t)-1 };
 		a->play = pa_simple_new(cfg->server, app, PA_STREAM_PLAYBACK, cfg->sink, "voice playback", &ss, NULL, &ba,
 					&pe);
 		if (!a->play) {

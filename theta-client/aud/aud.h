@@ -43,7 +43,8 @@ struct aud_config {
 	const char *source;  /* NULL: the default microphone */
 	const char *sink;    /* NULL: the default speakers */
 	unsigned latency_ms; /* 10..200; 0: AUD_LATENCY_MS_DEFAULT. Capture: fragsize; playback:
-			      * tlength = this + one chunk, prebuf = minreq = one chunk */
+			      * tlength = this + one chunk, prebuf = its whole chunks,
+			      * minreq = one chunk */
 	const char *app_name; /* NULL: "theta-client" */
 	bool capture, playback; /* which streams to open (both false: both) */
 };
