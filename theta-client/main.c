@@ -241,6 +241,7 @@ static struct client_voice {
 	struct aud_voice ctl;
 	atomic_uint_least64_t sent, refused; /* chunks the link took / did not (not connected, ring full) */
 	bool admin_muted;     /* the daemon said so last (said once a change) */
+	bool down[2];         /* the capture / playback stream was down when last looked at */
 	char off[CLIENT_VOICE_WHY_MAX]; /* why it is off, for the summary */
 } cv;
 
@@ -320,6 +321,19 @@ static void voice_frame(const struct inp_state *in, unsigned desk_flags)
 		voice_publish(th_now_ns());
 	if (cv.ctl.muted != was_muted)
 		th_info("microphone %s", cv.ctl.muted ? "muted" : "unmuted");
+	/* A stream PulseAudio ended (a restart of the server, a device gone)
+	 * is said once; aud opens it again on its own. */
+	struct aud_stats ast;
+	aud_get_stats(cv.aud, &ast);
+	const bool down[2] = { ast.capture_down, ast.playback_down };
+	for (int i = 0; i < 2; i++) {
+		if (down[i] && !cv.down[i])
+			th_warn("voice: PulseAudio ended the %s stream; opening it again every second",
+				i ? "playback" : "capture");
+		else if (!down[i] && cv.down[i])
+			th_info("voice: the %s stream is open again", i ? "playback" : "capture");
+		cv.down[i] = down[i];
+	}
 	struct link_session_info si;
 	bool am = link_session_info(cv.link, &si) == 0 && (si.voice & PROTO_IPC_VINFO_F_ADMIN_MUTED);
 	if (am != cv.admin_muted) {
@@ -353,10 +367,6 @@ static void print_voice(void)
 	       " gated, %" PRIu64 " dropped, %" PRIu64 " not taken by the link\n",
 	       (uint64_t)atomic_load(&cv.sent), st.chunks_played, st.underruns, st.chunks_gated, st.chunks_dropped,
 	       (uint64_t)atomic_load(&cv.refused));
-	if (st.capture_failed || st.playback_failed)
-		th_warn("voice: PulseAudio ended the %s stream during the run",
-			st.capture_failed && st.playback_failed ? "capture and playback" :
-			st.capture_failed ? "capture" : "playback");
 }
 
 static void input_filter(void *ud, struct app *a, uint64_t time_ns, struct inp_state *in)

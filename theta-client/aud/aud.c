@@ -30,6 +30,10 @@
  * then (a server that stopped delivering) is left to end on its own, and the
  * last of aud_close and the threads frees everything. */
 #define AUD_CLOSE_WAIT_MS 1000u
+/* A stream the server ended is opened again this often, until it opens or
+ * aud_close; the wait looks at aud_close's stop this often. */
+#define AUD_REOPEN_MS 1000u
+#define AUD_STOP_POLL_NS (50u * TH_NS_PER_MS)
 
 _Static_assert(AUD_PLAY_QUEUE >= 1, "the playback queue holds a chunk");
 
@@ -49,7 +53,11 @@ struct aud {
 	atomic_uint_least64_t chunks_captured, chunks_sent, chunks_gated;
 	atomic_uint_least64_t chunks_played, chunks_dropped, underruns;
 	atomic_uint_least32_t capture_latency_us, playback_latency_us;
-	atomic_bool cap_failed, play_failed;
+	atomic_bool cap_down, play_down; /* the server ended the stream; its thread reopens it */
+	atomic_uint_least64_t reopens;
+	/* What the streams are opened with, again after the server ended one. */
+	char server[AUD_NAME_MAX], source[AUD_NAME_MAX], sink[AUD_NAME_MAX], app[AUD_NAME_MAX];
+	unsigned lat_ms;
 	/* The playback thread's queue (its own: no lock). */
 	int16_t queue[AUD_PLAY_QUEUE][AUD_CHUNK_SAMPLES * 2];
 	unsigned q_head, q_len;
@@ -103,6 +111,62 @@ static int open_error(const struct aud_config *cfg, bool capture, int pa_err, ch
 	return -EIO;
 }
 
+static const char *opt(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+/* One stream as aud_open made it; NULL and *pe on failure. */
+static pa_simple *open_stream(const struct aud *a, bool capture, int *pe)
+{
+	if (capture) {
+		const pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = AUD_RATE, .channels = 1 };
+		/* fragsize: the server hands over data this often (the capture
+		 * side's share of the latency). */
+		const pa_buffer_attr ba = { .maxlength = (uint32_t)-1, .tlength = (uint32_t)-1, .prebuf = (uint32_t)-1,
+					    .minreq = (uint32_t)-1,
+					    .fragsize = a->lat_ms * (AUD_RATE / 1000u) * 2u };
+		return pa_simple_new(opt(a->server), a->app, PA_STREAM_RECORD, opt(a->source), "voice capture", &ss, NULL,
+				     &ba, pe);
+	}
+	const pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = AUD_RATE, .channels = 2 };
+	/* tlength: what the stream holds before a write blocks (the latency
+	 * plus the chunk being written); playback starts (and starts again
+	 * after running dry) once the latency's whole chunks are there, at
+	 * least one; the server asks for one chunk at a time. */
+	const uint32_t bytes_per_ms = (AUD_RATE / 1000u) * 4u;
+	const uint32_t pre = (a->lat_ms / 10u) * AUD_STEREO_BYTES;
+	const pa_buffer_attr ba = { .maxlength = (uint32_t)-1, .tlength = a->lat_ms * bytes_per_ms + AUD_STEREO_BYTES,
+				    .prebuf = pre, .minreq = AUD_STEREO_BYTES, .fragsize = (uint32_t)-1 };
+	return pa_simple_new(opt(a->server), a->app, PA_STREAM_PLAYBACK, opt(a->sink), "voice playback", &ss, NULL, &ba,
+			     pe);
+}
+
+/* The server ended *s (it quit or restarted, the device went away): closed,
+ * then opened again every AUD_REOPEN_MS until it opens (true) or aud_close
+ * stops the thread (false, *s NULL). */
+static bool reopen(struct aud *a, pa_simple **s, bool capture)
+{
+	atomic_bool *down = capture ? &a->cap_down : &a->play_down;
+	pa_simple_free(*s);
+	*s = NULL;
+	atomic_store(down, true);
+	while (!atomic_load(&a->stop)) {
+		for (uint64_t waited = 0; waited < AUD_REOPEN_MS * TH_NS_PER_MS && !atomic_load(&a->stop);
+		     waited += AUD_STOP_POLL_NS)
+			th_sleep_ns(AUD_STOP_POLL_NS);
+		if (atomic_load(&a->stop))
+			break;
+		int pe;
+		if ((*s = open_stream(a, capture, &pe)) != NULL) {
+			atomic_fetch_add(&a->reopens, 1);
+			atomic_store(down, false);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void destroy(struct aud *a)
 {
 	if (a->cap)
@@ -135,8 +199,13 @@ static void *capture_main(void *arg)
 	while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
 		int e;
 		if (pa_simple_read(a->cap, pcm, sizeof pcm, &e) < 0) {
-			atomic_store(&a->cap_failed, true);
-			break;
+			if (!reopen(a, &a->cap, true))
+				break;
+			/* A new stream: a new sample count, a new anchor. */
+			frames = 0;
+			have_anchor = false;
+			block_n = 0;
+			continue;
 		}
 		uint64_t now = th_now_ns();
 		pa_usec_t lat = pa_simple_get_latency(a->cap, &e);
@@ -238,8 +307,10 @@ static void *playback_main(void *arg)
 			atomic_fetch_add_explicit(&a->underruns, 1, memory_order_relaxed);
 		int e;
 		if (pa_simple_write(a->play, a->queue[a->q_head], AUD_STEREO_BYTES, &e) < 0) {
-			atomic_store(&a->play_failed, true);
-			break;
+			if (!reopen(a, &a->play, false))
+				break;
+			playing = false; /* the chunk goes to the new stream */
+			continue;
 		}
 		a->q_head = (a->q_head + 1) % AUD_PLAY_QUEUE;
 		a->q_len--;
@@ -336,41 +407,21 @@ int aud_open(const struct aud_config *cfg, const struct aud_io *io, void *user, 
 	atomic_init(&a->refs, 1);
 	pthread_mutex_init(&a->cap_mu, NULL);
 	pthread_mutex_init(&a->play_mu, NULL);
-	const char *app = cfg->app_name ? cfg->app_name : "theta-client";
+	snprintf(a->server, sizeof a->server, "%s", cfg->server ? cfg->server : "");
+	snprintf(a->source, sizeof a->source, "%s", cfg->source ? cfg->source : "");
+	snprintf(a->sink, sizeof a->sink, "%s", cfg->sink ? cfg->sink : "");
+	snprintf(a->app, sizeof a->app, "%s", cfg->app_name ? cfg->app_name : "theta-client");
+	a->lat_ms = lat_ms;
 	int pe = 0, r;
-	if (want_cap) {
-		const pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = AUD_RATE, .channels = 1 };
-		/* fragsize: the server hands over data this often (the capture
-		 * side's share of the latency). */
-		const pa_buffer_attr ba = { .maxlength = (uint32_t)-1, .tlength = (uint32_t)-1, .prebuf = (uint32_t)-1,
-					    .minreq = (uint32_t)-1,
-					    .fragsize = lat_ms * (AUD_RATE / 1000u) * 2u };
-		a->cap = pa_simple_new(cfg->server, app, PA_STREAM_RECORD, cfg->source, "voice capture", &ss, NULL, &ba,
-				       &pe);
-		if (!a->cap) {
-			r = open_error(cfg, true, pe, err, errlen);
-			aud_close(&a);
-			return r;
-		}
+	if (want_cap && !(a->cap = open_stream(a, true, &pe))) {
+		r = open_error(cfg, true, pe, err, errlen);
+		aud_close(&a);
+		return r;
 	}
-	if (want_play) {
-		const pa_sample_spec ss = { .format = PA_SAMPLE_S16LE, .rate = AUD_RATE, .channels = 2 };
-		/* tlength: what the stream holds before a write blocks (the
-		 * latency plus the chunk being written); playback starts (and
-		 * starts again after running dry) once the latency's whole
-		 * chunks are there, at least one; the server asks for one chunk
-		 * at a time. */
-		const uint32_t bytes_per_ms = (AUD_RATE / 1000u) * 4u;
-		const uint32_t pre = (lat_ms / 10u) * AUD_STEREO_BYTES;
-		const pa_buffer_attr ba = { .maxlength = (uint32_t)-1, .tlength = lat_ms * bytes_per_ms + AUD_STEREO_BYTES,
-					    .prebuf = pre, .minreq = AUD_STEREO_BYTES, .fragsize = (uint32_t)-1 };
-		a->play = pa_simple_new(cfg->server, app, PA_STREAM_PLAYBACK, cfg->sink, "voice playback", &ss, NULL, &ba,
-					&pe);
-		if (!a->play) {
-			r = open_error(cfg, false, pe, err, errlen);
-			aud_close(&a);
-			return r;
-		}
+	if (want_play && !(a->play = open_stream(a, false, &pe))) {
+		r = open_error(cfg, false, pe, err, errlen);
+		aud_close(&a);
+		return r;
 	}
 	if (a->cap) {
 		atomic_fetch_add(&a->refs, 1);
@@ -418,6 +469,7 @@ void aud_get_stats(const struct aud *a, struct aud_stats *out)
 	out->underruns = atomic_load_explicit(&m->underruns, memory_order_relaxed);
 	out->capture_latency_us = atomic_load_explicit(&m->capture_latency_us, memory_order_relaxed);
 	out->playback_latency_us = atomic_load_explicit(&m->playback_latency_us, memory_order_relaxed);
-	out->capture_failed = atomic_load(&m->cap_failed);
-	out->playback_failed = atomic_load(&m->play_failed);
+	out->capture_down = atomic_load(&m->cap_down);
+	out->playback_down = atomic_load(&m->play_down);
+	out->reopens = atomic_load(&m->reopens);
 }

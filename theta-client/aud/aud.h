@@ -56,9 +56,11 @@ struct aud_stats {
 	 * AUD_PLAY_BACKLOG_MS; underruns: as AUD_PLAY_GAP_MS says */
 	uint64_t chunks_played, chunks_dropped, underruns;
 	uint32_t capture_latency_us, playback_latency_us; /* pa_simple_get_latency, last chunk */
-	/* A stream the server ended (it quit, or the device went away): its
-	 * thread stopped; the other goes on. */
-	bool capture_failed, playback_failed;
+	/* A stream the server ended (it quit or restarted, the device went
+	 * away) is down until its thread opens it again (every second, with
+	 * the same config); the other goes on. reopens: streams opened again. */
+	bool capture_down, playback_down;
+	uint64_t reopens;
 };
 
 struct aud;

@@ -196,7 +196,7 @@ static void capture_tone_arrives(void **state)
 	assert_true(st.chunks_sent >= 20);
 	assert_int_equal(st.chunks_gated, 0);
 	assert_int_equal(snap.last_seq - snap.first_seq + 1, snap.n);
-	assert_false(st.capture_failed);
+	assert_false(st.capture_down);
 	th_pulse_play_destroy(&pl);
 }
 
@@ -342,7 +342,7 @@ static void fetched_chunks_arrive_at_the_sink(void **state)
 		      st.chunks_played, st.chunks_dropped, left, right, st.playback_latency_us, st.underruns);
 	assert_true(left >= HEARD);
 	assert_true(right < HEARD / 4);
-	assert_false(st.playback_failed);
+	assert_false(st.playback_down);
 	aud_close(&cur);
 	assert_int_equal(th_pulse_rec_stop(rec), 0);
 	th_pulse_rec_destroy(&rec);
@@ -425,6 +425,64 @@ static void both_streams_by_default(void **state)
 	aud_close(&cur);
 }
 
+/* The server restarts under a running aud: both streams go down, and come
+ * back on their own once it is there again; chunks flow again. */
+static void a_restarted_server_is_reconnected(void **state)
+{
+	(void)state;
+	if (skipped)
+		skip();
+	static struct both b;
+	b = (struct both){ .play = { .left = TONE_AMP, .right = TONE_AMP } };
+	cap_log_init(&b.cap);
+	char err[256];
+	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .sink = "spkB" };
+	const struct aud_io io = { .captured = both_captured, .fetch = both_fetch };
+	int r = aud_open(&cfg, &io, &b, &cur, err, sizeof err);
+	if (r < 0)
+		print_message("aud_open: %s\n", err);
+	assert_int_equal(r, 0);
+	aud_set_gate(cur, true);
+	struct cap_log snap;
+	struct aud_stats st;
+	uint64_t deadline = th_now_ns() + WAIT_MS * TH_NS_PER_MS;
+	do {
+		th_sleep_ns(10 * TH_NS_PER_MS);
+		cap_snapshot(&b.cap, &snap);
+	} while (snap.n < 5 && th_now_ns() < deadline);
+	assert_true(snap.n >= 5);
+	/* Playback needs chunks to notice: a steady stream of them. */
+	b.play.pace_t0 = th_now_ns();
+	b.play.pace_total = 100000;
+	th_pulse_stop(&pulse);
+	do {
+		th_sleep_ns(10 * TH_NS_PER_MS);
+		aud_get_stats(cur, &st);
+	} while (!(st.capture_down && st.playback_down) && th_now_ns() < deadline);
+	assert_true(st.capture_down);
+	assert_true(st.playback_down);
+	static const char *const sinks[] = { "micA:1", "spkB:2", NULL };
+	assert_int_equal(th_pulse_start(&pulse, dir, sinks), 0);
+	do {
+		th_sleep_ns(10 * TH_NS_PER_MS);
+		aud_get_stats(cur, &st);
+	} while ((st.capture_down || st.playback_down) && th_now_ns() < deadline);
+	assert_false(st.capture_down);
+	assert_false(st.playback_down);
+	assert_int_equal(st.reopens, 2);
+	cap_snapshot(&b.cap, &snap);
+	unsigned before = snap.n;
+	uint64_t played = st.chunks_played;
+	do {
+		th_sleep_ns(10 * TH_NS_PER_MS);
+		cap_snapshot(&b.cap, &snap);
+		aud_get_stats(cur, &st);
+	} while ((snap.n < before + 5 || st.chunks_played < played + 5) && th_now_ns() < deadline);
+	assert_true(snap.n >= before + 5);
+	assert_true(st.chunks_played >= played + 5);
+	aud_close(&cur);
+}
+
 static void expect_error(const struct aud_config *cfg, int want, const char *prefix)
 {
 	char err[256];
@@ -500,6 +558,7 @@ int main(void)
 		cmocka_unit_test_teardown(fetched_chunks_arrive_at_the_sink, close_cur),
 		cmocka_unit_test_teardown(backlog_drops_the_oldest, close_cur),
 		cmocka_unit_test_teardown(both_streams_by_default, close_cur),
+		cmocka_unit_test_teardown(a_restarted_server_is_reconnected, close_cur),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
