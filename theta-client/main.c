@@ -285,10 +285,14 @@ static int voice_start(int want, bool default_on, const struct aud_config *ac, b
 		return 0;
 	}
 	cv.link = scene_link;
+	aud_voice_init(&cv.ctl, true, ptt, muted);
 	char err[256];
 	const struct aud_io io = { .captured = voice_captured, .fetch = voice_fetch };
-	int r = aud_open(ac, &io, NULL, &cv.aud, err, sizeof err);
+	struct aud_config c = *ac;
+	c.gate = aud_voice_gate(&cv.ctl); /* from the first chunk on */
+	int r = aud_open(&c, &io, NULL, &cv.aud, err, sizeof err);
 	if (r < 0) {
+		aud_voice_init(&cv.ctl, false, false, false);
 		if (want > 0) {
 			th_err("voice: %s", err);
 			return r;
@@ -297,7 +301,6 @@ static int voice_start(int want, bool default_on, const struct aud_config *ac, b
 		snprintf(cv.off, sizeof cv.off, "no audio: %s", err);
 		return 0;
 	}
-	aud_voice_init(&cv.ctl, true, ptt, muted);
 	voice_publish(th_now_ns());
 	th_info("voice on: %s%s", ptt ? "push-to-talk (hold V, or the right thumbstick in the headset)" : "open microphone",
 		muted ? ", muted (M, or the right thumbstick click, unmutes)" : "");

@@ -412,6 +412,7 @@ int aud_open(const struct aud_config *cfg, const struct aud_io *io, void *user, 
 	snprintf(a->sink, sizeof a->sink, "%s", cfg->sink ? cfg->sink : "");
 	snprintf(a->app, sizeof a->app, "%s", cfg->app_name ? cfg->app_name : "theta-client");
 	a->lat_ms = lat_ms;
+	atomic_init(&a->gate, cfg->gate);
 	int pe = 0, r;
 	if (want_cap && !(a->cap = open_stream(a, true, &pe))) {
 		r = open_error(cfg, true, pe, err, errlen);

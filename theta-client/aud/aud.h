@@ -6,7 +6,7 @@
  * has its own thread (libpulse's simple API, 10 ms buffers); neither touches
  * the frame loop. The gate decides what leaves: while it is closed (muted,
  * or push-to-talk released) no chunk is handed to `captured` at all. The
- * gate starts closed. */
+ * gate starts as aud_config.gate says (closed by default). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +47,7 @@ struct aud_config {
 			      * minreq = one chunk */
 	const char *app_name; /* NULL: "theta-client" */
 	bool capture, playback; /* which streams to open (both false: both) */
+	bool gate;              /* the gate's state at start (false: closed) */
 };
 
 struct aud_stats {

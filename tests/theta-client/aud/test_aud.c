@@ -152,10 +152,10 @@ static struct th_pulse_player *play_tone(double s)
 	return pl;
 }
 
-static void open_capture(struct cap_log *log, struct aud **a)
+static void open_capture(struct cap_log *log, struct aud **a, bool open)
 {
 	char err[256];
-	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .capture = true };
+	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .capture = true, .gate = open };
 	const struct aud_io io = { .captured = on_captured };
 	int r = aud_open(&cfg, &io, log, a, err, sizeof err);
 	if (r < 0)
@@ -172,8 +172,7 @@ static void capture_tone_arrives(void **state)
 	struct cap_log snap;
 	cap_log_init(&log);
 	uint64_t opened = th_now_ns();
-	open_capture(&log, &cur);
-	aud_set_gate(cur, true);
+	open_capture(&log, &cur, true); /* open from the first chunk */
 	struct th_pulse_player *pl = play_tone(3.0);
 	uint64_t deadline = th_now_ns() + WAIT_MS * TH_NS_PER_MS;
 	do {
@@ -208,7 +207,7 @@ static void gate_closed_hands_over_nothing(void **state)
 	static struct cap_log log;
 	struct cap_log snap;
 	cap_log_init(&log);
-	open_capture(&log, &cur);
+	open_capture(&log, &cur, false);
 	struct th_pulse_player *pl = play_tone(6.0);
 	/* Closed (as it starts): the stream runs, nothing leaves. */
 	struct aud_stats st;
