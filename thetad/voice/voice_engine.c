@@ -425,10 +425,17 @@ int voice_engine_capture(struct voice_engine *e, uint64_t client_id, uint32_t se
 		return -EDQUOT;
 	}
 
-	/* The speaker's clock: one chunk per chunk, and the chunks the client
-	 * lost or the time it was silent on top. */
+	if (s->local != (int)(c - e->cl)) {
+		/* Another client of this user speaks: this one only listens. */
+		client_flush(c);
+		return 0;
+	}
+
+	/* The speaker's clock: one chunk per chunk, and on top the chunks the
+	 * client lost or the time nothing came (the speaker's clock is the
+	 * slot's: it runs on when another client of the user takes over). */
 	uint32_t advance = 1;
-	bool broken = false;
+	bool broken = !c->seq_init;
 	if (c->seq_init) {
 		uint32_t gap = seq - c->next_seq;
 		if (gap != 0) {
@@ -436,18 +443,19 @@ int voice_engine_capture(struct voice_engine *e, uint64_t client_id, uint32_t se
 			if (gap < (uint32_t)(VOICE_TS_GAP_MS / VOICE_CHUNK_MS))
 				advance += gap;
 		}
-		if (now_ns > c->last_ns + VOICE_TS_GAP_MS * VOICE_NS_PER_MS) {
-			broken = true;
-			uint64_t chunks = (now_ns - c->last_ns) / (VOICE_CHUNK_MS * VOICE_NS_PER_MS);
-			if (chunks > advance)
-				advance = chunks > UINT32_MAX / VOICE_CHUNK_SAMPLES ? UINT32_MAX / VOICE_CHUNK_SAMPLES
-										 : (uint32_t)chunks;
-		}
-		s->tx_ts += (advance - 1) * VOICE_CHUNK_SAMPLES;
 	}
+	if (s->tx_last_ns && now_ns > s->tx_last_ns + VOICE_TS_GAP_MS * VOICE_NS_PER_MS) {
+		broken = true;
+		uint64_t chunks = (now_ns - s->tx_last_ns) / (VOICE_CHUNK_MS * VOICE_NS_PER_MS);
+		if (chunks > advance)
+			advance = chunks > UINT32_MAX / VOICE_CHUNK_SAMPLES ? UINT32_MAX / VOICE_CHUNK_SAMPLES
+									 : (uint32_t)chunks;
+	}
+	if (s->tx_last_ns)
+		s->tx_ts += (advance - 1) * VOICE_CHUNK_SAMPLES;
 	c->seq_init = true;
 	c->next_seq = seq + 1;
-	c->last_ns = now_ns;
+	s->tx_last_ns = now_ns;
 	uint32_t ts = s->tx_ts;
 	s->tx_ts += VOICE_CHUNK_SAMPLES;
 	s->seen_ns = now_ns;

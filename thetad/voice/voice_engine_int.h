@@ -71,6 +71,7 @@ struct voice_spk {
 
 	/* a local speaker's frames to the network */
 	uint32_t tx_seq, tx_ts;
+	uint64_t tx_last_ns;       /* when its last chunk came (0: none yet) */
 
 	/* counters (sent when local, received when remote) */
 	uint64_t packets, bytes, late, concealed, fec, dropped;
@@ -94,7 +95,6 @@ struct voice_client {
 	struct voice_vad *vad;
 	struct voice_bucket bucket;
 	uint32_t next_seq;         /* the client's chunk seq expected next */
-	uint64_t last_ns;          /* when its last chunk came */
 	unsigned frame_len;
 	uint32_t frame_ts;
 	bool frame_speech;

@@ -746,6 +746,50 @@ static void two_local_clients_hear_each_other_without_the_codec(void **state)
 	rig_free(r);
 }
 
+static void a_listener_hears_a_local_and_a_remote_speaker_at_once(void **state)
+{
+	struct rig *r = rig_new(20);
+	rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 0, 3, 3, "carol", 0)->on = false;
+	rig_client(r, 1, 2, 2, "bob", 620);
+	rig_run(r, 2000);
+	struct rec *rc = rec_of(&r->n[0], 3);
+	assert_hears(rc, 440, "carol hears alice (local)");
+	assert_hears(rc, 620, "carol hears bob (remote)");
+	/* Alice hears bob and not herself; bob hears alice and not himself. */
+	assert_hears(rec_of(&r->n[0], 1), 620, "alice hears bob");
+	assert_true(tone_amp(rec_of(&r->n[0], 1), 0, 440, VOICE_RATE) < TONE_AMP * 0.05);
+	assert_hears(rec_of(&r->n[1], 2), 440, "bob hears alice");
+	assert_true(tone_amp(rec_of(&r->n[1], 2), 0, 620, VOICE_RATE) < TONE_AMP * 0.05);
+	rig_free(r);
+}
+
+static void the_first_client_of_a_user_speaks_and_the_next_takes_over(void **state)
+{
+	struct rig *r = rig_new(20);
+	/* Two clients of alice on one daemon (a desktop and a headset). */
+	rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 0, 4, 1, "alice", 700);
+	rig_client(r, 1, 2, 2, "bob", 0)->on = false;
+	rig_run(r, 1500);
+	assert_int_equal(voice_engine_client_info(r->n[0].e, 1), VOICE_INFO_ON | VOICE_INFO_SENDING);
+	assert_int_equal(voice_engine_client_info(r->n[0].e, 4), VOICE_INFO_ON);
+	struct rec *rb = rec_of(&r->n[1], 2);
+	printf("  bob: %u plays, %zu frames; %" PRIu64 " sent\n", rb->plays, rb->frames, r->sent);
+	assert_hears(rb, 440, "bob hears alice's first client");
+	assert_true(tone_amp(rb, 0, 700, VOICE_RATE) < TONE_AMP * 0.05);
+	/* Neither of alice's clients hears the other: both are alice. */
+	assert_int_equal(rec_of(&r->n[0], 1)->plays + rec_of(&r->n[0], 4)->plays, 0);
+	assert_int_equal(voice_engine_speakers(r->n[0].e, NULL, 0, r->now), 1);
+
+	voice_engine_client_gone(r->n[0].e, 1);
+	r->n[0].src[0].on = false;
+	rig_run(r, 1500);
+	assert_int_equal(voice_engine_client_info(r->n[0].e, 4), VOICE_INFO_ON | VOICE_INFO_SENDING);
+	assert_hears(rb, 700, "bob hears alice's second client");
+	rig_free(r);
+}
+
 static void a_speaker_on_the_listeners_left_is_louder_on_the_left(void **state)
 {
 	struct rig *r = rig_new(20);
@@ -996,6 +1040,8 @@ int main(void)
 		cmocka_unit_test(malformed_frames_are_dropped_and_counted),
 		cmocka_unit_test(a_frame_of_a_key_that_speaks_here_is_an_echo),
 		cmocka_unit_test(two_local_clients_hear_each_other_without_the_codec),
+		cmocka_unit_test(a_listener_hears_a_local_and_a_remote_speaker_at_once),
+		cmocka_unit_test(the_first_client_of_a_user_speaks_and_the_next_takes_over),
 		cmocka_unit_test(a_speaker_on_the_listeners_left_is_louder_on_the_left),
 		cmocka_unit_test(statistics_and_speaking_names),
 		cmocka_unit_test(reset_forgets_every_speaker_and_listener),
