@@ -2,7 +2,7 @@
  * mix of the same frames (make bench-voice).
  *
  * BENCH_SPEAKERS remote speakers talk at once into one local listener, with
- * one local speaker talking too (its encoder runs every frame): 20 ms Opus
+ * one local speaker talking too (its encoder runs every frame): 20 ms (then 10 ms) Opus
  * frames of synthetic speech with its pauses (tests/lib/th_voicesig,
  * BENCH_VOICES voices encoded beforehand with DTX, not timed) arrive in
  * order, 1 % of them lost, each speaker at its own phase, for BENCH_SECONDS
@@ -17,7 +17,8 @@
  * speaker), voice.engine.speakers_per_core (goal >= 64),
  * voice.engine.baseline.cpu_pct_per_speaker, voice.engine.overhead_pct (the
  * engine without the local speaker's encoding over the baseline), voice.engine.{decode,mix,encode}_pct (shares of
- * the engine's time), voice.engine.concealed_pct. */
+ * the engine's time), voice.engine.concealed_pct; then the same with 10 ms
+ * frames as voice.engine.10ms.*. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -34,9 +35,9 @@
 #define BENCH_VOICES   8u
 #define BENCH_SECONDS  5u
 #define BENCH_LOSS_PER_MILLE 10u
-#define FRAME_MS       20u
-#define FRAME_SAMPLES  (VOICE_RATE / 1000u * FRAME_MS)
-#define FRAMES         (BENCH_SECONDS * 1000u / FRAME_MS)
+/* Frames of the shortest duration (10 ms) fill the arrays. */
+#define FRAMES_MAX     (BENCH_SECONDS * 1000u / VOICE_FRAME_MS_MIN)
+#define SPEECH_SAMPLES (BENCH_SECONDS * VOICE_RATE)
 #define TICK_NS        (VOICE_CHUNK_MS * 1000000ull)
 #define T0             (1000ull * 1000000000ull)
 
@@ -45,9 +46,11 @@ struct frame {
 	uint8_t data[VOICE_OPUS_MAX];
 };
 
-static struct frame frames[BENCH_VOICES][FRAMES];
-static int16_t speech[BENCH_VOICES][FRAMES * FRAME_SAMPLES];
+static struct frame frames[BENCH_VOICES][FRAMES_MAX];
+static int16_t speech[BENCH_VOICES][SPEECH_SAMPLES];
 static uint64_t plays;
+/* The run's frame length. */
+static unsigned frame_ms, frame_samples, n_frames, ticks_per_frame;
 
 static uint64_t cpu_ns(void)
 {
@@ -76,7 +79,7 @@ static void die(const char *what, int rv)
 	exit(1);
 }
 
-static void encode_voices(void)
+static void make_speech(void)
 {
 	for (unsigned v = 0; v < BENCH_VOICES; v++) {
 		/* Long enough that the 1 s lead-in is skipped. */
@@ -84,14 +87,20 @@ static void encode_voices(void)
 		struct th_vs_config c = { .seed = 100 + v, .f0_hz = 100 + 15.0 * v };
 		th_vs_make(&c, pcm, sizeof(pcm) / sizeof(pcm[0]), NULL);
 		memcpy(speech[v], pcm + VOICE_RATE, sizeof(speech[v]));
-		struct voice_enc_config ec = { .frame_ms = FRAME_MS, .complexity = -1, .fec = true, .dtx = true };
+	}
+}
+
+static void encode_voices(void)
+{
+	for (unsigned v = 0; v < BENCH_VOICES; v++) {
+		struct voice_enc_config ec = { .frame_ms = frame_ms, .complexity = -1, .fec = true, .dtx = true };
 		struct voice_enc *enc = NULL;
 		int rv = voice_enc_create(&ec, &enc);
 		if (rv < 0)
 			die("voice_enc_create", rv);
 		voice_enc_set_loss(enc, 1);
-		for (unsigned f = 0; f < FRAMES; f++) {
-			int n = voice_enc_frame(enc, speech[v] + f * FRAME_SAMPLES, frames[v][f].data, VOICE_OPUS_MAX);
+		for (unsigned f = 0; f < n_frames; f++) {
+			int n = voice_enc_frame(enc, speech[v] + f * frame_samples, frames[v][f].data, VOICE_OPUS_MAX);
 			if (n < 0)
 				die("voice_enc_frame", n);
 			frames[v][f].len = (uint16_t)n;
@@ -116,14 +125,20 @@ static void key_of(uint8_t key[VOICE_KEY_LEN], unsigned who)
 		key[i] = (uint8_t)(who * 7u + i * 13u + 1u);
 }
 
-int main(void)
+/* One run with frames of ms; figures named PREFIX.*. Returns 0 or 1. */
+static int run(unsigned ms, const char *prefix)
 {
+	frame_ms = ms;
+	frame_samples = VOICE_RATE / 1000u * ms;
+	n_frames = BENCH_SECONDS * 1000u / ms;
+	ticks_per_frame = ms / VOICE_CHUNK_MS;
+	plays = 0;
 	encode_voices();
 
 	/* The engine. */
 	struct voice_engine_out out = { .packet = on_packet, .play = on_play, .cpu_now = on_cpu };
 	struct voice_engine_config cfg = {
-		.enc = { .frame_ms = FRAME_MS, .complexity = -1, .fec = true, .dtx = true },
+		.enc = { .frame_ms = frame_ms, .complexity = -1, .fec = true, .dtx = true },
 		.spatial = true,
 	};
 	struct voice_engine *e = NULL;
@@ -157,12 +172,12 @@ int main(void)
 	uint32_t seq[BENCH_SPEAKERS] = { 0 }; /* +1 per packet sent: a DTX frame sends none */
 	for (unsigned t = 0; t < ticks; t++) {
 		/* The local speaker's chunk. */
-		const int16_t *mic = speech[0] + (size_t)(t % (FRAMES * 2)) * VOICE_CHUNK_SAMPLES;
+		const int16_t *mic = speech[0] + (size_t)(t % (SPEECH_SAMPLES / VOICE_CHUNK_SAMPLES)) * VOICE_CHUNK_SAMPLES;
 		voice_engine_capture(e, 1, t, now, mic, VOICE_CHUNK_SAMPLES, now);
-		/* Speaker s sends frame f at tick 2f + (s % 2): half of them each tick. */
+		/* Speaker s sends frame f at its tick f * ticks_per_frame + s % ticks_per_frame. */
 		for (unsigned s = 0; s < BENCH_SPEAKERS; s++) {
 			unsigned f = sent_f[s];
-			if (f >= FRAMES || t < 2 * f + (s & 1))
+			if (f >= n_frames || t < f * ticks_per_frame + s % ticks_per_frame)
 				continue;
 			sent_f[s]++;
 			const struct frame *fr = &frames[s % BENCH_VOICES][f];
@@ -171,7 +186,7 @@ int main(void)
 			uint32_t q = seq[s]++;
 			if (lost(s, f))
 				continue;
-			struct voice_packet p = { .seq = q, .ts = f * FRAME_SAMPLES, .flags = VOICE_PKT_F_SPEECH,
+			struct voice_packet p = { .seq = q, .ts = f * frame_samples, .flags = VOICE_PKT_F_SPEECH,
 						  .len = fr->len, .data = fr->data };
 			key_of(p.speaker, s);
 			voice_engine_packet(e, &p, now);
@@ -189,25 +204,25 @@ int main(void)
 	for (unsigned s = 0; s < BENCH_SPEAKERS; s++)
 		if ((rv = voice_dec_create(&dec[s])) < 0)
 			die("voice_dec_create", rv);
-	static int16_t pcm[BENCH_SPEAKERS][FRAME_SAMPLES];
+	static int16_t pcm[BENCH_SPEAKERS][VOICE_FRAME_SAMPLES_MAX];
 	struct voice_gains g = { 0.5f, 0.5f };
 	uint64_t base_plays = 0;
 	t0 = cpu_ns();
 	for (unsigned t = 0; t < ticks; t++) {
 		float acc[2 * VOICE_CHUNK_SAMPLES];
 		memset(acc, 0, sizeof(acc));
-		unsigned f = t / 2, half = t % 2;
-		for (unsigned s = 0; s < BENCH_SPEAKERS && f < FRAMES; s++) {
+		unsigned f = t / ticks_per_frame, part = t % ticks_per_frame;
+		for (unsigned s = 0; s < BENCH_SPEAKERS && f < n_frames; s++) {
 			const struct frame *fr = &frames[s % BENCH_VOICES][f];
 			if (!fr->len)
 				continue; /* DTX: a silent speaker costs nothing */
-			if (!half) {
+			if (!part) {
 				if (lost(s, f))
-					voice_dec_plc(dec[s], pcm[s], FRAME_SAMPLES);
+					voice_dec_plc(dec[s], pcm[s], frame_samples);
 				else
-					voice_dec_frame(dec[s], fr->data, fr->len, pcm[s], FRAME_SAMPLES);
+					voice_dec_frame(dec[s], fr->data, fr->len, pcm[s], frame_samples);
 			}
-			voice_mix_add(acc, pcm[s] + half * VOICE_CHUNK_SAMPLES, g, g);
+			voice_mix_add(acc, pcm[s] + part * VOICE_CHUNK_SAMPLES, g, g);
 		}
 		int16_t o[2 * VOICE_CHUNK_SAMPLES];
 		voice_mix_out(acc, o);
@@ -221,26 +236,35 @@ int main(void)
 	double pct = 100.0 * (double)engine_ns / sim_ns / BENCH_SPEAKERS;
 	double base_pct = 100.0 * (double)base_ns / sim_ns / BENCH_SPEAKERS;
 	double frames_all = (double)(tot.frames_decoded + tot.frames_fec + tot.frames_concealed);
-	printf("# %u speakers, %u s: engine %.1f ms CPU (decode %.1f, mix %.1f, encode %.1f), baseline %.1f ms; "
-	       "%" PRIu64 " chunks played (%" PRIu64 " baseline); %" PRIu64 " decoded, %" PRIu64 " fec, %" PRIu64
-	       " concealed, %" PRIu64 " late\n",
-	       BENCH_SPEAKERS, BENCH_SECONDS, engine_ns / 1e6, tot.decode_ns / 1e6, tot.mix_ns / 1e6,
+	printf("# %u ms frames, %u speakers, %u s: engine %.1f ms CPU (decode %.1f, mix %.1f, encode %.1f), "
+	       "baseline %.1f ms; %" PRIu64 " chunks played (%" PRIu64 " baseline); %" PRIu64 " decoded, %" PRIu64
+	       " fec, %" PRIu64 " concealed, %" PRIu64 " late\n",
+	       frame_ms, BENCH_SPEAKERS, BENCH_SECONDS, engine_ns / 1e6, tot.decode_ns / 1e6, tot.mix_ns / 1e6,
 	       tot.encode_ns / 1e6, base_ns / 1e6, plays, base_plays, tot.frames_decoded, tot.frames_fec,
 	       tot.frames_concealed, tot.frames_late);
 	if (plays < ticks / 2 || !tot.frames_decoded) {
 		fprintf(stderr, "bench_voice_engine: the listener heard next to nothing (%" PRIu64 " chunks)\n", plays);
 		return 1;
 	}
-	th_bench_figure("voice.engine.cpu_pct_per_speaker", pct, "%");
-	th_bench_figure_goal("voice.engine.speakers_per_core", 100.0 / pct, "speakers", ">= 64", 100.0 / pct >= 64);
-	th_bench_figure("voice.engine.baseline.cpu_pct_per_speaker", base_pct, "%");
+	char name[96];
+#define FIG(what) (snprintf(name, sizeof(name), "%s.%s", prefix, what), name)
+	th_bench_figure(FIG("cpu_pct_per_speaker"), pct, "%");
+	th_bench_figure_goal(FIG("speakers_per_core"), 100.0 / pct, "speakers", ">= 64", 100.0 / pct >= 64);
+	th_bench_figure(FIG("baseline.cpu_pct_per_speaker"), base_pct, "%");
 	/* The baseline encodes nothing: the local speaker's encoding is left out. */
-	th_bench_figure("voice.engine.overhead_pct",
-			100.0 * ((double)(engine_ns - tot.encode_ns) / (double)base_ns - 1.0), "%");
-	th_bench_figure("voice.engine.decode_pct", 100.0 * (double)tot.decode_ns / (double)engine_ns, "%");
-	th_bench_figure("voice.engine.mix_pct", 100.0 * (double)tot.mix_ns / (double)engine_ns, "%");
-	th_bench_figure("voice.engine.encode_pct", 100.0 * (double)tot.encode_ns / (double)engine_ns, "%");
-	th_bench_figure("voice.engine.concealed_pct",
-			frames_all > 0 ? 100.0 * (double)tot.frames_concealed / frames_all : 0, "%");
+	th_bench_figure(FIG("overhead_pct"), 100.0 * ((double)(engine_ns - tot.encode_ns) / (double)base_ns - 1.0),
+			"%");
+	th_bench_figure(FIG("decode_pct"), 100.0 * (double)tot.decode_ns / (double)engine_ns, "%");
+	th_bench_figure(FIG("mix_pct"), 100.0 * (double)tot.mix_ns / (double)engine_ns, "%");
+	th_bench_figure(FIG("encode_pct"), 100.0 * (double)tot.encode_ns / (double)engine_ns, "%");
+	th_bench_figure(FIG("concealed_pct"), frames_all > 0 ? 100.0 * (double)tot.frames_concealed / frames_all : 0,
+			"%");
+#undef FIG
 	return 0;
+}
+
+int main(void)
+{
+	make_speech();
+	return run(20, "voice.engine") | run(10, "voice.engine.10ms");
 }
