@@ -172,7 +172,8 @@ static int run(unsigned ms, const char *prefix)
 	uint32_t seq[BENCH_SPEAKERS] = { 0 }; /* +1 per packet sent: a DTX frame sends none */
 	for (unsigned t = 0; t < ticks; t++) {
 		/* The local speaker's chunk. */
-		const int16_t *mic = speech[0] + (size_t)(t % (SPEECH_SAMPLES / VOICE_CHUNK_SAMPLES)) * VOICE_CHUNK_SAMPLES;
+		size_t chunk = t % (SPEECH_SAMPLES / VOICE_CHUNK_SAMPLES);
+		const int16_t *mic = speech[0] + chunk * VOICE_CHUNK_SAMPLES;
 		voice_engine_capture(e, 1, t, now, mic, VOICE_CHUNK_SAMPLES, now);
 		/* Speaker s sends frame f at its tick f * ticks_per_frame + s % ticks_per_frame. */
 		for (unsigned s = 0; s < BENCH_SPEAKERS; s++) {
