@@ -41,6 +41,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "import", "FILE.glb|FILE.gltf|FILE.obj [--session S] [--mtl FILE] [--material-base N] [--dry-run] [--no-wait] [--json]", "a model file as your signed commands: materials, one mesh.create per object and mesh.patch batches; a bad file changes nothing", ctl_cmd_import },
 	{ "undo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "undo an entry (LAMPORT[:AUTHOR] as log lists it), signed as you; prints what the scene made of it", ctl_cmd_undo },
 	{ "redo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "revoke an undo entry, signed as you", ctl_cmd_redo },
+	{ "voice", "[--json]", "voice: settings, and per speaker packets, bytes, bitrate, loss, late, concealed and FEC-recovered frames, jitter buffer, speaking, muted", ctl_cmd_voice },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },
 	{ NULL, NULL, NULL, NULL },

@@ -30,7 +30,8 @@ void sess_cinfo_build(const struct sess_session *s, const struct sess_link_info 
 	} else {
 		out->host = PROTO_IPC_SINFO_HOST_UNKNOWN;
 	}
-	/* Voice does not exist yet: nobody is speaking (speaking 0, speakers ""). */
+	/* Who is speaking, and the client's own voice flags, are per client:
+	 * the voice module's hook fills them in (sess_cinfo_tick). */
 }
 
 static bool rtt_moved(uint32_t a, uint32_t b)
@@ -68,7 +69,7 @@ void sess_cinfo_tick(struct sess_module *m, uint64_t now_ns)
 	/* Clients of one session get the same figures: ask the net module once per session. */
 	const struct sess_session *have = NULL;
 	struct sess_link_info li;
-	struct proto_ipc_session_info cur;
+	struct proto_ipc_session_info base, cur;
 	bool built = false;
 	struct sess_client *next;
 	for (struct sess_client *c = m->clients; c; c = next) {
@@ -76,9 +77,15 @@ void sess_cinfo_tick(struct sess_module *m, uint64_t now_ns)
 		if (!built || c->s != have) {
 			if (c->s && m->net.link_info)
 				m->net.link_info(m->net_user, c->s, &li);
-			sess_cinfo_build(c->s, c->s && m->net.link_info ? &li : NULL, &cur);
+			sess_cinfo_build(c->s, c->s && m->net.link_info ? &li : NULL, &base);
 			have = c->s;
 			built = true;
+		}
+		cur = base;
+		if (c->s && m->voice.info) {
+			uint32_t voice = 0;
+			m->voice.info(m->voice_user, c->id, &cur.speaking, cur.speakers, sizeof cur.speakers, &voice);
+			cur.speakers[sizeof cur.speakers - 1] = 0;
 		}
 		if (!sess_cinfo_due(&c->info, &cur, now_ns))
 			continue;

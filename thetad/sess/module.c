@@ -422,6 +422,8 @@ static void sess_on_pose(void *user, uint64_t client_id, uid_t uid, const struct
 			(*m->m_poses_out)++;
 	if (m->net.pose)
 		m->net.pose(m->net_user, c->s, key->pk, &out);
+	if (m->voice.pose)
+		m->voice.pose(m->voice_user, c->s, &out);
 }
 
 static const struct ipc_callbacks sess_ipc_cb = {
@@ -663,6 +665,8 @@ void sess_module_set_current(void *state, struct sess_session *s)
 	snprintf(path, sizeof(path), "%s/current", m->reg.root);
 	if (th_file_replace(path, s->id, strlen(s->id), 0600) < 0)
 		th_warn("cannot remember the current session in %s", path);
+	if (m->voice.current)
+		m->voice.current(m->voice_user, s);
 }
 
 int sess_module_host(void *state, const char *name, uid_t creator, struct sess_session **out)
@@ -755,6 +759,8 @@ void sess_module_deliver_pose(void *state, struct sess_session *s, const struct 
 	for (struct sess_client *c = m->clients; c; c = c->next)
 		if (c->s == s && ipc_server_send(m->ipc, c->id, PROTO_IPC_T_POSE_UPDATE, p) == 0)
 			(*m->m_poses_out)++;
+	if (m->voice.pose)
+		m->voice.pose(m->voice_user, s, p);
 }
 
 /* ---- module --------------------------------------------------------------- */

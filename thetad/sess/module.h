@@ -100,6 +100,27 @@ void sess_module_peer_synced(void *state, struct sess_session *s, uint32_t peer_
 			     uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */
 void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p);
+/* What the voice module (thetad/voice/module.c) hears from sessions, on
+ * the loop thread. All optional. */
+struct sess_voice_hooks {
+	/* Any pose of a user of s: a local client's, or one delivered from
+	 * another daemon (entity: sess_entity_of the user's key). */
+	void (*pose)(void *user, struct sess_session *s, const struct proto_ipc_pose_update *p);
+	/* The session local clients work in changed (NULL: none). */
+	void (*current)(void *user, struct sess_session *s);
+	/* SESSION_INFO's voice fields for a client: who is speaking (count and
+	 * '\n'-separated names into speakers[cap]) and its PROTO_IPC_VINFO_F_*. */
+	void (*info)(void *user, uint64_t client_id, uint32_t *speaking, char *speakers, size_t cap, uint32_t *voice);
+};
+void sess_module_set_voice(void *state, const struct sess_voice_hooks *h, void *user);
+/* Who a local client is: its session, its user's key and name (name[cap]).
+ * 0, -ENOENT (no such client, or it has no session). */
+int sess_module_client_voice(void *state, uint64_t client_id, struct sess_session **s, uint8_t author[SESS_KEY_LEN],
+			     char *name, size_t cap);
+/* SESSION_INFO is due for every client whose fields changed (still at most
+ * about once a second each: SESS_CINFO_INTERVAL_NS). */
+void sess_module_info_changed(void *state);
+
 /* The request id (entry field req) of a client's command: SipHash-2-4
  * (project key) of nonce and client_seq, 8 bytes LE each; 0 when nonce is 0
  * (the client asked for no deduplication), and never 0 otherwise. */

@@ -112,6 +112,8 @@ struct sess_module {
 	uint32_t remote_queue_max;
 	struct sess_net_hooks net;
 	void *net_user;
+	struct sess_voice_hooks voice; /* voice_hooks.c */
+	void *voice_user;
 	struct sess_hold *holds; /* member sessions whose cut range is not repaired yet */
 	struct sess_scene_mod *scene; /* every session's scene (scene.c) */
 	uint64_t hold_wait_ns;   /* SESS_HOLD_WAIT_NS (tests: THETAD_TEST_HOLD_WAIT_MS) */

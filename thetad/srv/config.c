@@ -11,6 +11,7 @@
 #include "th_config.h"
 #include "th_log.h"
 #include "th_time.h"
+#include "voice/voice_codec.h"
 
 #define F(field) offsetof(struct srv_config, field)
 
@@ -43,7 +44,31 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  (int64_t)(24 * 3600 * TH_NS_PER_S), "and at most this long after the first change since the last one" },
 	{ "scene.checkpoint_fork_elements", TH_CFG_INT, F(scene_ckpt_fork_elements), 0, 0, 1000000000,
 	  "a scene with this many elements (entities, vertices, faces) or more is checkpointed by a forked child" },
+	{ "voice.frame_ms", TH_CFG_INT, F(voice_frame_ms), 0, VOICE_FRAME_MS_MIN, VOICE_FRAME_MS_MAX,
+	  "Opus frame length in ms: 10 (lower latency) or 20" },
+	{ "voice.complexity", TH_CFG_INT, F(voice_complexity), 0, 0, 10, "Opus encoder complexity" },
+	{ "voice.bitrate", TH_CFG_INT, F(voice_bitrate), 0, VOICE_BITRATE_MIN, VOICE_BITRATE_MAX,
+	  "Opus bit rate per speaker, bit/s" },
+	{ "voice.fec", TH_CFG_BOOL, F(voice_fec), 0, 0, 0, "in-band forward error correction" },
+	{ "voice.dtx", TH_CFG_BOOL, F(voice_dtx), 0, 0, 0, "send nothing in silence" },
+	{ "voice.spatial", TH_CFG_BOOL, F(voice_spatial), 0, 0, 0, "pan and attenuate voices by where the avatars are" },
+	{ "voice.vad", TH_CFG_STRING, F(voice_vad), sizeof(((struct srv_config *)0)->voice_vad), 0, 0,
+	  "voice activity detector: webrtc or energy" },
 };
+
+/* Values a key's range cannot say; one sentence naming the key. */
+static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
+{
+	if (c->voice_frame_ms != 10 && c->voice_frame_ms != 20) {
+		snprintf(msg, len, "voice.frame_ms must be 10 or 20, not %" PRId64, c->voice_frame_ms);
+		return -EINVAL;
+	}
+	if (strcmp(c->voice_vad, "webrtc") && strcmp(c->voice_vad, "energy")) {
+		snprintf(msg, len, "voice.vad must be webrtc or energy, not '%s'", c->voice_vad);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 void srv_config_defaults(struct srv_config *c)
 {
@@ -63,23 +88,39 @@ void srv_config_defaults(struct srv_config *c)
 		.scene_ckpt_entries = SESS_SCENE_CKPT_ENTRIES_DEFAULT,
 		.scene_ckpt_interval_ns = SESS_SCENE_CKPT_INTERVAL_DEFAULT_NS,
 		.scene_ckpt_fork_elements = SESS_SCENE_FORK_ELEMENTS_DEFAULT,
+		.voice_frame_ms = VOICE_FRAME_MS_DEFAULT,
+		.voice_complexity = VOICE_COMPLEXITY_DEFAULT,
+		.voice_bitrate = VOICE_BITRATE_DEFAULT,
+		.voice_fec = true,
+		.voice_dtx = true,
+		.voice_spatial = true,
+		.voice_vad = "webrtc",
 	};
 }
 
 int srv_config_load(struct srv_config *c, const char *path, bool optional, char *msg, size_t len)
 {
 	struct th_cfg_error err;
-	int r = th_cfg_load(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), c,
-			    sizeof(*c), path, &err);
+	struct srv_config next = *c;
+	int r = th_cfg_load(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), &next,
+			    sizeof(next), path, &err);
 	if (r == -ENOENT) {
 		if (optional)
 			return 0;
 		snprintf(msg, len, "%s: file not found", path);
 		return r;
 	}
-	if (r < 0)
+	if (r < 0) {
 		th_cfg_error_format(&err, msg, len);
-	return r;
+		return r;
+	}
+	char why[200];
+	if ((r = srv_config_check(&next, why, sizeof why)) < 0) {
+		snprintf(msg, len, "%s: %s", path, why);
+		return r;
+	}
+	*c = next;
+	return 0;
 }
 
 int srv_config_set(struct srv_config *c, const char *key, const char *value, const char *flag, char *msg,
@@ -94,11 +135,20 @@ int srv_config_set(struct srv_config *c, const char *key, const char *value, con
 		snprintf(msg, len, "%s: value too long", flag);
 		return -EINVAL;
 	}
-	int r = th_cfg_parse(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), c, sizeof(*c),
-			     text, flag, &err);
-	if (r < 0)
+	struct srv_config next = *c;
+	int r = th_cfg_parse(srv_config_keys, sizeof(srv_config_keys) / sizeof(srv_config_keys[0]), &next,
+			     sizeof(next), text, flag, &err);
+	if (r < 0) {
 		snprintf(msg, len, "%s: %s", flag, err.msg);
-	return r;
+		return r;
+	}
+	char why[200];
+	if ((r = srv_config_check(&next, why, sizeof why)) < 0) {
+		snprintf(msg, len, "%s: %s", flag, why);
+		return r;
+	}
+	*c = next;
+	return 0;
 }
 
 static const char *srv_level_name(int lvl)
@@ -121,4 +171,8 @@ void srv_config_print(const struct srv_config *c, void *file)
 	fprintf(f, "\n[clog]\nrate_per_s = %" PRId64 "\nrate_burst = %" PRId64 "\n", c->clog_rate_per_s, c->clog_rate_burst);
 	fprintf(f, "\n[scene]\ncheckpoint_entries = %" PRId64 "\ncheckpoint_interval = %" PRIu64 "ms\ncheckpoint_fork_elements = %" PRId64 "\n",
 		c->scene_ckpt_entries, c->scene_ckpt_interval_ns / TH_NS_PER_MS, c->scene_ckpt_fork_elements);
+	fprintf(f, "\n[voice]\nframe_ms = %" PRId64 "\ncomplexity = %" PRId64 "\nbitrate = %" PRId64
+		   "\nfec = %s\ndtx = %s\nspatial = %s\nvad = %s\n",
+		c->voice_frame_ms, c->voice_complexity, c->voice_bitrate, c->voice_fec ? "yes" : "no",
+		c->voice_dtx ? "yes" : "no", c->voice_spatial ? "yes" : "no", c->voice_vad);
 }

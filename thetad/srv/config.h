@@ -25,6 +25,14 @@ struct srv_config {
 	int64_t scene_ckpt_entries;    /* scene.checkpoint_entries = 1000 (folded entries between checkpoints) */
 	uint64_t scene_ckpt_interval_ns; /* scene.checkpoint_interval = 30s (at most this long after a change) */
 	int64_t scene_ckpt_fork_elements; /* scene.checkpoint_fork_elements = 20000 (a child writes larger scenes) */
+	/* [voice] (docs/voice.md, docs/operator.md): taken at start and on reload */
+	int64_t voice_frame_ms;        /* voice.frame_ms = 20 (10 or 20: Opus frame length) */
+	int64_t voice_complexity;      /* voice.complexity = VOICE_COMPLEXITY_DEFAULT (0..10) */
+	int64_t voice_bitrate;         /* voice.bitrate = 24000 (bit/s, 8000..64000) */
+	bool voice_fec;                /* voice.fec = yes (in-band FEC from the links' measured loss) */
+	bool voice_dtx;                /* voice.dtx = yes (nothing sent in silence) */
+	bool voice_spatial;            /* voice.spatial = yes (pan and attenuate by head pose) */
+	char voice_vad[16];            /* voice.vad = webrtc (or energy) */
 };
 
 void srv_config_defaults(struct srv_config *c);
