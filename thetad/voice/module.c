@@ -61,6 +61,9 @@ static const struct voice_total_def {
 	T(flood_drops, "remote frames dropped: their speaker sent too many"),
 	T(unknown_client, "chunks or states for a client the engine does not know"),
 	T(fifo_overruns, "local chunks dropped: a client sent faster than the daemon's clock"),
+	T(speakers_full, "speakers refused: every speaker slot in use"),
+	T(echo_drops, "frames from elsewhere for a key that speaks here"),
+	T(encode_errors, "frames the encoder failed on (not sent)"),
 	T(encode_ns, "CPU time spent encoding, ns"),
 	T(decode_ns, "CPU time spent decoding, ns"),
 	T(mix_ns, "CPU time spent mixing, ns"),
@@ -187,9 +190,8 @@ static void on_sess_current(void *user, struct sess_session *s)
 		return;
 	m->cur = s;
 	voice_thread_reset(m->t);
-	memset(&m->info, 0, sizeof m->info);
 	relink_all(m);
-	sess_module_info_changed(m->sess);
+	/* SESSION_INFO follows when the thread's fields for the new session come back. */
 }
 
 static void on_sess_info(void *user, uint64_t client_id, uint32_t *speaking, char *speakers, size_t cap,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "th_loop.h"
@@ -133,9 +134,10 @@ struct voice_thread {
 	struct voice_thread_info info_sent;
 	bool info_valid;
 	struct voice_thread_stats st;
-	uint8_t scratch[VOICE_THREAD_OUT_RECORD];
+	bool clock_on;
+	_Alignas(16) uint8_t scratch[VOICE_THREAD_OUT_RECORD];
 	/* ---- the loop's own ---- */
-	uint8_t rbuf[VOICE_THREAD_OUT_RECORD];
+	_Alignas(16) uint8_t rbuf[VOICE_THREAD_OUT_RECORD];
 };
 
 /* ---- rings ----------------------------------------------------------------- */
@@ -225,10 +227,20 @@ static void eng_changed(void *user)
 	(void)user;
 }
 
+/* The voice thread's CPU time, for the engine's encode/decode/mix totals. */
+static uint64_t eng_cpu_now(void *user)
+{
+	struct timespec ts;
+	(void)user;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * TH_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 static const struct voice_engine_out thread_engine_out = {
 	.packet = eng_packet,
 	.play = eng_play,
 	.changed = eng_changed,
+	.cpu_now = eng_cpu_now,
 };
 
 /* ---- the voice thread's body ---------------------------------------------------- */
@@ -241,6 +253,23 @@ static uint64_t thread_now(struct voice_thread *t, uint64_t now)
 		now = t->last_now;
 	t->last_now = now;
 	return now;
+}
+
+/* The clock runs while there is someone to mix for: an idle daemon's
+ * voice thread sleeps. */
+static void clock_update(struct voice_thread *t)
+{
+	bool want = t->n_clients > 0;
+	if (want == t->clock_on)
+		return;
+	if (want) {
+		t->next_tick = thread_now(t, th_now_ns()) + VOICE_THREAD_TICK_NS;
+		th_timerfd_set(t->timer_fd, VOICE_THREAD_TICK_NS, VOICE_THREAD_TICK_NS);
+	} else {
+		th_timerfd_set(t->timer_fd, 0, 0);
+		th_timerfd_drain(t->timer_fd);
+	}
+	t->clock_on = want;
 }
 
 static void client_add(struct voice_thread *t, uint64_t id)
@@ -283,6 +312,7 @@ static void thread_handle(struct voice_thread *t, const struct th_ring_rec *rec,
 			return;
 		if (voice_engine_client(t->e, c->client_id, c->speaker, c->name, now) == 0)
 			client_add(t, c->client_id);
+		clock_update(t);
 		return;
 	}
 	case VREC_GONE: {
@@ -291,6 +321,7 @@ static void thread_handle(struct voice_thread *t, const struct th_ring_rec *rec,
 			return;
 		voice_engine_client_gone(t->e, u->v);
 		client_del(t, u->v);
+		clock_update(t);
 		return;
 	}
 	case VREC_STATE: {
@@ -342,6 +373,7 @@ static void thread_handle(struct voice_thread *t, const struct th_ring_rec *rec,
 	case VREC_RESET:
 		voice_engine_reset(t->e);
 		t->n_clients = 0;
+		clock_update(t);
 		return;
 	case VREC_STATS_REQ: {
 		const struct vrec_u64 *u = buf;
@@ -385,9 +417,10 @@ static void thread_publish_info(struct voice_thread *t, uint64_t now)
 	memset(in, 0, sizeof *in);
 	in->speaking = voice_engine_speaking(t->e, in->speakers, sizeof in->speakers, now);
 	in->n_clients = t->n_clients;
-	for (unsigned i = 0; i < t->n_clients; i++)
-		in->client[i] = (struct voice_thread_client_info){
-			.client_id = t->clients[i], .info = voice_engine_client_info(t->e, t->clients[i]) };
+	for (unsigned i = 0; i < t->n_clients; i++) {
+		in->client[i].client_id = t->clients[i]; /* padding stays zero: compared with memcmp */
+		in->client[i].info = voice_engine_client_info(t->e, t->clients[i]);
+	}
 	if (t->info_valid && !memcmp(in, &t->info_sent, sizeof *in))
 		return;
 	if (out_send(t, VREC_INFO, in, sizeof *in)) {
@@ -417,12 +450,9 @@ static void *thread_main(void *arg)
 	struct voice_thread *t = arg;
 	union vrec_in_any buf;
 	struct th_ring_rec rec;
-	t->next_tick = th_now_ns() + VOICE_THREAD_TICK_NS;
 	t->last_now = 0;
-	if (th_timerfd_set(t->timer_fd, VOICE_THREAD_TICK_NS, VOICE_THREAD_TICK_NS) < 0)
-		return NULL;
 	for (;;) {
-		uint64_t k = th_timerfd_drain(t->timer_fd);
+		uint64_t k = t->clock_on ? th_timerfd_drain(t->timer_fd) : 0;
 		if (k)
 			thread_ticks(t, k);
 		unsigned n = 0;
@@ -466,7 +496,7 @@ int voice_thread_create(const struct voice_engine_config *cfg, struct voice_thre
 		r = -errno;
 		goto fail;
 	}
-	t->timer_fd = th_timerfd_create(0, 0); /* armed by the thread itself */
+	t->timer_fd = th_timerfd_create(0, 0); /* armed by the thread while it has clients */
 	if (t->timer_fd < 0) {
 		r = t->timer_fd;
 		goto fail;

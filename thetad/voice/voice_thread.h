@@ -3,7 +3,8 @@
  * 10 ms clock (a CLOCK_MONOTONIC timerfd), so the loop thread never
  * encodes, decodes or mixes. The two threads share nothing but two
  * single-producer rings in heap memory (th_ring.h), each with an eventfd
- * doorbell rung only when its consumer sleeps:
+ * doorbell rung only when its consumer sleeps (the clock runs only while
+ * local clients are linked: an idle daemon's voice thread sleeps):
  *
  *   in  (loop -> voice): clients linked and gone, their VOICE_STATE flags,
  *       microphone chunks, frames from other daemons, names, head poses,
