@@ -44,7 +44,8 @@ static bool rtt_moved(uint32_t a, uint32_t b)
 bool sess_cinfo_changed(const struct proto_ipc_session_info *a, const struct proto_ipc_session_info *b)
 {
 	return a->session != b->session || a->host != b->host || a->peers != b->peers || a->log_pos != b->log_pos ||
-	       a->speaking != b->speaking || strcmp(a->name, b->name) || strcmp(a->speakers, b->speakers) ||
+	       a->speaking != b->speaking || a->voice != b->voice || strcmp(a->name, b->name) ||
+	       strcmp(a->speakers, b->speakers) ||
 	       rtt_moved(a->rtt_us, b->rtt_us);
 }
 
@@ -86,6 +87,7 @@ void sess_cinfo_tick(struct sess_module *m, uint64_t now_ns)
 			uint32_t voice = 0;
 			m->voice.info(m->voice_user, c->id, &cur.speaking, cur.speakers, sizeof cur.speakers, &voice);
 			cur.speakers[sizeof cur.speakers - 1] = 0;
+			cur.voice = voice & PROTO_IPC_VINFO_F_ALL;
 		}
 		if (!sess_cinfo_due(&c->info, &cur, now_ns))
 			continue;

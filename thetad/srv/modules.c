@@ -5,11 +5,13 @@
 extern const struct srv_module ipc_module;  /* thetad/ipc/module.c */
 extern const struct srv_module sess_module; /* thetad/sess/module.c: needs ipc */
 extern const struct srv_module net_module;  /* thetad/net/module.c: needs sessions */
+extern const struct srv_module voice_module; /* thetad/voice/module.c: needs ipc, sessions, net */
 
 /* One line per module, in start order; they stop in reverse. */
 const struct srv_module *const srv_modules[] = {
 	&ipc_module,
 	&sess_module,
 	&net_module,
+	&voice_module,
 	NULL,
 };
