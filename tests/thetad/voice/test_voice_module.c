@@ -38,6 +38,7 @@
 #include "th_harness.h"
 #include "th_link.h"
 #include "th_time.h"
+#include "th_voicesig.h"
 
 #define WAIT_MS 30000
 #define CHUNK 480u                /* 10 ms at 48 kHz */
@@ -81,18 +82,20 @@ static int teardown(void **state)
 	return dt_teardown(state);
 }
 
-/* A speech-like signal: a 140 Hz (or 210 Hz) voice with ten harmonics,
- * falling in amplitude, in 4 Hz syllables. n: the chunk's index. */
+/* Ten seconds of synthetic speech (utterances and pauses: th_voicesig.h)
+ * for each user, looped; chunk n of it. */
+#define SPEECH_CHUNKS 1000u
+static int16_t speech[SPEECH_CHUNKS * CHUNK];
+
 static void voice_chunk(int16_t *pcm, uint32_t n, double f0)
 {
-	for (unsigned i = 0; i < CHUNK; i++) {
-		double t = (double)(n * CHUNK + i) / 48000.0;
-		double env = 0.55 + 0.45 * sin(2 * M_PI * 4.0 * t);
-		double v = 0;
-		for (int h = 1; h <= 10; h++)
-			v += sin(2 * M_PI * f0 * h * t) / h;
-		pcm[i] = (int16_t)(5000.0 * env * v);
+	static double made_f0;
+	if (made_f0 != f0) {
+		struct th_vs_config c = { .seed = (uint32_t)f0, .speech_dbfs = -20, .f0_hz = f0 };
+		th_vs_make(&c, speech, sizeof speech / sizeof speech[0], NULL);
+		made_f0 = f0;
 	}
+	memcpy(pcm, speech + (size_t)(n % SPEECH_CHUNKS) * CHUNK, CHUNK * sizeof *pcm);
 }
 
 static double rms(const int16_t *s, size_t n)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "th_time.h"
+#include "th_voicesig.h"
 #include "voice/voice_thread.h"
 
 #define WAIT_MS 20000
@@ -97,15 +98,19 @@ static void drain(struct voice_thread *t, struct seen *s)
 	voice_thread_poll(t, &sink, s);
 }
 
-/* A voice-like chunk: 150 Hz with harmonics, loud. */
+/* Ten seconds of synthetic speech (utterances and pauses), looped. */
+#define SPEECH_CHUNKS 1000u
+static int16_t speech[SPEECH_CHUNKS * VOICE_CHUNK_SAMPLES];
+
 static void chunk(int16_t *pcm, uint32_t n)
 {
-	for (unsigned i = 0; i < VOICE_CHUNK_SAMPLES; i++) {
-		double t = (double)(n * VOICE_CHUNK_SAMPLES + i) / VOICE_RATE, v = 0;
-		for (int h = 1; h <= 8; h++)
-			v += sin(2 * M_PI * 150.0 * h * t) / h;
-		pcm[i] = (int16_t)(6000 * v);
+	static bool made;
+	if (!made) {
+		struct th_vs_config c = { .seed = 14, .speech_dbfs = -20 };
+		th_vs_make(&c, speech, sizeof speech / sizeof speech[0], NULL);
+		made = true;
 	}
+	memcpy(pcm, speech + (size_t)(n % SPEECH_CHUNKS) * VOICE_CHUNK_SAMPLES, VOICE_CHUNK_SAMPLES * sizeof *pcm);
 }
 
 /* A speaks in real time (one chunk per 10 ms) until cond or WAIT_MS. */
@@ -121,6 +126,7 @@ static void chunk(int16_t *pcm, uint32_t n)
 			while (th_now_ns() < until_)                                    \
 				drain(t, s);                                            \
 		}                                                               \
+		if (!(cond)) print_message("play_a %u play_b %u loud_b %u infos %u speaking %u [%s] n_clients %u totals %u chunks_in %llu played %llu\n", (s)->play_a, (s)->play_b, (s)->loud_b, (s)->infos, (s)->info.speaking, (s)->info.speakers, (s)->info.n_clients, (s)->n_totals, (unsigned long long)(s)->totals.chunks_in, (unsigned long long)(s)->totals.chunks_played); \
 		assert_true(cond);                                                      \
 	} while (0)
 
