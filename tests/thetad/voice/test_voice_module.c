@@ -11,6 +11,12 @@
  *   a second of the daemon taking both clients' chunks passes with nothing
  *   from it at the other side), and is heard again after unmuting.
  * - A client that goes leaves the voice module's count.
+ * - Two daemons in a session (20 ms frames), a client of root on each (a
+ *   user's key is per daemon): each hears the other through Opus, QUIC
+ *   datagrams and the other daemon's jitter buffer, including the member's
+ *   client linked before its daemon joined (the session change relinks
+ *   it); `thetactl voice` on each shows the other as a remote speaker with
+ *   packets and bytes, and the local one's frames went out.
  * - [voice] keys: a bad frame_ms or vad refuses the configuration with one
  *   sentence; good ones show in --print-config.
  * Nothing asserts a timing: every wait polls with a generous deadline. */
@@ -32,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../integration/net_fixture.h"
 #include "ipc.h"
 #include "link/link.h"
 #include "th_daemontest.h"
@@ -86,16 +93,19 @@ static int teardown(void **state)
  * for each user, looped; chunk n of it. */
 #define SPEECH_CHUNKS 1000u
 static int16_t speech[SPEECH_CHUNKS * CHUNK];
+static uint8_t speech_label[SPEECH_CHUNKS];
 
-static void voice_chunk(int16_t *pcm, uint32_t n, double f0)
+/* Returns whether the chunk is speech (inside an utterance). */
+static bool voice_chunk(int16_t *pcm, uint32_t n, double f0)
 {
 	static double made_f0;
 	if (made_f0 != f0) {
 		struct th_vs_config c = { .seed = (uint32_t)f0, .speech_dbfs = -20, .f0_hz = f0 };
-		th_vs_make(&c, speech, sizeof speech / sizeof speech[0], NULL);
+		th_vs_make(&c, speech, sizeof speech / sizeof speech[0], speech_label);
 		made_f0 = f0;
 	}
 	memcpy(pcm, speech + (size_t)(n % SPEECH_CHUNKS) * CHUNK, CHUNK * sizeof *pcm);
+	return speech_label[n % SPEECH_CHUNKS];
 }
 
 static double rms(const int16_t *s, size_t n)
@@ -177,6 +187,7 @@ struct side {
 	uint32_t n;
 	uint64_t next_ns;
 	unsigned heard;
+	unsigned spoken; /* chunks of speech sent */
 	int pipe_fd;
 	unsigned child_heard;
 };
@@ -189,7 +200,7 @@ static void side_step(struct side *s)
 	s->next_ns = (s->next_ns ? s->next_ns : th_now_ns()) + 10 * TH_NS_PER_MS;
 	th_link_step(s->l);
 	int16_t pcm[CHUNK], st[2 * CHUNK];
-	voice_chunk(pcm, s->n, 140.0);
+	s->spoken += voice_chunk(pcm, s->n, 140.0);
 	link_voice_send(s->l, s->n++, th_now_ns(), pcm);
 	while (link_voice_recv(s->l, st, &t_ns) == 1)
 		if (rms(st, 2 * CHUNK) > AUDIBLE_RMS)
@@ -296,10 +307,12 @@ static void two_local_clients_hear_each_other_and_mute(void **state)
 	long long in = th_daemon_metric(d, "voice_chunks_in");
 	STEP_UNTIL(&s, metric(d, "voice_chunks_in") > in + 100);
 	in = th_daemon_metric(d, "voice_chunks_in");
-	unsigned before = s.child_heard, heard = s.heard;
-	STEP_UNTIL(&s, metric(d, "voice_chunks_in") > in + MUTED_CHUNKS_IN);
+	/* A second of our speech while muted (pauses do not count), and the
+	 * other one still heard. */
+	unsigned before = s.child_heard, heard = s.heard, spoken = s.spoken;
+	STEP_UNTIL(&s, metric(d, "voice_chunks_in") > in + MUTED_CHUNKS_IN && s.spoken >= spoken + 100 &&
+			       s.heard >= heard + 20);
 	assert_int_equal(s.child_heard, before);
-	assert_true(s.heard > heard); /* the other one is still heard */
 
 	/* Unmuted: heard again. */
 	assert_int_equal(link_set_voice(s.l, PROTO_IPC_VOICE_F_ON, th_now_ns()), 0);
@@ -318,6 +331,91 @@ static void two_local_clients_hear_each_other_and_mute(void **state)
 	link_destroy(&s.l);
 	close(pfd[0]);
 	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* One 10 ms step of both links: each speaks chunk n of its voice and
+ * counts the chunks with sound it hears. */
+struct pair {
+	struct link *l[2];
+	uint32_t n;
+	uint64_t next_ns;
+	unsigned heard[2];
+};
+
+static void pair_step(struct pair *p)
+{
+	uint64_t now = th_now_ns(), t_ns;
+	if (now < p->next_ns)
+		th_sleep_ns(p->next_ns - now);
+	p->next_ns = (p->next_ns ? p->next_ns : th_now_ns()) + 10 * TH_NS_PER_MS;
+	for (int k = 0; k < 2; k++) {
+		int16_t pcm[CHUNK], st[2 * CHUNK];
+		th_link_step(p->l[k]);
+		voice_chunk(pcm, p->n + (k ? SPEECH_CHUNKS / 2 : 0), 150.0); /* two points of one voice */
+		link_voice_send(p->l[k], p->n, th_now_ns(), pcm);
+		while (link_voice_recv(p->l[k], st, &t_ns) == 1)
+			if (rms(st, 2 * CHUNK) > AUDIBLE_RMS)
+				p->heard[k]++;
+	}
+	p->n++;
+}
+
+#define PAIR_UNTIL(p, cond)                                                          \
+	do {                                                                         \
+		uint64_t end_ = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;      \
+		while (!(cond) && th_now_ns() < end_)                                \
+			pair_step(p);                                                \
+		assert_true(cond);                                                   \
+	} while (0)
+
+/* The remote speaker of a `voice --json` answer of d with packets, or NULL
+ * (the answer is put). */
+static bool remote_heard(struct nf_daemon *d)
+{
+	struct json_object *v = nf_ctl_json(d, (const char *const[]){ "voice", "--json", NULL }), *list;
+	bool yes = false;
+	if (v && json_object_object_get_ex(v, "speakers", &list))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *sp = json_object_array_get_idx(list, i);
+			yes |= !json_object_get_boolean(json_object_object_get(sp, "local")) &&
+			       json_object_get_int64(json_object_object_get(sp, "packets")) > 0 &&
+			       json_object_get_int64(json_object_object_get(sp, "bytes")) > 0;
+		}
+	json_object_put(v);
+	return yes;
+}
+
+static void two_daemons_hear_each_other(void **state)
+{
+	(void)state;
+	static struct nf_daemon host, member;
+	nf_start(&host, NULL, NULL);
+	nf_start(&member, NULL, NULL);
+	char id[33];
+	nf_host(&host, "talk", id);
+	struct pair p = { .l = { make_link(host.p.runtime_dir, "voice-host"), make_link(member.p.runtime_dir, "voice-member") } };
+	for (int k = 0; k < 2; k++) {
+		assert_non_null(p.l[k]);
+		assert_int_equal(link_wait_active(p.l[k], WAIT_MS, false), 0);
+		assert_int_equal(link_set_voice(p.l[k], PROTO_IPC_VOICE_F_ON, th_now_ns()), 0);
+	}
+	/* The member's client is linked before its daemon joins: the join
+	 * moves it to the session, and voice with it. */
+	nf_invite_join(&host, &member, id, "editor");
+
+	PAIR_UNTIL(&p, p.heard[0] >= 20 && p.heard[1] >= 20);
+	assert_true(remote_heard(&host));
+	assert_true(remote_heard(&member));
+	assert_true(nf_metric(&host, "voice_packets_out") > 0);
+	assert_true(nf_metric(&member, "voice_packets_out") > 0);
+	assert_true(nf_metric(&member, "voice_frames_decoded") > 0);
+	for (int k = 0; k < 2; k++)
+		link_destroy(&p.l[k]);
+	int status;
+	assert_int_equal(th_daemon_stop(&member.p, SIGTERM, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(th_daemon_stop(&host.p, SIGTERM, WAIT_MS, &status), 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
@@ -359,6 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(voice_config_keys_are_checked),
 		cmocka_unit_test_teardown(two_local_clients_hear_each_other_and_mute, teardown),
+		cmocka_unit_test_teardown(two_daemons_hear_each_other, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
