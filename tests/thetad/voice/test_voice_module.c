@@ -10,6 +10,8 @@
  * - A client that mutes itself is heard no more (SESSION_INFO says MUTED;
  *   a second of the daemon taking both clients' chunks passes with nothing
  *   from it at the other side), and is heard again after unmuting.
+ * - A reload with another frame length starts a new pipeline: both are
+ *   heard again.
  * - A client that goes leaves the voice module's count.
  * - Two daemons in a session (20 ms frames), a client of root on each (a
  *   user's key is per daemon): each hears the other through Opus, QUIC
@@ -317,6 +319,21 @@ static void two_local_clients_hear_each_other_and_mute(void **state)
 	/* Unmuted: heard again. */
 	assert_int_equal(link_set_voice(s.l, PROTO_IPC_VOICE_F_ON, th_now_ns()), 0);
 	STEP_UNTIL(&s, s.child_heard >= before + 20);
+
+	/* A reload with 20 ms frames: a new pipeline, both clients linked to
+	 * it again, each heard again. */
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[control]\nquery_group = nogroup\n[voice]\nframe_ms = 20\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(th_ctl(d, (const char *const[]){ "reload", NULL }, out, sizeof out, err, sizeof err), 0);
+	v = voice_json(d);
+	assert_int_equal(dt_u64(v, "frame_ms"), 20);
+	json_object_put(v);
+	before = s.child_heard;
+	heard = s.heard;
+	STEP_UNTIL(&s, s.child_heard >= before + 20 && s.heard >= heard + 20);
+	STEP_UNTIL(&s, metric(d, "voice_clients") == 2);
 
 	/* The child goes: one client with voice left. */
 	kill(child, SIGKILL);
