@@ -8,9 +8,11 @@
  *                             child): the local mix, no codec (the baseline)
  *   voice.daemon.remote_ms    two daemons in a session: Opus, QUIC
  *                             datagrams, the jitter buffer, 10 and 20 ms frames
- * p50 and p99 of each. JSON lines; nothing asserts a timing. */
+ * p50 and p99 of each, and the listener's jitter-buffer target at the end.
+ * JSON lines; nothing asserts a timing. */
 #include <fcntl.h>
 #include <grp.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -222,6 +224,20 @@ static void bench_remote(unsigned frame_ms)
 		run_step(&r);
 	snprintf(name, sizeof name, "voice.daemon.remote_%ums_frames_ms", frame_ms);
 	report(name, &r);
+	/* The listener's jitter buffer for the speaker, beside it. */
+	struct json_object *v = NULL, *list;
+	if (!th_ctl(&b, (const char *const[]){ "--json", "voice", NULL }, out, sizeof out, err, sizeof err))
+		v = json_tokener_parse(out);
+	if (v && json_object_object_get_ex(v, "speakers", &list))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *sp = json_object_array_get_idx(list, i), *t;
+			if (!json_object_get_boolean(json_object_object_get(sp, "local")) &&
+			    json_object_object_get_ex(sp, "jb_target_ms", &t)) {
+				snprintf(name, sizeof name, "voice.daemon.remote_%ums_frames_jb_target_ms", frame_ms);
+				th_bench_figure(name, json_object_get_double(t), "ms");
+			}
+		}
+	json_object_put(v);
 	link_destroy(&r.speaker);
 	link_destroy(&r.listener);
 out:
