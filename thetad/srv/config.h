@@ -32,7 +32,7 @@ struct srv_config {
 	bool voice_fec;                /* voice.fec = yes (in-band FEC from the links' measured loss) */
 	bool voice_dtx;                /* voice.dtx = yes (nothing sent in silence) */
 	bool voice_spatial;            /* voice.spatial = yes (pan and attenuate by head pose) */
-	char voice_vad[16];            /* voice.vad = webrtc (or energy) */
+	char voice_vad[16];            /* voice.vad = VOICE_VAD_DEFAULT's name (energy or webrtc) */
 };
 
 void srv_config_defaults(struct srv_config *c);
