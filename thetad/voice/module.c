@@ -64,6 +64,7 @@ static const struct voice_total_def {
 	T(speakers_full, "speakers refused: every speaker slot in use"),
 	T(echo_drops, "frames from elsewhere for a key that speaks here"),
 	T(encode_errors, "frames the encoder failed on (not sent)"),
+	T(samples_skipped, "decoded samples a late tick could no longer play in time"),
 	T(encode_ns, "CPU time spent encoding, ns"),
 	T(decode_ns, "CPU time spent decoding, ns"),
 	T(mix_ns, "CPU time spent mixing, ns"),
