@@ -261,7 +261,8 @@ static void client_flush(struct voice_client *c)
 	c->frame_len = 0;
 	c->frame_speech = false;
 	c->fifo_n = 0;
-	c->fifo_high_ticks = 0;
+	c->fifo_ticks = 0;
+	c->fifo_min = VOICE_FIFO_CHUNKS;
 }
 
 int voice_engine_client(struct voice_engine *e, uint64_t client_id, const uint8_t speaker[VOICE_KEY_LEN],
@@ -797,22 +798,24 @@ static const int16_t *remote_chunk(struct voice_engine *e, struct voice_spk *s, 
 
 static const int16_t *local_chunk(struct voice_client *c, uint64_t *t_ns, struct voice_engine *e)
 {
+	/* The fewest chunks held at a tick over the window is the delay that
+	 * stood all along: beyond the one this tick takes, it goes. */
+	if (c->fifo_n < c->fifo_min)
+		c->fifo_min = c->fifo_n;
+	if (++c->fifo_ticks >= VOICE_FIFO_TRIM_TICKS) {
+		unsigned drop = c->fifo_min > 1 ? c->fifo_min - 1 : 0;
+		c->fifo_head = (c->fifo_head + drop) % VOICE_FIFO_CHUNKS;
+		c->fifo_n -= drop;
+		e->tot.fifo_overruns += drop;
+		c->fifo_ticks = 0;
+		c->fifo_min = VOICE_FIFO_CHUNKS;
+	}
 	if (!c->fifo_n)
 		return NULL;
 	const int16_t *pcm = c->fifo[c->fifo_head].pcm;
 	*t_ns = c->fifo[c->fifo_head].t_ns;
 	c->fifo_head = (c->fifo_head + 1) % VOICE_FIFO_CHUNKS;
 	c->fifo_n--;
-	if (c->fifo_n > VOICE_FIFO_KEEP) {
-		if (++c->fifo_high_ticks >= VOICE_FIFO_TRIM_TICKS) {
-			c->fifo_head = (c->fifo_head + 1) % VOICE_FIFO_CHUNKS;
-			c->fifo_n--;
-			c->fifo_high_ticks = 0;
-			e->tot.fifo_overruns++;
-		}
-	} else {
-		c->fifo_high_ticks = 0;
-	}
 	/* Still valid until the next capture: the tick mixes before returning. */
 	return pcm;
 }

@@ -7,10 +7,10 @@
 
 /* Local capture chunks kept for the other local listeners. */
 #define VOICE_FIFO_CHUNKS (VOICE_LOCAL_FIFO_MS / VOICE_CHUNK_MS)
-/* A fifo that stayed above this many chunks for VOICE_FIFO_TRIM_TICKS ticks
- * loses its oldest chunk: latency does not creep up after a burst. */
-#define VOICE_FIFO_KEEP       3u
-#define VOICE_FIFO_TRIM_TICKS 50u
+/* Drift and burst control: a fifo that held more than one chunk at every
+ * tick of a window of VOICE_FIFO_TRIM_TICKS loses its oldest chunks down to
+ * one, so a burst or clock drift does not leave a standing delay. */
+#define VOICE_FIFO_TRIM_TICKS 30u
 /* A remote speaker's decoded audio waiting for the ticks (samples), and
  * the pieces taken from its jitter buffer in one tick at most. */
 #define VOICE_PLAY_QUEUE      (3u * VOICE_FRAME_SAMPLES_MAX)
@@ -98,7 +98,8 @@ struct voice_client {
 	unsigned frame_len;
 	uint32_t frame_ts;
 	bool frame_speech;
-	unsigned fifo_head, fifo_n, fifo_high_ticks;
+	unsigned fifo_head, fifo_n;
+	unsigned fifo_ticks, fifo_min; /* the window: ticks so far, fewest chunks held at a tick */
 	/* last: the audio buffers, not cleared when the slot is reused */
 	int16_t frame[VOICE_FRAME_SAMPLES_MAX];
 	struct {

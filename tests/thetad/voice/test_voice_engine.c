@@ -746,6 +746,35 @@ static void two_local_clients_hear_each_other_without_the_codec(void **state)
 	rig_free(r);
 }
 
+static void a_burst_from_a_local_client_leaves_no_standing_delay(void **state)
+{
+	struct rig *r = rig_new(20);
+	struct src *a = rig_client(r, 0, 1, 1, "alice", 440);
+	rig_client(r, 0, 3, 3, "carol", 0)->on = false;
+	rig_run(r, 1000);
+	struct rec *rc = rec_of(&r->n[0], 3);
+	struct voice_engine_totals t;
+	voice_engine_totals(r->n[0].e, &t);
+	/* Steady: carol hears each chunk at the tick after its capture, nothing dropped. */
+	assert_int_equal(rc->last_t_ns, r->now - TICK);
+	assert_int_equal(t.fifo_overruns, 0);
+	/* Alice's client stalls 30 ms, then hands over four chunks at once. */
+	a->on = false;
+	rig_run(r, 30);
+	a->on = true;
+	a->per_tick = 4;
+	rig_step(r);
+	a->per_tick = 1;
+	/* For a while carol hears alice 30 ms late; then the fifo is cut back. */
+	rig_run(r, 100);
+	assert_int_equal(rc->last_t_ns, r->now - TICK - 30 * MS);
+	rig_run(r, 500);
+	assert_int_equal(rc->last_t_ns, r->now - TICK);
+	voice_engine_totals(r->n[0].e, &t);
+	assert_int_equal(t.fifo_overruns, 3);
+	rig_free(r);
+}
+
 static void a_listener_hears_a_local_and_a_remote_speaker_at_once(void **state)
 {
 	struct rig *r = rig_new(20);
@@ -1040,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(malformed_frames_are_dropped_and_counted),
 		cmocka_unit_test(a_frame_of_a_key_that_speaks_here_is_an_echo),
 		cmocka_unit_test(two_local_clients_hear_each_other_without_the_codec),
+		cmocka_unit_test(a_burst_from_a_local_client_leaves_no_standing_delay),
 		cmocka_unit_test(a_listener_hears_a_local_and_a_remote_speaker_at_once),
 		cmocka_unit_test(the_first_client_of_a_user_speaks_and_the_next_takes_over),
 		cmocka_unit_test(a_speaker_on_the_listeners_left_is_louder_on_the_left),
