@@ -94,7 +94,8 @@ struct voice_speaker_stats {
 struct voice_engine_totals {
 	uint64_t chunks_in, frames_encoded, frames_dtx, packets_out, packets_in, bytes_in, bytes_out;
 	uint64_t frames_decoded, frames_fec, frames_concealed, frames_late, chunks_played;
-	uint64_t bad_packets, flood_drops, unknown_client, fifo_overruns;
+	uint64_t bad_packets, flood_drops, unknown_client;
+	uint64_t fifo_overruns;  /* local chunks dropped from the fifo: full, or cut back to one (drift) */
 	uint64_t speakers_full;  /* a speaker refused: VOICE_SPEAKERS_MAX slots in use */
 	uint64_t echo_drops;     /* a frame from elsewhere for a key that speaks here */
 	uint64_t encode_errors;  /* the encoder failed (-EIO): the frame is not sent */
