@@ -23,7 +23,7 @@
 #define PULSE_POLL_NS      (20 * TH_NS_PER_MS)
 #define PULSE_PING_MS      2000  /* one connection attempt */
 #define PULSE_LOG_MAX      16384
-#define PLAY_BUFFER_CHUNKS 10    /* the player's target buffer: 100 ms */
+#define PLAY_BUFFER_CHUNKS 20    /* the player's target buffer: 200 ms */
 /* Each sink's monitor is read for as long as the server runs by a keeper
  * asking for a 2 ms fragment: a null sink renders ahead of the
  * clock by the lowest latency any of its streams asks for (2 s with none,

@@ -246,26 +246,35 @@ int th_voice_client_stop(struct th_voice_rig *r, int side)
 }
 
 /* Mouth onsets in [from, frames) at the clicks' known threshold. */
-static size_t mouth_onsets(const struct th_pulse_rec *m, size_t from, uint64_t *t, size_t cap)
+static size_t mouth_onsets(const struct th_pulse_rec *m, size_t from, size_t quiet, uint64_t *t, size_t cap)
 {
-	return th_pulse_rec_onsets(m, from, TH_VOICE_AMP / 4, TH_PULSE_RATE * TH_VOICE_QUIET_MS / 1000, t, cap);
+	return th_pulse_rec_onsets(m, from, TH_VOICE_AMP / 4, quiet, t, cap);
 }
 
-/* Ear onsets from `from`, at a quarter of the loudest so far (at least the floor). */
-static size_t ear_onsets(const struct th_pulse_rec *e, size_t from, uint64_t *t, size_t cap, int *peak)
+/* Ear onsets from `from`, at a quarter of the loudest so far, between the
+ * floor and an eighth of the clicks' amplitude: Opus overshoots a burst at
+ * its end (up to 4x, measured by codec), and a threshold that followed
+ * such a peak would cross the onset late or not at all. */
+static size_t ear_onsets(const struct th_pulse_rec *e, size_t from, size_t quiet, uint64_t *t, size_t cap, int *peak)
 {
 	size_t n = th_pulse_rec_frames(e);
 	*peak = from < n ? th_pulse_peak(th_pulse_rec_pcm(e), th_pulse_rec_channels(e), from, n) : 0;
-	int thr = *peak / 4 > TH_VOICE_EAR_FLOOR ? *peak / 4 : TH_VOICE_EAR_FLOOR;
-	return th_pulse_rec_onsets(e, from, thr, TH_PULSE_RATE * TH_VOICE_QUIET_MS / 1000, t, cap);
+	int thr = *peak / 4 < TH_VOICE_AMP / 8 ? *peak / 4 : TH_VOICE_AMP / 8;
+	if (thr < TH_VOICE_EAR_FLOOR)
+		thr = TH_VOICE_EAR_FLOOR;
+	return th_pulse_rec_onsets(e, from, thr, quiet, t, cap);
 }
 
 int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const char *ear_source, const char *other_ear,
 		    unsigned clicks, unsigned period_ms, int settle_ms, struct th_voice_run *run)
 {
 	memset(run, 0, sizeof *run);
-	if (clicks == 0 || clicks > TH_VOICE_CLICKS_MAX || period_ms <= TH_VOICE_BURST_MS + TH_VOICE_QUIET_MS)
+	if (clicks == 0 || clicks > TH_VOICE_CLICKS_MAX || period_ms < TH_VOICE_BURST_MS + 2 * TH_VOICE_QUIET_MIN_MS)
 		return -EINVAL;
+	unsigned quiet_ms = (period_ms - TH_VOICE_BURST_MS) / 2;
+	if (quiet_ms > TH_VOICE_QUIET_MAX_MS)
+		quiet_ms = TH_VOICE_QUIET_MAX_MS;
+	size_t quiet = (size_t)TH_PULSE_RATE * quiet_ms / 1000;
 	size_t frames = (size_t)(RIG_FIRST_MS + clicks * period_ms) * TH_PULSE_RATE / 1000;
 	size_t rec_frames = frames + (size_t)RIG_REC_SLACK_S * TH_PULSE_RATE + (size_t)settle_ms * TH_PULSE_RATE / 1000;
 	int16_t *pcm = calloc(frames, sizeof *pcm);
@@ -293,8 +302,8 @@ int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const cha
 	for (;;) {
 		th_sleep_ns(RIG_POLL_NS);
 		size_t fm = th_pulse_rec_frame_at(mouth, t0), fe = th_pulse_rec_frame_at(ear, t0);
-		run->mouth_onsets = mouth_onsets(mouth, fm, tm, TH_VOICE_CLICKS_MAX + 1);
-		run->ear_onsets = ear_onsets(ear, fe, te, TH_VOICE_CLICKS_MAX + 1, &run->ear_peak);
+		run->mouth_onsets = mouth_onsets(mouth, fm, quiet, tm, TH_VOICE_CLICKS_MAX + 1);
+		run->ear_onsets = ear_onsets(ear, fe, quiet, te, TH_VOICE_CLICKS_MAX + 1, &run->ear_peak);
 		uint64_t now = th_now_ns();
 		if (run->mouth_onsets >= run->clicks && settle_end == UINT64_MAX)
 			settle_end = now + (uint64_t)settle_ms * TH_NS_PER_MS;
@@ -316,8 +325,9 @@ int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const cha
 	if (rc < 0)
 		goto out;
 	/* Final counts over everything recorded. */
-	run->mouth_onsets = mouth_onsets(mouth, th_pulse_rec_frame_at(mouth, t0), tm, TH_VOICE_CLICKS_MAX + 1);
-	run->ear_onsets = ear_onsets(ear, th_pulse_rec_frame_at(ear, t0), te, TH_VOICE_CLICKS_MAX + 1, &run->ear_peak);
+	run->mouth_onsets = mouth_onsets(mouth, th_pulse_rec_frame_at(mouth, t0), quiet, tm, TH_VOICE_CLICKS_MAX + 1);
+	run->ear_onsets =
+		ear_onsets(ear, th_pulse_rec_frame_at(ear, t0), quiet, te, TH_VOICE_CLICKS_MAX + 1, &run->ear_peak);
 	if (run->mouth_onsets != run->clicks) {
 		fprintf(stderr, "th_voice: %zu clicks at the mouth (%s), %u played\n", run->mouth_onsets, mon, run->clicks);
 		rc = -EIO;
@@ -327,7 +337,7 @@ int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const cha
 	run->paired = th_pulse_pair(tm, run->mouth_onsets, te, ne, window, run->lat_ns, &run->unpaired_ear);
 	/* te is free again. */
 	if (other)
-		run->other_onsets = ear_onsets(other, th_pulse_rec_frame_at(other, t0), te, TH_VOICE_CLICKS_MAX + 1,
+		run->other_onsets = ear_onsets(other, th_pulse_rec_frame_at(other, t0), quiet, te, TH_VOICE_CLICKS_MAX + 1,
 					       &run->other_peak);
 out:
 	th_pulse_play_destroy(&pl);

@@ -23,7 +23,12 @@
 #define TH_VOICE_AMP        12000 /* clicks' amplitude (-8.7 dBFS) */
 #define TH_VOICE_BURST_MS   40    /* a click: a 40 ms chirp (a speech codec keeps it, VAD hears it) */
 #define TH_VOICE_EAR_FLOOR  1000  /* the ear's onset threshold is at least this (Opus' noise stays far below) */
-#define TH_VOICE_QUIET_MS   100   /* an onset follows at least this much below the threshold */
+/* An onset follows at least this much below the threshold: half the
+ * silence between two clicks, at most TH_VOICE_QUIET_MAX_MS (a playback
+ * stalled within a click must not make it two), at least
+ * TH_VOICE_QUIET_MIN_MS (the click's own decay must not make it two). */
+#define TH_VOICE_QUIET_MIN_MS 60
+#define TH_VOICE_QUIET_MAX_MS 200
 #define TH_VOICE_TEXT_MAX   16384
 
 enum { TH_VOICE_A = 0, TH_VOICE_B = 1 };
