@@ -74,6 +74,7 @@ static void slot_free(struct voice_jb *jb, struct voice_jb_slot *s)
 {
 	s->used = false;
 	jb->held--;
+	jb->held_samples -= s->samples;
 }
 
 /* Unwraps v against the reference ref (both as they continue the stream). */
@@ -210,6 +211,7 @@ static void restart(struct voice_jb *jb, uint32_t seq, uint32_t ts)
 	for (unsigned i = 0; i < VOICE_JB_SLOTS; i++)
 		jb->slot[i].used = false;
 	jb->held = 0;
+	jb->held_samples = 0;
 	jb->have_ref = true;
 	jb->playing = false;
 	jb->started = false;
@@ -317,6 +319,7 @@ int voice_jb_put(struct voice_jb *jb, uint32_t seq, uint32_t ts, unsigned sample
 	s->samples = (uint16_t)samples;
 	memcpy(s->data, data, len);
 	jb->held++;
+	jb->held_samples += samples;
 	record_arrival(jb, xts, now_ns);
 	return 0;
 }
@@ -451,10 +454,6 @@ void voice_jb_stats(const struct voice_jb *jb, uint64_t now_ns, struct voice_jb_
 	/* waiting for a frame that may never come is not (yet) the target */
 	int64_t t = jb->delay_ns - jb->wait_ns + jb->pending_ns;
 	out->target_ms = (uint32_t)(t / NS_PER_MS);
-	unsigned samples = 0;
-	for (unsigned i = 0; i < VOICE_JB_SLOTS; i++)
-		if (jb->slot[i].used)
-			samples += jb->slot[i].samples;
-	out->depth_ms = samples / (VOICE_RATE / 1000u);
+	out->depth_ms = jb->held_samples / (VOICE_RATE / 1000u);
 	out->jitter_us = (uint32_t)(jb->jitter_q4_ns / 16 / 1000);
 }

@@ -69,6 +69,7 @@ struct voice_jb {
 		uint8_t data[VOICE_OPUS_MAX];
 	} slot[VOICE_JB_SLOTS];
 	unsigned held;           /* slots used */
+	unsigned held_samples;   /* their length */
 	bool have_ref;           /* next_seq / pos continue a stream */
 	bool playing;            /* in a talkspurt: pos and offset_ns place the playout */
 	bool started;            /* this talkspurt gave its first frame */
