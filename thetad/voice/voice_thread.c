@@ -123,6 +123,7 @@ struct voice_thread {
 	int stop_fd, timer_fd;
 	pthread_t tid;
 	bool started;
+	bool stop; /* set by destroy (release), read by the thread each pass (acquire) */
 	uint64_t in_drops; /* loop side */
 	/* ---- the voice thread's own ---- */
 	struct voice_engine *e;
@@ -135,6 +136,7 @@ struct voice_thread {
 	bool info_valid;
 	struct voice_thread_stats st;
 	bool clock_on;
+	bool in_broken; /* the in ring refused a pop: nothing more is taken */
 	_Alignas(16) uint8_t scratch[VOICE_THREAD_OUT_RECORD];
 	/* ---- the loop's own ---- */
 	_Alignas(16) uint8_t rbuf[VOICE_THREAD_OUT_RECORD];
@@ -451,19 +453,26 @@ static void *thread_main(void *arg)
 	union vrec_in_any buf;
 	struct th_ring_rec rec;
 	t->last_now = 0;
-	for (;;) {
+	/* The stop flag pairs with destroy's release store: a thread kept
+	 * busy by a full in ring still sees it between two batches. */
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t k = t->clock_on ? th_timerfd_drain(t->timer_fd) : 0;
 		if (k)
 			thread_ticks(t, k);
 		unsigned n = 0;
-		int r;
-		while (n < VOICE_THREAD_BATCH && (r = th_ring_pop(&t->in.cons, &rec, &buf, sizeof buf)) == 1) {
+		int r = 0;
+		while (!t->in_broken && n < VOICE_THREAD_BATCH &&
+		       (r = th_ring_pop(&t->in.cons, &rec, &buf, sizeof buf)) == 1) {
 			thread_handle(t, &rec, &buf);
 			n++;
 		}
+		/* Only this process writes the ring: a refusal is a bug here. The
+		 * thread then takes no more records (and does not spin on them). */
+		if (r < 0)
+			t->in_broken = true;
 		t->st.records_in += n;
 		thread_publish(t, thread_now(t, th_now_ns()));
-		if (n == VOICE_THREAD_BATCH || th_ring_prepare_sleep(&t->in.cons))
+		if (!t->in_broken && (n == VOICE_THREAD_BATCH || th_ring_prepare_sleep(&t->in.cons)))
 			continue; /* more waits: look at the clock, then take it */
 		struct pollfd pfd[3] = { { .fd = t->stop_fd, .events = POLLIN },
 					 { .fd = t->in.bell, .events = POLLIN },
@@ -525,7 +534,8 @@ void voice_thread_destroy(struct voice_thread **p)
 		return;
 	if (t->started) {
 		uint64_t one = 1;
-		/* A fresh eventfd's counter cannot overflow: the write succeeds. */
+		__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+		/* Wakes it from poll; a fresh eventfd's counter cannot overflow. */
 		ssize_t w = write(t->stop_fd, &one, sizeof one);
 		(void)w;
 		pthread_join(t->tid, NULL);
@@ -597,13 +607,16 @@ unsigned voice_thread_poll(struct voice_thread *t, const struct voice_thread_sin
 {
 	struct th_ring_rec rec;
 	unsigned n = 0;
+	int r;
 	th_ring_finish_sleep(&t->out.cons, true);
 	for (;;) {
-		while (th_ring_pop(&t->out.cons, &rec, t->rbuf, sizeof t->rbuf) == 1) {
+		while ((r = th_ring_pop(&t->out.cons, &rec, t->rbuf, sizeof t->rbuf)) == 1) {
 			sink_one(t, &rec, sink, user);
 			n++;
 		}
-		if (th_ring_prepare_sleep(&t->out.cons) == 0)
+		/* A refusal (a bug: only the voice thread writes it) ends the
+		 * drain rather than spinning the loop on it. */
+		if (r < 0 || th_ring_prepare_sleep(&t->out.cons) == 0)
 			return n;
 	}
 }
