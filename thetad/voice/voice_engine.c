@@ -761,12 +761,14 @@ static const int16_t *remote_chunk(struct voice_engine *e, struct voice_spk *s, 
 				unsigned drop = s->pcm_len + o.samples - VOICE_PLAY_QUEUE;
 				s->pcm_pos += drop;
 				s->pcm_len -= drop;
+				e->tot.samples_skipped += drop;
 			}
 			memmove(s->pcm, s->pcm + s->pcm_pos, s->pcm_len * sizeof(int16_t));
 			s->pcm_pos = 0;
 		}
 		decode_piece(e, s, &o, s->pcm + s->pcm_pos + s->pcm_len);
 		s->pcm_len += o.samples;
+		s->piece_samples = o.samples;
 		if ((o.kind == VOICE_JB_FRAME || o.kind == VOICE_JB_FEC) && (o.flags & VOICE_PKT_F_SPEECH))
 			s->speaking_until_ns = now_ns + VOICE_SPEAKING_HOLD_MS * VOICE_NS_PER_MS;
 	}
@@ -785,10 +787,13 @@ static const int16_t *remote_chunk(struct voice_engine *e, struct voice_spk *s, 
 	const int16_t *pcm = s->pcm + s->pcm_pos;
 	s->pcm_pos += VOICE_CHUNK_SAMPLES;
 	s->pcm_len -= VOICE_CHUNK_SAMPLES;
-	if (s->pcm_len > VOICE_FRAME_SAMPLES_MAX) {
-		/* A late tick got more than one frame ahead: what the listener
-		 * can no longer hear in time goes, so the delay does not grow. */
-		unsigned drop = s->pcm_len - VOICE_FRAME_SAMPLES_MAX;
+	/* On schedule, what is left is the rest of the last piece given (half
+	 * of a 20 ms frame, nothing of a 10 ms one). More means a late tick
+	 * took pieces that were due earlier: what the listener can no longer
+	 * hear in time goes, so a stall does not leave a standing delay. */
+	unsigned keep = s->piece_samples > VOICE_CHUNK_SAMPLES ? s->piece_samples - VOICE_CHUNK_SAMPLES : 0;
+	if (s->pcm_len > keep) {
+		unsigned drop = s->pcm_len - keep;
 		s->pcm_pos += drop;
 		s->pcm_len -= drop;
 		e->tot.samples_skipped += drop;

@@ -156,9 +156,9 @@ void voice_engine_admin_mute(struct voice_engine *e, const uint8_t speaker[VOICE
 /* The measured loss on the links (0..100): FEC strength. */
 void voice_engine_set_loss(struct voice_engine *e, unsigned pct);
 /* Every VOICE_CHUNK_MS: playout, mix, play() (one chunk per listener at
- * most). A late tick plays what is due and skips what is more than a frame
- * behind (samples_skipped), so a stall of the voice thread does not add to
- * the delay. */
+ * most). A late tick plays the chunk due now and skips the audio that was
+ * due before it (samples_skipped), so a stall of the voice thread does not
+ * add to the delay. */
 void voice_engine_tick(struct voice_engine *e, uint64_t now_ns);
 
 /* Speakers now known (local ones, remote ones heard within

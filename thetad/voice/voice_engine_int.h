@@ -78,6 +78,7 @@ struct voice_spk {
 	uint64_t rate_epoch[VOICE_RATE_SLICES]; /* bytes of the last second, by slice */
 	uint32_t rate_bytes[VOICE_RATE_SLICES];
 	unsigned pcm_len, pcm_pos; /* decoded audio queued: pcm[pos .. pos+len) */
+	unsigned piece_samples;    /* the length of the last piece decoded */
 	int16_t pcm[VOICE_PLAY_QUEUE];
 
 	/* last: not cleared when the slot is reused (voice_jb_init at the stream's start) */
