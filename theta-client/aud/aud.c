@@ -23,6 +23,7 @@
 #define AUD_STEREO_BYTES (AUD_CHUNK_SAMPLES * 4u)
 #define AUD_CHUNK_NS     (10u * TH_NS_PER_MS)
 #define AUD_PLAY_QUEUE   (AUD_PLAY_BACKLOG_MS / 10u)
+#define AUD_PLAY_TRIM_CHUNKS (AUD_PLAY_TRIM_MS / 10u)
 #define AUD_LATENCY_MS_MAX 200u
 #define AUD_ANCHOR_CHUNKS 50u /* the capture clock's anchor follows the least delay of this many chunks */
 #define AUD_NAME_MAX     256u /* bytes of a server, source, sink or application name */
@@ -293,11 +294,30 @@ static void *playback_main(void *arg)
 	/* When what was written so far has played out. */
 	uint64_t play_end = 0, last_chunk_end = 0;
 	bool playing = false;
+	/* The fewest chunks left waiting behind the one written, over the
+	 * last writes (win_n of AUD_PLAY_TRIM_CHUNKS). */
+	unsigned win_min = AUD_PLAY_QUEUE, win_n = 0;
 	while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
 		drain_fetch(a);
 		if (a->q_len == 0) {
+			win_min = 0; /* it ran empty: no standing delay */
 			th_sleep_ns(AUD_PLAY_POLL_NS);
 			continue;
+		}
+		/* A queue that never ran below k chunks for AUD_PLAY_TRIM_CHUNKS
+		 * writes is k chunks of standing delay (a stall or a burst that
+		 * the steady flow since never drained, since the sink takes
+		 * chunks as fast as they come): the k oldest go. */
+		if (a->q_len - 1 < win_min)
+			win_min = a->q_len - 1;
+		if (++win_n >= AUD_PLAY_TRIM_CHUNKS) {
+			for (; win_min > 0 && a->q_len > 1; win_min--) {
+				a->q_head = (a->q_head + 1) % AUD_PLAY_QUEUE;
+				a->q_len--;
+				atomic_fetch_add_explicit(&a->chunks_dropped, 1, memory_order_relaxed);
+			}
+			win_min = AUD_PLAY_QUEUE;
+			win_n = 0;
 		}
 		uint64_t now = th_now_ns();
 		/* A chunk after the stream ran dry, within a talkspurt (the

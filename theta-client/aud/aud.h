@@ -18,6 +18,11 @@
 /* Playback chunks held before the oldest are dropped (bounds the latency a
  * stalled sink could build up). */
 #define AUD_PLAY_BACKLOG_MS 60u
+/* Chunks that stayed queued behind the one playing for this long (the
+ * queue never ran shorter) are standing delay, left by a stall or a burst
+ * that the steady flow since never drains: the oldest of them are dropped
+ * (counted in chunks_dropped). */
+#define AUD_PLAY_TRIM_MS 300u
 /* The playback thread asks `fetch` this often while nothing is waiting. */
 #define AUD_PLAY_POLL_NS 2000000u
 /* A chunk that comes after the playback stream ran dry is an underrun when
@@ -54,7 +59,8 @@ struct aud_stats {
 	/* captured = sent + gated (+ 1 while one is being handed over) */
 	uint64_t chunks_captured, chunks_sent, chunks_gated;
 	/* played: written to the stream; dropped: the oldest beyond
-	 * AUD_PLAY_BACKLOG_MS; underruns: as AUD_PLAY_GAP_MS says */
+	 * AUD_PLAY_BACKLOG_MS, and standing delay (AUD_PLAY_TRIM_MS);
+	 * underruns: as AUD_PLAY_GAP_MS says */
 	uint64_t chunks_played, chunks_dropped, underruns;
 	uint32_t capture_latency_us, playback_latency_us; /* pa_simple_get_latency, last chunk */
 	/* A stream the server ended (it quit or restarted, the device went
