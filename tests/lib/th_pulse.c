@@ -191,6 +191,25 @@ static int write_script(const struct th_pulse *p, const char *path, const struct
 static int rec_open(const char *server, const char *source, unsigned channels, size_t max_frames, bool keeper,
 		    struct th_pulse_rec **out);
 
+int th_pulse_suspend(const struct th_pulse *p, const char *sink, unsigned ms)
+{
+	if (ms > TH_PULSE_SUSPEND_MS_MAX)
+		return -EINVAL;
+	struct ctx x;
+	int rc = ctx_open(&x, p->server);
+	if (rc == 0)
+		rc = ctx_wait(&x, pa_context_suspend_sink_by_name(x.c, sink, 1, NULL, NULL));
+	if (rc == 0) {
+		th_sleep_ns((uint64_t)ms * TH_NS_PER_MS);
+		rc = ctx_wait(&x, pa_context_suspend_sink_by_name(x.c, sink, 0, NULL, NULL));
+	}
+	if (x.c)
+		ctx_close(&x);
+	if (rc < 0)
+		fprintf(stderr, "th_pulse: cannot suspend and resume %s: %s\n", sink, strerror(-rc));
+	return rc;
+}
+
 /* Starts the keepers and waits until each monitor delivered: 0, -ETIMEDOUT, -EIO. */
 static int start_keepers(struct th_pulse *p, const struct sink_spec *sk, unsigned n, uint64_t end)
 {

@@ -57,6 +57,11 @@ int th_pulse_attach(struct th_pulse *p, const char *server, const char *const *s
 /* Stops the keepers, then the server (when this started it): SIGTERM,
  * wait up to TH_PULSE_STOP_MS, then SIGKILL. Safe when stopped. */
 void th_pulse_stop(struct th_pulse *p);
+/* Suspends sink for ms (at most TH_PULSE_SUSPEND_MS_MAX), then resumes it,
+ * as a desktop's server does to an idle or switched device (its streams
+ * stay connected; what plays into it waits). 0 or -errno (said). */
+#define TH_PULSE_SUSPEND_MS_MAX 10000
+int th_pulse_suspend(const struct th_pulse *p, const char *sink, unsigned ms);
 /* Whether the server still runs (reaps it when it exited). */
 bool th_pulse_alive(struct th_pulse *p);
 /* The server's stderr (static buffer, NUL-terminated; "" when unreadable). */

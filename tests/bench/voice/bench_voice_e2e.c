@@ -14,6 +14,9 @@
  *   voice.mouth_to_ear_ms.frame20.p50 / .p99   (goal p50 <= 60 ms)
  *   voice.baseline.pcm_relay_ms.p50 / .p99
  *   voice.mouth_to_ear_lost.frame10 / .frame20 (clicks that never came)
+ *   voice.mouth_to_ear_ms.frame20.after_suspend.p50 / .p99 / lost: the same
+ *     clients after B's speaker sink was suspended for 200 ms and resumed
+ *     while A talked
  *
  * Concealment: BENCH_SPEECH_S of synthetic speech (tests/lib/th_voicesig)
  * spoken at A while B's daemon drops 5 % of what it receives (`thetactl
@@ -42,6 +45,8 @@
 #define BENCH_SETTLE_MS 3000
 #define BENCH_SPEECH_S  12
 #define BENCH_LOSS      "loss=5%"
+#define BENCH_SUSPEND_MS 200
+#define BENCH_TALK_MS    3000 /* th_voicesig speech at A around the suspend (from its 1 s lead-in pause) */
 /* The counts settle within a tick or two after the speech ends: poll until
  * two reads a poll apart agree. */
 #define BENCH_SETTLE_POLL_NS (200 * TH_NS_PER_MS)
@@ -74,7 +79,7 @@ static void measure_clicks(struct th_voice_rig *r, const char *name)
 		th_bench_figure("voice.baseline.pcm_relay_ms.p99", p99, "ms");
 		return;
 	}
-	bool ten = !strcmp(name, "frame10");
+	bool ten = !strncmp(name, "frame10", 7);
 	snprintf(fig, sizeof fig, "voice.mouth_to_ear_ms.%s.p50", name);
 	th_bench_figure_goal(fig, p50, "ms", ten ? "<= 40 ms" : "<= 60 ms", p50 <= (ten ? 40.0 : 60.0));
 	snprintf(fig, sizeof fig, "voice.mouth_to_ear_ms.%s.p99", name);
@@ -89,16 +94,37 @@ static void start_clients(struct th_voice_rig *r)
 		fail(r, "a theta-client did not start");
 }
 
-static void latency_with_frames(unsigned frame_ms)
+static void latency_with_frames(unsigned frame_ms, bool suspend)
 {
 	struct th_voice_rig r;
-	char conf[64], name[16];
+	char conf[64], name[32];
 	snprintf(conf, sizeof conf, "frame_ms = %u\n", frame_ms);
 	snprintf(name, sizeof name, "frame%u", frame_ms);
 	if (th_voice_rig_start(&r, conf) < 0)
 		exit(1);
 	start_clients(&r);
 	measure_clicks(&r, name);
+	if (suspend) {
+		/* The listener's speakers suspended a moment, as a desktop's
+		 * server does, while A talks: what the path keeps of it. */
+		size_t n = (size_t)BENCH_TALK_MS * TH_PULSE_RATE / 1000;
+		int16_t *talk = calloc(n, sizeof *talk);
+		struct th_pulse_player *pl = NULL;
+		if (!talk)
+			fail(&r, "out of memory");
+		th_vs_make(&(struct th_vs_config){ .seed = 7 }, talk, n - n % TH_VS_CHUNK, NULL);
+		if (th_pulse_play_start(&r.pa, "micA", 1, talk, n, &pl) < 0)
+			fail(&r, "cannot play into micA");
+		th_sleep_ns((uint64_t)BENCH_TALK_MS / 2 * TH_NS_PER_MS);
+		if (th_pulse_suspend(&r.pa, "spkB", BENCH_SUSPEND_MS) < 0)
+			fail(&r, "cannot suspend spkB");
+		if (th_pulse_play_wait(pl, BENCH_TALK_MS + TH_VOICE_WAIT_MS) < 0)
+			fail(&r, "the talk could not be played");
+		th_pulse_play_destroy(&pl);
+		free(talk);
+		snprintf(name, sizeof name, "frame%u.after_suspend", frame_ms);
+		measure_clicks(&r, name);
+	}
 	th_voice_rig_stop(&r);
 }
 
@@ -196,8 +222,8 @@ int main(void)
 		return 1;
 	}
 	baseline_relay();
-	latency_with_frames(10);
-	latency_with_frames(20);
+	latency_with_frames(10, false);
+	latency_with_frames(20, true);
 
 	struct conceal fec = concealment("fec = yes\n", BENCH_LOSS), nofec = concealment("fec = no\n", BENCH_LOSS),
 		       clean = concealment("fec = yes\n", NULL);
