@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sess/scene.h"
 #include "ctl.h"
 #include "net_client.h"
 #include "net_fixture.h"
@@ -571,7 +572,10 @@ static void a_checkpoint_that_cannot_be_written_is_counted_and_the_scene_goes_on
 	assert_true(metric_wait(&a, "scene_checkpoint_failures_total", 2) >= 2);
 	assert_int_equal(nf_metric(&a, "scene_checkpoint_writes_total"), 0);
 	assert_int_equal(count_of(th_daemon_log(&a.p), "writing the scene checkpoint"), 1);
-	assert_int_equal(nf_metric(&a, "scene_checkpoint_fork_max_us"), 0); /* the thread wrote them */
+	/* The writer thread wrote them; a child only once an encode on the loop
+	 * took over SESS_SCENE_INLINE_MAX_NS (a loaded machine can stall one). */
+	if (nf_metric(&a, "scene_checkpoint_fork_max_us") != 0)
+		assert_true(nf_metric(&a, "scene_checkpoint_encode_max_us") * 1000 >= SESS_SCENE_INLINE_MAX_NS);
 	struct json_object *r = scene_wait(&a, id, 7);
 	offline_hash(&a, id, off, &n);
 	assert_string_equal(js(r, "world_hash"), off);
