@@ -497,7 +497,7 @@ static void a_restarted_server_is_reconnected(void **state)
 	} while ((st.capture_down || st.playback_down) && th_now_ns() < deadline);
 	assert_false(st.capture_down);
 	assert_false(st.playback_down);
-	assert_int_equal(st.reopens, 2);
+	assert_true(st.reopens >= 2); /* each stream at least once */
 	cap_snapshot(&b.cap, &snap);
 	unsigned before = snap.n;
 	uint64_t played = st.chunks_played;
