@@ -71,6 +71,21 @@ static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
 	return 0;
 }
 
+/* next, parsed from where (a file or a flag), replaces c if its values pass
+ * srv_config_check; else msg says why, prefixed by where. */
+static int srv_config_commit(struct srv_config *c, const struct srv_config *next, const char *where, char *msg,
+			     size_t len)
+{
+	char why[200];
+	int r = srv_config_check(next, why, sizeof why);
+	if (r < 0) {
+		snprintf(msg, len, "%s: %s", where, why);
+		return r;
+	}
+	*c = *next;
+	return 0;
+}
+
 void srv_config_defaults(struct srv_config *c)
 {
 	*c = (struct srv_config){
@@ -116,13 +131,7 @@ int srv_config_load(struct srv_config *c, const char *path, bool optional, char 
 		th_cfg_error_format(&err, msg, len);
 		return r;
 	}
-	char why[200];
-	if ((r = srv_config_check(&next, why, sizeof why)) < 0) {
-		snprintf(msg, len, "%s: %s", path, why);
-		return r;
-	}
-	*c = next;
-	return 0;
+	return srv_config_commit(c, &next, path, msg, len);
 }
 
 int srv_config_set(struct srv_config *c, const char *key, const char *value, const char *flag, char *msg,
@@ -144,13 +153,7 @@ int srv_config_set(struct srv_config *c, const char *key, const char *value, con
 		snprintf(msg, len, "%s: %s", flag, err.msg);
 		return r;
 	}
-	char why[200];
-	if ((r = srv_config_check(&next, why, sizeof why)) < 0) {
-		snprintf(msg, len, "%s: %s", flag, why);
-		return r;
-	}
-	*c = next;
-	return 0;
+	return srv_config_commit(c, &next, flag, msg, len);
 }
 
 static const char *srv_level_name(int lvl)
