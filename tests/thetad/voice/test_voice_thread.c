@@ -42,6 +42,8 @@ struct seen {
 	bool stats_a, stats_b;
 	struct voice_engine_totals totals;
 	unsigned n_totals;
+	bool a_muted;               /* SESSION_INFO said A is muted */
+	unsigned loud_b_when_muted; /* loud_b then */
 };
 
 static void s_play(void *user, uint64_t client_id, const int16_t *stereo, uint64_t t_ns)
@@ -64,6 +66,11 @@ static void s_info(void *user, const struct voice_thread_info *info)
 	struct seen *s = user;
 	s->info = *info;
 	s->infos++;
+	for (unsigned i = 0; i < info->n_clients; i++)
+		if (info->client[i].client_id == A_ID && (info->client[i].info & VOICE_INFO_MUTED) && !s->a_muted) {
+			s->a_muted = true;
+			s->loud_b_when_muted = s->loud_b;
+		}
 }
 
 static void s_stats(void *user, uint64_t tag, const struct voice_speaker_stats *sp, unsigned n,
@@ -163,9 +170,16 @@ static void chunks_come_back_mixed_for_the_other(void **state)
 	assert_int_equal(s.stats_n, 2);
 	assert_true(s.stats_a && s.stats_b);
 
-	/* Muted: B hears nothing more once what was mixed is out. */
+	/* Muted: B hears nothing more once what was mixed is out. The fields
+	 * saying MUTED come after every chunk mixed before the state was
+	 * taken (one ring, in order), and the closed gate drops what A's fifo
+	 * held: from then on, a second more of A's speech mixes nothing loud. */
 	assert_int_equal(voice_thread_client_state(t, A_ID, VOICE_CL_ON | VOICE_CL_MUTED), 0);
 	SPEAK_UNTIL(t, &s, n, info_of(&s, A_ID) & VOICE_INFO_MUTED);
+	assert_true(s.a_muted);
+	uint32_t muted_at = n;
+	SPEAK_UNTIL(t, &s, n, n >= muted_at + 100);
+	assert_int_equal(s.loud_b, s.loud_b_when_muted);
 
 	/* Reset: nobody is known any more. */
 	assert_int_equal(voice_thread_reset(t), 0);
