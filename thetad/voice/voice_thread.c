@@ -574,7 +574,8 @@ static void sink_one(struct voice_thread *t, const struct th_ring_rec *rec, cons
 	}
 	case VREC_OUT_PACKET: {
 		const struct vrec_packet *k = b;
-		if (rec->len < offsetof(struct vrec_packet, data) || k->len > VOICE_OPUS_MAX || !sk->packet)
+		if (rec->len < offsetof(struct vrec_packet, data) || k->len > VOICE_OPUS_MAX ||
+		    rec->len != offsetof(struct vrec_packet, data) + k->len || !sk->packet)
 			return;
 		struct voice_packet p = { .seq = k->seq, .ts = k->ts, .flags = k->flags, .len = k->len, .data = k->data };
 		memcpy(p.speaker, k->speaker, VOICE_KEY_LEN);
