@@ -316,7 +316,7 @@ static void sink_totals(void *user, const struct voice_engine_totals *t, const s
 	add_delta(m->m_skipped_ticks, ts->skipped_ticks, m->last_ts.skipped_ticks);
 	add_delta(m->m_out_drops, ts->out_drops, m->last_ts.out_drops);
 	*m->m_tick_max_us = ts->tick_max_ns / 1000;
-	*m->m_in_drops = voice_thread_in_drops(m->t);
+	*m->m_in_drops = m->in_drops_before + voice_thread_in_drops(m->t);
 	m->last_totals = *t;
 	m->last_ts = *ts;
 }
@@ -401,6 +401,7 @@ static void thread_stop(struct voice_module *m)
 	if (!m->t)
 		return;
 	th_loop_del(srv_daemon_loop(m->d), voice_thread_fd(m->t));
+	m->in_drops_before += voice_thread_in_drops(m->t);
 	voice_thread_destroy(&m->t);
 }
 

@@ -40,6 +40,7 @@ struct voice_module {
 	uint64_t pending[VOICE_CTL_PENDING_MAX]; /* control connections waiting */
 	unsigned n_pending;
 	unsigned loss_pct;
+	uint64_t in_drops_before; /* voice_thread_in_drops of the threads reloads replaced */
 	struct voice_engine_totals last_totals;
 	struct voice_thread_stats last_ts;
 	uint64_t *m_totals[32];
