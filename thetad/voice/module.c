@@ -191,6 +191,7 @@ static void on_sess_current(void *user, struct sess_session *s)
 		return;
 	m->cur = s;
 	voice_thread_reset(m->t);
+	voice_net_forget(m);
 	relink_all(m);
 	/* SESSION_INFO follows when the thread's fields for the new session come back. */
 }
@@ -478,8 +479,9 @@ static void voice_module_tick(void *state, unsigned long long now_ns)
 }
 
 /* SIGHUP: a changed [voice] takes a new engine (the clients are linked to
- * it again: a moment of silence); an unchanged one keeps the running one,
- * and so does a new one that cannot start. */
+ * it again: a moment of silence; the session's speaker names and admin
+ * mutes are told again); an unchanged one keeps the running one, and so
+ * does a new one that cannot start. */
 static void voice_module_reload(void *state)
 {
 	struct voice_module *m = state;
@@ -503,6 +505,7 @@ static void voice_module_reload(void *state)
 		  m->cfg.enc.complexity, m->cfg.enc.bitrate);
 	memset(&m->info, 0, sizeof m->info);
 	relink_all(m);
+	voice_net_retell(m); /* after the clients: an admin mute holds for local speakers too */
 	sess_module_info_changed(m->sess);
 }
 

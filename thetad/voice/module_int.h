@@ -26,6 +26,14 @@ struct voice_mod_client {
 	char name[VOICE_NAME_MAX + 1];
 };
 
+/* What the session said about a speaker (VOICE_NAME, admin mutes): the
+ * engine keeps it too, but a new engine (reload) must be told again. */
+struct voice_mod_speaker {
+	uint8_t key[VOICE_KEY_LEN];
+	char name[VOICE_NAME_MAX + 1]; /* "" until named */
+	bool admin_muted;
+};
+
 struct voice_module {
 	struct srv_daemon *d;
 	struct ipc_server *ipc;
@@ -36,6 +44,8 @@ struct voice_module {
 	struct sess_session *cur; /* the session voice works in */
 	struct voice_mod_client clients[VOICE_LISTENERS_MAX];
 	unsigned n_clients;
+	struct voice_mod_speaker said[VOICE_SPEAKERS_MAX]; /* of the current session (module_net.c) */
+	unsigned n_said;
 	struct voice_thread_info info; /* SESSION_INFO's voice fields, last from the thread */
 	uint64_t pending[VOICE_CTL_PENDING_MAX]; /* control connections waiting */
 	unsigned n_pending;
@@ -58,3 +68,7 @@ void voice_net_send(struct voice_module *m, const struct voice_packet *p);
 void voice_net_name(struct voice_module *m, const uint8_t key[VOICE_KEY_LEN], const char *name);
 /* The worst loss on the current session's links now, percent. */
 unsigned voice_net_loss(struct voice_module *m);
+/* Tells the engine again every speaker name and admin mute the session
+ * gave (a new engine); forget: the session changed, they are void. */
+void voice_net_retell(struct voice_module *m);
+void voice_net_forget(struct voice_module *m);

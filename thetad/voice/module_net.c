@@ -3,6 +3,7 @@
  * copies for the voice thread; local speakers' frames and names go out. A
  * daemon without a net module (it failed to start) has local voice only. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net/module.h"
@@ -31,18 +32,56 @@ static void on_net_voice(void *user, struct sess_session *s, const struct proto_
 	voice_thread_packet(m->t, &p); /* -EINVAL past VOICE_OPUS_MAX: net's bound is the same */
 }
 
+/* The speaker's entry in what the session said, made if need be (NULL:
+ * VOICE_SPEAKERS_MAX of them already; the engine could hold no more). */
+static struct voice_mod_speaker *said_get(struct voice_module *m, const uint8_t key[VOICE_KEY_LEN])
+{
+	for (unsigned i = 0; i < m->n_said; i++)
+		if (!memcmp(m->said[i].key, key, VOICE_KEY_LEN))
+			return &m->said[i];
+	if (m->n_said == VOICE_SPEAKERS_MAX)
+		return NULL;
+	struct voice_mod_speaker *sp = &m->said[m->n_said++];
+	*sp = (struct voice_mod_speaker){ 0 };
+	memcpy(sp->key, key, VOICE_KEY_LEN);
+	return sp;
+}
+
 static void on_net_name(void *user, struct sess_session *s, const uint8_t speaker[32], const char *name)
 {
 	struct voice_module *m = user;
-	if (s == m->cur)
-		voice_thread_name(m->t, speaker, name);
+	if (s != m->cur)
+		return;
+	struct voice_mod_speaker *sp = said_get(m, speaker);
+	if (sp)
+		snprintf(sp->name, sizeof sp->name, "%.*s", (int)VOICE_NAME_MAX, name);
+	voice_thread_name(m->t, speaker, name);
 }
 
 static void on_net_muted(void *user, struct sess_session *s, const uint8_t speaker[32], bool muted)
 {
 	struct voice_module *m = user;
-	if (s == m->cur)
-		voice_thread_admin_mute(m->t, speaker, muted);
+	if (s != m->cur)
+		return;
+	struct voice_mod_speaker *sp = said_get(m, speaker);
+	if (sp)
+		sp->admin_muted = muted;
+	voice_thread_admin_mute(m->t, speaker, muted);
+}
+
+void voice_net_retell(struct voice_module *m)
+{
+	for (unsigned i = 0; i < m->n_said; i++) {
+		if (m->said[i].name[0])
+			voice_thread_name(m->t, m->said[i].key, m->said[i].name);
+		if (m->said[i].admin_muted)
+			voice_thread_admin_mute(m->t, m->said[i].key, true);
+	}
+}
+
+void voice_net_forget(struct voice_module *m)
+{
+	m->n_said = 0;
 }
 
 static const struct net_voice_hooks voice_net_hooks = {

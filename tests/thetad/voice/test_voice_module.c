@@ -18,7 +18,9 @@
  *   datagrams and the other daemon's jitter buffer, including the member's
  *   client linked before its daemon joined (the session change relinks
  *   it); `thetactl voice` on each shows the other as a remote speaker with
- *   packets and bytes, and the local one's frames went out.
+ *   packets and bytes, and the local one's frames went out; the member
+ *   knows the host's speaker by name, and still does after a reload with
+ *   another frame length (a new engine).
  * - [voice] keys: a bad frame_ms or vad refuses the configuration with one
  *   sentence; good ones show in --print-config.
  * Nothing asserts a timing: every wait polls with a generous deadline. */
@@ -403,12 +405,40 @@ static bool remote_heard(struct nf_daemon *d)
 	return yes;
 }
 
+/* The name the remote speaker of d's `voice --json` answer goes by, into
+ * name[cap] ("" without one). */
+static void remote_name(struct nf_daemon *d, char *name, size_t cap)
+{
+	struct json_object *v = nf_ctl_json(d, (const char *const[]){ "voice", "--json", NULL }), *list;
+	name[0] = 0;
+	if (v && json_object_object_get_ex(v, "speakers", &list))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *sp = json_object_array_get_idx(list, i);
+			if (!json_object_get_boolean(json_object_object_get(sp, "local")))
+				snprintf(name, cap, "%s", dt_str(sp, "name"));
+		}
+	json_object_put(v);
+}
+
+/* Writes d's [voice] frame_ms into path. */
+static void write_frame_ms(const char *path, int frame_ms)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "[voice]\nframe_ms = %d\n", frame_ms);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void two_daemons_hear_each_other(void **state)
 {
 	(void)state;
 	static struct nf_daemon host, member;
+	char dir[128], mconf[256], name[64];
+	assert_int_equal(th_mkdtemp(dir, sizeof dir), 0);
+	snprintf(mconf, sizeof mconf, "%s/member.conf", dir);
+	write_frame_ms(mconf, 20);
 	nf_start(&host, NULL, NULL);
-	nf_start(&member, NULL, NULL);
+	nf_start(&member, (const char *const[]){ "--config", mconf, NULL }, NULL);
 	char id[33];
 	nf_host(&host, "talk", id);
 	struct pair p = { .l = { make_link(host.p.runtime_dir, "voice-host"), make_link(member.p.runtime_dir, "voice-member") } };
@@ -427,6 +457,16 @@ static void two_daemons_hear_each_other(void **state)
 	assert_true(nf_metric(&host, "voice_packets_out") > 0);
 	assert_true(nf_metric(&member, "voice_packets_out") > 0);
 	assert_true(nf_metric(&member, "voice_frames_decoded") > 0);
+	/* The host's speaker goes by its user's name at the member (VOICE_NAME)... */
+	PAIR_UNTIL(&p, (remote_name(&member, name, sizeof name), !strcmp(name, "root")));
+	/* ...and still does after a reload gave the member a new pipeline: the
+	 * host names its speakers once, the module tells the new engine again. */
+	write_frame_ms(mconf, 10);
+	assert_int_equal(nf_ctl(&member, (const char *const[]){ "reload", NULL }), 0);
+	unsigned heard = p.heard[1];
+	PAIR_UNTIL(&p, p.heard[1] >= heard + 20);
+	remote_name(&member, name, sizeof name);
+	assert_string_equal(name, "root");
 	for (int k = 0; k < 2; k++)
 		link_destroy(&p.l[k]);
 	int status;
@@ -434,6 +474,7 @@ static void two_daemons_hear_each_other(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(th_daemon_stop(&host.p, SIGTERM, WAIT_MS, &status), 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	th_rm_rf(dir);
 }
 
 /* thetad --config FILE --print-config with text: its exit status, stdout in out, stderr in err. */
