@@ -99,9 +99,12 @@ static void client_link(struct voice_module *m, struct voice_mod_client *c)
 	    s != m->cur)
 		return;
 	snprintf(c->name, sizeof c->name, "%.*s", (int)VOICE_NAME_MAX, name);
-	if (voice_thread_client(m->t, c->id, c->key, c->name) < 0 || voice_thread_client_state(m->t, c->id, c->flags) < 0)
-		return; /* counted (in ring full); the next VOICE_STATE tries again */
+	if (voice_thread_client(m->t, c->id, c->key, c->name) < 0 || voice_thread_client_state(m->t, c->id, c->flags) < 0) {
+		c->state_due = true; /* counted (in ring full); the tick tries again */
+		return;
+	}
 	c->linked = true;
+	c->state_due = false;
 	voice_net_name(m, c->key, c->name);
 }
 
@@ -123,8 +126,8 @@ static void on_voice_state(void *user, uint64_t client_id, uid_t uid, const stru
 	c->flags = st->flags & VOICE_CL_ALL;
 	if (!c->linked)
 		client_link(m, c);
-	else
-		voice_thread_client_state(m->t, c->id, c->flags);
+	else /* a mute lost to a full ring would leave the user heard: the tick tells it again */
+		c->state_due = voice_thread_client_state(m->t, c->id, c->flags) < 0;
 	count_linked(m);
 }
 
@@ -165,7 +168,7 @@ static const struct ipc_voice_callbacks voice_ipc_cb = {
 static void relink_all(struct voice_module *m)
 {
 	for (unsigned i = 0; i < m->n_clients; i++) {
-		m->clients[i].linked = false;
+		m->clients[i].linked = m->clients[i].state_due = false;
 		client_link(m, &m->clients[i]);
 	}
 	count_linked(m);
@@ -476,6 +479,21 @@ static void voice_module_tick(void *state, unsigned long long now_ns)
 	unsigned loss = voice_net_loss(m);
 	if (loss != m->loss_pct && voice_thread_set_loss(m->t, loss) == 0)
 		m->loss_pct = loss;
+	/* What a full in ring refused (VOICE_STATE is sent only on change). */
+	bool relinked = false;
+	for (unsigned i = 0; i < m->n_clients; i++) {
+		struct voice_mod_client *c = &m->clients[i];
+		if (!c->state_due)
+			continue;
+		if (c->linked) {
+			c->state_due = voice_thread_client_state(m->t, c->id, c->flags) < 0;
+		} else {
+			client_link(m, c);
+			relinked = true;
+		}
+	}
+	if (relinked)
+		count_linked(m);
 }
 
 /* SIGHUP: a changed [voice] takes a new engine (the clients are linked to

@@ -22,6 +22,7 @@ struct voice_mod_client {
 	uint32_t flags;   /* its last VOICE_STATE (VOICE_CL_*) */
 	uint32_t out_seq; /* VOICE_OUT sent to it */
 	bool linked;      /* the engine knows it (it works in the current session) */
+	bool state_due;   /* the in ring was full: link it / tell its flags again (the tick) */
 	uint8_t key[VOICE_KEY_LEN];
 	char name[VOICE_NAME_MAX + 1];
 };
