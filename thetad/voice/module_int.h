@@ -13,8 +13,9 @@ struct srv_daemon;
 struct ipc_server;
 struct sess_session;
 
-/* `voice` control requests waiting for the thread's answer. */
-#define VOICE_CTL_PENDING_MAX 16u
+/* `voice` control requests waiting for the thread's answer: no more than
+ * the thread will owe (voice_thread_stats_request). */
+#define VOICE_CTL_PENDING_MAX VOICE_THREAD_STATS_OWED
 
 /* A local client that said VOICE_STATE. */
 struct voice_mod_client {

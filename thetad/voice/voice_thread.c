@@ -15,10 +15,6 @@
 #include "th_ring.h"
 #include "th_time.h"
 
-/* Stats requests the thread may owe at once (a full out ring); the module
- * keeps no more than this many control requests waiting. */
-#define VOICE_THREAD_STATS_OWED 16u
-
 enum voice_rec {
 	/* in: loop -> voice */
 	VREC_CLIENT = 1,

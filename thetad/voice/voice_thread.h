@@ -37,6 +37,9 @@
 #define VOICE_THREAD_BATCH         512u
 /* How often the engine's totals go to the loop (metrics voice_*). */
 #define VOICE_THREAD_TOTALS_MS     250u
+/* Stats requests the thread may owe at once (a full out ring delays their
+ * answers); one more is not answered, so a caller keeps no more waiting. */
+#define VOICE_THREAD_STATS_OWED    16u
 /* Speakers in one stats answer (all the engine can hold). */
 #define VOICE_THREAD_STATS_MAX     VOICE_SPEAKERS_MAX
 /* SESSION_INFO.speakers: bytes of names (== PROTO_IPC_MAX_SPEAKERS). */
