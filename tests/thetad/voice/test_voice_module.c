@@ -184,6 +184,24 @@ static void child_speaks(const char *runtime_dir, int gid, int fd)
 	_exit(0);
 }
 
+/* Sleeps until *next_ns (0: now), then sets the next step 10 ms on. */
+static void pace(uint64_t *next_ns)
+{
+	uint64_t now = th_now_ns();
+	if (now < *next_ns)
+		th_sleep_ns(*next_ns - now);
+	*next_ns = (*next_ns ? *next_ns : th_now_ns()) + 10 * TH_NS_PER_MS;
+}
+
+/* Runs step(s) until cond or WAIT_MS; then cond must hold. */
+#define STEPS_UNTIL(step, s, cond)                                                   \
+	do {                                                                         \
+		uint64_t end_ = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;      \
+		while (!(cond) && th_now_ns() < end_)                                \
+			step(s);                                                     \
+		assert_true(cond);                                                   \
+	} while (0)
+
 /* What the parent's link runs each 10 ms: speaks chunk n (unless quiet),
  * counts the chunks with sound it hears. */
 struct side {
@@ -198,10 +216,8 @@ struct side {
 
 static void side_step(struct side *s)
 {
-	uint64_t now = th_now_ns(), t_ns;
-	if (now < s->next_ns)
-		th_sleep_ns(s->next_ns - now);
-	s->next_ns = (s->next_ns ? s->next_ns : th_now_ns()) + 10 * TH_NS_PER_MS;
+	uint64_t t_ns;
+	pace(&s->next_ns);
 	th_link_step(s->l);
 	int16_t pcm[CHUNK], st[2 * CHUNK];
 	s->spoken += voice_chunk(pcm, s->n, 140.0);
@@ -215,14 +231,7 @@ static void side_step(struct side *s)
 		s->child_heard += (unsigned)r;
 }
 
-/* Runs side steps until cond or WAIT_MS; then cond must hold. */
-#define STEP_UNTIL(s, cond)                                                          \
-	do {                                                                         \
-		uint64_t end_ = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;      \
-		while (!(cond) && th_now_ns() < end_)                                \
-			side_step(s);                                                \
-		assert_true(cond);                                                   \
-	} while (0)
+#define STEP_UNTIL(s, cond) STEPS_UNTIL(side_step, s, cond)
 
 static struct json_object *voice_json(struct th_daemon_proc *d)
 {
@@ -364,10 +373,8 @@ struct pair {
 
 static void pair_step(struct pair *p)
 {
-	uint64_t now = th_now_ns(), t_ns;
-	if (now < p->next_ns)
-		th_sleep_ns(p->next_ns - now);
-	p->next_ns = (p->next_ns ? p->next_ns : th_now_ns()) + 10 * TH_NS_PER_MS;
+	uint64_t t_ns;
+	pace(&p->next_ns);
 	for (int k = 0; k < 2; k++) {
 		int16_t pcm[CHUNK], st[2 * CHUNK];
 		th_link_step(p->l[k]);
@@ -380,13 +387,7 @@ static void pair_step(struct pair *p)
 	p->n++;
 }
 
-#define PAIR_UNTIL(p, cond)                                                          \
-	do {                                                                         \
-		uint64_t end_ = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;      \
-		while (!(cond) && th_now_ns() < end_)                                \
-			pair_step(p);                                                \
-		assert_true(cond);                                                   \
-	} while (0)
+#define PAIR_UNTIL(p, cond) STEPS_UNTIL(pair_step, p, cond)
 
 /* The remote speaker of a `voice --json` answer of d with packets, or NULL
  * (the answer is put). */
