@@ -387,6 +387,70 @@ static void the_host_relays_a_members_voice_and_name_to_the_other_members(void *
 	assert_int_equal(received(&c, bkey, NULL), heard);
 }
 
+/* Restarts d on the UDP port it had (a member's link names it). */
+static void restart_on_its_port(struct nf_daemon *d, char port[16])
+{
+	snprintf(port, 16, "%u", (unsigned)d->port);
+	nf_kill(d, SIGTERM);
+	d->args[1] = port;
+	assert_int_equal(nf_spawn(d), 0);
+}
+
+/* A mute lasts while the host runs: a member that rejoins a host that
+ * restarted (and so forgot its mutes) does not go on refusing its speaker's
+ * frames (-EPERM) on the word of the old host; a mute the host still has is
+ * told again to a member that rejoins, its own speaker's too. */
+static void a_member_that_rejoins_keeps_only_the_mutes_its_host_still_has(void **state)
+{
+	struct nf_daemon a, b;
+	char id[33], bkey[65], akey[65], port_a[16], port_b[16];
+	pair(&a, &b, "editor", id);
+	json_object_put(vt(&a, "\"op\":\"name\",\"name\":\"alice\""));
+	assert_int_equal(send_frames(&b, "self", 1, 1, "sent"), 1);
+	assert_true(wait_received(&a, NULL, 1));
+	first_speaker(&a, bkey);
+	assert_int_equal(send_frames(&a, "self", 1, 1, "sent"), 1);
+	assert_true(wait_received(&b, NULL, 1));
+	first_speaker(&b, akey);
+	assert_true(wait_name(&b, akey, "alice"));
+	/* The host mutes its own speaker and the whole member. */
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "mute", "alice", NULL }), 0);
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "mute", "1", NULL }), 0);
+	assert_true(wait_muted(&b, bkey, 1));
+	assert_true(wait_muted(&b, akey, 1));
+	assert_int_equal(send_frames(&b, "self", 1, 2, "eperm"), 1);
+
+	/* The host restarts: its mutes are gone, and so are the member's once it rejoined. */
+	restart_on_its_port(&a, port_a);
+	uint64_t end = th_now_ns() + VN_WAIT_NS;
+	int64_t sent = 0, eperm = 0;
+	for (int seq = 3; !sent && th_now_ns() < end; seq++) {
+		struct json_object *r = vt(&b, "\"op\":\"send\",\"speaker\":\"self\",\"count\":1,\"seq\":%d", seq);
+		sent = jget(r, "sent"), eperm += jget(r, "eperm") > 0;
+		json_object_put(r);
+		if (!sent)
+			th_sleep_ns(50 * TH_NS_PER_MS);
+	}
+	if (!sent)
+		fprintf(stderr, "the member refused its own speaker's frames %lld times after the host restarted\n",
+			(long long)eperm);
+	assert_int_equal(sent, 1);
+	assert_true(wait_received(&a, bkey, 1));
+	assert_int_equal(speaker_muted(&b, bkey), 0);
+	assert_int_equal(speaker_muted(&b, akey), 0);
+
+	/* A mute in force reaches a member that comes back (it restarts: it knows
+	 * nothing), its own speaker's included. */
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "mute", "1", NULL }), 0);
+	assert_true(wait_muted(&b, bkey, 1));
+	restart_on_its_port(&b, port_b);
+	assert_true(wait_muted(&b, bkey, 1));
+	assert_int_equal(send_frames(&b, "self", 1, 100, "eperm"), 1);
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "unmute", "1", NULL }), 0);
+	assert_true(wait_muted(&b, bkey, 0));
+	assert_int_equal(send_frames(&b, "self", 1, 101, "sent"), 1);
+}
+
 /* The loss the voice module gets for FEC: the heartbeats' over the session's links. */
 static void the_sessions_loss_is_measured_for_the_voice_module(void **state)
 {
@@ -420,6 +484,7 @@ int main(void)
 					  nf_teardown),
 		cmocka_unit_test_teardown(an_admin_mutes_a_speaker_and_the_relay_stops, nf_teardown),
 		cmocka_unit_test_teardown(the_host_relays_a_members_voice_and_name_to_the_other_members, nf_teardown),
+		cmocka_unit_test_teardown(a_member_that_rejoins_keeps_only_the_mutes_its_host_still_has, nf_teardown),
 		cmocka_unit_test_teardown(the_sessions_loss_is_measured_for_the_voice_module, nf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

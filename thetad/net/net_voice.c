@@ -348,17 +348,20 @@ void net_voice_on_mute(struct net_conn *c, const struct proto_sess_voice_mute *m
 }
 
 /* A connection is in the session: the host tells the new member every
- * speaker's name and mute; a member tells its host its local speakers. */
+ * speaker's name and every mute in force, its own speakers' too; a member
+ * tells its host its local speakers. A member (re)joining forgets the mutes
+ * it was told before: the host's VOICE_MUTEs follow its ACK on the control
+ * stream, and a mute lifted while the member was away, or forgotten by a
+ * host that restarted, must not keep its speaker refused (-EPERM) for good. */
 void net_voice_conn_active(struct net_conn *c)
 {
 	struct net_mod *nm = c->nm;
+	struct net_voices *nv = nm->voice;
 	struct net_voice_sess *v = c->s ? vsess(nm, c->s, false) : NULL;
 	for (unsigned i = 0; v && i < v->n; i++) {
 		struct net_voice_speaker *sp = &v->sp[i];
 		if (c->incoming) {
-			if (sp->owner == c->peer_id)
-				continue;
-			if (sp->name[0])
+			if (sp->name[0] && sp->owner != c->peer_id)
 				send_name(c, sp);
 			if (sp->muted && (c->caps & PROTO_SESS_CAP_VOICE)) {
 				struct proto_sess_msg m = { .type = PROTO_SESS_T_VOICE_MUTE };
@@ -366,8 +369,14 @@ void net_voice_conn_active(struct net_conn *c)
 				m.u.vmute.muted = 1;
 				net_conn_send_msg(c, NET_ST_CONTROL, &m);
 			}
-		} else if (sp->owner == NET_POSE_OWNER_LOCAL && sp->name[0]) {
-			send_name(c, sp);
+		} else {
+			if (sp->muted) {
+				sp->muted = sp->told = false;
+				if (nv && nv->have_hooks && nv->hooks.muted)
+					nv->hooks.muted(nv->user, c->s, sp->key, false);
+			}
+			if (sp->owner == NET_POSE_OWNER_LOCAL && sp->name[0])
+				send_name(c, sp);
 		}
 	}
 }
