@@ -479,9 +479,14 @@ static void voice_is_refused_while_not_connected(void **state)
 	assert_int_equal(vs.not_conn, 2);
 	assert_int_equal(vs.sent, 0);
 	assert_int_equal(vs.maps, 0);
-	/* The flags are kept for the first welcome. */
+	/* The flags are kept for the first welcome: nothing is written. */
 	assert_int_equal(link_set_voice(l, PROTO_IPC_VOICE_F_ON, th_now_ns()), 0);
+	link_voice_stats(l, &vs);
 	assert_int_equal(vs.states_sent, 0);
+	th_link_step(l); /* still no daemon: still nothing */
+	link_voice_stats(l, &vs);
+	assert_int_equal(vs.states_sent, 0);
+	assert_int_equal(vs.maps, 0);
 	link_destroy(&l);
 }
 
