@@ -256,14 +256,15 @@ int link_session_info(const struct link *l, struct link_session_info *out);
 /* One 10 ms microphone chunk (PROTO_IPC_VOICE_SAMPLES mono samples at
  * 48 kHz; t_ns: CLOCK_MONOTONIC capture time of its first sample) onto the
  * voice ring, published at once (the daemon's doorbell rung if it sleeps).
- * 0, -ENOTCONN (not connected: dropped, not counted), -ENOBUFS (ring full:
- * dropped, counted in voice_drops). */
+ * 0, -ENOTCONN (not connected: dropped, counted in link_voice_stats'
+ * not_conn), -ENOBUFS (ring full: dropped, counted in its drops). */
 int link_voice_send(struct link *l, uint32_t seq, uint64_t t_ns, const int16_t pcm[480]);
 /* The next chunk for the speakers (PROTO_IPC_VOICE_SAMPLES stereo frames,
  * L R interleaved; *t_ns the daemon's time of the mix, may be NULL). 1: one
  * chunk, 0: none waiting, -ENOTCONN (not connected). A chunk that breaks the
  * protocol (wrong type or size, a broken ring) counts a violation, answers
- * -ENOTCONN, and the frame loop's next drain reconnects. */
+ * -ENOTCONN, and the frame loop's next link_poll drops the connection
+ * (it reconnects after the backoff). */
 int link_voice_recv(struct link *l, int16_t stereo[960], uint64_t *t_ns);
 /* Main thread: the client's VOICE_STATE flags (PROTO_IPC_VOICE_F_*; ON
  * while its audio is open). Kept; sent on change and again after every
