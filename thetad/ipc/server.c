@@ -379,7 +379,9 @@ static void send_refuse(int sock, uint32_t reason, const char *detail)
 		th_fdpass_send(sock, b, (size_t)n, NULL, 0);
 }
 
-#define IPC_PAGE_ROUND(n) (((n) + 4095) & ~(size_t)4095)
+/* Each ring of a client's memfd starts on a page of its own. */
+#define IPC_RING_PAGE 4096u
+#define IPC_PAGE_ROUND(n) (((n) + IPC_RING_PAGE - 1) & ~(size_t)(IPC_RING_PAGE - 1))
 
 /* One memfd: the main ring pair, then the voice ring pair, each ring on
  * its own pages. */
