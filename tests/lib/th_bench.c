@@ -16,6 +16,12 @@ int th_bench_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+double th_bench_pct_u64(uint64_t *v, size_t n, double p)
+{
+	qsort(v, n, sizeof(*v), th_bench_cmp_u64);
+	return (double)v[(size_t)(p * (double)(n - 1))];
+}
+
 double th_bench_median_ms(uint64_t *ns, unsigned n)
 {
 	qsort(ns, n, sizeof(*ns), th_bench_cmp_u64);

@@ -49,13 +49,6 @@ static void pin(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-static double pct(uint64_t *v, size_t n, double p)
-{
-	qsort(v, n, sizeof *v, th_bench_cmp_u64);
-	size_t i = (size_t)(p * (double)(n - 1));
-	return (double)v[i];
-}
-
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "bench_ipc: %s: %s\n", what, strerror(err < 0 ? -err : err));
@@ -403,24 +396,24 @@ int main(void)
 		die("calloc", ENOMEM);
 
 	spin_rtt(s);
-	double spin_p50 = pct(s, RTT_N, 0.50);
+	double spin_p50 = th_bench_pct_u64(s, RTT_N, 0.50);
 	th_bench_figure("ipc.baseline.spin_rtt_p50_ns", spin_p50, "ns");
 
 	ring_rtt(TH_RING_MAX_SPIN_NS, RTT_N, RTT_WARM, 0, s);
-	double act_p50 = pct(s, RTT_N, 0.50), act_p99 = pct(s, RTT_N, 0.99);
+	double act_p50 = th_bench_pct_u64(s, RTT_N, 0.50), act_p99 = th_bench_pct_u64(s, RTT_N, 0.99);
 	th_bench_figure("ipc.ring.rtt_active_p50_ns", act_p50, "ns");
 	th_bench_figure("ipc.ring.rtt_active_p99_ns", act_p99, "ns");
 
 	ring_rtt(TH_RING_DEFAULT_SPIN_NS, IDLE_N, 20, IDLE_GAP_NS, s);
-	double idle_p50 = pct(s, IDLE_N, 0.50);
+	double idle_p50 = th_bench_pct_u64(s, IDLE_N, 0.50);
 	th_bench_figure("ipc.ring.rtt_idle_p50_ns", idle_p50, "ns");
-	th_bench_figure("ipc.ring.rtt_idle_p99_ns", pct(s, IDLE_N, 0.99), "ns");
+	th_bench_figure("ipc.ring.rtt_idle_p99_ns", th_bench_pct_u64(s, IDLE_N, 0.99), "ns");
 
 	uds_rtt(IDLE_N, 20, IDLE_GAP_NS, s);
-	double uds_p50 = pct(s, IDLE_N, 0.50);
+	double uds_p50 = th_bench_pct_u64(s, IDLE_N, 0.50);
 	th_bench_figure("ipc.baseline.uds_rtt_p50_ns", uds_p50, "ns");
 	uds_rtt(UDS_B2B_N, 2000, 0, s);
-	th_bench_figure("ipc.baseline.uds_rtt_b2b_p50_ns", pct(s, UDS_B2B_N, 0.50), "ns");
+	th_bench_figure("ipc.baseline.uds_rtt_b2b_p50_ns", th_bench_pct_u64(s, UDS_B2B_N, 0.50), "ns");
 
 	double ring_tp = ring_oneway();
 	th_bench_figure("ipc.ring.oneway_msgs_per_s", ring_tp, "msgs/s");

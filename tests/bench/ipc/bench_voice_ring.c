@@ -49,9 +49,7 @@ static void die(const char *what, int err)
 
 static double pct_us(uint64_t *v, unsigned n, double p)
 {
-	qsort(v, n, sizeof *v, th_bench_cmp_u64);
-	unsigned i = (unsigned)(p * (n - 1) + 0.5);
-	return (double)v[i] / 1e3;
+	return th_bench_pct_u64(v, n, p) / 1e3;
 }
 
 static void sleep_until(uint64_t t_ns)
