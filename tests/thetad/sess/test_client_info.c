@@ -55,9 +55,11 @@ static void built_from_the_session_and_its_links(void **state)
 	assert_int_equal(m.rtt_us, 0);
 	assert_int_equal(m.peers, 3);
 	assert_int_equal(m.log_pos, 0);
-	/* Nobody speaks until voice exists. */
+	/* Who speaks and the client's voice flags are the voice module's
+	 * (sess_cinfo_tick asks its hook per client): empty here. */
 	assert_int_equal(m.speaking, 0);
 	assert_string_equal(m.speakers, "");
+	assert_int_equal(m.voice, 0);
 	assert_true(proto_ipc_encode_session_info(&m, enc, sizeof enc) > 0);
 
 	/* A member linked to its host: the smoothed RTT in microseconds. */
@@ -118,6 +120,9 @@ static void due_on_change_at_most_once_an_interval(void **state)
 	k = n; k.host = PROTO_IPC_SINFO_HOST_UNKNOWN; assert_true(sess_cinfo_changed(&n, &k));
 	k = n; k.peers = 2; assert_true(sess_cinfo_changed(&n, &k));
 	k = n; k.speaking = 1; assert_true(sess_cinfo_changed(&n, &k));
+	k = n; k.log_pos++; assert_true(sess_cinfo_changed(&n, &k));
+	k = n; k.voice ^= PROTO_IPC_VINFO_F_MUTED; assert_true(sess_cinfo_changed(&n, &k));
+	k = n; k.voice ^= PROTO_IPC_VINFO_F_SENDING; assert_true(sess_cinfo_changed(&n, &k));
 	k = n; snprintf(k.name, sizeof k.name, "other"); assert_true(sess_cinfo_changed(&n, &k));
 	k = n; snprintf(k.speakers, sizeof k.speakers, "alice"); assert_true(sess_cinfo_changed(&n, &k));
 	/* The RTT: a wobble below both steps is no change; 1 ms or 10% is. */
