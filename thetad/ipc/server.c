@@ -637,21 +637,28 @@ unsigned ipc_server_nclients(const struct ipc_server *s)
 	return s->n;
 }
 
+/* The connected (welcomed) client with this id, or NULL. */
+static struct ipc_client *find_active(const struct ipc_server *s, uint64_t client_id)
+{
+	for (struct ipc_client *c = s->clients; c; c = c->next)
+		if (c->id == client_id && c->state == IPC_ACTIVE)
+			return c;
+	return NULL;
+}
+
 static int server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg, bool publish)
 {
-	for (struct ipc_client *c = s->clients; c; c = c->next) {
-		if (c->id != client_id || c->state != IPC_ACTIVE)
-			continue;
-		int r = client_send(c, type, msg);
-		if (r >= 0 && publish)
-			r = th_ring_flush(&c->out);
-		if (r == -TH_ECORRUPT) {
-			client_drop(c, true);
-			return 0;
-		}
-		return r < 0 ? r : 0;
+	struct ipc_client *c = find_active(s, client_id);
+	if (!c)
+		return -ENOENT;
+	int r = client_send(c, type, msg);
+	if (r >= 0 && publish)
+		r = th_ring_flush(&c->out);
+	if (r == -TH_ECORRUPT) {
+		client_drop(c, true);
+		return 0;
 	}
-	return -ENOENT;
+	return r < 0 ? r : 0;
 }
 
 int ipc_server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, const void *msg)
@@ -677,10 +684,8 @@ void ipc_server_flush(struct ipc_server *s)
 
 uint32_t ipc_server_room(struct ipc_server *s, uint64_t client_id)
 {
-	for (struct ipc_client *c = s->clients; c; c = c->next)
-		if (c->id == client_id)
-			return c->state == IPC_ACTIVE && !c->q_head && !c->need_resync ? th_ring_prod_space(&c->out) : 0;
-	return 0;
+	struct ipc_client *c = find_active(s, client_id);
+	return c && !c->q_head && !c->need_resync ? th_ring_prod_space(&c->out) : 0;
 }
 
 int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail)
@@ -712,14 +717,6 @@ void ipc_server_set_voice(struct ipc_server *s, const struct ipc_voice_callbacks
 	else
 		memset(&s->vcb, 0, sizeof s->vcb);
 	s->vcb_user = user;
-}
-
-static struct ipc_client *find_active(const struct ipc_server *s, uint64_t client_id)
-{
-	for (struct ipc_client *c = s->clients; c; c = c->next)
-		if (c->id == client_id && c->state == IPC_ACTIVE)
-			return c;
-	return NULL;
 }
 
 int ipc_server_send_voice(struct ipc_server *s, uint64_t client_id, const struct proto_ipc_voice_out *m)
