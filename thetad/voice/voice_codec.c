@@ -27,6 +27,8 @@ struct voice_dec {
  * 0..11 are SILK-only, 12..15 hybrid, 16..31 CELT-only. */
 #define TOC_CONFIG_CELT_FIRST 16u
 #define TOC_STEREO            0x04u
+/* RFC 6716 3.2.5: a code 3 packet holds at most 48 frames (120 ms). */
+#define OPUS_FRAMES_MAX       48
 
 static bool frame_ms_ok(unsigned ms)
 {
@@ -186,40 +188,47 @@ int voice_dec_fec(struct voice_dec *d, const uint8_t *next, size_t len, int16_t 
 	return n;
 }
 
-int voice_packet_samples(const uint8_t *pkt, size_t len)
+/* The one parse of a packet from outside: its 48 kHz duration (480 or 960
+ * samples; anything else is refused), and its first frame. */
+static int packet_check(const uint8_t *pkt, size_t len, const unsigned char **frame0, opus_int16 *size0)
 {
 	if (!pkt || len < 1u || len > VOICE_OPUS_MAX)
 		return -EBADMSG;
 	if (pkt[0] & TOC_STEREO)
 		return -EBADMSG;   /* every voice encoder here is mono */
-	const unsigned char *frames[48];
-	opus_int16 sizes[48];
+	const unsigned char *frames[OPUS_FRAMES_MAX];
+	opus_int16 sizes[OPUS_FRAMES_MAX];
 	if (opus_packet_parse(pkt, (opus_int32)len, NULL, frames, sizes, NULL) < 1)
 		return -EBADMSG;
 	int n = opus_packet_get_nb_samples(pkt, (opus_int32)len, (opus_int32)VOICE_RATE);
 	if (n != (int)VOICE_CHUNK_SAMPLES && n != 2 * (int)VOICE_CHUNK_SAMPLES)
 		return -EBADMSG;
+	*frame0 = frames[0];
+	*size0 = sizes[0];
 	return n;
+}
+
+int voice_packet_samples(const uint8_t *pkt, size_t len)
+{
+	const unsigned char *frame0;
+	opus_int16 size0;
+	return packet_check(pkt, len, &frame0, &size0);
 }
 
 int voice_packet_has_fec(const uint8_t *pkt, size_t len)
 {
-	if (voice_packet_samples(pkt, len) < 0)
+	const unsigned char *frame0;
+	opus_int16 size0;
+	if (packet_check(pkt, len, &frame0, &size0) < 0)
 		return -EBADMSG;
 	if ((unsigned)(pkt[0] >> 3) >= TOC_CONFIG_CELT_FIRST)
 		return 0;   /* CELT-only: no SILK layer, no LBRR */
-	const unsigned char *frames[48];
-	opus_int16 sizes[48];
-	if (opus_packet_parse(pkt, (opus_int32)len, NULL, frames, sizes, NULL) < 1)
-		return -EBADMSG;
-	if (sizes[0] < 1)
+	if (size0 < 1)
 		return 0;
 	/* RFC 6716 4.2.3-4.2.4: a mono SILK frame of 10 or 20 ms (one SILK
 	 * frame per Opus frame) begins with its VAD flag and then the LBRR flag,
 	 * each coded with probability 1/2, so they are the first byte's two top
-	 * bits. Longer Opus frames never reach here (voice_packet_samples). */
-	unsigned spf = (unsigned)opus_packet_get_samples_per_frame(pkt, (opus_int32)VOICE_RATE);
-	if (spf > 2u * VOICE_CHUNK_SAMPLES)
-		return -EBADMSG;
-	return (frames[0][0] >> 6) & 1u;
+	 * bits. Opus frames are never longer here: packet_check takes 10 or
+	 * 20 ms packets only. */
+	return (frame0[0] >> 6) & 1u;
 }
