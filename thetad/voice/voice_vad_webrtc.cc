@@ -1,9 +1,11 @@
 // The shim over Debian's webrtc-audio-processing 0.3 (voice_vad_webrtc.h):
 // one AudioProcessing per detector with only voice detection (and noise
 // suppression when asked) enabled; every chunk goes through ProcessStream,
-// whose output is dropped: the caller keeps its own samples. No exceptions
-// cross into C: the library does not throw, and allocation failure is
-// caught here.
+// whose output is dropped: the caller keeps its own samples. This file is
+// built with -fno-exceptions and allocates its own state with nothrow new
+// (-ENOMEM); the library allocates with plain new inside Create() and
+// Initialize(), so running out of memory there ends the process (std::
+// terminate: no exception can cross these frames into C).
 #include "voice/voice_vad_webrtc.h"
 
 #include <errno.h>
