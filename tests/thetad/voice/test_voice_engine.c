@@ -902,9 +902,21 @@ static void statistics_and_speaking_names(void **state)
 	assert_int_equal(voice_engine_speaking(b, buf, sizeof(buf), r->now), 1);
 	assert_int_equal(strncmp(buf, "SHA256:", 7), 0);
 	assert_int_equal(strlen(buf), VOICE_NAME_MAX);
-	voice_engine_name(b, ka, "alice\nroot");   /* refused: not a name */
-	assert_int_equal(strncmp(buf, "SHA256:", 7), 0);
+	char fpr[sizeof(buf)];
+	memcpy(fpr, buf, sizeof(fpr));
+	/* Refused, each: not a name (SESSION_INFO splits names at '\n'),
+	 * longer than VOICE_NAME_MAX, not UTF-8. She still shows her key. */
+	const char *bad[] = { "alice\nroot", "a name of thirty-three bytes, yes", "al\xc3ice", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		voice_engine_name(b, ka, bad[i]);
+		assert_int_equal(voice_engine_speaking(b, buf, sizeof(buf), r->now), 1);
+		assert_string_equal(buf, fpr);
+	}
 	voice_engine_name(b, ka, "Alice");
+	assert_int_equal(voice_engine_speaking(b, buf, sizeof(buf), r->now), 1);
+	assert_string_equal(buf, "Alice");
+	/* A bad name does not replace a good one. */
+	voice_engine_name(b, ka, "alice\nroot");
 	assert_int_equal(voice_engine_speaking(b, buf, sizeof(buf), r->now), 1);
 	assert_string_equal(buf, "Alice");
 	/* Her own daemon says so too, under the name she joined with. */
@@ -1010,7 +1022,7 @@ static void bad_calls_are_refused(void **state)
 	assert_int_equal(voice_engine_create(&bad, &rig_out, NULL, &x), -EINVAL);
 	assert_null(x);
 	voice_engine_destroy(&x);
-	/* The default detector (webrtc where built, else energy) and defaults everywhere. */
+	/* The default detector (VOICE_VAD_DEFAULT: energy) and defaults everywhere. */
 	struct voice_engine_config dflt = { .enc.complexity = -1 };
 	assert_int_equal(voice_engine_create(&dflt, &rig_out, NULL, &x), 0);
 	voice_engine_destroy(&x);
