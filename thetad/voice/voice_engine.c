@@ -254,10 +254,13 @@ bool voice_client_gate_open(const struct voice_engine *e, const struct voice_cli
 	return s->local == (int)(c - e->cl);
 }
 
-/* The gate closed (or the client's stream broke): the partial frame and the
- * chunks waiting for local listeners go. */
+/* The gate closed (or the client's stream broke): the partial frame, the
+ * chunks waiting for local listeners and the VAD's hangover go (a speaker
+ * muted mid-word is not "speaking" for the hangover when unmuted). */
 static void client_flush(struct voice_client *c)
 {
+	if (c->vad)
+		voice_vad_reset(c->vad);
 	c->frame_len = 0;
 	c->frame_speech = false;
 	c->fifo_n = 0;

@@ -152,6 +152,13 @@ bool voice_vad_chunk(struct voice_vad *v, const int16_t *pcm)
 	return false;
 }
 
+void voice_vad_reset(struct voice_vad *v)
+{
+	v->raw = false;
+	v->hang = 0;
+	v->above = false;
+}
+
 bool voice_vad_raw(const struct voice_vad *v)
 {
 	return v->raw;

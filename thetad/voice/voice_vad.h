@@ -29,5 +29,10 @@ void voice_vad_destroy(struct voice_vad **p);
 const char *voice_vad_name(enum voice_vad_kind kind); /* "webrtc", "energy" */
 /* One chunk of VOICE_CHUNK_SAMPLES: true while speech (or its hangover). */
 bool voice_vad_chunk(struct voice_vad *v, const int16_t *pcm);
+/* The speaker's voice stopped going anywhere (a closed gate: mute,
+ * push-to-talk released): the hangover and the last decision go, so the
+ * first chunks after the gate reopens are judged on their own; the noise
+ * floor the detector learnt stays. */
+void voice_vad_reset(struct voice_vad *v);
 /* The raw decision of the last chunk, without hangover (for measurement). */
 bool voice_vad_raw(const struct voice_vad *v);

@@ -511,6 +511,41 @@ static void mute_and_push_to_talk_close_the_gate(void **state)
 	rig_free(r);
 }
 
+/* Muted mid-word and unmuted in silence: not "speaking" (the VAD's hangover
+ * from before the mute does not carry over), here nor at the other daemon
+ * (the frames sent carry no SPEECH flag). */
+static void unmuted_in_silence_a_speaker_is_not_speaking(void **state)
+{
+	struct rig *r = rig_new(20);
+	struct src *a = rig_client(r, 0, 1, 1, "alice", 440);
+	a->syllables = true;
+	rig_client(r, 1, 2, 2, "bob", 0)->on = false;
+	struct voice_engine *e = r->n[0].e;
+	char buf[64];
+	rig_run(r, 700); /* in a syllable: chunks 60..79 are tone */
+	assert_int_equal(voice_engine_speaking(e, buf, sizeof(buf), r->now), 1);
+	assert_int_equal(voice_engine_client_state(e, 1, VOICE_CL_ON | VOICE_CL_MUTED, r->now), 0);
+	a->freq = 0;
+	rig_run(r, 200);
+	assert_int_equal(voice_engine_speaking(e, buf, sizeof(buf), r->now), 0);
+	assert_int_equal(voice_engine_client_state(e, 1, VOICE_CL_ON, r->now), 0);
+	rig_run(r, 60);
+	assert_int_equal(voice_engine_client_info(e, 1), VOICE_INFO_ON | VOICE_INFO_SENDING);
+	assert_int_equal(voice_engine_speaking(e, buf, sizeof(buf), r->now), 0);
+	rig_run(r, 100);
+	assert_int_equal(voice_engine_speaking(e, buf, sizeof(buf), r->now), 0);
+	assert_int_equal(voice_engine_speaking(r->n[1].e, buf, sizeof(buf), r->now), 0);
+	struct voice_speaker_stats st;
+	speaker_stats(e, 1, &st, r->now);
+	assert_false(st.speaking);
+	/* Speaking again is seen again. */
+	a->freq = 440;
+	rig_run(r, 300);
+	assert_int_equal(voice_engine_speaking(e, buf, sizeof(buf), r->now), 1);
+	assert_int_equal(voice_engine_speaking(r->n[1].e, buf, sizeof(buf), r->now), 1);
+	rig_free(r);
+}
+
 static void an_admin_mute_stops_a_speaker_here_and_there(void **state)
 {
 	struct rig *r = rig_new(20);
@@ -1077,6 +1112,7 @@ int main(void)
 		cmocka_unit_test(jitter_and_reordering_on_the_way_are_absorbed),
 		cmocka_unit_test(a_speaker_whose_daemon_restarted_is_heard_again),
 		cmocka_unit_test(mute_and_push_to_talk_close_the_gate),
+		cmocka_unit_test(unmuted_in_silence_a_speaker_is_not_speaking),
 		cmocka_unit_test(an_admin_mute_stops_a_speaker_here_and_there),
 		cmocka_unit_test(a_flooding_speaker_is_dropped_and_counted_and_the_others_are_unaffected),
 		cmocka_unit_test(a_client_capturing_too_fast_is_cut_to_its_rate),

@@ -190,6 +190,44 @@ static void the_hangover_holds_then_ends(void **state)
 	free(x);
 }
 
+/* A reset (the gate closed mid-word) ends the hangover at once; the next
+ * silent chunk is silence, and speech after it is found again. */
+static void a_reset_ends_the_hangover(void **state)
+{
+	int16_t *x = calloc(SIG_N, sizeof(*x));
+	assert_non_null(x);
+	struct th_vs_config c = { .seed = 12, .noise = TH_VS_NOISE_NONE };
+	th_vs_make(&c, x, SIG_N, NULL);
+	size_t cut = (TH_VS_LEAD_MS + 400u) * 48u;
+	int16_t zero[VOICE_CHUNK_SAMPLES] = { 0 };
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct voice_vad *v = make(kinds[k]);
+		if (!v)
+			continue;
+		bool raw = false;
+		for (size_t i = 0; i * VOICE_CHUNK_SAMPLES < cut; i++) {
+			voice_vad_chunk(v, x + i * VOICE_CHUNK_SAMPLES);
+			raw |= voice_vad_raw(v);
+		}
+		assert_true(raw);
+		/* Without a reset, silence is speech for the hangover. */
+		assert_true(voice_vad_chunk(v, zero));
+		voice_vad_reset(v);
+		assert_false(voice_vad_raw(v));
+		unsigned flagged = 0;
+		for (unsigned i = 0; i < 5u; i++)
+			flagged += voice_vad_chunk(v, zero);
+		assert_int_equal(flagged, 0);
+		/* Speech again is found again. */
+		bool again = false;
+		for (size_t i = cut / VOICE_CHUNK_SAMPLES - 30u; i < cut / VOICE_CHUNK_SAMPLES; i++)
+			again |= voice_vad_chunk(v, x + i * VOICE_CHUNK_SAMPLES);
+		assert_true(again);
+		voice_vad_destroy(&v);
+	}
+	free(x);
+}
+
 static void a_click_in_silence_is_not_speech(void **state)
 {
 	int16_t *x = calloc(SIG_N, sizeof(*x));
@@ -229,6 +267,7 @@ int main(void)
 		cmocka_unit_test(speech_in_noise_is_found),
 		cmocka_unit_test(a_louder_room_stops_being_speech_within_two_seconds),
 		cmocka_unit_test(the_hangover_holds_then_ends),
+		cmocka_unit_test(a_reset_ends_the_hangover),
 		cmocka_unit_test(a_click_in_silence_is_not_speech),
 		cmocka_unit_test(kinds_have_names_and_unknown_ones_are_refused),
 	};
