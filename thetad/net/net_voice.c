@@ -100,7 +100,8 @@ static void test_note(struct net_voices *nv, const struct proto_sess_dgram *d)
 }
 
 /* A voice control message (VOICE_NAME / VOICE_MUTE) to every member of a
- * hosted session but `except`. */
+ * hosted session but `except` (the net_link.c broadcast, for connections
+ * that took the voice capability). */
 static void host_broadcast(struct net_mod *nm, struct sess_session *s, struct net_conn *except,
 			   const struct proto_sess_msg *m)
 {
@@ -109,11 +110,25 @@ static void host_broadcast(struct net_mod *nm, struct sess_session *s, struct ne
 			net_conn_send_msg(c, NET_ST_CONTROL, m);
 }
 
-static void send_mute(struct net_mod *nm, struct sess_session *s, struct net_voice_speaker *sp)
+static struct proto_sess_msg mute_msg(const struct net_voice_speaker *sp)
 {
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_VOICE_MUTE };
 	memcpy(m.u.vmute.speaker, sp->key, PROTO_SESS_KEY_LEN);
 	m.u.vmute.muted = sp->muted;
+	return m;
+}
+
+static struct proto_sess_msg name_msg(const struct net_voice_speaker *sp)
+{
+	struct proto_sess_msg m = { .type = PROTO_SESS_T_VOICE_NAME };
+	memcpy(m.u.vname.speaker, sp->key, PROTO_SESS_KEY_LEN);
+	snprintf(m.u.vname.name, sizeof(m.u.vname.name), "%s", sp->name);
+	return m;
+}
+
+static void send_mute(struct net_mod *nm, struct sess_session *s, struct net_voice_speaker *sp)
+{
+	struct proto_sess_msg m = mute_msg(sp);
 	host_broadcast(nm, s, NULL, &m);
 	sp->told = sp->muted;
 	struct net_voices *nv = nm->voice;
@@ -234,9 +249,7 @@ static void send_name(struct net_conn *c, const struct net_voice_speaker *sp)
 {
 	if (!(c->caps & PROTO_SESS_CAP_VOICE) || c->st != NC_ACTIVE)
 		return;
-	struct proto_sess_msg m = { .type = PROTO_SESS_T_VOICE_NAME };
-	memcpy(m.u.vname.speaker, sp->key, PROTO_SESS_KEY_LEN);
-	snprintf(m.u.vname.name, sizeof(m.u.vname.name), "%s", sp->name);
+	struct proto_sess_msg m = name_msg(sp);
 	net_conn_send_msg(c, NET_ST_CONTROL, &m);
 }
 
@@ -260,9 +273,8 @@ int net_module_voice_name(void *state, struct sess_session *s, const uint8_t spe
 	sp->last_ns = nm->now;
 	snprintf(sp->name, sizeof(sp->name), "%s", name);
 	if (host) {
-		for (struct net_conn *c = nm->conns; c; c = c->next)
-			if (c->incoming && c->s == s)
-				send_name(c, sp);
+		struct proto_sess_msg m = name_msg(sp);
+		host_broadcast(nm, s, NULL, &m);
 	} else {
 		struct net_join *j = s->role == SESS_ROLE_MEMBER ? net_join_of(nm, s) : NULL;
 		if (j && j->conn)
@@ -318,10 +330,10 @@ void net_voice_on_name(struct net_conn *c, const struct proto_sess_voice_name *m
 	snprintf(sp->name, sizeof(sp->name), "%s", m->name);
 	if (changed && nv->have_hooks && nv->hooks.name)
 		nv->hooks.name(nv->user, c->s, sp->key, sp->name);
-	if (c->incoming && changed)
-		for (struct net_conn *o = nm->conns; o; o = o->next)
-			if (o != c && o->incoming && o->s == c->s)
-				send_name(o, sp);
+	if (c->incoming && changed) {
+		struct proto_sess_msg nmsg = name_msg(sp);
+		host_broadcast(nm, c->s, c, &nmsg);
+	}
 	if (c->incoming && sp->muted && !sp->told)
 		send_mute(nm, c->s, sp);
 }
@@ -364,9 +376,7 @@ void net_voice_conn_active(struct net_conn *c)
 			if (sp->name[0] && sp->owner != c->peer_id)
 				send_name(c, sp);
 			if (sp->muted && (c->caps & PROTO_SESS_CAP_VOICE)) {
-				struct proto_sess_msg m = { .type = PROTO_SESS_T_VOICE_MUTE };
-				memcpy(m.u.vmute.speaker, sp->key, PROTO_SESS_KEY_LEN);
-				m.u.vmute.muted = 1;
+				struct proto_sess_msg m = mute_msg(sp);
 				net_conn_send_msg(c, NET_ST_CONTROL, &m);
 			}
 		} else {
