@@ -157,18 +157,19 @@ static int on_voice_dgram(void *ud, const uint8_t *data, size_t len, uint64_t no
 			return 0;
 		}
 		enum net_voice_verdict vd = net_voice_host_take(v, &h->owners, d.author, c->peer_id, now);
-		struct net_voice_speaker *sp = net_voice_find(v, d.author);
-		if (sp && sp->muted && !sp->told)
-			send_mute(nm, c->s, sp); /* a muted member's new speaker */
 		switch (vd) {
 		case NET_VOICE_OK:
 			break;
 		case NET_VOICE_NOT_OWNER:
 			(*nv->m_refused)++;
 			return 0;
-		case NET_VOICE_MUTED:
+		case NET_VOICE_MUTED: {
+			struct net_voice_speaker *sp = net_voice_find(v, d.author);
+			if (sp && sp->muted && !sp->told)
+				send_mute(nm, c->s, sp); /* a muted member's new speaker */
 			(*nv->m_muted)++;
 			return 0;
+		}
 		case NET_VOICE_OVER_RATE:
 			(*nv->m_over_rate)++;
 			return 0;
