@@ -236,7 +236,9 @@ static const char *sess_admin_req_ok(const struct proto_sess_admin_req *a)
 	if (a->op == PROTO_SESS_ADMIN_MUTE || a->op == PROTO_SESS_ADMIN_UNMUTE) {
 		if (a->role)
 			return "role: must be 0 for a mute";
-		return speaker != (a->peer_id != 0) ? NULL : "speaker: a mute names a speaker key or a peer id, not both";
+		if (speaker && a->peer_id)
+			return "speaker: a mute names a speaker key or a peer id, not both";
+		return speaker || a->peer_id ? NULL : "speaker: a mute names a speaker key or a peer id (neither is set)";
 	}
 	if (speaker)
 		return "speaker: only a mute names a speaker";

@@ -174,6 +174,10 @@ static void an_admin_mute_names_a_speaker_or_a_peer_never_both(void **state)
 	p[43] = 0;
 	assert_int_equal(proto_sess_decode(p, sizeof p, &d), 0);
 	assert_int_equal(d.u.areq.peer_id, 3);
+	p[7] = 0; /* neither: the reason says which is missing, not "both" */
+	why = NULL;
+	assert_int_equal(proto_sess_decode_why(p, sizeof p, &d, &why), -EBADMSG);
+	assert_string_equal(why, "speaker: a mute names a speaker key or a peer id (neither is set)");
 }
 
 int main(void)
