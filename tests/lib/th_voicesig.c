@@ -102,7 +102,6 @@ static double vs_speech(const struct th_vs_config *c, struct vs_rng *r, double *
 	while (pos < n) {
 		unsigned syls = vs_range(r, VS_SYLS_MIN, VS_SYLS_MAX);
 		size_t start = pos;
-		double phrase_len = 0;
 		for (unsigned k = 0; k < syls && pos < n; k++) {
 			size_t len = (size_t)vs_range(r, VS_SYL_MIN_MS, VS_SYL_MAX_MS) * TH_VS_RATE / 1000u;
 			const double *v = vs_vowels[vs_range(r, 0, sizeof(vs_vowels) / sizeof(vs_vowels[0]) - 1u)];
@@ -140,15 +139,13 @@ static double vs_speech(const struct th_vs_config *c, struct vs_rng *r, double *
 				}
 			}
 			pos += len;
-			phrase_len += (double)len;
 			if (k + 1u < syls)
 				pos += (size_t)vs_range(r, VS_GAP_MIN_MS, VS_GAP_MAX_MS) * TH_VS_RATE / 1000u;
 		}
 		size_t end = pos < n ? pos : n;
-		for (size_t ch = start / TH_VS_CHUNK; ch * TH_VS_CHUNK < end; ch++)
-				lab[ch] = 1;
+		for (size_t ch = start / TH_VS_CHUNK; ch * TH_VS_CHUNK < end && ch < n / TH_VS_CHUNK; ch++)
+			lab[ch] = 1;
 		pos += (size_t)vs_range(r, VS_PAUSE_MIN_MS, VS_PAUSE_MAX_MS) * TH_VS_RATE / 1000u;
-		(void)phrase_len;
 	}
 	return voiced ? sqrt(sum2 / (double)voiced) : 0.0;
 }
