@@ -249,6 +249,8 @@ int th_jbsim_run(const struct th_jbsim_config *cfg, struct th_jbsim_result *res)
 	qsort(arr, na, sizeof(*arr), cmp_arrival);
 
 	voice_jb_init(jb, &cfg->jb);
+	if (cfg->tell_loss)
+		voice_jb_set_loss(jb, cfg->link_loss_pct);
 	unsigned jmax = cfg->jitter_ms > cfg->jitter2_ms ? cfg->jitter_ms : cfg->jitter2_ms;
 	uint64_t end = SIM_T0 + cfg->duration_ms * SIM_MS + (cfg->base_ms + jmax + cfg->hold_ms) * SIM_MS +
 		       SIM_DRAIN_MS * SIM_MS;

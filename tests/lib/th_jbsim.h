@@ -40,6 +40,10 @@ struct th_jbsim_config {
 	 * first period) for stall_ms arrives when the stall ends */
 	unsigned stall_at_ms, stall_ms;
 	struct voice_jb_config jb;
+	/* voice_jb_set_loss(link_loss_pct) before the first frame (else the
+	 * buffer's default: loss unknown, one frame of FEC look-ahead) */
+	bool tell_loss;
+	unsigned link_loss_pct;
 	/* called after every tick with the stats and whether the speaker was
 	 * silent at that tick (SILENT given); may be NULL */
 	void (*on_tick)(void *user, uint64_t now_ns, const struct voice_jb_stats *st, bool silent);

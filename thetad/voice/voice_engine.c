@@ -523,6 +523,7 @@ static int stream_open(struct voice_engine *e, struct voice_spk *s, uint64_t now
 	if (rv < 0)
 		return rv;
 	voice_jb_init(&s->jb, &e->cfg.jb);
+	voice_jb_set_loss(&s->jb, e->loss_pct);
 	s->jb_concealed = 0;
 	bucket_init(&s->bucket, now_ns);
 	s->stream = true;
@@ -583,6 +584,7 @@ int voice_engine_packet(struct voice_engine *e, const struct voice_packet *p, ui
 		/* Far from the stream, or already played, frame after frame with
 		 * none taken between: the speaker's daemon started over. */
 		voice_jb_init(&s->jb, &e->cfg.jb);
+		voice_jb_set_loss(&s->jb, e->loss_pct);
 		s->jb_concealed = 0;
 		s->seq_init = false;
 		s->received = 0;
@@ -682,6 +684,10 @@ void voice_engine_set_loss(struct voice_engine *e, unsigned pct)
 	for (unsigned i = 0; i < VOICE_LISTENERS_MAX; i++)
 		if (e->cl[i].used)
 			voice_enc_set_loss(e->cl[i].enc, e->loss_pct);
+	/* the jitter buffers look ahead for FEC only on a lossy link */
+	for (unsigned i = 0; i < VOICE_SPEAKERS_MAX; i++)
+		if (e->spk[i].stream)
+			voice_jb_set_loss(&e->spk[i].jb, e->loss_pct);
 }
 
 /* ---- every 10 ms ---------------------------------------------------------------------------- */

@@ -153,7 +153,8 @@ void voice_engine_pose(struct voice_engine *e, uint64_t entity, const struct voi
 /* An admin of the session muted / unmuted a speaker: their frames are
  * neither sent (local) nor mixed (remote). */
 void voice_engine_admin_mute(struct voice_engine *e, const uint8_t speaker[VOICE_KEY_LEN], bool muted);
-/* The measured loss on the links (0..100): FEC strength. */
+/* The measured loss on the links (0..100): FEC strength, and whether the
+ * jitter buffers keep a frame of FEC look-ahead (voice_jb_set_loss). */
 void voice_engine_set_loss(struct voice_engine *e, unsigned pct);
 /* Every VOICE_CHUNK_MS: playout, mix, play() (one chunk per listener at
  * most). A late tick plays the chunk due now and skips the audio that was

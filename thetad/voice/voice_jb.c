@@ -4,14 +4,17 @@
  * Time: a frame's timestamp, unwrapped, maps to local time as
  * ts_ns(xts) + offset_ns. The offset is set when a talkspurt starts (the
  * first frame after silence or after a DTX gap): the fastest transit
- * (arrival minus ts_ns) among recent arrivals, plus one frame (so that a lost
- * frame's successor is usually here in time for its FEC), plus the target
+ * (arrival minus ts_ns) among recent arrivals, plus one frame while the link
+ * loses VOICE_JB_FEC_LOSS_PCT or more (so that a lost frame's successor is
+ * usually here in time for its FEC; none on a clean link), plus the target
  * delay measured from how much later than the fastest the recent arrivals
  * were. Within a talkspurt the offset only grows: a frame that came after
  * its playout (late) adds its lateness, and waiting for a frame with nothing
  * else here inserts 10 ms concealments; both are given as CONCEAL of
- * VOICE_CHUNK_SAMPLES. It shrinks only at the next talkspurt, at most
- * VOICE_JB_SHRINK_MS at a time, so speech is never cut. */
+ * VOICE_CHUNK_SAMPLES. It shrinks only at the next talkspurt, so speech is
+ * never cut: then to what the recent arrivals ask for, so that a transient
+ * stall or a wait for a lost frame leaves no standing delay (before enough
+ * arrivals are measured, by at most VOICE_JB_SHRINK_MS). */
 #include "voice/voice_jb.h"
 
 #include <errno.h>
@@ -20,7 +23,8 @@
 
 #define NS_PER_MS        1000000ll
 #define CHUNK_NS         ((int64_t)VOICE_CHUNK_MS * NS_PER_MS)
-/* How far the target may fall at one talkspurt start. */
+/* How far the target may fall at one talkspurt start while fewer than
+ * VOICE_JB_HIST_MIN arrivals are measured. */
 #define VOICE_JB_SHRINK_MS 20u
 /* The share of recent arrivals the target covers, percent. */
 #define VOICE_JB_COVER_PCT 95u
@@ -62,6 +66,12 @@ void voice_jb_init(struct voice_jb *jb, const struct voice_jb_config *cfg)
 	jb->cfg = c;
 	jb->delay_ns = (int64_t)c.start_ms * NS_PER_MS;
 	jb->last_samples = VOICE_FRAME_SAMPLES_MAX;
+	jb->loss_pct = VOICE_JB_LOSS_UNKNOWN;
+}
+
+void voice_jb_set_loss(struct voice_jb *jb, unsigned pct)
+{
+	jb->loss_pct = pct > 100u ? 100u : pct;
 }
 
 static struct voice_jb_slot *slot_of(struct voice_jb *jb, int64_t xseq)
@@ -173,19 +183,24 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 	jb->next_seq = start->xseq;
 	jb->pos = start->xts;
 
-	if (want < 0)
+	if (want < 0) {
+		/* too few arrivals to measure: the start target, and a grown
+		 * delay shrinks by at most VOICE_JB_SHRINK_MS per talkspurt */
 		want = (int64_t)jb->cfg.start_ms * NS_PER_MS;
-	/* grow at once, shrink by at most VOICE_JB_SHRINK_MS per talkspurt */
-	int64_t floor_ns = jb->delay_ns - (int64_t)VOICE_JB_SHRINK_MS * NS_PER_MS;
-	if (want < floor_ns)
-		want = floor_ns;
+		int64_t floor_ns = jb->delay_ns - (int64_t)VOICE_JB_SHRINK_MS * NS_PER_MS;
+		if (want < floor_ns)
+			want = floor_ns;
+	}
+	/* otherwise what the arrivals ask for, up or down: growth during the
+	 * last talkspurt that they do not show (waits for a lost frame, a
+	 * lone stall) does not stand */
 	want = want < lo ? lo : want > hi ? hi : want;
 	/* round up to whole chunks: the consumer ticks in them */
 	want = (want + CHUNK_NS - 1) / CHUNK_NS * CHUNK_NS;
 	if (want > hi)
 		want = hi;
-	int64_t frame_ns = samples_ns(start->samples);
-	jb->offset_ns = fastest + frame_ns + want;
+	jb->ahead_ns = jb->loss_pct >= VOICE_JB_FEC_LOSS_PCT ? samples_ns(start->samples) : 0;
+	jb->offset_ns = fastest + jb->ahead_ns + want;
 	int64_t due = ts_ns(jb->pos) + jb->offset_ns;
 	/* never before now, nor over audio already given */
 	int64_t not_before = (int64_t)now_ns > jb->cursor_ns ? (int64_t)now_ns : jb->cursor_ns;
@@ -456,4 +471,5 @@ void voice_jb_stats(const struct voice_jb *jb, uint64_t now_ns, struct voice_jb_
 	out->target_ms = (uint32_t)(t / NS_PER_MS);
 	out->depth_ms = jb->held_samples / (VOICE_RATE / 1000u);
 	out->jitter_us = (uint32_t)(jb->jitter_q4_ns / 16 / 1000);
+	out->lookahead_ms = (uint32_t)(jb->ahead_ns / NS_PER_MS);
 }

@@ -2,8 +2,9 @@
  * buffer"). Frames go in as they arrive (any order, duplicates, late); the
  * mixer pulls one frame per frame period when its playout time has come.
  * The target delay follows the measured arrival jitter: it grows at once
- * when a frame comes too late, and shrinks slowly, in silence only (a DTX gap
- * or between talkspurts), so speech is never stretched or cut. A missing
+ * when a frame comes too late, and falls back to what the recent arrivals
+ * ask for in silence only (a DTX gap or between talkspurts), so speech is
+ * never stretched or cut. A missing
  * frame whose successor is already here is recovered from the successor's
  * FEC; otherwise it is concealed. Pure state machine: the caller passes
  * now_ns; no I/O, no allocation after init. */
@@ -23,6 +24,13 @@
 #define VOICE_JB_IDLE_MS      100u
 /* Arrivals the target is measured over (5 s of 20 ms frames). */
 #define VOICE_JB_HIST         256u
+/* The playout waits one frame more for a lost frame's successor (its FEC)
+ * only while the link loses at least this much, percent
+ * (voice_jb_set_loss); below it a lost frame is waited for (the delay
+ * grows, and comes back at the next talkspurt). */
+#define VOICE_JB_FEC_LOSS_PCT 1u
+/* What voice_jb_init assumes until voice_jb_set_loss: loss (look ahead). */
+#define VOICE_JB_LOSS_UNKNOWN 100u
 
 struct voice_jb_config {
 	unsigned min_ms, max_ms, start_ms; /* 0: the defaults above */
@@ -52,8 +60,9 @@ struct voice_jb_out {
 struct voice_jb_stats {
 	uint64_t frames_in, dup, late, too_far, played, fec, concealed, talkspurts;
 	uint64_t inserted;
-	uint32_t target_ms, depth_ms; /* target delay beyond one frame; buffered audio now */
+	uint32_t target_ms, depth_ms; /* target delay beyond the look-ahead; buffered audio now */
 	uint32_t jitter_us;           /* smoothed inter-arrival jitter (RFC 3550 style) */
+	uint32_t lookahead_ms;        /* FEC look-ahead of the playout now: one frame or 0 */
 };
 
 struct voice_jb {
@@ -77,12 +86,14 @@ struct voice_jb {
 	int64_t next_seq;        /* the next frame to give */
 	int64_t pos;             /* its first sample (unwrapped ts) */
 	int64_t offset_ns;       /* sample pos plays at ts_ns(pos) + offset_ns */
-	int64_t delay_ns;        /* delay beyond the fastest arrival and one frame */
+	int64_t delay_ns;        /* delay beyond the fastest arrival and the look-ahead */
+	int64_t ahead_ns;        /* the look-ahead in offset_ns: one frame or 0 */
 	int64_t pending_ns;      /* growth still to insert */
 	int64_t wait_ns;         /* grown while waiting with nothing held */
 	int64_t cursor_ns;       /* where the audio given so far ends */
 	uint64_t played_bits;    /* bit i: seq next_seq-1-i was given as FRAME */
 	unsigned last_samples;
+	unsigned loss_pct;       /* the link's loss (voice_jb_set_loss) */
 	uint8_t last_flags;      /* of the last piece given */
 	uint64_t last_arrival_ns;
 	int64_t transit_prev_ns;
@@ -109,3 +120,7 @@ int voice_jb_put(struct voice_jb *jb, uint32_t seq, uint32_t ts, unsigned sample
  * was given still covers now). */
 int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out);
 void voice_jb_stats(const struct voice_jb *jb, uint64_t now_ns, struct voice_jb_stats *out);
+/* The link's measured loss, percent (clamped to 100): at
+ * VOICE_JB_FEC_LOSS_PCT or more the playout keeps one frame of look-ahead
+ * for FEC, below it none. Takes effect at the next talkspurt. */
+void voice_jb_set_loss(struct voice_jb *jb, unsigned pct);

@@ -409,6 +409,135 @@ static void the_pull_contract(void **state)
 	assert_int_equal(st.talkspurts, 2);
 }
 
+struct spurt_trace {
+	uint32_t max_target, at_end;
+	uint64_t spurts;
+	uint32_t start_target[64]; /* target at each talkspurt's first tick */
+};
+
+static void spurt_tick(void *user, uint64_t now_ns, const struct voice_jb_stats *st, bool silent)
+{
+	struct spurt_trace *t = user;
+	(void)now_ns;
+	if (st->target_ms > t->max_target)
+		t->max_target = st->target_ms;
+	if (!silent && st->talkspurts != t->spurts && st->talkspurts < 64) {
+		t->spurts = st->talkspurts;
+		t->start_target[st->talkspurts] = st->target_ms;
+	}
+	t->at_end = st->target_ms;
+}
+
+static void a_lone_late_frame_leaves_no_standing_delay(void **state)
+{
+	/* one frame of the second talkspurt held 150 ms: the delay grows
+	 * for the rest of that talkspurt, and at the next one it is back to
+	 * what the arrivals ask for (one late frame in 256 is not it), not
+	 * VOICE_JB_SHRINK_MS lower per talkspurt */
+	static const unsigned held[] = { 75 };
+	struct spurt_trace t = { 0 };
+	struct th_jbsim_config c = { .frame_samples = 960, .duration_ms = 6000, .talk_ms = 1000, .gap_ms = 300,
+				     .base_ms = 10, .jitter_ms = 5, .hold = held, .n_hold = 1, .hold_ms = 150,
+				     .seed = 31, .on_tick = spurt_tick, .user = &t };
+	struct th_jbsim_result r = run("talkspurts, frame 75 held 150 ms", c);
+	printf("  target: up to %u ms; at the talkspurts' starts", t.max_target);
+	for (unsigned i = 1; i <= t.spurts && i < 64; i++)
+		printf(" %u", t.start_target[i]);
+	printf(" ms; at the end %u ms\n", t.at_end);
+	assert_int_equal(r.put_late, 1);
+	assert_true(t.max_target >= 100);
+	assert_int_equal(r.st.talkspurts, 5);
+	assert_true(t.start_target[3] <= 10);
+	assert_true(t.start_target[4] <= 10);
+	assert_true(t.at_end <= 10);
+	assert_int_equal(r.frames + r.fec + r.st.concealed, r.sent);
+}
+
+static void a_speech_long_stall_is_given_back_at_the_next_talkspurt(void **state)
+{
+	/* 300 ms of a talkspurt held back by the network and delivered at
+	 * once: it grows the delay (up to max_ms), and after the stall has
+	 * left the measured arrivals the target is back near the jitter */
+	struct spurt_trace t = { 0 };
+	struct th_jbsim_config c = { .frame_samples = 480, .duration_ms = 12000, .talk_ms = 1500, .gap_ms = 400,
+				     .base_ms = 10, .jitter_ms = 4, .stall_at_ms = 1000, .stall_ms = 300,
+				     .seed = 32, .on_tick = spurt_tick, .user = &t };
+	struct th_jbsim_result r = run("10 ms frames, 300 ms stall in speech", c);
+	printf("  target: up to %u ms, at the end %u ms\n", t.max_target, t.at_end);
+	assert_true(t.max_target >= 100);
+	assert_true(t.at_end <= 10);
+	assert_int_equal(r.frames + r.fec + r.st.concealed, r.sent);
+}
+
+static void without_link_loss_there_is_no_fec_look_ahead(void **state)
+{
+	struct voice_jb jb;
+	struct voice_jb_out o;
+	struct voice_jb_stats st;
+	voice_jb_init(&jb, NULL);
+	voice_jb_set_loss(&jb, 0);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(voice_jb_put(&jb, 7 + i, 1000 + 960 * i, 960, VOICE_PKT_F_SPEECH, PKT, sizeof(PKT),
+					      T0 + 20 * MS * i),
+				 0);
+	/* due the start target after the fastest arrival: no frame more */
+	uint64_t due = T0 + VOICE_JB_START_MS * MS;
+	assert_int_equal(voice_jb_get(&jb, due - MS, &o), 1);
+	assert_int_equal(o.kind, VOICE_JB_SILENT);
+	assert_int_equal(voice_jb_get(&jb, due, &o), 1);
+	assert_int_equal(o.kind, VOICE_JB_FRAME);
+	assert_int_equal(o.ts, 1000);
+	voice_jb_stats(&jb, due, &st);
+	assert_int_equal(st.lookahead_ms, 0);
+	assert_int_equal(st.target_ms, VOICE_JB_START_MS);
+	/* the link loses: from the next talkspurt on (after DTX), one frame
+	 * more; this frame comes as fast as the first */
+	uint64_t t = T0 + 39 * 20 * MS;
+	for (uint64_t u = due + 10 * MS; u < t; u += 10 * MS)
+		while (voice_jb_get(&jb, u, &o) == 1 && o.kind != VOICE_JB_SILENT)
+			;
+	voice_jb_set_loss(&jb, 5);
+	assert_int_equal(voice_jb_put(&jb, 9, 1000 + 960 * 39, 960, VOICE_PKT_F_SPEECH, PKT, sizeof(PKT), t), 0);
+	uint64_t due2 = t + 20 * MS + VOICE_JB_START_MS * MS;
+	assert_int_equal(voice_jb_get(&jb, due2 - MS, &o), 1);
+	assert_int_equal(o.kind, VOICE_JB_SILENT);
+	assert_int_equal(voice_jb_get(&jb, due2, &o), 1);
+	assert_int_equal(o.kind, VOICE_JB_FRAME);
+	assert_int_equal(o.ts, 1000 + 960 * 39);
+	voice_jb_stats(&jb, due2, &st);
+	assert_int_equal(st.lookahead_ms, 20);
+	assert_int_equal(st.talkspurts, 2);
+	/* clamped */
+	voice_jb_set_loss(&jb, 1000);
+	assert_int_equal(jb.loss_pct, 100);
+}
+
+static void a_clean_link_plays_a_frame_sooner_and_losses_do_not_ratchet(void **state)
+{
+	for (unsigned fs = 480; fs <= 960; fs += 480) {
+		struct th_jbsim_config c = { .frame_samples = fs, .duration_ms = 30000, .talk_ms = 2000,
+					     .gap_ms = 500, .base_ms = 10, .jitter_ms = 2, .seed = 41 };
+		struct th_jbsim_result ahead = run(fs == 480 ? "10 ms, look-ahead" : "20 ms, look-ahead", c);
+		c.tell_loss = true;
+		c.link_loss_pct = 0;
+		struct th_jbsim_result none = run(fs == 480 ? "10 ms, link loss 0" : "20 ms, link loss 0", c);
+		assert_int_equal(none.frames, none.sent);
+		assert_true(none.mean_delay_ms + fs / 48.0 - 1 <= ahead.mean_delay_ms);
+		/* losses the link did not report yet (2 %): each is waited
+		 * for, and the growth goes at the next talkspurt */
+		struct spurt_trace t = { 0 };
+		c.loss_permille = 20;
+		c.on_tick = spurt_tick;
+		c.user = &t;
+		struct th_jbsim_result lossy = run(fs == 480 ? "10 ms, 2 % lost, link 0" : "20 ms, 2 % lost, link 0", c);
+		printf("  target: up to %u ms, at the end %u ms\n", t.max_target, t.at_end);
+		assert_true(lossy.lost_net > 0);
+		assert_true(t.at_end <= 20);
+		assert_true(lossy.mean_delay_ms <= ahead.mean_delay_ms + 10);
+		assert_int_equal(lossy.frames + lossy.fec + lossy.st.concealed, lossy.sent);
+	}
+}
+
 static void bad_frames_are_refused(void **state)
 {
 	struct voice_jb jb;
@@ -482,6 +611,10 @@ int main(void)
 		cmocka_unit_test(timestamps_and_sequence_numbers_wrap),
 		cmocka_unit_test(an_outage_longer_than_the_buffer_resumes),
 		cmocka_unit_test(a_sender_that_restarts_is_followed),
+		cmocka_unit_test(a_lone_late_frame_leaves_no_standing_delay),
+		cmocka_unit_test(a_speech_long_stall_is_given_back_at_the_next_talkspurt),
+		cmocka_unit_test(without_link_loss_there_is_no_fec_look_ahead),
+		cmocka_unit_test(a_clean_link_plays_a_frame_sooner_and_losses_do_not_ratchet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
