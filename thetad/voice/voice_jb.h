@@ -16,7 +16,7 @@
 #include "voice/voice.h"
 
 #define VOICE_JB_SLOTS        64u    /* frames held: 1.28 s of 20 ms frames */
-#define VOICE_JB_MIN_MS       0u     /* target delay bounds, beyond one frame */
+#define VOICE_JB_MIN_MS       0u     /* target delay bounds, beyond the look-ahead */
 #define VOICE_JB_MAX_MS       200u
 #define VOICE_JB_START_MS     20u    /* target delay before any measurement */
 #define VOICE_JB_LIMIT_MS     500u   /* a configured max_ms is clamped to this */

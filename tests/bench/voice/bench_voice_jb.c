@@ -20,7 +20,11 @@
  *                                   the wait after each talkspurt)
  *   voice.jb.fixed60.concealed_pct, voice.jb.fixed60.delay_ms  the baseline
  * and, beside them, the same for 10 ms frames (voice.jb.10ms.*) and for
- * jitter 0..0 and 0..60 ms (voice.jb.jitter0.*, voice.jb.jitter60.*). */
+ * jitter 0..0 and 0..60 ms (voice.jb.jitter0.*, voice.jb.jitter60.*).
+ * On a clean link (no loss, jitter 0..5 ms) the buffer is told the link
+ * loses nothing, so it keeps no FEC look-ahead: voice.jb.clean.delay_ms
+ * (and .10ms.clean) beside the same with the look-ahead kept
+ * (voice.jb.clean.lookahead.delay_ms). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,7 @@
 #define ENC_LOSS_PCT 5u      /* what the encoder is told (voice_enc_set_loss) */
 #define FIXED_MS     60u     /* the baseline's delay, counting one frame */
 #define CONCEALED_GOAL_PCT 2.0
+#define CLEAN_JITTER_MS 5u   /* the clean link's jitter */
 
 struct packets {
 	unsigned frame_samples, n;
@@ -140,7 +145,9 @@ struct figures {
 	double jb_lost_pct, fec_empty_pct; /* the two parts of concealed_pct */
 };
 
-static struct figures measure(const struct packets *pk, unsigned jitter_ms, const struct voice_jb_config *jb)
+/* link_loss_pct < 0: the buffer is told nothing (its default: FEC look-ahead). */
+static struct figures measure_at(const struct packets *pk, unsigned loss_permille, unsigned jitter_ms,
+				 const struct voice_jb_config *jb, int link_loss_pct)
 {
 	uint64_t sent = 0, lost = 0, fec = 0, nodata = 0, inserted = 0, delay_n = 0;
 	double delay_sum = 0;
@@ -151,8 +158,10 @@ static struct figures measure(const struct packets *pk, unsigned jitter_ms, cons
 			die("voice_dec_create", rc);
 		struct th_jbsim_config c = { .frame_samples = pk->frame_samples,
 					     .duration_ms = (uint64_t)SPEECH_S * 1000,
-					     .loss_permille = LOSS_PERMILLE,
+					     .loss_permille = loss_permille,
 					     .jitter_ms = jitter_ms,
+					     .tell_loss = link_loss_pct >= 0,
+					     .link_loss_pct = link_loss_pct >= 0 ? (unsigned)link_loss_pct : 0,
 					     .seed = 1000 + s,
 					     .jb = *jb,
 					     .payload = payload,
@@ -187,6 +196,30 @@ static struct figures measure(const struct packets *pk, unsigned jitter_ms, cons
 		f.delay_ms = delay_sum / (double)delay_n / 1e6;
 	f.inserted_per_min = (double)inserted / (SEEDS * SPEECH_S / 60.0);
 	return f;
+}
+
+static struct figures measure(const struct packets *pk, unsigned jitter_ms, const struct voice_jb_config *jb)
+{
+	return measure_at(pk, LOSS_PERMILLE, jitter_ms, jb, -1);
+}
+
+/* A clean link (no loss, jitter 0..CLEAN_JITTER_MS): the buffer told the
+ * link's loss is 0 (as the engine does: no FEC look-ahead), beside one
+ * that keeps the look-ahead. */
+static void report_clean(const char *prefix, const struct packets *pk)
+{
+	struct figures a = measure_at(pk, 0, CLEAN_JITTER_MS, &(struct voice_jb_config){ 0 }, 0);
+	struct figures b = measure_at(pk, 0, CLEAN_JITTER_MS, &(struct voice_jb_config){ 0 }, -1);
+	char name[96];
+	printf("# %u ms frames, no loss, jitter 0..%u ms: link loss 0 (no look-ahead) %.2f %% concealed, %.1f ms; "
+	       "with the look-ahead %.2f %%, %.1f ms\n",
+	       pk->frame_samples / 48, CLEAN_JITTER_MS, a.concealed_pct, a.delay_ms, b.concealed_pct, b.delay_ms);
+	snprintf(name, sizeof(name), "%s.concealed_pct", prefix);
+	th_bench_figure(name, a.concealed_pct, "%");
+	snprintf(name, sizeof(name), "%s.delay_ms", prefix);
+	th_bench_figure_goal(name, a.delay_ms, "ms", "< with the FEC look-ahead", a.delay_ms < b.delay_ms);
+	snprintf(name, sizeof(name), "%s.lookahead.delay_ms", prefix);
+	th_bench_figure(name, b.delay_ms, "ms");
 }
 
 static void report(const char *prefix, const struct packets *pk, unsigned jitter_ms, bool goals)
@@ -232,6 +265,8 @@ int main(void)
 	report("voice.jb.10ms", &p10, 30, true);
 	report("voice.jb.jitter0", &p20, 0, false);
 	report("voice.jb.jitter60", &p20, 60, false);
+	report_clean("voice.jb.clean", &p20);
+	report_clean("voice.jb.10ms.clean", &p10);
 	packets_free(&p20);
 	packets_free(&p10);
 	return 0;
