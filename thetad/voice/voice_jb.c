@@ -195,6 +195,7 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 	 * last talkspurt that they do not show (waits for a lost frame, a
 	 * lone stall) does not stand */
 	want = want < lo ? lo : want > hi ? hi : want;
+	int64_t asked = want;
 	/* round up to whole chunks: the consumer ticks in them */
 	want = (want + CHUNK_NS - 1) / CHUNK_NS * CHUNK_NS;
 	if (want > hi)
@@ -207,6 +208,17 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 	if (due < not_before) {
 		jb->offset_ns += not_before - due;
 		want += not_before - due;
+	} else {
+		/* the consumer pulls at ticks, now_ns being one: the first
+		 * frame plays at the first tick that still gives the delay
+		 * asked for, not at the tick after the rounded-up target
+		 * (up to a chunk sooner); the target stays rounded */
+		int64_t need = ts_ns(jb->pos) + fastest + jb->ahead_ns + asked;
+		if (need < not_before)
+			need = not_before;
+		int64_t at = (int64_t)now_ns + (need - (int64_t)now_ns + CHUNK_NS - 1) / CHUNK_NS * CHUNK_NS;
+		if (at < due)
+			jb->offset_ns -= due - at;
 	}
 	/* a lone frame later than max_ms still plays (the path may have
 	 * grown for good: the arrivals measured will show it), late; the
