@@ -434,13 +434,13 @@ static int ctl_mute(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv)
 	static const struct option opts[] = { { "session", required_argument, NULL, 's' }, { 0 } };
 	const char *session = NULL;
 	int c;
-	optind = 1;
+	optind = 0; /* a full reset: --session may follow WHO (argv is permuted) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's')
 			session = optarg;
 		else
-			return ctl_usage_error(ctx, cmd, "unknown option %s", argv[optind - 1]);
+			return ctl_option_error(ctx, cmd, argv);
 	}
 	if (argc - optind != 1)
 		return ctl_usage_error(ctx, cmd,

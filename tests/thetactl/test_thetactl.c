@@ -78,6 +78,27 @@ static void test_usage_errors_exit_2(void **state)
 	assert_non_null(strstr(err, "unknown option '--bogus'"));
 	const char *extra[] = { th_bin("thetactl"), "status", "extra", NULL };
 	assert_int_equal(th_run(extra, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	/* mute / unmute: one WHO, and --session with its value. */
+	const char *nowho[] = { th_bin("thetactl"), "mute", NULL };
+	assert_int_equal(th_run(nowho, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "give one WHO"));
+	const char *nosess[] = { th_bin("thetactl"), "unmute", "bob", "--session", NULL };
+	assert_int_equal(th_run(nosess, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "option '--session' needs a value"));
+	const char *unk3[] = { th_bin("thetactl"), "mute", "--bogus", "bob", NULL };
+	assert_int_equal(th_run(unk3, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "unknown option '--bogus'"));
+	const char *two[] = { th_bin("thetactl"), "mute", "bob", "carol", NULL };
+	assert_int_equal(th_run(two, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 2);
+	assert_non_null(strstr(err, "give one WHO"));
+	/* The form the manual gives, --session after WHO, is no usage error: it
+	 * goes to the daemon (here there is none). */
+	char dir[PATH_MAX];
+	assert_int_equal(th_mkdtemp(dir, sizeof(dir)), 0);
+	const char *after[] = { th_bin("thetactl"), "--runtime-dir", dir, "mute", "bob", "--session", "s1", NULL };
+	assert_int_equal(th_run(after, NULL, -1, out, sizeof(out), err, sizeof(err), 5000), 1);
+	assert_non_null(strstr(err, "thetad is not running"));
+	th_rm_rf(dir);
 }
 
 static void test_help_lists_every_command(void **state)
