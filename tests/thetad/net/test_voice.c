@@ -116,7 +116,8 @@ static void an_admin_mute_stops_a_speaker_or_a_whole_member(void **state)
 	assert_int_equal(net_voice_mute_peer(&v, 1, false), 1);
 	assert_int_equal(net_voice_mute_peer(&v, 1, false), 0);
 	assert_int_equal(net_voice_host_take(&v, &o, b, 1, t + 40 * MS), NET_VOICE_OK);
-	/* A speaker muted by key stays so after its member is unmuted. */
+	/* Taking the member off the list leaves its speakers' own flags as they are (c
+	 * started muted with it): the glue, net_voice_host_mute, clears those one by one. */
 	assert_int_equal(net_voice_host_take(&v, &o, c, 1, t + 40 * MS), NET_VOICE_MUTED);
 
 	/* Bounded. */
