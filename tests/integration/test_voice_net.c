@@ -366,6 +366,15 @@ static void the_host_relays_a_members_voice_and_name_to_the_other_members(void *
 	r = vt(&c, "\"op\":\"name\",\"name\":\"carol\"");
 	json_object_put(r);
 	assert_true(wait_name(&b, ckey, "carol"));
+	/* A member renaming its speaker over and over: the host takes a few
+	 * changes, ignores the rest and counts them (each one it took went to
+	 * every other member). */
+	uint64_t names_in = nf_metric(&a, "net_voice_names_in");
+	for (int i = 0; i < 20; i++)
+		json_object_put(vt(&c, "\"op\":\"name\",\"name\":\"carol%d\"", i));
+	assert_true(wait_metric(&a, "net_voice_names_in", names_in + 20));
+	assert_true(nf_metric(&a, "net_voice_names_over_rate") >= 1);
+	assert_true(nf_metric(&a, "net_voice_names_over_rate") <= 20 - NET_VOICE_NAME_BURST + 1);
 	/* An editor member's mute is refused by the host, with its sentence. */
 	assert_int_equal(nf_ctl(&c, (const char *const[]){ "mute", "bob", NULL }), 1);
 	assert_non_null(strstr(nf_err, "the host refused: Your role in this session does not allow that."));

@@ -28,7 +28,7 @@ struct net_voices {
 	bool have_hooks;
 	struct net_voice_sess *sess[NET_VOICE_SESS_MAX];
 	uint64_t *m_in, *m_out, *m_relayed, *m_malformed, *m_refused, *m_muted, *m_over_rate, *m_full;
-	uint64_t *m_names_in, *m_names_refused, *m_mutes;
+	uint64_t *m_names_in, *m_names_refused, *m_names_over_rate, *m_mutes;
 	/* tests only (THETAD_TEST_VOICE=1): what was delivered */
 	bool test;
 	struct net_voice_test_rec {
@@ -328,6 +328,10 @@ void net_voice_on_name(struct net_conn *c, const struct proto_sess_voice_name *m
 	if (!c->incoming && sp->owner == NET_POSE_OWNER_LOCAL)
 		return; /* our own speaker, told back: we know its name */
 	bool changed = strcmp(sp->name, m->name) != 0;
+	if (c->incoming && changed && !net_voice_host_rename_ok(sp, nm->now)) {
+		(*nv->m_names_over_rate)++; /* it keeps the name it had */
+		return;
+	}
 	snprintf(sp->name, sizeof(sp->name), "%s", m->name);
 	if (changed && nv->have_hooks && nv->hooks.name)
 		nv->hooks.name(nv->user, c->s, sp->key, sp->name);
@@ -471,6 +475,8 @@ int net_voice_register(struct net_mod *nm)
 	nv->m_names_in = srv_counter(mx, "net_voice_names_in", "speaker names (VOICE_NAME) received");
 	nv->m_names_refused = srv_counter(mx, "net_voice_names_refused",
 					  "host: VOICE_NAME for a speaker that is not the member's, ignored");
+	nv->m_names_over_rate = srv_counter(mx, "net_voice_names_over_rate",
+					    "host: a speaker's name changes past NET_VOICE_NAME_RATE_PER_S, ignored");
 	nv->m_mutes = srv_counter(mx, "net_voice_mutes_in", "member: admin mutes and unmutes the host announced");
 	nm->voice = nv;
 	return 0;

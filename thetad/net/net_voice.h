@@ -30,6 +30,11 @@
  * late burst of 0.5 s after a stall; a flood past it is dropped. */
 #define NET_VOICE_SPEAKER_RATE_PER_S 120u
 #define NET_VOICE_SPEAKER_BURST    50u
+/* Name changes the host takes for one speaker: a name is given once and
+ * seldom changed, and the host passes each change to every other member and
+ * its voice module; a member renaming faster has the extra ones ignored. */
+#define NET_VOICE_NAME_RATE_PER_S  1u
+#define NET_VOICE_NAME_BURST       4u
 #define NET_VOICE_SPEAKERS_MAX     128u  /* speakers one session's table holds (== VOICE_SPEAKERS_MAX) */
 #define NET_VOICE_MUTED_PEERS_MAX  32u   /* members muted whole (== NET_SESS_MAX_PEERS) */
 #define NET_VOICE_SESS_ID_MAX      40u
@@ -42,6 +47,7 @@ struct net_voice_speaker {
 	bool muted;         /* by an admin of the session */
 	bool told;          /* host: the members were told it is muted */
 	struct net_rate rate;
+	struct net_rate name_rate; /* host: changes of its name (NET_VOICE_NAME_RATE_PER_S) */
 	uint64_t last_ns;   /* last frame or name (the least recent is replaced when full) */
 	uint64_t frames, dropped;
 };
@@ -76,6 +82,8 @@ enum net_voice_verdict net_voice_host_take(struct net_voice_sess *v, struct net_
 /* Host: may member `from` name speaker key? 0, or -EPERM / -ENOSPC as
  * net_pose_owners_check. */
 int net_voice_host_may_name(struct net_pose_owners *o, const uint8_t key[PROTO_SESS_KEY_LEN], uint32_t from);
+/* Host: may a member change speaker sp's name now (NET_VOICE_NAME_RATE_PER_S)? */
+bool net_voice_host_rename_ok(struct net_voice_speaker *sp, uint64_t now_ns);
 bool net_voice_peer_muted(const struct net_voice_sess *v, uint32_t peer);
 /* Sets a member's whole mute: 1 changed, 0 already so, -ENOSPC (table full). */
 int net_voice_mute_peer(struct net_voice_sess *v, uint32_t peer, bool muted);

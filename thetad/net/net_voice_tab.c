@@ -58,6 +58,7 @@ struct net_voice_speaker *net_voice_add(struct net_voice_sess *v, const uint8_t 
 	sp->owner = owner;
 	sp->last_ns = now_ns;
 	net_rate_init(&sp->rate, NET_VOICE_SPEAKER_RATE_PER_S, NET_VOICE_SPEAKER_BURST);
+	net_rate_init(&sp->name_rate, NET_VOICE_NAME_RATE_PER_S, NET_VOICE_NAME_BURST);
 	if (owner != NET_VOICE_OWNER_NONE && owner != NET_POSE_OWNER_LOCAL && net_voice_peer_muted(v, owner))
 		sp->muted = *new_muted = true;
 	return sp;
@@ -83,6 +84,11 @@ enum net_voice_verdict net_voice_host_take(struct net_voice_sess *v, struct net_
 	}
 	sp->frames++;
 	return NET_VOICE_OK;
+}
+
+bool net_voice_host_rename_ok(struct net_voice_speaker *sp, uint64_t now_ns)
+{
+	return net_rate_take(&sp->name_rate, now_ns);
 }
 
 int net_voice_host_may_name(struct net_pose_owners *o, const uint8_t key[PROTO_SESS_KEY_LEN], uint32_t from)

@@ -166,6 +166,22 @@ static void speakers_are_found_by_name(void **state)
 	assert_int_equal(net_voice_by_name(&v, "", &sp), 0); /* unnamed speakers are not "" */
 }
 
+static void a_speakers_name_changes_are_bounded(void **state)
+{
+	uint8_t a[32], b[32];
+	key_of(a, 1), key_of(b, 2);
+	bool nm;
+	uint64_t t = 1000 * MS;
+	struct net_voice_speaker *sa = net_voice_add(&v, a, 1, t, &nm), *sb = net_voice_add(&v, b, 1, t, &nm);
+	for (unsigned i = 0; i < NET_VOICE_NAME_BURST; i++)
+		assert_true(net_voice_host_rename_ok(sa, t));
+	assert_false(net_voice_host_rename_ok(sa, t));
+	assert_true(net_voice_host_rename_ok(sb, t)); /* each speaker its own */
+	assert_false(net_voice_host_rename_ok(sa, t + 1000 * MS / NET_VOICE_NAME_RATE_PER_S / 2));
+	assert_true(net_voice_host_rename_ok(sa, t + 1000 * MS / NET_VOICE_NAME_RATE_PER_S));
+	assert_false(net_voice_host_rename_ok(sa, t + 1000 * MS / NET_VOICE_NAME_RATE_PER_S));
+}
+
 static void loss_is_one_directions_share_of_the_round_trips(void **state)
 {
 	assert_int_equal(net_voice_loss_pct(0), 0);
@@ -185,6 +201,7 @@ int main(void)
 		cmocka_unit_test_setup(an_admin_mute_stops_a_speaker_or_a_whole_member, setup),
 		cmocka_unit_test_setup(the_table_is_bounded_and_keeps_muted_speakers, setup),
 		cmocka_unit_test_setup(speakers_are_found_by_name, setup),
+		cmocka_unit_test_setup(a_speakers_name_changes_are_bounded, setup),
 		cmocka_unit_test(loss_is_one_directions_share_of_the_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
