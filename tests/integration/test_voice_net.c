@@ -378,6 +378,7 @@ static void the_host_relays_a_members_voice_and_name_to_the_other_members(void *
 	/* An editor member's mute is refused by the host, with its sentence. */
 	assert_int_equal(nf_ctl(&c, (const char *const[]){ "mute", "bob", NULL }), 1);
 	assert_non_null(strstr(nf_err, "the host refused: Your role in this session does not allow that."));
+	assert_non_null(strstr(th_daemon_log(&a.p), "may not mute or unmute speaker SHA256:")); /* the key it named */
 	assert_int_equal(speaker_muted(&a, bkey), 0);
 	/* C may not name itself as B: the host keeps bob (so does A's table). */
 	char req[200];

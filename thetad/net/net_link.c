@@ -500,11 +500,16 @@ static void host_on_admin_req(struct net_conn *c, const struct proto_sess_admin_
 	if (c->role != PROTO_SESS_ROLE_ADMIN) {
 		res.u.ares.code = PROTO_SESS_ERR_NOT_AUTHORIZED & 0xffff;
 		(*nm->m_admin_refused)++;
-		th_notice("session %s: peer %u (%s) may not %s peer %u", s->id, c->peer_id, th_role_name(c->role),
-			  a->op == PROTO_SESS_ADMIN_KICK   ? "kick"
-			  : a->op == PROTO_SESS_ADMIN_ROLE ? "change the role of"
-							   : "mute or unmute a speaker of",
-			  a->peer_id);
+		char fpr[TH_KEY_FPR_LEN];
+		if (a->op == PROTO_SESS_ADMIN_KICK || a->op == PROTO_SESS_ADMIN_ROLE || a->peer_id)
+			th_notice("session %s: peer %u (%s) may not %s peer %u", s->id, c->peer_id, th_role_name(c->role),
+				  a->op == PROTO_SESS_ADMIN_KICK   ? "kick"
+				  : a->op == PROTO_SESS_ADMIN_ROLE ? "change the role of"
+								   : "mute or unmute the speakers of",
+				  a->peer_id);
+		else /* a mute of one speaker names its key, peer_id 0 */
+			th_notice("session %s: peer %u (%s) may not mute or unmute speaker %s", s->id, c->peer_id,
+				  th_role_name(c->role), key_fpr(a->speaker, fpr));
 		net_conn_send_msg(c, NET_ST_CONTROL, &res);
 		return;
 	}
