@@ -20,6 +20,8 @@
 
 #define NET_VOICE_SESS_MAX   SESS_MAX_SESSIONS /* sessions with a speaker table */
 #define NET_VOICE_TEST_LOG   256u              /* THETAD_TEST_VOICE: frames remembered for voice_test */
+/* A table is found by its session's id: a cut one could name two sessions. */
+_Static_assert(NET_VOICE_SESS_ID_MAX > SESS_ID_LEN, "a speaker table holds its session's whole id");
 
 struct net_voices {
 	int chan;                        /* the voice channel's index in nm->chans */
