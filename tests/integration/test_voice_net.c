@@ -294,6 +294,14 @@ static void an_admin_mutes_a_speaker_and_the_relay_stops(void **state)
 	assert_non_null(strstr(nf_out, "every speaker of peer 1 muted"));
 	assert_true(wait_muted(&b, bkey, 1));
 	assert_int_equal(send_frames(&b, "self", 1, 20, "eperm"), 1);
+	/* One of its speakers cannot be unmuted alone (the host would drop its
+	 * frames while telling everyone it is heard): on the host, nor by B. */
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "unmute", "bob", NULL }), 1);
+	assert_non_null(strstr(nf_err, "is muted with its whole member (peer 1)"));
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "unmute", "bob", NULL }), 1);
+	assert_non_null(strstr(nf_err, proto_sess_err_text(PROTO_SESS_ERR_MUTED_WITH_MEMBER)));
+	assert_int_equal(speaker_muted(&a, bkey), 1);
+	assert_int_equal(speaker_muted(&b, bkey), 1);
 	assert_int_equal(nf_ctl(&a, (const char *const[]){ "unmute", "1", NULL }), 0);
 	assert_true(wait_muted(&b, bkey, 0));
 	assert_int_equal(send_frames(&b, "self", 1, 21, "sent"), 1);

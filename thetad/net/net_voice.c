@@ -401,7 +401,9 @@ void net_voice_conn_active(struct net_conn *c)
 /* ---- admin mutes ---------------------------------------------------------------------- */
 
 /* Host: mutes (or unmutes) one speaker of s by key, or every speaker of
- * member peer (key NULL). *n: speakers whose state changed. 0, -ENOSPC. */
+ * member peer (key NULL). *n: speakers whose state changed. 0, -ENOSPC,
+ * -EBUSY (an unmute of one speaker whose member is muted whole: its frames
+ * would still be dropped, net_voice_host_take). */
 int net_voice_host_mute(struct net_mod *nm, struct sess_session *s, const uint8_t *key, uint32_t peer, bool muted,
 			unsigned *n)
 {
@@ -414,6 +416,8 @@ int net_voice_host_mute(struct net_mod *nm, struct sess_session *s, const uint8_
 		struct net_voice_speaker *sp = net_voice_add(v, key, NET_VOICE_OWNER_NONE, nm->now, &muted_new);
 		if (!sp)
 			return -ENOSPC;
+		if (!muted && net_voice_peer_muted(v, sp->owner))
+			return -EBUSY;
 		if (sp->muted != muted || sp->told != muted) {
 			sp->muted = muted;
 			send_mute(nm, s, sp);

@@ -86,6 +86,11 @@ static int cmd_mute(struct net_mod *nm, const struct srv_ctl_caller *caller, str
 		}
 		unsigned n;
 		int r = net_voice_host_mute(nm, s, sp ? sp->key : NULL, mb ? mb->peer_id : 0, muted, &n);
+		if (r == -EBUSY) {
+			snprintf(err, errlen, "speaker '%s' is muted with its whole member (peer %u) in session %s; unmute %u first",
+				 who, (unsigned)sp->owner, s->id, (unsigned)sp->owner);
+			return -EINVAL;
+		}
 		if (r < 0) {
 			snprintf(err, errlen, "cannot %s more speakers in session %s: %u members are muted already", op,
 				 s->id, NET_VOICE_MUTED_PEERS_MAX);
@@ -158,7 +163,9 @@ void net_voice_admin_req(struct net_conn *c, const struct proto_sess_admin_req *
 	int r = 0;
 	if (a->peer_id && !member_known)
 		res->u.ares.code = PROTO_SESS_ERR_NO_PEER & 0xffff;
-	else if ((r = net_voice_host_mute(nm, c->s, a->peer_id ? NULL : a->speaker, a->peer_id, muted, &n)) < 0)
+	else if ((r = net_voice_host_mute(nm, c->s, a->peer_id ? NULL : a->speaker, a->peer_id, muted, &n)) == -EBUSY)
+		res->u.ares.code = PROTO_SESS_ERR_MUTED_WITH_MEMBER & 0xffff;
+	else if (r < 0)
 		res->u.ares.code = PROTO_SESS_ERR_FULL & 0xffff; /* every mute slot taken */
 	if (res->u.ares.code) {
 		(*nm->m_admin_refused)++;
