@@ -166,7 +166,7 @@ void net_voice_admin_req(struct net_conn *c, const struct proto_sess_admin_req *
 	else if ((r = net_voice_host_mute(nm, c->s, a->peer_id ? NULL : a->speaker, a->peer_id, muted, &n)) == -EBUSY)
 		res->u.ares.code = PROTO_SESS_ERR_MUTED_WITH_MEMBER & 0xffff;
 	else if (r < 0)
-		res->u.ares.code = PROTO_SESS_ERR_FULL & 0xffff; /* every mute slot taken */
+		res->u.ares.code = PROTO_SESS_ERR_MUTES_FULL & 0xffff; /* every mute slot taken */
 	if (res->u.ares.code) {
 		(*nm->m_admin_refused)++;
 	} else {
