@@ -8,11 +8,12 @@
  * loses VOICE_JB_FEC_LOSS_PCT or more (so that a lost frame's successor is
  * usually here in time for its FEC; none on a clean link), plus the target
  * delay measured from how much later than the fastest the recent arrivals
- * were. Within a talkspurt the offset only grows: a frame that came after
+ * were. Within a talkspurt the offset grows: a frame that came after
  * its playout (late) adds its lateness, and waiting for a frame with nothing
  * else here inserts 10 ms concealments; both are given as CONCEAL of
- * VOICE_CHUNK_SAMPLES. It shrinks only at the next talkspurt, so speech is
- * never cut: then to what the recent arrivals ask for, so that a transient
+ * VOICE_CHUNK_SAMPLES. Within a talkspurt it shrinks only by dropping a
+ * frame without speech (trim: VOICE_JB_TRIM_MS), so speech is never cut;
+ * at the next talkspurt it goes to what the recent arrivals ask for, so that a transient
  * stall or a wait for a lost frame leaves no standing delay (before enough
  * arrivals are measured, by at most VOICE_JB_SHRINK_MS). */
 #include "voice/voice_jb.h"
@@ -226,6 +227,7 @@ static void anchor(struct voice_jb *jb, uint64_t now_ns)
 	jb->delay_ns = want < hi ? want : hi;
 	jb->pending_ns = 0;
 	jb->wait_ns = 0;
+	jb->excess_since_ns = 0;
 	jb->playing = true;
 	jb->started = false;
 	jb->st.talkspurts++;
@@ -377,6 +379,7 @@ static int give(struct voice_jb *jb, struct voice_jb_out *out, enum voice_jb_kin
 /* 10 ms of concealment while the delay grows: the playout waits. */
 static int insert(struct voice_jb *jb, struct voice_jb_out *out)
 {
+	jb->excess_since_ns = 0;
 	jb->offset_ns += CHUNK_NS;
 	jb->delay_ns += CHUNK_NS;
 	jb->st.inserted++;
@@ -385,6 +388,41 @@ static int insert(struct voice_jb *jb, struct voice_jb_out *out)
 	out->ts = (uint32_t)jb->pos;
 	jb->cursor_ns = ts_ns(jb->pos) + jb->offset_ns;
 	return 1;
+}
+
+/* Whether the frame s, about to be given, goes instead to cut a standing
+ * delay: it carries no speech, its successor is here, and the playout has
+ * stood at least a frame and a chunk above what the arrivals ask for (as a
+ * talkspurt's start would set it) since VOICE_JB_TRIM_MS, with no growth
+ * since. */
+static bool trim(struct voice_jb *jb, struct voice_jb_slot *s, uint64_t now_ns)
+{
+	if ((s->flags & VOICE_PKT_F_SPEECH) || jb->pending_ns || !slot_of(jb, s->xseq + 1))
+		return false;
+	int64_t fastest;
+	int64_t want = measured_delay_ns(jb, &fastest);
+	if (want < 0)
+		return false;
+	int64_t lo = (int64_t)jb->cfg.min_ms * NS_PER_MS, hi = max_delay_ns(jb);
+	want = want < lo ? lo : want > hi ? hi : want;
+	want = (want + CHUNK_NS - 1) / CHUNK_NS * CHUNK_NS;
+	int64_t frame_ns = samples_ns(s->samples);
+	if (jb->offset_ns - (fastest + jb->ahead_ns + want) < frame_ns + CHUNK_NS) {
+		jb->excess_since_ns = 0;
+		return false;
+	}
+	if (!jb->excess_since_ns) {
+		jb->excess_since_ns = now_ns ? now_ns : 1;
+		return false;
+	}
+	if (now_ns - jb->excess_since_ns < (uint64_t)VOICE_JB_TRIM_MS * NS_PER_MS)
+		return false;
+	jb->excess_since_ns = 0;
+	jb->offset_ns -= frame_ns;
+	jb->delay_ns -= frame_ns;
+	if (jb->delay_ns < want)
+		jb->delay_ns = want;
+	return true;
 }
 
 int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out)
@@ -424,6 +462,15 @@ int voice_jb_get(struct voice_jb *jb, uint64_t now_ns, struct voice_jb_out *out)
 				 * longer than assumed: keep the audio continuous */
 				jb->offset_ns += ts_ns(jb->pos) - ts_ns(s->xts);
 				jb->pos = s->xts;
+			}
+			if (jb->started && trim(jb, s, now_ns)) {
+				/* the next frame plays where this one would have */
+				jb->pos += s->samples;
+				jb->last_samples = s->samples;
+				slot_free(jb, s);
+				advance(jb, false);
+				jb->st.trimmed++;
+				continue;
 			}
 			give(jb, out, VOICE_JB_FRAME, s, s->samples);
 			slot_free(jb, s);

@@ -29,6 +29,10 @@
  * (voice_jb_set_loss); below it a lost frame is waited for (the delay
  * grows, and comes back at the next talkspurt). */
 #define VOICE_JB_FEC_LOSS_PCT 1u
+/* In a talkspurt, a playout that stood a frame and a chunk or more above
+ * what the arrivals ask for this long is cut back by one frame without speech (the
+ * codec's VAD said none: a pause, comfort noise), never a speech frame. */
+#define VOICE_JB_TRIM_MS      300u
 /* What voice_jb_init assumes until voice_jb_set_loss: loss (look ahead). */
 #define VOICE_JB_LOSS_UNKNOWN 100u
 
@@ -56,13 +60,15 @@ struct voice_jb_out {
  * played / fec / concealed: frames of the stream given as FRAME, recovered
  * from FEC, or lost to the listener (concealed or skipped); inserted: 10 ms
  * CONCEALs given while waiting for a frame (the delay grew), not frames of
- * the stream. */
+ * the stream; trimmed: frames without speech not given, to cut a standing
+ * delay (VOICE_JB_TRIM_MS). */
 struct voice_jb_stats {
 	uint64_t frames_in, dup, late, too_far, played, fec, concealed, talkspurts;
 	uint64_t inserted;
 	uint32_t target_ms, depth_ms; /* target delay beyond the look-ahead; buffered audio now */
 	uint32_t jitter_us;           /* smoothed inter-arrival jitter (RFC 3550 style) */
 	uint32_t lookahead_ms;        /* FEC look-ahead of the playout now: one frame or 0 */
+	uint64_t trimmed;             /* frames without speech dropped to cut a standing delay */
 };
 
 struct voice_jb {
@@ -88,6 +94,7 @@ struct voice_jb {
 	int64_t offset_ns;       /* sample pos plays at ts_ns(pos) + offset_ns */
 	int64_t delay_ns;        /* delay beyond the fastest arrival and the look-ahead */
 	int64_t ahead_ns;        /* the look-ahead in offset_ns: one frame or 0 */
+	uint64_t excess_since_ns; /* the playout stood a frame above the asked since (0: not) */
 	int64_t pending_ns;      /* growth still to insert */
 	int64_t wait_ns;         /* grown while waiting with nothing held */
 	int64_t cursor_ns;       /* where the audio given so far ends */

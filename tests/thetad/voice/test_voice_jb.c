@@ -541,6 +541,67 @@ static void a_clean_link_plays_a_frame_sooner_and_losses_do_not_ratchet(void **s
 	}
 }
 
+struct clicks {
+	unsigned speech_sent, speech_given, period_speech;
+	struct spurt_trace t;
+};
+
+/* A click (2 frames of speech) every 12 frames, frames without speech
+ * between them, never DTX: one talkspurt throughout. */
+static int click_payload(void *user, unsigned period, uint8_t *buf, size_t cap, uint8_t *flags)
+{
+	struct clicks *c = user;
+	(void)cap;
+	memcpy(buf, &period, sizeof(period));
+	*flags = period % 12 < 2 ? VOICE_PKT_F_SPEECH : 0;
+	c->speech_sent += period % 12 < 2;
+	return (int)sizeof(period);
+}
+
+static void click_piece(void *user, uint64_t now_ns, const struct voice_jb_out *o, bool inserted)
+{
+	struct clicks *c = user;
+	(void)now_ns;
+	if (!inserted && o->kind == VOICE_JB_FRAME && (o->flags & VOICE_PKT_F_SPEECH))
+		c->speech_given++;
+}
+
+static void click_tick(void *user, uint64_t now_ns, const struct voice_jb_stats *st, bool silent)
+{
+	spurt_tick(&((struct clicks *)user)->t, now_ns, st, silent);
+}
+
+static void a_standing_delay_in_speech_is_cut_in_its_pauses(void **state)
+{
+	/* one frame held 120 ms grows the delay; the stream never goes
+	 * silent (clicks 240 ms apart, the pauses sent as frames without
+	 * speech), so no talkspurt start gives it back: frames without
+	 * speech are dropped, one at a time, until the delay is what the
+	 * arrivals ask for; no speech frame is */
+	static const unsigned held[] = { 30 };
+	for (unsigned fs = 480; fs <= 960; fs += 480) {
+		struct clicks c = { 0 };
+		struct th_jbsim_config cfg = { .frame_samples = fs, .duration_ms = 8000, .base_ms = 10,
+					       .jitter_ms = 3, .hold = held, .n_hold = 1, .hold_ms = 120, .seed = 51,
+					       .payload = click_payload, .on_piece = click_piece,
+					       .on_tick = click_tick, .user = &c };
+		struct th_jbsim_result r = run(fs == 480 ? "10 ms clicks, frame 30 held 120 ms"
+							 : "20 ms clicks, frame 30 held 120 ms",
+					       cfg);
+		printf("  target: up to %u ms, at the end %u ms; %llu frames trimmed\n", c.t.max_target,
+		       c.t.at_end, (unsigned long long)r.st.trimmed);
+		assert_int_equal(r.put_late, 1);
+		assert_int_equal(r.st.talkspurts, 1);
+		assert_true(c.t.max_target >= 60);
+		/* within a frame and a chunk of what the arrivals ask for */
+		assert_true(c.t.at_end <= 10 + fs / 48 + VOICE_CHUNK_MS);
+		assert_true(r.st.trimmed > 0);
+		assert_true(r.st.trimmed <= 20);
+		assert_int_equal(c.speech_given, c.speech_sent - (30 % 12 < 2));
+		assert_int_equal(r.frames + r.fec + r.st.concealed + r.st.trimmed, r.sent);
+	}
+}
+
 static void bad_frames_are_refused(void **state)
 {
 	struct voice_jb jb;
@@ -618,6 +679,7 @@ int main(void)
 		cmocka_unit_test(a_speech_long_stall_is_given_back_at_the_next_talkspurt),
 		cmocka_unit_test(without_link_loss_there_is_no_fec_look_ahead),
 		cmocka_unit_test(a_clean_link_plays_a_frame_sooner_and_losses_do_not_ratchet),
+		cmocka_unit_test(a_standing_delay_in_speech_is_cut_in_its_pauses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
