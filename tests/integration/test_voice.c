@@ -41,20 +41,9 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* The path is up (one click made it), or the test fails saying why. */
-static void wait_path(const char *mouth, const char *ear)
-{
-	if (th_voice_wait_path(&rig.pa, mouth, ear, TH_VOICE_WAIT_MS) < 0) {
-		th_voice_dump(&rig);
-		fail_msg("no click played into %s was heard at %s", mouth, ear);
-	}
-}
-
 static int teardown(void **state)
 {
-	for (int s = 0; s < 2; s++)
-		if (rig.c[s].pid > 0)
-			th_voice_client_stop(&rig, s);
+	th_voice_clients_stop(&rig);
 	return 0;
 }
 
@@ -64,7 +53,7 @@ static void clicks_at_a_arrive_at_b_in_order_and_a_does_not_hear_itself(void **s
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_B, NULL), 0);
 	/* The path is up once one click made it (clients connected, voice
 	 * set up in both daemons, the session's speakers known). */
-	wait_path("micA", "spkB.monitor");
+	th_voice_require_path(&rig, "micA", "spkB.monitor");
 
 	struct th_voice_run run;
 	assert_int_equal(th_voice_clicks(&rig.pa, "micA", "spkB.monitor", "spkA.monitor", N_CLICKS, PERIOD_MS, SETTLE_MS,
@@ -107,7 +96,7 @@ static void clicks_at_the_member_arrive_at_the_host(void **state)
 {
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_A, NULL), 0);
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_B, NULL), 0);
-	wait_path("micB", "spkA.monitor");
+	th_voice_require_path(&rig, "micB", "spkA.monitor");
 	struct th_voice_run run;
 	assert_int_equal(th_voice_clicks(&rig.pa, "micB", "spkA.monitor", "spkB.monitor", N_CLICKS / 2, PERIOD_MS,
 					 SETTLE_MS, &run),

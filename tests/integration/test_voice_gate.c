@@ -51,27 +51,16 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* The path is up (one click made it), or the test fails saying why. */
-static void wait_path(const char *mouth, const char *ear)
-{
-	if (th_voice_wait_path(&rig.pa, mouth, ear, TH_VOICE_WAIT_MS) < 0) {
-		th_voice_dump(&rig);
-		fail_msg("no click played into %s was heard at %s", mouth, ear);
-	}
-}
-
 static int teardown(void **state)
 {
-	for (int s = 0; s < 2; s++)
-		if (rig.c[s].pid > 0)
-			th_voice_client_stop(&rig, s);
+	th_voice_clients_stop(&rig);
 	return 0;
 }
 
 /* A's clicks do not reach B; B's reach A (the path is up). */
 static void assert_a_not_heard(void)
 {
-	wait_path("micB", "spkA.monitor");
+	th_voice_require_path(&rig, "micB", "spkA.monitor");
 	long long before = th_voice_speakers_sum(&rig, TH_VOICE_B, "packets", true);
 	assert_true(before >= 0);
 	struct th_voice_run run;
@@ -117,7 +106,7 @@ static void push_to_talk_held_is_heard(void **state)
 					       (const char *const[]){ "--ptt", "--script", script_held, NULL }),
 			 0);
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_B, NULL), 0);
-	wait_path("micA", "spkB.monitor");
+	th_voice_require_path(&rig, "micA", "spkB.monitor");
 	struct th_voice_run run;
 	assert_int_equal(th_voice_clicks(&rig.pa, "micA", "spkB.monitor", NULL, N_CLICKS, PERIOD_MS, SETTLE_MS, &run), 0);
 	th_voice_print_run("A (talk held) -> B", &run);

@@ -1,4 +1,8 @@
 #include "th_voice.h"
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -478,4 +482,19 @@ void th_voice_dump(struct th_voice_rig *r)
 	}
 	for (int s = 0; s < 2; s++)
 		fprintf(stderr, "--- thetad %s's log:\n%s\n", side_name[s], th_daemon_log(&r->d[s]));
+}
+
+void th_voice_require_path(struct th_voice_rig *r, const char *mouth_sink, const char *ear_source)
+{
+	if (th_voice_wait_path(&r->pa, mouth_sink, ear_source, TH_VOICE_WAIT_MS) < 0) {
+		th_voice_dump(r);
+		fail_msg("no click played into %s was heard at %s", mouth_sink, ear_source);
+	}
+}
+
+void th_voice_clients_stop(struct th_voice_rig *r)
+{
+	for (int s = 0; s < 2; s++)
+		if (r->c[s].pid > 0)
+			th_voice_client_stop(r, s);
 }

@@ -114,6 +114,11 @@ int th_voice_exit_line(const struct th_voice_rig *r, int side, struct th_voice_e
 long long th_voice_speakers_sum(struct th_voice_rig *r, int side, const char *field, bool remote_only);
 /* A totals field of `thetactl voice --json` on side; -1 when absent. */
 long long th_voice_total(struct th_voice_rig *r, int side, const char *field);
+/* For cmocka tests on one rig: th_voice_wait_path from mouth to ear, or
+ * th_voice_dump and the test fails naming both; and the teardown that
+ * stops whichever clients a test started. */
+void th_voice_require_path(struct th_voice_rig *r, const char *mouth_sink, const char *ear_source);
+void th_voice_clients_stop(struct th_voice_rig *r);
 /* What to look at when a click did not come: `thetactl voice` and
  * `clients` on both daemons, then (stopping them) what each client said. */
 void th_voice_dump(struct th_voice_rig *r);

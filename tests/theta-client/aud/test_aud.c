@@ -152,15 +152,21 @@ static struct th_pulse_player *play_tone(double s)
 	return pl;
 }
 
-static void open_capture(struct cap_log *log, struct aud **a, bool open)
+/* aud_open that must succeed, saying why when it does not. */
+static void open_ok(const struct aud_config *cfg, const struct aud_io *io, void *user, struct aud **a)
 {
 	char err[256];
-	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .capture = true, .gate = open };
-	const struct aud_io io = { .captured = on_captured };
-	int r = aud_open(&cfg, &io, log, a, err, sizeof err);
+	int r = aud_open(cfg, io, user, a, err, sizeof err);
 	if (r < 0)
 		print_message("aud_open: %s\n", err);
 	assert_int_equal(r, 0);
+}
+
+static void open_capture(struct cap_log *log, struct aud **a, bool open)
+{
+	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .capture = true, .gate = open };
+	const struct aud_io io = { .captured = on_captured };
+	open_ok(&cfg, &io, log, a);
 }
 
 static void capture_tone_arrives(void **state)
@@ -289,13 +295,9 @@ static int fetch_tone(void *user, int16_t *stereo)
 
 static void open_playback(struct play_src *src, struct aud **a)
 {
-	char err[256];
 	const struct aud_config cfg = { .server = pulse.server, .sink = "spkB", .playback = true };
 	const struct aud_io io = { .fetch = fetch_tone };
-	int r = aud_open(&cfg, &io, src, a, err, sizeof err);
-	if (r < 0)
-		print_message("aud_open: %s\n", err);
-	assert_int_equal(r, 0);
+	open_ok(&cfg, &io, src, a);
 }
 
 static void fetched_chunks_arrive_at_the_sink(void **state)
@@ -430,13 +432,9 @@ static void both_streams_by_default(void **state)
 	b = (struct both){ .play = { .left = TONE_AMP, .right = TONE_AMP } };
 	struct cap_log snap;
 	cap_log_init(&b.cap);
-	char err[256];
 	const struct aud_config cfg = { .server = pulse.server };
 	const struct aud_io io = { .captured = both_captured, .fetch = both_fetch };
-	int r = aud_open(&cfg, &io, &b, &cur, err, sizeof err);
-	if (r < 0)
-		print_message("aud_open: %s\n", err);
-	assert_int_equal(r, 0);
+	open_ok(&cfg, &io, &b, &cur);
 	aud_set_gate(cur, true);
 	b.play.pace_t0 = th_now_ns();
 	b.play.pace_total = 10;
@@ -463,13 +461,9 @@ static void a_restarted_server_is_reconnected(void **state)
 	static struct both b;
 	b = (struct both){ .play = { .left = TONE_AMP, .right = TONE_AMP } };
 	cap_log_init(&b.cap);
-	char err[256];
 	const struct aud_config cfg = { .server = pulse.server, .source = "micA.monitor", .sink = "spkB" };
 	const struct aud_io io = { .captured = both_captured, .fetch = both_fetch };
-	int r = aud_open(&cfg, &io, &b, &cur, err, sizeof err);
-	if (r < 0)
-		print_message("aud_open: %s\n", err);
-	assert_int_equal(r, 0);
+	open_ok(&cfg, &io, &b, &cur);
 	aud_set_gate(cur, true);
 	struct cap_log snap;
 	struct aud_stats st;
