@@ -68,6 +68,10 @@ static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
 		snprintf(msg, len, "voice.vad must be webrtc or energy, not '%s'", c->voice_vad);
 		return -EINVAL;
 	}
+	if (!strcmp(c->voice_vad, "webrtc") && !voice_vad_built(VOICE_VAD_WEBRTC)) {
+		snprintf(msg, len, "voice.vad = webrtc, but this thetad was built without webrtc-audio-processing: use energy");
+		return -ENOTSUP;
+	}
 	return 0;
 }
 

@@ -58,14 +58,21 @@ const char *voice_vad_name(enum voice_vad_kind kind)
 	return "unknown";
 }
 
+bool voice_vad_built(enum voice_vad_kind kind)
+{
+#ifdef VOICE_HAVE_WEBRTC
+	return kind == VOICE_VAD_WEBRTC || kind == VOICE_VAD_ENERGY;
+#else
+	return kind == VOICE_VAD_ENERGY;
+#endif
+}
+
 int voice_vad_create(enum voice_vad_kind kind, struct voice_vad **out)
 {
 	if (!out || (kind != VOICE_VAD_WEBRTC && kind != VOICE_VAD_ENERGY))
 		return -EINVAL;
-#ifndef VOICE_HAVE_WEBRTC
-	if (kind == VOICE_VAD_WEBRTC)
+	if (!voice_vad_built(kind))
 		return -ENOTSUP;
-#endif
 	struct voice_vad *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

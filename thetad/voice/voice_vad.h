@@ -28,6 +28,8 @@ struct voice_vad;
 int voice_vad_create(enum voice_vad_kind kind, struct voice_vad **out);
 void voice_vad_destroy(struct voice_vad **p);
 const char *voice_vad_name(enum voice_vad_kind kind); /* "webrtc", "energy" */
+/* Whether this build has that detector (webrtc needs webrtc-audio-processing). */
+bool voice_vad_built(enum voice_vad_kind kind);
 /* One chunk of VOICE_CHUNK_SAMPLES: true while speech (or its hangover). */
 bool voice_vad_chunk(struct voice_vad *v, const int16_t *pcm);
 /* The speaker's voice stopped going anywhere (a closed gate: mute,

@@ -50,6 +50,7 @@
 #include "th_link.h"
 #include "th_time.h"
 #include "th_voicesig.h"
+#include "voice/voice_vad.h"
 
 #define WAIT_MS 30000
 #define CHUNK 480u                /* 10 ms at 48 kHz */
@@ -506,6 +507,13 @@ static void voice_config_keys_are_checked(void **state)
 	assert_non_null(strstr(err, "frame_ms"));
 	assert_int_equal(print_config("[voice]\nvad = speex\n"), 1);
 	assert_non_null(strstr(err, "voice.vad must be webrtc or energy, not 'speex'"));
+	/* webrtc is taken only by a thetad that has it. */
+	if (voice_vad_built(VOICE_VAD_WEBRTC)) {
+		assert_int_equal(print_config("[voice]\nvad = webrtc\n"), 0);
+	} else {
+		assert_int_equal(print_config("[voice]\nvad = webrtc\n"), 1);
+		assert_non_null(strstr(err, "built without webrtc-audio-processing"));
+	}
 	assert_int_equal(print_config("[voice]\nbitrate = 1000\n"), 1);
 	assert_non_null(strstr(err, "bitrate"));
 }

@@ -251,6 +251,15 @@ static void kinds_have_names_and_unknown_ones_are_refused(void **state)
 {
 	assert_string_equal(voice_vad_name(VOICE_VAD_WEBRTC), "webrtc");
 	assert_string_equal(voice_vad_name(VOICE_VAD_ENERGY), "energy");
+	/* voice_vad_built says what create does. */
+	assert_true(voice_vad_built(VOICE_VAD_ENERGY));
+	for (int k = VOICE_VAD_WEBRTC; k <= VOICE_VAD_ENERGY; k++) {
+		struct voice_vad *w = NULL;
+		int rv = voice_vad_create((enum voice_vad_kind)k, &w);
+		assert_int_equal(rv, voice_vad_built((enum voice_vad_kind)k) ? 0 : -ENOTSUP);
+		voice_vad_destroy(&w);
+	}
+	assert_false(voice_vad_built((enum voice_vad_kind)7));
 	struct voice_vad *v = NULL;
 	assert_int_equal(voice_vad_create((enum voice_vad_kind)7, &v), -EINVAL);
 	assert_null(v);
