@@ -46,7 +46,7 @@ $(SETUP_STAMP): scripts/setup
 
 # Libraries each binary links; pkg-config is asked only after setup ran.
 PKGS_COMMON := libsodium json-c libsystemd
-PKGS_THETAD := libngtcp2 libngtcp2_crypto_gnutls gnutls libzstd opus libpulse-simple libpulse
+PKGS_THETAD := libngtcp2 libngtcp2_crypto_gnutls gnutls libzstd opus libpulse-simple libpulse libmicrohttpd usrsctp
 PKGS_CLIENT := vulkan openxr glfw3 libzstd libpng
 PKGS_TEST   := cmocka x11 speexdsp
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)

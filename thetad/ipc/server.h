@@ -89,6 +89,12 @@ struct ipc_peer {
 	const gid_t *groups;
 	unsigned n_groups;
 	const char *user; /* the uid's name, or the uid in decimal */
+	/* Remote clients (ipc_server_attach) only; NULL for client.sock ones.
+	 * session_id: the 16-byte id of the session the client is pinned to
+	 * (it does not follow the daemon's current session); kind: what
+	 * `thetactl clients` shows as its transport ("browser"). */
+	const uint8_t *session_id;
+	const char *kind;
 };
 
 /* What the owner of the server (the sessions module) hears. All optional. */
@@ -155,3 +161,40 @@ struct ipc_totals {
 	uint64_t voice_in, voice_out, voice_drops; /* VOICE_PCM taken, VOICE_OUT sent, dropped */
 };
 void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out);
+
+/* Remote clients (docs/ipc.md "Remote clients"): a client whose records
+ * travel on another transport (a browser's data channel, thetad/web/)
+ * instead of a memfd ring. Each record is u16 type (LE) + the body as
+ * proto_ipc_encode writes it. The server treats it like any client: the
+ * same admit/on_connect/on_submit/... callbacks, the same validation (a
+ * violation drops it and counts ipc_protocol_violations), the same
+ * reliable queue bound; `thetactl clients` lists it with its kind. */
+struct ipc_remote_ops {
+	/* One record to the client. reliable: the message's class. Returns 0,
+	 * or -EAGAIN when the transport cannot take it now: a reliable record
+	 * is then queued (and retried on ipc_server_remote_writable and on
+	 * tick), an ephemeral one dropped and counted. */
+	int (*send)(void *user, const uint8_t *rec, size_t len, bool reliable);
+	/* Bytes the transport could take now without -EAGAIN
+	 * (ipc_server_room answers min(this, the record cap)). */
+	uint32_t (*room)(void *user);
+	/* The server let go of the client (a violation, ipc_server_close, a
+	 * refusal in attach, shutdown): reason PROTO_IPC_REFUSE_* or 0,
+	 * detail one sentence. The transport closes; no call follows. */
+	void (*closed)(void *user, uint32_t reason, const char *detail);
+};
+/* Admits (ipc_callbacks.admit) and connects a remote client: 0 and
+ * *client_id, or -EPERM with *reason and why[why_len] when admit refused
+ * it (ops->closed is not called then), -EMFILE (max_clients), -ENOMEM. */
+int ipc_server_attach(struct ipc_server *s, const struct ipc_peer *peer, const struct ipc_remote_ops *ops,
+		      void *user, uint64_t *client_id, uint32_t *reason, char *why, size_t why_len);
+/* One record from the remote client, validated as a C2D ring record
+ * (types, sizes, fields; a daemon->client or socket type is a
+ * violation). 0, or -EPROTO after dropping the client for a violation
+ * (ops->closed ran), -ENOENT (no such client). */
+int ipc_server_remote_input(struct ipc_server *s, uint64_t client_id, const uint8_t *rec, size_t len,
+			    uint64_t now_ns);
+/* The transport has room again: retry the client's queued records. */
+void ipc_server_remote_writable(struct ipc_server *s, uint64_t client_id);
+/* The transport is gone: on_disconnect runs, ops->closed does not. */
+void ipc_server_detach(struct ipc_server *s, uint64_t client_id);

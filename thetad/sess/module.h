@@ -127,3 +127,31 @@ void sess_module_info_changed(void *state);
 uint64_t sess_req_id(uint64_t nonce, uint64_t client_seq);
 /* The entity id poses carry for an author: the key's first 8 bytes, LE. */
 uint64_t sess_entity_of(const uint8_t key[SESS_KEY_LEN]);
+
+/* Browser members (docs/web.md "Who a browser is"). A browser redeems an
+ * invite token of a session hosted here: the token is checked as a native
+ * join's is (host signature, expiry, single use: a single-use token's
+ * nonce is marked used), a browser identity is minted (id_browser_create),
+ * and its uid becomes a local member of the session with the token's
+ * role, so its edits are signed under its own key, ordered, durable and
+ * relayed like a local user's, its role enforced. */
+struct sess_browser {
+	uid_t uid;
+	uint8_t session_id[SESS_ID_LEN / 2];
+	uint8_t role;
+	char name[64];          /* its display name */
+	char session_name[64];
+	uint8_t resume[32];     /* the resume secret (admit only; zero after resume) */
+};
+/* token: the raw 107 bytes. 0 and *out, or a negative errno with why[cap]
+ * one sentence for the page: -EBADMSG (not a token), -EKEYREJECTED (not
+ * signed by this host), -EKEYEXPIRED (expired), -ENOENT (no such session
+ * hosted here, or not open), -EALREADY (a single-use token already used),
+ * -EINVAL (bad name), -ENOSPC (too many browsers). */
+int sess_module_browser_admit(void *state, const uint8_t *token, size_t len, const char *name, uint64_t now_s,
+			      struct sess_browser *out, char *why, size_t cap);
+/* A browser coming back with its resume secret: 0 and *out (resume
+ * zeroed), -ENOENT (unknown secret), -EPERM (denied or kicked since, or
+ * its session gone). */
+int sess_module_browser_resume(void *state, const uint8_t resume[32], struct sess_browser *out, char *why,
+			       size_t cap);
