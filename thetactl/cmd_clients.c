@@ -127,14 +127,18 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		fmt_pair(c2d, d2c, "violations", viol, sizeof viol);
 		fmt_scene(c, scene, sizeof scene);
 		fmt_input(c, input, sizeof input);
-		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), ctl_jstr(c, "pid"), ctl_jstr(c, "user"), ctl_jstr(c, "name"),
+		/* PID: the process, or for a remote client its kind ("browser"). */
+		struct json_object *pid;
+		const char *who = json_object_object_get_ex(c, "pid", &pid) ? ctl_jstr(c, "pid") : ctl_jstr(c, "kind");
+		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), who, ctl_jstr(c, "user"), ctl_jstr(c, "name"),
 						      input, conn, frames, ft, up, down, drops, wake, viol, scene };
 		ctl_table_row(t, row);
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);
 	json_object_put(empty);
-	printf("INPUT: the client's input source and its left/right interaction profiles (--json: the full paths)\n"
+	printf("PID: the client's process, or \"browser\" for a browser peer (docs/web.md)\n"
+	       "INPUT: the client's input source and its left/right interaction profiles (--json: the full paths)\n"
 	       "TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n"
 	       "SCENE: the client's world hash against the daemon's at the same log position (match/differs), or how far "
 	       "behind it is\n");

@@ -36,6 +36,9 @@ _Static_assert(PROTO_IPC_VOICE_SAMPLES == VOICE_CHUNK_SAMPLES &&
 
 /* The client.sock datagram a client may send: HELLO, nothing else. */
 #define IPC_MAX_IN_DGRAM PROTO_IPC_MAX_SOCK_MSG
+/* A remote client's record: u16 type (LE), then the body. */
+#define IPC_REMOTE_HDR 2u
+#define IPC_REMOTE_KIND_MAX 16u
 
 enum ipc_state { IPC_HELLO_WAIT, IPC_ACTIVE };
 
@@ -79,6 +82,18 @@ struct ipc_client {
 	uint32_t voice_flags;     /* the latest VOICE_STATE */
 	bool has_voice;
 	uint64_t voice_in, voice_out, voice_drops;
+	/* Remote clients (ipc_server_attach): records travel through ops
+	 * instead of the rings above (which stay unmapped); the counters
+	 * stand in for the rings' stats. */
+	const struct ipc_remote_ops *ops;
+	void *ops_user;
+	uint8_t session_id[16];
+	bool has_session;
+	char kind[IPC_REMOTE_KIND_MAX];
+	struct th_ring_stats r_in, r_out;
+	uint32_t mode; /* CLIENT_INFO's, PROTO_IPC_MODE_* */
+	bool has_mode;
+	char why[PROTO_IPC_MAX_DETAIL + 1]; /* what the last refused record broke */
 };
 
 struct ipc_server {
@@ -98,6 +113,7 @@ struct ipc_server {
 	uint64_t scratch_metric;
 	uint8_t rec[PROTO_IPC_MAX_MSG];
 	uint8_t enc[PROTO_IPC_MAX_MSG];
+	uint8_t rrec[IPC_REMOTE_HDR + PROTO_IPC_MAX_MSG]; /* a record to a remote client */
 };
 
 static void bump(uint64_t *m) { (*m)++; }
@@ -124,8 +140,10 @@ static void client_free(struct ipc_client *c)
 	free(c);
 }
 
-/* Unlinks and frees; `violation` counts it. */
-static void client_drop(struct ipc_client *c, bool violation)
+/* Unlinks and frees; `violation` counts it. A remote client's transport
+ * hears it through ops->closed (reason and detail: why, for the page),
+ * unless the transport itself went (detach). */
+static void client_release(struct ipc_client *c, bool violation, bool notify, uint32_t reason, const char *detail)
 {
 	struct ipc_server *s = c->s;
 	for (struct ipc_client **pp = &s->clients; *pp; pp = &(*pp)->next) {
@@ -144,14 +162,56 @@ static void client_drop(struct ipc_client *c, bool violation)
 		s->t.violations++;
 		bump(s->m_viol);
 	}
+	if (c->ops && notify && c->ops->closed)
+		c->ops->closed(c->ops_user, reason, detail);
 	client_free(c);
+}
+
+static void client_drop(struct ipc_client *c, bool violation)
+{
+	char detail[PROTO_IPC_MAX_DETAIL + 16];
+	if (violation)
+		snprintf(detail, sizeof detail, "the client broke the IPC protocol: %s",
+			 c->why[0] ? c->why : "a malformed record");
+	client_release(c, violation, true, 0, violation ? detail : "the daemon closed the connection");
 }
 
 /* ---- daemon -> client ---------------------------------------------------- */
 
-static int ring_put(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len)
+/* One record out: onto the client's ring, or through its transport
+ * (reliable: the message's class). 0, -EAGAIN (no room now), or an error. */
+static int out_put(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len, bool reliable)
 {
-	return th_ring_send(&c->out, type, p, len);
+	if (!c->ops)
+		return th_ring_send(&c->out, type, p, len);
+	uint8_t *b = c->s->rrec;
+	if (len > PROTO_IPC_MAX_MSG)
+		return -EMSGSIZE;
+	b[0] = (uint8_t)(type & 0xff);
+	b[1] = (uint8_t)(type >> 8);
+	memcpy(b + IPC_REMOTE_HDR, p, len);
+	int r = c->ops->send(c->ops_user, b, IPC_REMOTE_HDR + (size_t)len, reliable);
+	if (r == 0) {
+		c->r_out.records++;
+		c->r_out.bytes += len;
+	} else if (r == -EAGAIN) {
+		c->r_out.full++;
+	}
+	return r;
+}
+
+/* Publishes what was put on the ring (a remote transport sends at once). */
+static int out_flush(struct ipc_client *c)
+{
+	return c->ops ? 0 : th_ring_flush(&c->out);
+}
+
+static void out_note_drop(struct ipc_client *c)
+{
+	if (c->ops)
+		c->r_out.drops++;
+	else
+		th_ring_note_drop(&c->out);
 }
 
 /* Moves queued reliable messages into the ring while there is room. */
@@ -160,7 +220,7 @@ static int client_drain_queue(struct ipc_client *c)
 	if (c->need_resync) {
 		struct proto_ipc_resync_request m = { .reason = PROTO_IPC_RESYNC_QUEUE_OVERFLOW };
 		int n = proto_ipc_encode_resync_request(&m, c->s->enc, sizeof c->s->enc);
-		int r = ring_put(c, PROTO_IPC_T_RESYNC_REQUEST, c->s->enc, (uint32_t)n);
+		int r = out_put(c, PROTO_IPC_T_RESYNC_REQUEST, c->s->enc, (uint32_t)n, true);
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0)
@@ -169,7 +229,7 @@ static int client_drain_queue(struct ipc_client *c)
 	}
 	while (c->q_head) {
 		struct ipc_qmsg *m = c->q_head;
-		int r = ring_put(c, m->type, m->data, m->len);
+		int r = out_put(c, m->type, m->data, m->len, true);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0)
@@ -197,12 +257,12 @@ static int client_send(struct ipc_client *c, uint16_t type, const void *msg)
 	if (r < 0)
 		return r;
 	if (!c->q_head && !c->need_resync) {
-		r = ring_put(c, type, s->enc, (uint32_t)n);
+		r = out_put(c, type, s->enc, (uint32_t)n, d->cls != PROTO_IPC_EPHEMERAL);
 		if (r != -EAGAIN)
 			return r;
 	}
 	if (d->cls == PROTO_IPC_EPHEMERAL) {
-		th_ring_note_drop(&c->out);
+		out_note_drop(c);
 		s->t.ephemeral_drops++;
 		bump(s->m_drops);
 		return 0;
@@ -244,14 +304,23 @@ static int client_send(struct ipc_client *c, uint16_t type, const void *msg)
 
 /* ---- client -> daemon ---------------------------------------------------- */
 
+/* One client->daemon record, from a ring or a remote transport alike:
+ * checked (type, channel, fields) and dispatched. A negative return is a
+ * violation (c->why says what); the caller drops the client. */
 static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, uint32_t len, uint64_t now)
 {
-	if (proto_ipc_check_chan(type, PROTO_IPC_CHAN_C2D) < 0)
+	if (proto_ipc_check_chan(type, PROTO_IPC_CHAN_C2D) < 0) {
+		snprintf(c->why, sizeof c->why, "record type 0x%04x may not travel from a client", (unsigned)type);
 		return -EPROTO;
+	}
 	union proto_ipc_any m;
-	int r = proto_ipc_decode(type, p, len, &m, NULL);
-	if (r < 0)
+	const char *why = NULL;
+	int r = proto_ipc_decode(type, p, len, &m, &why);
+	if (r < 0) {
+		const struct proto_ipc_desc *d = proto_ipc_desc(type);
+		snprintf(c->why, sizeof c->why, "%s: %s", d ? d->name : "record", why ? why : "malformed");
 		return r;
+	}
 	switch (type) {
 	case PROTO_IPC_T_PING: {
 		struct proto_ipc_pong pong = { .seq = m.ping.seq, .send_ns = m.ping.send_ns, .reply_ns = now };
@@ -259,6 +328,8 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 	}
 	case PROTO_IPC_T_CLIENT_INFO:
 		memcpy(c->name, m.client_info.name, sizeof c->name);
+		c->mode = m.client_info.mode; /* the decoder checked it is <= MODE_MAX */
+		c->has_mode = true;
 		return 0;
 	case PROTO_IPC_T_INPUT_INFO:
 		c->input = m.input_info; /* the decoder checked source and both paths */
@@ -296,7 +367,7 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 	case PROTO_IPC_T_VOICE_STATE:
 		c->voice_flags = m.voice_state.flags; /* the decoder checked the mask */
 		c->has_voice = true;
-		if (c->s->vcb.on_voice_state)
+		if (c->s->vcb.on_voice_state && !c->ops) /* a remote client has no voice rings */
 			c->s->vcb.on_voice_state(c->s->vcb_user, c->id, c->uid, &m.voice_state, now);
 		return 0;
 	default: /* PONG */
@@ -624,7 +695,7 @@ void ipc_server_tick(struct ipc_server *s, uint64_t now_ns)
 		} else if (c->state == IPC_ACTIVE) {
 			int r = client_drain_queue(c);
 			if (r >= 0)
-				r = th_ring_flush(&c->out);
+				r = out_flush(c);
 			if (r == -TH_ECORRUPT)
 				client_drop(c, true);
 		}
@@ -653,7 +724,7 @@ static int server_send(struct ipc_server *s, uint64_t client_id, uint16_t type, 
 		return -ENOENT;
 	int r = client_send(c, type, msg);
 	if (r >= 0 && publish)
-		r = th_ring_flush(&c->out);
+		r = out_flush(c);
 	if (r == -TH_ECORRUPT) {
 		client_drop(c, true);
 		return 0;
@@ -676,7 +747,7 @@ void ipc_server_flush(struct ipc_server *s)
 	struct ipc_client *c = s->clients;
 	while (c) {
 		struct ipc_client *next = c->next;
-		if (c->state == IPC_ACTIVE && th_ring_flush(&c->out) == -TH_ECORRUPT)
+		if (c->state == IPC_ACTIVE && out_flush(c) == -TH_ECORRUPT)
 			client_drop(c, true);
 		c = next;
 	}
@@ -685,7 +756,15 @@ void ipc_server_flush(struct ipc_server *s)
 uint32_t ipc_server_room(struct ipc_server *s, uint64_t client_id)
 {
 	struct ipc_client *c = find_active(s, client_id);
-	return c && !c->q_head && !c->need_resync ? th_ring_prod_space(&c->out) : 0;
+	if (!c || c->q_head || c->need_resync)
+		return 0;
+	if (!c->ops)
+		return th_ring_prod_space(&c->out);
+	uint32_t room = c->ops->room ? c->ops->room(c->ops_user) : IPC_REMOTE_HDR + PROTO_IPC_MAX_MSG;
+	if (room <= IPC_REMOTE_HDR)
+		return 0;
+	room -= IPC_REMOTE_HDR;
+	return room < PROTO_IPC_MAX_MSG ? room : PROTO_IPC_MAX_MSG;
 }
 
 int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, const char *detail)
@@ -693,6 +772,10 @@ int ipc_server_close(struct ipc_server *s, uint64_t client_id, uint32_t reason, 
 	for (struct ipc_client *c = s->clients; c; c = c->next) {
 		if (c->id != client_id)
 			continue;
+		if (c->ops) { /* the transport closes with the reason */
+			client_release(c, false, true, reason, detail);
+			return 0;
+		}
 		th_ring_flush(&c->out); /* what was sent before goes first */
 		send_refuse(c->sock, reason, detail);
 		client_drop(c, false);
@@ -724,6 +807,8 @@ int ipc_server_send_voice(struct ipc_server *s, uint64_t client_id, const struct
 	struct ipc_client *c = find_active(s, client_id);
 	if (!c)
 		return -ENOENT;
+	if (c->ops)
+		return -ENOTSUP; /* a remote client has no voice rings */
 	if (m->pcm_len != PROTO_IPC_VOICE_OUT_BYTES)
 		return -EINVAL;
 	int n = proto_ipc_encode_voice_out(m, s->enc, sizeof s->enc);
@@ -766,15 +851,29 @@ void ipc_server_totals(const struct ipc_server *s, struct ipc_totals *out)
 	*out = s->t;
 }
 
-static struct json_object *ring_json(const struct th_ring_stats *st)
+/* ring: a memfd ring's (doorbell wake-ups apply); else a remote client's
+ * transport counters. */
+static struct json_object *ring_json(const struct th_ring_stats *st, bool ring)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "records", json_object_new_int64((int64_t)st->records));
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st->bytes));
-	json_object_object_add(o, "wakeups", json_object_new_int64((int64_t)st->wakeups));
+	if (ring)
+		json_object_object_add(o, "wakeups", json_object_new_int64((int64_t)st->wakeups));
 	json_object_object_add(o, "drops", json_object_new_int64((int64_t)st->drops));
 	json_object_object_add(o, "violations", json_object_new_int64((int64_t)st->violations));
 	return o;
+}
+
+static const char *mode_name(uint32_t mode)
+{
+	static const char *const names[PROTO_IPC_MODE_MAX + 1] = {
+		[PROTO_IPC_MODE_HEADLESS] = "headless",
+		[PROTO_IPC_MODE_DESKTOP] = "desktop",
+		[PROTO_IPC_MODE_XR] = "xr",
+		[PROTO_IPC_MODE_BROWSER] = "browser",
+	};
+	return mode <= PROTO_IPC_MODE_MAX && names[mode] ? names[mode] : "unknown";
 }
 
 struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t only_uid, uint64_t now_ns)
@@ -785,7 +884,11 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 			continue;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64((int64_t)c->id));
-		json_object_object_add(o, "pid", json_object_new_int((int)c->pid));
+		json_object_object_add(o, "kind", json_object_new_string(c->ops ? c->kind : "local"));
+		if (!c->ops)
+			json_object_object_add(o, "pid", json_object_new_int((int)c->pid));
+		if (c->has_mode)
+			json_object_object_add(o, "mode", json_object_new_string(mode_name(c->mode)));
 		json_object_object_add(o, "uid", json_object_new_int64((int64_t)c->uid));
 		json_object_object_add(o, "user", json_object_new_string(c->user));
 		json_object_object_add(o, "name", json_object_new_string(c->name));
@@ -814,8 +917,8 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		} else {
 			json_object_object_add(o, "input", NULL); /* no INPUT_INFO yet */
 		}
-		json_object_object_add(o, "to_daemon", ring_json(&c->in.stats));
-		json_object_object_add(o, "to_client", ring_json(&c->out.stats));
+		json_object_object_add(o, "to_daemon", ring_json(c->ops ? &c->r_in : &c->in.stats, !c->ops));
+		json_object_object_add(o, "to_client", ring_json(c->ops ? &c->r_out : &c->out.stats, !c->ops));
 		if (c->has_voice) {
 			struct json_object *v = json_object_new_object();
 			json_object_object_add(v, "flags", json_object_new_int64(c->voice_flags));
@@ -833,4 +936,115 @@ struct json_object *ipc_server_clients_json(const struct ipc_server *s, uid_t on
 		json_object_array_add(a, o);
 	}
 	return a;
+}
+
+/* ---- remote clients -------------------------------------------------------- */
+
+int ipc_server_attach(struct ipc_server *s, const struct ipc_peer *peer, const struct ipc_remote_ops *ops,
+		      void *user, uint64_t *client_id, uint32_t *reason, char *why, size_t why_len)
+{
+	if (!ops || !ops->send || !peer)
+		return -EINVAL;
+	if (s->n >= s->cfg.max_clients) {
+		s->t.refused++;
+		bump(s->m_refused);
+		return -EMFILE;
+	}
+	struct ipc_client *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	*c = (struct ipc_client){ .s = s, .id = ++s->next_id, .sock = -1, .uid = peer->uid, .gid = peer->gid,
+				  .connected_ns = th_now_ns(), .connected_wall_ns = th_wall_ns(), .bell_c2d = -1,
+				  .bell_d2c = -1, .shm = { .fd = -1 } };
+	c->n_groups = peer->n_groups < IPC_MAX_PEER_GROUPS ? peer->n_groups : IPC_MAX_PEER_GROUPS;
+	if (c->n_groups)
+		memcpy(c->groups, peer->groups, c->n_groups * sizeof(gid_t));
+	if (peer->user)
+		snprintf(c->user, sizeof c->user, "%s", peer->user);
+	else
+		snprintf(c->user, sizeof c->user, "%u", (unsigned)peer->uid);
+	snprintf(c->kind, sizeof c->kind, "%s", peer->kind && *peer->kind ? peer->kind : "remote");
+	if (peer->session_id) {
+		memcpy(c->session_id, peer->session_id, sizeof c->session_id);
+		c->has_session = true;
+	}
+	/* What the owner hears: the copies, valid while the client lives. */
+	struct ipc_peer p = { .uid = c->uid, .gid = c->gid, .groups = c->groups, .n_groups = c->n_groups,
+			      .user = c->user, .session_id = c->has_session ? c->session_id : NULL, .kind = c->kind };
+	c->next = s->clients;
+	s->clients = c;
+	s->n++;
+	*s->m_clients = s->n;
+	if (s->cb.admit) {
+		uint32_t rs = PROTO_IPC_REFUSE_INTERNAL;
+		char sentence[PROTO_IPC_MAX_DETAIL + 1] = "";
+		if (s->cb.admit(s->cb_user, c->id, &p, &rs, sentence, sizeof sentence) < 0) {
+			if (reason)
+				*reason = rs;
+			if (why && why_len)
+				snprintf(why, why_len, "%s", sentence[0] ? sentence : "the daemon refused the client");
+			s->t.refused++;
+			bump(s->m_refused);
+			client_release(c, false, false, 0, NULL); /* still HELLO_WAIT: no on_disconnect */
+			return -EPERM;
+		}
+	}
+	c->ops = ops;
+	c->ops_user = user;
+	c->state = IPC_ACTIVE;
+	*client_id = c->id;
+	if (s->cb.on_connect)
+		s->cb.on_connect(s->cb_user, c->id, &p);
+	return 0;
+}
+
+/* The connected remote client with this id, or NULL. */
+static struct ipc_client *find_remote(const struct ipc_server *s, uint64_t client_id)
+{
+	struct ipc_client *c = find_active(s, client_id);
+	return c && c->ops ? c : NULL;
+}
+
+int ipc_server_remote_input(struct ipc_server *s, uint64_t client_id, const uint8_t *rec, size_t len,
+			    uint64_t now_ns)
+{
+	struct ipc_client *c = find_remote(s, client_id);
+	if (!c)
+		return -ENOENT;
+	int r;
+	if (len < IPC_REMOTE_HDR || len - IPC_REMOTE_HDR > PROTO_IPC_MAX_MSG) {
+		snprintf(c->why, sizeof c->why, "a %zu-byte record (a record is a 2-byte type and at most %u bytes of body)", len,
+			 (unsigned)PROTO_IPC_MAX_MSG);
+		r = -EPROTO;
+	} else {
+		uint16_t type = (uint16_t)(rec[0] | rec[1] << 8);
+		c->r_in.records++;
+		c->r_in.bytes += len - IPC_REMOTE_HDR;
+		r = handle_record(c, type, rec + IPC_REMOTE_HDR, (uint32_t)(len - IPC_REMOTE_HDR), now_ns);
+		/* The owner's callbacks may have closed it (ipc_server_close
+		 * from within on_submit and the like): then it is gone. */
+		if (!find_remote(s, client_id))
+			return r < 0 ? -EPROTO : 0;
+		if (r >= 0)
+			r = client_drain_queue(c);
+	}
+	if (r < 0) {
+		client_drop(c, true);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void ipc_server_remote_writable(struct ipc_server *s, uint64_t client_id)
+{
+	struct ipc_client *c = find_remote(s, client_id);
+	if (c && client_drain_queue(c) < 0)
+		client_drop(c, false);
+}
+
+void ipc_server_detach(struct ipc_server *s, uint64_t client_id)
+{
+	struct ipc_client *c = find_remote(s, client_id);
+	if (c)
+		client_release(c, false, false, 0, NULL);
 }

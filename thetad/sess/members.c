@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "id/id.h"
 #include "ipc.h"
 #include "ipc/server.h"
 #include "sess/module_int.h"
@@ -88,12 +89,48 @@ void sess_close_non_members(struct sess_module *m, struct sess_session *s)
 	}
 }
 
-/* A client works in the current session only if its user is a member. */
+struct sess_session *sess_find_id(struct sess_module *m, const uint8_t id[SESS_ID_LEN / 2])
+{
+	for (unsigned i = 0; i < m->reg.n; i++)
+		if (!memcmp(m->reg.s[i]->id_bytes, id, SESS_ID_LEN / 2))
+			return m->reg.s[i];
+	return NULL;
+}
+
+/* A client works in the current session only if its user is a member. A
+ * remote client (a browser, thetad/web/) works in the session it is pinned
+ * to, only as a listed member of it (its uid is a browser identity's). A
+ * client.sock client never has a browser uid. */
 int sess_admit(void *user, uint64_t client_id, const struct ipc_peer *p, uint32_t *reason, char *why,
 		      size_t why_len)
 {
 	struct sess_module *m = user;
 	struct sess_session *s = m->current;
+	if (p->session_id) {
+		s = sess_find_id(m, p->session_id);
+		if (!s || !s->log) {
+			(*m->m_not_member)++;
+			*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+			snprintf(why, why_len, "%s", s ? "the session's log is not open on this daemon"
+						 : "the session is not kept on this daemon any more");
+			return -ENOENT;
+		}
+		if (sess_local_role(s, p->uid))
+			return 0;
+		(*m->m_not_member)++;
+		*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+		snprintf(why, why_len, "%s is not a member of session %s (denied?); open a new invite link",
+			 p->user, s->name);
+		return -EACCES;
+	}
+	if (id_uid_is_browser(p->uid)) {
+		(*m->m_not_member)++;
+		*reason = PROTO_IPC_REFUSE_NOT_MEMBER;
+		snprintf(why, why_len,
+			 "uid %u is in the range of browser identities (%u..%u) and may not use client.sock",
+			 (unsigned)p->uid, ID_BROWSER_UID_BASE, ID_BROWSER_UID_BASE + ID_BROWSERS_MAX - 1);
+		return -EACCES;
+	}
 	if (!s || sess_member_role(s, p->uid, sess_peer_admin(m, p)))
 		return 0;
 	(*m->m_not_member)++;

@@ -289,6 +289,11 @@ static void sess_on_submit(void *user, uint64_t client_id, uid_t uid, const stru
 				    clog_reason_str(CLOG_R_RATE));
 			return;
 		}
+	} else if (id_uid_is_browser(uid) && !sess_member_rate_ok(m, uid, now_ns)) {
+		/* A browser is outside input: the member bucket in hosted
+		 * sessions too, before the log's own per-author one. */
+		sess_reject(m, client_id, msg->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, clog_reason_str(CLOG_R_RATE));
+		return;
 	}
 	struct sess_cmd cmd = { .client_id = client_id, .client_seq = msg->client_seq, .nonce = msg->nonce,
 				.scope = msg->scope, .uid = uid, .role = role, .type = info->id,
@@ -374,8 +379,15 @@ static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_pee
 	struct sess_client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return; /* its submits will be refused: no session */
-	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = p->uid, .admin = sess_peer_admin(m, p),
-				   .s = m->current };
+	*c = (struct sess_client){ .next = m->clients, .id = client_id, .uid = p->uid, .s = m->current };
+	if (p->session_id) {
+		/* A remote client (a browser): its own session, never an admin
+		 * through groups it does not have (sess_admit checked it). */
+		c->s = sess_find_id(m, p->session_id);
+		c->pinned = true;
+	} else {
+		c->admin = sess_peer_admin(m, p);
+	}
 	/* Live from the end of the log until the client asks for more. */
 	c->next_pos = c->s && c->s->log ? clog_count(c->s->log) : 0;
 	snprintf(c->user, sizeof(c->user), "%s", p->user);
@@ -648,11 +660,15 @@ void sess_module_set_current(void *state, struct sess_session *s)
 	if (m->current == s)
 		return;
 	m->current = s;
+	/* Pinned clients (browsers) stay in their own session. */
 	for (struct sess_client *c = m->clients; c; c = c->next)
-		c->s = s;
+		if (!c->pinned)
+			c->s = s;
 	/* Users who are not members of the new session lose their clients. */
 	sess_close_non_members(m, s);
 	for (struct sess_client *c = m->clients; c; c = c->next) {
+		if (c->pinned)
+			continue;
 		/* The client's world belongs to another session now: its
 		 * events, from the first. */
 		struct proto_ipc_resync_request rr = { .reason = PROTO_IPC_RESYNC_SESSION, .session = sess_tag(s) };

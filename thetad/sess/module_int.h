@@ -51,6 +51,7 @@ struct sess_client {
 	uint64_t id;
 	uid_t uid;
 	bool admin; /* root, the daemon's user or the admin group: a member of every session */
+	bool pinned; /* a remote client (a browser) pinned to s: it does not follow the current session */
 	char user[64];
 	struct sess_session *s;
 	uint64_t last_client_seq; /* replay guard per connection */
@@ -202,6 +203,8 @@ int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_objec
 		 char *err, size_t errlen);
 
 /* members.c */
+/* The session whose 16-byte id this is, or NULL. */
+struct sess_session *sess_find_id(struct sess_module *m, const uint8_t id[SESS_ID_LEN / 2]);
 bool sess_uid_privileged(uid_t uid);
 bool sess_peer_admin(struct sess_module *m, const struct ipc_peer *p);
 /* uid's role in s (admin: in the admin set); TH_ROLE_NONE: not a member. */
