@@ -13,6 +13,7 @@
 #include "th_time.h"
 #include "voice/voice_codec.h"
 #include "voice/voice_vad.h"
+#include "web/web_addr.h"
 
 #define F(field) offsetof(struct srv_config, field)
 
@@ -55,6 +56,11 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "voice.spatial", TH_CFG_BOOL, F(voice_spatial), 0, 0, 0, "pan and attenuate voices by where the avatars are" },
 	{ "voice.vad", TH_CFG_STRING, F(voice_vad), sizeof(((struct srv_config *)0)->voice_vad), 0, 0,
 	  "voice activity detector: webrtc or energy" },
+	{ "web.listen", TH_CFG_STRING, F(web_listen), sizeof(((struct srv_config *)0)->web_listen), 0, 0,
+	  "address:port of the web endpoint for browsers (HTTP(S) on TCP, WebRTC on UDP); empty: off" },
+	{ "web.root", TH_CFG_STRING, F(web_root), sizeof(((struct srv_config *)0)->web_root), 0, 0,
+	  "the folder of the browser client's files" },
+	{ "web.max_peers", TH_CFG_INT, F(web_max_peers), 0, 1, 1024, "browsers connected or connecting at once" },
 };
 
 /* Values a key's range cannot say; one sentence naming the key. */
@@ -71,6 +77,20 @@ static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
 	if (!strcmp(c->voice_vad, "webrtc") && !voice_vad_built(VOICE_VAD_WEBRTC)) {
 		snprintf(msg, len, "voice.vad = webrtc, but this thetad was built without webrtc-audio-processing: use energy");
 		return -ENOTSUP;
+	}
+	if (c->web_listen[0]) {
+		struct sockaddr_storage a;
+		socklen_t alen;
+		const char *why = "";
+		if (web_addr_parse(c->web_listen, &a, &alen, &why) < 0) {
+			snprintf(msg, len, "web.listen must be an address and port such as 127.0.0.1:8080 or [::1]:8443, not '%s': %s",
+				 c->web_listen, why);
+			return -EINVAL;
+		}
+		if (!c->web_root[0]) {
+			snprintf(msg, len, "web.root must name the folder of the browser client's files when web.listen is set");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -114,6 +134,8 @@ void srv_config_defaults(struct srv_config *c)
 		.voice_fec = true,
 		.voice_dtx = true,
 		.voice_spatial = true,
+		.web_root = SRV_WEB_ROOT_DEFAULT,
+		.web_max_peers = SRV_WEB_MAX_PEERS_DEFAULT,
 	};
 	/* The detector chosen by measurement (voice_vad.h, make bench-voice). */
 	snprintf(c->voice_vad, sizeof c->voice_vad, "%s", VOICE_VAD_DEFAULT == VOICE_VAD_WEBRTC ? "webrtc" : "energy");
@@ -184,4 +206,6 @@ void srv_config_print(const struct srv_config *c, void *file)
 		   "\nfec = %s\ndtx = %s\nspatial = %s\nvad = %s\n",
 		c->voice_frame_ms, c->voice_complexity, c->voice_bitrate, c->voice_fec ? "yes" : "no",
 		c->voice_dtx ? "yes" : "no", c->voice_spatial ? "yes" : "no", c->voice_vad);
+	fprintf(f, "\n[web]\nlisten = \"%s\"\nroot = \"%s\"\nmax_peers = %" PRId64 "\n", c->web_listen, c->web_root,
+		c->web_max_peers);
 }

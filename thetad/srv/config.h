@@ -33,7 +33,18 @@ struct srv_config {
 	bool voice_dtx;                /* voice.dtx = yes (nothing sent in silence) */
 	bool voice_spatial;            /* voice.spatial = yes (pan and attenuate by head pose) */
 	char voice_vad[16];            /* voice.vad = VOICE_VAD_DEFAULT's name (energy or webrtc) */
+	/* [web] (docs/web.md "The web endpoint", docs/operator.md): taken at start */
+	char web_listen[64];           /* web.listen = "" (off); "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8443" */
+	char web_root[512];            /* web.root = SRV_WEB_ROOT_DEFAULT (the browser client's files) */
+	int64_t web_max_peers;         /* web.max_peers = 16 (browsers connected or connecting at once) */
 };
+
+/* Where `make install` puts the browser client (the Makefile passes it);
+ * a build without it serves build/web of the source tree it runs in. */
+#ifndef SRV_WEB_ROOT_DEFAULT
+#define SRV_WEB_ROOT_DEFAULT "build/web"
+#endif
+#define SRV_WEB_MAX_PEERS_DEFAULT 16
 
 void srv_config_defaults(struct srv_config *c);
 /* Loads `path` over the values already in *c. A missing file is fine when
