@@ -1,0 +1,532 @@
+/* web_dtls: the DTLS server a browser's data channel runs over. The
+ * browser stand-in is a GnuTLS DTLS client in this process with its own
+ * self-signed ECDSA certificate; datagrams pass through memory queues,
+ * so a test can drop, replay or forge any of them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/dtls.h>
+#include <gnutls/gnutls.h>
+
+#include "net/net_cert.h"
+#include "th_time.h"
+#include "web/web_dtls.h"
+
+#define QMAX 64u
+#define DGRAM_MAX 4096u
+#define MS 1000000ull
+#define REAL_DEADLINE_NS (20000ull * MS) /* generous: 2 loaded cores */
+
+struct dgram {
+	uint8_t b[DGRAM_MAX];
+	size_t len;
+};
+
+struct queue {
+	struct dgram q[QMAX];
+	unsigned head, n;
+};
+
+static void q_push(struct queue *q, const uint8_t *p, size_t len)
+{
+	assert_true(len <= DGRAM_MAX);
+	assert_true(q->n < QMAX);
+	struct dgram *d = &q->q[(q->head + q->n++) % QMAX];
+	memcpy(d->b, p, len);
+	d->len = len;
+}
+
+static bool q_pop(struct queue *q, struct dgram *out)
+{
+	if (q->n == 0)
+		return false;
+	*out = q->q[q->head];
+	q->head = (q->head + 1) % QMAX;
+	q->n--;
+	return true;
+}
+
+struct fx {
+	struct net_cert *srv_cert, *cli_cert;
+	gnutls_certificate_credentials_t cli_cred; /* the client's: with or without a certificate */
+	gnutls_certificate_credentials_t empty_cred;
+	struct web_dtls *d;
+	gnutls_session_t c;
+	struct queue s2c, c2s;
+	unsigned drop_s2c;     /* server datagrams to drop */
+	unsigned opens;
+	uint8_t data[WEB_DTLS_RECORD_MAX];
+	size_t data_len;
+	unsigned datas;
+	bool client_done;
+	int client_err;
+	uint64_t now;
+};
+
+static int srv_output(void *user, const uint8_t *p, size_t len)
+{
+	struct fx *f = user;
+	assert_true(len <= WEB_DTLS_MTU);
+	if (f->drop_s2c > 0) {
+		f->drop_s2c--;
+		return 0;
+	}
+	q_push(&f->s2c, p, len);
+	return 0;
+}
+
+static void srv_on_data(void *user, const uint8_t *p, size_t len)
+{
+	struct fx *f = user;
+	assert_true(len <= sizeof(f->data));
+	memcpy(f->data, p, len);
+	f->data_len = len;
+	f->datas++;
+}
+
+static void srv_on_open(void *user)
+{
+	struct fx *f = user;
+	f->opens++;
+}
+
+static const struct web_dtls_ops srv_ops = {
+	.output = srv_output,
+	.on_data = srv_on_data,
+	.on_open = srv_on_open,
+};
+
+/* The browser stand-in's transport: what it writes goes to the server's
+ * queue, what it reads comes from the server's. */
+static ssize_t cli_push(gnutls_transport_ptr_t ptr, const void *p, size_t len)
+{
+	struct fx *f = ptr;
+	q_push(&f->c2s, p, len);
+	return (ssize_t)len;
+}
+
+static struct dgram cli_in;
+static ssize_t cli_pull(gnutls_transport_ptr_t ptr, void *p, size_t len)
+{
+	struct fx *f = ptr;
+	if (!q_pop(&f->s2c, &cli_in)) {
+		gnutls_transport_set_errno(f->c, EAGAIN);
+		return -1;
+	}
+	size_t n = cli_in.len < len ? cli_in.len : len;
+	memcpy(p, cli_in.b, n);
+	return (ssize_t)n;
+}
+
+static int cli_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
+{
+	struct fx *f = ptr;
+	return f->s2c.n > 0 ? 1 : 0;
+}
+
+static void client_new(struct fx *f, gnutls_certificate_credentials_t cred)
+{
+	assert_int_equal(gnutls_init(&f->c, GNUTLS_CLIENT | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK), 0);
+	/* What a browser offers: much more than the server takes. */
+	assert_int_equal(gnutls_priority_set_direct(f->c, "NORMAL:-VERS-ALL:+VERS-DTLS1.2", NULL), 0);
+	assert_int_equal(gnutls_credentials_set(f->c, GNUTLS_CRD_CERTIFICATE, cred), 0);
+	gnutls_transport_set_ptr(f->c, f);
+	gnutls_transport_set_push_function(f->c, cli_push);
+	gnutls_transport_set_pull_function(f->c, cli_pull);
+	gnutls_transport_set_pull_timeout_function(f->c, cli_pull_timeout);
+	gnutls_dtls_set_mtu(f->c, WEB_DTLS_MTU);
+	/* The client retransmits only when a test lets it (slowly). */
+	gnutls_dtls_set_timeouts(f->c, 30000, 60000);
+}
+
+static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	assert_int_equal(net_cert_generate(&f->srv_cert), 0);
+	assert_int_equal(net_cert_generate(&f->cli_cert), 0);
+	assert_int_equal(gnutls_certificate_allocate_credentials(&f->empty_cred), 0);
+	f->cli_cred = client_has_cert ? f->cli_cert->cred : f->empty_cred;
+	f->now = 1000 * MS;
+	const uint8_t *fp = fp_override ? fp_override : f->cli_cert->fp;
+	assert_int_equal(web_dtls_create(f->srv_cert->cred, fp, &srv_ops, f, f->now, &f->d), 0);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
+	client_new(f, f->cli_cred);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	web_dtls_destroy(&f->d);
+	assert_null(f->d);
+	web_dtls_destroy(&f->d); /* NULL-safe */
+	gnutls_deinit(f->c);
+	gnutls_certificate_free_credentials(f->empty_cred);
+	net_cert_destroy(&f->srv_cert);
+	net_cert_destroy(&f->cli_cert);
+	free(f);
+}
+
+/* One step of the client's handshake; false once it finished or failed. */
+static void client_step(struct fx *f)
+{
+	if (f->client_done || f->client_err)
+		return;
+	int g = gnutls_handshake(f->c);
+	if (g == 0)
+		f->client_done = true;
+	else if (g != GNUTLS_E_AGAIN && g != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(g))
+		f->client_err = g;
+}
+
+/* Server side of the pump: every queued client datagram in; the first
+ * error input returned. */
+static int deliver_c2s(struct fx *f)
+{
+	int first = 0;
+	struct dgram g;
+	while (q_pop(&f->c2s, &g)) {
+		int rv = web_dtls_input(f->d, g.b, g.len, f->now);
+		if (rv < 0 && first == 0)
+			first = rv;
+	}
+	return first;
+}
+
+/* Runs both sides until neither has anything to say. */
+static int pump(struct fx *f)
+{
+	int first = 0;
+	for (int i = 0; i < 64; i++) {
+		client_step(f);
+		f->now += MS;
+		int rv = deliver_c2s(f);
+		if (rv < 0 && first == 0)
+			first = rv;
+		if (f->c2s.n == 0 && (f->s2c.n == 0 || f->client_done || f->client_err))
+			break;
+	}
+	return first;
+}
+
+static void handshake(struct fx *f)
+{
+	assert_int_equal(pump(f), 0);
+	assert_true(f->client_done);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_OPEN);
+	assert_int_equal(f->opens, 1);
+}
+
+/* The client reads one record (0: close_notify, <0: GnuTLS error). */
+static ssize_t client_recv(struct fx *f, uint8_t *buf, size_t cap)
+{
+	ssize_t r;
+	do {
+		r = gnutls_record_recv(f->c, buf, cap);
+	} while (r == GNUTLS_E_INTERRUPTED);
+	return r;
+}
+
+static void handshake_opens_and_data_flows_both_ways(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	assert_int_equal(web_dtls_send(f->d, (const uint8_t *)"x", 1), -ENOTCONN);
+	handshake(f);
+
+	/* The browser sees the daemon's certificate: the fingerprint of our answer. */
+	unsigned n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(f->c, &n);
+	assert_non_null(peers);
+	assert_true(n >= 1);
+	uint8_t fp[32];
+	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, peers[0].data, peers[0].size, fp), 0);
+	assert_memory_equal(fp, f->srv_cert->fp, 32);
+	assert_int_equal(gnutls_protocol_get_version(f->c), GNUTLS_DTLS1_2);
+	assert_true(gnutls_session_ext_master_secret_status(f->c));
+
+	assert_int_equal(web_dtls_send(f->d, (const uint8_t *)"hello browser", 13), 0);
+	uint8_t buf[WEB_DTLS_RECORD_MAX];
+	assert_int_equal(client_recv(f, buf, sizeof(buf)), 13);
+	assert_memory_equal(buf, "hello browser", 13);
+
+	assert_int_equal(gnutls_record_send(f->c, "hello daemon", 12), 12);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_int_equal(f->datas, 1);
+	assert_int_equal(f->data_len, 12);
+	assert_memory_equal(f->data, "hello daemon", 12);
+
+	struct web_dtls_stats st;
+	web_dtls_get_stats(f->d, &st);
+	assert_int_equal(st.records_in, 1);
+	assert_int_equal(st.records_out, 1);
+	assert_int_equal(st.bad_records, 0);
+	assert_true(st.handshake_ns > 0);
+	assert_int_equal(web_dtls_timeout_ns(f->d), UINT64_MAX);
+	assert_int_equal(web_dtls_tick(f->d, f->now), 0);
+	const char *why = "unset";
+	assert_int_equal(web_dtls_error(f->d, &why), 0);
+	fx_free(f);
+}
+
+static void records_are_bounded_by_the_data_mtu(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	handshake(f);
+	size_t mtu = web_dtls_data_mtu(f->d);
+	/* AEAD record overhead: 13 header + at most 8 nonce + 16 tag. */
+	assert_true(mtu >= WEB_DTLS_MTU - 13 - 8 - 16);
+	assert_true(mtu < WEB_DTLS_MTU);
+	uint8_t big[WEB_DTLS_MTU + 1];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	assert_int_equal(web_dtls_send(f->d, big, mtu + 1), -EMSGSIZE);
+	assert_int_equal(web_dtls_send(f->d, big, mtu), 0);
+	assert_int_equal(f->s2c.n, 1);
+	assert_true(f->s2c.q[f->s2c.head].len <= WEB_DTLS_MTU);
+	uint8_t buf[WEB_DTLS_RECORD_MAX];
+	assert_int_equal(client_recv(f, buf, sizeof(buf)), (ssize_t)mtu);
+	assert_memory_equal(buf, big, mtu);
+	/* The other way: one full record from the browser arrives whole. */
+	assert_int_equal(gnutls_record_send(f->c, big, mtu), (ssize_t)mtu);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_int_equal(f->data_len, mtu);
+	assert_memory_equal(f->data, big, mtu);
+	fx_free(f);
+}
+
+/* The client's handshake ended with a fatal alert from the server. */
+static void assert_client_got_alert(struct fx *f, gnutls_alert_description_t want)
+{
+	for (int i = 0; i < 8 && !f->client_err; i++)
+		client_step(f);
+	assert_int_equal(f->client_err, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	assert_int_equal(gnutls_alert_get(f->c), want);
+}
+
+static void a_certificate_other_than_the_offers_is_rejected(void **state)
+{
+	uint8_t wrong[32];
+	memset(wrong, 0x5a, sizeof(wrong));
+	struct fx *f = fx_new(true, wrong);
+	assert_int_equal(pump(f), -EKEYREJECTED);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_FAILED);
+	const char *why = NULL;
+	assert_int_equal(web_dtls_error(f->d, &why), -EKEYREJECTED);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "fingerprint"));
+	assert_int_equal(f->opens, 0);
+	assert_false(f->client_done);
+	assert_client_got_alert(f, GNUTLS_A_BAD_CERTIFICATE);
+	/* Nothing more is taken. */
+	static const uint8_t rec[] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0};
+	assert_int_equal(web_dtls_input(f->d, rec, sizeof(rec), f->now), -EKEYREJECTED);
+	assert_int_equal(web_dtls_send(f->d, rec, 1), -ENOTCONN);
+	fx_free(f);
+}
+
+static void a_browser_without_a_certificate_is_refused(void **state)
+{
+	struct fx *f = fx_new(false, NULL);
+	assert_int_equal(pump(f), -EKEYREJECTED);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_FAILED);
+	const char *why = NULL;
+	assert_int_equal(web_dtls_error(f->d, &why), -EKEYREJECTED);
+	assert_non_null(why);
+	assert_int_equal(f->opens, 0);
+	assert_false(f->client_done);
+	for (int i = 0; i < 8 && !f->client_err; i++)
+		client_step(f);
+	assert_int_equal(f->client_err, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	fx_free(f);
+}
+
+/* The server's first flight is lost and the browser stays silent: the
+ * server's own timer (GnuTLS's clock, so real time here) resends it. */
+static void a_lost_flight_is_retransmitted_by_tick(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	f->now = th_now_ns();
+	web_dtls_destroy(&f->d);
+	assert_int_equal(web_dtls_create(f->srv_cert->cred, f->cli_cert->fp, &srv_ops, f, f->now, &f->d), 0);
+	assert_int_equal(web_dtls_tick(f->d, f->now), 0); /* nothing to resend yet */
+
+	client_step(f); /* ClientHello */
+	assert_int_equal(f->c2s.n, 1);
+	f->drop_s2c = QMAX;
+	assert_int_equal(deliver_c2s(f), 0);
+	f->drop_s2c = 0;
+	assert_int_equal(f->s2c.n, 0);
+	assert_true(web_dtls_timeout_ns(f->d) < UINT64_MAX);
+
+	struct web_dtls_stats st = {0};
+	uint64_t give_up = th_now_ns() + REAL_DEADLINE_NS;
+	while (f->s2c.n == 0) {
+		assert_true(th_now_ns() < give_up);
+		uint64_t due = web_dtls_timeout_ns(f->d);
+		assert_true(due < UINT64_MAX);
+		uint64_t now = th_now_ns();
+		if (now < due) {
+			uint64_t wait = due - now;
+			struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
+					      .tv_nsec = (long)(wait % 1000000000ull)};
+			nanosleep(&ts, NULL);
+		}
+		f->now = th_now_ns();
+		assert_int_equal(web_dtls_tick(f->d, f->now), 0);
+	}
+	web_dtls_get_stats(f->d, &st);
+	assert_true(st.retransmits >= 1);
+	f->now = th_now_ns();
+	handshake(f);
+	fx_free(f);
+}
+
+static void a_handshake_past_its_deadline_fails(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	uint64_t t0 = f->now;
+	client_step(f);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_true(f->s2c.n > 0);
+	assert_true(web_dtls_timeout_ns(f->d) <= t0 + WEB_DTLS_HANDSHAKE_TIMEOUT_NS);
+	assert_int_equal(web_dtls_tick(f->d, t0 + WEB_DTLS_HANDSHAKE_TIMEOUT_NS - 1), 0);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
+	assert_int_equal(web_dtls_tick(f->d, t0 + WEB_DTLS_HANDSHAKE_TIMEOUT_NS), -ETIMEDOUT);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_FAILED);
+	const char *why = NULL;
+	assert_int_equal(web_dtls_error(f->d, &why), -ETIMEDOUT);
+	assert_non_null(why);
+	assert_int_equal(web_dtls_timeout_ns(f->d), UINT64_MAX);
+	fx_free(f);
+}
+
+static void close_notify_from_the_browser_closes_and_is_answered(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	handshake(f);
+	int g;
+	do {
+		g = gnutls_bye(f->c, GNUTLS_SHUT_WR);
+	} while (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED);
+	assert_int_equal(g, 0);
+	assert_int_equal(deliver_c2s(f), -ECONNRESET);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_CLOSED);
+	assert_int_equal(web_dtls_error(f->d, NULL), 0);
+	uint8_t buf[64];
+	assert_int_equal(client_recv(f, buf, sizeof(buf)), 0);
+	assert_int_equal(web_dtls_send(f->d, buf, 1), -ENOTCONN);
+	fx_free(f);
+}
+
+static void close_sends_close_notify(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	handshake(f);
+	web_dtls_close(f->d);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_CLOSED);
+	uint8_t buf[64];
+	assert_int_equal(client_recv(f, buf, sizeof(buf)), 0);
+	assert_int_equal(web_dtls_send(f->d, buf, 1), -ENOTCONN);
+	assert_int_equal(gnutls_record_send(f->c, "late", 4), 4);
+	assert_int_equal(deliver_c2s(f), -ECONNRESET);
+	assert_int_equal(f->datas, 0);
+	web_dtls_close(f->d); /* twice is fine */
+	fx_free(f);
+}
+
+static void bad_records_are_dropped_and_counted(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	handshake(f);
+	struct web_dtls_stats st;
+	uint64_t bad = 0;
+
+	/* A forged application record: right header, garbage ciphertext. */
+	uint8_t forged[200];
+	srand(15);
+	for (size_t i = 0; i < sizeof(forged); i++)
+		forged[i] = (uint8_t)rand();
+	static const uint8_t hdr[] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9};
+	memcpy(forged, hdr, sizeof(hdr));
+	forged[11] = 0;
+	forged[12] = sizeof(forged) - 13;
+	assert_int_equal(web_dtls_input(f->d, forged, sizeof(forged), f->now), 0);
+	web_dtls_get_stats(f->d, &st);
+	assert_int_equal(st.bad_records, ++bad);
+
+	/* Not DTLS at all (first byte outside 20..63), empty, oversized. */
+	uint8_t notdtls[] = {0x80, 1, 2, 3};
+	assert_int_equal(web_dtls_input(f->d, notdtls, sizeof(notdtls), f->now), 0);
+	assert_int_equal(web_dtls_input(f->d, notdtls, 0, f->now), 0);
+	static uint8_t huge[20000];
+	huge[0] = 23;
+	assert_int_equal(web_dtls_input(f->d, huge, sizeof(huge), f->now), 0);
+	web_dtls_get_stats(f->d, &st);
+	bad += 3;
+	assert_int_equal(st.bad_records, bad);
+
+	/* A truncated record header. */
+	assert_int_equal(web_dtls_input(f->d, hdr, 5, f->now), 0);
+	web_dtls_get_stats(f->d, &st);
+	assert_int_equal(st.bad_records, ++bad);
+
+	/* A replayed record is decrypted once. */
+	assert_int_equal(gnutls_record_send(f->c, "once", 4), 4);
+	struct dgram g;
+	assert_true(q_pop(&f->c2s, &g));
+	assert_int_equal(web_dtls_input(f->d, g.b, g.len, f->now), 0);
+	assert_int_equal(web_dtls_input(f->d, g.b, g.len, f->now), 0);
+	assert_int_equal(f->datas, 1);
+	web_dtls_get_stats(f->d, &st);
+	assert_int_equal(st.bad_records, ++bad);
+	assert_int_equal(st.records_in, 1);
+
+	/* The session carries on. */
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_OPEN);
+	assert_int_equal(gnutls_record_send(f->c, "still here", 10), 10);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_int_equal(f->datas, 2);
+	assert_memory_equal(f->data, "still here", 10);
+	fx_free(f);
+}
+
+static void create_refuses_missing_arguments(void **state)
+{
+	struct net_cert *c;
+	assert_int_equal(net_cert_generate(&c), 0);
+	struct web_dtls *d = NULL;
+	uint8_t fp[32] = {0};
+	assert_int_equal(web_dtls_create(NULL, fp, &srv_ops, NULL, 0, &d), -EINVAL);
+	assert_int_equal(web_dtls_create(c->cred, NULL, &srv_ops, NULL, 0, &d), -EINVAL);
+	struct web_dtls_ops no_output = srv_ops;
+	no_output.output = NULL;
+	assert_int_equal(web_dtls_create(c->cred, fp, &no_output, NULL, 0, &d), -EINVAL);
+	assert_null(d);
+	net_cert_destroy(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(handshake_opens_and_data_flows_both_ways),
+		cmocka_unit_test(records_are_bounded_by_the_data_mtu),
+		cmocka_unit_test(a_certificate_other_than_the_offers_is_rejected),
+		cmocka_unit_test(a_browser_without_a_certificate_is_refused),
+		cmocka_unit_test(a_lost_flight_is_retransmitted_by_tick),
+		cmocka_unit_test(a_handshake_past_its_deadline_fails),
+		cmocka_unit_test(close_notify_from_the_browser_closes_and_is_answered),
+		cmocka_unit_test(close_sends_close_notify),
+		cmocka_unit_test(bad_records_are_dropped_and_counted),
+		cmocka_unit_test(create_refuses_missing_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
