@@ -33,6 +33,9 @@
  * WEB_DTLS_DATAGRAM_MAX bytes holds fewer records than this. */
 #define WEB_DTLS_LOOP_MAX 2048u
 #define NS_PER_MS 1000000ull
+/* The most an AEAD suite we allow adds to a record: AES-GCM's explicit
+ * nonce (8) and tag (16). */
+#define WEB_DTLS_AEAD_OVERHEAD_MAX 24u
 
 struct web_dtls {
 	gnutls_session_t s;
@@ -409,7 +412,13 @@ int web_dtls_error(const struct web_dtls *d, const char **why)
 
 size_t web_dtls_data_mtu(const struct web_dtls *d)
 {
-	return gnutls_dtls_get_data_mtu(d->s);
+	size_t mtu = gnutls_dtls_get_data_mtu(d->s);
+	/* Before OPEN GnuTLS counts the null cipher: answer for the worst
+	 * suite instead, so nobody sizes packets that will not fit. */
+	size_t worst = WEB_DTLS_MTU - WEB_DTLS_HEADER - WEB_DTLS_AEAD_OVERHEAD_MAX;
+	if (d->state != WEB_DTLS_OPEN && mtu > worst)
+		mtu = worst;
+	return mtu;
 }
 
 void web_dtls_get_stats(const struct web_dtls *d, struct web_dtls_stats *out)

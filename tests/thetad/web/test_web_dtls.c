@@ -1,7 +1,8 @@
 /* web_dtls: the DTLS server a browser's data channel runs over. The
- * browser stand-in is a GnuTLS DTLS client in this process with its own
- * self-signed ECDSA certificate; datagrams pass through memory queues,
- * so a test can drop, replay or forge any of them. */
+ * browser stand-in is a GnuTLS DTLS client in this process
+ * (tests/lib/th_dtlsmem) with its own self-signed ECDSA certificate;
+ * datagrams pass through memory queues, so a test can drop, replay or forge
+ * any of them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,62 +14,30 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/dtls.h>
 #include <gnutls/gnutls.h>
 
 #include "net/net_cert.h"
+#include "th_dtlsmem.h"
 #include "th_time.h"
 #include "web/web_dtls.h"
 
-#define QMAX 64u
-#define DGRAM_MAX 4096u
 #define MS 1000000ull
 #define REAL_DEADLINE_NS (20000ull * MS) /* generous: 2 loaded cores */
-
-struct dgram {
-	uint8_t b[DGRAM_MAX];
-	size_t len;
-};
-
-struct queue {
-	struct dgram q[QMAX];
-	unsigned head, n;
-};
-
-static void q_push(struct queue *q, const uint8_t *p, size_t len)
-{
-	assert_true(len <= DGRAM_MAX);
-	assert_true(q->n < QMAX);
-	struct dgram *d = &q->q[(q->head + q->n++) % QMAX];
-	memcpy(d->b, p, len);
-	d->len = len;
-}
-
-static bool q_pop(struct queue *q, struct dgram *out)
-{
-	if (q->n == 0)
-		return false;
-	*out = q->q[q->head];
-	q->head = (q->head + 1) % QMAX;
-	q->n--;
-	return true;
-}
+/* The client retransmits only when a test waits that long. */
+#define CLIENT_RETRANS_MS 30000u
 
 struct fx {
 	struct net_cert *srv_cert, *cli_cert;
-	gnutls_certificate_credentials_t cli_cred; /* the client's: with or without a certificate */
-	gnutls_certificate_credentials_t empty_cred;
+	gnutls_certificate_credentials_t empty_cred; /* a client without a certificate */
 	struct web_dtls *d;
-	gnutls_session_t c;
-	struct queue s2c, c2s;
-	unsigned drop_s2c;     /* server datagrams to drop */
+	struct th_dtlsmem_client cl;
+	gnutls_session_t c;         /* cl.s */
+	struct th_dtlsmem_queue c2s; /* from the client, to web_dtls_input */
+	unsigned drop_s2c;           /* server datagrams to lose */
 	unsigned opens;
 	uint8_t data[WEB_DTLS_RECORD_MAX];
 	size_t data_len;
 	unsigned datas;
-	bool client_done;
-	int client_err;
 	uint64_t now;
 };
 
@@ -80,7 +49,7 @@ static int srv_output(void *user, const uint8_t *p, size_t len)
 		f->drop_s2c--;
 		return 0;
 	}
-	q_push(&f->s2c, p, len);
+	assert_int_equal(th_dtlsmem_push(&f->cl.in, p, len), 0);
 	return 0;
 }
 
@@ -105,47 +74,11 @@ static const struct web_dtls_ops srv_ops = {
 	.on_open = srv_on_open,
 };
 
-/* The browser stand-in's transport: what it writes goes to the server's
- * queue, what it reads comes from the server's. */
-static ssize_t cli_push(gnutls_transport_ptr_t ptr, const void *p, size_t len)
+static int cli_output(void *user, const uint8_t *p, size_t len)
 {
-	struct fx *f = ptr;
-	q_push(&f->c2s, p, len);
-	return (ssize_t)len;
-}
-
-static struct dgram cli_in;
-static ssize_t cli_pull(gnutls_transport_ptr_t ptr, void *p, size_t len)
-{
-	struct fx *f = ptr;
-	if (!q_pop(&f->s2c, &cli_in)) {
-		gnutls_transport_set_errno(f->c, EAGAIN);
-		return -1;
-	}
-	size_t n = cli_in.len < len ? cli_in.len : len;
-	memcpy(p, cli_in.b, n);
-	return (ssize_t)n;
-}
-
-static int cli_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
-{
-	struct fx *f = ptr;
-	return f->s2c.n > 0 ? 1 : 0;
-}
-
-static void client_new(struct fx *f, gnutls_certificate_credentials_t cred)
-{
-	assert_int_equal(gnutls_init(&f->c, GNUTLS_CLIENT | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK), 0);
-	/* What a browser offers: much more than the server takes. */
-	assert_int_equal(gnutls_priority_set_direct(f->c, "NORMAL:-VERS-ALL:+VERS-DTLS1.2", NULL), 0);
-	assert_int_equal(gnutls_credentials_set(f->c, GNUTLS_CRD_CERTIFICATE, cred), 0);
-	gnutls_transport_set_ptr(f->c, f);
-	gnutls_transport_set_push_function(f->c, cli_push);
-	gnutls_transport_set_pull_function(f->c, cli_pull);
-	gnutls_transport_set_pull_timeout_function(f->c, cli_pull_timeout);
-	gnutls_dtls_set_mtu(f->c, WEB_DTLS_MTU);
-	/* The client retransmits only when a test lets it (slowly). */
-	gnutls_dtls_set_timeouts(f->c, 30000, 60000);
+	struct fx *f = user;
+	assert_int_equal(th_dtlsmem_push(&f->c2s, p, len), 0);
+	return 0;
 }
 
 static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
@@ -155,12 +88,14 @@ static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
 	assert_int_equal(net_cert_generate(&f->srv_cert), 0);
 	assert_int_equal(net_cert_generate(&f->cli_cert), 0);
 	assert_int_equal(gnutls_certificate_allocate_credentials(&f->empty_cred), 0);
-	f->cli_cred = client_has_cert ? f->cli_cert->cred : f->empty_cred;
 	f->now = 1000 * MS;
 	const uint8_t *fp = fp_override ? fp_override : f->cli_cert->fp;
 	assert_int_equal(web_dtls_create(f->srv_cert->cred, fp, &srv_ops, f, f->now, &f->d), 0);
 	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
-	client_new(f, f->cli_cred);
+	assert_int_equal(th_dtlsmem_client_init(&f->cl, client_has_cert ? f->cli_cert->cred : f->empty_cred,
+						CLIENT_RETRANS_MS, cli_output, f),
+			 0);
+	f->c = f->cl.s;
 	return f;
 }
 
@@ -169,23 +104,16 @@ static void fx_free(struct fx *f)
 	web_dtls_destroy(&f->d);
 	assert_null(f->d);
 	web_dtls_destroy(&f->d); /* NULL-safe */
-	gnutls_deinit(f->c);
+	th_dtlsmem_client_fini(&f->cl);
 	gnutls_certificate_free_credentials(f->empty_cred);
 	net_cert_destroy(&f->srv_cert);
 	net_cert_destroy(&f->cli_cert);
 	free(f);
 }
 
-/* One step of the client's handshake; false once it finished or failed. */
 static void client_step(struct fx *f)
 {
-	if (f->client_done || f->client_err)
-		return;
-	int g = gnutls_handshake(f->c);
-	if (g == 0)
-		f->client_done = true;
-	else if (g != GNUTLS_E_AGAIN && g != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(g))
-		f->client_err = g;
+	(void)th_dtlsmem_client_step(&f->cl);
 }
 
 /* Server side of the pump: every queued client datagram in; the first
@@ -193,8 +121,8 @@ static void client_step(struct fx *f)
 static int deliver_c2s(struct fx *f)
 {
 	int first = 0;
-	struct dgram g;
-	while (q_pop(&f->c2s, &g)) {
+	struct th_dtlsmem_dgram g;
+	while (th_dtlsmem_pop(&f->c2s, &g)) {
 		int rv = web_dtls_input(f->d, g.b, g.len, f->now);
 		if (rv < 0 && first == 0)
 			first = rv;
@@ -212,7 +140,7 @@ static int pump(struct fx *f)
 		int rv = deliver_c2s(f);
 		if (rv < 0 && first == 0)
 			first = rv;
-		if (f->c2s.n == 0 && (f->s2c.n == 0 || f->client_done || f->client_err))
+		if (f->c2s.n == 0 && (f->cl.in.n == 0 || f->cl.done || f->cl.err))
 			break;
 	}
 	return first;
@@ -221,19 +149,14 @@ static int pump(struct fx *f)
 static void handshake(struct fx *f)
 {
 	assert_int_equal(pump(f), 0);
-	assert_true(f->client_done);
+	assert_true(f->cl.done);
 	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_OPEN);
 	assert_int_equal(f->opens, 1);
 }
 
-/* The client reads one record (0: close_notify, <0: GnuTLS error). */
 static ssize_t client_recv(struct fx *f, uint8_t *buf, size_t cap)
 {
-	ssize_t r;
-	do {
-		r = gnutls_record_recv(f->c, buf, cap);
-	} while (r == GNUTLS_E_INTERRUPTED);
-	return r;
+	return th_dtlsmem_client_recv(&f->cl, buf, cap);
 }
 
 static void handshake_opens_and_data_flows_both_ways(void **state)
@@ -243,12 +166,8 @@ static void handshake_opens_and_data_flows_both_ways(void **state)
 	handshake(f);
 
 	/* The browser sees the daemon's certificate: the fingerprint of our answer. */
-	unsigned n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(f->c, &n);
-	assert_non_null(peers);
-	assert_true(n >= 1);
 	uint8_t fp[32];
-	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, peers[0].data, peers[0].size, fp), 0);
+	assert_int_equal(th_dtlsmem_client_peer_fp(&f->cl, fp), 0);
 	assert_memory_equal(fp, f->srv_cert->fp, 32);
 	assert_int_equal(gnutls_protocol_get_version(f->c), GNUTLS_DTLS1_2);
 	assert_true(gnutls_session_ext_master_secret_status(f->c));
@@ -280,8 +199,11 @@ static void handshake_opens_and_data_flows_both_ways(void **state)
 static void records_are_bounded_by_the_data_mtu(void **state)
 {
 	struct fx *f = fx_new(true, NULL);
+	/* Before OPEN: the worst case of every suite we allow. */
+	size_t pre = web_dtls_data_mtu(f->d);
 	handshake(f);
 	size_t mtu = web_dtls_data_mtu(f->d);
+	assert_true(pre <= mtu);
 	/* AEAD record overhead: 13 header + at most 8 nonce + 16 tag. */
 	assert_true(mtu >= WEB_DTLS_MTU - 13 - 8 - 16);
 	assert_true(mtu < WEB_DTLS_MTU);
@@ -290,8 +212,8 @@ static void records_are_bounded_by_the_data_mtu(void **state)
 		big[i] = (uint8_t)(i * 7);
 	assert_int_equal(web_dtls_send(f->d, big, mtu + 1), -EMSGSIZE);
 	assert_int_equal(web_dtls_send(f->d, big, mtu), 0);
-	assert_int_equal(f->s2c.n, 1);
-	assert_true(f->s2c.q[f->s2c.head].len <= WEB_DTLS_MTU);
+	assert_int_equal(f->cl.in.n, 1);
+	assert_true(f->cl.in.q[f->cl.in.head].len <= WEB_DTLS_MTU);
 	uint8_t buf[WEB_DTLS_RECORD_MAX];
 	assert_int_equal(client_recv(f, buf, sizeof(buf)), (ssize_t)mtu);
 	assert_memory_equal(buf, big, mtu);
@@ -306,9 +228,9 @@ static void records_are_bounded_by_the_data_mtu(void **state)
 /* The client's handshake ended with a fatal alert from the server. */
 static void assert_client_got_alert(struct fx *f, gnutls_alert_description_t want)
 {
-	for (int i = 0; i < 8 && !f->client_err; i++)
+	for (int i = 0; i < 8 && !f->cl.err; i++)
 		client_step(f);
-	assert_int_equal(f->client_err, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	assert_int_equal(f->cl.err, GNUTLS_E_FATAL_ALERT_RECEIVED);
 	assert_int_equal(gnutls_alert_get(f->c), want);
 }
 
@@ -324,7 +246,7 @@ static void a_certificate_other_than_the_offers_is_rejected(void **state)
 	assert_non_null(why);
 	assert_non_null(strstr(why, "fingerprint"));
 	assert_int_equal(f->opens, 0);
-	assert_false(f->client_done);
+	assert_false(f->cl.done);
 	assert_client_got_alert(f, GNUTLS_A_BAD_CERTIFICATE);
 	/* Nothing more is taken. */
 	static const uint8_t rec[] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0};
@@ -342,10 +264,10 @@ static void a_browser_without_a_certificate_is_refused(void **state)
 	assert_int_equal(web_dtls_error(f->d, &why), -EKEYREJECTED);
 	assert_non_null(why);
 	assert_int_equal(f->opens, 0);
-	assert_false(f->client_done);
-	for (int i = 0; i < 8 && !f->client_err; i++)
+	assert_false(f->cl.done);
+	for (int i = 0; i < 8 && !f->cl.err; i++)
 		client_step(f);
-	assert_int_equal(f->client_err, GNUTLS_E_FATAL_ALERT_RECEIVED);
+	assert_int_equal(f->cl.err, GNUTLS_E_FATAL_ALERT_RECEIVED);
 	fx_free(f);
 }
 
@@ -361,15 +283,15 @@ static void a_lost_flight_is_retransmitted_by_tick(void **state)
 
 	client_step(f); /* ClientHello */
 	assert_int_equal(f->c2s.n, 1);
-	f->drop_s2c = QMAX;
+	f->drop_s2c = TH_DTLSMEM_QUEUE;
 	assert_int_equal(deliver_c2s(f), 0);
 	f->drop_s2c = 0;
-	assert_int_equal(f->s2c.n, 0);
+	assert_int_equal(f->cl.in.n, 0);
 	assert_true(web_dtls_timeout_ns(f->d) < UINT64_MAX);
 
 	struct web_dtls_stats st = {0};
 	uint64_t give_up = th_now_ns() + REAL_DEADLINE_NS;
-	while (f->s2c.n == 0) {
+	while (f->cl.in.n == 0) {
 		assert_true(th_now_ns() < give_up);
 		uint64_t due = web_dtls_timeout_ns(f->d);
 		assert_true(due < UINT64_MAX);
@@ -396,7 +318,7 @@ static void a_handshake_past_its_deadline_fails(void **state)
 	uint64_t t0 = f->now;
 	client_step(f);
 	assert_int_equal(deliver_c2s(f), 0);
-	assert_true(f->s2c.n > 0);
+	assert_true(f->cl.in.n > 0);
 	assert_true(web_dtls_timeout_ns(f->d) <= t0 + WEB_DTLS_HANDSHAKE_TIMEOUT_NS);
 	assert_int_equal(web_dtls_tick(f->d, t0 + WEB_DTLS_HANDSHAKE_TIMEOUT_NS - 1), 0);
 	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
@@ -481,8 +403,8 @@ static void bad_records_are_dropped_and_counted(void **state)
 
 	/* A replayed record is decrypted once. */
 	assert_int_equal(gnutls_record_send(f->c, "once", 4), 4);
-	struct dgram g;
-	assert_true(q_pop(&f->c2s, &g));
+	struct th_dtlsmem_dgram g;
+	assert_true(th_dtlsmem_pop(&f->c2s, &g));
 	assert_int_equal(web_dtls_input(f->d, g.b, g.len, f->now), 0);
 	assert_int_equal(web_dtls_input(f->d, g.b, g.len, f->now), 0);
 	assert_int_equal(f->datas, 1);
