@@ -108,8 +108,13 @@ int ctl_session_members(struct ctl_ctx *ctx, int argc, char **argv)
 	if (json_object_object_get_ex(res, "members", &arr) && json_object_is_type(arr, json_type_array))
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *o = json_object_array_get_idx(arr, k);
-			const char *row[] = { ctl_jstr(o, "user"), ctl_jstr(o, "uid"), ctl_jstr(o, "role"),
-					      ctl_jstr(o, "clients") };
+			char who[96];
+			/* A browser member: its display name, marked. */
+			if (!strcmp(ctl_jstr(o, "kind"), "browser"))
+				snprintf(who, sizeof(who), "%s (browser)", ctl_jstr(o, "user"));
+			else
+				snprintf(who, sizeof(who), "%s", ctl_jstr(o, "user"));
+			const char *row[] = { who, ctl_jstr(o, "uid"), ctl_jstr(o, "role"), ctl_jstr(o, "clients") };
 			ctl_table_row(t, row);
 		}
 	ctl_table_print(t);

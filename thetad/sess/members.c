@@ -150,8 +150,18 @@ int sess_add_creator(struct sess_session *s, uid_t creator)
 	return r < 0 ? r : sess_local_save(s);
 }
 
-/* USER as a name or a decimal uid; 0 and *uid, or -ENOENT with err set. */
-static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, size_t nlen, char *err, size_t errlen)
+/* A member's name for sentences and `session members`: a browser's
+ * display name, else the user's. */
+static void sess_member_name(struct sess_module *m, uid_t uid, char *buf, size_t len)
+{
+	if (sess_browser_name(m, uid, buf, len) < 0)
+		sess_user_name(uid, buf, len);
+}
+
+/* USER as a name, a decimal uid, or the display name of a browser member
+ * of s; 0 and *uid, or -ENOENT with err set. */
+static int sess_parse_user(struct sess_module *m, const struct sess_session *s, struct json_object *args, uid_t *uid,
+			   char *name, size_t nlen, char *err, size_t errlen)
 {
 	struct json_object *v;
 	const char *u = args && json_object_object_get_ex(args, "user", &v) ? json_object_get_string(v) : NULL;
@@ -161,17 +171,24 @@ static int sess_parse_user(struct json_object *args, uid_t *uid, char *name, siz
 	}
 	struct passwd pw, *res = NULL;
 	char tmp[1024], *end;
+	int br;
 	if (getpwnam_r(u, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
 		*uid = res->pw_uid;
+	} else if ((br = sess_browser_by_name(m, s, u, uid)) != -ENOENT) {
+		if (br < 0) {
+			snprintf(err, errlen, "several browsers in session %s are called '%.64s'; name one by its uid "
+					      "(thetactl session members)", s->name, u);
+			return -ENOENT;
+		}
 	} else {
 		unsigned long x = strtoul(u, &end, 10);
 		if (*end || end == u || u[0] == '-' || x >= (unsigned long)(uid_t)-1) {
-			snprintf(err, errlen, "no user '%.64s' on this machine", u);
+			snprintf(err, errlen, "no user '%.64s' on this machine (nor a browser of session %s)", u, s->name);
 			return -ENOENT;
 		}
 		*uid = (uid_t)x;
 	}
-	sess_user_name(*uid, name, nlen);
+	sess_member_name(m, *uid, name, nlen);
 	return 0;
 }
 
@@ -183,7 +200,22 @@ static int sess_pick_user(struct sess_module *m, struct json_object *args, struc
 	*s = sess_pick(m, args, err, errlen);
 	if (!*s)
 		return -ENOENT;
-	return sess_parse_user(args, uid, name, 64, err, errlen);
+	int r = sess_parse_user(m, *s, args, uid, name, 64, err, errlen);
+	if (r < 0 || !id_uid_is_browser(*uid))
+		return r;
+	/* A browser uid is a member of its own session only, and only while
+	 * its identity exists. */
+	struct id_browser b;
+	if (id_browser_get(m->ids, *uid, &b) < 0) {
+		snprintf(err, errlen, "uid %u is in the range of browser identities but no browser has it", (unsigned)*uid);
+		return -ENOENT;
+	}
+	if (memcmp(b.session_id, (*s)->id_bytes, sizeof(b.session_id)) != 0) {
+		snprintf(err, errlen, "browser %s (uid %u) belongs to another session than %s", b.name, (unsigned)*uid,
+			 (*s)->name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* What allow and deny answer: the session and the user. */
@@ -281,9 +313,12 @@ int sess_cmd_members(void *u, const struct srv_ctl_caller *caller, struct json_o
 		unsigned clients = 0;
 		for (struct sess_client *c = m->clients; c; c = c->next)
 			clients += c->s == s && c->uid == s->locals[i].uid;
-		sess_user_name(s->locals[i].uid, name, sizeof(name));
+		bool browser = sess_browser_name(m, s->locals[i].uid, name, sizeof(name)) == 0;
+		if (!browser)
+			sess_user_name(s->locals[i].uid, name, sizeof(name));
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "user", json_object_new_string(name));
+		json_object_object_add(o, "kind", json_object_new_string(browser ? "browser" : "user"));
 		json_object_object_add(o, "uid", json_object_new_int64((int64_t)s->locals[i].uid));
 		json_object_object_add(o, "role", json_object_new_string(th_role_name(s->locals[i].role)));
 		json_object_object_add(o, "clients", json_object_new_int((int)clients));

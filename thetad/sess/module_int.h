@@ -202,6 +202,13 @@ void sess_log_readers_expire(struct sess_module *m, uint64_t now_ns);
 int sess_cmd_log(void *u, const struct srv_ctl_caller *caller, struct json_object *args, struct json_object **res,
 		 char *err, size_t errlen);
 
+/* browsers.c (besides sess_module_browser_admit / _resume) */
+/* A browser identity's display name into buf: 0, or -ENOENT (uid is not one). */
+int sess_browser_name(struct sess_module *m, uid_t uid, char *buf, size_t len);
+/* The browser member of s with this display name: 0 and *uid, -ENOENT,
+ * or -ENOTUNIQ (several: name it by uid). */
+int sess_browser_by_name(struct sess_module *m, const struct sess_session *s, const char *name, uid_t *uid);
+
 /* members.c */
 /* The session whose 16-byte id this is, or NULL. */
 struct sess_session *sess_find_id(struct sess_module *m, const uint8_t id[SESS_ID_LEN / 2]);
