@@ -64,7 +64,10 @@ int sess_module_browser_admit(void *state, const uint8_t *token, size_t len, con
 	struct proto_invite_token tok;
 	struct sess_session *s;
 	char when[64];
-	int r = proto_invite_token_verify(token, len, m->host->pk, now_s, &tok);
+	/* The fields first (the expiry for the sentence), then the checks. */
+	int r = proto_invite_token_parse(token, len, &tok);
+	if (r == 0)
+		r = proto_invite_token_verify(token, len, m->host->pk, now_s, NULL);
 	switch (r) {
 	case 0:
 		break;

@@ -194,8 +194,8 @@ static int sess_parse_user(struct sess_module *m, const struct sess_session *s, 
 
 /* The session (--session, else the current one) and the user an allow or
  * deny names; 0, or negative errno with err set. */
-static int sess_pick_user(struct sess_module *m, struct json_object *args, struct sess_session **s, uid_t *uid,
-			  char name[64], char *err, size_t errlen)
+static int sess_pick_user(struct sess_module *m, struct json_object *args, bool allowing, struct sess_session **s,
+			  uid_t *uid, char name[64], char *err, size_t errlen)
 {
 	*s = sess_pick(m, args, err, errlen);
 	if (!*s)
@@ -204,9 +204,12 @@ static int sess_pick_user(struct sess_module *m, struct json_object *args, struc
 	if (r < 0 || !id_uid_is_browser(*uid))
 		return r;
 	/* A browser uid is a member of its own session only, and only while
-	 * its identity exists. */
+	 * its identity exists (a uid whose record was refused may still be
+	 * denied). */
 	struct id_browser b;
 	if (id_browser_get(m->ids, *uid, &b) < 0) {
+		if (!allowing)
+			return 0;
 		snprintf(err, errlen, "uid %u is in the range of browser identities but no browser has it", (unsigned)*uid);
 		return -ENOENT;
 	}
@@ -236,7 +239,7 @@ int sess_cmd_allow(void *u, const struct srv_ctl_caller *caller, struct json_obj
 	struct json_object *v;
 	char name[64];
 	uid_t uid;
-	int r = sess_pick_user(u, args, &s, &uid, name, err, errlen);
+	int r = sess_pick_user(u, args, true, &s, &uid, name, err, errlen);
 	if (r < 0)
 		return r;
 	const char *rs = args && json_object_object_get_ex(args, "role", &v) ? json_object_get_string(v) : "editor";
@@ -276,7 +279,7 @@ int sess_cmd_deny(void *u, const struct srv_ctl_caller *caller, struct json_obje
 	struct sess_session *s;
 	char name[64];
 	uid_t uid;
-	int r = sess_pick_user(m, args, &s, &uid, name, err, errlen);
+	int r = sess_pick_user(m, args, false, &s, &uid, name, err, errlen);
 	if (r < 0)
 		return r;
 	if (sess_uid_privileged(uid)) {
