@@ -3,7 +3,8 @@
  * profile theta-client binds shortened, a hand without a profile, the
  * desktop and scripts, a client that has not reported, and a daemon too old
  * to send "input" at all; --json passes the full paths through. The real
- * daemon's side is tests/integration/test_client_info.c. */
+ * daemon's side is tests/integration/test_client_info.c. A browser peer's row
+ * shows its kind where the pid goes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,10 +126,37 @@ static void input_column_shortens_profiles(void **state)
 	th_ctlfake_stop(&c);
 }
 
+/* A browser peer's row (docs/web.md): no pid, its kind where the pid goes. */
+static void a_browser_shows_its_kind_for_a_pid(void **state)
+{
+	(void)state;
+	static const char reply[] =
+		"{\"ok\": true, \"result\": {\"clients\": ["
+		"{\"id\": 1, \"kind\": \"local\", \"pid\": 4242, \"user\": \"me\", \"name\": \"native\", \"connected_s\": 1.5, \"frames\": 10},"
+		"{\"id\": 2, \"kind\": \"browser\", \"mode\": \"browser\", \"user\": \"Ada\", \"name\": \"webpage\", "
+		"\"connected_s\": 2.5, \"frames\": 0}]}}";
+	struct th_ctlfake c;
+	th_ctlfake_start(&c, canned, (void *)reply);
+	const char *argv[] = { th_bin("thetactl"), "--runtime-dir", c.dir, "clients", NULL };
+	assert_int_equal(th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, 10000), 0);
+	const char *n = strstr(out, " native "), *w = strstr(out, " webpage ");
+	assert_non_null(n);
+	assert_non_null(w);
+	const char *nl = n, *wl = w;
+	while (nl > out && nl[-1] != '\n')
+		nl--;
+	while (wl > out && wl[-1] != '\n')
+		wl--;
+	assert_true(strstr(nl, "4242") && strstr(nl, "4242") < n);
+	assert_true(strstr(wl, "browser") && strstr(wl, "browser") < w);
+	th_ctlfake_stop(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(input_column_shortens_profiles),
+		cmocka_unit_test(a_browser_shows_its_kind_for_a_pid),
 	};
 	return cmocka_run_group_tests_name("thetactl_clients", tests, NULL, NULL);
 }
