@@ -42,6 +42,7 @@ struct web_dcep_open {
 int web_dcep_parse_open(const uint8_t *p, size_t len, struct web_dcep_open *out);
 /* The one-byte ACK into out[cap]: returns 1 or -ENOBUFS. */
 int web_dcep_build_ack(uint8_t *out, size_t cap);
-/* An OPEN, for tests and the in-tree browser stand-in: returns its length. */
+/* An OPEN, for tests and the in-tree browser stand-in: returns its length,
+ * -EINVAL (unknown channel type, label or protocol too long), -ENOBUFS. */
 int web_dcep_build_open(const struct web_dcep_open *o, uint8_t *out, size_t cap);
 bool web_dcep_unordered(uint8_t channel_type);

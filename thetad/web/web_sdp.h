@@ -10,12 +10,15 @@
  *   a=fingerprint:sha-256 HEX     (32 bytes, ':'-separated, any case;
  *                                  other hash names are skipped, at least
  *                                  one sha-256 is required)
- *   a=setup:actpass|active        (passive is refused: we are DTLS server)
+ *   a=setup:actpass|active        (passive is refused: we are DTLS server;
+ *                                  absent means active, RFC 4145's default)
  *   a=mid:X                       (echoed in the answer and its BUNDLE group)
  *   a=sctp-port:N                 (default 5000)
  *   a=max-message-size:N          (default 65536; 0 means "no limit")
  * Lines end in CRLF or LF; a line longer than WEB_SDP_LINE_MAX, a total
- * longer than WEB_SDP_MAX, or any NUL or control byte refuses the offer.
+ * longer than WEB_SDP_MAX, more than WEB_SDP_MAX_MLINES m= sections, or any
+ * NUL or control byte refuses the offer. An offer that is itself ice-lite is
+ * refused too (two lite agents never connect).
  *
  * The answer: a=ice-lite at session level, our ufrag/pwd, our certificate's
  * sha-256 fingerprint, a=setup:passive, one host candidate per address we
@@ -37,6 +40,16 @@
 #define WEB_SDP_MAX_MESSAGE 65536u     /* what we offer in the answer, and our receive cap */
 #define WEB_SDP_MAX_CANDIDATES 4u
 #define WEB_SDP_ANSWER_MAX 4096u
+#define WEB_SDP_MAX_MLINES 16u
+#define WEB_SDP_TOKEN_MAX 32u          /* media, proto and format tokens of an m= line */
+
+/* One m= section of the offer, as its rejection in the answer repeats it. */
+struct web_sdp_mline {
+	char media[WEB_SDP_TOKEN_MAX + 1];
+	char proto[WEB_SDP_TOKEN_MAX + 1];
+	char fmt[WEB_SDP_TOKEN_MAX + 1];    /* the first format */
+	char mid[WEB_SDP_MID_MAX + 1];      /* "" when the section has no a=mid */
+};
 
 struct web_sdp_offer {
 	char ice_ufrag[WEB_SDP_UFRAG_MAX + 1];
@@ -48,7 +61,9 @@ struct web_sdp_offer {
 	uint16_t sctp_port;
 	uint64_t max_message_size;  /* 0: no limit */
 	bool setup_active;          /* a=setup:active (else actpass) */
-	bool ice_lite;              /* the offer itself says ice-lite (two lite agents cannot connect) */
+	bool ice_lite;              /* the offer itself says ice-lite (such an offer is refused: always false) */
+	bool bundle;                /* the offer's a=group:BUNDLE names mid (the answer's group then does) */
+	struct web_sdp_mline mlines[WEB_SDP_MAX_MLINES]; /* [0, n_mlines) */
 };
 
 /* 0 and *out, or -EBADMSG with *why (static, one sentence for the page:
