@@ -1,10 +1,13 @@
-// Drives Debian's chromium (headless, through playwright-core) for the SDP
-// tests: one JSON request per stdin line, one JSON reply per stdout line.
-//   {"cmd":"offer","audio":false}  -> {"offer":"<sdp>"}  a fresh RTCPeerConnection
-//        with data channel "theta" (and an audio transceiver when audio is true),
+// Drives Debian's chromium (headless, through playwright-core) for
+// tests/thetad/web/test_web_sdp.c: one request per stdin line, one reply per
+// stdout line (SDP travels base64-encoded, so every message is one line).
+//   offer | offer-audio   -> "offer BASE64"   a fresh RTCPeerConnection with
+//        data channel "theta" (after an audio transceiver for offer-audio),
 //        its local description once ICE gathering is complete
-//   {"cmd":"answer","sdp":"<sdp>"} -> {"ok":true,"state":"stable"} or {"ok":false,"error":"..."}
-//        setRemoteDescription({type:"answer"}) on the connection of the last offer
+//   answer BASE64         -> "ok STATE" or "refused MESSAGE"
+//        setRemoteDescription({type: 'answer'}) on the last offer's connection
+//   state                 -> "state ICE_STATE DTLS_STATE" of that connection
+// A failure to start says "fatal MESSAGE".
 // Usage: node chromium_sdp.mjs PLAYWRIGHT_CORE_DIR [CHROMIUM]
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,53 +21,60 @@ const exe = process.argv[3] || '/usr/bin/chromium';
 const profile = mkdtempSync(join(tmpdir(), 'theta-sdp-'));
 const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
 	'--disable-component-update', '--disable-sync'];
+const oneLine = (s) => String(s).replace(/[\r\n]+/g, ' ');
+const say = (l) => process.stdout.write(oneLine(l) + '\n');
+
+async function offer(page, audio) {
+	return page.evaluate(async (withAudio) => {
+		if (window.pc)
+			window.pc.close();
+		const pc = new RTCPeerConnection();
+		window.pc = pc;
+		if (withAudio)
+			pc.addTransceiver('audio');
+		pc.createDataChannel('theta');
+		const gathered = new Promise((res) => {
+			pc.addEventListener('icegatheringstatechange', () => {
+				if (pc.iceGatheringState === 'complete')
+					res();
+			});
+		});
+		await pc.setLocalDescription();
+		if (pc.iceGatheringState !== 'complete')
+			await gathered;
+		return pc.localDescription.sdp;
+	}, audio);
+}
+
+async function answer(page, sdp) {
+	return page.evaluate(async (text) => {
+		try {
+			await window.pc.setRemoteDescription({ type: 'answer', sdp: text });
+			return 'ok ' + window.pc.signalingState;
+		} catch (e) {
+			return 'refused ' + (e && e.message || e);
+		}
+	}, sdp);
+}
+
 let ctx;
-const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 try {
 	ctx = await pw.chromium.launchPersistentContext(profile, { executablePath: exe, headless: true, args });
 	const page = ctx.pages()[0] || await ctx.newPage();
-	const rl = createInterface({ input: process.stdin });
-	for await (const line of rl) {
-		if (!line.trim())
-			continue;
-		const rq = JSON.parse(line);
-		if (rq.cmd === 'offer') {
-			const sdp = await page.evaluate(async (audio) => {
-				if (window.pc)
-					window.pc.close();
-				const pc = new RTCPeerConnection();
-				window.pc = pc;
-				if (audio)
-					pc.addTransceiver('audio');
-				pc.createDataChannel('theta');
-				const done = new Promise((res) => {
-					if (pc.iceGatheringState === 'complete')
-						return res();
-					pc.addEventListener('icegatheringstatechange', () => {
-						if (pc.iceGatheringState === 'complete')
-							res();
-					});
-				});
-				await pc.setLocalDescription();
-				await done;
-				return pc.localDescription.sdp;
-			}, !!rq.audio);
-			say({ offer: sdp });
-		} else if (rq.cmd === 'answer') {
-			say(await page.evaluate(async (sdp) => {
-				try {
-					await window.pc.setRemoteDescription({ type: 'answer', sdp });
-					return { ok: true, state: window.pc.signalingState };
-				} catch (e) {
-					return { ok: false, error: String(e && e.message || e) };
-				}
-			}, rq.sdp));
-		} else {
-			say({ ok: false, error: 'unknown command' });
-		}
+	for await (const line of createInterface({ input: process.stdin })) {
+		const [cmd, arg] = line.trim().split(' ');
+		if (cmd === 'offer' || cmd === 'offer-audio')
+			say('offer ' + Buffer.from(await offer(page, cmd === 'offer-audio')).toString('base64'));
+		else if (cmd === 'answer' && arg)
+			say(await answer(page, Buffer.from(arg, 'base64').toString()));
+		else if (cmd === 'state')
+			say(await page.evaluate(() => 'state ' + window.pc.iceConnectionState + ' ' +
+				(window.pc.sctp ? window.pc.sctp.transport.state : 'none')));
+		else
+			say('refused unknown request');
 	}
 } catch (e) {
-	say({ ok: false, fatal: String(e && e.message || e) });
+	say('fatal ' + (e && e.message || e));
 	process.exitCode = 1;
 } finally {
 	if (ctx)
