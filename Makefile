@@ -141,7 +141,7 @@ CRASH_ROUNDS ?= 100
 .DEFAULT_GOAL := all
 
 all: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(XRT_SO) $(XRT_JSON)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(XRT_SO) $(XRT_JSON) web
 
 setup: $(SETUP_STAMP)
 
@@ -149,7 +149,7 @@ setup: $(SETUP_STAMP)
 $(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(INC_THETAD) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(WEB_DEFS) $(INC_THETAD) -c $< -o $@
 # thetad's C++; the library's headers are system headers (-isystem): their
 # warnings are not ours.
 CXXFLAGS ?= -O2 -g
@@ -232,6 +232,74 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
+# ---- the browser client (web/, docs/web.md, web/README.md) ------------------------------
+# $(B)/web is what thetad's web module serves: web/index.html, web/css and
+# web/js copied, js/gen/ipc_msgs.js written by tools/webgen/gen_ipc_js from
+# proto/ipc_msgs.def, and wasm/theta.wasm: the fold of common/ (and the
+# editor's palette, transform helpers and the renderer's triangulation)
+# compiled by clang-14 for wasm32-wasi against Debian's wasi-libc, with
+# web/wasm/'s BLAKE2b and SipHash for libsodium (web/wasm/include/sodium.h)
+# and only tw.h's functions exported. Without clang-14, lld-14, wasi-libc or
+# clang's wasm32 builtins the build says so in one line and $(B)/web has no
+# theta.wasm (the tests that need it say SKIP). `make install` copies
+# $(B)/web to $(WEBDIR), which thetad takes as web.root's default
+# (THETA_WEB_ROOT_DEFAULT); a thetad run from the source tree is given
+# web.root = build/web (the test harness does that).
+WEBDIR      ?= $(PREFIX)/share/theta/web
+WEB_DEFS    := -DTHETA_WEB_ROOT_DEFAULT='"$(WEBDIR)"'
+WASM_CC     ?= clang-14
+WASI_INC    ?= /usr/include/wasm32-wasi
+WASI_LIBC   ?= /usr/lib/wasm32-wasi/libc.a
+WASM_RESDIR := $(shell $(WASM_CC) -print-resource-dir 2>/dev/null)
+WASM_RT     ?= $(WASM_RESDIR)/lib/wasi/libclang_rt.builtins-wasm32.a
+HAVE_WASM   := $(shell command -v $(WASM_CC) >/dev/null 2>&1 && command -v wasm-ld-14 >/dev/null 2>&1 && \
+	test -f $(WASI_LIBC) && test -f $(WASI_INC)/stdlib.h && test -f "$(WASM_RT)" && echo 1)
+WASM_COMMON := th_fold th_scene th_mesh th_mesh_enc th_meshop_prim th_meshop_sort th_meshop_subdiv th_meshop_topo \
+	th_meshop_xform th_patch th_payload th_cmd th_schema th_logrec th_buf th_crc32c th_journal th_hash th_id \
+	th_sorted th_array th_utf8
+WASM_SRC    := $(patsubst %,common/%.c,$(WASM_COMMON)) theta-client/gfx/gfx_mesh.c theta-client/edit/edit_pick.c \
+	theta-client/edit/edit_palette.c $(wildcard web/wasm/*.c)
+WASM_OBJ    := $(patsubst %.c,$(B)/obj/wasm/%.o,$(WASM_SRC))
+# -Wno-unused-variable: th_crc32c.c's hardware flag is read on x86 only.
+WASM_CFLAGS := --target=wasm32-wasi -nostdlibinc -isystem web/wasm/include -isystem $(WASM_RESDIR)/include \
+	-isystem $(WASI_INC) -include web/wasm/tw_libc.h -std=gnu17 -O2 -Wall -Wextra -Wno-unused-parameter \
+	-Wno-unused-variable -Wshadow -Wvla -D_GNU_SOURCE -MMD -MP $(WERROR) $(INC_COMMON) -Itheta-client -Iweb/wasm
+# The fold's stack: a step keeps a payload of up to 2048 mesh ops on it (wasm-ld's default is 64 KiB).
+# --stack-first puts it below the data, so running past it traps instead of overwriting the heap.
+WASM_STACK  := 4194304
+WEB_OUT     := $(B)/web
+WASM_OUT    := $(WEB_OUT)/wasm/theta.wasm
+WEB_GEN_JS  := $(WEB_OUT)/js/gen/ipc_msgs.js
+WEB_GEN     := $(B)/tools/webgen/gen_ipc_js
+WEB_STATIC  := $(filter web/index.html web/css/% web/js/%,$(call rwildcard,web,*))
+WEB_FILES   := $(patsubst web/%,$(WEB_OUT)/%,$(WEB_STATIC)) $(WEB_GEN_JS) $(if $(HAVE_WASM),$(WASM_OUT))
+WEB_ALL     := $(WEB_FILES) $(if $(HAVE_WASM),,web-no-wasm)
+.PHONY: web web-no-wasm
+web: $(WEB_ALL)
+web-no-wasm:
+	@echo "  WEB     no theta.wasm: $(WASM_CC), wasm-ld-14, wasi-libc or clang's wasm32 builtins missing (scripts/setup installs them); the browser client cannot fold"
+$(B)/obj/wasm/%.o: %.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  WASMCC  $<")
+	$(Q)$(WASM_CC) $(WASM_CFLAGS) -c $< -o $@
+$(WASM_OUT): $(WASM_OBJ) web/wasm/tw.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  WASMLD  $@")
+	$(Q)$(WASM_CC) --target=wasm32-wasi -fuse-ld=lld -nostdlib -o $@.tmp $(WASM_OBJ) $(WASI_LIBC) $(WASM_RT) \
+		-Wl,--no-entry -Wl,--gc-sections -Wl,--strip-all -Wl,--stack-first -Wl,-z,stack-size=$(WASM_STACK) \
+		$(WERROR:-Werror=-Wl,--fatal-warnings) && mv $@.tmp $@
+$(WEB_GEN): tools/webgen/gen_ipc_js.c $(LIB_COMMON) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(INC_COMMON) -o $@ $< $(LIB_COMMON) $(LIBS_ALL)
+$(WEB_GEN_JS): $(WEB_GEN)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(WEB_GEN) $@
+$(WEB_OUT)/%: web/%
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
 # The GPU benchmark's own shaders (its bare baseline), the same way (spv_header): tests/bench/gfx/shaders/NAME.vert
 # -> $(B)/gen/bench/gfx/NAME.vert.h holding `static const uint32_t bench_spv_NAME_vert[]` (-I$(B)/gen).
 BENCH_SHADER_SRC := $(wildcard tests/bench/gfx/shaders/*.vert tests/bench/gfx/shaders/*.frag)
@@ -267,7 +335,7 @@ gpu-bench-bins: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(GPU_BENCH_BINS) $(GPU_TEST_BINS) $(XRT_SO) $(XRT_JSON)
 
 test: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON) web
 	$(Q)THETA_BUILD=$(B) $(XRT_LSAN) bash scripts/run-tests $(TEST_BINS)
 
 # The OpenXR test runtime (tests/xrt/, docs/xr-test-runtime.md): a shared
@@ -321,7 +389,7 @@ FUZZ_CXX_OBJ := $(patsubst %.cc,build/obj/%.o,$(THETAD_CXX_SRC))
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) | $(SETUP_STAMP) $(SHADER_HDRS)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEBRTC_DEFS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) $(LIBS_ALL)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEBRTC_DEFS) $(WEB_DEFS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) $(LIBS_ALL)
 fuzz-%: $(SETUP_STAMP)
 	$(Q)$(if $(filter tests/fuzz/$*/%,$(FUZZ_SRC)),,echo "no fuzz targets under tests/fuzz/$*" >&2; exit 1)
 	$(Q)$(MAKE) --no-print-directory $(patsubst tests/fuzz/%.c,build/fuzz/%,$(filter tests/fuzz/$*/%,$(FUZZ_SRC)))
@@ -369,12 +437,15 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 	for m in docs/man/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d $(DESTDIR)$(WEBDIR)
+	cp -R $(WEB_OUT)/. $(DESTDIR)$(WEBDIR)/ && chmod -R u=rwX,go=rX $(DESTDIR)$(WEBDIR)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/thetad $(DESTDIR)$(BINDIR)/theta-client $(DESTDIR)$(BINDIR)/thetactl
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad-client.socket
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
+	$(if $(WEBDIR),rm -rf $(DESTDIR)$(WEBDIR))
 
 clean:
 	rm -rf build-san $(filter-out build/.setup-stamp,$(wildcard build/*))

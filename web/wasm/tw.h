@@ -157,11 +157,11 @@ TW_EXPORT(tw_draw_version) uint64_t tw_draw_version(int h, uint32_t i);
 /* TW_XF_FLOATS f32: the entity's Transform (world = position + rotation *
  * (scale * mesh point)). */
 TW_EXPORT(tw_draw_transform) const float *tw_draw_transform(int h, uint32_t i);
-/* The MeshRef's material index (faces with material 0 use it). */
+/* The MeshRef's material index (as the scene holds it; faces carry their own). */
 TW_EXPORT(tw_draw_material) uint32_t tw_draw_material(int h, uint32_t i);
 
-/* Triangulates mesh id (each face a fan from its first corner, as the
- * headset renderer and the glTF export do) into the mesh buffers below,
+/* Triangulates mesh id (each face as the headset renderer does it,
+ * gfx_triangulate: ear clipping in the face's plane) into the buffers below,
  * non-indexed, three vertices a triangle, in mesh space, faces in
  * ascending id. Returns the triangle count, -ENOENT (no such mesh),
  * -ENOMEM. */
@@ -170,9 +170,9 @@ TW_EXPORT(tw_mesh_build) int tw_mesh_build(int h, uint64_t mesh);
 TW_EXPORT(tw_buf_positions) const float *tw_buf_positions(void);
 /* f32 face normal per vertex (flat shading): 9 floats a triangle. */
 TW_EXPORT(tw_buf_normals) const float *tw_buf_normals(void);
-/* f32 r g b a per vertex, the face material's base colour (material 0:
- * the entity's MeshRef material, then the default grey): 12 floats a
- * triangle. Alpha below 1 is glass. */
+/* f32 r g b a per vertex, the base colour of the face's material in the
+ * scene's table (undefined: the headset renderer's default grey, 0.8):
+ * 12 floats a triangle. Alpha below 1 is glass. */
 TW_EXPORT(tw_buf_colors) const float *tw_buf_colors(void);
 /* u64 face id per triangle (BigUint64Array). */
 TW_EXPORT(tw_buf_face_ids) const uint64_t *tw_buf_face_ids(void);
@@ -180,9 +180,6 @@ TW_EXPORT(tw_buf_face_ids) const uint64_t *tw_buf_face_ids(void);
  * undirected edge once; tw_buf_edge_count edges. */
 TW_EXPORT(tw_buf_edges) const float *tw_buf_edges(void);
 TW_EXPORT(tw_buf_edge_count) uint32_t tw_buf_edge_count(void);
-/* The material the colours used for material 0 when building for an
- * entity: set before tw_mesh_build (default 0, the default grey). */
-TW_EXPORT(tw_mesh_default_material) void tw_mesh_default_material(uint32_t material);
 
 /* ---- edits: payloads for CMD_SUBMIT ------------------------------------------------
  * Each builder reads the fold's scene (committed entries only) and fills
