@@ -71,6 +71,12 @@ LDFLAGS_ALL := -pthread $(SANFLAGS)
 
 THETA_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 BASE_CFLAGS += -DTHETA_VERSION='"$(THETA_VERSION)"'
+# Where `make install` puts the browser client: thetad's web.root default
+# (thetad/srv/config.h), seen by every object so tests compare the same
+# value. The objects that read it are rebuilt when it changes (WEB_STAMP).
+WEBDIR      ?= $(PREFIX)/share/theta/web
+WEB_DEFS    := -DSRV_WEB_ROOT_DEFAULT='"$(WEBDIR)"'
+BASE_CFLAGS += $(WEB_DEFS)
 
 # Include paths enforce the dependency direction: thetad and theta-client see
 # common/ and proto/ and their own tree, never each other.
@@ -149,7 +155,7 @@ setup: $(SETUP_STAMP)
 $(B)/obj/thetad/%.o: thetad/%.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(WEB_DEFS) $(INC_THETAD) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CFLAGS_PKGS) $(WEBRTC_DEFS) $(INC_THETAD) -c $< -o $@
 # thetad's C++; the library's headers are system headers (-isystem): their
 # warnings are not ours.
 CXXFLAGS ?= -O2 -g
@@ -243,10 +249,8 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 # clang's wasm32 builtins the build says so in one line and $(B)/web has no
 # theta.wasm (the tests that need it say SKIP). `make install` copies
 # $(B)/web to $(WEBDIR), which thetad takes as web.root's default
-# (THETA_WEB_ROOT_DEFAULT); a thetad run from the source tree is given
-# web.root = build/web (the test harness does that).
-WEBDIR      ?= $(PREFIX)/share/theta/web
-WEB_DEFS    := -DTHETA_WEB_ROOT_DEFAULT='"$(WEBDIR)"'
+# (SRV_WEB_ROOT_DEFAULT, WEB_DEFS above); a thetad run from the source tree
+# is given web.root = build/web (the test harness does that).
 WASM_CC     ?= clang-14
 WASI_INC    ?= /usr/include/wasm32-wasi
 WASI_LIBC   ?= /usr/lib/wasm32-wasi/libc.a
@@ -278,6 +282,9 @@ WEB_ALL     := $(WEB_FILES) $(if $(HAVE_WASM),,web-no-wasm)
 web: $(WEB_ALL)
 web-no-wasm:
 	@echo "  WEB     no theta.wasm: $(WASM_CC), wasm-ld-14, wasi-libc or clang's wasm32 builtins missing (scripts/setup installs them); the browser client cannot fold"
+WEB_STAMP   := $(B)/gen/web_root.stamp
+$(shell mkdir -p $(B)/gen && { echo '$(WEBDIR)' | cmp -s - $(WEB_STAMP) || echo '$(WEBDIR)' > $(WEB_STAMP); })
+$(call obj,thetad/srv/config.c) $(call obj,tests/thetad/web/test_web_addr.c): $(WEB_STAMP)
 $(B)/obj/wasm/%.o: %.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  WASMCC  $<")
