@@ -56,6 +56,11 @@
  *     submit(x.tw_cmd_type(i), x.tw_cmd_scope(i),
  *            u8().slice(x.tw_cmd_payload(i), x.tw_cmd_payload(i) + x.tw_cmd_payload_len(i)));
  *
+ * Imports: wasi_snapshot_preview1 fd_write, fd_seek and fd_close, which
+ * wasi-libc's printf core names but snprintf never calls; scene.js answers
+ * them with ENOSYS. The stack is 4 MiB, placed below the data (running past
+ * it traps).
+ *
  * Picking is the page's: it has every drawn triangle (mesh space, with the
  * entity's transform) and the face id of each (tw_buf_face_ids), so a ray
  * test over the triangles of the drawn entities gives (entity, face id,
