@@ -35,6 +35,7 @@ struct cfold {
 	unsigned n;
 	struct th_wbuf file;
 	uint64_t pos;
+	unsigned high_ids; /* drawn ids at or past 2^63 (wasm's i64 is signed) */
 };
 
 static const char *const status_names[] = { "", "applied", "refused", "excluded", "control" };
@@ -179,7 +180,9 @@ static void assert_draws(struct cfold *c, const char *out)
 		uint64_t entity, mesh;
 		unsigned tris, edges;
 		double area;
+		assert_null(memchr(p, '-', strcspn(p, "\n"))); /* ids are u64: none printed negative */
 		assert_int_equal(sscanf(p, "%" SCNu64 " %" SCNu64 " %u %u %lf", &entity, &mesh, &tris, &edges, &area), 5);
+		c->high_ids += entity >> 63 | mesh >> 63;
 		const struct th_c_mesh_ref *mr = th_scene_component(sc, entity, TH_COMP_MESH_REF);
 		assert_non_null(mr);
 		assert_int_equal(mr->mesh, mesh);
@@ -309,6 +312,7 @@ static void test_session_folds_alike(void **state)
 	assert_null(twn_line(out, "add")); /* every add answered 0 */
 	assert_same(&s.c, out);
 	assert_draws(&s.c, out);
+	assert_true(s.c.high_ids > 0); /* the session has ids past 2^63: they must come out unsigned */
 	const char *us = twn_line(out, "fold_us");
 	printf("folded %" PRIu64 " entries in wasm in %.*s us\n", s.c.pos, us ? (int)strcspn(us, "\n") : 1, us ? us : "?");
 	free(out);
@@ -338,6 +342,7 @@ static bool edit_cmd(const char *out, unsigned edit, unsigned k, uint32_t *type,
 	for (unsigned i = 0; i < k; i++)
 		p = strchr(p, '\n') + 1;
 	char hex[2 * TH_LOGREC_PAYLOAD_MAX + 1];
+	assert_null(memchr(p, '-', strcspn(p, "\n"))); /* the scope is a u64 */
 	assert_int_equal(sscanf(p, "cmd %" SCNu32 " %" SCNu64 " %131072s", type, scope, hex), 3);
 	size_t hl = strlen(hex);
 	assert_int_equal(th_hex_decode(hex, hl, payload, hl / 2, true), 0);

@@ -28,6 +28,11 @@ const wasiImports = {
 
 const utf8 = new TextDecoder('utf-8');
 
+// wasm's i64 comes to JS as a signed BigInt: every u64 the module returns
+// (ids, lamports, positions) goes through u64() so ids at or past 2^63 stay
+// positive. (A BigInt passed in wraps to the same bits either way.)
+const u64 = (x) => BigInt.asUintN(64, x);
+
 // Errno names of the values tw.h documents (wasi-libc's numbering).
 const ERRNO = { 1: 'E2BIG', 9: 'EBADMSG', 28: 'EINVAL', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 65: 'EPROTO', 68: 'ERANGE' };
 
@@ -131,7 +136,7 @@ export class Scene {
 	}
 
 	nextPos() {
-		return this.x.tw_next_pos(this.h);
+		return u64(this.x.tw_next_pos(this.h));
 	}
 
 	entityCount() {
@@ -139,11 +144,11 @@ export class Scene {
 	}
 
 	entryCount() {
-		return this.x.tw_entry_count(this.h);
+		return u64(this.x.tw_entry_count(this.h));
 	}
 
 	generation() {
-		return this.x.tw_scene_generation(this.h);
+		return u64(this.x.tw_scene_generation(this.h));
 	}
 
 	// The outcomes queued since the last call (first folds and changed replays).
@@ -154,7 +159,7 @@ export class Scene {
 			const ap = x.tw_outcome_author(h, i);
 			const reason = x.tw_outcome_reason(h, i), type = x.tw_outcome_type(h, i);
 			out.push({
-				lamport: x.tw_outcome_lamport(h, i), seq: x.tw_outcome_seq(h, i), pos: x.tw_outcome_pos(h, i),
+				lamport: u64(x.tw_outcome_lamport(h, i)), seq: u64(x.tw_outcome_seq(h, i)), pos: u64(x.tw_outcome_pos(h, i)),
 				author: this.tw.u8().slice(ap, ap + 32), type, typeName: this.tw.cmdName(type),
 				status: STATUS[x.tw_outcome_status(h, i)] || '', reason, reasonName: this.tw.refusalName(reason),
 				again: x.tw_outcome_again(h, i) !== 0, why: this.tw.cstr(x.tw_outcome_why(h, i)),
@@ -182,7 +187,7 @@ export class Scene {
 		const n = x.tw_draw_list(h);
 		if (n < 0) throw new Error(this.why());
 		for (let i = 0; i < n; i++) {
-			const id = x.tw_draw_mesh(h, i), version = x.tw_draw_version(h, i);
+			const id = u64(x.tw_draw_mesh(h, i)), version = u64(x.tw_draw_version(h, i));
 			seen.add(id);
 			let c = this.cache.get(id);
 			if (!c || c.version !== version) {
@@ -190,7 +195,7 @@ export class Scene {
 				this.cache.set(id, c);
 			}
 			const transform = new Float32Array(x.memory.buffer, x.tw_draw_transform(h, i), 10).slice();
-			out.push({ entity: x.tw_draw_entity(h, i), id, version, transform, material: x.tw_draw_material(h, i),
+			out.push({ entity: u64(x.tw_draw_entity(h, i)), id, version, transform, material: x.tw_draw_material(h, i),
 				positions: c.positions, normals: c.normals, colors: c.colors, faces: c.faces, edges: c.edges,
 				triangles: c.triangles });
 		}
@@ -222,7 +227,7 @@ export class Scene {
 		const cmds = [];
 		for (let i = 0; i < r; i++) {
 			const p = x.tw_cmd_payload(i), n = x.tw_cmd_payload_len(i);
-			cmds.push({ cmdType: x.tw_cmd_type(i), scope: x.tw_cmd_scope(i), payload: this.tw.u8().slice(p, p + n),
+			cmds.push({ cmdType: x.tw_cmd_type(i), scope: u64(x.tw_cmd_scope(i)), payload: this.tw.u8().slice(p, p + n),
 				text: this.tw.cstr(x.tw_cmd_text(i)) });
 		}
 		return { cmds, why: '', code: r };
