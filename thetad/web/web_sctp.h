@@ -23,9 +23,17 @@
 #define WEB_SCTP_SNDBUF (1u << 20)
 /* How often web_sctp_timers should run (usrsctp's timer granularity). */
 #define WEB_SCTP_TICK_NS (10ull * 1000 * 1000)
+/* The mtu web_sctp_create accepts (bytes of one SCTP packet). */
+#define WEB_SCTP_MIN_MTU 512u
+#define WEB_SCTP_MAX_MTU 65535u
 
 enum web_sctp_state { WEB_SCTP_CONNECTING = 1, WEB_SCTP_OPEN, WEB_SCTP_CLOSED };
 
+/* output is called from inside usrsctp, during any web_sctp call
+ * (web_sctp_create for the INIT, web_sctp_destroy for the ABORT,
+ * web_sctp_timers for retransmissions): it must not call web_sctp
+ * functions. The other callbacks run after usrsctp has returned and may
+ * call anything, web_sctp_destroy included. */
 struct web_sctp_ops {
 	/* One SCTP packet to send through DTLS (len <= the mtu given). */
 	int (*output)(void *user, const uint8_t *p, size_t len);
@@ -35,6 +43,9 @@ struct web_sctp_ops {
 	void (*on_state)(void *user, enum web_sctp_state st, const char *why);
 	/* Send-buffer room came back after an -EAGAIN. */
 	void (*on_writable)(void *user);
+	/* May be NULL. The browser reset its outgoing stream (it closed the
+	 * channel on it, RFC 8831 6.7); ours is reset in answer already. */
+	void (*on_stream_reset)(void *user, uint16_t stream);
 };
 
 struct web_sctp;
@@ -42,12 +53,17 @@ struct web_sctp;
 /* Once per process (idempotent): usrsctp_init_nothreads and its sysctls.
  * 0 or negative errno. */
 int web_sctp_global_init(void);
-/* Runs usrsctp's timers: call about every WEB_SCTP_TICK_NS with now. */
+/* Runs usrsctp's timers: call about every WEB_SCTP_TICK_NS with now
+ * (CLOCK_MONOTONIC). Real time only: usrsctp checks by its own clock that
+ * a chunk was out for a retransmission timeout before it resends it, so
+ * timers run faster than real time never retransmit. */
 void web_sctp_timers(uint64_t now_ns);
 
 int web_sctp_create(uint16_t local_port, uint16_t remote_port, size_t mtu, const struct web_sctp_ops *ops, void *user,
 		    struct web_sctp **out);
-/* Aborts the association if open, frees everything; no callback after. */
+/* Aborts the association if open (the ABORT leaves through output during
+ * this call: destroy it before the DTLS layer under it), frees
+ * everything; no callback after. */
 void web_sctp_destroy(struct web_sctp **s);
 /* A packet from DTLS (one decrypted record). */
 void web_sctp_input(struct web_sctp *s, const uint8_t *p, size_t len);
