@@ -38,8 +38,8 @@
  * high enough that WEB_SCTP_SNDBUF is the limit for messages of a few
  * hundred bytes. */
 #define WEB_SCTP_MAX_CHUNKS 8192u
-/* on_writable once this much of the send buffer is free again. */
-#define WEB_SCTP_WRITABLE_FREE (WEB_SCTP_SNDBUF / 2)
+/* on_writable once 1/WEB_SCTP_WRITABLE_DIV of the send buffer is free again. */
+#define WEB_SCTP_WRITABLE_DIV 2u
 /* Retransmission timeout (ms): usrsctp's defaults (3 s initial, 1 s min)
  * are for the open Internet; a browser's data channel wants less. */
 #define WEB_SCTP_RTO_INITIAL_MS 1000u
@@ -91,6 +91,10 @@ struct web_sctp {
 	size_t sndbuf;
 	size_t buffered;
 	struct web_sctp_rx rx[WEB_SCTP_STREAMS];
+	/* Our outgoing stream was reset and nothing sent on it since: an
+	 * incoming reset then closes the pair, it is not answered again (two
+	 * web_sctp back to back would otherwise answer each other forever). */
+	bool out_reset[WEB_SCTP_STREAMS];
 	struct web_sctp_stats stats;
 	char why[WEB_SCTP_WHY_MAX];
 };
@@ -441,7 +445,7 @@ static int conn_send_space(struct socket *sock, uint32_t sb_free, void *ulp)
 	if (!s || s->closing || s->dead)
 		return 0;
 	s->buffered = sb_free < s->sndbuf ? s->sndbuf - sb_free : 0;
-	if (s->want_writable && sb_free >= WEB_SCTP_WRITABLE_FREE) {
+	if (s->want_writable && sb_free >= s->sndbuf / WEB_SCTP_WRITABLE_DIV) {
 		s->ev_writable = true;
 		mark_pending(s);
 	}
@@ -456,17 +460,27 @@ static void abort_assoc(struct web_sctp *s)
 	(void)usrsctp_sendv(s->sock, NULL, 0, NULL, 0, &si, (socklen_t)sizeof(si), SCTP_SENDV_SNDINFO, 0);
 }
 
-static void reset_streams(struct web_sctp *s, const uint16_t *streams, uint16_t n)
+/* RFC 8831 6.7: the browser reset its side of these streams; we reset
+ * ours (those not reset already). */
+static void reset_streams(struct web_sctp *s, const uint16_t *streams, uint16_t count)
 {
-	if (n == 0)
-		return;
-	size_t sz = sizeof(struct sctp_reset_streams) + (size_t)n * sizeof(uint16_t);
+	size_t sz = sizeof(struct sctp_reset_streams) + (size_t)count * sizeof(uint16_t);
 	struct sctp_reset_streams *rs = calloc(1, sz);
 	if (!rs)
 		return;
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < count; i++)
+		if (!s->out_reset[streams[i]]) {
+			s->out_reset[streams[i]] = true;
+			rs->srs_stream_list[n++] = streams[i];
+		}
+	if (n == 0) {
+		free(rs);
+		return;
+	}
+	sz = sizeof(struct sctp_reset_streams) + (size_t)n * sizeof(uint16_t);
 	rs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
 	rs->srs_number_streams = n;
-	memcpy(rs->srs_stream_list, streams, (size_t)n * sizeof(uint16_t));
 	/* EALREADY, EINVAL: a reset of ours is under way or the stream was never used. */
 	(void)usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs, (socklen_t)sz);
 	free(rs);
@@ -494,7 +508,6 @@ static bool flush_one(struct web_sctp *s)
 			if (ev->reset) {
 				for (uint16_t i = 0; i < ev->nstreams; i++)
 					rx_reset(&s->rx[ev->streams[i]]);
-				/* RFC 8831 6.7: the browser reset its side; we reset ours. */
 				reset_streams(s, ev->streams, ev->nstreams);
 				for (uint16_t i = 0; i < ev->nstreams && s->ops.on_stream_reset && !s->dead; i++)
 					s->ops.on_stream_reset(s->user, ev->streams[i]);
@@ -819,6 +832,7 @@ int web_sctp_send(struct web_sctp *s, uint16_t stream, uint32_t ppid, const uint
 			rv = -ENOTCONN;
 		}
 	} else {
+		s->out_reset[stream] = false;
 		s->stats.msgs_out++;
 		s->stats.bytes_out += (ppid == WEB_PPID_STRING_EMPTY || ppid == WEB_PPID_BINARY_EMPTY) ? 0 : len;
 		s->buffered += len;

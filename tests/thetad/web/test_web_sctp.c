@@ -48,6 +48,7 @@ struct t_end {
 	int opens, closes;
 	char why[256];
 	int writables;
+	int resets[WEB_SCTP_STREAMS];
 	size_t max_packet;
 	struct t_msg msgs[T_MSGS];
 	size_t nmsgs;
@@ -68,8 +69,8 @@ struct t_pair {
 	/* Optional: true drops a packet from side `from`. */
 	bool (*drop)(struct t_pair *p, int from, const uint8_t *pkt, size_t len);
 	uint64_t dropped;
-	/* Tap of A->B DATA chunks: the last TSN and its chunk type. */
-	uint32_t last_tsn_ab;
+	/* Tap of A->B DATA chunks: the first and last TSN and the chunk type. */
+	uint32_t first_tsn_ab, last_tsn_ab;
 	bool saw_data_ab;
 	uint8_t data_type_ab;
 	uint32_t vtag_ab; /* the verification tag A's packets carry (B's) */
@@ -133,6 +134,8 @@ static void tap_ab(struct t_pair *pr, const uint8_t *p, size_t len)
 			return;
 		if ((type == 0 || type == 64) && clen >= 8) {
 			pr->last_tsn_ab = rd32(p + off + 4);
+			if (!pr->saw_data_ab)
+				pr->first_tsn_ab = pr->last_tsn_ab;
 			pr->saw_data_ab = true;
 			pr->data_type_ab = type;
 		}
@@ -211,11 +214,23 @@ static void t_on_writable(void *user)
 	e->writables++;
 }
 
+static void t_on_stream_reset(void *user, uint16_t stream)
+{
+	struct t_end *e = user;
+	if (e->gone) {
+		e->late_callbacks++;
+		return;
+	}
+	assert_true(stream < WEB_SCTP_STREAMS);
+	e->resets[stream]++;
+}
+
 static const struct web_sctp_ops t_ops = {
 	.output = t_output,
 	.on_message = t_on_message,
 	.on_state = t_on_state,
 	.on_writable = t_on_writable,
+	.on_stream_reset = t_on_stream_reset,
 };
 
 static struct t_pair *pair_new(void)
@@ -539,6 +554,54 @@ static void oversized_message_from_the_peer_closes_with_a_reason(void **state)
 	pair_free(pr);
 }
 
+/* The browser closes its channel on stream 4: an Outgoing SSN Reset
+ * Request (RFC 6525 4.1) in a RE-CONFIG chunk, built by hand as A's (A
+ * has sent one message: its TSN is A's initial TSN, which is also the
+ * first request sequence number). B resets its own side in answer; A,
+ * seeing that, does not answer again. Then the channel's stream carries
+ * messages again from sequence number 0. */
+static void peer_stream_reset_is_answered_once(void **state)
+{
+	(void)state;
+	struct t_pair *pr = pair_open();
+	send_ok(&pr->e[0], 4, WEB_PPID_BINARY, 10, 1, false, -1);
+	send_ok(&pr->e[1], 4, WEB_PPID_BINARY, 10, 2, false, -1);
+	PUMP_UNTIL(pr, pr->e[1].nmsgs == 1 && pr->e[0].nmsgs == 1);
+	assert_true(pr->saw_data_ab && pr->first_tsn_ab == pr->last_tsn_ab);
+	uint8_t p[12 + 4 + 20];
+	memset(p, 0, sizeof(p));
+	wr16(p, T_PORT);
+	wr16(p + 2, T_PORT);
+	wr32(p + 4, pr->vtag_ab);
+	p[12] = 130; /* RE-CONFIG */
+	wr16(p + 14, 4 + 18);
+	wr16(p + 16, 13); /* Outgoing SSN Reset Request */
+	wr16(p + 18, 18);
+	wr32(p + 20, pr->first_tsn_ab);     /* request sequence number */
+	wr32(p + 24, pr->first_tsn_ab - 1); /* response sequence number */
+	wr32(p + 28, pr->last_tsn_ab);      /* sender's last assigned TSN */
+	wr16(p + 32, 4);
+	uint32_t crc = usrsctp_crc32c(p, sizeof(p));
+	memcpy(p + 8, &crc, 4);
+	web_sctp_input(pr->e[1].s, p, sizeof(p));
+	PUMP_UNTIL(pr, pr->e[1].resets[4] >= 1 && pr->e[0].resets[4] == 1);
+	pump_for(pr, TH_NS_PER_S / 4);
+	assert_int_equal(pr->e[0].resets[4], 1);
+	assert_true(pr->e[1].resets[4] <= 2);
+	for (unsigned i = 0; i < WEB_SCTP_STREAMS; i++)
+		if (i != 4)
+			assert_int_equal(pr->e[0].resets[i] + pr->e[1].resets[i], 0);
+	/* The stream opens again (a new channel on it) with SSN 0 both ways. */
+	send_ok(&pr->e[1], 4, WEB_PPID_BINARY, 30, 3, false, -1);
+	send_ok(&pr->e[0], 4, WEB_PPID_BINARY, 30, 4, false, -1);
+	PUMP_UNTIL(pr, pr->e[0].nmsgs == 2 && pr->e[1].nmsgs == 2);
+	assert_true(msg_is(&pr->e[0].msgs[1], 4, WEB_PPID_BINARY, 30, 3));
+	assert_true(msg_is(&pr->e[1].msgs[1], 4, WEB_PPID_BINARY, 30, 4));
+	assert_int_equal(web_sctp_state(pr->e[0].s), WEB_SCTP_OPEN);
+	assert_int_equal(web_sctp_state(pr->e[1].s), WEB_SCTP_OPEN);
+	pair_free(pr);
+}
+
 #define POSE_STREAM 2u
 #define MAIN_STREAM 0u
 
@@ -721,6 +784,7 @@ int main(void)
 		cmocka_unit_test(dcep_open_and_ack_cross_the_association),
 		cmocka_unit_test(large_messages_up_to_the_limit_cross_a_small_mtu),
 		cmocka_unit_test(oversized_message_from_the_peer_closes_with_a_reason),
+		cmocka_unit_test(peer_stream_reset_is_answered_once),
 		cmocka_unit_test(unordered_unreliable_losses_do_not_stall_the_reliable_stream),
 		cmocka_unit_test(full_send_buffer_says_eagain_then_on_writable),
 		cmocka_unit_test(graceful_shutdown_delivers_then_closes_both),
