@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <gnutls/dtls.h>
 #include <gnutls/gnutls.h>
 
 #include "net/net_cert.h"
@@ -25,6 +26,8 @@
 #define REAL_DEADLINE_NS (20000ull * MS) /* generous: 2 loaded cores */
 /* The client retransmits only when a test waits that long. */
 #define CLIENT_RETRANS_MS 30000u
+/* ... or soon, where a test wants it to (GnuTLS's clock: real time). */
+#define CLIENT_RETRANS_SHORT_MS 100u
 
 struct fx {
 	struct net_cert *srv_cert, *cli_cert;
@@ -81,7 +84,7 @@ static int cli_output(void *user, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
+static struct fx *fx_new_rtx(bool client_has_cert, const uint8_t *fp_override, unsigned client_retrans_ms)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
@@ -93,10 +96,15 @@ static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
 	assert_int_equal(web_dtls_create(f->srv_cert->cred, fp, &srv_ops, f, f->now, &f->d), 0);
 	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
 	assert_int_equal(th_dtlsmem_client_init(&f->cl, client_has_cert ? f->cli_cert->cred : f->empty_cred,
-						CLIENT_RETRANS_MS, cli_output, f),
+						client_retrans_ms, cli_output, f),
 			 0);
 	f->c = f->cl.s;
 	return f;
+}
+
+static struct fx *fx_new(bool client_has_cert, const uint8_t *fp_override)
+{
+	return fx_new_rtx(client_has_cert, fp_override, CLIENT_RETRANS_MS);
 }
 
 static void fx_free(struct fx *f)
@@ -312,6 +320,52 @@ static void a_lost_flight_is_retransmitted_by_tick(void **state)
 	fx_free(f);
 }
 
+/* Our last flight (ChangeCipherSpec, Finished) is lost: web_dtls is OPEN,
+ * the browser is not. The browser repeats its last flight after its own
+ * timer; GnuTLS answers it with ours from web_dtls_input. */
+static void a_lost_last_flight_is_resent_when_the_browser_repeats_its_own(void **state)
+{
+	struct fx *f = fx_new_rtx(true, NULL, CLIENT_RETRANS_SHORT_MS);
+	/* ClientHello, twice (a browser's retransmission): answered, no harm. */
+	client_step(f);
+	assert_int_equal(f->c2s.n, 1);
+	struct th_dtlsmem_dgram hello = f->c2s.q[f->c2s.head];
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_true(f->cl.in.n > 0);
+	assert_int_equal(web_dtls_input(f->d, hello.b, hello.len, f->now), 0);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_HANDSHAKE);
+	/* The browser's second flight (what the repeated ClientHello drew
+	 * is dropped unread); what the server says back is lost. */
+	client_step(f);
+	assert_false(f->cl.done);
+	assert_true(f->c2s.n > 0);
+	f->cl.in.n = 0;
+	f->drop_s2c = TH_DTLSMEM_QUEUE;
+	assert_int_equal(deliver_c2s(f), 0);
+	f->drop_s2c = 0;
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_OPEN);
+	assert_false(f->cl.done);
+
+	uint64_t give_up = th_now_ns() + REAL_DEADLINE_NS;
+	while (!f->cl.done) {
+		assert_true(th_now_ns() < give_up);
+		assert_int_equal(f->cl.err, 0);
+		int ms = gnutls_dtls_get_timeout(f->c);
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(ms > 0 ? ms : 1) * 1000000L};
+		nanosleep(&ts, NULL);
+		client_step(f);
+		assert_int_equal(deliver_c2s(f), 0);
+	}
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_OPEN);
+	assert_int_equal(f->opens, 1);
+	assert_int_equal(f->datas, 0);
+	assert_int_equal(gnutls_record_send(f->c, "after", 5), 5);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_int_equal(f->datas, 1);
+	assert_memory_equal(f->data, "after", 5);
+	fx_free(f);
+}
+
 static void a_handshake_past_its_deadline_fails(void **state)
 {
 	struct fx *f = fx_new(true, NULL);
@@ -444,6 +498,7 @@ int main(void)
 		cmocka_unit_test(a_certificate_other_than_the_offers_is_rejected),
 		cmocka_unit_test(a_browser_without_a_certificate_is_refused),
 		cmocka_unit_test(a_lost_flight_is_retransmitted_by_tick),
+		cmocka_unit_test(a_lost_last_flight_is_resent_when_the_browser_repeats_its_own),
 		cmocka_unit_test(a_handshake_past_its_deadline_fails),
 		cmocka_unit_test(close_notify_from_the_browser_closes_and_is_answered),
 		cmocka_unit_test(close_sends_close_notify),
