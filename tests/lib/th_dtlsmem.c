@@ -9,6 +9,8 @@
 
 /* What a browser offers: more than web_dtls takes. */
 #define TH_DTLSMEM_PRIORITY "NORMAL:-VERS-ALL:+VERS-DTLS1.2"
+/* The bare server: DTLS 1.2, the server's choice, nothing else set. */
+#define TH_DTLSMEM_SERVER_PRIORITY "NORMAL:-VERS-ALL:+VERS-DTLS1.2:%SERVER_PRECEDENCE"
 /* The whole handshake may take this long on the client's side. */
 #define TH_DTLSMEM_TOTAL_MS 60000u
 
@@ -60,18 +62,18 @@ static int cli_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
 	return c->in.n > 0 ? 1 : 0;
 }
 
-int th_dtlsmem_client_init(struct th_dtlsmem_client *c, gnutls_certificate_credentials_t cred,
-			   unsigned retrans_ms, int (*output)(void *user, const uint8_t *p, size_t len),
-			   void *user)
+static int endpoint_init(struct th_dtlsmem_client *c, unsigned flags, const char *priority,
+			 gnutls_certificate_credentials_t cred, unsigned retrans_ms,
+			 int (*output)(void *user, const uint8_t *p, size_t len), void *user)
 {
 	memset(c, 0, sizeof(*c));
 	c->output = output;
 	c->user = user;
-	if (gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK) < 0) {
+	if (gnutls_init(&c->s, flags | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK) < 0) {
 		c->s = NULL;
 		return -ENOMEM;
 	}
-	if (gnutls_priority_set_direct(c->s, TH_DTLSMEM_PRIORITY, NULL) < 0 ||
+	if (gnutls_priority_set_direct(c->s, priority, NULL) < 0 ||
 	    gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
 		th_dtlsmem_client_fini(c);
 		return -EINVAL;
@@ -83,6 +85,23 @@ int th_dtlsmem_client_init(struct th_dtlsmem_client *c, gnutls_certificate_crede
 	gnutls_dtls_set_mtu(c->s, TH_DTLSMEM_MTU);
 	gnutls_dtls_set_timeouts(c->s, retrans_ms, TH_DTLSMEM_TOTAL_MS);
 	return 0;
+}
+
+int th_dtlsmem_client_init(struct th_dtlsmem_client *c, gnutls_certificate_credentials_t cred,
+			   unsigned retrans_ms, int (*output)(void *user, const uint8_t *p, size_t len),
+			   void *user)
+{
+	return endpoint_init(c, GNUTLS_CLIENT, TH_DTLSMEM_PRIORITY, cred, retrans_ms, output, user);
+}
+
+int th_dtlsmem_server_init(struct th_dtlsmem_client *c, gnutls_certificate_credentials_t cred,
+			   unsigned retrans_ms, int (*output)(void *user, const uint8_t *p, size_t len),
+			   void *user)
+{
+	int rv = endpoint_init(c, GNUTLS_SERVER, TH_DTLSMEM_SERVER_PRIORITY, cred, retrans_ms, output, user);
+	if (rv == 0)
+		gnutls_certificate_server_set_request(c->s, GNUTLS_CERT_REQUIRE);
+	return rv;
 }
 
 void th_dtlsmem_client_fini(struct th_dtlsmem_client *c)

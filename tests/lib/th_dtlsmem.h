@@ -46,6 +46,12 @@ struct th_dtlsmem_client {
 int th_dtlsmem_client_init(struct th_dtlsmem_client *c, gnutls_certificate_credentials_t cred,
 			   unsigned retrans_ms, int (*output)(void *user, const uint8_t *p, size_t len),
 			   void *user);
+/* The same endpoint as a bare GnuTLS DTLS 1.2 server (client certificate
+ * required, not checked): the baseline web_dtls is measured against
+ * (tests/bench/web/bench_web_dtls.c). */
+int th_dtlsmem_server_init(struct th_dtlsmem_client *c, gnutls_certificate_credentials_t cred,
+			   unsigned retrans_ms, int (*output)(void *user, const uint8_t *p, size_t len),
+			   void *user);
 void th_dtlsmem_client_fini(struct th_dtlsmem_client *c);
 /* One gnutls_handshake: 1 finished, 0 waiting for the server, or the
  * fatal GnuTLS error (also in c->err). */
