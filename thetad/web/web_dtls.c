@@ -48,6 +48,7 @@ struct web_dtls {
 	bool started;      /* a datagram arrived: GnuTLS has sent a flight */
 	bool fp_ok;        /* the verify callback matched the fingerprint */
 	bool fp_bad;       /* ... or saw a certificate that does not match */
+	bool no_cert;      /* ... or none */
 	uint64_t created_ns, first_ns, last_now_ns;
 	/* The datagram being handled (pull reads it once). */
 	const uint8_t *in;
@@ -100,7 +101,7 @@ static int dtls_verify(gnutls_session_t s)
 	unsigned n = 0;
 	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s, &n);
 	if (!certs || n == 0 || certs[0].size == 0) {
-		d->fp_bad = true;
+		d->no_cert = true;
 		return -1;
 	}
 	uint8_t fp[WEB_DTLS_FP_LEN];
@@ -139,13 +140,12 @@ static int fail_handshake(struct web_dtls *d, int g)
 {
 	if (g == GNUTLS_E_TIMEDOUT) {
 		fail(d, -ETIMEDOUT, "the browser did not finish the DTLS handshake in time");
-	} else if (is_cert_error(g) || d->fp_bad) {
-		(void)gnutls_alert_send(d->s, GNUTLS_AL_FATAL,
-					d->fp_bad && !(g == GNUTLS_E_NO_CERTIFICATE_FOUND) ? GNUTLS_A_BAD_CERTIFICATE
-											  : GNUTLS_A_HANDSHAKE_FAILURE);
-		fail(d, -EKEYREJECTED,
-		     d->fp_bad ? "the browser's DTLS certificate is not the one its offer's fingerprint names"
-			       : "the browser sent no DTLS certificate");
+	} else if (d->fp_bad) {
+		(void)gnutls_alert_send(d->s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+		fail(d, -EKEYREJECTED, "the browser's DTLS certificate is not the one its offer's fingerprint names");
+	} else if (d->no_cert || is_cert_error(g)) {
+		(void)gnutls_alert_send(d->s, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		fail(d, -EKEYREJECTED, "the browser sent no DTLS certificate");
 	} else if (g == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		fail(d, -EPROTO, "the browser ended the DTLS handshake with a fatal alert");
 	} else {
@@ -245,6 +245,13 @@ static int step_handshake(struct web_dtls *d, uint64_t now_ns)
 			return opened(d, now_ns);
 		if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED)
 			return 0;
+		if (g == GNUTLS_E_SESSION_EOF ||
+		    (g == GNUTLS_E_WARNING_ALERT_RECEIVED && gnutls_alert_get(d->s) == GNUTLS_A_CLOSE_NOTIFY)) {
+			/* The browser gave up before the end (a closed tab). */
+			d->state = WEB_DTLS_CLOSED;
+			d->why = "the browser closed the DTLS session during the handshake";
+			return -ECONNRESET;
+		}
 		if (g == GNUTLS_E_WARNING_ALERT_RECEIVED || !gnutls_error_is_fatal(g))
 			continue;
 		return fail_handshake(d, g);

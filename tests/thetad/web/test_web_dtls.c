@@ -271,6 +271,7 @@ static void a_browser_without_a_certificate_is_refused(void **state)
 	const char *why = NULL;
 	assert_int_equal(web_dtls_error(f->d, &why), -EKEYREJECTED);
 	assert_non_null(why);
+	assert_non_null(strstr(why, "no DTLS certificate"));
 	assert_int_equal(f->opens, 0);
 	assert_false(f->cl.done);
 	for (int i = 0; i < 8 && !f->cl.err; i++)
@@ -403,6 +404,19 @@ static void close_notify_from_the_browser_closes_and_is_answered(void **state)
 	fx_free(f);
 }
 
+static void close_notify_during_the_handshake_closes(void **state)
+{
+	struct fx *f = fx_new(true, NULL);
+	client_step(f);
+	assert_int_equal(deliver_c2s(f), 0);
+	assert_int_equal(gnutls_alert_send(f->c, GNUTLS_AL_WARNING, GNUTLS_A_CLOSE_NOTIFY), 0);
+	assert_int_equal(deliver_c2s(f), -ECONNRESET);
+	assert_int_equal(web_dtls_state(f->d), WEB_DTLS_CLOSED);
+	assert_int_equal(web_dtls_timeout_ns(f->d), UINT64_MAX);
+	assert_int_equal(f->opens, 0);
+	fx_free(f);
+}
+
 static void close_sends_close_notify(void **state)
 {
 	struct fx *f = fx_new(true, NULL);
@@ -501,6 +515,7 @@ int main(void)
 		cmocka_unit_test(a_lost_last_flight_is_resent_when_the_browser_repeats_its_own),
 		cmocka_unit_test(a_handshake_past_its_deadline_fails),
 		cmocka_unit_test(close_notify_from_the_browser_closes_and_is_answered),
+		cmocka_unit_test(close_notify_during_the_handshake_closes),
 		cmocka_unit_test(close_sends_close_notify),
 		cmocka_unit_test(bad_records_are_dropped_and_counted),
 		cmocka_unit_test(create_refuses_missing_arguments),
