@@ -239,8 +239,8 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)
 
 # ---- the browser client (web/, docs/web.md, web/README.md) ------------------------------
-# $(B)/web is what thetad's web module serves: web/index.html, web/css and
-# web/js copied, js/gen/ipc_msgs.js written by tools/webgen/gen_ipc_js from
+# $(B)/web is what thetad's web module serves: web/'s files copied (not
+# web/wasm/ nor the README), js/gen/ipc_msgs.js written by tools/webgen/gen_ipc_js from
 # proto/ipc_msgs.def, and wasm/theta.wasm: the fold of common/ (and the
 # editor's palette, transform helpers and the renderer's triangulation)
 # compiled by clang-14 for wasm32-wasi against Debian's wasi-libc, with
@@ -275,7 +275,8 @@ WEB_OUT     := $(B)/web
 WASM_OUT    := $(WEB_OUT)/wasm/theta.wasm
 WEB_GEN_JS  := $(WEB_OUT)/js/gen/ipc_msgs.js
 WEB_GEN     := $(B)/tools/webgen/gen_ipc_js
-WEB_STATIC  := $(filter web/index.html web/css/% web/js/%,$(call rwildcard,web,*))
+# Every file of web/ but theta.wasm's sources and the README (rwildcard lists folders too).
+WEB_STATIC  := $(foreach f,$(filter-out web/wasm/% web/README.md,$(call rwildcard,web,*)),$(if $(wildcard $f/.),,$f))
 WEB_FILES   := $(patsubst web/%,$(WEB_OUT)/%,$(WEB_STATIC)) $(WEB_GEN_JS) $(if $(HAVE_WASM),$(WASM_OUT))
 WEB_ALL     := $(WEB_FILES) $(if $(HAVE_WASM),,web-no-wasm)
 .PHONY: web web-no-wasm
