@@ -256,9 +256,10 @@ static void destroy_end(struct t_end *e)
 
 static void pair_free(struct t_pair *pr)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		if (!pr->e[i].gone)
-			destroy_end(&pr->e[i]);
+			destroy_end(&pr->e[i]); /* its ABORT may queue to the other */
+	for (int i = 0; i < 2; i++) {
 		for (size_t k = 0; k < pr->qn[i]; k++)
 			free(pr->q[i][k].p);
 		for (size_t k = 0; k < pr->e[i].nmsgs; k++)
@@ -405,27 +406,28 @@ static void both_sides_open_and_carry_messages_on_several_streams(void **state)
 	pair_free(pr);
 }
 
-/* DCEP by hand (RFC 8832 5.1): the browser's OPEN and our ACK. */
-static size_t dcep_open(uint8_t *out, uint8_t type, uint32_t rel, const char *label)
+/* The browser's OPEN (web_dcep_build_open, as th_webpeer sends it). */
+static size_t dcep_open(uint8_t *out, size_t cap, uint8_t type, uint32_t rel, const char *label)
 {
-	size_t ll = strlen(label);
-	out[0] = WEB_DCEP_OPEN;
-	out[1] = type;
-	wr16(out + 2, 0);
-	wr32(out + 4, rel);
-	wr16(out + 8, (uint16_t)ll);
-	wr16(out + 10, 0);
-	memcpy(out + 12, label, ll);
-	return 12 + ll;
+	struct web_dcep_open o = { .channel_type = type, .reliability = rel };
+	snprintf(o.label, sizeof(o.label), "%s", label);
+	int n = web_dcep_build_open(&o, out, cap);
+	assert_true(n > 0);
+	return (size_t)n;
 }
 
-/* B answers an OPEN on its stream with an ACK, from inside on_message. */
+/* B answers an OPEN on its stream with an ACK, from inside on_message,
+ * as web_peer does. */
 static void ack_opens(struct t_end *e, const struct t_msg *m)
 {
-	if (m->ppid != WEB_PPID_DCEP || m->len < 12 || m->data[0] != WEB_DCEP_OPEN)
+	if (m->ppid != WEB_PPID_DCEP)
 		return;
-	const uint8_t ack = WEB_DCEP_ACK;
-	assert_int_equal(web_sctp_send(e->s, m->stream, WEB_PPID_DCEP, &ack, 1, false, -1), 0);
+	struct web_dcep_open o;
+	assert_int_equal(web_dcep_parse_open(m->data, m->len, &o), 0);
+	uint8_t ack[4];
+	int n = web_dcep_build_ack(ack, sizeof(ack));
+	assert_int_equal(n, 1);
+	assert_int_equal(web_sctp_send(e->s, m->stream, WEB_PPID_DCEP, ack, (size_t)n, false, -1), 0);
 }
 
 static void dcep_open_and_ack_cross_the_association(void **state)
@@ -434,16 +436,18 @@ static void dcep_open_and_ack_cross_the_association(void **state)
 	struct t_pair *pr = pair_open();
 	pr->e[1].on_msg = ack_opens;
 	uint8_t open[64];
-	size_t n = dcep_open(open, WEB_DCEP_RELIABLE, 0, "theta");
+	size_t n = dcep_open(open, sizeof(open), WEB_DCEP_RELIABLE, 0, "theta");
 	assert_int_equal(web_sctp_send(pr->e[0].s, 0, WEB_PPID_DCEP, open, n, false, -1), 0);
-	n = dcep_open(open, WEB_DCEP_UNORDERED | WEB_DCEP_PARTIAL_RELIABLE_REXMIT, 0, "theta-pose");
+	n = dcep_open(open, sizeof(open), WEB_DCEP_UNORDERED | WEB_DCEP_PARTIAL_RELIABLE_REXMIT, 0, "theta-pose");
 	assert_int_equal(web_sctp_send(pr->e[0].s, 2, WEB_PPID_DCEP, open, n, false, -1), 0);
 	/* The first message may follow the OPEN before the ACK (RFC 8832 6). */
 	send_ok(&pr->e[0], 0, WEB_PPID_BINARY, 40, 7, false, -1);
 	PUMP_UNTIL(pr, pr->e[0].nmsgs == 2 && pr->e[1].nmsgs == 3);
 	assert_int_equal(pr->e[1].msgs[0].stream, 0);
 	assert_int_equal(pr->e[1].msgs[0].ppid, WEB_PPID_DCEP);
-	assert_memory_equal(pr->e[1].msgs[0].data + 12, "theta", 5);
+	struct web_dcep_open got;
+	assert_int_equal(web_dcep_parse_open(pr->e[1].msgs[0].data, pr->e[1].msgs[0].len, &got), 0);
+	assert_string_equal(got.label, "theta");
 	for (size_t k = 0; k < 2; k++) {
 		assert_int_equal(pr->e[0].msgs[k].ppid, WEB_PPID_DCEP);
 		assert_int_equal(pr->e[0].msgs[k].len, 1);
