@@ -9,8 +9,8 @@
  * verification tag A expects, 4 keep the checksum (else a correct CRC32c),
  * 8 deliver what both sides queued, 16 A sends a message, 32 bytes 16..19
  * (the first chunk's TSN, or FORWARD-TSN's new cumulative TSN) set to B's
- * next TSN plus byte 19. A message delivered must be within the bounds
- * web_sctp_ops promises. */
+ * next TSN plus byte 19. A message delivered must come while OPEN and be
+ * within the bounds web_sctp_ops promises; nothing follows CLOSED. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,10 +82,10 @@ static int fz_output(void *user, const uint8_t *p, size_t len)
 
 static void fz_on_message(void *user, uint16_t stream, uint32_t ppid, const uint8_t *p, size_t len)
 {
-	(void)user;
+	struct fz_end *e = user;
 	(void)ppid;
-	if (stream >= WEB_SCTP_STREAMS || len > WEB_SCTP_MAX_MESSAGE || (len && !p))
-		abort();
+	if (e->closed || !e->open || stream >= WEB_SCTP_STREAMS || len > WEB_SCTP_MAX_MESSAGE || (len && !p))
+		abort(); /* messages only while OPEN, within the bounds */
 	volatile uint8_t sink = 0;
 	for (size_t i = 0; i < len; i++)
 		sink ^= p[i]; /* ASan checks the whole message is readable */
