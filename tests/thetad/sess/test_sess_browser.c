@@ -588,7 +588,7 @@ static void submit_junk(struct env *e, uint64_t id, uint64_t seq)
 }
 
 /* Three times the bucket's depth: at 200 tokens a second, the bucket
- * could refill only if the burst took longer than 10 s. */
+ * could refill for all of them only if the burst took longer than 10 s. */
 #define RATE_BURST_SUBMITS 3000u
 
 static void a_browser_is_rate_limited_in_a_hosted_session(void **state)
@@ -604,7 +604,7 @@ static void a_browser_is_rate_limited_in_a_hosted_session(void **state)
 	for (unsigned i = 1; i <= RATE_BURST_SUBMITS; i++)
 		submit_junk(e, id, i);
 	assert_int_equal(f->rejects, RATE_BURST_SUBMITS); /* every one answered */
-	assert_true(f->rate_limited >= RATE_BURST_SUBMITS - 2000u);
+	assert_true(f->rate_limited > 0); /* past the burst */
 	assert_true(f->rate_limited <= RATE_BURST_SUBMITS - 1000u); /* the burst went through */
 
 	/* A local user of a hosted session has only the log's limit (out
