@@ -18,6 +18,7 @@
 
 #include "net/net_cert.h"
 #include "th_time.h"
+#include "web/web_bridge.h"
 #include "web/web_dcep.h"
 #include "web/web_sctp.h"
 #include "web/web_sdp.h"
@@ -685,8 +686,8 @@ int th_webpeer_create(const struct th_webpeer_config *cfg, struct th_webpeer **o
 	web_sdp_ice_credentials(w->ufrag, w->pwd);
 	gnutls_rnd(GNUTLS_RND_NONCE, &w->tie_breaker, sizeof(w->tie_breaker));
 	if (!w->cfg.no_channels) {
-		th_webpeer_open_channel(w, "theta", WEB_DCEP_RELIABLE, 0);
-		th_webpeer_open_channel(w, "theta-pose", WEB_DCEP_UNORDERED | WEB_DCEP_PARTIAL_RELIABLE_REXMIT, 0);
+		th_webpeer_open_channel(w, WEB_CHAN_MAIN, WEB_DCEP_RELIABLE, 0);
+		th_webpeer_open_channel(w, WEB_CHAN_POSE, WEB_DCEP_UNORDERED | WEB_DCEP_PARTIAL_RELIABLE_REXMIT, 0);
 	}
 	make_offer(w);
 	w->state = TH_WP_OFFERED;
@@ -751,7 +752,7 @@ static void on_datagram(struct th_webpeer *w, const uint8_t *p, size_t len)
 				w->nominated = true;
 			}
 			w->next_check_ns = w->now_ns + TH_WEBPEER_CONSENT_EVERY_NS;
-			if (w->state == TH_WP_ICE && start_dtls(w) < 0)
+			if (w->state == TH_WP_ICE && !w->cfg.no_dtls && start_dtls(w) < 0)
 				wp_fail(w, TH_WP_FAILED, "the DTLS client could not start");
 		}
 		return;

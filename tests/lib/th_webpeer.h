@@ -61,6 +61,7 @@ struct th_webpeer_config {
 	bool no_channels;         /* open no channel by itself (th_webpeer_open_channel) */
 	/* Wrong things, as a broken or hostile page would send them: */
 	bool no_stun;             /* no checks at all: DTLS at once after the answer */
+	bool no_dtls;             /* checks (and consent) only: never starts DTLS */
 	bool no_use_candidate;    /* never nominate */
 	bool bad_integrity;       /* MESSAGE-INTEGRITY keyed with a wrong password */
 	bool bad_fingerprint;     /* the offer's a=fingerprint is not our certificate's */
