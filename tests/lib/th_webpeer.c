@@ -596,8 +596,14 @@ static void tls_handshake(struct th_webpeer *w)
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
 		return;
 	if (r < 0) {
-		if (gnutls_error_is_fatal(r))
-			wp_fail(w, TH_WP_FAILED, "the DTLS handshake failed: %s", gnutls_strerror(r));
+		if (!gnutls_error_is_fatal(r))
+			return;
+		/* as a browser does: a fatal alert tells the server at once */
+		if (r == GNUTLS_E_CERTIFICATE_ERROR || r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+			gnutls_alert_send(w->tls, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+		else if (r != GNUTLS_E_FATAL_ALERT_RECEIVED)
+			gnutls_alert_send_appropriate(w->tls, r);
+		wp_fail(w, TH_WP_FAILED, "the DTLS handshake failed: %s", gnutls_strerror(r));
 		return;
 	}
 	w->tls_open = true;
@@ -1004,4 +1010,123 @@ void th_webpeer_close(struct th_webpeer *w)
 void th_webpeer_get_stats(const struct th_webpeer *w, struct th_webpeer_stats *out)
 {
 	*out = w->st;
+}
+
+/* ---- th_webhost ---- */
+
+static int host_send_to(void *user, const struct sockaddr *to, socklen_t tolen, const uint8_t *p, size_t len)
+{
+	struct th_webhost *h = user;
+	return sendto(h->fd, p, len, 0, to, tolen) < 0 ? -errno : 0;
+}
+
+static void host_on_channel(void *user, unsigned chan, const char *label, bool unordered, int max_rtx)
+{
+	struct th_webhost *h = user;
+	if (h->ops.on_channel)
+		h->ops.on_channel(h->user, chan, label, unordered, max_rtx);
+}
+
+static void host_on_message(void *user, unsigned chan, bool binary, const uint8_t *p, size_t len, uint64_t now_ns)
+{
+	struct th_webhost *h = user;
+	if (h->ops.on_message)
+		h->ops.on_message(h->user, chan, binary, p, len, now_ns);
+}
+
+static void host_on_closed(void *user, enum web_peer_close reason, const char *why)
+{
+	struct th_webhost *h = user;
+	if (h->ops.on_closed)
+		h->ops.on_closed(h->user, reason, why);
+}
+
+static void host_on_writable(void *user)
+{
+	struct th_webhost *h = user;
+	if (h->ops.on_writable)
+		h->ops.on_writable(h->user);
+}
+
+static const struct web_peer_ops host_ops = {
+	.send_to = host_send_to,
+	.on_channel = host_on_channel,
+	.on_message = host_on_message,
+	.on_closed = host_on_closed,
+	.on_writable = host_on_writable,
+};
+
+int th_webhost_open(struct th_webhost *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h->fd < 0)
+		return -errno;
+	struct sockaddr_in *s4 = (void *)&h->addr;
+	s4->sin_family = AF_INET;
+	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h->addrlen = sizeof(h->addr);
+	if (bind(h->fd, (struct sockaddr *)s4, sizeof(*s4)) < 0 ||
+	    getsockname(h->fd, (struct sockaddr *)&h->addr, &h->addrlen) < 0) {
+		int e = -errno;
+		th_webhost_close(h);
+		return e;
+	}
+	return 0;
+}
+
+int th_webhost_answer(struct th_webhost *h, gnutls_certificate_credentials_t cred, const uint8_t fp[32],
+		      const char *offer, size_t max_message, const struct web_peer_ops *ops, void *user,
+		      uint64_t now_ns, const char **why)
+{
+	int r = web_sdp_parse_offer(offer, strlen(offer), &h->offer, why);
+	if (r < 0)
+		return r;
+	web_sdp_ice_credentials(h->ufrag, h->pwd);
+	struct web_sdp_answer_params ap = {
+		.offer = &h->offer,
+		.ice_ufrag = h->ufrag,
+		.ice_pwd = h->pwd,
+		.fp = fp,
+		.session_id = 1,
+		.cands = &h->addr,
+		.n_cands = 1,
+		.max_message_size = max_message ? max_message : WEB_SCTP_MAX_MESSAGE,
+	};
+	if ((r = web_sdp_build_answer(&ap, h->answer, sizeof(h->answer))) < 0)
+		return r;
+	h->ops = *ops;
+	h->user = user;
+	struct web_peer_config pc = {
+		.cred = cred,
+		.offer = &h->offer,
+		.local_ufrag = h->ufrag,
+		.local_pwd = h->pwd,
+		.max_message = max_message,
+	};
+	return web_peer_create(&pc, &host_ops, h, now_ns, &h->peer);
+}
+
+void th_webhost_step(struct th_webhost *h, uint64_t now_ns)
+{
+	uint8_t b[WP_DGRAM_MAX];
+	for (unsigned i = 0; i < WP_READS_PER_STEP && h->fd >= 0; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(h->fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			break;
+		if (h->peer)
+			web_peer_input(h->peer, (struct sockaddr *)&from, fl, b, (size_t)n, now_ns);
+	}
+	if (h->peer && web_peer_timeout_ns(h->peer) <= now_ns)
+		web_peer_tick(h->peer, now_ns);
+}
+
+void th_webhost_close(struct th_webhost *h)
+{
+	web_peer_destroy(&h->peer);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
 }

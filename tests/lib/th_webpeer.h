@@ -27,12 +27,20 @@
  *
  * th_webpeer_step also runs usrsctp's timers (web_sctp_timers, global to
  * the process), so a web_peer in the same process has its SCTP timers run
- * too. Not thread-safe; one process may hold several. */
+ * too. Not thread-safe; one process may hold several.
+ *
+ * th_webhost (at the end) is the web module's part around one web_peer
+ * for tests and benchmarks that run both ends in one process. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+
+#include "web/web_peer.h"
+#include "web/web_sdp.h"
 
 #define TH_WEBPEER_CHANNELS 8u
 #define TH_WEBPEER_RXQ 1024u                                /* messages queued for th_webpeer_recv */
@@ -141,3 +149,32 @@ struct th_webpeer_stats {
 	uint64_t answer_to_ready_ns; /* th_webpeer_answer -> ready (0 until then) */
 };
 void th_webpeer_get_stats(const struct th_webpeer *w, struct th_webpeer_stats *out);
+
+/* The web module's part around one web_peer, for tests and benchmarks in
+ * one process: a UDP socket on 127.0.0.1:0, the answer to a th_webpeer's
+ * offer with that socket as the host candidate, the peer fed from it. */
+struct th_webhost {
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct web_sdp_offer offer;
+	char ufrag[9], pwd[25];
+	char answer[WEB_SDP_ANSWER_MAX];
+	struct web_peer *peer;   /* the owner may destroy it (even in a callback) */
+	struct web_peer_ops ops; /* the owner's (its send_to is not used) */
+	void *user;
+};
+
+/* 0 or negative errno (h->fd -1 after th_webhost_close). */
+int th_webhost_open(struct th_webhost *h);
+/* Parses offer, writes h->answer (our certificate's fp, max_message as
+ * its max-message-size: 0 is WEB_SCTP_MAX_MESSAGE) and creates h->peer
+ * with the same max_message. ops' callbacks get user. 0, -EBADMSG with
+ * *why (the offer's refusal), or web_peer_create's error. */
+int th_webhost_answer(struct th_webhost *h, gnutls_certificate_credentials_t cred, const uint8_t fp[32],
+		      const char *offer, size_t max_message, const struct web_peer_ops *ops, void *user,
+		      uint64_t now_ns, const char **why);
+/* Every datagram waiting on the socket into the peer, then its timers when due. */
+void th_webhost_step(struct th_webhost *h, uint64_t now_ns);
+/* Destroys the peer and closes the socket. */
+void th_webhost_close(struct th_webhost *h);

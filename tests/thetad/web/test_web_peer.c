@@ -43,13 +43,7 @@ struct got_msg {
 };
 
 struct rig {
-	int fd; /* the "web endpoint" */
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
-	struct web_sdp_offer offer;
-	char ufrag[9], pwd[25];
-	char answer[WEB_SDP_ANSWER_MAX];
-	struct web_peer *p;
+	struct th_webhost h; /* the "web endpoint" and its peer */
 	struct th_webpeer *w;
 	struct th_webpeer *extra[EXTRA_PEERS];
 	uint64_t skew;
@@ -78,12 +72,6 @@ static uint64_t now_of(const struct rig *r)
 	return th_now_ns() + r->skew;
 }
 
-static int rig_send_to(void *user, const struct sockaddr *to, socklen_t tolen, const uint8_t *p, size_t len)
-{
-	struct rig *r = user;
-	return sendto(r->fd, p, len, 0, to, tolen) < 0 ? -errno : 0;
-}
-
 static void rig_on_channel(void *user, unsigned chan, const char *label, bool unordered, int max_rtx)
 {
 	struct rig *r = user;
@@ -99,11 +87,11 @@ static void rig_on_message(void *user, unsigned chan, bool binary, const uint8_t
 {
 	struct rig *r = user;
 	if (r->destroy_in_callback) {
-		web_peer_destroy(&r->p);
+		web_peer_destroy(&r->h.peer);
 		return;
 	}
 	if (r->echo) {
-		web_peer_send(r->p, chan, binary, p, len);
+		web_peer_send(r->h.peer, chan, binary, p, len);
 		return;
 	}
 	if (r->n_msgs == MAX_MSGS)
@@ -127,98 +115,53 @@ static void rig_on_closed(void *user, enum web_peer_close reason, const char *wh
 }
 
 static const struct web_peer_ops rig_ops = {
-	.send_to = rig_send_to,
 	.on_channel = rig_on_channel,
 	.on_message = rig_on_message,
 	.on_closed = rig_on_closed,
 };
 
 /* The browser made its offer: the "module" parses it, makes the answer
- * with our socket as the candidate and creates the peer. */
-static void rig_answer(struct rig *r, struct th_webpeer *w, size_t max_message)
-{
-	const char *offer = th_webpeer_offer(w);
-	const char *why = NULL;
-	int e = web_sdp_parse_offer(offer, strlen(offer), &r->offer, &why);
-	if (e)
-		fail_msg("offer refused: %s", why ? why : "?");
-	web_sdp_ice_credentials(r->ufrag, r->pwd);
-	struct web_sdp_answer_params ap = {
-		.offer = &r->offer,
-		.ice_ufrag = r->ufrag,
-		.ice_pwd = r->pwd,
-		.fp = daemon_cert->fp,
-		.session_id = 42,
-		.cands = &r->addr,
-		.n_cands = 1,
-	};
-	assert_true(web_sdp_build_answer(&ap, r->answer, sizeof(r->answer)) > 0);
-	struct web_peer_config pc = {
-		.cred = daemon_cert->cred,
-		.offer = &r->offer,
-		.local_ufrag = r->ufrag,
-		.local_pwd = r->pwd,
-		.max_message = max_message,
-	};
-	assert_int_equal(web_peer_create(&pc, &rig_ops, r, now_of(r), &r->p), 0);
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_WAITING);
-	assert_true(web_peer_owns_ufrag(r->p, r->ufrag));
-	assert_false(web_peer_owns_ufrag(r->p, "someone"));
-}
-
+ * with its socket as the candidate and creates the peer. */
 static struct rig *rig_new(const struct th_webpeer_config *wc, size_t max_message, bool answer_browser)
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
-	r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(r->fd >= 0);
-	struct sockaddr_in *s4 = (void *)&r->addr;
-	s4->sin_family = AF_INET;
-	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(r->fd, (struct sockaddr *)s4, sizeof(*s4)), 0);
-	r->addrlen = sizeof(r->addr);
-	assert_int_equal(getsockname(r->fd, (struct sockaddr *)&r->addr, &r->addrlen), 0);
+	assert_int_equal(th_webhost_open(&r->h), 0);
 	assert_int_equal(th_webpeer_create(wc, &r->w), 0);
-	rig_answer(r, r->w, max_message);
+	const char *why = NULL;
+	int e = th_webhost_answer(&r->h, daemon_cert->cred, daemon_cert->fp, th_webpeer_offer(r->w), max_message,
+				  &rig_ops, r, now_of(r), &why);
+	if (e)
+		fail_msg("offer refused (%d): %s", e, why ? why : "?");
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_WAITING);
+	assert_true(web_peer_owns_ufrag(r->h.peer, r->h.ufrag));
+	assert_false(web_peer_owns_ufrag(r->h.peer, "someone"));
 	if (answer_browser)
-		assert_int_equal(th_webpeer_answer(r->w, r->answer, strlen(r->answer), now_of(r)), 0);
+		assert_int_equal(th_webpeer_answer(r->w, r->h.answer, strlen(r->h.answer), now_of(r)), 0);
 	return r;
 }
 
 static void rig_free(struct rig *r)
 {
-	web_peer_destroy(&r->p);
+	th_webhost_close(&r->h);
 	th_webpeer_destroy(&r->w);
 	for (unsigned i = 0; i < EXTRA_PEERS; i++)
 		th_webpeer_destroy(&r->extra[i]);
 	for (unsigned i = 0; i < r->n_msgs; i++)
 		free(r->msgs[i].p);
-	close(r->fd);
 	free(r);
 }
 
-/* Everything waiting on the endpoint's socket into the peer, then its timers. */
 static void server_once(struct rig *r)
 {
-	uint8_t b[65536];
-	for (int i = 0; i < 512; i++) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(r->fd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
-		if (n <= 0)
-			break;
-		if (r->p)
-			web_peer_input(r->p, (struct sockaddr *)&from, fl, b, (size_t)n, now_of(r));
-	}
-	if (r->p && web_peer_timeout_ns(r->p) <= now_of(r))
-		web_peer_tick(r->p, now_of(r));
+	th_webhost_step(&r->h, now_of(r));
 }
 
 static void pump_once(struct rig *r, int poll_ms)
 {
 	struct pollfd pfd[2 + EXTRA_PEERS];
 	unsigned n = 0;
-	pfd[n++] = (struct pollfd){ .fd = r->fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = r->h.fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = th_webpeer_fd(r->w), .events = POLLIN };
 	for (unsigned i = 0; i < EXTRA_PEERS; i++)
 		if (r->extra[i])
@@ -264,8 +207,8 @@ static void connect_ok(struct rig *r)
 {
 	if (!pump_until(r, is_ready))
 		fail_msg("not open: browser state %d (%s), peer state %d (%s)", th_webpeer_state(r->w),
-			 th_webpeer_error(r->w), web_peer_state(r->p), r->why);
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_OPEN);
+			 th_webpeer_error(r->w), web_peer_state(r->h.peer), r->why);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_OPEN);
 }
 
 static bool same_inet(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -330,13 +273,13 @@ static void channels_open_and_messages_flow_both_ways(void **state)
 	struct sockaddr_storage local, peer_addr, mapped;
 	socklen_t ll, pl;
 	th_webpeer_local_addr(r->w, &local, &ll);
-	assert_true(web_peer_address(r->p, &peer_addr, &pl));
+	assert_true(web_peer_address(r->h.peer, &peer_addr, &pl));
 	assert_true(same_inet(&local, &peer_addr));
 	assert_true(th_webpeer_mapped(r->w, &mapped));
 	assert_true(same_inet(&local, &mapped));
 
 	struct web_peer_stats ps;
-	web_peer_get_stats(r->p, &ps);
+	web_peer_get_stats(r->h.peer, &ps);
 	assert_true(ps.stun_ok >= 1);
 	assert_int_equal(ps.stun_bad, 0);
 	assert_true(ps.answer_to_open_ns > 0);
@@ -372,21 +315,21 @@ static void channels_open_and_messages_flow_both_ways(void **state)
 	assert_int_equal(seen_main, 2);
 
 	/* peer -> browser */
-	assert_int_equal(web_peer_send(r->p, main_chan, true, (const uint8_t *)"ack!", 4), 0);
+	assert_int_equal(web_peer_send(r->h.peer, main_chan, true, (const uint8_t *)"ack!", 4), 0);
 	assert_true(pump_until(r, browser_got));
 	assert_int_equal(brx.chan, (unsigned)c_main);
 	assert_true(brx.binary);
 	assert_int_equal(brx.len, 4);
 	assert_memory_equal(brx.p, "ack!", 4);
-	assert_int_equal(web_peer_send(r->p, pose_chan, false, (const uint8_t *)"", 0), 0);
+	assert_int_equal(web_peer_send(r->h.peer, pose_chan, false, (const uint8_t *)"", 0), 0);
 	assert_true(pump_until(r, browser_got));
 	assert_int_equal(brx.chan, (unsigned)c_pose);
 	assert_false(brx.binary);
 	assert_int_equal(brx.len, 0);
 
 	/* a channel that is not open */
-	assert_int_equal(web_peer_send(r->p, 6, true, (const uint8_t *)"x", 1), -ENOENT);
-	assert_int_equal(web_peer_send(r->p, 1000, true, (const uint8_t *)"x", 1), -ENOENT);
+	assert_int_equal(web_peer_send(r->h.peer, 6, true, (const uint8_t *)"x", 1), -ENOENT);
+	assert_int_equal(web_peer_send(r->h.peer, 1000, true, (const uint8_t *)"x", 1), -ENOENT);
 	assert_int_equal(r->closed_calls, 0);
 	rig_free(r);
 }
@@ -415,24 +358,25 @@ static void large_messages_cross_both_ways_and_bounds_hold(void **state)
 	assert_int_equal(r->msgs[0].len, big);
 	assert_memory_equal(r->msgs[0].p, a, big);
 
-	assert_int_equal(web_peer_send(r->p, main_chan, true, b, big), 0);
+	assert_int_equal(web_peer_send(r->h.peer, main_chan, true, b, big), 0);
 	assert_true(pump_until(r, browser_got));
 	assert_int_equal(brx.len, big);
 	assert_memory_equal(brx.p, b, big);
 	/* past the browser's max-message-size */
-	assert_int_equal(web_peer_send(r->p, main_chan, true, b, big + 1), -EMSGSIZE);
+	assert_int_equal(web_peer_send(r->h.peer, main_chan, true, b, big + 1), -EMSGSIZE);
 	assert_int_equal(r->closed_calls, 0);
 	rig_free(r);
 
 	/* past what the peer takes (max_message 65536): closed with a reason */
 	r = rig_new(NULL, 65536, true);
 	connect_ok(r);
-	assert_int_equal(th_webpeer_send(r->w, 0, true, a, 65537), 0);
+	assert_int_equal(th_webpeer_send(r->w, 0, true, a, 65537), -EMSGSIZE); /* the answer said so */
+	assert_int_equal(th_webpeer_send_raw(r->w, 0, WEB_PPID_BINARY, a, 65537), 0); /* a page that ignores it */
 	assert_true(pump_until(r, is_closed));
 	assert_int_equal(r->reason, WEB_PEER_C_PROTOCOL);
 	assert_non_null(strstr(r->why, "65537"));
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_CLOSED);
-	assert_int_equal(web_peer_send(r->p, main_chan, true, a, 1), -ENOTCONN);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_CLOSED);
+	assert_int_equal(web_peer_send(r->h.peer, main_chan, true, a, 1), -ENOTCONN);
 	assert_true(pump_until(r, both_closed)); /* the browser heard of it */
 	assert_int_equal(r->closed_calls, 1);
 	assert_int_equal(r->n_msgs, 0);
@@ -446,7 +390,7 @@ static void consent_checks_keep_the_peer_and_their_absence_closes_it(void **stat
 	struct rig *r = rig_new(NULL, 0, true);
 	connect_ok(r);
 	struct web_peer_stats before, after;
-	web_peer_get_stats(r->p, &before);
+	web_peer_get_stats(r->h.peer, &before);
 	/* 45 s of browser time in 1 s steps: its checks every 5 s keep consent */
 	for (int s = 0; s < 45; s++) {
 		r->skew += 1000000000ull;
@@ -454,16 +398,16 @@ static void consent_checks_keep_the_peer_and_their_absence_closes_it(void **stat
 			pump_once(r, 1);
 	}
 	assert_false(r->closed);
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_OPEN);
-	web_peer_get_stats(r->p, &after);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_OPEN);
+	web_peer_get_stats(r->h.peer, &after);
 	assert_true(after.stun_ok >= before.stun_ok + 7);
-	assert_true(web_peer_timeout_ns(r->p) <= now_of(r) + WEB_PEER_CONSENT_NS);
+	assert_true(web_peer_timeout_ns(r->h.peer) <= now_of(r) + WEB_PEER_CONSENT_NS);
 
 	/* the page goes silent: consent runs out WEB_PEER_CONSENT_NS after the last check */
 	th_webpeer_set_consent(r->w, false);
 	pump_once(r, 1);
 	pump_once(r, 1);
-	uint64_t deadline = web_peer_timeout_ns(r->p);
+	uint64_t deadline = web_peer_timeout_ns(r->h.peer);
 	r->skew += deadline - now_of(r) - 1000000000ull;
 	pump_once(r, 1);
 	assert_false(r->closed);
@@ -498,14 +442,15 @@ static void wrong_dtls_fingerprint_closes_with_fingerprint(void **state)
 	assert_int_equal(th_webpeer_state(r->w), TH_WP_FAILED);
 	assert_non_null(strstr(th_webpeer_error(r->w), "certificate"));
 	assert_true(pump_until(r, is_closed)); /* the peer hears the alert */
-	assert_int_not_equal(web_peer_state(r->p), WEB_PEER_OPEN);
+	assert_int_equal(r->reason, WEB_PEER_C_PROTOCOL);
+	assert_non_null(strstr(r->why, "alert"));
 	rig_free(r);
 }
 
 static bool three_bad(struct rig *r)
 {
 	struct web_peer_stats s;
-	web_peer_get_stats(r->p, &s);
+	web_peer_get_stats(r->h.peer, &s);
 	return s.stun_bad >= 3;
 }
 
@@ -515,10 +460,10 @@ static void stun_with_bad_integrity_is_ignored_and_counted(void **state)
 	struct rig *r = rig_new(&wc, 0, true);
 	assert_true(pump_until(r, three_bad));
 	struct web_peer_stats s;
-	web_peer_get_stats(r->p, &s);
+	web_peer_get_stats(r->h.peer, &s);
 	assert_int_equal(s.stun_ok, 0);
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_WAITING);
-	assert_false(web_peer_address(r->p, NULL, NULL));
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_WAITING);
+	assert_false(web_peer_address(r->h.peer, NULL, NULL));
 	struct th_webpeer_stats ws;
 	th_webpeer_get_stats(r->w, &ws);
 	assert_true(ws.checks_sent >= 3);
@@ -533,7 +478,7 @@ static void stun_with_bad_integrity_is_ignored_and_counted(void **state)
 static bool dtls_dropped(struct rig *r)
 {
 	struct web_peer_stats s;
-	web_peer_get_stats(r->p, &s);
+	web_peer_get_stats(r->h.peer, &s);
 	return s.dtls_bad >= 1;
 }
 
@@ -543,27 +488,27 @@ static void dtls_from_an_unverified_address_is_ignored(void **state)
 	/* a second "browser" with the answer but no checks: DTLS at once */
 	struct th_webpeer_config wc = { .no_stun = true };
 	assert_int_equal(th_webpeer_create(&wc, &r->extra[0]), 0);
-	assert_int_equal(th_webpeer_answer(r->extra[0], r->answer, strlen(r->answer), now_of(r)), 0);
+	assert_int_equal(th_webpeer_answer(r->extra[0], r->h.answer, strlen(r->h.answer), now_of(r)), 0);
 	assert_true(pump_until(r, dtls_dropped)); /* before any verified check: no address at all */
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_WAITING);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_WAITING);
 	/* the real browser connects; the other's handshake still goes nowhere */
-	assert_int_equal(th_webpeer_answer(r->w, r->answer, strlen(r->answer), now_of(r)), 0);
+	assert_int_equal(th_webpeer_answer(r->w, r->h.answer, strlen(r->h.answer), now_of(r)), 0);
 	connect_ok(r);
 	struct web_peer_stats s1, s2;
-	web_peer_get_stats(r->p, &s1);
+	web_peer_get_stats(r->h.peer, &s1);
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * 1000000ull; /* GnuTLS retransmits its ClientHello after 1 s */
 	do {
 		pump_once(r, 20);
-		web_peer_get_stats(r->p, &s2);
+		web_peer_get_stats(r->h.peer, &s2);
 	} while (s2.dtls_bad == s1.dtls_bad && th_now_ns() < end);
 	assert_true(s2.dtls_bad > s1.dtls_bad);
 	assert_int_equal(th_webpeer_state(r->extra[0]), TH_WP_DTLS);
 	struct sockaddr_storage local, peer_addr;
 	socklen_t ll, pl;
 	th_webpeer_local_addr(r->w, &local, &ll);
-	assert_true(web_peer_address(r->p, &peer_addr, &pl));
+	assert_true(web_peer_address(r->h.peer, &peer_addr, &pl));
 	assert_true(same_inet(&local, &peer_addr));
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_OPEN);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_OPEN);
 	rig_free(r);
 }
 
@@ -574,12 +519,12 @@ static void check_from(struct rig *r, int fd, bool use_candidate)
 	int n = th_webpeer_stun_request(r->w, use_candidate, req, sizeof(req));
 	assert_true(n > 0);
 	struct sockaddr_in to;
-	memcpy(&to, &r->addr, sizeof(to));
+	memcpy(&to, &r->h.addr, sizeof(to));
 	assert_int_equal(sendto(fd, req, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)), n);
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * 1000000ull;
 	ssize_t got;
 	while ((got = recv(fd, resp, sizeof(resp), MSG_DONTWAIT)) < 0 && th_now_ns() < end) {
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = r->h.fd, .events = POLLIN };
 		poll(&pfd, 1, 5);
 		server_once(r);
 	}
@@ -601,19 +546,19 @@ static void address_is_the_first_verified_then_the_newest_nominated(void **state
 	th_webpeer_local_addr(r->w, &local, &ll);
 
 	check_from(r, other, false); /* first verified check: that address */
-	assert_true(web_peer_address(r->p, &at, &al));
+	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &oa));
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_DTLS);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_DTLS);
 	/* the browser's own checks: the nomination moves it to the browser */
 	connect_ok(r);
-	assert_true(web_peer_address(r->p, &at, &al));
+	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &local));
 	/* a plain check from elsewhere keeps it; a nomination from there moves it */
 	check_from(r, other, false);
-	assert_true(web_peer_address(r->p, &at, &al));
+	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &local));
 	check_from(r, other, true);
-	assert_true(web_peer_address(r->p, &at, &al));
+	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &oa));
 	close(other);
 	rig_free(r);
@@ -621,24 +566,24 @@ static void address_is_the_first_verified_then_the_newest_nominated(void **state
 
 static bool in_dtls(struct rig *r)
 {
-	return web_peer_state(r->p) == WEB_PEER_DTLS;
+	return web_peer_state(r->h.peer) == WEB_PEER_DTLS;
 }
 
 static void no_browser_within_the_connect_deadline_closes_with_timeout(void **state)
 {
 	struct rig *r = rig_new(NULL, 0, false);
-	uint64_t t = web_peer_timeout_ns(r->p);
+	uint64_t t = web_peer_timeout_ns(r->h.peer);
 	assert_true(t > now_of(r) && t <= now_of(r) + WEB_PEER_CONNECT_NS);
-	web_peer_tick(r->p, now_of(r));
+	web_peer_tick(r->h.peer, now_of(r));
 	assert_false(r->closed);
 	r->skew += WEB_PEER_CONNECT_NS;
-	web_peer_tick(r->p, now_of(r));
+	web_peer_tick(r->h.peer, now_of(r));
 	assert_true(r->closed);
 	assert_int_equal(r->reason, WEB_PEER_C_TIMEOUT);
-	assert_int_equal(web_peer_state(r->p), WEB_PEER_CLOSED);
-	assert_int_equal(web_peer_timeout_ns(r->p), UINT64_MAX);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_CLOSED);
+	assert_int_equal(web_peer_timeout_ns(r->h.peer), UINT64_MAX);
 	/* nothing after the close */
-	web_peer_tick(r->p, now_of(r) + WEB_PEER_CONNECT_NS);
+	web_peer_tick(r->h.peer, now_of(r) + WEB_PEER_CONNECT_NS);
 	assert_int_equal(r->closed_calls, 1);
 	rig_free(r);
 
@@ -665,12 +610,12 @@ static void browser_close_is_bye_and_daemon_close_reaches_the_browser(void **sta
 
 	r = rig_new(NULL, 0, true);
 	connect_ok(r);
-	web_peer_close(r->p, "the session ended");
+	web_peer_close(r->h.peer, "the session ended");
 	assert_true(r->closed);
 	assert_int_equal(r->reason, WEB_PEER_C_LOCAL);
 	assert_string_equal(r->why, "the session ended");
 	assert_true(pump_until(r, both_closed));
-	web_peer_close(r->p, "again");
+	web_peer_close(r->h.peer, "again");
 	assert_int_equal(r->closed_calls, 1);
 	rig_free(r);
 }
@@ -730,9 +675,9 @@ static void destroy_from_a_callback_is_safe(void **state)
 	r->destroy_in_callback = true;
 	assert_int_equal(th_webpeer_send(r->w, 0, true, (const uint8_t *)"bye", 3), 0);
 	uint64_t end = th_now_ns() + (uint64_t)WAIT_MS * 1000000ull;
-	while (r->p && th_now_ns() < end)
+	while (r->h.peer && th_now_ns() < end)
 		pump_once(r, 5);
-	assert_null(r->p);
+	assert_null(r->h.peer);
 	assert_int_equal(r->closed_calls, 0); /* destroyed: no on_closed */
 	rig_free(r);
 }
