@@ -111,6 +111,8 @@ struct th_webpeer {
 	uint8_t buf[WP_DGRAM_MAX];
 };
 
+static socklen_t ip_addr(const char *ip, struct sockaddr_storage *ss);
+
 static void wp_fail(struct th_webpeer *w, enum th_webpeer_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void wp_fail(struct th_webpeer *w, enum th_webpeer_state st, const char *fmt, ...)
@@ -661,18 +663,9 @@ int th_webpeer_create(const struct th_webpeer_config *cfg, struct th_webpeer **o
 	w->cfg.expect_fp = NULL;
 	w->consent_on = true;
 	w->fd = -1;
-	const char *ip = w->cfg.bind_ip ? w->cfg.bind_ip : "127.0.0.1";
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	struct sockaddr_in *s4 = (void *)&ss;
-	struct sockaddr_in6 *s6 = (void *)&ss;
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		sl = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		sl = sizeof(*s6);
-	} else {
+	struct sockaddr_storage ss;
+	socklen_t sl = ip_addr(w->cfg.bind_ip ? w->cfg.bind_ip : "127.0.0.1", &ss);
+	if (!sl) {
 		free(w);
 		return -EINVAL;
 	}
@@ -1056,17 +1049,35 @@ static const struct web_peer_ops host_ops = {
 	.on_writable = host_on_writable,
 };
 
-int th_webhost_open(struct th_webhost *h)
+/* ip as text (v4 or v6) into ss, port 0: its length, or 0. */
+static socklen_t ip_addr(const char *ip, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *s4 = (void *)ss;
+	struct sockaddr_in6 *s6 = (void *)ss;
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return sizeof(*s6);
+	}
+	return 0;
+}
+
+int th_webhost_open(struct th_webhost *h, const char *ip)
 {
 	memset(h, 0, sizeof(*h));
-	h->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	h->fd = -1;
+	socklen_t sl = ip_addr(ip ? ip : "127.0.0.1", &h->addr);
+	if (!sl)
+		return -EINVAL;
+	h->fd = socket(h->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		return -errno;
-	struct sockaddr_in *s4 = (void *)&h->addr;
-	s4->sin_family = AF_INET;
-	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	h->addrlen = sizeof(h->addr);
-	if (bind(h->fd, (struct sockaddr *)s4, sizeof(*s4)) < 0 ||
+	if (bind(h->fd, (struct sockaddr *)&h->addr, sl) < 0 ||
 	    getsockname(h->fd, (struct sockaddr *)&h->addr, &h->addrlen) < 0) {
 		int e = -errno;
 		th_webhost_close(h);

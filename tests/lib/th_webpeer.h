@@ -165,8 +165,9 @@ struct th_webhost {
 	void *user;
 };
 
-/* 0 or negative errno (h->fd -1 after th_webhost_close). */
-int th_webhost_open(struct th_webhost *h);
+/* The socket on ip (NULL: 127.0.0.1; "::1" for IPv6), port 0: 0 or
+ * negative errno (h->fd -1 after th_webhost_close). */
+int th_webhost_open(struct th_webhost *h, const char *ip);
 /* Parses offer, writes h->answer (our certificate's fp, max_message as
  * its max-message-size: 0 is WEB_SCTP_MAX_MESSAGE) and creates h->peer
  * with the same max_message. ops' callbacks get user. 0, -EBADMSG with

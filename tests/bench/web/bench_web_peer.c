@@ -123,7 +123,7 @@ static uint64_t bench_connect(struct bench *b)
 	b->chans = 0;
 	b->closed = false;
 	struct th_webpeer_config wc = { .on_message = browser_message, .user = b };
-	if (th_webpeer_create(&wc, &b->w) < 0 || th_webhost_open(&b->h) < 0)
+	if (th_webpeer_create(&wc, &b->w) < 0 || th_webhost_open(&b->h, NULL) < 0)
 		die("cannot create the two ends", NULL);
 	const char *why = NULL;
 	uint64_t now = th_now_ns();

@@ -126,7 +126,7 @@ static struct rig *rig_new(const struct th_webpeer_config *wc, size_t max_messag
 {
 	struct rig *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
-	assert_int_equal(th_webhost_open(&r->h), 0);
+	assert_int_equal(th_webhost_open(&r->h, wc ? wc->bind_ip : NULL), 0);
 	assert_int_equal(th_webpeer_create(wc, &r->w), 0);
 	const char *why = NULL;
 	int e = th_webhost_answer(&r->h, daemon_cert->cred, daemon_cert->fp, th_webpeer_offer(r->w), max_message,
@@ -331,6 +331,29 @@ static void channels_open_and_messages_flow_both_ways(void **state)
 	assert_int_equal(web_peer_send(r->h.peer, 6, true, (const uint8_t *)"x", 1), -ENOENT);
 	assert_int_equal(web_peer_send(r->h.peer, 1000, true, (const uint8_t *)"x", 1), -ENOENT);
 	assert_int_equal(r->closed_calls, 0);
+	rig_free(r);
+}
+
+static void ipv6_loopback_works_too(void **state)
+{
+	struct th_webpeer_config wc = { .bind_ip = "::1" };
+	struct rig *r = rig_new(&wc, 0, true);
+	connect_ok(r);
+	struct sockaddr_storage local, mapped, at;
+	socklen_t ll, al;
+	th_webpeer_local_addr(r->w, &local, &ll);
+	assert_true(th_webpeer_mapped(r->w, &mapped)); /* XOR-MAPPED-ADDRESS, IPv6 form */
+	assert_true(web_peer_address(r->h.peer, &at, &al));
+	const struct sockaddr_in6 *a = (const void *)&local, *m = (const void *)&mapped, *p = (const void *)&at;
+	assert_int_equal(m->sin6_family, AF_INET6);
+	assert_int_equal(p->sin6_family, AF_INET6);
+	assert_int_equal(m->sin6_port, a->sin6_port);
+	assert_int_equal(p->sin6_port, a->sin6_port);
+	assert_memory_equal(&m->sin6_addr, &a->sin6_addr, 16);
+	assert_int_equal(th_webpeer_send(r->w, 0, true, (const uint8_t *)"v6", 2), 0);
+	msgs_wanted = 1;
+	assert_true(pump_until(r, have_msgs));
+	assert_memory_equal(r->msgs[0].p, "v6", 2);
 	rig_free(r);
 }
 
@@ -686,6 +709,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(channels_open_and_messages_flow_both_ways),
+		cmocka_unit_test(ipv6_loopback_works_too),
 		cmocka_unit_test(large_messages_cross_both_ways_and_bounds_hold),
 		cmocka_unit_test(consent_checks_keep_the_peer_and_their_absence_closes_it),
 		cmocka_unit_test(wrong_dtls_fingerprint_closes_with_fingerprint),
