@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/dtls.h>
-#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "net/net_cert.h"
+#include "th_dtlsmem.h"
 #include "th_time.h"
 #include "web/web_bridge.h"
 #include "web/web_dcep.h"
@@ -24,12 +24,11 @@
 #include "web/web_sdp.h"
 #include "web/web_stun.h"
 
-#define WP_DTLS_MTU 1200u
+#define WP_DTLS_RETRANS_MS 1000u /* GnuTLS's default first retransmission */
 #define WP_DGRAM_MAX 65536u
 #define WP_READS_PER_STEP 512u
 #define WP_TXIDS 16u /* outstanding checks whose responses count */
 #define WP_PRIORITY 2122260223u /* what Chromium's host candidates carry */
-#define WP_DTLS_TOTAL_MS 30000u
 #define WP_UFRAG_MAX 256u
 #define WP_PWD_MAX 256u
 
@@ -93,9 +92,7 @@ struct th_webpeer {
 	struct sockaddr_storage mapped;
 
 	/* DTLS */
-	gnutls_session_t tls;
-	const uint8_t *pending;
-	size_t pending_len;
+	struct th_dtlsmem_client dtls; /* its session: dtls.s (NULL before start_dtls) */
 	bool tls_open;
 
 	/* SCTP */
@@ -429,35 +426,13 @@ static bool check_response(struct th_webpeer *w, const uint8_t *p, size_t len)
 
 /* ---- DTLS client ---- */
 
-static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *p, size_t len)
+static int dtls_output(void *user, const uint8_t *p, size_t len)
 {
-	struct th_webpeer *w = ptr;
+	struct th_webpeer *w = user;
 	int r = send_dgram(w, p, len);
-	if (r < 0) {
-		gnutls_transport_set_errno(w->tls, -r == EAGAIN ? EAGAIN : EIO);
-		return -1;
-	}
-	w->st.dtls_out++;
-	return (ssize_t)len;
-}
-
-static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *p, size_t cap)
-{
-	struct th_webpeer *w = ptr;
-	if (!w->pending) {
-		gnutls_transport_set_errno(w->tls, EAGAIN);
-		return -1;
-	}
-	size_t n = w->pending_len < cap ? w->pending_len : cap;
-	memcpy(p, w->pending, n);
-	w->pending = NULL;
-	return (ssize_t)n;
-}
-
-static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
-{
-	struct th_webpeer *w = ptr;
-	return w->pending ? 1 : 0;
+	if (r == 0)
+		w->st.dtls_out++;
+	return r;
 }
 
 static int tls_verify(gnutls_session_t s)
@@ -482,7 +457,7 @@ static int sctp_output(void *user, const uint8_t *p, size_t len)
 	struct th_webpeer *w = user;
 	if (!w->tls_open)
 		return -ENOTCONN;
-	ssize_t r = gnutls_record_send(w->tls, p, len);
+	ssize_t r = gnutls_record_send(w->dtls.s, p, len);
 	return r < 0 ? -EIO : 0;
 }
 
@@ -572,7 +547,7 @@ static const struct web_sctp_ops wp_sctp_ops = {
 static void tls_records(struct th_webpeer *w)
 {
 	for (;;) {
-		ssize_t r = gnutls_record_recv(w->tls, w->buf, sizeof(w->buf));
+		ssize_t r = th_dtlsmem_client_recv(&w->dtls, w->buf, sizeof(w->buf));
 		if (r > 0) {
 			if (w->sctp)
 				web_sctp_input(w->sctp, w->buf, (size_t)r);
@@ -594,23 +569,21 @@ static void tls_records(struct th_webpeer *w)
 
 static void tls_handshake(struct th_webpeer *w)
 {
-	int r = gnutls_handshake(w->tls);
-	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+	int r = th_dtlsmem_client_step(&w->dtls);
+	if (r == 0)
 		return;
 	if (r < 0) {
-		if (!gnutls_error_is_fatal(r))
-			return;
 		/* as a browser does: a fatal alert tells the server at once */
 		if (r == GNUTLS_E_CERTIFICATE_ERROR || r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-			gnutls_alert_send(w->tls, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+			gnutls_alert_send(w->dtls.s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
 		else if (r != GNUTLS_E_FATAL_ALERT_RECEIVED)
-			gnutls_alert_send_appropriate(w->tls, r);
+			gnutls_alert_send_appropriate(w->dtls.s, r);
 		wp_fail(w, TH_WP_FAILED, "the DTLS handshake failed: %s", gnutls_strerror(r));
 		return;
 	}
 	w->tls_open = true;
 	w->state = TH_WP_SCTP;
-	int e = web_sctp_create(w->cfg.sctp_port, w->r_sctp_port, gnutls_dtls_get_data_mtu(w->tls), &wp_sctp_ops, w,
+	int e = web_sctp_create(w->cfg.sctp_port, w->r_sctp_port, gnutls_dtls_get_data_mtu(w->dtls.s), &wp_sctp_ops, w,
 				&w->sctp);
 	if (e < 0) {
 		wp_fail(w, TH_WP_FAILED, "the SCTP association could not be created (%s)", strerror(-e));
@@ -621,20 +594,12 @@ static void tls_handshake(struct th_webpeer *w)
 
 static int start_dtls(struct th_webpeer *w)
 {
-	int r = gnutls_init(&w->tls, GNUTLS_CLIENT | GNUTLS_DATAGRAM | GNUTLS_NONBLOCK);
+	int r = th_dtlsmem_client_init(&w->dtls, w->cert->cred, WP_DTLS_RETRANS_MS, dtls_output, w);
 	if (r < 0)
-		return -ENOMEM;
-	if (gnutls_priority_set_direct(w->tls, "NORMAL:-VERS-ALL:+VERS-DTLS1.2", NULL) < 0 ||
-	    gnutls_credentials_set(w->tls, GNUTLS_CRD_CERTIFICATE, w->cert->cred) < 0)
-		return -EIO;
-	gnutls_session_set_ptr(w->tls, w);
-	gnutls_session_set_verify_function(w->tls, tls_verify);
-	gnutls_transport_set_ptr(w->tls, w);
-	gnutls_transport_set_push_function(w->tls, tls_push);
-	gnutls_transport_set_pull_function(w->tls, tls_pull);
-	gnutls_transport_set_pull_timeout_function(w->tls, tls_pull_timeout);
-	gnutls_dtls_set_mtu(w->tls, WP_DTLS_MTU);
-	gnutls_dtls_set_timeouts(w->tls, 1000, WP_DTLS_TOTAL_MS);
+		return r;
+	/* the server's certificate is checked during the handshake, as a browser does */
+	gnutls_session_set_ptr(w->dtls.s, w);
+	gnutls_session_set_verify_function(w->dtls.s, tls_verify);
 	w->state = TH_WP_DTLS;
 	tls_handshake(w);
 	return 0;
@@ -701,8 +666,7 @@ void th_webpeer_destroy(struct th_webpeer **pw)
 	struct th_webpeer *w = *pw;
 	*pw = NULL;
 	web_sctp_destroy(&w->sctp);
-	if (w->tls)
-		gnutls_deinit(w->tls);
+	th_dtlsmem_client_fini(&w->dtls);
 	net_cert_destroy(&w->cert);
 	if (w->fd >= 0)
 		close(w->fd);
@@ -756,18 +720,17 @@ static void on_datagram(struct th_webpeer *w, const uint8_t *p, size_t len)
 		}
 		return;
 	}
-	if (p[0] < 20 || p[0] > 63 || !w->tls) {
+	if (p[0] < 20 || p[0] > 63 || !w->dtls.s) {
 		w->st.stray++;
 		return;
 	}
 	w->st.dtls_in++;
-	w->pending = p;
-	w->pending_len = len;
+	if (th_dtlsmem_push(&w->dtls.in, p, len) < 0)
+		return; /* lost, as on a full socket buffer: DTLS and SCTP recover */
 	if (w->state == TH_WP_DTLS)
 		tls_handshake(w);
 	else if (w->tls_open && (w->state == TH_WP_SCTP || w->state == TH_WP_OPEN))
 		tls_records(w);
-	w->pending = NULL;
 }
 
 int th_webpeer_step(struct th_webpeer *w, uint64_t now_ns)
@@ -787,14 +750,7 @@ int th_webpeer_step(struct th_webpeer *w, uint64_t now_ns)
 		}
 		if (w->state == TH_WP_FAILED || w->state == TH_WP_CLOSED)
 			continue;
-		/* on_datagram may read w->buf again (DTLS records): copy it out */
-		uint8_t d[2048];
-		if ((size_t)n > sizeof(d)) {
-			w->st.stray++;
-			continue;
-		}
-		memcpy(d, w->buf, (size_t)n);
-		on_datagram(w, d, (size_t)n);
+		on_datagram(w, w->buf, (size_t)n); /* DTLS copies it into its queue before reading records into w->buf */
 	}
 	if (w->state == TH_WP_FAILED)
 		return -EPROTO;
@@ -807,7 +763,7 @@ int th_webpeer_step(struct th_webpeer *w, uint64_t now_ns)
 		send_check(w, false);
 		w->next_check_ns = now_ns + (w->answered ? TH_WEBPEER_CONSENT_EVERY_NS : TH_WEBPEER_CHECK_NS);
 	}
-	if (w->state == TH_WP_DTLS && gnutls_dtls_get_timeout(w->tls) == 0)
+	if (w->state == TH_WP_DTLS && gnutls_dtls_get_timeout(w->dtls.s) == 0)
 		tls_handshake(w); /* GnuTLS retransmits its flight */
 	if (w->sctp && now_ns >= w->last_timers_ns + WEB_SCTP_TICK_NS) {
 		w->last_timers_ns = now_ns;
@@ -826,7 +782,7 @@ uint64_t th_webpeer_timeout_ns(const struct th_webpeer *w, uint64_t now_ns)
 	if (w->state == TH_WP_ICE && w->cfg.no_stun)
 		t = now_ns;
 	if (w->state == TH_WP_DTLS) {
-		uint64_t d = now_ns + (uint64_t)gnutls_dtls_get_timeout(w->tls) * 1000000ull;
+		uint64_t d = now_ns + (uint64_t)gnutls_dtls_get_timeout(w->dtls.s) * 1000000ull;
 		if (d < t)
 			t = d;
 	}
@@ -996,7 +952,7 @@ void th_webpeer_close(struct th_webpeer *w)
 		return;
 	web_sctp_destroy(&w->sctp);
 	if (w->tls_open)
-		gnutls_bye(w->tls, GNUTLS_SHUT_WR);
+		gnutls_bye(w->dtls.s, GNUTLS_SHUT_WR);
 	wp_fail(w, TH_WP_CLOSED, "closed by this peer");
 }
 

@@ -3,9 +3,9 @@
  * real components only: a real UDP socket, STUN binding requests with
  * USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE, MESSAGE-INTEGRITY
  * and FINGERPRINT whose responses' integrity and fingerprint it checks,
- * a GnuTLS DTLS 1.2 client with its own self-signed ECDSA certificate
- * (net_cert_generate) that checks the server's certificate against the
- * answer's a=fingerprint, usrsctp through web_sctp (both sides of an
+ * a GnuTLS DTLS 1.2 client (th_dtlsmem's) with its own self-signed ECDSA
+ * certificate (net_cert_generate) that checks the server's certificate
+ * against the answer's a=fingerprint during the handshake, usrsctp through web_sctp (both sides of an
  * association connect, as browsers do), and DCEP OPEN for its channels
  * ("theta" ordered reliable, then "theta-pose" unordered maxRetransmits 0,
  * on streams 0 and 2: the DTLS client's even ids). No cmocka: benchmarks
