@@ -765,9 +765,11 @@ int th_webpeer_step(struct th_webpeer *w, uint64_t now_ns)
 	}
 	if (w->state == TH_WP_DTLS && gnutls_dtls_get_timeout(w->dtls.s) == 0)
 		tls_handshake(w); /* GnuTLS retransmits its flight */
-	if (w->sctp && now_ns >= w->last_timers_ns + WEB_SCTP_TICK_NS) {
-		w->last_timers_ns = now_ns;
-		web_sctp_timers(now_ns);
+	/* usrsctp's timers run on the real clock whatever now says (web_sctp.h) */
+	uint64_t real = th_now_ns();
+	if (w->sctp && real >= w->last_timers_ns + WEB_SCTP_TICK_NS) {
+		w->last_timers_ns = real;
+		web_sctp_timers(real);
 	}
 	return w->state == TH_WP_FAILED ? -EPROTO : 0;
 }
@@ -786,8 +788,12 @@ uint64_t th_webpeer_timeout_ns(const struct th_webpeer *w, uint64_t now_ns)
 		if (d < t)
 			t = d;
 	}
-	if (w->sctp && w->last_timers_ns + WEB_SCTP_TICK_NS < t)
-		t = w->last_timers_ns + WEB_SCTP_TICK_NS;
+	if (w->sctp) { /* the next usrsctp tick, on now's scale */
+		uint64_t real = th_now_ns(), due = w->last_timers_ns + WEB_SCTP_TICK_NS;
+		uint64_t in = due > real ? due - real : 0;
+		if (now_ns + in < t)
+			t = now_ns + in;
+	}
 	return t;
 }
 

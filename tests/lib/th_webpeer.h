@@ -26,8 +26,8 @@
  * TH_WEBPEER_CONSENT_EVERY_NS.
  *
  * th_webpeer_step also runs usrsctp's timers (web_sctp_timers, global to
- * the process), so a web_peer in the same process has its SCTP timers run
- * too. Not thread-safe; one process may hold several.
+ * the process, on the real clock whatever now says), so a web_peer in the
+ * same process has its SCTP timers run too. Not thread-safe; one process may hold several.
  *
  * th_webhost (at the end) is the web module's part around one web_peer
  * for tests and benchmarks that run both ends in one process. */
