@@ -269,11 +269,24 @@ static void sctp_on_writable(void *user)
 		p->ops.on_writable(p->user);
 }
 
+/* The browser closed the channel on stream (RFC 8831 6.7: it reset its
+ * outgoing stream, web_sctp reset ours in answer): the stream is free for
+ * a new OPEN; sends to it say -ENOENT. */
+static void sctp_on_stream_reset(void *user, uint16_t stream)
+{
+	struct web_peer *p = user;
+	if (p->state == WEB_PEER_CLOSED || stream >= WEB_SCTP_STREAMS || !p->chans[stream].open)
+		return;
+	p->chans[stream].open = false;
+	p->n_chans--;
+}
+
 static const struct web_sctp_ops sctp_ops = {
 	.output = sctp_output,
 	.on_message = sctp_on_message,
 	.on_state = sctp_on_state,
 	.on_writable = sctp_on_writable,
+	.on_stream_reset = sctp_on_stream_reset,
 };
 
 /* ---- DTLS ---- */
