@@ -460,14 +460,13 @@ static void abort_assoc(struct web_sctp *s)
 	(void)usrsctp_sendv(s->sock, NULL, 0, NULL, 0, &si, (socklen_t)sizeof(si), SCTP_SENDV_SNDINFO, 0);
 }
 
-/* RFC 8831 6.7: the browser reset its side of these streams; we reset
- * ours (those not reset already). */
-static void reset_streams(struct web_sctp *s, const uint16_t *streams, uint16_t count)
+/* Resets our outgoing side of these streams (those not reset already). */
+static int reset_streams(struct web_sctp *s, const uint16_t *streams, uint16_t count)
 {
 	size_t sz = sizeof(struct sctp_reset_streams) + (size_t)count * sizeof(uint16_t);
 	struct sctp_reset_streams *rs = calloc(1, sz);
 	if (!rs)
-		return;
+		return -ENOMEM;
 	uint16_t n = 0;
 	for (uint16_t i = 0; i < count; i++)
 		if (!s->out_reset[streams[i]]) {
@@ -476,14 +475,15 @@ static void reset_streams(struct web_sctp *s, const uint16_t *streams, uint16_t 
 		}
 	if (n == 0) {
 		free(rs);
-		return;
+		return -EALREADY;
 	}
 	sz = sizeof(struct sctp_reset_streams) + (size_t)n * sizeof(uint16_t);
 	rs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
 	rs->srs_number_streams = n;
-	/* EALREADY, EINVAL: a reset of ours is under way or the stream was never used. */
-	(void)usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs, (socklen_t)sz);
+	/* usrsctp queues a request while another of ours is outstanding. */
+	int rv = usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, rs, (socklen_t)sz) < 0 ? -errno : 0;
 	free(rs);
+	return rv;
 }
 
 /* Hands one association's records to its owner. false: it was destroyed. */
@@ -508,7 +508,8 @@ static bool flush_one(struct web_sctp *s)
 			if (ev->reset) {
 				for (uint16_t i = 0; i < ev->nstreams; i++)
 					rx_reset(&s->rx[ev->streams[i]]);
-				reset_streams(s, ev->streams, ev->nstreams);
+				/* RFC 8831 6.7: the browser reset its side; we reset ours. */
+				(void)reset_streams(s, ev->streams, ev->nstreams);
 				for (uint16_t i = 0; i < ev->nstreams && s->ops.on_stream_reset && !s->dead; i++)
 					s->ops.on_stream_reset(s->user, ev->streams[i]);
 			} else if (s->ops.on_message) {
@@ -837,6 +838,19 @@ int web_sctp_send(struct web_sctp *s, uint16_t stream, uint32_t ppid, const uint
 		s->stats.bytes_out += (ppid == WEB_PPID_STRING_EMPTY || ppid == WEB_PPID_BINARY_EMPTY) ? 0 : len;
 		s->buffered += len;
 	}
+	flush_pending();
+	return rv;
+}
+
+int web_sctp_reset_stream(struct web_sctp *s, uint16_t stream)
+{
+	if (!s || s->dead || s->state != WEB_SCTP_OPEN || s->ev_close)
+		return -ENOTCONN;
+	if (stream >= WEB_SCTP_STREAMS)
+		return -EINVAL;
+	int rv = reset_streams(s, &stream, 1);
+	if (rv < 0 && rv != -EALREADY)
+		s->out_reset[stream] = false;
 	flush_pending();
 	return rv;
 }

@@ -74,6 +74,11 @@ void web_sctp_input(struct web_sctp *s, const uint8_t *p, size_t len);
  * one byte with the *_EMPTY PPID, as RFC 8831 says. */
 int web_sctp_send(struct web_sctp *s, uint16_t stream, uint32_t ppid, const uint8_t *p, size_t len, bool unordered,
 		  int max_rtx);
+/* Resets our outgoing stream (RFC 8831 6.7: what a page's channel.close()
+ * does); the other side answers with its own, which on_stream_reset
+ * reports. 0, -ENOTCONN, -EINVAL (stream >= WEB_SCTP_STREAMS), -EALREADY
+ * (reset and nothing sent on it since). */
+int web_sctp_reset_stream(struct web_sctp *s, uint16_t stream);
 /* Bytes waiting in the send buffer. */
 size_t web_sctp_buffered(const struct web_sctp *s);
 enum web_sctp_state web_sctp_state(const struct web_sctp *s);

@@ -606,6 +606,32 @@ static void peer_stream_reset_is_answered_once(void **state)
 	pair_free(pr);
 }
 
+/* A channel.close() of ours: web_sctp_reset_stream; the other side
+ * reports it and answers once; the stream carries messages again after. */
+static void our_stream_reset_is_reported_and_answered(void **state)
+{
+	(void)state;
+	struct t_pair *pr = pair_open();
+	send_ok(&pr->e[0], 6, WEB_PPID_BINARY, 10, 1, false, -1);
+	PUMP_UNTIL(pr, pr->e[1].nmsgs == 1);
+	assert_int_equal(web_sctp_reset_stream(pr->e[0].s, WEB_SCTP_STREAMS), -EINVAL);
+	assert_int_equal(web_sctp_reset_stream(pr->e[0].s, 6), 0);
+	assert_int_equal(web_sctp_reset_stream(pr->e[0].s, 6), -EALREADY);
+	PUMP_UNTIL(pr, pr->e[1].resets[6] == 1 && pr->e[0].resets[6] == 1);
+	pump_for(pr, TH_NS_PER_S / 4);
+	assert_int_equal(pr->e[0].resets[6], 1);
+	assert_int_equal(pr->e[1].resets[6], 1);
+	send_ok(&pr->e[0], 6, WEB_PPID_BINARY, 20, 2, false, -1);
+	send_ok(&pr->e[1], 6, WEB_PPID_BINARY, 20, 3, false, -1);
+	PUMP_UNTIL(pr, pr->e[1].nmsgs == 2 && pr->e[0].nmsgs == 1);
+	assert_true(msg_is(&pr->e[1].msgs[1], 6, WEB_PPID_BINARY, 20, 2));
+	assert_true(msg_is(&pr->e[0].msgs[0], 6, WEB_PPID_BINARY, 20, 3));
+	web_sctp_shutdown(pr->e[0].s);
+	PUMP_UNTIL(pr, pr->e[0].closes == 1);
+	assert_int_equal(web_sctp_reset_stream(pr->e[0].s, 6), -ENOTCONN);
+	pair_free(pr);
+}
+
 #define POSE_STREAM 2u
 #define MAIN_STREAM 0u
 
@@ -789,6 +815,7 @@ int main(void)
 		cmocka_unit_test(large_messages_up_to_the_limit_cross_a_small_mtu),
 		cmocka_unit_test(oversized_message_from_the_peer_closes_with_a_reason),
 		cmocka_unit_test(peer_stream_reset_is_answered_once),
+		cmocka_unit_test(our_stream_reset_is_reported_and_answered),
 		cmocka_unit_test(unordered_unreliable_losses_do_not_stall_the_reliable_stream),
 		cmocka_unit_test(full_send_buffer_says_eagain_then_on_writable),
 		cmocka_unit_test(graceful_shutdown_delivers_then_closes_both),
