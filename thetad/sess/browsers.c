@@ -89,6 +89,14 @@ int sess_module_browser_admit(void *state, const uint8_t *token, size_t len, con
 		snprintf(why, cap, "This invite was for one use and has been used; ask for a new one.");
 		return -EALREADY;
 	}
+	/* A full member list refuses before an identity is minted: a uid is
+	 * never handed out again, so one made for a browser that could not be
+	 * listed would be lost for good (and a page could use up the range). */
+	if (s->n_locals >= SESS_MAX_LOCAL) {
+		snprintf(why, cap, "Session %s already lists %u members on this daemon, the most it keeps.", s->name,
+			 SESS_MAX_LOCAL);
+		return -ENOSPC;
+	}
 	struct id_browser b;
 	r = id_browser_create(m->ids, s->id_bytes, tok.nonce, tok.role, name, &b, out->resume);
 	if (r == -EINVAL) {

@@ -620,6 +620,28 @@ static void a_browser_is_rate_limited_in_a_hosted_session(void **state)
 	assert_int_equal(g->rate_limited, 0);
 }
 
+/* A session whose member list is full refuses a browser before its
+ * identity is minted: no uid is used up by a join that cannot list it. */
+static void a_full_session_refuses_without_using_a_uid(void **state)
+{
+	struct env *e = *state;
+	uint8_t tok[PROTO_INVITE_TOKEN_LEN];
+	token(e, NULL, TH_ROLE_EDITOR, now_s() + 3600, false, NULL, tok);
+	struct sess_browser first, b;
+	char why[PROTO_IPC_MAX_DETAIL + 1];
+	assert_int_equal(admit(e, tok, "First", &first, why, sizeof why), 0);
+	/* Fill the rest of the list with (unused) uids below the browser range. */
+	for (uid_t u = 100000; e->art->n_locals < SESS_MAX_LOCAL; u++)
+		assert_int_equal(sess_local_allow(e->art, u, TH_ROLE_VIEWER), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(admit(e, tok, "Late", &b, why, sizeof why), -ENOSPC);
+		assert_non_null(strstr(why, "members on this daemon, the most it keeps"));
+	}
+	assert_int_equal(sess_local_deny(e->art, 100000), 0);
+	assert_int_equal(admit(e, tok, "Late", &b, why, sizeof why), 0);
+	assert_int_equal(b.uid, first.uid + 1); /* the refusals took none */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +651,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_browser_edits_under_its_own_key_and_a_viewer_cannot, setup, teardown),
 		cmocka_unit_test_setup_teardown(browsers_stay_in_their_session_and_deny_drops_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_browser_is_rate_limited_in_a_hosted_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_full_session_refuses_without_using_a_uid, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
