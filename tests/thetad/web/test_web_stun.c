@@ -120,7 +120,8 @@ static void req_attr(struct req *r, uint16_t type, const void *v, size_t n)
 {
 	wr16(r->b + r->len, type);
 	wr16(r->b + r->len + 2, (uint16_t)n);
-	memcpy(r->b + r->len + 4, v, n);
+	if (n) /* a flag attribute (USE-CANDIDATE) has no value: v may be NULL */
+		memcpy(r->b + r->len + 4, v, n);
 	r->len += 4 + ((n + 3u) & ~3u);
 	wr16(r->b + 2, (uint16_t)(r->len - 20));
 }
