@@ -4,6 +4,7 @@
 #include "web/web_dtls.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,10 +110,7 @@ static int dtls_verify(gnutls_session_t s)
 		d->fp_bad = true;
 		return -1;
 	}
-	uint8_t diff = 0;
-	for (size_t i = 0; i < WEB_DTLS_FP_LEN; i++)
-		diff |= (uint8_t)(fp[i] ^ d->peer_fp[i]);
-	if (diff != 0) {
+	if (sodium_memcmp(fp, d->peer_fp, WEB_DTLS_FP_LEN) != 0) { /* constant time */
 		d->fp_bad = true;
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <string.h>
 
 #define STUN_BINDING_REQUEST 0x0001u
@@ -132,14 +133,6 @@ static int integrity(const uint8_t *p, size_t mi_off, const char *pwd, uint8_t m
 	return 0;
 }
 
-static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-	for (size_t i = 0; i < n; i++)
-		d |= (uint8_t)(a[i] ^ b[i]);
-	return d == 0;
-}
-
 int web_stun_parse_request(const uint8_t *p, size_t len, const char *local_ufrag, const char *local_pwd,
 			   struct web_stun_request *out, const char **why)
 {
@@ -248,7 +241,7 @@ int web_stun_parse_request(const uint8_t *p, size_t len, const char *local_ufrag
 		*why = "STUN MESSAGE-INTEGRITY could not be computed";
 		return rv;
 	}
-	if (!equal_ct(mac, p + mi_voff, STUN_MI_LEN)) {
+	if (sodium_memcmp(mac, p + mi_voff, STUN_MI_LEN) != 0) { /* constant time */
 		*why = "STUN MESSAGE-INTEGRITY is wrong";
 		return -EACCES;
 	}
