@@ -81,7 +81,13 @@ void sess_close_non_members(struct sess_module *m, struct sess_session *s)
 		struct sess_client *next = c->next;
 		if (c->s == s && !sess_member_role(s, c->uid, c->admin)) {
 			char why[PROTO_IPC_MAX_DETAIL + 1];
-			sess_not_member_msg(s, c->user, why, sizeof(why));
+			if (c->pinned) /* a browser: its user cannot run thetactl */
+				snprintf(why, sizeof(why),
+					 "%s is not a member of session %s any more (an admin denied it); open a new "
+					 "invite link",
+					 c->user, s->name);
+			else
+				sess_not_member_msg(s, c->user, why, sizeof(why));
 			(*m->m_not_member)++;
 			ipc_server_close(m->ipc, c->id, PROTO_IPC_REFUSE_NOT_MEMBER, why); /* frees c */
 		}

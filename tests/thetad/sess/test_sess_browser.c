@@ -568,6 +568,7 @@ static void browsers_stay_in_their_session_and_deny_drops_them(void **state)
 	assert_true(f->closed);
 	assert_int_equal(f->closed_reason, PROTO_IPC_REFUSE_NOT_MEMBER);
 	assert_non_null(strstr(f->closed_detail, "not a member of session art"));
+	assert_non_null(strstr(f->closed_detail, "open a new invite link")); /* not a thetactl line */
 	res = members_of(e, e->art);
 	assert_null(member_row(res, b.uid));
 	json_object_put(res);
