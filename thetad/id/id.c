@@ -368,18 +368,10 @@ static int id_browser_parse(const char *text, struct id_brow *b, char *why, size
 	ID_NEED(id_field(&p, "uid", v, sizeof(v)) == 0 && id_u64(v, UINT32_MAX, &x) == 0 && id_uid_is_browser((uid_t)x),
 		"uid");
 	b->b.uid = (uid_t)x;
-	ID_NEED(id_field(&p, "seed", v, sizeof(v)) == 0, "seed");
-	{
-		char line[128];
-		snprintf(line, sizeof(line), "seed %s", v);
-		ID_NEED(id_b64_field(line, "seed", seed) == 0, "seed");
-	}
-	ID_NEED(id_field(&p, "public", v, sizeof(v)) == 0, "public");
-	{
-		char line[128];
-		snprintf(line, sizeof(line), "public %s", v);
-		ID_NEED(id_b64_field(line, "public", pk) == 0, "public");
-	}
+	/* id_b64_field reads the line where it stands (up to its newline),
+	 * id_field then steps past it: no copy of the seed's text is made. */
+	ID_NEED(id_b64_field(p, "seed", seed) == 0 && id_field(&p, "seed", v, sizeof(v)) == 0, "seed");
+	ID_NEED(id_b64_field(p, "public", pk) == 0 && id_field(&p, "public", v, sizeof(v)) == 0, "public");
 	ID_NEED(id_field(&p, "session", v, sizeof(v)) == 0 && th_hex_decode(v, strlen(v), b->b.session_id, 16, true) == 0,
 		"session");
 	ID_NEED(id_field(&p, "nonce", v, sizeof(v)) == 0 && th_hex_decode(v, strlen(v), b->b.nonce, 16, true) == 0,

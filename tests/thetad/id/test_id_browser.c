@@ -269,6 +269,51 @@ static void damaged_records_are_refused_and_skipped(void **state)
 	id_store_close(&s);
 }
 
+/* The key lines are read whole: a seed with text after its base64, or a
+ * public key that is not the seed's, refuses the record. */
+static void a_damaged_key_line_refuses_the_record(void **state)
+{
+	const char *dir = *state;
+	struct id_store *s;
+	struct id_browser a, b, g;
+	uint8_t ra[ID_RESUME_LEN], rb[ID_RESUME_LEN];
+	char path[512], log[8192];
+	assert_int_equal(id_store_open(dir, &s), 0);
+	assert_int_equal(id_browser_create(s, SID, NONCE, TH_ROLE_EDITOR, "Ada", &a, ra), 0);
+	assert_int_equal(id_browser_create(s, SID, NONCE, TH_ROLE_EDITOR, "Bob", &b, rb), 0);
+	id_store_close(&s);
+	char *text, *other;
+	size_t len, olen;
+	snprintf(path, sizeof path, "%s/keys/browsers/%u.browser", dir, (unsigned)b.uid);
+	assert_int_equal(th_file_read(path, 4096, &other, &olen), 0);
+	snprintf(path, sizeof path, "%s/keys/browsers/%u.browser", dir, (unsigned)a.uid);
+	assert_int_equal(th_file_read(path, 4096, &text, &len), 0);
+	/* a: its seed line gets " junk" after the base64. */
+	char *seed = strstr(text, "\nseed "), *eol = seed ? strchr(seed + 1, '\n') : NULL;
+	assert_non_null(eol);
+	char damaged[4096];
+	snprintf(damaged, sizeof damaged, "%.*s junk%s", (int)(eol - text), text, eol);
+	write_file(path, damaged, 0600);
+	/* b: a's public key line in b's record. */
+	char *pa = strstr(text, "\npublic "), *pb = strstr(other, "\npublic ");
+	assert_true(pa && pb);
+	memcpy(pb, pa, strcspn(pa + 1, "\n") + 1);
+	snprintf(path, sizeof path, "%s/keys/browsers/%u.browser", dir, (unsigned)b.uid);
+	write_file(path, other, 0600);
+	free(text);
+	free(other);
+
+	open_capturing(dir, &s, log, sizeof log);
+	char want[256];
+	snprintf(want, sizeof want, "%u.browser refused: bad seed line", (unsigned)a.uid);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof want, "%u.browser refused: the public key does not match the seed", (unsigned)b.uid);
+	assert_non_null(strstr(log, want));
+	assert_int_equal(id_browser_resume(s, ra, &g), -ENOENT);
+	assert_int_equal(id_browser_resume(s, rb, &g), -ENOENT);
+	id_store_close(&s);
+}
+
 static void the_uid_range_is_bounded(void **state)
 {
 	const char *dir = *state;
@@ -303,6 +348,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(names_and_roles_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_browser_uid_never_gets_a_user_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_records_are_refused_and_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_key_line_refuses_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_uid_range_is_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
