@@ -24,6 +24,8 @@
 #define SDP_COMPONENT_RTP 1u
 #define SDP_SESSION_ID_MASK UINT64_C(0x3fffffffffffffff) /* o= sess-id fits 62 bits */
 #define SDP_ICE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+#define SDP_U64_DIGITS_MAX 20u /* UINT64_MAX has 20 decimal digits */
+#define SDP_FP_HASH "sha-256"
 
 enum sdp_setup { SETUP_NONE, SETUP_ACTPASS, SETUP_ACTIVE, SETUP_PASSIVE, SETUP_OTHER };
 
@@ -57,7 +59,7 @@ static bool ice_chars(const char *s, size_t n, size_t min, size_t max)
 /* Digits only, no sign, value <= max. */
 static bool parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
-	if (n == 0 || n > 20)
+	if (n == 0 || n > SDP_U64_DIGITS_MAX)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -80,7 +82,7 @@ static int parse_fingerprint(const char *v, uint8_t fp[WEB_SDP_FP_LEN])
 	const char *sp = strchr(v, ' ');
 	if (!sp || sp == v)
 		return -1;
-	if ((size_t)(sp - v) != 7 || strncasecmp(v, "sha-256", 7) != 0)
+	if ((size_t)(sp - v) != strlen(SDP_FP_HASH) || strncasecmp(v, SDP_FP_HASH, strlen(SDP_FP_HASH)) != 0)
 		return 0;
 	const char *h = sp + 1;
 	if (strlen(h) != WEB_SDP_FP_LEN * 3 - 1)
