@@ -698,6 +698,8 @@ void ipc_server_tick(struct ipc_server *s, uint64_t now_ns)
 				r = out_flush(c);
 			if (r == -TH_ECORRUPT)
 				client_drop(c, true);
+			else if (r < 0 && c->ops) /* the transport failed: as ipc_server_remote_writable */
+				client_drop(c, false);
 		}
 		c = next;
 	}
@@ -1029,7 +1031,10 @@ int ipc_server_remote_input(struct ipc_server *s, uint64_t client_id, const uint
 			r = client_drain_queue(c);
 	}
 	if (r < 0) {
-		client_drop(c, true);
+		/* c->why is written by a violation only; an error without it is
+		 * the transport failing hard while the answers went out, which
+		 * lets the client go as a writable retry does, uncounted. */
+		client_drop(c, c->why[0] != 0);
 		return -EPROTO;
 	}
 	return 0;

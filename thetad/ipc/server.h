@@ -191,7 +191,8 @@ int ipc_server_attach(struct ipc_server *s, const struct ipc_peer *peer, const s
 /* One record from the remote client, validated as a C2D ring record
  * (types, sizes, fields; a daemon->client or socket type is a
  * violation). 0, or -EPROTO after dropping the client for a violation
- * (ops->closed ran), -ENOENT (no such client). */
+ * or for a hard error of ops->send while answering it (not counted as a
+ * violation; ops->closed ran either way), -ENOENT (no such client). */
 int ipc_server_remote_input(struct ipc_server *s, uint64_t client_id, const uint8_t *rec, size_t len,
 			    uint64_t now_ns);
 /* The transport has room again: retry the client's queued records. */

@@ -543,6 +543,42 @@ static void detach_close_and_shutdown(void **state)
 	assert_int_equal(o->disconnects, 4);
 }
 
+/* The transport failing hard while the server answers a good record, or
+ * on a tick, is not the client's violation: the client is let go, the
+ * transport told, ipc_protocol_violations untouched. */
+static void a_failing_transport_is_not_a_violation(void **state)
+{
+	struct env *e = *state;
+	struct owner *o = new_owner();
+	struct fake *f1 = new_fake(), *f2 = new_fake();
+	uint64_t a = attach(e, o, f1), b = attach(e, o, f2);
+	/* a: a reliable record waits, then the transport breaks and a PING
+	 * (whose PONG queues behind it) comes in. */
+	f1->full = true;
+	assert_int_equal(ipc_server_send(e->srv, a, PROTO_IPC_T_CMD_ACK, &(struct proto_ipc_cmd_ack){ .client_seq = 1 }),
+			 0);
+	f1->full = false;
+	f1->fail = -EPIPE;
+	struct proto_ipc_ping ping = { .seq = 7 };
+	assert_int_equal(send_msg(e, a, PROTO_IPC_T_PING, &ping), -EPROTO);
+	assert_int_equal(f1->closed, 1);
+	assert_null(strstr(f1->closed_detail, "broke the IPC protocol"));
+	assert_int_equal(o->disconnects, 1);
+	/* b: the same on a tick. */
+	f2->full = true;
+	assert_int_equal(ipc_server_send(e->srv, b, PROTO_IPC_T_CMD_ACK, &(struct proto_ipc_cmd_ack){ .client_seq = 1 }),
+			 0);
+	f2->full = false;
+	f2->fail = -EPIPE;
+	ipc_server_tick(e->srv, th_now_ns());
+	assert_int_equal(f2->closed, 1);
+	assert_int_equal(o->disconnects, 2);
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	struct ipc_totals t;
+	ipc_server_totals(e->srv, &t);
+	assert_int_equal(t.violations, 0);
+}
+
 static void socket_and_remote_clients_side_by_side(void **state)
 {
 	struct env *e = *state;
@@ -611,6 +647,7 @@ int main(void)
 		T(a_full_queue_turns_into_a_resync),
 		T(ephemeral_records_are_dropped_and_counted),
 		T(detach_close_and_shutdown),
+		T(a_failing_transport_is_not_a_violation),
 		T(socket_and_remote_clients_side_by_side),
 		T(attach_is_bounded_by_max_clients),
 	};
