@@ -31,6 +31,7 @@
 #include "ipc/server.h"
 #include "scene_edits.h"
 #include "sess/module.h"
+#include "sess/module_int.h" /* sess_find_id */
 #include "srv/daemon.h"
 #include "th_cmd.h"
 #include "th_harness.h"
@@ -297,6 +298,23 @@ static struct json_object *members_of(struct env *e, struct sess_session *s)
 	return res;
 }
 
+/* Stops the daemon and starts it again on the same state directory. */
+static void restart(struct env *e)
+{
+	uint8_t art[SESS_ID_LEN / 2];
+	memcpy(art, e->art->id_bytes, sizeof art); /* e->art goes with the daemon */
+	srv_daemon_destroy(&e->d);
+	struct srv_daemon_options o = { .state_dir = e->state, .runtime_dir = e->runtime, .config_path = e->conf,
+					.config_explicit = true, .port_override = 0, .log_level_override = -1 };
+	char msg[256];
+	if (srv_daemon_create(&o, &e->d, msg, sizeof msg) != 0)
+		fail_msg("thetad did not start again: %s", msg);
+	e->sess = srv_daemon_module_state(e->d, "sessions");
+	e->ipc = ipc_module_server(srv_daemon_module_state(e->d, "ipc"));
+	e->art = sess_find_id(e->sess, art);
+	assert_non_null(e->art);
+}
+
 /* ---- tests --------------------------------------------------------------- */
 
 static void a_token_admits_a_browser_as_a_local_member(void **state)
@@ -376,13 +394,7 @@ static void bad_tokens_are_refused_with_sentences(void **state)
 	assert_int_equal(admit(e, tok, "Twice", &again, why, sizeof why), -EALREADY);
 	assert_non_null(strstr(why, "has been used"));
 	/* The mark is on disk: it survives a restart of the daemon. */
-	srv_daemon_destroy(&e->d);
-	struct srv_daemon_options o = { .state_dir = e->state, .runtime_dir = e->runtime, .config_path = e->conf,
-					.config_explicit = true, .port_override = 0, .log_level_override = -1 };
-	char msg[256];
-	assert_int_equal(srv_daemon_create(&o, &e->d, msg, sizeof msg), 0);
-	e->sess = srv_daemon_module_state(e->d, "sessions");
-	e->ipc = ipc_module_server(srv_daemon_module_state(e->d, "ipc"));
+	restart(e);
 	assert_int_equal(admit(e, tok, "Thrice", &again, why, sizeof why), -EALREADY);
 	/* ... and so is the browser it admitted. */
 	struct sess_browser back;
@@ -448,6 +460,25 @@ static void resume_brings_the_same_identity_back_until_denied(void **state)
 	json_object_put(res);
 	assert_int_equal(sess_module_browser_resume(e->sess, b.resume, &r, why, sizeof why), -EPERM);
 	assert_non_null(strstr(why, "no longer a member of session art"));
+
+	/* After a restart: the identity is still known (its secret is not
+	 * "unknown"), the deny still holds; allowed again by uid, the same
+	 * identity comes back with the new role. */
+	restart(e);
+	assert_int_equal(sess_module_browser_resume(e->sess, b.resume, &r, why, sizeof why), -EPERM);
+	assert_non_null(strstr(why, "no longer a member of session art"));
+	a = json_object_new_object();
+	json_object_object_add(a, "user", json_object_new_string(uid));
+	json_object_object_add(a, "session", json_object_new_string(e->art->id));
+	json_object_object_add(a, "role", json_object_new_string("viewer"));
+	res = ctl(e, "session_allow", a, err, sizeof err);
+	if (!res)
+		fail_msg("session_allow after a restart: %s", err);
+	json_object_put(res);
+	assert_int_equal(sess_module_browser_resume(e->sess, b.resume, &r, why, sizeof why), 0);
+	assert_int_equal(r.uid, b.uid);
+	assert_int_equal(r.role, TH_ROLE_VIEWER);
+	assert_string_equal(r.name, "Grace");
 }
 
 static void a_browser_edits_under_its_own_key_and_a_viewer_cannot(void **state)
