@@ -15,12 +15,17 @@ int th_array_grow(void **p, uint32_t *cap, uint64_t need, uint32_t min, uint32_t
 		c *= 2;
 	if (c > max)
 		c = max;
-	if (size && c > SIZE_MAX / size)
-		return -ENOMEM;
-	void *q = realloc(*p, (size_t)c * size);
+	void *q = th_array_realloc(*p, c, size);
 	if (!q)
 		return -ENOMEM;
 	*p = q;
 	*cap = (uint32_t)c;
 	return 0;
+}
+
+void *th_array_realloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return realloc(p, n * size);
 }

@@ -46,7 +46,7 @@ uint8_t *th_wbuf_extend(struct th_wbuf *b, size_t n)
 		}
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n)
-			cap *= 2;
+			cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
 		if (b->max && cap > b->max)
 			cap = b->max;
 		uint8_t *d = realloc(b->data, cap);

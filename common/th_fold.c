@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "th_array.h"
 #include "th_cmd.h"
 #include "th_fold_int.h"
 #include "th_payload.h"
@@ -146,8 +147,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 		return 0;
 	size_t n = *cap ? *cap : 16;
 	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * size);
+		n = n > SIZE_MAX / 2 ? need : n * 2;
+	void *q = th_array_realloc(*p, n, size);
 	if (!q)
 		return -ENOMEM;
 	*p = q;

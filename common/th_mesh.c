@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "th_array.h"
 #include "th_hash.h"
 #include "th_mesh_int.h"
 
@@ -177,7 +178,7 @@ static int edge_reserve(struct th_mesh_index *x, uint32_t add)
 	if (x->edges_cap && table_fits(x->edges_cap, want))
 		return 0;
 	uint32_t cap = table_cap(x->edges_cap, want);
-	struct ix_edge *t = cap ? malloc((size_t)cap * sizeof(*t)) : NULL;
+	struct ix_edge *t = cap ? th_array_realloc(NULL, cap, sizeof(*t)) : NULL;
 	if (!t)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < cap; i++)
@@ -216,11 +217,11 @@ int th_mesh_i_reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe,
 		return -ENOMEM;
 	if (needv > m->cap_verts) {
 		uint32_t cap = grown(m->cap_verts, needv, exact);
-		struct th_mesh_vert *v = realloc(m->verts, (size_t)cap * sizeof(*v));
+		struct th_mesh_vert *v = th_array_realloc(m->verts, cap, sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		m->verts = v;
-		struct vert_aux *a = realloc(x->vaux, (size_t)cap * sizeof(*a));
+		struct vert_aux *a = th_array_realloc(x->vaux, cap, sizeof(*a));
 		if (!a)
 			return -ENOMEM;
 		memset(a + m->cap_verts, 0, (size_t)(cap - m->cap_verts) * sizeof(*a));
@@ -229,7 +230,7 @@ int th_mesh_i_reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe,
 	}
 	if (needf > m->cap_faces) {
 		uint32_t cap = grown(m->cap_faces, needf, exact);
-		struct th_mesh_face *f = realloc(m->faces, (size_t)cap * sizeof(*f));
+		struct th_mesh_face *f = th_array_realloc(m->faces, cap, sizeof(*f));
 		if (!f)
 			return -ENOMEM;
 		m->faces = f;
@@ -237,11 +238,11 @@ int th_mesh_i_reserve(struct th_mesh *m, uint32_t nv, uint32_t nf, uint32_t nhe,
 	}
 	if (needh > m->cap_hes) {
 		uint32_t cap = grown(m->cap_hes, needh, exact);
-		struct th_mesh_he *h = realloc(m->hes, (size_t)cap * sizeof(*h));
+		struct th_mesh_he *h = th_array_realloc(m->hes, cap, sizeof(*h));
 		if (!h)
 			return -ENOMEM;
 		m->hes = h;
-		struct he_ring *r = realloc(x->ring, (size_t)cap * sizeof(*r));
+		struct he_ring *r = th_array_realloc(x->ring, cap, sizeof(*r));
 		if (!r)
 			return -ENOMEM;
 		x->ring = r;
@@ -495,7 +496,7 @@ static int dup_array(void **dst, const void *src, size_t n, size_t size)
 	*dst = NULL;
 	if (!n)
 		return 0;
-	*dst = malloc(n * size);
+	*dst = th_array_realloc(NULL, n, size);
 	if (!*dst)
 		return -ENOMEM;
 	memcpy(*dst, src, n * size);
@@ -590,7 +591,7 @@ int th_mesh_i_authors_reserve(struct th_mesh_index *x, uint32_t n)
 		cap *= 2;
 	if (cap > TH_MESH_AUTHORS_MAX)
 		cap = n;
-	void *a = realloc(x->authors, (size_t)cap * sizeof(*x->authors));
+	void *a = th_array_realloc(x->authors, cap, sizeof(*x->authors));
 	if (!a)
 		return -ENOMEM;
 	x->authors = a;
@@ -676,7 +677,7 @@ static int touch_reserve(struct th_mesh_index *x, unsigned add)
 	uint32_t cap = x->touched_cap ? x->touched_cap : 64;
 	while (cap < x->ntouched + add)
 		cap *= 2;
-	int32_t *t = realloc(x->touched, (size_t)cap * sizeof(*t));
+	int32_t *t = th_array_realloc(x->touched, cap, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	x->touched = t;

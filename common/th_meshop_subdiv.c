@@ -7,6 +7,7 @@
  * double, summed in ascending id order, so every machine gets the same
  * bits. */
 #include "th_meshop.h"
+#include "th_array.h"
 #include "th_mesh_int.h" /* mix64 */
 #include "th_meshop_int.h"
 
@@ -854,11 +855,11 @@ static int link_push(struct link_buf *b, int32_t prev, int32_t next)
 {
 	if (b->k == b->cap) {
 		uint32_t cap = b->cap ? b->cap * 2 : 64;
-		struct link *nl = realloc(b->l, cap * sizeof(*nl));
+		struct link *nl = th_array_realloc(b->l, cap, sizeof(*nl));
 		if (!nl)
 			return -ENOMEM;
 		b->l = nl;
-		int32_t *nn = realloc(b->nexts, cap * sizeof(*nn));
+		int32_t *nn = th_array_realloc(b->nexts, cap, sizeof(*nn));
 		if (!nn)
 			return -ENOMEM;
 		b->nexts = nn;

@@ -12,6 +12,7 @@
  * face may take a directed edge an old one had. Iteration is by ascending
  * id, loops from their first corner, never by slot or hash order. */
 #include "th_meshop.h"
+#include "th_array.h"
 #include "th_meshop_int.h"
 
 #include <errno.h>
@@ -824,11 +825,11 @@ static int cut_grow(struct cut *c)
 	if (c->ne < c->cap && c->nq < c->cap)
 		return 0;
 	uint32_t cap = c->cap ? 2 * c->cap : 64;
-	struct cut_edge *e = realloc(c->e, cap * sizeof(*e));
+	struct cut_edge *e = th_array_realloc(c->e, cap, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	c->e = e;
-	struct cut_quad *q = realloc(c->q, cap * sizeof(*q));
+	struct cut_quad *q = th_array_realloc(c->q, cap, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	c->q = q;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "th_array.h"
 #include "th_id.h"
 #include "th_meshop_int.h"
 
@@ -35,7 +36,7 @@ int th_patch_reserve(struct th_patch *p, uint32_t k)
 		cap *= 2;
 	if (cap > max)
 		cap = max;
-	struct th_pl_mesh_op *o = realloc(p->ops, (size_t)cap * sizeof(*o));
+	struct th_pl_mesh_op *o = th_array_realloc(p->ops, cap, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
 	p->ops = o;

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "th_array.h"
 #include "th_cmd.h"
 #include "th_id.h"
 #include "th_utf8.h"
@@ -222,7 +223,7 @@ static void content_fini(struct scene_content *c)
 static int grow(void *pp, size_t n, size_t size)
 {
 	void **p = pp;
-	void *q = realloc(*p, n * size);
+	void *q = th_array_realloc(*p, n, size);
 	if (!q)
 		return -ENOMEM;
 	*p = q;
