@@ -6,6 +6,10 @@
 //   Prints N random valid records of every message, "rec NAME HEX", encoded by ipc.js;
 //   then one line "refused NAME FIELD: reason" per message with a field encodeRecord
 //   must refuse (a value past its limit).
+// node tests/web/ipc_check.mjs payloads FILE
+//   FILE: per payload u8 kind (1 EVENT_REFUSED, 2 EVENT_REJECTED), u32 length LE, the payload.
+//   Prints per payload "ok AUTHOR SEQ LAMPORT REASON TEXT" (hex author and text; decodeRefused /
+//   decodeRejected) or "bad REASON" (it threw).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -86,7 +90,22 @@ if (mode === 'decode') {
 			console.log(`refused ${m.name} ${e.message}`);
 		}
 	}
+} else if (mode === 'payloads') {
+	const buf = readFileSync(a1);
+	const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+	for (let off = 0; off < buf.length;) {
+		const kind = buf[off], n = dv.getUint32(off + 1, true);
+		const p = new Uint8Array(buf.subarray(off + 5, off + 5 + n));
+		off += 5 + n;
+		try {
+			const m = kind === 1 ? ipc.decodeRefused(p) : ipc.decodeRejected(p);
+			console.log(`ok ${hex(m.author)} ${m.seq} ${m.lamport} ${m.reason} ${Buffer.from(m.text, 'latin1').toString('hex')}`);
+		} catch (e) {
+			if (!(e instanceof ipc.IpcError)) throw e;
+			console.log(`bad ${e.message}`);
+		}
+	}
 } else {
-	console.error('usage: node ipc_check.mjs decode RECORDS | gen SEED N');
+	console.error('usage: node ipc_check.mjs decode RECORDS | gen SEED N | payloads FILE');
 	process.exit(2);
 }

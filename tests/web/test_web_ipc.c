@@ -5,7 +5,9 @@
  * outside its mask, a NaN, bad UTF-8, a NUL, a bad path, a length past its
  * limit) are refused by both; records node encodes from random values
  * decode in C and encode back alike; node refuses to encode a value past
- * its limit. SKIP with the reason when node is missing. */
+ * its limit; EVENT_REFUSED and EVENT_REJECTED payloads (valid and broken)
+ * read alike by ipc.js's decodeRefused / decodeRejected and C's decoders.
+ * SKIP with the reason when node is missing. */
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ipc.h"
+#include "session.h"
 #include "th_harness.h"
 #include "th_hex.h"
 #include "th_logtest.h"
@@ -342,11 +345,158 @@ static void test_js_records_decode_in_c(void **state)
 	free(out);
 }
 
+/* ---- EVENT_REFUSED / EVENT_REJECTED payloads ---------------------------------------------- */
+
+#define PL_KIND_REFUSED 1
+#define PL_KIND_REJECTED 2
+#define PL_MAX (PROTO_IPC_REFUSED_SIZE_MAX > PROTO_SESS_REJECTED_EVENT_MAX ? PROTO_IPC_REFUSED_SIZE_MAX \
+									    : PROTO_SESS_REJECTED_EVENT_MAX)
+
+struct pl_case {
+	uint8_t kind;
+	uint32_t len;
+	uint8_t p[PL_MAX + 1];
+};
+
+static void printable_text(char *t, size_t max)
+{
+	size_t n = rnd() % (max + 1);
+	for (size_t i = 0; i < n; i++)
+		t[i] = (char)(0x20 + rnd() % 95);
+	t[n] = 0;
+}
+
+/* What C's decoder reads of c: "ok ..." as ipc_check.mjs prints it, or "bad". */
+static void pl_expect(const struct pl_case *c, char *out, size_t cap)
+{
+	const uint8_t *author;
+	uint64_t seq, lamport;
+	unsigned reason;
+	const char *text;
+	struct proto_ipc_refused rf;
+	struct proto_sess_rejected rj;
+	if (c->kind == PL_KIND_REFUSED) {
+		if (proto_ipc_refused_decode(c->p, c->len, &rf) < 0) {
+			snprintf(out, cap, "bad");
+			return;
+		}
+		author = rf.author, seq = rf.seq, lamport = rf.lamport, reason = rf.reason, text = rf.text;
+	} else {
+		if (proto_sess_rejected_event_decode(c->p, c->len, &rj) < 0) {
+			snprintf(out, cap, "bad");
+			return;
+		}
+		author = rj.author, seq = rj.seq, lamport = rj.lamport, reason = rj.reason, text = rj.text;
+	}
+	char ah[2 * PROTO_IPC_KEY_LEN + 1], th[2 * PL_MAX + 1];
+	th_hex_encode(author, PROTO_IPC_KEY_LEN, ah);
+	th_hex_encode((const uint8_t *)text, strlen(text), th);
+	snprintf(out, cap, "ok %s %" PRIu64 " %" PRIu64 " %u %s", ah, seq, lamport, reason, th);
+}
+
+static void test_event_payloads_decode_alike(void **state)
+{
+	const char *why = twn_missing(false);
+	if (why) {
+		printf("SKIP: %s\n", why);
+		skip();
+	}
+	struct th_tmpdir *td = *state;
+	enum { GOOD = 24, VARIANTS = 6 };
+	struct pl_case *cs = calloc(2 * GOOD * VARIANTS, sizeof *cs);
+	assert_non_null(cs);
+	size_t n = 0;
+	for (unsigned i = 0; i < 2 * GOOD; i++) {
+		struct pl_case c = { .kind = i < GOOD ? PL_KIND_REFUSED : PL_KIND_REJECTED };
+		int len;
+		size_t fixed, reason_at, reason_width;
+		if (c.kind == PL_KIND_REFUSED) {
+			struct proto_ipc_refused m = { .seq = 1 + rnd(), .lamport = (uint64_t)rnd() << 32 | rnd(),
+						       .reason = (uint8_t)(rnd() % PROTO_IPC_REFUSAL_MAX) };
+			for (unsigned k = 0; k < PROTO_IPC_KEY_LEN; k++)
+				m.author[k] = (uint8_t)rnd();
+			printable_text(m.text, PROTO_IPC_REFUSED_TEXT_MAX);
+			len = proto_ipc_refused_encode(&m, c.p, sizeof c.p);
+			fixed = PROTO_IPC_KEY_LEN + 8 + 8 + 1 + 2, reason_at = PROTO_IPC_KEY_LEN + 16, reason_width = 1;
+		} else {
+			struct proto_sess_rejected m = { .seq = 1 + rnd(), .lamport = (uint64_t)rnd() << 32 | rnd(),
+							 .reason = (uint16_t)(rnd() % (PROTO_SESS_REJECT_REASON_MAX + 1)) };
+			for (unsigned k = 0; k < PROTO_SESS_KEY_LEN; k++)
+				m.author[k] = (uint8_t)rnd();
+			printable_text(m.text, PROTO_SESS_REJECT_TEXT_MAX);
+			len = proto_sess_rejected_event_encode(&m, c.p, sizeof c.p);
+			fixed = PROTO_SESS_KEY_LEN + 8 + 8 + 4 + 2, reason_at = PROTO_SESS_KEY_LEN + 16, reason_width = 4;
+		}
+		assert_true(len > 0);
+		c.len = (uint32_t)len;
+		cs[n++] = c; /* as encoded */
+		struct pl_case b = c;
+		b.len--; /* one byte short */
+		cs[n++] = b;
+		b = c;
+		b.p[b.len++] = 'x'; /* one byte too many */
+		cs[n++] = b;
+		b = c; /* a reason past the last */
+		if (reason_width == 1)
+			b.p[reason_at] = PROTO_IPC_REFUSAL_MAX;
+		else
+			th_put_le32(b.p + reason_at, PROTO_SESS_REJECT_REASON_MAX + 1);
+		cs[n++] = b;
+		b = c; /* seq 0: EVENT_REJECTED's decoder refuses it, EVENT_REFUSED's does not */
+		memset(b.p + PROTO_IPC_KEY_LEN, 0, 8);
+		cs[n++] = b;
+		if (c.len > fixed) { /* a control character in the text */
+			b = c;
+			b.p[fixed] = 0x07;
+			cs[n++] = b;
+		}
+	}
+	struct th_wbuf w;
+	th_wbuf_init(&w, 0);
+	for (size_t i = 0; i < n; i++) {
+		th_wbuf_u8(&w, cs[i].kind);
+		th_wbuf_u32(&w, cs[i].len);
+		th_wbuf_put(&w, cs[i].p, cs[i].len);
+	}
+	assert_int_equal(th_wbuf_error(&w), 0);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/payloads", td->path);
+	assert_int_equal(lt_write_file(path, w.data, w.len), 0);
+	th_wbuf_fini(&w);
+	const char *argv[] = { SCRIPT, "payloads", path, NULL };
+	char *out = node_out(argv);
+	unsigned good = 0, bad = 0;
+	const char *line = out;
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(line);
+		static char want[64 + 2 * PL_MAX + 128];
+		pl_expect(&cs[i], want, sizeof want);
+		size_t ll = strcspn(line, "\n");
+		bool same = !strcmp(want, "bad") ? !strncmp(line, "bad ", 4)
+						 : ll == strlen(want) && !strncmp(line, want, ll);
+		if (!same)
+			fprintf(stderr, "payload %zu (kind %u): C read %.80s, ipc.js %.*s\n", i, cs[i].kind, want, (int)ll,
+				line);
+		assert_true(same);
+		if (!strcmp(want, "bad"))
+			bad++;
+		else
+			good++;
+		line = line[ll] ? line + ll + 1 : NULL;
+	}
+	assert_int_equal(good, 3 * GOOD);  /* as encoded, and EVENT_REFUSED with seq 0 (its decoder has no rule on it) */
+	assert_true(bad >= 7 * GOOD); /* short, long, reason (both), seq 0 (rejected), and most control characters */
+	printf("%zu EVENT_REFUSED/REJECTED payloads read alike (%u valid, %u refused by both)\n", n, good, bad);
+	free(out);
+	free(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_c_records_decode_in_js, th_tmpdir_setup, th_tmpdir_teardown),
 		cmocka_unit_test(test_js_records_decode_in_c),
+		cmocka_unit_test_setup_teardown(test_event_payloads_decode_alike, th_tmpdir_setup, th_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

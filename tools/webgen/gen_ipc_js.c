@@ -4,8 +4,8 @@
  * proto/ipc.c's descriptor table (generated from the same file: each
  * message's id, name, class, channel, encoded sizes and fields with their
  * kinds and limits); and what the page needs of schemas/commands.def
- * (command ids, names, roles, scopes, payload caps) and of the fold
- * (refusal names). An ES module; the build writes it to
+ * (command ids, names, roles, scopes, payload caps), of the fold
+ * (refusal names) and of proto/session.h (EVENT_REJECTED's limits). An ES module; the build writes it to
  * build/web/js/gen/ipc_msgs.js (Makefile). Exit 1 with a sentence when
  * OUT cannot be written. */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ipc.h"
+#include "session.h"
 #include "th_cmd.h"
 #include "th_scene.h"
 
@@ -28,6 +29,14 @@ static const struct gen_const consts[] = {
 #include "ipc_msgs.def"
 #undef IPC_CONST
 #undef IPC_MSG
+};
+
+/* What the page reads of the session protocol: EVENT_REJECTED's payload is
+ * proto/session.h's (ipc.js decodeRejected). */
+static const struct gen_const sess_consts[] = {
+	{ "KEY_LEN", PROTO_SESS_KEY_LEN },
+	{ "REJECT_REASON_MAX", PROTO_SESS_REJECT_REASON_MAX },
+	{ "REJECT_TEXT_MAX", PROTO_SESS_REJECT_TEXT_MAX },
 };
 
 static const char *kind_name(enum proto_ipc_fkind k)
@@ -75,6 +84,11 @@ static int gen(FILE *f)
 	fprintf(f, "// PROTO_IPC_<NAME> constants.\nexport const C = Object.freeze({\n");
 	for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
 		fprintf(f, "  %s: %lld,\n", consts[i].name, consts[i].value);
+	fprintf(f, "});\n\n");
+	fprintf(f, "// PROTO_SESS_<NAME> constants of EVENT_REJECTED's payload (proto/session.h).\n"
+		   "export const SESS = Object.freeze({\n");
+	for (size_t i = 0; i < sizeof sess_consts / sizeof sess_consts[0]; i++)
+		fprintf(f, "  %s: %lld,\n", sess_consts[i].name, sess_consts[i].value);
 	fprintf(f, "});\n\n");
 	fprintf(f, "// Every message in definition order: encoded sizes (bytes, without the u16 type), fields in\n"
 		   "// wire order; limit: enum max, flags mask, str/path/list/blob max bytes (0 otherwise).\n"

@@ -13,9 +13,9 @@
 //   const m = decodeRecord(bytes);     // { type: 8, msg: 'EVENT', kind, pos, lamport, author, payload }
 // (msg, not name: CLIENT_INFO, HELLO and SESSION_INFO have a field called name.)
 
-import { C, MSGS, COMMANDS, REFUSALS } from './gen/ipc_msgs.js';
+import { C, SESS, MSGS, COMMANDS, REFUSALS } from './gen/ipc_msgs.js';
 
-export { C, MSGS, COMMANDS, REFUSALS };
+export { C, SESS, MSGS, COMMANDS, REFUSALS };
 
 export class IpcError extends Error {}
 
@@ -281,21 +281,44 @@ export function decodeRecord(u8) {
 	return { type: id, msg: m.name, ...decodeBody(id, u8.subarray(2)) };
 }
 
-// EVENT_REFUSED's payload (proto_ipc_refused_decode): the fold refused an
-// entry of this user. { author, seq, lamport, reason, reasonName, text }.
-export function decodeRefused(p) {
-	const fixed = 32 + 8 + 8 + 1 + 2;
-	if (!(p instanceof Uint8Array) || p.length < fixed) throw new IpcError('refusal: truncated');
-	const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-	const reason = p[48], tl = dv.getUint16(49, true);
-	if (reason >= C.REFUSAL_MAX) throw new IpcError('refusal: reason out of range');
-	if (tl > C.REFUSED_TEXT_MAX || p.length !== fixed + tl) throw new IpcError('refusal: text length');
+// Printable ASCII text[n] at p[off] (the payloads' PRINTABLE rule), or an IpcError.
+function printable(p, off, n, what) {
 	let text = '';
-	for (let i = 0; i < tl; i++) {
-		const c = p[fixed + i];
-		if (c < 0x20 || c > 0x7e) throw new IpcError('refusal: text not printable ASCII');
+	for (let i = 0; i < n; i++) {
+		const c = p[off + i];
+		if (c < 0x20 || c > 0x7e) throw new IpcError(`${what}: text not printable ASCII`);
 		text += String.fromCharCode(c);
 	}
-	return { author: p.slice(0, 32), seq: dv.getBigUint64(32, true), lamport: dv.getBigUint64(40, true), reason,
+	return text;
+}
+
+// EVENT_REFUSED's payload (proto_ipc_refused_decode): the fold refused an
+// entry of this user: author[KEY_LEN], u64 seq, u64 lamport, u8 reason, u16
+// text length, text. { author, seq, lamport, reason, reasonName, text }.
+export function decodeRefused(p) {
+	const k = C.KEY_LEN, fixed = k + 8 + 8 + 1 + 2;
+	if (!(p instanceof Uint8Array) || p.length < fixed) throw new IpcError('refusal: truncated');
+	const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+	const reason = p[k + 16], tl = dv.getUint16(k + 17, true);
+	if (reason >= C.REFUSAL_MAX) throw new IpcError('refusal: reason out of range');
+	if (tl > C.REFUSED_TEXT_MAX || p.length !== fixed + tl) throw new IpcError('refusal: text length');
+	const text = printable(p, fixed, tl, 'refusal');
+	return { author: p.slice(0, k), seq: dv.getBigUint64(k, true), lamport: dv.getBigUint64(k + 8, true), reason,
 		reasonName: REFUSALS[reason] ?? String(reason), text };
+}
+
+// EVENT_REJECTED's payload (proto_sess_rejected_event_decode, proto/session.h):
+// the session's host refused an entry this daemon had made durable for this
+// user: author[KEY_LEN], u64 seq (>= 1), u64 lamport, u32 reason (a REJECT_*
+// code), u16 text length, text. { author, seq, lamport, reason, text }.
+export function decodeRejected(p) {
+	const k = C.KEY_LEN, fixed = k + 8 + 8 + 4 + 2;
+	if (!(p instanceof Uint8Array) || p.length < fixed) throw new IpcError('rejection: truncated');
+	const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+	const seq = dv.getBigUint64(k, true), reason = dv.getUint32(k + 16, true), tl = dv.getUint16(k + 20, true);
+	if (seq === 0n) throw new IpcError('rejection: seq 0');
+	if (reason > SESS.REJECT_REASON_MAX) throw new IpcError('rejection: reason out of range');
+	if (tl > SESS.REJECT_TEXT_MAX || p.length !== fixed + tl) throw new IpcError('rejection: text length');
+	const text = printable(p, fixed, tl, 'rejection');
+	return { author: p.slice(0, k), seq, lamport: dv.getBigUint64(k + 8, true), reason, text };
 }
