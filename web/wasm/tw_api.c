@@ -499,7 +499,9 @@ int tw_mesh_build(int h, uint64_t mesh)
 			if ((r = buf_push_edge(m->verts[a].pos, m->verts[b].pos)) < 0) {
 				free(slots);
 				tw_buf.ntris = tw_buf.nedges = 0;
-				return say(r, "out of memory for mesh %016" PRIx64 "'s edges", mesh);
+				return r == -E2BIG ? say(r, "mesh %016" PRIx64 " has too many edges to draw (more than %u)", mesh,
+							  TW_BUF_TRIS_MAX)
+						   : say(r, "out of memory for mesh %016" PRIx64 "'s edges", mesh);
 			}
 		}
 	}
