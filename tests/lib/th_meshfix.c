@@ -306,6 +306,21 @@ static int top_key_cmp(const void *a, const void *b)
 	return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
+uint64_t mf_face_facing(const struct th_mesh *m, const float dir[3])
+{
+	uint64_t best = 0;
+	float best_dot = -2;
+	for (uint32_t f = 0; f < m->nfaces; f++) {
+		float nrm[3], c[3];
+		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, nrm, c) < 0)
+			continue;
+		float d = nrm[0] * dir[0] + nrm[1] * dir[1] + nrm[2] * dir[2];
+		if (d > best_dot)
+			best_dot = d, best = m->faces[f].id;
+	}
+	return best;
+}
+
 unsigned mf_top_faces(const struct th_mesh *m, unsigned n, uint64_t *ids, float (*centres)[3])
 {
 	struct top_key *key = malloc((m->nfaces ? m->nfaces : 1) * sizeof *key);

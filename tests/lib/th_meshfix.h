@@ -121,3 +121,7 @@ int mf_prim_mesh(struct th_mesh *m, uint64_t id, const struct th_prim *pp, const
  * m has none, or out of memory). centres (may be NULL) gets each one's
  * centre. Fails no test (benchmarks use it too). */
 unsigned mf_top_faces(const struct th_mesh *m, unsigned n, uint64_t *ids, float (*centres)[3]);
+/* The id of the live face of m whose unit normal (mesh space) is nearest
+ * dir (the largest dot product; the first slot on a tie), 0 when m has no
+ * face with a normal. Fails no test. */
+uint64_t mf_face_facing(const struct th_mesh *m, const float dir[3]);

@@ -15,6 +15,7 @@
 
 #include "th_harness.h"
 #include "th_hex.h"
+#include "th_meshfix.h"
 #include "tw_node.h"
 
 #define SCRIPT "tests/web/fold_check.mjs"
@@ -85,17 +86,7 @@ static void same_cmd(const struct page_cmd *p, const struct ef_cmd *e)
 /* The live face of entity's mesh whose normal is nearest dir. */
 static uint64_t face_towards(struct ef *f, uint64_t entity, const float dir[3])
 {
-	const struct th_mesh *m = ef_mesh_of(f, entity);
-	uint64_t best = 0;
-	float best_dot = -2;
-	for (uint32_t s = 0; s < m->nfaces; s++) {
-		float nrm[3], c[3];
-		if (!m->faces[s].id || th_mesh_face_normal(m, (int32_t)s, nrm, c) < 0)
-			continue;
-		float d = nrm[0] * dir[0] + nrm[1] * dir[1] + nrm[2] * dir[2];
-		if (d > best_dot)
-			best_dot = d, best = m->faces[s].id;
-	}
+	uint64_t best = mf_face_facing(ef_mesh_of(f, entity), dir);
 	assert_true(best != 0);
 	return best;
 }

@@ -9,24 +9,6 @@
 #include "edit/edit_pick.h"
 #include "th_meshfix.h"
 
-/* The id of the face of m whose normal (mesh space) is closest to n. */
-static uint64_t face_facing(const struct th_mesh *m, const float n[3])
-{
-	uint64_t best = 0;
-	float bd = -2;
-	for (uint32_t f = 0; f < m->nfaces; f++) {
-		float nn[3], c[3];
-		if (!m->faces[f].id || th_mesh_face_normal(m, (int32_t)f, nn, c) < 0)
-			continue;
-		float d = nn[0] * n[0] + nn[1] * n[1] + nn[2] * n[2];
-		if (d > bd) {
-			bd = d;
-			best = m->faces[f].id;
-		}
-	}
-	return best;
-}
-
 static void faces_edges_vertices_within_the_radius(void **state)
 {
 	uint64_t e;
@@ -38,7 +20,7 @@ static void faces_edges_vertices_within_the_radius(void **state)
 	assert_int_equal(edit_pick(ef_scene(f), top, 0.05f, TH_SELECT_FACE, &h), 1);
 	assert_int_equal(h.entity, e);
 	assert_int_equal(h.mesh, m->id);
-	assert_int_equal(h.element, face_facing(m, (float[3]){ 0, 1, 0 }));
+	assert_int_equal(h.element, mf_face_facing(m, (float[3]){ 0, 1, 0 }));
 	assert_float_equal(h.dist, 0.01f, 1e-5);
 	assert_float_equal(h.point[1], 1.1f, 1e-5);
 	/* Beyond the radius: nothing. */
@@ -111,7 +93,7 @@ static void transform_rotation_and_scale_count(void **state)
 	struct edit_hit h;
 	/* Through the real transform: 1 cm beyond the +x face of the cube at (1, 0, 0). */
 	assert_int_equal(edit_pick_mesh(m, &t, (float[3]){ 1, 0, -0.31f }, 0.05f, TH_SELECT_FACE, &h), 1);
-	assert_int_equal(h.element, face_facing(m, (float[3]){ 1, 0, 0 }));
+	assert_int_equal(h.element, mf_face_facing(m, (float[3]){ 1, 0, 0 }));
 	assert_float_equal(h.dist, 0.01f, 1e-4);
 	/* Unstretched, that point is 21 cm away. */
 	struct th_c_transform plain = t;
