@@ -45,8 +45,12 @@ static inline const char *twn_missing(bool need_wasm)
 {
 	if (!twn_node())
 		return "node is not installed (scripts/setup installs it)";
-	if (need_wasm && access(twn_wasm(), R_OK) != 0)
-		return "build/web/wasm/theta.wasm was not built (clang-14, lld-14 or wasi-libc missing: see make's WEB line)";
+	static char why[4200];
+	if (need_wasm && access(twn_wasm(), R_OK) != 0) {
+		snprintf(why, sizeof why, "%s was not built (clang-14, lld-14 or wasi-libc missing: see make's WEB line)",
+			 twn_wasm());
+		return why;
+	}
 	return NULL;
 }
 
