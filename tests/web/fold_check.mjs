@@ -13,6 +13,8 @@
 // moveface:entity,face,dx,dy,dz  extrude:entity,face,distance
 // paint:entity,face,slot,whole  undo:lamport,authorhex,redo):
 //   edit I K                  K commands, then K lines "cmd TYPE SCOPE HEX"; K 0: "why SENTENCE"
+// and for the edit "trap" (a fault inside the module: tw_fold_add given an entry past its memory):
+//   trap SAME|DIFFER SENTENCE  what scene.js threw, and whether a later addEvent threw the same
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -72,6 +74,13 @@ edits.forEach((spec, i) => {
 	const [kind, argText = ''] = spec.split(':');
 	const a = argText.split(',');
 	const f = (k) => Number(a[k]);
+	if (kind === 'trap') {
+		let first = '', later = '';
+		try { scene.tw.call(() => scene.x.tw_fold_add(scene.h, 0n, 0xfffff000, 4096)); } catch (e) { first = e.message; }
+		try { scene.addEvent(0n, new Uint8Array(8)); } catch (e) { later = e.message; }
+		console.log(`trap ${first && first === later ? 'SAME' : 'DIFFER'} ${first}`);
+		return;
+	}
 	let res;
 	switch (kind) {
 	case 'cube': res = scene.cube([f(0), f(1), f(2)], f(3)); break;

@@ -501,6 +501,16 @@ static void test_bad_entries_are_refused_with_a_reason(void **state)
 	/* Nothing of it changed the world: the C fold of the one good entry. */
 	assert_same(&c, out);
 	free(out);
+	/* A fault inside the module (a trap, here an entry pointer past its
+	 * memory) stops it with a sentence, and every later call says the same
+	 * rather than run on a heap left in an unknown state. */
+	const char *const trap[] = { "trap", NULL };
+	out = run_check(&c, td->path, trap);
+	l = twn_line(out, "trap");
+	assert_non_null(l);
+	assert_int_equal(strncmp(l, "SAME The scene module stopped (", 31), 0);
+	assert_non_null(strstr(l, "reload the page"));
+	free(out);
 	cfold_fini(&c);
 	ff_free_all();
 }

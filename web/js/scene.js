@@ -61,6 +61,22 @@ class TwModule {
 		return this.cstr(this.x.tw_why());
 	}
 
+	// The calls that run the fold or the mesh code go through here. A trap
+	// (WebAssembly.RuntimeError: a fault in the module; a bad entry is
+	// refused with a sentence, it never traps) leaves the module's memory
+	// in an unknown state, so every later call is refused with the same
+	// sentence rather than run on a broken heap.
+	call(fn) {
+		if (this.broken) throw new Error(this.broken);
+		try {
+			return fn();
+		} catch (e) {
+			if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+			this.broken = `The scene module stopped (${e.message}); reload the page.`;
+			throw new Error(this.broken);
+		}
+	}
+
 	// Copies bytes into module memory for the duration of fn(ptr, len).
 	withBytes(bytes, fn) {
 		const len = bytes.length;
@@ -77,7 +93,7 @@ class TwModule {
 	create(hostKey) {
 		if (!(hostKey instanceof Uint8Array) || hostKey.length !== 32)
 			throw new Error('the host key must be 32 bytes');
-		const h = this.withBytes(hostKey, (p) => this.x.tw_fold_new(p));
+		const h = this.call(() => this.withBytes(hostKey, (p) => this.x.tw_fold_new(p)));
 		if (h < 0) throw new Error(this.why());
 		return new Scene(this, h);
 	}
@@ -121,10 +137,14 @@ export class Scene {
 	// One EVENT of kind LOG_ENTRY: 0 folded, 1 already folded, negative errno
 	// (scene.why() says why: a hole in the log, an entry that does not decode).
 	addEvent(pos, entry) {
-		return this.tw.withBytes(entry, (p, n) => this.x.tw_fold_add(this.h, BigInt(pos), p, n));
+		return this.tw.call(() => this.tw.withBytes(entry, (p, n) => this.x.tw_fold_add(this.h, BigInt(pos), p, n)));
 	}
 
 	worldHash() {
+		return this.tw.call(() => this.hashNow());
+	}
+
+	hashNow() {
 		const p = this.x.tw_alloc(32);
 		try {
 			const r = this.x.tw_world_hash(this.h, p);
@@ -183,6 +203,10 @@ export class Scene {
 	// face id of each triangle), edges (Float32Array, 6 an edge), triangles }.
 	// A mesh's buffers are copied out of the module once per version.
 	meshes() {
+		return this.tw.call(() => this.drawNow());
+	}
+
+	drawNow() {
 		const x = this.x, h = this.h, out = [], seen = new Set();
 		const n = x.tw_draw_list(h);
 		if (n < 0) throw new Error(this.why());
@@ -221,8 +245,9 @@ export class Scene {
 	// ---- edits: { cmds: [{ cmdType, scope, payload, text }], why } -------------
 	// cmds empty: nothing to submit, why says why ("paint: already red").
 
-	commands(r) {
-		const x = this.x;
+	// build: the builder's call into the module (run through call()).
+	commands(build) {
+		const x = this.x, r = this.tw.call(build);
 		if (r <= 0) return { cmds: [], why: this.why(), code: r };
 		const cmds = [];
 		for (let i = 0; i < r; i++) {
@@ -235,33 +260,33 @@ export class Scene {
 
 	// A cube of edge size metres centred at pos [x, y, z] (mesh.create).
 	cube(pos, size) {
-		return this.commands(this.x.tw_edit_cube(this.h, pos[0], pos[1], pos[2], size));
+		return this.commands(() => this.x.tw_edit_cube(this.h, pos[0], pos[1], pos[2], size));
 	}
 
 	// The whole entity moved by d [dx, dy, dz] world metres (component.write).
 	move(entity, d) {
-		return this.commands(this.x.tw_edit_move(this.h, BigInt(entity), d[0], d[1], d[2]));
+		return this.commands(() => this.x.tw_edit_move(this.h, BigInt(entity), d[0], d[1], d[2]));
 	}
 
 	// One face of the entity's mesh moved by d (mesh.patch).
 	moveFace(entity, face, d) {
-		return this.commands(this.x.tw_edit_move_face(this.h, BigInt(entity), BigInt(face), d[0], d[1], d[2]));
+		return this.commands(() => this.x.tw_edit_move_face(this.h, BigInt(entity), BigInt(face), d[0], d[1], d[2]));
 	}
 
 	// One face pulled out along its normal by distance world metres (mesh.patch).
 	extrude(entity, face, distance) {
-		return this.commands(this.x.tw_edit_extrude(this.h, BigInt(entity), BigInt(face), distance));
+		return this.commands(() => this.x.tw_edit_extrude(this.h, BigInt(entity), BigInt(face), distance));
 	}
 
 	// One face (whole: every face) painted with palette slot (material.set
 	// first when the scene lacks the slot's definition, then mesh.patch).
 	paint(entity, face, slot, whole = false) {
-		return this.commands(this.x.tw_edit_paint(this.h, BigInt(entity), BigInt(face), slot, whole ? 1 : 0));
+		return this.commands(() => this.x.tw_edit_paint(this.h, BigInt(entity), BigInt(face), slot, whole ? 1 : 0));
 	}
 
 	// edit.undo (redo false) or edit.redo of entry (lamport, author).
 	undo(lamport, author, redo = false) {
-		return this.commands(this.tw.withBytes(author, (p) => this.x.tw_edit_undo(this.h, BigInt(lamport), p, redo ? 1 : 0)));
+		return this.commands(() => this.tw.withBytes(author, (p) => this.x.tw_edit_undo(this.h, BigInt(lamport), p, redo ? 1 : 0)));
 	}
 }
 
