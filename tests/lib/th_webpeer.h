@@ -136,6 +136,12 @@ size_t th_webpeer_buffered(const struct th_webpeer *w);
  * its length or -ENOBUFS. Its transaction id is remembered, so a response
  * to it that reaches this peer's socket counts. */
 int th_webpeer_stun_request(struct th_webpeer *w, bool use_candidate, uint8_t *out, size_t cap);
+/* Closes one channel as a page's channel.close() does: an Outgoing SSN
+ * Reset Request for its stream (RFC 8831 6.7, RFC 6525), built by hand
+ * (web_sctp has no call for it) and sent through DTLS; the handle is free
+ * again (th_webpeer_open_channel takes the stream anew). 0, -ENOTCONN,
+ * -ENOENT. */
+int th_webpeer_reset_stream(struct th_webpeer *w, unsigned chan);
 /* Consent checks on (default) or off (the page went away without a word). */
 void th_webpeer_set_consent(struct th_webpeer *w, bool on);
 void th_webpeer_set_bad_integrity(struct th_webpeer *w, bool on);
@@ -146,6 +152,7 @@ void th_webpeer_close(struct th_webpeer *w);
 struct th_webpeer_stats {
 	uint64_t checks_sent, responses_ok, responses_bad, stray;
 	uint64_t dtls_in, dtls_out, msgs_in, msgs_out, bytes_in, bytes_out, rx_dropped;
+	uint64_t resets_in; /* streams the host reset (in answer to th_webpeer_reset_stream) */
 	uint64_t answer_to_ready_ns; /* th_webpeer_answer -> ready (0 until then) */
 };
 void th_webpeer_get_stats(const struct th_webpeer *w, struct th_webpeer_stats *out);

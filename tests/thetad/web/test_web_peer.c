@@ -691,6 +691,39 @@ static void broken_pages_are_closed_with_a_reason(void **state)
 	rig_free(r);
 }
 
+static bool host_reset_answered(struct rig *r)
+{
+	struct th_webpeer_stats s;
+	th_webpeer_get_stats(r->w, &s);
+	return s.resets_in >= 1;
+}
+
+static void a_channel_the_browser_closes_frees_its_stream(void **state)
+{
+	struct rig *r = rig_new(NULL, 0, true);
+	connect_ok(r);
+	unsigned pose = r->chans[1].chan;
+	int c_pose = th_webpeer_channel(r->w, WEB_CHAN_POSE);
+	assert_true(c_pose >= 0);
+	assert_int_equal(th_webpeer_send(r->w, (unsigned)c_pose, true, (const uint8_t *)"p", 1), 0);
+	msgs_wanted = 1;
+	assert_true(pump_until(r, have_msgs));
+	assert_int_equal(th_webpeer_reset_stream(r->w, (unsigned)c_pose), 0);
+	/* the host resets its side in answer, after it freed the channel */
+	assert_true(pump_until(r, host_reset_answered));
+	assert_int_equal(web_peer_send(r->h.peer, pose, true, (const uint8_t *)"x", 1), -ENOENT);
+	assert_int_equal(web_peer_state(r->h.peer), WEB_PEER_OPEN);
+	assert_false(r->closed);
+	/* the other channel carries on */
+	assert_int_equal(th_webpeer_send(r->w, 0, true, (const uint8_t *)"main", 4), 0);
+	msgs_wanted = 2;
+	assert_true(pump_until(r, have_msgs));
+	assert_int_equal(r->msgs[1].chan, r->chans[0].chan);
+	assert_memory_equal(r->msgs[1].p, "main", 4);
+	assert_false(r->closed);
+	rig_free(r);
+}
+
 static void destroy_from_a_callback_is_safe(void **state)
 {
 	struct rig *r = rig_new(NULL, 0, true);
@@ -719,6 +752,7 @@ int main(void)
 		cmocka_unit_test(no_browser_within_the_connect_deadline_closes_with_timeout),
 		cmocka_unit_test(browser_close_is_bye_and_daemon_close_reaches_the_browser),
 		cmocka_unit_test(broken_pages_are_closed_with_a_reason),
+		cmocka_unit_test(a_channel_the_browser_closes_frees_its_stream),
 		cmocka_unit_test(destroy_from_a_callback_is_safe),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
