@@ -459,4 +459,7 @@ clean:
 	rm -rf build-san $(filter-out build/.setup-stamp,$(wildcard build/*))
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+# The generators built straight from one source (gen_ipc_js, ui_font_gen) leave their .d beside them:
+# a header they read (proto/ipc_msgs.def, proto/session.h) rebuilds them.
+-include $(wildcard $(B)/tools/*/*.d)
 -include $(wildcard $(B)/gen/gfx/shaders/*.d $(B)/gen/bench/gfx/*.d)
