@@ -247,7 +247,8 @@ $(BIN_CTL): $(B)/obj/thetactl/main.o $(LIB_CTL) $(LIB_COMMON)
 # web/wasm/'s BLAKE2b and SipHash for libsodium (web/wasm/include/sodium.h)
 # and only tw.h's functions exported. Without clang-14, lld-14, wasi-libc or
 # clang's wasm32 builtins the build says so in one line and $(B)/web has no
-# theta.wasm (the tests that need it say SKIP). `make install` copies
+# theta.wasm (one left from an earlier build is removed: it would be stale;
+# the tests that need it say SKIP). `make install` copies
 # $(B)/web to $(WEBDIR), which thetad takes as web.root's default
 # (SRV_WEB_ROOT_DEFAULT, WEB_DEFS above); a thetad run from the source tree
 # is given web.root = build/web (the test harness does that).
@@ -282,6 +283,7 @@ WEB_ALL     := $(WEB_FILES) $(if $(HAVE_WASM),,web-no-wasm)
 .PHONY: web web-no-wasm
 web: $(WEB_ALL)
 web-no-wasm:
+	@rm -f $(WASM_OUT) $(WASM_OUT).tmp
 	@echo "  WEB     no theta.wasm: $(WASM_CC), wasm-ld-14, wasi-libc or clang's wasm32 builtins missing (scripts/setup installs them); the browser client cannot fold"
 WEB_STAMP   := $(B)/gen/web_root.stamp
 $(shell mkdir -p $(B)/gen && { echo '$(WEBDIR)' | cmp -s - $(WEB_STAMP) || echo '$(WEBDIR)' > $(WEB_STAMP); })
@@ -295,7 +297,7 @@ $(WASM_OUT): $(WASM_OBJ) web/wasm/tw.h
 	@$(if $(Q),echo "  WASMLD  $@")
 	$(Q)$(WASM_CC) --target=wasm32-wasi -fuse-ld=lld -nostdlib -o $@.tmp $(WASM_OBJ) $(WASI_LIBC) $(WASM_RT) \
 		-Wl,--no-entry -Wl,--gc-sections -Wl,--strip-all -Wl,--stack-first -Wl,-z,stack-size=$(WASM_STACK) \
-		$(WERROR:-Werror=-Wl,--fatal-warnings) && mv $@.tmp $@
+		$(WERROR:-Werror=-Wl,--fatal-warnings) && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 $(WEB_GEN): tools/webgen/gen_ipc_js.c $(LIB_COMMON) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
