@@ -5,8 +5,10 @@
  * the same world hash, the same outcomes in the same order and the same
  * meshes to draw; the page's edit builders make payloads the C fold applies
  * (the extrude's byte for byte what th_op_extrude_faces makes, as the
- * headset's extrude tool calls it); bad input is refused with a sentence.
- * SKIP with the reason when node or theta.wasm is missing. */
+ * headset's extrude tool calls it); bad input is refused with a sentence;
+ * the session's entries beside randomly broken copies (a byte changed, cut,
+ * grown, a run of 0xff) answer and fold alike, none hanging or trapping; a
+ * trap stops the module with one sentence. SKIP with the reason when node or theta.wasm is missing. */
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
@@ -515,6 +517,135 @@ static void test_bad_entries_are_refused_with_a_reason(void **state)
 	ff_free_all();
 }
 
+/* ---- hostile entries: the session's entries broken at random ------------------------------- */
+
+#define MUT_PER_ENTRY 4u  /* broken copies folded before each real entry */
+#define MUT_TAIL_MAX 24u  /* bytes a broken copy may gain */
+
+static uint32_t mut_seed = 0x5eed;
+
+static uint32_t mut_rnd(void)
+{
+	mut_seed = mut_seed * 1664525u + 1013904223u;
+	return mut_seed >> 8;
+}
+
+/* What the wasm fold answers for C's r: wasi-libc's errno numbers (tw.h). */
+static long wasm_code(int r)
+{
+	switch (r) {
+	case -EBADMSG: return -TWN_EBADMSG;
+	case -EPROTO: return -TWN_EPROTO;
+	case -ERANGE: return -68;
+	case -ENOSPC: return -51;
+	case -ENOMEM: return -48;
+	default: return r;
+	}
+}
+
+/* body[*len] broken one way: a byte changed, cut short, grown, or a run of
+ * 0xff over a length or count. */
+static void mutate(uint8_t *body, uint32_t *len)
+{
+	uint32_t n = *len, at = n ? mut_rnd() % n : 0;
+	switch (mut_rnd() % 4) {
+	case 0:
+		if (n)
+			body[at] ^= (uint8_t)(1 + mut_rnd() % 255);
+		break;
+	case 1:
+		*len = at;
+		break;
+	case 2: {
+		uint32_t k = 1 + mut_rnd() % MUT_TAIL_MAX;
+		for (uint32_t i = 0; i < k && n + i < TH_LOGREC_BODY_MAX; i++)
+			body[n + i] = (uint8_t)mut_rnd();
+		*len = n + k < TH_LOGREC_BODY_MAX ? n + k : TH_LOGREC_BODY_MAX;
+		break;
+	}
+	default:
+		for (uint32_t i = at; i < at + 4 && i < n; i++)
+			body[i] = 0xff;
+	}
+}
+
+/* Every entry of the session beside broken copies of itself: each add
+ * answers alike in C and in the page (the same code, none hangs or traps),
+ * and the world, the outcomes and the drawn meshes come out the same. */
+static void test_broken_entries_fold_alike(void **state)
+{
+	const char *skipwhy = twn_missing(true);
+	if (skipwhy) {
+		printf("SKIP: %s\n", skipwhy);
+		skip();
+	}
+	struct th_tmpdir *td = *state;
+	struct session *s = calloc(1, sizeof *s);
+	struct cfold *c = calloc(1, sizeof *c);
+	long *want = calloc((MUT_PER_ENTRY + 1) * 64, sizeof *want);
+	static uint8_t body[TH_LOGREC_BODY_MAX];
+	assert_true(s && c && want);
+	session_build(s);
+	assert_true(ff_nmade <= 64);
+	cfold_init(c, s->a.kp.pk);
+	unsigned decoded = 0, refused = 0, taken = 0; /* taken: broken copies the fold took as new */
+	for (size_t i = 0; i < ff_nmade; i++) {
+		int n = th_logrec_encode(ff_e(i), body, sizeof body);
+		assert_true(n > 0);
+		/* A broken copy the fold takes ends its author's chain (the next
+		 * entry's prev is the real one's hash): the broken copies come
+		 * before an author's last entry (their payloads reach the scene),
+		 * after the others (decode, duplicate and chain checks). */
+		bool last = true;
+		for (size_t j = i + 1; j < ff_nmade; j++)
+			if (!memcmp(ff_e(j)->author, ff_e(i)->author, TH_LOGREC_KEY_LEN))
+				last = false;
+		for (unsigned k = 0; k <= MUT_PER_ENTRY; k++) {
+			uint32_t len = (uint32_t)n;
+			bool broken = last ? k < MUT_PER_ENTRY : k > 0;
+			if (broken)
+				mutate(body, &len);
+			struct th_logrec_entry e;
+			int fault = 0, r;
+			if (th_logrec_decode(body, len, &e, &fault) < 0) {
+				r = -EBADMSG;
+			} else {
+				r = th_fold_add(c->f, &e, c->pos);
+				decoded += broken;
+			}
+			refused += r < 0;
+			taken += broken && r == 0;
+			want[c->pos] = wasm_code(r);
+			twn_file_body(&c->file, c->pos++, body, len);
+			if (broken) /* the real one again for the next copy */
+				assert_int_equal(th_logrec_encode(ff_e(i), body, sizeof body), n);
+		}
+	}
+	assert_true(c->n < OUTCOMES_MAX); /* every outcome recorded, none dropped */
+	char *out = run_check(c, td->path, NULL);
+	for (uint64_t pos = 0; pos < c->pos; pos++) {
+		char key[32];
+		snprintf(key, sizeof key, "add %" PRIu64, pos);
+		const char *l = twn_line(out, key);
+		long got = l ? strtol(l, NULL, 10) : 0;
+		if (got != want[pos])
+			fprintf(stderr, "entry at %" PRIu64 ": C %ld, wasm %ld (%.120s)\n", pos, want[pos], got, l ? l : "");
+		assert_int_equal(got, want[pos]);
+	}
+	assert_same(c, out);
+	assert_draws(c, out);
+	printf("%" PRIu64 " entries, %u broken copies that still decode, %u of them folded, %u adds refused: alike\n",
+	       c->pos, decoded, taken, refused);
+	assert_true(decoded > 0 && taken > 0 && refused > 0);
+	free(out);
+	cfold_fini(c);
+	cfold_fini(&s->c);
+	ff_free_all();
+	free(want);
+	free(c);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edit_builders_fold_in_c, th_tmpdir_setup, th_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_entries_are_refused_with_a_reason, th_tmpdir_setup,
 						th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_broken_entries_fold_alike, th_tmpdir_setup, th_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
