@@ -4,7 +4,7 @@
 // compares with the C fold. ENTRIES: "TWF1", the host key (32 bytes), then per
 // entry u64 pos LE, u32 length LE, the entry's canonical body (an EVENT's
 // payload). Prints, one per line:
-//   add POS R                 for an add that did not answer 0 (R: 1 or -errno, then the reason)
+//   add POS R                 for an add that did not answer 0 (R: 1, or -errno then its name and the reason)
 //   hash HEX / entities N / next_pos N / entries N
 //   outcome STATUS LAMPORT REASON        every outcome reported, in order
 //   draw ENTITY MESH TRIANGLES EDGES AREA one per drawn entity (AREA: sum of triangle areas)
@@ -48,7 +48,7 @@ const t0 = process.hrtime.bigint();
 const lines = [], outcomes = [];
 for (const [pos, body] of entries) {
 	const r = scene.addEvent(pos, body);
-	if (r !== 0) lines.push(`add ${pos} ${r} ${r < 0 ? scene.why() : 'duplicate'}`);
+	if (r !== 0) lines.push(`add ${pos} ${r} ${r < 0 ? `${tw.errnoName(r)} ${scene.why()}` : 'duplicate'}`);
 	for (const o of scene.outcomes()) outcomes.push(o);
 }
 const t1 = process.hrtime.bigint();

@@ -492,10 +492,12 @@ static void test_bad_entries_are_refused_with_a_reason(void **state)
 	const char *l = twn_line(out, "add 1");
 	assert_non_null(l);
 	assert_int_equal(strtol(l, NULL, 10), -TWN_EBADMSG);
+	assert_non_null(strstr(l, " EBADMSG ")); /* the module names its own errno */
 	assert_non_null(strstr(l, "does not decode"));
 	l = twn_line(out, "add 2");
 	assert_non_null(l);
 	assert_int_equal(strtol(l, NULL, 10), -TWN_EPROTO);
+	assert_non_null(strstr(l, " EPROTO "));
 	assert_non_null(strstr(l, "a hole in the log"));
 	l = twn_line(out, "add 3");
 	assert_non_null(l);

@@ -14,8 +14,6 @@
 
 const ENOSYS = 52; // wasi's errno for the three calls below
 
-const STATUS = ['', 'applied', 'refused', 'excluded', 'control'];
-
 // wasi-libc's printf core names fd_write, fd_seek and fd_close; the module only
 // formats into memory (snprintf) and never calls them: they answer ENOSYS.
 const wasiImports = {
@@ -32,13 +30,6 @@ const utf8 = new TextDecoder('utf-8');
 // (ids, lamports, positions) goes through u64() so ids at or past 2^63 stay
 // positive. (A BigInt passed in wraps to the same bits either way.)
 const u64 = (x) => BigInt.asUintN(64, x);
-
-// Errno names of the values tw.h documents (wasi-libc's numbering).
-const ERRNO = { 1: 'E2BIG', 9: 'EBADMSG', 28: 'EINVAL', 44: 'ENOENT', 48: 'ENOMEM', 51: 'ENOSPC', 65: 'EPROTO', 68: 'ERANGE' };
-
-export function errnoName(r) {
-	return ERRNO[-r] || `errno ${-r}`;
-}
 
 class TwModule {
 	constructor(instance) {
@@ -114,6 +105,18 @@ class TwModule {
 	refusalName(reason) {
 		return this.cstr(this.x.tw_refusal_name(reason));
 	}
+
+	// An outcome's status ('applied', 'refused', 'excluded', 'control'), as
+	// the module names it.
+	statusName(status) {
+		return this.cstr(this.x.tw_status_name(status));
+	}
+
+	// The name of a negative errno the module returned ('EINVAL'; its
+	// numbers are wasi-libc's, not the host's).
+	errnoName(r) {
+		return this.cstr(this.x.tw_errno_name(r)) || `errno ${-r}`;
+	}
 }
 
 export class Scene {
@@ -181,7 +184,7 @@ export class Scene {
 			out.push({
 				lamport: u64(x.tw_outcome_lamport(h, i)), seq: u64(x.tw_outcome_seq(h, i)), pos: u64(x.tw_outcome_pos(h, i)),
 				author: this.tw.u8().slice(ap, ap + 32), type, typeName: this.tw.cmdName(type),
-				status: STATUS[x.tw_outcome_status(h, i)] || '', reason, reasonName: this.tw.refusalName(reason),
+				status: this.tw.statusName(x.tw_outcome_status(h, i)), reason, reasonName: this.tw.refusalName(reason),
 				again: x.tw_outcome_again(h, i) !== 0, why: this.tw.cstr(x.tw_outcome_why(h, i)),
 			});
 		}
@@ -193,7 +196,7 @@ export class Scene {
 	// { status, why } or null.
 	outcomeOf(lamport, author) {
 		const r = this.tw.withBytes(author, (p) => this.x.tw_outcome_of(this.h, BigInt(lamport), p));
-		return r < 0 ? null : { status: STATUS[r] || '', why: this.why() };
+		return r < 0 ? null : { status: this.tw.statusName(r), why: this.why() };
 	}
 
 	// Every entity that shows a mesh, in ascending entity id: { entity, id

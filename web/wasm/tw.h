@@ -143,6 +143,12 @@ TW_EXPORT(tw_outcome_why) const char *tw_outcome_why(int h, uint32_t i);
  * it: TW_APPLIED .. TW_CONTROL, with tw_why() its sentence when refused or
  * excluded; -ENOENT. */
 TW_EXPORT(tw_outcome_of) int tw_outcome_of(int h, uint64_t lamport, const uint8_t *author);
+/* "applied", "refused", "excluded", "control" for TW_APPLIED .. TW_CONTROL,
+ * "" for another value (scene.js's outcome statuses). */
+TW_EXPORT(tw_status_name) const char *tw_status_name(uint32_t status);
+/* "EINVAL", "ENOMEM", ... for r, a negative errno this module returns
+ * (wasi-libc's numbering, as the module was compiled), "" for another. */
+TW_EXPORT(tw_errno_name) const char *tw_errno_name(int r);
 /* "no-mesh", "mesh", ... (th_refusal_name). */
 TW_EXPORT(tw_refusal_name) const char *tw_refusal_name(uint32_t reason);
 /* A command type's name ("mesh.patch"), "" for an unknown one. */

@@ -289,6 +289,36 @@ int tw_outcome_of(int h, uint64_t lamport, const uint8_t *author)
 	return o.status;
 }
 
+_Static_assert(TW_APPLIED == TH_FOLD_APPLIED && TW_REFUSED == TH_FOLD_REFUSED && TW_EXCLUDED == TH_FOLD_EXCLUDED &&
+		       TW_CONTROL == TH_FOLD_CONTROL,
+	       "tw.h's outcome statuses are th_fold's");
+
+const char *tw_status_name(uint32_t status)
+{
+	switch (status) {
+	case TW_APPLIED: return "applied";
+	case TW_REFUSED: return "refused";
+	case TW_EXCLUDED: return "excluded";
+	case TW_CONTROL: return "control";
+	}
+	return "";
+}
+
+const char *tw_errno_name(int r)
+{
+	switch (-r) {
+	case E2BIG: return "E2BIG";
+	case EBADMSG: return "EBADMSG";
+	case EINVAL: return "EINVAL";
+	case ENOENT: return "ENOENT";
+	case ENOMEM: return "ENOMEM";
+	case ENOSPC: return "ENOSPC";
+	case EPROTO: return "EPROTO";
+	case ERANGE: return "ERANGE";
+	}
+	return "";
+}
+
 const char *tw_refusal_name(uint32_t reason)
 {
 	return th_refusal_name((int)reason);
