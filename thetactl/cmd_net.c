@@ -263,6 +263,8 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r || !res)
 		return r;
 	printf("%s\n", ctl_jstr(res, "link"));
+	if (strcmp(ctl_jstr(res, "web_link"), "-"))
+		printf("%s\n", ctl_jstr(res, "web_link")); /* for a browser ([web] listen) */
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

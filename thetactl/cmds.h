@@ -40,3 +40,4 @@ int ctl_cmd_redo(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_voice.c: the daemon's voice pipeline, per speaker */
 int ctl_cmd_voice(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_cmd_web(struct ctl_ctx *ctx, int argc, char **argv);

@@ -42,6 +42,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "undo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "undo an entry (LAMPORT[:AUTHOR] as log lists it), signed as you; prints what the scene made of it", ctl_cmd_undo },
 	{ "redo", "ENTRY [--session S] [--as-host] [--no-wait] [--json]", "revoke an undo entry, signed as you", ctl_cmd_redo },
 	{ "voice", "[--json]", "voice: settings, and per speaker packets, bytes, bitrate, loss, late, concealed and FEC-recovered frames, jitter buffer, speaking, muted", ctl_cmd_voice },
+	{ "web", "[--json]", "the web endpoint for browsers: where it listens, the links' URL base, per browser its name, session, role, state, address, bytes, age", ctl_cmd_web },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },
 	{ NULL, NULL, NULL, NULL },

@@ -33,6 +33,7 @@
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
+#include "web/module.h"
 
 #define NET_INVITE_EXPIRES_MAX_S (366ull * 24 * 3600) /* an invite lives at most a year */
 
@@ -474,6 +475,14 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 		single ? ", single use" : "", (unsigned)caller->uid);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "link", json_object_new_string(link));
+	/* The browser link beside it when [web] listen is set (docs/web.md). */
+	void *web = srv_daemon_module_state(nm->d, "web");
+	if (web) {
+		char b64[PROTO_INVITE_MAX_LINK], wl[PROTO_INVITE_MAX_LINK + 128];
+		sodium_bin2base64(b64, sizeof(b64), token, PROTO_INVITE_TOKEN_LEN, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		if (web_module_invite_link(web, host, s->id_bytes, nm->cert->fp_hex, b64, wl, sizeof(wl)) > 0)
+			json_object_object_add(*res, "web_link", json_object_new_string(wl));
+	}
 	json_object_object_add(*res, "session", json_object_new_string(s->id));
 	json_object_object_add(*res, "role", json_object_new_string(proto_sess_role_name((unsigned)role)));
 	json_object_object_add(*res, "expiry_unix", json_object_new_uint64(expiry));
