@@ -51,7 +51,8 @@ static int send_all(int fd, const char *p, size_t len, long long deadline)
 	return 0;
 }
 
-int th_http_request(const struct sockaddr *to, socklen_t tolen, const char *method, const char *path,
+int th_http_request(const struct sockaddr *to, socklen_t tolen, const struct sockaddr *from, const char *method,
+		    const char *path,
 		    const char *content_type, const char *body, size_t body_len, struct th_http_reply *out,
 		    int timeout_ms)
 {
@@ -60,6 +61,10 @@ int th_http_request(const struct sockaddr *to, socklen_t tolen, const char *meth
 	int fd = socket(to->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), r = 0;
 	if (fd < 0)
 		return -errno;
+	if (from && bind(fd, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
+		r = -errno;
+		goto out;
+	}
 	if (connect(fd, to, tolen) < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		goto out;
@@ -154,7 +159,7 @@ int th_http_local(unsigned port, const char *method, const char *path, const cha
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	return th_http_request((struct sockaddr *)&a, sizeof a, method, path, content_type, body, body_len, out,
+	return th_http_request((struct sockaddr *)&a, sizeof a, NULL, method, path, content_type, body, body_len, out,
 			       timeout_ms);
 }
 
@@ -179,4 +184,107 @@ void th_http_reply_free(struct th_http_reply *r)
 {
 	free(r->body);
 	r->body = NULL;
+}
+
+/* ---- TLS ------------------------------------------------------------------------------ */
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <sys/time.h>
+
+static int th_https_verify(gnutls_session_t s)
+{
+	const unsigned char *fp = gnutls_session_get_ptr(s);
+	unsigned n = 0;
+	const gnutls_datum_t *c = gnutls_certificate_get_peers(s, &n);
+	unsigned char h[32];
+	if (!c || n == 0 || gnutls_hash_fast(GNUTLS_DIG_SHA256, c[0].data, c[0].size, h) < 0 || memcmp(h, fp, 32))
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	return 0;
+}
+
+int th_https_local(unsigned port, const unsigned char fp[32], const char *method, const char *path,
+		   struct th_http_reply *out, int timeout_ms)
+{
+	memset(out, 0, sizeof *out);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r = 0;
+	if (fd < 0)
+		return -errno;
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_session_t s = NULL;
+	char *buf = NULL;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0 || gnutls_init(&s, GNUTLS_CLIENT) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	gnutls_certificate_set_verify_function(cred, th_https_verify);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_set_default_priority(s);
+	gnutls_session_set_ptr(s, (void *)fp);
+	gnutls_transport_set_int(s, fd);
+	int g;
+	do
+		g = gnutls_handshake(s);
+	while (g < 0 && !gnutls_error_is_fatal(g));
+	if (g < 0) {
+		r = g == GNUTLS_E_CERTIFICATE_ERROR || g == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ? -EKEYREJECTED : -EPROTO;
+		goto out;
+	}
+	char head[512];
+	int hn = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", method, path);
+	if (hn < 0 || (size_t)hn >= sizeof head || gnutls_record_send(s, head, (size_t)hn) != hn) {
+		r = -EIO;
+		goto out;
+	}
+	size_t cap = 65536, len = 0;
+	if (!(buf = malloc(cap + 1))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = gnutls_record_recv(s, buf + len, cap - len);
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		if (n <= 0)
+			break; /* close_notify, or the server closed the connection after the reply */
+		len += (size_t)n;
+		if (len == cap) {
+			r = -EPROTO;
+			goto out;
+		}
+	}
+	buf[len] = 0;
+	char *sep = strstr(buf, "\r\n\r\n");
+	if (!sep || sscanf(buf, "HTTP/1.%*d %d", &out->status) != 1) {
+		r = -EPROTO;
+		goto out;
+	}
+	snprintf(out->headers, sizeof out->headers, "%.*s", (int)(sep - buf), buf);
+	out->len = len - (size_t)(sep - buf) - 4;
+	if (!(out->body = malloc(out->len + 1))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(out->body, sep + 4, out->len);
+	out->body[out->len] = 0;
+out:
+	free(buf);
+	if (s)
+		gnutls_deinit(s);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	close(fd);
+	return r;
 }

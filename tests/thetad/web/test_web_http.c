@@ -15,8 +15,20 @@
  * - Other paths are 404 for POST, other methods 405 with a sentence.
  * - A taken port and a root that is not a folder fail web_http_create
  *   with a sentence naming them.
- * The POST /offer answers of a real thetad (tokens, sessions) are tested
- * in test_web_module.c. */
+ * - A real thetad ([web] listen = 127.0.0.1:0, tests/lib/th_webd.h)
+ *   answers POST /offer's refusals each with its status, code and
+ *   sentence: not JSON, fields missing or of the wrong type, a malformed
+ *   token or resume secret, an unknown secret, an SDP it cannot use
+ *   (before the token: a single-use invite stays good), a single-use
+ *   token used twice, a token of another key, one of this host for a
+ *   session it does not host, an expired one, a body over 64 KiB; each
+ *   counted under web_refused_CODE. A good offer's reply has the answer
+ *   (ice-lite, passive, a host candidate on 127.0.0.1), the session, its
+ *   name, the role, the name, our fingerprint (the link's fp) and the
+ *   host key. [web] max_peers, one pending offer per invite and the
+ *   offer rate per address are refused 429 "full" with their sentences;
+ *   `web` lists the waiting browsers.
+ * Browsers that connect are tested in test_web_module.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,9 +47,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "id/id.h"
+#include "invite.h"
+#include "session.h"
 #include "th_harness.h"
+#include "th_hex.h"
 #include "th_http.h"
 #include "th_loop.h"
+#include "th_time.h"
+#include "th_webd.h"
 #include "web/web_http.h"
 
 #define WAIT_MS 20000
@@ -335,6 +355,240 @@ static void test_create_failures_say_why(void **state)
 	th_loop_destroy(&loop);
 }
 
+
+/* ---- POST /offer of a real thetad ([web] listen = 127.0.0.1:0) ------------------------ */
+
+/* A data-channel-only offer as Chromium writes one. */
+static const char OFFER[] =
+	"v=0\r\n"
+	"o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"a=group:BUNDLE 0\r\n"
+	"a=extmap-allow-mixed\r\n"
+	"a=msid-semantic: WMS\r\n"
+	"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=ice-ufrag:Qx7b\r\n"
+	"a=ice-pwd:3kTq2W0xkzJ0ZrGb4cHq0ySd\r\n"
+	"a=ice-options:trickle\r\n"
+	"a=fingerprint:sha-256 "
+	"8F:2A:91:0C:5E:77:13:B4:DA:60:0E:3F:9C:21:48:E5:71:0B:AF:36:C2:8D:54:19:E0:7A:B3:6C:0D:F1:24:98\r\n"
+	"a=setup:actpass\r\n"
+	"a=mid:0\r\n"
+	"a=sctp-port:5000\r\n"
+	"a=max-message-size:262144\r\n";
+
+static int daemon_teardown(void **state)
+{
+	(void)state;
+	th_daemon_slot_release();
+	return 0;
+}
+
+/* The offer from its own loopback source address (each its own rate bucket). */
+static int offer_from(unsigned port, int n, const char *body, struct json_object **reply)
+{
+	char src[32];
+	snprintf(src, sizeof src, "127.0.0.%d", 10 + n);
+	return th_webd_offer(port, src, body, strlen(body), reply);
+}
+
+static int offer_with(unsigned port, int n, const char *key, const char *secret, const char *sdp,
+		      struct json_object **reply)
+{
+	char *body = th_webd_offer_body(key, secret, sdp, "Ada");
+	int st = offer_from(port, n, body, reply);
+	free(body);
+	return st;
+}
+
+static void refused(unsigned port, int n, const char *body, int status, const char *code, const char *sentence)
+{
+	struct json_object *r = NULL;
+	int st = offer_from(port, n, body, &r);
+	if (st != status)
+		fail_msg("offer %d: status %d, not %d: %s", n, st, status, r ? json_object_to_json_string(r) : "(not JSON)");
+	th_webd_expect_error(r, code, sentence);
+	json_object_put(r);
+}
+
+static char *b64(const uint8_t *p, size_t n)
+{
+	char *s = malloc(sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+	assert_non_null(s);
+	return sodium_bin2base64(s, sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING), p, n,
+				 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void test_offer_refusals(void **state)
+{
+	(void)state;
+	unsigned port;
+	struct th_daemon_proc *d = th_webd_start(NULL, NULL, &port);
+	char sid[33], link[600], token[TH_WEBD_TOKEN_MAX], once[TH_WEBD_TOKEN_MAX];
+	th_webd_host(d, "studio", sid);
+	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, token);
+	char want[80];
+	snprintf(want, sizeof want, "http://127.0.0.1:%u/#s=%s&fp=", port, sid);
+	assert_memory_equal(link, want, strlen(want));
+	int n = 0;
+
+	refused(port, n++, "{\"sdp\": ", 400, "bad_request", "The offer is not a JSON object.");
+	refused(port, n++, "[1, 2]", 400, "bad_request", "The offer is not a JSON object.");
+	refused(port, n++, "{\"sdp\": \"v=0\"}", 400, "bad_request",
+		"The offer needs \"sdp\" and either \"token\" or \"resume\", each a string.");
+	refused(port, n++, "{\"sdp\": \"v=0\", \"token\": 7}", 400, "bad_request",
+		"The offer needs \"sdp\" and either \"token\" or \"resume\", each a string.");
+	char *body = th_webd_offer_body("token", "abc", OFFER, "Ada");
+	refused(port, n++, body, 403, "bad_token", "The invite token is malformed; copy the whole link.");
+	free(body);
+	body = th_webd_offer_body("resume", "00ff", OFFER, NULL);
+	refused(port, n++, body, 400, "bad_request", "The resume secret is not 64 hex digits.");
+	free(body);
+	body = th_webd_offer_body("resume", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", OFFER, NULL);
+	refused(port, n++, body, 403, "bad_token", NULL);
+	free(body);
+
+	/* A broken SDP is refused before the token is looked at: the single-use invite stays good. */
+	th_webd_invite(d, sid, "editor", 0, true, link, sizeof link, once);
+	struct json_object *r = NULL;
+	assert_int_equal(offer_with(port, n++, "token", once, "v=0\r\ns=-\r\n", &r), 400);
+	th_webd_expect_error(r, "bad_offer", NULL);
+	assert_non_null(strstr(th_json_path(r, "error"), "The browser's offer cannot be used: "));
+	json_object_put(r);
+	assert_int_equal(offer_with(port, n++, "token", once, OFFER, &r), 200);
+	assert_string_equal(th_json_path(r, "session"), sid);
+	assert_string_equal(th_json_path(r, "session_name"), "studio");
+	assert_string_equal(th_json_path(r, "role"), "editor");
+	assert_string_equal(th_json_path(r, "user"), "Ada");
+	assert_int_equal(strlen(th_json_path(r, "resume")), 64);
+	assert_int_equal(strlen(th_json_path(r, "host")), 64);
+	assert_int_equal(strlen(th_json_path(r, "fingerprint")), 64);
+	assert_non_null(strstr(link, th_json_path(r, "fingerprint")));
+	const char *sdp = th_json_path(r, "sdp");
+	assert_non_null(strstr(sdp, "a=ice-lite\r\n"));
+	assert_non_null(strstr(sdp, "a=setup:passive\r\n"));
+	assert_non_null(strstr(sdp, "a=candidate:"));
+	assert_non_null(strstr(sdp, " 127.0.0.1 "));
+	json_object_put(r);
+	/* used twice */
+	assert_int_equal(offer_with(port, n++, "token", once, OFFER, &r), 409);
+	th_webd_expect_error(r, "used", NULL);
+	json_object_put(r);
+
+	/* signed by another key */
+	uint8_t raw[PROTO_INVITE_TOKEN_LEN], sid_bytes[16], pk[32], sk[64];
+	struct proto_invite_token tok;
+	assert_int_equal(th_hex_decode(sid, 32, sid_bytes, 16, true), 0);
+	crypto_sign_keypair(pk, sk);
+	assert_int_equal(proto_invite_token_make(sid_bytes, PROTO_SESS_ROLE_EDITOR, 0, false, sk, raw, &tok), 0);
+	char *t = b64(raw, sizeof raw);
+	assert_int_equal(offer_with(port, n++, "token", t, OFFER, &r), 403);
+	th_webd_expect_error(r, "bad_token", NULL);
+	json_object_put(r);
+	free(t);
+	/* signed by this host, for a session it does not host */
+	struct id_store *ids;
+	const struct th_keypair *host;
+	assert_int_equal(id_store_open(d->state_dir, &ids), 0);
+	assert_int_equal(id_host_key(ids, &host), 0);
+	uint8_t other[16];
+	randombytes_buf(other, sizeof other);
+	assert_int_equal(proto_invite_token_make(other, PROTO_SESS_ROLE_EDITOR, 0, false, host->sk, raw, &tok), 0);
+	id_store_close(&ids);
+	t = b64(raw, sizeof raw);
+	assert_int_equal(offer_with(port, n++, "token", t, OFFER, &r), 404);
+	th_webd_expect_error(r, "no_session", NULL);
+	json_object_put(r);
+	free(t);
+
+	/* expired: wait for the wall clock to pass its expiry, then offer */
+	char late[TH_WEBD_TOKEN_MAX];
+	uint64_t issued = th_wall_ns() / TH_NS_PER_S;
+	th_webd_invite(d, sid, "editor", 1, false, link, sizeof link, late);
+	while (th_wall_ns() / TH_NS_PER_S <= issued + 2)
+		usleep(50 * 1000);
+	assert_int_equal(offer_with(port, n++, "token", late, OFFER, &r), 410);
+	th_webd_expect_error(r, "expired", NULL);
+	json_object_put(r);
+
+	/* a body over 64 KiB */
+	char *big = malloc(WEB_HTTP_BODY_MAX + 2);
+	assert_non_null(big);
+	memset(big, ' ', WEB_HTTP_BODY_MAX + 1);
+	big[0] = '{';
+	big[WEB_HTTP_BODY_MAX] = '}';
+	big[WEB_HTTP_BODY_MAX + 1] = 0;
+	refused(port, n++, big, 400, "bad_request", "The offer is larger than the daemon takes (64 KiB).");
+	free(big);
+
+	/* each refusal counted under its code */
+	assert_int_equal(th_daemon_metric(d, "web_refused_bad_request"), 5); /* the oversize one is web_http's own */
+	assert_int_equal(th_daemon_metric(d, "web_refused_bad_offer"), 1);
+	assert_int_equal(th_daemon_metric(d, "web_refused_bad_token"), 3);
+	assert_int_equal(th_daemon_metric(d, "web_refused_used"), 1);
+	assert_int_equal(th_daemon_metric(d, "web_refused_no_session"), 1);
+	assert_int_equal(th_daemon_metric(d, "web_refused_expired"), 1);
+	assert_int_equal(th_daemon_metric(d, "web_admitted"), 1);
+	/* and the files are served by the same daemon */
+	struct th_http_reply h;
+	assert_int_equal(th_http_local(port, "GET", "/", NULL, NULL, 0, &h, TH_WEBD_WAIT_MS), 0);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "<title>theta</title>"));
+	th_http_reply_free(&h);
+}
+
+/* [web] max_peers, one pending offer per invite, the offer rate per address. */
+static void test_offer_limits(void **state)
+{
+	(void)state;
+	unsigned port;
+	struct th_daemon_proc *d = th_webd_start(NULL, "max_peers = 2\n", &port);
+	char sid[33], link[600], a[TH_WEBD_TOKEN_MAX], b[TH_WEBD_TOKEN_MAX], c[TH_WEBD_TOKEN_MAX];
+	th_webd_host(d, "studio", sid);
+	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, a);
+	th_webd_invite(d, sid, "viewer", 0, false, link, sizeof link, b);
+	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, c);
+	/* one address sending offers fast is slowed down: 2/s after a burst of 10 */
+	struct json_object *r = NULL;
+	int slowed = 0;
+	for (int i = 0; i < 30 && !slowed; i++) {
+		int st = th_webd_offer(port, "127.0.0.99", "{}", 2, &r);
+		if (st == 429) {
+			th_webd_expect_error(r, "full", "Too many offers from this address; wait a few seconds and try again.");
+			slowed = 1;
+		} else {
+			assert_int_equal(st, 400);
+		}
+		json_object_put(r);
+	}
+	assert_true(slowed);
+	assert_int_equal(offer_with(port, 0, "token", a, OFFER, &r), 200);
+	json_object_put(r);
+	assert_int_equal(offer_with(port, 1, "token", a, OFFER, &r), 429);
+	th_webd_expect_error(r, "full", "Another page is connecting with this invite; wait for it or try again in a few seconds.");
+	json_object_put(r);
+	assert_int_equal(offer_with(port, 2, "token", b, OFFER, &r), 200);
+	assert_string_equal(th_json_path(r, "role"), "viewer");
+	json_object_put(r);
+	assert_int_equal(offer_with(port, 3, "token", c, OFFER, &r), 429);
+	th_webd_expect_error(r, "full", "This daemon serves as many browsers as it takes (2); try again later.");
+	json_object_put(r);
+	/* both are listed while they wait for their transport */
+	struct json_object *w = th_ctl_call(d, "{\"cmd\":\"web\",\"args\":{}}"), *list;
+	assert_non_null(w);
+	assert_true(json_object_object_get_ex(w, "browsers", &list));
+	assert_int_equal(json_object_array_length(list), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *e = json_object_array_get_idx(list, i);
+		assert_string_equal(th_json_path(e, "state"), "waiting");
+		assert_string_equal(th_json_path(e, "name"), "Ada");
+		assert_string_equal(th_json_path(e, "session"), sid);
+	}
+	json_object_put(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offer_body_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods_and_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_failures_say_why, setup, teardown),
+		cmocka_unit_test_teardown(test_offer_refusals, daemon_teardown),
+		cmocka_unit_test_teardown(test_offer_limits, daemon_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
