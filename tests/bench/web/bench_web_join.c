@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
