@@ -11,7 +11,9 @@
  *   clients` lists a client of kind "browser".
  * - After the page closes its connection the daemon lets go of it; the
  *   resume secret brings the same identity back (the reply has no new
- *   secret): its next edit has the same author.
+ *   secret): its next edit has the same author; the same identity from a
+ *   third page closes the second. A daemon with a browser connected
+ *   stops cleanly.
  * - A viewer's browser's edit is refused: CMD_REJECT DENIED.
  * - A record on "theta-pose" that is not POSE_UPDATE drops the browser
  *   (web_protocol_drops).
@@ -31,7 +33,10 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ipc.h"
 #include "net_client.h"
@@ -304,6 +309,7 @@ static void test_join_edit_resume(void **state)
 	assert_string_equal(th_json_path(row, "session"), sid);
 	assert_true(strlen(th_json_path(row, "address")) > 0);
 	assert_true(atoll(th_json_path(row, "client")) > 0);
+	assert_true(atoll(th_json_path(row, "bytes_in")) > 0 && atoll(th_json_path(row, "bytes_out")) > 0);
 	json_object_put(all);
 	static char out[65536], err[4096];
 	const char *cl[] = { "clients", "--json", NULL };
@@ -313,6 +319,9 @@ static void test_join_edit_resume(void **state)
 	assert_int_equal(th_ctl(d, wa, out, sizeof out, err, sizeof err), 0);
 	assert_non_null(strstr(out, "Ada"));
 	assert_non_null(strstr(out, "open"));
+	char head[96];
+	snprintf(head, sizeof head, "web: HTTP over TCP 127.0.0.1:%u, WebRTC on UDP port ", port);
+	assert_memory_equal(out, head, strlen(head));
 	assert_true(th_daemon_metric(d, "web_peers_open") >= 0);
 
 	/* the page goes; the daemon lets go of it */
@@ -339,7 +348,23 @@ static void test_join_edit_resume(void **state)
 	lam = c.ack_lamport;
 	run_until(&c, cond_event_of, &lam);
 	assert_memory_equal(author_of(&c, lam), mine, 32);
+	/* the same identity from another page: the first page is let go */
+	struct browser e;
+	join(&e, port, "resume", secret, NULL, NULL);
+	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (th_webpeer_state(c.w) != TH_WP_CLOSED && th_now_ns() < end) {
+		th_webpeer_step(c.w, th_now_ns());
+		th_webpeer_step(e.w, th_now_ns());
+		usleep(5 * 1000);
+	}
+	assert_int_equal(th_webpeer_state(c.w), TH_WP_CLOSED);
+	assert_true(th_webpeer_ready(e.w));
 	th_webpeer_destroy(&c.w);
+	/* a daemon with a browser connected stops cleanly */
+	int status;
+	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	th_webpeer_destroy(&e.w);
 }
 
 static void test_viewer_refused_and_bad_records(void **state)
