@@ -12,8 +12,9 @@
  * - After the page closes its connection the daemon lets go of it; the
  *   resume secret brings the same identity back (the reply has no new
  *   secret): its next edit has the same author; the same identity from a
- *   third page closes the second. A daemon with a browser connected
- *   stops cleanly.
+ *   third page closes the second; `session deny` closes it and its secret
+ *   is refused (403 denied). A daemon with a browser connected stops
+ *   cleanly.
  * - A viewer's browser's edit is refused: CMD_REJECT DENIED.
  * - A record on "theta-pose" that is not POSE_UPDATE drops the browser
  *   (web_protocol_drops).
@@ -360,11 +361,31 @@ static void test_join_edit_resume(void **state)
 	assert_int_equal(th_webpeer_state(c.w), TH_WP_CLOSED);
 	assert_true(th_webpeer_ready(e.w));
 	th_webpeer_destroy(&c.w);
+	/* an admin denies it: the page is let go, and its secret is refused */
+	const char *deny[] = { "session", "deny", "Ada", "--session", sid, NULL };
+	if (th_ctl(d, deny, out, sizeof out, err, sizeof err) != 0)
+		fail_msg("session deny Ada: %s", err);
+	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (th_webpeer_state(e.w) != TH_WP_CLOSED && th_now_ns() < end) {
+		th_webpeer_step(e.w, th_now_ns());
+		usleep(5 * 1000);
+	}
+	assert_int_equal(th_webpeer_state(e.w), TH_WP_CLOSED);
+	th_webpeer_destroy(&e.w);
+	struct th_webpeer_config wc = { 0 };
+	assert_int_equal(th_webpeer_create(&wc, &e.w), 0);
+	char *body = th_webd_offer_body("resume", secret, th_webpeer_offer(e.w), NULL);
+	assert_int_equal(th_webd_offer(port, NULL, body, strlen(body), &reply), 403);
+	free(body);
+	th_webd_expect_error(reply, "denied", NULL);
+	json_object_put(reply);
 	/* a daemon with a browser connected stops cleanly */
+	join(&c, port, "token", token, "Bea", NULL);
 	int status;
 	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	th_webpeer_destroy(&e.w);
+	th_webpeer_destroy(&c.w);
 }
 
 static void test_viewer_refused_and_bad_records(void **state)
