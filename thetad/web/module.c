@@ -484,6 +484,7 @@ static void on_offer(void *user, const struct web_http_request *rq, struct web_h
 	struct web_mod *m = user;
 	uint64_t now = th_now_ns();
 	(*m->m_offers)++;
+	reap(m); /* closed ones free their slot first: m->n stays within max_peers */
 	if (!rate_ok(m, rq->remote, now)) {
 		reply_error(m, out, WEB_E_FULL, "Too many offers from this address; wait a few seconds and try again.");
 		return;
