@@ -33,7 +33,7 @@ struct srv_config {
 	bool voice_dtx;                /* voice.dtx = yes (nothing sent in silence) */
 	bool voice_spatial;            /* voice.spatial = yes (pan and attenuate by head pose) */
 	char voice_vad[16];            /* voice.vad = VOICE_VAD_DEFAULT's name (energy or webrtc) */
-	/* [web] (docs/web.md "The web endpoint", docs/operator.md): taken at start */
+	/* [web] (docs/web.md "The web endpoint", docs/operator.md): taken at start; max_peers also on reload */
 	char web_listen[64];           /* web.listen = "" (off); "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8443" */
 	char web_root[512];            /* web.root = SRV_WEB_ROOT_DEFAULT (the browser client's files) */
 	int64_t web_max_peers;         /* web.max_peers = 16 (browsers connected or connecting at once) */

@@ -121,6 +121,7 @@ struct web_mod {
 	struct sockaddr_storage listen;
 	socklen_t listen_len;
 	char listen_text[WEB_ADDR_TEXT_MAX];
+	char listen_conf[sizeof(((struct srv_config *)0)->web_listen)]; /* as configured */
 	bool tls;
 	int udp_fd, timer_fd;
 	unsigned udp_port;
@@ -850,6 +851,7 @@ static int web_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	m->udp_fd = m->timer_fd = -1;
 	m->max_peers = (unsigned)cfg->web_max_peers;
 	snprintf(m->root, sizeof m->root, "%s", cfg->web_root);
+	snprintf(m->listen_conf, sizeof m->listen_conf, "%s", cfg->web_listen);
 	m->ipc = ipc_module_server(srv_daemon_module_state(d, "ipc"));
 	m->sess = srv_daemon_module_state(d, "sessions");
 	if (!m->ipc || !m->sess) {
@@ -954,6 +956,22 @@ static void web_module_tick(void *state, unsigned long long now_ns)
 	count_peers(m);
 }
 
+/* SIGHUP: max_peers applies at once (to offers from now on); a changed
+ * listen or root needs a restart, which the log says. */
+static void web_module_reload(void *state)
+{
+	struct web_mod *m = state;
+	if (!m)
+		return;
+	const struct srv_config *cfg = srv_daemon_config(m->d);
+	if ((unsigned)cfg->web_max_peers != m->max_peers) {
+		th_notice("reload: web.max_peers %u -> %u (browsers connected stay)", m->max_peers, (unsigned)cfg->web_max_peers);
+		m->max_peers = (unsigned)cfg->web_max_peers;
+	}
+	if (strcmp(cfg->web_root, m->root) || strcmp(cfg->web_listen, m->listen_conf))
+		th_notice("reload: a changed web.listen or web.root takes effect when thetad restarts");
+}
+
 static void web_module_status(void *state, struct json_object *status)
 {
 	struct web_mod *m = state;
@@ -971,4 +989,5 @@ const struct srv_module web_module = {
 	.stop = web_module_stop,
 	.tick = web_module_tick,
 	.status = web_module_status,
+	.reload = web_module_reload,
 };

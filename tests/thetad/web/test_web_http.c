@@ -27,7 +27,7 @@
  *   name, the role, the name, our fingerprint (the link's fp) and the
  *   host key. [web] max_peers, one pending offer per invite and the
  *   offer rate per address are refused 429 "full" with their sentences;
- *   `web` lists the waiting browsers.
+ *   a reload raises max_peers; `web` lists the waiting browsers.
  * Browsers that connect are tested in test_web_module.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -575,12 +575,23 @@ static void test_offer_limits(void **state)
 	assert_int_equal(offer_with(port, 3, "token", c, OFFER, &r), 429);
 	th_webd_expect_error(r, "full", "This daemon serves as many browsers as it takes (2); try again later.");
 	json_object_put(r);
+	/* a reload raises the bound for the next offers */
+	char conf[PATH_MAX + 16], out[1024], err[1024];
+	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[web]\nlisten = \"127.0.0.1:0\"\nroot = \"%s/web\"\nmax_peers = 3\n", d->dir);
+	fclose(f);
+	const char *reload[] = { "reload", NULL };
+	assert_int_equal(th_ctl(d, reload, out, sizeof out, err, sizeof err), 0);
+	assert_int_equal(offer_with(port, 4, "token", c, OFFER, &r), 200);
+	json_object_put(r);
 	/* both are listed while they wait for their transport */
 	struct json_object *w = th_ctl_call(d, "{\"cmd\":\"web\",\"args\":{}}"), *list;
 	assert_non_null(w);
 	assert_true(json_object_object_get_ex(w, "browsers", &list));
-	assert_int_equal(json_object_array_length(list), 2);
-	for (size_t i = 0; i < 2; i++) {
+	assert_int_equal(json_object_array_length(list), 3);
+	for (size_t i = 0; i < 3; i++) {
 		struct json_object *e = json_object_array_get_idx(list, i);
 		assert_string_equal(th_json_path(e, "state"), "waiting");
 		assert_string_equal(th_json_path(e, "name"), "Ada");
