@@ -158,7 +158,7 @@ static bool web_http_path_ok(const char *url)
 	return true;
 }
 
-static enum MHD_Result web_http_file(struct web_http *h, struct MHD_Connection *c, const char *url, bool head)
+static enum MHD_Result web_http_file(struct web_http *h, struct MHD_Connection *c, const char *url)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	const char *type;
@@ -178,16 +178,10 @@ static enum MHD_Result web_http_file(struct web_http *h, struct MHD_Connection *
 		close(fd);
 		return web_http_not_found(h, c);
 	}
-	struct MHD_Response *r;
-	if (head) {
-		close(fd);
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	} else {
-		r = MHD_create_response_from_fd((uint64_t)st.st_size, fd); /* MHD closes fd */
-	}
+	/* MHD closes fd; for HEAD it sends the headers (Content-Length the file's) only. */
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
 	if (!r) {
-		if (!head)
-			close(fd);
+		close(fd);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -275,11 +269,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return web_http_offer(h, c, p);
 	}
 	h->st.requests++;
-	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
-	if (!head && strcmp(method, MHD_HTTP_METHOD_GET))
+	if (strcmp(method, MHD_HTTP_METHOD_HEAD) && strcmp(method, MHD_HTTP_METHOD_GET))
 		return web_http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "bad_request",
 				      "The web endpoint takes GET for files and POST for /offer only.");
-	return web_http_file(h, c, url, head);
+	return web_http_file(h, c, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)

@@ -198,6 +198,8 @@ static void test_files_with_their_types(void **state)
 	assert_int_equal(r.status, 200);
 	assert_int_equal(th_http_header(&r, "Content-Type", v, sizeof v), 0);
 	assert_string_equal(v, "text/javascript; charset=utf-8");
+	assert_int_equal(th_http_header(&r, "Content-Length", v, sizeof v), 0);
+	assert_int_equal(atoi(v), sizeof MAIN_JS - 1);
 	assert_int_equal(r.len, 0);
 	th_http_reply_free(&r);
 	struct web_http_stats st;
