@@ -39,8 +39,9 @@ struct srv_config {
 	int64_t web_max_peers;         /* web.max_peers = 16 (browsers connected or connecting at once) */
 };
 
-/* Where `make install` puts the browser client (the Makefile passes it);
- * a build without it serves build/web of the source tree it runs in. */
+/* Where `make install` puts the browser client (the Makefile passes
+ * $(WEBDIR)); a build without the -D serves build/web of the working
+ * directory. */
 #ifndef SRV_WEB_ROOT_DEFAULT
 #define SRV_WEB_ROOT_DEFAULT "build/web"
 #endif
