@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <usrsctp.h>
 
 #include "net/net_cert.h"
 #include "th_dtlsmem.h"
@@ -46,12 +45,6 @@
 #define ST_GOOG_NETWORK_INFO 0xc057u
 #define ST_FP_XOR 0x5354554eu
 #define ST_HMAC_LEN 20u
-
-/* SCTP (RFC 9260, RFC 6525), for th_webpeer_reset_stream */
-#define SCTP_COMMON_HDR 12u
-#define SCTP_CHUNK_DATA 0u
-#define SCTP_CHUNK_RECONFIG 130u
-#define SCTP_PARAM_OUT_RESET 13u
 
 struct wp_chan {
 	bool used, sent, acked;
@@ -104,10 +97,6 @@ struct th_webpeer {
 
 	/* SCTP */
 	struct web_sctp *sctp;
-	uint8_t vtag[4];              /* the host's verification tag, from our packets */
-	uint32_t first_tsn, last_tsn; /* of our DATA chunks: the first is the initial TSN */
-	bool have_tsn;
-	unsigned n_resets;            /* our hand-made reset requests */
 	uint64_t last_timers_ns;
 	struct wp_chan chans[TH_WEBPEER_CHANNELS];
 
@@ -463,35 +452,11 @@ static int tls_verify(gnutls_session_t s)
 	return 0;
 }
 
-/* What th_webpeer_reset_stream needs from the packets our association sends. */
-static void sniff_packet(struct th_webpeer *w, const uint8_t *p, size_t len)
-{
-	if (len < SCTP_COMMON_HDR)
-		return;
-	memcpy(w->vtag, p + 4, 4);
-	for (size_t o = SCTP_COMMON_HDR; o + 4 <= len;) {
-		size_t cl = get16(p + o + 2);
-		if (cl < 4 || o + cl > len)
-			return;
-		if (p[o] == SCTP_CHUNK_DATA && cl >= 16) {
-			uint32_t tsn = get32(p + o + 4);
-			if (!w->have_tsn) {
-				w->first_tsn = w->last_tsn = tsn;
-				w->have_tsn = true;
-			} else if ((int32_t)(tsn - w->last_tsn) > 0) {
-				w->last_tsn = tsn;
-			}
-		}
-		o += (cl + 3) & ~(size_t)3;
-	}
-}
-
 static int sctp_output(void *user, const uint8_t *p, size_t len)
 {
 	struct th_webpeer *w = user;
 	if (!w->tls_open)
 		return -ENOTCONN;
-	sniff_packet(w, p, len);
 	ssize_t r = gnutls_record_send(w->dtls.s, p, len);
 	return r < 0 ? -EIO : 0;
 }
@@ -990,30 +955,13 @@ size_t th_webpeer_buffered(const struct th_webpeer *w)
 
 int th_webpeer_reset_stream(struct th_webpeer *w, unsigned chan)
 {
-	if (w->state != TH_WP_OPEN || !w->have_tsn)
+	if (w->state != TH_WP_OPEN)
 		return -ENOTCONN;
 	if (chan >= TH_WEBPEER_CHANNELS || !w->chans[chan].used)
 		return -ENOENT;
-	/* RE-CONFIG with an Outgoing SSN Reset Request for the channel's stream:
-	 * the first request's sequence number is our initial TSN (RFC 6525 5.1.1) */
-	uint8_t p[SCTP_COMMON_HDR + 4 + 20];
-	memset(p, 0, sizeof(p));
-	put16(p, w->cfg.sctp_port);
-	put16(p + 2, w->r_sctp_port);
-	memcpy(p + 4, w->vtag, 4);
-	p[12] = SCTP_CHUNK_RECONFIG;
-	put16(p + 14, 4 + 18);
-	put16(p + 16, SCTP_PARAM_OUT_RESET);
-	put16(p + 18, 18);
-	put32(p + 20, w->first_tsn + w->n_resets); /* request sequence number */
-	put32(p + 24, w->first_tsn - 1);           /* response sequence number */
-	put32(p + 28, w->last_tsn);                /* our last assigned TSN */
-	put16(p + 32, (uint16_t)(2 * chan));
-	uint32_t crc = usrsctp_crc32c(p, sizeof(p));
-	memcpy(p + 8, &crc, 4);
-	if (gnutls_record_send(w->dtls.s, p, sizeof(p)) < 0)
-		return -EIO;
-	w->n_resets++;
+	int r = web_sctp_reset_stream(w->sctp, (uint16_t)(2 * chan));
+	if (r < 0)
+		return r;
 	memset(&w->chans[chan], 0, sizeof(w->chans[chan]));
 	return 0;
 }

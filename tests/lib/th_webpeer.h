@@ -136,11 +136,10 @@ size_t th_webpeer_buffered(const struct th_webpeer *w);
  * its length or -ENOBUFS. Its transaction id is remembered, so a response
  * to it that reaches this peer's socket counts. */
 int th_webpeer_stun_request(struct th_webpeer *w, bool use_candidate, uint8_t *out, size_t cap);
-/* Closes one channel as a page's channel.close() does: an Outgoing SSN
- * Reset Request for its stream (RFC 8831 6.7, RFC 6525), built by hand
- * (web_sctp has no call for it) and sent through DTLS; the handle is free
+/* Closes one channel as a page's channel.close() does: its outgoing
+ * stream reset (web_sctp_reset_stream, RFC 8831 6.7); the handle is free
  * again (th_webpeer_open_channel takes the stream anew). 0, -ENOTCONN,
- * -ENOENT. */
+ * -ENOENT, or web_sctp_reset_stream's error. */
 int th_webpeer_reset_stream(struct th_webpeer *w, unsigned chan);
 /* Consent checks on (default) or off (the page went away without a word). */
 void th_webpeer_set_consent(struct th_webpeer *w, bool on);

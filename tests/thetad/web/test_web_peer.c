@@ -698,6 +698,11 @@ static bool host_reset_answered(struct rig *r)
 	return s.resets_in >= 1;
 }
 
+static bool third_channel(struct rig *r)
+{
+	return r->n_chan == 3 && th_webpeer_ready(r->w);
+}
+
 static void a_channel_the_browser_closes_frees_its_stream(void **state)
 {
 	struct rig *r = rig_new(NULL, 0, true);
@@ -720,6 +725,18 @@ static void a_channel_the_browser_closes_frees_its_stream(void **state)
 	assert_true(pump_until(r, have_msgs));
 	assert_int_equal(r->msgs[1].chan, r->chans[0].chan);
 	assert_memory_equal(r->msgs[1].p, "main", 4);
+	/* a new channel takes the stream again (not "opened a second time") */
+	assert_int_equal(th_webpeer_open_channel(r->w, "again", WEB_DCEP_RELIABLE, 0), c_pose);
+	if (!pump_until(r, third_channel))
+		fail_msg("not reopened: %u channels, closed %d (%s)", r->n_chan, r->closed, r->why);
+	assert_int_equal(r->chans[2].chan, pose);
+	assert_string_equal(r->chans[2].label, "again");
+	assert_false(r->chans[2].unordered);
+	assert_int_equal(th_webpeer_send(r->w, (unsigned)c_pose, true, (const uint8_t *)"new", 3), 0);
+	msgs_wanted = 3;
+	assert_true(pump_until(r, have_msgs));
+	assert_int_equal(r->msgs[2].chan, pose);
+	assert_memory_equal(r->msgs[2].p, "new", 3);
 	assert_false(r->closed);
 	rig_free(r);
 }
