@@ -47,6 +47,14 @@
 #define WEB_SCTP_RTO_MAX_MS 10000u
 /* A partial message's buffer starts at this size and doubles. */
 #define WEB_SCTP_REASM_FIRST 4096u
+/* Bytes of unfinished messages held for one association, all streams
+ * together. usrsctp starts a partial delivery on every stream whose
+ * message passed its partial delivery point (a fraction of the receive
+ * buffer) and frees its own copy, so without this a page could leave a
+ * nearly whole message on each of the WEB_SCTP_STREAMS streams (16 MiB).
+ * A browser's fragments of one message are consecutive TSNs: only
+ * messages stalled behind losses overlap. */
+#define WEB_SCTP_REASM_MAX WEB_SCTP_RCVBUF
 #define WEB_SCTP_WHY_MAX 160u
 /* An SCTP packet's common header: ports, verification tag, checksum. */
 #define WEB_SCTP_COMMON_HEADER 12u
@@ -91,6 +99,7 @@ struct web_sctp {
 	size_t sndbuf;
 	size_t buffered;
 	struct web_sctp_rx rx[WEB_SCTP_STREAMS];
+	size_t rx_total; /* sum of rx[].len (bounded by WEB_SCTP_REASM_MAX) */
 	/* Our outgoing stream was reset and nothing sent on it since: an
 	 * incoming reset then closes the pair, it is not answered again (two
 	 * web_sctp back to back would otherwise answer each other forever). */
@@ -214,8 +223,10 @@ static void free_events(struct web_sctp *s)
 	s->ev_head = s->ev_tail = NULL;
 }
 
-static void rx_reset(struct web_sctp_rx *rx)
+static void rx_reset(struct web_sctp *s, uint16_t stream)
 {
+	struct web_sctp_rx *rx = &s->rx[stream];
+	s->rx_total -= rx->len;
 	free(rx->buf);
 	memset(rx, 0, sizeof(*rx));
 }
@@ -283,8 +294,15 @@ static void on_data(struct web_sctp *s, uint8_t *data, size_t len, const struct 
 	/* Partial delivery: the message so far, then the rest. */
 	if (len > WEB_SCTP_MAX_MESSAGE - rx->len) {
 		free(data);
-		rx_reset(rx);
+		rx_reset(s, stream);
 		record_fail(s, "a message on stream %u is larger than the %u bytes allowed", stream, WEB_SCTP_MAX_MESSAGE);
+		return;
+	}
+	if (len > WEB_SCTP_REASM_MAX - s->rx_total) {
+		free(data);
+		rx_reset(s, stream);
+		record_fail(s, "the browser left more than %u bytes of unfinished messages on its streams (the last on stream %u)",
+			    WEB_SCTP_REASM_MAX, stream);
 		return;
 	}
 	if (rx->len == 0)
@@ -298,7 +316,7 @@ static void on_data(struct web_sctp *s, uint8_t *data, size_t len, const struct 
 		uint8_t *nb = realloc(rx->buf, cap);
 		if (!nb) {
 			free(data);
-			rx_reset(rx);
+			rx_reset(s, stream);
 			record_close(s, "out of memory for a received message", true);
 			return;
 		}
@@ -308,6 +326,7 @@ static void on_data(struct web_sctp *s, uint8_t *data, size_t len, const struct 
 	if (len)
 		memcpy(rx->buf + rx->len, data, len);
 	rx->len += len;
+	s->rx_total += len;
 	free(data);
 	if (!(flags & MSG_EOR))
 		return;
@@ -316,6 +335,7 @@ static void on_data(struct web_sctp *s, uint8_t *data, size_t len, const struct 
 	uint8_t *whole = rx->buf;
 	size_t wlen = rx->len;
 	uint32_t wppid = rx->ppid;
+	s->rx_total -= wlen;
 	memset(rx, 0, sizeof(*rx));
 	deliver(s, stream, wppid, whole, wlen);
 }
@@ -404,7 +424,7 @@ static void on_notification(struct web_sctp *s, const uint8_t *data, size_t len)
 		break;
 	case SCTP_PARTIAL_DELIVERY_EVENT:
 		if (nlen >= sizeof(n->sn_pdapi_event) && n->sn_pdapi_event.pdapi_stream < WEB_SCTP_STREAMS)
-			rx_reset(&s->rx[n->sn_pdapi_event.pdapi_stream]);
+			rx_reset(s, n->sn_pdapi_event.pdapi_stream);
 		break;
 	default:
 		break;
@@ -507,7 +527,7 @@ static bool flush_one(struct web_sctp *s)
 		if (s->state == WEB_SCTP_OPEN) {
 			if (ev->reset) {
 				for (uint16_t i = 0; i < ev->nstreams; i++)
-					rx_reset(&s->rx[ev->streams[i]]);
+					rx_reset(s, ev->streams[i]);
 				/* RFC 8831 6.7: the browser reset its side; we reset ours. */
 				(void)reset_streams(s, ev->streams, ev->nstreams);
 				for (uint16_t i = 0; i < ev->nstreams && s->ops.on_stream_reset && !s->dead; i++)
@@ -548,8 +568,8 @@ static bool flush_one(struct web_sctp *s)
 static void free_assoc(struct web_sctp *s)
 {
 	free_events(s);
-	for (unsigned i = 0; i < WEB_SCTP_STREAMS; i++)
-		rx_reset(&s->rx[i]);
+	for (uint16_t i = 0; i < WEB_SCTP_STREAMS; i++)
+		rx_reset(s, i);
 	free(s);
 }
 

@@ -558,6 +558,42 @@ static void oversized_message_from_the_peer_closes_with_a_reason(void **state)
 	pair_free(pr);
 }
 
+/* A hostile page starts a long message on stream after stream and never
+ * ends one (240 KB of fragments each, under WEB_SCTP_MAX_MESSAGE, past
+ * usrsctp's partial delivery point, so each is handed over in part):
+ * what B holds of them all together stays within web_sctp.c's
+ * WEB_SCTP_REASM_MAX and B closes with a reason, long before the 64
+ * streams (16 MB) are used. */
+static void unfinished_messages_on_many_streams_are_bounded(void **state)
+{
+	(void)state;
+	struct t_pair *pr = pair_open();
+	send_ok(&pr->e[0], 1, WEB_PPID_BINARY, 10, 1, false, -1);
+	PUMP_UNTIL(pr, pr->e[1].nmsgs == 1);
+	pr->drop = drop_from_b;
+	const size_t frag = 1000, per = 240;
+	assert_true(frag * per < WEB_SCTP_MAX_MESSAGE);
+	uint32_t tsn = pr->last_tsn_ab + 1;
+	uint16_t st = 2;
+	for (; st < WEB_SCTP_STREAMS && pr->e[1].closes == 0; st++) {
+		for (size_t i = 0; i < per && pr->e[1].closes == 0; i++) {
+			inject_data(pr, tsn++, st, 0, (uint8_t)(i == 0 ? 0x02 : 0), frag);
+			if (i % 64 == 63)
+				pump_once(pr);
+		}
+		pump_once(pr);
+	}
+	pr->drop = NULL;
+	assert_int_equal(pr->e[1].closes, 1);
+	assert_non_null(strstr(pr->e[1].why, "unfinished messages"));
+	/* the close came at the bound (1 MiB: four or five of them), not at
+	 * the first unfinished message, nor after all 62 */
+	assert_true(st - 2 >= 3 && st - 2 <= 8);
+	assert_int_equal(pr->e[1].nmsgs, 1); /* nothing of them was delivered */
+	assert_int_equal(web_sctp_state(pr->e[1].s), WEB_SCTP_CLOSED);
+	pair_free(pr);
+}
+
 /* The browser closes its channel on stream 4: an Outgoing SSN Reset
  * Request (RFC 6525 4.1) in a RE-CONFIG chunk, built by hand as A's (A
  * has sent one message: its TSN is A's initial TSN, which is also the
@@ -814,6 +850,7 @@ int main(void)
 		cmocka_unit_test(dcep_open_and_ack_cross_the_association),
 		cmocka_unit_test(large_messages_up_to_the_limit_cross_a_small_mtu),
 		cmocka_unit_test(oversized_message_from_the_peer_closes_with_a_reason),
+		cmocka_unit_test(unfinished_messages_on_many_streams_are_bounded),
 		cmocka_unit_test(peer_stream_reset_is_answered_once),
 		cmocka_unit_test(our_stream_reset_is_reported_and_answered),
 		cmocka_unit_test(unordered_unreliable_losses_do_not_stall_the_reliable_stream),
