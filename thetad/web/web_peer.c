@@ -85,17 +85,17 @@ static void fold_dtls_stats(struct web_peer *p)
 }
 
 /* The teardown of a close: the layers go first (their last packets still
- * leave through send_to), then the owner hears of it. */
+ * leave through send_to), then the owner hears of it. Runs at depth 1, so
+ * an owner that destroys the peer from on_closed only marks it (leave
+ * frees it afterwards). */
 static void finish_close(struct web_peer *p)
 {
 	p->close_pending = false;
-	p->depth++;
 	web_sctp_destroy(&p->sctp);
 	if (p->dtls && web_dtls_state(p->dtls) == WEB_DTLS_OPEN)
 		web_dtls_close(p->dtls);
 	fold_dtls_stats(p);
 	web_dtls_destroy(&p->dtls);
-	p->depth--;
 	if (!p->destroy_pending && p->ops.on_closed)
 		p->ops.on_closed(p->user, p->reason, p->why);
 }
@@ -103,10 +103,10 @@ static void finish_close(struct web_peer *p)
 /* Returns true when p was freed. */
 static bool leave(struct web_peer *p)
 {
+	if (p->depth == 1 && p->close_pending)
+		finish_close(p);
 	if (--p->depth)
 		return false;
-	if (p->close_pending)
-		finish_close(p);
 	if (p->destroy_pending) {
 		peer_free(p);
 		return true;

@@ -62,6 +62,7 @@ struct rig {
 	char why[256];
 	unsigned closed_calls;
 	bool destroy_in_callback;
+	bool destroy_on_closed; /* the owner frees the peer from on_closed */
 	bool echo;
 };
 
@@ -112,6 +113,8 @@ static void rig_on_closed(void *user, enum web_peer_close reason, const char *wh
 	r->reason = reason;
 	r->closed_calls++;
 	snprintf(r->why, sizeof(r->why), "%s", why);
+	if (r->destroy_on_closed)
+		web_peer_destroy(&r->h.peer);
 }
 
 static const struct web_peer_ops rig_ops = {
@@ -741,6 +744,32 @@ static void a_channel_the_browser_closes_frees_its_stream(void **state)
 	rig_free(r);
 }
 
+/* An owner that frees the peer from on_closed (it is a callback too):
+ * after the owner's own web_peer_close, and after a close the browser
+ * causes inside web_peer_input. (Under make SAN=1 the first was a
+ * use after free in web_peer's leave.) */
+static void destroy_from_on_closed_is_safe(void **state)
+{
+	struct rig *r = rig_new(NULL, 0, true);
+	connect_ok(r);
+	r->destroy_on_closed = true;
+	web_peer_close(r->h.peer, "the session ended");
+	assert_null(r->h.peer);
+	assert_int_equal(r->closed_calls, 1);
+	assert_int_equal(r->reason, WEB_PEER_C_LOCAL);
+	rig_free(r);
+
+	r = rig_new(NULL, 0, true);
+	connect_ok(r);
+	r->destroy_on_closed = true;
+	th_webpeer_close(r->w);
+	assert_true(pump_until(r, is_closed));
+	assert_null(r->h.peer);
+	assert_int_equal(r->closed_calls, 1);
+	assert_int_equal(r->reason, WEB_PEER_C_BYE);
+	rig_free(r);
+}
+
 static void destroy_from_a_callback_is_safe(void **state)
 {
 	struct rig *r = rig_new(NULL, 0, true);
@@ -771,6 +800,7 @@ int main(void)
 		cmocka_unit_test(broken_pages_are_closed_with_a_reason),
 		cmocka_unit_test(a_channel_the_browser_closes_frees_its_stream),
 		cmocka_unit_test(destroy_from_a_callback_is_safe),
+		cmocka_unit_test(destroy_from_on_closed_is_safe),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
