@@ -583,6 +583,31 @@ static void address_is_the_first_verified_then_the_newest_nominated(void **state
 	check_from(r, other, false);
 	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &local));
+	/* a third party without the answer's password: its nomination (the
+	 * ufrags right, the integrity keyed wrong) is neither answered nor
+	 * moves the address */
+	struct web_peer_stats s0, s1;
+	web_peer_get_stats(r->h.peer, &s0);
+	th_webpeer_set_bad_integrity(r->w, true);
+	uint8_t forged[512];
+	int fn = th_webpeer_stun_request(r->w, true, forged, sizeof(forged));
+	th_webpeer_set_bad_integrity(r->w, false);
+	assert_true(fn > 0);
+	struct sockaddr_in hto;
+	memcpy(&hto, &r->h.addr, sizeof(hto));
+	assert_int_equal(sendto(other, forged, (size_t)fn, 0, (struct sockaddr *)&hto, sizeof(hto)), fn);
+	uint64_t fend = th_now_ns() + (uint64_t)WAIT_MS * 1000000ull;
+	do {
+		struct pollfd pfd = { .fd = r->h.fd, .events = POLLIN };
+		poll(&pfd, 1, 5);
+		server_once(r);
+		web_peer_get_stats(r->h.peer, &s1);
+	} while (s1.stun_bad == s0.stun_bad && th_now_ns() < fend);
+	assert_int_equal(s1.stun_bad, s0.stun_bad + 1);
+	assert_int_equal(s1.stun_ok, s0.stun_ok);
+	assert_true(recv(other, forged, sizeof(forged), MSG_DONTWAIT) < 0); /* no answer */
+	assert_true(web_peer_address(r->h.peer, &at, &al));
+	assert_true(same_inet(&at, &local));
 	check_from(r, other, true);
 	assert_true(web_peer_address(r->h.peer, &at, &al));
 	assert_true(same_inet(&at, &oa));
