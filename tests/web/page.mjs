@@ -1,0 +1,63 @@
+// tests/web/test_web_page.c's browser: opens the invite link with a name,
+// joins through the name form, waits for the model to be folded and drawn,
+// takes a screenshot of it, picks a face by clicking where it is drawn and
+// extrudes it with the toolbar's Extrude button, then reports the world
+// hashes before and after, the ack, and the figures.
+//   --url LINK --name NAME --shot FILE --extrude METRES [--frames N]
+import { run, options, newPage, waitFor } from './browser.mjs';
+
+const o = options(process.argv.slice(2));
+const WAIT_MS = 20000;
+
+await run(async (result, ctx) => {
+	const page = await newPage(ctx, result);
+	const url = new URL(o.url);
+	url.searchParams.set('name', o.name);
+	const t0 = Date.now();
+	await page.goto(url.toString());
+	await page.click('#join-btn');
+	result.stage = 'join';
+	await waitFor(page, 'the page to join the session and draw its model', () => {
+		const t = window.theta;
+		if (t.lastError) return { error: t.lastError };
+		return t.state === 'open' && t.caughtUp() && t.framed() && t.drawnUpToDate() ? { ok: true } : null;
+	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the page stopped: ${r.error}`); });
+	result.shownMs = Date.now() - t0;
+	result.before = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
+						      meshes: theta.meshes(), timings: theta.timings(), renderer: theta.renderer(),
+						      role: theta.role }));
+	result.stage = 'screenshot';
+	await page.locator('#view').screenshot({ path: o.shot });
+
+	// Pick: click on the centre of the first mesh's face that is drawn nearest the middle.
+	result.stage = 'pick';
+	const m = result.before.meshes[0];
+	if (!m) throw new Error('the page draws no mesh');
+	let target = null;
+	for (const f of m.faces) {
+		const p = await page.evaluate(([e, face]) => theta.project(e, face), [m.entity, f]);
+		if (!p) continue;
+		const d = Math.hypot(p.x - 400, p.y - 300);
+		if (!target || d < target.d) target = { ...p, d, face: f };
+	}
+	await page.mouse.click(target.x, target.y);
+	result.selection = await page.evaluate(() => theta.selection());
+	if (!result.selection) throw new Error(`a click at (${target.x.toFixed(0)}, ${target.y.toFixed(0)}) picked nothing`);
+
+	result.stage = 'extrude';
+	await page.fill('#extrude-dist', o.extrude);
+	await page.click('#extrude');
+	const want = result.before.nextPos + 1;
+	await waitFor(page, 'the extrude to be acknowledged and folded', w => {
+		const t = window.theta;
+		if (t.lastReject()) return { error: t.lastReject() };
+		return t.lastAck() && t.nextPos() >= w && t.drawnUpToDate() ? { ok: true } : null;
+	}, want, WAIT_MS).then(r => { if (r.error) throw new Error(`the host refused the extrude: ${r.error}`); });
+	result.ack = await page.evaluate(() => theta.lastAck());
+	result.after = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
+						     meshes: theta.meshes() }));
+	result.stage = 'frames';
+	result.frameMs = await page.evaluate(n => theta.benchFrames(n), Number(o.frames || 20));
+	result.counters = await page.evaluate(() => theta.counters());
+	result.stage = 'done';
+});

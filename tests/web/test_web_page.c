@@ -1,0 +1,222 @@
+/* The browser client in Debian's chromium (docs/web.md "The browser
+ * client"): one thetad with [web] listen on 127.0.0.1:0 hosts a session, a
+ * native client makes a model (two cubes), `thetactl invite` gives the
+ * browser link, and tests/web/page.mjs opens it: the page joins through
+ * its name form over WebRTC, folds the log with the C fold in WebAssembly
+ * (its world hash is the daemon's at the same position), draws the model
+ * (a screenshot against a golden, with a tolerance), picks a face with a
+ * click where it is drawn and extrudes it with the toolbar's button; the
+ * extrude lands in the daemon's log signed by the browser's own key, and
+ * the daemon's world hash follows. */
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "net_client.h"
+#include "scene_edits.h"
+#include "th_browser.h"
+#include "th_daemontest.h"
+#include "th_golden.h"
+#include "th_harness.h"
+
+#define WP_SHOT_W 800u
+#define WP_SHOT_H 600u
+#define WP_DRIVER_MS 45000
+#define WP_EXTRUDE "0.5"
+#define WP_NAME "Page Tester"
+/* Pixels of the screenshot's middle half that are not the background
+ * (render.js BACKGROUND, sRGB 28 31 36): the two cubes fill most of it,
+ * the grid's lines a few per cent. */
+#define WP_BG_R 28
+#define WP_BG_G 31
+#define WP_BG_B 36
+#define WP_BG_SLACK 24
+#define WP_MODEL_FRACTION_MIN 0.15
+/* SwiftShader draws the same frame the same way; an update of chromium
+ * may move edges and shading a little. */
+#define WP_TOLERANCE ((struct gfx_png_tolerance){ .max_diff = 24, .max_over_fraction = 0.02 })
+
+static char out[1 << 18], err[1 << 16];
+
+static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const *args)
+{
+	int rc = th_ctl(d, args, out, sizeof out, err, sizeof err);
+	if (rc != 0)
+		fail_msg("thetactl %s failed (%d): %s%s", args[0], rc, out, err);
+	struct json_object *o = json_tokener_parse(out);
+	assert_non_null(o);
+	return o;
+}
+
+/* The daemon's [web] listen on a free loopback port. */
+static struct th_daemon_proc *start_web_daemon(void)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_prepare(d), 0);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[web]\nlisten = 127.0.0.1:0\n");
+	assert_int_equal(fclose(f), 0);
+	const char *args[] = { "--config", conf, NULL };
+	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
+	int r = th_daemon_wait_notify(d, "READY=1", DT_WAIT_MS);
+	if (r != 0)
+		fail_msg("thetad with [web] listen did not start (%d): %s", r, th_daemon_log(d));
+	return d;
+}
+
+/* Two cubes from a native client, acknowledged. */
+static void make_model(struct th_daemon_proc *d)
+{
+	struct nc_client c;
+	assert_int_equal(nc_connect(&c, d->runtime_dir, DT_WAIT_MS), 0);
+	static const float at[2][3] = { { -1.2f, 0, -0.5f }, { 0.4f, 0, 0 } };
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t pl[PROTO_IPC_MAX_PAYLOAD];
+		int n = se_cube(at[i], 1.0f, pl, sizeof pl);
+		assert_true(n > 0);
+		assert_true(nc_submit_raw(&c, TH_CMD_MESH_CREATE, 0, pl, (uint32_t)n) > 0);
+	}
+	uint64_t end = th_now_ns() + (uint64_t)DT_WAIT_MS * TH_NS_PER_MS;
+	while (c.acks + c.rejects < 2 && th_now_ns() < end)
+		assert_true(nc_poll(&c, 100) >= 0);
+	assert_int_equal(c.rejects, 0);
+	assert_int_equal(c.acks, 2);
+	nc_close(&c);
+}
+
+/* The browser link `thetactl invite` prints beside the theta:// one. */
+static void browser_link(struct th_daemon_proc *d, const char *session, char *link, size_t cap)
+{
+	const char *args[] = { "invite", session, "--role", "editor", "--host", "127.0.0.1", NULL };
+	int rc = th_ctl(d, args, out, sizeof out, err, sizeof err);
+	if (rc != 0)
+		fail_msg("thetactl invite failed (%d): %s", rc, err);
+	const char *p = strstr(out, "http://127.0.0.1:");
+	if (!p)
+		fail_msg("thetactl invite printed no browser link: %s", out);
+	size_t n = strcspn(p, " \n");
+	assert_true(n < cap);
+	memcpy(link, p, n);
+	link[n] = 0;
+	assert_non_null(strstr(link, "#s="));
+}
+
+static const char *jstr(struct json_object *o, const char *path)
+{
+	const char *v = th_json_path(o, path);
+	if (!v)
+		fail_msg("the driver's result has no %s", path);
+	return v;
+}
+
+/* The share of the picture's middle half that is not the background. */
+static double model_fraction(const uint8_t *rgba, uint32_t w, uint32_t h)
+{
+	uint64_t n = 0, all = 0;
+	for (uint32_t y = h / 4; y < h * 3 / 4; y++)
+		for (uint32_t x = w / 4; x < w * 3 / 4; x++) {
+			const uint8_t *p = rgba + ((size_t)y * w + x) * 4;
+			all++;
+			if (abs(p[0] - WP_BG_R) > WP_BG_SLACK || abs(p[1] - WP_BG_G) > WP_BG_SLACK ||
+			    abs(p[2] - WP_BG_B) > WP_BG_SLACK)
+				n++;
+		}
+	return (double)n / (double)all;
+}
+
+static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
+{
+	(void)state;
+	if (th_browser_skip())
+		skip();
+	struct th_daemon_proc *d = start_web_daemon();
+	struct json_object *h = ctl_json(d, (const char *const[]){ "session", "host", "--name", "web-page", "--json", NULL });
+	char session[33];
+	snprintf(session, sizeof session, "%s", jstr(h, "session"));
+	json_object_put(h);
+	make_model(d);
+	struct json_object *me = ctl_json(d, (const char *const[]){ "whoami", "--json", NULL });
+	char native_key[128];
+	snprintf(native_key, sizeof native_key, "%s", jstr(me, "key"));
+	json_object_put(me);
+
+	char link[1024], shot[PATH_MAX];
+	browser_link(d, session, link, sizeof link);
+	snprintf(shot, sizeof shot, "%s/page.png", d->dir);
+	struct json_object *r = NULL;
+	char why[TH_BROWSER_WHY_MAX];
+	const char *args[] = { "--url", link, "--name", WP_NAME, "--shot", shot, "--extrude", WP_EXTRUDE, NULL };
+	int rc = th_browser_run("page.mjs", args, WP_DRIVER_MS, &r, why, sizeof why);
+	if (rc != 0)
+		fail_msg("%s; the daemon's log:\n%s", why, th_daemon_log(d));
+	const char *ok = th_json_path(r, "ok");
+	if (!ok || strcmp(ok, "true") != 0)
+		fail_msg("the page failed at %s: %s\nits console: %s\nthe daemon's log:\n%s", th_json_path(r, "stage"),
+			 th_json_path(r, "error"), json_object_to_json_string(json_object_object_get(r, "console")),
+			 th_daemon_log(d));
+
+	/* The page folded what the daemon did: two cubes, same world hash. */
+	uint64_t before = strtoull(jstr(r, "before.nextPos"), NULL, 10);
+	assert_int_equal(before, 2);
+	struct json_object *sc = dt_scene_at(d, session, before);
+	assert_string_equal(jstr(r, "before.hash"), jstr(sc, "world_hash"));
+	json_object_put(sc);
+	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(r, "before"), "meshes")),
+			 2);
+
+	/* It drew them: the middle of the picture is the model, as the golden. */
+	uint8_t *rgba = NULL;
+	uint32_t w = 0, hh = 0;
+	char pwhy[GFX_PNG_WHY_MAX];
+	assert_int_equal(gfx_png_read(shot, &rgba, &w, &hh, pwhy, sizeof pwhy), 0);
+	assert_int_equal(w, WP_SHOT_W);
+	assert_int_equal(hh, WP_SHOT_H);
+	double frac = model_fraction(rgba, w, hh);
+	if (frac < WP_MODEL_FRACTION_MIN)
+		fail_msg("only %.1f%% of the picture's middle is not background: the model is not drawn", frac * 100);
+	th_golden_check("web_page_model", rgba, w, hh, &WP_TOLERANCE);
+	free(rgba);
+
+	/* Its extrude is in the log, signed by the browser's key (not the native user's), and the daemon's scene
+	 * agrees with the page's after it. */
+	uint64_t after = strtoull(jstr(r, "after.nextPos"), NULL, 10);
+	assert_int_equal(after, before + 1);
+	sc = dt_scene_at(d, session, after);
+	assert_string_equal(jstr(r, "after.hash"), jstr(sc, "world_hash"));
+	assert_string_not_equal(jstr(r, "after.hash"), jstr(r, "before.hash"));
+	json_object_put(sc);
+	struct json_object *lg = ctl_json(d, (const char *const[]){ "log", "--json", "--since", "2", NULL });
+	struct json_object *entries = json_object_object_get(lg, "entries");
+	assert_int_equal(json_object_array_length(entries), 1);
+	struct json_object *e = json_object_array_get_idx(entries, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(e, "type")), "mesh.patch");
+	const char *author = json_object_get_string(json_object_object_get(e, "author"));
+	assert_non_null(author);
+	assert_string_not_equal(author, native_key);
+	assert_string_equal(json_object_get_string(json_object_object_get(e, "lamport")), jstr(r, "ack.lamport"));
+	json_object_put(lg);
+
+	printf("web page: shown %s ms after load (wasm and scene %s ms, offer %s ms, channels open %s ms), "
+	       "frame %s ms headless, renderer %s\n",
+	       jstr(r, "shownMs"), jstr(r, "before.timings.loadMs"), jstr(r, "before.timings.offerMs"),
+	       jstr(r, "before.timings.openMs"), jstr(r, "frameMs"), jstr(r, "before.renderer"));
+	json_object_put(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(the_page_joins_draws_the_model_and_its_extrude_lands, dt_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

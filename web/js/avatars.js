@@ -1,0 +1,127 @@
+// The other users' avatars from their POSE_UPDATEs (head and hands as
+// boxes, a name label over the head), and this page's own pose to send.
+// Checks as theta-client's app/avatars.c: a part without TRACKED is not
+// shown, a position beyond reach or a rotation far from unit is dropped,
+// an older update (reordered on the unordered channel) is dropped.
+import * as M from './math.js';
+
+export const AVATARS_MAX = 64;
+export const REACH_MAX_M = 1000;
+export const QUAT_SLACK = 0.01;
+export const REORDER_NS = 1000000000n;
+// A user whose poses stopped for this long leaves the view.
+export const STALE_MS = 5000;
+const POSE_F_HEAD = 1, POSE_F_LEFT = 2, POSE_F_RIGHT = 4, POSE_F_TRACKED = 8;
+const PARTS = [[POSE_F_HEAD, 'head', [0.22, 0.26, 0.24]], [POSE_F_LEFT, 'left', [0.07, 0.07, 0.12]],
+	       [POSE_F_RIGHT, 'right', [0.07, 0.07, 0.12]]];
+
+// A stable colour per user, from its entity id.
+function colorOf(entity) {
+	const h = Number(entity % 360n) / 360;
+	const f = n => { const k = (n + h * 12) % 12; return 0.55 - 0.35 * Math.max(-1, Math.min(k - 3, 9 - k, 1)); };
+	return [f(0), f(8), f(4)];
+}
+
+export class Avatars {
+	constructor(layer) {
+		this.layer = layer; // an element over the canvas for the labels
+		this.users = new Map();
+		this.names = new Map(); // entity -> label
+		this.stats = { received: 0, dropped: 0, joined: 0, left: 0 };
+	}
+
+	// The label a user's avatar shows (their key's short form, or a name).
+	setName(entity, name) {
+		this.names.set(entity, name);
+		const u = this.users.get(entity);
+		if (u) u.label.textContent = name;
+	}
+
+	onPose(p, nowMs) {
+		this.stats.received++;
+		const parts = p.flags & (POSE_F_HEAD | POSE_F_LEFT | POSE_F_RIGHT);
+		if (p.entity === 0n || !parts) { this.stats.dropped++; return false; }
+		const tracked = (p.flags & POSE_F_TRACKED) !== 0;
+		const pos = [p.px, p.py, p.pz];
+		let rot = [p.qx, p.qy, p.qz, p.qw];
+		if (tracked) {
+			const q = Math.hypot(...rot);
+			if (!(M.length(pos) <= REACH_MAX_M) || !(Math.abs(q - 1) <= QUAT_SLACK)) { this.stats.dropped++; return false; }
+			rot = rot.map(v => v / q);
+		}
+		let u = this.users.get(p.entity);
+		if (!u) {
+			if (this.users.size >= AVATARS_MAX) { this.stats.dropped++; return false; }
+			const label = document.createElement('div');
+			label.className = 'avatar-label';
+			label.textContent = this.names.get(p.entity) || 'user ' + p.entity.toString(16).padStart(16, '0').slice(0, 8);
+			this.layer && this.layer.appendChild(label);
+			u = { entity: p.entity, color: colorOf(p.entity), parts: {}, label, seen: nowMs };
+			this.users.set(p.entity, u);
+			this.stats.joined++;
+		}
+		for (const [flag, name] of PARTS) {
+			if (!(parts & flag)) continue;
+			const old = u.parts[name];
+			if (old && p.t_ns < old.t && old.t - p.t_ns < REORDER_NS) { this.stats.dropped++; return false; }
+			u.parts[name] = { pos, rot, t: p.t_ns, tracked };
+		}
+		u.seen = nowMs;
+		return true;
+	}
+
+	// Drops users not heard from for STALE_MS; true when one left.
+	expire(nowMs) {
+		let gone = false;
+		for (const [e, u] of this.users)
+			if (nowMs - u.seen > STALE_MS) {
+				u.label.remove();
+				this.users.delete(e);
+				this.stats.left++;
+				gone = true;
+			}
+		return gone;
+	}
+
+	// What the renderer draws.
+	drawList() {
+		const out = [];
+		for (const u of this.users.values()) {
+			const parts = [];
+			for (const [, name, size] of PARTS) {
+				const p = u.parts[name];
+				if (p && p.tracked) parts.push({ pos: p.pos, rot: p.rot, size });
+			}
+			if (parts.length) out.push({ color: u.color, parts });
+		}
+		return out;
+	}
+
+	// Places each label over its head (viewProj of the canvas, its CSS size).
+	placeLabels(vp, w, h) {
+		for (const u of this.users.values()) {
+			const head = u.parts.head;
+			if (!head || !head.tracked) { u.label.style.display = 'none'; continue; }
+			const c = M.transformPoint(vp, M.add(head.pos, [0, 0.25, 0]));
+			const behind = vp[3] * head.pos[0] + vp[7] * head.pos[1] + vp[11] * head.pos[2] + vp[15] <= 0;
+			if (behind || Math.abs(c[0]) > 1.2 || Math.abs(c[1]) > 1.2) { u.label.style.display = 'none'; continue; }
+			u.label.style.display = '';
+			u.label.style.transform = `translate(${((c[0] + 1) / 2) * w}px, ${((1 - c[1]) / 2) * h}px) translate(-50%, -100%)`;
+		}
+	}
+}
+
+export const POSE_FLAGS = { HEAD: POSE_F_HEAD, LEFT: POSE_F_LEFT, RIGHT: POSE_F_RIGHT, TRACKED: POSE_F_TRACKED };
+
+// The page's own pose updates: the camera (or the XR viewer) as the head,
+// XR controllers as hands. poses: {head: {pos, rot}, left?, right?}.
+export function ownPoseRecords(poses, tNs) {
+	const out = [];
+	for (const [flag, name] of PARTS) {
+		const p = poses[name];
+		if (!p) continue;
+		out.push({ entity: 0n, t_ns: tNs, px: p.pos[0], py: p.pos[1], pz: p.pos[2], qx: p.rot[0], qy: p.rot[1], qz: p.rot[2],
+			   qw: p.rot[3], flags: flag | POSE_F_TRACKED });
+	}
+	return out;
+}
