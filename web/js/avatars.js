@@ -52,10 +52,11 @@ export class Avatars {
 		let u = this.users.get(p.entity);
 		if (!u) {
 			if (this.users.size >= AVATARS_MAX) { this.stats.dropped++; return false; }
-			const label = document.createElement('div');
+			const text = this.names.get(p.entity) || 'user ' + p.entity.toString(16).padStart(16, '0').slice(0, 8);
+			const label = this.layer ? document.createElement('div') : { textContent: '', style: {}, remove() {} };
 			label.className = 'avatar-label';
-			label.textContent = this.names.get(p.entity) || 'user ' + p.entity.toString(16).padStart(16, '0').slice(0, 8);
-			this.layer && this.layer.appendChild(label);
+			label.textContent = text;
+			if (this.layer) this.layer.appendChild(label);
 			u = { entity: p.entity, color: colorOf(p.entity), parts: {}, label, seen: nowMs };
 			this.users.set(p.entity, u);
 			this.stats.joined++;

@@ -77,6 +77,7 @@ export class Editor {
 		this.counters = { submits: 0, acks: 0, rejects: 0, refused: 0, localRefusals: 0 };
 		this.lastAck = null;
 		this.lastReject = '';
+		this.lastRefusal = '';
 	}
 
 	setTool(t) {
@@ -156,7 +157,7 @@ export class Editor {
 		const s = this.need('Move');
 		if (!s) { this.preview = null; return -1; }
 		this.preview = { entity: s.entity, offset: delta.slice() };
-		const seq = this.build(f => f.move(s.entity, delta[0], delta[1], delta[2]));
+		const seq = this.build(f => f.move(s.entity, delta));
 		if (seq < 0) this.preview = null;
 		else this.pending.get(seq).preview = true;
 		this.env.changed();
@@ -177,13 +178,13 @@ export class Editor {
 	paint(slot) {
 		const s = this.need('Paint');
 		if (!s) return -1;
-		return this.build(f => f.paint(s.entity, s.face, slot === undefined ? this.slot : slot, 0));
+		return this.build(f => f.paint(s.entity, s.face, slot === undefined ? this.slot : slot, false));
 	}
 
 	// A cube standing on the floor in front of where the camera looks.
 	addCube(at) {
 		const p = at || [0, CUBE_SIZE_M / 2, 0];
-		return this.build(f => f.cube(p[0], p[1], p[2], CUBE_SIZE_M));
+		return this.build(f => f.cube(p, CUBE_SIZE_M));
 	}
 
 	undo(redo) {
@@ -193,7 +194,7 @@ export class Editor {
 			this.env.say(redo ? 'Redo: nothing undone to redo.' : 'Undo: none of your edits to undo yet.', 'warn');
 			return -1;
 		}
-		const seq = this.build(f => f.undo(last.lamport, this.env.selfKey(), redo ? 1 : 0));
+		const seq = this.build(f => f.undo(last.lamport, this.env.selfKey(), !!redo));
 		if (seq >= 0) {
 			from.pop();
 			(redo ? this.acked : this.undone).push(last);
@@ -223,13 +224,14 @@ export class Editor {
 		}
 		if (!r.cmds.length) {
 			this.counters.localRefusals++;
+			this.lastRefusal = r.why;
 			this.env.say(r.why || 'That edit would change nothing.', 'warn');
 			return -1;
 		}
 		let seq = -1;
 		for (const c of r.cmds) {
 			seq = this.nextSeq++;
-			const rec = this.env.encode({ client_seq: seq, nonce: this.nonce, cmd_type: c.type, scope: c.scope, payload: c.payload });
+			const rec = this.env.encode({ client_seq: seq, nonce: this.nonce, cmd_type: c.cmdType, scope: c.scope, payload: c.payload });
 			this.pending.set(seq, { cmd: c, rec, text: c.text });
 			this.env.send(rec);
 			this.counters.submits++;
@@ -250,7 +252,8 @@ export class Editor {
 		this.pending.delete(a.client_seq);
 		this.counters.acks++;
 		this.lastAck = { seq: a.client_seq, lamport: a.lamport, log: a.log_index, text: p.text };
-		if (p.cmd.type !== this.env.undoType())
+		const name = this.env.cmdName(p.cmd.cmdType);
+		if (name !== 'edit.undo' && name !== 'edit.redo')
 			this.acked.push({ lamport: a.lamport, text: p.text });
 		if (p.preview) this.preview = null;
 		this.env.say(`Done: ${p.text || 'edit'} (log ${a.log_index}).`, 'ok');

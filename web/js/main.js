@@ -88,34 +88,33 @@ function schedule() {
 
 function newFold() {
 	if (app.fold) app.fold.free();
-	app.fold = app.tw.newFold(app.hostKey);
+	app.fold = app.tw.create(app.hostKey);
 	app.items = [];
 	app.drawnGen = -1n;
 	app.refusedShown.clear();
 }
 
-// The drawn items from the fold's draw list (meshes rebuilt only when
-// their version changed).
+// The drawn items from the fold's meshes (scene.js copies a mesh's
+// buffers out once per version: the same arrays while it is unchanged).
 function refreshItems() {
 	const f = app.fold, old = new Map(app.items.map(i => [i.entity, i]));
 	const out = [];
-	for (const d of f.drawList()) {
+	for (const d of f.meshes()) {
 		const prev = old.get(d.entity);
-		if (prev && prev.mesh === d.mesh && prev.version === d.version && prev.material === d.material) {
+		if (prev && prev.src === d.positions && prev.colors === d.colors) {
 			prev.transform = d.transform;
 			out.push(prev);
 			continue;
 		}
-		const b = f.meshBuild(d.mesh, d.material);
-		const idx = new Map(), faceIndex = new Float32Array(b.faceIds.length * 3);
-		for (let t = 0; t < b.faceIds.length; t++) {
-			let k = idx.get(b.faceIds[t]);
-			if (k === undefined) { k = idx.size; idx.set(b.faceIds[t], k); }
+		const idx = new Map(), faceIndex = new Float32Array(d.faces.length * 3);
+		for (let t = 0; t < d.faces.length; t++) {
+			let k = idx.get(d.faces[t]);
+			if (k === undefined) { k = idx.size; idx.set(d.faces[t], k); }
 			faceIndex.fill(k, t * 3, t * 3 + 3);
 		}
-		out.push({ entity: d.entity, mesh: d.mesh, version: d.version, material: d.material, transform: d.transform,
-			   positions: b.positions, normals: b.normals, colors: b.colors, faceIds: b.faceIds, faceIndex,
-			   edges: b.edges, src: {} });
+		out.push({ entity: d.entity, mesh: d.id, version: d.version, material: d.material, transform: d.transform,
+			   positions: d.positions, normals: d.normals, colors: d.colors, faceIds: d.faces, faceIndex,
+			   edges: d.edges, src: d.positions });
 	}
 	app.items = out;
 	const s = editor.selection;
@@ -161,15 +160,12 @@ function onEvent(ev) {
 			if (ev.pos > f.nextPos()) return refold(`the host's events start at ${ev.pos}, the page has ${f.nextPos()}`);
 			app.expectFrom = null;
 		}
-		try {
-			f.add(ev.pos, ev.payload);
-		} catch (e) {
-			return refold(e.message);
-		}
+		const r = f.addEvent(ev.pos, ev.payload);
+		if (r < 0) return refold(f.why());
 		if (!app.selfKey && editor.acked.some(a => a.lamport === ev.lamport)) app.selfKey = ev.author.slice();
 		avatars.setName(entityOfKey(ev.author), avatars.names.get(entityOfKey(ev.author)) || 'user ' + hex(ev.author.slice(0, 4)));
-		for (const o of f.takeOutcomes())
-			if (o.status === 2 && app.selfKey && hex(o.author) === hex(app.selfKey))
+		for (const o of f.outcomes())
+			if (o.status === 'refused' && app.selfKey && hex(o.author) === hex(app.selfKey))
 				showRefused(o.lamport, o.why);
 		app.sceneStateDue = true;
 		changed();
@@ -357,7 +353,7 @@ const editor = new Editor({
 	say,
 	changed,
 	selfKey: () => app.selfKey,
-	undoType: () => app.tw.cmdType('edit.undo'),
+	cmdName: t => app.tw.cmdName(t),
 });
 
 function rayAt(x, y) {
