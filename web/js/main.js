@@ -46,7 +46,7 @@ const app = {
 	sceneStateDue: false, lastPose: null, lastPoseMs: 0, dirty: true, xr: null, xrPoses: null, loadMs: 0,
 	shownMs: 0, refusedShown: new Set(),
 	counters: { records: 0, events: 0, badRecords: 0, posesIn: 0, posesOut: 0, resyncs: 0, sessionInfos: 0,
-		    refusedEvents: 0, rejectedEvents: 0, sceneStates: 0 },
+		    refusedEvents: 0, rejectedEvents: 0, sceneStates: 0, setAside: 0 },
 };
 let renderer = null, link = null;
 const avatars = new Avatars(ui.el.labels);
@@ -155,11 +155,13 @@ function onEvent(ev) {
 	const f = app.fold;
 	if (ev.kind === C.EVENT_LOG_ENTRY) {
 		app.counters.events++;
+		// Events before the answer to our RESYNC_REQUEST belong to the
+		// stream it replaces (nc_client.h does the same).
 		if (app.expectFrom !== null) {
-			// The first event of an answered resync: where the stream starts.
-			if (ev.pos > f.nextPos()) return refold(`the host's events start at ${ev.pos}, the page has ${f.nextPos()}`);
-			app.expectFrom = null;
+			app.counters.setAside++;
+			return;
 		}
+		if (ev.pos > f.nextPos()) return refold(`the host's event ${ev.pos} came after ${f.nextPos()}, a hole`);
 		const r = f.addEvent(ev.pos, ev.payload);
 		if (r < 0) return refold(f.why());
 		if (!app.selfKey && editor.acked.some(a => a.lamport === ev.lamport)) app.selfKey = ev.author.slice();
