@@ -22,6 +22,14 @@ function colorOf(entity) {
 	return [f(0), f(8), f(4)];
 }
 
+// The first 4 bytes of a user's key as hex, from their entity (the key's
+// first 8 bytes, little-endian): the label main.js gives from EVENT authors.
+export function keyPrefix(entity) {
+	let h = '';
+	for (let i = 0n; i < 4n; i++) h += ((entity >> (8n * i)) & 0xffn).toString(16).padStart(2, '0');
+	return h;
+}
+
 export class Avatars {
 	constructor(layer) {
 		this.layer = layer; // an element over the canvas for the labels
@@ -52,7 +60,7 @@ export class Avatars {
 		let u = this.users.get(p.entity);
 		if (!u) {
 			if (this.users.size >= AVATARS_MAX) { this.stats.dropped++; return false; }
-			const text = this.names.get(p.entity) || 'user ' + p.entity.toString(16).padStart(16, '0').slice(0, 8);
+			const text = this.names.get(p.entity) || 'user ' + keyPrefix(p.entity);
 			const label = this.layer ? document.createElement('div') : { textContent: '', style: {}, remove() {} };
 			label.className = 'avatar-label';
 			label.textContent = text;

@@ -171,18 +171,22 @@ function onEvent(ev) {
 				showRefused(o.lamport, o.why);
 		app.sceneStateDue = true;
 		changed();
-	} else if (ev.kind === C.EVENT_REFUSED || ev.kind === C.EVENT_REJECTED) {
-		const p = ev.payload, dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-		const at = ev.kind === C.EVENT_REFUSED ? 32 + 8 + 8 + 1 : 32 + 8 + 8 + 4;
-		let text = '';
-		if (p.length >= at + 2) {
-			const n = dv.getUint16(at, true);
-			text = new TextDecoder().decode(p.subarray(at + 2, at + 2 + n));
-		}
-		const lamport = p.length >= 48 ? dv.getBigUint64(40, true) : 0n;
-		if (ev.kind === C.EVENT_REFUSED) app.counters.refusedEvents++;
-		else app.counters.rejectedEvents++;
-		showRefused(lamport, text || 'no reason given', ev.kind === C.EVENT_REJECTED);
+	} else if (ev.kind === C.EVENT_REFUSED) {
+		// The session's fold refused an entry of ours: no effect anywhere.
+		app.counters.refusedEvents++;
+		let r;
+		try { r = ipc.decodeRefused(ev.payload); } catch (e) { app.counters.badRecords++; return; }
+		showRefused(r.lamport, r.text || r.reasonName, false);
+	} else if (ev.kind === C.EVENT_REJECTED) {
+		// The host refused an entry this daemon had made durable for us
+		// (proto/session.h: author, seq, lamport, u32 reason, u16 text_len, text).
+		app.counters.rejectedEvents++;
+		const p = ev.payload, fixed = 32 + 8 + 8 + 4 + 2;
+		if (p.length < fixed) { app.counters.badRecords++; return; }
+		const dv = new DataView(p.buffer, p.byteOffset, p.byteLength), n = dv.getUint16(fixed - 2, true);
+		if (p.length !== fixed + n) { app.counters.badRecords++; return; }
+		const text = String.fromCharCode(...p.subarray(fixed).map(c => (c >= 0x20 && c <= 0x7e ? c : 0x3f)));
+		showRefused(dv.getBigUint64(40, true), text || 'no reason given', true);
 	}
 }
 
@@ -221,7 +225,7 @@ function onRecord(u8, chan) {
 		app.counters.badRecords++;
 		return;
 	}
-	switch (r.name) {
+	switch (r.msg) {
 	case 'EVENT': return onEvent(r);
 	case 'CMD_ACK': return editor.onAck(r);
 	case 'CMD_REJECT': return editor.onReject(r);
@@ -422,6 +426,9 @@ window.theta = {
 			   uploads: renderer ? renderer.stats.uploads : 0, avatars: avatars.users.size, pending: editor.pending.size }),
 	timings: () => ({ loadMs: app.loadMs, shownMs: app.shownMs, offerMs: link ? link.stats.offerMs : 0, openMs: link ? link.stats.openMs : 0 }),
 	renderer: () => (renderer ? renderer.info : ''),
+	// The VR session's frames and views drawn (null outside VR), whether the page offers VR.
+	xr: () => (app.xr ? { ...app.xr.stats } : null),
+	xrOffered: () => !ui.el.vr.hidden,
 	meshes: () => app.items.map(i => ({ entity: i.entity.toString(), mesh: i.mesh.toString(), faces: [...new Set(i.faceIds)].map(String),
 					    triangles: i.faceIds.length })),
 	selection: () => (editor.selection ? { entity: editor.selection.entity.toString(), face: editor.selection.face.toString() } : null),
