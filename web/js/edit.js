@@ -231,7 +231,7 @@ export class Editor {
 		let seq = -1;
 		for (const c of r.cmds) {
 			seq = this.nextSeq++;
-			const rec = this.env.encode({ client_seq: seq, nonce: this.nonce, cmd_type: c.cmdType, scope: c.scope, payload: c.payload });
+			const rec = this.env.encode({ client_seq: seq, nonce: this.nonce, cmd_type: c.cmdType, scope: BigInt.asUintN(64, BigInt(c.scope)), payload: c.payload });
 			this.pending.set(seq, { cmd: c, rec, text: c.text });
 			this.env.send(rec);
 			this.counters.submits++;

@@ -23,6 +23,8 @@ export const REFOLDS_MAX = 3;
 const VERSION = 'web-1';
 const WASM_URL = 'wasm/theta.wasm';
 
+// wasm hands u64 results to JS as i64: ids past 2^63 come negative.
+const u64 = v => BigInt.asUintN(64, BigInt(v));
 const hex = u8 => Array.from(u8, b => b.toString(16).padStart(2, '0')).join('');
 function unhex(s) {
 	const out = new Uint8Array(s.length / 2);
@@ -100,7 +102,7 @@ function refreshItems() {
 	const f = app.fold, old = new Map(app.items.map(i => [i.entity, i]));
 	const out = [];
 	for (const d of f.meshes()) {
-		const prev = old.get(d.entity);
+		const prev = old.get(u64(d.entity));
 		if (prev && prev.src === d.positions && prev.colors === d.colors) {
 			prev.transform = d.transform;
 			out.push(prev);
@@ -112,7 +114,7 @@ function refreshItems() {
 			if (k === undefined) { k = idx.size; idx.set(d.faces[t], k); }
 			faceIndex.fill(k, t * 3, t * 3 + 3);
 		}
-		out.push({ entity: d.entity, mesh: d.id, version: d.version, material: d.material, transform: d.transform,
+		out.push({ entity: u64(d.entity), mesh: u64(d.id), version: d.version, material: d.material, transform: d.transform,
 			   positions: d.positions, normals: d.normals, colors: d.colors, faceIds: d.faces, faceIndex,
 			   edges: d.edges, src: d.positions });
 	}
@@ -168,7 +170,7 @@ function onEvent(ev) {
 		avatars.setName(entityOfKey(ev.author), avatars.names.get(entityOfKey(ev.author)) || 'user ' + hex(ev.author.slice(0, 4)));
 		for (const o of f.outcomes())
 			if (o.status === 'refused' && app.selfKey && hex(o.author) === hex(app.selfKey))
-				showRefused(o.lamport, o.why);
+				showRefused(u64(o.lamport), o.why);
 		app.sceneStateDue = true;
 		changed();
 	} else if (ev.kind === C.EVENT_REFUSED) {
@@ -437,10 +439,15 @@ window.theta = {
 	lastReject: () => editor.lastReject,
 	// Where a face's centre is on the page (CSS pixels): a test clicks there.
 	project: (entity, face) => projectFace(BigInt(entity), BigInt(face)),
-	// Renders n frames back to back, each finished (gl.finish): ms per frame.
+	// Renders n frames back to back, each waited for: ms per frame.
 	benchFrames: n => {
 		const t0 = performance.now();
-		for (let i = 0; i < n; i++) { app.dirty = true; frame(); renderer.gl.finish(); }
+		const px = new Uint8Array(4), gl = renderer.gl;
+		for (let i = 0; i < n; i++) {
+			app.dirty = true;
+			frame();
+			gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); // waits for the frame (finish() need not)
+		}
 		return (performance.now() - t0) / n;
 	},
 	actions,
