@@ -1,9 +1,11 @@
 // tests/web/test_web_page.c's browser: opens the invite link with a name,
 // joins through the name form, waits for the model to be folded and drawn,
-// takes a screenshot of it, picks a face by clicking where it is drawn and
+// takes its picture (the canvas's own pixels, theta.capture(): without the
+// controls over it), picks a face by clicking where it is drawn and
 // extrudes it with the toolbar's Extrude button, then reports the world
 // hashes before and after, the ack, and the figures.
 //   --url LINK --name NAME --shot FILE --extrude METRES [--frames N]
+import { writeFileSync } from 'node:fs';
 import { run, options, newPage, waitFor } from './browser.mjs';
 
 const o = options(process.argv.slice(2));
@@ -27,7 +29,8 @@ await run(async (result, ctx) => {
 						      meshes: theta.meshes(), timings: theta.timings(), renderer: theta.renderer(),
 						      role: theta.role }));
 	result.stage = 'screenshot';
-	await page.locator('#view').screenshot({ path: o.shot });
+	const png = await page.evaluate(() => theta.capture());
+	writeFileSync(o.shot, Buffer.from(png.replace(/^data:image\/png;base64,/, ''), 'base64'));
 
 	// Pick: click on the centre of the first mesh's face that is drawn nearest the middle.
 	result.stage = 'pick';

@@ -439,6 +439,13 @@ window.theta = {
 	lastReject: () => editor.lastReject,
 	// Where a face's centre is on the page (CSS pixels): a test clicks there.
 	project: (entity, face) => projectFace(BigInt(entity), BigInt(face)),
+	// The model as drawn now, without the page's controls over it: a frame
+	// drawn and read back in the same task (a PNG data URL).
+	capture: () => {
+		app.dirty = true;
+		frame();
+		return canvas.toDataURL('image/png');
+	},
 	// Renders n frames back to back, each waited for: ms per frame.
 	benchFrames: n => {
 		const t0 = performance.now();
