@@ -70,6 +70,15 @@ export async function run(body, extraArgs) {
 		result.ok = true;
 	} catch (e) {
 		result.error = String(e && e.message ? e.message : e);
+		// Where the page stood (the test hook), for the failure's message.
+		try {
+			const page = ctx && ctx.pages()[0];
+			if (page)
+				result.page = await page.evaluate(() => window.theta && { state: theta.state, lastError: theta.lastError,
+					counters: theta.counters(), timings: theta.timings(), nextPos: theta.nextPos(),
+					caughtUp: theta.caughtUp(), framed: theta.framed(), status: document.getElementById('status')?.textContent,
+					messages: [...document.querySelectorAll('.msg')].map(m => m.textContent) });
+		} catch (e2) { result.page = `the page did not answer: ${e2.message}`; }
 	}
 	try { if (ctx) await ctx.close(); } catch (e) { /* closing a crashed browser */ }
 	clearTimeout(timer);
@@ -80,7 +89,13 @@ export async function run(body, extraArgs) {
 // A page with its console errors and uncaught exceptions kept in result.console.
 export async function newPage(ctx, result) {
 	const page = ctx.pages()[0] || (await ctx.newPage());
-	page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') result.console.push(`${m.type()}: ${m.text()}`); });
+	page.on('requestfailed', r => result.console.push(`request failed: ${r.url()}`));
+	page.on('response', r => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) result.console.push(`HTTP ${r.status()}: ${r.url()}`); });
+	// SwiftShader's performance notes are not the page's.
+	page.on('console', m => {
+		if ((m.type() === 'error' || m.type() === 'warning') && !/GL Driver Message/.test(m.text()))
+			result.console.push(`${m.type()}: ${m.text()}`);
+	});
 	page.on('pageerror', e => result.console.push(`exception: ${e.message}`));
 	return page;
 }

@@ -24,9 +24,10 @@ await run(async (result, ctx) => {
 		if (t.lastError) return { error: t.lastError };
 		return t.state === 'open' && t.caughtUp() && t.framed() && t.drawnUpToDate() ? { ok: true } : null;
 	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the page stopped: ${r.error}`); });
-	result.shownMs = Date.now() - t0;
+	result.joinedMs = Date.now() - t0;
 	result.before = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
-						      meshes: theta.meshes(), timings: theta.timings(), renderer: theta.renderer(),
+						      meshes: theta.meshes(), renderer: theta.renderer(),
+						      timings: Object.fromEntries(Object.entries(theta.timings()).map(([k, v]) => [k, Math.round(v)])),
 						      role: theta.role }));
 	result.stage = 'screenshot';
 	const png = await page.evaluate(() => theta.capture());
@@ -60,7 +61,7 @@ await run(async (result, ctx) => {
 	result.after = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
 						     meshes: theta.meshes() }));
 	result.stage = 'frames';
-	result.frameMs = await page.evaluate(n => theta.benchFrames(n), Number(o.frames || 20));
+	result.frameMs = Math.round((await page.evaluate(n => theta.benchFrames(n), Number(o.frames || 20))) * 100) / 100;
 	result.counters = await page.evaluate(() => theta.counters());
 	result.stage = 'done';
 });

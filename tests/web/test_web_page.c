@@ -150,6 +150,12 @@ static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 	snprintf(native_key, sizeof native_key, "%s", jstr(me, "key"));
 	json_object_put(me);
 
+	/* The daemon's world hash of the model, before the page's edit moves it on. */
+	struct json_object *sc = dt_scene_at(d, session, 2);
+	char model_hash[65];
+	snprintf(model_hash, sizeof model_hash, "%s", jstr(sc, "world_hash"));
+	json_object_put(sc);
+
 	char link[1024], shot[PATH_MAX];
 	browser_link(d, session, link, sizeof link);
 	snprintf(shot, sizeof shot, "%s/page.png", d->dir);
@@ -157,20 +163,22 @@ static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 	char why[TH_BROWSER_WHY_MAX];
 	const char *args[] = { "--url", link, "--name", WP_NAME, "--shot", shot, "--extrude", WP_EXTRUDE, NULL };
 	int rc = th_browser_run("page.mjs", args, WP_DRIVER_MS, &r, why, sizeof why);
-	if (rc != 0)
-		fail_msg("%s; the daemon's log:\n%s", why, th_daemon_log(d));
+	if (rc != 0) {
+		fprintf(stderr, "the daemon's log:\n%s\n", th_daemon_log(d));
+		fail_msg("%s", why);
+	}
 	const char *ok = th_json_path(r, "ok");
-	if (!ok || strcmp(ok, "true") != 0)
-		fail_msg("the page failed at %s: %s\nits console: %s\nthe daemon's log:\n%s", th_json_path(r, "stage"),
-			 th_json_path(r, "error"), json_object_to_json_string(json_object_object_get(r, "console")),
-			 th_daemon_log(d));
+	if (!ok || strcmp(ok, "true") != 0) {
+		fprintf(stderr, "the page: %s\nits console: %s\nthe daemon's log:\n%s\n",
+			json_object_to_json_string(json_object_object_get(r, "page")),
+			json_object_to_json_string(json_object_object_get(r, "console")), th_daemon_log(d));
+		fail_msg("the page failed at %s: %s", th_json_path(r, "stage"), th_json_path(r, "error"));
+	}
 
 	/* The page folded what the daemon did: two cubes, same world hash. */
 	uint64_t before = strtoull(jstr(r, "before.nextPos"), NULL, 10);
 	assert_int_equal(before, 2);
-	struct json_object *sc = dt_scene_at(d, session, before);
-	assert_string_equal(jstr(r, "before.hash"), jstr(sc, "world_hash"));
-	json_object_put(sc);
+	assert_string_equal(jstr(r, "before.hash"), model_hash);
 	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(r, "before"), "meshes")),
 			 2);
 
@@ -205,10 +213,24 @@ static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 	assert_string_not_equal(author, native_key);
 	assert_string_equal(json_object_get_string(json_object_object_get(e, "lamport")), jstr(r, "ack.lamport"));
 	json_object_put(lg);
+	/* That key is the browser member's, by the name it gave. */
+	struct json_object *mb = ctl_json(d, (const char *const[]){ "session", "members", "--session", session, "--json", NULL });
+	struct json_object *members = json_object_object_get(mb, "members");
+	bool listed = false;
+	for (size_t i = 0; i < json_object_array_length(members); i++) {
+		struct json_object *m = json_object_array_get_idx(members, i);
+		listed |= !strcmp(dt_str(m, "kind"), "browser") && !strcmp(dt_str(m, "user"), WP_NAME) &&
+			  !strcmp(dt_str(m, "role"), "editor");
+	}
+	if (!listed)
+		fail_msg("the session's members do not list the browser '%s' as an editor: %s", WP_NAME,
+			 json_object_to_json_string(members));
+	json_object_put(mb);
 
-	printf("web page: shown %s ms after load (wasm and scene %s ms, offer %s ms, channels open %s ms), "
-	       "frame %s ms headless, renderer %s\n",
-	       jstr(r, "shownMs"), jstr(r, "before.timings.loadMs"), jstr(r, "before.timings.offerMs"),
+	printf("web page: model shown %s ms after the page's start (its code and theta.wasm loaded and the name given at %s ms; "
+	       "the offer answered %s ms and the data channels open %s ms after the join), a frame %s ms in headless "
+	       "chromium on %s\n",
+	       jstr(r, "before.timings.shownMs"), jstr(r, "before.timings.loadMs"), jstr(r, "before.timings.offerMs"),
 	       jstr(r, "before.timings.openMs"), jstr(r, "frameMs"), jstr(r, "before.renderer"));
 	json_object_put(r);
 }

@@ -300,12 +300,14 @@ function syncScene() {
 		if (gen !== app.drawnGen) {
 			refreshItems();
 			app.drawnGen = gen;
-			if (!app.framed && caughtUp() && app.items.length) {
-				app.framed = true;
-				const b = bounds(app.items);
-				if (b) cam.frame(b.min, b.max);
-			}
-			if (app.items.length && !app.shownMs) app.shownMs = performance.now();
+		}
+		// Framed once, when the page has what the log had as it joined
+		// (SESSION_INFO may come before the events or after them).
+		if (!app.framed && caughtUp() && app.items.length) {
+			app.framed = true;
+			const b = bounds(app.items);
+			if (b) cam.frame(b.min, b.max);
+			app.shownMs = performance.now();
 		}
 	}
 	renderer.sync(app.items);

@@ -103,14 +103,19 @@ function cubeArrays() {
 	return { pos: new Float32Array(pos), nrm: new Float32Array(nrm), col, face, count: pos.length / 3 };
 }
 
+// The floor grid as 1 m segments: a line with an end behind the camera is
+// dropped whole by some rasterisers (SwiftShader), so no line spans more
+// than a cell.
 function gridArrays() {
 	const pos = [], col = [];
 	for (let i = -GRID_HALF; i <= GRID_HALF; i++) {
-		const major = i === 0 ? 0 : i % 5 === 0 ? 0.34 : 0.22;
+		const major = i % 5 === 0 ? 0.34 : 0.22;
 		const c = [major, major, major + 0.02, 1];
 		const cx = i === 0 ? [0.75, 0.22, 0.22, 1] : c, cz = i === 0 ? [0.22, 0.32, 0.78, 1] : c;
-		pos.push(-GRID_HALF, 0, i, GRID_HALF, 0, i); col.push(...cx, ...cx);
-		pos.push(i, 0, -GRID_HALF, i, 0, GRID_HALF); col.push(...cz, ...cz);
+		for (let j = -GRID_HALF; j < GRID_HALF; j++) {
+			pos.push(j, 0, i, j + 1, 0, i); col.push(...cx, ...cx);
+			pos.push(i, 0, j, i, 0, j + 1); col.push(...cz, ...cz);
+		}
 	}
 	return { pos: new Float32Array(pos), col: new Float32Array(col), count: pos.length / 3 };
 }
