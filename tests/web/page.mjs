@@ -2,9 +2,11 @@
 // joins through the name form, waits for the model to be folded and drawn,
 // takes its picture (the canvas's own pixels, theta.capture(): without the
 // controls over it), picks a face by clicking where it is drawn and
-// extrudes it with the toolbar's Extrude button, then reports the world
-// hashes before and after, the ack, and the figures.
-//   --url LINK --name NAME --shot FILE --extrude METRES [--frames N]
+// extrudes it with the toolbar's Extrude button; reloads (the page comes
+// back as the same browser with its resume secret) and paints a face with
+// the palette and the Paint tool; reports the world hashes on the way, the
+// ack, the page's key and the figures.
+//   --url LINK --name NAME --shot FILE --extrude METRES [--slot N] [--frames N]
 import { writeFileSync } from 'node:fs';
 import { run, options, newPage, waitFor } from './browser.mjs';
 
@@ -60,6 +62,37 @@ await run(async (result, ctx) => {
 	result.ack = await page.evaluate(() => theta.lastAck());
 	result.after = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
 						     meshes: theta.meshes() }));
+	result.selfKey = await page.evaluate(() => theta.selfKey());
+
+	// A reload comes back as the same browser (the resume secret the page
+	// kept), folds the log again and paints a face: palette, Paint tool, click.
+	result.stage = 'reload';
+	await page.reload();
+	await page.click('#join-btn');
+	await waitFor(page, 'the reloaded page to rejoin and draw the model', () => {
+		const t = window.theta;
+		if (t.lastError) return { error: t.lastError };
+		return t.state === 'open' && t.caughtUp() && t.framed() && t.drawnUpToDate() ? { ok: true } : null;
+	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the reloaded page stopped: ${r.error}`); });
+	result.resumed = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), role: theta.role }));
+	result.stage = 'paint';
+	const m2 = (await page.evaluate(() => theta.meshes()))[1] || m;
+	let spot = null;
+	for (const f of m2.faces) {
+		const p = await page.evaluate(([e, face]) => theta.project(e, face), [m2.entity, f]);
+		if (p && (!spot || Math.hypot(p.x - 400, p.y - 300) < spot.d)) spot = { ...p, d: Math.hypot(p.x - 400, p.y - 300) };
+	}
+	await page.click('[data-tool=paint]');
+	await page.click(`#paint-${o.slot || 4}`);
+	await page.mouse.click(spot.x, spot.y);
+	await waitFor(page, 'the paint to be acknowledged and folded', () => {
+		const t = window.theta, c = t.counters();
+		if (t.lastReject()) return { error: t.lastReject() };
+		if (c.localRefusals) return { error: 'the page made no paint command' };
+		return c.submits > 0 && c.acks === c.submits && c.pending === 0 && t.drawnUpToDate() ? { ok: true } : null;
+	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the paint failed: ${r.error}`); });
+	result.painted = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), selfKey: theta.selfKey(),
+						       submits: theta.counters().submits }));
 	result.stage = 'frames';
 	result.frameMs = Math.round((await page.evaluate(n => theta.benchFrames(n), Number(o.frames || 20))) * 100) / 100;
 	result.counters = await page.evaluate(() => theta.counters());

@@ -251,12 +251,12 @@ export class Editor {
 		if (!p) return;
 		this.pending.delete(a.client_seq);
 		this.counters.acks++;
-		this.lastAck = { seq: a.client_seq, lamport: a.lamport, log: a.log_index, text: p.text };
+		this.lastAck = { seq: a.client_seq, lamport: a.lamport, authorSeq: a.log_index, text: p.text };
 		const name = this.env.cmdName(p.cmd.cmdType);
 		if (name !== 'edit.undo' && name !== 'edit.redo')
 			this.acked.push({ lamport: a.lamport, text: p.text });
 		if (p.preview) this.preview = null;
-		this.env.say(`Done: ${p.text || 'edit'} (log ${a.log_index}).`, 'ok');
+		this.env.say(`Done: ${p.text || 'edit'}.`, 'ok');
 		this.env.changed();
 	}
 

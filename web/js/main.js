@@ -20,6 +20,8 @@ export const POSE_KEEPALIVE_MS = 1000;
 export const SCENE_STATE_MS = 100;
 // Fresh folds a page may start (a hole, a bad entry) before it gives up.
 export const REFOLDS_MAX = 3;
+// Recent entries' authors (and acked positions) kept to learn the page's key.
+export const AUTHORS_KEPT = 256;
 const VERSION = 'web-1';
 const WASM_URL = 'wasm/theta.wasm';
 
@@ -46,7 +48,7 @@ const app = {
 	state: 'loading', lastError: '', invite: null, reply: null, info: null, tw: null, fold: null, hostKey: null,
 	selfKey: null, items: [], drawnGen: -1n, framed: false, refolds: 0, expectFrom: null, lastSceneState: 0,
 	sceneStateDue: false, lastPose: null, lastPoseMs: 0, dirty: true, xr: null, xrPoses: null, loadMs: 0,
-	shownMs: 0, refusedShown: new Set(),
+	shownMs: 0, refusedShown: new Set(), authorOf: new Map(), acked: new Set(),
 	counters: { records: 0, events: 0, badRecords: 0, posesIn: 0, posesOut: 0, resyncs: 0, sessionInfos: 0,
 		    refusedEvents: 0, rejectedEvents: 0, sceneStates: 0, setAside: 0 },
 };
@@ -166,11 +168,12 @@ function onEvent(ev) {
 		if (ev.pos > f.nextPos()) return refold(`the host's event ${ev.pos} came after ${f.nextPos()}, a hole`);
 		const r = f.addEvent(ev.pos, ev.payload);
 		if (r < 0) return refold(f.why());
-		if (!app.selfKey && editor.acked.some(a => a.lamport === ev.lamport)) app.selfKey = ev.author.slice();
 		avatars.setName(entityOfKey(ev.author), avatars.names.get(entityOfKey(ev.author)) || 'user ' + hex(ev.author.slice(0, 4)));
-		for (const o of f.outcomes())
+		for (const o of f.outcomes()) {
+			noteEntry(u64(o.lamport), u64(o.seq), o.author);
 			if (o.status === 'refused' && app.selfKey && hex(o.author) === hex(app.selfKey))
 				showRefused(u64(o.lamport), o.why);
+		}
 		app.sceneStateDue = true;
 		changed();
 	} else if (ev.kind === C.EVENT_REFUSED) {
@@ -190,6 +193,25 @@ function onEvent(ev) {
 		const text = String.fromCharCode(...p.subarray(fixed).map(c => (c >= 0x20 && c <= 0x7e ? c : 0x3f)));
 		showRefused(dv.getBigUint64(40, true), text || 'no reason given', true);
 	}
+}
+
+// This page's user key: the author of the entry a CMD_ACK names by its
+// lamport and the author's seq (log_index), from the fold's outcomes (the
+// ack and the entry come in either order).
+function noteEntry(lamport, seq, author) {
+	if (app.selfKey) return;
+	const id = `${lamport}:${seq}`;
+	if (app.acked.has(id)) { app.selfKey = author.slice(); return; }
+	app.authorOf.set(id, author.slice());
+	if (app.authorOf.size > AUTHORS_KEPT) app.authorOf.delete(app.authorOf.keys().next().value);
+}
+
+function noteAcked(lamport, seq) {
+	if (app.selfKey) return;
+	const id = `${lamport}:${seq}`, a = app.authorOf.get(id);
+	if (a) { app.selfKey = a; return; }
+	app.acked.add(id);
+	if (app.acked.size > AUTHORS_KEPT) app.acked.delete(app.acked.values().next().value);
 }
 
 function showRefused(lamport, why, byHost) {
@@ -229,7 +251,10 @@ function onRecord(u8, chan) {
 	}
 	switch (r.msg) {
 	case 'EVENT': return onEvent(r);
-	case 'CMD_ACK': return editor.onAck(r);
+	case 'CMD_ACK':
+		editor.onAck(r);
+		noteAcked(r.lamport, r.log_index);
+		return;
 	case 'CMD_REJECT': return editor.onReject(r);
 	case 'POSE_UPDATE':
 		app.counters.posesIn++;
@@ -437,8 +462,10 @@ window.theta = {
 					    triangles: i.faceIds.length })),
 	selection: () => (editor.selection ? { entity: editor.selection.entity.toString(), face: editor.selection.face.toString() } : null),
 	lastAck: () => (editor.lastAck ? { seq: Number(editor.lastAck.seq), lamport: editor.lastAck.lamport.toString(),
-					    log: editor.lastAck.log.toString(), text: editor.lastAck.text } : null),
+					    authorSeq: editor.lastAck.authorSeq.toString(), text: editor.lastAck.text } : null),
 	lastReject: () => editor.lastReject,
+	// The page's user key (hex) once an acknowledged entry named it; ''.
+	selfKey: () => (app.selfKey ? hex(app.selfKey) : ''),
 	// Where a face's centre is on the page (CSS pixels): a test clicks there.
 	project: (entity, face) => projectFace(BigInt(entity), BigInt(face)),
 	// The model as drawn now, without the page's controls over it: a frame
