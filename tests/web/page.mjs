@@ -4,8 +4,9 @@
 // controls over it), picks a face by clicking where it is drawn and
 // extrudes it with the toolbar's Extrude button; reloads (the page comes
 // back as the same browser with its resume secret) and paints a face with
-// the palette and the Paint tool; reports the world hashes on the way, the
-// ack, the page's key and the figures.
+// the palette and the Paint tool; drags a mesh with Move, adds a cube and
+// undoes it; reports the world hashes on the way, the ack, the page's key
+// and the figures.
 //   --url LINK --name NAME --shot FILE --extrude METRES [--slot N] [--frames N]
 import { writeFileSync } from 'node:fs';
 import { run, options, newPage, waitFor } from './browser.mjs';
@@ -93,6 +94,31 @@ await run(async (result, ctx) => {
 	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the paint failed: ${r.error}`); });
 	result.painted = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), selfKey: theta.selfKey(),
 						       submits: theta.counters().submits }));
+	// The other tools, each through its control: drag a mesh with Move, Add
+	// cube, then Undo (the cube goes again).
+	const settled = () => waitFor(page, 'the edit to be acknowledged and folded', () => {
+		const t = window.theta, c = t.counters();
+		if (t.lastReject()) return { error: t.lastReject() };
+		return c.acks === c.submits && c.pending === 0 && t.drawnUpToDate() ? { ok: true, n: c.submits } : null;
+	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the host refused an edit: ${r.error}`); return r.n; });
+	const submitted = () => page.evaluate(() => theta.counters().submits);
+	result.stage = 'move';
+	await page.click('[data-tool=move]');
+	let n0 = await submitted();
+	await page.mouse.move(spot.x, spot.y);
+	await page.mouse.down();
+	await page.mouse.move(spot.x + 60, spot.y + 20, { steps: 6 });
+	await page.mouse.up();
+	if ((await settled()) !== n0 + 1) throw new Error('the drag made no move');
+	result.stage = 'cube';
+	n0 = await submitted();
+	await page.click('#add-cube');
+	if ((await settled()) !== n0 + 1) throw new Error('Add cube made no edit');
+	result.meshesWithCube = (await page.evaluate(() => theta.meshes())).length;
+	result.stage = 'undo';
+	await page.click('#undo');
+	if ((await settled()) !== n0 + 2) throw new Error('Undo made no edit');
+	result.final = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), meshes: theta.meshes().length }));
 	result.stage = 'frames';
 	result.frameMs = Math.round((await page.evaluate(n => theta.benchFrames(n), Number(o.frames || 20))) * 100) / 100;
 	result.counters = await page.evaluate(() => theta.counters());
