@@ -2,11 +2,11 @@
 // the invite fragment, the answer's fingerprint check, picking, the
 // avatar checks and the editor's submit bookkeeping. Prints one JSON line
 // {ok, checks, failures: [...]}.
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+//   node client_units.mjs BUILD/web/js   (the page's modules as served, with gen/)
+import { resolve, join } from 'node:path';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const js = f => import(join(here, '..', '..', 'web', 'js', f));
+const dir = resolve(process.argv[2] || 'build/web/js');
+const js = f => import(join(dir, f));
 const net = await js('net.js');
 const { pick, Editor } = await js('edit.js');
 const { Avatars } = await js('avatars.js');
@@ -64,14 +64,15 @@ check('pick: a miss', pick(items, [5, 5, 5], [0, 0, -1]) === null);
 
 // ---- avatars
 const av = new Avatars(null);
+const { C } = await js('ipc.js');
 const pose = (e, t, flags, extra = {}) => ({ entity: e, t_ns: t, px: 0, py: 1.6, pz: 0, qx: 0, qy: 0, qz: 0, qw: 1, flags, ...extra });
-check('avatar: a tracked head', av.onPose(pose(5n, 100n, 1 | 8), 0) && av.drawList().length === 1);
-check('avatar: entity 0 (ourselves) is dropped', !av.onPose(pose(0n, 100n, 1 | 8), 0));
-check('avatar: no part is dropped', !av.onPose(pose(5n, 200n, 8), 0));
-check('avatar: beyond reach is dropped', !av.onPose(pose(5n, 300n, 1 | 8, { px: 2000 }), 0));
-check('avatar: a rotation far from unit is dropped', !av.onPose(pose(5n, 300n, 1 | 8, { qw: 2 }), 0));
-check('avatar: an older update is dropped', !av.onPose(pose(5n, 50n, 1 | 8), 0));
-check('avatar: untracked hides the part', av.onPose(pose(5n, 400n, 1), 0) && av.drawList().length === 0);
+check('avatar: a tracked head', av.onPose(pose(5n, 100n, C.POSE_F_HEAD | C.POSE_F_TRACKED), 0) && av.drawList().length === 1);
+check('avatar: entity 0 (ourselves) is dropped', !av.onPose(pose(0n, 100n, C.POSE_F_HEAD | C.POSE_F_TRACKED), 0));
+check('avatar: no part is dropped', !av.onPose(pose(5n, 200n, C.POSE_F_TRACKED), 0));
+check('avatar: beyond reach is dropped', !av.onPose(pose(5n, 300n, C.POSE_F_HEAD | C.POSE_F_TRACKED, { px: 2000 }), 0));
+check('avatar: a rotation far from unit is dropped', !av.onPose(pose(5n, 300n, C.POSE_F_HEAD | C.POSE_F_TRACKED, { qw: 2 }), 0));
+check('avatar: an older update is dropped', !av.onPose(pose(5n, 50n, C.POSE_F_HEAD | C.POSE_F_TRACKED), 0));
+check('avatar: untracked hides the part', av.onPose(pose(5n, 400n, C.POSE_F_HEAD), 0) && av.drawList().length === 0);
 check('avatar: silent users leave', av.expire(10000) && av.users.size === 0);
 
 // ---- the editor: a builder's commands become CMD_SUBMITs with fresh seqs and one nonce; answers settle them

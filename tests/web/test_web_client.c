@@ -1,6 +1,6 @@
 /* The browser client's parts that need no browser, under node
- * (tests/web/client_units.mjs imports web/js/net.js, edit.js, avatars.js
- * as the page does): the invite fragment's checks, the refusal of an
+ * (tests/web/client_units.mjs imports net.js, edit.js, avatars.js from
+ * build/web/js, as the page does): the invite fragment's checks, the refusal of an
  * answer whose certificate is not the invite's, picking, the avatar
  * checks, the editor's CMD_SUBMIT bookkeeping (seq, nonce, resend, ack,
  * reject). */
@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -28,7 +29,10 @@ static void the_clients_pure_parts_behave(void **state)
 		printf("SKIP: node is not installed (apt-get install nodejs): the client's modules run under it\n");
 		skip();
 	}
-	const char *argv[] = { node, "tests/web/client_units.mjs", NULL };
+	char dir[PATH_MAX];
+	const char *b = getenv("THETA_BUILD");
+	snprintf(dir, sizeof dir, "%s/web/js", b && *b ? b : "build");
+	const char *argv[] = { node, "tests/web/client_units.mjs", dir, NULL };
 	int rc = th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, WC_TIMEOUT_MS);
 	struct json_object *o = json_tokener_parse(out);
 	if (!o)

@@ -4,6 +4,7 @@
 // shown, a position beyond reach or a rotation far from unit is dropped,
 // an older update (reordered on the unordered channel) is dropped.
 import * as M from './math.js';
+import { C } from './ipc.js';
 
 export const AVATARS_MAX = 64;
 export const REACH_MAX_M = 1000;
@@ -11,7 +12,7 @@ export const QUAT_SLACK = 0.01;
 export const REORDER_NS = 1000000000n;
 // A user whose poses stopped for this long leaves the view.
 export const STALE_MS = 5000;
-const POSE_F_HEAD = 1, POSE_F_LEFT = 2, POSE_F_RIGHT = 4, POSE_F_TRACKED = 8;
+const POSE_F_HEAD = C.POSE_F_HEAD, POSE_F_LEFT = C.POSE_F_LEFT, POSE_F_RIGHT = C.POSE_F_RIGHT, POSE_F_TRACKED = C.POSE_F_TRACKED;
 const PARTS = [[POSE_F_HEAD, 'head', [0.22, 0.26, 0.24]], [POSE_F_LEFT, 'left', [0.07, 0.07, 0.12]],
 	       [POSE_F_RIGHT, 'right', [0.07, 0.07, 0.12]]];
 
@@ -119,8 +120,6 @@ export class Avatars {
 		}
 	}
 }
-
-export const POSE_FLAGS = { HEAD: POSE_F_HEAD, LEFT: POSE_F_LEFT, RIGHT: POSE_F_RIGHT, TRACKED: POSE_F_TRACKED };
 
 // The page's own pose updates: the camera (or the XR viewer) as the head,
 // XR controllers as hands. poses: {head: {pos, rot}, left?, right?}.
