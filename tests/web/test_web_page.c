@@ -59,16 +59,18 @@ static struct json_object *ctl_json(struct th_daemon_proc *d, const char *const 
 	return o;
 }
 
-/* The daemon's [web] listen on a free loopback port. */
-static struct th_daemon_proc *start_web_daemon(void)
+/* The daemon's [web] listen on a free loopback port, serving the page as
+ * the build made it (web_root). */
+static struct th_daemon_proc *start_web_daemon(const char *web_root)
 {
 	struct th_daemon_proc *d = th_daemon_slot();
 	assert_int_equal(th_daemon_prepare(d), 0);
-	char conf[PATH_MAX];
+	char conf[PATH_MAX], root[PATH_MAX];
+	assert_non_null(realpath(web_root, root));
 	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
 	FILE *f = fopen(conf, "w");
 	assert_non_null(f);
-	fprintf(f, "[web]\nlisten = 127.0.0.1:0\n");
+	fprintf(f, "[web]\nlisten = \"127.0.0.1:0\"\nroot = \"%s\"\n", root);
 	assert_int_equal(fclose(f), 0);
 	const char *args[] = { "--config", conf, NULL };
 	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
@@ -153,14 +155,15 @@ static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 	(void)state;
 	if (th_browser_skip())
 		skip();
-	char wasm[PATH_MAX];
+	char web_root[PATH_MAX], wasm[PATH_MAX + 32];
 	const char *b = getenv("THETA_BUILD");
-	snprintf(wasm, sizeof wasm, "%s/web/wasm/theta.wasm", b && *b ? b : "build");
+	snprintf(web_root, sizeof web_root, "%s/web", b && *b ? b : "build");
+	snprintf(wasm, sizeof wasm, "%s/wasm/theta.wasm", web_root);
 	if (access(wasm, R_OK) != 0) {
 		printf("SKIP: no %s (the wasm toolchain is missing: make says which part): the page cannot fold\n", wasm);
 		skip();
 	}
-	struct th_daemon_proc *d = start_web_daemon();
+	struct th_daemon_proc *d = start_web_daemon(web_root);
 	struct json_object *h = ctl_json(d, (const char *const[]){ "session", "host", "--name", "web-page", "--json", NULL });
 	char session[33];
 	snprintf(session, sizeof session, "%s", jstr(h, "session"));
