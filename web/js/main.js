@@ -464,6 +464,10 @@ window.theta = {
 	lastAck: () => (editor.lastAck ? { seq: Number(editor.lastAck.seq), lamport: editor.lastAck.lamport.toString(),
 					    authorSeq: editor.lastAck.authorSeq.toString(), text: editor.lastAck.text } : null),
 	lastReject: () => editor.lastReject,
+	// The others' avatars: entity (the key's first 8 bytes, LE), label,
+	// head position, whether the head is tracked.
+	avatars: () => [...avatars.users.values()].map(u => ({ entity: u.entity.toString(), label: u.label.textContent,
+		head: u.parts.head ? [...u.parts.head.pos] : null, tracked: !!(u.parts.head && u.parts.head.tracked) })),
 	// The page's user key (hex) once an acknowledged entry named it; ''.
 	selfKey: () => (app.selfKey ? hex(app.selfKey) : ''),
 	// Where a face's centre is on the page (CSS pixels): a test clicks there.
