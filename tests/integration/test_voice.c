@@ -10,7 +10,11 @@
  * - B's clicks arrive at A's speaker (member -> host).
  * The mouth-to-ear latency is printed from the recordings' capture times,
  * never asserted (that is `make bench-voice`); every wait polls with a
- * generous deadline. The gates (mute, push-to-talk) are test_voice_gate. */
+ * generous deadline. A run that lost a click while the daemons counted
+ * late or lost frames (the load held a client back: a real-time path drops
+ * what comes too late, by design) is measured again, at most
+ * TH_VOICE_TRIES times (th_voice_clicks_heard says when); the assertions
+ * judge one whole run. The gates (mute, push-to-talk) are test_voice_gate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,8 +60,8 @@ static void clicks_at_a_arrive_at_b_in_order_and_a_does_not_hear_itself(void **s
 	th_voice_require_path(&rig, "micA", "spkB.monitor");
 
 	struct th_voice_run run;
-	assert_int_equal(th_voice_clicks(&rig.pa, "micA", "spkB.monitor", "spkA.monitor", N_CLICKS, PERIOD_MS, SETTLE_MS,
-					 &run),
+	assert_int_equal(th_voice_clicks_heard(&rig, "micA", "spkB.monitor", "spkA.monitor", N_CLICKS, PERIOD_MS,
+					       SETTLE_MS, &run),
 			 0);
 	th_voice_print_run("A -> B", &run);
 	assert_int_equal(run.clicks, N_CLICKS);
@@ -98,12 +102,13 @@ static void clicks_at_the_member_arrive_at_the_host(void **state)
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_B, NULL), 0);
 	th_voice_require_path(&rig, "micB", "spkA.monitor");
 	struct th_voice_run run;
-	assert_int_equal(th_voice_clicks(&rig.pa, "micB", "spkA.monitor", "spkB.monitor", N_CLICKS / 2, PERIOD_MS,
-					 SETTLE_MS, &run),
+	assert_int_equal(th_voice_clicks_heard(&rig, "micB", "spkA.monitor", "spkB.monitor", N_CLICKS / 2, PERIOD_MS,
+					       SETTLE_MS, &run),
 			 0);
 	th_voice_print_run("B -> A", &run);
 	assert_int_equal(run.paired, N_CLICKS / 2);
 	assert_int_equal(run.unpaired_ear, 0);
+	assert_int_equal(run.ear_onsets, N_CLICKS / 2);
 	assert_int_equal(run.other_onsets, 0);
 	assert_true(th_voice_speakers_sum(&rig, TH_VOICE_A, "packets", true) > 0);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,12 @@ static void assert_a_not_heard(void)
 	long long before = th_voice_speakers_sum(&rig, TH_VOICE_B, "packets", true);
 	assert_true(before >= 0);
 	struct th_voice_run run;
-	assert_int_equal(th_voice_clicks(&rig.pa, "micA", "spkB.monitor", NULL, N_CLICKS, PERIOD_MS, SETTLE_MS, &run), 0);
+	/* -EAGAIN: the test's own player was held back within a click (the
+	 * mouth's recording split it), nothing was measured: play them again. */
+	int rc = -EAGAIN;
+	for (int t = 0; t < TH_VOICE_TRIES && rc == -EAGAIN; t++)
+		rc = th_voice_clicks(&rig.pa, "micA", "spkB.monitor", NULL, N_CLICKS, PERIOD_MS, SETTLE_MS, &run);
+	assert_int_equal(rc, 0);
 	th_voice_print_run("A (gated) -> B", &run);
 	assert_int_equal(run.mouth_onsets, N_CLICKS);
 	assert_int_equal(run.ear_onsets, 0);
@@ -108,10 +114,13 @@ static void push_to_talk_held_is_heard(void **state)
 	assert_int_equal(th_voice_client_start(&rig, TH_VOICE_B, NULL), 0);
 	th_voice_require_path(&rig, "micA", "spkB.monitor");
 	struct th_voice_run run;
-	assert_int_equal(th_voice_clicks(&rig.pa, "micA", "spkB.monitor", NULL, N_CLICKS, PERIOD_MS, SETTLE_MS, &run), 0);
+	/* Measured again when the load lost a click (th_voice_clicks_heard). */
+	assert_int_equal(th_voice_clicks_heard(&rig, "micA", "spkB.monitor", NULL, N_CLICKS, PERIOD_MS, SETTLE_MS, &run),
+			 0);
 	th_voice_print_run("A (talk held) -> B", &run);
 	assert_int_equal(run.paired, N_CLICKS);
 	assert_int_equal(run.unpaired_ear, 0);
+	assert_int_equal(run.ear_onsets, N_CLICKS);
 	assert_int_equal(th_voice_client_stop(&rig, TH_VOICE_A), 0);
 	struct th_voice_exit e;
 	assert_int_equal(th_voice_exit_line(&rig, TH_VOICE_A, &e), 0);

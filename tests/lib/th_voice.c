@@ -334,7 +334,7 @@ int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const cha
 		ear_onsets(ear, th_pulse_rec_frame_at(ear, t0), quiet, te, TH_VOICE_CLICKS_MAX + 1, &run->ear_peak);
 	if (run->mouth_onsets != run->clicks) {
 		fprintf(stderr, "th_voice: %zu clicks at the mouth (%s), %u played\n", run->mouth_onsets, mon, run->clicks);
-		rc = -EIO;
+		rc = -EAGAIN;
 		goto out;
 	}
 	size_t ne = run->ear_onsets < TH_VOICE_CLICKS_MAX + 1 ? run->ear_onsets : TH_VOICE_CLICKS_MAX + 1;
@@ -356,6 +356,35 @@ out:
 	return rc;
 }
 
+bool th_voice_run_clean(const struct th_voice_run *run)
+{
+	return run->paired == run->clicks && run->unpaired_ear == 0 && run->ear_onsets == run->clicks &&
+	       run->other_onsets == 0;
+}
+
+int th_voice_clicks_heard(struct th_voice_rig *r, const char *mouth_sink, const char *ear_source,
+			  const char *other_ear, unsigned clicks, unsigned period_ms, int settle_ms,
+			  struct th_voice_run *run)
+{
+	for (unsigned t = 1;; t++) {
+		long long before = th_voice_losses(r);
+		int rc = th_voice_clicks(&r->pa, mouth_sink, ear_source, other_ear, clicks, period_ms, settle_ms, run);
+		if (rc < 0 && rc != -EAGAIN)
+			return rc;
+		if (rc == 0 && th_voice_run_clean(run))
+			return 0;
+		long long after = th_voice_losses(r);
+		bool loaded = rc == -EAGAIN || (before >= 0 && after > before);
+		if (rc == 0) {
+			fprintf(stderr, "th_voice: run %u of %d was not clean (%lld frames lost or late meanwhile):\n", t,
+				TH_VOICE_TRIES, after - before);
+			th_voice_print_run(mouth_sink, run);
+		}
+		if (t >= TH_VOICE_TRIES || !loaded || run->other_onsets > 0)
+			return rc == -EAGAIN ? -EIO : 0;
+	}
+}
+
 int th_voice_wait_path(const struct th_pulse *pa, const char *mouth_sink, const char *ear_source, int timeout_ms)
 {
 	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
@@ -364,6 +393,8 @@ int th_voice_wait_path(const struct th_pulse *pa, const char *mouth_sink, const 
 	while (th_now_ns() < end) {
 		tries++;
 		int rc = th_voice_clicks(pa, mouth_sink, ear_source, NULL, 1, RIG_PROBE_MS, RIG_PROBE_MS, &run);
+		if (rc == -EAGAIN)
+			continue; /* the probe itself was split at the mouth: play another */
 		if (rc < 0)
 			return rc;
 		if (run.paired == 1)
@@ -439,6 +470,20 @@ long long th_voice_total(struct th_voice_rig *r, int side, const char *field)
 		fprintf(stderr, "th_voice: thetactl voice --json on %s has no totals.%s\n", side_name[side], field);
 	json_object_put(o);
 	return x;
+}
+
+long long th_voice_losses(struct th_voice_rig *r)
+{
+	static const char *const fields[] = { "frames_late", "frames_concealed", "fifo_overruns", "samples_skipped" };
+	long long sum = 0;
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			long long x = th_voice_total(r, s, fields[i]);
+			if (x < 0)
+				return -1;
+			sum += x;
+		}
+	return sum;
 }
 
 void th_voice_print_run(const char *what, const struct th_voice_run *run)

@@ -89,10 +89,31 @@ struct th_voice_run {
 };
 /* Plays `clicks` clicks period_ms apart and waits until every click is at
  * the ear or settle_ms passed since the last one was at the mouth. 0 (also
- * when some never arrived: see run), or -errno when playing or recording
- * failed. */
+ * when some never arrived: see run); -EAGAIN when the mouth's own
+ * recording did not hold `clicks` onsets (the test's player was held back
+ * within a click: the run measured nothing); or -errno when playing or
+ * recording failed. */
 int th_voice_clicks(const struct th_pulse *pa, const char *mouth_sink, const char *ear_source, const char *other_ear,
 		    unsigned clicks, unsigned period_ms, int settle_ms, struct th_voice_run *run);
+/* Whether a run heard every click once and nothing else: all paired, no
+ * ear onset unexplained, none at the other ear. */
+bool th_voice_run_clean(const struct th_voice_run *run);
+/* th_voice_clicks on r's server for a test that wants every click heard
+ * once. A voice path is real time: on a loaded machine a client or daemon
+ * the scheduler holds back 100..300 ms finds its audio late and drops it
+ * (the jitter buffer's late frames, the playback backlog), or plays a
+ * click past the next one's pairing window; a stall of the test's own
+ * player splits a click at the mouth. So a run that was not clean is run
+ * again (TH_VOICE_TRIES runs in all), but only when the load shows: the
+ * daemons counted losses meanwhile (th_voice_losses moved) or the mouth
+ * was split (-EAGAIN). A run with a click at the other ear (an echo: no
+ * load makes one), or one that lost a click while nothing counted a loss,
+ * ends it at once. Every run not clean is printed. 0 with *run the clean
+ * run or the last one (the caller's assertions judge it), or -errno. */
+#define TH_VOICE_TRIES 3
+int th_voice_clicks_heard(struct th_voice_rig *r, const char *mouth_sink, const char *ear_source,
+			  const char *other_ear, unsigned clicks, unsigned period_ms, int settle_ms,
+			  struct th_voice_run *run);
 /* Plays single clicks until one reaches the ear (the whole path is up:
  * clients connected, voice set up on both daemons): 0, or -ETIMEDOUT after
  * timeout_ms. */
@@ -114,6 +135,13 @@ int th_voice_exit_line(const struct th_voice_rig *r, int side, struct th_voice_e
 long long th_voice_speakers_sum(struct th_voice_rig *r, int side, const char *field, bool remote_only);
 /* A totals field of `thetactl voice --json` on side; -1 when absent. */
 long long th_voice_total(struct th_voice_rig *r, int side, const char *field);
+/* What the path itself reports having lost or played late, summed over
+ * both daemons' `thetactl voice --json` totals: remote frames that came
+ * after their playout time, concealed ones, local chunks a daemon's clock
+ * had no room for, decoded samples a late tick skipped. Under load these
+ * are how a click is legitimately lost; a path that loses one without
+ * counting it is broken. -1 after printing why it could not be read. */
+long long th_voice_losses(struct th_voice_rig *r);
 /* For cmocka tests on one rig: th_voice_wait_path from mouth to ear, or
  * th_voice_dump and the test fails naming both; and the teardown that
  * stops whichever clients a test started. */
