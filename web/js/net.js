@@ -9,9 +9,6 @@
 
 export const CHAN_MAIN = 'theta';
 export const CHAN_POSE = 'theta-pose';
-// How long ICE gathering may take before the offer goes without the rest
-// of its candidates (no ICE servers: host candidates come at once).
-export const GATHER_TIMEOUT_MS = 3000;
 // From the answer to both channels open.
 export const OPEN_TIMEOUT_MS = 20000;
 // Reconnect back-off after a link that was open closes.
@@ -129,8 +126,11 @@ export class Link {
 		this.main = main;
 		this.pose = pose;
 		this.cb.onState(again ? 'reconnecting' : 'offering');
+		// The offer goes at once, before ICE gathering: the daemon is
+		// ICE-lite and never uses the offer's candidates (the browser's
+		// checks to its candidate tell it the browser's address), and
+		// waiting for gathering (mDNS host candidates) cost ~170 ms.
 		await pc.setLocalDescription(await pc.createOffer());
-		await gathered(pc);
 		const body = { sdp: pc.localDescription.sdp, name: this.name };
 		const resume = loadResume(this.invite.session);
 		let reply = null;
@@ -288,16 +288,3 @@ export class Link {
 
 export { Stop };
 
-function gathered(pc) {
-	return new Promise(resolve => {
-		if (pc.iceGatheringState === 'complete')
-			return resolve();
-		const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-		pc.addEventListener('icegatheringstatechange', () => {
-			if (pc.iceGatheringState === 'complete') {
-				clearTimeout(timer);
-				resolve();
-			}
-		});
-	});
-}
