@@ -62,10 +62,14 @@ function setState(s) {
 	ui.status(words[s] || s);
 }
 
+// The page stops: the sentence stays shown and the link closes (what
+// follows the first one are its consequences: that one stays).
 function stop(sentence) {
+	if (app.state === 'stopped') return;
 	app.lastError = sentence;
 	setState('stopped');
 	ui.fatal(sentence);
+	if (link) link.stop();
 }
 
 function say(text, kind) {
@@ -184,14 +188,10 @@ function onEvent(ev) {
 		showRefused(r.lamport, r.text || r.reasonName, false);
 	} else if (ev.kind === C.EVENT_REJECTED) {
 		// The host refused an entry this daemon had made durable for us
-		// (proto/session.h: author, seq, lamport, u32 reason, u16 text_len, text).
 		app.counters.rejectedEvents++;
-		const p = ev.payload, fixed = 32 + 8 + 8 + 4 + 2;
-		if (p.length < fixed) { app.counters.badRecords++; return; }
-		const dv = new DataView(p.buffer, p.byteOffset, p.byteLength), n = dv.getUint16(fixed - 2, true);
-		if (p.length !== fixed + n) { app.counters.badRecords++; return; }
-		const text = String.fromCharCode(...p.subarray(fixed).map(c => (c >= 0x20 && c <= 0x7e ? c : 0x3f)));
-		showRefused(dv.getBigUint64(40, true), text || 'no reason given', true);
+		let r;
+		try { r = ipc.decodeRejected(ev.payload); } catch (e) { app.counters.badRecords++; return; }
+		showRefused(r.lamport, r.text || 'no reason given', true);
 	}
 }
 
@@ -249,6 +249,17 @@ function onRecord(u8, chan) {
 		app.counters.badRecords++;
 		return;
 	}
+	if (app.state === 'stopped') return;
+	// What the scene module throws (after a wasm trap it refuses every
+	// call with one sentence) stops the page with that sentence.
+	try {
+		onDecoded(r);
+	} catch (e) {
+		stop(e.message);
+	}
+}
+
+function onDecoded(r) {
 	switch (r.msg) {
 	case 'EVENT': return onEvent(r);
 	case 'CMD_ACK':
@@ -339,10 +350,14 @@ function syncScene() {
 }
 
 function frame() {
-	if (!app.dirty) return;
+	if (!app.dirty || app.state === 'stopped') return;
 	app.dirty = false;
 	const t0 = performance.now();
-	syncScene();
+	try {
+		syncScene();
+	} catch (e) {
+		return stop(e.message);
+	}
 	const { w, h } = renderer.beginCanvas();
 	const proj = cam.projection(w / h), v = view();
 	renderer.draw(v, proj, sceneForDraw());
@@ -374,7 +389,9 @@ function sendSceneState() {
 	if (now - app.lastSceneState < SCENE_STATE_MS) return;
 	app.lastSceneState = now;
 	app.sceneStateDue = false;
-	if (sendRec('SCENE_STATE', { next_pos: app.fold.nextPos(), world_hash: app.fold.worldHash(), entities: app.fold.entityCount() }))
+	let hash;
+	try { hash = app.fold.worldHash(); } catch (e) { return stop(e.message); }
+	if (sendRec('SCENE_STATE', { next_pos: app.fold.nextPos(), world_hash: hash, entities: app.fold.entityCount() }))
 		app.counters.sceneStates++;
 }
 
@@ -385,7 +402,8 @@ const editor = new Editor({
 	items: () => app.items,
 	encode: f => ipc.encodeRecord('CMD_SUBMIT', f),
 	send: rec => link && link.send(rec),
-	say,
+	// A builder's error is said; a scene module that stopped stops the page.
+	say: (text, kind) => (app.tw && app.tw.broken ? stop(app.tw.broken) : say(text, kind)),
 	changed,
 	selfKey: () => app.selfKey,
 	cmdName: t => app.tw.cmdName(t),
@@ -413,7 +431,10 @@ const actions = {
 async function enterVr() {
 	if (app.xr) return app.xr.stop();
 	const xr = new XrSession(renderer, {
-		draw: (v, p) => { syncScene(); renderer.draw(v, p, sceneForDraw()); },
+		draw: (v, p) => {
+			try { syncScene(); } catch (e) { stop(e.message); app.xr && app.xr.stop(); return; }
+			renderer.draw(v, p, sceneForDraw());
+		},
 		frameDone: ms => renderer.endFrame(ms),
 		poses: p => { app.xrPoses = p; },
 		select: (o, d) => editor.click(o, d),
