@@ -134,3 +134,17 @@ int th_browser_run(const char *driver, const char *const *args, int timeout_ms, 
 	free(err);
 	return r;
 }
+
+double th_browser_model_fraction(const uint8_t *rgba, uint32_t w, uint32_t h)
+{
+	uint64_t n = 0, all = 0;
+	for (uint32_t y = h / 4; y < h * 3 / 4; y++)
+		for (uint32_t x = w / 4; x < w * 3 / 4; x++) {
+			const uint8_t *p = rgba + ((size_t)y * w + x) * 4;
+			all++;
+			if (abs(p[0] - TH_BROWSER_BG_R) > TH_BROWSER_BG_SLACK || abs(p[1] - TH_BROWSER_BG_G) > TH_BROWSER_BG_SLACK ||
+			    abs(p[2] - TH_BROWSER_BG_B) > TH_BROWSER_BG_SLACK)
+				n++;
+		}
+	return all ? (double)n / (double)all : 0.0;
+}

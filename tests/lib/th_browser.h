@@ -12,6 +12,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TH_BROWSER_CHROMIUM "/usr/bin/chromium"
 #define TH_BROWSER_PLAYWRIGHT "tools/npm/node_modules/playwright-core"
@@ -19,6 +20,12 @@
 #define TH_BROWSER_TIMEOUT_MS 60000
 #define TH_BROWSER_OUT_MAX (1u << 20) /* bytes of the driver's stdout kept */
 #define TH_BROWSER_WHY_MAX 512u
+/* The page's background (web/js/render.js BACKGROUND, sRGB 28 31 36) and
+ * how far from it a pixel still counts as background. */
+#define TH_BROWSER_BG_R 28
+#define TH_BROWSER_BG_G 31
+#define TH_BROWSER_BG_B 36
+#define TH_BROWSER_BG_SLACK 24
 
 struct json_object;
 
@@ -35,3 +42,8 @@ bool th_browser_skip(void);
  * the driver's stderr tail printed to stderr. */
 int th_browser_run(const char *driver, const char *const *args, int timeout_ms, struct json_object **result, char *why,
 		   size_t len);
+/* The share (0..1) of the middle half of an RGBA picture (w x h, rows of
+ * w * 4 bytes) that is not the page's background: a screenshot that shows
+ * the model has a good part of it, one without the model only the grid's
+ * few lines. */
+double th_browser_model_fraction(const uint8_t *rgba, uint32_t w, uint32_t h);

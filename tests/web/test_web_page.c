@@ -36,12 +36,8 @@
 #define WP_EXTRUDE "0.5"
 #define WP_NAME "Page Tester"
 /* Pixels of the screenshot's middle half that are not the background
- * (render.js BACKGROUND, sRGB 28 31 36): the two cubes fill most of it,
- * the grid's lines a few per cent. */
-#define WP_BG_R 28
-#define WP_BG_G 31
-#define WP_BG_B 36
-#define WP_BG_SLACK 24
+ * (th_browser_model_fraction): the two cubes fill most of it, the grid's
+ * lines a few per cent. */
 #define WP_MODEL_FRACTION_MIN 0.15
 /* SwiftShader draws the same frame the same way; an update of chromium
  * may move edges and shading a little. */
@@ -135,21 +131,6 @@ static void key_of_hex(const char *hex, char fpr[TH_KEY_FPR_LEN])
 	assert_true(th_key_fingerprint(key, fpr, TH_KEY_FPR_LEN) >= 0);
 }
 
-/* The share of the picture's middle half that is not the background. */
-static double model_fraction(const uint8_t *rgba, uint32_t w, uint32_t h)
-{
-	uint64_t n = 0, all = 0;
-	for (uint32_t y = h / 4; y < h * 3 / 4; y++)
-		for (uint32_t x = w / 4; x < w * 3 / 4; x++) {
-			const uint8_t *p = rgba + ((size_t)y * w + x) * 4;
-			all++;
-			if (abs(p[0] - WP_BG_R) > WP_BG_SLACK || abs(p[1] - WP_BG_G) > WP_BG_SLACK ||
-			    abs(p[2] - WP_BG_B) > WP_BG_SLACK)
-				n++;
-		}
-	return (double)n / (double)all;
-}
-
 static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 {
 	(void)state;
@@ -213,7 +194,7 @@ static void the_page_joins_draws_the_model_and_its_extrude_lands(void **state)
 	assert_int_equal(gfx_png_read(shot, &rgba, &w, &hh, pwhy, sizeof pwhy), 0);
 	assert_int_equal(w, WP_SHOT_W);
 	assert_int_equal(hh, WP_SHOT_H);
-	double frac = model_fraction(rgba, w, hh);
+	double frac = th_browser_model_fraction(rgba, w, hh);
 	if (frac < WP_MODEL_FRACTION_MIN)
 		fail_msg("only %.1f%% of the picture's middle is not background: the model is not drawn", frac * 100);
 	th_golden_check("web_page_model", rgba, w, hh, &WP_TOLERANCE);
