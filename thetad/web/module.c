@@ -534,12 +534,12 @@ static void on_offer(void *user, const struct web_http_request *rq, struct web_h
 	}
 	struct sess_browser who;
 	char swhy[WEB_WHY_MAX] = "";
-	uint8_t nonce[PROTO_INVITE_NONCE_LEN] = { 0 };
+	uint8_t nonce[PROTO_INVITE_NONCE_LEN] = { 0 }, raw[PROTO_INVITE_TOKEN_LEN], secret[32];
+	size_t rawlen = 0;
 	bool has_nonce = false;
 	int r;
+	memset(&who, 0, sizeof who);
 	if (token) {
-		uint8_t raw[PROTO_INVITE_TOKEN_LEN];
-		size_t rawlen = 0;
 		struct proto_invite_token tok;
 		if (sodium_base642bin(raw, sizeof raw, token, strlen(token), NULL, &rawlen, NULL,
 				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
@@ -554,46 +554,25 @@ static void on_offer(void *user, const struct web_http_request *rq, struct web_h
 				    "Another page is connecting with this invite; wait for it or try again in a few seconds.");
 			goto done;
 		}
-		r = sess_module_browser_admit(m->sess, raw, rawlen, name ? name : WEB_NAME_DEFAULT, th_wall_ns() / TH_NS_PER_S,
-					      &who, swhy, sizeof swhy);
-	} else {
-		uint8_t secret[32];
-		if (strlen(resume) != 2 * sizeof secret || th_hex_decode(resume, strlen(resume), secret, sizeof secret, false) < 0) {
-			reply_error(m, out, WEB_E_BAD_REQUEST, "The resume secret is not 64 hex digits.");
-			goto done;
-		}
-		r = sess_module_browser_resume(m->sess, secret, &who, swhy, sizeof swhy);
-		sodium_memzero(secret, sizeof secret);
-		if (r == -ENOENT) /* an unknown secret is not a missing session */
-			r = -EKEYREJECTED;
-	}
-	if (r < 0) {
-		enum web_code c = admit_code(r);
-		if (token || c != WEB_E_BAD_TOKEN || !swhy[0])
-			reply_error(m, out, c, swhy[0] ? swhy : admit_default_why(c));
-		else
-			reply_error(m, out, c, swhy);
+	} else if (strlen(resume) != 2 * sizeof secret ||
+		   th_hex_decode(resume, strlen(resume), secret, sizeof secret, false) < 0) {
+		reply_error(m, out, WEB_E_BAD_REQUEST, "The resume secret is not 64 hex digits.");
 		goto done;
 	}
-	if (!token && pending_for(m, NULL, who.uid, true)) {
-		reply_error(m, out, WEB_E_FULL, "This browser is already connecting from another page; try again in a few seconds.");
-		goto done;
-	}
+	/* Everything that can fail without side effects comes before admit
+	 * (which mints an identity, lists a member and spends a single-use
+	 * token): the browser's record, its credentials, the answer, its peer. */
 	struct web_browser *b = calloc(1, sizeof *b);
 	if (!b) {
 		reply_error(m, out, WEB_E_UNAVAILABLE, "The daemon is out of memory.");
 		goto done;
 	}
 	b->m = m;
-	b->who = who;
 	b->created_ns = now;
 	b->has_nonce = has_nonce;
 	memcpy(b->nonce, nonce, sizeof nonce);
-	th_hex_encode(who.session_id, sizeof who.session_id, b->session_hex);
 	web_sdp_ice_credentials(b->ufrag, b->pwd);
 	struct web_peer_config pc = { .cred = m->cert->cred, .offer = offer, .local_ufrag = b->ufrag, .local_pwd = b->pwd };
-	struct ipc_peer ip = { .uid = who.uid, .gid = (gid_t)who.uid, .user = who.name, .session_id = who.session_id,
-			       .kind = "browser" };
 	struct sockaddr_storage cand;
 	candidate(m, rq, &cand);
 	char sdp_out[WEB_SDP_ANSWER_MAX];
@@ -601,12 +580,55 @@ static void on_offer(void *user, const struct web_http_request *rq, struct web_h
 	randombytes_buf(&sid, sizeof sid);
 	struct web_sdp_answer_params ap = { .offer = offer, .ice_ufrag = b->ufrag, .ice_pwd = b->pwd, .fp = m->cert->fp,
 					    .session_id = sid >> 2, .cands = &cand, .n_cands = 1 };
-	int alen = web_sdp_build_answer(&ap, sdp_out, sizeof sdp_out);
-	if (alen < 0 || (r = web_peer_create(&pc, &web_peer_cb, b, now, &b->peer)) < 0 ||
-	    (r = web_bridge_create(m->ipc, b->peer, &ip, &b->bridge)) < 0) {
+	if (web_sdp_build_answer(&ap, sdp_out, sizeof sdp_out) < 0 || web_peer_create(&pc, &web_peer_cb, b, now, &b->peer) < 0) {
 		web_peer_destroy(&b->peer);
 		free(b);
 		reply_error(m, out, WEB_E_UNAVAILABLE, "The daemon could not set up this browser's connection.");
+		goto done;
+	}
+	if (token) {
+		r = sess_module_browser_admit(m->sess, raw, rawlen, name ? name : WEB_NAME_DEFAULT, th_wall_ns() / TH_NS_PER_S,
+					      &who, swhy, sizeof swhy);
+	} else {
+		r = sess_module_browser_resume(m->sess, secret, &who, swhy, sizeof swhy);
+		sodium_memzero(secret, sizeof secret);
+		if (r == -ENOENT) /* an unknown secret is not a missing session */
+			r = -EKEYREJECTED;
+		if (r == 0 && pending_for(m, NULL, who.uid, true))
+			r = -EINPROGRESS; /* resume spends nothing: refusing after it is free */
+	}
+	if (r < 0) {
+		web_peer_destroy(&b->peer);
+		free(b);
+		enum web_code c = admit_code(r);
+		if (r == -EINPROGRESS)
+			reply_error(m, out, WEB_E_FULL,
+				    "This browser is already connecting from another page; try again in a few seconds.");
+		else
+			reply_error(m, out, c, swhy[0] ? swhy : admit_default_why(c));
+		goto done;
+	}
+	b->who = who;
+	th_hex_encode(who.session_id, sizeof who.session_id, b->session_hex);
+	struct ipc_peer ip = { .uid = who.uid, .gid = (gid_t)who.uid, .user = who.name, .session_id = who.session_id,
+			       .kind = "browser" };
+	if (web_bridge_create(m->ipc, b->peer, &ip, &b->bridge) < 0) {
+		/* Only out of memory: admit's identity stays, so the page gets its
+		 * resume secret with the refusal and can come back with it. */
+		web_peer_destroy(&b->peer);
+		sodium_memzero(b, sizeof *b);
+		free(b);
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "error", json_object_new_string("The daemon is out of memory; reload the page."));
+		json_object_object_add(e, "code", json_object_new_string(web_codes[WEB_E_UNAVAILABLE].code));
+		if (token) {
+			char hex[2 * 32 + 1];
+			th_hex_encode(who.resume, sizeof who.resume, hex);
+			json_object_object_add(e, "resume", json_object_new_string(hex));
+			sodium_memzero(hex, sizeof hex);
+		}
+		(*m->m_refused[WEB_E_UNAVAILABLE])++;
+		reply_json(out, web_codes[WEB_E_UNAVAILABLE].status, e);
 		goto done;
 	}
 	m->b[m->n++] = b;
@@ -636,6 +658,7 @@ static void on_offer(void *user, const struct web_http_request *rq, struct web_h
 		b->session_hex, proto_sess_role_name(who.role), (unsigned)who.uid);
 done:
 	sodium_memzero(&who, sizeof who);
+	sodium_memzero(raw, sizeof raw);
 	json_object_put(o);
 	free(offer);
 }

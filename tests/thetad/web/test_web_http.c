@@ -547,11 +547,12 @@ static void test_offer_limits(void **state)
 	(void)state;
 	unsigned port;
 	struct th_daemon_proc *d = th_webd_start(NULL, "max_peers = 2\n", &port);
-	char sid[33], link[600], a[TH_WEBD_TOKEN_MAX], b[TH_WEBD_TOKEN_MAX], c[TH_WEBD_TOKEN_MAX];
+	char sid[33], link[600], a[TH_WEBD_TOKEN_MAX], b[TH_WEBD_TOKEN_MAX], c[TH_WEBD_TOKEN_MAX], once[TH_WEBD_TOKEN_MAX];
 	th_webd_host(d, "studio", sid);
 	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, a);
 	th_webd_invite(d, sid, "viewer", 0, false, link, sizeof link, b);
 	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, c);
+	th_webd_invite(d, sid, "editor", 0, true, link, sizeof link, once);
 	/* one address sending offers fast is slowed down: 2/s after a burst of 10 */
 	struct json_object *r = NULL;
 	int slowed = 0;
@@ -577,12 +578,16 @@ static void test_offer_limits(void **state)
 	assert_int_equal(offer_with(port, 3, "token", c, OFFER, &r), 429);
 	th_webd_expect_error(r, "full", "This daemon serves as many browsers as it takes (2); try again later.");
 	json_object_put(r);
+	/* a single-use link refused for a full daemon is not spent by it */
+	assert_int_equal(offer_with(port, 5, "token", once, OFFER, &r), 429);
+	th_webd_expect_error(r, "full", "This daemon serves as many browsers as it takes (2); try again later.");
+	json_object_put(r);
 	/* a reload raises the bound for the next offers */
 	char conf[PATH_MAX + 16], out[1024], err[1024];
 	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
 	FILE *f = fopen(conf, "w");
 	assert_non_null(f);
-	fprintf(f, "[web]\nlisten = \"127.0.0.1:0\"\nroot = \"%s/web\"\nmax_peers = 3\n", d->dir);
+	fprintf(f, "[web]\nlisten = \"127.0.0.1:0\"\nroot = \"%s/web\"\nmax_peers = 5\n", d->dir);
 	fclose(f);
 	const char *reload[] = { "reload", NULL };
 	assert_int_equal(th_ctl(d, reload, out, sizeof out, err, sizeof err), 0);
@@ -600,6 +605,13 @@ static void test_offer_limits(void **state)
 		assert_string_equal(th_json_path(e, "session"), sid);
 	}
 	json_object_put(w);
+	/* the single-use link refused while full still admits once, then is used */
+	assert_int_equal(offer_with(port, 6, "token", once, OFFER, &r), 200);
+	assert_non_null(th_json_path(r, "resume"));
+	json_object_put(r);
+	assert_int_equal(offer_with(port, 7, "token", once, OFFER, &r), 409);
+	assert_string_equal(th_json_path(r, "code"), "used");
+	json_object_put(r);
 }
 
 int main(void)
