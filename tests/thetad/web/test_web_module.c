@@ -384,6 +384,15 @@ static void test_join_edit_resume(void **state)
 	int status;
 	assert_int_equal(th_daemon_stop(d, SIGTERM, WAIT_MS, &status), 0);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* and tells that browser so (SCTP ABORT, DTLS close_notify) before it exits */
+	end = th_now_ns() + (uint64_t)WAIT_MS * TH_NS_PER_MS;
+	while (th_webpeer_state(c.w) != TH_WP_CLOSED && th_now_ns() < end) {
+		th_webpeer_step(c.w, th_now_ns());
+		usleep(5 * 1000);
+	}
+	if (th_webpeer_state(c.w) != TH_WP_CLOSED)
+		fail_msg("the browser was not told the daemon stopped: state %d (%s)", (int)th_webpeer_state(c.w),
+			 th_webpeer_error(c.w));
 	th_webpeer_destroy(&e.w);
 	th_webpeer_destroy(&c.w);
 }
