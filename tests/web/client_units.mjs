@@ -8,7 +8,7 @@ import { resolve, join } from 'node:path';
 const dir = resolve(process.argv[2] || 'build/web/js');
 const js = f => import(join(dir, f));
 const net = await js('net.js');
-const { pick, Editor } = await js('edit.js');
+const { pick, Editor, UNDO_KEPT } = await js('edit.js');
 const { Avatars } = await js('avatars.js');
 
 const failures = [];
@@ -98,6 +98,13 @@ ed.extrude(0.5);
 sent.length = 0;
 ed.resend();
 check('editor: a resend keeps seq and nonce', sent.length === 1 && sent[0].client_seq === 3n);
+ed.onAck({ client_seq: 3n, lamport: 10n, log_index: 5n });
+for (let i = 0; i < UNDO_KEPT + 5; i++) {
+	const q = ed.extrude(0.5);
+	ed.onAck({ client_seq: q, lamport: 100n + BigInt(i), log_index: 6n + BigInt(i) });
+}
+check(`editor: Undo keeps the newest ${UNDO_KEPT} edits (has ${ed.acked.length})`, ed.acked.length === UNDO_KEPT &&
+      ed.acked[UNDO_KEPT - 1].lamport === 100n + BigInt(UNDO_KEPT + 4) && ed.acked[0].lamport === 105n && ed.pending.size === 0);
 
 console.log(JSON.stringify({ ok: failures.length === 0, checks, failures }));
 process.exit(failures.length ? 1 : 0);

@@ -12,7 +12,16 @@ export const CUBE_SIZE_M = 1;
 export const MOVE_SNAP_M = 0.05;
 // Edits waiting for their answer at once; more are refused in the page.
 export const PENDING_MAX = 64;
+// Own acknowledged (and undone) edits the page remembers for Undo / Redo:
+// older ones drop off, so a long session's page does not grow without bound.
+export const UNDO_KEPT = 256;
 const MOVE_MIN_M = 1e-4;
+
+// Appends to an Undo / Redo list of at most UNDO_KEPT.
+function keep(list, e) {
+	list.push(e);
+	if (list.length > UNDO_KEPT) list.splice(0, list.length - UNDO_KEPT);
+}
 
 // Nearest hit of a world ray on the drawn items: {entity, face (BigInt),
 // faceIndex, dist, point, normal} or null.
@@ -197,7 +206,7 @@ export class Editor {
 		const seq = this.build(f => f.undo(last.lamport, this.env.selfKey(), !!redo));
 		if (seq >= 0) {
 			from.pop();
-			(redo ? this.acked : this.undone).push(last);
+			keep(redo ? this.acked : this.undone, last);
 		}
 		return seq;
 	}
@@ -254,7 +263,7 @@ export class Editor {
 		this.lastAck = { seq: a.client_seq, lamport: a.lamport, authorSeq: a.log_index, text: p.text };
 		const name = this.env.cmdName(p.cmd.cmdType);
 		if (name !== 'edit.undo' && name !== 'edit.redo')
-			this.acked.push({ lamport: a.lamport, text: p.text });
+			keep(this.acked, { lamport: a.lamport, text: p.text });
 		if (p.preview) this.preview = null;
 		this.env.say(`Done: ${p.text || 'edit'}.`, 'ok');
 		this.env.changed();
