@@ -60,7 +60,8 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  "address:port of the web endpoint for browsers (HTTP(S) on TCP, WebRTC on UDP); empty: off" },
 	{ "web.root", TH_CFG_STRING, F(web_root), sizeof(((struct srv_config *)0)->web_root), 0, 0,
 	  "the folder of the browser client's files" },
-	{ "web.max_peers", TH_CFG_INT, F(web_max_peers), 0, 1, 1024, "browsers connected or connecting at once" },
+	{ "web.max_peers", TH_CFG_INT, F(web_max_peers), 0, 1, SRV_WEB_MAX_PEERS_MAX,
+	  "browsers connected or connecting at once" },
 };
 
 /* Values a key's range cannot say; one sentence naming the key. */

@@ -46,6 +46,7 @@ struct srv_config {
 #define SRV_WEB_ROOT_DEFAULT "build/web"
 #endif
 #define SRV_WEB_MAX_PEERS_DEFAULT 16
+#define SRV_WEB_MAX_PEERS_MAX 1024 /* web.max_peers' bound: the web module's browser table is this long */
 
 void srv_config_defaults(struct srv_config *c);
 /* Loads `path` over the values already in *c. A missing file is fine when

@@ -47,7 +47,7 @@
 #include "web/web_sdp.h"
 #include "web/web_stun.h"
 
-#define WEB_BROWSERS_MAX 1024u       /* web.max_peers' upper bound (config.c) */
+#define WEB_BROWSERS_MAX ((unsigned)SRV_WEB_MAX_PEERS_MAX) /* web.max_peers' upper bound */
 #define WEB_UDP_BATCH 64u            /* datagrams read per wake-up */
 #define WEB_UDP_DGRAM_MAX 2048u      /* larger ones are truncated, dropped and counted */
 #define WEB_RATE_ADDRS 256u          /* remote addresses whose offer rate is tracked */

@@ -108,6 +108,12 @@ static void test_config_keys(void **state)
 	assert_int_equal(srv_config_set(&c, "web.root", "", "--set", msg, sizeof msg), -EINVAL);
 	assert_string_equal(msg, "--set: web.root must name the folder of the browser client's files when web.listen is set");
 	assert_int_equal(srv_config_set(&c, "web.max_peers", "0", "--set", msg, sizeof msg), -EINVAL);
+	char big[32];
+	snprintf(big, sizeof big, "%d", SRV_WEB_MAX_PEERS_MAX + 1); /* more than the module's table holds */
+	assert_int_equal(srv_config_set(&c, "web.max_peers", big, "--set", msg, sizeof msg), -EINVAL);
+	snprintf(big, sizeof big, "%d", SRV_WEB_MAX_PEERS_MAX);
+	assert_int_equal(srv_config_set(&c, "web.max_peers", big, "--set", msg, sizeof msg), 0);
+	assert_int_equal(c.web_max_peers, SRV_WEB_MAX_PEERS_MAX);
 	assert_int_equal(srv_config_set(&c, "web.max_peers", "3", "--set", msg, sizeof msg), 0);
 	assert_int_equal(c.web_max_peers, 3);
 	assert_int_equal(srv_config_set(&c, "web.listen", "", "--set", msg, sizeof msg), 0);
