@@ -811,15 +811,14 @@ static int open_udp(struct web_mod *m, unsigned http_port, char *msg, size_t len
 	web_addr_set_port((struct sockaddr *)&a, http_port);
 	if (bind(fd, (struct sockaddr *)&a, m->listen_len) < 0) {
 		r = -errno;
-		if (r != -EADDRINUSE || web_addr_port((struct sockaddr *)&m->listen) != 0) {
-			snprintf(msg, len, "cannot bind UDP %s for browsers' WebRTC: %s", m->listen_text, th_strerror(r));
-			close(fd);
-			return r;
+		if (r == -EADDRINUSE && web_addr_port((struct sockaddr *)&m->listen) == 0) {
+			web_addr_set_port((struct sockaddr *)&a, 0);
+			r = bind(fd, (struct sockaddr *)&a, m->listen_len) < 0 ? -errno : 0;
 		}
-		web_addr_set_port((struct sockaddr *)&a, 0);
-		if (bind(fd, (struct sockaddr *)&a, m->listen_len) < 0) {
-			r = -errno;
-			snprintf(msg, len, "cannot bind UDP %s for browsers' WebRTC: %s", m->listen_text, th_strerror(r));
+		if (r < 0) { /* the address tried (listen_text is not set yet) */
+			char where[WEB_ADDR_TEXT_MAX];
+			web_addr_format((struct sockaddr *)&a, where, sizeof where);
+			snprintf(msg, len, "cannot bind UDP %s for browsers' WebRTC: %s", where, th_strerror(r));
 			close(fd);
 			return r;
 		}

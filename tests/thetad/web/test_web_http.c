@@ -614,6 +614,58 @@ static void test_offer_limits(void **state)
 	json_object_put(r);
 }
 
+/* A daemon whose [web] section cannot start exits 1 with one line saying why. */
+static void start_fails(const char *web_conf, const char *want)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	char conf[PATH_MAX];
+	assert_int_equal(th_daemon_prepare(d), 0);
+	snprintf(conf, sizeof conf, "%s/thetad.conf", d->dir);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[web]\n%s", web_conf);
+	fclose(f);
+	const char *args[] = { "--config", conf, NULL };
+	int status;
+	assert_int_equal(th_daemon_spawn(d, args, NULL, NULL, 0), 0);
+	assert_int_equal(th_daemon_wait_exit(d, TH_WEBD_WAIT_MS, &status), 0);
+	const char *log = th_daemon_log(d);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(log, want))
+		fail_msg("thetad with [web] %s: status %d, log without '%s':\n%s", web_conf, status, want, log);
+	th_daemon_slot_release();
+}
+
+static void test_start_failures_say_why(void **state)
+{
+	(void)state;
+	char conf[512], want[256];
+	/* the TCP port taken */
+	int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof a;
+	assert_true(t >= 0 && u >= 0);
+	assert_int_equal(bind(t, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(t, 1), 0);
+	assert_int_equal(getsockname(t, (struct sockaddr *)&a, &alen), 0);
+	snprintf(conf, sizeof conf, "listen = \"127.0.0.1:%u\"\nroot = \"/tmp\"\n", ntohs(a.sin_port));
+	snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%u: Address already in use", ntohs(a.sin_port));
+	start_fails(conf, want);
+	close(t);
+	/* the UDP port of a fixed listen address taken (TCP free): the message names it */
+	a.sin_port = 0;
+	assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof a), 0);
+	alen = sizeof a;
+	assert_int_equal(getsockname(u, (struct sockaddr *)&a, &alen), 0);
+	snprintf(conf, sizeof conf, "listen = \"127.0.0.1:%u\"\nroot = \"/tmp\"\n", ntohs(a.sin_port));
+	snprintf(want, sizeof want, "cannot bind UDP 127.0.0.1:%u for browsers' WebRTC: Address already in use",
+		 ntohs(a.sin_port));
+	start_fails(conf, want);
+	close(u);
+	/* no such root */
+	start_fails("listen = \"127.0.0.1:0\"\nroot = \"/nonexistent/web\"\n",
+		    "web.root '/nonexistent/web' is not a folder thetad can read: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +677,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_failures_say_why, setup, teardown),
 		cmocka_unit_test_teardown(test_offer_refusals, daemon_teardown),
 		cmocka_unit_test_teardown(test_offer_limits, daemon_teardown),
+		cmocka_unit_test_teardown(test_start_failures_say_why, daemon_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
