@@ -776,14 +776,14 @@ static int read_key_pem(const char *state_dir, char **out)
 		return -errno;
 	char *buf = malloc(NET_CERT_MAX_PEM + 1);
 	size_t len = 0;
-	ssize_t n;
+	ssize_t n = 0;
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
 	while (len < NET_CERT_MAX_PEM && (n = read(fd, buf + len, NET_CERT_MAX_PEM - len)) > 0)
 		len += (size_t)n;
-	r = len == NET_CERT_MAX_PEM ? -EFBIG : 0;
+	r = n < 0 ? -errno : len == NET_CERT_MAX_PEM ? -EFBIG : len == 0 ? -ENODATA : 0; /* no half-read key */
 	close(fd);
 	if (r < 0) {
 		free(buf);
