@@ -430,7 +430,7 @@ converge-test: $(SETUP_STAMP)
 		TEST_TIMEOUT=$(CONVERGE_TIMEOUT) bash scripts/run-tests $(B)/tests/integration/test_converge
 
 demo: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TOOL_BINS) web
 	$(Q)THETA_BUILD=$(B) bash scripts/demo
 
 install: all

@@ -5,7 +5,7 @@
 // then clicks the face drawn nearest the middle of the page and extrudes it
 // with the toolbar's Extrude button (the page's own UI path), waits for the
 // host's ack, reports the new world hash and the set-up figures, and saves
-// a picture of the page.
+// a picture of the page, then leaves it.
 //   --url LINK --name NAME --shot FILE --extrude METRES
 // The environment is tests/lib/th_browser.h's: THETA_CHROMIUM,
 // THETA_PLAYWRIGHT (absolute), THETA_BROWSER_PROFILE, THETA_BROWSER_TIMEOUT_MS.
@@ -65,5 +65,8 @@ await run(async (result, ctx) => {
 	result.after = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), selfKey: theta.selfKey() }));
 	result.stage = 'screenshot';
 	await page.screenshot({ path: o.shot });
+	// Leaving the page closes its peer connection, so the daemon sees the browser go.
+	result.stage = 'close';
+	await page.close();
 	result.stage = 'done';
 });
