@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "th_browser.h"
 #include "th_harness.h"
 #include "th_time.h"
 
@@ -109,38 +110,17 @@ static void free_webpage(struct th_webpage *w)
 	free(w);
 }
 
-bool th_webpage_available(char *why, size_t len)
-{
-	char node[PATH_MAX], pw[PATH_MAX], pkg[PATH_MAX + 16];
-	if (!th_find_on_path("node", node, sizeof node)) {
-		snprintf(why, len, "node is not installed (apt-get install nodejs): the browser tests run playwright-core under it");
-		return false;
-	}
-	if (access(TH_WEBPAGE_CHROMIUM, X_OK) != 0) {
-		snprintf(why, len, "%s is not installed (apt-get install chromium): the browser tests drive it", TH_WEBPAGE_CHROMIUM);
-		return false;
-	}
-	const char *e = getenv("THETA_PLAYWRIGHT");
-	snprintf(pw, sizeof pw, "%s", e && *e ? e : TH_WEBPAGE_PLAYWRIGHT);
-	snprintf(pkg, sizeof pkg, "%s/package.json", pw);
-	if (access(pkg, R_OK) != 0) {
-		snprintf(why, len, "playwright-core is not in %s (scripts/setup installs it from npm)", pw);
-		return false;
-	}
-	return true;
-}
-
 int th_webpage_start(struct th_webpage **out, char *why, size_t len)
 {
 	*out = NULL;
 	char node[PATH_MAX], pw[PATH_MAX];
-	if (!th_webpage_available(why, len) || !th_find_on_path("node", node, sizeof node))
+	if (!th_browser_available(why, len) || !th_find_on_path("node", node, sizeof node))
 		return -ENOENT;
 	const char *e = getenv("THETA_PLAYWRIGHT");
 	if (e && *e)
 		snprintf(pw, sizeof pw, "%s", e);
-	else if (!realpath(TH_WEBPAGE_PLAYWRIGHT, pw)) {
-		snprintf(why, len, "no %s (scripts/setup installs it)", TH_WEBPAGE_PLAYWRIGHT);
+	else if (!realpath(TH_BROWSER_PLAYWRIGHT, pw)) {
+		snprintf(why, len, "no %s (scripts/setup installs it)", TH_BROWSER_PLAYWRIGHT);
 		return -ENOENT;
 	}
 	if (access(TH_WEBPAGE_DRIVER, R_OK) != 0) {
@@ -181,7 +161,7 @@ int th_webpage_start(struct th_webpage **out, char *why, size_t len)
 		int ef = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (ef < 0 || dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || dup2(ef, 2) < 0)
 			_exit(127);
-		setenv("THETA_CHROMIUM", TH_WEBPAGE_CHROMIUM, 1);
+		setenv("THETA_CHROMIUM", TH_BROWSER_CHROMIUM, 1);
 		setenv("THETA_PLAYWRIGHT", pw, 1);
 		char *argv[] = { node, (char *)TH_WEBPAGE_DRIVER, NULL };
 		execv(node, argv);

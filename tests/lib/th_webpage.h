@@ -1,6 +1,6 @@
 /* A browser held open across the cases of one test binary (docs/web.md
  * "Tests in a real browser"): `node tests/web/e2e.mjs` runs Debian's
- * chromium through playwright-core (headless, the flags of e2e.mjs) and
+ * chromium through playwright-core (th_browser.h's flags and checks) and
  * takes requests one JSON object a line on its stdin; each is answered on
  * its stdout. Pages live in their own browser contexts (their own storage:
  * their own resume secrets, their own identities). th_webpage_call sends
@@ -11,8 +11,6 @@
 #include <stddef.h>
 
 #define TH_WEBPAGE_DRIVER "tests/web/e2e.mjs"
-#define TH_WEBPAGE_CHROMIUM "/usr/bin/chromium"
-#define TH_WEBPAGE_PLAYWRIGHT "tools/npm/node_modules/playwright-core" /* THETA_PLAYWRIGHT overrides it */
 #define TH_WEBPAGE_START_MS 45000 /* node and chromium starting on a loaded machine */
 #define TH_WEBPAGE_STOP_MS 10000
 #define TH_WEBPAGE_LINE_MAX (1u << 20) /* bytes of one answer */
@@ -21,11 +19,8 @@
 struct json_object;
 struct th_webpage;
 
-/* Whether node, chromium and playwright-core are here; when not, why says
- * which is missing and how to get it (scripts/setup). */
-bool th_webpage_available(char *why, size_t len);
 /* Starts the driver: 0; -ENOENT when node, chromium or playwright-core
- * is missing (why says which: the caller skips), another -errno when the
+ * is missing (th_browser_available) (why says which: the caller skips), another -errno when the
  * browser did not start (why says what it printed). */
 int th_webpage_start(struct th_webpage **out, char *why, size_t len);
 /* Sends req ({"op": ..., "page": ..., ...}; consumed; its "id" is set

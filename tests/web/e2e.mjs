@@ -23,37 +23,11 @@
 import { createRequire } from 'module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { CHROMIUM_FLAGS, VIEWPORT, env, newPage } from './browser.mjs';
 
 const require = createRequire(import.meta.url);
-// Headless chromium as the issue runs it; WebGL2 on ANGLE over SwiftShader
-// (--enable-unsafe-swiftshader keeps it allowed as Chromium retires the
-// automatic fallback).
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-	'--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader', '--use-angle=swiftshader'];
-const VIEWPORT = { width: 800, height: 600 };
-
-function env(name) {
-	const v = process.env[name];
-	if (!v) throw new Error(`${name} is not set: run the driver through tests/lib/th_webpage.c`);
-	return v;
-}
-
-// The page of a fresh context, its console errors, failed requests and
-// uncaught exceptions kept in p.console.
-async function newPage(ctx, p) {
-	const page = await ctx.newPage();
-	page.on('requestfailed', r => p.console.push(`request failed: ${r.url()}`));
-	page.on('response', r => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) p.console.push(`HTTP ${r.status()}: ${r.url()}`); });
-	page.on('console', m => {
-		if ((m.type() === 'error' || m.type() === 'warning') && !/GL Driver Message/.test(m.text()))
-			p.console.push(`${m.type()}: ${m.text()}`);
-	});
-	page.on('pageerror', e => p.console.push(`exception: ${e.message}`));
-	return page;
-}
 const POLL_MS = 50;
 const DEFAULT_WAIT_MS = 20000;
-
 const pages = new Map(); // name -> {ctx, page, console: []}
 let browser = null;
 

@@ -45,6 +45,7 @@
 #include "th_harness.h"
 #include "th_hex.h"
 #include "th_time.h"
+#include "th_browser.h"
 #include "th_webpage.h"
 
 #define E2E_WAIT_MS 30000    /* every poll for a condition */
@@ -366,7 +367,7 @@ static int group_setup(void **state)
 		return 0;
 	}
 	char missing[TH_WEBPAGE_WHY_MAX];
-	if (!th_webpage_available(missing, sizeof missing)) {
+	if (!th_browser_available(missing, sizeof missing)) {
 		g.skip = true;
 		snprintf(g.skip_why, sizeof g.skip_why, "%s", missing);
 		return 0;
