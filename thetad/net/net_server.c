@@ -1,5 +1,6 @@
 /* QUIC endpoint: demultiplexing, Retry, limits. See net_server.h. */
 #include "net/net_server.h"
+#include "net/net_udp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -221,22 +222,6 @@ static void send_reset(struct net_server *s, const uint8_t *dcid, size_t dcidlen
 		s->st.resets_sent++;
 }
 
-static bool addr_eq(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return false;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 static struct conn *find_conn(struct net_server *s, const ngtcp2_version_cid *vc)
 {
 	for (unsigned i = 0; i < s->nconns; i++) {
@@ -360,7 +345,7 @@ void net_server_feed(struct net_server *s, const uint8_t *pkt, size_t len,
 		for (unsigned i = 0; i < s->nconns; i++) {
 			socklen_t rl;
 			const struct sockaddr *r = net_quic_remote(s->conns[i].q, &rl);
-			if (addr_eq(r, from)) {
+			if (net_udp_addr_equal(r, from)) {
 				known = true;
 				net_quic_feed(s->conns[i].q, pkt, len, from, from_len, now_ns);
 			}

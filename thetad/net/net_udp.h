@@ -37,6 +37,8 @@ uint16_t net_udp_port(const struct net_udp *u);
 const struct sockaddr *net_udp_local(const struct net_udp *u, socklen_t *len);
 bool net_udp_has_gso(const struct net_udp *u);
 bool net_udp_is_dual_stack(const struct net_udp *u);
+/* Same family, address and port (AF_INET and AF_INET6; false for others). */
+bool net_udp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 
 /* Receives up to max (<= NET_UDP_RX_BATCH) datagrams without blocking.
  * Returns the count (0: nothing pending) or a negative errno. */

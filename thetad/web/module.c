@@ -39,6 +39,7 @@
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
+#include "net/net_udp.h"
 #include "web/web_addr.h"
 #include "web/web_bridge.h"
 #include "web/web_http.h"
@@ -326,7 +327,7 @@ static struct web_browser *demux(struct web_mod *m, const struct sockaddr *from,
 	socklen_t alen;
 	for (unsigned i = 0; i < m->n; i++)
 		if (!m->b[i]->closed && web_peer_address(m->b[i]->peer, &a, &alen) &&
-		    web_addr_equal((struct sockaddr *)&a, from))
+		    net_udp_addr_equal((struct sockaddr *)&a, from))
 			return m->b[i];
 	char ufrag[WEB_STUN_UFRAG_MAX + 1];
 	if (!web_stun_is_stun(p, len) || web_stun_peek_username(p, len, ufrag, sizeof ufrag) < 0)

@@ -24,5 +24,3 @@ int web_addr_format_host(const struct sockaddr *a, char *out, size_t cap);
 void web_addr_unmap(struct sockaddr_storage *a, socklen_t *len);
 unsigned web_addr_port(const struct sockaddr *a);
 void web_addr_set_port(struct sockaddr *a, unsigned port);
-/* Same family, address and port. */
-bool web_addr_equal(const struct sockaddr *a, const struct sockaddr *b);

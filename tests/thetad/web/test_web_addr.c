@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "srv/config.h"
+#include "net/net_udp.h"
 #include "web/web_addr.h"
 
 static void ok(const char *text, int family, unsigned port, const char *shown, bool loopback, bool any)
@@ -81,9 +82,9 @@ static void test_unmap_and_equal(void **state)
 	web_addr_format((struct sockaddr *)&s, t, sizeof t);
 	assert_string_equal(t, "10.1.2.3:5");
 	struct sockaddr_storage o = s;
-	assert_true(web_addr_equal((struct sockaddr *)&s, (struct sockaddr *)&o));
+	assert_true(net_udp_addr_equal((struct sockaddr *)&s, (struct sockaddr *)&o));
 	web_addr_set_port((struct sockaddr *)&o, 6);
-	assert_false(web_addr_equal((struct sockaddr *)&s, (struct sockaddr *)&o));
+	assert_false(net_udp_addr_equal((struct sockaddr *)&s, (struct sockaddr *)&o));
 }
 
 static void test_config_keys(void **state)
