@@ -27,21 +27,6 @@
 static const uint8_t SID[16] = { 0xa1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0xff };
 static const uint8_t NONCE[16] = { 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 6, 6, 6 };
 
-static int setup(void **state)
-{
-	char *dir = malloc(256);
-	assert_int_equal(th_mkdtemp(dir, 256), 0);
-	*state = dir;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	th_rm_rf(*state);
-	free(*state);
-	return 0;
-}
-
 static mode_t mode_of(const char *path)
 {
 	struct stat st;
@@ -51,7 +36,7 @@ static mode_t mode_of(const char *path)
 
 static void a_browser_gets_a_uid_a_key_and_a_private_record(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser a, b, g;
 	uint8_t ra[ID_RESUME_LEN], rb[ID_RESUME_LEN], zero[ID_RESUME_LEN] = { 0 };
@@ -114,7 +99,7 @@ static void a_browser_gets_a_uid_a_key_and_a_private_record(void **state)
 
 static void identities_come_back_after_a_reopen(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser a, g;
 	uint8_t ra[ID_RESUME_LEN], pk[32];
@@ -145,7 +130,7 @@ static void identities_come_back_after_a_reopen(void **state)
 
 static void names_and_roles_are_checked(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser b;
 	uint8_t r[ID_RESUME_LEN];
@@ -168,7 +153,7 @@ static void names_and_roles_are_checked(void **state)
 
 static void a_browser_uid_never_gets_a_user_key(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	const struct th_keypair *k;
 	char path[512];
@@ -211,7 +196,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 
 static void damaged_records_are_refused_and_skipped(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser a, g;
 	uint8_t ra[ID_RESUME_LEN];
@@ -273,7 +258,7 @@ static void damaged_records_are_refused_and_skipped(void **state)
  * public key that is not the seed's, refuses the record. */
 static void a_damaged_key_line_refuses_the_record(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser a, b, g;
 	uint8_t ra[ID_RESUME_LEN], rb[ID_RESUME_LEN];
@@ -316,7 +301,7 @@ static void a_damaged_key_line_refuses_the_record(void **state)
 
 static void the_uid_range_is_bounded(void **state)
 {
-	const char *dir = *state;
+	const char *dir = ((struct th_tmpdir *)*state)->path;
 	struct id_store *s;
 	struct id_browser b;
 	uint8_t r[ID_RESUME_LEN];
@@ -343,13 +328,13 @@ static void the_uid_range_is_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(a_browser_gets_a_uid_a_key_and_a_private_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(identities_come_back_after_a_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(names_and_roles_are_checked, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_browser_uid_never_gets_a_user_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(damaged_records_are_refused_and_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_damaged_key_line_refuses_the_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(the_uid_range_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_browser_gets_a_uid_a_key_and_a_private_record, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(identities_come_back_after_a_reopen, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(names_and_roles_are_checked, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(a_browser_uid_never_gets_a_user_key, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(damaged_records_are_refused_and_skipped, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_key_line_refuses_the_record, th_tmpdir_setup, th_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(the_uid_range_is_bounded, th_tmpdir_setup, th_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
