@@ -59,12 +59,8 @@
 #define E2E_HASH_HEX (2 * TH_SCENE_HASH_LEN + 1)
 #define E2E_SHOT_W 800u
 #define E2E_SHOT_H 600u
-/* The screenshot's middle half against the page's background (render.js
- * BACKGROUND, sRGB 28 31 36): the two cubes fill a good part of it. */
-#define E2E_BG_R 28
-#define E2E_BG_G 31
-#define E2E_BG_B 36
-#define E2E_BG_SLACK 24
+/* The screenshot's middle half against the page's background
+ * (th_browser_model_fraction): the two cubes fill a good part of it. */
 #define E2E_MODEL_FRACTION_MIN 0.15
 /* SwiftShader draws a frame the same way each time; a chromium update
  * may move edges and shading a little (test_web_page's tolerance). */
@@ -428,20 +424,6 @@ static int group_teardown(void **state)
 
 /* ---- the cases ---------------------------------------------------------------- */
 
-static double model_fraction(const uint8_t *rgba, uint32_t w, uint32_t h)
-{
-	uint64_t n = 0, all = 0;
-	for (uint32_t y = h / 4; y < h * 3 / 4; y++)
-		for (uint32_t x = w / 4; x < w * 3 / 4; x++) {
-			const uint8_t *p = rgba + ((size_t)y * w + x) * 4;
-			all++;
-			if (abs(p[0] - E2E_BG_R) > E2E_BG_SLACK || abs(p[1] - E2E_BG_G) > E2E_BG_SLACK ||
-			    abs(p[2] - E2E_BG_B) > E2E_BG_SLACK)
-				n++;
-		}
-	return (double)n / (double)all;
-}
-
 /* Every party at pos with world hash want: A's and B's scenes, both
  * native clients (their folds, and their SCENE_STATE as `clients` shows
  * it) and the editor page (its own report on A). */
@@ -506,7 +488,7 @@ static void the_page_shows_the_model_and_its_extrude_reaches_every_client(void *
 	assert_int_equal(gfx_png_read(shot, &rgba, &w, &h, pwhy, sizeof pwhy), 0);
 	assert_int_equal(w, E2E_SHOT_W);
 	assert_int_equal(h, E2E_SHOT_H);
-	double frac = model_fraction(rgba, w, h);
+	double frac = th_browser_model_fraction(rgba, w, h);
 	if (frac < E2E_MODEL_FRACTION_MIN)
 		fail_msg("only %.1f%% of the picture's middle is not background: the model is not drawn", frac * 100);
 	th_golden_check("web_e2e_model", rgba, w, h, &E2E_TOLERANCE);
