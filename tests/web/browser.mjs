@@ -99,3 +99,26 @@ export async function newPage(ctx, result) {
 	page.on('pageerror', e => result.console.push(`exception: ${e.message}`));
 	return page;
 }
+
+// Opens an invite link with ?name=, joins through the name form and waits
+// (at most ms) until the page is open, caught up with the log and has drawn
+// its model; a page that stops throws with its sentence. Returns the page
+// and how long the join took (result.joinedMs too).
+export async function joinByLink(ctx, result, link, name, ms) {
+	const page = await newPage(ctx, result);
+	const url = new URL(link);
+	url.searchParams.set('name', name);
+	const t0 = Date.now();
+	result.stage = 'load';
+	await page.goto(url.toString());
+	await page.click('#join-btn');
+	result.stage = 'join';
+	const r = await waitFor(page, 'the page to join the session and draw its model', () => {
+		const t = window.theta;
+		if (t.lastError) return { error: t.lastError };
+		return t.state === 'open' && t.caughtUp() && t.framed() && t.drawnUpToDate() ? { ok: true } : null;
+	}, null, ms);
+	if (r.error) throw new Error(`the page stopped: ${r.error}`);
+	result.joinedMs = Date.now() - t0;
+	return page;
+}

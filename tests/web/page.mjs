@@ -9,25 +9,13 @@
 // and the figures.
 //   --url LINK --name NAME --shot FILE --extrude METRES [--slot N] [--frames N]
 import { writeFileSync } from 'node:fs';
-import { run, options, newPage, waitFor } from './browser.mjs';
+import { run, options, joinByLink, waitFor } from './browser.mjs';
 
 const o = options(process.argv.slice(2));
 const WAIT_MS = 20000;
 
 await run(async (result, ctx) => {
-	const page = await newPage(ctx, result);
-	const url = new URL(o.url);
-	url.searchParams.set('name', o.name);
-	const t0 = Date.now();
-	await page.goto(url.toString());
-	await page.click('#join-btn');
-	result.stage = 'join';
-	await waitFor(page, 'the page to join the session and draw its model', () => {
-		const t = window.theta;
-		if (t.lastError) return { error: t.lastError };
-		return t.state === 'open' && t.caughtUp() && t.framed() && t.drawnUpToDate() ? { ok: true } : null;
-	}, null, WAIT_MS).then(r => { if (r.error) throw new Error(`the page stopped: ${r.error}`); });
-	result.joinedMs = Date.now() - t0;
+	const page = await joinByLink(ctx, result, o.url, o.name, WAIT_MS);
 	result.before = await page.evaluate(() => ({ hash: theta.worldHash(), nextPos: theta.nextPos(), entities: theta.entityCount(),
 						      meshes: theta.meshes(), renderer: theta.renderer(),
 						      timings: Object.fromEntries(Object.entries(theta.timings()).map(([k, v]) => [k, Math.round(v)])),
