@@ -174,6 +174,9 @@ struct proto_sess_dgram {
 	uint8_t vflags;
 	const uint8_t *opus; /* points into the decoded datagram */
 	uint16_t opus_len;
+	/* PRES */
+	const uint8_t *frame; /* points into the decoded datagram */
+	uint16_t frame_len;
 };
 #undef SESS_CONST
 #undef SESS_ERR
