@@ -16,6 +16,10 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/theta
+# Bash completion goes where bash-completion looks (its pkg-config file says;
+# scripts/setup installs it), else under PREFIX.
+BASHCOMPDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 SYSUSERSDIR ?= $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
 TMPFILESDIR ?= $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null || echo /usr/lib/tmpfiles.d)
@@ -433,6 +437,11 @@ demo: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(TOOL_BINS) web
 	$(Q)THETA_BUILD=$(B) bash scripts/demo
 
+MAN_PAGES_1 := $(wildcard docs/man/*.1)
+MAN_PAGES_5 := $(wildcard docs/man/*.5)
+MAN_PAGES_8 := $(wildcard docs/man/*.8)
+DOC_FILES   := $(wildcard docs/*.md)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BIN_THETAD) $(DESTDIR)$(SBINDIR)/thetad
@@ -444,9 +453,17 @@ install: all
 	install -m 0644 systemd/thetad-client.socket $(DESTDIR)$(SYSTEMDUNITDIR)/thetad-client.socket
 	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0644 systemd/thetad.sysusers $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
-	for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
-	for m in docs/man/*.8; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN_PAGES_1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN_PAGES_5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN_PAGES_8) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	$(BIN_THETAD) --print-config-example > $(DESTDIR)$(DOCDIR)/thetad.conf.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/thetad.conf.example
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 scripts/thetactl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/thetactl
 	install -d $(DESTDIR)$(WEBDIR)
 	cp -R $(WEB_OUT)/. $(DESTDIR)$(WEBDIR)/ && chmod -R u=rwX,go=rX $(DESTDIR)$(WEBDIR)
 
@@ -455,6 +472,11 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.service $(DESTDIR)$(SYSTEMDUNITDIR)/thetad.socket
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/thetad-client.socket
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/thetad.conf
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES_1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN_PAGES_5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES_8)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/thetactl
+	$(if $(DOCDIR),rm -rf $(DESTDIR)$(DOCDIR))
 	$(if $(WEBDIR),rm -rf $(DESTDIR)$(WEBDIR))
 
 clean:

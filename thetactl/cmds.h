@@ -41,3 +41,5 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_voice.c: the daemon's voice pipeline, per speaker */
 int ctl_cmd_voice(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_web(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_complete.c: bash completion's words (hidden) */
+int ctl_cmd_complete(struct ctl_ctx *ctx, int argc, char **argv);

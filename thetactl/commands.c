@@ -27,7 +27,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "session", "host [--name N] | join LINK [--name N] | leave [SESSION]", "host, join or leave a session between daemons", ctl_cmd_session },
 	{ "session", "allow USER [--role R] | deny USER | members [--session S]", "(admin) the local users who may work in a session", ctl_cmd_session },
 	{ "invite", "[SESSION] [--role viewer|editor|admin] [--expires D] [--single-use] [--host H]", "an invite link to a session this daemon hosts", ctl_cmd_invite },
-	{ "peers", "[--session S] [--json]", "connected daemons: key, address, role, state, RTT, jitter, loss, bytes per stream", ctl_cmd_peers },
+	{ "peers", "[--session S] [--wide] [--json]", "connected daemons, a block each: key, address, role, state, RTT, jitter, loss, bytes per stream (--wide: one line each)", ctl_cmd_peers },
 	{ "kick", "PEER", "(admin) remove a member from a session this daemon hosts", ctl_cmd_kick },
 	{ "role", "PEER ROLE", "(admin) change a member's role", ctl_cmd_role },
 	{ "mute", "WHO [--session S]", "(admin) silence a speaker (name or key fingerprint) or every speaker of a member PEER for the whole session", ctl_cmd_mute },
@@ -45,5 +45,7 @@ const struct ctl_command ctl_commands[] = {
 	{ "web", "[--json]", "the web endpoint for browsers: where it listens, the links' URL base, per browser its name, session, role, state, address, bytes, age", ctl_cmd_web },
 	{ "version", "", "thetactl's version", ctl_cmd_version },
 	{ "help", "", "this list", ctl_cmd_help },
+	/* Hidden (no summary): the words bash completion offers (cmd_complete.c). */
+	{ "__complete", "commands | options CMD | subcommands CMD | sessions | peers [SESSION] | roles", NULL, ctl_cmd_complete },
 	{ NULL, NULL, NULL, NULL },
 };

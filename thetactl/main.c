@@ -12,6 +12,8 @@ static void ctl_usage(FILE *f, const char *prog)
 	fprintf(f, "Usage: %s [--runtime-dir DIR] [--timeout SECONDS] [--json] COMMAND [ARGS...]\n\n", prog);
 	fprintf(f, "Commands:\n");
 	for (const struct ctl_command *c = ctl_commands; c->name; c++) {
+		if (!c->summary)
+			continue; /* hidden */
 		char left[256];
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		if (strlen(left) <= 28)

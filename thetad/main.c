@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		"                      loss=10%%,delay=50ms,jitter=10ms,reorder=0.05,dup=0.01 (docs/network.md)\n"
 		"  --peer-timeout D    declare a silent peer lost after D (default 3s)\n"
 		"  --print-config      print the effective configuration and exit\n"
+		"  --print-config-example  print every key, commented, with its default (thetad.conf.example)\n"
 		"  --version           print the version and exit\n"
 		"  --help              this text\n",
 		SRV_CONFIG_DEFAULT_PATH);
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' }, { "print-config", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },         { "help", no_argument, NULL, 'h' },
 		{ "impair", required_argument, NULL, 'I' },    { "peer-timeout", required_argument, NULL, 'T' },
+		{ "print-config-example", no_argument, NULL, 'E' },
 		{ 0 },
 	};
 	struct srv_daemon_options o = { .port_override = -1, .log_level_override = -1 };
@@ -88,6 +90,9 @@ int main(int argc, char **argv)
 		case 'P':
 			print_config = 1;
 			break;
+		case 'E':
+			srv_config_print_example(stdout);
+			return 0;
 		case 'I': /* net.impair */
 			o.impair_override = optarg;
 			break;

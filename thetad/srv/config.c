@@ -22,6 +22,11 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "status_interval", TH_CFG_DURATION, F(status_interval_ns), 0, (int64_t)TH_NS_PER_S,
 	  (int64_t)(3600 * TH_NS_PER_S), "how often STATUS= is refreshed" },
 	{ "net.port", TH_CFG_INT, F(port), 0, 0, 65535, "UDP port for peers (0: ephemeral)" },
+	{ "net.impair", TH_CFG_STRING, F(net_impair), sizeof(((struct srv_config *)0)->net_impair), 0, 0,
+	  "impairment spec for rehearsals, e.g. loss=10%,delay=50ms" },
+	{ "net.peer_timeout", TH_CFG_DURATION, F(net_peer_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
+	  (int64_t)(3600 * TH_NS_PER_S), "a silent peer is declared lost after this" },
+	{ "net.max_peers", TH_CFG_INT, F(net_max_peers), 0, 1, 1024, "connected members per hosted session" },
 	{ "control.query_group", TH_CFG_STRING, F(query_group), sizeof(((struct srv_config *)0)->query_group),
 	  0, 0, "group whose members may run read-only queries" },
 	{ "control.admin_group", TH_CFG_STRING, F(admin_group), sizeof(((struct srv_config *)0)->admin_group),
@@ -31,11 +36,6 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "control.idle_timeout", TH_CFG_DURATION, F(control_idle_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
 	  (int64_t)(3600 * TH_NS_PER_S), "a control connection silent this long is closed" },
 	{ "ipc.max_clients", TH_CFG_INT, F(ipc_max_clients), 0, 1, 1024, "concurrent theta-client connections" },
-	{ "net.impair", TH_CFG_STRING, F(net_impair), sizeof(((struct srv_config *)0)->net_impair), 0, 0,
-	  "impairment spec for rehearsals, e.g. loss=10%,delay=50ms" },
-	{ "net.peer_timeout", TH_CFG_DURATION, F(net_peer_timeout_ns), 0, (int64_t)(100 * TH_NS_PER_MS),
-	  (int64_t)(3600 * TH_NS_PER_S), "a silent peer is declared lost after this" },
-	{ "net.max_peers", TH_CFG_INT, F(net_max_peers), 0, 1, 1024, "connected members per hosted session" },
 	{ "clog.rate_per_s", TH_CFG_INT, F(clog_rate_per_s), 0, 1, 1000000,
 	  "commands per second per author in hosted sessions (taken when a log opens)" },
 	{ "clog.rate_burst", TH_CFG_INT, F(clog_rate_burst), 0, 1, 10000000,
@@ -189,24 +189,112 @@ static const char *srv_level_name(int lvl)
 	return n[lvl & 7];
 }
 
+/* A duration in the largest unit that says it exactly ("10s", "250ms"). */
+static void srv_print_duration(FILE *f, uint64_t ns)
+{
+	static const struct { uint64_t ns; const char *unit; } units[] = {
+		{ 3600 * TH_NS_PER_S, "h" }, { 60 * TH_NS_PER_S, "m" }, { TH_NS_PER_S, "s" }, { TH_NS_PER_MS, "ms" },
+	};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (ns && ns % units[i].ns == 0) {
+			fprintf(f, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
+			return;
+		}
+	fprintf(f, "%" PRIu64 "ms", ns / TH_NS_PER_MS);
+}
+
+/* A string as the parser reads it back: bare when it is one plain word. */
+static void srv_print_string(FILE *f, const char *v)
+{
+	bool bare = *v;
+	for (const char *q = v; *q && bare; q++)
+		bare = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("._-/:", *q);
+	if (bare)
+		fputs(v, f);
+	else
+		fprintf(f, "\"%s\"", v);
+}
+
+static void srv_print_value(FILE *f, const struct th_cfg_key *k, const struct srv_config *c)
+{
+	const char *p = (const char *)c + k->offset;
+	switch (k->type) {
+	case TH_CFG_INT:
+		fprintf(f, "%" PRId64, *(const int64_t *)p);
+		break;
+	case TH_CFG_BOOL:
+		fputs(*(const bool *)p ? "yes" : "no", f);
+		break;
+	case TH_CFG_STRING:
+		srv_print_string(f, p);
+		break;
+	case TH_CFG_DURATION:
+		srv_print_duration(f, *(const uint64_t *)p);
+		break;
+	case TH_CFG_LOGLEVEL:
+		fputs(srv_level_name(*(const int *)p), f);
+		break;
+	}
+}
+
+/* The range a key takes, in the file's own units (for the example). */
+static void srv_print_range(FILE *f, const struct th_cfg_key *k)
+{
+	if (k->type == TH_CFG_INT) {
+		fprintf(f, " (%" PRId64 "..%" PRId64 ")", k->min, k->max);
+	} else if (k->type == TH_CFG_DURATION) {
+		fputs(" (", f);
+		srv_print_duration(f, (uint64_t)k->min);
+		fputs("..", f);
+		srv_print_duration(f, (uint64_t)k->max);
+		fputs(")", f);
+	} else if (k->type == TH_CFG_BOOL) {
+		fputs(" (yes or no)", f);
+	}
+}
+
+/* Every key of the table in its order, "[section]" before the first key
+ * of each; commented: each key's help and range above it, the key itself
+ * commented out (the example file: every line says the default). */
+static void srv_config_render(const struct srv_config *c, FILE *f, bool commented)
+{
+	const char *section = "";
+	size_t section_len = 0;
+	for (size_t i = 0; i < sizeof srv_config_keys / sizeof srv_config_keys[0]; i++) {
+		const struct th_cfg_key *k = &srv_config_keys[i];
+		const char *dot = strchr(k->name, '.');
+		size_t len = dot ? (size_t)(dot - k->name) : 0;
+		bool header = len != section_len || strncmp(section, k->name, len);
+		if (header) {
+			fprintf(f, "\n[%.*s]\n", (int)len, k->name);
+			section = k->name;
+			section_len = len;
+		}
+		if (commented) {
+			fprintf(f, "%s# %s", i && !header ? "\n" : "", k->help);
+			srv_print_range(f, k);
+			fputs("\n#", f);
+		}
+		fprintf(f, "%s = ", dot ? dot + 1 : k->name);
+		srv_print_value(f, k, c);
+		fputc('\n', f);
+	}
+}
+
 void srv_config_print(const struct srv_config *c, void *file)
 {
+	srv_config_render(c, file, false);
+}
+
+void srv_config_print_example(void *file)
+{
+	struct srv_config c;
+	srv_config_defaults(&c);
 	FILE *f = file;
-	fprintf(f, "log_level = %s\n", srv_level_name(c->log_level));
-	fprintf(f, "status_interval = %" PRIu64 "ms\n", c->status_interval_ns / TH_NS_PER_MS);
-	fprintf(f, "\n[net]\nport = %" PRId64 "\nimpair = \"%s\"\npeer_timeout = %" PRIu64 "ms\nmax_peers = %" PRId64 "\n",
-		c->port, c->net_impair, c->net_peer_timeout_ns / TH_NS_PER_MS, c->net_max_peers);
-	fprintf(f, "\n[control]\nquery_group = %s\nadmin_group = %s\nmax_connections = %" PRId64
-		   "\nidle_timeout = %" PRIu64 "ms\n",
-		c->query_group, c->admin_group, c->control_max_conns, c->control_idle_timeout_ns / TH_NS_PER_MS);
-	fprintf(f, "\n[ipc]\nmax_clients = %" PRId64 "\n", c->ipc_max_clients);
-	fprintf(f, "\n[clog]\nrate_per_s = %" PRId64 "\nrate_burst = %" PRId64 "\n", c->clog_rate_per_s, c->clog_rate_burst);
-	fprintf(f, "\n[scene]\ncheckpoint_entries = %" PRId64 "\ncheckpoint_interval = %" PRIu64 "ms\ncheckpoint_fork_elements = %" PRId64 "\n",
-		c->scene_ckpt_entries, c->scene_ckpt_interval_ns / TH_NS_PER_MS, c->scene_ckpt_fork_elements);
-	fprintf(f, "\n[voice]\nframe_ms = %" PRId64 "\ncomplexity = %" PRId64 "\nbitrate = %" PRId64
-		   "\nfec = %s\ndtx = %s\nspatial = %s\nvad = %s\n",
-		c->voice_frame_ms, c->voice_complexity, c->voice_bitrate, c->voice_fec ? "yes" : "no",
-		c->voice_dtx ? "yes" : "no", c->voice_spatial ? "yes" : "no", c->voice_vad);
-	fprintf(f, "\n[web]\nlisten = \"%s\"\nroot = \"%s\"\nmax_peers = %" PRId64 "\n", c->web_listen, c->web_root,
-		c->web_max_peers);
+	fprintf(f, "# thetad.conf: the Theta daemon's configuration (thetad.conf(5), docs/operator.md).\n"
+		   "# Every key is shown commented out with its default; uncomment a line to change it.\n"
+		   "# Install as %s. `thetad --print-config` prints the values in effect;\n"
+		   "# `systemctl reload thetad` (SIGHUP) re-reads the file.\n\n",
+		SRV_CONFIG_DEFAULT_PATH);
+	srv_config_render(&c, f, true);
 }

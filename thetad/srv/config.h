@@ -60,3 +60,7 @@ int srv_config_set(struct srv_config *c, const char *key, const char *value, con
 /* Renders the effective configuration as "key = value" lines (for docs and
  * `thetad --print-config`). */
 void srv_config_print(const struct srv_config *c, void *file);
+/* thetad.conf.example (`thetad --print-config-example`, installed by make
+ * install): every key of the same table, commented out with its default,
+ * its meaning and its range above it. */
+void srv_config_print_example(void *file);
