@@ -82,7 +82,24 @@ int ctl_cmd_reload(struct ctl_ctx *ctx, int argc, char **argv)
 	int r = ctl_query(ctx, "reload", argc, argv, &res);
 	if (r || !res)
 		return r;
-	printf("configuration reloaded from %s\n", ctl_jstr(res, "config"));
+	struct json_object *v, *restart = NULL;
+	bool file = !json_object_object_get_ex(res, "file", &v) || json_object_get_boolean(v);
+	if (file)
+		printf("configuration reloaded from %s\n", ctl_jstr(res, "config"));
+	else
+		printf("there is no configuration file at %s: the defaults stay\n", ctl_jstr(res, "config"));
+	if (json_object_object_get_ex(res, "changed", &v) && json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+		if (!n && !(json_object_object_get_ex(res, "restart_needed", &restart) &&
+			    json_object_array_length(restart) > 0))
+			printf("nothing changed\n");
+		for (size_t i = 0; i < n; i++)
+			printf("%s: taken now\n", json_object_get_string(json_object_array_get_idx(v, i)));
+	}
+	if (json_object_object_get_ex(res, "restart_needed", &restart) && json_object_is_type(restart, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(restart); i++)
+			printf("%s: changed in the file, takes effect when thetad restarts (systemctl restart thetad)\n",
+			       json_object_get_string(json_object_array_get_idx(restart, i)));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

@@ -1148,7 +1148,16 @@ static void net_module_stop(void *state)
 		return;
 	if (nm->sess)
 		sess_module_set_net(nm->sess, NULL, NULL);
-	/* Say goodbye: members and hosts learn at once rather than by silence. */
+	/* Say goodbye: members and hosts learn at once rather than by silence.
+	 * A joined session's link ends because we stop, not because the host
+	 * was lost: the log says so, and no reconnect is planned. */
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		struct net_join *j = nm->joins[i];
+		if (j->st == NJ_ACTIVE)
+			th_notice("session %s: leaving the host %s:%u for now: this daemon is stopping (it rejoins when it starts)",
+				  j->s->id, j->s->link.host, (unsigned)j->s->link.port);
+		j->stopping = true;
+	}
 	if (nm->srv) {
 		uint64_t now = th_now_ns();
 		for (struct net_conn *c = nm->conns; c; c = c->next)

@@ -171,6 +171,7 @@ struct net_join {
 	uint64_t attempts, joins;
 	uint64_t last_attempt_ns;
 	uint64_t srtt_ns;        /* the last connection's smoothed RTT (0: none yet) */
+	bool stopping;           /* this daemon is stopping: the end of the link is ours, not lost */
 	/* the host name's lookup (module.c net_join_address) */
 	uint64_t lookup_id;            /* outstanding lookup, 0: none */
 	bool looked_up;                /* a result waits for the next attempt */

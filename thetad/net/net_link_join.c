@@ -50,6 +50,8 @@ void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64
 		j->srtt_ns = j->conn->sl->hb.srtt_ns;
 	join_detach(j);
 	j->code = code;
+	if (j->stopping)
+		return; /* net_module_stop said goodbye; nothing is lost */
 	if (code && net_peer_end_permanent(code)) {
 		j->st = NJ_FAILED;
 		snprintf(j->error, sizeof(j->error), "%s", proto_sess_err_text(code));

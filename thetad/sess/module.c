@@ -210,12 +210,15 @@ bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 			a = &m->authors[i];
 	if (!a)
 		return true; /* sess_next_req registers it */
-	uint64_t cap = (uint64_t)CLOG_RATE_BURST_DEFAULT * 1000;
+	/* The same bucket as the log's for hosted sessions: [clog] rate_per_s
+	 * and rate_burst, read at each call so a reload applies at once. */
+	const struct srv_config *cfg = srv_daemon_config(m->d);
+	uint64_t rate = (uint64_t)cfg->clog_rate_per_s, cap = (uint64_t)cfg->clog_rate_burst * 1000;
 	if (!a->tokens_ns) {
 		a->tokens_milli = cap;
 		a->tokens_ns = now;
 	} else if (now > a->tokens_ns) {
-		uint64_t add = (now - a->tokens_ns) / 1000 * CLOG_RATE_PER_S_DEFAULT / 1000;
+		uint64_t add = (now - a->tokens_ns) / 1000 * rate / 1000;
 		a->tokens_milli = add >= cap - a->tokens_milli ? cap : a->tokens_milli + add;
 		a->tokens_ns = now;
 	}

@@ -281,6 +281,46 @@ static void srv_config_render(const struct srv_config *c, FILE *f, bool commente
 	}
 }
 
+/* Keys a running daemon takes only at start: a reload that changes one
+ * keeps the running value and says so. */
+static const char *const srv_config_restart_only[] = { "net.port", "web.listen", "web.root" };
+
+bool srv_config_needs_restart(const char *key)
+{
+	for (size_t i = 0; i < sizeof srv_config_restart_only / sizeof srv_config_restart_only[0]; i++)
+		if (!strcmp(key, srv_config_restart_only[i]))
+			return true;
+	return false;
+}
+
+unsigned srv_config_diff(const struct srv_config *a, const struct srv_config *b,
+			 void (*changed)(void *ud, const char *key, const char *was, const char *now), void *ud)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < sizeof srv_config_keys / sizeof srv_config_keys[0]; i++) {
+		const struct th_cfg_key *k = &srv_config_keys[i];
+		char va[SRV_CONFIG_VALUE_MAX], vb[SRV_CONFIG_VALUE_MAX];
+		FILE *fa = fmemopen(va, sizeof va, "w"), *fb = fmemopen(vb, sizeof vb, "w");
+		if (!fa || !fb) {
+			if (fa)
+				fclose(fa);
+			if (fb)
+				fclose(fb);
+			continue;
+		}
+		srv_print_value(fa, k, a);
+		srv_print_value(fb, k, b);
+		fclose(fa);
+		fclose(fb);
+		if (strcmp(va, vb)) {
+			n++;
+			if (changed)
+				changed(ud, k->name, va, vb);
+		}
+	}
+	return n;
+}
+
 void srv_config_print(const struct srv_config *c, void *file)
 {
 	srv_config_render(c, file, false);

@@ -64,3 +64,14 @@ void srv_config_print(const struct srv_config *c, void *file);
  * install): every key of the same table, commented out with its default,
  * its meaning and its range above it. */
 void srv_config_print_example(void *file);
+/* A value as the file would say it, at most this long (a string key's
+ * buffer plus its quotes). */
+#define SRV_CONFIG_VALUE_MAX 600
+/* Calls changed (may be NULL) for each key whose value differs between a
+ * and b, in the table's order, with both values as the file would say
+ * them; returns how many differ. */
+unsigned srv_config_diff(const struct srv_config *a, const struct srv_config *b,
+			 void (*changed)(void *ud, const char *key, const char *was, const char *now), void *ud);
+/* Whether a running daemon takes key only at start (net.port, web.listen,
+ * web.root): a reload keeps the running value and says so. */
+bool srv_config_needs_restart(const char *key);

@@ -281,21 +281,32 @@ static int srv_cmd_commands(void *u, const struct srv_ctl_caller *caller, struct
 	return 0;
 }
 
-static void srv_reload(struct srv_daemon *d);
+/* What a reload did, for `thetactl reload` (and the log). */
+struct srv_reload_result {
+	bool ok;              /* the new configuration was taken */
+	bool file;            /* the configuration file exists */
+	char msg[512];        /* !ok: why not */
+	struct json_object *changed, *restart; /* key names: taken now / kept until a restart */
+};
+static void srv_reload(struct srv_daemon *d, struct srv_reload_result *res);
 
 static int srv_cmd_reload(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			  struct json_object **res, char *err, size_t errlen)
 {
 	struct srv_daemon *d = u;
-	struct srv_config c;
-	int r = srv_load_config(d, &c, err, errlen);
-	if (r < 0) {
-		(*d->m_reload_failures)++;
-		return r == -ENOENT ? r : -EINVAL;
+	struct srv_reload_result rr = { .changed = json_object_new_array(), .restart = json_object_new_array() };
+	srv_reload(d, &rr);
+	if (!rr.ok) {
+		json_object_put(rr.changed);
+		json_object_put(rr.restart);
+		snprintf(err, errlen, "%s (the running configuration stays)", rr.msg);
+		return -EINVAL;
 	}
-	srv_reload(d);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "config", json_object_new_string(d->config_path));
+	json_object_object_add(*res, "file", json_object_new_boolean(rr.file));
+	json_object_object_add(*res, "changed", rr.changed);
+	json_object_object_add(*res, "restart_needed", rr.restart);
 	return 0;
 }
 
@@ -329,20 +340,44 @@ static int srv_cmd_log_level(void *u, const struct srv_ctl_caller *caller, struc
 
 /* ---- life cycle ---- */
 
-static void srv_reload(struct srv_daemon *d)
+struct srv_reload_diff {
+	struct srv_reload_result *res;
+	struct srv_config *next;
+	const struct srv_config *running;
+};
+
+/* One key that differs: a restart-only key keeps its running value. */
+static void srv_reload_changed(void *ud, const char *key, const char *was, const char *now)
 {
-	char msg[512];
+	struct srv_reload_diff *x = ud;
+	if (srv_config_needs_restart(key)) {
+		th_notice("reload: %s changed to %s; it takes effect at the next restart (still %s)", key, now, was);
+		if (x->res->restart)
+			json_object_array_add(x->res->restart, json_object_new_string(key));
+	} else {
+		th_notice("reload: %s = %s (was %s)", key, now, was);
+		if (x->res->changed)
+			json_object_array_add(x->res->changed, json_object_new_string(key));
+	}
+}
+
+static void srv_reload(struct srv_daemon *d, struct srv_reload_result *res)
+{
 	struct srv_config c;
 
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(th_now_ns() / 1000));
-	if (srv_load_config(d, &c, msg, sizeof(msg)) < 0) {
+	res->file = access(d->config_path, F_OK) == 0;
+	if (srv_load_config(d, &c, res->msg, sizeof(res->msg)) < 0) {
 		(*d->m_reload_failures)++;
-		th_err("reload: keeping the old configuration: %s", msg);
+		th_err("reload: keeping the old configuration: %s", res->msg);
 	} else {
-		if (c.port != d->cfg.port)
-			th_notice("reload: net.port changed to %lld; it takes effect at the next restart",
-				  (long long)c.port);
+		res->ok = true;
+		struct srv_reload_diff x = { .res = res, .next = &c, .running = &d->cfg };
+		srv_config_diff(&d->cfg, &c, srv_reload_changed, &x);
+		/* What only a restart applies stays as it runs. */
 		c.port = d->cfg.port;
+		memcpy(c.web_listen, d->cfg.web_listen, sizeof c.web_listen);
+		memcpy(c.web_root, d->cfg.web_root, sizeof c.web_root);
 		d->cfg = c;
 		th_log_set_level(c.log_level);
 		struct srv_control_config cc;
@@ -352,7 +387,10 @@ static void srv_reload(struct srv_daemon *d)
 			if (srv_modules[i]->reload)
 				srv_modules[i]->reload(d->module_state[i]);
 		(*d->m_reloads)++;
-		th_notice("configuration reloaded from %s", d->config_path);
+		if (res->file)
+			th_notice("configuration reloaded from %s", d->config_path);
+		else
+			th_notice("reload: there is no configuration file at %s: the defaults stay", d->config_path);
 	}
 	sd_notify(0, "READY=1");
 	srv_status_line(d);
@@ -369,9 +407,11 @@ static void srv_on_signal(struct th_loop *loop, int fd, uint32_t events, void *u
 			th_notice("received %s, shutting down", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			th_loop_quit(loop);
 			break;
-		case SIGHUP:
-			srv_reload(d);
+		case SIGHUP: {
+			struct srv_reload_result rr = { .ok = false };
+			srv_reload(d, &rr);
 			break;
+		}
 		}
 	}
 }

@@ -980,7 +980,8 @@ static void web_module_tick(void *state, unsigned long long now_ns)
 }
 
 /* SIGHUP: max_peers applies at once (to offers from now on); a changed
- * listen or root needs a restart, which the log says. */
+ * listen or root needs a restart: the daemon keeps them and says so
+ * (srv_config_needs_restart). */
 static void web_module_reload(void *state)
 {
 	struct web_mod *m = state;
@@ -991,8 +992,6 @@ static void web_module_reload(void *state)
 		th_notice("reload: web.max_peers %u -> %u (browsers connected stay)", m->max_peers, (unsigned)cfg->web_max_peers);
 		m->max_peers = (unsigned)cfg->web_max_peers;
 	}
-	if (strcmp(cfg->web_root, m->root) || strcmp(cfg->web_listen, m->listen_conf))
-		th_notice("reload: a changed web.listen or web.root takes effect when thetad restarts");
 }
 
 static void web_module_status(void *state, struct json_object *status)
