@@ -184,7 +184,12 @@ static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 	int r = ctl_request(ctx, "session_leave", args, &res);
 	if (r || !res)
 		return r;
-	printf("session %s: %s\n", ctl_jstr(res, "session"), ctl_jstr(res, "result"));
+	if (!strcmp(ctl_jstr(res, "result"), "ended"))
+		printf("session %s: ended; new joins and its invites are refused, its members were told "
+		       "(thetactl session forget %s takes it off the list)\n",
+		       ctl_jstr(res, "session"), ctl_jstr(res, "session"));
+	else
+		printf("session %s: %s\n", ctl_jstr(res, "session"), ctl_jstr(res, "result"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }
@@ -192,20 +197,24 @@ static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 int ctl_cmd_session(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2)
-		return ctl_usage_error(ctx, "session", "say host, join, leave, allow, deny or members");
+		return ctl_usage_error(ctx, "session", "say host, join, leave, use, forget, allow, deny or members");
 	if (!strcmp(argv[1], "host"))
 		return ctl_session_host(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "join"))
 		return ctl_session_join(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "leave"))
 		return ctl_session_leave(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "use"))
+		return ctl_session_use(ctx, argc - 1, argv + 1);
+	if (!strcmp(argv[1], "forget"))
+		return ctl_session_forget(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "allow"))
 		return ctl_session_allow(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "deny"))
 		return ctl_session_deny(ctx, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "members"))
 		return ctl_session_members(ctx, argc - 1, argv + 1);
-	return ctl_usage_error(ctx, "session", "unknown subcommand '%s' (host, join, leave, allow, deny, members)",
+	return ctl_usage_error(ctx, "session", "unknown subcommand '%s' (host, join, leave, use, forget, allow, deny, members)",
 			       argv[1]);
 }
 
@@ -217,9 +226,11 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 					      { "host", required_argument, NULL, 'H' },
 					      { "json", no_argument, NULL, 'j' }, { 0 } };
 	const char *role = "editor", *host = NULL;
-	long long expires = 0;
+	long long expires = -1; /* the daemon's default (24 h) */
 	bool single = false;
-	int c;
+	int c, sub = ctl_invite_sub(ctx, argc, argv);
+	if (sub >= 0)
+		return sub;
 	optind = 0; /* full reset: options may follow SESSION */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -230,8 +241,11 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 				return ctl_usage_error(ctx, "invite", "--role is viewer, editor or admin, not '%s'", role);
 			break;
 		case 'e':
-			if ((expires = ctl_parse_secs(optarg)) < 1)
-				return ctl_usage_error(ctx, "invite", "--expires needs a duration such as 30m, 12h or 7d, not '%s'",
+			if (!strcmp(optarg, "never"))
+				expires = 0;
+			else if ((expires = ctl_parse_secs(optarg)) < 1)
+				return ctl_usage_error(ctx, "invite",
+						       "--expires needs a duration such as 30m, 12h or 7d (or never), not '%s'",
 						       optarg);
 			break;
 		case '1':
@@ -253,7 +267,7 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		json_object_object_add(args, "session", json_object_new_string(argv[optind]));
 	json_object_object_add(args, "role", json_object_new_string(role));
-	if (expires)
+	if (expires >= 0)
 		json_object_object_add(args, "expires_s", json_object_new_int64(expires));
 	if (single)
 		json_object_object_add(args, "single_use", json_object_new_boolean(1));
@@ -263,8 +277,11 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r || !res)
 		return r;
 	printf("%s\n", ctl_jstr(res, "link"));
-	if (strcmp(ctl_jstr(res, "web_link"), "-"))
+	ctl_invite_print_terms(res);
+	if (strcmp(ctl_jstr(res, "web_link"), "-")) {
 		printf("%s\n", ctl_jstr(res, "web_link")); /* for a browser ([web] listen) */
+		ctl_invite_print_terms(res);
+	}
 	json_object_put(res);
 	return CTL_EXIT_OK;
 }

@@ -29,13 +29,16 @@ int ctl_cmd_sessions(struct ctl_ctx *ctx, int argc, char **argv)
 	int r = ctl_query(ctx, "sessions", argc, argv, &res);
 	if (r || !res)
 		return r;
-	static const char *const hdr[] = { "ID", "NAME", "ROLE", "STATE", "LINK", "PEERS", "CLIENTS", "ENTRIES", "LAMPORT" };
-	struct ctl_table *t = ctl_table_new(9, hdr);
+	static const char *const hdr[] = { "ID", "NAME", "CURRENT", "ROLE", "STATE", "LINK", "PEERS", "CLIENTS", "ENTRIES", "LAMPORT" };
+	struct ctl_table *t = ctl_table_new(10, hdr);
 	if (json_object_object_get_ex(res, "sessions", &arr) && json_object_is_type(arr, json_type_array)) {
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *s = json_object_array_get_idx(arr, k);
 			/* LINK: a member session's connection to its host. */
-			const char *row[] = { ctl_jstr(s, "id"), ctl_jstr(s, "name"), ctl_jstr(s, "role"), ctl_jstr(s, "state"),
+			/* CURRENT: the session local clients edit unless they ask for another. */
+			struct json_object *cur;
+			bool is_cur = json_object_object_get_ex(s, "current", &cur) && json_object_get_boolean(cur);
+			const char *row[] = { ctl_jstr(s, "id"), ctl_jstr(s, "name"), is_cur ? "*" : "-", ctl_jstr(s, "role"), ctl_jstr(s, "state"),
 					      ctl_jstr(s, "link_state"), ctl_jstr(s, "peers"), ctl_jstr(s, "clients"),
 					      ctl_jstr(s, "entries"), ctl_jstr(s, "lamport") };
 			ctl_table_row(t, row);

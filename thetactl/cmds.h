@@ -22,6 +22,13 @@ int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_mute(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_unmute(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_choose.c: session use / forget, invite list / revoke */
+int ctl_session_use(struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_session_forget(struct ctl_ctx *ctx, int argc, char **argv);
+/* argv[1] "list" or "revoke": runs it; -1 otherwise (an invite to make). */
+int ctl_invite_sub(struct ctl_ctx *ctx, int argc, char **argv);
+/* The line under an invite link: role, expiry (UTC), reuse, invite id. */
+void ctl_invite_print_terms(struct json_object *res);
 /* cmd_members.c: local users of a session */
 int ctl_session_allow(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_session_deny(struct ctl_ctx *ctx, int argc, char **argv);

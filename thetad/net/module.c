@@ -30,12 +30,14 @@
 #include "th_cmd.h"
 #include "net/net_resolve.h"
 #include "th_err.h"
+#include "th_hex.h"
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
 #include "web/module.h"
 
 #define NET_INVITE_EXPIRES_MAX_S (366ull * 24 * 3600) /* an invite lives at most a year */
+#define NET_INVITE_EXPIRES_DEFAULT_S (24ull * 3600) /* without --expires */
 
 /* One counter per refusal code, named from the protocol's one description
  * (proto/session_msgs.def): net_refused_<NAME without ERR_, in lower case>,
@@ -358,11 +360,30 @@ struct sess_session *net_pick(struct net_mod *nm, struct json_object *args, char
 			snprintf(err, errlen, "no session is open");
 		return s;
 	}
-	struct sess_session *s = sess_find(sess_module_registry(nm->sess), name);
-	if (!s)
-		snprintf(err, errlen, "no session '%s' (by id, or by a name only one session has; see thetactl sessions)",
-			 name);
-	return s;
+	return sess_lookup(sess_module_registry(nm->sess), name, err, errlen);
+}
+
+/* "hosted here" or "a replica of HOST:PORT", for sentences about s. */
+static const char *net_session_where(const struct sess_session *s, char *buf, size_t len)
+{
+	if (s->role == SESS_ROLE_HOST)
+		snprintf(buf, len, "%s here", s->ended ? "ended" : "hosted");
+	else
+		snprintf(buf, len, "a replica of %s:%u%s", s->link.host, (unsigned)s->link.port, s->link.left ? ", left" : "");
+	return buf;
+}
+
+/* -EEXIST with a sentence when another session than `self` is called name. */
+static int net_name_free(struct net_mod *nm, const char *name, const struct sess_session *self, const char *hint,
+			 char *err, size_t errlen)
+{
+	struct sess_session *o = sess_named(sess_module_registry(nm->sess), name, self);
+	if (!o)
+		return 0;
+	char where[360];
+	snprintf(err, errlen, "a session named '%s' exists already (%s, %s); %s", name, o->id,
+		 net_session_where(o, where, sizeof(where)), hint);
+	return -EEXIST;
 }
 
 static struct sess_session *net_default_session(struct net_mod *nm)
@@ -390,8 +411,11 @@ static int net_cmd_host(void *u, const struct srv_ctl_caller *caller, struct jso
 		snprintf(err, errlen, "'%s' is not a session name (1 to 64 of A-Z a-z 0-9 . _ -)", name);
 		return -EINVAL;
 	}
+	int r = net_name_free(nm, name, NULL, "pick another name with --name (or forget that one first)", err, errlen);
+	if (r < 0)
+		return r;
 	struct sess_session *s;
-	int r = sess_module_host(nm->sess, name, caller->uid, &s);
+	r = sess_module_host(nm->sess, name, caller->uid, &s);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create session '%s': %s", name, th_strerror(r));
 		return r;
@@ -435,22 +459,26 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 			 s->link.host, (unsigned)s->link.port);
 		return -EPERM;
 	}
+	if (s->ended) {
+		snprintf(err, errlen, "session %s (%s) was ended; host a new session to invite people", s->name, s->id);
+		return -EPERM;
+	}
 	const char *rs = net_jarg(args, "role");
 	int role = rs ? proto_sess_role_parse(rs) : PROTO_SESS_ROLE_EDITOR;
 	if (role < 0) {
 		snprintf(err, errlen, "'%s' is not a role (viewer, editor, admin)", rs);
 		return -EINVAL;
 	}
-	uint64_t expires_s = 0, expiry = 0;
+	uint64_t now_s = th_wall_ns() / TH_NS_PER_S, expires_s = NET_INVITE_EXPIRES_DEFAULT_S;
 	if (args && json_object_object_get_ex(args, "expires_s", &v)) {
 		int64_t x = json_object_get_int64(v);
-		if (x < 1 || (uint64_t)x > NET_INVITE_EXPIRES_MAX_S) {
-			snprintf(err, errlen, "an invite expires after 1 s to 366 days");
+		if (x < 0 || (uint64_t)x > NET_INVITE_EXPIRES_MAX_S) {
+			snprintf(err, errlen, "an invite expires after 1 s to 366 days, or never");
 			return -EINVAL;
 		}
-		expires_s = (uint64_t)x;
-		expiry = th_wall_ns() / TH_NS_PER_S + expires_s;
+		expires_s = (uint64_t)x; /* 0: never */
 	}
+	uint64_t expiry = expires_s ? now_s + expires_s : 0;
 	bool single = args && json_object_object_get_ex(args, "single_use", &v) && json_object_get_boolean(v);
 	char host[PROTO_INVITE_MAX_HOST + 1];
 	const char *h = net_jarg(args, "host");
@@ -471,6 +499,23 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 		snprintf(err, errlen, "cannot write a link for host '%s': %s", host, th_strerror(r));
 		return r;
 	}
+	/* Durable before the link is shown: `invite list` and `invite revoke`
+	 * know every link this host handed out. */
+	struct sess_invite inv = { .role = (uint8_t)role, .single_use = single, .created_unix = now_s,
+				   .expiry_unix = expiry };
+	memcpy(inv.nonce, tok.nonce, sizeof(inv.nonce));
+	if ((r = sess_invite_add(s, &inv, now_s)) < 0 || (r = sess_invites_save(s)) < 0) {
+		if (r == -ENOSPC)
+			snprintf(err, errlen, "session %s lists %u invites that are still valid; revoke some first (thetactl "
+					      "invite list)", s->id, SESS_MAX_INVITES);
+		else
+			snprintf(err, errlen, "cannot store the invite in %s/invites: %s", s->dir, th_strerror(r));
+		if (r != -ENOSPC && sess_invite_find(s, inv.nonce))
+			s->n_invites--; /* the link is never shown: forget it here too */
+		return r;
+	}
+	char invid[33];
+	th_hex_encode(inv.nonce, sizeof(inv.nonce), invid);
 	th_info("invite to session %s (%s) as %s%s issued by uid %u", s->id, s->name, proto_sess_role_name((unsigned)role),
 		single ? ", single use" : "", (unsigned)caller->uid);
 	*res = json_object_new_object();
@@ -487,6 +532,113 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 	json_object_object_add(*res, "role", json_object_new_string(proto_sess_role_name((unsigned)role)));
 	json_object_object_add(*res, "expiry_unix", json_object_new_uint64(expiry));
 	json_object_object_add(*res, "single_use", json_object_new_boolean(single));
+	json_object_object_add(*res, "invite_id", json_object_new_string(invid));
+	return 0;
+}
+
+static void net_invite_json(const struct sess_session *s, const struct sess_invite *v, uint64_t now_s,
+			    struct json_object *arr)
+{
+	struct json_object *o = json_object_new_object();
+	char hex[33];
+	th_hex_encode(v->nonce, sizeof(v->nonce), hex);
+	json_object_object_add(o, "id", json_object_new_string(hex));
+	json_object_object_add(o, "session", json_object_new_string(s->id));
+	json_object_object_add(o, "session_name", json_object_new_string(s->name));
+	json_object_object_add(o, "role", json_object_new_string(proto_sess_role_name(v->role)));
+	json_object_object_add(o, "created_unix", json_object_new_uint64(v->created_unix));
+	json_object_object_add(o, "expiry_unix", json_object_new_uint64(v->expiry_unix));
+	json_object_object_add(o, "single_use", json_object_new_boolean(v->single_use));
+	json_object_object_add(o, "uses", json_object_new_uint64(v->uses));
+	json_object_object_add(o, "state", json_object_new_string(s->ended ? "ended" : sess_invite_state(v, now_s)));
+	json_object_array_add(arr, o);
+}
+
+/* Every invite of the hosted sessions (or of args.session), oldest first. */
+static int net_cmd_invite_list(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			       struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct sess_session *only = NULL;
+	if (net_jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
+		return -ENOENT;
+	if (only && only->role != SESS_ROLE_HOST) {
+		snprintf(err, errlen, "session %s is hosted by another daemon (%s:%u); its invites are listed there",
+			 only->id, only->link.host, (unsigned)only->link.port);
+		return -EINVAL;
+	}
+	struct sess_registry *r = sess_module_registry(nm->sess);
+	uint64_t now_s = th_wall_ns() / TH_NS_PER_S;
+	struct json_object *arr = json_object_new_array();
+	for (unsigned i = 0; i < r->n; i++) {
+		struct sess_session *s = r->s[i];
+		if (s->role != SESS_ROLE_HOST || (only && s != only))
+			continue;
+		for (unsigned k = 0; k < s->n_invites; k++)
+			net_invite_json(s, &s->invites[k], now_s, arr);
+	}
+	*res = json_object_new_object();
+	json_object_object_add(*res, "invites", arr);
+	return 0;
+}
+
+static int net_cmd_invite_revoke(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+				 struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	const char *id = net_jarg(args, "id");
+	if (!id) {
+		snprintf(err, errlen, "invite revoke needs an invite ID (see thetactl invite list)");
+		return -EINVAL;
+	}
+	struct sess_session *only = NULL, *at = NULL;
+	if (net_jarg(args, "session") && !(only = net_pick(nm, args, err, errlen)))
+		return -ENOENT;
+	struct sess_registry *r = sess_module_registry(nm->sess);
+	struct sess_invite *hit = NULL;
+	unsigned hits = 0;
+	char why[256] = "";
+	for (unsigned i = 0; i < r->n; i++) {
+		struct sess_session *s = r->s[i];
+		if (s->role != SESS_ROLE_HOST || (only && s != only))
+			continue;
+		struct sess_invite *v = sess_invite_lookup(s, id, why, sizeof(why));
+		if (v) {
+			hit = v;
+			at = s;
+			hits++;
+		} else if (strstr(why, "is the start of")) {
+			hits += 2; /* ambiguous within one session */
+		} else if (strstr(why, "is not an invite id")) {
+			snprintf(err, errlen, "%s", why);
+			return -EINVAL;
+		}
+	}
+	if (hits != 1) {
+		if (hits)
+			snprintf(err, errlen, "'%s' is the start of more than one invite id; give more of the id", id);
+		else
+			snprintf(err, errlen, "no invite '%s' in %s (see thetactl invite list)", id,
+				 only ? "that session" : "a session this daemon hosts");
+		return -ENOENT;
+	}
+	bool was = hit->revoked;
+	hit->revoked = true;
+	int rc = sess_invites_save(at);
+	if (rc < 0) {
+		hit->revoked = was;
+		snprintf(err, errlen, "cannot store the invite list in %s/invites: %s", at->dir, th_strerror(rc));
+		return rc;
+	}
+	char hex[33];
+	th_hex_encode(hit->nonce, sizeof(hit->nonce), hex);
+	if (!was)
+		th_notice("session %s (%s): invite %s revoked by uid %u", at->id, at->name, hex, (unsigned)caller->uid);
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(at->id));
+	json_object_object_add(*res, "id", json_object_new_string(hex));
+	json_object_object_add(*res, "uses", json_object_new_uint64(hit->uses));
+	json_object_object_add(*res, "already", json_object_new_boolean(was));
 	return 0;
 }
 
@@ -515,6 +667,22 @@ static int net_cmd_join(void *u, const struct srv_ctl_caller *caller, struct jso
 	if (!sess_name_valid(name)) {
 		snprintf(err, errlen, "'%s' is not a session name (1 to 64 of A-Z a-z 0-9 . _ -)", name);
 		return -EINVAL;
+	}
+	char idhex[SESS_ID_LEN + 1];
+	th_hex_encode(link.session_id, sizeof(link.session_id), idhex);
+	struct sess_session *same = sess_find(sess_module_registry(nm->sess), idhex);
+	if (same && strcmp(same->id, idhex))
+		same = NULL; /* a session named like the id: not this one */
+	if (same && same->role == SESS_ROLE_HOST) {
+		snprintf(err, errlen, "this daemon hosts that session itself");
+		return -EEXIST;
+	}
+	/* Joining again keeps the replica's name; a new one must not take
+	 * another session's. */
+	if (!same || net_jarg(args, "name")) {
+		int nr = net_name_free(nm, name, same, "give this one another name with --name", err, errlen);
+		if (nr < 0)
+			return nr;
 	}
 	struct sess_link sl;
 	memset(&sl, 0, sizeof(sl));
@@ -565,8 +733,17 @@ static int net_cmd_leave(void *u, const struct srv_ctl_caller *caller, struct js
 		sess_save_conf(s);
 		what = "left";
 	} else {
+		/* Durable first: a member reconnecting after a restart of this
+		 * daemon is refused too, and so is every invite to it. */
+		s->ended = true;
+		int r = sess_save_conf(s);
+		if (r < 0) {
+			s->ended = false;
+			snprintf(err, errlen, "cannot record that session %s ended: %s", s->id, th_strerror(r));
+			return r;
+		}
 		net_host_end(nm, s, PROTO_SESS_ERR_HOST_ENDED);
-		what = "ended hosting";
+		what = "ended";
 	}
 	struct sess_session *def = net_default_session(nm);
 	if (sess_module_current(nm->sess) == s && def)
@@ -576,6 +753,63 @@ static int net_cmd_leave(void *u, const struct srv_ctl_caller *caller, struct js
 	*res = json_object_new_object();
 	json_object_object_add(*res, "session", json_object_new_string(s->id));
 	json_object_object_add(*res, "result", json_object_new_string(what));
+	return 0;
+}
+
+/* `session forget S [--delete]`: a left member session, or one whose host
+ * ended it or refused us for good, or a session this daemon ended. */
+static int net_cmd_forget(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			  struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct json_object *v;
+	if (!net_jarg(args, "session")) {
+		snprintf(err, errlen, "session forget needs a SESSION (its name or id; see thetactl sessions)");
+		return -EINVAL;
+	}
+	struct sess_session *s = net_pick(nm, args, err, errlen);
+	if (!s)
+		return -ENOENT;
+	bool del = args && json_object_object_get_ex(args, "delete", &v) && json_object_get_boolean(v);
+	struct net_join *j = s->role == SESS_ROLE_MEMBER ? net_join_of(nm, s) : NULL;
+	if (s->role == SESS_ROLE_HOST && !s->ended) {
+		snprintf(err, errlen, "this daemon still hosts session %s (%s); end it first (thetactl session leave %s)",
+			 s->name, s->id, s->id);
+		return -EBUSY;
+	}
+	if (s->role == SESS_ROLE_MEMBER && !s->link.left && j && j->st != NJ_FAILED) {
+		snprintf(err, errlen, "session %s (%s) is still joined; leave it first (thetactl session leave %s)", s->name,
+			 s->id, s->id);
+		return -EBUSY;
+	}
+	if (j) { /* refused for good by its host: nothing more to try */
+		net_join_leave(nm, j);
+		s->link.left = true;
+		sess_save_conf(s);
+	}
+	/* As `session leave` does: clients go back to the default session. */
+	struct sess_session *def = net_default_session(nm);
+	if (sess_module_current(nm->sess) == s && def && def != s)
+		sess_module_set_current(nm->sess, def);
+	char id[SESS_ID_LEN + 1], name[SESS_NAME_MAX + 1];
+	snprintf(id, sizeof(id), "%s", s->id);
+	snprintf(name, sizeof(name), "%s", s->name);
+	int r = sess_module_forget(nm->sess, s, del, err, errlen);
+	if (r < 0 && sess_find(sess_module_registry(nm->sess), id) == s)
+		return r; /* still listed */
+	th_notice("session %s (%s) forgotten%s (uid %u)", id, name, del ? " and its files removed" : "",
+		  (unsigned)caller->uid);
+	if (r < 0)
+		return r;
+	*res = json_object_new_object();
+	json_object_object_add(*res, "session", json_object_new_string(id));
+	json_object_object_add(*res, "name", json_object_new_string(name));
+	json_object_object_add(*res, "deleted", json_object_new_boolean(del));
+	if (!del) {
+		char kept[4200];
+		snprintf(kept, sizeof(kept), "%s/%s/%s", sess_module_registry(nm->sess)->root, SESS_FORGOTTEN_DIR, id);
+		json_object_object_add(*res, "kept_in", json_object_new_string(kept));
+	}
 	return 0;
 }
 
@@ -1110,7 +1344,10 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	srv_control_register(ctl, "session_host", SRV_CTL_CHANGE, net_cmd_host, nm);
 	srv_control_register(ctl, "session_join", SRV_CTL_CHANGE, net_cmd_join, nm);
 	srv_control_register(ctl, "session_leave", SRV_CTL_CHANGE, net_cmd_leave, nm);
+	srv_control_register(ctl, "session_forget", SRV_CTL_CHANGE, net_cmd_forget, nm);
 	srv_control_register(ctl, "invite", SRV_CTL_CHANGE, net_cmd_invite, nm);
+	srv_control_register(ctl, "invite_list", SRV_CTL_QUERY, net_cmd_invite_list, nm);
+	srv_control_register(ctl, "invite_revoke", SRV_CTL_CHANGE, net_cmd_invite_revoke, nm);
 	srv_control_register(ctl, "peers", SRV_CTL_QUERY, net_cmd_peers, nm);
 	srv_control_register(ctl, "kick", SRV_CTL_CHANGE, net_cmd_kick, nm);
 	srv_control_register(ctl, "role", SRV_CTL_CHANGE, net_cmd_role, nm);

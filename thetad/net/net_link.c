@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "invite.h"
 #include "ipc.h"
 #include "net/net_catchup.h"
 #include "net/net_int.h"
@@ -396,9 +397,36 @@ static const char *hop_name(void *u, void *sess)
 	return ((struct sess_session *)sess)->name;
 }
 
+/* An ended session refuses everyone; an invite the host revoked (invite
+ * revoke) refuses a daemon that is not a member yet. Invites the host has
+ * no record of (issued before it kept them) are judged by their token. */
+static uint64_t hop_refusal(void *u, void *sess, bool known, const struct proto_invite_token *tok)
+{
+	(void)u;
+	struct sess_session *s = sess;
+	if (s->ended)
+		return PROTO_SESS_ERR_HOST_ENDED;
+	const struct sess_invite *inv = known ? NULL : sess_invite_find(s, tok->nonce);
+	return inv && inv->revoked ? PROTO_SESS_ERR_TOKEN_REVOKED : 0;
+}
+
+static void hop_invite_used(void *u, void *sess, const struct proto_invite_token *tok)
+{
+	(void)u;
+	struct sess_session *s = sess;
+	struct sess_invite *inv = sess_invite_find(s, tok->nonce);
+	if (!inv)
+		return;
+	inv->uses++;
+	int r = sess_invites_save(s);
+	if (r < 0)
+		th_warn("session %s: cannot store the invite list: %s", s->id, th_strerror(r));
+}
+
 static const struct net_sl_host_ops host_ops = {
 	.session = hop_session, .member = hop_member, .nonce_used = hop_nonce_used,
 	.peers = hop_peers, .admit = hop_admit, .name = hop_name,
+	.refusal = hop_refusal, .invite_used = hop_invite_used,
 };
 
 /* The session layer admitted member c: everyone learns about everyone. */

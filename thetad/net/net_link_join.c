@@ -217,7 +217,7 @@ void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, ui
 	/* A replica named after its id ("joined-…") takes the host's name,
 	 * unless another session here already has it. */
 	if (!strncmp(s->name, NET_JOINED_NAME_PREFIX, strlen(NET_JOINED_NAME_PREFIX)) && sess_name_valid(a->name) &&
-	    !sess_find(sess_module_registry(nm->sess), a->name)) {
+	    !sess_named(sess_module_registry(nm->sess), a->name, s)) {
 		snprintf(s->name, sizeof(s->name), "%s", a->name);
 		save = true;
 	}

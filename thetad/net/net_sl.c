@@ -306,6 +306,11 @@ static void host_on_hello(struct net_sl *sl, const uint8_t *p, size_t len, uint6
 	bool kicked = false;
 	uint32_t peer_id = 0;
 	int known = ops->member(u, sess, h->identity_key, &role, &kicked, &peer_id);
+	uint64_t why = ops->refusal ? ops->refusal(u, sess, known, &tok) : 0;
+	if (why) {
+		refuse(sl, why, who);
+		return;
+	}
 	if (known && kicked) {
 		refuse(sl, PROTO_SESS_ERR_KICKED, who);
 		return;
@@ -331,6 +336,8 @@ static void host_on_hello(struct net_sl *sl, const uint8_t *p, size_t len, uint6
 		refuse(sl, PROTO_SESS_ERR_FULL, "(member table)");
 		return;
 	}
+	if (!known && ops->invite_used)
+		ops->invite_used(u, sess, &tok);
 	sl->sess = sess;
 	sl->role = role;
 	sl->peer_id = peer_id;

@@ -36,6 +36,8 @@
 #include "session.h"
 #include "th_buf.h"
 
+struct proto_invite_token; /* invite.h */
+
 #define NET_SL_ACTIONS_MAX     64u   /* actions queued between drains (more: the connection is closed) */
 #define NET_SL_TEXT_MAX        200u  /* a log line or close reason */
 #define NET_SL_HELLO_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* host: no HELLO by then: refused */
@@ -117,6 +119,11 @@ struct net_sl_host_ops {
 		     uint32_t *peer_id);
 	/* The session's name for the ACK. */
 	const char *(*name)(void *user, void *sess);
+	/* Optional: 0, or the refusal (PROTO_SESS_ERR_*) for this HELLO: an
+	 * ended session refuses everyone, a revoked invite a new member. */
+	uint64_t (*refusal)(void *user, void *sess, bool known, const struct proto_invite_token *tok);
+	/* Optional: a new member was admitted with tok. */
+	void (*invite_used)(void *user, void *sess, const struct proto_invite_token *tok);
 };
 
 struct net_sl_config {

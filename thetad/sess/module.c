@@ -534,12 +534,8 @@ static void sess_on_worker(struct th_loop *loop, int fd, uint32_t events, void *
 struct sess_session *sess_pick(struct sess_module *m, struct json_object *args, char *err, size_t errlen)
 {
 	struct json_object *v;
-	if (args && json_object_object_get_ex(args, "session", &v)) {
-		struct sess_session *s = sess_find(&m->reg, json_object_get_string(v));
-		if (!s)
-			snprintf(err, errlen, "no session '%s' (see thetactl sessions)", json_object_get_string(v));
-		return s;
-	}
+	if (args && json_object_object_get_ex(args, "session", &v))
+		return sess_lookup(&m->reg, json_object_get_string(v), err, errlen);
 	if (!m->current)
 		snprintf(err, errlen, "no session is open");
 	return m->current;
@@ -600,7 +596,9 @@ static int sess_cmd_sessions(void *u, const struct srv_ctl_caller *caller, struc
 		json_object_object_add(o, "name", json_object_new_string(s->name));
 		json_object_object_add(o, "created_unix", json_object_new_uint64(s->created_unix));
 		json_object_object_add(o, "role", json_object_new_string(s->role == SESS_ROLE_MEMBER ? "member" : "host"));
-		json_object_object_add(o, "state", json_object_new_string(s->log ? "open" : "damaged"));
+		json_object_object_add(o, "state", json_object_new_string(!s->log ? "damaged" : s->ended ? "ended" : "open"));
+		if (s->role == SESS_ROLE_HOST)
+			json_object_object_add(o, "ended", json_object_new_boolean(s->ended));
 		json_object_object_add(o, "peers", json_object_new_int(0));
 		if (s->role == SESS_ROLE_MEMBER) {
 			json_object_object_add(o, "host", json_object_new_string(s->link.host));
@@ -931,6 +929,7 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	srv_control_register(ctl, "whoami", SRV_CTL_QUERY, sess_cmd_whoami, m);
 	srv_control_register(ctl, "log", SRV_CTL_QUERY, sess_cmd_log, m);
 	srv_control_register(ctl, "sessions", SRV_CTL_QUERY, sess_cmd_sessions, m);
+	sess_choose_register(m, ctl);
 	srv_control_register(ctl, "session_allow", SRV_CTL_CHANGE, sess_cmd_allow, m);
 	srv_control_register(ctl, "session_deny", SRV_CTL_CHANGE, sess_cmd_deny, m);
 	srv_control_register(ctl, "session_members", SRV_CTL_QUERY, sess_cmd_members, m);

@@ -61,6 +61,10 @@ struct sess_session *sess_module_current(void *state);
 /* Makes s the session local clients work in (existing clients move to it);
  * remembered across restarts. */
 void sess_module_set_current(void *state, struct sess_session *s);
+/* Takes s (left or ended: the caller checked) out of the list:
+ * sessions.h sess_forget. Refused (-EBUSY, err set) while s is the current
+ * session or clients work in it. */
+int sess_module_forget(void *state, struct sess_session *s, bool del, char *err, size_t errlen);
 /* A new session hosted here; creator (the user who asked) becomes a local
  * member of it. */
 int sess_module_host(void *state, const char *name, uid_t creator, struct sess_session **out);

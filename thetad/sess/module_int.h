@@ -125,6 +125,10 @@ struct sess_module {
 	uint64_t *m_held, *m_held_refused, *m_cut_lost, *m_hold_expired;
 };
 
+/* choose.c: `session use` */
+struct srv_control;
+void sess_choose_register(struct sess_module *m, struct srv_control *ctl);
+
 /* module.c */
 struct sess_client *sess_client_find(struct sess_module *m, uint64_t id);
 /* The session named by args.session, else the current one; NULL with err set. */

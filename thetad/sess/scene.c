@@ -874,6 +874,11 @@ static void sess_scene_free(struct sess_module *m, struct sess_session *s)
 	s->scene = NULL;
 }
 
+void sess_scene_close(struct sess_module *m, struct sess_session *s)
+{
+	sess_scene_free(m, s);
+}
+
 void sess_scene_log_suspend(struct sess_module *m, struct sess_session *s)
 {
 	(void)m;

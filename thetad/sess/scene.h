@@ -111,6 +111,8 @@ void sess_scene_open(struct sess_module *m, struct sess_session *s);
 /* s's log is about to be reopened (its cursor closes) / was reopened
  * (recovery may have cut entries: rebuilt from the log). */
 void sess_scene_log_suspend(struct sess_module *m, struct sess_session *s);
+/* s is forgotten (choose.c): its scene goes. */
+void sess_scene_close(struct sess_module *m, struct sess_session *s);
 void sess_scene_log_reopened(struct sess_module *m, struct sess_session *s);
 /* From sess_on_durable: ev->entry verified, at position ev->pos. */
 void sess_scene_on_durable(struct sess_session *s, const struct clog_event *ev);

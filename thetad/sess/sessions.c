@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "th_cmd.h"
 #include "th_config.h"
@@ -29,6 +30,7 @@ struct sess_meta {
 	int64_t granted_role;
 	char host_key[2 * SESS_KEY_LEN + 1];
 	bool left;
+	bool ended;
 };
 
 #define M(f) offsetof(struct sess_meta, f), sizeof(((struct sess_meta *)0)->f)
@@ -43,6 +45,7 @@ static const struct th_cfg_key sess_meta_keys[] = {
 	{ "granted_role", TH_CFG_INT, offsetof(struct sess_meta, granted_role), 0, 0, 3, "member: role from the host" },
 	{ "host_key", TH_CFG_STRING, M(host_key), 0, 0, "member: the host's identity key (hex)" },
 	{ "left", TH_CFG_BOOL, offsetof(struct sess_meta, left), 0, 0, 0, "member: left the session" },
+	{ "ended", TH_CFG_BOOL, offsetof(struct sess_meta, ended), 0, 0, 0, "host: the session was ended" },
 };
 #undef M
 
@@ -160,7 +163,9 @@ static int sess_open_one(struct sess_registry *r, const char *id, const struct c
 			th_hex_decode(meta.host_key, strlen(meta.host_key), s->link.host_key, sizeof(s->link.host_key), false);
 	} else {
 		s->role = SESS_ROLE_HOST;
+		s->ended = meta.ended;
 		sess_members_load(s);
+		sess_invites_load(s);
 	}
 	sess_local_load(s);
 
@@ -201,16 +206,89 @@ int sess_registry_open(struct sess_registry *r, const char *state_dir, const str
 	return 0;
 }
 
+static void sess_free(struct sess_session *s)
+{
+	clog_close(&s->log);
+	free(s->authors);
+	free(s->used_nonces);
+	free(s->invites);
+	free(s);
+}
+
 void sess_registry_close(struct sess_registry *r)
 {
 	for (unsigned i = 0; i < r->n; i++) {
-		clog_close(&r->s[i]->log);
-		free(r->s[i]->authors);
-		free(r->s[i]->used_nonces);
-		free(r->s[i]);
+		sess_free(r->s[i]);
 		r->s[i] = NULL;
 	}
 	r->n = 0;
+	for (unsigned i = 0; i < r->n_forgotten; i++) {
+		sess_free(r->forgotten[i]);
+		r->forgotten[i] = NULL;
+	}
+	r->n_forgotten = 0;
+}
+
+/* rm -r of a session directory we wrote (no links followed: entries are
+ * unlinked, directories descended). */
+static int sess_remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOTDIR ? (unlink(path) < 0 ? -errno : 0) : -errno;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char sub[4608];
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub)) {
+			rc = -ENAMETOOLONG;
+			continue;
+		}
+		struct stat st;
+		int r = lstat(sub, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? sess_remove_tree(sub) : unlink(sub) < 0 ? -errno : 0;
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(path) < 0)
+		rc = -errno;
+	return rc;
+}
+
+int sess_forget(struct sess_registry *r, struct sess_session *s, bool del)
+{
+	unsigned i = 0;
+	while (i < r->n && r->s[i] != s)
+		i++;
+	if (i == r->n)
+		return -ENOENT;
+	if (r->n_forgotten == SESS_FORGOTTEN_MAX)
+		return -ENOSPC;
+	char to[4200];
+	int rc;
+	if (del) {
+		clog_close(&s->log);
+		rc = sess_remove_tree(s->dir);
+	} else {
+		snprintf(to, sizeof(to), "%s/%s", r->root, SESS_FORGOTTEN_DIR);
+		if ((rc = th_mkdir_p(to, 0700)) < 0)
+			return rc;
+		snprintf(to, sizeof(to), "%s/%s/%s", r->root, SESS_FORGOTTEN_DIR, s->id);
+		struct stat st;
+		if (lstat(to, &st) == 0 && (rc = sess_remove_tree(to)) < 0) /* forgotten before, joined again */
+			return rc;
+		clog_close(&s->log);
+		rc = rename(s->dir, to) < 0 ? -errno : 0;
+	}
+	if (rc == 0)
+		rc = th_fsync_dir(r->root);
+	memmove(&r->s[i], &r->s[i + 1], (r->n - i - 1) * sizeof(r->s[0]));
+	r->s[--r->n] = NULL;
+	r->forgotten[r->n_forgotten++] = s;
+	snprintf(s->error, sizeof(s->error), "the session was forgotten");
+	return rc;
 }
 
 int sess_create(struct sess_registry *r, const char *name, const struct clog_callbacks *cb, void *owner,
@@ -252,6 +330,45 @@ struct sess_session *sess_find(struct sess_registry *r, const char *id_or_name)
 	return named == 1 ? by_name : NULL;
 }
 
+struct sess_session *sess_named(struct sess_registry *r, const char *name, const struct sess_session *except)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->s[i] != except && !strcmp(r->s[i]->name, name))
+			return r->s[i];
+	return NULL;
+}
+
+struct sess_session *sess_lookup(struct sess_registry *r, const char *id_or_name, char *err, size_t errlen)
+{
+	struct sess_session *s = sess_find(r, id_or_name), *hit = NULL;
+	if (s)
+		return s;
+	unsigned named = 0, prefixed = 0;
+	size_t n = 0, plen = strlen(id_or_name);
+	char ids[3 * (SESS_ID_LEN + 2)] = "";
+	for (unsigned i = 0; i < r->n; i++)
+		if (!strcmp(r->s[i]->name, id_or_name) && named++ < 3)
+			n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%s", n ? ", " : "", r->s[i]->id);
+	if (named) {
+		snprintf(err, errlen, "'%s' names %u sessions (%s%s); give the id instead", id_or_name, named, ids,
+			 named > 3 ? ", ..." : "");
+		return NULL;
+	}
+	for (unsigned i = 0; plen >= SESS_ID_PREFIX_MIN && plen < SESS_ID_LEN && i < r->n; i++)
+		if (!strncmp(r->s[i]->id, id_or_name, plen)) {
+			hit = r->s[i];
+			prefixed++;
+		}
+	if (prefixed == 1)
+		return hit;
+	if (prefixed)
+		snprintf(err, errlen, "'%s' is the start of %u session ids; give more of the id", id_or_name, prefixed);
+	else
+		snprintf(err, errlen, "no session '%s' (by id, or by a name only one session has; see thetactl sessions)",
+			 id_or_name);
+	return NULL;
+}
+
 /* ---- member sessions ------------------------------------------------------ */
 
 int sess_save_conf(const struct sess_session *s)
@@ -270,8 +387,8 @@ int sess_save_conf(const struct sess_session *s)
 			     s->name, s->created_unix, s->link.host, (unsigned)s->link.port, fp, tok,
 			     (unsigned)s->link.granted_role, hk, s->link.left ? "yes" : "no");
 	} else {
-		n = snprintf(text, sizeof(text), "# thetad session\nname = %s\ncreated = %" PRIu64 "\nrole = host\n",
-			     s->name, s->created_unix);
+		n = snprintf(text, sizeof(text), "# thetad session\nname = %s\ncreated = %" PRIu64 "\nrole = host\n%s",
+			     s->name, s->created_unix, s->ended ? "ended = yes\n" : "");
 	}
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -ENAMETOOLONG;

@@ -26,12 +26,18 @@
 #define SESS_DEFAULT_NAME "local"
 #define SESS_MAX_MEMBERS 256  /* member keys a hosted session remembers */
 #define SESS_MAX_USED_NONCES 4096 /* single-use invites remembered per session */
+#define SESS_MAX_INVITES 1024 /* issued invites a hosted session lists (expired ones make room) */
+#define SESS_INVITES_FILE_MAX (256u << 10)
+#define SESS_INVITE_ID_HEX 12 /* hex digits of an invite id as listed */
 #define SESS_HOST_MAX 300     /* "HOST" of a member's link */
 #define SESS_KEY_LEN 32
 #define SESS_MEMBERS_FILE_MAX (1u << 20)
 #define SESS_MAX_LOCAL 256    /* local users a session lists (besides its implicit admins) */
 #define SESS_LOCAL_FILE_MAX (64u << 10)
 #define SESS_REPLICA_RATE 100000000u /* a replica's log: effectively unlimited */
+#define SESS_FORGOTTEN_MAX 256 /* sessions one run may forget (their memory is kept until the daemon stops) */
+#define SESS_FORGOTTEN_DIR "forgotten" /* STATE_DIR/sessions/forgotten/<id>: a forgotten session's files */
+#define SESS_ID_PREFIX_MIN 8  /* hex digits of an id prefix that names a session */
 /* Entries one source (a peer, a client) may have queued in a log, not yet
  * durable: four whole remote calls, so a peer's burst keeps queueing while
  * a batch syncs on the worker (16384 entries, within CLOG_PENDING_*_MAX). */
@@ -70,6 +76,18 @@ struct sess_link {
 	bool left;            /* `session leave`: do not reconnect */
 };
 
+/* An invite this daemon issued for a hosted session (file `invites`,
+ * kept by sess_invites_save): named by its token's nonce. */
+struct sess_invite {
+	uint8_t nonce[16];
+	uint8_t role;           /* proto_sess_role */
+	bool single_use;
+	bool revoked;           /* `invite revoke`: refused at join */
+	uint64_t created_unix;
+	uint64_t expiry_unix;   /* 0: never */
+	uint32_t uses;          /* daemons admitted with it */
+};
+
 /* Last sequence number per author in this daemon's log (sorted by key). */
 struct sess_author_seq {
 	uint8_t key[SESS_KEY_LEN];
@@ -89,9 +107,12 @@ struct sess_session {
 	uint8_t role;           /* enum sess_role */
 	uint8_t id_bytes[SESS_ID_LEN / 2];
 	struct sess_link link;  /* member sessions */
+	bool ended;             /* hosted: `session leave` ended it (joins refused, its invites invalid) */
 	struct sess_member members[SESS_MAX_MEMBERS]; /* hosted sessions */
 	unsigned n_members;
 	uint32_t next_peer_id;
+	struct sess_invite *invites; /* hosted: issued invites, oldest first (SESS_MAX_INVITES) */
+	unsigned n_invites;
 	uint8_t (*used_nonces)[16];
 	unsigned n_used;
 	struct sess_local locals[SESS_MAX_LOCAL]; /* every session */
@@ -114,6 +135,11 @@ struct sess_registry {
 	struct sess_registry_config cfg;
 	struct sess_session *s[SESS_MAX_SESSIONS];
 	unsigned n;
+	/* Forgotten this run (sess_forget): out of the list, their logs
+	 * closed; freed with the registry, as modules may still compare the
+	 * pointers. */
+	struct sess_session *forgotten[SESS_FORGOTTEN_MAX];
+	unsigned n_forgotten;
 	struct clog_worker *worker; /* every log's group commits and reads */
 };
 
@@ -134,6 +160,16 @@ int sess_create(struct sess_registry *r, const char *name, const struct clog_cal
 		struct sess_session **out);
 /* By id, or by name when unique; NULL otherwise. */
 struct sess_session *sess_find(struct sess_registry *r, const char *id_or_name);
+/* As sess_find, and by a unique prefix of at least SESS_ID_PREFIX_MIN hex
+ * digits of the id; NULL with one sentence in err when no session or more
+ * than one matches (an ambiguous name lists the ids it names). */
+struct sess_session *sess_lookup(struct sess_registry *r, const char *id_or_name, char *err, size_t errlen);
+/* A session other than `except` (NULL: any) called name, or NULL. */
+struct sess_session *sess_named(struct sess_registry *r, const char *name, const struct sess_session *except);
+/* Removes s from the list: its log closes, its directory moves to
+ * sessions/forgotten/<id> (the log stays on disk) or, with del, is removed.
+ * The caller has detached everything that works in it. */
+int sess_forget(struct sess_registry *r, struct sess_session *s, bool del);
 /* Checks a session name: 1..64 bytes of [A-Za-z0-9._-]. */
 bool sess_name_valid(const char *name);
 
@@ -157,6 +193,20 @@ int sess_member_add(struct sess_session *s, const uint8_t key[SESS_KEY_LEN], uin
 bool sess_nonce_used(const struct sess_session *s, const uint8_t nonce[16]);
 int sess_nonce_mark(struct sess_session *s, const uint8_t nonce[16]);
 int sess_members_save(const struct sess_session *s);
+
+/* Issued invites (persisted in `invites` by sess_invites_save). */
+/* Records inv; when the list is full the oldest expired or revoked one
+ * makes room, else -ENOSPC. */
+int sess_invite_add(struct sess_session *s, const struct sess_invite *inv, uint64_t now_s);
+struct sess_invite *sess_invite_find(struct sess_session *s, const uint8_t nonce[16]);
+/* By its id (a prefix of at least 8 hex digits of the nonce); NULL with a
+ * sentence in err when none or more than one matches. */
+struct sess_invite *sess_invite_lookup(struct sess_session *s, const char *id, char *err, size_t errlen);
+/* "active", "revoked", "expired" or "used" (a single-use invite taken). */
+const char *sess_invite_state(const struct sess_invite *inv, uint64_t now_s);
+int sess_invites_save(const struct sess_session *s);
+/* Reads `invites` into s (sess_open_one, for a hosted session). */
+void sess_invites_load(struct sess_session *s);
 
 /* Local members (persisted in `local_members` by sess_local_save). */
 /* The listed role of uid (enum th_role), TH_ROLE_NONE when not listed. */

@@ -457,7 +457,11 @@ static void test_invite_links_and_off(void **state)
 	const char *inv[] = { "invite", sid, "--role", "viewer", NULL };
 	assert_int_equal(th_ctl(d, inv, out, sizeof out, err, sizeof err), 0);
 	assert_memory_equal(out, "theta://", 8);
-	assert_null(strchr(out, '\n') ? strchr(strchr(out, '\n') + 1, '\n') : NULL);
+	/* the link, and the line with its role, expiry and reuse */
+	char *terms = strchr(out, '\n');
+	assert_non_null(terms);
+	assert_memory_equal(terms + 1, "  role viewer, expires ", strlen("  role viewer, expires "));
+	assert_null(strchr(terms + 1, '\n') ? strchr(strchr(terms + 1, '\n') + 1, '\n') : NULL);
 	assert_null(strstr(out, "http"));
 
 	/* on: a second line for browsers */
@@ -466,7 +470,10 @@ static void test_invite_links_and_off(void **state)
 	th_webd_host(d, "studio", sid);
 	const char *inv2[] = { "invite", sid, "--role", "viewer", NULL };
 	assert_int_equal(th_ctl(d, inv2, out, sizeof out, err, sizeof err), 0);
+	/* theta:// link, its terms, the browser link, its terms */
 	char *nl = strchr(out, '\n');
+	assert_non_null(nl);
+	nl = strchr(nl + 1, '\n');
 	assert_non_null(nl);
 	assert_memory_equal(out, "theta://", 8);
 	char want[128];
