@@ -1,6 +1,7 @@
 /* thetactl status, metrics, log-level, reload: the daemon itself. */
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +40,103 @@ int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* One row's VALUE for a histogram: count, mean and the bucket its median
+ * falls in ("<= 1ms"). */
+static void ctl_hist_cell(struct json_object *m, char *buf, size_t len)
+{
+	struct json_object *b, *v;
+	long long count = ctl_jint(m, "count");
+	double sum = json_object_object_get_ex(m, "sum", &v) ? json_object_get_double(v) : 0;
+	const char *med = "-";
+	char medbuf[32];
+	if (count > 0 && json_object_object_get_ex(m, "buckets", &b))
+		for (size_t i = 0; i < json_object_array_length(b); i++) {
+			struct json_object *x = json_object_array_get_idx(b, i), *le;
+			if (ctl_jint(x, "count") * 2 >= count && json_object_object_get_ex(x, "le", &le)) {
+				if (json_object_is_type(le, json_type_double) || json_object_is_type(le, json_type_int)) {
+					ctl_format_duration(json_object_get_double(le), medbuf, sizeof medbuf);
+					med = medbuf;
+				} else {
+					med = "> the last bound";
+				}
+				break;
+			}
+		}
+	char mean[32] = "-";
+	if (count > 0)
+		ctl_format_duration(sum / (double)count, mean, sizeof mean);
+	snprintf(buf, len, "%lld, mean %s, median <= %s", count, mean, med);
+}
+
 int ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	/* --prometheus is ours; the rest is the common [--json]. */
+	bool prom = false;
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && !strcmp(argv[i], "--prometheus"))
+			prom = true;
+		else
+			argv[n++] = argv[i];
+	}
 	struct json_object *res;
-	int r = ctl_query(ctx, "metrics", argc, argv, &res);
+	if (prom) {
+		if (n > 1)
+			return ctl_usage_error(ctx, "metrics", "--prometheus takes no operands and no --json");
+		struct json_object *args = json_object_new_object();
+		json_object_object_add(args, "format", json_object_new_string("prometheus"));
+		bool json = ctx->json;
+		ctx->json = false; /* the text itself, not the reply around it */
+		int r = ctl_request(ctx, "metrics", args, &res);
+		ctx->json = json;
+		if (r || !res)
+			return r;
+		fputs(ctl_jstr(res, "text"), stdout);
+		json_object_put(res);
+		return CTL_EXIT_OK;
+	}
+	int r = ctl_query(ctx, "metrics", n, argv, &res);
 	if (r || !res)
 		return r;
 	static const char *const hdr[] = { "METRIC", "KIND", "VALUE", "DESCRIPTION" };
 	struct ctl_table *t = ctl_table_new(4, hdr);
 	json_object_object_foreach(res, name, m)
 	{
-		const char *row[] = { name, ctl_jstr(m, "kind"), ctl_jstr(m, "value"), ctl_jstr(m, "help") };
-		ctl_table_row(t, row);
+		struct json_object *samples;
+		const char *kind = ctl_jstr(m, "kind");
+		if (!strcmp(kind, "histogram")) {
+			char cell[128];
+			ctl_hist_cell(m, cell, sizeof cell);
+			const char *row[] = { name, kind, cell, ctl_jstr(m, "help") };
+			ctl_table_row(t, row);
+		} else if (json_object_object_get_ex(m, "samples", &samples)) {
+			/* A labelled family: a row per sample, its labels after the name. */
+			for (size_t i = 0; i < json_object_array_length(samples); i++) {
+				struct json_object *x = json_object_array_get_idx(samples, i), *labels, *v;
+				char label[512] = "", value[64] = "-";
+				size_t off = 0;
+				if (json_object_object_get_ex(x, "labels", &labels)) {
+					json_object_object_foreach(labels, k, lv)
+					{
+						int w = snprintf(label + off, sizeof label - off, "%s%s=%s", off ? "," : "{", k,
+								 json_object_get_string(lv));
+						if (w > 0 && (size_t)w < sizeof label - off)
+							off += (size_t)w;
+					}
+					if (off && off < sizeof label - 1)
+						label[off++] = '}', label[off] = 0;
+				}
+				if (json_object_object_get_ex(x, "value", &v))
+					snprintf(value, sizeof value, "%.6g", json_object_get_double(v));
+				char full[640];
+				snprintf(full, sizeof full, "%s%s", name, label);
+				const char *row[] = { full, kind, value, ctl_jstr(m, "help") };
+				ctl_table_row(t, row);
+			}
+		} else {
+			const char *row[] = { name, kind, ctl_jstr(m, "value"), ctl_jstr(m, "help") };
+			ctl_table_row(t, row);
+		}
 	}
 	ctl_table_print(t);
 	ctl_table_free(t);

@@ -18,7 +18,7 @@ static int ctl_cmd_log(struct ctl_ctx *ctx, int argc, char **argv)
 /* One line per subcommand, in the order `thetactl help` lists them. */
 const struct ctl_command ctl_commands[] = {
 	{ "status", "[--json]", "the daemon: version, pid, uptime, directories, sockets, counts", ctl_cmd_status },
-	{ "metrics", "[--json]", "every counter and gauge the daemon keeps", ctl_cmd_metrics },
+	{ "metrics", "[--json | --prometheus]", "every counter, gauge and histogram the daemon keeps (--prometheus: the Prometheus text format)", ctl_cmd_metrics },
 	{ "clients", "[--json]", "connected theta-clients: pid, user, input (interaction profiles), frames, ring figures", ctl_cmd_clients },
 	{ "log-level", "[LEVEL]", "show or (admin) set the daemon's log level", ctl_cmd_log_level },
 	{ "reload", "", "(admin) re-read the configuration file, like SIGHUP", ctl_cmd_reload },

@@ -110,6 +110,7 @@ struct ipc_server {
 	void *vcb_user;
 	uint64_t *m_clients, *m_conns, *m_refused, *m_viol, *m_drops, *m_resyncs;
 	uint64_t *m_voice_in, *m_voice_out, *m_voice_drops;
+	struct srv_hist *h_frame; /* clients' frame times (NULL without metrics) */
 	uint64_t scratch_metric;
 	uint8_t rec[PROTO_IPC_MAX_MSG];
 	uint8_t enc[PROTO_IPC_MAX_MSG];
@@ -336,6 +337,11 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		c->has_input = true;
 		return 0;
 	case PROTO_IPC_T_FRAME_STATS:
+		/* A report gives quantiles of its window, not each frame: the
+		 * window's frames count at its median. */
+		if (c->s->h_frame && m.frame_stats.frames > c->frames)
+			srv_hist_observe_n(c->s->h_frame, (double)m.frame_stats.frame_p50_ns / 1e9,
+					   m.frame_stats.frames - c->frames);
 		c->frames = m.frame_stats.frames;
 		c->fstats = m.frame_stats;
 		return 0;
@@ -655,6 +661,10 @@ int ipc_server_create(struct th_loop *loop, int listen_fd, const struct ipc_conf
 	}
 	uint64_t *sc = &s->scratch_metric;
 	s->m_clients = metrics ? srv_gauge(metrics, "ipc_clients", "connected theta-clients") : sc;
+	s->h_frame = metrics ? srv_histogram(metrics, "client_frame_seconds",
+					     "theta-clients' frame times (each report's frames at its median)",
+					     srv_hist_fast_s, SRV_HIST_FAST_N)
+			     : NULL;
 	s->m_conns = metrics ? srv_counter(metrics, "ipc_connections", "client.sock connections accepted") : sc;
 	s->m_refused = metrics ? srv_counter(metrics, "ipc_refused", "clients refused at hello (version, hash, limit)") : sc;
 	s->m_viol = metrics ? srv_counter(metrics, "ipc_protocol_violations", "clients dropped for breaking the IPC protocol") : sc;

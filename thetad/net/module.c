@@ -865,6 +865,42 @@ static void net_peer_json(struct net_conn *c, uint64_t now, struct json_object *
 	json_object_array_add(arr, o);
 }
 
+/* Labelled samples per connected peer (srv_metrics_add_collector): its
+ * session, peer id and side; RTT, jitter, loss, and bytes per channel each
+ * way. */
+static void net_collect(void *u, struct srv_sample_sink *sink)
+{
+	struct net_mod *nm = u;
+	uint64_t now = th_now_ns();
+	for (struct net_conn *c = nm->conns; c; c = c->next) {
+		if (!c->s || c->st != NC_ACTIVE)
+			continue;
+		char peer[16];
+		snprintf(peer, sizeof peer, "%u", (unsigned)c->peer_id);
+		const char *is = c->incoming ? "member" : "host";
+		const char *const lab[] = { "session", c->s->id, "peer", peer, "is", is, NULL };
+		if (c->sl && c->sl->hb.samples) {
+			srv_sample(sink, "net_peer_rtt_seconds", "smoothed round-trip time to the peer (heartbeats)",
+				   SRV_METRIC_GAUGE, lab, (double)c->sl->hb.srtt_ns / 1e9);
+			srv_sample(sink, "net_peer_jitter_seconds", "round-trip jitter to the peer", SRV_METRIC_GAUGE, lab,
+				   (double)c->sl->hb.jitter_ns / 1e9);
+			srv_sample(sink, "net_peer_loss_ratio", "heartbeats lost recently (0..1)", SRV_METRIC_GAUGE, lab,
+				   net_hb_loss(&c->sl->hb, now));
+		}
+		for (unsigned i = 0; i < c->n_ch; i++) {
+			const struct net_chan *ch = &c->ch[i];
+			const char *const in[] = { "session", c->s->id, "peer", peer, "is", is, "channel", ch->def->name,
+						   "direction", "in", NULL };
+			const char *const out[] = { "session", c->s->id, "peer", peer, "is", is, "channel", ch->def->name,
+						    "direction", "out", NULL };
+			srv_sample(sink, "net_peer_bytes", "bytes on a channel of the peer's connection", SRV_METRIC_COUNTER,
+				   in, (double)ch->st[NET_CHAN_BYTES_IN]);
+			srv_sample(sink, "net_peer_bytes", "bytes on a channel of the peer's connection", SRV_METRIC_COUNTER,
+				   out, (double)ch->st[NET_CHAN_BYTES_OUT]);
+		}
+	}
+}
+
 static int net_cmd_peers(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 			 struct json_object **res, char *err, size_t errlen)
 {
@@ -1246,6 +1282,12 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	for (uint64_t code = NET_REFUSAL_FIRST; code <= PROTO_SESS_ERR_MAX_; code++)
 		nm->m_refused[code - NET_REFUSAL_FIRST] =
 			srv_counter(mx, net_refusal_metric_name(code), "joins refused for this reason");
+	srv_metrics_add_collector(mx, net_collect, nm);
+	nm->h_rtt = srv_histogram(mx, "net_rtt_seconds", "round-trip times measured by heartbeats, every peer",
+				  srv_hist_fast_s, SRV_HIST_FAST_N);
+	nm->h_catchup = srv_histogram(mx, "net_catchup_seconds",
+				      "host: a catch-up round, from a member's SYNC to the end of the log sent",
+				      srv_hist_slow_s, SRV_HIST_SLOW_N);
 	nm->m_peers_lost = srv_counter(mx, "net_peers_lost", "peers declared lost after silence");
 	nm->m_joins = srv_counter(mx, "net_joins", "members admitted (host) or admissions (joiner)");
 	nm->m_rejoins = srv_counter(mx, "net_rejoin_attempts", "reconnect attempts of joined sessions");

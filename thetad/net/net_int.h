@@ -224,6 +224,8 @@ struct net_mod {
 	uint32_t next_req_id;
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
 	uint64_t *m_poses_refused, *m_send_failed;
+	struct srv_hist *h_rtt;      /* every heartbeat RTT sample (metrics) */
+	struct srv_hist *h_catchup;  /* host: how long each catch-up round took */
 	struct net_hosted *hosted[NET_HOSTED_MAX];
 	uint64_t *m_catchup_rounds, *m_catchup_entries, *m_sync_divergent, *m_cut_repaired;
 	/* sessions whose recovery cut records a peer may send back */

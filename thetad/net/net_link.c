@@ -863,6 +863,8 @@ static void catchup_report(struct net_conn *c, uint64_t now)
 		th_warn("session %s: catching up peer %s failed at log position %" PRIu64 ": %s", s->id, c->addr,
 			st.pos, th_strerror(net_catchup_error(c->cu)));
 	if (ev & NET_CU_EV_DONE)
+		srv_hist_observe_ns(nm->h_catchup, now - st.started_ns);
+	if (ev & NET_CU_EV_DONE)
 		th_info("session %s: sent %" PRIu64 " entries to %s to catch up (positions %" PRIu64 "..%" PRIu64
 			", %.2f s)",
 			s->id, st.round_entries, c->addr, st.start_pos, st.pos, (double)(now - st.started_ns) / 1e9);
@@ -1169,7 +1171,10 @@ static int on_heartbeat_dgram(void *ud, const uint8_t *data, size_t len, uint64_
 	struct net_conn *c = ud;
 	if (!c->sl)
 		return 0;
+	uint64_t samples = c->sl->hb.samples;
 	net_sl_on_dgram(c->sl, data, len, now);
+	if (c->sl->hb.samples != samples) /* a pong: one more RTT measured */
+		srv_hist_observe_ns(c->nm->h_rtt, c->sl->hb.last_rtt_ns);
 	net_conn_run(c);
 	return 0;
 }

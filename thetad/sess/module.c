@@ -81,6 +81,9 @@ static void sess_on_batch(void *user, size_t n)
 	struct sess_module *m = s->owner;
 	(void)n;
 	(*m->m_flushes)++;
+	struct clog_stats st;
+	clog_get_stats(s->log, &st);
+	srv_hist_observe_ns(m->h_commit, st.last_sync_ns);
 	/* The batch's events and acks went out held: one doorbell per client. */
 	if (m->ipc)
 		ipc_server_flush(m->ipc);
@@ -88,6 +91,29 @@ static void sess_on_batch(void *user, size_t n)
 		m->net.flushed(m->net_user, s);
 	if (m->net.log_room)
 		m->net.log_room(m->net_user, s);
+}
+
+/* Labelled samples per session (srv_metrics_add_collector): its log's
+ * durable entries, Lamport clock and authors, with the session's id, name
+ * and this daemon's part in it. */
+static void sess_collect(void *u, struct srv_sample_sink *sink)
+{
+	struct sess_module *m = u;
+	for (unsigned i = 0; i < m->reg.n; i++) {
+		struct sess_session *s = m->reg.s[i];
+		if (!s->log)
+			continue;
+		struct clog_stats st;
+		clog_get_stats(s->log, &st);
+		const char *const lab[] = { "session", s->id, "name", s->name, "role",
+					    s->role == SESS_ROLE_HOST ? "host" : "member", NULL };
+		srv_sample(sink, "session_entries", "durable entries in the session's log", SRV_METRIC_GAUGE, lab,
+			   (double)st.entries);
+		srv_sample(sink, "session_lamport", "the session log's Lamport clock", SRV_METRIC_GAUGE, lab,
+			   (double)st.lamport);
+		srv_sample(sink, "session_authors", "authors in the session's log", SRV_METRIC_GAUGE, lab,
+			   (double)st.authors);
+	}
 }
 
 static int sess_role_of(void *user, const uint8_t author[TH_LOGREC_KEY_LEN])
@@ -142,6 +168,7 @@ static void sess_done(void *ctx, int status, const struct clog_id *id)
 	struct sess_module *m = a->m;
 	if (status == 0) {
 		sess_ack(m, a->client_id, a->client_seq, id, true); /* only from a durable batch */
+		srv_hist_observe_ns(m->h_ack, th_now_ns() - a->signed_ns);
 	} else {
 		char why[128];
 		snprintf(why, sizeof(why), "the log could not store it: %s", th_strerror(status));
@@ -334,7 +361,7 @@ void sess_sign(struct sess_module *m, struct sess_session *s, const struct sess_
 		sess_reject(m, cmd->client_id, cmd->client_seq, PROTO_IPC_REJECT_RATE_LIMITED, "daemon is out of memory");
 		return;
 	}
-	*a = (struct sess_ack){ .m = m, .client_id = cmd->client_id, .client_seq = cmd->client_seq };
+	*a = (struct sess_ack){ .m = m, .client_id = cmd->client_id, .client_seq = cmd->client_seq, .signed_ns = now_ns };
 	struct clog_submit sub = {
 		.source = (uint32_t)cmd->client_id,
 		.role = cmd->role,
@@ -826,6 +853,11 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 	m->ipc = ipc_module_server(srv_daemon_module_state(d, "ipc"));
 	struct srv_metrics *mx = srv_daemon_metrics(d);
 	m->m_submits = srv_counter(mx, "clog_submits", "commands submitted by local clients");
+	srv_metrics_add_collector(mx, sess_collect, m);
+	m->h_ack = srv_histogram(mx, "sess_ack_seconds", "a local client's edit, from signing to its ack (durable in the log)",
+				 srv_hist_fast_s, SRV_HIST_FAST_N);
+	m->h_commit = srv_histogram(mx, "clog_commit_seconds", "a group commit's fdatasync, every session's log",
+				    srv_hist_fast_s, SRV_HIST_FAST_N);
 	m->m_acks = srv_counter(mx, "clog_acks", "commands acknowledged after they were durable");
 	m->m_rejects = srv_counter(mx, "clog_rejects", "commands refused, with the reason sent back");
 	m->m_replays = srv_counter(mx, "clog_replays", "client requests at or below one already seen");

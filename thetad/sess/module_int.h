@@ -74,6 +74,7 @@ struct sess_author {
 struct sess_ack {
 	struct sess_module *m;
 	uint64_t client_id, client_seq;
+	uint64_t signed_ns; /* when it was signed (the ack latency histogram) */
 };
 
 /* A client's command past the checks that need its connection: what
@@ -120,6 +121,7 @@ struct sess_module {
 	uint64_t hold_wait_ns;   /* SESS_HOLD_WAIT_NS (tests: THETAD_TEST_HOLD_WAIT_MS) */
 	uint8_t enc[TH_LOGREC_BODY_MAX];
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
+	struct srv_hist *h_ack, *h_commit; /* metrics: ack latency, group commit fdatasync */
 	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_remote_verify_waits, *m_poses_in, *m_poses_out;
 	uint64_t *m_dups, *m_not_member, *m_replayed, *m_session_infos;
 	uint64_t *m_held, *m_held_refused, *m_cut_lost, *m_hold_expired;

@@ -62,6 +62,8 @@ static const struct th_cfg_key srv_config_keys[] = {
 	  "the folder of the browser client's files" },
 	{ "web.max_peers", TH_CFG_INT, F(web_max_peers), 0, 1, SRV_WEB_MAX_PEERS_MAX,
 	  "browsers connected or connecting at once" },
+	{ "metrics.listen", TH_CFG_STRING, F(metrics_listen), sizeof(((struct srv_config *)0)->metrics_listen), 0, 0,
+	  "address:port where GET /metrics serves the metrics in the Prometheus text format; empty: off" },
 };
 
 /* Values a key's range cannot say; one sentence naming the key. */
@@ -78,6 +80,16 @@ static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
 	if (!strcmp(c->voice_vad, "webrtc") && !voice_vad_built(VOICE_VAD_WEBRTC)) {
 		snprintf(msg, len, "voice.vad = webrtc, but this thetad was built without webrtc-audio-processing: use energy");
 		return -ENOTSUP;
+	}
+	if (c->metrics_listen[0]) {
+		struct sockaddr_storage a;
+		socklen_t alen;
+		const char *why = "";
+		if (web_addr_parse(c->metrics_listen, &a, &alen, &why) < 0) {
+			snprintf(msg, len, "metrics.listen must be an address and port such as 127.0.0.1:9464 or [::1]:9464, not '%s': %s",
+				 c->metrics_listen, why);
+			return -EINVAL;
+		}
 	}
 	if (c->web_listen[0]) {
 		struct sockaddr_storage a;
@@ -283,7 +295,7 @@ static void srv_config_render(const struct srv_config *c, FILE *f, bool commente
 
 /* Keys a running daemon takes only at start: a reload that changes one
  * keeps the running value and says so. */
-static const char *const srv_config_restart_only[] = { "net.port", "web.listen", "web.root" };
+static const char *const srv_config_restart_only[] = { "net.port", "web.listen", "web.root", "metrics.listen" };
 
 bool srv_config_needs_restart(const char *key)
 {

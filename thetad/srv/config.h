@@ -37,6 +37,8 @@ struct srv_config {
 	char web_listen[64];           /* web.listen = "" (off); "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8443" */
 	char web_root[512];            /* web.root = SRV_WEB_ROOT_DEFAULT (the browser client's files) */
 	int64_t web_max_peers;         /* web.max_peers = 16 (browsers connected or connecting at once) */
+	/* [metrics] (docs/operator.md "Metrics"): taken at start */
+	char metrics_listen[64];       /* metrics.listen = "" (off); "127.0.0.1:9464" serves GET /metrics */
 };
 
 /* Where `make install` puts the browser client (the Makefile passes

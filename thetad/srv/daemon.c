@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "srv/control.h"
+#include "srv/metrics_http.h"
 #include "srv/module.h"
 #include "th_file.h"
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_time.h"
+#include "web/web_addr.h"
 
 #define SRV_TICK_NS (250 * TH_NS_PER_MS)
 #define SRV_MAX_PASSED_FDS 16
@@ -48,6 +50,7 @@ struct srv_daemon {
 	int tick_fd;
 	struct th_loop *loop;
 	struct srv_control *control;
+	struct srv_metrics_http *metrics_http; /* metrics.listen (NULL: off) */
 	struct srv_metrics metrics;
 	uint64_t start_ns;
 	uint64_t watchdog_interval_ns; /* 0: no watchdog */
@@ -246,6 +249,12 @@ static int srv_cmd_status(void *u, const struct srv_ctl_caller *caller, struct j
 	json_object_object_add(o, "sockets", socks);
 	json_object_object_add(o, "clients", json_object_new_int(0));
 	json_object_object_add(o, "sessions", json_object_new_int(0));
+	if (d->metrics_http) {
+		struct json_object *mx = json_object_new_object();
+		json_object_object_add(mx, "listen", json_object_new_string(d->cfg.metrics_listen));
+		json_object_object_add(mx, "port", json_object_new_int((int)srv_metrics_http_port(d->metrics_http)));
+		json_object_object_add(o, "metrics_http", mx);
+	}
 	json_object_object_add(o, "control_connections",
 			       json_object_new_int((int)srv_control_connections(d->control)));
 	for (int i = 0; i < d->n_modules_started; i++)
@@ -255,8 +264,9 @@ static int srv_cmd_status(void *u, const struct srv_ctl_caller *caller, struct j
 	return 0;
 }
 
-static int srv_cmd_metrics(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
-			   struct json_object **res, char *err, size_t errlen)
+/* The gauges that are read rather than counted, brought up to date before
+ * the metrics are shown or scraped. */
+static void srv_metrics_refresh(void *u)
 {
 	struct srv_daemon *d = u;
 	*d->m_uptime = (th_now_ns() - d->start_ns) / TH_NS_PER_S;
@@ -267,6 +277,37 @@ static int srv_cmd_metrics(void *u, const struct srv_ctl_caller *caller, struct 
 	*d->m_stall_max = st.max_ns / TH_NS_PER_US;
 	*d->m_stall_recent_p999 = st.window_p999_ns / TH_NS_PER_US;
 	*d->m_stall_recent_max = st.window_max_ns / TH_NS_PER_US;
+}
+
+/* {"format": "prometheus"}: {"text": the exposition}; else the JSON form. */
+static int srv_cmd_metrics(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+			   struct json_object **res, char *err, size_t errlen)
+{
+	struct srv_daemon *d = u;
+	struct json_object *fmt;
+	srv_metrics_refresh(d);
+	if (args && json_object_object_get_ex(args, "format", &fmt) && strcmp(json_object_get_string(fmt), "json")) {
+		if (strcmp(json_object_get_string(fmt), "prometheus")) {
+			snprintf(err, errlen, "metrics come as json or prometheus, not '%s'", json_object_get_string(fmt));
+			return -EINVAL;
+		}
+		char *text = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&text, &n);
+		if (!f)
+			return -ENOMEM;
+		int r = srv_metrics_prometheus(&d->metrics, f);
+		if (fclose(f) != 0 || r < 0) {
+			free(text);
+			snprintf(err, errlen, "the metrics could not be rendered");
+			return r < 0 ? r : -EIO;
+		}
+		*res = json_object_new_object();
+		json_object_object_add(*res, "text", json_object_new_string_len(text, (int)n));
+		json_object_object_add(*res, "content_type", json_object_new_string(SRV_METRICS_PROM_CONTENT_TYPE));
+		free(text);
+		return 0;
+	}
 	*res = srv_metrics_to_json(&d->metrics);
 	return 0;
 }
@@ -378,6 +419,7 @@ static void srv_reload(struct srv_daemon *d, struct srv_reload_result *res)
 		c.port = d->cfg.port;
 		memcpy(c.web_listen, d->cfg.web_listen, sizeof c.web_listen);
 		memcpy(c.web_root, d->cfg.web_root, sizeof c.web_root);
+		memcpy(c.metrics_listen, d->cfg.metrics_listen, sizeof c.metrics_listen);
 		d->cfg = c;
 		th_log_set_level(c.log_level);
 		struct srv_control_config cc;
@@ -533,6 +575,20 @@ int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **
 	srv_control_register(d->control, "commands", SRV_CTL_QUERY, srv_cmd_commands, d);
 	srv_control_register(d->control, "log-level", SRV_CTL_QUERY, srv_cmd_log_level, d);
 	srv_control_register(d->control, "reload", SRV_CTL_CHANGE, srv_cmd_reload, d);
+	if (d->cfg.metrics_listen[0]) {
+		struct sockaddr_storage ma;
+		socklen_t malen;
+		const char *why = "";
+		char mmsg[256] = "";
+		if ((r = web_addr_parse(d->cfg.metrics_listen, &ma, &malen, &why)) < 0 ||
+		    (r = srv_metrics_http_start(d->loop, (struct sockaddr *)&ma, malen, &d->metrics, srv_metrics_refresh, d,
+						&d->metrics_http, mmsg, sizeof mmsg)) < 0) {
+			snprintf(msg, len, "metrics.listen = %s: %s", d->cfg.metrics_listen, mmsg[0] ? mmsg : why);
+			goto fail;
+		}
+		th_info("metrics served at http://%s/metrics (port %u)", d->cfg.metrics_listen,
+			srv_metrics_http_port(d->metrics_http));
+	}
 
 	for (int i = 0; srv_modules[i]; i++) {
 		char mmsg[256] = "";
@@ -589,6 +645,7 @@ void srv_daemon_destroy(struct srv_daemon **p)
 	for (int i = d->n_modules_started - 1; i >= 0; i--)
 		if (srv_modules[i]->stop)
 			srv_modules[i]->stop(d->module_state[i]);
+	srv_metrics_http_stop(&d->metrics_http);
 	srv_control_destroy(&d->control);
 	for (int i = 0; i < d->n_unlink; i++)
 		unlink(d->unlink_on_exit[i]);

@@ -1,10 +1,10 @@
 /* The web endpoint's HTTP side (web_http.h): libmicrohttpd in its external
  * epoll mode on the daemon's loop. We bind the listening socket ourselves
  * (the address the operator named, port 0 resolved by getsockname) and
- * hand it over; MHD's epoll fd is watched for EPOLLIN and MHD_run is
- * called when it fires, and a timerfd armed from MHD_get_timeout after
- * every run serves MHD's connection timeouts and the TLS data GnuTLS has
- * buffered (timeout 0). No thread but the loop's. */
+ * hand it over; srv/mhd_loop.h runs MHD from the loop (its epoll fd, and a
+ * timerfd armed from MHD_get_timeout after every run for the connection
+ * timeouts and the TLS data GnuTLS has buffered: timeout 0). No thread but
+ * the loop's. */
 #include "web/web_http.h"
 
 #include <errno.h>
@@ -20,19 +20,18 @@
 
 #include "th_err.h"
 #include "th_log.h"
+#include "srv/mhd_loop.h"
 #include "th_loop.h"
 #include "web/web_addr.h"
 
 #define WEB_HTTP_PATH_MAX 256u      /* longer request paths are 404 */
 #define WEB_HTTP_MEMORY_LIMIT (128u * 1024u) /* MHD's per-connection buffer */
 #define WEB_HTTP_LISTEN_BACKLOG 64
-#define WEB_HTTP_NS_PER_MS 1000000ull
 
 struct web_http {
 	struct th_loop *loop;
 	struct MHD_Daemon *mhd;
-	int mhd_fd;   /* MHD's epoll fd (MHD owns it) */
-	int timer_fd;
+	struct srv_mhd_loop *ml; /* MHD on the daemon's loop */
 	int listen_fd; /* MHD closes it on stop */
 	unsigned port;
 	char root[PATH_MAX]; /* realpath of cfg->root */
@@ -73,37 +72,6 @@ static const char *web_http_type_of(const char *path)
 		if (!strcmp(dot, web_http_types[i].ext))
 			return web_http_types[i].type;
 	return NULL;
-}
-
-static void web_http_arm(struct web_http *h)
-{
-	MHD_UNSIGNED_LONG_LONG ms;
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
-		th_timerfd_set(h->timer_fd, ms ? ms * WEB_HTTP_NS_PER_MS : 1, 0);
-	else
-		th_timerfd_set(h->timer_fd, 0, 0);
-}
-
-static void web_http_run(struct web_http *h)
-{
-	MHD_run(h->mhd);
-	web_http_arm(h);
-}
-
-static void on_mhd(struct th_loop *loop, int fd, uint32_t events, void *user)
-{
-	(void)loop;
-	(void)fd;
-	(void)events;
-	web_http_run(user);
-}
-
-static void on_timer(struct th_loop *loop, int fd, uint32_t events, void *user)
-{
-	(void)loop;
-	(void)events;
-	th_timerfd_drain(fd);
-	web_http_run(user);
 }
 
 static enum MHD_Result web_http_queue(struct MHD_Connection *c, unsigned status, const char *type, char *body,
@@ -331,7 +299,7 @@ int web_http_create(struct th_loop *loop, const struct web_http_config *cfg, con
 	h->loop = loop;
 	h->ops = *ops;
 	h->user = user;
-	h->mhd_fd = h->timer_fd = h->listen_fd = -1;
+	h->listen_fd = -1;
 	if (!realpath(cfg->root, h->root)) {
 		r = -errno;
 		snprintf(msg, len, "web.root '%s' is not a folder thetad can read: %s", cfg->root, th_strerror(r));
@@ -374,24 +342,8 @@ int web_http_create(struct th_loop *loop, const struct web_http_config *cfg, con
 		goto fail;
 	}
 	h->listen_fd = -1; /* MHD's now */
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!di || di->epoll_fd < 0) {
-		r = -EIO;
-		snprintf(msg, len, "libmicrohttpd has no epoll descriptor");
+	if ((r = srv_mhd_loop_attach(loop, h->mhd, &h->ml, msg, len)) < 0)
 		goto fail;
-	}
-	h->mhd_fd = di->epoll_fd;
-	if ((h->timer_fd = th_timerfd_create(0, 0)) < 0) {
-		r = h->timer_fd;
-		snprintf(msg, len, "cannot make the web endpoint's timer: %s", th_strerror(r));
-		goto fail;
-	}
-	if ((r = th_loop_add(loop, h->mhd_fd, EPOLLIN, on_mhd, h)) < 0 ||
-	    (r = th_loop_add(loop, h->timer_fd, EPOLLIN, on_timer, h)) < 0) {
-		snprintf(msg, len, "cannot watch the web endpoint: %s", th_strerror(r));
-		goto fail;
-	}
-	web_http_arm(h);
 	*out = h;
 	return 0;
 fail:
@@ -404,12 +356,7 @@ void web_http_destroy(struct web_http **hp)
 	struct web_http *h = *hp;
 	if (!h)
 		return;
-	if (h->mhd_fd >= 0)
-		th_loop_del(h->loop, h->mhd_fd);
-	if (h->timer_fd >= 0) {
-		th_loop_del(h->loop, h->timer_fd);
-		close(h->timer_fd);
-	}
+	srv_mhd_loop_detach(&h->ml);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	if (h->listen_fd >= 0)
