@@ -18,7 +18,7 @@
 #include "th_hex.h"
 
 #define VN_WAIT_NS (20ull * TH_NS_PER_S)
-#define NF_RAW_MAX 600 /* a raw datagram: over PROTO_SESS_DGRAM_MAX, within a QUIC datagram */
+#define NF_RAW_MAX 600 /* a raw datagram: over the voice channel's NET_VOICE_DGRAM_MAX, within a QUIC datagram */
 /* Frames of one speaker that pass at once: its burst, and its rate while the
  * test's frames arrive (generous: a loaded machine spreads them out). */
 #define NET_VOICE_BURST_EXPECTED (NET_VOICE_SPEAKER_BURST + 40)
@@ -231,7 +231,7 @@ static void a_flood_is_dropped_beside_a_speaker_who_is_heard_and_bad_datagrams_a
 	send_raw(&b, d, 44 + PROTO_SESS_VOICE_OPUS_MAX + 1);
 	assert_true(wait_metric(&a, "net_voice_malformed", 2));
 	memset(d + 44, 1, sizeof(d) - 44);
-	send_raw(&b, d, sizeof(d)); /* over PROTO_SESS_DGRAM_MAX */
+	send_raw(&b, d, sizeof(d)); /* over NET_VOICE_DGRAM_MAX */
 	assert_true(wait_metric(&a, "net_chan_voice_over_size", 1));
 	/* Nothing of that reached the voice module, and y is still heard. */
 	assert_int_equal(received(&a, y, NULL), 10);

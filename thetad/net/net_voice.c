@@ -12,6 +12,8 @@
 #include "net/module.h"
 #include "net/net_int.h"
 #include "net/net_voice.h"
+
+_Static_assert(NET_VOICE_DGRAM_MAX >= 44u + PROTO_SESS_VOICE_OPUS_MAX, "the voice channel takes the largest VOICE");
 #include "srv/daemon.h"
 #include "srv/metrics.h"
 #include "th_log.h"
@@ -450,7 +452,7 @@ static const struct net_chan_def voice_chan = {
 	.name = "voice",
 	.type = NET_CHAN_DGRAM,
 	.dgram_kind = { PROTO_SESS_DG_VOICE },
-	.lim = { .max_msg = PROTO_SESS_DGRAM_MAX, .rate_per_s = NET_VOICE_RATE_PER_S, .burst = NET_VOICE_BURST },
+	.lim = { .max_msg = NET_VOICE_DGRAM_MAX, .rate_per_s = NET_VOICE_RATE_PER_S, .burst = NET_VOICE_BURST },
 	.on_msg = on_voice_dgram,
 };
 

@@ -24,6 +24,11 @@
 
 /* What a host takes from one member on the voice channel (all its
  * speakers together): 64 speakers at 10 ms frames, bursts of 4 s of one. */
+/* The voice channel's largest datagram: a VOICE is at most 444 bytes (kind,
+ * author, seq, ts, vflags, the Opus packet's u16 length and
+ * PROTO_SESS_VOICE_OPUS_MAX bytes); one a little longer decodes as
+ * malformed, one past this is over the channel's size. */
+#define NET_VOICE_DGRAM_MAX        512u
 #define NET_VOICE_RATE_PER_S       6400u
 #define NET_VOICE_BURST            400u
 /* One speaker: 100 frames a second at 10 ms (50 at 20 ms) with room for a
