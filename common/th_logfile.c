@@ -615,7 +615,7 @@ static int th_ls_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool th_ls_segname(const char *name, uint64_t *index)
+bool th_logseg_name_parse(const char *name, uint64_t *index)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 16; i++) {
@@ -643,7 +643,7 @@ int th_logscan_dir(const char *dir, const struct th_logscan_ops *ops, void *user
 		return -errno;
 	for (struct dirent *de; (de = readdir(dh));) {
 		uint64_t v;
-		if (!th_ls_segname(de->d_name, &v))
+		if (!th_logseg_name_parse(de->d_name, &v))
 			continue;
 		if (n == TH_LOGDIR_SEGMENTS_MAX) {
 			r = -E2BIG;

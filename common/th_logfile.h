@@ -47,6 +47,9 @@
 void th_logseg_header_put(uint8_t out[TH_LOGSEG_HDR_LEN], uint64_t index);
 /* 0 and *index, or -EBADMSG. */
 int th_logseg_header_parse(const uint8_t *p, size_t len, uint64_t *index);
+/* Whether name is a segment file's name ("%016llx.seg", index >= 1), with
+ * its index. */
+bool th_logseg_name_parse(const char *name, uint64_t *index);
 /* "dir/%016llx.seg" into out[cap]; -ENAMETOOLONG. */
 int th_logseg_path(const char *dir, uint64_t index, char *out, size_t cap);
 

@@ -19,6 +19,7 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "th_err.h"
+#include "progress.h"
 #include "rebuild.h"
 #include "th_logfile.h"
 
@@ -31,6 +32,11 @@ static int ctl_verify_usage(const char *fmt, const char *what)
 	fprintf(stderr, fmt, what);
 	fprintf(stderr, "\n" CTL_VERIFY_USAGE);
 	return CTL_EXIT_USAGE;
+}
+
+static void ctl_verify_progress(void *ud, uint64_t done, uint64_t total)
+{
+	ctl_progress_update(ud, done, total, false);
 }
 
 int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
@@ -70,7 +76,9 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			printf(CTL_VERIFY_USAGE
 			       "Verifies a command log directory (or one segment file) offline: checksums,\n"
 			       "signatures, hash chains and order; then folds every verified entry into the\n"
-			       "session's scene and prints its world hash, counts and refusals.\n"
+			       "session's scene and prints its world hash, counts and refusals. PATH may\n"
+			       "also be a session directory (its log/ is verified); anything that is not a\n"
+			       "log is refused with a sentence. On a terminal a progress line shows.\n"
 			       "  --at N          fold only positions 0 to N-1 (the scene as it stood then)\n"
 			       "  --refusals      list the refused entries: position, author, type, reason\n"
 			       "  --host-key HEX  the session host's public key (default: from the session\n"
@@ -93,7 +101,15 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	rb.path = path;
+	/* On a terminal (not --json, not --quiet): how far the scan is. */
+	struct ctl_progress prog;
+	ctl_progress_start(&prog, ctx, "verifying", CTL_PROGRESS_BYTES, 0);
+	if (json || quiet)
+		prog.on = false;
+	rb.progress = ctl_verify_progress;
+	rb.progress_ud = &prog;
 	r = ctl_rebuild_run(&rb);
+	ctl_progress_end(&prog);
 	if (r < 0) {
 		fprintf(stderr, "thetactl log verify: %s\n", rb.err);
 		ctl_rebuild_fini(&rb);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "th_cmd.h"
@@ -118,10 +121,10 @@ static int rb_host_from_dir(struct ctl_rebuild *rb, bool is_dir)
 {
 	char logdir[4096], conf[4200], role[16] = "host", hex[2 * TH_LOGREC_KEY_LEN + 2], *text = NULL;
 	size_t len;
-	snprintf(logdir, sizeof(logdir), "%s", rb->path);
+	snprintf(logdir, sizeof(logdir), "%s", rb->log_path);
 	if (!is_dir) {
 		char tmp[4096];
-		snprintf(tmp, sizeof(tmp), "%s", rb->path);
+		snprintf(tmp, sizeof(tmp), "%s", rb->log_path);
 		snprintf(logdir, sizeof(logdir), "%s", dirname(tmp));
 	}
 	snprintf(conf, sizeof(conf), "%s/../session.conf", logdir);
@@ -161,8 +164,12 @@ static int rb_host_from_dir(struct ctl_rebuild *rb, bool is_dir)
 	return 0;
 }
 
+/* Records between two progress calls. */
+#define CTL_REBUILD_PROGRESS_RECORDS 4096u
+
 struct rb_state {
 	struct ctl_rebuild *rb;
+	uint64_t seg_base, seg_size; /* bytes of the segments before this one; this one's */
 	uint32_t window_entries;
 	size_t window_bytes;
 	bool stopped; /* -ERANGE: fold no more in this pass */
@@ -227,6 +234,8 @@ static int rb_record(void *user, const struct th_logscan_rec *rec)
 	struct rb_state *st = user;
 	struct ctl_rebuild *rb = st->rb;
 	int r;
+	if (rb->progress && rec->index % CTL_REBUILD_PROGRESS_RECORDS == 0)
+		rb->progress(rb->progress_ud, st->seg_base + rec->offset, rb->log_bytes);
 	if (!rb->host_from && rec->index == 0) {
 		memcpy(rb->host, rec->entry.author, sizeof(rb->host));
 		rb->host_from = CTL_HOST_FIRST_AUTHOR;
@@ -265,13 +274,120 @@ static int rb_record(void *user, const struct th_logscan_rec *rec)
 	return 0;
 }
 
+static int rb_segment(void *user, uint64_t index, uint64_t size)
+{
+	struct rb_state *st = user;
+	struct ctl_rebuild *rb = st->rb;
+	st->seg_base += st->seg_size;
+	st->seg_size = size;
+	if (rb->progress)
+		rb->progress(rb->progress_ud, st->seg_base, rb->log_bytes);
+	return 0;
+}
+
 static int rb_pass(struct ctl_rebuild *rb, struct rb_state *st, bool is_dir)
 {
-	const struct th_logscan_ops ops = { .record = rb_record };
-	int r = is_dir ? th_logscan_dir(rb->path, &ops, st, &rb->scan) : th_logscan_file(rb->path, &ops, st, &rb->scan);
+	const struct th_logscan_ops ops = { .record = rb_record, .segment = rb_segment };
+	int r = is_dir ? th_logscan_dir(rb->log_path, &ops, st, &rb->scan)
+		       : th_logscan_file(rb->log_path, &ops, st, &rb->scan);
 	if (r < 0 && !rb->err[0])
-		snprintf(rb->err, sizeof(rb->err), "%s: %s", rb->path, th_strerror(r));
+		snprintf(rb->err, sizeof(rb->err), "%s: %s", rb->log_path, th_strerror(r));
 	return r;
+}
+
+/* The segment files in dir: how many and their bytes; -errno. */
+static int rb_dir_segments(const char *dir, uint64_t *count, uint64_t *bytes)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	*count = *bytes = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		uint64_t idx;
+		struct stat sb;
+		if (!th_logseg_name_parse(de->d_name, &idx))
+			continue;
+		(*count)++;
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0)
+			*bytes += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* What rb->path names: a log directory, a session directory around one
+ * (its log/), or one segment file; anything else is refused with a
+ * sentence. Sets rb->log_path, rb->log_bytes and *is_dir. */
+static int rb_resolve(struct ctl_rebuild *rb, const struct stat *sb, bool *is_dir)
+{
+	const char *p = rb->path;
+	uint64_t n = 0;
+	int r;
+	if (snprintf(rb->log_path, sizeof(rb->log_path), "%s", p) >= (int)sizeof(rb->log_path) - 8) {
+		snprintf(rb->err, sizeof(rb->err), "the path is too long");
+		return -ENAMETOOLONG;
+	}
+	if (S_ISREG(sb->st_mode)) {
+		*is_dir = false;
+		rb->log_bytes = (uint64_t)sb->st_size;
+		if (sb->st_size == 0) {
+			snprintf(rb->err, sizeof(rb->err), "%s is an empty file, not a command log segment", p);
+			return -ENODATA;
+		}
+		char magic[sizeof(TH_LOGSEG_MAGIC) - 1];
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		ssize_t got = fd >= 0 ? read(fd, magic, sizeof(magic)) : -1;
+		r = got < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (r < 0) {
+			snprintf(rb->err, sizeof(rb->err), "cannot read %s: %s", p, th_strerror(r));
+			return r;
+		}
+		if ((size_t)got < sizeof(magic) || memcmp(magic, TH_LOGSEG_MAGIC, sizeof(magic)) != 0) {
+			snprintf(rb->err, sizeof(rb->err),
+				 "%s is not a command log segment (it does not start with \"" TH_LOGSEG_MAGIC "\")", p);
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (!S_ISDIR(sb->st_mode)) {
+		snprintf(rb->err, sizeof(rb->err), "%s is neither a log directory nor a segment file", p);
+		return -EINVAL;
+	}
+	*is_dir = true;
+	if ((r = rb_dir_segments(p, &n, &rb->log_bytes)) < 0) {
+		snprintf(rb->err, sizeof(rb->err), "cannot list %s: %s", p, th_strerror(r));
+		return r;
+	}
+	if (n)
+		return 0;
+	/* A session directory: STATE/sessions/ID holds log/ and session.conf. */
+	char sub[4200];
+	struct stat ls;
+	snprintf(sub, sizeof(sub), "%s/log", p);
+	if (stat(sub, &ls) == 0 && S_ISDIR(ls.st_mode)) {
+		snprintf(rb->log_path, sizeof(rb->log_path), "%s", sub);
+		if ((r = rb_dir_segments(sub, &n, &rb->log_bytes)) < 0) {
+			snprintf(rb->err, sizeof(rb->err), "cannot list %s: %s", sub, th_strerror(r));
+			return r;
+		}
+		if (n)
+			return 0;
+		snprintf(rb->err, sizeof(rb->err), "%s holds no log segments (files named 0000000000000001.seg and on)",
+			 sub);
+		return -ENOENT;
+	}
+	snprintf(sub, sizeof(sub), "%s/session.conf", p);
+	if (stat(sub, &ls) == 0) {
+		snprintf(rb->err, sizeof(rb->err), "%s is a session directory without a log (no %s/log)", p, p);
+		return -ENOENT;
+	}
+	snprintf(rb->err, sizeof(rb->err),
+		 "%s is not a command log: it holds no segment files (0000000000000001.seg and on); give a "
+		 "session's log directory (STATE/sessions/ID/log), its session directory or one segment file",
+		 p);
+	return -ENOENT;
 }
 
 int ctl_rebuild_run(struct ctl_rebuild *rb)
@@ -294,7 +410,9 @@ int ctl_rebuild_run(struct ctl_rebuild *rb)
 		snprintf(rb->err, sizeof(rb->err), "%s: %s", rb->path, th_strerror(r));
 		return r;
 	}
-	bool is_dir = S_ISDIR(sb.st_mode);
+	bool is_dir = false;
+	if ((r = rb_resolve(rb, &sb, &is_dir)) < 0)
+		return r;
 	if (rb->host_given) {
 		rb->host_from = CTL_HOST_GIVEN;
 	} else if ((r = rb_host_from_dir(rb, is_dir)) < 0) {

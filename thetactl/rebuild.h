@@ -55,7 +55,14 @@ struct ctl_rebuild {
 	uint8_t host[TH_LOGREC_KEY_LEN];
 	uint32_t window;     /* rollback window entries; 0: th_fold's default */
 	bool outcomes;       /* keep each folded entry's latest outcome (rb->out) */
+	/* Called as the scan goes (every few thousand records and at each
+	 * segment) with the bytes of segment files read so far and in all;
+	 * optional. A pass that folds again starts from 0. */
+	void (*progress)(void *ud, uint64_t done_bytes, uint64_t total_bytes);
+	void *progress_ud;
 	/* out */
+	char log_path[4096];       /* what is scanned: path, or path/log for a session directory */
+	uint64_t log_bytes;        /* the segment files' sizes when the scan began */
 	struct th_logscan_result scan;
 	struct th_fold *fold;      /* the scene at min(at, records) */
 	uint64_t folded_to;        /* positions folded: min(at, records) */
@@ -70,7 +77,11 @@ struct ctl_rebuild {
 	char err[CTL_REBUILD_ERR_LEN];
 };
 
-/* Runs the rebuild described by rb's inputs. 0: the scan ran (read
+/* Runs the rebuild described by rb's inputs. path may be a log directory,
+ * a session directory (its log/ is scanned) or one segment file; anything
+ * else (a directory without segments, a file that does not start with the
+ * segment magic, an empty file, a device) is refused with a sentence
+ * (-ENOENT, -EBADMSG, -ENODATA, -EINVAL). 0: the scan ran (read
  * rb->scan.ok: on a bad log nothing is folded and rb->fold is NULL, except
  * for a torn final batch (rb->scan.torn: a live log being appended looks
  * the same), where the verified records before it are folded);

@@ -259,8 +259,9 @@ static void verify_errors_are_one_sentence_and_exit_non_zero(void **state)
 	snprintf(path, sizeof(path), "%s/junk.seg", f->dir);
 	assert_int_equal(lt_write_file(path, "this is not a command log segment\n", 34), 0);
 	assert_int_equal(ctl((const char *[]){ "log", "verify", path, NULL }), 1);
-	assert_non_null(strstr(out, "record 0 at byte 0: "));
-	assert_one_line(out);
+	assert_non_null(strstr(err, "is not a command log segment (it does not start with \"THETALOG\")"));
+	assert_non_null(strstr(err, path));
+	assert_one_line(err);
 	/* A directory that cannot be read (only checks where permissions bind). */
 	if (!th_is_root()) {
 		snprintf(path, sizeof(path), "%s/closed", f->dir);
