@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pres.h" /* proto/pres.h */
+/* proto/pres.h by its path: "pres.h" would name this file itself. */
+#include "../../proto/pres.h"
 
 #define PRES_FROM_LOCAL 0u /* the host daemon's own clients (members have peer ids >= 1) */
 #define PRES_RECEIVERS_MAX 256u
@@ -70,6 +71,13 @@ int pres_relay_new(const struct pres_config *c, struct pres_relay **out);
 void pres_relay_free(struct pres_relay **r);
 /* New settings (reload); the grid is rebuilt at the next tick. */
 void pres_relay_configure(struct pres_relay *r, const struct pres_config *c);
+
+/* In pres_relay_update's and pres_link_local's u->valid, beside
+ * PROTO_PRES_F_*: PRES_ENDED(f) says field f has ended (the cursor left,
+ * the drag ended or was cancelled, the user stopped speaking): the user's
+ * f is cleared, and receivers see it without f. */
+#define PRES_ENDED_SHIFT 8u
+#define PRES_ENDED(f) ((uint32_t)(f) << PRES_ENDED_SHIFT)
 
 /* A user's presence from `from` (PRES_FROM_LOCAL or a member's peer id):
  * the fields in u->valid replace the user's, others stay; an update older
