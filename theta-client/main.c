@@ -453,7 +453,7 @@ static void editor_frame(void *ud, struct app *a, uint64_t time_ns, const struct
 {
 	struct edit *ed = ud;
 	if (avatars)
-		app_avatars_expire(avatars, th_now_ns());
+		app_avatars_frame(avatars, th_now_ns());
 	const struct th_scene *sc = scene ? app_scene_scene(scene) : NULL;
 	struct inp_state in = *in_; /* the panels take what lands on them */
 	unsigned desk_flags = ci.desk_flags; /* taken: a toggle acts once */

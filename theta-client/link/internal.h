@@ -66,6 +66,10 @@ struct link {
 	/* SESSION_INFO: the newest one taken on this connection. */
 	struct link_session_info sinfo;
 	bool sinfo_valid;
+	/* PRESENCE: the newest value the owner set (pres_set: ever), whether
+	 * it is still to be written, and the last one written. */
+	struct proto_ipc_presence pres, pres_sent;
+	bool pres_set, pres_pending, pres_written;
 	bool resync_pending;
 	uint32_t resync_reason;
 	/* Events: every LOG_ENTRY of session `session` below next_pos was

@@ -72,6 +72,9 @@ void link_io_connected(struct link *l, bool reconnect)
 	l->input_pending = l->input_set; /* a new daemon connection knows nothing of us */
 	l->voice_pending = l->voice_set;
 	l->sinfo_valid = false;
+	/* The new connection knows nothing of our cursor or drag. */
+	l->pres_pending = l->pres_set && l->pres.flags != 0;
+	l->pres_written = false;
 	l->ping_pending = false;
 	l->unflushed = false;
 }
@@ -171,6 +174,19 @@ int link_io_pump(struct link *l, uint64_t now_ns)
 			l->st.drops++;
 		else
 			l->st.poses_sent++;
+	}
+	if (l->pres_pending) {
+		r = link_io_send(l, PROTO_IPC_T_PRESENCE, &l->pres, now_ns);
+		if (r == -TH_ECORRUPT)
+			return r;
+		if (r == 0) {
+			l->pres_pending = false;
+			l->pres_sent = l->pres;
+			l->pres_written = true;
+			l->st.presences_sent++;
+		} else if (r != -EAGAIN) {
+			l->pres_pending = false; /* link_set_presence checked it: cannot happen */
+		}
 	}
 	if (l->fstats_pending) {
 		r = link_io_send(l, PROTO_IPC_T_FRAME_STATS, &l->fstats, now_ns);
@@ -355,6 +371,11 @@ static int handle(struct link *l, struct sim_world *w, uint16_t type, const uint
 		if (l->cfg.cb.on_pose)
 			l->cfg.cb.on_pose(l->cfg.user_data, w, &m.pose_update);
 		return 0;
+	case PROTO_IPC_T_PRESENCE:
+		l->st.remote_presences++;
+		if (l->cfg.cb.on_presence)
+			l->cfg.cb.on_presence(l->cfg.user_data, w, &m.presence);
+		return 0;
 	case PROTO_IPC_T_SESSION_INFO:
 		return link_info_on_session(l, &m.session_info, now_ns);
 	case PROTO_IPC_T_RESYNC_REQUEST:
@@ -449,6 +470,39 @@ static void set_pose(struct link *l, const struct th_c_tracked_pose *tp, uint64_
 		};
 		l->pose_pending[k] = true;
 	}
+}
+
+/* The same presence, t_ns aside. */
+static bool same_presence(const struct proto_ipc_presence *a, const struct proto_ipc_presence *b)
+{
+	return a->flags == b->flags && a->tool == b->tool && a->cx == b->cx && a->cy == b->cy && a->cz == b->cz &&
+	       a->target == b->target && a->tx == b->tx && a->ty == b->ty && a->tz == b->tz && a->rx == b->rx &&
+	       a->ry == b->ry && a->rz == b->rz && a->rw == b->rw;
+}
+
+int link_set_presence(struct link *l, const struct proto_ipc_presence *p, uint64_t now_ns)
+{
+	/* Every frame calls this: the kept value again is one comparison. */
+	if (l->pres_set && same_presence(p, &l->pres))
+		return 0;
+	const float f[] = { p->cx, p->cy, p->cz, p->tx, p->ty, p->tz, p->rx, p->ry, p->rz, p->rw };
+	if ((p->flags & ~(uint32_t)(PROTO_IPC_PRES_F_CURSOR | PROTO_IPC_PRES_F_PREVIEW)) || p->tool > 255 ||
+	    !finite_n(f, sizeof f / sizeof f[0]))
+		return -EINVAL;
+	if (l->pres_pending) {
+		l->st.drops++;
+		if (l->state == LINK_ACTIVE)
+			th_ring_note_drop(&l->out);
+	}
+	l->pres = *p;
+	l->pres.entity = LINK_POSE_ENTITY_SELF;
+	l->pres.t_ns = now_ns;
+	l->pres_set = true;
+	/* Back to what the daemon has already (a drag begun and undone
+	 * within a frame): nothing to write. */
+	l->pres_pending = !(l->pres_written && same_presence(&l->pres, &l->pres_sent));
+	link_io_pump(l, now_ns); /* not connected: the next welcome sends it */
+	return 0;
 }
 
 static int link_publish(struct app_transport *t, const struct app_outgoing *o, uint64_t now_ns)

@@ -125,6 +125,10 @@ struct link_callbacks {
 	/* Optional: another user's validated POSE_UPDATE (entity set by the
 	 * daemon). Without it remote poses are only counted. */
 	void (*on_pose)(void *user_data, struct sim_world *w, const struct proto_ipc_pose_update *p);
+	/* Optional: another user's validated PRESENCE (cursor, drag preview,
+	 * speaking; entity set by the daemon). Without it they are only
+	 * counted. */
+	void (*on_presence)(void *user_data, struct sim_world *w, const struct proto_ipc_presence *p);
 	/* Optional: the daemon said where the events that follow start
 	 * (m->reason FROM or SESSION, m->session, m->next_pos). Entries the
 	 * owner applied at or above m->next_pos, or of another session, are
@@ -193,6 +197,8 @@ struct link_stats {
 	uint64_t inputs_sent;    /* INPUT_INFO records written */
 	uint64_t session_infos;  /* SESSION_INFO records taken */
 	uint64_t remote_poses;   /* POSE_UPDATE from the daemon (other users) */
+	uint64_t remote_presences; /* PRESENCE from the daemon (other users) */
+	uint64_t presences_sent; /* PRESENCE records written (this user's) */
 	uint64_t resync_requests; /* RESYNC_REQUEST from the daemon */
 	uint64_t last_rtt_ns;    /* latest ping round trip */
 	uint64_t client_id;      /* from the latest welcome */
@@ -242,6 +248,16 @@ int link_scene_state(struct link *l, uint64_t next_pos, const uint8_t hash[PROTO
  * welcome). 0, or -EINVAL (source out of range, a profile that is not a
  * path or longer than PROTO_IPC_MAX_PROFILE bytes: nothing changes). */
 int link_set_input(struct link *l, uint32_t source, const char *left, const char *right, uint64_t now_ns);
+/* This user's presence (PRESENCE, docs/presence.md): flags
+ * PROTO_IPC_PRES_F_CURSOR (cx cy cz, tool) and PREVIEW (target, tx..rw)
+ * as the editor reports them; entity and t_ns are the link's (0 and
+ * now_ns). Ephemeral: the newest value replaces an unsent one (counted in
+ * drops); the same value as the last one written sends nothing, so
+ * calling this every frame costs a comparison. Kept across reconnects:
+ * after a welcome the newest value is sent again when it shows anything.
+ * 0, or -EINVAL (SPEAKING or unknown flags, a field that is not finite:
+ * nothing changes). */
+int link_set_presence(struct link *l, const struct proto_ipc_presence *p, uint64_t now_ns);
 /* The newest SESSION_INFO the daemon sent on this connection (it sends one
  * soon after the welcome, then on change, at most about once a second).
  * 0 with *out filled, or -ENODATA (not connected, or none yet on this

@@ -1,5 +1,6 @@
 /* theta-client/app/avatars.c: other users' poses as POSE_UPDATEs deliver
- * them (one part each), aged by the caller's clock, checked. */
+ * them (one part each), aged by the caller's clock, checked. Interpolation,
+ * clocks and presence: test_avatars_interp.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,10 @@ static struct proto_ipc_pose_update pose(uint64_t entity, uint32_t flags, uint64
 					       .flags = flags };
 }
 
+/* What is shown once every delay and extrapolation has run out: each
+ * part's newest sample (these tests send no motion). */
+#define SETTLED (APP_AVATARS_DELAY_MAX_NS + APP_AVATARS_EXTRAP_MAX_NS + MS)
+
 static struct app_avatars *make(void)
 {
 	struct app_avatars *a = NULL;
@@ -36,6 +41,8 @@ static void parts_arrive_one_by_one(void **state)
 	p.qy = 0.0f;
 	assert_int_equal(app_avatars_on_pose(a, &p, 100 * MS), 0);
 	assert_int_equal(app_avatars_count(a), 1);
+	assert_int_equal(app_avatars_get(a, 0)->pose.valid, 0); /* shown from the next frame */
+	assert_int_equal(app_avatars_frame(a, 100 * MS), 0);
 	const struct app_avatar *u = app_avatars_get(a, 0);
 	assert_non_null(u);
 	assert_true(u->entity == ALICE);
@@ -51,6 +58,7 @@ static void parts_arrive_one_by_one(void **state)
 	p.qx = 0.70710678f;
 	assert_int_equal(app_avatars_on_pose(a, &p, 102 * MS), 0);
 	assert_int_equal(app_avatars_count(a), 1);
+	app_avatars_frame(a, 102 * MS + SETTLED);
 	u = app_avatars_find(a, ALICE);
 	assert_ptr_equal(u, app_avatars_get(a, 0));
 	assert_int_equal(u->pose.valid, TH_POSE_VALID_HEAD | TH_POSE_VALID_LEFT | TH_POSE_VALID_RIGHT);
@@ -62,6 +70,9 @@ static void parts_arrive_one_by_one(void **state)
 	/* Untracked: the part stops being shown, the others stay. */
 	p = pose(ALICE, PROTO_IPC_POSE_F_LEFT, 13, 0, 0, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, 103 * MS), 0);
+	app_avatars_frame(a, 103 * MS + SETTLED);
+	assert_int_equal(u->shown[APP_AVATAR_LEFT], APP_AVATAR_SHOWN_NONE);
+	assert_int_equal(u->shown[APP_AVATAR_HEAD], APP_AVATAR_SHOWN_HOLD);
 	assert_int_equal(u->pose.valid, TH_POSE_VALID_HEAD | TH_POSE_VALID_RIGHT);
 	assert_float_equal(u->pose.left_position[0], -0.2f, 1e-6); /* the last good pose is kept */
 
@@ -90,7 +101,7 @@ static void quiet_parts_and_users_time_out(void **state)
 	assert_int_equal(app_avatars_on_pose(a, &p, t0), 0);
 
 	/* Just under the timeout nothing changes. */
-	assert_int_equal(app_avatars_expire(a, t0 + APP_AVATARS_TIMEOUT_NS - 1), 0);
+	assert_int_equal(app_avatars_frame(a, t0 + APP_AVATARS_TIMEOUT_NS - 1), 0);
 	assert_int_equal(app_avatars_count(a), 2);
 	assert_int_equal(app_avatars_find(a, ALICE)->pose.valid, TH_POSE_VALID_HEAD | TH_POSE_VALID_RIGHT);
 
@@ -98,13 +109,13 @@ static void quiet_parts_and_users_time_out(void **state)
 	uint64_t t1 = t0 + APP_AVATARS_TIMEOUT_NS / 2;
 	p = pose(ALICE, PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED, 2, 0, 1.6f, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, t1), 0);
-	assert_int_equal(app_avatars_expire(a, t0 + APP_AVATARS_TIMEOUT_NS), 1);
+	assert_int_equal(app_avatars_frame(a, t0 + APP_AVATARS_TIMEOUT_NS), 1);
 	assert_int_equal(app_avatars_count(a), 1);
 	assert_null(app_avatars_find(a, BOB));
 	assert_int_equal(app_avatars_find(a, ALICE)->pose.valid, TH_POSE_VALID_HEAD);
 
 	/* Then she goes quiet too. */
-	assert_int_equal(app_avatars_expire(a, t1 + APP_AVATARS_TIMEOUT_NS), 1);
+	assert_int_equal(app_avatars_frame(a, t1 + APP_AVATARS_TIMEOUT_NS), 1);
 	assert_int_equal(app_avatars_count(a), 0);
 	assert_int_equal(app_avatars_stats(a)->timed_out, 2);
 
@@ -125,7 +136,7 @@ static void dropping_keeps_the_order_of_the_rest(void **state)
 		assert_int_equal(app_avatars_on_pose(a, &p, (u % 2 ? 1 : 3) * APP_AVATARS_TIMEOUT_NS), 0);
 	}
 	/* 1, 3, 5 were seen at the timeout, 2 and 4 at three times it. */
-	assert_int_equal(app_avatars_expire(a, 3 * APP_AVATARS_TIMEOUT_NS), 3);
+	assert_int_equal(app_avatars_frame(a, 3 * APP_AVATARS_TIMEOUT_NS), 3);
 	assert_int_equal(app_avatars_count(a), 2);
 	assert_true(app_avatars_get(a, 0)->entity == 2);
 	assert_true(app_avatars_get(a, 1)->entity == 4);
@@ -171,13 +182,17 @@ static void bad_updates_are_dropped_and_counted(void **state)
 	assert_int_equal(app_avatars_on_pose(a, &p, 2 * MS), 0);
 	p = pose(ALICE, head, t - 1, 0, 9, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, 3 * MS), -EINVAL);
+	app_avatars_frame(a, 3 * MS + SETTLED);
 	assert_float_equal(app_avatars_find(a, ALICE)->pose.head_position[1], 1.5f, 0);
 	assert_int_equal(st->reordered, 1);
 	p = pose(ALICE, PROTO_IPC_POSE_F_RIGHT | PROTO_IPC_POSE_F_TRACKED, t - 1, 0, 1, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, 3 * MS), 0);
 	/* A step back past the window is a restarted sender: taken. */
 	p = pose(ALICE, head, t - APP_AVATARS_REORDER_NS, 0, 1.7f, 0);
+	uint64_t resets = st->clock_resets;
 	assert_int_equal(app_avatars_on_pose(a, &p, 4 * MS), 0);
+	assert_int_equal(st->clock_resets, resets + 1); /* its clock starts again */
+	app_avatars_frame(a, 4 * MS + SETTLED);
 	assert_float_equal(app_avatars_find(a, ALICE)->pose.head_position[1], 1.7f, 0);
 	app_avatars_destroy(&a);
 }
@@ -197,7 +212,7 @@ static void at_most_max_users(void **state)
 	/* Those shown still update; once some go, a newcomer fits. */
 	p = pose(7, head, 2, 0, 2, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, APP_AVATARS_TIMEOUT_NS), 0);
-	assert_int_equal(app_avatars_expire(a, APP_AVATARS_TIMEOUT_NS + MS), APP_AVATARS_MAX - 1);
+	assert_int_equal(app_avatars_frame(a, APP_AVATARS_TIMEOUT_NS + MS), APP_AVATARS_MAX - 1);
 	p = pose(APP_AVATARS_MAX + 1, head, 1, 0, 1, 0);
 	assert_int_equal(app_avatars_on_pose(a, &p, APP_AVATARS_TIMEOUT_NS + MS), 0);
 	assert_int_equal(app_avatars_count(a), 2);

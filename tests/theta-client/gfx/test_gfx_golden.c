@@ -265,6 +265,7 @@ static void the_grid_and_avatars(void **state)
 						   .qw = 1, .flags = poses[i].part | PROTO_IPC_POSE_F_TRACKED };
 		assert_int_equal(app_avatars_on_pose(av, &u, 1000 + i), 0);
 	}
+	app_avatars_frame(av, 2000); /* what is shown: each part's one sample */
 	assert_int_equal(app_avatars_count(av), 2);
 	the_avatars = av;
 	struct gfx_options o = base_options();

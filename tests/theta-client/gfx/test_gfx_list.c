@@ -533,11 +533,13 @@ static void avatars_are_boxes_in_their_owners_colour(void **state)
 	struct proto_ipc_pose_update p = { .entity = who, .t_ns = 1, .px = head[0], .py = head[1], .pz = head[2], .qw = 1,
 					   .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
 	assert_int_equal(app_avatars_on_pose(f->av, &p, 1), 0);
+	app_avatars_frame(f->av, 1);
 	build(f, false, false);
 	assert_int_equal(f->l.ntri, 72); /* head and visor: two boxes */
 	p = (struct proto_ipc_pose_update){ .entity = who, .t_ns = 2, .px = left[0], .py = left[1], .pz = left[2], .qw = 1,
 					    .flags = PROTO_IPC_POSE_F_LEFT | PROTO_IPC_POSE_F_TRACKED };
 	assert_int_equal(app_avatars_on_pose(f->av, &p, 2), 0);
+	app_avatars_frame(f->av, 2);
 	build(f, false, false);
 	assert_int_equal(f->l.ntri, 108);
 	/* The head box is centred on the head, its top face in b's colour. */
@@ -559,7 +561,7 @@ static void avatars_are_boxes_in_their_owners_colour(void **state)
 		for (int k = 0; k < 3; k++)
 			assert_true(fabsf(f->l.tri[i].pos[k] - left[k]) < 0.07f);
 	/* Gone quiet: gone. */
-	app_avatars_expire(f->av, 2 + APP_AVATARS_TIMEOUT_NS);
+	app_avatars_frame(f->av, 2 + APP_AVATARS_TIMEOUT_NS);
 	build(f, false, false);
 	assert_int_equal(f->l.ntri, 0);
 }

@@ -215,6 +215,7 @@ static void avatars_and_the_grid_show(void **state)
 	struct proto_ipc_pose_update p = { .entity = who, .t_ns = 1, .px = head[0], .py = head[1], .pz = head[2],
 					   .qy = 1, .qw = 0, .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
 	assert_int_equal(app_avatars_on_pose(f->av, &p, 1), 0);
+	app_avatars_frame(f->av, 2);
 	draw(f, true);
 	float c[4];
 	gfx_owner_color(who, c);
