@@ -98,6 +98,14 @@ static void on_pose(void *user_data, struct sim_world *w, const struct proto_ipc
 		app_avatars_on_pose(avatars, p, th_now_ns());
 }
 
+static void on_presence(void *user_data, struct sim_world *w, const struct proto_ipc_presence *p)
+{
+	(void)user_data;
+	(void)w;
+	if (avatars)
+		app_avatars_on_presence(avatars, p, th_now_ns());
+}
+
 static void on_answer(void *user_data, const struct proto_ipc_cmd_ack *ack, const struct proto_ipc_cmd_reject *rej)
 {
 	(void)user_data;
@@ -176,10 +184,26 @@ static void scene_io_sent(void *ud, uint64_t tag, uint64_t seq)
 		edit_on_sent(editor, tag, seq);
 }
 
-/* The editor's sink and frame hook: its commands join the frame's outbox. */
+/* The editor's sink and frame hook: its commands join the frame's outbox;
+ * its presence (cursor, drag preview) goes to the link as PRESENCE. */
 static int editor_submit(void *ud, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag)
 {
 	return app_submit_tagged(ud, type, scope, payload, len, tag);
+}
+
+static void editor_presence(void *ud, const struct edit_presence *p)
+{
+	(void)ud;
+	if (!scene_link)
+		return;
+	struct proto_ipc_presence m = {
+		.flags = ((p->flags & EDIT_PRES_CURSOR) ? PROTO_IPC_PRES_F_CURSOR : 0) |
+			 ((p->flags & EDIT_PRES_PREVIEW) ? PROTO_IPC_PRES_F_PREVIEW : 0),
+		.tool = p->tool, .cx = p->cursor[0], .cy = p->cursor[1], .cz = p->cursor[2], .target = p->target,
+		.tx = p->position[0], .ty = p->position[1], .tz = p->position[2],
+		.rx = p->rotation[0], .ry = p->rotation[1], .rz = p->rotation[2], .rw = p->rotation[3],
+	};
+	link_set_presence(scene_link, &m, th_now_ns()); /* -EINVAL: a non-finite tip, nothing to show */
 }
 
 /* ---- input: the world grab or the desktop editor, the panels, haptics ----
@@ -758,7 +782,7 @@ static int open_transport(const struct app_config *cfg, bool headless, struct li
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
 				  .cb.on_answer = on_answer, .cb.on_event = on_scene_event,
 				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk,
-				  .cb.on_pose = on_pose, .scene = true,
+				  .cb.on_pose = on_pose, .cb.on_presence = on_presence, .scene = true,
 				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
 	int r = link_create(&lc, link);
 	if (r == 0)
@@ -1061,7 +1085,7 @@ int main(int argc, char **argv)
 						 .next_seq = scene_io_next_seq, .sent = scene_io_sent };
 		struct app_transport *wrapped;
 		scene_link = link;
-		const struct edit_config ec = { .sink = { .submit = editor_submit, .ud = app } };
+		const struct edit_config ec = { .sink = { .submit = editor_submit, .presence = editor_presence, .ud = app } };
 		if ((r = app_scene_create(app_world(app), &io, &scene)) < 0 || (r = app_avatars_create(&avatars)) < 0 ||
 		    (r = app_scene_transport(scene, transport, &wrapped)) < 0 || (r = edit_create(&ec, &editor)) < 0) {
 			th_err("cannot start the scene mirror: %s", th_strerror(r));

@@ -72,6 +72,7 @@ int edit_create(const struct edit_config *c, struct edit **out)
 	ed->cfg = cfg;
 	ed->reach_scale = 1;
 	ed->tool = cfg.first_tool;
+	ed->pres.rotation[3] = 1;
 	ed->stick_x_armed = ed->stick_y_armed = true;
 	th_patch_init(&ed->patch);
 	edit_preview_init(&ed->pv);
@@ -490,6 +491,44 @@ static void find_hover(struct edit *ed, const struct edit_in *in)
 
 const struct edit_selection *edit_selection(const struct edit *ed) { return &ed->sel; }
 const struct edit_preview *edit_preview(const struct edit *ed) { return &ed->pv; }
+const struct edit_presence *edit_presence(const struct edit *ed) { return &ed->pres; }
+
+static bool moved(const float *a, const float *b, unsigned n, float min)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (fabsf(a[k] - b[k]) >= min)
+			return true;
+	return false;
+}
+
+/* The frame's presence; the sink is told when it changed. */
+static void update_presence(struct edit *ed)
+{
+	struct edit_presence p = { .rotation = { 0, 0, 0, 1 } };
+	const struct edit_hover *h = &ed->hover;
+	if (h->tracked) {
+		p.flags |= EDIT_PRES_CURSOR;
+		p.tool = h->tool;
+		memcpy(p.cursor, h->tip, sizeof p.cursor);
+	}
+	if (ed->drag.on && ed->drag.whole && ed->pv.active && ed->pv.entity == ed->drag.entity) {
+		p.flags |= EDIT_PRES_PREVIEW;
+		p.target = ed->pv.entity;
+		memcpy(p.position, ed->pv.xf.position, sizeof p.position);
+		memcpy(p.rotation, ed->pv.xf.rotation, sizeof p.rotation);
+	}
+	const struct edit_presence *o = &ed->pres;
+	bool changed = p.flags != o->flags || p.tool != o->tool || p.target != o->target ||
+		       moved(p.cursor, o->cursor, 3, EDIT_PRES_MOVE_MIN) ||
+		       moved(p.position, o->position, 3, EDIT_PRES_MOVE_MIN) ||
+		       moved(p.rotation, o->rotation, 4, EDIT_PRES_TURN_MIN);
+	if (!changed)
+		return;
+	ed->pres = p;
+	ed->st.presences++;
+	if (ed->cfg.sink.presence)
+		ed->cfg.sink.presence(ed->cfg.sink.ud, &ed->pres);
+}
 const struct edit_history *edit_history(const struct edit *ed) { return &ed->hist; }
 const struct edit_stats *edit_stats(const struct edit *ed) { return &ed->st; }
 
@@ -657,5 +696,6 @@ int edit_frame(struct edit *ed, uint64_t now_ns, const struct inp_state *in, con
 	if (ed->tool_dirty)
 		send_tool_state(ed, now_ns);
 	find_hover(ed, &ei);
+	update_presence(ed);
 	return 0;
 }

@@ -60,10 +60,34 @@ const char *edit_tool_name(uint32_t tool); /* "select", ...; "?" */
 #define EDIT_TOOL_SETTINGS_VERSION 1u /* tool.state settings: u8 version, u8 option, u8 param */
 #define EDIT_TOOL_STATE_MIN_NS (200ull * 1000 * 1000) /* tool.state at most this often: changes coalesce */
 
+/* This user's presence for the others (docs/presence.md "In the client"):
+ * the tool's cursor (where its tip or ray points, world space) while the
+ * right hand is tracked, and while a whole-object drag of the move tool is
+ * in progress its preview: the entity and the Transform the drag would
+ * write now (position and rotation; the scale stays). Element drags
+ * (faces, edges, vertices; extrude) change geometry, which presence does
+ * not carry: they show as the cursor only. A flag cleared: that thing
+ * ended (the drag was released or cancelled, the hand lost). */
+#define EDIT_PRES_CURSOR 1u
+#define EDIT_PRES_PREVIEW 2u
+#define EDIT_PRES_MOVE_MIN 0.001f /* metres a cursor or preview moves before it is new */
+#define EDIT_PRES_TURN_MIN 0.0005f /* a rotation component's change that is new (~0.06 degrees) */
+struct edit_presence {
+	uint32_t flags; /* EDIT_PRES_* */
+	uint32_t tool;  /* enum edit_tool of the cursor */
+	float cursor[3];
+	uint64_t target;
+	float position[3], rotation[4];
+};
+
 /* Where commands go. tag names the command in edit_on_sent. 0, or a
- * negative errno (the tool says it could not send). */
+ * negative errno (the tool says it could not send). presence (optional):
+ * the user's presence changed this frame (at most once per edit_frame, at
+ * its end; a cursor or preview moving less than EDIT_PRES_MOVE_MIN is no
+ * change). */
 struct edit_sink {
 	int (*submit)(void *ud, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag);
+	void (*presence)(void *ud, const struct edit_presence *p);
 	void *ud;
 };
 
@@ -112,6 +136,7 @@ struct edit_stats {
 	uint64_t send_errors;
 	uint64_t refusals;  /* a tool said no (message) */
 	uint64_t previews;  /* preview updates, all drags */
+	uint64_t presences; /* presence changes told to the sink */
 	uint64_t tool_switches;
 	uint64_t undos, redos;
 };
@@ -172,6 +197,8 @@ const struct edit_hover *edit_hover(const struct edit *ed);
 
 const struct edit_selection *edit_selection(const struct edit *ed);
 const struct edit_preview *edit_preview(const struct edit *ed);
+/* The presence as the last edit_frame left it (what the sink was told last). */
+const struct edit_presence *edit_presence(const struct edit *ed);
 const struct edit_history *edit_history(const struct edit *ed);
 const struct edit_stats *edit_stats(const struct edit *ed);
 /* The newest message not yet taken (a tool's refusal: one sentence), or

@@ -133,6 +133,7 @@ struct edit {
 	unsigned npeers;
 	struct edit_stats st;
 	struct edit_hover hover;
+	struct edit_presence pres; /* told to the sink last */
 	char msg[EDIT_MESSAGE_MAX];
 	bool has_msg;
 	/* Scratch for encoding (large payload structs live here, not on the stack). */

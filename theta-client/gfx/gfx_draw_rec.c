@@ -2,7 +2,7 @@
  * layout barriers, the view's depth image, then in one dynamic rendering
  * pass: the lit instances (one indexed draw each), the marked faces again
  * (depth EQUAL, the mark as the tint), the wire of edit modes (edges as lines, vertices
- * as squares), the overlay (triangles, lines), the edge and vertex
+ * as squares; others' previews, ghosts, as their wire alone in the previewer's colour), the overlay (triangles, lines), the edge and vertex
  * marks as thick segments, and last the UI (gfx_draw_ui.c: no depth test,
  * so panels show over the scene). */
 #include <errno.h>
@@ -131,6 +131,8 @@ static void draw_instances(struct gfx_draw *d, VkCommandBuffer cmd, const struct
 		if (!gm || gm->g.nindex == 0)
 			continue;
 		const struct gfx_inst *in = &l->inst[i];
+		if (in->ghost[3] > 0)
+			continue; /* another user's preview: its wire only */
 		lit_push(&p, vp, in, in->tint);
 		push(cmd, d, &p);
 		VkDeviceSize off = 0;
@@ -200,8 +202,9 @@ static void draw_wire(struct gfx_draw *d, VkCommandBuffer cmd, const struct gfx_
 			}
 			float mvp[16];
 			gfx_mat4_mul(mvp, vp, l->inst[i].model);
+			const float *ghost = l->inst[i].ghost[3] > 0 ? l->inst[i].ghost : NULL;
 			flat_push(&p, mvp, GFX_NUDGE_WIRE, GFX_WIRE_DOT_PX, e,
-				  pass == 0 ? wire_edge_color : wire_vertex_color);
+				  ghost ? ghost : pass == 0 ? wire_edge_color : wire_vertex_color);
 			push(cmd, d, &p);
 			VkDeviceSize off = 0;
 			vkCmdBindVertexBuffers(cmd, 0, 1, &gm->wbuf.buf, &off);

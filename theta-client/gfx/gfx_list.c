@@ -45,6 +45,13 @@ static const float hand_half[3] = { 0.03f, 0.025f, 0.06f };
 
 /* The tool cursor: an octahedron at the tip. */
 #define GFX_CURSOR_RADIUS 0.012f
+/* A speaking user's crown: octahedra on a ring over the head. */
+#define GFX_CROWN_N 10
+#define GFX_CROWN_RADIUS 0.13f  /* of the ring, metres */
+#define GFX_CROWN_ABOVE 0.2f    /* the ring over the head's centre */
+#define GFX_CROWN_DOT 0.018f    /* each octahedron's radius */
+#define GFX_CROWN_RGBA 1.0f, 0.95f, 0.6f, 1.0f
+#define GFX_GHOST_ALPHA 1.0f
 static const float tool_rgb[EDIT_TOOL_MAX + 1][3] = {
 	[0] = { 0.8f, 0.8f, 0.8f },
 	[EDIT_TOOL_SELECT] = { 0.9f, 0.9f, 0.9f },  [EDIT_TOOL_MOVE] = { 0.1f, 0.6f, 1.0f },
@@ -263,6 +270,25 @@ static int avatar(struct gfx_list *l, const struct app_avatar *u)
 	return r;
 }
 
+/* Another user's cursor, and a crown over the head while they speak. */
+static int presence(struct gfx_list *l, const struct app_avatar *u)
+{
+	int r = 0;
+	if (u->pres.flags & PROTO_IPC_PRES_F_CURSOR) {
+		const float *rgb = tool_rgb[u->pres.tool <= EDIT_TOOL_MAX ? u->pres.tool : 0];
+		r = octahedron(l, u->pres.cursor, GFX_CURSOR_RADIUS, gfx_rgba8(rgb[0], rgb[1], rgb[2], 1));
+	}
+	if (r < 0 || !(u->pres.flags & PROTO_IPC_PRES_F_SPEAKING) || !(u->pose.valid & TH_POSE_VALID_HEAD))
+		return r;
+	const float *h = u->pose.head_position;
+	for (int i = 0; i < GFX_CROWN_N && r == 0; i++) {
+		float a = 2.0f * (float)M_PI * (float)i / GFX_CROWN_N;
+		float p[3] = { h[0] + GFX_CROWN_RADIUS * cosf(a), h[1] + GFX_CROWN_ABOVE, h[2] + GFX_CROWN_RADIUS * sinf(a) };
+		r = octahedron(l, p, GFX_CROWN_DOT, gfx_rgba8(GFX_CROWN_RGBA));
+	}
+	return r;
+}
+
 /* ---- instances and highlights ------------------------------------------------------------------ */
 
 static int add_mark(struct gfx_list *l, uint32_t inst, uint32_t kind, uint64_t element, uint64_t a, uint64_t b,
@@ -461,6 +487,42 @@ static int editor(struct gfx_list *l, const struct edit *ed)
 	return 0;
 }
 
+/* Others' drag previews: the previewed instance again at the preview's
+ * position and rotation (its own scale), as a ghost in the previewer's
+ * colour. Only entities drawn this frame (scene instances). */
+static int ghosts(struct gfx_list *l, const struct app_avatars *av)
+{
+	uint32_t nscene = l->ninst;
+	int r = 0;
+	for (unsigned i = 0; r == 0 && i < app_avatars_count(av); i++) {
+		const struct app_avatar *u = app_avatars_get(av, i);
+		if (!(u->pres.flags & PROTO_IPC_PRES_F_PREVIEW))
+			continue;
+		uint32_t k = UINT32_MAX;
+		for (uint32_t j = 0; j < nscene && k == UINT32_MAX; j++)
+			if (l->inst[j].entity == u->pres.target)
+				k = j;
+		if (k == UINT32_MAX)
+			continue;
+		if ((r = grow((void **)&l->inst, l->ninst, &l->cap_inst, 1, sizeof *l->inst)) < 0)
+			break;
+		struct gfx_inst *g = &l->inst[l->ninst];
+		*g = l->inst[k];
+		/* The instance's scale: the length of its model's columns. */
+		float s[3];
+		for (int c = 0; c < 3; c++)
+			s[c] = sqrtf(g->model[4 * c] * g->model[4 * c] + g->model[4 * c + 1] * g->model[4 * c + 1] +
+				     g->model[4 * c + 2] * g->model[4 * c + 2]);
+		gfx_mat4_trs(g->model, u->pres.position, u->pres.rotation, s);
+		memset(g->tint, 0, sizeof g->tint);
+		gfx_owner_color(u->entity, g->ghost);
+		g->ghost[3] = GFX_GHOST_ALPHA;
+		g->wire = true;
+		l->ninst++;
+	}
+	return r;
+}
+
 static void materials(struct gfx_list *l, const struct app_scene *scene)
 {
 	for (unsigned i = 0; i < GFX_MATERIALS; i++) {
@@ -490,8 +552,12 @@ int gfx_list_build(struct gfx_list *l, const struct gfx_list_input *in)
 		r = editor(l, in->ed);
 	if (r == 0 && in->grid)
 		r = grid(l);
+	if (r == 0)
+		r = ghosts(l, in->avatars);
 	for (unsigned i = 0; r == 0 && i < app_avatars_count(in->avatars); i++)
 		r = avatar(l, app_avatars_get(in->avatars, i));
+	for (unsigned i = 0; r == 0 && i < app_avatars_count(in->avatars); i++)
+		r = presence(l, app_avatars_get(in->avatars, i));
 	if (r == 0 && in->ed) {
 		const struct edit_hover *h = edit_hover(in->ed);
 		const float *tip = in->right_valid ? in->right_tip : h->tracked ? h->tip : NULL;

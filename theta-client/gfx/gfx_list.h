@@ -18,7 +18,12 @@
  * their TrackedPose as app_avatars mirrors them), the tool cursor (a small
  * octahedron at the right hand, coloured by tool), and while the ray
  * reaches (edit/edit_reach.h) a line in the tool's colour from the aim's
- * origin to the tip it moved. */
+ * origin to the tip it moved.
+ * Others' presence (app_avatars' PRESENCE): each cursor as the same
+ * octahedron in its tool's colour; a speaking user's crown (a ring of
+ * small octahedra over the head); a previewed entity once more at the
+ * preview's transform as a ghost (gfx_inst.ghost: its edges and vertices
+ * in the previewer's colour, after every scene instance). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +53,8 @@ struct gfx_inst {
 	bool smooth;               /* MeshRef.flags & GFX_MESHREF_SMOOTH */
 	bool wire;                 /* draw its edges and vertices */
 	float tint[4];             /* whole-object highlight (rgb, strength in a; 0: none) */
+	float ghost[4];            /* a > 0: another user's drag preview, drawn as its edges and
+				    * vertices in this colour only (no faces) */
 };
 #define GFX_MESHREF_SMOOTH 1u /* MeshRef.flags bit: smooth shading */
 

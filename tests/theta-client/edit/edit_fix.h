@@ -25,6 +25,7 @@
 #include "th_scenelog.h"
 
 #define EF_SENT_MAX 256u
+#define EF_PRES_MAX 512u /* presence changes recorded */
 #define EF_FRAME_NS 11111111ull /* 90 Hz */
 
 static const float ef_nowhere[3] = { 100, 100, 100 }; /* far from every test's meshes */
@@ -55,7 +56,16 @@ struct ef {
 	struct inp_state in;
 	uint64_t frame;
 	int fail_submit; /* sink answers this (0: takes it) */
+	struct edit_presence pres[EF_PRES_MAX]; /* the sink's presence calls, in order */
+	unsigned npres;
 };
+
+static void ef_presence(void *ud, const struct edit_presence *p)
+{
+	struct ef *f = ud;
+	assert_true(f->npres < EF_PRES_MAX);
+	f->pres[f->npres++] = *p;
+}
 
 static int ef_submit(void *ud, uint16_t type, uint64_t scope, const void *payload, uint32_t len, uint64_t tag)
 {
@@ -99,7 +109,7 @@ static inline struct ef *ef_new(const struct edit_config *c)
 	memcpy(fc.host_key, f->other.kp.pk, sizeof fc.host_key);
 	assert_int_equal(th_fold_create(&fc, &f->fold), 0);
 	struct edit_config ec = c ? *c : (struct edit_config){ 0 };
-	ec.sink = (struct edit_sink){ .submit = ef_submit, .ud = f };
+	ec.sink = (struct edit_sink){ .submit = ef_submit, .presence = ef_presence, .ud = f };
 	assert_int_equal(edit_create(&ec, &f->ed), 0);
 	inp_state_init(&f->in);
 	f->in.hand[INP_RIGHT].pose.valid = true;

@@ -566,6 +566,60 @@ static void avatars_are_boxes_in_their_owners_colour(void **state)
 	assert_int_equal(f->l.ntri, 0);
 }
 
+/* Others' presence in the list: a cursor octahedron in its tool's colour,
+ * a crown of ten over a speaking head, a ghost of the previewed entity at
+ * the preview's transform in the previewer's colour (after the scene's
+ * instances; an entity not drawn gets none). */
+static void others_presence_in_the_list(void **state)
+{
+	struct fx *f = *state;
+	uint64_t who = gs_owner(&f->s.b);
+	struct proto_ipc_pose_update hp = { .entity = who, .t_ns = 1, .py = 1.6f, .qw = 1,
+					    .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
+	assert_int_equal(app_avatars_on_pose(f->av, &hp, 1), 0);
+	const float q[4] = { 0, 0.38268343f, 0, 0.92387953f }; /* 45 degrees about y */
+	struct proto_ipc_presence pr = { .entity = who, .t_ns = 1, .flags = PROTO_IPC_PRES_F_CURSOR, .tool = EDIT_TOOL_EXTRUDE,
+					 .cx = 0.5f, .cy = 1.1f, .cz = 0.2f, .target = f->ea, .tx = 2, .ty = 1, .tz = -3,
+					 .rx = q[0], .ry = q[1], .rz = q[2], .rw = q[3] };
+	assert_int_equal(app_avatars_on_presence(f->av, &pr, 1), 0);
+	app_avatars_frame(f->av, 2);
+	build(f, false, false);
+	uint32_t ninst = f->l.ninst;
+	assert_int_equal(f->l.ntri, 72 + 24); /* the head and visor, the cursor */
+	float c[3] = { 0, 0, 0 };
+	for (uint32_t i = 72; i < 96; i++)
+		for (int k = 0; k < 3; k++)
+			c[k] += f->l.tri[i].pos[k] / 24;
+	assert_float_equal(c[0], 0.5f, 1e-5);
+	assert_float_equal(c[2], 0.2f, 1e-5);
+	assert_int_equal(f->l.tri[72].rgba, gfx_rgba8(1.0f, 0.5f, 0.05f, 1)); /* extrude's orange */
+
+	pr.t_ns = 2;
+	pr.flags = PROTO_IPC_PRES_F_CURSOR | PROTO_IPC_PRES_F_PREVIEW | PROTO_IPC_PRES_F_SPEAKING;
+	assert_int_equal(app_avatars_on_presence(f->av, &pr, 3), 0);
+	app_avatars_frame(f->av, 3);
+	build(f, false, false);
+	assert_int_equal(f->l.ntri, 72 + 24 + 10 * 24);
+	assert_int_equal(f->l.ninst, ninst + 1);
+	const struct gfx_inst *g = &f->l.inst[ninst], *a = inst(f, f->ea, NULL);
+	assert_true(g->entity == f->ea && g->mesh == a->mesh && g->wire);
+	assert_true(a->ghost[3] == 0);
+	float oc[4];
+	gfx_owner_color(who, oc);
+	assert_memory_equal(g->ghost, oc, 3 * sizeof(float));
+	assert_true(g->ghost[3] > 0);
+	float want[16];
+	gfx_mat4_trs(want, (float[3]){ 2, 1, -3 }, q, NULL);
+	for (int k = 0; k < 16; k++)
+		assert_float_equal(g->model[k], want[k], 1e-5);
+	/* A preview of an entity the scene does not have: no ghost. */
+	pr.t_ns = 3;
+	pr.target = 0x5151;
+	assert_int_equal(app_avatars_on_presence(f->av, &pr, 4), 0);
+	build(f, false, false);
+	assert_int_equal(f->l.ninst, ninst);
+}
+
 static void the_grid_lies_on_the_floor(void **state)
 {
 	struct fx *f = *state;
@@ -671,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_reaching_ray_is_a_line_from_the_aim_to_the_tip, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_drag_shows_the_preview, setup, teardown),
 		cmocka_unit_test_setup_teardown(avatars_are_boxes_in_their_owners_colour, setup, teardown),
+		cmocka_unit_test_setup_teardown(others_presence_in_the_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_grid_lies_on_the_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_box_is_closed_and_faces_out, setup, teardown),
 		cmocka_unit_test(owner_colours_are_stable_distinct_and_saturated),

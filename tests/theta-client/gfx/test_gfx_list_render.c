@@ -4,7 +4,8 @@
  * where things project: another user's whole-object selection and face
  * selection change exactly their pixels, towards the owner's colour; an
  * avatar's head shows in its owner's hue; the grid's x axis line is red on
- * the floor. No validation message. */
+ * the floor; another user's cursor, drag preview (a ghost) and speaking
+ * crown show where they are and go when they end. No validation message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -241,11 +242,120 @@ static void avatars_and_the_grid_show(void **state)
 	assert_true(red);
 }
 
+/* Some pixel within r of where p projects reads as hue c (its largest
+ * channel c's) and is not what it was before. */
+static bool hue_near(const struct fx *f, const uint8_t *before, const float p[3], const float c[3], int r)
+{
+	int x, y;
+	project(f, p, &x, &y);
+	for (int dy = -r; dy <= r; dy++)
+		for (int dx = -r; dx <= r; dx++) {
+			int px = x + dx, py = y + dy;
+			if (px < 0 || py < 0 || px >= (int)W || py >= (int)H)
+				continue;
+			const uint8_t *q = pixel(f->px, px, py);
+			float got[3] = { q[0], q[1], q[2] };
+			if (largest(got) == largest(c) && memcmp(q, pixel(before, px, py), 3) != 0)
+				return true;
+		}
+	return false;
+}
+
+static void send_presence(struct fx *f, uint64_t who, uint64_t t, uint32_t flags, const float cursor[3],
+			  const float ghost_at[3])
+{
+	struct proto_ipc_presence pr = { .entity = who, .t_ns = t, .flags = flags, .tool = 2 /* move */,
+					 .cx = cursor[0], .cy = cursor[1], .cz = cursor[2], .target = f->ea,
+					 .tx = ghost_at[0], .ty = ghost_at[1], .tz = ghost_at[2], .rw = 1 };
+	assert_int_equal(app_avatars_on_presence(f->av, &pr, t), 0);
+	app_avatars_frame(f->av, t);
+}
+
+/* Another user's presence: the cursor in the move tool's blue, cube a
+ * again where their drag has it as a ghost (edges and corners in their
+ * colour, its faces not filled), a crown over their head while they speak;
+ * each gone when its flag is cleared. */
+static void others_cursor_ghost_and_speaking_show(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t with_head[W * H * 4];
+	uint64_t who = gs_owner(&f->s.b);
+	/* The head a metre in front of the camera, the cursor half a metre. */
+	float dir[3], len = 0;
+	for (int k = 0; k < 3; k++)
+		len += (target[k] - eye[k]) * (target[k] - eye[k]);
+	for (int k = 0; k < 3; k++)
+		dir[k] = (target[k] - eye[k]) / sqrtf(len);
+	float head[3], cursor[3];
+	for (int k = 0; k < 3; k++) {
+		head[k] = eye[k] + 1.0f * dir[k];
+		cursor[k] = eye[k] + 0.5f * dir[k] + (k == 0 ? 0.1f : k == 1 ? -0.12f : 0);
+	}
+	head[1] -= 0.25f;
+	struct proto_ipc_pose_update hp = { .entity = who, .t_ns = 1, .px = head[0], .py = head[1], .pz = head[2],
+					    .qw = 1, .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
+	assert_int_equal(app_avatars_on_pose(f->av, &hp, 1), 0);
+	app_avatars_frame(f->av, 2);
+	draw(f, false);
+	memcpy(with_head, f->px, sizeof with_head);
+
+	const float ghost_at[3] = { -0.4f, 1.25f, -0.5f };
+	const float h = CUBE / 2;
+	send_presence(f, who, 3, PROTO_IPC_PRES_F_CURSOR | PROTO_IPC_PRES_F_PREVIEW | PROTO_IPC_PRES_F_SPEAKING, cursor,
+		      ghost_at);
+	draw(f, false);
+	static const float move_rgb[3] = { 0.1f, 0.6f, 1.0f };
+	assert_true(hue_near(f, with_head, cursor, move_rgb, 0));
+	/* The ghost: a corner and the middle of a top edge in the owner's hue;
+	 * the middle of its front face not filled; cube a itself unmoved. */
+	float oc[4];
+	gfx_owner_color(who, oc);
+	const float corner[3] = { ghost_at[0] + h, ghost_at[1] + h, ghost_at[2] + h };
+	const float edge[3] = { ghost_at[0], ghost_at[1] + h, ghost_at[2] + h };
+	const float face[3] = { ghost_at[0], ghost_at[1], ghost_at[2] + h };
+	assert_true(hue_near(f, with_head, corner, oc, 1));
+	assert_true(hue_near(f, with_head, edge, oc, 1));
+	int d[3];
+	change_at(f, with_head, face, d);
+	assert_true(abs(d[0]) + abs(d[1]) + abs(d[2]) == 0);
+	const float top_a[3] = { at_a[0], at_a[1] + h, at_a[2] };
+	change_at(f, with_head, top_a, d);
+	assert_true(abs(d[0]) + abs(d[1]) + abs(d[2]) == 0);
+	/* The crown: one of its two dots nearest the camera (72 degrees round
+	 * its ring of ten, 13 cm), over the head. */
+	const float a72 = 2.0f * (float)M_PI / 5;
+	const float crown[3] = { head[0] + 0.13f * cosf(a72), head[1] + 0.2f, head[2] + 0.13f * sinf(a72) };
+	int x, y;
+	project(f, crown, &x, &y);
+	bool warm = false;
+	for (int dy = -2; dy <= 2; dy++)
+		for (int dx = -2; dx <= 2; dx++) {
+			const uint8_t *q = pixel(f->px, x + dx, y + dy);
+			warm |= q[0] > 150 && q[1] > 150 && q[0] > q[2] + 30 &&
+				memcmp(q, pixel(with_head, x + dx, y + dy), 3) != 0; /* a warm white, new */
+		}
+	assert_true(warm);
+
+	/* Each ends with its flag: the drag released, the speech over, the
+	 * cursor gone: the frame is the one with the head alone. */
+	send_presence(f, who, 4, PROTO_IPC_PRES_F_CURSOR, cursor, ghost_at);
+	draw(f, false);
+	change_at(f, with_head, corner, d);
+	assert_true(abs(d[0]) + abs(d[1]) + abs(d[2]) == 0);
+	change_at(f, with_head, crown, d);
+	assert_true(abs(d[0]) + abs(d[1]) + abs(d[2]) == 0);
+	assert_true(hue_near(f, with_head, cursor, move_rgb, 0));
+	send_presence(f, who, 5, 0, cursor, ghost_at);
+	draw(f, false);
+	assert_memory_equal(f->px, with_head, sizeof with_head);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(selections_change_their_pixels_towards_the_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(avatars_and_the_grid_show, setup, teardown),
+		cmocka_unit_test_setup_teardown(others_cursor_ghost_and_speaking_show, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
