@@ -1,5 +1,5 @@
 /* The edit rate a daemon allows its own users in a session it joined is
- * the configured one ([clog] rate_per_s and rate_burst, docs/operator.md),
+ * the configured one ([sess] rate_per_s and rate_burst, docs/operator.md),
  * not a built-in constant, and a reload applies a new value at once: a
  * member daemon with a bucket of 3 refuses a burst past it with reason RATE
  * (the sentence says so); after a reload raising it, the same burst goes
@@ -39,7 +39,7 @@ static void write_conf(const char *path, int rate, int depth)
 {
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "[clog]\nrate_per_s = %d\nrate_burst = %d\n", rate, depth);
+	fprintf(f, "[sess]\nrate_per_s = %d\nrate_burst = %d\n", rate, depth);
 	assert_int_equal(fclose(f), 0);
 }
 

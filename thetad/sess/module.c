@@ -237,10 +237,10 @@ bool sess_member_rate_ok(struct sess_module *m, uid_t uid, uint64_t now)
 			a = &m->authors[i];
 	if (!a)
 		return true; /* sess_next_req registers it */
-	/* The same bucket as the log's for hosted sessions: [clog] rate_per_s
-	 * and rate_burst, read at each call so a reload applies at once. */
+	/* [sess] rate_per_s and rate_burst, read at each call so a reload
+	 * applies at once (the log's own bucket in hosted sessions is [clog]'s). */
 	const struct srv_config *cfg = srv_daemon_config(m->d);
-	uint64_t rate = (uint64_t)cfg->clog_rate_per_s, cap = (uint64_t)cfg->clog_rate_burst * 1000;
+	uint64_t rate = (uint64_t)cfg->sess_rate_per_s, cap = (uint64_t)cfg->sess_rate_burst * 1000;
 	if (!a->tokens_ns) {
 		a->tokens_milli = cap;
 		a->tokens_ns = now;

@@ -22,6 +22,8 @@ struct srv_config {
 	int64_t net_max_peers;         /* net.max_peers = 32 (connected members per hosted session) */
 	int64_t clog_rate_per_s;       /* clog.rate_per_s = 200 (commands per second per author, hosted sessions) */
 	int64_t clog_rate_burst;       /* clog.rate_burst = 1000 (token bucket depth per author) */
+	int64_t sess_rate_per_s;       /* sess.rate_per_s = 200 (edits per second per local user or browser, before signing) */
+	int64_t sess_rate_burst;       /* sess.rate_burst = 1000 (that bucket's depth) */
 	int64_t scene_ckpt_entries;    /* scene.checkpoint_entries = 1000 (folded entries between checkpoints) */
 	uint64_t scene_ckpt_interval_ns; /* scene.checkpoint_interval = 30s (at most this long after a change) */
 	int64_t scene_ckpt_fork_elements; /* scene.checkpoint_fork_elements = 20000 (a child writes larger scenes) */
