@@ -570,6 +570,8 @@ const char *proto_ipc_refuse_str(uint32_t reason)
 		return "malformed hello";
 	case PROTO_IPC_REFUSE_NOT_MEMBER:
 		return "not a member of the session";
+	case PROTO_IPC_REFUSE_NO_SESSION:
+		return "no such session";
 	default:
 		return "unknown reason";
 	}

@@ -50,6 +50,7 @@ static volatile sig_atomic_t stop_requested;
 #define CLIENT_START_WAIT_MS 5000 /* a daemon that accepts must answer the hello within */
 static volatile sig_atomic_t link_refused;
 static bool require_daemon;
+static const char *session_arg; /* --session S: the session this client works in (NULL: the daemon's current) */
 
 static void on_link_event(void *user_data, enum link_event ev, const char *msg)
 {
@@ -751,6 +752,8 @@ static void usage(FILE *f)
 		"  --no-pacing         run frames back to back instead of at the frame rate\n"
 		"  --rate HZ           frame rate, %.0f..%.0f (default %.0f)\n"
 		"  --runtime-dir DIR   where thetad's client socket lives (for the daemon link)\n"
+		"  --session S         work in session S (name or id; see thetactl sessions) instead of\n"
+		"                      the daemon's current one (thetactl session use)\n"
 		"  --require-daemon    exit with an error if thetad cannot be reached at start\n"
 		"  --edits N           make N edits (moves of a demo entity), wait until each is\n"
 		"                      answered; exit 0, or 1 naming the first rejection\n"
@@ -771,6 +774,20 @@ static void usage(FILE *f)
 	fprintf(f, "\nIn the headset: docs/input.md (controllers, panels, moving the world).\n");
 }
 
+/* The session the daemon put this client in, once per new session:
+ * "editing studio (3bfc0a12…)" (the id's first 8 hex digits). */
+static void on_session_info(void *user_data, const struct link_session_info *si)
+{
+	static uint64_t said;
+	(void)user_data;
+	if (!si->session || si->session == said)
+		return;
+	said = si->session;
+	uint64_t t = si->session; /* the id's first 8 bytes, little-endian */
+	th_info("editing %s (%02x%02x%02x%02x\u2026)", si->name, (unsigned)(t & 0xff), (unsigned)(t >> 8 & 0xff),
+		(unsigned)(t >> 16 & 0xff), (unsigned)(t >> 24 & 0xff));
+}
+
 /* The daemon link (theta-client/link/) when a runtime dir is given
  * (--runtime-dir or $THETA_RUNTIME_DIR); otherwise the null transport. */
 static int open_transport(const struct app_config *cfg, bool headless, struct link **link,
@@ -782,7 +799,8 @@ static int open_transport(const struct app_config *cfg, bool headless, struct li
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
 				  .cb.on_answer = on_answer, .cb.on_event = on_scene_event,
 				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk,
-				  .cb.on_pose = on_pose, .cb.on_presence = on_presence, .scene = true,
+				  .cb.on_pose = on_pose, .cb.on_presence = on_presence, .cb.on_session_info = on_session_info,
+				  .scene = true, .session = session_arg,
 				  .mode = headless ? PROTO_IPC_MODE_HEADLESS : PROTO_IPC_MODE_DESKTOP };
 	int r = link_create(&lc, link);
 	if (r == 0)
@@ -808,7 +826,7 @@ int main(int argc, char **argv)
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
 	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
 	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT, OPT_NO_UI,
-	       OPT_VOICE, OPT_NO_VOICE, OPT_VOICE_SOURCE, OPT_VOICE_SINK, OPT_PTT, OPT_MUTE };
+	       OPT_VOICE, OPT_NO_VOICE, OPT_VOICE_SOURCE, OPT_VOICE_SINK, OPT_PTT, OPT_MUTE, OPT_SESSION };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -816,6 +834,7 @@ int main(int argc, char **argv)
 		{ "no-pacing", no_argument, NULL, OPT_NO_PACING },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "require-daemon", no_argument, NULL, OPT_REQUIRE_DAEMON },
 		{ "edits", required_argument, NULL, OPT_EDITS },
 		{ "print-acks", no_argument, NULL, OPT_PRINT_ACKS },
@@ -877,6 +896,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_RUNTIME_DIR: cfg.runtime_dir = optarg; break;
+		case OPT_SESSION:
+			if (!*optarg || strlen(optarg) > PROTO_IPC_MAX_NAME) {
+				fprintf(stderr, "theta-client: --session needs a session name or id (1 to %u characters)\n",
+					PROTO_IPC_MAX_NAME);
+				return 2;
+			}
+			session_arg = optarg;
+			break;
 		case OPT_REQUIRE_DAEMON: require_daemon = true; break;
 		case OPT_EDITS:
 			if (parse_u64(optarg, &n_edits) < 0 || n_edits == 0 || n_edits > 100000000) {

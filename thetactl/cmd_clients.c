@@ -8,7 +8,7 @@
 #include "cmds.h"
 #include "ctl.h"
 
-#define CTL_CLIENTS_COLS 14
+#define CTL_CLIENTS_COLS 15
 
 static struct json_object *cobj(struct json_object *o, const char *k)
 {
@@ -103,7 +103,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		json_object_put(res);
 		return CTL_EXIT_OK;
 	}
-	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "INPUT", "CONNECTED", "FRAMES",
+	static const char *const hdr[CTL_CLIENTS_COLS] = { "ID", "PID", "USER", "NAME", "SESSION", "INPUT", "CONNECTED", "FRAMES",
 							   "P50/P99 MS", "TO-DAEMON", "TO-CLIENT", "DROPS", "WAKEUPS", "VIOLATIONS", "SCENE" };
 	struct ctl_table *t = ctl_table_new(CTL_CLIENTS_COLS, hdr);
 	struct json_object *empty = json_object_new_object();
@@ -130,7 +130,12 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		/* PID: the process, or for a remote client its kind ("browser"). */
 		struct json_object *pid;
 		const char *who = json_object_object_get_ex(c, "pid", &pid) ? ctl_jstr(c, "pid") : ctl_jstr(c, "kind");
-		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), who, ctl_jstr(c, "user"), ctl_jstr(c, "name"),
+		/* SESSION: its name, "+" when the client chose it (--session, a browser's link). */
+		char sess[80];
+		struct json_object *pin;
+		snprintf(sess, sizeof sess, "%s%s", ctl_jstr(c, "session_name"),
+			 json_object_object_get_ex(c, "session_pinned", &pin) && json_object_get_boolean(pin) ? "+" : "");
+		const char *row[CTL_CLIENTS_COLS] = { ctl_jstr(c, "id"), who, ctl_jstr(c, "user"), ctl_jstr(c, "name"), sess,
 						      input, conn, frames, ft, up, down, drops, wake, viol, scene };
 		ctl_table_row(t, row);
 	}
@@ -138,6 +143,8 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 	ctl_table_free(t);
 	json_object_put(empty);
 	printf("PID: the client's process, or \"browser\" for a browser peer (docs/web.md)\n"
+	       "SESSION: the session it edits; + when it chose it (theta-client --session, a browser's link), else it "
+	       "follows thetactl session use\n"
 	       "INPUT: the client's input source and its left/right interaction profiles (--json: the full paths)\n"
 	       "TO-DAEMON/TO-CLIENT: ring records/bytes each way; DROPS, WAKEUPS, VIOLATIONS: to daemon/to client\n"
 	       "SCENE: the client's world hash against the daemon's at the same log position (match/differs), or how far "

@@ -26,6 +26,7 @@ struct link {
 	struct app_transport base; /* first: the frame loop's view */
 	struct link_config cfg;
 	char name[PROTO_IPC_MAX_NAME + 1];
+	char hello_session[PROTO_IPC_MAX_NAME + 1]; /* the hello's session ("": the current one) */
 	char version[PROTO_IPC_MAX_VERSION_STR + 1];
 	struct sockaddr_un addr;
 	enum link_state state;

@@ -125,6 +125,7 @@ static void attempt(struct link *l, uint64_t now_ns)
 	}
 	struct proto_ipc_hello h = { .pid = (uint32_t)getpid() };
 	snprintf(h.name, sizeof h.name, "%s", l->name);
+	snprintf(h.session, sizeof h.session, "%s", l->hello_session);
 	uint8_t b[PROTO_IPC_MAX_SOCK_MSG];
 	int n = proto_ipc_sock_encode(PROTO_IPC_T_HELLO, &h, b, sizeof b);
 	if (n < (int)PROTO_IPC_SOCK_HDR) {
@@ -259,6 +260,11 @@ static void on_refuse(struct link *l, const struct proto_ipc_sock_hdr *h, const 
 		 * would only repeat it. */
 		set_errorf(l, "thetad refused this client: %s", m->detail);
 		l->fatal_err = -EACCES;
+		fatal(l);
+		return;
+	case PROTO_IPC_REFUSE_NO_SESSION:
+		set_errorf(l, "thetad refused this client: %s", m->detail);
+		l->fatal_err = -ENOENT;
 		fatal(l);
 		return;
 	default:
@@ -441,6 +447,8 @@ int link_create(const struct link_config *cfg, struct link **out)
 {
 	if (!cfg || !cfg->runtime_dir || !*cfg->runtime_dir || cfg->mode > PROTO_IPC_MODE_MAX)
 		return -EINVAL;
+	if (cfg->session && strlen(cfg->session) > PROTO_IPC_MAX_NAME)
+		return -ENAMETOOLONG;
 	struct link *l = calloc(1, sizeof *l);
 	if (!l)
 		return -ENOMEM;
@@ -463,6 +471,8 @@ int link_create(const struct link_config *cfg, struct link **out)
 		l->cfg.ping_interval_ns = LINK_PING_INTERVAL_NS;
 	l->cfg.runtime_dir = NULL; /* not kept: the caller's string */
 	snprintf(l->name, sizeof l->name, "%s", cfg->name ? cfg->name : "theta-client");
+	snprintf(l->hello_session, sizeof l->hello_session, "%s", cfg->session ? cfg->session : "");
+	l->cfg.session = NULL;
 	snprintf(l->version, sizeof l->version, "%s", cfg->version ? cfg->version : THETA_VERSION);
 	l->cfg.name = l->cfg.version = NULL;
 	l->addr.sun_family = AF_UNIX;

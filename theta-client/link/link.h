@@ -150,6 +150,10 @@ struct link_callbacks {
 struct link_config {
 	const char *runtime_dir; /* required: where client.sock lives */
 	const char *name;        /* HELLO/CLIENT_INFO name; NULL: "theta-client" */
+	/* HELLO session: the session to work in (name, id or id prefix), NULL:
+	 * the daemon's current one; refused (link_wait_active: -ENOENT) when the
+	 * daemon has no such session. */
+	const char *session;
 	const char *version;     /* CLIENT_INFO version; NULL: THETA_VERSION */
 	uint32_t mode;           /* PROTO_IPC_MODE_* */
 	uint64_t backoff_min_ns; /* 0: LINK_BACKOFF_MIN_NS */

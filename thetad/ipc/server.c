@@ -566,7 +566,7 @@ static void on_sock(struct th_loop *loop, int fd, uint32_t events, void *user_da
 	}
 	memcpy(c->name, m.hello.name, sizeof c->name);
 	struct ipc_peer peer = { .uid = c->uid, .gid = c->gid, .groups = c->groups, .n_groups = c->n_groups,
-				 .user = c->user };
+				 .user = c->user, .session_want = m.hello.session[0] ? m.hello.session : NULL };
 	if (s->cb.admit) {
 		uint32_t reason = PROTO_IPC_REFUSE_INTERNAL;
 		char sentence[PROTO_IPC_MAX_DETAIL + 1] = "";

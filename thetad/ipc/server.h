@@ -95,6 +95,9 @@ struct ipc_peer {
 	 * `thetactl clients` shows as its transport ("browser"). */
 	const uint8_t *session_id;
 	const char *kind;
+	/* client.sock clients: the session the hello asked for (a name, an id
+	 * or an id prefix), NULL when it asked for none. */
+	const char *session_want;
 };
 
 /* What the owner of the server (the sessions module) hears. All optional. */

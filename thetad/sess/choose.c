@@ -17,8 +17,7 @@
 #include "th_err.h"
 #include "th_log.h"
 
-/* Why s cannot be the session clients work in, or NULL. */
-static const char *sess_unusable(const struct sess_session *s)
+const char *sess_unusable(const struct sess_session *s)
 {
 	if (s->role == SESS_ROLE_MEMBER && s->link.left)
 		return "was left; join it again with a new invite first";

@@ -81,7 +81,7 @@ void sess_close_non_members(struct sess_module *m, struct sess_session *s)
 		struct sess_client *next = c->next;
 		if (c->s == s && !sess_member_role(s, c->uid, c->admin)) {
 			char why[PROTO_IPC_MAX_DETAIL + 1];
-			if (c->pinned) /* a browser: its user cannot run thetactl */
+			if (id_uid_is_browser(c->uid)) /* its user cannot run thetactl */
 				snprintf(why, sizeof(why),
 					 "%s is not a member of session %s any more (an admin denied it); open a new "
 					 "invite link",
@@ -128,6 +128,16 @@ int sess_admit(void *user, uint64_t client_id, const struct ipc_peer *p, uint32_
 		snprintf(why, why_len, "%s is not a member of session %s (denied?); open a new invite link",
 			 p->user, s->name);
 		return -EACCES;
+	}
+	if (p->session_want) { /* theta-client --session S */
+		s = sess_lookup(&m->reg, p->session_want, why, why_len);
+		const char *bad = s ? sess_unusable(s) : NULL;
+		if (!s || bad) {
+			if (bad)
+				snprintf(why, why_len, "session %s (%s) %s", s->name, s->id, bad);
+			*reason = PROTO_IPC_REFUSE_NO_SESSION;
+			return -ENOENT;
+		}
 	}
 	if (id_uid_is_browser(p->uid)) {
 		(*m->m_not_member)++;

@@ -417,11 +417,19 @@ static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_pee
 		c->pinned = true;
 	} else {
 		c->admin = sess_peer_admin(m, p);
+		if (p->session_want) { /* theta-client --session S (sess_admit found it) */
+			char why[256];
+			c->s = sess_lookup(&m->reg, p->session_want, why, sizeof(why));
+			c->pinned = true;
+		}
 	}
 	/* Live from the end of the log until the client asks for more. */
 	c->next_pos = c->s && c->s->log ? clog_count(c->s->log) : 0;
 	snprintf(c->user, sizeof(c->user), "%s", p->user);
 	m->clients = c;
+	/* Its session at once (not at the next tick): a short-lived client
+	 * says which session it edits too. */
+	sess_cinfo_tick(m, th_now_ns());
 }
 
 static void sess_on_disconnect(void *user, uint64_t client_id)
@@ -468,6 +476,22 @@ static void sess_on_pose(void *user, uint64_t client_id, uid_t uid, const struct
 		m->voice.pose(m->voice_user, c->s, &out);
 }
 
+/* `thetactl clients`: the session each client works in (and whether it
+ * chose it, or follows the current one), then its scene mirror. */
+static void sess_client_describe(void *user, uint64_t client_id, struct json_object *row)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = sess_client_find(m, client_id);
+	if (c && c->s) {
+		json_object_object_add(row, "session", json_object_new_string(c->s->id));
+		json_object_object_add(row, "session_name", json_object_new_string(c->s->name));
+		json_object_object_add(row, "session_pinned", json_object_new_boolean(c->pinned));
+	} else {
+		json_object_object_add(row, "session", NULL);
+	}
+	sess_cscene_describe(user, client_id, row);
+}
+
 static const struct ipc_callbacks sess_ipc_cb = {
 	.admit = sess_admit,
 	.on_connect = sess_on_connect,
@@ -476,7 +500,7 @@ static const struct ipc_callbacks sess_ipc_cb = {
 	.on_resync = sess_on_resync,
 	.on_pose = sess_on_pose,
 	.on_scene_state = sess_cscene_on_state,
-	.describe = sess_cscene_describe,
+	.describe = sess_client_describe,
 };
 
 /* ---- group commit --------------------------------------------------------- */

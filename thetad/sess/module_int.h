@@ -130,6 +130,8 @@ struct sess_module {
 /* choose.c: `session use` */
 struct srv_control;
 void sess_choose_register(struct sess_module *m, struct srv_control *ctl);
+/* Why local clients cannot work in s (left, ended, no log), or NULL. */
+const char *sess_unusable(const struct sess_session *s);
 
 /* module.c */
 struct sess_client *sess_client_find(struct sess_module *m, uint64_t id);
