@@ -53,6 +53,10 @@ static int sess_browser_session(struct sess_module *m, const uint8_t id[SESS_ID_
 		snprintf(why, cap, "Session %s cannot be used on this daemon now: %s.", s->name, s->error);
 		return -ENOENT;
 	}
+	if (s->ended) {
+		snprintf(why, cap, "The host ended session %s; ask for an invite to another one.", s->name);
+		return -ENOENT;
+	}
 	*out = s;
 	return 0;
 }
@@ -88,6 +92,11 @@ int sess_module_browser_admit(void *state, const uint8_t *token, size_t len, con
 	if (tok.single_use && sess_nonce_used(s, tok.nonce)) {
 		snprintf(why, cap, "This invite was for one use and has been used; ask for a new one.");
 		return -EALREADY;
+	}
+	struct sess_invite *inv = sess_invite_find(s, tok.nonce); /* NULL: issued before the host kept them */
+	if (inv && inv->revoked) {
+		snprintf(why, cap, "The host revoked this invite; ask for a new one.");
+		return -EKEYREVOKED;
 	}
 	/* A full member list refuses before an identity is minted: a uid is
 	 * never handed out again, so one made for a browser that could not be
@@ -132,6 +141,11 @@ int sess_module_browser_admit(void *state, const uint8_t *token, size_t len, con
 		else
 			snprintf(why, cap, "This daemon cannot record the new member: %s.", th_strerror(r));
 		return r;
+	}
+	if (inv) { /* `invite list` counts the browser's join too */
+		inv->uses++;
+		if ((r = sess_invites_save(s)) < 0)
+			th_warn("session %s: cannot store the invite list: %s", s->id, th_strerror(r));
 	}
 	uint8_t resume[ID_RESUME_LEN];
 	memcpy(resume, out->resume, sizeof(resume));

@@ -411,6 +411,7 @@ static enum web_code admit_code(int r)
 	switch (r) {
 	case -EBADMSG:
 	case -EKEYREJECTED:
+	case -EKEYREVOKED: /* `thetactl invite revoke` */
 		return WEB_E_BAD_TOKEN;
 	case -EKEYEXPIRED:
 		return WEB_E_EXPIRED;

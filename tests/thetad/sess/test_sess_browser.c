@@ -32,6 +32,7 @@
 #include "scene_edits.h"
 #include "sess/module.h"
 #include "sess/module_int.h" /* sess_find_id */
+#include "sess/sessions.h"  /* sess_invite_find */
 #include "srv/daemon.h"
 #include "th_cmd.h"
 #include "th_harness.h"
@@ -674,11 +675,59 @@ static void a_full_session_refuses_without_using_a_uid(void **state)
 	assert_int_equal(b.uid, first.uid + 1); /* the refusals took none */
 }
 
+/* An invite revoked with `invite revoke`, or a session `session leave`
+ * ended, is refused for a browser as for a daemon; a browser's join counts
+ * in the invite's uses. */
+static void a_revoked_invite_or_an_ended_session_refuses_a_browser(void **state)
+{
+	struct env *e = *state;
+	struct sess_browser b;
+	char why[256], err[256];
+	struct proto_invite_link l1, l2;
+	const char *ids[2];
+	char idbuf[2][40];
+	struct proto_invite_link *links[2] = { &l1, &l2 };
+	for (int i = 0; i < 2; i++) {
+		struct json_object *args = json_object_new_object(), *v;
+		json_object_object_add(args, "session", json_object_new_string("art"));
+		json_object_object_add(args, "host", json_object_new_string("127.0.0.1"));
+		struct json_object *res = ctl(e, "invite", args, err, sizeof err);
+		if (!res)
+			fail_msg("invite: %s", err);
+		assert_true(json_object_object_get_ex(res, "link", &v));
+		assert_int_equal(proto_invite_parse(json_object_get_string(v), links[i]), 0);
+		assert_true(json_object_object_get_ex(res, "invite_id", &v));
+		snprintf(idbuf[i], sizeof idbuf[i], "%s", json_object_get_string(v));
+		ids[i] = idbuf[i];
+		json_object_put(res);
+	}
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(ids[0]));
+	struct json_object *res = ctl(e, "invite_revoke", args, err, sizeof err);
+	if (!res)
+		fail_msg("invite_revoke: %s", err);
+	json_object_put(res);
+	assert_int_equal(admit(e, l1.token, "Late", &b, why, sizeof why), -EKEYREVOKED);
+	assert_string_equal(why, "The host revoked this invite; ask for a new one.");
+	assert_int_equal(admit(e, l2.token, "Kept", &b, why, sizeof why), 0);
+	assert_int_equal(sess_invite_find(e->art, l2.tok.nonce)->uses, 1);
+
+	args = json_object_new_object();
+	json_object_object_add(args, "session", json_object_new_string("art"));
+	res = ctl(e, "session_leave", args, err, sizeof err);
+	if (!res)
+		fail_msg("session_leave: %s", err);
+	json_object_put(res);
+	assert_int_equal(admit(e, l2.token, "After", &b, why, sizeof why), -ENOENT);
+	assert_non_null(strstr(why, "The host ended session art"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_token_admits_a_browser_as_a_local_member, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_tokens_are_refused_with_sentences, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_revoked_invite_or_an_ended_session_refuses_a_browser, setup, teardown),
 		cmocka_unit_test_setup_teardown(resume_brings_the_same_identity_back_until_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_browser_edits_under_its_own_key_and_a_viewer_cannot, setup, teardown),
 		cmocka_unit_test_setup_teardown(browsers_stay_in_their_session_and_deny_drops_them, setup, teardown),
