@@ -565,7 +565,7 @@ static int net_cmd_invite_list(void *u, const struct srv_ctl_caller *caller, str
 	if (only && only->role != SESS_ROLE_HOST) {
 		snprintf(err, errlen, "session %s is hosted by another daemon (%s:%u); its invites are listed there",
 			 only->id, only->link.host, (unsigned)only->link.port);
-		return -EINVAL;
+		return -EPERM;
 	}
 	struct sess_registry *r = sess_module_registry(nm->sess);
 	uint64_t now_s = th_wall_ns() / TH_NS_PER_S;

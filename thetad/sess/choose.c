@@ -43,7 +43,7 @@ static int sess_cmd_use(void *u, const struct srv_ctl_caller *caller, struct jso
 	const char *why = sess_unusable(s);
 	if (why) {
 		snprintf(err, errlen, "session %s (%s) %s", s->name, s->id, why);
-		return -EINVAL;
+		return -EPERM; /* the session's state, not the request: exit 1 */
 	}
 	bool changed = m->current != s;
 	sess_module_set_current(m, s);
