@@ -4,8 +4,8 @@
  * touching the script, and from the daemon for the names that live there.
  *
  *   commands            every command name
- *   options CMD         CMD's options (every --word of its synopsis), --json and --help
- *   subcommands CMD     the words that start CMD's alternatives ("host", "join", ...)
+ *   options CMD         CMD's options (every --word of its table entry's options), --json and --help
+ *   subcommands CMD     the words that start CMD's forms ("host", "join", ...)
  *   sessions            session names and ids (nothing when no daemon answers)
  *   peers [SESSION]     peer ids of the connected daemons
  *   roles               viewer, editor, admin
@@ -47,47 +47,33 @@ static void ctl_word(struct ctl_words *w, const char *s, size_t len)
 static void ctl_complete_options(const char *cmd)
 {
 	struct ctl_words w = { .n = 0 };
-	for (const struct ctl_command *c = ctl_commands; c->name; c++) {
-		if (strcmp(c->name, cmd) || !c->args)
-			continue;
-		for (const char *p = strstr(c->args, "--"); p; p = strstr(p + 2, "--")) {
+	const struct ctl_command *c = ctl_command_find(cmd);
+	for (const struct ctl_opt *o = c ? c->opts : NULL; o && o->flag; o++)
+		for (const char *p = strstr(o->flag, "--"); p; p = strstr(p + 2, "--")) {
 			size_t n = 2;
 			while (islower((unsigned char)p[n]) || isdigit((unsigned char)p[n]) || p[n] == '-')
 				n++;
 			ctl_word(&w, p, n);
 		}
-	}
 	ctl_word(&w, "--json", 6);
 	ctl_word(&w, "--help", 6);
 }
 
-/* The first word of each '|'-separated alternative (outside brackets),
- * when it is a plain lowercase word (not an operand such as LINK or an
- * option). */
+/* The first word of each form of the synopsis (one form a line), when it
+ * is a plain lowercase word (not an operand such as LINK or an option). */
 static void ctl_complete_subcommands(const char *cmd)
 {
 	struct ctl_words w = { .n = 0 };
-	for (const struct ctl_command *c = ctl_commands; c->name; c++) {
-		if (strcmp(c->name, cmd) || !c->args)
-			continue;
-		bool start = true;
-		int depth = 0;
-		for (const char *p = c->args; *p; p++) {
-			if (*p == '[')
-				depth++;
-			else if (*p == ']' && depth > 0)
-				depth--;
-			else if (*p == '|' && !depth)
-				start = true;
-			else if (start && *p != ' ') {
-				size_t n = 0;
-				while (islower((unsigned char)p[n]) || p[n] == '-')
-					n++;
-				if (n && p[0] != '-' && (p[n] == ' ' || p[n] == '|' || !p[n]))
-					ctl_word(&w, p, n);
-				start = false;
-			}
-		}
+	const struct ctl_command *c = ctl_command_find(cmd);
+	for (const char *p = c && c->args ? c->args : ""; *p;) {
+		size_t n = 0;
+		while (islower((unsigned char)p[n]) || p[n] == '-')
+			n++;
+		if (n && p[0] != '-' && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			ctl_word(&w, p, n);
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
 	}
 }
 
@@ -140,7 +126,7 @@ int ctl_cmd_complete(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!strcmp(what, "commands")) {
 		struct ctl_words w = { .n = 0 };
 		for (const struct ctl_command *c = ctl_commands; c->name; c++)
-			if (c->summary)
+			if (!(c->flags & CTL_CMD_HIDDEN))
 				ctl_word(&w, c->name, strlen(c->name));
 	} else if (!strcmp(what, "options") && arg) {
 		ctl_complete_options(arg);

@@ -190,8 +190,7 @@ static void ctl_print_entries(struct ctl_ctx *ctx, struct json_object *entries, 
 	size_t n = json_object_array_length(entries);
 	if (ctx->json) {
 		for (size_t k = 0; k < n; k++)
-			printf("%s\n", json_object_to_json_string_ext(json_object_array_get_idx(entries, k),
-								      JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			ctl_print_json_line(json_object_array_get_idx(entries, k));
 		fflush(stdout);
 		return;
 	}

@@ -414,7 +414,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },          { "session", required_argument, NULL, 'S' },
 		{ "host-key", required_argument, NULL, 'k' }, { "window", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },          { 0 },
+		{ 0 },
 	};
 	struct ctl_rebuild rb = { .at = CTL_REBUILD_ALL, .mark = CTL_REBUILD_ALL };
 	const char *session = NULL, *pos[3] = { 0 };
@@ -426,7 +426,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	opterr = 0;
 	/* Options may follow the operands. */
 	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, "-h", opts, NULL)) == -1)
+		if ((c = getopt_long(argc, argv, "-", opts, NULL)) == -1)
 			break;
 		switch (c) {
 		case 1:
@@ -452,17 +452,8 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 						       "--window needs a count of entries from 1 to 4294967295, not '%s'", optarg);
 			rb.window = (uint32_t)w;
 			break;
-		case 'h':
-			printf("usage: thetactl scene diff " CTL_DIFF_USAGE "\n"
-			       "Rebuilds the scene offline at log positions A and B (positions 0 to N-1 folded)\n"
-			       "and lists what changed from A to B: entities created, destroyed or changed\n"
-			       "(which components), meshes with their vertex and face counts, materials.\n"
-			       "The log is LOGFILE (a log directory or segment file), else the log of\n"
-			       "session S (or the current one) that the daemon keeps, read from its state\n"
-			       "directory (needs read access to it).\n");
-			return CTL_EXIT_OK;
 		default:
-			return ctl_usage_error(ctx, "scene diff", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "scene diff", argv);
 		}
 	}
 	if (npos < 2)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -105,21 +106,20 @@ int ctl_recv_frame(int fd, char **out, size_t *len)
 static void ctl_say_unreachable(const struct ctl_ctx *ctx, int err)
 {
 	if (err == -ENOENT || err == -ECONNREFUSED)
-		fprintf(stderr,
-			"%s: thetad is not running (no daemon at %s/control.sock); start it with: "
-			"systemctl start thetad\n",
-			ctx->prog, ctx->runtime_dir);
+		ctl_error(ctx, ctl_errno_code(err),
+			  "thetad is not running (no daemon at %s/control.sock); start it with: systemctl start thetad",
+			  ctx->runtime_dir);
 	else if (err == -EACCES)
-		fprintf(stderr, "%s: permission denied on %s/control.sock; ask to be added to the 'theta' group\n",
-			ctx->prog, ctx->runtime_dir);
+		ctl_error(ctx, "EACCES", "permission denied on %s/control.sock; ask to be added to the 'theta' group",
+			  ctx->runtime_dir);
 	else if (err == -EAGAIN)
-		fprintf(stderr,
-			"%s: thetad did not accept the connection on %s/control.sock within %u s; it may be stuck "
-			"(see journalctl -u thetad) or busy (try --timeout)\n",
-			ctx->prog, ctx->runtime_dir, ctl_timeout_s(ctx));
+		ctl_error(ctx, "ETIMEDOUT",
+			  "thetad did not accept the connection on %s/control.sock within %u s; it may be stuck "
+			  "(see journalctl -u thetad) or busy (try --timeout)",
+			  ctx->runtime_dir, ctl_timeout_s(ctx));
 	else
-		fprintf(stderr, "%s: cannot reach thetad at %s/control.sock: %s\n", ctx->prog, ctx->runtime_dir,
-			strerror(-err));
+		ctl_error(ctx, ctl_errno_code(err), "cannot reach thetad at %s/control.sock: %s", ctx->runtime_dir,
+			  strerror(-err));
 }
 
 unsigned ctl_timeout_s(const struct ctl_ctx *ctx)
@@ -227,10 +227,14 @@ int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_
 		struct json_object **result)
 {
 	char code[CTL_CODE_LEN], err[1024];
-	if (ctl_ask(ctx, fd, cmd, args, result, code, err, sizeof(err)) == 0)
+	int r = ctl_ask(ctx, fd, cmd, args, result, code, err, sizeof(err));
+	if (r == 0)
 		return CTL_EXIT_OK;
-	fprintf(stderr, "%s: %s\n", ctx->prog, err);
-	return CTL_EXIT_ERROR;
+	/* The daemon's EINVAL: an argument it was given is malformed (a level,
+	 * a spec, a hash): a usage error like thetactl's own. */
+	if (r == 1 && !strcmp(code, "EINVAL"))
+		return ctl_fail(ctx, CTL_EXIT_USAGE, code, "%s", err);
+	return ctl_fail(ctx, CTL_EXIT_ERROR, r == 1 && code[0] ? code : ctl_errno_code(r), "%s", err);
 }
 
 int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *args, struct json_object **result)
@@ -243,10 +247,119 @@ int ctl_call(const struct ctl_ctx *ctx, const char *cmd, struct json_object *arg
 	return r;
 }
 
+/* ---- JSON numbers scripts can trust ---- */
+
+struct json_object *ctl_json_u64(uint64_t v)
+{
+	if (v <= CTL_JSON_SAFE_INT)
+		return json_object_new_uint64(v);
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return json_object_new_string(b);
+}
+
+struct json_object *ctl_json_i64(int64_t v)
+{
+	if (v >= 0)
+		return ctl_json_u64((uint64_t)v);
+	if ((uint64_t)-(v + 1) < CTL_JSON_SAFE_INT)
+		return json_object_new_int64(v);
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	return json_object_new_string(b);
+}
+
+uint64_t ctl_ju64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(s, &end, 10);
+		return errno || end == s || *end || s[0] == '-' ? 0 : (uint64_t)x;
+	}
+	return json_object_get_uint64(v);
+}
+
+/* An integer JSON readers would round, as its string; NULL when safe. */
+static struct json_object *ctl_json_safe_int(struct json_object *v)
+{
+	int64_t i = json_object_get_int64(v);
+	if (i < 0)
+		return (uint64_t)-(i + 1) < CTL_JSON_SAFE_INT ? NULL : ctl_json_i64(i);
+	uint64_t u = json_object_get_uint64(v);
+	return u <= CTL_JSON_SAFE_INT ? NULL : ctl_json_u64(u);
+}
+
+static bool ctl_ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* A duration member rounded: three decimals for seconds and milliseconds
+ * (a millisecond, a microsecond), one for microseconds; NULL when v is no
+ * duration (or not a finite number). */
+static struct json_object *ctl_json_duration(const char *key, struct json_object *v)
+{
+	int places = ctl_ends_with(key, "_us") ? 1 : ctl_ends_with(key, "_s") || ctl_ends_with(key, "_ms") ? 3 : -1;
+	if (places < 0)
+		return NULL;
+	double d = json_object_get_double(v);
+	if (!(d > -1e15 && d < 1e15))
+		return NULL;
+	char b[48];
+	snprintf(b, sizeof(b), "%.*f", places, d);
+	char *e = b + strlen(b) - 1; /* 12.300 -> 12.3, 4.000 -> 4.0 */
+	while (*e == '0' && e[-1] != '.')
+		*e-- = 0;
+	if (!strcmp(b, "-0.0"))
+		snprintf(b, sizeof(b), "0.0");
+	return json_object_new_double_s(strtod(b, NULL), b);
+}
+
+void ctl_json_safe(struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v)
+		{
+			struct json_object *n = NULL;
+			if (json_object_is_type(v, json_type_int))
+				n = ctl_json_safe_int(v);
+			else if (json_object_is_type(v, json_type_double))
+				n = ctl_json_duration(key, v);
+			else
+				ctl_json_safe(v);
+			if (n)
+				json_object_object_add(o, key, n); /* replaces v in place: the iteration stays valid */
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t k = 0; k < json_object_array_length(o); k++) {
+			struct json_object *v = json_object_array_get_idx(o, k), *n = NULL;
+			if (json_object_is_type(v, json_type_int))
+				n = ctl_json_safe_int(v);
+			else
+				ctl_json_safe(v);
+			if (n)
+				json_object_array_put_idx(o, k, n);
+		}
+	}
+}
+
 void ctl_print_json(struct json_object *o)
 {
+	ctl_json_safe(o);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void ctl_print_json_line(struct json_object *o)
+{
+	ctl_json_safe(o);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 struct ctl_table {
@@ -331,15 +444,85 @@ void ctl_format_bytes(unsigned long long b, char *buf, size_t len)
 		snprintf(buf, len, "%.2fGiB", b / 1073741824.0);
 }
 
+const char *ctl_errno_code(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case ENOENT: return "ENOENT";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EAGAIN: return "EAGAIN";
+	case EINVAL: return "EINVAL";
+	case EEXIST: return "EEXIST";
+	case ENOSPC: return "ENOSPC";
+	case EBADMSG: return "EBADMSG";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ECONNRESET: return "ECONNRESET";
+	case EPIPE: return "EPIPE";
+	case ENOMEM: return "ENOMEM";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	default: return "EIO";
+	}
+}
+
+/* The one printer of every error: a line for people, a JSON object on
+ * stderr with --json. help names the command whose help a usage error
+ * points at (NULL: none). */
+static int ctl_emit(const struct ctl_ctx *ctx, int status, const char *code, const char *help, const char *fmt,
+		    va_list ap)
+{
+	char msg[2048], word[64] = "";
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (help) /* "session host" -> "session" */
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(help, " "), help);
+	if (ctx && ctx->json) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "code", json_object_new_string(code ? code : "EIO"));
+		json_object_object_add(o, "exit", json_object_new_int(status));
+		if (help)
+			json_object_object_add(o, "command", json_object_new_string(help));
+		if (status == CTL_EXIT_USAGE && word[0]) {
+			char see[128];
+			snprintf(see, sizeof(see), "%s help %s", ctx->prog, word);
+			json_object_object_add(o, "help", json_object_new_string(see));
+		}
+		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else if (status == CTL_EXIT_USAGE && help) {
+		fprintf(stderr, "%s %s: %s (see '%s help %s')\n", ctx->prog, help, msg, ctx->prog, word);
+	} else {
+		fprintf(stderr, "%s: %s\n", ctx ? ctx->prog : "thetactl", msg);
+	}
+	return status;
+}
+
 int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s %s: ", ctx->prog, cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int r = ctl_emit(ctx, CTL_EXIT_USAGE, "EUSAGE", cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see '%s help')\n", ctx->prog);
-	return CTL_EXIT_USAGE;
+	return r;
+}
+
+int ctl_error(const struct ctl_ctx *ctx, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = ctl_emit(ctx, CTL_EXIT_ERROR, code, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int ctl_fail(const struct ctl_ctx *ctx, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = ctl_emit(ctx, status, code, status == CTL_EXIT_USAGE ? ctx->cmd : NULL, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int ctl_option_error(const struct ctl_ctx *ctx, const char *cmd, char **argv)
@@ -361,18 +544,19 @@ static int ctl_query_args(struct ctl_ctx *ctx, const char *cmd, bool session_fla
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { "session", required_argument, NULL, 'S' }, { 0 } };
+	static const struct option opts_json[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
 	const char *session = NULL;
 	int c;
 	*res = NULL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+", session_flag ? opts : opts_json, NULL)) != -1) {
 		if (c == 'j')
 			ctx->json = true;
-		else if (c == 'S' && session_flag)
+		else if (c == 'S')
 			session = optarg;
 		else
-			return ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, cmd, argv);
 	}
 	if (optind < argc)
 		return ctl_usage_error(ctx, cmd, "unexpected argument '%s'", argv[optind]);

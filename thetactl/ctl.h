@@ -3,6 +3,8 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 struct json_object;
 
@@ -17,20 +19,59 @@ struct json_object;
 
 struct ctl_ctx {
 	const char *runtime_dir; /* --runtime-dir, $THETA_RUNTIME_DIR, /run/thetad */
-	bool json;               /* --json: print machine-readable output */
+	bool json;               /* --json: print machine-readable output (errors: a JSON object on stderr) */
 	unsigned timeout_s;      /* --timeout; 0: CTL_TIMEOUT_DEFAULT_S */
 	const char *prog;
+	const char *cmd;         /* the command being run (its table name), for "see 'thetactl help CMD'" */
 };
+
+/* ---- the command table: each command carries its help --------------------
+ * `thetactl help`, `thetactl help CMD`, `thetactl CMD --help` (or -h, handled
+ * in main.c before the command runs), the man page test
+ * (tests/thetactl/test_help.c) and completion read it. A command's entry:
+ *
+ *   { .name = "peers", .args = "[--session S] [--json]",
+ *     .summary = "connected daemons: key, address, role, RTT, loss, bytes",
+ *     .run = ctl_cmd_peers,
+ *     .opts = CTL_OPTS(CTL_OPT_SESSION, CTL_OPT_JSON),
+ *     .desc = "One row per connected daemon ... (sentences; '\n' starts a new paragraph)" },
+ *
+ * args: the synopsis after the name; a command with several forms has one
+ * line per form ("host [--name N]\njoin LINK [--no-wait]"). opts: every
+ * option the command's parser takes (all forms), with its value's name as
+ * typed ("--role R") and its default in the text ("(default: editor)").
+ * desc is wrapped by the printer; write plain sentences. */
+struct ctl_opt {
+	const char *flag; /* "--role R", "--json", "-q, --quiet" */
+	const char *help; /* what it does, and its default */
+};
+/* A NULL-terminated option list for .opts. */
+#define CTL_OPTS(...) ((const struct ctl_opt[]){ __VA_ARGS__, { NULL, NULL } })
+#define CTL_OPT_JSON { "--json", "print the result as JSON; an error is a JSON object on stderr" }
+#define CTL_OPT_SESSION                                                                                       \
+	{ "--session S", "the session, by name or id (default: the current one, see 'thetactl sessions')" }
+
+#define CTL_CMD_HIDDEN 1u /* not listed by `thetactl help` (e.g. a completion helper) */
 
 struct ctl_command {
 	const char *name;
-	const char *args;    /* usage after the name, e.g. "[--json]" */
+	const char *args;    /* synopsis after the name, one line per form */
 	const char *summary; /* one line for `thetactl help` */
 	int (*run)(struct ctl_ctx *ctx, int argc, char **argv);
+	const struct ctl_opt *opts; /* CTL_OPTS(...); NULL: it takes no options */
+	const char *desc;    /* `thetactl help NAME`: what it does, in sentences */
+	unsigned flags;      /* CTL_CMD_* */
 };
 
 /* NULL-terminated table (thetactl/commands.c). */
 extern const struct ctl_command ctl_commands[];
+/* The entry called name, or NULL. */
+const struct ctl_command *ctl_command_find(const char *name);
+/* `thetactl help CMD`: synopsis, summary, description, options. */
+void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c);
+/* `thetactl help`: the commands and the global options (ctl_global_opts). */
+void ctl_help_overview(FILE *f, const char *prog);
+extern const struct ctl_opt ctl_global_opts[];
 
 /* Sends {"cmd": cmd, "args": args} (args may be NULL; ownership stays with
  * the caller) and returns the reply's "result" in *result (caller puts).
@@ -100,9 +141,39 @@ void ctl_table_free(struct ctl_table *t);
 /* "1h 02m", "3.2s" */
 void ctl_format_duration(double seconds, char *buf, size_t len);
 void ctl_format_bytes(unsigned long long bytes, char *buf, size_t len);
+/* A usage error: one line "thetactl CMD: <sentence> (see 'thetactl help
+ * CMD')" on stderr (with --json the JSON error object, code "EUSAGE");
+ * returns CTL_EXIT_USAGE. cmd may name a form ("session host"): the help
+ * pointed at is its first word's. */
 int ctl_usage_error(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The usage error for getopt_long's '?' (opterr 0): "option '--X' needs a
  * value", "option '--X' takes no value" or "unknown option 'X'". Returns
  * CTL_EXIT_USAGE. */
 int ctl_option_error(const struct ctl_ctx *ctx, const char *cmd, char **argv);
+/* Any other error: one line "thetactl: <sentence>" on stderr, or with
+ * --json {"error": sentence, "code": code} on stderr (code: an errno name
+ * such as "ENOENT", or the daemon's; NULL: "EIO"). Returns CTL_EXIT_ERROR. */
+int ctl_error(const struct ctl_ctx *ctx, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Both of the above: status is CTL_EXIT_ERROR or CTL_EXIT_USAGE. */
+int ctl_fail(const struct ctl_ctx *ctx, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The errno name ctl_error's JSON carries for -err ("ENOENT"; "EIO" else). */
+const char *ctl_errno_code(int err);
+
+/* ---- JSON numbers scripts can trust ------------------------------------
+ * JSON readers (jq, JavaScript) keep 53 bits of an integer: a u64 above
+ * 2^53 (ids, hashes of ids, lamports of a forged log) is written as a
+ * decimal string instead. ctl_print_json applies this to every integer of
+ * what it prints (the daemon's replies too) and rounds durations (members
+ * named *_s, *_ms, *_us) to three decimals (_us: one). */
+#define CTL_JSON_SAFE_INT ((uint64_t)1 << 53)
+struct json_object *ctl_json_u64(uint64_t v);
+struct json_object *ctl_json_i64(int64_t v);
+/* A u64 member written either way (number or decimal string); 0 when absent. */
+uint64_t ctl_ju64(struct json_object *o, const char *key);
+/* Makes o safe in place (big integers to strings, durations rounded). */
+void ctl_json_safe(struct json_object *o);
+/* ctl_print_json on one line (log --follow's entries, streams). */
+void ctl_print_json_line(struct json_object *o);

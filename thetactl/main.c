@@ -7,36 +7,28 @@
 #include "cmds.h"
 #include "ctl.h"
 
-static void ctl_usage(FILE *f, const char *prog)
+/* Before a command runs: --help / -h anywhere among its arguments (before a
+ * "--") prints its help; --json anywhere sets ctx->json and is taken out,
+ * so every command has it and its usage errors come as JSON too. Returns 1
+ * when help was asked for. */
+static int ctl_pre_scan(struct ctl_ctx *ctx, int *argc, char **argv)
 {
-	fprintf(f, "Usage: %s [--runtime-dir DIR] [--timeout SECONDS] [--json] COMMAND [ARGS...]\n\n", prog);
-	fprintf(f, "Commands:\n");
-	for (const struct ctl_command *c = ctl_commands; c->name; c++) {
-		if (!c->summary)
-			continue; /* hidden */
-		char left[256];
-		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
-		if (strlen(left) <= 28)
-			fprintf(f, "  %-28s %s\n", left, c->summary);
-		else
-			fprintf(f, "  %s\n  %-28s %s\n", left, "", c->summary);
+	int help = 0, n = 1;
+	bool ended = false;
+	for (int i = 1; i < *argc; i++) {
+		if (!ended && !strcmp(argv[i], "--"))
+			ended = true;
+		if (!ended && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")))
+			help = 1;
+		if (!ended && !strcmp(argv[i], "--json")) {
+			ctx->json = true;
+			continue;
+		}
+		argv[n++] = argv[i];
 	}
-	fprintf(f, "\nThe daemon is found at DIR/control.sock: --runtime-dir, else $THETA_RUNTIME_DIR,\n"
-		   "else /run/thetad. --timeout: how long to wait for the daemon to answer (default %d s;\n"
-		   "a reply that keeps arriving, or log --follow, never times out).\n"
-		   "Exit status: 0 success, 1 error, 2 usage.\n", CTL_TIMEOUT_DEFAULT_S);
-}
-
-int ctl_cmd_help(struct ctl_ctx *ctx, int argc, char **argv)
-{
-	ctl_usage(stdout, ctx->prog);
-	return CTL_EXIT_OK;
-}
-
-int ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv)
-{
-	printf("thetactl %s\n", THETA_VERSION);
-	return CTL_EXIT_OK;
+	argv[n] = NULL;
+	*argc = n;
+	return help;
 }
 
 int main(int argc, char **argv)
@@ -65,38 +57,44 @@ int main(int argc, char **argv)
 		case 't': {
 			char *end;
 			unsigned long t = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || optarg[0] == '-' || t < 1 || t > CTL_TIMEOUT_MAX_S) {
-				fprintf(stderr, "%s: --timeout needs whole seconds from 1 to %d, not '%s'\n", ctx.prog,
-					CTL_TIMEOUT_MAX_S, optarg);
-				return CTL_EXIT_USAGE;
-			}
+			if (*end || end == optarg || optarg[0] == '-' || t < 1 || t > CTL_TIMEOUT_MAX_S)
+				return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE",
+						"--timeout needs whole seconds from 1 to %d, not '%s' (see '%s help')",
+						CTL_TIMEOUT_MAX_S, optarg, ctx.prog);
 			ctx.timeout_s = (unsigned)t;
 			break;
 		}
 		case 'h':
-			ctl_usage(stdout, ctx.prog);
+			ctl_help_overview(stdout, ctx.prog);
 			return CTL_EXIT_OK;
 		case 'V':
 			return ctl_cmd_version(&ctx, 0, NULL);
-		default:
-			if (optopt == 't')
-				fprintf(stderr, "%s: --timeout needs a number of seconds\n", ctx.prog);
-			else
-				fprintf(stderr, "%s: unknown option '%s'\n", ctx.prog, argv[optind - 1]);
-			ctl_usage(stderr, ctx.prog);
-			return CTL_EXIT_USAGE;
+		default: {
+			const char *a = argv[optind - 1];
+			if (optopt && !strncmp(a, "--", 2) && !strchr(a, '='))
+				return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE", "option '%s' needs a value (see '%s help')", a,
+						ctx.prog);
+			return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE", "unknown option '%s' (see '%s help')", a, ctx.prog);
+		}
 		}
 	}
 	if (!ctx.runtime_dir || !*ctx.runtime_dir)
 		ctx.runtime_dir = "/run/thetad";
 	if (optind >= argc) {
-		ctl_usage(stderr, ctx.prog);
+		if (ctx.json)
+			return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE", "give a COMMAND (see '%s help')", ctx.prog);
+		ctl_help_overview(stderr, ctx.prog);
 		return CTL_EXIT_USAGE;
 	}
-	const char *name = argv[optind];
-	for (const struct ctl_command *cmd = ctl_commands; cmd->name; cmd++)
-		if (!strcmp(cmd->name, name))
-			return cmd->run(&ctx, argc - optind, argv + optind);
-	fprintf(stderr, "%s: unknown command '%s' (see '%s help')\n", ctx.prog, name, ctx.prog);
-	return CTL_EXIT_USAGE;
+	int n = argc - optind;
+	char **args = argv + optind;
+	const struct ctl_command *cmd = ctl_command_find(args[0]);
+	if (!cmd)
+		return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE", "unknown command '%s' (see '%s help')", args[0], ctx.prog);
+	ctx.cmd = cmd->name;
+	if (ctl_pre_scan(&ctx, &n, args)) {
+		ctl_command_help(stdout, ctx.prog, cmd);
+		return CTL_EXIT_OK;
+	}
+	return cmd->run(&ctx, n, args);
 }

@@ -65,7 +65,7 @@ static int cmd_mute(struct net_mod *nm, const struct srv_ctl_caller *caller, str
 		return -ENOENT;
 	if (s->role != SESS_ROLE_HOST && s->role != SESS_ROLE_MEMBER) {
 		snprintf(err, errlen, "session %s is not shared with other daemons: there is nobody to %s", s->id, op);
-		return -EINVAL;
+		return -ENOTCONN;
 	}
 	nm->now = th_now_ns();
 	struct net_voice_speaker *sp = NULL;
@@ -89,7 +89,7 @@ static int cmd_mute(struct net_mod *nm, const struct srv_ctl_caller *caller, str
 		if (r == -EBUSY) {
 			snprintf(err, errlen, "speaker '%s' is muted with its whole member (peer %u) in session %s; unmute %u first",
 				 who, (unsigned)sp->owner, s->id, (unsigned)sp->owner);
-			return -EINVAL;
+			return -EBUSY;
 		}
 		if (r < 0) {
 			snprintf(err, errlen, "cannot %s more speakers in session %s: %u members are muted already", op,

@@ -193,7 +193,7 @@ static void sess_export_done(struct th_loop *loop, int fd, uint32_t events, void
 	}
 	struct srv_control *c = srv_daemon_control(x->m->d);
 	if (rep.rc < 0)
-		srv_control_answer(c, x->conn, rep.rc == -EFBIG ? -EINVAL : -EIO, NULL, err);
+		srv_control_answer(c, x->conn, rep.rc == -EFBIG ? -EFBIG : -EIO, NULL, err);
 	else
 		srv_control_answer(c, x->conn, 0, sess_export_result(x, &rep.st), NULL);
 	sess_export_free(x);
@@ -353,7 +353,7 @@ int sess_cmd_export(void *u, const struct srv_ctl_caller *caller, struct json_ob
 		if (r == -ERANGE) {
 			snprintf(err, errlen, "session %s: position %" PRIu64 " is past the end of the log (%" PRIu64
 					      " entries)", s->id, at, clog_count(s->log));
-			return -EINVAL;
+			return -ERANGE;
 		}
 		if (r < 0) {
 			snprintf(err, errlen, "session %s: the scene at position %" PRIu64 " could not be rebuilt: %s",

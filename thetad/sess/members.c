@@ -232,7 +232,7 @@ static int sess_pick_user(struct sess_module *m, struct json_object *args, bool 
 	if (memcmp(b.session_id, (*s)->id_bytes, sizeof(b.session_id)) != 0) {
 		snprintf(err, errlen, "browser %s (uid %u) belongs to another session than %s", b.name, (unsigned)*uid,
 			 (*s)->name);
-		return -EINVAL;
+		return -EBUSY;
 	}
 	return 0;
 }

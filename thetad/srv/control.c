@@ -106,8 +106,12 @@ static int srv_ctl_reply_error(struct srv_ctl_conn *cn, int err, const char *msg
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(msg));
+	/* EINVAL means a malformed argument: thetactl exits 2 (a usage error)
+	 * on it; a refusal because of the state of things takes another code. */
 	const char *code = err == -EPERM ? "EPERM" : err == -ENOENT ? "ENOENT" : err == -EINVAL ? "EINVAL"
-		: err == -EMSGSIZE ? "EMSGSIZE" : err == -EBADMSG ? "EBADMSG" : err == -EAGAIN ? "EAGAIN" : "EIO";
+		: err == -EMSGSIZE ? "EMSGSIZE" : err == -EBADMSG ? "EBADMSG" : err == -EAGAIN ? "EAGAIN"
+		: err == -ERANGE ? "ERANGE" : err == -EBUSY ? "EBUSY" : err == -ENOTCONN ? "ENOTCONN"
+		: err == -EEXIST ? "EEXIST" : err == -EFBIG ? "EFBIG" : err == -ENOSPC ? "ENOSPC" : "EIO";
 	json_object_object_add(o, "code", json_object_new_string(code));
 	int r = srv_ctl_queue(cn, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
