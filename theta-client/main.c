@@ -47,7 +47,9 @@ static volatile sig_atomic_t stop_requested;
 
 /* The daemon link reports here. A refusal for good (protocol mismatch)
  * stops the client with status 1; an absent daemon is said once. */
-#define CLIENT_START_WAIT_MS 5000 /* a daemon that accepts must answer the hello within */
+#define CLIENT_START_WAIT_S_DEFAULT 5    /* a daemon that accepts must answer the hello within (--daemon-timeout) */
+#define CLIENT_START_WAIT_S_MAX     3600
+#define CLIENT_RUNTIME_DIR_DEFAULT  "/run/thetad" /* as thetactl: --runtime-dir, else $THETA_RUNTIME_DIR, else this */
 static volatile sig_atomic_t link_refused;
 static bool require_daemon;
 static const char *session_arg; /* --session S: the session this client works in (NULL: the daemon's current) */
@@ -751,12 +753,16 @@ static void usage(FILE *f)
 		"  --frames N          stop after N frames (default: run until quit)\n"
 		"  --no-pacing         run frames back to back instead of at the frame rate\n"
 		"  --rate HZ           frame rate, %.0f..%.0f (default %.0f)\n"
-		"  --runtime-dir DIR   where thetad's client socket lives (for the daemon link)\n"
+		"  --runtime-dir DIR   where thetad's client socket lives (default: $THETA_RUNTIME_DIR,\n"
+		"                      else " CLIENT_RUNTIME_DIR_DEFAULT "); without a daemon the client runs on, retrying\n"
 		"  --session S         work in session S (name or id; see thetactl sessions) instead of\n"
 		"                      the daemon's current one (thetactl session use)\n"
-		"  --require-daemon    exit with an error if thetad cannot be reached at start\n"
+		"  --require-daemon    exit 1 with one sentence if thetad does not answer at start\n"
+		"  --daemon-timeout S  how long a daemon that accepts may take to answer at start,\n"
+		"                      1..3600 seconds (default 5)\n"
 		"  --edits N           make N edits (moves of a demo entity), wait until each is\n"
-		"                      answered; exit 0, or 1 naming the first rejection\n"
+		"                      answered; exit 0, or 1 naming the first rejection (needs the\n"
+		"                      daemon at start, as --require-daemon; Ctrl-C stops, exit 0)\n"
 		"  --print-acks        print 'ack CLIENT_SEQ LAMPORT AUTHOR_SEQ' for each acknowledged edit\n"
 		"  --history           print the editor's history (your edits, undos, redos) at exit\n"
 		"  --voice, --no-voice voice on or off (default: on with a headset or a window,\n"
@@ -765,6 +771,7 @@ static void usage(FILE *f)
 		"  --voice-sink NAME   the PulseAudio sink to play to (default: the default one)\n"
 		"  --ptt               push-to-talk: heard only while V (or the right thumbstick) is held\n"
 		"  --mute              start with the microphone muted (M, or the right thumbstick, unmutes)\n"
+		"  --lose-device-at N  testing: act as if the GPU device were lost at frame N\n"
 		"  --help              show this help and exit\n"
 		"  --version           show the version and exit\n",
 		APP_MIN_RATE_HZ, APP_MAX_RATE_HZ, APP_DEFAULT_RATE_HZ);
@@ -788,14 +795,21 @@ static void on_session_info(void *user_data, const struct link_session_info *si)
 		(unsigned)(t >> 16 & 0xff), (unsigned)(t >> 24 & 0xff));
 }
 
-/* The daemon link (theta-client/link/) when a runtime dir is given
- * (--runtime-dir or $THETA_RUNTIME_DIR); otherwise the null transport. */
+/* Where the daemon is, as thetactl finds it: --runtime-dir, else
+ * $THETA_RUNTIME_DIR, else /run/thetad. */
+static const char *runtime_dir_of(const struct app_config *cfg)
+{
+	const char *env = getenv("THETA_RUNTIME_DIR");
+	if (cfg->runtime_dir && *cfg->runtime_dir)
+		return cfg->runtime_dir;
+	return env && *env ? env : CLIENT_RUNTIME_DIR_DEFAULT;
+}
+
+/* The daemon link (theta-client/link/). */
 static int open_transport(const struct app_config *cfg, bool headless, struct link **link,
 			  struct app_transport **out)
 {
-	const char *dir = cfg->runtime_dir ? cfg->runtime_dir : getenv("THETA_RUNTIME_DIR");
-	if (!dir || !*dir)
-		return app_null_transport_create(out);
+	const char *dir = runtime_dir_of(cfg);
 	struct link_config lc = { .runtime_dir = dir, .version = THETA_VERSION, .cb.event = on_link_event,
 				  .cb.on_answer = on_answer, .cb.on_event = on_scene_event,
 				  .cb.on_resync = on_scene_resync, .cb.on_scene_chunk = on_scene_chunk,
@@ -826,7 +840,7 @@ int main(int argc, char **argv)
 	enum { OPT_HEADLESS = 256, OPT_SCRIPT, OPT_FRAMES, OPT_NO_PACING, OPT_RATE, OPT_RUNTIME_DIR, OPT_HELP, OPT_VERSION,
 	       OPT_REQUIRE_DAEMON, OPT_EDITS, OPT_PRINT_ACKS, OPT_HISTORY, OPT_RENDERER, OPT_SCREENSHOT, OPT_SHOT_FRAME,
 	       OPT_SIZE, OPT_CAMERA, OPT_STEREO, OPT_IPD, OPT_NO_GRID, OPT_SHADING, OPT_VALIDATION, OPT_LOSE_DEVICE_AT, OPT_NO_UI,
-	       OPT_VOICE, OPT_NO_VOICE, OPT_VOICE_SOURCE, OPT_VOICE_SINK, OPT_PTT, OPT_MUTE, OPT_SESSION };
+	       OPT_VOICE, OPT_NO_VOICE, OPT_VOICE_SOURCE, OPT_VOICE_SINK, OPT_PTT, OPT_MUTE, OPT_SESSION, OPT_DAEMON_TIMEOUT };
 	static const struct option opts[] = {
 		{ "headless", no_argument, NULL, OPT_HEADLESS },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -836,6 +850,7 @@ int main(int argc, char **argv)
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "require-daemon", no_argument, NULL, OPT_REQUIRE_DAEMON },
+		{ "daemon-timeout", required_argument, NULL, OPT_DAEMON_TIMEOUT },
 		{ "edits", required_argument, NULL, OPT_EDITS },
 		{ "print-acks", no_argument, NULL, OPT_PRINT_ACKS },
 		{ "history", no_argument, NULL, OPT_HISTORY },
@@ -870,10 +885,11 @@ int main(int argc, char **argv)
 	struct aud_config voice_cfg = { 0 };
 	bool ptt = false, start_muted = false;
 	const char *voice_opt = NULL; /* the first option that needs the voice */
+	uint64_t start_wait_s = CLIENT_START_WAIT_S_DEFAULT;
 	int c;
 	th_log_init("theta-client");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HEADLESS: headless = true; break;
 		case OPT_SCRIPT: script_path = optarg; break;
@@ -905,6 +921,13 @@ int main(int argc, char **argv)
 			session_arg = optarg;
 			break;
 		case OPT_REQUIRE_DAEMON: require_daemon = true; break;
+		case OPT_DAEMON_TIMEOUT:
+			if (parse_u64(optarg, &start_wait_s) < 0 || start_wait_s < 1 || start_wait_s > CLIENT_START_WAIT_S_MAX) {
+				fprintf(stderr, "theta-client: --daemon-timeout wants whole seconds from 1 to %u, not '%s'\n",
+					CLIENT_START_WAIT_S_MAX, optarg);
+				return 2;
+			}
+			break;
 		case OPT_EDITS:
 			if (parse_u64(optarg, &n_edits) < 0 || n_edits == 0 || n_edits > 100000000) {
 				fprintf(stderr, "theta-client: --edits wants a positive integer, not '%s'\n", optarg);
@@ -1002,24 +1025,28 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HELP: usage(stdout); return 0;
 		case OPT_VERSION: printf("theta-client %s\n", THETA_VERSION); return 0;
-		default:
-			if (optopt)
-				fprintf(stderr, "theta-client: option '%s' needs a value or is unknown\n", argv[optind - 1]);
-			else
-				fprintf(stderr, "theta-client: unknown option '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "Try 'theta-client --help'.\n");
+		case ':':
+			fprintf(stderr, "theta-client: option '%s' needs a value (see 'theta-client --help')\n",
+				argv[optind - 1]);
 			return 2;
+		default: {
+			const char *a = argv[optind - 1], *eq = strchr(a, '=');
+			if (optopt && eq && !strncmp(a, "--", 2))
+				fprintf(stderr, "theta-client: option '%.*s' takes no value (see 'theta-client --help')\n",
+					(int)(eq - a), a);
+			else
+				fprintf(stderr, "theta-client: unknown option '%s' (see 'theta-client --help')\n", a);
+			return 2;
+		}
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "theta-client: unexpected argument '%s'\nTry 'theta-client --help'.\n", argv[optind]);
 		return 2;
 	}
-	const char *env_dir = getenv("THETA_RUNTIME_DIR");
-	if (n_edits && !cfg.runtime_dir && (!env_dir || !*env_dir)) {
-		fprintf(stderr, "theta-client: --edits needs the daemon: give --runtime-dir DIR\n");
-		return 2;
-	}
+	/* --edits needs the daemon from the start: no answer is one sentence. */
+	if (n_edits)
+		require_daemon = true;
 
 	if (!renderer_given)
 		go.kind = headless ? GFX_RENDERER_HEADLESS : GFX_RENDERER_AUTO;
@@ -1028,10 +1055,6 @@ int main(int argc, char **argv)
 	if (voice_opt && (voice == 0 || (voice < 0 && !voice_default))) {
 		fprintf(stderr, "theta-client: %s is for the voice, which is off %s: %s\n", voice_opt,
 			voice == 0 ? "(--no-voice)" : "with this renderer", voice == 0 ? "drop --no-voice" : "add --voice");
-		return 2;
-	}
-	if (voice > 0 && !cfg.runtime_dir && (!env_dir || !*env_dir)) {
-		fprintf(stderr, "theta-client: --voice needs the daemon: give --runtime-dir DIR\n");
 		return 2;
 	}
 
@@ -1079,6 +1102,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Ctrl-C or SIGTERM from here on ends the run cleanly (exit 0). */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
 	struct app *app;
 	int r = app_create(&cfg, &app);
 	if (r < 0) {
@@ -1096,14 +1125,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Start connected when the daemon is there (no wait when it is not). */
-	if (link && (r = link_wait_active(link, CLIENT_START_WAIT_MS, true)) < 0 && (require_daemon || link_refused)) {
-		if (!link_refused)
-			th_err("thetad is not running: cannot connect to %s (%s); start it with 'systemctl start thetad'",
-			       link_socket_path(link), th_strerror(r));
+	if (link && (r = link_wait_active(link, (int)start_wait_s * 1000, true)) < 0 &&
+	    (require_daemon || link_refused || stop_requested)) {
+		if (stop_requested)
+			r = 0; /* Ctrl-C while waiting: nothing went wrong */
+		else if (link_refused)
+			r = 1;
+		else if (r == -ETIMEDOUT)
+			th_err("thetad at %s did not answer within %" PRIu64 " s; it may be stuck (see journalctl -u thetad) "
+			       "or busy (try --daemon-timeout)", link_socket_path(link), start_wait_s);
+		else if (r == -ENOENT || r == -ECONNREFUSED)
+			th_err("thetad is not running (no daemon at %s); start it with: systemctl start thetad%s",
+			       link_socket_path(link), cfg.runtime_dir ? "" : ", or give --runtime-dir DIR");
+		else if (r == -EACCES)
+			th_err("permission denied on %s; ask to be added to the 'theta' group", link_socket_path(link));
+		else
+			th_err("cannot reach thetad at %s: %s", link_socket_path(link), th_strerror(r));
 		link_destroy(&link);
 		inp_destroy(&input);
 		app_destroy(&app);
-		return 1;
+		return r == 0 ? 0 : 1;
 	}
 	require_daemon = false; /* from now on an outage is reported, and survived */
 	if (link) {
@@ -1159,12 +1200,8 @@ int main(int argc, char **argv)
 	if ((r = voice_start(voice, voice_default, &voice_cfg, ptt, start_muted)) < 0)
 		goto fail;
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
 	const time_t started = time(NULL); /* a screenshot older than this is not this run's */
+	bool edits_short = false;
 	if (n_edits) {
 		/* Edits go out as fast as the window allows; frames keep running
 		 * through daemon outages (the link resends what was not answered). */
@@ -1181,8 +1218,11 @@ int main(int argc, char **argv)
 			th_err("stopped after %" PRIu64 " frames with %" PRIu64 " of %" PRIu64 " edits answered",
 			       app_frames(app), answered, n_edits);
 		r = r > 0 ? 0 : r;
-		if (!app_edits_done(&ed, answered) && r == 0)
-			r = -EINTR;
+		if (!app_edits_done(&ed, answered) && r == 0 && stop_requested)
+			printf("theta-client: stopped (signal) with %" PRIu64 " of %" PRIu64 " edits answered\n", answered,
+			       n_edits);
+		else if (!app_edits_done(&ed, answered) && r == 0)
+			edits_short = true; /* --frames ran out first: said above */
 	} else {
 		r = app_run(app, &stop_requested);
 	}
@@ -1244,7 +1284,7 @@ int main(int argc, char **argv)
 			shot_missing = true;
 		}
 	}
-	return r < 0 || link_refused || rejected || shot_missing ? 1 : 0;
+	return r < 0 || link_refused || rejected || shot_missing || edits_short ? 1 : 0;
 
 fail:
 	aud_close(&cv.aud);

@@ -93,7 +93,7 @@ int ctl_cmd_clients(struct ctl_ctx *ctx, int argc, char **argv)
 		return r;
 	struct json_object *list;
 	if (!json_object_object_get_ex(res, "clients", &list) || !json_object_is_type(list, json_type_array)) {
-		fprintf(stderr, "%s clients: the daemon's reply has no client list\n", ctx->prog);
+		ctl_eprintf(ctx, "%s clients: the daemon's reply has no client list\n", ctx->prog);
 		json_object_put(res);
 		return CTL_EXIT_ERROR;
 	}

@@ -117,7 +117,7 @@ int ctl_cmd_export(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r == 0 && fmt == TH_EXPORT_OBJ)
 		r = ctl_out_open(&mtl, mtl_path);
 	if (r < 0) {
-		fprintf(stderr, "%s export: cannot create %s: %s\n", ctx->prog,
+		ctl_eprintf(ctx, "%s export: cannot create %s: %s\n", ctx->prog,
 			fmt == TH_EXPORT_OBJ && out.fd >= 0 ? mtl_path : path, strerror(-r));
 		ctl_out_drop(&out);
 		return CTL_EXIT_ERROR;
@@ -142,9 +142,9 @@ int ctl_cmd_export(struct ctl_ctx *ctx, int argc, char **argv)
 		r = ctl_ask_fds(&cx, sock, "export", args, fds, fmt == TH_EXPORT_OBJ ? 2 : 1, &res, code, err, sizeof(err));
 		close(sock);
 		if (r != 0) {
-			fprintf(stderr, "%s export: %s\n", ctx->prog, err);
+			ctl_eprintf(ctx, "%s export: %s\n", ctx->prog, err);
 		} else if ((r = ctl_out_commit(&out)) < 0 || (fmt == TH_EXPORT_OBJ && (r = ctl_out_commit(&mtl)) < 0)) {
-			fprintf(stderr, "%s export: cannot put the file in place at %s: %s\n", ctx->prog,
+			ctl_eprintf(ctx, "%s export: cannot put the file in place at %s: %s\n", ctx->prog,
 				out.fd < 0 && fmt == TH_EXPORT_OBJ ? mtl_path : path, strerror(-r));
 		} else {
 			rc = CTL_EXIT_OK;

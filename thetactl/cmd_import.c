@@ -368,7 +368,7 @@ static int imp_outcomes(const struct ctl_ctx *ctx, int fd, const char *session, 
 		if (json_object_object_get_ex(res, "outcome", &v) && !strcmp(json_object_get_string(v), "refused")) {
 			struct json_object *why = NULL;
 			json_object_object_get_ex(res, "why", &why);
-			fprintf(stderr, "thetactl import: the session refused entry %" PRIu64 " (%s): %s\n", pl->e[e].lamport,
+			ctl_eprintf(ctx, "thetactl import: the session refused entry %" PRIu64 " (%s): %s\n", pl->e[e].lamport,
 				th_cmd_find(pl->e[e].type)->name, why ? json_object_get_string(why) : "?");
 			refused++;
 		}
@@ -439,23 +439,23 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 	int rc = CTL_EXIT_ERROR, fd = -1, r;
 	th_model_init(&m);
 	if (!buf) {
-		fprintf(stderr, "thetactl import: out of memory\n");
+		ctl_eprintf(ctx, "thetactl import: out of memory\n");
 		return CTL_EXIT_ERROR;
 	}
 	r = th_file_read(path, TH_MODEL_FILE_MAX, &text, &len);
 	if (r < 0) {
-		fprintf(stderr, "thetactl import: cannot read %s: %s\n", path,
+		ctl_eprintf(ctx, "thetactl import: cannot read %s: %s\n", path,
 			r == -EFBIG ? "it is larger than 64 MiB" : th_strerror(r));
 		goto out;
 	}
 	if (obj && imp_mtl(path, text, len, mtl_path, &mtl, &mtl_len, sub, sizeof(sub)) < 0) {
-		fprintf(stderr, "thetactl import: %s\n", sub);
+		ctl_eprintf(ctx, "thetactl import: %s\n", sub);
 		goto out;
 	}
 	r = gltf ? th_gltf_read((const uint8_t *)text, len, &m, sub, sizeof(sub))
 		 : th_obj_read((const uint8_t *)text, len, (const uint8_t *)mtl, mtl_len, &m, sub, sizeof(sub));
 	if (r < 0) {
-		fprintf(stderr, "thetactl import: %s: %s; nothing was imported\n", path, sub);
+		ctl_eprintf(ctx, "thetactl import: %s: %s; nothing was imported\n", path, sub);
 		goto out;
 	}
 	/* A Theta export's materials go back to the table indices they came
@@ -468,7 +468,7 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 	for (uint32_t i = 0; i < m.n_materials; i++)
 		pl.table[i] = source ? m.materials[i].source_index : pl.material_base + i;
 	if (!source && m.n_materials && pl.material_base + m.n_materials > TH_PL_MATERIALS_MAX) {
-		fprintf(stderr, "thetactl import: %s has %u materials; from table index %u only %u fit (see --material-base)\n",
+		ctl_eprintf(ctx, "thetactl import: %s has %u materials; from table index %u only %u fit (see --material-base)\n",
 			path, m.n_materials, pl.material_base, TH_PL_MATERIALS_MAX - pl.material_base);
 		goto out;
 	}
@@ -484,11 +484,11 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 	for (uint32_t i = 0; i < m.n_objects && r == 0; i++)
 		r = plan_object(&pl, &m, i, v_entry, v_op);
 	if (r < 0) {
-		fprintf(stderr, "thetactl import: out of memory\n");
+		ctl_eprintf(ctx, "thetactl import: out of memory\n");
 		goto out;
 	}
 	if (plan_check(&pl, &m, buf, sub, sizeof(sub)) < 0) {
-		fprintf(stderr, "thetactl import: %s: %s; nothing was imported\n", path, sub);
+		ctl_eprintf(ctx, "thetactl import: %s: %s; nothing was imported\n", path, sub);
 		goto out;
 	}
 	uint64_t faces = 0, verts = 0;
@@ -512,10 +512,10 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 			r = plen < 0 ? 1 : ctl_submit(ctx, fd, session, th_cmd_find(x->type)->name, scope, buf, (size_t)plen,
 						      false, &s, why, sizeof(why));
 			if (r) {
-				fprintf(stderr, "thetactl import: entry %u of %u (%s) was refused: %s\n", e + 1, pl.n_e,
+				ctl_eprintf(ctx, "thetactl import: entry %u of %u (%s) was refused: %s\n", e + 1, pl.n_e,
 					th_cmd_find(x->type)->name, plen < 0 ? "it does not encode" : why);
 				if (n_done)
-					fprintf(stderr,
+					ctl_eprintf(ctx,
 						"thetactl import: the %u entries before it stay in the session (lamports %" PRIu64
 						" to %" PRIu64 "); thetactl undo removes them one by one\n",
 						n_done, pl.e[0].lamport, pl.e[n_done - 1].lamport);
@@ -526,7 +526,7 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 				th_hex_encode(key, sizeof(key), author);
 				snprintf(fpr, sizeof(fpr), "%s", s.fingerprint);
 			} else if (memcmp(key, s.author, sizeof(key))) {
-				fprintf(stderr, "thetactl import: the daemon signed entry %u with another key; stopping\n", e + 1);
+				ctl_eprintf(ctx, "thetactl import: the daemon signed entry %u with another key; stopping\n", e + 1);
 				goto out;
 			}
 			x->seq = s.seq;
@@ -538,10 +538,10 @@ int ctl_cmd_import(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!dry && wait && n_done) {
 		refused = imp_outcomes(ctx, fd, session, &pl, author, n_done);
 		if (refused == -ETIMEDOUT)
-			fprintf(stderr, "thetactl import: the scene has not folded the import within %u s; see thetactl scene\n",
+			ctl_eprintf(ctx, "thetactl import: the scene has not folded the import within %u s; see thetactl scene\n",
 				CTL_IMPORT_WAIT_S);
 		else if (refused < 0)
-			fprintf(stderr, "thetactl import: cannot ask for the entries' outcomes: %s\n", th_strerror(refused));
+			ctl_eprintf(ctx, "thetactl import: cannot ask for the entries' outcomes: %s\n", th_strerror(refused));
 	}
 	if (ctx->json) {
 		struct json_object *o = json_object_new_object();

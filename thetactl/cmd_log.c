@@ -257,7 +257,7 @@ int ctl_cmd_log_list(struct ctl_ctx *ctx, int argc, char **argv)
 			break;
 		}
 		default:
-			return ctl_usage_error(ctx, "log", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "log", argv);
 		}
 	}
 	if (optind < argc)

@@ -37,7 +37,7 @@ static int ctl_members_args(struct ctl_ctx *ctx, const char *cmd, int argc, char
 			ctx->json = true;
 			break;
 		default:
-			return ctl_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, cmd, argv);
 		}
 	}
 	if (want_user) {

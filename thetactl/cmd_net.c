@@ -67,7 +67,7 @@ static int ctl_session_host(struct ctl_ctx *ctx, int argc, char **argv)
 		else if (c == 'j')
 			ctx->json = true;
 		else
-			return ctl_usage_error(ctx, "session host", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "session host", argv);
 	}
 	if (optind < argc)
 		return ctl_usage_error(ctx, "session host", "unexpected argument '%s'", argv[optind]);
@@ -111,7 +111,7 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		default:
-			return ctl_usage_error(ctx, "session join", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "session join", argv);
 		}
 	}
 	if (optind + 1 != argc)
@@ -119,7 +119,7 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 	const char *link = argv[optind];
 	const char *why = proto_invite_check(link);
 	if (why) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, why);
+		ctl_eprintf(ctx, "%s: %s\n", ctx->prog, why);
 		return CTL_EXIT_ERROR;
 	}
 	struct json_object *args = json_object_new_object(), *res;
@@ -155,14 +155,14 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 			return CTL_EXIT_OK;
 		}
 		if (!strcmp(st, "failed") || !strcmp(st, "left")) {
-			fprintf(stderr, "%s: %s\n", ctx->prog, row ? ctl_jstr(row, "error") : "the join failed");
+			ctl_eprintf(ctx, "%s: %s\n", ctx->prog, row ? ctl_jstr(row, "error") : "the join failed");
 			json_object_put(all);
 			return CTL_EXIT_ERROR;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec >= timeout_s) {
 			struct json_object *e;
-			fprintf(stderr, "%s: the host did not admit us within %lld s%s%s (the daemon keeps trying; see "
+			ctl_eprintf(ctx, "%s: the host did not admit us within %lld s%s%s (the daemon keeps trying; see "
 					"thetactl sessions)\n",
 				ctx->prog, timeout_s, row && json_object_object_get_ex(row, "error", &e) ? ": " : "",
 				row && json_object_object_get_ex(row, "error", &e) ? json_object_get_string(e) : "");
@@ -176,6 +176,11 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 
 static int ctl_session_leave(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	int first = ctl_parse_json_flag(ctx, "session leave", argc, argv); /* refuses options it does not take */
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	argc -= first - 1;
+	argv += first - 1;
 	if (argc > 2)
 		return ctl_usage_error(ctx, "session leave", "give at most one SESSION");
 	struct json_object *args = json_object_new_object(), *res;
@@ -258,7 +263,7 @@ int ctl_cmd_invite(struct ctl_ctx *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		default:
-			return ctl_usage_error(ctx, "invite", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "invite", argv);
 		}
 	}
 	if (optind + 1 < argc)
@@ -313,12 +318,12 @@ static int ctl_admin_wait(struct ctl_ctx *ctx, struct json_object **res)
 			*res = ans;
 			if (!strcmp(st, "done") && json_object_object_get_ex(ans, "code", &v) && json_object_get_int(v) == 0)
 				return CTL_EXIT_OK;
-			fprintf(stderr, "thetactl: the host refused: %s\n", ctl_jstr(ans, "error"));
+			ctl_eprintf(ctx, "thetactl: the host refused: %s\n", ctl_jstr(ans, "error"));
 			return CTL_EXIT_ERROR;
 		}
 		json_object_put(ans);
 		if (time(NULL) > end) {
-			fprintf(stderr, "thetactl: the host did not answer request %" PRId64 "\n", id);
+			ctl_eprintf(ctx, "thetactl: the host did not answer request %" PRId64 "\n", id);
 			return CTL_EXIT_ERROR;
 		}
 		struct timespec ts = { 0, CTL_ADMIN_POLL_NS };
@@ -350,6 +355,11 @@ static int ctl_admin_change(struct ctl_ctx *ctx, const char *cmd, struct json_ob
 
 int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	int first = ctl_parse_json_flag(ctx, "kick", argc, argv); /* refuses options it does not take */
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	argc -= first - 1;
+	argv += first - 1;
 	if (argc != 2)
 		return ctl_usage_error(ctx, "kick", "give one PEER (its id or key fingerprint; see thetactl peers)");
 	struct json_object *args = json_object_new_object(), *res;
@@ -364,6 +374,11 @@ int ctl_cmd_kick(struct ctl_ctx *ctx, int argc, char **argv)
 
 int ctl_cmd_role(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	int first = ctl_parse_json_flag(ctx, "role", argc, argv); /* refuses options it does not take */
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	argc -= first - 1;
+	argv += first - 1;
 	if (argc != 3)
 		return ctl_usage_error(ctx, "role", "give a PEER and a ROLE (viewer, editor, admin)");
 	if (proto_sess_role_parse(argv[2]) < 0)
@@ -440,7 +455,7 @@ int ctl_cmd_impair(struct ctl_ctx *ctx, int argc, char **argv)
 		if (c == 'p')
 			part = optarg;
 		else
-			return ctl_usage_error(ctx, "impair", "unknown option '%s'", argv[optind - 1]);
+			return ctl_option_error(ctx, "impair", argv);
 	}
 	if (optind + 1 < argc || (optind == argc && !part))
 		return ctl_usage_error(ctx, "impair", "give a SPEC (e.g. loss=10%%,delay=50ms,jitter=10ms), 'off', "

@@ -106,15 +106,15 @@ static int ctl_scene_session_log(struct ctl_ctx *ctx, const char *session, char 
 	r = CTL_EXIT_OK;
 	if (!found || named > 1) {
 		if (!session)
-			fprintf(stderr, "%s scene diff: the daemon has no current session; name one with --session S\n", ctx->prog);
+			ctl_eprintf(ctx, "%s scene diff: the daemon has no current session; name one with --session S\n", ctx->prog);
 		else if (named > 1)
-			fprintf(stderr, "%s scene diff: %u sessions are named '%s'; give its id (thetactl sessions lists them)\n",
+			ctl_eprintf(ctx, "%s scene diff: %u sessions are named '%s'; give its id (thetactl sessions lists them)\n",
 				ctx->prog, named, session);
 		else
-			fprintf(stderr, "%s scene diff: unknown session '%s' (thetactl sessions lists them)\n", ctx->prog, session);
+			ctl_eprintf(ctx, "%s scene diff: unknown session '%s' (thetactl sessions lists them)\n", ctx->prog, session);
 		r = CTL_EXIT_ERROR;
 	} else if (snprintf(path, cap, "%s/sessions/%s/log", ctl_jstr(st, "state_dir"), ctl_jstr(found, "id")) >= (int)cap) {
-		fprintf(stderr, "%s scene diff: the session's log path is too long\n", ctx->prog);
+		ctl_eprintf(ctx, "%s scene diff: the session's log path is too long\n", ctx->prog);
 		r = CTL_EXIT_ERROR;
 	}
 	json_object_put(st);
@@ -478,7 +478,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	rb.mark = a > b ? b : a;
 	int r = ctl_rebuild_run(&rb);
 	if (r == 0 && !rb.scan.ok && rb.scan.torn)
-		fprintf(stderr,
+		ctl_eprintf(ctx,
 			"%s scene diff: the log's last batch is incomplete (being written, or torn) from position %" PRIu64
 			"; the positions before it are used\n",
 			ctx->prog, rb.scan.records);
@@ -495,7 +495,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r == 0 && (r = th_scene_decode(marked, rb.marked.data, rb.marked.len, &why)) < 0)
 		snprintf(rb.err, sizeof(rb.err), "cannot decode the scene at position %" PRIu64 ": %s", rb.mark, why);
 	if (r < 0) {
-		fprintf(stderr, "%s scene diff: %s\n", ctx->prog, rb.err);
+		ctl_eprintf(ctx, "%s scene diff: %s\n", ctx->prog, rb.err);
 		th_scene_destroy(&marked);
 		ctl_rebuild_fini(&rb);
 		return CTL_EXIT_ERROR;
@@ -517,7 +517,7 @@ static int ctl_scene_diff(struct ctl_ctx *ctx, int argc, char **argv)
 		r = ctl_diff_build(x, y, d);
 	}
 	if (r < 0) {
-		fprintf(stderr, "%s scene diff: cannot compare the scenes: %s\n", ctx->prog, th_strerror(r));
+		ctl_eprintf(ctx, "%s scene diff: cannot compare the scenes: %s\n", ctx->prog, th_strerror(r));
 	} else if (ctx->json) {
 		ctl_print_json(d);
 	} else {

@@ -97,30 +97,30 @@ static int ctl_undo_run(struct ctl_ctx *ctx, const char *name, int argc, char **
 	struct json_object *target = NULL, *res = NULL;
 	int rc = CTL_EXIT_ERROR, r = ctl_entry(ctx, fd, session, lamport, author, &target, err, sizeof(err));
 	if (r) {
-		fprintf(stderr, "%s %s: %s\n", ctx->prog, name, err);
+		ctl_eprintf(ctx, "%s %s: %s\n", ctx->prog, name, err);
 		goto out;
 	}
 	const char *ttype = ctl_js(target, "type"), *tkey = ctl_js(target, "author");
 	if (redo && strcmp(ttype, "edit.undo")) {
-		fprintf(stderr, "%s redo: entry %s is a %s, not an edit.undo: redo names the undo entry (thetactl undo printed it)\n",
+		ctl_eprintf(ctx, "%s redo: entry %s is a %s, not an edit.undo: redo names the undo entry (thetactl undo printed it)\n",
 			ctx->prog, spec, ttype);
 		goto out;
 	}
 	if (!redo && (!strcmp(ttype, "edit.undo") || !strcmp(ttype, "edit.redo") || !strncmp(ttype, "session.", 8))) {
-		fprintf(stderr, "%s undo: entry %s is a %s, which cannot be undone%s\n", ctx->prog, spec, ttype,
+		ctl_eprintf(ctx, "%s undo: entry %s is a %s, which cannot be undone%s\n", ctx->prog, spec, ttype,
 			!strcmp(ttype, "edit.undo") ? " (to bring back what it undid: thetactl redo ENTRY)"
 			: !strcmp(ttype, "edit.redo") ? " (undo the original entry again instead)" : "");
 		goto out;
 	}
 	struct th_pl_edit_undo pl = { .lamport = lamport };
 	if (th_hex_decode(tkey, strlen(tkey), pl.author, sizeof(pl.author), false) < 0) {
-		fprintf(stderr, "%s %s: thetad's answer names no author key for entry %s\n", ctx->prog, name, spec);
+		ctl_eprintf(ctx, "%s %s: thetad's answer names no author key for entry %s\n", ctx->prog, name, spec);
 		goto out;
 	}
 	uint8_t buf[64];
 	int len = th_cmd_payload_encode(redo ? TH_CMD_EDIT_REDO : TH_CMD_EDIT_UNDO, &pl, buf, sizeof(buf));
 	if (len < 0) {
-		fprintf(stderr, "%s %s: cannot encode the %s payload\n", ctx->prog, name, redo ? "edit.redo" : "edit.undo");
+		ctl_eprintf(ctx, "%s %s: cannot encode the %s payload\n", ctx->prog, name, redo ? "edit.redo" : "edit.undo");
 		goto out;
 	}
 	struct ctl_submitted sub;
@@ -128,7 +128,7 @@ static int ctl_undo_run(struct ctl_ctx *ctx, const char *name, int argc, char **
 	r = ctl_submit(ctx, fd, sid, redo ? "edit.redo" : "edit.undo", 0, buf, (size_t)len, as_host, &sub, err,
 		       sizeof(err));
 	if (r) {
-		fprintf(stderr, "%s %s: %s\n", ctx->prog, name, err);
+		ctl_eprintf(ctx, "%s %s: %s\n", ctx->prog, name, err);
 		goto out;
 	}
 	/* Poll the scene for what the fold made of it. */
@@ -142,7 +142,7 @@ static int ctl_undo_run(struct ctl_ctx *ctx, const char *name, int argc, char **
 		res = NULL;
 		r = ctl_entry(ctx, fd, sid, sub.lamport, key, &res, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "%s %s: %s\n", ctx->prog, name, err);
+			ctl_eprintf(ctx, "%s %s: %s\n", ctx->prog, name, err);
 			goto out;
 		}
 		outcome = r == 0 ? ctl_js(res, "outcome") : "pending"; /* 1: not durable yet */
@@ -177,13 +177,13 @@ static int ctl_undo_run(struct ctl_ctx *ctx, const char *name, int argc, char **
 			       ctl_js(target, "fingerprint"), mine);
 		rc = CTL_EXIT_OK;
 	} else if (!strcmp(outcome, "refused")) {
-		fprintf(stderr, "%s %s: the session refused the %s (entry %s): %s: %s%s\n", ctx->prog, name, what, mine,
+		ctl_eprintf(ctx, "%s %s: the session refused the %s (entry %s): %s: %s%s\n", ctx->prog, name, what, mine,
 			ctl_js(res, "reason"), ctl_js(res, "why"),
 			!strcmp(ctl_js(res, "reason"), "denied") && !as_host
 				? " (only the entry's author or a session admin may; a daemon admin of the host may use --as-host)"
 				: "");
 	} else {
-		fprintf(stderr, "%s %s: entry %s was submitted but the scene has not folded it within %u s (see thetactl log and thetactl scene)\n",
+		ctl_eprintf(ctx, "%s %s: entry %s was submitted but the scene has not folded it within %u s (see thetactl log and thetactl scene)\n",
 			ctx->prog, name, mine, CTL_UNDO_WAIT_S);
 	}
 out:

@@ -32,7 +32,7 @@ int ctl_cmd_voice(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r || !res)
 		return r;
 	if (!json_object_object_get_ex(res, "speakers", &list) || !json_object_is_type(list, json_type_array)) {
-		fprintf(stderr, "%s voice: the daemon's reply has no speaker list\n", ctx->prog);
+		ctl_eprintf(ctx, "%s voice: the daemon's reply has no speaker list\n", ctx->prog);
 		json_object_put(res);
 		return CTL_EXIT_ERROR;
 	}

@@ -18,7 +18,7 @@ int ctl_cmd_web(struct ctl_ctx *ctx, int argc, char **argv)
 	if (r || !res)
 		return r;
 	if (!json_object_object_get_ex(res, "browsers", &list) || !json_object_is_type(list, json_type_array)) {
-		fprintf(stderr, "%s web: the daemon's reply has no browser list\n", ctx->prog);
+		ctl_eprintf(ctx, "%s web: the daemon's reply has no browser list\n", ctx->prog);
 		json_object_put(res);
 		return CTL_EXIT_ERROR;
 	}

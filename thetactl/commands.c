@@ -83,8 +83,8 @@ const struct ctl_command ctl_commands[] = {
 			   { "--no-wait", "join: return once the daemon took the link (default: wait until the host "
 					  "admitted us)" },
 			   { "--timeout D", "join: how long to wait for the host, e.g. 90, 30s, 5m (default: 20s)" },
-			   { "--delete", "forget: also delete the session's log and files from the state directory "
-					 "(default: they stay)" },
+			   { "--delete", "forget: remove the session's directory, its log too (default: it moves to "
+					 "STATE/sessions/forgotten/ID)" },
 			   { "--role R", "allow: viewer, editor or admin (default: editor)" }, CTL_OPT_SESSION,
 			   CTL_OPT_JSON),
 	  .desc = "host: start a session this daemon hosts; 'thetactl invite' then makes links for others. join: "

@@ -516,6 +516,30 @@ int ctl_error(const struct ctl_ctx *ctx, const char *code, const char *fmt, ...)
 	return r;
 }
 
+void ctl_eprintf(const struct ctl_ctx *ctx, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!ctx || !ctx->json) {
+		fputs(msg, stderr);
+		return;
+	}
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	const char *m = msg;
+	size_t pl = strlen(ctx->prog);
+	if (!strncmp(m, ctx->prog, pl) && (m[pl] == ':' || m[pl] == ' ')) {
+		const char *colon = strstr(m, ": "); /* "thetactl CMD: sentence" -> "sentence" */
+		if (colon)
+			m = colon + 2;
+	}
+	ctl_error(ctx, NULL, "%s", m);
+}
+
 int ctl_fail(const struct ctl_ctx *ctx, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;

@@ -156,6 +156,10 @@ int ctl_option_error(const struct ctl_ctx *ctx, const char *cmd, char **argv);
  * such as "ENOENT", or the daemon's; NULL: "EIO"). Returns CTL_EXIT_ERROR. */
 int ctl_error(const struct ctl_ctx *ctx, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error line a command writes itself, as fprintf(stderr, fmt, ...)
+ * would (its own "thetactl CMD: " prefix, a newline at the end); with
+ * --json the JSON error object instead (the prefix and newline dropped). */
+void ctl_eprintf(const struct ctl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Both of the above: status is CTL_EXIT_ERROR or CTL_EXIT_USAGE. */
 int ctl_fail(const struct ctl_ctx *ctx, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -156,6 +156,11 @@ static struct json_object *ctl_command_json(const struct ctl_command *c)
 
 int ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	int first = ctl_parse_json_flag(ctx, "version", argc, argv); /* refuses options it does not take */
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	argc -= first - 1;
+	argv += first - 1;
 	if (argc > 1)
 		return ctl_usage_error(ctx, "version", "takes no arguments");
 	if (ctx && ctx->json) {
@@ -171,6 +176,11 @@ int ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv)
 
 int ctl_cmd_help(struct ctl_ctx *ctx, int argc, char **argv)
 {
+	int first = ctl_parse_json_flag(ctx, "help", argc, argv); /* refuses options it does not take */
+	if (first < 0)
+		return CTL_EXIT_USAGE;
+	argc -= first - 1;
+	argv += first - 1;
 	if (argc > 3)
 		return ctl_usage_error(ctx, "help", "give at most one COMMAND (and its form)");
 	const struct ctl_command *c = NULL;

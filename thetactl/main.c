@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 			ctl_help_overview(stdout, ctx.prog);
 			return CTL_EXIT_OK;
 		case 'V':
-			return ctl_cmd_version(&ctx, 0, NULL);
+			return ctl_cmd_version(&ctx, 1, (char *[]){ "version", NULL });
 		default: {
 			const char *a = argv[optind - 1];
 			if (optopt && !strncmp(a, "--", 2) && !strchr(a, '='))
