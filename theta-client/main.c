@@ -1127,10 +1127,10 @@ int main(int argc, char **argv)
 	/* Start connected when the daemon is there (no wait when it is not). */
 	if (link && (r = link_wait_active(link, (int)start_wait_s * 1000, true)) < 0 &&
 	    (require_daemon || link_refused || stop_requested)) {
-		if (stop_requested)
+		if (link_refused)
+			r = 1; /* said (on_link_event) */
+		else if (stop_requested)
 			r = 0; /* Ctrl-C while waiting: nothing went wrong */
-		else if (link_refused)
-			r = 1;
 		else if (r == -ETIMEDOUT)
 			th_err("thetad at %s did not answer within %" PRIu64 " s; it may be stuck (see journalctl -u thetad) "
 			       "or busy (try --daemon-timeout)", link_socket_path(link), start_wait_s);

@@ -134,7 +134,10 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 	snprintf(id, sizeof(id), "%s", ctl_jstr(res, "session"));
 	json_object_put(res);
 	if (!wait) {
-		printf("joining session %s\n", id);
+		if (ctx->json)
+			printf("{ \"session\": \"%s\", \"state\": \"joining\" }\n", id);
+		else
+			printf("joining session %s\n", id);
 		return CTL_EXIT_OK;
 	}
 	/* The daemon joins in the background; watch it get there. */

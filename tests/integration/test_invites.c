@@ -103,7 +103,7 @@ static void invites_say_their_terms_are_listed_revoked_and_expire(void **state)
 	assert_int_equal(nf_active_peers(&a), 1);
 	assert_int_equal(nf_ctl(&a, (const char *const[]){ "invite", "revoke", "0123456789ab", NULL }), 1);
 	assert_non_null(strstr(nf_err, "no invite '0123456789ab'"));
-	assert_int_equal(nf_ctl(&a, (const char *const[]){ "invite", "revoke", "xyz", NULL }), 1);
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "invite", "revoke", "xyz", NULL }), 2); /* malformed: usage */
 	assert_non_null(strstr(nf_err, "is not an invite id"));
 
 	/* Single use: used once a daemon joined with it. */

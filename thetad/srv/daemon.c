@@ -341,7 +341,7 @@ static int srv_cmd_reload(void *u, const struct srv_ctl_caller *caller, struct j
 		json_object_put(rr.changed);
 		json_object_put(rr.restart);
 		snprintf(err, errlen, "%s (the running configuration stays)", rr.msg);
-		return -EINVAL;
+		return -EBADMSG; /* the file, not the request: thetactl exits 1 */
 	}
 	*res = json_object_new_object();
 	json_object_object_add(*res, "config", json_object_new_string(d->config_path));
