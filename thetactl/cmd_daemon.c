@@ -81,7 +81,7 @@ int ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	struct json_object *res;
 	if (prom) {
-		if (n > 1)
+		if (n > 1 || ctx->json) /* main.c took --json off argv into ctx->json */
 			return ctl_usage_error(ctx, "metrics", "--prometheus takes no operands and no --json");
 		struct json_object *args = json_object_new_object();
 		json_object_object_add(args, "format", json_object_new_string("prometheus"));
