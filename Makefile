@@ -5,6 +5,7 @@
 #   make bench      run every benchmark, figures into build/bench/results.json
 #   make bench-AREA run one area's benchmarks (ipc, ecs, clog, quic, loop, ...)
 #   make fuzz-AREA  run that area's libFuzzer targets (FUZZ_SECONDS, default 60)
+#   make presence-dict  train schemas/presence.dict again (docs/presence.md)
 #   make demo       start a daemon in a temporary dir and show it working
 #   make converge-test  3 daemons, 4 clients, 10 k edits, faults: the same world (slow)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -205,6 +206,27 @@ endef
 $(SHADER_HDRS): $(B)/gen/gfx/shaders/%.h: theta-client/gfx/shaders/% | $(SETUP_STAMP)
 	$(call spv_header,gfx_spv)
 
+# The presence dictionary (schemas/presence.dict, docs/presence.md "The frame"):
+# proto/pres.c compresses presence frames with it and includes it as
+# $(PRES_DICT_H), a C array written with od (coreutils: every Debian has it).
+# `make presence-dict` trains it again from frames the codec codes
+# (tests/tools/pres_train.c); its hash is part of the session handshake.
+PRES_DICT   := schemas/presence.dict
+PRES_DICT_H := $(B)/gen/pres/presence_dict.h
+$(PRES_DICT_H): $(PRES_DICT)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q){ echo "/* Generated from $< by the Makefile: do not edit. */"; \
+		echo "#define PRES_DICT_LEN $$(wc -c < $<)u"; \
+		echo "static const unsigned char pres_dict_bytes[PRES_DICT_LEN + 1] = {"; \
+		od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo "0 };"; } > $@.tmp && mv $@.tmp $@
+$(call obj,proto/pres.c): $(PRES_DICT_H)
+$(call obj,proto/pres.c): INC_COMMON += $(INC_GEN)
+.PHONY: presence-dict
+presence-dict: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(B)/tests/tools/pres_train
+	$(Q)$(B)/tests/tools/pres_train $(PRES_DICT)
+
 # Built without the sanitizers: it runs at build time only.
 $(UI_FONT_GEN): tools/ui-font/ui_font_gen.c | $(SETUP_STAMP)
 	@mkdir -p $(@D)
@@ -400,7 +422,7 @@ FUZZ_TESTLIB := tests/lib/th_meshpick.c tests/lib/th_dtlsmem.c
 FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) $(FUZZ_TESTLIB)
 # thetad's C++ objects come from the normal build (not instrumented).
 FUZZ_CXX_OBJ := $(patsubst %.cc,build/obj/%.o,$(THETAD_CXX_SRC))
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) | $(SETUP_STAMP) $(SHADER_HDRS)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) | $(SETUP_STAMP) $(SHADER_HDRS) $(PRES_DICT_H)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(WEBRTC_DEFS) $(WEB_DEFS) -o $@ $< $(FUZZ_LIBSRC) $(FUZZ_CXX_OBJ) $(LIBS_ALL)

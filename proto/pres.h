@@ -132,3 +132,15 @@ uint64_t proto_pres_dict_hash(void);
  * presence.bytes_per_pose is compared with): kind, author, t_ns, 7 floats,
  * flags. */
 #define PROTO_PRES_RAW_POSE_BYTES 73u
+
+/* How a channel's frames are coded: DICT (zstd with the shipped dictionary;
+ * the default, PLAIN when the build has none), PLAIN (zstd alone) or RAW
+ * (no zstd) — for benchmarks and the dictionary trainer. Each frame says
+ * which, so every receiver decodes them all. 0, -ENOENT (DICT without a
+ * dictionary) or -EINVAL. */
+enum proto_pres_coding { PROTO_PRES_CODE_DICT, PROTO_PRES_CODE_PLAIN, PROTO_PRES_CODE_RAW };
+int proto_pres_tx_set_coding(struct proto_pres_tx *tx, enum proto_pres_coding c);
+/* The last frame's body before zstd (the dictionary trainer's samples). */
+const uint8_t *proto_pres_tx_last_body(const struct proto_pres_tx *tx, size_t *len);
+/* The shipped dictionary (schemas/presence.dict, compiled in; len 0: none). */
+const uint8_t *proto_pres_dict(size_t *len);

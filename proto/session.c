@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "pres.h"
 #include "th_hash.h"
 #include "th_logrec.h"
 #include "th_schema.h"
@@ -632,9 +633,10 @@ uint64_t proto_sess_hash(void)
 
 uint64_t proto_sess_handshake_hash(void)
 {
-	uint8_t b[16];
+	uint8_t b[24];
 	th_put_le64(b, th_schema_hash());
 	th_put_le64(b + 8, proto_sess_hash());
+	th_put_le64(b + 16, proto_pres_dict_hash()); /* presence frames are compressed with it */
 	return th_siphash(b, sizeof b);
 }
 

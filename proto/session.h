@@ -246,9 +246,10 @@ int proto_sess_check_stream(uint16_t type, enum proto_sess_stream stream);
 uint64_t proto_sess_hash(void);
 const char *proto_sess_canonical_text(void);
 /* What HELLO's schema_hash carries and the host compares: SipHash-2-4 of
- * u64 LE th_schema_hash() | u64 LE proto_sess_hash(), so daemons that
- * differ in a component, a command payload or a session message refuse
- * each other (PROTO_SESS_ERR_SCHEMA). */
+ * u64 LE th_schema_hash() | u64 LE proto_sess_hash() | u64 LE
+ * proto_pres_dict_hash(), so daemons that differ in a component, a command
+ * payload, a session message or the presence dictionary refuse each other
+ * (PROTO_SESS_ERR_SCHEMA). */
 uint64_t proto_sess_handshake_hash(void);
 
 /* One sentence for an error code (unknown codes get a generic sentence). */
