@@ -418,7 +418,7 @@ bench-voice: $(SETUP_STAMP)
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(INC_GEN) $(CFLAGS_PKGS) \
 	-DTHETA_VERSION='"$(THETA_VERSION)"'
 # Test-library sources without cmocka that fuzz targets share with the tests.
-FUZZ_TESTLIB := tests/lib/th_meshpick.c tests/lib/th_dtlsmem.c
+FUZZ_TESTLIB := tests/lib/th_meshpick.c tests/lib/th_dtlsmem.c tests/lib/th_walk.c
 FUZZ_LIBSRC := $(COMMON_SRC) $(THETAD_SRC) $(CLIENT_SRC) $(FUZZ_TESTLIB)
 # thetad's C++ objects come from the normal build (not instrumented).
 FUZZ_CXX_OBJ := $(patsubst %.cc,build/obj/%.o,$(THETAD_CXX_SRC))

@@ -118,6 +118,7 @@ struct proto_pres_tx {
 	uint64_t gone_seq[PROTO_PRES_USERS_MAX];
 	uint8_t hash[PRES_HASH_BUCKETS]; /* slot + 1, 0 empty */
 	int coding;
+	bool resend;
 	ZSTD_CCtx *zc;
 	size_t body_len;
 	uint8_t body[PRES_BODY_MAX];
@@ -401,6 +402,11 @@ static void dq_user(const struct pres_ent *e, struct proto_pres_user *u)
 	}
 }
 
+static unsigned parts_of(unsigned valid)
+{
+	return !!(valid & PROTO_PRES_F_HEAD) + !!(valid & PROTO_PRES_F_LEFT) + !!(valid & PROTO_PRES_F_RIGHT);
+}
+
 /* ---- prediction: what a record's values are coded against ------------------------------ */
 
 static int32_t clamp_kind(int64_t v, uint8_t kind)
@@ -612,6 +618,11 @@ int proto_pres_tx_set_coding(struct proto_pres_tx *tx, enum proto_pres_coding c)
 	return -EINVAL;
 }
 
+void proto_pres_tx_set_resend(struct proto_pres_tx *tx, bool on)
+{
+	tx->resend = on;
+}
+
 const uint8_t *proto_pres_tx_last_body(const struct proto_pres_tx *tx, size_t *len)
 {
 	*len = tx->body_len;
@@ -725,9 +736,11 @@ static bool key_zero(const uint8_t *k)
 
 /* ---- encoding --------------------------------------------------------------------------- */
 
+/* Nothing to send: the same values sampled at the same time (a newer
+ * sample of unchanged values is sent: it says the user is still there). */
 static bool ent_same(const struct pres_ent *a, const struct pres_ent *b)
 {
-	return a->valid == b->valid && a->target == b->target && memcmp(a->v, b->v, sizeof a->v) == 0;
+	return a->valid == b->valid && a->t == b->t && a->target == b->target && memcmp(a->v, b->v, sizeof a->v) == 0;
 }
 
 /* One record into the columns (their lengths advanced); the entry e holds
@@ -877,10 +890,10 @@ int proto_pres_encode(struct proto_pres_tx *tx, uint64_t now_ns, const struct pr
 			tx->order_user[nc++] = i;
 		}
 	}
-	/* then every other user whose newest state the baseline lacks (sent
-	 * in frames not acknowledged yet, or not at all), from a place that
-	 * moves on each frame */
-	for (unsigned j = 0; j < PROTO_PRES_USERS_MAX; j++) {
+	/* then (resend) every other user whose newest state the baseline
+	 * lacks (sent in frames not acknowledged yet, or not at all), from a
+	 * place that moves on each frame */
+	for (unsigned j = 0; tx->resend && j < PROTO_PRES_USERS_MAX; j++) {
 		unsigned s = (unsigned)(seq * 37 + j) % PROTO_PRES_USERS_MAX;
 		if (tx->has_cur[s] && !tx->mark[s]) {
 			tx->order[nc] = (uint8_t)s;
@@ -995,6 +1008,7 @@ int proto_pres_encode(struct proto_pres_tx *tx, uint64_t now_ns, const struct pr
 		memcpy(e->key, q->key, PROTO_PRES_KEY_LEN);
 		ent_apply(e, rc->base, q->v, q->valid, q->target, q->t);
 		tx->st.whole_records += !rc->base;
+		tx->st.poses += parts_of(q->valid);
 	}
 	tx->st.records += k;
 	tx->seq = seq;
@@ -1211,6 +1225,18 @@ int proto_pres_decode(struct proto_pres_rx *rx, const uint8_t *p, size_t len, st
 				v[off + k] = (int32_t)val;
 			}
 		}
+		/* rotations: the three components of a unit quaternion (squares at most 1) */
+		for (unsigned g = 0; g < PRES_GROUPS; g++) {
+			if (g == PRES_G_CURSOR || !(mask & (1u << g)))
+				continue;
+			int64_t sum = 0;
+			for (unsigned k = 4; k < 7; k++) {
+				int64_t c = 2 * (int64_t)v[groups[g].off + k] - PRES_QMAX;
+				sum += c * c;
+			}
+			if (sum > 2 * (int64_t)PRES_QMAX * PRES_QMAX)
+				return bad(rx);
+		}
 		if (mask & PRES_M_TARGET) {
 			target = get_var(&b);
 			if (b.bad)
@@ -1298,7 +1324,9 @@ int proto_pres_decode(struct proto_pres_rx *rx, const uint8_t *p, size_t len, st
 	rx->st.bytes += len;
 	rx->st.raw_bytes += bl;
 	rx->st.records += nrec;
-	for (unsigned i = 0; i < nrec; i++)
+	for (unsigned i = 0; i < nrec; i++) {
 		rx->st.whole_records += !!(rs[i] & PRES_SLOT_KEY);
+		rx->st.poses += parts_of(rv[i]);
+	}
 	return 0;
 }

@@ -91,6 +91,7 @@ struct proto_pres_rx; /* a receiving channel: the frames decoded (history), the 
 struct proto_pres_stats {
 	uint64_t frames, bytes;          /* frames coded / decoded, their bytes */
 	uint64_t records, whole_records; /* user records; of them, coded without a baseline value */
+	uint64_t poses;                  /* HEAD/LEFT/RIGHT parts the records hold */
 	uint64_t raw_bytes;              /* bodies before zstd */
 	uint64_t refused;                /* rx: frames refused (malformed, no baseline) */
 };
@@ -140,6 +141,13 @@ uint64_t proto_pres_dict_hash(void);
  * dictionary) or -EINVAL. */
 enum proto_pres_coding { PROTO_PRES_CODE_DICT, PROTO_PRES_CODE_PLAIN, PROTO_PRES_CODE_RAW };
 int proto_pres_tx_set_coding(struct proto_pres_tx *tx, enum proto_pres_coding c);
+/* Off (the default): a frame holds records only for the users offered to
+ * that proto_pres_encode (and GONEs); the caller re-offers a user until a
+ * frame carrying its newest state is acknowledged, or accepts that a lost
+ * update waits for the next (thetad/pres does the former). On: every frame
+ * also holds, after the users offered, each user whose newest state offered
+ * the baseline lacks, until acknowledged (tests, the dictionary trainer). */
+void proto_pres_tx_set_resend(struct proto_pres_tx *tx, bool on);
 /* The last frame's body before zstd (the dictionary trainer's samples). */
 const uint8_t *proto_pres_tx_last_body(const struct proto_pres_tx *tx, size_t *len);
 /* The shipped dictionary (schemas/presence.dict, compiled in; len 0: none). */

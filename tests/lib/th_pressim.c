@@ -79,6 +79,12 @@ int th_pressim_new(const struct th_pressim_config *c, struct th_pressim **out)
 			r = proto_pres_tx_set_coding(s->host_tx[i], c->coding);
 		if (r == 0)
 			r = proto_pres_tx_set_coding(s->mem_tx[i], c->coding);
+		if (r == 0) {
+			/* the host offers each user at its rate; the codec repeats it
+			 * until acknowledged, as thetad/pres's relay does */
+			proto_pres_tx_set_resend(s->host_tx[i], true);
+			proto_pres_tx_set_resend(s->mem_tx[i], true);
+		}
 	}
 	if (r < 0) {
 		th_pressim_free(&s);

@@ -7,7 +7,9 @@
  * beyond far_m: none) — a plain stand-in for thetad/pres's interest grid,
  * enough to give the codec the traffic shape it meets. Frames travel for
  * delay_ticks, some are lost (seeded), the rest are decoded; acks ride in
- * the opposite direction's frames as in a session. Simulated time; no
+ * the opposite direction's frames as in a session. The channels re-send a
+ * user until acknowledged (proto_pres_tx_set_resend), as the relay
+ * re-offers one. Simulated time; no
  * clock, no I/O. */
 #pragma once
 #include <stdbool.h>

@@ -404,6 +404,55 @@ static void a_gone_user_is_told_even_when_its_frames_were_lost(void **state)
 	chan_free(c);
 }
 
+static void resend_and_still_users(void **state)
+{
+	struct proto_pres_user u[2];
+	full_user(&u[0], 1);
+	full_user(&u[1], 2);
+	for (unsigned on = 0; on < 2; on++) {
+		struct chan *c = chan_new();
+		proto_pres_tx_set_resend(c->tx, on);
+		assert_true(code(c, T0_NS, u, 2, NULL, 0) > 0);
+		assert_int_equal(dec(c), 0);
+		proto_pres_tx_on_ack(c->tx, 1);
+		/* user 1 moves; its frame is lost */
+		u[1].pose[0][0] += 0.5f;
+		assert_true(code(c, T0_NS + TICK_NS, &u[1], 1, NULL, 0) > 0);
+		/* the next frame offers only user 0, which has not changed */
+		assert_true(code(c, T0_NS + 2 * TICK_NS, &u[0], 1, NULL, 0) > 0);
+		assert_int_equal(dec(c), 0);
+		struct proto_pres_stats st;
+		proto_pres_rx_stats(c->rx, &st);
+		if (on) {
+			/* repeated until acknowledged */
+			assert_int_equal(c->f.n, 1);
+			assert_near_user(&u[1], &c->f.users[0]);
+			assert_int_equal(st.poses, 2 * 3 + 3);
+			proto_pres_tx_on_ack(c->tx, c->f.seq);
+			assert_true(code(c, T0_NS + 3 * TICK_NS, NULL, 0, NULL, 0) > 0);
+			assert_int_equal(dec(c), 0);
+			assert_int_equal(c->f.n, 0);
+		} else {
+			/* only what was offered: nothing new */
+			assert_int_equal(c->f.n, 0);
+			assert_int_equal(st.poses, 2 * 3);
+		}
+		/* a still user sampled again is sent (a record with only its time) */
+		struct proto_pres_user still = u[0];
+		still.t_ns += 500000000;
+		int with_values = code(c, T0_NS + 60 * TICK_NS, &still, 1, NULL, 0);
+		assert_int_equal(dec(c), 0);
+		assert_int_equal(c->f.n, 1);
+		assert_true(c->f.users[0].t_ns == still.t_ns / 100000 * 100000);
+		assert_near_user(&still, &c->f.users[0]);
+		assert_true(with_values < 16);
+		proto_pres_tx_stats(c->tx, &st);
+		assert_true(st.poses >= 2 * 3 + 3);
+		chan_free(c);
+		u[1].pose[0][0] -= 0.5f;
+	}
+}
+
 static void limits_users_keys_and_space(void **state)
 {
 	struct chan *c = chan_new();
@@ -812,6 +861,14 @@ static void every_malformed_frame_is_refused_whole(void **state)
 	expect_refused(&f, -EBADMSG, "rotation component out of range");
 	fb_head(&f, 2, 0, 100);
 	fb_var(&f, 0), fb_var(&f, 1);
+	fb_rec(&f, 0x80, 0x41, PROTO_PRES_F_HEAD);
+	fb_var(&f, 0);
+	for (unsigned k = 0; k < 7; k++)
+		fb_var(&f, 0); /* three components of -0.707: not part of a unit quaternion */
+	fb_key(&f, 0x22);
+	expect_refused(&f, -EBADMSG, "rotation longer than 1");
+	fb_head(&f, 2, 0, 100);
+	fb_var(&f, 0), fb_var(&f, 1);
 	fb_rec(&f, 0x80, 0x48, PROTO_PRES_F_CURSOR);
 	fb_var(&f, 0);
 	fb_var(&f, 0), fb_var(&f, 0), fb_var(&f, 0), fb_var(&f, zz(256));
@@ -883,6 +940,7 @@ int main(void)
 		cmocka_unit_test(a_missing_baseline_is_enoent_and_changes_nothing),
 		cmocka_unit_test(a_departure_is_told_once_and_its_slot_reused),
 		cmocka_unit_test(a_gone_user_is_told_even_when_its_frames_were_lost),
+		cmocka_unit_test(resend_and_still_users),
 		cmocka_unit_test(limits_users_keys_and_space),
 		cmocka_unit_test(the_ack_field_and_stats),
 		cmocka_unit_test(codings_and_the_dictionary),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pres.h"
 #include "session.h"
 #include "th_cmd.h"
 #include "th_hash.h"
@@ -423,13 +424,17 @@ static void the_protocol_hash_is_the_def_and_goes_into_the_handshake(void **stat
 	char *at = strstr(copy, "const REJECT_TEXT_MAX 120");
 	at[strlen("const REJECT_TEXT_MAX 12")] = '1';
 	assert_int_not_equal(th_siphash(copy, n), proto_sess_hash());
-	/* The handshake hash covers the schema and this protocol. */
-	uint8_t b[16];
+	/* The handshake hash covers the schema, this protocol and the presence dictionary. */
+	uint8_t b[24];
 	th_put_le64(b, th_schema_hash());
 	th_put_le64(b + 8, proto_sess_hash());
-	assert_int_equal(proto_sess_handshake_hash(), th_siphash(b, 16));
+	th_put_le64(b + 16, proto_pres_dict_hash());
+	assert_int_equal(proto_sess_handshake_hash(), th_siphash(b, 24));
 	th_put_le64(b + 8, th_siphash(copy, n));
-	assert_int_not_equal(proto_sess_handshake_hash(), th_siphash(b, 16));
+	assert_int_not_equal(proto_sess_handshake_hash(), th_siphash(b, 24));
+	th_put_le64(b + 8, proto_sess_hash());
+	th_put_le64(b + 16, proto_pres_dict_hash() ^ 1);
+	assert_int_not_equal(proto_sess_handshake_hash(), th_siphash(b, 24));
 	assert_int_not_equal(proto_sess_handshake_hash(), th_schema_hash());
 }
 
