@@ -23,14 +23,15 @@
 #include "rebuild.h"
 #include "th_logfile.h"
 
-#define CTL_VERIFY_USAGE                                                                                  \
-	"usage: thetactl log verify [--quiet] [--json] [--at N] [--refusals] [--host-key HEX] [--window ENTRIES] PATH\n"
-
-static int ctl_verify_usage(const char *fmt, const char *what)
+/* A usage error of log verify: one line (ctl_usage_error; without a ctx,
+ * as the unit tests call it, the same line by hand). */
+static int ctl_verify_usage(const struct ctl_ctx *ctx, const char *fmt, const char *what)
 {
-	fprintf(stderr, "thetactl log verify: ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, "\n" CTL_VERIFY_USAGE);
+	char msg[512];
+	snprintf(msg, sizeof(msg), fmt, what);
+	if (ctx)
+		return ctl_usage_error(ctx, "log verify", "%s", msg);
+	fprintf(stderr, "thetactl log verify: %s (see 'thetactl help log')\n", msg);
 	return CTL_EXIT_USAGE;
 }
 
@@ -57,14 +58,14 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			json = true;
 		} else if (!strcmp(a, "--at") || !strcmp(a, "--window") || !strcmp(a, "--host-key")) {
 			if (i + 1 >= argc)
-				return ctl_verify_usage("%s needs a value", a);
+				return ctl_verify_usage(ctx, "%s needs a value", a);
 			const char *v = argv[++i];
 			if (!strcmp(a, "--host-key")) {
 				if (ctl_rebuild_parse_key(v, rb.host) < 0)
-					return ctl_verify_usage("--host-key needs the host's public key as 64 hex digits, not '%s'", v);
+					return ctl_verify_usage(ctx, "--host-key needs the host's public key as 64 hex digits, not '%s'", v);
 				rb.host_given = true;
 			} else if (!ctl_rebuild_parse_u64(v, &x) || (!strcmp(a, "--window") && (x == 0 || x > UINT32_MAX))) {
-				return ctl_verify_usage(!strcmp(a, "--at") ? "--at needs a position (0 to the log's entry count), not '%s'"
+				return ctl_verify_usage(ctx, !strcmp(a, "--at") ? "--at needs a position (0 to the log's entry count), not '%s'"
 									  : "--window needs a count of entries from 1 to 4294967295, not '%s'",
 							v);
 			} else if (!strcmp(a, "--at")) {
@@ -72,34 +73,16 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			} else {
 				rb.window = (uint32_t)x;
 			}
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf(CTL_VERIFY_USAGE
-			       "Verifies a command log directory (or one segment file) offline: checksums,\n"
-			       "signatures, hash chains and order; then folds every verified entry into the\n"
-			       "session's scene and prints its world hash, counts and refusals. PATH may\n"
-			       "also be a session directory (its log/ is verified); anything that is not a\n"
-			       "log is refused with a sentence. On a terminal a progress line shows.\n"
-			       "  --at N          fold only positions 0 to N-1 (the scene as it stood then)\n"
-			       "  --refusals      list the refused entries: position, author, type, reason\n"
-			       "  --host-key HEX  the session host's public key (default: from the session\n"
-			       "                  directory around the log, else the first entry's author)\n"
-			       "  --window N      rollback window of the fold in entries (default %u)\n"
-			       "  --json          one JSON object; --quiet: print nothing, exit status only\n"
-			       "Exit 0 when every record verifies; 1 a bad record or an error; 2 usage.\n",
-			       TH_FOLD_WINDOW_ENTRIES);
-			return 0;
 		} else if (a[0] == '-' && a[1]) {
-			return ctl_verify_usage("unknown option '%s'", a);
+			return ctl_verify_usage(ctx, "unknown option '%s'", a);
 		} else if (path) {
-			return ctl_verify_usage("unexpected argument '%s'", a);
+			return ctl_verify_usage(ctx, "unexpected argument '%s'", a);
 		} else {
 			path = a;
 		}
 	}
-	if (!path) {
-		fprintf(stderr, CTL_VERIFY_USAGE);
-		return CTL_EXIT_USAGE;
-	}
+	if (!path)
+		return ctl_verify_usage(ctx, "needs a PATH: a log directory, a segment file or a session directory%s", "");
 	rb.path = path;
 	/* On a terminal (not --json, not --quiet): how far the scan is. */
 	struct ctl_progress prog;
@@ -111,7 +94,7 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 	r = ctl_rebuild_run(&rb);
 	ctl_progress_end(&prog);
 	if (r < 0) {
-		fprintf(stderr, "thetactl log verify: %s\n", rb.err);
+		ctl_eprintf(ctx, "thetactl log verify: %s\n", rb.err);
 		ctl_rebuild_fini(&rb);
 		return CTL_EXIT_ERROR;
 	}
@@ -162,7 +145,7 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			ctl_rebuild_refusals_print(&rb);
 	}
 	if (r < 0)
-		fprintf(stderr, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));
+		ctl_eprintf(ctx, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));
 	ctl_rebuild_fini(&rb);
 	return r < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }

@@ -177,8 +177,9 @@ const struct ctl_command ctl_commands[] = {
 		  "first, never changing). A page that does not reach the end says on stderr how to get the next "
 		  "one.\n"
 		  "verify PATH (no daemon): checks every checksum, signature, chain link and order of a log "
-		  "directory or segment, then rebuilds the scene from the verified entries and prints its world hash "
-		  "and counts; a bad record is one line naming it, exit 1." },
+		  "directory or segment (or a session directory's log/), then rebuilds the scene from the verified "
+		  "entries and prints its world hash and counts; a bad record is one line naming it, exit 1, and "
+		  "anything that is not a log is refused with a sentence. On a terminal a progress line shows." },
 	{ .name = "scene",
 	  .args = "[--session S] [--json]\ndiff A B [--session S | LOGFILE] [--host-key HEX] [--window N] [--json]",
 	  .summary = "the session's folded scene: counts, world hash, log position, checkpoint; diff rebuilds two "

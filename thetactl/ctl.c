@@ -473,6 +473,7 @@ static int ctl_emit(const struct ctl_ctx *ctx, int status, const char *code, con
 		    va_list ap)
 {
 	char msg[2048], word[64] = "";
+	const char *prog = ctx ? ctx->prog : "thetactl";
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (help) /* "session host" -> "session" */
 		snprintf(word, sizeof(word), "%.*s", (int)strcspn(help, " "), help);
@@ -485,15 +486,15 @@ static int ctl_emit(const struct ctl_ctx *ctx, int status, const char *code, con
 			json_object_object_add(o, "command", json_object_new_string(help));
 		if (status == CTL_EXIT_USAGE && word[0]) {
 			char see[128];
-			snprintf(see, sizeof(see), "%s help %s", ctx->prog, word);
+			snprintf(see, sizeof(see), "%s help %s", prog, word);
 			json_object_object_add(o, "help", json_object_new_string(see));
 		}
 		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (status == CTL_EXIT_USAGE && help) {
-		fprintf(stderr, "%s %s: %s (see '%s help %s')\n", ctx->prog, help, msg, ctx->prog, word);
+		fprintf(stderr, "%s %s: %s (see '%s help %s')\n", prog, help, msg, prog, word);
 	} else {
-		fprintf(stderr, "%s: %s\n", ctx ? ctx->prog : "thetactl", msg);
+		fprintf(stderr, "%s: %s\n", prog, msg);
 	}
 	return status;
 }
@@ -544,7 +545,7 @@ int ctl_fail(const struct ctl_ctx *ctx, int status, const char *code, const char
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = ctl_emit(ctx, status, code, status == CTL_EXIT_USAGE ? ctx->cmd : NULL, fmt, ap);
+	int r = ctl_emit(ctx, status, code, ctx && status == CTL_EXIT_USAGE ? ctx->cmd : NULL, fmt, ap);
 	va_end(ap);
 	return r;
 }
