@@ -73,6 +73,18 @@ check('avatar: beyond reach is dropped', !av.onPose(pose(5n, 300n, C.POSE_F_HEAD
 check('avatar: a rotation far from unit is dropped', !av.onPose(pose(5n, 300n, C.POSE_F_HEAD | C.POSE_F_TRACKED, { qw: 2 }), 0));
 check('avatar: an older update is dropped', !av.onPose(pose(5n, 50n, C.POSE_F_HEAD | C.POSE_F_TRACKED), 0));
 check('avatar: untracked hides the part', av.onPose(pose(5n, 400n, C.POSE_F_HEAD), 0) && av.drawList().length === 0);
+const pres = (e, t, flags, extra = {}) => ({ entity: e, t_ns: t, flags, tool: 2, cx: 0.2, cy: 1.1, cz: -0.3, target: 0n, tx: 0, ty: 0, tz: 0,
+					    rx: 0, ry: 0, rz: 0, rw: 1, ...extra });
+check('presence: a cursor is a small box', av.onPresence(pres(5n, 500n, C.PRES_F_CURSOR), 0) &&
+      av.drawList().length === 1 && av.drawList()[0].parts.length === 1 && av.drawList()[0].parts[0].pos[1] === 1.1);
+check('presence: speaking marks the label and the head', av.onPose(pose(5n, 600n, C.POSE_F_HEAD | C.POSE_F_TRACKED), 0) &&
+      av.onPresence(pres(5n, 600n, C.PRES_F_SPEAKING), 0) && av.users.get(5n).label.textContent.startsWith('speaking') &&
+      av.drawList()[0].parts.length === 2 && av.drawList()[0].parts[1].pos[1] > 1.6);
+check('presence: an older one is dropped', !av.onPresence(pres(5n, 550n, C.PRES_F_CURSOR), 0) && av.users.get(5n).cursor === null);
+check('presence: a cursor beyond reach is dropped', !av.onPresence(pres(5n, 700n, C.PRES_F_CURSOR, { cx: 5000 }), 0));
+check('presence: ended, nothing more shown', av.onPresence(pres(5n, 800n, 0), 0) && !av.users.get(5n).speaking &&
+      av.drawList()[0].parts.length === 1 && !av.users.get(5n).label.textContent.startsWith('speaking'));
+check('presence: entity 0 (ourselves) is dropped', !av.onPresence(pres(0n, 900n, C.PRES_F_CURSOR), 0));
 check('avatar: silent users leave', av.expire(10000) && av.users.size === 0);
 
 // ---- the editor: a builder's commands become CMD_SUBMITs with fresh seqs and one nonce; answers settle them

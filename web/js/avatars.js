@@ -1,5 +1,7 @@
 // The other users' avatars from their POSE_UPDATEs (head and hands as
-// boxes, a name label over the head), and this page's own pose to send.
+// boxes, a name label over the head), their PRESENCE (the tool cursor as a
+// small box, "speaking" on the label and a bar over the head while they
+// speak; docs/presence.md), and this page's own pose to send.
 // Checks as theta-client's app/avatars.c: a part without TRACKED is not
 // shown, a position beyond reach or a rotation far from unit is dropped,
 // an older update (reordered on the unordered channel) is dropped.
@@ -12,6 +14,9 @@ export const QUAT_SLACK = 0.01;
 export const REORDER_NS = 1000000000n;
 // A user whose poses stopped for this long leaves the view.
 export const STALE_MS = 5000;
+const PRES_F_CURSOR = C.PRES_F_CURSOR, PRES_F_SPEAKING = C.PRES_F_SPEAKING;
+const CURSOR_SIZE = [0.03, 0.03, 0.03];
+const SPEAKING_AT = [0, 0.22, 0], SPEAKING_SIZE = [0.16, 0.02, 0.16]; // a bar over the head
 const POSE_F_HEAD = C.POSE_F_HEAD, POSE_F_LEFT = C.POSE_F_LEFT, POSE_F_RIGHT = C.POSE_F_RIGHT, POSE_F_TRACKED = C.POSE_F_TRACKED;
 const PARTS = [[POSE_F_HEAD, 'head', [0.22, 0.26, 0.24]], [POSE_F_LEFT, 'left', [0.07, 0.07, 0.12]],
 	       [POSE_F_RIGHT, 'right', [0.07, 0.07, 0.12]]];
@@ -58,18 +63,8 @@ export class Avatars {
 			if (!(M.length(pos) <= REACH_MAX_M) || !(Math.abs(q - 1) <= QUAT_SLACK)) { this.stats.dropped++; return false; }
 			rot = rot.map(v => v / q);
 		}
-		let u = this.users.get(p.entity);
-		if (!u) {
-			if (this.users.size >= AVATARS_MAX) { this.stats.dropped++; return false; }
-			const text = this.names.get(p.entity) || 'user ' + keyPrefix(p.entity);
-			const label = this.layer ? document.createElement('div') : { textContent: '', style: {}, remove() {} };
-			label.className = 'avatar-label';
-			label.textContent = text;
-			if (this.layer) this.layer.appendChild(label);
-			u = { entity: p.entity, color: colorOf(p.entity), parts: {}, label, seen: nowMs };
-			this.users.set(p.entity, u);
-			this.stats.joined++;
-		}
+		const u = this.user(p.entity, nowMs);
+		if (!u) return false;
 		for (const [flag, name] of PARTS) {
 			if (!(parts & flag)) continue;
 			const old = u.parts[name];
@@ -78,6 +73,43 @@ export class Avatars {
 		}
 		u.seen = nowMs;
 		return true;
+	}
+
+	// Another user's PRESENCE: the cursor shown while CURSOR is set, the
+	// speaking marks while SPEAKING is (a cleared flag: that ended). An
+	// older one (within REORDER_NS) or a cursor beyond reach is dropped.
+	onPresence(p, nowMs) {
+		this.stats.received++;
+		const cursor = [p.cx, p.cy, p.cz];
+		if (p.entity === 0n || ((p.flags & PRES_F_CURSOR) && !(M.length(cursor) <= REACH_MAX_M))) {
+			this.stats.dropped++;
+			return false;
+		}
+		const u = this.user(p.entity, nowMs);
+		if (!u) return false;
+		if (u.presT !== undefined && p.t_ns < u.presT && u.presT - p.t_ns < REORDER_NS) { this.stats.dropped++; return false; }
+		u.presT = p.t_ns;
+		u.cursor = (p.flags & PRES_F_CURSOR) ? cursor : null;
+		u.speaking = (p.flags & PRES_F_SPEAKING) !== 0;
+		u.label.textContent = (u.speaking ? 'speaking: ' : '') + (this.names.get(p.entity) || 'user ' + keyPrefix(p.entity));
+		return true;
+	}
+
+	// The user's record, made on first sight (null past AVATARS_MAX).
+	user(entity, nowMs) {
+		let u = this.users.get(entity);
+		if (!u) {
+			if (this.users.size >= AVATARS_MAX) { this.stats.dropped++; return null; }
+			const text = this.names.get(entity) || 'user ' + keyPrefix(entity);
+			const label = this.layer ? document.createElement('div') : { textContent: '', style: {}, remove() {} };
+			label.className = 'avatar-label';
+			label.textContent = text;
+			if (this.layer) this.layer.appendChild(label);
+			u = { entity, color: colorOf(entity), parts: {}, label, seen: nowMs, cursor: null, speaking: false };
+			this.users.set(entity, u);
+			this.stats.joined++;
+		}
+		return u;
 	}
 
 	// Drops users not heard from for STALE_MS; true when one left.
@@ -102,6 +134,10 @@ export class Avatars {
 				const p = u.parts[name];
 				if (p && p.tracked) parts.push({ pos: p.pos, rot: p.rot, size });
 			}
+			if (u.cursor) parts.push({ pos: u.cursor, rot: [0, 0, 0, 1], size: CURSOR_SIZE });
+			const head = u.parts.head;
+			if (u.speaking && head && head.tracked)
+				parts.push({ pos: M.add(head.pos, SPEAKING_AT), rot: [0, 0, 0, 1], size: SPEAKING_SIZE });
 			if (parts.length) out.push({ color: u.color, parts });
 		}
 		return out;

@@ -271,6 +271,9 @@ function onDecoded(r) {
 		app.counters.posesIn++;
 		if (avatars.onPose(r, performance.now())) changed();
 		return;
+	case 'PRESENCE':
+		if (avatars.onPresence(r, performance.now())) changed();
+		return;
 	case 'SESSION_INFO':
 		app.counters.sessionInfos++;
 		app.info = r;
