@@ -7,7 +7,7 @@
  * that baseline with the frame's records applied and its GONE slots
  * removed; the sender builds it as it codes, the receiver as it decodes, by
  * the same integer arithmetic, so both hold the same one. */
-#define ZSTD_STATIC_LINKING_ONLY /* magicless frames, no dictionary id: 6 bytes fewer per frame */
+#define ZSTD_STATIC_LINKING_ONLY /* one bare block per frame: no frame or block header */
 #include "pres.h"
 
 #include <errno.h>
@@ -153,7 +153,8 @@ static void dict_make(void)
 {
 	if (PRES_DICT_LEN == 0)
 		return;
-	ZSTD_compressionParameters cp = ZSTD_getCParams(PRES_ZSTD_LEVEL, PROTO_PRES_FRAME_MAX, PRES_DICT_LEN);
+	/* a window that holds the dictionary and a whole body: a block can be the body */
+	ZSTD_compressionParameters cp = ZSTD_getCParams(PRES_ZSTD_LEVEL, PRES_BODY_MAX, PRES_DICT_LEN);
 	dict_c = ZSTD_createCDict_advanced(pres_dict_bytes, PRES_DICT_LEN, ZSTD_dlm_byRef, ZSTD_dct_auto, cp,
 					   ZSTD_defaultCMem);
 	dict_d = ZSTD_createDDict_advanced(pres_dict_bytes, PRES_DICT_LEN, ZSTD_dlm_byRef, ZSTD_dct_auto,
@@ -570,17 +571,6 @@ int proto_pres_tx_new(struct proto_pres_tx **out)
 	tx->coding = dict_c ? PRES_CODING_DICT : PRES_CODING_PLAIN;
 	tx->zc = ZSTD_createCCtx();
 	int r = tx->zc ? ring_alloc(tx->ring, &tx->spare) : -ENOMEM;
-	if (r == 0) {
-		size_t e = ZSTD_CCtx_setParameter(tx->zc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
-		if (!ZSTD_isError(e))
-			e = ZSTD_CCtx_setParameter(tx->zc, ZSTD_c_contentSizeFlag, 0);
-		if (!ZSTD_isError(e))
-			e = ZSTD_CCtx_setParameter(tx->zc, ZSTD_c_dictIDFlag, 0);
-		if (!ZSTD_isError(e))
-			e = ZSTD_CCtx_setParameter(tx->zc, ZSTD_c_compressionLevel, PRES_ZSTD_LEVEL);
-		if (ZSTD_isError(e))
-			r = -ENOMEM;
-	}
 	if (r < 0) {
 		proto_pres_tx_free(&tx);
 		return r;
@@ -637,8 +627,6 @@ int proto_pres_rx_new(struct proto_pres_rx **out)
 	pthread_once(&dict_once, dict_make);
 	rx->zd = ZSTD_createDCtx();
 	int r = rx->zd ? ring_alloc(rx->ring, &rx->spare) : -ENOMEM;
-	if (r == 0 && ZSTD_isError(ZSTD_DCtx_setParameter(rx->zd, ZSTD_d_format, ZSTD_f_zstd1_magicless)))
-		r = -ENOMEM;
 	if (r < 0) {
 		proto_pres_rx_free(&rx);
 		return r;
@@ -970,12 +958,11 @@ int proto_pres_encode(struct proto_pres_tx *tx, uint64_t now_ns, const struct pr
 		bl = assemble(tx, ngone, lg, k);
 		zl = 0;
 		if (tx->coding != PRES_CODING_RAW && bl >= PRES_ZSTD_MIN) {
-			size_t r = ZSTD_CCtx_reset(tx->zc, ZSTD_reset_session_only);
+			size_t r = tx->coding == PRES_CODING_DICT ? ZSTD_compressBegin_usingCDict(tx->zc, dict_c)
+								  : ZSTD_compressBegin(tx->zc, PRES_ZSTD_LEVEL);
 			if (!ZSTD_isError(r))
-				r = ZSTD_CCtx_refCDict(tx->zc, tx->coding == PRES_CODING_DICT ? dict_c : NULL);
-			if (!ZSTD_isError(r))
-				r = ZSTD_compress2(tx->zc, out + h, cap - h, tx->body, bl);
-			if (!ZSTD_isError(r) && r < bl)
+				r = ZSTD_compressBlock(tx->zc, out + h, cap - h, tx->body, bl);
+			if (!ZSTD_isError(r) && r > 0 && r < bl)
 				zl = r;
 		}
 		if (zl || k <= raw_fit)
@@ -1089,9 +1076,10 @@ int proto_pres_decode(struct proto_pres_rx *rx, const uint8_t *p, size_t len, st
 	if (coding != PRES_CODING_RAW) {
 		if (coding == PRES_CODING_DICT && !dict_d)
 			return bad(rx);
-		size_t z = coding == PRES_CODING_DICT
-				   ? ZSTD_decompress_usingDDict(rx->zd, rx->body, sizeof rx->body, body, bl, dict_d)
-				   : ZSTD_decompress_usingDict(rx->zd, rx->body, sizeof rx->body, body, bl, NULL, 0);
+		size_t z = coding == PRES_CODING_DICT ? ZSTD_decompressBegin_usingDDict(rx->zd, dict_d)
+						      : ZSTD_decompressBegin(rx->zd);
+		if (!ZSTD_isError(z))
+			z = ZSTD_decompressBlock(rx->zd, rx->body, sizeof rx->body, body, bl);
 		if (ZSTD_isError(z))
 			return bad(rx);
 		body = rx->body;
