@@ -80,7 +80,10 @@ void pres_relay_configure(struct pres_relay *r, const struct pres_config *c);
 #define PRES_ENDED(f) ((uint32_t)(f) << PRES_ENDED_SHIFT)
 
 /* A user's presence from `from` (PRES_FROM_LOCAL or a member's peer id):
- * the fields in u->valid replace the user's, others stay; an update older
+ * the fields in u->valid replace the user's, others stay, except that an
+ * update with no pose part (HEAD/LEFT/RIGHT) and no PRES_ENDED bit is a
+ * presence change whose CURSOR/PREVIEW/SPEAKING replace the user's whole
+ * (a bit not set: that thing ended); an update older
  * than the user's newest (t_ns) is ignored. -ENOSPC: as many users as the
  * session holds (PROTO_PRES_USERS_MAX). */
 int pres_relay_update(struct pres_relay *r, uint32_t from, const struct proto_pres_user *u, uint64_t now_ns);

@@ -74,18 +74,27 @@ bool pres_grid_in_view(const float head[7], float cos_half, const float target[3
 
 #define PRES_TOOL_MAX 255u
 
+#define PRES_POSE_FIELDS (PROTO_PRES_F_HEAD | PROTO_PRES_F_LEFT | PROTO_PRES_F_RIGHT)
+#define PRES_PRESENCE_FIELDS (PROTO_PRES_F_CURSOR | PROTO_PRES_F_PREVIEW | PROTO_PRES_F_SPEAKING)
+
 /* 0, or -EINVAL: no key (all zero), a bit outside PRES_VALID_IN_MASK, a
  * field both given and ended, a non-finite value in a given field, a tool
  * above PRES_TOOL_MAX. */
 int pres_user_check(const struct proto_pres_user *u);
 /* Merges src (checked) into dst: the fields in src->valid replace dst's,
- * the ended ones are cleared, t_ns is the newer. Returns the PROTO_PRES_F_*
- * fields whose value (or presence) changed. */
+ * the ended ones are cleared, t_ns is the newer. An update holding no pose
+ * part and no PRES_ENDED bit is a presence change: its cursor, preview and
+ * speaking flag replace the user's whole (one it lacks has ended). Returns
+ * the PROTO_PRES_F_* fields whose value (or presence) changed. */
 uint32_t pres_user_merge(struct proto_pres_user *dst, const struct proto_pres_user *src);
 /* Replaces dst with src (a whole decoded state): the fields that changed. */
 uint32_t pres_user_replace(struct proto_pres_user *dst, const struct proto_pres_user *src);
 /* How many pose parts u holds (HEAD, LEFT, RIGHT). */
 unsigned pres_user_poses(const struct proto_pres_user *u);
+/* The pose parts in the records a frame coded: the codec leaves out users
+ * offered that equal the receiver's baseline (they count in *taken), so
+ * the parts of the users taken are scaled by records coded / taken. */
+uint64_t pres_poses_coded(uint64_t parts_taken, unsigned taken, uint64_t records);
 
 /* ---- what one sending channel sent --------------------------------------
  * Each frame coded remembers the version stamp it was coded at and which

@@ -97,6 +97,10 @@ uint32_t pres_user_merge(struct proto_pres_user *dst, const struct proto_pres_us
 {
 	struct proto_pres_user old = *dst;
 	uint32_t given = src->valid & PROTO_PRES_F_ALL, ended = (src->valid >> PRES_ENDED_SHIFT) & PROTO_PRES_F_ALL;
+	/* a presence change (no pose part, nothing ended explicitly): the
+	 * cursor, preview and speaking flag it does not hold have ended */
+	if (!(given & PRES_POSE_FIELDS) && !ended)
+		ended = PRES_PRESENCE_FIELDS & ~given;
 	memcpy(dst->key, src->key, sizeof dst->key);
 	for (unsigned k = 0; k < PROTO_PRES_PARTS; k++)
 		if (given & (PROTO_PRES_F_HEAD << k))
@@ -129,4 +133,11 @@ unsigned pres_user_poses(const struct proto_pres_user *u)
 	for (unsigned k = 0; k < PROTO_PRES_PARTS; k++)
 		n += (u->valid >> k) & 1u;
 	return n;
+}
+
+uint64_t pres_poses_coded(uint64_t parts_taken, unsigned taken, uint64_t records)
+{
+	if (!taken || records >= taken)
+		return parts_taken;
+	return (parts_taken * records + taken / 2) / taken;
 }

@@ -1,7 +1,8 @@
 /* thetad/pres/pres_grid.c and pres_user.c: cells and Chebyshev distances,
  * queries that agree with a brute force walk whichever way they search,
  * bounds and refusals, the view cone of a head, the settings' checks and
- * sentences, and a user's state merged per field (ended fields cleared). */
+ * sentences, and a user's state merged per field (ended fields cleared, a
+ * presence change replacing cursor, preview and speaking whole). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -275,6 +276,36 @@ static void a_user_is_merged_per_field_and_ended_fields_clear(void **st)
 	assert_int_equal(pres_user_poses(&cur), 2);
 }
 
+static void a_presence_change_replaces_cursor_preview_and_speaking(void **st)
+{
+	(void)st;
+	struct proto_pres_user cur = { 0 }, u = user(3);
+	u.valid = PROTO_PRES_F_HEAD | PROTO_PRES_F_LEFT;
+	u.pose[PROTO_PRES_HEAD][6] = u.pose[PROTO_PRES_LEFT][6] = 1.0f;
+	pres_user_merge(&cur, &u);
+	struct proto_pres_user p = user(3);
+	p.valid = PROTO_PRES_F_CURSOR | PROTO_PRES_F_PREVIEW | PROTO_PRES_F_SPEAKING;
+	p.preview_target = 9;
+	p.preview[6] = 1.0f;
+	pres_user_merge(&cur, &p);
+	assert_int_equal(cur.valid, PROTO_PRES_F_ALL & ~PROTO_PRES_F_RIGHT);
+	/* no pose part, nothing ended: what it lacks has ended (the drag and the talk) */
+	p.valid = PROTO_PRES_F_CURSOR;
+	assert_int_equal(pres_user_merge(&cur, &p), PROTO_PRES_F_PREVIEW | PROTO_PRES_F_SPEAKING);
+	assert_int_equal(cur.valid, PROTO_PRES_F_HEAD | PROTO_PRES_F_LEFT | PROTO_PRES_F_CURSOR);
+	/* nothing at all: the cursor left too; the poses stay */
+	p.valid = 0;
+	assert_int_equal(pres_user_merge(&cur, &p), PROTO_PRES_F_CURSOR);
+	assert_int_equal(cur.valid, PROTO_PRES_F_HEAD | PROTO_PRES_F_LEFT);
+	/* a pose update leaves the presence fields alone */
+	p.valid = PROTO_PRES_F_SPEAKING;
+	pres_user_merge(&cur, &p);
+	u.valid = PROTO_PRES_F_RIGHT;
+	u.pose[PROTO_PRES_RIGHT][6] = 1.0f;
+	assert_int_equal(pres_user_merge(&cur, &u), PROTO_PRES_F_RIGHT);
+	assert_true(cur.valid & PROTO_PRES_F_SPEAKING);
+}
+
 static void bad_users_are_refused(void **st)
 {
 	(void)st;
@@ -314,6 +345,7 @@ int main(void)
 		cmocka_unit_test(the_view_cone_looks_along_minus_z),
 		cmocka_unit_test(settings_are_checked_with_a_sentence_naming_the_key),
 		cmocka_unit_test(a_user_is_merged_per_field_and_ended_fields_clear),
+		cmocka_unit_test(a_presence_change_replaces_cursor_preview_and_speaking),
 		cmocka_unit_test(bad_users_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
