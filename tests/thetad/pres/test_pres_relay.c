@@ -24,6 +24,7 @@
 #define TICK_NS (1000000000ull / 90)
 #define MEMBERS_MAX 8u
 #define VIEW_MAX 160u
+#define DELAY_MAX 8u
 
 struct view {
 	bool used;
@@ -40,6 +41,14 @@ struct member {
 	unsigned frames, gones, records_now;
 	unsigned loss_in, loss_out; /* percent of frames lost towards / from it */
 	unsigned drop_in;           /* this many next frames towards it are lost */
+	unsigned delay;             /* ticks a frame takes each way (0: at once) */
+	struct inflight {
+		uint64_t due;
+		bool to_host;
+		size_t len;
+		uint8_t b[PROTO_PRES_FRAME_MAX];
+	} fly[DELAY_MAX * 2 + 2];
+	unsigned nfly;
 };
 
 struct sim {
@@ -89,6 +98,8 @@ static struct member *member_of(uint32_t peer)
 	return NULL;
 }
 
+static void to_member(struct member *m, const uint8_t *frame, size_t len);
+
 static void emit(void *ud, uint32_t peer, const uint8_t *frame, size_t len)
 {
 	assert_ptr_equal(ud, &S);
@@ -103,7 +114,22 @@ static void emit(void *ud, uint32_t peer, const uint8_t *frame, size_t len)
 	}
 	if (m->loss_in && rnd100() < m->loss_in)
 		return;
-	assert_int_equal(pres_link_on_frame(m->link, frame, len, &m->f), 0);
+	if (m->delay) {
+		assert_true(m->nfly < sizeof m->fly / sizeof m->fly[0]);
+		struct inflight *x = &m->fly[m->nfly++];
+		*x = (struct inflight){ .due = S.ticks + m->delay, .to_host = false, .len = len };
+		memcpy(x->b, frame, len);
+		return;
+	}
+	to_member(m, frame, len);
+}
+
+static void to_member(struct member *m, const uint8_t *frame, size_t len)
+{
+	int rc = pres_link_on_frame(m->link, frame, len, &m->f);
+	if (m->delay && rc == -EALREADY)
+		return;
+	assert_int_equal(rc, 0);
 	m->frames++;
 	for (unsigned g = 0; g < m->f.n_gone; g++) {
 		struct view *v = view_of(m, m->f.gone[g], false);
@@ -183,11 +209,35 @@ static void sim_step(void)
 		m->records_now = 0;
 		if (!m->link)
 			continue;
+		/* what was in flight arrives */
+		unsigned keep = 0;
+		for (unsigned k = 0; k < m->nfly; k++) {
+			struct inflight *x = &m->fly[k];
+			if (x->due > S.ticks) {
+				m->fly[keep++] = *x;
+				continue;
+			}
+			if (!x->to_host) {
+				to_member(m, x->b, x->len);
+				continue;
+			}
+			int rc = pres_relay_on_frame(S.r, m->peer, x->b, x->len, S.now, S.may, on_user, &S);
+			assert_true(rc == 0 || rc == -EALREADY);
+		}
+		m->nfly = keep;
 		uint8_t buf[PROTO_PRES_FRAME_MAX];
 		int len = pres_link_tick(m->link, S.now, buf, sizeof buf);
 		assert_true(len >= 0);
-		if (len > 0 && !(m->loss_out && rnd100() < m->loss_out))
-			assert_int_equal(pres_relay_on_frame(S.r, m->peer, buf, (size_t)len, S.now, S.may, on_user, &S), 0);
+		if (len <= 0 || (m->loss_out && rnd100() < m->loss_out))
+			continue;
+		if (m->delay) {
+			assert_true(m->nfly < sizeof m->fly / sizeof m->fly[0]);
+			struct inflight *x = &m->fly[m->nfly++];
+			*x = (struct inflight){ .due = S.ticks + m->delay, .to_host = true, .len = (size_t)len };
+			memcpy(x->b, buf, (size_t)len);
+			continue;
+		}
+		assert_int_equal(pres_relay_on_frame(S.r, m->peer, buf, (size_t)len, S.now, S.may, on_user, &S), 0);
 	}
 	assert_true(pres_relay_next(S.r) <= S.now);
 	pres_relay_tick(S.r, S.now, emit, &S);
@@ -541,8 +591,10 @@ static void every_receiver_converges_through_loss(void **st)
 	static struct th_walk w;
 	th_walk_init(&w, 24, 30.0f, 7);
 	struct member *m[2] = { sim_member(1, true), sim_member(2, true) };
-	for (unsigned k = 0; k < 2; k++)
+	for (unsigned k = 0; k < 2; k++) {
 		m[k]->loss_in = m[k]->loss_out = 25;
+		m[k]->delay = k ? 3 : 0; /* one at once, one 3 ticks away (67 ms round trip) */
+	}
 	/* users 0..15 are the host's, 16..19 member 1's, 20..23 member 2's */
 	for (unsigned t = 0; t < 270; t++) {
 		th_walk_step(&w, S.now);
@@ -593,8 +645,10 @@ static void tiers_and_full_frames_still_converge_through_loss(void **st)
 	static struct th_walk w;
 	th_walk_init(&w, N, 60.0f, 23);
 	struct member *m[M] = { sim_member(1, true), sim_member(2, false) };
-	for (unsigned k = 0; k < M; k++)
+	for (unsigned k = 0; k < M; k++) {
 		m[k]->loss_in = m[k]->loss_out = 25;
+		m[k]->delay = k ? 2 : 5;
+	}
 	unsigned short_frames = 0;
 	for (unsigned t = 0; t < 270; t++) {
 		th_walk_step(&w, S.now);
