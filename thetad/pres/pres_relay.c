@@ -24,6 +24,8 @@ struct pres_rcv {
 	uint32_t peer;
 	bool editor;
 	unsigned idx;               /* its place in r->rcv (staggers far users) */
+	unsigned n_vp;              /* its viewpoints' cells at the last tick (voice culling) */
+	int32_t vp_cell[PROTO_PRES_USERS_MAX][3];
 	struct pres_chan ch;
 };
 
@@ -306,12 +308,15 @@ uint64_t pres_relay_next(const struct pres_relay *r)
 }
 
 /* Each user's tier for receiver rc, from the grid and rc's viewpoints. */
-static void tiers_for(struct pres_relay *r, const struct pres_rcv *rc)
+static void tiers_for(struct pres_relay *r, struct pres_rcv *rc)
 {
 	unsigned nvp = 0;
 	for (unsigned i = 0; i < PROTO_PRES_USERS_MAX; i++)
-		if (r->users[i].used && r->users[i].placed && r->users[i].from == rc->peer)
+		if (r->users[i].used && r->users[i].placed && r->users[i].from == rc->peer) {
+			memcpy(rc->vp_cell[nvp], r->users[i].cell, sizeof rc->vp_cell[nvp]);
 			r->vps[nvp++] = (uint16_t)i;
+		}
+	rc->n_vp = nvp;
 	uint8_t none = nvp ? TIER_CULLED : TIER_FAR;
 	for (unsigned i = 0; i < PROTO_PRES_USERS_MAX; i++) {
 		/* a user without a head cannot be placed: it is not filtered */
@@ -454,24 +459,20 @@ void pres_relay_tick(struct pres_relay *r, uint64_t now_ns,
 	r->tick_stamp = r->stamp;
 }
 
+/* The voice relay asks this for every datagram and receiver: the
+ * receiver's viewpoint cells are those of the last tick (at most a tick
+ * old), the speaker's cell is taken from its newest head. */
 bool pres_relay_audible(struct pres_relay *r, const uint8_t speaker[PROTO_PRES_KEY_LEN], uint32_t peer)
 {
 	bool pass = true;
 	int s = user_find(r, speaker);
-	if (s >= 0 && (r->users[s].u.valid & PROTO_PRES_F_HEAD)) {
+	const struct pres_rcv *rc = peer == PRES_FROM_LOCAL ? NULL : rcv_find(r, peer);
+	if (s >= 0 && (r->users[s].u.valid & PROTO_PRES_F_HEAD) && rc && rc->n_vp) {
 		int32_t sc[3];
 		pres_grid_cell_of(r->cfg.cell_m, r->users[s].u.pose[PROTO_PRES_HEAD], sc);
-		bool any_vp = false, near = false;
-		for (unsigned i = 0; i < PROTO_PRES_USERS_MAX && !near; i++) {
-			const struct pres_ruser *x = &r->users[i];
-			if (!x->used || x->from != peer || peer == PRES_FROM_LOCAL || !(x->u.valid & PROTO_PRES_F_HEAD))
-				continue;
-			any_vp = true;
-			int32_t vc[3];
-			pres_grid_cell_of(r->cfg.cell_m, x->u.pose[PROTO_PRES_HEAD], vc);
-			near = pres_grid_dist(sc, vc) <= r->cfg.voice_cells;
-		}
-		pass = !any_vp || near;
+		pass = false;
+		for (unsigned v = 0; v < rc->n_vp && !pass; v++)
+			pass = pres_grid_dist(sc, rc->vp_cell[v]) <= r->cfg.voice_cells;
 	}
 	if (pass)
 		r->st.voice_passed++;
