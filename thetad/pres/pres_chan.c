@@ -11,6 +11,8 @@ int pres_chan_init(struct pres_chan *ch)
 	int rc = proto_pres_tx_new(&ch->tx);
 	if (rc < 0)
 		return rc;
+	/* only the users offered: the relay and the link re-offer each until acked, at its rate */
+	proto_pres_tx_set_resend(ch->tx, false);
 	rc = proto_pres_rx_new(&ch->rx);
 	if (rc < 0) {
 		proto_pres_tx_free(&ch->tx);

@@ -89,12 +89,6 @@ int pres_user_check(const struct proto_pres_user *u);
 uint32_t pres_user_merge(struct proto_pres_user *dst, const struct proto_pres_user *src);
 /* Replaces dst with src (a whole decoded state): the fields that changed. */
 uint32_t pres_user_replace(struct proto_pres_user *dst, const struct proto_pres_user *src);
-/* How many pose parts u holds (HEAD, LEFT, RIGHT). */
-unsigned pres_user_poses(const struct proto_pres_user *u);
-/* The pose parts in the records a frame coded: the codec leaves out users
- * offered that equal the receiver's baseline (they count in *taken), so
- * the parts of the users taken are scaled by records coded / taken. */
-uint64_t pres_poses_coded(uint64_t parts_taken, unsigned taken, uint64_t records);
 
 /* ---- what one sending channel sent --------------------------------------
  * Each frame coded remembers the version stamp it was coded at and which
@@ -114,8 +108,10 @@ struct pres_gone {
 	uint64_t first_seq; /* the first frame that carried it (0: not sent yet) */
 };
 
-/* Users departed a channel's peer still has to hear of: sent as gone in
- * every frame from first_seq on until a frame at or after it is acked. */
+/* Users departed that the peer had: offered as gone with every frame from
+ * first_seq on (the codec takes a repeat as the same departure) until the
+ * peer acknowledges a frame at or after it; a pending departure is also
+ * what keeps frames going to an otherwise idle peer until then. */
 #define PRES_GONE_PER_FRAME 32u
 
 struct pres_chan {
@@ -130,7 +126,7 @@ struct pres_chan {
 	bool known[PROTO_PRES_USERS_MAX];         /* sent at least once (a departure is told) */
 	bool pending[PROTO_PRES_USERS_MAX];       /* offered, did not fit: first next time */
 	struct pres_sent hist[PROTO_PRES_HISTORY];
-	struct pres_gone gone[PROTO_PRES_USERS_MAX];
+	struct pres_gone gone[PROTO_PRES_USERS_MAX]; /* departures not acknowledged yet */
 	unsigned n_gone;
 };
 

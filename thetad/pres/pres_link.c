@@ -153,14 +153,12 @@ int pres_link_tick(struct pres_link *l, uint64_t now_ns, uint8_t *out, size_t ca
 	if (taken > nc)
 		taken = nc;
 	proto_pres_tx_stats(ch->tx, &cs1);
-	uint64_t parts = 0;
 	for (unsigned k = 0; k < taken; k++) {
 		l->cand_slot[k] = l->cand[k].slot;
-		parts += pres_user_poses(&l->out_users[k]);
 	}
 	pres_chan_sent(ch, ch->seq + 1, l->stamp, l->cand_slot, taken, ng, l->ticks, now_ns);
 	l->st.records_out += cs1.records - cs0.records;
-	l->st.poses_out += pres_poses_coded(parts, taken, cs1.records - cs0.records);
+	l->st.poses_out += cs1.poses - cs0.poses;
 	l->st.frames_out++;
 	l->st.bytes_out += (uint64_t)len;
 	return len;

@@ -416,18 +416,16 @@ static void tick_receiver(struct pres_relay *r, struct pres_rcv *rc, uint64_t no
 	if (taken > nc)
 		taken = nc;
 	proto_pres_tx_stats(ch->tx, &cs1);
-	uint64_t parts = 0;
 	for (unsigned k = 0; k < taken; k++) {
 		r->cand_slot[k] = r->cand[k].slot;
 		if (r->cand[k].tier != TIER_NEAR && r->cand[k].changed)
 			r->st.irrelevant_sent++;
-		parts += pres_user_poses(&r->out_users[k]);
 	}
 	for (unsigned k = taken; k < nc; k++)
 		ch->pending[r->cand[k].slot] = true;
 	pres_chan_sent(ch, ch->seq + 1, r->stamp, r->cand_slot, taken, ng, r->ticks, now_ns);
 	r->st.records_out += cs1.records - cs0.records;
-	r->st.poses_out += pres_poses_coded(parts, taken, cs1.records - cs0.records);
+	r->st.poses_out += cs1.poses - cs0.poses;
 	r->st.frames_out++;
 	r->st.bytes_out += (uint64_t)len;
 	emit(ud, rc->peer, r->frame, (size_t)len);

@@ -126,18 +126,3 @@ uint32_t pres_user_replace(struct proto_pres_user *dst, const struct proto_pres_
 	dst->valid &= PROTO_PRES_F_ALL;
 	return differ(&old, dst, PROTO_PRES_F_ALL);
 }
-
-unsigned pres_user_poses(const struct proto_pres_user *u)
-{
-	unsigned n = 0;
-	for (unsigned k = 0; k < PROTO_PRES_PARTS; k++)
-		n += (u->valid >> k) & 1u;
-	return n;
-}
-
-uint64_t pres_poses_coded(uint64_t parts_taken, unsigned taken, uint64_t records)
-{
-	if (!taken || records >= taken)
-		return parts_taken;
-	return (parts_taken * records + taken / 2) / taken;
-}

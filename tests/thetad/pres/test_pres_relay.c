@@ -350,6 +350,33 @@ static void tiers_give_each_user_its_rate(void **st)
 	sim_end();
 }
 
+/* Frames 3 ticks each way (67 ms round trip): acks come late, the rates
+ * hold (a far user is not sent again while its frame is in flight). */
+static void rates_hold_over_a_round_trip(void **st)
+{
+	(void)st;
+	sim_start(NULL);
+	struct member *a = sim_member(1, true);
+	a->delay = 3;
+	struct proto_pres_user va = at(ID_VA, C(0), 1.6f, C(0), 0);
+	assert_int_equal(pres_link_local(a->link, &va, S.now), 0);
+	for (unsigned t = 0; t < 20; t++) {
+		move_ring(t);
+		sim_step();
+	}
+	reset_counts(a);
+	for (unsigned t = 20; t < 200; t++) {
+		move_ring(t);
+		sim_step();
+	}
+	assert_int_equal(records_of(a, ID_N), 180);
+	assert_int_equal(records_of(a, ID_V), 180);
+	for (uint8_t id = ID_B; id <= ID_VF; id++)
+		assert_int_equal(records_of(a, id), 10);
+	assert_int_equal(records_of(a, ID_C), 0);
+	sim_end();
+}
+
 static void far_users_spread_over_ticks(void **st)
 {
 	(void)st;
@@ -969,6 +996,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tiers_give_each_user_its_rate),
+		cmocka_unit_test(rates_hold_over_a_round_trip),
 		cmocka_unit_test(far_users_spread_over_ticks),
 		cmocka_unit_test(a_receiver_without_viewpoints_gets_everyone_far),
 		cmocka_unit_test(previews_go_to_editors_only_and_follow_the_role),
