@@ -236,10 +236,11 @@ const struct ctl_command ctl_commands[] = {
 	  .run = ctl_cmd_web, .opts = CTL_OPTS(CTL_OPT_JSON), .desc = "See docs/web.md, \"The web endpoint\"." },
 	{ .name = "version", .args = "[--json]", .summary = "thetactl's version", .run = ctl_cmd_version,
 	  .opts = CTL_OPTS(CTL_OPT_JSON), .desc = "Prints thetactl's version (the daemon's: thetactl status)." },
-	{ .name = "help", .args = "[COMMAND] [--json]", .summary = "this list, or a command's help",
+	{ .name = "help", .args = "[COMMAND [FORM]] [--json]", .summary = "this list, or a command's help",
 	  .run = ctl_cmd_help, .opts = CTL_OPTS({ "--json", "the command table as JSON (names, synopses, options)" }),
 	  .desc = "Without COMMAND lists every command; with one prints its synopsis, options and their defaults "
-		  "(as 'thetactl COMMAND --help' does)." },
+		  "(as 'thetactl COMMAND --help' does); with a FORM (help session join) only that form's synopsis "
+		  "(as 'thetactl session join --help')." },
 	{ .name = "__complete", .args = "commands | options CMD | subcommands CMD | sessions | peers [SESSION] | roles",
 	  .summary = "the words bash completion offers (cmd_complete.c)", .run = ctl_cmd_complete,
 	  .desc = "Used by scripts/thetactl.bash-completion; one word per line, always exit 0.",

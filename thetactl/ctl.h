@@ -67,8 +67,9 @@ struct ctl_command {
 extern const struct ctl_command ctl_commands[];
 /* The entry called name, or NULL. */
 const struct ctl_command *ctl_command_find(const char *name);
-/* `thetactl help CMD`: synopsis, summary, description, options. */
-void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c);
+/* `thetactl help CMD [FORM]`: synopsis (only FORM's lines when form names
+ * one, e.g. "join" of session), summary, description, options. */
+void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c, const char *form);
 /* `thetactl help`: the commands and the global options (ctl_global_opts). */
 void ctl_help_overview(FILE *f, const char *prog);
 extern const struct ctl_opt ctl_global_opts[];

@@ -76,14 +76,28 @@ static void ctl_opts_print(FILE *f, const struct ctl_opt *o)
 	}
 }
 
-void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c)
+/* Whether the synopsis line a (n bytes) is the form called form. */
+static bool ctl_is_form(const char *a, size_t n, const char *form)
 {
-	const char *a = c->args ? c->args : "";
-	bool first = true;
+	size_t w = strlen(form);
+	return w && w <= n && !strncmp(a, form, w) && (w == n || a[w] == ' ');
+}
+
+void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c, const char *form)
+{
+	const char *args = c->args ? c->args : "", *a = args;
+	bool first = true, any = false;
+	for (const char *p = args; form && *p;) { /* does form name one of the forms? */
+		size_t n = strcspn(p, "\n");
+		any |= ctl_is_form(p, n, form);
+		p += n + (p[n] ? 1 : 0);
+	}
 	do {
 		size_t n = strcspn(a, "\n");
-		fprintf(f, "%s %s %s%s%.*s\n", first ? "Usage:" : "      ", prog, c->name, n ? " " : "", (int)n, a);
-		first = false;
+		if (!any || ctl_is_form(a, n, form)) {
+			fprintf(f, "%s %s %s%s%.*s\n", first ? "Usage:" : "      ", prog, c->name, n ? " " : "", (int)n, a);
+			first = false;
+		}
 		a += n;
 	} while (*a && *++a);
 	fputc('\n', f);
@@ -100,8 +114,11 @@ void ctl_command_help(FILE *f, const char *prog, const struct ctl_command *c)
 		fprintf(f, "\nOptions:\n");
 		ctl_opts_print(f, c->opts);
 	}
-	fprintf(f, "\nGlobal options (--runtime-dir, --timeout, --json) may stand before %s; see '%s help'.\n",
-		c->name, prog);
+	char more[160];
+	snprintf(more, sizeof(more), "Global options (--runtime-dir, --timeout, --json) may stand before %s; see '%s "
+		 "help'.", c->name, prog);
+	fputc('\n', f);
+	ctl_wrap(f, more, 0, 0);
 }
 
 void ctl_help_overview(FILE *f, const char *prog)
@@ -118,8 +135,12 @@ void ctl_help_overview(FILE *f, const char *prog)
 		fprintf(f, "  %-*s  ", (int)w, c->name);
 		ctl_wrap(f, c->summary, (unsigned)w + 4, (unsigned)w + 4);
 	}
-	fprintf(f, "\n'%s help COMMAND' or '%s COMMAND --help' shows a command's synopsis, options and defaults.\n\n",
-		prog, prog);
+	char more[160];
+	snprintf(more, sizeof(more), "'%s help COMMAND' or '%s COMMAND --help' shows a command's synopsis, options and "
+		 "defaults.", prog, prog);
+	fputc('\n', f);
+	ctl_wrap(f, more, 0, 0);
+	fputc('\n', f);
 	fprintf(f, "Options:\n");
 	ctl_opts_print(f, ctl_global_opts);
 	fprintf(f, "\nThe daemon is found at DIR/control.sock. Exit status: 0 success, 1 error, 2 usage.\n");
@@ -204,7 +225,7 @@ int ctl_cmd_help(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_OK;
 	}
 	if (c)
-		ctl_command_help(stdout, ctx->prog, c);
+		ctl_command_help(stdout, ctx->prog, c, argc > 2 ? argv[2] : NULL);
 	else
 		ctl_help_overview(stdout, ctx->prog);
 	return CTL_EXIT_OK;

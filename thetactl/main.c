@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		return ctl_fail(&ctx, CTL_EXIT_USAGE, "EUSAGE", "unknown command '%s' (see '%s help')", args[0], ctx.prog);
 	ctx.cmd = cmd->name;
 	if (ctl_pre_scan(&ctx, &n, args)) {
-		ctl_command_help(stdout, ctx.prog, cmd);
+		ctl_command_help(stdout, ctx.prog, cmd, n > 1 ? args[1] : NULL); /* "session join --help": join's form */
 		return CTL_EXIT_OK;
 	}
 	return cmd->run(&ctx, n, args);

@@ -180,6 +180,11 @@ static void help_never_runs_the_command(void **state)
 	assert_non_null(strstr(out, "Usage: thetactl kick PEER"));
 	assert_int_equal(ctl_run((const char *[]){ "session", "join", "theta://x", "--help", NULL }), 0);
 	assert_non_null(strstr(out, "join LINK"));
+	assert_null(strstr(out, "Usage: thetactl session host")); /* the form asked about, with every option */
+	assert_non_null(strstr(out, "--role R"));
+	assert_int_equal(ctl_run((const char *[]){ "help", "session", "leave", NULL }), 0);
+	assert_non_null(strstr(out, "Usage: thetactl session leave"));
+	assert_null(strstr(out, "join LINK"));
 	/* After "--" it is an operand again (here: no daemon, exit 1). */
 	assert_int_equal(ctl_run((const char *[]){ "kick", "--", "--help", NULL }), 1);
 	assert_non_null(strstr(err, "thetad is not running"));
