@@ -32,7 +32,7 @@ struct nc_client {
 	struct th_ring_prod out;
 	struct th_ring_cons in;
 	uint64_t id, next_seq;
-	uint64_t acks, rejects, poses, overflows;
+	uint64_t acks, rejects, poses, presences, overflows;
 	uint64_t events;       /* LOG_ENTRY events (the log's entries as they arrive) */
 	uint64_t other_events; /* every other kind: REJECTED, REFUSED (on_other_event hears them) */
 	uint32_t last_reject_reason;
@@ -51,6 +51,8 @@ struct nc_client {
 	/* Optional: called for every EVENT with the decoded entry. */
 	void (*on_event)(void *ud, const struct th_logrec_entry *e);
 	void (*on_pose)(void *ud, const struct proto_ipc_pose_update *p);
+	/* Optional: called for every PRESENCE (cursor, preview, speaking). */
+	void (*on_presence)(void *ud, const struct proto_ipc_presence *p);
 	/* Optional: called for every CMD_ACK. */
 	void (*on_ack)(void *ud, const struct proto_ipc_cmd_ack *a);
 	/* Optional: called for every EVENT of a kind other than LOG_ENTRY. */
@@ -211,6 +213,14 @@ static inline int nc_pose(struct nc_client *c, const struct proto_ipc_pose_updat
 	return th_ring_push(&c->out, PROTO_IPC_T_POSE_UPDATE, c->rec, (uint32_t)n);
 }
 
+static inline int nc_presence(struct nc_client *c, const struct proto_ipc_presence *p)
+{
+	int n = proto_ipc_encode_presence(p, c->rec, sizeof(c->rec));
+	if (n < 0)
+		return n;
+	return th_ring_push(&c->out, PROTO_IPC_T_PRESENCE, c->rec, (uint32_t)n);
+}
+
 /* The REJECTED events a client hears (an entry of its author that the host
  * refused after this daemon had made it durable): counted, the last one
  * decoded. Set c->on_other_event = nc_on_rejected and c->ud to one. */
@@ -314,6 +324,11 @@ static inline int nc_poll(struct nc_client *c, int timeout_ms)
 			c->poses++;
 			if (c->on_pose)
 				c->on_pose(c->ud, &m.pose_update);
+			break;
+		case PROTO_IPC_T_PRESENCE:
+			c->presences++;
+			if (c->on_presence)
+				c->on_presence(c->ud, &m.presence);
 			break;
 		default:
 			break;

@@ -362,6 +362,10 @@ static int handle_record(struct ipc_client *c, uint16_t type, const uint8_t *p, 
 		if (c->s->cb.on_pose)
 			c->s->cb.on_pose(c->s->cb_user, c->id, c->uid, &m.pose_update, now);
 		return 0;
+	case PROTO_IPC_T_PRESENCE:
+		if (c->s->cb.on_presence)
+			c->s->cb.on_presence(c->s->cb_user, c->id, c->uid, &m.presence, now);
+		return 0;
 	case PROTO_IPC_T_RESYNC_REQUEST:
 		if (c->s->cb.on_resync)
 			c->s->cb.on_resync(c->s->cb_user, c->id, &m.resync_request, now);

@@ -16,6 +16,7 @@ struct json_object;
 struct ipc_server;
 struct proto_ipc_cmd_submit;
 struct proto_ipc_pose_update;
+struct proto_ipc_presence;
 struct proto_ipc_resync_request;
 struct proto_ipc_scene_state;
 struct proto_ipc_voice_pcm;
@@ -123,6 +124,10 @@ struct ipc_callbacks {
 	 * also kept per client as before). */
 	void (*on_pose)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_pose_update *m,
 			uint64_t now_ns);
+	/* A validated PRESENCE from a client: its cursor, drag preview
+	 * (ephemeral, as a pose). */
+	void (*on_presence)(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_presence *m,
+			    uint64_t now_ns);
 	/* A validated SCENE_STATE: the client's scene mirror reports its
 	 * position, world hash and entity count. */
 	void (*on_scene_state)(void *user, uint64_t client_id, const struct proto_ipc_scene_state *m);

@@ -52,6 +52,7 @@
 #include "th_err.h"
 #include "th_file.h"
 #include "th_hash.h"
+#include "th_hex.h"
 #include "th_log.h"
 #include "th_loop.h"
 #include "th_payload.h"
@@ -432,6 +433,19 @@ static void sess_on_connect(void *user, uint64_t client_id, const struct ipc_pee
 	sess_cinfo_tick(m, th_now_ns());
 }
 
+/* c left: when no other client of its user works in its session, the
+ * user's presence ends (the net module tells the session). */
+static void sess_client_user_gone(struct sess_module *m, const struct sess_client *c)
+{
+	const struct th_keypair *key;
+	if (!c->s || !m->net.user_gone || id_user_key(m->ids, c->uid, &key) < 0)
+		return;
+	for (const struct sess_client *o = m->clients; o; o = o->next)
+		if (o != c && o->s == c->s && o->uid == c->uid)
+			return;
+	m->net.user_gone(m->net_user, c->s, key->pk);
+}
+
 static void sess_on_disconnect(void *user, uint64_t client_id)
 {
 	struct sess_module *m = user;
@@ -439,6 +453,7 @@ static void sess_on_disconnect(void *user, uint64_t client_id)
 		if ((*pp)->id == client_id) {
 			struct sess_client *c = *pp;
 			*pp = c->next;
+			sess_client_user_gone(m, c);
 			sess_replay_stop(c);
 			sess_cscene_free(c);
 			free(c);
@@ -492,6 +507,28 @@ static void sess_client_describe(void *user, uint64_t client_id, struct json_obj
 	sess_cscene_describe(user, client_id, row);
 }
 
+/* A client's cursor and drag preview: to the session's other local clients
+ * and the net hook (which adds the speaking flag the voice module knows). */
+static void sess_on_presence(void *user, uint64_t client_id, uid_t uid, const struct proto_ipc_presence *p,
+			     uint64_t now_ns)
+{
+	struct sess_module *m = user;
+	struct sess_client *c = sess_client_find(m, client_id);
+	const struct th_keypair *key;
+	if (!c || !c->s || id_user_key(m->ids, uid, &key) < 0)
+		return;
+	(*m->m_presence_in)++;
+	struct proto_ipc_presence out = *p;
+	out.entity = sess_entity_of(key->pk); /* a client speaks for its own user only */
+	out.flags &= ~(uint32_t)PROTO_IPC_PRES_F_SPEAKING;
+	for (struct sess_client *o = m->clients; o; o = o->next)
+		if (o != c && o->s == c->s && o->uid != c->uid &&
+		    ipc_server_send(m->ipc, o->id, PROTO_IPC_T_PRESENCE, &out) == 0)
+			(*m->m_presence_out)++;
+	if (m->net.presence)
+		m->net.presence(m->net_user, c->s, key->pk, &out);
+}
+
 static const struct ipc_callbacks sess_ipc_cb = {
 	.admit = sess_admit,
 	.on_connect = sess_on_connect,
@@ -499,6 +536,7 @@ static const struct ipc_callbacks sess_ipc_cb = {
 	.on_submit = sess_on_submit,
 	.on_resync = sess_on_resync,
 	.on_pose = sess_on_pose,
+	.on_presence = sess_on_presence,
 	.on_scene_state = sess_cscene_on_state,
 	.describe = sess_client_describe,
 };
@@ -629,6 +667,9 @@ static int sess_cmd_whoami(void *u, const struct srv_ctl_caller *caller, struct 
 	json_object_object_add(*res, "uid", json_object_new_int((int)caller->uid));
 	json_object_object_add(*res, "user", json_object_new_string(name));
 	json_object_object_add(*res, "key", json_object_new_string(fpr));
+	char hex[2 * SESS_KEY_LEN + 1];
+	th_hex_encode(key->pk, SESS_KEY_LEN, hex);
+	json_object_object_add(*res, "public_key", json_object_new_string(hex));
 	return 0;
 }
 
@@ -831,6 +872,18 @@ void sess_module_deliver_pose(void *state, struct sess_session *s, const struct 
 		m->voice.pose(m->voice_user, s, p);
 }
 
+void sess_module_deliver_presence(void *state, struct sess_session *s, const struct proto_ipc_presence *p)
+{
+	struct sess_module *m = state;
+	for (struct sess_client *c = m->clients; c; c = c->next) {
+		const struct th_keypair *key;
+		if (c->s != s || (id_user_key(m->ids, c->uid, &key) == 0 && sess_entity_of(key->pk) == p->entity))
+			continue;
+		if (ipc_server_send(m->ipc, c->id, PROTO_IPC_T_PRESENCE, p) == 0)
+			(*m->m_presence_out)++;
+	}
+}
+
 /* ---- module --------------------------------------------------------------- */
 
 static void sess_report_recovery(const struct sess_session *s)
@@ -896,6 +949,8 @@ static int sess_module_start(struct srv_daemon *d, void **state, char *msg, unsi
 					"groups from other daemons not taken yet: the log's queue was full while a batch was written");
 	m->m_poses_in = srv_counter(mx, "sess_poses_in", "pose updates from local clients");
 	m->m_poses_out = srv_counter(mx, "sess_poses_out", "pose updates delivered to local clients");
+	m->m_presence_in = srv_counter(mx, "sess_presence_in", "PRESENCE (cursor, drag preview) from local clients");
+	m->m_presence_out = srv_counter(mx, "sess_presence_out", "PRESENCE delivered to local clients");
 	m->m_session_infos = srv_counter(mx, "sess_session_infos",
 					 "SESSION_INFO messages sent to local clients (on change, at most once a second each)");
 	m->m_replayed = srv_counter(mx, "sess_replayed_events",

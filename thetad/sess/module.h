@@ -17,6 +17,7 @@
 struct srv_module;
 struct json_object;
 struct proto_ipc_pose_update;
+struct proto_ipc_presence;
 extern const struct srv_module sess_module;
 
 /* Sources (clog_event.source, sess_module_integrate) at or above this are
@@ -44,6 +45,12 @@ struct sess_net_hooks {
 	/* A local client of s sent a pose; author is its user's key. */
 	void (*pose)(void *user, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
 		     const struct proto_ipc_pose_update *p);
+	/* A local client of s sent PRESENCE (its cursor and drag preview;
+	 * p->flags without SPEAKING, which the voice module knows). */
+	void (*presence)(void *user, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+			 const struct proto_ipc_presence *p);
+	/* The last local client of author in s left (its presence ends). */
+	void (*user_gone)(void *user, struct sess_session *s, const uint8_t author[SESS_KEY_LEN]);
 	/* A remote entry was refused by s's log. */
 	void (*rejected)(void *user, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
 			 int reason);
@@ -104,6 +111,9 @@ void sess_module_peer_synced(void *state, struct sess_session *s, uint32_t peer_
 			     uint64_t now_ns);
 /* A pose of another daemon's user, to every local client of s. */
 void sess_module_deliver_pose(void *state, struct sess_session *s, const struct proto_ipc_pose_update *p);
+/* PRESENCE of a user (another daemon's, or a local speaker's speaking
+ * flag) to every local client of s but that user's own. */
+void sess_module_deliver_presence(void *state, struct sess_session *s, const struct proto_ipc_presence *p);
 /* What the voice module (thetad/voice/module.c) hears from sessions, on
  * the loop thread. All optional. */
 struct sess_voice_hooks {

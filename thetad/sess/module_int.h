@@ -123,6 +123,7 @@ struct sess_module {
 	uint64_t *m_submits, *m_acks, *m_rejects, *m_events, *m_flushes, *m_flush_fail, *m_replays;
 	struct srv_hist *h_ack, *h_commit; /* metrics: ack latency, group commit fdatasync */
 	uint64_t *m_remote_in, *m_remote_rejects, *m_remote_waits, *m_remote_verify_waits, *m_poses_in, *m_poses_out;
+	uint64_t *m_presence_in, *m_presence_out;
 	uint64_t *m_dups, *m_not_member, *m_replayed, *m_session_infos;
 	uint64_t *m_held, *m_held_refused, *m_cut_lost, *m_hold_expired;
 };

@@ -18,6 +18,10 @@
  * - A viewer's browser's edit is refused: CMD_REJECT DENIED.
  * - A record on "theta-pose" that is not POSE_UPDATE drops the browser
  *   (web_protocol_drops).
+ * - PRESENCE between a browser and a native client of the daemon: the
+ *   browser's cursor reaches the native client as its own user's (a
+ *   SPEAKING bit it claims is dropped), the native client's drag preview
+ *   reaches the browser on its main channel.
  * - `thetactl invite` prints the browser link on a second line (and as
  *   web_link with --json) when [web] listen is set, with the theta://
  *   link's fp; without it one line, and `thetactl web` says it is off.
@@ -62,6 +66,8 @@ struct browser {
 	uint32_t last_reject;
 	uint64_t ack_seq, ack_lamport;
 	bool resynced;
+	uint64_t presences; /* PRESENCE records heard */
+	struct proto_ipc_presence last_presence;
 	/* authors of the EVENTs heard, by lamport (the last few) */
 	struct {
 		uint64_t lamport;
@@ -113,6 +119,10 @@ static void drain(struct browser *b)
 		case PROTO_IPC_T_CMD_REJECT:
 			b->rejects++;
 			b->last_reject = m.cmd_reject.reason;
+			break;
+		case PROTO_IPC_T_PRESENCE:
+			b->presences++;
+			b->last_presence = m.presence;
 			break;
 		case PROTO_IPC_T_RESYNC_REQUEST:
 			if (m.resync_request.reason == PROTO_IPC_RESYNC_FROM) {
@@ -528,6 +538,77 @@ static void test_https_off_loopback(void **state)
 	json_object_put(w);
 }
 
+/* PRESENCE between local clients (docs/presence.md "In the daemon"): a
+ * browser's cursor reaches a native client of the daemon as its own user's
+ * (never a SPEAKING bit a client claims), and a native client's drag
+ * preview reaches the browser on its main channel. */
+struct pres_wait {
+	struct nc_client *c;
+	uint64_t native_heard;
+	struct proto_ipc_presence native_last;
+};
+
+static void native_presence(void *ud, const struct proto_ipc_presence *p)
+{
+	struct pres_wait *w = ud;
+	w->native_heard++;
+	w->native_last = *p;
+}
+
+static bool cond_native_heard(struct browser *b, void *arg)
+{
+	struct pres_wait *w = arg;
+	(void)b;
+	assert_true(nc_poll(w->c, 0) >= 0);
+	return w->native_heard > 0;
+}
+
+static bool cond_browser_heard(struct browser *b, void *arg)
+{
+	struct pres_wait *w = arg;
+	assert_true(nc_poll(w->c, 0) >= 0);
+	return b->presences > 0;
+}
+
+static void test_presence_between_a_browser_and_a_native_client(void **state)
+{
+	(void)state;
+	unsigned port;
+	struct th_daemon_proc *d = th_webd_start(NULL, NULL, &port);
+	char sid[33], link[600], token[TH_WEBD_TOKEN_MAX];
+	th_webd_host(d, "studio", sid);
+	th_webd_invite(d, sid, "editor", 0, false, link, sizeof link, token);
+	struct nc_client c;
+	struct pres_wait w = { .c = &c };
+	assert_int_equal(nc_connect(&c, d->runtime_dir, WAIT_MS), 0);
+	c.on_presence = native_presence;
+	c.ud = &w;
+	struct browser b;
+	join(&b, port, "token", token, "Ada", NULL);
+	uint64_t zero = 0;
+	run_until(&b, cond_events, &zero);
+	struct proto_ipc_presence p = { .entity = 99, .t_ns = 1, .flags = PROTO_IPC_PRES_F_CURSOR | PROTO_IPC_PRES_F_SPEAKING,
+					.tool = 2, .cx = 1.5f, .rw = 1 };
+	send_rec(&b, b.main, PROTO_IPC_T_PRESENCE, &p);
+	run_until(&b, cond_native_heard, &w);
+	assert_int_equal(w.native_last.flags, PROTO_IPC_PRES_F_CURSOR);
+	assert_true(w.native_last.cx == 1.5f);
+	assert_int_equal(w.native_last.tool, 2);
+	assert_int_not_equal(w.native_last.entity, 99); /* the browser's user, not what it claimed */
+	assert_int_not_equal(w.native_last.entity, 0);
+	struct proto_ipc_presence q = { .t_ns = 2, .flags = PROTO_IPC_PRES_F_PREVIEW, .target = 42, .tx = 0.25f, .rw = 1 };
+	assert_int_equal(nc_presence(&c, &q), 0);
+	run_until(&b, cond_browser_heard, &w);
+	assert_int_equal(b.last_presence.flags, PROTO_IPC_PRES_F_PREVIEW);
+	assert_int_equal(b.last_presence.target, 42);
+	assert_int_not_equal(b.last_presence.entity, 0);
+	assert_int_not_equal(b.last_presence.entity, w.native_last.entity);
+	nc_close(&c);
+	th_webpeer_close(b.w);
+	th_webpeer_destroy(&b.w);
+	(void)d; /* the teardown stops it */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +616,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_viewer_refused_and_bad_records, teardown),
 		cmocka_unit_test_teardown(test_invite_links_and_off, teardown),
 		cmocka_unit_test_teardown(test_https_off_loopback, teardown),
+		cmocka_unit_test_teardown(test_presence_between_a_browser_and_a_native_client, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
