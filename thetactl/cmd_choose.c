@@ -105,6 +105,11 @@ static int ctl_invite_revoke(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (first + 1 != argc)
 		return ctl_usage_error(ctx, "invite revoke", "give exactly one invite ID (see thetactl invite list)");
+	size_t idlen = strlen(argv[first]);
+	if (idlen < 8 || idlen > 32 || strspn(argv[first], "0123456789abcdef") != idlen)
+		return ctl_usage_error(ctx, "invite revoke",
+				       "'%s' is not an invite id (8 to 32 lowercase hex digits, as invite list shows)",
+				       argv[first]);
 	struct json_object *args = json_object_new_object(), *res, *v;
 	json_object_object_add(args, "id", json_object_new_string(argv[first]));
 	if (session)

@@ -150,6 +150,9 @@ static void invite_list_and_revoke(void **state)
 	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "list", "a", "b", NULL }), 2);
 	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "revoke", NULL }), 2);
 	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "revoke", "a", "b", NULL }), 2);
+	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "revoke", "0123", NULL }), 2); /* too short */
+	assert_non_null(strstr(err, "is not an invite id"));
+	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "revoke", "0123456789ABCDEF", NULL }), 2);
 	th_ctlfake_stop(&c);
 
 	static const char revoked[] = "{\"ok\": true, \"result\": {\"session\": \"bb\", \"id\": "
