@@ -355,6 +355,8 @@ size_t net_voice_test_log(const struct net_mod *nm, uint64_t *total, const uint8
 unsigned net_voice_test_raw(struct net_mod *nm, struct sess_session *s, const uint8_t *b, size_t n);
 /* net_voice_ctl.c: mute / unmute and (tests) voice_test */
 void net_voice_ctl_register(struct net_mod *nm);
+/* net_invite.c: the control commands invite, invite_list, invite_revoke. */
+void net_invite_ctl_register(struct net_mod *nm);
 /* Host: an admin member's MUTE / UNMUTE (its role was checked); answers it
  * with res (ADMIN_RESULT). member_known: a peer_id it names is a member. */
 void net_voice_admin_req(struct net_conn *c, const struct proto_sess_admin_req *a, struct proto_sess_msg *res,
