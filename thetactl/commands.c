@@ -44,9 +44,11 @@ const struct ctl_command ctl_commands[] = {
 	  .desc = "One row per metric: its name, kind (counter, gauge or histogram), value and what it counts. "
 		  "With [metrics] listen set the daemon also answers GET /metrics itself (docs/operator.md)." },
 	{ .name = "clients", .args = "[--json]",
-	  .summary = "connected theta-clients: pid, user, input (interaction profiles), frames, ring figures",
+	  .summary = "connected theta-clients: pid, user, session, input (interaction profiles), frames, ring figures",
 	  .run = ctl_cmd_clients, .opts = CTL_OPTS(CTL_OPT_JSON),
-	  .desc = "One row per connected theta-client: pid, user, its input (desktop, script, none, or openxr with "
+	  .desc = "One row per connected theta-client: pid, user, the session it edits (+ when it chose it with "
+		  "theta-client --session or a browser's link; the others follow thetactl session use), its input "
+		  "(desktop, script, none, or openxr with "
 		  "the active interaction profile of each hand), frames and frame times, its rings, and whether its "
 		  "scene mirror matches the daemon's world hash at the same log position." },
 	{ .name = "log-level", .args = "[LEVEL] [--json]", .summary = "show or (admin) set the daemon's log level",
@@ -64,9 +66,11 @@ const struct ctl_command ctl_commands[] = {
 		  "creates the key the first time you ask." },
 	{ .name = "sessions", .args = "[--json]", .summary = "sessions this daemon keeps",
 	  .run = ctl_cmd_sessions, .opts = CTL_OPTS(CTL_OPT_JSON),
-	  .desc = "One row per session: id, name, this daemon's role (host or member), its state (a member "
-		  "catching up shows syncing N%), the link to its host, peers, clients, entries and lamport. A "
-		  "session with an error says it on stderr, one line each." },
+	  .desc = "One row per session: id, name, CURRENT (* for the session local clients edit unless they ask "
+		  "for another: thetactl session use), this daemon's role (host or member), its state (a member "
+		  "catching up shows syncing N%; ended: a session this daemon hosted and ended), the link to its "
+		  "host, peers, clients, entries and lamport. A session with an error says it on stderr, one line "
+		  "each." },
 	{ .name = "session",
 	  .args = "host [--name N] [--json]\n"
 		  "join LINK [--name N] [--no-wait] [--timeout D] [--json]\n"
@@ -92,8 +96,9 @@ const struct ctl_command ctl_commands[] = {
 		  "the daemon joins in the background and thetactl waits until the host admitted it. leave: leave "
 		  "SESSION (default: the current one); on the host this ends the session for good: joins are "
 		  "refused and its invites stop working. use: make SESSION the current one, the session local "
-		  "clients edit by default. forget: take a left or ended session off the list (its log stays "
-		  "unless --delete).\n"
+		  "clients edit by default (a name, an id or a unique id prefix of 8 hex digits or more; a name two "
+		  "sessions share is refused with both ids). forget: take a left or ended session off the list "
+		  "(its log stays unless --delete). A name another session has is refused at host and join.\n"
 		  "allow, deny, members (root, the admin group or the session's creator): the local users who may "
 		  "work in a session; a theta-client of any other user is refused. Root, the daemon's user, the "
 		  "admin group and the session's creator are members without being listed." },
@@ -113,7 +118,9 @@ const struct ctl_command ctl_commands[] = {
 	  .desc = "Prints a signed invite link theta://HOST:PORT/SESSION?fp=...&token=... to SESSION (default: the "
 		  "current one) with its role, expiry and reuse on the next line and, when the web endpoint is on "
 		  "([web] listen), a line for browsers. list: the invites this daemon issued (id, role, expiry, "
-		  "uses, state). revoke ID: joins with that invite are refused from now on." },
+		  "uses, state: active, used, expired, revoked, ended). revoke ID (8 to 32 hex digits of the id "
+		  "list shows): joins with that invite are refused from now on; daemons that joined with it stay "
+		  "members (kick removes one)." },
 	{ .name = "peers", .args = "[--session S] [--wide] [--json]",
 	  .summary = "connected daemons, a block each: key, address, role, state, RTT, jitter, loss, bytes per "
 		     "stream (--wide: one line each)",
