@@ -758,11 +758,13 @@ static void usage(FILE *f)
 		"  --session S         work in session S (name or id; see thetactl sessions) instead of\n"
 		"                      the daemon's current one (thetactl session use)\n"
 		"  --require-daemon    exit 1 with one sentence if thetad does not answer at start\n"
-		"  --daemon-timeout S  how long a daemon that accepts may take to answer at start,\n"
+		"  --daemon-timeout S  how long a daemon that accepts may take to answer at start\n"
+		"                      (with --edits: also how long to wait for one to come),\n"
 		"                      1..3600 seconds (default 5)\n"
 		"  --edits N           make N edits (moves of a demo entity), wait until each is\n"
 		"                      answered; exit 0, or 1 naming the first rejection (needs the\n"
-		"                      daemon at start, as --require-daemon; Ctrl-C stops, exit 0)\n"
+		"                      daemon at start: waits --daemon-timeout for it, then one\n"
+		"                      sentence; Ctrl-C stops, exit 0)\n"
 		"  --print-acks        print 'ack CLIENT_SEQ LAMPORT AUTHOR_SEQ' for each acknowledged edit\n"
 		"  --history           print the editor's history (your edits, undos, redos) at exit\n"
 		"  --voice, --no-voice voice on or off (default: on with a headset or a window,\n"
@@ -1124,8 +1126,10 @@ int main(int argc, char **argv)
 		app_destroy(&app);
 		return 1;
 	}
-	/* Start connected when the daemon is there (no wait when it is not). */
-	if (link && (r = link_wait_active(link, (int)start_wait_s * 1000, true)) < 0 &&
+	/* Start connected when the daemon is there: no wait when it is not,
+	 * but --edits (a script that needs it) waits up to --daemon-timeout for
+	 * one to come (a daemon restarting, socket activation). */
+	if (link && (r = link_wait_active(link, (int)start_wait_s * 1000, n_edits == 0)) < 0 &&
 	    (require_daemon || link_refused || stop_requested)) {
 		if (link_refused)
 			r = 1; /* said (on_link_event) */

@@ -107,8 +107,10 @@ static void acknowledged_edits_survive_sigkill_exactly_once(void **state)
 	for (unsigned r = 0; r < rounds; r++) {
 		snprintf(acks_path, sizeof(acks_path), "%s/acks-%u.txt", dp->dir, r);
 		snprintf(cerr_path, sizeof(cerr_path), "%s/client-%u.err", dp->dir, r);
+		/* --daemon-timeout: the kill may come before the client's first
+		 * connect, and a loaded machine restarts the daemon slowly. */
 		const char *argv[] = { th_bin("theta-client"), "--runtime-dir", dp->runtime_dir, "--headless", "--renderer", "null", "--edits",
-				       n_edits, "--print-acks", NULL };
+				       n_edits, "--print-acks", "--daemon-timeout", "60", NULL };
 		pid_t c = th_spawn(argv, NULL, acks_path, cerr_path);
 		assert_true(c > 0);
 		/* Kill the daemon at a random moment while the client edits. */

@@ -136,6 +136,40 @@ static int release(void **state)
 	return 0;
 }
 
+/* --edits waits up to --daemon-timeout for a daemon to come (one being
+ * restarted, or started after the client): started later, it gets every
+ * edit; with none at all the one sentence comes after the wait. */
+static void edits_wait_for_a_daemon_that_comes(void **state)
+{
+	struct th_daemon_proc *d = th_daemon_slot();
+	assert_int_equal(th_daemon_prepare(d), 0);
+	char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
+	snprintf(outp, sizeof outp, "%s/client.out", d->dir);
+	snprintf(errp, sizeof errp, "%s/client.err", d->dir);
+	const char *argv[] = { th_bin("theta-client"), "--renderer", "null", "--runtime-dir", d->runtime_dir,
+			       "--edits", "3", "--daemon-timeout", "60", NULL };
+	pid_t c = th_spawn(argv, NULL, outp, errp);
+	assert_true(c > 0);
+	th_sleep_ns(500 * TH_NS_PER_MS); /* the client starts with no daemon there */
+	assert_int_equal(th_daemon_spawn(d, NULL, NULL, NULL, 0), 0);
+	assert_int_equal(th_daemon_wait_notify(d, "READY=1", WAIT_MS), 0);
+	int st;
+	assert_int_equal(th_wait_pid(c, WAIT_MS, &st), 0);
+	char *o = th_slurp(outp), *e = th_slurp(errp);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("theta-client failed: %s", e ? e : "");
+	assert_non_null(o);
+	assert_non_null(strstr(o, "edits 3, answered 3, rejected 0"));
+	free(o);
+	free(e);
+	/* Nothing comes: the sentence after the wait. */
+	const char *none[] = { th_bin("theta-client"), "--renderer", "null", "--runtime-dir", "/nonexistent/theta",
+			       "--edits", "2", "--daemon-timeout", "1", NULL };
+	assert_int_equal(th_run(none, NULL, -1, out, sizeof out, err, sizeof err, WAIT_MS), 1);
+	assert_non_null(strstr(err, "thetad is not running (no daemon at /nonexistent/theta/client.sock)"));
+	th_daemon_slot_release();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +177,7 @@ int main(void)
 		cmocka_unit_test_teardown(the_environment_names_the_daemon, release),
 		cmocka_unit_test(a_daemon_that_never_answers_times_out_in_one_sentence),
 		cmocka_unit_test_teardown(ctrl_c_ends_cleanly, release),
+		cmocka_unit_test_teardown(edits_wait_for_a_daemon_that_comes, release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -427,8 +427,9 @@ int link_wait_active(struct link *l, int timeout_ms, bool fail_fast)
 		case LINK_HELLO_SENT:
 			break;
 		}
-		if (now >= end)
-			return -ETIMEDOUT;
+		if (now >= end) /* never connected: why the last attempt failed (no daemon there) */
+			return l->state == LINK_IDLE && l->last_err < 0 && l->last_err != -ETIMEDOUT ? l->last_err
+												   : -ETIMEDOUT;
 		if (l->state == LINK_HELLO_SENT) {
 			struct pollfd p = { .fd = l->sock, .events = POLLIN };
 			uint64_t left = (end - now) / TH_NS_PER_MS + 1;
