@@ -107,8 +107,9 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 	memcpy(inv.nonce, tok.nonce, sizeof(inv.nonce));
 	if ((r = sess_invite_add(s, &inv, now_s)) < 0 || (r = sess_invites_save(s)) < 0) {
 		if (r == -ENOSPC)
-			snprintf(err, errlen, "session %s lists %u invites that are still valid; revoke some first (thetactl "
-					      "invite list)", s->id, SESS_MAX_INVITES);
+			snprintf(err, errlen, "session %s lists %u invites that have neither expired nor been used (a revoked "
+					      "one is kept until it expires); wait for some to expire, or host a new session",
+				 s->id, SESS_MAX_INVITES);
 		else
 			snprintf(err, errlen, "cannot store the invite in %s/invites: %s", s->dir, th_strerror(r));
 		if (r != -ENOSPC && sess_invite_find(s, inv.nonce))

@@ -18,9 +18,14 @@
 
 #define SESS_INVITE_LINE_MAX 128
 
+/* An invite whose record may go to make room: its token is refused
+ * without it (expired: the token carries its expiry; used single-use: the
+ * nonce is in the members file). A revoked invite that has not expired
+ * stays: the host admits a token it has no record of (issued before it
+ * kept them), so dropping the record would make the link valid again. */
 static bool sess_invite_spent(const struct sess_invite *inv, uint64_t now_s)
 {
-	return inv->revoked || (inv->expiry_unix && now_s >= inv->expiry_unix) || (inv->single_use && inv->uses);
+	return (inv->expiry_unix && now_s >= inv->expiry_unix) || (inv->single_use && inv->uses);
 }
 
 const char *sess_invite_state(const struct sess_invite *inv, uint64_t now_s)

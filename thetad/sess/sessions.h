@@ -26,7 +26,7 @@
 #define SESS_DEFAULT_NAME "local"
 #define SESS_MAX_MEMBERS 256  /* member keys a hosted session remembers */
 #define SESS_MAX_USED_NONCES 4096 /* single-use invites remembered per session */
-#define SESS_MAX_INVITES 1024 /* issued invites a hosted session lists (expired ones make room) */
+#define SESS_MAX_INVITES 1024 /* issued invites a hosted session lists (expired and used single-use ones make room) */
 #define SESS_INVITES_FILE_MAX (256u << 10)
 #define SESS_INVITE_ID_HEX 12 /* hex digits of an invite id as listed */
 #define SESS_HOST_MAX 300     /* "HOST" of a member's link */
