@@ -79,6 +79,12 @@ static void invites_say_their_terms_are_listed_revoked_and_expire(void **state)
 	assert_non_null(strstr(t, "never expires"));
 	invite(&a, (const char *const[]){ "--expires", "2s", NULL }, l4, t, i4);
 	assert_int_equal(nf_ctl(&a, (const char *const[]){ "invite", "studio", "--expires", "soon", NULL }), 2);
+	/* A control request whose expires_s is no integer is refused, not
+	 * read as 0 ("never"). */
+	char cerr[256] = "";
+	assert_null(th_ctl_call_err(&a.p, "{\"cmd\":\"invite\",\"args\":{\"session\":\"studio\",\"host\":\"127.0.0.1\","
+				     "\"expires_s\":\"soon\"}}", cerr, sizeof cerr));
+	assert_non_null(strstr(cerr, "an invite expires after"));
 
 	/* Listed, all active; the table has the columns. */
 	assert_string_equal(listed(&a, i1, "state"), "active");

@@ -72,7 +72,9 @@ static int net_cmd_invite(void *u, const struct srv_ctl_caller *caller, struct j
 	}
 	uint64_t now_s = th_wall_ns() / TH_NS_PER_S, expires_s = NET_INVITE_EXPIRES_DEFAULT_S;
 	if (args && json_object_object_get_ex(args, "expires_s", &v)) {
-		int64_t x = json_object_get_int64(v);
+		/* 0 is "never": a value of another type (json-c reads it as 0)
+		 * must not make a link that never expires. */
+		int64_t x = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
 		if (x < 0 || (uint64_t)x > NET_INVITE_EXPIRES_MAX_S) {
 			snprintf(err, errlen, "an invite expires after 1 s to 366 days, or never");
 			return -EINVAL;
