@@ -311,6 +311,33 @@ bool srv_config_needs_restart(const char *key)
 	return false;
 }
 
+/* Bytes a key's value takes in struct srv_config. */
+static size_t srv_key_size(const struct th_cfg_key *k)
+{
+	switch (k->type) {
+	case TH_CFG_INT:
+		return sizeof(int64_t);
+	case TH_CFG_BOOL:
+		return sizeof(bool);
+	case TH_CFG_STRING:
+		return k->size;
+	case TH_CFG_DURATION:
+		return sizeof(uint64_t);
+	case TH_CFG_LOGLEVEL:
+		return sizeof(int);
+	}
+	return 0;
+}
+
+void srv_config_keep_restart(struct srv_config *next, const struct srv_config *running)
+{
+	for (size_t i = 0; i < sizeof srv_config_keys / sizeof srv_config_keys[0]; i++) {
+		const struct th_cfg_key *k = &srv_config_keys[i];
+		if (srv_config_needs_restart(k->name))
+			memcpy((char *)next + k->offset, (const char *)running + k->offset, srv_key_size(k));
+	}
+}
+
 unsigned srv_config_diff(const struct srv_config *a, const struct srv_config *b,
 			 void (*changed)(void *ud, const char *key, const char *was, const char *now), void *ud)
 {

@@ -77,5 +77,8 @@ void srv_config_print_example(void *file);
 unsigned srv_config_diff(const struct srv_config *a, const struct srv_config *b,
 			 void (*changed)(void *ud, const char *key, const char *was, const char *now), void *ud);
 /* Whether a running daemon takes key only at start (net.port, web.listen,
- * web.root): a reload keeps the running value and says so. */
+ * web.root, metrics.listen): a reload keeps the running value and says so. */
 bool srv_config_needs_restart(const char *key);
+/* Gives next the running value of every key srv_config_needs_restart
+ * names (what a reload keeps until the restart). */
+void srv_config_keep_restart(struct srv_config *next, const struct srv_config *running);

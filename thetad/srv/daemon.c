@@ -416,10 +416,7 @@ static void srv_reload(struct srv_daemon *d, struct srv_reload_result *res)
 		struct srv_reload_diff x = { .res = res, .next = &c, .running = &d->cfg };
 		srv_config_diff(&d->cfg, &c, srv_reload_changed, &x);
 		/* What only a restart applies stays as it runs. */
-		c.port = d->cfg.port;
-		memcpy(c.web_listen, d->cfg.web_listen, sizeof c.web_listen);
-		memcpy(c.web_root, d->cfg.web_root, sizeof c.web_root);
-		memcpy(c.metrics_listen, d->cfg.metrics_listen, sizeof c.metrics_listen);
+		srv_config_keep_restart(&c, &d->cfg);
 		d->cfg = c;
 		th_log_set_level(c.log_level);
 		struct srv_control_config cc;
