@@ -498,7 +498,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN_PAGES_5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES_8)))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/thetactl
-	$(if $(DOCDIR),rm -rf $(DESTDIR)$(DOCDIR))
+	rm -f $(DESTDIR)$(DOCDIR)/thetad.conf.example $(DESTDIR)$(DOCDIR)/README.md
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOC_FILES)))
+	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	$(if $(WEBDIR),rm -rf $(DESTDIR)$(WEBDIR))
 
 clean:

@@ -2,7 +2,8 @@
  * the binaries, the units, the man pages of sections 1, 5 and 8,
  * thetad.conf.example (which reads back as the defaults: test_config_doc),
  * the docs under share/doc/theta, bash completion in bash-completion's
- * directory — and `make uninstall` removes all of them again. Run from the
+ * directory — and `make uninstall` removes all of them again, and only
+ * them (a file of the machine's own in share/doc/theta stays). Run from the
  * repository's top with the build made (`make -o all` keeps make from
  * rebuilding anything). */
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "th_file.h"
 #include "th_harness.h"
 
 #define WAIT_MS 120000
@@ -73,12 +75,26 @@ static void install_then_uninstall(void **state)
 	assert_non_null(strstr(ex, "\n[net]\n"));
 	assert_non_null(strstr(ex, "\n#port = 7450\n"));
 	free(ex);
+	/* A file of the machine's own in DOCDIR (and one of another package
+	 * beside it): uninstall removes what install put there, not these. */
+	char mine[600];
+	snprintf(mine, sizeof mine, "%s/usr/share/doc/theta/site-notes.txt", dir);
+	assert_int_equal(th_file_replace(mine, "ours\n", 5, 0644), 0);
+	snprintf(p, sizeof p, "%s/usr/share/doc/other", dir);
+	assert_int_equal(th_mkdir_p(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/usr/share/doc/other/README", dir);
+	assert_int_equal(th_file_replace(p, "other\n", 6, 0644), 0);
 	if (make("uninstall", dir) != 0)
 		fail_msg("make uninstall failed: %s", err);
 	for (const char *const *f = installed; *f; f++)
 		if (exists(dir, *f))
 			fail_msg("make uninstall left %s", *f);
 	assert_false(exists(dir, "/usr/share/bash-completion/completions/thetactl"));
+	assert_true(exists(dir, "/usr/share/doc/theta/site-notes.txt"));
+	assert_true(exists(dir, "/usr/share/doc/other/README"));
+	struct stat st;
+	snprintf(p, sizeof p, "%s/usr/share/doc/theta/docs", dir);
+	assert_int_not_equal(stat(p, &st), 0); /* emptied, so removed */
 	th_rm_rf(dir);
 }
 
