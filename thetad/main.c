@@ -187,10 +187,8 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'%s", argv[optind], "");
 	if (print_config) {
-		struct srv_config cfg;
-		srv_config_defaults(&cfg);
-		const char *path = o.config_path ? o.config_path : SRV_CONFIG_DEFAULT_PATH;
-		if (srv_config_load(&cfg, path, !o.config_explicit, msg, sizeof(msg)) < 0) {
+		struct srv_config cfg; /* the file's, with --port, --log-level, --impair, --peer-timeout over it */
+		if (srv_daemon_options_config(&o, &cfg, msg, sizeof(msg)) < 0) {
 			fprintf(stderr, "thetad: %s\n", msg);
 			return 1;
 		}

@@ -73,11 +73,25 @@ static void bad_flags_touch_nothing(void **state)
 	th_rm_rf(dir);
 }
 
+/* --print-config prints what the daemon would run with: the file (none
+ * here), then the flags over it. */
+static void print_config_shows_the_flags(void **state)
+{
+	(void)state;
+	const char *argv[] = { th_bin("thetad"), "--config", "/dev/null", "--port", "7461", "--log-level", "debug",
+			       "--peer-timeout", "750ms", "--print-config", NULL };
+	assert_int_equal(th_run(argv, NULL, -1, out, sizeof out, err, sizeof err, 10000), 0);
+	if (!strstr(out, "\nport = 7461\n") || !strstr(out, "log_level = debug\n") ||
+	    !strstr(out, "\npeer_timeout = 750ms\n"))
+		fail_msg("thetad --print-config ignores its flags:\n%s", out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(help_lists_options_and_defaults),
 		cmocka_unit_test(bad_flags_touch_nothing),
+		cmocka_unit_test(print_config_shows_the_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,24 +85,36 @@ static void srv_control_cfg(const struct srv_config *cfg, struct srv_control_con
 	};
 }
 
-static int srv_load_config(struct srv_daemon *d, struct srv_config *out, char *msg, size_t len)
+int srv_daemon_options_config(const struct srv_daemon_options *opt, struct srv_config *out, char *msg, size_t len)
 {
 	struct srv_config c;
 	srv_config_defaults(&c);
-	int r = srv_config_load(&c, d->config_path, !d->config_explicit, msg, len);
+	int r = srv_config_load(&c, opt->config_path ? opt->config_path : SRV_CONFIG_DEFAULT_PATH,
+				!opt->config_explicit, msg, len);
 	if (r < 0)
 		return r;
-	if (d->port_override >= 0)
-		c.port = d->port_override;
-	if (d->log_level_override >= 0)
-		c.log_level = d->log_level_override;
-	if (d->impair_override && (r = srv_config_set(&c, "net.impair", d->impair_override, "--impair", msg, len)) < 0)
+	if (opt->port_override >= 0)
+		c.port = opt->port_override;
+	if (opt->log_level_override >= 0)
+		c.log_level = opt->log_level_override;
+	if (opt->impair_override &&
+	    (r = srv_config_set(&c, "net.impair", opt->impair_override, "--impair", msg, len)) < 0)
 		return r;
-	if (d->peer_timeout_override &&
-	    (r = srv_config_set(&c, "net.peer_timeout", d->peer_timeout_override, "--peer-timeout", msg, len)) < 0)
+	if (opt->peer_timeout_override &&
+	    (r = srv_config_set(&c, "net.peer_timeout", opt->peer_timeout_override, "--peer-timeout", msg, len)) < 0)
 		return r;
 	*out = c;
 	return 0;
+}
+
+static int srv_load_config(struct srv_daemon *d, struct srv_config *out, char *msg, size_t len)
+{
+	const struct srv_daemon_options opt = {
+		.config_path = d->config_path, .config_explicit = d->config_explicit,
+		.port_override = d->port_override, .log_level_override = d->log_level_override,
+		.impair_override = d->impair_override, .peer_timeout_override = d->peer_timeout_override,
+	};
+	return srv_daemon_options_config(&opt, out, msg, len);
 }
 
 static int srv_take_lock(struct srv_daemon *d, char *msg, size_t len)

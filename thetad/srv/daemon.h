@@ -25,6 +25,11 @@ struct srv_daemon_options {
 	const char *peer_timeout_override; /* --peer-timeout D; NULL: from config */
 };
 
+/* The configuration opt makes (state_dir and runtime_dir unused): the
+ * file, then the flags over it, as the daemon takes it at start and on a
+ * reload; thetad --print-config prints it. Fails with a message in msg[len]. */
+struct srv_config;
+int srv_daemon_options_config(const struct srv_daemon_options *opt, struct srv_config *out, char *msg, size_t len);
 /* Fails with a message in msg[len] a person can act on. */
 int srv_daemon_create(const struct srv_daemon_options *opt, struct srv_daemon **out, char *msg, size_t len);
 void srv_daemon_destroy(struct srv_daemon **p);
