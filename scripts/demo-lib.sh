@@ -10,11 +10,12 @@ else
 fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 # A command as it would be pasted into a shell: an argument with characters
-# the shell treats specially (an invite link's '&' and '?') in single quotes.
+# the shell treats specially (an invite link's '&' and '?', a glob's '[') in
+# single quotes.
 shell_words() {
 	local a out=
 	for a in "$@"; do
-		if [[ $a =~ ^[][A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
 	done
 	printf '%s' "${out# }"
 }

@@ -63,6 +63,11 @@ static void commands_are_echoed_as_pasted(void **state)
 			    "line=$(shell_words a 'b&c' 'd e' \"f'g\" '$h' '*'); eval \"set -- $line\"; printf '%s|' \"$@\""),
 			 0);
 	assert_string_equal(out, "a|b&c|d e|f'g|$h|*|");
+	/* Brackets are a glob: where a file 'a' exists, '[ab]' unquoted would read back as 'a'. */
+	assert_int_equal(sh("source scripts/demo-lib.sh; d=$(mktemp -d) && touch \"$d/a\" && line=$(shell_words '[ab]' x]) "
+			    "&& cd \"$d\" && eval \"set -- $line\"; r=$?; printf '%s|' \"$@\"; rm -r \"$d\"; exit $r"),
+			 0);
+	assert_string_equal(out, "[ab]|x]|");
 }
 
 int main(void)
