@@ -36,7 +36,7 @@ static const struct thetad_opt thetad_opts[] = {
 	  "(default: none; docs/network.md)" },
 	{ { "peer-timeout", required_argument, NULL, 'T' }, "D",
 	  "declare a silent peer lost after D, 100ms to 1h, e.g. 500ms, 3s (default: 3s)" },
-	{ { "print-config", no_argument, NULL, 'P' }, NULL, "print the effective configuration and exit" },
+	{ { "print-config", no_argument, NULL, 'P' }, NULL, "print the effective configuration (the file, with these flags over it) and exit" },
 	{ { "print-config-example", no_argument, NULL, 'E' }, NULL,
 	  "print every key, commented, with its default (thetad.conf.example) and exit" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version and exit" },
