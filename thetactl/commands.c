@@ -86,14 +86,17 @@ const struct ctl_command ctl_commands[] = {
 				       "(default: session-XXXXXXXX, random; joined-XXXXXXXX from the id)" },
 			   { "--no-wait", "join: return once the daemon took the link (default: wait until the host "
 					  "admitted us)" },
-			   { "--timeout D", "join: how long to wait for the host, e.g. 90, 30s, 5m (default: 20s)" },
+			   { "--timeout D", "join: how long to wait for the host and the catch-up, e.g. 90, 30s, 5m "
+					    "(default: 20s)" },
 			   { "--delete", "forget: remove the session's directory, its log too (default: it moves to "
 					 "STATE/sessions/forgotten/ID)" },
 			   { "--role R", "allow: viewer, editor or admin (default: editor)" }, CTL_OPT_SESSION,
 			   CTL_OPT_JSON),
 	  .desc = "host: start a session this daemon hosts; 'thetactl invite' then makes links for others. join: "
 		  "join a session hosted elsewhere with an invite link (theta://HOST:PORT/SESSION?fp=...&token=...); "
-		  "the daemon joins in the background and thetactl waits until the host admitted it. leave: leave "
+		  "the daemon joins in the background and thetactl waits until the host admitted it and the log "
+		  "holds what the host had, saying on a terminal what it is doing (no answer yet, catching up N / M "
+		  "entries); a port, host or network the kernel reports unreachable ends a first join at once. leave: leave "
 		  "SESSION (default: the current one); on the host this ends the session for good: joins are "
 		  "refused and its invites stop working. use: make SESSION the current one, the session local "
 		  "clients edit by default (a name, an id or a unique id prefix of 8 hex digits or more; a name two "
@@ -160,13 +163,21 @@ const struct ctl_command ctl_commands[] = {
 	  .opts = CTL_OPTS(CTL_OPT_SESSION, CTL_OPT_JSON),
 	  .desc = "One row per asset of the session: the start of its hash, its name, size and whether this daemon "
 		  "holds all of it." },
-	{ .name = "asset", .args = "put FILE [--session S] [--name N] [--json]\nget HASH OUT [--session S] [--json]",
-	  .summary = "share a file with a session (chunked, resumable) or copy one out", .run = ctl_cmd_asset,
+	{ .name = "asset",
+	  .args = "put FILE [--session S] [--name N] [--stream] [--json]\n"
+		  "get HASH OUT|- [--session S] [--force] [--stream] [--json]",
+	  .summary = "share a file with a session (the daemon reads the file you opened) or copy one out",
+	  .run = ctl_cmd_asset,
 	  .opts = CTL_OPTS(CTL_OPT_SESSION, { "--name N", "put: the asset's name (default: FILE's base name)" },
+			   { "--force", "get: replace OUT when it exists (default: refuse)" },
+			   { "--stream", "send the bytes base64 through the control socket instead of passing the file "
+					 "(what a daemon without asset_put_fd needs; default: pass the file)" },
 			   CTL_OPT_JSON),
-	  .desc = "put: share FILE (1 byte to 256 MiB) with the session; an interrupted put resumes where it "
-		  "stopped. get: copy the asset HASH (its SHA-256, or a prefix of 8 or more hex digits) to OUT ('-': "
-		  "stdout), checked against its hash." },
+	  .desc = "put: share FILE (1 byte to 256 MiB) with the session. thetactl opens FILE with your rights and "
+		  "passes the open file to the daemon, which reads, hashes and stores it; it never opens a path you "
+		  "name. get: copy the asset HASH (its SHA-256, or a prefix of 8 or more hex digits) to OUT ('-': "
+		  "stdout), checked against its hash, through a temporary file beside OUT renamed into place; an "
+		  "existing OUT only with --force. On a terminal a progress line shows bytes, rate and time left." },
 	{ .name = "log",
 	  .args = "[--session S] [--since POS] [--max N] [--follow] [--json]\n"
 		  "verify [--at N] [--refusals] [--host-key HEX] [--window N] [--quiet] [--json] PATH",

@@ -176,21 +176,22 @@ int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_obje
 	return ctl_ask_fds(ctx, fd, cmd, args, NULL, 0, result, code, err, errlen);
 }
 
-int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args, const int *fds,
-		size_t n_fds, struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen)
+int ctl_send_request(int fd, const char *cmd, struct json_object *args, const int *fds, size_t n_fds)
 {
 	struct json_object *req = json_object_new_object();
-	code[0] = 0;
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	if (args)
 		json_object_object_add(req, "args", json_object_get(args));
 	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	char *reply = NULL;
-	size_t rlen;
 	int r = ctl_send_frame_fds(fd, s, strlen(s), fds, n_fds);
-	if (r == 0)
-		r = ctl_recv_frame(fd, &reply, &rlen);
 	json_object_put(req);
+	return r;
+}
+
+/* The reply's exchange error r (from sending or receiving) as ctl_ask
+ * words it. */
+static int ctl_exchange_error(const struct ctl_ctx *ctx, const char *cmd, int r, char *err, size_t errlen)
+{
 	if (r == -EAGAIN || r == -EWOULDBLOCK) {
 		snprintf(err, errlen,
 			 "thetad did not answer '%s' within %u s on %s/control.sock; it may be stuck "
@@ -198,10 +199,19 @@ int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_
 			 cmd, ctl_timeout_s(ctx), ctx->runtime_dir);
 		return -ETIMEDOUT;
 	}
-	if (r < 0) {
-		snprintf(err, errlen, "lost the connection to thetad during '%s': %s", cmd, strerror(-r));
-		return r;
-	}
+	snprintf(err, errlen, "lost the connection to thetad during '%s': %s", cmd, strerror(-r));
+	return r;
+}
+
+int ctl_read_reply(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object **result,
+		   char code[CTL_CODE_LEN], char *err, size_t errlen)
+{
+	char *reply = NULL;
+	size_t rlen;
+	code[0] = 0;
+	int r = ctl_recv_frame(fd, &reply, &rlen);
+	if (r < 0)
+		return ctl_exchange_error(ctx, cmd, r, err, errlen);
 	struct json_object *o = json_tokener_parse(reply), *ok, *res, *e;
 	free(reply);
 	if (!o || !json_object_object_get_ex(o, "ok", &ok)) {
@@ -221,6 +231,16 @@ int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_
 	*result = json_object_get(res);
 	json_object_put(o);
 	return 0;
+}
+
+int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args, const int *fds,
+		size_t n_fds, struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen)
+{
+	code[0] = 0;
+	int r = ctl_send_request(fd, cmd, args, fds, n_fds);
+	if (r < 0)
+		return ctl_exchange_error(ctx, cmd, r, err, errlen);
+	return ctl_read_reply(ctx, fd, cmd, result, code, err, errlen);
 }
 
 int ctl_call_on(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args,

@@ -97,6 +97,13 @@ int ctl_ask(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_obje
  * TH_FDPASS_MAX_FDS): the daemon uses them for that request only. */
 int ctl_ask_fds(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object *args, const int *fds,
 		size_t n_fds, struct json_object **result, char code[CTL_CODE_LEN], char *err, size_t errlen);
+/* The two halves of ctl_ask_fds, for a caller that watches something else
+ * while the daemon works (poll fd for POLLIN before ctl_read_reply):
+ * sends the request (0 or -errno), reads and parses the reply (as
+ * ctl_ask: 0, 1 refused, or a negative errno with a sentence). */
+int ctl_send_request(int fd, const char *cmd, struct json_object *args, const int *fds, size_t n_fds);
+int ctl_read_reply(const struct ctl_ctx *ctx, int fd, const char *cmd, struct json_object **result,
+		   char code[CTL_CODE_LEN], char *err, size_t errlen);
 /* The effective --timeout in seconds. */
 unsigned ctl_timeout_s(const struct ctl_ctx *ctx);
 /* Lower level, for tests: connect to DIR/control.sock (no timeout); returns fd or -errno. */

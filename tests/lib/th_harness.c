@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,6 +411,53 @@ int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *arg
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	return th_run(argv, NULL, -1, out, outlen, err, errlen, timeout_ms);
+}
+
+int th_ctl_tty(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen)
+{
+	const char *argv[64];
+	int n = 0, master = -1;
+	th_daemon_drain_notify(d);
+	argv[n++] = th_bin("thetactl");
+	argv[n++] = "--runtime-dir";
+	argv[n++] = d->runtime_dir;
+	for (int i = 0; args && args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	out[0] = 0;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	size_t got = 0;
+	uint64_t end = th_now_ns() + (uint64_t)timeout_ms * TH_NS_PER_MS;
+	for (;;) {
+		if (th_now_ns() >= end) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		char t[4096];
+		ssize_t k = read(master, t, sizeof(t));
+		if (k <= 0)
+			break; /* EIO: the child closed its side */
+		size_t take = got + (size_t)k < outlen ? (size_t)k : outlen - 1 - got;
+		memcpy(out + got, t, take);
+		got += take;
+		out[got] = 0;
+	}
+	close(master);
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
 }
 
 int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t outlen, char *err,

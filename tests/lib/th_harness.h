@@ -93,6 +93,12 @@ int th_ctl(struct th_daemon_proc *d, const char *const *args, char *out, size_t 
 int th_ctl_wait(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen,
 		char *err, size_t errlen);
 
+/* thetactl as a person at a terminal runs it: stdout and stderr on one
+ * pseudo-terminal (progress lines show), everything it wrote into out
+ * (NUL-terminated, truncated to outlen), killed after timeout_ms. Returns
+ * the exit code (128+sig when killed) or -errno. */
+int th_ctl_tty(struct th_daemon_proc *d, int timeout_ms, const char *const *args, char *out, size_t outlen);
+
 /* The value of metric `name` as `thetactl metrics --json` gives it; -1 when
  * the daemon has no such metric or thetactl failed (which it prints to
  * stderr). No metric counts below 0, so an assertion on the value fails. */

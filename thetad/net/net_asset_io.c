@@ -11,11 +11,19 @@
  *   asset_end   {session?, hash}               -> {hash, name, size, shared}
  *   assets      {session?}                     -> {session, assets: [...]}
  *   asset_read  {session?, hash, offset, len?} -> {hash, size, offset, data}
+ *   asset_put_fd {session?, name} + the caller's file (SCM_RIGHTS)
+ *                                              -> {session, hash, name, size, shared, existed}
+ *   asset_get_fd {session?, hash} + the caller's file (SCM_RIGHTS)
+ *                                              -> {session, hash, name, size}
  *
- * Uploads come as bytes over control.sock, never as a path: the daemon runs
- * as its own user and must not open files a caller names (thetactl reads
- * the file with the caller's rights). Every request stays under the 64 KiB
- * control request cap; the store bounds sizes and counts. */
+ * Uploads come as bytes over control.sock or as the caller's open file,
+ * never as a path: the daemon runs as its own user and must not open files
+ * a caller names (thetactl opens the file with the caller's rights and
+ * passes the descriptor; the daemon checks it is a regular file open the
+ * right way, and copies on a thread of the store's, sess/assets_copy.c,
+ * answering when the copy is done). Every request stays under the 64 KiB
+ * control request cap; the store bounds sizes and counts. The base64
+ * commands stay for `asset get HASH -` into a pipe and for older thetactl. */
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -48,6 +56,7 @@ struct net_assets {
 	struct th_wbuf w;           /* frames are encoded here */
 	bool test_corrupt;
 	uint64_t *m_bytes_in, *m_bytes_out, *m_resumes, *m_failures, *m_completed;
+	uint64_t *m_fd_bytes_in, *m_fd_bytes_out, *m_fd_failures;
 };
 
 struct net_asset_conn {
@@ -433,6 +442,31 @@ static int cmd_chunk(void *u, const struct srv_ctl_caller *caller, struct json_o
 	return 0;
 }
 
+/* Offers a newly stored asset on (a host to its members, a member to its
+ * host); the sentence saying where it went. */
+static const char *share(struct net_mod *nm, struct sess_session *s, const struct sess_asset *a)
+{
+	const char *shared;
+	if (s->role == SESS_ROLE_HOST) {
+		offer_to_members(nm, s, NULL, a);
+		shared = "offered to every member";
+	} else {
+		struct net_join *j = net_join_of(nm, s);
+		struct net_conn *host = j && j->conn && j->conn->st == NC_ACTIVE ? j->conn : NULL;
+		if (host && host->ax) {
+			struct proto_sess_asset_info info;
+			info_of(a, &info);
+			net_asset_offer(&host->ax->x, &info);
+		}
+		shared = s->link.granted_role && s->link.granted_role < TH_ROLE_EDITOR
+				 ? "kept here: the host granted this daemon a viewer role, it takes no uploads"
+			 : host ? "offered to the host"
+				: "kept here; offered to the host when it is reachable";
+	}
+	net_mod_kick(nm);
+	return shared;
+}
+
 static int cmd_end(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 		   struct json_object **res, char *err, size_t errlen)
 {
@@ -463,28 +497,10 @@ static int cmd_end(void *u, const struct srv_ctl_caller *caller, struct json_obj
 		snprintf(err, errlen, "cannot store the asset: %s", th_strerror(r));
 		return r;
 	}
-	const char *shared;
-	struct net_conn *host = NULL;
-	if (s->role == SESS_ROLE_HOST) {
-		offer_to_members(nm, s, NULL, a);
-		shared = "offered to every member";
-	} else {
-		struct net_join *j = net_join_of(nm, s);
-		host = j && j->conn && j->conn->st == NC_ACTIVE ? j->conn : NULL;
-		if (host && host->ax) {
-			struct proto_sess_asset_info info;
-			info_of(a, &info);
-			net_asset_offer(&host->ax->x, &info);
-		}
-		shared = s->link.granted_role && s->link.granted_role < TH_ROLE_EDITOR
-				 ? "kept here: the host granted this daemon a viewer role, it takes no uploads"
-			 : host ? "offered to the host"
-				: "kept here; offered to the host when it is reachable";
-	}
+	const char *shared = share(nm, s, a);
 	if (r == 0)
 		th_info("session %s: asset %.16s (%s, %" PRIu64 " bytes) stored by uid %u; %s", s->id, a->hex, a->name,
 			a->size, (unsigned)caller->uid, shared);
-	net_mod_kick(nm);
 	*res = json_object_new_object();
 	json_object_object_add(*res, "session", json_object_new_string(s->id));
 	json_object_object_add(*res, "hash", json_object_new_string(a->hex));
@@ -569,6 +585,173 @@ static int cmd_read(void *u, const struct srv_ctl_caller *caller, struct json_ob
 	return 0;
 }
 
+/* ---- copies with the caller's file ------------------------------------------------------- */
+
+/* What a copy's end needs: who asked and where. */
+struct fd_job {
+	struct net_mod *nm;
+	uint64_t conn;
+	uid_t uid;
+	char sid[SESS_ID_LEN + 1];
+};
+
+static void copy_done(void *ud, struct sess_asset_copy *cp)
+{
+	struct fd_job *jb = ud;
+	struct net_mod *nm = jb->nm;
+	struct net_assets *na = nm->assets;
+	struct srv_control *ctl = srv_daemon_control(nm->d);
+	enum sess_asset_copy_fault fault;
+	const struct sess_asset *a;
+	bool in = sess_asset_copy_in(cp);
+	int r = sess_asset_copy_result(cp, &fault, &a);
+	struct sess_session *s = sess_find(sess_module_registry(nm->sess), jb->sid);
+	char err[300];
+	if (r < 0) {
+		(*na->m_fd_failures)++;
+		if (in && r == -EFBIG)
+			snprintf(err, sizeof(err), "the file is larger than an asset may be (256 MiB)");
+		else if (in && r == -ENODATA)
+			snprintf(err, sizeof(err), "the file is empty (from its current offset): an asset has 1 byte to 256 MiB");
+		else if (!in && r == -EBADMSG)
+			snprintf(err, sizeof(err), "the daemon's copy of asset %s does not match its hash (damaged on disk); "
+						   "nothing was written",
+				 a ? a->hex : "?");
+		else if (fault == SESS_COPY_FAULT_CALLER)
+			snprintf(err, sizeof(err), "cannot %s your file: %s", in ? "read" : "write", th_strerror(r));
+		else if (in && r != -EIO && r != -ECANCELED && r != -ENOMEM && r != -ENOSPC)
+			snprintf(err, sizeof(err), "%s", store_error(r));
+		else
+			snprintf(err, sizeof(err), "the daemon cannot %s its asset store%s: %s", in ? "write to" : "read",
+				 s ? "" : " (the session is gone)", r == -ENOSPC ? "its disk is full" : th_strerror(r));
+		th_warn("session %s: asset %s of uid %u (%s) failed: %s", jb->sid, in ? "put" : "get", (unsigned)jb->uid,
+			sess_asset_copy_name(cp), err);
+		srv_control_answer(ctl, jb->conn, r, NULL, err);
+		free(jb);
+		return;
+	}
+	struct json_object *res = json_object_new_object();
+	json_object_object_add(res, "session", json_object_new_string(jb->sid));
+	json_object_object_add(res, "hash", json_object_new_string(a->hex));
+	json_object_object_add(res, "name", json_object_new_string(a->name));
+	json_object_object_add(res, "size", json_object_new_uint64(a->size));
+	if (in) {
+		*na->m_fd_bytes_in += a->size;
+		bool existed = sess_asset_copy_existed(cp);
+		const char *shared = s ? share(nm, s, a) : "kept here";
+		if (!existed)
+			th_info("session %s: asset %.16s (%s, %" PRIu64 " bytes) stored by uid %u from its file; %s",
+				jb->sid, a->hex, a->name, a->size, (unsigned)jb->uid, shared);
+		json_object_object_add(res, "shared", json_object_new_string(shared));
+		json_object_object_add(res, "existed", json_object_new_boolean(existed));
+	} else {
+		*na->m_fd_bytes_out += a->size;
+	}
+	srv_control_answer(ctl, jb->conn, 0, res, NULL);
+	free(jb);
+}
+
+static const char *fd_error(int r, bool in)
+{
+	switch (r) {
+	case -EINVAL: return in ? "the file passed is not a regular file (asset put takes files only)"
+				: "the file passed is not a regular file (asset get writes into files only)";
+	case -EBADF: return in ? "the file passed is not open for reading"
+			       : "the file passed is not open for writing (or is open for appending)";
+	case -EBUSY: return "the daemon is copying 4 files of this session's assets already; try again when one is done";
+	default: return NULL;
+	}
+}
+
+static struct fd_job *fd_job_new(struct net_mod *nm, const struct srv_ctl_caller *caller, struct sess_session *s)
+{
+	struct fd_job *jb = calloc(1, sizeof(*jb));
+	if (!jb)
+		return NULL;
+	jb->nm = nm;
+	jb->conn = caller->conn;
+	jb->uid = caller->uid;
+	snprintf(jb->sid, sizeof(jb->sid), "%s", s->id);
+	return jb;
+}
+
+static int need_fd(const struct srv_ctl_caller *caller, const char *cmd, char *err, size_t errlen)
+{
+	if (caller->n_fds == 1 && caller->fds[0] >= 0)
+		return 0;
+	snprintf(err, errlen, "%s needs exactly one file passed with the request (SCM_RIGHTS); %u came", cmd,
+		 caller->n_fds);
+	return -EINVAL;
+}
+
+static int cmd_put_fd(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+		      struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct sess_assets *st;
+	struct sess_session *s = pick(nm, args, &st, err, errlen);
+	const char *name = net_jarg(args, "name");
+	if (!s)
+		return -ENOENT;
+	if (need_fd(caller, "asset_put_fd", err, errlen) < 0)
+		return -EINVAL;
+	if (!name || !sess_asset_name_ok(name)) {
+		snprintf(err, errlen, "%s", store_error(-EINVAL));
+		return -EINVAL;
+	}
+	struct fd_job *jb = fd_job_new(nm, caller, s);
+	if (!jb)
+		return -ENOMEM;
+	int r = sess_assets_copy_in(st, srv_daemon_loop(nm->d), caller->fds[0], name, copy_done, jb);
+	if (r < 0) {
+		const char *why = fd_error(r, true);
+		snprintf(err, errlen, "%s", why ? why : th_strerror(r));
+		free(jb);
+		return r;
+	}
+	return SRV_CTL_LATER;
+}
+
+static int cmd_get_fd(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
+		      struct json_object **res, char *err, size_t errlen)
+{
+	struct net_mod *nm = u;
+	struct sess_assets *st;
+	struct sess_session *s = pick(nm, args, &st, err, errlen);
+	const char *h = net_jarg(args, "hash");
+	const struct sess_asset *a;
+	if (!s)
+		return -ENOENT;
+	if (need_fd(caller, "asset_get_fd", err, errlen) < 0)
+		return -EINVAL;
+	int r = h ? sess_assets_lookup(st, h, &a) : -EINVAL;
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -EINVAL   ? "give the asset's hash (64 hex digits, or a prefix of 8 or more)"
+					    : r == -EEXIST ? "that prefix names more than one asset; give more digits"
+							   : "no such asset in this session (see thetactl assets)");
+		return r;
+	}
+	if (a->state != SESS_ASSET_COMPLETE) {
+		snprintf(err, errlen, "asset %.16s is not complete here yet (%" PRIu64 " of %" PRIu64 " bytes)", a->hex,
+			 a->have, a->size);
+		return -EAGAIN;
+	}
+	struct fd_job *jb = fd_job_new(nm, caller, s);
+	if (!jb)
+		return -ENOMEM;
+	r = sess_assets_copy_out(st, srv_daemon_loop(nm->d), a, caller->fds[0], copy_done, jb);
+	if (r < 0) {
+		const char *why = fd_error(r, false);
+		if (why)
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "cannot read the asset: %s", th_strerror(r));
+		free(jb);
+		return r;
+	}
+	return SRV_CTL_LATER;
+}
+
 /* ---- module hooks (module.c) ---------------------------------------------------------- */
 
 int net_assets_start(struct net_mod *nm)
@@ -584,6 +767,9 @@ int net_assets_start(struct net_mod *nm)
 	na->m_failures = srv_counter(mx, "net_asset_failures",
 				     "asset transfers that failed (hash mismatch, stall, storage)");
 	na->m_completed = srv_counter(mx, "net_asset_completed", "assets received from peers and verified");
+	na->m_fd_bytes_in = srv_counter(mx, "asset_file_bytes_in", "asset bytes copied in from callers' files (asset put)");
+	na->m_fd_bytes_out = srv_counter(mx, "asset_file_bytes_out", "asset bytes copied out into callers' files (asset get)");
+	na->m_fd_failures = srv_counter(mx, "asset_file_failures", "asset copies with callers' files that failed");
 	const char *e = getenv("THETAD_TEST_ASSET_CORRUPT");
 	na->test_corrupt = e && *e == '1';
 	if (na->test_corrupt)
@@ -595,6 +781,8 @@ int net_assets_start(struct net_mod *nm)
 	srv_control_register(ctl, "asset_end", SRV_CTL_CHANGE, cmd_end, nm);
 	srv_control_register(ctl, "assets", SRV_CTL_QUERY, cmd_list, nm);
 	srv_control_register(ctl, "asset_read", SRV_CTL_QUERY, cmd_read, nm);
+	srv_control_register(ctl, "asset_put_fd", SRV_CTL_CHANGE, cmd_put_fd, nm);
+	srv_control_register(ctl, "asset_get_fd", SRV_CTL_QUERY, cmd_get_fd, nm);
 	return 0;
 }
 

@@ -22,7 +22,13 @@ struct sess_assets {
 	unsigned n, cap;
 	uint64_t total;      /* sum of sizes */
 	unsigned n_writers, n_readers;
+	struct sess_asset_copy *copies; /* running, linked by assets_copy.c */
 };
+
+struct sess_asset_copy **sess_assets_copies_head(struct sess_assets *st)
+{
+	return &st->copies;
+}
 
 void sess_asset_hex(const uint8_t hash[SESS_ASSET_HASH_LEN], char out[SESS_ASSET_HEX_LEN + 1])
 {
@@ -248,6 +254,10 @@ int sess_assets_open(const char *session_dir, struct sess_assets **out)
 		char hex[SESS_ASSET_HEX_LEN + 1], path[4200], name[SESS_ASSET_NAME_MAX + 1], *text = NULL;
 		uint64_t size;
 		size_t len;
+		if (!strncmp(de->d_name, SESS_ASSET_STAGE_PREFIX, strlen(SESS_ASSET_STAGE_PREFIX))) {
+			unlinkat(dirfd(d), de->d_name, 0); /* a copy a crash cut short */
+			continue;
+		}
 		if (strlen(de->d_name) != SESS_ASSET_HEX_LEN + 5 || strcmp(de->d_name + SESS_ASSET_HEX_LEN, ".meta"))
 			continue;
 		memcpy(hex, de->d_name, SESS_ASSET_HEX_LEN);
@@ -282,6 +292,7 @@ void sess_assets_close(struct sess_assets **p)
 	struct sess_assets *st = p ? *p : NULL;
 	if (!st)
 		return;
+	sess_assets_copies_cancel(st);
 	for (unsigned i = 0; i < st->n; i++)
 		free_asset(st, st->a[i]);
 	free(st->a);
@@ -320,6 +331,45 @@ int sess_assets_add(struct sess_assets *st, const uint8_t hash[SESS_ASSET_HASH_L
 		return r;
 	}
 	probe(st, a); /* bytes left by an earlier life of the store */
+	if (out)
+		*out = a;
+	return 0;
+}
+
+int sess_assets_stage(struct sess_assets *st, char *path, size_t len)
+{
+	if (snprintf(path, len, "%s/" SESS_ASSET_STAGE_PREFIX "XXXXXX", st->dir) >= (int)len)
+		return -ENAMETOOLONG;
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		path[0] = 0;
+		return -errno;
+	}
+	return fd;
+}
+
+int sess_assets_adopt(struct sess_assets *st, const char *path, const uint8_t hash[SESS_ASSET_HASH_LEN],
+		      uint64_t size, const char *name, const struct sess_asset **out)
+{
+	const struct sess_asset *known;
+	int r = sess_assets_add(st, hash, size, name, &known);
+	if (r < 0)
+		return r;
+	struct sess_asset *a = find(st, hash);
+	if (a->state != SESS_ASSET_COMPLETE) {
+		char to[SESS_ASSET_PATH_MAX], part[SESS_ASSET_PATH_MAX];
+		close_writer(st, a); /* a download of it under way gives way */
+		path_of(st, a, "", to, sizeof(to));
+		path_of(st, a, ".part", part, sizeof(part));
+		if (rename(path, to) < 0)
+			return -errno;
+		unlink(part);
+		th_fsync_dir(st->dir);
+		a->state = SESS_ASSET_COMPLETE;
+		a->have = a->size;
+	} else {
+		unlink(path);
+	}
 	if (out)
 		*out = a;
 	return 0;
