@@ -12,10 +12,15 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "invite.h"
+#include "progress.h"
 #include "session.h"
+#include "th_time.h"
 
 #define CTL_JOIN_WAIT_DEFAULT_S 20
 #define CTL_JOIN_POLL_US (50 * 1000)
+/* Joined, and the host said nothing of its log this long: nothing to catch up on. */
+#define CTL_JOIN_SYNC_GRACE_NS (1500ull * 1000 * 1000)
+
 
 /* "90", "90s", "30m", "12h", "7d" -> seconds; -1 if malformed. */
 static long long ctl_parse_secs(const char *s)
@@ -140,37 +145,93 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 			printf("joining session %s\n", id);
 		return CTL_EXIT_OK;
 	}
-	/* The daemon joins in the background; watch it get there. */
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The daemon joins in the background; watch it get there, then catch
+	 * up (a terminal sees what it is doing on a progress line). */
+	struct ctl_progress pr;
+	ctl_progress_start(&pr, ctx, "session join", CTL_PROGRESS_ENTRIES, 0);
+	char said[CTL_PROGRESS_LINE_MAX] = "";
+	uint64_t t0 = th_now_ns(), active_ns = 0;
+	bool syncing = false;
 	for (;;) {
-		struct json_object *all, *row = ctl_session_row(ctx, id, &all);
-		if (!all)
+		struct json_object *all, *row = ctl_session_row(ctx, id, &all), *sync = NULL;
+		if (!all) {
+			ctl_progress_end(&pr);
 			return CTL_EXIT_ERROR;
-		const char *st = row ? ctl_jstr(row, "link_state") : "-";
-		if (!strcmp(st, "active")) {
-			if (ctx->json)
-				ctl_print_json(row);
-			else
-				printf("joined session %s (%s) hosted at %s:%s as %s\n", id, ctl_jstr(row, "name"), ctl_jstr(row, "host"),
-				       ctl_jstr(row, "host_port"), ctl_jstr(row, "granted_role"));
-			json_object_put(all);
-			return CTL_EXIT_OK;
 		}
+		const char *st = row ? ctl_jstr(row, "link_state") : "-";
+		const char *note = row ? ctl_jstr(row, "link_note") : "-";
+		uint64_t now = th_now_ns();
 		if (!strcmp(st, "failed") || !strcmp(st, "left")) {
+			ctl_progress_end(&pr);
 			ctl_eprintf(ctx, "%s: %s\n", ctx->prog, row ? ctl_jstr(row, "error") : "the join failed");
 			json_object_put(all);
 			return CTL_EXIT_ERROR;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= timeout_s) {
-			struct json_object *e;
-			ctl_eprintf(ctx, "%s: the host did not admit us within %lld s%s%s (the daemon keeps trying; see "
-					"thetactl sessions)\n",
-				ctx->prog, timeout_s, row && json_object_object_get_ex(row, "error", &e) ? ": " : "",
-				row && json_object_object_get_ex(row, "error", &e) ? json_object_get_string(e) : "");
+		bool active = !strcmp(st, "active");
+		uint64_t have = 0, total = 0;
+		if (active && row && json_object_object_get_ex(row, "sync", &sync)) {
+			have = (uint64_t)ctl_jint(sync, "received");
+			total = (uint64_t)ctl_jint(sync, "host_count");
+		}
+		if (active && !active_ns)
+			active_ns = now;
+		/* Joined: done once the log holds what the host had, or when the
+		 * host says nothing of its log soon (an older host). */
+		bool caught_up = active && (sync ? have >= total : now - active_ns >= CTL_JOIN_SYNC_GRACE_NS);
+		bool timed_out = now - t0 >= (uint64_t)timeout_s * TH_NS_PER_S;
+		if (caught_up || (active && timed_out)) {
+			ctl_progress_end(&pr);
+			if (ctx->json) {
+				ctl_print_json(row);
+			} else {
+				char n[32] = "";
+				if (sync && total)
+					ctl_format_count(have, n, sizeof(n));
+				printf("joined session %s (%s) hosted at %s:%s as %s%s%s%s\n", id, ctl_jstr(row, "name"),
+				       ctl_jstr(row, "host"), ctl_jstr(row, "host_port"), ctl_jstr(row, "granted_role"),
+				       n[0] ? "; " : "", n, n[0] ? " entries" : "");
+				if (!caught_up) {
+					char h[32], t[32];
+					ctl_format_count(have, h, sizeof(h));
+					ctl_format_count(total, t, sizeof(t));
+					ctl_eprintf(ctx, "%s: still catching up after %lld s: %s / %s entries; the daemon carries on "
+							"(see thetactl sessions)\n",
+						ctx->prog, timeout_s, h, t);
+				}
+			}
+			json_object_put(all);
+			return CTL_EXIT_OK;
+		}
+		if (timed_out) {
+			ctl_progress_end(&pr);
+			struct json_object *v;
+			bool answered = row && json_object_object_get_ex(row, "link_answered", &v) && json_object_get_boolean(v);
+			long long tries = row ? ctl_jint(row, "link_attempts") : 0;
+			if (row && !answered && (!strcmp(st, "connecting") || !strcmp(st, "waiting")))
+				ctl_eprintf(ctx, "%s: no answer from %s within %lld s (%lld attempt%s%s%s); the daemon keeps "
+						"trying (see thetactl sessions)\n",
+					ctx->prog, ctl_jstr(row, "link_where"), timeout_s, tries, tries == 1 ? "" : "s",
+					json_object_object_get_ex(row, "error", &v) ? ", last: " : "",
+					json_object_object_get_ex(row, "error", &v) ? json_object_get_string(v) : "");
+			else
+				ctl_eprintf(ctx, "%s: the host did not admit us within %lld s: %s; the daemon keeps trying (see "
+						"thetactl sessions)\n",
+					ctx->prog, timeout_s,
+					row && json_object_object_get_ex(row, "error", &v) ? json_object_get_string(v)
+					: strcmp(note, "-")				       ? note
+										       : "no answer");
 			json_object_put(all);
 			return CTL_EXIT_ERROR;
+		}
+		if (active && sync && total) {
+			if (!syncing) {
+				syncing = true;
+				ctl_progress_start(&pr, ctx, "catching up", CTL_PROGRESS_ENTRIES, total);
+			}
+			ctl_progress_update(&pr, have, total, false);
+		} else if (!active && strcmp(note, "-") && strcmp(note, said)) {
+			snprintf(said, sizeof(said), "%s", note);
+			ctl_progress_say(&pr, said);
 		}
 		json_object_put(all);
 		usleep(CTL_JOIN_POLL_US);

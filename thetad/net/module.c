@@ -199,6 +199,9 @@ static void net_on_udp(struct th_loop *loop, int fd, uint32_t events, void *user
 	struct net_mod *nm = user;
 	struct net_udp_msg msgs[NET_UDP_RX_BATCH];
 	uint64_t now = th_now_ns();
+	struct net_udp_icmp icmp;
+	for (int k = 0; (events & EPOLLERR) && k < NET_UDP_ERRQ_BATCH && net_udp_recv_error(nm->udp, &icmp) == 1; k++)
+		net_join_on_icmp(nm, &icmp, now);
 	for (int rounds = 0; rounds < 8; rounds++) {
 		int n = net_udp_recv(nm->udp, msgs, NET_UDP_RX_BATCH);
 		if (n <= 0)
@@ -1007,6 +1010,8 @@ static void net_hook_describe(void *u, struct sess_session *s, struct json_objec
 		json_object_object_add(row, "error", json_object_new_string(j->error));
 	if (j)
 		json_object_object_add(row, "joins", json_object_new_uint64(j->joins));
+	if (j)
+		net_join_describe(j, th_now_ns(), row);
 	net_snaps_describe(nm, s, row);
 }
 
@@ -1071,6 +1076,8 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_peers_lost = srv_counter(mx, "net_peers_lost", "peers declared lost after silence");
 	nm->m_joins = srv_counter(mx, "net_joins", "members admitted (host) or admissions (joiner)");
 	nm->m_rejoins = srv_counter(mx, "net_rejoin_attempts", "reconnect attempts of joined sessions");
+	nm->m_join_unreachable = srv_counter(mx, "net_join_unreachable",
+					     "join attempts ended by an ICMP error (port, host or network unreachable)");
 	nm->m_entries_in = srv_counter(mx, "net_entries_in", "log entries received from peers");
 	nm->m_entries_out = srv_counter(mx, "net_entries_out", "log entries sent to peers");
 	nm->m_poses_in = srv_counter(mx, "net_poses_in", "pose datagrams received");

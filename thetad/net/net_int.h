@@ -216,7 +216,7 @@ struct net_mod {
 	bool test_pose_as_host;  /* a member sends its poses under its host's key */
 	struct net_chan_def pose_chan; /* the pose channel as registered (THETAD_TEST_POSE_RATE lowers its rate) */
 	uint8_t txbuf[NET_QUIC_MAX_PKT * 32];
-	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_entries_in, *m_entries_out;
+	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_join_unreachable, *m_entries_in, *m_entries_out;
 	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
 	uint64_t *m_refused[PROTO_SESS_ERR_MAX_ - 0x100 + 1];
 	struct net_assets *assets; /* stores, counters (net_asset_io.c) */
@@ -267,6 +267,16 @@ void net_conn_send_msg(struct net_conn *c, enum net_stream st, const struct prot
 void net_conn_run(struct net_conn *c); /* executes the session layer's actions */
 void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now);
 void net_join_failed(struct net_join *j, uint64_t code, const char *desc, uint64_t now);
+/* An ICMP error about a datagram to icmp->to (net_udp_recv_error): a join
+ * still connecting there fails at once, with a sentence naming the
+ * address; a first join (never admitted) for good, a rejoin to try again. */
+struct net_udp_icmp;
+void net_join_on_icmp(struct net_mod *nm, const struct net_udp_icmp *icmp, uint64_t now);
+/* A joined session's link as the `sessions` row shows it: link_note (what
+ * it is doing, one sentence), link_where (HOST:PORT, and the address when
+ * it differs), link_answered (the host sent anything on this attempt),
+ * link_attempt_s. */
+void net_join_describe(const struct net_join *j, uint64_t now, struct json_object *row);
 /* How long j's current connect attempt may take (NET_REJOIN_ATTEMPT_*). */
 uint64_t net_join_attempt_limit(const struct net_join *j);
 void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, uint64_t now);

@@ -5,6 +5,7 @@
  * its answers, entries the host refused told to their author's clients. */
 #include <errno.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "invite.h"
 #include "net/net_int.h"
+#include "net/net_udp.h"
 #include "sess/module.h"
 #include "th_cmd.h"
 #include "th_err.h"
@@ -153,6 +155,120 @@ void net_join_attempt(struct net_mod *nm, struct net_join *j, uint64_t now)
 	j->conn = c;
 	j->st = NJ_CONNECTING;
 	net_mod_kick(nm);
+}
+
+/* "HOST:PORT" as the invite named it, with the address when it differs. */
+static void join_where(const struct net_join *j, const char *addr, char *out, size_t len)
+{
+	char named[300];
+	const char *host = j->s->link.host;
+	if (strchr(host, ':'))
+		snprintf(named, sizeof(named), "[%s]:%u", host, (unsigned)j->s->link.port);
+	else
+		snprintf(named, sizeof(named), "%s:%u", host, (unsigned)j->s->link.port);
+	if (addr && addr[0] && strcmp(addr, named))
+		snprintf(out, len, "%s (%s)", named, addr);
+	else
+		snprintf(out, len, "%s", named);
+}
+
+void net_join_on_icmp(struct net_mod *nm, const struct net_udp_icmp *icmp, uint64_t now)
+{
+	char to[64];
+	net_udp_addr_str((const struct sockaddr *)&icmp->to, to, sizeof(to));
+	for (unsigned i = 0; i < nm->n_joins; i++) {
+		struct net_join *j = nm->joins[i];
+		struct net_conn *c = j->conn;
+		if (j->st != NJ_CONNECTING || !c || strcmp(c->addr, to))
+			continue;
+		char where[400], why[600];
+		join_where(j, c->addr, where, sizeof(where));
+		switch (icmp->err) {
+		case ECONNREFUSED:
+			snprintf(why, sizeof(why),
+				 "nothing answers at %s: the port is unreachable (is thetad running there, on that port?)",
+				 where);
+			break;
+		case EHOSTUNREACH:
+		case EHOSTDOWN:
+			snprintf(why, sizeof(why), "%s cannot be reached: the host is unreachable", where);
+			break;
+		case ENETUNREACH:
+		case ENETDOWN:
+			snprintf(why, sizeof(why), "%s cannot be reached: the network is unreachable", where);
+			break;
+		default:
+			snprintf(why, sizeof(why), "%s cannot be reached: %s (ICMP%s type %u code %u)", where,
+				 th_strerror(-icmp->err), icmp->v6 ? "v6" : "", icmp->type, icmp->code);
+			break;
+		}
+		/* A session never admitted (a join just asked for) fails for good:
+		 * `session join` says so at once. One admitted before (a rejoin, a
+		 * restart) tries again: the host may be restarting. */
+		bool first = !j->joins && !j->s->link.granted_role;
+		(*nm->m_join_unreachable)++;
+		net_join_failed(j, 0, why, now);
+		if (first) {
+			j->st = NJ_FAILED;
+			th_warn("session %s: the join failed: %s", j->s->id, why);
+		} else {
+			th_info("session %s: %s; trying again in %.1f s", j->s->id, why,
+				(double)(j->bo.next_ns > now ? j->bo.next_ns - now : 0) / 1e9);
+		}
+		net_conn_close(c, PROTO_SESS_ERR_HANDSHAKE_TIMEOUT, NULL, now);
+	}
+}
+
+/* How long the host may be silent on an attempt before the row says so. */
+#define NET_JOIN_SILENT_NOTE_NS (1000ull * 1000 * 1000)
+
+void net_join_describe(const struct net_join *j, uint64_t now, struct json_object *row)
+{
+	char where[400], note[700] = "";
+	const struct net_conn *c = j->conn;
+	join_where(j, c ? c->addr : NULL, where, sizeof(where));
+	bool answered = false;
+	if (c && c->q) {
+		struct net_quic_stats st;
+		net_quic_get_stats(c->q, &st);
+		answered = st.pkts_in > 0;
+	}
+	uint64_t age = j->last_attempt_ns && now > j->last_attempt_ns ? now - j->last_attempt_ns : 0;
+	switch (j->st) {
+	case NJ_RESOLVING:
+		snprintf(note, sizeof(note), "looking up %s", j->s->link.host);
+		break;
+	case NJ_CONNECTING:
+		if (answered)
+			snprintf(note, sizeof(note), "%s answers; handshake under way", where);
+		else if (age >= NET_JOIN_SILENT_NOTE_NS || j->attempts > 1)
+			snprintf(note, sizeof(note), "no answer from %s yet, retrying\u2026 (attempt %" PRIu64 ")", where,
+				 j->attempts);
+		else
+			snprintf(note, sizeof(note), "connecting to %s", where);
+		break;
+	case NJ_WAIT:
+		if (j->error[0])
+			snprintf(note, sizeof(note), "%s; trying %s again in %.0f s", j->error, where,
+				 (double)(j->bo.next_ns > now ? j->bo.next_ns - now : 0) / 1e9 + 0.5);
+		else
+			snprintf(note, sizeof(note), "about to connect to %s", where);
+		break;
+	case NJ_ACTIVE:
+		snprintf(note, sizeof(note), "joined through %s", where);
+		break;
+	case NJ_FAILED:
+		snprintf(note, sizeof(note), "%s", j->error[0] ? j->error : "the join failed");
+		break;
+	default:
+		break;
+	}
+	if (note[0])
+		json_object_object_add(row, "link_note", json_object_new_string(note));
+	json_object_object_add(row, "link_where", json_object_new_string(where));
+	json_object_object_add(row, "link_answered", json_object_new_boolean(answered));
+	if (j->st == NJ_CONNECTING)
+		json_object_object_add(row, "link_attempt_s", json_object_new_double((double)(age / 1000000) / 1e3));
 }
 
 int net_join_start(struct net_mod *nm, struct sess_session *s, struct net_join **out)

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdio.h>
@@ -24,6 +25,13 @@ struct net_udp {
 	uint16_t port;
 	uint8_t *arena; /* NET_UDP_RX_BATCH * NET_UDP_MAX_DGRAM */
 };
+
+/* The errors an ICMP message leaves pending on the socket. */
+static bool net_udp_icmp_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENETDOWN ||
+	       e == EPROTO || e == ENOPROTOOPT || e == EACCES || e == EMSGSIZE;
+}
 
 static int open_family(int family, const char *bind_addr, uint16_t port, struct net_udp *u)
 {
@@ -54,6 +62,13 @@ static int open_family(int family, const char *bind_addr, uint16_t port, struct 
 			goto inval;
 		sl = sizeof(*a);
 	}
+	/* ICMP errors into the error queue: a join to a closed port fails
+	 * at once instead of after its timeout. A dual-stack socket gets
+	 * IPv4 errors through IP_RECVERR. */
+	int on = 1;
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	int sz = NET_UDP_SOCKBUF;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
@@ -174,8 +189,10 @@ int net_udp_recv(struct net_udp *u, struct net_udp_msg *msgs, unsigned max)
 		mm[i].msg_hdr.msg_namelen = sizeof(msgs[i].from);
 	}
 	int n = recvmmsg(u->fd, mm, max, MSG_DONTWAIT, NULL);
+	if (n < 0 && net_udp_icmp_errno(errno)) /* the pending ICMP error, consumed: the datagrams wait */
+		n = recvmmsg(u->fd, mm, max, MSG_DONTWAIT, NULL);
 	if (n < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || net_udp_icmp_errno(errno)) ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
 		msgs[i].data = iov[i].iov_base;
 		msgs[i].len = mm[i].msg_len;
@@ -183,6 +200,46 @@ int net_udp_recv(struct net_udp *u, struct net_udp_msg *msgs, unsigned max)
 		net_udp_unmap(&msgs[i].from, &msgs[i].from_len);
 	}
 	return n;
+}
+
+int net_udp_recv_error(struct net_udp *u, struct net_udp_icmp *out)
+{
+	for (;;) {
+		uint8_t data[64]; /* the offending datagram's start: not needed */
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)) * 2];
+		} ctl;
+		struct sockaddr_storage to;
+		struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		ssize_t n = recvmsg(u->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		const struct sock_extended_err *ee = NULL;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			bool v4 = cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR;
+			bool v6 = cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR;
+			if ((v4 || v6) && cm->cmsg_len >= CMSG_LEN(sizeof(*ee)))
+				ee = (const struct sock_extended_err *)CMSG_DATA(cm);
+		}
+		if (!ee || (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6) ||
+		    (mh.msg_flags & MSG_CTRUNC) || mh.msg_namelen < sizeof(sa_family_t) ||
+		    mh.msg_namelen > sizeof(to))
+			continue; /* a local error, or one we cannot read whole: skip it */
+		memset(out, 0, sizeof(*out));
+		out->to = to;
+		out->to_len = mh.msg_namelen;
+		net_udp_unmap(&out->to, &out->to_len);
+		out->err = (int)ee->ee_errno;
+		out->type = ee->ee_type;
+		out->code = ee->ee_code;
+		out->v6 = ee->ee_origin == SO_EE_ORIGIN_ICMP6;
+		return 1;
+	}
 }
 
 /* AF_INET destinations on a v6 socket become v4-mapped. */
@@ -227,12 +284,19 @@ static int send_one(struct net_udp *u, const uint8_t *buf, size_t len, size_t se
 		uint16_t s16 = (uint16_t)seg;
 		memcpy(CMSG_DATA(cm), &s16, sizeof(s16));
 	}
+	bool retried = false;
 	for (;;) {
 		ssize_t n = sendmsg(u->fd, &mh, MSG_DONTWAIT);
 		if (n >= 0)
 			return 0;
 		if (errno == EINTR)
 			continue;
+		/* The socket's pending error from an ICMP about another peer
+		 * (or this one), consumed by this call: send again. */
+		if (net_udp_icmp_errno(errno) && !retried) {
+			retried = true;
+			continue;
+		}
 		return -errno;
 	}
 }

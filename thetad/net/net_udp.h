@@ -5,7 +5,15 @@
  * re-maps on send), falling back to 0.0.0.0 where IPv6 is unavailable.
  * Non-blocking, O_CLOEXEC. Receives in batches with recvmmsg; sends with
  * sendmsg and UDP GSO (UDP_SEGMENT) when the kernel has it, falling back
- * to one sendmsg per datagram after the first EIO/EINVAL. */
+ * to one sendmsg per datagram after the first EIO/EINVAL.
+ *
+ * ICMP errors (port, host or network unreachable) come back through the
+ * socket's error queue (IP_RECVERR / IPV6_RECVERR): the socket's poll
+ * reports EPOLLERR while one waits, and net_udp_recv_error reads them, each
+ * with the address the datagram that caused it was sent to. The pending
+ * error the kernel also sets on the socket is consumed where it surfaces
+ * (a receive or a send is retried once), so it never stops traffic to
+ * other peers. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +57,20 @@ int net_udp_recv(struct net_udp *u, struct net_udp_msg *msgs, unsigned max);
  * or another negative errno. */
 int net_udp_send(struct net_udp *u, const uint8_t *buf, size_t len, size_t seg,
 		 const struct sockaddr *to, socklen_t to_len, size_t *sent);
+
+/* One ICMP error from the error queue. */
+struct net_udp_icmp {
+	struct sockaddr_storage to; /* where the datagram that caused it went (v4 unmapped) */
+	socklen_t to_len;
+	int err;          /* ECONNREFUSED (port unreachable), EHOSTUNREACH, ENETUNREACH, ... */
+	uint8_t type, code; /* the ICMP / ICMPv6 type and code */
+	bool v6;          /* ICMPv6 */
+};
+#define NET_UDP_ERRQ_BATCH 32 /* errors one readiness event takes at most */
+
+/* Reads one queued ICMP error: 1 with *out, 0 none left, or -errno.
+ * Errors that are not ICMP (a local EMSGSIZE) are read and skipped. */
+int net_udp_recv_error(struct net_udp *u, struct net_udp_icmp *out);
 
 /* Normalizes ::ffff:a.b.c.d to AF_INET in place. */
 void net_udp_unmap(struct sockaddr_storage *ss, socklen_t *len);

@@ -1,4 +1,6 @@
-/* net_udp: real loopback sockets, IPv4 and IPv6, batches and GSO. */
+/* net_udp: real loopback sockets, IPv4 and IPv6, batches and GSO; ICMP
+ * port unreachable read from the error queue with the address it was
+ * about, without disturbing traffic to other peers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,6 +148,86 @@ static void segmented_send_arrives_as_separate_datagrams(void **state)
 	net_udp_close(&b);
 }
 
+/* A port nobody listens on, found by binding one and closing it. */
+static uint16_t closed_port(int family)
+{
+	struct net_udp *x;
+	assert_int_equal(net_udp_open(family == AF_INET ? "127.0.0.1" : "::1", 0, &x), 0);
+	uint16_t p = net_udp_port(x);
+	net_udp_close(&x);
+	return p;
+}
+
+/* Waits for the error queue to hold one (POLLERR), reads it. */
+static int wait_error(struct net_udp *u, struct net_udp_icmp *e)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		struct pollfd p = { .fd = net_udp_fd(u), .events = 0 };
+		poll(&p, 1, 10);
+		int r = net_udp_recv_error(u, e);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static void port_unreachable_is_read_with_its_address(int family, const char *bind)
+{
+	struct net_udp *u, *peer;
+	assert_int_equal(net_udp_open(bind, 0, &u), 0);
+	assert_int_equal(net_udp_open(family == AF_INET ? "127.0.0.1" : "::1", 0, &peer), 0);
+	struct sockaddr_storage dead, live;
+	socklen_t dl, ll;
+	uint16_t port = closed_port(family);
+	loopback(&dead, &dl, family, port);
+	loopback(&live, &ll, family, net_udp_port(peer));
+	struct net_udp_icmp e;
+	assert_int_equal(net_udp_recv_error(u, &e), 0); /* none yet */
+	assert_int_equal(net_udp_send(u, (const uint8_t *)"anyone?", 7, 0, (struct sockaddr *)&dead, dl, NULL), 0);
+	assert_int_equal(wait_error(u, &e), 1);
+	assert_int_equal(e.err, ECONNREFUSED);
+	assert_int_equal(e.to.ss_family, family);
+	char s[64], want[64];
+	net_udp_addr_str((struct sockaddr *)&e.to, s, sizeof(s));
+	net_udp_addr_str((struct sockaddr *)&dead, want, sizeof(want));
+	assert_string_equal(s, want);
+	assert_int_equal(e.v6, family == AF_INET6);
+	assert_int_equal(net_udp_recv_error(u, &e), 0); /* one error, read once */
+	/* Another one left pending on the socket does not cost the next
+	 * send to a live peer or its answer. */
+	assert_int_equal(net_udp_send(u, (const uint8_t *)"again", 5, 0, (struct sockaddr *)&dead, dl, NULL), 0);
+	struct pollfd pe = { .fd = net_udp_fd(u), .events = 0 };
+	for (int tries = 0; tries < 200 && !(pe.revents & POLLERR); tries++)
+		poll(&pe, 1, 10); /* the error is in: the socket's pending error is set too */
+	assert_true(pe.revents & POLLERR);
+	assert_int_equal(net_udp_send(u, (const uint8_t *)"live", 4, 0, (struct sockaddr *)&live, ll, NULL), 0);
+	struct net_udp_msg m[2];
+	assert_int_equal(wait_recv(peer, m, 2, 1), 1);
+	assert_memory_equal(m[0].data, "live", 4);
+	struct sockaddr_storage back = m[0].from;
+	assert_int_equal(net_udp_send(peer, (const uint8_t *)"yes", 3, 0, (struct sockaddr *)&back, m[0].from_len, NULL),
+			 0);
+	assert_int_equal(wait_recv(u, m, 2, 1), 1);
+	assert_memory_equal(m[0].data, "yes", 3);
+	assert_int_equal(wait_error(u, &e), 1); /* the second error is still in the queue */
+	assert_int_equal(e.err, ECONNREFUSED);
+	net_udp_close(&u);
+	net_udp_close(&peer);
+}
+
+static void icmp_errors_come_from_the_error_queue(void **state)
+{
+	port_unreachable_is_read_with_its_address(AF_INET, "127.0.0.1");
+	struct net_udp *u;
+	assert_int_equal(net_udp_open(NULL, 0, &u), 0);
+	bool dual = net_udp_is_dual_stack(u);
+	net_udp_close(&u);
+	if (dual) {
+		port_unreachable_is_read_with_its_address(AF_INET, NULL); /* IPv4 errors on the dual-stack socket */
+		port_unreachable_is_read_with_its_address(AF_INET6, NULL);
+	}
+}
+
 static void bad_bind_addresses_are_refused(void **state)
 {
 	struct net_udp *u = NULL;
@@ -165,6 +247,7 @@ int main(void)
 		cmocka_unit_test(dual_stack_socket_talks_to_ipv4_and_ipv6_peers),
 		cmocka_unit_test(ipv4_only_socket_works),
 		cmocka_unit_test(segmented_send_arrives_as_separate_datagrams),
+		cmocka_unit_test(icmp_errors_come_from_the_error_queue),
 		cmocka_unit_test(bad_bind_addresses_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
