@@ -619,7 +619,7 @@ static void copy_done(void *ud, struct sess_asset_copy *cp)
 				 a ? a->hex : "?");
 		else if (fault == SESS_COPY_FAULT_CALLER)
 			snprintf(err, sizeof(err), "cannot %s your file: %s", in ? "read" : "write", th_strerror(r));
-		else if (in && r != -EIO && r != -ECANCELED && r != -ENOMEM && r != -ENOSPC)
+		else if (fault == SESS_COPY_FAULT_LIMIT)
 			snprintf(err, sizeof(err), "%s", store_error(r));
 		else
 			snprintf(err, sizeof(err), "the daemon cannot %s its asset store%s: %s", in ? "write to" : "read",

@@ -136,7 +136,8 @@ typedef void (*sess_asset_copy_done_fn)(void *ud, struct sess_asset_copy *cp);
 enum sess_asset_copy_fault {
 	SESS_COPY_FAULT_NONE = 0,
 	SESS_COPY_FAULT_CALLER, /* reading or writing the caller's file */
-	SESS_COPY_FAULT_STORE,  /* the store: its disk, its limits, a damaged asset */
+	SESS_COPY_FAULT_STORE,  /* the store's disk, or a damaged asset */
+	SESS_COPY_FAULT_LIMIT,  /* the store would not take it (sess_assets_add's errors) */
 };
 
 /* 0 (started), -EINVAL name or fd not a regular file, -EBADF fd not open

@@ -199,7 +199,9 @@ static void copy_ended(struct th_loop *loop, int fd, uint32_t events, void *user
 		const struct sess_asset *prev = sess_assets_find(cp->st, cp->hash);
 		cp->existed = prev && prev->state == SESS_ASSET_COMPLETE;
 		cp->result = sess_assets_adopt(cp->st, cp->staging, cp->hash, cp->bytes, cp->name, &cp->asset);
-		if (cp->result < 0)
+		if (cp->result == -ENOSPC || cp->result == -EFBIG || cp->result == -EINVAL || cp->result == -EBADMSG)
+			cp->fault = SESS_COPY_FAULT_LIMIT;
+		else if (cp->result < 0)
 			cp->fault = SESS_COPY_FAULT_STORE;
 		else
 			cp->staging[0] = 0; /* renamed into place, or removed as a duplicate */

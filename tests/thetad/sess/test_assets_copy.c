@@ -2,7 +2,8 @@
  * a thread, finished on a real th_loop: a file in becomes a complete asset
  * under the hash of its bytes (from the file's offset; the offset moves
  * for the caller to see), a second copy of it finds it there, a partial
- * download of it gives way; a copy out writes at the file's offset and
+ * download of it gives way, the store's rules still refuse (a hash known
+ * with another size); a copy out writes at the file's offset and
  * refuses a stored file that no longer matches its hash; descriptors that
  * are no regular file, or open the wrong way, are refused before anything
  * starts; a staging file left by a crash goes when the store opens; a store
@@ -188,6 +189,20 @@ static void a_partial_download_gives_way(void **state)
 	assert_int_equal(sess_assets_write(f->st, f->hash, 4096, f->data + 4096, 10), -EALREADY);
 }
 
+/* The store's own rules still hold: a hash known with another size. */
+static void the_store_may_refuse_what_was_copied(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(sess_assets_add(f->st, f->hash, f->size + 1, "other", NULL), 0);
+	int fd = open(f->file, O_RDONLY | O_CLOEXEC);
+	copy_file_in(f, fd, -EBADMSG);
+	close(fd);
+	assert_int_equal(f->fault, SESS_COPY_FAULT_LIMIT);
+	assert_null(f->a);
+	assert_int_equal(count_staging(f), 0);
+	assert_int_equal(sess_assets_find(f->st, f->hash)->state, SESS_ASSET_MISSING);
+}
+
 static void a_copy_out_writes_at_the_offset_and_checks_the_hash(void **state)
 {
 	struct fx *f = *state;
@@ -309,6 +324,7 @@ int main(void)
 		T(a_file_in_becomes_an_asset_under_its_hash),
 		T(a_copy_in_reads_from_the_offset),
 		T(a_partial_download_gives_way),
+		T(the_store_may_refuse_what_was_copied),
 		T(a_copy_out_writes_at_the_offset_and_checks_the_hash),
 		T(descriptors_of_the_wrong_kind_are_refused),
 		T(at_most_a_few_copies_run_at_once),
