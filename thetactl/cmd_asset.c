@@ -47,6 +47,7 @@
  * says): it is stuck. A sync of a large file at the end may take a while. */
 #define CTL_ASSET_SILENCE_S 120u
 #define CTL_ASSET_ERR_LEN   1024u
+#define CTL_ASSET_PREFIX_MIN 8u             /* hex digits of the shortest hash prefix taken */
 
 static volatile sig_atomic_t ctl_asset_stop;
 
@@ -493,6 +494,13 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 		return ctl_usage_error(ctx, "asset get", "give a HASH (or a prefix of 8+ digits) and an OUT file ('-': stdout)");
 	const char *hash = argv[optind];
 	o.path = argv[optind + 1];
+	size_t hl = strlen(hash);
+	bool hex = hl >= CTL_ASSET_PREFIX_MIN && hl <= 64;
+	for (size_t i = 0; hex && i < hl; i++)
+		hex = th_hex_digit(hash[i]) >= 0;
+	if (!hex)
+		return ctl_usage_error(ctx, "asset get", "'%s' is not an asset's hash (64 hex digits, or a prefix of %u or more)",
+				       hash, CTL_ASSET_PREFIX_MIN);
 	bool to_stdout = !strcmp(o.path, "-");
 	struct stat sb;
 	if (!to_stdout && !o.force && lstat(o.path, &sb) == 0) {

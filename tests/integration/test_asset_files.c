@@ -161,6 +161,9 @@ static void get_replaces_nothing_without_force(void **state)
 	FILE *f = fopen(out, "w");
 	fputs("my own work\n", f);
 	fclose(f);
+	/* Not a hash at all: a usage error, before anything is asked. */
+	assert_int_equal(nf_ctl(&a, (const char *const[]){ "asset", "get", "abc", out, NULL }), 2);
+	assert_non_null(strstr(nf_err, "'abc' is not an asset's hash"));
 	assert_int_equal(ctl_bulk(&a, (const char *const[]){ "asset", "get", hex, out, "--session", id, NULL }), 1);
 	assert_non_null(strstr(nf_err, "exists; pass --force to replace it"));
 	assert_non_null(strstr(nf_err, out));
