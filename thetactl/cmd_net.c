@@ -226,6 +226,7 @@ static int ctl_session_join(struct ctl_ctx *ctx, int argc, char **argv)
 		if (active && sync && total) {
 			if (!syncing) {
 				syncing = true;
+				ctl_progress_end(&pr); /* the connecting line goes */
 				ctl_progress_start(&pr, ctx, "catching up", CTL_PROGRESS_ENTRIES, total);
 			}
 			ctl_progress_update(&pr, have, total, false);
