@@ -207,7 +207,10 @@ static void a_member_installs_the_hosts_signed_checkpoint_and_still_gets_the_who
 	/* The member's path takes LJ_RATE: the log's catch-up lasts seconds, so
 	 * the scene matches long before it ends and `sessions` shows it run. */
 	nf_start(&b, (const char *const[]){ "--impair", "rate=" LJ_RATE, NULL }, NULL);
-	nf_invite_join(&a, &b, id, "editor");
+	/* --no-wait: `session join` would wait for the catch-up to end. */
+	char link[600];
+	nf_invite(&a, id, "editor", NULL, link);
+	assert_int_equal(nf_ctl(&b, (const char *const[]){ "session", "join", link, "--no-wait", NULL }), 0);
 	long long at = wait_hash(&a, &b, id, hash);
 	printf("# the member had %lld of %u entries when its scene matched the host's\n", at, LJ_EDITS);
 	assert_true(at < LJ_EDITS);
