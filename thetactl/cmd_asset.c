@@ -172,7 +172,7 @@ static int put_stream(struct ctl_ctx *ctx, const char *session, const char *name
 	snprintf(pr->what, sizeof(pr->what), "asset put (hashing)");
 	if (hash_file(fd, size, h, pr) < 0) {
 		ctl_progress_end(pr);
-		fprintf(stderr, "%s: cannot read %s: %s\n", ctx->prog, path, strerror(errno));
+		ctl_eprintf(ctx, "%s: cannot read %s: %s\n", ctx->prog, path, strerror(errno));
 		return CTL_EXIT_ERROR;
 	}
 	th_hex_encode(h, sizeof(h), hex);
@@ -199,7 +199,7 @@ static int put_stream(struct ctl_ctx *ctx, const char *session, const char *name
 		ssize_t n = pread(fd, buf, want, (off_t)off);
 		if (n <= 0) {
 			ctl_progress_end(pr);
-			fprintf(stderr, "%s: cannot read %s: %s\n", ctx->prog, path, n < 0 ? strerror(errno) : "it shrank");
+			ctl_eprintf(ctx, "%s: cannot read %s: %s\n", ctx->prog, path, n < 0 ? strerror(errno) : "it shrank");
 			r = CTL_EXIT_ERROR;
 			break;
 		}
@@ -215,7 +215,7 @@ static int put_stream(struct ctl_ctx *ctx, const char *session, const char *name
 			json_object_put(res);
 			if (have <= off) {
 				ctl_progress_end(pr);
-				fprintf(stderr, "%s: the daemon took no bytes at offset %" PRIu64 "\n", ctx->prog, off);
+				ctl_eprintf(ctx, "%s: the daemon took no bytes at offset %" PRIu64 "\n", ctx->prog, off);
 				r = CTL_EXIT_ERROR;
 			}
 			off = have;
@@ -266,14 +266,14 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0) {
-		fprintf(stderr, "%s: cannot read %s: %s\n", ctx->prog, path, strerror(errno));
+		ctl_eprintf(ctx, "%s: cannot read %s: %s\n", ctx->prog, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return CTL_EXIT_ERROR;
 	}
 	uint64_t size = (uint64_t)sb.st_size;
 	if (!S_ISREG(sb.st_mode) || size < 1 || size > PROTO_SESS_ASSET_MAX_SIZE) {
-		fprintf(stderr, "%s: %s is not a regular file of 1 byte to 256 MiB\n", ctx->prog, path);
+		ctl_eprintf(ctx, "%s: %s is not a regular file of 1 byte to 256 MiB\n", ctx->prog, path);
 		close(fd);
 		return CTL_EXIT_ERROR;
 	}
@@ -313,13 +313,11 @@ static int asset_put(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	close(fd);
 	if (r == -EINTR) {
-		fprintf(stderr, "%s: interrupted; the daemon may still store what it read\n", ctx->prog);
+		ctl_eprintf(ctx, "%s: interrupted; the daemon may still store what it read\n", ctx->prog);
 		return CTL_EXIT_ERROR;
 	}
-	if (r) {
-		fprintf(stderr, "%s: %s\n", ctx->prog, err);
-		return CTL_EXIT_ERROR;
-	}
+	if (r)
+		return ctl_error(ctx, r == 1 && code[0] ? code : ctl_errno_code(r), "%s", err);
 	print_put(ctx, res, (uint64_t)ctl_jint(res, "size"));
 	json_object_put(res);
 	return CTL_EXIT_OK;
@@ -421,7 +419,7 @@ static int get_stream(struct ctl_ctx *ctx, const char *session, const char *full
 					      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    n == 0) {
 			ctl_progress_end(pr);
-			fprintf(stderr, "%s: the daemon sent bad data at offset %" PRIu64 "\n", ctx->prog, off);
+			ctl_eprintf(ctx, "%s: the daemon sent bad data at offset %" PRIu64 "\n", ctx->prog, off);
 			free(bin);
 			json_object_put(res);
 			r = CTL_EXIT_ERROR;
@@ -435,7 +433,7 @@ static int get_stream(struct ctl_ctx *ctx, const char *session, const char *full
 				continue;
 			if (w <= 0) {
 				ctl_progress_end(pr);
-				fprintf(stderr, "%s: cannot write %s: %s\n", ctx->prog, oname, strerror(errno));
+				ctl_eprintf(ctx, "%s: cannot write %s: %s\n", ctx->prog, oname, strerror(errno));
 				r = CTL_EXIT_ERROR;
 				break;
 			}
@@ -450,7 +448,7 @@ static int get_stream(struct ctl_ctx *ctx, const char *session, const char *full
 	close(cfd);
 	ctl_progress_end(pr);
 	if (r == 0 && ctl_asset_stop) {
-		fprintf(stderr, "%s: interrupted\n", ctx->prog);
+		ctl_eprintf(ctx, "%s: interrupted\n", ctx->prog);
 		return CTL_EXIT_ERROR;
 	}
 	if (r == 0) {
@@ -459,7 +457,7 @@ static int get_stream(struct ctl_ctx *ctx, const char *session, const char *full
 		crypto_hash_sha256_final(&st, h);
 		th_hex_encode(h, sizeof(h), hex);
 		if (strcmp(hex, full)) {
-			fprintf(stderr, "%s: the bytes read do not match asset %s\n", ctx->prog, full);
+			ctl_eprintf(ctx, "%s: the bytes read do not match asset %s\n", ctx->prog, full);
 			r = CTL_EXIT_ERROR;
 		}
 	}
@@ -504,7 +502,7 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 	bool to_stdout = !strcmp(o.path, "-");
 	struct stat sb;
 	if (!to_stdout && !o.force && lstat(o.path, &sb) == 0) {
-		fprintf(stderr, "%s: %s exists; pass --force to replace it\n", ctx->prog, o.path);
+		ctl_eprintf(ctx, "%s: %s exists; pass --force to replace it\n", ctx->prog, o.path);
 		return CTL_EXIT_ERROR;
 	}
 	/* The asset's full hash and size first (and the daemon's sentence
@@ -526,7 +524,7 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 	int ofd = STDOUT_FILENO;
 	if (!to_stdout) {
 		if ((r = out_open(&o)) < 0) {
-			fprintf(stderr, "%s: cannot create a file beside %s: %s\n", ctx->prog, o.path, strerror(-r));
+			ctl_eprintf(ctx, "%s: cannot create a file beside %s: %s\n", ctx->prog, o.path, strerror(-r));
 			return CTL_EXIT_ERROR;
 		}
 		ofd = o.fd;
@@ -556,14 +554,14 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 		if (unknown_command(r, err)) {
 			stream = true;
 			if (ofd != STDOUT_FILENO && (ftruncate(ofd, 0) < 0 || lseek(ofd, 0, SEEK_SET) < 0)) {
-				fprintf(stderr, "%s: cannot write %s: %s\n", ctx->prog, o.tmp, strerror(errno));
+				ctl_eprintf(ctx, "%s: cannot write %s: %s\n", ctx->prog, o.tmp, strerror(errno));
 				out_drop(&o);
 				return CTL_EXIT_ERROR;
 			}
 		} else if (r) {
-			fprintf(stderr, "%s: %s%s\n", ctx->prog, err, r == -EINTR ? "; nothing was written" : "");
 			out_drop(&o);
-			return CTL_EXIT_ERROR;
+			return ctl_error(ctx, r == 1 && code[0] ? code : ctl_errno_code(r), "%s%s", err,
+					 r == -EINTR ? "; nothing was written" : "");
 		} else {
 			json_object_put(res);
 		}
@@ -575,12 +573,12 @@ static int asset_get(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!to_stdout) {
 		r = out_commit(&o);
 		if (r == -EEXIST) {
-			fprintf(stderr, "%s: %s appeared meanwhile; nothing was replaced (pass --force to replace it)\n",
+			ctl_eprintf(ctx, "%s: %s appeared meanwhile; nothing was replaced (pass --force to replace it)\n",
 				ctx->prog, o.path);
 			return CTL_EXIT_ERROR;
 		}
 		if (r < 0) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", ctx->prog, o.path, strerror(-r));
+			ctl_eprintf(ctx, "%s: cannot write %s: %s\n", ctx->prog, o.path, strerror(-r));
 			return CTL_EXIT_ERROR;
 		}
 	}

@@ -93,8 +93,14 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 	rb.progress_ud = &prog;
 	r = ctl_rebuild_run(&rb);
 	ctl_progress_end(&prog);
+	/* Errors as the command's own --json says (a JSON object on stderr). */
+	struct ctl_ctx ectx = ctx ? *ctx : (struct ctl_ctx){ .prog = "thetactl" };
+	ectx.json = json;
 	if (r < 0) {
-		ctl_eprintf(ctx, "thetactl log verify: %s\n", rb.err);
+		if (json)
+			ctl_error(&ectx, ctl_errno_code(r), "%s", rb.err);
+		else
+			fprintf(stderr, "thetactl log verify: %s\n", rb.err);
 		ctl_rebuild_fini(&rb);
 		return CTL_EXIT_ERROR;
 	}
@@ -145,7 +151,7 @@ int ctl_cmd_log_verify(const struct ctl_ctx *ctx, int argc, char **argv)
 			ctl_rebuild_refusals_print(&rb);
 	}
 	if (r < 0)
-		ctl_eprintf(ctx, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));
+		ctl_eprintf(&ectx, "thetactl log verify: %s\n", rb.err[0] ? rb.err : th_strerror(r));
 	ctl_rebuild_fini(&rb);
 	return r < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
