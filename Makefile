@@ -103,6 +103,10 @@ BENCH_SRC  := $(call rwildcard,tests/bench,bench_*.c)
 FUZZ_SRC   := $(call rwildcard,tests/fuzz,fuzz_*.c)
 # Helpers the demo runs (tests/tools/*.c, linked like tests).
 TOOL_SRC   := $(call rwildcard,tests/tools,*.c)
+# The presence load generator (tests/load/README.md): tests/load/theta_load.c
+# and load_*.c, linked like tests; test_load, bench-presence and
+# soak-presence run it against a real host thetad.
+LOAD_SRC   := tests/load/theta_load.c $(wildcard tests/load/load_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -143,6 +147,7 @@ TEST_BINS  := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 BENCH_BINS := $(patsubst %.c,$(B)/%,$(BENCH_SRC))
 FUZZ_BINS  := $(patsubst %.c,$(B)/%,$(FUZZ_SRC))
 TOOL_BINS  := $(patsubst %.c,$(B)/%,$(TOOL_SRC))
+THETA_LOAD := $(B)/tests/load/theta-load
 
 LIBS_ALL := $(call pc_libs,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT)) $(WEBRTC_LIBS) -lm -ldl
 CFLAGS_PKGS := $(call pc_cflags,$(PKGS_COMMON) $(PKGS_THETAD) $(PKGS_CLIENT) $(PKGS_TEST))
@@ -351,6 +356,11 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TEST_LINK)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $< $(TEST_LINK) $(LIBS_ALL) $(call pc_libs,$(PKGS_TEST))
 
+$(THETA_LOAD): $(call obj,$(LOAD_SRC)) $(TEST_LINK)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) $(LDFLAGS) -o $@ $(call obj,$(LOAD_SRC)) $(TEST_LINK) $(LIBS_ALL)
+
 # The renderer's benchmarks and render tests for a machine without this build's libraries
 # (scripts/gpu-bench packs them with the Debian packages they need and the OpenXR test runtime):
 # linked --as-needed, so they need only what they call.
@@ -371,7 +381,7 @@ gpu-bench-bins: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(GPU_BENCH_BINS) $(GPU_TEST_BINS) $(XRT_SO) $(XRT_JSON)
 
 test: $(SETUP_STAMP)
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(XRT_SO) $(XRT_JSON) web
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(TEST_BINS) $(TOOL_BINS) $(THETA_LOAD) $(XRT_SO) $(XRT_JSON) web
 	$(Q)THETA_BUILD=$(B) $(XRT_LSAN) bash scripts/run-tests $(TEST_BINS)
 
 # The OpenXR test runtime (tests/xrt/, docs/xr-test-runtime.md): a shared
@@ -413,6 +423,20 @@ bench-%: $(SETUP_STAMP)
 bench-voice: $(SETUP_STAMP)
 	$(Q)$(MAKE) --no-print-directory $(BINS) $(B)/tests/tools/pcm_relay $(filter $(B)/tests/bench/voice/%,$(BENCH_BINS))
 	$(Q)THETA_BUILD=$(B) bash scripts/run-bench $(filter $(B)/tests/bench/voice/%,$(BENCH_BINS))
+
+# make bench-presence: a host thetad with 8, 16, 32 and 64 members of
+# theta-load for PRES_SECONDS each (tests/bench/presence/bench_presence.c,
+# docs/presence.md "Load and figures"); make soak-presence: 64 members for
+# SOAK_MINUTES, the host's RSS flat and nothing reliable lost.
+PRES_SECONDS ?= 60
+SOAK_MINUTES ?= 10
+.PHONY: bench-presence soak-presence
+bench-presence: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(THETA_LOAD) $(filter $(B)/tests/bench/presence/%,$(BENCH_BINS))
+	$(Q)THETA_BUILD=$(B) PRES_SECONDS=$(PRES_SECONDS) bash scripts/run-bench $(filter $(B)/tests/bench/presence/%,$(BENCH_BINS))
+soak-presence: $(SETUP_STAMP)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(THETA_LOAD) $(B)/tests/load/soak_presence
+	$(Q)THETA_BUILD=$(B) SOAK_MINUTES=$(SOAK_MINUTES) $(B)/tests/load/soak_presence
 
 # libFuzzer targets: tests/fuzz/AREA/fuzz_*.c, built with clang against the sources they need.
 FUZZ_CFLAGS := -std=gnu17 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined $(INC_TEST) $(INC_GEN) $(CFLAGS_PKGS) \
