@@ -12,6 +12,8 @@
 #include "load.h"
 #include "th_time.h"
 
+#define LOAD_MISSING_TOLD 10 /* members lacking entries named on stderr */
+
 uint64_t load_cpu_self_ns(void)
 {
 	struct timespec ts;
@@ -163,6 +165,16 @@ bool load_report(struct load *L, FILE *f, bool completed)
 		}
 	}
 	uint64_t missing = expected - held;
+	unsigned told = 0;
+	for (unsigned i = 0; missing && i < o->n; i++)
+		for (unsigned k = 0; k < o->n && told < LOAD_MISSING_TOLD; k++) {
+			uint64_t h = load_member_holds(&L->m[i], L->m[k].user.pk);
+			if (k != i && h < L->m[k].n_own) {
+				fprintf(stderr, "theta-load: member %u holds %" PRIu64 " of member %u's %u entries\n", i, h, k,
+					L->m[k].n_own);
+				told++;
+			}
+		}
 	bool ok = completed && active == o->n && missing == 0 && bad == 0 && rejected == 0 && L->glue_errors == 0;
 	double per_pose = s->poses_in ? (double)(s->pres_bytes_in + s->pres_dgrams_in * LOAD_DGRAM_OVERHEAD) /
 						 (double)s->poses_in
