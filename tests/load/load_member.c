@@ -311,9 +311,8 @@ static void cb_datagram(struct net_quic *q, const uint8_t *d, size_t len, uint64
 static void cb_ended(struct net_quic *q, const struct net_quic_end_info *info, uint64_t now, void *ud)
 {
 	struct load_member *m = ud;
-	(void)q;
-	if (!m)
-		return;
+	if (!m || m->q != q)
+		return; /* an earlier connection of this member, replaced already */
 	if (!m->end_why[0])
 		net_quic_end_describe(info, m->end_why, sizeof(m->end_why));
 	bool app = info->kind == NET_QUIC_END_REMOTE_APP || info->kind == NET_QUIC_END_LOCAL_APP;
