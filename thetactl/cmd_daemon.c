@@ -41,31 +41,33 @@ int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
 }
 
 /* One row's VALUE for a histogram: count, mean and the bucket its median
- * falls in ("<= 1ms"). */
+ * falls in ("3, mean 1.2 ms, median <= 2.5 ms"; "0 observations"). */
 static void ctl_hist_cell(struct json_object *m, char *buf, size_t len)
 {
 	struct json_object *b, *v;
 	long long count = ctl_jint(m, "count");
 	double sum = json_object_object_get_ex(m, "sum", &v) ? json_object_get_double(v) : 0;
-	const char *med = "-";
-	char medbuf[32];
-	if (count > 0 && json_object_object_get_ex(m, "buckets", &b))
+	if (count <= 0) {
+		snprintf(buf, len, "0 observations");
+		return;
+	}
+	char med[48] = "median unknown", bound[32];
+	if (json_object_object_get_ex(m, "buckets", &b))
 		for (size_t i = 0; i < json_object_array_length(b); i++) {
 			struct json_object *x = json_object_array_get_idx(b, i), *le;
 			if (ctl_jint(x, "count") * 2 >= count && json_object_object_get_ex(x, "le", &le)) {
 				if (json_object_is_type(le, json_type_double) || json_object_is_type(le, json_type_int)) {
-					ctl_format_duration(json_object_get_double(le), medbuf, sizeof medbuf);
-					med = medbuf;
+					ctl_format_duration(json_object_get_double(le), bound, sizeof bound);
+					snprintf(med, sizeof med, "median <= %s", bound);
 				} else {
-					med = "> the last bound";
+					snprintf(med, sizeof med, "median above the last bound");
 				}
 				break;
 			}
 		}
-	char mean[32] = "-";
-	if (count > 0)
-		ctl_format_duration(sum / (double)count, mean, sizeof mean);
-	snprintf(buf, len, "%lld, mean %s, median <= %s", count, mean, med);
+	char mean[32];
+	ctl_format_duration(sum / (double)count, mean, sizeof mean);
+	snprintf(buf, len, "%lld, mean %s, %s", count, mean, med);
 }
 
 int ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv)
