@@ -167,8 +167,6 @@ struct proto_sess_dgram {
 	uint8_t kind;
 	uint64_t seq, t_ns, echo_t_ns;
 	uint8_t author[PROTO_SESS_KEY_LEN];
-	float pose[7];
-	uint32_t flags;
 	/* VOICE (seq above, on the wire as a u32) */
 	uint32_t ts;
 	uint8_t vflags;

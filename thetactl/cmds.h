@@ -50,3 +50,5 @@ int ctl_cmd_voice(struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_cmd_web(struct ctl_ctx *ctx, int argc, char **argv);
 /* cmd_complete.c: bash completion's words (hidden) */
 int ctl_cmd_complete(struct ctl_ctx *ctx, int argc, char **argv);
+/* cmd_presence.c: presence between daemons, per session */
+int ctl_cmd_presence(struct ctl_ctx *ctx, int argc, char **argv);

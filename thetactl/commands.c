@@ -248,6 +248,14 @@ const struct ctl_command ctl_commands[] = {
 	  .summary = "voice: settings, and per speaker packets, bytes, bitrate, loss, late, concealed and "
 		     "FEC-recovered frames, jitter buffer, speaking, muted",
 	  .run = ctl_cmd_voice, .opts = CTL_OPTS(CTL_OPT_JSON), .desc = "See docs/voice.md, \"thetactl voice\"." },
+	{ .name = "presence", .args = "[--json]",
+	  .summary = "presence between daemons: per session users, receivers, frame rates, updates filtered by "
+		     "interest, bytes per pose, voices culled",
+	  .run = ctl_cmd_presence, .opts = CTL_OPTS(CTL_OPT_JSON),
+	  .desc = "The [presence] settings, then one row per session this daemon hosts or has joined: its role, "
+		  "users (local + others), receivers (members, on the host) or whether the link to the host is up, "
+		  "frames a second out and in, the share of updates for far or culled users never sent, bytes per "
+		  "pose sent, and voices culled of those asked about. See docs/presence.md, \"In the daemon\"." },
 	{ .name = "web", .args = "[--json]",
 	  .summary = "the web endpoint for browsers: where it listens, the links' URL base, per browser its name, "
 		     "session, role, state, address, bytes, age",

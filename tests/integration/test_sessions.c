@@ -179,62 +179,40 @@ static void poses_are_relayed_to_the_other_daemons_clients(void **state)
 	nf_cleanup(&b);
 }
 
-/* Sends n poses from a client of from, then polls to's client for a while. */
-static void send_poses(struct nf_daemon *from, struct nf_daemon *to, int n, struct poses *got)
-{
-	struct nc_client ca, cb;
-	assert_int_equal(nc_connect(&ca, to->p.runtime_dir, 5000), 0);
-	assert_int_equal(nc_connect(&cb, from->p.runtime_dir, 5000), 0);
-	ca.on_pose = on_pose;
-	ca.ud = got;
-	for (int i = 0; i < n; i++) {
-		struct proto_ipc_pose_update p = { .t_ns = th_now_ns(), .px = (float)i, .qw = 1.0f,
-						   .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
-		assert_int_equal(nc_pose(&cb, &p), 0);
-		nc_poll(&cb, 0);
-	}
-	uint64_t end = th_now_ns() + 2 * TH_NS_PER_S;
-	while (th_now_ns() < end)
-		nc_poll(&ca, 50);
-	nc_close(&ca);
-	nc_close(&cb);
-}
-
-static void a_members_poses_over_the_rate_are_dropped_and_counted(void **state)
+/* A member sends one PRES frame per tick; a host taking fewer a second
+ * (THETAD_TEST_PRES_RATE lowers the pres channel's limit) drops the rest,
+ * counted, and still delivers what it took. */
+static void a_members_presence_frames_over_the_rate_are_dropped_and_counted(void **state)
 {
 	struct nf_daemon a, b;
 	char id[33], link[600];
-	nf_start(&a, NULL, (const char *const[]){ "THETAD_TEST_POSE_RATE=5", NULL });
+	nf_start(&a, NULL, (const char *const[]){ "THETAD_TEST_PRES_RATE=5", NULL });
 	nf_start(&b, NULL, NULL);
 	nf_host(&a, "studio", id);
 	nf_invite(&a, "studio", "viewer", NULL, link);
 	assert_int_equal(nf_join(&b, link), 0);
+	struct nc_client ca, cb;
 	struct poses got = { 0 };
-	send_poses(&b, &a, 300, &got);
-	/* 5 a second (and 5 at once) pass; the rest is dropped at the host. */
-	assert_true(got.n < 100);
-	uint64_t over = nf_metric(&a, "net_chan_pose_over_rate");
+	assert_int_equal(nc_connect(&ca, a.p.runtime_dir, 5000), 0);
+	assert_int_equal(nc_connect(&cb, b.p.runtime_dir, 5000), 0);
+	ca.on_pose = on_pose;
+	ca.ud = &got;
+	uint64_t end = th_now_ns() + 20 * TH_NS_PER_S;
+	for (int i = 0; th_now_ns() < end && (i < 500 || got.n == 0); i++) {
+		struct proto_ipc_pose_update p = { .t_ns = th_now_ns(), .px = (float)i * 0.01f, .qw = 1.0f,
+						   .flags = PROTO_IPC_POSE_F_HEAD | PROTO_IPC_POSE_F_TRACKED };
+		assert_int_equal(nc_pose(&cb, &p), 0);
+		nc_poll(&cb, 0);
+		nc_poll(&ca, 4);
+	}
+	nc_close(&ca);
+	nc_close(&cb);
+	uint64_t over = nf_metric(&a, "net_chan_pres_over_rate"), taken = nf_metric(&a, "net_chan_pres_msgs_in");
+	assert_true(got.n > 0);
 	assert_true(over > 0);
-	assert_true(got.n + over <= 300);
-	nf_cleanup(&a);
-	nf_cleanup(&b);
-}
-
-static void a_member_cannot_send_poses_in_anothers_name(void **state)
-{
-	struct nf_daemon a, b;
-	char id[33], link[600];
-	nf_start(&a, NULL, NULL);
-	nf_start(&b, NULL, (const char *const[]){ "THETAD_TEST_POSE_AS_HOST=1", NULL });
-	nf_host(&a, "studio", id);
-	nf_invite(&a, "studio", "viewer", NULL, link);
-	assert_int_equal(nf_join(&b, link), 0);
-	struct poses got = { 0 };
-	send_poses(&b, &a, 50, &got);
-	/* Every pose claimed the host's own key: none is delivered. */
-	assert_int_equal(got.n, 0);
-	assert_true(nf_metric(&a, "net_poses_refused") > 0);
-	assert_true(nf_metric(&a, "net_chan_pose_msgs_in") > 0);
+	/* 5 a second (and 5 at once) pass; the member sent far more. */
+	assert_true(over > taken);
+	assert_true(got.n <= taken);
 	nf_cleanup(&a);
 	nf_cleanup(&b);
 }
@@ -450,8 +428,7 @@ int main(void)
 		cmocka_unit_test_teardown(poses_are_relayed_to_the_other_daemons_clients, nf_teardown),
 		cmocka_unit_test_teardown(a_frame_the_host_cannot_queue_closes_the_link_and_the_member_catches_up,
 					  nf_teardown),
-		cmocka_unit_test_teardown(a_members_poses_over_the_rate_are_dropped_and_counted, nf_teardown),
-		cmocka_unit_test_teardown(a_member_cannot_send_poses_in_anothers_name, nf_teardown),
+		cmocka_unit_test_teardown(a_members_presence_frames_over_the_rate_are_dropped_and_counted, nf_teardown),
 		cmocka_unit_test_teardown(a_viewer_cannot_edit_until_made_editor_and_a_kicked_member_is_told_why, nf_teardown),
 		cmocka_unit_test_teardown(a_wrong_fingerprint_is_refused_by_the_joiner, nf_teardown),
 		cmocka_unit_test_teardown(a_token_not_signed_by_the_host_is_refused, nf_teardown),

@@ -176,30 +176,31 @@ static void sync_vectors_are_sorted_and_positive(void **state)
 	th_wbuf_fini(&w);
 }
 
-static void datagrams_round_trip_and_refuse_bad_poses(void **state)
+static void datagrams_round_trip_and_refuse_bad_voice(void **state)
 {
 	uint8_t b[PROTO_SESS_DGRAM_MAX];
-	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = 42, .flags = 9 }, o;
+	const uint8_t opus[3] = { 0xf8, 0xff, 0xfe };
+	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_VOICE, .seq = 9, .ts = 960, .vflags = PROTO_SESS_VOICE_F_SPEECH,
+				      .opus = opus, .opus_len = sizeof opus }, o;
 	memset(d.author, 0xab, 32);
-	for (int i = 0; i < 7; i++)
-		d.pose[i] = (float)i * 0.5f;
 	int n = proto_sess_dgram_encode(&d, b, sizeof(b));
-	assert_int_equal(n, 1 + 32 + 8 + 28 + 4);
+	assert_int_equal(n, 1 + 32 + 4 + 4 + 1 + 2 + 3);
 	assert_int_equal(proto_sess_dgram_decode(b, (size_t)n, &o), 0);
-	assert_int_equal(o.kind, PROTO_SESS_DG_POSE);
+	assert_int_equal(o.kind, PROTO_SESS_DG_VOICE);
 	assert_memory_equal(o.author, d.author, 32);
-	assert_true(o.pose[6] == 3.0f);
-	assert_int_equal(o.flags, 9);
+	assert_int_equal(o.seq, 9);
+	assert_int_equal(o.vflags, PROTO_SESS_VOICE_F_SPEECH);
+	assert_int_equal(o.opus_len, 3);
 	for (int k = 0; k < n; k++)
 		assert_int_equal(proto_sess_dgram_decode(b, (size_t)k, &o), -EBADMSG);
 	uint8_t big[PROTO_SESS_DGRAM_MAX + 1];
 	memcpy(big, b, (size_t)n);
 	assert_int_equal(proto_sess_dgram_decode(big, (size_t)n + 1, &o), -EBADMSG);
-	d.pose[2] = NAN;
+	d.vflags = PROTO_SESS_VOICE_F_ALL + 1;
 	assert_int_equal(proto_sess_dgram_encode(&d, b, sizeof(b)), -EINVAL);
-	d.pose[2] = 0;
-	d.flags = 16;
-	assert_int_equal(proto_sess_dgram_encode(&d, b, sizeof(b)), -EINVAL);
+	d.vflags = 0;
+	d.opus_len = PROTO_SESS_VOICE_OPUS_MAX + 1;
+	assert_true(proto_sess_dgram_encode(&d, b, sizeof(b)) < 0);
 
 	struct proto_sess_dgram ping = { .kind = PROTO_SESS_DG_PONG, .seq = 7, .echo_t_ns = 8, .t_ns = 9 };
 	n = proto_sess_dgram_encode(&ping, b, sizeof(b));
@@ -217,7 +218,7 @@ int main(void)
 		cmocka_unit_test(entries_round_trip_with_signatures_and_flags),
 		cmocka_unit_test(malformed_entries_are_refused),
 		cmocka_unit_test(sync_vectors_are_sorted_and_positive),
-		cmocka_unit_test(datagrams_round_trip_and_refuse_bad_poses),
+		cmocka_unit_test(datagrams_round_trip_and_refuse_bad_voice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -359,25 +359,34 @@ static void rules_refuse_what_the_fields_alone_allow(void **state)
 
 static void datagrams_and_the_rejected_event_come_from_the_description_too(void **state)
 {
-	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = 5, .pose = { 0, 1, 2, 0, 0, 0, 1 },
-				      .flags = 3 }, out;
+	/* A PRES datagram: kind, u16 length, the frame's bytes. */
+	const uint8_t frame[5] = { 1, 2, 3, 4, 5 };
+	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_PRES, .frame = frame, .frame_len = sizeof frame }, out;
 	uint8_t b[PROTO_SESS_DGRAM_MAX], again[PROTO_SESS_DGRAM_MAX];
-	memset(d.author, 9, sizeof d.author);
 	int n = proto_sess_dgram_encode(&d, b, sizeof b);
-	assert_int_equal(n, 1 + 32 + 8 + 28 + 4);
+	assert_int_equal(n, 1 + 2 + 5);
 	for (int k = 0; k < n; k++)
 		assert_int_equal(proto_sess_dgram_decode(b, (size_t)k, &out), -EBADMSG);
 	assert_int_equal(proto_sess_dgram_decode(b, (size_t)n, &out), 0);
+	assert_int_equal(out.frame_len, 5);
+	assert_memory_equal(out.frame, frame, 5);
 	assert_int_equal(proto_sess_dgram_encode(&out, again, sizeof again), n);
 	assert_memory_equal(again, b, (size_t)n);
-	th_put_le32(b + n - 4, PROTO_SESS_POSE_F_ALL + 1);
+	/* The largest frame fits PROTO_SESS_DGRAM_MAX; one byte more does not. */
+	static uint8_t big[PROTO_SESS_PRES_FRAME_MAX + 1];
+	d.frame = big;
+	d.frame_len = PROTO_SESS_PRES_FRAME_MAX;
+	assert_true(proto_sess_dgram_encode(&d, b, sizeof b) > 0);
+	d.frame_len = PROTO_SESS_PRES_FRAME_MAX + 1;
+	assert_true(proto_sess_dgram_encode(&d, b, sizeof b) < 0);
+	d.frame_len = 0; /* a frame is never empty */
+	assert_true(proto_sess_dgram_encode(&d, b, sizeof b) < 0);
+	b[0] = 3; /* kind 3 (POSE) is gone */
 	assert_int_equal(proto_sess_dgram_decode(b, (size_t)n, &out), -EBADMSG);
-	d.pose[3] = NAN;
-	assert_int_equal(proto_sess_dgram_encode(&d, b, sizeof b), -EINVAL);
 	struct proto_sess_dgram pong = { .kind = PROTO_SESS_DG_PONG, .seq = 1, .echo_t_ns = 2, .t_ns = 3 };
 	assert_int_equal(proto_sess_dgram_encode(&pong, b, sizeof b), 25);
 	assert_int_equal(proto_sess_dgram_encode(&pong, b, 24), -EINVAL); /* does not fit */
-	b[0] = 5; /* no such kind */
+	b[0] = 6; /* no such kind */
 	assert_int_equal(proto_sess_dgram_decode(b, 25, &out), -EBADMSG);
 
 	struct proto_sess_rejected r = { .seq = 3, .lamport = 4, .reason = 2, .text = "conflicts" }, ro;

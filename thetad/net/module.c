@@ -984,7 +984,18 @@ static void net_hook_log_room(void *u, struct sess_session *s)
 static void net_hook_pose(void *u, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
 			  const struct proto_ipc_pose_update *p)
 {
-	net_link_on_pose(u, s, author, p);
+	net_pres_local_pose(u, s, author, p);
+}
+
+static void net_hook_presence(void *u, struct sess_session *s, const uint8_t author[SESS_KEY_LEN],
+			      const struct proto_ipc_presence *p)
+{
+	net_pres_local_presence(u, s, author, p);
+}
+
+static void net_hook_user_gone(void *u, struct sess_session *s, const uint8_t author[SESS_KEY_LEN])
+{
+	net_pres_local_gone(u, s, author);
 }
 
 static void net_hook_rejected(void *u, struct sess_session *s, uint32_t source, const struct th_logrec_entry *e,
@@ -1035,6 +1046,8 @@ static const struct sess_net_hooks net_hooks = {
 	.flushed = net_hook_flushed,
 	.log_room = net_hook_log_room,
 	.pose = net_hook_pose,
+	.presence = net_hook_presence,
+	.user_gone = net_hook_user_gone,
 	.rejected = net_hook_rejected,
 	.describe = net_hook_describe,
 	.link_info = net_hook_link_info,
@@ -1080,8 +1093,6 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 					     "join attempts ended by an ICMP error (port, host or network unreachable)");
 	nm->m_entries_in = srv_counter(mx, "net_entries_in", "log entries received from peers");
 	nm->m_entries_out = srv_counter(mx, "net_entries_out", "log entries sent to peers");
-	nm->m_poses_in = srv_counter(mx, "net_poses_in", "pose datagrams received");
-	nm->m_poses_out = srv_counter(mx, "net_poses_out", "pose datagrams sent");
 	nm->m_udp_drops = srv_counter(mx, "net_udp_send_drops", "datagrams the socket would not take");
 	nm->m_protocol = srv_counter(mx, "net_protocol_violations", "peers that broke the session protocol");
 	nm->m_admin_applied = srv_counter(mx, "net_admin_requests_applied", "kicks / role changes admin members asked for");
@@ -1091,8 +1102,6 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 	nm->m_rejects_delivered = srv_counter(mx, "net_rejects_delivered",
 					      "refusals from the host delivered to local clients as EVENT_REJECTED");
 	nm->m_sync_ignored = srv_counter(mx, "net_sync_ignored", "SYNC requests ignored for coming too often");
-	nm->m_poses_refused = srv_counter(mx, "net_poses_refused",
-					  "member pose datagrams for an author that is not the member's, dropped");
 	nm->m_send_failed = srv_counter(mx, "net_send_failed", "connections closed because a frame could not be queued");
 	nm->m_catchup_rounds = srv_counter(mx, "net_catchup_rounds", "catch-up rounds started for peers");
 	nm->m_catchup_entries = srv_counter(mx, "net_catchup_entries", "entries sent to peers by catch-up rounds");
@@ -1116,8 +1125,6 @@ static int net_module_start(struct srv_daemon *d, void **state, char *msg, unsig
 		nm->test_bad_sig = true;
 	if ((e = getenv("THETAD_TEST_QUEUE_FAIL")) && *e)
 		nm->test_queue_fail = strtoull(e, NULL, 10);
-	if ((e = getenv("THETAD_TEST_POSE_AS_HOST")) && *e == '1')
-		nm->test_pose_as_host = true;
 
 	bool created = false;
 	if ((r = net_cert_load_or_create(srv_daemon_state_dir(d), &nm->cert, &created)) < 0) {
@@ -1243,6 +1250,7 @@ static void net_module_stop(void *state)
 	net_link_stop(nm);
 	net_snaps_stop(nm);
 	net_voice_stop(nm);
+	net_pres_stop(nm);
 	if (nm->timer_fd >= 0) {
 		th_loop_del(srv_daemon_loop(nm->d), nm->timer_fd);
 		close(nm->timer_fd);
@@ -1279,10 +1287,16 @@ static int net_module_status_line(void *state, char *buf, unsigned len)
 	return snprintf(buf, len, "UDP %u, %u peer%s", (unsigned)net_udp_port(nm->udp), peers, peers == 1 ? "" : "s");
 }
 
+static void net_module_reload(void *state)
+{
+	net_pres_configure(state);
+}
+
 const struct srv_module net_module = {
 	.name = "net",
 	.start = net_module_start,
 	.stop = net_module_stop,
+	.reload = net_module_reload,
 	.status = net_module_status,
 	.status_line = net_module_status_line,
 };

@@ -53,12 +53,20 @@ struct clog_event;
 #define NET_ROSTER_MAX           64u              /* other members a joiner remembers from MEMBER_JOIN */
 #define NET_ADMIN_REQ_MAX        16u              /* admin requests awaiting (or holding) an answer */
 #define NET_ADMIN_REQ_TIMEOUT_NS (10ull * 1000 * 1000 * 1000) /* no ADMIN_RESULT by then: "timeout" */
-#define NET_POSE_RATE_PER_S      1000u            /* pose datagrams a host takes from one member, per second */
-#define NET_POSE_BURST           200u             /* ... and at once */
 #define NET_HOSTED_MAX           SESS_MAX_SESSIONS /* hosted sessions with pose owners */
-/* Largest heartbeat or pose datagram taken (a POSE is 73 bytes, a PONG 25):
- * PROTO_SESS_DGRAM_MAX is sized for voice. */
+/* Largest heartbeat datagram taken (a PONG is 25 bytes): PROTO_SESS_DGRAM_MAX
+ * is sized for presence frames. */
 #define NET_SMALL_DGRAM_MAX      96u
+/* PRES frames a host takes from one member (net_pres.c): a member sends one
+ * per tick (presence.tick_hz, 90 by default) whatever its users do; room
+ * for a faster tick_hz and for a loop that ran late; a flood past it is
+ * dropped (net_chan_pres_over_rate). */
+#define NET_PRES_RATE_PER_S      250u
+#define NET_PRES_BURST           50u
+#define NET_PRES_DGRAM_MAX       (3u + PROTO_SESS_PRES_FRAME_MAX) /* kind, u16 length, the frame */
+/* A local speaker counts as speaking this long after its last frame with
+ * speech (its voice frames are 10 or 20 ms; DTX sends nothing in silence). */
+#define NET_PRES_SPEAKING_HOLD_NS (300ull * 1000 * 1000)
 
 /* The channels net_link registers first (net_link_start), by their index in
  * nm->chans; the streams in the order the joiner opens them
@@ -68,7 +76,6 @@ enum net_stream {
 	NET_ST_COMMANDS = 1,
 	NET_ST_ASSETS = 2,
 	NET_CH_HEARTBEAT = 3, /* datagrams PING / PONG */
-	NET_CH_POSE = 4,      /* datagrams POSE */
 	NET_CH_BUILTIN
 };
 
@@ -111,8 +118,8 @@ struct net_conn {
 	struct th_wbuf out;
 	struct proto_sess_entries_build ob;
 	bool ob_open;
-	uint64_t entries_in, entries_out, poses_in, poses_out;
-	uint64_t poses_refused; /* host: not the member's author (over the rate: the pose channel's over_rate) */
+	uint64_t entries_in, entries_out;
+	uint64_t poses_refused; /* host: users in its PRES frames that are not the member's (over the rate: the pres channel's over_rate) */
 	uint64_t end_code;       /* app code it ended with (either side) */
 	uint64_t sync_ignored;   /* the session layer's count, as last added to the metric */
 	struct net_catchup *cu;  /* the peer's catch-up (net_catchup.c); NULL before its first SYNC */
@@ -213,17 +220,15 @@ struct net_mod {
 	uint64_t test_schema_xor;
 	bool test_bad_sig;
 	uint64_t test_queue_fail, test_queued; /* the test_queue_fail-th frame queued fails as if out of memory */
-	bool test_pose_as_host;  /* a member sends its poses under its host's key */
-	struct net_chan_def pose_chan; /* the pose channel as registered (THETAD_TEST_POSE_RATE lowers its rate) */
 	uint8_t txbuf[NET_QUIC_MAX_PKT * 32];
 	uint64_t *m_refusals, *m_peers_lost, *m_joins, *m_rejoins, *m_join_unreachable, *m_entries_in, *m_entries_out;
-	uint64_t *m_poses_in, *m_poses_out, *m_udp_drops, *m_protocol, *m_sync_ignored;
+	uint64_t *m_udp_drops, *m_protocol, *m_sync_ignored;
 	uint64_t *m_refused[PROTO_SESS_ERR_MAX_ - 0x100 + 1];
 	struct net_assets *assets; /* stores, counters (net_asset_io.c) */
 	struct net_admin_req reqs[NET_ADMIN_REQ_MAX];
 	uint32_t next_req_id;
 	uint64_t *m_admin_applied, *m_admin_refused, *m_rejects_fwd, *m_rejects_delivered;
-	uint64_t *m_poses_refused, *m_send_failed;
+	uint64_t *m_send_failed;
 	struct srv_hist *h_rtt;      /* every heartbeat RTT sample (metrics) */
 	struct srv_hist *h_catchup;  /* host: how long each catch-up round took */
 	struct net_hosted *hosted[NET_HOSTED_MAX];
@@ -238,6 +243,7 @@ struct net_mod {
 	uint64_t *m_member_leaves; /* member side: MEMBER_LEAVE announcements from the host */
 	struct net_snaps *snaps;   /* late join: the snapshot channel, counters, member progress (net_snapshot_io.c) */
 	struct net_voices *voice;  /* the voice channel, speaker tables, hooks (net_voice.c) */
+	struct net_pres *pres;     /* the pres channel, relays and links, counters (net_pres.c) */
 };
 
 /* module.c: the metric that counts refusals with this code
@@ -304,8 +310,6 @@ void net_link_on_flushed(struct net_mod *nm, struct sess_session *s);
 /* s's log can take remote entries again (a group commit finished, or the
  * log was reopened): connections whose entries wait retry in the service pass. */
 void net_link_on_log_room(struct net_mod *nm, struct sess_session *s);
-void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
-		      const struct proto_ipc_pose_update *p);
 /* Sends a ROLE / KICK decision for a member of a hosted session. */
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
 void net_host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb);
@@ -348,6 +352,28 @@ bool net_snaps_hold(const struct net_conn *c, uint64_t now_ns);
 /* `sessions`: "sync" (and "state": "syncing N%") of a member session. */
 void net_snaps_describe(struct net_mod *nm, struct sess_session *s, struct json_object *row);
 void net_snaps_session_gone(struct net_mod *nm, struct sess_session *s);
+
+/* net_pres.c: presence between daemons (docs/presence.md "In the daemon") */
+struct proto_ipc_presence;
+int net_pres_register(struct net_mod *nm); /* the pres channel, counters, `presence` (net_link_start) */
+void net_pres_stop(struct net_mod *nm);
+void net_pres_configure(struct net_mod *nm); /* [presence] as loaded (start, reload) */
+void net_pres_conn_active(struct net_conn *c); /* host: a receiver; member: a new link to the host */
+void net_pres_conn_gone(struct net_conn *c);   /* host: the member's receiver and users go */
+void net_pres_role(struct net_conn *c);        /* host: the member's role changed */
+void net_pres_session_gone(struct net_mod *nm, const struct sess_session *s);
+void net_pres_service(struct net_mod *nm, uint64_t now_ns); /* ticks due */
+uint64_t net_pres_next(struct net_mod *nm);
+/* Local clients (the sessions module's hooks): a pose part, a PRESENCE, the last one left. */
+void net_pres_local_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
+			 const struct proto_ipc_pose_update *p);
+void net_pres_local_presence(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
+			     const struct proto_ipc_presence *p);
+void net_pres_local_gone(struct net_mod *nm, struct sess_session *s, const uint8_t author[32]);
+/* A local speaker's voice frame went out (speech: the detector heard speech in it). */
+void net_pres_local_speech(struct net_mod *nm, struct sess_session *s, const uint8_t speaker[32], bool speech);
+/* Host: whether member peer hears speaker (pres_relay_audible; true without a relay). */
+bool net_pres_audible(struct net_mod *nm, struct sess_session *s, const uint8_t speaker[32], uint32_t peer);
 
 /* net_voice.c: voice between daemons (docs/network.md "Voice"; net/module.h for the voice module) */
 int net_voice_register(struct net_mod *nm); /* the voice channel and counters (net_link_start) */

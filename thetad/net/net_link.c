@@ -7,7 +7,7 @@
  * and telling everyone, integrating entries, catch-up (net_catchup.c),
  * roles, kicks, admin requests and refusals told to authors (the member
  * side of these lives in net_link_join.c). Also what spans connections:
- * relaying durable entries and poses.
+ * relaying durable entries (presence: net_pres.c).
  *
  * Runs inside net_server's callbacks (which give now_ns) and the module's
  * service pass; never destroys a connection itself (net_server reaps,
@@ -197,19 +197,6 @@ void net_conn_send_msg(struct net_conn *c, enum net_stream st, const struct prot
 	else if (conn_live(c))
 		conn_send_failed(c, r);
 	th_wbuf_fini(&w);
-}
-
-static void conn_dgram(struct net_conn *c, const struct proto_sess_dgram *d)
-{
-	uint8_t b[PROTO_SESS_DGRAM_MAX];
-	if (!conn_live(c) || c->st != NC_ACTIVE || !(c->caps & PROTO_SESS_CAP_DATAGRAMS))
-		return;
-	int n = proto_sess_dgram_encode(d, b, sizeof(b));
-	int ci = net_chans_by_dgram(&c->nm->chans, d->kind);
-	if (n > 0 && ci >= 0 && net_quic_dgram_send(c->q, b, (size_t)n) == 0) {
-		net_chan_sent(&c->ch[ci], (size_t)n);
-		net_mod_kick(c->nm);
-	}
 }
 
 unsigned net_peers_of(struct net_mod *nm, struct sess_session *s)
@@ -472,6 +459,7 @@ static void host_on_admitted(struct net_conn *c, uint64_t now)
 		  c->addr, th_role_name(c->role));
 	net_assets_conn_active(c, now);
 	net_voice_conn_active(c);
+	net_pres_conn_active(c);
 }
 
 void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
@@ -482,6 +470,7 @@ void net_host_end(struct net_mod *nm, struct sess_session *s, uint64_t code)
 			net_conn_close(c, code, NULL, now);
 	hosted_drop(nm, s);
 	net_voice_session_gone(nm, s);
+	net_pres_session_gone(nm, s);
 }
 
 static void host_kick(struct net_mod *nm, struct sess_session *s, struct sess_member *mb, uint64_t now)
@@ -600,8 +589,10 @@ void net_link_on_rejected(struct net_mod *nm, struct sess_session *s, uint32_t s
 void net_host_role_changed(struct net_mod *nm, struct sess_session *s, struct sess_member *mb)
 {
 	struct net_conn *c = host_conn_of(nm, s, mb->key);
-	if (c)
+	if (c) {
 		c->role = mb->role;
+		net_pres_role(c);
+	}
 	struct proto_sess_msg m = { .type = PROTO_SESS_T_ROLE };
 	m.u.role.peer_id = mb->peer_id;
 	m.u.role.role = mb->role;
@@ -744,6 +735,7 @@ static void on_event(struct net_conn *c, const struct net_sl_action *a, uint64_t
 	case NET_SL_EV_GONE: {
 		/* Once per member connection, whatever ended it. */
 		host_member_gone(c, (uint16_t)(a->code & 0xffff));
+		net_pres_conn_gone(c);
 		struct net_hosted *h = c->s ? net_hosted_of(nm, c->s, false) : NULL;
 		if (h)
 			net_pose_owners_release(&h->owners, c->peer_id);
@@ -1099,73 +1091,6 @@ void net_link_on_flushed(struct net_mod *nm, struct sess_session *s)
 	}
 }
 
-/* ---- poses ---------------------------------------------------------------------- */
-
-void net_link_on_pose(struct net_mod *nm, struct sess_session *s, const uint8_t author[32],
-		      const struct proto_ipc_pose_update *p)
-{
-	struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_POSE, .t_ns = p->t_ns, .flags = p->flags };
-	nm->now = th_now_ns();
-	struct net_hosted *h = s->role == SESS_ROLE_HOST ? net_hosted_of(nm, s, true) : NULL;
-	if (h) /* a local user: this daemon vouches for it */
-		net_pose_owners_prove(&h->owners, author, NET_POSE_OWNER_LOCAL);
-	memcpy(d.author, author, 32);
-	struct net_join *j = s->role == SESS_ROLE_MEMBER && nm->test_pose_as_host ? net_join_of(nm, s) : NULL;
-	if (j && j->conn && j->conn->st == NC_ACTIVE)
-		memcpy(d.author, j->conn->key, 32); /* tests: a member posing as its host */
-	d.pose[0] = p->px, d.pose[1] = p->py, d.pose[2] = p->pz;
-	d.pose[3] = p->qx, d.pose[4] = p->qy, d.pose[5] = p->qz, d.pose[6] = p->qw;
-	for (struct net_conn *c = nm->conns; c; c = c->next)
-		if (c->s == s && c->st == NC_ACTIVE) {
-			conn_dgram(c, &d);
-			c->poses_out++;
-			(*nm->m_poses_out)++;
-		}
-}
-
-/* The host takes a member's pose only for an author that belongs to it
- * (net_sl_pose.h), counted when not; the pose channel's rate came first. */
-static bool host_pose_ok(struct net_conn *c, const struct proto_sess_dgram *d)
-{
-	struct net_mod *nm = c->nm;
-	struct net_hosted *h = net_hosted_of(nm, c->s, true);
-	if (!h || net_pose_owners_check(&h->owners, d->author, c->peer_id) < 0) {
-		c->poses_refused++;
-		(*nm->m_poses_refused)++;
-		return false;
-	}
-	return true;
-}
-
-static int on_pose_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now)
-{
-	struct net_conn *c = ud;
-	struct net_mod *nm = c->nm;
-	struct proto_sess_dgram dg, *d = &dg;
-	if (proto_sess_dgram_decode(data, len, d) < 0)
-		return 0; /* unreliable and unauthenticated beyond QUIC: drop */
-	if (c->incoming && !host_pose_ok(c, d))
-		return 0;
-	struct proto_ipc_pose_update p = {
-		.entity = sess_entity_of(d->author), .t_ns = d->t_ns,
-		.px = d->pose[0], .py = d->pose[1], .pz = d->pose[2],
-		.qx = d->pose[3], .qy = d->pose[4], .qz = d->pose[5], .qw = d->pose[6],
-		.flags = d->flags,
-	};
-	c->poses_in++;
-	(*nm->m_poses_in)++;
-	sess_module_deliver_pose(nm->sess, c->s, &p);
-	if (!c->incoming)
-		return 0;
-	for (struct net_conn *o = nm->conns; o; o = o->next)
-		if (o != c && o->incoming && o->s == c->s && o->st == NC_ACTIVE) {
-			conn_dgram(o, d);
-			o->poses_out++;
-			(*nm->m_poses_out)++;
-		}
-	return 0;
-}
-
 static int on_heartbeat_dgram(void *ud, const uint8_t *data, size_t len, uint64_t now)
 {
 	struct net_conn *c = ud;
@@ -1192,9 +1117,6 @@ static const struct net_chan_def builtin_chans[NET_CH_BUILTIN] = {
 	[NET_CH_HEARTBEAT] = { .name = "heartbeat", .type = NET_CHAN_DGRAM,
 			       .dgram_kind = { PROTO_SESS_DG_PING, PROTO_SESS_DG_PONG },
 			       .lim = { .max_msg = NET_SMALL_DGRAM_MAX }, .on_msg = on_heartbeat_dgram },
-	[NET_CH_POSE] = { .name = "pose", .type = NET_CHAN_DGRAM, .dgram_kind = { PROTO_SESS_DG_POSE },
-			  .lim = { .max_msg = NET_SMALL_DGRAM_MAX, .rate_per_s = NET_POSE_RATE_PER_S, .burst = NET_POSE_BURST },
-			  .on_msg = on_pose_dgram },
 };
 
 /* Metric names live as long as the process (the registry keeps pointers). */
@@ -1203,19 +1125,13 @@ static char chan_metric_name[NET_CHAN_MAX][NET_CHAN_NSTAT][48];
 int net_link_start(struct net_mod *nm)
 {
 	nm->chans = (struct net_chans){ 0 };
-	/* Tests: THETAD_TEST_POSE_RATE=N takes N pose datagrams a second (and
-	 * at once) from a member, to see the limit at work. */
-	nm->pose_chan = builtin_chans[NET_CH_POSE];
-	const char *e = getenv("THETAD_TEST_POSE_RATE");
-	if (e && *e)
-		nm->pose_chan.lim.rate_per_s = nm->pose_chan.lim.burst = (uint32_t)strtoul(e, NULL, 10);
 	for (unsigned i = 0; i < NET_CH_BUILTIN; i++) {
-		int r = net_chans_register(&nm->chans, i == NET_CH_POSE ? &nm->pose_chan : &builtin_chans[i]);
+		int r = net_chans_register(&nm->chans, &builtin_chans[i]);
 		if (r < 0)
 			return r;
 	}
 	int rs = net_snaps_register(nm);
-	if (rs < 0 || (rs = net_voice_register(nm)) < 0)
+	if (rs < 0 || (rs = net_voice_register(nm)) < 0 || (rs = net_pres_register(nm)) < 0)
 		return rs;
 	struct srv_metrics *mx = srv_daemon_metrics(nm->d);
 	for (unsigned i = 0; i < nm->chans.n; i++)
@@ -1431,6 +1347,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 		catchup_pump(c, now);
 		net_assets_service(c, now);
 	}
+	net_pres_service(nm, now);
 	for (unsigned i = 0; i < nm->n_joins; i++) {
 		struct net_join *j = nm->joins[i];
 		switch (j->st) {
@@ -1454,7 +1371,7 @@ void net_link_service(struct net_mod *nm, uint64_t now)
 
 uint64_t net_link_next(struct net_mod *nm)
 {
-	uint64_t t = UINT64_MAX, x;
+	uint64_t t = net_pres_next(nm), x;
 	for (struct net_conn *c = nm->conns; c; c = c->next) {
 		if (!conn_live(c) || !c->sl)
 			continue;

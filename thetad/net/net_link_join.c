@@ -310,6 +310,7 @@ void net_join_leave(struct net_mod *nm, struct net_join *j)
 		j->s->net = NULL;
 	net_snaps_session_gone(nm, j->s);
 	net_voice_session_gone(nm, j->s);
+	net_pres_session_gone(nm, j->s);
 	free(j);
 }
 
@@ -358,6 +359,7 @@ void net_joiner_on_joined(struct net_conn *c, const struct proto_sess_ack *a, ui
 	net_assets_conn_active(c, now);
 	net_snaps_conn_active(c, now);
 	net_voice_conn_active(c);
+	net_pres_conn_active(c);
 }
 
 /* ---- member side: roster, admin requests, rejections ---------------------------- */

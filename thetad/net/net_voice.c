@@ -187,8 +187,10 @@ static int on_voice_dgram(void *ud, const uint8_t *data, size_t len, uint64_t no
 		nv->hooks.voice(nv->user, c->s, &d, now);
 	if (!c->incoming)
 		return 0;
+	/* Only to members near enough to hear it (the presence grid). */
 	for (struct net_conn *o = nm->conns; o; o = o->next)
-		if (o != c && o->incoming && o->s == c->s && send_bytes(o, data, len))
+		if (o != c && o->incoming && o->s == c->s && voice_conn(o) && net_pres_audible(nm, c->s, d.author, o->peer_id) &&
+		    send_bytes(o, data, len))
 			(*nv->m_relayed)++;
 	return 0;
 }
@@ -226,10 +228,12 @@ int net_module_send_voice(void *state, struct sess_session *s, const struct prot
 	struct net_voice_speaker *sp = v ? net_voice_find(v, d->author) : NULL;
 	if (sp && sp->muted)
 		return -EPERM;
+	/* The speaking flag of the presence of this local user. */
+	net_pres_local_speech(nm, s, d->author, (d->vflags & PROTO_SESS_VOICE_F_SPEECH) != 0);
 	unsigned sent = 0;
 	if (host) {
 		for (struct net_conn *c = nm->conns; c; c = c->next)
-			if (c->incoming && c->s == s)
+			if (c->incoming && c->s == s && voice_conn(c) && net_pres_audible(nm, s, d->author, c->peer_id))
 				sent += send_bytes(c, b, (size_t)n);
 	} else {
 		struct net_join *j = s->role == SESS_ROLE_MEMBER ? net_join_of(nm, s) : NULL;

@@ -232,6 +232,7 @@ static int net_cmd_voice_test(void *u, const struct srv_ctl_caller *caller, stru
 	*res = json_object_new_object();
 	if (!strcmp(op, "send")) {
 		int64_t count = jint(args, "count", 1), seq = jint(args, "seq", 1), olen = jint(args, "opus_len", 60);
+		uint8_t vflags = jint(args, "speech", 0) ? PROTO_SESS_VOICE_F_SPEECH : 0;
 		if (count < 1 || count > NET_VOICE_TEST_SEND_MAX || olen < 0 || olen > PROTO_SESS_VOICE_OPUS_MAX + 1) {
 			json_object_put(*res);
 			snprintf(err, errlen, "count is 1..%u, opus_len 0..%u", NET_VOICE_TEST_SEND_MAX,
@@ -242,7 +243,7 @@ static int net_cmd_voice_test(void *u, const struct srv_ctl_caller *caller, stru
 		unsigned ok = 0, eperm = 0, enotconn = 0, emsgsize = 0;
 		for (int64_t i = 0; i < count; i++) {
 			struct proto_sess_dgram d = { .kind = PROTO_SESS_DG_VOICE, .seq = (uint32_t)(seq + i),
-						      .ts = (uint32_t)((seq + i) * 960), .opus = opus,
+						      .ts = (uint32_t)((seq + i) * 960), .vflags = vflags, .opus = opus,
 						      .opus_len = (uint16_t)olen };
 			memcpy(d.author, key, 32);
 			memset(opus, (int)((seq + i) & 0xff), sizeof(opus));

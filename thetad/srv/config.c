@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "clog/clog.h"
+#include "pres/pres.h"
 #include "sess/scene.h"
 #include "th_config.h"
 #include "th_log.h"
@@ -60,6 +61,18 @@ static const struct th_cfg_key srv_config_keys[] = {
 	{ "voice.spatial", TH_CFG_BOOL, F(voice_spatial), 0, 0, 0, "pan and attenuate voices by where the avatars are" },
 	{ "voice.vad", TH_CFG_STRING, F(voice_vad), sizeof(((struct srv_config *)0)->voice_vad), 0, 0,
 	  "voice activity detector: webrtc or energy" },
+	{ "presence.cell_m", TH_CFG_INT, F(pres_cell_m), 0, 1, 100, "metres: the side of the interest grid's cells" },
+	{ "presence.near_cells", TH_CFG_INT, F(pres_near_cells), 0, 0, 1024,
+	  "users within this many cells of a member's head are sent every tick" },
+	{ "presence.view_cells", TH_CFG_INT, F(pres_view_cells), 0, 0, 1024,
+	  "and those in its view cone within this many cells" },
+	{ "presence.view_deg", TH_CFG_INT, F(pres_view_deg), 0, 1, 180, "the view cone's half angle, degrees" },
+	{ "presence.far_cells", TH_CFG_INT, F(pres_far_cells), 0, 0, 1024,
+	  "users within this many cells are sent far_hz times a second; beyond, not at all" },
+	{ "presence.far_hz", TH_CFG_INT, F(pres_far_hz), 0, 1, 240, "the rate of far users, per second" },
+	{ "presence.tick_hz", TH_CFG_INT, F(pres_tick_hz), 0, 10, 240, "presence frames a second, each way" },
+	{ "presence.voice_cells", TH_CFG_INT, F(pres_voice_cells), 0, 0, 1024,
+	  "a member does not hear speakers farther than this many cells from its users" },
 	{ "web.listen", TH_CFG_STRING, F(web_listen), sizeof(((struct srv_config *)0)->web_listen), 0, 0,
 	  "address:port of the web endpoint for browsers (HTTP(S) on TCP, WebRTC on UDP); empty: off" },
 	{ "web.root", TH_CFG_STRING, F(web_root), sizeof(((struct srv_config *)0)->web_root), 0, 0,
@@ -94,6 +107,13 @@ static int srv_config_check(const struct srv_config *c, char *msg, size_t len)
 				 c->metrics_listen, why);
 			return -EINVAL;
 		}
+	}
+	struct pres_config pc;
+	srv_config_presence(c, &pc);
+	const char *pwhy = pres_config_check(&pc);
+	if (pwhy) {
+		snprintf(msg, len, "%s", pwhy);
+		return -EINVAL;
 	}
 	if (c->web_listen[0]) {
 		struct sockaddr_storage a;
@@ -156,8 +176,32 @@ void srv_config_defaults(struct srv_config *c)
 		.web_root = SRV_WEB_ROOT_DEFAULT,
 		.web_max_peers = SRV_WEB_MAX_PEERS_DEFAULT,
 	};
+	struct pres_config pc;
+	pres_config_default(&pc);
+	c->pres_cell_m = (int64_t)pc.cell_m;
+	c->pres_near_cells = pc.near_cells;
+	c->pres_view_cells = pc.view_cells;
+	c->pres_view_deg = (int64_t)pc.view_deg;
+	c->pres_far_cells = pc.far_cells;
+	c->pres_far_hz = pc.far_hz;
+	c->pres_tick_hz = pc.tick_hz;
+	c->pres_voice_cells = pc.voice_cells;
 	/* The detector chosen by measurement (voice_vad.h, make bench-voice). */
 	snprintf(c->voice_vad, sizeof c->voice_vad, "%s", VOICE_VAD_DEFAULT == VOICE_VAD_WEBRTC ? "webrtc" : "energy");
+}
+
+void srv_config_presence(const struct srv_config *c, struct pres_config *out)
+{
+	*out = (struct pres_config){
+		.cell_m = (float)c->pres_cell_m,
+		.near_cells = (unsigned)c->pres_near_cells,
+		.view_cells = (unsigned)c->pres_view_cells,
+		.view_deg = (float)c->pres_view_deg,
+		.far_cells = (unsigned)c->pres_far_cells,
+		.far_hz = (unsigned)c->pres_far_hz,
+		.tick_hz = (unsigned)c->pres_tick_hz,
+		.voice_cells = (unsigned)c->pres_voice_cells,
+	};
 }
 
 int srv_config_load(struct srv_config *c, const char *path, bool optional, char *msg, size_t len)

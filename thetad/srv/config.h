@@ -35,6 +35,15 @@ struct srv_config {
 	bool voice_dtx;                /* voice.dtx = yes (nothing sent in silence) */
 	bool voice_spatial;            /* voice.spatial = yes (pan and attenuate by head pose) */
 	char voice_vad[16];            /* voice.vad = VOICE_VAD_DEFAULT's name (energy or webrtc) */
+	/* [presence] (docs/presence.md "In the daemon", docs/operator.md): taken at start and on reload */
+	int64_t pres_cell_m;           /* presence.cell_m = 4 (metres: the interest grid's cell) */
+	int64_t pres_near_cells;       /* presence.near_cells = 1 (every tick within this many cells of a head) */
+	int64_t pres_view_cells;       /* presence.view_cells = 4 (every tick in the view cone this far) */
+	int64_t pres_view_deg;         /* presence.view_deg = 55 (the view cone's half angle) */
+	int64_t pres_far_cells;        /* presence.far_cells = 8 (far_hz within this; culled beyond) */
+	int64_t pres_far_hz;           /* presence.far_hz = 5 */
+	int64_t pres_tick_hz;          /* presence.tick_hz = 90 (frames a second each way) */
+	int64_t pres_voice_cells;      /* presence.voice_cells = 6 (voices culled beyond) */
 	/* [web] (docs/web.md "The web endpoint", docs/operator.md): taken at start; max_peers also on reload */
 	char web_listen[64];           /* web.listen = "" (off); "127.0.0.1:8080", "[::1]:0", "0.0.0.0:8443" */
 	char web_root[512];            /* web.root = SRV_WEB_ROOT_DEFAULT (the browser client's files) */
@@ -53,6 +62,9 @@ struct srv_config {
 #define SRV_WEB_MAX_PEERS_MAX 1024 /* web.max_peers' bound: the web module's browser table is this long */
 
 void srv_config_defaults(struct srv_config *c);
+/* The [presence] keys as thetad/pres takes them. */
+struct pres_config;
+void srv_config_presence(const struct srv_config *c, struct pres_config *out);
 /* Loads `path` over the values already in *c. A missing file is fine when
  * `optional` is set. On error *c is untouched and msg[len] holds one line
  * naming the file, line and key. */
