@@ -23,11 +23,12 @@
 
 
 /* "90", "90s", "30m", "12h", "7d" -> seconds; -1 if malformed. */
+#define CTL_SECS_MAX 1e9 /* a duration's number, in its unit (then at most ~3e13 s: no overflow) */
 static long long ctl_parse_secs(const char *s)
 {
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || v <= 0)
+	if (end == s || !(v > 0) || v > CTL_SECS_MAX) /* NaN and inf too: !(v > 0), v > max */
 		return -1;
 	double mul = 1;
 	if (!strcmp(end, "m"))

@@ -108,6 +108,10 @@ static void every_invite_link_is_followed_by_its_terms(void **state)
 	assert_non_null(strstr(last_req, "43200"));
 	assert_int_equal(ctl(&c, (const char *const[]){ "invite", "studio", "--expires", "soon", NULL }), 2);
 	assert_non_null(strstr(err, "never"));
+	/* Not finite, or past any sensible bound: a usage error, not an overflowing cast. */
+	static const char *const huge[] = { "inf", "nan", "1e300d", "-5h" };
+	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++)
+		assert_int_equal(ctl(&c, (const char *const[]){ "invite", "studio", "--expires", huge[i], NULL }), 2);
 	th_ctlfake_stop(&c);
 
 	static const char never[] = "{\"ok\": true, \"result\": {\"link\": \"theta://h:1/x?fp=a&token=b\", \"role\": \"editor\", "
