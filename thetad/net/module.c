@@ -572,14 +572,18 @@ static int net_cmd_forget(void *u, const struct srv_ctl_caller *caller, struct j
 	}
 	/* As `session leave` does: clients go back to the default session. */
 	struct sess_session *def = net_default_session(nm);
-	if (sess_module_current(nm->sess) == s && def && def != s)
+	bool moved = sess_module_current(nm->sess) == s && def && def != s;
+	if (moved)
 		sess_module_set_current(nm->sess, def);
 	char id[SESS_ID_LEN + 1], name[SESS_NAME_MAX + 1];
 	snprintf(id, sizeof(id), "%s", s->id);
 	snprintf(name, sizeof(name), "%s", s->name);
 	int r = sess_module_forget(nm->sess, s, del, err, errlen);
-	if (r < 0 && sess_find(sess_module_registry(nm->sess), id) == s)
+	if (r < 0 && sess_find(sess_module_registry(nm->sess), id) == s) {
+		if (moved) /* refused (clients pinned to it): nothing changed, the current session neither */
+			sess_module_set_current(nm->sess, s);
 		return r; /* still listed */
+	}
 	th_notice("session %s (%s) forgotten%s (uid %u)", id, name, del ? " and its files removed" : "",
 		  (unsigned)caller->uid);
 	if (r < 0)
