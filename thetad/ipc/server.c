@@ -402,9 +402,22 @@ static int handle_voice_record(struct ipc_client *c, uint16_t type, const uint8_
 	return 0;
 }
 
+/* Whether client id is still connected: a record's handler may have let
+ * it go (a send that found its ring broken, ipc_server_close from a
+ * callback), freeing it. */
+static bool client_alive(const struct ipc_server *s, uint64_t id)
+{
+	for (const struct ipc_client *c = s->clients; c; c = c->next)
+		if (c->id == id)
+			return true;
+	return false;
+}
+
 static void on_bell(struct th_loop *loop, int fd, uint32_t events, void *user_data)
 {
 	struct ipc_client *c = user_data;
+	struct ipc_server *s = c->s;
+	const uint64_t id = c->id;
 	uint64_t now = th_now_ns();
 	/* One doorbell for both client->daemon rings: both announce sleep
 	 * on it, so both wake up (the second read finds the eventfd empty). */
@@ -413,18 +426,24 @@ static void on_bell(struct th_loop *loop, int fd, uint32_t events, void *user_da
 	struct th_ring_rec rec;
 	unsigned n = 0;
 	int r = 0;
-	while (n < IPC_BATCH_RECORDS && (r = th_ring_pop(&c->in, &rec, c->s->rec, sizeof c->s->rec)) == 1) {
+	while (n < IPC_BATCH_RECORDS && (r = th_ring_pop(&c->in, &rec, s->rec, sizeof s->rec)) == 1) {
 		n++;
-		if (handle_record(c, rec.type, c->s->rec, rec.len, now) < 0) {
+		int h = handle_record(c, rec.type, s->rec, rec.len, now);
+		if (!client_alive(s, id))
+			return; /* let go by a handler: c is freed */
+		if (h < 0) {
 			r = -EPROTO;
 			break;
 		}
 	}
 	n = 0;
 	while (r >= 0 && n < IPC_VOICE_BATCH_RECORDS &&
-	       (r = th_ring_pop(&c->vin, &rec, c->s->rec, sizeof c->s->rec)) == 1) {
+	       (r = th_ring_pop(&c->vin, &rec, s->rec, sizeof s->rec)) == 1) {
 		n++;
-		if (handle_voice_record(c, rec.type, c->s->rec, rec.len, now) < 0) {
+		int h = handle_voice_record(c, rec.type, s->rec, rec.len, now);
+		if (!client_alive(s, id))
+			return;
+		if (h < 0) {
 			r = -EPROTO;
 			break;
 		}

@@ -518,6 +518,51 @@ static void session_info_reaches_the_client(void **state)
 	tcli_close(&c);
 }
 
+/* A record's handler may let its own client go (ipc_server_close from the
+ * owner's callback, a send that finds the client's ring broken): the rest
+ * of that doorbell's batch is not read from the freed client. */
+struct close_on_resync {
+	struct env *e;
+	unsigned calls;
+};
+
+static void close_it(void *user, uint64_t id, const struct proto_ipc_resync_request *rq, uint64_t now_ns)
+{
+	struct close_on_resync *x = user;
+	x->calls++;
+	assert_int_equal(ipc_server_close(x->e->srv, id, PROTO_IPC_REFUSE_NOT_MEMBER, "closed by its handler"), 0);
+}
+
+static void a_handler_that_closes_its_client_ends_the_batch(void **state)
+{
+	struct env *e = *state;
+	struct close_on_resync x = { .e = e };
+	struct ipc_callbacks cb = { .on_resync = close_it };
+	ipc_server_set_callbacks(e->srv, &cb, &x);
+	struct tcli c;
+	assert_int_equal(tcli_connect(e, &c, 0), 0);
+	/* Three records in one batch: the first closes the client. */
+	struct proto_ipc_resync_request rq = { .reason = PROTO_IPC_RESYNC_CLIENT_ASKED };
+	uint8_t b[64];
+	int n = proto_ipc_encode_resync_request(&rq, b, sizeof b);
+	assert_true(n > 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(th_ring_push(&c.out, PROTO_IPC_T_RESYNC_REQUEST, b, (uint32_t)n), 0);
+	assert_int_equal(th_ring_flush(&c.out), 0);
+	pump(e, 5);
+	assert_int_equal(x.calls, 1); /* the others were not read from the freed client */
+	assert_int_equal(ipc_server_nclients(e->srv), 0);
+	/* The server goes on: a new client is served. */
+	struct tcli d;
+	ipc_server_set_callbacks(e->srv, NULL, NULL);
+	assert_int_equal(tcli_connect(e, &d, 0), 0);
+	tcli_ping(&d, 7);
+	assert_int_equal(th_ring_flush(&d.out), 0);
+	expect_pong(e, &d, 7);
+	tcli_close(&d);
+	tcli_close(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 int main(void)
@@ -536,6 +581,7 @@ int main(void)
 		T(input_info_is_kept_and_listed_per_client),
 		T(bad_input_info_drops_the_client),
 		T(session_info_reaches_the_client),
+		T(a_handler_that_closes_its_client_ends_the_batch),
 	};
 	return cmocka_run_group_tests_name("ipc_server", tests, NULL, NULL);
 }
