@@ -158,6 +158,19 @@ static void push(struct part_buf *b, const struct sample *s)
 	*at(b, b->n++) = *s;
 }
 
+/* a - b on the 64-bit circle of times (a sender's clock may sit anywhere
+ * on it, a hostile member's too): no signed overflow however far apart. */
+static int64_t since(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b);
+}
+
+/* The sender time shown at local time now_ns. */
+static uint64_t shown_time(const struct user *u, uint64_t now_ns)
+{
+	return now_ns - (uint64_t)u->delay - (uint64_t)u->pub.offset_ns;
+}
+
 static double clampd(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -185,8 +198,8 @@ static bool clock_sample(struct app_avatars *a, struct user *u, uint64_t t_ns, u
 		u->pub.offset_ns = c;
 		return false;
 	}
-	int64_t off = u->pub.offset_ns;
-	if (c - off > (int64_t)APP_AVATARS_CLOCK_JUMP_NS || off - c > (int64_t)APP_AVATARS_CLOCK_JUMP_NS) {
+	int64_t step = since((uint64_t)c, (uint64_t)u->pub.offset_ns);
+	if (step > (int64_t)APP_AVATARS_CLOCK_JUMP_NS || step < -(int64_t)APP_AVATARS_CLOCK_JUMP_NS) {
 		/* A restarted sender (or another host's clock): start again. */
 		for (unsigned k = 0; k < APP_AVATAR_PARTS; k++)
 			u->part[k].n = u->part[k].head = 0;
@@ -214,10 +227,10 @@ static bool clock_sample(struct app_avatars *a, struct user *u, uint64_t t_ns, u
 		u->win_min[1] = u->win_min[0];
 		u->win_min[0] = c;
 		u->win_start_ns = now_ns;
-	} else if (c < u->win_min[0]) {
+	} else if (since((uint64_t)c, (uint64_t)u->win_min[0]) < 0) {
 		u->win_min[0] = c;
 	}
-	u->pub.offset_ns = u->win_min[0] < u->win_min[1] ? u->win_min[0] : u->win_min[1];
+	u->pub.offset_ns = since((uint64_t)u->win_min[0], (uint64_t)u->win_min[1]) < 0 ? u->win_min[0] : u->win_min[1];
 	u->pub.jitter_ns = (uint64_t)u->jitter;
 	u->pub.interval_ns = (uint64_t)u->interval;
 	return false;
@@ -253,8 +266,7 @@ int app_avatars_on_pose(struct app_avatars *a, const struct proto_ipc_pose_updat
 	}
 	clock_sample(a, u, p->t_ns, now_ns);
 	/* Behind the time it would be shown at: it only ends an extrapolation. */
-	int64_t shown_at = (int64_t)now_ns - (int64_t)u->delay - u->pub.offset_ns;
-	if ((int64_t)p->t_ns < shown_at)
+	if (since(p->t_ns, shown_time(u, now_ns)) < 0)
 		a->st.late++;
 	for (unsigned k = 0; k < APP_AVATAR_PARTS; k++) {
 		if (!(parts & part_flag[k]))
@@ -358,7 +370,7 @@ static void extrapolate_rot(const float p[4], const float n[4], double f, float 
 }
 
 /* Part k of u as it was at sender time rt: into the shown pose. */
-static enum app_avatar_shown show_part(struct user *u, unsigned k, int64_t rt)
+static enum app_avatar_shown show_part(struct user *u, unsigned k, uint64_t rt)
 {
 	struct part_buf *b = &u->part[k];
 	float *pos = part_position(&u->pub.pose, k), *rot = part_rotation(&u->pub.pose, k);
@@ -366,11 +378,11 @@ static enum app_avatar_shown show_part(struct user *u, unsigned k, int64_t rt)
 		return APP_AVATAR_SHOWN_NONE;
 	const struct sample *n = at(b, b->n - 1);
 	enum app_avatar_shown how;
-	if (rt >= (int64_t)n->t_ns) {
+	if (since(rt, n->t_ns) >= 0) {
 		/* Past the newest: on at the last two samples' velocity, briefly. */
 		if (!n->tracked)
 			return APP_AVATAR_SHOWN_NONE;
-		uint64_t ext = (uint64_t)(rt - (int64_t)n->t_ns);
+		uint64_t ext = rt - n->t_ns;
 		const struct sample *p = b->n >= 2 ? at(b, b->n - 2) : NULL;
 		uint64_t gap = p ? n->t_ns - p->t_ns : 0;
 		memcpy(pos, n->pos, sizeof n->pos);
@@ -386,10 +398,10 @@ static enum app_avatar_shown show_part(struct user *u, unsigned k, int64_t rt)
 	}
 	/* The newest sample at or before rt, and the one after it. */
 	unsigned i = b->n - 1;
-	while (i > 0 && (int64_t)at(b, i)->t_ns > rt)
+	while (i > 0 && since(at(b, i)->t_ns, rt) > 0)
 		i--;
 	const struct sample *s0 = at(b, i);
-	if ((int64_t)s0->t_ns > rt || !at(b, i + 1)->tracked) {
+	if (since(s0->t_ns, rt) > 0 || !at(b, i + 1)->tracked) {
 		/* Before the oldest (a user just seen), or the next sample is
 		 * not tracked: this one as it is. */
 		if (!s0->tracked)
@@ -401,7 +413,7 @@ static enum app_avatar_shown show_part(struct user *u, unsigned k, int64_t rt)
 	if (!s0->tracked)
 		return APP_AVATAR_SHOWN_NONE;
 	const struct sample *s1 = at(b, i + 1);
-	float t = (float)((double)(rt - (int64_t)s0->t_ns) / (double)(s1->t_ns - s0->t_ns));
+	float t = (float)((double)(rt - s0->t_ns) / (double)(s1->t_ns - s0->t_ns));
 	for (int c = 0; c < 3; c++)
 		pos[c] = s0->pos[c] + (s1->pos[c] - s0->pos[c]) * t;
 	nlerp(s0->rot, s1->rot, t, rot);
@@ -425,7 +437,7 @@ static void show(struct app_avatars *a, struct user *u, uint64_t now_ns)
 	}
 	u->frame_ns = now_ns;
 	u->pub.delay_ns = (uint64_t)u->delay;
-	int64_t rt = (int64_t)now_ns - (int64_t)u->delay - u->pub.offset_ns;
+	uint64_t rt = shown_time(u, now_ns);
 	for (unsigned k = 0; k < APP_AVATAR_PARTS; k++) {
 		enum app_avatar_shown how =
 			fresh(u->pub.seen_ns[k], now_ns) ? show_part(u, k, rt) : APP_AVATAR_SHOWN_NONE;

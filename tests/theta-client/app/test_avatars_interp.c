@@ -278,6 +278,40 @@ static void the_senders_clock_offset_does_not_matter(void **state)
 	}
 }
 
+/* A sender's clock half the 64-bit circle from ours (a hostile member may
+ * send any t_ns): arrival - t_ns then crosses INT64_MAX between updates,
+ * and the frames are still the same as from a sender on our clock (the
+ * clock arithmetic is on the circle, with no signed overflow: SAN=1). */
+static void a_sender_half_the_clock_away_is_shown_the_same(void **state)
+{
+	(void)state;
+	static const int64_t offsets[] = { 0, INT64_MIN, INT64_MIN + 1 + (int64_t)(5 * MS),
+					   INT64_MIN + 1 + (int64_t)(9 * MS) };
+	static float base[FRAMES], xs[FRAMES];
+	for (unsigned i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		struct app_avatars *a = make();
+		unsigned nm = walk(msgs, FRAMES + 20, START, offsets[i], 8 * MS, 0.05, 4);
+		play(a, msgs, nm, START, FRAMES, i ? xs : base, NULL);
+		assert_int_equal(app_avatars_stats(a)->clock_resets, 0);
+		for (unsigned f = WARM; f < FRAMES; f++)
+			assert_false(isnan(i ? xs[f] : base[f]));
+		for (unsigned f = 0; i && f < FRAMES; f++)
+			assert_float_equal(xs[f], base[f], 1e-4);
+		app_avatars_destroy(&a);
+	}
+	/* One update from half the circle away, then the walk on our clock:
+	 * one clock reset, and the walk is shown. */
+	struct app_avatars *a = make();
+	struct proto_ipc_pose_update p = head_at(START + (1ull << 63), 3, 0);
+	assert_int_equal(app_avatars_on_pose(a, &p, START - 20 * MS), 0);
+	unsigned nm = walk(msgs, FRAMES + 20, START, 0, 8 * MS, 0.05, 4);
+	play(a, msgs, nm, START, FRAMES, xs, NULL);
+	assert_int_equal(app_avatars_stats(a)->clock_resets, 1);
+	for (unsigned f = WARM; f < FRAMES; f++)
+		assert_float_equal(xs[f], base[f], 1e-4);
+	app_avatars_destroy(&a);
+}
+
 static void a_restarted_sender_is_followed(void **state)
 {
 	(void)state;
@@ -397,6 +431,7 @@ int main(void)
 		cmocka_unit_test(stopped_updates_extrapolate_briefly_then_hold),
 		cmocka_unit_test(the_delay_follows_the_jitter),
 		cmocka_unit_test(the_senders_clock_offset_does_not_matter),
+		cmocka_unit_test(a_sender_half_the_clock_away_is_shown_the_same),
 		cmocka_unit_test(a_restarted_sender_is_followed),
 		cmocka_unit_test(presence_shows_cursor_preview_and_speaking),
 	};
