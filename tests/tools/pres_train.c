@@ -9,16 +9,15 @@
  * The sessions are fixed (seeds, sizes), so a run gives the same file for
  * the same codec. Bodies are taken raw (PROTO_PRES_CODE_RAW), as zstd sees
  * them. Prints the samples taken, the dictionary's size and its hash. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <zdict.h>
 
 #include "pres.h"
+#include "th_file.h"
 #include "th_pressim.h"
 
 #define TRAIN_DICT_CAP 8192u                 /* the dictionary's size */
@@ -85,16 +84,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pres_train: training failed: %s\n", ZDICT_getErrorName(len));
 		return 1;
 	}
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
-	FILE *f = fopen(tmp, "wb");
-	if (!f || fwrite(dict, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "pres_train: cannot write %s: %s\n", tmp, strerror(errno));
-		return 1;
-	}
-	if (rename(tmp, argv[1]) != 0) {
-		fprintf(stderr, "pres_train: cannot rename %s to %s: %s\n", tmp, argv[1], strerror(errno));
-		unlink(tmp);
+	int w = th_file_replace(argv[1], dict, len, 0644);
+	if (w < 0) {
+		fprintf(stderr, "pres_train: cannot write %s: %s\n", argv[1], strerror(-w));
 		return 1;
 	}
 	uint8_t h[crypto_generichash_BYTES];
