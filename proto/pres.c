@@ -19,6 +19,7 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include "th_buf.h"
 #include "pres/presence_dict.h" /* generated from schemas/presence.dict: pres_dict_bytes, PRES_DICT_LEN */
 
 /* Snapshots kept: a baseline is at most PROTO_PRES_BASE_MAX_AGE frames
@@ -165,10 +166,7 @@ uint64_t proto_pres_dict_hash(void)
 {
 	uint8_t h[crypto_generichash_BYTES];
 	crypto_generichash(h, sizeof h, pres_dict_bytes, PRES_DICT_LEN, NULL, 0);
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)h[i] << (8 * i);
-	return v;
+	return th_get_le64(h);
 }
 
 const uint8_t *proto_pres_dict(size_t *len)

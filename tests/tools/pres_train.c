@@ -17,6 +17,7 @@
 #include <zdict.h>
 
 #include "pres.h"
+#include "th_buf.h"
 #include "th_file.h"
 #include "th_pressim.h"
 
@@ -91,9 +92,7 @@ int main(int argc, char **argv)
 	}
 	uint8_t h[crypto_generichash_BYTES];
 	crypto_generichash(h, sizeof h, dict, len, NULL, 0);
-	uint64_t hash = 0;
-	for (unsigned i = 0; i < 8; i++)
-		hash |= (uint64_t)h[i] << (8 * i);
+	uint64_t hash = th_get_le64(h); /* as proto_pres_dict_hash */
 	printf("pres_train: %u samples (%zu bytes) -> %s: %zu bytes, hash %016llx; `make` builds it in\n", s.n, s.used,
 	       argv[1], len, (unsigned long long)hash);
 	free(s.buf);

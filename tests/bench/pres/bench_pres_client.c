@@ -27,6 +27,7 @@
 
 #include "app/avatars.h"
 #include "th_bench.h"
+#include "th_buf.h"
 #include "th_hash.h"
 #include "th_time.h"
 #include "th_walk.h"
@@ -64,12 +65,10 @@ static int by_arrival(const void *a, const void *b)
 	return x->at < y->at ? -1 : x->at > y->at;
 }
 
+/* The entity of a user: the first 8 bytes of the key, LE (as the daemon's). */
 static uint64_t entity_of(const uint8_t key[PROTO_PRES_KEY_LEN])
 {
-	uint64_t e = 0;
-	for (int k = 0; k < 8; k++)
-		e |= (uint64_t)key[k] << (8 * k);
-	return e;
+	return th_get_le64(key);
 }
 
 /* The RMS of the second difference of the heads over the frames, mm. */
