@@ -42,7 +42,8 @@
 
 #define PROTO_PRES_KEY_LEN 32u
 #define PROTO_PRES_USERS_MAX 128u   /* users one channel carries (slots) */
-#define PROTO_PRES_HISTORY 32u      /* frames each side keeps to code against */
+#define PROTO_PRES_HISTORY 32u      /* sent frames a sender may remember for their acks (thetad/pres);
+				     * the codec itself keeps PROTO_PRES_BASE_MAX_AGE + 1 snapshots */
 #define PROTO_PRES_BASE_MAX_AGE 16u /* a baseline older than this many frames is not used: whole frame */
 #define PROTO_PRES_FRAME_MAX 1152u  /* bytes of one encoded frame (fits a QUIC datagram) */
 #define PROTO_PRES_RANGE_M 1000.0f  /* positions are clamped to [-RANGE, RANGE] metres per axis */
