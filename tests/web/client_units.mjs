@@ -86,6 +86,9 @@ check('presence: ended, nothing more shown', av.onPresence(pres(5n, 800n, 0), 0)
       av.drawList()[0].parts.length === 1 && !av.users.get(5n).label.textContent.startsWith('speaking'));
 check('presence: entity 0 (ourselves) is dropped', !av.onPresence(pres(0n, 900n, C.PRES_F_CURSOR), 0));
 check('avatar: silent users leave', av.expire(10000) && av.users.size === 0);
+check('presence: keeps a user whose poses stopped', av.onPresence(pres(6n, 100n, C.PRES_F_CURSOR), 1000) &&
+      av.onPresence(pres(6n, 200n, C.PRES_F_CURSOR, { cx: 0.2 }), 5500) && !av.expire(7000) && av.users.has(6n) &&
+      av.expire(11000) && !av.users.has(6n));
 
 // ---- the editor: a builder's commands become CMD_SUBMITs with fresh seqs and one nonce; answers settle them
 const sent = [], said = [];

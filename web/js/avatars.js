@@ -89,6 +89,7 @@ export class Avatars {
 		if (!u) return false;
 		if (u.presT !== undefined && p.t_ns < u.presT && u.presT - p.t_ns < REORDER_NS) { this.stats.dropped++; return false; }
 		u.presT = p.t_ns;
+		u.seen = nowMs; // presence keeps a user as poses do (theta-client's app/avatars.c too)
 		u.cursor = (p.flags & PRES_F_CURSOR) ? cursor : null;
 		u.speaking = (p.flags & PRES_F_SPEAKING) !== 0;
 		u.label.textContent = (u.speaking ? 'speaking: ' : '') + (this.names.get(p.entity) || 'user ' + keyPrefix(p.entity));
