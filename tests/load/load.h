@@ -49,18 +49,12 @@
  * UDP 8 + QUIC short header (1 + NET_QUIC_CID_LEN + a 4-byte packet number)
  * + the AEAD tag 16 + the DATAGRAM frame's type and length (1 + 2). The
  * figures count it once per PRES datagram, and once per pose for the raw
- * baseline (one POSE datagram per pose). */
+ * baseline (one datagram per pose, as before issue 16). */
 #define LOAD_DGRAM_OVERHEAD (20u + 8u + 1u + NET_QUIC_CID_LEN + 4u + 16u + 3u)
 
 /* The channels of a member's connection (indices; streams in id order). */
 enum { LOAD_CH_CONTROL = NET_SL_CONTROL, LOAD_CH_COMMANDS = NET_SL_COMMANDS, LOAD_CH_HEARTBEAT, LOAD_CH_PRES,
-       LOAD_CH_VOICE, LOAD_CH_POSE, LOAD_CH_N };
-
-/* The legacy pose datagram (kind 3) a host before PRES relays: u8 kind,
- * author[32], u64 t_ns, 7 f32, u32 flags (proto/session_msgs.def before
- * issue 16). */
-#define LOAD_DG_POSE 3u
-#define LOAD_POSE_DGRAM_LEN (1u + 32u + 8u + 28u + 4u)
+       LOAD_CH_VOICE, LOAD_CH_N };
 
 struct load_opts {
 	unsigned n;             /* members */
@@ -73,7 +67,6 @@ struct load_opts {
 	unsigned pres_hz, voice_hz;
 	unsigned voice_pct;     /* percentage of members that speak (0..100) */
 	double entry_s;         /* one entry per member about this often (0: none) */
-	bool legacy_pose;       /* POSE datagrams instead of PRES frames (a host before issue 16) */
 	int host_pid;           /* > 0: the host's CPU and RSS from /proc */
 	const char *links[LOAD_LINKS_MAX];
 	unsigned n_links;
@@ -203,7 +196,6 @@ void load_traffic_due(struct load_member *m, uint64_t now);
 uint64_t load_traffic_next(const struct load_member *m);
 int load_on_pres(void *conn, const uint8_t *msg, size_t len, uint64_t now);
 int load_on_voice(void *conn, const uint8_t *msg, size_t len, uint64_t now);
-int load_on_pose(void *conn, const uint8_t *msg, size_t len, uint64_t now);
 void load_on_entries(struct load_member *m, const uint8_t *recs, size_t len, uint32_t count);
 void load_on_sync_due(struct load_member *m);
 void load_on_sync(struct load_member *m, const struct proto_sess_sync *v);

@@ -78,8 +78,6 @@ static const struct net_chan_def chan_defs[LOAD_CH_N] = {
 			   .on_msg = load_on_pres },
 	[LOAD_CH_VOICE] = { .name = "voice", .type = NET_CHAN_DGRAM, .dgram_kind = { PROTO_SESS_DG_VOICE },
 			    .on_msg = load_on_voice },
-	[LOAD_CH_POSE] = { .name = "pose", .type = NET_CHAN_DGRAM, .dgram_kind = { LOAD_DG_POSE },
-			   .on_msg = load_on_pose },
 };
 
 int load_chans_register(struct load *L)

@@ -180,8 +180,7 @@ bool load_report(struct load *L, FILE *f, bool completed)
 						 (double)s->poses_in
 				      : 0;
 	fprintf(f, "{\n  \"ok\": %s,\n  \"completed\": %s,\n", ok ? "true" : "false", completed ? "true" : "false");
-	fprintf(f, "  \"members\": %u,\n  \"far\": %u,\n  \"wire\": \"%s\",\n  \"seconds\": %.3f,\n", o->n, o->far,
-		o->legacy_pose ? "pose" : "pres", win_s);
+	fprintf(f, "  \"members\": %u,\n  \"far\": %u,\n  \"seconds\": %.3f,\n", o->n, o->far, win_s);
 	fprintf(f, "  \"active\": %u,\n  \"connects\": %" PRIu64 ",\n", active, connects);
 	fprintf(f, "  \"glue_errors\": %u,\n  \"glue_error\": ", L->glue_errors);
 	json_str(f, L->glue_what);

@@ -1,6 +1,5 @@
 /* What a generated member sends and what it checks (load.h): presence
- * frames over its user's th_walk state (or, for a host before issue 16, one
- * POSE datagram per pose part), VOICE datagrams from an Opus packet train
+ * frames over its user's th_walk state, VOICE datagrams from an Opus packet train
  * encoded once by thetad's own encoder, signed tool.state entries on the
  * commands stream, SYNC from the chains it holds; the host's frames
  * decoded, pose ages and gaps per peer, every author's entries chained. */
@@ -135,7 +134,7 @@ void load_traffic_joined(struct load_member *m, uint64_t now)
 	const struct load_opts *o = &m->L->o;
 	proto_pres_tx_free(&m->tx);
 	proto_pres_rx_free(&m->rx);
-	if (!o->legacy_pose && (proto_pres_tx_new(&m->tx) < 0 || proto_pres_rx_new(&m->rx) < 0))
+	if (proto_pres_tx_new(&m->tx) < 0 || proto_pres_rx_new(&m->rx) < 0)
 		load_glue_fail(m->L, "member %u: cannot make its presence channels", m->i);
 	m->last_host_seq = 0;
 	m->next_pres_ns = now + phase(m, period(o->pres_hz), 1);
@@ -175,37 +174,10 @@ static void user_now(struct load_member *m, uint64_t now, struct proto_pres_user
 	}
 }
 
-static void send_pose_legacy(struct load_member *m, const struct proto_pres_user *u)
-{
-	uint8_t b[LOAD_POSE_DGRAM_LEN];
-	for (unsigned p = 0; p < PROTO_PRES_PARTS; p++) {
-		if (!(u->valid & (PROTO_PRES_F_HEAD << p)))
-			continue;
-		uint8_t *w = b;
-		*w++ = LOAD_DG_POSE;
-		memcpy(w, u->key, 32);
-		w += 32;
-		th_put_le64(w, u->t_ns);
-		w += 8;
-		for (unsigned k = 0; k < 7; k++, w += 4)
-			memcpy(w, &u->pose[p][k], 4);
-		th_put_le32(w, PROTO_PRES_F_HEAD << p);
-		if (load_member_dgram(m, LOAD_CH_POSE, b, sizeof(b))) {
-			m->pres_frames_out++;
-			m->pres_bytes_out += sizeof(b);
-			m->poses_out++;
-		}
-	}
-}
-
 static void send_pres(struct load_member *m, uint64_t now)
 {
 	struct proto_pres_user u;
 	user_now(m, now, &u);
-	if (m->L->o.legacy_pose) {
-		send_pose_legacy(m, &u);
-		return;
-	}
 	if (!m->tx)
 		return;
 	uint8_t frame[PROTO_PRES_FRAME_MAX], b[PROTO_SESS_DGRAM_MAX];
@@ -472,24 +444,6 @@ int load_on_pres(void *conn, const uint8_t *msg, size_t len, uint64_t now)
 		unsigned poses = __builtin_popcount(u->valid & (PROTO_PRES_F_HEAD | PROTO_PRES_F_LEFT | PROTO_PRES_F_RIGHT));
 		heard(m, load_member_find(L, u->key), u->t_ns, poses, now);
 	}
-	return 0;
-}
-
-int load_on_pose(void *conn, const uint8_t *msg, size_t len, uint64_t now)
-{
-	struct load_member *m = conn;
-	struct load *L = m->L;
-	if (len != LOAD_POSE_DGRAM_LEN || msg[0] != LOAD_DG_POSE) {
-		m->pres_refused++;
-		return 0;
-	}
-	m->pres_frames_in++;
-	m->pres_bytes_in += len;
-	if (L->in_window) {
-		L->s.pres_bytes_in += len;
-		L->s.pres_dgrams_in++;
-	}
-	heard(m, load_member_find(L, msg + 1), th_get_le64(msg + 33), 1, now);
 	return 0;
 }
 

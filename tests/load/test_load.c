@@ -2,10 +2,9 @@
  * generated members, each its own QUIC connection, identity and single-use
  * invite, walking close together but for one that stands far away, for a
  * few seconds. Every member receives the poses of the near ones; the far
- * one is culled both ways (a host before issue 16's PRES relays every pose
- * to everyone: there it is seen like the others); no entry is lost: every
- * member holds every other member's entries, chained; voice is relayed.
- * No timing assertion: the figures are bench-presence's. */
+ * one is culled both ways by the host's interest grid; no entry is lost:
+ * every member holds every other member's entries, chained; voice is
+ * relayed. No timing assertion: the figures are bench-presence's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,9 +17,6 @@
 #define FAR 1            /* the last member stands LOAD_FAR_M away */
 #define NEAR_SEEN_MIN 20 /* records a member takes of each near one in the window (90 Hz x 3 s: hundreds) */
 #define RUN_MS 120000    /* theta-load's own limits end it long before */
-/* The host's presence: "pres" (frames, interest) or "pose" (one POSE
- * datagram per pose to everyone, before issue 16's relay). */
-#define WIRE "pose"
 
 static struct lh_host g_host;
 
@@ -48,7 +44,7 @@ static void members_see_the_near_ones_the_far_one_is_culled_and_no_entry_is_lost
 	char far[8];
 	snprintf(far, sizeof(far), "%u", FAR);
 	const char *args[] = { "--members", "8", "--far", far, "--spread", "6", "--seconds", "3", "--warmup", "1",
-			       "--drain", "20", "--entry-every", "0.7", "--wire", WIRE, NULL };
+			       "--drain", "20", "--entry-every", "0.7", NULL };
 	int code = -1;
 	struct json_object *doc = NULL;
 	assert_int_equal(lh_run_load(&g_host, args, -1, RUN_MS, &code, &doc), 0);
@@ -78,12 +74,8 @@ static void members_see_the_near_ones_the_far_one_is_culled_and_no_entry_is_lost
 	/* The far one: culled both ways by the host's interest grid. */
 	for (unsigned m = 0; m < MEMBERS - FAR; m++) {
 		unsigned f = MEMBERS - 1;
-		if (!strcmp(WIRE, "pres")) {
-			assert_int_equal(seen(doc, m, f), 0);
-			assert_int_equal(seen(doc, f, m), 0);
-		} else {
-			assert_true(seen(doc, m, f) >= NEAR_SEEN_MIN);
-		}
+		assert_int_equal(seen(doc, m, f), 0);
+		assert_int_equal(seen(doc, f, m), 0);
 	}
 	assert_true(lh_num(doc, "pose_age_ms.count") > 0);
 	assert_true(lh_num(doc, "voice.in") > 0);

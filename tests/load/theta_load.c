@@ -57,7 +57,6 @@ static void usage(FILE *f)
 		"      --voice-hz HZ     voice datagrams a second per speaker (default 50)\n"
 		"      --voice-pct P     percentage of members that speak (default 100)\n"
 		"      --entry-every S   one log entry per member about this often (default 3; 0: none)\n"
-		"      --wire pres|pose  presence as PRES frames (default) or one POSE datagram per pose (a host before issue 16)\n"
 		"      --host-pid PID    measure the host's CPU and RSS from /proc/PID\n"
 		"      --json PATH       write the figures there (default: stdout)\n"
 		"  -v, --verbose         the session layer's log lines on stderr\n",
@@ -116,8 +115,7 @@ static int read_links(struct load_opts *o, const char *path)
 
 static int parse_args(int argc, char **argv, struct load_opts *o)
 {
-	enum { O_FAR = 256, O_WARMUP, O_DRAIN, O_SPREAD, O_SEED, O_PRES_HZ, O_VOICE_HZ, O_VOICE_PCT, O_ENTRY, O_WIRE,
-	       O_HOST_PID, O_JSON, O_INVITES };
+	enum { O_FAR = 256, O_WARMUP, O_DRAIN, O_SPREAD, O_SEED, O_PRES_HZ, O_VOICE_HZ, O_VOICE_PCT, O_ENTRY, O_HOST_PID, O_JSON, O_INVITES };
 	static const struct option opts[] = {
 		{ "members", required_argument, NULL, 'n' }, { "invite", required_argument, NULL, 'i' },
 		{ "invites", required_argument, NULL, O_INVITES }, { "far", required_argument, NULL, O_FAR },
@@ -125,7 +123,7 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		{ "drain", required_argument, NULL, O_DRAIN }, { "spread", required_argument, NULL, O_SPREAD },
 		{ "seed", required_argument, NULL, O_SEED }, { "pres-hz", required_argument, NULL, O_PRES_HZ },
 		{ "voice-hz", required_argument, NULL, O_VOICE_HZ }, { "voice-pct", required_argument, NULL, O_VOICE_PCT },
-		{ "entry-every", required_argument, NULL, O_ENTRY }, { "wire", required_argument, NULL, O_WIRE },
+		{ "entry-every", required_argument, NULL, O_ENTRY },
 		{ "host-pid", required_argument, NULL, O_HOST_PID }, { "json", required_argument, NULL, O_JSON },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
@@ -198,14 +196,6 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
 		case O_ENTRY:
 			if (!parse_double(optarg, 0, 3600, &o->entry_s))
 				bad = "--entry-every takes a duration from 0 to 3600";
-			break;
-		case O_WIRE:
-			if (!strcmp(optarg, "pres"))
-				o->legacy_pose = false;
-			else if (!strcmp(optarg, "pose"))
-				o->legacy_pose = true;
-			else
-				bad = "--wire takes pres or pose";
 			break;
 		case O_HOST_PID:
 			if (!parse_uint(optarg, 1, 1u << 30, &u))

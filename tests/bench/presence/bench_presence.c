@@ -20,9 +20,7 @@
  *   presence.pose_age_p99_ms    now - t_ns of every pose record at the
  *                               members, p99; goal <= 30 at 64
  *   presence.generator_cpu_pct  theta-load's own CPU (its one core)
- * The unsuffixed figures are the 64-member run's. PRES_WIRE=pose makes the
- * members send one POSE datagram per pose instead (a host from before
- * issue 16's PRES relay: the baseline). */
+ * The unsuffixed figures are the 64-member run's. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +57,7 @@ static void figure(const char *name, unsigned n, double v, const char *unit, con
 	}
 }
 
-static int run_one(unsigned n, double seconds, const char *wire)
+static int run_one(unsigned n, double seconds)
 {
 	struct lh_host h;
 	int r = lh_host_start(&h, MAX_PEERS, NULL, HOST_CPU);
@@ -73,7 +71,7 @@ static int run_one(unsigned n, double seconds, const char *wire)
 	snprintf(nb, sizeof(nb), "%u", n);
 	snprintf(sb, sizeof(sb), "%.1f", seconds);
 	snprintf(spread, sizeof(spread), "%.1f", sqrt(n * LOAD_AREA_PER_USER_M2));
-	const char *args[] = { "--members", nb, "--seconds", sb, "--warmup", "3", "--spread", spread, "--wire", wire, NULL };
+	const char *args[] = { "--members", nb, "--seconds", sb, "--warmup", "3", "--spread", spread, NULL };
 	int code = -1;
 	struct json_object *doc = NULL;
 	r = lh_run_load(&h, args, LOAD_CPU, (int)(seconds * 1000) + 180000, &code, &doc);
@@ -86,10 +84,10 @@ static int run_one(unsigned n, double seconds, const char *wire)
 	double host = lh_num(doc, "cpu.host_pct"), gen = lh_num(doc, "cpu.generator_pct");
 	double bpp = lh_num(doc, "bytes_per_pose"), raw = lh_num(doc, "raw_bytes_per_pose");
 	double age = lh_num(doc, "pose_age_ms.p99");
-	fprintf(stderr, "bench_presence: %u members: %.0f s, %s, host %.1f %% CPU, generator %.1f %%, %.2f B/pose (raw %.0f), "
+	fprintf(stderr, "bench_presence: %u members: %.0f s, host %.1f %% CPU, generator %.1f %%, %.2f B/pose (raw %.0f), "
 			"pose age p50 %.2f p99 %.2f max %.2f ms, %.0f host frames lost, %.0f gaps, voice %.0f out %.0f in, "
 			"entries %.0f made %.0f missing\n",
-		n, lh_num(doc, "seconds"), th_json_path(doc, "wire"), host, gen, bpp, raw, lh_num(doc, "pose_age_ms.p50"), age,
+		n, lh_num(doc, "seconds"), host, gen, bpp, raw, lh_num(doc, "pose_age_ms.p50"), age,
 		lh_num(doc, "pose_age_ms.max"), lh_num(doc, "pres.host_frames_lost"), lh_num(doc, "gaps.count"),
 		lh_num(doc, "voice.out"), lh_num(doc, "voice.in"), lh_num(doc, "entries.made"), lh_num(doc, "entries.missing"));
 	char goal[64];
@@ -120,16 +118,9 @@ int main(void)
 		fprintf(stderr, "bench_presence: PRES_SECONDS must be at least 1 (got \"%s\")\n", e);
 		return 2;
 	}
-	const char *wire = getenv("PRES_WIRE");
-	if (!wire || !*wire)
-		wire = "pres";
-	if (strcmp(wire, "pres") && strcmp(wire, "pose")) {
-		fprintf(stderr, "bench_presence: PRES_WIRE is pres or pose (got \"%s\")\n", wire);
-		return 2;
-	}
 	int failed = 0;
 	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		int r = run_one(counts[i], seconds, wire);
+		int r = run_one(counts[i], seconds);
 		if (r < 0) {
 			fprintf(stderr, "bench_presence: the run with %u members failed (%s)\n", counts[i], strerror(-r));
 			failed++;
