@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "th_quat.h"
+
 #define MIN_SPACING_NS (1000ull * 1000) /* a spacing below 1 ms teaches nothing */
 
 struct sample {
@@ -335,23 +337,12 @@ static void nlerp(const float a[4], const float b[4], float t, float out[4])
 	normalize4(out);
 }
 
-static void quat_mul(const float a[4], const float b[4], float out[4])
-{
-	float r[4] = {
-		a[3] * b[0] + a[0] * b[3] + a[1] * b[2] - a[2] * b[1],
-		a[3] * b[1] - a[0] * b[2] + a[1] * b[3] + a[2] * b[0],
-		a[3] * b[2] + a[0] * b[1] - a[1] * b[0] + a[2] * b[3],
-		a[3] * b[3] - a[0] * b[0] - a[1] * b[1] - a[2] * b[2],
-	};
-	memcpy(out, r, sizeof r);
-}
-
 /* Rotation n turned on by the turn from p to n, scaled by f (the angular
  * velocity kept for f times the samples' spacing). */
 static void extrapolate_rot(const float p[4], const float n[4], double f, float out[4])
 {
 	float pc[4] = { -p[0], -p[1], -p[2], p[3] }, d[4];
-	quat_mul(n, pc, d);
+	th_quat_mul(n, pc, d);
 	if (d[3] < 0)
 		for (int k = 0; k < 4; k++)
 			d[k] = -d[k];
@@ -365,7 +356,7 @@ static void extrapolate_rot(const float p[4], const float n[4], double f, float 
 		angle = M_PI;
 	double h = sin(angle / 2) / s;
 	float e[4] = { (float)(d[0] * h), (float)(d[1] * h), (float)(d[2] * h), (float)cos(angle / 2) };
-	quat_mul(e, n, out);
+	th_quat_mul(e, n, out);
 	normalize4(out);
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "th_meshop.h"
+#include "th_quat.h"
 #include "th_schema.h"
 
 /* Hands nearer than this (metres; horizontally for the turn) give no
@@ -50,16 +51,12 @@ void app_xform_point(const struct app_xform *x, const float in[3], float out[3])
 	th_affine_apply(&a, in, out);
 }
 
-/* out = a * b, normalised (out may alias either). The edit/ and gfx/
- * helpers sit above app/ and may not be included from here. */
+/* out = a * b (th_quat_mul), normalised (out may alias either); a
+ * degenerate product is the identity. */
 static void quat_mul(const float a[4], const float b[4], float out[4])
 {
-	float r[4] = {
-		a[3] * b[0] + a[0] * b[3] + a[1] * b[2] - a[2] * b[1],
-		a[3] * b[1] - a[0] * b[2] + a[1] * b[3] + a[2] * b[0],
-		a[3] * b[2] + a[0] * b[1] - a[1] * b[0] + a[2] * b[3],
-		a[3] * b[3] - a[0] * b[0] - a[1] * b[1] - a[2] * b[2],
-	};
+	float r[4];
+	th_quat_mul(a, b, r);
 	float n = sqrtf(r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3]);
 	if (!(n > 0) || !isfinite(n)) {
 		memcpy(out, (const float[4]){ 0, 0, 0, 1 }, 4 * sizeof(float));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "edit/edit_vec.h"
+#include "th_quat.h"
 
 /* ---- vectors and the entity transform -------------------------------------------- */
 
@@ -31,10 +32,9 @@ void edit_quat_rotate(const float q[4], const float v[3], float out[3])
 
 void edit_quat_mul(const float a[4], const float b[4], float out[4])
 {
-	float x = a[3] * b[0] + a[0] * b[3] + a[1] * b[2] - a[2] * b[1];
-	float y = a[3] * b[1] - a[0] * b[2] + a[1] * b[3] + a[2] * b[0];
-	float z = a[3] * b[2] + a[0] * b[1] - a[1] * b[0] + a[2] * b[3];
-	float w = a[3] * b[3] - a[0] * b[0] - a[1] * b[1] - a[2] * b[2];
+	float r[4];
+	th_quat_mul(a, b, r);
+	float x = r[0], y = r[1], z = r[2], w = r[3];
 	float n = sqrtf(x * x + y * y + z * z + w * w);
 	if (!(n > 0))
 		n = 1;
