@@ -386,6 +386,31 @@ int th_run(const char *const *argv, const char *const *env, int uid, char *out, 
 	return WEXITSTATUS(st);
 }
 
+int th_print_config(const char *text, char *out, size_t outlen, char *err, size_t errlen, int timeout_ms)
+{
+	char dir[128], path[256];
+	int r = th_mkdtemp(dir, sizeof dir);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof path, "%s/thetad.conf", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		r = -errno;
+		th_rm_rf(dir);
+		return r;
+	}
+	fputs(text, f);
+	if (fclose(f) != 0) {
+		r = -errno;
+		th_rm_rf(dir);
+		return r;
+	}
+	r = th_run_bin("thetad", (const char *const[]){ "--config", path, "--print-config", NULL }, NULL, out, outlen,
+		       err, errlen, timeout_ms);
+	th_rm_rf(dir);
+	return r;
+}
+
 int th_run_bin(const char *name, const char *const *args, const char *const *env, char *out, size_t outlen, char *err,
 	       size_t errlen, int timeout_ms)
 {

@@ -76,6 +76,10 @@ int th_run(const char *const *argv, const char *const *env, int uid, char *out, 
 #define TH_RUN_ARGS_MAX 30
 int th_run_bin(const char *name, const char *const *args, const char *const *env, char *out, size_t outlen, char *err,
 	       size_t errlen, int timeout_ms);
+/* `thetad --config FILE --print-config` with FILE holding text (written in
+ * a temporary folder, removed after): thetad's exit status, its stdout in
+ * out and stderr in err. */
+int th_print_config(const char *text, char *out, size_t outlen, char *err, size_t errlen, int timeout_ms);
 /* Starts argv in the background with stdout/stderr appended to the given
  * files (NULL: /dev/null); returns the pid or -errno. */
 pid_t th_spawn(const char *const *argv, const char *const *env, const char *out_path, const char *err_path);

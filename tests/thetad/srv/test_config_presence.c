@@ -20,17 +20,7 @@ static char out[65536], err[8192];
 
 static int print_config(const char *text)
 {
-	char dir[128], path[256];
-	assert_int_equal(th_mkdtemp(dir, sizeof dir), 0);
-	snprintf(path, sizeof path, "%s/thetad.conf", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	int rc = th_run_bin("thetad", (const char *const[]){ "--config", path, "--print-config", NULL }, NULL, out,
-			    sizeof out, err, sizeof err, WAIT_MS);
-	th_rm_rf(dir);
-	return rc;
+	return th_print_config(text, out, sizeof out, err, sizeof err, WAIT_MS);
 }
 
 static void presence_keys_are_loaded_and_printed(void **state)
