@@ -26,13 +26,21 @@ static void ctl_stream_bytes(struct json_object *p, const char *stream, char *bu
 	snprintf(buf, len, "%s%s%s", a, sep, o);
 }
 
+/* The streams a peer's bytes are shown for, in this order. */
+static const char *const ctl_peer_streams[] = { "control", "commands", "assets", "datagrams" };
+#define CTL_PEER_STREAMS (sizeof ctl_peer_streams / sizeof ctl_peer_streams[0])
+
 struct ctl_peer_figures {
 	char rtt[32], jitter[32], loss[32];
+	char bytes[CTL_PEER_STREAMS][64]; /* "IN<sep>OUT" per stream */
 };
 
-static void ctl_peer_figures(struct json_object *p, struct ctl_peer_figures *f)
+/* A peer's RTT, jitter, loss and bytes per stream (in and out joined by sep). */
+static void ctl_peer_figures(struct json_object *p, const char *sep, struct ctl_peer_figures *f)
 {
 	struct json_object *v;
+	for (size_t i = 0; i < CTL_PEER_STREAMS; i++)
+		ctl_stream_bytes(p, ctl_peer_streams[i], f->bytes[i], sizeof f->bytes[i], sep);
 	snprintf(f->rtt, sizeof f->rtt, "-");
 	snprintf(f->jitter, sizeof f->jitter, "-");
 	snprintf(f->loss, sizeof f->loss, "-");
@@ -54,14 +62,10 @@ static void ctl_peers_wide(struct json_object *res)
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *p = json_object_array_get_idx(arr, k);
 			struct ctl_peer_figures f;
-			char b[4][48];
-			ctl_peer_figures(p, &f);
-			ctl_stream_bytes(p, "control", b[0], sizeof(b[0]), "/");
-			ctl_stream_bytes(p, "commands", b[1], sizeof(b[1]), "/");
-			ctl_stream_bytes(p, "assets", b[2], sizeof(b[2]), "/");
-			ctl_stream_bytes(p, "datagrams", b[3], sizeof(b[3]), "/");
+			ctl_peer_figures(p, "/", &f);
 			const char *row[] = { ctl_jstr(p, "peer_id"), ctl_jstr(p, "key"), ctl_jstr(p, "address"), ctl_jstr(p, "is"),
-					      ctl_jstr(p, "role"), ctl_jstr(p, "state"), f.rtt, f.jitter, f.loss, b[0], b[1], b[2], b[3] };
+					      ctl_jstr(p, "role"), ctl_jstr(p, "state"), f.rtt, f.jitter, f.loss, f.bytes[0], f.bytes[1],
+					      f.bytes[2], f.bytes[3] };
 			ctl_table_row(t, row);
 		}
 	}
@@ -87,22 +91,15 @@ static void ctl_peers_blocks(struct json_object *res)
 		for (size_t k = 0; k < json_object_array_length(arr); k++) {
 			struct json_object *p = json_object_array_get_idx(arr, k);
 			struct ctl_peer_figures f;
-			char b[4][64];
-			ctl_peer_figures(p, &f);
-			ctl_stream_bytes(p, "control", b[0], sizeof(b[0]), " in, ");
-			ctl_stream_bytes(p, "commands", b[1], sizeof(b[1]), " in, ");
-			ctl_stream_bytes(p, "assets", b[2], sizeof(b[2]), " in, ");
-			ctl_stream_bytes(p, "datagrams", b[3], sizeof(b[3]), " in, ");
+			ctl_peer_figures(p, " in, ", &f);
 			printf("%speer %s: %s\n", shown++ ? "\n" : "", ctl_jstr(p, "peer_id"), ctl_jstr(p, "key"));
 			printf("  is: %s\n", ctl_jstr(p, "is"));
 			printf("  address: %s\n", ctl_jstr(p, "address"));
 			printf("  role: %s\n", ctl_jstr(p, "role"));
 			printf("  state: %s\n", ctl_jstr(p, "state"));
 			printf("  rtt: %s, jitter %s, loss %s\n", f.rtt, f.jitter, f.loss);
-			printf("  control: %s out\n", b[0]);
-			printf("  commands: %s out\n", b[1]);
-			printf("  assets: %s out\n", b[2]);
-			printf("  datagrams: %s out\n", b[3]);
+			for (size_t i = 0; i < CTL_PEER_STREAMS; i++)
+				printf("  %s: %s out\n", ctl_peer_streams[i], f.bytes[i]);
 		}
 	}
 	if (json_object_object_get_ex(res, "members", &arr)) {
