@@ -535,6 +535,26 @@ static int cmd_list(void *u, const struct srv_ctl_caller *caller, struct json_ob
 	return 0;
 }
 
+/* The complete asset hash h (a prefix of 8 or more hex digits) names in
+ * st, for reading it out: 0, or -errno with the sentence in err. */
+static int complete_asset(struct sess_assets *st, const char *h, const struct sess_asset **a, char *err,
+			  size_t errlen)
+{
+	int r = h ? sess_assets_lookup(st, h, a) : -EINVAL;
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -EINVAL   ? "give the asset's hash (64 hex digits, or a prefix of 8 or more)"
+					    : r == -EEXIST ? "that prefix names more than one asset; give more digits"
+							   : "no such asset in this session (see thetactl assets)");
+		return r;
+	}
+	if ((*a)->state != SESS_ASSET_COMPLETE) {
+		snprintf(err, errlen, "asset %.16s is not complete here yet (%" PRIu64 " of %" PRIu64 " bytes)", (*a)->hex,
+			 (*a)->have, (*a)->size);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 static int cmd_read(void *u, const struct srv_ctl_caller *caller, struct json_object *args,
 		    struct json_object **res, char *err, size_t errlen)
 {
@@ -546,18 +566,9 @@ static int cmd_read(void *u, const struct srv_ctl_caller *caller, struct json_ob
 	const struct sess_asset *a;
 	if (!s)
 		return -ENOENT;
-	int r = h ? sess_assets_lookup(st, h, &a) : -EINVAL;
-	if (r < 0) {
-		snprintf(err, errlen, "%s", r == -EINVAL   ? "give the asset's hash (64 hex digits, or a prefix of 8 or more)"
-					    : r == -EEXIST ? "that prefix names more than one asset; give more digits"
-							   : "no such asset in this session (see thetactl assets)");
+	int r = complete_asset(st, h, &a, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	if (a->state != SESS_ASSET_COMPLETE) {
-		snprintf(err, errlen, "asset %.16s is not complete here yet (%" PRIu64 " of %" PRIu64 " bytes)", a->hex,
-			 a->have, a->size);
-		return -EAGAIN;
-	}
 	if ((jint(args, "offset", &off) == 0 && (off < 0 || (uint64_t)off > a->size)) ||
 	    (jint(args, "len", &len) == 0 && (len < 1 || len > NET_ASSET_READ_MAX))) {
 		snprintf(err, errlen, "offset must lie within the asset and len be 1 to %u", NET_ASSET_READ_MAX);
@@ -724,18 +735,9 @@ static int cmd_get_fd(void *u, const struct srv_ctl_caller *caller, struct json_
 		return -ENOENT;
 	if (need_fd(caller, "asset_get_fd", err, errlen) < 0)
 		return -EINVAL;
-	int r = h ? sess_assets_lookup(st, h, &a) : -EINVAL;
-	if (r < 0) {
-		snprintf(err, errlen, "%s", r == -EINVAL   ? "give the asset's hash (64 hex digits, or a prefix of 8 or more)"
-					    : r == -EEXIST ? "that prefix names more than one asset; give more digits"
-							   : "no such asset in this session (see thetactl assets)");
+	int r = complete_asset(st, h, &a, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	if (a->state != SESS_ASSET_COMPLETE) {
-		snprintf(err, errlen, "asset %.16s is not complete here yet (%" PRIu64 " of %" PRIu64 " bytes)", a->hex,
-			 a->have, a->size);
-		return -EAGAIN;
-	}
 	struct fd_job *jb = fd_job_new(nm, caller, s);
 	if (!jb)
 		return -ENOMEM;
